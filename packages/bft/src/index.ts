@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+// BFT consensus state machine (PBFT/SmartBFT style) and its deterministic simulator.
+export {};

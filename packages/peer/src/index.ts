@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+// Endorsing and committing peer: endorsement, validation, commit, block delivery.
+export {};

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+// Fabric protocol cores: identities, signatures, endorsement policies, proposals, transactions, blocks, validation.
+export {};

@@ -1,3 +1,3 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fabric protocol cores: identities, signatures, endorsement policies, proposals, transactions, blocks, validation.
-export {};
+// Fabric protocol cores: proposals, transactions, blocks, read/write sets, validation.
+export type { Version, VersionedValue, KVRead, KVWrite, RangeQueryInfo, NsReadWriteSet, StateReader } from './rwset/types';

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
+// The metroledger command. Each concept registers its subcommands from ./commands/<concept>.
+import { Command } from 'commander';
+import { registerLrCommands } from './commands/lr';
+
+const program = new Command();
+program
+  .name('metroledger')
+  .description('A distributed measuring system on a permissioned blockchain (Hyperledger Fabric).')
+  .showHelpAfterError();
+
+registerLrCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const e = err as { code?: string; message?: string };
+  console.error(`metroledger: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
+  process.exitCode = 1;
+});

@@ -1,3 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // X.509 ECDSA P-256 identities: low-S signing, verification, MSPs, certificate generation in Fabric cryptogen layout.
-export {};
+export { IdentityError, type IdentityErrorCode } from './errors.js';
+export {
+  SigningIdentity,
+  signLowS,
+  verifySignature,
+  serializeIdentity,
+  parsePrivateKey,
+  newSigningIdentityFromFiles,
+} from './signing.js';
+export {
+  IdentityDeserializer,
+  identityFromCertificate,
+  parseSerializedIdentity,
+  type Identity,
+  type IdentityDeserializerOptions,
+} from './deserializer.js';
+export { MspRegistry, type MspConfig, type MspRole, type NodeRole, type NodeOUsConfig } from './msp.js';

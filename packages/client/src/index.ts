@@ -1,3 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Application client for metroledger on any Fabric network (fabric-gateway), with retry and backoff.
-export {};
+export { MetroledgerClient, newGrpcConnection } from './client';
+export type { MetroledgerClientOptions, MeasurementRecord, SubmittedReading, ClientStats } from './client';
+export { ClientError } from './errors';
+export type { ClientErrorCode } from './errors';
+export { DEFAULT_RETRY_POLICY, backoffDelayMs } from './retry';
+export type { RetryPolicy } from './retry';
+export { loadMspIdentity } from './files';
+export type { MspIdentityFiles } from './files';

@@ -17,3 +17,13 @@ export {
   type IdentityDeserializerOptions,
 } from './deserializer.js';
 export { MspRegistry, type MspConfig, type MspRole, type NodeRole, type NodeOUsConfig } from './msp.js';
+export {
+  generateOrganization,
+  issueIdentity,
+  type OrgSpec,
+  type OrgMaterial,
+  type NodeMaterial,
+  type CertKeyPem,
+  type IssueOptions,
+} from './ca.js';
+export { writeCryptogenLayout, loadOrganization, orgDirectory, nodePaths, type NodePaths } from './layout.js';

@@ -1,3 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fabric endorsement policies: parsing the AND/OR/OutOf syntax and evaluating it against signers.
-export {};
+export { PolicyError, type PolicyErrorCode } from './errors.js';
+export { parsePolicy, parsePrincipal, formatPolicy, ROLES, type Policy, type Principal, type Role } from './policy.js';
+export { evaluatePolicy, nodeOUCheck, type PolicySigner, type PrincipalCheck } from './evaluate.js';
+export { toSignaturePolicyEnvelope, fromSignaturePolicyEnvelope } from './envelope.js';

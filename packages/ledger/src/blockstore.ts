@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: Apache-2.0
+// Append-only block files (as Fabric's blockfile_NNNNNN) with a LevelDB index of blocks and transactions.
+//
+// Record on disk: u32 BE payload length | first 8 bytes of SHA-256(payload) | payload (common.Block bytes).
+// A block is fdatasync'd in its file before `append` resolves; the index is written after that without
+// sync, because it can always be rebuilt from the files: the index holds a checkpoint (file, end offset,
+// height, last header hash) in the same batch as each block's entries, and `open` scans the files from
+// that checkpoint, truncating a torn tail and re-indexing any block the index missed.
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import type { common } from '@hyperledger/fabric-protos';
+import { blockDataHash, blockHeaderHash } from './blockhash';
+import { blockContents, decodeBlock, requireTxFilter, type DecodedBlock, type TxIndexEntry } from './blockparse';
+import { equalBytes, hex, readU64, writeU64 } from './bytes';
+import { LedgerError } from './errors';
+
+export interface BlockStoreOptions {
+  /** Roll over to a new block file once a file would exceed this size. Default 64 MiB (Fabric's default). */
+  readonly maxFileSize?: number;
+  /** Refuse blocks whose header.data_hash does not match their envelopes. Default true. */
+  readonly verifyDataHash?: boolean;
+  /** Number of most recent blocks kept in memory for readers (Deliver streams). Default 64. */
+  readonly cacheBlocks?: number;
+}
+
+/** Where a transaction is, and its validation code (peer.TxValidationCode). */
+export interface TxLocation {
+  readonly blockNum: number;
+  readonly txNum: number;
+  readonly code: number;
+}
+
+/** What `open` had to repair. */
+export interface BlockStoreRecovery {
+  /** Bytes of torn (incomplete or corrupt) tail records removed from the last block file. */
+  readonly truncatedBytes: number;
+  /** Blocks present in the files but missing from the index, re-indexed on open. */
+  readonly reindexedBlocks: number;
+}
+
+export interface IterateOptions {
+  /** Aborting ends the iteration (without an error) at the next wait for a new block. */
+  readonly signal?: AbortSignal;
+}
+
+const RECORD_HEADER = 12;
+const CHECKSUM_BYTES = 8;
+const DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024;
+const FILE_PREFIX = 'blockfile_';
+const INDEX_DIR = 'index';
+
+// Index key spaces (first byte).
+const K_BLOCK = 0x6e; // 'n' + u64 number -> u32 file | u64 offset | u32 length
+const K_HASH = 0x68; // 'h' + header hash -> u64 number
+const K_TX = 0x74; // 't' + txId + 0x00 + u64 blockNum + u32 txNum -> u8 code
+const K_CHECKPOINT = Buffer.from('c'); // u32 file | u64 end offset | u64 height | last header hash
+
+interface Location { file: number; offset: number; length: number }
+interface Checkpoint { file: number; offset: number; height: number; lastHash: Uint8Array }
+
+const fileName = (n: number): string => FILE_PREFIX + String(n).padStart(6, '0');
+
+function recordChecksum(payload: Uint8Array): Buffer {
+  return createHash('sha256').update(payload).digest().subarray(0, CHECKSUM_BYTES);
+}
+
+function blockKey(n: number): Buffer {
+  const k = Buffer.allocUnsafe(9);
+  k[0] = K_BLOCK;
+  writeU64(k, 1, n);
+  return k;
+}
+
+function txPrefix(txId: string): Buffer {
+  const len = Buffer.byteLength(txId);
+  const k = Buffer.allocUnsafe(len + 2);
+  k[0] = K_TX;
+  k.write(txId, 1, 'utf8');
+  k[len + 1] = 0;
+  return k;
+}
+
+function encodeCheckpoint(cp: Checkpoint): Buffer {
+  const v = Buffer.allocUnsafe(20 + cp.lastHash.length);
+  v.writeUInt32BE(cp.file, 0);
+  writeU64(v, 4, cp.offset);
+  writeU64(v, 12, cp.height);
+  v.set(cp.lastHash, 20);
+  return v;
+}
+
+function decodeCheckpoint(v: Uint8Array): Checkpoint {
+  const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return { file: b.readUInt32BE(0), offset: readU64(b, 4), height: readU64(b, 12), lastHash: Uint8Array.from(b.subarray(20)) };
+}
+
+type Batch = ReturnType<ClassicLevel<Buffer, Buffer>['batch']>;
+
+/** Index entries of one block plus the checkpoint after it, added to `batch`. */
+function putBlockIndex(batch: Batch, num: number, hash: Uint8Array, loc: Location, txIndex: readonly TxIndexEntry[], cp: Checkpoint): void {
+  const locValue = Buffer.allocUnsafe(16);
+  locValue.writeUInt32BE(loc.file, 0);
+  writeU64(locValue, 4, loc.offset);
+  locValue.writeUInt32BE(loc.length, 12);
+  batch.put(blockKey(num), locValue);
+  const hashKey = Buffer.allocUnsafe(1 + hash.length);
+  hashKey[0] = K_HASH;
+  hashKey.set(hash, 1);
+  const numValue = Buffer.allocUnsafe(8);
+  writeU64(numValue, 0, num);
+  batch.put(hashKey, numValue);
+  for (let txNum = 0; txNum < txIndex.length; txNum++) {
+    const e = txIndex[txNum]!;
+    if (e.txId === '') continue;
+    const p = txPrefix(e.txId);
+    const k = Buffer.allocUnsafe(p.length + 12);
+    k.set(p, 0);
+    writeU64(k, p.length, num);
+    k.writeUInt32BE(txNum, p.length + 8);
+    batch.put(k, Buffer.of(e.code));
+  }
+  batch.put(K_CHECKPOINT, encodeCheckpoint(cp));
+}
+
+export class BlockStore {
+  readonly #dir: string;
+  readonly #db: ClassicLevel<Buffer, Buffer>;
+  readonly #maxFileSize: number;
+  readonly #verifyDataHash: boolean;
+  readonly #cacheSize: number;
+  readonly #cache = new Map<number, Uint8Array>();
+  readonly #readers = new Map<number, FileHandle>();
+  #writer: FileHandle;
+  #writeFile: number;
+  #writeOffset: number;
+  #height: number;
+  #lastHash: Uint8Array;
+  #tail: Promise<unknown> = Promise.resolve();
+  #waiters: Array<() => void> = [];
+  #failure: unknown = undefined;
+  #closed = false;
+  readonly recovery: BlockStoreRecovery;
+
+  private constructor(dir: string, db: ClassicLevel<Buffer, Buffer>, opts: BlockStoreOptions, writer: FileHandle, cp: Checkpoint, recovery: BlockStoreRecovery) {
+    this.#dir = dir;
+    this.#db = db;
+    this.#maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+    this.#verifyDataHash = opts.verifyDataHash ?? true;
+    this.#cacheSize = opts.cacheBlocks ?? 64;
+    this.#writer = writer;
+    this.#writeFile = cp.file;
+    this.#writeOffset = cp.offset;
+    this.#height = cp.height;
+    this.#lastHash = cp.lastHash;
+    this.recovery = recovery;
+  }
+
+  /** Open (or create) the block store in `dir`, repairing a torn tail and a lagging index. */
+  static async open(dir: string, opts: BlockStoreOptions = {}): Promise<BlockStore> {
+    await mkdir(dir, { recursive: true });
+    const db = new ClassicLevel<Buffer, Buffer>(join(dir, INDEX_DIR), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.open();
+    try {
+      const { writer, cp, recovery } = await recover(dir, db);
+      return new BlockStore(dir, db, opts, writer, cp, recovery);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+  }
+
+  /** Number of blocks stored (= number of the next block to append). */
+  get height(): number { return this.#height; }
+
+  /** Header hash of the last block (empty before the first block). */
+  get lastHeaderHash(): Uint8Array { return Uint8Array.from(this.#lastHash); }
+
+  /**
+   * Append the next block and resolve once it is fdatasync'd in its block file and indexed.
+   * `txIndex` (tx id and validation code per transaction) is derived from the block when omitted
+   * (codes from its TRANSACTIONS_FILTER, or NOT_VALIDATED if it has none, as in an orderer's chain);
+   * when supplied its codes must equal the block's TRANSACTIONS_FILTER.
+   * @throws {LedgerError} BLOCK_OUT_OF_ORDER, BAD_PREVIOUS_HASH, BAD_DATA_HASH, MALFORMED_BLOCK,
+   *   MISSING_TX_FILTER, TX_INDEX_MISMATCH (store unchanged); IO (store refuses further appends); CLOSED.
+   */
+  append(block: common.Block | Uint8Array, txIndex?: readonly TxIndexEntry[]): Promise<void> {
+    let decoded: DecodedBlock;
+    try {
+      decoded = decodeBlock(block);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.appendDecoded(decoded, txIndex);
+  }
+
+  /** @internal Append an already decoded block (the Ledger decodes once for store and state). */
+  appendDecoded(block: DecodedBlock, txIndex?: readonly TxIndexEntry[]): Promise<void> {
+    const run = this.#tail.then(() => this.#appendNow(block, txIndex));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #appendNow(block: DecodedBlock, txIndexIn: readonly TxIndexEntry[] | undefined): Promise<void> {
+    if (this.#closed) throw new LedgerError('CLOSED', 'block store is closed');
+    if (this.#failure !== undefined) throw new LedgerError('IO', 'block store failed earlier; reopen it to recover', undefined, { cause: this.#failure });
+    if (block.number !== this.#height) {
+      throw new LedgerError('BLOCK_OUT_OF_ORDER', `expected block ${this.#height}, got ${block.number}`, { expected: this.#height, got: block.number });
+    }
+    if (this.#height > 0 && !equalBytes(block.previousHash, this.#lastHash)) {
+      throw new LedgerError('BAD_PREVIOUS_HASH', `block ${block.number} previous_hash ${hex(block.previousHash)} != ${hex(this.#lastHash)}`, { blockNum: block.number });
+    }
+    if (this.#verifyDataHash && !equalBytes(block.dataHash, blockDataHash(block.envelopes))) {
+      throw new LedgerError('BAD_DATA_HASH', `block ${block.number} data_hash does not match its envelopes`, { blockNum: block.number });
+    }
+    let txIndex: readonly TxIndexEntry[];
+    if (txIndexIn === undefined) {
+      txIndex = blockContents(block, false).txIndex;
+    } else {
+      const filter = requireTxFilter(block);
+      if (txIndexIn.length !== filter.length || txIndexIn.some((e, i) => e.code !== filter[i])) {
+        throw new LedgerError('TX_INDEX_MISMATCH', `block ${block.number}: tx index codes differ from TRANSACTIONS_FILTER`, { blockNum: block.number });
+      }
+      txIndex = txIndexIn;
+    }
+    const hash = blockHeaderHash(block);
+    const length = block.bytes.length;
+    if (this.#writeOffset > 0 && this.#writeOffset + RECORD_HEADER + length > this.#maxFileSize) await this.#rollover();
+
+    const offset = this.#writeOffset;
+    const header = Buffer.allocUnsafe(RECORD_HEADER);
+    header.writeUInt32BE(length, 0);
+    header.set(recordChecksum(block.bytes), 4);
+    try {
+      const { bytesWritten } = await this.#writer.writev([header, block.bytes], offset);
+      if (bytesWritten !== RECORD_HEADER + length) throw new Error(`short write: ${bytesWritten} of ${RECORD_HEADER + length} bytes`);
+      await this.#writer.datasync();
+    } catch (e) {
+      // Leave no partial record behind; if even that fails, reopening will truncate it.
+      await this.#writer.truncate(offset).catch(() => undefined);
+      this.#failure = e;
+      throw new LedgerError('IO', `writing block ${block.number} failed`, { blockNum: block.number }, { cause: e });
+    }
+    const loc = { file: this.#writeFile, offset, length };
+    const end = offset + RECORD_HEADER + length;
+    const batch = this.#db.batch();
+    putBlockIndex(batch, block.number, hash, loc, txIndex, { file: this.#writeFile, offset: end, height: block.number + 1, lastHash: hash });
+    try {
+      await batch.write();
+    } catch (e) {
+      this.#failure = e;
+      throw new LedgerError('IO', `indexing block ${block.number} failed (the block is durable; reopen to re-index)`, { blockNum: block.number }, { cause: e });
+    }
+    this.#writeOffset = end;
+    this.#height = block.number + 1;
+    this.#lastHash = hash;
+    this.#remember(block.number, block.bytes);
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  async #rollover(): Promise<void> {
+    const next = this.#writeFile + 1;
+    const fh = await open(join(this.#dir, fileName(next)), 'w+');
+    await syncDir(this.#dir);
+    // The old writer stays usable as a reader.
+    this.#readers.set(this.#writeFile, this.#writer);
+    this.#writer = fh;
+    this.#writeFile = next;
+    this.#writeOffset = 0;
+  }
+
+  #remember(n: number, bytes: Uint8Array): void {
+    if (this.#cacheSize <= 0) return;
+    this.#cache.set(n, bytes);
+    if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
+  }
+
+  /** The serialized common.Block number `n`. @throws {LedgerError} BLOCK_NOT_FOUND */
+  async getBlock(n: number): Promise<Uint8Array> {
+    this.#assertOpen();
+    const cached = this.#cache.get(n);
+    if (cached !== undefined) return cached;
+    if (!Number.isSafeInteger(n) || n < 0 || n >= this.#height) throw new LedgerError('BLOCK_NOT_FOUND', `no block ${n} (height ${this.#height})`, { blockNum: n });
+    const v = await this.#db.get(blockKey(n));
+    if (v === undefined) throw new LedgerError('BLOCK_NOT_FOUND', `block ${n} is not indexed`, { blockNum: n });
+    return this.#read({ file: v.readUInt32BE(0), offset: readU64(v, 4), length: v.readUInt32BE(12) });
+  }
+
+  async #read(loc: Location): Promise<Uint8Array> {
+    let fh = loc.file === this.#writeFile ? this.#writer : this.#readers.get(loc.file);
+    if (fh === undefined) {
+      fh = await open(join(this.#dir, fileName(loc.file)), 'r');
+      this.#readers.set(loc.file, fh);
+    }
+    const buf = Buffer.allocUnsafe(loc.length);
+    const { bytesRead } = await fh.read(buf, 0, loc.length, loc.offset + RECORD_HEADER);
+    if (bytesRead !== loc.length) throw new LedgerError('CORRUPT_BLOCK_FILE', `short read in ${fileName(loc.file)} at ${loc.offset}`, { ...loc });
+    return buf;
+  }
+
+  /** Number of the block whose header hash is `hash`, if stored. */
+  async getBlockNumberByHash(hash: Uint8Array): Promise<number | undefined> {
+    this.#assertOpen();
+    const k = Buffer.allocUnsafe(1 + hash.length);
+    k[0] = K_HASH;
+    k.set(hash, 1);
+    const v = await this.#db.get(k);
+    return v === undefined ? undefined : readU64(v, 0);
+  }
+
+  /** The block whose header hash is `hash`, if stored. */
+  async getBlockByHash(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    const n = await this.getBlockNumberByHash(hash);
+    return n === undefined ? undefined : this.getBlock(n);
+  }
+
+  /** Location and validation code of the first transaction with this id (later duplicates are indexed too). */
+  async getTx(txId: string): Promise<TxLocation | undefined> {
+    this.#assertOpen();
+    const p = txPrefix(txId);
+    const upper = Buffer.from(p);
+    upper[upper.length - 1] = 1;
+    const [entry] = await this.#db.iterator({ gte: p, lt: upper, limit: 1 }).all();
+    if (entry === undefined) return undefined;
+    const [k, v] = entry;
+    return { blockNum: readU64(k, p.length), txNum: k.readUInt32BE(p.length + 8), code: v[0]! };
+  }
+
+  /** Blocks `from` .. `to - 1` (default: up to the height when called); does not wait for new blocks. */
+  async *blocks(from = 0, to?: number): AsyncGenerator<Uint8Array, void, undefined> {
+    const end = to ?? this.#height;
+    for (let n = from; n < end; n++) yield await this.getBlock(n);
+  }
+
+  /**
+   * Blocks from `from` on, waiting for new blocks as they are appended (for Deliver streams).
+   * Ends when the store is closed or `opts.signal` is aborted.
+   */
+  async *iterate(from = 0, opts: IterateOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+    let n = from;
+    for (;;) {
+      while (n < this.#height) {
+        if (this.#closed || opts.signal?.aborted === true) return;
+        yield await this.getBlock(n);
+        n++;
+      }
+      if (!(await this.#waitBeyond(n, opts.signal))) return;
+    }
+  }
+
+  /** Resolves true once height > n, false if closed or aborted first. */
+  #waitBeyond(n: number, signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.#closed || signal?.aborted === true) return Promise.resolve(false);
+    if (this.#height > n) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        this.#waiters = this.#waiters.filter((w) => w !== wake);
+        resolve(false);
+      };
+      const wake = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(!this.#closed);
+      };
+      this.#waiters.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new LedgerError('CLOSED', 'block store is closed');
+  }
+
+  /** Wait for in-flight appends, end waiting iterators, close files and the index. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#tail;
+    this.#closed = true;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+    await Promise.allSettled([this.#writer.close(), ...[...this.#readers.values()].map((fh) => fh.close())]);
+    this.#readers.clear();
+    await this.#db.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Scan block files from the index checkpoint: truncate a torn tail, index blocks the index missed. */
+async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>): Promise<{ writer: FileHandle; cp: Checkpoint; recovery: BlockStoreRecovery }> {
+  const stored = await db.get(K_CHECKPOINT);
+  let cp: Checkpoint = stored === undefined ? { file: 0, offset: 0, height: 0, lastHash: new Uint8Array(0) } : decodeCheckpoint(stored);
+  const files = (await readdir(dir))
+    .filter((f) => f.startsWith(FILE_PREFIX) && /^\d{6}$/.test(f.slice(FILE_PREFIX.length)))
+    .map((f) => Number(f.slice(FILE_PREFIX.length)))
+    .sort((a, b) => a - b);
+  const lastFile = files.length === 0 ? 0 : files[files.length - 1]!;
+  if (cp.height > 0 && !files.includes(cp.file)) {
+    throw new LedgerError('CORRUPT_BLOCK_FILE', `index expects ${fileName(cp.file)} but it is missing`, { file: cp.file });
+  }
+  let truncatedBytes = 0;
+  let reindexedBlocks = 0;
+  for (let f = cp.file; f <= lastFile; f++) {
+    const path = join(dir, fileName(f));
+    const size = files.includes(f) ? (await stat(path)).size : 0;
+    let offset = f === cp.file ? cp.offset : 0;
+    if (size < offset) {
+      throw new LedgerError('CORRUPT_BLOCK_FILE', `${fileName(f)} has ${size} bytes but the index has blocks up to offset ${offset}`, { file: f, size, offset });
+    }
+    if (size === offset) {
+      if (f === cp.file) continue;
+    }
+    const fh = await open(path, 'r+');
+    let batch = db.batch();
+    let torn = false;
+    try {
+      const hdr = Buffer.allocUnsafe(RECORD_HEADER);
+      while (offset < size) {
+        if (size - offset < RECORD_HEADER) { torn = true; break; }
+        await fh.read(hdr, 0, RECORD_HEADER, offset);
+        const length = hdr.readUInt32BE(0);
+        if (length > size - offset - RECORD_HEADER) { torn = true; break; }
+        const payload = Buffer.allocUnsafe(length);
+        await fh.read(payload, 0, length, offset + RECORD_HEADER);
+        if (!equalBytes(recordChecksum(payload), hdr.subarray(4, RECORD_HEADER))) { torn = true; break; }
+        const block = decodeBlock(payload);
+        if (block.number !== cp.height || (cp.height > 0 && !equalBytes(block.previousHash, cp.lastHash))) {
+          throw new LedgerError('CORRUPT_BLOCK_FILE', `${fileName(f)} at ${offset}: block ${block.number} does not continue the chain at height ${cp.height}`, { file: f, offset });
+        }
+        const hash = blockHeaderHash(block);
+        const end = offset + RECORD_HEADER + length;
+        const next: Checkpoint = { file: f, offset: end, height: block.number + 1, lastHash: hash };
+        putBlockIndex(batch, block.number, hash, { file: f, offset, length }, blockContents(block, false).txIndex, next);
+        cp = next;
+        offset = end;
+        reindexedBlocks++;
+        if (reindexedBlocks % 256 === 0) {
+          await batch.write();
+          batch = db.batch();
+        }
+      }
+      if (torn) {
+        // Records are written and synced one at a time, so only the last one can be partial: whatever
+        // follows the last good record was never acknowledged.
+        truncatedBytes += size - offset;
+        await fh.truncate(offset);
+        await fh.sync();
+      }
+      if (f !== cp.file) cp = { ...cp, file: f, offset };
+      batch.put(K_CHECKPOINT, encodeCheckpoint(cp));
+      await batch.write();
+    } finally {
+      await fh.close();
+    }
+    if (torn) {
+      for (const later of files.filter((x) => x > f)) {
+        const laterPath = join(dir, fileName(later));
+        if ((await stat(laterPath)).size > 0) {
+          throw new LedgerError('CORRUPT_BLOCK_FILE', `${fileName(f)} has a damaged record but ${fileName(later)} follows it`, { file: f, offset });
+        }
+        await unlink(laterPath);
+      }
+      break;
+    }
+  }
+  const writer = await open(join(dir, fileName(cp.file)), files.includes(cp.file) ? 'r+' : 'w+');
+  if (!files.includes(cp.file)) await syncDir(dir);
+  return { writer, cp, recovery: { truncatedBytes, reindexedBlocks } };
+}

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+
+export type LedgerErrorCode =
+  | 'BLOCK_OUT_OF_ORDER' // block number is not the current height
+  | 'BAD_PREVIOUS_HASH' // header.previous_hash is not the hash of the last header
+  | 'BAD_DATA_HASH' // header.data_hash does not match the block's envelopes
+  | 'MALFORMED_BLOCK' // bytes do not parse as common.Block, or a required part is missing
+  | 'MISSING_TX_FILTER' // metadata slot TRANSACTIONS_FILTER absent or of the wrong length
+  | 'TX_INDEX_MISMATCH' // caller-supplied tx index disagrees with the block
+  | 'BLOCK_NOT_FOUND'
+  | 'BAD_KEY' // namespace/key not storable (empty namespace, NUL in namespace, ill-formed UTF-16)
+  | 'CORRUPT_BLOCK_FILE' // damage that is not a torn tail: mid-file checksum failure, broken chain on disk
+  | 'STATE_AHEAD' // state savepoint is past the block height: state does not belong to these blocks
+  | 'IO' // a write or fsync failed; the store refuses further appends
+  | 'CLOSED';
+
+/** The only error class of @metroledger/ledger; callers branch on `code`. */
+export class LedgerError extends Error {
+  readonly code: LedgerErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: LedgerErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.name = 'LedgerError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}

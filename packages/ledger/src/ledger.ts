@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// The peer's ledger: block store + world state, committed in Fabric's order with Fabric's recovery.
+//
+// commit(block) = (1) append the block (already carrying its final TRANSACTIONS_FILTER) to the block
+// file and fdatasync it, (2) index it, (3) apply its valid writes and the savepoint in one state batch.
+// A crash after (1) loses nothing: on open, the block store re-indexes what its index missed and the
+// state replays, from the blocks themselves, every block past its savepoint.
+import { join } from 'node:path';
+import type { common } from '@hyperledger/fabric-protos';
+import { BlockStore, type BlockStoreOptions, type BlockStoreRecovery, type IterateOptions, type TxLocation } from './blockstore';
+import { blockContents, decodeBlock, type StateUpdate, type TxIndexEntry } from './blockparse';
+import { LedgerError } from './errors';
+import { StateDb } from './statedb';
+
+export interface LedgerOptions extends BlockStoreOptions {}
+
+export interface LedgerRecovery extends BlockStoreRecovery {
+  /** Blocks whose writes were replayed into state because its savepoint lagged behind the blocks. */
+  readonly replayedBlocks: number;
+}
+
+export interface CommitResult {
+  readonly blockNum: number;
+  /** Tx id and validation code per transaction, in block order. */
+  readonly txIndex: readonly TxIndexEntry[];
+  /** Writes applied to the state (valid transactions only). */
+  readonly updates: readonly StateUpdate[];
+}
+
+export class Ledger {
+  readonly blockStore: BlockStore;
+  readonly state: StateDb;
+  readonly recovery: LedgerRecovery;
+  #tail: Promise<unknown> = Promise.resolve();
+  #failure: unknown = undefined;
+
+  private constructor(blockStore: BlockStore, state: StateDb, recovery: LedgerRecovery) {
+    this.blockStore = blockStore;
+    this.state = state;
+    this.recovery = recovery;
+  }
+
+  /** Open (or create) a ledger in `dir` (block files and index in `dir/chains`, state in `dir/state`). */
+  static async open(dir: string, opts: LedgerOptions = {}): Promise<Ledger> {
+    const blockStore = await BlockStore.open(join(dir, 'chains'), opts);
+    let state: StateDb | undefined;
+    try {
+      state = await StateDb.open(join(dir, 'state'));
+      const height = blockStore.height;
+      if (state.savepoint > height - 1) {
+        throw new LedgerError('STATE_AHEAD', `state savepoint ${state.savepoint} is past the last block ${height - 1}`, { savepoint: state.savepoint, height });
+      }
+      let replayedBlocks = 0;
+      for (let n = state.savepoint + 1; n < height; n++) {
+        const block = decodeBlock(await blockStore.getBlock(n));
+        await state.applyBlock(n, blockContents(block).updates);
+        replayedBlocks++;
+      }
+      return new Ledger(blockStore, state, { ...blockStore.recovery, replayedBlocks });
+    } catch (e) {
+      await Promise.allSettled([blockStore.close(), state?.close()]);
+      throw e;
+    }
+  }
+
+  get height(): number { return this.blockStore.height; }
+  get lastHeaderHash(): Uint8Array { return this.blockStore.lastHeaderHash; }
+
+  /**
+   * Commit the next block: it must carry its final TRANSACTIONS_FILTER (metadata slot 2). Its tx index
+   * and the writes of its valid transactions are derived from the block itself, so replay after a
+   * crash applies exactly what commit applied. Commits are serialized in call order.
+   * @throws {LedgerError} BLOCK_OUT_OF_ORDER, BAD_PREVIOUS_HASH, BAD_DATA_HASH, MALFORMED_BLOCK,
+   *   MISSING_TX_FILTER, BAD_KEY (ledger unchanged); IO (the ledger refuses further commits; reopen).
+   */
+  commit(block: common.Block | Uint8Array): Promise<CommitResult> {
+    const run = this.#tail.then(() => this.#commitNow(block));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #commitNow(input: common.Block | Uint8Array): Promise<CommitResult> {
+    if (this.#failure !== undefined) throw new LedgerError('IO', 'an earlier commit failed half-way; reopen the ledger to recover', undefined, { cause: this.#failure });
+    const block = decodeBlock(input);
+    // Everything that can refuse the block runs before the block is written.
+    const { txIndex, updates } = blockContents(block);
+    for (const u of updates) this.state.checkStorable(u.ns, u.key);
+    await this.blockStore.appendDecoded(block, txIndex);
+    try {
+      await this.state.applyBlock(block.number, updates);
+    } catch (e) {
+      this.#failure = e;
+      throw e instanceof LedgerError && e.code === 'IO' ? e : new LedgerError('IO', `block ${block.number} is stored but its state update failed`, { blockNum: block.number }, { cause: e });
+    }
+    return { blockNum: block.number, txIndex, updates };
+  }
+
+  getBlock(n: number): Promise<Uint8Array> { return this.blockStore.getBlock(n); }
+  getBlockByHash(hash: Uint8Array): Promise<Uint8Array | undefined> { return this.blockStore.getBlockByHash(hash); }
+  getTx(txId: string): Promise<TxLocation | undefined> { return this.blockStore.getTx(txId); }
+  blocks(from?: number, to?: number): AsyncGenerator<Uint8Array, void, undefined> { return this.blockStore.blocks(from, to); }
+  iterate(from?: number, opts?: IterateOptions): AsyncGenerator<Uint8Array, void, undefined> { return this.blockStore.iterate(from, opts); }
+
+  async close(): Promise<void> {
+    await this.#tail;
+    await Promise.all([this.blockStore.close(), this.state.close()]);
+  }
+}

@@ -1,3 +1,3 @@
 // SPDX-License-Identifier: Apache-2.0
 // Endorsing and committing peer: endorsement, validation, commit, block delivery.
-export {};
+export { Endorser, PeerError, type EndorserLedger, type EndorserOptions, type PeerErrorCode } from './endorser/index.js';

@@ -4,6 +4,8 @@ export type { ProposalErrorCode } from './errors.js';
 export { parseProposal, parseSignedProposal, type ParsedProposal } from './parse.js';
 export {
   decodeProposalResponse,
+  encodeProposalResponse,
+  newEndorsement,
   newFailedProposalResponse,
   newProposalResponse,
   newProposalResponsePayload,

@@ -29,6 +29,8 @@ export interface ProposalResponseParts {
   readonly endorsement?: { readonly endorser: Uint8Array; readonly signature: Uint8Array } | undefined;
 }
 
+const EMPTY = new Uint8Array(0);
+
 // The timestamp field of ProposalResponse is not signed; Fabric's endorsers leave it unset too.
 function pbResponse(status: number, message: string, payload: Uint8Array): peer.Response {
   const r = new peer.Response();
@@ -68,34 +70,46 @@ export function newProposalResponsePayload(p: ParsedProposal, result: ChaincodeR
 }
 
 /**
- * A signed peer.ProposalResponse{version 1, response, payload, endorsement}, the endorsement
- * being the endorser's signature over `payload ‖ endorser`. Only for successful simulations
- * (status < 400); a failed one is answered with {@link newFailedProposalResponse}.
+ * Endorses a successful simulation (status < 400): the ProposalResponsePayload and the endorser's
+ * signature over `payload ‖ endorser`, as decoded ProposalResponse parts (for in-process use).
  */
-export function newProposalResponse(p: ParsedProposal, result: ChaincodeResult, chaincode: { name: string; version: string }, endorser: Endorsing): Uint8Array {
+export function newEndorsement(p: ParsedProposal, result: ChaincodeResult, chaincode: { name: string; version: string }, endorser: Endorsing): ProposalResponseParts {
   const prpBytes = newProposalResponsePayload(p, result, chaincode);
   const endorserBytes = endorser.serialize();
   const signed = Buffer.allocUnsafe(prpBytes.length + endorserBytes.length);
   signed.set(prpBytes, 0);
   signed.set(endorserBytes, prpBytes.length);
-  const endorsement = new peer.Endorsement();
-  endorsement.setEndorser(endorserBytes);
-  endorsement.setSignature(endorser.sign(signed));
+  const { status, message, payload } = result.response;
+  return { status, message, payload, prpBytes, endorsement: { endorser: endorserBytes, signature: endorser.sign(signed) } };
+}
 
+/** peer.ProposalResponse bytes of decoded parts (version 1; no endorsement when the parts have none). */
+export function encodeProposalResponse(parts: ProposalResponseParts): Uint8Array {
   const pr = new peer.ProposalResponse();
   pr.setVersion(1);
-  const { status, message, payload } = result.response;
-  pr.setResponse(pbResponse(status, message, payload));
-  pr.setPayload(prpBytes);
-  pr.setEndorsement(endorsement);
+  pr.setResponse(pbResponse(parts.status, parts.message, parts.payload));
+  if (parts.prpBytes.length > 0) pr.setPayload(parts.prpBytes);
+  if (parts.endorsement !== undefined) {
+    const e = new peer.Endorsement();
+    e.setEndorser(parts.endorsement.endorser);
+    e.setSignature(parts.endorsement.signature);
+    pr.setEndorsement(e);
+  }
   return pr.serializeBinary();
+}
+
+/**
+ * A signed peer.ProposalResponse{version 1, response, payload, endorsement}, the endorsement
+ * being the endorser's signature over `payload ‖ endorser`. Only for successful simulations
+ * (status < 400); a failed one is answered with {@link newFailedProposalResponse}.
+ */
+export function newProposalResponse(p: ParsedProposal, result: ChaincodeResult, chaincode: { name: string; version: string }, endorser: Endorsing): Uint8Array {
+  return encodeProposalResponse(newEndorsement(p, result, chaincode, endorser));
 }
 
 /** An unendorsed peer.ProposalResponse carrying only an error status and message, as Fabric's endorser answers failures. */
 export function newFailedProposalResponse(status: number, message: string): Uint8Array {
-  const pr = new peer.ProposalResponse();
-  pr.setResponse(pbResponse(status, message, new Uint8Array(0)));
-  return pr.serializeBinary();
+  return encodeProposalResponse({ status, message, payload: EMPTY, prpBytes: EMPTY });
 }
 
 /** @throws {@link ProtocolError} MALFORMED_PROPOSAL_RESPONSE */

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+import type { HostedChaincode } from '@metroledger/chaincode-host';
+import { IdentityDeserializer, verifySignature, type Identity, type MspRegistry, type SigningIdentity } from '@metroledger/identity';
+import {
+  newEndorsement,
+  newProposalResponsePayload,
+  parseSignedProposal,
+  type ParsedProposal,
+  type ProposalResponseParts,
+  type StateReader,
+} from '@metroledger/protocol';
+import { PeerError } from './errors.js';
+
+/** What an endorser reads from its ledger: the world state and the transaction index. */
+export interface EndorserLedger {
+  readonly state: StateReader;
+  getTx(txId: string): Promise<unknown>;
+}
+
+export interface EndorserOptions {
+  /** The peer's signing identity (its enrollment certificate and key). */
+  identity: SigningIdentity;
+  /** The peer's address, reported in gateway error details (e.g. 'peer0.lasige.example.com:7051'). */
+  address: string;
+  channelId: string;
+  /** The channel's MSPs: proposals from identities outside them are refused. */
+  msps: MspRegistry;
+  ledger: EndorserLedger;
+  /** Chaincodes installed on this peer. */
+  chaincodes: readonly HostedChaincode[];
+  /** Shared cache of parsed identities (default: one per endorser). */
+  deserializer?: IdentityDeserializer;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * One peer's endorser: checks a proposal as Fabric's endorser does (structure, tx ID, creator in
+ * a channel MSP, creator's signature, not already committed), simulates it with the chaincode
+ * installed on this peer against the ledger's state, and signs the result.
+ *
+ * Outcomes, as Fabric's ProcessProposal:
+ * - a check fails: throws {@link PeerError} (Fabric returns an error alongside a 500 response);
+ * - the chaincode is not installed or the simulation crashed: status 500 with a message, no payload;
+ * - the chaincode answered status ≥ 400: that response with the (unsigned) payload, no endorsement;
+ * - otherwise: the signed endorsement.
+ */
+export class Endorser {
+  readonly mspId: string;
+  readonly address: string;
+  readonly channelId: string;
+  readonly #identity: SigningIdentity;
+  readonly #msps: MspRegistry;
+  readonly #ledger: EndorserLedger;
+  readonly #chaincodes: ReadonlyMap<string, HostedChaincode>;
+  readonly #deserializer: IdentityDeserializer;
+
+  constructor(opts: EndorserOptions) {
+    this.mspId = opts.identity.mspId;
+    this.address = opts.address;
+    this.channelId = opts.channelId;
+    this.#identity = opts.identity;
+    this.#msps = opts.msps;
+    this.#ledger = opts.ledger;
+    this.#chaincodes = new Map(opts.chaincodes.map((cc) => [cc.name, cc]));
+    this.#deserializer = opts.deserializer ?? new IdentityDeserializer();
+  }
+
+  /** Whether `name` is installed on this peer. */
+  hasChaincode(name: string): boolean {
+    return this.#chaincodes.has(name);
+  }
+
+  /** Installed chaincode names. */
+  get chaincodeNames(): string[] {
+    return [...this.#chaincodes.keys()];
+  }
+
+  /**
+   * Processes a SignedProposal (bytes, or already parsed by {@link parseSignedProposal}).
+   * @throws {@link PeerError} MALFORMED_PROPOSAL | CHANNEL_NOT_FOUND | ACCESS_DENIED | DUPLICATE_TXID
+   */
+  async processProposal(signedProposal: Uint8Array | ParsedProposal): Promise<ProposalResponseParts> {
+    const p = signedProposal instanceof Uint8Array ? parse(signedProposal) : signedProposal;
+    const creator = this.#checkCreator(p);
+    if ((await this.#ledger.getTx(p.txId)) !== undefined) {
+      throw new PeerError('DUPLICATE_TXID', `duplicate transaction found [${p.txId}]. Creator [${Buffer.from(p.creator).toString('hex')}]`, { txId: p.txId });
+    }
+
+    const chaincode = this.#chaincodes.get(p.chaincodeName);
+    if (chaincode === undefined) {
+      return failed(500, `make sure the chaincode ${p.chaincodeName} has been successfully defined on channel ${p.channelId} and try again: chaincode ${p.chaincodeName} is not installed on ${this.address}`);
+    }
+    let result;
+    try {
+      result = await chaincode.invoke(
+        {
+          channelId: p.channelId,
+          txId: p.txId,
+          args: p.args,
+          transient: p.transient,
+          creator: { mspId: creator.mspId, idBytes: certBytes(creator) },
+          timestamp: p.timestamp,
+        },
+        this.#ledger.state,
+      );
+    } catch (err) {
+      return failed(500, `error in simulation: ${(err as Error).message}`);
+    }
+    const id = { name: chaincode.name, version: chaincode.version };
+    if (result.response.status >= 400) {
+      // Fabric answers a chaincode error with the unsigned payload and no endorsement
+      const { status, message, payload } = result.response;
+      return { status, message, payload, prpBytes: newProposalResponsePayload(p, result, id) };
+    }
+    return newEndorsement(p, result, id, this.#identity);
+  }
+
+  #checkCreator(p: ParsedProposal): Identity {
+    if (p.channelId !== this.channelId) {
+      throw new PeerError('CHANNEL_NOT_FOUND', `channel '${p.channelId}' not found`, { channelId: p.channelId });
+    }
+    let creator: Identity;
+    try {
+      creator = this.#deserializer.deserialize(p.creator);
+    } catch (err) {
+      throw new PeerError('ACCESS_DENIED', `access denied: channel [${p.channelId}] creator org unknown, creator is malformed`, undefined, { cause: err });
+    }
+    const denied = (why: string): PeerError =>
+      new PeerError('ACCESS_DENIED', `access denied: channel [${p.channelId}] creator org [${creator.mspId}]`, { mspId: creator.mspId, reason: why });
+    if (!this.#msps.isValid(creator)) {
+      let why = 'identity is not valid';
+      try {
+        this.#msps.validate(creator);
+      } catch (err) {
+        why = (err as Error).message;
+      }
+      throw denied(why);
+    }
+    if (!verifySignature(creator.publicKey, p.proposalBytes, p.signature)) throw denied("creator's signature over the proposal is not valid");
+    return creator;
+  }
+}
+
+function parse(bytes: Uint8Array): ParsedProposal {
+  try {
+    return parseSignedProposal(bytes);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    throw new PeerError('MALFORMED_PROPOSAL', e.message ?? String(err), { code: e.code }, { cause: err });
+  }
+}
+
+const certBytesCache = new WeakMap<Identity, Uint8Array>();
+
+function certBytes(id: Identity): Uint8Array {
+  let b = certBytesCache.get(id);
+  if (b === undefined) certBytesCache.set(id, (b = Buffer.from(id.certPem)));
+  return b;
+}
+
+function failed(status: number, message: string): ProposalResponseParts {
+  return { status, message, payload: EMPTY, prpBytes: EMPTY };
+}

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+
+export type PeerErrorCode =
+  | 'MALFORMED_PROPOSAL' // the SignedProposal does not parse, has a bad tx ID or an unsupported header type
+  | 'CHANNEL_NOT_FOUND' // the proposal names a channel this peer has not joined
+  | 'ACCESS_DENIED' // creator unknown to the channel's MSPs, invalid, or its signature does not verify
+  | 'DUPLICATE_TXID'; // a transaction with this ID is already in the ledger
+
+/** The error class of @metroledger/peer; branch on `code`. Messages follow Fabric's peer. */
+export class PeerError extends Error {
+  readonly code: PeerErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: PeerErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PeerError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}

@@ -1,3 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Runs a fabric-contract-api chaincode in-process with a simulated ChaincodeStub that records a read/write set.
-export {};
+// Runs a fabric-contract-api chaincode in-process with the real fabric-shim ChaincodeStub, recording
+// the read/write set as a Fabric peer's transaction simulator does.
+export type { Version, VersionedValue, KVRead, KVWrite, RangeQueryInfo, NsReadWriteSet, StateReader } from '@metroledger/protocol';
+export type {
+  ChaincodeInvocation,
+  ChaincodeResult,
+  HostedChaincode,
+  HostContractsOptions,
+  HostChaincodeModuleOptions,
+} from './host';
+export { hostContracts, hostChaincodeModule } from './host';
+export { MemoryState } from './memorystate';
+export { compareKeys } from './keys';
+export { ChaincodeHostError, type ChaincodeHostErrorCode } from './errors';

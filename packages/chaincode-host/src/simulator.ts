@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+// A transaction simulator in the place of the peer: it answers the fabric-shim stub's handler calls
+// from a StateReader snapshot and records the read/write set exactly as Fabric's txSimulator does.
+import type { KVRead, KVWrite, NsReadWriteSet, RangeQueryInfo, StateReader, VersionedValue } from '@metroledger/protocol';
+import { QueryMetadata } from './fabric';
+import { compareKeys, isWellFormed } from './keys';
+
+/** Fabric's peer sends range results to the chaincode in batches of this many (QueryResponseGenerator.MaxResultLimit). */
+const MAX_RESULT_LIMIT = 100;
+/** Fabric's default `ledger.state.totalQueryLimit`: a range query silently stops after this many results. */
+const TOTAL_QUERY_LIMIT = 100_000;
+
+const EMPTY = Buffer.alloc(0);
+const NO_BYTES = new Uint8Array(0);
+
+type Entry = { readonly key: string } & VersionedValue;
+
+interface QueryResult {
+  readonly key: string;
+  readonly value: Buffer;
+}
+
+/**
+ * One range query on the peer side: Fabric's resultsItr (rwset recording) wrapped in the handler's
+ * batching (QueryResponseGenerator.BuildQueryResponse), so the recorded range matches what a peer
+ * records, read-ahead included.
+ */
+class RangeScan {
+  readonly info: { startKey: string; endKey: string; itrExhausted: boolean; reads: KVRead[] };
+  readonly #source: AsyncIterator<Entry>;
+  readonly #queryEndKey: string;
+  readonly #pageSize: number;
+  readonly #paginated: boolean;
+  readonly #totalLimit: number;
+  /** Set when a paginated scan delivers its last batch. */
+  bookmark = '';
+  #pending: QueryResult[] = [];
+  #returned = 0;
+  #dbReturned = 0;
+  #sourceDone = false;
+  #closed = false;
+
+  constructor(source: AsyncIterable<Entry>, startKey: string, endKey: string, pageSize: number, paginated: boolean) {
+    this.#source = source[Symbol.asyncIterator]();
+    this.#queryEndKey = endKey;
+    this.#pageSize = pageSize;
+    this.#paginated = paginated;
+    this.#totalLimit = pageSize > 0 && pageSize < TOTAL_QUERY_LIMIT ? pageSize : TOTAL_QUERY_LIMIT;
+    this.info = { startKey, endKey: '', itrExhausted: false, reads: [] };
+  }
+
+  async #sourceNext(): Promise<Entry | undefined> {
+    if (this.#sourceDone) return undefined;
+    const r = await this.#source.next();
+    if (r.done) {
+      this.#sourceDone = true;
+      return undefined;
+    }
+    return r.value;
+  }
+
+  /** resultsItr.Next: the paginated scanner stops at pageSize; every result is recorded. */
+  async #next(): Promise<Entry | undefined> {
+    let entry: Entry | undefined;
+    if (!(this.#pageSize > 0 && this.#dbReturned >= this.#pageSize)) {
+      entry = await this.#sourceNext();
+    }
+    if (entry === undefined) {
+      this.info.itrExhausted = true;
+      this.info.endKey = this.#queryEndKey;
+      return undefined;
+    }
+    this.#dbReturned++;
+    this.info.reads.push({ key: entry.key, version: entry.version });
+    this.info.endKey = entry.key;
+    return entry;
+  }
+
+  /** One QueryResponse: a batch of results and whether more remain. */
+  async fetchBatch(): Promise<{ results: QueryResult[]; hasMore: boolean }> {
+    if (this.#closed) throw new Error('query iterator not found');
+    for (;;) {
+      if (this.#returned >= this.#totalLimit) return this.#finalBatch();
+      const entry = await this.#next();
+      if (entry === undefined) return this.#finalBatch();
+      const result = { key: entry.key, value: Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength) };
+      if (this.#pending.length === MAX_RESULT_LIMIT) {
+        const results = this.#pending;
+        this.#pending = [result];
+        this.#returned++;
+        return { results, hasMore: true };
+      }
+      this.#pending.push(result);
+      this.#returned++;
+    }
+  }
+
+  /** The last batch; a paginated scan then reads its bookmark: the next key, not recorded, or ''. */
+  async #finalBatch(): Promise<{ results: QueryResult[]; hasMore: boolean }> {
+    const results = this.#pending;
+    this.#pending = [];
+    if (this.#paginated) {
+      const next = await this.#sourceNext();
+      this.bookmark = next === undefined ? '' : next.key;
+    }
+    await this.close();
+    return { results, hasMore: false };
+  }
+
+  get returned(): number {
+    return this.#returned;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#sourceDone) {
+      this.#sourceDone = true;
+      await this.#source.return?.();
+    }
+  }
+}
+
+/** What the stub's range APIs iterate: the shape of fabric-shim's StateQueryIterator. */
+class StateQueryIterator {
+  readonly #scan: RangeScan;
+  #batch: QueryResult[];
+  #hasMore: boolean;
+  #pos = 0;
+
+  constructor(scan: RangeScan, first: { results: QueryResult[]; hasMore: boolean }) {
+    this.#scan = scan;
+    this.#batch = first.results;
+    this.#hasMore = first.hasMore;
+  }
+
+  async next(): Promise<{ value: QueryResult; done: false } | { value?: undefined; done: true }> {
+    if (this.#pos < this.#batch.length) return { value: this.#batch[this.#pos++]!, done: false };
+    if (!this.#hasMore) return { done: true };
+    const batch = await this.#scan.fetchBatch();
+    this.#batch = batch.results;
+    this.#hasMore = batch.hasMore;
+    this.#pos = 0;
+    if (this.#batch.length === 0) return { done: true };
+    return { value: this.#batch[this.#pos++]!, done: false };
+  }
+
+  async close(): Promise<void> {
+    await this.#scan.close();
+  }
+}
+
+function unsupported(what: string): Promise<never> {
+  return Promise.reject(new Error(`${what} is not supported by the in-process chaincode host`));
+}
+
+/**
+ * The peer half of one chaincode invocation. Its `handle*` methods are the handler interface that
+ * fabric-shim's ChaincodeStub calls; `result()` gives the read/write set once the contract returns.
+ */
+export class TxSimulation {
+  readonly #namespace: string;
+  readonly #state: StateReader;
+  readonly #txId: string;
+  readonly #reads = new Map<string, KVRead>();
+  readonly #writes = new Map<string, KVWrite>();
+  readonly #scans: RangeScan[] = [];
+  #writePerformed = false;
+  #paginatedQueryPerformed = false;
+  #done = false;
+
+  constructor(namespace: string, state: StateReader, txId: string) {
+    this.#namespace = namespace;
+    this.#state = state;
+    this.#txId = txId;
+  }
+
+  #checkOpen(): void {
+    if (this.#done) throw new Error('this instance should not be used after calling Done()');
+  }
+
+  #checkPublic(collection: string): void {
+    if (collection !== '') throw new Error('private data collections are not supported by the in-process chaincode host');
+  }
+
+  #checkWrite(key: string): void {
+    this.#checkOpen();
+    if (this.#paginatedQueryPerformed) {
+      throw new Error(`txid [${this.#txId}]: unsuppored transaction. Transaction has already performed a paginated query. Writes are not allowed`);
+    }
+    if (typeof key !== 'string' || key === '') throw new Error('key must not be an empty string');
+    if (!isWellFormed(key)) throw new Error(`invalid key [${JSON.stringify(key)}]: not a valid UTF-8 string`);
+    this.#writePerformed = true;
+  }
+
+  async handleGetState(collection: string, key: string): Promise<Buffer> {
+    this.#checkPublic(collection);
+    this.#checkOpen();
+    const vv = await this.#state.get(this.#namespace, key);
+    // Reads see the committed snapshot, never this transaction's own writes (as in Fabric).
+    if (!this.#reads.has(key)) this.#reads.set(key, vv ? { key, version: vv.version } : { key });
+    if (!vv) return EMPTY;
+    return Buffer.from(vv.value.buffer, vv.value.byteOffset, vv.value.byteLength);
+  }
+
+  async handlePutState(collection: string, key: string, value: Uint8Array | undefined): Promise<void> {
+    this.#checkPublic(collection);
+    this.#checkWrite(key);
+    const bytes = value === undefined || value === null ? NO_BYTES : value;
+    if (!(bytes instanceof Uint8Array)) throw new Error('value must be a Buffer, Uint8Array or string');
+    // Fabric records an empty value as a delete (rwsetutil.newKVWrite: IsDelete = len(value) == 0).
+    this.#writes.set(key, { key, isDelete: bytes.length === 0, value: bytes.length === 0 ? NO_BYTES : new Uint8Array(bytes) });
+  }
+
+  async handleDeleteState(collection: string, key: string): Promise<void> {
+    this.#checkPublic(collection);
+    this.#checkWrite(key);
+    this.#writes.set(key, { key, isDelete: true, value: NO_BYTES });
+  }
+
+  async handleGetStateByRange(
+    collection: string,
+    startKey: string,
+    endKey: string,
+    _channelId: string,
+    _txId: string,
+    metadataBytes?: Uint8Array,
+  ): Promise<{ iterator: StateQueryIterator; metadata?: { bookmark: string; fetchedRecordsCount: number } }> {
+    this.#checkPublic(collection);
+    this.#checkOpen();
+    let pageSize = 0;
+    let bookmark = '';
+    if (metadataBytes !== undefined && metadataBytes !== null) {
+      const md = QueryMetadata.deserializeBinary(metadataBytes);
+      pageSize = md.getPagesize();
+      bookmark = md.getBookmark();
+    }
+    const paginated = pageSize !== 0 || bookmark !== '';
+    if (paginated) {
+      if (this.#writePerformed) {
+        throw new Error(`txid [${this.#txId}]: unsuppored transaction. Paginated queries are supported only in a read-only transaction`);
+      }
+      if (pageSize < 0) throw new Error('invalid pageSize. Should be a positive number');
+      this.#paginatedQueryPerformed = true;
+      if (bookmark !== '') startKey = bookmark;
+    }
+    const scan = new RangeScan(this.#state.range(this.#namespace, startKey, endKey), startKey, endKey, pageSize, paginated);
+    this.#scans.push(scan);
+    const first = await scan.fetchBatch();
+    const iterator = new StateQueryIterator(scan, first);
+    // As on a peer, response metadata rides only on a final first batch: a page of more than 100
+    // results reaches a Node chaincode without a bookmark.
+    if (!paginated || first.hasMore) return { iterator };
+    return { iterator, metadata: { bookmark: scan.bookmark, fetchedRecordsCount: scan.returned } };
+  }
+
+  async handleQueryStateClose(): Promise<void> {
+    // Each iterator closes its own scan; nothing is addressed by id here.
+  }
+
+  handleGetQueryResult(): Promise<never> {
+    return unsupported('Rich queries (getQueryResult, CouchDB only)');
+  }
+
+  handleGetHistoryForKey(): Promise<never> {
+    return unsupported('getHistoryForKey');
+  }
+
+  handleInvokeChaincode(): Promise<never> {
+    return unsupported('invokeChaincode');
+  }
+
+  handleGetStateMetadata(): Promise<never> {
+    return unsupported('State-based endorsement (getStateValidationParameter)');
+  }
+
+  handlePutStateMetadata(): Promise<never> {
+    return unsupported('State-based endorsement (setStateValidationParameter)');
+  }
+
+  handleGetPrivateDataHash(): Promise<never> {
+    return unsupported('Private data');
+  }
+
+  handlePurgeState(): Promise<never> {
+    return unsupported('Private data');
+  }
+
+  /** Ends the simulation: closes any scans the contract left open. */
+  async done(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    for (const scan of this.#scans) await scan.close();
+  }
+
+  /** The namespace's read/write set: reads and writes sorted by key (byte order), range queries in order. */
+  result(): NsReadWriteSet {
+    const reads = [...this.#reads.values()];
+    if (reads.length > 1) reads.sort((a, b) => compareKeys(a.key, b.key));
+    const writes = [...this.#writes.values()];
+    if (writes.length > 1) writes.sort((a, b) => compareKeys(a.key, b.key));
+    const rangeQueries: RangeQueryInfo[] = [];
+    const seen = new Set<string>();
+    for (const { info } of this.#scans) {
+      // RWSetBuilder.AddToRangeQuerySet keeps the first of identical (start, end, exhausted) queries.
+      const id = `${info.startKey}\u0000${info.endKey}\u0000${info.itrExhausted}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      rangeQueries.push({ startKey: info.startKey, endKey: info.endKey, itrExhausted: info.itrExhausted, reads: info.reads });
+    }
+    return { namespace: this.#namespace, reads, rangeQueries, writes };
+  }
+}

@@ -142,7 +142,7 @@ export class TestChain {
   #rng: () => number;
   #prev: Uint8Array = new Uint8Array(0);
   #next = 0;
-  constructor(seed: number, readonly opts: { txPerBlock: number; writesPerTx: number; valueBytes: number; keySpace: number; invalidEvery?: number; deleteEvery?: number }) {
+  constructor(seed: number, readonly opts: { txPerBlock: number; /** If set, each block has 1..txPerBlockMax transactions. */ txPerBlockMax?: number; writesPerTx: number; valueBytes: number; keySpace: number; invalidEvery?: number; deleteEvery?: number }) {
     this.#rng = newRng(seed);
   }
   get nextNumber(): number { return this.#next; }
@@ -153,7 +153,8 @@ export class TestChain {
     const envs: Uint8Array[] = [];
     const codes: number[] = [];
     const keys = ['plain', 'ação', '\u{1F600}emoji', '\uFFFDrepl', 'z', '\0composite\0a\0'];
-    for (let t = 0; t < this.opts.txPerBlock; t++) {
+    const txCount = this.opts.txPerBlockMax === undefined ? this.opts.txPerBlock : 1 + Math.floor(this.#rng() * this.opts.txPerBlockMax);
+    for (let t = 0; t < txCount; t++) {
       const writes: TestWrite[] = [];
       for (let w = 0; w < this.opts.writesPerTx; w++) {
         const k = `${keys[Math.floor(this.#rng() * keys.length)]}-${Math.floor(this.#rng() * this.opts.keySpace)}`;

@@ -90,11 +90,9 @@ export function parseEnvelope(bytes: Uint8Array): ParsedTransaction {
   if (chBytes.length === 0) throw new ProtocolError('BAD_CHANNEL_HEADER', 'missing channel header');
   const ch = decode('BAD_CHANNEL_HEADER', 'channel header', () => common.ChannelHeader.deserializeBinary(chBytes));
   const shBytes = header.getSignatureHeader_asU8();
-  if (shBytes.length === 0) throw new ProtocolError('BAD_COMMON_HEADER', 'missing signature header');
   const sh = decode('BAD_COMMON_HEADER', 'signature header', () => common.SignatureHeader.deserializeBinary(shBytes));
   const creator = sh.getCreator_asU8();
   const nonce = sh.getNonce_asU8();
-  if (creator.length === 0 || nonce.length === 0) throw new ProtocolError('BAD_COMMON_HEADER', 'signature header lacks creator or nonce');
 
   const type = ch.getType();
   const channelId = ch.getChannelId();
@@ -112,10 +110,12 @@ export function parseEnvelope(bytes: Uint8Array): ParsedTransaction {
     signature: env.getSignature_asU8(),
   };
 
+  // configtxgen writes the genesis config envelope unsigned, with an empty signature header.
   if (type === common.HeaderType.CONFIG) {
     return { ...base, chaincodeName: '', chaincodeVersion: '', args: [], prpBytes: EMPTY, rwsets: [], endorsements: [], response: NO_RESPONSE, configEnvelope: payload.getData_asU8() };
   }
   if (type !== common.HeaderType.ENDORSER_TRANSACTION) throw new ProtocolError('UNKNOWN_TX_TYPE', `header type ${type}`, { type });
+  if (creator.length === 0 || nonce.length === 0) throw new ProtocolError('BAD_COMMON_HEADER', 'signature header lacks creator or nonce');
 
   const extBytes = ch.getExtension_asU8();
   const ext = decode('BAD_HEADER_EXTENSION', 'chaincode header extension', () => peer.ChaincodeHeaderExtension.deserializeBinary(extBytes));

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -116,6 +116,10 @@ test('loadOrganization reads back exactly what was written', async () => {
     sameMaterial(inmetro, await loadOrganization(dir, INMETRO));
     sameMaterial(orderers, await loadOrganization(dir, ORDERERS));
     await assert.rejects(loadOrganization(dir, { ...INMETRO, users: ['User1', 'User2'] }), { name: 'IdentityError', code: 'IO' });
+    // a keystore holding somebody else's key is caught on load, not at the first failed signature
+    const user = nodePaths(dir, INMETRO, inmetro.node('User1'));
+    await writeFile(user.keystoreKey, inmetro.node('Admin').sign.keyPem);
+    await assert.rejects(loadOrganization(dir, INMETRO), { name: 'IdentityError', code: 'MALFORMED_KEY' });
   });
 });
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IdentityError } from './errors.js';
@@ -123,13 +124,21 @@ async function read(path: string): Promise<string> {
 /**
  * Reads back an organization written by writeCryptogenLayout (or by cryptogen with NodeOUs and
  * PKCS#8 keys), for the nodes and users named in `spec`.
- * @throws {@link IdentityError} IO when a file is missing or unreadable
+ * @throws {@link IdentityError} IO when a file is missing or unreadable, MALFORMED_KEY when a key
+ * does not parse or does not belong to its certificate
  */
 export async function loadOrganization(baseDir: string, spec: OrgSpec): Promise<OrgMaterial> {
   const root = orgDirectory(baseDir, spec);
   const d = spec.domain;
   const pair = async (cert: string, key: string): Promise<CertKeyPem> => {
     const [certPem, keyPem] = await Promise.all([read(cert), read(key)]);
+    let matches = false;
+    try {
+      matches = createPublicKey(createPrivateKey(keyPem)).equals(new X509Certificate(certPem).publicKey);
+    } catch (err) {
+      throw new IdentityError('MALFORMED_KEY', `${cert} or ${key} does not parse`, { cert, key }, { cause: err });
+    }
+    if (!matches) throw new IdentityError('MALFORMED_KEY', `${key} is not the private key of ${cert}`, { cert, key });
     return { certPem, keyPem };
   };
   const loadNode = async (name: string, role: NodeRole): Promise<NodeMaterial> => {

@@ -40,9 +40,10 @@ const EDGE_LEVELS = [0.2, 0.3, 0.4, 0.5, 0.6]; // fractions of the loop's peak
 const OCCUPANCY_LEVEL_INDEX = 3; // 0.5
 const MIN_SNR = 12; // peak / filtered noise standard deviation
 const MIN_PEAK_COUNTS = 20;
-const MAX_LEVEL_SPREAD = 0.03; // between speeds measured at different edge fractions
+const MAX_EDGE_RESIDUAL = 0.02; // of any edge pair's speed from the fitted motion
+const MAX_ACCELERATION = 20; // m/s², twice what tyres allow: beyond it the edges are noise
 const MAX_GAIN_RATIO = 2; // between the two loops' peaks
-const MAX_SPEED_RATIO = 1.6; // front vs rear speed, and occupancy ratio (allows hard braking)
+const MAX_SPEED_RATIO = 1.6; // between the loops' occupancy times (allows hard braking)
 const ADC_MIN = -32768;
 const ADC_MAX = 32767;
 
@@ -103,7 +104,7 @@ function analyseLoop(raw: Int16Array, fs: number, name: string): LoopEdges | { v
   const noise = Math.max(pre.sd, 0.5);
 
   let peakPre = -Infinity;
-  for (let i = 0; i < n; i++) peakPre = Math.max(peakPre, y[i]! - pre.mean);
+  for (let i = settle; i < n; i++) peakPre = Math.max(peakPre, y[i]! - pre.mean);
   const detect = Math.max(MIN_SNR * noise, MIN_PEAK_COUNTS);
   if (peakPre < detect) return { vehicle: false };
   if (Math.abs(post.mean - pre.mean) > Math.max(0.25 * peakPre, detect)) {
@@ -116,7 +117,7 @@ function analyseLoop(raw: Int16Array, fs: number, name: string): LoopEdges | { v
   const d = new Float64Array(n);
   let peak = -Infinity;
   let trough = Infinity;
-  for (let i = 0; i < n; i++) {
+  for (let i = settle; i < n; i++) {
     const v = y[i]! - (pre.mean + slope * (i - preCentre));
     d[i] = v;
     if (v > peak) peak = v;
@@ -130,7 +131,7 @@ function analyseLoop(raw: Int16Array, fs: number, name: string): LoopEdges | { v
   const trail: number[] = [];
   for (const level of EDGE_LEVELS) {
     const thr = level * peak;
-    let i = 0;
+    let i = settle;
     while (d[i]! < thr) i++;
     let j = n - 1;
     while (d[j]! < thr) j--;
@@ -171,26 +172,36 @@ export function computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: Loo
   if (!ratioWithin(b.peak, a.peak, MAX_GAIN_RATIO)) {
     return refuse('LOOP_FAULT', `loop peaks differ by a factor ${gainRatio.toFixed(2)}`);
   }
+  const spacing = geometry.loopSpacingM;
+  // Under constant acceleration the average speed over an interval is the speed at its midpoint
+  // time. Each edge level gives one such point for the front (rising edges) and one for the rear
+  // (falling edges); a straight line through them is the vehicle's speed over time.
+  const times: number[] = [];
   const speeds: number[] = [];
-  let leadDelay = 0;
-  let trailDelay = 0;
   for (let k = 0; k < EDGE_LEVELS.length; k++) {
-    const delay = (b.lead[k]! - a.lead[k]!) / fs;
-    if (!(delay > 0)) return refuse('INCONSISTENT_EDGES', 'loop B fired before loop A');
-    speeds.push(geometry.loopSpacingM / delay);
-    leadDelay += delay / EDGE_LEVELS.length;
-    trailDelay += (b.trail[k]! - a.trail[k]!) / fs / EDGE_LEVELS.length;
+    for (const [ta, tb] of [[a.lead[k]!, b.lead[k]!], [a.trail[k]!, b.trail[k]!]] as const) {
+      if (!(tb > ta)) return refuse('INCONSISTENT_EDGES', 'loop B fired before loop A');
+      times.push((ta + tb) / 2 / fs);
+      speeds.push((spacing * fs) / (tb - ta));
+    }
   }
-  const speed = geometry.loopSpacingM / leadDelay; // m/s
-  const spread = (Math.max(...speeds) - Math.min(...speeds)) / speed;
-  if (spread > MAX_LEVEL_SPREAD) {
-    return refuse('INCONSISTENT_EDGES', `rising edges disagree: ${(spread * 100).toFixed(1)} % between levels`);
+  const line = fitLine(times, speeds);
+  let worst = 0;
+  for (let i = 0; i < times.length; i++) {
+    const fitted = line.at(times[i]!);
+    worst = Math.max(worst, Math.abs(speeds[i]! - fitted) / fitted);
   }
-  if (!(trailDelay > 0)) return refuse('INCONSISTENT_EDGES', 'loop B cleared before loop A');
-  const rearSpeed = geometry.loopSpacingM / trailDelay;
-  if (!ratioWithin(rearSpeed, speed, MAX_SPEED_RATIO)) {
-    return refuse('INCONSISTENT_EDGES', `front and rear speeds differ too much (${(speed * 3.6).toFixed(1)} vs ${(rearSpeed * 3.6).toFixed(1)} km/h)`);
+  if (worst > MAX_EDGE_RESIDUAL) {
+    return refuse('INCONSISTENT_EDGES', `edges do not fit one steady motion (${(worst * 100).toFixed(1)} % off)`);
   }
+  if (Math.abs(line.slope) > MAX_ACCELERATION) {
+    return refuse('INCONSISTENT_EDGES', `implausible acceleration ${line.slope.toFixed(1)} m/s²`);
+  }
+  // The front crosses a loop's leading edge about when that loop's rising edge, extended
+  // downwards through the two lowest levels, reaches zero.
+  const onsetA = 2 * a.lead[0]! - a.lead[2]!;
+  const onsetB = 2 * b.lead[0]! - b.lead[2]!;
+  const speed = line.at((onsetA + onsetB) / 2 / fs); // m/s
   const k = OCCUPANCY_LEVEL_INDEX;
   const occA = (a.trail[k]! - a.lead[k]!) / fs;
   const occB = (b.trail[k]! - b.lead[k]!) / fs;
@@ -199,12 +210,13 @@ export function computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: Loo
   }
 
   const kmh = speed * 3.6;
-  if (kmh < MIN_SPEED_KMH || kmh > MAX_SPEED_KMH) {
+  if (!(kmh >= MIN_SPEED_KMH && kmh <= MAX_SPEED_KMH)) {
     return refuse('OUT_OF_RANGE', `${kmh.toFixed(1)} km/h is outside ${MIN_SPEED_KMH}..${MAX_SPEED_KMH} km/h`);
   }
   // At half peak the detection zone is about one loop length long.
-  const meanSpeed = (speed + rearSpeed) / 2;
-  const lengthM = Math.max(0, (meanSpeed * (occA + occB)) / 2 - geometry.loopLengthM);
+  const lengthA = line.at((a.lead[k]! + a.trail[k]!) / 2 / fs) * occA;
+  const lengthB = line.at((b.lead[k]! + b.trail[k]!) / 2 / fs) * occB;
+  const lengthM = Math.max(0, (lengthA + lengthB) / 2 - geometry.loopLengthM);
   return {
     kind: 'measurement',
     speedKmh: Math.round(kmh * 10) / 10,
@@ -213,10 +225,20 @@ export function computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: Loo
       snrA: Math.round(a.peak / a.noise),
       snrB: Math.round(b.peak / b.noise),
       gainRatio: Math.round(gainRatio * 1000) / 1000,
-      levelSpreadPct: Math.round(spread * 10000) / 100,
-      rearToFrontSpeedRatio: Math.round((rearSpeed / speed) * 1000) / 1000,
+      accelerationMs2: Math.round(line.slope * 100) / 100,
+      edgeResidualPct: Math.round(worst * 10000) / 100,
     },
   };
+}
+
+function fitLine(x: number[], y: number[]): { slope: number; at(t: number): number } {
+  const n = x.length;
+  let mx = 0, my = 0;
+  for (let i = 0; i < n; i++) { mx += x[i]! / n; my += y[i]! / n; }
+  let sxy = 0, sxx = 0;
+  for (let i = 0; i < n; i++) { sxy += (x[i]! - mx) * (y[i]! - my); sxx += (x[i]! - mx) ** 2; }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  return { slope, at: (t) => my + slope * (t - mx) };
 }
 
 /** Brazilian maximum permissible error for speed meters: ±7 km/h up to 100 km/h, ±7 % above. */

@@ -1,3 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fabric Gateway and Deliver gRPC services over TLS.
-export {};
+export {
+  GatewayService,
+  type CommitPort,
+  type EndorsingPeer,
+  type GatewayOptions,
+  type LedgerPort,
+  type OrdererPort,
+} from './gateway.js';
+export { startGatewayServer, type GatewayServer, type GatewayServerOptions } from './server.js';
+export { minimalEndorsingOrgs } from './plan.js';
+export type { ErrorDetail } from './rpcerror.js';

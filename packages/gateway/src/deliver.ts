@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// The peer Deliver service (protos.Deliver): blocks, filtered blocks and blocks with (no) private
+// data, streamed from the ledger from a seek position, waiting for new blocks.
+import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { common, orderer, peer } from '@hyperledger/fabric-protos';
+import { parseEnvelope } from '@metroledger/protocol';
+import { Authenticator, envelopeHeader } from './access.js';
+import type { LedgerPort } from './gateway.js';
+
+type Kind = 'block' | 'filtered' | 'private';
+type Call = ServerDuplexStream<common.Envelope, peer.DeliverResponse>;
+
+const { Status } = common;
+
+export interface DeliverOptions {
+  channelId: string;
+  ledger: LedgerPort;
+  authenticator: Authenticator;
+}
+
+export class DeliverService {
+  readonly #o: DeliverOptions;
+
+  constructor(options: DeliverOptions) {
+    this.#o = options;
+  }
+
+  handlers(): UntypedServiceImplementation {
+    return {
+      deliver: (call: Call) => this.#serve(call, 'block'),
+      deliverFiltered: (call: Call) => this.#serve(call, 'filtered'),
+      deliverWithPrivateData: (call: Call) => this.#serve(call, 'private'),
+    };
+  }
+
+  #serve(call: Call, kind: Kind): void {
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    call.on('error', () => abort.abort());
+    // Seek requests on one stream are served one after the other, as Fabric's deliver handler does.
+    let queue: Promise<void> = Promise.resolve();
+    call.on('data', (envelope: common.Envelope) => {
+      queue = queue.then(() => this.#seek(call, kind, envelope, abort.signal)).catch(() => abort.abort());
+    });
+    call.on('end', () => {
+      void queue.then(() => call.end());
+    });
+  }
+
+  async #seek(call: Call, kind: Kind, envelope: common.Envelope, signal: AbortSignal): Promise<void> {
+    const header = envelopeHeader(envelope);
+    if (header === undefined || header.type !== common.HeaderType.DELIVER_SEEK_INFO) return sendStatus(call, Status.BAD_REQUEST);
+    if (header.channelId !== this.#o.channelId) return sendStatus(call, Status.NOT_FOUND);
+    if (typeof this.#o.authenticator.check(header.creator, header.payloadBytes, header.signature) === 'string') return sendStatus(call, Status.FORBIDDEN);
+    let seek: orderer.SeekInfo;
+    try {
+      seek = orderer.SeekInfo.deserializeBinary(header.data);
+    } catch {
+      return sendStatus(call, Status.BAD_REQUEST);
+    }
+    const height = this.#o.ledger.height;
+    const start = position(seek.getStart(), height, height);
+    const stop = position(seek.getStop(), height, Number.MAX_SAFE_INTEGER);
+    if (start === undefined || stop === undefined || stop < start) return sendStatus(call, Status.BAD_REQUEST);
+    if (seek.getBehavior() === orderer.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY && start >= height) return sendStatus(call, Status.NOT_FOUND);
+
+    for await (const bytes of this.#o.ledger.iterate(start, { signal })) {
+      const block = common.Block.deserializeBinary(bytes);
+      const response = new peer.DeliverResponse();
+      if (kind === 'block') response.setBlock(block);
+      else if (kind === 'private') {
+        const bp = new peer.BlockAndPrivateData();
+        bp.setBlock(block);
+        response.setBlockAndPrivateData(bp);
+      } else response.setFilteredBlock(filteredBlock(block, this.#o.channelId));
+      if (!call.write(response)) await new Promise<void>((resolve) => call.once('drain', resolve));
+      if ((block.getHeader()?.getNumber() ?? 0) >= stop) break;
+    }
+    if (!signal.aborted) sendStatus(call, Status.SUCCESS);
+  }
+}
+
+function sendStatus(call: Call, status: common.StatusMap[keyof common.StatusMap]): void {
+  const response = new peer.DeliverResponse();
+  response.setStatus(status);
+  call.write(response);
+}
+
+/** The block number a seek position designates; undefined for an unsupported position. */
+function position(p: orderer.SeekPosition | undefined, height: number, absent: number): number | undefined {
+  if (p === undefined) return absent;
+  switch (p.getTypeCase()) {
+    case orderer.SeekPosition.TypeCase.OLDEST:
+      return 0;
+    case orderer.SeekPosition.TypeCase.NEWEST:
+      return Math.max(0, height - 1);
+    case orderer.SeekPosition.TypeCase.SPECIFIED:
+      return p.getSpecified()!.getNumber();
+    case orderer.SeekPosition.TypeCase.NEXT_COMMIT:
+      return height;
+    default:
+      return absent;
+  }
+}
+
+/** A block as Fabric's filtered deliver shows it: tx ids, types, validation codes, events without payloads. */
+export function filteredBlock(block: common.Block, channelId: string): peer.FilteredBlock {
+  const fb = new peer.FilteredBlock();
+  fb.setChannelId(channelId);
+  fb.setNumber(block.getHeader()?.getNumber() ?? 0);
+  const filter = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
+  const txs = (block.getData()?.getDataList_asU8() ?? []).map((envelope, i) => {
+    const ft = new peer.FilteredTransaction();
+    ft.setTxValidationCode((filter?.[i] ?? peer.TxValidationCode.NOT_VALIDATED) as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
+    try {
+      const tx = parseEnvelope(envelope);
+      ft.setTxid(tx.txId);
+      ft.setType(tx.type as common.HeaderTypeMap[keyof common.HeaderTypeMap]);
+      if (tx.event !== undefined) {
+        const ev = new peer.ChaincodeEvent();
+        ev.setChaincodeId(tx.event.chaincodeId);
+        ev.setTxId(tx.event.txId);
+        ev.setEventName(tx.event.eventName);
+        const action = new peer.FilteredChaincodeAction();
+        action.setChaincodeEvent(ev);
+        const actions = new peer.FilteredTransactionActions();
+        actions.addChaincodeActions(action);
+        ft.setTransactionActions(actions);
+      }
+    } catch {
+      const h = envelopeHeader(common.Envelope.deserializeBinary(envelope));
+      if (h !== undefined) {
+        ft.setTxid(h.txId);
+        ft.setType(h.type as common.HeaderTypeMap[keyof common.HeaderTypeMap]);
+      }
+    }
+    return ft;
+  });
+  fb.setFilteredTransactionsList(txs);
+  return fb;
+}

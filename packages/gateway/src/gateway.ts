@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Fabric Gateway service (gateway.Gateway): Endorse, Submit, CommitStatus, Evaluate,
+// ChaincodeEvents, answering as Fabric's gateway does, over in-process peers.
+import type { ServerUnaryCall, ServerWritableStream, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { common, gateway, peer } from '@hyperledger/fabric-protos';
+import type { IdentityDeserializer, MspRegistry } from '@metroledger/identity';
+import type { Policy } from '@metroledger/policy';
+import { newTransactionEnvelope, parseEnvelope, parseProposal, txValidationCodeName, type ParsedProposal, type ProposalResponseParts } from '@metroledger/protocol';
+import { Authenticator, envelopeHeader } from './access.js';
+import { minimalEndorsingOrgs } from './plan.js';
+import { rpcError, Status, type ErrorDetail } from './rpcerror.js';
+
+/** An endorsing peer as the gateway sees it; @metroledger/peer's Endorser fits. */
+export interface EndorsingPeer {
+  readonly mspId: string;
+  readonly address: string;
+  hasChaincode(name: string): boolean;
+  /** Resolves with the peer's ProposalResponse; rejects when the peer refuses the proposal. */
+  processProposal(proposal: ParsedProposal): Promise<ProposalResponseParts>;
+}
+
+/** The ordering service, as the gateway submits to it. */
+export interface OrdererPort {
+  /** Rejects with an error whose `code` is 'BUSY' | 'SERVICE_UNAVAILABLE' | 'BAD_REQUEST'. */
+  broadcast(envelope: Uint8Array): Promise<void>;
+}
+
+/** The committer's notification of transaction outcomes. */
+export interface CommitPort {
+  /** Resolves when `txId` is committed (valid or not); rejects if `signal` aborts first. */
+  waitForTransaction(txId: string, signal: AbortSignal): Promise<{ code: number; blockNumber: number }>;
+}
+
+/** What the gateway reads from the peers' (validated) ledger. */
+export interface LedgerPort {
+  readonly height: number;
+  getTx(txId: string): Promise<{ readonly blockNum: number; readonly code: number } | undefined>;
+  /** Blocks from `from` on, waiting for new ones, until `signal` aborts. */
+  iterate(from: number, opts: { signal?: AbortSignal }): AsyncIterable<Uint8Array>;
+}
+
+export interface GatewayOptions {
+  channelId: string;
+  /** The gateway's own organization: its peers are preferred. */
+  mspId: string;
+  peers: readonly EndorsingPeer[];
+  /** Endorsement policy per chaincode name. */
+  endorsementPolicies: ReadonlyMap<string, Policy>;
+  orderer: OrdererPort;
+  /** Address and MSP reported in Submit error details. */
+  ordererEndpoint?: { address: string; mspId: string };
+  commits: CommitPort;
+  ledger: LedgerPort;
+  msps: MspRegistry;
+  deserializer: IdentityDeserializer;
+}
+
+type RpcError = ReturnType<typeof rpcError>;
+
+function isRpcError(err: unknown): err is RpcError {
+  return typeof err === 'object' && err !== null && 'metadata' in err && typeof (err as { code?: unknown }).code === 'number';
+}
+
+/** The gateway.Gateway implementation; `handlers()` gives the grpc-js service implementation. */
+export class GatewayService {
+  readonly #o: GatewayOptions;
+  readonly #auth: Authenticator;
+  readonly #plans = new Map<string, readonly EndorsingPeer[] | undefined>();
+
+  constructor(options: GatewayOptions) {
+    this.#o = options;
+    this.#auth = new Authenticator(options.msps, options.deserializer);
+  }
+
+  handlers(): UntypedServiceImplementation {
+    return {
+      endorse: unary((req: gateway.EndorseRequest) => this.endorse(req)),
+      submit: unary((req: gateway.SubmitRequest) => this.submit(req)),
+      evaluate: unary((req: gateway.EvaluateRequest) => this.evaluate(req)),
+      commitStatus: (call: ServerUnaryCall<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>, callback: sendUnaryData<gateway.CommitStatusResponse>) => {
+        const abort = new AbortController();
+        call.on('cancelled', () => abort.abort());
+        this.commitStatus(call.request, abort.signal).then((r) => callback(null, r), (err: unknown) => callback(toServiceError(err)));
+      },
+      chaincodeEvents: (call: ServerWritableStream<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse>) => {
+        const abort = new AbortController();
+        call.on('cancelled', () => abort.abort());
+        this.chaincodeEvents(call.request, (r) => call.write(r), abort.signal).then(
+          () => call.end(),
+          (err: unknown) => {
+            if (!abort.signal.aborted) call.emit('error', toServiceError(err));
+          },
+        );
+      },
+    };
+  }
+
+  async endorse(request: gateway.EndorseRequest): Promise<gateway.EndorseResponse> {
+    const p = this.#parse(request.getProposedTransaction(), 'the proposed transaction must contain a signed proposal');
+    const orgs = request.getEndorsingOrganizationsList();
+    const peers = orgs.length > 0 ? this.#peersForOrgs(p.chaincodeName, orgs) : this.#plan(p.chaincodeName);
+
+    const outcomes = await Promise.all(peers.map((e) => this.#endorseOn(e, p)));
+    const details: ErrorDetail[] = [];
+    const good: ProposalResponseParts[] = [];
+    outcomes.forEach((o, i) => {
+      const e = peers[i]!;
+      if (typeof o === 'string') details.push({ address: e.address, mspId: e.mspId, message: o });
+      else if (good.length > 0 && Buffer.compare(good[0]!.prpBytes, o.prpBytes) !== 0) {
+        details.push({ address: e.address, mspId: e.mspId, message: 'ProposalResponsePayloads do not match' });
+      } else good.push(o);
+    });
+    if (details.length > 0) {
+      const first = typeof outcomes[0] === 'string';
+      const message = first ? 'failed to endorse transaction, see attached details for more info' : 'failed to collect enough transaction endorsements, see attached details for more info';
+      throw rpcError(Status.ABORTED, message, details);
+    }
+    let envelopeBytes: Uint8Array;
+    try {
+      envelopeBytes = newTransactionEnvelope(p, good);
+    } catch (err) {
+      throw rpcError(Status.ABORTED, `failed to assemble transaction: ${(err as Error).message}`);
+    }
+    const response = new gateway.EndorseResponse();
+    response.setPreparedTransaction(common.Envelope.deserializeBinary(envelopeBytes));
+    return response;
+  }
+
+  async evaluate(request: gateway.EvaluateRequest): Promise<gateway.EvaluateResponse> {
+    const p = this.#parse(request.getProposedTransaction(), 'failed to unpack transaction proposal: a signed proposal is required', 'failed to unpack transaction proposal: ');
+    const targets = request.getTargetOrganizationsList();
+    const candidates = this.#o.peers.filter((e) => e.hasChaincode(p.chaincodeName) && (targets.length === 0 || targets.includes(e.mspId)));
+    if (candidates.length === 0) {
+      throw rpcError(Status.FAILED_PRECONDITION, `no peers available to evaluate chaincode ${p.chaincodeName} in channel ${p.channelId}`);
+    }
+    candidates.sort((a, b) => Number(b.mspId === this.#o.mspId) - Number(a.mspId === this.#o.mspId));
+    const details: ErrorDetail[] = [];
+    for (const e of candidates) {
+      let r: ProposalResponseParts;
+      try {
+        r = await e.processProposal(p);
+      } catch (err) {
+        const message = (err as Error).message;
+        throw rpcError(Status.FAILED_PRECONDITION, `evaluate call to endorser returned error: ${message}`, [...details, { address: e.address, mspId: e.mspId, message }]);
+      }
+      if (r.status >= 200 && r.status < 400) {
+        const result = new peer.Response();
+        result.setStatus(r.status);
+        result.setMessage(r.message);
+        result.setPayload(r.payload);
+        const response = new gateway.EvaluateResponse();
+        response.setResult(result);
+        return response;
+      }
+      if (r.prpBytes.length > 0 || r.status !== 500) {
+        // an error from the chaincode itself: retrying elsewhere would give the same answer
+        const message = `chaincode response ${r.status}, ${r.message}`;
+        throw rpcError(Status.UNKNOWN, `evaluate call to endorser returned error: ${message}`, [...details, { address: e.address, mspId: e.mspId, message }]);
+      }
+      details.push({ address: e.address, mspId: e.mspId, message: r.message });
+    }
+    throw rpcError(Status.ABORTED, 'failed to evaluate transaction, see attached details for more info', details);
+  }
+
+  async submit(request: gateway.SubmitRequest): Promise<gateway.SubmitResponse> {
+    const envelope = request.getPreparedTransaction();
+    if (envelope === undefined) throw rpcError(Status.INVALID_ARGUMENT, 'a prepared transaction is required');
+    if (envelope.getSignature_asU8().length === 0) throw rpcError(Status.INVALID_ARGUMENT, 'prepared transaction must be signed');
+    if (request.getChannelId() !== this.#o.channelId) throw rpcError(Status.FAILED_PRECONDITION, `channel '${request.getChannelId()}' not found`);
+    const header = envelopeHeader(envelope);
+    if (header === undefined || header.channelId !== this.#o.channelId) throw rpcError(Status.INVALID_ARGUMENT, 'prepared transaction does not parse as an envelope for this channel');
+
+    const orderer = this.#o.ordererEndpoint ?? { address: 'orderer', mspId: 'OrdererMSP' };
+    // The orderer checks that the submitter may write to the channel before accepting an envelope.
+    const signer = this.#auth.check(header.creator, header.payloadBytes, header.signature);
+    if (typeof signer === 'string') {
+      throw rpcError(Status.ABORTED, `received unsuccessful response from orderer: status=FORBIDDEN, info=${signer}`, [{ ...orderer, message: signer }]);
+    }
+    // A replayed envelope would be ordered and then marked DUPLICATE_TXID; refusing it early is clearer.
+    const committed = header.txId === '' ? undefined : await this.#o.ledger.getTx(header.txId);
+    if (committed !== undefined) {
+      throw rpcError(Status.ALREADY_EXISTS, `transaction ${header.txId} was already committed in block ${committed.blockNum} with status ${txValidationCodeName(committed.code)}`);
+    }
+    try {
+      await this.#o.orderer.broadcast(envelope.serializeBinary());
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      const info = e.message ?? String(err);
+      if (e.code === 'BAD_REQUEST') {
+        throw rpcError(Status.ABORTED, `received unsuccessful response from orderer: status=BAD_REQUEST, info=${info}`, [{ ...orderer, message: info }]);
+      }
+      const message = `received unsuccessful response from orderer: status=SERVICE_UNAVAILABLE, info=${info}`;
+      throw rpcError(Status.UNAVAILABLE, 'no orderers could successfully process transaction', [{ ...orderer, message }]);
+    }
+    return new gateway.SubmitResponse();
+  }
+
+  async commitStatus(signed: gateway.SignedCommitStatusRequest, signal: AbortSignal): Promise<gateway.CommitStatusResponse> {
+    const requestBytes = signed.getRequest_asU8();
+    if (requestBytes.length === 0) throw rpcError(Status.INVALID_ARGUMENT, 'a commit status request is required');
+    let request: gateway.CommitStatusRequest;
+    try {
+      request = gateway.CommitStatusRequest.deserializeBinary(requestBytes);
+    } catch (err) {
+      throw rpcError(Status.INVALID_ARGUMENT, `invalid status request: ${(err as Error).message}`);
+    }
+    const signer = this.#auth.check(request.getIdentity_asU8(), requestBytes, signed.getSignature_asU8());
+    if (typeof signer === 'string') throw rpcError(Status.PERMISSION_DENIED, signer);
+    if (request.getChannelId() !== this.#o.channelId) throw rpcError(Status.FAILED_PRECONDITION, `channel '${request.getChannelId()}' not found`);
+
+    const txId = request.getTransactionId();
+    const local = new AbortController();
+    const onAbort = (): void => local.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      // Register for the notification before looking in the ledger, so a commit in between is not missed.
+      const waiting = this.#o.commits.waitForTransaction(txId, local.signal);
+      waiting.catch(() => undefined);
+      const found = await this.#o.ledger.getTx(txId);
+      const status = found !== undefined ? { code: found.code, blockNumber: found.blockNum } : await waiting;
+      const response = new gateway.CommitStatusResponse();
+      response.setResult(status.code as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
+      response.setBlockNumber(status.blockNumber);
+      return response;
+    } catch (err) {
+      if (signal.aborted) throw rpcError(Status.CANCELLED, 'commit status request cancelled');
+      throw isRpcError(err) ? err : rpcError(Status.ABORTED, (err as Error).message);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      local.abort();
+    }
+  }
+
+  async chaincodeEvents(signed: gateway.SignedChaincodeEventsRequest, send: (r: gateway.ChaincodeEventsResponse) => void, signal: AbortSignal): Promise<void> {
+    const requestBytes = signed.getRequest_asU8();
+    if (requestBytes.length === 0) throw rpcError(Status.INVALID_ARGUMENT, 'a chaincode events request is required');
+    let request: gateway.ChaincodeEventsRequest;
+    try {
+      request = gateway.ChaincodeEventsRequest.deserializeBinary(requestBytes);
+    } catch (err) {
+      throw rpcError(Status.INVALID_ARGUMENT, `invalid chaincode events request: ${(err as Error).message}`);
+    }
+    const signer = this.#auth.check(request.getIdentity_asU8(), requestBytes, signed.getSignature_asU8());
+    if (typeof signer === 'string') throw rpcError(Status.PERMISSION_DENIED, signer);
+    if (request.getChannelId() !== this.#o.channelId) throw rpcError(Status.NOT_FOUND, `channel '${request.getChannelId()}' not found`);
+
+    const chaincodeId = request.getChaincodeId();
+    const after = request.getAfterTransactionId();
+    let start: number | undefined;
+    if (after !== '') start = (await this.#o.ledger.getTx(after))?.blockNum;
+    start ??= startBlock(request.getStartPosition(), this.#o.ledger.height);
+    let passedAfter = after === '';
+    for await (const blockBytes of this.#o.ledger.iterate(start, { signal })) {
+      const block = common.Block.deserializeBinary(blockBytes);
+      const number = block.getHeader()?.getNumber() ?? 0;
+      const filter = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
+      const events: peer.ChaincodeEvent[] = [];
+      block.getData()?.getDataList_asU8().forEach((envelope, i) => {
+        if (filter === undefined || filter[i] !== peer.TxValidationCode.VALID) return;
+        const tx = tryParseEnvelope(envelope);
+        if (tx === undefined) return;
+        if (!passedAfter) {
+          passedAfter = tx.txId === after;
+          return;
+        }
+        const ev = tx.event;
+        if (ev === undefined || ev.chaincodeId !== chaincodeId) return;
+        const out = new peer.ChaincodeEvent();
+        out.setChaincodeId(ev.chaincodeId);
+        out.setTxId(ev.txId);
+        out.setEventName(ev.eventName);
+        out.setPayload(ev.payload);
+        events.push(out);
+      });
+      if (events.length === 0) continue;
+      const response = new gateway.ChaincodeEventsResponse();
+      response.setEventsList(events);
+      response.setBlockNumber(number);
+      send(response);
+    }
+  }
+
+  #parse(signed: peer.SignedProposal | undefined, missing: string, prefix = ''): ParsedProposal {
+    const bytes = signed?.getProposalBytes_asU8();
+    if (signed === undefined || bytes === undefined || bytes.length === 0) throw rpcError(Status.INVALID_ARGUMENT, missing);
+    let p: ParsedProposal;
+    try {
+      p = parseProposal(bytes, signed.getSignature_asU8());
+    } catch (err) {
+      throw rpcError(Status.INVALID_ARGUMENT, prefix + (err as Error).message);
+    }
+    if (p.channelId !== this.#o.channelId) throw rpcError(Status.FAILED_PRECONDITION, `channel '${p.channelId}' not found`);
+    return p;
+  }
+
+  /** One peer per organization of a minimal set satisfying the chaincode's endorsement policy. */
+  #plan(chaincode: string): readonly EndorsingPeer[] {
+    if (!this.#plans.has(chaincode)) {
+      const policy = this.#o.endorsementPolicies.get(chaincode);
+      const byOrg = this.#byOrg(chaincode);
+      const orgs = policy === undefined ? undefined : minimalEndorsingOrgs(policy, [...byOrg.keys()]);
+      this.#plans.set(chaincode, orgs?.map((o) => byOrg.get(o)!));
+    }
+    const plan = this.#plans.get(chaincode);
+    if (plan === undefined) {
+      throw rpcError(Status.FAILED_PRECONDITION, `no combination of peers can be derived which satisfy the endorsement policy of chaincode ${chaincode} in channel ${this.#o.channelId}`);
+    }
+    return plan;
+  }
+
+  #peersForOrgs(chaincode: string, orgs: readonly string[]): EndorsingPeer[] {
+    const byOrg = this.#byOrg(chaincode);
+    const missing = orgs.filter((o) => !byOrg.has(o));
+    if (missing.length > 0) throw rpcError(Status.UNAVAILABLE, `failed to find any endorsing peers for org(s): ${missing.join(', ')}`);
+    return [...new Set(orgs)].map((o) => byOrg.get(o)!);
+  }
+
+  /** The first peer of each organization that has the chaincode installed, the gateway's own organization first. */
+  #byOrg(chaincode: string): Map<string, EndorsingPeer> {
+    const byOrg = new Map<string, EndorsingPeer>();
+    const ordered = [...this.#o.peers].sort((a, b) => Number(b.mspId === this.#o.mspId) - Number(a.mspId === this.#o.mspId));
+    for (const e of ordered) if (e.hasChaincode(chaincode) && !byOrg.has(e.mspId)) byOrg.set(e.mspId, e);
+    return byOrg;
+  }
+
+  /** The peer's response, or the error detail message Fabric's gateway would report. */
+  async #endorseOn(e: EndorsingPeer, p: ParsedProposal): Promise<ProposalResponseParts | string> {
+    let r: ProposalResponseParts;
+    try {
+      r = await e.processProposal(p);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    if (r.status >= 200 && r.status < 400 && r.endorsement !== undefined) return r;
+    if (r.prpBytes.length === 0 && r.status === 500) return r.message;
+    return `chaincode response ${r.status}, ${r.message}`;
+  }
+}
+
+function startBlock(position: ReturnType<gateway.ChaincodeEventsRequest['getStartPosition']>, height: number): number {
+  if (position?.hasSpecified()) return position.getSpecified()!.getNumber();
+  return height; // next commit (also the default)
+}
+
+function tryParseEnvelope(bytes: Uint8Array): ReturnType<typeof parseEnvelope> | undefined {
+  try {
+    return parseEnvelope(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    fn(call.request).then(
+      (r) => callback(null, r),
+      (err: unknown) => callback(toServiceError(err)),
+    );
+  };
+}
+
+export function toServiceError(err: unknown): RpcError {
+  if (isRpcError(err)) return err;
+  return rpcError(Status.INTERNAL, (err as Error)?.message ?? String(err));
+}

@@ -1,3 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Ordering service interface, batch cutting and the solo orderer.
-export {};
+export { OrderingError, type OrderingErrorCode } from './errors.js';
+export type { BatchConfig } from '@metroledger/protocol';
+export { BlockCutter, checkBatchConfig, type OrderedResult } from './blockcutter.js';
+export { ManualClock, systemClock, type Clock, type Timer } from './clock.js';
+export { SoloOrderer, type OrderingService, type SoloOrdererOptions } from './solo.js';

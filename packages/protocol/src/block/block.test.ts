@@ -72,13 +72,15 @@ test('BFT signatures may name the consenter by id (IdentifierHeader) and still v
   sigs.forEach((s, i) => assert.ok(verifySignature(new X509Certificate(signers[i]!.certPem).publicKey, s.message, s.signature)));
 });
 
+const NODE_OUS = { enable: true, clientOU: 'client', peerOU: 'peer', adminOU: 'admin', ordererOU: 'orderer' };
+
 test('the genesis block carries the channel configuration, readable back from the block alone', async () => {
   const net = await testNetwork();
   const o = net.ordererOrg.signingIdentity('orderer0');
   const cfg: ChannelConfig = {
     channelId: 'mychannel',
-    applicationOrgs: [net.org1.mspConfig(), net.org2.mspConfig()].map((m) => ({ mspId: m.mspId, rootCertsPem: m.rootCertsPem, tlsRootCertsPem: m.tlsRootCertsPem ?? [], nodeOUs: true })),
-    ordererOrgs: [{ mspId: 'OrdererMSP', rootCertsPem: net.ordererOrg.mspConfig().rootCertsPem, nodeOUs: true }],
+    applicationOrgs: [net.org1.mspConfig(), net.org2.mspConfig()].map((m) => ({ mspId: m.mspId, rootCertsPem: m.rootCertsPem, tlsRootCertsPem: m.tlsRootCertsPem ?? [], nodeOUs: NODE_OUS })),
+    ordererOrgs: [{ mspId: 'OrdererMSP', rootCertsPem: net.ordererOrg.mspConfig().rootCertsPem, nodeOUs: { enable: false } }],
     batch: { maxMessageCount: 500, preferredMaxBytes: 2 * 1024 * 1024, absoluteMaxBytes: 10 * 1024 * 1024, batchTimeoutMs: 250 },
     consensus: { type: 'BFT', consenters: [{ id: 1, mspId: 'OrdererMSP', host: '127.0.0.1', port: 7050, identityPem: o.certPem }] },
   };
@@ -86,6 +88,10 @@ test('the genesis block carries the channel configuration, readable back from th
   assert.equal(block.getHeader()!.getNumber(), 0);
   const back = parseChannelConfig(block);
   assert.deepEqual(back, cfg);
+  // what an auditor reads from the ledger is enough to validate the members' identities
+  const { MspRegistry, IdentityDeserializer } = await import('@metroledger/identity');
+  const registry = new MspRegistry([...back.applicationOrgs, ...back.ordererOrgs]);
+  assert.ok(registry.isValid(new IdentityDeserializer().deserialize(net.org1.signingIdentity('peer0').serialize())));
   assert.equal(parseGoDurationMs('1m30s'), 90_000);
   assert.equal(parseGoDurationMs('2s'), 2000);
   assert.throws(() => parseGoDurationMs('2 s'));

@@ -3,19 +3,13 @@
 // auditor can read the MSPs and the orderer identities from the ledger itself.
 import { createHash } from 'node:crypto';
 import { common, msp, orderer } from '@hyperledger/fabric-protos';
+import type { MspConfig } from '@metroledger/identity';
 import { ProtocolError } from '../transaction/errors.js';
 import { parseEnvelope } from '../transaction/parse.js';
 import { blockEnvelopes, newBlock, setBlockSignatures, ordererBlockMetadata } from './block.js';
 
-/** One organization's MSP as a channel member knows it. */
-export interface OrgMspConfig {
-  readonly mspId: string;
-  readonly rootCertsPem: readonly string[];
-  readonly intermediateCertsPem?: readonly string[];
-  readonly tlsRootCertsPem?: readonly string[];
-  /** NodeOUs (client/peer/admin/orderer OUs in certificates); default true, as cryptogen sets it up. */
-  readonly nodeOUs?: boolean;
-}
+/** One organization's MSP as the channel knows it: the same shape MspRegistry takes. */
+export type OrgMspConfig = MspConfig;
 
 export interface BatchConfig {
   readonly maxMessageCount: number;
@@ -113,9 +107,9 @@ function capabilities(name: string): common.ConfigValue {
   return configValue(caps);
 }
 
-function ouIdentifier(ou: string): msp.FabricOUIdentifier {
+function ouIdentifier(ou: string | undefined, fallback: string): msp.FabricOUIdentifier {
   const id = new msp.FabricOUIdentifier();
-  id.setOrganizationalUnitIdentifier(ou);
+  id.setOrganizationalUnitIdentifier(ou ?? fallback);
   return id;
 }
 
@@ -126,17 +120,19 @@ function orgGroup(org: OrgMspConfig, memberRole: 'peer' | 'orderer'): common.Con
   fmc.setRootCertsList(org.rootCertsPem.map(utf8));
   fmc.setIntermediateCertsList((org.intermediateCertsPem ?? []).map(utf8));
   fmc.setTlsRootCertsList((org.tlsRootCertsPem ?? []).map(utf8));
+  fmc.setAdminsList((org.adminCertsPem ?? []).map(utf8));
   const crypto = new msp.FabricCryptoConfig();
   crypto.setSignatureHashFamily('SHA2');
   crypto.setIdentityIdentifierHashFunction('SHA256');
   fmc.setCryptoConfig(crypto);
-  if (org.nodeOUs !== false) {
+  const nodeOUs = org.nodeOUs ?? { enable: true };
+  if (nodeOUs.enable) {
     const ous = new msp.FabricNodeOUs();
     ous.setEnable(true);
-    ous.setClientOuIdentifier(ouIdentifier('client'));
-    ous.setPeerOuIdentifier(ouIdentifier('peer'));
-    ous.setAdminOuIdentifier(ouIdentifier('admin'));
-    ous.setOrdererOuIdentifier(ouIdentifier('orderer'));
+    ous.setClientOuIdentifier(ouIdentifier(nodeOUs.clientOU, 'client'));
+    ous.setPeerOuIdentifier(ouIdentifier(nodeOUs.peerOU, 'peer'));
+    ous.setAdminOuIdentifier(ouIdentifier(nodeOUs.adminOU, 'admin'));
+    ous.setOrdererOuIdentifier(ouIdentifier(nodeOUs.ordererOU, 'orderer'));
     fmc.setFabricNodeOus(ous);
   }
   const mspConfig = new msp.MSPConfig();
@@ -290,12 +286,26 @@ function orgsOf(group: common.ConfigGroup | undefined): OrgMspConfig[] {
     }
     const inter = fmc.getIntermediateCertsList_asU8().map(text);
     const tls = fmc.getTlsRootCertsList_asU8().map(text);
+    const admins = fmc.getAdminsList_asU8().map(text);
+    const ous = fmc.getFabricNodeOus();
+    const ou = (id: msp.FabricOUIdentifier | undefined, fallback: string) => id?.getOrganizationalUnitIdentifier() || fallback;
+    const nodeOUs =
+      ous?.getEnable() === true
+        ? {
+            enable: true,
+            clientOU: ou(ous.getClientOuIdentifier(), 'client'),
+            peerOU: ou(ous.getPeerOuIdentifier(), 'peer'),
+            adminOU: ou(ous.getAdminOuIdentifier(), 'admin'),
+            ordererOU: ou(ous.getOrdererOuIdentifier(), 'orderer'),
+          }
+        : { enable: false };
     orgs.push({
       mspId: fmc.getName(),
       rootCertsPem: fmc.getRootCertsList_asU8().map(text),
       ...(inter.length > 0 ? { intermediateCertsPem: inter } : {}),
       ...(tls.length > 0 ? { tlsRootCertsPem: tls } : {}),
-      nodeOUs: fmc.getFabricNodeOus()?.getEnable() ?? false,
+      ...(admins.length > 0 ? { adminCertsPem: admins } : {}),
+      nodeOUs,
     });
   }
   return orgs.sort((a, b) => (a.mspId < b.mspId ? -1 : a.mspId > b.mspId ? 1 : 0));

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+
+export type OrderingErrorCode =
+  | 'BAD_REQUEST' // malformed envelope, too large, wrong channel or type, creator not a channel member, bad signature
+  | 'SERVICE_UNAVAILABLE' // the orderer is not started or has stopped
+  | 'BUSY' // the ordering queue is full; retry later
+  | 'BAD_CONFIG'; // options that cannot work (batch sizes, chain head)
+
+/** The one error class of @metroledger/ordering; branch on `code`. `retryable` is true for BUSY. */
+export class OrderingError extends Error {
+  readonly code: OrderingErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: OrderingErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.name = 'OrderingError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+
+  get retryable(): boolean {
+    return this.code === 'BUSY';
+  }
+}

@@ -1,3 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The São Paulo rush-hour scenario (the main job).
-export {};
+export { runSaoPaulo, formatReport, DEFAULT_SCENARIO } from './saopaulo';
+export type { NetworkAccess, OrgCredentials, ScenarioOptions, ScenarioHooks, ScenarioReport } from './saopaulo';
+export { planMeters, planArrivals, drawVehicle } from './plan';
+export type { PlannedMeter, ArrivalSchedule, ScenarioPlanOptions } from './plan';
+export { runTraffic } from './traffic';
+export type { TrafficOptions, TrafficProgress, TrafficResult } from './traffic';
+export { LatencyRecorder, percentile } from './stats';
+export type { LatencySummary } from './stats';

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+// The ledger chains blocks with @metroledger/protocol's header hash: checked here against an independent DER encoder.
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as asn1js from 'asn1js';
-import { blockDataHash, blockHeaderHash } from './blockhash';
+import { blockDataHash, blockHeaderHash } from '@metroledger/protocol';
 
 /** Independent DER encoding with asn1js, as Go's asn1.Marshal(asn1Header{Number *big.Int, PreviousHash, DataHash}). */
 function referenceHash(number: number, previousHash: Uint8Array, dataHash: Uint8Array): Buffer {

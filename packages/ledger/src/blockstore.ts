@@ -11,7 +11,7 @@ import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/pro
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { common } from '@hyperledger/fabric-protos';
-import { blockDataHash, blockHeaderHash } from './blockhash';
+import { blockDataHash, blockHeaderHash } from '@metroledger/protocol';
 import { blockContents, decodeBlock, requireTxFilter, type DecodedBlock, type TxIndexEntry } from './blockparse';
 import { equalBytes, hex, readU64, writeU64 } from './bytes';
 import { LedgerError } from './errors';
@@ -176,6 +176,9 @@ export class BlockStore {
 
   /** Header hash of the last block (empty before the first block). */
   get lastHeaderHash(): Uint8Array { return Uint8Array.from(this.#lastHash); }
+
+  /** Alias of {@link lastHeaderHash} (the name docs/INTERFACES.md uses). */
+  get lastHash(): Uint8Array { return this.lastHeaderHash; }
 
   /**
    * Append the next block and resolve once it is fdatasync'd in its block file and indexed.

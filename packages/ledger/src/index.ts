@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Block store (append-only fsync'd files) and world state / indexes in LevelDB.
 export { LedgerError, type LedgerErrorCode } from './errors';
-export { blockHeaderHash, blockDataHash } from './blockhash';
 export { blockContents, decodeBlock, type BlockContents, type DecodedBlock, type StateUpdate, type TxIndexEntry } from './blockparse';
 export { BlockStore, type BlockStoreOptions, type BlockStoreRecovery, type IterateOptions, type TxLocation } from './blockstore';
 export { StateDb, type StateKey, type StateSnapshot } from './statedb';

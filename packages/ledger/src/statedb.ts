@@ -156,7 +156,7 @@ export class StateDb implements StateReader {
     return {
       savepoint: this.#savepoint,
       async get(namespace: string, key: string): Promise<VersionedValue | undefined> {
-        const v = await db.get(prefixes.key(namespace, key), { snapshot });
+        const v = db.getSync(prefixes.key(namespace, key), { snapshot });
         return v === undefined ? undefined : decodeValue(v);
       },
       range: (namespace: string, startKey: string, endKey: string) => rangeOf(db, prefixes, namespace, startKey, endKey, snapshot),

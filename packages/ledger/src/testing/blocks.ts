@@ -2,7 +2,7 @@
 // Test helpers: real Fabric endorser transactions and blocks built directly with fabric-protos.
 import { createHash } from 'node:crypto';
 import { common, ledger, peer, msp } from '@hyperledger/fabric-protos';
-import { blockDataHash, blockHeaderHash } from '../blockhash';
+import { blockDataHash, blockHeaderHash } from '@metroledger/protocol';
 
 export interface TestWrite { ns: string; key: string; value?: Uint8Array; isDelete?: boolean }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Checks a ledger against its own blocks: hash chain, tx index, and world state = replay of all blocks.
 import assert from 'node:assert/strict';
-import { blockDataHash, blockHeaderHash } from '../blockhash';
+import { blockDataHash, blockHeaderHash } from '@metroledger/protocol';
 import { blockContents, decodeBlock } from '../blockparse';
 import type { Ledger } from '../ledger';
 

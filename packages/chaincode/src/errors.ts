@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// Errors thrown by the LR chaincode. A thrown error rejects the transaction (nothing is written);
+// its message is `CODE: detail`, which is all that crosses the wire, so clients branch on the prefix.
+
+export const ChaincodeErrorCodes = {
+  MALFORMED_READING: 'MALFORMED_READING',
+  METER_NOT_FOUND: 'METER_NOT_FOUND',
+  METER_REVOKED: 'METER_REVOKED',
+  METER_EXISTS: 'METER_EXISTS',
+  INVALID_METER: 'INVALID_METER',
+  ACCESS_DENIED: 'ACCESS_DENIED',
+  BAD_SIGNATURE: 'BAD_SIGNATURE',
+  REPLAYED_SEQUENCE: 'REPLAYED_SEQUENCE',
+  MEASUREMENT_NOT_FOUND: 'MEASUREMENT_NOT_FOUND',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+} as const;
+
+export type ChaincodeErrorCode = (typeof ChaincodeErrorCodes)[keyof typeof ChaincodeErrorCodes];
+
+export class ChaincodeError extends Error {
+  readonly code: ChaincodeErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ChaincodeErrorCode, detail: string, details?: Record<string, unknown>) {
+    super(`${code}: ${detail}`);
+    this.name = 'ChaincodeError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}
+
+const CODES = new Set<string>(Object.values(ChaincodeErrorCodes));
+
+/**
+ * Recovers the code from an error message that came back from the chaincode (an endorsement
+ * error's detail, a response message). The code may be preceded by text a gateway adds.
+ */
+export function parseChaincodeErrorMessage(message: string): { code: ChaincodeErrorCode; detail: string } | undefined {
+  const m = /(?:^|\W)([A-Z_]+): (.*)$/s.exec(message);
+  if (m === null || !CODES.has(m[1]!)) return undefined;
+  return { code: m[1] as ChaincodeErrorCode, detail: m[2]! };
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// The JSON documents the LR chaincode takes and stores.
+import type { LoopGeometry, RefusalCode } from '@metroledger/lr';
+
+/** The argument of `registerMeter`, as JSON. Unknown fields are rejected. */
+export interface MeterRegistration {
+  /** 1..64 printable ASCII, as in the meter's readings. */
+  meterId: string;
+  /** MSP id of the organization that operates the meter and submits its readings. */
+  ownerMspId: string;
+  /** The meter's ECDSA P-256 public key, PEM (SubjectPublicKeyInfo, "BEGIN PUBLIC KEY"). */
+  publicKeyPem: string;
+  /** Loop spacing 0.5..50 m, loop length 0 < l <= spacing and <= 10 m, sample rate 100..100000 Hz (integer). */
+  geometry: LoopGeometry;
+  location: { text: string; lat: number; lon: number };
+  /** 1..250 km/h. */
+  speedLimitKmh: number;
+  model: string;
+}
+
+export type MeterStatus = 'ACTIVE' | 'REVOKED';
+
+/** A registered meter, as stored and returned by `getMeter`. */
+export interface Meter extends MeterRegistration {
+  status: MeterStatus;
+  registeredTxId: string;
+  /** ISO 8601, from the registering transaction's timestamp. */
+  registeredAt: string;
+  revocation?: { reason: string; txId: string; at: string };
+}
+
+/** Why a stored reading has no speed: the LR software's refusal, or the chaincode's own. */
+export type MeasurementRefusalCode = RefusalCode | 'SAMPLE_RATE_MISMATCH';
+
+/** One accepted reading, as stored, returned by `submitReading` and emitted as the `Measurement` event. */
+export interface MeasurementRecord {
+  meterId: string;
+  sequence: number;
+  /** Meter clock, Unix ms. */
+  captureTimeMs: number;
+  /** SHA-256 (hex) of the raw reading bytes the meter signed; the bytes are in the transaction. */
+  readingSha256: string;
+  status: 'MEASURED' | 'REFUSED';
+  /** 0.1 km/h resolution; present when MEASURED. */
+  speedKmh?: number;
+  /** Indicative only; present when MEASURED. */
+  vehicleLengthM?: number;
+  /** The registered limit at the time of the reading. */
+  speedLimitKmh: number;
+  /** speedKmh > speedLimitKmh; present when MEASURED. */
+  speedLimitExceeded?: boolean;
+  /** Present when REFUSED. */
+  refusalCode?: MeasurementRefusalCode;
+  refusalDetail?: string;
+  /** Hex, when the meter sent one. */
+  plateImageSha256?: string;
+  lrSoftware: { name: string; version: string };
+  txId: string;
+  /** ISO 8601, from the transaction's timestamp (not the meter clock). */
+  txTimestamp: string;
+}
+
+/** One page of a paginated query; an empty bookmark means there is nothing more. */
+export interface Page<T> {
+  records: T[];
+  bookmark: string;
+}

@@ -38,6 +38,7 @@ export const MAX_SPEED_KMH = 250;
 const BASELINE_S = 0.1; // the meter records at least this long before and after the vehicle
 const EDGE_LEVELS = [0.2, 0.3, 0.4, 0.5, 0.6]; // fractions of the loop's peak
 const OCCUPANCY_LEVEL_INDEX = 3; // 0.5
+const MAX_QUIET_SPREAD_RATIO = 3; // between the window's first and last BASELINE_S
 const MIN_SNR = 12; // peak / filtered noise standard deviation
 const MIN_PEAK_COUNTS = 20;
 const MAX_EDGE_RESIDUAL = 0.02; // of any edge pair's speed from the fitted motion
@@ -61,6 +62,20 @@ function runningMean(x: ArrayLike<number>, w: number): Float64Array {
     out[i] = sum / Math.min(i + 1, w);
   }
   return out;
+}
+
+/** Standard deviation after dropping samples beyond 4 sd (at least 1 count): ignores isolated spikes. */
+function robustSpread(raw: Int16Array, from: number, to: number): number {
+  let sum = 0, sq = 0;
+  for (let i = from; i < to; i++) { sum += raw[i]!; sq += raw[i]! * raw[i]!; }
+  const mean = sum / (to - from);
+  const limit = 4 * Math.sqrt(Math.max(0, sq / (to - from) - mean * mean));
+  let n = 0; sum = 0; sq = 0;
+  for (let i = from; i < to; i++) {
+    const d = raw[i]! - mean;
+    if (Math.abs(d) <= limit) { n++; sum += d; sq += d * d; }
+  }
+  return Math.max(1, Math.sqrt(Math.max(0, sq / n - (sum / n) ** 2)));
 }
 
 function meanAndSd(x: Float64Array, from: number, to: number): { mean: number; sd: number } {
@@ -93,6 +108,12 @@ function analyseLoop(raw: Int16Array, fs: number, name: string): LoopEdges | { v
   }
   if (min === ADC_MIN || max === ADC_MAX) return refuse('LOOP_FAULT', `${name}: ADC saturated`);
   if (max - min <= 1) return refuse('LOOP_FAULT', `${name}: no signal (constant output)`);
+
+  // The window must open and close on an empty loop: its raw spread must be the same at both ends.
+  const spreadPre = robustSpread(raw, 0, nBase);
+  const spreadPost = robustSpread(raw, n - nBase, n);
+  if (spreadPre > MAX_QUIET_SPREAD_RATIO * spreadPost) return refuse('INCOMPLETE_EVENT', `${name}: not quiet at the start of the window`);
+  if (spreadPost > MAX_QUIET_SPREAD_RATIO * spreadPre) return refuse('INCOMPLETE_EVENT', `${name}: not quiet at the end of the window`);
 
   // Two running means of one 50 Hz and one 60 Hz period null mains hum of either frequency.
   const w50 = Math.max(1, Math.round(fs / 50));
@@ -213,10 +234,10 @@ export function computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: Loo
   if (!(kmh >= MIN_SPEED_KMH && kmh <= MAX_SPEED_KMH)) {
     return refuse('OUT_OF_RANGE', `${kmh.toFixed(1)} km/h is outside ${MIN_SPEED_KMH}..${MAX_SPEED_KMH} km/h`);
   }
-  // At half peak the detection zone is about one loop length long.
+  // At half peak a loop is occupied while the vehicle's length passes over it.
   const lengthA = line.at((a.lead[k]! + a.trail[k]!) / 2 / fs) * occA;
   const lengthB = line.at((b.lead[k]! + b.trail[k]!) / 2 / fs) * occB;
-  const lengthM = Math.max(0, (lengthA + lengthB) / 2 - geometry.loopLengthM);
+  const lengthM = (lengthA + lengthB) / 2;
   return {
     kind: 'measurement',
     speedKmh: Math.round(kmh * 10) / 10,

@@ -1,3 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Type-approval bench: runs LR software over reference sets and judges it against the legal MPE.
-export {};
+export { TypeApprovalError, type TypeApprovalErrorCode } from './errors';
+export { formatCaseLine, parseCaseLine, type ParsedCase, type CaseTruth } from './cases';
+export {
+  runCase, Verification, formatSummary, withinOnePercent, TARGETS,
+  type CaseOutcome, type VerificationSummary, type BucketSummary,
+} from './verify';
+export { benchLr, type LrBenchResult } from './bench';

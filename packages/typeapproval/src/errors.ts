@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+
+export type TypeApprovalErrorCode = 'MALFORMED_CASE';
+
+export class TypeApprovalError extends Error {
+  readonly code: TypeApprovalErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: TypeApprovalErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'TypeApprovalError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}

@@ -102,6 +102,12 @@ test('iterate delivers existing blocks, then waits for new ones; abort and close
   await reader;
   assert.deepEqual(seen, [1, 2, 3]);
 
+  const ac2 = new AbortController();
+  const aborted = collect(store.iterate(4, { signal: ac2.signal }));
+  await new Promise((r) => setTimeout(r, 20));
+  ac2.abort();
+  assert.deepEqual(await aborted, [], 'abort ends an iterator waiting at the head');
+
   const waiting = collect(store.iterate(4));
   await new Promise((r) => setTimeout(r, 20));
   await store.close();

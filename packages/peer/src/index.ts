@@ -1,3 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
 // Endorsing and committing peer: endorsement, validation, commit, block delivery.
 export { Endorser, PeerError, type EndorserLedger, type EndorserOptions, type PeerErrorCode } from './endorser/index.js';
+export * from './committer/index.js';

@@ -143,7 +143,7 @@ export interface BlockValidation {
  * call to `verifier`, decides, then marks repeated tx ids within the block as DUPLICATE_TXID (the
  * first otherwise-valid occurrence keeps the id).
  */
-export async function validateBlockTransactions(envelopes: readonly Uint8Array[], ctx: ValidationContext, verifier: SignatureVerifier = verifyInline): Promise<BlockValidation> {
+export async function validateBlockTransactions(envelopes: readonly (Uint8Array | ParsedTransaction)[], ctx: ValidationContext, verifier: SignatureVerifier = verifyInline): Promise<BlockValidation> {
   const plans = envelopes.map((e) => planTransaction(e, ctx));
   const all: SignatureCheck[] = [];
   for (const p of plans) for (const c of p.checks) all.push(c);

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { peer, type common } from '@hyperledger/fabric-protos';
+import { IdentityDeserializer, MspRegistry, type SigningIdentity } from '@metroledger/identity';
+import { Ledger } from '@metroledger/ledger';
+import { parsePolicy } from '@metroledger/policy';
+import {
+  blockHeaderHash,
+  getTransactionFilter,
+  newBlock,
+  newBlockSignature,
+  newGenesisBlock,
+  ordererBlockMetadata,
+  setBlockSignatures,
+  signBlock,
+} from '@metroledger/protocol';
+import { buildTransaction, rw, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { PeerError } from '../endorser/errors.js';
+import { Committer, type CommitNotice } from './committer.js';
+import { quorumBlockVerifier, soloBlockVerifier } from './verifier.js';
+
+const V = peer.TxValidationCode;
+const dirs: string[] = [];
+after(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+interface Fixture {
+  net: TestNetwork;
+  ledger: Ledger;
+  committer: Committer;
+  client: SigningIdentity;
+  endorsers: SigningIdentity[];
+  /** Next block from envelopes, chained on `prev` (default: the ledger's head), signed by `signer` (default orderer0). */
+  block(envelopes: Uint8Array[], opts?: { signer?: SigningIdentity; number?: number; prev?: Uint8Array }): common.Block;
+}
+
+async function setup(): Promise<Fixture> {
+  const net = await testNetwork();
+  const dir = await mkdtemp(join(tmpdir(), 'committer-'));
+  dirs.push(dir);
+  const ledger = await Ledger.open(dir);
+  const deserializer = new IdentityDeserializer();
+  const msps = new MspRegistry([net.org1.mspConfig(), net.org2.mspConfig(), net.ordererOrg.mspConfig()]);
+  const policy = parsePolicy("AND('Org1MSP.peer','Org2MSP.peer')");
+  const committer = new Committer({
+    channelId: 'mychannel',
+    ledger,
+    blockVerifier: soloBlockVerifier({ deserializer, msps, ordererMspIds: ['OrdererMSP'] }),
+    deserializer,
+    msps,
+    endorsementPolicy: (cc) => (cc === 'lr' ? policy : undefined),
+  });
+  const genesis = newGenesisBlock({
+    channelId: 'mychannel',
+    applicationOrgs: [net.org1.mspConfig(), net.org2.mspConfig()],
+    ordererOrgs: [net.ordererOrg.mspConfig()],
+    batch: { maxMessageCount: 500, preferredMaxBytes: 1 << 21, absoluteMaxBytes: 1 << 23, batchTimeoutMs: 100 },
+    consensus: { type: 'solo' },
+  });
+  await committer.deliver(genesis);
+  let head = blockHeaderHash(genesis.getHeader()!);
+  let next = 1;
+  committer.onCommit((n) => {
+    head = blockHeaderHash(n.block.getHeader()!);
+    next = n.blockNum + 1;
+  });
+  return {
+    net,
+    ledger,
+    committer,
+    client: net.org1.signingIdentity('User1'),
+    endorsers: [net.org1.signingIdentity('peer0'), net.org2.signingIdentity('peer0')],
+    block(envelopes, opts = {}) {
+      const b = newBlock(opts.number ?? next, opts.prev ?? head, envelopes);
+      signBlock(b, opts.signer ?? net.ordererOrg.signingIdentity('orderer0'), { lastConfigIndex: 0 });
+      return b;
+    },
+  };
+}
+
+test('a valid block commits: state, tx index, filter, events, and waits answered before and after', async () => {
+  const f = await setup();
+  const tx = buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', { m1: null }, { m1: 'reading' })], event: { name: 'Measurement', payload: Buffer.from('{"v":1}') } });
+  const waiting = f.committer.waitForTransaction(tx.txId, 5000);
+  const notices: CommitNotice[] = [];
+  f.committer.onCommit((n) => notices.push(n));
+  const notice = await f.committer.deliver(f.block([tx.envelope]));
+  assert.deepEqual(notice.txs, [{ txId: tx.txId, code: V.VALID }]);
+  assert.deepEqual(await waiting, { code: V.VALID, blockNum: 1, blockNumber: 1 });
+  assert.deepEqual(await f.committer.waitForTransaction(tx.txId, 10), { code: V.VALID, blockNum: 1, blockNumber: 1 });
+  assert.equal(notices.length, 1);
+  assert.equal(notice.events[0]!.eventName, 'Measurement');
+  assert.equal(notice.events[0]!.txId, tx.txId);
+  assert.equal(f.ledger.height, 2);
+  const v = await f.ledger.state.get('lr', 'm1');
+  assert.equal(Buffer.from(v!.value).toString(), 'reading');
+  assert.deepEqual(v!.version, { blockNum: 1, txNum: 0 });
+  assert.deepEqual([...getTransactionFilter(notice.block)], [V.VALID]);
+  await assert.rejects(f.committer.waitForTransaction('00'.repeat(32), 20), (e: unknown) => e instanceof PeerError && (e.code as string) === 'TIMEOUT');
+  await f.ledger.close();
+});
+
+test('each invalid transaction gets its Fabric code while the block commits and state stays consistent', async () => {
+  const f = await setup();
+  const { client, endorsers, net } = f;
+  const seed = buildTransaction({ client, endorsers, rwsets: [rw('lr', {}, { shared: 's0' })] });
+  await f.committer.deliver(f.block([seed.envelope]));
+  const sharedVersion = { blockNum: 1, txNum: 0 };
+
+  const ok = buildTransaction({ client, endorsers, rwsets: [rw('lr', { shared: sharedVersion }, { shared: 's1' })] });
+  const cases = [
+    ok, // VALID
+    buildTransaction({ client, endorsers, rwsets: [rw('lr', { shared: sharedVersion }, { shared: 's2' })] }), // same version read after ok wrote it
+    buildTransaction({ client, endorsers: endorsers.slice(0, 1), rwsets: [rw('lr', {}, { p: '1' })] }),
+    buildTransaction({ client, endorsers, rwsets: [rw('lr', {}, { c: '1' })], envelopeSigner: net.org2.signingIdentity('User1') }),
+    buildTransaction({ client, endorsers, rwsets: [rw('lr', {}, { t: '1' })], txId: 'ff'.repeat(32) }),
+    buildTransaction({ client, endorsers, rwsets: [rw('lr', {}, { w: '1' }), rw('other', {}, { w: '1' })] }),
+    buildTransaction({ client: net.outsider.signingIdentity('User1'), endorsers, rwsets: [rw('lr', {}, { u: '1' })] }),
+    seed, // already in block 1
+  ];
+  const envelopes = cases.map((c) => c.envelope);
+  envelopes.push(ok.envelope); // the same transaction twice in one block
+  const notice = await f.committer.deliver(f.block(envelopes));
+  assert.deepEqual(
+    notice.txs.map((t) => t.code),
+    [V.VALID, V.MVCC_READ_CONFLICT, V.ENDORSEMENT_POLICY_FAILURE, V.BAD_CREATOR_SIGNATURE, V.BAD_PROPOSAL_TXID, V.ILLEGAL_WRITESET, V.BAD_CREATOR_SIGNATURE, V.DUPLICATE_TXID, V.DUPLICATE_TXID],
+  );
+  assert.equal(f.ledger.height, 3);
+  assert.equal(Buffer.from((await f.ledger.state.get('lr', 'shared'))!.value).toString(), 's1');
+  for (const key of ['p', 'c', 't', 'w', 'u']) assert.equal(await f.ledger.state.get('lr', key), undefined, key);
+  assert.equal(await f.ledger.state.get('other', 'w'), undefined);
+  assert.deepEqual(await f.ledger.getTx(cases[2]!.txId), { blockNum: 2, txNum: 2, code: V.ENDORSEMENT_POLICY_FAILURE });
+  // the earlier, valid occurrence stays the indexed one
+  assert.deepEqual(await f.committer.waitForTransaction(seed.txId, 100), { code: V.VALID, blockNum: 1, blockNumber: 1 });
+  await f.ledger.close();
+});
+
+test('a block without a valid orderer signature is refused and reported, never committed', async () => {
+  const f = await setup();
+  const tx = buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', {}, { k: 'v' })] });
+  const rejected: number[] = [];
+  f.committer.onBlockRejected((n) => rejected.push(n));
+  const isBadSig = (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE';
+  await assert.rejects(f.committer.deliver(f.block([tx.envelope], { signer: f.net.org1.signingIdentity('peer0') })), isBadSig);
+  await assert.rejects(f.committer.deliver(f.block([tx.envelope], { signer: f.net.outsider.signingIdentity('peer0') })), isBadSig);
+  const tampered = f.block([tx.envelope]);
+  tampered.getHeader()!.setDataHash(Buffer.alloc(32));
+  await assert.rejects(f.committer.deliver(tampered), isBadSig);
+  assert.deepEqual(rejected, [1, 1, 1]);
+  assert.equal(f.ledger.height, 1);
+  assert.equal(await f.ledger.state.get('lr', 'k'), undefined);
+  await f.committer.deliver(f.block([tx.envelope]));
+  assert.equal(f.ledger.height, 2);
+  await f.ledger.close();
+});
+
+test('blocks arriving ahead wait for the missing one; old or duplicate blocks are refused', async () => {
+  const f = await setup();
+  const t1 = buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', {}, { a: '1' })] });
+  const t2 = buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', {}, { b: '2' })] });
+  const b1 = f.block([t1.envelope]);
+  const b2 = f.block([t2.envelope], { number: 2, prev: blockHeaderHash(b1.getHeader()!) });
+  const second = f.committer.deliver(b2);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(f.ledger.height, 1);
+  await f.committer.deliver(b1);
+  assert.equal((await second).blockNum, 2);
+  await assert.rejects(f.committer.deliver(b1), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BLOCK_OUT_OF_ORDER');
+  await f.ledger.close();
+});
+
+test('the quorum verifier needs 2f+1 distinct consenters, by signature header or by consenter id', async () => {
+  const net = await testNetwork();
+  const names = ['orderer0', 'orderer1', 'orderer2', 'orderer3'];
+  const ids = names.map((n) => net.ordererOrg.signingIdentity(n));
+  const verifier = quorumBlockVerifier({
+    deserializer: new IdentityDeserializer(),
+    msps: new MspRegistry([net.ordererOrg.mspConfig()]),
+    consenters: ids.map((s, i) => ({ id: i + 1, mspId: 'OrdererMSP', host: '127.0.0.1', port: 7050 + i, identityPem: s.certPem })),
+  });
+  const signedBy = (which: number[], byId = false, dup = false) => {
+    const b = newBlock(3, Buffer.alloc(32), []);
+    const value = ordererBlockMetadata(0);
+    const sigs = which.map((i) => newBlockSignature(b.getHeader()!, value, ids[i]!, byId ? { consenterId: i + 1 } : {}));
+    if (dup) sigs.push(sigs[0]!);
+    setBlockSignatures(b, value, sigs);
+    return b;
+  };
+  verifier.verify(signedBy([0, 1, 2]));
+  verifier.verify(signedBy([1, 2, 3], true));
+  assert.throws(() => verifier.verify(signedBy([0, 1])), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE');
+  assert.throws(() => verifier.verify(signedBy([0, 1], false, true)), (e: unknown) => e instanceof PeerError);
+});
+
+test('validation and commit throughput of 500-transaction blocks', async (t) => {
+  const f = await setup();
+  const N = 500;
+  const blocks = 2;
+  const built: common.Block[] = [];
+  let prev: Uint8Array | undefined;
+  for (let b = 0; b < blocks; b++) {
+    const envs = Array.from({ length: N }, (_, i) => buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', { [`m${b}-${i}`]: null }, { [`m${b}-${i}`]: 'x'.repeat(300) })] }).envelope);
+    const block: common.Block = f.block(envs, { number: b + 1, ...(prev !== undefined ? { prev } : {}) });
+    prev = blockHeaderHash(block.getHeader()!);
+    built.push(block);
+  }
+  const start = process.hrtime.bigint();
+  for (const b of built) {
+    const n = await f.committer.deliver(b);
+    assert.ok(n.txs.every((x) => x.code === V.VALID));
+  }
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const rate = Math.round((N * blocks) / (ms / 1000));
+  t.diagnostic(`committed ${N * blocks} txs (3 signatures each) in ${ms.toFixed(0)} ms: ${rate} tx/s`);
+  assert.ok(rate > 500, `${rate} tx/s`);
+  await f.ledger.close();
+});

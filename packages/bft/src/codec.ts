@@ -18,8 +18,9 @@ const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 class Writer {
-  private buf = new Uint8Array(256);
+  private buf = new Uint8Array(4096);
   private len = 0;
+  reset(): this { this.len = 0; return this; }
   private ensure(extra: number): void {
     if (this.len + extra <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -41,12 +42,17 @@ class Writer {
   }
   bytes(b: Uint8Array): void { this.u32(b.length); this.ensure(b.length); this.buf.set(b, this.len); this.len += b.length; }
   str(s: string): void { this.bytes(textEncoder.encode(s)); }
-  finish(): Uint8Array { return this.buf.slice(0, this.len); }
+  // Buffer.allocUnsafe draws small buffers from a shared slab: far cheaper than a fresh ArrayBuffer.
+  finish(): Uint8Array { const out = Buffer.allocUnsafe(this.len); out.set(this.buf.subarray(0, this.len)); return out; }
 }
 
+// One scratch writer: encoding is synchronous and never re-entrant, and reusing it avoids
+// allocating (and collecting) a buffer per message on the hot path.
+const scratch = new Writer();
+
 class Reader {
-  private pos = 0;
-  constructor(private readonly buf: Uint8Array) {}
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
   private need(n: number): void {
     if (this.pos + n > this.buf.length) throw new BftError('MALFORMED_MESSAGE', 'truncated message');
   }
@@ -61,7 +67,11 @@ class Reader {
     if (hi > 0x1fffff) throw new BftError('MALFORMED_MESSAGE', 'integer beyond 2^53');
     return hi * 0x100000000 + lo;
   }
-  bytes(): Uint8Array { const n = this.u32(); this.need(n); const out = this.buf.slice(this.pos, this.pos + n); this.pos += n; return out; }
+  bytes(): Uint8Array {
+    const n = this.u32(); this.need(n);
+    const out = Buffer.allocUnsafe(n); out.set(this.buf.subarray(this.pos, this.pos + n)); this.pos += n;
+    return out;
+  }
   str(): string {
     try { return textDecoder.decode(this.bytes()); } catch (e) {
       if (e instanceof BftError) throw e;
@@ -164,13 +174,23 @@ function readBody(r: Reader): Message {
 }
 
 function writeSigned(w: Writer, m: SignedMessage): void { w.u32(m.from); writeBody(w, m.body); w.bytes(m.signature); }
-function readSigned(r: Reader): SignedMessage { const from = r.u32(); const body = readBody(r); return { from, body, signature: r.bytes() }; }
+function readSigned(r: Reader): SignedMessage {
+  const start = r.pos;
+  const from = r.u32(); const body = readBody(r);
+  // The signed bytes are the domain prefix plus exactly these wire bytes: keep them, so that
+  // verifying a received message never re-encodes it.
+  const signed = Buffer.allocUnsafe(MESSAGE_PREFIX.length + r.pos - start);
+  signed.set(MESSAGE_PREFIX); signed.set(r.buf.subarray(start, r.pos), MESSAGE_PREFIX.length);
+  signingCache.set(body, new Map([[from, signed]]));
+  return { from, body, signature: r.bytes() };
+}
 
 // ---- public helpers -------------------------------------------------------------------------
 
 const DOMAIN_MESSAGE = textEncoder.encode('mlbft/msg/1');
 const DOMAIN_PROPOSAL = textEncoder.encode('mlbft/proposal/1');
 const DOMAIN_COMMIT = textEncoder.encode('mlbft/commit/1');
+const MESSAGE_PREFIX = (() => { const w = new Writer(); w.bytes(DOMAIN_MESSAGE); return w.finish(); })();
 
 // Broadcast bodies are shared objects: encode each once (the simulator and an in-process devnet
 // verify the same object at several replicas).
@@ -181,7 +201,7 @@ export function bftSigningBytes(from: number, body: Message): Uint8Array {
   let perSender = signingCache.get(body);
   const hit = perSender?.get(from);
   if (hit) return hit;
-  const w = new Writer(); w.bytes(DOMAIN_MESSAGE); w.u32(from); writeBody(w, body);
+  const w = scratch.reset(); w.bytes(DOMAIN_MESSAGE); w.u32(from); writeBody(w, body);
   const bytes = w.finish();
   if (!perSender) { perSender = new Map(); signingCache.set(body, perSender); }
   perSender.set(from, bytes);
@@ -194,8 +214,10 @@ export function bftProposalDigest(seq: number, payload: Uint8Array): Uint8Array 
   let perSeq = digestCache.get(payload);
   const hit = perSeq?.get(seq);
   if (hit) return hit;
-  const w = new Writer(); w.uint(seq);
-  const d = new Uint8Array(createHash('sha256').update(DOMAIN_PROPOSAL).update(w.finish()).update(payload).digest());
+  const seqBytes = new Uint8Array(8);
+  new DataView(seqBytes.buffer).setUint32(0, Math.floor(seq / 0x100000000));
+  new DataView(seqBytes.buffer).setUint32(4, seq >>> 0);
+  const d = new Uint8Array(createHash('sha256').update(DOMAIN_PROPOSAL).update(seqBytes).update(payload).digest());
   if (!perSeq) { perSeq = new Map(); digestCache.set(payload, perSeq); }
   perSeq.set(seq, d);
   return d;
@@ -203,12 +225,12 @@ export function bftProposalDigest(seq: number, payload: Uint8Array): Uint8Array 
 
 /** Default bytes of a commit-certificate signature: ("mlbft/commit/1" ‖ seq ‖ view ‖ digest). */
 export function bftCommitSigningBytes(seq: number, view: number, digest: Uint8Array): Uint8Array {
-  const w = new Writer(); w.bytes(DOMAIN_COMMIT); w.uint(seq); w.uint(view); w.bytes(digest);
+  const w = scratch.reset(); w.bytes(DOMAIN_COMMIT); w.uint(seq); w.uint(view); w.bytes(digest);
   return w.finish();
 }
 
 /** Wire encoding of a signed message. */
-export function encodeMessage(m: SignedMessage): Uint8Array { const w = new Writer(); writeSigned(w, m); return w.finish(); }
+export function encodeMessage(m: SignedMessage): Uint8Array { const w = scratch.reset(); writeSigned(w, m); return w.finish(); }
 
 /**
  * Decodes wire bytes. @throws BftError('MALFORMED_MESSAGE') on malformed input or when longer than `maxBytes`.
@@ -218,12 +240,12 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = 64 * 1024 * 1024): S
   const r = new Reader(bytes); const m = readSigned(r); r.done(); return m;
 }
 
-export function encodeDecision(d: Decision): Uint8Array { const w = new Writer(); writeDecision(w, d); return w.finish(); }
+export function encodeDecision(d: Decision): Uint8Array { const w = scratch.reset(); writeDecision(w, d); return w.finish(); }
 /** @throws BftError('MALFORMED_MESSAGE') */
 export function decodeDecision(bytes: Uint8Array): Decision { const r = new Reader(bytes); const d = readDecision(r); r.done(); return d; }
 
 export function encodePersistedState(s: PersistedState): Uint8Array {
-  const w = new Writer(); w.uint(s.view); w.uint(s.targetView);
+  const w = scratch.reset(); w.uint(s.view); w.uint(s.targetView);
   w.u8(s.vote ? 1 : 0);
   if (s.vote) { w.uint(s.vote.view); w.uint(s.vote.seq); w.bytes(s.vote.digest); w.u8(s.vote.committed ? 1 : 0); }
   w.u8(s.prepared ? 1 : 0); if (s.prepared) writePrepared(w, s.prepared);

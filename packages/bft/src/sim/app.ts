@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // The simulator's application: a payload is (seq, requests); each request carries a client MAC,
 // so a Byzantine leader cannot invent requests (as Fabric envelopes carry client signatures).
-import { createHmac } from 'node:crypto';
+import { createFastSimCrypto } from './crypto';
 import type { Application, Decision, ReplicaId, Request } from '../types';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const CLIENT_KEY = Buffer.from('mlbft-sim-clients');
+const clientKey = createFastSimCrypto(0, 1);
 
+/** The simulated clients' signature over a request id (a keyed hash only clients use). */
 export function clientTag(id: string): Uint8Array {
-  return new Uint8Array(createHmac('sha256', CLIENT_KEY).update(id).digest().subarray(0, 8));
+  return clientKey.sign(enc.encode(`client:${id}`));
 }
 
 /** Builds a client-authenticated request: data = tag(8) ‖ body. */
@@ -53,7 +54,7 @@ export function decodeSimPayload(payload: Uint8Array): { seq: number; requests: 
     for (let i = 0; i < count; i++) {
       const il = dv.getUint32(p); const id = dec.decode(payload.subarray(p + 4, p + 4 + il)); p += 4 + il;
       const dl = dv.getUint32(p); if (p + 4 + dl > payload.length) throw new RangeError('short');
-      const data = payload.slice(p + 4, p + 4 + dl); p += 4 + dl;
+      const data = Uint8Array.prototype.slice.call(payload, p + 4, p + 4 + dl); p += 4 + dl;
       requests.push({ id, data });
     }
     if (p === payload.length) result = { seq, requests };

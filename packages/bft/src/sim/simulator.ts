@@ -7,7 +7,7 @@ import { Replica, type ReplicaOptions } from '../replica';
 import type { CommitMsg, Decision, Message, PrepareMsg, PrePrepareMsg, ReplicaId, Request, SignedMessage } from '../types';
 import { commitBytesFor, verifyDecision } from '../verify';
 import { createSimApp, decodeSimPayload, encodeSimPayload, makeClientRequest } from './app';
-import { createHmacCrypto } from './crypto';
+import { createFastSimCrypto, createHmacCrypto } from './crypto';
 import { Prng } from './prng';
 import { createMemoryStorage } from './storage';
 
@@ -45,6 +45,8 @@ export interface SimulationOptions {
   readonly requestIntervalMs?: number;
   /** Outstanding requests per client; default 16. */
   readonly clientOutstandingMax?: number;
+  /** Simulated signatures: 'fast' keyed hash (default) or 'hmac' (HMAC-SHA256 per replica key). */
+  readonly crypto?: 'fast' | 'hmac';
   /** Round-trip every message through the wire codec. Default true. */
   readonly wire?: boolean;
   /** Replica timeouts and limits (simulation defaults are shorter than production ones). */
@@ -185,7 +187,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const votesSent = new Map<string, string>();
   let delivered = 0;
 
-  const crypto0 = createHmacCrypto(0, n);
+  const newCrypto = options.crypto === 'hmac' ? createHmacCrypto : createFastSimCrypto;
+  const crypto0 = newCrypto(0, n);
   const verifyApp = createSimApp(0, () => undefined);
   const nodes: Node[] = [];
   const byzCryptos = new Map<ReplicaId, ReturnType<typeof createHmacCrypto>>();
@@ -222,7 +225,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       case 'silent': faults.silencedMessages++; return undefined;
       case 'badsig': {
         if (!rng.chance(0.5)) return m;
-        const sig = m.signature.slice(); sig[rng.int(0, sig.length - 1)] ^= 0xff;
+        const sig = Uint8Array.from(m.signature); sig[rng.int(0, sig.length - 1)] ^= 0xff;
         faults.corruptedSignatures++;
         return { ...m, signature: sig };
       }
@@ -295,7 +298,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const start = (node: Node) => {
     node.incarnation++;
     const inc = node.incarnation;
-    const crypto = createHmacCrypto(node.id, n);
+    const crypto = newCrypto(node.id, n);
     node.replica = new Replica({
       id: node.id, n, ...replicaCfg,
       network: { send: (to, m) => send(node.id, to, m) },
@@ -325,7 +328,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     }
   }
   for (const node of nodes) {
-    if (node.byzantine) { faults.byzantineReplicas++; byzCryptos.set(node.id, createHmacCrypto(node.id, n)); simEvent(`byzantine r${node.id} ${node.byzantine}`); }
+    if (node.byzantine) { faults.byzantineReplicas++; byzCryptos.set(node.id, newCrypto(node.id, n)); simEvent(`byzantine r${node.id} ${node.byzantine}`); }
     start(node);
   }
 

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { computeSpeed, decodeReading, decodeSignedReading, encodeSignedReading, verifyReadingSignature } from '@metroledger/lr';
+import { generateEvent, generateReferenceCases, INVALID_SCENARIOS, Meter, newRng, VEHICLE_CLASSES } from './index';
+
+test('the rng is deterministic per seed and different across seeds', () => {
+  const draw = (seed: number | string): number[] => { const r = newRng(seed); return Array.from({ length: 5 }, () => r.next()); };
+  assert.deepEqual(draw(1), draw(1));
+  assert.deepEqual(draw('1'), draw(1));
+  assert.notDeepEqual(draw(1), draw(2));
+  const r = newRng('n');
+  let sum = 0, sq = 0;
+  for (let i = 0; i < 20_000; i++) { const x = r.normal(); sum += x; sq += x * x; }
+  assert.ok(Math.abs(sum / 20_000) < 0.03 && Math.abs(sq / 20_000 - 1) < 0.05);
+});
+
+test('reference cases are reproducible from their seed', () => {
+  const a = [...generateReferenceCases(20, 'x')];
+  const b = [...generateReferenceCases(20, 'x')];
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.map((c) => c.loopA), [...generateReferenceCases(20, 'y')].map((c) => c.loopA));
+  assert.equal(a[0]!.id, 'x-01');
+});
+
+test('every vehicle class at low, urban and motorway speeds is measured within ±1 km/h / ±1 %', () => {
+  const rng = newRng('classes');
+  for (const vehicleClass of VEHICLE_CLASSES) {
+    for (const speedKmh of [12, 55, 180]) {
+      const e = generateEvent(rng, { vehicleClass, speedKmh, scenario: 'valid' });
+      assert.deepEqual(e.truth, { valid: true, speedKmh, vehicleClass, vehicleLengthM: (e.truth as { vehicleLengthM: number }).vehicleLengthM });
+      const r = computeSpeed(e.loopA, e.loopB, e.geometry);
+      assert.equal(r.kind, 'measurement', `${vehicleClass} at ${speedKmh}: ${JSON.stringify(r)}`);
+      if (r.kind === 'measurement') assert.ok(Math.abs(r.speedKmh - speedKmh) <= Math.max(1, 0.01 * speedKmh), `${vehicleClass}: ${speedKmh} measured ${r.speedKmh}`);
+    }
+  }
+});
+
+test('every invalid scenario is refused', () => {
+  const rng = newRng('invalid');
+  for (const scenario of INVALID_SCENARIOS) {
+    for (let i = 0; i < 20; i++) {
+      const e = generateEvent(rng, { scenario });
+      assert.equal(e.truth.valid, false);
+      const r = computeSpeed(e.loopA, e.loopB, e.geometry);
+      assert.equal(r.kind, 'refusal', `${scenario}: ${JSON.stringify(r)}`);
+    }
+  }
+});
+
+test('valid events fit the meter window and are trimmed around the passage', () => {
+  for (const c of generateReferenceCases(300, 'size')) {
+    assert.ok(c.loopA.length <= 65_536 && c.loopA.length === c.loopB.length);
+    assert.ok(c.sampleRateHz >= 1000 && c.sampleRateHz <= 4000);
+    assert.ok(c.loopSpacingM >= 2 && c.loopSpacingM <= 5 && c.loopLengthM >= 1.5 && c.loopLengthM <= 2);
+    if (c.truth.valid && c.truth.vehicleClass === 'car' && c.truth.speedKmh > 40) assert.ok(c.loopA.length / c.sampleRateHz < 2.5);
+  }
+});
+
+test('a meter signs consecutive readings that the LR software verifies and decodes', () => {
+  const geometry = { loopSpacingM: 3, loopLengthM: 2, sampleRateHz: 2000 };
+  const meter = Meter.create({ meterId: 'SP-001', geometry });
+  const e = generateEvent(newRng('m'), { geometry, scenario: 'valid' });
+  const plate = new Uint8Array(32).fill(9);
+  const s1 = meter.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: 1_700_000_000_000, plateImageSha256: plate });
+  const s2 = meter.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: 1_700_000_000_500 });
+  for (const s of [s1, s2]) {
+    const env = decodeSignedReading(encodeSignedReading(s));
+    assert.equal(verifyReadingSignature(env.reading, env.signature, meter.publicKeyPem), true);
+  }
+  const r1 = decodeReading(s1.reading);
+  assert.deepEqual([r1.meterId, r1.sequence, r1.sampleRateHz, r1.plateImageSha256], ['SP-001', 1, 2000, plate]);
+  assert.equal(decodeReading(s2.reading).sequence, 2);
+  assert.equal(meter.sequence, 2);
+  // A meter restored from its key and last sequence continues the series with the same identity.
+  const again = Meter.create({ meterId: 'SP-001', geometry, privateKeyPem: meter.exportPrivateKeyPem(), lastSequence: 2 });
+  assert.equal(again.publicKeyPem, meter.publicKeyPem);
+  assert.equal(decodeReading(again.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: 1 }).reading).sequence, 3);
+});
+
+test('meter signatures are always low-S', () => {
+  const meter = Meter.create({ meterId: 'LOW-S', geometry: { loopSpacingM: 3, loopLengthM: 2, sampleRateHz: 1000 } });
+  const half = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n >> 1n;
+  for (let i = 0; i < 64; i++) {
+    const { signature } = meter.capture({ loopA: new Int16Array([i]), loopB: new Int16Array([1]), captureTimeMs: i });
+    const rLen = signature[3]!;
+    const sLen = signature[5 + rLen]!;
+    const s = BigInt('0x' + Buffer.from(signature.subarray(6 + rLen, 6 + rLen + sLen)).toString('hex'));
+    assert.ok(s <= half);
+  }
+});

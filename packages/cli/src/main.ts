@@ -3,6 +3,7 @@
 // The metroledger command. Each concept registers its subcommands from ./commands/<concept>.
 import { Command } from 'commander';
 import { registerLrCommands } from './commands/lr';
+import { registerBenchCommands } from './commands/bench';
 
 const program = new Command();
 program
@@ -11,6 +12,7 @@ program
   .showHelpAfterError();
 
 registerLrCommands(program);
+registerBenchCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

@@ -128,6 +128,7 @@ export class Replica {
   private lastViewSyncMs = -Infinity;
   private reforwardedInView = -1;
   private readonly peerHeights = new Map<ReplicaId, number>();
+  private readonly lastHelpMs = new Map<ReplicaId, number>();
   private fetchOutstanding: { to: ReplicaId; sentAtMs: number } | undefined;
   private fetchRotation = 0;
 
@@ -363,6 +364,7 @@ export class Replica {
     if (b.view !== this.view || this.inViewChange() || m.from !== this.leaderOf(b.view)) return;
     this.lastLeaderContactMs = this.clock.nowMs();
     this.noteHeight(m.from, b.seq - 1);
+    this.helpLaggard(m.from, b.seq - 1);
     if (b.seq <= this.height || b.seq <= this.viewStartSeq || b.seq > this.height + LOOKAHEAD) return;
     if (b.payload.length > this.cfg.proposalBytesMax) { this.stats.droppedMessages++; this.complain('proposal-too-large'); return; }
     const slot = this.slotFor(b.seq);
@@ -430,6 +432,7 @@ export class Replica {
     const b = m.body;
     if (b.view > this.targetView) { this.requestViewSync(m.from); return; }
     this.noteHeight(m.from, b.seq - 1);
+    this.helpLaggard(m.from, b.seq - 1);
     if (b.view !== this.view || this.inViewChange() || b.seq <= this.height || b.seq > this.height + LOOKAHEAD) return;
     this.recordPrepare(this.slotFor(b.seq), m);
   }
@@ -466,6 +469,7 @@ export class Replica {
     const b = m.body;
     if (b.view > this.targetView) { this.requestViewSync(m.from); return; }
     this.noteHeight(m.from, b.seq - 1);
+    this.helpLaggard(m.from, b.seq - 1);
     // Commits of the installed view still count during a view change: a certificate is a proof.
     if (b.view !== this.view || b.seq <= this.height || b.seq > this.height + LOOKAHEAD) return;
     this.recordCommit(this.slotFor(b.seq), m);
@@ -594,6 +598,7 @@ export class Replica {
     const b = m.body;
     if (!this.validViewChange(m)) { this.stats.droppedMessages++; this.trace('drop-badvc', `from=${m.from}`); return; }
     this.noteDecision(m.from, b.height, b.decision);
+    this.helpLaggard(m.from, b.height);
     if (b.newView <= this.view) {
       // The sender lags in views: show it how this view was installed.
       if (this.newViewProof && this.newViewProof.body.view === this.view) this.net.send(m.from, this.newViewProof);
@@ -695,6 +700,7 @@ export class Replica {
     if (m.view > this.targetView) { this.requestViewSync(from); return; }
     if (m.view === this.view && from === this.leaderOf(m.view)) this.lastLeaderContactMs = this.clock.nowMs();
     this.noteHeight(from, m.height);
+    this.helpLaggard(from, m.height);
   }
 
   // ---- state transfer -----------------------------------------------------------------------
@@ -724,6 +730,20 @@ export class Replica {
     this.fetchOutstanding = { to, sentAtMs: this.clock.nowMs() };
     this.trace('fetch', `from=${to} at=${this.height + 1}`);
     this.net.send(to, this.sign({ type: 'fetch', fromSeq: this.height + 1, count: this.cfg.fetchBatchMax }));
+  }
+
+  /**
+   * `from` is voting or leading at a seq this replica already decided (e.g. a new leader re-proposing
+   * what the others decided meanwhile): push the decisions it lacks, since it may have no reason
+   * to ask (nobody else is ahead of it in its view). Rate-limited per peer.
+   */
+  private helpLaggard(from: ReplicaId, theirHeight: number): void {
+    if (theirHeight >= this.height || from === this.id) return;
+    const now = this.clock.nowMs();
+    if (now - (this.lastHelpMs.get(from) ?? -Infinity) < this.cfg.retransmitMs) return;
+    this.lastHelpMs.set(from, now);
+    this.trace('help', `to=${from} at=${theirHeight + 1}`);
+    this.onFetch(from, { type: 'fetch', fromSeq: theirHeight + 1, count: this.cfg.fetchBatchMax });
   }
 
   private onFetch(from: ReplicaId, m: FetchMsg): void {

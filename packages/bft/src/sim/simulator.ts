@@ -77,6 +77,8 @@ export interface SimulationResult {
   readonly requestsSubmitted: number;
   readonly requestsDecided: number;
   readonly poolFullRefusals: number;
+  /** Client retries of a request not yet decided (each one a potential duplicate). */
+  readonly clientResubmissions: number;
   readonly maxView: number;
   readonly viewChanges: number;
   readonly fetchedDecisions: number;
@@ -412,9 +414,11 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const meanGapMs = options.requestIntervalMs ?? 80;
   const outstandingMax = options.clientOutstandingMax ?? 16;
   let poolFullRefusals = 0;
+  let resubmissions = 0;
   let requestCounter = 0;
   const trySubmit = (o: Outstanding) => {
     o.lastTryMs = now; o.tries++;
+    if (o.tries > 1) resubmissions++;
     const target = nodes[rng.int(0, n - 1)]!;
     if (!target.replica) return; // connection refused; retry later
     try { target.replica.submit(o.request); } catch (e) {
@@ -494,7 +498,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     heights: nodes.map((x) => x.storage.height()),
     requestsSubmitted: submitted.size,
     requestsDecided: [...submitted.keys()].filter((id) => good.every((x) => x.decidedIds.has(id))).length,
-    poolFullRefusals, maxView, viewChanges, fetchedDecisions: fetched, messagesDelivered: delivered, simulatedMs: now,
+    poolFullRefusals, clientResubmissions: resubmissions, maxView, viewChanges, fetchedDecisions: fetched, messagesDelivered: delivered, simulatedMs: now,
     traceDigest: (fnv >>> 0).toString(16).padStart(8, '0'),
     traceTail: tail.slice(-tailMax),
   };

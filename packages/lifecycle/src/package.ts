@@ -135,7 +135,7 @@ export function readChaincodePackage(bytes: Uint8Array, limits: PackageLimits = 
     throw new LifecycleError('PACKAGE_TOO_LARGE', `package is ${bytes.length} bytes, limit ${maxPackageBytes}`, { size: bytes.length, limit: maxPackageBytes });
   }
   // tar pads to 512-byte blocks: a budget of maxUnpacked + headers is what a valid archive can need.
-  const outer = readTar(gunzipBounded(bytes, maxUnpacked + 4096, 'package'), { maxFiles: 2, maxTotalBytes: maxUnpacked }, 'package');
+  const outer = readTar(gunzipBounded(bytes, maxUnpacked + 4096, 'package'), { maxFiles: 16, maxTotalBytes: maxUnpacked }, 'package');
   const byName = new Map(outer.map((f) => [f.path, f.content]));
   const unexpected = outer.map((f) => f.path).filter((p) => p !== METADATA_FILE && p !== CODE_PACKAGE_FILE);
   if (unexpected.length > 0) throw new LifecycleError('MALFORMED_PACKAGE', `unexpected file in package: ${unexpected.join(', ')}`, { files: unexpected });

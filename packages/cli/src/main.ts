@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerLrCommands } from './commands/lr';
 import { registerBenchCommands } from './commands/bench';
+import { registerLifecycleCommands } from './commands/lifecycle';
 
 const program = new Command();
 program
@@ -13,6 +14,7 @@ program
 
 registerLrCommands(program);
 registerBenchCommands(program);
+registerLifecycleCommands(program.commands.find((c) => c.name() === 'lr') ?? program.command('lr'));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { LR_CHAINCODE_LABEL, packageLrChaincode, readChaincodePackage, verifyInstalledPackage, type ChaincodePackage } from '@metroledger/lifecycle';
+
+function describe(pkg: ChaincodePackage, file: string): string {
+  return [
+    `package id:  ${pkg.packageId}`,
+    `code digest: ${pkg.codeDigest}`,
+    `label:       ${pkg.label} (type ${pkg.metadata.type})`,
+    `size:        ${pkg.bytes.length} bytes, ${pkg.files.size} files`,
+    `file:        ${file}`,
+  ].join('\n');
+}
+
+/** `metroledger lr package` and `metroledger lr package-id`: the LR chaincode package and its fingerprint. */
+export function registerLifecycleCommands(lrCommand: Command): void {
+  lrCommand.command('package')
+    .description('write the deterministic Fabric package of the LR chaincode (from the built repository) and print its package id')
+    .option('--label <label>', 'Fabric package label', LR_CHAINCODE_LABEL)
+    .option('--out <file>', 'output file (default: <label>.tar.gz)')
+    .action(async (opts: { label: string; out?: string }) => {
+      const pkg = await packageLrChaincode({ label: opts.label });
+      const out = opts.out ?? `${pkg.label}.tar.gz`;
+      await writeFile(out, pkg.bytes);
+      console.log(describe(pkg, out));
+    });
+  lrCommand.command('package-id')
+    .description('print the package id of a chaincode package file (as `peer lifecycle chaincode calculatepackageid`); with --approved, exit 1 unless it is the approved package')
+    .argument('<file>', 'chaincode package (.tar.gz)')
+    .option('--approved <packageId>', 'the package id the notified body approved')
+    .action(async (file: string, opts: { approved?: string }) => {
+      const bytes = await readFile(file);
+      const pkg = opts.approved === undefined ? readChaincodePackage(bytes) : verifyInstalledPackage(bytes, opts.approved);
+      console.log(describe(pkg, file));
+      if (opts.approved !== undefined) console.log('fingerprint: matches the approved package id');
+    });
+}

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildChaincodePackage, extractChaincodePackage, LifecycleError, packageLrChaincode, verifyInstalledPackage, type LifecycleErrorCode } from './index';
@@ -96,6 +96,20 @@ test('the LR chaincode package builds from the repository, reproducibly, with th
     if (m) assert.deepEqual(content, readFileSync(join(lrDist, m[1]!)), `vendored ${m[1]} is the built LR file`);
   }
   assert.ok(a.files.has('src/lib/@metroledger/lr/dist/index.js'));
+
+  // Another checkout: the built trees copied elsewhere (fresh mtimes, other absolute paths).
+  const root = await tempDir();
+  try {
+    const chaincodeRoot = dirname(require.resolve('@metroledger/chaincode/package.json'));
+    for (const [from, to] of [[chaincodeRoot, 'cc'], [dirname(lrDist), 'lr']] as const) {
+      await cp(join(from, 'dist'), join(root, to, 'dist'), { recursive: true });
+      await cp(join(from, 'package.json'), join(root, to, 'package.json'));
+    }
+    const elsewhere = await packageLrChaincode({ chaincodeRoot: join(root, 'cc'), lrRoot: join(root, 'lr') });
+    assert.equal(elsewhere.packageId, a.packageId);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
   assert.equal(verifyInstalledPackage(a.bytes, a.packageId).packageId, a.packageId);
 });
 

@@ -341,3 +341,93 @@ describe('hosting a fabric-contract-api chaincode', () => {
     assert.ok(rate > 2000, `${rate} invocations/s`);
   });
 });
+
+describe('chaincode-to-chaincode calls (stub.invokeChaincode)', () => {
+  let hosted: Map<string, HostedChaincode>;
+  let caller: HostedChaincode;
+
+  before(() => {
+    hosted = new Map();
+    const resolveChaincode = (name: string): HostedChaincode | undefined => hosted.get(name);
+    caller = hostContracts({ name: 'caller', version: '1', contracts: [KvContract], resolveChaincode });
+    hosted.set('caller', caller);
+    hosted.set('callee', hostContracts({ name: 'callee', version: '1', contracts: [KvContract], resolveChaincode }));
+  });
+
+  function seedCallee(state: MemoryState, entries: Record<string, string>): void {
+    let txNum = 0;
+    for (const [k, v] of Object.entries(entries)) state.put('callee', k, Buffer.from(v), { blockNum: 7, txNum: txNum++ });
+  }
+
+  it('runs the callee on the same snapshot and records its reads under its own namespace, after the caller’s', async () => {
+    const state = new MemoryState();
+    seedCallee(state, { x: 'from-callee' });
+    const r = ok(await caller.invoke(invocation(['putAndCall', 'k', 'callee', '', JSON.stringify(['get', 'x'])]), state));
+    assert.deepEqual(JSON.parse(text(r.response.payload)), { status: 200, message: '', payload: 'from-callee' });
+    assert.deepEqual(r.rwsets.map((rw) => rw.namespace), ['caller', 'callee']);
+    assert.equal(r.rwset, r.rwsets[0]);
+    assert.deepEqual(r.rwsets[0]!.writes.map((w) => w.key), ['k']);
+    assert.deepEqual(r.rwsets[1], { namespace: 'callee', reads: [{ key: 'x', version: { blockNum: 7, txNum: 0 } }], rangeQueries: [], writes: [] });
+    // The same call with the channel named explicitly is the same call.
+    const named = ok(await caller.invoke(invocation(['putAndCall', 'k', 'callee', 'mychannel', JSON.stringify(['get', 'x'])]), state));
+    assert.deepEqual(named.rwsets, r.rwsets);
+  });
+
+  it('merges repeated calls into one namespace entry, reads recorded once', async () => {
+    const state = new MemoryState();
+    seedCallee(state, { x: '1' });
+    const r = ok(await caller.invoke(invocation(['callTwice', 'callee', JSON.stringify(['get', 'x'])]), state));
+    assert.deepEqual(JSON.parse(text(r.response.payload)), ['1', '1']);
+    assert.deepEqual(r.rwsets.map((rw) => [rw.namespace, rw.reads.length]), [['caller', 0], ['callee', 1]]);
+  });
+
+  it('records range queries of the callee, and returns a callee error as its response', async () => {
+    const state = new MemoryState();
+    seedCallee(state, { a: '1', b: '2' });
+    const r = ok(await caller.invoke(invocation(['putAndCall', 'k', 'callee', '', JSON.stringify(['range', '', ''])]), state));
+    assert.deepEqual(JSON.parse(JSON.parse(text(r.response.payload)).payload), ['a=1', 'b=2']);
+    assert.equal(r.rwsets[1]!.rangeQueries[0]!.reads.length, 2);
+    const failing = ok(await caller.invoke(invocation(['putAndCall', 'k', 'callee', '', JSON.stringify(['nope'])]), state));
+    const res = JSON.parse(text(failing.response.payload));
+    assert.equal(res.status, 500);
+    assert.match(res.message, /does not exist: nope/);
+  });
+
+  it('refuses writes by the called chaincode and fails the transaction even if the caller carries on', async () => {
+    const state = new MemoryState();
+    const r = await caller.invoke(invocation(['putAndCall', 'k', 'callee', '', JSON.stringify(['put', 'y', 'v'])]), state);
+    assert.equal(r.response.status, 500);
+    assert.match(r.response.message, /chaincode callee was invoked by another chaincode and tried to write key "y": the in-process host runs chaincode-to-chaincode calls read-only/);
+    assert.deepEqual(r.rwsets.map((rw) => rw.namespace), ['caller'], 'the refused write is not recorded');
+  });
+
+  it('refuses unknown chaincodes, other channels and calls back into a running chaincode, as exceptions in the caller', async () => {
+    const state = new MemoryState();
+    const error = async (target: string, channel: string, args: string[]): Promise<string> => {
+      const r = ok(await caller.invoke(invocation(['putAndCall', 'k', target, channel, JSON.stringify(args)]), state));
+      return JSON.parse(text(r.response.payload)).error as string;
+    };
+    assert.match(await error('ghost', '', ['get', 'x']), /chaincode ghost is not installed on this peer for channel mychannel/);
+    assert.match(await error('callee', 'otherchannel', ['get', 'x']), /calls to another channel are not supported/);
+    assert.match(await error('caller', '', ['get', 'x']), /chaincode caller is already executing in this transaction \(calls caller -> caller\)/);
+    // The callee calling back into the caller: a cycle, raised in the callee, which fails.
+    const r = ok(await caller.invoke(invocation(['putAndCall', 'k', 'callee', '', JSON.stringify(['callTwice', 'caller', '["get","x"]'])]), state));
+    const res = JSON.parse(text(r.response.payload));
+    assert.equal(res.status, 500);
+    assert.match(res.message, /chaincode caller is already executing in this transaction \(calls caller -> callee -> caller\)/);
+  });
+
+  it('refuses invokeChaincode when the host has no resolver', async () => {
+    const r = ok(await kv.invoke(invocation(['putAndCall', 'k', 'callee', '', '["get","x"]']), new MemoryState()));
+    assert.match(JSON.parse(text(r.response.payload)).error, /no chaincode resolver configured in the in-process host: cannot call callee/);
+  });
+
+  it('takes a resolver per invocation, and commits every namespace with applyAll', async () => {
+    const state = new MemoryState();
+    seedCallee(state, { x: 'v' });
+    const r = ok(await kv.invoke(invocation(['putAndCall', 'k', 'callee', '', '["get","x"]']), state, { resolveChaincode: (n) => hosted.get(n) }));
+    assert.deepEqual(r.rwsets.map((rw) => rw.namespace), [NS, 'callee']);
+    state.applyAll(r.rwsets, { blockNum: 9, txNum: 0 });
+    assert.equal(text(state.entries(NS)[0]!.value), 'caller');
+  });
+});

@@ -32,17 +32,32 @@ export interface ChaincodeInvocation {
 
 export interface ChaincodeResult {
   readonly response: { readonly status: number; readonly message: string; readonly payload: Uint8Array };
-  /** Returned whatever the status: the peer decides what to do with a failed simulation. */
+  /**
+   * The transaction's read/write sets, one per namespace: the invoked chaincode's first (always
+   * present, even if empty), then each chaincode it called through stub.invokeChaincode that read
+   * something, in the order of their first call. Returned whatever the status: the peer decides
+   * what to do with a failed simulation.
+   */
+  readonly rwsets: readonly NsReadWriteSet[];
+  /** The invoked chaincode's own namespace: `rwsets[0]`. */
   readonly rwset: NsReadWriteSet;
-  /** The last event the contract set (Fabric keeps one per transaction). */
+  /** The last event the invoked contract set (Fabric keeps one per transaction; called chaincodes' events are dropped). */
   readonly event?: { readonly name: string; readonly payload: Uint8Array };
+}
+
+/** Finds another chaincode hosted on the same peer and channel, for stub.invokeChaincode. */
+export type ChaincodeResolver = (name: string) => HostedChaincode | undefined;
+
+export interface InvokeOptions {
+  /** Overrides the resolver given when the chaincode was hosted. */
+  readonly resolveChaincode?: ChaincodeResolver;
 }
 
 export interface HostedChaincode {
   readonly name: string;
   readonly version: string;
   /** Simulates one invocation against a state snapshot. Never reads the clock; never throws for contract errors. */
-  invoke(invocation: ChaincodeInvocation, state: StateReader): Promise<ChaincodeResult>;
+  invoke(invocation: ChaincodeInvocation, state: StateReader, options?: InvokeOptions): Promise<ChaincodeResult>;
 }
 
 export interface HostContractsOptions {
@@ -51,6 +66,8 @@ export interface HostContractsOptions {
   readonly version: string;
   /** Contract classes (a copy is taken), as a chaincode module's `contracts` export. */
   readonly contracts: readonly Function[];
+  /** Chaincodes this one may call with stub.invokeChaincode (same channel, read-only); none if absent. */
+  readonly resolveChaincode?: ChaincodeResolver;
 }
 
 export interface HostChaincodeModuleOptions {
@@ -58,6 +75,8 @@ export interface HostChaincodeModuleOptions {
   readonly version: string;
   /** A directory (or file) that `require()` resolves to a module exporting `contracts`. */
   readonly dir: string;
+  /** As in {@link HostContractsOptions}. */
+  readonly resolveChaincode?: ChaincodeResolver;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -102,23 +121,117 @@ function contractName(cls: Function): string {
   return instance.getName();
 }
 
+/** Fabric runs chaincode-to-chaincode calls with no depth limit but a timeout; we bound the depth instead. */
+const MAX_CALL_DEPTH = 8;
+
+/** One transaction's simulation across the chaincodes it touches (Fabric shares one TxSimulator). */
+class TxScope {
+  readonly sims = new Map<string, TxSimulation>();
+  /** Namespaces currently executing, outermost first: a call back into one of them is refused. */
+  readonly stack: string[] = [];
+
+  constructor(
+    readonly inv: ChaincodeInvocation,
+    readonly state: StateReader,
+    readonly resolve: ChaincodeResolver | undefined,
+  ) {}
+
+  simulation(namespace: string, readOnly: boolean): TxSimulation {
+    let sim = this.sims.get(namespace);
+    if (sim === undefined) {
+      sim = new TxSimulation(namespace, this.state, this.inv.txId, { readOnly, invokeChaincode: (name, args) => this.call(name, args) });
+      this.sims.set(namespace, sim);
+    }
+    return sim;
+  }
+
+  /** stub.invokeChaincode from the chaincode on top of the stack. */
+  async call(target: string, args: readonly Uint8Array[]): Promise<{ status: number; message: string; payload: Buffer }> {
+    // Fabric's name syntax: `name[:version][/channel]`; the version part is ignored, as in Fabric.
+    const slash = target.indexOf('/');
+    const channel = slash < 0 ? '' : target.slice(slash + 1);
+    const name = (slash < 0 ? target : target.slice(0, slash)).split(':')[0]!;
+    if (channel !== '' && channel !== this.inv.channelId) {
+      throw new Error(`invokeChaincode: chaincode ${name} on channel ${channel}: calls to another channel are not supported by the in-process chaincode host`);
+    }
+    if (this.stack.includes(name)) {
+      throw new Error(`invokeChaincode: chaincode ${name} is already executing in this transaction (calls ${[...this.stack, name].join(' -> ')})`);
+    }
+    if (this.stack.length >= MAX_CALL_DEPTH) throw new Error(`invokeChaincode: call depth exceeds ${MAX_CALL_DEPTH}`);
+    if (this.resolve === undefined) throw new Error(`invokeChaincode: no chaincode resolver configured in the in-process host: cannot call ${name}`);
+    const callee = this.resolve(name);
+    if (callee === undefined) throw new Error(`invokeChaincode: chaincode ${name} is not installed on this peer for channel ${this.inv.channelId}`);
+    if (!(callee instanceof HostedChaincodeImpl)) throw new Error(`invokeChaincode: chaincode ${name} is not hosted in-process`);
+    if (!Array.isArray(args) || args.length === 0) throw new Error('invokeChaincode: args must name the function to call');
+    const res = await callee.run({ ...this.inv, args: args.map((a) => (typeof a === 'string' ? Buffer.from(a) : a)) }, this, true);
+    return { status: res.status, message: res.message, payload: Buffer.from(res.payload.buffer, res.payload.byteOffset, res.payload.byteLength) };
+  }
+
+  /** The namespaces' read/write sets: the invoked chaincode's first, then called ones that recorded anything. */
+  rwsets(): NsReadWriteSet[] {
+    const out: NsReadWriteSet[] = [];
+    let first = true;
+    for (const sim of this.sims.values()) {
+      if (first || !sim.isEmpty) out.push(sim.result());
+      first = false;
+    }
+    return out;
+  }
+}
+
+interface RunResult {
+  status: number;
+  message: string;
+  payload: Uint8Array;
+  stub: Record<string, unknown>;
+}
+
 class HostedChaincodeImpl implements HostedChaincode {
   readonly name: string;
   readonly version: string;
   readonly #dispatch: ChaincodeFromContract;
+  readonly #resolve: ChaincodeResolver | undefined;
 
-  constructor(name: string, version: string, dispatch: ChaincodeFromContract) {
+  constructor(name: string, version: string, dispatch: ChaincodeFromContract, resolve: ChaincodeResolver | undefined) {
     this.name = name;
     this.version = version;
     this.#dispatch = dispatch;
+    this.#resolve = resolve;
   }
 
-  async invoke(inv: ChaincodeInvocation, state: StateReader): Promise<ChaincodeResult> {
-    const sim = new TxSimulation(this.name, state, inv.txId);
+  async invoke(inv: ChaincodeInvocation, state: StateReader, options?: InvokeOptions): Promise<ChaincodeResult> {
+    const scope = new TxScope(inv, state, options?.resolveChaincode ?? this.#resolve);
+    let run: RunResult;
+    try {
+      run = await this.run(inv, scope, false);
+    } finally {
+      for (const sim of scope.sims.values()) await sim.done();
+    }
+    let { status, message } = run;
+    const { payload, stub } = run;
+    // A called chaincode's write is refused even if the caller caught the error: fail the transaction.
+    for (const sim of scope.sims.values()) {
+      if (sim.writeRefused !== undefined) {
+        status = 500;
+        message = sim.writeRefused;
+        break;
+      }
+    }
+    const rwsets = scope.rwsets();
+    const rwset = rwsets[0]!;
+    const ev = stub.chaincodeEvent as ShimEvent | undefined;
+    if (ev === undefined) return { response: { status, message, payload }, rwsets, rwset };
+    return { response: { status, message, payload }, rwsets, rwset, event: { name: ev.getEventName(), payload: ev.getPayload_asU8() } };
+  }
+
+  /** Runs this chaincode within a transaction's scope: as the invoked chaincode, or called (read-only) by another. */
+  async run(inv: ChaincodeInvocation, scope: TxScope, called: boolean): Promise<RunResult> {
+    const sim = scope.simulation(this.name, called);
     const stub = newStub(sim, inv);
     let status: number;
     let message = '';
     let payload: Uint8Array = EMPTY;
+    scope.stack.push(this.name);
     try {
       const res = await this.#dispatch.Invoke(stub);
       status = res.status;
@@ -129,12 +242,9 @@ class HostedChaincodeImpl implements HostedChaincode {
       status = 500;
       message = err instanceof Error ? err.message : String(err);
     } finally {
-      await sim.done();
+      scope.stack.pop();
     }
-    const rwset = sim.result();
-    const ev = stub.chaincodeEvent as ShimEvent | undefined;
-    if (ev === undefined) return { response: { status, message, payload }, rwset };
-    return { response: { status, message, payload }, rwset, event: { name: ev.getEventName(), payload: ev.getPayload_asU8() } };
+    return { status, message, payload, stub };
   }
 }
 
@@ -200,7 +310,7 @@ export function hostContracts(opts: HostContractsOptions): HostedChaincode {
   const declared = moduleDefaults.has(opts.contracts)
     ? moduleDefaults.get(opts.contracts)
     : (Reflect.getMetadata('fabric:default', global) as string | undefined);
-  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared));
+  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared), opts.resolveChaincode);
 }
 
 /**
@@ -238,5 +348,5 @@ export function hostChaincodeModule(opts: HostChaincodeModuleOptions): HostedCha
   if (moduleDefaults.has(contracts)) declared = moduleDefaults.get(contracts);
   else if (alreadyLoaded) declared = saved;
   else moduleDefaults.set(contracts, declared);
-  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, contracts, declared));
+  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, contracts, declared), opts.resolveChaincode);
 }

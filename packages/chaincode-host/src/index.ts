@@ -6,6 +6,8 @@ export type {
   ChaincodeInvocation,
   ChaincodeResult,
   HostedChaincode,
+  ChaincodeResolver,
+  InvokeOptions,
   HostContractsOptions,
   HostChaincodeModuleOptions,
 } from './host';

@@ -66,6 +66,11 @@ export class MemoryState implements StateReader {
     }
   }
 
+  /** Applies every namespace's writes of a (valid) transaction, e.g. a ChaincodeResult's `rwsets`. */
+  applyAll(rwsets: readonly NsReadWriteSet[], version: Version): void {
+    for (const rw of rwsets) this.apply(rw.namespace, rw, version);
+  }
+
   /** Writes one key directly (test setup). */
   put(namespace: string, key: string, value: Uint8Array, version: Version): void {
     const ns = this.#ns(namespace);

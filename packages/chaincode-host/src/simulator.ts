@@ -150,6 +150,16 @@ class StateQueryIterator {
   }
 }
 
+/** Runs a called chaincode for the stub's invokeChaincode (see host.ts). */
+export type InvokeChaincodeFn = (chaincodeName: string, args: readonly Uint8Array[]) => Promise<{ status: number; message: string; payload: Buffer }>;
+
+export interface TxSimulationOptions {
+  /** How to answer stub.invokeChaincode; without it the call is refused. */
+  readonly invokeChaincode?: InvokeChaincodeFn;
+  /** A called chaincode: its writes are refused (and remembered in `writeRefused`). */
+  readonly readOnly?: boolean;
+}
+
 function unsupported(what: string): Promise<never> {
   return Promise.reject(new Error(`${what} is not supported by the in-process chaincode host`));
 }
@@ -165,14 +175,29 @@ export class TxSimulation {
   readonly #reads = new Map<string, KVRead>();
   readonly #writes = new Map<string, KVWrite>();
   readonly #scans: RangeScan[] = [];
+  readonly #invoke: InvokeChaincodeFn | undefined;
+  readonly #readOnly: boolean;
   #writePerformed = false;
   #paginatedQueryPerformed = false;
   #done = false;
+  /** Set when a read-only (called) chaincode tried to write: the host then fails the transaction. */
+  writeRefused: string | undefined;
 
-  constructor(namespace: string, state: StateReader, txId: string) {
+  constructor(namespace: string, state: StateReader, txId: string, opts: TxSimulationOptions = {}) {
     this.#namespace = namespace;
     this.#state = state;
     this.#txId = txId;
+    this.#invoke = opts.invokeChaincode;
+    this.#readOnly = opts.readOnly === true;
+  }
+
+  get namespace(): string {
+    return this.#namespace;
+  }
+
+  /** Whether anything was recorded (Fabric lists a namespace in the rwset only then). */
+  get isEmpty(): boolean {
+    return this.#reads.size === 0 && this.#writes.size === 0 && this.#scans.length === 0;
   }
 
   #checkOpen(): void {
@@ -185,6 +210,10 @@ export class TxSimulation {
 
   #checkWrite(key: string): void {
     this.#checkOpen();
+    if (this.#readOnly) {
+      this.writeRefused ??= `chaincode ${this.#namespace} was invoked by another chaincode and tried to write key ${JSON.stringify(key)}: the in-process host runs chaincode-to-chaincode calls read-only`;
+      throw new Error(this.writeRefused);
+    }
     if (this.#paginatedQueryPerformed) {
       throw new Error(`txid [${this.#txId}]: unsuppored transaction. Transaction has already performed a paginated query. Writes are not allowed`);
     }
@@ -266,8 +295,15 @@ export class TxSimulation {
     return unsupported('getHistoryForKey');
   }
 
-  handleInvokeChaincode(): Promise<never> {
-    return unsupported('invokeChaincode');
+  /**
+   * stub.invokeChaincode(name, args, channel): the shim passes `name` or `name/channel`. Answered
+   * by the host's resolver with the callee's response; a failure around the call (unknown
+   * chaincode, other channel, a cycle) rejects, which the shim raises as an exception, as on a peer.
+   */
+  async handleInvokeChaincode(chaincodeName: string, args: readonly Uint8Array[]): Promise<{ status: number; message: string; payload: Buffer }> {
+    this.#checkOpen();
+    if (this.#invoke === undefined) return unsupported('invokeChaincode (no chaincode resolver configured)');
+    return this.#invoke(chaincodeName, args);
   }
 
   handleGetStateMetadata(): Promise<never> {

@@ -140,4 +140,29 @@ export class KvContract extends Contract {
 
   @Transaction()
   async noop(): Promise<void> {}
+
+  /**
+   * Writes `key`, then calls `fn(...args)` of chaincode `target` (args as a JSON array; channel ''
+   * = this one) and returns what the call gave, or the error it raised.
+   */
+  @Transaction()
+  async putAndCall(ctx: Context, key: string, target: string, channel: string, argsJson: string): Promise<object> {
+    await ctx.stub.putState(key, Buffer.from('caller'));
+    const args = JSON.parse(argsJson) as string[];
+    try {
+      const r = await ctx.stub.invokeChaincode(target, args, channel);
+      return { status: r.status, message: r.message, payload: Buffer.from(r.payload ?? []).toString() };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  }
+
+  /** Calls the same function of another chaincode twice. */
+  @Transaction(false)
+  async callTwice(ctx: Context, target: string, argsJson: string): Promise<string[]> {
+    const args = JSON.parse(argsJson) as string[];
+    const out: string[] = [];
+    for (let i = 0; i < 2; i++) out.push(Buffer.from((await ctx.stub.invokeChaincode(target, args, '')).payload ?? []).toString());
+    return out;
+  }
 }

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+
+export type DevnetErrorCode =
+  | 'BAD_CONFIG' // the network configuration cannot be assembled (unknown org, bad policy, no gateway peer)
+  | 'CHAINCODE_LOAD' // a chaincode module could not be loaded
+  | 'ALREADY_RUNNING' // another devnet uses this data directory
+  | 'NOT_RUNNING'; // no devnet runs on this data directory
+
+/** The error class of @metroledger/devnet; branch on `code`. */
+export class DevnetError extends Error {
+  readonly code: DevnetErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: DevnetErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.name = 'DevnetError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}

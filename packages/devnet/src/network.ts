@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+import type { BatchConfig } from '@metroledger/protocol';
+
+/** What an organization is in the metrology network. */
+export type OrgRole = 'notified-body' | 'computing-provider' | 'meter-owner' | 'orderer';
+
+export interface OrgConfig {
+  readonly name: string;
+  readonly mspId: string;
+  readonly domain: string;
+  readonly kind: 'peer' | 'orderer';
+  readonly role: OrgRole;
+  readonly peers?: readonly string[];
+  readonly orderers?: readonly string[];
+  /** Client users besides Admin. */
+  readonly users?: readonly string[];
+}
+
+export interface ChaincodeConfig {
+  readonly name: string;
+  readonly version: string;
+  /** A package name or directory whose module exports `contracts` (fabric-contract-api). */
+  readonly module: string;
+  /** Fabric policy syntax, e.g. AND('LaSIGEMSP.peer','PUCPRMSP.peer'). */
+  readonly endorsementPolicy: string;
+  /** MSP ids of the organizations whose peers have it installed. */
+  readonly installedOn: readonly string[];
+}
+
+export interface NetworkConfig {
+  readonly channelId: string;
+  readonly organizations: readonly OrgConfig[];
+  readonly gatewayPeer: { readonly mspId: string; readonly peer: string };
+  readonly chaincodes: readonly ChaincodeConfig[];
+  readonly batch: BatchConfig;
+  readonly ordering: 'solo';
+}

@@ -9,6 +9,8 @@ import type { ParsedProposal } from './parse.js';
 export interface ChaincodeResult {
   readonly response: { readonly status: number; readonly message: string; readonly payload: Uint8Array };
   readonly rwset: NsReadWriteSet;
+  /** All namespaces touched (the invoked chaincode's first, then those it called); default [rwset]. */
+  readonly rwsets?: readonly NsReadWriteSet[];
   readonly event?: { readonly name: string; readonly payload: Uint8Array } | undefined;
 }
 
@@ -47,7 +49,7 @@ function pbResponse(status: number, message: string, payload: Uint8Array): peer.
  */
 export function newProposalResponsePayload(p: ParsedProposal, result: ChaincodeResult, chaincode: { name: string; version: string }): Uint8Array {
   const action = new peer.ChaincodeAction();
-  action.setResults(encodeTxReadWriteSet([result.rwset]));
+  action.setResults(encodeTxReadWriteSet(result.rwsets ?? [result.rwset]));
   if (result.event !== undefined) {
     const ev = new peer.ChaincodeEvent();
     ev.setChaincodeId(chaincode.name);

@@ -323,7 +323,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     if (b.replica >= 0 && b.replica < n && nodes.filter((x) => x.byzantine).length < f) nodes[b.replica]!.byzantine = b.mode;
   }
   if (mix === 'byzantine' || mix === 'all') {
-    const want = mix === 'all' ? Math.max(1, f - 1) : rng.int(1, f);
+    // 'all' leaves room for crashes: at most f faulty replicas at any time, Byzantine ones included.
+    const want = mix === 'all' ? (f > 1 ? rng.int(1, f - 1) : rng.int(0, 1)) : rng.int(1, f);
     for (const id of rng.shuffle([...Array(n).keys()])) {
       if (nodes.filter((x) => x.byzantine).length >= Math.min(want, f)) break;
       nodes[id]!.byzantine = rng.pick(BYZ_MODES);

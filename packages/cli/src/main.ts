@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerLrCommands } from './commands/lr';
 import { registerBenchCommands } from './commands/bench';
 import { registerLifecycleCommands } from './commands/lifecycle';
+import { registerDevnetCommands } from './commands/devnet';
 
 const program = new Command();
 program
@@ -14,6 +15,7 @@ program
 
 registerLrCommands(program);
 registerBenchCommands(program);
+registerDevnetCommands(program);
 registerLifecycleCommands(program.commands.find((c) => c.name() === 'lr') ?? program.command('lr'));
 
 program.parseAsync(process.argv).catch((err: unknown) => {

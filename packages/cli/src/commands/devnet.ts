@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DevnetError, startDevnet } from '@metroledger/devnet';
+
+const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
+const RUN_FILE = 'devnet.json';
+
+interface RunInfo {
+  pid: number;
+  endpoint: string;
+  tlsCaCertPath: string;
+  startedAt: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running devnet recorded in `dataDir`, if its process is still alive. */
+async function running(dataDir: string): Promise<RunInfo | undefined> {
+  let info: RunInfo;
+  try {
+    info = JSON.parse(await readFile(join(dataDir, RUN_FILE), 'utf8')) as RunInfo;
+  } catch {
+    return undefined;
+  }
+  return isAlive(info.pid) ? info : undefined;
+}
+
+async function up(opts: { data: string; ordering: string; port: string }): Promise<void> {
+  const dataDir = resolve(opts.data);
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0..65535, not ${opts.port}`);
+  if (opts.ordering !== 'solo') throw new DevnetError('BAD_CONFIG', `--ordering ${opts.ordering} is not available (solo)`);
+  const other = await running(dataDir);
+  if (other !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
+
+  const devnet = await startDevnet({ dataDir, ordering: 'solo', port });
+  const info: RunInfo = { pid: process.pid, endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, startedAt: new Date().toISOString() };
+  await writeFile(join(dataDir, RUN_FILE), JSON.stringify(info, null, 2) + '\n');
+
+  console.log(`devnet up: channel ${devnet.channelId}, ledger height ${devnet.height()}${devnet.generatedCrypto ? ', new crypto material' : ''}`);
+  console.log(`gateway endpoint: ${devnet.endpoint}`);
+  console.log(`TLS CA:           ${devnet.tlsCaCertPath}`);
+  for (const [mspId, users] of Object.entries(devnet.users)) {
+    for (const u of users) console.log(`${mspId.padEnd(11)} ${u.name}\n            cert ${u.certPath}\n            key  ${u.keyPath}`);
+  }
+  console.log('stop with Ctrl-C or `metroledger devnet down`');
+
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await devnet.stop();
+  await unlink(join(dataDir, RUN_FILE)).catch(() => undefined);
+  console.log('devnet stopped');
+}
+
+async function down(opts: { data: string }): Promise<void> {
+  const dataDir = resolve(opts.data);
+  const info = await running(dataDir);
+  if (info === undefined) throw new DevnetError('NOT_RUNNING', `no devnet runs on ${dataDir}`);
+  process.kill(info.pid, 'SIGTERM');
+  const deadline = Date.now() + 15_000;
+  while (isAlive(info.pid)) {
+    if (Date.now() > deadline) throw new Error(`devnet pid ${info.pid} did not stop within 15 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.log(`devnet (pid ${info.pid}) stopped`);
+}
+
+async function reset(opts: { data: string }): Promise<void> {
+  const dataDir = resolve(opts.data);
+  const info = await running(dataDir);
+  if (info !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${info.pid}) runs on ${dataDir}: stop it first (metroledger devnet down)`);
+  await rm(dataDir, { recursive: true, force: true });
+  console.log(`deleted ${dataDir}`);
+}
+
+/** `metroledger devnet up|down|reset`: the embedded Fabric network as a local service. */
+export function registerDevnetCommands(program: Command): void {
+  const devnet = program.command('devnet').description('the embedded Fabric network (gateway, peers, orderer, ledger in one process)');
+  devnet
+    .command('up')
+    .description('run the devnet in the foreground until SIGINT/SIGTERM')
+    .option('--data <dir>', 'data directory (crypto material and ledger)', DEFAULT_DATA_DIR)
+    .option('--ordering <type>', 'ordering service', 'solo')
+    .option('--port <n>', 'gateway port', '7051')
+    .action(up);
+  devnet
+    .command('down')
+    .description('stop the devnet running on the data directory')
+    .option('--data <dir>', 'data directory', DEFAULT_DATA_DIR)
+    .action(down);
+  devnet
+    .command('reset')
+    .description('delete the devnet data (refused while it runs)')
+    .option('--data <dir>', 'data directory', DEFAULT_DATA_DIR)
+    .action(reset);
+}

@@ -152,3 +152,15 @@ test('a restarted replica catches up by state transfer and never votes against i
   assert.ok(!prepares.some((s) => s.m.body.type === 'prepare' && Buffer.from(s.m.body.digest).toString('hex') === qDigest));
   assert.ok(c.trace.some((l) => l.includes('r2') && l.includes('refuse-conflicting-vote')));
 });
+
+test('a NEW-VIEW is installed only when all its view changes verify, including one claiming to be ours', () => {
+  const signed = (from: number, body: Message): SignedMessage => ({ from, body, signature: createHmacCrypto(from, 4).sign(bftSigningBytes(from, body)) });
+  const vc = (from: number) => signed(from, { type: 'viewchange', newView: 1, height: 0 });
+  const forgedOwn = { ...vc(2), signature: new Uint8Array(32) };
+  const newView = (vcs: SignedMessage[]) => signed(1, { type: 'newview', view: 1, viewChanges: vcs as never });
+  const c = cluster();
+  c.replicas[2]!.onMessage(1, newView([vc(0), vc(1), forgedOwn]));
+  assert.equal(c.replicas[2]!.getView(), 0, 'forged view change rejected');
+  c.replicas[2]!.onMessage(1, newView([vc(0), vc(1), vc(3)]));
+  assert.equal(c.replicas[2]!.getView(), 1, 'genuine proof installed');
+});

@@ -635,7 +635,8 @@ export class Replica {
     const seen = new Set<ReplicaId>();
     for (const vc of b.viewChanges) {
       if (vc.body.newView !== b.view || seen.has(vc.from)) { this.stats.droppedMessages++; return; }
-      if (vc.from !== this.id && (!verifySignedMessage(this.crypto, this.n, vc) || !this.validViewChange(vc))) {
+      // Own view changes are checked too: a Byzantine leader could forge one "from" this replica.
+      if (!verifySignedMessage(this.crypto, this.n, vc) || !this.validViewChange(vc)) {
         this.stats.droppedMessages++; this.trace('drop-badnewview', `from=${m.from}`); return;
       }
       seen.add(vc.from);

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CommitError, EndorseError, StatusCode, type Contract, type Network } from '@hyperledger/fabric-gateway';
 import { common, gateway as gwpb, peer } from '@hyperledger/fabric-protos';
-import { generateOrganization, writeCryptogenLayout, nodePaths } from '@metroledger/identity';
+import { createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { signLrSoftwareApproval } from '@metroledger/governance';
+import { generateOrganization, nodePaths, signLowS, writeCryptogenLayout } from '@metroledger/identity';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
 import { DEFAULT_NETWORK, startDevnet, type Devnet } from './index.js';
@@ -70,7 +73,30 @@ before(async () => {
   [cetsp, inmetro] = await Promise.all([connectClient(user(devnet, 'CETSPMSP')), connectClient(user(devnet, 'InmetroMSP'))]);
   network = cetsp.gateway.getNetwork('metrology');
   lr = network.getContract('lr');
+  await bootstrapGovernance(devnet);
 });
+
+/** The notified body's registry: organizations, the approved LR software and the meter model. */
+async function bootstrapGovernance(d: Devnet): Promise<void> {
+  const admin = d.users['InmetroMSP']!.find((u) => u.name.startsWith('Admin@'))!;
+  const conn = await connectClient({ endpoint: d.endpoint, tlsCaCertPath: d.tlsCaCertPath, mspId: 'InmetroMSP', certPath: admin.certPath, keyPath: admin.keyPath });
+  try {
+    const gov = conn.gateway.getNetwork('metrology').getContract('governance');
+    for (const [mspId, name, roles] of [['LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']], ['PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']], ['CETSPMSP', 'CETSP', ['METER_OWNER']]] as const) {
+      await gov.submitTransaction('registerOrganization', JSON.stringify({ mspId, name, roles }));
+    }
+    const [certificatePem, keyPem] = await Promise.all([readFile(admin.certPath, 'utf8'), readFile(admin.keyPath, 'utf8')]);
+    const key = createPrivateKey(keyPem);
+    const approval = signLrSoftwareApproval(
+      { chaincodeName: 'lr', version: '1.0', packageId: `lr_1.0:${'ab'.repeat(32)}`, sourceSha256: 'cd'.repeat(32), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" },
+      { mspId: 'InmetroMSP', certificatePem, sign: (m) => signLowS(key, m) },
+    );
+    await gov.submitTransaction('approveLrSoftware', JSON.stringify(approval));
+    await gov.submitTransaction('approveMeterModel', JSON.stringify({ model: 'ML-1', manufacturer: 'Metro Sensors Ltda.', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'Portaria Inmetro ML-1' }));
+  } finally {
+    conn.close();
+  }
+}
 
 after(async () => {
   cetsp?.close();
@@ -248,28 +274,28 @@ describe('refusals leave the ledger intact', () => {
 describe('restart', () => {
   test('data survives a restart and new commits continue the chain', async () => {
     const restartDir = await mkdtemp(join(tmpdir(), 'metroledger-restart-'));
+    const kv = [{ name: 'kv', version: '1.0', module: join(__dirname, 'testing', 'kv.js'), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')", installedOn: ['LaSIGEMSP', 'PUCPRMSP'] }];
     try {
-      let d = await startDevnet({ dataDir: restartDir, batch: { batchTimeoutMs: 5 } });
+      let d = await startDevnet({ dataDir: restartDir, chaincodes: kv, batch: { batchTimeoutMs: 5 } });
       assert.equal(d.generatedCrypto, true);
-      let conn = await connectClient(user(d, 'InmetroMSP'));
-      const meter = Meter.create({ meterId: 'RS-1', geometry: GEOMETRY });
-      const reg = { meterId: 'RS-1', ownerMspId: 'CETSPMSP', publicKeyPem: meter.publicKeyPem, geometry: GEOMETRY, location: { text: 'x', lat: 0, lon: 0 }, speedLimitKmh: 80, model: 'ML-1' };
-      await conn.gateway.getNetwork('metrology').getContract('lr').submitTransaction('registerMeter', JSON.stringify(reg));
+      let conn = await connectClient(user(d, 'CETSPMSP'));
+      await conn.gateway.getNetwork('metrology').getContract('kv').submitTransaction('put', 'k', 'before restart');
       const height = d.height();
       conn.close();
       await d.stop();
 
-      d = await startDevnet({ dataDir: restartDir, batch: { batchTimeoutMs: 5 } });
+      d = await startDevnet({ dataDir: restartDir, chaincodes: kv, batch: { batchTimeoutMs: 5 } });
       try {
         assert.equal(d.generatedCrypto, false);
         assert.equal(d.height(), height);
         conn = await connectClient(user(d, 'CETSPMSP'));
-        const contract = conn.gateway.getNetwork('metrology').getContract('lr');
-        assert.equal((JSON.parse(utf8.decode(await contract.evaluateTransaction('getMeter', 'RS-1'))) as { meterId: string }).meterId, 'RS-1');
-        const commit = await contract.submitAsync('submitReading', { arguments: [signedReading(meter)] });
+        const contract = conn.gateway.getNetwork('metrology').getContract('kv');
+        assert.equal(utf8.decode(await contract.evaluateTransaction('get', 'k')), 'before restart');
+        const commit = await contract.submitAsync('put', { arguments: ['k', 'after restart'] });
         const status = await commit.getStatus();
         assert.equal(status.code, StatusCode.VALID);
         assert.equal(status.blockNumber, BigInt(height));
+        assert.equal(utf8.decode(await contract.evaluateTransaction('get', 'k')), 'after restart');
         conn.close();
       } finally {
         await d.stop();

@@ -17,9 +17,6 @@ import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig, OrgConfig } from './network.js';
 import { restoreFabricProtosGlobals } from './protoglobals.js';
 
-// chaincode-host (imported above) loads fabric-shim, whose older protobuf classes shadow ours.
-restoreFabricProtosGlobals();
-
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
   dataDir: string;
@@ -73,9 +70,9 @@ function chaincodeModulePath(module: string): string {
   }
 }
 
-function loadChaincode(cc: ChaincodeConfig): HostedChaincode {
+function loadChaincode(cc: ChaincodeConfig, resolveChaincode: (name: string) => HostedChaincode | undefined): HostedChaincode {
   try {
-    return hostChaincodeModule({ name: cc.name, version: cc.version, dir: chaincodeModulePath(cc.module) });
+    return hostChaincodeModule({ name: cc.name, version: cc.version, dir: chaincodeModulePath(cc.module), resolveChaincode });
   } catch (err) {
     if (err instanceof DevnetError) throw err;
     throw new DevnetError('CHAINCODE_LOAD', `chaincode ${cc.name} (${cc.module}) cannot be loaded: ${(err as Error).message}`, { chaincode: cc.name }, { cause: err });
@@ -92,6 +89,7 @@ function usersOf(dataDir: string, org: OrgMaterial): UserIdentityPaths[] {
 
 /** Starts a devnet on `dataDir`, creating it on first use and resuming its ledger afterwards. */
 export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> {
+  restoreFabricProtosGlobals();
   const network = options.network ?? DEFAULT_NETWORK;
   if ((options.ordering ?? network.ordering) !== 'solo') throw new DevnetError('BAD_CONFIG', `ordering ${String(options.ordering)} is not available (solo only)`);
   const dataDir = resolve(options.dataDir);
@@ -155,6 +153,9 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     for (const org of appOrgs) {
       const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId));
       for (const node of org.peers) {
+        // chaincodes on one peer call each other (stub.invokeChaincode) and nothing else
+        const onPeer = new Map<string, HostedChaincode>();
+        for (const cc of installed) onPeer.set(cc.name, loadChaincode(cc, (name) => onPeer.get(name)));
         endorsers.push(
           new Endorser({
             identity: org.signingIdentity(node.name),
@@ -163,11 +164,14 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             msps,
             deserializer,
             ledger,
-            chaincodes: installed.map(loadChaincode),
+            chaincodes: [...onPeer.values()],
           }),
         );
       }
     }
+
+    // chaincode modules load fabric-shim, whose older protobuf classes shadow ours in google-protobuf's namespace
+    restoreFabricProtosGlobals();
 
     const ordererNode = ordererOrg.orderers[0]!;
     const orderer = new SoloOrderer({

@@ -18,28 +18,56 @@ function* pbFiles(dir: string): Generator<string> {
   }
 }
 
-let restored = false;
+interface Entry {
+  readonly path: readonly string[];
+  readonly value: unknown;
+}
 
-/** Re-registers every class of the project's @hyperledger/fabric-protos in google-protobuf's global namespace. */
-export function restoreFabricProtosGlobals(): void {
-  if (restored) return;
-  restored = true;
+let cache: { entries: Entry[]; exportsOf: { pkg: string; exported: Record<string, unknown> }[] } | undefined;
+
+function scan(): NonNullable<typeof cache> {
+  const entries: Entry[] = [];
+  const exportsOf: { pkg: string; exported: Record<string, unknown> }[] = [];
   const root = dirname(require.resolve('@hyperledger/fabric-protos/package.json'));
-  const g = globalThis as unknown as { proto?: Record<string, unknown> };
   for (const file of pbFiles(join(root, 'lib'))) {
     const source = readFileSync(file, 'utf8');
     const pkg = PACKAGE_RE.exec(source)?.[1];
     if (pkg === undefined) continue;
     const exported = require(file) as Record<string, unknown>;
+    exportsOf.push({ pkg, exported });
     for (const [, symbol] of source.matchAll(EXPORT_RE)) {
       if (!symbol!.startsWith(pkg + '.')) continue;
+      const own = symbol!.slice(pkg.length + 1).split('.');
       let value: unknown = exported;
-      for (const part of symbol!.slice(pkg.length + 1).split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
-      if (value === undefined) continue;
-      const path = symbol!.split('.').slice(1);
-      let ns = (g.proto ??= {}) as Record<string, unknown>;
-      for (const part of path.slice(0, -1)) ns = (ns[part] ??= {}) as Record<string, unknown>;
-      ns[path[path.length - 1]!] = value;
+      for (const part of own) value = (value as Record<string, unknown> | undefined)?.[part];
+      // a file's own top-level classes are defined by that file, so its exports hold ours
+      if (value !== undefined && own.length === 1) entries.push({ path: symbol!.split('.').slice(1), value });
+    }
+  }
+  return { entries, exportsOf };
+}
+
+/**
+ * Re-registers every class of the project's @hyperledger/fabric-protos in google-protobuf's global
+ * namespace, and in the exports of its generated files (each file exports its whole package as
+ * it stood when the file loaded, so a file loaded after fabric-shim's copy exports some of the
+ * old classes). Call it after anything that may load fabric-shim (chaincode modules included).
+ */
+export function restoreFabricProtosGlobals(): void {
+  cache ??= scan();
+  const g = globalThis as unknown as { proto?: Record<string, unknown> };
+  const byName = new Map<string, unknown>();
+  for (const { path, value } of cache.entries) {
+    let ns = (g.proto ??= {}) as Record<string, unknown>;
+    for (const part of path.slice(0, -1)) ns = (ns[part] ??= {}) as Record<string, unknown>;
+    ns[path[path.length - 1]!] = value;
+    byName.set(path.join('.'), value);
+  }
+  for (const { pkg, exported } of cache.exportsOf) {
+    const prefix = pkg.slice('proto.'.length) + '.';
+    for (const key of Object.keys(exported)) {
+      const ours = byName.get(prefix + key);
+      if (ours !== undefined && exported[key] !== ours) exported[key] = ours;
     }
   }
 }

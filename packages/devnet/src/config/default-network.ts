@@ -18,6 +18,15 @@ export const DEFAULT_NETWORK: NetworkConfig = {
   // The gateway runs in this peer (its TLS certificate is the server's; its TLS CA is what clients trust).
   gatewayPeer: { mspId: 'LaSIGEMSP', peer: 'peer0' },
   chaincodes: [
+    // The notified body's registry (organizations, approved LR software, meter models). Access
+    // control is in the chaincode; the LR chaincode reads it through invokeChaincode on the same peer.
+    {
+      name: 'governance',
+      version: '1.0',
+      module: '@metroledger/governance',
+      endorsementPolicy: "OR('InmetroMSP.peer')",
+      installedOn: ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'],
+    },
     {
       name: 'lr',
       version: '1.0',

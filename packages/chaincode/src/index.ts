@@ -3,8 +3,16 @@
 import { LrContract } from './lrcontract';
 
 export const contracts = [LrContract];
-export { LrContract, MEASUREMENT_EVENT, METER_REGISTERED_EVENT, METER_REVOKED_EVENT } from './lrcontract';
-export { NOTIFIED_BODY_MSP_ID } from './config';
+export {
+  LrContract,
+  MEASUREMENT_EVENT,
+  METER_KEY_ROTATED_EVENT,
+  METER_REGISTERED_EVENT,
+  METER_REVOKED_EVENT,
+  READING_REJECTED_EVENT,
+  meterKeyForSequence,
+} from './lrcontract';
+export { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX_RECORDED_REJECTIONS, NOTIFIED_BODY_MSP_ID } from './config';
 export { ChaincodeError, ChaincodeErrorCodes, parseChaincodeErrorMessage, type ChaincodeErrorCode } from './errors';
-export type { MeterRegistration, Meter, MeterStatus, MeasurementRecord, MeasurementRefusalCode, Page } from './types';
+export type { MeterRegistration, Meter, MeterKey, MeterStatus, MeasurementRecord, MeasurementRefusalCode, Page, ReadingRejection } from './types';
 export { MAX_PAGE_SIZE } from './validation';

@@ -2,11 +2,16 @@
 // The LR chaincode: the meter registry and the legally relevant processing of signed raw readings.
 //
 // State layout (composite keys, one namespace):
-//   meter       [meterId]                -> Meter JSON
-//   meterstate  [meterId]                -> {"lastSequence": n}   (small: one write per reading)
+//   meter       [meterId]                -> Meter JSON (with its key history)
+//   meterstate  [meterId]                -> {"lastSequence": n, "rejected"?: n} (small: one write per reading)
 //   measurement [meterId, time16, seq16] -> MeasurementRecord JSON (range-queryable by capture time)
 //   mseq        [meterId, seq16]         -> time16                 (lookup by sequence)
+//   rejection   [meterId, seq16]         -> ReadingRejection JSON  (readings of a revoked meter)
 // time16/seq16 are zero-padded to 16 digits so that byte order is numeric order.
+//
+// The notified body's registry lives in the governance chaincode, read here with
+// stub.invokeChaincode (read-only): the transaction records those reads, so a concurrent change of
+// an approval invalidates it (MVCC), as in Fabric.
 import { createHash } from 'node:crypto';
 import { Context, Contract, Transaction } from 'fabric-contract-api';
 import {
@@ -20,19 +25,29 @@ import {
   type RawReading,
   type SpeedResult,
 } from '@metroledger/lr';
-import { NOTIFIED_BODY_MSP_ID } from './config';
-import { ChaincodeError } from './errors';
-import type { MeasurementRecord, MeasurementRefusalCode, Meter, Page } from './types';
-import { checkMeterId, decodeBase64Strict, parseMeterRegistration, parsePageSize, parseUint } from './validation';
+import { callerOf, type CallerOrganization, type LrApprovalCheck, type OrganizationRecord } from '@metroledger/governance';
+import { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX_RECORDED_REJECTIONS, NOTIFIED_BODY_MSP_ID } from './config';
+import { ChaincodeError, type ChaincodeErrorCode } from './errors';
+import type { MeasurementRecord, MeasurementRefusalCode, Meter, MeterKey, Page, ReadingRejection } from './types';
+import { checkMeterId, decodeBase64Strict, p256PublicKeyPem, parseMeterRegistration, parsePageSize, parseUint } from './validation';
 
 const METER = 'meter';
 const METER_STATE = 'meterstate';
 const MEASUREMENT = 'measurement';
 const MEASUREMENT_BY_SEQUENCE = 'mseq';
+const REJECTION = 'rejection';
+
+interface MeterState {
+  lastSequence: number;
+  /** Readings recorded as rejected since revocation. */
+  rejected?: number;
+}
 
 export const MEASUREMENT_EVENT = 'Measurement';
 export const METER_REGISTERED_EVENT = 'MeterRegistered';
 export const METER_REVOKED_EVENT = 'MeterRevoked';
+export const METER_KEY_ROTATED_EVENT = 'MeterKeyRotated';
+export const READING_REJECTED_EVENT = 'ReadingRejected';
 
 function pad16(n: number): string {
   return n.toString().padStart(16, '0');
@@ -64,6 +79,51 @@ function txTime(ctx: Context): string {
   return ctx.stub.getDateTimestamp().toISOString();
 }
 
+function checkReason(reason: string): string {
+  if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > 512) {
+    throw new ChaincodeError('INVALID_ARGUMENT', 'reason must be a non-blank string of at most 512 characters');
+  }
+  return reason;
+}
+
+type GovernanceAnswer<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Calls a read-only function of the governance chaincode (same channel) and parses its JSON answer. */
+async function queryGovernance<T>(ctx: Context, fn: string, ...args: string[]): Promise<GovernanceAnswer<T>> {
+  let res;
+  try {
+    res = await ctx.stub.invokeChaincode(GOVERNANCE_CHAINCODE_NAME, [fn, ...args], '');
+  } catch (err) {
+    throw new ChaincodeError('GOVERNANCE_UNAVAILABLE', `cannot call ${GOVERNANCE_CHAINCODE_NAME}.${fn}: ${(err as Error).message}`);
+  }
+  if (res.status !== 200) return { ok: false, message: res.message ?? '' };
+  try {
+    return { ok: true, value: JSON.parse(Buffer.from(res.payload ?? []).toString('utf8')) as T };
+  } catch {
+    throw new ChaincodeError('GOVERNANCE_UNAVAILABLE', `${GOVERNANCE_CHAINCODE_NAME}.${fn} answered something that is not JSON`);
+  }
+}
+
+/** Whether the meter's model may run this chaincode version: throws MODEL_NOT_APPROVED / LR_VERSION_NOT_APPROVED. */
+async function requireLrApproval(ctx: Context, model: string): Promise<void> {
+  const answer = await queryGovernance<LrApprovalCheck>(ctx, 'checkLrApproval', model, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION);
+  if (!answer.ok) throw governanceRefusal(answer.message, 'checkLrApproval');
+  const check = answer.value;
+  if (!check.approved) throw new ChaincodeError(check.code as ChaincodeErrorCode, check.detail, { model, chaincodeVersion: LR_CHAINCODE_VERSION });
+}
+
+function governanceRefusal(message: string, fn: string): ChaincodeError {
+  if (message.startsWith('ACCESS_DENIED: ')) return new ChaincodeError('ACCESS_DENIED', message.slice('ACCESS_DENIED: '.length));
+  return new ChaincodeError('GOVERNANCE_UNAVAILABLE', `${GOVERNANCE_CHAINCODE_NAME}.${fn} failed: ${message}`);
+}
+
+/** The key that verifies reading `sequence` of `meter` (for auditors re-verifying stored readings). */
+export function meterKeyForSequence(meter: Pick<Meter, 'keyHistory'>, sequence: number): MeterKey | undefined {
+  let found: MeterKey | undefined;
+  for (const k of meter.keyHistory) if (k.validFromSequence <= sequence) found = k;
+  return found;
+}
+
 export class LrContract extends Contract {
   constructor() {
     super('lr');
@@ -75,14 +135,31 @@ export class LrContract extends Contract {
     return JSON.parse(Buffer.from(bytes).toString('utf8')) as Meter;
   }
 
+  /** The notified body's registrars: its admins and clients (not its peers). */
   #requireNotifiedBody(ctx: Context, action: string): void {
-    const msp = ctx.clientIdentity.getMSPID();
-    if (msp !== NOTIFIED_BODY_MSP_ID) {
-      throw new ChaincodeError('ACCESS_DENIED', `only ${NOTIFIED_BODY_MSP_ID} may ${action}; caller is ${msp}`);
+    const caller = callerOf(ctx);
+    if (caller.mspId !== NOTIFIED_BODY_MSP_ID || (caller.role !== 'admin' && caller.role !== 'client')) {
+      throw new ChaincodeError('ACCESS_DENIED', `only an admin or client of ${NOTIFIED_BODY_MSP_ID} may ${action}; caller is ${caller.mspId} ${caller.role ?? 'member'}`);
     }
   }
 
-  /** Registers a meter (notified body only). Returns the stored meter. */
+  /** Readers: the notified body or an organization registered in the governance chaincode. */
+  async #requireMember(ctx: Context): Promise<CallerOrganization> {
+    const answer = await queryGovernance<CallerOrganization>(ctx, 'getCallerOrganization');
+    if (!answer.ok) throw governanceRefusal(answer.message, 'getCallerOrganization');
+    return answer.value;
+  }
+
+  async #meterState(ctx: Context, meterId: string): Promise<{ key: string; state: MeterState }> {
+    const key = ctx.stub.createCompositeKey(METER_STATE, [meterId]);
+    const bytes = await ctx.stub.getState(key);
+    return { key, state: bytes.length === 0 ? { lastSequence: -1 } : (JSON.parse(Buffer.from(bytes).toString('utf8')) as MeterState) };
+  }
+
+  /**
+   * Registers a meter (notified body only). Its owner must be an organization registered as a
+   * METER_OWNER, its model type-approved with this chaincode's version. Returns the stored meter.
+   */
   @Transaction()
   async registerMeter(ctx: Context, meterJson: string): Promise<Meter> {
     this.#requireNotifiedBody(ctx, 'register meters');
@@ -91,21 +168,66 @@ export class LrContract extends Contract {
     if ((await ctx.stub.getState(key)).length !== 0) {
       throw new ChaincodeError('METER_EXISTS', `meter ${registration.meterId} is already registered`);
     }
-    const meter: Meter = { ...registration, status: 'ACTIVE', registeredTxId: ctx.stub.getTxID(), registeredAt: txTime(ctx) };
+    const owner = await queryGovernance<OrganizationRecord>(ctx, 'getOrganization', registration.ownerMspId);
+    if (!owner.ok && !owner.message.startsWith('ORGANIZATION_NOT_FOUND: ')) throw governanceRefusal(owner.message, 'getOrganization');
+    if (!owner.ok || !owner.value.roles.includes('METER_OWNER')) {
+      throw new ChaincodeError('INVALID_METER', `ownerMspId ${registration.ownerMspId} is not an organization registered as a meter owner`);
+    }
+    await requireLrApproval(ctx, registration.model);
+    const txId = ctx.stub.getTxID();
+    const at = txTime(ctx);
+    const meter: Meter = {
+      ...registration,
+      status: 'ACTIVE',
+      keyHistory: [{ publicKeyPem: registration.publicKeyPem, validFromSequence: 0, validFromTxId: txId, validFrom: at, reason: 'registration' }],
+      registeredTxId: txId,
+      registeredAt: at,
+    };
     const bytes = json(meter);
     await ctx.stub.putState(key, bytes);
     ctx.stub.setEvent(METER_REGISTERED_EVENT, bytes);
     return meter;
   }
 
-  /** Revokes a meter (notified body only): its later readings are rejected. Returns the stored meter. */
+  /**
+   * Replaces a meter's public key (notified body only), e.g. after its signing chip was replaced.
+   * Readings signed with an earlier key are refused from now on; the key history keeps each key
+   * with the first sequence, transaction and time it applies from. Returns the stored meter.
+   */
+  @Transaction()
+  async rotateMeterKey(ctx: Context, meterId: string, newPublicKeyPem: string, reason: string): Promise<Meter> {
+    this.#requireNotifiedBody(ctx, 'rotate meter keys');
+    checkMeterId(meterId);
+    checkReason(reason);
+    let publicKeyPem: string;
+    try {
+      publicKeyPem = p256PublicKeyPem(newPublicKeyPem);
+    } catch (err) {
+      throw new ChaincodeError('INVALID_ARGUMENT', (err as ChaincodeError).message.replace(/^INVALID_METER: /, ''));
+    }
+    const meter = await this.#getMeter(ctx, meterId);
+    if (meter.status !== 'ACTIVE') throw new ChaincodeError('METER_REVOKED', `meter ${meterId} was revoked`);
+    if (meter.keyHistory.some((k) => k.publicKeyPem === publicKeyPem)) {
+      throw new ChaincodeError('INVALID_ARGUMENT', `the key was already used by meter ${meterId}; a rotation needs a new key`);
+    }
+    const { state } = await this.#meterState(ctx, meterId);
+    const key: MeterKey = { publicKeyPem, validFromSequence: state.lastSequence + 1, validFromTxId: ctx.stub.getTxID(), validFrom: txTime(ctx), reason };
+    const rotated: Meter = { ...meter, publicKeyPem, keyHistory: [...meter.keyHistory, key] };
+    const bytes = json(rotated);
+    await ctx.stub.putState(ctx.stub.createCompositeKey(METER, [meterId]), bytes);
+    ctx.stub.setEvent(METER_KEY_ROTATED_EVENT, bytes);
+    return rotated;
+  }
+
+  /**
+   * Revokes a meter (notified body only). Its later authentic readings are recorded as rejected
+   * (up to MAX_RECORDED_REJECTIONS), never measured. Returns the stored meter.
+   */
   @Transaction()
   async revokeMeter(ctx: Context, meterId: string, reason: string): Promise<Meter> {
     this.#requireNotifiedBody(ctx, 'revoke meters');
     checkMeterId(meterId);
-    if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > 512) {
-      throw new ChaincodeError('INVALID_ARGUMENT', 'reason must be a non-blank string of at most 512 characters');
-    }
+    checkReason(reason);
     const meter = await this.#getMeter(ctx, meterId);
     if (meter.status === 'REVOKED') throw new ChaincodeError('METER_REVOKED', `meter ${meterId} is already revoked`);
     const revoked: Meter = { ...meter, status: 'REVOKED', revocation: { reason, txId: ctx.stub.getTxID(), at: txTime(ctx) } };
@@ -117,12 +239,14 @@ export class LrContract extends Contract {
 
   @Transaction(false)
   async getMeter(ctx: Context, meterId: string): Promise<Meter> {
+    await this.#requireMember(ctx);
     return this.#getMeter(ctx, checkMeterId(meterId));
   }
 
   /** Registered meters in meterId order; pageSize 1..100; bookmark '' for the first page. */
   @Transaction(false)
   async listMeters(ctx: Context, pageSize: string, bookmark: string): Promise<Page<Meter>> {
+    await this.#requireMember(ctx);
     const size = parsePageSize(pageSize);
     const start = decodeBookmark(bookmark, ctx.stub.createCompositeKey(METER, []));
     const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(METER, [], size, start);
@@ -138,12 +262,15 @@ export class LrContract extends Contract {
   }
 
   /**
-   * Checks and processes one signed raw reading from a meter's operator. Forged, unauthorized,
-   * malformed or replayed input is rejected (the transaction fails, nothing is written). An
-   * authentic reading is always stored, as a measurement or as refused by the LR software.
+   * Checks and processes one signed raw reading, submitted by a client of the meter's owner.
+   * Forged, unauthorized, malformed or replayed input is rejected (the transaction fails, nothing
+   * is written), and so is a reading of a meter whose model no longer approves this LR version
+   * (LR_VERSION_NOT_APPROVED). An authentic reading of an active meter is always stored, as a
+   * measurement or as refused by the LR software; one of a revoked meter is stored as a
+   * ReadingRejection (its sequence still advances, so it cannot be replayed).
    */
   @Transaction()
-  async submitReading(ctx: Context, signedReadingBase64: string): Promise<MeasurementRecord> {
+  async submitReading(ctx: Context, signedReadingBase64: string): Promise<MeasurementRecord | ReadingRejection> {
     const envelope = decodeBase64Strict(signedReadingBase64, 'signed reading');
     let readingBytes: Uint8Array;
     let signature: Uint8Array;
@@ -157,32 +284,55 @@ export class LrContract extends Contract {
     }
     const meterId = reading.meterId;
     const meter = await this.#getMeter(ctx, meterId);
-    if (meter.status !== 'ACTIVE') throw new ChaincodeError('METER_REVOKED', `meter ${meterId} was revoked`, { meterId });
-    const caller = ctx.clientIdentity.getMSPID();
-    if (caller !== meter.ownerMspId) {
-      throw new ChaincodeError('ACCESS_DENIED', `readings of meter ${meterId} are submitted by ${meter.ownerMspId}, not ${caller}`);
+    const caller = callerOf(ctx);
+    if (caller.mspId !== meter.ownerMspId || caller.role !== 'client') {
+      throw new ChaincodeError('ACCESS_DENIED', `readings of meter ${meterId} are submitted by clients of ${meter.ownerMspId}, not ${caller.mspId} ${caller.role ?? 'member'}`);
     }
+    // Only the current key: after a rotation, readings signed with an earlier key are refused.
     // Keys are parsed once per PEM and cached by the LR software.
     if (!verifyReadingSignature(readingBytes, signature, meter.publicKeyPem)) {
-      throw new ChaincodeError('BAD_SIGNATURE', `reading ${reading.sequence} is not signed by meter ${meterId}`);
+      throw new ChaincodeError('BAD_SIGNATURE', `reading ${reading.sequence} is not signed by meter ${meterId}'s current key`);
     }
-    const stateKey = ctx.stub.createCompositeKey(METER_STATE, [meterId]);
-    const stateBytes = await ctx.stub.getState(stateKey);
-    const lastSequence = stateBytes.length === 0 ? -1 : (JSON.parse(Buffer.from(stateBytes).toString('utf8')) as { lastSequence: number }).lastSequence;
-    if (reading.sequence <= lastSequence) {
-      throw new ChaincodeError('REPLAYED_SEQUENCE', `sequence ${reading.sequence} of meter ${meterId} is not above the last accepted ${lastSequence}`);
+    const { key: stateKey, state } = await this.#meterState(ctx, meterId);
+    if (reading.sequence <= state.lastSequence) {
+      throw new ChaincodeError('REPLAYED_SEQUENCE', `sequence ${reading.sequence} of meter ${meterId} is not above the last accepted ${state.lastSequence}`);
     }
+    const readingSha256 = createHash('sha256').update(readingBytes).digest('hex');
+    const meterKeyIndex = meter.keyHistory.length - 1;
+    if (meter.status !== 'ACTIVE') {
+      const rejected = state.rejected ?? 0;
+      if (rejected >= MAX_RECORDED_REJECTIONS) {
+        throw new ChaincodeError('METER_REVOKED', `meter ${meterId} was revoked; ${rejected} later readings are recorded already`, { meterId });
+      }
+      const rejection: ReadingRejection = {
+        status: 'REJECTED',
+        reason: 'METER_REVOKED',
+        meterId,
+        sequence: reading.sequence,
+        captureTimeMs: reading.captureTimeMs,
+        readingSha256,
+        meterKeyIndex,
+        txId: ctx.stub.getTxID(),
+        txTimestamp: txTime(ctx),
+      };
+      const bytes = json(rejection);
+      await ctx.stub.putState(stateKey, json({ lastSequence: reading.sequence, rejected: rejected + 1 } satisfies MeterState));
+      await ctx.stub.putState(ctx.stub.createCompositeKey(REJECTION, [meterId, pad16(reading.sequence)]), bytes);
+      ctx.stub.setEvent(READING_REJECTED_EVENT, bytes);
+      return rejection;
+    }
+    await requireLrApproval(ctx, meter.model);
 
-    const record = this.#measure(ctx, meter, reading, readingBytes);
+    const record = this.#measure(ctx, meter, reading, readingSha256, meterKeyIndex);
     const recordBytes = json(record);
-    await ctx.stub.putState(stateKey, json({ lastSequence: reading.sequence }));
+    await ctx.stub.putState(stateKey, json({ lastSequence: reading.sequence } satisfies MeterState));
     await ctx.stub.putState(ctx.stub.createCompositeKey(MEASUREMENT, [meterId, pad16(reading.captureTimeMs), pad16(reading.sequence)]), recordBytes);
     await ctx.stub.putState(ctx.stub.createCompositeKey(MEASUREMENT_BY_SEQUENCE, [meterId, pad16(reading.sequence)]), Buffer.from(pad16(reading.captureTimeMs)));
     ctx.stub.setEvent(MEASUREMENT_EVENT, recordBytes);
     return record;
   }
 
-  #measure(ctx: Context, meter: Meter, reading: RawReading, readingBytes: Uint8Array): MeasurementRecord {
+  #measure(ctx: Context, meter: Meter, reading: RawReading, readingSha256: string, meterKeyIndex: number): MeasurementRecord {
     // The LR software uses the registered geometry; a meter reporting another sample rate is
     // misconfigured or tampered with, and its timing cannot be trusted.
     const result: SpeedResult | { kind: 'refusal'; code: MeasurementRefusalCode; detail: string } =
@@ -193,11 +343,12 @@ export class LrContract extends Contract {
       meterId: reading.meterId,
       sequence: reading.sequence,
       captureTimeMs: reading.captureTimeMs,
-      readingSha256: createHash('sha256').update(readingBytes).digest('hex'),
+      readingSha256,
     };
     const tail = {
       ...(reading.plateImageSha256 ? { plateImageSha256: hex(reading.plateImageSha256) } : {}),
-      lrSoftware: { name: LR_SOFTWARE_NAME, version: LR_SOFTWARE_VERSION },
+      lrSoftware: { name: LR_SOFTWARE_NAME, version: LR_SOFTWARE_VERSION, chaincodeName: LR_CHAINCODE_NAME, chaincodeVersion: LR_CHAINCODE_VERSION },
+      meterKeyIndex,
       txId: ctx.stub.getTxID(),
       txTimestamp: txTime(ctx),
     };
@@ -217,6 +368,7 @@ export class LrContract extends Contract {
 
   @Transaction(false)
   async getMeasurement(ctx: Context, meterId: string, sequence: string): Promise<MeasurementRecord> {
+    await this.#requireMember(ctx);
     checkMeterId(meterId);
     const seq = parseUint(sequence, 'sequence');
     const time = Buffer.from(await ctx.stub.getState(ctx.stub.createCompositeKey(MEASUREMENT_BY_SEQUENCE, [meterId, pad16(seq)]))).toString('utf8');
@@ -231,6 +383,7 @@ export class LrContract extends Contract {
    */
   @Transaction(false)
   async queryMeasurements(ctx: Context, meterId: string, fromMs: string, toMs: string, pageSize: string, bookmark: string): Promise<Page<MeasurementRecord>> {
+    await this.#requireMember(ctx);
     checkMeterId(meterId);
     const from = parseUint(fromMs, 'fromMs');
     const to = parseUint(toMs, 'toMs');
@@ -257,5 +410,24 @@ export class LrContract extends Contract {
     }
     const next = metadata?.bookmark;
     return { records, bookmark: ended || !next || !inRange(next) ? '' : encodeBookmark(next) };
+  }
+
+  /** A revoked meter's recorded rejections in sequence order; pageSize 1..100; bookmark '' for the first page. */
+  @Transaction(false)
+  async listReadingRejections(ctx: Context, meterId: string, pageSize: string, bookmark: string): Promise<Page<ReadingRejection>> {
+    await this.#requireMember(ctx);
+    checkMeterId(meterId);
+    const size = parsePageSize(pageSize);
+    const start = decodeBookmark(bookmark, ctx.stub.createCompositeKey(REJECTION, [meterId]));
+    const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(REJECTION, [meterId], size, start);
+    const records: ReadingRejection[] = [];
+    try {
+      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+        records.push(JSON.parse(Buffer.from(r.value.value).toString('utf8')) as ReadingRejection);
+      }
+    } finally {
+      await iterator.close();
+    }
+    return { records, bookmark: encodeBookmark(metadata?.bookmark) };
   }
 }

@@ -20,9 +20,22 @@ export interface MeterRegistration {
 
 export type MeterStatus = 'ACTIVE' | 'REVOKED';
 
-/** A registered meter, as stored and returned by `getMeter`. */
+/** One public key of a meter and from when it is valid. */
+export interface MeterKey {
+  publicKeyPem: string;
+  /** The first reading sequence signed with this key: readings from here up to the next key's validFromSequence (exclusive). */
+  validFromSequence: number;
+  /** The transaction that registered or rotated in this key, and its time (ISO 8601). */
+  validFromTxId: string;
+  validFrom: string;
+  reason: string;
+}
+
+/** A registered meter, as stored and returned by `getMeter`. `publicKeyPem` is the current key. */
 export interface Meter extends MeterRegistration {
   status: MeterStatus;
+  /** Every key the meter has had, oldest first; the last one is `publicKeyPem`. */
+  keyHistory: MeterKey[];
   registeredTxId: string;
   /** ISO 8601, from the registering transaction's timestamp. */
   registeredAt: string;
@@ -54,9 +67,28 @@ export interface MeasurementRecord {
   refusalDetail?: string;
   /** Hex, when the meter sent one. */
   plateImageSha256?: string;
-  lrSoftware: { name: string; version: string };
+  /** The LR software that computed the record: the algorithm's name and version, and the chaincode version it ran in. */
+  lrSoftware: { name: string; version: string; chaincodeName: string; chaincodeVersion: string };
+  /** Index in the meter's keyHistory of the key that verified the reading. */
+  meterKeyIndex: number;
   txId: string;
   /** ISO 8601, from the transaction's timestamp (not the meter clock). */
+  txTimestamp: string;
+}
+
+/**
+ * An authentic reading of a revoked meter: recorded (so the attempt is on the ledger) but not
+ * measured. Returned by `submitReading` and emitted as the `ReadingRejected` event.
+ */
+export interface ReadingRejection {
+  status: 'REJECTED';
+  reason: 'METER_REVOKED';
+  meterId: string;
+  sequence: number;
+  captureTimeMs: number;
+  readingSha256: string;
+  meterKeyIndex: number;
+  txId: string;
   txTimestamp: string;
 }
 

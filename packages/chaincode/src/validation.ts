@@ -48,8 +48,8 @@ function number(v: unknown, what: string, min: number, max: number, opts: { inte
 
 const PEM_PUBLIC_KEY = /^-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----\r?\n?$/;
 
-/** Parses a P-256 SubjectPublicKeyInfo PEM and returns its canonical PEM form. */
-function p256PublicKeyPem(v: unknown): string {
+/** Parses a P-256 SubjectPublicKeyInfo PEM and returns its canonical PEM form. Throws INVALID_METER. */
+export function p256PublicKeyPem(v: unknown): string {
   if (typeof v !== 'string' || v.length > 4096 || !PEM_PUBLIC_KEY.test(v)) {
     throw invalidMeter('publicKeyPem must be a PEM "PUBLIC KEY" block');
   }

@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Deployment configuration packaged with the chaincode. It is part of the package the notified body
 // approves by fingerprint: changing it changes the package id.
-export { GOVERNANCE_CHAINCODE_NAME, NOTIFIED_BODY_MSP_ID } from '@metroledger/governance';
+
+/**
+ * The MSP id of the notified body's organization: the only one that may register, re-key or
+ * revoke meters. The same as the governance chaincode's (a test checks they agree).
+ */
+export const NOTIFIED_BODY_MSP_ID = 'InmetroMSP';
+
+/** The governance chaincode's name on the channel, read with stub.invokeChaincode. */
+export const GOVERNANCE_CHAINCODE_NAME = 'governance';
 
 /** This chaincode's name on the channel: the name its versions are approved under in the governance registry. */
 export const LR_CHAINCODE_NAME = 'lr';

@@ -6,9 +6,12 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { decodeSignedReading, LR_SOFTWARE_VERSION, verifyReadingSignature, type RawReading } from '@metroledger/lr';
+import { GOVERNANCE_CHAINCODE_NAME as GOVERNANCE_NAME, NOTIFIED_BODY_MSP_ID as GOVERNANCE_NB } from '@metroledger/governance';
 import { modelApproval, payload, TABLE_COLUMNS, testOrgs, TestNetwork, type TableColumn, type TestCaller, type TestOrgs } from '@metroledger/governance/dist/testing/network';
 import {
   ChaincodeErrorCodes,
+  GOVERNANCE_CHAINCODE_NAME,
+  NOTIFIED_BODY_MSP_ID,
   LR_CHAINCODE_VERSION,
   MAX_RECORDED_REJECTIONS,
   meterKeyForSequence,
@@ -442,6 +445,13 @@ describe('LR chaincode: access control per function and role', () => {
         }
       }
     }
+  });
+});
+
+describe('LR chaincode configuration', () => {
+  it('names the same notified body and governance chaincode as the governance chaincode does', () => {
+    assert.equal(NOTIFIED_BODY_MSP_ID, GOVERNANCE_NB);
+    assert.equal(GOVERNANCE_CHAINCODE_NAME, GOVERNANCE_NAME);
   });
 });
 

@@ -25,7 +25,9 @@ import {
   type RawReading,
   type SpeedResult,
 } from '@metroledger/lr';
-import { callerOf, type CallerOrganization, type LrApprovalCheck, type OrganizationRecord } from '@metroledger/governance';
+// Types only: the LR package carries no governance code; it talks to that chaincode through the peer.
+import type { CallerOrganization, LrApprovalCheck, OrganizationRecord } from '@metroledger/governance';
+import { callerOf } from './caller';
 import { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX_RECORDED_REJECTIONS, NOTIFIED_BODY_MSP_ID } from './config';
 import { ChaincodeError, type ChaincodeErrorCode } from './errors';
 import type { MeasurementRecord, MeasurementRefusalCode, Meter, MeterKey, Page, ReadingRejection } from './types';

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: Apache-2.0
+// The stateless, CPU-heavy part of the audit of one block, run in worker threads (or inline):
+// hashes, every signature (orderer, creator, endorsers, meter) and the LR re-execution. It returns
+// plain facts; the auditor's main thread judges them in ledger order against the channel MSPs, the
+// endorsement policy in force and the rebuilt meter registry.
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { common } from '@hyperledger/fabric-protos';
+import { IdentityDeserializer, verifySignature } from '@metroledger/identity';
+import { decodeReading, decodeSignedReading, verifyReadingSignature, type LoopGeometry, type RawReading, type SpeedResult } from '@metroledger/lr';
+import {
+  blockDataHash,
+  blockEnvelopes,
+  blockHeaderHash,
+  blockSignatures,
+  decodeBlock,
+  getTransactionFilter,
+  parseEnvelope,
+  ProtocolError,
+  type ParsedTransaction,
+} from '@metroledger/protocol';
+
+const ENDORSER_TRANSACTION = 3;
+const CONFIG = 1;
+
+/** An LR software implementation the auditor can re-run: what a version of @metroledger/lr exports. */
+export interface LrImplementation {
+  readonly name: string;
+  readonly version: string;
+  computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: LoopGeometry): SpeedResult;
+}
+
+/** The parts of the LR chaincode's stored meter document the audit uses. */
+export interface MeterDoc {
+  meterId: string;
+  ownerMspId: string;
+  /** The current key. */
+  publicKeyPem: string;
+  geometry: LoopGeometry;
+  location?: { text?: string; lat?: number; lon?: number };
+  speedLimitKmh: number;
+  model?: string;
+  status: string;
+  /** Every key the meter has had, oldest first (LR chaincode versions with key rotation). */
+  keyHistory?: { publicKeyPem: string; validFromSequence: number }[];
+  revocation?: { reason?: string };
+}
+
+/** A stored measurement record (JSON object). */
+export type StoredRecord = Record<string, unknown>;
+
+/** A registered meter as the worker knows it: `rev` changes with every registry write. */
+export interface MeterEntry {
+  readonly rev: number;
+  readonly meter: MeterDoc;
+}
+
+export interface AnalyzeContext {
+  /** Chaincode name (namespace) of the LR chaincode. */
+  readonly lrNamespace: string;
+  readonly lrImplementations: ReadonlyMap<string, LrImplementation>;
+  /** BFT consenters by id: their signing certificate PEM. */
+  readonly consenters: ReadonlyMap<number, string>;
+  /** Namespaces whose writes the main thread follows (registry, governance). */
+  readonly trackedNamespaces: ReadonlySet<string>;
+  readonly meters: ReadonlyMap<string, MeterEntry>;
+  readonly deserializer: IdentityDeserializer;
+}
+
+export interface BlockSignatureFact {
+  /** Index into BlockAnalysis.identities; -1 when named by consenter id. */
+  readonly creator: number;
+  readonly consenterId?: number;
+  readonly ok: boolean;
+}
+
+export interface WriteFact {
+  readonly ns: string;
+  readonly key: string;
+  readonly isDelete: boolean;
+  readonly value: Uint8Array;
+}
+
+export interface FieldMismatch {
+  readonly field: string;
+  readonly stored: unknown;
+  readonly expected: unknown;
+}
+
+export interface ReadingFacts {
+  readonly malformed?: string;
+  readonly meterId?: string;
+  readonly sequence?: number;
+  readonly captureTimeMs?: number;
+  readonly readingSha256?: string;
+  /** Registry revision of the meter entry the checks below used; -1 if the meter was unknown. */
+  readonly meterRev: number;
+  readonly signatureOk?: boolean;
+  readonly lrVersion?: string;
+  /** 'unknown-version': no implementation of the recorded LR version; 'no-record': no record written. */
+  readonly reexec?: 'match' | 'mismatch' | 'unknown-version' | 'no-record';
+  readonly mismatches?: readonly FieldMismatch[];
+  readonly status?: 'MEASURED' | 'REFUSED';
+  /** The transaction recorded the reading as rejected (revoked meter) instead of measuring it. */
+  readonly rejected?: boolean;
+}
+
+export interface TxFacts {
+  readonly txNum: number;
+  readonly txId: string;
+  /** Validation code recorded in the block's TRANSACTIONS_FILTER (undefined if the filter is absent). */
+  readonly storedCode: number | undefined;
+  readonly parseError?: string;
+  readonly type: number;
+  readonly channelId: string;
+  readonly chaincodeName: string;
+  /** The chaincode version the endorsers recorded (ChaincodeAction.chaincode_id.version). */
+  readonly chaincodeVersion: string;
+  /** args[0] as text. */
+  readonly fn: string;
+  readonly timestampMs: number;
+  /** Index into BlockAnalysis.identities. */
+  readonly creator: number;
+  readonly creatorSigOk: boolean;
+  readonly txIdOk: boolean;
+  readonly illegalWriteset: boolean;
+  readonly endorsements: readonly { readonly endorser: number; readonly sigOk: boolean }[];
+  readonly writes: readonly WriteFact[];
+  readonly reading?: ReadingFacts;
+}
+
+export interface BlockAnalysis {
+  readonly malformed?: string;
+  readonly number: number;
+  readonly previousHash: Uint8Array;
+  readonly headerHash: Uint8Array;
+  readonly dataHashOk: boolean;
+  readonly isConfig: boolean;
+  readonly txFilter: Uint8Array | undefined;
+  readonly signatures: readonly BlockSignatureFact[];
+  readonly signaturesMalformed?: string;
+  /** Distinct serialized identities (creators, endorsers, orderers) referenced by index. */
+  readonly identities: Uint8Array[];
+  readonly txs: readonly TxFacts[];
+  /** Signatures verified in this block (for the counts). */
+  readonly signaturesVerified: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** hex(sha256(nonce ‖ creator)): the only tx id Fabric accepts for a signature header. */
+function computeTxId(nonce: Uint8Array, creator: Uint8Array): string {
+  return createHash('sha256').update(nonce).update(creator).digest('hex');
+}
+const text = new TextDecoder();
+
+function key(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+class IdentityTable {
+  readonly list: Uint8Array[] = [];
+  readonly #index = new Map<string, number>();
+  add(bytes: Uint8Array): number {
+    const k = key(bytes);
+    let i = this.#index.get(k);
+    if (i === undefined) {
+      i = this.list.length;
+      this.list.push(bytes.slice());
+      this.#index.set(k, i);
+    }
+    return i;
+  }
+}
+
+function verifyBy(ctx: AnalyzeContext, serialized: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return verifySignature(ctx.deserializer.deserialize(serialized).publicKey, message, signature);
+  } catch {
+    return false;
+  }
+}
+
+function compositeKey(type: string, attrs: readonly string[]): string {
+  return `\u0000${type}\u0000${attrs.map((a) => a + '\u0000').join('')}`;
+}
+
+const pad16 = (n: number): string => n.toString().padStart(16, '0');
+
+/**
+ * The record the LR chaincode must have written for this reading, re-computed by `impl`. Fields
+ * that newer chaincode versions add (the key index, the chaincode's own name and version) are
+ * expected when the stored record or the meter document carries them.
+ */
+export function expectedRecord(reading: RawReading, readingBytes: Uint8Array, meter: MeterDoc, impl: LrImplementation, tx: { txId: string; timestampMs: number }, stored?: StoredRecord): StoredRecord {
+  // The chaincode refuses a reading whose sample rate differs from the registered one, before the LR software runs.
+  const result =
+    reading.sampleRateHz !== meter.geometry.sampleRateHz
+      ? { kind: 'refusal' as const, code: 'SAMPLE_RATE_MISMATCH' as const, detail: `meter reports ${reading.sampleRateHz} Hz, registered ${meter.geometry.sampleRateHz} Hz` }
+      : impl.computeSpeed(reading.loopA, reading.loopB, meter.geometry);
+  const base = {
+    meterId: reading.meterId,
+    sequence: reading.sequence,
+    captureTimeMs: reading.captureTimeMs,
+    readingSha256: createHash('sha256').update(readingBytes).digest('hex'),
+  };
+  const storedSw = (stored?.['lrSoftware'] ?? {}) as Record<string, unknown>;
+  const lrSoftware: Record<string, unknown> = { name: impl.name, version: impl.version };
+  // Which chaincode ran the LR software is checked against the governance registry, not here.
+  if ('chaincodeName' in storedSw) lrSoftware['chaincodeName'] = storedSw['chaincodeName'];
+  if ('chaincodeVersion' in storedSw) lrSoftware['chaincodeVersion'] = storedSw['chaincodeVersion'];
+  const tail = {
+    ...(reading.plateImageSha256 ? { plateImageSha256: Buffer.from(reading.plateImageSha256).toString('hex') } : {}),
+    lrSoftware,
+    ...(meter.keyHistory !== undefined ? { meterKeyIndex: meter.keyHistory.length - 1 } : {}),
+    txId: tx.txId,
+    txTimestamp: new Date(tx.timestampMs).toISOString(),
+  };
+  if (result.kind === 'measurement') {
+    return {
+      ...base,
+      status: 'MEASURED',
+      speedKmh: result.speedKmh,
+      vehicleLengthM: result.vehicleLengthM,
+      speedLimitKmh: meter.speedLimitKmh,
+      speedLimitExceeded: result.speedKmh > meter.speedLimitKmh,
+      ...tail,
+    };
+  }
+  return { ...base, status: 'REFUSED', speedLimitKmh: meter.speedLimitKmh, refusalCode: result.code, refusalDetail: result.detail, ...tail };
+}
+
+/** Field-by-field differences (union of keys), values compared by their JSON text. */
+export function compareRecords(stored: Record<string, unknown>, expected: Record<string, unknown>): FieldMismatch[] {
+  const out: FieldMismatch[] = [];
+  const keys = new Set([...Object.keys(expected), ...Object.keys(stored)]);
+  for (const k of keys) {
+    const s = stored[k];
+    const e = expected[k];
+    if (JSON.stringify(s) !== JSON.stringify(e)) out.push({ field: k, stored: s, expected: e });
+  }
+  return out;
+}
+
+/** Meter signature and re-execution of one submitReading transaction, against the meter table in `ctx`. */
+export function analyzeReading(tx: ParsedTransaction, writes: readonly WriteFact[], ctx: AnalyzeContext): ReadingFacts {
+  const arg = tx.args[1];
+  if (arg === undefined) return { malformed: 'submitReading has no argument', meterRev: -1 };
+  let readingBytes: Uint8Array;
+  let signature: Uint8Array;
+  let reading: RawReading;
+  try {
+    const b64 = text.decode(arg);
+    const envelope = Buffer.from(b64, 'base64');
+    ({ reading: readingBytes, signature } = decodeSignedReading(envelope));
+    reading = decodeReading(readingBytes);
+  } catch (err) {
+    return { malformed: (err as Error).message, meterRev: -1 };
+  }
+  const located = { meterId: reading.meterId, sequence: reading.sequence, captureTimeMs: reading.captureTimeMs, readingSha256: createHash('sha256').update(readingBytes).digest('hex') };
+  const entry = ctx.meters.get(reading.meterId);
+  if (entry === undefined) return { ...located, meterRev: -1 };
+  const meter = entry.meter;
+  let signatureOk: boolean;
+  try {
+    signatureOk = verifyReadingSignature(readingBytes, signature, meter.publicKeyPem);
+  } catch {
+    signatureOk = false;
+  }
+  // Chaincode versions with key rotation record an authentic reading of a revoked meter as a rejection.
+  const rejectionKey = compositeKey('rejection', [reading.meterId, pad16(reading.sequence)]);
+  if (writes.some((w) => w.ns === ctx.lrNamespace && w.key === rejectionKey && !w.isDelete)) return { ...located, meterRev: entry.rev, signatureOk, rejected: true };
+  const recordKey = compositeKey('measurement', [reading.meterId, pad16(reading.captureTimeMs), pad16(reading.sequence)]);
+  const recordWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === recordKey && !w.isDelete);
+  if (recordWrite === undefined) return { ...located, meterRev: entry.rev, signatureOk, reexec: 'no-record' };
+  let stored: StoredRecord;
+  try {
+    stored = JSON.parse(text.decode(recordWrite.value)) as StoredRecord;
+  } catch {
+    return { ...located, meterRev: entry.rev, signatureOk, reexec: 'mismatch', mismatches: [{ field: '(record)', stored: text.decode(recordWrite.value).slice(0, 200), expected: 'JSON MeasurementRecord' }] };
+  }
+  const sw = (stored['lrSoftware'] ?? {}) as { name?: unknown; version?: unknown };
+  const lrVersion = String(sw.version ?? '');
+  const storedStatus = stored['status'] === 'MEASURED' || stored['status'] === 'REFUSED' ? stored['status'] : undefined;
+  const impl = ctx.lrImplementations.get(lrVersion);
+  if (impl === undefined || impl.name !== sw.name) {
+    return { ...located, meterRev: entry.rev, signatureOk, lrVersion, reexec: 'unknown-version', ...(storedStatus ? { status: storedStatus } : {}) };
+  }
+  const expected = expectedRecord(reading, readingBytes, meter, impl, { txId: tx.txId, timestampMs: tx.timestamp.seconds * 1000 + tx.timestamp.nanos / 1e6 }, stored);
+  const mismatches = compareRecords(stored, expected);
+  // The chaincode also advances the meter's last sequence in the same transaction.
+  const stateWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === compositeKey('meterstate', [reading.meterId]));
+  const lastSequence = stateWrite === undefined || stateWrite.isDelete ? undefined : safeJson(stateWrite.value)?.lastSequence;
+  if (lastSequence !== reading.sequence) mismatches.push({ field: 'meterstate.lastSequence', stored: lastSequence, expected: reading.sequence });
+  return mismatches.length === 0
+    ? { ...located, meterRev: entry.rev, signatureOk, lrVersion, reexec: 'match', status: expected['status'] as 'MEASURED' | 'REFUSED' }
+    : { ...located, meterRev: entry.rev, signatureOk, lrVersion, reexec: 'mismatch', mismatches, ...(storedStatus ? { status: storedStatus } : {}) };
+}
+
+function safeJson(bytes: Uint8Array): { lastSequence?: unknown } | undefined {
+  try {
+    return JSON.parse(text.decode(bytes)) as { lastSequence?: unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+function txFactsOf(tx: ParsedTransaction, txNum: number, storedCode: number | undefined, ids: IdentityTable, ctx: AnalyzeContext, counter: { sigs: number }): TxFacts {
+  const fn = tx.args[0] === undefined ? '' : text.decode(tx.args[0]);
+  const timestampMs = tx.timestamp.seconds * 1000 + Math.floor(tx.timestamp.nanos / 1e6);
+  const creator = ids.add(tx.creator);
+  if (tx.type !== ENDORSER_TRANSACTION) {
+    return { txNum, txId: tx.txId, storedCode, type: tx.type, channelId: tx.channelId, chaincodeName: tx.chaincodeName, chaincodeVersion: tx.chaincodeVersion, fn, timestampMs, creator, creatorSigOk: false, txIdOk: false, illegalWriteset: false, endorsements: [], writes: [] };
+  }
+  counter.sigs += 1 + tx.endorsements.length;
+  const creatorSigOk = verifyBy(ctx, tx.creator, tx.payloadBytes, tx.signature);
+  const endorsements = tx.endorsements.map((e) => ({ endorser: ids.add(e.endorser), sigOk: verifyBy(ctx, e.endorser, Buffer.concat([tx.prpBytes, e.endorser]), e.signature) }));
+  const writes: WriteFact[] = [];
+  let illegalWriteset = false;
+  for (const rw of tx.rwsets) {
+    if (rw.writes.length > 0 && rw.namespace !== tx.chaincodeName) illegalWriteset = true;
+    if (!ctx.trackedNamespaces.has(rw.namespace)) continue;
+    for (const w of rw.writes) writes.push({ ns: rw.namespace, key: w.key, isDelete: w.isDelete, value: w.isDelete ? EMPTY : w.value });
+  }
+  const facts: TxFacts = {
+    txNum,
+    txId: tx.txId,
+    storedCode,
+    type: tx.type,
+    channelId: tx.channelId,
+    chaincodeName: tx.chaincodeName,
+    chaincodeVersion: tx.chaincodeVersion,
+    fn,
+    timestampMs,
+    creator,
+    creatorSigOk,
+    txIdOk: tx.txId === computeTxId(tx.nonce, tx.creator),
+    illegalWriteset,
+    endorsements,
+    writes,
+  };
+  // Only transactions the peers kept can be measurements; failed ones wrote nothing.
+  if (tx.chaincodeName === ctx.lrNamespace && fn === 'submitReading' && storedCode === 0) {
+    counter.sigs++;
+    return { ...facts, reading: analyzeReading(tx, writes, ctx) };
+  }
+  return facts;
+}
+
+/** Everything about one block that needs no ledger state but the meter table. Never throws on bad input. */
+export function analyzeBlock(bytes: Uint8Array, ctx: AnalyzeContext): BlockAnalysis {
+  let block: common.Block;
+  let header: { number: number; previousHash: Uint8Array; dataHash: Uint8Array };
+  try {
+    block = decodeBlock(bytes);
+    const h = block.getHeader()!;
+    header = { number: h.getNumber(), previousHash: h.getPreviousHash_asU8(), dataHash: h.getDataHash_asU8() };
+  } catch (err) {
+    return { malformed: (err as Error).message, number: -1, previousHash: EMPTY, headerHash: EMPTY, dataHashOk: false, isConfig: false, txFilter: undefined, signatures: [], identities: [], txs: [], signaturesVerified: 0 };
+  }
+  const envelopes = blockEnvelopes(block);
+  const dataHashOk = Buffer.compare(blockDataHash(envelopes), header.dataHash) === 0;
+  const filter = getTransactionFilter(block);
+  const txFilter = filter.length > 0 ? filter.slice() : undefined;
+  const ids = new IdentityTable();
+  const counter = { sigs: 0 };
+
+  const signatures: BlockSignatureFact[] = [];
+  let signaturesMalformed: string | undefined;
+  try {
+    for (const s of blockSignatures(block)) {
+      counter.sigs++;
+      if (s.creator !== undefined) {
+        signatures.push({ creator: ids.add(s.creator), ok: verifyBy(ctx, s.creator, s.message, s.signature) });
+      } else if (s.consenterId !== undefined) {
+        const pem = ctx.consenters.get(s.consenterId);
+        let ok = false;
+        if (pem !== undefined) {
+          try {
+            ok = verifySignature(consenterKey(pem), s.message, s.signature);
+          } catch {
+            ok = false;
+          }
+        }
+        signatures.push({ creator: -1, consenterId: s.consenterId, ok });
+      }
+    }
+  } catch (err) {
+    signaturesMalformed = err instanceof ProtocolError ? err.message : String(err);
+  }
+
+  const txs: TxFacts[] = [];
+  let isConfig = false;
+  for (let txNum = 0; txNum < envelopes.length; txNum++) {
+    const storedCode = txFilter === undefined || txNum >= txFilter.length ? undefined : txFilter[txNum]!;
+    let tx: ParsedTransaction;
+    try {
+      tx = parseEnvelope(envelopes[txNum]!);
+    } catch (err) {
+      txs.push({ txNum, txId: bestEffortTxId(envelopes[txNum]!), storedCode, parseError: err instanceof ProtocolError ? err.code : String(err), type: 0, channelId: '', chaincodeName: '', chaincodeVersion: '', fn: '', timestampMs: 0, creator: -1, creatorSigOk: false, txIdOk: false, illegalWriteset: false, endorsements: [], writes: [] });
+      continue;
+    }
+    if (tx.type === CONFIG) isConfig = true;
+    txs.push(txFactsOf(tx, txNum, storedCode, ids, ctx, counter));
+  }
+  const result: BlockAnalysis = {
+    number: header.number,
+    previousHash: header.previousHash.slice(),
+    headerHash: blockHeaderHash(header),
+    dataHashOk,
+    isConfig,
+    txFilter,
+    signatures,
+    identities: ids.list,
+    txs,
+    signaturesVerified: counter.sigs,
+  };
+  return signaturesMalformed === undefined ? result : { ...result, signaturesMalformed };
+}
+
+const consenterKeys = new Map<string, KeyObject>();
+function consenterKey(pem: string): KeyObject {
+  let k = consenterKeys.get(pem);
+  if (k === undefined) {
+    k = new X509Certificate(pem).publicKey;
+    consenterKeys.set(pem, k);
+  }
+  return k;
+}
+
+/** The tx id of an envelope that does not fully parse, if its channel header can still be read. */
+function bestEffortTxId(envelope: Uint8Array): string {
+  try {
+    const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelope).getPayload_asU8());
+    return common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? EMPTY).getTxId();
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+
+export type AuditErrorCode =
+  | 'BAD_OPTION' // an option or a policy/config file that cannot be used
+  | 'BAD_CHECKPOINT' // the checkpoint file does not parse, or belongs to another channel/ledger
+  | 'NO_LEDGER' // the source holds no block files / no blocks at all
+  | 'NO_GENESIS' // the first block of a fresh audit is not a config (genesis) block
+  | 'SOURCE' // the block source failed (I/O, Deliver stream)
+  | 'WORKER'; // a verification worker died
+
+/** The only error class of @metroledger/audit; callers branch on `code`. Tampering is a finding, never an error. */
+export class AuditError extends Error {
+  readonly code: AuditErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: AuditErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.name = 'AuditError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// Ledger audit: hash chain, orderer and transaction signatures, endorsement policies, meter
+// signatures, sequence continuity and re-execution of the LR software, incremental by checkpoint.
+export { AuditError, type AuditErrorCode } from './errors';
+export { FINDING_SEVERITY, type Finding, type FindingCode, type Severity } from './findings';
+export {
+  runAudit,
+  parseCheckpoint,
+  blockHash,
+  CHECKPOINT_FORMAT,
+  type AuditOptions,
+  type AuditResult,
+  type AuditReport,
+  type AuditCheckpoint,
+  type AuditCounts,
+  type AuditProgress,
+  type Verdict,
+} from './auditor';
+export type { AuditPlugin, ValidTxView, PluginReport } from './plugins';
+export { governancePlugin } from './governance';
+export type { WriteFact, LrImplementation, FieldMismatch, MeterDoc, StoredRecord } from './analyze';
+export { expectedRecord } from './analyze';
+export { bundledLrModule, loadLrImplementation } from './lrsoftware';
+export { ledgerDirectorySource, deliverSource, memorySource, resolveChainsDir, peekBlockNumber, type BlockSource, type SourcedBlock, type BlockFilePosition, type DeliverSourceOptions } from './sources';
+export { formatAuditText, formatAuditHtml } from './report';
+export { escapeHtml, htmlDocument, svgBarChart } from './html';

@@ -242,7 +242,7 @@ describe('refusals leave the ledger intact', () => {
     assert.equal(devnet.height(), height);
   });
 
-  test('malformed requests get INVALID_ARGUMENT or INTERNAL, never a crash', async () => {
+  test('malformed or forged requests get INVALID_ARGUMENT, INTERNAL or ABORTED, never a crash', async () => {
     const height = devnet.height();
     const call = (method: string, bytes: Uint8Array) =>
       new Promise<grpc.ServiceError>((resolve, reject) =>
@@ -268,6 +268,20 @@ describe('refusals leave the ledger intact', () => {
     submit.setPreparedTransaction(envelope);
     assert.equal((await call('/gateway.Gateway/Submit', submit.serializeBinary())).code, grpc.status.INVALID_ARGUMENT);
     assert.equal(devnet.height(), height);
+    // a well-formed endorsed transaction whose signature is not the creator's: the orderer refuses it
+    const meter = await registerMeter('SP-0400');
+    const heightBefore = devnet.height();
+    const prepared = gwpb.PreparedTransaction.deserializeBinary((await lr.newProposal('submitReading', { arguments: [signedReading(meter)] }).endorse()).getBytes());
+    const forged = prepared.getEnvelope()!;
+    forged.setSignature(Buffer.from('3006020101020101', 'hex'));
+    const forgedSubmit = new gwpb.SubmitRequest();
+    forgedSubmit.setChannelId('metrology');
+    forgedSubmit.setTransactionId(prepared.getTransactionId());
+    forgedSubmit.setPreparedTransaction(forged);
+    const refused = await call('/gateway.Gateway/Submit', forgedSubmit.serializeBinary());
+    assert.equal(refused.code, grpc.status.ABORTED);
+    assert.match(refused.details, /received unsuccessful response from orderer: status=BAD_REQUEST/);
+    assert.equal(devnet.height(), heightBefore);
   });
 });
 

@@ -4,7 +4,7 @@
 // plain facts; the auditor's main thread judges them in ledger order against the channel MSPs, the
 // endorsement policy in force and the rebuilt meter registry.
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import { common } from '@hyperledger/fabric-protos';
+import { common, peer } from '@hyperledger/fabric-protos';
 import { IdentityDeserializer, verifySignature } from '@metroledger/identity';
 import { decodeReading, decodeSignedReading, verifyReadingSignature, type LoopGeometry, type RawReading, type SpeedResult } from '@metroledger/lr';
 import {
@@ -396,7 +396,8 @@ export function analyzeBlock(bytes: Uint8Array, ctx: AnalyzeContext): BlockAnaly
     try {
       tx = parseEnvelope(envelopes[txNum]!);
     } catch (err) {
-      txs.push({ txNum, txId: bestEffortTxId(envelopes[txNum]!), storedCode, parseError: err instanceof ProtocolError ? err.code : String(err), type: 0, channelId: '', chaincodeName: '', chaincodeVersion: '', fn: '', timestampMs: 0, creator: -1, creatorSigOk: false, txIdOk: false, illegalWriteset: false, endorsements: [], writes: [] });
+      const loc = bestEffortLocation(envelopes[txNum]!, ctx.lrNamespace);
+      txs.push({ txNum, txId: loc.txId, ...(loc.reading === undefined ? {} : { reading: loc.reading }), storedCode, parseError: err instanceof ProtocolError ? err.code : String(err), type: 0, channelId: '', chaincodeName: '', chaincodeVersion: '', fn: '', timestampMs: 0, creator: -1, creatorSigOk: false, txIdOk: false, illegalWriteset: false, endorsements: [], writes: [] });
       continue;
     }
     if (tx.type === CONFIG) isConfig = true;
@@ -427,12 +428,27 @@ function consenterKey(pem: string): KeyObject {
   return k;
 }
 
-/** The tx id of an envelope that does not fully parse, if its channel header can still be read. */
-function bestEffortTxId(envelope: Uint8Array): string {
+/**
+ * What can still be read from an envelope that does not fully parse (e.g. its proposal hash no
+ * longer matches because its arguments were altered): the tx id and, for a reading, its meter and
+ * sequence, so that the finding can name them.
+ */
+function bestEffortLocation(envelope: Uint8Array, lrNamespace: string): { txId: string; reading?: ReadingFacts } {
+  let txId = '';
   try {
     const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelope).getPayload_asU8());
-    return common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? EMPTY).getTxId();
+    txId = common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? EMPTY).getTxId();
+    const action = peer.Transaction.deserializeBinary(payload.getData_asU8()).getActionsList()[0];
+    if (action === undefined) return { txId };
+    const cpp = peer.ChaincodeProposalPayload.deserializeBinary(peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getChaincodeProposalPayload_asU8());
+    const spec = peer.ChaincodeInvocationSpec.deserializeBinary(cpp.getInput_asU8()).getChaincodeSpec();
+    const args = spec?.getInput()?.getArgsList_asU8() ?? [];
+    if (spec?.getChaincodeId()?.getName() !== lrNamespace || args[0] === undefined || text.decode(args[0]) !== 'submitReading' || args[1] === undefined) return { txId };
+    const { reading } = decodeSignedReading(Buffer.from(text.decode(args[1]), 'base64'));
+    // The meter id and sequence sit in the header of the reading, before the samples.
+    const r = decodeReading(reading);
+    return { txId, reading: { meterId: r.meterId, sequence: r.sequence, meterRev: -1 } };
   } catch {
-    return '';
+    return { txId };
   }
 }

@@ -15,7 +15,7 @@ import { bundledLrModule, loadLrImplementations } from './lrsoftware';
 import type { AuditPlugin, ValidTxView } from './plugins';
 import { WorkerPool } from './pool';
 import { MeterRegistry, type RegistrySnapshot } from './registry';
-import type { BlockFilePosition, BlockSource, SourcedBlock } from './sources';
+import { peekBlockNumber, type BlockFilePosition, type BlockSource, type SourcedBlock } from './sources';
 
 export const CHECKPOINT_FORMAT = 'metroledger-audit-checkpoint/1';
 
@@ -266,6 +266,8 @@ class Auditor {
     const maxInFlight = 3;
     try {
       for await (const sb of this.#source.blocks(this.#nextBlock, this.#position)) {
+        const num = peekBlockNumber(sb.bytes);
+        if (this.#opts.toBlock !== undefined && num !== undefined && num > this.#opts.toBlock && sb.checksumMismatch !== true) break;
         if (this.#config === undefined || sb.damaged !== undefined || sb.bytes.length === 0) {
           // Until the genesis block is judged there is no configuration for workers to use.
           while (queue.length > 0) await this.#judgeNext(queue);
@@ -276,7 +278,6 @@ class Auditor {
           while (queue.length > (this.#pool === undefined ? 0 : maxInFlight * this.#pool.size)) await this.#judgeNext(queue);
         }
         this.#progress(false);
-        if (this.#opts.toBlock !== undefined && this.#nextBlock > this.#opts.toBlock) break;
       }
       while (queue.length > 0) await this.#judgeNext(queue);
     } finally {

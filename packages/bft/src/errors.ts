@@ -10,8 +10,6 @@ export type BftErrorCode =
   | 'BAD_CONFIG'
   /** Wire bytes do not decode to a well-formed message (or exceed the size bound). */
   | 'MALFORMED_MESSAGE'
-  /** A decision's commit certificate does not verify. */
-  | 'BAD_CERTIFICATE'
   /** Persisted state contradicts itself (e.g. a gap in the decided log). */
   | 'STORAGE_CORRUPT';
 

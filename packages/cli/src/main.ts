@@ -6,6 +6,7 @@ import { registerLrCommands } from './commands/lr';
 import { registerBenchCommands } from './commands/bench';
 import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerDevnetCommands } from './commands/devnet';
+import { registerAuditCommands } from './commands/audit';
 
 const program = new Command();
 program
@@ -17,6 +18,7 @@ registerLrCommands(program);
 registerBenchCommands(program);
 registerDevnetCommands(program);
 registerLifecycleCommands(program.commands.find((c) => c.name() === 'lr') ?? program.command('lr'));
+registerAuditCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// `metroledger audit`: verify a ledger (a devnet data directory, or any Fabric peer through Deliver)
+// and `metroledger bench audit`: audit throughput on this machine.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import {
+  AuditError,
+  deliverSource,
+  formatAuditHtml,
+  formatAuditText,
+  governancePlugin,
+  ledgerDirectorySource,
+  parseCheckpoint,
+  runAudit,
+  type AuditCheckpoint,
+  type AuditOptions,
+  type BlockSource,
+} from '@metroledger/audit';
+
+const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
+
+interface AuditCliOptions {
+  data: string;
+  peer?: string;
+  channel: string;
+  msp?: string;
+  cert?: string;
+  key?: string;
+  tlsCa?: string;
+  serverName?: string;
+  idleMs: string;
+  checkpoint?: string;
+  policy: string[];
+  policies?: string;
+  lrModule: string[];
+  genesisHash?: string;
+  workers?: string;
+  to?: string;
+  json?: boolean;
+  html?: string;
+  quiet?: boolean;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** The devnet's configured endorsement policies (its config module only: no network code is loaded). */
+function devnetPolicies(): Record<string, string> {
+  const { DEFAULT_NETWORK } = require('@metroledger/devnet/dist/config/default-network.js') as { DEFAULT_NETWORK: { chaincodes: { name: string; endorsementPolicy: string }[] } };
+  return Object.fromEntries(DEFAULT_NETWORK.chaincodes.map((c) => [c.name, c.endorsementPolicy]));
+}
+
+async function policiesOf(opts: AuditCliOptions, fromDevnet: boolean): Promise<{ policies: Record<string, string>; note?: string }> {
+  const policies: Record<string, string> = {};
+  if (opts.policies !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(opts.policies, 'utf8'));
+    } catch (err) {
+      throw new AuditError('BAD_OPTION', `--policies ${opts.policies}: ${(err as Error).message}`);
+    }
+    const map = (parsed as { policies?: unknown }).policies ?? parsed;
+    if (map === null || typeof map !== 'object') throw new AuditError('BAD_OPTION', `--policies ${opts.policies}: expected {"<chaincode>": "<policy>"}`);
+    for (const [cc, p] of Object.entries(map as Record<string, unknown>)) policies[cc] = String(p);
+  }
+  for (const p of opts.policy) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new AuditError('BAD_OPTION', `--policy ${p}: expected <chaincode>=<policy>`);
+    policies[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  if (Object.keys(policies).length === 0 && fromDevnet) return { policies: devnetPolicies(), note: 'endorsement policies not on the ledger are taken from the devnet configuration' };
+  return { policies };
+}
+
+function sourceOf(opts: AuditCliOptions): { source: BlockSource; fromDevnet: boolean } {
+  if (opts.peer === undefined) return { source: ledgerDirectorySource(resolve(opts.data)), fromDevnet: true };
+  const missing = (['msp', 'cert', 'key', 'tlsCa'] as const).filter((k) => opts[k] === undefined);
+  if (missing.length > 0) throw new AuditError('BAD_OPTION', `--peer needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')}`);
+  return {
+    source: deliverSource({
+      endpoint: opts.peer,
+      channelId: opts.channel,
+      mspId: opts.msp!,
+      certPath: opts.cert!,
+      keyPath: opts.key!,
+      tlsCaCertPath: opts.tlsCa!,
+      ...(opts.serverName === undefined ? {} : { serverNameOverride: opts.serverName }),
+      ...(opts.to === undefined ? {} : { toBlock: Number(opts.to) }),
+      idleMs: Number(opts.idleMs),
+    }),
+    fromDevnet: false,
+  };
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await mkdir(dirname(resolve(path)), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+async function audit(opts: AuditCliOptions): Promise<void> {
+  const { source, fromDevnet } = sourceOf(opts);
+  const { policies, note } = await policiesOf(opts, fromDevnet);
+  let checkpoint: AuditCheckpoint | undefined;
+  if (opts.checkpoint !== undefined && existsSync(opts.checkpoint)) {
+    try {
+      checkpoint = parseCheckpoint(JSON.parse(await readFile(opts.checkpoint, 'utf8')));
+    } catch (err) {
+      if (err instanceof AuditError) throw err;
+      throw new AuditError('BAD_CHECKPOINT', `${opts.checkpoint}: ${(err as Error).message}`);
+    }
+  }
+  const log = (s: string): void => {
+    if (opts.quiet !== true) process.stderr.write(s + '\n');
+  };
+  if (note !== undefined) log(`note: ${note}`);
+  if (checkpoint !== undefined) log(`resuming after block ${checkpoint.nextBlock - 1} (checkpoint ${opts.checkpoint})`);
+  const auditOpts: AuditOptions = {
+    policies,
+    plugins: [governancePlugin()],
+    ...(opts.lrModule.length > 0 ? { lrModules: opts.lrModule } : {}),
+    ...(checkpoint === undefined ? {} : { checkpoint }),
+    ...(opts.genesisHash === undefined ? {} : { genesisHash: opts.genesisHash }),
+    ...(opts.workers === undefined ? {} : { workers: Number(opts.workers) }),
+    ...(opts.to === undefined ? {} : { toBlock: Number(opts.to) }),
+    onProgress: (p) => log(`  block ${p.blockNum}: ${p.blocks} blocks, ${p.transactions} transactions, ${p.readings} readings, ${p.findings} findings, ${(p.elapsedMs / 1000).toFixed(1)} s`),
+  };
+  const { report, checkpoint: next } = await runAudit(source, auditOpts);
+  if (opts.checkpoint !== undefined && next !== undefined) await writeAtomically(opts.checkpoint, JSON.stringify(next) + '\n');
+  if (opts.html !== undefined) {
+    await writeAtomically(opts.html, formatAuditHtml(report));
+    log(`HTML report: ${resolve(opts.html)}`);
+  }
+  process.stdout.write(opts.json === true ? JSON.stringify(report, null, 2) + '\n' : formatAuditText(report));
+  // Distinct from usage errors (1): the ledger did not pass.
+  if (report.verdict === 'FAIL') process.exitCode = 3;
+}
+
+/** Adds `metroledger bench audit` under an existing `bench` command (or creates it). */
+function registerBenchAudit(program: Command): void {
+  const bench = program.commands.find((c) => c.name() === 'bench') ?? program.command('bench').description('measure performance on this machine');
+  bench
+    .command('audit')
+    .description('audit throughput (readings re-executed and verified per second) on a built or given ledger')
+    .option('--ledger <dir>', 'audit this ledger (or devnet data) directory instead of building one')
+    .option('--readings <n>', 'readings in the built ledger', '5000')
+    .option('--meters <n>', 'meters in the built ledger', '20')
+    .option('--workers <list>', 'worker counts to compare', '0,2')
+    .action(async (opts: { ledger?: string; readings: string; meters: string; workers: string }) => {
+      // The ledger builder runs the real chaincodes in-process: it lives in the audit package's test kit.
+          const { benchAudit } = require('@metroledger/audit/dist/testing/bench.js') as typeof import('@metroledger/audit/dist/testing/bench.js');
+      const r = await benchAudit({
+        ...(opts.ledger === undefined ? {} : { ledgerDir: resolve(opts.ledger) }),
+        readings: Number(opts.readings),
+        meters: Number(opts.meters),
+        workers: opts.workers.split(',').map(Number),
+      });
+      console.log(`Node ${process.version}, ${availableParallelism()} cores`);
+      if (r.built !== undefined) console.log(`built a ledger of ${r.built.readings} readings in ${r.built.seconds.toFixed(1)} s`);
+      for (const run of r.runs) {
+        console.log(`workers ${run.workers}: ${run.readings} readings in ${run.seconds.toFixed(2)} s = ${run.readingsPerSecond} readings/s (${run.signatures} signatures verified), verdict ${run.verdict}`);
+      }
+    });
+}
+
+export function registerAuditCommands(program: Command): void {
+  program
+    .command('audit')
+    .description('verify a ledger: hash chain, orderer/creator/endorser signatures, endorsement policies, meter signatures, sequences, LR re-execution')
+    .option('--data <dir>', 'devnet data directory (or ledger directory) to read', DEFAULT_DATA_DIR)
+    .option('--peer <host:port>', 'read blocks from this peer\'s Deliver service instead')
+    .option('--channel <id>', 'channel (with --peer)', 'metrology')
+    .option('--msp <id>', 'MSP id of the identity requesting blocks (with --peer)')
+    .option('--cert <file>', 'PEM certificate of that identity')
+    .option('--key <file>', 'PEM private key of that identity')
+    .option('--tls-ca <file>', 'PEM of the CA that issued the peer\'s TLS certificate')
+    .option('--server-name <name>', 'TLS server name override')
+    .option('--idle-ms <ms>', 'with --peer: end once no block arrived for this long', '3000')
+    .option('--checkpoint <file>', 'resume from and update this checkpoint file (incremental audit)')
+    .option('--policy <cc=policy>', 'endorsement policy of a chaincode when the ledger has none (repeatable)', collect, [])
+    .option('--policies <file>', 'JSON file {"<chaincode>": "<policy>"}')
+    .option('--lr-module <module>', 'an LR software version to re-execute with (repeatable; default: the bundled one)', collect, [])
+    .option('--genesis-hash <hex>', 'expected header hash of the genesis block')
+    .option('--workers <n>', 'verification worker threads (0 = none)')
+    .option('--to <block>', 'stop after this block')
+    .option('--json', 'print the report as JSON')
+    .option('--html <file>', 'write a self-contained HTML report')
+    .option('--quiet', 'no progress on stderr')
+    .action((opts: AuditCliOptions) => audit(opts));
+  registerBenchAudit(program);
+}

@@ -6,6 +6,7 @@ import { registerLrCommands } from './commands/lr';
 import { registerBenchCommands } from './commands/bench';
 import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerDevnetCommands } from './commands/devnet';
+import { registerStartCommand } from './commands/start';
 import { registerAuditCommands } from './commands/audit';
 
 const program = new Command();
@@ -17,6 +18,7 @@ program
 registerLrCommands(program);
 registerBenchCommands(program);
 registerDevnetCommands(program);
+registerStartCommand(program);
 registerLifecycleCommands(program.commands.find((c) => c.name() === 'lr') ?? program.command('lr'));
 registerAuditCommands(program);
 

@@ -21,6 +21,8 @@ export interface MetroledgerClientOptions {
   readonly channel?: string;
   /** Default `lr`. */
   readonly chaincode?: string;
+  /** Default `governance`. */
+  readonly governanceChaincode?: string;
   readonly retry?: Partial<RetryPolicy>;
   /** Deadline of each gateway call. Default 60 s. */
   readonly callTimeoutMs?: number;
@@ -69,6 +71,8 @@ export class MetroledgerClient {
   readonly gateway: Gateway;
   readonly network: Network;
   readonly contract: Contract;
+  /** The notified body's registry (governance chaincode). */
+  readonly governance: Contract;
   readonly stats: ClientStats = { submitted: 0, retries: 0, retriesByCause: {} };
   readonly #retry: RetryPolicy;
 
@@ -83,6 +87,7 @@ export class MetroledgerClient {
     });
     this.network = this.gateway.getNetwork(options.channel ?? 'metrology');
     this.contract = this.network.getContract(options.chaincode ?? 'lr');
+    this.governance = this.network.getContract(options.governanceChaincode ?? 'governance');
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   }
 
@@ -114,10 +119,10 @@ export class MetroledgerClient {
   }
 
   /** Evaluates a query on one peer; no ordering, nothing written. */
-  async evaluate(fn: string, args: string[]): Promise<Uint8Array> {
+  async evaluate(fn: string, args: string[], contract: Contract = this.contract): Promise<Uint8Array> {
     return this.withRetry(fn, async () => {
       try {
-        return await this.contract.evaluateTransaction(fn, ...args);
+        return await contract.evaluateTransaction(fn, ...args);
       } catch (err) {
         throw toClientError(err, fn);
       }
@@ -129,12 +134,12 @@ export class MetroledgerClient {
    * unreachable service (the same signed transaction is resubmitted) and MVCC conflicts (the
    * transaction is endorsed again, since its reads went stale).
    */
-  async submit(fn: string, args: string[]): Promise<{ transactionId: string; blockNumber: bigint; result: Uint8Array; attempts: number }> {
+  async submit(fn: string, args: string[], contract: Contract = this.contract): Promise<{ transactionId: string; blockNumber: bigint; result: Uint8Array; attempts: number }> {
     this.stats.submitted++;
     const { value, attempts } = await this.withRetry(fn, async () => {
       let transaction;
       try {
-        transaction = await this.contract.newProposal(fn, { arguments: args }).endorse();
+        transaction = await contract.newProposal(fn, { arguments: args }).endorse();
       } catch (err) {
         throw toClientError(err, fn);
       }

@@ -8,3 +8,5 @@ export { DEFAULT_RETRY_POLICY, backoffDelayMs } from './retry';
 export type { RetryPolicy } from './retry';
 export { loadMspIdentity } from './files';
 export type { MspIdentityFiles } from './files';
+export { NotifiedBodyClient } from './governance';
+export type { OrganizationRole, LrSoftwareToApprove, MeterModelToApprove } from './governance';

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The main job: São Paulo at rush hour (paper, section VII-A). 1,000 meters × 0.76 vehicles/s.
 import { Meter } from '@metroledger/meter';
-import { MetroledgerClient, newGrpcConnection } from '@metroledger/client';
+import { MetroledgerClient, NotifiedBodyClient, newGrpcConnection, type LrSoftwareToApprove } from '@metroledger/client';
 import { planArrivals, planMeters, type ScenarioPlanOptions } from './plan';
 import { runTraffic, type TrafficProgress, type TrafficResult } from './traffic';
 
@@ -18,6 +18,12 @@ export interface NetworkAccess {
   readonly serverNameOverride?: string;
   /** Registers the meters (Inmetro). */
   readonly notifiedBody: OrgCredentials;
+  /** Approves the LR software and the meter model (an Inmetro admin). */
+  readonly notifiedBodyAdmin: OrgCredentials;
+  /** The organizations the notified body admits: computing providers and the meter owner. */
+  readonly organizations: readonly { readonly mspId: string; readonly name: string; readonly roles: readonly ('COMPUTING_PROVIDER' | 'METER_OWNER' | 'AUDITOR')[] }[];
+  /** The LR software the notified body approves before any meter is registered. */
+  readonly lrSoftware: LrSoftwareToApprove;
   /** Operates the meters and submits their readings (CET-SP). */
   readonly meterOwner: OrgCredentials;
   readonly channel?: string;
@@ -33,17 +39,22 @@ export interface ScenarioOptions extends ScenarioPlanOptions {
   readonly registrationConcurrency: number;
 }
 
+/** The type-approved meter model every simulated meter is an instance of. */
+export const METER_MODEL = 'metroledger dual-loop DL-2';
+
 export const DEFAULT_SCENARIO: ScenarioOptions = Object.freeze({
   meters: 1000, seconds: 60, vehiclesPerSecond: 0.76, seed: 'sao-paulo', speedup: 1, faultShare: 0.01, registrationConcurrency: 100,
 });
 
 export interface ScenarioHooks {
-  readonly onPhase?: (phase: 'register' | 'traffic', total: number) => void;
+  readonly onPhase?: (phase: 'approve' | 'register' | 'traffic', total: number) => void;
   readonly onProgress?: (done: number, detail: TrafficProgress | undefined) => void;
 }
 
 export interface ScenarioReport {
   readonly options: ScenarioOptions;
+  readonly approvedLrSoftware: LrSoftwareToApprove;
+  readonly meterModel: string;
   readonly registeredMeters: number;
   readonly registrationSeconds: number;
   readonly traffic: TrafficResult;
@@ -54,7 +65,25 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
   const common = { connection, channel: access.channel, chaincode: access.chaincode };
   const inmetro = new MetroledgerClient({ ...common, ...access.notifiedBody });
   const owner = new MetroledgerClient({ ...common, ...access.meterOwner });
+  const admin = new MetroledgerClient({ ...common, ...access.notifiedBodyAdmin });
   try {
+    // Type approval on the ledger: the notified body admits the organizations, approves the LR
+    // software by its package fingerprint, and approves the meter model for that software.
+    hooks.onPhase?.('approve', access.organizations.length + 2);
+    const notifiedBody = new NotifiedBodyClient(admin, access.notifiedBodyAdmin);
+    let approvals = 0;
+    for (const org of access.organizations) {
+      await notifiedBody.registerOrganization(org.mspId, org.name, org.roles);
+      hooks.onProgress?.(++approvals, undefined);
+    }
+    await notifiedBody.approveLrSoftware(access.lrSoftware);
+    hooks.onProgress?.(++approvals, undefined);
+    await notifiedBody.approveMeterModel({
+      model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: access.lrSoftware.chaincodeName,
+      approvedLrVersions: [access.lrSoftware.version], certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
+    });
+    hooks.onProgress?.(++approvals, undefined);
+
     const plan = planMeters(options);
     const meters = plan.map((p) => Meter.create({ meterId: p.meterId, geometry: p.geometry }));
 
@@ -66,7 +95,7 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
         const p = plan[i]!;
         await inmetro.registerMeter({
           meterId: p.meterId, ownerMspId: access.meterOwner.mspId, publicKeyPem: meters[i]!.publicKeyPem,
-          geometry: p.geometry, location: p.location, speedLimitKmh: p.speedLimitKmh, model: 'metroledger dual-loop DL-2',
+          geometry: p.geometry, location: p.location, speedLimitKmh: p.speedLimitKmh, model: METER_MODEL,
         });
         hooks.onProgress?.(++registered, undefined);
       }
@@ -81,8 +110,9 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
       clockStartMs: Date.now(),
       onProgress: (p) => hooks.onProgress?.(p.committed + p.failed, p),
     });
-    return { options, registeredMeters: registered, registrationSeconds, traffic };
+    return { options, approvedLrSoftware: access.lrSoftware, meterModel: METER_MODEL, registeredMeters: registered, registrationSeconds, traffic };
   } finally {
+    admin.close();
     inmetro.close();
     owner.close();
     connection.close();
@@ -98,7 +128,9 @@ export function formatReport(r: ScenarioReport): string {
   const lines = [
     `São Paulo at rush hour: ${r.options.meters} meters × ${r.options.vehiclesPerSecond} vehicles/s × ${r.options.seconds} s` +
       (r.options.speedup !== 1 ? ` (time ×${r.options.speedup})` : ''),
-    `  meters registered        ${r.registeredMeters} in ${r.registrationSeconds.toFixed(1)} s`,
+    `  LR software approved     ${r.approvedLrSoftware.chaincodeName} ${r.approvedLrSoftware.version} (${r.approvedLrSoftware.packageId})`,
+    `  endorsement policy       ${r.approvedLrSoftware.endorsementPolicy}`,
+    `  meters registered        ${r.registeredMeters} in ${r.registrationSeconds.toFixed(1)} s (model ${r.meterModel})`,
     `  readings signed          ${t.planned}`,
     `  measurements committed   ${t.measured}`,
     `  refused by LR software   ${refused}${refused ? ` (${breakdown(t.refused)})` : ''}  (recorded on the ledger as refused)`,

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+// `metroledger start`: the main job. Starts a devnet in a fresh data directory as its own process
+// (so the network and the load generator use both cores), runs São Paulo at rush hour through
+// @hyperledger/fabric-gateway, prints the report and stops the devnet.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { loadMspIdentity } from '@metroledger/client';
+import { packageLrChaincode } from '@metroledger/lifecycle';
+import { DEFAULT_SCENARIO, formatReport, runSaoPaulo, type NetworkAccess, type ScenarioOptions } from '@metroledger/scenario';
+
+interface StartOptions {
+  meters: string;
+  seconds: string;
+  rate: string;
+  ordering: string;
+  speedup: string;
+  seed: string;
+  faultShare: string;
+  data?: string;
+}
+
+/** A devnet running as a child process of this command. */
+interface DevnetProcess {
+  readonly child: ChildProcess;
+  readonly dataDir: string;
+  readonly endpoint: string;
+  readonly tlsCaCertPath: string;
+  stop(): Promise<void>;
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('the main job: São Paulo at rush hour on a fresh embedded devnet')
+    .option('--meters <n>', 'speed meters', String(DEFAULT_SCENARIO.meters))
+    .option('--seconds <s>', 'seconds of traffic', String(DEFAULT_SCENARIO.seconds))
+    .option('--rate <v>', 'vehicles per second per meter', String(DEFAULT_SCENARIO.vehiclesPerSecond))
+    .option('--ordering <type>', 'ordering service: solo', 'solo')
+    .option('--speedup <x>', 'simulated seconds per wall-clock second', String(DEFAULT_SCENARIO.speedup))
+    .option('--seed <seed>', 'seed of the meters, traffic and vehicles', String(DEFAULT_SCENARIO.seed))
+    .option('--fault-share <p>', 'share of passages that are sensor faults or incomplete events', String(DEFAULT_SCENARIO.faultShare))
+    .option('--data <dir>', 'data directory (default: a new one under .metroledger/runs)')
+    .action(async (opts: StartOptions) => {
+      const options: ScenarioOptions = {
+        ...DEFAULT_SCENARIO,
+        meters: positiveInt(opts.meters, '--meters'),
+        seconds: positiveNumber(opts.seconds, '--seconds'),
+        vehiclesPerSecond: positiveNumber(opts.rate, '--rate'),
+        speedup: positiveNumber(opts.speedup, '--speedup'),
+        faultShare: fraction(opts.faultShare, '--fault-share'),
+        seed: opts.seed,
+      };
+      const dataDir = resolve(opts.data ?? join('.metroledger', 'runs', new Date().toISOString().replace(/[:.]/g, '-')));
+      await mustBeFresh(dataDir);
+      console.log(`starting the embedded devnet (${opts.ordering} ordering) in ${dataDir}`);
+      const devnet = await startDevnetProcess(dataDir, opts.ordering);
+      try {
+        const access = await networkAccess(devnet);
+        const report = await runSaoPaulo(access, options, progressHooks());
+        const text = formatReport(report);
+        console.log(`\n${text}`);
+        console.log(`  data                     ${dataDir}`);
+        console.log(`  devnet log               ${join(dataDir, 'devnet.log')}`);
+        await writeFile(join(dataDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+        console.log(`  report                   ${join(dataDir, 'report.json')}`);
+        const failed = Object.values(report.traffic.failed).reduce((a, b) => a + b, 0);
+        if (failed > 0) process.exitCode = 1;
+      } finally {
+        await devnet.stop();
+      }
+    });
+}
+
+async function mustBeFresh(dir: string): Promise<void> {
+  const exists = await stat(dir).then(() => true, () => false);
+  if (exists) throw new Error(`${dir} already exists: the main job runs on a fresh data directory`);
+  await mkdir(dir, { recursive: true });
+}
+
+/** Runs `metroledger devnet up` in a child process and waits until its gateway is listening. */
+async function startDevnetProcess(dataDir: string, ordering: string): Promise<DevnetProcess> {
+  const log = createWriteStream(join(dataDir, 'devnet.log'));
+  const child = spawn(process.execPath, [require.resolve('../main'), 'devnet', 'up', '--data', dataDir, '--port', '0', '--ordering', ordering], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: process.env['CORE_CHAINCODE_LOGGING_LEVEL'] ?? 'error' },
+  });
+  child.stdout!.pipe(log);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); log.write(d); });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timeout);
+    log.end();
+  };
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const info = await readFile(join(dataDir, 'devnet.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number; endpoint: string; tlsCaCertPath: string }, () => undefined);
+    if (info !== undefined && info.pid === child.pid) return { child, dataDir, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath, stop };
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the devnet exited before it was ready:\n${stderr.trim()}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the devnet did not start within 60 s:\n${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The identities the scenario acts as, read from the devnet's cryptogen layout. */
+async function networkAccess(devnet: DevnetProcess): Promise<NetworkAccess> {
+  const user = (domain: string) => join(devnet.dataDir, 'organizations', 'peerOrganizations', domain, 'users', `User1@${domain}`, 'msp');
+  const admin = (domain: string) => join(devnet.dataDir, 'organizations', 'peerOrganizations', domain, 'users', `Admin@${domain}`, 'msp');
+  const inmetro = await loadMspIdentity(user('inmetro.example.com'));
+  const inmetroAdmin = await loadMspIdentity(admin('inmetro.example.com'));
+  const cetsp = await loadMspIdentity(user('cetsp.example.com'));
+  // The fingerprint the notified body approves: the deterministic package of the LR chaincode.
+  const lrPackage = await packageLrChaincode();
+  return {
+    endpoint: devnet.endpoint,
+    tlsRootCertPem: await readFile(devnet.tlsCaCertPath),
+    notifiedBody: { mspId: 'InmetroMSP', ...inmetro },
+    notifiedBodyAdmin: { mspId: 'InmetroMSP', ...inmetroAdmin },
+    organizations: [
+      { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
+      { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
+      { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
+    ],
+    lrSoftware: {
+      chaincodeName: 'lr', version: '1.0', packageId: lrPackage.packageId, sourceSha256: lrPackage.codeDigest,
+      endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
+    },
+    meterOwner: { mspId: 'CETSPMSP', ...cetsp },
+  };
+}
+
+function progressHooks(): Parameters<typeof runSaoPaulo>[2] {
+  let bar: SingleBar | undefined;
+  const interactive = Boolean(process.stdout.isTTY);
+  let lastLine = 0;
+  return {
+    onPhase: (phase, total) => {
+      bar?.stop();
+      const label = phase === 'approve' ? 'type approval      ' : phase === 'register' ? 'registering meters ' : 'rush-hour readings ';
+      bar = new SingleBar({
+        format: `${label} [{bar}] {value}/{total} | {rate}/s | not committed {failed} | {duration_formatted}`,
+        noTTYOutput: true, notTTYSchedule: 5000, hideCursor: interactive, etaBuffer: 200,
+      });
+      bar.start(total, 0, { rate: 0, failed: 0 });
+      lastLine = performance.now();
+    },
+    onProgress: (done, detail) => {
+      if (!bar) return;
+      const seconds = (performance.now() - lastLine) / 1000;
+      bar.update(done, { rate: seconds > 0 ? Math.round(done / seconds) : 0, failed: detail?.failed ?? 0 });
+      if (done === bar.getTotal()) { bar.stop(); bar = undefined; }
+    },
+  };
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, not ${v}`);
+  return n;
+}
+
+function positiveNumber(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number, not ${v}`);
+  return n;
+}
+
+function fraction(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new Error(`${flag} must be between 0 and 1, not ${v}`);
+  return n;
+}

@@ -8,6 +8,7 @@ import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerDevnetCommands } from './commands/devnet';
 import { registerStartCommand } from './commands/start';
 import { registerAuditCommands } from './commands/audit';
+import { registerSurveilCommands } from './commands/surveil';
 
 const program = new Command();
 program
@@ -21,6 +22,7 @@ registerDevnetCommands(program);
 registerStartCommand(program);
 registerLifecycleCommands(program.commands.find((c) => c.name() === 'lr') ?? program.command('lr'));
 registerAuditCommands(program);
+registerSurveilCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

@@ -220,8 +220,11 @@ export function surveil(collected: Collected, source: string, options: SurveilOp
       .sort((a, b) => a.km - b.km)
       .slice(0, opts.neighbours);
     if (near.length < 3) continue;
-    const zMean = robustZ(m.meanKmh, near.map((n) => n.o.meanKmh), 2);
-    const zRate = robustZ(m.violationRate, near.map((n) => n.o.violationRate), 0.02);
+    // The scale is floored at twice the meter's own standard error: sampling noise is not an anomaly.
+    const seMean = m.stdKmh / Math.sqrt(m.measured);
+    const seRate = Math.sqrt((m.violationRate * (1 - m.violationRate)) / m.measured);
+    const zMean = robustZ(m.meanKmh, near.map((n) => n.o.meanKmh), Math.max(2, 2 * seMean));
+    const zRate = robustZ(m.violationRate, near.map((n) => n.o.violationRate), Math.max(0.02, 2 * seRate));
     if (Math.abs(zMean) > opts.zThreshold || Math.abs(zRate) > opts.zThreshold) {
       flags.push({
         code: 'NEIGHBOUR_OUTLIER',

@@ -22,7 +22,8 @@ import {
 
 const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
 
-interface AuditCliOptions {
+/** Where blocks come from: options shared by `audit` and `surveil`. */
+export interface SourceCliOptions {
   data: string;
   peer?: string;
   channel: string;
@@ -32,13 +33,16 @@ interface AuditCliOptions {
   tlsCa?: string;
   serverName?: string;
   idleMs: string;
+  to?: string;
+}
+
+interface AuditCliOptions extends SourceCliOptions {
   checkpoint?: string;
   policy: string[];
   policies?: string;
   lrModule: string[];
   genesisHash?: string;
   workers?: string;
-  to?: string;
   json?: boolean;
   html?: string;
   quiet?: boolean;
@@ -74,7 +78,8 @@ async function policiesOf(opts: AuditCliOptions, fromDevnet: boolean): Promise<{
   return { policies };
 }
 
-function sourceOf(opts: AuditCliOptions): { source: BlockSource; fromDevnet: boolean } {
+/** The block source the options name: a ledger directory, or a peer's Deliver service. */
+export function sourceOf(opts: SourceCliOptions): { source: BlockSource; fromDevnet: boolean } {
   if (opts.peer === undefined) return { source: ledgerDirectorySource(resolve(opts.data)), fromDevnet: true };
   const missing = (['msp', 'cert', 'key', 'tlsCa'] as const).filter((k) => opts[k] === undefined);
   if (missing.length > 0) throw new AuditError('BAD_OPTION', `--peer needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')}`);
@@ -166,10 +171,9 @@ function registerBenchAudit(program: Command): void {
     });
 }
 
-export function registerAuditCommands(program: Command): void {
-  program
-    .command('audit')
-    .description('verify a ledger: hash chain, orderer/creator/endorser signatures, endorsement policies, meter signatures, sequences, LR re-execution')
+/** Adds the block-source options (`--data`, or `--peer` with an identity) to a command. */
+export function addSourceOptions(cmd: Command): Command {
+  return cmd
     .option('--data <dir>', 'devnet data directory (or ledger directory) to read', DEFAULT_DATA_DIR)
     .option('--peer <host:port>', 'read blocks from this peer\'s Deliver service instead')
     .option('--channel <id>', 'channel (with --peer)', 'metrology')
@@ -179,13 +183,21 @@ export function registerAuditCommands(program: Command): void {
     .option('--tls-ca <file>', 'PEM of the CA that issued the peer\'s TLS certificate')
     .option('--server-name <name>', 'TLS server name override')
     .option('--idle-ms <ms>', 'with --peer: end once no block arrived for this long', '3000')
+    .option('--to <block>', 'stop after this block');
+}
+
+export function registerAuditCommands(program: Command): void {
+  addSourceOptions(
+    program
+      .command('audit')
+      .description('verify a ledger: hash chain, orderer/creator/endorser signatures, endorsement policies, meter signatures, sequences, LR re-execution'),
+  )
     .option('--checkpoint <file>', 'resume from and update this checkpoint file (incremental audit)')
     .option('--policy <cc=policy>', 'endorsement policy of a chaincode when the ledger has none (repeatable)', collect, [])
     .option('--policies <file>', 'JSON file {"<chaincode>": "<policy>"}')
     .option('--lr-module <module>', 'an LR software version to re-execute with (repeatable; default: the bundled one)', collect, [])
     .option('--genesis-hash <hex>', 'expected header hash of the genesis block')
     .option('--workers <n>', 'verification worker threads (0 = none)')
-    .option('--to <block>', 'stop after this block')
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'write a self-contained HTML report')
     .option('--quiet', 'no progress on stderr')

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// `metroledger surveil`: public surveillance statistics over a ledger (paper, IV-C).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, type SurveilOptions } from '@metroledger/surveil';
+import { addSourceOptions, sourceOf, type SourceCliOptions } from './audit';
+
+interface SurveilCliOptions extends SourceCliOptions {
+  recentShare: string;
+  alpha: string;
+  minSample: string;
+  neighbours: string;
+  z: string;
+  maxSkewS: string;
+  json?: boolean;
+  html?: string;
+}
+
+async function run(opts: SurveilCliOptions): Promise<void> {
+  const { source } = sourceOf(opts);
+  const options: SurveilOptions = {
+    recentShare: Number(opts.recentShare),
+    alpha: Number(opts.alpha),
+    minSample: Number(opts.minSample),
+    neighbours: Number(opts.neighbours),
+    zThreshold: Number(opts.z),
+    maxSkewMs: Number(opts.maxSkewS) * 1000,
+  };
+  const collected = await collectMeasurements(source, opts.to === undefined ? {} : { toBlock: Number(opts.to) });
+  const report = surveil(collected, source.description, options);
+  if (opts.html !== undefined) {
+    await mkdir(dirname(resolve(opts.html)), { recursive: true });
+    await writeFile(opts.html, formatSurveilHtml(report));
+    process.stderr.write(`HTML report: ${resolve(opts.html)}\n`);
+  }
+  process.stdout.write(opts.json === true ? JSON.stringify(report, null, 2) + '\n' : formatSurveilText(report));
+}
+
+export function registerSurveilCommands(program: Command): void {
+  addSourceOptions(program.command('surveil').description('statistics anyone can run on the ledger: per-meter and hourly counts, speed distributions, violation rates, anomaly flags'))
+    .option('--recent-share <x>', 'share of each meter\'s latest readings compared with its history', '0.25')
+    .option('--alpha <p>', 'KS p-value below which a shift is flagged', '0.001')
+    .option('--min-sample <n>', 'fewest measurements per compared sample', '30')
+    .option('--neighbours <n>', 'nearest meters compared with', '5')
+    .option('--z <x>', '|robust z| above which a meter is flagged against its neighbours', '3.5')
+    .option('--max-skew-s <s>', 'capture time this far from the transaction time is flagged', '300')
+    .option('--json', 'print the report as JSON')
+    .option('--html <file>', 'write a self-contained HTML report with SVG charts')
+    .action((opts: SurveilCliOptions) => run(opts));
+}

@@ -138,6 +138,25 @@ function checkpointError(msg: string): AuditError {
   return new AuditError('BAD_CHECKPOINT', msg);
 }
 
+const REGISTRY_FUNCTIONS = ['registerMeter', 'rotateMeterKey', 'revokeMeter'].map((f) => Buffer.from(f));
+const METER_WORD = Buffer.from('Meter');
+
+/**
+ * Whether a block may hold a transaction that changes the meter registry (a cheap byte search for
+ * the LR chaincode's registry functions; a false positive only costs pipelining).
+ */
+function mayChangeRegistry(bytes: Uint8Array): boolean {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // One scan for the common part of the three names; the names are checked only where it occurs.
+  for (let at = b.indexOf(METER_WORD); at >= 0; at = b.indexOf(METER_WORD, at + 1)) {
+    for (const f of REGISTRY_FUNCTIONS) {
+      const start = at - f.indexOf(METER_WORD);
+      if (start >= 0 && b.subarray(start, start + f.length).equals(f)) return true;
+    }
+  }
+  return false;
+}
+
 /** Reads a checkpoint object (e.g. from JSON), checking its shape. */
 export function parseCheckpoint(value: unknown): AuditCheckpoint {
   const c = value as Partial<AuditCheckpoint> | null;
@@ -275,7 +294,9 @@ class Auditor {
         } else {
           this.#startPool();
           queue.push({ sb, analysis: this.#pool !== undefined ? this.#pool.analyze(sb.bytes) : analyzeBlock(sb.bytes, this.#analyzeContext()) });
-          while (queue.length > (this.#pool === undefined ? 0 : maxInFlight * this.#pool.size)) await this.#judgeNext(queue);
+          // Blocks after a registry change must be analyzed with the new meter table: let it be judged first.
+          const limit = this.#pool === undefined || mayChangeRegistry(sb.bytes) ? 0 : maxInFlight * this.#pool.size;
+          while (queue.length > limit) await this.#judgeNext(queue);
         }
         this.#progress(false);
       }
@@ -292,7 +313,20 @@ class Auditor {
 
   async #judgeNext(queue: { sb: SourcedBlock; analysis: Promise<BlockAnalysis> | BlockAnalysis }[]): Promise<void> {
     const head = queue.shift()!;
-    this.#judge(head.sb, await head.analysis);
+    let a = await head.analysis;
+    // Analyzed with a meter table older than the registry now: redo it in a worker (rare, see mayChangeRegistry).
+    if (this.#pool !== undefined && this.#stale(a)) a = await this.#pool.analyze(head.sb.bytes);
+    this.#judge(head.sb, a);
+  }
+
+  #stale(a: BlockAnalysis): boolean {
+    for (const tx of a.txs) {
+      const r = tx.reading;
+      if (r?.meterId === undefined || r.malformed !== undefined) continue;
+      const entry = this.#registry.get(r.meterId);
+      if (entry !== undefined && entry.rev !== r.meterRev) return true;
+    }
+    return false;
   }
 
   #progress(final: boolean): void {

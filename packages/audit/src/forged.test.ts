@@ -4,6 +4,7 @@
 // The audit must find each one at its block, transaction and meter, and nothing else.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,5 +163,72 @@ describe('forged ledgers (colluding endorsers)', () => {
     const x = only(report, 'SEQUENCE_GAP');
     assert.deepEqual([x.blockNum, x.txId, x.meterId, x.sequence, x.details!['lost']], [block, txId, 'SP-0001', 6, 2]);
     assert.equal(report.verdict, 'PASS_WITH_WARNINGS');
+  });
+
+  test('key rotation: readings before and after verify against the key in force (pipelined workers)', async () => {
+    const f = await ForgedLedger.create(join(root, 'rotation'));
+    const oldKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const m = Meter.create({ meterId: 'SP-0007', geometry: GEOMETRY, privateKeyPem: oldKey });
+    await f.registerMeter(m);
+    await f.cut();
+    for (let i = 0; i < 3; i++) await f.submit(f.reading(m));
+    await f.cut();
+    const successor = Meter.create({ meterId: m.meterId, geometry: GEOMETRY, lastSequence: m.sequence });
+    await f.invoke('InmetroMSP', ['rotateMeterKey', m.meterId, successor.publicKeyPem, 'signing chip replaced']);
+    await f.cut();
+    for (let b = 0; b < 6; b++) {
+      for (let i = 0; i < 4; i++) await f.submit(f.reading(successor));
+      await f.cut();
+    }
+    // The old key, after the rotation, with endorsers simulating against the old registry entry.
+    const before = JSON.parse(text.decode((await f.state.get('lr', meterKey(m.meterId)))!.value)) as Record<string, unknown>;
+    const old = new Map([[meterKey(m.meterId), utf8.encode(JSON.stringify({ ...before, publicKeyPem: m.publicKeyPem, keyHistory: (before['keyHistory'] as unknown[]).slice(0, 1) }))]]);
+    const stale = Meter.create({ meterId: m.meterId, geometry: GEOMETRY, privateKeyPem: oldKey, lastSequence: successor.sequence });
+    const { txId } = await f.submit(f.reading(stale), { override: old });
+    const block = await f.cut();
+    await f.close();
+    const r = await audit(f.dir, 2);
+    // Only the stale-key reading is found: its signature, and the key index its record claims.
+    assert.deepEqual(r.findings.map((x) => [x.code, x.blockNum, x.txId, x.meterId]), [
+      ['BAD_METER_SIGNATURE', block, txId, 'SP-0007'],
+      ['REEXECUTION_MISMATCH', block, txId, 'SP-0007'],
+    ]);
+    assert.deepEqual((r.findings[1]!.details!['mismatches'] as { field: string }[]).map((x) => x.field), ['meterKeyIndex']);
+    assert.equal(r.counts.readings, 3 + 24 + 1);
+    assert.equal(r.counts.reexecuted, 3 + 24);
+  });
+
+  test('a revoked meter\'s reading recorded as rejected is not a finding; a measured one is', async () => {
+    const f = await ForgedLedger.create(join(root, 'revoked'));
+    const m = f.newMeter('SP-0008');
+    await f.registerMeter(m);
+    await f.cut();
+    await f.submit(f.reading(m));
+    await f.invoke('InmetroMSP', ['revokeMeter', m.meterId, 'seal broken']);
+    await f.cut();
+    await f.submit(f.reading(m));
+    await f.cut();
+    // Colluding endorsers measure a revoked meter's reading anyway (simulating against the active entry).
+    const active = JSON.parse(text.decode((await f.state.get('lr', meterKey(m.meterId)))!.value)) as Record<string, unknown>;
+    const { txId } = await f.submit(f.reading(m), { override: new Map([[meterKey(m.meterId), utf8.encode(JSON.stringify({ ...active, status: 'ACTIVE' }))]]) });
+    const block = await f.cut();
+    await f.close();
+    const r = await audit(f.dir);
+    assert.equal(r.counts.rejected, 1);
+    const x = only(r, 'METER_REVOKED');
+    assert.deepEqual([x.blockNum, x.txId, x.meterId], [block, txId, 'SP-0008']);
+  });
+
+  test('an integrity incident recorded by an endorser is reported where it was recorded', async () => {
+    const f = await ForgedLedger.create(join(root, 'incident'));
+    const incident = { kind: 'FINGERPRINT_MISMATCH', chaincodeName: 'lr', expectedPackageId: `lr_1.0:${'ab'.repeat(32)}`, foundPackageId: `lr_1.0:${'ef'.repeat(32)}`, peer: 'peer0.pucpr.example.com', organization: 'PUCPRMSP' };
+    const { txId } = await f.invoke('PUCPRMSP', ['reportIntegrityIncident', JSON.stringify(incident)], { chaincode: 'governance', user: 'peer0' });
+    const block = await f.cut();
+    await f.close();
+    const r = await audit(f.dir);
+    const x = only(r, 'INTEGRITY_INCIDENT');
+    assert.deepEqual([x.blockNum, x.txId], [block, txId]);
+    assert.match(x.message, /PUCPRMSP peer peer0\.pucpr\.example\.com reported FINGERPRINT_MISMATCH/);
+    assert.equal(r.verdict, 'PASS_WITH_WARNINGS');
   });
 });

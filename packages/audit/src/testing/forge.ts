@@ -50,8 +50,8 @@ export function forgeOrgs(): Promise<Map<string, OrgMaterial>> {
 export interface InvokeOptions {
   /** Chaincode to invoke. Default 'lr'. */
   readonly chaincode?: 'lr' | 'governance';
-  /** The caller: User1 (default) or Admin of the invoking organization. */
-  readonly user?: 'User1' | 'Admin';
+  /** The caller: User1 (default), Admin or peer0 of the invoking organization. */
+  readonly user?: 'User1' | 'Admin' | 'peer0';
   /** MSP ids of the peers that endorse. Default: both computing providers (InmetroMSP for governance). */
   readonly endorsers?: readonly string[];
   /** Colluding endorsers: change the simulation result before signing it. */

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+// The devnet process is killed (SIGKILL) at random moments while meters submit readings through
+// @hyperledger/fabric-gateway, and restarted each time. Afterwards every transaction a client saw
+// committed must be on the ledger, the hash chain must be intact, and the world state must equal
+// a replay of the blocks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeSignedReading } from '@metroledger/lr';
+import { generateEvent, Meter, newRng } from '@metroledger/meter';
+import { loadMspIdentity, MetroledgerClient, NotifiedBodyClient, newGrpcConnection } from '@metroledger/client';
+import { packageLrChaincode } from '@metroledger/lifecycle';
+import { Ledger } from '@metroledger/ledger';
+import { verifyLedger } from '@metroledger/ledger/dist/testing/verify';
+
+const MAIN = join(__dirname, 'main.js');
+const METERS = 12;
+const ROUNDS = 4;
+
+interface Running { child: ChildProcess; endpoint: string; tlsCaCertPath: string; exited: Promise<void> }
+
+async function startDevnet(dataDir: string): Promise<Running> {
+  const child = spawn(process.execPath, [MAIN, 'devnet', 'up', '--data', dataDir, '--port', '0'], {
+    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const info = await readFile(join(dataDir, 'devnet.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number; endpoint: string; tlsCaCertPath: string }, () => undefined);
+    if (info !== undefined && info.pid === child.pid) return { child, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath, exited };
+    if (child.exitCode !== null) throw new Error(`devnet exited: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`devnet did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('a devnet killed with SIGKILL under load keeps every acknowledged transaction and a consistent ledger', { timeout: 240_000 }, async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'metroledger-crash-'));
+  const rng = newRng('crash-test');
+  const user = (domain: string, name = 'User1') => join(dataDir, 'organizations', 'peerOrganizations', domain, 'users', `${name}@${domain}`, 'msp');
+  const acknowledged = new Map<string, number>(); // txId → block number the client was told
+  const plans = Array.from({ length: METERS }, (_, i) => ({
+    meter: Meter.create({ meterId: `CRASH-${i}`, geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 } }),
+  }));
+  let devnet = await startDevnet(dataDir);
+  try {
+    // Governance and meters, once.
+    {
+      const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath));
+      const adminId = { mspId: 'InmetroMSP', ...(await loadMspIdentity(user('inmetro.example.com', 'Admin'))) };
+      const admin = new MetroledgerClient({ connection, ...adminId });
+      const inmetro = new MetroledgerClient({ connection, mspId: 'InmetroMSP', ...(await loadMspIdentity(user('inmetro.example.com'))) });
+      const nb = new NotifiedBodyClient(admin, adminId);
+      await nb.registerOrganization('LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']);
+      await nb.registerOrganization('PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']);
+      await nb.registerOrganization('CETSPMSP', 'CET-SP', ['METER_OWNER']);
+      const lr = await packageLrChaincode();
+      await nb.approveLrSoftware({ chaincodeName: 'lr', version: '1.0', packageId: lr.packageId, sourceSha256: lr.codeDigest, endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" });
+      await nb.approveMeterModel({ model: 'DL-2', manufacturer: 'test', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'test' });
+      for (const p of plans) {
+        await inmetro.registerMeter({
+          meterId: p.meter.meterId, ownerMspId: 'CETSPMSP', publicKeyPem: p.meter.publicKeyPem, geometry: p.meter.geometry,
+          location: { text: 'test', lat: -23.5, lon: -46.6 }, speedLimitKmh: 60, model: 'DL-2',
+        });
+      }
+      admin.close(); inmetro.close(); connection.close();
+    }
+
+    const owner = { mspId: 'CETSPMSP', ...(await loadMspIdentity(user('cetsp.example.com'))) };
+    for (let round = 0; round < ROUNDS; round++) {
+      const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath));
+      // Few retries: once the process is killed, a worker must notice and stop.
+      const client = new MetroledgerClient({ connection, ...owner, retry: { maxAttempts: 2, initialDelayMs: 10 }, callTimeoutMs: 5_000 });
+      let stop = false;
+      const workers = plans.map(async (p) => {
+        while (!stop) {
+          const e = generateEvent(rng, { geometry: p.meter.geometry, vehicleClass: 'car', speedKmh: rng.uniform(30, 90), invalidShare: 0 });
+          const reading = encodeSignedReading(p.meter.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: Date.now() }));
+          try {
+            const out = await client.submitReading(reading);
+            acknowledged.set(out.transactionId, Number(out.blockNumber));
+          } catch {
+            if (stop) return; // the network went away under us: expected
+          }
+        }
+      });
+      await new Promise((r) => setTimeout(r, 400 + Math.floor(rng.next() * 1600)));
+      devnet.child.kill('SIGKILL');
+      await devnet.exited;
+      stop = true;
+      await Promise.all(workers);
+      client.close();
+      connection.close();
+      devnet = await startDevnet(dataDir);
+    }
+    devnet.child.kill('SIGTERM');
+    await devnet.exited;
+
+    assert.ok(acknowledged.size >= ROUNDS * 5, `the workload committed too little to mean anything (${acknowledged.size})`);
+    const ledger = await Ledger.open(join(dataDir, 'ledger'));
+    t.diagnostic(`${acknowledged.size} acknowledged transactions over ${ROUNDS} kills; ledger height ${ledger.height}; recovery ${JSON.stringify(ledger.recovery)}`);
+    try {
+      for (const [txId, blockNum] of acknowledged) {
+        const tx = await ledger.getTx(txId);
+        assert.ok(tx, `acknowledged transaction ${txId} is missing from the ledger`);
+        assert.equal(tx.code, 0, `acknowledged transaction ${txId} is not VALID on the ledger`);
+        assert.equal(tx.blockNum, blockNum, `transaction ${txId} moved from block ${blockNum} to ${tx.blockNum}`);
+      }
+      // hash chain, data hashes, tx index, and world state equal to a replay of every block
+      await verifyLedger(ledger);
+    } finally {
+      await ledger.close();
+    }
+  } finally {
+    if (devnet.child.exitCode === null && devnet.child.signalCode === null) {
+      devnet.child.kill('SIGKILL');
+      await devnet.exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});

@@ -235,6 +235,7 @@ class Auditor {
 
   #useConfig(config: ChannelConfig): void {
     this.#config = config;
+    this.#inlineCtx = undefined; // it holds the consenters
     this.#msps = new MspRegistry([...config.applicationOrgs, ...config.ordererOrgs]);
     this.#ordererMsps = new Set(config.ordererOrgs.map((o) => o.mspId));
     this.#consenters =
@@ -307,6 +308,7 @@ class Auditor {
       await this.#pool?.close();
       await this.#source.close?.();
     }
+    if (this.#config === undefined) throw new AuditError('NO_GENESIS', `${this.#source.description} delivered no genesis block`);
     this.#progress(true);
     return { report: this.#buildReport(), checkpoint: this.#buildCheckpoint() };
   }
@@ -368,7 +370,7 @@ class Auditor {
       throw new AuditError('NO_GENESIS', `the audit must start at the genesis block (got block ${n}); pass a checkpoint to resume`);
     } else {
       this.#checkOrdererSignatures(a);
-      if (n > 0 && a.txFilter === undefined) this.#report('TX_FILTER_MISSING', { blockNum: n }, `block ${n} has no transaction validation codes; its transactions count as invalid`);
+      if (n > 0 && a.txs.length > 0 && a.txFilter === undefined) this.#report('TX_FILTER_MISSING', { blockNum: n }, `block ${n} has no transaction validation codes; its transactions count as invalid`);
       for (const tx of a.txs) this.#judgeTx(sb, a, tx);
     }
     this.counts.blocks++;
@@ -570,7 +572,6 @@ class Auditor {
       r = analyzeReading(parseEnvelope(envelope), tx.writes, this.#analyzeContext());
     }
     this.counts.readings++;
-    this.counts.signaturesVerified++;
     const meter = entry.meter;
     if (r.rejected === true) {
       // A revoked meter's authentic reading, recorded as rejected: legitimate only if the meter was revoked.

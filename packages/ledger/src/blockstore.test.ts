@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { appendFile, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
+import { ClassicLevel } from 'classic-level';
 import { BlockStore } from './blockstore';
 import { LedgerError } from './errors';
 import { headerHashOf, newTestBlock, newTestEnvelope, TestChain, testTxId } from './testing/blocks';
@@ -80,6 +81,57 @@ test('a duplicate tx id resolves to its first occurrence', () => withTempDir(asy
   await store.append(newTestBlock(1, headerHashOf(b0), [env], [30 /* DUPLICATE_TXID */]));
   assert.deepEqual(await store.getTx(testTxId('dup')), { blockNum: 0, txNum: 0, code: 0 });
   await store.close();
+}));
+
+test('duplicates within a block and across re-indexing resolve to the first occurrence', () => withTempDir(async (dir) => {
+  const store = await BlockStore.open(dir);
+  const env = newTestEnvelope(testTxId('twice'), [{ ns: 'lr', key: 'k', value: Uint8Array.of(1) }]);
+  const b0 = newTestBlock(0, new Uint8Array(0), [env, env], [0, 30]);
+  await store.append(b0);
+  await store.close();
+  // drop the index: open re-indexes every block from the files
+  await rm(join(dir, 'index'), { recursive: true });
+  const reopened = await BlockStore.open(dir);
+  assert.equal(reopened.recovery.reindexedBlocks, 1);
+  assert.deepEqual(await reopened.getTx(testTxId('twice')), { blockNum: 0, txNum: 0, code: 0 });
+  await reopened.close();
+}));
+
+test('an index of format 1 (every occurrence under t) is migrated on open', () => withTempDir(async (dir) => {
+  const store = await BlockStore.open(dir);
+  const env = newTestEnvelope(testTxId('dup'), [{ ns: 'lr', key: 'k', value: Uint8Array.of(1) }]);
+  const other = newTestEnvelope(testTxId('other'), [{ ns: 'lr', key: 'k', value: Uint8Array.of(2) }]);
+  const b0 = newTestBlock(0, new Uint8Array(0), [other, env], [0, 11]);
+  await store.append(b0);
+  await store.append(newTestBlock(1, headerHashOf(b0), [env], [30]));
+  await store.close();
+  // rewrite the tx index as format 1 wrote it
+  const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  const v1 = (txId: string, blockNum: number, txNum: number, code: number): [Buffer, Buffer] => {
+    const k = Buffer.alloc(txId.length + 14);
+    k[0] = 0x74;
+    k.write(txId, 1);
+    k.writeUInt32BE(blockNum, txId.length + 6);
+    k.writeUInt32BE(txNum, txId.length + 10);
+    return [k, Buffer.of(code)];
+  };
+  const batch = db.batch().del(Buffer.from('v'));
+  for await (const k of db.keys({ gte: Buffer.from('T'), lt: Buffer.from('U') })) batch.del(k);
+  for (const [k, v] of [v1(testTxId('dup'), 0, 1, 11), v1(testTxId('dup'), 1, 0, 30), v1(testTxId('other'), 0, 0, 0)]) batch.put(k, v);
+  await batch.write();
+  assert.equal(await db.get(Buffer.concat([Buffer.from('T'), Buffer.from(testTxId('dup'))])), undefined);
+  await db.close();
+
+  const migrated = await BlockStore.open(dir);
+  assert.deepEqual(await migrated.getTx(testTxId('dup')), { blockNum: 0, txNum: 1, code: 11 });
+  assert.deepEqual(await migrated.getTx(testTxId('other')), { blockNum: 0, txNum: 0, code: 0 });
+  assert.equal(await migrated.getTx(testTxId('unknown')), undefined);
+  await migrated.close();
+  const db2 = new ClassicLevel<Buffer, Buffer>(join(dir, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db2.open();
+  assert.deepEqual(await db2.keys({ gte: Buffer.from('t'), lt: Buffer.from('u') }).all(), [], 'format-1 entries are removed');
+  await db2.close();
 }));
 
 test('iterate delivers existing blocks, then waits for new ones; abort and close end it', () => withTempDir(async (dir) => {

@@ -54,7 +54,15 @@ const INDEX_DIR = 'index';
 // Index key spaces (first byte).
 const K_BLOCK = 0x6e; // 'n' + u64 number -> u32 file | u64 offset | u32 length
 const K_HASH = 0x68; // 'h' + header hash -> u64 number
-const K_TX = 0x74; // 't' + txId + 0x00 + u64 blockNum + u32 txNum -> u8 code
+// 'T' + txId -> u64 blockNum | u32 txNum | u8 code, of the tx id's first occurrence only: a point
+// lookup (getSync, a few µs) instead of an iterator seek through the thread pool, since every
+// proposal, submit and commit asks whether its tx id is already on the ledger.
+const K_TX = 0x54;
+// Index format 1 kept every occurrence as 't' + txId + 0x00 + u64 blockNum + u32 txNum -> u8 code;
+// an index without K_FORMAT is migrated to format 2 on open.
+const K_TX_V1 = 0x74;
+const K_FORMAT = Buffer.from('v');
+const INDEX_FORMAT = 2;
 const K_CHECKPOINT = Buffer.from('c'); // u32 file | u64 end offset | u64 height | last header hash
 
 interface Location { file: number; offset: number; length: number }
@@ -73,13 +81,20 @@ function blockKey(n: number): Buffer {
   return k;
 }
 
-function txPrefix(txId: string): Buffer {
+function txKey(txId: string): Buffer {
   const len = Buffer.byteLength(txId);
-  const k = Buffer.allocUnsafe(len + 2);
+  const k = Buffer.allocUnsafe(len + 1);
   k[0] = K_TX;
   k.write(txId, 1, 'utf8');
-  k[len + 1] = 0;
   return k;
+}
+
+function txValue(blockNum: number, txNum: number, code: number): Buffer {
+  const v = Buffer.allocUnsafe(13);
+  writeU64(v, 0, blockNum);
+  v.writeUInt32BE(txNum, 8);
+  v[12] = code;
+  return v;
 }
 
 function encodeCheckpoint(cp: Checkpoint): Buffer {
@@ -98,8 +113,12 @@ function decodeCheckpoint(v: Uint8Array): Checkpoint {
 
 type Batch = ReturnType<ClassicLevel<Buffer, Buffer>['batch']>;
 
-/** Index entries of one block plus the checkpoint after it, added to `batch`. */
-function putBlockIndex(batch: Batch, num: number, hash: Uint8Array, loc: Location, txIndex: readonly TxIndexEntry[], cp: Checkpoint): void {
+/**
+ * Index entries of one block plus the checkpoint after it, added to `batch`. A tx id gets an entry
+ * only at its first occurrence: `indexed` says whether an earlier one is in the index or in
+ * `pending` (tx ids put in this batch, not yet written), which collects this block's ids.
+ */
+function putBlockIndex(batch: Batch, num: number, hash: Uint8Array, loc: Location, txIndex: readonly TxIndexEntry[], cp: Checkpoint, indexed: (key: Buffer) => boolean, pending: Set<string>): void {
   const locValue = Buffer.allocUnsafe(16);
   locValue.writeUInt32BE(loc.file, 0);
   writeU64(locValue, 4, loc.offset);
@@ -113,13 +132,11 @@ function putBlockIndex(batch: Batch, num: number, hash: Uint8Array, loc: Locatio
   batch.put(hashKey, numValue);
   for (let txNum = 0; txNum < txIndex.length; txNum++) {
     const e = txIndex[txNum]!;
-    if (e.txId === '') continue;
-    const p = txPrefix(e.txId);
-    const k = Buffer.allocUnsafe(p.length + 12);
-    k.set(p, 0);
-    writeU64(k, p.length, num);
-    k.writeUInt32BE(txNum, p.length + 8);
-    batch.put(k, Buffer.of(e.code));
+    if (e.txId === '' || pending.has(e.txId)) continue;
+    const k = txKey(e.txId);
+    if (indexed(k)) continue;
+    pending.add(e.txId);
+    batch.put(k, txValue(num, txNum, e.code));
   }
   batch.put(K_CHECKPOINT, encodeCheckpoint(cp));
 }
@@ -163,6 +180,7 @@ export class BlockStore {
     const db = new ClassicLevel<Buffer, Buffer>(join(dir, INDEX_DIR), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
     try {
+      await migrateIndex(db);
       const { writer, cp, recovery } = await recover(dir, db);
       return new BlockStore(dir, db, opts, writer, cp, recovery);
     } catch (e) {
@@ -248,7 +266,7 @@ export class BlockStore {
     const loc = { file: this.#writeFile, offset, length };
     const end = offset + RECORD_HEADER + length;
     const batch = this.#db.batch();
-    putBlockIndex(batch, block.number, hash, loc, txIndex, { file: this.#writeFile, offset: end, height: block.number + 1, lastHash: hash });
+    putBlockIndex(batch, block.number, hash, loc, txIndex, { file: this.#writeFile, offset: end, height: block.number + 1, lastHash: hash }, (k) => this.#db.getSync(k) !== undefined, new Set());
     try {
       await batch.write();
     } catch (e) {
@@ -320,16 +338,12 @@ export class BlockStore {
     return n === undefined ? undefined : this.getBlock(n);
   }
 
-  /** Location and validation code of the first transaction with this id (later duplicates are indexed too). */
+  /** Location and validation code of the first transaction with this id (a later duplicate is in its block, marked DUPLICATE_TXID by the committer). */
   async getTx(txId: string): Promise<TxLocation | undefined> {
     this.#assertOpen();
-    const p = txPrefix(txId);
-    const upper = Buffer.from(p);
-    upper[upper.length - 1] = 1;
-    const [entry] = await this.#db.iterator({ gte: p, lt: upper, limit: 1 }).all();
-    if (entry === undefined) return undefined;
-    const [k, v] = entry;
-    return { blockNum: readU64(k, p.length), txNum: k.readUInt32BE(p.length + 8), code: v[0]! };
+    const v = this.#db.getSync(txKey(txId));
+    if (v === undefined) return undefined;
+    return { blockNum: readU64(v, 0), txNum: v.readUInt32BE(8), code: v[12]! };
   }
 
   /** Blocks `from` .. `to - 1` (default: up to the height when called); does not wait for new blocks. */
@@ -390,6 +404,36 @@ export class BlockStore {
   }
 }
 
+/**
+ * Brings an index written by an earlier version to the current format: format 1 (no K_FORMAT key)
+ * kept every occurrence of a tx id under 't'; format 2 keeps the first one under 'T'. The first
+ * 't' entry of an id is its first occurrence (keys sort by block then tx number).
+ */
+async function migrateIndex(db: ClassicLevel<Buffer, Buffer>): Promise<void> {
+  const format = await db.get(K_FORMAT);
+  if (format !== undefined) {
+    if (format[0] !== INDEX_FORMAT) throw new LedgerError('CORRUPT_BLOCK_FILE', `block index format ${format[0]} is not supported (expected ${INDEX_FORMAT})`, { format: format[0] });
+    return;
+  }
+  let batch = db.batch();
+  let last = '';
+  let n = 0;
+  for await (const [k, v] of db.iterator({ gte: Buffer.of(K_TX_V1), lt: Buffer.of(K_TX_V1 + 1) })) {
+    batch.del(k);
+    const sep = k.indexOf(0, 1);
+    if (sep < 0 || k.length !== sep + 13) continue;
+    const txId = k.toString('utf8', 1, sep);
+    if (txId !== last) batch.put(txKey(txId), txValue(readU64(k, sep + 1), k.readUInt32BE(sep + 9), v[0]!));
+    last = txId;
+    if (++n % 10_000 === 0) {
+      await batch.write();
+      batch = db.batch();
+    }
+  }
+  batch.put(K_FORMAT, Buffer.of(INDEX_FORMAT));
+  await batch.write();
+}
+
 async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
@@ -425,6 +469,8 @@ async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>): Promise<{
     }
     const fh = await open(path, 'r+');
     let batch = db.batch();
+    let pendingTxIds = new Set<string>();
+    const indexed = (k: Buffer): boolean => db.getSync(k) !== undefined;
     let torn = false;
     try {
       const hdr = Buffer.allocUnsafe(RECORD_HEADER);
@@ -443,13 +489,14 @@ async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>): Promise<{
         const hash = blockHeaderHash(block);
         const end = offset + RECORD_HEADER + length;
         const next: Checkpoint = { file: f, offset: end, height: block.number + 1, lastHash: hash };
-        putBlockIndex(batch, block.number, hash, { file: f, offset, length }, blockContents(block, false).txIndex, next);
+        putBlockIndex(batch, block.number, hash, { file: f, offset, length }, blockContents(block, false).txIndex, next, indexed, pendingTxIds);
         cp = next;
         offset = end;
         reindexedBlocks++;
         if (reindexedBlocks % 256 === 0) {
           await batch.write();
           batch = db.batch();
+          pendingTxIds = new Set();
         }
       }
       if (torn) {

@@ -395,6 +395,7 @@ class Auditor {
     }
     this.#useConfig(config);
     this.counts.transactions += a.txs.length;
+    this.counts.validTransactions += a.txs.length; // the channel configuration
   }
 
   #blockTime(a: BlockAnalysis): number {

@@ -134,7 +134,10 @@ export function ledgerDirectorySource(dir: string): BlockSource {
               if (length === 0 || length > size - offset - RECORD_HEADER) damage = `record length ${length} at offset ${offset} runs past the end of the file (${size} bytes)`;
             }
             if (damage !== undefined) {
-              // The framing is lost: what follows cannot be told apart from noise.
+              // At the end of the newest file this is a block being written (or torn by a crash, which
+              // the ledger truncates on open): it is read next time. Elsewhere the framing is lost and
+              // what follows cannot be told apart from noise.
+              if (f === files[files.length - 1]) break;
               yield { bytes: new Uint8Array(0), position: { file: f, offset }, damaged: { file: path, offset, reason: damage } };
               break;
             }

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { common } from '@hyperledger/fabric-protos';
+import { verifyDecision } from '@metroledger/bft';
+import { generateOrganization, IdentityDeserializer, MspRegistry, verifySignature, type OrgMaterial } from '@metroledger/identity';
+import { blockHeaderHash, blockSignatures, newGenesisBlock, type BatchConfig, type ConsenterConfig } from '@metroledger/protocol';
+import { buildTransaction, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { OrderingError } from '../errors.js';
+import { blockCommitSigningBytes, decisionOfBlock } from './blocks.js';
+import { BftOrderer } from './orderer.js';
+import { AppendLog } from './wal.js';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'ml-bft-'));
+
+test('the WAL survives reopening and drops a torn or corrupted last record', () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'x.wal');
+    const log = AppendLog.open(path);
+    for (let i = 0; i < 5; i++) log.append(Buffer.from(`record ${i} `.repeat(i * 1000 + 1)));
+    log.close();
+    const size = statSync(path).size;
+
+    let again = AppendLog.open(path);
+    assert.equal(again.count, 5);
+    assert.equal(again.tornBytes, 0);
+    assert.equal(Buffer.from(again.read(3)).toString(), 'record 3 '.repeat(3001));
+    again.close();
+
+    truncateSync(path, size - 10); // crash in the middle of the last append
+    again = AppendLog.open(path);
+    assert.equal(again.count, 4);
+    assert.ok(again.tornBytes > 0);
+    again.append(Buffer.from('after the crash'));
+    again.close();
+    again = AppendLog.open(path);
+    assert.equal(again.count, 5);
+    assert.equal(Buffer.from(again.read(4)).toString(), 'after the crash');
+    again.close();
+
+    // a flipped byte in the last record: its CRC fails and it is dropped, earlier records stay
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 3]! ^= 0xff;
+    rmSync(path);
+    appendFileSync(path, bytes);
+    again = AppendLog.open(path);
+    assert.equal(again.count, 4);
+    assert.equal(Buffer.from(again.read(0)).toString(), 'record 0 ');
+    again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---- a four-organization BFT ordering service ---------------------------------------------------
+
+let orgsCache: Promise<OrgMaterial[]> | undefined;
+/** Four orderer organizations, one consenter each. */
+function ordererOrgs(): Promise<OrgMaterial[]> {
+  orgsCache ??= Promise.all(
+    [1, 2, 3, 4].map((i) => generateOrganization({ name: `Orderer${i}`, mspId: `Orderer${i}MSP`, domain: `orderer${i}.example.com`, kind: 'orderer', orderers: ['orderer0'] })),
+  );
+  return orgsCache;
+}
+
+const BATCH: BatchConfig = { maxMessageCount: 10, preferredMaxBytes: 512 * 1024, absoluteMaxBytes: 1024 * 1024, batchTimeoutMs: 20 };
+
+interface Cluster {
+  readonly net: TestNetwork;
+  readonly orgs: OrgMaterial[];
+  readonly consenters: ConsenterConfig[];
+  readonly genesis: common.Block;
+  readonly dataDir: string;
+  open(deliverFrom: number, extra?: { poolSizeMax?: number }): { orderer: BftOrderer; blocks: common.Block[] };
+}
+
+async function cluster(): Promise<Cluster> {
+  const net = await testNetwork();
+  const orgs = await ordererOrgs();
+  const consenters: ConsenterConfig[] = orgs.map((o, i) => ({
+    id: i + 1, mspId: o.spec.mspId, host: `orderer0.${o.spec.domain}`, port: 7050, identityPem: o.signingIdentity('orderer0').certPem,
+  }));
+  const genesis = newGenesisBlock({
+    channelId: 'mychannel',
+    applicationOrgs: [net.org1.mspConfig(), net.org2.mspConfig()],
+    ordererOrgs: orgs.map((o) => o.mspConfig()),
+    batch: BATCH,
+    consensus: { type: 'BFT', consenters },
+  });
+  const dataDir = tempDir();
+  const msps = new MspRegistry([net.org1.mspConfig(), net.org2.mspConfig(), ...orgs.map((o) => o.mspConfig())]);
+  return {
+    net, orgs, consenters, genesis, dataDir,
+    open(deliverFrom, extra = {}) {
+      const orderer = new BftOrderer({
+        channelId: 'mychannel',
+        batch: BATCH,
+        consenters: consenters.map((config, i) => ({ config, signer: orgs[i]!.signingIdentity('orderer0') })),
+        dataDir,
+        genesisHeaderHash: blockHeaderHash(genesis.getHeader()!),
+        deliverFrom,
+        deserializer: new IdentityDeserializer(),
+        msps,
+        timings: { leaderTimeoutMs: 400, heartbeatMs: 100, requestTimeoutMs: 1500, viewChangeTimeoutMs: 500, retransmitMs: 200 },
+        ...extra,
+      });
+      const blocks: common.Block[] = [];
+      orderer.onBlock((b) => blocks.push(b));
+      return { orderer, blocks };
+    },
+  };
+}
+
+const until = async (what: string, cond: () => boolean, ms = 10_000): Promise<void> => {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+const txIdsOf = (blocks: common.Block[]): string[] =>
+  blocks.flatMap((b) => b.getData()!.getDataList_asU8().map((e) => {
+    const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(e).getPayload_asU8());
+    return common.ChannelHeader.deserializeBinary(payload.getHeader()!.getChannelHeader_asU8()).getTxId();
+  }));
+
+/** Consenter ids whose identifier-header signature verifies against the consenter's certificate. */
+function validSigners(block: common.Block, consenters: ConsenterConfig[]): number[] {
+  const keys = new Map(consenters.map((c) => [c.id, new X509Certificate(c.identityPem).publicKey]));
+  const ok = new Set<number>();
+  for (const e of blockSignatures(block)) {
+    const key = e.consenterId !== undefined ? keys.get(e.consenterId) : undefined;
+    if (key !== undefined && verifySignature(key, e.message, e.signature)) ok.add(e.consenterId!);
+  }
+  return [...ok].sort();
+}
+
+test('four consenters of four organizations order each envelope once into chained blocks signed by 2f+1 of them', async () => {
+  const c = await cluster();
+  const { orderer, blocks } = c.open(1);
+  try {
+    await orderer.start();
+    const client = c.net.org1.signingIdentity('User1');
+    const txs = Array.from({ length: 45 }, () => buildTransaction({ client, endorsers: [], rwsets: [] }));
+    for (const t of txs) await orderer.broadcast(t.envelope);
+    await orderer.broadcast(txs[0]!.envelope); // a duplicate while it is pending
+    await until('all transactions ordered', () => txIdsOf(blocks).length >= 45);
+    await orderer.broadcast(txs[1]!.envelope); // a duplicate after it was ordered
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(txIdsOf(blocks).sort(), txs.map((t) => t.txId).sort(), 'every transaction exactly once');
+    assert.ok(blocks.every((b) => b.getData()!.getDataList().length <= BATCH.maxMessageCount));
+
+    let prev = blockHeaderHash(c.genesis.getHeader()!);
+    blocks.forEach((b, i) => {
+      assert.equal(b.getHeader()!.getNumber(), i + 1);
+      assert.deepEqual(Buffer.from(b.getHeader()!.getPreviousHash_asU8()), Buffer.from(prev));
+      prev = blockHeaderHash(b.getHeader()!);
+      assert.ok(validSigners(b, c.consenters).length >= 3, `block ${i + 1} carries 2f+1 consenter signatures`);
+      assert.ok(blockSignatures(b).every((e) => e.consenterId !== undefined && e.creator === undefined), 'Fabric 3 identifier headers');
+    });
+    // every replica's WAL holds the same blocks (header and data), each with a valid certificate
+    await until('replicas at the same height', () => orderer.replicaHeights().every((h) => h === blocks.length));
+    for (let r = 0; r < 4; r++) {
+      for (let s = 1; s <= blocks.length; s++) {
+        const d = decisionOfBlock(orderer.replicaBlock(r, s));
+        assert.deepEqual(d.payload, decisionOfBlock(common.Block.prototype.serializeBinary.call(blocks[s - 1]!)).payload);
+      }
+    }
+  } finally {
+    await orderer.stop();
+    rmSync(c.dataDir, { recursive: true, force: true });
+  }
+});
+
+test('ordering continues with the leader down, and the restarted replica catches up from its WAL', async () => {
+  const c = await cluster();
+  const { orderer, blocks } = c.open(1);
+  try {
+    await orderer.start();
+    const client = c.net.org1.signingIdentity('User1');
+    const submit = async (k: number) => {
+      const txs = Array.from({ length: k }, () => buildTransaction({ client, endorsers: [], rwsets: [] }));
+      for (const t of txs) await orderer.broadcast(t.envelope);
+      return txs;
+    };
+    await submit(20);
+    await until('first blocks', () => txIdsOf(blocks).length >= 20);
+    orderer.stopReplica(0); // the leader of view 0 (and the entry replica: the next one takes envelopes)
+    const during = await submit(25);
+    await until('ordered without replica 0', () => txIdsOf(blocks).length >= 45, 15_000);
+    assert.ok(orderer.replicaViews().slice(1).every((v) => v !== undefined && v >= 1), 'a view change replaced the leader');
+    assert.ok(during.every((t) => txIdsOf(blocks).includes(t.txId)));
+
+    orderer.startReplica(0);
+    await submit(15);
+    await until('replica 0 caught up', () => txIdsOf(blocks).length >= 60 && orderer.replicaHeights().every((h) => h === blocks.length), 15_000);
+    for (let s = 1; s <= blocks.length; s++) {
+      const mine = decisionOfBlock(orderer.replicaBlock(0, s));
+      for (let r = 1; r < 4; r++) assert.deepEqual(mine.payload, decisionOfBlock(orderer.replicaBlock(r, s)).payload, `block ${s} of replicas 0 and ${r}`);
+      assert.ok(validSigners(common.Block.deserializeBinary(orderer.replicaBlock(0, s)), c.consenters).length >= 3);
+    }
+    assert.equal(new Set(txIdsOf(blocks)).size, 60);
+  } finally {
+    await orderer.stop();
+    rmSync(c.dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a restarted service resumes from the WALs (one with a torn tail) and re-emits blocks the ledger lacks', async () => {
+  const c = await cluster();
+  try {
+    const first = c.open(1);
+    await first.orderer.start();
+    const client = c.net.org1.signingIdentity('User1');
+    for (let i = 0; i < 25; i++) await first.orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [] }).envelope);
+    await until('ordered', () => txIdsOf(first.blocks).length >= 25);
+    await first.orderer.stop();
+    const height = first.blocks.length;
+    // replica 2 crashed mid-append: its last block record is torn
+    const wal = join(c.dataDir, c.consenters[2]!.host, 'blocks.wal');
+    truncateSync(wal, statSync(wal).size - 7);
+
+    // the ledger kept only block 1: blocks 2.. are delivered again from the replicas' logs
+    const second = c.open(2);
+    await second.orderer.start();
+    assert.deepEqual(second.blocks.map((b) => b.getHeader()!.getNumber()), Array.from({ length: height - 1 }, (_, i) => i + 2));
+    assert.deepEqual(second.blocks.map((b) => Buffer.from(blockHeaderHash(b.getHeader()!)).toString('hex')), first.blocks.slice(1).map((b) => Buffer.from(blockHeaderHash(b.getHeader()!)).toString('hex')));
+    for (let i = 0; i < 12; i++) await second.orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [] }).envelope);
+    await until('ordered after restart', () => txIdsOf(second.blocks).length >= txIdsOf(first.blocks.slice(1)).length + 12);
+    await until('replica 2 repaired its log', () => second.orderer.replicaHeights().every((h) => h === second.blocks.length + 1));
+    const last = second.blocks.at(-1)!;
+    assert.deepEqual(Buffer.from(last.getHeader()!.getPreviousHash_asU8()), Buffer.from(blockHeaderHash(second.blocks.at(-2)!.getHeader()!)));
+    // the commit certificate read back from a WAL verifies with the replicas' public keys
+    const keys = c.consenters.map((k) => new X509Certificate(k.identityPem).publicKey);
+    const d = decisionOfBlock(second.orderer.replicaBlock(2, height));
+    assert.ok(verifyDecision(d, {
+      n: 4,
+      crypto: { verify: (r, bytes, sig) => verifySignature(keys[r]!, bytes, sig) },
+      app: { commitSigningBytes: (seq, view, digest, payload, signer) => blockCommitSigningBytes(seq, view, digest, payload, signer, 0) },
+    }));
+    await second.orderer.stop();
+  } finally {
+    rmSync(c.dataDir, { recursive: true, force: true });
+  }
+});
+
+test('broadcast refuses bad envelopes, and answers BUSY (retryable) when the request pool is full', async () => {
+  const c = await cluster();
+  const { orderer, blocks } = c.open(1, { poolSizeMax: 3 });
+  const rejects = (p: Promise<void>, code: string) => assert.rejects(p, (e: unknown) => e instanceof OrderingError && e.code === code);
+  const client = c.net.org1.signingIdentity('User1');
+  const tx = () => buildTransaction({ client, endorsers: [], rwsets: [] }).envelope;
+  try {
+    await rejects(orderer.broadcast(tx()), 'SERVICE_UNAVAILABLE');
+    await orderer.start();
+    await rejects(orderer.broadcast(Buffer.from('not an envelope')), 'BAD_REQUEST');
+    await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], channelId: 'other' }).envelope), 'BAD_REQUEST');
+    await rejects(orderer.broadcast(buildTransaction({ client: c.net.outsider.signingIdentity('User1'), endorsers: [], rwsets: [] }).envelope), 'BAD_REQUEST');
+    await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], envelopeSigner: c.net.org2.signingIdentity('User1') }).envelope), 'BAD_REQUEST');
+    // with no quorum (two replicas down) nothing is ordered and the pool fills up
+    orderer.stopReplica(2);
+    orderer.stopReplica(3);
+    for (let i = 0; i < 3; i++) await orderer.broadcast(tx());
+    const busy = await orderer.broadcast(tx()).then(() => undefined, (e: unknown) => e);
+    assert.ok(busy instanceof OrderingError && busy.code === 'BUSY' && busy.retryable, String(busy));
+    assert.equal(blocks.length, 0);
+    orderer.startReplica(2);
+    await until('ordered once a quorum is back', () => txIdsOf(blocks).length === 3);
+    await orderer.broadcast(tx()); // room again
+  } finally {
+    await orderer.stop();
+    rmSync(c.dataDir, { recursive: true, force: true });
+  }
+});

@@ -65,7 +65,8 @@ function isRpcError(err: unknown): err is RpcError {
 export class GatewayService {
   readonly #o: GatewayOptions;
   readonly #auth: Authenticator;
-  readonly #plans = new Map<string, readonly EndorsingPeer[] | undefined>();
+  // keyed by chaincode; re-derived when the policy object changes (a governed policy follows the ledger)
+  readonly #plans = new Map<string, { policy: Policy | undefined; peers: readonly EndorsingPeer[] | undefined }>();
 
   constructor(options: GatewayOptions) {
     this.#o = options;
@@ -282,13 +283,14 @@ export class GatewayService {
 
   /** One peer per organization of a minimal set satisfying the chaincode's endorsement policy. */
   #plan(chaincode: string): readonly EndorsingPeer[] {
-    if (!this.#plans.has(chaincode)) {
-      const policy = this.#o.endorsementPolicies.get(chaincode);
+    const policy = this.#o.endorsementPolicies.get(chaincode);
+    let cached = this.#plans.get(chaincode);
+    if (cached === undefined || cached.policy !== policy) {
       const byOrg = this.#byOrg(chaincode);
       const orgs = policy === undefined ? undefined : minimalEndorsingOrgs(policy, [...byOrg.keys()]);
-      this.#plans.set(chaincode, orgs?.map((o) => byOrg.get(o)!));
+      this.#plans.set(chaincode, (cached = { policy, peers: orgs?.map((o) => byOrg.get(o)!) }));
     }
-    const plan = this.#plans.get(chaincode);
+    const plan = cached.peers;
     if (plan === undefined) {
       throw rpcError(Status.FAILED_PRECONDITION, `no combination of peers can be derived which satisfy the endorsement policy of chaincode ${chaincode} in channel ${this.#o.channelId}`);
     }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ChaincodeResult } from '@metroledger/chaincode-host';
 import { Meter } from '@metroledger/meter';
 import { TxValidationCode } from '@metroledger/protocol';
-import { governancePlugin, ledgerDirectorySource, runAudit, type AuditReport, type Finding } from './index';
+import { formatAuditHtml, formatAuditText, governancePlugin, ledgerDirectorySource, runAudit, type AuditReport, type Finding } from './index';
 import { ForgedLedger, GEOMETRY, GOVERNANCE_POLICY, LR_POLICY, meterKey, meterStateKey } from './testing/forge';
 
 const utf8 = new TextEncoder();
@@ -104,6 +104,12 @@ describe('forged ledgers (colluding endorsers)', () => {
     const fields = (x.details!['mismatches'] as { field: string }[]).map((m) => m.field).sort();
     assert.deepEqual(fields, ['speedKmh', 'speedLimitExceeded']);
     assert.equal(report.verdict, 'FAIL');
+    // The renderings name the same place.
+    assert.match(formatAuditText(report), new RegExp(`REEXECUTION_MISMATCH at block ${block}, tx 0, txid ${txId.slice(0, 16)}…, meter SP-0001 seq 4`));
+    assert.match(formatAuditText(report), /verdict: FAIL \(1 error\(s\), 0 warning\(s\)\)/);
+    const html = formatAuditHtml(report);
+    assert.ok(html.includes(txId) && html.includes('<svg '));
+    assert.doesNotMatch(html, /<script|<link|src="http/);
   });
 
   test('a reading signed with another key than the meter\'s registered one', async () => {

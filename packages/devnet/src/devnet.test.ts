@@ -8,14 +8,12 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CommitError, EndorseError, StatusCode, type Contract, type Network } from '@hyperledger/fabric-gateway';
 import { common, gateway as gwpb, peer } from '@hyperledger/fabric-protos';
-import { createPrivateKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { signLrSoftwareApproval } from '@metroledger/governance';
-import { generateOrganization, nodePaths, signLowS, writeCryptogenLayout } from '@metroledger/identity';
+import { generateOrganization, nodePaths, writeCryptogenLayout } from '@metroledger/identity';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
 import { DEFAULT_NETWORK, startDevnet, type Devnet } from './index.js';
 import { connectClient, type ClientConnection } from './testing/client.js';
+import { bootstrapGovernance } from './testing/governance.js';
 
 const GEOMETRY = { loopSpacingM: 3, loopLengthM: 1.5, sampleRateHz: 10_000 };
 const utf8 = new TextDecoder();
@@ -76,27 +74,6 @@ before(async () => {
   await bootstrapGovernance(devnet);
 });
 
-/** The notified body's registry: organizations, the approved LR software and the meter model. */
-async function bootstrapGovernance(d: Devnet): Promise<void> {
-  const admin = d.users['InmetroMSP']!.find((u) => u.name.startsWith('Admin@'))!;
-  const conn = await connectClient({ endpoint: d.endpoint, tlsCaCertPath: d.tlsCaCertPath, mspId: 'InmetroMSP', certPath: admin.certPath, keyPath: admin.keyPath });
-  try {
-    const gov = conn.gateway.getNetwork('metrology').getContract('governance');
-    for (const [mspId, name, roles] of [['LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']], ['PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']], ['CETSPMSP', 'CETSP', ['METER_OWNER']]] as const) {
-      await gov.submitTransaction('registerOrganization', JSON.stringify({ mspId, name, roles }));
-    }
-    const [certificatePem, keyPem] = await Promise.all([readFile(admin.certPath, 'utf8'), readFile(admin.keyPath, 'utf8')]);
-    const key = createPrivateKey(keyPem);
-    const approval = signLrSoftwareApproval(
-      { chaincodeName: 'lr', version: '1.0', packageId: `lr_1.0:${'ab'.repeat(32)}`, sourceSha256: 'cd'.repeat(32), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" },
-      { mspId: 'InmetroMSP', certificatePem, sign: (m) => signLowS(key, m) },
-    );
-    await gov.submitTransaction('approveLrSoftware', JSON.stringify(approval));
-    await gov.submitTransaction('approveMeterModel', JSON.stringify({ model: 'ML-1', manufacturer: 'Metro Sensors Ltda.', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'Portaria Inmetro ML-1' }));
-  } finally {
-    conn.close();
-  }
-}
 
 after(async () => {
   cetsp?.close();

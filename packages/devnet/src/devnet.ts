@@ -16,6 +16,8 @@ import { ensureOrganizations, orgSpec } from './crypto.js';
 import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig, OrgConfig } from './network.js';
 import { restoreFabricProtosGlobals } from './protoglobals.js';
+import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
+import { governedLedger } from './governed.js';
 
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
@@ -32,6 +34,13 @@ export interface StartDevnetOptions {
   chaincodes?: readonly ChaincodeConfig[];
   /** Overrides the network's batch configuration. */
   batch?: Partial<BatchConfig>;
+  /**
+   * Peers of these organizations install a tampered copy of every registry-governed package (one
+   * changed byte) in place of what they had installed: paper §VI-E attack 2 (for tests and demos).
+   */
+  tamperedPackageOn?: string | readonly string[];
+  /** Providers that replaced a governed chaincode on their peers and removed the fingerprint check (attacks 3 and 4). */
+  subvertedPeers?: readonly SubvertedPeerConfig[];
 }
 
 /** Paths of one user's enrollment (what a fabric-gateway client needs). */
@@ -57,6 +66,8 @@ export interface Devnet {
   readonly generatedCrypto: boolean;
   /** Current block height of the ledger. */
   height(): number;
+  /** What each peer runs for each registry-governed chaincode (the package ids the notified body must approve). */
+  readonly installedPackages: readonly PeerPackage[];
   /** Stops the gateway, orders and commits what was accepted, closes the ledger. */
   stop(): Promise<void>;
 }
@@ -107,9 +118,18 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   const msps = new MspRegistry([...appOrgs, ...ordererOrgs].map((o) => o.mspConfig()));
   const deserializer = new IdentityDeserializer();
   const policies = new Map<string, Policy>();
+  const enforcement = new Enforcement({
+    dataDir,
+    channelId: network.channelId,
+    chaincodes,
+    policies,
+    tamperedPackageOn: typeof options.tamperedPackageOn === 'string' ? [options.tamperedPackageOn] : options.tamperedPackageOn,
+    subvertedPeers: options.subvertedPeers,
+  });
   for (const cc of chaincodes) {
     try {
-      policies.set(cc.name, parsePolicy(cc.endorsementPolicy));
+      // a registry-governed chaincode's policy comes from the ledger (governed.ts), never from here
+      if (!enforcement.isGoverned(cc.name)) policies.set(cc.name, parsePolicy(cc.endorsementPolicy));
     } catch (err) {
       throw new DevnetError('BAD_CONFIG', `endorsement policy of ${cc.name}: ${(err as Error).message}`, { chaincode: cc.name }, { cause: err });
     }
@@ -128,7 +148,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   try {
     const committer = new Committer({
       channelId: network.channelId,
-      ledger,
+      ledger: governedLedger(ledger, enforcement.registry),
       blockVerifier: soloBlockVerifier({ deserializer, msps, ordererMspIds: ordererOrgs.map((o) => o.spec.mspId) }),
       deserializer,
       msps,
@@ -147,6 +167,10 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       );
     }
 
+    await enforcement.registry.refresh(ledger.state);
+    await enforcement.prepare(appOrgs);
+    closers.push(() => enforcement.reporter.close());
+
     // Every peer has its own identity, installed chaincodes and endorsements; they share the one
     // validated ledger of this process (each block is validated and committed once).
     const endorsers: Endorser[] = [];
@@ -155,7 +179,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       for (const node of org.peers) {
         // chaincodes on one peer call each other (stub.invokeChaincode) and nothing else
         const onPeer = new Map<string, HostedChaincode>();
-        for (const cc of installed) onPeer.set(cc.name, loadChaincode(cc, (name) => onPeer.get(name)));
+        const resolveOnPeer = (name: string) => onPeer.get(name);
+        for (const cc of installed) onPeer.set(cc.name, enforcement.host(cc, org, node, resolveOnPeer, chaincodeModulePath) ?? loadChaincode(cc, resolveOnPeer));
         endorsers.push(
           new Endorser({
             identity: org.signingIdentity(node.name),
@@ -211,6 +236,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       tls: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem },
     });
     closers.push(() => server.stop());
+    enforcement.reporter.connect({ endpoint: server.endpoint, tlsCaCertPath: nodePaths(dataDir, orgSpec(orgConfigs.get(gwOrg.spec.mspId)!), gwNode).tlsCa, channelId: network.channelId });
 
     const users: Record<string, UserIdentityPaths[]> = {};
     for (const org of appOrgs) users[org.spec.mspId] = usersOf(dataDir, org);
@@ -226,8 +252,10 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       users,
       generatedCrypto: generated,
       height: () => ledger.height,
+      installedPackages: enforcement.packages,
       stop: () =>
         (stopped ??= (async () => {
+          await enforcement.reporter.close();
           await server.stop();
           await orderer.stop();
           // let the committer finish the last blocks the orderer cut

@@ -21,10 +21,23 @@ export interface ChaincodeConfig {
   readonly version: string;
   /** A package name or directory whose module exports `contracts` (fabric-contract-api). */
   readonly module: string;
-  /** Fabric policy syntax, e.g. AND('LaSIGEMSP.peer','PUCPRMSP.peer'). */
+  /**
+   * Fabric policy syntax, e.g. AND('LaSIGEMSP.peer','PUCPRMSP.peer'). For a registry-governed
+   * chaincode this is only the policy proposed to the notified body (the testing bootstrap and
+   * `metroledger lr approve` default to it); the network enforces the approved record's policy.
+   */
   readonly endorsementPolicy: string;
   /** MSP ids of the organizations whose peers have it installed. */
   readonly installedOn: readonly string[];
+  /**
+   * 'registry': governed by the notified body's registry on the ledger (the governance chaincode's
+   * LR software approvals): each peer installs it from a package file and runs it only while that
+   * package is the approved one for the version it states; the endorsement policy is the one in
+   * the approval in force. 'config' (default): `module` and `endorsementPolicy` as configured.
+   */
+  readonly governance?: 'config' | 'registry';
+  /** For a registry-governed chaincode: the package file peers install on first start (default: the LR chaincode's deterministic package). */
+  readonly packageFile?: string;
 }
 
 export interface NetworkConfig {

@@ -20,19 +20,24 @@ export const DEFAULT_NETWORK: NetworkConfig = {
   chaincodes: [
     // The notified body's registry (organizations, approved LR software, meter models). Access
     // control is in the chaincode; the LR chaincode reads it through invokeChaincode on the same peer.
+    // Fixed policy: every registry write is the notified body's act, so its peer must endorse it.
     {
       name: 'governance',
       version: '1.0',
       module: '@metroledger/governance',
-      endorsementPolicy: "OR('InmetroMSP.peer')",
+      endorsementPolicy: "AND('InmetroMSP.peer')",
       installedOn: ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'],
     },
     {
+      // Governed by the registry: installed on each peer from the deterministic LR package; runs
+      // only while the notified body's approval of its version names that package id; endorsed
+      // under the approved record's policy. The policy below is what the bootstrap proposes.
       name: 'lr',
       version: '1.0',
       module: '@metroledger/chaincode',
       endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
       installedOn: ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'],
+      governance: 'registry',
     },
   ],
   batch: { maxMessageCount: 500, preferredMaxBytes: 2 * 1024 * 1024, absoluteMaxBytes: 10 * 1024 * 1024, batchTimeoutMs: 20 },

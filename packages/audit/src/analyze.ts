@@ -191,7 +191,7 @@ const pad16 = (n: number): string => n.toString().padStart(16, '0');
  * that newer chaincode versions add (the key index, the chaincode's own name and version) are
  * expected when the stored record or the meter document carries them.
  */
-export function expectedRecord(reading: RawReading, readingBytes: Uint8Array, meter: MeterDoc, impl: LrImplementation, tx: { txId: string; timestampMs: number }, stored?: StoredRecord): StoredRecord {
+export function expectedRecord(reading: RawReading, readingBytes: Uint8Array, meter: MeterDoc, impl: LrImplementation, tx: { txId: string; timestampMs: number; readingSha256?: string }, stored?: StoredRecord): StoredRecord {
   // The chaincode refuses a reading whose sample rate differs from the registered one, before the LR software runs.
   const result =
     reading.sampleRateHz !== meter.geometry.sampleRateHz
@@ -201,7 +201,7 @@ export function expectedRecord(reading: RawReading, readingBytes: Uint8Array, me
     meterId: reading.meterId,
     sequence: reading.sequence,
     captureTimeMs: reading.captureTimeMs,
-    readingSha256: createHash('sha256').update(readingBytes).digest('hex'),
+    readingSha256: tx.readingSha256 ?? createHash('sha256').update(readingBytes).digest('hex'),
   };
   const storedSw = (stored?.['lrSoftware'] ?? {}) as Record<string, unknown>;
   const lrSoftware: Record<string, unknown> = { name: impl.name, version: impl.version };
@@ -285,7 +285,7 @@ export function analyzeReading(tx: ParsedTransaction, writes: readonly WriteFact
   if (impl === undefined || impl.name !== sw.name) {
     return { ...located, meterRev: entry.rev, signatureOk, lrVersion, reexec: 'unknown-version', ...(storedStatus ? { status: storedStatus } : {}) };
   }
-  const expected = expectedRecord(reading, readingBytes, meter, impl, { txId: tx.txId, timestampMs: tx.timestamp.seconds * 1000 + tx.timestamp.nanos / 1e6 }, stored);
+  const expected = expectedRecord(reading, readingBytes, meter, impl, { txId: tx.txId, timestampMs: tx.timestamp.seconds * 1000 + tx.timestamp.nanos / 1e6, readingSha256: located.readingSha256 }, stored);
   const mismatches = compareRecords(stored, expected);
   // The chaincode also advances the meter's last sequence in the same transaction.
   const stateWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === compositeKey('meterstate', [reading.meterId]));
@@ -304,6 +304,18 @@ function safeJson(bytes: Uint8Array): { lastSequence?: unknown } | undefined {
   }
 }
 
+const METER_KEY_PREFIX = '\u0000meter\u0000';
+
+/** The transaction's writes in the namespaces the audit follows. */
+export function writesOf(tx: ParsedTransaction, ctx: Pick<AnalyzeContext, 'trackedNamespaces'>): WriteFact[] {
+  const writes: WriteFact[] = [];
+  for (const rw of tx.rwsets) {
+    if (!ctx.trackedNamespaces.has(rw.namespace)) continue;
+    for (const w of rw.writes) writes.push({ ns: rw.namespace, key: w.key, isDelete: w.isDelete, value: w.isDelete ? EMPTY : w.value });
+  }
+  return writes;
+}
+
 function txFactsOf(tx: ParsedTransaction, txNum: number, storedCode: number | undefined, ids: IdentityTable, ctx: AnalyzeContext, counter: { sigs: number }): TxFacts {
   const fn = tx.args[0] === undefined ? '' : text.decode(tx.args[0]);
   const timestampMs = tx.timestamp.seconds * 1000 + Math.floor(tx.timestamp.nanos / 1e6);
@@ -314,13 +326,11 @@ function txFactsOf(tx: ParsedTransaction, txNum: number, storedCode: number | un
   counter.sigs += 1 + tx.endorsements.length;
   const creatorSigOk = verifyBy(ctx, tx.creator, tx.payloadBytes, tx.signature);
   const endorsements = tx.endorsements.map((e) => ({ endorser: ids.add(e.endorser), sigOk: verifyBy(ctx, e.endorser, Buffer.concat([tx.prpBytes, e.endorser]), e.signature) }));
-  const writes: WriteFact[] = [];
   let illegalWriteset = false;
-  for (const rw of tx.rwsets) {
-    if (rw.writes.length > 0 && rw.namespace !== tx.chaincodeName) illegalWriteset = true;
-    if (!ctx.trackedNamespaces.has(rw.namespace)) continue;
-    for (const w of rw.writes) writes.push({ ns: rw.namespace, key: w.key, isDelete: w.isDelete, value: w.isDelete ? EMPTY : w.value });
-  }
+  for (const rw of tx.rwsets) if (rw.writes.length > 0 && rw.namespace !== tx.chaincodeName) illegalWriteset = true;
+  // The main thread follows only the registry writes of the LR namespace (and plugins' namespaces);
+  // measurement records stay here, where they are compared.
+  const writes = writesOf(tx, ctx).filter((w) => w.ns !== ctx.lrNamespace || w.key.startsWith(METER_KEY_PREFIX));
   const facts: TxFacts = {
     txNum,
     txId: tx.txId,
@@ -341,7 +351,7 @@ function txFactsOf(tx: ParsedTransaction, txNum: number, storedCode: number | un
   // Only transactions the peers kept can be measurements; failed ones wrote nothing.
   if (tx.chaincodeName === ctx.lrNamespace && fn === 'submitReading' && storedCode === 0) {
     counter.sigs++;
-    return { ...facts, reading: analyzeReading(tx, writes, ctx) };
+    return { ...facts, reading: analyzeReading(tx, writesOf(tx, ctx), ctx) };
   }
   return facts;
 }

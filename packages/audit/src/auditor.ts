@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { IdentityDeserializer, MspRegistry, type Identity } from '@metroledger/identity';
 import { evaluatePolicy, formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
 import { blockEnvelopes, blockHeaderHash, blockHeaderFields, decodeBlock, parseChannelConfig, parseEnvelope, TxValidationCode, type ChannelConfig } from '@metroledger/protocol';
-import { analyzeBlock, analyzeReading, type AnalyzeContext, type BlockAnalysis, type ReadingFacts, type TxFacts, type WriteFact } from './analyze';
+import { analyzeBlock, analyzeReading, writesOf, type AnalyzeContext, type BlockAnalysis, type ReadingFacts, type TxFacts, type WriteFact } from './analyze';
 import { AuditError } from './errors';
 import { finding, type Finding, type FindingCode, type FindingLocation } from './findings';
 import { bundledLrModule, loadLrImplementations } from './lrsoftware';
@@ -570,7 +570,8 @@ class Auditor {
     if (r.meterRev !== entry.rev) {
       // The worker analyzed this block before a registry change earlier in the ledger reached it.
       const envelope = blockEnvelopes(decodeBlock(sb.bytes))[tx.txNum]!;
-      r = analyzeReading(parseEnvelope(envelope), tx.writes, this.#analyzeContext());
+      const parsed = parseEnvelope(envelope);
+      r = analyzeReading(parsed, writesOf(parsed, this.#analyzeContext()), this.#analyzeContext());
     }
     this.counts.readings++;
     const meter = entry.meter;

@@ -6,11 +6,11 @@ import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash, signers, type Gateway } from '@hyperledger/fabric-gateway';
-import { signLrSoftwareApproval } from '@metroledger/governance';
-import { signLowS } from '@metroledger/identity';
 import { encodeSignedReading, type LoopGeometry } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
 import { DEFAULT_NETWORK, startDevnet, type Devnet } from '@metroledger/devnet';
+// The devnet's own bootstrap of the registry (organizations, the LR package's real fingerprint, the model).
+import { bootstrapGovernance } from '@metroledger/devnet/dist/testing/governance.js';
 
 export const WORKLOAD_GEOMETRY: LoopGeometry = { loopSpacingM: 3, loopLengthM: 1.5, sampleRateHz: 2000 };
 
@@ -35,28 +35,6 @@ export function userPaths(d: Devnet, mspId: string): { certPath: string; keyPath
 /** Endorsement policies of the devnet's chaincodes (what its configuration says). */
 export function devnetPolicies(): Record<string, string> {
   return Object.fromEntries(DEFAULT_NETWORK.chaincodes.map((c) => [c.name, c.endorsementPolicy]));
-}
-
-async function bootstrapGovernance(d: Devnet): Promise<void> {
-  const conn = await connectAs(d, 'InmetroMSP', 'Admin');
-  try {
-    const gov = conn.gateway.getNetwork(d.channelId).getContract('governance');
-    for (const [mspId, name, roles] of [['LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']], ['PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']], ['CETSPMSP', 'CETSP', ['METER_OWNER']]] as const) {
-      await gov.submitTransaction('registerOrganization', JSON.stringify({ mspId, name, roles }));
-    }
-    const admin = d.users['InmetroMSP']!.find((u) => u.name.startsWith('Admin@'))!;
-    const [certificatePem, keyPem] = await Promise.all([readFile(admin.certPath, 'utf8'), readFile(admin.keyPath, 'utf8')]);
-    const key = createPrivateKey(keyPem);
-    const lr = DEFAULT_NETWORK.chaincodes.find((c) => c.name === 'lr')!;
-    const approval = signLrSoftwareApproval(
-      { chaincodeName: 'lr', version: lr.version, packageId: `lr_${lr.version}:${'ab'.repeat(32)}`, sourceSha256: 'cd'.repeat(32), endorsementPolicy: lr.endorsementPolicy },
-      { mspId: 'InmetroMSP', certificatePem, sign: (m) => signLowS(key, m) },
-    );
-    await gov.submitTransaction('approveLrSoftware', JSON.stringify(approval));
-    await gov.submitTransaction('approveMeterModel', JSON.stringify({ model: 'ML-1', manufacturer: 'Metro Sensors Ltda.', chaincodeName: 'lr', approvedLrVersions: [lr.version], certificateRef: 'Portaria Inmetro ML-1' }));
-  } finally {
-    conn.close();
-  }
 }
 
 export interface Workload {

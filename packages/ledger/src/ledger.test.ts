@@ -88,3 +88,29 @@ test('a state savepoint past the blocks is refused on open', () => withTempDir(a
   await state.close();
   await assert.rejects(Ledger.open(dir), isCode('STATE_AHEAD'));
 }));
+
+test('iterate yields a block only once its writes are in the state, and ends on abort', () => withTempDir(async (dir) => {
+  const ledger = await Ledger.open(dir);
+  const ac = new AbortController();
+  const seen: { n: number; value: number | undefined }[] = [];
+  let n = 0;
+  const reader = (async () => {
+    for await (const _block of ledger.iterate(0, { signal: ac.signal })) {
+      // read the state the moment the stream announces the block, as a Deliver client would
+      const v = await ledger.state.get('lr', `k${n}`);
+      seen.push({ n, value: v?.value[0] });
+      n++;
+    }
+  })();
+  let prev: Uint8Array = new Uint8Array(0);
+  for (let i = 0; i < 5; i++) {
+    const b = newTestBlock(i, prev, [newTestEnvelope(testTxId(`it${i}`), [{ ns: 'lr', key: `k${i}`, value: Uint8Array.of(i + 1) }])]);
+    await ledger.commit(b);
+    prev = headerHashOf(b);
+  }
+  while (seen.length < 5) await new Promise((r) => setTimeout(r, 5));
+  ac.abort();
+  await reader;
+  assert.deepEqual(seen, [0, 1, 2, 3, 4].map((i) => ({ n: i, value: i + 1 })));
+  await ledger.close();
+}));

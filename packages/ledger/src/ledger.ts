@@ -33,6 +33,8 @@ export class Ledger {
   readonly recovery: LedgerRecovery;
   #tail: Promise<unknown> = Promise.resolve();
   #failure: unknown = undefined;
+  /** Woken after each commit, once the block's writes are in the state. */
+  #applied: (() => void)[] = [];
 
   private constructor(blockStore: BlockStore, state: StateDb, recovery: LedgerRecovery) {
     this.blockStore = blockStore;
@@ -90,16 +92,55 @@ export class Ledger {
       await this.state.applyBlock(block.number, updates);
     } catch (e) {
       this.#failure = e;
+      this.#wakeApplied();
       throw e instanceof LedgerError && e.code === 'IO' ? e : new LedgerError('IO', `block ${block.number} is stored but its state update failed`, { blockNum: block.number }, { cause: e });
     }
+    this.#wakeApplied();
     return { blockNum: block.number, txIndex, updates };
+  }
+
+  /** Resolves true once block `n`'s writes are in the state, false if `signal` aborts first. */
+  #waitApplied(n: number, signal: AbortSignal | undefined): Promise<boolean> {
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        this.#applied = this.#applied.filter((w) => w !== check);
+        resolve(false);
+      };
+      const check = (): void => {
+        if (this.state.savepoint >= n || this.#failure !== undefined) {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(this.#failure === undefined);
+        } else this.#applied.push(check);
+      };
+      if (signal?.aborted === true) return resolve(false);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      check();
+    });
+  }
+
+  #wakeApplied(): void {
+    const applied = this.#applied;
+    this.#applied = [];
+    for (const wake of applied) wake();
   }
 
   getBlock(n: number): Promise<Uint8Array> { return this.blockStore.getBlock(n); }
   getBlockByHash(hash: Uint8Array): Promise<Uint8Array | undefined> { return this.blockStore.getBlockByHash(hash); }
   getTx(txId: string): Promise<TxLocation | undefined> { return this.blockStore.getTx(txId); }
   blocks(from?: number, to?: number): AsyncGenerator<Uint8Array, void, undefined> { return this.blockStore.blocks(from, to); }
-  iterate(from?: number, opts?: IterateOptions): AsyncGenerator<Uint8Array, void, undefined> { return this.blockStore.iterate(from, opts); }
+  /**
+   * Blocks from `from` on, waiting for new ones (see BlockStore.iterate). A block is yielded once it
+   * is committed, its writes included: whoever learns of a commit from this stream (a Deliver
+   * client) and reads the state next sees the block's writes, as after a CommitStatus answer.
+   */
+  async *iterate(from = 0, opts: IterateOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+    let n = from;
+    for await (const block of this.blockStore.iterate(from, opts)) {
+      if (this.state.savepoint < n && !(await this.#waitApplied(n, opts.signal))) return;
+      yield block;
+      n++;
+    }
+  }
 
   async close(): Promise<void> {
     await this.#tail;

@@ -3,8 +3,8 @@
 // data, streamed from the ledger from a seek position, waiting for new blocks.
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
-import { parseEnvelope } from '@metroledger/protocol';
 import { Authenticator, envelopeHeader } from './access.js';
+import { filteredBlockFromBytes } from './filtered.js';
 import type { LedgerPort } from './gateway.js';
 
 type Kind = 'block' | 'filtered' | 'private';
@@ -64,17 +64,22 @@ export class DeliverService {
     if (start === undefined || stop === undefined || stop < start) return sendStatus(call, Status.BAD_REQUEST);
     if (seek.getBehavior() === orderer.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY && start >= height) return sendStatus(call, Status.NOT_FOUND);
 
+    let n = start;
     for await (const bytes of this.#o.ledger.iterate(start, { signal })) {
-      const block = common.Block.deserializeBinary(bytes);
       const response = new peer.DeliverResponse();
-      if (kind === 'block') response.setBlock(block);
-      else if (kind === 'private') {
-        const bp = new peer.BlockAndPrivateData();
-        bp.setBlock(block);
-        response.setBlockAndPrivateData(bp);
-      } else response.setFilteredBlock(filteredBlock(block, this.#o.channelId));
+      if (kind === 'filtered') response.setFilteredBlock(filteredBlockFromBytes(bytes, this.#o.channelId));
+      else {
+        const block = common.Block.deserializeBinary(bytes);
+        if (kind === 'block') response.setBlock(block);
+        else {
+          const bp = new peer.BlockAndPrivateData();
+          bp.setBlock(block);
+          response.setBlockAndPrivateData(bp);
+        }
+      }
       if (!call.write(response)) await new Promise<void>((resolve) => call.once('drain', resolve));
-      if ((block.getHeader()?.getNumber() ?? 0) >= stop) break;
+      // the ledger yields blocks start, start + 1, ...
+      if (n++ >= stop) break;
     }
     if (!signal.aborted) sendStatus(call, Status.SUCCESS);
   }
@@ -101,41 +106,4 @@ function position(p: orderer.SeekPosition | undefined, height: number, absent: n
     default:
       return absent;
   }
-}
-
-/** A block as Fabric's filtered deliver shows it: tx ids, types, validation codes, events without payloads. */
-export function filteredBlock(block: common.Block, channelId: string): peer.FilteredBlock {
-  const fb = new peer.FilteredBlock();
-  fb.setChannelId(channelId);
-  fb.setNumber(block.getHeader()?.getNumber() ?? 0);
-  const filter = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
-  const txs = (block.getData()?.getDataList_asU8() ?? []).map((envelope, i) => {
-    const ft = new peer.FilteredTransaction();
-    ft.setTxValidationCode((filter?.[i] ?? peer.TxValidationCode.NOT_VALIDATED) as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
-    try {
-      const tx = parseEnvelope(envelope);
-      ft.setTxid(tx.txId);
-      ft.setType(tx.type as common.HeaderTypeMap[keyof common.HeaderTypeMap]);
-      if (tx.event !== undefined) {
-        const ev = new peer.ChaincodeEvent();
-        ev.setChaincodeId(tx.event.chaincodeId);
-        ev.setTxId(tx.event.txId);
-        ev.setEventName(tx.event.eventName);
-        const action = new peer.FilteredChaincodeAction();
-        action.setChaincodeEvent(ev);
-        const actions = new peer.FilteredTransactionActions();
-        actions.addChaincodeActions(action);
-        ft.setTransactionActions(actions);
-      }
-    } catch {
-      const h = envelopeHeader(common.Envelope.deserializeBinary(envelope));
-      if (h !== undefined) {
-        ft.setTxid(h.txId);
-        ft.setType(h.type as common.HeaderTypeMap[keyof common.HeaderTypeMap]);
-      }
-    }
-    return ft;
-  });
-  fb.setFilteredTransactionsList(txs);
-  return fb;
 }

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+// Filtered blocks straight from block bytes. A filtered block needs, per transaction, its tx id,
+// header type, validation code and chaincode event name: a walk over the protobuf wire format
+// reaches them without decoding the block into google-protobuf objects, nor each envelope's
+// read/write sets and endorsements (clients that learn commits from filtered blocks ask for every block).
+import { common, peer } from '@hyperledger/fabric-protos';
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+const utf8 = new TextDecoder('utf-8');
+
+class Malformed extends Error {}
+
+/** Fields of one message: `for (const f of fields(buf))` yields field number and, for wire type 2, its bytes; varints as value. */
+function* fields(buf: Uint8Array): Generator<{ field: number; bytes: Uint8Array; value: number }> {
+  let pos = 0;
+  const varint = (): number => {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= buf.length) throw new Malformed('truncated varint');
+      const b = buf[pos++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 128;
+    }
+    throw new Malformed('varint too long');
+  };
+  while (pos < buf.length) {
+    const tag = varint();
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
+    if (field === 0) throw new Malformed('field 0');
+    if (wire === 0) yield { field, bytes: EMPTY, value: varint() };
+    else if (wire === 2) {
+      const len = varint();
+      if (pos + len > buf.length) throw new Malformed('length past end');
+      const bytes = buf.subarray(pos, pos + len);
+      pos += len;
+      yield { field, bytes, value: 0 };
+    } else if (wire === 1 || wire === 5) {
+      pos += wire === 1 ? 8 : 4;
+      if (pos > buf.length) throw new Malformed('truncated fixed field');
+    } else throw new Malformed(`wire type ${wire}`);
+  }
+}
+
+/** The last occurrence of a length-delimited field (google-protobuf's rule for a singular field). */
+function field(buf: Uint8Array, n: number): Uint8Array {
+  let out = EMPTY;
+  for (const f of fields(buf)) if (f.field === n) out = f.bytes;
+  return out;
+}
+
+interface TxHeader {
+  readonly type: number;
+  readonly txId: string;
+}
+
+function txHeader(envelope: Uint8Array): TxHeader {
+  const header = field(field(envelope, 1), 1); // Envelope.payload -> Payload.header
+  let type = 0;
+  let txId = '';
+  for (const f of fields(field(header, 1))) {
+    // ChannelHeader: type = 1, tx_id = 5
+    if (f.field === 1) type = f.value;
+    else if (f.field === 5) txId = utf8.decode(f.bytes);
+  }
+  return { type, txId };
+}
+
+/** The chaincode event of an endorser transaction (name set), without its payload; undefined if none or unreadable. */
+function chaincodeEvent(envelope: Uint8Array): peer.ChaincodeEvent | undefined {
+  // Envelope.payload -> Payload.data = Transaction; its single action: TransactionAction.payload =
+  // ChaincodeActionPayload -> .action -> .proposal_response_payload -> .extension = ChaincodeAction -> .events
+  const data = field(field(envelope, 1), 2);
+  const actions = [...fields(data)].filter((f) => f.field === 1);
+  if (actions.length !== 1) return undefined;
+  const cap = field(actions[0]!.bytes, 2);
+  const ccAction = field(field(field(cap, 2), 1), 2);
+  const events = field(ccAction, 2);
+  if (events.length === 0) return undefined;
+  let chaincodeId = '';
+  let txId = '';
+  let eventName = '';
+  for (const f of fields(events)) {
+    if (f.field === 1) chaincodeId = utf8.decode(f.bytes);
+    else if (f.field === 2) txId = utf8.decode(f.bytes);
+    else if (f.field === 3) eventName = utf8.decode(f.bytes);
+  }
+  if (eventName === '') return undefined;
+  const ev = new peer.ChaincodeEvent();
+  ev.setChaincodeId(chaincodeId);
+  ev.setTxId(txId);
+  ev.setEventName(eventName);
+  return ev;
+}
+
+/**
+ * A block as Fabric's filtered deliver shows it: number, and per transaction its tx id, type,
+ * validation code (TRANSACTIONS_FILTER) and chaincode event without payload. An envelope that
+ * does not parse appears with what could be read of it.
+ * @throws Error if the block bytes themselves do not parse.
+ */
+export function filteredBlockFromBytes(blockBytes: Uint8Array, channelId: string): peer.FilteredBlock {
+  let number = 0;
+  let envelopes: Uint8Array[] = [];
+  let filter: Uint8Array | undefined;
+  for (const f of fields(blockBytes)) {
+    if (f.field === 1) {
+      // BlockHeader.number = 1
+      for (const h of fields(f.bytes)) if (h.field === 1) number = h.value;
+    } else if (f.field === 2) {
+      envelopes = [...fields(f.bytes)].filter((d) => d.field === 1).map((d) => d.bytes);
+    } else if (f.field === 3) {
+      const md = [...fields(f.bytes)].filter((m) => m.field === 1);
+      filter = md[common.BlockMetadataIndex.TRANSACTIONS_FILTER]?.bytes;
+    }
+  }
+  const fb = new peer.FilteredBlock();
+  fb.setChannelId(channelId);
+  fb.setNumber(number);
+  fb.setFilteredTransactionsList(
+    envelopes.map((envelope, i) => {
+      const ft = new peer.FilteredTransaction();
+      ft.setTxValidationCode((filter?.[i] ?? peer.TxValidationCode.NOT_VALIDATED) as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
+      let h: TxHeader;
+      try {
+        h = txHeader(envelope);
+      } catch {
+        return ft;
+      }
+      ft.setTxid(h.txId);
+      ft.setType(h.type as common.HeaderTypeMap[keyof common.HeaderTypeMap]);
+      if (h.type !== common.HeaderType.ENDORSER_TRANSACTION) return ft;
+      let ev: peer.ChaincodeEvent | undefined;
+      try {
+        ev = chaincodeEvent(envelope);
+      } catch {
+        ev = undefined;
+      }
+      if (ev !== undefined) {
+        const action = new peer.FilteredChaincodeAction();
+        action.setChaincodeEvent(ev);
+        const actions = new peer.FilteredTransactionActions();
+        actions.addChaincodeActions(action);
+        ft.setTransactionActions(actions);
+      }
+      return ft;
+    }),
+  );
+  return fb;
+}

@@ -9,6 +9,7 @@ import {
   connect, hash, EndorseError, CommitStatusError, GatewayError, StatusCode,
   type Contract, type Gateway, type Network,
 } from '@hyperledger/fabric-gateway';
+import { CommitListener } from './commits';
 import { ClientError } from './errors';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry';
 
@@ -27,6 +28,12 @@ export interface MetroledgerClientOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Deadline of each gateway call. Default 60 s. */
   readonly callTimeoutMs?: number;
+  /**
+   * How `submit` learns that a transaction committed: `blockEvents` (default) from one filtered
+   * block stream shared by all of this client's transactions, falling back to CommitStatus when
+   * the stream cannot tell; `commitStatus`: one CommitStatus call per transaction.
+   */
+  readonly commitNotification?: 'blockEvents' | 'commitStatus';
 }
 
 /** What the chaincode stores for each reading (see the LR chaincode). */
@@ -76,6 +83,7 @@ export class MetroledgerClient {
   readonly governance: Contract;
   readonly stats: ClientStats = { submitted: 0, retries: 0, retriesByCause: {} };
   readonly #retry: RetryPolicy;
+  readonly #commits: CommitListener | undefined;
 
   constructor(options: MetroledgerClientOptions) {
     const timeout = options.callTimeoutMs ?? 60_000;
@@ -95,6 +103,7 @@ export class MetroledgerClient {
     this.contract = this.network.getContract(options.chaincode ?? 'lr');
     this.governance = this.network.getContract(options.governanceChaincode ?? 'governance');
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#commits = options.commitNotification === 'commitStatus' ? undefined : new CommitListener(this.network, timeout);
   }
 
   /** Submits a meter's signed raw reading (canonical bytes) and waits until it is committed. */
@@ -149,20 +158,37 @@ export class MetroledgerClient {
       } catch (err) {
         throw toClientError(err, fn);
       }
-      const commit = await this.withRetry(`${fn}/submit`, async () => {
-        try {
-          return await transaction.submit();
-        } catch (err) {
-          throw toClientError(err, fn, transaction.getTransactionId());
-        }
-      }).then((r) => r.value);
-      const status = await this.withRetry(`${fn}/status`, async () => {
-        try {
-          return await commit.getStatus();
-        } catch (err) {
-          throw toClientError(err, fn, transaction.getTransactionId());
-        }
-      }).then((r) => r.value);
+      const txId = transaction.getTransactionId();
+      // registered before the submission, so the commit cannot slip past
+      const observed = this.#commits?.listening === true ? this.#commits.wait(txId) : undefined;
+      let commit;
+      try {
+        commit = await this.withRetry(`${fn}/submit`, async () => {
+          try {
+            return await transaction.submit();
+          } catch (err) {
+            throw toClientError(err, fn, txId);
+          }
+        }).then((r) => r.value);
+      } catch (err) {
+        this.#commits?.forget(txId);
+        throw err;
+      }
+      const seen = await observed;
+      let status: { code: number; blockNumber: bigint; successful: boolean; transactionId: string };
+      if (seen !== undefined) {
+        status = { code: seen.code, blockNumber: seen.blockNumber, successful: seen.code === StatusCode.VALID, transactionId: txId };
+      } else {
+        status = await this.withRetry(`${fn}/status`, async () => {
+          try {
+            return await commit.getStatus();
+          } catch (err) {
+            throw toClientError(err, fn, txId);
+          }
+        }).then((r) => r.value);
+        // this block is committed: whatever is submitted from now on commits after it
+        this.#commits?.startAt(status.blockNumber);
+      }
       if (!status.successful) {
         const name = VALIDATION_NAMES[status.code] ?? String(status.code);
         throw new ClientError('COMMIT_FAILED', `${fn}: transaction ${status.transactionId} committed as invalid: ${name}`, {
@@ -175,6 +201,7 @@ export class MetroledgerClient {
   }
 
   close(): void {
+    this.#commits?.close();
     this.gateway.close();
   }
 

@@ -4,3 +4,5 @@ export { startDevnet, type Devnet, type StartDevnetOptions, type UserIdentityPat
 export { DEFAULT_NETWORK } from './config/default-network.js';
 export type { ChaincodeConfig, NetworkConfig, OrgConfig, OrgRole } from './network.js';
 export { DevnetError, type DevnetErrorCode } from './errors.js';
+export { installChaincodePackage, installedPackage, peerChaincodeDir, tamperedPackage, type InstalledPackage } from './lifecycle.js';
+export { defaultLrPackage, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';

@@ -2,7 +2,7 @@
 // Crypto material of the devnet: generated once in Fabric's cryptogen layout, then reused.
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateOrganization, loadOrganization, writeCryptogenLayout, type OrgMaterial, type OrgSpec } from '@metroledger/identity';
+import { generateOrganization, loadOrganization, orgDirectory, writeCryptogenLayout, type OrgMaterial, type OrgSpec } from '@metroledger/identity';
 import type { OrgConfig } from './network.js';
 
 // Written after every organization is on disk: without it a half-written tree is regenerated.
@@ -27,15 +27,18 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * The organizations' material under `<dataDir>/organizations`: loaded when a previous start
- * completed writing it, generated and written otherwise. Returns it by MSP id, plus whether it was generated.
+ * completed writing it, generated and written otherwise (also an organization added since, e.g. the
+ * orderer organizations of BFT ordering). Returns it by MSP id, plus whether any was generated.
  */
 export async function ensureOrganizations(dataDir: string, orgs: readonly OrgConfig[]): Promise<{ orgs: Map<string, OrgMaterial>; generated: boolean }> {
   const marker = join(dataDir, 'organizations', COMPLETE_MARKER);
-  const generated = !(await exists(marker));
+  const complete = await exists(marker);
+  let generated = !complete;
   const materials = await Promise.all(
     orgs.map(async (org) => {
       const spec = orgSpec(org);
-      if (!generated) return loadOrganization(dataDir, spec);
+      if (complete && (await exists(orgDirectory(dataDir, spec)))) return loadOrganization(dataDir, spec);
+      generated = true;
       const material = await generateOrganization(spec);
       await writeCryptogenLayout(dataDir, material);
       return material;

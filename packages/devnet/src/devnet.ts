@@ -8,7 +8,7 @@ import { startGatewayServer, type GatewayServer } from '@metroledger/gateway';
 import { IdentityDeserializer, MspRegistry, nodePaths, type OrgMaterial } from '@metroledger/identity';
 import { Ledger } from '@metroledger/ledger';
 import { SoloOrderer } from '@metroledger/ordering';
-import { Committer, Endorser, soloBlockVerifier } from '@metroledger/peer';
+import { Committer, Endorser } from '@metroledger/peer';
 import { parsePolicy, type Policy } from '@metroledger/policy';
 import { newGenesisBlock, type BatchConfig } from '@metroledger/protocol';
 import { DEFAULT_NETWORK } from './config/default-network.js';
@@ -16,14 +16,19 @@ import { ensureOrganizations, orgSpec } from './crypto.js';
 import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig, OrgConfig } from './network.js';
 import { restoreFabricProtosGlobals } from './protoglobals.js';
+import { blockVerifierFor, checkLedgerOrdering, consensusConfig, newBftOrdering, orderingChoice, withOrdering, type DevnetBft, type OrderingType } from './ordering.js';
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
 
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
   dataDir: string;
-  /** Only 'solo' for now. */
-  ordering?: 'solo';
+  /** 'solo' or 'bft' (n consenters of n orderer organizations); default: the network's. */
+  ordering?: OrderingType;
+  /** BFT replicas, n = 3f+1 (default 4). */
+  bftReplicas?: number;
+  /** BFT replicas left stopped at start (at most f), to measure a degraded service. */
+  bftReplicasDown?: readonly number[];
   /** Gateway port; 0 (default) lets the OS choose. The CLI uses 7051. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -66,6 +71,8 @@ export interface Devnet {
   readonly generatedCrypto: boolean;
   /** Current block height of the ledger. */
   height(): number;
+  /** BFT ordering only: replica control (stop, restart, heights, stored blocks). */
+  readonly bft?: DevnetBft;
   /** What each peer runs for each registry-governed chaincode (the package ids the notified body must approve). */
   readonly installedPackages: readonly PeerPackage[];
   /** Stops the gateway, orders and commits what was accepted, closes the ledger. */
@@ -101,8 +108,8 @@ function usersOf(dataDir: string, org: OrgMaterial): UserIdentityPaths[] {
 /** Starts a devnet on `dataDir`, creating it on first use and resuming its ledger afterwards. */
 export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> {
   restoreFabricProtosGlobals();
-  const network = options.network ?? DEFAULT_NETWORK;
-  if ((options.ordering ?? network.ordering) !== 'solo') throw new DevnetError('BAD_CONFIG', `ordering ${String(options.ordering)} is not available (solo only)`);
+  const choice = orderingChoice(options.network ?? DEFAULT_NETWORK, options);
+  const network = withOrdering(options.network ?? DEFAULT_NETWORK, choice);
   const dataDir = resolve(options.dataDir);
   const chaincodes = options.chaincodes ?? network.chaincodes;
   const batch: BatchConfig = { ...network.batch, ...options.batch };
@@ -146,10 +153,11 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   };
 
   try {
+    await checkLedgerOrdering(ledger, choice);
     const committer = new Committer({
       channelId: network.channelId,
       ledger: governedLedger(ledger, enforcement.registry),
-      blockVerifier: soloBlockVerifier({ deserializer, msps, ordererMspIds: ordererOrgs.map((o) => o.spec.mspId) }),
+      blockVerifier: blockVerifierFor(choice, { deserializer, msps, ordererOrgs }),
       deserializer,
       msps,
       endorsementPolicy: (name) => policies.get(name),
@@ -162,7 +170,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
           applicationOrgs: appOrgs.map((o) => o.mspConfig()),
           ordererOrgs: ordererOrgs.map((o) => o.mspConfig()),
           batch,
-          consensus: { type: 'solo' },
+          consensus: consensusConfig(choice, ordererOrgs),
         }),
       );
     }
@@ -199,7 +207,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     restoreFabricProtosGlobals();
 
     const ordererNode = ordererOrg.orderers[0]!;
-    const orderer = new SoloOrderer({
+    const bft = choice.type === 'bft' ? await newBftOrdering({ choice, dataDir, channelId: network.channelId, batch, ordererOrgs, ledger, deserializer, msps }) : undefined;
+    const orderer = bft?.orderer ?? new SoloOrderer({
       channelId: network.channelId,
       signer: ordererOrg.signingIdentity(ordererNode.name),
       batch,
@@ -252,6 +261,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       users,
       generatedCrypto: generated,
       height: () => ledger.height,
+      ...(bft !== undefined && { bft: bft.control }),
       installedPackages: enforcement.packages,
       stop: () =>
         (stopped ??= (async () => {

@@ -4,5 +4,7 @@ export { startDevnet, type Devnet, type StartDevnetOptions, type UserIdentityPat
 export { DEFAULT_NETWORK } from './config/default-network.js';
 export type { ChaincodeConfig, NetworkConfig, OrgConfig, OrgRole } from './network.js';
 export { DevnetError, type DevnetErrorCode } from './errors.js';
+export { bftOrdererOrganizations, DEFAULT_BFT_REPLICAS } from './config/bft-orderers.js';
+export type { DevnetBft, OrderingType } from './ordering.js';
 export { installChaincodePackage, installedPackage, peerChaincodeDir, tamperedPackage, type InstalledPackage } from './lifecycle.js';
 export { defaultLrPackage, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';

@@ -46,5 +46,5 @@ export interface NetworkConfig {
   readonly gatewayPeer: { readonly mspId: string; readonly peer: string };
   readonly chaincodes: readonly ChaincodeConfig[];
   readonly batch: BatchConfig;
-  readonly ordering: 'solo';
+  readonly ordering: 'solo' | 'bft';
 }

@@ -57,6 +57,8 @@ export interface BftOrdererOptions {
   /** The replica the gateway hands envelopes to (the next running one if it is down). Default 0. */
   readonly entryReplica?: number;
   readonly timings?: BftTimings;
+  /** Replicas that `start` leaves stopped (a degraded service from the outset; at most f). */
+  readonly replicasDown?: readonly number[];
   /** Protocol trace of every replica (one line per event); default none. */
   readonly trace?: TraceSink;
 }
@@ -68,6 +70,7 @@ interface Node {
   app?: FabricBftApp;
   storage?: ReplicaStorage;
   timer?: NodeJS.Timeout;
+  flushScheduled?: boolean;
 }
 
 /** Stopping waits at most this long for accepted requests to be ordered. */
@@ -117,9 +120,12 @@ export class BftOrderer implements OrderingService {
   /** Starts every replica (recovering from its WAL) and re-emits decided blocks the listeners lack. */
   async start(): Promise<void> {
     if (this.#running) return;
-    for (const node of this.#nodes) this.#startNode(node);
+    const down = new Set(this.#o.replicasDown ?? []);
+    if (down.size > this.f) throw new OrderingError('BAD_CONFIG', `at most f = ${this.f} replicas may be down`);
+    const up = this.#nodes.filter((nd) => !down.has(nd.index));
+    for (const node of up) this.#startNode(node);
     this.#running = true;
-    const best = this.#nodes.reduce((a, b) => (b.storage!.height() > a.storage!.height() ? b : a));
+    const best = up.reduce((a, b) => (b.storage!.height() > a.storage!.height() ? b : a));
     const top = best.storage!.height();
     if (top < this.#next - 1) {
       await this.stop();
@@ -151,6 +157,15 @@ export class BftOrderer implements OrderingService {
     const txId = entry.app!.admit(envelope);
     try {
       entry.replica!.submit({ id: txId, data: envelope });
+      if (!entry.flushScheduled) {
+        // Forward this turn's requests to the other replicas now, not at the next tick: once
+        // forwarded, an acknowledged request survives a crash of the replica that took it.
+        entry.flushScheduled = true;
+        setImmediate(() => {
+          entry.flushScheduled = false;
+          this.#tick(entry);
+        });
+      }
     } catch (err) {
       if (err instanceof BftError && err.code === 'POOL_FULL') {
         throw new OrderingError('BUSY', `request pool of replica ${entry.index} is full: retry later`, { replica: entry.index }, { cause: err });

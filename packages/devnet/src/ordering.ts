@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+// The devnet's ordering choice: solo (one orderer) or BFT (n consenters of n orderer organizations).
+// Everything that differs between the two lives here, so devnet.ts only asks for it.
+import { join } from 'node:path';
+import type { IdentityDeserializer, MspRegistry, OrgMaterial } from '@metroledger/identity';
+import type { Ledger } from '@metroledger/ledger';
+import { BftOrderer, type BftTimings } from '@metroledger/ordering';
+import { quorumBlockVerifier, soloBlockVerifier, type BlockVerifier } from '@metroledger/peer';
+import { blockHeaderHash, decodeBlock, parseChannelConfig, type BatchConfig, type ConsensusConfig, type ConsenterConfig } from '@metroledger/protocol';
+import { bftOrdererOrganizations, DEFAULT_BFT_REPLICAS } from './config/bft-orderers.js';
+import { DevnetError } from './errors.js';
+import type { NetworkConfig } from './network.js';
+
+export type OrderingType = 'solo' | 'bft';
+
+export interface OrderingChoice {
+  readonly type: OrderingType;
+  /** BFT replicas (n = 3f+1 >= 4). */
+  readonly replicas: number;
+  /** BFT replicas left stopped at start (to measure or demonstrate a degraded service). */
+  readonly replicasDown: readonly number[];
+}
+
+/** Checks the options and the network's default. @throws DevnetError BAD_CONFIG */
+export function orderingChoice(network: NetworkConfig, o: { ordering?: string; bftReplicas?: number; bftReplicasDown?: readonly number[] }): OrderingChoice {
+  const type = o.ordering ?? network.ordering;
+  if (type !== 'solo' && type !== 'bft') throw new DevnetError('BAD_CONFIG', `ordering ${String(type)} is not available (solo or bft)`);
+  const replicas = o.bftReplicas ?? DEFAULT_BFT_REPLICAS;
+  if (!Number.isInteger(replicas) || replicas < 4 || replicas > 31) throw new DevnetError('BAD_CONFIG', `BFT needs 4..31 replicas (n = 3f+1), not ${replicas}`);
+  const down = [...new Set(o.bftReplicasDown ?? [])];
+  const f = Math.floor((replicas - 1) / 3);
+  if (down.some((r) => !Number.isInteger(r) || r < 0 || r >= replicas)) throw new DevnetError('BAD_CONFIG', `replicas to leave down must be in 0..${replicas - 1}`);
+  if (down.length > f) throw new DevnetError('BAD_CONFIG', `at most f = ${f} of ${replicas} replicas may be down`);
+  if (type === 'solo' && (o.bftReplicas !== undefined || down.length > 0)) throw new DevnetError('BAD_CONFIG', 'BFT replica options need BFT ordering');
+  return { type, replicas, replicasDown: down };
+}
+
+/** The network with the orderer organizations of the chosen ordering (BFT: Orderer1MSP..Orderer<n>MSP). */
+export function withOrdering(network: NetworkConfig, choice: OrderingChoice): NetworkConfig {
+  if (choice.type === 'solo') return network;
+  return { ...network, organizations: [...network.organizations.filter((o) => o.kind !== 'orderer'), ...bftOrdererOrganizations(choice.replicas)] };
+}
+
+function consenters(ordererOrgs: readonly OrgMaterial[]): ConsenterConfig[] {
+  return ordererOrgs.map((org, i) => {
+    const node = org.orderers[0]!;
+    return { id: i + 1, mspId: org.spec.mspId, host: node.fqdn, port: 7050, identityPem: node.sign.certPem, serverTlsCertPem: node.tls.certPem };
+  });
+}
+
+/** The genesis block's ConsensusConfig. */
+export function consensusConfig(choice: OrderingChoice, ordererOrgs: readonly OrgMaterial[]): ConsensusConfig {
+  return choice.type === 'bft' ? { type: 'BFT', consenters: consenters(ordererOrgs) } : { type: 'solo' };
+}
+
+/** How the committing peer checks orderer signatures: one orderer, or 2f+1 consenters. */
+export function blockVerifierFor(choice: OrderingChoice, m: { deserializer: IdentityDeserializer; msps: MspRegistry; ordererOrgs: readonly OrgMaterial[] }): BlockVerifier {
+  return choice.type === 'bft'
+    ? quorumBlockVerifier({ deserializer: m.deserializer, msps: m.msps, consenters: consenters(m.ordererOrgs) })
+    : soloBlockVerifier({ deserializer: m.deserializer, msps: m.msps, ordererMspIds: m.ordererOrgs.map((o) => o.spec.mspId) });
+}
+
+/** A ledger keeps the ordering its genesis block names. @throws DevnetError BAD_CONFIG */
+export async function checkLedgerOrdering(ledger: Ledger, choice: OrderingChoice): Promise<void> {
+  if (ledger.height === 0) return;
+  const consensus = parseChannelConfig(decodeBlock(await ledger.getBlock(0))).consensus;
+  const has = consensus.type === 'BFT' ? `bft with ${consensus.consenters.length} replicas` : 'solo';
+  const wants = choice.type === 'bft' ? `bft with ${choice.replicas} replicas` : 'solo';
+  if (has !== wants) throw new DevnetError('BAD_CONFIG', `this ledger was created with ${has} ordering, not ${wants}: start it that way, or reset the devnet`);
+}
+
+/** Replica control of a BFT devnet (fault injection for tests, demos and measurements). */
+export interface DevnetBft {
+  readonly replicas: number;
+  readonly f: number;
+  /** Crashes replica i (0-based; consenter id i+1): it stops, loses its memory, keeps its WAL. */
+  stopReplica(i: number): void;
+  /** Restarts replica i from its WAL; it catches up by state transfer. */
+  startReplica(i: number): void;
+  isReplicaRunning(i: number): boolean;
+  /** Decided height of each replica (undefined while stopped). */
+  replicaHeights(): (number | undefined)[];
+  /** Installed view of each running replica. */
+  replicaViews(): (number | undefined)[];
+  /** Block `seq` as replica i stored it in its WAL (committed form, with its certificate). */
+  replicaBlock(i: number, seq: number): Uint8Array;
+}
+
+export interface BftOrderingSetup {
+  readonly orderer: BftOrderer;
+  readonly control: DevnetBft;
+}
+
+/** The BFT ordering service: WALs under `<dataDir>/orderers/<consenter host>/`. Not started. */
+export async function newBftOrdering(o: {
+  choice: OrderingChoice;
+  dataDir: string;
+  channelId: string;
+  batch: BatchConfig;
+  ordererOrgs: readonly OrgMaterial[];
+  ledger: Ledger;
+  deserializer: IdentityDeserializer;
+  msps: MspRegistry;
+  timings?: BftTimings;
+}): Promise<BftOrderingSetup> {
+  const genesis = decodeBlock(await o.ledger.getBlock(0));
+  const cs = consenters(o.ordererOrgs);
+  const orderer = new BftOrderer({
+    channelId: o.channelId,
+    batch: o.batch,
+    consenters: cs.map((config, i) => ({ config, signer: o.ordererOrgs[i]!.signingIdentity(o.ordererOrgs[i]!.orderers[0]!.name) })),
+    dataDir: join(o.dataDir, 'orderers'),
+    genesisHeaderHash: blockHeaderHash(genesis.getHeader()!),
+    deliverFrom: o.ledger.height,
+    deserializer: o.deserializer,
+    msps: o.msps,
+    replicasDown: o.choice.replicasDown,
+    ...(o.timings !== undefined && { timings: o.timings }),
+  });
+  const control: DevnetBft = {
+    replicas: orderer.n,
+    f: orderer.f,
+    stopReplica: (i) => orderer.stopReplica(i),
+    startReplica: (i) => orderer.startReplica(i),
+    isReplicaRunning: (i) => orderer.isReplicaRunning(i),
+    replicaHeights: () => orderer.replicaHeights(),
+    replicaViews: () => orderer.replicaViews(),
+    replicaBlock: (i, seq) => orderer.replicaBlock(i, seq),
+  };
+  return { orderer, control };
+}

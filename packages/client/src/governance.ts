@@ -53,4 +53,71 @@ export class NotifiedBodyClient {
   async approveMeterModel(model: MeterModelToApprove): Promise<void> {
     await this.#client.submit('approveMeterModel', [JSON.stringify(model)], this.#client.governance);
   }
+
+  /** Withdraws an approved version: peers refuse to run it from the next block on; its record stays listed. */
+  async withdrawLrSoftware(chaincodeName: string, version: string, reason: string): Promise<void> {
+    await this.#client.submit('withdrawLrSoftware', [chaincodeName, version, reason], this.#client.governance);
+  }
+}
+
+/** An LR software version as the registry keeps it (see docs/GOVERNANCE.md). */
+export interface LrSoftwareRecord extends LrSoftwareToApprove {
+  readonly notifiedBody: { readonly mspId: string; readonly certificatePem: string };
+  readonly signature: string;
+  readonly status: 'APPROVED' | 'WITHDRAWN';
+  readonly approvedTxId: string;
+  readonly approvedAt: string;
+  readonly withdrawal?: { readonly reason: string; readonly txId: string; readonly at: string };
+}
+
+export interface IntegrityIncident {
+  readonly kind: 'FINGERPRINT_MISMATCH' | 'UNAPPROVED_PACKAGE' | 'WITHDRAWN_PACKAGE';
+  readonly chaincodeName: string;
+  readonly expectedPackageId: string;
+  readonly foundPackageId: string;
+  readonly peer: string;
+  readonly organization: string;
+  readonly detail?: string;
+  readonly detectedAt: string;
+  readonly txId: string;
+}
+
+/** Reads of the notified body's registry, open to every member organization (auditors included). */
+export class RegistryReader {
+  readonly #client: MetroledgerClient;
+
+  constructor(client: MetroledgerClient) {
+    this.#client = client;
+  }
+
+  async #read<T>(fn: string, args: string[]): Promise<T> {
+    return JSON.parse(Buffer.from(await this.#client.evaluate(fn, args, this.#client.governance)).toString('utf8')) as T;
+  }
+
+  /** Every version ever approved, withdrawn ones included. */
+  listLrSoftware(chaincodeName = 'lr'): Promise<LrSoftwareRecord[]> {
+    return this.#read('listLrSoftware', [chaincodeName]);
+  }
+
+  getLrSoftware(chaincodeName: string, version: string): Promise<LrSoftwareRecord> {
+    return this.#read('getLrSoftware', [chaincodeName, version]);
+  }
+
+  /** The approved, not withdrawn versions, most recently approved last. */
+  async activeLrSoftware(chaincodeName = 'lr'): Promise<LrSoftwareRecord[]> {
+    const active = await this.#read<LrSoftwareRecord[]>('getActiveLrSoftware', [chaincodeName]);
+    return active.sort((a, b) => a.approvedAt.localeCompare(b.approvedAt));
+  }
+
+  /** Every integrity incident the peers reported, in order of detection. */
+  async listIntegrityIncidents(): Promise<IntegrityIncident[]> {
+    const out: IntegrityIncident[] = [];
+    let bookmark = '';
+    do {
+      const page = await this.#read<{ records: IntegrityIncident[]; bookmark: string }>('listIntegrityIncidents', ['100', bookmark]);
+      out.push(...page.records);
+      bookmark = page.records.length === 0 ? '' : page.bookmark;
+    } while (bookmark !== '');
+    return out;
+  }
 }

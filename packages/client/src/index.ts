@@ -8,5 +8,5 @@ export { DEFAULT_RETRY_POLICY, backoffDelayMs } from './retry';
 export type { RetryPolicy } from './retry';
 export { loadMspIdentity } from './files';
 export type { MspIdentityFiles } from './files';
-export { NotifiedBodyClient } from './governance';
-export type { OrganizationRole, LrSoftwareToApprove, MeterModelToApprove } from './governance';
+export { NotifiedBodyClient, RegistryReader } from './governance';
+export type { OrganizationRole, LrSoftwareToApprove, MeterModelToApprove, LrSoftwareRecord, IntegrityIncident } from './governance';

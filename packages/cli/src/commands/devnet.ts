@@ -2,7 +2,7 @@
 import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DevnetError, startDevnet } from '@metroledger/devnet';
+import { DevnetError, startDevnet, type StartDevnetOptions } from '@metroledger/devnet';
 
 const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
 const RUN_FILE = 'devnet.json';
@@ -34,19 +34,50 @@ async function running(dataDir: string): Promise<RunInfo | undefined> {
   return isAlive(info.pid) ? info : undefined;
 }
 
-async function up(opts: { data: string; ordering: string; port: string }): Promise<void> {
+interface UpOptions {
+  data: string;
+  ordering: string;
+  port: string;
+  bftReplicas?: string;
+  bftDown?: string;
+}
+
+/** `--ordering`, `--bft-replicas`, `--bft-down` as startDevnet options (shared with `metroledger start`). */
+export function orderingOptions(opts: { ordering: string; bftReplicas?: string; bftDown?: string }): Pick<StartDevnetOptions, 'ordering' | 'bftReplicas' | 'bftReplicasDown'> {
+  if (opts.ordering !== 'solo' && opts.ordering !== 'bft') throw new DevnetError('BAD_CONFIG', `--ordering must be solo or bft, not ${opts.ordering}`);
+  const out: { ordering: 'solo' | 'bft'; bftReplicas?: number; bftReplicasDown?: number[] } = { ordering: opts.ordering };
+  if (opts.bftReplicas !== undefined) {
+    const n = Number(opts.bftReplicas);
+    if (!Number.isInteger(n) || n < 4) throw new DevnetError('BAD_CONFIG', `--bft-replicas must be an integer >= 4 (n = 3f+1), not ${opts.bftReplicas}`);
+    out.bftReplicas = n;
+  }
+  if (opts.bftDown !== undefined && opts.bftDown !== '') {
+    const ids = opts.bftDown.split(',').map((x) => Number(x.trim()));
+    if (ids.some((i) => !Number.isInteger(i) || i < 0)) throw new DevnetError('BAD_CONFIG', `--bft-down takes replica indexes like 3 or 0,1, not ${opts.bftDown}`);
+    out.bftReplicasDown = ids;
+  }
+  return out;
+}
+
+async function up(opts: UpOptions): Promise<void> {
   const dataDir = resolve(opts.data);
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0..65535, not ${opts.port}`);
-  if (opts.ordering !== 'solo') throw new DevnetError('BAD_CONFIG', `--ordering ${opts.ordering} is not available (solo)`);
+  const ordering = orderingOptions(opts);
   const other = await running(dataDir);
   if (other !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
 
-  const devnet = await startDevnet({ dataDir, ordering: 'solo', port });
+  const devnet = await startDevnet({ dataDir, port, ...ordering });
   const info: RunInfo = { pid: process.pid, endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, startedAt: new Date().toISOString() };
   await writeFile(join(dataDir, RUN_FILE), JSON.stringify(info, null, 2) + '\n');
 
   console.log(`devnet up: channel ${devnet.channelId}, ledger height ${devnet.height()}${devnet.generatedCrypto ? ', new crypto material' : ''}`);
+  if (devnet.bft !== undefined) {
+    const down = ordering.bftReplicasDown ?? [];
+    console.log(`ordering:         BFT, ${devnet.bft.replicas} consenters (Orderer1MSP..Orderer${devnet.bft.replicas}MSP), f = ${devnet.bft.f}${down.length > 0 ? `, replica(s) ${down.join(',')} down` : ''}`);
+  } else {
+    console.log('ordering:         solo');
+  }
   console.log(`gateway endpoint: ${devnet.endpoint}`);
   console.log(`TLS CA:           ${devnet.tlsCaCertPath}`);
   for (const [mspId, users] of Object.entries(devnet.users)) {
@@ -96,7 +127,9 @@ export function registerDevnetCommands(program: Command): void {
     .command('up')
     .description('run the devnet in the foreground until SIGINT/SIGTERM')
     .option('--data <dir>', 'data directory (crypto material and ledger)', DEFAULT_DATA_DIR)
-    .option('--ordering <type>', 'ordering service', 'solo')
+    .option('--ordering <type>', 'ordering service: solo, or bft (n consenters of n orderer organizations)', 'solo')
+    .option('--bft-replicas <n>', 'BFT consenters, n = 3f+1 (default 4)')
+    .option('--bft-down <ids>', 'BFT replicas (0-based, comma-separated, at most f) left stopped, to measure a degraded service')
     .option('--port <n>', 'gateway port', '7051')
     .action(up);
   devnet

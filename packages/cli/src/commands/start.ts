@@ -11,12 +11,15 @@ import { SingleBar } from 'cli-progress';
 import { loadMspIdentity } from '@metroledger/client';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { DEFAULT_SCENARIO, formatReport, runSaoPaulo, type NetworkAccess, type ScenarioOptions } from '@metroledger/scenario';
+import { orderingOptions } from './devnet';
 
 interface StartOptions {
   meters: string;
   seconds: string;
   rate: string;
   ordering: string;
+  bftReplicas?: string;
+  bftDown?: string;
   speedup: string;
   seed: string;
   faultShare: string;
@@ -39,7 +42,9 @@ export function registerStartCommand(program: Command): void {
     .option('--meters <n>', 'speed meters', String(DEFAULT_SCENARIO.meters))
     .option('--seconds <s>', 'seconds of traffic', String(DEFAULT_SCENARIO.seconds))
     .option('--rate <v>', 'vehicles per second per meter', String(DEFAULT_SCENARIO.vehiclesPerSecond))
-    .option('--ordering <type>', 'ordering service: solo', 'solo')
+    .option('--ordering <type>', 'ordering service: solo, or bft (n consenters of n orderer organizations)', 'solo')
+    .option('--bft-replicas <n>', 'BFT consenters, n = 3f+1 (default 4)')
+    .option('--bft-down <ids>', 'BFT replicas (0-based, comma-separated, at most f) left stopped for the whole run')
     .option('--speedup <x>', 'simulated seconds per wall-clock second', String(DEFAULT_SCENARIO.speedup))
     .option('--seed <seed>', 'seed of the meters, traffic and vehicles', String(DEFAULT_SCENARIO.seed))
     .option('--fault-share <p>', 'share of passages that are sensor faults or incomplete events', String(DEFAULT_SCENARIO.faultShare))
@@ -54,10 +59,15 @@ export function registerStartCommand(program: Command): void {
         faultShare: fraction(opts.faultShare, '--fault-share'),
         seed: opts.seed,
       };
+      orderingOptions(opts); // refuse bad ordering flags before creating anything
       const dataDir = resolve(opts.data ?? join('.metroledger', 'runs', new Date().toISOString().replace(/[:.]/g, '-')));
       await mustBeFresh(dataDir);
-      console.log(`starting the embedded devnet (${opts.ordering} ordering) in ${dataDir}`);
-      const devnet = await startDevnetProcess(dataDir, opts.ordering);
+      const ordering = ['--ordering', opts.ordering];
+      if (opts.bftReplicas !== undefined) ordering.push('--bft-replicas', opts.bftReplicas);
+      if (opts.bftDown !== undefined) ordering.push('--bft-down', opts.bftDown);
+      const described = opts.ordering === 'bft' ? `BFT ordering, ${opts.bftReplicas ?? 4} consenters${opts.bftDown ? `, replica(s) ${opts.bftDown} down` : ''}` : `${opts.ordering} ordering`;
+      console.log(`starting the embedded devnet (${described}) in ${dataDir}`);
+      const devnet = await startDevnetProcess(dataDir, ordering);
       try {
         const access = await networkAccess(devnet);
         const report = await runSaoPaulo(access, options, progressHooks());
@@ -82,9 +92,9 @@ async function mustBeFresh(dir: string): Promise<void> {
 }
 
 /** Runs `metroledger devnet up` in a child process and waits until its gateway is listening. */
-async function startDevnetProcess(dataDir: string, ordering: string): Promise<DevnetProcess> {
+async function startDevnetProcess(dataDir: string, ordering: readonly string[]): Promise<DevnetProcess> {
   const log = createWriteStream(join(dataDir, 'devnet.log'));
-  const child = spawn(process.execPath, [require.resolve('../main'), 'devnet', 'up', '--data', dataDir, '--port', '0', '--ordering', ordering], {
+  const child = spawn(process.execPath, [require.resolve('../main'), 'devnet', 'up', '--data', dataDir, '--port', '0', ...ordering], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: process.env['CORE_CHAINCODE_LOGGING_LEVEL'] ?? 'error' },
   });

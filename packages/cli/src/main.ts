@@ -9,6 +9,8 @@ import { registerDevnetCommands } from './commands/devnet';
 import { registerStartCommand } from './commands/start';
 import { registerAuditCommands } from './commands/audit';
 import { registerSurveilCommands } from './commands/surveil';
+import { registerGovernanceCommands, registerOrgCommands } from './commands/governance';
+import { registerMeterCommands } from './commands/meter';
 
 const program = new Command();
 program
@@ -23,6 +25,9 @@ registerStartCommand(program);
 registerLifecycleCommands(program.commands.find((c) => c.name() === 'lr') ?? program.command('lr'));
 registerAuditCommands(program);
 registerSurveilCommands(program);
+registerGovernanceCommands(program.commands.find((c) => c.name() === 'lr')!);
+registerMeterCommands(program);
+registerOrgCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

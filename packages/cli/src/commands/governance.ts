@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: Apache-2.0
+// `metroledger lr approve|withdraw|list|incidents|install`: the notified body's registry and a
+// computing provider's installation of the approved LR package, through the Fabric Gateway (the
+// devnet or a real Fabric network). Shared connection options live here too (meter.ts uses them).
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadMspIdentity, MetroledgerClient, newGrpcConnection, NotifiedBodyClient, RegistryReader, type LrSoftwareRecord } from '@metroledger/client';
+import { DEFAULT_NETWORK, installChaincodePackage } from '@metroledger/devnet';
+import { LifecycleError, packageLrChaincode, readChaincodePackage, type ChaincodePackage } from '@metroledger/lifecycle';
+
+export interface ConnectionOptions {
+  endpoint?: string;
+  tlsCa?: string;
+  mspId?: string;
+  cert?: string;
+  key?: string;
+  serverName?: string;
+  channel: string;
+  devnet?: string;
+  user?: string;
+}
+
+/** Adds the gateway connection options to a command. */
+export function withConnectionOptions(cmd: Command, defaults: { mspId: string; user: string }): Command {
+  return cmd
+    .option('--endpoint <host:port>', 'gateway peer endpoint')
+    .option('--tls-ca <file>', "PEM of the CA that issued the gateway's TLS certificate")
+    .option('--msp-id <id>', `MSP id of the identity (default with --devnet: ${defaults.mspId})`)
+    .option('--cert <file>', 'X.509 certificate (PEM) of the identity')
+    .option('--key <file>', 'private key (PEM) of the identity')
+    .option('--server-name <name>', 'TLS server name override (when the endpoint is not the certificate name)')
+    .option('--channel <name>', 'channel', 'metrology')
+    .option('--devnet <dir>', 'take endpoint, TLS CA and identity from a running devnet data directory')
+    .option('--user <name>', `devnet user of --msp-id: Admin or User1 (default ${defaults.user})`, defaults.user);
+}
+
+interface RunInfo {
+  endpoint: string;
+  tlsCaCertPath: string;
+}
+
+/** Opens a MetroledgerClient from the connection options. */
+export async function openClient(opts: ConnectionOptions, defaultMspId: string): Promise<MetroledgerClient> {
+  let endpoint = opts.endpoint;
+  let tlsCa = opts.tlsCa;
+  const mspId = opts.mspId ?? (opts.devnet !== undefined ? defaultMspId : undefined);
+  let cert = opts.cert;
+  let key = opts.key;
+  if (opts.devnet !== undefined) {
+    const dir = resolve(opts.devnet);
+    let info: RunInfo;
+    try {
+      info = JSON.parse(await readFile(join(dir, 'devnet.json'), 'utf8')) as RunInfo;
+    } catch {
+      throw new Error(`no running devnet recorded in ${dir} (start it with \`metroledger devnet up --data ${opts.devnet}\`)`);
+    }
+    endpoint ??= info.endpoint;
+    tlsCa ??= info.tlsCaCertPath;
+    if (cert === undefined || key === undefined) {
+      const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
+      if (org === undefined) throw new Error(`--msp-id ${String(mspId)} is not an organization of the devnet`);
+      const who = `${opts.user ?? 'User1'}@${org.domain}`;
+      const files = await loadMspIdentity(join(dir, 'organizations', 'peerOrganizations', org.domain, 'users', who, 'msp')).catch(() => {
+        throw new Error(`the devnet has no user ${who}`);
+      });
+      return newClient(endpoint, tlsCa, opts, mspId!, files.certificatePem, files.privateKeyPem);
+    }
+  }
+  const missing = [['--endpoint', endpoint], ['--tls-ca', tlsCa], ['--msp-id', mspId], ['--cert', cert], ['--key', key]].filter(([, v]) => v === undefined).map(([n]) => n);
+  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')} (or use --devnet DIR)`);
+  const [certPem, keyPem] = await Promise.all([readFile(cert!), readFile(key!)]);
+  return newClient(endpoint, tlsCa, opts, mspId!, certPem, keyPem);
+}
+
+async function newClient(endpoint: string | undefined, tlsCa: string | undefined, opts: ConnectionOptions, mspId: string, certificatePem: Uint8Array, privateKeyPem: Uint8Array): Promise<MetroledgerClient> {
+  const connection = newGrpcConnection(endpoint!, await readFile(tlsCa!), opts.serverName);
+  const client = new MetroledgerClient({ connection, mspId, certificatePem, privateKeyPem, channel: opts.channel, retry: { maxAttempts: 3 }, callTimeoutMs: 30_000 });
+  const close = client.close.bind(client);
+  client.close = () => {
+    close();
+    connection.close();
+  };
+  return client;
+}
+
+async function identityOf(opts: ConnectionOptions, defaultMspId: string): Promise<{ mspId: string; certificatePem: Uint8Array; privateKeyPem: Uint8Array }> {
+  const mspId = opts.mspId ?? defaultMspId;
+  if (opts.cert !== undefined && opts.key !== undefined) return { mspId, certificatePem: await readFile(opts.cert), privateKeyPem: await readFile(opts.key) };
+  if (opts.devnet === undefined) throw new Error('missing --cert and --key (or use --devnet DIR)');
+  const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
+  if (org === undefined) throw new Error(`--msp-id ${mspId} is not an organization of the devnet`);
+  const files = await loadMspIdentity(join(resolve(opts.devnet), 'organizations', 'peerOrganizations', org.domain, 'users', `${opts.user ?? 'Admin'}@${org.domain}`, 'msp'));
+  return { mspId, ...files };
+}
+
+async function packageFrom(file: string | undefined): Promise<ChaincodePackage> {
+  return file === undefined ? packageLrChaincode() : readChaincodePackage(await readFile(file));
+}
+
+function describeRecord(r: LrSoftwareRecord): string {
+  const lines = [
+    `${r.chaincodeName} ${r.version}  ${r.status}`,
+    `  package id         ${r.packageId}`,
+    `  source sha256      ${r.sourceSha256}`,
+    `  endorsement policy ${r.endorsementPolicy}`,
+    `  approved           ${r.approvedAt} by ${r.notifiedBody.mspId} (tx ${r.approvedTxId})`,
+  ];
+  if (r.withdrawal) lines.push(`  withdrawn          ${r.withdrawal.at}: ${r.withdrawal.reason} (tx ${r.withdrawal.txId})`);
+  return lines.join('\n');
+}
+
+/** The approval a package must match: the given version's, or the most recent active one. */
+async function approvalInForce(reader: RegistryReader, chaincodeName: string, version: string | undefined): Promise<LrSoftwareRecord> {
+  if (version !== undefined) return reader.getLrSoftware(chaincodeName, version);
+  const active = await reader.activeLrSoftware(chaincodeName);
+  const latest = active.at(-1);
+  if (latest === undefined) throw new LifecycleError('FINGERPRINT_MISMATCH', `the notified body has approved no version of ${chaincodeName}: nothing may be installed`, { chaincodeName });
+  return latest;
+}
+
+interface ApproveOptions extends ConnectionOptions { package?: string; version: string; policy: string; chaincode: string }
+interface InstallOptions extends ConnectionOptions { version?: string; chaincode: string; peer?: string[] }
+
+/** Registers the registry subcommands under `metroledger lr`. */
+export function registerGovernanceCommands(lr: Command): void {
+  const lrDefault = DEFAULT_NETWORK.chaincodes.find((c) => c.name === 'lr');
+
+  withConnectionOptions(
+    lr.command('approve')
+      .description('as the notified body (an admin of its MSP): sign the approval of an LR package by fingerprint, with its endorsement policy, and record it on the ledger')
+      .option('--package <file>', 'the package to approve (default: build the deterministic LR package from this repository)')
+      .requiredOption('--version <v>', 'chaincode version the package states (LR_CHAINCODE_VERSION)')
+      .option('--policy <policy>', 'endorsement policy the version must run under', lrDefault?.endorsementPolicy ?? "AND('LaSIGEMSP.peer','PUCPRMSP.peer')")
+      .option('--chaincode <name>', 'chaincode name', 'lr'),
+    { mspId: 'InmetroMSP', user: 'Admin' },
+  ).action(async (opts: ApproveOptions) => {
+    const pkg = await packageFrom(opts.package);
+    const identity = await identityOf(opts, 'InmetroMSP');
+    const client = await openClient(opts, 'InmetroMSP');
+    try {
+      await new NotifiedBodyClient(client, identity).approveLrSoftware({ chaincodeName: opts.chaincode, version: opts.version, packageId: pkg.packageId, sourceSha256: pkg.codeDigest, endorsementPolicy: opts.policy });
+      console.log(describeRecord(await new RegistryReader(client).getLrSoftware(opts.chaincode, opts.version)));
+    } finally {
+      client.close();
+    }
+  });
+
+  withConnectionOptions(
+    lr.command('withdraw')
+      .description('as the notified body: withdraw an approved version (peers refuse to run it from the next block; the record stays)')
+      .requiredOption('--version <v>', 'version to withdraw')
+      .requiredOption('--reason <text>', 'why')
+      .option('--chaincode <name>', 'chaincode name', 'lr'),
+    { mspId: 'InmetroMSP', user: 'Admin' },
+  ).action(async (opts: ConnectionOptions & { version: string; reason: string; chaincode: string }) => {
+    const client = await openClient(opts, 'InmetroMSP');
+    try {
+      await new NotifiedBodyClient(client, await identityOf(opts, 'InmetroMSP')).withdrawLrSoftware(opts.chaincode, opts.version, opts.reason);
+      console.log(describeRecord(await new RegistryReader(client).getLrSoftware(opts.chaincode, opts.version)));
+    } finally {
+      client.close();
+    }
+  });
+
+  withConnectionOptions(
+    lr.command('list')
+      .description('the registry: every approved version of the LR chaincode (withdrawn ones included)')
+      .option('--chaincode <name>', 'chaincode name', 'lr')
+      .option('--json', 'print JSON'),
+    { mspId: 'InmetroMSP', user: 'User1' },
+  ).action(async (opts: ConnectionOptions & { chaincode: string; json?: boolean }) => {
+    const client = await openClient(opts, 'InmetroMSP');
+    try {
+      const records = await new RegistryReader(client).listLrSoftware(opts.chaincode);
+      if (opts.json) console.log(JSON.stringify(records, null, 2));
+      else console.log(records.length === 0 ? `no version of ${opts.chaincode} is approved` : records.map(describeRecord).join('\n'));
+    } finally {
+      client.close();
+    }
+  });
+
+  withConnectionOptions(
+    lr.command('incidents')
+      .description('integrity incidents the peers recorded (e.g. FINGERPRINT_MISMATCH), in order of detection')
+      .option('--json', 'print JSON'),
+    { mspId: 'InmetroMSP', user: 'User1' },
+  ).action(async (opts: ConnectionOptions & { json?: boolean }) => {
+    const client = await openClient(opts, 'InmetroMSP');
+    try {
+      const incidents = await new RegistryReader(client).listIntegrityIncidents();
+      if (opts.json) console.log(JSON.stringify(incidents, null, 2));
+      else if (incidents.length === 0) console.log('no integrity incident');
+      else for (const i of incidents) console.log(`${i.detectedAt}  ${i.kind}  ${i.organization} ${i.peer}  ${i.chaincodeName}\n  expected ${i.expectedPackageId || '(none)'}\n  found    ${i.foundPackageId}\n  tx       ${i.txId}`);
+    } finally {
+      client.close();
+    }
+  });
+
+  withConnectionOptions(
+    lr.command('install')
+      .description("as a computing provider: check a package file against the notified body's approval on the ledger, then install it (devnet: into the peer's directory; Fabric: prints the peer lifecycle commands)")
+      .argument('<file>', 'chaincode package (.tar.gz)')
+      .option('--version <v>', 'the approved version to check against (default: the most recently approved active version)')
+      .option('--chaincode <name>', 'chaincode name', 'lr')
+      .option('--peer <name...>', 'devnet: peer(s) to install on (default: every peer of --msp-id)'),
+    { mspId: 'LaSIGEMSP', user: 'Admin' },
+  ).action(async (file: string, opts: InstallOptions) => {
+    const pkg = readChaincodePackage(await readFile(file));
+    const client = await openClient(opts, 'LaSIGEMSP');
+    let approval: LrSoftwareRecord;
+    try {
+      approval = await approvalInForce(new RegistryReader(client), opts.chaincode, opts.version);
+    } finally {
+      client.close();
+    }
+    if (approval.packageId !== pkg.packageId) {
+      throw new LifecycleError('FINGERPRINT_MISMATCH', `${file} is package ${pkg.packageId}, but the notified body approved ${approval.packageId} for ${approval.chaincodeName} ${approval.version}: refusing to install`, { expected: approval.packageId, found: pkg.packageId });
+    }
+    if (approval.status !== 'APPROVED') {
+      throw new LifecycleError('FINGERPRINT_MISMATCH', `${approval.chaincodeName} ${approval.version} was withdrawn (${approval.withdrawal?.reason ?? ''}): refusing to install`, { version: approval.version });
+    }
+    console.log(`fingerprint: ${pkg.packageId} is the approved package of ${approval.chaincodeName} ${approval.version} (policy ${approval.endorsementPolicy})`);
+    if (opts.devnet !== undefined) {
+      const mspId = opts.mspId ?? 'LaSIGEMSP';
+      const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
+      const peers = opts.peer ?? (org?.peers ?? []).map((p) => `${p}.${org!.domain}`);
+      if (peers.length === 0) throw new Error(`${mspId} has no peer on the devnet`);
+      for (const peer of peers) {
+        const installed = await installChaincodePackage(resolve(opts.devnet), peer, opts.chaincode, pkg.bytes);
+        console.log(`installed on ${peer}: ${installed.file}`);
+      }
+      console.log('takes effect when the devnet restarts (metroledger devnet down && metroledger devnet up)');
+    } else {
+      console.log(
+        [
+          'now, on each of your peers (Fabric 2.5/3.x):',
+          `  peer lifecycle chaincode install ${file}`,
+          `  peer lifecycle chaincode approveformyorg -C ${opts.channel} -n ${approval.chaincodeName} -v ${approval.version} --package-id ${pkg.packageId} --sequence <next> --signature-policy "${approval.endorsementPolicy}" ...`,
+        ].join('\n'),
+      );
+    }
+  });
+}
+
+/** `metroledger org register|list`: the channel organizations the notified body admits. */
+export function registerOrgCommands(program: Command): void {
+  const org = program.command('org').description("the notified body's registry of channel organizations");
+  withConnectionOptions(
+    org.command('register')
+      .description('as the notified body: register an organization or replace its name and roles')
+      .argument('<mspId>')
+      .requiredOption('--name <name>', 'display name')
+      .requiredOption('--roles <roles>', 'comma-separated: COMPUTING_PROVIDER, METER_OWNER, AUDITOR'),
+    { mspId: 'InmetroMSP', user: 'Admin' },
+  ).action(async (mspId: string, opts: ConnectionOptions & { name: string; roles: string }) => {
+    const roles = opts.roles.split(',').map((r) => r.trim()) as ('COMPUTING_PROVIDER' | 'METER_OWNER' | 'AUDITOR')[];
+    const client = await openClient(opts, 'InmetroMSP');
+    try {
+      await new NotifiedBodyClient(client, await identityOf(opts, 'InmetroMSP')).registerOrganization(mspId, opts.name, roles);
+      console.log(`registered ${mspId} (${opts.name}): ${roles.join(', ')}`);
+    } finally {
+      client.close();
+    }
+  });
+  withConnectionOptions(org.command('list').description('registered organizations'), { mspId: 'InmetroMSP', user: 'User1' }).action(async (opts: ConnectionOptions) => {
+    const client = await openClient(opts, 'InmetroMSP');
+    try {
+      const orgs = JSON.parse(Buffer.from(await client.evaluate('listOrganizations', [], client.governance)).toString('utf8')) as { mspId: string; name: string; roles: string[]; registeredAt: string }[];
+      console.log(orgs.length === 0 ? 'no organization registered' : orgs.map((o) => `${o.mspId.padEnd(12)} ${o.name.padEnd(12)} ${o.roles.join(',')}  since ${o.registeredAt}`).join('\n'));
+    } finally {
+      client.close();
+    }
+  });
+}
+
+/** `metroledger meter approve-model`: type approval of a meter model with the LR versions it may run. */
+export function registerModelCommand(meter: Command): void {
+  withConnectionOptions(
+    meter.command('approve-model')
+      .description('as the notified body: type-approve a meter model (a re-approval is a new revision; no versions suspends it)')
+      .requiredOption('--model <model>', 'model name')
+      .requiredOption('--manufacturer <name>', 'manufacturer')
+      .requiredOption('--lr-versions <v,...>', "approved LR chaincode versions (comma-separated; '' suspends)")
+      .requiredOption('--certificate-ref <text>', 'type-approval certificate reference')
+      .option('--chaincode <name>', 'LR chaincode name', 'lr'),
+    { mspId: 'InmetroMSP', user: 'Admin' },
+  ).action(async (opts: ConnectionOptions & { model: string; manufacturer: string; lrVersions: string; certificateRef: string; chaincode: string }) => {
+    const client = await openClient(opts, 'InmetroMSP');
+    try {
+      const approvedLrVersions = opts.lrVersions.split(',').map((v) => v.trim()).filter((v) => v !== '');
+      await new NotifiedBodyClient(client, await identityOf(opts, 'InmetroMSP')).approveMeterModel({ model: opts.model, manufacturer: opts.manufacturer, chaincodeName: opts.chaincode, approvedLrVersions, certificateRef: opts.certificateRef });
+      console.log(`type-approved ${opts.model} with ${opts.chaincode} ${approvedLrVersions.join(', ') || '(none: suspended)'}`);
+    } finally {
+      client.close();
+    }
+  });
+}

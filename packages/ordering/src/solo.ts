@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A single-node orderer: checks each envelope like Fabric's broadcast handler (size, header, channel,
 // creator a valid channel member, signature), cuts batches, chains, signs and delivers blocks.
+import type { KeyObject } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import { verifySignature, type Identity } from '@metroledger/identity';
 import { blockHeaderHash, newBlock, signBlock, type BatchConfig, type BlockSigner } from '@metroledger/protocol';
@@ -33,6 +34,11 @@ export interface SoloOrdererOptions {
   readonly clock?: Clock;
   /** Envelopes accepted but not yet cut into a block before broadcast answers BUSY. Default 10,000. */
   readonly maxQueuedEnvelopes?: number;
+  /**
+   * Checks an envelope's signature by its creator; default: @metroledger/identity's
+   * verifySignature on this thread (a verification pool gives the same answers off it).
+   */
+  readonly verify?: (publicKey: KeyObject, message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
 }
 
 /** Single-orderer ordering service (Fabric 2.x "solo" semantics, with Fabric's broadcast checks). */
@@ -87,7 +93,10 @@ export class SoloOrderer implements OrderingService {
 
   async broadcast(envelope: Uint8Array): Promise<void> {
     if (!this.#running) throw new OrderingError('SERVICE_UNAVAILABLE', 'orderer is not running');
-    this.#check(envelope);
+    const { creator, payloadBytes, signature } = this.#check(envelope);
+    const verify = this.#opts.verify ?? verifySignature;
+    if (!(await verify(creator.publicKey, payloadBytes, signature))) throw new OrderingError('BAD_REQUEST', 'envelope signature does not verify against its creator');
+    if (!this.#running) throw new OrderingError('SERVICE_UNAVAILABLE', 'orderer is not running');
     if (this.#queue.length >= this.#maxQueued) throw new OrderingError('BUSY', `ordering queue is full (${this.#maxQueued} envelopes)`);
     this.#queue.push(envelope);
     if (!this.#drainScheduled) {
@@ -97,7 +106,8 @@ export class SoloOrderer implements OrderingService {
     }
   }
 
-  #check(envelope: Uint8Array): void {
+  /** Everything but the signature; returns what the signature check needs. */
+  #check(envelope: Uint8Array): { creator: Identity; payloadBytes: Uint8Array; signature: Uint8Array } {
     const { absoluteMaxBytes } = this.#opts.batch;
     if (envelope.length > absoluteMaxBytes) throw new OrderingError('BAD_REQUEST', `envelope of ${envelope.length} bytes exceeds absoluteMaxBytes ${absoluteMaxBytes}`);
     let ch: common.ChannelHeader;
@@ -124,7 +134,7 @@ export class SoloOrderer implements OrderingService {
       throw new OrderingError('BAD_REQUEST', 'creator is not a valid identity', undefined, { cause: err });
     }
     if (!this.#opts.msps.isValid(creator)) throw new OrderingError('BAD_REQUEST', `creator is not a valid member of ${JSON.stringify(creator.mspId)} on this channel`, { mspId: creator.mspId });
-    if (!verifySignature(creator.publicKey, payloadBytes, signature)) throw new OrderingError('BAD_REQUEST', 'envelope signature does not verify against its creator');
+    return { creator, payloadBytes, signature };
   }
 
   #drain(): void {

@@ -3,3 +3,4 @@
 export { Endorser, PeerError, type EndorserLedger, type EndorserOptions, type PeerErrorCode } from './endorser/index.js';
 export { checkFingerprint, guardChaincode, type FingerprintGuardOptions, type FingerprintIncident, type FingerprintRefusalCode, type PackageApproval } from './endorser/index.js';
 export * from './committer/index.js';
+export { SignatureVerifierPool, type SignatureVerifierPoolOptions } from './verify/index.js';

@@ -8,7 +8,8 @@ export type CommitterErrorCode =
   | 'BLOCK_OUT_OF_ORDER' // a block already committed, or too far ahead of the ledger
   | 'TIMEOUT' // waitForTransaction gave up
   | 'ABORTED' // waitForTransaction's signal aborted
-  | 'CLOSED'; // the committer was closed
+  | 'CLOSED' // the committer (or the signature verifier pool) was closed
+  | 'VERIFIER_FAILED'; // a signature verification worker died
 
 export function committerError(code: CommitterErrorCode, message: string, details?: Record<string, unknown>, cause?: unknown): PeerError {
   return new PeerError(code as string as PeerErrorCode, `${code}: ${message}`, details, cause === undefined ? undefined : { cause });

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import type { KeyObject } from 'node:crypto';
 import type { HostedChaincode } from '@metroledger/chaincode-host';
 import { IdentityDeserializer, verifySignature, type Identity, type MspRegistry, type SigningIdentity } from '@metroledger/identity';
 import {
@@ -30,6 +31,11 @@ export interface EndorserOptions {
   chaincodes: readonly HostedChaincode[];
   /** Shared cache of parsed identities (default: one per endorser). */
   deserializer?: IdentityDeserializer;
+  /**
+   * Checks the creator's signature over the proposal; default: @metroledger/identity's
+   * verifySignature on this thread. A SignatureVerifierPool's `verify` gives the same answers off it.
+   */
+  verify?: (publicKey: KeyObject, message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -54,6 +60,7 @@ export class Endorser {
   readonly #ledger: EndorserLedger;
   readonly #chaincodes: ReadonlyMap<string, HostedChaincode>;
   readonly #deserializer: IdentityDeserializer;
+  readonly #verify: NonNullable<EndorserOptions['verify']>;
 
   constructor(opts: EndorserOptions) {
     this.mspId = opts.identity.mspId;
@@ -64,6 +71,7 @@ export class Endorser {
     this.#ledger = opts.ledger;
     this.#chaincodes = new Map(opts.chaincodes.map((cc) => [cc.name, cc]));
     this.#deserializer = opts.deserializer ?? new IdentityDeserializer();
+    this.#verify = opts.verify ?? verifySignature;
   }
 
   /** Whether `name` is installed on this peer. */
@@ -82,7 +90,7 @@ export class Endorser {
    */
   async processProposal(signedProposal: Uint8Array | ParsedProposal): Promise<ProposalResponseParts> {
     const p = signedProposal instanceof Uint8Array ? parse(signedProposal) : signedProposal;
-    const creator = this.#checkCreator(p);
+    const creator = await this.#checkCreator(p);
     if ((await this.#ledger.getTx(p.txId)) !== undefined) {
       throw new PeerError('DUPLICATE_TXID', `duplicate transaction found [${p.txId}]. Creator [${Buffer.from(p.creator).toString('hex')}]`, { txId: p.txId });
     }
@@ -116,7 +124,7 @@ export class Endorser {
     return newEndorsement(p, result, id, this.#identity);
   }
 
-  #checkCreator(p: ParsedProposal): Identity {
+  async #checkCreator(p: ParsedProposal): Promise<Identity> {
     if (p.channelId !== this.channelId) {
       throw new PeerError('CHANNEL_NOT_FOUND', `channel '${p.channelId}' not found`, { channelId: p.channelId });
     }
@@ -137,7 +145,7 @@ export class Endorser {
       }
       throw denied(why);
     }
-    if (!verifySignature(creator.publicKey, p.proposalBytes, p.signature)) throw denied("creator's signature over the proposal is not valid");
+    if (!(await this.#verify(creator.publicKey, p.proposalBytes, p.signature))) throw denied("creator's signature over the proposal is not valid");
     return creator;
   }
 }

@@ -8,7 +8,7 @@ import { startGatewayServer, type GatewayServer } from '@metroledger/gateway';
 import { IdentityDeserializer, MspRegistry, nodePaths, type OrgMaterial } from '@metroledger/identity';
 import { Ledger } from '@metroledger/ledger';
 import { SoloOrderer } from '@metroledger/ordering';
-import { Committer, Endorser } from '@metroledger/peer';
+import { Committer, Endorser, SignatureVerifierPool } from '@metroledger/peer';
 import { parsePolicy, type Policy } from '@metroledger/policy';
 import { newGenesisBlock, type BatchConfig } from '@metroledger/protocol';
 import { DEFAULT_NETWORK } from './config/default-network.js';
@@ -39,6 +39,8 @@ export interface StartDevnetOptions {
   chaincodes?: readonly ChaincodeConfig[];
   /** Overrides the network's batch configuration. */
   batch?: Partial<BatchConfig>;
+  /** Signature verification threads (0: verify on the event-loop thread). Default: cores − 1, 1 to 4. */
+  verifyThreads?: number;
   /**
    * Peers of these organizations install a tampered copy of every registry-governed package (one
    * changed byte) in place of what they had installed: paper §VI-E attack 2 (for tests and demos).
@@ -147,6 +149,10 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
 
   const ledger = await Ledger.open(join(dataDir, 'ledger'));
   const closers: (() => Promise<void> | void)[] = [() => ledger.close()];
+  // Endorsers', orderer's and committer's signature checks, off the event-loop thread.
+  const verifierPool = options.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ threads: options.verifyThreads });
+  const verify = verifierPool === undefined ? undefined : verifierPool.verify.bind(verifierPool);
+  if (verifierPool !== undefined) closers.push(() => verifierPool.close());
   const fail = async (err: unknown): Promise<never> => {
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
     throw err;
@@ -161,6 +167,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       deserializer,
       msps,
       endorsementPolicy: (name) => policies.get(name),
+      ...(verifierPool !== undefined && { signatureVerifier: verifierPool.verifier }),
     });
     closers.push(() => committer.close());
     if (ledger.height === 0) {
@@ -198,6 +205,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             deserializer,
             ledger,
             chaincodes: [...onPeer.values()],
+            verify,
           }),
         );
       }
@@ -216,6 +224,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       lastHeaderHash: ledger.lastHeaderHash,
       deserializer,
       msps,
+      verify,
     });
     orderer.onBlock((block) => {
       committer.deliver(block).catch((err: unknown) => {
@@ -285,6 +294,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             });
           }
           committer.close();
+          await verifierPool?.close();
           await ledger.close();
         })()),
     };

@@ -5,7 +5,8 @@ export type ClientErrorCode =
   | 'SUBMIT_FAILED'         // the ordering service refused the transaction
   | 'COMMIT_FAILED'         // the transaction was ordered but is invalid (`validationCode`)
   | 'RETRIES_EXHAUSTED'     // a retryable failure persisted through every attempt
-  | 'BAD_RESPONSE';         // the chaincode answered something this client cannot read
+  | 'BAD_RESPONSE'          // the chaincode answered something this client cannot read
+  | 'BAD_REQUEST';          // the request cannot be sent as given (e.g. a reading batch out of bounds)
 
 /** A failure of a metroledger client call, with the phase it failed in and Fabric's own codes. */
 export class ClientError extends Error {

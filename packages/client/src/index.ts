@@ -10,3 +10,5 @@ export { loadMspIdentity } from './files';
 export type { MspIdentityFiles } from './files';
 export { NotifiedBodyClient, RegistryReader } from './governance';
 export type { OrganizationRole, LrSoftwareToApprove, MeterModelToApprove, LrSoftwareRecord, IntegrityIncident } from './governance';
+export { encodeReadingBatch, decodeReadingBatch, submitReadingBatch, MAX_BATCH_READINGS, MAX_BATCH_BYTES } from './batch';
+export type { BatchReadingOutcome, SubmittedBatch, BatchSubmitter } from './batch';

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION } from '@metroledger/lr';
 import { benchLr } from '@metroledger/typeapproval';
+import { registerBenchE2eCommands } from './bench-e2e';
 
 function registerBenchLr(bench: Command): void {
   bench.command('lr')
@@ -22,5 +23,6 @@ function registerBenchLr(bench: Command): void {
 export function registerBenchCommands(program: Command): Command {
   const bench = program.command('bench').description('measure performance on this machine');
   registerBenchLr(bench);
+  registerBenchE2eCommands(bench);
   return bench;
 }

@@ -10,9 +10,11 @@ export {
   METER_REGISTERED_EVENT,
   METER_REVOKED_EVENT,
   READING_REJECTED_EVENT,
+  MEASUREMENT_BATCH_EVENT,
   meterKeyForSequence,
 } from './lrcontract';
 export { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX_RECORDED_REJECTIONS, NOTIFIED_BODY_MSP_ID } from './config';
 export { ChaincodeError, ChaincodeErrorCodes, parseChaincodeErrorMessage, type ChaincodeErrorCode } from './errors';
 export type { MeterRegistration, Meter, MeterKey, MeterStatus, MeasurementRecord, MeasurementRefusalCode, Page, ReadingRejection } from './types';
 export { MAX_PAGE_SIZE } from './validation';
+export { decodeReadingBatch, MAX_BATCH_READINGS, MAX_BATCH_BYTES, type ReadingBatchResult, type BatchReadingOutcome } from './batch';

@@ -31,6 +31,7 @@ import { callerOf } from './caller';
 import { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX_RECORDED_REJECTIONS, NOTIFIED_BODY_MSP_ID } from './config';
 import { ChaincodeError, type ChaincodeErrorCode } from './errors';
 import type { MeasurementRecord, MeasurementRefusalCode, Meter, MeterKey, Page, ReadingRejection } from './types';
+import { batchOutcome, decodeReadingBatch, type ReadingBatchResult } from './batch';
 import { checkMeterId, decodeBase64Strict, p256PublicKeyPem, parseMeterRegistration, parsePageSize, parseUint } from './validation';
 
 const METER = 'meter';
@@ -50,6 +51,17 @@ export const METER_REGISTERED_EVENT = 'MeterRegistered';
 export const METER_REVOKED_EVENT = 'MeterRevoked';
 export const METER_KEY_ROTATED_EVENT = 'MeterKeyRotated';
 export const READING_REJECTED_EVENT = 'ReadingRejected';
+export const MEASUREMENT_BATCH_EVENT = 'MeasurementBatch';
+
+/** What the earlier readings of a batch transaction read and wrote (a transaction does not read its own writes). */
+interface BatchView {
+  readonly meters: Map<string, Meter>;
+  readonly states: Map<string, { key: string; state: MeterState }>;
+  /** Meter models whose approval of this LR version was checked in this transaction. */
+  readonly approvedModels: Set<string>;
+  /** The batch's writes, in order, made once every reading has passed. */
+  readonly writes: [string, Uint8Array][];
+}
 
 function pad16(n: number): string {
   return n.toString().padStart(16, '0');
@@ -273,7 +285,44 @@ export class LrContract extends Contract {
    */
   @Transaction()
   async submitReading(ctx: Context, signedReadingBase64: string): Promise<MeasurementRecord | ReadingRejection> {
-    const envelope = decodeBase64Strict(signedReadingBase64, 'signed reading');
+    return this.#processReading(ctx, decodeBase64Strict(signedReadingBase64, 'signed reading'), undefined);
+  }
+
+  /**
+   * Many signed readings in one transaction (a roadside concentrator, a busy meter): each one is
+   * processed exactly as `submitReading` processes it, in batch order, and stored as its own record.
+   * All or nothing: a reading `submitReading` would reject rejects the whole batch (the error names
+   * its index; nothing is written). LR refusals and revoked-meter rejections are outcomes, recorded.
+   */
+  @Transaction()
+  async submitReadingBatch(ctx: Context, batchBase64: string): Promise<ReadingBatchResult> {
+    const signedReadings = decodeReadingBatch(decodeBase64Strict(batchBase64, 'reading batch'));
+    const view: BatchView = { meters: new Map(), states: new Map(), approvedModels: new Set(), writes: [] };
+    const outcomes: ReadingBatchResult['outcomes'] = [];
+    for (let i = 0; i < signedReadings.length; i++) {
+      let r: MeasurementRecord | ReadingRejection;
+      try {
+        r = await this.#processReading(ctx, signedReadings[i]!, view);
+      } catch (err) {
+        if (err instanceof ChaincodeError) throw new ChaincodeError(err.code, `reading ${i} of the batch: ${err.message.slice(err.code.length + 2)}`, { ...err.details, index: i });
+        throw err;
+      }
+      outcomes.push(batchOutcome(r));
+    }
+    for (const [key, value] of view.writes) await ctx.stub.putState(key, value);
+    const result: ReadingBatchResult = { count: outcomes.length, outcomes };
+    ctx.stub.setEvent(MEASUREMENT_BATCH_EVENT, json(result));
+    return result;
+  }
+
+  /**
+   * The processing of one signed reading. `batch` (in a batch transaction) carries what earlier
+   * readings of the same transaction wrote, since a transaction does not read its own writes;
+   * per-reading events are left to the batch's single event.
+   */
+  async #processReading(ctx: Context, envelope: Uint8Array, batch: BatchView | undefined): Promise<MeasurementRecord | ReadingRejection> {
+    // A batch writes only once every reading has passed, so a refused batch leaves no write behind.
+    const put = batch === undefined ? (key: string, value: Uint8Array) => ctx.stub.putState(key, value) : async (key: string, value: Uint8Array) => void batch.writes.push([key, value]);
     let readingBytes: Uint8Array;
     let signature: Uint8Array;
     let reading: RawReading;
@@ -285,7 +334,11 @@ export class LrContract extends Contract {
       throw err;
     }
     const meterId = reading.meterId;
-    const meter = await this.#getMeter(ctx, meterId);
+    let meter = batch?.meters.get(meterId);
+    if (meter === undefined) {
+      meter = await this.#getMeter(ctx, meterId);
+      batch?.meters.set(meterId, meter);
+    }
     const caller = callerOf(ctx);
     if (caller.mspId !== meter.ownerMspId || caller.role !== 'client') {
       throw new ChaincodeError('ACCESS_DENIED', `readings of meter ${meterId} are submitted by clients of ${meter.ownerMspId}, not ${caller.mspId} ${caller.role ?? 'member'}`);
@@ -295,7 +348,7 @@ export class LrContract extends Contract {
     if (!verifyReadingSignature(readingBytes, signature, meter.publicKeyPem)) {
       throw new ChaincodeError('BAD_SIGNATURE', `reading ${reading.sequence} is not signed by meter ${meterId}'s current key`);
     }
-    const { key: stateKey, state } = await this.#meterState(ctx, meterId);
+    const { key: stateKey, state } = batch?.states.get(meterId) ?? (await this.#meterState(ctx, meterId));
     if (reading.sequence <= state.lastSequence) {
       throw new ChaincodeError('REPLAYED_SEQUENCE', `sequence ${reading.sequence} of meter ${meterId} is not above the last accepted ${state.lastSequence}`);
     }
@@ -318,19 +371,26 @@ export class LrContract extends Contract {
         txTimestamp: txTime(ctx),
       };
       const bytes = json(rejection);
-      await ctx.stub.putState(stateKey, json({ lastSequence: reading.sequence, rejected: rejected + 1 } satisfies MeterState));
-      await ctx.stub.putState(ctx.stub.createCompositeKey(REJECTION, [meterId, pad16(reading.sequence)]), bytes);
-      ctx.stub.setEvent(READING_REJECTED_EVENT, bytes);
+      const next: MeterState = { lastSequence: reading.sequence, rejected: rejected + 1 };
+      await put(stateKey, json(next));
+      batch?.states.set(meterId, { key: stateKey, state: next });
+      await put(ctx.stub.createCompositeKey(REJECTION, [meterId, pad16(reading.sequence)]), bytes);
+      if (batch === undefined) ctx.stub.setEvent(READING_REJECTED_EVENT, bytes);
       return rejection;
     }
-    await requireLrApproval(ctx, meter.model);
+    if (!batch?.approvedModels.has(meter.model)) {
+      await requireLrApproval(ctx, meter.model);
+      batch?.approvedModels.add(meter.model);
+    }
 
     const record = this.#measure(ctx, meter, reading, readingSha256, meterKeyIndex);
     const recordBytes = json(record);
-    await ctx.stub.putState(stateKey, json({ lastSequence: reading.sequence } satisfies MeterState));
-    await ctx.stub.putState(ctx.stub.createCompositeKey(MEASUREMENT, [meterId, pad16(reading.captureTimeMs), pad16(reading.sequence)]), recordBytes);
-    await ctx.stub.putState(ctx.stub.createCompositeKey(MEASUREMENT_BY_SEQUENCE, [meterId, pad16(reading.sequence)]), Buffer.from(pad16(reading.captureTimeMs)));
-    ctx.stub.setEvent(MEASUREMENT_EVENT, recordBytes);
+    const next: MeterState = { lastSequence: reading.sequence };
+    await put(stateKey, json(next));
+    batch?.states.set(meterId, { key: stateKey, state: next });
+    await put(ctx.stub.createCompositeKey(MEASUREMENT, [meterId, pad16(reading.captureTimeMs), pad16(reading.sequence)]), recordBytes);
+    await put(ctx.stub.createCompositeKey(MEASUREMENT_BY_SEQUENCE, [meterId, pad16(reading.sequence)]), Buffer.from(pad16(reading.captureTimeMs)));
+    if (batch === undefined) ctx.stub.setEvent(MEASUREMENT_EVENT, recordBytes);
     return record;
   }
 

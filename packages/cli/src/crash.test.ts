@@ -22,6 +22,15 @@ const ROUNDS = 4;
 
 interface Running { child: ChildProcess; endpoint: string; tlsCaCertPath: string; exited: Promise<void> }
 
+/** The devnet's run file, or undefined while it is absent or still being written. */
+async function readRunFile(dataDir: string): Promise<{ pid: number; endpoint: string; tlsCaCertPath: string } | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, 'devnet.json'), 'utf8')) as { pid: number; endpoint: string; tlsCaCertPath: string };
+  } catch {
+    return undefined;
+  }
+}
+
 async function startDevnet(dataDir: string): Promise<Running> {
   const child = spawn(process.execPath, [MAIN, 'devnet', 'up', '--data', dataDir, '--port', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' },
@@ -31,10 +40,13 @@ async function startDevnet(dataDir: string): Promise<Running> {
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const info = await readFile(join(dataDir, 'devnet.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number; endpoint: string; tlsCaCertPath: string }, () => undefined);
+    const info = await readRunFile(dataDir);
     if (info !== undefined && info.pid === child.pid) return { child, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath, exited };
     if (child.exitCode !== null) throw new Error(`devnet exited: ${stderr}`);
-    if (Date.now() > deadline) throw new Error(`devnet did not start: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`devnet did not start: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }

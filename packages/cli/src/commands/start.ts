@@ -91,6 +91,15 @@ async function mustBeFresh(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
 }
 
+/** The devnet's run file, or undefined while it is absent or still being written. */
+async function readRunFile(dataDir: string): Promise<{ pid: number; endpoint: string; tlsCaCertPath: string } | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, 'devnet.json'), 'utf8')) as { pid: number; endpoint: string; tlsCaCertPath: string };
+  } catch {
+    return undefined; // absent, or caught half-written
+  }
+}
+
 /** Runs `metroledger devnet up` in a child process and waits until its gateway is listening. */
 async function startDevnetProcess(dataDir: string, ordering: readonly string[]): Promise<DevnetProcess> {
   const log = createWriteStream(join(dataDir, 'devnet.log'));
@@ -112,7 +121,7 @@ async function startDevnetProcess(dataDir: string, ordering: readonly string[]):
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const info = await readFile(join(dataDir, 'devnet.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number; endpoint: string; tlsCaCertPath: string }, () => undefined);
+    const info = await readRunFile(dataDir);
     if (info !== undefined && info.pid === child.pid) return { child, dataDir, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath, stop };
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the devnet exited before it was ready:\n${stderr.trim()}`);
     if (Date.now() > deadline) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DevnetError, startDevnet, type StartDevnetOptions } from '@metroledger/devnet';
@@ -69,7 +69,9 @@ async function up(opts: UpOptions): Promise<void> {
 
   const devnet = await startDevnet({ dataDir, port, ...ordering });
   const info: RunInfo = { pid: process.pid, endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, startedAt: new Date().toISOString() };
-  await writeFile(join(dataDir, RUN_FILE), JSON.stringify(info, null, 2) + '\n');
+  // Written whole then renamed, so that a reader never sees half a file.
+  await writeFile(join(dataDir, `${RUN_FILE}.tmp`), JSON.stringify(info, null, 2) + '\n');
+  await rename(join(dataDir, `${RUN_FILE}.tmp`), join(dataDir, RUN_FILE));
 
   console.log(`devnet up: channel ${devnet.channelId}, ledger height ${devnet.height()}${devnet.generatedCrypto ? ', new crypto material' : ''}`);
   if (devnet.bft !== undefined) {

@@ -87,6 +87,8 @@ export interface FieldMismatch {
 }
 
 export interface ReadingFacts {
+  /** The reading's index in a submitReadingBatch transaction (absent for submitReading). */
+  readonly batchIndex?: number;
   readonly malformed?: string;
   readonly meterId?: string;
   readonly sequence?: number;
@@ -126,6 +128,8 @@ export interface TxFacts {
   readonly endorsements: readonly { readonly endorser: number; readonly sigOk: boolean }[];
   readonly writes: readonly WriteFact[];
   readonly reading?: ReadingFacts;
+  /** submitReadingBatch: each reading of the batch, in batch order. */
+  readonly readings?: readonly ReadingFacts[];
 }
 
 export interface BlockAnalysis {
@@ -245,12 +249,62 @@ export function compareRecords(stored: Record<string, unknown>, expected: Record
 export function analyzeReading(tx: ParsedTransaction, writes: readonly WriteFact[], ctx: AnalyzeContext): ReadingFacts {
   const arg = tx.args[1];
   if (arg === undefined) return { malformed: 'submitReading has no argument', meterRev: -1 };
+  return analyzeSignedReading(Buffer.from(text.decode(arg), 'base64'), tx, writes, ctx, true);
+}
+
+/** The batch container (see the LR chaincode): "MLB1" | u16 count | count × (u32 length | signed reading). Decoded here independently. */
+export function decodeReadingBatch(batch: Uint8Array): Uint8Array[] {
+  if (batch.length < 6) throw new Error(`a batch of ${batch.length} bytes is truncated`);
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  if (view.getUint32(0) !== 0x4d4c4231) throw new Error('bad batch magic');
+  const n = view.getUint16(4);
+  if (n < 1) throw new Error('an empty batch');
+  const out: Uint8Array[] = [];
+  let o = 6;
+  for (let i = 0; i < n; i++) {
+    const len = o + 4 <= batch.length ? view.getUint32(o) : 0;
+    if (len === 0 || o + 4 + len > batch.length) throw new Error(`reading ${i} runs past the end of the batch`);
+    out.push(batch.subarray(o + 4, o + 4 + len));
+    o += 4 + len;
+  }
+  if (o !== batch.length) throw new Error(`${batch.length - o} trailing bytes after the last reading`);
+  return out;
+}
+
+/**
+ * Every reading of one submitReadingBatch transaction, checked and re-executed as a submitReading
+ * would be. The meter's last sequence is written once per meter, after its last reading of the batch.
+ */
+export function analyzeReadingBatch(tx: ParsedTransaction, writes: readonly WriteFact[], ctx: AnalyzeContext): ReadingFacts[] {
+  const arg = tx.args[1];
+  if (arg === undefined) return [{ malformed: 'submitReadingBatch has no argument', meterRev: -1 }];
+  let signed: Uint8Array[];
+  try {
+    signed = decodeReadingBatch(Buffer.from(text.decode(arg), 'base64'));
+  } catch (err) {
+    return [{ malformed: `the batch does not decode: ${(err as Error).message}`, meterRev: -1 }];
+  }
+  const meterOf = signed.map((s) => {
+    try {
+      return decodeReading(decodeSignedReading(s).reading).meterId;
+    } catch {
+      return undefined;
+    }
+  });
+  return signed.map((s, i) => ({ ...analyzeSignedReading(s, tx, writes, ctx, meterOf.indexOf(meterOf[i], i + 1) < 0), batchIndex: i }));
+}
+
+/** Reading `index` of the transaction again (submitReading when index is undefined), e.g. with a newer meter table. */
+export function reanalyzeReading(tx: ParsedTransaction, writes: readonly WriteFact[], ctx: AnalyzeContext, index: number | undefined): ReadingFacts {
+  if (index === undefined) return analyzeReading(tx, writes, ctx);
+  return analyzeReadingBatch(tx, writes, ctx)[index] ?? { malformed: `no reading ${index} in the batch`, meterRev: -1, batchIndex: index };
+}
+
+function analyzeSignedReading(envelope: Uint8Array, tx: ParsedTransaction, writes: readonly WriteFact[], ctx: AnalyzeContext, checkLastSequence: boolean): ReadingFacts {
   let readingBytes: Uint8Array;
   let signature: Uint8Array;
   let reading: RawReading;
   try {
-    const b64 = text.decode(arg);
-    const envelope = Buffer.from(b64, 'base64');
     ({ reading: readingBytes, signature } = decodeSignedReading(envelope));
     reading = decodeReading(readingBytes);
   } catch (err) {
@@ -290,7 +344,7 @@ export function analyzeReading(tx: ParsedTransaction, writes: readonly WriteFact
   // The chaincode also advances the meter's last sequence in the same transaction.
   const stateWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === compositeKey('meterstate', [reading.meterId]));
   const lastSequence = stateWrite === undefined || stateWrite.isDelete ? undefined : safeJson(stateWrite.value)?.lastSequence;
-  if (lastSequence !== reading.sequence) mismatches.push({ field: 'meterstate.lastSequence', stored: lastSequence, expected: reading.sequence });
+  if (checkLastSequence && lastSequence !== reading.sequence) mismatches.push({ field: 'meterstate.lastSequence', stored: lastSequence, expected: reading.sequence });
   return mismatches.length === 0
     ? { ...located, meterRev: entry.rev, signatureOk, lrVersion, reexec: 'match', status: expected['status'] as 'MEASURED' | 'REFUSED' }
     : { ...located, meterRev: entry.rev, signatureOk, lrVersion, reexec: 'mismatch', mismatches, ...(storedStatus ? { status: storedStatus } : {}) };
@@ -352,6 +406,11 @@ function txFactsOf(tx: ParsedTransaction, txNum: number, storedCode: number | un
   if (tx.chaincodeName === ctx.lrNamespace && fn === 'submitReading' && storedCode === 0) {
     counter.sigs++;
     return { ...facts, reading: analyzeReading(tx, writesOf(tx, ctx), ctx) };
+  }
+  if (tx.chaincodeName === ctx.lrNamespace && fn === 'submitReadingBatch' && storedCode === 0) {
+    const readings = analyzeReadingBatch(tx, writesOf(tx, ctx), ctx);
+    counter.sigs += readings.length;
+    return { ...facts, readings };
   }
   return facts;
 }

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { IdentityDeserializer, MspRegistry, type Identity } from '@metroledger/identity';
 import { evaluatePolicy, formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
 import { blockEnvelopes, blockHeaderHash, blockHeaderFields, decodeBlock, parseChannelConfig, parseEnvelope, TxValidationCode, type ChannelConfig } from '@metroledger/protocol';
-import { analyzeBlock, analyzeReading, writesOf, type AnalyzeContext, type BlockAnalysis, type ReadingFacts, type TxFacts, type WriteFact } from './analyze';
+import { analyzeBlock, reanalyzeReading, writesOf, type AnalyzeContext, type BlockAnalysis, type ReadingFacts, type TxFacts, type WriteFact } from './analyze';
 import { AuditError } from './errors';
 import { finding, type Finding, type FindingCode, type FindingLocation } from './findings';
 import { bundledLrModule, loadLrImplementations } from './lrsoftware';
@@ -323,10 +323,11 @@ class Auditor {
 
   #stale(a: BlockAnalysis): boolean {
     for (const tx of a.txs) {
-      const r = tx.reading;
-      if (r?.meterId === undefined || r.malformed !== undefined) continue;
-      const entry = this.#registry.get(r.meterId);
-      if (entry !== undefined && entry.rev !== r.meterRev) return true;
+      for (const r of tx.readings ?? (tx.reading === undefined ? [] : [tx.reading])) {
+        if (r.meterId === undefined || r.malformed !== undefined) continue;
+        const entry = this.#registry.get(r.meterId);
+        if (entry !== undefined && entry.rev !== r.meterRev) return true;
+      }
     }
     return false;
   }
@@ -514,6 +515,8 @@ class Auditor {
     }
     // The ledger's state includes every transaction marked VALID: its reading is checked too.
     if (storedValid && tx.reading !== undefined && d.creator !== undefined) this.#judgeReading(sb, a, tx, tx.reading, d.creator);
+    // A batch: each reading is judged as if it had its own transaction.
+    if (storedValid && tx.readings !== undefined && d.creator !== undefined) for (const r of tx.readings) this.#judgeReading(sb, a, tx, r, d.creator);
     if (!storedValid || !d.valid) {
       this.counts.invalidTransactions++;
       return;
@@ -555,7 +558,7 @@ class Auditor {
     const blockNum = a.number;
     let r = facts;
     const at: FindingLocation = { blockNum, txNum: tx.txNum, txId: tx.txId, meterId: r.meterId, sequence: r.sequence };
-    const where = `block ${blockNum} tx ${tx.txNum}`;
+    const where = `block ${blockNum} tx ${tx.txNum}${facts.batchIndex !== undefined ? ` reading ${facts.batchIndex} of the batch` : ''}`;
     if (r.malformed !== undefined) {
       this.#report('MALFORMED_READING', at, `${where}: the reading does not decode: ${r.malformed}`);
       return;
@@ -571,7 +574,7 @@ class Auditor {
       // The worker analyzed this block before a registry change earlier in the ledger reached it.
       const envelope = blockEnvelopes(decodeBlock(sb.bytes))[tx.txNum]!;
       const parsed = parseEnvelope(envelope);
-      r = analyzeReading(parsed, writesOf(parsed, this.#analyzeContext()), this.#analyzeContext());
+      r = reanalyzeReading(parsed, writesOf(parsed, this.#analyzeContext()), this.#analyzeContext(), facts.batchIndex);
     }
     this.counts.readings++;
     const meter = entry.meter;

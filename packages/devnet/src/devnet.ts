@@ -16,7 +16,7 @@ import { ensureOrganizations, orgSpec } from './crypto.js';
 import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig, OrgConfig } from './network.js';
 import { restoreFabricProtosGlobals } from './protoglobals.js';
-import { blockVerifierFor, checkLedgerOrdering, consensusConfig, newBftOrdering, orderingChoice, withOrdering, type DevnetBft, type OrderingType } from './ordering.js';
+import { blockVerifierFor, checkLedgerOrdering, consensusConfig, feedCommitter, newBftOrdering, orderingChoice, withOrdering, type DevnetBft, type OrderingType } from './ordering.js';
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
 
@@ -226,12 +226,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       msps,
       verify,
     });
-    orderer.onBlock((block) => {
-      committer.deliver(block).catch((err: unknown) => {
-        // A block the committer refuses is a bug in this process, not a client error: make it loud.
-        process.emitWarning(`devnet: block ${block.getHeader()?.getNumber()} not committed: ${(err as Error).message}`);
-      });
-    });
+    const feed = feedCommitter(orderer, committer);
     await orderer.start();
     closers.push(() => orderer.stop());
 
@@ -243,7 +238,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       mspId: gwOrg.spec.mspId,
       peers: endorsers,
       endorsementPolicies: policies,
-      orderer,
+      orderer: feed.gate(orderer),
       ordererEndpoint: { address: `${ordererNode.fqdn}:7050`, mspId: ordererOrg.spec.mspId },
       commits: committer,
       ledger,

@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import type { IdentityDeserializer, MspRegistry, OrgMaterial } from '@metroledger/identity';
 import type { Ledger } from '@metroledger/ledger';
-import { BftOrderer, type BftTimings } from '@metroledger/ordering';
+import type { common } from '@hyperledger/fabric-protos';
+import { BftOrderer, OrderingError, type BftTimings } from '@metroledger/ordering';
 import { quorumBlockVerifier, soloBlockVerifier, type BlockVerifier } from '@metroledger/peer';
 import { blockHeaderHash, decodeBlock, parseChannelConfig, type BatchConfig, type ConsensusConfig, type ConsenterConfig } from '@metroledger/protocol';
 import { bftOrdererOrganizations, DEFAULT_BFT_REPLICAS } from './config/bft-orderers.js';
@@ -128,4 +129,64 @@ export async function newBftOrdering(o: {
     replicaBlock: (i, seq) => orderer.replicaBlock(i, seq),
   };
   return { orderer, control };
+}
+
+/** Blocks handed to the committer at once (it refuses more than 64 ahead of its height). */
+const COMMIT_IN_FLIGHT = 32;
+/** Ordered blocks waiting for the committer beyond which Submit answers BUSY (retryable). */
+const COMMIT_BACKLOG_MAX = 512;
+
+export interface CommitFeed {
+  /** Ordered blocks not yet handed to the committer. */
+  readonly backlog: number;
+  /** `orderer` whose broadcast answers BUSY while the committer is far behind (what the gateway calls). */
+  gate<O extends { broadcast(envelope: Uint8Array): Promise<void> }>(orderer: O): { broadcast(envelope: Uint8Array): Promise<void> };
+}
+
+/**
+ * Feeds ordered blocks to the committer in order, never more than it accepts ahead of its height
+ * (a fire-and-forget delivery loses blocks once ordering outpaces validation); the others wait
+ * here, and a long wait turns into BUSY at the gateway's Submit, which clients retry.
+ */
+export function feedCommitter(
+  orderer: { onBlock(listener: (block: common.Block) => void): unknown },
+  committer: { deliver(block: common.Block): Promise<unknown> },
+): CommitFeed {
+  const waiting: common.Block[] = [];
+  let inFlight = 0;
+  const pump = (): void => {
+    while (inFlight < COMMIT_IN_FLIGHT && waiting.length > 0) {
+      const block = waiting.shift()!;
+      inFlight++;
+      committer.deliver(block).then(
+        () => {
+          inFlight--;
+          pump();
+        },
+        (err: unknown) => {
+          inFlight--;
+          // A block the committer refuses is a bug in this process, not a client error: make it loud.
+          process.emitWarning(`devnet: block ${block.getHeader()?.getNumber()} not committed: ${(err as Error).message}`);
+          pump();
+        },
+      );
+    }
+  };
+  orderer.onBlock((block) => {
+    waiting.push(block);
+    pump();
+  });
+  return {
+    get backlog() {
+      return waiting.length;
+    },
+    gate(o) {
+      return {
+        broadcast: (envelope) =>
+          waiting.length > COMMIT_BACKLOG_MAX
+            ? Promise.reject(new OrderingError('BUSY', `the committing peer is ${waiting.length} blocks behind ordering: retry later`))
+            : o.broadcast(envelope),
+      };
+    },
+  };
 }

@@ -3,7 +3,7 @@
 // Deriving writes from the block itself (as Fabric does) keeps the block files the one source of truth:
 // crash recovery replays state from them.
 import { common } from '@hyperledger/fabric-protos';
-import type { Version } from '@metroledger/protocol';
+import type { StateUpdate, Version } from '@metroledger/protocol';
 import { LedgerError } from './errors';
 import { bytesField, firstBytesField, WireError, WireReader } from './protowire';
 
@@ -15,14 +15,7 @@ const VALID = 0; // peer.TxValidationCode.VALID
 const NOT_VALIDATED = 254; // peer.TxValidationCode.NOT_VALIDATED
 
 /** One write of a valid transaction, with the version (block, tx) it gets in the world state. */
-export interface StateUpdate {
-  readonly ns: string;
-  readonly key: string;
-  readonly isDelete: boolean;
-  /** Ignored (may be absent) when isDelete. */
-  readonly value?: Uint8Array;
-  readonly version: Version;
-}
+export type { StateUpdate } from '@metroledger/protocol';
 
 /** A transaction's entry in the tx index; its txNum is its position in the block. */
 export interface TxIndexEntry {

@@ -6,15 +6,7 @@ import { TypeApprovalError } from './errors';
 export type CaseTruth = ReferenceCase['truth'];
 
 /** A case read from a JSON line; `truth` is absent in sets made by tools that do not know it. */
-export interface ParsedCase {
-  id: string;
-  sampleRateHz: number;
-  loopSpacingM: number;
-  loopLengthM: number;
-  loopA: Int16Array;
-  loopB: Int16Array;
-  truth?: CaseTruth;
-}
+export type ParsedCase = Omit<ReferenceCase, 'truth'> & { truth?: CaseTruth };
 
 export function formatCaseLine(c: ReferenceCase | ParsedCase): string {
   return JSON.stringify({

@@ -8,5 +8,5 @@ export {
   generateEvent, VEHICLE_CLASSES, INVALID_SCENARIOS,
   type VehicleClass, type EventScenario, type EventTruth, type GeneratedEvent, type GenerateEventOptions,
 } from './signal';
-export { Meter, signLowS, type MeterOptions, type CaptureInput } from './meter';
+export { Meter, type MeterOptions, type CaptureInput } from './meter';
 export { generateReferenceCases, type ReferenceCase } from './reference';

@@ -1,31 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // A sealed speed meter: it holds its private key, identity, registered geometry and sequence
 // counter, and turns each capture into a signed raw reading.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { encodeReading, type LoopGeometry, type SignedReading } from '@metroledger/lr';
+// The signing chip: ECDSA P-256 / SHA-256, DER, low-S as Fabric expects.
+import { signLowS } from '@metroledger/identity';
 
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-function derInteger(v: bigint): number[] {
-  let hex = v.toString(16);
-  if (hex.length % 2) hex = '0' + hex;
-  const bytes = [...Buffer.from(hex, 'hex')];
-  if (bytes[0]! & 0x80) bytes.unshift(0);
-  return [0x02, bytes.length, ...bytes];
-}
-
-/** ECDSA P-256 / SHA-256, DER, normalised to low-S as Fabric expects. */
-export function signLowS(privateKey: KeyObject, message: Uint8Array): Uint8Array {
-  const der = sign('sha256', message, privateKey);
-  const rLen = der[3]!;
-  const r = BigInt('0x' + der.subarray(4, 4 + rLen).toString('hex'));
-  const sLen = der[5 + rLen]!;
-  let s = BigInt('0x' + der.subarray(6 + rLen, 6 + rLen + sLen).toString('hex'));
-  if (s <= P256_N >> 1n) return new Uint8Array(der);
-  s = P256_N - s;
-  const body = [...derInteger(r), ...derInteger(s)];
-  return Uint8Array.from([0x30, body.length, ...body]);
-}
 
 export interface MeterOptions {
   meterId: string;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
@@ -17,6 +17,25 @@ import { AppendLog } from './wal.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'ml-bft-'));
 
+/** Offset and length of the last record of a WAL file (walking the headers after the 8-byte magic). */
+function lastRecord(path: string): { offset: number; length: number } {
+  const bytes = readFileSync(path);
+  let pos = 8;
+  let last = { offset: -1, length: 0 };
+  while (pos + 8 <= bytes.length && bytes.readUInt32BE(pos) !== 0) {
+    last = { offset: pos, length: bytes.readUInt32BE(pos) };
+    pos += 8 + last.length;
+  }
+  return last;
+}
+
+/** Overwrites bytes of a file in place (a torn or corrupted write). */
+function scribble(path: string, offset: number, bytes: Uint8Array): void {
+  const fd = openSync(path, 'r+');
+  writeSync(fd, bytes, 0, bytes.length, offset);
+  closeSync(fd);
+}
+
 test('the WAL survives reopening and drops a torn or corrupted last record', () => {
   const dir = tempDir();
   try {
@@ -24,7 +43,6 @@ test('the WAL survives reopening and drops a torn or corrupted last record', () 
     const log = AppendLog.open(path);
     for (let i = 0; i < 5; i++) log.append(Buffer.from(`record ${i} `.repeat(i * 1000 + 1)));
     log.close();
-    const size = statSync(path).size;
 
     let again = AppendLog.open(path);
     assert.equal(again.count, 5);
@@ -32,7 +50,9 @@ test('the WAL survives reopening and drops a torn or corrupted last record', () 
     assert.equal(Buffer.from(again.read(3)).toString(), 'record 3 '.repeat(3001));
     again.close();
 
-    truncateSync(path, size - 10); // crash in the middle of the last append
+    // a crash in the middle of the last append: the end of its payload never reached the disk
+    const last = lastRecord(path);
+    scribble(path, last.offset + 8 + 100, Buffer.alloc(last.length - 100));
     again = AppendLog.open(path);
     assert.equal(again.count, 4);
     assert.ok(again.tornBytes > 0);
@@ -40,18 +60,22 @@ test('the WAL survives reopening and drops a torn or corrupted last record', () 
     again.close();
     again = AppendLog.open(path);
     assert.equal(again.count, 5);
+    assert.equal(again.tornBytes, 0, 'the torn record was zeroed, the new one replaced it');
     assert.equal(Buffer.from(again.read(4)).toString(), 'after the crash');
     again.close();
 
     // a flipped byte in the last record: its CRC fails and it is dropped, earlier records stay
-    const bytes = readFileSync(path);
-    bytes[bytes.length - 3]! ^= 0xff;
-    rmSync(path);
-    appendFileSync(path, bytes);
+    const l2 = lastRecord(path);
+    scribble(path, l2.offset + 8 + 3, Buffer.from('X'));
     again = AppendLog.open(path);
     assert.equal(again.count, 4);
     assert.equal(Buffer.from(again.read(0)).toString(), 'record 0 ');
     again.close();
+
+    // a file that is not a WAL is refused, not truncated
+    writeFileSync(join(dir, 'other.wal'), 'something else');
+    assert.throws(() => AppendLog.open(join(dir, 'other.wal')), (e: unknown) => e instanceof OrderingError && e.code === 'STORAGE');
+    assert.equal(readFileSync(join(dir, 'other.wal'), 'utf8'), 'something else');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -224,7 +248,8 @@ test('a restarted service resumes from the WALs (one with a torn tail) and re-em
     const height = first.blocks.length;
     // replica 2 crashed mid-append: its last block record is torn
     const wal = join(c.dataDir, c.consenters[2]!.host, 'blocks.wal');
-    truncateSync(wal, statSync(wal).size - 7);
+    const torn = lastRecord(wal);
+    scribble(wal, torn.offset + 8 + torn.length - 7, Buffer.alloc(7));
 
     // the ledger kept only block 1: blocks 2.. are delivered again from the replicas' logs
     const second = c.open(2);

@@ -42,7 +42,7 @@ export function registerStartCommand(program: Command): void {
     .option('--meters <n>', 'speed meters', String(DEFAULT_SCENARIO.meters))
     .option('--seconds <s>', 'seconds of traffic', String(DEFAULT_SCENARIO.seconds))
     .option('--rate <v>', 'vehicles per second per meter', String(DEFAULT_SCENARIO.vehiclesPerSecond))
-    .option('--ordering <type>', 'ordering service: solo, or bft (n consenters of n orderer organizations)', 'solo')
+    .option('--ordering <type>', 'ordering service: bft (n consenters of n orderer organizations), or solo', 'bft')
     .option('--bft-replicas <n>', 'BFT consenters, n = 3f+1 (default 4)')
     .option('--bft-down <ids>', 'BFT replicas (0-based, comma-separated, at most f) left stopped for the whole run')
     .option('--speedup <x>', 'simulated seconds per wall-clock second', String(DEFAULT_SCENARIO.speedup))

@@ -2,6 +2,7 @@
 // The Fabric Gateway service (gateway.Gateway): Endorse, Submit, CommitStatus, Evaluate,
 // ChaincodeEvents, answering as Fabric's gateway does, over in-process peers.
 import type { ServerUnaryCall, ServerWritableStream, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ConcurrencyLimiter } from './limiter';
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
 import type { IdentityDeserializer, MspRegistry } from '@metroledger/identity';
 import type { Policy } from '@metroledger/policy';
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   ledger: LedgerPort;
   msps: MspRegistry;
   deserializer: IdentityDeserializer;
+  /** Endorse requests simulated at once; the rest wait in order. Default 64. */
+  maxConcurrentEndorsements?: number;
 }
 
 type RpcError = ReturnType<typeof rpcError>;
@@ -68,9 +71,12 @@ export class GatewayService {
   // keyed by chaincode; re-derived when the policy object changes (a governed policy follows the ledger)
   readonly #plans = new Map<string, { policy: Policy | undefined; peers: readonly EndorsingPeer[] | undefined }>();
 
+  readonly #admission: ConcurrencyLimiter;
+
   constructor(options: GatewayOptions) {
     this.#o = options;
     this.#auth = new Authenticator(options.msps, options.deserializer);
+    this.#admission = new ConcurrencyLimiter(options.maxConcurrentEndorsements ?? 64);
   }
 
   handlers(): UntypedServiceImplementation {
@@ -97,6 +103,10 @@ export class GatewayService {
   }
 
   async endorse(request: gateway.EndorseRequest): Promise<gateway.EndorseResponse> {
+    return this.#admission.run(() => this.#endorse(request));
+  }
+
+  async #endorse(request: gateway.EndorseRequest): Promise<gateway.EndorseResponse> {
     const p = this.#parse(request.getProposedTransaction(), 'the proposed transaction must contain a signed proposal');
     const orgs = request.getEndorsingOrganizationsList();
     const peers = orgs.length > 0 ? this.#peersForOrgs(p.chaincodeName, orgs) : this.#plan(p.chaincodeName);

@@ -8,7 +8,7 @@ import type { common } from '@hyperledger/fabric-protos';
 import { BftOrderer, OrderingError, type BftTimings } from '@metroledger/ordering';
 import { quorumBlockVerifier, soloBlockVerifier, type BlockVerifier } from '@metroledger/peer';
 import { blockHeaderHash, decodeBlock, parseChannelConfig, type BatchConfig, type ConsensusConfig, type ConsenterConfig } from '@metroledger/protocol';
-import { bftOrdererOrganizations, DEFAULT_BFT_REPLICAS } from './config/bft-orderers.js';
+import { BFT_BATCH_TIMEOUT_MS, bftOrdererOrganizations, DEFAULT_BFT_REPLICAS } from './config/bft-orderers.js';
 import { DevnetError } from './errors.js';
 import type { NetworkConfig } from './network.js';
 
@@ -36,10 +36,14 @@ export function orderingChoice(network: NetworkConfig, o: { ordering?: string; b
   return { type, replicas, replicasDown: down };
 }
 
-/** The network with the orderer organizations of the chosen ordering (BFT: Orderer1MSP..Orderer<n>MSP). */
+/** The network with the orderer organizations of the chosen ordering (BFT: Orderer1MSP..Orderer<n>MSP, BatchTimeout at least 100 ms). */
 export function withOrdering(network: NetworkConfig, choice: OrderingChoice): NetworkConfig {
   if (choice.type === 'solo') return network;
-  return { ...network, organizations: [...network.organizations.filter((o) => o.kind !== 'orderer'), ...bftOrdererOrganizations(choice.replicas)] };
+  return {
+    ...network,
+    organizations: [...network.organizations.filter((o) => o.kind !== 'orderer'), ...bftOrdererOrganizations(choice.replicas)],
+    batch: { ...network.batch, batchTimeoutMs: Math.max(network.batch.batchTimeoutMs, BFT_BATCH_TIMEOUT_MS) },
+  };
 }
 
 function consenters(ordererOrgs: readonly OrgMaterial[]): ConsenterConfig[] {

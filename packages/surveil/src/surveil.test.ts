@@ -21,6 +21,10 @@ before(async () => {
   // Six meters a few hundred metres apart on one avenue.
   const meters = Array.from({ length: 6 }, (_, i) => f.newMeter(`SP-000${i + 1}`));
   for (const [i, m] of meters.entries()) await f.registerMeter(m, { lat: -23.56 + i * 0.002, lon: -46.65 + i * 0.002, speedLimitKmh: 60 });
+  // Two meters on a parallel 90 km/h road: faster in km/h, but the same share of their limit, so
+  // they are no outliers (and their neighbours do not become outliers because of them).
+  const expressway = [f.newMeter('SP-0007'), f.newMeter('SP-0008')];
+  for (const [i, m] of expressway.entries()) await f.registerMeter(m, { lat: -23.555 + i * 0.002, lon: -46.651 + i * 0.002, speedLimitKmh: 90 });
   await f.cut();
   const speed = (mu: number, sigma: number): number => Math.min(140, Math.max(20, mu + sigma * f.rng.normal()));
   // SP-0001: 90 ordinary readings, then 30 much faster ones (a shift in its own history).
@@ -29,18 +33,19 @@ before(async () => {
   for (let k = 0; k < 50; k++) {
     for (const m of meters.slice(1, 5)) await f.submit(f.reading(m, { speedKmh: speed(55, 8) }));
     await f.submit(f.reading(meters[5]!, { speedKmh: speed(95, 6) }));
+    for (const m of expressway) await f.submit(f.reading(m, { speedKmh: speed(82.5, 12) }));
     if (k % 10 === 9) await f.cut();
   }
   // The same raw loop signals captured (signed) by SP-0002 and SP-0003.
   const ev = generateEvent(f.rng, { geometry: meters[1]!.geometry, scenario: 'valid', speedKmh: 50 });
   for (const m of [meters[1]!, meters[2]!]) {
-    await f.submit(Buffer.from(encodeSignedReading(m.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: Date.now() + 400_000 }))).toString('base64'));
+    await f.submit(Buffer.from(encodeSignedReading(m.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: Date.now() + 500_000 }))).toString('base64'));
   }
   // SP-0004 loses two readings, then sends one stamped 20 s before its previous one.
   f.reading(meters[3]!);
   f.reading(meters[3]!);
   await f.submit(f.reading(meters[3]!));
-  await f.submit(f.reading(meters[3]!, { captureTimeMs: Date.now() + 380_000 }));
+  await f.submit(f.reading(meters[3]!, { captureTimeMs: Date.now() + 480_000 }));
   // SP-0005's clock is an hour behind.
   await f.submit(f.reading(meters[4]!, { captureTimeMs: Date.now() - 3_600_000 }));
   await f.cut();
@@ -56,8 +61,8 @@ const flagged = (code: string): string[] => [...new Set(report.flags.filter((f) 
 
 describe('surveillance of a ledger', () => {
   test('counts, distributions and violation rates per meter and per hour', () => {
-    assert.equal(report.readings, 120 + 250 + 2 + 2 + 1);
-    assert.equal(report.meters.length, 6);
+    assert.equal(report.readings, 120 + 250 + 100 + 2 + 2 + 1);
+    assert.equal(report.meters.length, 8);
     const m6 = report.meters.find((m) => m.meterId === 'SP-0006')!;
     assert.ok(m6.meanKmh > 85 && m6.violationRate > 0.95, JSON.stringify(m6));
     const m2 = report.meters.find((m) => m.meterId === 'SP-0002')!;
@@ -70,7 +75,7 @@ describe('surveillance of a ledger', () => {
     assert.deepEqual(flagged('HISTORY_SHIFT'), ['SP-0001']);
   });
 
-  test('a meter much faster than its neighbours is flagged (robust z)', () => {
+  test('a meter much faster than its neighbours, relative to the speed limits, is flagged (robust z)', () => {
     assert.deepEqual(flagged('NEIGHBOUR_OUTLIER'), ['SP-0006']);
   });
 

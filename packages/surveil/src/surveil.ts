@@ -223,14 +223,20 @@ export function surveil(collected: Collected, source: string, options: SurveilOp
     // The scale is floored at twice the meter's own standard error: sampling noise is not an anomaly.
     const seMean = m.stdKmh / Math.sqrt(m.measured);
     const seRate = Math.sqrt((m.violationRate * (1 - m.violationRate)) / m.measured);
-    const zMean = robustZ(m.meanKmh, near.map((n) => n.o.meanKmh), Math.max(2, 2 * seMean));
+    // Speeds are compared as a share of each meter's limit when every limit is known: neighbours on
+    // roads with other limits differ in km/h legitimately, while a meter that reads high or low
+    // moves its share against theirs.
+    const relative = m.speedLimitKmh !== undefined && near.every((n) => n.o.speedLimitKmh !== undefined);
+    const speedOf = (o: typeof m): number => (relative ? o.meanKmh / o.speedLimitKmh! : o.meanKmh);
+    const speedScaleFloor = relative ? Math.max(0.03, (2 * seMean) / m.speedLimitKmh!) : Math.max(2, 2 * seMean);
+    const zMean = robustZ(speedOf(m), near.map((n) => speedOf(n.o)), speedScaleFloor);
     const zRate = robustZ(m.violationRate, near.map((n) => n.o.violationRate), Math.max(0.02, 2 * seRate));
     if (Math.abs(zMean) > opts.zThreshold || Math.abs(zRate) > opts.zThreshold) {
       flags.push({
         code: 'NEIGHBOUR_OUTLIER',
         meterId: m.meterId,
-        message: `mean ${m.meanKmh} km/h and violation rate ${(m.violationRate * 100).toFixed(1)} % against ${near.length} neighbours (within ${round(near[near.length - 1]!.km, 2)} km): robust z ${round(zMean, 1)} (speed), ${round(zRate, 1)} (violations)`,
-        details: { zMean, zRate, neighbours: near.map((n) => n.o.meterId) },
+        message: `mean ${m.meanKmh} km/h${relative ? ` (${round(100 * speedOf(m), 1)} % of its ${m.speedLimitKmh} km/h limit)` : ''} and violation rate ${(m.violationRate * 100).toFixed(1)} % against ${near.length} neighbours (within ${round(near[near.length - 1]!.km, 2)} km): robust z ${round(zMean, 1)} (speed${relative ? ' / limit' : ''}), ${round(zRate, 1)} (violations)`,
+        details: { zMean, zRate, relativeToLimit: relative, neighbours: near.map((n) => n.o.meterId) },
       });
     }
   }

@@ -195,9 +195,6 @@ export class BlockStore {
   /** Header hash of the last block (empty before the first block). */
   get lastHeaderHash(): Uint8Array { return Uint8Array.from(this.#lastHash); }
 
-  /** Alias of {@link lastHeaderHash} (the name docs/INTERFACES.md uses). */
-  get lastHash(): Uint8Array { return this.lastHeaderHash; }
-
   /**
    * Append the next block and resolve once it is fdatasync'd in its block file and indexed.
    * `txIndex` (tx id and validation code per transaction) is derived from the block when omitted

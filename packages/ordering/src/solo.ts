@@ -2,6 +2,7 @@
 // A single-node orderer: checks each envelope like Fabric's broadcast handler (size, header, channel,
 // creator a valid channel member, signature), cuts batches, chains, signs and delivers blocks.
 import type { KeyObject } from 'node:crypto';
+import { deliverBlock } from './listeners';
 import { common } from '@hyperledger/fabric-protos';
 import { verifySignature, type Identity } from '@metroledger/identity';
 import { blockHeaderHash, newBlock, signBlock, type BatchConfig, type BlockSigner } from '@metroledger/protocol';
@@ -168,15 +169,6 @@ export class SoloOrderer implements OrderingService {
     signBlock(block, this.#opts.signer, { lastConfigIndex: this.#opts.lastConfigIndex ?? 0 });
     this.#height++;
     this.#lastHash = blockHeaderHash(block.getHeader()!);
-    for (const listener of this.#listeners) {
-      try {
-        listener(block);
-      } catch (err) {
-        // A listener bug must not stop ordering, nor go unnoticed.
-        process.nextTick(() => {
-          throw err;
-        });
-      }
-    }
+    deliverBlock(this.#listeners, block);
   }
 }

@@ -5,6 +5,7 @@
 // replica decided it, carrying that replica's commit certificate (2f+1 consenter signatures) as
 // its SIGNATURES metadata.
 import { join } from 'node:path';
+import { deliverBlock } from '../listeners';
 import { common } from '@hyperledger/fabric-protos';
 import { BftError, Replica, bftQuorum, type Decision, type ReplicaOptions, type RequestsMsg, type SignedMessage, type TraceSink } from '@metroledger/bft';
 import { verifySignature, type Identity } from '@metroledger/identity';
@@ -328,14 +329,6 @@ export class BftOrderer implements OrderingService {
   #emit(d: Decision): void {
     const block = common.Block.deserializeBinary(committedBlockBytes(d, this.#o.lastConfigIndex ?? 0));
     this.#next = d.seq + 1;
-    for (const listener of this.#listeners) {
-      try {
-        listener(block);
-      } catch (err) {
-        process.nextTick(() => {
-          throw err;
-        });
-      }
-    }
+    deliverBlock(this.#listeners, block);
   }
 }

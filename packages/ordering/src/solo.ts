@@ -2,13 +2,13 @@
 // A single-node orderer: checks each envelope like Fabric's broadcast handler (size, header, channel,
 // creator a valid channel member, signature), cuts batches, chains, signs and delivers blocks.
 import type { KeyObject } from 'node:crypto';
-import { deliverBlock } from './listeners';
 import { common } from '@hyperledger/fabric-protos';
 import { verifySignature, type Identity } from '@metroledger/identity';
 import { blockHeaderHash, newBlock, signBlock, type BatchConfig, type BlockSigner } from '@metroledger/protocol';
 import { BlockCutter } from './blockcutter.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
 import { OrderingError } from './errors.js';
+import { deliverBlock } from './listeners.js';
 
 /** The ordering service seen by the peer and the gateway. */
 export interface OrderingService {

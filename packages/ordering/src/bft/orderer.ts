@@ -5,7 +5,6 @@
 // replica decided it, carrying that replica's commit certificate (2f+1 consenter signatures) as
 // its SIGNATURES metadata.
 import { join } from 'node:path';
-import { deliverBlock } from '../listeners';
 import { common } from '@hyperledger/fabric-protos';
 import { BftError, Replica, bftQuorum, type Decision, type ReplicaOptions, type RequestsMsg, type SignedMessage, type TraceSink } from '@metroledger/bft';
 import { verifySignature, type Identity } from '@metroledger/identity';
@@ -18,6 +17,7 @@ import { FabricBftApp } from './app.js';
 import { committedBlockBytes } from './blocks.js';
 import { openReplicaStorage, type ReplicaStorage } from './storage.js';
 import { InProcessNetwork } from './transport.js';
+import { deliverBlock } from '../listeners.js';
 
 /** One replica: its consenter entry of the genesis block and its signing identity. */
 export interface BftConsenter {

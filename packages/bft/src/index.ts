@@ -19,4 +19,4 @@ export {
 export { createMemoryStorage } from './sim/storage';
 export { createHmacCrypto } from './sim/crypto';
 export { runSimulation, runSoak } from './sim/simulator';
-export type { SimulationOptions, SimulationResult, SoakOptions, SoakResult, FaultCounts } from './sim/simulator';
+export type { SimulationOptions, SimulationResult, SoakOptions, SoakResult, FaultCounts, FaultMix } from './sim/simulator';

@@ -33,6 +33,9 @@ registerOrgCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };
-  console.error(`metroledger: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
+  const message = e.message ?? String(err);
+  // Several packages already start their messages with the code.
+  const prefix = e.code && !message.startsWith(`${e.code}:`) ? `${e.code}: ` : '';
+  console.error(`metroledger: ${prefix}${message}`);
   process.exitCode = 1;
 });

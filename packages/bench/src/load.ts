@@ -6,7 +6,10 @@
 import { ClientError, MAX_BATCH_BYTES, type MetroledgerClient } from '@metroledger/client';
 import { LatencyRecorder, type LatencySummary } from '@metroledger/scenario';
 import { newRng } from '@metroledger/meter';
-import type { DevnetProcess, Ordering } from './devnet-process';
+import type { DevnetProcess } from '@metroledger/devnet';
+
+/** The ordering service a point runs on. */
+export type Ordering = 'solo' | 'bft';
 import { BenchError } from './errors';
 import { cpuBetween, sampleProcess, sampleSelf, type CpuSample, type CpuUse } from './proc';
 import type { ReadingPool } from './readings';

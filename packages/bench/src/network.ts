@@ -9,7 +9,7 @@ import { loadMspIdentity, MetroledgerClient, newGrpcConnection, NotifiedBodyClie
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { generateKeyPairSync } from 'node:crypto';
 import { METER_MODEL, planMeters } from '@metroledger/scenario';
-import type { DevnetProcess } from './devnet-process';
+import type { DevnetProcess } from '@metroledger/devnet';
 import { BenchError } from './errors';
 import type { BenchMeter } from './readings';
 

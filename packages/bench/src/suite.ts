@@ -2,7 +2,8 @@
 // Whole benchmark runs: a fresh devnet process per ordering, type approval and meter registration,
 // then the points, each followed by the ledger check; results are written after every point.
 import { join } from 'node:path';
-import { startDevnetProcess, type Ordering } from './devnet-process';
+import { DevnetError, startDevnetProcess } from '@metroledger/devnet';
+import type { Ordering } from './load';
 import { BenchError } from './errors';
 import { aggregatePoint, buildBatches, closedLoopPoint, openLoopPoint, openLoopSchedule, readingsPerMeter, type PointContext, type PointResult } from './load';
 import { benchMeters, prepareNetwork } from './network';
@@ -61,7 +62,10 @@ type PointPlan = (ctx: PointContext, pool: ReadingPool) => Promise<PointResult |
 async function onDevnet(opts: CommonOptions, ordering: Ordering, meterCount: number, kind: string, points: PointResult[], meta: Record<string, unknown>, plans: PointPlan[]): Promise<void> {
   const dataDir = join(opts.outDir, `devnet-${kind}-${ordering}`);
   opts.log(`${ordering}: starting a devnet process in ${dataDir}`);
-  const devnet = await startDevnetProcess({ cliMain: opts.cliMain, dataDir, ordering, ...(opts.bftReplicas !== undefined ? { bftReplicas: opts.bftReplicas } : {}) });
+  const upArgs = ['--ordering', ordering, ...(ordering === 'bft' && opts.bftReplicas !== undefined ? ['--bft-replicas', String(opts.bftReplicas)] : [])];
+  const devnet = await startDevnetProcess({ cliMain: opts.cliMain, dataDir, upArgs }).catch((err: unknown) => {
+    throw err instanceof DevnetError ? new BenchError('DEVNET_FAILED', err.message, { cause: err }) : err;
+  });
   try {
     const setupStart = performance.now();
     const meters = benchMeters(meterCount, opts.seed);

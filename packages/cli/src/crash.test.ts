@@ -5,7 +5,6 @@
 // a replay of the blocks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,42 +13,14 @@ import { generateEvent, Meter, newRng } from '@metroledger/meter';
 import { loadMspIdentity, MetroledgerClient, NotifiedBodyClient, newGrpcConnection } from '@metroledger/client';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { Ledger } from '@metroledger/ledger';
+import { startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
 import { verifyLedger } from '@metroledger/ledger/dist/testing/verify';
 
 const MAIN = join(__dirname, 'main.js');
 const METERS = 12;
 const ROUNDS = 4;
 
-interface Running { child: ChildProcess; endpoint: string; tlsCaCertPath: string; exited: Promise<void> }
-
-/** The devnet's run file, or undefined while it is absent or still being written. */
-async function readRunFile(dataDir: string): Promise<{ pid: number; endpoint: string; tlsCaCertPath: string } | undefined> {
-  try {
-    return JSON.parse(await readFile(join(dataDir, 'devnet.json'), 'utf8')) as { pid: number; endpoint: string; tlsCaCertPath: string };
-  } catch {
-    return undefined;
-  }
-}
-
-async function startDevnet(dataDir: string): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, 'devnet', 'up', '--data', dataDir, '--port', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const info = await readRunFile(dataDir);
-    if (info !== undefined && info.pid === child.pid) return { child, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath, exited };
-    if (child.exitCode !== null) throw new Error(`devnet exited: ${stderr}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`devnet did not start: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const startDevnet = (dataDir: string): Promise<DevnetProcess> => startDevnetProcess({ cliMain: MAIN, dataDir, startTimeoutMs: 30_000 });
 
 test('a devnet killed with SIGKILL under load keeps every acknowledged transaction and a consistent ledger', { timeout: 240_000 }, async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'metroledger-crash-'));
@@ -102,16 +73,14 @@ test('a devnet killed with SIGKILL under load keeps every acknowledged transacti
         }
       });
       await new Promise((r) => setTimeout(r, 400 + Math.floor(rng.next() * 1600)));
-      devnet.child.kill('SIGKILL');
-      await devnet.exited;
+      await devnet.kill();
       stop = true;
       await Promise.all(workers);
       client.close();
       connection.close();
       devnet = await startDevnet(dataDir);
     }
-    devnet.child.kill('SIGTERM');
-    await devnet.exited;
+    await devnet.stop();
 
     assert.ok(acknowledged.size >= ROUNDS * 5, `the workload committed too little to mean anything (${acknowledged.size})`);
     const ledger = await Ledger.open(join(dataDir, 'ledger'));
@@ -129,10 +98,7 @@ test('a devnet killed with SIGKILL under load keeps every acknowledged transacti
       await ledger.close();
     }
   } finally {
-    if (devnet.child.exitCode === null && devnet.child.signalCode === null) {
-      devnet.child.kill('SIGKILL');
-      await devnet.exited;
-    }
+    await devnet.kill();
     await rm(dataDir, { recursive: true, force: true });
   }
 });

@@ -4,7 +4,8 @@ export type DevnetErrorCode =
   | 'BAD_CONFIG' // the network configuration cannot be assembled (unknown org, bad policy, no gateway peer)
   | 'CHAINCODE_LOAD' // a chaincode module could not be loaded
   | 'ALREADY_RUNNING' // another devnet uses this data directory
-  | 'NOT_RUNNING'; // no devnet runs on this data directory
+  | 'NOT_RUNNING' // no devnet runs on this data directory
+  | 'START_FAILED'; // a devnet process exited, or did not listen in time, before it was ready
 
 /** The error class of @metroledger/devnet; branch on `code`. */
 export class DevnetError extends Error {

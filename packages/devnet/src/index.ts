@@ -8,3 +8,4 @@ export { bftOrdererOrganizations, DEFAULT_BFT_REPLICAS } from './config/bft-orde
 export type { DevnetBft, OrderingType } from './ordering.js';
 export { installChaincodePackage, installedPackage, peerChaincodeDir, tamperedPackage, type InstalledPackage } from './lifecycle.js';
 export { defaultLrPackage, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
+export { startDevnetProcess, readRunFile, writeRunFile, RUN_FILE, type DevnetProcess, type DevnetProcessOptions, type RunInfo } from './process.js';

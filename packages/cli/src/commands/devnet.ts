@@ -1,19 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-import { readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { rm, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DevnetError, startDevnet, type StartDevnetOptions } from '@metroledger/devnet';
+import { DevnetError, readRunFile, RUN_FILE, startDevnet, writeRunFile, type RunInfo, type StartDevnetOptions } from '@metroledger/devnet';
 
 const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
-const RUN_FILE = 'devnet.json';
-
-interface RunInfo {
-  pid: number;
-  endpoint: string;
-  tlsCaCertPath: string;
-  startedAt: string;
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -25,13 +16,8 @@ function isAlive(pid: number): boolean {
 
 /** The running devnet recorded in `dataDir`, if its process is still alive. */
 async function running(dataDir: string): Promise<RunInfo | undefined> {
-  let info: RunInfo;
-  try {
-    info = JSON.parse(await readFile(join(dataDir, RUN_FILE), 'utf8')) as RunInfo;
-  } catch {
-    return undefined;
-  }
-  return isAlive(info.pid) ? info : undefined;
+  const info = await readRunFile(dataDir);
+  return info !== undefined && isAlive(info.pid) ? info : undefined;
 }
 
 interface UpOptions {
@@ -69,9 +55,7 @@ async function up(opts: UpOptions): Promise<void> {
 
   const devnet = await startDevnet({ dataDir, port, ...ordering });
   const info: RunInfo = { pid: process.pid, endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, startedAt: new Date().toISOString() };
-  // Written whole then renamed, so that a reader never sees half a file.
-  await writeFile(join(dataDir, `${RUN_FILE}.tmp`), JSON.stringify(info, null, 2) + '\n');
-  await rename(join(dataDir, `${RUN_FILE}.tmp`), join(dataDir, RUN_FILE));
+  await writeRunFile(dataDir, info);
 
   console.log(`devnet up: channel ${devnet.channelId}, ledger height ${devnet.height()}${devnet.generatedCrypto ? ', new crypto material' : ''}`);
   if (devnet.bft !== undefined) {

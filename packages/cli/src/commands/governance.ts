@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadMspIdentity, MetroledgerClient, newGrpcConnection, NotifiedBodyClient, RegistryReader, type LrSoftwareRecord } from '@metroledger/client';
-import { DEFAULT_NETWORK, installChaincodePackage } from '@metroledger/devnet';
+import { DEFAULT_NETWORK, installChaincodePackage, readRunFile } from '@metroledger/devnet';
 import { LifecycleError, packageLrChaincode, readChaincodePackage, type ChaincodePackage } from '@metroledger/lifecycle';
 
 export interface ConnectionOptions {
@@ -35,10 +35,6 @@ export function withConnectionOptions(cmd: Command, defaults: { mspId: string; u
     .option('--user <name>', `devnet user of --msp-id: Admin or User1 (default ${defaults.user})`, defaults.user);
 }
 
-interface RunInfo {
-  endpoint: string;
-  tlsCaCertPath: string;
-}
 
 /** Opens a MetroledgerClient from the connection options. */
 export async function openClient(opts: ConnectionOptions, defaultMspId: string): Promise<MetroledgerClient> {
@@ -49,12 +45,8 @@ export async function openClient(opts: ConnectionOptions, defaultMspId: string):
   let key = opts.key;
   if (opts.devnet !== undefined) {
     const dir = resolve(opts.devnet);
-    let info: RunInfo;
-    try {
-      info = JSON.parse(await readFile(join(dir, 'devnet.json'), 'utf8')) as RunInfo;
-    } catch {
-      throw new Error(`no running devnet recorded in ${dir} (start it with \`metroledger devnet up --data ${opts.devnet}\`)`);
-    }
+    const info = await readRunFile(dir);
+    if (info === undefined) throw new Error(`no running devnet recorded in ${dir} (start it with \`metroledger devnet up --data ${opts.devnet}\`)`);
     endpoint ??= info.endpoint;
     tlsCa ??= info.tlsCaCertPath;
     if (cert === undefined || key === undefined) {

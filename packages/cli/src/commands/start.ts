@@ -2,13 +2,12 @@
 // `metroledger start`: the main job. Starts a devnet in a fresh data directory as its own process
 // (so the network and the load generator use both cores), runs São Paulo at rush hour through
 // @hyperledger/fabric-gateway, prints the report and stops the devnet.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { loadMspIdentity } from '@metroledger/client';
+import { startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { DEFAULT_SCENARIO, formatReport, runSaoPaulo, type NetworkAccess, type ScenarioOptions } from '@metroledger/scenario';
 import { orderingOptions } from './devnet';
@@ -24,15 +23,6 @@ interface StartOptions {
   seed: string;
   faultShare: string;
   data?: string;
-}
-
-/** A devnet running as a child process of this command. */
-interface DevnetProcess {
-  readonly child: ChildProcess;
-  readonly dataDir: string;
-  readonly endpoint: string;
-  readonly tlsCaCertPath: string;
-  stop(): Promise<void>;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -67,7 +57,7 @@ export function registerStartCommand(program: Command): void {
       if (opts.bftDown !== undefined) ordering.push('--bft-down', opts.bftDown);
       const described = opts.ordering === 'bft' ? `BFT ordering, ${opts.bftReplicas ?? 4} consenters${opts.bftDown ? `, replica(s) ${opts.bftDown} down` : ''}` : `${opts.ordering} ordering`;
       console.log(`starting the embedded devnet (${described}) in ${dataDir}`);
-      const devnet = await startDevnetProcess(dataDir, ordering);
+      const devnet = await startDevnetProcess({ cliMain: require.resolve('../main'), dataDir, upArgs: ordering });
       try {
         const access = await networkAccess(devnet);
         const report = await runSaoPaulo(access, options, progressHooks());
@@ -89,47 +79,6 @@ async function mustBeFresh(dir: string): Promise<void> {
   const exists = await stat(dir).then(() => true, () => false);
   if (exists) throw new Error(`${dir} already exists: the main job runs on a fresh data directory`);
   await mkdir(dir, { recursive: true });
-}
-
-/** The devnet's run file, or undefined while it is absent or still being written. */
-async function readRunFile(dataDir: string): Promise<{ pid: number; endpoint: string; tlsCaCertPath: string } | undefined> {
-  try {
-    return JSON.parse(await readFile(join(dataDir, 'devnet.json'), 'utf8')) as { pid: number; endpoint: string; tlsCaCertPath: string };
-  } catch {
-    return undefined; // absent, or caught half-written
-  }
-}
-
-/** Runs `metroledger devnet up` in a child process and waits until its gateway is listening. */
-async function startDevnetProcess(dataDir: string, ordering: readonly string[]): Promise<DevnetProcess> {
-  const log = createWriteStream(join(dataDir, 'devnet.log'));
-  const child = spawn(process.execPath, [require.resolve('../main'), 'devnet', 'up', '--data', dataDir, '--port', '0', ...ordering], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: process.env['CORE_CHAINCODE_LOGGING_LEVEL'] ?? 'error' },
-  });
-  child.stdout!.pipe(log);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); log.write(d); });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(timeout);
-    log.end();
-  };
-
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const info = await readRunFile(dataDir);
-    if (info !== undefined && info.pid === child.pid) return { child, dataDir, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath, stop };
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the devnet exited before it was ready:\n${stderr.trim()}`);
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`the devnet did not start within 60 s:\n${stderr.trim()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The identities the scenario acts as, read from the devnet's cryptogen layout. */

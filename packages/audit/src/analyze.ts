@@ -6,7 +6,7 @@
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { IdentityDeserializer, verifySignature } from '@metroledger/identity';
-import { decodeReading, decodeSignedReading, verifyReadingSignature, type LoopGeometry, type RawReading, type SpeedResult } from '@metroledger/lr';
+import { decodeReading, decodeReadingBatch, decodeSignedReading, verifyReadingSignature, type LoopGeometry, type RawReading, type SpeedResult } from '@metroledger/lr';
 import {
   blockDataHash,
   blockEnvelopes,
@@ -250,25 +250,6 @@ export function analyzeReading(tx: ParsedTransaction, writes: readonly WriteFact
   const arg = tx.args[1];
   if (arg === undefined) return { malformed: 'submitReading has no argument', meterRev: -1 };
   return analyzeSignedReading(Buffer.from(text.decode(arg), 'base64'), tx, writes, ctx, true);
-}
-
-/** The batch container (see the LR chaincode): "MLB1" | u16 count | count × (u32 length | signed reading). Decoded here independently. */
-export function decodeReadingBatch(batch: Uint8Array): Uint8Array[] {
-  if (batch.length < 6) throw new Error(`a batch of ${batch.length} bytes is truncated`);
-  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  if (view.getUint32(0) !== 0x4d4c4231) throw new Error('bad batch magic');
-  const n = view.getUint16(4);
-  if (n < 1) throw new Error('an empty batch');
-  const out: Uint8Array[] = [];
-  let o = 6;
-  for (let i = 0; i < n; i++) {
-    const len = o + 4 <= batch.length ? view.getUint32(o) : 0;
-    if (len === 0 || o + 4 + len > batch.length) throw new Error(`reading ${i} runs past the end of the batch`);
-    out.push(batch.subarray(o + 4, o + 4 + len));
-    o += 4 + len;
-  }
-  if (o !== batch.length) throw new Error(`${batch.length - o} trailing bytes after the last reading`);
-  return out;
 }
 
 /**

@@ -3,7 +3,8 @@
 // sent when the previous one committed), open-loop points (arrivals on a fixed schedule, latency
 // from each reading's scheduled arrival, so a slow network cannot slow the clock that measures it),
 // and aggregated points (concentrators submitting batches of many meters' signed readings).
-import { ClientError, MAX_BATCH_BYTES, type MetroledgerClient } from '@metroledger/client';
+import { ClientError, type MetroledgerClient } from '@metroledger/client';
+import { encodeReadingBatch, LrError } from '@metroledger/lr';
 import { LatencyRecorder, type LatencySummary } from '@metroledger/scenario';
 import { newRng } from '@metroledger/meter';
 import type { DevnetProcess } from '@metroledger/devnet';
@@ -292,19 +293,13 @@ export function buildBatches(pool: ReadingPool, concentrators: number, batchSize
 }
 
 function batchOf(pool: ReadingPool, c: number, batchSize: number): string {
-  const parts: Buffer[] = [Buffer.alloc(6)];
-  parts[0]!.writeUInt32BE(0x4d4c4231, 0); // "MLB1", see @metroledger/client encodeReadingBatch
-  parts[0]!.writeUInt16BE(batchSize, 4);
-  let size = 6;
-  for (let i = 0; i < batchSize; i++) {
-    const bytes = Buffer.from(pool.next(c * batchSize + i).base64, 'base64');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(bytes.length, 0);
-    parts.push(len, bytes);
-    size += 4 + bytes.length;
+  const readings = Array.from({ length: batchSize }, (_, i) => Buffer.from(pool.next(c * batchSize + i).base64, 'base64'));
+  try {
+    return Buffer.from(encodeReadingBatch(readings)).toString('base64');
+  } catch (err) {
+    if (err instanceof LrError) throw new BenchError('BAD_OPTION', `a batch of ${batchSize} readings: ${err.message}`);
+    throw err;
   }
-  if (size > MAX_BATCH_BYTES) throw new BenchError('BAD_OPTION', `a batch of ${batchSize} readings is ${size} bytes, above ${MAX_BATCH_BYTES}`);
-  return Buffer.concat(parts, size).toString('base64');
 }
 
 /**

@@ -3,8 +3,7 @@
 // reading twice? Read straight from the devnet's block files (the audit's directory source: read-only,
 // beside the running devnet), incrementally from where the previous check stopped.
 import { ledgerDirectorySource, type BlockFilePosition } from '@metroledger/audit';
-import { decodeReadingBatch } from '@metroledger/client';
-import { decodeReading, decodeSignedReading } from '@metroledger/lr';
+import { decodeReading, decodeReadingBatch, decodeSignedReading } from '@metroledger/lr';
 import { blockEnvelopes, decodeBlock, getTransactionFilter, parseEnvelope } from '@metroledger/protocol';
 
 const VALID = 0;

@@ -7,6 +7,7 @@ export {
   encodeReading, decodeReading, encodeSignedReading, decodeSignedReading, MAX_SAMPLES_PER_LOOP,
   type RawReading, type SignedReading,
 } from './reading';
+export { encodeReadingBatch, decodeReadingBatch, READING_BATCH_MAGIC, MAX_BATCH_READINGS, MAX_BATCH_BYTES } from './batch';
 export { verifyReadingSignature } from './signature';
 export {
   computeSpeed, withinMpe, MIN_SPEED_KMH, MAX_SPEED_KMH,

@@ -105,8 +105,10 @@ export interface Crypto {
 }
 
 /**
- * Durable storage. Writes must be durable when the call returns (the replica sends votes only
- * after persisting them, so a restart never produces a conflicting vote).
+ * Durable storage. A write must be durable before any output the replica produces after it leaves
+ * the host (the replica sends votes only after persisting them, so a restart never produces a
+ * conflicting vote): either durable when the call returns, or the host holds the replica's messages
+ * and decisions until it is (output commit, as the devnet's orderer does).
  */
 export interface Storage {
   readState(): PersistedState | undefined;

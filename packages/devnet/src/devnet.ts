@@ -215,7 +215,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     restoreFabricProtosGlobals();
 
     const ordererNode = ordererOrg.orderers[0]!;
-    const bft = choice.type === 'bft' ? await newBftOrdering({ choice, dataDir, channelId: network.channelId, batch, ordererOrgs, ledger, deserializer, msps }) : undefined;
+    const bft = choice.type === 'bft' ? await newBftOrdering({ choice, dataDir, channelId: network.channelId, batch, ordererOrgs, ledger, deserializer, msps, ...(verifierPool !== undefined && { verifier: verifierPool.verifier }) }) : undefined;
     const orderer = bft?.orderer ?? new SoloOrderer({
       channelId: network.channelId,
       signer: ordererOrg.signingIdentity(ordererNode.name),

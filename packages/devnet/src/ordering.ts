@@ -7,7 +7,7 @@ import type { Ledger } from '@metroledger/ledger';
 import type { common } from '@hyperledger/fabric-protos';
 import { BftOrderer, OrderingError, type BftTimings } from '@metroledger/ordering';
 import { quorumBlockVerifier, soloBlockVerifier, type BlockVerifier } from '@metroledger/peer';
-import { blockHeaderHash, decodeBlock, parseChannelConfig, type BatchConfig, type ConsensusConfig, type ConsenterConfig } from '@metroledger/protocol';
+import { blockHeaderHash, decodeBlock, parseChannelConfig, type BatchConfig, type ConsensusConfig, type ConsenterConfig, type SignatureVerifier } from '@metroledger/protocol';
 import { BFT_BATCH_TIMEOUT_MS, bftOrdererOrganizations, DEFAULT_BFT_REPLICAS } from './config/bft-orderers.js';
 import { DevnetError } from './errors.js';
 import type { NetworkConfig } from './network.js';
@@ -107,6 +107,8 @@ export async function newBftOrdering(o: {
   deserializer: IdentityDeserializer;
   msps: MspRegistry;
   timings?: BftTimings;
+  /** Worker-thread signature checks for the replicas (inline when absent). */
+  verifier?: SignatureVerifier;
 }): Promise<BftOrderingSetup> {
   const genesis = decodeBlock(await o.ledger.getBlock(0));
   const cs = consenters(o.ordererOrgs);
@@ -121,6 +123,7 @@ export async function newBftOrdering(o: {
     msps: o.msps,
     replicasDown: o.choice.replicasDown,
     ...(o.timings !== undefined && { timings: o.timings }),
+    ...(o.verifier !== undefined && { verifier: o.verifier }),
   });
   const control: DevnetBft = {
     replicas: orderer.n,

@@ -32,11 +32,21 @@ function headersOf(envelope: Uint8Array): { ch: common.ChannelHeader; sh: common
   };
 }
 
+/** An envelope that passed every broadcast check but its signature, with what that check needs. */
+export interface InspectedEnvelope {
+  readonly txId: string;
+  readonly creator: Identity;
+  /** The signed bytes (the envelope's payload) and the signature over them. */
+  readonly payload: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
 /**
- * Fabric's broadcast checks (size, header, channel, type, creator a valid channel member, signature).
- * @returns the transaction id. @throws OrderingError BAD_REQUEST
+ * Fabric's broadcast checks except the signature (size, header, channel, type, creator a valid
+ * channel member), so that the signature can be verified elsewhere (a worker thread).
+ * @throws OrderingError BAD_REQUEST
  */
-export function checkEnvelope(envelope: Uint8Array, c: EnvelopeChecks): string {
+export function inspectEnvelope(envelope: Uint8Array, c: EnvelopeChecks): InspectedEnvelope {
   if (envelope.length > c.absoluteMaxBytes) throw new OrderingError('BAD_REQUEST', `envelope of ${envelope.length} bytes exceeds absoluteMaxBytes ${c.absoluteMaxBytes}`);
   let h: ReturnType<typeof headersOf>;
   try {
@@ -55,8 +65,19 @@ export function checkEnvelope(envelope: Uint8Array, c: EnvelopeChecks): string {
     throw new OrderingError('BAD_REQUEST', 'creator is not a valid identity', undefined, { cause: err });
   }
   if (!c.msps.isValid(creator)) throw new OrderingError('BAD_REQUEST', `creator is not a valid member of ${JSON.stringify(creator.mspId)} on this channel`, { mspId: creator.mspId });
-  if (!verifySignature(creator.publicKey, h.payload, h.signature)) throw new OrderingError('BAD_REQUEST', 'envelope signature does not verify against its creator');
-  return txId;
+  return { txId, creator, payload: h.payload, signature: h.signature };
+}
+
+export const BAD_ENVELOPE_SIGNATURE = 'envelope signature does not verify against its creator';
+
+/**
+ * Fabric's broadcast checks (size, header, channel, type, creator a valid channel member, signature).
+ * @returns the transaction id. @throws OrderingError BAD_REQUEST
+ */
+export function checkEnvelope(envelope: Uint8Array, c: EnvelopeChecks): string {
+  const h = inspectEnvelope(envelope, c);
+  if (!verifySignature(h.creator.publicKey, h.payload, h.signature)) throw new OrderingError('BAD_REQUEST', BAD_ENVELOPE_SIGNATURE);
+  return h.txId;
 }
 
 /** The transaction id of an envelope that was already checked (no signature work). */
@@ -101,10 +122,20 @@ export class FabricBftApp implements Application {
     return txId;
   }
 
+  /** Records an envelope whose every check (signature included) passed outside this replica's turn. */
+  admitChecked(txId: string, envelope: Uint8Array): void {
+    this.#remember(txId, envelope);
+  }
+
+  /** Whether this replica already checked exactly this request. */
+  knows(r: Request): boolean {
+    const known = this.#verified.get(r.id);
+    return known !== undefined && Buffer.from(known.buffer, known.byteOffset, known.byteLength).equals(r.data);
+  }
+
   /** Whether a forwarded request is a valid envelope whose tx id is `id`. */
   admitForwarded(r: Request): boolean {
-    const known = this.#verified.get(r.id);
-    if (known !== undefined && Buffer.from(known.buffer, known.byteOffset, known.byteLength).equals(r.data)) return true;
+    if (this.knows(r)) return true;
     try {
       return this.admit(r.data) === r.id;
     } catch {

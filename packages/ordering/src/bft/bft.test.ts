@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
 import { verifyDecision } from '@metroledger/bft';
 import { generateOrganization, IdentityDeserializer, MspRegistry, verifySignature, type OrgMaterial } from '@metroledger/identity';
-import { blockHeaderHash, blockSignatures, newGenesisBlock, type BatchConfig, type ConsenterConfig } from '@metroledger/protocol';
+import { blockHeaderHash, blockSignatures, newGenesisBlock, type BatchConfig, type ConsenterConfig, type SignatureVerifier } from '@metroledger/protocol';
 import { buildTransaction, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
 import { OrderingError } from '../errors.js';
 import { blockCommitSigningBytes, decisionOfBlock } from './blocks.js';
@@ -81,6 +81,31 @@ test('the WAL survives reopening and drops a torn or corrupted last record', () 
   }
 });
 
+test('deferred WAL appends are readable at once, durable after sync, and a close during a sync loses nothing', async () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'd.wal');
+    const log = AppendLog.open(path);
+    log.append(Buffer.from('synced'));
+    assert.equal(log.dirty, false);
+    for (let i = 0; i < 3; i++) log.append(Buffer.from(`deferred ${i}`), true);
+    assert.equal(log.dirty, true);
+    assert.equal(Buffer.from(log.read(3)).toString(), 'deferred 2');
+    await log.sync();
+    assert.equal(log.dirty, false);
+    log.append(Buffer.from('last'), true);
+    const pending = log.sync();
+    log.close(); // the descriptor stays open until the sync under way finishes
+    await pending;
+    await assert.rejects(log.sync().then(() => log.append(Buffer.from('x'), true)), (e: unknown) => e instanceof OrderingError && e.code === 'STORAGE');
+    const again = AppendLog.open(path);
+    assert.deepEqual(Array.from({ length: again.count }, (_, i) => Buffer.from(again.read(i)).toString()), ['synced', 'deferred 0', 'deferred 1', 'deferred 2', 'last']);
+    again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ---- a four-organization BFT ordering service ---------------------------------------------------
 
 let orgsCache: Promise<OrgMaterial[]> | undefined;
@@ -103,7 +128,23 @@ interface Cluster {
   open(deliverFrom: number, extra?: { poolSizeMax?: number }): { orderer: BftOrderer; blocks: common.Block[] };
 }
 
-async function cluster(): Promise<Cluster> {
+/**
+ * How the replicas check signatures and sync their WALs: inline in their turn with every write
+ * synced before it returns, or verified ahead by an asynchronous verifier (answers coming back out
+ * of order, as from a pool of workers) with writes synced in the thread pool and output held.
+ */
+interface Mode {
+  readonly name: string;
+  readonly options: { verifier?: SignatureVerifier; deferSync: boolean };
+}
+const outOfOrderVerifier: SignatureVerifier = (checks) =>
+  new Promise((resolve) => setTimeout(() => resolve(checks.map((c) => verifySignature(c.publicKey, c.message, c.signature))), Math.floor(Math.random() * 4)));
+const MODES: readonly Mode[] = [
+  { name: 'inline checks, synced writes', options: { deferSync: false } },
+  { name: 'checks ahead of the turn, deferred syncs', options: { verifier: outOfOrderVerifier, deferSync: true } },
+];
+
+async function cluster(mode: Mode = MODES[1]!): Promise<Cluster> {
   const net = await testNetwork();
   const orgs = await ordererOrgs();
   const consenters: ConsenterConfig[] = orgs.map((o, i) => ({
@@ -131,6 +172,7 @@ async function cluster(): Promise<Cluster> {
         deserializer: new IdentityDeserializer(),
         msps,
         timings: { leaderTimeoutMs: 400, heartbeatMs: 100, requestTimeoutMs: 1500, viewChangeTimeoutMs: 500, retransmitMs: 200 },
+        ...mode.options,
         ...extra,
       });
       const blocks: common.Block[] = [];
@@ -165,8 +207,8 @@ function validSigners(block: common.Block, consenters: ConsenterConfig[]): numbe
   return [...ok].sort();
 }
 
-test('four consenters of four organizations order each envelope once into chained blocks signed by 2f+1 of them', async () => {
-  const c = await cluster();
+for (const mode of MODES) test(`four consenters of four organizations order each envelope once into chained blocks signed by 2f+1 of them (${mode.name})`, async () => {
+  const c = await cluster(mode);
   const { orderer, blocks } = c.open(1);
   try {
     await orderer.start();
@@ -202,8 +244,8 @@ test('four consenters of four organizations order each envelope once into chaine
   }
 });
 
-test('ordering continues with the leader down, and the restarted replica catches up from its WAL', async () => {
-  const c = await cluster();
+for (const mode of MODES) test(`ordering continues with the leader down, and the restarted replica catches up from its WAL (${mode.name})`, async () => {
+  const c = await cluster(mode);
   const { orderer, blocks } = c.open(1);
   try {
     await orderer.start();
@@ -275,8 +317,8 @@ test('a restarted service resumes from the WALs (one with a torn tail) and re-em
   }
 });
 
-test('broadcast refuses bad envelopes, and answers BUSY (retryable) when the request pool is full', async () => {
-  const c = await cluster();
+for (const mode of MODES) test(`broadcast refuses bad envelopes, and answers BUSY (retryable) when the request pool is full (${mode.name})`, async () => {
+  const c = await cluster(mode);
   const { orderer, blocks } = c.open(1, { poolSizeMax: 3 });
   const rejects = (p: Promise<void>, code: string) => assert.rejects(p, (e: unknown) => e instanceof OrderingError && e.code === code);
   const client = c.net.org1.signingIdentity('User1');

@@ -4,16 +4,24 @@
 // its own checks; they talk over an in-process transport. A block reaches the peer as soon as one
 // replica decided it, carrying that replica's commit certificate (2f+1 consenter signatures) as
 // its SIGNATURES metadata.
+//
+// Two edges keep slow work off the event loop without changing what each replica checks or when its
+// output may leave it:
+// - with a `verifier` (worker threads), the signatures of a message bound for a replica (the
+//   message's own, and those of the envelopes it forwards) are verified before the replica's turn,
+//   in arrival order; the replica's own check then finds the answer;
+// - WAL writes reach the page cache in the replica's turn and are synced in the thread pool; the
+//   replica's messages and decided blocks are held until the sync settles (output commit).
 import { join } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
-import { BftError, Replica, bftQuorum, type Decision, type ReplicaOptions, type RequestsMsg, type SignedMessage, type TraceSink } from '@metroledger/bft';
+import { BftError, Replica, bftQuorum, bftSigningBytes, type Decision, type ReplicaOptions, type Request, type RequestsMsg, type SignedMessage, type Storage, type TraceSink } from '@metroledger/bft';
 import { verifySignature, type Identity } from '@metroledger/identity';
-import type { BatchConfig, BlockSigner, ConsenterConfig } from '@metroledger/protocol';
+import type { BatchConfig, BlockSigner, ConsenterConfig, SignatureCheck, SignatureVerifier } from '@metroledger/protocol';
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { checkBatchConfig } from '../blockcutter.js';
 import { OrderingError } from '../errors.js';
 import type { OrderingService } from '../solo.js';
-import { FabricBftApp } from './app.js';
+import { BAD_ENVELOPE_SIGNATURE, FabricBftApp, inspectEnvelope, type EnvelopeChecks } from './app.js';
 import { committedBlockBytes } from './blocks.js';
 import { openReplicaStorage, type ReplicaStorage } from './storage.js';
 import { InProcessNetwork } from './transport.js';
@@ -62,6 +70,32 @@ export interface BftOrdererOptions {
   readonly replicasDown?: readonly number[];
   /** Protocol trace of every replica (one line per event); default none. */
   readonly trace?: TraceSink;
+  /**
+   * Verifies the signatures of envelopes and of consensus messages before the replica that receives
+   * them takes its turn (worker threads in the devnet); every replica still has every one checked.
+   * Default: each replica verifies inline, in its turn.
+   */
+  readonly verifier?: SignatureVerifier;
+  /** WAL writes are synced in the thread pool, the replica's output held until then. Default true. */
+  readonly deferSync?: boolean;
+}
+
+/** A message bound for a replica whose signatures are being verified. */
+interface Inbound {
+  readonly from: number;
+  readonly msg: SignedMessage;
+  /** Forwarded requests whose envelopes are being checked. */
+  readonly envelopes: Request[];
+  done: boolean;
+  /** False drops the message (a forwarded envelope is invalid). */
+  ok: boolean;
+}
+
+/** Output of a replica waiting for its WAL writes to be durable. */
+interface Held {
+  /** Writes the output depends on (the replica's write count when it was produced). */
+  readonly writes: number;
+  readonly release: () => void;
 }
 
 interface Node {
@@ -72,6 +106,20 @@ interface Node {
   storage?: ReplicaStorage;
   timer?: NodeJS.Timeout;
   flushScheduled?: boolean;
+  /** Bumped when the replica stops: answers for an earlier incarnation are dropped. */
+  epoch: number;
+  inbox: Inbound[];
+  /** Message signatures verified for this replica, by signature object. */
+  preverified: WeakMap<Uint8Array, { readonly replica: number; readonly bytes: Uint8Array }>;
+  /** WAL writes made, and the count known durable. */
+  writes: number;
+  synced: number;
+  syncing: boolean;
+  held: Held[];
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 /** Stopping waits at most this long for accepted requests to be ordered. */
@@ -86,6 +134,7 @@ export class BftOrderer implements OrderingService {
   readonly #nodes: Node[];
   readonly #keys: KeyObject[];
   readonly #listeners = new Set<(block: common.Block) => void>();
+  readonly #checks: EnvelopeChecks;
   #next: number;
   #running = false;
 
@@ -105,7 +154,10 @@ export class BftOrderer implements OrderingService {
     this.#keys = o.consenters.map((c) => new X509Certificate(c.config.identityPem).publicKey);
     this.#net = new InProcessNetwork(n);
     this.#net.setReceiver((to, from, msg) => this.#deliver(to, from, msg));
-    this.#nodes = o.consenters.map((c, i) => ({ index: i, dir: join(o.dataDir, c.config.host) }));
+    this.#nodes = o.consenters.map((c, i) => ({
+      index: i, dir: join(o.dataDir, c.config.host), epoch: 0, inbox: [], preverified: new WeakMap(), writes: 0, synced: 0, syncing: false, held: [],
+    }));
+    this.#checks = { channelId: o.channelId, absoluteMaxBytes: o.batch.absoluteMaxBytes, deserializer: o.deserializer, msps: o.msps };
     this.#next = o.deliverFrom;
   }
 
@@ -139,7 +191,7 @@ export class BftOrderer implements OrderingService {
   async stop(): Promise<void> {
     if (!this.#running) return;
     const deadline = Date.now() + DRAIN_MS;
-    while (Date.now() < deadline && this.#nodes.some((nd) => nd.replica !== undefined && nd.replica.getPoolSize() > 0)) {
+    while (Date.now() < deadline && this.#nodes.some((nd) => nd.replica !== undefined && (nd.replica.getPoolSize() > 0 || nd.held.length > 0))) {
       await new Promise((r) => setTimeout(r, 20));
     }
     this.#running = false;
@@ -153,9 +205,20 @@ export class BftOrderer implements OrderingService {
 
   async broadcast(envelope: Uint8Array): Promise<void> {
     if (!this.#running) throw new OrderingError('SERVICE_UNAVAILABLE', 'orderer is not running');
-    const entry = this.#entryNode();
+    let entry = this.#entryNode();
     if (entry === undefined) throw new OrderingError('SERVICE_UNAVAILABLE', 'no ordering replica is running');
-    const txId = entry.app!.admit(envelope);
+    let txId: string;
+    const verifier = this.#o.verifier;
+    if (verifier === undefined) txId = entry.app!.admit(envelope);
+    else {
+      const h = inspectEnvelope(envelope, this.#checks);
+      const [ok] = await verifier([{ publicKey: h.creator.publicKey, message: h.payload, signature: h.signature }]);
+      if (ok !== true) throw new OrderingError('BAD_REQUEST', BAD_ENVELOPE_SIGNATURE);
+      entry = this.#running ? this.#entryNode() : undefined;
+      if (entry === undefined) throw new OrderingError('SERVICE_UNAVAILABLE', 'no ordering replica is running');
+      txId = h.txId;
+      entry.app!.admitChecked(txId, envelope);
+    }
     try {
       entry.replica!.submit({ id: txId, data: envelope });
       if (!entry.flushScheduled) {
@@ -229,32 +292,43 @@ export class BftOrderer implements OrderingService {
     const o = this.#o;
     const i = node.index;
     const lastConfigIndex = o.lastConfigIndex ?? 0;
-    const storage = openReplicaStorage(node.dir, { lastConfigIndex });
+    const storage = openReplicaStorage(node.dir, { lastConfigIndex, deferSync: o.deferSync !== false });
     try {
       const app = new FabricBftApp({
         checks: { channelId: o.channelId, absoluteMaxBytes: o.batch.absoluteMaxBytes, deserializer: o.deserializer, msps: o.msps },
         batch: o.batch,
         lastConfigIndex,
         genesisHeaderHash: o.genesisHeaderHash,
-        onDecided: (d) => this.#onDecided(d),
+        onDecided: (d) => this.#output(node, () => this.#onDecided(d)),
       });
       const h = storage.height();
       app.resumeAfter(h > 0 ? storage.readDecision(h) : undefined);
       const signer = o.consenters[i]!.signer;
       const t = o.timings ?? {};
+      const endpoint = this.#net.endpoint(i);
+      // Every write counts; output produced after it waits until it is durable.
+      const durable: Storage = {
+        readState: () => storage.readState(),
+        writeState: (st) => { storage.writeState(st); this.#wrote(node); },
+        height: () => storage.height(),
+        readDecision: (seq) => storage.readDecision(seq),
+        appendDecision: (d) => { storage.appendDecision(d); this.#wrote(node); },
+      };
       const options: ReplicaOptions = {
         id: i,
         n: this.n,
-        network: this.#net.endpoint(i),
+        network: { send: (to, m) => this.#output(node, () => endpoint.send(to, m)) },
         clock: { nowMs: () => performance.now() },
         crypto: {
           sign: (bytes) => signer.sign(bytes),
           verify: (r, bytes, sig) => {
+            const pre = node.preverified.get(sig);
+            if (pre !== undefined && pre.replica === r && sameBytes(pre.bytes, bytes)) return true;
             const key = this.#keys[r];
             return key !== undefined && verifySignature(key, bytes, sig);
           },
         },
-        storage,
+        storage: durable,
         app,
         batchSizeMax: o.batch.maxMessageCount,
         batchBytesMax: o.batch.preferredMaxBytes,
@@ -285,6 +359,14 @@ export class BftOrderer implements OrderingService {
 
   #stopNode(node: Node): void {
     this.#net.setUp(node.index, false);
+    // Its memory is lost: messages being verified for it, and output its WAL had not made durable.
+    node.epoch++;
+    node.inbox = [];
+    node.held = [];
+    node.preverified = new WeakMap();
+    node.writes = 0;
+    node.synced = 0;
+    node.syncing = false;
     if (node.timer !== undefined) clearInterval(node.timer);
     node.storage?.close();
     node.replica = undefined;
@@ -303,6 +385,65 @@ export class BftOrderer implements OrderingService {
 
   #deliver(to: number, from: number, msg: SignedMessage): void {
     const node = this.#nodes[to]!;
+    if (node.replica === undefined) return;
+    const verifier = this.#o.verifier;
+    if (verifier === undefined) {
+      this.#take(node, from, msg);
+      return;
+    }
+    const item: Inbound = { from, msg, envelopes: [], done: false, ok: true };
+    node.inbox.push(item);
+    const checks: SignatureCheck[] = [];
+    const key = msg.from === from ? this.#keys[from] : undefined;
+    const signed = key === undefined ? undefined : bftSigningBytes(from, msg.body);
+    if (key !== undefined && signed !== undefined) checks.push({ publicKey: key, message: signed, signature: msg.signature });
+    if (msg.body.type === 'requests') {
+      for (const r of (msg.body as RequestsMsg).requests) {
+        if (node.app!.knows(r)) continue;
+        try {
+          const h = inspectEnvelope(r.data, this.#checks);
+          if (h.txId !== r.id) { item.ok = false; break; }
+          checks.push({ publicKey: h.creator.publicKey, message: h.payload, signature: h.signature });
+          item.envelopes.push(r);
+        } catch {
+          item.ok = false;
+          break;
+        }
+      }
+    }
+    if (!item.ok || checks.length === 0) {
+      item.done = true;
+      this.#drain(node);
+      return;
+    }
+    const epoch = node.epoch;
+    Promise.resolve(verifier(checks)).then(
+      (results) => {
+        if (node.epoch !== epoch) return;
+        // A bad message signature is left to the replica's own check (it counts and traces it).
+        if (signed !== undefined && results[0] === true) node.preverified.set(msg.signature, { replica: from, bytes: signed });
+        if (results.slice(signed === undefined ? 0 : 1).every((ok) => ok)) {
+          for (const r of item.envelopes) node.app!.admitChecked(r.id, r.data);
+        } else item.ok = false;
+        item.done = true;
+        this.#drain(node);
+      },
+      (err: unknown) => {
+        if (node.epoch === epoch) this.#fail(node, err);
+      },
+    );
+  }
+
+  /** Hands verified messages to the replica in the order they arrived. */
+  #drain(node: Node): void {
+    while (node.inbox.length > 0 && node.inbox[0]!.done) {
+      const item = node.inbox.shift()!;
+      if (node.replica === undefined) return;
+      if (item.ok) this.#take(node, item.from, item.msg);
+    }
+  }
+
+  #take(node: Node, from: number, msg: SignedMessage): void {
     const replica = node.replica;
     if (replica === undefined) return;
     try {
@@ -319,6 +460,44 @@ export class BftOrderer implements OrderingService {
   #fail(node: Node, err: unknown): void {
     process.emitWarning(`bft: replica ${node.index} stopped: ${(err as Error).message}`);
     this.#stopNode(node);
+  }
+
+  /** A WAL write of `node` in this turn: sync it once the turn's writes are all made. */
+  #wrote(node: Node): void {
+    node.writes++;
+    if (this.#o.deferSync === false) node.synced = node.writes; // the write synced before returning
+    else if (!node.syncing) {
+      node.syncing = true;
+      queueMicrotask(() => this.#sync(node, node.epoch));
+    }
+  }
+
+  #sync(node: Node, epoch: number): void {
+    if (node.epoch !== epoch || node.storage === undefined) return;
+    const upTo = node.writes;
+    node.storage.sync().then(
+      () => {
+        if (node.epoch !== epoch) return;
+        node.synced = upTo;
+        try {
+          while (node.held.length > 0 && node.held[0]!.writes <= upTo) node.held.shift()!.release();
+        } catch (err) {
+          this.#fail(node, err);
+          return;
+        }
+        if (node.writes > node.synced) this.#sync(node, epoch);
+        else node.syncing = false;
+      },
+      (err: unknown) => {
+        if (node.epoch === epoch) this.#fail(node, err);
+      },
+    );
+  }
+
+  /** Output of `node` (a message or a decided block) leaves once the writes before it are durable, in order. */
+  #output(node: Node, release: () => void): void {
+    if (node.held.length === 0 && node.synced >= node.writes) release();
+    else node.held.push({ writes: node.writes, release });
   }
 
   #onDecided(d: Decision): void {

@@ -4,8 +4,9 @@
 //               2f+1 consenter signatures; block n is record n-1)
 //   state.wal   the vote log (view, target view, last vote, prepared certificate, NEW-VIEW proof);
 //               the last record wins, compacted when it grows.
-// Both are append-only with fdatasync before returning, so a vote never leaves a replica before
-// it is durable, and a torn last record (crash mid-append) is dropped at open.
+// Both are append-only and a torn last record (crash mid-append) is dropped at open. A vote never
+// leaves a replica before it is durable: either every write syncs before returning, or (deferSync)
+// writes reach the page cache and the host holds the replica's output until `sync()` settles.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePersistedState, encodePersistedState, type Decision, type PersistedState, type Storage } from '@metroledger/bft';
@@ -23,11 +24,14 @@ export interface ReplicaStorage extends Storage {
   readBlock(seq: number): Uint8Array;
   /** Bytes cut from torn tails at open (0 after a clean stop). */
   readonly tornBytes: number;
+  /** Makes the deferred writes durable (both logs, in the thread pool). */
+  sync(): Promise<void>;
   close(): void;
 }
 
 /** Opens (creating) a replica's WAL files in `dir`. @throws OrderingError STORAGE */
-export function openReplicaStorage(dir: string, opts: { lastConfigIndex: number }): ReplicaStorage {
+export function openReplicaStorage(dir: string, opts: { lastConfigIndex: number; deferSync?: boolean }): ReplicaStorage {
+  const deferSync = opts.deferSync === true;
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -66,7 +70,7 @@ export function openReplicaStorage(dir: string, opts: { lastConfigIndex: number 
         AppendLog.rewrite(statePath, bytes);
         state = AppendLog.open(statePath);
       } else {
-        state.append(bytes);
+        state.append(bytes, deferSync);
       }
       current = s;
     },
@@ -82,8 +86,11 @@ export function openReplicaStorage(dir: string, opts: { lastConfigIndex: number 
     },
     appendDecision(d) {
       if (d.seq !== blocks.count + 1) throw new OrderingError('STORAGE', `decision ${d.seq} appended at height ${blocks.count}`);
-      blocks.append(committedBlockBytes(d, opts.lastConfigIndex));
+      blocks.append(committedBlockBytes(d, opts.lastConfigIndex), deferSync);
       remember(d);
+    },
+    async sync() {
+      await Promise.all([blocks.sync(), state.sync()]);
     },
     readBlock(seq) {
       return blocks.read(seq - 1);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// An append-only log of records, durable when `append` returns (write + fdatasync), that recovers
-// from a torn tail: a crash in the middle of an append leaves at most one partial record at the end,
-// which `open` detects (length or CRC mismatch) and zeroes.
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+// An append-only log of records, durable when `append` returns (write + fdatasync) or, for a
+// deferred append, when the next `sync()` settles. It recovers from a torn tail: a crash in the
+// middle of an append leaves at most one partial record at the end, which `open` detects (length
+// or CRC mismatch) and zeroes.
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { OrderingError } from '../errors.js';
@@ -46,6 +47,11 @@ export class AppendLog {
   #size: number;
   /** Bytes the file holds (records, then zeros). */
   #allocated: number;
+  /** Appends written but not yet covered by an fdatasync. */
+  #dirty = false;
+  /** fdatasync calls under way in the thread pool: the descriptor stays open until they finish. */
+  #syncing = 0;
+  #closeWhenIdle = false;
   /** Start offset of every record's header. */
   readonly #offsets: number[] = [];
   /** Bytes of a torn or corrupted last record found (and zeroed) at open; 0 after a clean stop. */
@@ -89,8 +95,10 @@ export class AppendLog {
     if (torn > 0) {
       // A crash mid-append: zero the partial record, so the log ends where its last whole record does.
       writeFully(fd, Buffer.alloc(torn), pos);
-      fdatasyncSync(fd);
     }
+    // Records a killed process wrote but had not synced are in the page cache: make them durable
+    // before anything acts on them.
+    fdatasyncSync(fd);
     this.tornBytes = torn;
     this.#size = pos;
     this.#allocated = fileSize;
@@ -124,8 +132,11 @@ export class AppendLog {
     return this.#size;
   }
 
-  /** Appends one record; durable when this returns. */
-  append(record: Uint8Array): void {
+  /**
+   * Appends one record: durable when this returns, or with `deferSync` when the next `sync()`
+   * settles (the write reaches the page cache now, so `read` sees it at once).
+   */
+  append(record: Uint8Array, deferSync = false): void {
     if (this.#fd < 0) throw new OrderingError('STORAGE', `log ${this.path} is closed`);
     if (record.length > RECORD_BYTES_MAX) throw new OrderingError('STORAGE', `record of ${record.length} bytes exceeds ${RECORD_BYTES_MAX}`);
     const header = headerOf(record);
@@ -136,14 +147,15 @@ export class AppendLog {
         const grow = Math.max(CHUNK_BYTES, end + HEADER_BYTES - this.#allocated);
         writeFully(this.#fd, Buffer.alloc(grow), this.#allocated);
         this.#allocated += grow;
-        fdatasyncSync(this.#fd);
+        if (!deferSync) fdatasyncSync(this.#fd);
       }
       if (record.length <= 4096) writeFully(this.#fd, Buffer.concat([header, record]), this.#size);
       else {
         writeFully(this.#fd, header, this.#size);
         writeFully(this.#fd, record, this.#size + HEADER_BYTES);
       }
-      fdatasyncSync(this.#fd);
+      if (deferSync) this.#dirty = true;
+      else fdatasyncSync(this.#fd);
     } catch (err) {
       throw ioError('cannot append to', this.path, err);
     }
@@ -163,9 +175,32 @@ export class AppendLog {
     return body;
   }
 
+  /** Whether deferred appends await a `sync()`. */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  /** Makes every deferred append durable (fdatasync in the thread pool, off the event loop). */
+  sync(): Promise<void> {
+    if (!this.#dirty) return Promise.resolve();
+    if (this.#fd < 0) return Promise.reject(new OrderingError('STORAGE', `log ${this.path} is closed`));
+    this.#dirty = false;
+    const fd = this.#fd;
+    this.#syncing++;
+    return new Promise((resolve, reject) => {
+      fdatasync(fd, (err) => {
+        if (--this.#syncing === 0 && this.#closeWhenIdle) closeSync(fd);
+        if (err) reject(ioError('cannot sync', this.path, err));
+        else resolve();
+      });
+    });
+  }
+
   close(): void {
     if (this.#fd < 0) return;
-    closeSync(this.#fd);
+    // An fdatasync under way still uses the descriptor: close it when that one finishes.
+    if (this.#syncing > 0) this.#closeWhenIdle = true;
+    else closeSync(this.#fd);
     this.#fd = -1;
   }
 

@@ -6,6 +6,7 @@ export {
   decodeProposalResponse,
   encodeProposalResponse,
   newEndorsement,
+  newEndorsementAsync,
   newFailedProposalResponse,
   newProposalResponse,
   newProposalResponsePayload,

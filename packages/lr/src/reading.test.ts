@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import {
-  decodeReading, decodeSignedReading, encodeReading, encodeSignedReading, LrError, verifyReadingSignature,
+  decodeReading, decodeSignedReading, encodeReading, encodeSignedReading, LrError, verifyReadingSignature, verifyReadingSignatureAsync,
   type RawReading,
 } from './index';
 
@@ -69,7 +69,7 @@ test('bad magic, version, flags, lengths and identifiers are rejected', () => {
   const bytes = encodeReading(sampleReading());
   const patched = (offset: number, value: number): Uint8Array => { const c = bytes.slice(); c[offset] = value; return c; };
   assertMalformed(() => decodeReading(patched(0, 0x58)));
-  assertMalformed(() => decodeReading(patched(4, 2)));
+  assertMalformed(() => decodeReading(patched(4, 3)));
   assertMalformed(() => decodeReading(patched(5, 0x82)));
   assertMalformed(() => decodeReading(patched(6, 0)));
   assertMalformed(() => decodeReading(patched(7, 0x07)));
@@ -83,6 +83,54 @@ test('bad magic, version, flags, lengths and identifiers are rejected', () => {
   assertMalformed(() => encodeReading({ ...sampleReading(), meterId: 'é' }));
   assertMalformed(() => encodeReading({ ...sampleReading(), sequence: -1 }));
   assertMalformed(() => encodeReading({ ...sampleReading(), loopA: new Int16Array(65_537) }));
+});
+
+/** The same reading in format version 1: every sample a big-endian i16. */
+function encodeFixedSamples(r: RawReading): Uint8Array {
+  const v2 = encodeReading(r);
+  const headerLen = 7 + v2[6]! + 28;
+  const plate = r.plateImageSha256 ?? new Uint8Array(0);
+  const out = new Uint8Array(headerLen + 2 * (r.loopA.length + r.loopB.length) + plate.length);
+  out.set(v2.subarray(0, headerLen));
+  out[4] = 1;
+  const view = new DataView(out.buffer);
+  let o = headerLen;
+  for (const loop of [r.loopA, r.loopB]) for (const x of loop) { view.setInt16(o, x); o += 2; }
+  out.set(plate, o);
+  return out;
+}
+
+test('samples are stored as minimal varint differences: extremes round-trip, smooth signals take about a byte a sample', () => {
+  const extremes: RawReading = { ...sampleReading(false), loopA: Int16Array.from([32767, -32768, 32767, 0, -1, 1, -64, 63, 64, -65]), loopB: Int16Array.from([-32768]) };
+  assert.deepEqual(decodeReading(encodeReading(extremes)), extremes);
+  const smooth: RawReading = { ...sampleReading(false), loopA: new Int16Array(4000).map((_, i) => Math.round(3000 * Math.exp(-(((i - 2000) / 400) ** 2)))), loopB: new Int16Array(4000) };
+  const bytes = encodeReading(smooth);
+  assert.ok(bytes.length < 1.1 * 8000 + 64, `${bytes.length} bytes for 8000 samples`);
+  assert.deepEqual(decodeReading(bytes), smooth);
+});
+
+test('a non-minimal varint, a sample beyond i16 and bytes left between samples and plate are rejected', () => {
+  const r: RawReading = { ...sampleReading(false), loopA: Int16Array.from([5]), loopB: Int16Array.from([7]) };
+  const bytes = encodeReading(r);
+  const headerLen = bytes.length - 2;
+  assert.deepEqual([...bytes.subarray(headerLen)], [10, 14]); // each loop starts from 0: zigzag(5) = 10, zigzag(7) = 14
+  const withSamples = (...samples: number[]) => Uint8Array.from([...bytes.subarray(0, headerLen), ...samples]);
+  assert.deepEqual(decodeReading(withSamples(10, 14)), r);
+  assertMalformed(() => decodeReading(withSamples(0x8a, 0x00, 14))); // 10 in two bytes
+  assertMalformed(() => decodeReading(withSamples(0x80, 0xf1, 0x04, 14))); // zigzag 80000: a first sample of 40000
+  assertMalformed(() => decodeReading(withSamples(0x80, 0x80, 0x80, 0x01, 14))); // a fourth varint byte
+  assertMalformed(() => decodeReading(withSamples(10, 14, 0)));
+});
+
+test('readings in format version 1 (fixed i16 samples) still decode, strictly', () => {
+  for (const plate of [true, false]) {
+    const r = sampleReading(plate);
+    const v1 = encodeFixedSamples(r);
+    assert.deepEqual(decodeReading(v1), r);
+    assertMalformed(() => decodeReading(v1.subarray(0, v1.length - 1)));
+    assertMalformed(() => decodeReading(Uint8Array.from([...v1, 0])));
+    assert.ok(encodeReading(r).length < v1.length);
+  }
 });
 
 test('a signed reading envelope round-trips and rejects truncation and trailing bytes', () => {
@@ -125,4 +173,20 @@ test('a signature by another key is rejected; an unparsable key is INVALID_PUBLI
   assert.equal(verifyReadingSignature(reading, signLowS(other.privateKey, reading), publicKeyPem), false);
   assert.throws(() => verifyReadingSignature(reading, signLowS(privateKey, reading), 'not a key'),
     (e: unknown) => e instanceof LrError && e.code === 'INVALID_PUBLIC_KEY');
+});
+
+test('the thread-pool check gives the same answers as the synchronous one', async () => {
+  const reading = encodeReading(sampleReading());
+  const { r, s } = parseDer(signLowS(privateKey, reading));
+  const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const flipped = reading.slice(); flipped[7] ^= 0x01;
+  const cases: [Uint8Array, Uint8Array][] = [
+    [reading, toDer(r, s)], [reading, toDer(r, N - s)], [flipped, toDer(r, s)],
+    [reading, signLowS(other.privateKey, reading)], [reading, Uint8Array.from([0x30, 0x02, 0x02, 0x00])],
+  ];
+  for (const [bytes, sig] of cases) {
+    assert.equal(await verifyReadingSignatureAsync(bytes, sig, publicKeyPem), verifyReadingSignature(bytes, sig, publicKeyPem));
+  }
+  assert.equal(await verifyReadingSignatureAsync(reading, toDer(r, s), publicKeyPem), true);
+  await assert.rejects(verifyReadingSignatureAsync(reading, toDer(r, s), 'not a key'), (e: unknown) => e instanceof LrError && e.code === 'INVALID_PUBLIC_KEY');
 });

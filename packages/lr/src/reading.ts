@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // Canonical binary encoding of a raw reading and of its signed envelope.
 //
-// Reading, all integers big-endian:
-//   'MLRR' | u8 version=1 | u8 flags (bit0 = plate hash present) | u8 meterId length | meterId ASCII
+// Reading, all fixed-size integers big-endian:
+//   'MLRR' | u8 version=2 | u8 flags (bit0 = plate hash present) | u8 meterId length | meterId ASCII
 //   | u64 sequence | u64 captureTimeMs | u32 sampleRateHz | u32 nA | u32 nB
-//   | nA x i16 loop A | nB x i16 loop B | [32 bytes plate image SHA-256]
+//   | loop A samples | loop B samples | [32 bytes plate image SHA-256]
+// Version 2 stores each loop's samples as differences from the previous sample (the first from 0),
+// zigzag-mapped and written as minimal LEB128 varints: a loop's signal is smooth at the sampling
+// rate, so most samples take one byte instead of two. That halves what a meter sends and what the
+// ledger keeps, losslessly. Version 1 (every sample an i16) is still decoded, for ledgers written
+// before version 2; readings are encoded as version 2 only.
 // Signed reading:
 //   'MLRS' | u8 version=1 | u32 reading length | reading | u8 signature length | DER signature
-// Decoding is strict: exactly one byte sequence decodes to a given reading.
+// Decoding is strict: within a version, exactly one byte sequence decodes to a given reading.
 import { LrError } from './errors';
 
 export interface RawReading {
@@ -29,7 +34,9 @@ export const MAX_SAMPLES_PER_LOOP = 65_536;
 export const MAX_SAMPLE_RATE_HZ = 100_000;
 const READING_MAGIC = 0x4d4c5252; // 'MLRR'
 const SIGNED_MAGIC = 0x4d4c5253; // 'MLRS'
-const FORMAT_VERSION = 1;
+const SIGNED_FORMAT_VERSION = 1;
+const FIXED_SAMPLES_VERSION = 1;
+const DELTA_SAMPLES_VERSION = 2;
 const FLAG_PLATE = 0x01;
 const MAX_METER_ID = 64;
 const MAX_DER_SIGNATURE = 72; // P-256: SEQUENCE(2 + 2 x (2 + 33))
@@ -81,11 +88,12 @@ export function encodeReading(r: RawReading): Uint8Array {
 
   const idLen = r.meterId.length;
   const headerLen = 4 + 1 + 1 + 1 + idLen + 8 + 8 + 4 + 4 + 4;
-  const out = new Uint8Array(headerLen + 2 * (r.loopA.length + r.loopB.length) + (plate ? 32 : 0));
+  // at most 3 bytes per sample (a zigzag difference of two i16 has 17 bits)
+  const out = new Uint8Array(headerLen + 3 * (r.loopA.length + r.loopB.length) + (plate ? 32 : 0));
   const view = new DataView(out.buffer);
   let o = 0;
   view.setUint32(o, READING_MAGIC); o += 4;
-  view.setUint8(o++, FORMAT_VERSION);
+  view.setUint8(o++, DELTA_SAMPLES_VERSION);
   view.setUint8(o++, plate ? FLAG_PLATE : 0);
   view.setUint8(o++, idLen);
   for (let i = 0; i < idLen; i++) out[o++] = r.meterId.charCodeAt(i);
@@ -94,11 +102,48 @@ export function encodeReading(r: RawReading): Uint8Array {
   view.setUint32(o, r.sampleRateHz); o += 4;
   view.setUint32(o, r.loopA.length); o += 4;
   view.setUint32(o, r.loopB.length); o += 4;
-  for (const loop of [r.loopA, r.loopB]) {
-    for (let i = 0; i < loop.length; i++, o += 2) view.setInt16(o, loop[i]!);
+  o = writeDeltas(out, o, r.loopA);
+  o = writeDeltas(out, o, r.loopB);
+  if (plate) { out.set(plate, o); o += 32; }
+  return out.slice(0, o);
+}
+
+function writeDeltas(out: Uint8Array, o: number, loop: Int16Array): number {
+  let prev = 0;
+  for (let i = 0; i < loop.length; i++) {
+    const d = loop[i]! - prev;
+    prev = loop[i]!;
+    let z = (d << 1) ^ (d >> 31); // zigzag: 0, -1, 1, -2, ... -> 0, 1, 2, 3, ...
+    while (z >= 0x80) { out[o++] = (z & 0x7f) | 0x80; z >>>= 7; }
+    out[o++] = z;
   }
-  if (plate) out.set(plate, o);
-  return out;
+  return o;
+}
+
+/**
+ * Reads `n` delta-coded samples at `o` into `into`; returns the next offset, or a refusal detail.
+ * Strict: minimal varints only (no needless continuation byte), every sample within i16.
+ */
+function readDeltas(bytes: Uint8Array, o: number, into: Int16Array, end: number): number | string {
+  let prev = 0;
+  for (let i = 0; i < into.length; i++) {
+    let z = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      if (o >= end) return `truncated in the samples (sample ${i} of ${into.length})`;
+      if (shift > 14) return `sample ${i} is not a valid varint`;
+      b = bytes[o++]!;
+      z |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    if (b === 0 && shift > 7) return `sample ${i} is not minimally encoded`;
+    const v = prev + ((z >>> 1) ^ -(z & 1));
+    if (v < -32768 || v > 32767) return `sample ${i} is out of the i16 range`;
+    into[i] = v;
+    prev = v;
+  }
+  return o;
 }
 
 /** Strict inverse of {@link encodeReading}. Throws `MALFORMED_READING` with a detail. */
@@ -110,7 +155,8 @@ export function decodeReading(bytes: Uint8Array): RawReading {
   let o = 0;
   need(o, 7, 'header');
   if (view.getUint32(0) !== READING_MAGIC) throw malformed('bad magic');
-  if (view.getUint8(4) !== FORMAT_VERSION) throw malformed(`unsupported format version ${view.getUint8(4)}`);
+  const version = view.getUint8(4);
+  if (version !== FIXED_SAMPLES_VERSION && version !== DELTA_SAMPLES_VERSION) throw malformed(`unsupported format version ${version}`);
   const flags = view.getUint8(5);
   if ((flags & ~FLAG_PLATE) !== 0) throw malformed(`unknown flags 0x${flags.toString(16)}`);
   const idLen = view.getUint8(6);
@@ -135,13 +181,25 @@ export function decodeReading(bytes: Uint8Array): RawReading {
     if (n < 1 || n > MAX_SAMPLES_PER_LOOP) throw malformed(`${name} has ${n} samples, allowed 1..${MAX_SAMPLES_PER_LOOP}`);
   }
   const hasPlate = (flags & FLAG_PLATE) !== 0;
-  const expected = o + 2 * (nA + nB) + (hasPlate ? 32 : 0);
-  if (bytes.length < expected) throw malformed(`truncated: ${bytes.length} bytes, expected ${expected}`);
-  if (bytes.length > expected) throw malformed(`${bytes.length - expected} trailing bytes`);
+  const plateBytes = hasPlate ? 32 : 0;
   const loopA = new Int16Array(nA);
-  for (let i = 0; i < nA; i++, o += 2) loopA[i] = view.getInt16(o);
   const loopB = new Int16Array(nB);
-  for (let i = 0; i < nB; i++, o += 2) loopB[i] = view.getInt16(o);
+  if (version === FIXED_SAMPLES_VERSION) {
+    const expected = o + 2 * (nA + nB) + plateBytes;
+    if (bytes.length < expected) throw malformed(`truncated: ${bytes.length} bytes, expected ${expected}`);
+    if (bytes.length > expected) throw malformed(`${bytes.length - expected} trailing bytes`);
+    for (let i = 0; i < nA; i++, o += 2) loopA[i] = view.getInt16(o);
+    for (let i = 0; i < nB; i++, o += 2) loopB[i] = view.getInt16(o);
+  } else {
+    const samplesEnd = bytes.length - plateBytes;
+    if (samplesEnd < o + nA + nB) throw malformed(`truncated: ${bytes.length} bytes cannot hold ${nA + nB} samples${hasPlate ? ' and the plate hash' : ''}`);
+    for (const loop of [loopA, loopB]) {
+      const next = readDeltas(bytes, o, loop, samplesEnd);
+      if (typeof next === 'string') throw malformed(`${loop === loopA ? 'loopA' : 'loopB'}: ${next}`);
+      o = next;
+    }
+    if (o !== samplesEnd) throw malformed(`${samplesEnd - o} trailing bytes after the samples`);
+  }
   const reading: RawReading = { meterId, sequence, captureTimeMs, sampleRateHz, loopA, loopB };
   if (hasPlate) reading.plateImageSha256 = bytes.slice(o, o + 32);
   return reading;
@@ -154,7 +212,7 @@ export function encodeSignedReading(s: SignedReading): Uint8Array {
   const out = new Uint8Array(4 + 1 + 4 + s.reading.length + 1 + s.signature.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, SIGNED_MAGIC);
-  view.setUint8(4, FORMAT_VERSION);
+  view.setUint8(4, SIGNED_FORMAT_VERSION);
   view.setUint32(5, s.reading.length);
   out.set(s.reading, 9);
   let o = 9 + s.reading.length;
@@ -168,7 +226,7 @@ export function decodeSignedReading(bytes: Uint8Array): SignedReading {
   if (bytes.length < 10) throw malformed(`signed reading truncated (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0) !== SIGNED_MAGIC) throw malformed('bad signed-reading magic');
-  if (view.getUint8(4) !== FORMAT_VERSION) throw malformed(`unsupported signed-reading version ${view.getUint8(4)}`);
+  if (view.getUint8(4) !== SIGNED_FORMAT_VERSION) throw malformed(`unsupported signed-reading version ${view.getUint8(4)}`);
   const readingLen = view.getUint32(5);
   if (readingLen < 1 || 9 + readingLen + 1 > bytes.length) throw malformed(`signed reading truncated in reading (declared ${readingLen} bytes)`);
   const reading = bytes.subarray(9, 9 + readingLen);

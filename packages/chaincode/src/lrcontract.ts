@@ -21,7 +21,7 @@ import {
   LR_SOFTWARE_NAME,
   LR_SOFTWARE_VERSION,
   LrError,
-  verifyReadingSignatureAsync,
+  verifyReadingSignature,
   type RawReading,
   type SpeedResult,
 } from '@metroledger/lr';
@@ -344,8 +344,8 @@ export class LrContract extends Contract {
       throw new ChaincodeError('ACCESS_DENIED', `readings of meter ${meterId} are submitted by clients of ${meter.ownerMspId}, not ${caller.mspId} ${caller.role ?? 'member'}`);
     }
     // Only the current key: after a rotation, readings signed with an earlier key are refused.
-    // Keys are parsed once per PEM and cached by the LR software; the check runs in the thread pool.
-    if (!(await verifyReadingSignatureAsync(readingBytes, signature, meter.publicKeyPem))) {
+    // Keys are parsed once per PEM and cached by the LR software.
+    if (!verifyReadingSignature(readingBytes, signature, meter.publicKeyPem)) {
       throw new ChaincodeError('BAD_SIGNATURE', `reading ${reading.sequence} is not signed by meter ${meterId}'s current key`);
     }
     const { key: stateKey, state } = batch?.states.get(meterId) ?? (await this.#meterState(ctx, meterId));

@@ -67,25 +67,7 @@ export function signLowS(privateKey: KeyObject, message: Uint8Array): Uint8Array
   const curve = curveOf(privateKey);
   if (curve === 'ed25519') return sign(null, message, privateKey);
   if (curve === null) throw new IdentityError('MALFORMED_KEY', 'signing key is neither ECDSA P-256/P-384 nor Ed25519');
-  return lowSDer(curve, sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
-}
-
-/** As {@link signLowS}, hashing and signing in libuv's thread pool instead of on the calling thread. */
-export function signLowSAsync(privateKey: KeyObject, message: Uint8Array): Promise<Uint8Array> {
-  const curve = curveOf(privateKey);
-  if (curve === null) return Promise.reject(new IdentityError('MALFORMED_KEY', 'signing key is neither ECDSA P-256/P-384 nor Ed25519'));
-  return new Promise((resolve, reject) => {
-    const done = (err: Error | null, sig: Buffer): void => {
-      if (err !== null) reject(err);
-      else resolve(curve === 'ed25519' ? sig : lowSDer(curve, sig));
-    };
-    if (curve === 'ed25519') sign(null, message, privateKey, done);
-    else sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' }, done);
-  });
-}
-
-/** DER encoding of an IEEE P1363 (r ‖ s) signature, with s replaced by n - s when above n/2. */
-function lowSDer(curve: Exclude<ReturnType<typeof curveOf>, 'ed25519' | null>, p1363: Uint8Array): Uint8Array {
+  const p1363 = sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
   const n = curve.scalarBytes;
   const r = p1363.subarray(0, n);
   let s: Uint8Array = p1363.subarray(n);
@@ -163,11 +145,6 @@ export class SigningIdentity {
   /** SHA-256 + ECDSA, DER, low-S. */
   sign(message: Uint8Array): Uint8Array {
     return signLowS(this.privateKey, message);
-  }
-
-  /** As {@link sign}, in libuv's thread pool (off the event loop). */
-  signAsync(message: Uint8Array): Promise<Uint8Array> {
-    return signLowSAsync(this.privateKey, message);
   }
 }
 

@@ -8,7 +8,7 @@ export {
   type RawReading, type SignedReading,
 } from './reading';
 export { encodeReadingBatch, decodeReadingBatch, READING_BATCH_MAGIC, MAX_BATCH_READINGS, MAX_BATCH_BYTES } from './batch';
-export { verifyReadingSignature, verifyReadingSignatureAsync } from './signature';
+export { verifyReadingSignature } from './signature';
 export {
   computeSpeed, withinMpe, MIN_SPEED_KMH, MAX_SPEED_KMH,
   type LoopGeometry, type RefusalCode, type SpeedMeasurement, type SpeedRefusal, type SpeedResult,

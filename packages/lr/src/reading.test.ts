@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import {
-  decodeReading, decodeSignedReading, encodeReading, encodeSignedReading, LrError, verifyReadingSignature, verifyReadingSignatureAsync,
+  decodeReading, decodeSignedReading, encodeReading, encodeSignedReading, LrError, verifyReadingSignature,
   type RawReading,
 } from './index';
 
@@ -173,20 +173,4 @@ test('a signature by another key is rejected; an unparsable key is INVALID_PUBLI
   assert.equal(verifyReadingSignature(reading, signLowS(other.privateKey, reading), publicKeyPem), false);
   assert.throws(() => verifyReadingSignature(reading, signLowS(privateKey, reading), 'not a key'),
     (e: unknown) => e instanceof LrError && e.code === 'INVALID_PUBLIC_KEY');
-});
-
-test('the thread-pool check gives the same answers as the synchronous one', async () => {
-  const reading = encodeReading(sampleReading());
-  const { r, s } = parseDer(signLowS(privateKey, reading));
-  const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const flipped = reading.slice(); flipped[7] ^= 0x01;
-  const cases: [Uint8Array, Uint8Array][] = [
-    [reading, toDer(r, s)], [reading, toDer(r, N - s)], [flipped, toDer(r, s)],
-    [reading, signLowS(other.privateKey, reading)], [reading, Uint8Array.from([0x30, 0x02, 0x02, 0x00])],
-  ];
-  for (const [bytes, sig] of cases) {
-    assert.equal(await verifyReadingSignatureAsync(bytes, sig, publicKeyPem), verifyReadingSignature(bytes, sig, publicKeyPem));
-  }
-  assert.equal(await verifyReadingSignatureAsync(reading, toDer(r, s), publicKeyPem), true);
-  await assert.rejects(verifyReadingSignatureAsync(reading, toDer(r, s), 'not a key'), (e: unknown) => e instanceof LrError && e.code === 'INVALID_PUBLIC_KEY');
 });

@@ -41,37 +41,14 @@ function readDerPositiveInteger(sig: Uint8Array, o: number): { value: bigint; ne
   return { value, next: o + 2 + len };
 }
 
-/** Whether `signature` is a canonical DER (r, s) with 0 < r < n and 0 < s <= n/2. */
-function isCanonicalLowS(signature: Uint8Array): boolean {
+/** True iff `signature` is a canonical low-S DER signature, by `publicKeyPem` (P-256), over `reading`. */
+export function verifyReadingSignature(reading: Uint8Array, signature: Uint8Array, publicKeyPem: string): boolean {
+  const key = publicKeyFor(publicKeyPem);
   if (signature.length < 8 || signature[0] !== 0x30 || signature[1] !== signature.length - 2) return false;
   const r = readDerPositiveInteger(signature, 2);
   if (!r) return false;
   const s = readDerPositiveInteger(signature, r.next);
   if (!s || s.next !== signature.length) return false;
-  return r.value < P256_N && s.value <= P256_HALF_N;
-}
-
-/**
- * True iff `signature` is a canonical low-S DER signature, by `publicKeyPem` (P-256), over `reading`.
- * @throws {@link LrError} INVALID_PUBLIC_KEY
- */
-export function verifyReadingSignature(reading: Uint8Array, signature: Uint8Array, publicKeyPem: string): boolean {
-  const key = publicKeyFor(publicKeyPem);
-  return isCanonicalLowS(signature) && verify('sha256', reading, key, signature);
-}
-
-/**
- * The same answer as {@link verifyReadingSignature}; hashing and verifying run in libuv's thread
- * pool, so the caller's event loop stays free (the chaincode uses it).
- * @throws {@link LrError} INVALID_PUBLIC_KEY (as a rejection)
- */
-export function verifyReadingSignatureAsync(reading: Uint8Array, signature: Uint8Array, publicKeyPem: string): Promise<boolean> {
-  let key: KeyObject;
-  try {
-    key = publicKeyFor(publicKeyPem);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  if (!isCanonicalLowS(signature)) return Promise.resolve(false);
-  return new Promise((resolve, reject) => verify('sha256', reading, key, signature, (err, ok) => (err ? reject(err) : resolve(ok))));
+  if (r.value >= P256_N || s.value > P256_HALF_N) return false;
+  return verify('sha256', reading, key, signature);
 }

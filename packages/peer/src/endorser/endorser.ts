@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import type { HostedChaincode } from '@metroledger/chaincode-host';
 import { IdentityDeserializer, verifySignature, type Identity, type MspRegistry, type SigningIdentity } from '@metroledger/identity';
 import {
-  newEndorsementAsync,
+  newEndorsement,
   newProposalResponsePayload,
   parseSignedProposal,
   type ParsedProposal,
@@ -121,8 +121,7 @@ export class Endorser {
       const { status, message, payload } = result.response;
       return { status, message, payload, prpBytes: newProposalResponsePayload(p, result, id) };
     }
-    // signed in the thread pool: the event loop serves other proposals meanwhile
-    return newEndorsementAsync(p, result, id, this.#identity);
+    return newEndorsement(p, result, id, this.#identity);
   }
 
   async #checkCreator(p: ParsedProposal): Promise<Identity> {

@@ -6,7 +6,6 @@ export {
   decodeProposalResponse,
   encodeProposalResponse,
   newEndorsement,
-  newEndorsementAsync,
   newFailedProposalResponse,
   newProposalResponse,
   newProposalResponsePayload,

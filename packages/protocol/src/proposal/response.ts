@@ -76,26 +76,13 @@ export function newProposalResponsePayload(p: ParsedProposal, result: ChaincodeR
  * signature over `payload ‖ endorser`, as decoded ProposalResponse parts (for in-process use).
  */
 export function newEndorsement(p: ParsedProposal, result: ChaincodeResult, chaincode: { name: string; version: string }, endorser: Endorsing): ProposalResponseParts {
-  const e = endorsementToSign(p, result, chaincode, endorser);
-  return e.with(endorser.sign(e.signed));
-}
-
-/** As {@link newEndorsement}, with a signer that signs asynchronously (in a thread pool). */
-export async function newEndorsementAsync(p: ParsedProposal, result: ChaincodeResult, chaincode: { name: string; version: string },
-  endorser: Pick<Endorsing, 'serialize'> & { signAsync(message: Uint8Array): Promise<Uint8Array> }): Promise<ProposalResponseParts> {
-  const e = endorsementToSign(p, result, chaincode, endorser);
-  return e.with(await endorser.signAsync(e.signed));
-}
-
-function endorsementToSign(p: ParsedProposal, result: ChaincodeResult, chaincode: { name: string; version: string }, endorser: Pick<Endorsing, 'serialize'>):
-  { signed: Uint8Array; with(signature: Uint8Array): ProposalResponseParts } {
   const prpBytes = newProposalResponsePayload(p, result, chaincode);
   const endorserBytes = endorser.serialize();
   const signed = Buffer.allocUnsafe(prpBytes.length + endorserBytes.length);
   signed.set(prpBytes, 0);
   signed.set(endorserBytes, prpBytes.length);
   const { status, message, payload } = result.response;
-  return { signed, with: (signature) => ({ status, message, payload, prpBytes, endorsement: { endorser: endorserBytes, signature } }) };
+  return { status, message, payload, prpBytes, endorsement: { endorser: endorserBytes, signature: endorser.sign(signed) } };
 }
 
 /** peer.ProposalResponse bytes of decoded parts (version 1; no endorsement when the parts have none). */

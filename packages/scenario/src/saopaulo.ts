@@ -74,15 +74,18 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
     let approvals = 0;
     for (const org of access.organizations) {
       await notifiedBody.registerOrganization(org.mspId, org.name, org.roles);
-      hooks.onProgress?.(++approvals, undefined);
+      approvals++;
+      hooks.onProgress?.(approvals, undefined);
     }
     await notifiedBody.approveLrSoftware(access.lrSoftware);
-    hooks.onProgress?.(++approvals, undefined);
+    approvals++;
+    hooks.onProgress?.(approvals, undefined);
     await notifiedBody.approveMeterModel({
       model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: access.lrSoftware.chaincodeName,
       approvedLrVersions: [access.lrSoftware.version], certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
     });
-    hooks.onProgress?.(++approvals, undefined);
+    approvals++;
+    hooks.onProgress?.(approvals, undefined);
 
     const plan = planMeters(options);
     const meters = plan.map((p) => Meter.create({ meterId: p.meterId, geometry: p.geometry }));
@@ -97,7 +100,8 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
           meterId: p.meterId, ownerMspId: access.meterOwner.mspId, publicKeyPem: meters[i]!.publicKeyPem,
           geometry: p.geometry, location: p.location, speedLimitKmh: p.speedLimitKmh, model: METER_MODEL,
         });
-        hooks.onProgress?.(++registered, undefined);
+        registered++; // not inside the optional call: `f?.(++x)` skips the increment when f is absent
+        hooks.onProgress?.(registered, undefined);
       }
     };
     await Promise.all(Array.from({ length: Math.min(options.registrationConcurrency, plan.length) }, registerWorker));

@@ -127,17 +127,22 @@ function writeDeltas(out: Uint8Array, o: number, loop: Int16Array): number {
 function readDeltas(bytes: Uint8Array, o: number, into: Int16Array, end: number): number | string {
   let prev = 0;
   for (let i = 0; i < into.length; i++) {
-    let z = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      if (o >= end) return `truncated in the samples (sample ${i} of ${into.length})`;
-      if (shift > 14) return `sample ${i} is not a valid varint`;
-      b = bytes[o++]!;
-      z |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    if (b === 0 && shift > 7) return `sample ${i} is not minimally encoded`;
+    if (o >= end) return `truncated in the samples (sample ${i} of ${into.length})`;
+    let z = bytes[o++]!;
+    if (z >= 0x80) {
+      // the rare multi-byte sample (most differences fit in one byte)
+      z &= 0x7f;
+      let shift = 7;
+      let b: number;
+      do {
+        if (o >= end) return `truncated in the samples (sample ${i} of ${into.length})`;
+        if (shift > 14) return `sample ${i} is not a valid varint`;
+        b = bytes[o++]!;
+        z |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80);
+      if (b === 0) return `sample ${i} is not minimally encoded`;
+    }
     const v = prev + ((z >>> 1) ^ -(z & 1));
     if (v < -32768 || v > 32767) return `sample ${i} is out of the i16 range`;
     into[i] = v;

@@ -288,8 +288,20 @@ export class BftOrderer implements OrderingService {
     return undefined;
   }
 
+  /** A replica's memory is lost: messages being verified for it, output its WAL had not made durable. */
+  #forget(node: Node): void {
+    node.epoch++;
+    node.inbox = [];
+    node.held = [];
+    node.preverified = new WeakMap();
+    node.writes = 0;
+    node.synced = 0;
+    node.syncing = false;
+  }
+
   #startNode(node: Node): void {
     const o = this.#o;
+    this.#forget(node); // also after a start that failed half-way
     const i = node.index;
     const lastConfigIndex = o.lastConfigIndex ?? 0;
     const storage = openReplicaStorage(node.dir, { lastConfigIndex, deferSync: o.deferSync !== false });
@@ -359,14 +371,7 @@ export class BftOrderer implements OrderingService {
 
   #stopNode(node: Node): void {
     this.#net.setUp(node.index, false);
-    // Its memory is lost: messages being verified for it, and output its WAL had not made durable.
-    node.epoch++;
-    node.inbox = [];
-    node.held = [];
-    node.preverified = new WeakMap();
-    node.writes = 0;
-    node.synced = 0;
-    node.syncing = false;
+    this.#forget(node);
     if (node.timer !== undefined) clearInterval(node.timer);
     node.storage?.close();
     node.replica = undefined;

@@ -25,6 +25,7 @@ import { BAD_ENVELOPE_SIGNATURE, FabricBftApp, inspectEnvelope, type EnvelopeChe
 import { committedBlockBytes } from './blocks.js';
 import { openReplicaStorage, type ReplicaStorage } from './storage.js';
 import { InProcessNetwork } from './transport.js';
+import { OutputGate } from './gate.js';
 import { deliverBlock } from '../listeners.js';
 
 /** One replica: its consenter entry of the genesis block and its signing identity. */
@@ -91,12 +92,7 @@ interface Inbound {
   ok: boolean;
 }
 
-/** Output of a replica waiting for its WAL writes to be durable. */
-interface Held {
-  /** Writes the output depends on (the replica's write count when it was produced). */
-  readonly writes: number;
-  readonly release: () => void;
-}
+
 
 interface Node {
   readonly index: number;
@@ -111,11 +107,10 @@ interface Node {
   inbox: Inbound[];
   /** Message signatures verified for this replica, by signature object. */
   preverified: WeakMap<Uint8Array, { readonly replica: number; readonly bytes: Uint8Array }>;
-  /** WAL writes made, and the count known durable. */
-  writes: number;
-  synced: number;
+  /** Its output, held until the WAL writes before it are durable. */
+  gate: OutputGate;
+  /** A sync of its WAL is scheduled or under way. */
   syncing: boolean;
-  held: Held[];
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -155,7 +150,7 @@ export class BftOrderer implements OrderingService {
     this.#net = new InProcessNetwork(n);
     this.#net.setReceiver((to, from, msg) => this.#deliver(to, from, msg));
     this.#nodes = o.consenters.map((c, i) => ({
-      index: i, dir: join(o.dataDir, c.config.host), epoch: 0, inbox: [], preverified: new WeakMap(), writes: 0, synced: 0, syncing: false, held: [],
+      index: i, dir: join(o.dataDir, c.config.host), epoch: 0, inbox: [], preverified: new WeakMap(), gate: new OutputGate(), syncing: false,
     }));
     this.#checks = { channelId: o.channelId, absoluteMaxBytes: o.batch.absoluteMaxBytes, deserializer: o.deserializer, msps: o.msps };
     this.#next = o.deliverFrom;
@@ -191,7 +186,7 @@ export class BftOrderer implements OrderingService {
   async stop(): Promise<void> {
     if (!this.#running) return;
     const deadline = Date.now() + DRAIN_MS;
-    while (Date.now() < deadline && this.#nodes.some((nd) => nd.replica !== undefined && (nd.replica.getPoolSize() > 0 || nd.held.length > 0))) {
+    while (Date.now() < deadline && this.#nodes.some((nd) => nd.replica !== undefined && (nd.replica.getPoolSize() > 0 || nd.gate.held > 0))) {
       await new Promise((r) => setTimeout(r, 20));
     }
     this.#running = false;
@@ -292,10 +287,8 @@ export class BftOrderer implements OrderingService {
   #forget(node: Node): void {
     node.epoch++;
     node.inbox = [];
-    node.held = [];
+    node.gate = new OutputGate();
     node.preverified = new WeakMap();
-    node.writes = 0;
-    node.synced = 0;
     node.syncing = false;
   }
 
@@ -469,9 +462,9 @@ export class BftOrderer implements OrderingService {
 
   /** A WAL write of `node` in this turn: sync it once the turn's writes are all made. */
   #wrote(node: Node): void {
-    node.writes++;
-    if (this.#o.deferSync === false) node.synced = node.writes; // the write synced before returning
-    else if (!node.syncing) {
+    const durable = this.#o.deferSync === false; // the write synced before returning
+    node.gate.wrote(durable);
+    if (!durable && !node.syncing) {
       node.syncing = true;
       queueMicrotask(() => this.#sync(node, node.epoch));
     }
@@ -479,18 +472,17 @@ export class BftOrderer implements OrderingService {
 
   #sync(node: Node, epoch: number): void {
     if (node.epoch !== epoch || node.storage === undefined) return;
-    const upTo = node.writes;
+    const upTo = node.gate.writes;
     node.storage.sync().then(
       () => {
         if (node.epoch !== epoch) return;
-        node.synced = upTo;
         try {
-          while (node.held.length > 0 && node.held[0]!.writes <= upTo) node.held.shift()!.release();
+          node.gate.synced(upTo);
         } catch (err) {
           this.#fail(node, err);
           return;
         }
-        if (node.writes > node.synced) this.#sync(node, epoch);
+        if (node.gate.unsynced > 0) this.#sync(node, epoch);
         else node.syncing = false;
       },
       (err: unknown) => {
@@ -501,8 +493,7 @@ export class BftOrderer implements OrderingService {
 
   /** Output of `node` (a message or a decided block) leaves once the writes before it are durable, in order. */
   #output(node: Node, release: () => void): void {
-    if (node.held.length === 0 && node.synced >= node.writes) release();
-    else node.held.push({ writes: node.writes, release });
+    node.gate.output(release);
   }
 
   #onDecided(d: Decision): void {

@@ -91,15 +91,25 @@ test('deferred WAL appends are readable at once, durable after sync, and a close
     for (let i = 0; i < 3; i++) log.append(Buffer.from(`deferred ${i}`), true);
     assert.equal(log.dirty, true);
     assert.equal(Buffer.from(log.read(3)).toString(), 'deferred 2');
+    assert.throws(() => log.append(Buffer.from('in place')), (e: unknown) => e instanceof OrderingError && e.code === 'STORAGE', 'would land before the deferred ones');
     await log.sync();
     assert.equal(log.dirty, false);
+    // a record beyond the preallocated 4 MiB: the file grows (zeros first) in the same ordered writes
+    const big = Buffer.alloc(5 * 1024 * 1024, 7);
+    log.append(big, true);
+    log.append(Buffer.from('after the big one'), true);
+    assert.equal(log.read(4).length, big.length);
+    await log.sync();
+    assert.deepEqual(Buffer.from(log.read(4)), big, 'read back from the file once written');
     log.append(Buffer.from('last'), true);
     const pending = log.sync();
     log.close(); // the descriptor stays open until the sync under way finishes
     await pending;
     await assert.rejects(log.sync().then(() => log.append(Buffer.from('x'), true)), (e: unknown) => e instanceof OrderingError && e.code === 'STORAGE');
     const again = AppendLog.open(path);
-    assert.deepEqual(Array.from({ length: again.count }, (_, i) => Buffer.from(again.read(i)).toString()), ['synced', 'deferred 0', 'deferred 1', 'deferred 2', 'last']);
+    assert.equal(again.count, 7);
+    assert.deepEqual(Buffer.from(again.read(4)), big);
+    assert.deepEqual([0, 1, 2, 3, 5, 6].map((i) => Buffer.from(again.read(i)).toString()), ['synced', 'deferred 0', 'deferred 1', 'deferred 2', 'after the big one', 'last']);
     again.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

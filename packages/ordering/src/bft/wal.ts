@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // An append-only log of records, durable when `append` returns (write + fdatasync) or, for a
-// deferred append, when the next `sync()` settles. It recovers from a torn tail: a crash in the
-// middle of an append leaves at most one partial record at the end, which `open` detects (length
-// or CRC mismatch) and zeroes.
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+// deferred append, when the next `sync()` settles: deferred appends are written by libuv's thread
+// pool one after the other (so the file is always a prefix of the log) and read from memory until
+// written. It recovers from a torn tail: a crash in the middle of an append leaves at most one
+// partial record at the end, which `open` detects (length or CRC mismatch) and zeroes.
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, renameSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { OrderingError } from '../errors.js';
@@ -47,10 +48,15 @@ export class AppendLog {
   #size: number;
   /** Bytes the file holds (records, then zeros). */
   #allocated: number;
-  /** Appends written but not yet covered by an fdatasync. */
+  /** Appends written (or being written) but not yet covered by an fdatasync. */
   #dirty = false;
-  /** fdatasync calls under way in the thread pool: the descriptor stays open until they finish. */
-  #syncing = 0;
+  /** Deferred writes, in order: each starts when the one before it has finished. */
+  #writes: Promise<void> = Promise.resolve();
+  #writeError: Error | undefined;
+  /** Records (by index) whose deferred write has not finished: read from here. */
+  readonly #unwritten = new Map<number, Uint8Array>();
+  /** Deferred writes and fdatasync calls under way: the descriptor stays open until they finish. */
+  #busy = 0;
   #closeWhenIdle = false;
   /** Start offset of every record's header. */
   readonly #offsets: number[] = [];
@@ -134,37 +140,74 @@ export class AppendLog {
 
   /**
    * Appends one record: durable when this returns, or with `deferSync` when the next `sync()`
-   * settles (the write reaches the page cache now, so `read` sees it at once).
+   * settles (written in the thread pool; `read` sees it at once).
    */
   append(record: Uint8Array, deferSync = false): void {
     if (this.#fd < 0) throw new OrderingError('STORAGE', `log ${this.path} is closed`);
+    if (this.#writeError !== undefined) throw this.#writeError;
     if (record.length > RECORD_BYTES_MAX) throw new OrderingError('STORAGE', `record of ${record.length} bytes exceeds ${RECORD_BYTES_MAX}`);
     const header = headerOf(record);
-    const end = this.#size + HEADER_BYTES + record.length;
-    try {
-      if (end + HEADER_BYTES > this.#allocated) {
-        // zeros after the new record first, so the record never ends the file without its terminator
-        const grow = Math.max(CHUNK_BYTES, end + HEADER_BYTES - this.#allocated);
-        writeFully(this.#fd, Buffer.alloc(grow), this.#allocated);
-        this.#allocated += grow;
-        if (!deferSync) fdatasyncSync(this.#fd);
+    const at = this.#size;
+    const end = at + HEADER_BYTES + record.length;
+    // zeros after the new record first, so the record never ends the file without its terminator
+    const grow = end + HEADER_BYTES > this.#allocated ? Math.max(CHUNK_BYTES, end + HEADER_BYTES - this.#allocated) : 0;
+    const growAt = this.#allocated;
+    if (deferSync) {
+      const index = this.#offsets.length;
+      this.#unwritten.set(index, record);
+      this.#dirty = true;
+      this.#deferWrite(async (fd) => {
+        if (grow > 0) await writeFullyAsync(fd, Buffer.alloc(grow), growAt);
+        await writeFullyAsync(fd, header, at);
+        await writeFullyAsync(fd, record, at + HEADER_BYTES);
+        this.#unwritten.delete(index);
+      });
+    } else {
+      // written in place at once: it must not land before deferred records still on their way
+      if (this.#unwritten.size > 0) throw new OrderingError('STORAGE', `log ${this.path}: a synchronous append while deferred appends are being written`);
+      try {
+        if (grow > 0) {
+          writeFully(this.#fd, Buffer.alloc(grow), growAt);
+          fdatasyncSync(this.#fd);
+        }
+        if (record.length <= 4096) writeFully(this.#fd, Buffer.concat([header, record]), at);
+        else {
+          writeFully(this.#fd, header, at);
+          writeFully(this.#fd, record, at + HEADER_BYTES);
+        }
+        fdatasyncSync(this.#fd);
+      } catch (err) {
+        throw ioError('cannot append to', this.path, err);
       }
-      if (record.length <= 4096) writeFully(this.#fd, Buffer.concat([header, record]), this.#size);
-      else {
-        writeFully(this.#fd, header, this.#size);
-        writeFully(this.#fd, record, this.#size + HEADER_BYTES);
-      }
-      if (deferSync) this.#dirty = true;
-      else fdatasyncSync(this.#fd);
-    } catch (err) {
-      throw ioError('cannot append to', this.path, err);
     }
-    this.#offsets.push(this.#size);
+    this.#allocated += grow;
+    this.#offsets.push(at);
     this.#size = end;
+  }
+
+  /** Runs `step` after every deferred write before it; a failure fails every later append and sync. */
+  #deferWrite(step: (fd: number) => Promise<void>): void {
+    const fd = this.#fd;
+    this.#busy++;
+    this.#writes = this.#writes.then(async () => {
+      try {
+        if (this.#writeError === undefined) await step(fd);
+      } catch (err) {
+        this.#writeError = ioError('cannot append to', this.path, err);
+      } finally {
+        this.#idle(fd);
+      }
+    });
+  }
+
+  #idle(fd: number): void {
+    if (--this.#busy === 0 && this.#closeWhenIdle) closeSync(fd);
   }
 
   /** Record `index` (0-based). */
   read(index: number): Uint8Array {
+    const unwritten = this.#unwritten.get(index);
+    if (unwritten !== undefined) return unwritten;
     const off = this.#offsets[index];
     if (off === undefined) throw new OrderingError('STORAGE', `record ${index} of ${this.path} does not exist (${this.count} records)`);
     const header = Buffer.allocUnsafe(HEADER_BYTES);
@@ -180,26 +223,29 @@ export class AppendLog {
     return this.#dirty;
   }
 
-  /** Makes every deferred append durable (fdatasync in the thread pool, off the event loop). */
-  sync(): Promise<void> {
-    if (!this.#dirty) return Promise.resolve();
-    if (this.#fd < 0) return Promise.reject(new OrderingError('STORAGE', `log ${this.path} is closed`));
+  /** Makes every deferred append made so far durable (its write, then fdatasync, in the thread pool). */
+  async sync(): Promise<void> {
+    if (!this.#dirty) {
+      if (this.#writeError !== undefined) throw this.#writeError;
+      return;
+    }
+    if (this.#fd < 0) throw new OrderingError('STORAGE', `log ${this.path} is closed`);
     this.#dirty = false;
     const fd = this.#fd;
-    this.#syncing++;
-    return new Promise((resolve, reject) => {
-      fdatasync(fd, (err) => {
-        if (--this.#syncing === 0 && this.#closeWhenIdle) closeSync(fd);
-        if (err) reject(ioError('cannot sync', this.path, err));
-        else resolve();
-      });
-    });
+    this.#busy++;
+    try {
+      await this.#writes;
+      if (this.#writeError !== undefined) throw this.#writeError;
+      await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(ioError('cannot sync', this.path, err)) : resolve())));
+    } finally {
+      this.#idle(fd);
+    }
   }
 
   close(): void {
     if (this.#fd < 0) return;
-    // An fdatasync under way still uses the descriptor: close it when that one finishes.
-    if (this.#syncing > 0) this.#closeWhenIdle = true;
+    // Deferred writes and syncs under way still use the descriptor: close it when they finish.
+    if (this.#busy > 0) this.#closeWhenIdle = true;
     else closeSync(this.#fd);
     this.#fd = -1;
   }
@@ -225,4 +271,11 @@ export class AppendLog {
 function writeFully(fd: number, buf: Uint8Array, position: number): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, position + off);
+}
+
+async function writeFullyAsync(fd: number, buf: Uint8Array, position: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    off += await new Promise<number>((resolve, reject) => write(fd, buf, off, buf.length - off, position + off, (err, n) => (err ? reject(err) : resolve(n))));
+  }
 }

@@ -10,8 +10,8 @@
 // - with a `verifier` (worker threads), the signatures of a message bound for a replica (the
 //   message's own, and those of the envelopes it forwards) are verified before the replica's turn,
 //   in arrival order; the replica's own check then finds the answer;
-// - WAL writes reach the page cache in the replica's turn and are synced in the thread pool; the
-//   replica's messages and decided blocks are held until the sync settles (output commit).
+// - WAL records are written and synced in libuv's thread pool; the replica's messages and decided
+//   blocks are held until the writes made before them are durable (output commit, gate.ts).
 import { join } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
 import { BftError, Replica, bftQuorum, bftSigningBytes, type Decision, type ReplicaOptions, type Request, type RequestsMsg, type SignedMessage, type Storage, type TraceSink } from '@metroledger/bft';
@@ -77,7 +77,7 @@ export interface BftOrdererOptions {
    * Default: each replica verifies inline, in its turn.
    */
   readonly verifier?: SignatureVerifier;
-  /** WAL writes are synced in the thread pool, the replica's output held until then. Default true. */
+  /** WAL writes are written and synced in the thread pool, the replica's output held until then. Default true. */
   readonly deferSync?: boolean;
 }
 
@@ -91,8 +91,6 @@ interface Inbound {
   /** False drops the message (a forwarded envelope is invalid). */
   ok: boolean;
 }
-
-
 
 interface Node {
   readonly index: number;

@@ -6,7 +6,7 @@
 //               the last record wins, compacted when it grows.
 // Both are append-only and a torn last record (crash mid-append) is dropped at open. A vote never
 // leaves a replica before it is durable: either every write syncs before returning, or (deferSync)
-// writes reach the page cache and the host holds the replica's output until `sync()` settles.
+// writes go to libuv's thread pool and the host holds the replica's output until `sync()` settles.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePersistedState, encodePersistedState, type Decision, type PersistedState, type Storage } from '@metroledger/bft';

@@ -173,10 +173,7 @@ export class FabricBftApp implements Application {
       let id: string;
       try {
         id = txIdOf(env);
-        const known = this.#verified.get(id);
-        if (known === undefined || !Buffer.from(known.buffer, known.byteOffset, known.byteLength).equals(env)) {
-          if (this.admit(env) !== id) return false;
-        }
+        if (!this.knows({ id, data: env }) && this.admit(env) !== id) return false;
       } catch {
         return false;
       }

@@ -298,7 +298,7 @@ export class BftOrderer implements OrderingService {
     const storage = openReplicaStorage(node.dir, { lastConfigIndex, deferSync: o.deferSync !== false });
     try {
       const app = new FabricBftApp({
-        checks: { channelId: o.channelId, absoluteMaxBytes: o.batch.absoluteMaxBytes, deserializer: o.deserializer, msps: o.msps },
+        checks: this.#checks,
         batch: o.batch,
         lastConfigIndex,
         genesisHeaderHash: o.genesisHeaderHash,

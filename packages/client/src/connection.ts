@@ -82,7 +82,7 @@ export async function resolveGatewayTarget(input: ConnectionInput, profile?: Con
   let serverNameOverride = input.serverName;
   if (profile !== undefined && (endpoint === undefined || tlsRootCertPem === undefined)) {
     const peerName = input.peer ?? profileOrganization(profile)?.peers[0] ?? (profile.peers.size === 1 ? [...profile.peers.keys()][0] : undefined);
-    if (peerName === undefined) throw bad(`connection profile: name the gateway peer (--peer), one of ${[...profile.peers.keys()].join(', ') || '(none)'}`);
+    if (peerName === undefined) throw bad(`connection profile: name the gateway peer (--gateway-peer), one of ${[...profile.peers.keys()].join(', ') || '(none)'}`);
     const peer = profile.peers.get(peerName);
     if (peer === undefined) throw bad(`connection profile has no peer ${peerName}`);
     endpoint ??= peer.endpoint;
@@ -92,7 +92,7 @@ export async function resolveGatewayTarget(input: ConnectionInput, profile?: Con
     }
     serverNameOverride ??= peer.serverNameOverride;
   } else if (input.peer !== undefined && profile === undefined) {
-    throw bad('--peer names a peer of a connection profile: give --profile');
+    throw bad('--gateway-peer names a peer of a connection profile: give --profile');
   }
   const missing = [['--endpoint', endpoint], ['--tls-ca', tlsRootCertPem]].filter(([, v]) => v === undefined).map(([n]) => n);
   if (missing.length > 0) throw bad(`missing ${missing.join(' and ')} (or give --profile)`);

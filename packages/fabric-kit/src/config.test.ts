@@ -9,7 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import { writeNetworkCrypto } from './crypto.js';
 import { FabricKitError } from './errors.js';
-import { checkProfile, defaultProfile, ordererEnv, peerEnv } from './network.js';
+import { checkProfile, configtxFor, defaultProfile, ordererEnv, peerEnv } from './network.js';
 import { CONFIG_DIR, renderOverlay } from './overlay.js';
 import { allPorts, CONFIGTX_PROFILE, HOST, ORDERING_PROFILES, orderersOf, PEER_ORGS, PEERS, type OrderingProfile } from './topology.js';
 
@@ -127,6 +127,17 @@ test('the overlays render for every peer and orderer, and every file they name e
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('for Fabric 2.5 the kit drops only the SmartBFT profile, the last section of configtx.yaml', async () => {
+  const text = await readFile(join(CONFIG_DIR, 'configtx.yaml'), 'utf8');
+  assert.equal(configtxFor({ major: 3 }, text), text);
+  const for25 = parse(configtxFor({ major: 2 }, text), { merge: true }) as Yaml;
+  const full = parse(text, { merge: true }) as Yaml;
+  assert.deepEqual(Object.keys(for25.Profiles), ['MetrologyRaft', 'MetrologyRaft3']);
+  assert.deepEqual(for25.Profiles.MetrologyRaft3, full.Profiles.MetrologyRaft3);
+  assert.deepEqual(for25.Organizations, full.Organizations);
+  assert.doesNotMatch(JSON.stringify(for25), /"SmartBFT"|"ConsenterMapping"|"BFT"/);
 });
 
 test('renderOverlay refuses undefined placeholders, repeated keys and lines that are not KEY=VALUE', () => {

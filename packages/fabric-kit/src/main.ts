@@ -7,6 +7,9 @@ import { Command } from 'commander';
 import { DEFAULT_SCENARIO } from '@metroledger/scenario';
 import { deploy } from './chaincodes.js';
 import { runMainJob } from './mainjob.js';
+import { recordLedger } from './record.js';
+import { auditNetwork } from './audit.js';
+import { runE2e, targetsFromEnv } from './e2e.js';
 import { FabricKitError } from './errors.js';
 import { locateFabric } from './fabric.js';
 import { checkProfile, clean, defaultProfile, down, up } from './network.js';
@@ -79,6 +82,48 @@ export function program(): Command {
       }, log);
       const failed = Object.values(report.traffic.failed).reduce((a, b) => a + b, 0);
       if (failed > 0) process.exitCode = 1;
+    });
+  cli.command('record')
+    .description("copy the Inmetro peer's block files and Fabric's own decoding of every block (expected.json) into a folder, for offline tests")
+    .option('--dir <dir>', 'network directory', DEFAULT_DIR)
+    .requiredOption('--out <dir>', 'output folder')
+    .action(async (opts: CommonOptions & { out: string }) => {
+      await recordLedger(await readState(resolve(opts.dir)), resolve(opts.out), log);
+    });
+  cli.command('audit')
+    .description("audit the network's ledger with `metroledger audit` through the Inmetro peer's Deliver service")
+    .option('--dir <dir>', 'network directory', DEFAULT_DIR)
+    .action(async (opts: CommonOptions) => {
+      const a = await auditNetwork(await readState(resolve(opts.dir)), log);
+      if (a.report === undefined) throw new FabricKitError('COMMAND_FAILED', `metroledger audit gave no report (exit ${a.exitCode}): ${a.text.slice(0, 2000)}`);
+      const byCode: Record<string, number> = {};
+      for (const f of a.report.findings ?? []) byCode[f.code] = (byCode[f.code] ?? 0) + 1;
+      log(`verdict ${a.report.verdict}: ${a.report.errors} error(s), ${a.report.warnings} warning(s) ${JSON.stringify(byCode)}`);
+      if (a.report.verdict !== 'PASS') process.exitCode = 3;
+    });
+  cli.command('e2e')
+    .description('the whole flow on real Fabric for FABRIC_BIN and FABRIC_BIN_25 (each optional): up, deploy, profiles, main job, audit, down; skipped when FABRIC_BIN is unset')
+    .option('--meters <n>', 'speed meters of the main job', '100')
+    .option('--seconds <s>', 'seconds of traffic', '10')
+    .option('--profile <p>', `ordering: ${ORDERING_PROFILES.join(' | ')} (default: bft on Fabric 3, raft on 2.5)`)
+    .option('--base-dir <dir>', 'where the networks live while tested', resolve('.metroledger'))
+    .option('--record <dir>', 'copy each ledger to <dir>/fabric-<version>/ (block files + expected.json)')
+    .option('--keep', 'leave the stopped networks on disk')
+    .action(async (opts: { meters: string; seconds: string; profile?: string; baseDir: string; record?: string; keep?: boolean }) => {
+      const targets = targetsFromEnv(process.env);
+      if (targets.length === 0 || process.env.FABRIC_BIN === undefined || process.env.FABRIC_BIN === '') {
+        log('SKIPPED: FABRIC_BIN is unset (point it at Fabric 3.x or 2.5 binaries; FABRIC_BIN_25 adds a second version)');
+        return;
+      }
+      const results = await runE2e({
+        targets, baseDir: opts.baseDir, meters: positive(opts.meters, '--meters'), seconds: positive(opts.seconds, '--seconds'),
+        ...(opts.profile !== undefined ? { profile: profileOption(opts.profile)! } : {}),
+        ...(opts.record !== undefined ? { recordDir: opts.record } : {}), keep: opts.keep === true, log,
+      });
+      const failed = results.filter((r) => !r.ok);
+      log(`\ne2e:fabric: ${results.length - failed.length} of ${results.length} checks passed`);
+      for (const r of failed) log(`  FAILED ${r.target}: ${r.check}`);
+      if (failed.length > 0) process.exitCode = 1;
     });
   cli.command('down')
     .description('stop every process of the network (its data stays)')

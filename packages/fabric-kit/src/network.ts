@@ -2,18 +2,31 @@
 // Stands up the channel's nodes from the user's Fabric binaries, without Docker: crypto material,
 // genesis block, orderers joined with osnadmin, peers joined with `peer channel join`. And stops
 // them again.
-import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeNetworkCrypto, nodeFiles, tlsCaFile, userFiles } from './crypto.js';
 import { FabricKitError } from './errors.js';
 import { run, type FabricInstall } from './fabric.js';
 import { BUILDER_DIR, CONFIG_DIR, formatEnvFile, readOverlay, renderOverlay } from './overlay.js';
-import { healthy, portFree, startProcess, stopProcesses, waitUntil, type NodeProcess } from './processes.js';
+import { healthy, isRunning, portFree, startProcess, stopProcesses, waitUntil, type NodeProcess } from './processes.js';
 import { readState, STATE_FILE, writeState, type NetworkState } from './state.js';
 import { allPorts, CHANNEL, CONFIGTX_PROFILE, HOST, orderersOf, PEER_ORGS, PEERS, type OrderingProfile, type OrdererNode, type PeerNode } from './topology.js';
 
 export type Log = (line: string) => void;
+
+const FABRIC_3_ONLY = /^ {2}# FABRIC 3\.x ONLY, from here to the end of the file/m;
+
+/**
+ * config/configtx.yaml as the given Fabric's configtxgen accepts it: for 2.5, without the SmartBFT
+ * profile (the file's last section), whose keys 2.5 does not know. Pure.
+ */
+export function configtxFor(fabric: Pick<FabricInstall, 'major'>, text: string): string {
+  if (fabric.major >= 3) return text;
+  const m = FABRIC_3_ONLY.exec(text);
+  if (m === null) throw new FabricKitError('BAD_OPTION', 'configtx.yaml lost its "FABRIC 3.x ONLY" marker before the SmartBFT profile');
+  return text.slice(0, m.index);
+}
 
 /** SmartBFT needs Fabric 3; Raft runs on both. */
 export function defaultProfile(fabric: Pick<FabricInstall, 'major'>): OrderingProfile {
@@ -108,7 +121,7 @@ export async function up(opts: UpOptions): Promise<NetworkState> {
 
   log(`crypto material (cryptogen layout, NodeOUs) in ${join(dir, 'organizations')}`);
   await writeNetworkCrypto(dir, profile);
-  await copyFile(join(CONFIG_DIR, 'configtx.yaml'), join(dir, 'configtx.yaml'));
+  await writeFile(join(dir, 'configtx.yaml'), configtxFor(fabric, await readFile(join(CONFIG_DIR, 'configtx.yaml'), 'utf8')));
   log(`genesis block of channel ${CHANNEL}, profile ${CONFIGTX_PROFILE[profile]}`);
   await run(join(fabric.binDir, 'configtxgen'), ['-configPath', dir, '-profile', CONFIGTX_PROFILE[profile], '-channelID', CHANNEL, '-outputBlock', genesisBlockFile(dir)], { env: { ...baseEnv() } });
 
@@ -200,7 +213,7 @@ export async function down(dir: string, log: Log): Promise<void> {
   // chaincode servers first, then peers, then orderers: nobody logs errors about the others leaving
   const order = ['chaincode', 'peer', 'orderer'] as const;
   for (const kind of order) {
-    const procs = state.processes.filter((p) => p.kind === kind);
+    const procs = state.processes.filter((p) => p.kind === kind && isRunning(p));
     if (procs.length === 0) continue;
     await stopProcesses(procs);
     log(`stopped ${procs.length} ${kind === 'chaincode' ? 'chaincode server' : kind}${procs.length > 1 ? 's' : ''}`);

@@ -24,6 +24,8 @@ export interface E2eTarget {
   readonly source: string;
   readonly bin: string;
   readonly config?: string;
+  /** The release, for binaries built without Fabric's Makefile (`peer version` says latest). */
+  readonly version?: string;
 }
 
 export interface E2eOptions {
@@ -45,12 +47,19 @@ export interface CheckResult {
   readonly detail: string;
 }
 
-/** The targets from the environment: FABRIC_BIN (+ FABRIC_CFG), FABRIC_BIN_25 (+ FABRIC_CFG_25). */
+/**
+ * The targets from the environment: FABRIC_BIN (+ FABRIC_CFG, FABRIC_VERSION) and FABRIC_BIN_25
+ * (+ FABRIC_CFG_25, FABRIC_VERSION_25).
+ */
 export function targetsFromEnv(env: NodeJS.ProcessEnv): E2eTarget[] {
   const targets: E2eTarget[] = [];
-  for (const [binVar, cfgVar] of [['FABRIC_BIN', 'FABRIC_CFG'], ['FABRIC_BIN_25', 'FABRIC_CFG_25']] as const) {
-    const bin = env[binVar];
-    if (bin !== undefined && bin !== '') targets.push({ source: binVar, bin, ...(env[cfgVar] ? { config: env[cfgVar] } : {}) });
+  for (const suffix of ['', '_25']) {
+    const bin = env[`FABRIC_BIN${suffix}`];
+    const config = env[`FABRIC_CFG${suffix}`];
+    const version = env[`FABRIC_VERSION${suffix}`];
+    if (bin !== undefined && bin !== '') {
+      targets.push({ source: `FABRIC_BIN${suffix}`, bin, ...(config ? { config } : {}), ...(version ? { version } : {}) });
+    }
   }
   return targets;
 }
@@ -93,7 +102,7 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
     };
     let fabric: FabricInstall | undefined;
     if (!(await check('Fabric binaries and configuration', async () => {
-      fabric = await locateFabric(target.bin, target.config);
+      fabric = await locateFabric(target.bin, target.config, target.version);
       return `${fabric.version} in ${fabric.binDir}, config ${fabric.configDir}`;
     }))) continue;
     const f = fabric!;

@@ -29,13 +29,13 @@ async function hasFabricConfig(dir: string): Promise<boolean> {
 
 /**
  * The release of the binaries: `peer version`; a development build (`go build` without Fabric's
- * Makefile) says `latest`, then FABRIC_VERSION, else the major version from the orderer binary
+ * Makefile) says `latest`, then `versionHint` (FABRIC_VERSION), else the major version from the orderer binary
  * (SmartBFT appeared in 3.0).
  */
-async function fabricVersion(bin: string): Promise<{ version: string; major: number; minor: number }> {
+async function fabricVersion(bin: string, versionHint: string | undefined): Promise<{ version: string; major: number; minor: number }> {
   const text = await run(join(bin, 'peer'), ['version'], { env: { PATH: process.env.PATH, FABRIC_CFG_PATH: '/nonexistent' } });
   const parse = (v: string | undefined) => (v === undefined ? null : /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(v.trim()));
-  const m = parse(/Version:\s*(\S+)/.exec(text)?.[1]) ?? parse(process.env.FABRIC_VERSION);
+  const m = parse(/Version:\s*(\S+)/.exec(text)?.[1]) ?? parse(versionHint);
   if (m !== null) return { version: `${m[1]}.${m[2]}${m[3] !== undefined ? `.${m[3]}` : ''}`, major: Number(m[1]), minor: Number(m[2]) };
   const orderer = await readFile(join(bin, 'orderer'));
   const major = orderer.includes('hyperledger-labs/SmartBFT') ? 3 : 2;
@@ -48,7 +48,7 @@ async function fabricVersion(bin: string): Promise<{ version: string; major: num
  * tree built in place) or `<bin-X>/../src-X/sampleconfig` (FABRIC-NOTES' build layout).
  * @throws {@link FabricKitError} FABRIC_BIN_MISSING, FABRIC_CONFIG_MISSING
  */
-export async function locateFabric(binDir: string | undefined, configDir?: string): Promise<FabricInstall> {
+export async function locateFabric(binDir: string | undefined, configDir?: string, versionHint?: string): Promise<FabricInstall> {
   if (binDir === undefined || binDir === '') {
     throw new FabricKitError('FABRIC_BIN_MISSING', 'FABRIC_BIN is unset: point it at the directory holding peer, orderer, configtxgen and osnadmin');
   }
@@ -58,7 +58,7 @@ export async function locateFabric(binDir: string | undefined, configDir?: strin
     const ok = await access(path, constants.X_OK).then(() => true, () => false);
     if (!ok) throw new FabricKitError('FABRIC_BIN_MISSING', `${path} is missing or not executable`, { binDir: bin, binary: name });
   }
-  const { version, major, minor } = await fabricVersion(bin);
+  const { version, major, minor } = await fabricVersion(bin, versionHint);
   const candidates = configDir !== undefined && configDir !== ''
     ? [resolve(configDir)]
     : [join(bin, '..', 'config'), join(bin, '..', 'sampleconfig'), join(bin, '..', basename(bin).replace(/^bin-/, 'src-'), 'sampleconfig')];

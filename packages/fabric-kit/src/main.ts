@@ -20,7 +20,7 @@ const DEFAULT_DIR = resolve('.metroledger', 'fabric');
 const log = (line: string): void => console.log(line);
 
 interface CommonOptions { dir: string }
-interface UpOptions extends CommonOptions { bin?: string; config?: string; profile?: string; noDeploy?: boolean; deploy: boolean }
+interface UpOptions extends CommonOptions { bin?: string; config?: string; fabricVersion?: string; profile?: string; deploy: boolean }
 
 function profileOption(v: string | undefined): OrderingProfile | undefined {
   if (v === undefined) return undefined;
@@ -47,10 +47,11 @@ export function program(): Command {
     .option('--dir <dir>', 'network directory', DEFAULT_DIR)
     .option('--bin <dir>', 'Fabric binaries (default: $FABRIC_BIN)')
     .option('--config <dir>', "Fabric's config directory with core.yaml and orderer.yaml (default: $FABRIC_CFG, else next to the binaries)")
+    .option('--fabric-version <v>', 'release of binaries built without Fabric\'s Makefile, whose `peer version` says latest (default: $FABRIC_VERSION)')
     .option('--profile <p>', `ordering: ${ORDERING_PROFILES.join(' | ')} (default: bft on Fabric 3, raft on 2.5)`)
     .option('--no-deploy', 'only the nodes and the channel')
     .action(async (opts: UpOptions) => {
-      const fabric = await locateFabric(opts.bin ?? process.env.FABRIC_BIN, opts.config ?? process.env.FABRIC_CFG);
+      const fabric = await locateFabric(opts.bin ?? process.env.FABRIC_BIN, opts.config ?? process.env.FABRIC_CFG, opts.fabricVersion ?? process.env.FABRIC_VERSION);
       const profile = profileOption(opts.profile) ?? defaultProfile(fabric);
       checkProfile(fabric, profile);
       log(`Fabric ${fabric.version} (${fabric.binDir}, config ${fabric.configDir}), ordering ${profile}`);

@@ -8,3 +8,7 @@ export { runTraffic } from './traffic';
 export type { TrafficOptions, TrafficProgress, TrafficResult } from './traffic';
 export { LatencyRecorder, percentile } from './stats';
 export type { LatencySummary } from './stats';
+export { bootstrapRegistry } from './bootstrap';
+export type { BootstrapReport, StepOutcome, OrganizationToAdmit } from './bootstrap';
+export { ScenarioError } from './errors';
+export type { ScenarioErrorCode } from './errors';

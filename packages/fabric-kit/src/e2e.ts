@@ -120,9 +120,9 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
       await check(`main job (${opts.meters} meters × ${opts.seconds} s): governance bootstrap, no reading lost`, async () => {
         const report = await runMainJob(await readState(dir), { ...DEFAULT_SCENARIO, meters: opts.meters, seconds: opts.seconds }, opts.log);
         const t = report.traffic;
-        const lost = Object.values(t.failed).reduce((a, b) => a + b, 0);
+        const lost = Object.values(t.abandoned).reduce((a, b) => a + b, 0);
         const summary = `${t.planned} readings, ${t.measured} measured, ${Object.values(t.refused).reduce((a, b) => a + b, 0)} refused by the LR, ${lost} lost, ${t.committedPerSecond.toFixed(1)} tx/s, ${t.retries} retries`;
-        if (lost > 0) throw new Error(`${summary}: ${JSON.stringify(t.failed)}`);
+        if (lost > 0) throw new Error(`${summary}: ${JSON.stringify(t.abandoned)}`);
         return summary;
       });
       await check('audit of the real ledger: PASS with zero findings', async () => {

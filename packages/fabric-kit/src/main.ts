@@ -81,7 +81,7 @@ export function program(): Command {
         ...DEFAULT_SCENARIO, meters: positive(opts.meters, '--meters'), seconds: positive(opts.seconds, '--seconds'),
         vehiclesPerSecond: positive(opts.rate, '--rate'), seed: opts.seed,
       }, log);
-      const failed = Object.values(report.traffic.failed).reduce((a, b) => a + b, 0);
+      const failed = Object.values(report.traffic.abandoned).reduce((a, b) => a + b, 0);
       if (failed > 0) process.exitCode = 1;
     });
   cli.command('record')

@@ -53,7 +53,7 @@ export async function runMainJob(state: NetworkState, options: ScenarioOptions, 
       log(`  ${phase}: ${total} ${phase === 'traffic' ? 'readings' : phase === 'register' ? 'meters' : 'steps'}`);
     },
     onProgress: (done, detail) => {
-      if (detail !== undefined && done % 1000 === 0) log(`    ${done} done (${detail.failed} not committed), ${((performance.now() - phaseStart) / 1000).toFixed(0)} s`);
+      if (detail !== undefined && done % 1000 === 0) log(`    ${done} done (${detail.abandoned} abandoned), ${((performance.now() - phaseStart) / 1000).toFixed(0)} s`);
     },
   });
   log(formatReport(report));

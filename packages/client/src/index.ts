@@ -18,5 +18,5 @@ export { encodeReadingBatch, decodeReadingBatch, submitReadingBatch, MAX_BATCH_R
 export type { BatchReadingOutcome, SubmittedBatch, BatchSubmitter } from './batch';
 export { parseConnectionProfile } from './profile';
 export type { ConnectionProfile, ProfileOrganization, ProfilePeer, PemSource } from './profile';
-export { loadConnectionProfile, profileOrganization, resolveGatewayTarget, resolveIdentity } from './connection';
-export type { ConnectionInput, GatewayTarget, ClientIdentity } from './connection';
+export { loadConnectionProfile, profileOrganization, resolveGatewayTarget, resolveIdentity } from './options';
+export type { ConnectionInput, GatewayTarget, ClientIdentity } from './options';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { generateOrganization, nodePaths, writeCryptogenLayout, type OrgMaterial } from '@metroledger/identity';
 import { ClientError } from './errors';
 import { parseConnectionProfile } from './profile';
-import { loadConnectionProfile, resolveGatewayTarget, resolveIdentity } from './connection';
+import { loadConnectionProfile, resolveGatewayTarget, resolveIdentity } from './options';
 
 let dir: string;
 let cetsp: OrgMaterial;

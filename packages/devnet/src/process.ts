@@ -14,6 +14,10 @@ export interface RunInfo {
   readonly pid: number;
   readonly endpoint: string;
   readonly tlsCaCertPath: string;
+  /** The host name in the gateway's TLS certificate, to connect by IP without naming the IP as TLS server name. */
+  readonly tlsServerName?: string;
+  /** Whether the gateway requires client TLS certificates (mutual TLS). */
+  readonly tlsClientAuth?: boolean;
   readonly startedAt: string;
 }
 
@@ -48,6 +52,8 @@ export interface DevnetProcess {
   readonly dataDir: string;
   readonly endpoint: string;
   readonly tlsCaCertPath: string;
+  /** The TLS server name for the endpoint (the gateway certificate's host name). */
+  readonly tlsServerName: string;
   /** Whether the process is still running. */
   alive(): boolean;
   /** SIGTERM (the devnet orders and commits what it accepted), SIGKILL after 30 s; resolves on exit. */
@@ -89,7 +95,8 @@ export async function startDevnetProcess(opts: DevnetProcessOptions): Promise<De
     const info = await readRunFile(opts.dataDir);
     if (info !== undefined && info.pid === child.pid) {
       return {
-        pid: child.pid, dataDir: opts.dataDir, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath,
+        // devnet certificates also name localhost, for run files written before tlsServerName existed
+        pid: child.pid, dataDir: opts.dataDir, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath, tlsServerName: info.tlsServerName ?? 'localhost',
         alive, stop: () => end('SIGTERM'), kill: () => end('SIGKILL'),
       };
     }

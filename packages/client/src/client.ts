@@ -63,14 +63,6 @@ export interface ClientStats {
   readonly retriesByCause: Record<string, number>;
 }
 
-/** Opens a TLS gRPC connection to a gateway endpoint (`host:port`). */
-export function newGrpcConnection(endpoint: string, tlsRootCertPem: string | Uint8Array, serverNameOverride?: string): grpc.Client {
-  const credentials = grpc.credentials.createSsl(Buffer.from(tlsRootCertPem));
-  const options: grpc.ChannelOptions = { 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 };
-  if (serverNameOverride) options['grpc.ssl_target_name_override'] = serverNameOverride;
-  return new grpc.Client(endpoint, credentials, options);
-}
-
 const RETRYABLE_GRPC = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED, grpc.status.DEADLINE_EXCEEDED]);
 const RETRYABLE_VALIDATION = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
 const VALIDATION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(StatusCode).map(([name, code]) => [code, name]));

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { GatewayError } from '@hyperledger/fabric-gateway';
 import { generateOrganization, type OrgMaterial } from '@metroledger/identity';
+import { MetroledgerClient } from './client';
 import { checkGatewayConnection, connectGateway, newGrpcConnection } from './connection';
 import { ClientError } from './errors';
 import { describeGatewayError } from './gatewayerrors';
@@ -127,4 +128,17 @@ test("an endorsement failure reads as the chaincode's code and message, once", (
     details: [{ address: 'peer0.lasige.example.com:7051', mspId: 'LaSIGEMSP', message: 'access denied: channel [metrology] creator org [Orderer1MSP]' }],
   });
   assert.equal(describeGatewayError(denied).text, 'ABORTED: failed to endorse transaction: LaSIGEMSP@peer0.lasige.example.com:7051: access denied: channel [metrology] creator org [Orderer1MSP]');
+});
+
+test('a client whose TLS CA did not issue the gateway certificate fails TLS_FAILED at once, not after its retries', async () => {
+  const user = org.node('User1');
+  const connection = newGrpcConnection(plain.endpoint, other.tlsCa.certPem, 'peer0.org1.example.com');
+  const client = new MetroledgerClient({ connection, mspId: 'Org1MSP', certificatePem: user.sign.certPem, privateKeyPem: user.sign.keyPem, retry: { maxAttempts: 5, initialDelayMs: 200 } });
+  try {
+    await assert.rejects(client.evaluate('getMeter', ['SP-1']), rejectsWith('TLS_FAILED', /^getMeter: the TLS handshake with the gateway failed \(No connection established\. Last error: Error: unable to verify the first certificate/));
+    assert.equal(client.stats.retries, 0);
+  } finally {
+    client.close();
+    connection.close();
+  }
 });

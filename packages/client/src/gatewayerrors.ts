@@ -32,7 +32,7 @@ export function describeGatewayError(err: GatewayError): DescribedGatewayError {
   const rpcMessage = ((err.cause as { details?: unknown } | undefined)?.details as string | undefined) ?? err.message.replace(/^\d+ [A-Z_]+: /, '');
   if (err.code === GrpcStatus.UNAVAILABLE && err.details.length === 0) {
     if (/ECONNREFUSED/.test(rpcMessage)) return { text: `UNAVAILABLE: nothing listens at the gateway's address (${rpcMessage})`, tlsFailure: false };
-    if (TLS_FAILURE.test(rpcMessage)) return { text: `TLS_FAILED: ${rpcMessage}`, tlsFailure: true };
+    if (TLS_FAILURE.test(rpcMessage)) return { text: `the TLS handshake with the gateway failed (${rpcMessage})`, tlsFailure: true };
   }
   const chaincodeReplies = err.details
     .map((d) => ({ d, reply: CHAINCODE_RESPONSE.exec(d.message)?.[1] }))

@@ -93,6 +93,19 @@ describe('network commands against a devnet', () => {
     assert.equal(r.stderr, '');
   });
 
+  test('audit --peer given by IP address reads the peer without a warning; a wrong port is CONNECTION_REFUSED', async () => {
+    const u = user(devnet, 'InmetroMSP', 'User1');
+    const source = ['--msp', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath, '--tls-ca', devnet.tlsCaCertPath, '--idle-ms', '500'];
+    const r = await cli('audit', '--peer', devnet.endpoint, ...source, '--json');
+    // the verdict (exit 0, 2 or 3) is the audit's business; the connection is ours
+    assert.notEqual(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /DEP0123|Warning|metroledger:/);
+    assert.equal(typeof JSON.parse(r.stdout), 'object');
+    const wrongPort = await cli('audit', '--peer', `127.0.0.1:${await freePort()}`, ...source);
+    assert.equal(wrongPort.code, 1);
+    assert.match(wrongPort.stderr, /CONNECTION_REFUSED: nothing listens at 127\.0\.0\.1:\d+/);
+  });
+
   test('a wrong port and a wrong TLS CA are told apart, and neither is retried', async () => {
     const u = user(devnet, 'InmetroMSP', 'User1');
     const identity = ['--msp-id', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath];

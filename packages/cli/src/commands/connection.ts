@@ -125,6 +125,16 @@ export async function checkTarget(target: GatewayTarget): Promise<string> {
   return serverName;
 }
 
+/**
+ * For `audit`/`surveil --peer`: checks that the peer answers over TLS (typed CONNECTION_REFUSED /
+ * TLS_FAILED) and fills in the TLS server name from its certificate when none was given.
+ */
+export async function withPeerServerName<T extends { peer?: string; tlsCa?: string; serverName?: string }>(opts: T): Promise<T> {
+  if (opts.peer === undefined || opts.tlsCa === undefined) return opts;
+  const serverName = await checkTarget({ endpoint: opts.peer, tlsRootCertPem: await readOption(opts.tlsCa, '--tls-ca'), ...(opts.serverName !== undefined && { serverName: opts.serverName }) });
+  return { ...opts, serverName };
+}
+
 /** Opens a MetroledgerClient from the connection options, after checking that the gateway can be reached. */
 export async function openClient(opts: ConnectionOptions, defaultMspId: string): Promise<MetroledgerClient> {
   const { target, mspId, certificatePem, privateKeyPem } = await resolveConnection(opts, defaultMspId);

@@ -95,7 +95,7 @@ describe('network commands against a devnet', () => {
 
   test('audit --peer given by IP address reads the peer without a warning; a wrong port is CONNECTION_REFUSED', async () => {
     const u = user(devnet, 'InmetroMSP', 'User1');
-    const source = ['--msp', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath, '--tls-ca', devnet.tlsCaCertPath, '--idle-ms', '500'];
+    const source = ['--msp', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath, '--tls-ca', devnet.tlsCaCertPath, '--idle-ms', '3000'];
     const r = await cli('audit', '--peer', devnet.endpoint, ...source, '--json');
     // the verdict (exit 0, 2 or 3) is the audit's business; the connection is ours
     assert.notEqual(r.code, 1, r.stderr);

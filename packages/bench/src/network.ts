@@ -42,7 +42,7 @@ export function benchMeters(count: number, seed: string): BenchMeter[] {
  * `retry` is the owner's retry policy (overload refusals are retried with backoff).
  */
 export async function prepareNetwork(devnet: DevnetProcess, meters: readonly BenchMeter[], opts: { callTimeoutMs?: number; maxAttempts?: number } = {}): Promise<BenchNetwork> {
-  const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath));
+  const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
   const common = { connection };
   const inmetroUser = await identity(devnet.dataDir, 'inmetro.example.com', 'User1');
   const inmetroAdminId = await identity(devnet.dataDir, 'inmetro.example.com', 'Admin');

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Application client for metroledger on any Fabric network (fabric-gateway), with retry and backoff.
-export { MetroledgerClient, newGrpcConnection } from './client';
+export { MetroledgerClient } from './client';
 export type { MetroledgerClientOptions, MeasurementRecord, SubmittedReading, ClientStats } from './client';
+export { newGrpcConnection, connectGateway, checkGatewayConnection, splitEndpoint } from './connection';
+export type { GatewayTlsOptions, GatewayEndpointOptions } from './connection';
 export { ClientError } from './errors';
 export type { ClientErrorCode } from './errors';
 export { DEFAULT_RETRY_POLICY, backoffDelayMs } from './retry';

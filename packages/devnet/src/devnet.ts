@@ -36,6 +36,11 @@ export interface StartDevnetOptions {
   operationsPort?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Mutual TLS on the gateway: clients must present a TLS certificate issued by a channel MSP's TLS
+   * CA (each user's `tls/client.crt`). Default false.
+   */
+  tlsClientAuth?: boolean;
   /** Default: DEFAULT_NETWORK (config/default-network.ts). */
   network?: NetworkConfig;
   /** Chaincodes deployed instead of the network's (e.g. a test chaincode). */
@@ -62,6 +67,9 @@ export interface UserIdentityPaths {
   readonly name: string;
   readonly certPath: string;
   readonly keyPath: string;
+  /** The user's TLS client certificate and key (for mutual TLS). */
+  readonly tlsCertPath: string;
+  readonly tlsKeyPath: string;
 }
 
 export interface Devnet {
@@ -70,6 +78,10 @@ export interface Devnet {
   readonly port: number;
   /** PEM of the CA that issued the gateway's TLS certificate (trust it in clients). */
   readonly tlsCaCertPath: string;
+  /** The host name in the gateway's TLS certificate: the TLS server name clients connecting by IP use. */
+  readonly tlsServerName: string;
+  /** Whether the gateway requires client TLS certificates (mutual TLS). */
+  readonly tlsClientAuth: boolean;
   readonly channelId: string;
   readonly dataDir: string;
   /** Client users per MSP id (User1 first, then Admin). */
@@ -119,7 +131,7 @@ function usersOf(dataDir: string, org: OrgMaterial): UserIdentityPaths[] {
   const users = [...org.users].sort((a, b) => Number(a.name === 'Admin') - Number(b.name === 'Admin'));
   return users.map((u) => {
     const p = nodePaths(dataDir, org.spec, u);
-    return { mspId: org.spec.mspId, name: u.fqdn, certPath: p.signcert, keyPath: p.keystoreKey };
+    return { mspId: org.spec.mspId, name: u.fqdn, certPath: p.signcert, keyPath: p.keystoreKey, tlsCertPath: p.tlsCert, tlsKeyPath: p.tlsKey };
   });
 }
 
@@ -141,6 +153,11 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   if (ordererOrg === undefined || ordererOrg.orderers.length === 0) throw new DevnetError('BAD_CONFIG', 'the network has no orderer node');
 
   const msps = new MspRegistry([...appOrgs, ...ordererOrgs].map((o) => o.mspConfig()));
+  // Fabric's peer/Propose ACL is /Channel/Application/Writers and Deliver's, CommitStatus's and
+  // ChaincodeEvents' is /Channel/Application/Readers: as the genesis block writes them
+  // (protocol's newChannelConfig), a member of any application organization; orderer organizations are neither.
+  const proposers = new MspRegistry(appOrgs.map((o) => o.mspConfig()));
+  const readers = parsePolicy(`OR(${appOrgs.map((o) => `'${o.spec.mspId}.member'`).join(', ')})`);
   const deserializer = new IdentityDeserializer();
   const policies = new Map<string, Policy>();
   const enforcement = new Enforcement({
@@ -217,7 +234,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             identity: org.signingIdentity(node.name),
             address: `${node.fqdn}:7051`,
             channelId: network.channelId,
-            msps,
+            msps: proposers,
             deserializer,
             ledger,
             chaincodes: [...onPeer.values()],
@@ -260,9 +277,11 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       ledger,
       msps,
       deserializer,
+      readers,
+      batch,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
-      tls: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem },
+      tls: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem, clientAuthRequired: options.tlsClientAuth === true },
     });
     closers.push(() => server.stop());
 
@@ -282,7 +301,16 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       for (const l of haltListeners) l(halt);
       haltListeners.clear();
     });
-    enforcement.reporter.connect({ endpoint: server.endpoint, tlsCaCertPath: nodePaths(dataDir, orgSpec(orgConfigs.get(gwOrg.spec.mspId)!), gwNode).tlsCa, channelId: network.channelId });
+    // the gateway peer's TLS certificate names it by its host name first (identity's nodeSans)
+    const tlsServerName = gwNode.fqdn;
+    enforcement.reporter.connect({
+      endpoint: server.endpoint,
+      tlsCaCertPath: nodePaths(dataDir, orgSpec(orgConfigs.get(gwOrg.spec.mspId)!), gwNode).tlsCa,
+      tlsServerName,
+      // the devnet's own reports go out with the gateway peer's TLS pair (its certificate is also a client certificate)
+      ...(server.clientAuthRequired && { tlsClient: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem } }),
+      channelId: network.channelId,
+    });
 
     const users: Record<string, UserIdentityPaths[]> = {};
     for (const org of appOrgs) users[org.spec.mspId] = usersOf(dataDir, org);
@@ -292,6 +320,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       endpoint: server.endpoint,
       port: server.port,
       tlsCaCertPath,
+      tlsServerName,
+      tlsClientAuth: server.clientAuthRequired,
       channelId: network.channelId,
       dataDir,
       users,

@@ -28,6 +28,7 @@ interface UpOptions {
   port: string;
   bftReplicas?: string;
   bftDown?: string;
+  tlsClientAuth?: boolean;
 }
 
 /** `--ordering`, `--bft-replicas`, `--bft-down` as startDevnet options (shared with `metroledger start`). */
@@ -56,8 +57,18 @@ async function up(opts: UpOptions): Promise<void> {
   const other = await runningDevnet(dataDir);
   if (other !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
 
-  const devnet = await startDevnet({ dataDir, port, ...ordering });
-  const info: RunInfo = { pid: process.pid, endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, startedAt: new Date().toISOString(), operationsEndpoint: devnet.operationsEndpoint };
+  const devnet = await startDevnet({ dataDir, port, ...ordering, tlsClientAuth: opts.tlsClientAuth === true }).catch((err: unknown) => {
+    if ((err as { code?: unknown }).code === 'PORT_IN_USE') (err as Error).message += ': choose another with --port N (0 lets the system pick)';
+    throw err;
+  });
+  const info: RunInfo = {
+    pid: process.pid,
+    endpoint: devnet.endpoint,
+    tlsCaCertPath: devnet.tlsCaCertPath,
+    tlsServerName: devnet.tlsServerName,
+    tlsClientAuth: devnet.tlsClientAuth,
+    startedAt: new Date().toISOString(),
+  };
   await writeRunFile(dataDir, info);
 
   console.log(`devnet up: channel ${devnet.channelId}, ledger height ${devnet.height()}${devnet.generatedCrypto ? ', new crypto material' : ''}`);
@@ -70,8 +81,13 @@ async function up(opts: UpOptions): Promise<void> {
   console.log(`gateway endpoint: ${devnet.endpoint}`);
   console.log(`TLS CA:           ${devnet.tlsCaCertPath}`);
   console.log(`health:           ${devnet.operationsEndpoint}/healthz`);
+  console.log(`TLS server name:  ${devnet.tlsServerName}`);
+  console.log(`client TLS:       ${devnet.tlsClientAuth ? "required (mutual TLS): each user's tls/client.crt and client.key" : 'not required (--tls-client-auth requires it)'}`);
   for (const [mspId, users] of Object.entries(devnet.users)) {
-    for (const u of users) console.log(`${mspId.padEnd(11)} ${u.name}\n            cert ${u.certPath}\n            key  ${u.keyPath}`);
+    for (const u of users) {
+      const tls = devnet.tlsClientAuth ? `\n            tls  ${u.tlsCertPath}\n                 ${u.tlsKeyPath}` : '';
+      console.log(`${mspId.padEnd(11)} ${u.name}\n            cert ${u.certPath}\n            key  ${u.keyPath}${tls}`);
+    }
   }
   console.log('stop with Ctrl-C or `metroledger devnet down`');
 
@@ -161,6 +177,7 @@ export function registerDevnetCommands(program: Command): void {
     .option('--bft-replicas <n>', 'BFT consenters, n = 3f+1 (default 4)')
     .option('--bft-down <ids>', 'BFT replicas (0-based, comma-separated, at most f) left stopped, to measure a degraded service')
     .option('--port <n>', 'gateway port', '7051')
+    .option('--tls-client-auth', "mutual TLS: clients must present a TLS certificate from a channel MSP's TLS CA (as Fabric's peer.tls.clientAuthRequired)")
     .action(up);
   devnet
     .command('down')

@@ -1,90 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // `metroledger lr approve|withdraw|list|incidents|install`: the notified body's registry and a
 // computing provider's installation of the approved LR package, through the Fabric Gateway (the
-// devnet or a real Fabric network). Shared connection options live here too (meter.ts uses them).
+// devnet or a real Fabric network). The connection options are in ./connection.
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadMspIdentity, MetroledgerClient, newGrpcConnection, NotifiedBodyClient, RegistryReader, type LrSoftwareRecord } from '@metroledger/client';
-import { DEFAULT_NETWORK, installChaincodePackage, readRunFile } from '@metroledger/devnet';
+import { NotifiedBodyClient, RegistryReader, type LrSoftwareRecord } from '@metroledger/client';
+import { DEFAULT_NETWORK, installChaincodePackage } from '@metroledger/devnet';
 import { LifecycleError, packageLrChaincode, readChaincodePackage, type ChaincodePackage } from '@metroledger/lifecycle';
-
-export interface ConnectionOptions {
-  endpoint?: string;
-  tlsCa?: string;
-  mspId?: string;
-  cert?: string;
-  key?: string;
-  serverName?: string;
-  channel: string;
-  devnet?: string;
-  user?: string;
-}
-
-/** Adds the gateway connection options to a command. */
-export function withConnectionOptions(cmd: Command, defaults: { mspId: string; user: string }): Command {
-  return cmd
-    .option('--endpoint <host:port>', 'gateway peer endpoint')
-    .option('--tls-ca <file>', "PEM of the CA that issued the gateway's TLS certificate")
-    .option('--msp-id <id>', `MSP id of the identity (default with --devnet: ${defaults.mspId})`)
-    .option('--cert <file>', 'X.509 certificate (PEM) of the identity')
-    .option('--key <file>', 'private key (PEM) of the identity')
-    .option('--server-name <name>', 'TLS server name override (when the endpoint is not the certificate name)')
-    .option('--channel <name>', 'channel', 'metrology')
-    .option('--devnet <dir>', 'take endpoint, TLS CA and identity from a running devnet data directory')
-    .option('--user <name>', `devnet user of --msp-id: Admin or User1 (default ${defaults.user})`, defaults.user);
-}
-
-
-/** Opens a MetroledgerClient from the connection options. */
-export async function openClient(opts: ConnectionOptions, defaultMspId: string): Promise<MetroledgerClient> {
-  let endpoint = opts.endpoint;
-  let tlsCa = opts.tlsCa;
-  const mspId = opts.mspId ?? (opts.devnet !== undefined ? defaultMspId : undefined);
-  let cert = opts.cert;
-  let key = opts.key;
-  if (opts.devnet !== undefined) {
-    const dir = resolve(opts.devnet);
-    const info = await readRunFile(dir);
-    if (info === undefined) throw new Error(`no running devnet recorded in ${dir} (start it with \`metroledger devnet up --data ${opts.devnet}\`)`);
-    endpoint ??= info.endpoint;
-    tlsCa ??= info.tlsCaCertPath;
-    if (cert === undefined || key === undefined) {
-      const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
-      if (org === undefined) throw new Error(`--msp-id ${String(mspId)} is not an organization of the devnet`);
-      const who = `${opts.user ?? 'User1'}@${org.domain}`;
-      const files = await loadMspIdentity(join(dir, 'organizations', 'peerOrganizations', org.domain, 'users', who, 'msp')).catch(() => {
-        throw new Error(`the devnet has no user ${who}`);
-      });
-      return newClient(endpoint, tlsCa, opts, mspId!, files.certificatePem, files.privateKeyPem);
-    }
-  }
-  const missing = [['--endpoint', endpoint], ['--tls-ca', tlsCa], ['--msp-id', mspId], ['--cert', cert], ['--key', key]].filter(([, v]) => v === undefined).map(([n]) => n);
-  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')} (or use --devnet DIR)`);
-  const [certPem, keyPem] = await Promise.all([readFile(cert!), readFile(key!)]);
-  return newClient(endpoint, tlsCa, opts, mspId!, certPem, keyPem);
-}
-
-async function newClient(endpoint: string | undefined, tlsCa: string | undefined, opts: ConnectionOptions, mspId: string, certificatePem: Uint8Array, privateKeyPem: Uint8Array): Promise<MetroledgerClient> {
-  const connection = newGrpcConnection(endpoint!, await readFile(tlsCa!), opts.serverName);
-  const client = new MetroledgerClient({ connection, mspId, certificatePem, privateKeyPem, channel: opts.channel, retry: { maxAttempts: 3 }, callTimeoutMs: 30_000 });
-  const close = client.close.bind(client);
-  client.close = () => {
-    close();
-    connection.close();
-  };
-  return client;
-}
-
-async function identityOf(opts: ConnectionOptions, defaultMspId: string): Promise<{ mspId: string; certificatePem: Uint8Array; privateKeyPem: Uint8Array }> {
-  const mspId = opts.mspId ?? defaultMspId;
-  if (opts.cert !== undefined && opts.key !== undefined) return { mspId, certificatePem: await readFile(opts.cert), privateKeyPem: await readFile(opts.key) };
-  if (opts.devnet === undefined) throw new Error('missing --cert and --key (or use --devnet DIR)');
-  const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
-  if (org === undefined) throw new Error(`--msp-id ${mspId} is not an organization of the devnet`);
-  const files = await loadMspIdentity(join(resolve(opts.devnet), 'organizations', 'peerOrganizations', org.domain, 'users', `${opts.user ?? 'Admin'}@${org.domain}`, 'msp'));
-  return { mspId, ...files };
-}
+import { identityOf, openClient, withConnectionOptions, type ConnectionOptions } from './connection';
 
 async function packageFrom(file: string | undefined): Promise<ChaincodePackage> {
   return file === undefined ? packageLrChaincode() : readChaincodePackage(await readFile(file));

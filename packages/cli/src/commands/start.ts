@@ -93,6 +93,7 @@ async function networkAccess(devnet: DevnetProcess): Promise<NetworkAccess> {
   return {
     endpoint: devnet.endpoint,
     tlsRootCertPem: await readFile(devnet.tlsCaCertPath),
+    serverNameOverride: devnet.tlsServerName,
     notifiedBody: { mspId: 'InmetroMSP', ...inmetro },
     notifiedBodyAdmin: { mspId: 'InmetroMSP', ...inmetroAdmin },
     organizations: [

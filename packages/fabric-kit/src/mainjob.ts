@@ -25,6 +25,7 @@ export async function networkAccess(state: NetworkState): Promise<NetworkAccess>
   const lrPackage = await packageLrChaincode();
   return {
     endpoint: `${HOST}:${gateway.port}`,
+    serverNameOverride: gateway.fqdn,
     tlsRootCertPem: await readFile(tlsCaFile(state.dir, state.profile, gateway.mspId)),
     channel: CHANNEL,
     notifiedBody: { mspId: 'InmetroMSP', ...(await msp('InmetroMSP', 'User1')) },

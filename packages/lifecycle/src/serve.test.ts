@@ -126,9 +126,10 @@ describe('chaincode server', () => {
     }
   });
 
-  it('removes its temporary code directory when closed', async () => {
+  it('reports an address it cannot listen on as SERVER_FAILED, and removes its temporary code directory when closed', async () => {
     const server = await serveChaincode({ code: governance, address: '127.0.0.1:0', packageId: ccaasId(governance, 'governance') });
     assert.ok(existsSync(server.moduleDir));
+    await assert.rejects(serveChaincode({ code: governance, address: `127.0.0.1:${server.port}`, packageId: ccaasId(governance, 'governance') }), isCode('SERVER_FAILED'));
     await server.close(100);
     assert.equal(existsSync(server.moduleDir), false);
   });

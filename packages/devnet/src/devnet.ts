@@ -20,6 +20,7 @@ import { restoreFabricProtosGlobals } from './protoglobals.js';
 import { blockVerifierFor, checkLedgerOrdering, consensusConfig, feedCommitter, newBftOrdering, orderingChoice, withOrdering, type DevnetBft, type OrderingType } from './ordering.js';
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
+import { FaultInjector, type DevnetFaults } from './faults.js';
 
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
@@ -103,6 +104,8 @@ export interface Devnet {
   onHalt(listener: (halt: DevnetHalt) => void): () => void;
   /** BFT ordering only: replica control (stop, restart, heights, stored blocks). */
   readonly bft?: DevnetBft;
+  /** Fault injection (tests, demos): lagging endorsers, lost orderer answers. */
+  readonly faults: DevnetFaults;
   /** What each peer runs for each registry-governed chaincode (the package ids the notified body must approve). */
   readonly installedPackages: readonly PeerPackage[];
   /** Stops the gateway, orders and commits what was accepted (unless halted), closes the ledger. */
@@ -222,6 +225,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     // Every peer has its own identity, installed chaincodes and endorsements; they share the one
     // validated ledger of this process (each block is validated and committed once).
     const endorsers: Endorser[] = [];
+    const faults = new FaultInjector(ledger.state, appOrgs.flatMap((o) => o.peers.map((p) => p.fqdn)));
     for (const org of appOrgs) {
       const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId));
       for (const node of org.peers) {
@@ -239,6 +243,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             ledger,
             chaincodes: [...onPeer.values()],
             verify,
+            simulationState: faults.simulationState(node.fqdn),
           }),
         );
       }
@@ -271,7 +276,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       mspId: gwOrg.spec.mspId,
       peers: endorsers,
       endorsementPolicies: policies,
-      orderer: feed.gate(orderer),
+      orderer: faults.orderer(feed.gate(orderer)),
       ordererEndpoint: { address: `${ordererNode.fqdn}:7050`, mspId: ordererOrg.spec.mspId },
       commits: committer,
       ledger,
@@ -338,6 +343,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
         return () => void haltListeners.delete(listener);
       },
       ...(bft !== undefined && { bft: bft.control }),
+      faults,
       installedPackages: enforcement.packages,
       stop: () =>
         (stopped ??= (async () => {

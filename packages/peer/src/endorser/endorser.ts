@@ -36,6 +36,8 @@ export interface EndorserOptions {
    * verifySignature on this thread. A SignatureVerifierPool's `verify` gives the same answers off it.
    */
   verify?: (publicKey: KeyObject, message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+  /** Fault injection (tests): the state each proposal is simulated against, e.g. a {@link LaggingState}'s; default the ledger's. */
+  simulationState?: () => StateReader;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -61,6 +63,7 @@ export class Endorser {
   readonly #chaincodes: ReadonlyMap<string, HostedChaincode>;
   readonly #deserializer: IdentityDeserializer;
   readonly #verify: NonNullable<EndorserOptions['verify']>;
+  readonly #simulationState: (() => StateReader) | undefined;
 
   constructor(opts: EndorserOptions) {
     this.mspId = opts.identity.mspId;
@@ -72,6 +75,7 @@ export class Endorser {
     this.#chaincodes = new Map(opts.chaincodes.map((cc) => [cc.name, cc]));
     this.#deserializer = opts.deserializer ?? new IdentityDeserializer();
     this.#verify = opts.verify ?? verifySignature;
+    this.#simulationState = opts.simulationState;
   }
 
   /** Whether `name` is installed on this peer. */
@@ -110,7 +114,7 @@ export class Endorser {
           creator: { mspId: creator.mspId, idBytes: certBytes(creator) },
           timestamp: p.timestamp,
         },
-        this.#ledger.state,
+        this.#simulationState?.() ?? this.#ledger.state,
       );
     } catch (err) {
       return failed(500, `error in simulation: ${(err as Error).message}`);

@@ -5,6 +5,7 @@
 // The stored validation codes are not trusted: every VALID transaction is re-validated.
 import { X509Certificate } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { bftQuorum } from '@metroledger/bft';
 import { IdentityDeserializer, MspRegistry, type Identity } from '@metroledger/identity';
 import { evaluatePolicy, formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
 import { blockEnvelopes, blockHeaderHash, blockHeaderFields, decodeBlock, parseChannelConfig, parseEnvelope, TxValidationCode, type ChannelConfig } from '@metroledger/protocol';
@@ -433,7 +434,7 @@ class Auditor {
       return;
     }
     const total = this.#consenters.length;
-    const quorum = 2 * Math.floor((total - 1) / 3) + 1;
+    const quorum = bftQuorum(total);
     const signed = new Set<number>();
     for (const s of a.signatures) {
       if (!s.ok) continue;

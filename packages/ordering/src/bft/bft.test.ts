@@ -9,7 +9,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { verifyDecision } from '@metroledger/bft';
 import { generateOrganization, IdentityDeserializer, MspRegistry, verifySignature, type OrgMaterial } from '@metroledger/identity';
 import { blockHeaderHash, blockSignatures, newGenesisBlock, type BatchConfig, type ConsenterConfig, type SignatureVerifier } from '@metroledger/protocol';
-import { buildTransaction, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, expiredIdentity, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
 import { OrderingError } from '../errors.js';
 import { blockCommitSigningBytes, decisionOfBlock } from './blocks.js';
 import { BftOrderer } from './orderer.js';
@@ -373,6 +373,8 @@ for (const mode of MODES) test(`broadcast refuses bad envelopes, and answers BUS
     await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], channelId: 'other' }).envelope), 'BAD_REQUEST');
     await rejects(orderer.broadcast(buildTransaction({ client: c.net.outsider.signingIdentity('User1'), endorsers: [], rwsets: [] }).envelope), 'BAD_REQUEST');
     await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], envelopeSigner: c.net.org2.signingIdentity('User1') }).envelope), 'BAD_REQUEST');
+    // a certificate that expired is refused at broadcast (Fabric's ExpirationRejectRule), though a committer would take its tx
+    await rejects(orderer.broadcast(buildTransaction({ client: await expiredIdentity(c.net.org1, 'Gone@org1.example.com', 'client'), endorsers: [], rwsets: [] }).envelope), 'BAD_REQUEST');
     // with no quorum (two replicas down) nothing is ordered and the pool fills up
     orderer.stopReplica(2);
     orderer.stopReplica(3);

@@ -60,7 +60,9 @@ export interface BftOrdererOptions {
   /** The first block number the listeners need (the ledger's height); earlier decided blocks are not re-emitted. */
   readonly deliverFrom: number;
   readonly deserializer: { deserialize(serialized: Uint8Array): Identity };
-  readonly msps: { isValid(identity: Identity): boolean };
+  readonly msps: EnvelopeChecks['msps'];
+  /** Wall clock (ms) for certificate expiry at broadcast. Default Date.now. */
+  readonly clock?: () => number;
   readonly lastConfigIndex?: number;
   /** Pending requests per replica before broadcast answers BUSY. Default 10,000. */
   readonly poolSizeMax?: number;
@@ -150,7 +152,7 @@ export class BftOrderer implements OrderingService {
     this.#nodes = o.consenters.map((c, i) => ({
       index: i, dir: join(o.dataDir, c.config.host), epoch: 0, inbox: [], preverified: new WeakMap(), gate: new OutputGate(), syncing: false,
     }));
-    this.#checks = { channelId: o.channelId, absoluteMaxBytes: o.batch.absoluteMaxBytes, deserializer: o.deserializer, msps: o.msps };
+    this.#checks = { channelId: o.channelId, absoluteMaxBytes: o.batch.absoluteMaxBytes, deserializer: o.deserializer, msps: o.msps, clock: o.clock ?? Date.now };
     this.#next = o.deliverFrom;
   }
 

@@ -19,7 +19,7 @@ import {
   setBlockSignatures,
   signBlock,
 } from '@metroledger/protocol';
-import { buildTransaction, rw, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, expiredIdentity, rw, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
 import { PeerError } from '../endorser/errors.js';
 import { Committer, type CommitNotice } from './committer.js';
 import { quorumBlockVerifier, soloBlockVerifier } from './verifier.js';
@@ -103,6 +103,17 @@ test('a valid block commits: state, tx index, filter, events, and waits answered
   assert.deepEqual(v!.version, { blockNum: 1, txNum: 0 });
   assert.deepEqual([...getTransactionFilter(notice.block)], [V.VALID]);
   await assert.rejects(f.committer.waitForTransaction('00'.repeat(32), 20), (e: unknown) => e instanceof PeerError && (e.code as string) === 'TIMEOUT');
+  await f.ledger.close();
+});
+
+test('a peer committing (or replaying) a block after its certificates expired marks it as when they were valid', async () => {
+  const f = await setup();
+  const client = await expiredIdentity(f.net.org1, 'Gone@org1.example.com', 'client');
+  const endorser = await expiredIdentity(f.net.org2, 'gone-peer.org2.example.com', 'peer');
+  const orderer = await expiredIdentity(f.net.ordererOrg, 'gone-orderer.example.com', 'orderer');
+  const tx = buildTransaction({ client, endorsers: [f.endorsers[0]!, endorser], rwsets: [rw('lr', {}, { late: 'x' })] });
+  const notice = await f.committer.deliver(f.block([tx.envelope], { signer: orderer }));
+  assert.deepEqual(notice.txs, [{ txId: tx.txId, code: V.VALID }]);
   await f.ledger.close();
 });
 

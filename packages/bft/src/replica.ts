@@ -86,6 +86,8 @@ interface Slot {
 interface PoolEntry { readonly request: Request; firstSeenMs: number }
 
 const ID_BYTES_MAX = 256;
+/** The wire codec cannot carry a lone surrogate (UTF-8 has none), so such an id is refused at submit. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 export class Replica {
   readonly id: ReplicaId;
@@ -302,9 +304,9 @@ export class Replica {
   // ---- requests -----------------------------------------------------------------------------
 
   private checkRequest(r: Request, throwing: boolean): boolean {
-    const ok = typeof r.id === 'string' && r.id.length > 0 && r.id.length <= ID_BYTES_MAX
+    const ok = typeof r.id === 'string' && r.id.length > 0 && r.id.length <= ID_BYTES_MAX && !LONE_SURROGATE.test(r.id)
       && r.data instanceof Uint8Array && r.data.length <= this.cfg.requestBytesMax;
-    if (!ok && throwing) throw new BftError('REQUEST_INVALID', 'request id must be 1..256 characters and data at most requestBytesMax bytes');
+    if (!ok && throwing) throw new BftError('REQUEST_INVALID', 'request id must be 1..256 characters of well-formed UTF-16 and data at most requestBytesMax bytes');
     return ok;
   }
 

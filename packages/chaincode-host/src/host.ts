@@ -12,6 +12,7 @@ import {
   Contract,
   JSONSerializer,
   SignedProposal,
+  streamlineDispatch,
   undoFabricProcessHooks,
 } from './fabric';
 import { TxSimulation } from './simulator';
@@ -68,6 +69,8 @@ export interface HostContractsOptions {
   readonly contracts: readonly Function[];
   /** Chaincodes this one may call with stub.invokeChaincode (same channel, read-only); none if absent. */
   readonly resolveChaincode?: ChaincodeResolver;
+  /** fabric-shim's dispatch with its per-call overheads cut (fabric.ts, streamlineDispatch); default true. */
+  readonly streamline?: boolean;
 }
 
 export interface HostChaincodeModuleOptions {
@@ -275,7 +278,7 @@ function newStub(sim: TxSimulation, inv: ChaincodeInvocation): Record<string, un
   return stub;
 }
 
-function newDispatch(name: string, version: string, contracts: readonly Function[], defaultName: string | undefined): ChaincodeFromContract {
+function newDispatch(name: string, version: string, contracts: readonly Function[], defaultName: string | undefined, streamline = true): ChaincodeFromContract {
   if (!Array.isArray(contracts) || contracts.length === 0) {
     throw new ChaincodeHostError('INVALID_CHAINCODE', `chaincode ${name} has no contracts`);
   }
@@ -287,13 +290,15 @@ function newDispatch(name: string, version: string, contracts: readonly Function
   Reflect.defineMetadata('fabric:default', chosen, global);
   try {
     // The constructor appends fabric's SystemContract to the array it is given: pass a copy.
-    return new ChaincodeFromContract(
+    const dispatch = new ChaincodeFromContract(
       [...contracts],
       { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } },
       {},
       name,
       version,
     );
+    if (streamline) streamlineDispatch(dispatch);
+    return dispatch;
   } catch (err) {
     throw new ChaincodeHostError('INVALID_CHAINCODE', `chaincode ${name}: ${(err as Error).message}`, undefined, { cause: err });
   } finally {
@@ -310,7 +315,7 @@ export function hostContracts(opts: HostContractsOptions): HostedChaincode {
   const declared = moduleDefaults.has(opts.contracts)
     ? moduleDefaults.get(opts.contracts)
     : (Reflect.getMetadata('fabric:default', global) as string | undefined);
-  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared), opts.resolveChaincode);
+  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared, opts.streamline), opts.resolveChaincode);
 }
 
 /**

@@ -3,7 +3,7 @@
 // their chaincodes, the ordering service, the committer, and the Fabric Gateway gRPC server.
 import { isAbsolute, join, resolve } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
-import { startGatewayServer, type GatewayServer } from '@metroledger/gateway';
+import { startGatewayServer, type EndorsingPeer, type GatewayServer } from '@metroledger/gateway';
 import { IdentityDeserializer, MspRegistry, nodePaths, type OrgMaterial } from '@metroledger/identity';
 import { Ledger, type BlockFileSystem } from '@metroledger/ledger';
 import { SoloOrderer } from '@metroledger/ordering';
@@ -21,6 +21,9 @@ import { blockVerifierFor, checkLedgerOrdering, consensusConfig, feedCommitter, 
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
 import { FaultInjector, type DevnetFaults } from './faults.js';
+import { threadPlan, threadsFromEnv, type ThreadOptions, type ThreadPlan } from './threads.js';
+import { EndorsementThreads } from './endorsement/pool.js';
+import type { PeerSpec } from './endorsement/messages.js';
 
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
@@ -48,7 +51,14 @@ export interface StartDevnetOptions {
   chaincodes?: readonly ChaincodeConfig[];
   /** Overrides the network's batch configuration. */
   batch?: Partial<BatchConfig>;
-  /** Signature verification threads (0: verify on the event-loop thread). Default: cores − 1, 1 to 4. */
+  /**
+   * Cores the worker threads are sized for (default os.availableParallelism()), and overrides of
+   * each count (threads.ts): `verifyThreads` (0: commit-time signature checks on the event loop),
+   * `endorseThreads` (0: endorsers on the event loop), `orderingThread` (BFT replicas in a thread of
+   * their own), `orderingVerifyThreads`.
+   */
+  threads?: ThreadOptions;
+  /** Signature verification threads (0: verify on the event-loop thread); same as `threads.verifyThreads`. */
   verifyThreads?: number;
   /**
    * Peers of these organizations install a tampered copy of every registry-governed package (one
@@ -106,6 +116,8 @@ export interface Devnet {
   readonly bft?: DevnetBft;
   /** Fault injection (tests, demos): lagging endorsers, lost orderer answers. */
   readonly faults: DevnetFaults;
+  /** The worker threads the devnet runs beside its event loop. */
+  readonly threads: ThreadPlan;
   /** What each peer runs for each registry-governed chaincode (the package ids the notified body must approve). */
   readonly installedPackages: readonly PeerPackage[];
   /** Stops the gateway, orders and commits what was accepted (unless halted), closes the ledger. */
@@ -183,10 +195,11 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     }
   }
 
+  const threads = threadPlan({ ...threadsFromEnv(), ...options.threads, ...(options.verifyThreads !== undefined && { verifyThreads: options.verifyThreads }) });
   const ledger = await Ledger.open(join(dataDir, 'ledger'), { ...(options.ledgerFileSystem !== undefined && { fileSystem: options.ledgerFileSystem }) });
   const closers: (() => Promise<void> | void)[] = [() => ledger.close()];
   // Endorsers', orderer's and committer's signature checks, off the event-loop thread.
-  const verifierPool = options.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ threads: options.verifyThreads });
+  const verifierPool = threads.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ threads: threads.verifyThreads });
   const verify = verifierPool === undefined ? undefined : verifierPool.verify.bind(verifierPool);
   if (verifierPool !== undefined) closers.push(() => verifierPool.close());
   const fail = async (err: unknown): Promise<never> => {
@@ -224,11 +237,46 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
 
     // Every peer has its own identity, installed chaincodes and endorsements; they share the one
     // validated ledger of this process (each block is validated and committed once).
-    const endorsers: Endorser[] = [];
-    const faults = new FaultInjector(ledger.state, appOrgs.flatMap((o) => o.peers.map((p) => p.fqdn)));
-    for (const org of appOrgs) {
-      const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId));
-      for (const node of org.peers) {
+    const peerNodes = appOrgs.flatMap((org) => org.peers.map((node) => ({ org, node })));
+    const peerNames = peerNodes.map((p) => p.node.fqdn);
+    let endorsers: EndorsingPeer[];
+    let faults: FaultInjector;
+    let endorsementThreads: EndorsementThreads | undefined;
+    if (threads.endorseThreads > 0) {
+      // Endorsement in worker threads (endorsement/pool.ts), each hosting every peer.
+      const specs: PeerSpec[] = peerNodes.map(({ org, node }) => ({
+        mspId: org.spec.mspId,
+        fqdn: node.fqdn,
+        address: `${node.fqdn}:7051`,
+        certPem: node.sign.certPem,
+        keyPem: node.sign.keyPem,
+        chaincodes: chaincodes
+          .filter((cc) => cc.installedOn.includes(org.spec.mspId))
+          .map((cc) => enforcement.spec(cc, org, node, chaincodeModulePath) ?? { name: cc.name, version: cc.version, dir: chaincodeModulePath(cc.module), statedVersion: false }),
+      }));
+      const pool = new EndorsementThreads({
+        threads: threads.endorseThreads,
+        channelId: network.channelId,
+        msps: appOrgs.map((o) => o.mspConfig()),
+        peers: specs,
+        approvals: enforcement.registry.approvals,
+        ledger: { state: ledger.state, getTx: (txId) => ledger.getTx(txId), onApplied: (l) => ledger.onApplied(l) },
+        onIncident: (spec, incident) => {
+          const { org, node } = peerNodes[specs.indexOf(spec)]!;
+          enforcement.reporter.report(enforcement.reporterIdentity(org, node), incident);
+        },
+      });
+      endorsementThreads = pool;
+      closers.push(() => pool.close());
+      for (const l of await pool.start()) enforcement.recordPackage(l.peer.fqdn, l.peer.mspId, l.name, l.version);
+      enforcement.registry.onChange((approvals) => pool.setApprovals(approvals));
+      endorsers = specs.map((_, i) => pool.peer(i));
+      faults = new FaultInjector(ledger.state, peerNames, (peer, proposals) => pool.lag(peerNames.indexOf(peer), proposals));
+    } else {
+      faults = new FaultInjector(ledger.state, peerNames);
+      endorsers = [];
+      for (const { org, node } of peerNodes) {
+        const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId));
         // chaincodes on one peer call each other (stub.invokeChaincode) and nothing else
         const onPeer = new Map<string, HostedChaincode>();
         const resolveOnPeer = (name: string) => onPeer.get(name);
@@ -247,13 +295,18 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
           }),
         );
       }
+      // chaincode modules load fabric-shim, whose older protobuf classes shadow ours in google-protobuf's namespace
+      restoreFabricProtosGlobals();
     }
 
-    // chaincode modules load fabric-shim, whose older protobuf classes shadow ours in google-protobuf's namespace
-    restoreFabricProtosGlobals();
-
     const ordererNode = ordererOrg.orderers[0]!;
-    const bft = choice.type === 'bft' ? await newBftOrdering({ choice, dataDir, channelId: network.channelId, batch, ordererOrgs, ledger, deserializer, msps, ...(verifierPool !== undefined && { verifier: verifierPool.verifier }) }) : undefined;
+    const bft = choice.type === 'bft'
+      ? await newBftOrdering({
+        choice, dataDir, channelId: network.channelId, batch, ordererOrgs, ledger, deserializer, msps,
+        ...(verifierPool !== undefined && { verifier: verifierPool.verifier }),
+        ...(threads.orderingThread && { thread: { verifyThreads: threads.orderingVerifyThreads } }),
+      })
+      : undefined;
     const orderer = bft?.orderer ?? new SoloOrderer({
       channelId: network.channelId,
       signer: ordererOrg.signingIdentity(ordererNode.name),
@@ -344,6 +397,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       },
       ...(bft !== undefined && { bft: bft.control }),
       faults,
+      threads,
       installedPackages: enforcement.packages,
       stop: () =>
         (stopped ??= (async () => {
@@ -373,6 +427,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             });
           }
           committer.close();
+          await endorsementThreads?.close();
           await verifierPool?.close();
           await operations.stop();
           await ledger.close();

@@ -68,7 +68,10 @@ export function peekBlockNumber(bytes: Uint8Array): number | undefined {
         while (h.p < header.length) {
           const t = varint(header, h);
           if (t === 8) return varint(header, h);
-          if (t % 8 === 2) h.p += varint(header, h);
+          if (t % 8 === 2) {
+            const len = varint(header, h); // read before adding: `h.p += varint(...)` would add to the old h.p
+            h.p += len;
+          }
           else if (t % 8 === 0) varint(header, h);
           else return undefined;
         }
@@ -109,7 +112,9 @@ export function ledgerDirectorySource(dir: string): BlockSource {
       let startFile = files[0] ?? 0;
       let startOffset = 0;
       if (hint !== undefined && from > 0 && files.includes(hint.file)) {
-        if ((await recordNumberAt(join(chains, fileName(hint.file)), hint.offset)) === from) {
+        const atEnd = hint.file === files[files.length - 1] && (await stat(join(chains, fileName(hint.file)))).size === hint.offset;
+        if (atEnd || (await recordNumberAt(join(chains, fileName(hint.file)), hint.offset)) === from) {
+          // At the end of the newest file: nothing was written since, and nothing is reread.
           startFile = hint.file;
           startOffset = hint.offset;
         } else if (files.includes(hint.file + 1) && (await recordNumberAt(join(chains, fileName(hint.file + 1)), 0)) === from) {

@@ -15,7 +15,7 @@ import { bundledLrModule, loadLrImplementations } from './lrsoftware';
 import type { AuditPlugin, ValidTxView } from './plugins';
 import { WorkerPool } from './pool';
 import { MeterRegistry, type RegistrySnapshot } from './registry';
-import { peekBlockNumber, type BlockFilePosition, type BlockSource, type SourcedBlock } from './sources';
+import { peekBlockNumber, type BlockFilePosition, type BlockSource, type DamagedBytes, type DeclaredHeight, type SourcedBlock } from './sources';
 
 export const CHECKPOINT_FORMAT = 'metroledger-audit-checkpoint/1';
 
@@ -80,6 +80,13 @@ export interface AuditReport {
   readonly startedAt: string;
   readonly elapsedMs: number;
   readonly readingsPerSecond: number;
+  /**
+   * How long the chain is said to be, besides the blocks read: the source's own index (a ledger's
+   * block index, a peer's chain info), a height given by the caller, the previous checkpoint.
+   * Every block they say exists must have been verified. Empty when nothing said (see heightNotes).
+   */
+  readonly declaredHeights: DeclaredHeight[];
+  readonly heightNotes: string[];
   readonly totals?: AuditCheckpoint['totals'];
 }
 
@@ -113,6 +120,8 @@ export interface AuditOptions {
   readonly maxFindings?: number;
   /** Stop after this block. */
   readonly toBlock?: number;
+  /** A height obtained elsewhere (e.g. another peer's `peer channel getinfo`): every block below it must be found. */
+  readonly expectedHeight?: DeclaredHeight;
 }
 
 export interface AuditResult {
@@ -199,6 +208,10 @@ class Auditor {
   #inlineCtx: AnalyzeContext | undefined;
   readonly #started = Date.now();
   #lastProgress = 0;
+  readonly #declared: DeclaredHeight[] = [];
+  readonly #heightNotes: string[] = [];
+  /** Unreadable bytes at the end of the newest block file: judged once it is known what exists. */
+  #tornTail: DamagedBytes | undefined;
 
   constructor(source: BlockSource, opts: AuditOptions) {
     this.#source = source;
@@ -285,6 +298,11 @@ class Auditor {
     const queue: { sb: SourcedBlock; analysis: Promise<BlockAnalysis> | BlockAnalysis }[] = [];
     const maxInFlight = 3;
     try {
+      // What exists is asked before reading, so that blocks committed meanwhile raise no alarm.
+      const said = await this.#source.declaredHeight?.();
+      if (said?.declared !== undefined) this.#declared.push(said.declared);
+      if (said?.note !== undefined) this.#heightNotes.push(said.note);
+      if (this.#opts.expectedHeight !== undefined) this.#declared.push(this.#opts.expectedHeight);
       for await (const sb of this.#source.blocks(this.#nextBlock, this.#position)) {
         const num = peekBlockNumber(sb.bytes);
         if (this.#opts.toBlock !== undefined && num !== undefined && num > this.#opts.toBlock && sb.checksumMismatch !== true) break;
@@ -302,6 +320,7 @@ class Auditor {
         this.#progress(false);
       }
       while (queue.length > 0) await this.#judgeNext(queue);
+      this.#checkHeight();
     } finally {
       // Settle what is still in flight before the workers go away.
       await Promise.allSettled(queue.map((q) => q.analysis));
@@ -342,8 +361,10 @@ class Auditor {
   #judge(sb: SourcedBlock, a: BlockAnalysis | undefined): void {
     const expected = this.#nextBlock;
     if (sb.damaged !== undefined || a === undefined) {
-      const d = sb.damaged;
-      this.#report('BLOCK_FILE_DAMAGED', { blockNum: expected }, `block file ${d?.file ?? '?'} cannot be read from offset ${d?.offset ?? '?'}: ${d?.reason ?? 'no data'}`, { ...d });
+      const d = sb.damaged ?? { file: '?', offset: 0, reason: 'no data' };
+      if (d.atEnd === true) this.#tornTail = d;
+      else if (d.lost !== undefined) this.#report('BLOCK_MISSING', { blockNum: d.lost.from }, d.reason, { missingFrom: d.lost.from, missingTo: d.lost.to });
+      else this.#report('BLOCK_FILE_DAMAGED', { blockNum: d.blockNum ?? expected }, `${d.reason}`, { ...d });
       return;
     }
     if (a.malformed !== undefined) {
@@ -380,6 +401,33 @@ class Auditor {
     this.#nextBlock = n + 1;
     this.#lastHeaderHash = a.headerHash;
     if (sb.next !== undefined) this.#position = sb.next;
+  }
+
+  /**
+   * Every block that the source's index, the caller or the previous checkpoint says exists must have
+   * been verified; unreadable bytes at the end of the newest file are a loss when they say the block
+   * there exists, a write in progress (or a torn one, never acknowledged) when they say it does not.
+   */
+  #checkHeight(): void {
+    const limit = this.#opts.toBlock === undefined ? Infinity : this.#opts.toBlock + 1;
+    const verified = this.#nextBlock;
+    const claims = this.#declared.map((d) => ({ ...d, height: Math.min(d.height, limit) }));
+    const strongest = claims.reduce<DeclaredHeight | undefined>((m, d) => (m === undefined || d.height > m.height ? d : m), undefined);
+    const tail = this.#tornTail;
+    if (tail !== undefined) {
+      const at = tail.blockNum ?? verified;
+      if (strongest !== undefined && at < strongest.height) {
+        this.#report('BLOCK_FILE_DAMAGED', { blockNum: at }, `${tail.reason}; ${strongest.by} says the chain has ${strongest.height} blocks, so block ${at} was written there and is lost`, { ...tail, declaredHeight: strongest.height, by: strongest.by });
+      } else if (strongest !== undefined) {
+        this.#report('BLOCK_BEING_WRITTEN', { blockNum: at }, `${tail.reason}; past the ${strongest.height} blocks ${strongest.by} records: a block being appended, or an append a crash cut short (never acknowledged)`, { ...tail });
+      } else {
+        this.#report('BLOCK_FILE_INCOMPLETE', { blockNum: at }, `${tail.reason}; nothing says whether block ${at} was committed (no readable block index), so it may be lost`, { ...tail });
+      }
+    }
+    if (strongest !== undefined && verified < strongest.height) {
+      const by = claims.filter((d) => d.height > verified).map((d) => `${d.by} (${d.height})`).join(', ');
+      this.#report('BLOCK_MISSING', { blockNum: verified }, `blocks ${verified}..${strongest.height - 1} were not found: ${by} say${claims.length > 1 ? '' : 's'} the chain has ${strongest.height} blocks, the source ended at block ${verified - 1}`, { missingFrom: verified, missingTo: strongest.height - 1, declared: claims });
+    }
   }
 
   #genesis(sb: SourcedBlock, a: BlockAnalysis): void {
@@ -639,6 +687,8 @@ class Auditor {
       startedAt: new Date(this.#started).toISOString(),
       elapsedMs,
       readingsPerSecond: elapsedMs > 0 ? Math.round((this.counts.readings * 1000) / elapsedMs) : 0,
+      declaredHeights: [...this.#declared],
+      heightNotes: [...this.#heightNotes],
     };
     const totals = this.#totals();
     return totals === undefined ? report : { ...report, totals };

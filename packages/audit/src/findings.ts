@@ -7,9 +7,11 @@ export type Severity = 'error' | 'warning' | 'info';
 export type FindingCode =
   // storage and block chain
   | 'BLOCK_FILE_CHECKSUM' // a block record's checksum in the block file does not match its bytes
-  | 'BLOCK_FILE_DAMAGED' // a block file cannot be read as records past this point
+  | 'BLOCK_FILE_DAMAGED' // bytes of a block file that cannot be read as a block record (reading goes on after them)
+  | 'BLOCK_FILE_INCOMPLETE' // unreadable bytes at the end of the newest block file, and nothing says whether that block was committed
+  | 'BLOCK_BEING_WRITTEN' // unreadable bytes at the end of the newest block file, past the height the ledger's index records
   | 'MALFORMED_BLOCK' // bytes are not a common.Block
-  | 'BLOCK_MISSING' // block numbers jump: blocks were removed (or never delivered)
+  | 'BLOCK_MISSING' // block numbers jump, or the ledger's index, a peer or the previous checkpoint says blocks exist that were not found
   | 'BLOCK_OUT_OF_ORDER' // a block number at or below one already audited
   | 'PREVIOUS_HASH_MISMATCH' // header.previous_hash is not the previous block's header hash
   | 'DATA_HASH_MISMATCH' // header.data_hash does not match the block's envelopes
@@ -46,6 +48,8 @@ export type FindingCode =
 export const FINDING_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   BLOCK_FILE_CHECKSUM: 'error',
   BLOCK_FILE_DAMAGED: 'error',
+  BLOCK_FILE_INCOMPLETE: 'warning',
+  BLOCK_BEING_WRITTEN: 'info',
   MALFORMED_BLOCK: 'error',
   BLOCK_MISSING: 'error',
   BLOCK_OUT_OF_ORDER: 'error',

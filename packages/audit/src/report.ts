@@ -12,6 +12,12 @@ function locate(f: Finding): string {
   return parts.join(', ');
 }
 
+/** What was said about the chain's length besides the blocks read. */
+function heightLine(r: AuditReport): string {
+  const said = r.declaredHeights.map((d) => `${d.height} blocks per ${d.by}`);
+  return said.length > 0 ? said.join('; ') : `not confirmed${r.heightNotes.length > 0 ? ` (${r.heightNotes.join('; ')})` : ''}`;
+}
+
 /** Plain-text summary: verdict, counts and the findings (at most `limit`, default 50). */
 export function formatAuditText(r: AuditReport, opts: { limit?: number } = {}): string {
   const limit = opts.limit ?? 50;
@@ -20,6 +26,7 @@ export function formatAuditText(r: AuditReport, opts: { limit?: number } = {}): 
     `metroledger audit — ${r.source}`,
     `channel ${r.channelId || '?'}, ${r.consensus || '?'} ordering, genesis ${r.genesisHash || '?'}`,
     `blocks ${r.fromBlock}..${r.toBlock}${r.resumed ? ' (resumed from checkpoint)' : ''}: ${c.blocks} blocks, ${c.transactions} transactions (${c.validTransactions} valid, ${c.invalidTransactions} invalid)`,
+    `chain height: ${heightLine(r)}`,
     `readings ${c.readings} (${c.measurements} measured, ${c.refusals} refused), re-executed exactly ${c.reexecuted}, signatures verified ${c.signaturesVerified}, meters registered ${r.meters}`,
     `endorsement policies: ${Object.entries(r.policies).map(([cc, p]) => `${cc}=${p.policy} (from ${p.from})`).join(', ') || 'none used'}; LR software: ${r.lrVersions.join(', ')}`,
     `${(r.elapsedMs / 1000).toFixed(2)} s, ${r.readingsPerSecond} readings/s, ${r.workers} worker(s)`,
@@ -66,6 +73,7 @@ ${kv([
   ['ordering', escapeHtml(r.consensus)],
   ['genesis block hash', `<code>${escapeHtml(r.genesisHash)}</code>`],
   ['blocks audited', `${r.fromBlock} … ${r.toBlock}${r.resumed ? ' (resumed from checkpoint)' : ''}`],
+  ['chain height', escapeHtml(heightLine(r))],
   ['endorsement policies', escapeHtml(Object.entries(r.policies).map(([cc, p]) => `${cc}: ${p.policy} (from ${p.from})`).join('; ') || 'none used')],
   ['LR software re-executed', escapeHtml(r.lrVersions.join(', '))],
   ['meters registered', String(r.meters)],

@@ -17,7 +17,7 @@ export type FindingCode =
   | 'DATA_HASH_MISMATCH' // header.data_hash does not match the block's envelopes
   | 'GENESIS_MISMATCH' // the genesis block's hash differs from the pinned one
   | 'ORDERER_SIGNATURE' // the block lacks a valid orderer signature (solo) or a consenter quorum (BFT, bftQuorum)
-  | 'CONFIG_UPDATE' // a channel configuration transaction after genesis (not supported by this network)
+  | 'CONFIG_UPDATE_UNAUTHORIZED' // a configuration transaction marked VALID that is not signed or not authorized as the configuration requires
   | 'TX_FILTER_MISSING' // the block has no validation code per transaction
   // transactions
   | 'MALFORMED_TRANSACTION'
@@ -57,7 +57,7 @@ export const FINDING_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   DATA_HASH_MISMATCH: 'error',
   GENESIS_MISMATCH: 'error',
   ORDERER_SIGNATURE: 'error',
-  CONFIG_UPDATE: 'warning',
+  CONFIG_UPDATE_UNAUTHORIZED: 'error',
   TX_FILTER_MISSING: 'error',
   MALFORMED_TRANSACTION: 'error',
   WRONG_CHANNEL: 'error',

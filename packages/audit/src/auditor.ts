@@ -538,8 +538,9 @@ class Auditor {
       }
     }
     if (strongest !== undefined && verified < strongest.height) {
-      const by = claims.filter((d) => d.height > verified).map((d) => `${d.by} (${d.height})`).join(', ');
-      this.#report('BLOCK_MISSING', { blockNum: verified }, `blocks ${verified}..${strongest.height - 1} were not found: ${by} say${claims.length > 1 ? '' : 's'} the chain has ${strongest.height} blocks, the source ended at block ${verified - 1}`, { missingFrom: verified, missingTo: strongest.height - 1, declared: claims });
+      const over = claims.filter((d) => d.height > verified);
+      const by = over.map((d) => `${d.by} (${d.height})`).join(', ');
+      this.#report('BLOCK_MISSING', { blockNum: verified }, `blocks ${verified}..${strongest.height - 1} were not found: ${by} say${over.length > 1 ? '' : 's'} the chain has ${strongest.height} blocks, the source ended at block ${verified - 1}`, { missingFrom: verified, missingTo: strongest.height - 1, declared: claims });
     }
   }
 

@@ -620,8 +620,9 @@ class Auditor {
   /**
    * The endorsement policy in force for a chaincode, from the ledger itself: `_lifecycle`'s own
    * (the channel's LifecycleEndorsement), the chaincode's committed `_lifecycle` definition (Fabric),
-   * or a plugin's registry (the devnet's governance approvals); then the caller's fallback. An
-   * override given by the caller replaces them all.
+   * or a plugin's registry (the devnet's governance approvals); then the caller's fallback. On a
+   * ledger with `_lifecycle` definitions, as on a Fabric peer, a chaincode without one is not defined.
+   * An override given by the caller replaces them all.
    */
   #policyFor(chaincode: string, version: string): Policy | undefined {
     const override = this.#overridePolicies.get(chaincode);
@@ -636,6 +637,7 @@ class Auditor {
       const p = channel.applicationPolicy(Buffer.from(def.validationParameter, 'base64'));
       return this.#usePolicy(chaincode, p.policy, 'ledger', `its _lifecycle definition, sequence ${def.sequence} (block ${def.blockNum})${p.text === '' ? '' : `: ${p.text}`}`);
     }
+    if (this.#lifecycle.history.length > 0) return undefined;
     for (const plugin of this.#plugins) {
       const policy = plugin.endorsementPolicy?.(chaincode, version);
       if (policy !== undefined) return this.#usePolicy(chaincode, policy, 'ledger', `the ${plugin.name} registry (version ${version})`);
@@ -797,7 +799,16 @@ class Auditor {
   /** A valid `_lifecycle` transaction: the chaincode definitions it commits take effect for later transactions. */
   #applyLifecycle(a: BlockAnalysis, tx: TxFacts): void {
     const at: FindingLocation = { blockNum: a.number, txNum: tx.txNum, txId: tx.txId };
-    const { unreadable } = this.#lifecycle.apply(tx.writes, { blockNum: a.number, txNum: tx.txNum, txId: tx.txId });
+    const { committed, unreadable } = this.#lifecycle.apply(tx.writes, { blockNum: a.number, txNum: tx.txNum, txId: tx.txId });
+    // The notified body's approval of a version names the policy its definition must carry.
+    for (const def of committed) {
+      const defined = this.#channelPolicies?.applicationPolicy(Buffer.from(def.validationParameter, 'base64'));
+      for (const plugin of this.#plugins) {
+        const approved = plugin.endorsementPolicy?.(def.name, def.version);
+        if (approved === undefined || defined === undefined || formatPolicy(approved) === formatPolicy(defined.policy)) continue;
+        this.#report('POLICY_NOT_APPROVED', at, `chaincode ${def.name} is defined (sequence ${def.sequence}, version ${def.version}) with endorsement policy ${formatPolicy(defined.policy)}, but the ${plugin.name} registry approved version ${def.version} with ${formatPolicy(approved)}`, { chaincode: def.name, sequence: def.sequence, version: def.version });
+      }
+    }
     for (const name of unreadable) this.#report('MALFORMED_TRANSACTION', at, `block ${a.number} tx ${tx.txNum} writes _lifecycle fields of ${name} that do not form a chaincode definition`, { chaincode: name });
   }
 

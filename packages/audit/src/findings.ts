@@ -43,6 +43,7 @@ export type FindingCode =
   | 'REEXECUTION_MISMATCH' // re-running the recorded LR software version does not reproduce the stored record
   | 'UNKNOWN_LR_VERSION' // the recorded LR software version is not available to the auditor
   | 'UNAPPROVED_LR_VERSION' // the recorded LR software version was not approved on the ledger at that time
+  | 'POLICY_NOT_APPROVED' // a Fabric chaincode definition carries another endorsement policy than the registry approved for that version
   | 'INTEGRITY_INCIDENT'; // an endorser recorded an integrity incident on the ledger
 
 export const FINDING_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
@@ -81,6 +82,7 @@ export const FINDING_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   REEXECUTION_MISMATCH: 'error',
   UNKNOWN_LR_VERSION: 'warning',
   UNAPPROVED_LR_VERSION: 'error',
+  POLICY_NOT_APPROVED: 'warning',
   INTEGRITY_INCIDENT: 'warning',
 };
 

@@ -3,7 +3,7 @@
 # Records a small real Hyperledger Fabric ledger for the audit's tests (see README.md here).
 #
 #   FABRIC_BIN=/path/to/fabric/bin FABRIC_CFG=/path/to/fabric/sampleconfig \
-#     packages/audit/testdata/fabric/record.sh <work dir> <output dir> [raft|bft]
+#     packages/audit/testdata/fabric/record.sh <work dir> <fixture dir> [raft|bft]
 #
 # It stands up, on 127.0.0.1 ports 27000-27999, one orderer (etcdraft) or four (BFT, Fabric 3 only),
 # one peer for each of Inmetro, LaSIGE and PUCPR, with the project's configtx.yaml; runs the
@@ -14,7 +14,8 @@
 #   - LR transactions (a meter registered, signed readings, one reading refused by the LR software),
 #   - a channel configuration update (the orderer's batch timeout),
 #   - a transaction that the peers mark invalid (ENDORSEMENT_POLICY_FAILURE),
-# then stops everything and copies the blocks (as Deliver serves them) and one peer's ledger files.
+# then stops everything and writes Inmetro's peer's block file (gzipped) and block index, and the
+# SHA-256 of each block as the peer's Deliver serves it, into <fixture dir>.
 # Needs the repository built (npm run build).
 set -euo pipefail
 
@@ -73,7 +74,10 @@ if consensus == 'bft':
     orderer['ConsenterMapping'] = [
         {'ID': i + 1, 'Host': '127.0.0.1', 'Port': 27050 + 100 * i, 'MSPID': 'OrdererMSP', 'ClientTLSCert': tls(o), 'ServerTLSCert': tls(o), 'Identity': sign(o)}
         for i, o in enumerate(orderers)]
-    orderer['SmartBFT'] = {'RequestBatchMaxInterval': '50ms'}
+    orderer['SmartBFT'] = {'RequestBatchMaxInterval': '50ms', 'RequestForwardTimeout': '5s', 'RequestComplainTimeout': '20s',
+        'RequestAutoRemoveTimeout': '3m0s', 'ViewChangeResendInterval': '5s', 'ViewChangeTimeout': '20s',
+        'LeaderHeartbeatTimeout': '1m0s', 'CollectTimeout': '1s', 'IncomingMessageBufferSize': 200,
+        'RequestPoolSize': 100000, 'LeaderHeartbeatCount': 10}
     c['Profiles']['MetrologyChannel']['Capabilities'] = {'V3_0': True}
 else:
     orderer['EtcdRaft'] = {'Consenters': [{'Host': '127.0.0.1', 'Port': 27050, 'ClientTLSCert': tls('orderer0'), 'ServerTLSCert': tls('orderer0')}]}
@@ -85,7 +89,7 @@ configtxgen -configPath . -profile MetrologyChannel -outputBlock genesis.block -
 for i in "${!ORDERERS[@]}"; do
   o=${ORDERERS[$i]}; dir=$WORK/$ORG/orderers/$o.orderer.example.com
   mkdir -p "$WORK/nodes/$o"
-  env FABRIC_CFG_PATH="$FABRIC_CFG" FABRIC_LOGGING_SPEC=warn \
+  env FABRIC_CFG_PATH="$FABRIC_CFG" FABRIC_LOGGING_SPEC=${ORDERER_LOGGING:-warn} \
     ORDERER_GENERAL_LISTENADDRESS=127.0.0.1 ORDERER_GENERAL_LISTENPORT=$((27050 + 100 * i)) \
     ORDERER_GENERAL_LOCALMSPID=OrdererMSP ORDERER_GENERAL_LOCALMSPDIR="$dir/msp" \
     ORDERER_GENERAL_TLS_ENABLED=true ORDERER_GENERAL_TLS_PRIVATEKEY="$dir/tls/server.key" \
@@ -93,7 +97,7 @@ for i in "${!ORDERERS[@]}"; do
     ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE="$dir/tls/server.crt" ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY="$dir/tls/server.key" \
     ORDERER_GENERAL_CLUSTER_ROOTCAS="[$dir/tls/ca.crt]" ORDERER_GENERAL_BOOTSTRAPMETHOD=none \
     ORDERER_FILELEDGER_LOCATION="$WORK/nodes/$o/ledger" ORDERER_CONSENSUS_WALDIR="$WORK/nodes/$o/wal" \
-    ORDERER_CONSENSUS_SNAPDIR="$WORK/nodes/$o/snap" \
+    ORDERER_CONSENSUS_SNAPDIR="$WORK/nodes/$o/snap" ORDERER_CHANNELPARTICIPATION_ENABLED=true \
     ORDERER_ADMIN_LISTENADDRESS=127.0.0.1:$((27053 + 100 * i)) ORDERER_ADMIN_TLS_ENABLED=true \
     ORDERER_ADMIN_TLS_PRIVATEKEY="$dir/tls/server.key" ORDERER_ADMIN_TLS_CERTIFICATE="$dir/tls/server.crt" \
     ORDERER_ADMIN_TLS_CLIENTROOTCAS="[$dir/tls/ca.crt]" ORDERER_ADMIN_TLS_ROOTCAS="[$dir/tls/ca.crt]" \
@@ -160,7 +164,8 @@ sleep 3
 for i in "${!ORDERERS[@]}"; do
   o=${ORDERERS[$i]}; dir=$WORK/$ORG/orderers/$o.orderer.example.com
   osnadmin channel join --channelID $CHANNEL --config-block genesis.block -o 127.0.0.1:$((27053 + 100 * i)) \
-    --ca-file "$ORDERER_CA" --client-cert "$dir/tls/server.crt" --client-key "$dir/tls/server.key" > /dev/null
+    --ca-file "$ORDERER_CA" --client-cert "$dir/tls/server.crt" --client-key "$dir/tls/server.key" > osnadmin.log
+  grep -q 'Status: 201' osnadmin.log || { cat osnadmin.log >&2; exit 1; }
 done
 
 # `actas <org> [admin|user]`: the environment of the peer CLI acting for that organization's peer.
@@ -248,13 +253,18 @@ actas cetsp user
 mapfile -t a < <(jq -r '.after[]' inputs.json); invoke PROVIDERS lr "${a[@]}"
 sleep 2
 
-# ---- output: blocks as Deliver serves them, and the peer's own files --------------------------------
+# ---- output: the peer's own files (block file gzipped, block index), and the digest of each block as
+# ---- Deliver serves it (the audit's reading of the block file must give the same bytes)
 actas inmetro
 HEIGHT=$(peer channel getinfo -c $CHANNEL 2>/dev/null | sed 's/^Blockchain info: //' | jq .height)
-mkdir -p "$OUT/blocks"
+mkdir -p "$WORK/fetched"
 # From the peer (no -o): the peer's blocks carry its validation codes, the orderer's do not.
-for ((n = 0; n < HEIGHT; n++)); do peer channel fetch $n "$OUT/blocks/$(printf %04d $n).block" -c $CHANNEL 2> /dev/null; done
+for ((n = 0; n < HEIGHT; n++)); do peer channel fetch $n "$WORK/fetched/$n.block" -c $CHANNEL 2> /dev/null; done
 cleanup; PIDS=()
-rm -rf "$OUT/peer" && mkdir -p "$OUT/peer"
-cp -r "$WORK/nodes/peer0.inmetro/ledgersData/chains" "$OUT/peer/"
+rm -rf "$OUT" && mkdir -p "$OUT/index"
+for ((n = 0; n < HEIGHT; n++)); do echo "$n $(sha256sum < "$WORK/fetched/$n.block" | cut -d' ' -f1)"; done > "$OUT/deliver.sha256"
+LEDGER=$WORK/nodes/peer0.inmetro/ledgersData/chains
+gzip -9 -n -c "$LEDGER/chains/$CHANNEL/blockfile_000000" > "$OUT/blockfile_000000.gz"
+for f in "$LEDGER"/index/*; do case $(basename "$f") in LOCK|LOG|LOG.old) ;; *) cp "$f" "$OUT/index/";; esac; done
+echo "Hyperledger Fabric ${FABRIC_VERSION:-(version not given)}, $CONSENSUS ordering, recorded $(date -u +%Y-%m-%d)" > "$OUT/VERSION"
 echo "height $HEIGHT; package ids: ${PKGID[governance]} ${PKGID[lr]}"

@@ -6,6 +6,7 @@ import { registerLrCommands } from './commands/lr';
 import { registerBenchCommands } from './commands/bench';
 import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerDevnetCommands } from './commands/devnet';
+import { registerLedgerCommands } from './commands/ledger';
 import { registerStartCommand } from './commands/start';
 import { registerSimCommand } from './commands/sim';
 import { registerAuditCommands } from './commands/audit';
@@ -22,6 +23,7 @@ program
 registerLrCommands(program);
 registerBenchCommands(program);
 registerDevnetCommands(program);
+registerLedgerCommands(program);
 registerStartCommand(program);
 registerSimCommand(program);
 registerLifecycleCommands(program.commands.find((c) => c.name() === 'lr') ?? program.command('lr'));

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Assembles the embedded network in one process: crypto material, ledger, endorsing peers with
 // their chaincodes, the ordering service, the committer, and the Fabric Gateway gRPC server.
-import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
 import { startGatewayServer, type GatewayServer } from '@metroledger/gateway';
 import { IdentityDeserializer, MspRegistry, nodePaths, type OrgMaterial } from '@metroledger/identity';
-import { Ledger } from '@metroledger/ledger';
+import { Ledger, type BlockFileSystem } from '@metroledger/ledger';
 import { SoloOrderer } from '@metroledger/ordering';
 import { Committer, Endorser, SignatureVerifierPool } from '@metroledger/peer';
 import { parsePolicy, type Policy } from '@metroledger/policy';
 import { newGenesisBlock, type BatchConfig } from '@metroledger/protocol';
 import { DEFAULT_NETWORK } from './config/default-network.js';
 import { ensureOrganizations, orgSpec } from './crypto.js';
+import { prepareDataDir } from './datadir.js';
+import { devnetHalt, startOperationsServer, type DevnetHalt, type DevnetHealth } from './health.js';
 import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig, OrgConfig } from './network.js';
 import { restoreFabricProtosGlobals } from './protoglobals.js';
@@ -31,6 +32,8 @@ export interface StartDevnetOptions {
   bftReplicasDown?: readonly number[];
   /** Gateway port; 0 (default) lets the OS choose. The CLI uses 7051. */
   port?: number;
+  /** Port of the operations service (GET /healthz, as a Fabric peer's); 0 (default) lets the OS choose. */
+  operationsPort?: number;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default: DEFAULT_NETWORK (config/default-network.ts). */
@@ -48,6 +51,8 @@ export interface StartDevnetOptions {
   tamperedPackageOn?: string | readonly string[];
   /** Providers that replaced a governed chaincode on their peers and removed the fingerprint check (attacks 3 and 4). */
   subvertedPeers?: readonly SubvertedPeerConfig[];
+  /** The ledger's block file layer (default: Node's fs); tests put in one that fails as a full disk does. */
+  ledgerFileSystem?: BlockFileSystem;
 }
 
 /** Paths of one user's enrollment (what a fabric-gateway client needs). */
@@ -73,11 +78,22 @@ export interface Devnet {
   readonly generatedCrypto: boolean;
   /** Current block height of the ledger. */
   height(): number;
+  /** http://host:port of the operations service: GET /healthz answers 200, or 503 with the reason. */
+  readonly operationsEndpoint: string;
+  /** SERVING; HALTED (with why) once the ledger failed to commit a block; STOPPED after stop(). */
+  health(): DevnetHealth;
+  /**
+   * Called once if the devnet halts: its ledger failed to commit a block (a full or failing disk).
+   * By then it has stopped taking transactions (Submit answers UNAVAILABLE, the gateway shuts down),
+   * and every acknowledged commit is on disk. Restarting on the same data directory recovers.
+   * Called at once if it has already halted. Returns a function that removes the listener.
+   */
+  onHalt(listener: (halt: DevnetHalt) => void): () => void;
   /** BFT ordering only: replica control (stop, restart, heights, stored blocks). */
   readonly bft?: DevnetBft;
   /** What each peer runs for each registry-governed chaincode (the package ids the notified body must approve). */
   readonly installedPackages: readonly PeerPackage[];
-  /** Stops the gateway, orders and commits what was accepted, closes the ledger. */
+  /** Stops the gateway, orders and commits what was accepted (unless halted), closes the ledger. */
   stop(): Promise<void>;
 }
 
@@ -115,7 +131,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   const dataDir = resolve(options.dataDir);
   const chaincodes = options.chaincodes ?? network.chaincodes;
   const batch: BatchConfig = { ...network.batch, ...options.batch };
-  await mkdir(dataDir, { recursive: true });
+  await prepareDataDir(dataDir);
 
   const { orgs, generated } = await ensureOrganizations(dataDir, network.organizations);
   const orgConfigs = new Map<string, OrgConfig>(network.organizations.map((o) => [o.mspId, o]));
@@ -147,7 +163,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     }
   }
 
-  const ledger = await Ledger.open(join(dataDir, 'ledger'));
+  const ledger = await Ledger.open(join(dataDir, 'ledger'), { ...(options.ledgerFileSystem !== undefined && { fileSystem: options.ledgerFileSystem }) });
   const closers: (() => Promise<void> | void)[] = [() => ledger.close()];
   // Endorsers', orderer's and committer's signature checks, off the event-loop thread.
   const verifierPool = options.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ threads: options.verifyThreads });
@@ -249,13 +265,29 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       tls: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem },
     });
     closers.push(() => server.stop());
+
+    let halt: DevnetHalt | undefined;
+    let stopped: Promise<void> | undefined;
+    const haltListeners = new Set<(h: DevnetHalt) => void>();
+    const health = (): DevnetHealth => ({ status: halt !== undefined ? 'HALTED' : stopped !== undefined ? 'STOPPED' : 'SERVING', height: ledger.height, ...(halt !== undefined && { halt }) });
+    const operations = await startOperationsServer({ host: options.host ?? '127.0.0.1', port: options.operationsPort ?? 0, health });
+    closers.push(() => operations.stop());
+    // Fail-stop, as Fabric's peer on a ledger I/O failure: take no more transactions (the feed
+    // refuses Submit already), stop ordering and serving; the operations service stays up to say why.
+    committer.onHalt((h) => {
+      halt = devnetHalt(h);
+      void enforcement.reporter.close().catch(() => undefined);
+      void orderer.stop().catch(() => undefined);
+      void server.stop();
+      for (const l of haltListeners) l(halt);
+      haltListeners.clear();
+    });
     enforcement.reporter.connect({ endpoint: server.endpoint, tlsCaCertPath: nodePaths(dataDir, orgSpec(orgConfigs.get(gwOrg.spec.mspId)!), gwNode).tlsCa, channelId: network.channelId });
 
     const users: Record<string, UserIdentityPaths[]> = {};
     for (const org of appOrgs) users[org.spec.mspId] = usersOf(dataDir, org);
     const tlsCaCertPath = nodePaths(dataDir, orgSpec(orgConfigs.get(gwOrg.spec.mspId)!), gwNode).tlsCa;
 
-    let stopped: Promise<void> | undefined;
     return {
       endpoint: server.endpoint,
       port: server.port,
@@ -265,6 +297,16 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       users,
       generatedCrypto: generated,
       height: () => ledger.height,
+      operationsEndpoint: operations.endpoint,
+      health,
+      onHalt: (listener) => {
+        if (halt !== undefined) {
+          listener(halt);
+          return () => undefined;
+        }
+        haltListeners.add(listener);
+        return () => void haltListeners.delete(listener);
+      },
       ...(bft !== undefined && { bft: bft.control }),
       installedPackages: enforcement.packages,
       stop: () =>
@@ -272,24 +314,31 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
           await enforcement.reporter.close();
           await server.stop();
           await orderer.stop();
-          // let the committer finish the last blocks the orderer cut
+          // let the committer finish the last blocks the orderer cut (none will be after a halt)
           const last = orderer.height - 1;
-          if (ledger.height <= last) {
+          if (ledger.height <= last && committer.halt === undefined) {
             await new Promise<void>((done) => {
               const off = committer.onCommit((n) => {
                 if (n.blockNum >= last) {
                   off();
+                  offHalt();
                   done();
                 }
               });
+              const offHalt = committer.onHalt(() => {
+                off();
+                done();
+              });
               if (ledger.height > last) {
                 off();
+                offHalt();
                 done();
               }
             });
           }
           committer.close();
           await verifierPool?.close();
+          await operations.stop();
           await ledger.close();
         })()),
     };

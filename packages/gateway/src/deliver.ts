@@ -6,6 +6,7 @@ import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { Authenticator, envelopeHeader } from './access.js';
 import { filteredBlockFromBytes } from './filtered.js';
 import type { LedgerPort } from './gateway.js';
+import { rpcError, Status as GrpcStatus } from './rpcerror.js';
 
 type Kind = 'block' | 'filtered' | 'private';
 type Call = ServerDuplexStream<common.Envelope, peer.DeliverResponse>;
@@ -40,7 +41,10 @@ export class DeliverService {
     // Seek requests on one stream are served one after the other, as Fabric's deliver handler does.
     let queue: Promise<void> = Promise.resolve();
     call.on('data', (envelope: common.Envelope) => {
-      queue = queue.then(() => this.#seek(call, kind, envelope, abort.signal)).catch(() => abort.abort());
+      queue = queue.then(() => this.#seek(call, kind, envelope, abort.signal)).catch((err: unknown) => {
+        if (!abort.signal.aborted) call.emit('error', deliverError(err));
+        abort.abort();
+      });
     });
     call.on('end', () => {
       void queue.then(() => call.end());
@@ -83,6 +87,16 @@ export class DeliverService {
     }
     if (!signal.aborted) sendStatus(call, Status.SUCCESS);
   }
+}
+
+/**
+ * A ledger that cannot read a block ends the stream with a gRPC status instead of leaving the
+ * client waiting: DATA_LOSS for a damaged block (never served), UNAVAILABLE otherwise.
+ */
+function deliverError(err: unknown): ReturnType<typeof rpcError> {
+  const e = err as { code?: unknown; message?: string };
+  if (e.code === 'CORRUPT_BLOCK_FILE') return rpcError(GrpcStatus.DATA_LOSS, `the peer's ledger holds a damaged block and will not serve it: ${e.message ?? ''}`);
+  return rpcError(GrpcStatus.UNAVAILABLE, `the peer cannot read its ledger: ${e.message ?? String(err)}`);
 }
 
 function sendStatus(call: Call, status: common.StatusMap[keyof common.StatusMap]): void {

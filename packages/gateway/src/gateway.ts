@@ -28,7 +28,11 @@ export interface OrdererPort {
 
 /** The committer's notification of transaction outcomes. */
 export interface CommitPort {
-  /** Resolves when `txId` is committed (valid or not), at once if it already is; rejects if `signal` aborts first. */
+  /**
+   * Resolves when `txId` is committed (valid or not), at once if it already is; rejects if `signal`
+   * aborts first, or with an error whose `code` is 'HALTED' once the peer can commit nothing more
+   * (its ledger failed: answered UNAVAILABLE).
+   */
   waitForTransaction(txId: string, signal: AbortSignal): Promise<{ code: number; blockNumber: number }>;
 }
 
@@ -225,6 +229,7 @@ export class GatewayService {
       return response;
     } catch (err) {
       if (signal.aborted) throw rpcError(Status.CANCELLED, 'commit status request cancelled');
+      if ((err as { code?: unknown }).code === 'HALTED') throw rpcError(Status.UNAVAILABLE, (err as Error).message);
       throw isRpcError(err) ? err : rpcError(Status.ABORTED, (err as Error).message);
     }
   }

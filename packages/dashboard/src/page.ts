@@ -55,9 +55,14 @@ nav.tabs { display:flex; gap:2px; padding:0 16px; background:#fff; border-bottom
 nav.tabs a { padding:10px 14px; color:var(--muted); border-bottom:3px solid transparent; font-weight:500; }
 nav.tabs a.active { color:var(--ink); border-bottom-color:var(--accent); }
 main { padding:16px 20px 40px; max-width:1400px; margin:0 auto; }
-.grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(420px, 1fr)); gap:16px; }
+.grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap:16px; }
+.grid + .grid { margin-top:16px; }
 .grid.wide { grid-template-columns:1fr; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px; min-width:0; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px; min-width:0; overflow:hidden; }
+.tablewrap { overflow-x:auto; }
+.grid.split { grid-template-columns:minmax(0, 3fr) minmax(0, 2fr); }
+.stack { display:flex; flex-direction:column; gap:16px; min-width:0; }
+@media (max-width: 1000px) { .grid.split { grid-template-columns:1fr; } }
 .card h2 { font-size:15px; margin:0 0 4px; }
 .card .sub { color:var(--muted); font-size:12px; margin:0 0 10px; }
 .kpis { display:flex; gap:12px; flex-wrap:wrap; margin-bottom:16px; }
@@ -74,9 +79,10 @@ tr.click { cursor:pointer; } tr.click:hover td { background:#eef4fb; }
 .badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; border:1px solid transparent; }
 .badge.ok { background:#e3f4e8; color:var(--ok); } .badge.warn { background:#fff1dc; color:var(--warn); } .badge.bad { background:#fde7e5; color:var(--bad); } .badge.info { background:#e6eef8; color:var(--accent); }
 header .badge.ok { background:#1e7d3a; color:#fff; } header .badge.warn { background:#a76200; color:#fff; } header .badge.bad { background:#b3261e; color:#fff; } header .badge.info { background:#2d4f79; color:#fff; }
-.verdict { font-size:26px; font-weight:700; }
+.verdict .badge { font-size:20px; padding:4px 16px; border-radius:14px; }
 .chart { width:100%; min-height:240px; }
 .chart .u-legend { font-size:12px; }
+.chart .u-legend th { text-transform:none; letter-spacing:0; position:static; color:var(--ink); font-weight:500; }
 .empty { color:var(--muted); font-style:italic; padding:6px 0; }
 .errors li { color:var(--bad); }
 dl.kv { display:grid; grid-template-columns:max-content 1fr; gap:4px 14px; margin:0; }

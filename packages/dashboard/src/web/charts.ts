@@ -12,6 +12,9 @@ const ORANGE = '#c76a00';
 
 function sized(el: HTMLElement, make: (width: number) => uPlot): uPlot {
   const u = make(Math.max(320, el.clientWidth));
+  // The axes are drawn on the canvas: say what they show to screen readers (and tests) too.
+  el.setAttribute('role', 'img');
+  el.setAttribute('aria-label', u.axes.map((a) => a.label ?? '').filter((l) => l !== '').join(' against '));
   new ResizeObserver(() => {
     const w = Math.max(320, el.clientWidth);
     if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height: HEIGHT });

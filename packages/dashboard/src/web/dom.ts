@@ -27,10 +27,14 @@ function append(el: Node, children: readonly Child[]): void {
 export function table(headers: readonly (string | { label: string; num?: boolean })[], rows: readonly HTMLTableRowElement[], empty = 'nothing yet'): HTMLElement {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
   return h(
-    'table',
-    {},
-    h('thead', {}, h('tr', {}, headers.map((x) => (typeof x === 'string' ? h('th', {}, x) : h('th', { class: x.num === true ? 'num' : undefined }, x.label))))),
-    h('tbody', {}, rows),
+    'div',
+    { class: 'tablewrap' },
+    h(
+      'table',
+      {},
+      h('thead', {}, h('tr', {}, headers.map((x) => (typeof x === 'string' ? h('th', {}, x) : h('th', { class: x.num === true ? 'num' : undefined }, x.label))))),
+      h('tbody', {}, rows),
+    ),
   );
 }
 

@@ -22,14 +22,16 @@ function fill(el: HTMLElement | null, ...content: (Node | null)[]): void {
 }
 
 const slot = (id: string): HTMLElement => h('div', { id });
+/** An ISO time from the ledger (a transaction timestamp), as UTC to the second. */
+const utc = (iso: string): string => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 const byId = (id: string): HTMLElement | null => document.getElementById(id);
 const go = (hash: string) => () => {
   location.hash = hash;
 };
 
 function statusBadge(r: MeasurementRow): HTMLElement {
-  if (r.status === 'MEASURED') return r.exceeded === true ? badge('over the limit', 'bad') : badge('measured', 'ok');
-  return badge(`${r.status === 'REJECTED' ? 'rejected' : 'refused'}: ${r.refusalCode ?? '?'}`, 'warn');
+  if (r.status === 'MEASURED') return r.exceeded === true ? badge('over limit', 'bad') : badge('ok', 'ok');
+  return badge(r.refusalCode ?? r.status.toLowerCase(), 'warn');
 }
 
 function measurementRows(rows: readonly MeasurementRow[]): HTMLTableRowElement[] {
@@ -48,8 +50,10 @@ export const networkView: View = {
       h('div', { class: 'kpis', id: 'net-kpis' }),
       h('div', { class: 'grid' },
         card('Organizations', 'Channel members from the channel configuration; names and roles from the notified body’s registry.', slot('net-orgs')),
+        card('Ordering service', 'From the channel configuration and the blocks’ commit certificates.', slot('net-ordering')),
+      ),
+      h('div', { class: 'grid wide' },
         card('Peers', 'Endorsing peers seen in the blocks (and, on the devnet, every peer with the package it runs).', slot('net-peers')),
-        card('Ordering service', undefined, slot('net-ordering')),
         card('Health', 'Operations service /healthz of each node probed.', slot('net-health')),
       ),
     );
@@ -95,7 +99,7 @@ export const activityView: View = {
         card('Throughput', 'Committed per second, as the blocks arrive.', t),
         card('Commit latency', 'Block received by the dashboard − transaction timestamp (the client’s clock).', l),
       ),
-      h('div', { class: 'grid wide', style: 'margin-top:16px' }, card('Recent blocks', 'Click a block for its transactions.', h('div', { class: 'scroll', id: 'act-blocks' }))),
+      h('div', { class: 'grid wide' }, card('Recent blocks', 'Click a block for its transactions.', h('div', { class: 'scroll', id: 'act-blocks' }))),
     );
     charts = { throughput: throughputChart(t), latency: latencyChart(l) };
   },
@@ -112,8 +116,9 @@ export const activityView: View = {
       kpi('readings / s (last 10 s)', last(a.series.readings, 10).toFixed(1)),
       kpi('median latency (last 10 s)', lat.length === 0 ? '–' : `${Math.round(lat.reduce((x, y) => x + y, 0) / lat.length)} ms`),
     );
-    fill(byId('act-blocks'), table(['block', 'time', { label: 'transactions', num: true }, { label: 'valid', num: true }, { label: 'readings', num: true }, { label: 'size', num: true }, 'BFT view / signers'],
-      a.blocks.map((b) => h('tr', { class: 'click', onclick: go(`#/block/${b.number}`) }, num(b.number), td(`${time(b.timeMs)}${b.live ? '' : ' (read back)'}`), num(b.transactions), num(b.valid), num(b.readings), num(bytes(b.bytes)), td(b.view === undefined && b.signers === undefined ? '' : `${b.view ?? '?'} / ${(b.signers ?? []).join(',')}`)))));
+    const bft = a.blocks.some((b) => b.signers !== undefined);
+    fill(byId('act-blocks'), table([{ label: 'block', num: true }, 'time', { label: 'transactions', num: true }, { label: 'valid', num: true }, { label: 'readings', num: true }, { label: 'size', num: true }, ...(bft ? ['BFT view', 'signed by consenters'] : [])],
+      a.blocks.map((b) => h('tr', { class: 'click', onclick: go(`#/block/${b.number}`) }, num(b.number), td(`${time(b.timeMs)}${b.live ? '' : ' (read back)'}`), num(b.transactions), num(b.valid), num(b.readings), num(bytes(b.bytes)), bft ? [td(b.view ?? '?'), td((b.signers ?? []).join(', '))] : null))));
   },
 };
 
@@ -123,11 +128,15 @@ export const measurementsView: View = {
   mount(root) {
     root.replaceChildren(
       h('div', { class: 'kpis', id: 'm-kpis' }),
-      h('div', { class: 'grid' },
+      h('div', { class: 'grid split' },
         card('Measurements as they arrive', 'Newest first. Click one for its raw loop signals, speed, meter, LR version and endorsers.', h('div', { class: 'scroll', id: 'm-feed', 'data-testid': 'feed' })),
+        h('div', { class: 'stack' },
+          card('LR refusals by code', 'Readings the LR software recorded without a speed, and revoked meters’ readings.', h('div', { id: 'm-refusals', 'data-testid': 'refusals' })),
+          card('Invalid transactions by validation code', 'Transactions the committing peers marked invalid (nothing they wrote applies).', h('div', { id: 'm-invalid' })),
+        ),
+      ),
+      h('div', { class: 'grid wide' },
         card('Speed-limit violations', 'Measured speed above the meter’s registered limit.', h('div', { class: 'scroll', id: 'm-violations' })),
-        card('LR refusals by code', 'Readings the LR software recorded without a speed, and revoked meters’ readings.', h('div', { id: 'm-refusals', 'data-testid': 'refusals' })),
-        card('Invalid transactions by validation code', 'Transactions the committing peers marked invalid (nothing they wrote applies).', h('div', { id: 'm-invalid' })),
       ),
     );
   },
@@ -179,10 +188,14 @@ export const governanceView: View = {
     root.replaceChildren(
       h('div', { class: 'grid' },
         card('Last audit', 'The report of `metroledger audit --json` (re-verification and re-execution of the whole ledger).', h('div', { id: 'g-audit', 'data-testid': 'audit' })),
-        card('LR software registry', 'Versions the notified body approved by package fingerprint, with the endorsement policy each must run under.', h('div', { class: 'scroll', id: 'g-lr' })),
         card('Integrity incidents', 'What endorsing peers reported (e.g. a package that does not match its approval).', h('div', { class: 'scroll', id: 'g-incidents' })),
+      ),
+      h('div', { class: 'grid wide' },
+        card('LR software registry', 'Versions the notified body approved by package fingerprint, with the endorsement policy each must run under.', h('div', { class: 'scroll', id: 'g-lr' })),
+      ),
+      h('div', { class: 'grid' },
         card('Meter models', 'Type approvals and the LR versions each model may run.', h('div', { class: 'scroll', id: 'g-models' })),
-        card('Registered organizations', undefined, h('div', { class: 'scroll', id: 'g-orgs' })),
+        card('Registered organizations', 'Admitted by the notified body, with their roles.', h('div', { class: 'scroll', id: 'g-orgs' })),
       ),
       h('div', { id: 'g-errors' }),
     );
@@ -207,10 +220,10 @@ export const governanceView: View = {
             r.findings.length === 0 ? null : table(['finding', 'block', 'what'], r.findings.map((f) => h('tr', {}, td(h('code', {}, f.code)), num(f.blockNum ?? ''), td(f.message, 'wrap')))),
           ),
     );
-    fill(byId('g-lr'), table(['version', 'status', 'package id', 'endorsement policy', 'approved'], g.lrSoftware.map((x) => h('tr', {}, td(`${x.chaincodeName} ${x.version}`), td(badge(x.status.toLowerCase(), x.status === 'APPROVED' ? 'ok' : 'bad')), td(h('code', { title: x.packageId }, shortId(x.packageId, 28))), td(h('code', {}, x.endorsementPolicy), 'wrap'), td(`${x.approvedAt.slice(0, 19).replace('T', ' ')} by ${x.notifiedBody.mspId}`))), 'no LR software approved'));
-    fill(byId('g-incidents'), table(['detected', 'kind', 'peer', 'expected / found'], g.incidents.map((i) => h('tr', {}, td(i.detectedAt.slice(0, 19).replace('T', ' ')), td(badge(i.kind, 'bad')), td(`${i.peer} (${i.organization})`), td(h('div', { class: 'mono' }, h('div', {}, `expected ${shortId(i.expectedPackageId || '(none)', 30)}`), h('div', {}, `found ${shortId(i.foundPackageId, 30)}`))))), 'no integrity incident'));
+    fill(byId('g-lr'), table(['version', 'status', 'package id', 'endorsement policy', 'approved'], g.lrSoftware.map((x) => h('tr', {}, td(`${x.chaincodeName} ${x.version}`), td(badge(x.status.toLowerCase(), x.status === 'APPROVED' ? 'ok' : 'bad')), td(h('code', {}, x.packageId), 'wrap'), td(h('code', {}, x.endorsementPolicy), 'wrap'), td(`${utc(x.approvedAt)} by ${x.notifiedBody.mspId}`))), 'no LR software approved'));
+    fill(byId('g-incidents'), table(['detected', 'kind', 'peer', 'expected / found'], g.incidents.map((i) => h('tr', {}, td(utc(i.detectedAt)), td(badge(i.kind, 'bad')), td(`${i.peer} (${i.organization})`), td(h('div', { class: 'mono' }, h('div', {}, `expected ${shortId(i.expectedPackageId || '(none)', 30)}`), h('div', {}, `found ${shortId(i.foundPackageId, 30)}`))))), 'no integrity incident'));
     fill(byId('g-models'), table(['model', 'manufacturer', 'LR versions', 'certificate'], g.meterModels.map((m) => h('tr', {}, td(m.model), td(m.manufacturer), td(m.approvedLrVersions.join(', ')), td(m.certificateRef, 'wrap'))), 'no meter model approved'));
-    fill(byId('g-orgs'), table(['MSP', 'name', 'roles', 'registered'], g.organizations.map((o) => h('tr', {}, td(h('code', {}, o.mspId)), td(o.name), td(o.roles.join(', ').toLowerCase().replace(/_/g, ' ')), td(o.registeredAt.slice(0, 19).replace('T', ' ')))), 'no organization registered'));
+    fill(byId('g-orgs'), table(['MSP', 'name', 'roles', 'registered'], g.organizations.map((o) => h('tr', {}, td(h('code', {}, o.mspId)), td(o.name), td(o.roles.join(', ').toLowerCase().replace(/_/g, ' ')), td(utc(o.registeredAt)))), 'no organization registered'));
     fill(byId('g-errors'), g.errors.length === 0 ? null : card('Not readable', 'Queries the network refused (with this dashboard’s identity) or could not answer.', h('ul', { class: 'errors' }, g.errors.map((e) => h('li', {}, h('code', {}, e.what), `: ${e.message}`)))));
   },
 };
@@ -255,7 +268,7 @@ export function txView(txId: string): View {
           const readings = t.readings.map((r, i) => {
             const o = r.outcome;
             const chart = h('div', { class: 'chart', 'data-testid': 'signal-chart' });
-            const c = card(`Measurement: meter ${r.meterId}, reading ${r.sequence}`, undefined,
+            const c = card(`Measurement: meter ${r.meterId}, sequence ${r.sequence}`, undefined,
               h('div', { class: 'grid', style: 'grid-template-columns: minmax(260px, 1fr) 2fr' },
                 h('div', {},
                   h('div', { class: 'speed', 'data-testid': 'speed' }, o?.speedKmh !== undefined ? kmh(o.speedKmh) : h('span', { class: 'refused' }, o === undefined ? 'no outcome' : `${o.status.toLowerCase()}: ${o.refusalCode ?? ''}`)),

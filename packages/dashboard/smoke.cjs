@@ -1,0 +1,25 @@
+const { startDevnet } = require('@metroledger/devnet');
+const { bootstrapGovernance } = require('@metroledger/devnet/dist/testing/governance.js');
+const { startDevnetDashboard } = require('./dist/index.js');
+const { mkdtemp } = require('node:fs/promises');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dash-smoke-'));
+  const t0 = Date.now();
+  const devnet = await startDevnet({ dataDir: dir, port: 0, batch: { batchTimeoutMs: 10 } });
+  console.log('devnet', Date.now() - t0);
+  const dash = await startDevnetDashboard(devnet);
+  console.log('url', dash.url);
+  await bootstrapGovernance(devnet);
+  console.log('bootstrapped', Date.now() - t0, devnet.height());
+  const r = await fetch(dash.url + 'api/snapshot'); const j = await r.json();
+  await new Promise((r) => setTimeout(r, 3000));
+  const j2 = await (await fetch(dash.url + 'api/snapshot')).json();
+  console.log(JSON.stringify(j2.status), JSON.stringify(j2.network).slice(0, 1500));
+  console.log(JSON.stringify(j2.governance).slice(0, 800));
+  console.log(JSON.stringify(j2.activity.blocks.slice(0,3)));
+  const html = await (await fetch(dash.url)).text(); console.log(html.length);
+  const js = await fetch(dash.url + 'app/web/main.js'); console.log(js.status);
+  await dash.stop(); await devnet.stop();
+})().catch((e) => { console.error(e); process.exit(1); });

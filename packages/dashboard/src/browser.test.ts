@@ -50,8 +50,10 @@ async function submit(meter: Meter, scenario: EventScenario, speedKmh?: number):
   return JSON.parse(utf8.decode(await lr.submitTransaction('submitReading', Buffer.from(encodeSignedReading(signed)).toString('base64')))) as Answer;
 }
 
+/** The page down to the end of its content. */
 async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const height = await page.evaluate(() => Math.ceil(document.body.getBoundingClientRect().height));
+  await page.screenshot({ path: join(shots, `${name}.png`), clip: { x: 0, y: 0, width: 1360, height: Math.max(200, height) }, captureBeyondViewport: true });
 }
 
 async function open(view: string): Promise<void> {

@@ -75,6 +75,14 @@ test('it answers only as 127.0.0.1 or localhost (no DNS rebinding), and only GET
   assert.equal(await ask(`localhost:${url.port}`), 200);
   assert.equal(await ask(`attacker.example:${url.port}`), 421);
   assert.equal(await ask(`127.0.0.1:${url.port}`, 'POST'), 405);
+  // a drill-down it cannot answer says why
+  const tx = await fetch(new URL(`api/tx/${'0'.repeat(64)}`, url));
+  assert.equal(tx.status, 404);
+  assert.match(((await tx.json()) as { error: string }).error, /NOT_FOUND: transaction 0{64} is not among the last 100000 transactions/);
+  const block = await fetch(new URL('api/block/999999', url));
+  assert.equal(block.status, 404);
+  assert.match(((await block.json()) as { error: string }).error, /NOT_FOUND: block 999999 is not committed yet/);
+  assert.equal((await fetch(new URL('app/../../package.json', url))).status, 404);
 });
 
 test('metroledger dashboard --devnet DIR: the same view through the gateway and Deliver, stopped by SIGTERM', async () => {

@@ -45,14 +45,28 @@ async function until(url: string, ok: (s: Sections) => boolean, what: string): P
 const CHANNEL_ORGS = ['CETSPMSP', 'InmetroMSP', 'LaSIGEMSP', 'OrdererMSP', 'PUCPRMSP'];
 const orgsOf = (s: Sections): string[] => s.network.orgs.map((o) => o.mspId).sort();
 
+/** The dashboard's URL from the run file (written again once the dashboard listens, after the devnet is ready). */
+async function dashboardUrl(): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const url = (await readRunFile(devnet.dataDir))?.dashboardUrl;
+    if (url !== undefined) return url;
+    if (Date.now() > deadline) assert.fail(`no dashboardUrl in the run file: ${devnet.stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 test('devnet up serves the dashboard: its URL is printed and in the run file, and it shows the channel', async () => {
-  const info = await readRunFile(devnet.dataDir);
-  const url = info?.dashboardUrl;
+  const url = await dashboardUrl();
   assert.match(url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/$/);
-  assert.match(await readFile(join(devnet.dataDir, 'devnet.log'), 'utf8'), new RegExp(`dashboard: +${url!.replace(/[.:/]/g, '\\$&')}`));
-  const page = await fetch(url!);
+  const printed = new RegExp(`dashboard: +${url.replace(/[.:/]/g, '\\$&')}`);
+  for (const deadline = Date.now() + 10_000; !printed.test(await readFile(join(devnet.dataDir, 'devnet.log'), 'utf8')); ) {
+    if (Date.now() > deadline) assert.fail(`devnet up did not print the dashboard URL ${url}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const page = await fetch(url);
   assert.match(await page.text(), /<nav class="tabs"/);
-  const s = await until(url!, (x) => orgsOf(x).length === 5 && x.network.health[0]?.status === 'OK', 'the channel organizations and health');
+  const s = await until(url, (x) => orgsOf(x).length === 5 && x.network.health[0]?.status === 'OK', 'the channel organizations and health');
   assert.deepEqual(orgsOf(s), CHANNEL_ORGS);
   assert.equal(s.network.ordering.type, 'solo');
   assert.equal(s.status.follow.state, 'live');
@@ -62,7 +76,7 @@ test('devnet up serves the dashboard: its URL is printed and in the run file, an
 });
 
 test('it answers only as 127.0.0.1 or localhost (no DNS rebinding), and only GET', async () => {
-  const url = new URL((await readRunFile(devnet.dataDir))!.dashboardUrl!);
+  const url = new URL(await dashboardUrl());
   const ask = (host: string, method = 'GET'): Promise<number> =>
     new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: url.port, path: '/api/snapshot', method, headers: { host } }, (res) => {

@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { fetchHealth, readRunFile } from '@metroledger/devnet';
-import { channelOfClient, DEVNET_AUDIT_REPORT, healthzProbe, startDashboard, type HealthProbe } from '@metroledger/dashboard';
+import type { HealthProbe } from '@metroledger/dashboard';
 import { openClient, withConnectionOptions, type ConnectionOptions } from './governance';
 
 interface DashboardCliOptions extends ConnectionOptions {
@@ -19,6 +19,8 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 async function run(opts: DashboardCliOptions): Promise<void> {
+  // Loaded here, not with the CLI: every other command (devnet up included) starts without it.
+  const { channelOfClient, DEVNET_AUDIT_REPORT, healthzProbe, startDashboard } = require('@metroledger/dashboard') as typeof import('@metroledger/dashboard');
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0..65535, not ${opts.port}`);
   const backfill = Number(opts.backfill);

@@ -19,7 +19,7 @@ import {
   type RunInfo,
   type StartDevnetOptions,
 } from '@metroledger/devnet';
-import { startDevnetDashboard, type Dashboard } from '@metroledger/dashboard';
+import type { Dashboard } from '@metroledger/dashboard';
 
 const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
 
@@ -62,10 +62,7 @@ async function up(opts: UpOptions): Promise<void> {
   if (other !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
 
   const devnet = await startDevnet({ dataDir, port, ...ordering });
-  // The live dashboard reads nothing until someone opens it; a dashboard that cannot start does not stop the devnet.
-  let dashboard: Dashboard | undefined;
-  if (opts.dashboard) dashboard = await startDevnetDashboard(devnet, { port: dashboardPort }).catch((err: Error) => (console.error(`metroledger: dashboard not started: ${err.message}`), undefined));
-  const info: RunInfo = { pid: process.pid, endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, startedAt: new Date().toISOString(), operationsEndpoint: devnet.operationsEndpoint, ...(dashboard !== undefined && { dashboardUrl: dashboard.url }) };
+  let info: RunInfo = { pid: process.pid, endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, startedAt: new Date().toISOString(), operationsEndpoint: devnet.operationsEndpoint };
   await writeRunFile(dataDir, info);
 
   console.log(`devnet up: channel ${devnet.channelId}, ledger height ${devnet.height()}${devnet.generatedCrypto ? ', new crypto material' : ''}`);
@@ -78,9 +75,20 @@ async function up(opts: UpOptions): Promise<void> {
   console.log(`gateway endpoint: ${devnet.endpoint}`);
   console.log(`TLS CA:           ${devnet.tlsCaCertPath}`);
   console.log(`health:           ${devnet.operationsEndpoint}/healthz`);
-  if (dashboard !== undefined) console.log(`dashboard:        ${dashboard.url}`);
   for (const [mspId, users] of Object.entries(devnet.users)) {
     for (const u of users) console.log(`${mspId.padEnd(11)} ${u.name}\n            cert ${u.certPath}\n            key  ${u.keyPath}`);
+  }
+  // The live dashboard starts once the devnet is ready (its run file written), so it never delays it; it reads
+  // nothing until someone opens it, and one that cannot start leaves the devnet running.
+  let dashboard: Dashboard | undefined;
+  if (opts.dashboard) {
+    const { startDevnetDashboard } = require('@metroledger/dashboard') as typeof import('@metroledger/dashboard');
+    dashboard = await startDevnetDashboard(devnet, { port: dashboardPort }).catch((err: Error) => (console.error(`metroledger: dashboard not started: ${err.message}`), undefined));
+    if (dashboard !== undefined) {
+      console.log(`dashboard:        ${dashboard.url}`);
+      info = { ...info, dashboardUrl: dashboard.url };
+      await writeRunFile(dataDir, info);
+    }
   }
   console.log('stop with Ctrl-C or `metroledger devnet down`');
 

@@ -65,9 +65,12 @@ events.addEventListener('section', (e) => {
     requestAnimationFrame(render);
   }
 });
+// EventSource reconnects by itself; meanwhile say so (the next status section replaces the header).
 events.addEventListener('error', () => {
   const facts = document.getElementById('facts');
-  if (facts !== null && events.readyState !== EventSource.OPEN) facts.prepend(h('div', { class: 'fact' }, h('span', { class: 'k' }, 'server'), h('span', { class: 'v' }, badge('reconnecting', 'bad'))));
+  if (facts !== null && events.readyState !== EventSource.OPEN && document.getElementById('server-lost') === null) {
+    facts.prepend(h('div', { class: 'fact', id: 'server-lost' }, h('span', { class: 'k' }, 'server'), h('span', { class: 'v' }, badge('reconnecting', 'bad'))));
+  }
 });
 window.addEventListener('hashchange', show);
 show();

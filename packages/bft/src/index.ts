@@ -10,7 +10,7 @@ export type {
 } from './types';
 export { Replica } from './replica';
 export type { ReplicaOptions } from './replica';
-export { bftQuorum, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
+export { bftLeaderOf, bftQuorum, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
 export type { VerifyOptions } from './verify';
 export {
   bftProposalDigest, bftCommitSigningBytes, bftSigningBytes, encodeMessage, decodeMessage,

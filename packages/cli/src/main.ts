@@ -14,6 +14,7 @@ import { registerSurveilCommands } from './commands/surveil';
 import { registerGovernanceCommands, registerOrgCommands } from './commands/governance';
 import { registerMeterCommands } from './commands/meter';
 import { registerChaincodeCommands } from './commands/chaincode';
+import { registerDashboardCommand } from './commands/dashboard';
 
 const program = new Command();
 program
@@ -34,6 +35,7 @@ registerGovernanceCommands(program.commands.find((c) => c.name() === 'lr')!);
 registerMeterCommands(program);
 registerOrgCommands(program);
 registerChaincodeCommands(program);
+registerDashboardCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

@@ -5,6 +5,7 @@
 // The stored validation codes are not trusted: every VALID transaction is re-validated.
 import { X509Certificate } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { bftQuorum } from '@metroledger/bft';
 import { IdentityDeserializer, MspRegistry, type Identity } from '@metroledger/identity';
 import { evaluatePolicy, formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
 import { blockEnvelopes, blockHeaderHash, blockHeaderFields, decodeBlock, parseChannelConfig, parseEnvelope, TxValidationCode, type ChannelConfig } from '@metroledger/protocol';
@@ -399,11 +400,6 @@ class Auditor {
     this.counts.validTransactions += a.txs.length; // the channel configuration
   }
 
-  #blockTime(a: BlockAnalysis): number {
-    const t = a.txs.find((tx) => tx.timestampMs > 0)?.timestampMs;
-    return t ?? Date.now();
-  }
-
   #identity(a: BlockAnalysis, index: number): Identity | undefined {
     const bytes = a.identities[index];
     if (bytes === undefined) return undefined;
@@ -422,18 +418,17 @@ class Auditor {
     }
     const config = this.#config!;
     const msps = this.#msps!;
-    const at = this.#blockTime(a);
     if (config.consensus.type !== 'BFT') {
       const ok = a.signatures.some((s) => {
         if (!s.ok || s.creator < 0) return false;
         const id = this.#identity(a, s.creator);
-        return id !== undefined && this.#ordererMsps.has(id.mspId) && msps.isValid(id, at);
+        return id !== undefined && this.#ordererMsps.has(id.mspId) && msps.isValid(id);
       });
       if (!ok) this.#report('ORDERER_SIGNATURE', { blockNum: n }, `block ${n} carries no valid signature of an orderer of ${[...this.#ordererMsps].join(', ')} (${a.signatures.length} signature(s) present)`, { signatures: a.signatures.length });
       return;
     }
     const total = this.#consenters.length;
-    const quorum = 2 * Math.floor((total - 1) / 3) + 1;
+    const quorum = bftQuorum(total);
     const signed = new Set<number>();
     for (const s of a.signatures) {
       if (!s.ok) continue;
@@ -442,7 +437,7 @@ class Auditor {
         continue;
       }
       const id = this.#identity(a, s.creator);
-      if (id === undefined || !msps.isValid(id, at)) continue;
+      if (id === undefined || !msps.isValid(id)) continue;
       const c = this.#consenters.find((k) => k.mspId === id.mspId && k.fingerprint === id.certificate.fingerprint256);
       if (c !== undefined) signed.add(c.id);
     }
@@ -471,9 +466,10 @@ class Auditor {
     if (tx.type !== 3) return { valid: false, code: 'MALFORMED_TRANSACTION', message: `unsupported header type ${tx.type}` };
     if (tx.channelId !== this.#config!.channelId) return { valid: false, code: 'WRONG_CHANNEL', message: `is for channel ${tx.channelId}` };
     const msps = this.#msps!;
-    const at = tx.timestampMs;
     const creator = this.#identity(a, tx.creator);
-    if (creator === undefined || !msps.isValid(creator, at)) return { valid: false, code: 'BAD_CREATOR', message: `its creator${creator === undefined ? '' : ` ${creator.mspId}/${creator.commonName}`} is not a valid channel member at ${new Date(at).toISOString()}` };
+    // Membership only, as the committer judged it: expiry is checked at endorsement and broadcast, never
+    // at commit, so the verdict does not depend on when the audit runs (or on the tx's own timestamp).
+    if (creator === undefined || !msps.isValid(creator)) return { valid: false, code: 'BAD_CREATOR', message: `its creator${creator === undefined ? '' : ` ${creator.mspId}/${creator.commonName}`} is not a valid channel member` };
     if (!tx.creatorSigOk) return { valid: false, code: 'BAD_CREATOR_SIGNATURE', message: `the creator's (${creator.mspId}/${creator.commonName}) signature does not verify`, creator };
     if (!tx.txIdOk) return { valid: false, code: 'BAD_TXID', message: 'its tx id is not sha256(nonce ‖ creator)', creator };
     if (this.#seenTxIds.has(tx.txId)) return { valid: false, code: 'DUPLICATE_TXID', message: 'its tx id was already committed', creator };
@@ -483,9 +479,9 @@ class Auditor {
     const endorsers: Identity[] = [];
     for (const e of tx.endorsements) {
       const id = this.#identity(a, e.endorser);
-      if (id !== undefined && e.sigOk && msps.isValid(id, at)) endorsers.push(id);
+      if (id !== undefined && e.sigOk && msps.isValid(id)) endorsers.push(id);
     }
-    if (!evaluatePolicy(policy, endorsers, (s, p) => msps.satisfiesPrincipal(s, p, at))) {
+    if (!evaluatePolicy(policy, endorsers, (s, p) => msps.satisfiesPrincipal(s, p))) {
       const who = endorsers.map((e) => `${e.mspId}/${e.commonName}`).join(', ') || 'none';
       return { valid: false, code: 'ENDORSEMENT_POLICY_FAILURE', message: `valid endorsements (${who}) do not satisfy ${formatPolicy(policy)}`, creator, endorsers };
     }

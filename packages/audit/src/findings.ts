@@ -14,7 +14,7 @@ export type FindingCode =
   | 'PREVIOUS_HASH_MISMATCH' // header.previous_hash is not the previous block's header hash
   | 'DATA_HASH_MISMATCH' // header.data_hash does not match the block's envelopes
   | 'GENESIS_MISMATCH' // the genesis block's hash differs from the pinned one
-  | 'ORDERER_SIGNATURE' // the block lacks a valid orderer signature (solo) or a 2f+1 consenter quorum (BFT)
+  | 'ORDERER_SIGNATURE' // the block lacks a valid orderer signature (solo) or a consenter quorum (BFT, bftQuorum)
   | 'CONFIG_UPDATE' // a channel configuration transaction after genesis (not supported by this network)
   | 'TX_FILTER_MISSING' // the block has no validation code per transaction
   // transactions

@@ -2,6 +2,9 @@
 // Transaction validation as a committing peer does it (minus MVCC), in three phases so that all
 // signature checks of a block can be verified as one batch: plan (parse facts, collect signature
 // jobs) -> verify (any SignatureVerifier) -> decide (Fabric's TxValidationCode).
+// A pure function of the block and the ledger state: no clock. As in Fabric, certificate expiry is
+// checked where requests enter (endorsement, broadcast), never here, so every peer, whenever it
+// validates or replays a block, marks each transaction the same.
 import type { KeyObject } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { verifySignature, type Identity } from '@metroledger/identity';
@@ -28,16 +31,15 @@ export const verifyInline: SignatureVerifier = (checks) => checks.map((c) => ver
 export interface ValidationContext {
   readonly channelId: string;
   readonly deserializer: { deserialize(serialized: Uint8Array): Identity };
+  /** Membership and roles, regardless of time (MspRegistry.isValid / satisfiesPrincipal). */
   readonly msps: {
-    isValid(identity: Identity, atTimeMs?: number): boolean;
-    satisfiesPrincipal(identity: Identity, principal: Principal, atTimeMs?: number): boolean;
+    isValid(identity: Identity): boolean;
+    satisfiesPrincipal(identity: Identity, principal: Principal): boolean;
   };
   /** The endorsement policy of a chaincode, or undefined if the chaincode is not defined on the channel. */
   endorsementPolicy(chaincodeName: string): Policy | undefined;
   /** True when a transaction with this id is already committed (in an earlier block). */
   isCommittedTxId(txId: string): boolean;
-  /** Time at which certificates must be valid; default now. */
-  readonly nowMs?: number;
 }
 
 /** Phase-1 result for one transaction: either decided already, or waiting for its signature checks. */
@@ -85,9 +87,8 @@ export function planTransaction(input: Uint8Array | ParsedTransaction, ctx: Vali
   if (tx.type !== common.HeaderType.ENDORSER_TRANSACTION) return decided(tx, V.INVALID_CONFIG_TRANSACTION);
   if (tx.channelId !== ctx.channelId) return decided(tx, V.TARGET_CHAIN_NOT_FOUND);
 
-  const now = ctx.nowMs ?? Date.now();
   const creator = tryDeserialize(ctx, tx.creator);
-  if (creator === undefined || !ctx.msps.isValid(creator, now)) return decided(tx, V.BAD_CREATOR_SIGNATURE);
+  if (creator === undefined || !ctx.msps.isValid(creator)) return decided(tx, V.BAD_CREATOR_SIGNATURE);
   const checks: SignatureCheck[] = [{ publicKey: creator.publicKey, message: tx.payloadBytes, signature: tx.signature }];
 
   // The creator's signature decides first; the codes below apply only if it holds.
@@ -103,7 +104,7 @@ export function planTransaction(input: Uint8Array | ParsedTransaction, ctx: Vali
   for (const e of tx.endorsements) {
     // Endorsers that cannot be deserialized or are not valid members are ignored, as Fabric's policy evaluation does.
     const id = tryDeserialize(ctx, e.endorser);
-    if (id === undefined || !ctx.msps.isValid(id, now)) continue;
+    if (id === undefined || !ctx.msps.isValid(id)) continue;
     endorsers.push(id);
     checks.push({ publicKey: id.publicKey, message: Buffer.concat([tx.prpBytes, e.endorser]), signature: e.signature });
   }
@@ -117,8 +118,7 @@ export function decideTransaction(plan: TxPlan, results: readonly boolean[], ctx
   if (plan.ifCreatorValid !== V.VALID || plan.policy === undefined) return plan.ifCreatorValid;
   const signers: Identity[] = [];
   for (let i = 0; i < plan.endorsers.length; i++) if (results[i + 1] === true) signers.push(plan.endorsers[i]!);
-  const now = ctx.nowMs ?? Date.now();
-  const ok = evaluatePolicy(plan.policy, signers, (s, p) => ctx.msps.satisfiesPrincipal(s, p, now));
+  const ok = evaluatePolicy(plan.policy, signers, (s, p) => ctx.msps.satisfiesPrincipal(s, p));
   return ok ? V.VALID : V.ENDORSEMENT_POLICY_FAILURE;
 }
 

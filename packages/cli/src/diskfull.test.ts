@@ -48,7 +48,7 @@ test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path
   try {
     devnet = await startDevnetProcess({ cliMain: MAIN, dataDir, startTimeoutMs: 30_000 });
     const user = (domain: string, name = 'User1') => join(dataDir, 'organizations', 'peerOrganizations', domain, 'users', `${name}@${domain}`, 'msp');
-    const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath));
+    const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
     const adminId = { mspId: 'InmetroMSP', ...(await loadMspIdentity(user('inmetro.example.com', 'Admin'))) };
     const admin = new MetroledgerClient({ connection, ...adminId });
     const inmetro = new MetroledgerClient({ connection, mspId: 'InmetroMSP', ...(await loadMspIdentity(user('inmetro.example.com'))) });
@@ -103,7 +103,7 @@ test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path
     // Free space: the same data, a larger disk. The devnet recovers by itself on start.
     execFileSync('mount', ['-o', 'remount,size=64m', ledgerDir]);
     devnet = await startDevnetProcess({ cliMain: MAIN, dataDir, startTimeoutMs: 30_000 });
-    const again = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath));
+    const again = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
     const owner2 = new MetroledgerClient({ connection: again, mspId: 'CETSPMSP', ...(await loadMspIdentity(user('cetsp.example.com'))) });
     const e = generateEvent(rng, { geometry: meters[0]!.geometry, vehicleClass: 'car', speedKmh: 50, invalidShare: 0 });
     const after = await owner2.submitReading(encodeSignedReading(meters[0]!.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: Date.now() })));

@@ -20,6 +20,7 @@ import { restoreFabricProtosGlobals } from './protoglobals.js';
 import { blockVerifierFor, checkLedgerOrdering, consensusConfig, feedCommitter, newBftOrdering, orderingChoice, withOrdering, type DevnetBft, type OrderingType } from './ordering.js';
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
+import { FaultInjector, type DevnetFaults } from './faults.js';
 
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
@@ -36,6 +37,11 @@ export interface StartDevnetOptions {
   operationsPort?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Mutual TLS on the gateway: clients must present a TLS certificate issued by a channel MSP's TLS
+   * CA (each user's `tls/client.crt`). Default false.
+   */
+  tlsClientAuth?: boolean;
   /** Default: DEFAULT_NETWORK (config/default-network.ts). */
   network?: NetworkConfig;
   /** Chaincodes deployed instead of the network's (e.g. a test chaincode). */
@@ -62,6 +68,9 @@ export interface UserIdentityPaths {
   readonly name: string;
   readonly certPath: string;
   readonly keyPath: string;
+  /** The user's TLS client certificate and key (for mutual TLS). */
+  readonly tlsCertPath: string;
+  readonly tlsKeyPath: string;
 }
 
 export interface Devnet {
@@ -70,6 +79,10 @@ export interface Devnet {
   readonly port: number;
   /** PEM of the CA that issued the gateway's TLS certificate (trust it in clients). */
   readonly tlsCaCertPath: string;
+  /** The host name in the gateway's TLS certificate: the TLS server name clients connecting by IP use. */
+  readonly tlsServerName: string;
+  /** Whether the gateway requires client TLS certificates (mutual TLS). */
+  readonly tlsClientAuth: boolean;
   readonly channelId: string;
   readonly dataDir: string;
   /** Client users per MSP id (User1 first, then Admin). */
@@ -91,6 +104,8 @@ export interface Devnet {
   onHalt(listener: (halt: DevnetHalt) => void): () => void;
   /** BFT ordering only: replica control (stop, restart, heights, stored blocks). */
   readonly bft?: DevnetBft;
+  /** Fault injection (tests, demos): lagging endorsers, lost orderer answers. */
+  readonly faults: DevnetFaults;
   /** What each peer runs for each registry-governed chaincode (the package ids the notified body must approve). */
   readonly installedPackages: readonly PeerPackage[];
   /** Stops the gateway, orders and commits what was accepted (unless halted), closes the ledger. */
@@ -119,7 +134,7 @@ function usersOf(dataDir: string, org: OrgMaterial): UserIdentityPaths[] {
   const users = [...org.users].sort((a, b) => Number(a.name === 'Admin') - Number(b.name === 'Admin'));
   return users.map((u) => {
     const p = nodePaths(dataDir, org.spec, u);
-    return { mspId: org.spec.mspId, name: u.fqdn, certPath: p.signcert, keyPath: p.keystoreKey };
+    return { mspId: org.spec.mspId, name: u.fqdn, certPath: p.signcert, keyPath: p.keystoreKey, tlsCertPath: p.tlsCert, tlsKeyPath: p.tlsKey };
   });
 }
 
@@ -141,6 +156,11 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   if (ordererOrg === undefined || ordererOrg.orderers.length === 0) throw new DevnetError('BAD_CONFIG', 'the network has no orderer node');
 
   const msps = new MspRegistry([...appOrgs, ...ordererOrgs].map((o) => o.mspConfig()));
+  // Fabric's peer/Propose ACL is /Channel/Application/Writers and Deliver's, CommitStatus's and
+  // ChaincodeEvents' is /Channel/Application/Readers: as the genesis block writes them
+  // (protocol's newChannelConfig), a member of any application organization; orderer organizations are neither.
+  const proposers = new MspRegistry(appOrgs.map((o) => o.mspConfig()));
+  const readers = parsePolicy(`OR(${appOrgs.map((o) => `'${o.spec.mspId}.member'`).join(', ')})`);
   const deserializer = new IdentityDeserializer();
   const policies = new Map<string, Policy>();
   const enforcement = new Enforcement({
@@ -205,6 +225,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     // Every peer has its own identity, installed chaincodes and endorsements; they share the one
     // validated ledger of this process (each block is validated and committed once).
     const endorsers: Endorser[] = [];
+    const faults = new FaultInjector(ledger.state, appOrgs.flatMap((o) => o.peers.map((p) => p.fqdn)));
     for (const org of appOrgs) {
       const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId));
       for (const node of org.peers) {
@@ -217,11 +238,12 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             identity: org.signingIdentity(node.name),
             address: `${node.fqdn}:7051`,
             channelId: network.channelId,
-            msps,
+            msps: proposers,
             deserializer,
             ledger,
             chaincodes: [...onPeer.values()],
             verify,
+            simulationState: faults.simulationState(node.fqdn),
           }),
         );
       }
@@ -254,15 +276,17 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       mspId: gwOrg.spec.mspId,
       peers: endorsers,
       endorsementPolicies: policies,
-      orderer: feed.gate(orderer),
+      orderer: faults.orderer(feed.gate(orderer)),
       ordererEndpoint: { address: `${ordererNode.fqdn}:7050`, mspId: ordererOrg.spec.mspId },
       commits: committer,
       ledger,
       msps,
       deserializer,
+      readers,
+      batch,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
-      tls: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem },
+      tls: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem, clientAuthRequired: options.tlsClientAuth === true },
     });
     closers.push(() => server.stop());
 
@@ -282,7 +306,16 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       for (const l of haltListeners) l(halt);
       haltListeners.clear();
     });
-    enforcement.reporter.connect({ endpoint: server.endpoint, tlsCaCertPath: nodePaths(dataDir, orgSpec(orgConfigs.get(gwOrg.spec.mspId)!), gwNode).tlsCa, channelId: network.channelId });
+    // the gateway peer's TLS certificate names it by its host name first (identity's nodeSans)
+    const tlsServerName = gwNode.fqdn;
+    enforcement.reporter.connect({
+      endpoint: server.endpoint,
+      tlsCaCertPath: nodePaths(dataDir, orgSpec(orgConfigs.get(gwOrg.spec.mspId)!), gwNode).tlsCa,
+      tlsServerName,
+      // the devnet's own reports go out with the gateway peer's TLS pair (its certificate is also a client certificate)
+      ...(server.clientAuthRequired && { tlsClient: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem } }),
+      channelId: network.channelId,
+    });
 
     const users: Record<string, UserIdentityPaths[]> = {};
     for (const org of appOrgs) users[org.spec.mspId] = usersOf(dataDir, org);
@@ -292,6 +325,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       endpoint: server.endpoint,
       port: server.port,
       tlsCaCertPath,
+      tlsServerName,
+      tlsClientAuth: server.clientAuthRequired,
       channelId: network.channelId,
       dataDir,
       users,
@@ -308,6 +343,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
         return () => void haltListeners.delete(listener);
       },
       ...(bft !== undefined && { bft: bft.control }),
+      faults,
       installedPackages: enforcement.packages,
       stop: () =>
         (stopped ??= (async () => {

@@ -22,6 +22,8 @@ export interface DevnetProcess {
   readonly dataDir: string;
   readonly endpoint: string;
   readonly tlsCaCertPath: string;
+  /** The TLS server name for the endpoint (the gateway certificate's host name). */
+  readonly tlsServerName: string;
   /** Whether the process is still running. */
   alive(): boolean;
   /** Settles when the process exits (e.g. code 74 when the devnet halted on a ledger I/O failure). */
@@ -71,7 +73,8 @@ export async function startDevnetProcess(opts: DevnetProcessOptions): Promise<De
     const info = await readRunFile(opts.dataDir);
     if (info !== undefined && info.pid === child.pid) {
       return {
-        pid: child.pid, dataDir: opts.dataDir, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath,
+        // devnet certificates also name localhost, for run files written before tlsServerName existed
+        pid: child.pid, dataDir: opts.dataDir, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath, tlsServerName: info.tlsServerName ?? 'localhost',
         alive, exit, stderr: () => stderr, stop: () => end('SIGTERM'), kill: () => end('SIGKILL'),
       };
     }

@@ -12,9 +12,15 @@ export interface RunInfo {
   readonly pid: number;
   readonly endpoint: string;
   readonly tlsCaCertPath: string;
+  /** The host name in the gateway's TLS certificate, to connect by IP without naming the IP as TLS server name. */
+  readonly tlsServerName?: string;
+  /** Whether the gateway requires client TLS certificates (mutual TLS). */
+  readonly tlsClientAuth?: boolean;
   readonly startedAt: string;
   /** http://host:port of the operations service (GET /healthz). */
   readonly operationsEndpoint?: string;
+  /** The live dashboard's URL (`metroledger devnet up` serves one unless --no-dashboard). */
+  readonly dashboardUrl?: string;
   /** Written (when the disk still allows) as the process halts. */
   readonly halt?: DevnetHalt;
 }

@@ -20,6 +20,7 @@ import {
   type AuditOptions,
   type BlockSource,
 } from '@metroledger/audit';
+import { withPeerServerName } from './connection';
 
 const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
 
@@ -121,7 +122,7 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 }
 
 async function audit(opts: AuditCliOptions): Promise<void> {
-  const { source, fromDevnet } = sourceOf(opts);
+  const { source, fromDevnet } = sourceOf(await withPeerServerName(opts));
   const { overrides, fallback, note } = await policiesOf(opts, fromDevnet);
   let checkpoint: AuditCheckpoint | undefined;
   if (opts.checkpoint !== undefined && existsSync(opts.checkpoint)) {

@@ -36,6 +36,8 @@ export interface EndorserOptions {
    * verifySignature on this thread. A SignatureVerifierPool's `verify` gives the same answers off it.
    */
   verify?: (publicKey: KeyObject, message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+  /** Fault injection (tests): the state each proposal is simulated against, e.g. a {@link LaggingState}'s; default the ledger's. */
+  simulationState?: () => StateReader;
   /** Wall clock (ms): a proposal's creator certificate must be valid at its reading (Fabric's ExpirationCheck). Default Date.now. */
   clock?: () => number;
 }
@@ -63,6 +65,7 @@ export class Endorser {
   readonly #chaincodes: ReadonlyMap<string, HostedChaincode>;
   readonly #deserializer: IdentityDeserializer;
   readonly #verify: NonNullable<EndorserOptions['verify']>;
+  readonly #simulationState: (() => StateReader) | undefined;
   readonly #clock: () => number;
 
   constructor(opts: EndorserOptions) {
@@ -75,6 +78,7 @@ export class Endorser {
     this.#chaincodes = new Map(opts.chaincodes.map((cc) => [cc.name, cc]));
     this.#deserializer = opts.deserializer ?? new IdentityDeserializer();
     this.#verify = opts.verify ?? verifySignature;
+    this.#simulationState = opts.simulationState;
     this.#clock = opts.clock ?? Date.now;
   }
 
@@ -114,7 +118,7 @@ export class Endorser {
           creator: { mspId: creator.mspId, idBytes: certBytes(creator) },
           timestamp: p.timestamp,
         },
-        this.#ledger.state,
+        this.#simulationState?.() ?? this.#ledger.state,
       );
     } catch (err) {
       return failed(500, `error in simulation: ${(err as Error).message}`);

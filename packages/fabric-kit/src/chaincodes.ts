@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+// Deploys the chaincodes as a service through Fabric's full lifecycle: each organization packages
+// (connection.json naming its own chaincode server), installs on its peer, starts its chaincode
+// server and approves the definition; then the definition is committed once LifecycleEndorsement
+// (the notified body and a computing provider) is satisfied.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { buildChaincodePackage } from '@metroledger/lifecycle';
+import { tlsCaFile } from './crypto.js';
+import { FabricKitError } from './errors.js';
+import { run } from './fabric.js';
+import { ordererFlags, peerAdminEnv, retry, type Log } from './network.js';
+import { KIT_DIR } from './overlay.js';
+import { listening, startProcess, stopProcesses, waitUntil, type NodeProcess } from './processes.js';
+import { writeState, type DeployedChaincode, type NetworkState } from './state.js';
+import { CHANNEL, chaincodeServerPort, ENDORSEMENT_POLICY, HOST, PEERS, type ChaincodeName, type PeerNode } from './topology.js';
+
+/** A package file and the id `peer lifecycle chaincode install` gives it. */
+export interface PackagedChaincode {
+  readonly file: string;
+  readonly packageId: string;
+}
+
+/** Makes the ccaas package an organization installs: its connection.json names that organization's server. */
+export type Packager = (cc: ChaincodeName, version: string, address: string, outFile: string) => Promise<PackagedChaincode>;
+
+/** How a chaincode server process is started for an installed package. */
+export interface ServerCommand {
+  readonly file: string;
+  readonly args: string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+export type ServerLauncher = (cc: ChaincodeName, address: string, packageId: string) => ServerCommand;
+
+/** A ccaas package of just metadata.json and connection.json (Fabric's format, deterministic bytes). */
+export const ccaasPackager: Packager = async (cc, version, address, outFile) => {
+  const connection = { address, dial_timeout: '10s', tls_required: false };
+  const pkg = buildChaincodePackage({
+    label: `${cc}_${version}`, type: 'ccaas',
+    files: new Map([['connection.json', Buffer.from(JSON.stringify(connection))]]),
+  });
+  await mkdir(dirname(outFile), { recursive: true });
+  await writeFile(outFile, pkg.bytes);
+  return { file: outFile, packageId: pkg.packageId };
+};
+
+/** The module directory fabric-chaincode-node loads (`contracts` export of its package.json main). */
+export function chaincodeModuleDir(cc: ChaincodeName): string {
+  if (cc === 'basic') return join(KIT_DIR, 'chaincode', 'basic');
+  return dirname(require.resolve(cc === 'lr' ? '@metroledger/chaincode/package.json' : '@metroledger/governance/package.json'));
+}
+
+/** fabric-shim's own chaincode server (`fabric-chaincode-node server`) on the module directory. */
+export const shimServerLauncher: ServerLauncher = (cc, address, packageId) => ({
+  file: process.execPath,
+  args: [require.resolve('fabric-shim/cli.js'), 'server', '--chaincode-address', address, '--chaincode-id', packageId, '--module-path', chaincodeModuleDir(cc)],
+  // the shim logs every transaction at INFO otherwise
+  env: { CORE_CHAINCODE_LOGGING_LEVEL: 'warning' },
+});
+
+export interface DeployOptions {
+  readonly chaincodes: readonly ChaincodeName[];
+  readonly version: string;
+  readonly packager?: Packager;
+  readonly launcher?: ServerLauncher;
+  readonly log: Log;
+}
+
+/** Deploys (or upgrades to `version`) each chaincode on every peer and commits its definition. */
+export async function deploy(state: NetworkState, opts: DeployOptions): Promise<DeployedChaincode[]> {
+  const deployed: DeployedChaincode[] = [];
+  for (const cc of opts.chaincodes) deployed.push(await deployOne(state, cc, opts));
+  return deployed;
+}
+
+async function deployOne(state: NetworkState, cc: ChaincodeName, opts: DeployOptions): Promise<DeployedChaincode> {
+  const packager = opts.packager ?? ccaasPackager;
+  const launcher = opts.launcher ?? shimServerLauncher;
+  const policy = ENDORSEMENT_POLICY[cc];
+  const sequence = (await committedSequence(state, PEERS[0]!, cc)) + 1;
+  const packageIds: Record<string, string> = {};
+  for (const peer of PEERS) {
+    const address = `${HOST}:${chaincodeServerPort(peer, cc)}`;
+    const pkg = await packager(cc, opts.version, address, join(state.dir, 'chaincode', cc, `${cc}_${opts.version}.${peer.domain}.tar.gz`));
+    await installPackage(state, peer, pkg);
+    packageIds[peer.fqdn] = pkg.packageId;
+    await startChaincodeServer(state, cc, peer, address, pkg.packageId, launcher);
+    await run(peerBin(state), [
+      'lifecycle', 'chaincode', 'approveformyorg', ...ordererFlags(state), '--channelID', CHANNEL, '--name', cc,
+      '--version', opts.version, '--sequence', String(sequence), '--package-id', pkg.packageId, '--signature-policy', policy,
+      '--waitForEvent',
+    ], { env: peerAdminEnv(state, peer) });
+    opts.log(`${cc} ${opts.version}: ${peer.mspId} installed ${pkg.packageId}, serves it on ${address}, approved sequence ${sequence}`);
+  }
+  await run(peerBin(state), [
+    'lifecycle', 'chaincode', 'commit', ...ordererFlags(state), '--channelID', CHANNEL, '--name', cc,
+    '--version', opts.version, '--sequence', String(sequence), '--signature-policy', policy, '--waitForEvent',
+    ...PEERS.flatMap((p) => ['--peerAddresses', `${HOST}:${p.port}`, '--tlsRootCertFiles', tlsCaFile(state.dir, state.profile, p.mspId)]),
+  ], { env: peerAdminEnv(state, PEERS[0]!) });
+  for (const peer of PEERS) {
+    await retry(async () => {
+      if ((await committedSequence(state, peer, cc)) !== sequence) throw new Error(`${peer.fqdn} has not committed ${cc} sequence ${sequence}`);
+    }, 10, 500);
+  }
+  opts.log(`${cc} ${opts.version}: definition sequence ${sequence} committed, endorsement policy ${policy}`);
+  const record: DeployedChaincode = { name: cc, version: opts.version, sequence, endorsementPolicy: policy, packageIds };
+  state.chaincodes = [...state.chaincodes.filter((c) => c.name !== cc), record];
+  await writeState(state);
+  return record;
+}
+
+function peerBin(state: NetworkState): string {
+  return join(state.fabric.binDir, 'peer');
+}
+
+/** Installs unless the peer already has the package (a re-run of deploy). */
+async function installPackage(state: NetworkState, peer: PeerNode, pkg: PackagedChaincode): Promise<void> {
+  const env = peerAdminEnv(state, peer);
+  const installed = await run(peerBin(state), ['lifecycle', 'chaincode', 'queryinstalled', '--output', 'json'], { env });
+  if (installed.includes(pkg.packageId)) return;
+  await run(peerBin(state), ['lifecycle', 'chaincode', 'install', pkg.file], { env, timeoutMs: 300_000 });
+  const after = await run(peerBin(state), ['lifecycle', 'chaincode', 'queryinstalled', '--output', 'json'], { env });
+  if (!after.includes(pkg.packageId)) {
+    throw new FabricKitError('COMMAND_FAILED', `${peer.fqdn} did not list ${pkg.packageId} after installing ${pkg.file}: ${after.trim().slice(-300)}`);
+  }
+}
+
+/** The committed definition's sequence on a peer, 0 when the chaincode has none. */
+export async function committedSequence(state: NetworkState, peer: PeerNode, cc: string): Promise<number> {
+  try {
+    const out = await run(peerBin(state), ['lifecycle', 'chaincode', 'querycommitted', '--channelID', CHANNEL, '--name', cc, '--output', 'json'], { env: peerAdminEnv(state, peer) });
+    const parsed = JSON.parse(out.slice(out.indexOf('{'))) as { sequence?: number };
+    return parsed.sequence ?? 0;
+  } catch (err) {
+    if (err instanceof FabricKitError && /not defined|not found|does not exist/i.test(String(err.details?.output ?? ''))) return 0;
+    throw err;
+  }
+}
+
+async function startChaincodeServer(state: NetworkState, cc: ChaincodeName, peer: PeerNode, address: string, packageId: string, launcher: ServerLauncher): Promise<NodeProcess> {
+  const name = `${cc}@${peer.fqdn}`;
+  const previous = state.processes.filter((p) => p.name === name);
+  if (previous.length > 0) {
+    await stopProcesses(previous);
+    state.processes = state.processes.filter((p) => p.name !== name);
+  }
+  const cmd = launcher(cc, address, packageId);
+  const home = join(state.dir, 'chaincode', cc);
+  await mkdir(home, { recursive: true });
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...cmd.env };
+  const p = startProcess({ name, kind: 'chaincode', file: cmd.file, args: cmd.args, env, cwd: home, log: join(state.dir, 'logs', `${name}.log`) });
+  // recorded by the script it runs, not by `node`: /proc/<pid>/cmdline identifies it
+  const tracked: NodeProcess = { ...p, command: cmd.args[0] ?? cmd.file };
+  state.processes.push(tracked);
+  await writeState(state);
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  await waitUntil(tracked, () => listening(host, port), 30_000);
+  return tracked;
+}

@@ -13,6 +13,8 @@ import { registerAuditCommands } from './commands/audit';
 import { registerSurveilCommands } from './commands/surveil';
 import { registerGovernanceCommands, registerOrgCommands } from './commands/governance';
 import { registerMeterCommands } from './commands/meter';
+import { registerMeterdCommands } from './commands/meterd';
+import { registerEvidenceCommands } from './commands/evidence';
 
 const program = new Command();
 program
@@ -32,6 +34,8 @@ registerSurveilCommands(program);
 registerGovernanceCommands(program.commands.find((c) => c.name() === 'lr')!);
 registerMeterCommands(program);
 registerOrgCommands(program);
+registerMeterdCommands(program);
+registerEvidenceCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

@@ -49,6 +49,7 @@ export interface ForwarderOptions {
 }
 
 export type ForwarderEvent =
+  | { readonly type: 'sending'; readonly meterId: string; readonly sequences: readonly number[] }
   | { readonly type: 'delivered'; readonly meterId: string; readonly sequences: readonly number[]; readonly txId?: string; readonly submitMs: number; readonly atMs: number; readonly settled: boolean }
   | { readonly type: 'retry'; readonly meterId: string; readonly kind: DeliveryVerdict['kind']; readonly cause: string; readonly delayMs: number }
   | { readonly type: 'quarantined'; readonly meterId: string; readonly sequence: number; readonly code: string }
@@ -206,6 +207,7 @@ export class Forwarder {
         continue;
       }
       const started = this.#clock.now();
+      this.#event({ type: 'sending', meterId, sequences: batch.map((e) => e.sequence) });
       let records: LedgerRecord[] | undefined;
       let failure: unknown;
       try {

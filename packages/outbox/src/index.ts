@@ -11,6 +11,6 @@ export {
 export { FieldMeter, type FieldMeterOptions, type FieldCapture } from './fieldmeter';
 export { Forwarder, DEFAULT_BACKOFF, type ForwarderOptions, type ForwarderEvent, type ForwarderStats, type BackoffPolicy, type EvidencePolicy } from './forwarder';
 export {
-  clientLedgerSink, evidenceStoreSink, classifyClientError, classifyEvidenceError,
+  clientLedgerSink, connectingLedgerSink, evidenceStoreSink, classifyClientError, classifyEvidenceError,
   type LedgerSink, type EvidenceSink, type LedgerRecord, type DeliveryVerdict, type EvidenceOutcome,
 } from './sink';

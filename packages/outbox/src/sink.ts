@@ -137,3 +137,33 @@ export function evidenceStoreSink(client: EvidenceClient): EvidenceSink {
     classify: classifyEvidenceError,
   };
 }
+
+/**
+ * A ledger sink that connects on first use and again after `connect` failed: a meter starts and
+ * captures while the network is unreachable, and delivers once it can connect.
+ */
+export function connectingLedgerSink(connect: () => Promise<MetroledgerClient>, options: { maxBatch?: number } = {}): LedgerSink & { close(): void } {
+  let sink: LedgerSink | undefined;
+  let client: MetroledgerClient | undefined;
+  let connecting: Promise<LedgerSink> | undefined;
+  const ready = async (): Promise<LedgerSink> => {
+    if (sink !== undefined) return sink;
+    connecting ??= connect().then((c) => {
+      client = c;
+      sink = clientLedgerSink(c, options);
+      return sink;
+    }).finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  };
+  const bounds = clientLedgerSink({} as MetroledgerClient, options);
+  return {
+    maxBatch: bounds.maxBatch,
+    maxBatchBytes: bounds.maxBatchBytes,
+    submit: async (readings) => (await ready()).submit(readings),
+    lookup: async (meterId, sequence) => (await ready()).lookup(meterId, sequence),
+    classify: classifyClientError,
+    close: () => client?.close(),
+  };
+}

@@ -6,9 +6,10 @@
 // (after a crash, kill -9 included) neither loses nor duplicates a reading.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateEvent, newRng } from '@metroledger/meter';
+import { runOutage } from '@metroledger/bench';
 import { EvidenceClient } from '@metroledger/evidence';
 import {
   connectingLedgerSink, evidenceStoreSink, FieldMeter, Forwarder, OutboxError, OutboxStore,
@@ -145,6 +146,8 @@ async function status(opts: { outbox: string; json?: boolean; quarantine?: boole
 }
 
 export function registerMeterdCommands(program: Command): void {
+  const bench = program.commands.find((c) => c.name() === 'bench');
+  if (bench !== undefined) registerOutageBench(bench);
   const meterd = program.command('meterd').description("a meter in the field: persistent outbox, exactly-once delivery, plate images to the evidence store");
   withEvidenceOptions(withConnectionOptions(meterd.command('run').description('capture (simulated passages) into the outbox and deliver it; survives restarts and outages'), { mspId: 'CETSPMSP', user: 'User1' }))
     .requiredOption('--outbox <dir>', "the meter's outbox directory (created; one process at a time)")
@@ -170,4 +173,47 @@ export function registerMeterdCommands(program: Command): void {
     .option('--quarantine', 'list the quarantined readings, with why')
     .option('--json', 'print JSON (with --quarantine: the signed readings too, for the operator to export)')
     .action((opts: { outbox: string; json?: boolean; quarantine?: boolean }) => status(opts));
+}
+
+interface OutageFlags {
+  meters: string;
+  offlineS: string;
+  vehiclesPerS: string;
+  maxBatch: string;
+  outboxes?: string;
+  ordering: string;
+  seed: string;
+  out?: string;
+}
+
+/** `metroledger bench outage`: registered beside the other benchmarks. */
+export function registerOutageBench(bench: Command): void {
+  bench.command('outage')
+    .description('meters offline (simulated), then reconnecting together: drain time, latency, and every reading on the ledger exactly once')
+    .option('--meters <n>', 'meters (São Paulo: 1000)', '1000')
+    .option('--offline-s <s>', 'simulated seconds offline', '600')
+    .option('--vehicles-per-s <x>', 'passages per second per meter', '0.76')
+    .option('--max-batch <list>', 'readings of a backlog per transaction; one fresh devnet per value, e.g. 1,50', '50')
+    .option('--outboxes <n>', 'outbox stores the meters are spread over (default: one per meter)')
+    .option('--ordering <o>', 'solo or bft', 'solo')
+    .option('--seed <s>', 'seed', 'outage')
+    .option('--out <dir>', 'results directory (default bench-results/outage-<timestamp>)')
+    .action(async (o: OutageFlags) => {
+      const meters = positiveInteger(o.meters, '--meters');
+      if (o.ordering !== 'solo' && o.ordering !== 'bft') throw new Error('--ordering is solo or bft');
+      const { results, file } = await runOutage({
+        cliMain: require.resolve('../main'),
+        outDir: resolve(o.out ?? join('bench-results', `outage-${new Date().toISOString().replace(/[:.]/g, '-')}`)),
+        ordering: o.ordering,
+        meters,
+        offlineS: nonNegative(o.offlineS, '--offline-s'),
+        vehiclesPerS: nonNegative(o.vehiclesPerS, '--vehicles-per-s'),
+        maxBatches: o.maxBatch.split(',').map((x) => positiveInteger(x.trim(), '--max-batch')),
+        outboxes: o.outboxes === undefined ? meters : positiveInteger(o.outboxes, '--outboxes'),
+        seed: o.seed,
+        log: (line) => console.log(line),
+      });
+      console.log(`results: ${file}`);
+      if (results.some((r) => !r.ledger.ok)) process.exitCode = 3;
+    });
 }

@@ -96,8 +96,8 @@ test('a meter process killed with SIGKILL while it sends loses and duplicates no
   const common = ['--outbox', outbox, '--meter-id', 'FIELD-1', '--meter-key', keyFile, '--rate', '0', '--max-batch', '1'];
   const captured = new Map<number, string>(); // sequence → readingSha256, as the meter reported them stored
   let settled = 0;
-  // kill at a send, after 0 to 200 ms: before, during and after the transaction's commit
-  const delays = [0, 50, 100, 150, 200];
+  // kill at a send, after 0 to 180 ms: before, during and after the transaction's commit
+  const delays = [0, 60, 120, 180];
   for (const [round, delay] of delays.entries()) {
     let sends = 0;
     const r = await meterd([...common, '--count', String(round === 0 ? 30 : 8), '--seed', `round-${round}`], (e) => (e.event === 'sending' && ++sends === 3 + round ? delay : undefined));

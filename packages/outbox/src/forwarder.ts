@@ -14,6 +14,7 @@ import { backoffDelayMs } from '@metroledger/client';
 import { alarm, type Alarm, type AlarmListener } from './alarms';
 import { systemClock, type Clock } from './clock';
 import type { DeliveryVerdict, EvidenceSink, LedgerRecord, LedgerSink } from './sink';
+import { OutboxError } from './errors';
 import type { OutboxEntry, OutboxStore } from './store';
 
 export interface BackoffPolicy {
@@ -198,8 +199,9 @@ export class Forwarder {
       let batch: OutboxEntry[];
       try {
         batch = await this.#nextBatch(meterId, loop);
-      } catch {
-        return; // the outbox closed or failed: nothing more can be delivered by this process
+      } catch (err) {
+        if (await this.#unexpected(meterId, loop, err)) return;
+        continue;
       }
       if (batch.length === 0) {
         const idle = this.#idle(loop);
@@ -216,6 +218,9 @@ export class Forwarder {
         failure = err;
       }
       try {
+        if (records !== undefined && records.length !== batch.length) {
+          throw new Error(`the ledger answered ${records.length} records for ${batch.length} readings`);
+        }
         if (records !== undefined) {
           this.stats.transactions++;
           await this.#delivered(meterId, batch, records, started, false);
@@ -239,10 +244,25 @@ export class Forwarder {
         } else {
           await this.#retry(meterId, loop, verdict);
         }
-      } catch {
-        return; // the outbox closed or failed
+      } catch (err) {
+        if (await this.#unexpected(meterId, loop, err)) return;
       }
     }
+  }
+
+  /**
+   * A failure outside the delivery verdicts. The outbox closed or failed: this process can deliver
+   * no more (returns true). Anything else is a stall to alarm about and retry after a backoff, never
+   * a reason to stop delivering silently.
+   */
+  async #unexpected(meterId: string, loop: MeterLoop, err: unknown): Promise<boolean> {
+    if (err instanceof OutboxError && (err.code === 'CLOSED' || err.code === 'OUTBOX_FAILED')) return true;
+    if (loop.alarmed === undefined) {
+      loop.alarmed = 'STALLED';
+      this.#raise(alarm('DELIVERY_STALLED', `delivering meter ${meterId}'s readings failed unexpectedly: ${(err as Error)?.message ?? String(err)}; still retrying`, { meterId, details: { cause: 'UNEXPECTED' } }));
+    }
+    await this.#retry(meterId, loop, { kind: 'transient', cause: 'UNEXPECTED' });
+    return false;
   }
 
   async #retry(meterId: string, loop: MeterLoop, verdict: Exclude<DeliveryVerdict, { kind: 'replayed' | 'refused' }>): Promise<void> {
@@ -335,8 +355,11 @@ export class Forwarder {
       let entries: OutboxEntry[];
       try {
         entries = await this.#store.nextForEvidence(16);
-      } catch {
-        return;
+      } catch (err) {
+        if (err instanceof OutboxError && (err.code === 'CLOSED' || err.code === 'OUTBOX_FAILED')) return;
+        this.#raise(alarm('DELIVERY_STALLED', `reading the outbox for the evidence store failed: ${(err as Error)?.message ?? String(err)}; still retrying`, { details: { cause: 'UNEXPECTED' } }));
+        await this.#sleep(this.#backoff.maxDelayMs);
+        continue;
       }
       if (entries.length === 0) {
         const idle = this.#idle(loop);
@@ -374,8 +397,10 @@ export class Forwarder {
           this.stats.evidenceStored++;
           this.#event({ type: 'evidence', meterId: entry.meterId, sequence: entry.sequence, outcome });
         }
-      } catch {
-        return;
+      } catch (err) {
+        if (err instanceof OutboxError && (err.code === 'CLOSED' || err.code === 'OUTBOX_FAILED')) return;
+        this.#raise(alarm('DELIVERY_STALLED', `handing images to the evidence store failed unexpectedly: ${(err as Error)?.message ?? String(err)}; still retrying`, { details: { cause: 'UNEXPECTED' } }));
+        await this.#sleep(this.#backoff.maxDelayMs);
       }
     }
   }

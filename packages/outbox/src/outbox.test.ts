@@ -174,6 +174,22 @@ test('a meter the ledger refuses (not registered) raises DELIVERY_BLOCKED, keeps
   assert.deepEqual(ledger.committed.get('M-B')!.map((r) => r.sequence), [1, 2, 3]);
 });
 
+test('an unusable answer is no reason to stop: the meter alarms, retries, and the ledger decides', async (t) => {
+  const o = await withOutbox(t);
+  const m = new FieldMeter({ store: o.store, meterId: 'M-U', geometry: GEOMETRY, ...meterKey() });
+  for (let k = 0; k < 4; k++) await capture(m, k);
+  const ledger = new ScriptedLedger(2);
+  ledger.fault = (i) => (i === 0 ? 'garbled' : 'none');
+  const alarms: Alarm[] = [];
+  const f = new Forwarder({ store: o.store, ledger, clock: new VirtualClock(), random: newRng('u').next, onAlarm: (a) => alarms.push(a) });
+  f.start();
+  await f.drained();
+  await f.stop();
+  assert.deepEqual(alarms.map((a) => a.code), ['DELIVERY_STALLED', 'DELIVERY_RESUMED']);
+  assert.deepEqual(ledger.committed.get('M-U')!.map((r) => r.sequence), [1, 2, 3, 4]);
+  assert.equal(f.stats.settled, 2, 'the garbled batch was found committed, not sent twice');
+});
+
 test('plate images: only violations go to the evidence store, signed by the meter; the others never leave the meter', async (t) => {
   const o = await withOutbox(t);
   const key = meterKey();

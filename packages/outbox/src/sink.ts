@@ -82,12 +82,14 @@ function recordOf(r: Record<string, unknown>): LedgerRecord {
  * transaction, or up to `maxBatch` of one meter's readings per `submitReadingBatch` (a meter
  * draining a backlog). Lookups read the measurement record, else a revoked meter's rejection.
  */
+/** Batch bounds within the LR chaincode's (MAX_BATCH_READINGS, MAX_BATCH_BYTES less room for the container's framing). */
+function batchBounds(options: { maxBatch?: number }): { maxBatch: number; maxBatchBytes: number } {
+  return { maxBatch: Math.max(1, Math.min(options.maxBatch ?? 1, MAX_BATCH_READINGS)), maxBatchBytes: MAX_BATCH_BYTES - 64 * 1024 };
+}
+
 export function clientLedgerSink(client: MetroledgerClient, options: { maxBatch?: number } = {}): LedgerSink {
-  const maxBatch = Math.max(1, Math.min(options.maxBatch ?? 1, MAX_BATCH_READINGS));
   return {
-    maxBatch,
-    // room for the batch container's own framing
-    maxBatchBytes: MAX_BATCH_BYTES - 64 * 1024,
+    ...batchBounds(options),
     async submit(signedReadings) {
       if (signedReadings.length === 1) {
         const out = await client.submitReading(signedReadings[0]!);
@@ -157,10 +159,8 @@ export function connectingLedgerSink(connect: () => Promise<MetroledgerClient>, 
     });
     return connecting;
   };
-  const bounds = clientLedgerSink({} as MetroledgerClient, options);
   return {
-    maxBatch: bounds.maxBatch,
-    maxBatchBytes: bounds.maxBatchBytes,
+    ...batchBounds(options),
     submit: async (readings) => (await ready()).submit(readings),
     lookup: async (meterId, sequence) => (await ready()).lookup(meterId, sequence),
     classify: classifyClientError,

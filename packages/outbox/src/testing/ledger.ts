@@ -12,7 +12,7 @@ export class ScriptedFailure extends Error {
   }
 }
 
-export type Fault = 'none' | 'unavailable' | 'answer-lost' | 'blocked';
+export type Fault = 'none' | 'unavailable' | 'answer-lost' | 'blocked' | 'garbled';
 
 export class ScriptedLedger implements LedgerSink {
   readonly maxBatch: number;
@@ -67,6 +67,7 @@ export class ScriptedLedger implements LedgerSink {
       records.push({ meterId: r.meterId, sequence: r.sequence, status: 'MEASURED', readingSha256: r.sha, txId: `tx-${index}`, speedLimitExceeded: this.violation(r.sequence) });
     }
     for (const rec of records) this.#list(rec.meterId).push(rec);
+    if (fault === 'garbled') return []; // committed, and an answer the forwarder cannot use
     if (fault === 'answer-lost') throw new ScriptedFailure({ kind: 'transient', cause: 'DEADLINE_EXCEEDED' }, 'committed, but the answer was lost');
     return records;
   }

@@ -47,6 +47,8 @@ test('a restarted meter continues after its last stored reading, and its backlog
   let meter = new FieldMeter({ store: o.store, meterId: 'M-1', geometry: GEOMETRY, ...key });
   for (let k = 0; k < 5; k++) await capture(meter, k);
   await o.reopen();
+  // one process at a time: a second meter process on the same outbox is refused
+  await assert.rejects(OutboxStore.open(o.dir), (err: unknown) => err instanceof OutboxError && err.code === 'OUTBOX_LOCKED');
   assert.equal(o.store.lastSequence('M-1'), 5);
   assert.equal(o.store.stats().pending, 5);
   meter = new FieldMeter({ store: o.store, meterId: 'M-1', geometry: GEOMETRY, ...key });

@@ -32,31 +32,47 @@ export interface ServerCommand {
 }
 export type ServerLauncher = (cc: ChaincodeName, address: string, packageId: string) => ServerCommand;
 
-/** A ccaas package of just metadata.json and connection.json (Fabric's format, deterministic bytes). */
-export const ccaasPackager: Packager = async (cc, version, address, outFile) => {
-  const connection = { address, dial_timeout: '10s', tls_required: false };
-  const pkg = buildChaincodePackage({
-    label: `${cc}_${version}`, type: 'ccaas',
-    files: new Map([['connection.json', Buffer.from(JSON.stringify(connection))]]),
-  });
-  await mkdir(dirname(outFile), { recursive: true });
-  await writeFile(outFile, pkg.bytes);
-  return { file: outFile, packageId: pkg.packageId };
-};
-
-/** The module directory fabric-chaincode-node loads (`contracts` export of its package.json main). */
-export function chaincodeModuleDir(cc: ChaincodeName): string {
-  if (cc === 'basic') return join(KIT_DIR, 'chaincode', 'basic');
-  return dirname(require.resolve(cc === 'lr' ? '@metroledger/chaincode/package.json' : '@metroledger/governance/package.json'));
+/** The `metroledger` command (@metroledger/cli), as an operator runs it. */
+export function metroledgerCli(): string {
+  return require.resolve('@metroledger/cli/dist/main.js');
 }
 
-/** fabric-shim's own chaincode server (`fabric-chaincode-node server`) on the module directory. */
-export const shimServerLauncher: ServerLauncher = (cc, address, packageId) => ({
-  file: process.execPath,
-  args: [require.resolve('fabric-shim/cli.js'), 'server', '--chaincode-address', address, '--chaincode-id', packageId, '--module-path', chaincodeModuleDir(cc)],
+/**
+ * lr and governance: `metroledger chaincode package <cc> --form ccaas --address … --json`, the
+ * deterministic ccaas package whose label declares the code digest the chaincode server must run.
+ * basic (the bench's baseline, not a metroledger chaincode): a ccaas package of connection.json only.
+ */
+export const ccaasPackager: Packager = async (cc, version, address, outFile) => {
+  await mkdir(dirname(outFile), { recursive: true });
+  if (cc === 'basic') {
+    const connection = { address, dial_timeout: '10s', tls_required: false };
+    const pkg = buildChaincodePackage({ label: `basic_${version}`, type: 'ccaas', files: new Map([['connection.json', Buffer.from(JSON.stringify(connection))]]) });
+    await writeFile(outFile, pkg.bytes);
+    return { file: outFile, packageId: pkg.packageId };
+  }
+  const out = await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', cc, '--form', 'ccaas', '--address', address, '--out', outFile, '--json']);
+  const report = JSON.parse(out.slice(out.indexOf('{'))) as { file: string; packageId: string };
+  return { file: outFile, packageId: report.packageId };
+};
+
+/** The module directory fabric-chaincode-node loads for basic (`contracts` export of its package.json main). */
+export const BASIC_CHAINCODE_DIR = join(KIT_DIR, 'chaincode', 'basic');
+
+/**
+ * lr and governance: `metroledger chaincode serve <cc> --address … --package-id …`, which refuses to
+ * start unless the code is the code the package id declares. basic: fabric-shim's own server.
+ */
+export const ccaasLauncher: ServerLauncher = (cc, address, packageId) => {
   // the shim logs every transaction at INFO otherwise
-  env: { CORE_CHAINCODE_LOGGING_LEVEL: 'warning' },
-});
+  const env = { CORE_CHAINCODE_LOGGING_LEVEL: 'warning' };
+  if (cc === 'basic') {
+    return {
+      file: process.execPath, env,
+      args: [require.resolve('fabric-shim/cli.js'), 'server', '--chaincode-address', address, '--chaincode-id', packageId, '--module-path', BASIC_CHAINCODE_DIR],
+    };
+  }
+  return { file: process.execPath, env, args: [metroledgerCli(), 'chaincode', 'serve', cc, '--address', address, '--package-id', packageId] };
+};
 
 export interface DeployOptions {
   readonly chaincodes: readonly ChaincodeName[];
@@ -75,7 +91,7 @@ export async function deploy(state: NetworkState, opts: DeployOptions): Promise<
 
 async function deployOne(state: NetworkState, cc: ChaincodeName, opts: DeployOptions): Promise<DeployedChaincode> {
   const packager = opts.packager ?? ccaasPackager;
-  const launcher = opts.launcher ?? shimServerLauncher;
+  const launcher = opts.launcher ?? ccaasLauncher;
   const policy = ENDORSEMENT_POLICY[cc];
   const sequence = (await committedSequence(state, PEERS[0]!, cc)) + 1;
   const packageIds: Record<string, string> = {};
@@ -149,7 +165,7 @@ async function startChaincodeServer(state: NetworkState, cc: ChaincodeName, peer
   await mkdir(home, { recursive: true });
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...cmd.env };
   const p = startProcess({ name, kind: 'chaincode', file: cmd.file, args: cmd.args, env, cwd: home, log: join(state.dir, 'logs', `${name}.log`) });
-  // recorded by the script it runs, not by `node`: /proc/<pid>/cmdline identifies it
+  // recorded by the script it runs and the chaincode, not by `node`: /proc/<pid>/cmdline identifies it
   const tracked: NodeProcess = { ...p, command: cmd.args[0] ?? cmd.file };
   state.processes.push(tracked);
   await writeState(state);

@@ -6,7 +6,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_SCENARIO } from '@metroledger/scenario';
 import { auditNetwork } from './audit.js';
 import { deploy } from './chaincodes.js';
 import { writeNetworkCrypto } from './crypto.js';
@@ -118,11 +117,13 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
         return deployed.map((c) => `${c.name} seq ${c.sequence}`).join(', ');
       }))) continue;
       await check(`main job (${opts.meters} meters × ${opts.seconds} s): governance bootstrap, no reading lost`, async () => {
-        const report = await runMainJob(await readState(dir), { ...DEFAULT_SCENARIO, meters: opts.meters, seconds: opts.seconds }, opts.log);
-        const t = report.traffic;
-        const lost = Object.values(t.failed).reduce((a, b) => a + b, 0);
-        const summary = `${t.planned} readings, ${t.measured} measured, ${Object.values(t.refused).reduce((a, b) => a + b, 0)} refused by the LR, ${lost} lost, ${t.committedPerSecond.toFixed(1)} tx/s, ${t.retries} retries`;
-        if (lost > 0) throw new Error(`${summary}: ${JSON.stringify(t.failed)}`);
+        const r = await runMainJob(await readState(dir), { meters: opts.meters, seconds: opts.seconds }, opts.log);
+        const t = r.report?.traffic;
+        if (t === undefined) throw new Error(`metroledger start wrote no report (exit ${r.exitCode})`);
+        const abandoned = Object.values(t.abandoned).reduce((a, b) => a + b, 0);
+        const lost = t.planned - t.committed;
+        const summary = `${t.planned} readings, ${t.committed} committed (${t.measured} measured, ${Object.values(t.refused).reduce((a, b) => a + b, 0)} refused by the LR), ${abandoned} abandoned, ${t.committedPerSecond.toFixed(1)} tx/s, ${t.retries} retries ${JSON.stringify(t.retriesByCause)}`;
+        if (lost !== 0 || r.exitCode !== 0) throw new Error(`${summary}: ${lost} lost ${JSON.stringify(t.abandoned)}, exit ${r.exitCode}`);
         return summary;
       });
       await check('audit of the real ledger: PASS with zero findings', async () => {

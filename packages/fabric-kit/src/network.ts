@@ -195,7 +195,11 @@ async function writeConnectionProfiles(state: NetworkState): Promise<void> {
     };
   }
   const orgs = PEER_ORGS.map((o) => o.spec);
-  const organizations = Object.fromEntries(orgs.map((o) => [o.name, { mspid: o.mspId, peers: PEERS.filter((p) => p.mspId === o.mspId).map((p) => p.fqdn) }]));
+  // cryptoPath (Fabric Go SDK style): each user's MSP folder, {username} standing for Admin or User1
+  const organizations = Object.fromEntries(orgs.map((o) => [o.name, {
+    mspid: o.mspId, peers: PEERS.filter((p) => p.mspId === o.mspId).map((p) => p.fqdn),
+    cryptoPath: `organizations/peerOrganizations/${o.domain}/users/{username}@${o.domain}/msp`,
+  }]));
   for (const org of orgs) {
     const profile = {
       name: `metroledger-${org.name.toLowerCase()}`, version: '1.0.0',

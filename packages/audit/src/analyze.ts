@@ -212,6 +212,8 @@ export function expectedRecord(reading: RawReading, readingBytes: Uint8Array, me
   // Which chaincode ran the LR software is checked against the governance registry, not here.
   if ('chaincodeName' in storedSw) lrSoftware['chaincodeName'] = storedSw['chaincodeName'];
   if ('chaincodeVersion' in storedSw) lrSoftware['chaincodeVersion'] = storedSw['chaincodeVersion'];
+  // The code digest the chaincode reports (self-reported; see docs/GOVERNANCE.md).
+  if ('codeDigest' in storedSw) lrSoftware['codeDigest'] = storedSw['codeDigest'];
   const tail = {
     ...(reading.plateImageSha256 ? { plateImageSha256: Buffer.from(reading.plateImageSha256).toString('hex') } : {}),
     lrSoftware,

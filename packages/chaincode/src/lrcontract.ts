@@ -18,8 +18,6 @@ import {
   computeSpeed,
   decodeReading,
   decodeSignedReading,
-  LR_SOFTWARE_NAME,
-  LR_SOFTWARE_VERSION,
   LrError,
   verifyReadingSignature,
   type RawReading,
@@ -32,6 +30,7 @@ import { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX
 import { ChaincodeError, type ChaincodeErrorCode } from './errors';
 import type { MeasurementRecord, MeasurementRefusalCode, Meter, MeterKey, Page, ReadingRejection } from './types';
 import { batchOutcome, decodeReadingBatch, type ReadingBatchResult } from './batch';
+import { RUNNING_SOFTWARE, requireApprovedCode, type LrSoftwareIdentity } from './software';
 import { checkMeterId, decodeBase64Strict, p256PublicKeyPem, parseMeterRegistration, parsePageSize, parseUint } from './validation';
 
 const METER = 'meter';
@@ -124,6 +123,7 @@ async function requireLrApproval(ctx: Context, model: string): Promise<void> {
   if (!answer.ok) throw governanceRefusal(answer.message, 'checkLrApproval');
   const check = answer.value;
   if (!check.approved) throw new ChaincodeError(check.code as ChaincodeErrorCode, check.detail, { model, chaincodeVersion: LR_CHAINCODE_VERSION });
+  requireApprovedCode(check.codeDigest);
 }
 
 function governanceRefusal(message: string, fn: string): ChaincodeError {
@@ -409,7 +409,7 @@ export class LrContract extends Contract {
     };
     const tail = {
       ...(reading.plateImageSha256 ? { plateImageSha256: hex(reading.plateImageSha256) } : {}),
-      lrSoftware: { name: LR_SOFTWARE_NAME, version: LR_SOFTWARE_VERSION, chaincodeName: LR_CHAINCODE_NAME, chaincodeVersion: LR_CHAINCODE_VERSION },
+      lrSoftware: RUNNING_SOFTWARE,
       meterKeyIndex,
       txId: ctx.stub.getTxID(),
       txTimestamp: txTime(ctx),
@@ -472,6 +472,12 @@ export class LrContract extends Contract {
     }
     const next = metadata?.bookmark;
     return { records, bookmark: ended || !next || !inRange(next) ? '' : encodeBookmark(next) };
+  }
+
+  /** The LR software and code this chaincode runs, as it reports it (the lrSoftware of its measurements). */
+  @Transaction(false)
+  async getRunningSoftware(_ctx: Context): Promise<LrSoftwareIdentity> {
+    return RUNNING_SOFTWARE;
   }
 
   /** A revoked meter's recorded rejections in sequence order; pageSize 1..100; bookmark '' for the first page. */

@@ -67,8 +67,12 @@ export interface MeasurementRecord {
   refusalDetail?: string;
   /** Hex, when the meter sent one. */
   plateImageSha256?: string;
-  /** The LR software that computed the record: the algorithm's name and version, and the chaincode version it ran in. */
-  lrSoftware: { name: string; version: string; chaincodeName: string; chaincodeVersion: string };
+  /**
+   * The LR software that computed the record: the algorithm's name and version, the chaincode
+   * version it ran in, and the code digest of the installed package it ran from (self-reported;
+   * absent when run from a development tree).
+   */
+  lrSoftware: { name: string; version: string; chaincodeName: string; chaincodeVersion: string; codeDigest?: string };
   /** Index in the meter's keyHistory of the key that verified the reading. */
   meterKeyIndex: number;
   txId: string;

@@ -23,3 +23,4 @@ export {
 } from './ccaas';
 export { extractChaincodePackage, type ExtractOptions, type ExtractedChaincode } from './extract';
 export { serveChaincode, type ServeChaincodeOptions, type ChaincodeServer } from './serve';
+export { checkPackageApproval, packageForm, type ApprovedPackage, type PackageForm, type SoftwareApproval } from './approval';

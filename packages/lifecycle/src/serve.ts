@@ -124,6 +124,26 @@ export async function serveChaincode(opts: ServeChaincodeOptions): Promise<Chain
   }
 }
 
+interface GrpcMethod { responseSerialize(m: unknown): Buffer; requestSerialize(m: unknown): Buffer }
+
+/**
+ * fabric-shim 2.5.8 builds its messages with the `peer.ChaincodeMessage` of its own
+ * @hyperledger/fabric-protos (0.2.x) index, and its gRPC service refuses to send any message that
+ * is not an instance of that file's class. google-protobuf's generated files export the global
+ * namespace as it stood when they loaded, so when the project's fabric-protos 0.3.x loaded first
+ * (as in the metroledger CLI), the 0.2.x index hands fabric-shim the 0.3.x class: every message
+ * to the peer then fails with "Error serializing response". Both classes write the same wire
+ * format, so the service is told to serialize any such message.
+ */
+function serializeAnyChaincodeMessage(shimRequire: NodeRequire): void {
+  const index = shimRequire('@hyperledger/fabric-protos') as { peer: { ChaincodeMessage: unknown; ChaincodeService: { connect: GrpcMethod } } };
+  const file = shimRequire('@hyperledger/fabric-protos/lib/peer/chaincode_shim_pb.js') as { ChaincodeMessage: unknown };
+  if (index.peer.ChaincodeMessage === file.ChaincodeMessage) return;
+  const serialize = (m: unknown): Buffer => Buffer.from((m as { serializeBinary(): Uint8Array }).serializeBinary());
+  index.peer.ChaincodeService.connect.responseSerialize = serialize;
+  index.peer.ChaincodeService.connect.requestSerialize = serialize;
+}
+
 async function startShimServer(moduleDir: string, o: { ccid: string; address: string; tls: ServeChaincodeOptions['tls'] }): Promise<{ shim: ShimServer; port: number }> {
   // fabric's loggers read the level once, on first load; at INFO every transaction is logged.
   process.env['CORE_CHAINCODE_LOGGING_LEVEL'] ??= 'error';
@@ -136,6 +156,7 @@ async function startShimServer(moduleDir: string, o: { ccid: string; address: st
     const Bootstrap = req('fabric-shim/lib/contract-spi/bootstrap') as ShimBootstrap;
     const ChaincodeFromContract = req('fabric-shim/lib/contract-spi/chaincodefromcontract') as new (...a: unknown[]) => unknown;
     const shimApi = req('fabric-shim') as { server(chaincode: unknown, opts: Record<string, unknown>): ShimServer };
+    serializeAnyChaincodeMessage(createRequire(req.resolve('fabric-shim')));
     // As fabric-shim's Bootstrap.bootstrap(serverMode) does, without reading process.argv.
     const info = Bootstrap.getInfoFromContract(moduleDir);
     const fileMetadata = await Bootstrap.getMetadata(moduleDir);

@@ -124,10 +124,12 @@ export class MetroledgerClient {
    * Submits a meter's signed raw reading (canonical bytes) and waits until it is committed, once:
    * retried through endorsement mismatches, MVCC conflicts, lagging or unreachable peers; when a
    * retry finds the sequence taken, the ledger's record decides (the same reading: committed).
+   * `base64` saves encoding the reading again when the caller has it.
    * @throws {@link ClientError} with the reason the reading was abandoned (see {@link abandonReason}).
    */
-  async submitReading(signedReading: Uint8Array): Promise<SubmittedReading> {
-    const submitted = await this.#submitter.submit(this.contract, 'submitReading', [Buffer.from(signedReading).toString('base64')], settleReadingReplay(signedReading, this.#lookup));
+  async submitReading(signedReading: Uint8Array, base64?: string): Promise<SubmittedReading> {
+    const arg = base64 ?? Buffer.from(signedReading).toString('base64');
+    const submitted = await this.#submitter.submit(this.contract, 'submitReading', [arg], settleReadingReplay(signedReading, this.#lookup));
     return { ...submitted, record: parseJson<MeasurementRecord>(submitted.result, 'submitReading') };
   }
 

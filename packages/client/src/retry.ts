@@ -16,14 +16,15 @@ export interface RetryPolicy {
   /** Submit calls of one signed transaction (overload, unreachable orderer) before it is endorsed anew. Default 3. */
   readonly resubmitAttempts: number;
   /**
-   * Attempts while endorsers refuse for state they may not have committed yet (a meter registered
-   * in the last block): `LAGGING_PEER`. Such a refusal may also be final, so fewer. Default 4.
+   * How long endorsers may refuse for state they have not committed yet (a meter registered in the
+   * last blocks): `LAGGING_PEER` is retried until this long after its first occurrence, since such
+   * a refusal may also be final. Default 5,000 ms: peers a few blocks apart.
    */
-  readonly laggingPeerAttempts: number;
+  readonly laggingPeerMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
-  maxAttempts: 10, initialDelayMs: 20, maxDelayMs: 2000, maxElapsedMs: 300_000, resubmitAttempts: 3, laggingPeerAttempts: 4,
+  maxAttempts: 10, initialDelayMs: 20, maxDelayMs: 2000, maxElapsedMs: 300_000, resubmitAttempts: 3, laggingPeerMs: 5000,
 });
 
 /** Why an attempt is retried (the keys of the clients' and reports' retry counts). */
@@ -68,8 +69,8 @@ export function backoffDelayMs(policy: Pick<RetryPolicy, 'initialDelayMs' | 'max
 /** How a failed attempt is handled. */
 export type Verdict = { readonly retry: RetryCause } | { readonly fail: true };
 
-/** Why the retrier gave up on a retryable failure. */
-export type GiveUp = 'ATTEMPTS' | 'CAUSE_ATTEMPTS' | 'ELAPSED';
+/** Why the retrier gave up on a retryable failure: attempts spent, the time budget spent, the lagging-peer allowance spent. */
+export type GiveUp = 'ATTEMPTS' | 'ELAPSED' | 'LAGGING_PEER_TIME';
 
 export interface RetryOptions {
   readonly policy: RetryPolicy;
@@ -88,7 +89,7 @@ export class RetryGiveUp extends Error {
   readonly why: GiveUp;
 
   constructor(retryCause: RetryCause, attempts: number, why: GiveUp, last: unknown) {
-    super(`still failing after ${attempts} attempts (${retryCause}; ${why === 'ELAPSED' ? 'time budget spent' : 'attempts spent'})`);
+    super(`still failing after ${attempts} attempts (${retryCause}; ${why === 'ATTEMPTS' ? 'attempts spent' : 'time budget spent'})`);
     this.name = 'RetryGiveUp';
     this.cause = last;
     this.retryCause = retryCause;
@@ -106,7 +107,7 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, classify:
   const random = options.random ?? Math.random;
   const { policy } = options;
   const started = clock.now();
-  const byCause = new Map<RetryCause, number>();
+  let laggingSince: number | undefined;
   for (let n = 1; ; n++) {
     try {
       return { value: await attempt(n), attempts: n };
@@ -114,12 +115,14 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, classify:
       const verdict = classify(err);
       if (!('retry' in verdict)) throw err;
       const cause = verdict.retry;
-      const ofCause = (byCause.get(cause) ?? 0) + 1;
-      byCause.set(cause, ofCause);
       if (n >= policy.maxAttempts) throw new RetryGiveUp(cause, n, 'ATTEMPTS', err);
-      if (cause === 'LAGGING_PEER' && ofCause >= policy.laggingPeerAttempts) throw new RetryGiveUp(cause, n, 'CAUSE_ATTEMPTS', err);
       const delayMs = backoffDelayMs(policy, n, random);
-      if (clock.now() - started + delayMs > policy.maxElapsedMs) throw new RetryGiveUp(cause, n, 'ELAPSED', err);
+      const now = clock.now();
+      if (now - started + delayMs > policy.maxElapsedMs) throw new RetryGiveUp(cause, n, 'ELAPSED', err);
+      if (cause === 'LAGGING_PEER') {
+        laggingSince ??= now;
+        if (now - laggingSince + delayMs > policy.laggingPeerMs) throw new RetryGiveUp(cause, n, 'LAGGING_PEER_TIME', err);
+      }
       options.onRetry?.(cause, n, delayMs, err);
       await clock.sleep(delayMs);
     }

@@ -106,10 +106,23 @@ export class Submitter {
   async submit(contract: Contract, fn: string, args: readonly string[], settleReplay?: ReplaySettler): Promise<Committed & { attempts: number }> {
     this.#o.stats.submitted++;
     const ours = new Set<string>();
+    let attempts = 0;
     try {
-      const { value, attempts } = await withRetry(() => this.#attempt(contract, fn, args, ours, settleReplay), verdictOf, this.#retry);
-      return { ...value, attempts };
+      const out = await withRetry((n) => {
+        attempts = n;
+        return this.#attempt(contract, fn, args, ours, settleReplay);
+      }, verdictOf, this.#retry);
+      return { ...out.value, attempts: out.attempts };
     } catch (err) {
+      // Before giving up on a request some attempt may have committed, the ledger has the last word.
+      const last = err instanceof RetryGiveUp ? err.cause : undefined;
+      if (settleReplay !== undefined && ours.size > 0 && last instanceof ClientError && last.chaincodeCode === undefined) {
+        const settled = await settleReplay(last, { ours, statusOf: (txId) => this.statusOf(txId, fn) }).catch(() => undefined);
+        if (settled !== undefined) {
+          this.#o.stats.alreadyCommitted++;
+          return { ...settled, alreadyCommitted: true, attempts };
+        }
+      }
       throw abandoned(fn, err);
     }
   }

@@ -4,18 +4,17 @@
 // the load generator use both cores) and stops it afterwards; given a network (--gateway/--endpoint
 // with --tls-ca, --profile, or --devnet) it drives that one, a real Fabric network included,
 // doing only the governance bootstrap steps the ledger does not show done.
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import type { ClientIdentity } from '@metroledger/client';
 import { startDevnetProcess } from '@metroledger/devnet';
-import { packageLrChaincode, readChaincodePackage } from '@metroledger/lifecycle';
-import { DEFAULT_SCENARIO, formatReport, runSaoPaulo, type NetworkAccess, type ScenarioOptions } from '@metroledger/scenario';
-import { NetworkOptions, withConnectionOptions, type ConnectionOptions } from '../connection';
+import { DEFAULT_SCENARIO, formatReport, runSaoPaulo, type ScenarioOptions } from '@metroledger/scenario';
+import { NetworkOptions } from '../connection';
+import { checkNetworkAccessOptions, meterPrefix, networkAccess, withNetworkAccessOptions, type NetworkAccessOptions } from './access';
 import { orderingOptions } from './devnet';
 
-interface StartOptions extends ConnectionOptions {
+interface StartOptions extends NetworkAccessOptions {
   meters: string;
   seconds: string;
   rate: string;
@@ -27,12 +26,6 @@ interface StartOptions extends ConnectionOptions {
   faultShare: string;
   data?: string;
   meterPrefix: string;
-  notifiedBodyCert?: string;
-  notifiedBodyKey?: string;
-  providers: string;
-  lrVersion: string;
-  lrPolicy: string;
-  lrPackage?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -49,14 +42,8 @@ export function registerStartCommand(program: Command): void {
     .option('--seed <seed>', 'seed of the meters, traffic and vehicles', String(DEFAULT_SCENARIO.seed))
     .option('--fault-share <p>', 'share of passages that are sensor faults or incomplete events', String(DEFAULT_SCENARIO.faultShare))
     .option('--meter-prefix <p>', 'meter ids are <p>-0001…; meters found registered by an earlier run with the same plan get new keys', 'SP')
-    .option('--data <dir>', 'data directory: the devnet and report.json (default: a new one under .metroledger/runs)')
-    .option('--notified-body-cert <file>', 'a given network: certificate (PEM) of an admin of InmetroMSP, for approvals and meter registration (default: from --profile or --devnet)')
-    .option('--notified-body-key <file>', 'its private key (PEM)')
-    .option('--providers <msps>', 'computing providers the notified body admits (comma-separated MSP ids)', 'LaSIGEMSP,PUCPRMSP')
-    .option('--lr-version <v>', 'the LR software version approved (kept when the network has it approved)', '1.0')
-    .option('--lr-policy <policy>', 'its endorsement policy', "AND('LaSIGEMSP.peer','PUCPRMSP.peer')")
-    .option('--lr-package <file>', "the package whose fingerprint is approved when the network has none yet (default: this repository's deterministic LR package)");
-  withConnectionOptions(cmd, { mspId: 'CETSPMSP', user: 'User1' });
+    .option('--data <dir>', 'data directory: the devnet and report.json (default: a new one under .metroledger/runs)');
+  withNetworkAccessOptions(cmd);
   cmd.action(async (opts: StartOptions) => {
     const options: ScenarioOptions = {
       ...DEFAULT_SCENARIO,
@@ -70,7 +57,7 @@ export function registerStartCommand(program: Command): void {
     };
     const given = new NetworkOptions(opts);
     if (!given.given) orderingOptions(opts); // refuse bad ordering flags before creating anything
-    if ((opts.notifiedBodyCert === undefined) !== (opts.notifiedBodyKey === undefined)) throw new Error('--notified-body-cert and --notified-body-key go together');
+    checkNetworkAccessOptions(opts);
     const dataDir = resolve(opts.data ?? join('.metroledger', 'runs', new Date().toISOString().replace(/[:.]/g, '-')));
     await mustBeFresh(dataDir);
     let network = given;
@@ -107,49 +94,6 @@ async function mustBeFresh(dir: string): Promise<void> {
   const exists = await stat(dir).then(() => true, () => false);
   if (exists) throw new Error(`${dir} already exists: the main job runs on a fresh data directory`);
   await mkdir(dir, { recursive: true });
-}
-
-/**
- * The gateway and the identities the scenario acts as: the meter owner (the command's own identity,
- * default CETSPMSP User1) and an admin of the notified body (InmetroMSP), from the flags, the
- * profile or the devnet's crypto material.
- */
-async function networkAccess(network: NetworkOptions, opts: StartOptions): Promise<NetworkAccess> {
-  const target = await network.target();
-  const meterOwner = await network.identity('CETSPMSP');
-  const notifiedBodyAdmin: ClientIdentity = opts.notifiedBodyCert !== undefined && opts.notifiedBodyKey !== undefined
-    ? { mspId: 'InmetroMSP', certificatePem: await readFile(opts.notifiedBodyCert), privateKeyPem: await readFile(opts.notifiedBodyKey) }
-    : await network.organizationIdentity('InmetroMSP', 'Admin');
-  // The fingerprint the notified body approves, unless the network has the version approved already.
-  const lrPackage = opts.lrPackage === undefined ? await packageLrChaincode() : readChaincodePackage(await readFile(opts.lrPackage));
-  const providers = opts.providers.split(',').map((m) => m.trim()).filter((m) => m !== '');
-  return {
-    endpoint: target.endpoint,
-    tlsRootCertPem: target.tlsRootCertPem,
-    ...(target.serverNameOverride !== undefined && { serverNameOverride: target.serverNameOverride }),
-    channel: network.channel,
-    notifiedBody: notifiedBodyAdmin,
-    notifiedBodyAdmin,
-    organizations: [
-      ...providers.map((mspId) => ({ mspId, name: orgName(mspId), roles: ['COMPUTING_PROVIDER' as const] })),
-      { mspId: meterOwner.mspId, name: orgName(meterOwner.mspId), roles: ['METER_OWNER'] },
-    ],
-    lrSoftware: {
-      chaincodeName: 'lr', version: opts.lrVersion, packageId: lrPackage.packageId, sourceSha256: lrPackage.codeDigest,
-      endorsementPolicy: opts.lrPolicy,
-    },
-    meterOwner,
-  };
-}
-
-/** The organization's name as the registry shows it: CETSPMSP → CET-SP as the devnet names it, else the MSP id without "MSP". */
-function orgName(mspId: string): string {
-  return mspId === 'CETSPMSP' ? 'CET-SP' : mspId.replace(/MSP$/, '');
-}
-
-function meterPrefix(v: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$/.test(v)) throw new Error(`--meter-prefix must be 1..41 letters, digits, '.', '_' or '-', not ${v}`);
-  return v;
 }
 
 function progressHooks(): Parameters<typeof runSaoPaulo>[2] {

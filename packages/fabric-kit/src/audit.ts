@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { userFiles, tlsCaFile } from './crypto.js';
 import type { Log } from './network.js';
 import type { NetworkState } from './state.js';
-import { CHANNEL, HOST, PEERS } from './topology.js';
+import { CHANNEL, HOST, peersAt } from './topology.js';
 
 export interface AuditOutcome {
   readonly exitCode: number;
@@ -16,7 +16,7 @@ export interface AuditOutcome {
 
 /** The `metroledger audit --peer …` arguments for the network (what an operator types). */
 export function auditArgs(state: NetworkState): string[] {
-  const peer = PEERS[0]!;
+  const peer = peersAt(state.portBase)[0]!;
   const user = userFiles(state.dir, state.profile, peer.mspId, 'User1');
   return [
     'audit', '--peer', `${HOST}:${peer.port}`, '--channel', CHANNEL, '--msp', peer.mspId,

@@ -13,7 +13,7 @@ import { ordererFlags, peerAdminEnv, retry, type Log } from './network.js';
 import { KIT_DIR } from './overlay.js';
 import { listening, startProcess, stopProcesses, waitUntil, type NodeProcess } from './processes.js';
 import { writeState, type DeployedChaincode, type NetworkState } from './state.js';
-import { CHANNEL, chaincodeServerPort, ENDORSEMENT_POLICY, HOST, PEERS, type ChaincodeName, type PeerNode } from './topology.js';
+import { CHANNEL, chaincodeServerPort, ENDORSEMENT_POLICY, HOST, peersAt, type ChaincodeName, type PeerNode } from './topology.js';
 
 /** A package file and the id `peer lifecycle chaincode install` gives it. */
 export interface PackagedChaincode {
@@ -93,10 +93,11 @@ async function deployOne(state: NetworkState, cc: ChaincodeName, opts: DeployOpt
   const packager = opts.packager ?? ccaasPackager;
   const launcher = opts.launcher ?? ccaasLauncher;
   const policy = ENDORSEMENT_POLICY[cc];
-  const sequence = (await committedSequence(state, PEERS[0]!, cc)) + 1;
+  const peers = peersAt(state.portBase);
+  const sequence = (await committedSequence(state, peers[0]!, cc)) + 1;
   const packageIds: Record<string, string> = {};
-  for (const peer of PEERS) {
-    const address = `${HOST}:${chaincodeServerPort(peer, cc)}`;
+  for (const peer of peers) {
+    const address = `${HOST}:${chaincodeServerPort(peer, cc, state.portBase)}`;
     const pkg = await packager(cc, opts.version, address, join(state.dir, 'chaincode', cc, `${cc}_${opts.version}.${peer.domain}.tar.gz`));
     await installPackage(state, peer, pkg);
     packageIds[peer.fqdn] = pkg.packageId;
@@ -111,9 +112,9 @@ async function deployOne(state: NetworkState, cc: ChaincodeName, opts: DeployOpt
   await run(peerBin(state), [
     'lifecycle', 'chaincode', 'commit', ...ordererFlags(state), '--channelID', CHANNEL, '--name', cc,
     '--version', opts.version, '--sequence', String(sequence), '--signature-policy', policy, '--waitForEvent',
-    ...PEERS.flatMap((p) => ['--peerAddresses', `${HOST}:${p.port}`, '--tlsRootCertFiles', tlsCaFile(state.dir, state.profile, p.mspId)]),
-  ], { env: peerAdminEnv(state, PEERS[0]!) });
-  for (const peer of PEERS) {
+    ...peers.flatMap((p) => ['--peerAddresses', `${HOST}:${p.port}`, '--tlsRootCertFiles', tlsCaFile(state.dir, state.profile, p.mspId)]),
+  ], { env: peerAdminEnv(state, peers[0]!) });
+  for (const peer of peers) {
     await retry(async () => {
       if ((await committedSequence(state, peer, cc)) !== sequence) throw new Error(`${peer.fqdn} has not committed ${cc} sequence ${sequence}`);
     }, 10, 500);

@@ -33,6 +33,7 @@ export interface E2eOptions {
   readonly meters: number;
   readonly seconds: number;
   readonly profile?: OrderingProfile;
+  readonly portBase?: number;
   /** Also copy each version's ledger here, under fabric-<version>/ (npm run e2e:fabric -- --record DIR). */
   readonly recordDir?: string;
   readonly keep: boolean;
@@ -111,7 +112,7 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
     await clean(dir, () => undefined).catch(() => undefined);
     await check('configtx profiles accepted by configtxgen', () => checkProfiles(f));
     try {
-      if (!(await check(`network up (${profile}), channel joined`, async () => `${(await up({ dir, fabric: f, profile, log: opts.log })).processes.length} nodes`))) continue;
+      if (!(await check(`network up (${profile}), channel joined`, async () => `${(await up({ dir, fabric: f, profile, log: opts.log, ...(opts.portBase !== undefined ? { portBase: opts.portBase } : {}) })).processes.length} nodes`))) continue;
       if (!(await check('governance, lr and basic deployed as a service (full lifecycle)', async () => {
         const deployed = await deploy(await readState(dir), { chaincodes: CHAINCODES, version: '1.0', log: opts.log });
         return deployed.map((c) => `${c.name} seq ${c.sequence}`).join(', ');

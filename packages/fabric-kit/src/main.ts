@@ -14,13 +14,13 @@ import { FabricKitError } from './errors.js';
 import { locateFabric } from './fabric.js';
 import { checkProfile, clean, defaultProfile, down, up } from './network.js';
 import { readState } from './state.js';
-import { CHAINCODES, ORDERING_PROFILES, type ChaincodeName, type OrderingProfile } from './topology.js';
+import { CHAINCODES, DEFAULT_PORT_BASE, ORDERING_PROFILES, type ChaincodeName, type OrderingProfile } from './topology.js';
 
 const DEFAULT_DIR = resolve('.metroledger', 'fabric');
 const log = (line: string): void => console.log(line);
 
 interface CommonOptions { dir: string }
-interface UpOptions extends CommonOptions { bin?: string; config?: string; fabricVersion?: string; profile?: string; deploy: boolean }
+interface UpOptions extends CommonOptions { bin?: string; config?: string; fabricVersion?: string; profile?: string; portBase: string; deploy: boolean }
 
 function profileOption(v: string | undefined): OrderingProfile | undefined {
   if (v === undefined) return undefined;
@@ -49,13 +49,14 @@ export function program(): Command {
     .option('--config <dir>', "Fabric's config directory with core.yaml and orderer.yaml (default: $FABRIC_CFG, else next to the binaries)")
     .option('--fabric-version <v>', 'release of binaries built without Fabric\'s Makefile, whose `peer version` says latest (default: $FABRIC_VERSION)')
     .option('--profile <p>', `ordering: ${ORDERING_PROFILES.join(' | ')} (default: bft on Fabric 3, raft on 2.5)`)
+    .option('--port-base <n>', 'ports base+101 to base+632 on 127.0.0.1 (another base runs a second network beside the first)', String(DEFAULT_PORT_BASE))
     .option('--no-deploy', 'only the nodes and the channel')
     .action(async (opts: UpOptions) => {
       const fabric = await locateFabric(opts.bin ?? process.env.FABRIC_BIN, opts.config ?? process.env.FABRIC_CFG, opts.fabricVersion ?? process.env.FABRIC_VERSION);
       const profile = profileOption(opts.profile) ?? defaultProfile(fabric);
       checkProfile(fabric, profile);
       log(`Fabric ${fabric.version} (${fabric.binDir}, config ${fabric.configDir}), ordering ${profile}`);
-      const state = await up({ dir: opts.dir, fabric, profile, log });
+      const state = await up({ dir: opts.dir, fabric, profile, portBase: positive(opts.portBase, '--port-base'), log });
       if (opts.deploy) await deploy(state, { chaincodes: CHAINCODES, version: '1.0', log });
       log(`network up in ${state.dir}`);
     });
@@ -108,16 +109,17 @@ export function program(): Command {
     .option('--seconds <s>', 'seconds of traffic', '10')
     .option('--profile <p>', `ordering: ${ORDERING_PROFILES.join(' | ')} (default: bft on Fabric 3, raft on 2.5)`)
     .option('--base-dir <dir>', 'where the networks live while tested', resolve('.metroledger'))
+    .option('--port-base <n>', 'ports base+101 to base+632 on 127.0.0.1', String(DEFAULT_PORT_BASE))
     .option('--record <dir>', 'copy each ledger to <dir>/fabric-<version>/ (block files + expected.json)')
     .option('--keep', 'leave the stopped networks on disk')
-    .action(async (opts: { meters: string; seconds: string; profile?: string; baseDir: string; record?: string; keep?: boolean }) => {
+    .action(async (opts: { meters: string; seconds: string; profile?: string; baseDir: string; portBase: string; record?: string; keep?: boolean }) => {
       const targets = targetsFromEnv(process.env);
       if (targets.length === 0 || process.env.FABRIC_BIN === undefined || process.env.FABRIC_BIN === '') {
         log('SKIPPED: FABRIC_BIN is unset (point it at Fabric 3.x or 2.5 binaries; FABRIC_BIN_25 adds a second version)');
         return;
       }
       const results = await runE2e({
-        targets, baseDir: opts.baseDir, meters: positive(opts.meters, '--meters'), seconds: positive(opts.seconds, '--seconds'),
+        targets, baseDir: opts.baseDir, portBase: positive(opts.portBase, '--port-base'), meters: positive(opts.meters, '--meters'), seconds: positive(opts.seconds, '--seconds'),
         ...(opts.profile !== undefined ? { profile: profileOption(opts.profile)! } : {}),
         ...(opts.record !== undefined ? { recordDir: opts.record } : {}), keep: opts.keep === true, log,
       });

@@ -8,11 +8,7 @@ import type { ScenarioReport } from '@metroledger/scenario';
 import { metroledgerCli } from './chaincodes.js';
 import type { Log } from './network.js';
 import type { NetworkState } from './state.js';
-import { GATEWAY_PEER, PEERS, type PeerNode } from './topology.js';
-
-export function gatewayPeer(): PeerNode {
-  return PEERS.find((p) => p.fqdn === GATEWAY_PEER)!;
-}
+import { GATEWAY_PEER } from './topology.js';
 
 /** The meter owner's connection profile (the kit writes one per organization at `up`). */
 export function connectionProfile(state: Pick<NetworkState, 'dir'>, org = 'cetsp'): string {

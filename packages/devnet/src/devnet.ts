@@ -26,7 +26,7 @@ export interface StartDevnetOptions {
   dataDir: string;
   /** 'solo' or 'bft' (n consenters of n orderer organizations); default: the network's. */
   ordering?: OrderingType;
-  /** BFT replicas, n = 3f+1 (default 4). */
+  /** BFT replicas, 4..31 (default 4); n tolerates f = floor((n-1)/3) faulty. */
   bftReplicas?: number;
   /** BFT replicas left stopped at start (at most f), to measure a degraded service. */
   bftReplicasDown?: readonly number[];

@@ -6,10 +6,13 @@ import { verifySignature, type Identity, type IdentityDeserializer, type MspRegi
 export class Authenticator {
   readonly #msps: MspRegistry;
   readonly #deserializer: IdentityDeserializer;
+  readonly #clock: () => number;
 
-  constructor(msps: MspRegistry, deserializer: IdentityDeserializer) {
+  /** `clock`: wall clock (ms) at which a request's certificate must be valid (expiry is checked here, never at commit). */
+  constructor(msps: MspRegistry, deserializer: IdentityDeserializer, clock: () => number = Date.now) {
     this.#msps = msps;
     this.#deserializer = deserializer;
+    this.#clock = clock;
   }
 
   /** The signer, or a message saying why the request is refused. */
@@ -20,7 +23,7 @@ export class Authenticator {
     } catch {
       return 'failed deserializing signing identity';
     }
-    if (!this.#msps.isValid(id)) return `identity of ${id.mspId} is not valid in this channel`;
+    if (!this.#msps.isValidAt(id, this.#clock())) return `identity of ${id.mspId} is not valid in this channel`;
     if (!verifySignature(id.publicKey, data, signature)) return `signature of ${id.mspId} identity is not valid`;
     return id;
   }

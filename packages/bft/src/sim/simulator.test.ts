@@ -63,6 +63,20 @@ test('equivocating leader: different proposals to different replicas never split
   assert.ok(viewChanges > 0, 'some equivocation forced a view change');
 });
 
+test('clusters whose size is not 3f+1 (n = 5, 6, 8, 10) never fork under an equivocating leader or random faults', () => {
+  // With a 2f+1 quorum two quorums of such a cluster can overlap in only Byzantine replicas (or not at all).
+  for (const n of [5, 6, 8, 10]) {
+    for (let seed = 1; seed <= 6; seed++) {
+      const opts = { n, faults: 'none' as const, byzantine: [{ replica: 0, mode: 'equivocate' as const }], requestIntervalMs: 20 };
+      expectOk(runSimulation({ seed, ...opts }), opts);
+    }
+  }
+  // Seeds that forked with 2f+1 (`metroledger sim --n 6 --seeds 300` and `--n 5`).
+  for (const [n, seed] of [[6, 38], [6, 47], [6, 65], [6, 104], [6, 296], [5, 270], [5, 275]] as const) {
+    expectOk(runSimulation({ seed, n, faults: 'random' }), { n, faults: 'random' });
+  }
+});
+
 test('partition without a quorum stalls ordering safely, and the cluster recovers after healing', () => {
   for (let seed = 1; seed <= 5; seed++) {
     const lines: string[] = [];
@@ -111,7 +125,7 @@ test('HMAC-SHA256 crypto and in-memory (no wire) delivery behave the same', () =
   }
 });
 
-test('the checkers catch a deliberately broken protocol (quorum f+1 instead of 2f+1)', () => {
+test('the checkers catch a deliberately broken protocol (quorum f+1 instead of bftQuorum(n))', () => {
   const opts = { faults: 'none' as const, byzantine: [{ replica: 0, mode: 'equivocate' as const }], requestIntervalMs: 20, unsafeQuorumForTesting: 2 };
   const failures = [];
   for (let seed = 1; seed <= 10; seed++) {

@@ -36,7 +36,7 @@ export function registerStartCommand(program: Command): void {
     .option('--seconds <s>', 'seconds of traffic', String(DEFAULT_SCENARIO.seconds))
     .option('--rate <v>', 'vehicles per second per meter', String(DEFAULT_SCENARIO.vehiclesPerSecond))
     .option('--ordering <type>', 'own devnet: ordering service, bft (n consenters of n orderer organizations) or solo', 'bft')
-    .option('--bft-replicas <n>', 'own devnet: BFT consenters, n = 3f+1 (default 4)')
+    .option('--bft-replicas <n>', 'own devnet: BFT consenters, 4..31; n tolerates f = floor((n-1)/3) faulty (default 4)')
     .option('--bft-down <ids>', 'own devnet: BFT replicas (0-based, comma-separated, at most f) left stopped for the whole run')
     .option('--speedup <x>', 'simulated seconds per wall-clock second', String(DEFAULT_SCENARIO.speedup))
     .option('--seed <seed>', 'seed of the meters, traffic and vehicles', String(DEFAULT_SCENARIO.seed))

@@ -93,10 +93,11 @@ export function program(): Command {
       await recordLedger(await readState(resolve(opts.dir)), resolve(opts.out), log);
     });
   cli.command('audit')
-    .description("audit the network's ledger with `metroledger audit` through the Inmetro peer's Deliver service")
+    .description("audit the network's ledger with `metroledger audit`: through the Inmetro peer's Deliver service, or from its own block files")
     .option('--dir <dir>', 'network directory', DEFAULT_DIR)
-    .action(async (opts: CommonOptions) => {
-      const a = await auditNetwork(await readState(resolve(opts.dir)), log);
+    .option('--files', "read the Inmetro peer's block files (stopped network) instead of its Deliver service")
+    .action(async (opts: CommonOptions & { files?: boolean }) => {
+      const a = await auditNetwork(await readState(resolve(opts.dir)), log, opts.files === true ? 'files' : 'deliver');
       if (a.report === undefined) throw new FabricKitError('COMMAND_FAILED', `metroledger audit gave no report (exit ${a.exitCode}): ${a.text.slice(0, 2000)}`);
       const byCode: Record<string, number> = {};
       for (const f of a.report.findings ?? []) byCode[f.code] = (byCode[f.code] ?? 0) + 1;

@@ -30,7 +30,8 @@ export interface ServerCommand {
   readonly args: string[];
   readonly env: NodeJS.ProcessEnv;
 }
-export type ServerLauncher = (cc: ChaincodeName, address: string, packageId: string) => ServerCommand;
+/** `nodeArgs`: options for node itself (e.g. --cpu-prof) before the script. */
+export type ServerLauncher = (cc: ChaincodeName, address: string, packageId: string, nodeArgs?: readonly string[]) => ServerCommand;
 
 /** The `metroledger` command (@metroledger/cli), as an operator runs it. */
 export function metroledgerCli(): string {
@@ -62,16 +63,16 @@ export const BASIC_CHAINCODE_DIR = join(KIT_DIR, 'chaincode', 'basic');
  * lr and governance: `metroledger chaincode serve <cc> --address … --package-id …`, which refuses to
  * start unless the code is the code the package id declares. basic: fabric-shim's own server.
  */
-export const ccaasLauncher: ServerLauncher = (cc, address, packageId) => {
+export const ccaasLauncher: ServerLauncher = (cc, address, packageId, nodeArgs = []) => {
   // the shim logs every transaction at INFO otherwise
   const env = { CORE_CHAINCODE_LOGGING_LEVEL: 'warning' };
   if (cc === 'basic') {
     return {
       file: process.execPath, env,
-      args: [require.resolve('fabric-shim/cli.js'), 'server', '--chaincode-address', address, '--chaincode-id', packageId, '--module-path', BASIC_CHAINCODE_DIR],
+      args: [...nodeArgs, join(BASIC_CHAINCODE_DIR, 'server.js'), 'server', '--chaincode-address', address, '--chaincode-id', packageId, '--module-path', BASIC_CHAINCODE_DIR],
     };
   }
-  return { file: process.execPath, env, args: [metroledgerCli(), 'chaincode', 'serve', cc, '--address', address, '--package-id', packageId] };
+  return { file: process.execPath, env, args: [...nodeArgs, metroledgerCli(), 'chaincode', 'serve', cc, '--address', address, '--package-id', packageId] };
 };
 
 export interface DeployOptions {
@@ -154,23 +155,42 @@ export async function committedSequence(state: NetworkState, peer: PeerNode, cc:
   }
 }
 
-async function startChaincodeServer(state: NetworkState, cc: ChaincodeName, peer: PeerNode, address: string, packageId: string, launcher: ServerLauncher): Promise<NodeProcess> {
+async function startChaincodeServer(
+  state: NetworkState, cc: ChaincodeName, peer: PeerNode, address: string, packageId: string, launcher: ServerLauncher, nodeArgs: readonly string[] = [],
+): Promise<NodeProcess> {
   const name = `${cc}@${peer.fqdn}`;
   const previous = state.processes.filter((p) => p.name === name);
   if (previous.length > 0) {
     await stopProcesses(previous);
     state.processes = state.processes.filter((p) => p.name !== name);
   }
-  const cmd = launcher(cc, address, packageId);
+  const cmd = launcher(cc, address, packageId, nodeArgs);
   const home = join(state.dir, 'chaincode', cc);
   await mkdir(home, { recursive: true });
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...cmd.env };
   const p = startProcess({ name, kind: 'chaincode', file: cmd.file, args: cmd.args, env, cwd: home, log: join(state.dir, 'logs', `${name}.log`) });
-  // recorded by the script it runs and the chaincode, not by `node`: /proc/<pid>/cmdline identifies it
-  const tracked: NodeProcess = { ...p, command: cmd.args[0] ?? cmd.file };
+  // recorded by the script it runs, not by `node`: /proc/<pid>/cmdline identifies it
+  const tracked: NodeProcess = { ...p, command: cmd.args.find((a) => a.endsWith('.js')) ?? cmd.file };
   state.processes.push(tracked);
   await writeState(state);
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   await waitUntil(tracked, () => listening(host, port), 30_000);
   return tracked;
+}
+
+/**
+ * Restarts every chaincode server of the network (same package ids and addresses), each with the
+ * options `nodeArgs(chaincode, peer)` gives node (e.g. ['--cpu-prof', '--cpu-prof-dir=…']; [] to
+ * run them plainly again).
+ */
+export async function restartChaincodeServers(state: NetworkState, nodeArgs: (cc: ChaincodeName, peer: PeerNode) => readonly string[], log: Log): Promise<void> {
+  for (const deployed of state.chaincodes) {
+    for (const peer of peersAt(state.portBase)) {
+      const packageId = deployed.packageIds[peer.fqdn];
+      if (packageId === undefined) continue;
+      const address = `${HOST}:${chaincodeServerPort(peer, deployed.name, state.portBase)}`;
+      await startChaincodeServer(state, deployed.name, peer, address, packageId, ccaasLauncher, nodeArgs(deployed.name, peer));
+    }
+  }
+  log(`restarted ${state.chaincodes.length * peersAt(state.portBase).length} chaincode servers${nodeArgs('lr', peersAt(state.portBase)[0]!).length ? ` with ${nodeArgs('lr', peersAt(state.portBase)[0]!).join(' ')}` : ''}`);
 }

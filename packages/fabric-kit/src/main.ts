@@ -2,14 +2,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // `metroledger-fabric` (npm run fabric:* from the repository root): a local multi-process Fabric
 // network without Docker, from the binaries FABRIC_BIN points to.
-import { resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_SCENARIO } from '@metroledger/scenario';
-import { deploy } from './chaincodes.js';
+import { deploy, restartChaincodeServers } from './chaincodes.js';
 import { runMainJob } from './mainjob.js';
 import { recordLedger } from './record.js';
 import { auditNetwork } from './audit.js';
 import { runE2e, targetsFromEnv } from './e2e.js';
+import { formatLeanReport, hotSpots, runLeanBench } from './lean.js';
 import { FabricKitError } from './errors.js';
 import { locateFabric } from './fabric.js';
 import { checkProfile, clean, defaultProfile, down, up } from './network.js';
@@ -128,6 +130,37 @@ export function program(): Command {
       log(`\ne2e:fabric: ${results.length - failed.length} of ${results.length} checks passed`);
       for (const r of failed) log(`  FAILED ${r.target}: ${r.check}`);
       if (failed.length > 0) process.exitCode = 1;
+    });
+  cli.command('lean')
+    .description('"lean on Fabric": the LR workload and a trivial CreateAsset chaincode side by side, interleaved; throughput, CPU per committed transaction per process group (/proc), readings lost')
+    .option('--dir <dir>', 'network directory', DEFAULT_DIR)
+    .option('--concurrency <n>', 'concurrent meters / submitters', '200')
+    .option('--seconds <s>', 'seconds per phase', '30')
+    .option('--rounds <n>', 'rounds of (LR, basic)', '2')
+    .option('--profile-dir <dir>', "write this client's CPU profile per phase there")
+    .action(async (opts: CommonOptions & { concurrency: string; seconds: string; rounds: string; profileDir?: string }) => {
+      const state = await readState(resolve(opts.dir));
+      const profileDir = opts.profileDir !== undefined ? resolve(opts.profileDir) : undefined;
+      // profiled: every chaincode server runs under node --cpu-prof (written when it stops)
+      if (profileDir !== undefined) await restartChaincodeServers(state, (cc) => ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, 'servers', cc)}`], log);
+      let report;
+      try {
+        report = await runLeanBench(state, {
+          concurrency: positive(opts.concurrency, '--concurrency'), phaseSeconds: positive(opts.seconds, '--seconds'), rounds: positive(opts.rounds, '--rounds'),
+          ...(profileDir !== undefined ? { profileDir: join(profileDir, 'client') } : {}), log,
+        });
+      } finally {
+        if (profileDir !== undefined) await restartChaincodeServers(state, () => [], log);
+      }
+      log(formatLeanReport(report));
+      const file = resolve(state.dir, `lean-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      await writeFile(file, JSON.stringify(report, null, 2) + '\n');
+      log(`report: ${file}`);
+      if (profileDir !== undefined) {
+        const text = await hotSpots(profileDir, report);
+        await writeFile(join(profileDir, 'hotspots.txt'), text + '\n');
+        log(text);
+      }
     });
   cli.command('down')
     .description('stop every process of the network (its data stays)')

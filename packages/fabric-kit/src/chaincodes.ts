@@ -64,8 +64,10 @@ export const BASIC_CHAINCODE_DIR = join(KIT_DIR, 'chaincode', 'basic');
  * start unless the code is the code the package id declares. basic: fabric-shim's own server.
  */
 export const ccaasLauncher: ServerLauncher = (cc, address, packageId, nodeArgs = []) => {
-  // the shim logs every transaction at INFO otherwise
-  const env = { CORE_CHAINCODE_LOGGING_LEVEL: 'warning' };
+  // The shim logs every transaction at INFO otherwise. Not WARNING: fabric-shim's setLevel writes
+  // the winston name ('warn') back into this variable, which its getLogger then reads as INFO for
+  // every logger made afterwards (its handler's included); ERROR survives that round trip.
+  const env = { CORE_CHAINCODE_LOGGING_LEVEL: 'ERROR' };
   if (cc === 'basic') {
     return {
       file: process.execPath, env,

@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 interface CallFrame { functionName: string; url: string; lineNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame }
+interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
 /** The .cpuprofile format (Chrome DevTools protocol Profiler.Profile). */
 export interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
@@ -15,6 +15,13 @@ export interface ProfileSummary {
   readonly busyMs: number;
   readonly functions: HotSpot[];
   readonly packages: HotSpot[];
+  /** Total (inclusive) time of metroledger's own functions: where the application's work goes. */
+  readonly application: HotSpot[];
+}
+
+/** metroledger's code: the repository's packages, or a chaincode package's own and vendored code. */
+function isApplication(url: string): boolean {
+  return /packages\/[^/]+\/dist\/|\/lib\/@metroledger\/|metroledger-ccaas-[^/]+\/src\/dist\//.test(url);
 }
 
 /** `packages/chaincode/dist/lrcontract.js` or `node_modules/fabric-shim/lib/handler.js`, from a file URL. */
@@ -49,9 +56,12 @@ function packageOf(url: string): string {
 export function summarizeProfiles(profiles: readonly CpuProfile[], top = 20, windows?: readonly (readonly [number, number])[]): ProfileSummary {
   const byFunction = new Map<string, number>();
   const byPackage = new Map<string, number>();
+  const inclusive = new Map<string, number>();
   let busy = 0;
   for (const profile of profiles) {
     const nodes = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+    const parent = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     let at = profile.startTime;
     profile.samples.forEach((id, i) => {
       const frame = nodes.get(id);
@@ -65,11 +75,20 @@ export function summarizeProfiles(profiles: readonly CpuProfile[], top = 20, win
       byFunction.set(key, (byFunction.get(key) ?? 0) + us);
       const pkg = packageOf(frame.url);
       byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
+      const seen = new Set<string>();
+      for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+        const f = nodes.get(n);
+        if (f === undefined || !isApplication(f.url)) continue;
+        const k = `${f.functionName || '(anonymous)'} ${shortPath(f.url).replace(/^.*\/(src\/dist|lib\/@metroledger)\//, '$1/')}:${f.lineNumber + 1}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        inclusive.set(k, (inclusive.get(k) ?? 0) + us);
+      }
     });
   }
   const rank = (m: Map<string, number>): HotSpot[] => [...m].sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([name, us]) => ({ name, ms: us / 1000, share: busy > 0 ? us / busy : 0 }));
-  return { busyMs: busy / 1000, functions: rank(byFunction), packages: rank(byPackage) };
+  return { busyMs: busy / 1000, functions: rank(byFunction), packages: rank(byPackage), application: rank(inclusive) };
 }
 
 /** Every .cpuprofile under `dir` (one level of subfolders, as node --cpu-prof-dir per process writes). */
@@ -91,5 +110,6 @@ export function formatSummary(title: string, s: ProfileSummary, top = 12): strin
     ...s.packages.slice(0, 8).map((h) => `    ${pct(h.share)}  ${h.name}`),
     '  by function (self time):',
     ...s.functions.slice(0, top).map((h) => `    ${pct(h.share)}  ${h.name}`),
+    ...(s.application.length > 0 ? ['  metroledger functions (total time, callees included):', ...s.application.slice(0, top).map((h) => `    ${pct(h.share)}  ${h.name}`)] : []),
   ].join('\n');
 }

@@ -137,8 +137,9 @@ export function program(): Command {
     .option('--concurrency <n>', 'concurrent meters / submitters', '200')
     .option('--seconds <s>', 'seconds per phase', '30')
     .option('--rounds <n>', 'rounds of (LR, basic)', '2')
+    .option('--batch <n>', 'readings per LR transaction (submitReadingBatch, one reading of each of n meters)', '1')
     .option('--profile-dir <dir>', "write this client's CPU profile per phase there")
-    .action(async (opts: CommonOptions & { concurrency: string; seconds: string; rounds: string; profileDir?: string }) => {
+    .action(async (opts: CommonOptions & { concurrency: string; seconds: string; rounds: string; batch: string; profileDir?: string }) => {
       const state = await readState(resolve(opts.dir));
       const profileDir = opts.profileDir !== undefined ? resolve(opts.profileDir) : undefined;
       // profiled: every chaincode server runs under node --cpu-prof (written when it stops)
@@ -146,7 +147,7 @@ export function program(): Command {
       let report;
       try {
         report = await runLeanBench(state, {
-          concurrency: positive(opts.concurrency, '--concurrency'), phaseSeconds: positive(opts.seconds, '--seconds'), rounds: positive(opts.rounds, '--rounds'),
+          concurrency: positive(opts.concurrency, '--concurrency'), phaseSeconds: positive(opts.seconds, '--seconds'), rounds: positive(opts.rounds, '--rounds'), batch: positive(opts.batch, '--batch'),
           ...(profileDir !== undefined ? { profileDir: join(profileDir, 'client') } : {}), log,
         });
       } finally {

@@ -193,7 +193,9 @@ export async function runLeanBench(state: NetworkState, opts: LeanOptions): Prom
                 const g0 = selfCpuSeconds();
                 const readings = meters.slice(w * batchSize, (w + 1) * batchSize).map(nextReading);
                 phaseGenerationCpu += selfCpuSeconds() - g0;
-                committed += (await submitReadingBatch(owner, readings)).outcomes.length;
+                // not `committed += await …`: that reads `committed` before waiting, losing the other workers' counts
+                const { outcomes } = await submitReadingBatch(owner, readings);
+                committed += outcomes.length;
               } else {
                 await owner.submit('CreateAsset', [`asset-${run}-${++assetSeq}`, 'blue', '5', 'CET-SP', '300'], basic);
                 committed++;

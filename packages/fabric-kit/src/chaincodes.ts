@@ -13,7 +13,7 @@ import { ordererFlags, peerAdminEnv, retry, type Log } from './network.js';
 import { KIT_DIR } from './overlay.js';
 import { listening, startProcess, stopProcesses, waitUntil, type NodeProcess } from './processes.js';
 import { writeState, type DeployedChaincode, type NetworkState } from './state.js';
-import { CHANNEL, chaincodeServerPort, ENDORSEMENT_POLICY, HOST, peersAt, type ChaincodeName, type PeerNode } from './topology.js';
+import { CHANNEL, chaincodeServerPort, ENDORSEMENT_POLICY, HOST, PEER_ORGS, peersAt, type ChaincodeName, type PeerNode } from './topology.js';
 
 /** A package file and the id `peer lifecycle chaincode install` gives it. */
 export interface PackagedChaincode {
@@ -51,10 +51,20 @@ export const ccaasPackager: Packager = async (cc, version, address, outFile) => 
     await writeFile(outFile, pkg.bytes);
     return { file: outFile, packageId: pkg.packageId };
   }
-  const out = await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', cc, '--form', 'ccaas', '--address', address, '--out', outFile, '--json']);
+  const out = await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', cc, '--form', 'ccaas', '--address', address, ...labelArgs(cc, version), '--out', outFile, '--json']);
   const report = JSON.parse(out.slice(out.indexOf('{'))) as { file: string; packageId: string };
   return { file: outFile, packageId: report.packageId };
 };
+
+/**
+ * Version 1.0 is the repository's package as it is; another definition version is the same code
+ * under the label `<name>_<version>` (the kit's stand-in for a release: a real one also changes
+ * LR_CHAINCODE_VERSION in the code), so that it has a package id of its own to approve.
+ */
+function labelArgs(cc: ChaincodeName, version: string): string[] {
+  if (version === '1.0') return [];
+  return ['--label', `${cc === 'lr' ? 'metroledger-speed' : `metroledger-${cc}`}_${version}`];
+}
 
 /** The module directory fabric-chaincode-node loads for basic (`contracts` export of its package.json main). */
 export const BASIC_CHAINCODE_DIR = join(KIT_DIR, 'chaincode', 'basic');
@@ -80,6 +90,13 @@ export const ccaasLauncher: ServerLauncher = (cc, address, packageId, nodeArgs =
 export interface DeployOptions {
   readonly chaincodes: readonly ChaincodeName[];
   readonly version: string;
+  /**
+   * lr only: each computing provider checks its package against the notified body's approval on
+   * the ledger (`metroledger lr install`) before installing it, and nothing is deployed without one
+   * (default true; the notified body approves version 1.0 of this repository's LR code first when
+   * the registry has no approval yet).
+   */
+  readonly checkApproval?: boolean;
   readonly packager?: Packager;
   readonly launcher?: ServerLauncher;
   readonly log: Log;
@@ -99,9 +116,15 @@ async function deployOne(state: NetworkState, cc: ChaincodeName, opts: DeployOpt
   const peers = peersAt(state.portBase);
   const sequence = (await committedSequence(state, peers[0]!, cc)) + 1;
   const packageIds: Record<string, string> = {};
+  const checkApproval = cc === 'lr' && opts.checkApproval !== false;
+  if (checkApproval) await ensureLrApproval(state, opts.version, opts.log);
   for (const peer of peers) {
     const address = `${HOST}:${chaincodeServerPort(peer, cc, state.portBase)}`;
     const pkg = await packager(cc, opts.version, address, join(state.dir, 'chaincode', cc, `${cc}_${opts.version}.${peer.domain}.tar.gz`));
+    if (checkApproval) {
+      // the provider's check before install: FINGERPRINT_MISMATCH, UNAPPROVED_PACKAGE … exit 1
+      await metroledger(state, peer.mspId, ['lr', 'install', pkg.file, '--version', opts.version]);
+    }
     await installPackage(state, peer, pkg);
     packageIds[peer.fqdn] = pkg.packageId;
     await startChaincodeServer(state, cc, peer, address, pkg.packageId, launcher);
@@ -195,4 +218,29 @@ export async function restartChaincodeServers(state: NetworkState, nodeArgs: (cc
     }
   }
   log(`restarted ${state.chaincodes.length * peersAt(state.portBase).length} chaincode servers${nodeArgs('lr', peersAt(state.portBase)[0]!).length ? ` with ${nodeArgs('lr', peersAt(state.portBase)[0]!).join(' ')}` : ''}`);
+}
+
+/** Runs `metroledger <args>` as an organization's admin through its connection profile. */
+async function metroledger(state: NetworkState, mspId: string, args: readonly string[]): Promise<string> {
+  const org = PEER_ORGS.find((o) => o.spec.mspId === mspId)!.spec;
+  return run(process.execPath, [metroledgerCli(), ...args, '--profile', join(state.dir, `connection-${org.name.toLowerCase()}.json`), '--msp-id', mspId, '--user', 'Admin', '--channel', CHANNEL]);
+}
+
+/**
+ * The notified body's part before the LR chaincode is deployed: the computing providers and the
+ * meter owner admitted, and the LR version approved by fingerprint (this repository's LR package,
+ * node and ccaas forms) unless the registry has that version already.
+ */
+async function ensureLrApproval(state: NetworkState, version: string, log: Log): Promise<void> {
+  const listed = JSON.parse(await metroledger(state, 'InmetroMSP', ['lr', 'list', '--json']).then((t) => t.slice(t.search(/[[{]/)))) as unknown;
+  const records = (Array.isArray(listed) ? listed : ((listed as { records?: unknown[] }).records ?? [])) as { chaincodeName?: string; version?: string }[];
+  if (records.some((r) => r.chaincodeName === 'lr' && r.version === version)) return;
+  for (const [mspId, name, roles] of [['LaSIGEMSP', 'LaSIGE', 'COMPUTING_PROVIDER'], ['PUCPRMSP', 'PUCPR', 'COMPUTING_PROVIDER'], ['CETSPMSP', 'CET-SP', 'METER_OWNER']] as const) {
+    await metroledger(state, 'InmetroMSP', ['org', 'register', mspId, '--name', name, '--roles', roles]);
+  }
+  const nodePackage = join(state.dir, 'chaincode', 'lr', `lr_${version}.node.tar.gz`);
+  await mkdir(dirname(nodePackage), { recursive: true });
+  await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', 'lr', '--form', 'node', ...labelArgs('lr', version), '--out', nodePackage]);
+  await metroledger(state, 'InmetroMSP', ['lr', 'approve', '--version', version, '--package', nodePackage, '--forms', 'node,ccaas', '--policy', ENDORSEMENT_POLICY.lr]);
+  log(`governance: the notified body admitted LaSIGE, PUCPR, CET-SP and approved lr ${version} (${nodePackage}, node and ccaas forms)`);
 }

@@ -51,20 +51,10 @@ export const ccaasPackager: Packager = async (cc, version, address, outFile) => 
     await writeFile(outFile, pkg.bytes);
     return { file: outFile, packageId: pkg.packageId };
   }
-  const out = await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', cc, '--form', 'ccaas', '--address', address, ...labelArgs(cc, version), '--out', outFile, '--json']);
+  const out = await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', cc, '--form', 'ccaas', '--address', address, '--out', outFile, '--json']);
   const report = JSON.parse(out.slice(out.indexOf('{'))) as { file: string; packageId: string };
   return { file: outFile, packageId: report.packageId };
 };
-
-/**
- * Version 1.0 is the repository's package as it is; another definition version is the same code
- * under the label `<name>_<version>` (the kit's stand-in for a release: a real one also changes
- * LR_CHAINCODE_VERSION in the code), so that it has a package id of its own to approve.
- */
-function labelArgs(cc: ChaincodeName, version: string): string[] {
-  if (version === '1.0') return [];
-  return ['--label', `${cc === 'lr' ? 'metroledger-speed' : `metroledger-${cc}`}_${version}`];
-}
 
 /** The module directory fabric-chaincode-node loads for basic (`contracts` export of its package.json main). */
 export const BASIC_CHAINCODE_DIR = join(KIT_DIR, 'chaincode', 'basic');
@@ -229,7 +219,8 @@ async function metroledger(state: NetworkState, mspId: string, args: readonly st
 /**
  * The notified body's part before the LR chaincode is deployed: the computing providers and the
  * meter owner admitted, and the LR version approved by fingerprint (this repository's LR package,
- * node and ccaas forms) unless the registry has that version already.
+ * node and ccaas forms) unless the registry has that version already. A version the built code
+ * does not state (LR_CHAINCODE_VERSION) cannot be approved with it: a release is new code.
  */
 async function ensureLrApproval(state: NetworkState, version: string, log: Log): Promise<void> {
   const listed = JSON.parse(await metroledger(state, 'InmetroMSP', ['lr', 'list', '--json']).then((t) => t.slice(t.search(/[[{]/)))) as unknown;
@@ -240,7 +231,7 @@ async function ensureLrApproval(state: NetworkState, version: string, log: Log):
   }
   const nodePackage = join(state.dir, 'chaincode', 'lr', `lr_${version}.node.tar.gz`);
   await mkdir(dirname(nodePackage), { recursive: true });
-  await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', 'lr', '--form', 'node', ...labelArgs('lr', version), '--out', nodePackage]);
+  await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', 'lr', '--form', 'node', '--out', nodePackage]);
   await metroledger(state, 'InmetroMSP', ['lr', 'approve', '--version', version, '--package', nodePackage, '--forms', 'node,ccaas', '--policy', ENDORSEMENT_POLICY.lr]);
   log(`governance: the notified body admitted LaSIGE, PUCPR, CET-SP and approved lr ${version} (${nodePackage}, node and ccaas forms)`);
 }

@@ -139,8 +139,8 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
         return summary;
       });
       await check("audit through the notified body's peer (Deliver): PASS with zero findings", () => audited(dir, 'deliver', opts.log));
-      await check('LR upgraded to 1.1 (approved by the notified body, providers checked it, definition sequence 2); readings continue, none lost', async () => {
-        const [lr] = await deploy(await readState(dir), { chaincodes: ['lr'], version: '1.1', log: opts.log });
+      await check("LR definition upgraded (sequence 2 of the approved version, checked again by every provider); readings continue, none lost", async () => {
+        const [lr] = await deploy(await readState(dir), { chaincodes: ['lr'], version: '1.0', log: opts.log });
         const r = await runMainJob(await readState(dir), { meters: Math.min(opts.meters, 20), seconds: 5, meterPrefix: 'UPG' }, opts.log);
         const t = r.report?.traffic;
         if (t === undefined || t.committed !== t.planned || r.exitCode !== 0) throw new Error(`after the upgrade: ${t?.committed}/${t?.planned} readings committed (exit ${r.exitCode})`);

@@ -117,6 +117,18 @@ describe('a ledger that lost blocks', () => {
     assert.equal(report.toBlock, list.length - 1);
   });
 
+  test('a damaged genesis record is reported, not a reason to refuse the directory', async () => {
+    const dir = await copy('genesis');
+    const { path, bytes, list } = await records(dir);
+    const damaged = Buffer.from(bytes);
+    // A byte of its header's data_hash (the payload starts 0a <len> 1a 20 <32 bytes>).
+    damaged[list[0]!.offset + 12 + 4 + 10] ^= 0x01;
+    await writeFile(path, damaged);
+    const { report } = await runAudit(ledgerDirectorySource(dir), options());
+    assert.deepEqual(codes(report), [['BLOCK_FILE_CHECKSUM', 'error', 0], ['DATA_HASH_MISMATCH', 'error', 0], ['PREVIOUS_HASH_MISMATCH', 'error', 1]]);
+    assert.equal(report.counts.readings, readings);
+  });
+
   test('without a readable index, a short record at the end is a warning (it may be lost), not silence', async () => {
     const dir = await copy('noindex');
     const { path, list } = await records(dir);

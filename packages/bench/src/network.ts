@@ -10,7 +10,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { loadMspIdentity, MetroledgerClient, newGrpcConnection, NotifiedBodyClient } from '@metroledger/client';
 import type { DevnetProcess } from '@metroledger/devnet';
 import { packageLrChaincode } from '@metroledger/lifecycle';
-import { bootstrapRegistry, METER_MODEL, planMeters, type NetworkAccess } from '@metroledger/scenario';
+import { bootstrapRegistry, gatewayTls, METER_MODEL, planMeters, type NetworkAccess } from '@metroledger/scenario';
 import { BenchError } from './errors';
 import type { BenchMeter } from './readings';
 
@@ -40,7 +40,7 @@ export function benchMeters(count: number, seed: string, meterIdPrefix = 'SP'): 
  * owner's retry policy (overload refusals, lagging peers and lost answers are retried with backoff).
  */
 export async function prepareNetwork(access: NetworkAccess, meters: readonly BenchMeter[], opts: { callTimeoutMs?: number; maxAttempts?: number } = {}): Promise<BenchNetwork> {
-  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, access.serverNameOverride);
+  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
   const common = { connection, channel: access.channel, chaincode: access.chaincode };
   const inmetro = new MetroledgerClient({ ...common, ...access.notifiedBody });
   const admin = new MetroledgerClient({ ...common, ...access.notifiedBodyAdmin });
@@ -91,6 +91,7 @@ export async function devnetAccess(devnet: DevnetProcess): Promise<NetworkAccess
   return {
     endpoint: devnet.endpoint,
     tlsRootCertPem: await readFile(devnet.tlsCaCertPath),
+    serverNameOverride: devnet.tlsServerName,
     notifiedBody: { mspId: 'InmetroMSP', ...(await identity('inmetro.example.com', 'User1')) },
     notifiedBodyAdmin: inmetroAdmin,
     meterOwner: { mspId: 'CETSPMSP', ...(await identity('cetsp.example.com', 'User1')) },

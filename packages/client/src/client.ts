@@ -12,12 +12,13 @@ import {
 import { CommitListener } from './commits';
 import { ClientError } from './errors';
 import { verdictOf } from './failures';
+import { describeGatewayError } from './gatewayerrors';
 import { settleBatchReplay, settleReadingReplay, type LedgerReading } from './replay';
 import { DEFAULT_RETRY_POLICY, withRetry, RetryGiveUp, type Clock, type RetryPolicy, type Verdict } from './retry';
 import { newClientStats, Submitter, type ClientStats, type Committed } from './submit';
 
 export interface MetroledgerClientOptions {
-  /** A gRPC connection to a gateway peer (see {@link newGrpcConnection}); may be shared by many clients. */
+  /** A gRPC connection to a gateway peer (see newGrpcConnection and connectGateway); may be shared by many clients. */
   readonly connection: grpc.Client;
   readonly mspId: string;
   readonly certificatePem: string | Uint8Array;
@@ -63,14 +64,6 @@ export interface SubmittedReading {
   readonly attempts: number;
   /** An earlier attempt had committed it (its answer was lost): settled from the ledger. */
   readonly alreadyCommitted?: boolean;
-}
-
-/** Opens a TLS gRPC connection to a gateway endpoint (`host:port`). */
-export function newGrpcConnection(endpoint: string, tlsRootCertPem: string | Uint8Array, serverNameOverride?: string): grpc.Client {
-  const credentials = grpc.credentials.createSsl(Buffer.from(tlsRootCertPem));
-  const options: grpc.ChannelOptions = { 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 };
-  if (serverNameOverride) options['grpc.ssl_target_name_override'] = serverNameOverride;
-  return new grpc.Client(endpoint, credentials, options);
 }
 
 /** A query runs on one peer: only the call itself is retried (a lagging peer answers, it does not refuse). */
@@ -217,20 +210,11 @@ export class MetroledgerClient {
   }
 }
 
-/** The chaincode's error code: the contract prefixes its messages with `CODE: `. */
-function chaincodeCodeOf(messages: string[]): string | undefined {
-  for (const m of messages) {
-    const match = /\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+): /.exec(m);
-    if (match) return match[1];
-  }
-  return undefined;
-}
-
 function toClientError(err: unknown, fn: string, transactionId?: string): ClientError {
   if (err instanceof GatewayError) {
-    const details = err.details.map((d) => `${d.mspId}@${d.address}: ${d.message}`);
-    const text = `${fn}: ${err.message}${details.length ? ` [${details.join('; ')}]` : ''}`;
-    const chaincodeCode = chaincodeCodeOf([...err.details.map((d) => d.message), err.message]);
+    const { text: described, chaincodeCode, tlsFailure } = describeGatewayError(err);
+    const text = `${fn}: ${described}`;
+    if (tlsFailure) return new ClientError('TLS_FAILED', text, { cause: err, transactionId });
     if (err instanceof EndorseError) return new ClientError('ENDORSEMENT_FAILED', text, { cause: err, chaincodeCode, transactionId: err.transactionId });
     // SubmitError is exported as a type only, so it is recognised by name.
     if (err.name === 'SubmitError') return new ClientError('SUBMIT_FAILED', text, { cause: err, transactionId: (err as GatewayError & { transactionId?: string }).transactionId });

@@ -1,143 +1,144 @@
 // SPDX-License-Identifier: Apache-2.0
-// Connection options: Fabric's common connection profile (YAML and JSON) and flags, resolved into
-// a gateway target and identities read from a real cryptogen layout.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateOrganization, nodePaths, writeCryptogenLayout, type OrgMaterial } from '@metroledger/identity';
+import { createServer } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { GatewayError } from '@hyperledger/fabric-gateway';
+import { generateOrganization, type OrgMaterial } from '@metroledger/identity';
+import { MetroledgerClient } from './client';
+import { checkGatewayConnection, connectGateway, newGrpcConnection } from './connection';
 import { ClientError } from './errors';
-import { parseConnectionProfile } from './profile';
-import { loadConnectionProfile, resolveGatewayTarget, resolveIdentity } from './connection';
+import { describeGatewayError } from './gatewayerrors';
 
-let dir: string;
-let cetsp: OrgMaterial;
-let inmetro: OrgMaterial;
+let org: OrgMaterial;
+let other: OrgMaterial;
+let plain: { server: grpc.Server; endpoint: string };
+let mutual: { server: grpc.Server; endpoint: string };
 
-// As fabric-samples' test network writes it (connection-org1.yaml), with our organizations.
-const YAML_PROFILE = `---
-name: metrology-cetsp
-version: 1.0.0
-client:
-  organization: CETSP
-  connection:
-    timeout:
-      peer:
-        endorser: '300'
-organizations:
-  CETSP:
-    mspid: CETSPMSP
-    peers:
-    - peer0.cetsp.example.com
-    cryptoPath: organizations/peerOrganizations/cetsp.example.com/users/{username}@cetsp.example.com/msp
-  Inmetro:
-    mspid: InmetroMSP
-    peers:
-    - peer0.inmetro.example.com
-    signedCert:
-      path: organizations/peerOrganizations/inmetro.example.com/users/Admin@inmetro.example.com/msp/signcerts/Admin@inmetro.example.com-cert.pem
-    adminPrivateKey:
-      path: organizations/peerOrganizations/inmetro.example.com/users/Admin@inmetro.example.com/msp/keystore/priv_sk
-peers:
-  peer0.cetsp.example.com:
-    url: grpcs://localhost:9051
-    tlsCACerts:
-      path: organizations/peerOrganizations/cetsp.example.com/tlsca/tlsca.cetsp.example.com-cert.pem
-    grpcOptions:
-      ssl-target-name-override: peer0.cetsp.example.com
-      hostnameOverride: peer0.cetsp.example.com
-  peer0.inmetro.example.com:
-    url: grpcs://127.0.0.1:7051
-    tlsCACerts:
-      pem: |
-        -----BEGIN CERTIFICATE-----
-        MIIB
-        -----END CERTIFICATE-----
-certificateAuthorities:
-  ca.cetsp.example.com:
-    url: https://localhost:9054
-`;
+async function tlsServer(clientAuth: boolean): Promise<{ server: grpc.Server; endpoint: string }> {
+  const server = new grpc.Server();
+  const peer = org.node('peer0');
+  const credentials = grpc.ServerCredentials.createSsl(clientAuth ? Buffer.from(org.tlsCa.certPem) : null, [{ cert_chain: Buffer.from(peer.tls.certPem), private_key: Buffer.from(peer.tls.keyPem) }], clientAuth);
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))));
+  return { server, endpoint: `127.0.0.1:${port}` };
+}
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'metroledger-profile-'));
-  [cetsp, inmetro] = await Promise.all([
-    generateOrganization({ name: 'CETSP', mspId: 'CETSPMSP', domain: 'cetsp.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
-    generateOrganization({ name: 'Inmetro', mspId: 'InmetroMSP', domain: 'inmetro.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
+  [org, other] = await Promise.all([
+    generateOrganization({ name: 'Org1', mspId: 'Org1MSP', domain: 'org1.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
+    generateOrganization({ name: 'Org2', mspId: 'Org2MSP', domain: 'org2.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
   ]);
-  await writeCryptogenLayout(dir, cetsp);
-  await writeCryptogenLayout(dir, inmetro);
-  await writeFile(join(dir, 'connection.yaml'), YAML_PROFILE);
-});
-after(() => rm(dir, { recursive: true, force: true }));
-
-const user = (org: OrgMaterial, name: string) => org.users.find((u) => u.name === name)!;
-
-test('a YAML profile gives the gateway peer, its TLS CA and server name, and identities from cryptoPath and the admin entries', async () => {
-  const profile = join(dir, 'connection.yaml');
-  const target = await resolveGatewayTarget({ profile });
-  assert.equal(target.endpoint, 'localhost:9051', 'the client organization\'s first peer');
-  assert.equal(target.serverNameOverride, 'peer0.cetsp.example.com');
-  assert.equal(Buffer.from(target.tlsRootCertPem).toString(), cetsp.tlsCa.certPem);
-
-  const owner = await resolveIdentity({ profile });
-  assert.equal(owner.mspId, 'CETSPMSP');
-  assert.equal(Buffer.from(owner.certificatePem).toString(), user(cetsp, 'User1').sign.certPem);
-  const ownerAdmin = await resolveIdentity({ profile, user: 'Admin' });
-  assert.equal(Buffer.from(ownerAdmin.certificatePem).toString(), user(cetsp, 'Admin').sign.certPem);
-
-  const nb = await resolveIdentity({ profile, mspId: 'InmetroMSP', user: 'Admin' });
-  assert.equal(nb.mspId, 'InmetroMSP');
-  assert.equal(Buffer.from(nb.certificatePem).toString(), user(inmetro, 'Admin').sign.certPem);
-  const adminPaths = nodePaths(dir, inmetro.spec, user(inmetro, 'Admin'));
-  assert.deepEqual(Buffer.from(nb.privateKeyPem), await readFile(adminPaths.keystoreKey));
-
-  const other = await resolveGatewayTarget({ profile, peer: 'peer0.inmetro.example.com' });
-  assert.equal(other.endpoint, '127.0.0.1:7051');
-  assert.match(Buffer.from(other.tlsRootCertPem).toString(), /^-----BEGIN CERTIFICATE-----\nMIIB\n/, 'inline pem');
+  [plain, mutual] = await Promise.all([tlsServer(false), tlsServer(true)]);
 });
 
-test('the same profile as JSON parses the same; flags win over it piece by piece', async () => {
-  const yaml = parseConnectionProfile(YAML_PROFILE, dir);
-  const { parse } = await import('yaml');
-  const json = JSON.stringify(parse(YAML_PROFILE));
-  await writeFile(join(dir, 'connection.json'), json);
-  const fromJson = await loadConnectionProfile(join(dir, 'connection.json'));
-  assert.deepEqual(fromJson, yaml);
-
-  const tlsCa = nodePaths(dir, inmetro.spec, inmetro.peers[0]!).tlsCa;
-  const target = await resolveGatewayTarget({ profile: join(dir, 'connection.json'), endpoint: 'gw.example.com:443', tlsCaPath: tlsCa, serverName: 'gw' });
-  assert.deepEqual({ ...target, tlsRootCertPem: undefined }, { endpoint: 'gw.example.com:443', tlsRootCertPem: undefined, serverNameOverride: 'gw' });
-  const paths = nodePaths(dir, inmetro.spec, user(inmetro, 'User1'));
-  const id = await resolveIdentity({ profile: join(dir, 'connection.json'), mspId: 'InmetroMSP', certPath: paths.signcert, keyPath: paths.keystoreKey });
-  assert.equal(Buffer.from(id.certificatePem).toString(), user(inmetro, 'User1').sign.certPem);
+after(() => {
+  plain.server.forceShutdown();
+  mutual.server.forceShutdown();
 });
 
-test('flags alone work without a profile', async () => {
-  const paths = nodePaths(dir, cetsp.spec, user(cetsp, 'User1'));
-  const tlsCa = nodePaths(dir, cetsp.spec, cetsp.peers[0]!).tlsCa;
-  const target = await resolveGatewayTarget({ endpoint: '127.0.0.1:7051', tlsCaPath: tlsCa });
-  assert.equal(target.endpoint, '127.0.0.1:7051');
-  assert.equal(target.serverNameOverride, undefined);
-  const id = await resolveIdentity({ mspId: 'CETSPMSP', certPath: paths.signcert, keyPath: paths.keystoreKey });
-  assert.equal(id.mspId, 'CETSPMSP');
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as { port: number };
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+const rejectsWith = (code: string, message: RegExp) => (err: unknown) => {
+  assert.ok(err instanceof ClientError, String(err));
+  assert.equal(err.code, code, err.message);
+  assert.match(err.message, message);
+  return true;
+};
+
+test("an endpoint given by IP address is reached with the certificate's host name, and Node warns of nothing", async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error & { code?: string }) => warnings.push(`${w.code ?? ''} ${w.message}`);
+  process.on('warning', onWarning);
+  try {
+    assert.deepEqual(await checkGatewayConnection({ endpoint: plain.endpoint, tlsRootCertPem: org.tlsCa.certPem }), { serverName: 'peer0.org1.example.com' });
+    const client = await connectGateway({ endpoint: plain.endpoint, tlsRootCertPem: org.tlsCa.certPem });
+    try {
+      // the server has no services: the call gets as far as an answer over TLS
+      const err = await new Promise<grpc.ServiceError | null>((resolve) => client.makeUnaryRequest('/x.Y/Z', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (e) => resolve(e)));
+      assert.equal(err?.code, grpc.status.UNIMPLEMENTED);
+    } finally {
+      client.close();
+    }
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings, []);
+  } finally {
+    process.off('warning', onWarning);
+  }
 });
 
-test('missing or malformed options are refused with BAD_CONFIG naming what is wrong', async () => {
-  const refused = async (p: Promise<unknown>, re: RegExp) => assert.rejects(p, (e: unknown) => e instanceof ClientError && e.code === 'BAD_CONFIG' && re.test(e.message));
-  await refused(resolveGatewayTarget({ endpoint: 'h:1' }), /missing --tls-ca/);
-  await refused(resolveGatewayTarget({}), /missing --endpoint and --tls-ca \(or give --profile\)/);
-  await refused(resolveIdentity({ certPath: 'c.pem', keyPath: 'k.pem' }), /missing --msp-id/);
-  await refused(resolveIdentity({ profile: join(dir, 'connection.yaml'), mspId: 'NobodyMSP' }), /no organization with mspid NobodyMSP/);
-  await refused(resolveIdentity({ profile: join(dir, 'connection.yaml'), mspId: 'InmetroMSP', user: 'User1' }), /gives no identity for User1/);
-  await refused(resolveGatewayTarget({ profile: join(dir, 'connection.yaml'), peer: 'peer9' }), /no peer peer9/);
-  await refused(resolveGatewayTarget({ profile: join(dir, 'absent.yaml') }), /connection profile .*absent\.yaml/);
-  const parseRefused = (text: string, re: RegExp) => assert.throws(() => parseConnectionProfile(text, dir), (e: unknown) => e instanceof ClientError && e.code === 'BAD_CONFIG' && re.test(e.message));
-  parseRefused('peers: [unclosed', /not JSON or YAML/);
-  parseRefused('peers:\n  p0:\n    url: grpc://h:7051\n', /plain-text gRPC is not supported/);
-  parseRefused('peers:\n  p0:\n    url: h\n', /is not grpcs:\/\/host:port/);
-  parseRefused('organizations:\n  A:\n    peers: [p0]\n', /organizations\.A has no mspid/);
-  parseRefused('organizations:\n  A:\n    mspid: AMSP\n    peers: [p0]\n', /lists peer p0, which peers does not define/);
-  parseRefused('client:\n  organization: B\norganizations: {}\n', /client\.organization B is not among the organizations/);
-  parseRefused('organizations:\n  A:\n    mspid: AMSP\n    signedCert: {path: c.pem}\n', /signedCert and adminPrivateKey go together/);
+test('nothing listening, a CA that did not issue the certificate, and a name it does not carry are three different failures', async () => {
+  await assert.rejects(checkGatewayConnection({ endpoint: `127.0.0.1:${await closedPort()}`, tlsRootCertPem: org.tlsCa.certPem }), rejectsWith('CONNECTION_REFUSED', /nothing listens at 127\.0\.0\.1:\d+ \(connection refused\)/));
+  await assert.rejects(checkGatewayConnection({ endpoint: plain.endpoint, tlsRootCertPem: other.tlsCa.certPem }), rejectsWith('TLS_FAILED', /is not issued by the given TLS CA/));
+  await assert.rejects(
+    checkGatewayConnection({ endpoint: plain.endpoint, tlsRootCertPem: org.tlsCa.certPem, serverName: 'peer0.org2.example.com' }),
+    rejectsWith('TLS_FAILED', /is for peer0\.org1\.example\.com, peer0, localhost, 127\.0\.0\.1, not peer0\.org2\.example\.com/),
+  );
+});
+
+test('a gateway requiring mutual TLS: no client certificate, and one from a foreign CA, are told apart from success', async () => {
+  const user = org.node('User1');
+  const stranger = other.node('User1');
+  await assert.rejects(checkGatewayConnection({ endpoint: mutual.endpoint, tlsRootCertPem: org.tlsCa.certPem }), rejectsWith('TLS_FAILED', /requires a client TLS certificate \(mutual TLS\)/));
+  await assert.rejects(
+    checkGatewayConnection({ endpoint: mutual.endpoint, tlsRootCertPem: org.tlsCa.certPem, clientCertPem: stranger.tls.certPem, clientKeyPem: stranger.tls.keyPem }),
+    rejectsWith('TLS_FAILED', /refused the client TLS certificate/),
+  );
+  assert.deepEqual(
+    await checkGatewayConnection({ endpoint: mutual.endpoint, tlsRootCertPem: org.tlsCa.certPem, clientCertPem: user.tls.certPem, clientKeyPem: user.tls.keyPem }),
+    { serverName: 'peer0.org1.example.com' },
+  );
+});
+
+test('a connection to an IP address without a server name is refused up front', () => {
+  assert.throws(() => newGrpcConnection('127.0.0.1:7051', org.tlsCa.certPem), rejectsWith('BAD_REQUEST', /127\.0\.0\.1:7051 is an IP address: give the TLS server name/));
+  newGrpcConnection('localhost:7051', org.tlsCa.certPem).close();
+  newGrpcConnection('127.0.0.1:7051', org.tlsCa.certPem, 'peer0.org1.example.com').close();
+});
+
+function serviceError(code: grpc.status, details: string): grpc.ServiceError {
+  return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), { code, details, metadata: new grpc.Metadata() });
+}
+
+test("an endorsement failure reads as the chaincode's code and message, once", () => {
+  const reply = 'chaincode response 500, METER_EXISTS: meter SP-1 is already registered';
+  const err = new GatewayError({
+    code: grpc.status.ABORTED,
+    message: '10 ABORTED: failed to endorse transaction, see attached details for more info',
+    cause: serviceError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info'),
+    details: [
+      { address: 'peer0.lasige.example.com:7051', mspId: 'LaSIGEMSP', message: reply },
+      { address: 'peer0.pucpr.example.com:7051', mspId: 'PUCPRMSP', message: reply },
+    ],
+  });
+  assert.deepEqual(describeGatewayError(err), {
+    text: 'METER_EXISTS: meter SP-1 is already registered [LaSIGEMSP@peer0.lasige.example.com:7051]',
+    chaincodeCode: 'METER_EXISTS',
+    tlsFailure: false,
+  });
+  const denied = new GatewayError({
+    code: grpc.status.ABORTED,
+    message: '10 ABORTED: failed to endorse transaction, see attached details for more info',
+    cause: serviceError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info'),
+    details: [{ address: 'peer0.lasige.example.com:7051', mspId: 'LaSIGEMSP', message: 'access denied: channel [metrology] creator org [Orderer1MSP]' }],
+  });
+  assert.equal(describeGatewayError(denied).text, 'ABORTED: failed to endorse transaction: LaSIGEMSP@peer0.lasige.example.com:7051: access denied: channel [metrology] creator org [Orderer1MSP]');
+});
+
+test('a client whose TLS CA did not issue the gateway certificate fails TLS_FAILED at once, not after its retries', async () => {
+  const user = org.node('User1');
+  const connection = newGrpcConnection(plain.endpoint, other.tlsCa.certPem, 'peer0.org1.example.com');
+  const client = new MetroledgerClient({ connection, mspId: 'Org1MSP', certificatePem: user.sign.certPem, privateKeyPem: user.sign.keyPem, retry: { maxAttempts: 5, initialDelayMs: 200 } });
+  try {
+    await assert.rejects(client.evaluate('getMeter', ['SP-1']), rejectsWith('TLS_FAILED', /^getMeter: the TLS handshake with the gateway failed \(No connection established\. Last error: Error: unable to verify the first certificate/));
+    assert.equal(client.stats.retries, 0);
+  } finally {
+    client.close();
+    connection.close();
+  }
 });

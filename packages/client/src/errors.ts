@@ -2,7 +2,9 @@
 import type { RetryCause } from './retry';
 
 export type ClientErrorCode =
-  | 'CONNECTION_FAILED'     // the gateway could not be reached
+  | 'CONNECTION_FAILED'     // the gateway could not be reached (unknown host, no answer, connection lost)
+  | 'CONNECTION_REFUSED'    // nothing listens at the endpoint (wrong port, gateway down)
+  | 'TLS_FAILED'            // the TLS handshake failed: certificate not from the given CA or not for this name, client certificate missing or refused
   | 'ENDORSEMENT_FAILED'    // a peer refused to endorse (the chaincode's error code is in `chaincodeCode`)
   | 'SUBMIT_FAILED'         // the ordering service refused the transaction
   | 'COMMIT_FAILED'         // the transaction was ordered but is invalid (`validationCode`)

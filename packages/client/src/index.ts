@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Application client for metroledger on any Fabric network (fabric-gateway), with retry and backoff.
-export { MetroledgerClient, newGrpcConnection } from './client';
+export { MetroledgerClient } from './client';
 export type { MetroledgerClientOptions, MeasurementRecord, SubmittedReading } from './client';
 export type { ClientStats, Committed } from './submit';
+export { newGrpcConnection, connectGateway, checkGatewayConnection, splitEndpoint } from './connection';
+export type { GatewayTlsOptions, GatewayEndpointOptions } from './connection';
 export { ClientError, abandonReason } from './errors';
 export type { ClientErrorCode } from './errors';
 export { DEFAULT_RETRY_POLICY, backoffDelayMs, systemClock, withRetry, RetryGiveUp } from './retry';
@@ -18,5 +20,5 @@ export { encodeReadingBatch, decodeReadingBatch, submitReadingBatch, MAX_BATCH_R
 export type { BatchReadingOutcome, SubmittedBatch, BatchSubmitter } from './batch';
 export { parseConnectionProfile } from './profile';
 export type { ConnectionProfile, ProfileOrganization, ProfilePeer, PemSource } from './profile';
-export { loadConnectionProfile, profileOrganization, resolveGatewayTarget, resolveIdentity } from './connection';
-export type { ConnectionInput, GatewayTarget, ClientIdentity } from './connection';
+export { loadConnectionProfile, profileOrganization, resolveGatewayTarget, resolveIdentity } from './options';
+export type { ConnectionInput, GatewayTarget, ClientIdentity } from './options';

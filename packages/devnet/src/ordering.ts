@@ -160,15 +160,21 @@ export interface CommitFeed {
 /**
  * Feeds ordered blocks to the committer in order, never more than it accepts ahead of its height
  * (a fire-and-forget delivery loses blocks once ordering outpaces validation); the others wait
- * here, and a long wait turns into BUSY at the gateway's Submit, which clients retry.
+ * here, and a long wait turns into BUSY at the gateway's Submit, which clients retry. Once the
+ * committer has halted (its ledger failed), nothing is fed and every Submit is refused
+ * (SERVICE_UNAVAILABLE): a transaction accepted then could never be committed.
  */
 export function feedCommitter(
   orderer: { onBlock(listener: (block: common.Block) => void): unknown },
-  committer: { deliver(block: common.Block): Promise<unknown> },
+  committer: { deliver(block: common.Block): Promise<unknown>; readonly halt?: { readonly blockNum: number; readonly error: Error } | undefined },
 ): CommitFeed {
   const waiting: common.Block[] = [];
   let inFlight = 0;
   const pump = (): void => {
+    if (committer.halt !== undefined) {
+      waiting.length = 0;
+      return;
+    }
     while (inFlight < COMMIT_IN_FLIGHT && waiting.length > 0) {
       const block = waiting.shift()!;
       inFlight++;
@@ -179,6 +185,8 @@ export function feedCommitter(
         },
         (err: unknown) => {
           inFlight--;
+          // A halt is reported once, by whoever listens to the committer's onHalt.
+          if (committer.halt !== undefined) return pump();
           // A block the committer refuses is a bug in this process, not a client error: make it loud.
           process.emitWarning(`devnet: block ${block.getHeader()?.getNumber()} not committed: ${(err as Error).message}`);
           pump();
@@ -197,7 +205,9 @@ export function feedCommitter(
     gate(o) {
       return {
         broadcast: (envelope) =>
-          waiting.length > COMMIT_BACKLOG_MAX
+          committer.halt !== undefined
+            ? Promise.reject(new OrderingError('SERVICE_UNAVAILABLE', `the peer halted: its ledger could not commit block ${committer.halt.blockNum} (${committer.halt.error.message}); no transaction is accepted until it is restarted`))
+            : waiting.length > COMMIT_BACKLOG_MAX
             ? Promise.reject(new OrderingError('BUSY', `the committing peer is ${waiting.length} blocks behind ordering: retry later`))
             : o.broadcast(envelope),
       };

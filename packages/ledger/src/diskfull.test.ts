@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // A disk that fills up or fails under the block store: the failure is reported with its path and
 // errno, nothing partial stays in the file, the ledger stops taking blocks, and reopening it
-// recovers every block whose commit resolved.
+// recovers every block whose commit resolved. Injected failures through the file-layer port, and a
+// real small tmpfs where this process may mount one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError } from './errors';
 import { Ledger } from './ledger';
@@ -78,3 +80,53 @@ test('a block file that cannot be created at rollover stops the ledger with path
     await ledger.close();
   }
 }));
+
+test('a real full disk (a small tmpfs) under the block files and the world state: reopening with room recovers every acknowledged block', async (t) => {
+  await withTempDir(async (base) => {
+    const mnt = join(base, 'disk');
+    await mkdir(mnt);
+    const cannot = mountTmpfs(mnt, '2m');
+    if (cannot !== undefined) return t.skip(`no real full disk here: ${cannot}; the injected failures above still ran`);
+    const failedAt: string[] = [];
+    try {
+      // Block and write sizes that make the block file, or the state's LevelDB log, hit ENOSPC first.
+      for (const [i, txPerBlock] of [1, 2, 3, 5].entries()) {
+        const dir = join(mnt, `ledger-${i}`);
+        const chain = new TestChain(i + 1, { txPerBlock, writesPerTx: 40, valueBytes: 300, keySpace: 100_000 });
+        let ledger = await Ledger.open(dir);
+        let acknowledged = -1;
+        let failure: unknown;
+        while (failure === undefined) await ledger.commit(chain.nextBlock()).then((r) => (acknowledged = r.blockNum), (e: unknown) => (failure = e));
+        assert.ok(failure instanceof LedgerError && failure.code === 'IO', String(failure));
+        assert.equal(failure.details?.['errno'], 'ENOSPC', failure.message);
+        assert.ok(String(failure.details?.['path']).startsWith(dir), failure.message);
+        failedAt.push(String(failure.details?.['path']).slice(dir.length + 1));
+        await ledger.close().catch(() => undefined);
+        execFileSync('mount', ['-o', 'remount,size=64m', mnt]);
+        ledger = await Ledger.open(dir);
+        try {
+          assert.ok(ledger.height >= acknowledged + 1, `height ${ledger.height} lost acknowledged block ${acknowledged}`);
+          await verifyLedger(ledger);
+        } finally {
+          await ledger.close();
+        }
+        await rm(dir, { recursive: true });
+        execFileSync('mount', ['-o', 'remount,size=2m', mnt]);
+      }
+      t.diagnostic(`ENOSPC hit: ${failedAt.join(', ')}`);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+});
+
+/** Mounts a tmpfs of `size` on `dir`; the reason it cannot, otherwise. */
+function mountTmpfs(dir: string, size: string): string | undefined {
+  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root (CAP_SYS_ADMIN)';
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
+    return undefined;
+  } catch (err) {
+    return `mount -t tmpfs failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
+  }
+}

@@ -103,7 +103,8 @@ export class Ledger {
     try {
       await this.state.applyBlock(block.number, updates);
     } catch (e) {
-      this.#failure = e instanceof LedgerError && e.code === 'IO' ? e : ioFailure(`applying block ${block.number} (stored) to the world state`, this.#stateDir, e, { blockNum: block.number });
+      // the block is durable: reopening replays it into the state
+      this.#failure = e instanceof LedgerError && e.code === 'IO' ? e : ioFailure(`applying block ${block.number} to the world state`, this.#stateDir, e, { blockNum: block.number });
       this.#wakeApplied();
       throw this.#failure;
     }

@@ -88,6 +88,10 @@ test('the LR chaincode package builds from the repository, reproducibly, with th
   assert.equal(pj.main, 'dist/index.js');
   assert.equal(pj.scripts.start, 'fabric-chaincode-node start');
   assert.deepEqual(Object.keys(pj.dependencies), ['@metroledger/lr', 'fabric-contract-api', 'fabric-shim']);
+  // a Docker peer's npm install must resolve what the repository tested (class-transformer 0.4.1 breaks fabric-contract-api)
+  const workspace = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { overrides: Record<string, string> };
+  assert.deepEqual((pj as { overrides?: unknown }).overrides, workspace.overrides);
+  assert.equal(workspace.overrides['class-transformer'], '0.4.0');
   assert.match(pj.dependencies['fabric-shim']!, /^\d+\.\d+\.\d+$/);
   const lrDist = join(dirname(require.resolve('@metroledger/lr/package.json')), 'dist');
   for (const [path, content] of a.files) {

@@ -58,6 +58,25 @@ function readPackageJson(root: string): NpmPackageJson {
   return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as NpmPackageJson;
 }
 
+/**
+ * The `overrides` of the repository's root package.json (the workspace this module is installed
+ * in). They pin transitive dependencies the chaincodes were tested with — class-transformer 0.4.0:
+ * 0.4.1, which fabric-contract-api's `^0.4.0` admits, breaks every object return value — and go
+ * into the packaged package.json, where a Docker peer's `npm install` applies them too.
+ */
+function workspaceOverrides(): Record<string, string> {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    let pj: { workspaces?: unknown; overrides?: Record<string, string> } | undefined;
+    try {
+      pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as typeof pj;
+    } catch {
+      pj = undefined;
+    }
+    if (pj?.workspaces !== undefined) return pj.overrides ?? {};
+    if (dirname(dir) === dir) throw new LifecycleError('SOURCE_NOT_FOUND', `no workspace root package.json above ${__dirname} (its overrides pin the chaincodes' transitive dependencies)`);
+  }
+}
+
 export interface PackageWorkspaceChaincodeOptions {
   /** Default: the chaincode's own label (`metroledger-speed_<LR version>`, `metroledger-governance_<version>`). */
   label?: string;
@@ -65,6 +84,8 @@ export interface PackageWorkspaceChaincodeOptions {
   chaincodeRoot?: string;
   /** Roots of the vendored workspace packages by name; default: resolved from node_modules. */
   vendorRoots?: Record<string, string>;
+  /** npm overrides for the packaged package.json; default: the workspace root package.json's. */
+  overrides?: Record<string, string>;
 }
 
 /** The chaincode name (and version, when the code states one) the compiled chaincode states in its dist/config.js. */
@@ -127,6 +148,8 @@ export async function packageWorkspaceChaincode(chaincode: WorkspaceChaincode, o
     scripts: { start: 'fabric-chaincode-node start' },
     dependencies,
   };
+  const overrides = opts.overrides ?? workspaceOverrides();
+  if (Object.keys(overrides).length > 0) packageJson['overrides'] = Object.fromEntries(Object.entries(overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return packageChaincode({
     label: opts.label ?? spec.label(pj),
     sourceDir: join(chaincodeRoot, 'dist'),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The São Paulo rush-hour scenario (the main job).
-export { runSaoPaulo, formatReport, DEFAULT_SCENARIO, METER_MODEL } from './saopaulo';
+export { runSaoPaulo, gatewayTls, formatReport, DEFAULT_SCENARIO, METER_MODEL } from './saopaulo';
 export type { NetworkAccess, OrgCredentials, ScenarioOptions, ScenarioHooks, ScenarioReport } from './saopaulo';
 export { planMeters, planArrivals, drawVehicle } from './plan';
 export type { PlannedMeter, ArrivalSchedule, ScenarioPlanOptions } from './plan';

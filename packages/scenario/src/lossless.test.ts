@@ -14,7 +14,7 @@ import { generateEvent, Meter, newRng } from '@metroledger/meter';
 import { abandonReason, ClientError, MetroledgerClient, newGrpcConnection, NotifiedBodyClient, type MetroledgerClientOptions } from '@metroledger/client';
 import { defaultLrPackage, startDevnet, type Devnet } from '@metroledger/devnet';
 import { bootstrapRegistry } from './bootstrap';
-import { METER_MODEL, runSaoPaulo, type NetworkAccess, type OrgCredentials } from './saopaulo';
+import { gatewayTls, METER_MODEL, runSaoPaulo, type NetworkAccess, type OrgCredentials } from './saopaulo';
 
 const LASIGE = 'peer0.lasige.example.com';
 const PUCPR = 'peer0.pucpr.example.com';
@@ -35,7 +35,7 @@ before(async () => {
   const pkg = await defaultLrPackage();
   const admin = await credentials('InmetroMSP', 'Admin');
   access = {
-    endpoint: devnet.endpoint, tlsRootCertPem: await readFile(devnet.tlsCaCertPath),
+    endpoint: devnet.endpoint, tlsRootCertPem: await readFile(devnet.tlsCaCertPath), serverNameOverride: devnet.tlsServerName,
     notifiedBody: admin, notifiedBodyAdmin: admin, meterOwner: await credentials('CETSPMSP', 'User1'),
     organizations: [
       { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
@@ -82,7 +82,7 @@ test('the main job commits every reading exactly once while endorsers lag: misma
   assert.ok((t.retriesByCause['MVCC_READ_CONFLICT'] ?? 0) > 0, JSON.stringify(t.retriesByCause));
 
   // On the ledger: each meter's sequences 1..n, each once.
-  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem);
+  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
   const owner = new MetroledgerClient({ connection, ...access.meterOwner });
   try {
     let onLedger = 0;
@@ -99,7 +99,7 @@ test('the main job commits every reading exactly once while endorsers lag: misma
 });
 
 test('an orderer answer lost after the transaction was accepted: the reading is committed once and reported committed', { timeout: 120_000 }, async () => {
-  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem);
+  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
   const client = (options: Partial<MetroledgerClientOptions> = {}) => new MetroledgerClient({ connection, ...access.meterOwner, ...options });
   const admin = new MetroledgerClient({ connection, ...access.notifiedBodyAdmin });
   const rng = newRng('lost-answers');

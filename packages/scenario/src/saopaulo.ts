@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The main job: São Paulo at rush hour (paper, section VII-A). 1,000 meters × 0.76 vehicles/s.
 import { Meter } from '@metroledger/meter';
-import { ClientError, MetroledgerClient, NotifiedBodyClient, newGrpcConnection, type LrSoftwareToApprove, type RetryPolicy } from '@metroledger/client';
+import { ClientError, MetroledgerClient, NotifiedBodyClient, newGrpcConnection, type GatewayTlsOptions, type LrSoftwareToApprove, type RetryPolicy } from '@metroledger/client';
 import { bootstrapRegistry, type BootstrapReport, type OrganizationToAdmit } from './bootstrap';
 import { ScenarioError } from './errors';
 import { planArrivals, planMeters, type PlannedMeter, type ScenarioPlanOptions } from './plan';
@@ -17,7 +17,10 @@ export interface OrgCredentials {
 export interface NetworkAccess {
   readonly endpoint: string;
   readonly tlsRootCertPem: string | Uint8Array;
+  /** TLS server name: a host name in the gateway's certificate (needed when `endpoint` is an IP address). */
   readonly serverNameOverride?: string;
+  /** Client TLS certificate and key (PEM), for a gateway that requires mutual TLS. */
+  readonly clientTls?: { readonly certPem: string | Uint8Array; readonly keyPem: string | Uint8Array };
   /** Registers the meters (Inmetro). */
   readonly notifiedBody: OrgCredentials;
   /** Approves the LR software and the meter model (an Inmetro admin). */
@@ -75,8 +78,16 @@ export interface ScenarioReport {
   readonly traffic: TrafficResult;
 }
 
+/** The TLS options of a network's gateway connection (newGrpcConnection's). */
+export function gatewayTls(access: Pick<NetworkAccess, 'serverNameOverride' | 'clientTls'>): GatewayTlsOptions {
+  return {
+    ...(access.serverNameOverride !== undefined && { serverName: access.serverNameOverride }),
+    ...(access.clientTls !== undefined && { clientCertPem: access.clientTls.certPem, clientKeyPem: access.clientTls.keyPem }),
+  };
+}
+
 export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOptions, hooks: ScenarioHooks = {}): Promise<ScenarioReport> {
-  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, access.serverNameOverride);
+  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
   const common = { connection, channel: access.channel, chaincode: access.chaincode };
   const inmetro = new MetroledgerClient({ ...common, ...access.notifiedBody });
   const owner = new MetroledgerClient({ ...common, ...access.meterOwner, retry: { ...OWNER_RETRY, ...options.retry } });

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { ClientIdentity } from '@metroledger/client';
 import { packageLrChaincode, readChaincodePackage } from '@metroledger/lifecycle';
 import type { NetworkAccess } from '@metroledger/scenario';
-import { withConnectionOptions, type ConnectionOptions, type NetworkOptions } from '../connection';
+import { withConnectionOptions, type ConnectionOptions, type NetworkOptions } from './connection';
 
 export interface NetworkAccessOptions extends ConnectionOptions {
   notifiedBodyCert?: string;
@@ -40,7 +40,7 @@ export function checkNetworkAccessOptions(opts: NetworkAccessOptions): void {
  * profile or the devnet's crypto material.
  */
 export async function networkAccess(network: NetworkOptions, opts: NetworkAccessOptions): Promise<NetworkAccess> {
-  const target = await network.target();
+  const target = await network.checkedTarget();
   const meterOwner = await network.identity('CETSPMSP');
   const notifiedBodyAdmin: ClientIdentity = opts.notifiedBodyCert !== undefined && opts.notifiedBodyKey !== undefined
     ? { mspId: 'InmetroMSP', certificatePem: await readFile(opts.notifiedBodyCert), privateKeyPem: await readFile(opts.notifiedBodyKey) }
@@ -51,7 +51,8 @@ export async function networkAccess(network: NetworkOptions, opts: NetworkAccess
   return {
     endpoint: target.endpoint,
     tlsRootCertPem: target.tlsRootCertPem,
-    ...(target.serverNameOverride !== undefined && { serverNameOverride: target.serverNameOverride }),
+    serverNameOverride: target.serverName,
+    ...(target.clientCertPem !== undefined && target.clientKeyPem !== undefined && { clientTls: { certPem: target.clientCertPem, keyPem: target.clientKeyPem } }),
     channel: network.channel,
     notifiedBody: notifiedBodyAdmin,
     notifiedBodyAdmin,

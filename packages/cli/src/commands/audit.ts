@@ -20,6 +20,7 @@ import {
   type AuditOptions,
   type BlockSource,
 } from '@metroledger/audit';
+import { withPeerServerName } from './connection';
 
 const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
 
@@ -87,6 +88,10 @@ async function policiesOf(opts: AuditCliOptions, fromDevnet: boolean): Promise<{
 
 /** The block source the options name: a ledger directory (the devnet's, or a copy of a Fabric peer's), or a peer's Deliver service. */
 export function sourceOf(opts: SourceCliOptions): { source: BlockSource; fromDevnet: boolean } {
+  // This process has loaded fabric-shim (through other commands), whose older fabric-protos replace
+  // the generated classes in google-protobuf's global namespace: blocks decoded here (inline, without
+  // workers) would lose their signatures' headers. Put the current classes back first.
+  (require('@metroledger/devnet/dist/protoglobals.js') as { restoreFabricProtosGlobals(): void }).restoreFabricProtosGlobals();
   if (opts.peer === undefined) {
     const location = resolveLedger(resolve(opts.data), opts.channel);
     return { source: ledgerDirectorySource(resolve(opts.data), { channelId: opts.channel }), fromDevnet: location.format === 'metroledger' };
@@ -117,7 +122,7 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 }
 
 async function audit(opts: AuditCliOptions): Promise<void> {
-  const { source, fromDevnet } = sourceOf(opts);
+  const { source, fromDevnet } = sourceOf(await withPeerServerName(opts));
   const { overrides, fallback, note } = await policiesOf(opts, fromDevnet);
   let checkpoint: AuditCheckpoint | undefined;
   if (opts.checkpoint !== undefined && existsSync(opts.checkpoint)) {

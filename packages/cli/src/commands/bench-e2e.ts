@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runAggregate, runOpenLoop, runSweep, type BenchRun, type CommonOptions, type Ordering } from '@metroledger/bench';
-import { NetworkOptions } from '../connection';
+import { NetworkOptions } from './connection';
 import { checkNetworkAccessOptions, meterPrefix, networkAccess, withNetworkAccessOptions, type NetworkAccessOptions } from './access';
 
 interface CommonFlags extends NetworkAccessOptions {

@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // `metroledger lr approve|withdraw|list|incidents|install`: the notified body's registry and a
 // computing provider's installation of the approved LR package, through the Fabric Gateway (the
-// devnet or a real Fabric network). Connection options: ../connection.ts.
+// devnet or a real Fabric network). The connection options are in ./connection.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NotifiedBodyClient, RegistryReader, type LrSoftwareRecord } from '@metroledger/client';
 import { DEFAULT_NETWORK, installChaincodePackage } from '@metroledger/devnet';
-import { identityOf, openClient, withConnectionOptions, type ConnectionOptions } from '../connection';
 import { checkPackageApproval, LifecycleError, packageForm, packageLrChaincode, readCcaasPackage, readChaincodePackage, type ChaincodePackage } from '@metroledger/lifecycle';
-
-export { withConnectionOptions, openClient, type ConnectionOptions } from '../connection';
+import { identityOf, openClient, withConnectionOptions, type ConnectionOptions } from './connection';
 
 async function packageFrom(file: string | undefined): Promise<ChaincodePackage> {
   return file === undefined ? packageLrChaincode() : readChaincodePackage(await readFile(file));

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { startDevnetProcess } from '@metroledger/devnet';
 import { DEFAULT_SCENARIO, formatReport, runSaoPaulo, type ScenarioOptions } from '@metroledger/scenario';
-import { NetworkOptions } from '../connection';
+import { NetworkOptions } from './connection';
 import { checkNetworkAccessOptions, meterPrefix, networkAccess, withNetworkAccessOptions, type NetworkAccessOptions } from './access';
 import { orderingOptions } from './devnet';
 

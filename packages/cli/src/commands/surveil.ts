@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, type SurveilOptions } from '@metroledger/surveil';
 import { addSourceOptions, sourceOf, type SourceCliOptions } from './audit';
+import { withPeerServerName } from './connection';
 
 interface SurveilCliOptions extends SourceCliOptions {
   recentShare: string;
@@ -18,7 +19,7 @@ interface SurveilCliOptions extends SourceCliOptions {
 }
 
 async function run(opts: SurveilCliOptions): Promise<void> {
-  const { source } = sourceOf(opts);
+  const { source } = sourceOf(await withPeerServerName(opts));
   const options: SurveilOptions = {
     recentShare: Number(opts.recentShare),
     alpha: Number(opts.alpha),

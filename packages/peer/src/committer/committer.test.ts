@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { peer, type common } from '@hyperledger/fabric-protos';
 import { IdentityDeserializer, issueIdentity, MspRegistry, SigningIdentity } from '@metroledger/identity';
-import { Ledger } from '@metroledger/ledger';
+import { Ledger, LedgerError, type BlockFileSystem } from '@metroledger/ledger';
+import { FaultyFileSystem } from '@metroledger/ledger/dist/testing/faults.js';
 import { parsePolicy } from '@metroledger/policy';
 import {
   blockHeaderHash,
@@ -40,11 +41,11 @@ interface Fixture {
   block(envelopes: Uint8Array[], opts?: { signer?: SigningIdentity; number?: number; prev?: Uint8Array }): common.Block;
 }
 
-async function setup(): Promise<Fixture> {
+async function setup(opts: { fileSystem?: BlockFileSystem } = {}): Promise<Fixture & { dir: string }> {
   const net = await testNetwork();
   const dir = await mkdtemp(join(tmpdir(), 'committer-'));
   dirs.push(dir);
-  const ledger = await Ledger.open(dir);
+  const ledger = await Ledger.open(dir, opts);
   const deserializer = new IdentityDeserializer();
   const msps = new MspRegistry([net.org1.mspConfig(), net.org2.mspConfig(), net.ordererOrg.mspConfig()]);
   const policy = parsePolicy("AND('Org1MSP.peer','Org2MSP.peer')");
@@ -71,6 +72,7 @@ async function setup(): Promise<Fixture> {
     next = n.blockNum + 1;
   });
   return {
+    dir,
     net,
     ledger,
     committer,
@@ -184,6 +186,58 @@ test('blocks arriving ahead wait for the missing one; old or duplicate blocks ar
   assert.equal((await second).blockNum, 2);
   await assert.rejects(f.committer.deliver(b1), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BLOCK_OUT_OF_ORDER');
   await f.ledger.close();
+});
+
+/** `p`, or a rejection if it has not settled within `ms` (a hang is what the halt prevents). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+test('a block the ledger cannot write (disk full) halts the committer: queued blocks and waits fail at once, nothing resumes silently', async () => {
+  const fs = new FaultyFileSystem();
+  const f = await setup({ fileSystem: fs });
+  const [t1, t2, t3, t4] = ['1', '2', '3', '4'].map((v) => buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', {}, { [`k${v}`]: v })] }));
+  await f.committer.deliver(f.block([t1!.envelope]));
+  const halts: unknown[] = [];
+  f.committer.onHalt((h) => halts.push(h));
+  const waitT2 = f.committer.waitForTransaction(t2!.txId, 60_000);
+
+  fs.fail('writev', 'ENOSPC');
+  const b2 = f.block([t2!.envelope]);
+  const b3 = f.block([t3!.envelope], { number: 3, prev: blockHeaderHash(b2.getHeader()!) });
+  const third = f.committer.deliver(b3); // queued ahead, waiting for block 2
+  const isHalted = (blockNum: number) => (e: unknown) => {
+    assert.ok(e instanceof PeerError, String(e));
+    assert.equal(e.code as string, 'HALTED');
+    assert.ok(e.cause instanceof LedgerError && e.cause.code === 'IO' && e.cause.details?.['errno'] === 'ENOSPC', String(e.cause));
+    assert.match(e.message, new RegExp(`block ${blockNum}`));
+    return true;
+  };
+  await assert.rejects(within(f.committer.deliver(b2), 5_000, 'block 2'), isHalted(2));
+  await assert.rejects(within(third, 5_000, 'block 3 queued behind it'), isHalted(2));
+  await assert.rejects(within(waitT2, 5_000, 'a wait for a transaction of block 2'), isHalted(2));
+  assert.equal(halts.length, 1);
+  assert.deepEqual((halts[0] as { blockNum: number }).blockNum, 2);
+  assert.equal(f.committer.halt?.blockNum, 2);
+
+  fs.heal(); // space freed: the peer stays halted until restarted (a failed fsync is not retried)
+  await assert.rejects(within(f.committer.deliver(f.block([t4!.envelope], { number: 2 })), 5_000, 'a later delivery'), isHalted(2));
+  await assert.rejects(within(f.committer.waitForTransaction(t3!.txId, 60_000), 5_000, 'a wait after the halt'), isHalted(2));
+  assert.deepEqual(await f.committer.waitForTransaction(t1!.txId, 1_000), { code: V.VALID, blockNum: 1, blockNumber: 1 }, 'what was committed is still answered');
+  let late: unknown;
+  f.committer.onHalt((h) => (late = h));
+  assert.equal(late, f.committer.halt, 'a listener added after the halt hears of it at once');
+  await f.ledger.close();
+
+  const reopened = await Ledger.open(f.dir);
+  try {
+    assert.equal(reopened.height, 2, 'every acknowledged block, nothing else');
+    assert.deepEqual(await reopened.getTx(t1!.txId), { blockNum: 1, txNum: 0, code: V.VALID });
+    assert.equal(await reopened.getTx(t2!.txId), undefined);
+  } finally {
+    await reopened.close();
+  }
 });
 
 test('the quorum verifier needs 3 of 4 distinct consenters, by signature header or by consenter id', async () => {

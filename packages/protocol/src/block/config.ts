@@ -2,7 +2,7 @@
 // The genesis (config) block: the channel configuration as Fabric's configtx structures, so that an
 // auditor can read the MSPs and the orderer identities from the ledger itself.
 import { createHash } from 'node:crypto';
-import { common, msp, orderer } from '@hyperledger/fabric-protos';
+import { common, msp, orderer } from '../protos.js';
 import type { MspConfig } from '@metroledger/identity';
 import { ProtocolError } from '../transaction/errors.js';
 import { parseEnvelope } from '../transaction/parse.js';

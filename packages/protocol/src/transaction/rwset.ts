@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ledger.rwset.TxReadWriteSet (KV data model) <-> our NsReadWriteSet records.
-import { ledger } from '@hyperledger/fabric-protos';
+import { ledger } from '../protos.js';
 import type { CollectionHashedRwSet, KVRead, KVWrite, NsReadWriteSet, RangeQueryInfo, Version } from '../rwset/types.js';
 import { ProtocolError } from './errors.js';
 

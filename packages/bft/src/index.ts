@@ -11,7 +11,7 @@ export type {
 export { Replica } from './replica';
 export type { ReplicaOptions } from './replica';
 export { BFT_REPLICAS_MAX, BFT_REPLICAS_MIN, bftFaultTolerance, bftQuorum } from './quorum';
-export { verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
+export { bftLeaderOf, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
 export type { VerifyOptions } from './verify';
 export {
   bftProposalDigest, bftCommitSigningBytes, bftSigningBytes, encodeMessage, decodeMessage,

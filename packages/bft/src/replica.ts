@@ -11,7 +11,7 @@ import type {
   Request, RequestsMsg, SignedMessage, Storage, SubmitResult, SyncViewMsg, TraceSink, ViewChangeMsg,
 } from './types';
 import { BFT_REPLICAS_MAX, BFT_REPLICAS_MIN, bftFaultTolerance, bftQuorum } from './quorum';
-import { commitBytesFor, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
+import { bftLeaderOf, commitBytesFor, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
 
 /** Options of a replica. Every field documents its default; out-of-range values throw BftError('BAD_CONFIG'). */
 export interface ReplicaOptions {
@@ -204,7 +204,7 @@ export class Replica {
   getHeight(): number { return this.height; }
   /** Requests waiting to be ordered at this replica. */
   getPoolSize(): number { return this.pool.size; }
-  leaderOf(view: number): ReplicaId { return view % this.n; }
+  leaderOf(view: number): ReplicaId { return bftLeaderOf(view, this.n); }
   isLeader(): boolean { return !this.inViewChange() && this.leaderOf(this.view) === this.id; }
   /** Whether a request id is in the decided log. */
   isDecided(requestId: string): boolean { return this.decidedIds.has(requestId); }

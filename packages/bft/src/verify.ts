@@ -5,6 +5,11 @@ import { bftCommitSigningBytes, bftProposalDigest, bftSigningBytes, bytesEqual }
 import { bftQuorum } from './quorum';
 import type { Application, Crypto, Decision, PreparedCertificate, SignedMessage } from './types';
 
+/** The leader of `view` among `n` replicas (rotation by view, as SmartBFT without leader rotation). */
+export function bftLeaderOf(view: number, n: number): number {
+  return view % n;
+}
+
 export interface VerifyOptions {
   /** Number of replicas. */
   readonly n: number;

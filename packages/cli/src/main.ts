@@ -14,6 +14,9 @@ import { registerSurveilCommands } from './commands/surveil';
 import { registerGovernanceCommands, registerOrgCommands } from './commands/governance';
 import { registerMeterCommands } from './commands/meter';
 import { registerChaincodeCommands } from './commands/chaincode';
+import { registerDashboardCommand } from './commands/dashboard';
+import { registerMeterdCommands } from './commands/meterd';
+import { registerEvidenceCommands } from './commands/evidence';
 
 const program = new Command();
 program
@@ -34,6 +37,9 @@ registerGovernanceCommands(program.commands.find((c) => c.name() === 'lr')!);
 registerMeterCommands(program);
 registerOrgCommands(program);
 registerChaincodeCommands(program);
+registerDashboardCommand(program);
+registerMeterdCommands(program);
+registerEvidenceCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

@@ -19,6 +19,7 @@ import {
   type RunInfo,
   type StartDevnetOptions,
 } from '@metroledger/devnet';
+import type { Dashboard } from '@metroledger/dashboard';
 
 const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
 
@@ -29,6 +30,8 @@ interface UpOptions {
   bftReplicas?: string;
   bftDown?: string;
   tlsClientAuth?: boolean;
+  dashboard: boolean;
+  dashboardPort: string;
 }
 
 /** `--ordering`, `--bft-replicas`, `--bft-down` as startDevnet options (shared with `metroledger start`). */
@@ -53,6 +56,8 @@ async function up(opts: UpOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0..65535, not ${opts.port}`);
   const ordering = orderingOptions(opts);
+  const dashboardPort = Number(opts.dashboardPort);
+  if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535) throw new Error(`--dashboard-port must be an integer 0..65535, not ${opts.dashboardPort}`);
   await prepareDataDir(dataDir); // before reading a run file: --data may be a file, or someone else's directory
   const other = await runningDevnet(dataDir);
   if (other !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
@@ -61,13 +66,14 @@ async function up(opts: UpOptions): Promise<void> {
     if ((err as { code?: unknown }).code === 'PORT_IN_USE') (err as Error).message += ': choose another with --port N (0 lets the system pick)';
     throw err;
   });
-  const info: RunInfo = {
+  let info: RunInfo = {
     pid: process.pid,
     endpoint: devnet.endpoint,
     tlsCaCertPath: devnet.tlsCaCertPath,
     tlsServerName: devnet.tlsServerName,
     tlsClientAuth: devnet.tlsClientAuth,
     startedAt: new Date().toISOString(),
+    operationsEndpoint: devnet.operationsEndpoint,
   };
   await writeRunFile(dataDir, info);
 
@@ -91,6 +97,18 @@ async function up(opts: UpOptions): Promise<void> {
       console.log(`${mspId.padEnd(11)} ${u.name}\n            cert ${u.certPath}\n            key  ${u.keyPath}${tls}`);
     }
   }
+  // The live dashboard starts once the devnet is ready (its run file written), so it never delays it; it reads
+  // nothing until someone opens it, and one that cannot start leaves the devnet running.
+  let dashboard: Dashboard | undefined;
+  if (opts.dashboard) {
+    const { startDevnetDashboard } = require('@metroledger/dashboard') as typeof import('@metroledger/dashboard');
+    dashboard = await startDevnetDashboard(devnet, { port: dashboardPort }).catch((err: Error) => (console.error(`metroledger: dashboard not started: ${err.message}`), undefined));
+    if (dashboard !== undefined) {
+      console.log(`dashboard:        ${dashboard.url}`);
+      info = { ...info, dashboardUrl: dashboard.url };
+      await writeRunFile(dataDir, info);
+    }
+  }
   console.log('stop with Ctrl-C or `metroledger devnet down`');
 
   const halt = await new Promise<DevnetHalt | undefined>((done) => {
@@ -109,6 +127,7 @@ async function up(opts: UpOptions): Promise<void> {
     });
   });
   if (halt !== undefined) return haltAndExit(devnet, dataDir, info, halt);
+  await dashboard?.stop();
   await devnet.stop();
   await unlink(join(dataDir, RUN_FILE)).catch(() => undefined);
   console.log('devnet stopped');
@@ -156,13 +175,13 @@ async function status(opts: { data: string; json?: boolean }): Promise<void> {
   const report = {
     dataDir,
     status: state,
-    ...(info !== undefined && alive && { pid: info.pid, endpoint: info.endpoint, startedAt: info.startedAt }),
+    ...(info !== undefined && alive && { pid: info.pid, endpoint: info.endpoint, startedAt: info.startedAt, ...(info.dashboardUrl !== undefined && { dashboardUrl: info.dashboardUrl }) }),
     ...(answer !== undefined && { height: answer.health.height }),
     ...(halt !== undefined && { halt }),
   };
   if (opts.json === true) console.log(JSON.stringify(report, null, 2));
   else if (halt !== undefined) console.log(describeHalt(halt, dataDir));
-  else if (state === 'SERVING') console.log(`devnet SERVING on ${dataDir}: pid ${info!.pid}, gateway ${info!.endpoint}, ledger height ${answer!.health.height}`);
+  else if (state === 'SERVING') console.log(`devnet SERVING on ${dataDir}: pid ${info!.pid}, gateway ${info!.endpoint}, ledger height ${answer!.health.height}${info!.dashboardUrl !== undefined ? `, dashboard ${info!.dashboardUrl}` : ''}`);
   else if (state === 'NOT_RUNNING') console.log(`no devnet runs on ${dataDir}${info !== undefined ? ` (pid ${info.pid} of its run file is gone: it crashed or was killed; \`devnet up\` recovers the ledger)` : ''}`);
   else console.log(`devnet pid ${info!.pid} runs on ${dataDir} but its health service does not answer`);
   process.exitCode = state === 'SERVING' ? 0 : state === 'NOT_RUNNING' ? 1 : 3;
@@ -180,6 +199,8 @@ export function registerDevnetCommands(program: Command): void {
     .option('--bft-down <ids>', 'BFT replicas (0-based, comma-separated, at most f) left stopped, to measure a degraded service')
     .option('--port <n>', 'gateway port', '7051')
     .option('--tls-client-auth', "mutual TLS: clients must present a TLS certificate from a channel MSP's TLS CA (as Fabric's peer.tls.clientAuthRequired)")
+    .option('--dashboard-port <n>', 'port of the live dashboard on 127.0.0.1 (0: any free port; the URL is printed)', '0')
+    .option('--no-dashboard', 'serve no dashboard')
     .action(up);
   devnet
     .command('down')

@@ -7,9 +7,11 @@
 //
 //   node scripts/perf/compare.mjs --trees /tmp/base,. --rounds 2 --meters 1000 --seconds 10
 //   node scripts/perf/compare.mjs --trees . --cpus 0,1:all --rounds 2          # scaling: 2 cores vs all
+//   node scripts/perf/compare.mjs --trees . --threads default:endorse=0,ordering=off   # threads vs single-threaded
 //
 // --trees      comma-separated repository roots, each already built (npm install && npm run build)
 // --cpus       colon-separated CPU lists for taskset (`all`: no pinning); default all
+// --threads    colon-separated METROLEDGER_THREADS values for the devnet (`default`: unset); default default
 // --rounds     how many times each variant runs (default 2)
 // --meters, --seconds, --rate, --ordering   passed to `metroledger start` (defaults 1000, 10, 0.76, bft)
 // --extra      more `start` arguments, space-separated
@@ -24,6 +26,7 @@ const args = Object.fromEntries(
 );
 const trees = (args.trees ?? '.').split(',').map((t) => resolve(t));
 const cpuSets = (args.cpus ?? 'all').split(':');
+const threadSets = (args.threads ?? 'default').split(':');
 const rounds = Number(args.rounds ?? 2);
 const meters = args.meters ?? '1000';
 const seconds = args.seconds ?? '10';
@@ -51,14 +54,17 @@ function cpuMs(pid, tid) {
   }
 }
 
-async function runOnce(tree, cpuSet) {
+async function runOnce(tree, cpuSet, threads) {
   const data = mkdtempSync(join(tmpdir(), 'ml-compare-'));
   const dir = join(data, 'run');
   const startArgs = [join(tree, 'packages/cli/dist/main.js'), 'start', '--meters', meters, '--seconds', seconds, '--rate', rate, '--ordering', ordering, '--data', dir, ...extra];
   const [cmd, argv] = cpuSet === 'all' ? [process.execPath, startArgs] : ['taskset', ['-c', cpuSet, process.execPath, ...startArgs]];
   const load0 = loadavg()[0];
   const t0 = performance.now();
-  const child = spawn(cmd, argv, { cwd: tree, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env };
+  delete env.METROLEDGER_THREADS;
+  if (threads !== 'default') env.METROLEDGER_THREADS = threads;
+  const child = spawn(cmd, argv, { cwd: tree, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -90,7 +96,7 @@ async function runOnce(tree, cpuSet) {
     report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   } catch {
     console.error(out.slice(-3000));
-    throw new Error(`run in ${tree} (cpus ${cpuSet}) failed with code ${code}`);
+    throw new Error(`run in ${tree} (cpus ${cpuSet}, threads ${threads}) failed with code ${code}`);
   }
   rmSync(data, { recursive: true, force: true });
   const t = report.traffic;
@@ -99,7 +105,7 @@ async function runOnce(tree, cpuSet) {
   const committed = t.committed ?? t.measured + Object.values(t.refused ?? {}).reduce((a, b) => a + b, 0);
   const txs = committed + report.registeredMeters + 5;
   return {
-    tree, commit: headOf(tree), cpus: cpuSet, code, wallS,
+    tree, commit: headOf(tree), cpus: cpuSet, threads, code, wallS,
     tps: t.committedPerSecond, committed, planned: t.planned, abandoned,
     trafficS: t.wallSeconds, p50: t.serviceLatency.p50Ms, p99: t.serviceLatency.p99Ms, captureP50: t.latency.p50Ms,
     devnetCpuS: devnetCpu / 1000, devnetMainCpuS: devnetMainCpu / 1000, clientCpuS: clientCpu / 1000,
@@ -109,28 +115,28 @@ async function runOnce(tree, cpuSet) {
   };
 }
 
-const variants = trees.flatMap((tree) => cpuSets.map((cpuSet) => ({ tree, cpuSet })));
+const variants = trees.flatMap((tree) => cpuSets.flatMap((cpuSet) => threadSets.map((threads) => ({ tree, cpuSet, threads }))));
 console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model}), node ${process.version}; ${rounds} round(s) of ${variants.length} variant(s), interleaved`);
 console.log(`main job: --meters ${meters} --seconds ${seconds} --rate ${rate} --ordering ${ordering} ${extra.join(' ')}`);
 const runs = [];
 const fmt = (r) =>
-  `${r.commit.padEnd(9)} cpus ${r.cpus.padEnd(6)} ${r.tps.toFixed(0).padStart(5)} tx/s  endorse→commit p50 ${(r.p50 / 1000).toFixed(2)} s p99 ${(r.p99 / 1000).toFixed(2)} s  devnet ${r.devnetCores.toFixed(2)} cores, ${r.devnetMsPerTx.toFixed(2)} ms/tx (event loop ${r.devnetMainMsPerTx.toFixed(2)})  client ${r.clientCores.toFixed(2)} cores, ${r.clientMsPerTx.toFixed(2)} ms/tx  abandoned ${r.abandoned}  load ${r.load0.toFixed(1)}..${r.loadMax.toFixed(1)}`;
+  `${r.commit.padEnd(9)} cpus ${r.cpus.padEnd(6)} threads ${r.threads.padEnd(8)} ${r.tps.toFixed(0).padStart(5)} tx/s  endorse→commit p50 ${(r.p50 / 1000).toFixed(2)} s p99 ${(r.p99 / 1000).toFixed(2)} s  devnet ${r.devnetCores.toFixed(2)} cores, ${r.devnetMsPerTx.toFixed(2)} ms/tx (event loop ${r.devnetMainMsPerTx.toFixed(2)})  client ${r.clientCores.toFixed(2)} cores, ${r.clientMsPerTx.toFixed(2)} ms/tx  abandoned ${r.abandoned}  load ${r.load0.toFixed(1)}..${r.loadMax.toFixed(1)}`;
 for (let round = 0; round < rounds; round++) {
   for (const v of variants) {
-    const r = await runOnce(v.tree, v.cpuSet);
+    const r = await runOnce(v.tree, v.cpuSet, v.threads);
     runs.push(r);
     console.log(`round ${round + 1}: ${fmt(r)}`);
   }
 }
 console.log('\nsummary (mean over rounds; ratio to the first variant)');
-const key = (r) => `${r.tree}|${r.cpus}`;
-const groups = variants.map((v) => runs.filter((r) => key(r) === `${v.tree}|${v.cpuSet}`));
+const key = (r) => `${r.tree}|${r.cpus}|${r.threads}`;
+const groups = variants.map((v) => runs.filter((r) => key(r) === `${v.tree}|${v.cpuSet}|${v.threads}`));
 const mean = (xs, f) => xs.reduce((a, x) => a + f(x), 0) / xs.length;
 const first = mean(groups[0], (r) => r.tps);
-console.log('| build | cpus | tx/s | ratio | endorse→commit p99 | devnet cores | client cores | devnet CPU ms/tx | of which event loop | client CPU ms/tx |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| build | cpus | threads | tx/s | ratio | endorse→commit p99 | devnet cores | client cores | devnet CPU ms/tx | of which event loop | client CPU ms/tx |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const g of groups) {
   const tps = mean(g, (r) => r.tps);
-  console.log(`| ${g[0].commit} (${g[0].tree}) | ${g[0].cpus} | ${tps.toFixed(0)} | ${(tps / first).toFixed(2)} | ${(mean(g, (r) => r.p99) / 1000).toFixed(2)} s | ${mean(g, (r) => r.devnetCores).toFixed(2)} | ${mean(g, (r) => r.clientCores).toFixed(2)} | ${mean(g, (r) => r.devnetMsPerTx).toFixed(2)} | ${mean(g, (r) => r.devnetMainMsPerTx).toFixed(2)} | ${mean(g, (r) => r.clientMsPerTx).toFixed(2)} |`);
+  console.log(`| ${g[0].commit} (${g[0].tree}) | ${g[0].cpus} | ${g[0].threads} | ${tps.toFixed(0)} | ${(tps / first).toFixed(2)} | ${(mean(g, (r) => r.p99) / 1000).toFixed(2)} s | ${mean(g, (r) => r.devnetCores).toFixed(2)} | ${mean(g, (r) => r.clientCores).toFixed(2)} | ${mean(g, (r) => r.devnetMsPerTx).toFixed(2)} | ${mean(g, (r) => r.devnetMainMsPerTx).toFixed(2)} | ${mean(g, (r) => r.clientMsPerTx).toFixed(2)} |`);
 }
 if (args.json) writeFileSync(args.json, JSON.stringify(runs, null, 2) + '\n');

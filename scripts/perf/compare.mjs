@@ -12,19 +12,24 @@
 // --trees      comma-separated repository roots, each already built (npm install && npm run build)
 // --cpus       colon-separated CPU lists for taskset (`all`: no pinning); default all
 // --threads    colon-separated METROLEDGER_THREADS values for the devnet (`default`: unset); default default
+// --variants   instead of the three above: `tree@threads;tree@threads…` (e.g. `/tmp/base@default;.@default;.@endorse=0,ordering=off`)
 // --rounds     how many times each variant runs (default 2)
 // --meters, --seconds, --rate, --ordering   passed to `metroledger start` (defaults 1000, 10, 0.76, bft)
 // --extra      more `start` arguments, space-separated
 // --json FILE  also write every run as JSON
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]?.startsWith('--') === false ? all[i + 1] : 'true']] : acc), []),
 );
-const trees = (args.trees ?? '.').split(',').map((t) => resolve(t));
+const given = args.variants?.split(';').map((v) => {
+  const at = v.lastIndexOf('@');
+  return { tree: resolve(at < 0 ? v : v.slice(0, at)), cpuSet: 'all', threads: at < 0 ? 'default' : v.slice(at + 1) };
+});
+const trees = given !== undefined ? [...new Set(given.map((v) => v.tree))] : (args.trees ?? '.').split(',').map((t) => resolve(t));
 const cpuSets = (args.cpus ?? 'all').split(':');
 const threadSets = (args.threads ?? 'default').split(':');
 const rounds = Number(args.rounds ?? 2);
@@ -72,6 +77,7 @@ async function runOnce(tree, cpuSet, threads) {
   let devnetPid;
   let devnetCpu = 0;
   let devnetMainCpu = 0;
+  const threadCpu = new Map(); // the devnet's threads: tid → CPU ms
   let clientPid = child.pid;
   let clientCpu = 0;
   let loadMax = load0;
@@ -82,6 +88,12 @@ async function runOnce(tree, cpuSet, threads) {
       } catch {}
     }
     if (devnetPid !== undefined) {
+      try {
+        for (const tid of readdirSync(`/proc/${devnetPid}/task`)) {
+          const ms = cpuMs(devnetPid, tid);
+          if (ms !== undefined) threadCpu.set(tid, ms);
+        }
+      } catch {}
       devnetCpu = cpuMs(devnetPid) ?? devnetCpu;
       devnetMainCpu = cpuMs(devnetPid, devnetPid) ?? devnetMainCpu; // the event-loop thread
     }
@@ -104,23 +116,27 @@ async function runOnce(tree, cpuSet, threads) {
   const abandoned = Object.values(t.abandoned ?? t.failed ?? {}).reduce((a, b) => a + b, 0);
   const committed = t.committed ?? t.measured + Object.values(t.refused ?? {}).reduce((a, b) => a + b, 0);
   const txs = committed + report.registeredMeters + 5;
+  // The busiest thread bounds the devnet: with enough cores, it saturates first.
+  const busiest = Math.max(0, ...threadCpu.values());
   return {
     tree, commit: headOf(tree), cpus: cpuSet, threads, code, wallS,
     tps: t.committedPerSecond, committed, planned: t.planned, abandoned,
     trafficS: t.wallSeconds, p50: t.serviceLatency.p50Ms, p99: t.serviceLatency.p99Ms, captureP50: t.latency.p50Ms,
     devnetCpuS: devnetCpu / 1000, devnetMainCpuS: devnetMainCpu / 1000, clientCpuS: clientCpu / 1000,
     devnetMainMsPerTx: devnetMainCpu / txs, devnetMsPerTx: devnetCpu / txs, clientMsPerTx: clientCpu / txs,
+    busiestThreadMsPerTx: busiest / txs, coresAtSaturation: busiest > 0 ? devnetCpu / busiest : 0,
+    threadsMs: [...threadCpu.values()].sort((a, b) => b - a).slice(0, 6),
     devnetCores: devnetCpu / 1000 / wallS, clientCores: clientCpu / 1000 / wallS,
     cpuMsPerTx: (devnetCpu + clientCpu) / txs, load0, loadMax,
   };
 }
 
-const variants = trees.flatMap((tree) => cpuSets.flatMap((cpuSet) => threadSets.map((threads) => ({ tree, cpuSet, threads }))));
+const variants = given ?? trees.flatMap((tree) => cpuSets.flatMap((cpuSet) => threadSets.map((threads) => ({ tree, cpuSet, threads }))));
 console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model}), node ${process.version}; ${rounds} round(s) of ${variants.length} variant(s), interleaved`);
 console.log(`main job: --meters ${meters} --seconds ${seconds} --rate ${rate} --ordering ${ordering} ${extra.join(' ')}`);
 const runs = [];
 const fmt = (r) =>
-  `${r.commit.padEnd(9)} cpus ${r.cpus.padEnd(6)} threads ${r.threads.padEnd(8)} ${r.tps.toFixed(0).padStart(5)} tx/s  endorse→commit p50 ${(r.p50 / 1000).toFixed(2)} s p99 ${(r.p99 / 1000).toFixed(2)} s  devnet ${r.devnetCores.toFixed(2)} cores, ${r.devnetMsPerTx.toFixed(2)} ms/tx (event loop ${r.devnetMainMsPerTx.toFixed(2)})  client ${r.clientCores.toFixed(2)} cores, ${r.clientMsPerTx.toFixed(2)} ms/tx  abandoned ${r.abandoned}  load ${r.load0.toFixed(1)}..${r.loadMax.toFixed(1)}`;
+  `${r.commit.padEnd(9)} cpus ${r.cpus.padEnd(6)} threads ${r.threads.padEnd(8)} ${r.tps.toFixed(0).padStart(5)} tx/s  endorse→commit p50 ${(r.p50 / 1000).toFixed(2)} s p99 ${(r.p99 / 1000).toFixed(2)} s  devnet ${r.devnetCores.toFixed(2)} cores, ${r.devnetMsPerTx.toFixed(2)} ms/tx (event loop ${r.devnetMainMsPerTx.toFixed(2)}, busiest thread ${r.busiestThreadMsPerTx.toFixed(2)}: ${r.coresAtSaturation.toFixed(2)} cores when it saturates; threads ${r.threadsMs.map((ms) => (ms / 1000).toFixed(1)).join('/')} s)  client ${r.clientCores.toFixed(2)} cores, ${r.clientMsPerTx.toFixed(2)} ms/tx  abandoned ${r.abandoned}  load ${r.load0.toFixed(1)}..${r.loadMax.toFixed(1)}`;
 for (let round = 0; round < rounds; round++) {
   for (const v of variants) {
     const r = await runOnce(v.tree, v.cpuSet, v.threads);
@@ -133,10 +149,10 @@ const key = (r) => `${r.tree}|${r.cpus}|${r.threads}`;
 const groups = variants.map((v) => runs.filter((r) => key(r) === `${v.tree}|${v.cpuSet}|${v.threads}`));
 const mean = (xs, f) => xs.reduce((a, x) => a + f(x), 0) / xs.length;
 const first = mean(groups[0], (r) => r.tps);
-console.log('| build | cpus | threads | tx/s | ratio | endorse→commit p99 | devnet cores | client cores | devnet CPU ms/tx | of which event loop | client CPU ms/tx |');
-console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| build | cpus | threads | tx/s | ratio | endorse→commit p99 | devnet cores | client cores | devnet CPU ms/tx | of which event loop | busiest thread ms/tx | devnet cores when it saturates | client CPU ms/tx |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const g of groups) {
   const tps = mean(g, (r) => r.tps);
-  console.log(`| ${g[0].commit} (${g[0].tree}) | ${g[0].cpus} | ${g[0].threads} | ${tps.toFixed(0)} | ${(tps / first).toFixed(2)} | ${(mean(g, (r) => r.p99) / 1000).toFixed(2)} s | ${mean(g, (r) => r.devnetCores).toFixed(2)} | ${mean(g, (r) => r.clientCores).toFixed(2)} | ${mean(g, (r) => r.devnetMsPerTx).toFixed(2)} | ${mean(g, (r) => r.devnetMainMsPerTx).toFixed(2)} | ${mean(g, (r) => r.clientMsPerTx).toFixed(2)} |`);
+  console.log(`| ${g[0].commit} (${g[0].tree}) | ${g[0].cpus} | ${g[0].threads} | ${tps.toFixed(0)} | ${(tps / first).toFixed(2)} | ${(mean(g, (r) => r.p99) / 1000).toFixed(2)} s | ${mean(g, (r) => r.devnetCores).toFixed(2)} | ${mean(g, (r) => r.clientCores).toFixed(2)} | ${mean(g, (r) => r.devnetMsPerTx).toFixed(2)} | ${mean(g, (r) => r.devnetMainMsPerTx).toFixed(2)} | ${mean(g, (r) => r.busiestThreadMsPerTx).toFixed(2)} | ${mean(g, (r) => r.coresAtSaturation).toFixed(2)} | ${mean(g, (r) => r.clientMsPerTx).toFixed(2)} |`);
 }
 if (args.json) writeFileSync(args.json, JSON.stringify(runs, null, 2) + '\n');

@@ -13,11 +13,10 @@
 // --rounds   how many times each variant runs (default 2)
 // --json     also write every point as JSON
 // after --   the metroledger command line (the script adds --out)
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
 
 const sep = process.argv.indexOf('--');
 if (sep < 0) throw new Error('usage: bench-threads.mjs [--threads a:b] [--rounds n] [--json file] -- bench <command> [options]');

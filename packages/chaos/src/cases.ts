@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The chaos cases. Each is seeded (the same seed injects the same faults at the same counts of
 // acknowledged readings) and ends with the acknowledged-versus-ledger check and the audit.
-import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEVNET_HALT_EXIT_CODE } from '@metroledger/devnet';
+import { DEVNET_HALT_EXIT_CODE, prepareDataDir } from '@metroledger/devnet';
 import { listBlockFiles, readBlockRecords, type BlockRecord } from '@metroledger/ledger';
 import { newRng, type Rng } from '@metroledger/meter';
 import { auditLedger, checkLedger, scanLedger, type AuditOutcome } from './check';
@@ -13,7 +14,7 @@ import { newMeters, setUpGovernance, startLoad, untilAcknowledged, type Acknowle
 import { startChaosNode } from './process';
 import type { ChaosNodeOptions } from './node';
 
-export const CASES = ['kill-solo', 'kill-bft', 'disk-full', 'corrupt'] as const;
+export const CASES = ['kill-solo', 'kill-bft', 'disk-full', 'disk-full-tmpfs', 'corrupt'] as const;
 export type CaseName = (typeof CASES)[number];
 
 export interface CaseOptions {
@@ -44,9 +45,11 @@ export interface CaseResult {
   readonly audits: readonly AuditOutcome[];
   /** Why this case fails the verdict; empty when it passes. */
   readonly problems: readonly string[];
+  /** Why the case did not run here (e.g. no permission to mount a tmpfs); it then counts nothing. */
+  readonly skipped?: string;
 }
 
-type Counts = { -readonly [K in keyof Omit<CaseResult, 'name' | 'wallS' | 'audits' | 'problems'>]: CaseResult[K] };
+type Counts = { -readonly [K in keyof Omit<CaseResult, 'name' | 'wallS' | 'audits' | 'problems' | 'skipped'>]: CaseResult[K] };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const zero = (): Counts => ({ kills: 0, replicaCrashes: 0, diskFullHalts: 0, acknowledged: 0, lost: 0, duplicates: 0, corruptionsInjected: 0, corruptionsDetected: 0, corruptServed: 0 });
@@ -152,6 +155,63 @@ async function diskFullCase(o: CaseOptions): Promise<Omit<CaseResult, 'name' | '
   });
 }
 
+/** Mounts a tmpfs of `size` on `dir`; the reason it cannot, otherwise. */
+function mountTmpfs(dir: string, size: string): string | undefined {
+  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root (CAP_SYS_ADMIN)';
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
+    return undefined;
+  } catch (err) {
+    return `mount -t tmpfs failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
+  }
+}
+
+/**
+ * A real full disk: `<data>/ledger` is a tmpfs of a seeded 1..3 MiB that the load fills (block files
+ * and LevelDB alike); the node must halt (exit 74), and after a remount at 64 MiB a restart must
+ * have every acknowledged reading. Runs only where mounting works (root); skipped, saying why, elsewhere.
+ */
+async function diskFullTmpfsCase(o: CaseOptions): Promise<Omit<CaseResult, 'name' | 'wallS'>> {
+  return withDataDir('tmpfs', async (dir) => {
+    const rng = newRng(`${o.seed}/disk-full-tmpfs`);
+    const counts = zero();
+    const problems: string[] = [];
+    const audits: AuditOutcome[] = [];
+    const ledgerDir = join(dir, 'ledger');
+    await prepareDataDir(dir); // mark it a devnet's before the ledger directory appears in it
+    await mkdir(ledgerDir);
+    const size = `${rng.int(1, 3)}m`;
+    const cannot = mountTmpfs(ledgerDir, size);
+    if (cannot !== undefined) return { ...counts, audits, problems, skipped: cannot };
+    try {
+      const meters = newMeters('TMPFS', o.meters);
+      const acknowledged: Acknowledged = new Map();
+      let node = await startChaosNode({ dataDir: dir, ordering: 'solo' });
+      try {
+        await setUpGovernance(node, dir, meters);
+        const load = await startLoad(node, dir, meters, rng, acknowledged);
+        const exit = await node.exit;
+        await load.stop();
+        if (exit.code === DEVNET_HALT_EXIT_CODE && /ENOSPC/.test(node.stderr())) counts.diskFullHalts++;
+        else problems.push(`the node ended with ${exit.code ?? exit.signal}, not the halt (${DEVNET_HALT_EXIT_CODE}, ENOSPC): ${node.stderr().slice(-500)}`);
+        o.log(`  a ${size} tmpfs filled after ${acknowledged.size} acknowledged readings, exit ${exit.code ?? exit.signal}`);
+        execFileSync('mount', ['-o', 'remount,size=64m', ledgerDir]);
+        node = await startChaosNode({ dataDir: dir, ordering: 'solo' });
+        const again = await startLoad(node, dir, meters, rng, acknowledged);
+        await untilAcknowledged(node, acknowledged, acknowledged.size + 5);
+        await again.stop();
+        await node.stop();
+      } finally {
+        await node.kill();
+      }
+      await finish(dir, acknowledged, counts, problems, audits, o.log);
+      return { ...counts, audits, problems };
+    } finally {
+      execFileSync('umount', [ledgerDir]);
+    }
+  });
+}
+
 async function blockRecords(dir: string): Promise<BlockRecord[]> {
   const out: BlockRecord[] = [];
   for await (const r of readBlockRecords(join(dir, 'ledger', 'chains'))) if (r.kind === 'block') out.push(r);
@@ -248,6 +308,6 @@ async function corruptCase(o: CaseOptions): Promise<Omit<CaseResult, 'name' | 'w
 export async function runCase(name: CaseName, o: CaseOptions): Promise<CaseResult> {
   const started = Date.now();
   o.log(`case ${name} (seed ${o.seed})`);
-  const r = name === 'disk-full' ? await diskFullCase(o) : name === 'corrupt' ? await corruptCase(o) : await killCase(name, o);
+  const r = name === 'disk-full' ? await diskFullCase(o) : name === 'disk-full-tmpfs' ? await diskFullTmpfsCase(o) : name === 'corrupt' ? await corruptCase(o) : await killCase(name, o);
   return { name, wallS: (Date.now() - started) / 1000, ...r };
 }

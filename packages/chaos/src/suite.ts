@@ -47,7 +47,7 @@ export function formatVerdict(r: ChaosReport): string {
   const t = r.totals;
   const lines = [
     `chaos seed ${r.seed}: ${r.cases.length} cases in ${r.wallS.toFixed(0)} s`,
-    ...r.cases.map((c) => `  ${c.name.padEnd(10)} ${c.wallS.toFixed(0).padStart(5)} s  kills ${c.kills}, replica crashes ${c.replicaCrashes}, disk-full halts ${c.diskFullHalts}, acknowledged ${c.acknowledged}, lost ${c.lost}, duplicates ${c.duplicates}, corruptions ${c.corruptionsDetected}/${c.corruptionsInjected} detected, corrupt served ${c.corruptServed}; audits ${c.audits.map((a) => a.verdict).join(',') || '-'}${c.problems.length ? `\n      PROBLEMS: ${c.problems.join('; ')}` : ''}`),
+    ...r.cases.map((c) => c.skipped !== undefined ? `  ${c.name.padEnd(15)} skipped: ${c.skipped}` : `  ${c.name.padEnd(15)} ${c.wallS.toFixed(0).padStart(5)} s  kills ${c.kills}, replica crashes ${c.replicaCrashes}, disk-full halts ${c.diskFullHalts}, acknowledged ${c.acknowledged}, lost ${c.lost}, duplicates ${c.duplicates}, corruptions ${c.corruptionsDetected}/${c.corruptionsInjected} detected, corrupt served ${c.corruptServed}; audits ${c.audits.map((a) => `${a.verdict}${Object.keys(a.findingCodes).length ? ` ${JSON.stringify(a.findingCodes)}` : ''}`).join(', ') || '-'}${c.problems.length ? `\n      PROBLEMS: ${c.problems.join('; ')}` : ''}`),
     `acknowledged readings lost = ${t.lost} (of ${t.acknowledged})`,
     `duplicates = ${t.duplicates}`,
     `corrupt blocks served = ${t.corruptServed}`,

@@ -326,20 +326,6 @@ describe('hosting a fabric-contract-api chaincode', () => {
       (err: unknown) => err instanceof ChaincodeHostError && err.code === 'INVALID_CHAINCODE',
     );
   });
-
-  it('measures invocations per second for a small contract', async () => {
-    const state = new MemoryState();
-    await seed(state, { k: 'v' });
-    const inv = invocation(['put', 'k', 'value']);
-    for (let i = 0; i < 500; i++) await kv.invoke(inv, state);
-    const n = 5000;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await kv.invoke(inv, state);
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const rate = Math.round(n / seconds);
-    console.log(`# chaincode-host: ${rate} invocations/s (put, one write, real stub + contract dispatch)`);
-    assert.ok(rate > 2000, `${rate} invocations/s`);
-  });
 });
 
 describe('chaincode-to-chaincode calls (stub.invokeChaincode)', () => {

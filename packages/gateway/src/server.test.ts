@@ -104,14 +104,14 @@ const identity = (b: Buffer): Buffer => b;
 /** A unary call with raw request bytes; resolves with the error or the response bytes. */
 function rawUnary(client: grpc.Client, path: string, request: Buffer): Promise<grpc.ServiceError | Buffer> {
   return new Promise((resolve) => {
-    client.makeUnaryRequest(path, identity, identity, request, { deadline: Date.now() + 10_000 }, (err, value) => resolve(err ?? value!));
+    client.makeUnaryRequest(path, identity, identity, request, { deadline: Date.now() + 120_000 /* a hang guard */ }, (err, value) => resolve(err ?? value!));
   });
 }
 
 /** One raw message on a Deliver stream; resolves with the stream's error, or undefined if it ended without one. */
 function rawDeliver(client: grpc.Client, message: Buffer): Promise<grpc.ServiceError | undefined> {
   return new Promise((resolve) => {
-    const call = client.makeBidiStreamRequest('/protos.Deliver/Deliver', identity, identity, { deadline: Date.now() + 10_000 });
+    const call = client.makeBidiStreamRequest('/protos.Deliver/Deliver', identity, identity, { deadline: Date.now() + 120_000 /* a hang guard */ });
     call.on('data', () => undefined);
     call.on('error', (err: grpc.ServiceError) => resolve(err));
     call.on('end', () => resolve(undefined));

@@ -107,6 +107,11 @@ export class ForgedLedger {
     this.rng = newRng('forge');
   }
 
+  /** The forge's clock (ms): each invocation advances it 1 s; readings are captured 500 ms after it. */
+  get clockMs(): number {
+    return this.#clockMs;
+  }
+
   /** A new ledger in `<dir>/ledger` with the genesis block committed. */
   static async create(dir: string): Promise<ForgedLedger> {
     const orgs = await forgeOrgs();

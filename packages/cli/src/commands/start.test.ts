@@ -11,12 +11,14 @@ import { startDevnet } from '@metroledger/devnet';
 
 const MAIN = join(__dirname, '..', 'main.js');
 const run = promisify(execFile);
+/** A hang guard for the child process, not a speed target: a loaded machine makes the job slow. */
+const CHILD_LIMIT_MS = 600_000;
 
-test('the main job registers its meters, commits every reading as measured or refused, and reports it', { timeout: 120_000 }, async () => {
+test('the main job registers its meters, commits every reading as measured or refused, and reports it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-start-'));
   const data = join(dir, 'run');
   try {
-    const { stdout } = await run(process.execPath, [MAIN, 'start', '--meters', '12', '--seconds', '3', '--data', data], { timeout: 110_000 });
+    const { stdout } = await run(process.execPath, [MAIN, 'start', '--meters', '12', '--seconds', '3', '--data', data], { timeout: CHILD_LIMIT_MS });
     const report = JSON.parse(await readFile(join(data, 'report.json'), 'utf8')) as {
       registeredMeters: number;
       traffic: { planned: number; submitted: number; committed: number; measured: number; refused: Record<string, number>; abandoned: Record<string, number> };
@@ -56,7 +58,7 @@ test('the main job refuses bad options before it creates anything', async () => 
   }
 });
 
-test('the main job drives a network it is given, by flags and by connection profile, doing only the bootstrap steps not done yet', { timeout: 180_000 }, async () => {
+test('the main job drives a network it is given, by flags and by connection profile, doing only the bootstrap steps not done yet', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-start-net-'));
   const devnet = await startDevnet({ dataDir: join(dir, 'net'), port: 0, ordering: 'solo', batch: { batchTimeoutMs: 20 } });
   try {
@@ -68,7 +70,7 @@ test('the main job drives a network it is given, by flags and by connection prof
       MAIN, 'start', ...scale, '--data', join(dir, 'run1'),
       '--gateway', devnet.endpoint, '--tls-ca', devnet.tlsCaCertPath, '--msp-id', 'CETSPMSP', '--cert', owner.certPath, '--key', owner.keyPath,
       '--notified-body-cert', nb.certPath, '--notified-body-key', nb.keyPath,
-    ], { timeout: 120_000 });
+    ], { timeout: CHILD_LIMIT_MS });
     assert.match(first.stdout, /running on the network given/);
     const r1 = JSON.parse(await readFile(join(dir, 'run1', 'report.json'), 'utf8')) as Report;
     assert.deepEqual(r1.bootstrap.organizations, { LaSIGEMSP: 'done', PUCPRMSP: 'done', CETSPMSP: 'done' });
@@ -101,7 +103,7 @@ test('the main job drives a network it is given, by flags and by connection prof
       `      path: ${devnet.tlsCaCertPath}`,
       '',
     ].join('\n'));
-    await run(process.execPath, [MAIN, 'start', ...scale, '--data', join(dir, 'run2'), '--profile', join(dir, 'connection.yaml')], { timeout: 120_000 });
+    await run(process.execPath, [MAIN, 'start', ...scale, '--data', join(dir, 'run2'), '--profile', join(dir, 'connection.yaml')], { timeout: CHILD_LIMIT_MS });
     const r2 = JSON.parse(await readFile(join(dir, 'run2', 'report.json'), 'utf8')) as Report;
     assert.deepEqual(r2.bootstrap.organizations, { LaSIGEMSP: 'already', PUCPRMSP: 'already', CETSPMSP: 'already' });
     assert.equal(r2.bootstrap.lrSoftware.outcome, 'already');

@@ -83,10 +83,10 @@ test('a string field claiming more bytes than its message holds fails at once, n
   fc.assert(fc.property(fc.integer({ min: 1 << 20, max: 2 ** 32 - 1 }), fc.uint8Array({ maxLength: 16 }), (length, tail) => {
     const inner = [0x0a, ...varint(length), ...tail];
     const bytes = Uint8Array.from([0x12, ...varint(inner.length), ...inner]);
-    const started = performance.now();
-    assert.throws(() => decodeTxReadWriteSet(bytes), (e: unknown) => e instanceof ProtocolError && e.code === 'BAD_RWSET');
-    // generous for a loaded machine: the unguarded decoder needs seconds per call, the guarded microseconds
-    assert.ok(performance.now() - started < 1_000, `decoding ${bytes.length} bytes took ${Math.round(performance.now() - started)} ms`);
+    // Refused by the length check before the decoder reads a byte of the string (protos.ts), rather
+    // than after the unguarded loop: its cause says so, whatever the machine's load.
+    assert.throws(() => decodeTxReadWriteSet(bytes), (e: unknown) => e instanceof ProtocolError && e.code === 'BAD_RWSET'
+      && (e.cause as Error | undefined)?.message === `protobuf string field of ${length} bytes runs past the end of its message`);
   }), { seed: 0x9a05_0009, numRuns: 20 });
 });
 

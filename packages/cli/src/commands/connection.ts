@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkGatewayConnection, ClientError, loadMspIdentity, MetroledgerClient, newGrpcConnection } from '@metroledger/client';
-import { DEFAULT_NETWORK, readRunFile } from '@metroledger/devnet';
+import { DEFAULT_DATA_DIR, DEFAULT_NETWORK, readRunFile } from '@metroledger/devnet';
+import { command } from './hints';
 
 export interface ConnectionOptions {
   endpoint?: string;
@@ -35,8 +36,16 @@ export function withConnectionOptions(cmd: Command, defaults: { mspId: string; u
     .option('--tls-cert <file>', 'client TLS certificate (PEM), for a gateway that requires mutual TLS (with --devnet: the user\'s tls/client.crt)')
     .option('--tls-key <file>', 'client TLS private key (PEM), with --tls-cert')
     .option('--channel <name>', 'channel', 'metrology')
-    .option('--devnet <dir>', 'take endpoint, TLS CA and identity from a running devnet data directory')
+    .option('--devnet <dir>', `take endpoint, TLS CA and identity from a running devnet's data directory (default without --endpoint: ${DEFAULT_DATA_DIR})`)
     .option('--user <name>', `devnet user of --msp-id: Admin or User1 (default ${defaults.user})`, defaults.user);
+}
+
+/**
+ * The devnet data directory the options name: --devnet, or without --endpoint the default one
+ * (every command's default), undefined when they name another network.
+ */
+export function devnetDirOf(opts: Pick<ConnectionOptions, 'devnet' | 'endpoint'>): string | undefined {
+  return opts.devnet ?? (opts.endpoint === undefined ? DEFAULT_DATA_DIR : undefined);
 }
 
 /** Where the gateway is and how to reach it over TLS, from the options and the devnet's run file. */
@@ -73,14 +82,18 @@ async function resolveConnection(opts: ConnectionOptions, defaultMspId: string):
   let serverName = opts.serverName;
   let tlsCert = opts.tlsCert;
   let tlsKey = opts.tlsKey;
-  const mspId = opts.mspId ?? (opts.devnet !== undefined ? defaultMspId : undefined);
+  const devnetDir = devnetDirOf(opts);
+  const mspId = opts.mspId ?? (devnetDir !== undefined ? defaultMspId : undefined);
   let cert = opts.cert;
   let key = opts.key;
   let identity: { certificatePem: Buffer; privateKeyPem: Buffer } | undefined;
-  if (opts.devnet !== undefined) {
-    const dir = resolve(opts.devnet);
+  if (devnetDir !== undefined) {
+    const dir = resolve(devnetDir);
     const info = await readRunFile(dir);
-    if (info === undefined) throw new ClientError('CONNECTION_FAILED', `no running devnet recorded in ${dir} (start it with \`metroledger devnet up --data ${opts.devnet}\`)`);
+    if (info === undefined) {
+      const which = opts.devnet === undefined ? `${dir} (the default; --devnet DIR names another, --endpoint … any Fabric network)` : dir;
+      throw new ClientError('CONNECTION_FAILED', `no running devnet recorded in ${which}: start it with \`${command(['devnet', 'up'], devnetDir)}\``);
+    }
     endpoint ??= info.endpoint;
     tlsCa ??= info.tlsCaCertPath;
     serverName ??= info.tlsServerName;
@@ -156,7 +169,8 @@ export async function openClient(opts: ConnectionOptions, defaultMspId: string):
 export async function identityOf(opts: ConnectionOptions, defaultMspId: string): Promise<{ mspId: string; certificatePem: Uint8Array; privateKeyPem: Uint8Array }> {
   const mspId = opts.mspId ?? defaultMspId;
   if (opts.cert !== undefined && opts.key !== undefined) return { mspId, certificatePem: await readOption(opts.cert, '--cert'), privateKeyPem: await readOption(opts.key, '--key') };
-  if (opts.devnet === undefined) throw new ClientError('BAD_REQUEST', 'missing --cert and --key (or use --devnet DIR)');
-  const files = await loadMspIdentity(devnetUser(resolve(opts.devnet), mspId, opts.user ?? 'Admin').mspDir);
+  const devnetDir = devnetDirOf(opts);
+  if (devnetDir === undefined) throw new ClientError('BAD_REQUEST', 'missing --cert and --key (or use --devnet DIR)');
+  const files = await loadMspIdentity(devnetUser(resolve(devnetDir), mspId, opts.user ?? 'Admin').mspDir);
   return { mspId, ...files };
 }

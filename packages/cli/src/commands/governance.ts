@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NotifiedBodyClient, RegistryReader, type LrSoftwareRecord } from '@metroledger/client';
-import { DEFAULT_NETWORK, installChaincodePackage } from '@metroledger/devnet';
+import { DEFAULT_NETWORK, installChaincodePackage, readRunFile } from '@metroledger/devnet';
 import { checkPackageApproval, LifecycleError, packageForm, packageLrChaincode, readCcaasPackage, readChaincodePackage, type ChaincodePackage } from '@metroledger/lifecycle';
-import { identityOf, openClient, withConnectionOptions, type ConnectionOptions } from './connection';
+import { devnetDirOf, identityOf, openClient, withConnectionOptions, type ConnectionOptions } from './connection';
+import { command } from './hints';
 
 async function packageFrom(file: string | undefined): Promise<ChaincodePackage> {
   return file === undefined ? packageLrChaincode() : readChaincodePackage(await readFile(file));
@@ -133,7 +134,8 @@ export function registerGovernanceCommands(lr: Command): void {
   ).action(async (file: string, opts: InstallOptions) => {
     const pkg = readChaincodePackage(await readFile(file));
     const form = packageForm(pkg);
-    if (form === 'ccaas' && opts.devnet !== undefined) {
+    const devnetDir = devnetDirOf(opts);
+    if (form === 'ccaas' && devnetDir !== undefined) {
       throw new LifecycleError('UNSUPPORTED_PACKAGE_TYPE', 'the devnet runs chaincode in-process from node packages: install the approved node package there (ccaas packages are for Fabric peers)');
     }
     const declaredVersion = form === 'ccaas' ? readCcaasPackage(pkg).declaration?.chaincodeVersion : undefined;
@@ -151,16 +153,17 @@ export function registerGovernanceCommands(lr: Command): void {
         ? `fingerprint: ${pkg.packageId} is the approved package of ${record.chaincodeName} ${record.version} (policy ${record.endorsementPolicy})`
         : `code: ${pkg.packageId} declares the approved code ${ok.codeDigest} of ${record.chaincodeName} ${record.version} (node package ${record.packageId}; policy ${record.endorsementPolicy})`,
     );
-    if (opts.devnet !== undefined) {
+    if (devnetDir !== undefined) {
       const mspId = opts.mspId ?? 'LaSIGEMSP';
       const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
       const peers = opts.peer ?? (org?.peers ?? []).map((p) => `${p}.${org!.domain}`);
       if (peers.length === 0) throw new Error(`${mspId} has no peer on the devnet`);
       for (const peer of peers) {
-        const installed = await installChaincodePackage(resolve(opts.devnet), peer, opts.chaincode, pkg.bytes);
+        const installed = await installChaincodePackage(resolve(devnetDir), peer, opts.chaincode, pkg.bytes);
         console.log(`installed on ${peer}: ${installed.file}`);
       }
-      console.log('takes effect when the devnet restarts (metroledger devnet down && metroledger devnet up)');
+      const upArgs = (await readRunFile(resolve(devnetDir)))?.upArgs ?? [];
+      console.log(`takes effect when the devnet restarts: ${command(['devnet', 'down'], devnetDir)} && ${command(['devnet', 'up'], devnetDir, upArgs)}`);
     } else {
       console.log(
         [

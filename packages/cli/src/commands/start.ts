@@ -2,8 +2,8 @@
 // `metroledger start`: the main job. Starts a devnet in a fresh data directory as its own process
 // (so the network and the load generator use both cores), runs São Paulo at rush hour through
 // @hyperledger/fabric-gateway, prints the report and stops the devnet.
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { loadMspIdentity } from '@metroledger/client';
@@ -11,6 +11,7 @@ import { startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { DEFAULT_SCENARIO, formatReport, runSaoPaulo, type NetworkAccess, type ScenarioOptions } from '@metroledger/scenario';
 import { orderingOptions } from './devnet';
+import { freshRunDir, nextSteps } from './rundir';
 
 interface StartOptions {
   meters: string;
@@ -38,7 +39,7 @@ export function registerStartCommand(program: Command): void {
     .option('--speedup <x>', 'simulated seconds per wall-clock second', String(DEFAULT_SCENARIO.speedup))
     .option('--seed <seed>', 'seed of the meters, traffic and vehicles', String(DEFAULT_SCENARIO.seed))
     .option('--fault-share <p>', 'share of passages that are sensor faults or incomplete events', String(DEFAULT_SCENARIO.faultShare))
-    .option('--data <dir>', 'data directory (default: a new one under .metroledger/runs)')
+    .option('--data <dir>', 'a new data directory (default: .metroledger/devnet, every command\'s default; a previous devnet there moves to .metroledger/runs/)')
     .action(async (opts: StartOptions) => {
       const options: ScenarioOptions = {
         ...DEFAULT_SCENARIO,
@@ -50,8 +51,8 @@ export function registerStartCommand(program: Command): void {
         seed: opts.seed,
       };
       orderingOptions(opts); // refuse bad ordering flags before creating anything
-      const dataDir = resolve(opts.data ?? join('.metroledger', 'runs', new Date().toISOString().replace(/[:.]/g, '-')));
-      await mustBeFresh(dataDir);
+      const { dataDir, archived } = await freshRunDir(opts.data);
+      if (archived !== undefined) console.log(`kept the previous devnet in ${archived}`);
       const ordering = ['--ordering', opts.ordering];
       if (opts.bftReplicas !== undefined) ordering.push('--bft-replicas', opts.bftReplicas);
       if (opts.bftDown !== undefined) ordering.push('--bft-down', opts.bftDown);
@@ -67,18 +68,13 @@ export function registerStartCommand(program: Command): void {
         console.log(`  devnet log               ${join(dataDir, 'devnet.log')}`);
         await writeFile(join(dataDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
         console.log(`  report                   ${join(dataDir, 'report.json')}`);
+        for (const line of nextSteps(dataDir, ordering)) console.log(line);
         const failed = Object.values(report.traffic.failed).reduce((a, b) => a + b, 0);
         if (failed > 0) process.exitCode = 1;
       } finally {
         await devnet.stop();
       }
     });
-}
-
-async function mustBeFresh(dir: string): Promise<void> {
-  const exists = await stat(dir).then(() => true, () => false);
-  if (exists) throw new Error(`${dir} already exists: the main job runs on a fresh data directory`);
-  await mkdir(dir, { recursive: true });
 }
 
 /** The identities the scenario acts as, read from the devnet's cryptogen layout. */

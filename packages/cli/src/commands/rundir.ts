@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// The data directory of a `metroledger start` run: the default one every command reads, made
+// fresh. A previous devnet there is kept, moved under .metroledger/runs/, never deleted.
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { DEFAULT_DATA_DIR } from '@metroledger/devnet/dist/datadir.js';
+import { readRunFile, runningDevnet } from '@metroledger/devnet/dist/runfile.js';
+import { DevnetError } from '@metroledger/devnet/dist/errors.js';
+import { command } from './hints';
+
+/**
+ * A fresh data directory for a run: `given` (which must be new or empty), or by default
+ * DEFAULT_DATA_DIR, after moving a devnet already there to `.metroledger/runs/<its start time>`.
+ * Returns the directory and, when one was moved, where to.
+ * @throws {@link DevnetError} ALREADY_RUNNING (a devnet runs on the default directory), NOT_A_DEVNET_DIR
+ */
+export async function freshRunDir(given: string | undefined): Promise<{ dataDir: string; archived?: string }> {
+  const dataDir = resolve(given ?? DEFAULT_DATA_DIR);
+  const entries = await readdir(dataDir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  });
+  if (entries.length === 0) {
+    await mkdir(dataDir, { recursive: true });
+    return { dataDir };
+  }
+  if (given !== undefined) throw new DevnetError('NOT_A_DEVNET_DIR', `${dataDir} already exists: the main job runs on a fresh data directory (leave out --data to use ${DEFAULT_DATA_DIR})`, { dataDir });
+  const running = await runningDevnet(dataDir);
+  if (running !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${running.pid}) runs on ${dataDir}: stop it (\`${command(['devnet', 'down'])}\`) or run on another directory with --data DIR`, { dataDir });
+  const since = (await readRunFile(dataDir))?.startedAt ?? (await stat(dataDir)).mtime.toISOString();
+  const archived = join(dirname(dataDir), 'runs', since.replace(/[:.]/g, '-'));
+  await mkdir(dirname(archived), { recursive: true });
+  await rename(dataDir, archived);
+  await mkdir(dataDir, { recursive: true });
+  return { dataDir, archived };
+}
+
+/** What to run next on a finished run's data directory: audit, surveil, serve it again. */
+export function nextSteps(dataDir: string, upArgs: readonly string[]): string[] {
+  return [
+    `  audit it                 ${command(['audit'], dataDir, ['--html', 'audit.html'])}`,
+    `  surveil it               ${command(['surveil'], dataDir, ['--html', 'surveil.html'])}`,
+    `  serve it again           ${command(['devnet', 'up'], dataDir, upArgs)}   (then every command reads it; Ctrl-C stops it)`,
+  ];
+}

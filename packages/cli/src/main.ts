@@ -14,11 +14,22 @@ import { registerSurveilCommands } from './commands/surveil';
 import { registerGovernanceCommands, registerOrgCommands } from './commands/governance';
 import { registerMeterCommands } from './commands/meter';
 import { registerChaincodeCommands } from './commands/chaincode';
+import { registerInitCommand } from './commands/init';
+
+const { version } = require('../package.json') as { version: string };
+
+// `metroledger … | head` closes the pipe before the output ends: stop quietly, as Unix tools do.
+const isBrokenPipe = (err: unknown): boolean => (err as { code?: unknown }).code === 'EPIPE';
+process.stdout.on('error', (err) => {
+  if (isBrokenPipe(err)) process.exit(0);
+  throw err;
+});
 
 const program = new Command();
 program
   .name('metroledger')
   .description('A distributed measuring system on a permissioned blockchain (Hyperledger Fabric).')
+  .version(`metroledger ${version} (Node ${process.version})`, '-V, --version', 'print the version')
   .showHelpAfterError();
 
 registerLrCommands(program);
@@ -34,8 +45,10 @@ registerGovernanceCommands(program.commands.find((c) => c.name() === 'lr')!);
 registerMeterCommands(program);
 registerOrgCommands(program);
 registerChaincodeCommands(program);
+registerInitCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (isBrokenPipe(err)) process.exit(0);
   const e = err as { code?: string; message?: string };
   const message = e.message ?? String(err);
   // Several packages already start their messages with the code.

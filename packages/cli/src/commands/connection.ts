@@ -148,8 +148,15 @@ export async function withPeerServerName<T extends { peer?: string; tlsCa?: stri
   return { ...opts, serverName };
 }
 
-/** Opens a MetroledgerClient from the connection options, after checking that the gateway can be reached. */
-export async function openClient(opts: ConnectionOptions, defaultMspId: string): Promise<MetroledgerClient> {
+/** A client on the gateway, with its gRPC connection and identity (for calls beyond the gateway's, as Deliver). */
+export interface OpenNetwork {
+  readonly client: MetroledgerClient;
+  readonly connection: ReturnType<typeof newGrpcConnection>;
+  readonly identity: { readonly mspId: string; readonly certificatePem: Uint8Array; readonly privateKeyPem: Uint8Array };
+}
+
+/** Opens a client from the connection options, after checking that the gateway can be reached; `client.close()` closes all. */
+export async function openNetwork(opts: ConnectionOptions, defaultMspId: string): Promise<OpenNetwork> {
   const { target, mspId, certificatePem, privateKeyPem } = await resolveConnection(opts, defaultMspId);
   const serverName = await checkTarget(target);
   const connection = newGrpcConnection(target.endpoint, target.tlsRootCertPem, {
@@ -162,7 +169,12 @@ export async function openClient(opts: ConnectionOptions, defaultMspId: string):
     close();
     connection.close();
   };
-  return client;
+  return { client, connection, identity: { mspId, certificatePem, privateKeyPem } };
+}
+
+/** Opens a MetroledgerClient from the connection options, after checking that the gateway can be reached. */
+export async function openClient(opts: ConnectionOptions, defaultMspId: string): Promise<MetroledgerClient> {
+  return (await openNetwork(opts, defaultMspId)).client;
 }
 
 /** The signing identity the options name (default: the devnet's Admin of `defaultMspId`). */

@@ -8,7 +8,9 @@ import type { Command } from 'commander';
 import { NotifiedBodyClient, RegistryReader, type LrSoftwareRecord } from '@metroledger/client';
 import { DEFAULT_NETWORK, installChaincodePackage, readRunFile } from '@metroledger/devnet';
 import { checkPackageApproval, LifecycleError, packageForm, packageLrChaincode, readCcaasPackage, readChaincodePackage, type ChaincodePackage } from '@metroledger/lifecycle';
-import { devnetDirOf, identityOf, openClient, withConnectionOptions, type ConnectionOptions } from './connection';
+import { currentChannelConfig } from './channelconfig';
+import { devnetDirOf, identityOf, openClient, openNetwork, withConnectionOptions, type ConnectionOptions } from './connection';
+import { CliError } from './errors';
 import { command } from './hints';
 
 async function packageFrom(file: string | undefined): Promise<ChaincodePackage> {
@@ -184,26 +186,32 @@ export function registerOrgCommands(program: Command): void {
   const org = program.command('org').description("the notified body's registry of channel organizations");
   withConnectionOptions(
     org.command('register')
-      .description('as the notified body: register an organization or replace its name and roles')
+      .description('as the notified body: register an organization of the channel (or replace its name and roles); an MSP the channel configuration does not hold is refused')
       .argument('<mspId>')
       .requiredOption('--name <name>', 'display name')
       .requiredOption('--roles <roles>', 'comma-separated: COMPUTING_PROVIDER, METER_OWNER, AUDITOR'),
     { mspId: 'InmetroMSP', user: 'Admin' },
   ).action(async (mspId: string, opts: ConnectionOptions & { name: string; roles: string }) => {
     const roles = opts.roles.split(',').map((r) => r.trim()) as ('COMPUTING_PROVIDER' | 'METER_OWNER' | 'AUDITOR')[];
-    const client = await openClient(opts, 'InmetroMSP');
+    const { client, connection, identity } = await openNetwork(opts, 'InmetroMSP');
     try {
+      const config = await currentChannelConfig(connection, opts.channel, identity);
+      const members = config.applicationOrgs.map((o) => o.mspId);
+      if (!members.includes(mspId)) {
+        throw new CliError('NOT_A_CHANNEL_MEMBER', `${mspId} is not an application organization of channel ${opts.channel} (its configuration holds ${members.join(', ')}): add it to the channel configuration first`);
+      }
       await new NotifiedBodyClient(client, await identityOf(opts, 'InmetroMSP')).registerOrganization(mspId, opts.name, roles);
       console.log(`registered ${mspId} (${opts.name}): ${roles.join(', ')}`);
     } finally {
       client.close();
     }
   });
-  withConnectionOptions(org.command('list').description('registered organizations'), { mspId: 'InmetroMSP', user: 'User1' }).action(async (opts: ConnectionOptions) => {
+  withConnectionOptions(org.command('list').description('registered organizations').option('--json', 'print JSON'), { mspId: 'InmetroMSP', user: 'User1' }).action(async (opts: ConnectionOptions & { json?: boolean }) => {
     const client = await openClient(opts, 'InmetroMSP');
     try {
       const orgs = JSON.parse(Buffer.from(await client.evaluate('listOrganizations', [], client.governance)).toString('utf8')) as { mspId: string; name: string; roles: string[]; registeredAt: string }[];
-      console.log(orgs.length === 0 ? 'no organization registered' : orgs.map((o) => `${o.mspId.padEnd(12)} ${o.name.padEnd(12)} ${o.roles.join(',')}  since ${o.registeredAt}`).join('\n'));
+      if (opts.json === true) console.log(JSON.stringify(orgs, null, 2));
+      else console.log(orgs.length === 0 ? 'no organization registered' : orgs.map((o) => `${o.mspId.padEnd(12)} ${o.name.padEnd(12)} ${o.roles.join(',')}  since ${o.registeredAt}`).join('\n'));
     } finally {
       client.close();
     }

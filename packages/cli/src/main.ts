@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: Apache-2.0
 // The metroledger command. Each concept registers its subcommands from ./commands/<concept>.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { configureLogging, LOG_LEVEL_ENV, LOG_LEVELS, type LogLevel } from './logging';
 import { registerLrCommands } from './commands/lr';
 import { registerBenchCommands } from './commands/bench';
 import { registerLifecycleCommands } from './commands/lifecycle';
@@ -30,7 +31,9 @@ program
   .name('metroledger')
   .description('A distributed measuring system on a permissioned blockchain (Hyperledger Fabric).')
   .version(`metroledger ${version} (Node ${process.version})`, '-V, --version', 'print the version')
-  .showHelpAfterError();
+  .addOption(new Option('--log-level <level>', 'structured log level (JSON lines on stderr)').choices(LOG_LEVELS).env(LOG_LEVEL_ENV).default('info'))
+  .showHelpAfterError()
+  .hook('preAction', (_program, action) => configureLogging(action.optsWithGlobals<{ logLevel: LogLevel }>().logLevel));
 
 registerLrCommands(program);
 registerBenchCommands(program);

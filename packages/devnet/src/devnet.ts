@@ -12,6 +12,9 @@ import { formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
 import { decodeBlock, newGenesisBlock, type BatchConfig } from '@metroledger/protocol';
 import { chaincodeConfigOf, channelPoliciesOf, endorsementPolicyOf, readDeployedChaincodes } from './chaincodes.js';
 import { DevnetPeer } from './peers.js';
+import { logBlock, logHalt, SILENT_LOGGER, type DevnetLogger } from './log.js';
+import { DevnetMetrics } from './metrics.js';
+import { summarizeBlock } from './observe.js';
 import { DEFAULT_NETWORK } from './config/default-network.js';
 import { ensureOrganizations, orgSpec } from './crypto.js';
 import { prepareDataDir } from './datadir.js';
@@ -66,6 +69,10 @@ export interface StartDevnetOptions {
   subvertedPeers?: readonly SubvertedPeerConfig[];
   /** The ledger's block file layer (default: Node's fs); tests put in one that fails as a full disk does. */
   ledgerFileSystem?: BlockFileSystem;
+  /** Structured log: a line per block, per refused reading or invalid transaction, per halt (default: none). */
+  logger?: DevnetLogger;
+  /** Prometheus metrics at the operations service's /metrics (default true). */
+  metrics?: boolean;
 }
 
 /** Paths of one user's enrollment (what a fabric-gateway client needs). */
@@ -98,7 +105,7 @@ export interface Devnet {
   readonly generatedCrypto: boolean;
   /** Current block height of the ledger. */
   height(): number;
-  /** http://host:port of the operations service: GET /healthz answers 200, or 503 with the reason. */
+  /** http://host:port of the operations service: GET /healthz answers 200, or 503 with the reason; GET /metrics (Prometheus). */
   readonly operationsEndpoint: string;
   /** SERVING; HALTED (with why) once the ledger failed to commit a block; STOPPED after stop(). */
   health(): DevnetHealth;
@@ -159,6 +166,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   const choice = orderingChoice(options.network ?? DEFAULT_NETWORK, options);
   const network = withOrdering(options.network ?? DEFAULT_NETWORK, choice);
   const dataDir = resolve(options.dataDir);
+  const log = options.logger ?? SILENT_LOGGER;
   const batch: BatchConfig = { ...network.batch, ...options.batch };
   await prepareDataDir(dataDir);
   const recorded = options.chaincodes === undefined ? (await readDeployedChaincodes(dataDir)).chaincodes.map(chaincodeConfigOf) : [];
@@ -272,6 +280,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       targets.forEach((p, i) => p.peer.install([hosted[i]!]));
       // the policy last: the gateway plans endorsements for a chaincode once its policy is there
       policies.set(cc.name, policy);
+      log.info({ event: 'deploy', chaincode: cc.name, version: cc.version, module: cc.module, policy: cc.endorsementPolicy, resolvedPolicy: formatPolicy(policy), installedOn: cc.installedOn }, `deployed chaincode ${cc.name} ${cc.version}`);
       const at = deployed.findIndex((d) => d.name === cc.name);
       if (at >= 0) deployed.splice(at, 1, cc);
       else deployed.push(cc);
@@ -296,6 +305,23 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     await orderer.start();
     closers.push(() => orderer.stop());
 
+    // Operations: a log line and metrics per committed block, endorser and broadcast metrics, gRPC request metrics.
+    let halt: DevnetHalt | undefined;
+    const metrics = options.metrics === false ? undefined : new DevnetMetrics({ channelId: network.channelId, height: () => ledger.height, halted: () => halt !== undefined, ...(bft !== undefined && { bft: bft.control }) });
+    for (const e of endorsers) e.observe(metrics?.proposals);
+    const lrChaincodes = new Set(chaincodes.filter((cc) => enforcement.isGoverned(cc.name)).map((cc) => cc.name));
+    let view = 0;
+    committer.onCommit((notice) => {
+      const block = summarizeBlock(notice, lrChaincodes);
+      metrics?.onBlock(block);
+      logBlock(log, block);
+      const views = bft?.control.replicaViews().filter((v): v is number => v !== undefined) ?? [];
+      if (views.length > 0 && Math.max(...views) !== view) {
+        view = Math.max(...views);
+        log.warn({ event: 'view_change', view, leader: (view % bft!.control.replicas) + 1 }, `BFT view ${view}: consenter ${(view % bft!.control.replicas) + 1} leads`);
+      }
+    });
+
     const gwOrg = orgs.get(network.gatewayPeer.mspId);
     const gwNode = gwOrg?.peers.find((p) => p.name === network.gatewayPeer.peer);
     if (gwOrg === undefined || gwNode === undefined) throw new DevnetError('BAD_CONFIG', `gateway peer ${network.gatewayPeer.peer} of ${network.gatewayPeer.mspId} does not exist`);
@@ -304,7 +330,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       mspId: gwOrg.spec.mspId,
       peers: endorsers,
       endorsementPolicies: policies,
-      orderer: feed.gate(orderer),
+      orderer: metrics?.broadcasts(feed.gate(orderer)) ?? feed.gate(orderer),
       ordererEndpoint: { address: `${ordererNode.fqdn}:7050`, mspId: ordererOrg.spec.mspId },
       commits: committer,
       ledger,
@@ -315,19 +341,25 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       tls: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem, clientAuthRequired: options.tlsClientAuth === true },
+      ...(metrics !== undefined && { interceptors: [metrics.grpcInterceptor] }),
     });
     closers.push(() => server.stop());
 
-    let halt: DevnetHalt | undefined;
     let stopped: Promise<void> | undefined;
     const haltListeners = new Set<(h: DevnetHalt) => void>();
     const health = (): DevnetHealth => ({ status: halt !== undefined ? 'HALTED' : stopped !== undefined ? 'STOPPED' : 'SERVING', height: ledger.height, ...(halt !== undefined && { halt }) });
-    const operations = await startOperationsServer({ host: options.host ?? '127.0.0.1', port: options.operationsPort ?? 0, health });
+    const operations = await startOperationsServer({
+      host: options.host ?? '127.0.0.1',
+      port: options.operationsPort ?? 0,
+      health,
+      ...(metrics !== undefined && { metrics: { contentType: metrics.registry.contentType, metrics: () => metrics.registry.metrics() } }),
+    });
     closers.push(() => operations.stop());
     // Fail-stop, as Fabric's peer on a ledger I/O failure: take no more transactions (the feed
     // refuses Submit already), stop ordering and serving; the operations service stays up to say why.
     committer.onHalt((h) => {
       halt = devnetHalt(h);
+      logHalt(log, halt);
       void enforcement.reporter.close().catch(() => undefined);
       void orderer.stop().catch(() => undefined);
       void server.stop();

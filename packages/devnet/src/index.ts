@@ -23,3 +23,5 @@ export {
   type DeployedChaincode,
 } from './chaincodes.js';
 export { DEVNET_HALT_EXIT_CODE, describeHalt, fetchHealth, type DevnetHalt, type DevnetHealth, type DevnetStatus } from './health.js';
+export { SILENT_LOGGER, type DevnetLogger, type LogFn } from './log.js';
+export { READINGS_RATE_WINDOW_S } from './metrics.js';

@@ -28,6 +28,7 @@ import {
   type RunInfo,
   type StartDevnetOptions,
 } from '@metroledger/devnet';
+import { logger } from '../logging';
 import { command } from './hints';
 
 interface UpOptions {
@@ -73,11 +74,10 @@ async function reloadDeployed(devnet: Devnet, dataDir: string, info: () => RunIn
       const now = running.get(d.name);
       if (now !== undefined && now.version === d.version && now.endorsementPolicy === d.endorsementPolicy && now.module === d.path) continue;
       await devnet.deployChaincode(chaincodeConfigOf(d));
-      console.log(`deployed ${d.name} ${d.version} from ${d.path} (endorsement policy ${d.endorsementPolicy})`);
     }
     await write({ ...info(), chaincodes: devnet.chaincodes(), chaincodesRevision: revision });
   } catch (err) {
-    console.error(`metroledger: deploy failed: ${(err as Error).message}`);
+    logger().error({ event: 'deploy_failed', revision, code: (err as { code?: unknown }).code }, `deploy failed: ${(err as Error).message}`);
     await write({ ...info(), chaincodes: devnet.chaincodes(), deployError: { revision, message: (err as Error).message } });
   }
 }
@@ -110,7 +110,7 @@ async function up(opts: UpOptions): Promise<void> {
   if (other !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
   const { revision } = opts.chaincode.length > 0 ? await recordChaincodes(dataDir, opts.chaincode) : await readDeployedChaincodes(dataDir);
 
-  const devnet = await startDevnet({ dataDir, port, ...ordering, tlsClientAuth: opts.tlsClientAuth === true }).catch((err: unknown) => {
+  const devnet = await startDevnet({ dataDir, port, ...ordering, tlsClientAuth: opts.tlsClientAuth === true, logger: logger() }).catch((err: unknown) => {
     if ((err as { code?: unknown }).code === 'PORT_IN_USE') (err as Error).message += ': choose another with --port N (0 lets the system pick)';
     throw err;
   });
@@ -143,7 +143,7 @@ async function up(opts: UpOptions): Promise<void> {
   }
   console.log(`gateway endpoint: ${devnet.endpoint}`);
   console.log(`TLS CA:           ${devnet.tlsCaCertPath}`);
-  console.log(`health:           ${devnet.operationsEndpoint}/healthz`);
+  console.log(`operations:       ${devnet.operationsEndpoint}/healthz and /metrics (Prometheus)`);
   console.log(`chaincodes:       ${devnet.chaincodes().map((c) => `${c.name} ${c.version}`).join(', ')}  (add one: ${command(['devnet', 'deploy'], dataDir, ['NAME=DIR'])})`);
   console.log(`TLS server name:  ${devnet.tlsServerName}`);
   console.log(`client TLS:       ${devnet.tlsClientAuth ? "required (mutual TLS): each user's tls/client.crt and client.key" : 'not required (--tls-client-auth requires it)'}`);

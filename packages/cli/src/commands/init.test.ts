@@ -60,6 +60,12 @@ test('init bootstraps governance in order on a fresh devnet; keygen, register, s
     assert.match(show.stdout, / {2}current [0-9a-f]{32} {2}from sequence 0/);
     assert.equal((JSON.parse((await run('meter', 'show', 'SP-0001', '--json', '--devnet', data)).stdout) as { meterId: string }).meterId, 'SP-0001');
 
+    // the devnet logs a JSON line per block on stderr (pino), stdout keeps the human banner
+    const logged = devnet.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: string; event?: string; block?: number; msg: string });
+    const blockLines = logged.filter((l) => l.event === 'block');
+    assert.ok(blockLines.length >= 5, devnet.stderr());
+    assert.ok(blockLines.every((l) => l.level === 'info' && new RegExp(`^committed block ${l.block} with \\d+ transaction\\(s\\)$`).test(l.msg)));
+
     const orgs = JSON.parse((await run('org', 'list', '--json', '--devnet', data)).stdout) as { mspId: string }[];
     assert.deepEqual(orgs.map((o) => o.mspId).sort(), ['CETSPMSP', 'LaSIGEMSP', 'PUCPRMSP']);
     assert.equal((JSON.parse((await run('meter', 'list', '--json', '--devnet', data)).stdout) as unknown[]).length, 1);

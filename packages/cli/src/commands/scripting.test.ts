@@ -38,3 +38,9 @@ test('output piped into head ends quietly (no EPIPE error, exit 0)', () => {
   assert.equal(r.status, 0);
   assert.equal(r.stdout.split('\n').filter((l) => l !== '').length, 1);
 });
+
+test('--log-level takes pino levels only', () => {
+  const r = run('--log-level', 'loud', 'lr', 'generate', '--count', '1', '--seed', '1');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /option '--log-level <level>' argument 'loud' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent/);
+});

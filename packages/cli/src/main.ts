@@ -3,6 +3,8 @@
 // The metroledger command. Each concept registers its subcommands from ./commands/<concept>.
 import { Command, Option } from 'commander';
 import { configureLogging, LOG_LEVEL_ENV, LOG_LEVELS, type LogLevel } from './logging';
+import { applyConfigFile, CONFIG_ENV, CONFIG_FILE, loadConfigFile } from './config';
+import { CliError } from './commands/errors';
 import { registerLrCommands } from './commands/lr';
 import { registerBenchCommands } from './commands/bench';
 import { registerLifecycleCommands } from './commands/lifecycle';
@@ -32,8 +34,15 @@ program
   .description('A distributed measuring system on a permissioned blockchain (Hyperledger Fabric).')
   .version(`metroledger ${version} (Node ${process.version})`, '-V, --version', 'print the version')
   .addOption(new Option('--log-level <level>', 'structured log level (JSON lines on stderr)').choices(LOG_LEVELS).env(LOG_LEVEL_ENV).default('info'))
+  .addOption(new Option('--config <file>', `configuration file (YAML; default ./${CONFIG_FILE} when present): values for the flags, which override it`).env(CONFIG_ENV))
   .showHelpAfterError()
-  .hook('preAction', (_program, action) => configureLogging(action.optsWithGlobals<{ logLevel: LogLevel }>().logLevel));
+  .hook('preAction', (root, action) => {
+    const config = loadConfigFile(root.opts<{ config?: string }>().config);
+    if (config !== undefined) applyConfigFile(root, action, config);
+    const level = action.optsWithGlobals<{ logLevel: string }>().logLevel;
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new CliError('BAD_CONFIG_FILE', `${config?.path ?? ''}: logLevel must be one of ${LOG_LEVELS.join(', ')}, not ${level}`);
+    configureLogging(level as LogLevel);
+  });
 
 registerLrCommands(program);
 registerBenchCommands(program);

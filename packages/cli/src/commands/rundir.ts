@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // The data directory of a `metroledger start` run: the default one every command reads, made
-// fresh. A previous devnet there is kept, moved under .metroledger/runs/, never deleted.
+// fresh. A previous devnet there is kept, moved under runs/ beside it, never deleted.
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_DATA_DIR } from '@metroledger/devnet/dist/datadir.js';
+import { DATA_DIR_MARKER, DEFAULT_DATA_DIR } from '@metroledger/devnet/dist/datadir.js';
 import { readRunFile, runningDevnet } from '@metroledger/devnet/dist/runfile.js';
 import { DevnetError } from '@metroledger/devnet/dist/errors.js';
 import { command } from './hints';
 
 /**
- * A fresh data directory for a run: `given` (which must be new or empty), or by default
- * DEFAULT_DATA_DIR, after moving a devnet already there to `.metroledger/runs/<its start time>`.
+ * A fresh data directory for a run: `given` (--data, or the configuration file's), by default
+ * DEFAULT_DATA_DIR. A devnet already there is moved to `runs/<its start time>` beside it, never
+ * deleted; a directory with anything else in it is refused.
  * Returns the directory and, when one was moved, where to.
- * @throws {@link DevnetError} ALREADY_RUNNING (a devnet runs on the default directory), NOT_A_DEVNET_DIR
+ * @throws {@link DevnetError} ALREADY_RUNNING (a devnet runs there), NOT_A_DEVNET_DIR
  */
 export async function freshRunDir(given: string | undefined): Promise<{ dataDir: string; archived?: string }> {
   const dataDir = resolve(given ?? DEFAULT_DATA_DIR);
@@ -24,10 +25,10 @@ export async function freshRunDir(given: string | undefined): Promise<{ dataDir:
     await mkdir(dataDir, { recursive: true });
     return { dataDir };
   }
-  if (given !== undefined) throw new DevnetError('NOT_A_DEVNET_DIR', `${dataDir} already exists: the main job runs on a fresh data directory (leave out --data to use ${DEFAULT_DATA_DIR})`, { dataDir });
+  if (!entries.includes(DATA_DIR_MARKER)) throw new DevnetError('NOT_A_DEVNET_DIR', `${dataDir} holds something else than a devnet: the main job runs on a new directory, or moves a previous devnet aside`, { dataDir });
   const running = await runningDevnet(dataDir);
-  if (running !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${running.pid}) runs on ${dataDir}: stop it (\`${command(['devnet', 'down'])}\`) or run on another directory with --data DIR`, { dataDir });
-  const since = (await readRunFile(dataDir))?.startedAt ?? (await stat(dataDir)).mtime.toISOString();
+  if (running !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${running.pid}) runs on ${dataDir}: stop it (\`${command(['devnet', 'down'], dataDir)}\`) or run on another directory with --data DIR`, { dataDir });
+  const since = (await readRunFile(dataDir))?.startedAt ?? (await stat(join(dataDir, DATA_DIR_MARKER))).mtime.toISOString();
   const archived = join(dirname(dataDir), 'runs', since.replace(/[:.]/g, '-'));
   await mkdir(dirname(archived), { recursive: true });
   await rename(dataDir, archived);

@@ -92,7 +92,7 @@ describe('surveillance of a ledger', () => {
   });
 
   test('text and self-contained HTML reports', () => {
-    assert.match(formatSurveilText(report), /HISTORY_SHIFT meter SP-0001/);
+    assert.match(formatSurveilText(report), /HISTORY_SHIFT +SP-0001 /);
     const html = formatSurveilHtml(report);
     assert.match(html, /<svg /);
     assert.doesNotMatch(html, /<script|<link|src="http/);

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, type SurveilOptions } from '@metroledger/surveil';
+import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, SurveilError, type SurveilOptions } from '@metroledger/surveil';
 import { addSourceOptions, sourceOf, type SourceCliOptions } from './audit';
 import { withPeerServerName } from './connection';
 
@@ -16,6 +16,8 @@ interface SurveilCliOptions extends SourceCliOptions {
   maxSkewS: string;
   json?: boolean;
   html?: string;
+  all?: boolean;
+  top: string;
 }
 
 async function run(opts: SurveilCliOptions): Promise<void> {
@@ -30,12 +32,15 @@ async function run(opts: SurveilCliOptions): Promise<void> {
   };
   const collected = await collectMeasurements(source, opts.to === undefined ? {} : { toBlock: Number(opts.to) });
   const report = surveil(collected, source.description, options);
+  const top = Number(opts.top);
+  if (!Number.isInteger(top) || top < 1) throw new SurveilError('BAD_OPTION', `--top must be a positive integer, not ${opts.top}`);
+  const render = { all: opts.all === true, top };
   if (opts.html !== undefined) {
     await mkdir(dirname(resolve(opts.html)), { recursive: true });
-    await writeFile(opts.html, formatSurveilHtml(report));
+    await writeFile(opts.html, formatSurveilHtml(report, render));
     process.stderr.write(`HTML report: ${resolve(opts.html)}\n`);
   }
-  process.stdout.write(opts.json === true ? JSON.stringify(report, null, 2) + '\n' : formatSurveilText(report));
+  process.stdout.write(opts.json === true ? JSON.stringify(report, null, 2) + '\n' : formatSurveilText(report, render));
 }
 
 export function registerSurveilCommands(program: Command): void {
@@ -48,5 +53,7 @@ export function registerSurveilCommands(program: Command): void {
     .option('--max-skew-s <s>', 'capture time this far from the transaction time is flagged', '300')
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'write a self-contained HTML report with SVG charts')
+    .option('--top <n>', 'meters listed in the text and HTML reports: the highest violation rates', '10')
+    .option('--all', 'list every meter and every flag in the text and HTML reports (--json always has them all)')
     .action((opts: SurveilCliOptions) => run(opts));
 }

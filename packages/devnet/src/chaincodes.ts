@@ -129,10 +129,22 @@ export async function recordDeployedChaincodes(dataDir: string, add: readonly De
   const current = await readDeployedChaincodes(dataDir);
   const names = new Set(add.map((c) => c.name));
   const next: DeployedFile = { revision: current.revision + 1, chaincodes: [...current.chaincodes.filter((c) => !names.has(c.name)), ...add] };
-  const tmp = join(dataDir, `${DEPLOYED_CHAINCODES_FILE}.tmp`);
-  await writeFile(tmp, JSON.stringify(next, null, 2) + '\n');
-  await rename(tmp, join(dataDir, DEPLOYED_CHAINCODES_FILE));
+  await writeRecord(dataDir, next);
   return next.revision;
+}
+
+/** Removes chaincodes from the record (a deployment the running devnet refused); returns the record's new revision. */
+export async function forgetDeployedChaincodes(dataDir: string, names: readonly string[]): Promise<number> {
+  const current = await readDeployedChaincodes(dataDir);
+  const next: DeployedFile = { revision: current.revision + 1, chaincodes: current.chaincodes.filter((c) => !names.includes(c.name)) };
+  await writeRecord(dataDir, next);
+  return next.revision;
+}
+
+async function writeRecord(dataDir: string, record: DeployedFile): Promise<void> {
+  const tmp = join(dataDir, `${DEPLOYED_CHAINCODES_FILE}.tmp`);
+  await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
+  await rename(tmp, join(dataDir, DEPLOYED_CHAINCODES_FILE));
 }
 
 /**

@@ -130,6 +130,8 @@ export interface Devnet {
    * @throws {@link DevnetError} BAD_CONFIG (policy, peers, a governed name), CHAINCODE_LOAD
    */
   deployChaincode(cc: ChaincodeConfig): Promise<void>;
+  /** Recorded chaincodes (chaincodes.json) that could not be deployed at start, and why: left out, the rest runs. */
+  readonly deployErrors: readonly { readonly name: string; readonly message: string }[];
   /** Stops the gateway, orders and commits what was accepted (unless halted), closes the ledger. */
   stop(): Promise<void>;
 }
@@ -169,8 +171,10 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   const log = options.logger ?? SILENT_LOGGER;
   const batch: BatchConfig = { ...network.batch, ...options.batch };
   await prepareDataDir(dataDir);
-  const recorded = options.chaincodes === undefined ? (await readDeployedChaincodes(dataDir)).chaincodes.map(chaincodeConfigOf) : [];
-  const chaincodes = [...(options.chaincodes ?? network.chaincodes), ...recorded, ...(options.addChaincodes ?? [])];
+  const added = options.addChaincodes ?? [];
+  // recorded chaincodes deploy after the network's, each on its own: one that no longer loads is left out, not fatal
+  const recorded = options.chaincodes === undefined ? (await readDeployedChaincodes(dataDir)).chaincodes.map(chaincodeConfigOf).filter((r) => !added.some((a) => a.name === r.name)) : [];
+  const chaincodes = [...(options.chaincodes ?? network.chaincodes), ...added];
   const duplicate = chaincodes.find((cc, i) => chaincodes.findIndex((o) => o.name === cc.name) !== i);
   if (duplicate !== undefined) throw new DevnetError('BAD_CONFIG', `two chaincodes are named ${duplicate.name}`, { chaincode: duplicate.name });
 
@@ -285,6 +289,15 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       if (at >= 0) deployed.splice(at, 1, cc);
       else deployed.push(cc);
     };
+    const deployErrors: { name: string; message: string }[] = [];
+    for (const cc of recorded) {
+      try {
+        await deployChaincode(cc);
+      } catch (err) {
+        deployErrors.push({ name: cc.name, message: (err as Error).message });
+        log.error({ event: 'deploy_failed', chaincode: cc.name, code: (err as { code?: unknown }).code }, `recorded chaincode ${cc.name} left out: ${(err as Error).message}`);
+      }
+    }
 
     // chaincode modules load fabric-shim, whose older protobuf classes shadow ours in google-protobuf's namespace
     restoreFabricProtosGlobals();
@@ -404,6 +417,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       },
       ...(bft !== undefined && { bft: bft.control }),
       installedPackages: enforcement.packages,
+      deployErrors,
       chaincodes: () =>
         deployed.map((cc) => {
           const policy = enforcement.isGoverned(cc.name) ? undefined : policies.get(cc.name);

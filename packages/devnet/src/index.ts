@@ -17,6 +17,7 @@ export {
   DEFAULT_ENDORSEMENT_POLICY,
   DEPLOYED_CHAINCODES_FILE,
   deployedChaincode,
+  forgetDeployedChaincodes,
   parseChaincodeSpec,
   readDeployedChaincodes,
   recordDeployedChaincodes,

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeAssetTransferChaincode } from '@metroledger/chaincode-host/dist/testing/foreign.js';
-import { readRunFile, startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
+import { DEFAULT_NETWORK, deployedChaincode, readDeployedChaincodes, readRunFile, recordDeployedChaincodes, startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
 import { connectClient, type ClientConnection } from '@metroledger/devnet/dist/testing/client.js';
 
 const MAIN = join(__dirname, '..', 'main.js');
@@ -75,10 +75,19 @@ test('a chaincode from its own folder deploys from the CLI (up --chaincode, depl
     const bad = spawnSync(process.execPath, [MAIN, 'devnet', 'deploy', `lr=${chaincodeDir}`, '--data', dataDir], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /BAD_CONFIG: chaincode name lr is taken/);
+    // one the running devnet refuses (a policy its channel cannot resolve) is not kept in the record
+    const refused = spawnSync(process.execPath, [MAIN, 'devnet', 'deploy', `basic3=${chaincodeDir}:/Channel/Application/Nope`, '--data', dataDir], { encoding: 'utf8', timeout: 90_000 });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /CHAINCODE_LOAD: the devnet could not deploy: BAD_CONFIG: endorsement policy of basic3: UNKNOWN_REFERENCE/);
+    assert.deepEqual((await readDeployedChaincodes(dataDir)).chaincodes.map((c) => c.name), ['basic', 'basic2']);
 
-    // deployed chaincodes stay deployed across a restart, with their state
+    // deployed chaincodes stay deployed across a restart, with their state; a recorded one that no
+    // longer deploys (its folder is gone) is left out and said so, the rest runs
     await devnet.stop();
+    await recordDeployedChaincodes(dataDir, [deployedChaincode({ name: 'gone', dir: writeAssetTransferChaincode(join(root, 'gone')) }, DEFAULT_NETWORK)]);
+    await rm(join(root, 'gone'), { recursive: true });
     devnet = await startDevnetProcess({ cliMain: MAIN, dataDir });
+    assert.match((await readRunFile(dataDir))?.deployError?.message ?? '', /^gone: CHAINCODE_LOAD/);
     conn = await connect(devnet, 'PUCPRMSP', 'pucpr.example.com');
     try {
       const network = conn.gateway.getNetwork('metrology');

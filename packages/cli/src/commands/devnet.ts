@@ -9,6 +9,7 @@ import {
   DEFAULT_NETWORK,
   DEVNET_HALT_EXIT_CODE,
   DevnetError,
+  forgetDeployedChaincodes,
   parseChaincodeSpec,
   readDeployedChaincodes,
   recordDeployedChaincodes,
@@ -108,12 +109,16 @@ async function up(opts: UpOptions): Promise<void> {
   await prepareDataDir(dataDir); // before reading a run file: --data may be a file, or someone else's directory
   const other = await runningDevnet(dataDir);
   if (other !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
-  const { revision } = opts.chaincode.length > 0 ? await recordChaincodes(dataDir, opts.chaincode) : await readDeployedChaincodes(dataDir);
+  // --chaincode: checked and loaded here first, deployed with the network, recorded once the devnet runs
+  const added = opts.chaincode.map((spec) => parseChaincodeSpec(spec, DEFAULT_NETWORK));
+  for (const cc of added) checkChaincodeLoads(cc);
 
-  const devnet = await startDevnet({ dataDir, port, ...ordering, tlsClientAuth: opts.tlsClientAuth === true, logger: logger() }).catch((err: unknown) => {
+  const devnet = await startDevnet({ dataDir, port, ...ordering, tlsClientAuth: opts.tlsClientAuth === true, logger: logger(), addChaincodes: added.map(chaincodeConfigOf) }).catch((err: unknown) => {
     if ((err as { code?: unknown }).code === 'PORT_IN_USE') (err as Error).message += ': choose another with --port N (0 lets the system pick)';
     throw err;
   });
+  const revision = added.length > 0 ? await recordDeployedChaincodes(dataDir, added) : (await readDeployedChaincodes(dataDir)).revision;
+  const leftOut = devnet.deployErrors.map((e) => `${e.name}: ${e.message}`).join('; ');
   let info: RunInfo = {
     pid: process.pid,
     endpoint: devnet.endpoint,
@@ -125,6 +130,7 @@ async function up(opts: UpOptions): Promise<void> {
     upArgs: upArgsOf(opts),
     chaincodes: devnet.chaincodes(),
     chaincodesRevision: revision,
+    ...(leftOut !== '' && { deployError: { revision, message: leftOut } }),
   };
   // `devnet deploy` signals a running devnet to load what it recorded (installed before the run file exists)
   let reloading = Promise.resolve();
@@ -145,6 +151,7 @@ async function up(opts: UpOptions): Promise<void> {
   console.log(`TLS CA:           ${devnet.tlsCaCertPath}`);
   console.log(`operations:       ${devnet.operationsEndpoint}/healthz and /metrics (Prometheus)`);
   console.log(`chaincodes:       ${devnet.chaincodes().map((c) => `${c.name} ${c.version}`).join(', ')}  (add one: ${command(['devnet', 'deploy'], dataDir, ['NAME=DIR'])})`);
+  if (leftOut !== '') console.log(`left out:         ${leftOut} (redeploy with ${command(['devnet', 'deploy'], dataDir, ['NAME=DIR'])})`);
   console.log(`TLS server name:  ${devnet.tlsServerName}`);
   console.log(`client TLS:       ${devnet.tlsClientAuth ? "required (mutual TLS): each user's tls/client.crt and client.key" : 'not required (--tls-client-auth requires it)'}`);
   for (const [mspId, users] of Object.entries(devnet.users)) {
@@ -213,6 +220,7 @@ async function reset(opts: { data: string }): Promise<void> {
 async function deploy(specs: string[], opts: { data: string }): Promise<void> {
   const dataDir = resolve(opts.data);
   await prepareDataDir(dataDir);
+  const before = (await readDeployedChaincodes(dataDir)).chaincodes;
   const { revision, chaincodes } = await recordChaincodes(dataDir, specs);
   const running = await runningDevnet(dataDir);
   if (running === undefined) {
@@ -223,7 +231,15 @@ async function deploy(specs: string[], opts: { data: string }): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const info = await readRunFile(dataDir);
-    if (info?.deployError !== undefined && info.deployError.revision >= revision) throw new DevnetError('CHAINCODE_LOAD', `the devnet could not deploy: ${info.deployError.message}`);
+    if (info?.deployError !== undefined && info.deployError.revision >= revision) {
+      // what the devnet refused is not kept (a restart would refuse it again): the record goes back to what it held
+      const runs = (c: DeployedChaincode): boolean => info.chaincodes?.some((r) => r.name === c.name && r.version === c.version && r.module === c.path && r.endorsementPolicy === c.endorsementPolicy) === true;
+      const refused = chaincodes.filter((c) => !runs(c)).map((c) => c.name);
+      await forgetDeployedChaincodes(dataDir, refused);
+      const previous = before.filter((c) => refused.includes(c.name));
+      if (previous.length > 0) await recordDeployedChaincodes(dataDir, previous);
+      throw new DevnetError('CHAINCODE_LOAD', `the devnet could not deploy: ${info.deployError.message}`);
+    }
     if (info !== undefined && (info.chaincodesRevision ?? 0) >= revision) {
       for (const c of chaincodes) {
         const now = info.chaincodes?.find((r) => r.name === c.name);

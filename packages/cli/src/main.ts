@@ -28,18 +28,25 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 
+const logLevelOption = () => new Option('--log-level <level>', 'structured log level (JSON lines on stderr)').choices(LOG_LEVELS);
+const configOption = () => new Option('--config <file>', `configuration file (YAML; default ./${CONFIG_FILE} when present): values for the flags, which override it`);
+
 const program = new Command();
 program
   .name('metroledger')
   .description('A distributed measuring system on a permissioned blockchain (Hyperledger Fabric).')
   .version(`metroledger ${version} (Node ${process.version})`, '-V, --version', 'print the version')
-  .addOption(new Option('--log-level <level>', 'structured log level (JSON lines on stderr)').choices(LOG_LEVELS).env(LOG_LEVEL_ENV).default('info'))
-  .addOption(new Option('--config <file>', `configuration file (YAML; default ./${CONFIG_FILE} when present): values for the flags, which override it`).env(CONFIG_ENV))
+  .addOption(logLevelOption().env(LOG_LEVEL_ENV).default('info'))
+  .addOption(configOption().env(CONFIG_ENV))
+  // the program's options come before the subcommand, so that a subcommand's own --version
+  // (`lr approve --version 2.0`) is its own; --log-level and --config are every command's too (below)
+  .enablePositionalOptions()
   .showHelpAfterError()
   .hook('preAction', (root, action) => {
-    const config = loadConfigFile(root.opts<{ config?: string }>().config);
+    const local = action.opts<{ logLevel?: string; config?: string }>();
+    const config = loadConfigFile(local.config ?? root.opts<{ config?: string }>().config);
     if (config !== undefined) applyConfigFile(root, action, config);
-    const level = action.optsWithGlobals<{ logLevel: string }>().logLevel;
+    const level = local.logLevel ?? root.opts<{ logLevel: string }>().logLevel;
     if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new CliError('BAD_CONFIG_FILE', `${config?.path ?? ''}: logLevel must be one of ${LOG_LEVELS.join(', ')}, not ${level}`);
     configureLogging(level as LogLevel);
   });
@@ -58,6 +65,15 @@ registerMeterCommands(program);
 registerOrgCommands(program);
 registerChaincodeCommands(program);
 registerInitCommand(program);
+
+/** --log-level and --config after the subcommand as well: every command that runs takes them. */
+function addCommonOptions(cmd: Command): void {
+  for (const sub of cmd.commands) {
+    if (sub.commands.length > 0) addCommonOptions(sub);
+    else sub.addOption(logLevelOption()).addOption(configOption());
+  }
+}
+addCommonOptions(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isBrokenPipe(err)) process.exit(0);

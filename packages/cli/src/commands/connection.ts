@@ -48,6 +48,15 @@ export function devnetDirOf(opts: Pick<ConnectionOptions, 'devnet' | 'endpoint'>
   return opts.devnet ?? (opts.endpoint === undefined ? DEFAULT_DATA_DIR : undefined);
 }
 
+/** The run file of the devnet the options name. @throws {@link ClientError} CONNECTION_FAILED, saying how to start one */
+async function runningDevnetOf(opts: Pick<ConnectionOptions, 'devnet'>, devnetDir: string): Promise<NonNullable<Awaited<ReturnType<typeof readRunFile>>>> {
+  const dir = resolve(devnetDir);
+  const info = await readRunFile(dir);
+  if (info !== undefined) return info;
+  const which = opts.devnet === undefined ? `${dir} (the default; --devnet DIR names another, --endpoint … any Fabric network)` : dir;
+  throw new ClientError('CONNECTION_FAILED', `no running devnet recorded in ${which}: start it with \`${command(['devnet', 'up'], devnetDir)}\``);
+}
+
 /** Where the gateway is and how to reach it over TLS, from the options and the devnet's run file. */
 export interface GatewayTarget {
   readonly endpoint: string;
@@ -89,11 +98,7 @@ async function resolveConnection(opts: ConnectionOptions, defaultMspId: string):
   let identity: { certificatePem: Buffer; privateKeyPem: Buffer } | undefined;
   if (devnetDir !== undefined) {
     const dir = resolve(devnetDir);
-    const info = await readRunFile(dir);
-    if (info === undefined) {
-      const which = opts.devnet === undefined ? `${dir} (the default; --devnet DIR names another, --endpoint … any Fabric network)` : dir;
-      throw new ClientError('CONNECTION_FAILED', `no running devnet recorded in ${which}: start it with \`${command(['devnet', 'up'], devnetDir)}\``);
-    }
+    const info = await runningDevnetOf(opts, devnetDir);
     endpoint ??= info.endpoint;
     tlsCa ??= info.tlsCaCertPath;
     serverName ??= info.tlsServerName;
@@ -183,6 +188,9 @@ export async function identityOf(opts: ConnectionOptions, defaultMspId: string):
   if (opts.cert !== undefined && opts.key !== undefined) return { mspId, certificatePem: await readOption(opts.cert, '--cert'), privateKeyPem: await readOption(opts.key, '--key') };
   const devnetDir = devnetDirOf(opts);
   if (devnetDir === undefined) throw new ClientError('BAD_REQUEST', 'missing --cert and --key (or use --devnet DIR)');
-  const files = await loadMspIdentity(devnetUser(resolve(devnetDir), mspId, opts.user ?? 'Admin').mspDir);
+  await runningDevnetOf(opts, devnetDir);
+  const files = await loadMspIdentity(devnetUser(resolve(devnetDir), mspId, opts.user ?? 'Admin').mspDir).catch(() => {
+    throw new ClientError('BAD_REQUEST', `the devnet has no user ${opts.user ?? 'Admin'} in ${mspId}`);
+  });
   return { mspId, ...files };
 }

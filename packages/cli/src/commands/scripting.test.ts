@@ -44,3 +44,22 @@ test('--log-level takes pino levels only', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /option '--log-level <level>' argument 'loud' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent/);
 });
+
+test("a subcommand's own --version is its own; --log-level and --config also follow the subcommand", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'metroledger-opts-'));
+  try {
+    // lr approve --version V names the chaincode version, it does not print metroledger's
+    const approve = run('lr', 'approve', '--version', '2.0', '--devnet', dir);
+    assert.equal(approve.status, 1);
+    assert.doesNotMatch(approve.stdout, /^metroledger \d/);
+    assert.match(approve.stderr, /CONNECTION_FAILED: no running devnet recorded in /);
+    const after = run('devnet', 'status', '--data', dir, '--log-level', 'loud');
+    assert.equal(after.status, 1);
+    assert.match(after.stderr, /option '--log-level <level>' argument 'loud' is invalid/);
+    const config = run('devnet', 'status', '--data', dir, '--config', join(dir, 'missing.yaml'));
+    assert.equal(config.status, 1);
+    assert.match(config.stderr, /BAD_CONFIG_FILE: .*missing\.yaml: ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

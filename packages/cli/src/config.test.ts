@@ -31,6 +31,10 @@ test('metroledger.yaml sets the data directory of every command; a flag override
     assert.match(r.stdout, new RegExp(`no devnet runs on ${join(dir, 'nets', 'main').replace(/[/.]/g, '\\$&')}`));
     r = run(dir, 'ledger', 'verify');
     assert.match(r.stderr, /nets\/main/);
+    // start (and bench) start a devnet of their own there, they do not drive a running one
+    r = run(dir, 'start', '--ordering', 'raft');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /BAD_CONFIG: --ordering must be solo or bft, not raft/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

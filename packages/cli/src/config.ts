@@ -120,11 +120,14 @@ export function applyConfigFile(program: Command, cmd: Command, config: ConfigFi
   if (config.logLevel !== undefined) fromFile(program, 'logLevel', config.logLevel);
   const path: string[] = [];
   for (let c: Command | null = cmd; c !== null && c !== program; c = c.parent) path.unshift(c.name());
-  const connected = cmd.options.some((o) => o.attributeName() === 'endpoint');
-  if (connected) {
+  const has = (key: string): boolean => cmd.options.some((o) => o.attributeName() === key);
+  if (has('endpoint')) {
     for (const [k, v] of Object.entries(config.network)) fromFile(cmd, k, v);
-    // the data directory names the devnet, unless the command was pointed at another network
-    if (config.data !== undefined && cmd.getOptionValue('endpoint') === undefined) fromFile(cmd, 'devnet', config.data);
+    // the data directory names the devnet, unless the command was pointed at another network, or
+    // starts a devnet of its own when given none (start, bench: those with the notified body's
+    // identity options), where a --devnet would make it drive that devnet instead
+    const otherNetwork = ['endpoint', 'gateway', 'profile'].some((k) => cmd.getOptionValue(k) !== undefined);
+    if (config.data !== undefined && !otherNetwork && !has('notifiedBodyCert')) fromFile(cmd, 'devnet', config.data);
   }
   if (config.data !== undefined) fromFile(cmd, 'data', config.data);
   if (path[0] === 'devnet' && path[1] === 'up') {

@@ -18,6 +18,9 @@ import { registerGovernanceCommands, registerOrgCommands } from './commands/gove
 import { registerMeterCommands } from './commands/meter';
 import { registerChaincodeCommands } from './commands/chaincode';
 import { registerInitCommand } from './commands/init';
+import { registerDashboardCommand } from './commands/dashboard';
+import { registerMeterdCommands } from './commands/meterd';
+import { registerEvidenceCommands } from './commands/evidence';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -65,6 +68,9 @@ registerMeterCommands(program);
 registerOrgCommands(program);
 registerChaincodeCommands(program);
 registerInitCommand(program);
+registerDashboardCommand(program);
+registerMeterdCommands(program);
+registerEvidenceCommands(program);
 
 /** --log-level and --config after the subcommand as well: every command that runs takes them. */
 function addCommonOptions(cmd: Command): void {

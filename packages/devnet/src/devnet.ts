@@ -25,6 +25,7 @@ import { restoreFabricProtosGlobals } from './protoglobals.js';
 import { blockVerifierFor, checkLedgerOrdering, consensusConfig, feedCommitter, newBftOrdering, orderingChoice, withOrdering, type DevnetBft, type OrderingType } from './ordering.js';
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
+import { FaultInjector, type DevnetFaults } from './faults.js';
 import type { RunningChaincode } from './runfile.js';
 
 export interface StartDevnetOptions {
@@ -32,7 +33,7 @@ export interface StartDevnetOptions {
   dataDir: string;
   /** 'solo' or 'bft' (n consenters of n orderer organizations); default: the network's. */
   ordering?: OrderingType;
-  /** BFT replicas, n = 3f+1 (default 4). */
+  /** BFT replicas, 4..31 (default 4); n tolerates f = floor((n-1)/3) faulty. */
   bftReplicas?: number;
   /** BFT replicas left stopped at start (at most f), to measure a degraded service. */
   bftReplicasDown?: readonly number[];
@@ -118,6 +119,8 @@ export interface Devnet {
   onHalt(listener: (halt: DevnetHalt) => void): () => void;
   /** BFT ordering only: replica control (stop, restart, heights, stored blocks). */
   readonly bft?: DevnetBft;
+  /** Fault injection (tests, demos): lagging endorsers, lost orderer answers. */
+  readonly faults: DevnetFaults;
   /** What each peer runs for each registry-governed chaincode (the package ids the notified body must approve). */
   readonly installedPackages: readonly PeerPackage[];
   /** The chaincodes deployed now (the network's, the recorded ones, those deployed since start), with their policies as resolved. */
@@ -255,6 +258,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     // Every peer has its own identity, installed chaincodes and endorsements; they share the one
     // validated ledger of this process (each block is validated and committed once).
     const peers: { org: OrgMaterial; node: OrgMaterial['peers'][number]; peer: DevnetPeer }[] = [];
+    const faults = new FaultInjector(ledger.state, appOrgs.flatMap((o) => o.peers.map((p) => p.fqdn)));
     for (const org of appOrgs) {
       const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId));
       for (const node of org.peers) {
@@ -262,7 +266,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
           mspId: org.spec.mspId,
           address: `${node.fqdn}:7051`,
           newEndorser: (hosted) =>
-            new Endorser({ identity: org.signingIdentity(node.name), address: `${node.fqdn}:7051`, channelId: network.channelId, msps: proposers, deserializer, ledger, chaincodes: hosted, verify }),
+            new Endorser({ identity: org.signingIdentity(node.name), address: `${node.fqdn}:7051`, channelId: network.channelId, msps: proposers, deserializer, ledger, chaincodes: hosted, verify, simulationState: faults.simulationState(node.fqdn) }),
         });
         // chaincodes on one peer call each other (stub.invokeChaincode) and nothing else
         peer.install(installed.map((cc) => enforcement.host(cc, org, node, peer.resolve, chaincodeModulePath) ?? loadChaincode(cc, peer.resolve, org.spec.mspId)));
@@ -343,7 +347,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       mspId: gwOrg.spec.mspId,
       peers: endorsers,
       endorsementPolicies: policies,
-      orderer: metrics?.broadcasts(feed.gate(orderer)) ?? feed.gate(orderer),
+      orderer: metrics?.broadcasts(faults.orderer(feed.gate(orderer))) ?? faults.orderer(feed.gate(orderer)),
       ordererEndpoint: { address: `${ordererNode.fqdn}:7050`, mspId: ordererOrg.spec.mspId },
       commits: committer,
       ledger,
@@ -416,6 +420,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
         return () => void haltListeners.delete(listener);
       },
       ...(bft !== undefined && { bft: bft.control }),
+      faults,
       installedPackages: enforcement.packages,
       deployErrors,
       chaincodes: () =>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The embedded devnet: organizations, crypto material, network assembly, service lifecycle.
 export { startDevnet, type Devnet, type StartDevnetOptions, type UserIdentityPaths } from './devnet.js';
+export type { DevnetFaults } from './faults.js';
 export { DEFAULT_NETWORK } from './config/default-network.js';
 export type { ChaincodeConfig, NetworkConfig, OrgConfig, OrgRole } from './network.js';
 export { DevnetError, type DevnetErrorCode } from './errors.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { IdentityDeserializer, MspRegistry, OrgMaterial } from '@metroledger/identity';
 import type { Ledger } from '@metroledger/ledger';
 import type { common } from '@hyperledger/fabric-protos';
+import { BFT_REPLICAS_MIN, bftFaultTolerance } from '@metroledger/bft';
 import { BftOrderer, OrderingError, type BftTimings } from '@metroledger/ordering';
 import { quorumBlockVerifier, soloBlockVerifier, type BlockVerifier } from '@metroledger/peer';
 import { blockHeaderHash, decodeBlock, parseChannelConfig, type BatchConfig, type ConsensusConfig, type ConsenterConfig, type SignatureVerifier } from '@metroledger/protocol';
@@ -14,9 +15,12 @@ import type { NetworkConfig } from './network.js';
 
 export type OrderingType = 'solo' | 'bft';
 
+/** The most BFT replicas one devnet process runs (each is an orderer organization with its own CA). */
+const DEVNET_BFT_REPLICAS_MAX = 31;
+
 export interface OrderingChoice {
   readonly type: OrderingType;
-  /** BFT replicas (n = 3f+1 >= 4). */
+  /** BFT replicas, 4..31: any n is safe (quorums of bftQuorum(n)) and tolerates f = bftFaultTolerance(n). */
   readonly replicas: number;
   /** BFT replicas left stopped at start (to measure or demonstrate a degraded service). */
   readonly replicasDown: readonly number[];
@@ -27,9 +31,12 @@ export function orderingChoice(network: NetworkConfig, o: { ordering?: string; b
   const type = o.ordering ?? network.ordering;
   if (type !== 'solo' && type !== 'bft') throw new DevnetError('BAD_CONFIG', `ordering ${String(type)} is not available (solo or bft)`);
   const replicas = o.bftReplicas ?? DEFAULT_BFT_REPLICAS;
-  if (!Number.isInteger(replicas) || replicas < 4 || replicas > 31) throw new DevnetError('BAD_CONFIG', `BFT needs 4..31 replicas (n = 3f+1), not ${replicas}`);
+  // Fewer than 4 replicas tolerate no Byzantine one; above 31 the one devnet process is the limit, not safety.
+  if (!Number.isInteger(replicas) || replicas < BFT_REPLICAS_MIN || replicas > DEVNET_BFT_REPLICAS_MAX) {
+    throw new DevnetError('BAD_CONFIG', `BFT needs ${BFT_REPLICAS_MIN}..${DEVNET_BFT_REPLICAS_MAX} replicas on the devnet, not ${replicas}`);
+  }
   const down = [...new Set(o.bftReplicasDown ?? [])];
-  const f = Math.floor((replicas - 1) / 3);
+  const f = bftFaultTolerance(replicas);
   if (down.some((r) => !Number.isInteger(r) || r < 0 || r >= replicas)) throw new DevnetError('BAD_CONFIG', `replicas to leave down must be in 0..${replicas - 1}`);
   if (down.length > f) throw new DevnetError('BAD_CONFIG', `at most f = ${f} of ${replicas} replicas may be down`);
   if (type === 'solo' && (o.bftReplicas !== undefined || down.length > 0)) throw new DevnetError('BAD_CONFIG', 'BFT replica options need BFT ordering');
@@ -58,7 +65,7 @@ export function consensusConfig(choice: OrderingChoice, ordererOrgs: readonly Or
   return choice.type === 'bft' ? { type: 'BFT', consenters: consenters(ordererOrgs) } : { type: 'solo' };
 }
 
-/** How the committing peer checks orderer signatures: one orderer, or 2f+1 consenters. */
+/** How the committing peer checks orderer signatures: one orderer, or a quorum of consenters. */
 export function blockVerifierFor(choice: OrderingChoice, m: { deserializer: IdentityDeserializer; msps: MspRegistry; ordererOrgs: readonly OrgMaterial[] }): BlockVerifier {
   return choice.type === 'bft'
     ? quorumBlockVerifier({ deserializer: m.deserializer, msps: m.msps, consenters: consenters(m.ordererOrgs) })

@@ -19,6 +19,8 @@ export interface RunInfo {
   readonly startedAt: string;
   /** http://host:port of the operations service (GET /healthz). */
   readonly operationsEndpoint?: string;
+  /** The live dashboard's URL (`metroledger devnet up` serves one unless --no-dashboard). */
+  readonly dashboardUrl?: string;
   /** Written (when the disk still allows) as the process halts. */
   readonly halt?: DevnetHalt;
   /** The `devnet up` options (after --data) that start this devnet again as it runs now: for the commands hints print. */

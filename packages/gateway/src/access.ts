@@ -8,11 +8,14 @@ export class Authenticator {
   readonly #msps: MspRegistry;
   readonly #deserializer: IdentityDeserializer;
   readonly #readers: Policy;
+  readonly #clock: () => number;
 
-  constructor(msps: MspRegistry, deserializer: IdentityDeserializer, readers: Policy) {
+  /** `clock`: wall clock (ms) at which a request's certificate must be valid (expiry is checked here, never at commit). */
+  constructor(msps: MspRegistry, deserializer: IdentityDeserializer, readers: Policy, clock: () => number = Date.now) {
     this.#msps = msps;
     this.#deserializer = deserializer;
     this.#readers = readers;
+    this.#clock = clock;
   }
 
   /**
@@ -36,7 +39,7 @@ export class Authenticator {
     } catch {
       return 'failed deserializing signing identity';
     }
-    if (!this.#msps.isValid(id)) return `identity of ${id.mspId} is not valid in this channel`;
+    if (!this.#msps.isValidAt(id, this.#clock())) return `identity of ${id.mspId} is not valid in this channel`;
     if (!verifySignature(id.publicKey, data, signature)) return `signature of ${id.mspId} identity is not valid`;
     return id;
   }

@@ -29,6 +29,7 @@ import {
   type RunInfo,
   type StartDevnetOptions,
 } from '@metroledger/devnet';
+import type { Dashboard } from '@metroledger/dashboard';
 import { logger } from '../logging';
 import { command } from './hints';
 
@@ -40,6 +41,8 @@ interface UpOptions {
   bftDown?: string;
   tlsClientAuth?: boolean;
   chaincode: string[];
+  dashboard: boolean;
+  dashboardPort: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -52,6 +55,7 @@ function upArgsOf(opts: UpOptions): string[] {
     ...(opts.bftDown !== undefined && opts.bftDown !== '' ? ['--bft-down', opts.bftDown] : []),
     ...(opts.port !== '7051' ? ['--port', opts.port] : []),
     ...(opts.tlsClientAuth === true ? ['--tls-client-auth'] : []),
+    ...(!opts.dashboard ? ['--no-dashboard'] : opts.dashboardPort !== '0' ? ['--dashboard-port', opts.dashboardPort] : []),
   ];
 }
 
@@ -90,7 +94,7 @@ export function orderingOptions(opts: { ordering: string; bftReplicas?: string; 
   const out: { ordering: 'solo' | 'bft'; bftReplicas?: number; bftReplicasDown?: number[] } = { ordering: opts.ordering };
   if (opts.bftReplicas !== undefined) {
     const n = Number(opts.bftReplicas);
-    if (!Number.isInteger(n) || n < 4) throw new DevnetError('BAD_CONFIG', `--bft-replicas must be an integer >= 4 (n = 3f+1), not ${opts.bftReplicas}`);
+    if (!Number.isInteger(n)) throw new DevnetError('BAD_CONFIG', `--bft-replicas must be an integer, not ${opts.bftReplicas}`); // the range: startDevnet
     out.bftReplicas = n;
   }
   if (opts.bftDown !== undefined && opts.bftDown !== '') {
@@ -106,6 +110,8 @@ async function up(opts: UpOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0..65535, not ${opts.port}`);
   const ordering = orderingOptions(opts);
+  const dashboardPort = Number(opts.dashboardPort);
+  if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535) throw new Error(`--dashboard-port must be an integer 0..65535, not ${opts.dashboardPort}`);
   await prepareDataDir(dataDir); // before reading a run file: --data may be a file, or someone else's directory
   const other = await runningDevnet(dataDir);
   if (other !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
@@ -160,6 +166,18 @@ async function up(opts: UpOptions): Promise<void> {
       console.log(`${mspId.padEnd(11)} ${u.name}\n            cert ${u.certPath}\n            key  ${u.keyPath}${tls}`);
     }
   }
+  // The live dashboard starts once the devnet is ready (its run file written), so it never delays it; it reads
+  // nothing until someone opens it, and one that cannot start leaves the devnet running.
+  let dashboard: Dashboard | undefined;
+  if (opts.dashboard) {
+    const { startDevnetDashboard } = require('@metroledger/dashboard') as typeof import('@metroledger/dashboard');
+    dashboard = await startDevnetDashboard(devnet, { port: dashboardPort }).catch((err: Error) => (console.error(`metroledger: dashboard not started: ${err.message}`), undefined));
+    if (dashboard !== undefined) {
+      console.log(`dashboard:        ${dashboard.url}`);
+      info = { ...info, dashboardUrl: dashboard.url };
+      await writeRunFile(dataDir, info);
+    }
+  }
   console.log(`stop with Ctrl-C or \`${command(['devnet', 'down'], dataDir)}\``);
 
   const halt = await new Promise<DevnetHalt | undefined>((done) => {
@@ -180,6 +198,7 @@ async function up(opts: UpOptions): Promise<void> {
   process.off('SIGHUP', onHangup);
   await reloading;
   if (halt !== undefined) return haltAndExit(devnet, dataDir, info, halt);
+  await dashboard?.stop();
   await devnet.stop();
   await unlink(join(dataDir, RUN_FILE)).catch(() => undefined);
   console.log('devnet stopped');
@@ -266,13 +285,13 @@ async function status(opts: { data: string; json?: boolean }): Promise<void> {
   const report = {
     dataDir,
     status: state,
-    ...(info !== undefined && alive && { pid: info.pid, endpoint: info.endpoint, startedAt: info.startedAt }),
+    ...(info !== undefined && alive && { pid: info.pid, endpoint: info.endpoint, startedAt: info.startedAt, ...(info.dashboardUrl !== undefined && { dashboardUrl: info.dashboardUrl }) }),
     ...(answer !== undefined && { height: answer.health.height }),
     ...(halt !== undefined && { halt }),
   };
   if (opts.json === true) console.log(JSON.stringify(report, null, 2));
   else if (halt !== undefined) console.log(describeHalt(halt, dataDir));
-  else if (state === 'SERVING') console.log(`devnet SERVING on ${dataDir}: pid ${info!.pid}, gateway ${info!.endpoint}, ledger height ${answer!.health.height}, operations ${info!.operationsEndpoint ?? '?'} (/healthz, /metrics)`);
+  else if (state === 'SERVING') console.log(`devnet SERVING on ${dataDir}: pid ${info!.pid}, gateway ${info!.endpoint}, ledger height ${answer!.health.height}, operations ${info!.operationsEndpoint ?? '?'} (/healthz, /metrics)${info!.dashboardUrl !== undefined ? `, dashboard ${info!.dashboardUrl}` : ''}`);
   else if (state === 'NOT_RUNNING') console.log(`no devnet runs on ${dataDir}${info !== undefined ? ` (pid ${info.pid} of its run file is gone: it crashed or was killed; \`${command(['devnet', 'up'], opts.data, [...(info.upArgs ?? [])])}\` recovers the ledger)` : ''}`);
   else console.log(`devnet pid ${info!.pid} runs on ${dataDir} but its health service does not answer`);
   process.exitCode = state === 'SERVING' ? 0 : state === 'NOT_RUNNING' ? 1 : 3;
@@ -286,11 +305,13 @@ export function registerDevnetCommands(program: Command): void {
     .description('run the devnet in the foreground until SIGINT/SIGTERM')
     .option('--data <dir>', 'data directory (crypto material and ledger)', DEFAULT_DATA_DIR)
     .option('--ordering <type>', 'ordering service: solo, or bft (n consenters of n orderer organizations)', 'solo')
-    .option('--bft-replicas <n>', 'BFT consenters, n = 3f+1 (default 4)')
+    .option('--bft-replicas <n>', 'BFT consenters, 4..31; n tolerates f = floor((n-1)/3) faulty (default 4)')
     .option('--bft-down <ids>', 'BFT replicas (0-based, comma-separated, at most f) left stopped, to measure a degraded service')
     .option('--port <n>', 'gateway port', '7051')
     .option('--tls-client-auth', "mutual TLS: clients must present a TLS certificate from a channel MSP's TLS CA (as Fabric's peer.tls.clientAuthRequired)")
     .option('--chaincode <name=DIR[:policy]>', "deploy any Fabric chaincode (node, fabric-contract-api) from its folder, besides the network's; the policy in any Fabric form (default /Channel/Application/Endorsement, i.e. MAJORITY Endorsement); repeatable, and it stays deployed", collect, [])
+    .option('--dashboard-port <n>', 'port of the live dashboard on 127.0.0.1 (0: any free port; the URL is printed)', '0')
+    .option('--no-dashboard', 'serve no dashboard')
     .action(up);
   devnet
     .command('deploy')

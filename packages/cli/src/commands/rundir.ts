@@ -3,9 +3,7 @@
 // fresh. A previous devnet there is kept, moved under runs/ beside it, never deleted.
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DATA_DIR_MARKER, DEFAULT_DATA_DIR } from '@metroledger/devnet/dist/datadir.js';
-import { readRunFile, runningDevnet } from '@metroledger/devnet/dist/runfile.js';
-import { DevnetError } from '@metroledger/devnet/dist/errors.js';
+import { DATA_DIR_MARKER, DEFAULT_DATA_DIR, DevnetError, readRunFile, runningDevnet } from '@metroledger/devnet';
 import { command } from './hints';
 
 /**

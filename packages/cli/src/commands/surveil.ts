@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // `metroledger surveil`: public surveillance statistics over a ledger (paper, IV-C).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, SurveilError, type SurveilOptions } from '@metroledger/surveil';
+import { collectMeasurements, formatSurveilHtml, formatSurveilText, pseudonymizeReport, surveil, SurveilError, type PseudonymRotation, type SurveilOptions } from '@metroledger/surveil';
 import { addSourceOptions, sourceOf, type SourceCliOptions } from './audit';
 import { withPeerServerName } from './connection';
 
@@ -18,6 +18,9 @@ interface SurveilCliOptions extends SourceCliOptions {
   html?: string;
   all?: boolean;
   top: string;
+  pseudonymize?: string;
+  rotation: string;
+  period?: string;
 }
 
 async function run(opts: SurveilCliOptions): Promise<void> {
@@ -31,7 +34,12 @@ async function run(opts: SurveilCliOptions): Promise<void> {
     maxSkewMs: Number(opts.maxSkewS) * 1000,
   };
   const collected = await collectMeasurements(source, opts.to === undefined ? {} : { toBlock: Number(opts.to) });
-  const report = surveil(collected, source.description, options);
+  const full = surveil(collected, source.description, options);
+  if (opts.pseudonymize !== undefined && !['day', 'week', 'month'].includes(opts.rotation)) throw new Error('--rotation is day, week or month');
+  // a report to publish: meters under keyed pseudonyms (docs/PRIVACY.md)
+  const report = opts.pseudonymize === undefined ? full : pseudonymizeReport(full, {
+    secret: await readFile(opts.pseudonymize), rotation: opts.rotation as PseudonymRotation, ...(opts.period !== undefined && { period: opts.period }),
+  });
   const top = Number(opts.top);
   if (!Number.isInteger(top) || top < 1) throw new SurveilError('BAD_OPTION', `--top must be a positive integer, not ${opts.top}`);
   const render = { all: opts.all === true, top };
@@ -55,5 +63,8 @@ export function registerSurveilCommands(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report with SVG charts')
     .option('--top <n>', 'meters listed in the text and HTML reports: the highest violation rates', '10')
     .option('--all', 'list every meter and every flag in the text and HTML reports (--json always has them all)')
+    .option('--pseudonymize <secret-file>', 'a report to publish: meters under keyed pseudonyms (HMAC with the secret in the file, at least 32 bytes), no locations or ledger references')
+    .option('--rotation <period>', 'how often pseudonyms change: day, week or month', 'month')
+    .option('--period <p>', 'the rotation period to name meters under (default: that of the last hour of data), e.g. 2025-06')
     .action((opts: SurveilCliOptions) => run(opts));
 }

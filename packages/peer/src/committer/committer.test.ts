@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { peer, type common } from '@hyperledger/fabric-protos';
-import { IdentityDeserializer, MspRegistry, type SigningIdentity } from '@metroledger/identity';
+import { IdentityDeserializer, issueIdentity, MspRegistry, SigningIdentity } from '@metroledger/identity';
 import { Ledger, LedgerError, type BlockFileSystem } from '@metroledger/ledger';
 import { FaultyFileSystem } from '@metroledger/ledger/dist/testing/faults.js';
 import { parsePolicy } from '@metroledger/policy';
@@ -19,7 +20,7 @@ import {
   setBlockSignatures,
   signBlock,
 } from '@metroledger/protocol';
-import { buildTransaction, rw, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, expiredIdentity, rw, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
 import { PeerError } from '../endorser/errors.js';
 import { Committer, type CommitNotice } from './committer.js';
 import { quorumBlockVerifier, soloBlockVerifier } from './verifier.js';
@@ -104,6 +105,17 @@ test('a valid block commits: state, tx index, filter, events, and waits answered
   assert.deepEqual(v!.version, { blockNum: 1, txNum: 0 });
   assert.deepEqual([...getTransactionFilter(notice.block)], [V.VALID]);
   await assert.rejects(f.committer.waitForTransaction('00'.repeat(32), 20), (e: unknown) => e instanceof PeerError && (e.code as string) === 'TIMEOUT');
+  await f.ledger.close();
+});
+
+test('a peer committing (or replaying) a block after its certificates expired marks it as when they were valid', async () => {
+  const f = await setup();
+  const client = await expiredIdentity(f.net.org1, 'Gone@org1.example.com', 'client');
+  const endorser = await expiredIdentity(f.net.org2, 'gone-peer.org2.example.com', 'peer');
+  const orderer = await expiredIdentity(f.net.ordererOrg, 'gone-orderer.example.com', 'orderer');
+  const tx = buildTransaction({ client, endorsers: [f.endorsers[0]!, endorser], rwsets: [rw('lr', {}, { late: 'x' })] });
+  const notice = await f.committer.deliver(f.block([tx.envelope], { signer: orderer }));
+  assert.deepEqual(notice.txs, [{ txId: tx.txId, code: V.VALID }]);
   await f.ledger.close();
 });
 
@@ -228,7 +240,7 @@ test('a block the ledger cannot write (disk full) halts the committer: queued bl
   }
 });
 
-test('the quorum verifier needs 2f+1 distinct consenters, by signature header or by consenter id', async () => {
+test('the quorum verifier needs 3 of 4 distinct consenters, by signature header or by consenter id', async () => {
   const net = await testNetwork();
   const names = ['orderer0', 'orderer1', 'orderer2', 'orderer3'];
   const ids = names.map((n) => net.ordererOrg.signingIdentity(n));
@@ -249,6 +261,27 @@ test('the quorum verifier needs 2f+1 distinct consenters, by signature header or
   verifier.verify(signedBy([1, 2, 3], true));
   assert.throws(() => verifier.verify(signedBy([0, 1])), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE');
   assert.throws(() => verifier.verify(signedBy([0, 1], false, true)), (e: unknown) => e instanceof PeerError);
+});
+
+test('with 6 consenters (f = 1) a block needs 4 signatures, not 2f+1 = 3: two sets of 3 could be disjoint', async () => {
+  const net = await testNetwork();
+  const extra = await Promise.all(['orderer4', 'orderer5'].map((commonName) => issueIdentity(net.ordererOrg, { commonName, role: 'orderer' })));
+  const ids = [...['orderer0', 'orderer1', 'orderer2', 'orderer3'].map((n) => net.ordererOrg.signingIdentity(n)),
+    ...extra.map((e) => new SigningIdentity('OrdererMSP', e.certPem, createPrivateKey(e.keyPem)))];
+  const verifier = quorumBlockVerifier({
+    deserializer: new IdentityDeserializer(),
+    msps: new MspRegistry([net.ordererOrg.mspConfig()]),
+    consenters: ids.map((s, i) => ({ id: i + 1, mspId: 'OrdererMSP', host: '127.0.0.1', port: 7050 + i, identityPem: s.certPem })),
+  });
+  const signedBy = (which: number[]) => {
+    const b = newBlock(3, Buffer.alloc(32), []);
+    const value = ordererBlockMetadata(0);
+    setBlockSignatures(b, value, which.map((i) => newBlockSignature(b.getHeader()!, value, ids[i]!, { consenterId: i + 1 })));
+    return b;
+  };
+  assert.throws(() => verifier.verify(signedBy([0, 1, 2])), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE' && /needs 4 of 6/.test(e.message));
+  assert.throws(() => verifier.verify(signedBy([3, 4, 5])), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE');
+  verifier.verify(signedBy([0, 2, 4, 5]));
 });
 
 test('validation and commit throughput of 500-transaction blocks', async (t) => {

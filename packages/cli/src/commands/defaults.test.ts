@@ -62,7 +62,9 @@ test("a devnet's hints and run file carry its --data and --port, and devnet stat
   const dataDir = join(root, 'my net');
   const devnet = await startDevnetProcess({ cliMain: MAIN, dataDir });
   try {
-    const log = readFileSync(join(dataDir, 'devnet.log'), 'utf8');
+    // the last line comes after the dashboard has started, once the run file is written
+    let log = '';
+    for (let i = 0; i < 100 && !(log = readFileSync(join(dataDir, 'devnet.log'), 'utf8')).includes('stop with'); i++) await new Promise((r) => setTimeout(r, 100));
     assert.match(log, new RegExp(`stop with Ctrl-C or \`metroledger devnet down --data '${dataDir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'\``));
     const info = await readRunFile(dataDir);
     assert.deepEqual(info?.upArgs, ['--port', '0']);

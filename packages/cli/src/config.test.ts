@@ -54,6 +54,18 @@ test("devnet up takes its options from the file's devnet section, flags first", 
   }
 });
 
+test("the file's connection profile names the network: no default devnet then", () => {
+  const dir = project('network:\n  profile: conf/missing-profile.yaml\n');
+  try {
+    const r = run(dir, 'meter', 'list');
+    assert.equal(r.status, 1);
+    assert.doesNotMatch(r.stderr, /no running devnet/);
+    assert.match(r.stderr, new RegExp(join(dir, 'conf', 'missing-profile.yaml').replace(/[/.]/g, '\\$&')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--config names another file; its relative paths are relative to it', () => {
   const dir = project('data: ../elsewhere\n', join('conf', 'ops.yaml'));
   try {
@@ -68,7 +80,7 @@ test('mistakes in the file are named: an unknown key, a wrong type, a bad level'
   for (const [yaml, message] of [
     ['datadir: x\n', /BAD_CONFIG_FILE: .*metroledger\.yaml: unknown key datadir \(known: data, logLevel, devnet, network\)/],
     ['network:\n  endpoint: [1, 2]\n', /BAD_CONFIG_FILE: .*: network\.endpoint must be a string/],
-    ['network:\n  port: 7051\n', /BAD_CONFIG_FILE: .*: unknown key network\.port \(known: endpoint, tlsCa/],
+    ['network:\n  port: 7051\n', /BAD_CONFIG_FILE: .*: unknown key network\.port \(known: endpoint, gateway, tlsCa/],
     ['logLevel: loud\n', /BAD_CONFIG_FILE: .*: logLevel must be one of fatal, error, warn, info, debug, trace, silent, not loud/],
     ['data: [unclosed\n', /BAD_CONFIG_FILE: .*metroledger\.yaml: /],
   ] as const) {

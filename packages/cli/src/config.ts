@@ -17,7 +17,8 @@ type Kind = 'string' | 'path' | 'number' | 'boolean';
 /** The keys of each section: the option (commander attribute) each sets, and its kind. */
 const DEVNET_KEYS: Record<string, Kind> = { ordering: 'string', port: 'number', bftReplicas: 'number', bftDown: 'string', tlsClientAuth: 'boolean' };
 const NETWORK_KEYS: Record<string, Kind> = {
-  endpoint: 'string', tlsCa: 'path', mspId: 'string', cert: 'path', key: 'path', serverName: 'string', tlsCert: 'path', tlsKey: 'path', channel: 'string', devnet: 'path', user: 'string',
+  endpoint: 'string', gateway: 'string', tlsCa: 'path', mspId: 'string', cert: 'path', key: 'path', serverName: 'string', tlsCert: 'path', tlsKey: 'path',
+  profile: 'path', gatewayPeer: 'string', channel: 'string', devnet: 'path', user: 'string',
 };
 const TOP_KEYS = new Set(['data', 'logLevel', 'devnet', 'network']);
 

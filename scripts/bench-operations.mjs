@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the operations view costs the devnet: throughput with metrics and a structured log (pino,
-// JSON to /dev/null) against the same devnet without either, interleaved A B A B in one run on
-// this machine (shared machines are noisy: compare the ratio, not the figures).
-// Usage: npm run build && node scripts/bench-operations.mjs [--rounds 2] [--txs 400] [--concurrency 16]
+// What the operations view costs the devnet: throughput with metrics alone, with metrics and a
+// structured log (pino, JSON to /dev/null), and without either, on the same devnet, interleaved in
+// one run on this machine, the order rotating each round (shared machines are noisy: compare the
+// ratios within a round, not the figures across rounds). Besides throughput it gives the process's
+// CPU time per transaction (devnet and client share the process), which a busy machine disturbs
+// far less than wall-clock throughput.
+// Usage: npm run build && node scripts/bench-operations.mjs [--rounds 3] [--txs 400] [--concurrency 16]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,21 +17,24 @@ const { startDevnet } = require('../packages/devnet/dist/index.js');
 const { connectAs } = require('../packages/devnet/dist/testing/governance.js');
 const pino = require('pino');
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' }, txs: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '16' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, txs: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '16' } } });
 const rounds = Number(values.rounds);
 const txs = Number(values.txs);
 const concurrency = Number(values.concurrency);
 const KV = [{ name: 'kv', version: '1.0', module: join(process.cwd(), 'packages/devnet/dist/testing/kv.js'), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')", installedOn: ['LaSIGEMSP', 'PUCPRMSP'] }];
 
-async function once(withOperations) {
+const ARMS = { neither: { metrics: false, log: false }, metrics: { metrics: true, log: false }, 'metrics + log': { metrics: true, log: true } };
+
+async function once(arm) {
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-opsbench-'));
-  const logger = withOperations ? pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })) : undefined;
-  const devnet = await startDevnet({ dataDir: dir, chaincodes: KV, metrics: withOperations, ...(logger !== undefined && { logger }) });
+  const logger = arm.log ? pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })) : undefined;
+  const devnet = await startDevnet({ dataDir: dir, chaincodes: KV, metrics: arm.metrics, ...(logger !== undefined && { logger }) });
   const conn = await connectAs(devnet, 'CETSPMSP');
   try {
     const kv = conn.gateway.getNetwork('metrology').getContract('kv');
     let next = 0;
     const start = performance.now();
+    const cpu = process.cpuUsage();
     await Promise.all(Array.from({ length: concurrency }, async () => {
       while (next < txs) {
         const i = next++;
@@ -36,8 +42,9 @@ async function once(withOperations) {
       }
     }));
     const seconds = (performance.now() - start) / 1000;
-    if (withOperations) await fetch(`${devnet.operationsEndpoint}/metrics`).then((r) => r.text());
-    return txs / seconds;
+    const used = process.cpuUsage(cpu);
+    if (arm.metrics) await fetch(`${devnet.operationsEndpoint}/metrics`).then((r) => r.text());
+    return { rate: txs / seconds, cpuUsPerTx: (used.user + used.system) / txs };
   } finally {
     conn.close();
     await devnet.stop();
@@ -45,13 +52,28 @@ async function once(withOperations) {
   }
 }
 
-const results = { with: [], without: [] };
+const names = Object.keys(ARMS);
+const rates = Object.fromEntries(names.map((n) => [n, []]));
+const cpus = Object.fromEntries(names.map((n) => [n, []]));
 for (let r = 0; r < rounds; r++) {
-  for (const withOperations of r % 2 === 0 ? [true, false] : [false, true]) {
-    const rate = await once(withOperations);
-    (withOperations ? results.with : results.without).push(rate);
-    console.log(`round ${r + 1}: ${withOperations ? 'metrics + log' : 'neither      '} ${rate.toFixed(1)} tx/s`);
+  // the order rotates, so that no arm always runs first or last
+  const order = names.map((_, i) => names[(i + r) % names.length]);
+  for (const name of order) {
+    const { rate, cpuUsPerTx } = await once(ARMS[name]);
+    rates[name].push(rate);
+    cpus[name].push(cpuUsPerTx);
+    console.log(`round ${r + 1}: ${name.padEnd(13)} ${rate.toFixed(1)} tx/s, ${(cpuUsPerTx / 1000).toFixed(2)} ms CPU per transaction`);
   }
 }
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log(`mean: with ${mean(results.with).toFixed(1)} tx/s, without ${mean(results.without).toFixed(1)} tx/s, ratio ${(mean(results.with) / mean(results.without)).toFixed(3)} (${txs} transactions, ${concurrency} in flight, ${rounds} rounds, Node ${process.version})`);
+for (const name of names.slice(1)) {
+  const ratios = rates[name].map((x, i) => x / rates.neither[i]);
+  console.log(`${name} / neither, throughput: per round ${ratios.map((x) => x.toFixed(2)).join(' ')}; median ${median(ratios).toFixed(3)}, mean ${mean(ratios).toFixed(3)}`);
+  const cpuRatios = cpus[name].map((x, i) => x / cpus.neither[i]);
+  console.log(`${name} / neither, CPU per transaction: per round ${cpuRatios.map((x) => x.toFixed(2)).join(' ')}; median ${median(cpuRatios).toFixed(3)}, mean ${mean(cpuRatios).toFixed(3)}`);
+}
+console.log(`means: ${names.map((n) => `${n} ${mean(rates[n]).toFixed(1)} tx/s, ${(mean(cpus[n]) / 1000).toFixed(2)} ms CPU/tx`).join('; ')} (${txs} transactions, ${concurrency} in flight, ${rounds} rounds, Node ${process.version})`);

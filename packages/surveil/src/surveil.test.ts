@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ledgerDirectorySource } from '@metroledger/audit';
 import { ForgedLedger } from '@metroledger/audit/dist/testing/forge.js';
-import { encodeSignedReading } from '@metroledger/lr';
+import { decodeReading, decodeSignedReading, encodeSignedReading } from '@metroledger/lr';
 import { generateEvent } from '@metroledger/meter';
 import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, SurveilError, type SurveilReport } from './index';
 
@@ -44,8 +44,11 @@ before(async () => {
   // SP-0004 loses two readings, then sends one stamped 20 s before its previous one.
   f.reading(meters[3]!);
   f.reading(meters[3]!);
-  await f.submit(f.reading(meters[3]!));
-  await f.submit(f.reading(meters[3]!, { captureTimeMs: Date.now() + 480_000 }));
+  const previous = f.reading(meters[3]!);
+  await f.submit(previous);
+  // 20 s before the previous capture by the ledger's own clock (the wall clock moves with the machine's load)
+  const previousCaptureMs = decodeReading(decodeSignedReading(Buffer.from(previous, 'base64')).reading).captureTimeMs;
+  await f.submit(f.reading(meters[3]!, { captureTimeMs: previousCaptureMs - 20_000 }));
   // SP-0005's clock is an hour behind.
   await f.submit(f.reading(meters[4]!, { captureTimeMs: Date.now() - 3_600_000 }));
   await f.cut();

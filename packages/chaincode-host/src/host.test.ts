@@ -330,18 +330,20 @@ describe('hosting a fabric-contract-api chaincode', () => {
     );
   });
 
-  it('measures invocations per second for a small contract', async () => {
+  // the rate is printed for a glance; speed targets live in benchmarks, not in tests
+  it('answers thousands of invocations in a row alike (nothing leaks from one to the next), and prints the rate', async () => {
     const state = new MemoryState();
     await seed(state, { k: 'v' });
     const inv = invocation(['put', 'k', 'value']);
     for (let i = 0; i < 500; i++) await kv.invoke(inv, state);
     const n = 5000;
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await kv.invoke(inv, state);
+    for (let i = 0; i < n; i++) {
+      const r = ok(await kv.invoke(inv, state));
+      if (i % 1000 === 0) assert.deepEqual(r.rwset.writes, [{ key: 'k', isDelete: false, value: new Uint8Array(Buffer.from('value')) }]);
+    }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const rate = Math.round(n / seconds);
-    console.log(`# chaincode-host: ${rate} invocations/s (put, one write, real stub + contract dispatch)`);
-    assert.ok(rate > 2000, `${rate} invocations/s`);
+    console.log(`# chaincode-host: ${Math.round(n / seconds)} invocations/s (put, one write, real stub + contract dispatch)`);
   });
 });
 

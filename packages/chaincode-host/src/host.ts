@@ -68,6 +68,11 @@ export interface HostContractsOptions {
   readonly contracts: readonly Function[];
   /** Chaincodes this one may call with stub.invokeChaincode (same channel, read-only); none if absent. */
   readonly resolveChaincode?: ChaincodeResolver;
+  /**
+   * The MSP id of the peer the chaincode runs on: what `stub.getMspID()` answers (a Fabric peer
+   * gives its chaincode CORE_PEER_LOCALMSPID). Absent: getMspID throws as fabric-shim does.
+   */
+  readonly mspId?: string;
 }
 
 export interface HostChaincodeModuleOptions {
@@ -77,6 +82,8 @@ export interface HostChaincodeModuleOptions {
   readonly dir: string;
   /** As in {@link HostContractsOptions}. */
   readonly resolveChaincode?: ChaincodeResolver;
+  /** As in {@link HostContractsOptions}. */
+  readonly mspId?: string;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -115,10 +122,12 @@ function contractName(cls: Function): string {
   } catch (err) {
     throw new ChaincodeHostError('INVALID_CHAINCODE', `cannot construct contract class ${cls.name}: ${(err as Error).message}`, undefined, { cause: err });
   }
-  if (!(instance instanceof Contract)) {
+  // As fabric-shim's own check: a chaincode built in its own folder extends its own copy of
+  // Contract, which marks its instances (`__isContract`) for exactly this test.
+  if (!(Contract as unknown as { _isContract(obj: unknown): boolean })._isContract(instance)) {
     throw new ChaincodeHostError('INVALID_CHAINCODE', `${cls.name} does not extend fabric-contract-api's Contract`);
   }
-  return instance.getName();
+  return (instance as { getName(): string }).getName();
 }
 
 /** Fabric runs chaincode-to-chaincode calls with no depth limit but a timeout; we bound the depth instead. */
@@ -191,12 +200,14 @@ class HostedChaincodeImpl implements HostedChaincode {
   readonly version: string;
   readonly #dispatch: ChaincodeFromContract;
   readonly #resolve: ChaincodeResolver | undefined;
+  readonly #mspId: string | undefined;
 
-  constructor(name: string, version: string, dispatch: ChaincodeFromContract, resolve: ChaincodeResolver | undefined) {
+  constructor(name: string, version: string, dispatch: ChaincodeFromContract, resolve: ChaincodeResolver | undefined, mspId: string | undefined) {
     this.name = name;
     this.version = version;
     this.#dispatch = dispatch;
     this.#resolve = resolve;
+    this.#mspId = mspId;
   }
 
   async invoke(inv: ChaincodeInvocation, state: StateReader, options?: InvokeOptions): Promise<ChaincodeResult> {
@@ -227,7 +238,7 @@ class HostedChaincodeImpl implements HostedChaincode {
   /** Runs this chaincode within a transaction's scope: as the invoked chaincode, or called (read-only) by another. */
   async run(inv: ChaincodeInvocation, scope: TxScope, called: boolean): Promise<RunResult> {
     const sim = scope.simulation(this.name, called);
-    const stub = newStub(sim, inv);
+    const stub = newStub(sim, inv, this.#mspId);
     let status: number;
     let message = '';
     let payload: Uint8Array = EMPTY;
@@ -248,7 +259,7 @@ class HostedChaincodeImpl implements HostedChaincode {
   }
 }
 
-function newStub(sim: TxSimulation, inv: ChaincodeInvocation): Record<string, unknown> {
+function newStub(sim: TxSimulation, inv: ChaincodeInvocation, mspId: string | undefined): Record<string, unknown> {
   if (typeof inv.txId !== 'string' || typeof inv.channelId !== 'string' || !Array.isArray(inv.args)) {
     throw new ChaincodeHostError('INVALID_INVOCATION', 'invocation needs channelId, txId and args');
   }
@@ -260,6 +271,8 @@ function newStub(sim: TxSimulation, inv: ChaincodeInvocation): Record<string, un
   const transient = new Map<string, Buffer>();
   if (inv.transient) for (const [k, v] of inv.transient) transient.set(k, Buffer.from(v));
   stub.transientMap = transient;
+  // Several peers share this process, so the peer's MSP cannot come from process.env as in a chaincode container.
+  if (mspId !== undefined) stub.getMspID = () => mspId;
   const signedProposal = inv.signedProposal;
   if (signedProposal !== undefined) {
     // Decoding the proposal costs more than a small contract's whole run; do it only on demand,
@@ -310,7 +323,7 @@ export function hostContracts(opts: HostContractsOptions): HostedChaincode {
   const declared = moduleDefaults.has(opts.contracts)
     ? moduleDefaults.get(opts.contracts)
     : (Reflect.getMetadata('fabric:default', global) as string | undefined);
-  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared), opts.resolveChaincode);
+  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared), opts.resolveChaincode, opts.mspId);
 }
 
 /**
@@ -348,5 +361,5 @@ export function hostChaincodeModule(opts: HostChaincodeModuleOptions): HostedCha
   if (moduleDefaults.has(contracts)) declared = moduleDefaults.get(contracts);
   else if (alreadyLoaded) declared = saved;
   else moduleDefaults.set(contracts, declared);
-  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, contracts, declared), opts.resolveChaincode);
+  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, contracts, declared), opts.resolveChaincode, opts.mspId);
 }

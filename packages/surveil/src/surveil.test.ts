@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ledgerDirectorySource } from '@metroledger/audit';
 import { ForgedLedger } from '@metroledger/audit/dist/testing/forge.js';
-import { encodeSignedReading } from '@metroledger/lr';
+import { decodeReading, decodeSignedReading, encodeSignedReading } from '@metroledger/lr';
 import { generateEvent } from '@metroledger/meter';
 import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, SurveilError, type SurveilReport } from './index';
 
@@ -95,7 +95,7 @@ describe('surveillance of a ledger', () => {
   });
 
   test('text and self-contained HTML reports', () => {
-    assert.match(formatSurveilText(report), /HISTORY_SHIFT meter SP-0001/);
+    assert.match(formatSurveilText(report), /HISTORY_SHIFT +SP-0001 /);
     const html = formatSurveilHtml(report);
     assert.match(html, /<svg /);
     assert.doesNotMatch(html, /<script|<link|src="http/);

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   AuditError,
@@ -21,8 +21,9 @@ import {
   type BlockSource,
 } from '@metroledger/audit';
 import { withPeerServerName } from './connection';
+// every command's default data directory (the module alone: the devnet's network code stays unloaded)
+import { DEFAULT_DATA_DIR } from '@metroledger/devnet/dist/datadir.js';
 
-const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
 
 /** Where blocks come from: options shared by `audit` and `surveil`. */
 export interface SourceCliOptions {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `metroledger start`: the main job, São Paulo at rush hour through @hyperledger/fabric-gateway.
-// On its own it starts a devnet in a fresh data directory as its own process (so the network and
-// the load generator use both cores) and stops it afterwards; given a network (--gateway/--endpoint
+// On its own it starts a devnet as its own process (so the network and the load generator use both
+// cores) in the default data directory made fresh (every command reads it afterwards; a previous
+// devnet there is moved aside), stops it afterwards and says how to audit, surveil and serve it; given a network (--gateway/--endpoint
 // with --tls-ca, --profile, or --devnet) it drives that one, a real Fabric network included,
 // doing only the governance bootstrap steps the ledger does not show done.
 import { mkdir, stat, writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { DEFAULT_SCENARIO, formatReport, runSaoPaulo, type ScenarioOptions } fro
 import { NetworkOptions } from './connection';
 import { checkNetworkAccessOptions, meterPrefix, networkAccess, withNetworkAccessOptions, type NetworkAccessOptions } from './access';
 import { orderingOptions } from './devnet';
+import { freshRunDir, nextSteps } from './rundir';
 
 interface StartOptions extends NetworkAccessOptions {
   meters: string;
@@ -42,7 +44,7 @@ export function registerStartCommand(program: Command): void {
     .option('--seed <seed>', 'seed of the meters, traffic and vehicles', String(DEFAULT_SCENARIO.seed))
     .option('--fault-share <p>', 'share of passages that are sensor faults or incomplete events', String(DEFAULT_SCENARIO.faultShare))
     .option('--meter-prefix <p>', 'meter ids are <p>-0001…; meters found registered by an earlier run with the same plan get new keys', 'SP')
-    .option('--data <dir>', 'data directory: the devnet and report.json (default: a new one under .metroledger/runs)');
+    .option('--data <dir>', "data directory: the devnet and report.json (default: own devnet: .metroledger/devnet, every command's default, a previous devnet there moved to .metroledger/runs/; a network given: a new one under .metroledger/runs)");
   withNetworkAccessOptions(cmd);
   cmd.action(async (opts: StartOptions) => {
     const options: ScenarioOptions = {
@@ -58,8 +60,16 @@ export function registerStartCommand(program: Command): void {
     const given = new NetworkOptions(opts);
     if (!given.given) orderingOptions(opts); // refuse bad ordering flags before creating anything
     checkNetworkAccessOptions(opts);
-    const dataDir = resolve(opts.data ?? join('.metroledger', 'runs', new Date().toISOString().replace(/[:.]/g, '-')));
-    await mustBeFresh(dataDir);
+    let dataDir: string;
+    if (given.given) {
+      dataDir = resolve(opts.data ?? join('.metroledger', 'runs', new Date().toISOString().replace(/[:.]/g, '-')));
+      await mustBeFresh(dataDir);
+    } else {
+      const fresh = await freshRunDir(opts.data);
+      dataDir = fresh.dataDir;
+      if (fresh.archived !== undefined) console.log(`kept the previous devnet in ${fresh.archived}`);
+    }
+    let upArgs: string[] = [];
     let network = given;
     let stop = async () => {};
     if (given.given) {
@@ -71,6 +81,7 @@ export function registerStartCommand(program: Command): void {
       const described = opts.ordering === 'bft' ? `BFT ordering, ${opts.bftReplicas ?? 4} consenters${opts.bftDown ? `, replica(s) ${opts.bftDown} down` : ''}` : `${opts.ordering} ordering`;
       console.log(`starting the embedded devnet (${described}) in ${dataDir}`);
       const devnet = await startDevnetProcess({ cliMain: require.resolve('../main'), dataDir, upArgs: ordering });
+      upArgs = ordering;
       network = new NetworkOptions({ devnet: dataDir, channel: opts.channel });
       stop = () => devnet.stop();
     }
@@ -83,6 +94,7 @@ export function registerStartCommand(program: Command): void {
       if (!given.given) console.log(`  devnet log               ${join(dataDir, 'devnet.log')}`);
       await writeFile(join(dataDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
       console.log(`  report                   ${join(dataDir, 'report.json')}`);
+      if (!given.given) for (const line of nextSteps(dataDir, upArgs)) console.log(line);
       if (report.traffic.committed !== report.traffic.planned) process.exitCode = 1;
     } finally {
       await stop();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ledgerDirectorySource } from '@metroledger/audit';
 import { ForgedLedger } from '@metroledger/audit/dist/testing/forge.js';
-import { decodeReading, decodeSignedReading, encodeSignedReading } from '@metroledger/lr';
+import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent } from '@metroledger/meter';
 import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, SurveilError, type SurveilReport } from './index';
 

@@ -5,6 +5,6 @@ export { BenchError, type BenchErrorCode } from './errors';
 export { runSweep, runOpenLoop, runAggregate, type CommonOptions, type SweepOptions, type OpenLoopOptions, type AggregateOptions, type BenchRun } from './suite';
 export type { PointResult, PointMode } from './load';
 export type { Ordering } from './load';
-export type { LedgerCheck } from './verify';
+export { LedgerChecker, devnetBlocks, readingKey, type LedgerCheck, type CommittedBlocks } from './verify';
 export type { CpuUse } from './proc';
 export { formatPoint, toCsv, sweepChart, openLoopChart, machineInfo, type MachineInfo } from './output';

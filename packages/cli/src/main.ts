@@ -15,6 +15,8 @@ import { registerGovernanceCommands, registerOrgCommands } from './commands/gove
 import { registerMeterCommands } from './commands/meter';
 import { registerChaincodeCommands } from './commands/chaincode';
 import { registerDashboardCommand } from './commands/dashboard';
+import { registerMeterdCommands } from './commands/meterd';
+import { registerEvidenceCommands } from './commands/evidence';
 
 const program = new Command();
 program
@@ -36,6 +38,8 @@ registerMeterCommands(program);
 registerOrgCommands(program);
 registerChaincodeCommands(program);
 registerDashboardCommand(program);
+registerMeterdCommands(program);
+registerEvidenceCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

@@ -120,6 +120,8 @@ export interface DamagedRecord {
   readonly expectedBlockNumber?: number;
   /** The number the damaged bytes claim (unverified), when a block header can be read from them. */
   readonly claimedBlockNumber?: number;
+  /** BAD_CHECKSUM: the payload as stored (unverified), so that an auditor can locate what changed in it. */
+  readonly storedBytes?: Uint8Array;
   readonly message: string;
   /** Where reading went on. */
   readonly next: RecordPosition;
@@ -209,6 +211,7 @@ export class FileRecords {
     let code: RecordDamageCode;
     let reason: string;
     let claimed: number | undefined;
+    let stored: Uint8Array | undefined;
     if (size - offset < RECORD_HEADER_BYTES) {
       code = 'BAD_LENGTH';
       reason = `${size - offset} bytes are too few for a record header`;
@@ -229,6 +232,7 @@ export class FileRecords {
         } else {
           code = 'BAD_CHECKSUM';
           reason = `the ${length}-byte record does not match its checksum`;
+          stored = payload;
         }
         claimed = blockNumber;
       }
@@ -249,6 +253,7 @@ export class FileRecords {
       length: end - offset,
       ...(expected !== undefined && { expectedBlockNumber: expected }),
       ...(claimed !== undefined && { claimedBlockNumber: claimed }),
+      ...(stored !== undefined && { storedBytes: stored }),
       message,
       next: { file: this.#file, offset: end },
     };

@@ -29,7 +29,8 @@ export interface ConsenterConfig {
   readonly serverTlsCertPem?: string;
 }
 
-export type ConsensusConfig = { readonly type: 'solo' } | { readonly type: 'BFT'; readonly consenters: readonly ConsenterConfig[] };
+/** The orderer type the channel configuration names: the devnet writes solo or BFT; real Fabric networks also use etcdraft (Raft). */
+export type ConsensusConfig = { readonly type: 'solo' } | { readonly type: 'etcdraft' } | { readonly type: 'BFT'; readonly consenters: readonly ConsenterConfig[] };
 
 export interface ChannelConfig {
   readonly channelId: string;
@@ -378,7 +379,7 @@ export function parseChannelConfig(block: common.Block): ChannelConfig {
       }),
     };
   } else if (ct.getType() === 'solo' || ct.getType() === 'etcdraft') {
-    consensus = { type: 'solo' };
+    consensus = { type: ct.getType() as 'solo' | 'etcdraft' };
   } else {
     throw new ProtocolError('MALFORMED_CONFIG', `unsupported consensus type ${JSON.stringify(ct.getType())}`);
   }

@@ -9,3 +9,6 @@ export { LedgerChecker, devnetBlocks, readingKey, type LedgerCheck, type Committ
 export type { CpuUse } from './proc';
 export { formatPoint, toCsv, sweepChart, openLoopChart, machineInfo, type MachineInfo } from './output';
 export { runOutage, formatOutage, type OutageOptions, type OutageResult } from './outage';
+export { runEndorseBench, type EndorseBenchOptions, type EndorseBenchResult, type EndorsePoint } from './endorse/bench';
+export { sizeDeployment, formatSizing, type Sizing, type SizingDemand, type NodeSizing } from './sizing/sizing';
+export { FABRIC_FIGURES, type FigureSet, type PerReadingCpu } from './sizing/figures';

@@ -11,5 +11,7 @@ export { installChaincodePackage, installedPackage, peerChaincodeDir, tamperedPa
 export { defaultLrPackage, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 export { startDevnetProcess, type DevnetProcess, type DevnetProcessOptions } from './process.js';
 export { readRunFile, runningDevnet, isProcessAlive, writeRunFile, RUN_FILE, type RunInfo } from './runfile.js';
+// chaincode modules load fabric-shim, whose older protobuf classes shadow ours: what loads one outside a devnet restores them
+export { restoreFabricProtosGlobals } from './protoglobals.js';
 export { DATA_DIR_MARKER, prepareDataDir, resetDevnetData } from './datadir.js';
 export { DEVNET_HALT_EXIT_CODE, describeHalt, fetchHealth, type DevnetHalt, type DevnetHealth, type DevnetStatus } from './health.js';

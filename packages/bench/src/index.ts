@@ -11,4 +11,4 @@ export { formatPoint, toCsv, sweepChart, openLoopChart, machineInfo, type Machin
 export { runOutage, formatOutage, type OutageOptions, type OutageResult } from './outage';
 export { runEndorseBench, type EndorseBenchOptions, type EndorseBenchResult, type EndorsePoint } from './endorse/bench';
 export { sizeDeployment, formatSizing, type Sizing, type SizingDemand, type NodeSizing } from './sizing/sizing';
-export { FABRIC_FIGURES, type FigureSet, type PerReadingCpu } from './sizing/figures';
+export { FABRIC_FIGURES, DEVNET_MEASURED, devnetFigures, type DevnetMeasurements, type FigureSet, type PerReadingCpu } from './sizing/figures';

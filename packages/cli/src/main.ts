@@ -17,6 +17,7 @@ import { registerChaincodeCommands } from './commands/chaincode';
 import { registerDashboardCommand } from './commands/dashboard';
 import { registerMeterdCommands } from './commands/meterd';
 import { registerEvidenceCommands } from './commands/evidence';
+import { registerSizingCommand } from './commands/sizing';
 
 const program = new Command();
 program
@@ -40,6 +41,7 @@ registerChaincodeCommands(program);
 registerDashboardCommand(program);
 registerMeterdCommands(program);
 registerEvidenceCommands(program);
+registerSizingCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

@@ -83,7 +83,7 @@ export function sizeDeployment(figures: FigureSet, demand: SizingDemand): Sizing
     const msPerReading = figures.endorsingOrgs * cpu.endorseMs + cpu.commitMs + figures.orderers * cpu.orderMs;
     const process = node(1, busy(readingsPerS, msPerReading));
     const ceiling = (usable * 1000) / msPerReading;
-    if (ceiling < readingsPerS) warnings.push(`one ${coresPerNode}-core machine runs the devnet up to about ${Math.floor(ceiling)} readings/s: below the demand of ${fmt(readingsPerS)}`);
+    if (ceiling < readingsPerS) warnings.push(`one ${coresPerNode}-core machine runs the devnet up to about ${fmt(ceiling)} readings/s: below the demand of ${fmt(readingsPerS)}`);
     return { ...base, devnetProcess: process, networkCores: process.coresEach, ceiling: { readingsPerS: ceiling, limitedBy: 'devnet process' }, warnings };
   }
 

@@ -13,5 +13,7 @@ export { startDevnetProcess, type DevnetProcess, type DevnetProcessOptions } fro
 export { readRunFile, runningDevnet, isProcessAlive, writeRunFile, RUN_FILE, type RunInfo } from './runfile.js';
 // chaincode modules load fabric-shim, whose older protobuf classes shadow ours: what loads one outside a devnet restores them
 export { restoreFabricProtosGlobals } from './protoglobals.js';
+// the notified body's approvals as the devnet's peers read them from the world state (a peer assembled outside a devnet reads them the same way)
+export { GovernedRegistry, type ApprovalInForce } from './governed.js';
 export { DATA_DIR_MARKER, prepareDataDir, resetDevnetData } from './datadir.js';
 export { DEVNET_HALT_EXIT_CODE, describeHalt, fetchHealth, type DevnetHalt, type DevnetHealth, type DevnetStatus } from './health.js';

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
-import { DEFAULT_NETWORK, installedPackage, restoreFabricProtosGlobals } from '@metroledger/devnet';
-import { GOVERNANCE_CHAINCODE_NAME, type LrSoftwareRecord } from '@metroledger/governance';
+import { DEFAULT_NETWORK, GovernedRegistry, installedPackage, restoreFabricProtosGlobals } from '@metroledger/devnet';
+import { GOVERNANCE_CHAINCODE_NAME } from '@metroledger/governance';
 import { IdentityDeserializer, loadOrganization, MspRegistry, type OrgMaterial, type OrgSpec, type SigningIdentity } from '@metroledger/identity';
 import { Ledger } from '@metroledger/ledger';
 import { extractChaincodePackage, readChaincodePackage } from '@metroledger/lifecycle';
@@ -42,11 +42,6 @@ function specOf(mspId: string): OrgSpec {
   return { name: org.name, mspId: org.mspId, domain: org.domain, kind: org.kind, ...(org.peers && { peers: [...org.peers] }), ...(org.users && { users: [...org.users] }) };
 }
 
-/** The `lrsw` record key of the governance chaincode (its composite key [chaincode, version]). */
-function lrSoftwareKey(chaincodeName: string, version: string): string {
-  return `\u0000lrsw\u0000${chaincodeName}\u0000${version}\u0000`;
-}
-
 /**
  * Opens `dataDir`'s ledger and assembles LaSIGE's endorsing peer on it. `verifyThreads` as the
  * devnet's option (default: the devnet's, cores − 1 between 1 and 4; 0 verifies on the event loop).
@@ -67,9 +62,10 @@ export async function openBenchEndorser(dataDir: string, opts: { verifyThreads?:
   const ledger = await Ledger.open(join(dataDir, 'ledger'));
   const closers: (() => Promise<void> | void)[] = [() => ledger.close()];
   try {
-    const approvalBytes = await ledger.state.get(GOVERNANCE_CHAINCODE_NAME, lrSoftwareKey(lrConfig.name, lrConfig.version));
-    if (approvalBytes === undefined) throw new BenchError('SETUP_FAILED', `the ledger in ${dataDir} holds no approval of ${lrConfig.name} ${lrConfig.version}`);
-    const approval = JSON.parse(Buffer.from(approvalBytes.value).toString('utf8')) as LrSoftwareRecord;
+    const registry = new GovernedRegistry([lrConfig.name], new Map());
+    await registry.refresh(ledger.state);
+    const approval = registry.approval(lrConfig.name, lrConfig.version);
+    if (approval === undefined) throw new BenchError('SETUP_FAILED', `the ledger in ${dataDir} holds no approval of ${lrConfig.name} ${lrConfig.version}`);
 
     const onPeer = new Map<string, HostedChaincode>();
     const resolveOnPeer = (name: string) => onPeer.get(name);

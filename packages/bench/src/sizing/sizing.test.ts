@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BenchError } from '../errors';
 import { FABRIC_FIGURES, type FigureSet } from './figures';
 import { formatSizing, sizeDeployment } from './sizing';
@@ -64,4 +66,19 @@ test('nonsense demand is refused with BAD_OPTION', () => {
     assert.throws(() => sizeDeployment(f, bad), (e: unknown) => e instanceof BenchError && e.code === 'BAD_OPTION', JSON.stringify(bad));
   }
   assert.throws(() => sizeDeployment(fabric({ endorseMs: -1, commitMs: 1, orderMs: 1, clientMs: 1 }), { meters: 1, vehiclesPerS: 1 }), /endorseMs must be a non-negative/);
+});
+
+test('the Fabric figures are those of docs/PRODUCTION.md\'s "Where the CPU goes" table, split as docs/SIZING.md says', () => {
+  const doc = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'PRODUCTION.md'), 'utf8');
+  for (const f of FABRIC_FIGURES) {
+    const [, version] = /^fabric-(\d\.\d)/.exec(f.id)!;
+    const row = new RegExp(`^\\| ${version!.replace('.', '\\.')} LR, ${f.readingsPerTx} per tx \\|(.*)\\|$`, 'm').exec(doc);
+    assert.ok(row, `no row for ${f.id} in docs/PRODUCTION.md`);
+    const [peers, orderers, lr, governance, , client] = row[1]!.split('|').map((c) => Number(c.trim()));
+    const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-9, `${f.id} ${what}: ${a} ≠ ${b}`);
+    close(f.cpu.commitMs, peers! / 3, 'commit');
+    close(f.cpu.orderMs, orderers! / f.orderers, 'order');
+    close(f.cpu.endorseMs, (lr! + governance!) / 2, 'endorse');
+    close(f.cpu.clientMs, client!, 'client');
+  }
 });

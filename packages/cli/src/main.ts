@@ -21,6 +21,7 @@ import { registerInitCommand } from './commands/init';
 import { registerDashboardCommand } from './commands/dashboard';
 import { registerMeterdCommands } from './commands/meterd';
 import { registerEvidenceCommands } from './commands/evidence';
+import { registerSizingCommand } from './commands/sizing';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -71,6 +72,7 @@ registerInitCommand(program);
 registerDashboardCommand(program);
 registerMeterdCommands(program);
 registerEvidenceCommands(program);
+registerSizingCommand(program);
 
 /** --log-level and --config after the subcommand as well: every command that runs takes them. */
 function addCommonOptions(cmd: Command): void {

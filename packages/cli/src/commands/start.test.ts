@@ -2,7 +2,7 @@
 // The main job end to end, at a small scale: `metroledger start` as a user runs it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,3 +123,47 @@ interface Report {
   bootstrap: { organizations: Record<string, string>; lrSoftware: { outcome: string }; meterModel: string };
   traffic: { planned: number; committed: number; abandoned: Record<string, number> };
 }
+
+test('Ctrl-C (SIGINT) stops the main job with the partial report: each reading\'s fate, the run directory\'s size, exit 130', { timeout: 180_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'metroledger-start-int-'));
+  const data = join(dir, 'run');
+  try {
+    // 40 meters × 120 s: far from done when the signal comes
+    const child = spawn(process.execPath, [MAIN, 'start', '--meters', '40', '--seconds', '120', '--ordering', 'solo', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      // the progress bars go to stderr
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/rush-hour readings/.test(stderr)) resolve();
+      });
+      void exited.then(() => reject(new Error(`start exited before its traffic began:\n${stdout}\n${stderr}`)));
+    });
+    await new Promise((r) => setTimeout(r, 3000)); // some readings commit
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 130, `exit code\n${stdout}\n${stderr}`);
+    assert.match(stdout, /stopping \(Ctrl-C\)/);
+    assert.match(stdout, /INTERRUPTED during the traffic, [\d.]+ s in: the partial report/);
+    const report = JSON.parse(await readFile(join(data, 'report.json'), 'utf8')) as {
+      interruptedIn: string;
+      traffic: { planned: number; committed: number; fates: { committed: number; abandoned: number; inFlight: number; queued: number; notCaptured: number } };
+    };
+    assert.equal(report.interruptedIn, 'traffic');
+    const f = report.traffic.fates;
+    assert.equal(f.committed + f.abandoned + f.inFlight + f.queued + f.notCaptured, report.traffic.planned);
+    assert.ok(f.committed > 0, 'readings committed before the stop');
+    assert.ok(f.notCaptured > 0, 'vehicles still to come');
+    for (const [label, n] of [['committed', f.committed], ['abandoned', f.abandoned], ['in flight', f.inFlight], ['queued in meters', f.queued], ['not captured', f.notCaptured]] as const) {
+      assert.match(stdout, new RegExp(`\\n    ${label}\\s+${n}\\b`), label);
+    }
+    assert.match(stdout, new RegExp(`readings committed\\s+${report.traffic.committed}\\b`));
+    const size = /data\s+(\S+) \(([\d.]+) (KiB|MiB|GiB)\)/.exec(stdout);
+    assert.ok(size !== null && size[1] === data, 'the run directory and its size');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

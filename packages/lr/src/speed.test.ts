@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeSpeed, LrError, withinMpe, type LoopGeometry, type SpeedResult } from './index';
+import { decideSpeed, withinMpe, type LoopGeometry, type SpeedResult } from './index';
+
+/** The LR decision on two loops' samples, sampled at the registered rate of `g`. */
+function computeSpeed(loopA: Int16Array, loopB: Int16Array, g: LoopGeometry): SpeedResult {
+  return decideSpeed({ sampleRateHz: g.sampleRateHz, loopA, loopB }, { geometry: g });
+}
 
 const geometry: LoopGeometry = { loopSpacingM: 3, loopLengthM: 2, sampleRateHz: 2000 };
 
@@ -94,11 +99,18 @@ test('speeds outside 5..250 km/h are refused as OUT_OF_RANGE', () => {
   }
 });
 
-test('an unusable geometry throws INVALID_GEOMETRY', () => {
+test('an unusable registered geometry is refused as INVALID_GEOMETRY', () => {
   const { a, b } = passage({ speedKmh: 50 });
-  for (const g of [{ ...geometry, loopSpacingM: 0 }, { ...geometry, sampleRateHz: 1.5 }, { ...geometry, loopLengthM: NaN }]) {
-    assert.throws(() => computeSpeed(a, b, g), (e: unknown) => e instanceof LrError && e.code === 'INVALID_GEOMETRY');
+  for (const g of [{ ...geometry, loopSpacingM: 0 }, { ...geometry, sampleRateHz: 1.5 }, { ...geometry, loopLengthM: NaN }, { ...geometry, loopLengthM: 3.5 }]) {
+    const r = decideSpeed({ sampleRateHz: geometry.sampleRateHz, loopA: a, loopB: b }, { geometry: g });
+    assert.equal(refusal(r), 'INVALID_GEOMETRY', JSON.stringify(g));
   }
+});
+
+test('a reading sampled at another rate than the registered one is refused as SAMPLE_RATE_MISMATCH', () => {
+  const { a, b } = passage({ speedKmh: 50 });
+  const r = decideSpeed({ sampleRateHz: 1000, loopA: a, loopB: b }, { geometry });
+  assert.deepEqual(r, { kind: 'refusal', code: 'SAMPLE_RATE_MISMATCH', detail: 'meter reports 1000 Hz, registered 2000 Hz' });
 });
 
 test('the MPE is ±7 km/h up to 100 km/h and ±7 % above', () => {

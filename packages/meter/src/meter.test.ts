@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeSpeed, decodeReading, decodeSignedReading, encodeSignedReading, verifyReadingSignature } from '@metroledger/lr';
+import { decideSpeed, decodeReading, decodeSignedReading, encodeSignedReading, verifyReadingSignature } from '@metroledger/lr';
 import { generateEvent, generateReferenceCases, INVALID_SCENARIOS, Meter, newRng, VEHICLE_CLASSES } from './index';
 
 test('the rng is deterministic per seed and different across seeds', () => {
@@ -29,7 +29,7 @@ test('every vehicle class at low, urban and motorway speeds is measured within Â
     for (const speedKmh of [12, 55, 180]) {
       const e = generateEvent(rng, { vehicleClass, speedKmh, scenario: 'valid' });
       assert.deepEqual(e.truth, { valid: true, speedKmh, vehicleClass, vehicleLengthM: (e.truth as { vehicleLengthM: number }).vehicleLengthM });
-      const r = computeSpeed(e.loopA, e.loopB, e.geometry);
+      const r = decideSpeed({ sampleRateHz: e.geometry.sampleRateHz, loopA: e.loopA, loopB: e.loopB }, { geometry: e.geometry });
       assert.equal(r.kind, 'measurement', `${vehicleClass} at ${speedKmh}: ${JSON.stringify(r)}`);
       if (r.kind === 'measurement') assert.ok(Math.abs(r.speedKmh - speedKmh) <= Math.max(1, 0.01 * speedKmh), `${vehicleClass}: ${speedKmh} measured ${r.speedKmh}`);
     }
@@ -42,7 +42,7 @@ test('every invalid scenario is refused', () => {
     for (let i = 0; i < 20; i++) {
       const e = generateEvent(rng, { scenario });
       assert.equal(e.truth.valid, false);
-      const r = computeSpeed(e.loopA, e.loopB, e.geometry);
+      const r = decideSpeed({ sampleRateHz: e.geometry.sampleRateHz, loopA: e.loopA, loopB: e.loopB }, { geometry: e.geometry });
       assert.equal(r.kind, 'refusal', `${scenario}: ${JSON.stringify(r)}`);
     }
   }

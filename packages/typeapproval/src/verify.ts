@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The type-approval bench: runs the LR software over reference cases and judges it.
-import { computeSpeed, LrError, withinMpe, type RefusalCode, type SpeedResult } from '@metroledger/lr';
+import { decideSpeed, withinMpe, type RefusalCode } from '@metroledger/lr';
 import type { ParsedCase } from './cases';
 
 /** Acceptance targets of the reference-set test. */
@@ -11,18 +11,13 @@ export const TARGETS = {
   maxInvalidAccepted: 0,
 } as const;
 
-export type CaseOutcome = { id: string; speedKmh: number } | { id: string; refused: RefusalCode | 'INVALID_GEOMETRY'; detail: string };
+export type CaseOutcome = { id: string; speedKmh: number; vehicleLengthM: number } | { id: string; refused: RefusalCode; detail: string };
 
-/** Runs the LR computation on one case; an unusable geometry is refused, never thrown. */
+/** Runs the LR decision on one case, as the chaincode would for a meter registered with the case's geometry. */
 export function runCase(c: ParsedCase): CaseOutcome {
-  let r: SpeedResult;
-  try {
-    r = computeSpeed(c.loopA, c.loopB, { loopSpacingM: c.loopSpacingM, loopLengthM: c.loopLengthM, sampleRateHz: c.sampleRateHz });
-  } catch (err) {
-    if (err instanceof LrError) return { id: c.id, refused: 'INVALID_GEOMETRY', detail: err.message };
-    throw err;
-  }
-  return r.kind === 'measurement' ? { id: c.id, speedKmh: r.speedKmh } : { id: c.id, refused: r.code, detail: r.detail };
+  const geometry = { loopSpacingM: c.loopSpacingM, loopLengthM: c.loopLengthM, sampleRateHz: c.sampleRateHz };
+  const r = decideSpeed({ sampleRateHz: c.sampleRateHz, loopA: c.loopA, loopB: c.loopB }, { geometry });
+  return r.kind === 'measurement' ? { id: c.id, speedKmh: r.speedKmh, vehicleLengthM: r.vehicleLengthM } : { id: c.id, refused: r.code, detail: r.detail };
 }
 
 export const withinOnePercent = (measured: number, truth: number): boolean =>

@@ -5,8 +5,9 @@ import type { LoopGeometry } from '@metroledger/lr';
 export type MeterGeometry = LoopGeometry;
 export { newRng, type Rng } from './rng';
 export {
-  generateEvent, VEHICLE_CLASSES, INVALID_SCENARIOS,
-  type VehicleClass, type EventScenario, type EventTruth, type GeneratedEvent, type GenerateEventOptions,
+  generateEvent, generateTwoVehicleEvent, VEHICLE_CLASSES, INVALID_SCENARIOS, TWO_VEHICLES_SCENARIO, TWO_VEHICLE_MIN_SPEED_RATIO,
+  type VehicleClass, type EventScenario, type InvalidScenario, type EventTruth, type VehicleTruth, type GeneratedEvent,
+  type GenerateEventOptions, type TwoVehicleOptions,
 } from './signal';
 export { Meter, type MeterOptions, type CaptureInput } from './meter';
 export { generateReferenceCases, type ReferenceCase } from './reference';

@@ -13,6 +13,7 @@
 // meter type and checked on the reference sets (docs/LR-ACCURACY.md), not taken from a regulation.
 import type { LoopGeometry } from './geometry';
 import { refuse, type SpeedRefusal, type SpeedResult } from './result';
+import { edgesOffTheMotion, separateOccupancies, twoSpeedGroups, type LoopSignal } from './twovehicles';
 
 /** The meter type's measuring range (engineering choice, declared for type approval; the MPE applies within it). */
 export const MIN_SPEED_KMH = 5;
@@ -102,12 +103,24 @@ function meanAndSd(x: Float64Array, from: number, to: number): { mean: number; s
   return { mean, sd: Math.sqrt(sq / (to - from)) };
 }
 
-interface LoopEdges {
+interface LoopEdges extends LoopSignal {
   vehicle: true;
-  peak: number;
-  noise: number;
   lead: number[]; // rising crossing per level, in samples
   trail: number[]; // falling crossing per level, in samples
+}
+
+/** Median of 5 around each sample: removes isolated spikes, keeps edges (the two-vehicle checks time edges on it). */
+function median5(x: Int16Array): Float64Array {
+  const n = x.length;
+  const out = new Float64Array(n);
+  const w = [0, 0, 0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    if (i < 2 || i >= n - 2) { out[i] = x[i]!; continue; }
+    for (let k = 0; k < 5; k++) w[k] = x[i - 2 + k]!;
+    w.sort((p, q) => p - q);
+    out[i] = w[2]!;
+  }
+  return out;
 }
 
 function analyseLoop(raw: Int16Array, fs: number, name: string): LoopEdges | { vehicle: false } | SpeedRefusal {
@@ -176,7 +189,11 @@ function analyseLoop(raw: Int16Array, fs: number, name: string): LoopEdges | { v
     lead.push(i - 1 + (thr - d[i - 1]!) / (d[i]! - d[i - 1]!));
     trail.push(j + (d[j]! - thr) / (d[j]! - d[j + 1]!));
   }
-  return { vehicle: true, peak, noise, lead, trail };
+  // The same filters and baseline on despiked samples, for the two-vehicle checks only.
+  const yc = runningMean(runningMean(median5(raw), w50), w60);
+  const clean = new Float64Array(n);
+  for (let i = settle; i < n; i++) clean[i] = yc[i]! - (pre.mean + slope * (i - preCentre));
+  return { vehicle: true, peak, noise, detect, lead, trail, clean, settle };
 }
 
 const ratioWithin = (a: number, b: number, limit: number): boolean => a / b <= limit && b / a <= limit;
@@ -194,6 +211,8 @@ export function computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: Loo
   if (!a.vehicle && !b.vehicle) return refuse('NO_VEHICLE', 'no vehicle signature on either loop');
   if (!a.vehicle) return refuse('LOOP_FAULT', 'loop A saw no vehicle while loop B did');
   if (!b.vehicle) return refuse('INCOMPLETE_EVENT', 'loop B never fired within the window');
+  const split = separateOccupancies(a, b, fs);
+  if (split) return refuse('TWO_VEHICLES', split);
 
   const gainRatio = b.peak / a.peak;
   if (!ratioWithin(b.peak, a.peak, MAX_GAIN_RATIO)) {
@@ -218,12 +237,19 @@ export function computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: Loo
     const fitted = line.at(times[i]!);
     worst = Math.max(worst, Math.abs(speeds[i]! - fitted) / fitted);
   }
+  if (worst > MAX_EDGE_RESIDUAL || Math.abs(line.slope) > MAX_ACCELERATION) {
+    // No one plausible motion: if the edges move at two distinct speeds, two vehicles made them.
+    const groups = twoSpeedGroups(speeds);
+    if (groups) return refuse('TWO_VEHICLES', groups);
+  }
   if (worst > MAX_EDGE_RESIDUAL) {
     return refuse('INCONSISTENT_EDGES', `edges do not fit one steady motion (${(worst * 100).toFixed(1)} % off)`);
   }
   if (Math.abs(line.slope) > MAX_ACCELERATION) {
     return refuse('INCONSISTENT_EDGES', `implausible acceleration ${line.slope.toFixed(1)} m/s²`);
   }
+  const offMotion = edgesOffTheMotion(a, b, { ...line, from: Math.min(...times), to: Math.max(...times) }, fs, spacing);
+  if (offMotion) return refuse('TWO_VEHICLES', offMotion);
   // The front crosses a loop's leading edge about when that loop's rising edge, extended
   // downwards through the ONSET_LOW and ONSET_HIGH levels, reaches zero. The speed is the fitted
   // motion's at the midpoint of those two instants: an edge timed further into the loop would
@@ -262,12 +288,12 @@ export function computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: Loo
   };
 }
 
-function fitLine(x: number[], y: number[]): { slope: number; at(t: number): number } {
+function fitLine(x: number[], y: number[]): { slope: number; at(t: number): number; mx: number; my: number } {
   const n = x.length;
   let mx = 0, my = 0;
   for (let i = 0; i < n; i++) { mx += x[i]! / n; my += y[i]! / n; }
   let sxy = 0, sxx = 0;
   for (let i = 0; i < n; i++) { sxy += (x[i]! - mx) * (y[i]! - my); sxx += (x[i]! - mx) ** 2; }
   const slope = sxx > 0 ? sxy / sxx : 0;
-  return { slope, at: (t) => my + slope * (t - mx) };
+  return { slope, at: (t) => my + slope * (t - mx), mx, my };
 }

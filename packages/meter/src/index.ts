@@ -9,5 +9,9 @@ export {
   type VehicleClass, type EventScenario, type InvalidScenario, type EventTruth, type VehicleTruth, type GeneratedEvent,
   type GenerateEventOptions, type TwoVehicleOptions,
 } from './signal';
+export { generateIndependentEvent, type IndependentEventOptions, type IndependentMotion } from './independent';
 export { Meter, type MeterOptions, type CaptureInput } from './meter';
-export { generateReferenceCases, type ReferenceCase } from './reference';
+export {
+  generateReferenceCases, REFERENCE_TWO_VEHICLE_SHARE, REFERENCE_TWO_VEHICLE_MIN_PEAK_SHARE,
+  type ReferenceCase, type ReferenceSetOptions,
+} from './reference';

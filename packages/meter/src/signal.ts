@@ -31,8 +31,8 @@ export const INVALID_SCENARIOS: readonly EventScenario[] = [
 export const TWO_VEHICLES_SCENARIO = 'two-vehicles';
 export type InvalidScenario = Exclude<EventScenario, 'valid'> | typeof TWO_VEHICLES_SCENARIO;
 
-/** One vehicle of a two-vehicle event: its class, its true speed between the loops, its length. */
-export interface VehicleTruth { vehicleClass: VehicleClass; speedKmh: number; vehicleLengthM: number }
+/** One vehicle of a two-vehicle event: its class, its true speed between the loops, its length, and its signal's peak on loop A alone (counts). */
+export interface VehicleTruth { vehicleClass: VehicleClass; speedKmh: number; vehicleLengthM: number; peakCounts?: number }
 
 export type EventTruth =
   | { valid: true; speedKmh: number; vehicleClass: VehicleClass; vehicleLengthM: number }
@@ -61,6 +61,8 @@ export interface GenerateEventOptions {
   scenario: EventScenario;
   /** Probability of an invalid scenario when `scenario` is not given. Default 0.06. */
   invalidShare: number;
+  /** Constant acceleration, m/s² (e.g. −8 for hard braking); random (mostly steady) otherwise. */
+  accelerationMs2: number;
 }
 
 const MAX_SAMPLES = 65_536;
@@ -339,9 +341,11 @@ function tryGenerate(rng: Rng, scenario: EventScenario, opts: Partial<GenerateEv
   const v = speedKmh / 3.6;
   const [enterA] = activeRange(vehicle, loopA);
   const [, clearB] = activeRange(vehicle, loopB);
-  const a = randomAcceleration(rng, v, geometry.loopSpacingM, clearB - enterA);
+  const a = opts.accelerationMs2 ?? randomAcceleration(rng, v, geometry.loopSpacingM, clearB - enterA);
   const T = geometry.loopSpacingM / v;
   const motion = new Motion(v - 0.5 * a * T, a);
+  // A given acceleration must leave the vehicle moving until it has cleared loop B.
+  if (opts.accelerationMs2 !== undefined && !(motion.v0 > 0 && motion.v0 ** 2 + 2 * a * (clearB + 0.5) > 0.25 * motion.v0 ** 2)) return undefined;
   const tStart = motion.timeAt(enterA) - rng.uniform(0.12, 0.35);
   let tEnd = motion.timeAt(clearB) + rng.uniform(0.12, 0.35);
 
@@ -416,6 +420,11 @@ export interface TwoVehicleOptions {
    * in metres; less than spacing + loop length (the first has not left loop B yet). Random otherwise.
    */
   gapM: number;
+  /**
+   * Least ratio of the weaker vehicle's peak to the stronger's (default 0: any). A vehicle under
+   * a tenth of the other's signal hides in its tails; the reference sets use 0.1.
+   */
+  minPeakShare: number;
 }
 
 /** The least speed difference at which two vehicles in the zone must be refused (issue 17: 12 %). */
@@ -426,7 +435,9 @@ const MIN_GAP_M = 0.3;
 
 /**
  * Two vehicles in the detection zone at once, one capture window: a second vehicle's front
- * reaches loop A before the first vehicle's rear has left loop B, at a different speed. The loops
+ * reaches loop A before the first vehicle's rear has left loop B, at a different speed (their true
+ * average speeds between the loops, and their speeds when the second reaches loop A, differ by
+ * at least 12 %). The loops
  * see the sum of both responses. The event is invalid: a speed meter must not give a speed that
  * could belong to either vehicle (OIML R 91, 2.2). Deterministic from the rng state.
  */
@@ -476,6 +487,10 @@ function tryTwoVehicles(rng: Rng, opts: Partial<TwoVehicleOptions>): GeneratedEv
   const [, clearB1] = activeRange(first, loopB);
   const tStart = motions[0].timeAt(enterA1) - rng.uniform(0.12, 0.35);
   const tEnd = Math.max(motions[0].timeAt(clearB1), start2 + motions[1].timeAt(clearB2)) + rng.uniform(0.12, 0.35);
+  // The speeds differ while both are in the zone, not only on average: braking could close the gap.
+  const v1Then = motions[0].speedAt(start2);
+  const v2Then = motions[1].speedAt(0);
+  if (Math.max(v1Then, v2Then) < TWO_VEHICLE_MIN_SPEED_RATIO * Math.min(v1Then, v2Then)) return undefined;
   // No collision while both are in the window: the second front stays behind the first rear.
   for (let t = start2; t <= tEnd; t += 0.01) {
     if (motions[0].position(t) - first.length - motions[1].position(t - start2) < MIN_GAP_M) return undefined;
@@ -485,6 +500,7 @@ function tryTwoVehicles(rng: Rng, opts: Partial<TwoVehicleOptions>): GeneratedEv
 
   const humHz = rng.chance(0.5) ? 50 : 60;
   const peaks = classes.map((c) => rng.uniform(...PEAK_COUNTS[c]));
+  if (Math.min(...peaks) < (opts.minPeakShare ?? 0) * Math.max(...peaks)) return undefined;
   const peakA = [peakResponse(first, loopA), peakResponse(second, loopA)];
   const strongest = Math.max(...peaks);
   const strongestClass = classes[peaks.indexOf(strongest)]!;
@@ -499,8 +515,8 @@ function tryTwoVehicles(rng: Rng, opts: Partial<TwoVehicleOptions>): GeneratedEv
   const samplesA = sampleLoop(rng, fs, n, tStart, adcA, ...passages(loopA));
   const samplesB = sampleLoop(rng, fs, n, tStart, adcB, ...passages(loopB));
   const vehicles: VehicleTruth[] = [
-    { vehicleClass: classes[0], speedKmh: speed1, vehicleLengthM: first.length },
-    { vehicleClass: classes[1], speedKmh: speed2, vehicleLengthM: second.length },
+    { vehicleClass: classes[0], speedKmh: speed1, vehicleLengthM: first.length, peakCounts: Math.round(peaks[0]!) },
+    { vehicleClass: classes[1], speedKmh: speed2, vehicleLengthM: second.length, peakCounts: Math.round(peaks[1]!) },
   ];
   const gapM = Math.round(gap * 100) / 100;
   return {

@@ -13,7 +13,7 @@
 // meter type and checked on the reference sets (docs/LR-ACCURACY.md), not taken from a regulation.
 import type { LoopGeometry } from './geometry';
 import { refuse, type SpeedRefusal, type SpeedResult } from './result';
-import { edgesOffTheMotion, separateOccupancies, twoSpeedGroups, type LoopSignal } from './twovehicles';
+import { ACTIVE_SD, edgesOffTheMotion, separateOccupancies, twoSpeedGroups, type LoopSignal } from './twovehicles';
 
 /** The meter type's measuring range (engineering choice, declared for type approval; the MPE applies within it). */
 export const MIN_SPEED_KMH = 5;
@@ -62,6 +62,8 @@ const MAX_ACCELERATION = 20;
 const MAX_GAIN_RATIO = 2;
 /** Between the loops' occupancy times: allows hard braking between the loops, refuses loops that saw different vehicles (engineering choice). */
 const MAX_OCCUPANCY_RATIO = 1.6;
+/** A raw sample this many times the quiet sample-to-median spread from the median of its 5 neighbours is a spike (noise gets there with negligible probability; a spike in the quiet start itself only raises the limit). */
+const SPIKE_SD = 8;
 /** The int16 rails: a sample there is clipped (the reading format stores int16). */
 const ADC_MIN = -32768;
 const ADC_MAX = 32767;
@@ -109,16 +111,37 @@ interface LoopEdges extends LoopSignal {
   trail: number[]; // falling crossing per level, in samples
 }
 
-/** Median of 5 around each sample: removes isolated spikes, keeps edges (the two-vehicle checks time edges on it). */
-function median5(x: Int16Array): Float64Array {
-  const n = x.length;
-  const out = new Float64Array(n);
-  const w = [0, 0, 0, 0, 0];
-  for (let i = 0; i < n; i++) {
-    if (i < 2 || i >= n - 2) { out[i] = x[i]!; continue; }
-    for (let k = 0; k < 5; k++) w[k] = x[i - 2 + k]!;
-    w.sort((p, q) => p - q);
-    out[i] = w[2]!;
+/** Median of the 5 samples around i (2 ≤ i < n − 2), by a fixed comparison network (no allocation, no sort). */
+function median5At(x: Int16Array, i: number): number {
+  let a = x[i - 2]!, b = x[i - 1]!, d = x[i + 1]!, e = x[i + 2]!, t: number;
+  const c = x[i]!;
+  if (a > b) { t = a; a = b; b = t; }
+  if (d > e) { t = d; d = e; e = t; }
+  if (a > d) { t = a; a = d; d = t; t = b; b = e; e = t; }
+  if (c > b) return b < d ? (c < d ? c : d) : (b < e ? b : e);
+  return c > d ? (c < e ? c : e) : (b < d ? b : d);
+}
+
+/**
+ * `raw` with isolated spikes replaced by the median of the 5 samples around them, or undefined
+ * when there is none (the common case). A spike is a sample more than SPIKE_SD times the quiet
+ * start's sample-to-median spread from its median: hum and drift change little over 5 samples,
+ * edges and humps leave a sample near its median.
+ */
+function despiked(raw: Int16Array, nBase: number): Float64Array | undefined {
+  const n = raw.length;
+  let sq = 0, count = 0;
+  for (let i = 2; i < nBase; i++) { const r = raw[i]! - median5At(raw, i); sq += r * r; count++; }
+  const limit = SPIKE_SD * Math.max(1, Math.sqrt(sq / Math.max(1, count)));
+  let out: Float64Array | undefined;
+  for (let i = 2; i < n - 2; i++) {
+    // cheap screen first: a spike stands out from both neighbours
+    if (Math.abs(2 * raw[i]! - raw[i - 1]! - raw[i + 1]!) <= limit) continue;
+    const m = median5At(raw, i);
+    if (Math.abs(raw[i]! - m) > limit) {
+      out ??= Float64Array.from(raw);
+      out[i] = m;
+    }
   }
   return out;
 }
@@ -190,10 +213,18 @@ function analyseLoop(raw: Int16Array, fs: number, name: string): LoopEdges | { v
     trail.push(j + (d[j]! - thr) / (d[j]! - d[j + 1]!));
   }
   // The same filters and baseline on despiked samples, for the two-vehicle checks only.
-  const yc = runningMean(runningMean(median5(raw), w50), w60);
-  const clean = new Float64Array(n);
-  for (let i = settle; i < n; i++) clean[i] = yc[i]! - (pre.mean + slope * (i - preCentre));
-  return { vehicle: true, peak, noise, detect, lead, trail, clean, settle };
+  const spikeFree = despiked(raw, nBase);
+  let clean = d;
+  if (spikeFree) {
+    const yc = runningMean(runningMean(spikeFree, w50), w60);
+    clean = new Float64Array(n);
+    for (let i = settle; i < n; i++) clean[i] = yc[i]! - (pre.mean + slope * (i - preCentre));
+  }
+  let first = n, last = -1;
+  for (let i = settle; i < n; i++) {
+    if (clean[i]! > ACTIVE_SD * noise) { if (first === n) first = i; last = i; }
+  }
+  return { vehicle: true, peak, noise, detect, lead, trail, clean, settle, active: [first, last] };
 }
 
 const ratioWithin = (a: number, b: number, limit: number): boolean => a / b <= limit && b / a <= limit;

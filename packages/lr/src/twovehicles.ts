@@ -31,7 +31,12 @@ export interface LoopSignal {
   readonly noise: number;
   /** Counts above which a vehicle is present (the detection threshold). */
   readonly detect: number;
+  /** First and last sample where `clean` exceeds ACTIVE_SD noise sd: outside them no level above that is crossed. */
+  readonly active: readonly [number, number];
 }
+
+/** The active span of a loop signal is where it exceeds this many noise sd. */
+export const ACTIVE_SD = 3;
 
 /** The vehicle's speed over time fitted to the main edges: v(t) = my + slope·(t − mx), t in seconds. */
 export interface FittedMotion {
@@ -83,7 +88,7 @@ const MAX_FAINT_EDGE_RESIDUAL = 0.05;
 /** Hysteresis of an inner level: 2 % of the peak, above the ripple of a vehicle's floor. */
 const INNER_HYSTERESIS_OF_PEAK = 0.02;
 /** Fractions of the peak whose inner crossings are checked (engineering choice: 0.1–0.7 spans what lies between two vehicles). */
-const INNER_LEVELS = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7] as const;
+const INNER_LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] as const;
 /**
  * An inner crossing's timing error is the level's error over the signal's slope there: 3 noise
  * sd, plus 1 % of the peak because the two loops' normalised signals differ by about that much
@@ -96,6 +101,8 @@ const INNER_LEVEL_ERROR_OF_PEAK = 0.01;
  * crossing of its direction nearest to that prediction.
  */
 const INNER_SEARCH = 0.3;
+/** ... and rise or fall about as steeply (within 2×, relative to each loop's peak): a steeper or flatter partner is another edge. */
+const INNER_MAX_STEEPNESS_RATIO = 2;
 /**
  * Largest distance of an inner edge pair's speed from the motion, beyond the pair's timing error:
  * single vehicles stay inside 1 % plus their timing error on the reference sets; where one vehicle
@@ -124,7 +131,11 @@ function crossings(e: LoopSignal, level: number, h: number, slopeSpan: number): 
   const out: Crossing[] = [];
   let high = false;
   const slopeAt = (j: number): number => Math.abs(g[Math.min(j + slopeSpan, g.length - 1)]! - g[Math.max(j - slopeSpan, e.settle)]!) / (2 * slopeSpan);
-  for (let i = e.settle + 1; i < g.length; i++) {
+  // Outside the active span the signal stays below ACTIVE_SD noise sd: no crossing of a level above it.
+  const inSpan = level - h > ACTIVE_SD * e.noise;
+  const from = inSpan ? Math.max(e.settle + 1, e.active[0]) : e.settle + 1;
+  const to = inSpan ? Math.min(g.length, e.active[1] + 2) : g.length;
+  for (let i = from; i < to; i++) {
     if (!high && g[i]! >= level + h) {
       let j = i;
       while (j > e.settle + 1 && g[j - 1]! >= level) j--;
@@ -138,6 +149,30 @@ function crossings(e: LoopSignal, level: number, h: number, slopeSpan: number): 
     }
   }
   return out;
+}
+
+/**
+ * The first rise and the last fall of {@link crossings} (same hysteresis, same interpolation),
+ * found from either end of the signal: the faint checks need no others.
+ */
+function outerCrossings(e: LoopSignal, level: number, h: number, slopeSpan: number): [Crossing, Crossing] | undefined {
+  const g = e.clean;
+  const slopeAt = (j: number): number => Math.abs(g[Math.min(j + slopeSpan, g.length - 1)]! - g[Math.max(j - slopeSpan, e.settle)]!) / (2 * slopeSpan);
+  let i = e.settle + 1;
+  while (i < g.length && g[i]! < level + h) i++;
+  if (i >= g.length) return undefined;
+  let j = i;
+  while (j > e.settle + 1 && g[j - 1]! >= level) j--;
+  const rise: Crossing = { t: j - 1 + (level - g[j - 1]!) / (g[j]! - g[j - 1]!), up: true, slope: slopeAt(j) };
+  let k = g.length - 1;
+  while (k > i && g[k]! < level + h) k--;
+  let trigger = k + 1;
+  while (trigger < g.length && g[trigger]! > level - h) trigger++;
+  if (trigger >= g.length) return undefined;
+  j = trigger;
+  while (j > e.settle + 1 && g[j - 1]! <= level) j--;
+  const fall: Crossing = { t: j - 1 + (g[j - 1]! - level) / (g[j - 1]! - g[j]!), up: false, slope: slopeAt(j) };
+  return [rise, fall];
 }
 
 /** Check 1: a loop that returns to its baseline between two occupancies. Needs no motion. */
@@ -218,10 +253,10 @@ function faintEdges(a: LoopSignal, b: LoopSignal, check: MotionCheck, span: numb
   const timingError = (e: LoopSignal, c: Crossing): number => (HYSTERESIS_SD * e.noise + FAINT_LEVEL_ERROR_COUNTS + FAINT_LEVEL_ERROR_OF_PEAK * e.peak) / c.slope;
   for (const level of FAINT_LEVELS) {
     if (!usable(a, level) || !usable(b, level)) continue;
-    const ca = crossings(a, level * a.peak, Math.max(HYSTERESIS_SD * a.noise, FAINT_HYSTERESIS_OF_LEVEL * level * a.peak), span);
-    const cb = crossings(b, level * b.peak, Math.max(HYSTERESIS_SD * b.noise, FAINT_HYSTERESIS_OF_LEVEL * level * b.peak), span);
-    if (ca.length < 2 || cb.length < 2) continue;
-    for (const [x, y, which] of [[ca[0]!, cb[0]!, 'first rise'], [ca[ca.length - 1]!, cb[cb.length - 1]!, 'last fall']] as const) {
+    const ca = outerCrossings(a, level * a.peak, Math.max(HYSTERESIS_SD * a.noise, FAINT_HYSTERESIS_OF_LEVEL * level * a.peak), span);
+    const cb = outerCrossings(b, level * b.peak, Math.max(HYSTERESIS_SD * b.noise, FAINT_HYSTERESIS_OF_LEVEL * level * b.peak), span);
+    if (!ca || !cb) continue;
+    for (const [x, y, which] of [[ca[0], cb[0], 'first rise'], [ca[1], cb[1], 'last fall']] as const) {
       const tolerance = MAX_FAINT_EDGE_RESIDUAL + (timingError(a, x) + timingError(b, y)) / Math.abs(y.t - x.t) + check.extrapolation(x.t, y.t);
       if (check.residual(x.t, y.t) > tolerance) return check.describe(`the ${which} at ${Math.round(level * 100)} % of the peak`, x.t, y.t);
     }
@@ -245,6 +280,9 @@ function innerEdges(a: LoopSignal, b: LoopSignal, check: MotionCheck, span: numb
       if (!Number.isFinite(predicted)) continue;
       const offset = Math.abs(y.t - predicted);
       if (offset >= INNER_SEARCH * (predicted - x.t) || cb.some((c) => c !== y && c.up === x.up && Math.abs(c.t - predicted) < offset)) continue;
+      // The same edge has about the same steepness on both loops (relative to each peak).
+      const steepA = x.slope / a.peak, steepB = y.slope / b.peak;
+      if (steepA > INNER_MAX_STEEPNESS_RATIO * steepB || steepB > INNER_MAX_STEEPNESS_RATIO * steepA) continue;
       const tolerance = MAX_INNER_EDGE_RESIDUAL + (timingError(a, x) + timingError(b, y)) / (y.t - x.t);
       if (check.residual(x.t, y.t) > tolerance) return check.describe(`an inner ${x.up ? 'rise' : 'fall'} at ${Math.round(level * 100)} % of the peak`, x.t, y.t);
     }

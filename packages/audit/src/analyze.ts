@@ -15,12 +15,15 @@ import {
   decodeBlock,
   getTransactionFilter,
   parseEnvelope,
+  planTransaction,
   ProtocolError,
+  validationCodeOf,
+  verifyInline,
   type ParsedTransaction,
+  type PlanContext,
 } from '@metroledger/protocol';
 
-const ENDORSER_TRANSACTION = 3;
-const CONFIG = 1;
+const { CONFIG } = common.HeaderType;
 
 /**
  * An LR software implementation the auditor can re-run: what a version of @metroledger/lr exports.
@@ -67,6 +70,10 @@ export interface AnalyzeContext {
   readonly trackedNamespaces: ReadonlySet<string>;
   readonly meters: ReadonlyMap<string, MeterEntry>;
   readonly deserializer: IdentityDeserializer;
+  /** The channel's identity rules, for the validation core's first phase (planTransaction). */
+  readonly channel: PlanContext;
+  /** Which channel configuration `channel` and `consenters` come from (it changes with config blocks). */
+  readonly channelVersion: number;
 }
 
 export interface BlockSignatureFact {
@@ -109,6 +116,14 @@ export interface ReadingFacts {
   readonly rejected?: boolean;
 }
 
+/** planTransaction's result as data: identities are indices into BlockAnalysis.identities. */
+export interface TxPlanFacts {
+  readonly decided?: number;
+  readonly ifCreatorValid: number;
+  readonly endorsers: readonly number[];
+  readonly writes: { readonly public: boolean; readonly collections: readonly string[] };
+}
+
 export interface TxFacts {
   readonly txNum: number;
   readonly txId: string;
@@ -125,10 +140,10 @@ export interface TxFacts {
   readonly timestampMs: number;
   /** Index into BlockAnalysis.identities. */
   readonly creator: number;
-  readonly creatorSigOk: boolean;
-  readonly txIdOk: boolean;
-  readonly illegalWriteset: boolean;
-  readonly endorsements: readonly { readonly endorser: number; readonly sigOk: boolean }[];
+  /** The validation core's first phase (stateless: parse, channel, membership, tx id, write set). */
+  readonly plan: TxPlanFacts;
+  /** The plan's signature checks, verified here: the creator's first, then each endorser's in plan order. */
+  readonly verified: readonly boolean[];
   readonly writes: readonly WriteFact[];
   readonly reading?: ReadingFacts;
   /** submitReadingBatch: each reading of the batch, in batch order. */
@@ -138,6 +153,8 @@ export interface TxFacts {
 export interface BlockAnalysis {
   readonly malformed?: string;
   readonly number: number;
+  /** AnalyzeContext.channelVersion this was analyzed with. */
+  readonly channelVersion: number;
   readonly previousHash: Uint8Array;
   readonly headerHash: Uint8Array;
   readonly dataHashOk: boolean;
@@ -154,10 +171,6 @@ export interface BlockAnalysis {
 
 const EMPTY = new Uint8Array(0);
 
-/** hex(sha256(nonce ‖ creator)): the only tx id Fabric accepts for a signature header. */
-function computeTxId(nonce: Uint8Array, creator: Uint8Array): string {
-  return createHash('sha256').update(nonce).update(creator).digest('hex');
-}
 const text = new TextDecoder();
 
 function key(bytes: Uint8Array): string {
@@ -206,6 +219,8 @@ export function expectedRecord(reading: RawReading, readingBytes: Uint8Array, me
     meterKeyIndex: meter.keyHistory === undefined ? -1 : meter.keyHistory.length - 1,
     chaincodeName: storedSw['chaincodeName'] as string,
     chaincodeVersion: storedSw['chaincodeVersion'] as string,
+    // The code digest the chaincode reports (self-reported; see docs/GOVERNANCE.md).
+    ...('codeDigest' in storedSw ? { codeDigest: storedSw['codeDigest'] as string } : {}),
     txId: tx.txId,
     txTimestamp: new Date(tx.timestampMs).toISOString(),
   }) as StoredRecord;
@@ -338,34 +353,22 @@ function txFactsOf(tx: ParsedTransaction, txNum: number, storedCode: number | un
   const fn = tx.args[0] === undefined ? '' : text.decode(tx.args[0]);
   const timestampMs = tx.timestamp.seconds * 1000 + Math.floor(tx.timestamp.nanos / 1e6);
   const creator = ids.add(tx.creator);
-  if (tx.type !== ENDORSER_TRANSACTION) {
-    return { txNum, txId: tx.txId, storedCode, type: tx.type, channelId: tx.channelId, chaincodeName: tx.chaincodeName, chaincodeVersion: tx.chaincodeVersion, fn, timestampMs, creator, creatorSigOk: false, txIdOk: false, illegalWriteset: false, endorsements: [], writes: [] };
-  }
-  counter.sigs += 1 + tx.endorsements.length;
-  const creatorSigOk = verifyBy(ctx, tx.creator, tx.payloadBytes, tx.signature);
-  const endorsements = tx.endorsements.map((e) => ({ endorser: ids.add(e.endorser), sigOk: verifyBy(ctx, e.endorser, Buffer.concat([tx.prpBytes, e.endorser]), e.signature) }));
-  let illegalWriteset = false;
-  for (const rw of tx.rwsets) if (rw.writes.length > 0 && rw.namespace !== tx.chaincodeName) illegalWriteset = true;
+  // plan -> verify here (the audit's own verifier, in this thread) -> decide on the main thread, in ledger order.
+  const plan = planTransaction(tx, ctx.channel);
+  const verified = plan.checks.length > 0 ? (verifyInline(plan.checks) as boolean[]) : [];
+  counter.sigs += plan.checks.length;
+  const planFacts: TxPlanFacts = {
+    ...(plan.decided !== undefined && { decided: plan.decided }),
+    ifCreatorValid: plan.ifCreatorValid,
+    endorsers: plan.endorsers.map((e) => ids.add(e.serialized)),
+    writes: plan.writes,
+  };
+  const base = { txNum, txId: tx.txId, storedCode, type: tx.type, channelId: tx.channelId, chaincodeName: tx.chaincodeName, chaincodeVersion: tx.chaincodeVersion, fn, timestampMs, creator, plan: planFacts, verified };
+  if (tx.type === CONFIG) return { ...base, writes: [] };
   // The main thread follows only the registry writes of the LR namespace (and plugins' namespaces);
   // measurement records stay here, where they are compared.
   const writes = writesOf(tx, ctx).filter((w) => w.ns !== ctx.lrNamespace || w.key.startsWith(METER_KEY_PREFIX));
-  const facts: TxFacts = {
-    txNum,
-    txId: tx.txId,
-    storedCode,
-    type: tx.type,
-    channelId: tx.channelId,
-    chaincodeName: tx.chaincodeName,
-    chaincodeVersion: tx.chaincodeVersion,
-    fn,
-    timestampMs,
-    creator,
-    creatorSigOk,
-    txIdOk: tx.txId === computeTxId(tx.nonce, tx.creator),
-    illegalWriteset,
-    endorsements,
-    writes,
-  };
+  const facts: TxFacts = { ...base, writes };
   // Only transactions the peers kept can be measurements; failed ones wrote nothing.
   if (tx.chaincodeName === ctx.lrNamespace && fn === 'submitReading' && storedCode === 0) {
     counter.sigs++;
@@ -388,7 +391,7 @@ export function analyzeBlock(bytes: Uint8Array, ctx: AnalyzeContext): BlockAnaly
     const h = block.getHeader()!;
     header = { number: h.getNumber(), previousHash: h.getPreviousHash_asU8(), dataHash: h.getDataHash_asU8() };
   } catch (err) {
-    return { malformed: (err as Error).message, number: -1, previousHash: EMPTY, headerHash: EMPTY, dataHashOk: false, isConfig: false, txFilter: undefined, signatures: [], identities: [], txs: [], signaturesVerified: 0 };
+    return { malformed: (err as Error).message, number: -1, channelVersion: ctx.channelVersion, previousHash: EMPTY, headerHash: EMPTY, dataHashOk: false, isConfig: false, txFilter: undefined, signatures: [], identities: [], txs: [], signaturesVerified: 0 };
   }
   const envelopes = blockEnvelopes(block);
   const dataHashOk = Buffer.compare(blockDataHash(envelopes), header.dataHash) === 0;
@@ -430,7 +433,9 @@ export function analyzeBlock(bytes: Uint8Array, ctx: AnalyzeContext): BlockAnaly
       tx = parseEnvelope(envelopes[txNum]!);
     } catch (err) {
       const loc = bestEffortLocation(envelopes[txNum]!, ctx.lrNamespace);
-      txs.push({ txNum, txId: loc.txId, ...(loc.reading === undefined ? {} : { reading: loc.reading }), storedCode, parseError: err instanceof ProtocolError ? err.code : String(err), type: 0, channelId: '', chaincodeName: '', chaincodeVersion: '', fn: '', timestampMs: 0, creator: -1, creatorSigOk: false, txIdOk: false, illegalWriteset: false, endorsements: [], writes: [] });
+      const decided = err instanceof ProtocolError ? validationCodeOf(err) : peer.TxValidationCode.INVALID_OTHER_REASON;
+      const plan: TxPlanFacts = { decided, ifCreatorValid: decided, endorsers: [], writes: { public: false, collections: [] } };
+      txs.push({ txNum, txId: loc.txId, ...(loc.reading === undefined ? {} : { reading: loc.reading }), storedCode, parseError: err instanceof ProtocolError ? err.code : String(err), type: 0, channelId: '', chaincodeName: '', chaincodeVersion: '', fn: '', timestampMs: 0, creator: -1, plan, verified: [], writes: [] });
       continue;
     }
     if (tx.type === CONFIG) isConfig = true;
@@ -438,6 +443,7 @@ export function analyzeBlock(bytes: Uint8Array, ctx: AnalyzeContext): BlockAnaly
   }
   const result: BlockAnalysis = {
     number: header.number,
+    channelVersion: ctx.channelVersion,
     previousHash: header.previousHash.slice(),
     headerHash: blockHeaderHash(header),
     dataHashOk,

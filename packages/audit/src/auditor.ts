@@ -5,17 +5,37 @@
 // The stored validation codes are not trusted: every VALID transaction is re-validated.
 import { X509Certificate } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { IdentityDeserializer, MspRegistry, type Identity } from '@metroledger/identity';
-import { evaluatePolicy, formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
-import { blockEnvelopes, blockHeaderHash, blockHeaderFields, decodeBlock, parseChannelConfig, parseEnvelope, TxValidationCode, type ChannelConfig } from '@metroledger/protocol';
+import { common } from '@hyperledger/fabric-protos';
+import { bftQuorum } from '@metroledger/bft';
+import { IdentityDeserializer, MspRegistry, verifySignature, type Identity } from '@metroledger/identity';
+import { formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
+import {
+  blockEnvelopes,
+  blockHeaderHash,
+  blockHeaderFields,
+  decodeBlock,
+  decideTransaction,
+  parseChannelConfig,
+  parseEnvelope,
+  requiredPolicies,
+  txValidationCodeName,
+  TxValidationCode,
+  type ChannelConfig,
+  type TxDecisionInput,
+  type ValidationContext,
+} from '@metroledger/protocol';
 import { analyzeBlock, reanalyzeReading, writesOf, type AnalyzeContext, type BlockAnalysis, type ReadingFacts, type TxFacts, type WriteFact } from './analyze';
+import { ChannelPolicies } from './channel';
+import { checkConfigUpdate } from './configtx';
+import { LIFECYCLE_NAMESPACE, LifecycleDefinitions, type LifecycleSnapshot } from './lifecycle';
 import { AuditError } from './errors';
 import { finding, type Finding, type FindingCode, type FindingLocation } from './findings';
 import { bundledLrModule, loadLrImplementations } from './lrsoftware';
 import type { AuditPlugin, ValidTxView } from './plugins';
 import { WorkerPool } from './pool';
+import type { WorkerChannel } from './worker';
 import { MeterRegistry, type RegistrySnapshot } from './registry';
-import { peekBlockNumber, type BlockFilePosition, type BlockSource, type SourcedBlock } from './sources';
+import { peekBlockNumber, type BlockFilePosition, type BlockSource, type DamagedBytes, type DeclaredHeight, type SourcedBlock } from './sources';
 
 export const CHECKPOINT_FORMAT = 'metroledger-audit-checkpoint/1';
 
@@ -42,6 +62,10 @@ export interface AuditCheckpoint {
   readonly channelId: string;
   readonly genesisHash: string;
   readonly config: ChannelConfig;
+  /** The channel configuration in force (common.Config bytes, base64): its policies and the base of the next update. */
+  readonly channelConfig?: string;
+  /** Fabric chaincode definitions committed so far (`_lifecycle`). */
+  readonly lifecycle?: LifecycleSnapshot;
   readonly nextBlock: number;
   readonly lastHeaderHash: string;
   /** Directory sources: where the next block's record starts. */
@@ -68,7 +92,12 @@ export interface AuditReport {
   readonly resumed: boolean;
   readonly counts: AuditCounts;
   readonly meters: number;
-  readonly policies: Record<string, { policy: string; from: 'ledger' | 'option' }>;
+  /** The endorsement policy each chaincode was held to (the last one, when it changed), and who says so. */
+  readonly policies: Record<string, PolicyUse>;
+  /** Fabric chaincode definitions committed on the ledger (`_lifecycle`), oldest first, earlier runs included: each chaincode's policy history. */
+  readonly chaincodeDefinitions: { name: string; sequence: number; version: string; policy: string; blockNum: number; txId: string }[];
+  /** Channel configuration updates verified and applied in this run. */
+  readonly configUpdates: ConfigUpdateRecord[];
   readonly lrVersions: string[];
   readonly errors: number;
   readonly warnings: number;
@@ -80,6 +109,13 @@ export interface AuditReport {
   readonly startedAt: string;
   readonly elapsedMs: number;
   readonly readingsPerSecond: number;
+  /**
+   * How long the chain is said to be, besides the blocks read: the source's own index (a ledger's
+   * block index, a peer's chain info), a height given by the caller, the previous checkpoint.
+   * Every block they say exists must have been verified. Empty when nothing said (see heightNotes).
+   */
+  readonly declaredHeights: DeclaredHeight[];
+  readonly heightNotes: string[];
   readonly totals?: AuditCheckpoint['totals'];
 }
 
@@ -92,9 +128,30 @@ export interface AuditProgress {
   readonly elapsedMs: number;
 }
 
+export interface ConfigUpdateRecord {
+  readonly blockNum: number;
+  readonly txId: string;
+  /** The configuration's new sequence number. */
+  readonly sequence: number;
+  /** Elements changed, added or removed ('[Value] /Channel/Orderer/BatchTimeout'). */
+  readonly changed: string[];
+  /** Who signed the update (MSP id / common name). */
+  readonly signers: string[];
+}
+
+export interface PolicyUse {
+  readonly policy: string;
+  /** 'ledger': the `_lifecycle` definition or a plugin's registry; 'config': a fallback such as the devnet's configuration; 'option': given by the caller. */
+  readonly from: 'ledger' | 'config' | 'option';
+  /** Where exactly ('its _lifecycle definition, sequence 1 (block 8)', 'the governance registry', …). */
+  readonly by: string;
+}
+
 export interface AuditOptions {
-  /** Endorsement policy per chaincode (Fabric syntax), used when no plugin has one from the ledger. */
+  /** Endorsement policy per chaincode (Fabric syntax), used when the ledger has none (e.g. the devnet's configuration). */
   readonly policies?: Readonly<Record<string, string>>;
+  /** Endorsement policy per chaincode (Fabric syntax) that replaces whatever the ledger says (an auditor's "what if"). */
+  readonly policyOverrides?: Readonly<Record<string, string>>;
   /** LR chaincode name. Default 'lr'. */
   readonly lrNamespace?: string;
   /** LR software modules to re-execute with (one per version). Default: the bundled @metroledger/lr. */
@@ -113,6 +170,8 @@ export interface AuditOptions {
   readonly maxFindings?: number;
   /** Stop after this block. */
   readonly toBlock?: number;
+  /** A height obtained elsewhere (e.g. another peer's `peer channel getinfo`): every block below it must be found. */
+  readonly expectedHeight?: DeclaredHeight;
 }
 
 export interface AuditResult {
@@ -132,6 +191,43 @@ interface Decision {
   readonly message?: string;
   readonly creator?: Identity;
   readonly endorsers?: readonly Identity[];
+}
+
+const { CONFIG } = common.HeaderType;
+const IMPLICIT_COLLECTION = '_implicit_org_';
+
+function parsePolicies(map: Readonly<Record<string, string>> | undefined): Map<string, Policy> {
+  const out = new Map<string, Policy>();
+  for (const [cc, text] of Object.entries(map ?? {})) {
+    try {
+      out.set(cc, parsePolicy(text));
+    } catch (err) {
+      throw new AuditError('BAD_OPTION', `endorsement policy of ${cc}: ${(err as Error).message}`, { chaincode: cc }, { cause: err });
+    }
+  }
+  return out;
+}
+
+/** The validation code of a transaction the core refused, as a finding code. */
+function findingCodeOf(code: number, decidedEarly: boolean): FindingCode {
+  switch (code) {
+    case V.TARGET_CHAIN_NOT_FOUND:
+      return 'WRONG_CHANNEL';
+    case V.BAD_CREATOR_SIGNATURE:
+      return decidedEarly ? 'BAD_CREATOR' : 'BAD_CREATOR_SIGNATURE';
+    case V.BAD_PROPOSAL_TXID:
+      return 'BAD_TXID';
+    case V.DUPLICATE_TXID:
+      return 'DUPLICATE_TXID';
+    case V.ILLEGAL_WRITESET:
+      return 'ILLEGAL_WRITESET';
+    case V.INVALID_CHAINCODE:
+      return 'UNKNOWN_CHAINCODE';
+    case V.ENDORSEMENT_POLICY_FAILURE:
+      return 'ENDORSEMENT_POLICY_FAILURE';
+    default:
+      return 'MALFORMED_TRANSACTION';
+  }
 }
 
 function checkpointError(msg: string): AuditError {
@@ -180,8 +276,18 @@ class Auditor {
   readonly #lrNamespace: string;
   readonly #lrModules: string[];
   readonly #plugins: readonly AuditPlugin[];
-  readonly #optionPolicies = new Map<string, Policy>();
-  readonly #policiesUsed = new Map<string, { policy: string; from: 'ledger' | 'option' }>();
+  readonly #fallbackPolicies: Map<string, Policy>;
+  readonly #overridePolicies: Map<string, Policy>;
+  readonly #policiesUsed = new Map<string, PolicyUse>();
+  #lifecycle = new LifecycleDefinitions();
+  /** The channel configuration in force as Fabric wrote it (policies; the base of the next update). */
+  #rawConfig: common.Config | undefined;
+  #channelPolicies: ChannelPolicies | undefined;
+  /** Changes with every configuration applied; analyses made with an older one are redone. */
+  #channelVersion = 0;
+  /** A configuration update judged valid, applied once its transaction is known to be VALID on the ledger. */
+  #pendingConfig: { sequence: number; changed: readonly string[]; signers: readonly string[]; raw: Uint8Array } | undefined;
+  readonly #configUpdates: ConfigUpdateRecord[] = [];
   readonly #seenTxIds = new Set<string>();
   #registry: MeterRegistry;
   #lastSequences: Map<string, number>;
@@ -199,6 +305,10 @@ class Auditor {
   #inlineCtx: AnalyzeContext | undefined;
   readonly #started = Date.now();
   #lastProgress = 0;
+  readonly #declared: DeclaredHeight[] = [];
+  readonly #heightNotes: string[] = [];
+  /** Unreadable bytes at the end of the newest block file: judged once it is known what exists. */
+  #tornTail: DamagedBytes | undefined;
 
   constructor(source: BlockSource, opts: AuditOptions) {
     this.#source = source;
@@ -206,13 +316,8 @@ class Auditor {
     this.#lrNamespace = opts.lrNamespace ?? 'lr';
     this.#lrModules = opts.lrModules === undefined || opts.lrModules.length === 0 ? [bundledLrModule()] : [...opts.lrModules];
     this.#plugins = opts.plugins ?? [];
-    for (const [cc, text] of Object.entries(opts.policies ?? {})) {
-      try {
-        this.#optionPolicies.set(cc, parsePolicy(text));
-      } catch (err) {
-        throw new AuditError('BAD_OPTION', `endorsement policy of ${cc}: ${(err as Error).message}`, { chaincode: cc }, { cause: err });
-      }
-    }
+    this.#fallbackPolicies = parsePolicies(opts.policies);
+    this.#overridePolicies = parsePolicies(opts.policyOverrides);
     const cp = opts.checkpoint;
     if (cp !== undefined) {
       this.#registry = MeterRegistry.restore(cp.registry);
@@ -224,7 +329,8 @@ class Auditor {
       if (opts.genesisHash !== undefined && opts.genesisHash.toLowerCase() !== cp.genesisHash) {
         throw new AuditError('BAD_CHECKPOINT', `the checkpoint belongs to the chain with genesis ${cp.genesisHash}, not ${opts.genesisHash}`);
       }
-      this.#useConfig(cp.config);
+      this.#useConfig(cp.config, cp.channelConfig === undefined ? undefined : common.Config.deserializeBinary(Buffer.from(cp.channelConfig, 'base64')));
+      if (cp.lifecycle !== undefined) this.#lifecycle = LifecycleDefinitions.restore(cp.lifecycle);
       for (const p of this.#plugins) if (cp.plugins[p.name] !== undefined) p.restore?.(cp.plugins[p.name]);
     } else {
       this.#registry = new MeterRegistry();
@@ -233,40 +339,59 @@ class Auditor {
     }
   }
 
-  #useConfig(config: ChannelConfig): void {
+  #useConfig(config: ChannelConfig, raw: common.Config | undefined): void {
     this.#config = config;
-    this.#inlineCtx = undefined; // it holds the consenters
+    this.#rawConfig = raw;
+    this.#channelPolicies = raw === undefined ? undefined : new ChannelPolicies(raw);
+    this.#channelVersion++;
+    this.#inlineCtx = undefined; // it holds the consenters and MSPs
     this.#msps = new MspRegistry([...config.applicationOrgs, ...config.ordererOrgs]);
+    this.#pool?.updateChannel(this.#workerChannel());
     this.#ordererMsps = new Set(config.ordererOrgs.map((o) => o.mspId));
     this.#consenters =
       config.consensus.type === 'BFT' ? config.consensus.consenters.map((c) => ({ id: c.id, mspId: c.mspId, fingerprint: new X509Certificate(c.identityPem).fingerprint256 })) : [];
   }
 
   #trackedNamespaces(): string[] {
-    return [this.#lrNamespace, ...this.#plugins.flatMap((p) => p.namespaces)];
+    return [this.#lrNamespace, LIFECYCLE_NAMESPACE, ...this.#plugins.flatMap((p) => p.namespaces)];
+  }
+
+  #workerChannel(): WorkerChannel {
+    const config = this.#config;
+    return {
+      channelId: config?.channelId ?? '',
+      msps: config === undefined ? [] : [...config.applicationOrgs, ...config.ordererOrgs],
+      consenters: config?.consensus.type === 'BFT' ? config.consensus.consenters.map((c) => [c.id, c.identityPem] as [number, string]) : [],
+      version: this.#channelVersion,
+    };
   }
 
   #analyzeContext(): AnalyzeContext {
-    this.#inlineCtx ??= {
-      lrNamespace: this.#lrNamespace,
-      lrImplementations: loadLrImplementations(this.#lrModules),
-      consenters: new Map(this.#config?.consensus.type === 'BFT' ? this.#config.consensus.consenters.map((c) => [c.id, c.identityPem] as const) : []),
-      trackedNamespaces: new Set(this.#trackedNamespaces()),
-      meters: this.#registry.entries,
-      deserializer: this.#deserializer,
-    };
+    if (this.#inlineCtx === undefined) {
+      const channel = this.#workerChannel();
+      this.#inlineCtx = {
+        lrNamespace: this.#lrNamespace,
+        lrImplementations: loadLrImplementations(this.#lrModules),
+        consenters: new Map(channel.consenters),
+        trackedNamespaces: new Set(this.#trackedNamespaces()),
+        meters: this.#registry.entries,
+        deserializer: this.#deserializer,
+        // Private data is Fabric's own (approvals of chaincode definitions): validated, never read.
+        channel: { channelId: channel.channelId, deserializer: this.#deserializer, msps: this.#msps ?? new MspRegistry([]), privateData: true },
+        channelVersion: this.#channelVersion,
+      };
+    }
     return this.#inlineCtx;
   }
 
   #startPool(): void {
     const wanted = this.#opts.workers ?? Math.min(4, availableParallelism());
     if (wanted <= 0 || this.#pool !== undefined) return;
-    const config = this.#config!;
     this.#pool = new WorkerPool(wanted, {
       lrModules: this.#lrModules,
       lrNamespace: this.#lrNamespace,
       trackedNamespaces: this.#trackedNamespaces(),
-      consenters: config.consensus.type === 'BFT' ? config.consensus.consenters.map((c) => [c.id, c.identityPem]) : [],
+      channel: this.#workerChannel(),
       meters: [...this.#registry.entries].map(([id, e]) => [id, e.rev, e.json]),
     });
   }
@@ -285,6 +410,11 @@ class Auditor {
     const queue: { sb: SourcedBlock; analysis: Promise<BlockAnalysis> | BlockAnalysis }[] = [];
     const maxInFlight = 3;
     try {
+      // What exists is asked before reading, so that blocks committed meanwhile raise no alarm.
+      const said = await this.#source.declaredHeight?.();
+      if (said?.declared !== undefined) this.#declared.push(said.declared);
+      if (said?.note !== undefined) this.#heightNotes.push(said.note);
+      if (this.#opts.expectedHeight !== undefined) this.#declared.push(this.#opts.expectedHeight);
       for await (const sb of this.#source.blocks(this.#nextBlock, this.#position)) {
         const num = peekBlockNumber(sb.bytes);
         if (this.#opts.toBlock !== undefined && num !== undefined && num > this.#opts.toBlock && sb.checksumMismatch !== true) break;
@@ -302,6 +432,7 @@ class Auditor {
         this.#progress(false);
       }
       while (queue.length > 0) await this.#judgeNext(queue);
+      this.#checkHeight();
     } finally {
       // Settle what is still in flight before the workers go away.
       await Promise.allSettled(queue.map((q) => q.analysis));
@@ -316,8 +447,9 @@ class Auditor {
   async #judgeNext(queue: { sb: SourcedBlock; analysis: Promise<BlockAnalysis> | BlockAnalysis }[]): Promise<void> {
     const head = queue.shift()!;
     let a = await head.analysis;
-    // Analyzed with a meter table older than the registry now: redo it in a worker (rare, see mayChangeRegistry).
-    if (this.#pool !== undefined && this.#stale(a)) a = await this.#pool.analyze(head.sb.bytes);
+    // Analyzed with a meter table older than the registry now (rare, see mayChangeRegistry), or with
+    // the channel configuration before a config block: redo it in a worker.
+    if (this.#pool !== undefined && (a.channelVersion !== this.#channelVersion || this.#stale(a))) a = await this.#pool.analyze(head.sb.bytes);
     this.#judge(head.sb, a);
   }
 
@@ -342,8 +474,10 @@ class Auditor {
   #judge(sb: SourcedBlock, a: BlockAnalysis | undefined): void {
     const expected = this.#nextBlock;
     if (sb.damaged !== undefined || a === undefined) {
-      const d = sb.damaged;
-      this.#report('BLOCK_FILE_DAMAGED', { blockNum: expected }, `block file ${d?.file ?? '?'} cannot be read from offset ${d?.offset ?? '?'}: ${d?.reason ?? 'no data'}`, { ...d });
+      const d = sb.damaged ?? { file: '?', offset: 0, reason: 'no data' };
+      if (d.atEnd === true) this.#tornTail = d;
+      else if (d.lost !== undefined) this.#report('BLOCK_MISSING', { blockNum: d.lost.from }, d.reason, { missingFrom: d.lost.from, missingTo: d.lost.to });
+      else this.#report('BLOCK_FILE_DAMAGED', { blockNum: d.blockNum ?? expected }, `${d.reason}`, { ...d });
       return;
     }
     if (a.malformed !== undefined) {
@@ -382,10 +516,41 @@ class Auditor {
     if (sb.next !== undefined) this.#position = sb.next;
   }
 
+  /**
+   * Every block that the source's index, the caller or the previous checkpoint says exists must have
+   * been verified; unreadable bytes at the end of the newest file are a loss when they say the block
+   * there exists, a write in progress (or a torn one, never acknowledged) when they say it does not.
+   */
+  #checkHeight(): void {
+    const limit = this.#opts.toBlock === undefined ? Infinity : this.#opts.toBlock + 1;
+    const verified = this.#nextBlock;
+    const claims = this.#declared.map((d) => ({ ...d, height: Math.min(d.height, limit) }));
+    const strongest = claims.reduce<DeclaredHeight | undefined>((m, d) => (m === undefined || d.height > m.height ? d : m), undefined);
+    const tail = this.#tornTail;
+    if (tail !== undefined) {
+      const at = tail.blockNum ?? verified;
+      if (strongest !== undefined && at < strongest.height) {
+        this.#report('BLOCK_FILE_DAMAGED', { blockNum: at }, `${tail.reason}; ${strongest.by} says the chain has ${strongest.height} blocks, so block ${at} was written there and is lost`, { ...tail, declaredHeight: strongest.height, by: strongest.by });
+      } else if (strongest !== undefined) {
+        this.#report('BLOCK_BEING_WRITTEN', { blockNum: at }, `${tail.reason}; past the ${strongest.height} blocks ${strongest.by} records: a block being appended, or an append a crash cut short (never acknowledged)`, { ...tail });
+      } else {
+        this.#report('BLOCK_FILE_INCOMPLETE', { blockNum: at }, `${tail.reason}; nothing says whether block ${at} was committed (no readable block index), so it may be lost`, { ...tail });
+      }
+    }
+    if (strongest !== undefined && verified < strongest.height) {
+      const over = claims.filter((d) => d.height > verified);
+      const by = over.map((d) => `${d.by} (${d.height})`).join(', ');
+      this.#report('BLOCK_MISSING', { blockNum: verified }, `blocks ${verified}..${strongest.height - 1} were not found: ${by} say${over.length > 1 ? '' : 's'} the chain has ${strongest.height} blocks, the source ended at block ${verified - 1}`, { missingFrom: verified, missingTo: strongest.height - 1, declared: claims });
+    }
+  }
+
   #genesis(sb: SourcedBlock, a: BlockAnalysis): void {
     let config: ChannelConfig;
+    let raw: common.Config | undefined;
     try {
-      config = parseChannelConfig(decodeBlock(sb.bytes));
+      const block = decodeBlock(sb.bytes);
+      config = parseChannelConfig(block);
+      raw = common.ConfigEnvelope.deserializeBinary(parseEnvelope(blockEnvelopes(block)[0]!).configEnvelope!).getConfig();
     } catch (err) {
       throw new AuditError('NO_GENESIS', `block 0 is not a readable genesis config block: ${(err as Error).message}`, undefined, { cause: err });
     }
@@ -394,14 +559,9 @@ class Auditor {
     if (pinned !== undefined && pinned !== this.#genesisHash) {
       this.#report('GENESIS_MISMATCH', { blockNum: 0 }, `genesis block hash ${this.#genesisHash} is not the expected ${pinned}`, { expected: pinned, actual: this.#genesisHash });
     }
-    this.#useConfig(config);
+    this.#useConfig(config, raw);
     this.counts.transactions += a.txs.length;
     this.counts.validTransactions += a.txs.length; // the channel configuration
-  }
-
-  #blockTime(a: BlockAnalysis): number {
-    const t = a.txs.find((tx) => tx.timestampMs > 0)?.timestampMs;
-    return t ?? Date.now();
   }
 
   #identity(a: BlockAnalysis, index: number): Identity | undefined {
@@ -422,18 +582,17 @@ class Auditor {
     }
     const config = this.#config!;
     const msps = this.#msps!;
-    const at = this.#blockTime(a);
     if (config.consensus.type !== 'BFT') {
       const ok = a.signatures.some((s) => {
         if (!s.ok || s.creator < 0) return false;
         const id = this.#identity(a, s.creator);
-        return id !== undefined && this.#ordererMsps.has(id.mspId) && msps.isValid(id, at);
+        return id !== undefined && this.#ordererMsps.has(id.mspId) && msps.isValid(id);
       });
       if (!ok) this.#report('ORDERER_SIGNATURE', { blockNum: n }, `block ${n} carries no valid signature of an orderer of ${[...this.#ordererMsps].join(', ')} (${a.signatures.length} signature(s) present)`, { signatures: a.signatures.length });
       return;
     }
     const total = this.#consenters.length;
-    const quorum = 2 * Math.floor((total - 1) / 3) + 1;
+    const quorum = bftQuorum(total);
     const signed = new Set<number>();
     for (const s of a.signatures) {
       if (!s.ok) continue;
@@ -442,7 +601,7 @@ class Auditor {
         continue;
       }
       const id = this.#identity(a, s.creator);
-      if (id === undefined || !msps.isValid(id, at)) continue;
+      if (id === undefined || !msps.isValid(id)) continue;
       const c = this.#consenters.find((k) => k.mspId === id.mspId && k.fingerprint === id.certificate.fingerprint256);
       if (c !== undefined) signed.add(c.id);
     }
@@ -451,45 +610,143 @@ class Auditor {
     }
   }
 
-  #policyFor(chaincode: string, version: string): Policy | undefined {
-    for (const p of this.#plugins) {
-      const policy = p.endorsementPolicy?.(chaincode, version);
-      if (policy !== undefined) {
-        if (!this.#policiesUsed.has(chaincode) || this.#policiesUsed.get(chaincode)!.from !== 'ledger') this.#policiesUsed.set(chaincode, { policy: formatPolicy(policy), from: 'ledger' });
-        return policy;
-      }
-    }
-    const policy = this.#optionPolicies.get(chaincode);
-    if (policy !== undefined && !this.#policiesUsed.has(chaincode)) this.#policiesUsed.set(chaincode, { policy: formatPolicy(policy), from: 'option' });
+  #usePolicy(chaincode: string, policy: Policy, from: PolicyUse['from'], by: string): Policy {
+    const text = formatPolicy(policy);
+    const prev = this.#policiesUsed.get(chaincode);
+    if (prev === undefined || prev.policy !== text || prev.by !== by) this.#policiesUsed.set(chaincode, { policy: text, from, by });
     return policy;
   }
 
-  /** Fabric's validation of one transaction (all but MVCC), from the worker's facts. */
-  #decide(a: BlockAnalysis, tx: TxFacts): Decision {
+  /**
+   * The endorsement policy in force for a chaincode, from the ledger itself: `_lifecycle`'s own
+   * (the channel's LifecycleEndorsement), the chaincode's committed `_lifecycle` definition (Fabric),
+   * or a plugin's registry (the devnet's governance approvals); then the caller's fallback. On a
+   * ledger with `_lifecycle` definitions, as on a Fabric peer, a chaincode without one is not defined.
+   * An override given by the caller replaces them all.
+   */
+  #policyFor(chaincode: string, version: string): Policy | undefined {
+    const override = this.#overridePolicies.get(chaincode);
+    if (override !== undefined) return this.#usePolicy(chaincode, override, 'option', 'given by the auditor (override)');
+    const channel = this.#channelPolicies;
+    if (chaincode === LIFECYCLE_NAMESPACE && channel !== undefined) {
+      const p = channel.lifecycleEndorsement();
+      return this.#usePolicy(chaincode, p.policy, 'ledger', `the channel configuration (${p.text})`);
+    }
+    const def = this.#lifecycle.get(chaincode);
+    if (def !== undefined && channel !== undefined) {
+      const p = channel.applicationPolicy(Buffer.from(def.validationParameter, 'base64'));
+      return this.#usePolicy(chaincode, p.policy, 'ledger', `its _lifecycle definition, sequence ${def.sequence} (block ${def.blockNum})${p.text === '' ? '' : `: ${p.text}`}`);
+    }
+    if (this.#lifecycle.history.length > 0) return undefined;
+    for (const plugin of this.#plugins) {
+      const policy = plugin.endorsementPolicy?.(chaincode, version);
+      if (policy !== undefined) return this.#usePolicy(chaincode, policy, 'ledger', `the ${plugin.name} registry (version ${version})`);
+    }
+    const fallback = this.#fallbackPolicies.get(chaincode);
+    return fallback === undefined ? undefined : this.#usePolicy(chaincode, fallback, 'config', 'the network configuration (not on the ledger)');
+  }
+
+  /** Fabric's implicit per-organization collections are endorsed by that organization; other collections by the chaincode's policy. */
+  #collectionPolicy(collection: string): Policy | undefined {
+    if (!collection.startsWith(IMPLICIT_COLLECTION)) return undefined;
+    return this.#channelPolicies?.implicitCollectionPolicy(collection.slice(IMPLICIT_COLLECTION.length))?.policy;
+  }
+
+  #validationContext(version: string): Pick<ValidationContext, 'msps' | 'endorsementPolicy' | 'collectionPolicy' | 'isCommittedTxId'> {
+    return {
+      msps: this.#msps!,
+      endorsementPolicy: (cc) => this.#policyFor(cc, version),
+      collectionPolicy: (_cc, collection) => this.#collectionPolicy(collection),
+      isCommittedTxId: (txId) => this.#seenTxIds.has(txId),
+    };
+  }
+
+  /**
+   * Fabric's validation of one transaction (all but MVCC): the validation core's decision
+   * (@metroledger/protocol, decideTransaction) on the plan and signature checks the worker made,
+   * against the ledger state here (committed tx ids, chaincode definitions and policies).
+   */
+  #decide(sb: SourcedBlock, a: BlockAnalysis, tx: TxFacts): Decision {
     if (tx.parseError !== undefined) return { valid: false, code: 'MALFORMED_TRANSACTION', message: `does not parse (${tx.parseError})` };
-    if (tx.type === 1) return { valid: false, code: 'CONFIG_UPDATE', message: 'a channel configuration update after genesis' };
-    if (tx.type !== 3) return { valid: false, code: 'MALFORMED_TRANSACTION', message: `unsupported header type ${tx.type}` };
-    if (tx.channelId !== this.#config!.channelId) return { valid: false, code: 'WRONG_CHANNEL', message: `is for channel ${tx.channelId}` };
-    const msps = this.#msps!;
-    const at = tx.timestampMs;
+    if (tx.type === CONFIG) return this.#decideConfig(sb, a, tx);
     const creator = this.#identity(a, tx.creator);
-    if (creator === undefined || !msps.isValid(creator, at)) return { valid: false, code: 'BAD_CREATOR', message: `its creator${creator === undefined ? '' : ` ${creator.mspId}/${creator.commonName}`} is not a valid channel member at ${new Date(at).toISOString()}` };
-    if (!tx.creatorSigOk) return { valid: false, code: 'BAD_CREATOR_SIGNATURE', message: `the creator's (${creator.mspId}/${creator.commonName}) signature does not verify`, creator };
-    if (!tx.txIdOk) return { valid: false, code: 'BAD_TXID', message: 'its tx id is not sha256(nonce ‖ creator)', creator };
-    if (this.#seenTxIds.has(tx.txId)) return { valid: false, code: 'DUPLICATE_TXID', message: 'its tx id was already committed', creator };
-    if (tx.illegalWriteset) return { valid: false, code: 'ILLEGAL_WRITESET', message: `it writes outside ${tx.chaincodeName}'s namespace`, creator };
-    const policy = this.#policyFor(tx.chaincodeName, tx.chaincodeVersion);
-    if (policy === undefined) return { valid: false, code: 'UNKNOWN_CHAINCODE', message: `no endorsement policy is known for chaincode ${tx.chaincodeName}`, creator };
     const endorsers: Identity[] = [];
-    for (const e of tx.endorsements) {
-      const id = this.#identity(a, e.endorser);
-      if (id !== undefined && e.sigOk && msps.isValid(id, at)) endorsers.push(id);
+    const results: boolean[] = [tx.verified[0] === true];
+    tx.plan.endorsers.forEach((index, i) => {
+      const id = this.#identity(a, index);
+      if (id === undefined) return; // the worker read it; a failure here only drops it, as Fabric drops unreadable endorsers
+      endorsers.push(id);
+      results.push(tx.verified[i + 1] === true);
+    });
+    const plan: TxDecisionInput = {
+      ...(tx.plan.decided !== undefined && { decided: tx.plan.decided as TxValidationCode }),
+      ifCreatorValid: tx.plan.ifCreatorValid as TxValidationCode,
+      endorsers,
+      txId: tx.txId,
+      chaincodeName: tx.chaincodeName,
+      writes: tx.plan.writes,
+    };
+    const ctx = this.#validationContext(tx.chaincodeVersion);
+    const code = decideTransaction(plan, results, ctx);
+    const signers = endorsers.filter((_, i) => results[i + 1] === true);
+    if (code === V.VALID) return { valid: true, ...(creator && { creator }), endorsers: signers };
+    const who = (id: Identity | undefined): string => (id === undefined ? 'an unreadable identity' : `${id.mspId}/${id.commonName}`);
+    const base = { valid: false as const, code: findingCodeOf(code, tx.plan.decided !== undefined), ...(creator && { creator }) };
+    switch (code) {
+      case V.TARGET_CHAIN_NOT_FOUND:
+        return { ...base, message: `is for channel ${tx.channelId}` };
+      case V.BAD_CREATOR_SIGNATURE:
+        return tx.plan.decided !== undefined ? { ...base, message: `its creator ${who(creator)} is not a valid channel member` } : { ...base, message: `the creator's (${who(creator)}) signature does not verify` };
+      case V.BAD_PROPOSAL_TXID:
+        return { ...base, message: 'its tx id is not sha256(nonce ‖ creator)' };
+      case V.DUPLICATE_TXID:
+        return { ...base, message: 'its tx id was already committed' };
+      case V.ILLEGAL_WRITESET:
+        return { ...base, message: `it writes outside ${tx.chaincodeName}'s namespace` };
+      case V.INVALID_CHAINCODE:
+        return { ...base, message: `no endorsement policy is known for chaincode ${tx.chaincodeName}` };
+      case V.ENDORSEMENT_POLICY_FAILURE: {
+        const policies = requiredPolicies(plan, ctx) ?? [];
+        return { ...base, message: `valid endorsements (${signers.map(who).join(', ') || 'none'}) do not satisfy ${policies.map(formatPolicy).join(' and ')}`, endorsers: signers };
+      }
+      default:
+        return { ...base, message: `is refused by validation (${txValidationCodeName(code)})` };
     }
-    if (!evaluatePolicy(policy, endorsers, (s, p) => msps.satisfiesPrincipal(s, p, at))) {
-      const who = endorsers.map((e) => `${e.mspId}/${e.commonName}`).join(', ') || 'none';
-      return { valid: false, code: 'ENDORSEMENT_POLICY_FAILURE', message: `valid endorsements (${who}) do not satisfy ${formatPolicy(policy)}`, creator, endorsers };
-    }
-    return { valid: true, creator, endorsers };
+  }
+
+  /**
+   * A channel configuration transaction after genesis: signed by a channel member (the orderer that
+   * made it), alone in its block, and every change authorized (configtx.ts).
+   */
+  #decideConfig(sb: SourcedBlock, a: BlockAnalysis, tx: TxFacts): Decision {
+    const previous = this.#rawConfig;
+    if (previous === undefined) return { valid: false, code: 'CONFIG_UPDATE_UNAUTHORIZED', message: 'a configuration update, but the configuration before it is unknown (a checkpoint that lacks it)' };
+    const problems: string[] = [];
+    if (a.txs.length !== 1) problems.push(`its block holds ${a.txs.length} transactions; a config block holds one`);
+    const parsed = parseEnvelope(blockEnvelopes(decodeBlock(sb.bytes))[tx.txNum]!);
+    const creator = this.#identity(a, tx.creator);
+    const msps = this.#msps!;
+    this.counts.signaturesVerified++;
+    if (creator === undefined || !msps.isValid(creator)) problems.push('its creator is not a valid channel member');
+    else if (!verifySignature(creator.publicKey, parsed.payloadBytes, parsed.signature)) problems.push(`the creator's (${creator.mspId}/${creator.commonName}) signature does not verify`);
+    const check = checkConfigUpdate(previous, parsed.configEnvelope ?? new Uint8Array(0), {
+      channelId: this.#config!.channelId,
+      deserialize: (b) => {
+        try {
+          return this.#deserializer.deserialize(b);
+        } catch {
+          return undefined;
+        }
+      },
+      isMember: (id) => msps.isValid(id),
+      satisfiesPrincipal: (id, p) => msps.satisfiesPrincipal(id, p),
+      verify: (id, m, sig) => verifySignature(id.publicKey, m, sig),
+    });
+    this.counts.signaturesVerified += check.signaturesVerified;
+    problems.push(...check.problems);
+    if (problems.length > 0) return { valid: false, code: 'CONFIG_UPDATE_UNAUTHORIZED', message: `a configuration update (sequence ${check.sequence}) that is not authorized: ${problems.join('; ')}`, ...(creator && { creator }) };
+    this.#pendingConfig = { sequence: check.sequence, changed: check.changed, signers: check.signers, raw: check.config! };
+    return { valid: true, ...(creator && { creator }) };
   }
 
   #judgeTx(sb: SourcedBlock, a: BlockAnalysis, tx: TxFacts): void {
@@ -498,7 +755,8 @@ class Auditor {
     // A measurement's findings name its meter and sequence even when the transaction itself is at fault.
     const at: FindingLocation = { blockNum, txNum: tx.txNum, txId: tx.txId, meterId: tx.reading?.meterId, sequence: tx.reading?.sequence };
     const stored = a.txFilter === undefined ? undefined : tx.storedCode;
-    const d = this.#decide(a, tx);
+    this.#pendingConfig = undefined;
+    const d = this.#decide(sb, a, tx);
     const storedValid = stored === V.VALID;
     if (storedValid && !d.valid) {
       this.#report(d.code!, at, `block ${blockNum} tx ${tx.txNum} is marked VALID but ${d.message}`, { chaincode: tx.chaincodeName, function: tx.fn });
@@ -506,12 +764,13 @@ class Auditor {
       this.#report('VALID_TX_MARKED_INVALID', at, `block ${blockNum} tx ${tx.txNum} is marked ${stored} but passes every check the audit can make`, { storedCode: stored });
     }
     if (storedValid) {
-      for (const e of tx.endorsements) {
-        if (!e.sigOk) {
-          const id = this.#identity(a, e.endorser);
+      // Endorsements of channel members whose signature does not verify: reported even when the policy holds without them.
+      tx.plan.endorsers.forEach((index, i) => {
+        if (tx.verified[i + 1] === false) {
+          const id = this.#identity(a, index);
           this.#report('BAD_ENDORSEMENT_SIGNATURE', at, `block ${blockNum} tx ${tx.txNum}: the endorsement of ${id === undefined ? 'an unreadable identity' : `${id.mspId}/${id.commonName}`} does not verify`);
         }
-      }
+      });
     }
     // The ledger's state includes every transaction marked VALID: its reading is checked too.
     if (storedValid && tx.reading !== undefined && d.creator !== undefined) this.#judgeReading(sb, a, tx, tx.reading, d.creator);
@@ -523,13 +782,44 @@ class Auditor {
     }
     this.counts.validTransactions++;
     this.#seenTxIds.add(tx.txId);
+    if (tx.type === CONFIG) {
+      this.#applyConfig(sb, a, tx);
+      return;
+    }
     // State changes take effect after the transaction's own checks, as in the chaincode.
     for (const w of tx.writes) {
       if (w.ns !== this.#lrNamespace) continue;
       const change = this.#registry.apply(w);
       if (change !== undefined) this.#pool?.updateMeter(change.meterId, change.rev, change.json);
     }
+    if (tx.chaincodeName === LIFECYCLE_NAMESPACE) this.#applyLifecycle(a, tx);
     if (this.#plugins.length > 0) this.#notifyPlugins(a, tx, d);
+  }
+
+  /** A valid `_lifecycle` transaction: the chaincode definitions it commits take effect for later transactions. */
+  #applyLifecycle(a: BlockAnalysis, tx: TxFacts): void {
+    const at: FindingLocation = { blockNum: a.number, txNum: tx.txNum, txId: tx.txId };
+    const { committed, unreadable } = this.#lifecycle.apply(tx.writes, { blockNum: a.number, txNum: tx.txNum, txId: tx.txId });
+    // The notified body's approval of a version names the policy its definition must carry.
+    for (const def of committed) {
+      const defined = this.#channelPolicies?.applicationPolicy(Buffer.from(def.validationParameter, 'base64'));
+      for (const plugin of this.#plugins) {
+        const approved = plugin.endorsementPolicy?.(def.name, def.version);
+        if (approved === undefined || defined === undefined || formatPolicy(approved) === formatPolicy(defined.policy)) continue;
+        this.#report('POLICY_NOT_APPROVED', at, `chaincode ${def.name} is defined (sequence ${def.sequence}, version ${def.version}) with endorsement policy ${formatPolicy(defined.policy)}, but the ${plugin.name} registry approved version ${def.version} with ${formatPolicy(approved)}`, { chaincode: def.name, sequence: def.sequence, version: def.version });
+      }
+    }
+    for (const name of unreadable) this.#report('MALFORMED_TRANSACTION', at, `block ${a.number} tx ${tx.txNum} writes _lifecycle fields of ${name} that do not form a chaincode definition`, { chaincode: name });
+  }
+
+  /** A valid configuration update: the channel's MSPs, policies and consenters change from the next block on. */
+  #applyConfig(sb: SourcedBlock, a: BlockAnalysis, tx: TxFacts): void {
+    const update = this.#pendingConfig;
+    if (update === undefined) return;
+    this.#pendingConfig = undefined;
+    const config = parseChannelConfig(decodeBlock(sb.bytes));
+    this.#useConfig(config, common.Config.deserializeBinary(update.raw));
+    this.#configUpdates.push({ blockNum: a.number, txId: tx.txId, sequence: update.sequence, changed: [...update.changed], signers: [...update.signers] });
   }
 
   #notifyPlugins(a: BlockAnalysis, tx: TxFacts, d: Decision): void {
@@ -622,13 +912,22 @@ class Auditor {
       source: this.#source.description,
       channelId: config?.channelId ?? '',
       genesisHash: this.#genesisHash,
-      consensus: config === undefined ? '' : config.consensus.type === 'BFT' ? `BFT (${config.consensus.consenters.length} consenters)` : 'solo',
+      consensus: config === undefined ? '' : config.consensus.type === 'BFT' ? `BFT (${config.consensus.consenters.length} consenters)` : config.consensus.type,
       fromBlock: this.#fromBlock,
       toBlock: this.#toBlock,
       resumed: this.#opts.checkpoint !== undefined,
       counts: { ...this.counts },
       meters: this.#registry.entries.size,
       policies: Object.fromEntries(this.#policiesUsed),
+      chaincodeDefinitions: this.#lifecycle.history.map((d) => ({
+        name: d.name,
+        sequence: d.sequence,
+        version: d.version,
+        policy: this.#channelPolicies === undefined ? '' : formatPolicy(this.#channelPolicies.applicationPolicy(Buffer.from(d.validationParameter, 'base64')).policy),
+        blockNum: d.blockNum,
+        txId: d.txId,
+      })),
+      configUpdates: [...this.#configUpdates],
       lrVersions: [...this.#analyzeContextVersions()],
       errors: this.#errors,
       warnings: this.#warnings,
@@ -639,6 +938,8 @@ class Auditor {
       startedAt: new Date(this.#started).toISOString(),
       elapsedMs,
       readingsPerSecond: elapsedMs > 0 ? Math.round((this.counts.readings * 1000) / elapsedMs) : 0,
+      declaredHeights: [...this.#declared],
+      heightNotes: [...this.#heightNotes],
     };
     const totals = this.#totals();
     return totals === undefined ? report : { ...report, totals };
@@ -668,6 +969,8 @@ class Auditor {
       channelId: config.channelId,
       genesisHash: this.#genesisHash,
       config,
+      ...(this.#rawConfig === undefined ? {} : { channelConfig: Buffer.from(this.#rawConfig.serializeBinary()).toString('base64') }),
+      lifecycle: this.#lifecycle.snapshot(),
       nextBlock: this.#nextBlock,
       lastHeaderHash: hex(this.#lastHeaderHash),
       ...(this.#position === undefined ? {} : { position: this.#position }),

@@ -7,15 +7,17 @@ export type Severity = 'error' | 'warning' | 'info';
 export type FindingCode =
   // storage and block chain
   | 'BLOCK_FILE_CHECKSUM' // a block record's checksum in the block file does not match its bytes
-  | 'BLOCK_FILE_DAMAGED' // a block file cannot be read as records past this point
+  | 'BLOCK_FILE_DAMAGED' // bytes of a block file that cannot be read as a block record (reading goes on after them)
+  | 'BLOCK_FILE_INCOMPLETE' // unreadable bytes at the end of the newest block file, and nothing says whether that block was committed
+  | 'BLOCK_BEING_WRITTEN' // unreadable bytes at the end of the newest block file, past the height the ledger's index records
   | 'MALFORMED_BLOCK' // bytes are not a common.Block
-  | 'BLOCK_MISSING' // block numbers jump: blocks were removed (or never delivered)
+  | 'BLOCK_MISSING' // block numbers jump, or the ledger's index, a peer or the previous checkpoint says blocks exist that were not found
   | 'BLOCK_OUT_OF_ORDER' // a block number at or below one already audited
   | 'PREVIOUS_HASH_MISMATCH' // header.previous_hash is not the previous block's header hash
   | 'DATA_HASH_MISMATCH' // header.data_hash does not match the block's envelopes
   | 'GENESIS_MISMATCH' // the genesis block's hash differs from the pinned one
-  | 'ORDERER_SIGNATURE' // the block lacks a valid orderer signature (solo) or a 2f+1 consenter quorum (BFT)
-  | 'CONFIG_UPDATE' // a channel configuration transaction after genesis (not supported by this network)
+  | 'ORDERER_SIGNATURE' // the block lacks a valid orderer signature (solo) or a consenter quorum (BFT, bftQuorum)
+  | 'CONFIG_UPDATE_UNAUTHORIZED' // a configuration transaction marked VALID that is not signed or not authorized as the configuration requires
   | 'TX_FILTER_MISSING' // the block has no validation code per transaction
   // transactions
   | 'MALFORMED_TRANSACTION'
@@ -41,11 +43,14 @@ export type FindingCode =
   | 'REEXECUTION_MISMATCH' // re-running the recorded LR software version does not reproduce the stored record
   | 'UNKNOWN_LR_VERSION' // the recorded LR software version is not available to the auditor
   | 'UNAPPROVED_LR_VERSION' // the recorded LR software version was not approved on the ledger at that time
+  | 'POLICY_NOT_APPROVED' // a Fabric chaincode definition carries another endorsement policy than the registry approved for that version
   | 'INTEGRITY_INCIDENT'; // an endorser recorded an integrity incident on the ledger
 
 export const FINDING_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   BLOCK_FILE_CHECKSUM: 'error',
   BLOCK_FILE_DAMAGED: 'error',
+  BLOCK_FILE_INCOMPLETE: 'warning',
+  BLOCK_BEING_WRITTEN: 'info',
   MALFORMED_BLOCK: 'error',
   BLOCK_MISSING: 'error',
   BLOCK_OUT_OF_ORDER: 'error',
@@ -53,7 +58,7 @@ export const FINDING_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   DATA_HASH_MISMATCH: 'error',
   GENESIS_MISMATCH: 'error',
   ORDERER_SIGNATURE: 'error',
-  CONFIG_UPDATE: 'warning',
+  CONFIG_UPDATE_UNAUTHORIZED: 'error',
   TX_FILTER_MISSING: 'error',
   MALFORMED_TRANSACTION: 'error',
   WRONG_CHANNEL: 'error',
@@ -77,6 +82,7 @@ export const FINDING_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   REEXECUTION_MISMATCH: 'error',
   UNKNOWN_LR_VERSION: 'warning',
   UNAPPROVED_LR_VERSION: 'error',
+  POLICY_NOT_APPROVED: 'warning',
   INTEGRITY_INCIDENT: 'warning',
 };
 

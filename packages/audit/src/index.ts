@@ -21,6 +21,6 @@ export { governancePlugin } from './governance';
 export type { WriteFact, LrImplementation, FieldMismatch, MeterDoc, StoredRecord } from './analyze';
 export { expectedRecord } from './analyze';
 export { bundledLrModule, loadLrImplementation } from './lrsoftware';
-export { ledgerDirectorySource, deliverSource, memorySource, resolveChainsDir, peekBlockNumber, type BlockSource, type SourcedBlock, type BlockFilePosition, type DeliverSourceOptions } from './sources';
+export { ledgerDirectorySource, deliverSource, memorySource, resolveLedger, peekBlockNumber, type BlockSource, type SourcedBlock, type BlockFilePosition, type BlockFileFormat, type DamagedBytes, type DeclaredHeight, type DeliverSourceOptions, type LedgerLocation } from './sources';
 export { formatAuditText, formatAuditHtml } from './report';
 export { escapeHtml, htmlDocument, svgBarChart } from './html';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BlockAnalysis } from './analyze';
 import { AuditError } from './errors';
-import type { WorkerInit, WorkerRequest, WorkerResponse } from './worker';
+import type { WorkerChannel, WorkerInit, WorkerRequest, WorkerResponse } from './worker';
 
 export class WorkerPool {
   readonly #workers: Worker[];
@@ -56,6 +56,11 @@ export class WorkerPool {
   /** Make every worker use this meter entry for blocks sent from now on. */
   updateMeter(meterId: string, rev: number, json: string | null): void {
     for (const w of this.#workers) w.postMessage({ kind: 'meter', meterId, rev, json } satisfies WorkerRequest);
+  }
+
+  /** Make every worker use this channel configuration (MSPs, consenters) for blocks sent from now on. */
+  updateChannel(channel: WorkerChannel): void {
+    for (const w of this.#workers) w.postMessage({ kind: 'channel', channel } satisfies WorkerRequest);
   }
 
   async close(): Promise<void> {

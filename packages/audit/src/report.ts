@@ -12,6 +12,20 @@ function locate(f: Finding): string {
   return parts.join(', ');
 }
 
+/** What was said about the chain's length besides the blocks read. */
+function heightLine(r: AuditReport): string {
+  const said = r.declaredHeights.map((d) => `${d.height} blocks per ${d.by}`);
+  return said.length > 0 ? said.join('; ') : `not confirmed${r.heightNotes.length > 0 ? ` (${r.heightNotes.join('; ')})` : ''}`;
+}
+
+function definitions(r: AuditReport): string {
+  return r.chaincodeDefinitions.map((d) => `${d.name} sequence ${d.sequence} (version ${d.version}) ${d.policy} at block ${d.blockNum}`).join('; ');
+}
+
+function updates(r: AuditReport): string {
+  return r.configUpdates.map((u) => `block ${u.blockNum} (sequence ${u.sequence}, signed by ${u.signers.join(', ')}): ${u.changed.join(', ')}`).join('; ');
+}
+
 /** Plain-text summary: verdict, counts and the findings (at most `limit`, default 50). */
 export function formatAuditText(r: AuditReport, opts: { limit?: number } = {}): string {
   const limit = opts.limit ?? 50;
@@ -20,10 +34,13 @@ export function formatAuditText(r: AuditReport, opts: { limit?: number } = {}): 
     `metroledger audit — ${r.source}`,
     `channel ${r.channelId || '?'}, ${r.consensus || '?'} ordering, genesis ${r.genesisHash || '?'}`,
     `blocks ${r.fromBlock}..${r.toBlock}${r.resumed ? ' (resumed from checkpoint)' : ''}: ${c.blocks} blocks, ${c.transactions} transactions (${c.validTransactions} valid, ${c.invalidTransactions} invalid)`,
+    `chain height: ${heightLine(r)}`,
     `readings ${c.readings} (${c.measurements} measured, ${c.refusals} refused), re-executed exactly ${c.reexecuted}, signatures verified ${c.signaturesVerified}, meters registered ${r.meters}`,
-    `endorsement policies: ${Object.entries(r.policies).map(([cc, p]) => `${cc}=${p.policy} (from ${p.from})`).join(', ') || 'none used'}; LR software: ${r.lrVersions.join(', ')}`,
+    `endorsement policies: ${Object.entries(r.policies).map(([cc, p]) => `${cc}=${p.policy} (${p.by})`).join(', ') || 'none used'}; LR software: ${r.lrVersions.join(', ')}`,
     `${(r.elapsedMs / 1000).toFixed(2)} s, ${r.readingsPerSecond} readings/s, ${r.workers} worker(s)`,
   ];
+  if (r.chaincodeDefinitions.length > 0) lines.push(`chaincode definitions (_lifecycle): ${definitions(r)}`);
+  if (r.configUpdates.length > 0) lines.push(`configuration updates: ${updates(r)}`);
   if (r.totals !== undefined) lines.push(`all runs so far: ${r.totals.blocks} blocks, ${r.totals.readings} readings, ${r.totals.errors} errors, ${r.totals.warnings} warnings`);
   const codes = Object.entries(r.findingCounts);
   if (codes.length > 0) lines.push(`findings: ${codes.map(([k, n]) => `${k} ${n}`).join(', ')}`);
@@ -66,8 +83,11 @@ ${kv([
   ['ordering', escapeHtml(r.consensus)],
   ['genesis block hash', `<code>${escapeHtml(r.genesisHash)}</code>`],
   ['blocks audited', `${r.fromBlock} … ${r.toBlock}${r.resumed ? ' (resumed from checkpoint)' : ''}`],
-  ['endorsement policies', escapeHtml(Object.entries(r.policies).map(([cc, p]) => `${cc}: ${p.policy} (from ${p.from})`).join('; ') || 'none used')],
+  ['chain height', escapeHtml(heightLine(r))],
+  ['endorsement policies', escapeHtml(Object.entries(r.policies).map(([cc, p]) => `${cc}: ${p.policy} (${p.by})`).join('; ') || 'none used')],
   ['LR software re-executed', escapeHtml(r.lrVersions.join(', '))],
+  ...(r.chaincodeDefinitions.length > 0 ? [['chaincode definitions (_lifecycle)', escapeHtml(definitions(r))] as [string, string]] : []),
+  ...(r.configUpdates.length > 0 ? [['configuration updates', escapeHtml(updates(r))] as [string, string]] : []),
   ['meters registered', String(r.meters)],
   ['signatures verified', String(c.signaturesVerified)],
   ['time', `${(r.elapsedMs / 1000).toFixed(2)} s (${r.readingsPerSecond} readings/s, ${r.workers} worker threads)`],

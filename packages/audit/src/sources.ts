@@ -1,30 +1,61 @@
 // SPDX-License-Identifier: Apache-2.0
 // Where blocks come from: a ledger directory read straight from its block files (read-only, without
-// the index, so it works beside a running devnet and does not trust anything derived), blocks
-// streamed from any Fabric peer's Deliver service, or blocks in memory.
-import { createHash, createPrivateKey } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { common } from '@hyperledger/fabric-protos';
+// the index, so it works beside a running devnet or peer and does not trust anything derived), in
+// the devnet's format or a Fabric peer's; blocks streamed from any Fabric peer's Deliver service;
+// or blocks in memory. Each source can also say how long its own bookkeeping says the chain is.
+import { createPrivateKey } from 'node:crypto';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, sep } from 'node:path';
+import { common } from '@hyperledger/fabric-protos';
+import { listBlockFiles, peekBlockNumber as ledgerPeekBlockNumber, readBlockIndex, readBlockRecords } from '@metroledger/ledger';
 import { AuditError } from './errors';
+import { fabricBlockFileName, listFabricBlockFiles, looksLikeFabricBlockFile, readFabricBlockFiles, readFabricIndexHeight, toCommonBlock } from './fabricfiles';
+
+/** Bytes of a block file that cannot be read as a block record. */
+export interface DamagedBytes {
+  /** The block file. */
+  readonly file: string;
+  readonly offset: number;
+  /** Bytes skipped: up to where reading went on, or to the end of the file. */
+  readonly length?: number;
+  readonly reason: string;
+  /**
+   * At the end of the newest file with nothing readable after it: an append cut short, one still
+   * in progress, or blocks cut off. Whether it is a loss depends on what the ledger says exists.
+   */
+  readonly atEnd?: boolean;
+  /** The block that should be there (the one after the last readable block), when known. */
+  readonly blockNum?: number;
+  /** Blocks known to have existed that the files no longer hold (e.g. audited by an earlier run). */
+  readonly lost?: { readonly from: number; readonly to: number };
+}
 
 /** A block as a source delivers it, with where it was found. */
 export interface SourcedBlock {
+  /** Serialized common.Block (empty when `damaged`). */
   readonly bytes: Uint8Array;
   /** Block file and byte offset of its record (directory source). */
   readonly position?: BlockFilePosition;
   /** Where the record after it starts (directory source): the resume hint for the next run. */
   readonly next?: BlockFilePosition;
-  /** The record's checksum in the block file does not match its bytes (directory source). */
+  /** The record's checksum in the block file does not match its bytes; `bytes` are the stored, unverified ones. */
   readonly checksumMismatch?: boolean;
-  /** Not a block: the file cannot be read as records from here on (bytes are empty); the rest of it is skipped. */
-  readonly damaged?: { readonly file: string; readonly offset: number; readonly reason: string };
+  /** Not a block: bytes that cannot be read as one (`bytes` is empty); reading went on after them. */
+  readonly damaged?: DamagedBytes;
 }
 
 export interface BlockFilePosition {
   readonly file: number;
   readonly offset: number;
+}
+
+/** What a source's own bookkeeping says about the chain's length, independently of the blocks it delivers. */
+export interface DeclaredHeight {
+  readonly height: number;
+  /** Who says so: 'the ledger's block index (…/index)', 'qscc GetChainInfo of peer …'. */
+  readonly by: string;
 }
 
 export interface BlockSource {
@@ -35,149 +66,193 @@ export interface BlockSource {
    * the previous run stopped (directory source), to avoid rescanning.
    */
   blocks(from: number, hint?: BlockFilePosition): AsyncIterable<SourcedBlock>;
+  /**
+   * The height the source's own index says the chain has, read before `blocks` so that blocks
+   * committed meanwhile raise no alarm; undefined when it keeps none or it cannot be read (`note` says why).
+   */
+  declaredHeight?(): Promise<{ declared?: DeclaredHeight; note?: string }>;
   close?(): Promise<void>;
 }
 
-const FILE_PREFIX = 'blockfile_';
-const RECORD_HEADER = 12;
+/** Block number of serialized common.Block bytes, read from the header only (the ledger's reader). */
+export const peekBlockNumber: (bytes: Uint8Array) => number | undefined = ledgerPeekBlockNumber;
 
-/** Block number of serialized common.Block bytes, read from Block.header (field 1).number (field 1) only. */
-export function peekBlockNumber(bytes: Uint8Array): number | undefined {
-  const varint = (buf: Uint8Array, at: { p: number }): number => {
-    let result = 0;
-    let mul = 1;
-    for (let i = 0; i < 10 && at.p < buf.length; i++) {
-      const b = buf[at.p++]!;
-      result += (b & 0x7f) * mul;
-      if (b < 0x80) return result;
-      mul *= 128;
-    }
-    throw new Error('bad varint');
-  };
-  try {
-    const at = { p: 0 };
-    while (at.p < bytes.length) {
-      const tag = varint(bytes, at);
-      const field = Math.floor(tag / 8);
-      const wire = tag % 8;
-      if (wire !== 2) return undefined;
-      const len = varint(bytes, at);
-      if (field === 1) {
-        const header = bytes.subarray(at.p, at.p + len);
-        const h = { p: 0 };
-        while (h.p < header.length) {
-          const t = varint(header, h);
-          if (t === 8) return varint(header, h);
-          if (t % 8 === 2) h.p += varint(header, h);
-          else if (t % 8 === 0) varint(header, h);
-          else return undefined;
-        }
-        return 0; // number 0 is not encoded
-      }
-      at.p += len;
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
+/** Which block-file format a directory holds. */
+export type BlockFileFormat = 'metroledger' | 'fabric';
+
+export interface LedgerLocation {
+  /** The folder holding blockfile_000000… */
+  readonly chainsDir: string;
+  readonly format: BlockFileFormat;
+  /** The block index that belongs to these files. */
+  readonly indexDir: string;
 }
 
 /**
- * `dir` may be a devnet data directory, its `ledger` directory, or the `chains` directory itself.
- * @throws {AuditError} NO_LEDGER if no block files are found there.
+ * Finds the block files under `dir` and tells their format from their first record:
+ * - a devnet data directory, its `ledger` directory, or its `chains` directory (metroledger records:
+ *   u32 length | checksum | common.Block, see @metroledger/ledger);
+ * - a Fabric peer's file system path, its `ledgersData`, `ledgersData/chains`, `…/chains/chains` or
+ *   `…/chains/chains/<channelId>` folder (Fabric's own records, see fabricfiles.ts).
+ * @throws {AuditError} NO_LEDGER if no block files are found there, or they are in neither format.
  */
-export function resolveChainsDir(dir: string): string {
-  for (const candidate of [join(dir, 'ledger', 'chains'), join(dir, 'chains'), dir]) {
-    if (existsSync(join(candidate, FILE_PREFIX + '000000'))) return candidate;
+export function resolveLedger(dir: string, channelId = 'metrology'): LedgerLocation {
+  const first = (d: string): string => join(d, 'blockfile_000000');
+  const devnet = [join(dir, 'ledger', 'chains'), join(dir, 'chains')];
+  const fabric = [join(dir, 'ledgersData', 'chains', 'chains', channelId), join(dir, 'chains', 'chains', channelId), join(dir, 'chains', channelId), join(dir, channelId)];
+  const tried: string[] = [];
+  for (const candidate of [...devnet, ...fabric, dir]) {
+    tried.push(candidate);
+    if (!existsSync(first(candidate))) continue;
+    const head = readHead(first(candidate));
+    if (looksLikeMetroledgerRecord(head)) return { chainsDir: candidate, format: 'metroledger', indexDir: join(candidate, 'index') };
+    if (looksLikeFabricBlockFile(head)) return { chainsDir: candidate, format: 'fabric', indexDir: join(dirname(dirname(candidate)), 'index') };
+    throw new AuditError('NO_LEDGER', `${first(candidate)} is neither a metroledger nor a Fabric block file (its first record does not decode as block 0)`, { path: first(candidate) });
   }
-  throw new AuditError('NO_LEDGER', `no block files (${FILE_PREFIX}000000) under ${dir}, ${join(dir, 'ledger', 'chains')} or ${join(dir, 'chains')}`, { dir });
+  throw new AuditError('NO_LEDGER', `no block files (blockfile_000000) for channel ${channelId} under ${dir}; looked in ${tried.join(', ')}`, { dir });
 }
 
-/**
- * Reads the block files of a ledger directory in file order, record by record
- * (u32 BE length | first 8 bytes of SHA-256(payload) | common.Block bytes), opening them read-only.
- */
-export function ledgerDirectorySource(dir: string): BlockSource {
-  const chains = resolveChainsDir(dir);
-  return {
-    description: `ledger directory ${chains}`,
-    async *blocks(from: number, hint?: BlockFilePosition): AsyncIterable<SourcedBlock> {
-      const files = (await readdir(chains))
-        .filter((f) => f.startsWith(FILE_PREFIX) && /^\d{6}$/.test(f.slice(FILE_PREFIX.length)))
-        .map((f) => Number(f.slice(FILE_PREFIX.length)))
-        .sort((a, b) => a - b);
-      let startFile = files[0] ?? 0;
-      let startOffset = 0;
-      if (hint !== undefined && from > 0 && files.includes(hint.file)) {
-        if ((await recordNumberAt(join(chains, fileName(hint.file)), hint.offset)) === from) {
-          startFile = hint.file;
-          startOffset = hint.offset;
-        } else if (files.includes(hint.file + 1) && (await recordNumberAt(join(chains, fileName(hint.file + 1)), 0)) === from) {
-          startFile = hint.file + 1;
-        }
-      }
-      for (const f of files) {
-        if (f < startFile) continue;
-        const path = join(chains, fileName(f));
-        const size = (await stat(path)).size;
-        const fh = await open(path, 'r');
-        try {
-          let offset = f === startFile ? startOffset : 0;
-          const hdr = Buffer.allocUnsafe(RECORD_HEADER);
-          while (offset < size) {
-            let damage: string | undefined;
-            let length = 0;
-            if (size - offset < RECORD_HEADER) damage = `${size - offset} bytes at the end of the file are not a record`;
-            else {
-              await fh.read(hdr, 0, RECORD_HEADER, offset);
-              length = hdr.readUInt32BE(0);
-              if (length === 0 || length > size - offset - RECORD_HEADER) damage = `record length ${length} at offset ${offset} runs past the end of the file (${size} bytes)`;
-            }
-            if (damage !== undefined) {
-              // At the end of the newest file this is a block being written (or torn by a crash, which
-              // the ledger truncates on open): it is read next time. Elsewhere the framing is lost and
-              // what follows cannot be told apart from noise.
-              if (f === files[files.length - 1]) break;
-              yield { bytes: new Uint8Array(0), position: { file: f, offset }, damaged: { file: path, offset, reason: damage } };
-              break;
-            }
-            const payload = Buffer.allocUnsafe(length);
-            await fh.read(payload, 0, length, offset + RECORD_HEADER);
-            const checksumMismatch = !createHash('sha256').update(payload).digest().subarray(0, 8).equals(hdr.subarray(4, RECORD_HEADER));
-            const position = { file: f, offset };
-            offset += RECORD_HEADER + length;
-            const next = { file: f, offset };
-            const num = peekBlockNumber(payload);
-            // Skipping by number keeps damaged or out-of-order records in view (their number may be anything).
-            const block: SourcedBlock = checksumMismatch ? { bytes: payload, position, next, checksumMismatch } : { bytes: payload, position, next };
-            if (num !== undefined && num < from && !checksumMismatch) continue;
-            yield block;
-          }
-        } finally {
-          await fh.close();
-        }
-      }
-    },
-  };
-}
-
-function fileName(n: number): string {
-  return FILE_PREFIX + String(n).padStart(6, '0');
-}
-
-async function recordNumberAt(path: string, offset: number): Promise<number | undefined> {
-  const fh = await open(path, 'r');
+/** The first bytes of a file: enough for block 0 of either format (a genesis block is tens of KB). */
+function readHead(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
   try {
-    const hdr = Buffer.allocUnsafe(RECORD_HEADER);
-    const { bytesRead } = await fh.read(hdr, 0, RECORD_HEADER, offset);
-    if (bytesRead < RECORD_HEADER) return undefined;
-    const length = hdr.readUInt32BE(0);
-    const payload = Buffer.allocUnsafe(Math.min(length, 4096));
-    await fh.read(payload, 0, payload.length, offset + RECORD_HEADER);
-    return peekBlockNumber(payload);
+    const buf = Buffer.alloc(4 << 20);
+    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
+}
+
+/**
+ * u32 length | checksum | a block numbered 0. The checksum is not required: a damaged genesis
+ * record is the audit's to report, not a reason to refuse the directory (a Fabric file cannot pass
+ * this: its first bytes are a varint, and its block does not start with a header field).
+ */
+function looksLikeMetroledgerRecord(head: Uint8Array): boolean {
+  if (head.length < 12) return false;
+  const length = Buffer.from(head.buffer, head.byteOffset, head.byteLength).readUInt32BE(0);
+  if (length === 0 || 12 + length > head.length) return false;
+  const payload = head.subarray(12, 12 + length);
+  return payload[0] === 0x0a && peekBlockNumber(payload) === 0;
+}
+
+/** The index's height, read from a copy (LevelDB would lock and change files it opens; a running peer holds them). */
+async function indexHeight(loc: LedgerLocation, channelId: string): Promise<{ declared?: DeclaredHeight; note?: string }> {
+  if (!existsSync(loc.indexDir)) return { note: `no block index at ${loc.indexDir}` };
+  try {
+    let height: number | undefined;
+    if (loc.format === 'fabric') {
+      height = await readFabricIndexHeight(loc.indexDir, channelId);
+    } else {
+      const copy = await mkdtemp(join(tmpdir(), 'metroledger-audit-index-'));
+      try {
+        await cp(loc.indexDir, join(copy, 'index'), { recursive: true, filter: (src) => !src.endsWith(`${sep}LOCK`) });
+        height = (await readBlockIndex(copy))?.height;
+      } finally {
+        await rm(copy, { recursive: true, force: true });
+      }
+    }
+    return height === undefined ? { note: `the block index at ${loc.indexDir} has no entry for this chain` } : { declared: { height, by: `the ledger's block index (${loc.indexDir})` } };
+  } catch (err) {
+    return { note: `the block index at ${loc.indexDir} cannot be read: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * Reads the block files of a ledger directory in file order, record by record, opening them
+ * read-only, without the index (which is consulted only for the height it records): the audit
+ * trusts nothing derived and can run beside a running devnet or peer. Both the devnet's format
+ * (with @metroledger/ledger's checksum-verifying reader) and a Fabric peer's are read.
+ */
+export function ledgerDirectorySource(dir: string, opts: { channelId?: string } = {}): BlockSource {
+  const channelId = opts.channelId ?? 'metrology';
+  const loc = resolveLedger(dir, channelId);
+  return {
+    description: `${loc.format === 'fabric' ? 'Fabric peer ledger' : 'ledger directory'} ${loc.chainsDir}`,
+    declaredHeight: () => indexHeight(loc, channelId),
+    blocks: (from, hint) => directoryBlocks(loc, from, hint),
+  };
+}
+
+type Entry = { kind: 'block'; number: number; bytes: () => Uint8Array; position: BlockFilePosition; next: BlockFilePosition } | { kind: 'damaged'; damaged: DamagedBytes; position: BlockFilePosition; next: BlockFilePosition; stored?: Uint8Array; claimed?: number };
+
+async function* entries(loc: LedgerLocation, start?: BlockFilePosition): AsyncGenerator<Entry> {
+  if (loc.format === 'fabric') {
+    for await (const e of readFabricBlockFiles(loc.chainsDir, start)) {
+      const position = { file: e.file, offset: e.offset };
+      if (e.kind === 'block') yield { kind: 'block', number: e.block.number, bytes: () => toCommonBlock(e.block), position, next: e.next };
+      else yield { kind: 'damaged', position, next: e.next, damaged: { file: e.path, offset: e.offset, length: e.length, reason: e.message, atEnd: e.code === 'TORN_TAIL', ...(e.expectedBlockNumber !== undefined && { blockNum: e.expectedBlockNumber }) } };
+    }
+    return;
+  }
+  for await (const e of readBlockRecords(loc.chainsDir, start === undefined ? {} : { from: start })) {
+    const position = { file: e.file, offset: e.offset };
+    if (e.kind === 'block') {
+      yield { kind: 'block', number: e.blockNumber, bytes: () => e.bytes, position, next: e.next };
+    } else {
+      const blockNum = e.claimedBlockNumber ?? e.expectedBlockNumber;
+      yield {
+        kind: 'damaged',
+        position,
+        next: e.next,
+        damaged: { file: e.path, offset: e.offset, length: e.length, reason: e.message, atEnd: e.code === 'TORN_TAIL', ...(blockNum !== undefined && { blockNum }) },
+        ...(e.storedBytes !== undefined && { stored: e.storedBytes }),
+        ...(e.claimedBlockNumber !== undefined && { claimed: e.claimedBlockNumber }),
+      };
+    }
+  }
+}
+
+async function* directoryBlocks(loc: LedgerLocation, from: number, hint?: BlockFilePosition): AsyncGenerator<SourcedBlock> {
+  const start = from > 0 && hint !== undefined ? await usableHint(loc, from, hint) : undefined;
+  // Resuming without a usable hint: blocks before `from` were audited by an earlier run; they are
+  // skipped, but the last one must still be there, or blocks were lost since.
+  let lastSkipped = -1;
+  let reached = start !== undefined || from === 0;
+  for await (const e of entries(loc, start)) {
+    if (e.kind === 'block') {
+      if (!reached && e.number < from) {
+        lastSkipped = Math.max(lastSkipped, e.number);
+        continue;
+      }
+      reached = true;
+      yield { bytes: e.bytes(), position: e.position, next: e.next };
+      continue;
+    }
+    // A record whose checksum fails is still audited as stored, so the damage is located by the hash
+    // and signature checks too; other damage is reported as such.
+    if (e.stored !== undefined && e.claimed !== undefined && (reached || e.claimed >= from)) {
+      reached = true;
+      yield { bytes: e.stored, position: e.position, next: e.next, checksumMismatch: true };
+      continue;
+    }
+    if (!reached && e.damaged.atEnd !== true) continue; // damage before the resume point was reported by an earlier run
+    yield { bytes: new Uint8Array(0), position: e.position, next: e.next, damaged: e.damaged };
+  }
+  if (!reached && lastSkipped < from - 1) {
+    yield {
+      bytes: new Uint8Array(0),
+      damaged: {
+        file: loc.chainsDir,
+        offset: 0,
+        reason: `the block files now end at block ${lastSkipped}, but the previous audit (its checkpoint) verified blocks up to ${from - 1}: blocks ${lastSkipped + 1}..${from - 1} are gone`,
+        blockNum: lastSkipped + 1,
+        lost: { from: lastSkipped + 1, to: from - 1 },
+      },
+    };
+  }
+}
+
+/** `hint` if the record there is block `from`, or it is the end of the newest file (nothing new). */
+async function usableHint(loc: LedgerLocation, from: number, hint: BlockFilePosition): Promise<BlockFilePosition | undefined> {
+  const files = loc.format === 'fabric' ? await listFabricBlockFiles(loc.chainsDir) : await listBlockFiles(loc.chainsDir);
+  if (!files.includes(hint.file)) return undefined;
+  const size = (await stat(join(loc.chainsDir, fabricBlockFileName(hint.file)))).size;
+  if (hint.file === files[files.length - 1] && size === hint.offset) return hint;
+  if (hint.offset > size) return undefined;
+  // The first record from there (the next file's first, when the hint is the end of a full file).
+  for await (const e of entries(loc, hint)) return e.kind === 'block' && e.number === from ? hint : undefined;
+  return undefined;
 }
 
 /** Blocks held in memory (serialized common.Block), e.g. fetched by other means. */
@@ -218,10 +293,10 @@ export interface DeliverSourceOptions {
  * once the stream has been idle for `idleMs`.
  */
 export function deliverSource(opts: DeliverSourceOptions): BlockSource {
-  let cleanup: (() => void) | undefined;
-  return {
-    description: `Deliver ${opts.endpoint} channel ${opts.channelId} as ${opts.mspId}`,
-    async *blocks(from: number): AsyncIterable<SourcedBlock> {
+  type Gateway = import('@hyperledger/fabric-gateway').Gateway;
+  let connection: Promise<{ gateway: Gateway; close: () => void }> | undefined;
+  const connectOnce = (): Promise<{ gateway: Gateway; close: () => void }> =>
+    (connection ??= (async () => {
       const grpc = await import('@grpc/grpc-js');
       const { connect, hash, signers } = await import('@hyperledger/fabric-gateway');
       let tlsCa: Buffer;
@@ -235,15 +310,33 @@ export function deliverSource(opts: DeliverSourceOptions): BlockSource {
       const channelOptions = opts.serverNameOverride === undefined ? {} : { 'grpc.ssl_target_name_override': opts.serverNameOverride };
       const client = new grpc.Client(opts.endpoint, grpc.credentials.createSsl(tlsCa), channelOptions);
       const gateway = connect({ client, identity: { mspId: opts.mspId, credentials: cert }, signer: signers.newPrivateKeySigner(createPrivateKey(key)), hash: hash.sha256 });
-      let events: Awaited<ReturnType<ReturnType<typeof gateway.getNetwork>['getBlockEvents']>> | undefined;
-      cleanup = () => {
-        events?.close();
-        gateway.close();
-        client.close();
+      return {
+        gateway,
+        close: () => {
+          gateway.close();
+          client.close();
+        },
       };
+    })());
+  let events: { close(): void } | undefined;
+  return {
+    description: `Deliver ${opts.endpoint} channel ${opts.channelId} as ${opts.mspId}`,
+    async declaredHeight() {
+      // Fabric's query system chaincode; a peer without it (the devnet) simply declares nothing.
       try {
-        events = await gateway.getNetwork(opts.channelId).getBlockEvents({ startBlock: BigInt(from) });
-        const it = events[Symbol.asyncIterator]();
+        const { gateway } = await connectOnce();
+        const info = common.BlockchainInfo.deserializeBinary(await gateway.getNetwork(opts.channelId).getContract('qscc').evaluateTransaction('GetChainInfo', opts.channelId));
+        return { declared: { height: info.getHeight(), by: `qscc GetChainInfo of ${opts.endpoint}` } };
+      } catch (err) {
+        return { note: `${opts.endpoint} did not answer qscc GetChainInfo (${(err as Error).message.split('\n')[0]})` };
+      }
+    },
+    async *blocks(from: number): AsyncIterable<SourcedBlock> {
+      const { gateway } = await connectOnce();
+      const stream = await gateway.getNetwork(opts.channelId).getBlockEvents({ startBlock: BigInt(from) });
+      events = stream;
+      try {
+        const it = stream[Symbol.asyncIterator]();
         const idleMs = opts.idleMs ?? 3000;
         for (;;) {
           let timer: NodeJS.Timeout | undefined;
@@ -265,12 +358,15 @@ export function deliverSource(opts: DeliverSourceOptions): BlockSource {
           if (opts.toBlock !== undefined && n !== undefined && n >= opts.toBlock) return;
         }
       } finally {
-        cleanup();
-        cleanup = undefined;
+        stream.close();
+        events = undefined;
       }
     },
     async close() {
-      cleanup?.();
+      events?.close();
+      const c = connection;
+      connection = undefined;
+      if (c !== undefined) (await c.catch(() => undefined))?.close();
     },
   };
 }

@@ -2,20 +2,29 @@
 // Verification worker: runs analyzeBlock on the blocks the auditor sends, with a meter table the
 // auditor keeps current by messages (sent before any block that must see them).
 import { parentPort, workerData } from 'node:worker_threads';
-import { IdentityDeserializer } from '@metroledger/identity';
+import { IdentityDeserializer, MspRegistry, type MspConfig } from '@metroledger/identity';
 import { analyzeBlock, type AnalyzeContext, type MeterDoc, type MeterEntry } from './analyze';
 import { loadLrImplementations } from './lrsoftware';
+
+/** What a worker needs of the channel configuration; sent again when a config block changes it. */
+export interface WorkerChannel {
+  readonly channelId: string;
+  readonly msps: readonly MspConfig[];
+  readonly consenters: readonly [number, string][];
+  readonly version: number;
+}
 
 export interface WorkerInit {
   readonly lrModules: readonly string[];
   readonly lrNamespace: string;
   readonly trackedNamespaces: readonly string[];
-  readonly consenters: readonly [number, string][];
+  readonly channel: WorkerChannel;
   readonly meters: readonly [string, number, string][];
 }
 
 export type WorkerRequest =
   | { readonly kind: 'meter'; readonly meterId: string; readonly rev: number; readonly json: string | null }
+  | { readonly kind: 'channel'; readonly channel: WorkerChannel }
   | { readonly kind: 'block'; readonly id: number; readonly bytes: Uint8Array };
 
 export type WorkerResponse = { readonly id: number; readonly analysis: ReturnType<typeof analyzeBlock> } | { readonly id: number; readonly error: string };
@@ -28,15 +37,25 @@ if (parentPort !== null && workerData !== undefined && (workerData as { auditWor
   const port = parentPort;
   const init = (workerData as { init: WorkerInit }).init;
   const meters = meterTable(init.meters);
-  const ctx: AnalyzeContext = {
+  const deserializer = new IdentityDeserializer();
+  const withChannel = (c: WorkerChannel): Pick<AnalyzeContext, 'channel' | 'channelVersion' | 'consenters'> => ({
+    channel: { channelId: c.channelId, deserializer, msps: new MspRegistry([...c.msps]), privateData: true },
+    channelVersion: c.version,
+    consenters: new Map(c.consenters),
+  });
+  let ctx: AnalyzeContext = {
     lrNamespace: init.lrNamespace,
     lrImplementations: loadLrImplementations(init.lrModules),
-    consenters: new Map(init.consenters),
     trackedNamespaces: new Set(init.trackedNamespaces),
     meters,
-    deserializer: new IdentityDeserializer(),
+    deserializer,
+    ...withChannel(init.channel),
   };
   port.on('message', (msg: WorkerRequest) => {
+    if (msg.kind === 'channel') {
+      ctx = { ...ctx, ...withChannel(msg.channel) };
+      return;
+    }
     if (msg.kind === 'meter') {
       if (msg.json === null) meters.delete(msg.meterId);
       else meters.set(msg.meterId, { rev: msg.rev, meter: JSON.parse(msg.json) as MeterDoc });

@@ -8,3 +8,4 @@ export type { Ordering } from './load';
 export type { LedgerCheck } from './verify';
 export type { CpuUse } from './proc';
 export { formatPoint, toCsv, sweepChart, openLoopChart, machineInfo, type MachineInfo } from './output';
+export { runOutage, formatOutage, type OutageOptions, type OutageResult } from './outage';

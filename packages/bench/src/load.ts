@@ -3,14 +3,19 @@
 // sent when the previous one committed), open-loop points (arrivals on a fixed schedule, latency
 // from each reading's scheduled arrival, so a slow network cannot slow the clock that measures it),
 // and aggregated points (concentrators submitting batches of many meters' signed readings).
-import { ClientError, type MetroledgerClient } from '@metroledger/client';
+import { abandonReason, type MetroledgerClient } from '@metroledger/client';
 import { encodeReadingBatch, LrError } from '@metroledger/lr';
 import { LatencyRecorder, type LatencySummary } from '@metroledger/scenario';
 import { newRng } from '@metroledger/meter';
-import type { DevnetProcess } from '@metroledger/devnet';
 
-/** The ordering service a point runs on. */
-export type Ordering = 'solo' | 'bft';
+/** The ordering service a point runs on: the devnet's solo or BFT, or a network given from outside. */
+export type Ordering = 'solo' | 'bft' | 'external';
+
+/** The network under load: a devnet process (whose CPU is measured), or an external one (pid undefined). */
+export interface NetworkUnderLoad {
+  readonly pid: number | undefined;
+  alive(): boolean;
+}
 import { BenchError } from './errors';
 import { cpuBetween, sampleProcess, sampleSelf, type CpuSample, type CpuUse } from './proc';
 import type { ReadingPool } from './readings';
@@ -39,9 +44,11 @@ export interface PointResult {
   readonly latency: LatencySummary;
   /** Committed readings the LR software refused to measure (sensor faults; recorded as REFUSED). */
   readonly lrRefused: number;
-  /** Submissions that did not commit, by error (after retries). */
+  /** Submissions abandoned (not committed after retries), by reason (`abandonReason`). */
   readonly failed: Readonly<Record<string, number>>;
   readonly failedCount: number;
+  /** Submissions whose answer was lost and that were found committed on the ledger. */
+  readonly alreadyCommitted: number;
   /** Retries of the whole point, and those caused by the network refusing work (overload). */
   readonly retries: number;
   readonly retriesByCause: Readonly<Record<string, number>>;
@@ -57,7 +64,7 @@ export interface PointResult {
 export interface PointContext {
   readonly client: MetroledgerClient;
   readonly pool: ReadingPool;
-  readonly devnet: DevnetProcess;
+  readonly devnet: NetworkUnderLoad;
   readonly checker: LedgerChecker;
   readonly ordering: Ordering;
   readonly warmupS: number;
@@ -76,12 +83,15 @@ class PointRecorder {
   committed = 0;
   readingsInWindow = 0;
   lrRefused = 0;
+  alreadyCommitted = 0;
+  /** Blocks of the acknowledged transactions (the ledger check reads up to the last). */
+  lastBlock = -1n;
   readonly #client: MetroledgerClient;
   readonly #retriesBefore: number;
   readonly #causesBefore: Record<string, number>;
   #startCpu: [CpuSample, CpuSample] | undefined;
   #endCpu: [CpuSample, CpuSample] | undefined;
-  readonly #pid: number;
+  readonly #pid: number | undefined;
   readonly #startedGenerating: number;
   readonly #pool: ReadingPool;
 
@@ -102,8 +112,14 @@ class PointRecorder {
     this.#endCpu = [sampleProcess(this.#pid), sampleSelf()];
   }
 
+  acknowledge(out: { transactionId: string; blockNumber: bigint; alreadyCommitted?: boolean }): void {
+    this.acked.add(out.transactionId);
+    if (out.blockNumber > this.lastBlock) this.lastBlock = out.blockNumber;
+    if (out.alreadyCommitted === true) this.alreadyCommitted++;
+  }
+
   fail(err: unknown, readingKeys: readonly string[]): void {
-    const code = err instanceof ClientError ? (err.chaincodeCode ?? err.validationCode ?? err.code) : 'UNEXPECTED';
+    const code = abandonReason(err);
     this.failed[code] = (this.failed[code] ?? 0) + 1;
     this.failedCount++;
     for (const k of readingKeys) this.failedReadings.add(k);
@@ -117,11 +133,11 @@ class PointRecorder {
       const d = n - (this.#causesBefore[cause] ?? 0);
       if (d > 0) retriesByCause[cause] = d;
     }
-    const ledger = await ctx.checker.check(this.acked, this.failedReadings);
+    const ledger = await ctx.checker.check(this.acked, this.failedReadings, this.lastBlock);
     return {
       ...base, ordering: ctx.ordering, warmupS: ctx.warmupS, durationS: ctx.durationS,
       committed: this.committed, throughputTps: this.committed / ctx.durationS, readingsPerS: this.readingsInWindow / ctx.durationS,
-      latency: this.latency.summary(), lrRefused: this.lrRefused, failed: { ...this.failed }, failedCount: this.failedCount,
+      latency: this.latency.summary(), lrRefused: this.lrRefused, failed: { ...this.failed }, failedCount: this.failedCount, alreadyCommitted: this.alreadyCommitted,
       retries: this.#client.stats.retries - this.#retriesBefore, retriesByCause,
       overloadRefusals: OVERLOAD_CAUSES.reduce((a, c) => a + (retriesByCause[c] ?? 0), 0),
       devnetCpu: cpuBetween(this.#startCpu[0], this.#endCpu[0]), loadCpu: cpuBetween(this.#startCpu[1], this.#endCpu[1]),
@@ -146,10 +162,6 @@ function windowTimers(rec: PointRecorder, t0: number, warmupS: number, durationS
   })();
 }
 
-function isRefusedRecord(result: Uint8Array): boolean {
-  // The record's status field; parsing ~600 bytes of JSON per transaction is cheap next to the rest.
-  return (JSON.parse(Buffer.from(result).toString('utf8')) as { status?: string }).status !== 'MEASURED';
-}
 
 /**
  * One closed-loop point: `clients` meters, each submitting its next reading when the previous one
@@ -185,14 +197,14 @@ export async function closedLoopPoint(ctx: PointContext, clients: number): Promi
 async function submitNext(ctx: PointContext, rec: PointRecorder, m: number, meterIds: Map<number, string>, windowStart: number, windowEnd: number): Promise<number | undefined> {
   const reading = ctx.pool.next(m);
   try {
-    const out = await ctx.client.submit('submitReading', [reading.base64]);
+    const out = await ctx.client.submitReading(Buffer.from(reading.base64, 'base64'), reading.base64);
     const done = performance.now();
-    rec.acked.add(out.transactionId);
+    rec.acknowledge(out);
     if (done >= windowStart && done <= windowEnd) {
       rec.committed++;
       rec.readingsInWindow++;
     }
-    if (isRefusedRecord(out.result)) rec.lrRefused++;
+    if (out.record.status !== 'MEASURED') rec.lrRefused++;
     return done;
   } catch (err) {
     rec.fail(err, [readingKey(meterIdOf(ctx, m, meterIds), reading.sequence)]);
@@ -319,9 +331,9 @@ export async function aggregatePoint(ctx: PointContext, concentrators: number, b
       if (j < mine.length) mine[j] = '';
       const started = performance.now();
       try {
-        const out = await ctx.client.submit('submitReadingBatch', [batch]);
+        const out = await ctx.client.submitBatch(Buffer.from(batch, 'base64'), batch);
         const done = performance.now();
-        rec.acked.add(out.transactionId);
+        rec.acknowledge(out);
         const outcomes = (JSON.parse(Buffer.from(out.result).toString('utf8')) as { outcomes: { status: string }[] }).outcomes;
         if (done >= windowStart && done <= windowEnd) {
           rec.committed++;

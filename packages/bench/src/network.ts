@@ -1,33 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
-// Connecting to the devnet process and preparing it for load: the notified body admits the
-// organizations, approves the LR software by its package fingerprint and the meter model, then
-// registers the bench's meters (as `metroledger start` does for São Paulo).
+// Connecting to the network under load and preparing it: the notified body admits the
+// organizations, approves the LR software by its package fingerprint and the meter model (each step
+// only when the ledger does not show it done, as `metroledger start` does), then registers the
+// bench's meters.
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { loadMspIdentity, MetroledgerClient, newGrpcConnection, NotifiedBodyClient } from '@metroledger/client';
-import { packageLrChaincode } from '@metroledger/lifecycle';
-import { generateKeyPairSync } from 'node:crypto';
-import { METER_MODEL, planMeters } from '@metroledger/scenario';
 import type { DevnetProcess } from '@metroledger/devnet';
+import { packageLrChaincode } from '@metroledger/lifecycle';
+import { bootstrapRegistry, gatewayTls, METER_MODEL, planMeters, type NetworkAccess } from '@metroledger/scenario';
 import { BenchError } from './errors';
 import type { BenchMeter } from './readings';
 
 export interface BenchNetwork {
   readonly connection: grpc.Client;
-  /** A client of the meter owner (CET-SP): submits every reading. */
+  /** A client of the meter owner: submits every reading. */
   readonly owner: MetroledgerClient;
+  /** The first block of this bench's meter registrations: older blocks are not the bench's. */
+  readonly firstBlock: number;
   close(): void;
 }
 
-/** Identities in the devnet's cryptogen layout. */
-async function identity(dataDir: string, domain: string, user: 'User1' | 'Admin') {
-  return loadMspIdentity(join(dataDir, 'organizations', 'peerOrganizations', domain, 'users', `${user}@${domain}`, 'msp'));
-}
-
 /** The bench's meters: São Paulo's plan (geometries, limits, places), each with a fresh P-256 key. */
-export function benchMeters(count: number, seed: string): BenchMeter[] {
-  return planMeters({ meters: count, seed }).map((plan) => {
+export function benchMeters(count: number, seed: string, meterIdPrefix = 'SP'): BenchMeter[] {
+  return planMeters({ meters: count, seed, meterIdPrefix }).map((plan) => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     return {
       plan,
@@ -38,54 +36,73 @@ export function benchMeters(count: number, seed: string): BenchMeter[] {
 }
 
 /**
- * Type approval and meter registration on a fresh devnet, then a meter-owner client for the load.
- * `retry` is the owner's retry policy (overload refusals are retried with backoff).
+ * Type approval and meter registration, then a meter-owner client for the load. `retry` is the
+ * owner's retry policy (overload refusals, lagging peers and lost answers are retried with backoff).
  */
-export async function prepareNetwork(devnet: DevnetProcess, meters: readonly BenchMeter[], opts: { callTimeoutMs?: number; maxAttempts?: number } = {}): Promise<BenchNetwork> {
-  const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath));
-  const common = { connection };
-  const inmetroUser = await identity(devnet.dataDir, 'inmetro.example.com', 'User1');
-  const inmetroAdminId = await identity(devnet.dataDir, 'inmetro.example.com', 'Admin');
-  const cetsp = await identity(devnet.dataDir, 'cetsp.example.com', 'User1');
-  const inmetro = new MetroledgerClient({ ...common, mspId: 'InmetroMSP', ...inmetroUser });
-  const admin = new MetroledgerClient({ ...common, mspId: 'InmetroMSP', ...inmetroAdminId });
+export async function prepareNetwork(access: NetworkAccess, meters: readonly BenchMeter[], opts: { callTimeoutMs?: number; maxAttempts?: number } = {}): Promise<BenchNetwork> {
+  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
+  const common = { connection, channel: access.channel, chaincode: access.chaincode };
+  const inmetro = new MetroledgerClient({ ...common, ...access.notifiedBody });
+  const admin = new MetroledgerClient({ ...common, ...access.notifiedBodyAdmin });
   const owner = new MetroledgerClient({
-    ...common, mspId: 'CETSPMSP', ...cetsp,
+    ...common, ...access.meterOwner,
     callTimeoutMs: opts.callTimeoutMs ?? 120_000,
     retry: { maxAttempts: opts.maxAttempts ?? 20, initialDelayMs: 50, maxDelayMs: 3000 },
   });
+  let firstBlock = Number.MAX_SAFE_INTEGER;
   try {
-    const notifiedBody = new NotifiedBodyClient(admin, { mspId: 'InmetroMSP', ...inmetroAdminId });
-    for (const [mspId, name, role] of [['LaSIGEMSP', 'LaSIGE', 'COMPUTING_PROVIDER'], ['PUCPRMSP', 'PUCPR', 'COMPUTING_PROVIDER'], ['CETSPMSP', 'CET-SP', 'METER_OWNER']] as const) {
-      await notifiedBody.registerOrganization(mspId, name, [role]);
-    }
-    const lrPackage = await packageLrChaincode();
-    await notifiedBody.approveLrSoftware({
-      chaincodeName: 'lr', version: '1.0', packageId: lrPackage.packageId, sourceSha256: lrPackage.codeDigest,
-      endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
-    });
-    await notifiedBody.approveMeterModel({
-      model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: 'lr',
-      approvedLrVersions: ['1.0'], certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
+    await bootstrapRegistry(admin, new NotifiedBodyClient(admin, access.notifiedBodyAdmin), {
+      organizations: access.organizations,
+      lrSoftware: access.lrSoftware,
+      meterModel: {
+        model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: access.lrSoftware.chaincodeName,
+        approvedLrVersions: [access.lrSoftware.version], certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
+      },
     });
     let next = 0;
     const register = async () => {
       for (let i = next++; i < meters.length; i = next++) {
         const m = meters[i]!;
-        await inmetro.registerMeter({
-          meterId: m.plan.meterId, ownerMspId: 'CETSPMSP', publicKeyPem: m.publicKeyPem, geometry: m.plan.geometry,
+        const out = await inmetro.submit('registerMeter', [JSON.stringify({
+          meterId: m.plan.meterId, ownerMspId: access.meterOwner.mspId, publicKeyPem: m.publicKeyPem, geometry: m.plan.geometry,
           location: m.plan.location, speedLimitKmh: m.plan.speedLimitKmh, model: METER_MODEL,
-        });
+        })]);
+        if (out.blockNumber >= 0n) firstBlock = Math.min(firstBlock, Number(out.blockNumber));
       }
     };
     await Promise.all(Array.from({ length: Math.min(100, meters.length) }, register));
   } catch (err) {
     owner.close();
     connection.close();
-    throw new BenchError('SETUP_FAILED', `preparing the devnet failed: ${(err as Error).message}`, { cause: err });
+    throw new BenchError('SETUP_FAILED', `preparing the network failed: ${(err as Error).message}`, { cause: err });
   } finally {
     inmetro.close();
     admin.close();
   }
-  return { connection, owner, close: () => { owner.close(); connection.close(); } };
+  return { connection, owner, firstBlock: firstBlock === Number.MAX_SAFE_INTEGER ? 0 : firstBlock, close: () => { owner.close(); connection.close(); } };
+}
+
+/** The devnet process's gateway and the default network's identities (its cryptogen layout). */
+export async function devnetAccess(devnet: DevnetProcess): Promise<NetworkAccess> {
+  const identity = (domain: string, user: 'User1' | 'Admin') =>
+    loadMspIdentity(join(devnet.dataDir, 'organizations', 'peerOrganizations', domain, 'users', `${user}@${domain}`, 'msp'));
+  const inmetroAdmin = { mspId: 'InmetroMSP', ...(await identity('inmetro.example.com', 'Admin')) };
+  const lrPackage = await packageLrChaincode();
+  return {
+    endpoint: devnet.endpoint,
+    tlsRootCertPem: await readFile(devnet.tlsCaCertPath),
+    serverNameOverride: devnet.tlsServerName,
+    notifiedBody: { mspId: 'InmetroMSP', ...(await identity('inmetro.example.com', 'User1')) },
+    notifiedBodyAdmin: inmetroAdmin,
+    meterOwner: { mspId: 'CETSPMSP', ...(await identity('cetsp.example.com', 'User1')) },
+    organizations: [
+      { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
+      { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
+      { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
+    ],
+    lrSoftware: {
+      chaincodeName: 'lr', version: '1.0', packageId: lrPackage.packageId, sourceSha256: lrPackage.codeDigest,
+      endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
+    },
+  };
 }

@@ -27,8 +27,10 @@ export function parseProcStat(text: string): { utimeTicks: number; stimeTicks: n
   return { utimeTicks: at(14), stimeTicks: at(15), rssPages: at(24) };
 }
 
-export function sampleProcess(pid: number): CpuSample {
+/** `pid`'s CPU time and memory; NaN figures when there is no such process here (an external network). */
+export function sampleProcess(pid: number | undefined): CpuSample {
   const atMs = performance.now();
+  if (pid === undefined) return { cpuMs: NaN, rssBytes: NaN, atMs };
   try {
     const s = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     return { cpuMs: ((s.utimeTicks + s.stimeTicks) * 1000) / CLOCK_TICKS_PER_S, rssBytes: s.rssPages * PAGE_BYTES, atMs };

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// Whole benchmark runs: a fresh devnet process per ordering, type approval and meter registration,
-// then the points, each followed by the ledger check; results are written after every point.
+// Whole benchmark runs: a fresh devnet process per ordering (or the external network given), type
+// approval and meter registration, then the points, each followed by the ledger check; results are
+// written after every point.
 import { join } from 'node:path';
 import { DevnetError, startDevnetProcess } from '@metroledger/devnet';
-import type { Ordering } from './load';
+import type { NetworkAccess } from '@metroledger/scenario';
+import type { NetworkUnderLoad, Ordering } from './load';
 import { BenchError } from './errors';
 import { aggregatePoint, buildBatches, closedLoopPoint, openLoopPoint, openLoopSchedule, readingsPerMeter, type PointContext, type PointResult } from './load';
-import { benchMeters, prepareNetwork } from './network';
+import { benchMeters, devnetAccess, prepareNetwork } from './network';
 import { ReadingPool } from './readings';
-import { LedgerChecker } from './verify';
+import { devnetBlocks, LedgerChecker, networkBlocks } from './verify';
 import { formatPoint, writeResults } from './output';
 
 export interface CommonOptions {
@@ -16,7 +18,15 @@ export interface CommonOptions {
   readonly cliMain: string;
   /** Results and devnet data directories go here. */
   readonly outDir: string;
+  /** Devnet orderings to measure, one fresh devnet process each; ignored when `network` is given. */
   readonly orderings: readonly Ordering[];
+  /**
+   * An external network (a real Fabric network, a running devnet) to measure instead: its points
+   * are labelled `external`, its CPU is not measured, its ledger is checked through Deliver.
+   */
+  readonly network?: NetworkAccess;
+  /** Meter ids are `<prefix>-0001`…: give each run on an external network its own. Default SP. */
+  readonly meterIdPrefix?: string;
   readonly warmupS: number;
   readonly durationS: number;
   readonly seed: string;
@@ -59,37 +69,49 @@ export interface BenchRun {
 
 type PointPlan = (ctx: PointContext, pool: ReadingPool) => Promise<PointResult | 'stop'>;
 
-async function onDevnet(opts: CommonOptions, ordering: Ordering, meterCount: number, kind: string, points: PointResult[], meta: Record<string, unknown>, plans: PointPlan[]): Promise<void> {
-  const dataDir = join(opts.outDir, `devnet-${kind}-${ordering}`);
-  opts.log(`${ordering}: starting a devnet process in ${dataDir}`);
-  const upArgs = ['--ordering', ordering, ...(ordering === 'bft' && opts.bftReplicas !== undefined ? ['--bft-replicas', String(opts.bftReplicas)] : [])];
-  const devnet = await startDevnetProcess({ cliMain: opts.cliMain, dataDir, upArgs }).catch((err: unknown) => {
-    throw err instanceof DevnetError ? new BenchError('DEVNET_FAILED', err.message, { cause: err }) : err;
-  });
-  try {
-    const setupStart = performance.now();
-    const meters = benchMeters(meterCount, opts.seed);
-    const network = await prepareNetwork(devnet, meters);
-    opts.log(`${ordering}: type approval and ${meterCount} meters registered in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
+/** Runs `plans` on each network the options name: a fresh devnet process per ordering, or the external one. */
+async function onNetworks(opts: CommonOptions, meterCount: number, kind: string, points: PointResult[], meta: Record<string, unknown>, plans: (ordering: Ordering) => PointPlan[]): Promise<void> {
+  if (opts.network !== undefined) {
+    opts.log(`external network at ${opts.network.endpoint}`);
+    await onNetwork(opts, 'external', opts.network, { pid: undefined, alive: () => true }, undefined, meterCount, points, meta, plans('external'));
+    return;
+  }
+  for (const ordering of opts.orderings) {
+    const dataDir = join(opts.outDir, `devnet-${kind}-${ordering}`);
+    opts.log(`${ordering}: starting a devnet process in ${dataDir}`);
+    const upArgs = ['--ordering', ordering, ...(ordering === 'bft' && opts.bftReplicas !== undefined ? ['--bft-replicas', String(opts.bftReplicas)] : [])];
+    const devnet = await startDevnetProcess({ cliMain: opts.cliMain, dataDir, upArgs }).catch((err: unknown) => {
+      throw err instanceof DevnetError ? new BenchError('DEVNET_FAILED', err.message, { cause: err }) : err;
+    });
     try {
-      const checker = new LedgerChecker(dataDir);
-      await checker.check(new Set()); // setup blocks
-      const pool = new ReadingPool(meters, { faultShare: opts.faultShare, seed: opts.seed });
-      const ctx: PointContext = { client: network.owner, pool, devnet, checker, ordering, warmupS: opts.warmupS, durationS: opts.durationS };
-      for (const plan of plans) {
-        const result = await plan(ctx, pool);
-        pool.discard();
-        if (result === 'stop') break;
-        points.push(result);
-        opts.log(formatPoint(result));
-        if (!result.ledger.ok) opts.log(`  LEDGER MISMATCH: ${JSON.stringify(result.ledger)}`);
-        await writeResults(opts.outDir, points, meta);
-      }
+      await onNetwork(opts, ordering, await devnetAccess(devnet), devnet, dataDir, meterCount, points, meta, plans(ordering));
     } finally {
-      network.close();
+      await devnet.stop();
+    }
+  }
+}
+
+async function onNetwork(opts: CommonOptions, ordering: Ordering, access: NetworkAccess, process: NetworkUnderLoad, devnetDir: string | undefined, meterCount: number, points: PointResult[], meta: Record<string, unknown>, plans: PointPlan[]): Promise<void> {
+  const setupStart = performance.now();
+  const meters = benchMeters(meterCount, opts.seed, opts.meterIdPrefix);
+  const network = await prepareNetwork(access, meters);
+  opts.log(`${ordering}: type approval and ${meterCount} meters registered in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
+  try {
+    const checker = new LedgerChecker(devnetDir !== undefined ? devnetBlocks(devnetDir) : networkBlocks(network.owner.network, network.firstBlock));
+    await checker.check(new Set()); // setup blocks
+    const pool = new ReadingPool(meters, { faultShare: opts.faultShare, seed: opts.seed });
+    const ctx: PointContext = { client: network.owner, pool, devnet: process, checker, ordering, warmupS: opts.warmupS, durationS: opts.durationS };
+    for (const plan of plans) {
+      const result = await plan(ctx, pool);
+      pool.discard();
+      if (result === 'stop') break;
+      points.push(result);
+      opts.log(formatPoint(result));
+      if (!result.ledger.ok) opts.log(`  LEDGER MISMATCH: ${JSON.stringify(result.ledger)}`);
+      await writeResults(opts.outDir, points, meta);
     }
   } finally {
-    await devnet.stop();
+    network.close();
   }
 }
 
@@ -102,10 +124,10 @@ function perMeter(expectedPerS: number, seconds: number, meters: number): number
 export async function runSweep(opts: SweepOptions): Promise<BenchRun> {
   if (opts.clients.length === 0) throw new BenchError('BAD_OPTION', 'no client counts to run');
   const points: PointResult[] = [];
-  const meta = { kind: 'sweep', options: { ...opts, log: undefined } };
-  for (const ordering of opts.orderings) {
+  const meta = { kind: 'sweep', options: { ...opts, log: undefined, network: opts.network?.endpoint } };
+  await onNetworks(opts, Math.max(...opts.clients), 'sweep', points, meta, (ordering) => {
     let expected = opts.expectedTps;
-    const plans: PointPlan[] = opts.clients.map((clients) => async (ctx, pool) => {
+    return opts.clients.map((clients): PointPlan => async (ctx, pool) => {
       const each = perMeter(expected, opts.warmupS + opts.durationS, clients);
       const t = performance.now();
       await pool.refill(Array.from({ length: pool.meterCount }, (_, m) => (m < clients ? each : 0)));
@@ -114,8 +136,7 @@ export async function runSweep(opts: SweepOptions): Promise<BenchRun> {
       expected = Math.max(expected, r.throughputTps);
       return r;
     });
-    await onDevnet(opts, ordering, Math.max(...opts.clients), 'sweep', points, meta, plans);
-  }
+  });
   const files = await writeResults(opts.outDir, points, meta);
   return { points, files, ledgerOk: points.every((p) => p.ledger.ok) };
 }
@@ -123,10 +144,10 @@ export async function runSweep(opts: SweepOptions): Promise<BenchRun> {
 /** Open loop at increasing arrival rates until throughput no longer follows the offered rate. */
 export async function runOpenLoop(opts: OpenLoopOptions): Promise<BenchRun> {
   const points: PointResult[] = [];
-  const meta = { kind: 'open-loop', options: { ...opts, log: undefined } };
-  for (const ordering of opts.orderings) {
+  const meta = { kind: 'open-loop', options: { ...opts, log: undefined, network: opts.network?.endpoint } };
+  await onNetworks(opts, opts.meters, 'open', points, meta, (ordering) => {
     let saturated = false;
-    const plans: PointPlan[] = opts.rates.map((rate) => async (ctx, pool) => {
+    return opts.rates.map((rate): PointPlan => async (ctx, pool) => {
       if (saturated) return 'stop';
       const schedule = openLoopSchedule(rate, opts.warmupS + opts.durationS, opts.meters, opts.seed);
       const t = performance.now();
@@ -139,8 +160,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<BenchRun> {
       }
       return r;
     });
-    await onDevnet(opts, ordering, opts.meters, 'open', points, meta, plans);
-  }
+  });
   const files = await writeResults(opts.outDir, points, meta);
   return { points, files, ledgerOk: points.every((p) => p.ledger.ok) };
 }
@@ -148,10 +168,10 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<BenchRun> {
 /** Aggregated submissions: concentrators each sending batches of their meters' readings. */
 export async function runAggregate(opts: AggregateOptions): Promise<BenchRun> {
   const points: PointResult[] = [];
-  const meta = { kind: 'aggregate', options: { ...opts, log: undefined } };
+  const meta = { kind: 'aggregate', options: { ...opts, log: undefined, network: opts.network?.endpoint } };
   const meterCount = opts.concentrators * Math.max(...opts.batchSizes);
-  for (const ordering of opts.orderings) {
-    const plans: PointPlan[] = opts.batchSizes.map((batchSize) => async (ctx, pool) => {
+  await onNetworks(opts, meterCount, 'aggregate', points, meta, (ordering) =>
+    opts.batchSizes.map((batchSize): PointPlan => async (ctx, pool) => {
       const seconds = opts.warmupS + opts.durationS;
       const batchesEach = Math.max(2, Math.ceil((opts.expectedReadingsPerS * seconds * 1.3) / (opts.concentrators * batchSize)) + 1);
       const t = performance.now();
@@ -159,9 +179,7 @@ export async function runAggregate(opts: AggregateOptions): Promise<BenchRun> {
       const batches = buildBatches(pool, opts.concentrators, batchSize, batchesEach);
       opts.log(`${ordering}: ${opts.concentrators} concentrators × ${batchSize}-reading batches — ${batchesEach * opts.concentrators * batchSize} readings made in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       return aggregatePoint(ctx, opts.concentrators, batchSize, batches);
-    });
-    await onDevnet(opts, ordering, meterCount, 'aggregate', points, meta, plans);
-  }
+    }));
   const files = await writeResults(opts.outDir, points, meta);
   return { points, files, ledgerOk: points.every((p) => p.ledger.ok) };
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // After each point: does the ledger hold every acknowledged transaction exactly once, VALID, and no
 // reading twice? Read straight from the devnet's block files (the audit's directory source: read-only,
-// beside the running devnet), incrementally from where the previous check stopped.
+// beside the running devnet), or from an external network's peer (Deliver, through the gateway
+// client), incrementally from where the previous check stopped.
+import type { Network } from '@hyperledger/fabric-gateway';
 import { ledgerDirectorySource, type BlockFilePosition } from '@metroledger/audit';
 import { decodeReading, decodeReadingBatch, decodeSignedReading } from '@metroledger/lr';
 import { blockEnvelopes, decodeBlock, getTransactionFilter, parseEnvelope } from '@metroledger/protocol';
@@ -28,34 +30,83 @@ export interface LedgerCheck {
   readonly ok: boolean;
 }
 
+/** Committed blocks, in order, as a checker reads them. */
+export interface CommittedBlocks {
+  /** Blocks from number `from` on: all there are (a directory), or at least up to `until` (a stream). */
+  read(from: number, until: bigint): AsyncIterable<Uint8Array>;
+}
+
+/** The devnet's block files (read-only, beside the running devnet). */
+export function devnetBlocks(dataDir: string): CommittedBlocks {
+  let hint: BlockFilePosition | undefined;
+  let expected = -1;
+  return {
+    async *read(from: number) {
+      if (from !== expected) hint = undefined;
+      for await (const b of ledgerDirectorySource(dataDir).blocks(from, hint)) {
+        if (b.damaged !== undefined || b.checksumMismatch === true) throw new Error(`block file damaged at ${JSON.stringify(b.position)}`);
+        hint = b.next;
+        expected = from = Number(decodeBlock(b.bytes).getHeader()!.getNumber()) + 1;
+        yield b.bytes;
+      }
+    },
+  };
+}
+
+/**
+ * An external network's blocks through the gateway client's Deliver stream, from `startBlock` (the
+ * bench's first block: older ones are other runs'). The stream never ends: reading stops at `until`,
+ * or when no block came for `idleMs`.
+ */
+export function networkBlocks(network: Network, startBlock: number, idleMs = 10_000): CommittedBlocks {
+  return {
+    async *read(from: number, until: bigint) {
+      from = Math.max(from, startBlock);
+      if (until < BigInt(from)) return;
+      const events = await network.getBlockEvents({ startBlock: BigInt(from) });
+      const it = events[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          let timer: NodeJS.Timeout | undefined;
+          const idle = new Promise<'idle'>((r) => { timer = setTimeout(() => r('idle'), idleMs); });
+          const next = await Promise.race([it.next(), idle]).finally(() => clearTimeout(timer));
+          if (next === 'idle' || next.done === true) return;
+          yield next.value.serializeBinary();
+          if (BigInt(next.value.getHeader()!.getNumber()) >= until) return;
+        }
+      } finally {
+        events.close();
+      }
+    },
+  };
+}
+
 /** Reads new blocks of one ledger and checks acknowledgements against them. */
 export class LedgerChecker {
-  readonly #dir: string;
+  readonly #blocks: CommittedBlocks;
   readonly #lrChaincode: string;
   #nextBlock = 0;
-  #hint: BlockFilePosition | undefined;
   /** VALID count per reading `meterId#sequence`, over every block read so far. */
   readonly #readings = new Map<string, number>();
 
-  constructor(dataDir: string, lrChaincode = 'lr') {
-    this.#dir = dataDir;
+  constructor(blocks: CommittedBlocks, lrChaincode = 'lr') {
+    this.#blocks = blocks;
     this.#lrChaincode = lrChaincode;
   }
 
   /**
-   * Scans the blocks committed since the previous call and checks that each of `acknowledged`
-   * is among them, VALID exactly once. `failedReadings` are `meterId#sequence` keys whose submission failed.
+   * Scans the blocks committed since the previous call (up to `untilBlock` at least, the last block
+   * an acknowledgement named) and checks that each of `acknowledged` is among them, VALID exactly
+   * once. `failedReadings` are `meterId#sequence` keys whose submission failed.
    */
-  async check(acknowledged: ReadonlySet<string>, failedReadings: ReadonlySet<string> = new Set()): Promise<LedgerCheck> {
+  async check(acknowledged: ReadonlySet<string>, failedReadings: ReadonlySet<string> = new Set(), untilBlock = -1n): Promise<LedgerCheck> {
     const validCount = new Map<string, number>();
     let readingsCommitted = 0, readingsCommittedTwice = 0, committedUnacknowledged = 0, blocksScanned = 0;
-    for await (const b of ledgerDirectorySource(this.#dir).blocks(this.#nextBlock, this.#hint)) {
-      if (b.damaged !== undefined || b.checksumMismatch === true) throw new Error(`block file damaged at ${JSON.stringify(b.position)}`);
-      const block = decodeBlock(b.bytes);
+    for await (const bytes of this.#blocks.read(this.#nextBlock, untilBlock)) {
+      const block = decodeBlock(bytes);
       const number = Number(block.getHeader()!.getNumber());
-      if (number !== this.#nextBlock) continue; // a block read before (or a gap the audit would report)
+      if (number < this.#nextBlock) continue; // a block read before
       this.#nextBlock = number + 1;
-      this.#hint = b.next;
       blocksScanned++;
       const codes = getTransactionFilter(block);
       const envelopes = blockEnvelopes(block);

@@ -15,7 +15,10 @@ const TAG_OF = new Map<string, number>(TAGS.map((t, i) => [t, i + 1]));
 /** Upper bound on list lengths inside one message (requests, signatures, decisions). */
 const LIST_MAX = 1 << 16;
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the string (the default strips it, so two encodings would decode alike).
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** A lone surrogate: TextEncoder would write U+FFFD for it, so two strings would share one encoding. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 class Writer {
   private buf = new Uint8Array(4096);
@@ -41,7 +44,10 @@ class Writer {
     this.u32(Math.floor(v / 0x100000000)); this.u32(v >>> 0);
   }
   bytes(b: Uint8Array): void { this.u32(b.length); this.ensure(b.length); this.buf.set(b, this.len); this.len += b.length; }
-  str(s: string): void { this.bytes(textEncoder.encode(s)); }
+  str(s: string): void {
+    if (LONE_SURROGATE.test(s)) throw new BftError('MALFORMED_MESSAGE', 'string is not well-formed UTF-16 (lone surrogate)');
+    this.bytes(textEncoder.encode(s));
+  }
   // Buffer.allocUnsafe draws small buffers from a shared slab: far cheaper than a fresh ArrayBuffer.
   finish(): Uint8Array { const out = Buffer.allocUnsafe(this.len); out.set(this.buf.subarray(0, this.len)); return out; }
 }
@@ -105,11 +111,7 @@ function writePrepared(w: Writer, p: PreparedCertificate): void {
 function readPrepared(r: Reader): PreparedCertificate {
   const view = r.uint(); const seq = r.uint(); const payload = r.bytes();
   const n = r.count(); const prepares: SignedMessage<PrepareMsg>[] = [];
-  for (let i = 0; i < n; i++) {
-    const m = readSigned(r);
-    if (m.body.type !== 'prepare') throw new BftError('MALFORMED_MESSAGE', 'prepared certificate holds a non-prepare');
-    prepares.push(m as SignedMessage<PrepareMsg>);
-  }
+  for (let i = 0; i < n; i++) prepares.push(readSigned(r, 'prepare') as SignedMessage<PrepareMsg>);
   return { view, seq, payload, prepares };
 }
 
@@ -134,8 +136,13 @@ function writeBody(w: Writer, m: Message): void {
   }
 }
 
-function readBody(r: Reader): Message {
+/**
+ * `expect`: the only type allowed here. It is checked before anything nested is read, so messages
+ * nest only as the protocol does (new view > view change > prepare), never deeper.
+ */
+function readBody(r: Reader, expect?: Message['type']): Message {
   const tag = TAGS[r.u8() - 1];
+  if (expect !== undefined && tag !== expect) throw new BftError('MALFORMED_MESSAGE', `expected a ${expect} message, found ${tag ?? 'an unknown tag'}`);
   switch (tag) {
     case 'requests': {
       const n = r.count(); const requests: Request[] = [];
@@ -154,11 +161,7 @@ function readBody(r: Reader): Message {
     }
     case 'newview': {
       const view = r.uint(); const n = r.count(); const viewChanges: SignedMessage<ViewChangeMsg>[] = [];
-      for (let i = 0; i < n; i++) {
-        const m = readSigned(r);
-        if (m.body.type !== 'viewchange') throw new BftError('MALFORMED_MESSAGE', 'new view holds a non-view-change');
-        viewChanges.push(m as SignedMessage<ViewChangeMsg>);
-      }
+      for (let i = 0; i < n; i++) viewChanges.push(readSigned(r, 'viewchange') as SignedMessage<ViewChangeMsg>);
       return { type: tag, view, viewChanges };
     }
     case 'heartbeat': return { type: tag, view: r.uint(), height: r.uint() };
@@ -174,9 +177,9 @@ function readBody(r: Reader): Message {
 }
 
 function writeSigned(w: Writer, m: SignedMessage): void { w.u32(m.from); writeBody(w, m.body); w.bytes(m.signature); }
-function readSigned(r: Reader): SignedMessage {
+function readSigned(r: Reader, expect?: Message['type']): SignedMessage {
   const start = r.pos;
-  const from = r.u32(); const body = readBody(r);
+  const from = r.u32(); const body = readBody(r, expect);
   // The signed bytes are the domain prefix plus exactly these wire bytes: keep them, so that
   // verifying a received message never re-encodes it.
   const signed = Buffer.allocUnsafe(MESSAGE_PREFIX.length + r.pos - start);
@@ -258,11 +261,7 @@ export function decodePersistedState(bytes: Uint8Array): PersistedState {
   const vote = r.bool() ? { view: r.uint(), seq: r.uint(), digest: r.bytes(), committed: r.bool() } : undefined;
   const prepared = r.bool() ? readPrepared(r) : undefined;
   let newViewProof: SignedMessage<NewViewMsg> | undefined;
-  if (r.bool()) {
-    const m = readSigned(r);
-    if (m.body.type !== 'newview') throw new BftError('MALFORMED_MESSAGE', 'persisted proof is not a new view');
-    newViewProof = m as SignedMessage<NewViewMsg>;
-  }
+  if (r.bool()) newViewProof = readSigned(r, 'newview') as SignedMessage<NewViewMsg>;
   r.done();
   return { view, targetView, ...(vote && { vote }), ...(prepared && { prepared }), ...(newViewProof && { newViewProof }) };
 }

@@ -10,7 +10,8 @@ export type {
 } from './types';
 export { Replica } from './replica';
 export type { ReplicaOptions } from './replica';
-export { bftQuorum, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
+export { BFT_REPLICAS_MAX, BFT_REPLICAS_MIN, bftFaultTolerance, bftQuorum } from './quorum';
+export { bftLeaderOf, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
 export type { VerifyOptions } from './verify';
 export {
   bftProposalDigest, bftCommitSigningBytes, bftSigningBytes, encodeMessage, decodeMessage,

@@ -92,6 +92,8 @@ test('invalid requests and options are refused with typed errors', () => {
   const c = cluster(4, { requestBytesMax: 16 });
   assert.throws(() => c.replicas[0]!.submit({ id: '', data: new Uint8Array() }), { name: 'BftError', code: 'REQUEST_INVALID' });
   assert.throws(() => c.replicas[0]!.submit({ id: 'big', data: new Uint8Array(17) }), { name: 'BftError', code: 'REQUEST_INVALID' });
+  // the wire cannot carry a lone surrogate: refused here rather than failing when the replica forwards it
+  assert.throws(() => c.replicas[0]!.submit({ id: 'tx\ud800', data: new Uint8Array(1) }), { name: 'BftError', code: 'REQUEST_INVALID' });
   const base = { network: { send() {} }, clock: { nowMs: () => 0 }, crypto: createHmacCrypto(0, 4), storage: createMemoryStorage(), app: createSimApp(0, () => undefined) };
   assert.throws(() => new Replica({ ...base, id: 0, n: 3 }), { code: 'BAD_CONFIG' });
   assert.throws(() => new Replica({ ...base, id: 4, n: 4 }), { code: 'BAD_CONFIG' });

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The replica state machine: PBFT three-phase agreement (pre-prepare, prepare, commit) with
-// 2f+1 quorums, SmartBFT-style complaints and leader rotation, PBFT view change, certificate-
-// verified state transfer and a persisted vote log. No I/O and no clock reads: every edge is
-// injected, so the simulator can run it deterministically.
+// quorums of bftQuorum(n) = ceil((n+f+1)/2), SmartBFT-style complaints and leader rotation, PBFT
+// view change, certificate-verified state transfer and a persisted vote log. No I/O and no clock
+// reads: every edge is injected, so the simulator can run it deterministically.
 import { bftProposalDigest, bftSigningBytes, bytesEqual, hex } from './codec';
 import { BftError, assert } from './errors';
 import type {
@@ -10,13 +10,14 @@ import type {
   Network, NewViewMsg, PersistedState, PreparedCertificate, PrepareMsg, PrePrepareMsg, ReplicaId, ReplicaStats,
   Request, RequestsMsg, SignedMessage, Storage, SubmitResult, SyncViewMsg, TraceSink, ViewChangeMsg,
 } from './types';
-import { bftQuorum, commitBytesFor, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
+import { BFT_REPLICAS_MAX, BFT_REPLICAS_MIN, bftFaultTolerance, bftQuorum } from './quorum';
+import { bftLeaderOf, commitBytesFor, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
 
 /** Options of a replica. Every field documents its default; out-of-range values throw BftError('BAD_CONFIG'). */
 export interface ReplicaOptions {
   /** This replica's index, 0..n-1. */
   readonly id: ReplicaId;
-  /** Cluster size, n >= 4 tolerates f = floor((n-1)/3) Byzantine replicas. */
+  /** Cluster size, 4..1024: tolerates f = floor((n-1)/3) Byzantine replicas (any n, not only 3f+1). */
   readonly n: number;
   readonly network: Network;
   readonly clock: Clock;
@@ -56,7 +57,7 @@ export interface ReplicaOptions {
   /** Forwarded requests per message. Default 256. */
   readonly forwardBatchMax?: number;
   /**
-   * TEST ONLY: replaces the 2f+1 quorum. Exists so the simulator can prove its checkers catch an
+   * TEST ONLY: replaces the quorum (bftQuorum(n)). Exists so the simulator can prove its checkers catch an
    * unsafe protocol; never set it elsewhere.
    */
   readonly unsafeQuorumForTesting?: number;
@@ -85,6 +86,8 @@ interface Slot {
 interface PoolEntry { readonly request: Request; firstSeenMs: number }
 
 const ID_BYTES_MAX = 256;
+/** The wire codec cannot carry a lone surrogate (UTF-8 has none), so such an id is refused at submit. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 export class Replica {
   readonly id: ReplicaId;
@@ -134,9 +137,9 @@ export class Replica {
 
   constructor(opts: ReplicaOptions) {
     const n = opts.n;
-    if (!Number.isInteger(n) || n < 4 || n > 1024) throw new BftError('BAD_CONFIG', `n must be an integer in 4..1024, got ${n}`);
+    if (!Number.isInteger(n) || n < BFT_REPLICAS_MIN || n > BFT_REPLICAS_MAX) throw new BftError('BAD_CONFIG', `n must be an integer in ${BFT_REPLICAS_MIN}..${BFT_REPLICAS_MAX}, got ${n}`);
     if (!Number.isInteger(opts.id) || opts.id < 0 || opts.id >= n) throw new BftError('BAD_CONFIG', `id must be in 0..${n - 1}`);
-    this.id = opts.id; this.n = n; this.f = Math.floor((n - 1) / 3);
+    this.id = opts.id; this.n = n; this.f = bftFaultTolerance(n);
     this.quorum = opts.unsafeQuorumForTesting ?? bftQuorum(n);
     if (!Number.isInteger(this.quorum) || this.quorum < 1 || this.quorum > n) throw new BftError('BAD_CONFIG', 'quorum out of range');
     this.net = opts.network; this.clock = opts.clock; this.crypto = opts.crypto; this.storage = opts.storage; this.app = opts.app;
@@ -201,7 +204,7 @@ export class Replica {
   getHeight(): number { return this.height; }
   /** Requests waiting to be ordered at this replica. */
   getPoolSize(): number { return this.pool.size; }
-  leaderOf(view: number): ReplicaId { return view % this.n; }
+  leaderOf(view: number): ReplicaId { return bftLeaderOf(view, this.n); }
   isLeader(): boolean { return !this.inViewChange() && this.leaderOf(this.view) === this.id; }
   /** Whether a request id is in the decided log. */
   isDecided(requestId: string): boolean { return this.decidedIds.has(requestId); }
@@ -301,9 +304,9 @@ export class Replica {
   // ---- requests -----------------------------------------------------------------------------
 
   private checkRequest(r: Request, throwing: boolean): boolean {
-    const ok = typeof r.id === 'string' && r.id.length > 0 && r.id.length <= ID_BYTES_MAX
+    const ok = typeof r.id === 'string' && r.id.length > 0 && r.id.length <= ID_BYTES_MAX && !LONE_SURROGATE.test(r.id)
       && r.data instanceof Uint8Array && r.data.length <= this.cfg.requestBytesMax;
-    if (!ok && throwing) throw new BftError('REQUEST_INVALID', 'request id must be 1..256 characters and data at most requestBytesMax bytes');
+    if (!ok && throwing) throw new BftError('REQUEST_INVALID', 'request id must be 1..256 characters of well-formed UTF-16 and data at most requestBytesMax bytes');
     return ok;
   }
 
@@ -453,6 +456,8 @@ export class Replica {
     if (!p || this.inViewChange() || slot.seq !== this.height + 1 || !v || v.view !== this.view || v.seq !== slot.seq) return;
     if (!bytesEqual(v.digest, p.digest) || slot.committed.has(this.id)) return;
     const votes = slot.prepares.get(hex(p.digest, 64));
+    // Two quorums share a correct replica, and it prepares one digest per (view, seq): no other
+    // digest can be prepared in this view and slot.
     if (!votes || votes.size < this.quorum) return;
     this.prepared = { view: this.view, seq: slot.seq, payload: p.payload, prepares: [...votes.values()].slice(0, this.quorum) };
     this.vote = { ...v, committed: true };
@@ -491,7 +496,7 @@ export class Replica {
     if (!votes || votes.size < this.quorum) return;
     const payload = slot.payloads.get(key);
     if (!payload) {
-      // 2f+1 replicas committed a proposal this replica never saw: fetch the decision.
+      // A quorum committed a proposal this replica never saw: fetch the decision.
       for (const r of votes.keys()) this.noteHeight(r, slot.seq);
       return;
     }
@@ -504,6 +509,8 @@ export class Replica {
       if (this.crypto.verify(r, bytes, c.body.certSignature)) signatures.push({ replica: r, signature: c.body.certSignature });
       else { this.stats.badSignatures++; votes.delete(r); this.trace('drop-badcertsig', `from=${r}`); }
     }
+    // A quorum of commits is the certificate: any other quorum (a NEW-VIEW's view changes) shares a
+    // correct replica that committed, hence prepared, this digest, so later views re-propose it.
     if (signatures.length < this.quorum) return;
     signatures.sort((a, b) => a.replica - b.replica);
     this.decide({ seq: slot.seq, payload, certificate: { seq: slot.seq, view, digest, signatures } }, 'agreed');
@@ -561,7 +568,8 @@ export class Replica {
   private onComplain(from: ReplicaId, m: ComplainMsg): void {
     if (m.view !== this.view || this.inViewChange()) return;
     this.complaints.add(from);
-    // f+1 complaints include a correct replica, so f Byzantine replicas cannot depose a good leader.
+    // f+1 complaints include a correct replica, so f Byzantine replicas cannot depose a good leader;
+    // the n-f >= f+1 correct replicas can depose a bad one on their own.
     if (this.complaints.size >= this.f + 1) this.startViewChange(this.view + 1);
   }
 
@@ -607,7 +615,8 @@ export class Replica {
     const prev = this.viewChanges.get(m.from);
     if (prev && prev.body.newView >= b.newView) return;
     this.viewChanges.set(m.from, m);
-    // PBFT join rule: when f+1 replicas want views above ours, move to the highest view f+1 of them want.
+    // PBFT join rule: when f+1 replicas want views above ours, move to the highest view f+1 of them want
+    // (at least one of those f+1 is correct, so Byzantine replicas alone cannot drag a replica ahead).
     const above = [...this.viewChanges.values()].map((x) => x.body.newView).filter((v) => v > this.targetView).sort((x, y) => y - x);
     if (above.length >= this.f + 1) this.startViewChange(above[this.f]!);
     else this.afterViewChangeRecorded();
@@ -618,7 +627,8 @@ export class Replica {
     const t = this.targetView;
     const forTarget = [...this.viewChanges.values()].filter((x) => x.body.newView === t);
     const atLeast = [...this.viewChanges.values()].filter((x) => x.body.newView >= t).length;
-    // Backoff timer runs only once a quorum is in the change, so a lone replica does not run ahead.
+    // Backoff timer runs only once a quorum is in the change, so a lone replica does not run ahead
+    // (a quorum <= n-f, so the correct replicas alone start it).
     if (atLeast >= this.quorum && this.viewChangeTimerStartMs === undefined) this.viewChangeTimerStartMs = this.clock.nowMs();
     if (this.leaderOf(t) === this.id && forTarget.length >= this.quorum) {
       forTarget.sort((x, y) => x.from - y.from);
@@ -641,6 +651,8 @@ export class Replica {
       }
       seen.add(vc.from);
     }
+    // A quorum of view changes: it shares a correct replica with the quorum behind any decision, so
+    // the highest decided height or the prepared proposal above it is among them (PBFT).
     if (seen.size < this.quorum) { this.stats.droppedMessages++; return; }
     this.adoptNewView(m, true);
   }

@@ -17,7 +17,7 @@ export interface CommitSignature {
   readonly signature: Uint8Array;
 }
 
-/** Commit certificate: 2f+1 distinct replicas signed the commit of `digest` at `seq` in `view`. */
+/** Commit certificate: a quorum (bftQuorum(n)) of distinct replicas signed the commit of `digest` at `seq` in `view`. */
 export interface Certificate {
   readonly seq: number;
   readonly view: number;
@@ -41,7 +41,7 @@ export interface RequestsMsg { readonly type: 'requests'; readonly requests: rea
 export interface PrePrepareMsg { readonly type: 'preprepare'; readonly view: number; readonly seq: number; readonly payload: Uint8Array }
 /** Phase 2: the sender accepted the pre-prepare with `digest`. */
 export interface PrepareMsg { readonly type: 'prepare'; readonly view: number; readonly seq: number; readonly digest: Uint8Array }
-/** Phase 3: the sender saw 2f+1 prepares; `certSignature` goes into the commit certificate. */
+/** Phase 3: the sender saw a quorum of prepares; `certSignature` goes into the commit certificate. */
 export interface CommitMsg { readonly type: 'commit'; readonly view: number; readonly seq: number; readonly digest: Uint8Array; readonly certSignature: Uint8Array }
 /** The sender wants to leave `view` (leader silent, request not ordered in time, equivocation). */
 export interface ComplainMsg { readonly type: 'complain'; readonly view: number }
@@ -55,7 +55,7 @@ export interface ViewChangeMsg {
   /** Prepared certificate for seq height+1, if any. */
   readonly prepared?: PreparedCertificate;
 }
-/** Leader of `view` installs it with 2f+1 signed view changes; receivers recompute what must be re-proposed. */
+/** Leader of `view` installs it with a quorum of signed view changes; receivers recompute what must be re-proposed. */
 export interface NewViewMsg { readonly type: 'newview'; readonly view: number; readonly viewChanges: readonly SignedMessage<ViewChangeMsg>[] }
 /** Leader liveness beacon; also tells lagging replicas how far the log goes. */
 export interface HeartbeatMsg { readonly type: 'heartbeat'; readonly view: number; readonly height: number }
@@ -78,7 +78,7 @@ export interface SignedMessage<M extends Message = Message> {
   readonly signature: Uint8Array;
 }
 
-/** 2f+1 signed prepares for the same (view, seq, digest) plus the payload they prepared. */
+/** A quorum of signed prepares for the same (view, seq, digest) plus the payload they prepared. */
 export interface PreparedCertificate {
   readonly view: number;
   readonly seq: number;

@@ -2,12 +2,12 @@
 // Stateless checks of certificates: usable by replicas and by any outside party holding the
 // replicas' public keys (through a `Crypto` whose `verify` knows them).
 import { bftCommitSigningBytes, bftProposalDigest, bftSigningBytes, bytesEqual } from './codec';
+import { bftQuorum } from './quorum';
 import type { Application, Crypto, Decision, PreparedCertificate, SignedMessage } from './types';
 
-/** Quorum of a cluster of n = 3f+1 (or more) replicas: 2f+1 where f = floor((n-1)/3). */
-export function bftQuorum(n: number): number {
-  const f = Math.floor((n - 1) / 3);
-  return 2 * f + 1;
+/** The leader of `view` among `n` replicas (rotation by view, as SmartBFT without leader rotation). */
+export function bftLeaderOf(view: number, n: number): number {
+  return view % n;
 }
 
 export interface VerifyOptions {

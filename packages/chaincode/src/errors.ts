@@ -17,6 +17,8 @@ export const ChaincodeErrorCodes = {
   MODEL_NOT_APPROVED: 'MODEL_NOT_APPROVED',
   LR_VERSION_NOT_APPROVED: 'LR_VERSION_NOT_APPROVED',
   GOVERNANCE_UNAVAILABLE: 'GOVERNANCE_UNAVAILABLE',
+  /** The code this chaincode runs from is not the code the notified body approved for its version. */
+  CODE_NOT_APPROVED: 'CODE_NOT_APPROVED',
 } as const;
 
 export type ChaincodeErrorCode = (typeof ChaincodeErrorCodes)[keyof typeof ChaincodeErrorCodes];

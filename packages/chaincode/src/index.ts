@@ -17,4 +17,6 @@ export { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX
 export { ChaincodeError, ChaincodeErrorCodes, parseChaincodeErrorMessage, type ChaincodeErrorCode } from './errors';
 export type { MeterRegistration, Meter, MeterKey, MeterStatus, MeasurementRecord, MeasurementRefusalCode, Page, ReadingRejection } from './types';
 export { MAX_PAGE_SIZE } from './validation';
+export { RUNNING_SOFTWARE, type LrSoftwareIdentity } from './software';
+export { codeDigest, installedCodeDigest } from './codedigest';
 export { decodeReadingBatch, MAX_BATCH_READINGS, MAX_BATCH_BYTES, type ReadingBatchResult, type BatchReadingOutcome } from './batch';

@@ -29,6 +29,7 @@ import { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX
 import { ChaincodeError, type ChaincodeErrorCode } from './errors';
 import type { MeasurementRecord, Meter, MeterKey, Page, ReadingRejection } from './types';
 import { batchOutcome, decodeReadingBatch, type ReadingBatchResult } from './batch';
+import { RUNNING_SOFTWARE, requireApprovedCode, type LrSoftwareIdentity } from './software';
 import { checkMeterId, decodeBase64Strict, p256PublicKeyPem, parseMeterRegistration, parsePageSize, parseUint } from './validation';
 
 const METER = 'meter';
@@ -117,6 +118,7 @@ async function requireLrApproval(ctx: Context, model: string): Promise<void> {
   if (!answer.ok) throw governanceRefusal(answer.message, 'checkLrApproval');
   const check = answer.value;
   if (!check.approved) throw new ChaincodeError(check.code as ChaincodeErrorCode, check.detail, { model, chaincodeVersion: LR_CHAINCODE_VERSION });
+  requireApprovedCode(check.codeDigest);
 }
 
 function governanceRefusal(message: string, fn: string): ChaincodeError {
@@ -392,8 +394,9 @@ export class LrContract extends Contract {
     return measurementRecord(reading, meter, {
       readingSha256,
       meterKeyIndex,
-      chaincodeName: LR_CHAINCODE_NAME,
-      chaincodeVersion: LR_CHAINCODE_VERSION,
+      chaincodeName: RUNNING_SOFTWARE.chaincodeName,
+      chaincodeVersion: RUNNING_SOFTWARE.chaincodeVersion,
+      ...(RUNNING_SOFTWARE.codeDigest !== undefined ? { codeDigest: RUNNING_SOFTWARE.codeDigest } : {}),
       txId: ctx.stub.getTxID(),
       txTimestamp: txTime(ctx),
     });
@@ -443,6 +446,12 @@ export class LrContract extends Contract {
     }
     const next = metadata?.bookmark;
     return { records, bookmark: ended || !next || !inRange(next) ? '' : encodeBookmark(next) };
+  }
+
+  /** The LR software and code this chaincode runs, as it reports it (the lrSoftware of its measurements). */
+  @Transaction(false)
+  async getRunningSoftware(_ctx: Context): Promise<LrSoftwareIdentity> {
+    return RUNNING_SOFTWARE;
   }
 
   /** A revoked meter's recorded rejections in sequence order; pageSize 1..100; bookmark '' for the first page. */

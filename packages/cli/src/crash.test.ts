@@ -34,7 +34,7 @@ test('a devnet killed with SIGKILL under load keeps every acknowledged transacti
   try {
     // Governance and meters, once.
     {
-      const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath));
+      const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
       const adminId = { mspId: 'InmetroMSP', ...(await loadMspIdentity(user('inmetro.example.com', 'Admin'))) };
       const admin = new MetroledgerClient({ connection, ...adminId });
       const inmetro = new MetroledgerClient({ connection, mspId: 'InmetroMSP', ...(await loadMspIdentity(user('inmetro.example.com'))) });
@@ -56,7 +56,7 @@ test('a devnet killed with SIGKILL under load keeps every acknowledged transacti
 
     const owner = { mspId: 'CETSPMSP', ...(await loadMspIdentity(user('cetsp.example.com'))) };
     for (let round = 0; round < ROUNDS; round++) {
-      const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath));
+      const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
       // Few retries: once the process is killed, a worker must notice and stop.
       const client = new MetroledgerClient({ connection, ...owner, retry: { maxAttempts: 2, initialDelayMs: 10 }, callTimeoutMs: 5_000 });
       let stop = false;

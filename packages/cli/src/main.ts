@@ -6,12 +6,17 @@ import { registerLrCommands } from './commands/lr';
 import { registerBenchCommands } from './commands/bench';
 import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerDevnetCommands } from './commands/devnet';
+import { registerLedgerCommands } from './commands/ledger';
 import { registerStartCommand } from './commands/start';
 import { registerSimCommand } from './commands/sim';
 import { registerAuditCommands } from './commands/audit';
 import { registerSurveilCommands } from './commands/surveil';
 import { registerGovernanceCommands, registerOrgCommands } from './commands/governance';
 import { registerMeterCommands } from './commands/meter';
+import { registerChaincodeCommands } from './commands/chaincode';
+import { registerDashboardCommand } from './commands/dashboard';
+import { registerMeterdCommands } from './commands/meterd';
+import { registerEvidenceCommands } from './commands/evidence';
 
 const program = new Command();
 program
@@ -22,6 +27,7 @@ program
 registerLrCommands(program);
 registerBenchCommands(program);
 registerDevnetCommands(program);
+registerLedgerCommands(program);
 registerStartCommand(program);
 registerSimCommand(program);
 registerLifecycleCommands(program.commands.find((c) => c.name() === 'lr') ?? program.command('lr'));
@@ -30,6 +36,10 @@ registerSurveilCommands(program);
 registerGovernanceCommands(program.commands.find((c) => c.name() === 'lr')!);
 registerMeterCommands(program);
 registerOrgCommands(program);
+registerChaincodeCommands(program);
+registerDashboardCommand(program);
+registerMeterdCommands(program);
+registerEvidenceCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };

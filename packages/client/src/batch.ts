@@ -45,7 +45,7 @@ export interface SubmittedBatch {
 
 /** What `submitReadingBatch` needs of a client (MetroledgerClient has it). */
 export interface BatchSubmitter {
-  submit(fn: string, args: string[]): Promise<{ transactionId: string; blockNumber: bigint; result: Uint8Array; attempts: number }>;
+  submitBatch(batch: Uint8Array): Promise<{ transactionId: string; blockNumber: bigint; result: Uint8Array; attempts: number }>;
 }
 
 /**
@@ -55,7 +55,7 @@ export interface BatchSubmitter {
  */
 export async function submitReadingBatch(client: BatchSubmitter, signedReadings: readonly Uint8Array[]): Promise<SubmittedBatch> {
   const batch = encodeReadingBatch(signedReadings);
-  const out = await client.submit('submitReadingBatch', [Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength).toString('base64')]);
+  const out = await client.submitBatch(batch);
   let parsed: { outcomes?: BatchReadingOutcome[] };
   try {
     parsed = JSON.parse(Buffer.from(out.result).toString('utf8')) as { outcomes?: BatchReadingOutcome[] };

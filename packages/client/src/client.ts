@@ -6,15 +6,19 @@ import * as grpc from '@grpc/grpc-js';
 import { createPrivateKey } from 'node:crypto';
 import { signLowS } from '@metroledger/identity';
 import {
-  connect, hash, EndorseError, CommitStatusError, GatewayError, StatusCode,
+  connect, hash, EndorseError, CommitStatusError, GatewayError,
   type Contract, type Gateway, type Network,
 } from '@hyperledger/fabric-gateway';
 import { CommitListener } from './commits';
 import { ClientError } from './errors';
-import { backoffDelayMs, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry';
+import { verdictOf } from './failures';
+import { describeGatewayError } from './gatewayerrors';
+import { settleBatchReplay, settleReadingReplay, type LedgerReading } from './replay';
+import { DEFAULT_RETRY_POLICY, withRetry, RetryGiveUp, type Clock, type RetryPolicy, type Verdict } from './retry';
+import { newClientStats, Submitter, type ClientStats, type Committed } from './submit';
 
 export interface MetroledgerClientOptions {
-  /** A gRPC connection to a gateway peer (see {@link newGrpcConnection}); may be shared by many clients. */
+  /** A gRPC connection to a gateway peer (see newGrpcConnection and connectGateway); may be shared by many clients. */
   readonly connection: grpc.Client;
   readonly mspId: string;
   readonly certificatePem: string | Uint8Array;
@@ -34,6 +38,9 @@ export interface MetroledgerClientOptions {
    * the stream cannot tell; `commitStatus`: one CommitStatus call per transaction.
    */
   readonly commitNotification?: 'blockEvents' | 'commitStatus';
+  /** Time and randomness of the retry backoff (tests); default the system clock and Math.random. */
+  readonly clock?: Clock;
+  readonly random?: () => number;
 }
 
 /** What the chaincode stores for each reading (see the LR chaincode). */
@@ -50,30 +57,20 @@ export interface MeasurementRecord {
 
 export interface SubmittedReading {
   readonly transactionId: string;
+  /** -1 when the reading was found committed by another submission of it. */
   readonly blockNumber: bigint;
   readonly record: MeasurementRecord;
   /** 1 when the first attempt succeeded. */
   readonly attempts: number;
+  /** An earlier attempt had committed it (its answer was lost): settled from the ledger. */
+  readonly alreadyCommitted?: boolean;
 }
 
-export interface ClientStats {
-  submitted: number;
-  retries: number;
-  /** Retries by cause, e.g. `RESOURCE_EXHAUSTED`, `MVCC_READ_CONFLICT`. */
-  readonly retriesByCause: Record<string, number>;
+/** A query runs on one peer: only the call itself is retried (a lagging peer answers, it does not refuse). */
+function evaluateVerdict(err: unknown): Verdict {
+  const v = verdictOf(err);
+  return 'retry' in v && (v.retry === 'UNAVAILABLE' || v.retry === 'RESOURCE_EXHAUSTED' || v.retry === 'DEADLINE_EXCEEDED') ? v : { fail: true };
 }
-
-/** Opens a TLS gRPC connection to a gateway endpoint (`host:port`). */
-export function newGrpcConnection(endpoint: string, tlsRootCertPem: string | Uint8Array, serverNameOverride?: string): grpc.Client {
-  const credentials = grpc.credentials.createSsl(Buffer.from(tlsRootCertPem));
-  const options: grpc.ChannelOptions = { 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 };
-  if (serverNameOverride) options['grpc.ssl_target_name_override'] = serverNameOverride;
-  return new grpc.Client(endpoint, credentials, options);
-}
-
-const RETRYABLE_GRPC = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED, grpc.status.DEADLINE_EXCEEDED]);
-const RETRYABLE_VALIDATION = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
-const VALIDATION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(StatusCode).map(([name, code]) => [code, name]));
 
 export class MetroledgerClient {
   readonly gateway: Gateway;
@@ -81,9 +78,12 @@ export class MetroledgerClient {
   readonly contract: Contract;
   /** The notified body's registry (governance chaincode). */
   readonly governance: Contract;
-  readonly stats: ClientStats = { submitted: 0, retries: 0, retriesByCause: {} };
+  readonly stats: ClientStats = newClientStats();
   readonly #retry: RetryPolicy;
+  readonly #clock: Clock | undefined;
+  readonly #random: (() => number) | undefined;
   readonly #commits: CommitListener | undefined;
+  readonly #submitter: Submitter;
 
   constructor(options: MetroledgerClientOptions) {
     const timeout = options.callTimeoutMs ?? 60_000;
@@ -103,14 +103,54 @@ export class MetroledgerClient {
     this.contract = this.network.getContract(options.chaincode ?? 'lr');
     this.governance = this.network.getContract(options.governanceChaincode ?? 'governance');
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#clock = options.clock;
+    this.#random = options.random;
     this.#commits = options.commitNotification === 'commitStatus' ? undefined : new CommitListener(this.network, timeout);
+    this.#submitter = new Submitter({
+      gateway: this.gateway, channel: options.channel ?? 'metrology', mspId: options.mspId, certificatePem: Buffer.from(options.certificatePem),
+      policy: this.#retry, clock: options.clock, random: options.random, commits: this.#commits, stats: this.stats,
+      toError: toClientError,
+    });
   }
 
-  /** Submits a meter's signed raw reading (canonical bytes) and waits until it is committed. */
-  async submitReading(signedReading: Uint8Array): Promise<SubmittedReading> {
-    const submitted = await this.submit('submitReading', [Buffer.from(signedReading).toString('base64')]);
+  /**
+   * Submits a meter's signed raw reading (canonical bytes) and waits until it is committed, once:
+   * retried through endorsement mismatches, MVCC conflicts, lagging or unreachable peers; when a
+   * retry finds the sequence taken, the ledger's record decides (the same reading: committed).
+   * `base64` saves encoding the reading again when the caller has it.
+   * @throws {@link ClientError} with the reason the reading was abandoned (see {@link abandonReason}).
+   */
+  async submitReading(signedReading: Uint8Array, base64?: string): Promise<SubmittedReading> {
+    const arg = base64 ?? Buffer.from(signedReading).toString('base64');
+    const submitted = await this.#submitter.submit(this.contract, 'submitReading', [arg], settleReadingReplay(signedReading, this.#lookup));
     return { ...submitted, record: parseJson<MeasurementRecord>(submitted.result, 'submitReading') };
   }
+
+  /**
+   * Submits a reading batch (`submitReadingBatch`; see batch.ts) and waits for its commit, once, as
+   * {@link submitReading} does a reading. `batchBase64` saves encoding it again when the caller has it.
+   */
+  submitBatch(batch: Uint8Array, batchBase64?: string): Promise<Committed & { attempts: number }> {
+    const arg = batchBase64 ?? Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength).toString('base64');
+    return this.#submitter.submit(this.contract, 'submitReadingBatch', [arg], settleBatchReplay(batch, this.#lookup));
+  }
+
+  /** The ledger's record of a meter's sequence: a measurement, else a revoked meter's recorded rejection. */
+  readonly #lookup = async (meterId: string, sequence: number): Promise<LedgerReading | undefined> => {
+    try {
+      return (await this.getMeasurement(meterId, sequence)) as unknown as LedgerReading;
+    } catch (err) {
+      if (!(err instanceof ClientError) || err.chaincodeCode !== 'MEASUREMENT_NOT_FOUND') throw err;
+    }
+    let bookmark = '';
+    do {
+      const page = parseJson<{ records: LedgerReading[]; bookmark: string }>(await this.evaluate('listReadingRejections', [meterId, '100', bookmark]), 'listReadingRejections');
+      const found = page.records.find((r) => r['sequence'] === sequence);
+      if (found !== undefined) return found;
+      bookmark = page.records.length === 0 ? '' : page.bookmark;
+    } while (bookmark !== '');
+    return undefined;
+  };
 
   /** Registers a meter (the notified body's organization only). */
   async registerMeter(meter: Record<string, unknown>): Promise<void> {
@@ -135,121 +175,46 @@ export class MetroledgerClient {
 
   /** Evaluates a query on one peer; no ordering, nothing written. */
   async evaluate(fn: string, args: string[], contract: Contract = this.contract): Promise<Uint8Array> {
-    return this.withRetry(fn, async () => {
-      try {
-        return await contract.evaluateTransaction(fn, ...args);
-      } catch (err) {
-        throw toClientError(err, fn);
-      }
-    }).then((r) => r.value);
+    const onRetry = (cause: string) => {
+      this.stats.retries++;
+      this.stats.retriesByCause[cause] = (this.stats.retriesByCause[cause] ?? 0) + 1;
+    };
+    try {
+      return (await withRetry(async () => {
+        try {
+          return await contract.evaluateTransaction(fn, ...args);
+        } catch (err) {
+          throw toClientError(err, fn);
+        }
+      }, evaluateVerdict, { policy: this.#retry, clock: this.#clock, random: this.#random, onRetry })).value;
+    } catch (err) {
+      if (!(err instanceof RetryGiveUp)) throw err;
+      throw new ClientError('RETRIES_EXHAUSTED', `${fn}: ${err.message}: ${(err.cause as Error).message}`, { cause: err.cause, attempts: err.attempts, retryCause: err.retryCause });
+    }
   }
 
   /**
-   * Endorses, submits and waits for commit, retrying what a client should retry: an overloaded or
-   * unreachable service (the same signed transaction is resubmitted) and MVCC conflicts (the
-   * transaction is endorsed again, since its reads went stale).
+   * Endorses, submits and waits for commit, retrying what a client should retry (see submit.ts):
+   * an overloaded or unreachable service (the same signed transaction is resubmitted), endorsers
+   * that disagree and MVCC conflicts (the transaction is endorsed again, since its reads went stale).
+   * Re-endorsing is safe for transactions the chaincode refuses to apply twice; for readings use
+   * {@link submitReading}, which also settles a replay refusal from the ledger.
    */
   async submit(fn: string, args: string[], contract: Contract = this.contract): Promise<{ transactionId: string; blockNumber: bigint; result: Uint8Array; attempts: number }> {
-    this.stats.submitted++;
-    const { value, attempts } = await this.withRetry(fn, async () => {
-      let transaction;
-      try {
-        transaction = await contract.newProposal(fn, { arguments: args }).endorse();
-      } catch (err) {
-        throw toClientError(err, fn);
-      }
-      const txId = transaction.getTransactionId();
-      // registered before the submission, so the commit cannot slip past
-      const observed = this.#commits?.listening === true ? this.#commits.wait(txId) : undefined;
-      let commit;
-      try {
-        commit = await this.withRetry(`${fn}/submit`, async () => {
-          try {
-            return await transaction.submit();
-          } catch (err) {
-            throw toClientError(err, fn, txId);
-          }
-        }).then((r) => r.value);
-      } catch (err) {
-        this.#commits?.forget(txId);
-        throw err;
-      }
-      const seen = await observed;
-      let status: { code: number; blockNumber: bigint; successful: boolean; transactionId: string };
-      if (seen !== undefined) {
-        status = { code: seen.code, blockNumber: seen.blockNumber, successful: seen.code === StatusCode.VALID, transactionId: txId };
-      } else {
-        status = await this.withRetry(`${fn}/status`, async () => {
-          try {
-            return await commit.getStatus();
-          } catch (err) {
-            throw toClientError(err, fn, txId);
-          }
-        }).then((r) => r.value);
-        // this block is committed: whatever is submitted from now on commits after it
-        this.#commits?.startAt(status.blockNumber);
-      }
-      if (!status.successful) {
-        const name = VALIDATION_NAMES[status.code] ?? String(status.code);
-        throw new ClientError('COMMIT_FAILED', `${fn}: transaction ${status.transactionId} committed as invalid: ${name}`, {
-          validationCode: name, transactionId: status.transactionId,
-        });
-      }
-      return { transactionId: status.transactionId, blockNumber: status.blockNumber, result: transaction.getResult() };
-    });
-    return { ...value, attempts };
+    return this.#submitter.submit(contract, fn, args);
   }
 
   close(): void {
     this.#commits?.close();
     this.gateway.close();
   }
-
-  private async withRetry<T>(what: string, attempt: () => Promise<T>): Promise<{ value: T; attempts: number }> {
-    for (let n = 1; ; n++) {
-      try {
-        return { value: await attempt(), attempts: n };
-      } catch (err) {
-        const cause = retryCause(err);
-        if (cause === undefined) throw err;
-        if (n >= this.#retry.maxAttempts) {
-          throw new ClientError('RETRIES_EXHAUSTED', `${what}: still failing after ${n} attempts (${cause})`, { cause: err, attempts: n });
-        }
-        this.stats.retries++;
-        this.stats.retriesByCause[cause] = (this.stats.retriesByCause[cause] ?? 0) + 1;
-        await sleep(backoffDelayMs(this.#retry, n));
-      }
-    }
-  }
-}
-
-/** The cause to count a retry under, or undefined when the failure must not be retried. */
-function retryCause(err: unknown): string | undefined {
-  if (!(err instanceof ClientError)) return undefined;
-  if (err.code === 'COMMIT_FAILED' && err.validationCode !== undefined && RETRYABLE_VALIDATION.has(StatusCode[err.validationCode as keyof typeof StatusCode])) {
-    return err.validationCode;
-  }
-  const grpcCode = (err.cause as { code?: number } | undefined)?.code;
-  if ((err.code === 'SUBMIT_FAILED' || err.code === 'ENDORSEMENT_FAILED' || err.code === 'CONNECTION_FAILED') && grpcCode !== undefined && RETRYABLE_GRPC.has(grpcCode)) {
-    return grpc.status[grpcCode];
-  }
-  return undefined;
-}
-
-/** The chaincode's error code: the contract prefixes its messages with `CODE: `. */
-function chaincodeCodeOf(messages: string[]): string | undefined {
-  for (const m of messages) {
-    const match = /\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+): /.exec(m);
-    if (match) return match[1];
-  }
-  return undefined;
 }
 
 function toClientError(err: unknown, fn: string, transactionId?: string): ClientError {
   if (err instanceof GatewayError) {
-    const details = err.details.map((d) => `${d.mspId}@${d.address}: ${d.message}`);
-    const text = `${fn}: ${err.message}${details.length ? ` [${details.join('; ')}]` : ''}`;
-    const chaincodeCode = chaincodeCodeOf([...err.details.map((d) => d.message), err.message]);
+    const { text: described, chaincodeCode, tlsFailure } = describeGatewayError(err);
+    const text = `${fn}: ${described}`;
+    if (tlsFailure) return new ClientError('TLS_FAILED', text, { cause: err, transactionId });
     if (err instanceof EndorseError) return new ClientError('ENDORSEMENT_FAILED', text, { cause: err, chaincodeCode, transactionId: err.transactionId });
     // SubmitError is exported as a type only, so it is recognised by name.
     if (err.name === 'SubmitError') return new ClientError('SUBMIT_FAILED', text, { cause: err, transactionId: (err as GatewayError & { transactionId?: string }).transactionId });

@@ -16,6 +16,8 @@ export interface LrSoftwareToApprove {
   readonly packageId: string;
   readonly sourceSha256: string;
   readonly endorsementPolicy: string;
+  /** The package forms the approval admits (a v2 approval); absent: a v1 approval, node only. */
+  readonly packageForms?: readonly ('node' | 'ccaas')[];
 }
 
 export interface MeterModelToApprove {

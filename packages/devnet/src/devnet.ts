@@ -1,38 +1,47 @@
 // SPDX-License-Identifier: Apache-2.0
 // Assembles the embedded network in one process: crypto material, ledger, endorsing peers with
 // their chaincodes, the ordering service, the committer, and the Fabric Gateway gRPC server.
-import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
 import { startGatewayServer, type GatewayServer } from '@metroledger/gateway';
 import { IdentityDeserializer, MspRegistry, nodePaths, type OrgMaterial } from '@metroledger/identity';
-import { Ledger } from '@metroledger/ledger';
+import { Ledger, type BlockFileSystem } from '@metroledger/ledger';
 import { SoloOrderer } from '@metroledger/ordering';
 import { Committer, Endorser, SignatureVerifierPool } from '@metroledger/peer';
 import { parsePolicy, type Policy } from '@metroledger/policy';
 import { newGenesisBlock, type BatchConfig } from '@metroledger/protocol';
 import { DEFAULT_NETWORK } from './config/default-network.js';
 import { ensureOrganizations, orgSpec } from './crypto.js';
+import { prepareDataDir } from './datadir.js';
+import { devnetHalt, startOperationsServer, type DevnetHalt, type DevnetHealth } from './health.js';
 import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig, OrgConfig } from './network.js';
 import { restoreFabricProtosGlobals } from './protoglobals.js';
 import { blockVerifierFor, checkLedgerOrdering, consensusConfig, feedCommitter, newBftOrdering, orderingChoice, withOrdering, type DevnetBft, type OrderingType } from './ordering.js';
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
+import { FaultInjector, type DevnetFaults } from './faults.js';
 
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
   dataDir: string;
   /** 'solo' or 'bft' (n consenters of n orderer organizations); default: the network's. */
   ordering?: OrderingType;
-  /** BFT replicas, n = 3f+1 (default 4). */
+  /** BFT replicas, 4..31 (default 4); n tolerates f = floor((n-1)/3) faulty. */
   bftReplicas?: number;
   /** BFT replicas left stopped at start (at most f), to measure a degraded service. */
   bftReplicasDown?: readonly number[];
   /** Gateway port; 0 (default) lets the OS choose. The CLI uses 7051. */
   port?: number;
+  /** Port of the operations service (GET /healthz, as a Fabric peer's); 0 (default) lets the OS choose. */
+  operationsPort?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Mutual TLS on the gateway: clients must present a TLS certificate issued by a channel MSP's TLS
+   * CA (each user's `tls/client.crt`). Default false.
+   */
+  tlsClientAuth?: boolean;
   /** Default: DEFAULT_NETWORK (config/default-network.ts). */
   network?: NetworkConfig;
   /** Chaincodes deployed instead of the network's (e.g. a test chaincode). */
@@ -48,6 +57,8 @@ export interface StartDevnetOptions {
   tamperedPackageOn?: string | readonly string[];
   /** Providers that replaced a governed chaincode on their peers and removed the fingerprint check (attacks 3 and 4). */
   subvertedPeers?: readonly SubvertedPeerConfig[];
+  /** The ledger's block file layer (default: Node's fs); tests put in one that fails as a full disk does. */
+  ledgerFileSystem?: BlockFileSystem;
 }
 
 /** Paths of one user's enrollment (what a fabric-gateway client needs). */
@@ -57,6 +68,9 @@ export interface UserIdentityPaths {
   readonly name: string;
   readonly certPath: string;
   readonly keyPath: string;
+  /** The user's TLS client certificate and key (for mutual TLS). */
+  readonly tlsCertPath: string;
+  readonly tlsKeyPath: string;
 }
 
 export interface Devnet {
@@ -65,6 +79,10 @@ export interface Devnet {
   readonly port: number;
   /** PEM of the CA that issued the gateway's TLS certificate (trust it in clients). */
   readonly tlsCaCertPath: string;
+  /** The host name in the gateway's TLS certificate: the TLS server name clients connecting by IP use. */
+  readonly tlsServerName: string;
+  /** Whether the gateway requires client TLS certificates (mutual TLS). */
+  readonly tlsClientAuth: boolean;
   readonly channelId: string;
   readonly dataDir: string;
   /** Client users per MSP id (User1 first, then Admin). */
@@ -73,11 +91,24 @@ export interface Devnet {
   readonly generatedCrypto: boolean;
   /** Current block height of the ledger. */
   height(): number;
+  /** http://host:port of the operations service: GET /healthz answers 200, or 503 with the reason. */
+  readonly operationsEndpoint: string;
+  /** SERVING; HALTED (with why) once the ledger failed to commit a block; STOPPED after stop(). */
+  health(): DevnetHealth;
+  /**
+   * Called once if the devnet halts: its ledger failed to commit a block (a full or failing disk).
+   * By then it has stopped taking transactions (Submit answers UNAVAILABLE, the gateway shuts down),
+   * and every acknowledged commit is on disk. Restarting on the same data directory recovers.
+   * Called at once if it has already halted. Returns a function that removes the listener.
+   */
+  onHalt(listener: (halt: DevnetHalt) => void): () => void;
   /** BFT ordering only: replica control (stop, restart, heights, stored blocks). */
   readonly bft?: DevnetBft;
+  /** Fault injection (tests, demos): lagging endorsers, lost orderer answers. */
+  readonly faults: DevnetFaults;
   /** What each peer runs for each registry-governed chaincode (the package ids the notified body must approve). */
   readonly installedPackages: readonly PeerPackage[];
-  /** Stops the gateway, orders and commits what was accepted, closes the ledger. */
+  /** Stops the gateway, orders and commits what was accepted (unless halted), closes the ledger. */
   stop(): Promise<void>;
 }
 
@@ -103,7 +134,7 @@ function usersOf(dataDir: string, org: OrgMaterial): UserIdentityPaths[] {
   const users = [...org.users].sort((a, b) => Number(a.name === 'Admin') - Number(b.name === 'Admin'));
   return users.map((u) => {
     const p = nodePaths(dataDir, org.spec, u);
-    return { mspId: org.spec.mspId, name: u.fqdn, certPath: p.signcert, keyPath: p.keystoreKey };
+    return { mspId: org.spec.mspId, name: u.fqdn, certPath: p.signcert, keyPath: p.keystoreKey, tlsCertPath: p.tlsCert, tlsKeyPath: p.tlsKey };
   });
 }
 
@@ -115,7 +146,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   const dataDir = resolve(options.dataDir);
   const chaincodes = options.chaincodes ?? network.chaincodes;
   const batch: BatchConfig = { ...network.batch, ...options.batch };
-  await mkdir(dataDir, { recursive: true });
+  await prepareDataDir(dataDir);
 
   const { orgs, generated } = await ensureOrganizations(dataDir, network.organizations);
   const orgConfigs = new Map<string, OrgConfig>(network.organizations.map((o) => [o.mspId, o]));
@@ -125,6 +156,11 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   if (ordererOrg === undefined || ordererOrg.orderers.length === 0) throw new DevnetError('BAD_CONFIG', 'the network has no orderer node');
 
   const msps = new MspRegistry([...appOrgs, ...ordererOrgs].map((o) => o.mspConfig()));
+  // Fabric's peer/Propose ACL is /Channel/Application/Writers and Deliver's, CommitStatus's and
+  // ChaincodeEvents' is /Channel/Application/Readers: as the genesis block writes them
+  // (protocol's newChannelConfig), a member of any application organization; orderer organizations are neither.
+  const proposers = new MspRegistry(appOrgs.map((o) => o.mspConfig()));
+  const readers = parsePolicy(`OR(${appOrgs.map((o) => `'${o.spec.mspId}.member'`).join(', ')})`);
   const deserializer = new IdentityDeserializer();
   const policies = new Map<string, Policy>();
   const enforcement = new Enforcement({
@@ -147,7 +183,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     }
   }
 
-  const ledger = await Ledger.open(join(dataDir, 'ledger'));
+  const ledger = await Ledger.open(join(dataDir, 'ledger'), { ...(options.ledgerFileSystem !== undefined && { fileSystem: options.ledgerFileSystem }) });
   const closers: (() => Promise<void> | void)[] = [() => ledger.close()];
   // Endorsers', orderer's and committer's signature checks, off the event-loop thread.
   const verifierPool = options.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ threads: options.verifyThreads });
@@ -189,6 +225,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     // Every peer has its own identity, installed chaincodes and endorsements; they share the one
     // validated ledger of this process (each block is validated and committed once).
     const endorsers: Endorser[] = [];
+    const faults = new FaultInjector(ledger.state, appOrgs.flatMap((o) => o.peers.map((p) => p.fqdn)));
     for (const org of appOrgs) {
       const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId));
       for (const node of org.peers) {
@@ -201,11 +238,12 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             identity: org.signingIdentity(node.name),
             address: `${node.fqdn}:7051`,
             channelId: network.channelId,
-            msps,
+            msps: proposers,
             deserializer,
             ledger,
             chaincodes: [...onPeer.values()],
             verify,
+            simulationState: faults.simulationState(node.fqdn),
           }),
         );
       }
@@ -238,58 +276,105 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       mspId: gwOrg.spec.mspId,
       peers: endorsers,
       endorsementPolicies: policies,
-      orderer: feed.gate(orderer),
+      orderer: faults.orderer(feed.gate(orderer)),
       ordererEndpoint: { address: `${ordererNode.fqdn}:7050`, mspId: ordererOrg.spec.mspId },
       commits: committer,
       ledger,
       msps,
       deserializer,
+      readers,
+      batch,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
-      tls: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem },
+      tls: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem, clientAuthRequired: options.tlsClientAuth === true },
     });
     closers.push(() => server.stop());
-    enforcement.reporter.connect({ endpoint: server.endpoint, tlsCaCertPath: nodePaths(dataDir, orgSpec(orgConfigs.get(gwOrg.spec.mspId)!), gwNode).tlsCa, channelId: network.channelId });
+
+    let halt: DevnetHalt | undefined;
+    let stopped: Promise<void> | undefined;
+    const haltListeners = new Set<(h: DevnetHalt) => void>();
+    const health = (): DevnetHealth => ({ status: halt !== undefined ? 'HALTED' : stopped !== undefined ? 'STOPPED' : 'SERVING', height: ledger.height, ...(halt !== undefined && { halt }) });
+    const operations = await startOperationsServer({ host: options.host ?? '127.0.0.1', port: options.operationsPort ?? 0, health });
+    closers.push(() => operations.stop());
+    // Fail-stop, as Fabric's peer on a ledger I/O failure: take no more transactions (the feed
+    // refuses Submit already), stop ordering and serving; the operations service stays up to say why.
+    committer.onHalt((h) => {
+      halt = devnetHalt(h);
+      void enforcement.reporter.close().catch(() => undefined);
+      void orderer.stop().catch(() => undefined);
+      void server.stop();
+      for (const l of haltListeners) l(halt);
+      haltListeners.clear();
+    });
+    // the gateway peer's TLS certificate names it by its host name first (identity's nodeSans)
+    const tlsServerName = gwNode.fqdn;
+    enforcement.reporter.connect({
+      endpoint: server.endpoint,
+      tlsCaCertPath: nodePaths(dataDir, orgSpec(orgConfigs.get(gwOrg.spec.mspId)!), gwNode).tlsCa,
+      tlsServerName,
+      // the devnet's own reports go out with the gateway peer's TLS pair (its certificate is also a client certificate)
+      ...(server.clientAuthRequired && { tlsClient: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem } }),
+      channelId: network.channelId,
+    });
 
     const users: Record<string, UserIdentityPaths[]> = {};
     for (const org of appOrgs) users[org.spec.mspId] = usersOf(dataDir, org);
     const tlsCaCertPath = nodePaths(dataDir, orgSpec(orgConfigs.get(gwOrg.spec.mspId)!), gwNode).tlsCa;
 
-    let stopped: Promise<void> | undefined;
     return {
       endpoint: server.endpoint,
       port: server.port,
       tlsCaCertPath,
+      tlsServerName,
+      tlsClientAuth: server.clientAuthRequired,
       channelId: network.channelId,
       dataDir,
       users,
       generatedCrypto: generated,
       height: () => ledger.height,
+      operationsEndpoint: operations.endpoint,
+      health,
+      onHalt: (listener) => {
+        if (halt !== undefined) {
+          listener(halt);
+          return () => undefined;
+        }
+        haltListeners.add(listener);
+        return () => void haltListeners.delete(listener);
+      },
       ...(bft !== undefined && { bft: bft.control }),
+      faults,
       installedPackages: enforcement.packages,
       stop: () =>
         (stopped ??= (async () => {
           await enforcement.reporter.close();
           await server.stop();
           await orderer.stop();
-          // let the committer finish the last blocks the orderer cut
+          // let the committer finish the last blocks the orderer cut (none will be after a halt)
           const last = orderer.height - 1;
-          if (ledger.height <= last) {
+          if (ledger.height <= last && committer.halt === undefined) {
             await new Promise<void>((done) => {
               const off = committer.onCommit((n) => {
                 if (n.blockNum >= last) {
                   off();
+                  offHalt();
                   done();
                 }
               });
+              const offHalt = committer.onHalt(() => {
+                off();
+                done();
+              });
               if (ledger.height > last) {
                 off();
+                offHalt();
                 done();
               }
             });
           }
           committer.close();
           await verifierPool?.close();
+          await operations.stop();
           await ledger.close();
         })()),
     };

@@ -139,6 +139,17 @@ export function governedLedger<L extends CommitterLedger>(ledger: L, registry: G
   };
 }
 
+/** The devnet's own gateway, as the incident reporter connects to it. */
+export interface ReportTarget {
+  readonly endpoint: string;
+  readonly tlsCaCertPath: string;
+  /** The TLS server name (the gateway certificate's host name; never the endpoint's IP). */
+  readonly tlsServerName: string;
+  /** A client TLS pair, when the gateway requires one. */
+  readonly tlsClient?: { readonly certPem: string; readonly keyPem: string };
+  readonly channelId: string;
+}
+
 /** Where a peer's identity lives, to sign its incident reports. */
 export interface PeerIdentityFiles {
   readonly mspId: string;
@@ -152,13 +163,13 @@ export interface PeerIdentityFiles {
  * asynchronous: a refused proposal is answered at once; the incident commits shortly after.
  */
 export class IncidentReporter {
-  #target: { endpoint: string; tlsCaCertPath: string; channelId: string } | undefined;
+  #target: ReportTarget | undefined;
   readonly #pending = new Set<Promise<void>>();
   readonly #connections = new Map<string, Promise<{ submit(json: string): Promise<void>; close(): void }>>();
   #closed = false;
 
   /** Sets the gateway to report through (known once the gateway server listens). */
-  connect(target: { endpoint: string; tlsCaCertPath: string; channelId: string }): void {
+  connect(target: ReportTarget): void {
     this.#target = target;
   }
 
@@ -200,12 +211,14 @@ export class IncidentReporter {
   }
 }
 
-async function openConnection(target: { endpoint: string; tlsCaCertPath: string; channelId: string }, identity: PeerIdentityFiles): Promise<{ submit(json: string): Promise<void>; close(): void }> {
+async function openConnection(target: ReportTarget, identity: PeerIdentityFiles): Promise<{ submit(json: string): Promise<void>; close(): void }> {
   // loaded on first use: most devnet runs never report an incident
   const grpc = await import('@grpc/grpc-js');
   const { connect, hash, signers } = await import('@hyperledger/fabric-gateway');
   const [tlsCa, cert, key] = await Promise.all([readFile(target.tlsCaCertPath), readFile(identity.certPath), readFile(identity.keyPath)]);
-  const client = new grpc.Client(target.endpoint, grpc.credentials.createSsl(tlsCa));
+  const tlsClient = target.tlsClient;
+  const credentials = tlsClient === undefined ? grpc.credentials.createSsl(tlsCa) : grpc.credentials.createSsl(tlsCa, Buffer.from(tlsClient.keyPem), Buffer.from(tlsClient.certPem));
+  const client = new grpc.Client(target.endpoint, credentials, { 'grpc.ssl_target_name_override': target.tlsServerName });
   const gateway = connect({
     client,
     identity: { mspId: identity.mspId, credentials: cert },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { IdentityDeserializer, MspRegistry, OrgMaterial } from '@metroledger/identity';
 import type { Ledger } from '@metroledger/ledger';
 import type { common } from '@hyperledger/fabric-protos';
+import { BFT_REPLICAS_MIN, bftFaultTolerance } from '@metroledger/bft';
 import { BftOrderer, OrderingError, type BftTimings } from '@metroledger/ordering';
 import { quorumBlockVerifier, soloBlockVerifier, type BlockVerifier } from '@metroledger/peer';
 import { blockHeaderHash, decodeBlock, parseChannelConfig, type BatchConfig, type ConsensusConfig, type ConsenterConfig, type SignatureVerifier } from '@metroledger/protocol';
@@ -14,9 +15,12 @@ import type { NetworkConfig } from './network.js';
 
 export type OrderingType = 'solo' | 'bft';
 
+/** The most BFT replicas one devnet process runs (each is an orderer organization with its own CA). */
+const DEVNET_BFT_REPLICAS_MAX = 31;
+
 export interface OrderingChoice {
   readonly type: OrderingType;
-  /** BFT replicas (n = 3f+1 >= 4). */
+  /** BFT replicas, 4..31: any n is safe (quorums of bftQuorum(n)) and tolerates f = bftFaultTolerance(n). */
   readonly replicas: number;
   /** BFT replicas left stopped at start (to measure or demonstrate a degraded service). */
   readonly replicasDown: readonly number[];
@@ -27,9 +31,12 @@ export function orderingChoice(network: NetworkConfig, o: { ordering?: string; b
   const type = o.ordering ?? network.ordering;
   if (type !== 'solo' && type !== 'bft') throw new DevnetError('BAD_CONFIG', `ordering ${String(type)} is not available (solo or bft)`);
   const replicas = o.bftReplicas ?? DEFAULT_BFT_REPLICAS;
-  if (!Number.isInteger(replicas) || replicas < 4 || replicas > 31) throw new DevnetError('BAD_CONFIG', `BFT needs 4..31 replicas (n = 3f+1), not ${replicas}`);
+  // Fewer than 4 replicas tolerate no Byzantine one; above 31 the one devnet process is the limit, not safety.
+  if (!Number.isInteger(replicas) || replicas < BFT_REPLICAS_MIN || replicas > DEVNET_BFT_REPLICAS_MAX) {
+    throw new DevnetError('BAD_CONFIG', `BFT needs ${BFT_REPLICAS_MIN}..${DEVNET_BFT_REPLICAS_MAX} replicas on the devnet, not ${replicas}`);
+  }
   const down = [...new Set(o.bftReplicasDown ?? [])];
-  const f = Math.floor((replicas - 1) / 3);
+  const f = bftFaultTolerance(replicas);
   if (down.some((r) => !Number.isInteger(r) || r < 0 || r >= replicas)) throw new DevnetError('BAD_CONFIG', `replicas to leave down must be in 0..${replicas - 1}`);
   if (down.length > f) throw new DevnetError('BAD_CONFIG', `at most f = ${f} of ${replicas} replicas may be down`);
   if (type === 'solo' && (o.bftReplicas !== undefined || down.length > 0)) throw new DevnetError('BAD_CONFIG', 'BFT replica options need BFT ordering');
@@ -58,7 +65,7 @@ export function consensusConfig(choice: OrderingChoice, ordererOrgs: readonly Or
   return choice.type === 'bft' ? { type: 'BFT', consenters: consenters(ordererOrgs) } : { type: 'solo' };
 }
 
-/** How the committing peer checks orderer signatures: one orderer, or 2f+1 consenters. */
+/** How the committing peer checks orderer signatures: one orderer, or a quorum of consenters. */
 export function blockVerifierFor(choice: OrderingChoice, m: { deserializer: IdentityDeserializer; msps: MspRegistry; ordererOrgs: readonly OrgMaterial[] }): BlockVerifier {
   return choice.type === 'bft'
     ? quorumBlockVerifier({ deserializer: m.deserializer, msps: m.msps, consenters: consenters(m.ordererOrgs) })
@@ -153,15 +160,21 @@ export interface CommitFeed {
 /**
  * Feeds ordered blocks to the committer in order, never more than it accepts ahead of its height
  * (a fire-and-forget delivery loses blocks once ordering outpaces validation); the others wait
- * here, and a long wait turns into BUSY at the gateway's Submit, which clients retry.
+ * here, and a long wait turns into BUSY at the gateway's Submit, which clients retry. Once the
+ * committer has halted (its ledger failed), nothing is fed and every Submit is refused
+ * (SERVICE_UNAVAILABLE): a transaction accepted then could never be committed.
  */
 export function feedCommitter(
   orderer: { onBlock(listener: (block: common.Block) => void): unknown },
-  committer: { deliver(block: common.Block): Promise<unknown> },
+  committer: { deliver(block: common.Block): Promise<unknown>; readonly halt?: { readonly blockNum: number; readonly error: Error } | undefined },
 ): CommitFeed {
   const waiting: common.Block[] = [];
   let inFlight = 0;
   const pump = (): void => {
+    if (committer.halt !== undefined) {
+      waiting.length = 0;
+      return;
+    }
     while (inFlight < COMMIT_IN_FLIGHT && waiting.length > 0) {
       const block = waiting.shift()!;
       inFlight++;
@@ -172,6 +185,8 @@ export function feedCommitter(
         },
         (err: unknown) => {
           inFlight--;
+          // A halt is reported once, by whoever listens to the committer's onHalt.
+          if (committer.halt !== undefined) return pump();
           // A block the committer refuses is a bug in this process, not a client error: make it loud.
           process.emitWarning(`devnet: block ${block.getHeader()?.getNumber()} not committed: ${(err as Error).message}`);
           pump();
@@ -190,7 +205,9 @@ export function feedCommitter(
     gate(o) {
       return {
         broadcast: (envelope) =>
-          waiting.length > COMMIT_BACKLOG_MAX
+          committer.halt !== undefined
+            ? Promise.reject(new OrderingError('SERVICE_UNAVAILABLE', `the peer halted: its ledger could not commit block ${committer.halt.blockNum} (${committer.halt.error.message}); no transaction is accepted until it is restarted`))
+            : waiting.length > COMMIT_BACKLOG_MAX
             ? Promise.reject(new OrderingError('BUSY', `the committing peer is ${waiting.length} blocks behind ordering: retry later`))
             : o.broadcast(envelope),
       };

@@ -6,9 +6,15 @@ import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { Authenticator, envelopeHeader } from './access.js';
 import { filteredBlockFromBytes } from './filtered.js';
 import type { LedgerPort } from './gateway.js';
+import { PacedWriter } from './paced.js';
+import { RejectedRequest } from './requests.js';
+import { rpcError, Status as GrpcStatus } from './rpcerror.js';
 
 type Kind = 'block' | 'filtered' | 'private';
-type Call = ServerDuplexStream<common.Envelope, peer.DeliverResponse>;
+type Call = ServerDuplexStream<common.Envelope | RejectedRequest, peer.DeliverResponse>;
+
+// Fabric's ACL resources for the three services: all three need the channel's Readers policy.
+const RESOURCE: Record<Kind, string> = { block: 'event/Block', filtered: 'event/FilteredBlock', private: 'event/Block' };
 
 const { Status } = common;
 
@@ -37,32 +43,47 @@ export class DeliverService {
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     call.on('error', () => abort.abort());
+    const writer = new PacedWriter<peer.DeliverResponse>(call, abort.signal);
     // Seek requests on one stream are served one after the other, as Fabric's deliver handler does.
     let queue: Promise<void> = Promise.resolve();
-    call.on('data', (envelope: common.Envelope) => {
-      queue = queue.then(() => this.#seek(call, kind, envelope, abort.signal)).catch(() => abort.abort());
+    call.on('data', (envelope: common.Envelope | RejectedRequest) => {
+      if (envelope instanceof RejectedRequest) {
+        // the stream's bytes are not a message: no Deliver status can answer that, a gRPC status does
+        abort.abort();
+        call.emit('error', rpcError(envelope.code, envelope.message));
+        return;
+      }
+      queue = queue.then(() => this.#seek(writer, kind, envelope, abort.signal)).catch((err: unknown) => {
+        if (!abort.signal.aborted) call.emit('error', deliverError(err));
+        abort.abort();
+      });
     });
     call.on('end', () => {
       void queue.then(() => call.end());
     });
   }
 
-  async #seek(call: Call, kind: Kind, envelope: common.Envelope, signal: AbortSignal): Promise<void> {
+  async #seek(writer: PacedWriter<peer.DeliverResponse>, kind: Kind, envelope: common.Envelope, signal: AbortSignal): Promise<void> {
+    const sendStatus = async (status: common.StatusMap[keyof common.StatusMap]): Promise<void> => {
+      const response = new peer.DeliverResponse();
+      response.setStatus(status);
+      await writer.write(response);
+    };
     const header = envelopeHeader(envelope);
-    if (header === undefined || header.type !== common.HeaderType.DELIVER_SEEK_INFO) return sendStatus(call, Status.BAD_REQUEST);
-    if (header.channelId !== this.#o.channelId) return sendStatus(call, Status.NOT_FOUND);
-    if (typeof this.#o.authenticator.check(header.creator, header.payloadBytes, header.signature) === 'string') return sendStatus(call, Status.FORBIDDEN);
+    if (header === undefined || header.type !== common.HeaderType.DELIVER_SEEK_INFO) return sendStatus(Status.BAD_REQUEST);
+    if (header.channelId !== this.#o.channelId) return sendStatus(Status.NOT_FOUND);
+    if (typeof this.#o.authenticator.checkReader(RESOURCE[kind], header.creator, header.payloadBytes, header.signature) === 'string') return sendStatus(Status.FORBIDDEN);
     let seek: orderer.SeekInfo;
     try {
       seek = orderer.SeekInfo.deserializeBinary(header.data);
     } catch {
-      return sendStatus(call, Status.BAD_REQUEST);
+      return sendStatus(Status.BAD_REQUEST);
     }
     const height = this.#o.ledger.height;
     const start = position(seek.getStart(), height, height);
     const stop = position(seek.getStop(), height, Number.MAX_SAFE_INTEGER);
-    if (start === undefined || stop === undefined || stop < start) return sendStatus(call, Status.BAD_REQUEST);
-    if (seek.getBehavior() === orderer.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY && start >= height) return sendStatus(call, Status.NOT_FOUND);
+    if (start === undefined || stop === undefined || stop < start) return sendStatus(Status.BAD_REQUEST);
+    if (seek.getBehavior() === orderer.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY && start >= height) return sendStatus(Status.NOT_FOUND);
 
     let n = start;
     for await (const bytes of this.#o.ledger.iterate(start, { signal })) {
@@ -77,18 +98,22 @@ export class DeliverService {
           response.setBlockAndPrivateData(bp);
         }
       }
-      if (!call.write(response)) await new Promise<void>((resolve) => call.once('drain', resolve));
+      if (!(await writer.write(response))) return;
       // the ledger yields blocks start, start + 1, ...
       if (n++ >= stop) break;
     }
-    if (!signal.aborted) sendStatus(call, Status.SUCCESS);
+    if (!signal.aborted) await sendStatus(Status.SUCCESS);
   }
 }
 
-function sendStatus(call: Call, status: common.StatusMap[keyof common.StatusMap]): void {
-  const response = new peer.DeliverResponse();
-  response.setStatus(status);
-  call.write(response);
+/**
+ * A ledger that cannot read a block ends the stream with a gRPC status instead of leaving the
+ * client waiting: DATA_LOSS for a damaged block (never served), UNAVAILABLE otherwise.
+ */
+function deliverError(err: unknown): ReturnType<typeof rpcError> {
+  const e = err as { code?: unknown; message?: string };
+  if (e.code === 'CORRUPT_BLOCK_FILE') return rpcError(GrpcStatus.DATA_LOSS, `the peer's ledger holds a damaged block and will not serve it: ${e.message ?? ''}`);
+  return rpcError(GrpcStatus.UNAVAILABLE, `the peer cannot read its ledger: ${e.message ?? String(err)}`);
 }
 
 /** The block number a seek position designates; undefined for an unsupported position. */

@@ -2,13 +2,15 @@
 // The Fabric Gateway service (gateway.Gateway): Endorse, Submit, CommitStatus, Evaluate,
 // ChaincodeEvents, answering as Fabric's gateway does, over in-process peers.
 import type { ServerUnaryCall, ServerWritableStream, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { ConcurrencyLimiter } from './limiter';
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
 import type { IdentityDeserializer, MspRegistry } from '@metroledger/identity';
 import type { Policy } from '@metroledger/policy';
 import { newTransactionEnvelope, parseEnvelope, parseProposal, txValidationCodeName, type ParsedProposal, type ProposalResponseParts } from '@metroledger/protocol';
 import { Authenticator, envelopeHeader } from './access.js';
+import { ConcurrencyLimiter } from './limiter.js';
+import { PacedWriter } from './paced.js';
 import { minimalEndorsingOrgs } from './plan.js';
+import { decoderMessage, RejectedRequest } from './requests.js';
 import { rpcError, Status, type ErrorDetail } from './rpcerror.js';
 
 /** An endorsing peer as the gateway sees it; @metroledger/peer's Endorser fits. */
@@ -28,7 +30,11 @@ export interface OrdererPort {
 
 /** The committer's notification of transaction outcomes. */
 export interface CommitPort {
-  /** Resolves when `txId` is committed (valid or not), at once if it already is; rejects if `signal` aborts first. */
+  /**
+   * Resolves when `txId` is committed (valid or not), at once if it already is; rejects if `signal`
+   * aborts first, or with an error whose `code` is 'HALTED' once the peer can commit nothing more
+   * (its ledger failed: answered UNAVAILABLE).
+   */
   waitForTransaction(txId: string, signal: AbortSignal): Promise<{ code: number; blockNumber: number }>;
 }
 
@@ -54,6 +60,12 @@ export interface GatewayOptions {
   ledger: LedgerPort;
   msps: MspRegistry;
   deserializer: IdentityDeserializer;
+  /**
+   * The channel's /Channel/Application/Readers policy as a signature policy: who may read blocks
+   * (Deliver), commit statuses and chaincode events. With configtxgen's defaults, a member of any
+   * application organization (ImplicitMeta ANY over each organization's OR('<msp>.member')).
+   */
+  readers: Policy;
   /** Endorse requests simulated at once; the rest wait in order. Default 64. */
   maxConcurrentEndorsements?: number;
 }
@@ -75,7 +87,7 @@ export class GatewayService {
 
   constructor(options: GatewayOptions) {
     this.#o = options;
-    this.#auth = new Authenticator(options.msps, options.deserializer);
+    this.#auth = new Authenticator(options.msps, options.deserializer, options.readers);
     this.#admission = new ConcurrencyLimiter(options.maxConcurrentEndorsements ?? 64);
   }
 
@@ -84,16 +96,27 @@ export class GatewayService {
       endorse: unary((req: gateway.EndorseRequest) => this.endorse(req)),
       submit: unary((req: gateway.SubmitRequest) => this.submit(req)),
       evaluate: unary((req: gateway.EvaluateRequest) => this.evaluate(req)),
-      commitStatus: (call: ServerUnaryCall<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>, callback: sendUnaryData<gateway.CommitStatusResponse>) => {
+      commitStatus: (call: ServerUnaryCall<gateway.SignedCommitStatusRequest | RejectedRequest, gateway.CommitStatusResponse>, callback: sendUnaryData<gateway.CommitStatusResponse>) => {
+        const request = call.request;
+        if (request instanceof RejectedRequest) return callback(rpcError(request.code, request.message));
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
-        this.commitStatus(call.request, abort.signal).then((r) => callback(null, r), (err: unknown) => callback(toServiceError(err)));
+        this.commitStatus(request, abort.signal).then((r) => callback(null, r), (err: unknown) => callback(toServiceError(err)));
       },
-      chaincodeEvents: (call: ServerWritableStream<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse>) => {
+      chaincodeEvents: (call: ServerWritableStream<gateway.SignedChaincodeEventsRequest | RejectedRequest, gateway.ChaincodeEventsResponse>) => {
+        const request = call.request;
+        if (request instanceof RejectedRequest) {
+          call.emit('error', rpcError(request.code, request.message));
+          return;
+        }
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
-        this.chaincodeEvents(call.request, (r) => call.write(r), abort.signal).then(
-          () => call.end(),
+        call.on('error', () => abort.abort());
+        const writer = new PacedWriter<gateway.ChaincodeEventsResponse>(call, abort.signal);
+        this.chaincodeEvents(request, (r) => writer.write(r), abort.signal).then(
+          () => {
+            if (!abort.signal.aborted) call.end();
+          },
           (err: unknown) => {
             if (!abort.signal.aborted) call.emit('error', toServiceError(err));
           },
@@ -111,21 +134,21 @@ export class GatewayService {
     const orgs = request.getEndorsingOrganizationsList();
     const peers = orgs.length > 0 ? this.#peersForOrgs(p.chaincodeName, orgs) : this.#plan(p.chaincodeName);
 
+    // Fabric's gateway endorses on its first peer, then on the rest of the plan. The peers here are
+    // asked in parallel, but the answer is Fabric's: if the first peer fails, its failure alone
+    // (the others would have told the same story); otherwise each of the rest that failed or disagreed.
     const outcomes = await Promise.all(peers.map((e) => this.#endorseOn(e, p)));
+    const detail = (i: number, message: string): ErrorDetail => ({ address: peers[i]!.address, mspId: peers[i]!.mspId, message });
+    const first = outcomes[0];
+    if (typeof first === 'string') throw rpcError(Status.ABORTED, 'failed to endorse transaction, see attached details for more info', [detail(0, first)]);
     const details: ErrorDetail[] = [];
     const good: ProposalResponseParts[] = [];
     outcomes.forEach((o, i) => {
-      const e = peers[i]!;
-      if (typeof o === 'string') details.push({ address: e.address, mspId: e.mspId, message: o });
-      else if (good.length > 0 && Buffer.compare(good[0]!.prpBytes, o.prpBytes) !== 0) {
-        details.push({ address: e.address, mspId: e.mspId, message: 'ProposalResponsePayloads do not match' });
-      } else good.push(o);
+      if (typeof o === 'string') details.push(detail(i, o));
+      else if (good.length > 0 && Buffer.compare(good[0]!.prpBytes, o.prpBytes) !== 0) details.push(detail(i, 'ProposalResponsePayloads do not match'));
+      else good.push(o);
     });
-    if (details.length > 0) {
-      const first = typeof outcomes[0] === 'string';
-      const message = first ? 'failed to endorse transaction, see attached details for more info' : 'failed to collect enough transaction endorsements, see attached details for more info';
-      throw rpcError(Status.ABORTED, message, details);
-    }
+    if (details.length > 0) throw rpcError(Status.ABORTED, 'failed to collect enough transaction endorsements, see attached details for more info', details);
     let envelopeBytes: Uint8Array;
     try {
       envelopeBytes = newTransactionEnvelope(p, good);
@@ -210,9 +233,10 @@ export class GatewayService {
     try {
       request = gateway.CommitStatusRequest.deserializeBinary(requestBytes);
     } catch (err) {
-      throw rpcError(Status.INVALID_ARGUMENT, `invalid status request: ${(err as Error).message}`);
+      throw rpcError(Status.INVALID_ARGUMENT, `invalid status request: ${decoderMessage(err)}`);
     }
-    const signer = this.#auth.check(request.getIdentity_asU8(), requestBytes, signed.getSignature_asU8());
+    if (request.getTransactionId() === '') throw rpcError(Status.INVALID_ARGUMENT, 'transaction ID should not be empty');
+    const signer = this.#auth.checkReader('gateway/CommitStatus', request.getIdentity_asU8(), requestBytes, signed.getSignature_asU8());
     if (typeof signer === 'string') throw rpcError(Status.PERMISSION_DENIED, signer);
     if (request.getChannelId() !== this.#o.channelId) throw rpcError(Status.FAILED_PRECONDITION, `channel '${request.getChannelId()}' not found`);
 
@@ -225,20 +249,22 @@ export class GatewayService {
       return response;
     } catch (err) {
       if (signal.aborted) throw rpcError(Status.CANCELLED, 'commit status request cancelled');
+      if ((err as { code?: unknown }).code === 'HALTED') throw rpcError(Status.UNAVAILABLE, (err as Error).message);
       throw isRpcError(err) ? err : rpcError(Status.ABORTED, (err as Error).message);
     }
   }
 
-  async chaincodeEvents(signed: gateway.SignedChaincodeEventsRequest, send: (r: gateway.ChaincodeEventsResponse) => void, signal: AbortSignal): Promise<void> {
+  /** Streams the chaincode's events block by block; `send` resolves false when the call has ended. */
+  async chaincodeEvents(signed: gateway.SignedChaincodeEventsRequest, send: (r: gateway.ChaincodeEventsResponse) => Promise<boolean>, signal: AbortSignal): Promise<void> {
     const requestBytes = signed.getRequest_asU8();
     if (requestBytes.length === 0) throw rpcError(Status.INVALID_ARGUMENT, 'a chaincode events request is required');
     let request: gateway.ChaincodeEventsRequest;
     try {
       request = gateway.ChaincodeEventsRequest.deserializeBinary(requestBytes);
     } catch (err) {
-      throw rpcError(Status.INVALID_ARGUMENT, `invalid chaincode events request: ${(err as Error).message}`);
+      throw rpcError(Status.INVALID_ARGUMENT, `invalid chaincode events request: ${decoderMessage(err)}`);
     }
-    const signer = this.#auth.check(request.getIdentity_asU8(), requestBytes, signed.getSignature_asU8());
+    const signer = this.#auth.checkReader('gateway/ChaincodeEvents', request.getIdentity_asU8(), requestBytes, signed.getSignature_asU8());
     if (typeof signer === 'string') throw rpcError(Status.PERMISSION_DENIED, signer);
     if (request.getChannelId() !== this.#o.channelId) throw rpcError(Status.NOT_FOUND, `channel '${request.getChannelId()}' not found`);
 
@@ -274,7 +300,7 @@ export class GatewayService {
       const response = new gateway.ChaincodeEventsResponse();
       response.setEventsList(events);
       response.setBlockNumber(number);
-      send(response);
+      if (!(await send(response))) return;
     }
   }
 
@@ -350,8 +376,10 @@ function tryParseEnvelope(bytes: Uint8Array): ReturnType<typeof parseEnvelope> |
 }
 
 function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-    fn(call.request).then(
+  return (call: ServerUnaryCall<Req | RejectedRequest, Res>, callback: sendUnaryData<Res>): void => {
+    const request = call.request;
+    if (request instanceof RejectedRequest) return callback(rpcError(request.code, request.message));
+    fn(request).then(
       (r) => callback(null, r),
       (err: unknown) => callback(toServiceError(err)),
     );

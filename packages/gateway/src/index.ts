@@ -9,5 +9,7 @@ export {
   type OrdererPort,
 } from './gateway.js';
 export { startGatewayServer, type GatewayServer, type GatewayServerOptions } from './server.js';
+export { GatewayServerError, type GatewayServerErrorCode } from './errors.js';
+export { messageLimits, type MessageLimits, type BatchSizeConfig } from './limits.js';
 export { minimalEndorsingOrgs } from './plan.js';
 export type { ErrorDetail } from './rpcerror.js';

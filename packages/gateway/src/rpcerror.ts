@@ -17,8 +17,19 @@ const { Any } = require('google-protobuf/google/protobuf/any_pb.js') as {
   Any: new () => { setTypeUrl(url: string): void; setValue(value: Uint8Array): void };
 };
 
+/** `text` without unfilled printf placeholders (google-protobuf's decoder messages carry them). */
+export function withoutPlaceholders(text: string): string {
+  if (!text.includes('%')) return text;
+  return text
+    .replace(/\s*\([^()]*%[sdv][^()]*\)/g, '')
+    .replace(/:?\s*%[sdv]\.?/g, '')
+    .trim();
+}
+
 /** A gRPC error as a grpc-js handler passes it to its callback or emits it on a stream. */
 export function rpcError(code: Status, message: string, details: readonly ErrorDetail[] = []): Partial<ServiceError> & { code: Status } {
+  message = withoutPlaceholders(message);
+  details = details.map((d) => ({ ...d, message: withoutPlaceholders(d.message) }));
   const metadata = new Metadata();
   if (details.length > 0) {
     const st = new google.rpc.Status();

@@ -3,10 +3,17 @@
 // signed detached with ECDSA P-256/SHA-256 (DER, low-S), verifiable off-ledger by anyone holding
 // the notified body's certificate (which the record carries).
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import type { LrSoftwareApproval, LrSoftwareApprovalFields } from './types';
+import type { LrSoftwareApproval, LrSoftwareApprovalFields, PackageForm } from './types';
 
 /** Domain separation: a signature over this encoding cannot be taken for anything else. */
 export const LR_SOFTWARE_APPROVAL_TYPE = 'metroledger/lr-software-approval/v1';
+/** Version 2 adds the package forms the approval admits (`packageForms`). */
+export const LR_SOFTWARE_APPROVAL_TYPE_V2 = 'metroledger/lr-software-approval/v2';
+
+/** The package forms a record admits: its packageForms, or `node` alone for a v1 record. */
+export function approvedPackageForms(fields: Pick<LrSoftwareApprovalFields, 'packageForms'>): readonly PackageForm[] {
+  return fields.packageForms ?? ['node'];
+}
 
 const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
@@ -18,7 +25,9 @@ export function certificateSha256(certificatePem: string): string {
 /**
  * The bytes the notified body signs: UTF-8 JSON of the approval fields plus the record type, the
  * signer's MSP id and the SHA-256 of its certificate, with keys in code-point order and no
- * whitespace. Every value is a string, so the encoding is unique.
+ * whitespace. Every value is a string, so the encoding is unique. A record with `packageForms` is
+ * a v2 record: the forms joined with ',' (node before ccaas) are signed too, under the v2 type; a
+ * record without is signed exactly as v1 was, so v1 records keep verifying.
  */
 export function lrSoftwareApprovalMessage(fields: LrSoftwareApprovalFields, notifiedBody: { mspId: string; certificatePem: string }): Uint8Array {
   const obj: Record<string, string> = {
@@ -28,12 +37,23 @@ export function lrSoftwareApprovalMessage(fields: LrSoftwareApprovalFields, noti
     notifiedBodyMspId: notifiedBody.mspId,
     packageId: fields.packageId,
     sourceSha256: fields.sourceSha256,
-    type: LR_SOFTWARE_APPROVAL_TYPE,
+    type: fields.packageForms === undefined ? LR_SOFTWARE_APPROVAL_TYPE : LR_SOFTWARE_APPROVAL_TYPE_V2,
     version: fields.version,
   };
+  if (fields.packageForms !== undefined) obj['packageForms'] = canonicalForms(fields.packageForms).join(',');
   for (const [k, v] of Object.entries(obj)) if (typeof v !== 'string') throw new TypeError(`${k} must be a string`);
   const sorted = Object.keys(obj).sort();
   return Buffer.from(JSON.stringify(obj, sorted), 'utf8');
+}
+
+const FORM_ORDER: readonly PackageForm[] = ['node', 'ccaas'];
+
+/** The forms in canonical order (node, ccaas); throws on an unknown or repeated form or an empty list. */
+export function canonicalForms(forms: readonly string[]): PackageForm[] {
+  if (!Array.isArray(forms) || forms.length === 0 || new Set(forms).size !== forms.length || forms.some((f) => !FORM_ORDER.includes(f as PackageForm))) {
+    throw new TypeError(`packageForms must be a non-empty list of distinct ${FORM_ORDER.join(' | ')}`);
+  }
+  return FORM_ORDER.filter((f) => forms.includes(f));
 }
 
 /**
@@ -52,6 +72,7 @@ export function signLrSoftwareApproval(
     packageId: fields.packageId,
     sourceSha256: fields.sourceSha256,
     endorsementPolicy: fields.endorsementPolicy,
+    ...(fields.packageForms !== undefined ? { packageForms: canonicalForms(fields.packageForms) } : {}),
     notifiedBody,
     signature: Buffer.from(signature).toString('base64'),
   };

@@ -325,7 +325,7 @@ export class GovernanceContract extends Contract {
     if (record === undefined || record.status !== 'APPROVED') {
       return { approved: false, code: 'LR_VERSION_NOT_APPROVED', detail: `${chaincodeName} version ${version} is ${record === undefined ? 'not in the registry' : 'withdrawn'}` };
     }
-    return { approved: true, model, modelRevision: m.revision, chaincodeName, version, packageId: record.packageId };
+    return { approved: true, model, modelRevision: m.revision, chaincodeName, version, packageId: record.packageId, codeDigest: record.sourceSha256 };
   }
 
   // ---- integrity incidents (paper, attack 2) ---------------------------------------------------

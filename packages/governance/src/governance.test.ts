@@ -6,7 +6,10 @@ import { createPrivateKey, sign as nodeSign } from 'node:crypto';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import {
+  approvedPackageForms,
   certificateRole,
+  LR_SOFTWARE_APPROVAL_TYPE,
+  LR_SOFTWARE_APPROVAL_TYPE_V2,
   lrSoftwareApprovalMessage,
   parseGovernanceErrorMessage,
   signLrSoftwareApproval,
@@ -153,6 +156,37 @@ describe('governance: LR software registry', () => {
     await net.assertRejected('governance', 'PACKAGE_ID_IN_USE', t.callers.inmetroAdmin, 'approveLrSoftware', approval('1.1', { packageId: good.packageId }));
   });
 
+  it('a v2 approval signs the package forms it admits; v1 records keep verifying and admit node only', async () => {
+    const net = network();
+    await net.bootstrap(t);
+    const v1 = signLrSoftwareApproval(lrFields('1.0'), signerOf(t.inmetroAdmin));
+    const v2 = signLrSoftwareApproval(lrFields('1.1', { packageForms: ['ccaas', 'node'] }), signerOf(t.inmetroAdmin));
+    assert.deepEqual(v2.packageForms, ['node', 'ccaas'], 'stored in canonical order');
+    const message = (r: typeof v1): Record<string, string> => JSON.parse(Buffer.from(lrSoftwareApprovalMessage(r, r.notifiedBody)).toString('utf8')) as Record<string, string>;
+    assert.equal(message(v1)['type'], LR_SOFTWARE_APPROVAL_TYPE);
+    assert.equal('packageForms' in message(v1), false, 'a v1 message is unchanged');
+    assert.equal(message(v2)['type'], LR_SOFTWARE_APPROVAL_TYPE_V2);
+    assert.equal(message(v2)['packageForms'], 'node,ccaas');
+    assert.deepEqual(approvedPackageForms(v1), ['node']);
+    assert.deepEqual(approvedPackageForms(v2), ['node', 'ccaas']);
+    // The forms are signed: widening a v1 approval, or narrowing or widening a v2 one, breaks the signature.
+    assert.equal(verifyLrSoftwareApproval({ ...v1, packageForms: ['node', 'ccaas'] }), false);
+    assert.equal(verifyLrSoftwareApproval({ ...v2, packageForms: ['node'] }), false);
+    const { packageForms: _dropped, ...v2AsV1 } = v2;
+    assert.equal(verifyLrSoftwareApproval(v2AsV1), false);
+    await net.assertRejected('governance', 'BAD_SIGNATURE', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify({ ...v1, packageForms: ['node', 'ccaas'] }));
+    for (const packageForms of [[], ['docker'], ['node', 'node'], ['ccaas', 'node'], 'node']) {
+      await net.assertRejected('governance', 'INVALID_RECORD', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify({ ...v2, packageForms }));
+    }
+    await net.submit('governance', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify(v1));
+    await net.submit('governance', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify(v2));
+    const [r1, r2] = await net.query<LrSoftwareRecord[]>('governance', t.callers.cetspClient, 'listLrSoftware', 'lr');
+    assert.equal(r1!.packageForms, undefined);
+    assert.deepEqual(r2!.packageForms, ['node', 'ccaas']);
+    assert.equal(verifyLrSoftwareApproval(r1!), true);
+    assert.equal(verifyLrSoftwareApproval(r2!), true);
+  });
+
   it('upgrade and withdrawal: each version has its own approval; a withdrawn version stays listed', async () => {
     const net = network();
     await net.bootstrap(t, { versions: ['1.0', '1.1'] });
@@ -181,7 +215,7 @@ describe('governance: meter models', () => {
     const first = payload<MeterModelRecord>(await net.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('ML-2L', ['1.0']))));
     assert.equal(first.revision, 1);
     const check = (model: string, version: string): Promise<LrApprovalCheck> => net.query<LrApprovalCheck>('governance', t.callers.cetspClient, 'checkLrApproval', model, 'lr', version);
-    assert.deepEqual(await check('ML-2L', '1.0'), { approved: true, model: 'ML-2L', modelRevision: 1, chaincodeName: 'lr', version: '1.0', packageId: lrFields('1.0').packageId });
+    assert.deepEqual(await check('ML-2L', '1.0'), { approved: true, model: 'ML-2L', modelRevision: 1, chaincodeName: 'lr', version: '1.0', packageId: lrFields('1.0').packageId, codeDigest: lrFields('1.0').sourceSha256 });
     assert.equal((await check('ML-2L', '1.1')).approved, false);
     assert.deepEqual(await check('ML-9', '1.0'), { approved: false, code: 'MODEL_NOT_APPROVED', detail: 'meter model ML-9 is not type-approved' });
     const second = payload<MeterModelRecord>(await net.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('ML-2L', ['1.0', '1.1']))));

@@ -14,7 +14,10 @@ export {
 export { GOVERNANCE_CHAINCODE_NAME, NOTIFIED_BODY_MSP_ID } from './config';
 export { GovernanceError, GovernanceErrorCodes, parseGovernanceErrorMessage, type GovernanceErrorCode } from './errors';
 export { certificateRole, callerOf, type Caller, type NodeRole } from './caller';
-export { LR_SOFTWARE_APPROVAL_TYPE, certificateSha256, lrSoftwareApprovalMessage, signLrSoftwareApproval, verifyLrSoftwareApproval } from './approval';
+export {
+  LR_SOFTWARE_APPROVAL_TYPE, LR_SOFTWARE_APPROVAL_TYPE_V2, approvedPackageForms, canonicalForms, certificateSha256,
+  lrSoftwareApprovalMessage, signLrSoftwareApproval, verifyLrSoftwareApproval,
+} from './approval';
 export { MAX_PAGE_SIZE } from './validation';
 export type {
   CallerOrganization,
@@ -31,5 +34,6 @@ export type {
   OrganizationRecord,
   OrganizationRegistration,
   OrganizationRole,
+  PackageForm,
   Page,
 } from './types';

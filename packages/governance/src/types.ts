@@ -13,7 +13,16 @@ export interface LrSoftwareApprovalFields {
   sourceSha256: string;
   /** The endorsement policy the version must run under, Fabric syntax, e.g. "AND('LaSIGEMSP.peer','PUCPRMSP.peer')". */
   endorsementPolicy: string;
+  /**
+   * The Fabric package forms this approval admits, in the order node, ccaas (approval v2): `node`,
+   * the package `packageId`; `ccaas`, any chaincode-as-a-service package declaring the code
+   * `sourceSha256` (its connection is per deployment). Absent in v1 records, which admit `node` only.
+   */
+  packageForms?: readonly PackageForm[];
 }
+
+/** How a chaincode package runs on a peer: built by the peer (`node`) or as a service it dials (`ccaas`). */
+export type PackageForm = 'node' | 'ccaas';
 
 /** The argument of `approveLrSoftware`: the fields, the signer and its detached signature. */
 export interface LrSoftwareApproval extends LrSoftwareApprovalFields {
@@ -107,7 +116,11 @@ export interface IntegrityIncidentRecord extends IntegrityIncidentReport {
 
 /** What `checkLrApproval` answers (for the LR chaincode's registerMeter and submitReading). */
 export type LrApprovalCheck =
-  | { approved: true; model: string; modelRevision: number; chaincodeName: string; version: string; packageId: string }
+  | {
+      approved: true; model: string; modelRevision: number; chaincodeName: string; version: string; packageId: string;
+      /** The approved code digest (the record's sourceSha256): the LR chaincode compares it with the code it runs from. */
+      codeDigest: string;
+    }
   | { approved: false; code: 'MODEL_NOT_APPROVED' | 'LR_VERSION_NOT_APPROVED'; detail: string };
 
 /** One page of a paginated query; an empty bookmark means there is nothing more. */

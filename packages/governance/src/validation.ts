@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Strict checks of the governance chaincode's arguments (all arrive as text).
 import { parsePolicy } from '@metroledger/policy';
+import { canonicalForms } from './approval';
 import { GovernanceError } from './errors';
 import type {
   IntegrityIncidentKind,
@@ -9,6 +10,7 @@ import type {
   MeterModelApproval,
   OrganizationRegistration,
   OrganizationRole,
+  PackageForm,
 } from './types';
 
 // A Fabric peer returns a page of more than 100 results to a Node chaincode without its bookmark.
@@ -82,7 +84,16 @@ export function checkMspId(v: unknown): string {
 
 /** Parses approveLrSoftware's argument: shape and syntax only (the signature is checked by the contract). */
 export function parseLrSoftwareApproval(json: string): LrSoftwareApproval {
-  const r = fields(parseJson(json, 'approval'), 'approval', ['chaincodeName', 'version', 'packageId', 'sourceSha256', 'endorsementPolicy', 'notifiedBody', 'signature']);
+  const r = fields(parseJson(json, 'approval'), 'approval', ['chaincodeName', 'version', 'packageId', 'sourceSha256', 'endorsementPolicy', 'notifiedBody', 'signature'], ['packageForms']);
+  let packageForms: PackageForm[] | undefined;
+  if (r.packageForms !== undefined) {
+    try {
+      packageForms = canonicalForms(r.packageForms as string[]);
+    } catch (err) {
+      throw invalid((err as Error).message);
+    }
+    if (JSON.stringify(packageForms) !== JSON.stringify(r.packageForms)) throw invalid("packageForms must be in the order 'node', 'ccaas'");
+  }
   const nb = fields(r.notifiedBody, 'notifiedBody', ['mspId', 'certificatePem']);
   const endorsementPolicy = text(r.endorsementPolicy, 'endorsementPolicy', 4096);
   try {
@@ -98,6 +109,7 @@ export function parseLrSoftwareApproval(json: string): LrSoftwareApproval {
     packageId: matching(r.packageId, 'packageId', PACKAGE_ID, 'a package id label:sha256hex'),
     sourceSha256: matching(r.sourceSha256, 'sourceSha256', SHA256_HEX, '64 lowercase hex digits'),
     endorsementPolicy,
+    ...(packageForms !== undefined ? { packageForms } : {}),
     notifiedBody: { mspId: matching(nb.mspId, 'notifiedBody.mspId', MSP_ID, 'an MSP id'), certificatePem },
     signature: matching(r.signature, 'signature', /^[A-Za-z0-9+/]{4,256}={0,2}$/, 'base64'),
   };

@@ -291,3 +291,16 @@ export async function issueIdentity(org: OrgMaterial, opts: IssueOptions): Promi
   if (opts.notAfter !== undefined) leaf.notAfter = opts.notAfter;
   return issueLeaf(ca, leaf);
 }
+
+/**
+ * Issues a TLS server certificate from the organization's TLS CA (as cryptogen does for its peers),
+ * for another service of that organization, e.g. the traffic authority's evidence store. `sans`
+ * are DNS names or IP addresses; the common name is always among them.
+ */
+export async function issueTlsCertificate(org: OrgMaterial, opts: { commonName: string; sans?: readonly string[]; notBefore?: Date; notAfter?: Date }): Promise<CertKeyPem> {
+  const ca = await authorityFromPem(org.tlsCa);
+  const leaf: LeafOptions = { commonName: opts.commonName, ous: [], tls: true, sans: [...new Set([opts.commonName, ...(opts.sans ?? [])])] };
+  if (opts.notBefore !== undefined) leaf.notBefore = opts.notBefore;
+  if (opts.notAfter !== undefined) leaf.notAfter = opts.notAfter;
+  return issueLeaf(ca, leaf);
+}

@@ -20,10 +20,11 @@ export { MspRegistry, type MspConfig, type MspRole, type NodeRole, type NodeOUsC
 export {
   generateOrganization,
   issueIdentity,
+  issueTlsCertificate,
   type OrgSpec,
   type OrgMaterial,
   type NodeMaterial,
   type CertKeyPem,
   type IssueOptions,
 } from './ca.js';
-export { writeCryptogenLayout, loadOrganization, orgDirectory, nodePaths, type NodePaths } from './layout.js';
+export { writeCryptogenLayout, loadOrganization, loadMspConfig, orgDirectory, nodePaths, type NodePaths } from './layout.js';

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IdentityError } from './errors.js';
 import { newOrgMaterial, type CertKeyPem, type NodeMaterial, type OrgMaterial, type OrgSpec } from './ca.js';
-import type { NodeRole } from './msp.js';
+import type { MspConfig, NodeRole } from './msp.js';
 
 /**
  * The directory of one organization in the cryptogen / fabric-samples test-network layout:
@@ -155,4 +155,45 @@ export async function loadOrganization(baseDir: string, spec: OrgSpec): Promise<
     Promise.all([loadNode('Admin', 'admin'), ...(spec.users ?? []).map((n) => loadNode(n, 'client'))]),
   ]);
   return newOrgMaterial(spec, ca, tlsCa, peers, orderers, users);
+}
+
+async function pemFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new IdentityError('IO', `cannot read ${dir}`, { path: dir }, { cause: err });
+  }
+  return Promise.all(names.map((n) => read(join(dir, n))));
+}
+
+/**
+ * The channel view of an MSP from its msp directory (cacerts, intermediatecerts, tlscacerts,
+ * admincerts, and NodeOUs from config.yaml), as a channel member's service needs it to validate
+ * identities of that organization with MspRegistry.
+ * @throws {@link IdentityError} IO when the directory has no CA certificate or cannot be read
+ */
+export async function loadMspConfig(mspId: string, mspDir: string): Promise<MspConfig> {
+  const [rootCertsPem, intermediateCertsPem, tlsRootCertsPem, adminCertsPem] = await Promise.all(
+    ['cacerts', 'intermediatecerts', 'tlscacerts', 'admincerts'].map((sub) => pemFiles(join(mspDir, sub))),
+  );
+  if (rootCertsPem!.length === 0) throw new IdentityError('IO', `${mspDir} has no CA certificate in cacerts/`, { path: mspDir });
+  let configYaml = '';
+  try {
+    configYaml = await readFile(join(mspDir, 'config.yaml'), 'utf8');
+  } catch {
+    // no config.yaml: NodeOUs disabled, as in Fabric
+  }
+  const ou = (key: string): string | undefined => new RegExp(`${key}:\\s*\\n(?:\\s+\\w+:.*\\n)*?\\s+OrganizationalUnitIdentifier:\\s*(\\S+)`).exec(configYaml)?.[1];
+  const enable = /NodeOUs:\s*\n\s+Enable:\s*true/i.test(configYaml);
+  const nodeOUs = { enable, ...(enable && { clientOU: ou('ClientOUIdentifier') ?? 'client', peerOU: ou('PeerOUIdentifier') ?? 'peer', adminOU: ou('AdminOUIdentifier') ?? 'admin', ordererOU: ou('OrdererOUIdentifier') ?? 'orderer' }) };
+  return {
+    mspId,
+    rootCertsPem: rootCertsPem!,
+    ...(intermediateCertsPem!.length > 0 && { intermediateCertsPem: intermediateCertsPem! }),
+    ...(tlsRootCertsPem!.length > 0 && { tlsRootCertsPem: tlsRootCertsPem! }),
+    ...(adminCertsPem!.length > 0 && { adminCertsPem: adminCertsPem! }),
+    nodeOUs,
+  };
 }

@@ -93,18 +93,23 @@ test('MspRegistry rejects expired and not-yet-valid certificates at the given ti
     notAfter: new Date(now - 60_000),
   });
   const id = identityFromCertificate('LaSIGEMSP', expired.certPem);
-  assert.throws(() => registry.validate(id), { name: 'IdentityError', code: 'EXPIRED_CERTIFICATE' });
+  assert.throws(() => registry.validateAt(id, now), { name: 'IdentityError', code: 'EXPIRED_CERTIFICATE' });
+  assert.equal(registry.isValidAt(id, now), false);
   // ... but it was valid two minutes ago, with the same cached chain result
-  registry.validate(id, now - 2 * 60_000);
+  registry.validateAt(id, now - 2 * 60_000);
+  // membership alone (what commit-time validation asks) does not depend on time
+  registry.validate(id);
+  assert.equal(registry.isValid(id), true);
+  assert.equal(registry.satisfiesRole(id, 'client'), true);
 
   const shortLived = await issueIdentity(lasige, { commonName: 'Temp@lasige.example.com', role: 'client', notAfter: new Date(now + 3_600_000) });
   const temp = identityFromCertificate('LaSIGEMSP', shortLived.certPem);
-  registry.validate(temp);
-  assert.throws(() => registry.validate(temp, now + 2 * 3_600_000), { code: 'EXPIRED_CERTIFICATE' });
+  registry.validateAt(temp, now);
+  assert.throws(() => registry.validateAt(temp, now + 2 * 3_600_000), { code: 'EXPIRED_CERTIFICATE' });
 
   const peer = identityFromCertificate('LaSIGEMSP', lasige.node('peer0').sign.certPem);
-  assert.throws(() => registry.validate(peer, now + 20 * 365 * 86_400_000), { code: 'EXPIRED_CERTIFICATE' });
-  assert.throws(() => registry.validate(peer, now - 86_400_000), { code: 'EXPIRED_CERTIFICATE' });
+  assert.throws(() => registry.validateAt(peer, now + 20 * 365 * 86_400_000), { code: 'EXPIRED_CERTIFICATE' });
+  assert.throws(() => registry.validateAt(peer, now - 86_400_000), { code: 'EXPIRED_CERTIFICATE' });
 });
 
 test('MspRegistry requires exactly one node OU when NodeOUs are enabled', async () => {

@@ -63,8 +63,8 @@ function parseCa(mspId: string, pem: string, what: string): X509Certificate {
 
 /**
  * The channel's MSPs: for each MSP id its CA certificates and NodeOUs configuration. Validates
- * identities against them (chain, validity period, node OU) and answers policy-principal role
- * questions with Fabric's NodeOUs semantics. Chain results are cached per Identity object, so pass
+ * identities against them (chain and node OU; the validity period only at a time the caller gives)
+ * and answers policy-principal role questions with Fabric's NodeOUs semantics. Chain results are cached per Identity object, so pass
  * identities from a (caching) IdentityDeserializer.
  */
 export class MspRegistry {
@@ -115,18 +115,32 @@ export class MspRegistry {
   }
 
   /**
-   * Checks that `identity` belongs to a known MSP, chains to one of its CAs, is not a CA itself,
-   * carries exactly one node OU when NodeOUs are enabled, and is within its validity period (and
-   * its chain's) at `atTimeMs` (default: now).
-   * @throws {@link IdentityError} UNKNOWN_MSP | UNTRUSTED_CERTIFICATE | INVALID_NODE_OU | EXPIRED_CERTIFICATE
+   * Checks that `identity` belongs to a known MSP, chains to one of its CAs, is not a CA itself and
+   * carries exactly one node OU when NodeOUs are enabled. Time plays no part, as in Fabric's MSP
+   * (FAB-3678): this is what commit-time validation and the audit ask, so a block is judged the same
+   * whenever it is validated. Use {@link validateAt} where a request enters the network.
+   * @throws {@link IdentityError} UNKNOWN_MSP | UNTRUSTED_CERTIFICATE | INVALID_NODE_OU
    */
-  validate(identity: Identity, atTimeMs: number = Date.now()): void {
-    const failure = this.#check(identity, atTimeMs);
-    if (failure !== undefined) throw new IdentityError(failure.code, failure.message, { mspId: identity.mspId, subject: identity.subject });
+  validate(identity: Identity): void {
+    this.#throwIf(identity, this.#check(identity, undefined));
   }
 
   /** validate() as a boolean, without allocating an error. */
-  isValid(identity: Identity, atTimeMs: number = Date.now()): boolean {
+  isValid(identity: Identity): boolean {
+    return this.#check(identity, undefined) === undefined;
+  }
+
+  /**
+   * validate(), and the certificate and its chain are within their validity period at `atTimeMs`:
+   * the check an endorser (proposal), an orderer (broadcast) or a gateway makes with its clock.
+   * @throws {@link IdentityError} UNKNOWN_MSP | UNTRUSTED_CERTIFICATE | INVALID_NODE_OU | EXPIRED_CERTIFICATE
+   */
+  validateAt(identity: Identity, atTimeMs: number): void {
+    this.#throwIf(identity, this.#check(identity, atTimeMs));
+  }
+
+  /** validateAt() as a boolean, without allocating an error. */
+  isValidAt(identity: Identity, atTimeMs: number): boolean {
     return this.#check(identity, atTimeMs) === undefined;
   }
 
@@ -137,14 +151,14 @@ export class MspRegistry {
   }
 
   /**
-   * Whether a *valid* identity of MSP `mspId` satisfies that MSP's `role`, as Fabric's MSP
-   * SatisfiesPrincipal does for an MSPRole principal: `member` is any valid identity; with NodeOUs
-   * the other roles come from the certificate's OU; without NodeOUs `admin` means listed in admincerts
-   * and client/peer/orderer cannot be told apart (false).
+   * Whether a *valid* identity (validate(), so regardless of time) of MSP `mspId` satisfies that
+   * MSP's `role`, as Fabric's MSP SatisfiesPrincipal does for an MSPRole principal: `member` is any
+   * valid identity; with NodeOUs the other roles come from the certificate's OU; without NodeOUs
+   * `admin` means listed in admincerts and client/peer/orderer cannot be told apart (false).
    */
-  satisfiesPrincipal(identity: Identity, principal: { mspId: string; role: MspRole }, atTimeMs: number = Date.now()): boolean {
+  satisfiesPrincipal(identity: Identity, principal: { mspId: string; role: MspRole }): boolean {
     if (identity.mspId !== principal.mspId) return false;
-    if (this.#check(identity, atTimeMs) !== undefined) return false;
+    if (this.#check(identity, undefined) !== undefined) return false;
     if (principal.role === 'member') return true;
     const msp = this.#msps.get(identity.mspId)!;
     if (msp.ouRoles.size > 0) return this.#chain(identity, msp).role === principal.role;
@@ -156,16 +170,21 @@ export class MspRegistry {
   }
 
   /** satisfiesPrincipal for the identity's own MSP. */
-  satisfiesRole(identity: Identity, role: MspRole, atTimeMs: number = Date.now()): boolean {
-    return this.satisfiesPrincipal(identity, { mspId: identity.mspId, role }, atTimeMs);
+  satisfiesRole(identity: Identity, role: MspRole): boolean {
+    return this.satisfiesPrincipal(identity, { mspId: identity.mspId, role });
   }
 
-  #check(identity: Identity, atTimeMs: number): { code: IdentityErrorCode; message: string } | undefined {
+  #throwIf(identity: Identity, failure: { code: IdentityErrorCode; message: string } | undefined): void {
+    if (failure !== undefined) throw new IdentityError(failure.code, failure.message, { mspId: identity.mspId, subject: identity.subject });
+  }
+
+  /** The first failed check, or undefined; the validity period is checked only when `atTimeMs` is given. */
+  #check(identity: Identity, atTimeMs: number | undefined): { code: IdentityErrorCode; message: string } | undefined {
     const msp = this.#msps.get(identity.mspId);
     if (msp === undefined) return { code: 'UNKNOWN_MSP', message: `MSP ${identity.mspId} is not a member of this channel` };
     const chain = this.#chain(identity, msp);
     if (chain.error !== undefined) return chain.error;
-    if (atTimeMs < chain.notBeforeMs || atTimeMs > chain.notAfterMs) {
+    if (atTimeMs !== undefined && (atTimeMs < chain.notBeforeMs || atTimeMs > chain.notAfterMs)) {
       return {
         code: 'EXPIRED_CERTIFICATE',
         message: `certificate of ${identity.commonName} (or its CA) is valid only from ${new Date(chain.notBeforeMs).toISOString()} to ${new Date(chain.notAfterMs).toISOString()}`,

@@ -69,7 +69,8 @@ export function decodeBlock(input: common.Block | Uint8Array): DecodedBlock {
 
 /** The filter, checked to have one code per envelope. */
 export function requireTxFilter(block: DecodedBlock): Uint8Array {
-  const f = block.txFilter;
+  // Protobuf does not write an empty bytes field: a block without transactions has no filter to carry.
+  const f = block.txFilter ?? (block.envelopes.length === 0 ? EMPTY : undefined);
   if (f === undefined || f.length !== block.envelopes.length) {
     throw new LedgerError('MISSING_TX_FILTER', `block ${block.number}: TRANSACTIONS_FILTER has ${f?.length ?? 0} codes for ${block.envelopes.length} transactions`, { blockNum: block.number });
   }

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Append-only block files (as Fabric's blockfile_NNNNNN) with a LevelDB index of blocks and transactions.
 //
-// Record on disk: u32 BE payload length | first 8 bytes of SHA-256(payload) | payload (common.Block bytes).
-// A block is fdatasync'd in its file before `append` resolves; the index is written after that without
-// sync, because it can always be rebuilt from the files: the index holds a checkpoint (file, end offset,
-// height, last header hash) in the same batch as each block's entries, and `open` scans the files from
-// that checkpoint, truncating a torn tail and re-indexing any block the index missed.
-import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+// Records are laid out as records.ts defines. A block is fdatasync'd in its file before `append`
+// resolves; the index is written after that without sync, because it can always be rebuilt from the
+// files: the index holds a checkpoint (file, end offset, height, last header hash) in the same batch
+// as each block's entries, and `open` scans the files from that checkpoint, truncating a torn tail
+// and re-indexing any block the index missed. Every record read back is checked against its checksum.
+import { mkdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { common } from '@hyperledger/fabric-protos';
@@ -15,6 +14,8 @@ import { blockDataHash, blockHeaderHash } from '@metroledger/protocol';
 import { blockContents, decodeBlock, requireTxFilter, type DecodedBlock, type TxIndexEntry } from './blockparse';
 import { equalBytes, hex, readU64, writeU64 } from './bytes';
 import { LedgerError } from './errors';
+import { ioFailure, nodeFileSystem, type BlockFileHandle, type BlockFileSystem } from './files';
+import { blockFileName as fileName, encodeRecordHeader, FileRecords, listBlockFiles, peekBlockNumber, RECORD_HEADER_BYTES as RECORD_HEADER, recordChecksumMatches, recordLength } from './records';
 
 export interface BlockStoreOptions {
   /** Roll over to a new block file once a file would exceed this size. Default 64 MiB (Fabric's default). */
@@ -23,6 +24,8 @@ export interface BlockStoreOptions {
   readonly verifyDataHash?: boolean;
   /** Number of most recent blocks kept in memory for readers (Deliver streams). Default 64. */
   readonly cacheBlocks?: number;
+  /** The block files' file layer. Default: Node's fs. A port for tests that inject disk failures. */
+  readonly fileSystem?: BlockFileSystem;
 }
 
 /** Where a transaction is, and its validation code (peer.TxValidationCode). */
@@ -45,10 +48,7 @@ export interface IterateOptions {
   readonly signal?: AbortSignal;
 }
 
-const RECORD_HEADER = 12;
-const CHECKSUM_BYTES = 8;
 const DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024;
-const FILE_PREFIX = 'blockfile_';
 const INDEX_DIR = 'index';
 
 // Index key spaces (first byte).
@@ -65,14 +65,10 @@ const K_FORMAT = Buffer.from('v');
 const INDEX_FORMAT = 2;
 const K_CHECKPOINT = Buffer.from('c'); // u32 file | u64 end offset | u64 height | last header hash
 
-interface Location { file: number; offset: number; length: number }
+/** Where the index places a block's record: file number, record offset, payload length. */
+export interface BlockLocation { readonly file: number; readonly offset: number; readonly length: number }
+type Location = BlockLocation;
 interface Checkpoint { file: number; offset: number; height: number; lastHash: Uint8Array }
-
-const fileName = (n: number): string => FILE_PREFIX + String(n).padStart(6, '0');
-
-function recordChecksum(payload: Uint8Array): Buffer {
-  return createHash('sha256').update(payload).digest().subarray(0, CHECKSUM_BYTES);
-}
 
 function blockKey(n: number): Buffer {
   const k = Buffer.allocUnsafe(9);
@@ -148,20 +144,22 @@ export class BlockStore {
   readonly #verifyDataHash: boolean;
   readonly #cacheSize: number;
   readonly #cache = new Map<number, Uint8Array>();
-  readonly #readers = new Map<number, FileHandle>();
-  #writer: FileHandle;
+  readonly #fs: BlockFileSystem;
+  readonly #readers = new Map<number, BlockFileHandle>();
+  #writer: BlockFileHandle;
   #writeFile: number;
   #writeOffset: number;
   #height: number;
   #lastHash: Uint8Array;
   #tail: Promise<unknown> = Promise.resolve();
   #waiters: Array<() => void> = [];
-  #failure: unknown = undefined;
+  #failure: LedgerError | undefined = undefined;
   #closed = false;
   readonly recovery: BlockStoreRecovery;
 
-  private constructor(dir: string, db: ClassicLevel<Buffer, Buffer>, opts: BlockStoreOptions, writer: FileHandle, cp: Checkpoint, recovery: BlockStoreRecovery) {
+  private constructor(dir: string, db: ClassicLevel<Buffer, Buffer>, opts: BlockStoreOptions, writer: BlockFileHandle, cp: Checkpoint, recovery: BlockStoreRecovery) {
     this.#dir = dir;
+    this.#fs = opts.fileSystem ?? nodeFileSystem;
     this.#db = db;
     this.#maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
     this.#verifyDataHash = opts.verifyDataHash ?? true;
@@ -174,17 +172,27 @@ export class BlockStore {
     this.recovery = recovery;
   }
 
-  /** Open (or create) the block store in `dir`, repairing a torn tail and a lagging index. */
+  /**
+   * Open (or create) the block store in `dir`, repairing a torn tail and a lagging index, and
+   * checking the last block's record.
+   * @throws {LedgerError} CORRUPT_BLOCK_FILE (damage that is not a torn tail: never truncated away),
+   *   NOT_A_DIRECTORY, IO.
+   */
   static async open(dir: string, opts: BlockStoreOptions = {}): Promise<BlockStore> {
-    await mkdir(dir, { recursive: true });
+    await ensureDirectory(dir);
     const db = new ClassicLevel<Buffer, Buffer>(join(dir, INDEX_DIR), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
+    let store: BlockStore | undefined;
     try {
       await migrateIndex(db);
-      const { writer, cp, recovery } = await recover(dir, db);
-      return new BlockStore(dir, db, opts, writer, cp, recovery);
+      const { writer, cp, recovery } = await recover(dir, db, opts.fileSystem ?? nodeFileSystem);
+      store = new BlockStore(dir, db, opts, writer, cp, recovery);
+      // The most recently written record is the one a crash or a failing disk most likely damaged.
+      if (store.height > 0) await store.getBlock(store.height - 1);
+      return store;
     } catch (e) {
-      await db.close();
+      if (store !== undefined) await store.close();
+      else await db.close();
       throw e;
     }
   }
@@ -201,7 +209,8 @@ export class BlockStore {
    * (codes from its TRANSACTIONS_FILTER, or NOT_VALIDATED if it has none, as in an orderer's chain);
    * when supplied its codes must equal the block's TRANSACTIONS_FILTER.
    * @throws {LedgerError} BLOCK_OUT_OF_ORDER, BAD_PREVIOUS_HASH, BAD_DATA_HASH, MALFORMED_BLOCK,
-   *   MISSING_TX_FILTER, TX_INDEX_MISMATCH (store unchanged); IO (store refuses further appends); CLOSED.
+   *   MISSING_TX_FILTER, TX_INDEX_MISMATCH (store unchanged); IO, with `details.path` and
+   *   `details.errno` (the store refuses further appends: reopen it, which recovers); CLOSED.
    */
   append(block: common.Block | Uint8Array, txIndex?: readonly TxIndexEntry[]): Promise<void> {
     let decoded: DecodedBlock;
@@ -222,7 +231,7 @@ export class BlockStore {
 
   async #appendNow(block: DecodedBlock, txIndexIn: readonly TxIndexEntry[] | undefined): Promise<void> {
     if (this.#closed) throw new LedgerError('CLOSED', 'block store is closed');
-    if (this.#failure !== undefined) throw new LedgerError('IO', 'block store failed earlier; reopen it to recover', undefined, { cause: this.#failure });
+    if (this.#failure !== undefined) throw new LedgerError('IO', `the block store failed earlier (${this.#failure.message}); reopen it to recover`, this.#failure.details, { cause: this.#failure });
     if (block.number !== this.#height) {
       throw new LedgerError('BLOCK_OUT_OF_ORDER', `expected block ${this.#height}, got ${block.number}`, { expected: this.#height, got: block.number });
     }
@@ -244,21 +253,24 @@ export class BlockStore {
     }
     const hash = blockHeaderHash(block);
     const length = block.bytes.length;
-    if (this.#writeOffset > 0 && this.#writeOffset + RECORD_HEADER + length > this.#maxFileSize) await this.#rollover();
+    if (this.#writeOffset > 0 && this.#writeOffset + RECORD_HEADER + length > this.#maxFileSize) {
+      try {
+        await this.#rollover();
+      } catch (e) {
+        throw (this.#failure = ioFailure(`starting block file ${fileName(this.#writeFile + 1)} for block ${block.number}`, join(this.#dir, fileName(this.#writeFile + 1)), e, { blockNum: block.number }));
+      }
+    }
 
     const offset = this.#writeOffset;
-    const header = Buffer.allocUnsafe(RECORD_HEADER);
-    header.writeUInt32BE(length, 0);
-    header.set(recordChecksum(block.bytes), 4);
     try {
-      const { bytesWritten } = await this.#writer.writev([header, block.bytes], offset);
-      if (bytesWritten !== RECORD_HEADER + length) throw new Error(`short write: ${bytesWritten} of ${RECORD_HEADER + length} bytes`);
+      const { bytesWritten } = await this.#writer.writev([encodeRecordHeader(block.bytes), block.bytes], offset);
+      if (bytesWritten !== RECORD_HEADER + length) throw Object.assign(new Error(`short write: ${bytesWritten} of ${RECORD_HEADER + length} bytes`), { code: 'ENOSPC' });
       await this.#writer.datasync();
     } catch (e) {
-      // Leave no partial record behind; if even that fails, reopening will truncate it.
+      // Leave no partial record behind; if even that fails, reopening will truncate it. A failed
+      // fsync is not retried: the kernel may already have dropped the dirty pages.
       await this.#writer.truncate(offset).catch(() => undefined);
-      this.#failure = e;
-      throw new LedgerError('IO', `writing block ${block.number} failed`, { blockNum: block.number }, { cause: e });
+      throw (this.#failure = ioFailure(`writing block ${block.number}`, join(this.#dir, fileName(this.#writeFile)), e, { blockNum: block.number, file: this.#writeFile, offset }));
     }
     const loc = { file: this.#writeFile, offset, length };
     const end = offset + RECORD_HEADER + length;
@@ -267,8 +279,8 @@ export class BlockStore {
     try {
       await batch.write();
     } catch (e) {
-      this.#failure = e;
-      throw new LedgerError('IO', `indexing block ${block.number} failed (the block is durable; reopen to re-index)`, { blockNum: block.number }, { cause: e });
+      // The block is durable; reopening re-indexes it.
+      throw (this.#failure = ioFailure(`indexing block ${block.number}`, join(this.#dir, INDEX_DIR), e, { blockNum: block.number }));
     }
     this.#writeOffset = end;
     this.#height = block.number + 1;
@@ -281,8 +293,8 @@ export class BlockStore {
 
   async #rollover(): Promise<void> {
     const next = this.#writeFile + 1;
-    const fh = await open(join(this.#dir, fileName(next)), 'w+');
-    await syncDir(this.#dir);
+    const fh = await this.#fs.open(join(this.#dir, fileName(next)), 'w+');
+    await syncDir(this.#fs, this.#dir);
     // The old writer stays usable as a reader.
     this.#readers.set(this.#writeFile, this.#writer);
     this.#writer = fh;
@@ -296,7 +308,12 @@ export class BlockStore {
     if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
   }
 
-  /** The serialized common.Block number `n`. @throws {LedgerError} BLOCK_NOT_FOUND */
+  /**
+   * The serialized common.Block number `n`, read back from its record and checked against the
+   * record's checksum (blocks appended by this process are served from memory while recent).
+   * @throws {LedgerError} BLOCK_NOT_FOUND; CORRUPT_BLOCK_FILE (with `details` path, file, offset,
+   *   blockNum) when the stored record is damaged: a damaged block is never returned.
+   */
   async getBlock(n: number): Promise<Uint8Array> {
     this.#assertOpen();
     const cached = this.#cache.get(n);
@@ -304,19 +321,29 @@ export class BlockStore {
     if (!Number.isSafeInteger(n) || n < 0 || n >= this.#height) throw new LedgerError('BLOCK_NOT_FOUND', `no block ${n} (height ${this.#height})`, { blockNum: n });
     const v = await this.#db.get(blockKey(n));
     if (v === undefined) throw new LedgerError('BLOCK_NOT_FOUND', `block ${n} is not indexed`, { blockNum: n });
-    return this.#read({ file: v.readUInt32BE(0), offset: readU64(v, 4), length: v.readUInt32BE(12) });
+    return this.#read(n, { file: v.readUInt32BE(0), offset: readU64(v, 4), length: v.readUInt32BE(12) });
   }
 
-  async #read(loc: Location): Promise<Uint8Array> {
+  async #read(n: number, loc: Location): Promise<Uint8Array> {
+    const path = join(this.#dir, fileName(loc.file));
     let fh = loc.file === this.#writeFile ? this.#writer : this.#readers.get(loc.file);
     if (fh === undefined) {
-      fh = await open(join(this.#dir, fileName(loc.file)), 'r');
+      fh = await this.#fs.open(path, 'r');
       this.#readers.set(loc.file, fh);
     }
-    const buf = Buffer.allocUnsafe(loc.length);
-    const { bytesRead } = await fh.read(buf, 0, loc.length, loc.offset + RECORD_HEADER);
-    if (bytesRead !== loc.length) throw new LedgerError('CORRUPT_BLOCK_FILE', `short read in ${fileName(loc.file)} at ${loc.offset}`, { ...loc });
-    return buf;
+    const buf = Buffer.allocUnsafe(RECORD_HEADER + loc.length);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, loc.offset);
+    const header = buf.subarray(0, RECORD_HEADER);
+    const payload = buf.subarray(RECORD_HEADER);
+    let damage: string | undefined;
+    if (bytesRead !== buf.length) damage = `the file ends ${buf.length - bytesRead} bytes short of the record`;
+    else if (recordLength(header) !== loc.length) damage = `the record states length ${recordLength(header)}, the index ${loc.length}`;
+    else if (!recordChecksumMatches(header, payload)) damage = 'the record does not match its checksum';
+    else if (peekBlockNumber(payload) !== n) damage = `the record holds block ${String(peekBlockNumber(payload))}`;
+    if (damage !== undefined) {
+      throw new LedgerError('CORRUPT_BLOCK_FILE', `block ${n} in ${path} at offset ${loc.offset} is damaged: ${damage}`, { path, file: loc.file, offset: loc.offset, blockNum: n });
+    }
+    return payload;
   }
 
   /** Number of the block whose header hash is `hash`, if stored. */
@@ -402,6 +429,28 @@ export class BlockStore {
 }
 
 /**
+ * @internal For verification scans: the index's checkpoint height and every block location, read
+ * straight from the index of `chainsDir`; undefined if there is no index.
+ * @throws what LevelDB throws when the index cannot be opened (e.g. a running peer holds it).
+ */
+export async function readBlockIndex(chainsDir: string): Promise<{ height: number; locations: Map<number, BlockLocation> } | undefined> {
+  const indexDir = join(chainsDir, INDEX_DIR);
+  if ((await stat(indexDir).catch(() => undefined)) === undefined) return undefined;
+  const db = new ClassicLevel<Buffer, Buffer>(indexDir, { keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: false });
+  await db.open();
+  try {
+    const checkpoint = await db.get(K_CHECKPOINT);
+    const locations = new Map<number, BlockLocation>();
+    for await (const [k, v] of db.iterator({ gte: Buffer.of(K_BLOCK), lt: Buffer.of(K_BLOCK + 1) })) {
+      if (k.length === 9) locations.set(readU64(k, 1), { file: v.readUInt32BE(0), offset: readU64(v, 4), length: v.readUInt32BE(12) });
+    }
+    return { height: checkpoint === undefined ? 0 : decodeCheckpoint(checkpoint).height, locations };
+  } finally {
+    await db.close();
+  }
+}
+
+/**
  * Brings an index written by an earlier version to the current format: format 1 (no K_FORMAT key)
  * kept every occurrence of a tx id under 't'; format 2 keeps the first one under 'T'. The first
  * 't' entry of an id is its first occurrence (keys sort by block then tx number).
@@ -431,8 +480,20 @@ async function migrateIndex(db: ClassicLevel<Buffer, Buffer>): Promise<void> {
   await batch.write();
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+async function ensureDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const kind = await stat(dir).then((s) => (s.isDirectory() ? 'directory' : 'file'), () => 'missing');
+    if (kind === 'file' || (e as NodeJS.ErrnoException).code === 'ENOTDIR' || (e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new LedgerError('NOT_A_DIRECTORY', `${dir} (or a directory above it) is a file, not a directory`, { path: dir }, { cause: e });
+    }
+    throw ioFailure('creating the block store directory', dir, e);
+  }
+}
+
+async function syncDir(fs: BlockFileSystem, dir: string): Promise<void> {
+  const fh = await fs.open(dir, 'r');
   try {
     await fh.sync();
   } finally {
@@ -440,55 +501,64 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Scan block files from the index checkpoint: truncate a torn tail, index blocks the index missed. */
-async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>): Promise<{ writer: FileHandle; cp: Checkpoint; recovery: BlockStoreRecovery }> {
+/**
+ * Scan block files from the index checkpoint: index blocks the index missed, truncate a torn tail
+ * (the unacknowledged end of an append a crash cut short), and refuse any other damage.
+ */
+async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>, fs: BlockFileSystem): Promise<{ writer: BlockFileHandle; cp: Checkpoint; recovery: BlockStoreRecovery }> {
   const stored = await db.get(K_CHECKPOINT);
   let cp: Checkpoint = stored === undefined ? { file: 0, offset: 0, height: 0, lastHash: new Uint8Array(0) } : decodeCheckpoint(stored);
-  const files = (await readdir(dir))
-    .filter((f) => f.startsWith(FILE_PREFIX) && /^\d{6}$/.test(f.slice(FILE_PREFIX.length)))
-    .map((f) => Number(f.slice(FILE_PREFIX.length)))
-    .sort((a, b) => a - b);
+  const files = await listBlockFiles(dir);
   const lastFile = files.length === 0 ? 0 : files[files.length - 1]!;
   if (cp.height > 0 && !files.includes(cp.file)) {
-    throw new LedgerError('CORRUPT_BLOCK_FILE', `index expects ${fileName(cp.file)} but it is missing`, { file: cp.file });
+    throw new LedgerError('CORRUPT_BLOCK_FILE', `index expects ${fileName(cp.file)} in ${dir} but it is missing`, { path: join(dir, fileName(cp.file)), file: cp.file });
   }
+  const sizes = new Map<number, number>();
+  for (const f of files) sizes.set(f, (await stat(join(dir, fileName(f)))).size);
   let truncatedBytes = 0;
   let reindexedBlocks = 0;
   for (let f = cp.file; f <= lastFile; f++) {
     const path = join(dir, fileName(f));
-    const size = files.includes(f) ? (await stat(path)).size : 0;
+    const size = sizes.get(f) ?? 0;
     let offset = f === cp.file ? cp.offset : 0;
     if (size < offset) {
-      throw new LedgerError('CORRUPT_BLOCK_FILE', `${fileName(f)} has ${size} bytes but the index has blocks up to offset ${offset}`, { file: f, size, offset });
+      throw new LedgerError('CORRUPT_BLOCK_FILE', `${path} has ${size} bytes but the index has blocks up to offset ${offset}`, { path, file: f, size, offset });
     }
-    if (size === offset) {
-      if (f === cp.file) continue;
-    }
-    const fh = await open(path, 'r+');
+    if (size === offset && f === cp.file) continue;
+    const fh = await fs.open(path, 'r+');
     let batch = db.batch();
     let pendingTxIds = new Set<string>();
     const indexed = (k: Buffer): boolean => db.getSync(k) !== undefined;
     let torn = false;
     try {
-      const hdr = Buffer.allocUnsafe(RECORD_HEADER);
+      const newest = files.every((later) => later <= f || sizes.get(later) === 0);
+      const records = new FileRecords(f, path, size, newest, async (position, length) => {
+        const buf = Buffer.allocUnsafe(length);
+        const { bytesRead } = await fh.read(buf, 0, length, position);
+        return buf.subarray(0, bytesRead);
+      });
       while (offset < size) {
-        if (size - offset < RECORD_HEADER) { torn = true; break; }
-        await fh.read(hdr, 0, RECORD_HEADER, offset);
-        const length = hdr.readUInt32BE(0);
-        if (length > size - offset - RECORD_HEADER) { torn = true; break; }
-        const payload = Buffer.allocUnsafe(length);
-        await fh.read(payload, 0, length, offset + RECORD_HEADER);
-        if (!equalBytes(recordChecksum(payload), hdr.subarray(4, RECORD_HEADER))) { torn = true; break; }
-        const block = decodeBlock(payload);
+        const entry = await records.at(offset, cp.height);
+        if (entry.kind === 'damaged') {
+          if (entry.code !== 'TORN_TAIL') {
+            throw new LedgerError('CORRUPT_BLOCK_FILE', `${entry.message} (block ${cp.height} expected): the ledger will not truncate readable blocks away; restore the block files from a copy`, {
+              path, file: f, offset, blockNum: cp.height, damage: entry.code,
+            });
+          }
+          // Records are written and synced one at a time, so only the last one can be partial:
+          // what follows the last readable record was never acknowledged.
+          torn = true;
+          break;
+        }
+        const block = decodeBlock(entry.bytes);
         if (block.number !== cp.height || (cp.height > 0 && !equalBytes(block.previousHash, cp.lastHash))) {
-          throw new LedgerError('CORRUPT_BLOCK_FILE', `${fileName(f)} at ${offset}: block ${block.number} does not continue the chain at height ${cp.height}`, { file: f, offset });
+          throw new LedgerError('CORRUPT_BLOCK_FILE', `${path} at offset ${offset}: block ${block.number} does not continue the chain at height ${cp.height}`, { path, file: f, offset, blockNum: cp.height });
         }
         const hash = blockHeaderHash(block);
-        const end = offset + RECORD_HEADER + length;
-        const next: Checkpoint = { file: f, offset: end, height: block.number + 1, lastHash: hash };
-        putBlockIndex(batch, block.number, hash, { file: f, offset, length }, blockContents(block, false).txIndex, next, indexed, pendingTxIds);
+        const next: Checkpoint = { file: f, offset: entry.next.offset, height: block.number + 1, lastHash: hash };
+        putBlockIndex(batch, block.number, hash, { file: f, offset, length: entry.length }, blockContents(block, false).txIndex, next, indexed, pendingTxIds);
         cp = next;
-        offset = end;
+        offset = entry.next.offset;
         reindexedBlocks++;
         if (reindexedBlocks % 256 === 0) {
           await batch.write();
@@ -497,8 +567,6 @@ async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>): Promise<{
         }
       }
       if (torn) {
-        // Records are written and synced one at a time, so only the last one can be partial: whatever
-        // follows the last good record was never acknowledged.
         truncatedBytes += size - offset;
         await fh.truncate(offset);
         await fh.sync();
@@ -510,17 +578,12 @@ async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>): Promise<{
       await fh.close();
     }
     if (torn) {
-      for (const later of files.filter((x) => x > f)) {
-        const laterPath = join(dir, fileName(later));
-        if ((await stat(laterPath)).size > 0) {
-          throw new LedgerError('CORRUPT_BLOCK_FILE', `${fileName(f)} has a damaged record but ${fileName(later)} follows it`, { file: f, offset });
-        }
-        await unlink(laterPath);
-      }
+      // Only empty files can follow a torn tail (FileRecords calls it torn only then): an interrupted rollover.
+      for (const later of files.filter((x) => x > f)) await unlink(join(dir, fileName(later)));
       break;
     }
   }
-  const writer = await open(join(dir, fileName(cp.file)), files.includes(cp.file) ? 'r+' : 'w+');
-  if (!files.includes(cp.file)) await syncDir(dir);
+  const writer = await fs.open(join(dir, fileName(cp.file)), files.includes(cp.file) ? 'r+' : 'w+');
+  if (!files.includes(cp.file)) await syncDir(fs, dir);
   return { writer, cp, recovery: { truncatedBytes, reindexedBlocks } };
 }

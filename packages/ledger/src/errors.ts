@@ -9,9 +9,11 @@ export type LedgerErrorCode =
   | 'TX_INDEX_MISMATCH' // caller-supplied tx index disagrees with the block
   | 'BLOCK_NOT_FOUND'
   | 'BAD_KEY' // namespace/key not storable (empty namespace, NUL in namespace, ill-formed UTF-16)
-  | 'CORRUPT_BLOCK_FILE' // damage that is not a torn tail: mid-file checksum failure, broken chain on disk
+  | 'CORRUPT_BLOCK_FILE' // a stored record is damaged (checksum, length, wrong block) and is not a torn tail; details: path, file, offset, blockNum
   | 'STATE_AHEAD' // state savepoint is past the block height: state does not belong to these blocks
-  | 'IO' // a write or fsync failed; the store refuses further appends
+  | 'NO_LEDGER' // no block files or index where a ledger was expected
+  | 'NOT_A_DIRECTORY' // the ledger directory (or one above it) is a file
+  | 'IO' // a write or fsync failed (details: path, errno); the ledger refuses further commits until reopened
   | 'CLOSED';
 
 /** The only error class of @metroledger/ledger; callers branch on `code`. */

@@ -10,6 +10,7 @@ import type { common } from '@hyperledger/fabric-protos';
 import { BlockStore, type BlockStoreOptions, type BlockStoreRecovery, type IterateOptions, type TxLocation } from './blockstore';
 import { blockContents, decodeBlock, type StateUpdate, type TxIndexEntry } from './blockparse';
 import { LedgerError } from './errors';
+import { ioFailure } from './files';
 import { StateDb } from './statedb';
 
 export interface LedgerOptions extends BlockStoreOptions {}
@@ -31,12 +32,14 @@ export class Ledger {
   readonly blockStore: BlockStore;
   readonly state: StateDb;
   readonly recovery: LedgerRecovery;
+  readonly #stateDir: string;
   #tail: Promise<unknown> = Promise.resolve();
-  #failure: unknown = undefined;
+  #failure: LedgerError | undefined = undefined;
   /** Woken after each commit, once the block's writes are in the state. */
   #applied: (() => void)[] = [];
 
-  private constructor(blockStore: BlockStore, state: StateDb, recovery: LedgerRecovery) {
+  private constructor(blockStore: BlockStore, state: StateDb, recovery: LedgerRecovery, stateDir: string) {
+    this.#stateDir = stateDir;
     this.blockStore = blockStore;
     this.state = state;
     this.recovery = recovery;
@@ -58,7 +61,7 @@ export class Ledger {
         await state.applyBlock(n, blockContents(block).updates);
         replayedBlocks++;
       }
-      return new Ledger(blockStore, state, { ...blockStore.recovery, replayedBlocks });
+      return new Ledger(blockStore, state, { ...blockStore.recovery, replayedBlocks }, join(dir, 'state'));
     } catch (e) {
       await Promise.allSettled([blockStore.close(), state?.close()]);
       throw e;
@@ -66,6 +69,8 @@ export class Ledger {
   }
 
   get height(): number { return this.blockStore.height; }
+  /** The write failure that stopped this ledger (LedgerError IO, with path and errno), if any. */
+  get failure(): LedgerError | undefined { return this.#failure; }
   get lastHeaderHash(): Uint8Array { return this.blockStore.lastHeaderHash; }
 
   /**
@@ -73,7 +78,9 @@ export class Ledger {
    * and the writes of its valid transactions are derived from the block itself, so replay after a
    * crash applies exactly what commit applied. Commits are serialized in call order.
    * @throws {LedgerError} BLOCK_OUT_OF_ORDER, BAD_PREVIOUS_HASH, BAD_DATA_HASH, MALFORMED_BLOCK,
-   *   MISSING_TX_FILTER, BAD_KEY (ledger unchanged); IO (the ledger refuses further commits; reopen).
+   *   MISSING_TX_FILTER, BAD_KEY (ledger unchanged); IO with `details.path` and `details.errno` (a
+   *   write or sync failed: the ledger refuses further commits, see {@link failure}; reopening it
+   *   recovers every block whose commit resolved).
    */
   commit(block: common.Block | Uint8Array): Promise<CommitResult> {
     const run = this.#tail.then(() => this.#commitNow(block));
@@ -82,18 +89,24 @@ export class Ledger {
   }
 
   async #commitNow(input: common.Block | Uint8Array): Promise<CommitResult> {
-    if (this.#failure !== undefined) throw new LedgerError('IO', 'an earlier commit failed half-way; reopen the ledger to recover', undefined, { cause: this.#failure });
+    if (this.#failure !== undefined) throw new LedgerError('IO', `an earlier commit failed (${this.#failure.message}); reopen the ledger to recover`, this.#failure.details, { cause: this.#failure });
     const block = decodeBlock(input);
     // Everything that can refuse the block runs before the block is written.
     const { txIndex, updates } = blockContents(block);
     for (const u of updates) this.state.checkStorable(u.ns, u.key);
-    await this.blockStore.appendDecoded(block, txIndex);
+    try {
+      await this.blockStore.appendDecoded(block, txIndex);
+    } catch (e) {
+      if (e instanceof LedgerError && e.code === 'IO') this.#failure = e;
+      throw e;
+    }
     try {
       await this.state.applyBlock(block.number, updates);
     } catch (e) {
-      this.#failure = e;
+      // the block is durable: reopening replays it into the state
+      this.#failure = e instanceof LedgerError && e.code === 'IO' ? e : ioFailure(`applying block ${block.number} to the world state`, this.#stateDir, e, { blockNum: block.number });
       this.#wakeApplied();
-      throw e instanceof LedgerError && e.code === 'IO' ? e : new LedgerError('IO', `block ${block.number} is stored but its state update failed`, { blockNum: block.number }, { cause: e });
+      throw this.#failure;
     }
     this.#wakeApplied();
     return { blockNum: block.number, txIndex, updates };

@@ -10,6 +10,7 @@ import type { StateReader, Version, VersionedValue } from '@metroledger/protocol
 import type { StateUpdate } from './blockparse';
 import { readU64, writeU64 } from './bytes';
 import { LedgerError } from './errors';
+import { ioFailure } from './files';
 
 const K_DATA = 0x64; // 'd'
 const K_SAVEPOINT = Buffer.from('msavepoint');
@@ -106,12 +107,14 @@ export interface StateSnapshot extends StateReader {
 
 export class StateDb implements StateReader {
   readonly #db: Db;
+  readonly #dir: string;
   readonly #prefixes = new Prefixes();
   #savepoint: number;
   #tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(db: Db, savepoint: number) {
+  private constructor(db: Db, dir: string, savepoint: number) {
     this.#db = db;
+    this.#dir = dir;
     this.#savepoint = savepoint;
   }
 
@@ -119,7 +122,7 @@ export class StateDb implements StateReader {
     const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
     const sp = await db.get(K_SAVEPOINT);
-    return new StateDb(db, sp === undefined ? -1 : readU64(sp, 0));
+    return new StateDb(db, dir, sp === undefined ? -1 : readU64(sp, 0));
   }
 
   /** Number of the last block whose writes are applied; -1 when none is. */
@@ -167,7 +170,7 @@ export class StateDb implements StateReader {
   /**
    * Apply the valid writes of block `blockNum` (in order; a later write of a key wins) and move the
    * savepoint to it, in one atomic LevelDB batch. Blocks must come in order.
-   * @throws {LedgerError} BLOCK_OUT_OF_ORDER, BAD_KEY (nothing written); IO; CLOSED
+   * @throws {LedgerError} BLOCK_OUT_OF_ORDER, BAD_KEY (nothing written); IO (with path and errno); CLOSED
    */
   applyBlock(blockNum: number, updates: readonly StateUpdate[]): Promise<void> {
     const run = this.#tail.then(() => this.#applyNow(blockNum, updates));
@@ -197,7 +200,7 @@ export class StateDb implements StateReader {
     try {
       await batch.write();
     } catch (e) {
-      throw new LedgerError('IO', `applying block ${blockNum} to state failed`, { blockNum }, { cause: e });
+      throw ioFailure(`applying block ${blockNum} to the world state`, this.#dir, e, { blockNum });
     }
     this.#savepoint = blockNum;
   }

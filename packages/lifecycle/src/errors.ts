@@ -11,7 +11,16 @@ export type LifecycleErrorCode =
   | 'BAD_SOURCE'             // a source tree we refuse to package (links, bad package.json, ...)
   | 'UNDECLARED_DEPENDENCY'  // packaged code requires a module the package.json does not provide
   | 'DEPENDENCY_MISMATCH'    // extraction: the locally available dependency is not the pinned version
-  | 'EXTRACT_TARGET_NOT_EMPTY';
+  | 'EXTRACT_TARGET_NOT_EMPTY'
+  | 'UNSUPPORTED_PACKAGE_TYPE' // neither a node nor a ccaas package, or a form this tool cannot use here
+  | 'BAD_CONNECTION'         // a ccaas connection (address, dial timeout, TLS material) Fabric would refuse
+  | 'BAD_ADDRESS'            // a chaincode server address that is not HOST:PORT
+  | 'CODE_NOT_DECLARED'      // a ccaas package or package id that does not declare the code it runs
+  | 'CODE_DIGEST_MISMATCH'   // the code is not the code that was declared or approved
+  | 'FORM_NOT_APPROVED'      // the approval does not admit this package form (e.g. a v1 approval and a ccaas package)
+  | 'UNAPPROVED_PACKAGE'     // no approval to compare with
+  | 'WITHDRAWN_PACKAGE'      // the approval was withdrawn
+  | 'SERVER_FAILED';         // the chaincode server could not load the code or listen
 
 export class LifecycleError extends Error {
   readonly code: LifecycleErrorCode;

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { buildChaincodePackage, extractChaincodePackage, LifecycleError, packageLrChaincode, verifyInstalledPackage, type LifecycleErrorCode } from './index';
+import { buildChaincodePackage, extractChaincodePackage, LifecycleError, packageLrChaincode, packageWorkspaceChaincode, verifyInstalledPackage, type LifecycleErrorCode } from './index';
 
 function isCode(code: LifecycleErrorCode) {
   return (e: unknown) => e instanceof LifecycleError && e.code === code;
@@ -88,6 +88,10 @@ test('the LR chaincode package builds from the repository, reproducibly, with th
   assert.equal(pj.main, 'dist/index.js');
   assert.equal(pj.scripts.start, 'fabric-chaincode-node start');
   assert.deepEqual(Object.keys(pj.dependencies), ['@metroledger/lr', 'fabric-contract-api', 'fabric-shim']);
+  // a Docker peer's npm install must resolve what the repository tested (class-transformer 0.4.1 breaks fabric-contract-api)
+  const workspace = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { overrides: Record<string, string> };
+  assert.deepEqual((pj as { overrides?: unknown }).overrides, workspace.overrides);
+  assert.equal(workspace.overrides['class-transformer'], '0.4.0');
   assert.match(pj.dependencies['fabric-shim']!, /^\d+\.\d+\.\d+$/);
   const lrDist = join(dirname(require.resolve('@metroledger/lr/package.json')), 'dist');
   for (const [path, content] of a.files) {
@@ -131,6 +135,39 @@ test('the extracted LR chaincode loads its contracts with the vendored LR and th
     assert.ok(report.contracts >= 1);
     assert.equal(report.lr, join(await realpath(out.moduleDir), 'lib', '@metroledger', 'lr', 'dist', 'index.js'));
     assert.equal(report.fca, await realpath(require.resolve('fabric-contract-api')));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('the governance chaincode package builds reproducibly with @metroledger/policy vendored, and its extracted code loads its contract', { skip: notBuilt }, async () => {
+  const a = await packageWorkspaceChaincode('governance');
+  assert.deepEqual((await packageWorkspaceChaincode('governance')).bytes, a.bytes);
+  assert.match(a.packageId, /^metroledger-governance_\d+\.\d+\.\d+:[0-9a-f]{64}$/);
+  const pj = JSON.parse(Buffer.from(a.files.get('src/package.json')!).toString()) as { dependencies: Record<string, string> };
+  assert.deepEqual(pj.dependencies, {
+    '@hyperledger/fabric-protos': require('@metroledger/policy/package.json').dependencies['@hyperledger/fabric-protos'],
+    '@metroledger/policy': 'file:lib/@metroledger/policy',
+    'fabric-contract-api': require('@metroledger/governance/package.json').dependencies['fabric-contract-api'],
+    'fabric-shim': require('@metroledger/governance/package.json').dependencies['fabric-shim'],
+  });
+  for (const path of a.files.keys()) assert.ok(!/\/testing\/|\.test\.js$|\.map$|\.d\.ts$/.test(path), `no test or build artefacts: ${path}`);
+  assert.ok(a.files.has('src/lib/@metroledger/policy/dist/index.js'));
+  const root = await tempDir();
+  try {
+    const out = await extractChaincodePackage(a.bytes, join(root, 'gov'));
+    const report = JSON.parse(runNode(`
+      const dir = ${JSON.stringify(out.moduleDir)};
+      const m = require(dir);
+      const { installedCodeDigest } = require('@metroledger/chaincode/dist/codedigest');
+      console.log(JSON.stringify({
+        contracts: m.contracts.map((c) => new c().getName()),
+        policy: require('node:fs').realpathSync(require.resolve('@metroledger/policy', { paths: [require('node:path').join(dir, 'dist')] })),
+        digest: installedCodeDigest(dir),
+      }));`)) as { contracts: string[]; policy: string; digest: string };
+    assert.deepEqual(report.contracts, ['governance']);
+    assert.equal(report.policy, join(await realpath(out.moduleDir), 'lib', '@metroledger', 'policy', 'dist', 'index.js'));
+    assert.equal(report.digest, a.codeDigest, 'the installed tree has the package\'s code digest');
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The LR chaincode software package: deterministic Fabric chaincode packages, their package ids
-// (the fingerprint the notified body approves) and the check of an installed package against it.
+// The chaincode software lifecycle: deterministic Fabric chaincode packages (node and ccaas), their
+// package ids and code digests (what the notified body approves), the check of a package against
+// an approval, and the chaincode server that runs approved code as a service.
 export { LifecycleError, type LifecycleErrorCode } from './errors';
 export {
   buildChaincodePackage, readChaincodePackage, verifyInstalledPackage, computePackageId, parsePackageId,
@@ -11,5 +12,15 @@ export {
   packageChaincode, collectChaincodeFiles,
   type PackageChaincodeOptions, type ChaincodePackageJson, type VendoredModule,
 } from './source';
-export { packageLrChaincode, LR_CHAINCODE_LABEL, type PackageLrChaincodeOptions } from './lrpackage';
+export {
+  packageLrChaincode, packageWorkspaceChaincode, defaultChaincodeLabel, statedChaincode, LR_CHAINCODE_LABEL, WORKSPACE_CHAINCODES,
+  type PackageLrChaincodeOptions, type PackageWorkspaceChaincodeOptions, type WorkspaceChaincode,
+} from './workspace';
+export {
+  buildCcaasPackage, readCcaasPackage, ccaasLabel, declaredCodeDigest, parseAddress, checkConnection, connectionJson,
+  CONNECTION_FILE, CODE_DECLARATION_FILE, CODE_DECLARATION_TYPE,
+  type CcaasConnection, type CodeDeclaration, type CcaasPackage,
+} from './ccaas';
 export { extractChaincodePackage, type ExtractOptions, type ExtractedChaincode } from './extract';
+export { serveChaincode, type ServeChaincodeOptions, type ChaincodeServer } from './serve';
+export { checkPackageApproval, packageForm, type ApprovedPackage, type PackageForm, type SoftwareApproval } from './approval';

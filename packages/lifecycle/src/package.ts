@@ -2,6 +2,8 @@
 // Fabric 2.x/3.x chaincode packages: an outer tar.gz holding metadata.json and code.tar.gz, whose
 // package id is `label:hex(sha256(package bytes))` (core/chaincode/persistence in Fabric).
 import { createHash } from 'node:crypto';
+// The pure module only: the package index would load fabric-contract-api.
+import { codeDigest } from '@metroledger/chaincode/dist/codedigest';
 import { gunzipBounded, gzipStored } from './gzip';
 import { LifecycleError } from './errors';
 import { comparePaths, readTar, writeTar, type TarFile } from './tar';
@@ -69,21 +71,19 @@ export function parsePackageId(packageId: string): { label: string; sha256: stri
 }
 
 /**
- * SHA-256 over the files sorted by path (UTF-8 byte order), each as path, NUL, 8-byte big-endian
- * length, content. Two packages with the same files have the same digest however they were
- * archived or compressed; this is what a registry record names as "the source".
+ * The code digest (@metroledger/chaincode's codeDigest): SHA-256 over the files sorted by path
+ * (UTF-8 byte order), each as path, NUL, 8-byte big-endian length, content. Two packages with the
+ * same files have the same digest however they were archived or compressed; this is what a
+ * registry record names as "the source" and what a ccaas package declares.
  */
 export function sourceDigest(files: Iterable<readonly [string, Uint8Array]> | Map<string, Uint8Array>): string {
-  const entries = [...files].sort((a, b) => comparePaths(a[0], b[0]));
-  const hash = createHash('sha256');
-  const length = Buffer.alloc(8);
-  for (let i = 0; i < entries.length; i++) {
-    const [path, content] = entries[i]!;
-    if (i > 0 && entries[i - 1]![0] === path) throw new LifecycleError('BAD_SOURCE', `duplicate path ${path}`, { path });
-    length.writeBigUInt64BE(BigInt(content.length));
-    hash.update(Buffer.from(path, 'utf8')).update(Buffer.of(0)).update(length).update(content);
+  const entries = [...files];
+  const paths = new Set<string>();
+  for (const [path] of entries) {
+    if (paths.has(path)) throw new LifecycleError('BAD_SOURCE', `duplicate path ${path}`, { path });
+    paths.add(path);
   }
-  return hash.digest('hex');
+  return codeDigest(entries);
 }
 
 /**
@@ -96,9 +96,10 @@ export function buildChaincodePackage(opts: { label: string; type?: string; file
   const sorted = new Map([...opts.files].sort((a, b) => comparePaths(a[0], b[0])));
   const code = gzipStored(writeTar([...sorted].map(([path, content]) => ({ path, content }))));
   // Key order as Fabric's peer CLI marshals it; the path stays empty: an absolute build path
-  // would make the fingerprint depend on where the repository was checked out.
+  // would make the fingerprint depend on where the repository was checked out. A ccaas package's
+  // metadata.json is `{"type":"ccaas","label":…}`, as Fabric's samples and ccaas builder write it.
   const metadata: PackageMetadata = { path: '', type, label };
-  const metadataBytes = Buffer.from(JSON.stringify(metadata), 'utf8');
+  const metadataBytes = Buffer.from(type === 'ccaas' ? JSON.stringify({ type, label }) : JSON.stringify(metadata), 'utf8');
   const bytes = gzipStored(writeTar([
     { path: METADATA_FILE, content: metadataBytes },
     { path: CODE_PACKAGE_FILE, content: code },

@@ -19,7 +19,10 @@ export function encodeReadingBatch(signedReadings: readonly Uint8Array[]): Uint8
   const n = signedReadings.length;
   if (n < 1 || n > MAX_BATCH_READINGS) throw malformed(`a batch holds 1..${MAX_BATCH_READINGS} readings, not ${n}`);
   let size = 6;
-  for (const r of signedReadings) size += 4 + r.length;
+  for (const r of signedReadings) {
+    if (r.length === 0) throw malformed('a signed reading in a batch cannot be empty');
+    size += 4 + r.length;
+  }
   if (size > MAX_BATCH_BYTES) throw malformed(`a batch of ${size} bytes exceeds ${MAX_BATCH_BYTES}`);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);

@@ -29,8 +29,12 @@ export interface MeasurementRecord {
   refusalDetail?: string;
   /** Hex, when the meter sent one. */
   plateImageSha256?: string;
-  /** The LR software that computed the record: the algorithm's name and version, and the chaincode version it ran in. */
-  lrSoftware: { name: string; version: string; chaincodeName: string; chaincodeVersion: string };
+  /**
+   * The LR software that computed the record: the algorithm's name and version, the chaincode
+   * version it ran in, and the code digest of the installed package it ran from (self-reported;
+   * absent when run from a development tree).
+   */
+  lrSoftware: { name: string; version: string; chaincodeName: string; chaincodeVersion: string; codeDigest?: string };
   /** Index in the meter's keyHistory of the key that verified the reading. */
   meterKeyIndex: number;
   txId: string;
@@ -50,6 +54,8 @@ export interface RecordContext {
   meterKeyIndex: number;
   chaincodeName: string;
   chaincodeVersion: string;
+  /** The code digest of the installed package the chaincode runs from, when it knows one. */
+  codeDigest?: string;
   txId: string;
   /** ISO 8601. */
   txTimestamp: string;
@@ -68,7 +74,13 @@ export function measurementRecord(reading: RawReading, meter: RecordMeter, conte
   const plate = reading.plateImageSha256;
   const tail = {
     ...(plate ? { plateImageSha256: Buffer.from(plate.buffer, plate.byteOffset, plate.byteLength).toString('hex') } : {}),
-    lrSoftware: { name: LR_SOFTWARE_NAME, version: LR_SOFTWARE_VERSION, chaincodeName: context.chaincodeName, chaincodeVersion: context.chaincodeVersion },
+    lrSoftware: {
+      name: LR_SOFTWARE_NAME,
+      version: LR_SOFTWARE_VERSION,
+      chaincodeName: context.chaincodeName,
+      chaincodeVersion: context.chaincodeVersion,
+      ...(context.codeDigest !== undefined ? { codeDigest: context.codeDigest } : {}),
+    },
     meterKeyIndex: context.meterKeyIndex,
     txId: context.txId,
     txTimestamp: context.txTimestamp,

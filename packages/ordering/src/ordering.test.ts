@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import type { common } from '@hyperledger/fabric-protos';
 import { IdentityDeserializer, MspRegistry, verifySignature } from '@metroledger/identity';
 import { blockHeaderHash, blockSignatures, newGenesisBlock, type BatchConfig } from '@metroledger/protocol';
-import { buildTransaction, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, expiredIdentity, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
 import { BlockCutter } from './blockcutter.js';
 import { ManualClock } from './clock.js';
 import { OrderingError } from './errors.js';
@@ -130,6 +130,8 @@ test('broadcast refuses oversized, foreign-channel, unknown-creator and badly si
   await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], channelId: 'other' }).envelope), 'BAD_REQUEST');
   await rejects(orderer.broadcast(buildTransaction({ client: net.outsider.signingIdentity('User1'), endorsers: [], rwsets: [] }).envelope), 'BAD_REQUEST');
   await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], envelopeSigner: net.org2.signingIdentity('User1') }).envelope), 'BAD_REQUEST');
+  // an expired certificate is refused at broadcast (Fabric's ExpirationRejectRule)
+  await rejects(orderer.broadcast(buildTransaction({ client: await expiredIdentity(net.org1, 'Gone@org1.example.com', 'client'), endorsers: [], rwsets: [] }).envelope), 'BAD_REQUEST');
   const ok = () => orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [] }).envelope);
   const results = await Promise.allSettled([ok(), ok(), ok()]);
   assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected']);

@@ -31,8 +31,10 @@ export interface SoloOrdererOptions {
   readonly lastConfigIndex?: number;
   /** Channel members: an envelope's creator must deserialize and be valid in one of the channel's MSPs. */
   readonly deserializer: { deserialize(serialized: Uint8Array): Identity };
-  readonly msps: { isValid(identity: Identity): boolean };
+  readonly msps: { isValidAt(identity: Identity, atTimeMs: number): boolean };
   readonly clock?: Clock;
+  /** Wall clock (ms): an envelope's creator certificate must be valid at broadcast (Fabric's ExpirationRejectRule). Default Date.now. */
+  readonly wallClock?: () => number;
   /** Envelopes accepted but not yet cut into a block before broadcast answers BUSY. Default 10,000. */
   readonly maxQueuedEnvelopes?: number;
   /**
@@ -134,7 +136,7 @@ export class SoloOrderer implements OrderingService {
     } catch (err) {
       throw new OrderingError('BAD_REQUEST', 'creator is not a valid identity', undefined, { cause: err });
     }
-    if (!this.#opts.msps.isValid(creator)) throw new OrderingError('BAD_REQUEST', `creator is not a valid member of ${JSON.stringify(creator.mspId)} on this channel`, { mspId: creator.mspId });
+    if (!this.#opts.msps.isValidAt(creator, (this.#opts.wallClock ?? Date.now)())) throw new OrderingError('BAD_REQUEST', `creator is not a valid member of ${JSON.stringify(creator.mspId)} on this channel`, { mspId: creator.mspId });
     return { creator, payloadBytes, signature };
   }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The São Paulo rush-hour scenario (the main job).
-export { runSaoPaulo, formatReport, DEFAULT_SCENARIO, METER_MODEL } from './saopaulo';
+export { runSaoPaulo, gatewayTls, formatReport, DEFAULT_SCENARIO, METER_MODEL } from './saopaulo';
 export type { NetworkAccess, OrgCredentials, ScenarioOptions, ScenarioHooks, ScenarioReport } from './saopaulo';
 export { planMeters, planArrivals, drawVehicle } from './plan';
 export type { PlannedMeter, ArrivalSchedule, ScenarioPlanOptions } from './plan';
@@ -8,3 +8,7 @@ export { runTraffic } from './traffic';
 export type { TrafficOptions, TrafficProgress, TrafficResult } from './traffic';
 export { LatencyRecorder, percentile } from './stats';
 export type { LatencySummary } from './stats';
+export { bootstrapRegistry } from './bootstrap';
+export type { BootstrapReport, StepOutcome, OrganizationToAdmit } from './bootstrap';
+export { ScenarioError } from './errors';
+export type { ScenarioErrorCode } from './errors';

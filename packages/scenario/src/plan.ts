@@ -12,6 +12,8 @@ export interface ScenarioPlanOptions {
   /** Vehicles per second per meter. Paper: 0.76 at rush hour (2,772 vehicles/h). */
   readonly vehiclesPerSecond: number;
   readonly seed: string | number;
+  /** Meter ids are `<prefix>-0001`…; another prefix gives another set of meters on the same network. Default SP. */
+  readonly meterIdPrefix?: string;
 }
 
 export interface PlannedMeter {
@@ -31,10 +33,10 @@ const ROADS = ['Av. Paulista', 'Marginal Tietê', 'Marginal Pinheiros', 'Av. 23 
 const SPEED_LIMITS = [40, 50, 50, 60, 60, 70, 90];
 const SAMPLE_RATES = [1000, 2000, 4000];
 
-export function planMeters(opts: Pick<ScenarioPlanOptions, 'meters' | 'seed'>): PlannedMeter[] {
+export function planMeters(opts: Pick<ScenarioPlanOptions, 'meters' | 'seed' | 'meterIdPrefix'>): PlannedMeter[] {
   const rng = newRng(`${opts.seed}/meters`);
   return Array.from({ length: opts.meters }, (_, i) => {
-    const meterId = `SP-${String(i + 1).padStart(4, '0')}`;
+    const meterId = `${opts.meterIdPrefix ?? 'SP'}-${String(i + 1).padStart(4, '0')}`;
     return {
       meterId,
       geometry: {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The main job: São Paulo at rush hour (paper, section VII-A). 1,000 meters × 0.76 vehicles/s.
 import { Meter } from '@metroledger/meter';
-import { MetroledgerClient, NotifiedBodyClient, newGrpcConnection, type LrSoftwareToApprove } from '@metroledger/client';
-import { planArrivals, planMeters, type ScenarioPlanOptions } from './plan';
+import { ClientError, MetroledgerClient, NotifiedBodyClient, newGrpcConnection, type GatewayTlsOptions, type LrSoftwareToApprove, type RetryPolicy } from '@metroledger/client';
+import { bootstrapRegistry, type BootstrapReport, type OrganizationToAdmit } from './bootstrap';
+import { ScenarioError } from './errors';
+import { planArrivals, planMeters, type PlannedMeter, type ScenarioPlanOptions } from './plan';
 import { runTraffic, type TrafficProgress, type TrafficResult } from './traffic';
 
 export interface OrgCredentials {
@@ -15,13 +17,16 @@ export interface OrgCredentials {
 export interface NetworkAccess {
   readonly endpoint: string;
   readonly tlsRootCertPem: string | Uint8Array;
+  /** TLS server name: a host name in the gateway's certificate (needed when `endpoint` is an IP address). */
   readonly serverNameOverride?: string;
+  /** Client TLS certificate and key (PEM), for a gateway that requires mutual TLS. */
+  readonly clientTls?: { readonly certPem: string | Uint8Array; readonly keyPem: string | Uint8Array };
   /** Registers the meters (Inmetro). */
   readonly notifiedBody: OrgCredentials;
   /** Approves the LR software and the meter model (an Inmetro admin). */
   readonly notifiedBodyAdmin: OrgCredentials;
   /** The organizations the notified body admits: computing providers and the meter owner. */
-  readonly organizations: readonly { readonly mspId: string; readonly name: string; readonly roles: readonly ('COMPUTING_PROVIDER' | 'METER_OWNER' | 'AUDITOR')[] }[];
+  readonly organizations: readonly OrganizationToAdmit[];
   /** The LR software the notified body approves before any meter is registered. */
   readonly lrSoftware: LrSoftwareToApprove;
   /** Operates the meters and submits their readings (CET-SP). */
@@ -37,14 +42,22 @@ export interface ScenarioOptions extends ScenarioPlanOptions {
   readonly faultShare: number;
   /** Meter registrations in flight at once. Default 100. */
   readonly registrationConcurrency: number;
+  /** The meter owner's retry policy (over the client's defaults). Default: 20 attempts, backoff up to 3 s. */
+  readonly retry?: Partial<RetryPolicy>;
 }
 
 /** The type-approved meter model every simulated meter is an instance of. */
 export const METER_MODEL = 'metroledger dual-loop DL-2';
 
 export const DEFAULT_SCENARIO: ScenarioOptions = Object.freeze({
-  meters: 1000, seconds: 60, vehiclesPerSecond: 0.76, seed: 'sao-paulo', speedup: 1, faultShare: 0.01, registrationConcurrency: 100,
+  meters: 1000, seconds: 60, vehiclesPerSecond: 0.76, seed: 'sao-paulo', meterIdPrefix: 'SP', speedup: 1, faultShare: 0.01, registrationConcurrency: 100,
 });
+
+/**
+ * Readings must not be lost while peers lag a block or two behind (real Fabric's blocks take up to
+ * its batch timeout, 2 s by default): attempts spread over about 40 s before a reading is abandoned.
+ */
+const OWNER_RETRY: Partial<RetryPolicy> = { maxAttempts: 20, maxDelayMs: 3000 };
 
 export interface ScenarioHooks {
   readonly onPhase?: (phase: 'approve' | 'register' | 'traffic', total: number) => void;
@@ -53,53 +66,68 @@ export interface ScenarioHooks {
 
 export interface ScenarioReport {
   readonly options: ScenarioOptions;
+  /** The LR software approval in force (this run's, or the network's own). */
   readonly approvedLrSoftware: LrSoftwareToApprove;
   readonly meterModel: string;
+  /** Each bootstrap step, done by this run or found done on the ledger. */
+  readonly bootstrap: BootstrapReport;
+  /** Meters ready for the run: registered now, or found registered and given a new key (`reusedMeters`). */
   readonly registeredMeters: number;
+  readonly reusedMeters: number;
   readonly registrationSeconds: number;
   readonly traffic: TrafficResult;
 }
 
+/** The TLS options of a network's gateway connection (newGrpcConnection's). */
+export function gatewayTls(access: Pick<NetworkAccess, 'serverNameOverride' | 'clientTls'>): GatewayTlsOptions {
+  return {
+    ...(access.serverNameOverride !== undefined && { serverName: access.serverNameOverride }),
+    ...(access.clientTls !== undefined && { clientCertPem: access.clientTls.certPem, clientKeyPem: access.clientTls.keyPem }),
+  };
+}
+
 export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOptions, hooks: ScenarioHooks = {}): Promise<ScenarioReport> {
-  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, access.serverNameOverride);
+  const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
   const common = { connection, channel: access.channel, chaincode: access.chaincode };
   const inmetro = new MetroledgerClient({ ...common, ...access.notifiedBody });
-  const owner = new MetroledgerClient({ ...common, ...access.meterOwner });
+  const owner = new MetroledgerClient({ ...common, ...access.meterOwner, retry: { ...OWNER_RETRY, ...options.retry } });
   const admin = new MetroledgerClient({ ...common, ...access.notifiedBodyAdmin });
   try {
     // Type approval on the ledger: the notified body admits the organizations, approves the LR
-    // software by its package fingerprint, and approves the meter model for that software.
+    // software by its package fingerprint, and approves the meter model for that software; on a
+    // network where this is done already, the ledger's records are verified and kept.
     hooks.onPhase?.('approve', access.organizations.length + 2);
-    const notifiedBody = new NotifiedBodyClient(admin, access.notifiedBodyAdmin);
     let approvals = 0;
-    for (const org of access.organizations) {
-      await notifiedBody.registerOrganization(org.mspId, org.name, org.roles);
-      approvals++;
-      hooks.onProgress?.(approvals, undefined);
-    }
-    await notifiedBody.approveLrSoftware(access.lrSoftware);
-    approvals++;
-    hooks.onProgress?.(approvals, undefined);
-    await notifiedBody.approveMeterModel({
-      model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: access.lrSoftware.chaincodeName,
-      approvedLrVersions: [access.lrSoftware.version], certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
-    });
-    approvals++;
-    hooks.onProgress?.(approvals, undefined);
+    const bootstrap = await bootstrapRegistry(admin, new NotifiedBodyClient(admin, access.notifiedBodyAdmin), {
+      organizations: access.organizations,
+      lrSoftware: access.lrSoftware,
+      meterModel: {
+        model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: access.lrSoftware.chaincodeName,
+        approvedLrVersions: [access.lrSoftware.version], certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
+      },
+    }, () => hooks.onProgress?.(++approvals, undefined));
+    const { outcome: _, ...approvedLrSoftware } = bootstrap.lrSoftware;
 
     const plan = planMeters(options);
     const meters = plan.map((p) => Meter.create({ meterId: p.meterId, geometry: p.geometry }));
 
     hooks.onPhase?.('register', plan.length);
     const registrationStart = performance.now();
-    let next = 0, registered = 0;
+    let next = 0, registered = 0, reused = 0;
     const registerWorker = async () => {
       for (let i = next++; i < plan.length; i = next++) {
         const p = plan[i]!;
-        await inmetro.registerMeter({
-          meterId: p.meterId, ownerMspId: access.meterOwner.mspId, publicKeyPem: meters[i]!.publicKeyPem,
-          geometry: p.geometry, location: p.location, speedLimitKmh: p.speedLimitKmh, model: METER_MODEL,
-        });
+        try {
+          await inmetro.registerMeter({
+            meterId: p.meterId, ownerMspId: access.meterOwner.mspId, publicKeyPem: meters[i]!.publicKeyPem,
+            geometry: p.geometry, location: p.location, speedLimitKmh: p.speedLimitKmh, model: METER_MODEL,
+          });
+        } catch (err) {
+          if (!(err instanceof ClientError) || err.chaincodeCode !== 'METER_EXISTS') throw err;
+          const ready = await reuseMeter(inmetro, p, meters[i]!, access.meterOwner.mspId);
+          if (ready !== meters[i]) reused++;
+          meters[i] = ready;
+        }
         registered++; // not inside the optional call: `f?.(++x)` skips the increment when f is absent
         hooks.onProgress?.(registered, undefined);
       }
@@ -112,9 +140,9 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
     const traffic = await runTraffic({
       client: owner, plan, meters, schedule, speedup: options.speedup, faultShare: options.faultShare, seed: options.seed,
       clockStartMs: Date.now(),
-      onProgress: (p) => hooks.onProgress?.(p.committed + p.failed, p),
+      onProgress: (p) => hooks.onProgress?.(p.committed + p.abandoned, p),
     });
-    return { options, approvedLrSoftware: access.lrSoftware, meterModel: METER_MODEL, registeredMeters: registered, registrationSeconds, traffic };
+    return { options, approvedLrSoftware, meterModel: METER_MODEL, bootstrap, registeredMeters: registered, reusedMeters: reused, registrationSeconds, traffic };
   } finally {
     admin.close();
     inmetro.close();
@@ -123,10 +151,31 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
   }
 }
 
+/**
+ * A meter of the plan found registered by an earlier run: when it is the same meter (owner,
+ * geometry, model), the notified body gives it this run's key and the meter continues after the
+ * last sequence the ledger accepted; anything else is a conflict. Returns `meter` itself when the
+ * registration on the ledger is its own.
+ */
+async function reuseMeter(inmetro: MetroledgerClient, p: PlannedMeter, meter: Meter, ownerMspId: string): Promise<Meter> {
+  const onLedger = await inmetro.getMeter(p.meterId) as { ownerMspId?: string; status?: string; model?: string; publicKeyPem?: string; geometry?: Record<string, number> };
+  // this run's own registration, whose answer was lost before a retry
+  if (onLedger.publicKeyPem === meter.publicKeyPem) return meter;
+  const g = onLedger.geometry ?? {};
+  const same = onLedger.ownerMspId === ownerMspId && onLedger.status === 'ACTIVE' && onLedger.model === METER_MODEL
+    && g['loopSpacingM'] === p.geometry.loopSpacingM && g['loopLengthM'] === p.geometry.loopLengthM && g['sampleRateHz'] === p.geometry.sampleRateHz;
+  if (!same) {
+    throw new ScenarioError('METER_CONFLICT', `meter ${p.meterId} is registered on this network as another meter (owner, geometry, model or status differ): choose another meter id prefix`);
+  }
+  const rotated = JSON.parse(Buffer.from((await inmetro.submit('rotateMeterKey', [p.meterId, meter.publicKeyPem, 'metroledger start: a new run of the simulated meter'])).result).toString('utf8')) as { keyHistory: { validFromSequence: number }[] };
+  const lastSequence = rotated.keyHistory.at(-1)!.validFromSequence - 1;
+  return Meter.create({ meterId: p.meterId, geometry: p.geometry, privateKeyPem: meter.exportPrivateKeyPem(), lastSequence });
+}
+
 export function formatReport(r: ScenarioReport): string {
   const t = r.traffic;
   const refused = Object.values(t.refused).reduce((a, b) => a + b, 0);
-  const failed = Object.values(t.failed).reduce((a, b) => a + b, 0);
+  const abandoned = Object.values(t.abandoned).reduce((a, b) => a + b, 0);
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const breakdown = (rec: Readonly<Record<string, number>>) => Object.entries(rec).map(([k, v]) => `${k} ${v}`).join(', ');
   const lines = [
@@ -134,11 +183,13 @@ export function formatReport(r: ScenarioReport): string {
       (r.options.speedup !== 1 ? ` (time ×${r.options.speedup})` : ''),
     `  LR software approved     ${r.approvedLrSoftware.chaincodeName} ${r.approvedLrSoftware.version} (${r.approvedLrSoftware.packageId})`,
     `  endorsement policy       ${r.approvedLrSoftware.endorsementPolicy}`,
-    `  meters registered        ${r.registeredMeters} in ${r.registrationSeconds.toFixed(1)} s (model ${r.meterModel})`,
+    `  meters registered        ${r.registeredMeters} in ${r.registrationSeconds.toFixed(1)} s (model ${r.meterModel})${r.reusedMeters ? `, ${r.reusedMeters} found registered and given new keys` : ''}`,
     `  readings signed          ${t.planned}`,
+    `  readings submitted       ${t.submitted}`,
+    `  readings committed       ${t.committed}${t.alreadyCommitted ? ` (${t.alreadyCommitted} found committed after a lost answer)` : ''}`,
     `  measurements committed   ${t.measured}`,
     `  refused by LR software   ${refused}${refused ? ` (${breakdown(t.refused)})` : ''}  (recorded on the ledger as refused)`,
-    `  not committed            ${failed}${failed ? ` (${breakdown(t.failed)})` : ''}`,
+    `  abandoned                ${abandoned}${abandoned ? ` (${breakdown(t.abandoned)})` : ''}`,
     `  speed-limit violations   ${t.speedLimitViolations}`,
     `  throughput               ${t.committedPerSecond.toFixed(0)} tx/s over ${t.wallSeconds.toFixed(1)} s`,
     `  latency capture→commit   p50 ${ms(t.latency.p50Ms)}  p95 ${ms(t.latency.p95Ms)}  p99 ${ms(t.latency.p99Ms)}  max ${ms(t.latency.maxMs)}`,

@@ -4,7 +4,7 @@
 // real meter would: its sequence number must advance one committed reading at a time.
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, newRng, type Meter, type Rng } from '@metroledger/meter';
-import { ClientError, type MetroledgerClient } from '@metroledger/client';
+import { abandonReason, type MetroledgerClient } from '@metroledger/client';
 import { drawVehicle, type ArrivalSchedule, type PlannedMeter } from './plan';
 import { LatencyRecorder, type LatencySummary } from './stats';
 
@@ -27,17 +27,23 @@ export interface TrafficProgress {
   readonly planned: number;
   readonly captured: number;
   readonly committed: number;
-  readonly failed: number;
+  readonly abandoned: number;
 }
 
 export interface TrafficResult {
   readonly planned: number;
+  /** Readings submitted (each one once, whatever its retries). */
+  readonly submitted: number;
+  /** Readings committed, measured or refused: exactly once each. */
+  readonly committed: number;
   /** Readings committed with a speed. */
   readonly measured: number;
   /** Readings committed as refused by the LR software, by refusal code. */
   readonly refused: Readonly<Record<string, number>>;
-  /** Readings the network did not commit, by error code (never silently dropped). */
-  readonly failed: Readonly<Record<string, number>>;
+  /** Readings the client gave up on, by reason (`abandonReason`): never silently dropped. */
+  readonly abandoned: Readonly<Record<string, number>>;
+  /** Readings whose answer was lost and that were found committed on the ledger (counted in `committed`). */
+  readonly alreadyCommitted: number;
   readonly speedLimitViolations: number;
   /** Capture → commit, including time queued behind the meter's previous reading. */
   readonly latency: LatencySummary;
@@ -46,6 +52,7 @@ export interface TrafficResult {
   readonly wallSeconds: number;
   readonly committedPerSecond: number;
   readonly lastBlockNumber: number;
+  /** Client retries (re-endorsements, resubmissions, status queries), and by cause. */
   readonly retries: number;
   readonly retriesByCause: Readonly<Record<string, number>>;
 }
@@ -61,13 +68,13 @@ export async function runTraffic(opts: TrafficOptions): Promise<TrafficResult> {
   const latency = new LatencyRecorder();
   const serviceLatency = new LatencyRecorder();
   const refused: Record<string, number> = {};
-  const failed: Record<string, number> = {};
-  let captured = 0, measured = 0, refusedCount = 0, failedCount = 0, violations = 0, lastBlock = -1;
+  const abandoned: Record<string, number> = {};
+  let captured = 0, measured = 0, refusedCount = 0, abandonedCount = 0, alreadyCommitted = 0, violations = 0, lastBlock = -1;
   const retriesBefore = opts.client.stats.retries;
   const causesBefore = { ...opts.client.stats.retriesByCause };
   let settle: () => void = () => {};
   const allDone = new Promise<void>((resolve) => { settle = resolve; });
-  const progress = () => opts.onProgress?.({ planned, captured, committed: measured + refusedCount, failed: failedCount });
+  const progress = () => opts.onProgress?.({ planned, captured, committed: measured + refusedCount, abandoned: abandonedCount });
 
   const drain = async (m: number): Promise<void> => {
     busy[m] = 1;
@@ -80,6 +87,7 @@ export async function runTraffic(opts: TrafficOptions): Promise<TrafficResult> {
         latency.record(now - item.capturedAt);
         serviceLatency.record(now - started);
         lastBlock = Math.max(lastBlock, Number(out.blockNumber));
+        if (out.alreadyCommitted) alreadyCommitted++;
         if (out.record.status === 'MEASURED') {
           measured++;
           if (out.record.speedLimitExceeded) violations++;
@@ -89,12 +97,12 @@ export async function runTraffic(opts: TrafficOptions): Promise<TrafficResult> {
           refused[code] = (refused[code] ?? 0) + 1;
         }
       } catch (err) {
-        failedCount++;
-        const code = err instanceof ClientError ? (err.chaincodeCode ?? err.validationCode ?? err.code) : 'UNEXPECTED';
-        failed[code] = (failed[code] ?? 0) + 1;
+        abandonedCount++;
+        const reason = abandonReason(err);
+        abandoned[reason] = (abandoned[reason] ?? 0) + 1;
       }
       progress();
-      if (measured + refusedCount + failedCount === planned) settle();
+      if (measured + refusedCount + abandonedCount === planned) settle();
     }
     busy[m] = 0;
   };
@@ -126,7 +134,7 @@ export async function runTraffic(opts: TrafficOptions): Promise<TrafficResult> {
     if (delta > 0) retriesByCause[cause] = delta;
   }
   return {
-    planned, measured, refused, failed, speedLimitViolations: violations,
+    planned, submitted: captured, committed: measured + refusedCount, measured, refused, abandoned, alreadyCommitted, speedLimitViolations: violations,
     latency: latency.summary(), serviceLatency: serviceLatency.summary(),
     wallSeconds, committedPerSecond: (measured + refusedCount) / wallSeconds, lastBlockNumber: lastBlock,
     retries: opts.client.stats.retries - retriesBefore, retriesByCause,

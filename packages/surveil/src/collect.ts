@@ -4,7 +4,7 @@
 // Surveillance takes the ledger as the peers validated it; the audit is what re-checks that.
 import { createHash } from 'node:crypto';
 import { peekBlockNumber, type BlockSource, type MeterDoc } from '@metroledger/audit';
-import { decodeReading, decodeSignedReading } from '@metroledger/lr';
+import { decodeReading, decodeReadingBatch, decodeSignedReading, type RawReading } from '@metroledger/lr';
 import { blockEnvelopes, decodeBlock, getTransactionFilter, parseEnvelope } from '@metroledger/protocol';
 
 export interface SurveilReading {
@@ -49,6 +49,22 @@ function rawDigest(loopA: Int16Array, loopB: Int16Array): string {
     .update(new Uint8Array(loopA.buffer, loopA.byteOffset, loopA.byteLength))
     .update(new Uint8Array(loopB.buffer, loopB.byteOffset, loopB.byteLength))
     .digest('hex');
+}
+
+/**
+ * The reading records a transaction wrote, by meter and sequence: the measurement record's bytes,
+ * or REJECTED for a revoked meter's rejection. Keys are the LR chaincode's composite keys
+ * (measurement: meter, time16, seq16; rejection: meter, seq16).
+ */
+function storedRecords(writes: readonly { key: string; value: Uint8Array; isDelete: boolean }[]): Map<string, Uint8Array | 'REJECTED'> {
+  const out = new Map<string, Uint8Array | 'REJECTED'>();
+  for (const w of writes) {
+    if (w.isDelete) continue;
+    const parts = w.key.split('\u0000');
+    if (w.key.startsWith(MEASUREMENT_PREFIX) && parts.length >= 5) out.set(`${parts[2]}\u0000${Number(parts[4])}`, w.value);
+    else if (w.key.startsWith(REJECTION_PREFIX) && parts.length >= 4) out.set(`${parts[2]}\u0000${Number(parts[3])}`, 'REJECTED');
+  }
+  return out;
 }
 
 /** Collects readings and meters from `source` (all blocks, or up to `toBlock`). */
@@ -100,31 +116,42 @@ export async function collectMeasurements(source: BlockSource, opts: { lrNamespa
             // not a meter document
           }
         }
-        if (tx.args[0] === undefined || text.decode(tx.args[0]) !== 'submitReading' || tx.args[1] === undefined) continue;
-        let reading;
+        const fn = tx.args[0] === undefined ? '' : text.decode(tx.args[0]);
+        if ((fn !== 'submitReading' && fn !== 'submitReadingBatch') || tx.args[1] === undefined) continue;
+        // a batch transaction (submitReadingBatch) stores each of its readings as submitReading would
+        let signed: Uint8Array[];
         try {
-          reading = decodeReading(decodeSignedReading(Buffer.from(text.decode(tx.args[1]), 'base64')).reading);
+          const arg = Buffer.from(text.decode(tx.args[1]), 'base64');
+          signed = fn === 'submitReading' ? [arg] : decodeReadingBatch(arg);
         } catch {
           continue;
         }
         const txTimeMs = tx.timestamp.seconds * 1000 + Math.floor(tx.timestamp.nanos / 1e6);
-        const base = { meterId: reading.meterId, sequence: reading.sequence, captureTimeMs: reading.captureTimeMs, txTimeMs, blockNum, txId: tx.txId, rawDigest: rawDigest(reading.loopA, reading.loopB) };
-        const record = writes.find((w) => w.key.startsWith(MEASUREMENT_PREFIX) && !w.isDelete);
-        if (record !== undefined) {
+        const stored = storedRecords(writes);
+        for (const bytes of signed) {
+          let reading: RawReading;
           try {
-            const r = JSON.parse(text.decode(record.value)) as { status?: string; speedKmh?: number; speedLimitKmh?: number; speedLimitExceeded?: boolean };
-            readings.push({
-              ...base,
-              status: r.status === 'MEASURED' ? 'MEASURED' : 'REFUSED',
-              ...(typeof r.speedKmh === 'number' ? { speedKmh: r.speedKmh } : {}),
-              ...(typeof r.speedLimitKmh === 'number' ? { speedLimitKmh: r.speedLimitKmh } : {}),
-              ...(typeof r.speedLimitExceeded === 'boolean' ? { exceeded: r.speedLimitExceeded } : {}),
-            });
+            reading = decodeReading(decodeSignedReading(bytes).reading);
           } catch {
-            // an unreadable record is the audit's business
+            continue;
           }
-        } else if (writes.some((w) => w.key.startsWith(REJECTION_PREFIX))) {
-          readings.push({ ...base, status: 'REJECTED' });
+          const base = { meterId: reading.meterId, sequence: reading.sequence, captureTimeMs: reading.captureTimeMs, txTimeMs, blockNum, txId: tx.txId, rawDigest: rawDigest(reading.loopA, reading.loopB) };
+          const record = stored.get(`${reading.meterId}\u0000${reading.sequence}`);
+          if (record === 'REJECTED') readings.push({ ...base, status: 'REJECTED' });
+          else if (record !== undefined) {
+            try {
+              const r = JSON.parse(text.decode(record)) as { status?: string; speedKmh?: number; speedLimitKmh?: number; speedLimitExceeded?: boolean };
+              readings.push({
+                ...base,
+                status: r.status === 'MEASURED' ? 'MEASURED' : 'REFUSED',
+                ...(typeof r.speedKmh === 'number' ? { speedKmh: r.speedKmh } : {}),
+                ...(typeof r.speedLimitKmh === 'number' ? { speedLimitKmh: r.speedLimitKmh } : {}),
+                ...(typeof r.speedLimitExceeded === 'boolean' ? { exceeded: r.speedLimitExceeded } : {}),
+              });
+            } catch {
+              // an unreadable record is the audit's business
+            }
+          }
         }
       }
     }

@@ -5,3 +5,4 @@ export { collectMeasurements, type Collected, type MeterInfo, type SurveilReadin
 export { surveil, HISTOGRAM_BIN_KMH, type Flag, type FlagCode, type HourlyStats, type MeterStats, type SurveilOptions, type SurveilReport } from './surveil';
 export { ksTwoSample, robustZ, quantile, haversineKm, type KsResult } from './stats';
 export { formatSurveilText, formatSurveilHtml } from './report';
+export { pseudonymizeReport, meterPseudonym, pseudonymPeriod, type PseudonymOptions, type PseudonymRotation, type PublicSurveilReport } from './pseudonym';

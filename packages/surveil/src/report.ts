@@ -2,11 +2,18 @@
 // Surveillance report renderings: a terminal summary and a self-contained HTML page with SVG charts.
 import { escapeHtml, htmlDocument, svgBarChart } from '@metroledger/audit';
 import { HISTOGRAM_BIN_KMH, type SurveilReport } from './surveil';
+import type { PublicSurveilReport } from './pseudonym';
+
+function pseudonymLine(r: SurveilReport): string | undefined {
+  const p = (r as Partial<PublicSurveilReport>).pseudonyms;
+  return p === undefined ? undefined : `meters under pseudonyms (${p.scheme}, ${p.rotation === 'day' ? 'daily' : `${p.rotation}ly`} rotation, period ${p.period}); locations and ledger references left out`;
+}
 
 export function formatSurveilText(r: SurveilReport, opts: { limit?: number } = {}): string {
   const limit = opts.limit ?? 40;
   const lines = [
     `metroledger surveil — ${r.source}`,
+    ...(pseudonymLine(r) === undefined ? [] : [pseudonymLine(r)!]),
     `${r.blocks} blocks, ${r.transactions} transactions, ${r.readings} readings, ${r.measured} measured, ${r.violations} over the limit (${(r.violationRate * 100).toFixed(2)} %), ${r.meters.length} meters`,
     `meter        readings  measured  refused  mean  p85  p95  violations`,
   ];
@@ -60,7 +67,7 @@ export function formatSurveilHtml(r: SurveilReport): string {
     .map((f) => `<tr><td><code>${f.code}</code></td><td>${escapeHtml(f.meterId)}</td><td class="num">${f.sequence ?? ''}</td><td class="num">${f.blockNum ?? ''}</td><td><code>${escapeHtml(f.txId ?? '')}</code></td><td>${escapeHtml(f.message)}</td></tr>`)
     .join('\n');
   const body = `<h1>metroledger surveil</h1>
-<p class="muted">${escapeHtml(r.source)} — generated ${escapeHtml(r.generatedAt)}</p>
+<p class="muted">${escapeHtml(r.source)} — generated ${escapeHtml(r.generatedAt)}${pseudonymLine(r) === undefined ? '' : ` — ${escapeHtml(pseudonymLine(r)!)}`}</p>
 <p>${r.blocks} blocks, ${r.transactions} transactions, ${r.readings} readings, ${r.measured} measured, ${r.violations} over the limit (${(r.violationRate * 100).toFixed(2)} %), ${r.meters.length} meters, <strong>${r.flags.length} flag(s)</strong>.</p>
 <h2>Readings per hour (red: over the limit)</h2>
 ${hourlyChart(r)}

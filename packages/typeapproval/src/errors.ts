@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
-export type TypeApprovalErrorCode = 'MALFORMED_CASE';
+export type TypeApprovalErrorCode =
+  | 'MALFORMED_CASE' // a reference case line does not parse
+  | 'EMPTY_SET'; // a reference set holds no case: there is nothing to judge
 
 export class TypeApprovalError extends Error {
   readonly code: TypeApprovalErrorCode;

@@ -48,8 +48,10 @@ export function forgeOrgs(): Promise<Map<string, OrgMaterial>> {
 }
 
 export interface InvokeOptions {
-  /** Chaincode to invoke. Default 'lr'. */
-  readonly chaincode?: 'lr' | 'governance';
+  /** Chaincode to invoke. Default 'lr'. Another name (e.g. Fabric's `_lifecycle`) needs `result`. */
+  readonly chaincode?: string;
+  /** The simulation result to endorse, instead of running a hosted chaincode. */
+  readonly result?: ChaincodeResult;
   /** The caller: User1 (default), Admin or peer0 of the invoking organization. */
   readonly user?: 'User1' | 'Admin' | 'peer0';
   /** MSP ids of the peers that endorse. Default: both computing providers (InmetroMSP for governance). */
@@ -148,7 +150,7 @@ export class ForgedLedger {
     const { bytes } = newTestSignedProposal(user, { channelId: CHANNEL, chaincodeName: cc, args: [...args], timestamp: { seconds: Math.floor(this.#clockMs / 1000), nanos: 0 } });
     const p = parseSignedProposal(bytes);
     const state = opts.override === undefined ? this.state : new OverrideState(this.state, 'lr', opts.override);
-    let result = await this.#chaincodes.get(cc)!.invoke({ channelId: CHANNEL, txId: p.txId, args: p.args, creator: { mspId: userMsp, idBytes: Buffer.from(user.certPem) }, timestamp: p.timestamp }, state);
+    let result = opts.result ?? (await this.#chaincodes.get(cc)!.invoke({ channelId: CHANNEL, txId: p.txId, args: p.args, creator: { mspId: userMsp, idBytes: Buffer.from(user.certPem) }, timestamp: p.timestamp }, state));
     if (result.response.status !== 200) throw new Error(`simulation failed: ${result.response.message}`);
     if (opts.mutate !== undefined) result = opts.mutate(result);
     const endorsers = opts.endorsers ?? (cc === 'lr' ? ['LaSIGEMSP', 'PUCPRMSP'] : ['InmetroMSP']);
@@ -156,19 +158,24 @@ export class ForgedLedger {
     const env = common.Envelope.deserializeBinary(newTransactionEnvelope(p, responses));
     env.setSignature(user.sign(env.getPayload_asU8()));
     const code = opts.code ?? 0;
-    const apply = opts.applyWrites ?? code === 0;
+    const apply = (opts.applyWrites ?? code === 0) && opts.result === undefined;
     this.#pending.push({ envelope: env.serializeBinary(), code });
     // Later simulations in the same block see this transaction's writes (the forge does not model MVCC).
     if (apply) this.state.apply(cc, result.rwset, { blockNum: this.ledger.height, txNum: this.#pending.length - 1 });
     return { txId: p.txId, result };
   }
 
+  /** Queues an envelope built elsewhere (e.g. a configuration transaction) for the next block. */
+  enqueue(envelope: Uint8Array, code = 0): void {
+    this.#pending.push({ envelope, code });
+  }
+
   /** Orders the queued transactions into the next block, signed by the orderer, and commits it. */
-  async cut(): Promise<number> {
+  async cut(opts: { lastConfigIndex?: number } = {}): Promise<number> {
     const num = this.ledger.height;
     const block = newBlock(num, this.ledger.lastHeaderHash, this.#pending.map((t) => t.envelope));
     setTransactionFilter(block, this.#pending.map((t) => t.code));
-    signBlock(block, this.orgs.get('OrdererMSP')!.signingIdentity('orderer0'), { lastConfigIndex: 0 });
+    signBlock(block, this.orgs.get('OrdererMSP')!.signingIdentity('orderer0'), { lastConfigIndex: opts.lastConfigIndex ?? 0 });
     this.#pending = [];
     await this.ledger.commit(block);
     return num;

@@ -21,9 +21,10 @@ test('250 seeds across all fault mixes keep safety, validity and liveness', () =
       decided += r.requestsDecided;
     }
   }
-  const soak = runSoak({ seeds: 100, from: 10_000, log: () => undefined });
+  // The random mix also draws the cluster size (4..10); larger clusters cost more per seed.
+  const soak = runSoak({ seeds: 40, from: 10_000, log: () => undefined });
   assert.deepEqual(soak.failed, []);
-  assert.equal(soak.ran, 100);
+  assert.equal(soak.ran, 40);
   assert.ok(soak.faults.crashes > 0 && soak.faults.partitions > 0 && soak.faults.messagesDropped > 0 && soak.faults.byzantineReplicas > 0);
   assert.ok(decided > 10_000, `only ${decided} requests decided`);
 });
@@ -111,7 +112,7 @@ test('HMAC-SHA256 crypto and in-memory (no wire) delivery behave the same', () =
   }
 });
 
-test('the checkers catch a deliberately broken protocol (quorum f+1 instead of 2f+1)', () => {
+test('the checkers catch a deliberately broken protocol (quorum f+1 instead of bftQuorum(n))', () => {
   const opts = { faults: 'none' as const, byzantine: [{ replica: 0, mode: 'equivocate' as const }], requestIntervalMs: 20, unsafeQuorumForTesting: 2 };
   const failures = [];
   for (let seed = 1; seed <= 10; seed++) {

@@ -3,6 +3,7 @@
 // simulated clock, a seeded PRNG picks every fault, and checkers judge the whole cluster.
 // Same seed and options => same run, same trace.
 import { bftProposalDigest, bftSigningBytes, bytesEqual, decodeMessage, encodeMessage, hex } from '../codec';
+import { bftFaultTolerance } from '../quorum';
 import { Replica, type ReplicaOptions } from '../replica';
 import type { CommitMsg, Decision, Message, PrepareMsg, PrePrepareMsg, ReplicaId, Request, SignedMessage } from '../types';
 import { commitBytesFor, verifyDecision } from '../verify';
@@ -25,7 +26,7 @@ type TimeoutOptions = Pick<ReplicaOptions, 'batchSizeMax' | 'batchTimeoutMs' | '
 
 export interface SimulationOptions {
   readonly seed: number;
-  /** Replicas; default: 4, or 7 for a quarter of seeds when faults is 'random'. */
+  /** Replicas; default: 4, or drawn by the seed from CLUSTER_SIZES when faults is 'random'. */
   readonly n?: number;
   /** Which random faults the seed may inject; default 'random' (the seed picks a mix). */
   readonly faults?: FaultMix;
@@ -90,6 +91,8 @@ export interface SimulationResult {
 }
 
 const MIXES: readonly FaultMix[] = ['none', 'crash', 'network', 'partition', 'byzantine', 'all'];
+/** Cluster sizes a random seed draws from: 3f+1 (4, 7, 10) and the sizes between, whose quorum is not 2f+1. */
+const CLUSTER_SIZES: readonly number[] = [4, 5, 6, 7, 8, 10];
 const BYZ_MODES: readonly ByzantineMode[] = ['equivocate', 'wrongvote', 'badsig', 'silent'];
 const TICK_MS = 25;
 
@@ -149,8 +152,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const seed = options.seed >>> 0;
   const rng = new Prng(seed);
   const mix: FaultMix = options.faults === undefined || options.faults === 'random' ? rng.pick(MIXES) : options.faults;
-  const n = options.n ?? (options.faults === undefined || options.faults === 'random' ? (rng.chance(0.25) ? 7 : 4) : 4);
-  const f = Math.floor((n - 1) / 3);
+  const n = options.n ?? (options.faults === undefined || options.faults === 'random' ? rng.pick(CLUSTER_SIZES) : 4);
+  const f = bftFaultTolerance(n);
   const faultEndMs = options.faultEndMs ?? 6_000;
   const loadEndMs = options.loadEndMs ?? faultEndMs;
   const endMs = faultEndMs + (options.quietMs ?? 30_000);
@@ -202,7 +205,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const onDecided = (r: ReplicaId, d: Decision) => {
     const node = nodes[r]!;
     if (!isCorrect(node)) return;
-    if (!verifyDecision(d, { n, crypto: crypto0, app: verifyApp })) violate(`certificate: r${r} seq ${d.seq} lacks a valid 2f+1 certificate`);
+    if (!verifyDecision(d, { n, crypto: crypto0, app: verifyApp })) violate(`certificate: r${r} seq ${d.seq} lacks a valid quorum certificate`);
     const known = canonical.get(d.seq);
     if (!known) canonical.set(d.seq, d.certificate.digest);
     else if (!bytesEqual(known, d.certificate.digest)) violate(`safety: r${r} decided ${hex(d.certificate.digest)} at seq ${d.seq}, another correct replica decided ${hex(known)}`);

@@ -13,12 +13,14 @@ import {
   formatAuditText,
   governancePlugin,
   ledgerDirectorySource,
+  resolveLedger,
   parseCheckpoint,
   runAudit,
   type AuditCheckpoint,
   type AuditOptions,
   type BlockSource,
 } from '@metroledger/audit';
+import { withPeerServerName } from './connection';
 
 const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
 
@@ -38,6 +40,7 @@ export interface SourceCliOptions {
 
 interface AuditCliOptions extends SourceCliOptions {
   checkpoint?: string;
+  height?: string;
   policy: string[];
   policies?: string;
   lrModule: string[];
@@ -56,7 +59,12 @@ function devnetPolicies(): Record<string, string> {
   return Object.fromEntries(DEFAULT_NETWORK.chaincodes.map((c) => [c.name, c.endorsementPolicy]));
 }
 
-async function policiesOf(opts: AuditCliOptions, fromDevnet: boolean): Promise<{ policies: Record<string, string>; note?: string }> {
+/**
+ * Policies given on the command line replace what the ledger says (an auditor's "what if"); without
+ * them, a devnet data directory's configuration fills in what its ledger does not record (the
+ * governance chaincode's policy), while Fabric ledgers carry every policy in `_lifecycle`.
+ */
+async function policiesOf(opts: AuditCliOptions, fromDevnet: boolean): Promise<{ overrides: Record<string, string>; fallback: Record<string, string>; note?: string }> {
   const policies: Record<string, string> = {};
   if (opts.policies !== undefined) {
     let parsed: unknown;
@@ -74,13 +82,20 @@ async function policiesOf(opts: AuditCliOptions, fromDevnet: boolean): Promise<{
     if (eq <= 0) throw new AuditError('BAD_OPTION', `--policy ${p}: expected <chaincode>=<policy>`);
     policies[p.slice(0, eq)] = p.slice(eq + 1);
   }
-  if (Object.keys(policies).length === 0 && fromDevnet) return { policies: devnetPolicies(), note: 'endorsement policies not on the ledger are taken from the devnet configuration' };
-  return { policies };
+  if (Object.keys(policies).length > 0) return { overrides: policies, fallback: {}, note: `endorsement policies of ${Object.keys(policies).join(', ')} given on the command line replace the ledger's` };
+  return { overrides: {}, fallback: fromDevnet ? devnetPolicies() : {} };
 }
 
-/** The block source the options name: a ledger directory, or a peer's Deliver service. */
+/** The block source the options name: a ledger directory (the devnet's, or a copy of a Fabric peer's), or a peer's Deliver service. */
 export function sourceOf(opts: SourceCliOptions): { source: BlockSource; fromDevnet: boolean } {
-  if (opts.peer === undefined) return { source: ledgerDirectorySource(resolve(opts.data)), fromDevnet: true };
+  // This process has loaded fabric-shim (through other commands), whose older fabric-protos replace
+  // the generated classes in google-protobuf's global namespace: blocks decoded here (inline, without
+  // workers) would lose their signatures' headers. Put the current classes back first.
+  (require('@metroledger/devnet/dist/protoglobals.js') as { restoreFabricProtosGlobals(): void }).restoreFabricProtosGlobals();
+  if (opts.peer === undefined) {
+    const location = resolveLedger(resolve(opts.data), opts.channel);
+    return { source: ledgerDirectorySource(resolve(opts.data), { channelId: opts.channel }), fromDevnet: location.format === 'metroledger' };
+  }
   const missing = (['msp', 'cert', 'key', 'tlsCa'] as const).filter((k) => opts[k] === undefined);
   if (missing.length > 0) throw new AuditError('BAD_OPTION', `--peer needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')}`);
   return {
@@ -107,8 +122,8 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 }
 
 async function audit(opts: AuditCliOptions): Promise<void> {
-  const { source, fromDevnet } = sourceOf(opts);
-  const { policies, note } = await policiesOf(opts, fromDevnet);
+  const { source, fromDevnet } = sourceOf(await withPeerServerName(opts));
+  const { overrides, fallback, note } = await policiesOf(opts, fromDevnet);
   let checkpoint: AuditCheckpoint | undefined;
   if (opts.checkpoint !== undefined && existsSync(opts.checkpoint)) {
     try {
@@ -123,8 +138,16 @@ async function audit(opts: AuditCliOptions): Promise<void> {
   };
   if (note !== undefined) log(`note: ${note}`);
   if (checkpoint !== undefined) log(`resuming after block ${checkpoint.nextBlock - 1} (checkpoint ${opts.checkpoint})`);
+  let expectedHeight: AuditOptions['expectedHeight'];
+  if (opts.height !== undefined) {
+    const height = Number(opts.height);
+    if (!Number.isSafeInteger(height) || height < 0) throw new AuditError('BAD_OPTION', `--height ${opts.height}: expected a block count`);
+    expectedHeight = { height, by: '--height' };
+  }
   const auditOpts: AuditOptions = {
-    policies,
+    policies: fallback,
+    policyOverrides: overrides,
+    ...(expectedHeight === undefined ? {} : { expectedHeight }),
     plugins: [governancePlugin()],
     ...(opts.lrModule.length > 0 ? { lrModules: opts.lrModule } : {}),
     ...(checkpoint === undefined ? {} : { checkpoint }),
@@ -174,9 +197,9 @@ function registerBenchAudit(program: Command): void {
 /** Adds the block-source options (`--data`, or `--peer` with an identity) to a command. */
 export function addSourceOptions(cmd: Command): Command {
   return cmd
-    .option('--data <dir>', 'devnet data directory (or ledger directory) to read', DEFAULT_DATA_DIR)
+    .option('--data <dir>', 'ledger to read: a devnet data (or ledger) directory, or a copy of a Fabric peer\'s file system (its ledgersData, or chains/chains/<channel>)', DEFAULT_DATA_DIR)
     .option('--peer <host:port>', 'read blocks from this peer\'s Deliver service instead')
-    .option('--channel <id>', 'channel (with --peer)', 'metrology')
+    .option('--channel <id>', 'channel (with --peer, or --data of a Fabric peer)', 'metrology')
     .option('--msp <id>', 'MSP id of the identity requesting blocks (with --peer)')
     .option('--cert <file>', 'PEM certificate of that identity')
     .option('--key <file>', 'PEM private key of that identity')
@@ -193,8 +216,9 @@ export function registerAuditCommands(program: Command): void {
       .description('verify a ledger: hash chain, orderer/creator/endorser signatures, endorsement policies, meter signatures, sequences, LR re-execution'),
   )
     .option('--checkpoint <file>', 'resume from and update this checkpoint file (incremental audit)')
-    .option('--policy <cc=policy>', 'endorsement policy of a chaincode when the ledger has none (repeatable)', collect, [])
-    .option('--policies <file>', 'JSON file {"<chaincode>": "<policy>"}')
+    .option('--policy <cc=policy>', 'audit a chaincode against this endorsement policy instead of the one on the ledger (repeatable; never needed)', collect, [])
+    .option('--policies <file>', 'JSON file {"<chaincode>": "<policy>"}, as --policy')
+    .option('--height <n>', 'the channel height a peer reports (e.g. peer channel getinfo): every block below it must be found')
     .option('--lr-module <module>', 'an LR software version to re-execute with (repeatable; default: the bundled one)', collect, [])
     .option('--genesis-hash <hex>', 'expected header hash of the genesis block')
     .option('--workers <n>', 'verification worker threads (0 = none)')

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // `metroledger bench` (default: the closed-loop sweep for solo and BFT), `bench sweep`,
-// `bench open-loop`, `bench aggregate`: end-to-end measurements on a fresh devnet process.
+// `bench open-loop`, `bench aggregate`: end-to-end measurements on a fresh devnet process per
+// ordering, or on the network given (--gateway/--endpoint with --tls-ca, --profile, --devnet).
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runAggregate, runOpenLoop, runSweep, type BenchRun, type CommonOptions, type Ordering } from '@metroledger/bench';
+import { NetworkOptions } from './connection';
+import { checkNetworkAccessOptions, meterPrefix, networkAccess, withNetworkAccessOptions, type NetworkAccessOptions } from './access';
 
-interface CommonFlags {
+interface CommonFlags extends NetworkAccessOptions {
   ordering: string;
   warmup: string;
   duration: string;
@@ -13,6 +16,7 @@ interface CommonFlags {
   seed: string;
   faultShare: string;
   bftReplicas?: string;
+  meterPrefix?: string;
 }
 
 const DEFAULT_CLIENTS = '50,100,200,400,600,800,1200';
@@ -35,11 +39,17 @@ function orderings(v: string): Ordering[] {
   return [...new Set(xs)] as Ordering[];
 }
 
-function common(opts: CommonFlags): CommonOptions {
+async function common(opts: CommonFlags): Promise<CommonOptions> {
   const faultShare = Number(opts.faultShare);
   if (!(faultShare >= 0 && faultShare <= 1)) throw new Error(`--fault-share must be between 0 and 1, not ${opts.faultShare}`);
   const out = resolve(opts.out ?? join('bench-results', new Date().toISOString().replace(/[:.]/g, '-')));
+  checkNetworkAccessOptions(opts);
+  const given = new NetworkOptions(opts);
+  // on a network used before, each run's meters are new ones unless told otherwise
+  const prefix = meterPrefix(opts.meterPrefix ?? (given.given ? `B${Date.now().toString(36)}` : 'SP'));
   return {
+    ...(given.given && { network: await networkAccess(given, opts) }),
+    meterIdPrefix: prefix,
     cliMain: require.resolve('../main'),
     outDir: out,
     orderings: orderings(opts.ordering),
@@ -53,8 +63,10 @@ function common(opts: CommonFlags): CommonOptions {
 }
 
 function withCommonOptions(cmd: Command, defaults: { ordering: string; warmup: string; duration: string }): Command {
+  withNetworkAccessOptions(cmd);
   return cmd
-    .option('--ordering <list>', 'ordering services to measure: solo, bft or solo,bft', defaults.ordering)
+    .option('--meter-prefix <p>', 'meter ids are <p>-0001… (default SP; on a given network a new prefix per run)')
+    .option('--ordering <list>', 'own devnets: ordering services to measure, solo, bft or solo,bft', defaults.ordering)
     .option('--warmup <s>', 'seconds of load before each timed window', defaults.warmup)
     .option('--duration <s>', 'seconds of the timed window of each point', defaults.duration)
     .option('--out <dir>', 'results directory (default bench-results/<timestamp>)')
@@ -75,8 +87,8 @@ function report(run: BenchRun, out: string): void {
 }
 
 async function sweep(opts: CommonFlags & { clients: string; expectedTps: string }): Promise<void> {
-  const c = common(opts);
-  console.log(`closed-loop sweep: clients ${opts.clients}; ${c.orderings.join(' and ')}; ${c.warmupS} s warm-up + ${c.durationS} s per point`);
+  const c = await common(opts);
+  console.log(`closed-loop sweep: clients ${opts.clients} on ${c.network !== undefined ? c.network.endpoint : c.orderings.join(' and ')}; ${c.warmupS} s warm-up + ${c.durationS} s per point`);
   const run = await runSweep({ ...c, clients: list(opts.clients, '--clients'), expectedTps: positive(opts.expectedTps, '--expected-tps') });
   report(run, c.outDir);
 }
@@ -95,7 +107,7 @@ export function registerBenchE2eCommands(bench: Command): void {
     .option('--meters <n>', 'meters the arrivals are spread over', '1000')
     .option('--saturation <share>', 'stop after a point committing less than this share of the offered rate', '0.9')
     .action(async (opts: CommonFlags & { rates: string; meters: string; saturation: string }) => {
-      const c = common(opts);
+      const c = await common(opts);
       const run = await runOpenLoop({ ...c, rates: list(opts.rates, '--rates'), meters: positive(opts.meters, '--meters'), saturationShare: positive(opts.saturation, '--saturation') });
       report(run, c.outDir);
     });
@@ -106,7 +118,7 @@ export function registerBenchE2eCommands(bench: Command): void {
     .option('--batch-sizes <list>', 'readings per batch transaction', '100')
     .option('--expected-rps <n>', 'readings/s expected, to size the pre-generated batches', '6000')
     .action(async (opts: CommonFlags & { concentrators: string; batchSizes: string; expectedRps: string }) => {
-      const c = common(opts);
+      const c = await common(opts);
       const run = await runAggregate({
         ...c, concentrators: positive(opts.concentrators, '--concentrators'), batchSizes: list(opts.batchSizes, '--batch-sizes'),
         expectedReadingsPerS: positive(opts.expectedRps, '--expected-rps'),

@@ -51,10 +51,41 @@ test('lr verify reports a malformed line by number, goes on, accepts cases witho
   assert.match(v.stdout, /no accuracy verdict/);
   const j = run('lr', 'verify', '--json', file);
   assert.equal(j.code, 1);
-  const results = j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string; speedKmh?: number; refused?: string });
+  const out = j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const results = out.slice(0, -1) as unknown as { id: string; speedKmh?: number; refused?: string }[];
   assert.equal(results.length, 4);
   assert.deepEqual(results.map((r) => r.id), bare.map((l) => JSON.parse(l!).id));
   for (const r of results) assert.ok(typeof r.speedKmh === 'number' || typeof r.refused === 'string');
+  // the last line sums up: no ground truth, so no verdict, and the malformed line counted
+  const last = out.at(-1) as unknown as { summary: { cases: number; malformed: number }; verdict: string };
+  assert.deepEqual([last.summary.cases, last.summary.malformed, last.verdict], [4, 1, 'NO_VERDICT']);
+});
+
+test('lr verify --json ends with the summary and the verdict', () => {
+  const file = join(dir, 'verify-json.jsonl');
+  assert.equal(run('lr', 'generate', '--count', '30', '--seed', '6', '--out', file).code, 0);
+  const j = run('lr', 'verify', '--json', file);
+  assert.equal(j.code, 0, j.stderr);
+  const lines = j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines.length, 31);
+  const last = lines.at(-1) as unknown as { summary: { cases: number; accepted: number; failures: string[] }; verdict: string };
+  assert.equal(last.verdict, 'PASS');
+  assert.equal(last.summary.cases, 30);
+  assert.deepEqual(last.summary.failures, []);
+});
+
+test('lr verify on an empty set fails with EMPTY_SET instead of judging nothing', () => {
+  const file = join(dir, 'empty.jsonl');
+  writeFileSync(file, '');
+  for (const args of [[file], ['--json', file]]) {
+    const v = run('lr', 'verify', ...args);
+    assert.equal(v.code, 1, v.stdout);
+    assert.match(v.stderr, /^metroledger: EMPTY_SET: .*empty\.jsonl holds no reference case: there is nothing to judge/);
+    assert.equal(v.stdout, '');
+  }
+  const blank = join(dir, 'blank.jsonl');
+  writeFileSync(blank, '\n\n');
+  assert.match(run('lr', 'verify', blank).stderr, /EMPTY_SET/);
 });
 
 test('bench lr prints computations/s and verifications/s', () => {

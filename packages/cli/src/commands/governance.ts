@@ -1,90 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // `metroledger lr approve|withdraw|list|incidents|install`: the notified body's registry and a
 // computing provider's installation of the approved LR package, through the Fabric Gateway (the
-// devnet or a real Fabric network). Shared connection options live here too (meter.ts uses them).
+// devnet or a real Fabric network). The connection options are in ./connection.
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadMspIdentity, MetroledgerClient, newGrpcConnection, NotifiedBodyClient, RegistryReader, type LrSoftwareRecord } from '@metroledger/client';
-import { DEFAULT_NETWORK, installChaincodePackage, readRunFile } from '@metroledger/devnet';
-import { LifecycleError, packageLrChaincode, readChaincodePackage, type ChaincodePackage } from '@metroledger/lifecycle';
-
-export interface ConnectionOptions {
-  endpoint?: string;
-  tlsCa?: string;
-  mspId?: string;
-  cert?: string;
-  key?: string;
-  serverName?: string;
-  channel: string;
-  devnet?: string;
-  user?: string;
-}
-
-/** Adds the gateway connection options to a command. */
-export function withConnectionOptions(cmd: Command, defaults: { mspId: string; user: string }): Command {
-  return cmd
-    .option('--endpoint <host:port>', 'gateway peer endpoint')
-    .option('--tls-ca <file>', "PEM of the CA that issued the gateway's TLS certificate")
-    .option('--msp-id <id>', `MSP id of the identity (default with --devnet: ${defaults.mspId})`)
-    .option('--cert <file>', 'X.509 certificate (PEM) of the identity')
-    .option('--key <file>', 'private key (PEM) of the identity')
-    .option('--server-name <name>', 'TLS server name override (when the endpoint is not the certificate name)')
-    .option('--channel <name>', 'channel', 'metrology')
-    .option('--devnet <dir>', 'take endpoint, TLS CA and identity from a running devnet data directory')
-    .option('--user <name>', `devnet user of --msp-id: Admin or User1 (default ${defaults.user})`, defaults.user);
-}
-
-
-/** Opens a MetroledgerClient from the connection options. */
-export async function openClient(opts: ConnectionOptions, defaultMspId: string): Promise<MetroledgerClient> {
-  let endpoint = opts.endpoint;
-  let tlsCa = opts.tlsCa;
-  const mspId = opts.mspId ?? (opts.devnet !== undefined ? defaultMspId : undefined);
-  let cert = opts.cert;
-  let key = opts.key;
-  if (opts.devnet !== undefined) {
-    const dir = resolve(opts.devnet);
-    const info = await readRunFile(dir);
-    if (info === undefined) throw new Error(`no running devnet recorded in ${dir} (start it with \`metroledger devnet up --data ${opts.devnet}\`)`);
-    endpoint ??= info.endpoint;
-    tlsCa ??= info.tlsCaCertPath;
-    if (cert === undefined || key === undefined) {
-      const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
-      if (org === undefined) throw new Error(`--msp-id ${String(mspId)} is not an organization of the devnet`);
-      const who = `${opts.user ?? 'User1'}@${org.domain}`;
-      const files = await loadMspIdentity(join(dir, 'organizations', 'peerOrganizations', org.domain, 'users', who, 'msp')).catch(() => {
-        throw new Error(`the devnet has no user ${who}`);
-      });
-      return newClient(endpoint, tlsCa, opts, mspId!, files.certificatePem, files.privateKeyPem);
-    }
-  }
-  const missing = [['--endpoint', endpoint], ['--tls-ca', tlsCa], ['--msp-id', mspId], ['--cert', cert], ['--key', key]].filter(([, v]) => v === undefined).map(([n]) => n);
-  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')} (or use --devnet DIR)`);
-  const [certPem, keyPem] = await Promise.all([readFile(cert!), readFile(key!)]);
-  return newClient(endpoint, tlsCa, opts, mspId!, certPem, keyPem);
-}
-
-async function newClient(endpoint: string | undefined, tlsCa: string | undefined, opts: ConnectionOptions, mspId: string, certificatePem: Uint8Array, privateKeyPem: Uint8Array): Promise<MetroledgerClient> {
-  const connection = newGrpcConnection(endpoint!, await readFile(tlsCa!), opts.serverName);
-  const client = new MetroledgerClient({ connection, mspId, certificatePem, privateKeyPem, channel: opts.channel, retry: { maxAttempts: 3 }, callTimeoutMs: 30_000 });
-  const close = client.close.bind(client);
-  client.close = () => {
-    close();
-    connection.close();
-  };
-  return client;
-}
-
-async function identityOf(opts: ConnectionOptions, defaultMspId: string): Promise<{ mspId: string; certificatePem: Uint8Array; privateKeyPem: Uint8Array }> {
-  const mspId = opts.mspId ?? defaultMspId;
-  if (opts.cert !== undefined && opts.key !== undefined) return { mspId, certificatePem: await readFile(opts.cert), privateKeyPem: await readFile(opts.key) };
-  if (opts.devnet === undefined) throw new Error('missing --cert and --key (or use --devnet DIR)');
-  const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
-  if (org === undefined) throw new Error(`--msp-id ${mspId} is not an organization of the devnet`);
-  const files = await loadMspIdentity(join(resolve(opts.devnet), 'organizations', 'peerOrganizations', org.domain, 'users', `${opts.user ?? 'Admin'}@${org.domain}`, 'msp'));
-  return { mspId, ...files };
-}
+import { NotifiedBodyClient, RegistryReader, type LrSoftwareRecord } from '@metroledger/client';
+import { DEFAULT_NETWORK, installChaincodePackage } from '@metroledger/devnet';
+import { checkPackageApproval, LifecycleError, packageForm, packageLrChaincode, readCcaasPackage, readChaincodePackage, type ChaincodePackage } from '@metroledger/lifecycle';
+import { identityOf, openClient, withConnectionOptions, type ConnectionOptions } from './connection';
 
 async function packageFrom(file: string | undefined): Promise<ChaincodePackage> {
   return file === undefined ? packageLrChaincode() : readChaincodePackage(await readFile(file));
@@ -96,22 +20,25 @@ function describeRecord(r: LrSoftwareRecord): string {
     `  package id         ${r.packageId}`,
     `  source sha256      ${r.sourceSha256}`,
     `  endorsement policy ${r.endorsementPolicy}`,
+    `  package forms      ${(r.packageForms ?? ['node']).join(', ')}${r.packageForms === undefined ? ' (v1 approval)' : ''}`,
     `  approved           ${r.approvedAt} by ${r.notifiedBody.mspId} (tx ${r.approvedTxId})`,
   ];
   if (r.withdrawal) lines.push(`  withdrawn          ${r.withdrawal.at}: ${r.withdrawal.reason} (tx ${r.withdrawal.txId})`);
   return lines.join('\n');
 }
 
-/** The approval a package must match: the given version's, or the most recent active one. */
-async function approvalInForce(reader: RegistryReader, chaincodeName: string, version: string | undefined): Promise<LrSoftwareRecord> {
-  if (version !== undefined) return reader.getLrSoftware(chaincodeName, version);
-  const active = await reader.activeLrSoftware(chaincodeName);
-  const latest = active.at(-1);
-  if (latest === undefined) throw new LifecycleError('FINGERPRINT_MISMATCH', `the notified body has approved no version of ${chaincodeName}: nothing may be installed`, { chaincodeName });
-  return latest;
+/** The approval a package must match: the given version's, or the most recent active one; undefined when there is none. */
+async function approvalInForce(reader: RegistryReader, chaincodeName: string, version: string | undefined): Promise<LrSoftwareRecord | undefined> {
+  if (version === undefined) return (await reader.activeLrSoftware(chaincodeName)).at(-1);
+  try {
+    return await reader.getLrSoftware(chaincodeName, version);
+  } catch (err) {
+    if ((err as { chaincodeCode?: string }).chaincodeCode === 'LR_SOFTWARE_NOT_FOUND') return undefined;
+    throw err;
+  }
 }
 
-interface ApproveOptions extends ConnectionOptions { package?: string; version: string; policy: string; chaincode: string }
+interface ApproveOptions extends ConnectionOptions { package?: string; version: string; policy: string; chaincode: string; forms: string }
 interface InstallOptions extends ConnectionOptions { version?: string; chaincode: string; peer?: string[] }
 
 /** Registers the registry subcommands under `metroledger lr`. */
@@ -124,14 +51,20 @@ export function registerGovernanceCommands(lr: Command): void {
       .option('--package <file>', 'the package to approve (default: build the deterministic LR package from this repository)')
       .requiredOption('--version <v>', 'chaincode version the package states (LR_CHAINCODE_VERSION)')
       .option('--policy <policy>', 'endorsement policy the version must run under', lrDefault?.endorsementPolicy ?? "AND('LaSIGEMSP.peer','PUCPRMSP.peer')")
-      .option('--chaincode <name>', 'chaincode name', 'lr'),
+      .option('--chaincode <name>', 'chaincode name', 'lr')
+      .option('--forms <forms>', 'package forms the approval admits: node (the package itself), ccaas (chaincode-as-a-service packages declaring its code), or both', 'node,ccaas'),
     { mspId: 'InmetroMSP', user: 'Admin' },
   ).action(async (opts: ApproveOptions) => {
+    const packageForms = opts.forms.split(',').map((f) => f.trim()) as ('node' | 'ccaas')[];
+    if (packageForms.length === 0 || packageForms.some((f) => f !== 'node' && f !== 'ccaas') || new Set(packageForms).size !== packageForms.length) {
+      throw new LifecycleError('UNSUPPORTED_PACKAGE_TYPE', `--forms must list node and/or ccaas, got ${JSON.stringify(opts.forms)}`);
+    }
     const pkg = await packageFrom(opts.package);
+    if (pkg.metadata.type !== 'node') throw new LifecycleError('UNSUPPORTED_PACKAGE_TYPE', `approve the node package of the code (${pkg.packageId} is ${pkg.metadata.type}); --forms ccaas admits ccaas packages that declare its code`);
     const identity = await identityOf(opts, 'InmetroMSP');
     const client = await openClient(opts, 'InmetroMSP');
     try {
-      await new NotifiedBodyClient(client, identity).approveLrSoftware({ chaincodeName: opts.chaincode, version: opts.version, packageId: pkg.packageId, sourceSha256: pkg.codeDigest, endorsementPolicy: opts.policy });
+      await new NotifiedBodyClient(client, identity).approveLrSoftware({ chaincodeName: opts.chaincode, version: opts.version, packageId: pkg.packageId, sourceSha256: pkg.codeDigest, endorsementPolicy: opts.policy, packageForms: (['node', 'ccaas'] as const).filter((f) => packageForms.includes(f)) });
       console.log(describeRecord(await new RegistryReader(client).getLrSoftware(opts.chaincode, opts.version)));
     } finally {
       client.close();
@@ -191,28 +124,33 @@ export function registerGovernanceCommands(lr: Command): void {
 
   withConnectionOptions(
     lr.command('install')
-      .description("as a computing provider: check a package file against the notified body's approval on the ledger, then install it (devnet: into the peer's directory; Fabric: prints the peer lifecycle commands)")
-      .argument('<file>', 'chaincode package (.tar.gz)')
-      .option('--version <v>', 'the approved version to check against (default: the most recently approved active version)')
+      .description("as a computing provider: check a package file (node or ccaas) against the notified body's approval on the ledger, then install it (devnet: into the peer's directory; Fabric: prints the peer lifecycle commands)")
+      .argument('<file>', 'chaincode package (.tar.gz): the approved node package, or a ccaas package declaring the approved code')
+      .option('--version <v>', 'the approved version to check against (default: the version a ccaas package declares, else the most recently approved active version)')
       .option('--chaincode <name>', 'chaincode name', 'lr')
       .option('--peer <name...>', 'devnet: peer(s) to install on (default: every peer of --msp-id)'),
     { mspId: 'LaSIGEMSP', user: 'Admin' },
   ).action(async (file: string, opts: InstallOptions) => {
     const pkg = readChaincodePackage(await readFile(file));
+    const form = packageForm(pkg);
+    if (form === 'ccaas' && opts.devnet !== undefined) {
+      throw new LifecycleError('UNSUPPORTED_PACKAGE_TYPE', 'the devnet runs chaincode in-process from node packages: install the approved node package there (ccaas packages are for Fabric peers)');
+    }
+    const declaredVersion = form === 'ccaas' ? readCcaasPackage(pkg).declaration?.chaincodeVersion : undefined;
     const client = await openClient(opts, 'LaSIGEMSP');
-    let approval: LrSoftwareRecord;
+    let approval: LrSoftwareRecord | undefined;
     try {
-      approval = await approvalInForce(new RegistryReader(client), opts.chaincode, opts.version);
+      approval = await approvalInForce(new RegistryReader(client), opts.chaincode, opts.version ?? declaredVersion);
     } finally {
       client.close();
     }
-    if (approval.packageId !== pkg.packageId) {
-      throw new LifecycleError('FINGERPRINT_MISMATCH', `${file} is package ${pkg.packageId}, but the notified body approved ${approval.packageId} for ${approval.chaincodeName} ${approval.version}: refusing to install`, { expected: approval.packageId, found: pkg.packageId });
-    }
-    if (approval.status !== 'APPROVED') {
-      throw new LifecycleError('FINGERPRINT_MISMATCH', `${approval.chaincodeName} ${approval.version} was withdrawn (${approval.withdrawal?.reason ?? ''}): refusing to install`, { version: approval.version });
-    }
-    console.log(`fingerprint: ${pkg.packageId} is the approved package of ${approval.chaincodeName} ${approval.version} (policy ${approval.endorsementPolicy})`);
+    const ok = checkPackageApproval(pkg, approval);
+    const record = approval!;
+    console.log(
+      ok.form === 'node'
+        ? `fingerprint: ${pkg.packageId} is the approved package of ${record.chaincodeName} ${record.version} (policy ${record.endorsementPolicy})`
+        : `code: ${pkg.packageId} declares the approved code ${ok.codeDigest} of ${record.chaincodeName} ${record.version} (node package ${record.packageId}; policy ${record.endorsementPolicy})`,
+    );
     if (opts.devnet !== undefined) {
       const mspId = opts.mspId ?? 'LaSIGEMSP';
       const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
@@ -228,7 +166,10 @@ export function registerGovernanceCommands(lr: Command): void {
         [
           'now, on each of your peers (Fabric 2.5/3.x):',
           `  peer lifecycle chaincode install ${file}`,
-          `  peer lifecycle chaincode approveformyorg -C ${opts.channel} -n ${approval.chaincodeName} -v ${approval.version} --package-id ${pkg.packageId} --sequence <next> --signature-policy "${approval.endorsementPolicy}" ...`,
+          ...(ok.form === 'ccaas'
+            ? [`  metroledger chaincode serve ${opts.chaincode === 'governance' ? 'governance' : 'lr'} --address <listen host:port> --package-id ${pkg.packageId} [--tls-cert … --tls-key …]   # refuses to start unless it runs code ${ok.codeDigest}`]
+            : []),
+          `  peer lifecycle chaincode approveformyorg -C ${opts.channel} -n ${record.chaincodeName} -v ${record.version} --package-id ${pkg.packageId} --sequence <next> --signature-policy "${record.endorsementPolicy}" ...`,
         ].join('\n'),
       );
     }

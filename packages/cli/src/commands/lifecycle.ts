@@ -1,19 +1,32 @@
 // SPDX-License-Identifier: Apache-2.0
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { LR_CHAINCODE_LABEL, packageLrChaincode, readChaincodePackage, verifyInstalledPackage, type ChaincodePackage } from '@metroledger/lifecycle';
+import { LR_CHAINCODE_LABEL, packageLrChaincode, readCcaasPackage, readChaincodePackage, verifyInstalledPackage, type ChaincodePackage } from '@metroledger/lifecycle';
 
 function describe(pkg: ChaincodePackage, file: string): string {
-  return [
-    `package id:  ${pkg.packageId}`,
-    `code digest: ${pkg.codeDigest}`,
+  const lines = [`package id:  ${pkg.packageId}`];
+  if (pkg.metadata.type === 'ccaas') {
+    const { connection, declaration } = readCcaasPackage(pkg);
+    lines.push(
+      `code digest: ${declaration?.codeDigest ?? '(not declared: this package says nothing about the code its server runs)'}`,
+      ...(declaration ? [`node package: ${declaration.nodePackageId} (${declaration.chaincodeName}${declaration.chaincodeVersion !== undefined ? ` ${declaration.chaincodeVersion}` : ''})`] : []),
+      `server:      ${connection.address} (dial timeout ${connection.dialTimeout}, TLS ${connection.tlsRequired ? 'required' : 'off'})`,
+    );
+  } else {
+    lines.push(`code digest: ${pkg.codeDigest}`);
+  }
+  lines.push(
     `label:       ${pkg.label} (type ${pkg.metadata.type})`,
     `size:        ${pkg.bytes.length} bytes, ${pkg.files.size} files`,
     `file:        ${file}`,
-  ].join('\n');
+  );
+  return lines.join('\n');
 }
 
-/** `metroledger lr package` and `metroledger lr package-id`: the LR chaincode package and its fingerprint. */
+/**
+ * `metroledger lr package` (the LR chaincode's node package; `metroledger chaincode package lr` does
+ * the same and more) and `metroledger lr package-id`: a package file's id and the code it runs.
+ */
 export function registerLifecycleCommands(lrCommand: Command): void {
   lrCommand.command('package')
     .description('write the deterministic Fabric package of the LR chaincode (from the built repository) and print its package id')

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION } from '@metroledger/lr';
 import { generateReferenceCases, REFERENCE_TWO_VEHICLE_SHARE } from '@metroledger/meter';
-import { formatCaseLine, formatSummary, parseCaseLine, runCase, Verification } from '@metroledger/typeapproval';
+import { formatCaseLine, formatSummary, parseCaseLine, runCase, TypeApprovalError, Verification } from '@metroledger/typeapproval';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -59,12 +59,21 @@ async function verify(file: string, opts: { json?: boolean }): Promise<void> {
     }
   }
   const summary = verification.summary();
-  if (!opts.json) {
+  if (summary.cases === 0) {
+    const what = malformed > 0 ? `no readable reference case (${malformed} malformed line${malformed === 1 ? '' : 's'})` : 'no reference case';
+    throw new TypeApprovalError('EMPTY_SET', `${file} holds ${what}: there is nothing to judge`, { file, malformed });
+  }
+  // no ground truth: results only, and no verdict to give
+  const verdict = summary.verdict ?? 'NO_VERDICT';
+  if (opts.json) {
+    const { verdict: _, ...figures } = summary;
+    await writeLine(process.stdout, JSON.stringify({ summary: { software: `${LR_SOFTWARE_NAME} ${LR_SOFTWARE_VERSION}`, file, ...figures, malformed }, verdict }));
+  } else {
     console.log(`${LR_SOFTWARE_NAME} ${LR_SOFTWARE_VERSION} on ${file}`);
     console.log(formatSummary(summary));
     if (malformed) console.log(`malformed lines: ${malformed}`);
   }
-  if (malformed > 0 || summary.verdict === 'FAIL') process.exitCode = 1;
+  if (malformed > 0 || verdict === 'FAIL') process.exitCode = 1;
 }
 
 /** `metroledger lr …`: reference sets and the type-approval bench. */
@@ -78,8 +87,8 @@ export function registerLrCommands(program: Command): void {
     .option('--two-vehicles <share>', `share of two-vehicle events (default ${REFERENCE_TWO_VEHICLE_SHARE})`, share)
     .action(generate);
   lr.command('verify')
-    .description('run the LR software over a JSON Lines set and judge it against the MPE (exit 1 on FAIL or malformed lines)')
+    .description('run the LR software over a JSON Lines set and judge it against the MPE (exit 1 on FAIL, malformed lines or an empty set)')
     .argument('<file>', 'JSON Lines file, or - for stdin')
-    .option('--json', 'print one result per case instead of the summary')
+    .option('--json', 'print one JSON line per case, then {"summary": …, "verdict": PASS|FAIL|NO_VERDICT}')
     .action(verify);
 }

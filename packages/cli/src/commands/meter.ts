@@ -3,7 +3,8 @@
 // the notified body's registrar, through the Fabric Gateway (devnet or a real network).
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { openClient, registerModelCommand, withConnectionOptions, type ConnectionOptions } from './governance';
+import { openClient, withConnectionOptions, type ConnectionOptions } from './connection';
+import { registerModelCommand } from './governance';
 
 interface RegisterOptions extends ConnectionOptions {
   file?: string;

@@ -20,7 +20,7 @@ export function registerSimCommand(program: Command): void {
     .option('--seed <seed>', 'replay this one seed exactly and print its result (and its trace if it failed)')
     .option('--trace', 'with --seed: print every trace line')
     .option('--faults <mix>', `fault mix: ${MIXES.join(', ')}`, 'random')
-    .option('--n <replicas>', 'replicas (3f+1); default: drawn per seed')
+    .option('--n <replicas>', 'replicas (any n >= 4); default: drawn per seed from 4, 5, 6, 7, 8, 10')
     .action((opts: { seeds: string; from: string; seed?: string; trace?: boolean; faults: string; n?: string }) => {
       if (!(MIXES as readonly string[]).includes(opts.faults)) throw new Error(`--faults must be one of ${MIXES.join(', ')}`);
       const common = { faults: opts.faults as FaultMix, ...(opts.n !== undefined && { n: count(opts.n, '--n') }) };

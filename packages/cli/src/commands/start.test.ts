@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startDevnet } from '@metroledger/devnet';
 
 const MAIN = join(__dirname, '..', 'main.js');
 const run = promisify(execFile);
@@ -18,16 +19,20 @@ test('the main job registers its meters, commits every reading as measured or re
     const { stdout } = await run(process.execPath, [MAIN, 'start', '--meters', '12', '--seconds', '3', '--data', data], { timeout: 110_000 });
     const report = JSON.parse(await readFile(join(data, 'report.json'), 'utf8')) as {
       registeredMeters: number;
-      traffic: { planned: number; measured: number; refused: Record<string, number>; failed: Record<string, number> };
+      traffic: { planned: number; submitted: number; committed: number; measured: number; refused: Record<string, number>; abandoned: Record<string, number> };
     };
     assert.equal(report.registeredMeters, 12);
     const t = report.traffic;
     const refused = Object.values(t.refused).reduce((a, b) => a + b, 0);
     assert.ok(t.planned > 0);
+    assert.equal(t.submitted, t.planned);
     assert.equal(t.measured + refused, t.planned, 'every reading is on the ledger, measured or refused');
-    assert.deepEqual(t.failed, {});
+    assert.equal(t.committed, t.planned);
+    assert.deepEqual(t.abandoned, {});
     assert.match(stdout, /meters registered\s+12 in/);
     assert.match(stdout, new RegExp(`measurements committed\\s+${t.measured}\\b`));
+    assert.match(stdout, new RegExp(`readings committed\\s+${t.committed}\\b`));
+    assert.match(stdout, /abandoned\s+0\n/);
     assert.match(stdout, /throughput\s+\d+ tx\/s/);
     assert.match(stdout, /latency capture→commit\s+p50 [\d.]+ ms\s+p95 [\d.]+ ms\s+p99 [\d.]+ ms/);
     assert.ok((await stat(join(data, 'ledger'))).isDirectory());
@@ -50,3 +55,69 @@ test('the main job refuses bad options before it creates anything', async () => 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the main job drives a network it is given, by flags and by connection profile, doing only the bootstrap steps not done yet', { timeout: 180_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'metroledger-start-net-'));
+  const devnet = await startDevnet({ dataDir: join(dir, 'net'), port: 0, ordering: 'solo', batch: { batchTimeoutMs: 20 } });
+  try {
+    const userPaths = (mspId: string, name: string) => devnet.users[mspId]!.find((u) => u.name.startsWith(`${name}@`))!;
+    const owner = userPaths('CETSPMSP', 'User1');
+    const nb = userPaths('InmetroMSP', 'Admin');
+    const scale = ['--meters', '6', '--seconds', '3', '--speedup', '2', '--meter-prefix', 'NET'];
+    const first = await run(process.execPath, [
+      MAIN, 'start', ...scale, '--data', join(dir, 'run1'),
+      '--gateway', devnet.endpoint, '--tls-ca', devnet.tlsCaCertPath, '--msp-id', 'CETSPMSP', '--cert', owner.certPath, '--key', owner.keyPath,
+      '--notified-body-cert', nb.certPath, '--notified-body-key', nb.keyPath,
+    ], { timeout: 120_000 });
+    assert.match(first.stdout, /running on the network given/);
+    const r1 = JSON.parse(await readFile(join(dir, 'run1', 'report.json'), 'utf8')) as Report;
+    assert.deepEqual(r1.bootstrap.organizations, { LaSIGEMSP: 'done', PUCPRMSP: 'done', CETSPMSP: 'done' });
+    assert.equal(r1.bootstrap.lrSoftware.outcome, 'done');
+    assert.equal(r1.bootstrap.meterModel, 'done');
+    assert.equal(r1.registeredMeters, 6);
+    assert.equal(r1.reusedMeters, 0);
+    assert.equal(r1.traffic.committed, r1.traffic.planned);
+    assert.deepEqual(r1.traffic.abandoned, {});
+    await assert.rejects(stat(join(dir, 'run1', 'ledger')), 'no devnet of its own');
+
+    // The same plan again, now through a connection profile: nothing to bootstrap, the meters get new keys and continue their sequences.
+    const cryptoPath = (domain: string) => join(devnet.dataDir, 'organizations', 'peerOrganizations', domain, 'users', `{username}@${domain}`, 'msp');
+    await writeFile(join(dir, 'connection.yaml'), [
+      'name: metrology-devnet',
+      'client:',
+      '  organization: CETSP',
+      'organizations:',
+      '  CETSP:',
+      '    mspid: CETSPMSP',
+      '    peers: [gateway]',
+      `    cryptoPath: ${cryptoPath('cetsp.example.com')}`,
+      '  Inmetro:',
+      '    mspid: InmetroMSP',
+      `    cryptoPath: ${cryptoPath('inmetro.example.com')}`,
+      'peers:',
+      '  gateway:',
+      `    url: grpcs://${devnet.endpoint}`,
+      '    tlsCACerts:',
+      `      path: ${devnet.tlsCaCertPath}`,
+      '',
+    ].join('\n'));
+    await run(process.execPath, [MAIN, 'start', ...scale, '--data', join(dir, 'run2'), '--profile', join(dir, 'connection.yaml')], { timeout: 120_000 });
+    const r2 = JSON.parse(await readFile(join(dir, 'run2', 'report.json'), 'utf8')) as Report;
+    assert.deepEqual(r2.bootstrap.organizations, { LaSIGEMSP: 'already', PUCPRMSP: 'already', CETSPMSP: 'already' });
+    assert.equal(r2.bootstrap.lrSoftware.outcome, 'already');
+    assert.equal(r2.bootstrap.meterModel, 'already');
+    assert.equal(r2.reusedMeters, 6);
+    assert.equal(r2.traffic.committed, r2.traffic.planned);
+    assert.deepEqual(r2.traffic.abandoned, {});
+  } finally {
+    await devnet.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+interface Report {
+  registeredMeters: number;
+  reusedMeters: number;
+  bootstrap: { organizations: Record<string, string>; lrSoftware: { outcome: string }; meterModel: string };
+  traffic: { planned: number; committed: number; abandoned: Record<string, number> };
+}

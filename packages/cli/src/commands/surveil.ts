@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // `metroledger surveil`: public surveillance statistics over a ledger (paper, IV-C).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, type SurveilOptions } from '@metroledger/surveil';
+import { collectMeasurements, formatSurveilHtml, formatSurveilText, pseudonymizeReport, surveil, type PseudonymRotation, type SurveilOptions } from '@metroledger/surveil';
 import { addSourceOptions, sourceOf, type SourceCliOptions } from './audit';
+import { withPeerServerName } from './connection';
 
 interface SurveilCliOptions extends SourceCliOptions {
   recentShare: string;
@@ -15,10 +16,13 @@ interface SurveilCliOptions extends SourceCliOptions {
   maxSkewS: string;
   json?: boolean;
   html?: string;
+  pseudonymize?: string;
+  rotation: string;
+  period?: string;
 }
 
 async function run(opts: SurveilCliOptions): Promise<void> {
-  const { source } = sourceOf(opts);
+  const { source } = sourceOf(await withPeerServerName(opts));
   const options: SurveilOptions = {
     recentShare: Number(opts.recentShare),
     alpha: Number(opts.alpha),
@@ -28,7 +32,12 @@ async function run(opts: SurveilCliOptions): Promise<void> {
     maxSkewMs: Number(opts.maxSkewS) * 1000,
   };
   const collected = await collectMeasurements(source, opts.to === undefined ? {} : { toBlock: Number(opts.to) });
-  const report = surveil(collected, source.description, options);
+  const full = surveil(collected, source.description, options);
+  if (opts.pseudonymize !== undefined && !['day', 'week', 'month'].includes(opts.rotation)) throw new Error('--rotation is day, week or month');
+  // a report to publish: meters under keyed pseudonyms (docs/PRIVACY.md)
+  const report = opts.pseudonymize === undefined ? full : pseudonymizeReport(full, {
+    secret: await readFile(opts.pseudonymize), rotation: opts.rotation as PseudonymRotation, ...(opts.period !== undefined && { period: opts.period }),
+  });
   if (opts.html !== undefined) {
     await mkdir(dirname(resolve(opts.html)), { recursive: true });
     await writeFile(opts.html, formatSurveilHtml(report));
@@ -47,5 +56,8 @@ export function registerSurveilCommands(program: Command): void {
     .option('--max-skew-s <s>', 'capture time this far from the transaction time is flagged', '300')
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'write a self-contained HTML report with SVG charts')
+    .option('--pseudonymize <secret-file>', 'a report to publish: meters under keyed pseudonyms (HMAC with the secret in the file, at least 32 bytes), no locations or ledger references')
+    .option('--rotation <period>', 'how often pseudonyms change: day, week or month', 'month')
+    .option('--period <p>', 'the rotation period to name meters under (default: that of the last hour of data), e.g. 2025-06')
     .action((opts: SurveilCliOptions) => run(opts));
 }

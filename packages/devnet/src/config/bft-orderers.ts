@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The BFT ordering service of the devnet: n = 3f+1 consenters, each run by its own orderer
+// The BFT ordering service of the devnet: n >= 4 consenters, each run by its own orderer
 // organization with its own CA, so no single organization decides the order of the ledger.
 import type { OrgConfig } from '../network.js';
 

@@ -12,9 +12,26 @@ export interface ClientConnection {
   close(): void;
 }
 
-export async function connectClient(opts: { endpoint: string; tlsCaCertPath: string; mspId: string; certPath: string; keyPath: string }): Promise<ClientConnection> {
+export interface ClientConnectOptions {
+  readonly endpoint: string;
+  readonly tlsCaCertPath: string;
+  /** The gateway certificate's host name (Devnet.tlsServerName); default localhost, which devnet certificates also name. */
+  readonly tlsServerName?: string;
+  /** A client TLS pair, for a gateway that requires mutual TLS. */
+  readonly tlsCertPath?: string;
+  readonly tlsKeyPath?: string;
+  readonly mspId: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+}
+
+export async function connectClient(opts: ClientConnectOptions): Promise<ClientConnection> {
   const [tlsCa, cert, key] = await Promise.all([readFile(opts.tlsCaCertPath), readFile(opts.certPath), readFile(opts.keyPath)]);
-  const client = new grpc.Client(opts.endpoint, grpc.credentials.createSsl(tlsCa));
+  const credentials =
+    opts.tlsCertPath !== undefined && opts.tlsKeyPath !== undefined
+      ? grpc.credentials.createSsl(tlsCa, await readFile(opts.tlsKeyPath), await readFile(opts.tlsCertPath))
+      : grpc.credentials.createSsl(tlsCa);
+  const client = new grpc.Client(opts.endpoint, credentials, { 'grpc.ssl_target_name_override': opts.tlsServerName ?? 'localhost' });
   const gateway = connect({
     client,
     identity: { mspId: opts.mspId, credentials: cert },

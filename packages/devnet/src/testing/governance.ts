@@ -17,7 +17,15 @@ export const TEST_MODEL = 'ML-1';
 export function connectAs(d: Devnet, mspId: string, user: 'User1' | 'Admin' = 'User1'): Promise<ClientConnection> {
   const u = d.users[mspId]?.find((x) => x.name.startsWith(`${user}@`));
   if (u === undefined) throw new Error(`no ${user} in ${mspId}`);
-  return connectClient({ endpoint: d.endpoint, tlsCaCertPath: d.tlsCaCertPath, mspId, certPath: u.certPath, keyPath: u.keyPath });
+  return connectClient({
+    endpoint: d.endpoint,
+    tlsCaCertPath: d.tlsCaCertPath,
+    tlsServerName: d.tlsServerName,
+    ...(d.tlsClientAuth && { tlsCertPath: u.tlsCertPath, tlsKeyPath: u.tlsKeyPath }),
+    mspId,
+    certPath: u.certPath,
+    keyPath: u.keyPath,
+  });
 }
 
 export interface LrApprovalFields {

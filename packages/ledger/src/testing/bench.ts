@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Ledger benchmark: node packages/ledger/dist/testing/bench.js [blocks=200]
 // Commits blocks of 100 transactions (~3 KB each, 2 writes per tx) with fdatasync, then times state reads.
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { blockContents, decodeBlock } from '../blockparse';
 import { Ledger } from '../ledger';
+import { readBlockRecords, recordChecksumMatches } from '../records';
 import { TestChain } from './blocks';
 import { withTempDir } from './tmp';
 
@@ -19,7 +22,7 @@ async function main(): Promise<void> {
   const deriveMs = (performance.now() - t) / blocks;
 
   await withTempDir(async (dir) => {
-    const ledger = await Ledger.open(dir);
+    const ledger = await Ledger.open(dir, { cacheBlocks: 0 });
     const lat: number[] = [];
     t = performance.now();
     for (const b of encoded) {
@@ -54,10 +57,37 @@ async function main(): Promise<void> {
     t = performance.now();
     for await (const _ of ledger.state.range('lr', '', '')) n++;
     console.log(`state range: ${n} keys in ${(performance.now() - t).toFixed(0)} ms (${(((performance.now() - t) * 1000) / n).toFixed(1)} µs/key)`);
-    t = performance.now();
+    // Read-back through getBlock (index lookup; length, checksum and number checked) against plain
+    // preads of the same records with and without the checksum, interleaved A B C A B C so that the
+    // machine's load hits all alike.
+    const locations: { path: string; offset: number; length: number }[] = [];
+    for await (const e of readBlockRecords(join(dir, 'chains'))) if (e.kind === 'block') locations.push({ path: e.path, offset: e.offset, length: e.length });
+    const handles = new Map<string, Awaited<ReturnType<typeof open>>>();
+    for (const { path } of locations) if (!handles.has(path)) handles.set(path, await open(path, 'r'));
+    const checked: number[] = [];
+    const plain: number[] = [];
+    const summed: number[] = [];
     let read = 0;
-    for await (const b of ledger.blockStore.blocks(0)) read += b.length;
-    console.log(`block read-back: ${(blocks / ((performance.now() - t) / 1000)).toFixed(0)} blocks/s (${(read / 1048576).toFixed(0)} MiB)`);
+    for (let round = 0; round < 6; round++) {
+      t = performance.now();
+      for await (const b of ledger.blockStore.blocks(0)) read += b.length;
+      checked.push(performance.now() - t);
+      t = performance.now();
+      for (const loc of locations) await handles.get(loc.path)!.read(Buffer.allocUnsafe(12 + loc.length), 0, 12 + loc.length, loc.offset);
+      plain.push(performance.now() - t);
+      t = performance.now();
+      for (const loc of locations) {
+        const buf = Buffer.allocUnsafe(12 + loc.length);
+        await handles.get(loc.path)!.read(buf, 0, buf.length, loc.offset);
+        if (!recordChecksumMatches(buf.subarray(0, 12), buf.subarray(12))) throw new Error('checksum');
+      }
+      summed.push(performance.now() - t);
+    }
+    for (const fh of handles.values()) await fh.close();
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const rate = (ms: number[]) => (blocks / (median(ms) / 1000)).toFixed(0);
+    console.log(`block read-back (medians of 6 interleaved rounds, ${(read / 6 / 1048576).toFixed(0)} MiB each): getBlock ${rate(checked)} blocks/s; pread + checksum ${rate(summed)} blocks/s; pread alone ${rate(plain)} blocks/s`);
+    console.log(`  the checksum costs ${(((median(summed) - median(plain)) * 1000) / blocks).toFixed(0)} µs per ${(encoded[0]!.length / 1024).toFixed(0)} KiB block`);
     await ledger.close();
   });
 }

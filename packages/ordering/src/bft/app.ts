@@ -14,7 +14,12 @@ export interface EnvelopeChecks {
   readonly channelId: string;
   readonly absoluteMaxBytes: number;
   readonly deserializer: { deserialize(serialized: Uint8Array): Identity };
-  readonly msps: { isValid(identity: Identity): boolean };
+  readonly msps: { isValidAt(identity: Identity, atTimeMs: number): boolean };
+  /**
+   * Wall clock (ms): the creator's certificate must be valid at its reading when the envelope enters
+   * a replica (Fabric's broadcast ExpirationRejectRule). Commit-time validation never looks at time.
+   */
+  readonly clock: () => number;
 }
 
 const TX_ID_MAX = 256;
@@ -43,7 +48,7 @@ export interface InspectedEnvelope {
 
 /**
  * Fabric's broadcast checks except the signature (size, header, channel, type, creator a valid
- * channel member), so that the signature can be verified elsewhere (a worker thread).
+ * channel member with an unexpired certificate), so that the signature can be verified elsewhere (a worker thread).
  * @throws OrderingError BAD_REQUEST
  */
 export function inspectEnvelope(envelope: Uint8Array, c: EnvelopeChecks): InspectedEnvelope {
@@ -64,7 +69,7 @@ export function inspectEnvelope(envelope: Uint8Array, c: EnvelopeChecks): Inspec
   } catch (err) {
     throw new OrderingError('BAD_REQUEST', 'creator is not a valid identity', undefined, { cause: err });
   }
-  if (!c.msps.isValid(creator)) throw new OrderingError('BAD_REQUEST', `creator is not a valid member of ${JSON.stringify(creator.mspId)} on this channel`, { mspId: creator.mspId });
+  if (!c.msps.isValidAt(creator, c.clock())) throw new OrderingError('BAD_REQUEST', `creator is not a valid member of ${JSON.stringify(creator.mspId)} on this channel`, { mspId: creator.mspId });
   return { txId, creator, payload: h.payload, signature: h.signature };
 }
 

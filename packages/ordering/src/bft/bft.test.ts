@@ -9,7 +9,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { verifyDecision } from '@metroledger/bft';
 import { generateOrganization, IdentityDeserializer, MspRegistry, verifySignature, type OrgMaterial } from '@metroledger/identity';
 import { blockHeaderHash, blockSignatures, newGenesisBlock, type BatchConfig, type ConsenterConfig, type SignatureVerifier } from '@metroledger/protocol';
-import { buildTransaction, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, expiredIdentity, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
 import { OrderingError } from '../errors.js';
 import { blockCommitSigningBytes, decisionOfBlock } from './blocks.js';
 import { BftOrderer } from './orderer.js';
@@ -118,13 +118,16 @@ test('deferred WAL appends are readable at once, durable after sync, and a close
 
 // ---- a four-organization BFT ordering service ---------------------------------------------------
 
-let orgsCache: Promise<OrgMaterial[]> | undefined;
-/** Four orderer organizations, one consenter each. */
-function ordererOrgs(): Promise<OrgMaterial[]> {
-  orgsCache ??= Promise.all(
-    [1, 2, 3, 4].map((i) => generateOrganization({ name: `Orderer${i}`, mspId: `Orderer${i}MSP`, domain: `orderer${i}.example.com`, kind: 'orderer', orderers: ['orderer0'] })),
-  );
-  return orgsCache;
+const orgsCache = new Map<number, Promise<OrgMaterial[]>>();
+/** n orderer organizations (default four), one consenter each. */
+function ordererOrgs(n = 4): Promise<OrgMaterial[]> {
+  let orgs = orgsCache.get(n);
+  if (orgs === undefined) {
+    orgs = Promise.all(Array.from({ length: n }, (_, k) => k + 1).map((i) =>
+      generateOrganization({ name: `Orderer${i}`, mspId: `Orderer${i}MSP`, domain: `orderer${i}.example.com`, kind: 'orderer', orderers: ['orderer0'] })));
+    orgsCache.set(n, orgs);
+  }
+  return orgs;
 }
 
 const BATCH: BatchConfig = { maxMessageCount: 10, preferredMaxBytes: 512 * 1024, absoluteMaxBytes: 1024 * 1024, batchTimeoutMs: 20 };
@@ -154,9 +157,9 @@ const MODES: readonly Mode[] = [
   { name: 'checks ahead of the turn, deferred syncs', options: { verifier: outOfOrderVerifier, deferSync: true } },
 ];
 
-async function cluster(mode: Mode = MODES[1]!): Promise<Cluster> {
+async function cluster(mode: Mode = MODES[1]!, n = 4): Promise<Cluster> {
   const net = await testNetwork();
-  const orgs = await ordererOrgs();
+  const orgs = await ordererOrgs(n);
   const consenters: ConsenterConfig[] = orgs.map((o, i) => ({
     id: i + 1, mspId: o.spec.mspId, host: `orderer0.${o.spec.domain}`, port: 7050, identityPem: o.signingIdentity('orderer0').certPem,
   }));
@@ -254,6 +257,36 @@ for (const mode of MODES) test(`four consenters of four organizations order each
   }
 });
 
+test('six consenters (f = 1) order with quorums of 4, not 2f+1 = 3: every block carries 4 valid signatures and 3 are no certificate', async () => {
+  const c = await cluster(MODES[1], 6);
+  const { orderer, blocks } = c.open(1);
+  try {
+    assert.equal(orderer.f, 1);
+    assert.equal(orderer.quorum, 4);
+    await orderer.start();
+    const client = c.net.org1.signingIdentity('User1');
+    const txs = Array.from({ length: 12 }, () => buildTransaction({ client, endorsers: [], rwsets: [] }));
+    for (const t of txs) await orderer.broadcast(t.envelope);
+    await until('all transactions ordered', () => txIdsOf(blocks).length >= 12);
+    const keys = c.consenters.map((k) => new X509Certificate(k.identityPem).publicKey);
+    const opts = {
+      n: 6,
+      crypto: { verify: (r: number, bytes: Uint8Array, sig: Uint8Array) => verifySignature(keys[r]!, bytes, sig) },
+      app: { commitSigningBytes: (seq: number, view: number, digest: Uint8Array, payload: Uint8Array, signer: number) => blockCommitSigningBytes(seq, view, digest, payload, signer, 0) },
+    };
+    for (const b of blocks) {
+      assert.ok(validSigners(b, c.consenters).length >= 4, `block ${b.getHeader()!.getNumber()} carries a quorum of 4 signatures`);
+      const d = decisionOfBlock(common.Block.prototype.serializeBinary.call(b));
+      assert.equal(verifyDecision(d, opts), true);
+      const three = { ...d, certificate: { ...d.certificate, signatures: d.certificate.signatures.slice(0, 3) } };
+      assert.equal(verifyDecision(three, opts), false, '3 of 6 signatures are no certificate');
+    }
+  } finally {
+    await orderer.stop();
+    rmSync(c.dataDir, { recursive: true, force: true });
+  }
+});
+
 for (const mode of MODES) test(`ordering continues with the leader down, and the restarted replica catches up from its WAL (${mode.name})`, async () => {
   const c = await cluster(mode);
   const { orderer, blocks } = c.open(1);
@@ -340,6 +373,8 @@ for (const mode of MODES) test(`broadcast refuses bad envelopes, and answers BUS
     await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], channelId: 'other' }).envelope), 'BAD_REQUEST');
     await rejects(orderer.broadcast(buildTransaction({ client: c.net.outsider.signingIdentity('User1'), endorsers: [], rwsets: [] }).envelope), 'BAD_REQUEST');
     await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], envelopeSigner: c.net.org2.signingIdentity('User1') }).envelope), 'BAD_REQUEST');
+    // a certificate that expired is refused at broadcast (Fabric's ExpirationRejectRule), though a committer would take its tx
+    await rejects(orderer.broadcast(buildTransaction({ client: await expiredIdentity(c.net.org1, 'Gone@org1.example.com', 'client'), endorsers: [], rwsets: [] }).envelope), 'BAD_REQUEST');
     // with no quorum (two replicas down) nothing is ordered and the pool fills up
     orderer.stopReplica(2);
     orderer.stopReplica(3);

@@ -5,7 +5,7 @@
 // commit signature is a Fabric 3 BFT block signature: ECDSA over
 //   OrdererBlockMetadata{last_config, consenter_metadata: ViewMetadata{view, seq}}
 //   ‖ IdentifierHeader{identifier: consenter id, nonce} ‖ BlockHeaderBytes(header),
-// so the 2f+1 signatures of the certificate go into the committed block unchanged, where a peer's
+// so the quorum of signatures of the certificate go into the committed block unchanged, where a peer's
 // quorum verifier (protoutil.BlockSignatureVerifier's identifier-header form) checks them.
 // The committed block differs from the proposal only in its metadata field, so both are built by
 // byte concatenation around the same header+data prefix (no re-encoding of the envelopes).

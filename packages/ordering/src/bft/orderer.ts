@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// BFT ordering service of the devnet: n = 3f+1 replicas of @metroledger/bft in this process, each
+// BFT ordering service of the devnet: n >= 4 replicas of @metroledger/bft in this process, each
 // with its own consenter identity (a different orderer organization), its own write-ahead log and
 // its own checks; they talk over an in-process transport. A block reaches the peer as soon as one
-// replica decided it, carrying that replica's commit certificate (2f+1 consenter signatures) as
+// replica decided it, carrying that replica's commit certificate (a quorum of consenter signatures) as
 // its SIGNATURES metadata.
 //
 // Two edges keep slow work off the event loop without changing what each replica checks or when its
@@ -14,7 +14,7 @@
 //   blocks are held until the writes made before them are durable (output commit, gate.ts).
 import { join } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
-import { BftError, Replica, bftQuorum, bftSigningBytes, type Decision, type ReplicaOptions, type Request, type RequestsMsg, type SignedMessage, type Storage, type TraceSink } from '@metroledger/bft';
+import { BFT_REPLICAS_MAX, BFT_REPLICAS_MIN, BftError, Replica, bftFaultTolerance, bftQuorum, bftSigningBytes, type Decision, type ReplicaOptions, type Request, type RequestsMsg, type SignedMessage, type Storage, type TraceSink } from '@metroledger/bft';
 import { verifySignature, type Identity } from '@metroledger/identity';
 import type { BatchConfig, BlockSigner, ConsenterConfig, SignatureCheck, SignatureVerifier } from '@metroledger/protocol';
 import { X509Certificate, type KeyObject } from 'node:crypto';
@@ -60,7 +60,9 @@ export interface BftOrdererOptions {
   /** The first block number the listeners need (the ledger's height); earlier decided blocks are not re-emitted. */
   readonly deliverFrom: number;
   readonly deserializer: { deserialize(serialized: Uint8Array): Identity };
-  readonly msps: { isValid(identity: Identity): boolean };
+  readonly msps: EnvelopeChecks['msps'];
+  /** Wall clock (ms) for certificate expiry at broadcast. Default Date.now. */
+  readonly clock?: () => number;
   readonly lastConfigIndex?: number;
   /** Pending requests per replica before broadcast answers BUSY. Default 10,000. */
   readonly poolSizeMax?: number;
@@ -118,7 +120,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Stopping waits at most this long for accepted requests to be ordered. */
 const DRAIN_MS = 10_000;
 
-/** BFT ordering service (PBFT with 2f+1 quorums over Fabric blocks), n replicas in this process. */
+/** BFT ordering service (PBFT with bftQuorum(n) quorums over Fabric blocks), n replicas in this process. */
 export class BftOrderer implements OrderingService {
   readonly n: number;
   readonly f: number;
@@ -134,7 +136,7 @@ export class BftOrderer implements OrderingService {
   constructor(o: BftOrdererOptions) {
     checkBatchConfig(o.batch);
     const n = o.consenters.length;
-    if (n < 4) throw new OrderingError('BAD_CONFIG', `BFT ordering needs at least 4 consenters (3f+1), got ${n}`);
+    if (n < BFT_REPLICAS_MIN || n > BFT_REPLICAS_MAX) throw new OrderingError('BAD_CONFIG', `BFT ordering needs ${BFT_REPLICAS_MIN}..${BFT_REPLICAS_MAX} consenters (fewer than 4 tolerate no Byzantine one), got ${n}`);
     o.consenters.forEach((c, i) => {
       if (c.config.id !== i + 1) throw new OrderingError('BAD_CONFIG', `consenter ${i} must have id ${i + 1}, has ${c.config.id}`);
     });
@@ -143,14 +145,14 @@ export class BftOrderer implements OrderingService {
     if (!Number.isInteger(entry) || entry < 0 || entry >= n) throw new OrderingError('BAD_CONFIG', `entryReplica must be in 0..${n - 1}`);
     this.#o = o;
     this.n = n;
-    this.f = Math.floor((n - 1) / 3);
+    this.f = bftFaultTolerance(n);
     this.#keys = o.consenters.map((c) => new X509Certificate(c.config.identityPem).publicKey);
     this.#net = new InProcessNetwork(n);
     this.#net.setReceiver((to, from, msg) => this.#deliver(to, from, msg));
     this.#nodes = o.consenters.map((c, i) => ({
       index: i, dir: join(o.dataDir, c.config.host), epoch: 0, inbox: [], preverified: new WeakMap(), gate: new OutputGate(), syncing: false,
     }));
-    this.#checks = { channelId: o.channelId, absoluteMaxBytes: o.batch.absoluteMaxBytes, deserializer: o.deserializer, msps: o.msps };
+    this.#checks = { channelId: o.channelId, absoluteMaxBytes: o.batch.absoluteMaxBytes, deserializer: o.deserializer, msps: o.msps, clock: o.clock ?? Date.now };
     this.#next = o.deliverFrom;
   }
 

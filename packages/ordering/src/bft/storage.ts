@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The BFT Storage port on disk, per replica under `<dir>`:
 //   blocks.wal  the decided log = the replica's block log (committed Fabric blocks with their
-//               2f+1 consenter signatures; block n is record n-1)
+//               quorum of consenter signatures; block n is record n-1)
 //   state.wal   the vote log (view, target view, last vote, prepared certificate, NEW-VIEW proof);
 //               the last record wins, compacted when it grows.
 // Both are append-only and a torn last record (crash mid-append) is dropped at open. A vote never

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { peer, type common } from '@hyperledger/fabric-protos';
-import { IdentityDeserializer, MspRegistry, type SigningIdentity } from '@metroledger/identity';
-import { Ledger } from '@metroledger/ledger';
+import { IdentityDeserializer, issueIdentity, MspRegistry, SigningIdentity } from '@metroledger/identity';
+import { Ledger, LedgerError, type BlockFileSystem } from '@metroledger/ledger';
+import { FaultyFileSystem } from '@metroledger/ledger/dist/testing/faults.js';
 import { parsePolicy } from '@metroledger/policy';
 import {
   blockHeaderHash,
@@ -18,7 +20,7 @@ import {
   setBlockSignatures,
   signBlock,
 } from '@metroledger/protocol';
-import { buildTransaction, rw, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, expiredIdentity, rw, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
 import { PeerError } from '../endorser/errors.js';
 import { Committer, type CommitNotice } from './committer.js';
 import { quorumBlockVerifier, soloBlockVerifier } from './verifier.js';
@@ -39,11 +41,11 @@ interface Fixture {
   block(envelopes: Uint8Array[], opts?: { signer?: SigningIdentity; number?: number; prev?: Uint8Array }): common.Block;
 }
 
-async function setup(): Promise<Fixture> {
+async function setup(opts: { fileSystem?: BlockFileSystem } = {}): Promise<Fixture & { dir: string }> {
   const net = await testNetwork();
   const dir = await mkdtemp(join(tmpdir(), 'committer-'));
   dirs.push(dir);
-  const ledger = await Ledger.open(dir);
+  const ledger = await Ledger.open(dir, opts);
   const deserializer = new IdentityDeserializer();
   const msps = new MspRegistry([net.org1.mspConfig(), net.org2.mspConfig(), net.ordererOrg.mspConfig()]);
   const policy = parsePolicy("AND('Org1MSP.peer','Org2MSP.peer')");
@@ -70,6 +72,7 @@ async function setup(): Promise<Fixture> {
     next = n.blockNum + 1;
   });
   return {
+    dir,
     net,
     ledger,
     committer,
@@ -102,6 +105,17 @@ test('a valid block commits: state, tx index, filter, events, and waits answered
   assert.deepEqual(v!.version, { blockNum: 1, txNum: 0 });
   assert.deepEqual([...getTransactionFilter(notice.block)], [V.VALID]);
   await assert.rejects(f.committer.waitForTransaction('00'.repeat(32), 20), (e: unknown) => e instanceof PeerError && (e.code as string) === 'TIMEOUT');
+  await f.ledger.close();
+});
+
+test('a peer committing (or replaying) a block after its certificates expired marks it as when they were valid', async () => {
+  const f = await setup();
+  const client = await expiredIdentity(f.net.org1, 'Gone@org1.example.com', 'client');
+  const endorser = await expiredIdentity(f.net.org2, 'gone-peer.org2.example.com', 'peer');
+  const orderer = await expiredIdentity(f.net.ordererOrg, 'gone-orderer.example.com', 'orderer');
+  const tx = buildTransaction({ client, endorsers: [f.endorsers[0]!, endorser], rwsets: [rw('lr', {}, { late: 'x' })] });
+  const notice = await f.committer.deliver(f.block([tx.envelope], { signer: orderer }));
+  assert.deepEqual(notice.txs, [{ txId: tx.txId, code: V.VALID }]);
   await f.ledger.close();
 });
 
@@ -174,7 +188,59 @@ test('blocks arriving ahead wait for the missing one; old or duplicate blocks ar
   await f.ledger.close();
 });
 
-test('the quorum verifier needs 2f+1 distinct consenters, by signature header or by consenter id', async () => {
+/** `p`, or a rejection if it has not settled within `ms` (a hang is what the halt prevents). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+test('a block the ledger cannot write (disk full) halts the committer: queued blocks and waits fail at once, nothing resumes silently', async () => {
+  const fs = new FaultyFileSystem();
+  const f = await setup({ fileSystem: fs });
+  const [t1, t2, t3, t4] = ['1', '2', '3', '4'].map((v) => buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', {}, { [`k${v}`]: v })] }));
+  await f.committer.deliver(f.block([t1!.envelope]));
+  const halts: unknown[] = [];
+  f.committer.onHalt((h) => halts.push(h));
+  const waitT2 = f.committer.waitForTransaction(t2!.txId, 60_000);
+
+  fs.fail('writev', 'ENOSPC');
+  const b2 = f.block([t2!.envelope]);
+  const b3 = f.block([t3!.envelope], { number: 3, prev: blockHeaderHash(b2.getHeader()!) });
+  const third = f.committer.deliver(b3); // queued ahead, waiting for block 2
+  const isHalted = (blockNum: number) => (e: unknown) => {
+    assert.ok(e instanceof PeerError, String(e));
+    assert.equal(e.code as string, 'HALTED');
+    assert.ok(e.cause instanceof LedgerError && e.cause.code === 'IO' && e.cause.details?.['errno'] === 'ENOSPC', String(e.cause));
+    assert.match(e.message, new RegExp(`block ${blockNum}`));
+    return true;
+  };
+  await assert.rejects(within(f.committer.deliver(b2), 5_000, 'block 2'), isHalted(2));
+  await assert.rejects(within(third, 5_000, 'block 3 queued behind it'), isHalted(2));
+  await assert.rejects(within(waitT2, 5_000, 'a wait for a transaction of block 2'), isHalted(2));
+  assert.equal(halts.length, 1);
+  assert.deepEqual((halts[0] as { blockNum: number }).blockNum, 2);
+  assert.equal(f.committer.halt?.blockNum, 2);
+
+  fs.heal(); // space freed: the peer stays halted until restarted (a failed fsync is not retried)
+  await assert.rejects(within(f.committer.deliver(f.block([t4!.envelope], { number: 2 })), 5_000, 'a later delivery'), isHalted(2));
+  await assert.rejects(within(f.committer.waitForTransaction(t3!.txId, 60_000), 5_000, 'a wait after the halt'), isHalted(2));
+  assert.deepEqual(await f.committer.waitForTransaction(t1!.txId, 1_000), { code: V.VALID, blockNum: 1, blockNumber: 1 }, 'what was committed is still answered');
+  let late: unknown;
+  f.committer.onHalt((h) => (late = h));
+  assert.equal(late, f.committer.halt, 'a listener added after the halt hears of it at once');
+  await f.ledger.close();
+
+  const reopened = await Ledger.open(f.dir);
+  try {
+    assert.equal(reopened.height, 2, 'every acknowledged block, nothing else');
+    assert.deepEqual(await reopened.getTx(t1!.txId), { blockNum: 1, txNum: 0, code: V.VALID });
+    assert.equal(await reopened.getTx(t2!.txId), undefined);
+  } finally {
+    await reopened.close();
+  }
+});
+
+test('the quorum verifier needs 3 of 4 distinct consenters, by signature header or by consenter id', async () => {
   const net = await testNetwork();
   const names = ['orderer0', 'orderer1', 'orderer2', 'orderer3'];
   const ids = names.map((n) => net.ordererOrg.signingIdentity(n));
@@ -195,6 +261,27 @@ test('the quorum verifier needs 2f+1 distinct consenters, by signature header or
   verifier.verify(signedBy([1, 2, 3], true));
   assert.throws(() => verifier.verify(signedBy([0, 1])), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE');
   assert.throws(() => verifier.verify(signedBy([0, 1], false, true)), (e: unknown) => e instanceof PeerError);
+});
+
+test('with 6 consenters (f = 1) a block needs 4 signatures, not 2f+1 = 3: two sets of 3 could be disjoint', async () => {
+  const net = await testNetwork();
+  const extra = await Promise.all(['orderer4', 'orderer5'].map((commonName) => issueIdentity(net.ordererOrg, { commonName, role: 'orderer' })));
+  const ids = [...['orderer0', 'orderer1', 'orderer2', 'orderer3'].map((n) => net.ordererOrg.signingIdentity(n)),
+    ...extra.map((e) => new SigningIdentity('OrdererMSP', e.certPem, createPrivateKey(e.keyPem)))];
+  const verifier = quorumBlockVerifier({
+    deserializer: new IdentityDeserializer(),
+    msps: new MspRegistry([net.ordererOrg.mspConfig()]),
+    consenters: ids.map((s, i) => ({ id: i + 1, mspId: 'OrdererMSP', host: '127.0.0.1', port: 7050 + i, identityPem: s.certPem })),
+  });
+  const signedBy = (which: number[]) => {
+    const b = newBlock(3, Buffer.alloc(32), []);
+    const value = ordererBlockMetadata(0);
+    setBlockSignatures(b, value, which.map((i) => newBlockSignature(b.getHeader()!, value, ids[i]!, { consenterId: i + 1 })));
+    return b;
+  };
+  assert.throws(() => verifier.verify(signedBy([0, 1, 2])), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE' && /needs 4 of 6/.test(e.message));
+  assert.throws(() => verifier.verify(signedBy([3, 4, 5])), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE');
+  verifier.verify(signedBy([0, 2, 4, 5]));
 });
 
 test('validation and commit throughput of 500-transaction blocks', async (t) => {

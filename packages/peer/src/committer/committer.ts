@@ -2,6 +2,11 @@
 // The committing peer: checks the orderer signatures of each delivered block, validates every
 // transaction (signatures in one batch, endorsement policy, duplicates, MVCC), records the codes in
 // the TRANSACTIONS_FILTER, commits through the ledger, then tells whoever waits.
+//
+// A block the ledger fails to commit (a full or failing disk) halts the committer, as Fabric's peer
+// halts on a ledger I/O failure: every later block depends on that one, so going on is impossible
+// and pretending otherwise leaves clients waiting for commits that never come. Queued blocks and
+// pending waits are failed with HALTED at once, and onHalt listeners decide what the process does.
 import { common } from '@hyperledger/fabric-protos';
 import {
   blockEnvelopes,
@@ -74,6 +79,14 @@ export interface CommitterOptions {
   readonly maxQueuedBlocks?: number;
 }
 
+/** Why the committer stopped. */
+export interface CommitterHalt {
+  /** The block the ledger could not commit. */
+  readonly blockNum: number;
+  /** The ledger's error (for @metroledger/ledger: LedgerError IO, with details.path and details.errno). */
+  readonly error: Error;
+}
+
 interface Queued {
   readonly block: common.Block;
   readonly resolve: (n: CommitNotice) => void;
@@ -92,6 +105,8 @@ export class Committer {
   readonly #queue = new Map<number, Queued>();
   readonly #listeners = new Set<(n: CommitNotice) => void>();
   readonly #rejectedListeners = new Set<(blockNum: number, err: Error) => void>();
+  readonly #haltListeners = new Set<(halt: CommitterHalt) => void>();
+  #halt: CommitterHalt | undefined;
   readonly #waiters = new Map<string, Set<Waiter>>();
   #running = false;
   #closed = false;
@@ -111,6 +126,24 @@ export class Committer {
     return () => void this.#listeners.delete(listener);
   }
 
+  /**
+   * Called once, when the ledger fails to commit a block and the committer halts (see the file
+   * comment). Called at once if it has already halted. Returns a function that removes the listener.
+   */
+  onHalt(listener: (halt: CommitterHalt) => void): () => void {
+    if (this.#halt !== undefined) {
+      listener(this.#halt);
+      return () => undefined;
+    }
+    this.#haltListeners.add(listener);
+    return () => void this.#haltListeners.delete(listener);
+  }
+
+  /** Why the committer halted, if it has. */
+  get halt(): CommitterHalt | undefined {
+    return this.#halt;
+  }
+
   /** Called when a delivered block is refused (PeerError: bad orderer signature, malformed, out of order; or the ledger's error). */
   onBlockRejected(listener: (blockNum: number, err: Error) => void): () => void {
     this.#rejectedListeners.add(listener);
@@ -120,7 +153,8 @@ export class Committer {
   /**
    * Hands over an ordered block. Blocks may arrive ahead of the ledger (they wait for the missing
    * ones); the promise settles when this block is committed or refused.
-   * @throws PeerError BAD_BLOCK_SIGNATURE, MALFORMED_BLOCK, BLOCK_OUT_OF_ORDER, CLOSED.
+   * @throws PeerError BAD_BLOCK_SIGNATURE, MALFORMED_BLOCK, BLOCK_OUT_OF_ORDER, CLOSED; HALTED (the
+   *   ledger failed to commit this or an earlier block; `cause` is the ledger's error).
    */
   deliver(input: common.Block | Uint8Array): Promise<CommitNotice> {
     return new Promise<CommitNotice>((resolve, reject) => {
@@ -128,6 +162,7 @@ export class Committer {
         reject(err);
         for (const l of this.#rejectedListeners) l(blockNum, err);
       };
+      if (this.#halt !== undefined) return fail(-1, this.#haltedError());
       if (this.#closed) return fail(-1, committerError('CLOSED', 'committer is closed'));
       let block: common.Block;
       try {
@@ -159,6 +194,12 @@ export class Committer {
         try {
           notice = await this.#commit(next.block);
         } catch (err) {
+          if (err instanceof LedgerCommitFailure) {
+            this.#halted(next.block.getHeader()!.getNumber(), err.cause);
+            next.reject(this.#haltedError());
+            this.#failPending();
+            break;
+          }
           next.reject(err);
           continue;
         }
@@ -177,7 +218,7 @@ export class Committer {
       // The genesis block is the channel's trust anchor: it is taken as given, as a peer joining a channel does.
       const txs = envelopes.map((e) => ({ txId: txIdOf(e), code: V.VALID as number }));
       setTransactionFilter(block, txs.map((t) => t.code));
-      await this.#o.ledger.commit(block);
+      await this.#ledgerCommit(block);
       return { blockNum, txs, events: [], block };
     }
     this.#o.blockVerifier.verify(block);
@@ -212,7 +253,7 @@ export class Committer {
       this.#o.ledger.state,
     );
     setTransactionFilter(block, mvcc.codes);
-    await this.#o.ledger.commit(block);
+    await this.#ledgerCommit(block);
 
     const events: CommittedEvent[] = [];
     const out: CommittedTx[] = mvcc.codes.map((code, i) => {
@@ -223,6 +264,42 @@ export class Committer {
       return { txId: tx?.txId ?? txIdOf(envelopes[i]!), code };
     });
     return { blockNum, txs: out, events, block };
+  }
+
+  async #ledgerCommit(block: common.Block): Promise<void> {
+    try {
+      await this.#o.ledger.commit(block);
+    } catch (err) {
+      throw new LedgerCommitFailure(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  #halted(blockNum: number, error: Error): void {
+    this.#halt = { blockNum, error };
+    const listeners = [...this.#haltListeners];
+    this.#haltListeners.clear();
+    for (const l of listeners) {
+      try {
+        l(this.#halt);
+      } catch (err) {
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  #haltedError(): Error {
+    const h = this.#halt!;
+    return committerError('HALTED', `the ledger failed to commit block ${h.blockNum}: ${h.error.message}`, { blockNum: h.blockNum }, h.error);
+  }
+
+  /** Fails every queued block and every wait: nothing more will be committed. */
+  #failPending(): void {
+    const err = this.#haltedError();
+    for (const q of this.#queue.values()) q.reject(err);
+    this.#queue.clear();
+    for (const ws of [...this.#waiters.values()]) for (const w of [...ws]) w.reject(err);
   }
 
   #notify(notice: CommitNotice): void {
@@ -249,9 +326,15 @@ export class Committer {
    * Resolves with the validation code and block of `txId` once it is committed, including when it
    * was committed before the call.
    * @param until a timeout in milliseconds, or an AbortSignal.
-   * @throws PeerError TIMEOUT, ABORTED, CLOSED.
+   * @throws PeerError TIMEOUT, ABORTED, CLOSED; HALTED (not committed, and the committer has halted).
    */
   waitForTransaction(txId: string, until: number | AbortSignal): Promise<TxStatus> {
+    if (this.#halt !== undefined) {
+      return this.#o.ledger.getTx(txId).then((loc) => {
+        if (loc === undefined) throw this.#haltedError();
+        return { code: loc.code, blockNum: loc.blockNum, blockNumber: loc.blockNum };
+      });
+    }
     return new Promise<TxStatus>((resolve, reject) => {
       if (this.#closed) return reject(committerError('CLOSED', 'committer is closed'));
       let timer: NodeJS.Timeout | undefined;
@@ -297,6 +380,15 @@ export class Committer {
     for (const q of this.#queue.values()) q.reject(committerError('CLOSED', 'committer is closed'));
     this.#queue.clear();
     for (const ws of [...this.#waiters.values()]) for (const w of [...ws]) w.reject(committerError('CLOSED', 'committer is closed'));
+  }
+}
+
+/** An error of the ledger's commit (as opposed to a refusal by the committer's own checks). */
+class LedgerCommitFailure extends Error {
+  override readonly cause: Error;
+  constructor(cause: Error) {
+    super(cause.message);
+    this.cause = cause;
   }
 }
 

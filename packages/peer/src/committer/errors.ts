@@ -9,6 +9,7 @@ export type CommitterErrorCode =
   | 'TIMEOUT' // waitForTransaction gave up
   | 'ABORTED' // waitForTransaction's signal aborted
   | 'CLOSED' // the committer (or the signature verifier pool) was closed
+  | 'HALTED' // the ledger failed to commit a block (e.g. a full disk): the committer takes no more blocks
   | 'VERIFIER_FAILED'; // a signature verification worker died
 
 export function committerError(code: CommitterErrorCode, message: string, details?: Record<string, unknown>, cause?: unknown): PeerError {

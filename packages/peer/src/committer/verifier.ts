@@ -2,6 +2,7 @@
 // Orderer signature checks on delivered blocks (protoutil.BlockSignatureVerifier's two forms).
 import { X509Certificate } from 'node:crypto';
 import type { common } from '@hyperledger/fabric-protos';
+import { bftQuorum } from '@metroledger/bft';
 import { verifySignature, type Identity } from '@metroledger/identity';
 import { blockSignatures, ProtocolError, type BlockSignatureEntry, type ConsenterConfig } from '@metroledger/protocol';
 import { committerError } from './errors.js';
@@ -50,8 +51,10 @@ export function soloBlockVerifier(opts: MembershipOptions & { readonly ordererMs
 }
 
 /**
- * BFT: valid signatures of at least 2f+1 distinct consenters (n = 3f+1 or more), each named by its
- * SignatureHeader creator or, in Fabric 3's form, by its consenter id.
+ * BFT: valid signatures of a quorum of distinct consenters (bftQuorum(n) = ceil((n+f+1)/2), as
+ * Fabric's SmartBFT computes it; 2f+1 when n = 3f+1), each named by its SignatureHeader creator
+ * or, in Fabric 3's form, by its consenter id. Any two quorums share a correct consenter, so two
+ * different blocks at one height cannot both carry a quorum.
  */
 export function quorumBlockVerifier(opts: MembershipOptions & { readonly consenters: readonly ConsenterConfig[] }): BlockVerifier {
   const consenters = opts.consenters.map((c) => {
@@ -59,8 +62,7 @@ export function quorumBlockVerifier(opts: MembershipOptions & { readonly consent
     return { id: c.id, mspId: c.mspId, publicKey: cert.publicKey, fingerprint: cert.fingerprint256 };
   });
   const n = consenters.length;
-  const f = Math.floor((n - 1) / 3);
-  const quorum = 2 * f + 1;
+  const quorum = bftQuorum(n);
   const byId = new Map(consenters.map((c) => [c.id, c]));
   return {
     verify(block) {

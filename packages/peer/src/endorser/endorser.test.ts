@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { Context, Contract, Transaction } from 'fabric-contract-api';
 import { hostContracts, MemoryState } from '@metroledger/chaincode-host';
-import { generateOrganization, MspRegistry, verifySignature, type OrgMaterial } from '@metroledger/identity';
+import { generateOrganization, issueIdentity, MspRegistry, SigningIdentity, verifySignature, type OrgMaterial } from '@metroledger/identity';
 import { newTransactionEnvelope, parseEnvelope, parseSignedProposal } from '@metroledger/protocol';
 import { newTestSignedProposal } from '@metroledger/protocol/dist/proposal/testing.js';
 import { Endorser } from './endorser.js';
+import { PeerError } from './errors.js';
 
 class CounterContract extends Contract {
   constructor() {
@@ -89,6 +90,15 @@ test('a chaincode that is not installed on this peer is refused with status 500'
 test('a creator certificate from a CA outside the channel is denied', async () => {
   const { bytes } = newTestSignedProposal(outsider.signingIdentity('User1'), { chaincodeName: 'counter', args: ['increment', 'k'] });
   await assert.rejects(endorser.processProposal(bytes), { name: 'PeerError', code: 'ACCESS_DENIED', message: 'access denied: channel [metrology] creator org [CETSPMSP]' });
+});
+
+test('a proposal from an expired certificate is denied at endorsement time (Fabric\'s ExpirationCheck)', async () => {
+  const now = Date.now();
+  // the test CA exists since 5 minutes ago; this client certificate lived from 4 to 1 minutes ago
+  const pem = await issueIdentity(cetsp, { commonName: 'Gone@cetsp.example.com', role: 'client', notBefore: new Date(now - 4 * 60_000), notAfter: new Date(now - 60_000) });
+  const gone = new SigningIdentity('CETSPMSP', pem.certPem, createPrivateKey(pem.keyPem));
+  const { bytes } = newTestSignedProposal(gone, { chaincodeName: 'counter', args: ['increment', 'k'] });
+  await assert.rejects(endorser.processProposal(bytes), (e: unknown) => e instanceof PeerError && e.code === 'ACCESS_DENIED' && /valid only from/.test(String(e.details?.['reason'])));
 });
 
 test('a proposal whose signature does not match the creator is denied', async () => {

@@ -36,6 +36,10 @@ export interface EndorserOptions {
    * verifySignature on this thread. A SignatureVerifierPool's `verify` gives the same answers off it.
    */
   verify?: (publicKey: KeyObject, message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+  /** Fault injection (tests): the state each proposal is simulated against, e.g. a {@link LaggingState}'s; default the ledger's. */
+  simulationState?: () => StateReader;
+  /** Wall clock (ms): a proposal's creator certificate must be valid at its reading (Fabric's ExpirationCheck). Default Date.now. */
+  clock?: () => number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -61,6 +65,8 @@ export class Endorser {
   readonly #chaincodes: ReadonlyMap<string, HostedChaincode>;
   readonly #deserializer: IdentityDeserializer;
   readonly #verify: NonNullable<EndorserOptions['verify']>;
+  readonly #simulationState: (() => StateReader) | undefined;
+  readonly #clock: () => number;
 
   constructor(opts: EndorserOptions) {
     this.mspId = opts.identity.mspId;
@@ -72,6 +78,8 @@ export class Endorser {
     this.#chaincodes = new Map(opts.chaincodes.map((cc) => [cc.name, cc]));
     this.#deserializer = opts.deserializer ?? new IdentityDeserializer();
     this.#verify = opts.verify ?? verifySignature;
+    this.#simulationState = opts.simulationState;
+    this.#clock = opts.clock ?? Date.now;
   }
 
   /** Whether `name` is installed on this peer. */
@@ -110,7 +118,7 @@ export class Endorser {
           creator: { mspId: creator.mspId, idBytes: certBytes(creator) },
           timestamp: p.timestamp,
         },
-        this.#ledger.state,
+        this.#simulationState?.() ?? this.#ledger.state,
       );
     } catch (err) {
       return failed(500, `error in simulation: ${(err as Error).message}`);
@@ -136,10 +144,12 @@ export class Endorser {
     }
     const denied = (why: string): PeerError =>
       new PeerError('ACCESS_DENIED', `access denied: channel [${p.channelId}] creator org [${creator.mspId}]`, { mspId: creator.mspId, reason: why });
-    if (!this.#msps.isValid(creator)) {
+    // Expiry is checked here, at proposal time, never at commit (validation must not depend on when it runs).
+    const now = this.#clock();
+    if (!this.#msps.isValidAt(creator, now)) {
       let why = 'identity is not valid';
       try {
-        this.#msps.validate(creator);
+        this.#msps.validateAt(creator, now);
       } catch (err) {
         why = (err as Error).message;
       }

@@ -2,3 +2,4 @@
 export { Endorser, type EndorserLedger, type EndorserOptions } from './endorser.js';
 export { PeerError, type PeerErrorCode } from './errors.js';
 export { checkFingerprint, guardChaincode, type FingerprintGuardOptions, type FingerprintIncident, type FingerprintRefusalCode, type PackageApproval } from './fingerprint.js';
+export { LaggingState, type LaggingStateOptions } from './lagging.js';

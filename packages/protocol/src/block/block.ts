@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // common.Block construction, hashes, metadata slots and orderer signatures, as Fabric 2.5/3 lays them out.
 import { createHash, randomBytes } from 'node:crypto';
-import { common } from '@hyperledger/fabric-protos';
+import { common } from '../protos.js';
 import { ProtocolError } from '../transaction/errors.js';
 
 export type Block = common.Block;

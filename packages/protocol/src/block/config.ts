@@ -2,7 +2,7 @@
 // The genesis (config) block: the channel configuration as Fabric's configtx structures, so that an
 // auditor can read the MSPs and the orderer identities from the ledger itself.
 import { createHash } from 'node:crypto';
-import { common, msp, orderer } from '@hyperledger/fabric-protos';
+import { common, msp, orderer } from '../protos.js';
 import type { MspConfig } from '@metroledger/identity';
 import { ProtocolError } from '../transaction/errors.js';
 import { parseEnvelope } from '../transaction/parse.js';
@@ -29,7 +29,8 @@ export interface ConsenterConfig {
   readonly serverTlsCertPem?: string;
 }
 
-export type ConsensusConfig = { readonly type: 'solo' } | { readonly type: 'BFT'; readonly consenters: readonly ConsenterConfig[] };
+/** The orderer type the channel configuration names: the devnet writes solo or BFT; real Fabric networks also use etcdraft (Raft). */
+export type ConsensusConfig = { readonly type: 'solo' } | { readonly type: 'etcdraft' } | { readonly type: 'BFT'; readonly consenters: readonly ConsenterConfig[] };
 
 export interface ChannelConfig {
   readonly channelId: string;
@@ -378,7 +379,7 @@ export function parseChannelConfig(block: common.Block): ChannelConfig {
       }),
     };
   } else if (ct.getType() === 'solo' || ct.getType() === 'etcdraft') {
-    consensus = { type: 'solo' };
+    consensus = { type: ct.getType() as 'solo' | 'etcdraft' };
   } else {
     throw new ProtocolError('MALFORMED_CONFIG', `unsupported consensus type ${JSON.stringify(ct.getType())}`);
   }

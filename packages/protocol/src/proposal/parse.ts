@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { createHash } from 'node:crypto';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { common, peer } from '../protos.js';
 import { computeTxId } from '../transaction/parse.js';
 import { proposalError } from './errors.js';
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { common, peer } from '@hyperledger/fabric-protos';
+import { common, peer } from '../protos.js';
 import type { NsReadWriteSet } from '../rwset/types.js';
 import { encodeTxReadWriteSet } from '../transaction/rwset.js';
 import { proposalError } from './errors.js';

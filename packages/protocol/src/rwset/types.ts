@@ -32,12 +32,25 @@ export interface RangeQueryInfo {
   readonly reads: readonly KVRead[];
 }
 
+/**
+ * What a transaction read and wrote in one private data collection, as the block holds it: hashes
+ * of keys and values (ledger.rwset.CollectionHashedReadWriteSet); the values stay with the peers.
+ */
+export interface CollectionHashedRwSet {
+  readonly collection: string;
+  /** SHA-256 of each key written, and whether it was deleted. */
+  readonly writes: readonly { readonly keyHash: Uint8Array; readonly isDelete: boolean }[];
+  readonly reads: number;
+}
+
 /** The reads and writes of one transaction in one namespace (chaincode). */
 export interface NsReadWriteSet {
   readonly namespace: string;
   readonly reads: readonly KVRead[];
   readonly rangeQueries: readonly RangeQueryInfo[];
   readonly writes: readonly KVWrite[];
+  /** Private data collections touched (Fabric's `_lifecycle` approvals, for one); absent when none. */
+  readonly collections?: readonly CollectionHashedRwSet[];
 }
 
 /** A consistent snapshot of the world state, as chaincode simulation reads it. */

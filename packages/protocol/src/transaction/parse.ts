@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // common.Envelope bytes -> the fields the commit path needs, with a typed error per malformation.
 import { createHash } from 'node:crypto';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { common, peer } from '../protos.js';
 import type { NsReadWriteSet } from '../rwset/types.js';
 import { ProtocolError, type ProtocolErrorCode } from './errors.js';
 import { decodeTxReadWriteSet } from './rwset.js';

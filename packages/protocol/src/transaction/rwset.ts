@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ledger.rwset.TxReadWriteSet (KV data model) <-> our NsReadWriteSet records.
-import { ledger } from '@hyperledger/fabric-protos';
-import type { KVRead, KVWrite, NsReadWriteSet, RangeQueryInfo, Version } from '../rwset/types.js';
+import { ledger } from '../protos.js';
+import type { CollectionHashedRwSet, KVRead, KVWrite, NsReadWriteSet, RangeQueryInfo, Version } from '../rwset/types.js';
 import { ProtocolError } from './errors.js';
 
 const { TxReadWriteSet, NsReadWriteSet: PbNsReadWriteSet } = ledger.rwset;
@@ -142,9 +142,24 @@ export function decodeTxReadWriteSet(bytes: Uint8Array): NsReadWriteSet[] {
     const name = ns.getNamespace();
     if (seen.has(name)) throw new ProtocolError('BAD_RWSET', `namespace ${JSON.stringify(name)} appears twice`, { namespace: name });
     seen.add(name);
-    if (ns.getCollectionHashedRwsetList().length > 0) {
-      throw new ProtocolError('BAD_RWSET', `private data collections are not supported (namespace ${JSON.stringify(name)})`, { namespace: name });
-    }
-    return decodeKVRWSet(name, ns.getRwset_asU8());
+    const rw = decodeKVRWSet(name, ns.getRwset_asU8());
+    const collections = ns.getCollectionHashedRwsetList().map((c) => decodeCollection(name, c));
+    // Whether private data is acceptable is validation's call (the devnet refuses it, Fabric does not).
+    return collections.length === 0 ? rw : { ...rw, collections };
   });
+}
+
+function decodeCollection(namespace: string, c: InstanceType<typeof ledger.rwset.CollectionHashedReadWriteSet>): CollectionHashedRwSet {
+  const collection = c.getCollectionName();
+  let hashed: InstanceType<typeof ledger.rwset.kvrwset.HashedRWSet>;
+  try {
+    hashed = kv.HashedRWSet.deserializeBinary(c.getHashedRwset_asU8());
+  } catch (err) {
+    throw new ProtocolError('BAD_RWSET', `hashed read/write set of collection ${JSON.stringify(collection)} in ${JSON.stringify(namespace)} does not parse`, { namespace, collection }, { cause: err });
+  }
+  return {
+    collection,
+    writes: hashed.getHashedWritesList().map((w) => ({ keyHash: w.getKeyHash_asU8(), isDelete: w.getIsDelete() })),
+    reads: hashed.getHashedReadsList().length,
+  };
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Test support (not part of the public API): real organizations and endorsed transaction envelopes
 // built field by field, so tests can also build the malformed ones.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
-import { generateOrganization, IdentityDeserializer, MspRegistry, type OrgMaterial, type SigningIdentity } from '@metroledger/identity';
+import { generateOrganization, IdentityDeserializer, issueIdentity, MspRegistry, SigningIdentity, type OrgMaterial } from '@metroledger/identity';
 import { parsePolicy } from '@metroledger/policy';
 import type { NsReadWriteSet } from '../rwset/types.js';
 import { encodeTxReadWriteSet } from '../transaction/rwset.js';
@@ -34,6 +34,16 @@ export function testNetwork(): Promise<TestNetwork> {
     return { org1, org2, ordererOrg, outsider };
   })();
   return cached;
+}
+
+/**
+ * A member of `org` whose certificate lived from 4 to 1 minutes ago (test CAs exist since 5 minutes
+ * ago): valid at commit, refused wherever a request enters the network.
+ */
+export async function expiredIdentity(org: OrgMaterial, commonName: string, role: 'client' | 'peer' | 'orderer'): Promise<SigningIdentity> {
+  const now = Date.now();
+  const pem = await issueIdentity(org, { commonName, role, notBefore: new Date(now - 4 * 60_000), notAfter: new Date(now - 60_000) });
+  return new SigningIdentity(org.spec.mspId, pem.certPem, createPrivateKey(pem.keyPem));
 }
 
 /** A validation context for channel `mychannel` with policy AND(Org1.peer, Org2.peer) on every chaincode except 'undefined-cc'. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { peer } from '@hyperledger/fabric-protos';
 import type { StateReader, VersionedValue } from '../rwset/types.js';
 import { checkMvcc } from './mvcc.js';
-import { buildTransaction, rw, testContext, testNetwork } from './testkit.js';
+import { buildTransaction, expiredIdentity, rw, testContext, testNetwork } from './testkit.js';
 import { validateBlockTransactions, validateTransaction, type SignatureCheck } from './validate.js';
 
 const V = peer.TxValidationCode;
@@ -65,6 +65,23 @@ test('block validation batches all signatures into one verifier call and marks i
   assert.equal(calls, 1);
   assert.equal(seen, 3 * 3 + 1); // creator + 2 endorsements for a, b, a again; creator only for the ledger duplicate
   assert.equal(res.txs[4], undefined);
+});
+
+test('commit-time validation depends on the block alone: a transaction keeps its code after its certificates expired', async () => {
+  // Fabric checks expiry when a proposal is endorsed and when it is broadcast, never at commit: a
+  // peer that validates (or replays) a block later must mark every transaction as the others did.
+  const net = await testNetwork();
+  const ctx = testContext(net);
+  const client = await expiredIdentity(net.org1, 'Gone@org1.example.com', 'client');
+  const endorser = await expiredIdentity(net.org2, 'gone-peer.org2.example.com', 'peer');
+  const tx = buildTransaction({ client, endorsers: [net.org1.signingIdentity('peer0'), endorser], rwsets: [rw('lr', {}, { k: 'v' })] });
+  assert.equal(validateTransaction(tx.envelope, ctx), V.VALID);
+  assert.deepEqual((await validateBlockTransactions([tx.envelope], ctx)).codes, [V.VALID]);
+  // membership still decides: an expired endorser of the wrong role, or an unknown creator, fails as always
+  const client2 = await expiredIdentity(net.org2, 'Gone@org2.example.com', 'client');
+  assert.equal(validateTransaction(buildTransaction({ client, endorsers: [net.org1.signingIdentity('peer0'), client2], rwsets: [] }).envelope, ctx), V.ENDORSEMENT_POLICY_FAILURE);
+  const stranger = await expiredIdentity(net.outsider, 'Gone@evil.example.com', 'client');
+  assert.equal(validateTransaction(buildTransaction({ client: stranger, endorsers: [net.org1.signingIdentity('peer0'), endorser], rwsets: [] }).envelope, ctx), V.BAD_CREATOR_SIGNATURE);
 });
 
 class MapState implements StateReader {

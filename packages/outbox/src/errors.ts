@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+
+export type OutboxErrorCode =
+  | 'OUTBOX_FULL'        // the outbox is at capacity: the meter stops capturing until readings drain
+  | 'OUTBOX_LOCKED'      // another process has this outbox open
+  | 'OUTBOX_FAILED'      // a write failed: the outbox refuses work until it is reopened (fail-stop)
+  | 'OUTBOX_CORRUPT'     // a stored entry does not decode
+  | 'SEQUENCE_CONFLICT'  // a reading's sequence is not the one after the meter's last
+  | 'BAD_READING'        // not a signed reading, or an image that is not the reading's
+  | 'BAD_OPTION'         // an option out of range
+  | 'CLOSED';            // the outbox was closed
+
+/** The one error class of @metroledger/outbox; branch on `code`. */
+export class OutboxError extends Error {
+  readonly code: OutboxErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: OutboxErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.name = 'OutboxError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}

@@ -17,6 +17,7 @@ import { registerChaincodeCommands } from './commands/chaincode';
 import { registerDashboardCommand } from './commands/dashboard';
 import { registerMeterdCommands } from './commands/meterd';
 import { registerEvidenceCommands } from './commands/evidence';
+import { registerDossierCommands } from './commands/dossier';
 
 const program = new Command();
 program
@@ -34,6 +35,7 @@ registerLifecycleCommands(program.commands.find((c) => c.name() === 'lr') ?? pro
 registerAuditCommands(program);
 registerSurveilCommands(program);
 registerGovernanceCommands(program.commands.find((c) => c.name() === 'lr')!);
+registerDossierCommands(program.commands.find((c) => c.name() === 'lr')!);
 registerMeterCommands(program);
 registerOrgCommands(program);
 registerChaincodeCommands(program);

@@ -11,3 +11,7 @@ export {
   verifyGoldenVectors, runGolden, outcomeOf, goldenDir, parseGoldenInputs,
   type GoldenInput, type GoldenOutcome, type GoldenExpected, type GoldenVerdict, type GoldenCaseResult,
 } from './golden';
+export {
+  renderDossier, referenceSetEvidence, refusalSites,
+  type DossierInput, type ReferenceSetEvidence, type IdentificationRow, type SourceFile,
+} from './dossier';

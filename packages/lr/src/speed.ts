@@ -170,6 +170,7 @@ function analyseLoop(raw: Int16Array, fs: number, name: string): LoopEdges | { v
   const w50 = Math.max(1, Math.round(fs / MAINS_HZ[0]));
   const w60 = Math.max(1, Math.round(fs / MAINS_HZ[1]));
   const y = runningMean(runningMean(raw, w50), w60);
+  // The filters' output is a full average only after both windows have filled.
   const settle = Math.min(w50 + w60, nBase >> 1);
   const pre = meanAndSd(y, settle, nBase);
   const post = meanAndSd(y, n - nBase, n);

@@ -28,6 +28,7 @@ function tally(into, key, r) {
 function twoVehicleStudy(name, make, n) {
   const all = {}, byRatio = {}, byGap = {}, byPair = {}, byShare = {};
   const t0 = performance.now();
+  const accepted = [];
   for (let i = 0; i < n; i++) {
     const e = make();
     const [v1, v2] = e.truth.vehicles;
@@ -35,6 +36,10 @@ function twoVehicleStudy(name, make, n) {
     const share = Math.min(v1.peakCounts, v2.peakCounts) / Math.max(v1.peakCounts, v2.peakCounts);
     const L = e.geometry.loopLengthM;
     const r = decide(e);
+    if (r.kind === 'measurement') {
+      const stronger = v1.peakCounts >= v2.peakCounts ? v1 : v2;
+      accepted.push({ share, ratio, off: Math.abs(r.speedKmh - stronger.speedKmh), mpe: !withinMpe(r.speedKmh, stronger.speedKmh) });
+    }
     tally(all, 'all', r);
     tally(byRatio, ratio < 1.2 ? 'speeds 12–20 % apart' : ratio < 1.4 ? '20–40 % apart' : '40 %–2× apart', r);
     tally(byGap, e.truth.gapM < L ? 'gap < loop length (both over loop A)' : e.truth.gapM < e.geometry.loopSpacingM ? 'loop length ≤ gap < spacing' : 'gap ≥ spacing', r);
@@ -45,6 +50,9 @@ function twoVehicleStudy(name, make, n) {
   console.log(`\n### ${name}: ${n} two-vehicle events (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   table('All', all); table('By speed difference', byRatio); table('By gap (first rear to second front when the second reaches loop A)', byGap);
   table('By vehicle classes', byPair); table("By the weaker vehicle's signal", byShare);
+  if (accepted.length > 0) {
+    console.log(`\nAccepted (a speed given): ${accepted.length} of ${n} (${pct(accepted.length, n)}); the weaker vehicle's signal at most ${pct(Math.max(...accepted.map((a) => a.share)), 1)} of the stronger's; the speed given is the stronger vehicle's within ${Math.max(...accepted.map((a) => a.off)).toFixed(2)} km/h (${accepted.filter((a) => a.mpe).length} outside its MPE).`);
+  }
 }
 
 const ref = newRng('two-vehicles-study:reference');

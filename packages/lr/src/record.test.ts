@@ -42,3 +42,11 @@ test('a refused record carries the refusal code and detail, and no speed', () =>
   assert.equal(rec.refusalCode, 'SAMPLE_RATE_MISMATCH');
   assert.equal(rec.refusalDetail, 'meter reports 2000 Hz, registered 1000 Hz');
 });
+
+test('the code digest the chaincode reports is recorded after its version, and only when it knows one', () => {
+  const r = reading(72);
+  const withDigest = measurementRecord(r, { geometry, speedLimitKmh: 60 }, { ...context, codeDigest: 'cd'.repeat(32) });
+  assert.deepEqual(withDigest.lrSoftware, { name: LR_SOFTWARE_NAME, version: LR_SOFTWARE_VERSION, chaincodeName: 'lr', chaincodeVersion: '1.0', codeDigest: 'cd'.repeat(32) });
+  assert.deepEqual(Object.keys(withDigest.lrSoftware), ['name', 'version', 'chaincodeName', 'chaincodeVersion', 'codeDigest']);
+  assert.equal('codeDigest' in measurementRecord(r, { geometry, speedLimitKmh: 60 }, context).lrSoftware, false);
+});

@@ -88,7 +88,7 @@ const MAX_FAINT_EDGE_RESIDUAL = 0.05;
 /** Hysteresis of an inner level: 2 % of the peak, above the ripple of a vehicle's floor. */
 const INNER_HYSTERESIS_OF_PEAK = 0.02;
 /** Fractions of the peak whose inner crossings are checked (engineering choice: 0.1–0.7 spans what lies between two vehicles). */
-const INNER_LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] as const;
+const INNER_LEVELS = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7] as const;
 /**
  * An inner crossing's timing error is the level's error over the signal's slope there: 3 noise
  * sd, plus 1 % of the peak because the two loops' normalised signals differ by about that much

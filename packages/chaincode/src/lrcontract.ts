@@ -15,20 +15,19 @@
 import { createHash } from 'node:crypto';
 import { Context, Contract, Transaction } from 'fabric-contract-api';
 import {
-  computeSpeed,
   decodeReading,
   decodeSignedReading,
   LrError,
+  measurementRecord,
   verifyReadingSignature,
   type RawReading,
-  type SpeedResult,
 } from '@metroledger/lr';
 // Types only: the LR package carries no governance code; it talks to that chaincode through the peer.
 import type { CallerOrganization, LrApprovalCheck, OrganizationRecord } from '@metroledger/governance';
 import { callerOf } from './caller';
 import { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX_RECORDED_REJECTIONS, NOTIFIED_BODY_MSP_ID } from './config';
 import { ChaincodeError, type ChaincodeErrorCode } from './errors';
-import type { MeasurementRecord, MeasurementRefusalCode, Meter, MeterKey, Page, ReadingRejection } from './types';
+import type { MeasurementRecord, Meter, MeterKey, Page, ReadingRejection } from './types';
 import { batchOutcome, decodeReadingBatch, type ReadingBatchResult } from './batch';
 import { RUNNING_SOFTWARE, requireApprovedCode, type LrSoftwareIdentity } from './software';
 import { checkMeterId, decodeBase64Strict, p256PublicKeyPem, parseMeterRegistration, parsePageSize, parseUint } from './validation';
@@ -68,10 +67,6 @@ function pad16(n: number): string {
 
 function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /** Opaque page bookmarks: the next state key, base64url (composite keys contain NUL characters). */
@@ -394,38 +389,17 @@ export class LrContract extends Contract {
     return record;
   }
 
+  /** The LR software's record of the reading: its decision with the registered geometry, in this transaction. */
   #measure(ctx: Context, meter: Meter, reading: RawReading, readingSha256: string, meterKeyIndex: number): MeasurementRecord {
-    // The LR software uses the registered geometry; a meter reporting another sample rate is
-    // misconfigured or tampered with, and its timing cannot be trusted.
-    const result: SpeedResult | { kind: 'refusal'; code: MeasurementRefusalCode; detail: string } =
-      reading.sampleRateHz !== meter.geometry.sampleRateHz
-        ? { kind: 'refusal', code: 'SAMPLE_RATE_MISMATCH', detail: `meter reports ${reading.sampleRateHz} Hz, registered ${meter.geometry.sampleRateHz} Hz` }
-        : computeSpeed(reading.loopA, reading.loopB, meter.geometry);
-    const base = {
-      meterId: reading.meterId,
-      sequence: reading.sequence,
-      captureTimeMs: reading.captureTimeMs,
+    return measurementRecord(reading, meter, {
       readingSha256,
-    };
-    const tail = {
-      ...(reading.plateImageSha256 ? { plateImageSha256: hex(reading.plateImageSha256) } : {}),
-      lrSoftware: RUNNING_SOFTWARE,
       meterKeyIndex,
+      chaincodeName: RUNNING_SOFTWARE.chaincodeName,
+      chaincodeVersion: RUNNING_SOFTWARE.chaincodeVersion,
+      ...(RUNNING_SOFTWARE.codeDigest !== undefined ? { codeDigest: RUNNING_SOFTWARE.codeDigest } : {}),
       txId: ctx.stub.getTxID(),
       txTimestamp: txTime(ctx),
-    };
-    if (result.kind === 'measurement') {
-      return {
-        ...base,
-        status: 'MEASURED',
-        speedKmh: result.speedKmh,
-        vehicleLengthM: result.vehicleLengthM,
-        speedLimitKmh: meter.speedLimitKmh,
-        speedLimitExceeded: result.speedKmh > meter.speedLimitKmh,
-        ...tail,
-      };
-    }
-    return { ...base, status: 'REFUSED', speedLimitKmh: meter.speedLimitKmh, refusalCode: result.code, refusalDetail: result.detail, ...tail };
+    });
   }
 
   @Transaction(false)

@@ -21,6 +21,7 @@ import { registerInitCommand } from './commands/init';
 import { registerDashboardCommand } from './commands/dashboard';
 import { registerMeterdCommands } from './commands/meterd';
 import { registerEvidenceCommands } from './commands/evidence';
+import { registerDossierCommands } from './commands/dossier';
 import { registerSizingCommand } from './commands/sizing';
 
 const { version } = require('../package.json') as { version: string };
@@ -65,6 +66,7 @@ registerLifecycleCommands(program.commands.find((c) => c.name() === 'lr') ?? pro
 registerAuditCommands(program);
 registerSurveilCommands(program);
 registerGovernanceCommands(program.commands.find((c) => c.name() === 'lr')!);
+registerDossierCommands(program.commands.find((c) => c.name() === 'lr')!);
 registerMeterCommands(program);
 registerOrgCommands(program);
 registerChaincodeCommands(program);

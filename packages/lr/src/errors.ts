@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-export type LrErrorCode = 'MALFORMED_READING' | 'MALFORMED_BATCH' | 'INVALID_PUBLIC_KEY' | 'INVALID_GEOMETRY';
+export type LrErrorCode = 'MALFORMED_READING' | 'MALFORMED_BATCH' | 'INVALID_PUBLIC_KEY';
 
 /** The only error the LR software throws. Callers branch on `code`. */
 export class LrError extends Error {

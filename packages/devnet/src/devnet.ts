@@ -21,6 +21,7 @@ import { blockVerifierFor, checkLedgerOrdering, consensusConfig, feedCommitter, 
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
 import { FaultInjector, type DevnetFaults } from './faults.js';
+import { openPrivateData } from './privatedata.js';
 
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
@@ -196,6 +197,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
 
   try {
     await checkLedgerOrdering(ledger, choice);
+    const privateData = await openPrivateData(join(dataDir, 'ledger'), appOrgs, () => ledger.height);
+    closers.push(() => privateData.close());
     const committer = new Committer({
       channelId: network.channelId,
       ledger: governedLedger(ledger, enforcement.registry),
@@ -204,6 +207,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       msps,
       endorsementPolicy: (name) => policies.get(name),
       ...(verifierPool !== undefined && { signatureVerifier: verifierPool.verifier }),
+      privateData: privateData.committer,
     });
     closers.push(() => committer.close());
     if (ledger.height === 0) {
@@ -244,6 +248,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             chaincodes: [...onPeer.values()],
             verify,
             simulationState: faults.simulationState(node.fqdn),
+            privateData: privateData.endorser(node.fqdn),
           }),
         );
       }
@@ -375,6 +380,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
           committer.close();
           await verifierPool?.close();
           await operations.stop();
+          await privateData.close();
           await ledger.close();
         })()),
     };

@@ -208,6 +208,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       endorsementPolicy: (name) => policies.get(name),
       ...(verifierPool !== undefined && { signatureVerifier: verifierPool.verifier }),
       privateData: privateData.committer,
+      collectionPolicy: (cc, collection) => privateData.collectionPolicy(cc, collection),
     });
     closers.push(() => committer.close());
     if (ledger.height === 0) {

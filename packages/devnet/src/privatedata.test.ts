@@ -93,6 +93,13 @@ describe('private data collections on the devnet', () => {
     assert.equal(await evaluateOn('PUCPRMSP', 'getPrivateHash', LASIGE, 'nothing'), '');
   });
 
+  test('a write to an implicit collection only is held to its organization’s Endorsement policy, not the chaincode’s (Fabric’s CollectionValidationInfo)', async () => {
+    const byOwner = await pdc.submitAsync('putPrivate', { arguments: [LASIGE, 'owner-only'], transientData: { value: 'x' }, endorsingOrganizations: ['LaSIGEMSP'] });
+    assert.equal((await byOwner.getStatus()).code, StatusCode.VALID);
+    const byOther = await pdc.submitAsync('putPrivate', { arguments: [LASIGE, 'other-only'], transientData: { value: 'y' }, endorsingOrganizations: ['PUCPRMSP'] });
+    assert.equal((await byOther.getStatus()).code, StatusCode.ENDORSEMENT_POLICY_FAILURE);
+  });
+
   test('a collection the chaincode does not have is refused', async () => {
     assert.match(await refusal(evaluateOn('LaSIGEMSP', 'getPrivate', 'secrets', 'k')), /collection \[secrets\] not defined/);
     assert.match(await refusal(evaluateOn('LaSIGEMSP', 'getPrivate', '_implicit_org_NoSuchMSP', 'k')), /not defined/);

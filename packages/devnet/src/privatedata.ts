@@ -10,12 +10,19 @@ import { join } from 'node:path';
 import type { OrgMaterial } from '@metroledger/identity';
 import { PrivateStore } from '@metroledger/ledger';
 import { TransientStore, type CommitterPrivateData, type EndorserPrivateData } from '@metroledger/peer';
+import { parsePolicy, type Policy } from '@metroledger/policy';
 import { implicitCollectionName, implicitCollectionOrg } from '@metroledger/protocol';
 
 export interface DevnetPrivateData {
   /** What the endorser of peer `fqdn` of organization `mspId` uses. */
   endorser(fqdn: string): EndorserPrivateData;
   readonly committer: CommitterPrivateData;
+  /**
+   * The endorsement policy of a write to a collection, as Fabric's validation takes it: for an
+   * implicit collection, its organization's Endorsement policy (which the devnet's channel
+   * configuration sets to any peer of the organization), whatever the chaincode's policy.
+   */
+  collectionPolicy(chaincode: string, collection: string): Policy | undefined;
   /** The private store of peer `fqdn` (tests and tools). */
   store(fqdn: string): PrivateStore | undefined;
   close(): Promise<void>;
@@ -44,7 +51,9 @@ export async function openPrivateData(ledgerDir: string, appOrgs: readonly OrgMa
     const org = implicitCollectionOrg(collection);
     return org !== undefined && orgs.has(org);
   };
+  const orgPolicies = new Map([...orgs].map((mspId) => [mspId, parsePolicy(`OR('${mspId}.peer')`)]));
   return {
+    collectionPolicy: (_chaincode, collection) => orgPolicies.get(implicitCollectionOrg(collection) ?? ''),
     endorser(fqdn) {
       const peer = peers.get(fqdn)!;
       return {

@@ -79,6 +79,12 @@ export interface CommitterOptions {
   readonly deserializer: ValidationContext['deserializer'];
   readonly msps: ValidationContext['msps'];
   readonly endorsementPolicy: ValidationContext['endorsementPolicy'];
+  /**
+   * The endorsement policy of a private data collection (Fabric's CollectionValidationInfo: for
+   * `_implicit_org_<MSP>`, that organization's Endorsement policy); a write to a collection without
+   * one is held to the chaincode's policy.
+   */
+  readonly collectionPolicy?: ValidationContext['collectionPolicy'];
   /** Verifies a block's signatures in one batch; default: inline on this thread. */
   readonly signatureVerifier?: SignatureVerifier;
   /** Blocks accepted ahead of the next expected one; further ones are refused. Default 64. */
@@ -256,6 +262,7 @@ export class Committer {
       deserializer: this.#o.deserializer,
       msps: this.#o.msps,
       endorsementPolicy: this.#o.endorsementPolicy,
+      ...(this.#o.collectionPolicy !== undefined && { collectionPolicy: this.#o.collectionPolicy }),
       isCommittedTxId: (id) => committed.has(id),
       ...(this.#o.privateData !== undefined && { privateData: true }),
     };

@@ -303,7 +303,7 @@ export class Committer {
     const missing: MissingPrivateData[] = [];
     for (let txNum = 0; txNum < codes.length; txNum++) {
       const tx = txs[txNum];
-      if (codes[txNum] !== V.VALID || tx === undefined) continue;
+      if (codes[txNum] !== V.VALID || tx === undefined || !tx.rwsets.some((rw) => rw.collections !== undefined)) continue;
       const written = tx.rwsets.flatMap((rw) => (rw.collections ?? []).filter((c) => c.writes.length > 0).map((c) => ({ namespace: rw.namespace, hashed: c })));
       if (written.length === 0) continue;
       const pvt = await pd.fetch(tx.txId);

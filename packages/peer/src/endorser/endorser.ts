@@ -71,6 +71,7 @@ export class Endorser {
   readonly #simulationState: (() => StateReader) | undefined;
   readonly #clock: () => number;
   readonly #privateData: EndorserPrivateData | undefined;
+  readonly #invokeOptions: { readonly privateData: EndorserPrivateData['access'] } | undefined;
 
   constructor(opts: EndorserOptions) {
     this.mspId = opts.identity.mspId;
@@ -85,6 +86,7 @@ export class Endorser {
     this.#simulationState = opts.simulationState;
     this.#clock = opts.clock ?? Date.now;
     this.#privateData = opts.privateData;
+    this.#invokeOptions = opts.privateData === undefined ? undefined : { privateData: opts.privateData.access };
   }
 
   /** Whether `name` is installed on this peer. */
@@ -124,7 +126,7 @@ export class Endorser {
           timestamp: p.timestamp,
         },
         this.#simulationState?.() ?? this.#ledger.state,
-        this.#privateData === undefined ? undefined : { privateData: this.#privateData.access },
+        this.#invokeOptions,
       );
     } catch (err) {
       return failed(500, `error in simulation: ${(err as Error).message}`);

@@ -12,6 +12,7 @@ import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import { Ledger, PrivateStore } from '@metroledger/ledger';
 import { blockEnvelopes, decodeBlock, parseEnvelope } from '@metroledger/protocol';
 import { startDevnet, type ChaincodeConfig, type Devnet } from './index.js';
+import { openPrivateData } from './privatedata.js';
 import { connectClient, type ClientConnection } from './testing/client.js';
 
 const LASIGE = '_implicit_org_LaSIGEMSP';
@@ -98,6 +99,15 @@ describe('private data collections on the devnet', () => {
     assert.equal((await byOwner.getStatus()).code, StatusCode.VALID);
     const byOther = await pdc.submitAsync('putPrivate', { arguments: [LASIGE, 'other-only'], transientData: { value: 'y' }, endorsingOrganizations: ['PUCPRMSP'] });
     assert.equal((await byOther.getStatus()).code, StatusCode.ENDORSEMENT_POLICY_FAILURE);
+  });
+
+  test('a write to a collection the chaincode does not have can never be valid, whoever endorsed it', async () => {
+    const pd = await openPrivateData(join(dir, 'no-peers'), [], () => 0);
+    try {
+      for (const collection of ['images', '_implicit_org_NoSuchMSP']) assert.deepEqual(pd.collectionPolicy('pdc', collection), { kind: 'outOf', n: 1, rules: [] });
+    } finally {
+      await pd.close();
+    }
   });
 
   test('a collection the chaincode does not have is refused', async () => {

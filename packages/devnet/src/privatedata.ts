@@ -13,6 +13,9 @@ import { TransientStore, type CommitterPrivateData, type EndorserPrivateData } f
 import { parsePolicy, type Policy } from '@metroledger/policy';
 import { implicitCollectionName, implicitCollectionOrg } from '@metroledger/protocol';
 
+/** Satisfied by no set of signatures. */
+const NO_SUCH_COLLECTION: Policy = { kind: 'outOf', n: 1, rules: [] };
+
 export interface DevnetPrivateData {
   /** What the endorser of peer `fqdn` of organization `mspId` uses. */
   endorser(fqdn: string): EndorserPrivateData;
@@ -20,9 +23,11 @@ export interface DevnetPrivateData {
   /**
    * The endorsement policy of a write to a collection, as Fabric's validation takes it: for an
    * implicit collection, its organization's Endorsement policy (which the devnet's channel
-   * configuration sets to any peer of the organization), whatever the chaincode's policy.
+   * configuration sets to any peer of the organization), whatever the chaincode's policy. A
+   * collection the chaincode does not have gets a policy nothing satisfies: Fabric's validation
+   * marks such a write ENDORSEMENT_POLICY_FAILURE ("no such collection").
    */
-  collectionPolicy(chaincode: string, collection: string): Policy | undefined;
+  collectionPolicy(chaincode: string, collection: string): Policy;
   /** The private store of peer `fqdn` (tests and tools). */
   store(fqdn: string): PrivateStore | undefined;
   close(): Promise<void>;
@@ -53,7 +58,7 @@ export async function openPrivateData(ledgerDir: string, appOrgs: readonly OrgMa
   };
   const orgPolicies = new Map([...orgs].map((mspId) => [mspId, parsePolicy(`OR('${mspId}.peer')`)]));
   return {
-    collectionPolicy: (_chaincode, collection) => orgPolicies.get(implicitCollectionOrg(collection) ?? ''),
+    collectionPolicy: (_chaincode, collection) => orgPolicies.get(implicitCollectionOrg(collection) ?? '') ?? NO_SUCH_COLLECTION,
     endorser(fqdn) {
       const peer = peers.get(fqdn)!;
       return {

@@ -41,7 +41,7 @@ async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
 
 test('a ccaas package is detected, built and released: the peer finds connection.json under chaincode/server', async () => {
   await withTemp(async (dir) => {
-    const pkg = await ccaasPackager('lr', '1.0', '127.0.0.1:21201', join(dir, 'lr.tar.gz'));
+    const pkg = await ccaasPackager('basic', '1.0', '127.0.0.1:21201', join(dir, 'basic.tar.gz'));
     const { source, metadata } = await unpackLikeAPeer(await readFile(pkg.file), join(dir, 'in'));
     const out = join(dir, 'build');
     const release = join(dir, 'release');
@@ -51,6 +51,20 @@ test('a ccaas package is detected, built and released: the peer finds connection
     const connection = JSON.parse(await readFile(join(release, 'chaincode', 'server', 'connection.json'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual(connection, { address: '127.0.0.1:21201', dial_timeout: '10s', tls_required: false });
     assert.equal(JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')).type, 'ccaas');
+  });
+});
+
+test("metroledger's own ccaas package of the LR chaincode goes through the builder too (its code declaration stays out of the release)", async () => {
+  await withTemp(async (dir) => {
+    const pkg = await ccaasPackager('lr', '1.0', '127.0.0.1:21201', join(dir, 'lr.tar.gz'));
+    assert.match(pkg.packageId, /_ccaas_[0-9a-f]{64}:[0-9a-f]{64}$/, 'the label declares the code digest');
+    const { source, metadata } = await unpackLikeAPeer(await readFile(pkg.file), join(dir, 'in'));
+    assert.equal(builder('detect', source, metadata).status, 0);
+    assert.equal(builder('build', source, metadata, join(dir, 'out')).status, 0);
+    assert.equal(builder('release', join(dir, 'out'), join(dir, 'rel')).status, 0);
+    const connection = JSON.parse(await readFile(join(dir, 'rel', 'chaincode', 'server', 'connection.json'), 'utf8')) as { address: string };
+    assert.equal(connection.address, '127.0.0.1:21201');
+    assert.equal(await stat(join(dir, 'rel', 'statedb')).then(() => true, () => false), false);
   });
 });
 

@@ -13,7 +13,7 @@ import { ordererFlags, peerAdminEnv, retry, type Log } from './network.js';
 import { KIT_DIR } from './overlay.js';
 import { listening, startProcess, stopProcesses, waitUntil, type NodeProcess } from './processes.js';
 import { writeState, type DeployedChaincode, type NetworkState } from './state.js';
-import { CHANNEL, chaincodeServerPort, ENDORSEMENT_POLICY, HOST, PEERS, type ChaincodeName, type PeerNode } from './topology.js';
+import { CHANNEL, chaincodeServerPort, ENDORSEMENT_POLICY, HOST, PEER_ORGS, peersAt, type ChaincodeName, type PeerNode } from './topology.js';
 
 /** A package file and the id `peer lifecycle chaincode install` gives it. */
 export interface PackagedChaincode {
@@ -30,37 +30,63 @@ export interface ServerCommand {
   readonly args: string[];
   readonly env: NodeJS.ProcessEnv;
 }
-export type ServerLauncher = (cc: ChaincodeName, address: string, packageId: string) => ServerCommand;
+/** `nodeArgs`: options for node itself (e.g. --cpu-prof) before the script. */
+export type ServerLauncher = (cc: ChaincodeName, address: string, packageId: string, nodeArgs?: readonly string[]) => ServerCommand;
 
-/** A ccaas package of just metadata.json and connection.json (Fabric's format, deterministic bytes). */
-export const ccaasPackager: Packager = async (cc, version, address, outFile) => {
-  const connection = { address, dial_timeout: '10s', tls_required: false };
-  const pkg = buildChaincodePackage({
-    label: `${cc}_${version}`, type: 'ccaas',
-    files: new Map([['connection.json', Buffer.from(JSON.stringify(connection))]]),
-  });
-  await mkdir(dirname(outFile), { recursive: true });
-  await writeFile(outFile, pkg.bytes);
-  return { file: outFile, packageId: pkg.packageId };
-};
-
-/** The module directory fabric-chaincode-node loads (`contracts` export of its package.json main). */
-export function chaincodeModuleDir(cc: ChaincodeName): string {
-  if (cc === 'basic') return join(KIT_DIR, 'chaincode', 'basic');
-  return dirname(require.resolve(cc === 'lr' ? '@metroledger/chaincode/package.json' : '@metroledger/governance/package.json'));
+/** The `metroledger` command (@metroledger/cli), as an operator runs it. */
+export function metroledgerCli(): string {
+  return require.resolve('@metroledger/cli/dist/main.js');
 }
 
-/** fabric-shim's own chaincode server (`fabric-chaincode-node server`) on the module directory. */
-export const shimServerLauncher: ServerLauncher = (cc, address, packageId) => ({
-  file: process.execPath,
-  args: [require.resolve('fabric-shim/cli.js'), 'server', '--chaincode-address', address, '--chaincode-id', packageId, '--module-path', chaincodeModuleDir(cc)],
-  // the shim logs every transaction at INFO otherwise
-  env: { CORE_CHAINCODE_LOGGING_LEVEL: 'warning' },
-});
+/**
+ * lr and governance: `metroledger chaincode package <cc> --form ccaas --address … --json`, the
+ * deterministic ccaas package whose label declares the code digest the chaincode server must run.
+ * basic (the bench's baseline, not a metroledger chaincode): a ccaas package of connection.json only.
+ */
+export const ccaasPackager: Packager = async (cc, version, address, outFile) => {
+  await mkdir(dirname(outFile), { recursive: true });
+  if (cc === 'basic') {
+    const connection = { address, dial_timeout: '10s', tls_required: false };
+    const pkg = buildChaincodePackage({ label: `basic_${version}`, type: 'ccaas', files: new Map([['connection.json', Buffer.from(JSON.stringify(connection))]]) });
+    await writeFile(outFile, pkg.bytes);
+    return { file: outFile, packageId: pkg.packageId };
+  }
+  const out = await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', cc, '--form', 'ccaas', '--address', address, '--out', outFile, '--json']);
+  const report = JSON.parse(out.slice(out.indexOf('{'))) as { file: string; packageId: string };
+  return { file: outFile, packageId: report.packageId };
+};
+
+/** The module directory fabric-chaincode-node loads for basic (`contracts` export of its package.json main). */
+export const BASIC_CHAINCODE_DIR = join(KIT_DIR, 'chaincode', 'basic');
+
+/**
+ * lr and governance: `metroledger chaincode serve <cc> --address … --package-id …`, which refuses to
+ * start unless the code is the code the package id declares. basic: fabric-shim's own server.
+ */
+export const ccaasLauncher: ServerLauncher = (cc, address, packageId, nodeArgs = []) => {
+  // The shim logs every transaction at INFO otherwise. Not WARNING: fabric-shim's setLevel writes
+  // the winston name ('warn') back into this variable, which its getLogger then reads as INFO for
+  // every logger made afterwards (its handler's included); ERROR survives that round trip.
+  const env = { CORE_CHAINCODE_LOGGING_LEVEL: 'ERROR' };
+  if (cc === 'basic') {
+    return {
+      file: process.execPath, env,
+      args: [...nodeArgs, join(BASIC_CHAINCODE_DIR, 'server.js'), 'server', '--chaincode-address', address, '--chaincode-id', packageId, '--module-path', BASIC_CHAINCODE_DIR],
+    };
+  }
+  return { file: process.execPath, env, args: [...nodeArgs, metroledgerCli(), 'chaincode', 'serve', cc, '--address', address, '--package-id', packageId] };
+};
 
 export interface DeployOptions {
   readonly chaincodes: readonly ChaincodeName[];
   readonly version: string;
+  /**
+   * lr only: each computing provider checks its package against the notified body's approval on
+   * the ledger (`metroledger lr install`) before installing it, and nothing is deployed without one
+   * (default true; the notified body approves version 1.0 of this repository's LR code first when
+   * the registry has no approval yet).
+   */
+  readonly checkApproval?: boolean;
   readonly packager?: Packager;
   readonly launcher?: ServerLauncher;
   readonly log: Log;
@@ -75,13 +101,20 @@ export async function deploy(state: NetworkState, opts: DeployOptions): Promise<
 
 async function deployOne(state: NetworkState, cc: ChaincodeName, opts: DeployOptions): Promise<DeployedChaincode> {
   const packager = opts.packager ?? ccaasPackager;
-  const launcher = opts.launcher ?? shimServerLauncher;
+  const launcher = opts.launcher ?? ccaasLauncher;
   const policy = ENDORSEMENT_POLICY[cc];
-  const sequence = (await committedSequence(state, PEERS[0]!, cc)) + 1;
+  const peers = peersAt(state.portBase);
+  const sequence = (await committedSequence(state, peers[0]!, cc)) + 1;
   const packageIds: Record<string, string> = {};
-  for (const peer of PEERS) {
-    const address = `${HOST}:${chaincodeServerPort(peer, cc)}`;
+  const checkApproval = cc === 'lr' && opts.checkApproval !== false;
+  if (checkApproval) await ensureLrApproval(state, opts.version, opts.log);
+  for (const peer of peers) {
+    const address = `${HOST}:${chaincodeServerPort(peer, cc, state.portBase)}`;
     const pkg = await packager(cc, opts.version, address, join(state.dir, 'chaincode', cc, `${cc}_${opts.version}.${peer.domain}.tar.gz`));
+    if (checkApproval) {
+      // the provider's check before install: FINGERPRINT_MISMATCH, UNAPPROVED_PACKAGE … exit 1
+      await metroledger(state, peer.mspId, ['lr', 'install', pkg.file, '--version', opts.version]);
+    }
     await installPackage(state, peer, pkg);
     packageIds[peer.fqdn] = pkg.packageId;
     await startChaincodeServer(state, cc, peer, address, pkg.packageId, launcher);
@@ -95,9 +128,9 @@ async function deployOne(state: NetworkState, cc: ChaincodeName, opts: DeployOpt
   await run(peerBin(state), [
     'lifecycle', 'chaincode', 'commit', ...ordererFlags(state), '--channelID', CHANNEL, '--name', cc,
     '--version', opts.version, '--sequence', String(sequence), '--signature-policy', policy, '--waitForEvent',
-    ...PEERS.flatMap((p) => ['--peerAddresses', `${HOST}:${p.port}`, '--tlsRootCertFiles', tlsCaFile(state.dir, state.profile, p.mspId)]),
-  ], { env: peerAdminEnv(state, PEERS[0]!) });
-  for (const peer of PEERS) {
+    ...peers.flatMap((p) => ['--peerAddresses', `${HOST}:${p.port}`, '--tlsRootCertFiles', tlsCaFile(state.dir, state.profile, p.mspId)]),
+  ], { env: peerAdminEnv(state, peers[0]!) });
+  for (const peer of peers) {
     await retry(async () => {
       if ((await committedSequence(state, peer, cc)) !== sequence) throw new Error(`${peer.fqdn} has not committed ${cc} sequence ${sequence}`);
     }, 10, 500);
@@ -137,23 +170,68 @@ export async function committedSequence(state: NetworkState, peer: PeerNode, cc:
   }
 }
 
-async function startChaincodeServer(state: NetworkState, cc: ChaincodeName, peer: PeerNode, address: string, packageId: string, launcher: ServerLauncher): Promise<NodeProcess> {
+async function startChaincodeServer(
+  state: NetworkState, cc: ChaincodeName, peer: PeerNode, address: string, packageId: string, launcher: ServerLauncher, nodeArgs: readonly string[] = [],
+): Promise<NodeProcess> {
   const name = `${cc}@${peer.fqdn}`;
   const previous = state.processes.filter((p) => p.name === name);
   if (previous.length > 0) {
     await stopProcesses(previous);
     state.processes = state.processes.filter((p) => p.name !== name);
   }
-  const cmd = launcher(cc, address, packageId);
+  const cmd = launcher(cc, address, packageId, nodeArgs);
   const home = join(state.dir, 'chaincode', cc);
   await mkdir(home, { recursive: true });
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...cmd.env };
   const p = startProcess({ name, kind: 'chaincode', file: cmd.file, args: cmd.args, env, cwd: home, log: join(state.dir, 'logs', `${name}.log`) });
   // recorded by the script it runs, not by `node`: /proc/<pid>/cmdline identifies it
-  const tracked: NodeProcess = { ...p, command: cmd.args[0] ?? cmd.file };
+  const tracked: NodeProcess = { ...p, command: cmd.args.find((a) => a.endsWith('.js')) ?? cmd.file };
   state.processes.push(tracked);
   await writeState(state);
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   await waitUntil(tracked, () => listening(host, port), 30_000);
   return tracked;
+}
+
+/**
+ * Restarts every chaincode server of the network (same package ids and addresses), each with the
+ * options `nodeArgs(chaincode, peer)` gives node (e.g. ['--cpu-prof', '--cpu-prof-dir=…']; [] to
+ * run them plainly again).
+ */
+export async function restartChaincodeServers(state: NetworkState, nodeArgs: (cc: ChaincodeName, peer: PeerNode) => readonly string[], log: Log): Promise<void> {
+  for (const deployed of state.chaincodes) {
+    for (const peer of peersAt(state.portBase)) {
+      const packageId = deployed.packageIds[peer.fqdn];
+      if (packageId === undefined) continue;
+      const address = `${HOST}:${chaincodeServerPort(peer, deployed.name, state.portBase)}`;
+      await startChaincodeServer(state, deployed.name, peer, address, packageId, ccaasLauncher, nodeArgs(deployed.name, peer));
+    }
+  }
+  log(`restarted ${state.chaincodes.length * peersAt(state.portBase).length} chaincode servers${nodeArgs('lr', peersAt(state.portBase)[0]!).length ? ` with ${nodeArgs('lr', peersAt(state.portBase)[0]!).join(' ')}` : ''}`);
+}
+
+/** Runs `metroledger <args>` as an organization's admin through its connection profile. */
+async function metroledger(state: NetworkState, mspId: string, args: readonly string[]): Promise<string> {
+  const org = PEER_ORGS.find((o) => o.spec.mspId === mspId)!.spec;
+  return run(process.execPath, [metroledgerCli(), ...args, '--profile', join(state.dir, `connection-${org.name.toLowerCase()}.json`), '--msp-id', mspId, '--user', 'Admin', '--channel', CHANNEL]);
+}
+
+/**
+ * The notified body's part before the LR chaincode is deployed: the computing providers and the
+ * meter owner admitted, and the LR version approved by fingerprint (this repository's LR package,
+ * node and ccaas forms) unless the registry has that version already. A version the built code
+ * does not state (LR_CHAINCODE_VERSION) cannot be approved with it: a release is new code.
+ */
+async function ensureLrApproval(state: NetworkState, version: string, log: Log): Promise<void> {
+  const listed = JSON.parse(await metroledger(state, 'InmetroMSP', ['lr', 'list', '--json']).then((t) => t.slice(t.search(/[[{]/)))) as unknown;
+  const records = (Array.isArray(listed) ? listed : ((listed as { records?: unknown[] }).records ?? [])) as { chaincodeName?: string; version?: string }[];
+  if (records.some((r) => r.chaincodeName === 'lr' && r.version === version)) return;
+  for (const [mspId, name, roles] of [['LaSIGEMSP', 'LaSIGE', 'COMPUTING_PROVIDER'], ['PUCPRMSP', 'PUCPR', 'COMPUTING_PROVIDER'], ['CETSPMSP', 'CET-SP', 'METER_OWNER']] as const) {
+    await metroledger(state, 'InmetroMSP', ['org', 'register', mspId, '--name', name, '--roles', roles]);
+  }
+  const nodePackage = join(state.dir, 'chaincode', 'lr', `lr_${version}.node.tar.gz`);
+  await mkdir(dirname(nodePackage), { recursive: true });
+  await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', 'lr', '--form', 'node', '--out', nodePackage]);
+  await metroledger(state, 'InmetroMSP', ['lr', 'approve', '--version', version, '--package', nodePackage, '--forms', 'node,ccaas', '--policy', ENDORSEMENT_POLICY.lr]);
+  log(`governance: the notified body admitted LaSIGE, PUCPR, CET-SP and approved lr ${version} (${nodePackage}, node and ccaas forms)`);
 }

@@ -11,7 +11,9 @@ import { writeNetworkCrypto } from './crypto.js';
 import { FabricKitError } from './errors.js';
 import { checkProfile, configtxFor, defaultProfile, ordererEnv, peerEnv } from './network.js';
 import { CONFIG_DIR, renderOverlay } from './overlay.js';
-import { allPorts, CONFIGTX_PROFILE, HOST, ORDERING_PROFILES, orderersOf, PEER_ORGS, PEERS, type OrderingProfile } from './topology.js';
+import { allPorts, CONFIGTX_PROFILE, DEFAULT_PORT_BASE, HOST, ORDERING_PROFILES, orderersOf, PEER_ORGS, peersAt, type OrderingProfile } from './topology.js';
+
+const PEERS = peersAt(DEFAULT_PORT_BASE);
 
 type Yaml = Record<string, any>; // parsed YAML, checked field by field below
 
@@ -21,12 +23,24 @@ async function configtx(): Promise<Yaml> {
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
-test('every port of every profile is distinct and inside the kit range 20000-21999', () => {
+test('every port of every profile is distinct and within base+1..base+999, so two networks fit in 20000-21999', () => {
   for (const profile of ORDERING_PROFILES) {
-    const ports = allPorts(profile);
-    assert.equal(new Set(ports).size, ports.length, profile);
-    for (const p of ports) assert.ok(p >= 20_000 && p <= 21_999, `${profile}: port ${p}`);
+    for (const base of [20_000, 21_000]) {
+      const ports = allPorts(profile, base);
+      assert.equal(new Set(ports).size, ports.length, profile);
+      for (const p of ports) assert.ok(p > base && p < base + 1000, `${profile}: port ${p}`);
+    }
   }
+});
+
+test('another port base moves every port of configtx.yaml, and only ports', async () => {
+  const text = await readFile(join(CONFIG_DIR, 'configtx.yaml'), 'utf8');
+  const moved = parse(configtxFor({ major: 3 }, text, 21_000), { merge: true }) as Yaml;
+  const bft = moved.Profiles.MetrologyBFT;
+  assert.deepEqual((bft.Orderer.ConsenterMapping as Yaml[]).map((c) => `${c.Host}:${c.Port}`), orderersOf('bft', 21_000).map((o) => `${HOST}:${o.port}`));
+  assert.deepEqual((bft.Orderer.Organizations as Yaml[]).flatMap((o) => o.OrdererEndpoints), orderersOf('bft', 21_000).map((o) => `${HOST}:${o.port}`));
+  assert.deepEqual((bft.Application.Organizations as Yaml[]).flatMap((o) => (o.AnchorPeers ?? []).map((a: Yaml) => a.Port)), peersAt(21_000).map((p) => p.port));
+  assert.equal(bft.Application.Policies.LifecycleEndorsement.Rule, "AND('InmetroMSP.peer', OutOf(2, 'LaSIGEMSP.peer', 'PUCPRMSP.peer'))");
 });
 
 test('configtx.yaml: anchor peers, orderer endpoints and consenters are the topology nodes', async () => {
@@ -40,7 +54,7 @@ test('configtx.yaml: anchor peers, orderer endpoints and consenters are the topo
       const org = apps.find((o) => o.ID === peer.mspId)!;
       assert.deepEqual(org.AnchorPeers, [{ Host: HOST, Port: peer.port }], peer.fqdn);
     }
-    const orderers = orderersOf(profile);
+    const orderers = orderersOf(profile, DEFAULT_PORT_BASE);
     const endpoints = (p.Orderer.Organizations as Yaml[]).flatMap((o) => (o.OrdererEndpoints as string[]).map((e) => `${o.ID} ${e}`));
     assert.deepEqual(endpoints, orderers.map((o) => `${o.mspId} ${HOST}:${o.port}`), profile);
     const consenters: Yaml[] = profile === 'bft' ? p.Orderer.ConsenterMapping : p.Orderer.EtcdRaft.Consenters;
@@ -109,7 +123,7 @@ test('the overlays render for every peer and orderer, and every file they name e
       await writeNetworkCrypto(net, profile);
       const rendered = [
         ...(await Promise.all(PEERS.map((p) => peerEnv(net, profile, p)))),
-        ...(await Promise.all(orderersOf(profile).map((o) => ordererEnv(net, profile, o)))),
+        ...(await Promise.all(orderersOf(profile, DEFAULT_PORT_BASE).map((o) => ordererEnv(net, profile, o)))),
       ];
       for (const env of rendered) {
         for (const [key, value] of Object.entries(env)) {

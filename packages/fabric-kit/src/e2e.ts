@@ -6,8 +6,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_SCENARIO } from '@metroledger/scenario';
-import { auditNetwork } from './audit.js';
+import { auditNetwork, type AuditSource } from './audit.js';
 import { deploy } from './chaincodes.js';
 import { writeNetworkCrypto } from './crypto.js';
 import { locateFabric, run, type FabricInstall } from './fabric.js';
@@ -34,6 +33,7 @@ export interface E2eOptions {
   readonly meters: number;
   readonly seconds: number;
   readonly profile?: OrderingProfile;
+  readonly portBase?: number;
   /** Also copy each version's ledger here, under fabric-<version>/ (npm run e2e:fabric -- --record DIR). */
   readonly recordDir?: string;
   readonly keep: boolean;
@@ -82,6 +82,17 @@ async function checkProfiles(fabric: FabricInstall): Promise<string> {
   }
 }
 
+/** Audits the network's ledger; the summary, or an error unless the verdict is PASS without findings. */
+async function audited(dir: string, source: AuditSource, log: Log): Promise<string> {
+  const a = await auditNetwork(await readState(dir), log, source);
+  if (a.report === undefined) throw new Error(`no report (exit ${a.exitCode}): ${a.text.slice(0, 500)}`);
+  const byCode: Record<string, number> = {};
+  for (const finding of a.report.findings ?? []) byCode[finding.code] = (byCode[finding.code] ?? 0) + 1;
+  const summary = `verdict ${a.report.verdict}, ${a.report.errors} error(s), ${a.report.warnings} warning(s)${Object.keys(byCode).length ? ` ${JSON.stringify(byCode)}` : ''}`;
+  if (a.report.verdict !== 'PASS' || (a.report.findings ?? []).length > 0) throw new Error(summary);
+  return summary;
+}
+
 export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const target of opts.targets) {
@@ -112,28 +123,30 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
     await clean(dir, () => undefined).catch(() => undefined);
     await check('configtx profiles accepted by configtxgen', () => checkProfiles(f));
     try {
-      if (!(await check(`network up (${profile}), channel joined`, async () => `${(await up({ dir, fabric: f, profile, log: opts.log })).processes.length} nodes`))) continue;
+      if (!(await check(`network up (${profile}), channel joined`, async () => `${(await up({ dir, fabric: f, profile, log: opts.log, ...(opts.portBase !== undefined ? { portBase: opts.portBase } : {}) })).processes.length} nodes`))) continue;
       if (!(await check('governance, lr and basic deployed as a service (full lifecycle)', async () => {
         const deployed = await deploy(await readState(dir), { chaincodes: CHAINCODES, version: '1.0', log: opts.log });
         return deployed.map((c) => `${c.name} seq ${c.sequence}`).join(', ');
       }))) continue;
       await check(`main job (${opts.meters} meters × ${opts.seconds} s): governance bootstrap, no reading lost`, async () => {
-        const report = await runMainJob(await readState(dir), { ...DEFAULT_SCENARIO, meters: opts.meters, seconds: opts.seconds }, opts.log);
-        const t = report.traffic;
-        const lost = Object.values(t.abandoned).reduce((a, b) => a + b, 0);
-        const summary = `${t.planned} readings, ${t.measured} measured, ${Object.values(t.refused).reduce((a, b) => a + b, 0)} refused by the LR, ${lost} lost, ${t.committedPerSecond.toFixed(1)} tx/s, ${t.retries} retries`;
-        if (lost > 0) throw new Error(`${summary}: ${JSON.stringify(t.abandoned)}`);
+        const r = await runMainJob(await readState(dir), { meters: opts.meters, seconds: opts.seconds }, opts.log);
+        const t = r.report?.traffic;
+        if (t === undefined) throw new Error(`metroledger start wrote no report (exit ${r.exitCode})`);
+        const abandoned = Object.values(t.abandoned).reduce((a, b) => a + b, 0);
+        const lost = t.planned - t.committed;
+        const summary = `${t.planned} readings, ${t.committed} committed (${t.measured} measured, ${Object.values(t.refused).reduce((a, b) => a + b, 0)} refused by the LR), ${abandoned} abandoned, ${t.committedPerSecond.toFixed(1)} tx/s, ${t.retries} retries ${JSON.stringify(t.retriesByCause)}`;
+        if (lost !== 0 || r.exitCode !== 0) throw new Error(`${summary}: ${lost} lost ${JSON.stringify(t.abandoned)}, exit ${r.exitCode}`);
         return summary;
       });
-      await check('audit of the real ledger: PASS with zero findings', async () => {
-        const a = await auditNetwork(await readState(dir), opts.log);
-        if (a.report === undefined) throw new Error(`no report (exit ${a.exitCode}): ${a.text.slice(0, 500)}`);
-        const byCode: Record<string, number> = {};
-        for (const finding of a.report.findings ?? []) byCode[finding.code] = (byCode[finding.code] ?? 0) + 1;
-        const summary = `verdict ${a.report.verdict}, ${a.report.errors} error(s), ${a.report.warnings} warning(s)${Object.keys(byCode).length ? ` ${JSON.stringify(byCode)}` : ''}`;
-        if (a.report.verdict !== 'PASS' || (a.report.findings ?? []).length > 0) throw new Error(summary);
-        return summary;
+      await check("audit through the notified body's peer (Deliver): PASS with zero findings", () => audited(dir, 'deliver', opts.log));
+      await check("LR definition upgraded (sequence 2 of the approved version, checked again by every provider); readings continue, none lost", async () => {
+        const [lr] = await deploy(await readState(dir), { chaincodes: ['lr'], version: '1.0', log: opts.log });
+        const r = await runMainJob(await readState(dir), { meters: Math.min(opts.meters, 20), seconds: 5, meterPrefix: 'UPG' }, opts.log);
+        const t = r.report?.traffic;
+        if (t === undefined || t.committed !== t.planned || r.exitCode !== 0) throw new Error(`after the upgrade: ${t?.committed}/${t?.planned} readings committed (exit ${r.exitCode})`);
+        return `lr ${lr!.version} sequence ${lr!.sequence}; ${t.committed} of ${t.planned} readings committed after it`;
       });
+      await check("audit after the upgrade: PASS with zero findings", () => audited(dir, 'deliver', opts.log));
       if (opts.recordDir !== undefined) {
         await check('ledger recorded', async () => {
           const out = join(resolve(opts.recordDir!), `fabric-${f.version.replace(/[^0-9a-z.]+/gi, '-')}`);
@@ -142,14 +155,15 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
         });
       }
     } finally {
-      await check('down: no process of the network left running', async () => {
+      const stopped = await check('down: no process of the network left running', async () => {
         const state = await readState(dir);
         await down(dir, opts.log);
         const alive = state.processes.filter(isRunning);
         if (alive.length > 0) throw new Error(`still running: ${alive.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
-        if (!opts.keep) await clean(dir, () => undefined);
-        return opts.keep ? `data kept in ${dir}` : 'directory removed';
+        return `${state.processes.length} processes stopped`;
       });
+      if (stopped) await check("audit of the stopped peer's own block files: PASS with zero findings", () => audited(dir, 'files', opts.log));
+      if (!opts.keep) await clean(dir, () => undefined).catch(() => undefined);
     }
   }
   return results;

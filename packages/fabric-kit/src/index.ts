@@ -4,6 +4,6 @@ export { FabricKitError, type FabricKitErrorCode } from './errors.js';
 export * from './topology.js';
 export { renderOverlay, formatEnvFile, KIT_DIR, CONFIG_DIR, BUILDER_DIR } from './overlay.js';
 export { locateFabric, type FabricInstall } from './fabric.js';
-export { up, down, clean, defaultProfile, checkProfile } from './network.js';
-export { deploy, ccaasPackager, shimServerLauncher, type Packager, type ServerLauncher } from './chaincodes.js';
+export { up, down, clean, defaultProfile, checkProfile, configtxFor } from './network.js';
+export { deploy, ccaasPackager, ccaasLauncher, type Packager, type ServerLauncher } from './chaincodes.js';
 export { readState, type NetworkState, type DeployedChaincode } from './state.js';

@@ -11,21 +11,27 @@ import { run, type FabricInstall } from './fabric.js';
 import { BUILDER_DIR, CONFIG_DIR, formatEnvFile, readOverlay, renderOverlay } from './overlay.js';
 import { healthy, isRunning, portFree, startProcess, stopProcesses, waitUntil, type NodeProcess } from './processes.js';
 import { readState, STATE_FILE, writeState, type NetworkState } from './state.js';
-import { allPorts, CHANNEL, CONFIGTX_PROFILE, HOST, orderersOf, PEER_ORGS, PEERS, type OrderingProfile, type OrdererNode, type PeerNode } from './topology.js';
+import { allPorts, CHANNEL, CONFIGTX_PROFILE, DEFAULT_PORT_BASE, HOST, orderersOf, PEER_ORGS, peersAt, type OrderingProfile, type OrdererNode, type PeerNode } from './topology.js';
 
 export type Log = (line: string) => void;
 
 const FABRIC_3_ONLY = /^ {2}# FABRIC 3\.x ONLY, from here to the end of the file/m;
 
 /**
- * config/configtx.yaml as the given Fabric's configtxgen accepts it: for 2.5, without the SmartBFT
- * profile (the file's last section), whose keys 2.5 does not know. Pure.
+ * config/configtx.yaml as the given Fabric's configtxgen accepts it, for the network's port base:
+ * for 2.5 without the SmartBFT profile (the file's last section), whose keys 2.5 does not know;
+ * every port (`Port: N`, `HOST:N`) moved by portBase - DEFAULT_PORT_BASE. Pure.
  */
-export function configtxFor(fabric: Pick<FabricInstall, 'major'>, text: string): string {
-  if (fabric.major >= 3) return text;
-  const m = FABRIC_3_ONLY.exec(text);
-  if (m === null) throw new FabricKitError('BAD_OPTION', 'configtx.yaml lost its "FABRIC 3.x ONLY" marker before the SmartBFT profile');
-  return text.slice(0, m.index);
+export function configtxFor(fabric: Pick<FabricInstall, 'major'>, text: string, portBase = DEFAULT_PORT_BASE): string {
+  let out = text;
+  if (fabric.major < 3) {
+    const m = FABRIC_3_ONLY.exec(out);
+    if (m === null) throw new FabricKitError('BAD_OPTION', 'configtx.yaml lost its "FABRIC 3.x ONLY" marker before the SmartBFT profile');
+    out = out.slice(0, m.index);
+  }
+  const shift = portBase - DEFAULT_PORT_BASE;
+  if (shift === 0) return out;
+  return out.replace(/(Port: |127\.0\.0\.1:)(\d+)/g, (_, prefix: string, port: string) => `${prefix}${Number(port) + shift}`);
 }
 
 /** SmartBFT needs Fabric 3; Raft runs on both. */
@@ -87,8 +93,8 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 /** `-o` and TLS flags of a peer CLI command that sends a transaction to the ordering service. */
-export function ordererFlags(state: Pick<NetworkState, 'dir' | 'profile'>): string[] {
-  const o = orderersOf(state.profile)[0]!;
+export function ordererFlags(state: Pick<NetworkState, 'dir' | 'profile' | 'portBase'>): string[] {
+  const o = orderersOf(state.profile, state.portBase)[0]!;
   return ['-o', `${HOST}:${o.port}`, '--tls', '--cafile', tlsCaFile(state.dir, state.profile, o.mspId)];
 }
 
@@ -96,6 +102,8 @@ export interface UpOptions {
   readonly dir: string;
   readonly fabric: FabricInstall;
   readonly profile: OrderingProfile;
+  /** Default 20000 (ports 20101-20632); another base runs a second network beside it. */
+  readonly portBase?: number;
   readonly log: Log;
 }
 
@@ -106,27 +114,29 @@ export interface UpOptions {
 export async function up(opts: UpOptions): Promise<NetworkState> {
   const dir = resolve(opts.dir);
   const { fabric, profile, log } = opts;
+  const portBase = opts.portBase ?? DEFAULT_PORT_BASE;
   checkProfile(fabric, profile);
+  if (!Number.isInteger(portBase) || portBase < 1024 || portBase + 1000 > 65_536) throw new FabricKitError('BAD_OPTION', `port base ${portBase}: ports run from base+101 to base+632`);
   if (await stat(join(dir, STATE_FILE)).then(() => true, () => false)) {
     throw new FabricKitError('NETWORK_EXISTS', `${dir} already holds a network: \`npm run fabric:down\` (keeps its data) or \`npm run fabric:clean\` first`, { dir });
   }
   const taken: number[] = [];
-  for (const port of allPorts(profile)) if (!(await portFree(HOST, port))) taken.push(port);
+  for (const port of allPorts(profile, portBase)) if (!(await portFree(HOST, port))) taken.push(port);
   if (taken.length > 0) throw new FabricKitError('PORT_IN_USE', `ports ${taken.join(', ')} on ${HOST} are in use (another network still up? \`npm run fabric:down\`)`, { ports: taken });
 
   await mkdir(join(dir, 'logs'), { recursive: true });
   await mkdir(join(dir, 'channel'), { recursive: true });
-  const state: NetworkState = { format: 1, dir, fabric, profile, createdAt: new Date().toISOString(), processes: [], chaincodes: [] };
+  const state: NetworkState = { format: 1, dir, fabric, profile, portBase, createdAt: new Date().toISOString(), processes: [], chaincodes: [] };
   await writeState(state);
 
   log(`crypto material (cryptogen layout, NodeOUs) in ${join(dir, 'organizations')}`);
   await writeNetworkCrypto(dir, profile);
-  await writeFile(join(dir, 'configtx.yaml'), configtxFor(fabric, await readFile(join(CONFIG_DIR, 'configtx.yaml'), 'utf8')));
+  await writeFile(join(dir, 'configtx.yaml'), configtxFor(fabric, await readFile(join(CONFIG_DIR, 'configtx.yaml'), 'utf8'), portBase));
   log(`genesis block of channel ${CHANNEL}, profile ${CONFIGTX_PROFILE[profile]}`);
   await run(join(fabric.binDir, 'configtxgen'), ['-configPath', dir, '-profile', CONFIGTX_PROFILE[profile], '-channelID', CHANNEL, '-outputBlock', genesisBlockFile(dir)], { env: { ...baseEnv() } });
 
   try {
-    const orderers = orderersOf(profile);
+    const orderers = orderersOf(profile, portBase);
     for (const o of orderers) {
       const env = await ordererEnv(dir, profile, o);
       const p = await startNode(state, o.fqdn, 'orderer', join(fabric.binDir, 'orderer'), [], env);
@@ -140,12 +150,12 @@ export async function up(opts: UpOptions): Promise<NetworkState> {
       ], { env: baseEnv() });
       log(`orderer ${o.fqdn} (${o.mspId}) joined ${CHANNEL} on ${HOST}:${o.port}`);
     }
-    for (const peer of PEERS) {
+    for (const peer of peersAt(portBase)) {
       const env = await peerEnv(dir, profile, peer);
       const p = await startNode(state, peer.fqdn, 'peer', join(fabric.binDir, 'peer'), ['node', 'start'], env);
       await waitUntil(p, () => healthy(HOST, peer.operationsPort));
     }
-    for (const peer of PEERS) {
+    for (const peer of peersAt(portBase)) {
       await retry(() => run(join(fabric.binDir, 'peer'), ['channel', 'join', '-b', genesisBlockFile(dir)], { env: peerAdminEnv(state, peer) }), 5);
       log(`peer ${peer.fqdn} (${peer.mspId}) joined ${CHANNEL} on ${HOST}:${peer.port}`);
     }
@@ -186,8 +196,9 @@ export async function retry<T>(attempt: () => Promise<T>, times: number, delayMs
  * CAs, and the organizations — what a Fabric application is configured with.
  */
 async function writeConnectionProfiles(state: NetworkState): Promise<void> {
+  const peerNodes = peersAt(state.portBase);
   const peers: Record<string, unknown> = {};
-  for (const p of PEERS) {
+  for (const p of peerNodes) {
     peers[p.fqdn] = {
       url: `grpcs://${HOST}:${p.port}`,
       tlsCACerts: { pem: await readFile(tlsCaFile(state.dir, state.profile, p.mspId), 'utf8') },
@@ -195,12 +206,16 @@ async function writeConnectionProfiles(state: NetworkState): Promise<void> {
     };
   }
   const orgs = PEER_ORGS.map((o) => o.spec);
-  const organizations = Object.fromEntries(orgs.map((o) => [o.name, { mspid: o.mspId, peers: PEERS.filter((p) => p.mspId === o.mspId).map((p) => p.fqdn) }]));
+  // cryptoPath (Fabric Go SDK style): each user's MSP folder, {username} standing for Admin or User1
+  const organizations = Object.fromEntries(orgs.map((o) => [o.name, {
+    mspid: o.mspId, peers: peerNodes.filter((p) => p.mspId === o.mspId).map((p) => p.fqdn),
+    cryptoPath: `organizations/peerOrganizations/${o.domain}/users/{username}@${o.domain}/msp`,
+  }]));
   for (const org of orgs) {
     const profile = {
       name: `metroledger-${org.name.toLowerCase()}`, version: '1.0.0',
       client: { organization: org.name },
-      channels: { [CHANNEL]: { peers: Object.fromEntries(PEERS.map((p) => [p.fqdn, {}])) } },
+      channels: { [CHANNEL]: { peers: Object.fromEntries(peerNodes.map((p) => [p.fqdn, {}])) } },
       organizations, peers,
     };
     await writeFile(join(state.dir, `connection-${org.name.toLowerCase()}.json`), JSON.stringify(profile, null, 2) + '\n');

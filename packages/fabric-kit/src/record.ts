@@ -9,7 +9,7 @@ import { FabricKitError } from './errors.js';
 import { run } from './fabric.js';
 import { peerAdminEnv, type Log } from './network.js';
 import type { NetworkState } from './state.js';
-import { CHANNEL, PEERS } from './topology.js';
+import { CHANNEL, peersAt } from './topology.js';
 
 /** Fabric's TxValidationCode names (peer/transaction.proto) for the codes a ledger usually holds. */
 const VALIDATION_CODES: Readonly<Record<number, string>> = {
@@ -112,7 +112,7 @@ export function summarizeBlock(block: Json, signatures: Json | undefined): Recor
  * Stop the peer first or record while idle: the block file is copied as it is on disk.
  */
 export async function recordLedger(state: NetworkState, out: string, log: Log): Promise<{ height: number; bytes: number }> {
-  const peer = PEERS[0]!;
+  const peer = peersAt(state.portBase)[0]!;
   const env = peerAdminEnv(state, peer);
   const peerBin = join(state.fabric.binDir, 'peer');
   const configtxlator = join(state.fabric.binDir, 'configtxlator');

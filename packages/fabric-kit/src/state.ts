@@ -22,6 +22,8 @@ export interface NetworkState {
   readonly dir: string;
   readonly fabric: FabricInstall;
   readonly profile: OrderingProfile;
+  /** Every port is relative to it (topology.ts). */
+  readonly portBase: number;
   readonly createdAt: string;
   processes: NodeProcess[];
   chaincodes: DeployedChaincode[];

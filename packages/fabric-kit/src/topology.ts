@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The kit's network: organizations, nodes and ports, in one place. config/configtx.yaml repeats
-// the anchor peers, orderer endpoints and consenters (configtxgen needs them there); a test keeps
-// both in agreement. All nodes listen on 127.0.0.1, in the port range 20000-21999.
+// the anchor peers, orderer endpoints and consenters (configtxgen needs them there) for the default
+// port base; a test keeps both in agreement. All nodes listen on 127.0.0.1, on ports base+101 to
+// base+632 (default base 20000: 20101-20632), so two networks fit in 20000-21999.
 import type { OrgSpec } from '@metroledger/identity';
 
 export const HOST = '127.0.0.1';
@@ -52,14 +53,19 @@ export const PEER_ORGS: readonly PeerOrg[] = [
   { role: 'meter-owner', spec: { name: 'CETSP', mspId: 'CETSPMSP', domain: 'cetsp.example.com', kind: 'peer', peers: [], users: ['User1'] } },
 ];
 
-/** Peers: 20x01 listen, 20x02 chaincode, 20x03 operations (x = 1, 2, 3). */
-export const PEERS: readonly PeerNode[] = PEER_ORGS.filter((o) => (o.spec.peers ?? []).length > 0).map((o, i) => {
-  const base = 20_100 + 100 * i;
-  return {
-    mspId: o.spec.mspId, domain: o.spec.domain, name: 'peer0', fqdn: `peer0.${o.spec.domain}`,
-    port: base + 1, chaincodePort: base + 2, operationsPort: base + 3,
-  };
-});
+/** The port base of config/configtx.yaml as written; `--port-base` moves every port by the difference. */
+export const DEFAULT_PORT_BASE = 20_000;
+
+/** Peers: base+x01 listen, +x02 chaincode, +x03 operations (x = 1, 2, 3). */
+export function peersAt(portBase: number): PeerNode[] {
+  return PEER_ORGS.filter((o) => (o.spec.peers ?? []).length > 0).map((o, i) => {
+    const base = portBase + 100 * (i + 1);
+    return {
+      mspId: o.spec.mspId, domain: o.spec.domain, name: 'peer0', fqdn: `peer0.${o.spec.domain}`,
+      port: base + 1, chaincodePort: base + 2, operationsPort: base + 3,
+    };
+  });
+}
 
 /** The peer whose Gateway service clients use (a computing provider's, as on the devnet). */
 export const GATEWAY_PEER = 'peer0.lasige.example.com';
@@ -79,11 +85,11 @@ export function ordererOrgs(profile: OrderingProfile): OrgSpec[] {
   return [{ ...RAFT_ORG, orderers: profile === 'raft' ? ['orderer0'] : ['orderer0', 'orderer1', 'orderer2'] }];
 }
 
-/** Orderers: Raft 204x1.. (x = 0, 1, 2), SmartBFT 205x1.. (x = 0..3); +1 admin, +2 operations. */
-export function orderersOf(profile: OrderingProfile): OrdererNode[] {
-  if (profile === 'bft') return BFT_ORGS.map((o, i) => orderer(o.mspId, o.domain, 'orderer0', 20_500 + 10 * i));
+/** Orderers: Raft base+4x1 (x = 0, 1, 2), SmartBFT base+5x1 (x = 0..3); +1 admin, +2 operations. */
+export function orderersOf(profile: OrderingProfile, portBase: number): OrdererNode[] {
+  if (profile === 'bft') return BFT_ORGS.map((o, i) => orderer(o.mspId, o.domain, 'orderer0', portBase + 500 + 10 * i));
   const n = profile === 'raft' ? 1 : 3;
-  return Array.from({ length: n }, (_, i) => orderer(RAFT_ORG.mspId, RAFT_ORG.domain, `orderer${i}`, 20_400 + 10 * i));
+  return Array.from({ length: n }, (_, i) => orderer(RAFT_ORG.mspId, RAFT_ORG.domain, `orderer${i}`, portBase + 400 + 10 * i));
 }
 
 /** The chaincodes the kit deploys; `basic` is the trivial one the bench compares the LR workload with. */
@@ -102,18 +108,18 @@ export const ENDORSEMENT_POLICY: Readonly<Record<ChaincodeName, string>> = {
 
 /**
  * Each peer organization runs its own chaincode servers (a provider runs the code it approved):
- * 21x00 + index of the chaincode in CHAINCODES, x = 1, 2, 3 in PEERS order.
+ * base+6x0 + index of the chaincode in CHAINCODES, x = 1, 2, 3 in peer order.
  */
-export function chaincodeServerPort(peer: PeerNode, chaincode: ChaincodeName): number {
-  const i = PEERS.findIndex((p) => p.fqdn === peer.fqdn);
+export function chaincodeServerPort(peer: PeerNode, chaincode: ChaincodeName, portBase: number): number {
+  const i = peersAt(portBase).findIndex((p) => p.fqdn === peer.fqdn);
   if (i < 0) throw new Error(`unknown peer ${peer.fqdn}`);
-  return 21_000 + 100 * (i + 1) + CHAINCODES.indexOf(chaincode);
+  return portBase + 600 + 10 * (i + 1) + CHAINCODES.indexOf(chaincode);
 }
 
 /** Every port the network uses, for the check that they are free before `up`. */
-export function allPorts(profile: OrderingProfile): number[] {
+export function allPorts(profile: OrderingProfile, portBase: number): number[] {
   const ports: number[] = [];
-  for (const p of PEERS) ports.push(p.port, p.chaincodePort, p.operationsPort, ...CHAINCODES.map((c) => chaincodeServerPort(p, c)));
-  for (const o of orderersOf(profile)) ports.push(o.port, o.adminPort, o.operationsPort);
+  for (const p of peersAt(portBase)) ports.push(p.port, p.chaincodePort, p.operationsPort, ...CHAINCODES.map((c) => chaincodeServerPort(p, c, portBase)));
+  for (const o of orderersOf(profile, portBase)) ports.push(o.port, o.adminPort, o.operationsPort);
   return ports;
 }

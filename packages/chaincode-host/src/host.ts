@@ -3,7 +3,7 @@
 // (ChaincodeFromContract) over the real fabric-shim ChaincodeStub, with the peer replaced by a
 // TxSimulation that reads a StateReader snapshot and records the read/write set.
 import { resolve } from 'node:path';
-import type { NsReadWriteSet, StateReader } from '@metroledger/protocol';
+import type { NsPvtRwSet, NsReadWriteSet, StateReader } from '@metroledger/protocol';
 import { ChaincodeHostError } from './errors';
 import {
   ChaincodeFromContract,
@@ -14,7 +14,7 @@ import {
   SignedProposal,
   undoFabricProcessHooks,
 } from './fabric';
-import { TxSimulation } from './simulator';
+import { TxSimulation, type PrivateDataAccess } from './simulator';
 
 export interface ChaincodeInvocation {
   readonly channelId: string;
@@ -43,6 +43,12 @@ export interface ChaincodeResult {
   readonly rwset: NsReadWriteSet;
   /** The last event the invoked contract set (Fabric keeps one per transaction; called chaincodes' events are dropped). */
   readonly event?: { readonly name: string; readonly payload: Uint8Array };
+  /**
+   * The private writes (Fabric's TxPvtReadWriteSet), per namespace; absent when none. They never go
+   * in the transaction: its read/write sets carry their hashes, and the peer hands these values to
+   * the peers of the collections' organizations.
+   */
+  readonly privateData?: readonly NsPvtRwSet[];
 }
 
 /** Finds another chaincode hosted on the same peer and channel, for stub.invokeChaincode. */
@@ -51,6 +57,8 @@ export type ChaincodeResolver = (name: string) => HostedChaincode | undefined;
 export interface InvokeOptions {
   /** Overrides the resolver given when the chaincode was hosted. */
   readonly resolveChaincode?: ChaincodeResolver;
+  /** The peer's private data collections; without it, private data calls are refused. */
+  readonly privateData?: PrivateDataAccess;
 }
 
 export interface HostedChaincode {
@@ -143,12 +151,17 @@ class TxScope {
     readonly inv: ChaincodeInvocation,
     readonly state: StateReader,
     readonly resolve: ChaincodeResolver | undefined,
+    readonly privateAccess: PrivateDataAccess | undefined,
   ) {}
 
   simulation(namespace: string, readOnly: boolean): TxSimulation {
     let sim = this.sims.get(namespace);
     if (sim === undefined) {
-      sim = new TxSimulation(namespace, this.state, this.inv.txId, { readOnly, invokeChaincode: (name, args) => this.call(name, args) });
+      sim = new TxSimulation(namespace, this.state, this.inv.txId, {
+        readOnly,
+        invokeChaincode: (name, args) => this.call(name, args),
+        ...(this.privateAccess !== undefined && { privateData: this.privateAccess }),
+      });
       this.sims.set(namespace, sim);
     }
     return sim;
@@ -186,6 +199,16 @@ class TxScope {
     }
     return out;
   }
+
+  /** The private writes of every namespace, or undefined when none. */
+  privateWrites(): NsPvtRwSet[] | undefined {
+    const out: NsPvtRwSet[] = [];
+    for (const sim of this.sims.values()) {
+      const p = sim.privateResult();
+      if (p !== undefined) out.push(p);
+    }
+    return out.length === 0 ? undefined : out;
+  }
 }
 
 interface RunResult {
@@ -211,7 +234,7 @@ class HostedChaincodeImpl implements HostedChaincode {
   }
 
   async invoke(inv: ChaincodeInvocation, state: StateReader, options?: InvokeOptions): Promise<ChaincodeResult> {
-    const scope = new TxScope(inv, state, options?.resolveChaincode ?? this.#resolve);
+    const scope = new TxScope(inv, state, options?.resolveChaincode ?? this.#resolve, options?.privateData);
     let run: RunResult;
     try {
       run = await this.run(inv, scope, false);
@@ -231,8 +254,14 @@ class HostedChaincodeImpl implements HostedChaincode {
     const rwsets = scope.rwsets();
     const rwset = rwsets[0]!;
     const ev = stub.chaincodeEvent as ShimEvent | undefined;
-    if (ev === undefined) return { response: { status, message, payload }, rwsets, rwset };
-    return { response: { status, message, payload }, rwsets, rwset, event: { name: ev.getEventName(), payload: ev.getPayload_asU8() } };
+    const privateData = scope.privateWrites();
+    return {
+      response: { status, message, payload },
+      rwsets,
+      rwset,
+      ...(ev !== undefined && { event: { name: ev.getEventName(), payload: ev.getPayload_asU8() } }),
+      ...(privateData !== undefined && { privateData }),
+    };
   }
 
   /** Runs this chaincode within a transaction's scope: as the invoked chaincode, or called (read-only) by another. */

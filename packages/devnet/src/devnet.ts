@@ -27,6 +27,7 @@ import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enfor
 import { governedLedger } from './governed.js';
 import { FaultInjector, type DevnetFaults } from './faults.js';
 import type { RunningChaincode } from './runfile.js';
+import { openPrivateData } from './privatedata.js';
 
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
@@ -224,6 +225,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
 
   try {
     await checkLedgerOrdering(ledger, choice);
+    const privateData = await openPrivateData(join(dataDir, 'ledger'), appOrgs, () => ledger.height);
+    closers.push(() => privateData.close());
     const committer = new Committer({
       channelId: network.channelId,
       ledger: governedLedger(ledger, enforcement.registry),
@@ -232,6 +235,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       msps,
       endorsementPolicy: (name) => policies.get(name),
       ...(verifierPool !== undefined && { signatureVerifier: verifierPool.verifier }),
+      privateData: privateData.committer,
+      collectionPolicy: (cc, collection) => privateData.collectionPolicy(cc, collection),
     });
     closers.push(() => committer.close());
     if (ledger.height === 0) {
@@ -266,7 +271,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
           mspId: org.spec.mspId,
           address: `${node.fqdn}:7051`,
           newEndorser: (hosted) =>
-            new Endorser({ identity: org.signingIdentity(node.name), address: `${node.fqdn}:7051`, channelId: network.channelId, msps: proposers, deserializer, ledger, chaincodes: hosted, verify, simulationState: faults.simulationState(node.fqdn) }),
+            new Endorser({ identity: org.signingIdentity(node.name), address: `${node.fqdn}:7051`, channelId: network.channelId, msps: proposers, deserializer, ledger, chaincodes: hosted, verify, simulationState: faults.simulationState(node.fqdn), privateData: privateData.endorser(node.fqdn) }),
         });
         // chaincodes on one peer call each other (stub.invokeChaincode) and nothing else
         peer.install(installed.map((cc) => enforcement.host(cc, org, node, peer.resolve, chaincodeModulePath) ?? loadChaincode(cc, peer.resolve, org.spec.mspId)));
@@ -459,6 +464,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
           committer.close();
           await verifierPool?.close();
           await operations.stop();
+          await privateData.close();
           await ledger.close();
         })()),
     };

@@ -1,17 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type ChaincodeHostErrorCode =
   | 'INVALID_CHAINCODE' // the module or classes do not form a fabric-contract-api chaincode
   | 'INVALID_INVOCATION'; // the invocation itself is malformed (not the contract's input)
 
-export class ChaincodeHostError extends Error {
-  readonly code: ChaincodeHostErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: ChaincodeHostErrorCode, message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ChaincodeHostError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class ChaincodeHostError extends MetroledgerError<ChaincodeHostErrorCode> {}

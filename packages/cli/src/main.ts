@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The metroledger command. Each concept registers its subcommands from ./commands/<concept>.
 import { Command } from 'commander';
+import { describeError } from '@metroledger/errors';
 import { registerLrCommands } from './commands/lr';
 import { registerBenchCommands } from './commands/bench';
 import { registerLifecycleCommands } from './commands/lifecycle';
@@ -42,10 +43,6 @@ registerMeterdCommands(program);
 registerEvidenceCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const e = err as { code?: string; message?: string };
-  const message = e.message ?? String(err);
-  // Several packages already start their messages with the code.
-  const prefix = e.code && !message.startsWith(`${e.code}:`) ? `${e.code}: ` : '';
-  console.error(`metroledger: ${prefix}${message}`);
+  console.error(`metroledger: ${describeError(err)}`);
   process.exitCode = 1;
 });

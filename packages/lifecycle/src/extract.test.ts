@@ -160,7 +160,7 @@ test('the governance chaincode package builds reproducibly with @metroledger/pol
     const report = JSON.parse(runNode(`
       const dir = ${JSON.stringify(out.moduleDir)};
       const m = require(dir);
-      const { installedCodeDigest } = require('@metroledger/chaincode/dist/codedigest');
+      const { installedCodeDigest } = require('@metroledger/chaincode/api');
       console.log(JSON.stringify({
         contracts: m.contracts.map((c) => new c().getName()),
         policy: require('node:fs').realpathSync(require.resolve('@metroledger/policy', { paths: [require('node:path').join(dir, 'dist')] })),

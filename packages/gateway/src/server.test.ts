@@ -10,7 +10,7 @@ import { gateway as gw } from '@hyperledger/fabric-protos';
 import { IdentityDeserializer, MspRegistry, type NodeMaterial, type OrgMaterial } from '@metroledger/identity';
 import { parsePolicy } from '@metroledger/policy';
 import { newBlock, setTransactionFilter } from '@metroledger/protocol';
-import { buildTransaction, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, testNetwork, type TestNetwork } from '@metroledger/protocol/testing/validation';
 import { EndorseError } from '@hyperledger/fabric-gateway';
 import { GatewayServerError, startGatewayServer, type EndorsingPeer, type GatewayServer, type LedgerPort } from './index.js';
 

@@ -5,6 +5,7 @@
 // endorsement policy in force and the rebuilt meter registry.
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
+import { LrKeyTypes, pad16 } from '@metroledger/chaincode/api';
 import { IdentityDeserializer, verifySignature } from '@metroledger/identity';
 import { decodeReading, decodeReadingBatch, decodeSignedReading, verifyReadingSignature, type LoopGeometry, type RawReading, type RecordContext, type RecordMeter } from '@metroledger/lr';
 import {
@@ -12,6 +13,7 @@ import {
   blockEnvelopes,
   blockHeaderHash,
   blockSignatures,
+  compositeKey,
   decodeBlock,
   getTransactionFilter,
   parseEnvelope,
@@ -200,12 +202,6 @@ function verifyBy(ctx: AnalyzeContext, serialized: Uint8Array, message: Uint8Arr
   }
 }
 
-function compositeKey(type: string, attrs: readonly string[]): string {
-  return `\u0000${type}\u0000${attrs.map((a) => a + '\u0000').join('')}`;
-}
-
-const pad16 = (n: number): string => n.toString().padStart(16, '0');
-
 /**
  * The record the LR chaincode must have written for this reading, re-computed by `impl`'s own
  * record function. Fields that newer chaincode versions add (the key index, the chaincode's own
@@ -300,9 +296,9 @@ function analyzeSignedReading(envelope: Uint8Array, tx: ParsedTransaction, write
     signatureOk = false;
   }
   // Chaincode versions with key rotation record an authentic reading of a revoked meter as a rejection.
-  const rejectionKey = compositeKey('rejection', [reading.meterId, pad16(reading.sequence)]);
+  const rejectionKey = compositeKey(LrKeyTypes.REJECTION, [reading.meterId, pad16(reading.sequence)]);
   if (writes.some((w) => w.ns === ctx.lrNamespace && w.key === rejectionKey && !w.isDelete)) return { ...located, meterRev: entry.rev, signatureOk, rejected: true };
-  const recordKey = compositeKey('measurement', [reading.meterId, pad16(reading.captureTimeMs), pad16(reading.sequence)]);
+  const recordKey = compositeKey(LrKeyTypes.MEASUREMENT, [reading.meterId, pad16(reading.captureTimeMs), pad16(reading.sequence)]);
   const recordWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === recordKey && !w.isDelete);
   if (recordWrite === undefined) return { ...located, meterRev: entry.rev, signatureOk, reexec: 'no-record' };
   let stored: StoredRecord;
@@ -321,7 +317,7 @@ function analyzeSignedReading(envelope: Uint8Array, tx: ParsedTransaction, write
   const expected = expectedRecord(reading, readingBytes, meter, impl, { txId: tx.txId, timestampMs: tx.timestamp.seconds * 1000 + tx.timestamp.nanos / 1e6, readingSha256: located.readingSha256 }, stored);
   const mismatches = compareRecords(stored, expected);
   // The chaincode also advances the meter's last sequence in the same transaction.
-  const stateWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === compositeKey('meterstate', [reading.meterId]));
+  const stateWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === compositeKey(LrKeyTypes.METER_STATE, [reading.meterId]));
   const lastSequence = stateWrite === undefined || stateWrite.isDelete ? undefined : safeJson(stateWrite.value)?.lastSequence;
   if (checkLastSequence && lastSequence !== reading.sequence) mismatches.push({ field: 'meterstate.lastSequence', stored: lastSequence, expected: reading.sequence });
   return mismatches.length === 0
@@ -337,7 +333,7 @@ function safeJson(bytes: Uint8Array): { lastSequence?: unknown } | undefined {
   }
 }
 
-const METER_KEY_PREFIX = '\u0000meter\u0000';
+const METER_KEY_PREFIX = compositeKey(LrKeyTypes.METER, []);
 
 /** The transaction's writes in the namespaces the audit follows. */
 export function writesOf(tx: ParsedTransaction, ctx: Pick<AnalyzeContext, 'trackedNamespaces'>): WriteFact[] {

@@ -1,13 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The LR chaincode: the meter registry and the legally relevant processing of signed raw readings.
-//
-// State layout (composite keys, one namespace):
-//   meter       [meterId]                -> Meter JSON (with its key history)
-//   meterstate  [meterId]                -> {"lastSequence": n, "rejected"?: n} (small: one write per reading)
-//   measurement [meterId, time16, seq16] -> MeasurementRecord JSON (range-queryable by capture time)
-//   mseq        [meterId, seq16]         -> time16                 (lookup by sequence)
-//   rejection   [meterId, seq16]         -> ReadingRejection JSON  (readings of a revoked meter)
-// time16/seq16 are zero-padded to 16 digits so that byte order is numeric order.
+// State layout: ./keys.
 //
 // The notified body's registry lives in the governance chaincode, read here with
 // stub.invokeChaincode (read-only): the transaction records those reads, so a concurrent change of
@@ -27,16 +20,13 @@ import type { CallerOrganization, LrApprovalCheck, OrganizationRecord } from '@m
 import { callerOf } from './caller';
 import { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX_RECORDED_REJECTIONS, NOTIFIED_BODY_MSP_ID } from './config';
 import { ChaincodeError, type ChaincodeErrorCode } from './errors';
+import { LrKeyTypes, pad16 } from './keys';
 import type { MeasurementRecord, Meter, MeterKey, Page, ReadingRejection } from './types';
 import { batchOutcome, decodeReadingBatch, type ReadingBatchResult } from './batch';
 import { RUNNING_SOFTWARE, requireApprovedCode, type LrSoftwareIdentity } from './software';
 import { checkMeterId, decodeBase64Strict, p256PublicKeyPem, parseMeterRegistration, parsePageSize, parseUint } from './validation';
 
-const METER = 'meter';
-const METER_STATE = 'meterstate';
-const MEASUREMENT = 'measurement';
-const MEASUREMENT_BY_SEQUENCE = 'mseq';
-const REJECTION = 'rejection';
+const { METER, METER_STATE, MEASUREMENT, MEASUREMENT_BY_SEQUENCE, REJECTION } = LrKeyTypes;
 
 interface MeterState {
   lastSequence: number;
@@ -59,10 +49,6 @@ interface BatchView {
   readonly approvedModels: Set<string>;
   /** The batch's writes, in order, made once every reading has passed. */
   readonly writes: [string, Uint8Array][];
-}
-
-function pad16(n: number): string {
-  return n.toString().padStart(16, '0');
 }
 
 function json(value: unknown): Buffer {

@@ -14,7 +14,7 @@ import { loadMspIdentity, MetroledgerClient, NotifiedBodyClient, newGrpcConnecti
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { Ledger } from '@metroledger/ledger';
 import { startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
-import { verifyLedger } from '@metroledger/ledger/dist/testing/verify';
+import { verifyLedger } from '@metroledger/ledger/testing/verify';
 
 const MAIN = join(__dirname, 'main.js');
 const METERS = 12;

@@ -15,7 +15,7 @@ import { loadMspIdentity, MetroledgerClient, NotifiedBodyClient, newGrpcConnecti
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { Ledger, verifyLedgerFiles } from '@metroledger/ledger';
 import { DEVNET_HALT_EXIT_CODE, prepareDataDir, readRunFile, startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
-import { verifyLedger } from '@metroledger/ledger/dist/testing/verify';
+import { verifyLedger } from '@metroledger/ledger/testing/verify';
 
 const MAIN = join(__dirname, 'main.js');
 const METERS = 8;

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { configureLogging, LOG_LEVEL_ENV, LOG_LEVELS, type LogLevel } from './logging';
 import { applyConfigFile, CONFIG_ENV, CONFIG_FILE, loadConfigFile } from './config';
 import { CliError } from './commands/errors';
+import { describeError } from '@metroledger/errors';
 import { registerLrCommands } from './commands/lr';
 import { registerBenchCommands } from './commands/bench';
 import { registerLifecycleCommands } from './commands/lifecycle';
@@ -87,10 +88,6 @@ addCommonOptions(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isBrokenPipe(err)) process.exit(0);
-  const e = err as { code?: string; message?: string };
-  const message = e.message ?? String(err);
-  // Several packages already start their messages with the code.
-  const prefix = e.code && !message.startsWith(`${e.code}:`) ? `${e.code}: ` : '';
-  console.error(`metroledger: ${prefix}${message}`);
+  console.error(`metroledger: ${describeError(err)}`);
   process.exitCode = 1;
 });

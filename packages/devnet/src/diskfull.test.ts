@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
 import { Ledger } from '@metroledger/ledger';
-import { FaultyFileSystem } from '@metroledger/ledger/dist/testing/faults.js';
+import { FaultyFileSystem } from '@metroledger/ledger/testing/faults';
 import { startDevnet, type Devnet, type DevnetHalt } from './index.js';
 import { connectClient } from './testing/client.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CommitError, EndorseError, StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import { buildChaincodePackage } from '@metroledger/lifecycle';
-import { verifyLrSoftwareApproval } from '@metroledger/governance/dist/approval';
+import { verifyLrSoftwareApproval } from '@metroledger/governance/api';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
 import { startDevnet, type Devnet, type StartDevnetOptions } from './index.js';

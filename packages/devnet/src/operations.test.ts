@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FaultyFileSystem } from '@metroledger/ledger/dist/testing/faults.js';
+import { FaultyFileSystem } from '@metroledger/ledger/testing/faults';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
 import { startDevnet, type DevnetLogger, type DevnetHalt } from './index.js';

@@ -10,7 +10,7 @@ import { gateway as gw } from '@hyperledger/fabric-protos';
 import { IdentityDeserializer, MspRegistry, type NodeMaterial, type OrgMaterial } from '@metroledger/identity';
 import { parsePolicy } from '@metroledger/policy';
 import { newBlock, setTransactionFilter } from '@metroledger/protocol';
-import { buildTransaction, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, testNetwork, type TestNetwork } from '@metroledger/protocol/testing/validation';
 import { EndorseError } from '@hyperledger/fabric-gateway';
 import { GatewayServerError, startGatewayServer, type EndorsingPeer, type GatewayServer, type LedgerPort } from './index.js';
 
@@ -350,7 +350,7 @@ test('a port already in use is a typed error naming the port', async () => {
     await assert.rejects(startServer(net, new GeneratedLedger(net, 1, 16), { port: first.port }), (err: unknown) => {
       assert.ok(err instanceof GatewayServerError);
       assert.equal(err.code, 'PORT_IN_USE');
-      assert.match(err.message, new RegExp(`^PORT_IN_USE: port ${first.port} on 127\\.0\\.0\\.1 is already in use`));
+      assert.match(err.message, new RegExp(`^port ${first.port} on 127\\.0\\.0\\.1 is already in use`));
       return true;
     });
   } finally {

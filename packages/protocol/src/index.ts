@@ -15,6 +15,7 @@ export type {
   StateReader,
 } from './rwset/types';
 export { IMPLICIT_COLLECTION_PREFIX, implicitCollectionName, implicitCollectionOrg, privateDataHash, hashedStateKey, sameHash } from './rwset/private';
+export { compositeKey, splitCompositeKey } from './rwset/compositekey';
 export * from './proposal';
 export * from './transaction';
 export * from './block';

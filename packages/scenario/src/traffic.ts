@@ -166,7 +166,7 @@ export async function runTraffic(opts: TrafficOptions): Promise<TrafficResult> {
           if (out.record.speedLimitExceeded) violations++;
         } else {
           refusedCount++;
-          const code = out.record.refusalCode ?? 'UNKNOWN';
+          const code = ('refusalCode' in out.record ? out.record.refusalCode : undefined) ?? 'UNKNOWN';
           refused[code] = (refused[code] ?? 0) + 1;
         }
       } catch (err) {

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ledgerDirectorySource } from '@metroledger/audit';
-import { ForgedLedger } from '@metroledger/audit/dist/testing/forge.js';
+import { ForgedLedger } from '@metroledger/audit/testing/forge';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent } from '@metroledger/meter';
 import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, SurveilError, type SurveilReport } from './index';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeAssetTransferChaincode } from '@metroledger/chaincode-host/dist/testing/foreign.js';
 import { DEFAULT_NETWORK, deployedChaincode, readDeployedChaincodes, readRunFile, recordDeployedChaincodes, startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
-import { connectClient, type ClientConnection } from '@metroledger/devnet/dist/testing/client.js';
+import { connectClient, type ClientConnection } from '@metroledger/devnet/testing/client';
 
 const MAIN = join(__dirname, '..', 'main.js');
 const utf8 = new TextDecoder();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startDevnet, writeRunFile, type Devnet } from '@metroledger/devnet';
-import { bootstrapGovernance, TEST_MODEL } from '@metroledger/devnet/dist/testing/governance.js';
+import { bootstrapGovernance, TEST_MODEL } from '@metroledger/devnet/testing/governance';
 
 const run = promisify(execFile);
 const MAIN = join(__dirname, '..', 'main.js');

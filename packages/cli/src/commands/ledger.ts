@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { verifyLedgerFiles, type LedgerVerification } from '@metroledger/ledger';
 // every command's default data directory (the module alone: the devnet's network code stays unloaded)
-import { DEFAULT_DATA_DIR } from '@metroledger/devnet/dist/datadir.js';
+import { DEFAULT_DATA_DIR } from '@metroledger/devnet/datadir';
 
 /** Exit status of `ledger verify` when it finds anything (1 stays for errors such as no ledger). */
 export const LEDGER_FINDINGS_EXIT_CODE = 3;

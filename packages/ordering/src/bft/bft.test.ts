@@ -9,7 +9,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { verifyDecision } from '@metroledger/bft';
 import { generateOrganization, IdentityDeserializer, MspRegistry, verifySignature, type OrgMaterial } from '@metroledger/identity';
 import { blockHeaderHash, blockSignatures, newGenesisBlock, type BatchConfig, type ConsenterConfig, type SignatureVerifier } from '@metroledger/protocol';
-import { buildTransaction, expiredIdentity, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, expiredIdentity, testNetwork, type TestNetwork } from '@metroledger/protocol/testing/validation';
 import { OrderingError } from '../errors.js';
 import { blockCommitSigningBytes, decisionOfBlock } from './blocks.js';
 import { BftOrderer } from './orderer.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { peer, type common } from '@hyperledger/fabric-protos';
 import { IdentityDeserializer, issueIdentity, MspRegistry, SigningIdentity } from '@metroledger/identity';
 import { Ledger, LedgerError, PrivateStore, type BlockFileSystem } from '@metroledger/ledger';
-import { FaultyFileSystem } from '@metroledger/ledger/dist/testing/faults.js';
+import { FaultyFileSystem } from '@metroledger/ledger/testing/faults';
 import { parsePolicy } from '@metroledger/policy';
 import {
   hashCollectionWrites,
@@ -25,7 +25,7 @@ import {
   setBlockSignatures,
   signBlock,
 } from '@metroledger/protocol';
-import { buildTransaction, expiredIdentity, rw, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, expiredIdentity, rw, testNetwork, type TestNetwork } from '@metroledger/protocol/testing/validation';
 import { PeerError } from '../endorser/errors.js';
 import { Committer, type CommitNotice } from './committer.js';
 import type { CommitterPrivateData } from '../privatedata/types.js';

@@ -12,7 +12,7 @@ import { IdentityDeserializer, MspRegistry } from '@metroledger/identity';
 import { Ledger } from '@metroledger/ledger';
 import { parsePolicy } from '@metroledger/policy';
 import { blockHeaderHash, newBlock, newGenesisBlock, signBlock } from '@metroledger/protocol';
-import { buildTransaction, rw, testNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, rw, testNetwork } from '@metroledger/protocol/testing/validation';
 import { Committer } from '../committer/committer.js';
 import { soloBlockVerifier } from '../committer/verifier.js';
 

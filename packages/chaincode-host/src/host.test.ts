@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ChaincodeHostError, hostChaincodeModule, hostContracts, MemoryState, type ChaincodeInvocation, type ChaincodeResult, type HostedChaincode } from './index';
-import { identityCaching } from './fabric';
+import { identityCaching, isPlainJson } from './fabric';
 import { selfSignedCertPem } from './testing/certs';
 import { KvContract } from './testing/kvcontract';
 import { writeAssetTransferChaincode } from './testing/foreign';
@@ -328,6 +328,39 @@ describe('hosting a fabric-contract-api chaincode', () => {
       () => hostContracts({ name: 'x', version: '1', contracts: [class NotAContract {}] }),
       (err: unknown) => err instanceof ChaincodeHostError && err.code === 'INVALID_CHAINCODE',
     );
+  });
+
+  it('answers with the streamlined dispatch exactly as with fabric-shim’s own: results, payloads, refusals', async () => {
+    const plain = hostContracts({ name: NS, version: '1.0', contracts: [KvContract], streamline: false });
+    const fast = hostContracts({ name: NS, version: '1.0', contracts: [KvContract] });
+    const calls = [
+      ['put', 'a', 'x'.repeat(12_000)],
+      ['put', 'b', '2'],
+      ['get', 'a'],
+      ['putThenGet', 'c', 'v'],
+      ['rangeFirst', '', '', '1'],
+      ['rangeFirst', '', '', 'not a number'],
+      ['rangeFirst', '', '', '1.5e400'],
+      ['page', '', '', '1', ''],
+      ['whoAmI'],
+      ['noop'],
+      ['put', 'too', 'many', 'arguments'],
+      ['failAfterWrite', 'k', 'refused'],
+    ];
+    const state = new MemoryState();
+    await seed(state, { a: '1', b: '2' });
+    // the streamlined path starts with a function's third call: run each one four times
+    for (let round = 0; round < 4; round++) {
+      for (const args of calls) {
+        const a = await plain.invoke(invocation(args), state);
+        const b = await fast.invoke(invocation(args), state);
+        assert.deepEqual(b, a, `${args[0]} (round ${round + 1})`);
+      }
+    }
+    assert.equal(isPlainJson({ a: [1, 'x', null, { b: true }] }), true);
+    assert.equal(isPlainJson({ at: new Date(0) }), false, 'class-transformer copies Dates: not taken as plain');
+    assert.equal(isPlainJson({ toJSON: () => 1 }), false);
+    assert.equal(isPlainJson(new (class Record {})()), false);
   });
 });
 

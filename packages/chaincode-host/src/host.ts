@@ -12,6 +12,7 @@ import {
   Contract,
   JSONSerializer,
   SignedProposal,
+  streamlineDispatch,
   undoFabricProcessHooks,
 } from './fabric';
 import { TxSimulation, type PrivateDataAccess } from './simulator';
@@ -81,6 +82,8 @@ export interface HostContractsOptions {
    * gives its chaincode CORE_PEER_LOCALMSPID). Absent: getMspID throws as fabric-shim does.
    */
   readonly mspId?: string;
+  /** fabric-shim's dispatch with its per-call overheads cut (fabric.ts, streamlineDispatch); default true. */
+  readonly streamline?: boolean;
 }
 
 export interface HostChaincodeModuleOptions {
@@ -317,7 +320,7 @@ function newStub(sim: TxSimulation, inv: ChaincodeInvocation, mspId: string | un
   return stub;
 }
 
-function newDispatch(name: string, version: string, contracts: readonly Function[], defaultName: string | undefined): ChaincodeFromContract {
+function newDispatch(name: string, version: string, contracts: readonly Function[], defaultName: string | undefined, streamline = true): ChaincodeFromContract {
   if (!Array.isArray(contracts) || contracts.length === 0) {
     throw new ChaincodeHostError('INVALID_CHAINCODE', `chaincode ${name} has no contracts`);
   }
@@ -329,13 +332,15 @@ function newDispatch(name: string, version: string, contracts: readonly Function
   Reflect.defineMetadata('fabric:default', chosen, global);
   try {
     // The constructor appends fabric's SystemContract to the array it is given: pass a copy.
-    return new ChaincodeFromContract(
+    const dispatch = new ChaincodeFromContract(
       [...contracts],
       { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } },
       {},
       name,
       version,
     );
+    if (streamline) streamlineDispatch(dispatch);
+    return dispatch;
   } catch (err) {
     throw new ChaincodeHostError('INVALID_CHAINCODE', `chaincode ${name}: ${(err as Error).message}`, undefined, { cause: err });
   } finally {
@@ -352,7 +357,7 @@ export function hostContracts(opts: HostContractsOptions): HostedChaincode {
   const declared = moduleDefaults.has(opts.contracts)
     ? moduleDefaults.get(opts.contracts)
     : (Reflect.getMetadata('fabric:default', global) as string | undefined);
-  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared), opts.resolveChaincode, opts.mspId);
+  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared, opts.streamline), opts.resolveChaincode, opts.mspId);
 }
 
 /**

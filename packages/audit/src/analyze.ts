@@ -5,13 +5,15 @@
 // endorsement policy in force and the rebuilt meter registry.
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
+import { LrKeyTypes, pad16 } from '@metroledger/chaincode/api';
 import { IdentityDeserializer, verifySignature } from '@metroledger/identity';
-import { decodeReading, decodeReadingBatch, decodeSignedReading, verifyReadingSignature, type LoopGeometry, type RawReading, type SpeedResult } from '@metroledger/lr';
+import { decodeReading, decodeReadingBatch, decodeSignedReading, verifyReadingSignature, type LoopGeometry, type RawReading, type RecordContext, type RecordMeter } from '@metroledger/lr';
 import {
   blockDataHash,
   blockEnvelopes,
   blockHeaderHash,
   blockSignatures,
+  compositeKey,
   decodeBlock,
   getTransactionFilter,
   parseEnvelope,
@@ -25,11 +27,14 @@ import {
 
 const { CONFIG } = common.HeaderType;
 
-/** An LR software implementation the auditor can re-run: what a version of @metroledger/lr exports. */
+/**
+ * An LR software implementation the auditor can re-run: what a version of @metroledger/lr exports.
+ * Its own `measurementRecord` (the one the approved chaincode called) rebuilds the expected record.
+ */
 export interface LrImplementation {
   readonly name: string;
   readonly version: string;
-  computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: LoopGeometry): SpeedResult;
+  measurementRecord(reading: RawReading, meter: RecordMeter, context: RecordContext): object;
 }
 
 /** The parts of the LR chaincode's stored meter document the audit uses. */
@@ -197,55 +202,29 @@ function verifyBy(ctx: AnalyzeContext, serialized: Uint8Array, message: Uint8Arr
   }
 }
 
-function compositeKey(type: string, attrs: readonly string[]): string {
-  return `\u0000${type}\u0000${attrs.map((a) => a + '\u0000').join('')}`;
-}
-
-const pad16 = (n: number): string => n.toString().padStart(16, '0');
-
 /**
- * The record the LR chaincode must have written for this reading, re-computed by `impl`. Fields
- * that newer chaincode versions add (the key index, the chaincode's own name and version) are
- * expected when the stored record or the meter document carries them.
+ * The record the LR chaincode must have written for this reading, re-computed by `impl`'s own
+ * record function. Fields that newer chaincode versions add (the key index, the chaincode's own
+ * name and version) are expected when the stored record or the meter document carries them.
  */
 export function expectedRecord(reading: RawReading, readingBytes: Uint8Array, meter: MeterDoc, impl: LrImplementation, tx: { txId: string; timestampMs: number; readingSha256?: string }, stored?: StoredRecord): StoredRecord {
-  // The chaincode refuses a reading whose sample rate differs from the registered one, before the LR software runs.
-  const result =
-    reading.sampleRateHz !== meter.geometry.sampleRateHz
-      ? { kind: 'refusal' as const, code: 'SAMPLE_RATE_MISMATCH' as const, detail: `meter reports ${reading.sampleRateHz} Hz, registered ${meter.geometry.sampleRateHz} Hz` }
-      : impl.computeSpeed(reading.loopA, reading.loopB, meter.geometry);
-  const base = {
-    meterId: reading.meterId,
-    sequence: reading.sequence,
-    captureTimeMs: reading.captureTimeMs,
-    readingSha256: tx.readingSha256 ?? createHash('sha256').update(readingBytes).digest('hex'),
-  };
   const storedSw = (stored?.['lrSoftware'] ?? {}) as Record<string, unknown>;
-  const lrSoftware: Record<string, unknown> = { name: impl.name, version: impl.version };
   // Which chaincode ran the LR software is checked against the governance registry, not here.
-  if ('chaincodeName' in storedSw) lrSoftware['chaincodeName'] = storedSw['chaincodeName'];
-  if ('chaincodeVersion' in storedSw) lrSoftware['chaincodeVersion'] = storedSw['chaincodeVersion'];
-  // The code digest the chaincode reports (self-reported; see docs/GOVERNANCE.md).
-  if ('codeDigest' in storedSw) lrSoftware['codeDigest'] = storedSw['codeDigest'];
-  const tail = {
-    ...(reading.plateImageSha256 ? { plateImageSha256: Buffer.from(reading.plateImageSha256).toString('hex') } : {}),
-    lrSoftware,
-    ...(meter.keyHistory !== undefined ? { meterKeyIndex: meter.keyHistory.length - 1 } : {}),
+  const record = impl.measurementRecord(reading, meter, {
+    readingSha256: tx.readingSha256 ?? createHash('sha256').update(readingBytes).digest('hex'),
+    meterKeyIndex: meter.keyHistory === undefined ? -1 : meter.keyHistory.length - 1,
+    chaincodeName: storedSw['chaincodeName'] as string,
+    chaincodeVersion: storedSw['chaincodeVersion'] as string,
+    // The code digest the chaincode reports (self-reported; see docs/GOVERNANCE.md).
+    ...('codeDigest' in storedSw ? { codeDigest: storedSw['codeDigest'] as string } : {}),
     txId: tx.txId,
     txTimestamp: new Date(tx.timestampMs).toISOString(),
-  };
-  if (result.kind === 'measurement') {
-    return {
-      ...base,
-      status: 'MEASURED',
-      speedKmh: result.speedKmh,
-      vehicleLengthM: result.vehicleLengthM,
-      speedLimitKmh: meter.speedLimitKmh,
-      speedLimitExceeded: result.speedKmh > meter.speedLimitKmh,
-      ...tail,
-    };
-  }
-  return { ...base, status: 'REFUSED', speedLimitKmh: meter.speedLimitKmh, refusalCode: result.code, refusalDetail: result.detail, ...tail };
+  }) as StoredRecord;
+  const lrSoftware = record['lrSoftware'] as Record<string, unknown>;
+  if (!('chaincodeName' in storedSw)) delete lrSoftware['chaincodeName'];
+  if (!('chaincodeVersion' in storedSw)) delete lrSoftware['chaincodeVersion'];
+  if (meter.keyHistory === undefined) delete record['meterKeyIndex'];
+  return record;
 }
 
 /** Field-by-field differences (union of keys), values compared by their JSON text. */
@@ -317,9 +296,9 @@ function analyzeSignedReading(envelope: Uint8Array, tx: ParsedTransaction, write
     signatureOk = false;
   }
   // Chaincode versions with key rotation record an authentic reading of a revoked meter as a rejection.
-  const rejectionKey = compositeKey('rejection', [reading.meterId, pad16(reading.sequence)]);
+  const rejectionKey = compositeKey(LrKeyTypes.REJECTION, [reading.meterId, pad16(reading.sequence)]);
   if (writes.some((w) => w.ns === ctx.lrNamespace && w.key === rejectionKey && !w.isDelete)) return { ...located, meterRev: entry.rev, signatureOk, rejected: true };
-  const recordKey = compositeKey('measurement', [reading.meterId, pad16(reading.captureTimeMs), pad16(reading.sequence)]);
+  const recordKey = compositeKey(LrKeyTypes.MEASUREMENT, [reading.meterId, pad16(reading.captureTimeMs), pad16(reading.sequence)]);
   const recordWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === recordKey && !w.isDelete);
   if (recordWrite === undefined) return { ...located, meterRev: entry.rev, signatureOk, reexec: 'no-record' };
   let stored: StoredRecord;
@@ -338,7 +317,7 @@ function analyzeSignedReading(envelope: Uint8Array, tx: ParsedTransaction, write
   const expected = expectedRecord(reading, readingBytes, meter, impl, { txId: tx.txId, timestampMs: tx.timestamp.seconds * 1000 + tx.timestamp.nanos / 1e6, readingSha256: located.readingSha256 }, stored);
   const mismatches = compareRecords(stored, expected);
   // The chaincode also advances the meter's last sequence in the same transaction.
-  const stateWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === compositeKey('meterstate', [reading.meterId]));
+  const stateWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === compositeKey(LrKeyTypes.METER_STATE, [reading.meterId]));
   const lastSequence = stateWrite === undefined || stateWrite.isDelete ? undefined : safeJson(stateWrite.value)?.lastSequence;
   if (checkLastSequence && lastSequence !== reading.sequence) mismatches.push({ field: 'meterstate.lastSequence', stored: lastSequence, expected: reading.sequence });
   return mismatches.length === 0
@@ -354,7 +333,7 @@ function safeJson(bytes: Uint8Array): { lastSequence?: unknown } | undefined {
   }
 }
 
-const METER_KEY_PREFIX = '\u0000meter\u0000';
+const METER_KEY_PREFIX = compositeKey(LrKeyTypes.METER, []);
 
 /** The transaction's writes in the namespaces the audit follows. */
 export function writesOf(tx: ParsedTransaction, ctx: Pick<AnalyzeContext, 'trackedNamespaces'>): WriteFact[] {

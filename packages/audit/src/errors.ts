@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type AuditErrorCode =
   | 'BAD_OPTION' // an option or a policy/config file that cannot be used
@@ -9,14 +10,4 @@ export type AuditErrorCode =
   | 'WORKER'; // a verification worker died
 
 /** The only error class of @metroledger/audit; callers branch on `code`. Tampering is a finding, never an error. */
-export class AuditError extends Error {
-  readonly code: AuditErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: AuditErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'AuditError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class AuditError extends MetroledgerError<AuditErrorCode> {}

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The governance registry as the ledger says it was at each point (the notified body's approvals of
 // LR software with their endorsement policies, and the endorsers' integrity incident reports),
-// rebuilt from the valid writes of the governance chaincode (state layout of @metroledger/governance:
-// lrsw[chaincodeName, version] -> LrSoftwareRecord, incident[detectedAt, txId] -> IntegrityIncidentRecord).
+// rebuilt from the valid writes of the governance chaincode (its state layout: @metroledger/governance/api).
+import { GovernanceKeyTypes } from '@metroledger/governance/api';
 import { parsePolicy, type Policy } from '@metroledger/policy';
+import { compositeKey, splitCompositeKey } from '@metroledger/protocol';
 import type { AuditPlugin, PluginReport, ValidTxView } from './plugins';
 
 interface SoftwareEntry {
@@ -17,12 +18,8 @@ interface GovernanceSnapshot {
 }
 
 const text = new TextDecoder();
-const SW_PREFIX = '\u0000lrsw\u0000';
-const INCIDENT_PREFIX = '\u0000incident\u0000';
-
-function parts(key: string, prefix: string): string[] {
-  return key.slice(prefix.length, -1).split('\u0000');
-}
+const SW_PREFIX = compositeKey(GovernanceKeyTypes.LR_SOFTWARE, []);
+const INCIDENT_PREFIX = compositeKey(GovernanceKeyTypes.INCIDENT, []);
 
 /**
  * Plugin for the governance chaincode: endorsement policies come from the approved LR software
@@ -69,7 +66,7 @@ export function governancePlugin(opts: { namespace?: string } = {}): AuditPlugin
       for (const w of tx.writes) {
         if (w.ns !== namespace || w.isDelete) continue;
         if (w.key.startsWith(SW_PREFIX)) {
-          const [cc, version] = parts(w.key, SW_PREFIX);
+          const [cc, version] = splitCompositeKey(w.key)?.attributes ?? [];
           try {
             const r = JSON.parse(text.decode(w.value)) as { status?: string; endorsementPolicy?: string; packageId?: string };
             learn(id(cc ?? '', version ?? ''), { status: String(r.status ?? ''), endorsementPolicy: String(r.endorsementPolicy ?? ''), packageId: String(r.packageId ?? '') });

@@ -93,7 +93,7 @@ export class LifecycleDefinitions {
     const committed: ChaincodeDefinition[] = [];
     const unreadable: string[] = [];
     for (const [name, f] of fields) {
-      const def = definitionOf(name, f, at);
+      const def = definitionOf(name, f, this.#current.get(name), at);
       if (def === undefined) {
         unreadable.push(name);
         continue;
@@ -106,24 +106,30 @@ export class LifecycleDefinitions {
   }
 }
 
-function definitionOf(name: string, f: ReadonlyMap<string, Uint8Array>, at: { blockNum: number; txNum: number; txId: string }): ChaincodeDefinition | undefined {
+/**
+ * The definition a commit leaves in the state. Fabric's lifecycle serializer writes a field only when
+ * its value differs from the state's, so an upgrade that keeps the version or the policy writes only
+ * the new Sequence: the other fields are the previous definition's.
+ */
+function definitionOf(name: string, f: ReadonlyMap<string, Uint8Array>, previous: ChaincodeDefinition | undefined, at: { blockNum: number; txNum: number; txId: string }): ChaincodeDefinition | undefined {
   const seq = f.get('Sequence');
   const endorsement = f.get('EndorsementInfo');
   const validation = f.get('ValidationInfo');
-  if (seq === undefined || endorsement === undefined || validation === undefined) return undefined;
+  if (seq === undefined) return undefined;
+  if (previous === undefined && (endorsement === undefined || validation === undefined)) return undefined;
   try {
     const sequence = stateData(seq)?.getInt64();
-    const e = lb.ChaincodeEndorsementInfo.deserializeBinary(stateData(endorsement)?.getBytes_asU8() ?? new Uint8Array(0));
-    const v = lb.ChaincodeValidationInfo.deserializeBinary(stateData(validation)?.getBytes_asU8() ?? new Uint8Array(0));
     if (sequence === undefined || sequence <= 0) return undefined;
+    const e = endorsement === undefined ? undefined : lb.ChaincodeEndorsementInfo.deserializeBinary(stateData(endorsement)?.getBytes_asU8() ?? new Uint8Array(0));
+    const v = validation === undefined ? undefined : lb.ChaincodeValidationInfo.deserializeBinary(stateData(validation)?.getBytes_asU8() ?? new Uint8Array(0));
     return {
       name,
       sequence,
-      version: e.getVersion(),
-      endorsementPlugin: e.getEndorsementPlugin(),
-      validationPlugin: v.getValidationPlugin(),
-      validationParameter: Buffer.from(v.getValidationParameter_asU8()).toString('base64'),
-      initRequired: e.getInitRequired(),
+      version: e?.getVersion() ?? previous!.version,
+      endorsementPlugin: e?.getEndorsementPlugin() ?? previous!.endorsementPlugin,
+      validationPlugin: v?.getValidationPlugin() ?? previous!.validationPlugin,
+      validationParameter: v === undefined ? previous!.validationParameter : Buffer.from(v.getValidationParameter_asU8()).toString('base64'),
+      initRequired: e?.getInitRequired() ?? previous!.initRequired,
       ...at,
     };
   } catch {

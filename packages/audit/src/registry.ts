@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The meter registry as the ledger says it was at each point: rebuilt by following the writes of
 // valid transactions to the LR chaincode's `meter` keys (registrations, revocations, key rotations).
+import { LrKeyTypes } from '@metroledger/chaincode/api';
+import { compositeKey } from '@metroledger/protocol';
 import type { MeterDoc, MeterEntry, WriteFact } from './analyze';
 
 export interface RegistryEntry extends MeterEntry {
@@ -14,7 +16,7 @@ export interface RegistrySnapshot {
   readonly meters: Record<string, [number, string]>;
 }
 
-const METER_PREFIX = '\u0000meter\u0000';
+const METER_PREFIX = compositeKey(LrKeyTypes.METER, []);
 const text = new TextDecoder();
 
 export class MeterRegistry {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 export type BenchErrorCode =
   | 'BAD_OPTION'        // an option is out of range or malformed
   | 'DEVNET_FAILED'     // the devnet process did not start or died during a run
@@ -6,12 +7,8 @@ export type BenchErrorCode =
   | 'LEDGER_MISMATCH';  // the ledger does not hold exactly the acknowledged transactions
 
 /** A benchmark that cannot run or whose result cannot be trusted. */
-export class BenchError extends Error {
-  readonly code: BenchErrorCode;
-
+export class BenchError extends MetroledgerError<BenchErrorCode> {
   constructor(code: BenchErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BenchError';
-    this.code = code;
+    super(code, message, undefined, options);
   }
 }

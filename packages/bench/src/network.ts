@@ -83,7 +83,7 @@ export async function prepareNetwork(access: NetworkAccess, meters: readonly Ben
 }
 
 /** The devnet process's gateway and the default network's identities (its cryptogen layout). */
-export async function devnetAccess(devnet: DevnetProcess): Promise<NetworkAccess> {
+export async function devnetAccess(devnet: Pick<DevnetProcess, 'dataDir' | 'endpoint' | 'tlsCaCertPath' | 'tlsServerName'>): Promise<NetworkAccess> {
   const identity = (domain: string, user: 'User1' | 'Admin') =>
     loadMspIdentity(join(devnet.dataDir, 'organizations', 'peerOrganizations', domain, 'users', `${user}@${domain}`, 'msp'));
   const inmetroAdmin = { mspId: 'InmetroMSP', ...(await identity('inmetro.example.com', 'Admin')) };

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeSignedReading, type LoopGeometry } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
-import { drawVehicle } from '@metroledger/scenario/dist/plan';
+import { drawVehicle } from '@metroledger/scenario';
 
 export interface GenerationJob {
   /** The meter's index in the bench (the key of the result). */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 /** Stable error codes of the BFT package; callers branch on these, never on message text. */
 export type BftErrorCode =
@@ -13,21 +14,10 @@ export type BftErrorCode =
   /** Persisted state contradicts itself (e.g. a gap in the decided log). */
   | 'STORAGE_CORRUPT';
 
-export class BftError extends Error {
-  readonly code: BftErrorCode;
-  readonly details?: Record<string, unknown>;
-  constructor(code: BftErrorCode, message?: string, details?: Record<string, unknown>) {
-    super(message ?? code);
-    this.name = 'BftError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
+export class BftError extends MetroledgerError<BftErrorCode> {
   /** True for conditions a client should retry (after a pause or at another replica). */
-  get retryable(): boolean {
+  override get retryable(): boolean {
     return this.code === 'POOL_FULL';
-  }
-  toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message, details: this.details };
   }
 }
 

@@ -1,17 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type ChaincodeHostErrorCode =
   | 'INVALID_CHAINCODE' // the module or classes do not form a fabric-contract-api chaincode
-  | 'INVALID_INVOCATION'; // the invocation itself is malformed (not the contract's input)
+  | 'INVALID_INVOCATION' // the invocation itself is malformed (not the contract's input)
+  | 'NO_SUCH_COLLECTION' // the chaincode has no private data collection of that name
+  | 'PRIVATE_DATA_NOT_AVAILABLE' // the key's hash is on the ledger but this peer holds no matching value (not a member of the collection)
+  | 'PRIVATE_DATA_UNSUPPORTED'; // private data asked of a host given no private data access
 
-export class ChaincodeHostError extends Error {
-  readonly code: ChaincodeHostErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: ChaincodeHostErrorCode, message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ChaincodeHostError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class ChaincodeHostError extends MetroledgerError<ChaincodeHostErrorCode> {}

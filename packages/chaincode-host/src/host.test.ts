@@ -9,6 +9,9 @@ import { ChaincodeHostError, hostChaincodeModule, hostContracts, MemoryState, ty
 import { identityCaching, isPlainJson } from './fabric';
 import { selfSignedCertPem } from './testing/certs';
 import { KvContract } from './testing/kvcontract';
+import { writeAssetTransferChaincode } from './testing/foreign';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 
 const NS = 'kv';
 let pem: Uint8Array;
@@ -359,20 +362,6 @@ describe('hosting a fabric-contract-api chaincode', () => {
     assert.equal(isPlainJson({ toJSON: () => 1 }), false);
     assert.equal(isPlainJson(new (class Record {})()), false);
   });
-
-  it('measures invocations per second for a small contract', async () => {
-    const state = new MemoryState();
-    await seed(state, { k: 'v' });
-    const inv = invocation(['put', 'k', 'value']);
-    for (let i = 0; i < 500; i++) await kv.invoke(inv, state);
-    const n = 5000;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await kv.invoke(inv, state);
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const rate = Math.round(n / seconds);
-    console.log(`# chaincode-host: ${rate} invocations/s (put, one write, real stub + contract dispatch)`);
-    assert.ok(rate > 2000, `${rate} invocations/s`);
-  });
 });
 
 describe('chaincode-to-chaincode calls (stub.invokeChaincode)', () => {
@@ -462,5 +451,40 @@ describe('chaincode-to-chaincode calls (stub.invokeChaincode)', () => {
     assert.deepEqual(r.rwsets.map((rw) => rw.namespace), [NS, 'callee']);
     state.applyAll(r.rwsets, { blockNum: 9, txNum: 0 });
     assert.equal(text(state.entries(NS)[0]!.value), 'caller');
+  });
+});
+
+describe('a chaincode built in its own folder (its own node_modules, its own fabric-contract-api)', () => {
+  let dir: string;
+  before(async () => {
+    dir = writeAssetTransferChaincode(await mkdtemp(join(tmpdir(), 'metroledger-foreign-cc-')));
+  });
+
+  it('loads its own copy of fabric-contract-api, runs its transactions, and answers getMspID with the peer MSP', async () => {
+    const req = createRequire(join(dir, 'index.js'));
+    const own = req.resolve('fabric-contract-api');
+    assert.ok(own.startsWith(dir), `the chaincode resolves its own fabric-contract-api (${own})`);
+    assert.notEqual(own, createRequire(__filename).resolve('fabric-contract-api'));
+
+    const basic = hostChaincodeModule({ name: 'basic', version: '1.0', dir, mspId: 'Org2MSP' });
+    const state = new MemoryState();
+    const run = (args: string[]) => basic.invoke(invocation(args), state);
+    const created = ok(await run(['CreateAsset', 'asset9', 'blue', '5', 'Tomoko', '300']));
+    assert.deepEqual(JSON.parse(text(created.response.payload)), { ID: 'asset9', Color: 'blue', Size: 5, Owner: 'Tomoko', AppraisedValue: 300 });
+    assert.equal(created.event?.name, 'CreateAsset');
+    state.apply('basic', created.rwset, { blockNum: 1, txNum: 0 });
+    assert.equal(JSON.parse(text(ok(await run(['ReadAsset', 'asset9'])).response.payload)).Owner, 'Tomoko');
+    assert.equal(JSON.parse(text(ok(await run(['GetAllAssets'])).response.payload)).length, 1);
+    const again = await run(['CreateAsset', 'asset9', 'red', '1', 'Brad', '1']);
+    assert.equal(again.response.status, 500);
+    assert.match(again.response.message, /The asset asset9 already exists/);
+    assert.deepEqual(JSON.parse(text(ok(await run(['WhoAmI'])).response.payload)), { peerMspId: 'Org2MSP', clientMspId: 'Org1MSP' });
+  });
+
+  it("without the peer's MSP, getMspID fails as in a chaincode process without CORE_PEER_LOCALMSPID", async () => {
+    const basic = hostChaincodeModule({ name: 'basic', version: '1.0', dir });
+    const r = await basic.invoke(invocation(['WhoAmI']), new MemoryState());
+    assert.equal(r.response.status, 500);
+    assert.match(r.response.message, /CORE_PEER_LOCALMSPID is unset/);
   });
 });

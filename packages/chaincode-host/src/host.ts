@@ -3,7 +3,7 @@
 // (ChaincodeFromContract) over the real fabric-shim ChaincodeStub, with the peer replaced by a
 // TxSimulation that reads a StateReader snapshot and records the read/write set.
 import { resolve } from 'node:path';
-import type { NsReadWriteSet, StateReader } from '@metroledger/protocol';
+import type { NsPvtRwSet, NsReadWriteSet, StateReader } from '@metroledger/protocol';
 import { ChaincodeHostError } from './errors';
 import {
   ChaincodeFromContract,
@@ -15,7 +15,7 @@ import {
   streamlineDispatch,
   undoFabricProcessHooks,
 } from './fabric';
-import { TxSimulation } from './simulator';
+import { TxSimulation, type PrivateDataAccess } from './simulator';
 
 export interface ChaincodeInvocation {
   readonly channelId: string;
@@ -44,6 +44,12 @@ export interface ChaincodeResult {
   readonly rwset: NsReadWriteSet;
   /** The last event the invoked contract set (Fabric keeps one per transaction; called chaincodes' events are dropped). */
   readonly event?: { readonly name: string; readonly payload: Uint8Array };
+  /**
+   * The private writes (Fabric's TxPvtReadWriteSet), per namespace; absent when none. They never go
+   * in the transaction: its read/write sets carry their hashes, and the peer hands these values to
+   * the peers of the collections' organizations.
+   */
+  readonly privateData?: readonly NsPvtRwSet[];
 }
 
 /** Finds another chaincode hosted on the same peer and channel, for stub.invokeChaincode. */
@@ -52,6 +58,8 @@ export type ChaincodeResolver = (name: string) => HostedChaincode | undefined;
 export interface InvokeOptions {
   /** Overrides the resolver given when the chaincode was hosted. */
   readonly resolveChaincode?: ChaincodeResolver;
+  /** The peer's private data collections; without it, private data calls are refused. */
+  readonly privateData?: PrivateDataAccess;
 }
 
 export interface HostedChaincode {
@@ -69,6 +77,11 @@ export interface HostContractsOptions {
   readonly contracts: readonly Function[];
   /** Chaincodes this one may call with stub.invokeChaincode (same channel, read-only); none if absent. */
   readonly resolveChaincode?: ChaincodeResolver;
+  /**
+   * The MSP id of the peer the chaincode runs on: what `stub.getMspID()` answers (a Fabric peer
+   * gives its chaincode CORE_PEER_LOCALMSPID). Absent: getMspID throws as fabric-shim does.
+   */
+  readonly mspId?: string;
   /** fabric-shim's dispatch with its per-call overheads cut (fabric.ts, streamlineDispatch); default true. */
   readonly streamline?: boolean;
 }
@@ -80,6 +93,8 @@ export interface HostChaincodeModuleOptions {
   readonly dir: string;
   /** As in {@link HostContractsOptions}. */
   readonly resolveChaincode?: ChaincodeResolver;
+  /** As in {@link HostContractsOptions}. */
+  readonly mspId?: string;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -118,10 +133,12 @@ function contractName(cls: Function): string {
   } catch (err) {
     throw new ChaincodeHostError('INVALID_CHAINCODE', `cannot construct contract class ${cls.name}: ${(err as Error).message}`, undefined, { cause: err });
   }
-  if (!(instance instanceof Contract)) {
+  // As fabric-shim's own check: a chaincode built in its own folder extends its own copy of
+  // Contract, which marks its instances (`__isContract`) for exactly this test.
+  if (!(Contract as unknown as { _isContract(obj: unknown): boolean })._isContract(instance)) {
     throw new ChaincodeHostError('INVALID_CHAINCODE', `${cls.name} does not extend fabric-contract-api's Contract`);
   }
-  return instance.getName();
+  return (instance as { getName(): string }).getName();
 }
 
 /** Fabric runs chaincode-to-chaincode calls with no depth limit but a timeout; we bound the depth instead. */
@@ -137,12 +154,17 @@ class TxScope {
     readonly inv: ChaincodeInvocation,
     readonly state: StateReader,
     readonly resolve: ChaincodeResolver | undefined,
+    readonly privateAccess: PrivateDataAccess | undefined,
   ) {}
 
   simulation(namespace: string, readOnly: boolean): TxSimulation {
     let sim = this.sims.get(namespace);
     if (sim === undefined) {
-      sim = new TxSimulation(namespace, this.state, this.inv.txId, { readOnly, invokeChaincode: (name, args) => this.call(name, args) });
+      sim = new TxSimulation(namespace, this.state, this.inv.txId, {
+        readOnly,
+        invokeChaincode: (name, args) => this.call(name, args),
+        ...(this.privateAccess !== undefined && { privateData: this.privateAccess }),
+      });
       this.sims.set(namespace, sim);
     }
     return sim;
@@ -180,6 +202,16 @@ class TxScope {
     }
     return out;
   }
+
+  /** The private writes of every namespace, or undefined when none. */
+  privateWrites(): NsPvtRwSet[] | undefined {
+    const out: NsPvtRwSet[] = [];
+    for (const sim of this.sims.values()) {
+      const p = sim.privateResult();
+      if (p !== undefined) out.push(p);
+    }
+    return out.length === 0 ? undefined : out;
+  }
 }
 
 interface RunResult {
@@ -194,16 +226,18 @@ class HostedChaincodeImpl implements HostedChaincode {
   readonly version: string;
   readonly #dispatch: ChaincodeFromContract;
   readonly #resolve: ChaincodeResolver | undefined;
+  readonly #mspId: string | undefined;
 
-  constructor(name: string, version: string, dispatch: ChaincodeFromContract, resolve: ChaincodeResolver | undefined) {
+  constructor(name: string, version: string, dispatch: ChaincodeFromContract, resolve: ChaincodeResolver | undefined, mspId: string | undefined) {
     this.name = name;
     this.version = version;
     this.#dispatch = dispatch;
     this.#resolve = resolve;
+    this.#mspId = mspId;
   }
 
   async invoke(inv: ChaincodeInvocation, state: StateReader, options?: InvokeOptions): Promise<ChaincodeResult> {
-    const scope = new TxScope(inv, state, options?.resolveChaincode ?? this.#resolve);
+    const scope = new TxScope(inv, state, options?.resolveChaincode ?? this.#resolve, options?.privateData);
     let run: RunResult;
     try {
       run = await this.run(inv, scope, false);
@@ -223,14 +257,20 @@ class HostedChaincodeImpl implements HostedChaincode {
     const rwsets = scope.rwsets();
     const rwset = rwsets[0]!;
     const ev = stub.chaincodeEvent as ShimEvent | undefined;
-    if (ev === undefined) return { response: { status, message, payload }, rwsets, rwset };
-    return { response: { status, message, payload }, rwsets, rwset, event: { name: ev.getEventName(), payload: ev.getPayload_asU8() } };
+    const privateData = scope.privateWrites();
+    return {
+      response: { status, message, payload },
+      rwsets,
+      rwset,
+      ...(ev !== undefined && { event: { name: ev.getEventName(), payload: ev.getPayload_asU8() } }),
+      ...(privateData !== undefined && { privateData }),
+    };
   }
 
   /** Runs this chaincode within a transaction's scope: as the invoked chaincode, or called (read-only) by another. */
   async run(inv: ChaincodeInvocation, scope: TxScope, called: boolean): Promise<RunResult> {
     const sim = scope.simulation(this.name, called);
-    const stub = newStub(sim, inv);
+    const stub = newStub(sim, inv, this.#mspId);
     let status: number;
     let message = '';
     let payload: Uint8Array = EMPTY;
@@ -251,7 +291,7 @@ class HostedChaincodeImpl implements HostedChaincode {
   }
 }
 
-function newStub(sim: TxSimulation, inv: ChaincodeInvocation): Record<string, unknown> {
+function newStub(sim: TxSimulation, inv: ChaincodeInvocation, mspId: string | undefined): Record<string, unknown> {
   if (typeof inv.txId !== 'string' || typeof inv.channelId !== 'string' || !Array.isArray(inv.args)) {
     throw new ChaincodeHostError('INVALID_INVOCATION', 'invocation needs channelId, txId and args');
   }
@@ -263,6 +303,8 @@ function newStub(sim: TxSimulation, inv: ChaincodeInvocation): Record<string, un
   const transient = new Map<string, Buffer>();
   if (inv.transient) for (const [k, v] of inv.transient) transient.set(k, Buffer.from(v));
   stub.transientMap = transient;
+  // Several peers share this process, so the peer's MSP cannot come from process.env as in a chaincode container.
+  if (mspId !== undefined) stub.getMspID = () => mspId;
   const signedProposal = inv.signedProposal;
   if (signedProposal !== undefined) {
     // Decoding the proposal costs more than a small contract's whole run; do it only on demand,
@@ -315,7 +357,7 @@ export function hostContracts(opts: HostContractsOptions): HostedChaincode {
   const declared = moduleDefaults.has(opts.contracts)
     ? moduleDefaults.get(opts.contracts)
     : (Reflect.getMetadata('fabric:default', global) as string | undefined);
-  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared, opts.streamline), opts.resolveChaincode);
+  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared, opts.streamline), opts.resolveChaincode, opts.mspId);
 }
 
 /**
@@ -353,5 +395,5 @@ export function hostChaincodeModule(opts: HostChaincodeModuleOptions): HostedCha
   if (moduleDefaults.has(contracts)) declared = moduleDefaults.get(contracts);
   else if (alreadyLoaded) declared = saved;
   else moduleDefaults.set(contracts, declared);
-  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, contracts, declared), opts.resolveChaincode);
+  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, contracts, declared), opts.resolveChaincode, opts.mspId);
 }

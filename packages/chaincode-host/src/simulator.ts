@@ -1,7 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 // A transaction simulator in the place of the peer: it answers the fabric-shim stub's handler calls
 // from a StateReader snapshot and records the read/write set exactly as Fabric's txSimulator does.
-import type { KVRead, KVWrite, NsReadWriteSet, RangeQueryInfo, StateReader, VersionedValue } from '@metroledger/protocol';
+import {
+  hashCollectionWrites,
+  hashedStateKey,
+  privateDataHash,
+  type CollectionHashedRwSet,
+  type CollectionPvtRwSet,
+  type KVRead,
+  type KVReadHash,
+  type KVWrite,
+  type NsPvtRwSet,
+  type NsReadWriteSet,
+  type RangeQueryInfo,
+  type StateReader,
+  type VersionedValue,
+} from '@metroledger/protocol';
+import { ChaincodeHostError } from './errors';
 import { QueryMetadata } from './fabric';
 import { compareKeys, isWellFormed } from './keys';
 
@@ -153,7 +168,21 @@ class StateQueryIterator {
 /** Runs a called chaincode for the stub's invokeChaincode (see host.ts). */
 export type InvokeChaincodeFn = (chaincodeName: string, args: readonly Uint8Array[]) => Promise<{ status: number; message: string; payload: Buffer }>;
 
+/**
+ * What a peer gives the simulation for private data: which collections a chaincode has, and the
+ * peer's own private values. The key hashes and their versions come from the world state, which
+ * every peer holds (protocol's hashedStateKey).
+ */
+export interface PrivateDataAccess {
+  /** Whether chaincode `namespace` has collection `collection` (Fabric: its implicit collections and its collection config). */
+  hasCollection(namespace: string, collection: string): boolean;
+  /** This peer's value of the key and the version that wrote it; undefined when the peer holds none. */
+  get(namespace: string, collection: string, key: string): Promise<VersionedValue | undefined>;
+}
+
 export interface TxSimulationOptions {
+  /** Private data collections; without it every private data call is refused (PRIVATE_DATA_UNSUPPORTED). */
+  readonly privateData?: PrivateDataAccess;
   /** How to answer stub.invokeChaincode; without it the call is refused. */
   readonly invokeChaincode?: InvokeChaincodeFn;
   /** A called chaincode: its writes are refused (and remembered in `writeRefused`). */
@@ -177,6 +206,9 @@ export class TxSimulation {
   readonly #scans: RangeScan[] = [];
   readonly #invoke: InvokeChaincodeFn | undefined;
   readonly #readOnly: boolean;
+  readonly #privateData: PrivateDataAccess | undefined;
+  /** Per collection: hashed reads and plain private writes, by key. */
+  readonly #collections = new Map<string, { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite> }>();
   #writePerformed = false;
   #paginatedQueryPerformed = false;
   #done = false;
@@ -189,6 +221,7 @@ export class TxSimulation {
     this.#txId = txId;
     this.#invoke = opts.invokeChaincode;
     this.#readOnly = opts.readOnly === true;
+    this.#privateData = opts.privateData;
   }
 
   get namespace(): string {
@@ -197,7 +230,7 @@ export class TxSimulation {
 
   /** Whether anything was recorded (Fabric lists a namespace in the rwset only then). */
   get isEmpty(): boolean {
-    return this.#reads.size === 0 && this.#writes.size === 0 && this.#scans.length === 0;
+    return this.#reads.size === 0 && this.#writes.size === 0 && this.#scans.length === 0 && this.#collections.size === 0;
   }
 
   #checkOpen(): void {
@@ -205,7 +238,60 @@ export class TxSimulation {
   }
 
   #checkPublic(collection: string): void {
-    if (collection !== '') throw new Error('private data collections are not supported by the in-process chaincode host');
+    if (collection !== '') throw new Error('private data range queries are not supported by the in-process chaincode host');
+  }
+
+  /** The collection's records, after Fabric's checks (the peer supports private data, the chaincode has the collection). */
+  #collection(collection: string): { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite> } {
+    this.#checkOpen();
+    if (this.#privateData === undefined) {
+      throw new ChaincodeHostError('PRIVATE_DATA_UNSUPPORTED', `private data collection ${JSON.stringify(collection)}: this peer was given no private data store`, { collection });
+    }
+    if (!this.#privateData.hasCollection(this.#namespace, collection)) {
+      // Fabric's InvalidCollNameError
+      throw new ChaincodeHostError('NO_SUCH_COLLECTION', `collection [${collection}] not defined in the collection config for chaincode [${this.#namespace}]`, { namespace: this.#namespace, collection });
+    }
+    let c = this.#collections.get(collection);
+    if (c === undefined) this.#collections.set(collection, (c = { reads: new Map(), writes: new Map() }));
+    return c;
+  }
+
+  /** The key hash's committed version and value hash, from the hashed state every peer keeps; recorded as a hashed read. */
+  async #readHash(collection: string, key: string): Promise<VersionedValue | undefined> {
+    const c = this.#collection(collection);
+    const keyHash = privateDataHash(key);
+    const at = hashedStateKey(this.#namespace, collection, keyHash);
+    const vv = await this.#state.get(at.ns, at.key);
+    if (!c.reads.has(key)) c.reads.set(key, vv ? { keyHash, version: vv.version } : { keyHash });
+    return vv;
+  }
+
+  /**
+   * stub.getPrivateData, as Fabric's queryHelper.getPrivateData: the peer's value if its version is
+   * the one whose hash is on the ledger. A peer that is not a member of the collection holds no
+   * value: it answers PRIVATE_DATA_NOT_AVAILABLE (Fabric's ErrPvtdataNotAvailable), never a wrong one.
+   */
+  async #getPrivateData(collection: string, key: string): Promise<Buffer> {
+    const hashed = await this.#readHash(collection, key);
+    const own = await this.#privateData!.get(this.#namespace, collection, key);
+    const same = hashed === undefined ? own === undefined : own !== undefined && own.version.blockNum === hashed.version.blockNum && own.version.txNum === hashed.version.txNum;
+    if (!same) {
+      const v = (x: VersionedValue | undefined): string => (x === undefined ? '<nil>' : `${x.version.blockNum}:${x.version.txNum}`);
+      throw new ChaincodeHostError(
+        'PRIVATE_DATA_NOT_AVAILABLE',
+        `private data matching public hash version is not available. Public hash version = ${v(hashed)}, Private data version = ${v(own)}`,
+        { namespace: this.#namespace, collection, key },
+      );
+    }
+    if (own === undefined) return EMPTY;
+    return Buffer.from(own.value.buffer, own.value.byteOffset, own.value.byteLength);
+  }
+
+  /** stub.getPrivateDataHash: SHA-256 of the committed value, answered by every peer, member or not; empty if absent. */
+  async handleGetPrivateDataHash(collection: string, key: string): Promise<Buffer> {
+    const vv = await this.#readHash(collection, key);
+    if (vv === undefined) return EMPTY;
+    return Buffer.from(vv.value.buffer, vv.value.byteOffset, vv.value.byteLength);
   }
 
   #checkWrite(key: string): void {
@@ -223,7 +309,7 @@ export class TxSimulation {
   }
 
   async handleGetState(collection: string, key: string): Promise<Buffer> {
-    this.#checkPublic(collection);
+    if (collection !== '') return this.#getPrivateData(collection, key);
     this.#checkOpen();
     const vv = await this.#state.get(this.#namespace, key);
     // Reads see the committed snapshot, never this transaction's own writes (as in Fabric).
@@ -233,18 +319,18 @@ export class TxSimulation {
   }
 
   async handlePutState(collection: string, key: string, value: Uint8Array | undefined): Promise<void> {
-    this.#checkPublic(collection);
+    const writes = collection === '' ? this.#writes : this.#collection(collection).writes;
     this.#checkWrite(key);
     const bytes = value === undefined || value === null ? NO_BYTES : value;
     if (!(bytes instanceof Uint8Array)) throw new Error('value must be a Buffer, Uint8Array or string');
     // Fabric records an empty value as a delete (rwsetutil.newKVWrite: IsDelete = len(value) == 0).
-    this.#writes.set(key, { key, isDelete: bytes.length === 0, value: bytes.length === 0 ? NO_BYTES : new Uint8Array(bytes) });
+    writes.set(key, { key, isDelete: bytes.length === 0, value: bytes.length === 0 ? NO_BYTES : new Uint8Array(bytes) });
   }
 
   async handleDeleteState(collection: string, key: string): Promise<void> {
-    this.#checkPublic(collection);
+    const writes = collection === '' ? this.#writes : this.#collection(collection).writes;
     this.#checkWrite(key);
-    this.#writes.set(key, { key, isDelete: true, value: NO_BYTES });
+    writes.set(key, { key, isDelete: true, value: NO_BYTES });
   }
 
   async handleGetStateByRange(
@@ -314,12 +400,8 @@ export class TxSimulation {
     return unsupported('State-based endorsement (setStateValidationParameter)');
   }
 
-  handleGetPrivateDataHash(): Promise<never> {
-    return unsupported('Private data');
-  }
-
   handlePurgeState(): Promise<never> {
-    return unsupported('Private data');
+    return unsupported('purgePrivateData (Fabric 2.5)');
   }
 
   /** Ends the simulation: closes any scans the contract left open. */
@@ -344,6 +426,34 @@ export class TxSimulation {
       seen.add(id);
       rangeQueries.push({ startKey: info.startKey, endKey: info.endKey, itrExhausted: info.itrExhausted, reads: info.reads });
     }
-    return { namespace: this.#namespace, reads, rangeQueries, writes };
+    if (this.#collections.size === 0) return { namespace: this.#namespace, reads, rangeQueries, writes };
+    return { namespace: this.#namespace, reads, rangeQueries, writes, collections: this.#hashedCollections() };
+  }
+
+  /** The private collections touched, as the block holds them: hashes only, collections by name, keys in order. */
+  #hashedCollections(): CollectionHashedRwSet[] {
+    return [...this.#collections.keys()].sort(compareKeys).map((collection) => {
+      const c = this.#collections.get(collection)!;
+      const readKeys = [...c.reads.keys()].sort(compareKeys);
+      const { writes, pvtRwSetHash } = hashCollectionWrites(this.#pvtCollection(collection));
+      return { collection, reads: readKeys.map((k) => c.reads.get(k)!), writes, pvtRwSetHash };
+    });
+  }
+
+  #pvtCollection(collection: string): CollectionPvtRwSet {
+    const w = this.#collections.get(collection)!.writes;
+    return { collection, writes: [...w.keys()].sort(compareKeys).map((k) => w.get(k)!) };
+  }
+
+  /**
+   * The private writes (Fabric's TxPvtReadWriteSet part of the simulation results): only for the
+   * collections written, never put in a block; undefined when none.
+   */
+  privateResult(): NsPvtRwSet | undefined {
+    const collections = [...this.#collections.keys()]
+      .sort(compareKeys)
+      .filter((c) => this.#collections.get(c)!.writes.size > 0)
+      .map((c) => this.#pvtCollection(c));
+    return collections.length === 0 ? undefined : { namespace: this.#namespace, collections };
   }
 }

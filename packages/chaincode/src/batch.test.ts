@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { RawReading } from '@metroledger/lr';
-import { payload, testOrgs, TestNetwork, type TestCaller, type TestOrgs } from '@metroledger/governance/dist/testing/network';
+import { payload, testOrgs, TestNetwork, type TestCaller, type TestOrgs } from '@metroledger/governance/testing/network';
 import { LR_CHAINCODE_VERSION, MAX_BATCH_READINGS, type MeasurementRecord, type MeterRegistration, type ReadingBatchResult, type ReadingRejection } from './index';
 import { TestMeter } from './testing/meterkeys';
 import { quietLoops, vehiclePass } from './testing/signals';

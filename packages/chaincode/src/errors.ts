@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Errors thrown by the LR chaincode. A thrown error rejects the transaction (nothing is written);
 // its message is `CODE: detail`, which is all that crosses the wire, so clients branch on the prefix.
+import { MetroledgerError } from '@metroledger/errors';
 
 export const ChaincodeErrorCodes = {
   MALFORMED_READING: 'MALFORMED_READING',
@@ -23,15 +24,10 @@ export const ChaincodeErrorCodes = {
 
 export type ChaincodeErrorCode = (typeof ChaincodeErrorCodes)[keyof typeof ChaincodeErrorCodes];
 
-export class ChaincodeError extends Error {
-  readonly code: ChaincodeErrorCode;
-  readonly details?: Record<string, unknown>;
-
+/** The one coded error whose message starts with its code: fabric-contract-api sends only the message. */
+export class ChaincodeError extends MetroledgerError<ChaincodeErrorCode> {
   constructor(code: ChaincodeErrorCode, detail: string, details?: Record<string, unknown>) {
-    super(`${code}: ${detail}`);
-    this.name = 'ChaincodeError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
+    super(code, `${code}: ${detail}`, details);
   }
 }
 

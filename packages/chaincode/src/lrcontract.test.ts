@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { decodeSignedReading, LR_SOFTWARE_VERSION, verifyReadingSignature, type RawReading } from '@metroledger/lr';
 import { GOVERNANCE_CHAINCODE_NAME as GOVERNANCE_NAME, NOTIFIED_BODY_MSP_ID as GOVERNANCE_NB } from '@metroledger/governance';
-import { modelApproval, payload, TABLE_COLUMNS, testOrgs, TestNetwork, type TableColumn, type TestCaller, type TestOrgs } from '@metroledger/governance/dist/testing/network';
+import { modelApproval, payload, TABLE_COLUMNS, testOrgs, TestNetwork, type TableColumn, type TestCaller, type TestOrgs } from '@metroledger/governance/testing/network';
 import {
   ChaincodeErrorCodes,
   GOVERNANCE_CHAINCODE_NAME,

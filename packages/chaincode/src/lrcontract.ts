@@ -1,13 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The LR chaincode: the meter registry and the legally relevant processing of signed raw readings.
-//
-// State layout (composite keys, one namespace):
-//   meter       [meterId]                -> Meter JSON (with its key history)
-//   meterstate  [meterId]                -> {"lastSequence": n, "rejected"?: n} (small: one write per reading)
-//   measurement [meterId, time16, seq16] -> MeasurementRecord JSON (range-queryable by capture time)
-//   mseq        [meterId, seq16]         -> time16                 (lookup by sequence)
-//   rejection   [meterId, seq16]         -> ReadingRejection JSON  (readings of a revoked meter)
-// time16/seq16 are zero-padded to 16 digits so that byte order is numeric order.
+// State layout: ./keys.
 //
 // The notified body's registry lives in the governance chaincode, read here with
 // stub.invokeChaincode (read-only): the transaction records those reads, so a concurrent change of
@@ -15,29 +8,25 @@
 import { createHash } from 'node:crypto';
 import { Context, Contract, Transaction } from 'fabric-contract-api';
 import {
-  computeSpeed,
   decodeReading,
   decodeSignedReading,
   LrError,
+  measurementRecord,
   verifyReadingSignature,
   type RawReading,
-  type SpeedResult,
 } from '@metroledger/lr';
 // Types only: the LR package carries no governance code; it talks to that chaincode through the peer.
 import type { CallerOrganization, LrApprovalCheck, OrganizationRecord } from '@metroledger/governance';
 import { callerOf } from './caller';
 import { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX_RECORDED_REJECTIONS, NOTIFIED_BODY_MSP_ID } from './config';
 import { ChaincodeError, type ChaincodeErrorCode } from './errors';
-import type { MeasurementRecord, MeasurementRefusalCode, Meter, MeterKey, Page, ReadingRejection } from './types';
+import { LrKeyTypes, pad16 } from './keys';
+import type { MeasurementRecord, Meter, MeterKey, Page, ReadingRejection } from './types';
 import { batchOutcome, decodeReadingBatch, type ReadingBatchResult } from './batch';
 import { RUNNING_SOFTWARE, requireApprovedCode, type LrSoftwareIdentity } from './software';
 import { checkMeterId, decodeBase64Strict, p256PublicKeyPem, parseMeterRegistration, parsePageSize, parseUint } from './validation';
 
-const METER = 'meter';
-const METER_STATE = 'meterstate';
-const MEASUREMENT = 'measurement';
-const MEASUREMENT_BY_SEQUENCE = 'mseq';
-const REJECTION = 'rejection';
+const { METER, METER_STATE, MEASUREMENT, MEASUREMENT_BY_SEQUENCE, REJECTION } = LrKeyTypes;
 
 interface MeterState {
   lastSequence: number;
@@ -62,16 +51,8 @@ interface BatchView {
   readonly writes: [string, Uint8Array][];
 }
 
-function pad16(n: number): string {
-  return n.toString().padStart(16, '0');
-}
-
 function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /** Opaque page bookmarks: the next state key, base64url (composite keys contain NUL characters). */
@@ -394,38 +375,17 @@ export class LrContract extends Contract {
     return record;
   }
 
+  /** The LR software's record of the reading: its decision with the registered geometry, in this transaction. */
   #measure(ctx: Context, meter: Meter, reading: RawReading, readingSha256: string, meterKeyIndex: number): MeasurementRecord {
-    // The LR software uses the registered geometry; a meter reporting another sample rate is
-    // misconfigured or tampered with, and its timing cannot be trusted.
-    const result: SpeedResult | { kind: 'refusal'; code: MeasurementRefusalCode; detail: string } =
-      reading.sampleRateHz !== meter.geometry.sampleRateHz
-        ? { kind: 'refusal', code: 'SAMPLE_RATE_MISMATCH', detail: `meter reports ${reading.sampleRateHz} Hz, registered ${meter.geometry.sampleRateHz} Hz` }
-        : computeSpeed(reading.loopA, reading.loopB, meter.geometry);
-    const base = {
-      meterId: reading.meterId,
-      sequence: reading.sequence,
-      captureTimeMs: reading.captureTimeMs,
+    return measurementRecord(reading, meter, {
       readingSha256,
-    };
-    const tail = {
-      ...(reading.plateImageSha256 ? { plateImageSha256: hex(reading.plateImageSha256) } : {}),
-      lrSoftware: RUNNING_SOFTWARE,
       meterKeyIndex,
+      chaincodeName: RUNNING_SOFTWARE.chaincodeName,
+      chaincodeVersion: RUNNING_SOFTWARE.chaincodeVersion,
+      ...(RUNNING_SOFTWARE.codeDigest !== undefined ? { codeDigest: RUNNING_SOFTWARE.codeDigest } : {}),
       txId: ctx.stub.getTxID(),
       txTimestamp: txTime(ctx),
-    };
-    if (result.kind === 'measurement') {
-      return {
-        ...base,
-        status: 'MEASURED',
-        speedKmh: result.speedKmh,
-        vehicleLengthM: result.vehicleLengthM,
-        speedLimitKmh: meter.speedLimitKmh,
-        speedLimitExceeded: result.speedKmh > meter.speedLimitKmh,
-        ...tail,
-      };
-    }
-    return { ...base, status: 'REFUSED', speedLimitKmh: meter.speedLimitKmh, refusalCode: result.code, refusalDetail: result.detail, ...tail };
+    });
   }
 
   @Transaction(false)

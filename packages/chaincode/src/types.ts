@@ -42,43 +42,11 @@ export interface Meter extends MeterRegistration {
   revocation?: { reason: string; txId: string; at: string };
 }
 
-/** Why a stored reading has no speed: the LR software's refusal, or the chaincode's own. */
-export type MeasurementRefusalCode = RefusalCode | 'SAMPLE_RATE_MISMATCH';
+/** Why a stored reading has no speed: every refusal is the LR software's (the LR decision owns them all). */
+export type MeasurementRefusalCode = RefusalCode;
 
-/** One accepted reading, as stored, returned by `submitReading` and emitted as the `Measurement` event. */
-export interface MeasurementRecord {
-  meterId: string;
-  sequence: number;
-  /** Meter clock, Unix ms. */
-  captureTimeMs: number;
-  /** SHA-256 (hex) of the raw reading bytes the meter signed; the bytes are in the transaction. */
-  readingSha256: string;
-  status: 'MEASURED' | 'REFUSED';
-  /** 0.1 km/h resolution; present when MEASURED. */
-  speedKmh?: number;
-  /** Indicative only; present when MEASURED. */
-  vehicleLengthM?: number;
-  /** The registered limit at the time of the reading. */
-  speedLimitKmh: number;
-  /** speedKmh > speedLimitKmh; present when MEASURED. */
-  speedLimitExceeded?: boolean;
-  /** Present when REFUSED. */
-  refusalCode?: MeasurementRefusalCode;
-  refusalDetail?: string;
-  /** Hex, when the meter sent one. */
-  plateImageSha256?: string;
-  /**
-   * The LR software that computed the record: the algorithm's name and version, the chaincode
-   * version it ran in, and the code digest of the installed package it ran from (self-reported;
-   * absent when run from a development tree).
-   */
-  lrSoftware: { name: string; version: string; chaincodeName: string; chaincodeVersion: string; codeDigest?: string };
-  /** Index in the meter's keyHistory of the key that verified the reading. */
-  meterKeyIndex: number;
-  txId: string;
-  /** ISO 8601, from the transaction's timestamp (not the meter clock). */
-  txTimestamp: string;
-}
+/** The measurement record is the LR software's: it builds the record the chaincode stores and the auditor re-computes. */
+export type { MeasurementRecord } from '@metroledger/lr';
 
 /**
  * An authentic reading of a revoked meter: recorded (so the attempt is on the ledger) but not

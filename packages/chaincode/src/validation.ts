@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Strict checks of the chaincode's string arguments. Everything arrives as text from the client.
 import { createPublicKey } from 'node:crypto';
+import { geometryProblem, MAX_SPEED_KMH } from '@metroledger/lr';
 import { ChaincodeError } from './errors';
 import type { MeterRegistration } from './types';
 
@@ -39,10 +40,9 @@ function text(v: unknown, what: string, max: number): string {
   return v;
 }
 
-function number(v: unknown, what: string, min: number, max: number, opts: { integer?: boolean; minExclusive?: boolean } = {}): number {
-  const ok =
-    typeof v === 'number' && Number.isFinite(v) && (opts.minExclusive ? v > min : v >= min) && v <= max && (!opts.integer || Number.isInteger(v));
-  if (!ok) throw invalidMeter(`${what} must be ${opts.integer ? 'an integer' : 'a number'} in ${opts.minExclusive ? '(' : '['}${min}, ${max}]`);
+function number(v: unknown, what: string, min: number, max: number): number {
+  const ok = typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
+  if (!ok) throw invalidMeter(`${what} must be a number in [${min}, ${max}]`);
   return v as number;
 }
 
@@ -80,18 +80,18 @@ export function parseMeterRegistration(json: string): MeterRegistration {
     throw invalidMeter('ownerMspId must be an MSP id (letters, digits, ".", "_", "-"; at most 128)');
   }
   const g = exactKeys(m.geometry, 'geometry', ['loopSpacingM', 'loopLengthM', 'sampleRateHz']);
-  const loopSpacingM = number(g.loopSpacingM, 'geometry.loopSpacingM', 0.5, 50);
-  const loopLengthM = number(g.loopLengthM, 'geometry.loopLengthM', 0, 10, { minExclusive: true });
-  const sampleRateHz = number(g.sampleRateHz, 'geometry.sampleRateHz', 100, 100_000, { integer: true });
-  if (loopLengthM > loopSpacingM) throw invalidMeter('geometry.loopLengthM must not exceed geometry.loopSpacingM (loops would overlap)');
+  // The LR software owns the geometries it measures with; a meter outside them is not registered.
+  const problem = geometryProblem(g as Record<'loopSpacingM' | 'loopLengthM' | 'sampleRateHz', unknown>);
+  if (problem) throw invalidMeter(`geometry.${problem.field} ${problem.rule}`);
+  const geometry = { loopSpacingM: g.loopSpacingM as number, loopLengthM: g.loopLengthM as number, sampleRateHz: g.sampleRateHz as number };
   const l = exactKeys(m.location, 'location', ['text', 'lat', 'lon']);
   return {
     meterId,
     ownerMspId,
     publicKeyPem: p256PublicKeyPem(m.publicKeyPem),
-    geometry: { loopSpacingM, loopLengthM, sampleRateHz },
+    geometry,
     location: { text: text(l.text, 'location.text', 256), lat: number(l.lat, 'location.lat', -90, 90), lon: number(l.lon, 'location.lon', -180, 180) },
-    speedLimitKmh: number(m.speedLimitKmh, 'speedLimitKmh', 1, 250),
+    speedLimitKmh: number(m.speedLimitKmh, 'speedLimitKmh', 1, MAX_SPEED_KMH), // a limit above the measuring range could never be enforced
     model: text(m.model, 'model', 128),
   };
 }

@@ -4,6 +4,7 @@
 // against the embedded devnet and against a production Fabric network.
 import * as grpc from '@grpc/grpc-js';
 import { createPrivateKey } from 'node:crypto';
+import type { MeasurementRecord as StoredMeasurement, ReadingRejection } from '@metroledger/chaincode/api';
 import { signLowS } from '@metroledger/identity';
 import {
   connect, hash, EndorseError, CommitStatusError, GatewayError,
@@ -43,17 +44,8 @@ export interface MetroledgerClientOptions {
   readonly random?: () => number;
 }
 
-/** What the chaincode stores for each reading (see the LR chaincode). */
-export interface MeasurementRecord {
-  readonly meterId: string;
-  readonly sequence: number;
-  readonly captureTimeMs: number;
-  readonly status: 'MEASURED' | 'REFUSED';
-  readonly speedKmh?: number;
-  readonly refusalCode?: string;
-  readonly speedLimitExceeded?: boolean;
-  readonly [field: string]: unknown;
-}
+/** What the chaincode stores for each reading: a measurement, or the rejection of a revoked meter's reading. */
+export type MeasurementRecord = StoredMeasurement | ReadingRejection;
 
 export interface SubmittedReading {
   readonly transactionId: string;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 import type { RetryCause } from './retry';
 
 export type ClientErrorCode =
@@ -15,8 +16,7 @@ export type ClientErrorCode =
   | 'BAD_CONFIG';           // connection options or the connection profile are missing or malformed
 
 /** A failure of a metroledger client call, with the phase it failed in and Fabric's own codes. */
-export class ClientError extends Error {
-  readonly code: ClientErrorCode;
+export class ClientError extends MetroledgerError<ClientErrorCode> {
   /** The chaincode's error code (e.g. `METER_REVOKED`), when a chaincode refused. */
   readonly chaincodeCode?: string;
   /** Fabric's TxValidationCode name (e.g. `MVCC_READ_CONFLICT`), for COMMIT_FAILED. */
@@ -27,9 +27,7 @@ export class ClientError extends Error {
   readonly retryCause?: RetryCause;
 
   constructor(code: ClientErrorCode, message: string, extra: { cause?: unknown; chaincodeCode?: string; validationCode?: string; transactionId?: string; attempts?: number; retryCause?: RetryCause } = {}) {
-    super(message, { cause: extra.cause });
-    this.name = 'ClientError';
-    this.code = code;
+    super(code, message, undefined, { cause: extra.cause });
     this.chaincodeCode = extra.chaincodeCode;
     this.validationCode = extra.validationCode;
     this.transactionId = extra.transactionId;

@@ -2,31 +2,15 @@
 // What the notified body does through the governance chaincode: admit organizations, approve LR
 // software by fingerprint (with its detached signature), type-approve meter models.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-// Only the pure signing module: the package index would load fabric-contract-api into the client.
-import { signLrSoftwareApproval } from '@metroledger/governance/dist/approval';
+// The chaincode's API without its Fabric runtime: the index would load fabric-contract-api into the client.
+import { signLrSoftwareApproval, type IntegrityIncidentRecord, type LrSoftwareApprovalFields, type LrSoftwareRecord, type MeterModelApproval, type OrganizationRole } from '@metroledger/governance/api';
 import { signLowS } from '@metroledger/identity';
 import type { MetroledgerClient } from './client';
 
-export type OrganizationRole = 'COMPUTING_PROVIDER' | 'METER_OWNER' | 'AUDITOR';
+export type { LrSoftwareRecord, OrganizationRole };
 
-export interface LrSoftwareToApprove {
-  readonly chaincodeName: string;
-  readonly version: string;
-  /** Fabric package id `label:sha256` of the approved package. */
-  readonly packageId: string;
-  readonly sourceSha256: string;
-  readonly endorsementPolicy: string;
-  /** The package forms the approval admits (a v2 approval); absent: a v1 approval, node only. */
-  readonly packageForms?: readonly ('node' | 'ccaas')[];
-}
-
-export interface MeterModelToApprove {
-  readonly model: string;
-  readonly manufacturer: string;
-  readonly chaincodeName: string;
-  readonly approvedLrVersions: readonly string[];
-  readonly certificateRef: string;
-}
+export type LrSoftwareToApprove = Readonly<LrSoftwareApprovalFields>;
+export type MeterModelToApprove = Readonly<Omit<MeterModelApproval, 'approvedLrVersions'>> & { readonly approvedLrVersions: readonly string[] };
 
 /** Calls the notified body (an admin of its MSP) makes. */
 export class NotifiedBodyClient {
@@ -62,27 +46,7 @@ export class NotifiedBodyClient {
   }
 }
 
-/** An LR software version as the registry keeps it (see docs/GOVERNANCE.md). */
-export interface LrSoftwareRecord extends LrSoftwareToApprove {
-  readonly notifiedBody: { readonly mspId: string; readonly certificatePem: string };
-  readonly signature: string;
-  readonly status: 'APPROVED' | 'WITHDRAWN';
-  readonly approvedTxId: string;
-  readonly approvedAt: string;
-  readonly withdrawal?: { readonly reason: string; readonly txId: string; readonly at: string };
-}
-
-export interface IntegrityIncident {
-  readonly kind: 'FINGERPRINT_MISMATCH' | 'UNAPPROVED_PACKAGE' | 'WITHDRAWN_PACKAGE';
-  readonly chaincodeName: string;
-  readonly expectedPackageId: string;
-  readonly foundPackageId: string;
-  readonly peer: string;
-  readonly organization: string;
-  readonly detail?: string;
-  readonly detectedAt: string;
-  readonly txId: string;
-}
+export type IntegrityIncident = IntegrityIncidentRecord;
 
 /** Reads of the notified body's registry, open to every member organization (auditors included). */
 export class RegistryReader {

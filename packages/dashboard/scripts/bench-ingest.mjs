@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(join(process.cwd(), 'packages', 'dashboard', 'package.json'));
 const { ledgerDirectorySource, memorySource } = require('@metroledger/audit');
-const { ForgedLedger } = require('@metroledger/audit/dist/testing/forge.js');
+const { ForgedLedger } = require('@metroledger/audit/testing/forge');
 const { IdentityDeserializer } = require('@metroledger/identity');
 const { collectMeasurements } = require('@metroledger/surveil');
 const { decodeDashboardBlock } = require('@metroledger/dashboard/dist/decode.js');

@@ -14,8 +14,8 @@ import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { ledgerDirectorySource, governancePlugin, runAudit } from '@metroledger/audit';
 import { startDevnet, type Devnet } from '@metroledger/devnet';
-import { bootstrapGovernance, connectAs, TEST_MODEL } from '@metroledger/devnet/dist/testing/governance.js';
-import type { ClientConnection } from '@metroledger/devnet/dist/testing/client.js';
+import { bootstrapGovernance, connectAs, TEST_MODEL } from '@metroledger/devnet/testing/governance';
+import type { ClientConnection } from '@metroledger/devnet/testing/client';
 import { encodeSignedReading, type LoopGeometry } from '@metroledger/lr';
 import { generateEvent, Meter, newRng, type EventScenario } from '@metroledger/meter';
 import type { Contract } from '@hyperledger/fabric-gateway';
@@ -24,6 +24,8 @@ import { startDevnetDashboard, type Dashboard } from './index.js';
 const GEOMETRY: LoopGeometry = { loopSpacingM: 3, loopLengthM: 1.5, sampleRateHz: 2000 };
 const LIMIT_KMH = 60;
 const utf8 = new TextDecoder();
+/** Waits in the page: hang guards, not speed targets (a loaded machine renders slowly). */
+const WAIT_MS = 120_000;
 
 let root: string;
 let shots: string;
@@ -94,8 +96,9 @@ before(async () => {
   await writeFile(join(devnet.dataDir, 'audit-report.json'), JSON.stringify(report));
   dashboard = await startDevnetDashboard(devnet, { backfillBlocks: 100 });
   // --lang: under LANG=C Chromium reports the locale en-US@posix, which Intl (and so uPlot) refuses.
-  browser = await puppeteer.launch({ executablePath: await executablePath, args: [...chromium.args, '--lang=en-US'], headless: true, defaultViewport: { width: 1360, height: 900 } });
+  browser = await puppeteer.launch({ timeout: WAIT_MS, protocolTimeout: WAIT_MS * 2, executablePath: await executablePath, args: [...chromium.args, '--lang=en-US'], headless: true, defaultViewport: { width: 1360, height: 900 } });
   page = await browser.newPage();
+  page.setDefaultTimeout(WAIT_MS);
   page.on('pageerror', (err) => assert.fail(`the page threw: ${String(err)}`));
   await page.goto(dashboard.url);
 });
@@ -112,8 +115,8 @@ after(async () => {
 describe('the dashboard of a devnet, in a browser', () => {
   test('the network panel lists the channel organizations, the peers and the ordering service', async () => {
     await open('#/network');
-    await page.waitForSelector('#net-orgs tr[data-msp="OrdererMSP"]', { timeout: 20_000 });
-    await page.waitForFunction(() => document.querySelector('#net-orgs tr[data-msp="LaSIGEMSP"]')?.textContent?.includes('computing provider'), { timeout: 20_000 });
+    await page.waitForSelector('#net-orgs tr[data-msp="OrdererMSP"]', { timeout: WAIT_MS });
+    await page.waitForFunction(() => document.querySelector('#net-orgs tr[data-msp="LaSIGEMSP"]')?.textContent?.includes('computing provider'), { timeout: WAIT_MS });
     const orgs = await textOf('#net-orgs');
     for (const msp of ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP', 'CETSPMSP', 'OrdererMSP']) assert.ok(orgs.includes(msp), `${msp} in ${orgs}`);
     assert.match(orgs, /CETSP.*meter owner/);
@@ -125,15 +128,15 @@ describe('the dashboard of a devnet, in a browser', () => {
   });
 
   test('the height in the header grows when a reading commits, and the reading shows in the live feed', async () => {
-    await page.waitForFunction((h) => Number(document.querySelector('[data-testid="height"]')?.textContent?.replace(/,/g, '')) >= h, { timeout: 20_000 }, devnet.height());
+    await page.waitForFunction((h) => Number(document.querySelector('[data-testid="height"]')?.textContent?.replace(/,/g, '')) >= h, { timeout: WAIT_MS }, devnet.height());
     const before = Number((await textOf('[data-testid="height"]')).replace(/,/g, ''));
     assert.equal(before, devnet.height());
     const answer = await submit(meters[0]!, 'valid', 88);
     assert.equal(answer.status, 'MEASURED');
-    await page.waitForFunction((h) => Number(document.querySelector('[data-testid="height"]')?.textContent?.replace(/,/g, '')) > h, { timeout: 20_000 }, before);
+    await page.waitForFunction((h) => Number(document.querySelector('[data-testid="height"]')?.textContent?.replace(/,/g, '')) > h, { timeout: WAIT_MS }, before);
     await open('#/measurements');
     const row = `#m-feed tr[data-meter="SP-0001"][data-sequence="${meters[0]!.sequence}"]`;
-    await page.waitForSelector(row, { timeout: 20_000 });
+    await page.waitForSelector(row, { timeout: WAIT_MS });
     assert.match(await textOf(row), new RegExp(`${answer.speedKmh!.toFixed(1)} km/h.*over limit`));
     assert.match(await textOf('#m-violations'), new RegExp(`${answer.speedKmh!.toFixed(1)} km/h`));
   });
@@ -142,9 +145,9 @@ describe('the dashboard of a devnet, in a browser', () => {
     const answer = await submit(meters[1]!, 'valid', 47);
     await open('#/measurements');
     const row = `#m-feed tr[data-meter="SP-0002"][data-sequence="${meters[1]!.sequence}"]`;
-    await page.waitForSelector(row, { timeout: 20_000 });
+    await page.waitForSelector(row, { timeout: WAIT_MS });
     await page.click(row);
-    await page.waitForSelector('[data-testid="speed"]', { timeout: 20_000 });
+    await page.waitForSelector('[data-testid="speed"]', { timeout: WAIT_MS });
     assert.equal((await textOf('[data-testid="speed"]')).trim(), `${answer.speedKmh!.toFixed(1)} km/h`);
     assert.match(await textOf('#tx'), /meter SP-0002/);
     assert.match(await textOf('[data-testid="lr-version"]'), new RegExp(`${answer.lrSoftware!.name} ${answer.lrSoftware!.version}`));
@@ -175,7 +178,7 @@ describe('the dashboard of a devnet, in a browser', () => {
     assert.equal(answer.status, 'REFUSED');
     const code = answer.refusalCode!;
     await open('#/measurements');
-    await page.waitForSelector(`#m-refusals tr[data-code="${code}"]`, { timeout: 20_000 });
+    await page.waitForSelector(`#m-refusals tr[data-code="${code}"]`, { timeout: WAIT_MS });
     const row = await textOf(`#m-refusals tr[data-code="${code}"]`);
     assert.match(row, new RegExp(`${code}\\s*1\\s*SP-0003 #${meters[2]!.sequence}`));
     await shot('measurements');
@@ -188,11 +191,11 @@ describe('the dashboard of a devnet, in a browser', () => {
     assert.equal(await page.$eval('[data-testid="latency-chart"]', (el) => el.getAttribute('aria-label')), 'local time against commit latency (ms)');
     await shot('activity');
     await open('#/meters');
-    await page.waitForFunction(() => document.querySelector('#mt-table tr[data-meter="SP-0001"]')?.textContent?.includes('Av. Paulista'), { timeout: 20_000 });
-    await page.waitForFunction(() => /\d+\.\d km\/h/.test(document.querySelector('#mt-table tr[data-meter="SP-0001"]')?.textContent ?? ''), { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('#mt-table tr[data-meter="SP-0001"]')?.textContent?.includes('Av. Paulista'), { timeout: WAIT_MS });
+    await page.waitForFunction(() => /\d+\.\d km\/h/.test(document.querySelector('#mt-table tr[data-meter="SP-0001"]')?.textContent ?? ''), { timeout: WAIT_MS });
     await shot('meters');
     await open('#/governance');
-    await page.waitForFunction(() => document.querySelector('[data-testid="audit"]')?.textContent?.includes('PASS'), { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="audit"]')?.textContent?.includes('PASS'), { timeout: WAIT_MS });
     assert.match(await textOf('#g-lr'), /lr 1\.0\s*approved/);
     await shot('governance');
   });

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type DashboardErrorCode =
   | 'BAD_OPTION' // an option that cannot be used (a limit, a port, a host)
@@ -8,14 +9,4 @@ export type DashboardErrorCode =
   | 'BAD_AUDIT_REPORT'; // the audit report file is not an audit report
 
 /** The only error class of @metroledger/dashboard; callers branch on `code`. */
-export class DashboardError extends Error {
-  readonly code: DashboardErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: DashboardErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'DashboardError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class DashboardError extends MetroledgerError<DashboardErrorCode> {}

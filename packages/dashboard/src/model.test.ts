@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ledgerDirectorySource, memorySource } from '@metroledger/audit';
-import { ForgedLedger } from '@metroledger/audit/dist/testing/forge.js';
+import { ForgedLedger } from '@metroledger/audit/testing/forge';
 import { IdentityDeserializer } from '@metroledger/identity';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent } from '@metroledger/meter';

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import type { SectionName } from './api.js';
 import { DashboardError } from './errors.js';
 import { IMPORT_MAP, pageHtml, STYLE_CSS } from './page.js';
+import { describeError } from '@metroledger/errors';
 
 export const SECTION_NAMES: readonly SectionName[] = ['status', 'network', 'activity', 'measurements', 'meters', 'governance'];
 
@@ -125,7 +126,7 @@ export async function startHttpServer(app: DashboardApp, opts: HttpServerOptions
       try {
         return sendJson(res, 200, await app.transaction(tx[1]!));
       } catch (err) {
-        return sendJson(res, errorStatus(err), { error: (err as Error).message });
+        return sendJson(res, errorStatus(err), { error: describeError(err) });
       }
     }
     const block = /^\/api\/block\/(\d{1,15})$/.exec(path);
@@ -133,7 +134,7 @@ export async function startHttpServer(app: DashboardApp, opts: HttpServerOptions
       try {
         return sendJson(res, 200, await app.block(Number(block[1])));
       } catch (err) {
-        return sendJson(res, errorStatus(err), { error: (err as Error).message });
+        return sendJson(res, errorStatus(err), { error: describeError(err) });
       }
     }
     return assets(res, path);
@@ -141,7 +142,7 @@ export async function startHttpServer(app: DashboardApp, opts: HttpServerOptions
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message });
+      if (!res.headersSent) sendJson(res, 500, { error: describeError(err) });
       else res.end();
     });
   });

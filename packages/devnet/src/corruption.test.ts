@@ -13,7 +13,7 @@ import { connectClient } from './testing/client.js';
 
 const KV = [{ name: 'kv', version: '1.0', module: join(__dirname, 'testing', 'kv.js'), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')", installedOn: ['LaSIGEMSP', 'PUCPRMSP'] }];
 
-test('Deliver ends with DATA_LOSS at a damaged block instead of serving it', { timeout: 60_000 }, async () => {
+test('Deliver ends with DATA_LOSS at a damaged block instead of serving it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-corrupt-'));
   try {
     let devnet = await startDevnet({ dataDir: dir, chaincodes: KV, batch: { batchTimeoutMs: 5 } });

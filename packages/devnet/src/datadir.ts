@@ -9,13 +9,16 @@ import { join, resolve } from 'node:path';
 import { DevnetError } from './errors.js';
 import { runningDevnet, RUN_FILE } from './runfile.js';
 
+/** Where every `metroledger` command finds the devnet unless told otherwise (relative to the working directory). */
+export const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
+
 /** The marker file in every devnet data directory. */
 export const DATA_DIR_MARKER = '.metroledger-devnet';
 
 // What a devnet of an earlier version (before the marker) created: recognised by its crypto
 // material's completion marker, and only when nothing else is there.
 const LEGACY_SIGNATURE = join('organizations', '.complete');
-const DEVNET_ENTRIES = new Set([DATA_DIR_MARKER, 'organizations', 'ledger', 'orderers', 'peers', RUN_FILE, `${RUN_FILE}.tmp`, 'devnet.log', 'report.json']);
+const DEVNET_ENTRIES = new Set([DATA_DIR_MARKER, 'organizations', 'ledger', 'orderers', 'peers', RUN_FILE, `${RUN_FILE}.tmp`, 'devnet.log', 'report.json', 'chaincodes.json', 'chaincodes.json.tmp']);
 
 type Kind = { kind: 'missing' } | { kind: 'file' } | { kind: 'devnet' } | { kind: 'empty' } | { kind: 'other'; entries: string[] };
 
@@ -93,7 +96,7 @@ export async function resetDevnetData(dataDir: string): Promise<void> {
       throw new DevnetError('NOT_A_DEVNET_DIR', `${dir} is not a devnet data directory (no ${DATA_DIR_MARKER}${found.kind === 'other' ? `; it holds ${describe(found.entries)}` : '; it is empty'}): refusing to delete it`, { dataDir: dir });
     case 'devnet': {
       const info = await runningDevnet(dir);
-      if (info !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${info.pid}) runs on ${dir}: stop it first (metroledger devnet down)`, { dataDir: dir, pid: info.pid });
+      if (info !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${info.pid}) runs on ${dir}: stop it first (metroledger devnet down --data ${dir})`, { dataDir: dir, pid: info.pid });
       await rm(dir, { recursive: true, force: true });
     }
   }

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Assembles the embedded network in one process: crypto material, ledger, endorsing peers with
 // their chaincodes, the ordering service, the committer, and the Fabric Gateway gRPC server.
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
-import { startGatewayServer, type EndorsingPeer, type GatewayServer } from '@metroledger/gateway';
+import { startGatewayServer, type GatewayServer } from '@metroledger/gateway';
 import { IdentityDeserializer, MspRegistry, nodePaths, type OrgMaterial } from '@metroledger/identity';
 import { Ledger, type BlockFileSystem } from '@metroledger/ledger';
 import { SoloOrderer } from '@metroledger/ordering';
 import { Committer, Endorser, SignatureVerifierPool } from '@metroledger/peer';
-import { parsePolicy, type Policy } from '@metroledger/policy';
-import { newGenesisBlock, type BatchConfig } from '@metroledger/protocol';
+import { formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
+import { decodeBlock, newGenesisBlock, type BatchConfig } from '@metroledger/protocol';
+import { chaincodeConfigOf, channelPoliciesOf, endorsementPolicyOf, readDeployedChaincodes } from './chaincodes.js';
+import { DevnetPeer, type ThreadedPeer } from './peers.js';
+import { logBlock, logHalt, SILENT_LOGGER, type DevnetLogger } from './log.js';
+import { DevnetMetrics } from './metrics.js';
+import { summarizeBlock } from './observe.js';
 import { DEFAULT_NETWORK } from './config/default-network.js';
 import { ensureOrganizations, orgSpec } from './crypto.js';
 import { prepareDataDir } from './datadir.js';
@@ -24,6 +29,8 @@ import { FaultInjector, type DevnetFaults } from './faults.js';
 import { threadPlan, threadsFromEnv, type ThreadOptions, type ThreadPlan } from './threads.js';
 import { EndorsementThreads } from './endorsement/pool.js';
 import type { PeerSpec } from './endorsement/messages.js';
+import type { RunningChaincode } from './runfile.js';
+import { openPrivateData } from './privatedata.js';
 
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
@@ -47,8 +54,13 @@ export interface StartDevnetOptions {
   tlsClientAuth?: boolean;
   /** Default: DEFAULT_NETWORK (config/default-network.ts). */
   network?: NetworkConfig;
-  /** Chaincodes deployed instead of the network's (e.g. a test chaincode). */
+  /**
+   * Chaincodes deployed instead of the network's and of those recorded in the data directory
+   * (`chaincodes.json`, see `recordDeployedChaincodes`), e.g. a test chaincode.
+   */
   chaincodes?: readonly ChaincodeConfig[];
+  /** Chaincodes deployed besides the network's and the recorded ones (any Fabric chaincode, e.g. `devnet up --chaincode`). */
+  addChaincodes?: readonly ChaincodeConfig[];
   /** Overrides the network's batch configuration. */
   batch?: Partial<BatchConfig>;
   /**
@@ -69,6 +81,10 @@ export interface StartDevnetOptions {
   subvertedPeers?: readonly SubvertedPeerConfig[];
   /** The ledger's block file layer (default: Node's fs); tests put in one that fails as a full disk does. */
   ledgerFileSystem?: BlockFileSystem;
+  /** Structured log: a line per block, per refused reading or invalid transaction, per halt (default: none). */
+  logger?: DevnetLogger;
+  /** Prometheus metrics at the operations service's /metrics (default true). */
+  metrics?: boolean;
 }
 
 /** Paths of one user's enrollment (what a fabric-gateway client needs). */
@@ -101,7 +117,7 @@ export interface Devnet {
   readonly generatedCrypto: boolean;
   /** Current block height of the ledger. */
   height(): number;
-  /** http://host:port of the operations service: GET /healthz answers 200, or 503 with the reason. */
+  /** http://host:port of the operations service: GET /healthz answers 200, or 503 with the reason; GET /metrics (Prometheus). */
   readonly operationsEndpoint: string;
   /** SERVING; HALTED (with why) once the ledger failed to commit a block; STOPPED after stop(). */
   health(): DevnetHealth;
@@ -120,6 +136,18 @@ export interface Devnet {
   readonly threads: ThreadPlan;
   /** What each peer runs for each registry-governed chaincode (the package ids the notified body must approve). */
   readonly installedPackages: readonly PeerPackage[];
+  /** The chaincodes deployed now (the network's, the recorded ones, those deployed since start), with their policies as resolved. */
+  chaincodes(): readonly RunningChaincode[];
+  /**
+   * Deploys a chaincode while the devnet runs (a chaincode of the same name is upgraded): its
+   * module is loaded on the peers of `installedOn`, then proposals may use it under its
+   * endorsement policy (any form Fabric takes, Fabric's /Channel/Application/Endorsement included).
+   * Not registry-governed: for any Fabric chaincode.
+   * @throws {@link DevnetError} BAD_CONFIG (policy, peers, a governed name), CHAINCODE_LOAD
+   */
+  deployChaincode(cc: ChaincodeConfig): Promise<void>;
+  /** Recorded chaincodes (chaincodes.json) that could not be deployed at start, and why: left out, the rest runs. */
+  readonly deployErrors: readonly { readonly name: string; readonly message: string }[];
   /** Stops the gateway, orders and commits what was accepted (unless halted), closes the ledger. */
   stop(): Promise<void>;
 }
@@ -133,9 +161,9 @@ function chaincodeModulePath(module: string): string {
   }
 }
 
-function loadChaincode(cc: ChaincodeConfig, resolveChaincode: (name: string) => HostedChaincode | undefined): HostedChaincode {
+function loadChaincode(cc: ChaincodeConfig, resolveChaincode: (name: string) => HostedChaincode | undefined, mspId: string): HostedChaincode {
   try {
-    return hostChaincodeModule({ name: cc.name, version: cc.version, dir: chaincodeModulePath(cc.module), resolveChaincode });
+    return hostChaincodeModule({ name: cc.name, version: cc.version, dir: chaincodeModulePath(cc.module), resolveChaincode, mspId });
   } catch (err) {
     if (err instanceof DevnetError) throw err;
     throw new DevnetError('CHAINCODE_LOAD', `chaincode ${cc.name} (${cc.module}) cannot be loaded: ${(err as Error).message}`, { chaincode: cc.name }, { cause: err });
@@ -156,9 +184,15 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   const choice = orderingChoice(options.network ?? DEFAULT_NETWORK, options);
   const network = withOrdering(options.network ?? DEFAULT_NETWORK, choice);
   const dataDir = resolve(options.dataDir);
-  const chaincodes = options.chaincodes ?? network.chaincodes;
+  const log = options.logger ?? SILENT_LOGGER;
   const batch: BatchConfig = { ...network.batch, ...options.batch };
   await prepareDataDir(dataDir);
+  const added = options.addChaincodes ?? [];
+  // recorded chaincodes deploy after the network's, each on its own: one that no longer loads is left out, not fatal
+  const recorded = options.chaincodes === undefined ? (await readDeployedChaincodes(dataDir)).chaincodes.map(chaincodeConfigOf).filter((r) => !added.some((a) => a.name === r.name)) : [];
+  const chaincodes = [...(options.chaincodes ?? network.chaincodes), ...added];
+  const duplicate = chaincodes.find((cc, i) => chaincodes.findIndex((o) => o.name === cc.name) !== i);
+  if (duplicate !== undefined) throw new DevnetError('BAD_CONFIG', `two chaincodes are named ${duplicate.name}`, { chaincode: duplicate.name });
 
   const { orgs, generated } = await ensureOrganizations(dataDir, network.organizations);
   const orgConfigs = new Map<string, OrgConfig>(network.organizations.map((o) => [o.mspId, o]));
@@ -183,17 +217,12 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     tamperedPackageOn: typeof options.tamperedPackageOn === 'string' ? [options.tamperedPackageOn] : options.tamperedPackageOn,
     subvertedPeers: options.subvertedPeers,
   });
-  for (const cc of chaincodes) {
-    try {
-      // a registry-governed chaincode's policy comes from the ledger (governed.ts), never from here
-      if (!enforcement.isGoverned(cc.name)) policies.set(cc.name, parsePolicy(cc.endorsementPolicy));
-    } catch (err) {
-      throw new DevnetError('BAD_CONFIG', `endorsement policy of ${cc.name}: ${(err as Error).message}`, { chaincode: cc.name }, { cause: err });
-    }
+  const checkInstalledOn = (cc: ChaincodeConfig): void => {
     for (const mspId of cc.installedOn) {
       if (orgConfigs.get(mspId)?.kind !== 'peer') throw new DevnetError('BAD_CONFIG', `chaincode ${cc.name} is installed on ${mspId}, which is not a peer organization`);
     }
-  }
+  };
+  for (const cc of chaincodes) checkInstalledOn(cc);
 
   const threads = threadPlan({ ...threadsFromEnv(), ...options.threads, ...(options.verifyThreads !== undefined && { verifyThreads: options.verifyThreads }) });
   const ledger = await Ledger.open(join(dataDir, 'ledger'), { ...(options.ledgerFileSystem !== undefined && { fileSystem: options.ledgerFileSystem }) });
@@ -209,6 +238,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
 
   try {
     await checkLedgerOrdering(ledger, choice);
+    const privateData = await openPrivateData(join(dataDir, 'ledger'), appOrgs, () => ledger.height);
+    closers.push(() => privateData.close());
     const committer = new Committer({
       channelId: network.channelId,
       ledger: governedLedger(ledger, enforcement.registry),
@@ -217,6 +248,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       msps,
       endorsementPolicy: (name) => policies.get(name),
       ...(verifierPool !== undefined && { signatureVerifier: verifierPool.verifier }),
+      privateData: privateData.committer,
+      collectionPolicy: (cc, collection) => privateData.collectionPolicy(cc, collection),
     });
     closers.push(() => committer.close());
     if (ledger.height === 0) {
@@ -231,6 +264,11 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       );
     }
 
+    // Policies of chaincodes the registry does not govern (a governed one's comes from the ledger,
+    // governed.ts): Fabric's forms, channel-config references and ImplicitMeta rules included.
+    const channelPolicies = channelPoliciesOf(decodeBlock(await ledger.getBlock(0)));
+    for (const cc of chaincodes) if (!enforcement.isGoverned(cc.name)) policies.set(cc.name, endorsementPolicyOf(cc, channelPolicies));
+
     await enforcement.registry.refresh(ledger.state);
     await enforcement.prepare(appOrgs);
     closers.push(() => enforcement.reporter.close());
@@ -239,65 +277,89 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     // validated ledger of this process (each block is validated and committed once).
     const peerNodes = appOrgs.flatMap((org) => org.peers.map((node) => ({ org, node })));
     const peerNames = peerNodes.map((p) => p.node.fqdn);
-    let endorsers: EndorsingPeer[];
-    let faults: FaultInjector;
+    // Endorsement threads (endorsement/pool.ts) serve the registry-governed chaincodes loaded at
+    // start (lr, governance: the LR workload), each thread hosting every peer's. Every other
+    // chaincode (not governed, deployed at run time, private data) is endorsed on the event loop.
     let endorsementThreads: EndorsementThreads | undefined;
+    let threadedPeers: ThreadedPeer[] | undefined;
     if (threads.endorseThreads > 0) {
-      // Endorsement in worker threads (endorsement/pool.ts), each hosting every peer.
       const specs: PeerSpec[] = peerNodes.map(({ org, node }) => ({
         mspId: org.spec.mspId,
         fqdn: node.fqdn,
         address: `${node.fqdn}:7051`,
         certPem: node.sign.certPem,
         keyPem: node.sign.keyPem,
-        chaincodes: chaincodes
-          .filter((cc) => cc.installedOn.includes(org.spec.mspId))
-          .map((cc) => enforcement.spec(cc, org, node, chaincodeModulePath) ?? { name: cc.name, version: cc.version, dir: chaincodeModulePath(cc.module), statedVersion: false }),
+        chaincodes: chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId)).flatMap((cc) => enforcement.spec(cc, org, node, chaincodeModulePath) ?? []),
       }));
-      const pool = new EndorsementThreads({
-        threads: threads.endorseThreads,
-        channelId: network.channelId,
-        msps: appOrgs.map((o) => o.mspConfig()),
-        peers: specs,
-        approvals: enforcement.registry.approvals,
-        ledger: { state: ledger.state, getTx: (txId) => ledger.getTx(txId), onApplied: (l) => ledger.onApplied(l) },
-        onIncident: (spec, incident) => {
-          const { org, node } = peerNodes[specs.indexOf(spec)]!;
-          enforcement.reporter.report(enforcement.reporterIdentity(org, node), incident);
-        },
-      });
-      endorsementThreads = pool;
-      closers.push(() => pool.close());
-      for (const l of await pool.start()) enforcement.recordPackage(l.peer.fqdn, l.peer.mspId, l.name, l.version);
-      enforcement.registry.onChange((approvals) => pool.setApprovals(approvals));
-      endorsers = specs.map((_, i) => pool.peer(i));
-      faults = new FaultInjector(ledger.state, peerNames, (peer, proposals) => pool.lag(peerNames.indexOf(peer), proposals));
-    } else {
-      faults = new FaultInjector(ledger.state, peerNames);
-      endorsers = [];
-      for (const { org, node } of peerNodes) {
-        const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId));
-        // chaincodes on one peer call each other (stub.invokeChaincode) and nothing else
-        const onPeer = new Map<string, HostedChaincode>();
-        const resolveOnPeer = (name: string) => onPeer.get(name);
-        for (const cc of installed) onPeer.set(cc.name, enforcement.host(cc, org, node, resolveOnPeer, chaincodeModulePath) ?? loadChaincode(cc, resolveOnPeer));
-        endorsers.push(
-          new Endorser({
-            identity: org.signingIdentity(node.name),
-            address: `${node.fqdn}:7051`,
-            channelId: network.channelId,
-            msps: proposers,
-            deserializer,
-            ledger,
-            chaincodes: [...onPeer.values()],
-            verify,
-            simulationState: faults.simulationState(node.fqdn),
-          }),
-        );
+      if (specs.some((spec) => spec.chaincodes.length > 0)) {
+        const pool = new EndorsementThreads({
+          threads: threads.endorseThreads,
+          channelId: network.channelId,
+          msps: appOrgs.map((o) => o.mspConfig()),
+          peers: specs,
+          approvals: enforcement.registry.approvals,
+          ledger: { state: ledger.state, getTx: (txId) => ledger.getTx(txId), onApplied: (l) => ledger.onApplied(l) },
+          onIncident: (spec, incident) => {
+            const { org, node } = peerNodes[specs.indexOf(spec)]!;
+            enforcement.reporter.report(enforcement.reporterIdentity(org, node), incident);
+          },
+        });
+        endorsementThreads = pool;
+        closers.push(() => pool.close());
+        for (const l of await pool.start()) enforcement.recordPackage(l.peer.fqdn, l.peer.mspId, l.name, l.version);
+        enforcement.registry.onChange((approvals) => pool.setApprovals(approvals));
+        threadedPeers = specs.map((spec, i) => ({ chaincodes: new Set(spec.chaincodes.map((c) => c.name)), peer: pool.peer(i) }));
       }
-      // chaincode modules load fabric-shim, whose older protobuf classes shadow ours in google-protobuf's namespace
-      restoreFabricProtosGlobals();
     }
+    const pool = endorsementThreads;
+    const faults = new FaultInjector(ledger.state, peerNames, pool && ((peer, proposals) => pool.lag(peerNames.indexOf(peer), proposals)));
+    const peers: { org: OrgMaterial; node: OrgMaterial['peers'][number]; peer: DevnetPeer }[] = [];
+    for (const [i, { org, node }] of peerNodes.entries()) {
+      const threaded = threadedPeers?.[i];
+      const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId) && threaded?.chaincodes.has(cc.name) !== true);
+      const peer: DevnetPeer = new DevnetPeer({
+        mspId: org.spec.mspId,
+        address: `${node.fqdn}:7051`,
+        newEndorser: (hosted) =>
+          new Endorser({ identity: org.signingIdentity(node.name), address: `${node.fqdn}:7051`, channelId: network.channelId, msps: proposers, deserializer, ledger, chaincodes: hosted, verify, simulationState: faults.simulationState(node.fqdn), privateData: privateData.endorser(node.fqdn) }),
+        ...(threaded !== undefined && { threaded }),
+      });
+      // chaincodes on one peer call each other (stub.invokeChaincode) and nothing else
+      peer.install(installed.map((cc) => enforcement.host(cc, org, node, peer.resolve, chaincodeModulePath) ?? loadChaincode(cc, peer.resolve, org.spec.mspId)));
+      peers.push({ org, node, peer });
+    }
+    const endorsers = peers.map((p) => p.peer);
+    const deployed = [...chaincodes];
+    const deployChaincode = async (cc: ChaincodeConfig): Promise<void> => {
+      if (enforcement.isGoverned(cc.name)) throw new DevnetError('BAD_CONFIG', `${cc.name} is governed by the notified body's registry: install its approved package instead (metroledger lr install)`, { chaincode: cc.name });
+      checkInstalledOn(cc);
+      const policy = endorsementPolicyOf(cc, channelPolicies);
+      // an upgrade from the same directory must load the new code, not the module cache's
+      const dir = chaincodeModulePath(cc.module);
+      for (const key of Object.keys(require.cache)) if ((key === dir || key.startsWith(dir + sep)) && !key.slice(dir.length).includes(`${sep}node_modules${sep}`)) delete require.cache[key];
+      const targets = peers.filter((p) => cc.installedOn.includes(p.org.spec.mspId));
+      const hosted = targets.map((p) => loadChaincode(cc, p.peer.resolve, p.org.spec.mspId));
+      restoreFabricProtosGlobals();
+      targets.forEach((p, i) => p.peer.install([hosted[i]!]));
+      // the policy last: the gateway plans endorsements for a chaincode once its policy is there
+      policies.set(cc.name, policy);
+      log.info({ event: 'deploy', chaincode: cc.name, version: cc.version, module: cc.module, policy: cc.endorsementPolicy, resolvedPolicy: formatPolicy(policy), installedOn: cc.installedOn }, `deployed chaincode ${cc.name} ${cc.version}`);
+      const at = deployed.findIndex((d) => d.name === cc.name);
+      if (at >= 0) deployed.splice(at, 1, cc);
+      else deployed.push(cc);
+    };
+    const deployErrors: { name: string; message: string }[] = [];
+    for (const cc of recorded) {
+      try {
+        await deployChaincode(cc);
+      } catch (err) {
+        deployErrors.push({ name: cc.name, message: (err as Error).message });
+        log.error({ event: 'deploy_failed', chaincode: cc.name, code: (err as { code?: unknown }).code }, `recorded chaincode ${cc.name} left out: ${(err as Error).message}`);
+      }
+    }
+
+    // chaincode modules load fabric-shim, whose older protobuf classes shadow ours in google-protobuf's namespace
+    restoreFabricProtosGlobals();
 
     const ordererNode = ordererOrg.orderers[0]!;
     const bft = choice.type === 'bft'
@@ -321,6 +383,31 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     await orderer.start();
     closers.push(() => orderer.stop());
 
+    // Operations: a log line and metrics per committed block, endorser and broadcast metrics, gRPC request metrics.
+    let halt: DevnetHalt | undefined;
+    const metrics = options.metrics === false ? undefined : new DevnetMetrics({ channelId: network.channelId, height: () => ledger.height, halted: () => halt !== undefined, ...(bft !== undefined && { bft: bft.control }) });
+    for (const e of endorsers) e.observe(metrics?.proposals);
+    const lrChaincodes = new Set(chaincodes.filter((cc) => enforcement.isGoverned(cc.name)).map((cc) => cc.name));
+    let view = 0;
+    committer.onCommit((notice) => {
+      const block = summarizeBlock(notice, lrChaincodes);
+      metrics?.onBlock(block);
+      logBlock(log, block);
+      // the replicas may run in the ordering thread: their views come back asynchronously
+      if (bft !== undefined) {
+        void bft.control.replicaViews().then(
+          (all) => {
+            const views = all.filter((v): v is number => v !== undefined);
+            if (views.length > 0 && Math.max(...views) !== view) {
+              view = Math.max(...views);
+              log.warn({ event: 'view_change', view, leader: (view % bft.control.replicas) + 1 }, `BFT view ${view}: consenter ${(view % bft.control.replicas) + 1} leads`);
+            }
+          },
+          () => undefined, // stopping: the ordering thread is gone
+        );
+      }
+    });
+
     const gwOrg = orgs.get(network.gatewayPeer.mspId);
     const gwNode = gwOrg?.peers.find((p) => p.name === network.gatewayPeer.peer);
     if (gwOrg === undefined || gwNode === undefined) throw new DevnetError('BAD_CONFIG', `gateway peer ${network.gatewayPeer.peer} of ${network.gatewayPeer.mspId} does not exist`);
@@ -329,7 +416,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       mspId: gwOrg.spec.mspId,
       peers: endorsers,
       endorsementPolicies: policies,
-      orderer: faults.orderer(feed.gate(orderer)),
+      orderer: metrics?.broadcasts(faults.orderer(feed.gate(orderer))) ?? faults.orderer(feed.gate(orderer)),
       ordererEndpoint: { address: `${ordererNode.fqdn}:7050`, mspId: ordererOrg.spec.mspId },
       commits: committer,
       ledger,
@@ -340,19 +427,25 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       tls: { certPem: gwNode.tls.certPem, keyPem: gwNode.tls.keyPem, clientAuthRequired: options.tlsClientAuth === true },
+      ...(metrics !== undefined && { interceptors: [metrics.grpcInterceptor] }),
     });
     closers.push(() => server.stop());
 
-    let halt: DevnetHalt | undefined;
     let stopped: Promise<void> | undefined;
     const haltListeners = new Set<(h: DevnetHalt) => void>();
     const health = (): DevnetHealth => ({ status: halt !== undefined ? 'HALTED' : stopped !== undefined ? 'STOPPED' : 'SERVING', height: ledger.height, ...(halt !== undefined && { halt }) });
-    const operations = await startOperationsServer({ host: options.host ?? '127.0.0.1', port: options.operationsPort ?? 0, health });
+    const operations = await startOperationsServer({
+      host: options.host ?? '127.0.0.1',
+      port: options.operationsPort ?? 0,
+      health,
+      ...(metrics !== undefined && { metrics: { contentType: metrics.registry.contentType, metrics: () => metrics.registry.metrics() } }),
+    });
     closers.push(() => operations.stop());
     // Fail-stop, as Fabric's peer on a ledger I/O failure: take no more transactions (the feed
     // refuses Submit already), stop ordering and serving; the operations service stays up to say why.
     committer.onHalt((h) => {
       halt = devnetHalt(h);
+      logHalt(log, halt);
       void enforcement.reporter.close().catch(() => undefined);
       void orderer.stop().catch(() => undefined);
       void server.stop();
@@ -397,8 +490,15 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       },
       ...(bft !== undefined && { bft: bft.control }),
       faults,
-      threads,
+      threads: { ...threads, endorseThreads: endorsementThreads?.threads ?? 0 },
       installedPackages: enforcement.packages,
+      deployErrors,
+      chaincodes: () =>
+        deployed.map((cc) => {
+          const policy = enforcement.isGoverned(cc.name) ? undefined : policies.get(cc.name);
+          return { name: cc.name, version: cc.version, module: cc.module, endorsementPolicy: cc.endorsementPolicy, ...(policy !== undefined && { resolvedPolicy: formatPolicy(policy) }), installedOn: cc.installedOn };
+        }),
+      deployChaincode,
       stop: () =>
         (stopped ??= (async () => {
           await enforcement.reporter.close();
@@ -430,6 +530,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
           await endorsementThreads?.close();
           await verifierPool?.close();
           await operations.stop();
+          await privateData.close();
           await ledger.close();
         })()),
     };

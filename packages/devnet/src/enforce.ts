@@ -142,13 +142,13 @@ export class Enforcement {
   host(cc: ChaincodeConfig, org: OrgMaterial, node: OrgMaterial['peers'][number], resolve: ChaincodeResolver, moduleOf: (module: string) => string): HostedChaincode | undefined {
     if (!this.#governed.has(cc.name)) return undefined;
     const subverted = this.#subverted(org.spec.mspId, cc.name);
-    if (subverted !== undefined) return hostChaincodeModule({ name: cc.name, version: cc.version, dir: moduleOf(subverted.module), resolveChaincode: resolve });
+    if (subverted !== undefined) return hostChaincodeModule({ name: cc.name, version: cc.version, dir: moduleOf(subverted.module), resolveChaincode: resolve, mspId: org.spec.mspId });
     const prepared = this.#modules.get(`${node.fqdn}\u0000${cc.name}`);
     if (prepared === undefined) throw new DevnetError('CHAINCODE_LOAD', `${cc.name} is not installed on ${node.fqdn}`);
     const { moduleDir, packageId } = prepared;
     let hosted: HostedChaincode;
     try {
-      hosted = hostChaincodeModule({ name: cc.name, version: cc.version, dir: moduleDir, resolveChaincode: resolve });
+      hosted = hostChaincodeModule({ name: cc.name, version: cc.version, dir: moduleDir, resolveChaincode: resolve, mspId: org.spec.mspId });
     } catch (err) {
       throw new DevnetError('CHAINCODE_LOAD', `${node.fqdn}: installed package of ${cc.name} cannot be loaded: ${(err as Error).message}`, { chaincode: cc.name }, { cause: err });
     }

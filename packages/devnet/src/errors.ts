@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type DevnetErrorCode =
   | 'BAD_CONFIG' // the network configuration cannot be assembled (unknown org, bad policy, no gateway peer)
@@ -11,14 +12,4 @@ export type DevnetErrorCode =
   | 'START_FAILED'; // a devnet process exited, or did not listen in time, before it was ready
 
 /** The error class of @metroledger/devnet; branch on `code`. */
-export class DevnetError extends Error {
-  readonly code: DevnetErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: DevnetErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'DevnetError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class DevnetError extends MetroledgerError<DevnetErrorCode> {}

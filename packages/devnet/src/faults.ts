@@ -32,7 +32,7 @@ export class FaultInjector implements DevnetFaults {
 
   readonly #lagElsewhere: ((peer: string, proposals: number) => void) | undefined;
 
-  /** `lagElsewhere`: where lags go when the endorsers run in other threads (they keep the stale views there). */
+  /** `lagElsewhere`: told of lags too, for the endorsers in other threads (they keep their stale views there). */
   constructor(state: StateReader, peerNames: readonly string[], lagElsewhere?: (peer: string, proposals: number) => void) {
     this.#state = state;
     this.#peers = peerNames;
@@ -42,8 +42,8 @@ export class FaultInjector implements DevnetFaults {
   lagPeer(peer: string, proposals: number): void {
     if (!this.#peers.includes(peer)) throw new DevnetError('BAD_CONFIG', `${peer} is not a peer of the network (${this.#peers.join(', ')})`);
     if (!Number.isInteger(proposals) || proposals < 0) throw new DevnetError('BAD_CONFIG', `lagging peer ${peer}: proposals must be a non-negative integer`);
-    if (this.#lagElsewhere !== undefined) this.#lagElsewhere(peer, proposals);
-    else this.#lagging.set(peer, new LaggingState(this.#state, { proposals }));
+    this.#lagElsewhere?.(peer, proposals);
+    this.#lagging.set(peer, new LaggingState(this.#state, { proposals }));
   }
 
   loseSubmitAnswers(count: number): void {

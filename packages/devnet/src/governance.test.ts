@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CommitError, EndorseError, StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import { buildChaincodePackage } from '@metroledger/lifecycle';
-import { verifyLrSoftwareApproval } from '@metroledger/governance/dist/approval';
+import { verifyLrSoftwareApproval } from '@metroledger/governance/api';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
 import { startDevnet, type Devnet, type StartDevnetOptions } from './index.js';
@@ -79,7 +79,7 @@ async function incidents(net: Net): Promise<Incident[]> {
   return (JSON.parse(utf8.decode(await net.gov.evaluateTransaction('listIntegrityIncidents', '100', ''))) as { records: Incident[] }).records;
 }
 
-async function eventually<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+async function eventually<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 120_000 /* a hang guard, not a speed target */): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await what();

@@ -18,10 +18,10 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { HostedChaincode } from '@metroledger/chaincode-host';
-import { GOVERNANCE_CHAINCODE_NAME, type IntegrityIncidentReport, type LrSoftwareRecord } from '@metroledger/governance';
+import { GOVERNANCE_CHAINCODE_NAME, GovernanceKeyTypes, type IntegrityIncidentReport, type LrSoftwareRecord } from '@metroledger/governance/api';
 import type { CommitterLedger, FingerprintIncident, PackageApproval } from '@metroledger/peer';
 import { parsePolicy, type Policy } from '@metroledger/policy';
-import type { StateReader } from '@metroledger/protocol';
+import { compositeKey, type StateReader } from '@metroledger/protocol';
 
 /** The registry's record of one version, as the devnet keeps it in memory. */
 export interface ApprovalInForce extends PackageApproval {
@@ -36,7 +36,7 @@ export interface ApprovalInForce extends PackageApproval {
 const MAX_RUNE = '\u{10FFFF}';
 
 function lrSoftwarePrefix(chaincodeName: string): string {
-  return `\u0000lrsw\u0000${chaincodeName}\u0000`;
+  return compositeKey(GovernanceKeyTypes.LR_SOFTWARE, [chaincodeName]);
 }
 
 /**

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The devnet's health, and the operations service that reports it as a Fabric peer does
-// (GET /healthz: 200 {"status":"OK"} or 503 with failed_checks).
+// (GET /healthz: 200 {"status":"OK"} or 503 with failed_checks; GET /metrics for Prometheus).
 import { createServer, type Server } from 'node:http';
 import type { CommitterHalt } from '@metroledger/peer';
 
@@ -75,11 +75,29 @@ export interface OperationsServer {
   stop(): Promise<void>;
 }
 
-/** GET /healthz on host:port (port 0: the OS chooses), answering from `health()`. */
-export async function startOperationsServer(opts: { host: string; port: number; health: () => DevnetHealth }): Promise<OperationsServer> {
+/** The Prometheus exposition the operations service serves at /metrics. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
+/**
+ * The operations service on host:port (port 0: the OS chooses), as a Fabric peer's: GET /healthz
+ * answering from `health()`, and GET /metrics (Prometheus text format) when `metrics` is given.
+ */
+export async function startOperationsServer(opts: { host: string; port: number; health: () => DevnetHealth; metrics?: MetricsSource }): Promise<OperationsServer> {
   const server: Server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/healthz') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found: GET /healthz' }));
+    const path = req.url?.split('?')[0];
+    if (req.method === 'GET' && path === '/metrics' && opts.metrics !== undefined) {
+      const m = opts.metrics;
+      m.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': m.contentType }).end(text),
+        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(err as Error).message}\n`),
+      );
+      return;
+    }
+    if (req.method !== 'GET' || path !== '/healthz') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `not found: GET /healthz${opts.metrics !== undefined ? ' or /metrics' : ''}` }));
       return;
     }
     const { statusCode, body } = healthzBody(opts.health());

@@ -10,6 +10,24 @@ export type { DevnetBft, OrderingType } from './ordering.js';
 export { installChaincodePackage, installedPackage, peerChaincodeDir, tamperedPackage, type InstalledPackage } from './lifecycle.js';
 export { defaultLrPackage, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 export { startDevnetProcess, type DevnetProcess, type DevnetProcessOptions } from './process.js';
-export { readRunFile, runningDevnet, isProcessAlive, writeRunFile, RUN_FILE, type RunInfo } from './runfile.js';
-export { DATA_DIR_MARKER, prepareDataDir, resetDevnetData } from './datadir.js';
+export { readRunFile, runningDevnet, isProcessAlive, writeRunFile, RUN_FILE, type RunInfo, type RunningChaincode } from './runfile.js';
+export { DATA_DIR_MARKER, DEFAULT_DATA_DIR, prepareDataDir, resetDevnetData } from './datadir.js';
+export {
+  checkChaincodeLoads,
+  chaincodeConfigOf,
+  DEFAULT_ENDORSEMENT_POLICY,
+  DEPLOYED_CHAINCODES_FILE,
+  deployedChaincode,
+  forgetDeployedChaincodes,
+  parseChaincodeSpec,
+  readDeployedChaincodes,
+  recordDeployedChaincodes,
+  type DeployedChaincode,
+} from './chaincodes.js';
+// chaincode modules load fabric-shim, whose older protobuf classes shadow ours: what loads one outside a devnet restores them
+export { restoreFabricProtosGlobals } from './protoglobals.js';
+// the notified body's approvals as the devnet's peers read them from the world state (a peer assembled outside a devnet reads them the same way)
+export { GovernedRegistry, type ApprovalInForce } from './governed.js';
 export { DEVNET_HALT_EXIT_CODE, describeHalt, fetchHealth, type DevnetHalt, type DevnetHealth, type DevnetStatus } from './health.js';
+export { SILENT_LOGGER, type DevnetLogger, type LogFn } from './log.js';
+export { READINGS_RATE_WINDOW_S } from './metrics.js';

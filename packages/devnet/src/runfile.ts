@@ -23,6 +23,25 @@ export interface RunInfo {
   readonly dashboardUrl?: string;
   /** Written (when the disk still allows) as the process halts. */
   readonly halt?: DevnetHalt;
+  /** The `devnet up` options (after --data) that start this devnet again as it runs now: for the commands hints print. */
+  readonly upArgs?: readonly string[];
+  /** The chaincodes deployed now, each with its endorsement policy as given and as it resolves on the channel. */
+  readonly chaincodes?: readonly RunningChaincode[];
+  /** The revision of the deployed-chaincodes record (chaincodes.json) this devnet has loaded. */
+  readonly chaincodesRevision?: number;
+  /** Why loading a revision of the record failed (its chaincodes stay as they were). */
+  readonly deployError?: { readonly revision: number; readonly message: string };
+}
+
+export interface RunningChaincode {
+  readonly name: string;
+  readonly version: string;
+  /** The package or directory its code loads from. */
+  readonly module: string;
+  readonly endorsementPolicy: string;
+  /** The policy in signature syntax, as the channel resolves it (undefined for a registry-governed chaincode). */
+  readonly resolvedPolicy?: string;
+  readonly installedOn: readonly string[];
 }
 
 /** The run file of `dataDir`, or undefined while it is absent (or unreadable). */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The evidence store's refusals. Each has one HTTP status, so a client over the wire gets the same
 // typed error back (the body is `{"code": …, "message": …}`).
+import { MetroledgerError } from '@metroledger/errors';
 
 export type EvidenceErrorCode =
   | 'UNAUTHENTICATED'      // no, malformed or wrong request signature; an identity no channel MSP validates
@@ -50,24 +51,9 @@ const HTTP_STATUS: Record<EvidenceErrorCode, number> = {
 export const EVIDENCE_ERROR_CODES = Object.keys(HTTP_STATUS) as EvidenceErrorCode[];
 
 /** The one error class of @metroledger/evidence; branch on `code`. */
-export class EvidenceError extends Error {
-  readonly code: EvidenceErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: EvidenceErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'EvidenceError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-
+export class EvidenceError extends MetroledgerError<EvidenceErrorCode> {
   get httpStatus(): number {
     return HTTP_STATUS[this.code];
-  }
-
-  /** The message without its `CODE: ` prefix (what goes over the wire beside the code). */
-  get detail(): string {
-    return this.message.slice(this.code.length + 2);
   }
 }
 

@@ -50,7 +50,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function sendError(res: ServerResponse, err: EvidenceError): void {
-  send(res, err.httpStatus, { code: err.code, message: err.detail });
+  send(res, err.httpStatus, { code: err.code, message: err.message });
 }
 
 /**
@@ -195,7 +195,7 @@ export async function startEvidenceServer(options: EvidenceServerOptions): Promi
       // a caller refused by the policy is known by then: the log names it
       caller ??= e.details?.['caller'] as Caller | undefined;
       try {
-        await log(e.code, { detail: e.detail.slice(0, 300) });
+        await log(e.code, { detail: e.message.slice(0, 300) });
       } catch (logErr) {
         // nothing is answered that the log could not record, refusals aside: say why
         sendError(res, logErr instanceof EvidenceError ? logErr : new EvidenceError('IO', String(logErr)));

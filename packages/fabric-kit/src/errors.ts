@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type FabricKitErrorCode =
   | 'FABRIC_BIN_MISSING'     // FABRIC_BIN unset, or a binary missing or not executable there
@@ -12,14 +13,4 @@ export type FabricKitErrorCode =
   | 'NETWORK_EXISTS'         // `up` on a directory that already holds a network
   | 'BAD_OPTION';
 
-export class FabricKitError extends Error {
-  readonly code: FabricKitErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: FabricKitErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'FabricKitError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class FabricKitError extends MetroledgerError<FabricKitErrorCode> {}

@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { describeError } from '@metroledger/errors';
 import { DEFAULT_SCENARIO } from '@metroledger/scenario';
 import { deploy, restartChaincodeServers } from './chaincodes.js';
 import { runMainJob } from './mainjob.js';
@@ -176,8 +177,7 @@ export function program(): Command {
 
 if (require.main === module) {
   program().parseAsync(process.argv).catch((err: unknown) => {
-    const code = err instanceof FabricKitError ? `${err.code}: ` : '';
-    console.error(`error: ${code}${err instanceof Error ? err.message : String(err)}`);
+    console.error(`error: ${describeError(err)}`);
     process.exitCode = 1;
   });
 }

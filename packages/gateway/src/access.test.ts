@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IdentityDeserializer, MspRegistry } from '@metroledger/identity';
 import { parsePolicy } from '@metroledger/policy';
-import { expiredIdentity, testNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { expiredIdentity, testNetwork } from '@metroledger/protocol/testing/validation';
 import { Authenticator } from './access.js';
 
 test('a request signed with an expired certificate is refused at the gateway; a current one passes', async () => {

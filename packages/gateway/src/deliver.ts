@@ -9,6 +9,7 @@ import type { LedgerPort } from './gateway.js';
 import { PacedWriter } from './paced.js';
 import { RejectedRequest } from './requests.js';
 import { rpcError, Status as GrpcStatus } from './rpcerror.js';
+import { describeError } from '@metroledger/errors';
 
 type Kind = 'block' | 'filtered' | 'private';
 type Call = ServerDuplexStream<common.Envelope | RejectedRequest, peer.DeliverResponse>;
@@ -111,9 +112,8 @@ export class DeliverService {
  * client waiting: DATA_LOSS for a damaged block (never served), UNAVAILABLE otherwise.
  */
 function deliverError(err: unknown): ReturnType<typeof rpcError> {
-  const e = err as { code?: unknown; message?: string };
-  if (e.code === 'CORRUPT_BLOCK_FILE') return rpcError(GrpcStatus.DATA_LOSS, `the peer's ledger holds a damaged block and will not serve it: ${e.message ?? ''}`);
-  return rpcError(GrpcStatus.UNAVAILABLE, `the peer cannot read its ledger: ${e.message ?? String(err)}`);
+  if ((err as { code?: unknown }).code === 'CORRUPT_BLOCK_FILE') return rpcError(GrpcStatus.DATA_LOSS, `the peer's ledger holds a damaged block and will not serve it: ${describeError(err)}`);
+  return rpcError(GrpcStatus.UNAVAILABLE, `the peer cannot read its ledger: ${describeError(err)}`);
 }
 
 /** The block number a seek position designates; undefined for an unsupported position. */

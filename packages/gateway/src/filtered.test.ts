@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { newBlock, parseEnvelope, setTransactionFilter } from '@metroledger/protocol';
-import { buildTransaction, rw, testNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, rw, testNetwork } from '@metroledger/protocol/testing/validation';
 import { envelopeHeader } from './access.js';
 import { filteredBlockFromBytes } from './filtered.js';
 

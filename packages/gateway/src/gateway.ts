@@ -12,6 +12,7 @@ import { PacedWriter } from './paced.js';
 import { minimalEndorsingOrgs } from './plan.js';
 import { decoderMessage, RejectedRequest } from './requests.js';
 import { rpcError, Status, type ErrorDetail } from './rpcerror.js';
+import { describeError } from '@metroledger/errors';
 
 /** An endorsing peer as the gateway sees it; @metroledger/peer's Endorser fits. */
 export interface EndorsingPeer {
@@ -215,9 +216,8 @@ export class GatewayService {
     try {
       await this.#o.orderer.broadcast(envelope.serializeBinary());
     } catch (err) {
-      const e = err as { code?: string; message?: string };
-      const info = e.message ?? String(err);
-      if (e.code === 'BAD_REQUEST') {
+      const info = describeError(err);
+      if ((err as { code?: unknown }).code === 'BAD_REQUEST') {
         throw rpcError(Status.ABORTED, `received unsuccessful response from orderer: status=BAD_REQUEST, info=${info}`, [{ ...orderer, message: info }]);
       }
       const message = `received unsuccessful response from orderer: status=SERVICE_UNAVAILABLE, info=${info}`;
@@ -249,8 +249,8 @@ export class GatewayService {
       return response;
     } catch (err) {
       if (signal.aborted) throw rpcError(Status.CANCELLED, 'commit status request cancelled');
-      if ((err as { code?: unknown }).code === 'HALTED') throw rpcError(Status.UNAVAILABLE, (err as Error).message);
-      throw isRpcError(err) ? err : rpcError(Status.ABORTED, (err as Error).message);
+      if ((err as { code?: unknown }).code === 'HALTED') throw rpcError(Status.UNAVAILABLE, describeError(err));
+      throw isRpcError(err) ? err : rpcError(Status.ABORTED, describeError(err));
     }
   }
 
@@ -311,7 +311,7 @@ export class GatewayService {
     try {
       p = parseProposal(bytes, signed.getSignature_asU8());
     } catch (err) {
-      throw rpcError(Status.INVALID_ARGUMENT, prefix + (err as Error).message);
+      throw rpcError(Status.INVALID_ARGUMENT, prefix + describeError(err));
     }
     if (p.channelId !== this.#o.channelId) throw rpcError(Status.FAILED_PRECONDITION, `channel '${p.channelId}' not found`);
     return p;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { createServer } from 'node:net';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
 import { GatewayService as GatewayServiceDefinition } from '@hyperledger/fabric-protos/lib/gateway/gateway_grpc_pb';
 import { DeliverService as DeliverServiceDefinition } from '@hyperledger/fabric-protos/lib/peer/events_grpc_pb';
 import { Authenticator } from './access.js';
@@ -27,6 +27,8 @@ export interface GatewayServerOptions extends GatewayOptions {
   };
   /** The channel's batch size (Orderer/BatchSize): bounds every message (see limits.ts). */
   batch: BatchSizeConfig;
+  /** grpc-js server interceptors around every call (e.g. the devnet's request metrics). */
+  interceptors?: readonly ServerInterceptor[];
 }
 
 /** A running gRPC server with the gateway.Gateway and protos.Deliver services. */
@@ -57,6 +59,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     // grpc-js refuses a larger message from its length prefix, before buffering it (RESOURCE_EXHAUSTED)
     'grpc.max_receive_message_length': Math.max(limits.transactionRequestBytes, limits.controlRequestBytes),
     'grpc.max_send_message_length': limits.sendBytes,
+    ...(options.interceptors !== undefined && { interceptors: [...options.interceptors] }),
   });
   const transaction = limits.transactionRequestBytes;
   const control = limits.controlRequestBytes;

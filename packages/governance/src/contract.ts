@@ -1,20 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The governance chaincode: the notified body's on-ledger registry of approved LR software, meter
 // type approvals and channel organizations, and the peers' integrity incident reports.
-//
-// State layout (composite keys, namespace `governance`):
-//   org      [mspId]                 -> OrganizationRecord
-//   lrsw     [chaincodeName, version] -> LrSoftwareRecord
-//   lrpkg    [packageId]             -> {"chaincodeName","version"}   (one approval per package id)
-//   model    [model]                 -> MeterModelRecord (current revision)
-//   modelrev [model, rev8]           -> MeterModelRecord (every revision, for audits)
-//   incident [detectedAt, txId]      -> IntegrityIncidentRecord      (chronological)
+// State layout: ./keys.
 import { X509Certificate } from 'node:crypto';
 import { Context, Contract, Transaction } from 'fabric-contract-api';
 import { verifyLrSoftwareApproval } from './approval';
 import { callerOf, describeCaller, type Caller } from './caller';
 import { NOTIFIED_BODY_MSP_ID } from './config';
 import { GovernanceError } from './errors';
+import { GovernanceKeyTypes } from './keys';
 import type {
   CallerOrganization,
   IntegrityIncidentRecord,
@@ -37,12 +31,7 @@ import {
   parsePageSize,
 } from './validation';
 
-const ORG = 'org';
-const LR_SOFTWARE = 'lrsw';
-const LR_PACKAGE = 'lrpkg';
-const MODEL = 'model';
-const MODEL_REVISION = 'modelrev';
-const INCIDENT = 'incident';
+const { ORGANIZATION: ORG, LR_SOFTWARE, LR_PACKAGE, METER_MODEL: MODEL, METER_MODEL_REVISION: MODEL_REVISION, INCIDENT } = GovernanceKeyTypes;
 
 export const LR_SOFTWARE_APPROVED_EVENT = 'LrSoftwareApproved';
 export const LR_SOFTWARE_WITHDRAWN_EVENT = 'LrSoftwareWithdrawn';

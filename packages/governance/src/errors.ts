@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Errors thrown by the governance chaincode. A thrown error rejects the transaction (nothing is
 // written); its message is `CODE: detail`, which is all that crosses the wire.
+import { MetroledgerError } from '@metroledger/errors';
 
 export const GovernanceErrorCodes = {
   ACCESS_DENIED: 'ACCESS_DENIED',
@@ -17,15 +18,10 @@ export const GovernanceErrorCodes = {
 
 export type GovernanceErrorCode = (typeof GovernanceErrorCodes)[keyof typeof GovernanceErrorCodes];
 
-export class GovernanceError extends Error {
-  readonly code: GovernanceErrorCode;
-  readonly details?: Record<string, unknown>;
-
+/** The one coded error whose message starts with its code: fabric-contract-api sends only the message. */
+export class GovernanceError extends MetroledgerError<GovernanceErrorCode> {
   constructor(code: GovernanceErrorCode, detail: string, details?: Record<string, unknown>) {
-    super(`${code}: ${detail}`);
-    this.name = 'GovernanceError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
+    super(code, `${code}: ${detail}`, details);
   }
 }
 

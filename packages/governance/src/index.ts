@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The governance chaincode (fabric-contract-api). `contracts` is what fabric-chaincode-node loads.
+// Its API without the Fabric runtime is `@metroledger/governance/api` (./api), re-exported here.
 import { GovernanceContract } from './contract';
 
 export const contracts = [GovernanceContract];
@@ -11,29 +12,5 @@ export {
   METER_MODEL_APPROVED_EVENT,
   ORGANIZATION_REGISTERED_EVENT,
 } from './contract';
-export { GOVERNANCE_CHAINCODE_NAME, NOTIFIED_BODY_MSP_ID } from './config';
-export { GovernanceError, GovernanceErrorCodes, parseGovernanceErrorMessage, type GovernanceErrorCode } from './errors';
 export { certificateRole, callerOf, type Caller, type NodeRole } from './caller';
-export {
-  LR_SOFTWARE_APPROVAL_TYPE, LR_SOFTWARE_APPROVAL_TYPE_V2, approvedPackageForms, canonicalForms, certificateSha256,
-  lrSoftwareApprovalMessage, signLrSoftwareApproval, verifyLrSoftwareApproval,
-} from './approval';
-export { MAX_PAGE_SIZE } from './validation';
-export type {
-  CallerOrganization,
-  IntegrityIncidentKind,
-  IntegrityIncidentRecord,
-  IntegrityIncidentReport,
-  LrApprovalCheck,
-  LrSoftwareApproval,
-  LrSoftwareApprovalFields,
-  LrSoftwareRecord,
-  LrSoftwareStatus,
-  MeterModelApproval,
-  MeterModelRecord,
-  OrganizationRecord,
-  OrganizationRegistration,
-  OrganizationRole,
-  PackageForm,
-  Page,
-} from './types';
+export * from './api';

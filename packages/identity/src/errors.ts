@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type IdentityErrorCode =
   | 'MALFORMED_IDENTITY' // bytes are not an msp.SerializedIdentity holding a PEM X.509 certificate
@@ -12,14 +13,4 @@ export type IdentityErrorCode =
   | 'IO'; // reading or writing key material on disk failed
 
 /** The one error class of @metroledger/identity; branch on `code`, never on the message. */
-export class IdentityError extends Error {
-  readonly code: IdentityErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: IdentityErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'IdentityError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class IdentityError extends MetroledgerError<IdentityErrorCode> {}

@@ -3,7 +3,7 @@
 // Deriving writes from the block itself (as Fabric does) keeps the block files the one source of truth:
 // crash recovery replays state from them.
 import { common } from '@hyperledger/fabric-protos';
-import type { StateUpdate, Version } from '@metroledger/protocol';
+import { hashedStateKey, type StateUpdate, type Version } from '@metroledger/protocol';
 import { LedgerError } from './errors';
 import { bytesField, firstBytesField, WireError, WireReader } from './protowire';
 
@@ -108,7 +108,10 @@ function parseEnvelopeHeader(envelope: Uint8Array): ParsedEnvelope | undefined {
  * The writes of one endorser transaction, in rwset order: Transaction.actions[0].payload →
  * ChaincodeActionPayload.action → ChaincodeEndorsedAction.proposal_response_payload →
  * ProposalResponsePayload.extension → ChaincodeAction.results → TxReadWriteSet.ns_rwset[] →
- * NsReadWriteSet{namespace, rwset → KVRWSet.writes[] → KVWrite{key, is_delete, value}}.
+ * NsReadWriteSet{namespace, rwset → KVRWSet.writes[] → KVWrite{key, is_delete, value}}; then the
+ * namespace's private writes as every peer keeps them, hashes only: collection_hashed_rwset[] →
+ * CollectionHashedReadWriteSet{collection_name, hashed_rwset → HashedRWSet.hashed_writes[] →
+ * KVWriteHash{key_hash, is_delete, value_hash}}, at their place in the hashed state (protocol's hashedStateKey).
  */
 function endorserWrites(blockNum: number, txNum: number, data: Uint8Array, out: StateUpdate[]): void {
   const action = firstBytesField(data, 1);
@@ -122,9 +125,11 @@ function endorserWrites(blockNum: number, txNum: number, data: Uint8Array, out: 
     const nsr = new WireReader(tx.bytes());
     let ns = '';
     let rwset: Uint8Array | undefined;
+    const collections: Uint8Array[] = [];
     while (nsr.next()) {
       if (nsr.field === 1) ns = nsr.string();
       else if (nsr.field === 2) rwset = nsr.bytes();
+      else if (nsr.field === 3) collections.push(nsr.bytes());
       else nsr.skip();
     }
     const kv = new WireReader(rwset);
@@ -142,6 +147,34 @@ function endorserWrites(blockNum: number, txNum: number, data: Uint8Array, out: 
       }
       out.push(isDelete ? { ns, key, isDelete, version } : { ns, key, isDelete, value, version });
     }
+    for (const c of collections) hashedWrites(ns, c, version, out);
+  }
+}
+
+function hashedWrites(ns: string, collectionRwset: Uint8Array, version: Version, out: StateUpdate[]): void {
+  const c = new WireReader(collectionRwset);
+  let collection = '';
+  let hashed: Uint8Array | undefined;
+  while (c.next()) {
+    if (c.field === 1) collection = c.string();
+    else if (c.field === 2) hashed = c.bytes();
+    else c.skip();
+  }
+  const h = new WireReader(hashed);
+  while (h.next()) {
+    if (h.field !== 2) { h.skip(); continue; }
+    const w = new WireReader(h.bytes());
+    let keyHash: Uint8Array = EMPTY;
+    let isDelete = false;
+    let valueHash: Uint8Array = EMPTY;
+    while (w.next()) {
+      if (w.field === 1) keyHash = w.bytes();
+      else if (w.field === 2) isDelete = w.uint() !== 0;
+      else if (w.field === 3) valueHash = w.bytes();
+      else w.skip();
+    }
+    const at = hashedStateKey(ns, collection, keyHash);
+    out.push(isDelete ? { ...at, isDelete, version } : { ...at, isDelete, value: valueHash, version });
   }
 }
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// kill -9 at random instants while a child process commits blocks: nothing acknowledged may be lost.
+// kill -9 at seeded instants while a child process commits blocks: nothing acknowledged may be lost.
+// Each round waits for a number of acknowledged blocks (not for a time), so a loaded machine only
+// makes the test slower, never weaker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,10 +16,12 @@ import { verifyLedger } from './testing/verify';
 const WRITER = join(__dirname, 'testing', 'crash-writer.js');
 const MAX_FILE_SIZE = 300_000; // small, so that kills also land around block file rollovers
 
-test('SIGKILL at random moments: every acknowledged block survives, chain and tx index intact, state = replay', { timeout: 60_000 }, () => withTempDir(async (dir) => {
+/** A hang guard, not a speed target: a writer that acknowledges nothing for this long is stuck. */
+const ROUND_LIMIT_MS = 300_000;
+
+test('SIGKILL at random moments: every acknowledged block survives, chain and tx index intact, state = replay', () => withTempDir(async (dir) => {
   const rng = newRng(0x5eed);
   let acked = -1; // highest block number the writer reported committed
-  let totalAcked = 0;
   const ROUNDS = 8;
   for (let round = 0; round < ROUNDS; round++) {
     const child = spawn(process.execPath, [WRITER, dir, String(round + 1), String(MAX_FILE_SIZE)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -26,10 +30,15 @@ test('SIGKILL at random moments: every acknowledged block survives, chain and tx
     child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
     const exited = once(child, 'exit');
-    // Wait until the writer has opened (recovery done), then a random extra while it commits.
-    const deadline = Date.now() + 15_000;
-    while (!out.includes('\n') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, Math.floor(rng() * 400)));
+    // Wait until the writer has opened (recovery done) and acknowledged 3..8 blocks, then kill it a
+    // random 0..20 ms later, wherever it is in its next commit.
+    const target = 3 + Math.floor(rng() * 6);
+    const deadline = Date.now() + ROUND_LIMIT_MS;
+    while (out.split('\n').length - 2 < target && child.exitCode === null) {
+      assert.ok(Date.now() < deadline, `round ${round}: the writer acknowledged ${Math.max(0, out.split('\n').length - 2)} of ${target} blocks in ${ROUND_LIMIT_MS / 1000} s: ${err}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await new Promise((r) => setTimeout(r, Math.floor(rng() * 20)));
     child.kill('SIGKILL');
     const [code, signal] = await exited;
     assert.equal(signal, 'SIGKILL', `writer died on its own (code ${code}): ${err}`);
@@ -39,9 +48,9 @@ test('SIGKILL at random moments: every acknowledged block survives, chain and tx
     assert.ok(opened, `writer printed its open line: ${out.slice(0, 200)} ${err}`);
     assert.ok(Number(opened[1]) >= acked + 1, `round ${round}: writer reopened at height ${opened[1]} but block ${acked} was acknowledged`);
     const committed = lines.slice(1).map(Number);
+    assert.ok(committed.length >= target, `round ${round}: ${committed.length} blocks acknowledged before the kill, waited for ${target}`);
     committed.forEach((n, i) => assert.equal(n, Number(opened[1]) + i, 'blocks acknowledged in order'));
     if (committed.length > 0) acked = committed[committed.length - 1]!;
-    totalAcked += committed.length;
 
     // Every other round the parent checks (and thereby recovers); otherwise the next writer recovers itself.
     if (round % 2 === 1 || round === ROUNDS - 1) {
@@ -54,7 +63,6 @@ test('SIGKILL at random moments: every acknowledged block survives, chain and tx
       }
     }
   }
-  assert.ok(totalAcked >= 20, `the writers committed enough blocks to mean something (${totalAcked})`);
   const files = (await readdir(join(dir, 'chains'))).filter((f) => f.startsWith('blockfile_'));
   assert.ok(files.length >= 2, 'kills happened across block file rollovers');
 }));

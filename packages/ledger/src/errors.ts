@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type LedgerErrorCode =
   | 'BLOCK_OUT_OF_ORDER' // block number is not the current height
@@ -17,14 +18,4 @@ export type LedgerErrorCode =
   | 'CLOSED';
 
 /** The only error class of @metroledger/ledger; callers branch on `code`. */
-export class LedgerError extends Error {
-  readonly code: LedgerErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: LedgerErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'LedgerError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class LedgerError extends MetroledgerError<LedgerErrorCode> {}

@@ -64,11 +64,11 @@ class Prefixes {
   }
 }
 
-function decodeValue(v: Buffer): VersionedValue {
+export function decodeValue(v: Buffer): VersionedValue {
   return { version: { blockNum: readU64(v, 0), txNum: v.readUInt32BE(8) }, value: v.subarray(VALUE_HEADER) };
 }
 
-function encodeValue(version: Version, value: Uint8Array): Buffer {
+export function encodeValue(version: Version, value: Uint8Array): Buffer {
   const v = Buffer.allocUnsafe(VALUE_HEADER + value.length);
   writeU64(v, 0, version.blockNum);
   v.writeUInt32BE(version.txNum, 8);

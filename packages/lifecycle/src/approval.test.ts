@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { lrFields, modelApproval, payload, signerOf, testOrgs, TestNetwork, type TestOrgs } from '@metroledger/governance/dist/testing/network';
-import { signLrSoftwareApproval } from '@metroledger/governance/dist/approval';
-import { TestMeter } from '@metroledger/chaincode/dist/testing/meterkeys';
-import { vehiclePass } from '@metroledger/chaincode/dist/testing/signals';
+import { lrFields, modelApproval, payload, signerOf, testOrgs, TestNetwork, type TestOrgs } from '@metroledger/governance/testing/network';
+import { signLrSoftwareApproval } from '@metroledger/governance/api';
+import { TestMeter } from '@metroledger/chaincode/testing/meterkeys';
+import { vehiclePass } from '@metroledger/chaincode/testing/signals';
 import {
   buildCcaasPackage, buildChaincodePackage, checkPackageApproval, extractChaincodePackage, LifecycleError, packageWorkspaceChaincode,
   statedChaincode, type ChaincodePackage, type LifecycleErrorCode, type SoftwareApproval,

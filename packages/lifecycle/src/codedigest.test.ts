@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installedCodeDigest } from '@metroledger/chaincode/dist/codedigest';
+import { installedCodeDigest } from '@metroledger/chaincode/api';
 import { buildChaincodePackage, extractChaincodePackage } from './index';
 
 test('installedCodeDigest is the package codeDigest of an installed tree, ignoring what npm install adds', async () => {

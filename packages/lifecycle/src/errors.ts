@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type LifecycleErrorCode =
   | 'MALFORMED_PACKAGE'      // not a gzip'd ustar chaincode package, or a file in it is bad
@@ -22,14 +23,4 @@ export type LifecycleErrorCode =
   | 'WITHDRAWN_PACKAGE'      // the approval was withdrawn
   | 'SERVER_FAILED';         // the chaincode server could not load the code or listen
 
-export class LifecycleError extends Error {
-  readonly code: LifecycleErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: LifecycleErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LifecycleError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class LifecycleError extends MetroledgerError<LifecycleErrorCode> {}

@@ -87,7 +87,7 @@ test('the LR chaincode package builds from the repository, reproducibly, with th
   const pj = JSON.parse(Buffer.from(a.files.get('src/package.json')!).toString()) as { main: string; scripts: { start: string }; dependencies: Record<string, string> };
   assert.equal(pj.main, 'dist/index.js');
   assert.equal(pj.scripts.start, 'fabric-chaincode-node start');
-  assert.deepEqual(Object.keys(pj.dependencies), ['@metroledger/lr', 'fabric-contract-api', 'fabric-shim']);
+  assert.deepEqual(Object.keys(pj.dependencies), ['@metroledger/errors', '@metroledger/lr', 'fabric-contract-api', 'fabric-shim']);
   // a Docker peer's npm install must resolve what the repository tested (class-transformer 0.4.1 breaks fabric-contract-api)
   const workspace = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { overrides: Record<string, string> };
   assert.deepEqual((pj as { overrides?: unknown }).overrides, workspace.overrides);
@@ -147,6 +147,7 @@ test('the governance chaincode package builds reproducibly with @metroledger/pol
   const pj = JSON.parse(Buffer.from(a.files.get('src/package.json')!).toString()) as { dependencies: Record<string, string> };
   assert.deepEqual(pj.dependencies, {
     '@hyperledger/fabric-protos': require('@metroledger/policy/package.json').dependencies['@hyperledger/fabric-protos'],
+    '@metroledger/errors': 'file:lib/@metroledger/errors',
     '@metroledger/policy': 'file:lib/@metroledger/policy',
     'fabric-contract-api': require('@metroledger/governance/package.json').dependencies['fabric-contract-api'],
     'fabric-shim': require('@metroledger/governance/package.json').dependencies['fabric-shim'],
@@ -159,7 +160,7 @@ test('the governance chaincode package builds reproducibly with @metroledger/pol
     const report = JSON.parse(runNode(`
       const dir = ${JSON.stringify(out.moduleDir)};
       const m = require(dir);
-      const { installedCodeDigest } = require('@metroledger/chaincode/dist/codedigest');
+      const { installedCodeDigest } = require('@metroledger/chaincode/api');
       console.log(JSON.stringify({
         contracts: m.contracts.map((c) => new c().getName()),
         policy: require('node:fs').realpathSync(require.resolve('@metroledger/policy', { paths: [require('node:path').join(dir, 'dist')] })),

@@ -3,7 +3,7 @@
 // package id is `label:hex(sha256(package bytes))` (core/chaincode/persistence in Fabric).
 import { createHash } from 'node:crypto';
 // The pure module only: the package index would load fabric-contract-api.
-import { codeDigest } from '@metroledger/chaincode/dist/codedigest';
+import { codeDigest } from '@metroledger/chaincode/api';
 import { gunzipBounded, gzipStored } from './gzip';
 import { LifecycleError } from './errors';
 import { comparePaths, readTar, writeTar, type TarFile } from './tar';

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { installedCodeDigest } from '@metroledger/chaincode/dist/codedigest';
+import { installedCodeDigest } from '@metroledger/chaincode/api';
 import { declaredCodeDigest, parseAddress } from './ccaas';
 import { LifecycleError } from './errors';
 import { extractChaincodePackage } from './extract';

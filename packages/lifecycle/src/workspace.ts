@@ -33,13 +33,13 @@ interface ChaincodeSpec {
 const SPECS: Record<WorkspaceChaincode, ChaincodeSpec> = {
   lr: {
     module: '@metroledger/chaincode',
-    vendored: ['@metroledger/lr'],
+    vendored: ['@metroledger/lr', '@metroledger/errors'],
     registryDependencies: ['fabric-contract-api', 'fabric-shim'],
     label: () => LR_CHAINCODE_LABEL,
   },
   governance: {
     module: '@metroledger/governance',
-    vendored: ['@metroledger/policy'],
+    vendored: ['@metroledger/policy', '@metroledger/errors'],
     // @metroledger/policy's index loads its Fabric policy-envelope codec
     registryDependencies: ['fabric-contract-api', 'fabric-shim', '@hyperledger/fabric-protos'],
     label: (pj) => `metroledger-governance_${pj.version}`,

@@ -1,16 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
-export type LrErrorCode = 'MALFORMED_READING' | 'MALFORMED_BATCH' | 'INVALID_PUBLIC_KEY' | 'INVALID_GEOMETRY';
+export type LrErrorCode = 'MALFORMED_READING' | 'MALFORMED_BATCH' | 'INVALID_PUBLIC_KEY';
 
 /** The only error the LR software throws. Callers branch on `code`. */
-export class LrError extends Error {
-  readonly code: LrErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: LrErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
-    this.name = 'LrError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class LrError extends MetroledgerError<LrErrorCode> {}

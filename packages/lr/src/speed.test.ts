@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeSpeed, LrError, withinMpe, type LoopGeometry, type SpeedResult } from './index';
+import { decideSpeed, withinMpe, type LoopGeometry, type SpeedResult } from './index';
+
+/** The LR decision on two loops' samples, sampled at the registered rate of `g`. */
+function computeSpeed(loopA: Int16Array, loopB: Int16Array, g: LoopGeometry): SpeedResult {
+  return decideSpeed({ sampleRateHz: g.sampleRateHz, loopA, loopB }, { geometry: g });
+}
 
 const geometry: LoopGeometry = { loopSpacingM: 3, loopLengthM: 2, sampleRateHz: 2000 };
 
@@ -81,10 +86,12 @@ test('a vehicle crossing loop B first is refused as INCONSISTENT_EDGES', () => {
   assert.equal(refusal(computeSpeed(b, a, geometry)), 'INCONSISTENT_EDGES');
 });
 
-test('loops showing different vehicles are refused as INCONSISTENT_EDGES', () => {
+test('loops showing different vehicles are refused: their rear edges move at another speed than their fronts', () => {
   const truck = passage({ speedKmh: 50, lengthM: 16 });
   const car = passage({ speedKmh: 50, lengthM: 4.5, windowS: truck.a.length / geometry.sampleRateHz });
-  assert.equal(refusal(computeSpeed(car.a, truck.b, geometry)), 'INCONSISTENT_EDGES');
+  const r = computeSpeed(car.a, truck.b, geometry);
+  assert.equal(refusal(r), 'TWO_VEHICLES');
+  assert.match((r as { detail: string }).detail, /two speeds/);
 });
 
 test('speeds outside 5..250 km/h are refused as OUT_OF_RANGE', () => {
@@ -94,11 +101,18 @@ test('speeds outside 5..250 km/h are refused as OUT_OF_RANGE', () => {
   }
 });
 
-test('an unusable geometry throws INVALID_GEOMETRY', () => {
+test('an unusable registered geometry is refused as INVALID_GEOMETRY', () => {
   const { a, b } = passage({ speedKmh: 50 });
-  for (const g of [{ ...geometry, loopSpacingM: 0 }, { ...geometry, sampleRateHz: 1.5 }, { ...geometry, loopLengthM: NaN }]) {
-    assert.throws(() => computeSpeed(a, b, g), (e: unknown) => e instanceof LrError && e.code === 'INVALID_GEOMETRY');
+  for (const g of [{ ...geometry, loopSpacingM: 0 }, { ...geometry, sampleRateHz: 1.5 }, { ...geometry, loopLengthM: NaN }, { ...geometry, loopLengthM: 3.5 }]) {
+    const r = decideSpeed({ sampleRateHz: geometry.sampleRateHz, loopA: a, loopB: b }, { geometry: g });
+    assert.equal(refusal(r), 'INVALID_GEOMETRY', JSON.stringify(g));
   }
+});
+
+test('a reading sampled at another rate than the registered one is refused as SAMPLE_RATE_MISMATCH', () => {
+  const { a, b } = passage({ speedKmh: 50 });
+  const r = decideSpeed({ sampleRateHz: 1000, loopA: a, loopB: b }, { geometry });
+  assert.deepEqual(r, { kind: 'refusal', code: 'SAMPLE_RATE_MISMATCH', detail: 'meter reports 1000 Hz, registered 2000 Hz' });
 });
 
 test('the MPE is ±7 km/h up to 100 km/h and ±7 % above', () => {
@@ -109,4 +123,61 @@ test('the MPE is ±7 km/h up to 100 km/h and ±7 % above', () => {
   assert.equal(withinMpe(214, 200), true);
   assert.equal(withinMpe(186, 200), true);
   assert.equal(withinMpe(214.1, 200), false);
+});
+
+/**
+ * Box-shaped vehicles over box-shaped loops: each has its own speed, acceleration, length and
+ * strength; the second one's front reaches loop A `gapM` metres behind the first one's rear.
+ */
+const pair = (p: { a: Int16Array; b: Int16Array }): [Int16Array, Int16Array] => [p.a, p.b];
+
+function vehicles(list: { speedKmh: number; lengthM: number; amplitude: number; accel?: number }[], gapM: number, noise = 6): { a: Int16Array; b: Int16Array } {
+  const fs = geometry.sampleRateHz;
+  const pre = 0.3;
+  const first = list[0]!;
+  const v1 = first.speedKmh / 3.6;
+  const pos = (v: number, acc: number, t: number): number => (t < 0 ? v * t : v * t + 0.5 * acc * t * t);
+  // the second front reaches loop A when the first rear is gapM past it
+  const starts = [pre, pre + (gapM + first.lengthM) / v1];
+  const end = Math.max(...list.map((veh, k) => starts[k]! + (geometry.loopSpacingM + geometry.loopLengthM + veh.lengthM) / (veh.speedKmh / 3.6) * 1.6)) + 0.3;
+  const n = Math.ceil(end * fs);
+  let state = 7;
+  const rand = (): number => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const loop = (edge: number): Int16Array => Int16Array.from({ length: n }, (_, i) => {
+    const t = i / fs;
+    let x = 300 + 15 * Math.sin(2 * Math.PI * 60 * t) + noise * rand();
+    list.forEach((veh, k) => {
+      const s = pos(veh.speedKmh / 3.6, veh.accel ?? 0, t - starts[k]!);
+      const overlap = Math.max(0, Math.min(s, edge + geometry.loopLengthM) - Math.max(s - veh.lengthM, edge));
+      x += veh.amplitude * (overlap / geometry.loopLengthM);
+    });
+    return Math.round(x);
+  });
+  return { a: loop(0), b: loop(geometry.loopSpacingM) };
+}
+
+test('two vehicles in the zone at different speeds are refused as TWO_VEHICLES (OIML R 91, 2.2)', () => {
+  // apart on the loops: loop A falls back to its baseline between them
+  const apart = vehicles([{ speedKmh: 60, lengthM: 4.5, amplitude: 3000 }, { speedKmh: 48, lengthM: 4.2, amplitude: 2600 }], 2.6);
+  const r1 = computeSpeed(apart.a, apart.b, geometry);
+  assert.equal(refusal(r1), 'TWO_VEHICLES');
+  assert.match((r1 as { detail: string }).detail, /returns to its baseline/);
+  // close behind and slower: both over loop A at once, the signal never returns to the baseline
+  const close = vehicles([{ speedKmh: 60, lengthM: 4.5, amplitude: 3000 }, { speedKmh: 51, lengthM: 4.2, amplitude: 1800 }], 0.8);
+  const r2 = computeSpeed(close.a, close.b, geometry);
+  assert.equal(refusal(r2), 'TWO_VEHICLES');
+  assert.match((r2 as { detail: string }).detail, /two speeds/);
+  // slower still, a little further back
+  assert.equal(refusal(computeSpeed(...pair(vehicles([{ speedKmh: 60, lengthM: 4.5, amplitude: 3000 }, { speedKmh: 40, lengthM: 4.2, amplitude: 2000 }], 1)), geometry)), 'TWO_VEHICLES');
+  // a weak vehicle (a tenth of the signal) just behind a strong one
+  const weak = vehicles([{ speedKmh: 90, lengthM: 12, amplitude: 6000 }, { speedKmh: 75, lengthM: 2, amplitude: 600 }], 0.8);
+  assert.equal(refusal(computeSpeed(weak.a, weak.b, geometry)), 'TWO_VEHICLES');
+});
+
+test('a single vehicle braking or accelerating hard is measured, not taken for two vehicles', () => {
+  for (const [kmh, accel] of [[60, -8], [100, -9], [30, 4], [120, 3]] as const) {
+    const one = vehicles([{ speedKmh: kmh, lengthM: 4.6, amplitude: 3000, accel }], 0);
+    const r = computeSpeed(one.a, one.b, geometry);
+    assert.equal(r.kind, 'measurement', `${kmh} km/h at ${accel} m/s²: ${refusal(r)}`);
+  }
 });

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeSpeed, decodeReading, decodeSignedReading, encodeSignedReading, verifyReadingSignature } from '@metroledger/lr';
-import { generateEvent, generateReferenceCases, INVALID_SCENARIOS, Meter, newRng, VEHICLE_CLASSES } from './index';
+import { decideSpeed, decodeReading, decodeSignedReading, encodeSignedReading, verifyReadingSignature } from '@metroledger/lr';
+import { generateEvent, generateIndependentEvent, generateReferenceCases, generateTwoVehicleEvent, INVALID_SCENARIOS, Meter, newRng, VEHICLE_CLASSES } from './index';
 
 test('the rng is deterministic per seed and different across seeds', () => {
   const draw = (seed: number | string): number[] => { const r = newRng(seed); return Array.from({ length: 5 }, () => r.next()); };
@@ -29,7 +29,7 @@ test('every vehicle class at low, urban and motorway speeds is measured within �
     for (const speedKmh of [12, 55, 180]) {
       const e = generateEvent(rng, { vehicleClass, speedKmh, scenario: 'valid' });
       assert.deepEqual(e.truth, { valid: true, speedKmh, vehicleClass, vehicleLengthM: (e.truth as { vehicleLengthM: number }).vehicleLengthM });
-      const r = computeSpeed(e.loopA, e.loopB, e.geometry);
+      const r = decideSpeed({ sampleRateHz: e.geometry.sampleRateHz, loopA: e.loopA, loopB: e.loopB }, { geometry: e.geometry });
       assert.equal(r.kind, 'measurement', `${vehicleClass} at ${speedKmh}: ${JSON.stringify(r)}`);
       if (r.kind === 'measurement') assert.ok(Math.abs(r.speedKmh - speedKmh) <= Math.max(1, 0.01 * speedKmh), `${vehicleClass}: ${speedKmh} measured ${r.speedKmh}`);
     }
@@ -42,7 +42,7 @@ test('every invalid scenario is refused', () => {
     for (let i = 0; i < 20; i++) {
       const e = generateEvent(rng, { scenario });
       assert.equal(e.truth.valid, false);
-      const r = computeSpeed(e.loopA, e.loopB, e.geometry);
+      const r = decideSpeed({ sampleRateHz: e.geometry.sampleRateHz, loopA: e.loopA, loopB: e.loopB }, { geometry: e.geometry });
       assert.equal(r.kind, 'refusal', `${scenario}: ${JSON.stringify(r)}`);
     }
   }
@@ -88,4 +88,61 @@ test('meter signatures are always low-S', () => {
     const s = BigInt('0x' + Buffer.from(signature.subarray(6 + rLen, 6 + rLen + sLen)).toString('hex'));
     assert.ok(s <= half);
   }
+});
+
+const decide = (e: { geometry: { loopSpacingM: number; loopLengthM: number; sampleRateHz: number }; loopA: Int16Array; loopB: Int16Array }) =>
+  decideSpeed({ sampleRateHz: e.geometry.sampleRateHz, loopA: e.loopA, loopB: e.loopB }, { geometry: e.geometry });
+
+test('two-vehicle events: the second front reaches loop A before the first rear leaves loop B, at a speed 12 % to 2x different', () => {
+  const rng = newRng('two-shape');
+  for (let i = 0; i < 40; i++) {
+    const e = generateTwoVehicleEvent(rng);
+    assert.equal(e.truth.valid, false);
+    if (e.truth.valid) return;
+    assert.equal(e.truth.scenario, 'two-vehicles');
+    const [v1, v2] = e.truth.vehicles!;
+    const ratio = Math.max(v1!.speedKmh, v2!.speedKmh) / Math.min(v1!.speedKmh, v2!.speedKmh);
+    assert.ok(ratio >= 1.12 - 1e-6 && ratio <= 2 + 1e-6, `ratio ${ratio}`);
+    assert.ok(e.truth.gapM! >= 0.3 && e.truth.gapM! < e.geometry.loopSpacingM + e.geometry.loopLengthM + 0.03, `gap ${e.truth.gapM}`);
+  }
+});
+
+test('the LR software refuses every two-vehicle event whose weaker vehicle gives a tenth of the other one\'s signal, nearly always as TWO_VEHICLES', () => {
+  const rng = newRng('two-refused');
+  const codes: Record<string, number> = {};
+  for (let i = 0; i < 200; i++) {
+    const r = decide(generateTwoVehicleEvent(rng, { minPeakShare: 0.1 }));
+    const code = r.kind === 'refusal' ? r.code : 'ACCEPTED';
+    codes[code] = (codes[code] ?? 0) + 1;
+  }
+  assert.equal(codes['ACCEPTED'], undefined, JSON.stringify(codes));
+  assert.ok(codes['TWO_VEHICLES']! >= 180, JSON.stringify(codes));
+});
+
+test('single vehicles braking at up to 8 m/s² or accelerating at up to 4 m/s² are measured, not taken for two', () => {
+  const rng = newRng('hard');
+  for (const accelerationMs2 of [-8, -6, -4, 2.5, 4]) {
+    for (const vehicleClass of VEHICLE_CLASSES) {
+      for (const speedKmh of accelerationMs2 < -5 ? [70, 100, 140] : accelerationMs2 < 0 ? [50, 90, 130] : [30, 70, 130]) {
+        const e = generateEvent(rng, { vehicleClass, speedKmh, accelerationMs2, scenario: 'valid' });
+        const r = decide(e);
+        assert.notEqual(r.kind === 'refusal' && r.code, 'TWO_VEHICLES', `${vehicleClass} ${speedKmh} km/h at ${accelerationMs2} m/s²`);
+        if (r.kind === 'measurement') assert.ok(Math.abs(r.speedKmh - speedKmh) <= Math.max(2, 0.02 * speedKmh), `${vehicleClass} ${speedKmh} measured ${r.speedKmh}`);
+      }
+    }
+  }
+});
+
+test('the independent generator (other physics) gives valid passages with their truth, and two-vehicle events', () => {
+  const rng = newRng('independent');
+  let measured = 0;
+  for (let i = 0; i < 12; i++) {
+    const e = generateIndependentEvent(rng, { speedKmh: 40 + 10 * i, motion: 'steady' });
+    assert.equal(e.truth.valid, true);
+    const r = decide(e);
+    if (r.kind === 'measurement' && e.truth.valid) { measured++; assert.ok(Math.abs(r.speedKmh - e.truth.speedKmh) <= 0.03 * e.truth.speedKmh + 1, `${r.speedKmh} vs ${e.truth.speedKmh}`); }
+  }
+  assert.ok(measured >= 10);
+  const two = generateIndependentEvent(rng, { twoVehicles: true });
+  assert.equal(two.truth.valid, false);
 });

@@ -23,13 +23,27 @@ export type EventScenario =
   | 'window-closed-over-loop-b'
   | 'dead-loop'
   | 'wrong-direction';
+/** The invalid scenarios of a single passage ({@link generateEvent}); the order is part of each seed's stream. */
 export const INVALID_SCENARIOS: readonly EventScenario[] = [
   'noise-only', 'window-closed-before-loop-b', 'window-closed-over-loop-b', 'dead-loop', 'wrong-direction',
 ];
+/** A second vehicle enters loop A before the first has left loop B ({@link generateTwoVehicleEvent}). */
+export const TWO_VEHICLES_SCENARIO = 'two-vehicles';
+export type InvalidScenario = Exclude<EventScenario, 'valid'> | typeof TWO_VEHICLES_SCENARIO;
+
+/** One vehicle of a two-vehicle event: its class, its true speed between the loops, its length, and its signal's peak on loop A alone (counts). */
+export interface VehicleTruth { vehicleClass: VehicleClass; speedKmh: number; vehicleLengthM: number; peakCounts?: number }
 
 export type EventTruth =
   | { valid: true; speedKmh: number; vehicleClass: VehicleClass; vehicleLengthM: number }
-  | { valid: false; reason: string };
+  | {
+    valid: false;
+    reason: string;
+    scenario?: InvalidScenario;
+    /** Two-vehicle events: both vehicles, and the gap between the first one's rear and the second one's front when that front reached loop A. */
+    vehicles?: VehicleTruth[];
+    gapM?: number;
+  };
 
 export interface GeneratedEvent {
   geometry: LoopGeometry;
@@ -47,6 +61,8 @@ export interface GenerateEventOptions {
   scenario: EventScenario;
   /** Probability of an invalid scenario when `scenario` is not given. Default 0.06. */
   invalidShare: number;
+  /** Constant acceleration, m/s² (e.g. −8 for hard braking); random (mostly steady) otherwise. */
+  accelerationMs2: number;
 }
 
 const MAX_SAMPLES = 65_536;
@@ -210,13 +226,13 @@ const GRID_M = 0.01;
 interface ResponseTable { from: number; values: Float64Array }
 
 // A table per (vehicle, loop) pair: the peak search and the sampling both need it.
-const tables = new WeakMap<Loop, { vehicle: Vehicle; table: ResponseTable }>();
+const tables = new WeakMap<Vehicle, Map<Loop, ResponseTable>>();
 
 function responseTable(v: Vehicle, loop: Loop): ResponseTable {
-  const cached = tables.get(loop);
-  if (cached?.vehicle === v) return cached.table;
-  const table = buildResponseTable(v, loop);
-  tables.set(loop, { vehicle: v, table });
+  let perLoop = tables.get(v);
+  if (perLoop === undefined) tables.set(v, (perLoop = new Map()));
+  let table = perLoop.get(loop);
+  if (table === undefined) perLoop.set(loop, (table = buildResponseTable(v, loop)));
   return table;
 }
 
@@ -243,15 +259,23 @@ function lookup(table: ResponseTable, s: number): number {
   return table.values[i]! * (1 - f) + table.values[i + 1]! * f;
 }
 
-/** Samples one loop: vehicle response (if any) plus the ADC's offset, drift, hum, noise, spikes; int16 with clipping. */
-function sampleLoop(rng: Rng, fs: number, n: number, t0: number, adc: Adc, vehicle?: { v: Vehicle; loop: Loop; motion: Motion }): Int16Array {
+/**
+ * A vehicle over one loop: its front reaches loop A's leading edge at `startS` (window time base)
+ * and moves by `motion` from there; `scale` multiplies its response (a vehicle's magnetic strength).
+ */
+interface LoopPassage { v: Vehicle; loop: Loop; motion: Motion; startS?: number; scale?: number }
+
+/** Samples one loop: vehicles' responses (if any) plus the ADC's offset, drift, hum, noise, spikes; int16 with clipping. */
+function sampleLoop(rng: Rng, fs: number, n: number, t0: number, adc: Adc, ...passages: LoopPassage[]): Int16Array {
   const signal = new Float64Array(n);
-  if (vehicle) {
-    const table = responseTable(vehicle.v, vehicle.loop);
-    const [lo, hi] = activeRange(vehicle.v, vehicle.loop);
-    const i0 = Math.max(0, Math.floor((vehicle.motion.timeAt(lo) - t0) * fs));
-    const i1 = Math.min(n - 1, Math.ceil((vehicle.motion.timeAt(hi) - t0) * fs));
-    for (let i = i0; i <= i1; i++) signal[i] = adc.gain * lookup(table, vehicle.motion.position(t0 + i / fs));
+  for (const p of passages) {
+    const table = responseTable(p.v, p.loop);
+    const [lo, hi] = activeRange(p.v, p.loop);
+    const start = p.startS ?? 0;
+    const scale = adc.gain * (p.scale ?? 1);
+    const i0 = Math.max(0, Math.floor((start + p.motion.timeAt(lo) - t0) * fs));
+    const i1 = Math.min(n - 1, Math.ceil((start + p.motion.timeAt(hi) - t0) * fs));
+    for (let i = i0; i <= i1; i++) signal[i] += scale * lookup(table, p.motion.position(t0 + i / fs - start));
   }
   const out = new Int16Array(n);
   // Hum by rotating phasors (fundamental and third harmonic) instead of calling sin per sample.
@@ -317,9 +341,11 @@ function tryGenerate(rng: Rng, scenario: EventScenario, opts: Partial<GenerateEv
   const v = speedKmh / 3.6;
   const [enterA] = activeRange(vehicle, loopA);
   const [, clearB] = activeRange(vehicle, loopB);
-  const a = randomAcceleration(rng, v, geometry.loopSpacingM, clearB - enterA);
+  const a = opts.accelerationMs2 ?? randomAcceleration(rng, v, geometry.loopSpacingM, clearB - enterA);
   const T = geometry.loopSpacingM / v;
   const motion = new Motion(v - 0.5 * a * T, a);
+  // A given acceleration must leave the vehicle moving until it has cleared loop B.
+  if (opts.accelerationMs2 !== undefined && !(motion.v0 > 0 && motion.v0 ** 2 + 2 * a * (clearB + 0.5) > 0.25 * motion.v0 ** 2)) return undefined;
   const tStart = motion.timeAt(enterA) - rng.uniform(0.12, 0.35);
   let tEnd = motion.timeAt(clearB) + rng.uniform(0.12, 0.35);
 
@@ -373,6 +399,136 @@ function tryGenerate(rng: Rng, scenario: EventScenario, opts: Partial<GenerateEv
   }
   const truth: EventTruth = scenario === 'valid'
     ? { valid: true, speedKmh, vehicleClass: cls, vehicleLengthM: vehicle.length }
-    : { valid: false, reason: reason! };
+    : { valid: false, reason: reason!, scenario };
   return { geometry, loopA: samplesA, loopB: samplesB, truth };
+}
+
+export interface TwoVehicleOptions {
+  /** Fixed (registered) geometry; random as in {@link generateEvent} otherwise. */
+  geometry: LoopGeometry;
+  /** Classes of the first and the second vehicle; random otherwise. */
+  vehicleClasses: [VehicleClass, VehicleClass];
+  /** True speed of the first vehicle between the loops, 5..250 km/h. */
+  speedKmh: number;
+  /**
+   * Second vehicle's speed over the first's (true speeds between the loops). Random otherwise:
+   * at least 12 % apart, at most 2× (slower or faster with equal chance).
+   */
+  speedRatio: number;
+  /**
+   * Distance from the first vehicle's rear to the second's front when that front reaches loop A,
+   * in metres; less than spacing + loop length (the first has not left loop B yet). Random otherwise.
+   */
+  gapM: number;
+  /**
+   * Least ratio of the weaker vehicle's peak to the stronger's (default 0: any). A vehicle under
+   * a tenth of the other's signal hides in its tails; the reference sets use 0.1.
+   */
+  minPeakShare: number;
+}
+
+/** The least speed difference at which two vehicles in the zone must be refused (issue 17: 12 %). */
+export const TWO_VEHICLE_MIN_SPEED_RATIO = 1.12;
+const TWO_VEHICLE_MAX_SPEED_RATIO = 2;
+/** Vehicles never come closer than this (bumper to bumper in a jam). */
+const MIN_GAP_M = 0.3;
+
+/**
+ * Two vehicles in the detection zone at once, one capture window: a second vehicle's front
+ * reaches loop A before the first vehicle's rear has left loop B, at a different speed (their true
+ * average speeds between the loops, and their speeds when the second reaches loop A, differ by
+ * at least 12 %). The loops
+ * see the sum of both responses. The event is invalid: a speed meter must not give a speed that
+ * could belong to either vehicle (OIML R 91, 2.2). Deterministic from the rng state.
+ */
+export function generateTwoVehicleEvent(rng: Rng, opts: Partial<TwoVehicleOptions> = {}): GeneratedEvent {
+  for (let attempt = 0; ; attempt++) {
+    const event = tryTwoVehicles(rng, opts);
+    if (event) return event;
+    if (attempt > 200) throw new Error('generateTwoVehicleEvent: no admissible event with these options');
+  }
+}
+
+function tryTwoVehicles(rng: Rng, opts: Partial<TwoVehicleOptions>): GeneratedEvent | undefined {
+  const geometry = opts.geometry ?? randomGeometry(rng);
+  const fs = geometry.sampleRateHz;
+  const classes = opts.vehicleClasses ?? [randomClass(rng), randomClass(rng)];
+  const speed1 = opts.speedKmh ?? randomSpeedKmh(rng);
+  let ratio = opts.speedRatio;
+  if (ratio === undefined) {
+    const r = Math.exp(rng.uniform(Math.log(TWO_VEHICLE_MIN_SPEED_RATIO), Math.log(TWO_VEHICLE_MAX_SPEED_RATIO)));
+    ratio = rng.chance(0.5) ? r : 1 / r;
+  }
+  const speed2 = Math.round(speed1 * ratio * 1000) / 1000;
+  if (speed2 < 5 || speed2 > 250) return undefined;
+  const first = newVehicle(rng, classes[0]);
+  const second = newVehicle(rng, classes[1]);
+  const fringe = rng.uniform(0.08, 0.2);
+  const loopA: Loop = { edge: 0, length: geometry.loopLengthM + rng.uniform(-0.02, 0.02), fringe };
+  const loopB: Loop = { edge: geometry.loopSpacingM, length: geometry.loopLengthM + rng.uniform(-0.02, 0.02), fringe: fringe * (1 + rng.uniform(-0.06, 0.06)) };
+  const maxGap = geometry.loopSpacingM + loopB.length;
+  const gap = opts.gapM ?? rng.uniform(MIN_GAP_M, maxGap);
+  if (!(gap >= MIN_GAP_M && gap < maxGap)) throw new Error(`generateTwoVehicleEvent: gapM must be in [${MIN_GAP_M}, ${maxGap.toFixed(2)})`);
+
+  const motions = [speed1, speed2].map((kmh, k) => {
+    const v = kmh / 3.6;
+    const vehicle = k === 0 ? first : second;
+    const [enterA] = activeRange(vehicle, loopA);
+    const [, clearB] = activeRange(vehicle, loopB);
+    const a = randomAcceleration(rng, v, geometry.loopSpacingM, clearB - enterA);
+    const T = geometry.loopSpacingM / v;
+    return new Motion(v - 0.5 * a * T, a);
+  }) as [Motion, Motion];
+  // The second front reaches loop A when the first rear is `gap` ahead of it.
+  const start2 = motions[0].timeAt(gap + first.length);
+  if (!Number.isFinite(start2)) return undefined;
+  const [enterA1] = activeRange(first, loopA);
+  const [, clearB2] = activeRange(second, loopB);
+  const [, clearB1] = activeRange(first, loopB);
+  const tStart = motions[0].timeAt(enterA1) - rng.uniform(0.12, 0.35);
+  const tEnd = Math.max(motions[0].timeAt(clearB1), start2 + motions[1].timeAt(clearB2)) + rng.uniform(0.12, 0.35);
+  // The speeds differ while both are in the zone, not only on average: braking could close the gap.
+  const v1Then = motions[0].speedAt(start2);
+  const v2Then = motions[1].speedAt(0);
+  if (Math.max(v1Then, v2Then) < TWO_VEHICLE_MIN_SPEED_RATIO * Math.min(v1Then, v2Then)) return undefined;
+  // No collision while both are in the window: the second front stays behind the first rear.
+  for (let t = start2; t <= tEnd; t += 0.01) {
+    if (motions[0].position(t) - first.length - motions[1].position(t - start2) < MIN_GAP_M) return undefined;
+  }
+  const n = Math.ceil((tEnd - tStart) * fs);
+  if (n > MAX_SAMPLES) return undefined;
+
+  const humHz = rng.chance(0.5) ? 50 : 60;
+  const peaks = classes.map((c) => rng.uniform(...PEAK_COUNTS[c]));
+  if (Math.min(...peaks) < (opts.minPeakShare ?? 0) * Math.max(...peaks)) return undefined;
+  const peakA = [peakResponse(first, loopA), peakResponse(second, loopA)];
+  const strongest = Math.max(...peaks);
+  const strongestClass = classes[peaks.indexOf(strongest)]!;
+  const noise = Math.min(40, Math.max(1.5, strongest / rng.uniform(...RAW_SNR[strongestClass])));
+  const gainB = 1 + rng.uniform(-0.12, 0.12);
+  const adcA = newAdc(rng, humHz, noise, 1);
+  const adcB = newAdc(rng, humHz, noise * rng.uniform(0.8, 1.25), gainB);
+  const passages = (loop: Loop): LoopPassage[] => [
+    { v: first, loop, motion: motions[0], scale: peaks[0]! / peakA[0]! },
+    { v: second, loop, motion: motions[1], startS: start2, scale: peaks[1]! / peakA[1]! },
+  ];
+  const samplesA = sampleLoop(rng, fs, n, tStart, adcA, ...passages(loopA));
+  const samplesB = sampleLoop(rng, fs, n, tStart, adcB, ...passages(loopB));
+  const vehicles: VehicleTruth[] = [
+    { vehicleClass: classes[0], speedKmh: speed1, vehicleLengthM: first.length, peakCounts: Math.round(peaks[0]!) },
+    { vehicleClass: classes[1], speedKmh: speed2, vehicleLengthM: second.length, peakCounts: Math.round(peaks[1]!) },
+  ];
+  const gapM = Math.round(gap * 100) / 100;
+  return {
+    geometry,
+    loopA: samplesA,
+    loopB: samplesB,
+    truth: {
+      valid: false,
+      scenario: TWO_VEHICLES_SCENARIO,
+      reason: `two vehicles in the zone: ${classes[0]} at ${speed1.toFixed(1)} km/h, then ${classes[1]} at ${speed2.toFixed(1)} km/h, ${gapM} m behind`,
+      vehicles,
+      gapM,
+    },
+  };
 }

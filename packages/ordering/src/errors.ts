@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type OrderingErrorCode =
   | 'BAD_REQUEST' // malformed envelope, too large, wrong channel or type, creator not a channel member, bad signature
@@ -8,18 +9,8 @@ export type OrderingErrorCode =
   | 'STORAGE'; // an orderer's write-ahead log cannot be read or written, or contradicts itself
 
 /** The one error class of @metroledger/ordering; branch on `code`. `retryable` is true for BUSY. */
-export class OrderingError extends Error {
-  readonly code: OrderingErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: OrderingErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'OrderingError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-
-  get retryable(): boolean {
+export class OrderingError extends MetroledgerError<OrderingErrorCode> {
+  override get retryable(): boolean {
     return this.code === 'BUSY';
   }
 }

@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import type { common } from '@hyperledger/fabric-protos';
 import { IdentityDeserializer, MspRegistry, verifySignature } from '@metroledger/identity';
 import { blockHeaderHash, blockSignatures, newGenesisBlock, type BatchConfig } from '@metroledger/protocol';
-import { buildTransaction, expiredIdentity, testNetwork, type TestNetwork } from '@metroledger/protocol/dist/validation/testkit.js';
+import { buildTransaction, expiredIdentity, testNetwork, type TestNetwork } from '@metroledger/protocol/testing/validation';
 import { BlockCutter } from './blockcutter.js';
 import { ManualClock } from './clock.js';
 import { OrderingError } from './errors.js';

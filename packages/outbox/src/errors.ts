@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type OutboxErrorCode =
   | 'OUTBOX_FULL'        // the outbox is at capacity: the meter stops capturing until readings drain
@@ -11,14 +12,4 @@ export type OutboxErrorCode =
   | 'CLOSED';            // the outbox was closed
 
 /** The one error class of @metroledger/outbox; branch on `code`. */
-export class OutboxError extends Error {
-  readonly code: OutboxErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: OutboxErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'OutboxError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class OutboxError extends MetroledgerError<OutboxErrorCode> {}

@@ -100,7 +100,7 @@ export function clientLedgerSink(client: MetroledgerClient, options: { maxBatch?
     },
     async lookup(meterId, sequence) {
       try {
-        return recordOf(await client.getMeasurement(meterId, sequence));
+        return recordOf({ ...(await client.getMeasurement(meterId, sequence)) });
       } catch (err) {
         if (!(err instanceof ClientError) || err.chaincodeCode !== 'MEASUREMENT_NOT_FOUND') throw err;
       }

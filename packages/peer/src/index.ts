@@ -4,4 +4,5 @@ export { Endorser, PeerError, type EndorserLedger, type EndorserOptions, type Pe
 export { checkFingerprint, guardChaincode, type FingerprintGuardOptions, type FingerprintIncident, type FingerprintRefusalCode, type PackageApproval } from './endorser/index.js';
 export { LaggingState, type LaggingStateOptions } from './endorser/index.js';
 export * from './committer/index.js';
+export * from './privatedata/index.js';
 export { SignatureVerifierPool, type SignatureVerifierPoolOptions } from './verify/index.js';

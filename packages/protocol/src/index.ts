@@ -1,6 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fabric protocol cores: proposals, transactions, blocks, read/write sets, validation.
-export type { Version, VersionedValue, KVRead, KVWrite, RangeQueryInfo, NsReadWriteSet, CollectionHashedRwSet, StateReader } from './rwset/types';
+export type {
+  Version,
+  VersionedValue,
+  KVRead,
+  KVWrite,
+  RangeQueryInfo,
+  NsReadWriteSet,
+  KVReadHash,
+  KVWriteHash,
+  CollectionHashedRwSet,
+  CollectionPvtRwSet,
+  NsPvtRwSet,
+  StateReader,
+} from './rwset/types';
+export { IMPLICIT_COLLECTION_PREFIX, implicitCollectionName, implicitCollectionOrg, privateDataHash, hashedStateKey, sameHash } from './rwset/private';
+export { compositeKey, splitCompositeKey } from './rwset/compositekey';
 export * from './proposal';
 export * from './transaction';
 export * from './block';

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The São Paulo rush-hour scenario (the main job).
 export { runSaoPaulo, gatewayTls, formatReport, DEFAULT_SCENARIO, METER_MODEL } from './saopaulo';
-export type { NetworkAccess, OrgCredentials, ScenarioOptions, ScenarioHooks, ScenarioReport } from './saopaulo';
+export type { NetworkAccess, OrgCredentials, ScenarioOptions, ScenarioHooks, ScenarioReport, ScenarioPhase, InFlightOnLedger } from './saopaulo';
 export { planMeters, planArrivals, drawVehicle } from './plan';
 export type { PlannedMeter, ArrivalSchedule, ScenarioPlanOptions } from './plan';
 export { runTraffic } from './traffic';
-export type { TrafficOptions, TrafficProgress, TrafficResult } from './traffic';
+export type { TrafficOptions, TrafficResult, ReadingFates, ReadingRef } from './traffic';
+export { TrafficMonitor, formatDuration } from './progress';
+export type { TrafficProgress, RunStatus, TrafficMonitorOptions } from './progress';
 export { LatencyRecorder, percentile } from './stats';
 export type { LatencySummary } from './stats';
 export { bootstrapRegistry } from './bootstrap';

@@ -63,7 +63,7 @@ async function ledgerSequences(client: MetroledgerClient, meterId: string): Prom
   return out.sort((a, b) => a - b);
 }
 
-test('the main job commits every reading exactly once while endorsers lag: mismatches and MVCC conflicts are retried', { timeout: 120_000 }, async () => {
+test('the main job commits every reading exactly once while endorsers lag: mismatches and MVCC conflicts are retried', async () => {
   const report = await runSaoPaulo(access, { meters: 8, seconds: 6, vehiclesPerSecond: 0.76, seed: 'lossless', meterIdPrefix: 'LAG', speedup: 3, faultShare: 0.05, registrationConcurrency: 8 }, {
     onPhase: (phase) => {
       if (phase !== 'traffic') return;
@@ -98,7 +98,7 @@ test('the main job commits every reading exactly once while endorsers lag: misma
   }
 });
 
-test('an orderer answer lost after the transaction was accepted: the reading is committed once and reported committed', { timeout: 120_000 }, async () => {
+test('an orderer answer lost after the transaction was accepted: the reading is committed once and reported committed', async () => {
   const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
   const client = (options: Partial<MetroledgerClientOptions> = {}) => new MetroledgerClient({ connection, ...access.meterOwner, ...options });
   const admin = new MetroledgerClient({ connection, ...access.notifiedBodyAdmin });

@@ -5,7 +5,8 @@ import { ClientError, MetroledgerClient, NotifiedBodyClient, newGrpcConnection, 
 import { bootstrapRegistry, type BootstrapReport, type OrganizationToAdmit } from './bootstrap';
 import { ScenarioError } from './errors';
 import { planArrivals, planMeters, type PlannedMeter, type ScenarioPlanOptions } from './plan';
-import { runTraffic, type TrafficProgress, type TrafficResult } from './traffic';
+import type { TrafficProgress } from './progress';
+import { runTraffic, type TrafficResult } from './traffic';
 
 export interface OrgCredentials {
   readonly mspId: string;
@@ -59,9 +60,20 @@ export const DEFAULT_SCENARIO: ScenarioOptions = Object.freeze({
  */
 const OWNER_RETRY: Partial<RetryPolicy> = { maxAttempts: 20, maxDelayMs: 3000 };
 
+export type ScenarioPhase = 'approve' | 'register' | 'traffic';
+
 export interface ScenarioHooks {
-  readonly onPhase?: (phase: 'approve' | 'register' | 'traffic', total: number) => void;
+  readonly onPhase?: (phase: ScenarioPhase, total: number) => void;
+  /** `done` of the phase's total; during the traffic `detail` is the traffic's snapshot (also told periodically). */
   readonly onProgress?: (done: number, detail: TrafficProgress | undefined) => void;
+  /**
+   * Stops the run (Ctrl-C): meter registration and traffic stop taking new work, readings in flight
+   * are waited for (up to `inFlightGraceMs`, default 10 s, or until `forceSignal`), and the report
+   * says what happened to every reading (`traffic.fates`).
+   */
+  readonly signal?: AbortSignal;
+  readonly forceSignal?: AbortSignal;
+  readonly inFlightGraceMs?: number;
 }
 
 export interface ScenarioReport {
@@ -76,6 +88,8 @@ export interface ScenarioReport {
   readonly reusedMeters: number;
   readonly registrationSeconds: number;
   readonly traffic: TrafficResult;
+  /** The phase the run was stopped in, when it was (`hooks.signal`). */
+  readonly interruptedIn?: ScenarioPhase;
 }
 
 /** The TLS options of a network's gateway connection (newGrpcConnection's). */
@@ -111,11 +125,14 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
     const plan = planMeters(options);
     const meters = plan.map((p) => Meter.create({ meterId: p.meterId, geometry: p.geometry }));
 
-    hooks.onPhase?.('register', plan.length);
+    const stopped = () => hooks.signal?.aborted === true;
+    const interruptedIn = (phase: ScenarioPhase) => (stopped() ? { interruptedIn: phase } : {});
+    const approvalInterrupted = interruptedIn('approve');
+    if (approvalInterrupted.interruptedIn === undefined) hooks.onPhase?.('register', plan.length);
     const registrationStart = performance.now();
     let next = 0, registered = 0, reused = 0;
     const registerWorker = async () => {
-      for (let i = next++; i < plan.length; i = next++) {
+      for (let i = next++; i < plan.length && !stopped(); i = next++) {
         const p = plan[i]!;
         try {
           await inmetro.registerMeter({
@@ -134,15 +151,21 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
     };
     await Promise.all(Array.from({ length: Math.min(options.registrationConcurrency, plan.length) }, registerWorker));
     const registrationSeconds = (performance.now() - registrationStart) / 1000;
+    const before = approvalInterrupted.interruptedIn !== undefined ? approvalInterrupted : interruptedIn('register');
 
     const schedule = planArrivals(options);
-    hooks.onPhase?.('traffic', schedule.timeMs.length);
+    if (before.interruptedIn === undefined) hooks.onPhase?.('traffic', schedule.timeMs.length);
+    // stopped before the traffic: runTraffic captures nothing and reports every reading not captured
     const traffic = await runTraffic({
       client: owner, plan, meters, schedule, speedup: options.speedup, faultShare: options.faultShare, seed: options.seed,
       clockStartMs: Date.now(),
       onProgress: (p) => hooks.onProgress?.(p.committed + p.abandoned, p),
+      ...(hooks.signal !== undefined && { signal: hooks.signal }),
+      ...(hooks.forceSignal !== undefined && { forceSignal: hooks.forceSignal }),
+      ...(hooks.inFlightGraceMs !== undefined && { inFlightGraceMs: hooks.inFlightGraceMs }),
     });
-    return { options, approvedLrSoftware, meterModel: METER_MODEL, bootstrap, registeredMeters: registered, reusedMeters: reused, registrationSeconds, traffic };
+    const interrupted = before.interruptedIn !== undefined ? before : traffic.interrupted ? { interruptedIn: 'traffic' as const } : {};
+    return { options, approvedLrSoftware, meterModel: METER_MODEL, bootstrap, registeredMeters: registered, reusedMeters: reused, registrationSeconds, traffic, ...interrupted };
   } finally {
     admin.close();
     inmetro.close();
@@ -172,7 +195,15 @@ async function reuseMeter(inmetro: MetroledgerClient, p: PlannedMeter, meter: Me
   return Meter.create({ meterId: p.meterId, geometry: p.geometry, privateKeyPem: meter.exportPrivateKeyPem(), lastSequence });
 }
 
-export function formatReport(r: ScenarioReport): string {
+/** What the ledger says of the readings that were in flight when the run stopped (after the network stopped). */
+export interface InFlightOnLedger {
+  /** In flight and found committed (VALID) on the ledger. */
+  readonly committed: number;
+  /** In flight and not on the ledger: never ordered, so never measured. */
+  readonly notOnLedger: number;
+}
+
+export function formatReport(r: ScenarioReport, inFlightOnLedger?: InFlightOnLedger): string {
   const t = r.traffic;
   const refused = Object.values(t.refused).reduce((a, b) => a + b, 0);
   const abandoned = Object.values(t.abandoned).reduce((a, b) => a + b, 0);
@@ -181,10 +212,25 @@ export function formatReport(r: ScenarioReport): string {
   const lines = [
     `São Paulo at rush hour: ${r.options.meters} meters × ${r.options.vehiclesPerSecond} vehicles/s × ${r.options.seconds} s` +
       (r.options.speedup !== 1 ? ` (time ×${r.options.speedup})` : ''),
+  ];
+  if (r.interruptedIn !== undefined) {
+    const when = r.interruptedIn === 'traffic' ? `during the traffic, ${t.wallSeconds.toFixed(1)} s in` : r.interruptedIn === 'register' ? 'during meter registration' : 'during type approval';
+    const f = t.fates;
+    const settled = inFlightOnLedger === undefined ? '' : `; on the ledger after the network stopped: ${inFlightOnLedger.committed} committed, ${inFlightOnLedger.notOnLedger} not on the ledger`;
+    lines.push(
+      `  INTERRUPTED ${when}: the partial report. What became of each of the ${t.planned} planned readings:`,
+      `    committed              ${f.committed}  (on the ledger, measured or refused by the LR software)`,
+      `    abandoned              ${f.abandoned}${f.abandoned ? ` (${breakdown(t.abandoned)})` : ''}`,
+      `    in flight              ${f.inFlight}  (submitted, answer not received before the stop${settled}; listed in report.json)`,
+      `    queued in meters       ${f.queued}  (signed, never submitted: not on the ledger)`,
+      `    not captured           ${f.notCaptured}  (their vehicles had not passed yet)`,
+    );
+  }
+  lines.push(
     `  LR software approved     ${r.approvedLrSoftware.chaincodeName} ${r.approvedLrSoftware.version} (${r.approvedLrSoftware.packageId})`,
     `  endorsement policy       ${r.approvedLrSoftware.endorsementPolicy}`,
     `  meters registered        ${r.registeredMeters} in ${r.registrationSeconds.toFixed(1)} s (model ${r.meterModel})${r.reusedMeters ? `, ${r.reusedMeters} found registered and given new keys` : ''}`,
-    `  readings signed          ${t.planned}`,
+    `  readings signed          ${t.planned - t.fates.notCaptured}`,
     `  readings submitted       ${t.submitted}`,
     `  readings committed       ${t.committed}${t.alreadyCommitted ? ` (${t.alreadyCommitted} found committed after a lost answer)` : ''}`,
     `  measurements committed   ${t.measured}`,
@@ -196,6 +242,6 @@ export function formatReport(r: ScenarioReport): string {
     `  latency endorse→commit   p50 ${ms(t.serviceLatency.p50Ms)}  p95 ${ms(t.serviceLatency.p95Ms)}  p99 ${ms(t.serviceLatency.p99Ms)}`,
     `  blocks                   ${t.lastBlockNumber + 1} (last block ${t.lastBlockNumber})`,
     `  client retries           ${t.retries}${t.retries ? ` (${breakdown(t.retriesByCause)})` : ''}`,
-  ];
+  );
   return lines.join('\n');
 }

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ledgerDirectorySource } from '@metroledger/audit';
-import { ForgedLedger } from '@metroledger/audit/dist/testing/forge.js';
+import { ForgedLedger } from '@metroledger/audit/testing/forge';
 import { encodeReadingBatch } from '@metroledger/lr';
 import { collectMeasurements, surveil } from './index';
 

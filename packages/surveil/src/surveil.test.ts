@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ledgerDirectorySource } from '@metroledger/audit';
-import { ForgedLedger } from '@metroledger/audit/dist/testing/forge.js';
+import { ForgedLedger } from '@metroledger/audit/testing/forge';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent } from '@metroledger/meter';
 import { collectMeasurements, formatSurveilHtml, formatSurveilText, surveil, SurveilError, type SurveilReport } from './index';
@@ -36,18 +36,21 @@ before(async () => {
     for (const m of expressway) await f.submit(f.reading(m, { speedKmh: speed(82.5, 12) }));
     if (k % 10 === 9) await f.cut();
   }
+  // Times below are on the forge's clock (the transactions' timestamps), never the wall clock: how
+  // long the set-up took must not move a reading across a flag's threshold.
   // The same raw loop signals captured (signed) by SP-0002 and SP-0003.
   const ev = generateEvent(f.rng, { geometry: meters[1]!.geometry, scenario: 'valid', speedKmh: 50 });
   for (const m of [meters[1]!, meters[2]!]) {
-    await f.submit(Buffer.from(encodeSignedReading(m.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: Date.now() + 500_000 }))).toString('base64'));
+    await f.submit(Buffer.from(encodeSignedReading(m.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: f.clockMs + 500 }))).toString('base64'));
   }
   // SP-0004 loses two readings, then sends one stamped 20 s before its previous one.
   f.reading(meters[3]!);
   f.reading(meters[3]!);
+  const previous = f.clockMs + 500; // a reading is captured 500 ms after the clock; its submission then advances it
   await f.submit(f.reading(meters[3]!));
-  await f.submit(f.reading(meters[3]!, { captureTimeMs: Date.now() + 480_000 }));
+  await f.submit(f.reading(meters[3]!, { captureTimeMs: previous - 20_000 }));
   // SP-0005's clock is an hour behind.
-  await f.submit(f.reading(meters[4]!, { captureTimeMs: Date.now() - 3_600_000 }));
+  await f.submit(f.reading(meters[4]!, { captureTimeMs: f.clockMs + 1_000 - 3_600_000 }));
   await f.cut();
   await f.close();
   report = surveil(await collectMeasurements(ledgerDirectorySource(root)), 'test ledger');
@@ -92,7 +95,7 @@ describe('surveillance of a ledger', () => {
   });
 
   test('text and self-contained HTML reports', () => {
-    assert.match(formatSurveilText(report), /HISTORY_SHIFT meter SP-0001/);
+    assert.match(formatSurveilText(report), /HISTORY_SHIFT +SP-0001 /);
     const html = formatSurveilHtml(report);
     assert.match(html, /<svg /);
     assert.doesNotMatch(html, /<script|<link|src="http/);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Single-thread throughput of the LR hot path: speed computations and meter-signature checks.
-import { computeSpeed, decodeSignedReading, encodeSignedReading, verifyReadingSignature } from '@metroledger/lr';
+import { decideSpeed, decodeSignedReading, encodeSignedReading, verifyReadingSignature } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
 
 export interface LrBenchResult { computationsPerS: number; verificationsPerS: number; readingBytes: number; samplesPerLoop: number }
@@ -25,7 +25,7 @@ export function benchLr(seconds = 2): LrBenchResult {
   let sink = 0;
   const computationsPerS = rate(seconds, (i) => {
     const e = events[i % events.length]!;
-    const r = computeSpeed(e.loopA, e.loopB, geometry);
+    const r = decideSpeed({ sampleRateHz: geometry.sampleRateHz, loopA: e.loopA, loopB: e.loopB }, { geometry });
     if (r.kind === 'measurement') sink += r.speedKmh;
   });
   const verificationsPerS = rate(seconds, (i) => {

@@ -51,7 +51,7 @@ function truthOf(v: unknown): CaseTruth {
       vehicleLengthM: typeof t.vehicleLengthM === 'number' ? t.vehicleLengthM : NaN,
     };
   }
-  return { valid: false, reason: String(t.reason ?? '') };
+  return { valid: false, reason: String(t.reason ?? ''), ...(typeof t.scenario === 'string' ? { scenario: t.scenario as never } : {}) };
 }
 
 /** Parses one JSON line. Throws `MALFORMED_CASE` with a detail. */

@@ -9,19 +9,19 @@ process.env['CORE_CHAINCODE_LOGGING_LEVEL'] ??= 'error';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
-import { contracts } from '@metroledger/chaincode';
+import { contracts, LrKeyTypes } from '@metroledger/chaincode';
 import { contracts as governanceContracts, signLrSoftwareApproval } from '@metroledger/governance';
 import { hostContracts, MemoryState, type ChaincodeResult, type HostedChaincode, type StateReader } from '@metroledger/chaincode-host';
 import { generateOrganization, type OrgMaterial } from '@metroledger/identity';
 import { Ledger } from '@metroledger/ledger';
 import { encodeSignedReading, type LoopGeometry } from '@metroledger/lr';
 import { generateEvent, Meter, newRng, type Rng } from '@metroledger/meter';
-import { newBlock, newGenesisBlock, newProposalResponse, newTransactionEnvelope, parseSignedProposal, setTransactionFilter, signBlock } from '@metroledger/protocol';
+import { compositeKey, newBlock, newGenesisBlock, newProposalResponse, newTransactionEnvelope, parseSignedProposal, setTransactionFilter, signBlock } from '@metroledger/protocol';
 // Deep import of protocol's test helper (it builds proposals exactly as fabric-gateway does).
-import { newTestSignedProposal } from '@metroledger/protocol/dist/proposal/testing.js';
+import { newTestSignedProposal } from '@metroledger/protocol/testing/proposal';
 // fabric-shim (loaded with the chaincodes) replaces google-protobuf's global fabric classes with its
 // older copies; the devnet's helper puts the 0.3.x ones back (same problem, same process).
-import { restoreFabricProtosGlobals } from '@metroledger/devnet/dist/protoglobals.js';
+import { restoreFabricProtosGlobals } from '@metroledger/devnet/protoglobals';
 
 restoreFabricProtosGlobals();
 
@@ -84,8 +84,8 @@ class OverrideState implements StateReader {
   }
 }
 
-export const meterKey = (meterId: string): string => `\u0000meter\u0000${meterId}\u0000`;
-export const meterStateKey = (meterId: string): string => `\u0000meterstate\u0000${meterId}\u0000`;
+export const meterKey = (meterId: string): string => compositeKey(LrKeyTypes.METER, [meterId]);
+export const meterStateKey = (meterId: string): string => compositeKey(LrKeyTypes.METER_STATE, [meterId]);
 
 export class ForgedLedger {
   readonly dir: string;
@@ -105,6 +105,11 @@ export class ForgedLedger {
     this.#chaincodes.set('lr', hostContracts({ name: 'lr', version: '1.0', contracts: [...contracts], resolveChaincode }));
     this.#chaincodes.set('governance', hostContracts({ name: 'governance', version: '1.0', contracts: [...governanceContracts], resolveChaincode }));
     this.rng = newRng('forge');
+  }
+
+  /** The forge's clock (ms): each invocation advances it 1 s; readings are captured 500 ms after it. */
+  get clockMs(): number {
+    return this.#clockMs;
   }
 
   /** A new ledger in `<dir>/ledger` with the genesis block committed. */

@@ -10,7 +10,7 @@ import { encodeSignedReading, type LoopGeometry } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
 import { DEFAULT_NETWORK, startDevnet, type Devnet } from '@metroledger/devnet';
 // The devnet's own bootstrap of the registry (organizations, the LR package's real fingerprint, the model).
-import { bootstrapGovernance } from '@metroledger/devnet/dist/testing/governance.js';
+import { bootstrapGovernance } from '@metroledger/devnet/testing/governance';
 
 export const WORKLOAD_GEOMETRY: LoopGeometry = { loopSpacingM: 3, loopLengthM: 1.5, sampleRateHz: 2000 };
 

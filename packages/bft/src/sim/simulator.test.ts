@@ -1,33 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The deterministic simulation as a test: many seeds across fault mixes, targeted scenarios on the
-// same harness, exact replay, and proof that the checkers catch an unsafe protocol.
+// The deterministic simulation as a test: targeted scenarios, exact replay, and proof that the
+// checkers catch an unsafe protocol. The seed sweep across fault mixes is in seeds.test.ts, clusters
+// of other sizes in sizes.test.ts (files of their own, so the runner runs them side by side).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runSimulation, runSoak, type FaultMix, type SimulationOptions, type SimulationResult } from './simulator';
+import { runSimulation, type SimulationOptions, type SimulationResult } from './simulator';
 
 function expectOk(r: SimulationResult, opts?: object): void {
   if (!r.ok) {
     assert.fail(`seed ${r.seed} (mix ${r.mix}, n ${r.n}, options ${JSON.stringify(opts ?? {})}) failed:\n${r.violations.join('\n')}\n${r.traceTail.slice(-30).join('\n')}`);
   }
 }
-
-test('250 seeds across all fault mixes keep safety, validity and liveness', () => {
-  const mixes: FaultMix[] = ['none', 'crash', 'network', 'partition', 'byzantine', 'all'];
-  let decided = 0;
-  for (const mix of mixes) {
-    for (let seed = 1; seed <= 25; seed++) {
-      const r = runSimulation({ seed, faults: mix });
-      expectOk(r, { faults: mix });
-      decided += r.requestsDecided;
-    }
-  }
-  // The random mix also draws the cluster size (4..10); larger clusters cost more per seed.
-  const soak = runSoak({ seeds: 40, from: 10_000, log: () => undefined });
-  assert.deepEqual(soak.failed, []);
-  assert.equal(soak.ran, 40);
-  assert.ok(soak.faults.crashes > 0 && soak.faults.partitions > 0 && soak.faults.messagesDropped > 0 && soak.faults.byzantineReplicas > 0);
-  assert.ok(decided > 10_000, `only ${decided} requests decided`);
-});
 
 test('a run replays exactly from its seed and options', () => {
   const a = runSimulation({ seed: 4242 });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unpackFabricFixture } from '@metroledger/audit/dist/testing/fabric.js';
+import { unpackFabricFixture } from '@metroledger/audit/testing/fabric';
 
 const MAIN = join(__dirname, '..', 'main.js');
 let root: string;

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   AuditError,
@@ -21,8 +21,9 @@ import {
   type BlockSource,
 } from '@metroledger/audit';
 import { withPeerServerName } from './connection';
+// every command's default data directory (the module alone: the devnet's network code stays unloaded)
+import { DEFAULT_DATA_DIR } from '@metroledger/devnet/datadir';
 
-const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
 
 /** Where blocks come from: options shared by `audit` and `surveil`. */
 export interface SourceCliOptions {
@@ -55,7 +56,7 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** The devnet's configured endorsement policies (its config module only: no network code is loaded). */
 function devnetPolicies(): Record<string, string> {
-  const { DEFAULT_NETWORK } = require('@metroledger/devnet/dist/config/default-network.js') as { DEFAULT_NETWORK: { chaincodes: { name: string; endorsementPolicy: string }[] } };
+  const { DEFAULT_NETWORK } = require('@metroledger/devnet/config/default-network') as { DEFAULT_NETWORK: { chaincodes: { name: string; endorsementPolicy: string }[] } };
   return Object.fromEntries(DEFAULT_NETWORK.chaincodes.map((c) => [c.name, c.endorsementPolicy]));
 }
 
@@ -91,7 +92,7 @@ export function sourceOf(opts: SourceCliOptions): { source: BlockSource; fromDev
   // This process has loaded fabric-shim (through other commands), whose older fabric-protos replace
   // the generated classes in google-protobuf's global namespace: blocks decoded here (inline, without
   // workers) would lose their signatures' headers. Put the current classes back first.
-  (require('@metroledger/devnet/dist/protoglobals.js') as { restoreFabricProtosGlobals(): void }).restoreFabricProtosGlobals();
+  (require('@metroledger/devnet/protoglobals') as { restoreFabricProtosGlobals(): void }).restoreFabricProtosGlobals();
   if (opts.peer === undefined) {
     const location = resolveLedger(resolve(opts.data), opts.channel);
     return { source: ledgerDirectorySource(resolve(opts.data), { channelId: opts.channel }), fromDevnet: location.format === 'metroledger' };
@@ -179,7 +180,7 @@ function registerBenchAudit(program: Command): void {
     .option('--workers <list>', 'worker counts to compare', '0,2')
     .action(async (opts: { ledger?: string; readings: string; meters: string; workers: string }) => {
       // The ledger builder runs the real chaincodes in-process: it lives in the audit package's test kit.
-          const { benchAudit } = require('@metroledger/audit/dist/testing/bench.js') as typeof import('@metroledger/audit/dist/testing/bench.js');
+          const { benchAudit } = require('@metroledger/audit/testing/bench') as typeof import('@metroledger/audit/testing/bench');
       const r = await benchAudit({
         ...(opts.ledger === undefined ? {} : { ledgerDir: resolve(opts.ledger) }),
         readings: Number(opts.readings),

@@ -14,7 +14,7 @@ import { startDevnet } from '@metroledger/devnet';
 const MAIN = join(__dirname, '..', 'main.js');
 const run = promisify(execFile);
 
-test('bench sweep measures a given network, checks its ledger through Deliver and reports retries by cause', { timeout: 180_000 }, async () => {
+test('bench sweep measures a given network, checks its ledger through Deliver and reports retries by cause', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-bench-net-'));
   const devnet = await startDevnet({ dataDir: join(dir, 'net'), port: 0, ordering: 'solo', batch: { batchTimeoutMs: 20 } });
   try {
@@ -26,7 +26,7 @@ test('bench sweep measures a given network, checks its ledger through Deliver an
       MAIN, 'bench', 'sweep', '--clients', '4', '--warmup', '0.5', '--duration', '3', '--expected-tps', '50', '--out', join(dir, 'out'),
       '--gateway', devnet.endpoint, '--tls-ca', devnet.tlsCaCertPath, '--msp-id', 'CETSPMSP', '--cert', owner.certPath, '--key', owner.keyPath,
       '--notified-body-cert', nb.certPath, '--notified-body-key', nb.keyPath,
-    ], { timeout: 150_000, env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } });
+    ], { timeout: 600_000 /* a hang guard, not a speed target */, env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } });
     assert.match(stdout, /external network at /);
     assert.match(stdout, /ledger check: every acknowledged transaction is VALID on the ledger exactly once/);
     const results = JSON.parse(await readFile(join(dir, 'out', 'results.json'), 'utf8')) as {

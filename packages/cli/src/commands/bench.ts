@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION } from '@metroledger/lr';
 import { benchLr } from '@metroledger/typeapproval';
 import { registerBenchE2eCommands } from './bench-e2e';
+import { registerBenchEndorseCommand } from './bench-endorse';
 
 function registerBenchLr(bench: Command): void {
   bench.command('lr')
@@ -24,5 +25,6 @@ export function registerBenchCommands(program: Command): Command {
   const bench = program.command('bench').description('measure performance on this machine');
   registerBenchLr(bench);
   registerBenchE2eCommands(bench);
+  registerBenchEndorseCommand(bench);
   return bench;
 }

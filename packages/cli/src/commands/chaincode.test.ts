@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { buildCcaasPackage, packageWorkspaceChaincode, readChaincodePackage, statedChaincode } from '@metroledger/lifecycle';
-import { ChaincodePeerStandIn } from '@metroledger/lifecycle/dist/testing/peer';
+import { ChaincodePeerStandIn } from '@metroledger/lifecycle/testing/peer';
 import { generateOrganization, type OrgMaterial } from '@metroledger/identity';
 
 const run = promisify(execFile);

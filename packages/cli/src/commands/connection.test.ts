@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startDevnet, writeRunFile, type Devnet } from '@metroledger/devnet';
-import { bootstrapGovernance, TEST_MODEL } from '@metroledger/devnet/dist/testing/governance.js';
+import { bootstrapGovernance, TEST_MODEL } from '@metroledger/devnet/testing/governance';
 
 const run = promisify(execFile);
 const MAIN = join(__dirname, '..', 'main.js');
@@ -86,11 +86,18 @@ describe('network commands against a devnet', () => {
     assert.doesNotMatch(again.stderr, /see attached details|DEP0123/);
   });
 
-  test("an endpoint given by IP address connects with the certificate's host name, without a warning", async () => {
+  test("an endpoint given by IP address connects with the certificate's host name, without a warning, in every kind of gateway command", async () => {
     const u = user(devnet, 'InmetroMSP', 'User1');
-    const r = await cli('meter', 'list', '--endpoint', devnet.endpoint, '--tls-ca', devnet.tlsCaCertPath, '--msp-id', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr, '');
+    const flags = ['--endpoint', devnet.endpoint, '--tls-ca', devnet.tlsCaCertPath, '--msp-id', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath];
+    // evaluations of both chaincodes, a listing with --json, and surveil reading blocks through Deliver
+    for (const args of [['meter', 'list'], ['org', 'list', '--json'], ['lr', 'list'], ['lr', 'incidents'], ['meter', 'show', 'SP-NONE']]) {
+      const r = await cli(...args, ...flags);
+      assert.doesNotMatch(r.stderr, /DEP0123|Warning/, args.join(' '));
+      if (args[1] !== 'show') assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+    const surveil = await cli('surveil', '--peer', devnet.endpoint, '--msp', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath, '--tls-ca', devnet.tlsCaCertPath, '--idle-ms', '2000', '--json');
+    assert.doesNotMatch(surveil.stderr, /DEP0123|Warning|metroledger:/);
+    assert.equal(surveil.code, 0, surveil.stderr);
   });
 
   test('audit --peer given by IP address reads the peer without a warning; a wrong port is CONNECTION_REFUSED', async () => {

@@ -5,7 +5,8 @@
 // from them. The profile and flags are resolved by @metroledger/client (resolveGatewayTarget,
 // resolveIdentity). The connection is checked before the first call, so that a wrong port
 // (CONNECTION_REFUSED) and a wrong TLS CA (TLS_FAILED) say so, and the TLS server name comes from
-// the gateway's certificate when none is given.
+// the gateway's certificate when none is given. Without --devnet, --endpoint/--gateway or --profile,
+// a network command reads the devnet in the default data directory, as every command does.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
@@ -14,7 +15,8 @@ import {
   checkGatewayConnection, ClientError, loadConnectionProfile, MetroledgerClient, newGrpcConnection, resolveGatewayTarget, resolveIdentity,
   type ClientIdentity, type ConnectionInput, type ConnectionProfile, type MetroledgerClientOptions,
 } from '@metroledger/client';
-import { DEFAULT_NETWORK, readRunFile, type RunInfo } from '@metroledger/devnet';
+import { DEFAULT_DATA_DIR, DEFAULT_NETWORK, readRunFile, type RunInfo } from '@metroledger/devnet';
+import { command } from './hints';
 
 export interface ConnectionOptions {
   endpoint?: string;
@@ -48,8 +50,16 @@ export function withConnectionOptions(cmd: Command, defaults: { mspId: string; u
     .option('--cert <file>', 'X.509 certificate (PEM) of the identity')
     .option('--key <file>', 'private key (PEM) of the identity')
     .option('--channel <name>', 'channel', 'metrology')
-    .option('--devnet <dir>', 'take endpoint, TLS CA and identity from a running devnet data directory')
+    .option('--devnet <dir>', `take endpoint, TLS CA and identity from a running devnet's data directory (default without --endpoint or --profile: ${DEFAULT_DATA_DIR})`)
     .option('--user <name>', `the identity's user with --devnet or --profile: Admin or User1 (default ${defaults.user})`, defaults.user);
+}
+
+/**
+ * The devnet data directory the options name: --devnet, or the default one (every command's) when
+ * no option names another network; undefined when they do.
+ */
+export function devnetDirOf(opts: Pick<ConnectionOptions, 'devnet' | 'endpoint' | 'gateway' | 'profile'>): string | undefined {
+  return opts.devnet ?? (opts.endpoint === undefined && opts.gateway === undefined && opts.profile === undefined ? DEFAULT_DATA_DIR : undefined);
 }
 
 /** Where the gateway is and how to reach it over TLS. */
@@ -80,13 +90,15 @@ export class NetworkOptions {
   readonly #opts: ConnectionOptions;
   #profile: Promise<ConnectionProfile | undefined> | undefined;
   #run: Promise<RunInfo> | undefined;
+  readonly #devnetDir: string | undefined;
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts;
+    this.#devnetDir = devnetDirOf(opts);
     if (opts.endpoint !== undefined && opts.gateway !== undefined && opts.endpoint !== opts.gateway) throw new ClientError('BAD_REQUEST', '--endpoint and --gateway name different endpoints');
   }
 
-  /** Whether any option names a network (a command may otherwise start a devnet of its own). */
+  /** Whether any option names a network (a command may otherwise start a devnet of its own, instead of reading the default one). */
   get given(): boolean {
     const o = this.#opts;
     return [o.endpoint, o.gateway, o.profile, o.devnet, o.tlsCa].some((v) => v !== undefined);
@@ -100,17 +112,24 @@ export class NetworkOptions {
     return (this.#profile ??= this.#opts.profile === undefined ? Promise.resolve(undefined) : loadConnectionProfile(this.#opts.profile));
   }
 
+  /** The devnet data directory the options name (see {@link devnetDirOf}). */
+  get devnetDir(): string | undefined {
+    return this.#devnetDir;
+  }
+
+  /** The run file of the devnet. @throws {@link ClientError} CONNECTION_FAILED, saying how to start one */
   #devnetRun(dir: string): Promise<RunInfo> {
     return (this.#run ??= readRunFile(resolve(dir)).then((info) => {
-      if (info === undefined) throw new ClientError('CONNECTION_FAILED', `no running devnet recorded in ${resolve(dir)} (start it with \`metroledger devnet up --data ${dir}\`)`);
-      return info;
+      if (info !== undefined) return info;
+      const which = this.#opts.devnet === undefined ? `${resolve(dir)} (the default; --devnet DIR names another, --endpoint or --profile any Fabric network)` : resolve(dir);
+      throw new ClientError('CONNECTION_FAILED', `no running devnet recorded in ${which}: start it with \`${command(['devnet', 'up'], dir)}\``);
     }));
   }
 
   /** The gateway: the flags', else the devnet's or the profile's; the client TLS pair of the command's user when a devnet asks for one. */
   async target(): Promise<GatewayTarget> {
     const o = this.#opts;
-    const run = o.devnet === undefined ? undefined : await this.#devnetRun(o.devnet);
+    const run = this.#devnetDir === undefined ? undefined : await this.#devnetRun(this.#devnetDir);
     const input: ConnectionInput = {
       ...(run !== undefined && { endpoint: run.endpoint, tlsCaPath: run.tlsCaCertPath, ...(run.tlsServerName !== undefined && { serverName: run.tlsServerName }) }),
       ...((o.endpoint ?? o.gateway) !== undefined && { endpoint: o.endpoint ?? o.gateway }),
@@ -122,7 +141,7 @@ export class NetworkOptions {
     let tlsCert = o.tlsCert;
     let tlsKey = o.tlsKey;
     if (run?.tlsClientAuth === true && tlsCert === undefined && tlsKey === undefined) {
-      const user = devnetUser(resolve(o.devnet!), o.mspId ?? 'CETSPMSP', o.user ?? 'User1');
+      const user = devnetUser(resolve(this.#devnetDir!), o.mspId ?? 'CETSPMSP', o.user ?? 'User1');
       tlsCert = join(user.tlsDir, 'client.crt');
       tlsKey = join(user.tlsDir, 'client.key');
     }
@@ -157,15 +176,16 @@ export class NetworkOptions {
       const mspId = o.mspId ?? (o.profile === undefined ? defaultMspId : undefined);
       return resolveIdentity({ ...(mspId !== undefined && { mspId }), ...(o.cert !== undefined && { certPath: o.cert }), ...(o.key !== undefined && { keyPath: o.key }) }, await this.#loadProfile());
     }
-    if (o.devnet === undefined && o.profile === undefined) throw new ClientError('BAD_REQUEST', `missing ${o.endpoint ?? o.gateway ? '' : '--endpoint, '}${o.tlsCa ? '' : '--tls-ca, '}--msp-id, --cert, --key (or use --devnet DIR or --profile FILE)`);
+    if (this.#devnetDir === undefined && o.profile === undefined) throw new ClientError('BAD_REQUEST', `missing ${o.endpoint ?? o.gateway ? '' : '--endpoint, '}${o.tlsCa ? '' : '--tls-ca, '}--msp-id, --cert, --key (or use --devnet DIR or --profile FILE)`);
     return this.organizationIdentity(o.mspId ?? defaultMspId, o.user ?? 'User1');
   }
 
   /** User `user` of organization `mspId`, from the devnet's crypto material or the profile. */
   async organizationIdentity(mspId: string, user: string): Promise<ClientIdentity> {
     const o = this.#opts;
-    if (o.devnet !== undefined) {
-      const files = devnetUser(resolve(o.devnet), mspId, user);
+    if (this.#devnetDir !== undefined) {
+      await this.#devnetRun(this.#devnetDir); // a devnet that does not run says so, before its files are read
+      const files = devnetUser(resolve(this.#devnetDir), mspId, user);
       return resolveIdentity({ mspId, certPath: files.certPath, keyPath: files.keyPath }).catch(() => {
         throw new ClientError('BAD_REQUEST', `the devnet has no user ${user} in ${mspId}`);
       });
@@ -199,8 +219,15 @@ export async function withPeerServerName<T extends { peer?: string; tlsCa?: stri
   return { ...opts, serverName };
 }
 
-/** Opens a MetroledgerClient (and its own gRPC connection, closed with it) from the options, after checking that the gateway can be reached. */
-export async function openClient(opts: ConnectionOptions, defaultMspId: string, clientOptions: Partial<MetroledgerClientOptions> = {}): Promise<MetroledgerClient> {
+/** A client on the gateway, with its gRPC connection and identity (for calls beyond the gateway's, as Deliver). */
+export interface OpenNetwork {
+  readonly client: MetroledgerClient;
+  readonly connection: grpc.Client;
+  readonly identity: ClientIdentity;
+}
+
+/** Opens a client (and its own gRPC connection) from the options, after checking that the gateway can be reached; `client.close()` closes both. */
+export async function openNetwork(opts: ConnectionOptions, defaultMspId: string, clientOptions: Partial<MetroledgerClientOptions> = {}): Promise<OpenNetwork> {
   const network = new NetworkOptions(opts);
   const identity = await network.identity(defaultMspId);
   const connection = await network.connect();
@@ -210,7 +237,12 @@ export async function openClient(opts: ConnectionOptions, defaultMspId: string, 
     close();
     connection.close();
   };
-  return client;
+  return { client, connection, identity };
+}
+
+/** Opens a MetroledgerClient (and its own gRPC connection, closed with it) from the options, after checking that the gateway can be reached. */
+export async function openClient(opts: ConnectionOptions, defaultMspId: string, clientOptions: Partial<MetroledgerClientOptions> = {}): Promise<MetroledgerClient> {
+  return (await openNetwork(opts, defaultMspId, clientOptions)).client;
 }
 
 /** The signing identity the options name (default user: Admin of `defaultMspId`). */

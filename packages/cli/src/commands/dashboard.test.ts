@@ -12,6 +12,8 @@ import { readRunFile, startDevnetProcess, type DevnetProcess } from '@metroledge
 import type { Sections } from '@metroledger/dashboard';
 
 const MAIN = join(__dirname, '..', 'main.js');
+/** Polling limits: hang guards, not speed targets (a loaded machine is slow). */
+const WAIT_MS = 300_000;
 let root: string;
 let devnet: DevnetProcess;
 
@@ -33,11 +35,11 @@ async function snapshot(url: string): Promise<Sections> {
 
 /** Polls the dashboard until `ok` holds of its sections (it reads the channel config after it starts following). */
 async function until(url: string, ok: (s: Sections) => boolean, what: string): Promise<Sections> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + WAIT_MS;
   for (;;) {
     const s = await snapshot(url);
     if (ok(s)) return s;
-    if (Date.now() > deadline) assert.fail(`${what} within 30 s: ${JSON.stringify(s.network)} ${JSON.stringify(s.status)}`);
+    if (Date.now() > deadline) assert.fail(`${what} within ${WAIT_MS / 1000} s: ${JSON.stringify(s.network)} ${JSON.stringify(s.status)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -47,7 +49,7 @@ const orgsOf = (s: Sections): string[] => s.network.orgs.map((o) => o.mspId).sor
 
 /** The dashboard's URL from the run file (written again once the dashboard listens, after the devnet is ready). */
 async function dashboardUrl(): Promise<string> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + WAIT_MS;
   for (;;) {
     const url = (await readRunFile(devnet.dataDir))?.dashboardUrl;
     if (url !== undefined) return url;
@@ -60,7 +62,7 @@ test('devnet up serves the dashboard: its URL is printed and in the run file, an
   const url = await dashboardUrl();
   assert.match(url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const printed = new RegExp(`dashboard: +${url.replace(/[.:/]/g, '\\$&')}`);
-  for (const deadline = Date.now() + 10_000; !printed.test(await readFile(join(devnet.dataDir, 'devnet.log'), 'utf8')); ) {
+  for (const deadline = Date.now() + WAIT_MS; !printed.test(await readFile(join(devnet.dataDir, 'devnet.log'), 'utf8')); ) {
     if (Date.now() > deadline) assert.fail(`devnet up did not print the dashboard URL ${url}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -107,7 +109,7 @@ test('metroledger dashboard --devnet DIR: the same view through the gateway and 
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + WAIT_MS;
     while (!/dashboard: http:\/\/127\.0\.0\.1:\d+\//.test(out)) {
       if (child.exitCode !== null || Date.now() > deadline) assert.fail(`no URL printed: ${out} ${err}`);
       await new Promise((r) => setTimeout(r, 100));

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { fetchHealth, readRunFile } from '@metroledger/devnet';
 import type { HealthProbe } from '@metroledger/dashboard';
-import { openClient, withConnectionOptions, type ConnectionOptions } from './connection';
+import { devnetDirOf, openClient, withConnectionOptions, type ConnectionOptions } from './connection';
 
 interface DashboardCliOptions extends ConnectionOptions {
   host: string;
@@ -29,8 +29,9 @@ async function run(opts: DashboardCliOptions): Promise<void> {
   let auditReportPath = opts.auditReport;
   let endpoint = opts.endpoint;
   let height: (() => Promise<number | undefined>) | undefined;
-  if (opts.devnet !== undefined) {
-    const dir = resolve(opts.devnet);
+  const devnetDir = devnetDirOf(opts); // --devnet, or the default data directory when no option names another network
+  if (devnetDir !== undefined) {
+    const dir = resolve(devnetDir);
     const info = await readRunFile(dir);
     endpoint ??= info?.endpoint;
     auditReportPath ??= join(dir, DEVNET_AUDIT_REPORT);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDataDir } from '@metroledger/devnet';
 import { Ledger, readBlockRecords, type BlockRecord } from '@metroledger/ledger';
-import { TestChain } from '@metroledger/ledger/dist/testing/blocks';
+import { TestChain } from '@metroledger/ledger/testing/blocks';
 
 const MAIN = join(__dirname, '..', 'main.js');
 const run = (...args: string[]): { code: number | null; stdout: string; stderr: string } => {

@@ -200,7 +200,7 @@ async function verify(opts: ReadingOptions): Promise<void> {
   const ledger = await openClient(opts, 'InmetroMSP');
   let proof;
   try {
-    const record = await ledger.getMeasurement(opts.meter, sequence).catch((err: unknown) => {
+    const record: Record<string, unknown> = await ledger.getMeasurement(opts.meter, sequence).then((r) => ({ ...r })).catch((err: unknown) => {
       if (err instanceof ClientError && err.chaincodeCode === 'MEASUREMENT_NOT_FOUND') throw new EvidenceError('NOT_FOUND', `the ledger has no measurement ${opts.meter} #${sequence}`);
       throw err;
     });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultLrPackage, startDevnet, tamperedPackage, type Devnet } from '@metroledger/devnet';
-import { bootstrapGovernance } from '@metroledger/devnet/dist/testing/governance.js';
+import { bootstrapGovernance } from '@metroledger/devnet/testing/governance';
 import { buildCcaasPackage, buildChaincodePackage } from '@metroledger/lifecycle';
 
 const run = promisify(execFile);

@@ -6,9 +6,12 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NotifiedBodyClient, RegistryReader, type LrSoftwareRecord } from '@metroledger/client';
-import { DEFAULT_NETWORK, installChaincodePackage } from '@metroledger/devnet';
+import { DEFAULT_NETWORK, installChaincodePackage, readRunFile } from '@metroledger/devnet';
 import { checkPackageApproval, LifecycleError, packageForm, packageLrChaincode, readCcaasPackage, readChaincodePackage, type ChaincodePackage } from '@metroledger/lifecycle';
-import { identityOf, openClient, withConnectionOptions, type ConnectionOptions } from './connection';
+import { currentChannelConfig } from './channelconfig';
+import { devnetDirOf, identityOf, openClient, openNetwork, withConnectionOptions, type ConnectionOptions } from './connection';
+import { CliError } from './errors';
+import { command } from './hints';
 
 async function packageFrom(file: string | undefined): Promise<ChaincodePackage> {
   return file === undefined ? packageLrChaincode() : readChaincodePackage(await readFile(file));
@@ -133,7 +136,8 @@ export function registerGovernanceCommands(lr: Command): void {
   ).action(async (file: string, opts: InstallOptions) => {
     const pkg = readChaincodePackage(await readFile(file));
     const form = packageForm(pkg);
-    if (form === 'ccaas' && opts.devnet !== undefined) {
+    const devnetDir = devnetDirOf(opts);
+    if (form === 'ccaas' && devnetDir !== undefined) {
       throw new LifecycleError('UNSUPPORTED_PACKAGE_TYPE', 'the devnet runs chaincode in-process from node packages: install the approved node package there (ccaas packages are for Fabric peers)');
     }
     const declaredVersion = form === 'ccaas' ? readCcaasPackage(pkg).declaration?.chaincodeVersion : undefined;
@@ -151,16 +155,17 @@ export function registerGovernanceCommands(lr: Command): void {
         ? `fingerprint: ${pkg.packageId} is the approved package of ${record.chaincodeName} ${record.version} (policy ${record.endorsementPolicy})`
         : `code: ${pkg.packageId} declares the approved code ${ok.codeDigest} of ${record.chaincodeName} ${record.version} (node package ${record.packageId}; policy ${record.endorsementPolicy})`,
     );
-    if (opts.devnet !== undefined) {
+    if (devnetDir !== undefined) {
       const mspId = opts.mspId ?? 'LaSIGEMSP';
       const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
       const peers = opts.peer ?? (org?.peers ?? []).map((p) => `${p}.${org!.domain}`);
       if (peers.length === 0) throw new Error(`${mspId} has no peer on the devnet`);
       for (const peer of peers) {
-        const installed = await installChaincodePackage(resolve(opts.devnet), peer, opts.chaincode, pkg.bytes);
+        const installed = await installChaincodePackage(resolve(devnetDir), peer, opts.chaincode, pkg.bytes);
         console.log(`installed on ${peer}: ${installed.file}`);
       }
-      console.log('takes effect when the devnet restarts (metroledger devnet down && metroledger devnet up)');
+      const upArgs = (await readRunFile(resolve(devnetDir)))?.upArgs ?? [];
+      console.log(`takes effect when the devnet restarts: ${command(['devnet', 'down'], devnetDir)} && ${command(['devnet', 'up'], devnetDir, upArgs)}`);
     } else {
       console.log(
         [
@@ -181,26 +186,32 @@ export function registerOrgCommands(program: Command): void {
   const org = program.command('org').description("the notified body's registry of channel organizations");
   withConnectionOptions(
     org.command('register')
-      .description('as the notified body: register an organization or replace its name and roles')
+      .description('as the notified body: register an organization of the channel (or replace its name and roles); an MSP the channel configuration does not hold is refused')
       .argument('<mspId>')
       .requiredOption('--name <name>', 'display name')
       .requiredOption('--roles <roles>', 'comma-separated: COMPUTING_PROVIDER, METER_OWNER, AUDITOR'),
     { mspId: 'InmetroMSP', user: 'Admin' },
   ).action(async (mspId: string, opts: ConnectionOptions & { name: string; roles: string }) => {
     const roles = opts.roles.split(',').map((r) => r.trim()) as ('COMPUTING_PROVIDER' | 'METER_OWNER' | 'AUDITOR')[];
-    const client = await openClient(opts, 'InmetroMSP');
+    const { client, connection, identity } = await openNetwork(opts, 'InmetroMSP');
     try {
+      const config = await currentChannelConfig(connection, opts.channel, identity);
+      const members = config.applicationOrgs.map((o) => o.mspId);
+      if (!members.includes(mspId)) {
+        throw new CliError('NOT_A_CHANNEL_MEMBER', `${mspId} is not an application organization of channel ${opts.channel} (its configuration holds ${members.join(', ')}): add it to the channel configuration first`);
+      }
       await new NotifiedBodyClient(client, await identityOf(opts, 'InmetroMSP')).registerOrganization(mspId, opts.name, roles);
       console.log(`registered ${mspId} (${opts.name}): ${roles.join(', ')}`);
     } finally {
       client.close();
     }
   });
-  withConnectionOptions(org.command('list').description('registered organizations'), { mspId: 'InmetroMSP', user: 'User1' }).action(async (opts: ConnectionOptions) => {
+  withConnectionOptions(org.command('list').description('registered organizations').option('--json', 'print JSON'), { mspId: 'InmetroMSP', user: 'User1' }).action(async (opts: ConnectionOptions & { json?: boolean }) => {
     const client = await openClient(opts, 'InmetroMSP');
     try {
       const orgs = JSON.parse(Buffer.from(await client.evaluate('listOrganizations', [], client.governance)).toString('utf8')) as { mspId: string; name: string; roles: string[]; registeredAt: string }[];
-      console.log(orgs.length === 0 ? 'no organization registered' : orgs.map((o) => `${o.mspId.padEnd(12)} ${o.name.padEnd(12)} ${o.roles.join(',')}  since ${o.registeredAt}`).join('\n'));
+      if (opts.json === true) console.log(JSON.stringify(orgs, null, 2));
+      else console.log(orgs.length === 0 ? 'no organization registered' : orgs.map((o) => `${o.mspId.padEnd(12)} ${o.name.padEnd(12)} ${o.roles.join(',')}  since ${o.registeredAt}`).join('\n'));
     } finally {
       client.close();
     }

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { verifyLedgerFiles, type LedgerVerification } from '@metroledger/ledger';
+// every command's default data directory (the module alone: the devnet's network code stays unloaded)
+import { DEFAULT_DATA_DIR } from '@metroledger/devnet/datadir';
 
-const DEFAULT_DATA_DIR = join('.metroledger', 'devnet');
 /** Exit status of `ledger verify` when it finds anything (1 stays for errors such as no ledger). */
 export const LEDGER_FINDINGS_EXIT_CODE = 3;
 

@@ -42,9 +42,16 @@ export function registerLifecycleCommands(lrCommand: Command): void {
     .description('print the package id of a chaincode package file (as `peer lifecycle chaincode calculatepackageid`); with --approved, exit 1 unless it is the approved package')
     .argument('<file>', 'chaincode package (.tar.gz)')
     .option('--approved <packageId>', 'the package id the notified body approved')
-    .action(async (file: string, opts: { approved?: string }) => {
+    .option('--id-only', 'print the bare package id (label:sha256), as `peer lifecycle chaincode calculatepackageid`')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { approved?: string; idOnly?: boolean; json?: boolean }) => {
       const bytes = await readFile(file);
       const pkg = opts.approved === undefined ? readChaincodePackage(bytes) : verifyInstalledPackage(bytes, opts.approved);
+      if (opts.idOnly === true) return console.log(pkg.packageId);
+      if (opts.json === true) {
+        const ccaas = pkg.metadata.type === 'ccaas' ? readCcaasPackage(pkg) : undefined;
+        return console.log(JSON.stringify({ packageId: pkg.packageId, label: pkg.label, type: pkg.metadata.type, codeDigest: ccaas === undefined ? pkg.codeDigest : (ccaas.declaration?.codeDigest ?? null), bytes: pkg.bytes.length, files: pkg.files.size, file, ...(opts.approved !== undefined && { approved: true }) }, null, 2));
+      }
       console.log(describe(pkg, file));
       if (opts.approved !== undefined) console.log('fingerprint: matches the approved package id');
     });

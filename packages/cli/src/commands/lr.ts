@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION } from '@metroledger/lr';
-import { generateReferenceCases } from '@metroledger/meter';
+import { generateReferenceCases, REFERENCE_TWO_VEHICLE_SHARE } from '@metroledger/meter';
 import { formatCaseLine, formatSummary, parseCaseLine, runCase, TypeApprovalError, Verification } from '@metroledger/typeapproval';
 
 function positiveInt(value: string): number {
@@ -18,9 +18,16 @@ async function writeLine(out: Writable, line: string): Promise<void> {
   if (!out.write(line + '\n')) await once(out, 'drain');
 }
 
-async function generate(opts: { count: number; seed: string; out?: string }): Promise<void> {
+function share(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new Error(`expected a share in 0..1, got "${value}"`);
+  return n;
+}
+
+async function generate(opts: { count: number; seed: string; out?: string; twoVehicles?: number }): Promise<void> {
   const out: Writable = opts.out ? createWriteStream(opts.out) : process.stdout;
-  for (const c of generateReferenceCases(opts.count, opts.seed)) await writeLine(out, formatCaseLine(c));
+  const setOptions = opts.twoVehicles === undefined ? {} : { twoVehicleShare: opts.twoVehicles };
+  for (const c of generateReferenceCases(opts.count, opts.seed, setOptions)) await writeLine(out, formatCaseLine(c));
   if (opts.out) {
     out.end();
     await once(out, 'finish');
@@ -77,6 +84,7 @@ export function registerLrCommands(program: Command): void {
     .requiredOption('--count <n>', 'number of cases', positiveInt)
     .option('--seed <seed>', 'seed (same seed, same set)', '1')
     .option('--out <file>', 'output file (default: stdout)')
+    .option('--two-vehicles <share>', `share of two-vehicle events (default ${REFERENCE_TWO_VEHICLE_SHARE})`, share)
     .action(generate);
   lr.command('verify')
     .description('run the LR software over a JSON Lines set and judge it against the MPE (exit 1 on FAIL, malformed lines or an empty set)')

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // `metroledger meter register|revoke|rotate-key|list|show`: the meter registry (LR chaincode), as
 // the notified body's registrar, through the Fabric Gateway (devnet or a real network).
-import { readFile } from 'node:fs/promises';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openClient, withConnectionOptions, type ConnectionOptions } from './connection';
+import { CliError } from './errors';
 import { registerModelCommand } from './governance';
 
 interface RegisterOptions extends ConnectionOptions {
@@ -48,6 +51,36 @@ function describeMeter(m: Record<string, unknown>): string {
   const keys = (m['keyHistory'] as { validFromSequence: number; reason: string }[] | undefined) ?? [];
   const loc = m['location'] as { text?: string } | undefined;
   return `${String(m['meterId'])}  ${String(m['status'])}  model ${String(m['model'])}  owner ${String(m['ownerMspId'])}  limit ${String(m['speedLimitKmh'])} km/h  ${loc?.text ?? ''}  keys ${keys.length}${m['revocation'] ? `  revoked: ${JSON.stringify(m['revocation'])}` : ''}`;
+}
+
+/** A public key's fingerprint: SHA-256 of its DER SubjectPublicKeyInfo, the first 16 bytes in hex. */
+function keyFingerprint(pem: string): string {
+  try {
+    return createHash('sha256').update(createPublicKey(pem).export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 32);
+  } catch {
+    return '(unreadable key)';
+  }
+}
+
+/** One meter for a person: its registration, status and key history, one fact a line. */
+function describeMeterInFull(m: Record<string, unknown>): string {
+  const g = m['geometry'] as { loopSpacingM?: number; loopLengthM?: number; sampleRateHz?: number } | undefined;
+  const loc = m['location'] as { text?: string; lat?: number; lon?: number } | undefined;
+  const keys = (m['keyHistory'] as { publicKeyPem: string; validFromSequence: number; validFrom: string; reason: string; validFromTxId: string }[] | undefined) ?? [];
+  const rev = m['revocation'] as { reason: string; at: string; txId: string } | undefined;
+  const lines = [
+    `meter          ${String(m['meterId'])}`,
+    `status         ${String(m['status'])}${rev !== undefined ? ` since ${rev.at}: ${rev.reason} (tx ${rev.txId})` : ''}`,
+    `model          ${String(m['model'])}`,
+    `owner          ${String(m['ownerMspId'])}`,
+    `speed limit    ${String(m['speedLimitKmh'])} km/h`,
+    `location       ${loc?.text ?? ''}${loc?.lat !== undefined ? ` (${loc.lat}, ${loc.lon})` : ''}`,
+    `loops          ${g?.loopSpacingM ?? '?'} m apart, ${g?.loopLengthM ?? '?'} m long, sampled at ${g?.sampleRateHz ?? '?'} Hz`,
+    `registered     ${String(m['registeredAt'])} (tx ${String(m['registeredTxId'])})`,
+    `keys           ${keys.length} (fingerprint: SHA-256 of the public key, first 16 bytes)`,
+    ...keys.map((k, i) => `  ${i === keys.length - 1 ? 'current' : `#${i}     `} ${keyFingerprint(k.publicKeyPem)}  from sequence ${k.validFromSequence}, ${k.validFrom}: ${k.reason}`),
+  ];
+  return lines.join('\n');
 }
 
 async function withClient<T>(opts: ConnectionOptions, fn: (c: Awaited<ReturnType<typeof openClient>>) => Promise<T>): Promise<T> {
@@ -113,9 +146,35 @@ export function registerMeterCommands(program: Command): void {
     });
   });
 
-  withConnectionOptions(meter.command('show').description('one meter, with its key history').argument('<meterId>'), defaults).action(async (meterId: string, opts: ConnectionOptions) => {
-    await withClient(opts, async (c) => console.log(JSON.stringify(JSON.parse(utf8.decode(await c.evaluate('getMeter', [meterId]))), null, 2)));
+  withConnectionOptions(meter.command('show').description('one meter, with its key history').argument('<meterId>').option('--json', 'print JSON (with the public keys)'), defaults).action(async (meterId: string, opts: ConnectionOptions & { json?: boolean }) => {
+    await withClient(opts, async (c) => {
+      const m = JSON.parse(utf8.decode(await c.evaluate('getMeter', [meterId]))) as Record<string, unknown>;
+      console.log(opts.json === true ? JSON.stringify(m, null, 2) : describeMeterInFull(m));
+    });
   });
+
+  meter
+    .command('keygen')
+    .description("make a meter's signing key pair (ECDSA P-256): the private key stays in the meter's signing chip, the public key is registered with `meter register --public-key`")
+    .option('--out <dir>', 'directory to write <name>.key and <name>.pub.pem to', '.')
+    .option('--name <name>', 'file name stem, e.g. the meter id', 'meter')
+    .action(async (opts: { out: string; name: string }) => {
+      if (!/^[A-Za-z0-9._-]+$/.test(opts.name)) throw new CliError('BAD_OPTION', `--name ${JSON.stringify(opts.name)}: letters, digits, '.', '_' and '-' only`);
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const keyFile = join(opts.out, `${opts.name}.key`);
+      const pubFile = join(opts.out, `${opts.name}.pub.pem`);
+      const write = (file: string, text: string, mode: number): Promise<void> =>
+        writeFile(file, text, { flag: 'wx', mode }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') throw new CliError('FILE_EXISTS', `${file} exists: a key is never overwritten (choose another --name or --out)`);
+          throw err;
+        });
+      await write(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600);
+      const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      await write(pubFile, pem, 0o644);
+      console.log(`private key  ${keyFile} (PKCS#8 PEM, mode 600: it belongs in the meter's signing chip)`);
+      console.log(`public key   ${pubFile} (fingerprint ${keyFingerprint(pem)})`);
+      console.log(`register it: metroledger meter register --id ${opts.name} --public-key ${pubFile} --owner CETSPMSP --model ML-1 --geometry 3,1.5,10000 --limit 60 --location '…'`);
+    });
 
   withConnectionOptions(meter.command('list').description('every registered meter').option('--json', 'print JSON'), defaults).action(async (opts: ConnectionOptions & { json?: boolean }) => {
     await withClient(opts, async (c) => {

@@ -90,7 +90,7 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-test('a meter process killed with SIGKILL while it sends loses and duplicates no reading', { timeout: 300_000 }, async (t) => {
+test('a meter process killed with SIGKILL while it sends loses and duplicates no reading', async (t) => {
   const keyFile = await registerMeter('FIELD-1');
   const outbox = join(root, 'outbox-1');
   const common = ['--outbox', outbox, '--meter-id', 'FIELD-1', '--meter-key', keyFile, '--rate', '0', '--max-batch', '1'];
@@ -140,7 +140,7 @@ test('a meter process killed with SIGKILL while it sends loses and duplicates no
   owner = new MetroledgerClient({ connection, mspId: 'CETSPMSP', ...(await user('cetsp.example.com')) });
 });
 
-test('plate images of violations reach the evidence store, and evidence verify proves them against the ledger', { timeout: 300_000 }, async () => {
+test('plate images of violations reach the evidence store, and evidence verify proves them against the ledger', async () => {
   const keyFile = await registerMeter('FIELD-2');
   const store = join(root, 'evidence');
   const server = spawn(process.execPath, [MAIN, 'evidence', 'serve', '--devnet', devnet.dataDir, '--data', store], { stdio: ['ignore', 'pipe', 'pipe'] });

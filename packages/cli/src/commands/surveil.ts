@@ -3,7 +3,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { collectMeasurements, formatSurveilHtml, formatSurveilText, pseudonymizeReport, surveil, type PseudonymRotation, type SurveilOptions } from '@metroledger/surveil';
+import { collectMeasurements, formatSurveilHtml, formatSurveilText, pseudonymizeReport, surveil, SurveilError, type PseudonymRotation, type SurveilOptions } from '@metroledger/surveil';
 import { addSourceOptions, sourceOf, type SourceCliOptions } from './audit';
 import { withPeerServerName } from './connection';
 
@@ -16,6 +16,8 @@ interface SurveilCliOptions extends SourceCliOptions {
   maxSkewS: string;
   json?: boolean;
   html?: string;
+  all?: boolean;
+  top: string;
   pseudonymize?: string;
   rotation: string;
   period?: string;
@@ -38,12 +40,15 @@ async function run(opts: SurveilCliOptions): Promise<void> {
   const report = opts.pseudonymize === undefined ? full : pseudonymizeReport(full, {
     secret: await readFile(opts.pseudonymize), rotation: opts.rotation as PseudonymRotation, ...(opts.period !== undefined && { period: opts.period }),
   });
+  const top = Number(opts.top);
+  if (!Number.isInteger(top) || top < 1) throw new SurveilError('BAD_OPTION', `--top must be a positive integer, not ${opts.top}`);
+  const render = { all: opts.all === true, top };
   if (opts.html !== undefined) {
     await mkdir(dirname(resolve(opts.html)), { recursive: true });
-    await writeFile(opts.html, formatSurveilHtml(report));
+    await writeFile(opts.html, formatSurveilHtml(report, render));
     process.stderr.write(`HTML report: ${resolve(opts.html)}\n`);
   }
-  process.stdout.write(opts.json === true ? JSON.stringify(report, null, 2) + '\n' : formatSurveilText(report));
+  process.stdout.write(opts.json === true ? JSON.stringify(report, null, 2) + '\n' : formatSurveilText(report, render));
 }
 
 export function registerSurveilCommands(program: Command): void {
@@ -56,6 +61,8 @@ export function registerSurveilCommands(program: Command): void {
     .option('--max-skew-s <s>', 'capture time this far from the transaction time is flagged', '300')
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'write a self-contained HTML report with SVG charts')
+    .option('--top <n>', 'meters listed in the text and HTML reports: the highest violation rates', '10')
+    .option('--all', 'list every meter and every flag in the text and HTML reports (--json always has them all)')
     .option('--pseudonymize <secret-file>', 'a report to publish: meters under keyed pseudonyms (HMAC with the secret in the file, at least 32 bytes), no locations or ledger references')
     .option('--rotation <period>', 'how often pseudonyms change: day, week or month', 'month')
     .option('--period <p>', 'the rotation period to name meters under (default: that of the last hour of data), e.g. 2025-06')

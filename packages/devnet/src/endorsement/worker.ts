@@ -40,7 +40,7 @@ if (parentPort !== null) {
       for (const cc of p.chaincodes) {
         let hosted: HostedChaincode;
         try {
-          hosted = hostChaincodeModule({ name: cc.name, version: cc.version, dir: cc.dir, resolveChaincode: resolve });
+          hosted = hostChaincodeModule({ name: cc.name, version: cc.version, dir: cc.dir, resolveChaincode: resolve, mspId: p.mspId });
         } catch (err) {
           throw Object.assign(new Error(`${p.fqdn}: chaincode ${cc.name} (${cc.dir}) cannot be loaded: ${(err as Error).message}`), { code: 'CHAINCODE_LOAD', details: { chaincode: cc.name } });
         }

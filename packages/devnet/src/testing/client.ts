@@ -37,10 +37,11 @@ export async function connectClient(opts: ClientConnectOptions): Promise<ClientC
     identity: { mspId: opts.mspId, credentials: cert },
     signer: signers.newPrivateKeySigner(createPrivateKey(key)),
     hash: hash.sha256,
-    evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
-    endorseOptions: () => ({ deadline: Date.now() + 15_000 }),
-    submitOptions: () => ({ deadline: Date.now() + 10_000 }),
-    commitStatusOptions: () => ({ deadline: Date.now() + 30_000 }),
+    // Hang guards for tests, not speed targets: a loaded machine may take long to answer.
+    evaluateOptions: () => ({ deadline: Date.now() + 120_000 }),
+    endorseOptions: () => ({ deadline: Date.now() + 120_000 }),
+    submitOptions: () => ({ deadline: Date.now() + 120_000 }),
+    commitStatusOptions: () => ({ deadline: Date.now() + 120_000 }),
   });
   return {
     gateway,

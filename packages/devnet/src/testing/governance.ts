@@ -4,7 +4,7 @@
 // the meter model), and connections as any devnet identity.
 import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { signLrSoftwareApproval } from '@metroledger/governance/dist/approval';
+import { signLrSoftwareApproval } from '@metroledger/governance/api';
 import { signLowS } from '@metroledger/identity';
 import type { Devnet } from '../devnet.js';
 import { defaultLrPackage } from '../enforce.js';

@@ -3,9 +3,7 @@
 // except that every measured speed is stored 15 km/h lower and never above the limit, as a
 // computing provider bribed by speeding drivers might run it.
 import { Context, Transaction } from 'fabric-contract-api';
-import { LrContract, type MeasurementRecord, type ReadingRejection } from '@metroledger/chaincode';
-
-const pad16 = (n: number): string => n.toString().padStart(16, '0');
+import { LrContract, LrKeyTypes, pad16, type MeasurementRecord, type ReadingRejection } from '@metroledger/chaincode';
 
 export class ModifiedLrContract extends LrContract {
   @Transaction()
@@ -15,7 +13,7 @@ export class ModifiedLrContract extends LrContract {
     const speedKmh = Math.max(0, record.speedKmh - 15);
     const forged: MeasurementRecord = { ...record, speedKmh, speedLimitExceeded: speedKmh > record.speedLimitKmh };
     const bytes = Buffer.from(JSON.stringify(forged));
-    await ctx.stub.putState(ctx.stub.createCompositeKey('measurement', [record.meterId, pad16(record.captureTimeMs), pad16(record.sequence)]), bytes);
+    await ctx.stub.putState(ctx.stub.createCompositeKey(LrKeyTypes.MEASUREMENT, [record.meterId, pad16(record.captureTimeMs), pad16(record.sequence)]), bytes);
     ctx.stub.setEvent('Measurement', bytes);
     return forged;
   }

@@ -13,16 +13,20 @@ import {
   checkMvcc,
   decodeBlock,
   parseEnvelope,
+  privateWritesMatch,
   ProtocolError,
   setTransactionFilter,
   TxValidationCode,
   validateBlockTransactions,
   verifyInline,
+  type NsPvtRwSet,
   type ParsedTransaction,
   type SignatureVerifier,
   type StateReader,
   type ValidationContext,
 } from '@metroledger/protocol';
+import type { PrivateTxData } from '@metroledger/ledger';
+import type { CommitterPrivateData, MissingPrivateData } from '../privatedata/types.js';
 import { committerError } from './errors.js';
 import type { BlockVerifier } from './verifier.js';
 
@@ -56,6 +60,8 @@ export interface CommitNotice {
   readonly events: readonly CommittedEvent[];
   /** The committed block, TRANSACTIONS_FILTER included. */
   readonly block: common.Block;
+  /** Private writes of valid transactions that no peer could store (Fabric's missing pvt data); absent when none. */
+  readonly missingPrivateData?: readonly MissingPrivateData[];
 }
 
 export interface TxStatus {
@@ -73,10 +79,22 @@ export interface CommitterOptions {
   readonly deserializer: ValidationContext['deserializer'];
   readonly msps: ValidationContext['msps'];
   readonly endorsementPolicy: ValidationContext['endorsementPolicy'];
+  /**
+   * The endorsement policy of a private data collection (Fabric's CollectionValidationInfo: for
+   * `_implicit_org_<MSP>`, that organization's Endorsement policy); a write to a collection without
+   * one is held to the chaincode's policy.
+   */
+  readonly collectionPolicy?: ValidationContext['collectionPolicy'];
   /** Verifies a block's signatures in one batch; default: inline on this thread. */
   readonly signatureVerifier?: SignatureVerifier;
   /** Blocks accepted ahead of the next expected one; further ones are refused. Default 64. */
   readonly maxQueuedBlocks?: number;
+  /**
+   * Private data collections. Without it, a transaction with private data is BAD_RWSET (nothing
+   * here could keep it). With it, the hashes are validated (MVCC on key hashes) and applied for
+   * every peer, and each peer's store gets the values of its own collections, before the block.
+   */
+  readonly privateData?: CommitterPrivateData;
 }
 
 /** Why the committer stopped. */
@@ -244,7 +262,9 @@ export class Committer {
       deserializer: this.#o.deserializer,
       msps: this.#o.msps,
       endorsementPolicy: this.#o.endorsementPolicy,
+      ...(this.#o.collectionPolicy !== undefined && { collectionPolicy: this.#o.collectionPolicy }),
       isCommittedTxId: (id) => committed.has(id),
+      ...(this.#o.privateData !== undefined && { privateData: true }),
     };
     const { codes, txs } = await validateBlockTransactions(parsed, ctx, this.#o.signatureVerifier ?? verifyInline);
     const mvcc = await checkMvcc(
@@ -253,7 +273,9 @@ export class Committer {
       this.#o.ledger.state,
     );
     setTransactionFilter(block, mvcc.codes);
+    const missing = this.#o.privateData === undefined ? [] : await this.#storePrivateData(blockNum, mvcc.codes, txs, this.#o.privateData);
     await this.#ledgerCommit(block);
+    this.#o.privateData?.committed?.(txs.flatMap((t) => (t === undefined ? [] : [t.txId])), blockNum + 1);
 
     const events: CommittedEvent[] = [];
     const out: CommittedTx[] = mvcc.codes.map((code, i) => {
@@ -263,7 +285,53 @@ export class Committer {
       }
       return { txId: tx?.txId ?? txIdOf(envelopes[i]!), code };
     });
-    return { blockNum, txs: out, events, block };
+    return { blockNum, txs: out, events, block, ...(missing.length > 0 && { missingPrivateData: missing }) };
+  }
+
+  /**
+   * Gives each peer's private store the private writes of the block's valid transactions in the
+   * collections it is a member of, each checked against the block's hashes, before the block is
+   * appended (as Fabric commits pvt data first). What no peer could get is reported missing.
+   */
+  async #storePrivateData(
+    blockNum: number,
+    codes: readonly number[],
+    txs: readonly (ParsedTransaction | undefined)[],
+    pd: CommitterPrivateData,
+  ): Promise<MissingPrivateData[]> {
+    const perPeer: PrivateTxData[][] = pd.peers.map(() => []);
+    const missing: MissingPrivateData[] = [];
+    for (let txNum = 0; txNum < codes.length; txNum++) {
+      const tx = txs[txNum];
+      if (codes[txNum] !== V.VALID || tx === undefined || !tx.rwsets.some((rw) => rw.collections !== undefined)) continue;
+      const written = tx.rwsets.flatMap((rw) => (rw.collections ?? []).filter((c) => c.writes.length > 0).map((c) => ({ namespace: rw.namespace, hashed: c })));
+      if (written.length === 0) continue;
+      const pvt = await pd.fetch(tx.txId);
+      const mine: NsPvtRwSet[][] = pd.peers.map(() => []);
+      for (const { namespace, hashed } of written) {
+        const values = pvt?.find((ns) => ns.namespace === namespace)?.collections.find((c) => c.collection === hashed.collection);
+        if (values === undefined || !privateWritesMatch(hashed, values)) {
+          missing.push({ txId: tx.txId, namespace, collection: hashed.collection, reason: values === undefined ? 'NOT_FOUND' : 'HASH_MISMATCH' });
+          continue;
+        }
+        pd.peers.forEach((peer, i) => {
+          if (!peer.isMember(namespace, hashed.collection)) return;
+          const sets = mine[i]!;
+          const ns = sets.find((s) => s.namespace === namespace);
+          if (ns === undefined) sets.push({ namespace, collections: [values] });
+          else (ns.collections as (typeof values)[]).push(values);
+        });
+      }
+      mine.forEach((rwset, i) => {
+        if (rwset.length > 0) perPeer[i]!.push({ txNum, rwset });
+      });
+    }
+    try {
+      await Promise.all(pd.peers.map((peer, i) => (perPeer[i]!.length === 0 ? undefined : peer.store.commitBlock(blockNum, perPeer[i]!))));
+    } catch (err) {
+      throw new LedgerCommitFailure(err instanceof Error ? err : new Error(String(err)));
+    }
+    return missing;
   }
 
   async #ledgerCommit(block: common.Block): Promise<void> {

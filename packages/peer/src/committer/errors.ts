@@ -13,5 +13,5 @@ export type CommitterErrorCode =
   | 'VERIFIER_FAILED'; // a signature verification worker died
 
 export function committerError(code: CommitterErrorCode, message: string, details?: Record<string, unknown>, cause?: unknown): PeerError {
-  return new PeerError(code as string as PeerErrorCode, `${code}: ${message}`, details, cause === undefined ? undefined : { cause });
+  return new PeerError(code as string as PeerErrorCode, message, details, cause === undefined ? undefined : { cause });
 }

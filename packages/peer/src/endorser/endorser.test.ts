@@ -6,7 +6,7 @@ import { Context, Contract, Transaction } from 'fabric-contract-api';
 import { hostContracts, MemoryState } from '@metroledger/chaincode-host';
 import { generateOrganization, issueIdentity, MspRegistry, SigningIdentity, verifySignature, type OrgMaterial } from '@metroledger/identity';
 import { newTransactionEnvelope, parseEnvelope, parseSignedProposal } from '@metroledger/protocol';
-import { newTestSignedProposal } from '@metroledger/protocol/dist/proposal/testing.js';
+import { newTestSignedProposal } from '@metroledger/protocol/testing/proposal';
 import { Endorser } from './endorser.js';
 import { PeerError } from './errors.js';
 

@@ -10,6 +10,7 @@ import {
   type ProposalResponseParts,
   type StateReader,
 } from '@metroledger/protocol';
+import type { EndorserPrivateData } from '../privatedata/types.js';
 import { PeerError } from './errors.js';
 
 /** What an endorser reads from its ledger: the world state and the transaction index. */
@@ -40,6 +41,8 @@ export interface EndorserOptions {
   simulationState?: () => StateReader;
   /** Wall clock (ms): a proposal's creator certificate must be valid at its reading (Fabric's ExpirationCheck). Default Date.now. */
   clock?: () => number;
+  /** Private data collections; without it, a chaincode's private data calls fail the simulation. */
+  privateData?: EndorserPrivateData;
 }
 
 /** What the caller knows of one proposal's context (an endorser in another thread than its ledger). */
@@ -75,6 +78,8 @@ export class Endorser {
   readonly #verify: NonNullable<EndorserOptions['verify']>;
   readonly #simulationState: (() => StateReader) | undefined;
   readonly #clock: () => number;
+  readonly #privateData: EndorserPrivateData | undefined;
+  readonly #invokeOptions: { readonly privateData: EndorserPrivateData['access'] } | undefined;
 
   constructor(opts: EndorserOptions) {
     this.mspId = opts.identity.mspId;
@@ -88,6 +93,8 @@ export class Endorser {
     this.#verify = opts.verify ?? verifySignature;
     this.#simulationState = opts.simulationState;
     this.#clock = opts.clock ?? Date.now;
+    this.#privateData = opts.privateData;
+    this.#invokeOptions = opts.privateData === undefined ? undefined : { privateData: opts.privateData.access };
   }
 
   /** Whether `name` is installed on this peer. */
@@ -128,6 +135,7 @@ export class Endorser {
           timestamp: p.timestamp,
         },
         context.state ?? this.#simulationState?.() ?? this.#ledger.state,
+        this.#invokeOptions,
       );
     } catch (err) {
       return failed(500, `error in simulation: ${(err as Error).message}`);
@@ -137,6 +145,14 @@ export class Endorser {
       // Fabric answers a chaincode error with the unsigned payload and no endorsement
       const { status, message, payload } = result.response;
       return { status, message, payload, prpBytes: newProposalResponsePayload(p, result, id) };
+    }
+    if (result.privateData !== undefined) {
+      // The values go to the collections' peers, never into the response: it carries their hashes.
+      try {
+        await this.#privateData!.distribute(p.txId, result.privateData);
+      } catch (err) {
+        return failed(500, `error in simulation: failed to distribute private collection, txID ${p.txId}: ${(err as Error).message}`);
+      }
     }
     return newEndorsement(p, result, id, this.#identity);
   }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 
 export type PeerErrorCode =
   | 'MALFORMED_PROPOSAL' // the SignedProposal does not parse, has a bad tx ID or an unsupported header type
@@ -7,14 +8,4 @@ export type PeerErrorCode =
   | 'DUPLICATE_TXID'; // a transaction with this ID is already in the ledger
 
 /** The error class of @metroledger/peer; branch on `code`. Messages follow Fabric's peer. */
-export class PeerError extends Error {
-  readonly code: PeerErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: PeerErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PeerError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class PeerError extends MetroledgerError<PeerErrorCode> {}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Context, Contract, Transaction } from 'fabric-contract-api';
 import { hostContracts, MemoryState } from '@metroledger/chaincode-host';
 import { generateOrganization, MspRegistry, type OrgMaterial } from '@metroledger/identity';
-import { newTestSignedProposal } from '@metroledger/protocol/dist/proposal/testing.js';
+import { newTestSignedProposal } from '@metroledger/protocol/testing/proposal';
 import { Endorser } from './endorser.js';
 import { guardChaincode, type FingerprintIncident, type PackageApproval } from './fingerprint.js';
 

@@ -7,7 +7,7 @@ import { Context, Contract, Transaction } from 'fabric-contract-api';
 import { hostContracts, MemoryState } from '@metroledger/chaincode-host';
 import { generateOrganization, MspRegistry } from '@metroledger/identity';
 import { newTransactionEnvelope, parseEnvelope, parseSignedProposal, type StateReader } from '@metroledger/protocol';
-import { newTestSignedProposal } from '@metroledger/protocol/dist/proposal/testing.js';
+import { newTestSignedProposal } from '@metroledger/protocol/testing/proposal';
 import { Endorser } from './endorser.js';
 import { LaggingState } from './lagging.js';
 

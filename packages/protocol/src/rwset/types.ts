@@ -32,15 +32,46 @@ export interface RangeQueryInfo {
   readonly reads: readonly KVRead[];
 }
 
+/** A private key read, as the block holds it (kvrwset.KVReadHash); no version means the key was absent. */
+export interface KVReadHash {
+  /** SHA-256 of the key's UTF-8 bytes. */
+  readonly keyHash: Uint8Array;
+  readonly version?: Version;
+}
+
+/** A private key written, as the block holds it (kvrwset.KVWriteHash). */
+export interface KVWriteHash {
+  /** SHA-256 of the key's UTF-8 bytes. */
+  readonly keyHash: Uint8Array;
+  readonly isDelete: boolean;
+  /** SHA-256 of the value; empty for a delete. */
+  readonly valueHash: Uint8Array;
+}
+
 /**
  * What a transaction read and wrote in one private data collection, as the block holds it: hashes
  * of keys and values (ledger.rwset.CollectionHashedReadWriteSet); the values stay with the peers.
  */
 export interface CollectionHashedRwSet {
   readonly collection: string;
-  /** SHA-256 of each key written, and whether it was deleted. */
-  readonly writes: readonly { readonly keyHash: Uint8Array; readonly isDelete: boolean }[];
-  readonly reads: number;
+  /** Reads and writes in the order of their keys (the plain keys, as Fabric's rwset builder sorts them). */
+  readonly reads: readonly KVReadHash[];
+  readonly writes: readonly KVWriteHash[];
+  /** SHA-256 of the collection's private KVRWSet bytes (CollectionPvtReadWriteSet.rwset); empty when it wrote nothing. */
+  readonly pvtRwSetHash: Uint8Array;
+}
+
+/** The private writes of one transaction in one collection (ledger.rwset.CollectionPvtReadWriteSet): only member peers keep them. */
+export interface CollectionPvtRwSet {
+  readonly collection: string;
+  /** Sorted by key; a delete has an empty value. */
+  readonly writes: readonly KVWrite[];
+}
+
+/** The private writes of one transaction in one namespace (ledger.rwset.NsPvtReadWriteSet). */
+export interface NsPvtRwSet {
+  readonly namespace: string;
+  readonly collections: readonly CollectionPvtRwSet[];
 }
 
 /** The reads and writes of one transaction in one namespace (chaincode). */

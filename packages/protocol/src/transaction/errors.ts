@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { MetroledgerError } from '@metroledger/errors';
 import { peer } from '@hyperledger/fabric-protos';
 
 /**
@@ -27,17 +28,7 @@ export type ProtocolErrorCode =
   | 'PAYLOAD_MISMATCH'; // endorsers returned different ProposalResponsePayloads
 
 /** The one error class of @metroledger/protocol; branch on `code`, never on the message. */
-export class ProtocolError extends Error {
-  readonly code: ProtocolErrorCode;
-  readonly details?: Record<string, unknown>;
-
-  constructor(code: ProtocolErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'ProtocolError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class ProtocolError extends MetroledgerError<ProtocolErrorCode> {}
 
 /** Fabric's TxValidationCode numbers (peer.TxValidationCode). */
 export const TxValidationCode = peer.TxValidationCode;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // ledger.rwset.TxReadWriteSet (KV data model) <-> our NsReadWriteSet records.
 import { ledger } from '../protos.js';
-import type { CollectionHashedRwSet, KVRead, KVWrite, NsReadWriteSet, RangeQueryInfo, Version } from '../rwset/types.js';
+import type { CollectionHashedRwSet, CollectionPvtRwSet, KVRead, KVReadHash, KVWrite, KVWriteHash, NsPvtRwSet, NsReadWriteSet, RangeQueryInfo, Version } from '../rwset/types.js';
+import { privateDataHash, sameHash } from '../rwset/private.js';
 import { ProtocolError } from './errors.js';
 
-const { TxReadWriteSet, NsReadWriteSet: PbNsReadWriteSet } = ledger.rwset;
+const { TxReadWriteSet, NsReadWriteSet: PbNsReadWriteSet, CollectionHashedReadWriteSet, TxPvtReadWriteSet, NsPvtReadWriteSet, CollectionPvtReadWriteSet } = ledger.rwset;
 const kv = ledger.rwset.kvrwset;
 
 /**
@@ -90,6 +91,8 @@ export function encodeTxReadWriteSet(rwsets: readonly NsReadWriteSet[]): Uint8Ar
       const ns = new PbNsReadWriteSet();
       ns.setNamespace(rw.namespace);
       ns.setRwset(encodeKVRWSet(rw));
+      const collections = rw.collections ?? [];
+      if (collections.length > 0) ns.setCollectionHashedRwsetList(sortedByName(collections).map(encodeCollectionHashed));
       return ns;
     }),
   );
@@ -149,6 +152,42 @@ export function decodeTxReadWriteSet(bytes: Uint8Array): NsReadWriteSet[] {
   });
 }
 
+function sortedByName<T extends { readonly collection: string }>(items: readonly T[]): T[] {
+  const sorted = [...items].sort((a, b) => compareUtf8(a.collection, b.collection));
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i - 1]!.collection === sorted[i]!.collection) {
+      throw new ProtocolError('BAD_ARGUMENT', `collection ${JSON.stringify(sorted[i]!.collection)} appears twice in a namespace`);
+    }
+  }
+  return sorted;
+}
+
+function encodeCollectionHashed(c: CollectionHashedRwSet): InstanceType<typeof CollectionHashedReadWriteSet> {
+  const hashed = new kv.HashedRWSet();
+  hashed.setHashedReadsList(
+    c.reads.map((r) => {
+      const pr = new kv.KVReadHash();
+      pr.setKeyHash(r.keyHash);
+      if (r.version !== undefined) pr.setVersion(pbVersion(r.version));
+      return pr;
+    }),
+  );
+  hashed.setHashedWritesList(
+    c.writes.map((w) => {
+      const pw = new kv.KVWriteHash();
+      pw.setKeyHash(w.keyHash);
+      pw.setIsDelete(w.isDelete);
+      if (!w.isDelete && w.valueHash.length > 0) pw.setValueHash(w.valueHash);
+      return pw;
+    }),
+  );
+  const out = new CollectionHashedReadWriteSet();
+  out.setCollectionName(c.collection);
+  out.setHashedRwset(hashed.serializeBinary());
+  if (c.pvtRwSetHash.length > 0) out.setPvtRwsetHash(c.pvtRwSetHash);
+  return out;
+}
+
 function decodeCollection(namespace: string, c: InstanceType<typeof ledger.rwset.CollectionHashedReadWriteSet>): CollectionHashedRwSet {
   const collection = c.getCollectionName();
   let hashed: InstanceType<typeof ledger.rwset.kvrwset.HashedRWSet>;
@@ -157,9 +196,80 @@ function decodeCollection(namespace: string, c: InstanceType<typeof ledger.rwset
   } catch (err) {
     throw new ProtocolError('BAD_RWSET', `hashed read/write set of collection ${JSON.stringify(collection)} in ${JSON.stringify(namespace)} does not parse`, { namespace, collection }, { cause: err });
   }
-  return {
-    collection,
-    writes: hashed.getHashedWritesList().map((w) => ({ keyHash: w.getKeyHash_asU8(), isDelete: w.getIsDelete() })),
-    reads: hashed.getHashedReadsList().length,
-  };
+  const reads: KVReadHash[] = hashed.getHashedReadsList().map((r) => {
+    const v = r.getVersion();
+    return v === undefined ? { keyHash: r.getKeyHash_asU8() } : { keyHash: r.getKeyHash_asU8(), version: { blockNum: v.getBlockNum(), txNum: v.getTxNum() } };
+  });
+  const writes: KVWriteHash[] = hashed.getHashedWritesList().map((w) => ({ keyHash: w.getKeyHash_asU8(), isDelete: w.getIsDelete(), valueHash: w.getIsDelete() ? EMPTY : w.getValueHash_asU8() }));
+  return { collection, reads, writes, pvtRwSetHash: c.getPvtRwsetHash_asU8() };
+}
+
+/** The KVRWSet bytes of one collection's private writes (CollectionPvtReadWriteSet.rwset): what pvt_rwset_hash hashes. */
+export function encodeCollectionPvtRwSet(c: CollectionPvtRwSet): Uint8Array {
+  return encodeKVRWSet({ namespace: '', reads: [], rangeQueries: [], writes: c.writes });
+}
+
+/**
+ * The hashed form of a collection's private writes, as it goes in the block: key and value hashes
+ * (SHA-256) in key order, and the hash of the private KVRWSet bytes.
+ */
+export function hashCollectionWrites(c: CollectionPvtRwSet): { readonly writes: KVWriteHash[]; readonly pvtRwSetHash: Uint8Array } {
+  const writes = sortedByKey(c.writes).map((w) => ({ keyHash: privateDataHash(w.key), isDelete: w.isDelete, valueHash: w.isDelete ? EMPTY : privateDataHash(w.value) }));
+  return { writes, pvtRwSetHash: writes.length === 0 ? EMPTY : privateDataHash(encodeCollectionPvtRwSet(c)) };
+}
+
+/**
+ * Whether private writes are the ones a block's hashed read/write set stands for: the same
+ * pvt_rwset_hash, and each write's key and value hashing to the block's (Fabric's committer checks
+ * pvt data it receives this way before storing it).
+ */
+export function privateWritesMatch(hashed: CollectionHashedRwSet, pvt: CollectionPvtRwSet): boolean {
+  if (hashed.collection !== pvt.collection) return false;
+  const mine = hashCollectionWrites(pvt);
+  if (!sameHash(mine.pvtRwSetHash, hashed.pvtRwSetHash) || mine.writes.length !== hashed.writes.length) return false;
+  return mine.writes.every((w, i) => {
+    const h = hashed.writes[i]!;
+    return w.isDelete === h.isDelete && sameHash(w.keyHash, h.keyHash) && sameHash(w.valueHash, h.valueHash);
+  });
+}
+
+/** `ledger.rwset.TxPvtReadWriteSet` bytes (data model KV): namespaces and collections sorted by name. */
+export function encodeTxPvtReadWriteSet(sets: readonly NsPvtRwSet[]): Uint8Array {
+  const tx = new TxPvtReadWriteSet();
+  tx.setDataModel(TxReadWriteSet.DataModel.KV);
+  const sorted = [...sets].sort((a, b) => compareUtf8(a.namespace, b.namespace));
+  tx.setNsPvtRwsetList(
+    sorted.map((set) => {
+      const ns = new NsPvtReadWriteSet();
+      ns.setNamespace(set.namespace);
+      ns.setCollectionPvtRwsetList(
+        sortedByName(set.collections).map((c) => {
+          const pc = new CollectionPvtReadWriteSet();
+          pc.setCollectionName(c.collection);
+          pc.setRwset(encodeCollectionPvtRwSet(c));
+          return pc;
+        }),
+      );
+      return ns;
+    }),
+  );
+  return tx.serializeBinary();
+}
+
+/** Decodes `ledger.rwset.TxPvtReadWriteSet` bytes; throws ProtocolError('BAD_RWSET'). */
+export function decodeTxPvtReadWriteSet(bytes: Uint8Array): NsPvtRwSet[] {
+  let tx: InstanceType<typeof TxPvtReadWriteSet>;
+  try {
+    tx = TxPvtReadWriteSet.deserializeBinary(bytes);
+  } catch (err) {
+    throw new ProtocolError('BAD_RWSET', 'bytes are not a TxPvtReadWriteSet', undefined, { cause: err });
+  }
+  if (tx.getDataModel() !== TxReadWriteSet.DataModel.KV) throw new ProtocolError('BAD_RWSET', `unsupported data model ${tx.getDataModel()}`);
+  return tx.getNsPvtRwsetList().map((ns) => {
+    const namespace = ns.getNamespace();
+    return {
+      namespace,
+      collections: ns.getCollectionPvtRwsetList().map((c) => ({ collection: c.getCollectionName(), writes: decodeKVRWSet(namespace, c.getRwset_asU8()).writes })),
+    };
+  });
 }

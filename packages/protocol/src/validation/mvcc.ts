@@ -5,6 +5,7 @@ import { peer } from '@hyperledger/fabric-protos';
 import type { KVRead, NsReadWriteSet, StateReader, Version, VersionedValue } from '../rwset/types.js';
 import type { TxValidationCode } from '../transaction/errors.js';
 import { compareUtf8 } from '../transaction/rwset.js';
+import { hashedStateKey } from '../rwset/private.js';
 
 const V = peer.TxValidationCode;
 
@@ -39,6 +40,15 @@ function sameVersion(a: Version | undefined, b: Version | undefined): boolean {
 }
 
 type Pending = { readonly isDelete: boolean; readonly value?: Uint8Array; readonly version: Version };
+
+/** A namespace's point reads, its private key-hash reads included (at their place in the hashed state). */
+function pointReads(rw: NsReadWriteSet): { ns: string; key: string; version?: Version }[] {
+  const out: { ns: string; key: string; version?: Version }[] = rw.reads.map((r) => ({ ns: rw.namespace, key: r.key, ...(r.version !== undefined && { version: r.version }) }));
+  for (const c of rw.collections ?? []) {
+    for (const r of c.reads) out.push({ ...hashedStateKey(rw.namespace, c.collection, r.keyHash), ...(r.version !== undefined && { version: r.version }) });
+  }
+  return out;
+}
 
 /** Range re-execution over committed state overlaid with the block's earlier valid writes. */
 async function rangeNow(state: StateReader, written: Map<string, Pending>, ns: string, start: string, end: string): Promise<{ key: string; version: Version }[]> {
@@ -86,11 +96,11 @@ export async function checkMvcc(blockNum: number, txs: readonly MvccInput[], sta
   for (const tx of txs) {
     if (tx.code !== V.VALID) continue;
     for (const rw of tx.rwsets) {
-      for (const r of rw.reads) {
-        const id = rw.namespace + SEP + r.key;
+      for (const r of pointReads(rw)) {
+        const id = r.ns + SEP + r.key;
         if (!committed.has(id)) {
           committed.set(id, undefined);
-          toFetch.push({ id, ns: rw.namespace, key: r.key });
+          toFetch.push({ id, ns: r.ns, key: r.key });
         }
       }
     }
@@ -103,8 +113,9 @@ export async function checkMvcc(blockNum: number, txs: readonly MvccInput[], sta
     let code: TxValidationCode = tx.code;
     if (code === V.VALID) {
       outer: for (const rw of tx.rwsets) {
-        for (const r of rw.reads) {
-          const id = rw.namespace + SEP + r.key;
+        // Private reads are checked by key hash against the hashed state, which every peer holds.
+        for (const r of pointReads(rw)) {
+          const id = r.ns + SEP + r.key;
           if (written.has(id) || !sameVersion(committed.get(id)?.version, r.version)) {
             code = V.MVCC_READ_CONFLICT;
             break outer;
@@ -127,6 +138,14 @@ export async function checkMvcc(blockNum: number, txs: readonly MvccInput[], sta
         const p: Pending = w.isDelete ? { isDelete: true, version } : { isDelete: false, value: w.value, version };
         written.set(rw.namespace + SEP + w.key, p);
         updates.push({ ns: rw.namespace, key: w.key, ...p });
+      }
+      for (const c of rw.collections ?? []) {
+        for (const w of c.writes) {
+          const at = hashedStateKey(rw.namespace, c.collection, w.keyHash);
+          const p: Pending = w.isDelete ? { isDelete: true, version } : { isDelete: false, value: w.valueHash, version };
+          written.set(at.ns + SEP + at.key, p);
+          updates.push({ ...at, ...p });
+        }
       }
     }
   }

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+// Any Fabric chaincode on the devnet: `name=DIR[:policy]` specifications, the devnet's record of
+// the chaincodes deployed on it (`<data>/chaincodes.json`, so that they stay deployed across
+// restarts, as a chaincode definition stays on a channel), and the channel configuration's
+// policies that Fabric's default endorsement policy refers to.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { common } from '@hyperledger/fabric-protos';
+import { hostChaincodeModule } from '@metroledger/chaincode-host';
+import { configPolicyGroup, parseEndorsementPolicy, type ConfigPolicyGroup, type Policy } from '@metroledger/policy';
+import { blockEnvelopes, parseEnvelope } from '@metroledger/protocol';
+import { DevnetError } from './errors.js';
+import type { ChaincodeConfig, NetworkConfig } from './network.js';
+
+/** Fabric's endorsement policy when a chaincode definition names none (core/chaincode/lifecycle). */
+export const DEFAULT_ENDORSEMENT_POLICY = '/Channel/Application/Endorsement';
+
+/** The devnet's record of its deployed chaincodes, in its data directory. */
+export const DEPLOYED_CHAINCODES_FILE = 'chaincodes.json';
+
+/** A chaincode deployed on a devnet from a directory (its record in `chaincodes.json`). */
+export interface DeployedChaincode {
+  readonly name: string;
+  /** From the chaincode's package.json, else 1.0. */
+  readonly version: string;
+  /** Absolute directory of the chaincode (a module whose export has `contracts`). */
+  readonly path: string;
+  /** Fabric policy syntax, an ImplicitMeta rule or a channel-config reference (default: Fabric's, /Channel/Application/Endorsement). */
+  readonly endorsementPolicy: string;
+  /** MSP ids of the peer organizations that install it (default: every organization with peers). */
+  readonly installedOn: readonly string[];
+}
+
+interface DeployedFile {
+  /** Bumped by each `devnet deploy`; a running devnet reports the revision it has loaded. */
+  readonly revision: number;
+  readonly chaincodes: readonly DeployedChaincode[];
+}
+
+const NAME = /^[A-Za-z0-9]+([A-Za-z0-9_-]*[A-Za-z0-9])?$/; // Fabric's chaincode name rule (lifecycle's ChaincodeNameRegExp)
+
+function versionOf(dir: string): string {
+  try {
+    const v = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: unknown }).version;
+    return typeof v === 'string' && v !== '' ? v : '1.0';
+  } catch {
+    return '1.0';
+  }
+}
+
+/**
+ * Parses `name=DIR[:policy]` (the CLI's `--chaincode`): DIR is the chaincode's folder (with its own
+ * node_modules), the policy any form {@link parseEndorsementPolicy} takes.
+ * @throws {@link DevnetError} BAD_CONFIG
+ */
+export function parseChaincodeSpec(spec: string, network: NetworkConfig, cwd = process.cwd()): DeployedChaincode {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new DevnetError('BAD_CONFIG', `--chaincode ${JSON.stringify(spec)}: expected name=DIR[:policy], e.g. basic=../asset-transfer-basic/chaincode-javascript`);
+  const name = spec.slice(0, eq);
+  const rest = spec.slice(eq + 1);
+  const colon = rest.indexOf(':');
+  const dir = colon < 0 ? rest : rest.slice(0, colon);
+  const policy = colon < 0 ? undefined : rest.slice(colon + 1).trim();
+  return deployedChaincode({ name, dir, ...(policy !== undefined && policy !== '' && { endorsementPolicy: policy }) }, network, cwd);
+}
+
+/**
+ * A chaincode to deploy, checked against the network: a name Fabric allows and no network
+ * chaincode already has, a directory that exists, peers that exist.
+ * @throws {@link DevnetError} BAD_CONFIG
+ */
+export function deployedChaincode(
+  o: { name: string; dir: string; endorsementPolicy?: string; version?: string; installedOn?: readonly string[] },
+  network: NetworkConfig,
+  cwd = process.cwd(),
+): DeployedChaincode {
+  if (!NAME.test(o.name)) throw new DevnetError('BAD_CONFIG', `chaincode name ${JSON.stringify(o.name)}: letters, digits, '-' and '_' only, starting and ending with a letter or digit`);
+  if (network.chaincodes.some((c) => c.name === o.name)) throw new DevnetError('BAD_CONFIG', `chaincode name ${o.name} is taken by the network's own chaincode`, { chaincode: o.name });
+  const path = resolve(cwd, o.dir);
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw new DevnetError('BAD_CONFIG', `chaincode ${o.name}: ${path} is not a directory`, { chaincode: o.name, path });
+  const withPeers = network.organizations.filter((org) => org.kind === 'peer' && (org.peers ?? []).length > 0).map((org) => org.mspId);
+  const installedOn = o.installedOn ?? withPeers;
+  const unknown = installedOn.filter((m) => !withPeers.includes(m));
+  if (unknown.length > 0 || installedOn.length === 0) throw new DevnetError('BAD_CONFIG', `chaincode ${o.name}: install it on organizations with peers (${withPeers.join(', ')}), not ${unknown.join(', ') || 'none'}`);
+  return { name: o.name, version: o.version ?? versionOf(path), path, endorsementPolicy: o.endorsementPolicy ?? DEFAULT_ENDORSEMENT_POLICY, installedOn };
+}
+
+/**
+ * Loads a chaincode's module once in this process, as a peer will: fails early (CHAINCODE_LOAD)
+ * on a folder without `contracts`, a missing dependency, or a class that is no Contract.
+ */
+export function checkChaincodeLoads(d: DeployedChaincode): void {
+  try {
+    hostChaincodeModule({ name: d.name, version: d.version, dir: d.path });
+  } catch (err) {
+    throw new DevnetError('CHAINCODE_LOAD', `chaincode ${d.name} (${d.path}) cannot be loaded: ${(err as Error).message}`, { chaincode: d.name }, { cause: err });
+  }
+}
+
+/** A deployed chaincode as the network configuration's chaincode entry. */
+export function chaincodeConfigOf(d: DeployedChaincode): ChaincodeConfig {
+  return { name: d.name, version: d.version, module: d.path, endorsementPolicy: d.endorsementPolicy, installedOn: d.installedOn };
+}
+
+/** The chaincodes recorded as deployed on the devnet of `dataDir` (none when there is no record). */
+export async function readDeployedChaincodes(dataDir: string): Promise<{ revision: number; chaincodes: DeployedChaincode[] }> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, DEPLOYED_CHAINCODES_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { revision: 0, chaincodes: [] };
+    throw err;
+  }
+  try {
+    const parsed = JSON.parse(text) as DeployedFile;
+    if (!Array.isArray(parsed.chaincodes)) throw new Error('no chaincodes list');
+    return { revision: Number(parsed.revision) || 0, chaincodes: [...parsed.chaincodes] };
+  } catch (err) {
+    throw new DevnetError('BAD_CONFIG', `${join(dataDir, DEPLOYED_CHAINCODES_FILE)} does not parse: ${(err as Error).message}`, undefined, { cause: err });
+  }
+}
+
+/**
+ * Records chaincodes as deployed on the devnet of `dataDir` (a chaincode of the same name is
+ * replaced: an upgrade) and returns the record's new revision.
+ */
+export async function recordDeployedChaincodes(dataDir: string, add: readonly DeployedChaincode[]): Promise<number> {
+  const current = await readDeployedChaincodes(dataDir);
+  const names = new Set(add.map((c) => c.name));
+  const next: DeployedFile = { revision: current.revision + 1, chaincodes: [...current.chaincodes.filter((c) => !names.has(c.name)), ...add] };
+  await writeRecord(dataDir, next);
+  return next.revision;
+}
+
+/** Removes chaincodes from the record (a deployment the running devnet refused); returns the record's new revision. */
+export async function forgetDeployedChaincodes(dataDir: string, names: readonly string[]): Promise<number> {
+  const current = await readDeployedChaincodes(dataDir);
+  const next: DeployedFile = { revision: current.revision + 1, chaincodes: current.chaincodes.filter((c) => !names.includes(c.name)) };
+  await writeRecord(dataDir, next);
+  return next.revision;
+}
+
+async function writeRecord(dataDir: string, record: DeployedFile): Promise<void> {
+  const tmp = join(dataDir, `${DEPLOYED_CHAINCODES_FILE}.tmp`);
+  await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
+  await rename(tmp, join(dataDir, DEPLOYED_CHAINCODES_FILE));
+}
+
+/**
+ * The policies of a channel's configuration block (the genesis block): what channel-config policy
+ * references and ImplicitMeta rules resolve against.
+ * @throws {@link DevnetError} BAD_CONFIG when the block holds no channel configuration
+ */
+export function channelPoliciesOf(configBlock: common.Block): ConfigPolicyGroup {
+  const envelopes = blockEnvelopes(configBlock);
+  const configEnvelope = envelopes.length === 1 ? parseEnvelope(envelopes[0]!).configEnvelope : undefined;
+  const group = configEnvelope === undefined ? undefined : common.ConfigEnvelope.deserializeBinary(configEnvelope).getConfig()?.getChannelGroup();
+  if (group === undefined) throw new DevnetError('BAD_CONFIG', 'the channel configuration block holds no channel group');
+  return configPolicyGroup(group);
+}
+
+/**
+ * A chaincode's endorsement policy resolved against the channel's policies.
+ * @throws {@link DevnetError} BAD_CONFIG
+ */
+export function endorsementPolicyOf(cc: Pick<ChaincodeConfig, 'name' | 'endorsementPolicy'>, channel: ConfigPolicyGroup): Policy {
+  try {
+    return parseEndorsementPolicy(cc.endorsementPolicy, channel);
+  } catch (err) {
+    throw new DevnetError('BAD_CONFIG', `endorsement policy of ${cc.name}: ${(err as Error).message}`, { chaincode: cc.name }, { cause: err });
+  }
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// A chaincode that uses private data collections as Fabric contracts do (test fixture): values come
+// in the transient map, so that they are in no transaction either.
+import { Context, Contract, Transaction } from 'fabric-contract-api';
+
+function transientValue(ctx: Context): Uint8Array {
+  const v = ctx.stub.getTransient().get('value');
+  if (v === undefined || v.length === 0) throw new Error('the transient map has no "value"');
+  return v;
+}
+
+export class PdcContract extends Contract {
+  constructor() {
+    super('pdc');
+  }
+
+  @Transaction()
+  async putPrivate(ctx: Context, collection: string, key: string): Promise<void> {
+    await ctx.stub.putPrivateData(collection, key, transientValue(ctx));
+  }
+
+  /** Writes the key only if its hash is still the one given (hex, '' for absent): a read of the key hash, then a write. */
+  @Transaction()
+  async replacePrivate(ctx: Context, collection: string, key: string, expectedHashHex: string): Promise<void> {
+    const now = Buffer.from(await ctx.stub.getPrivateDataHash(collection, key)).toString('hex');
+    if (now !== expectedHashHex) throw new Error(`hash is ${now}, not ${expectedHashHex}`);
+    await ctx.stub.putPrivateData(collection, key, transientValue(ctx));
+  }
+
+  @Transaction()
+  async deletePrivate(ctx: Context, collection: string, key: string): Promise<void> {
+    await ctx.stub.deletePrivateData(collection, key);
+  }
+
+  @Transaction(false)
+  async getPrivate(ctx: Context, collection: string, key: string): Promise<string> {
+    return Buffer.from(await ctx.stub.getPrivateData(collection, key)).toString();
+  }
+
+  @Transaction(false)
+  async getPrivateHash(ctx: Context, collection: string, key: string): Promise<string> {
+    return Buffer.from(await ctx.stub.getPrivateDataHash(collection, key)).toString('hex');
+  }
+}
+
+export const contracts = [PdcContract];

@@ -32,6 +32,9 @@ import type { PeerSpec } from './endorsement/messages.js';
 import type { RunningChaincode } from './runfile.js';
 import { openPrivateData } from './privatedata.js';
 
+/** The notified body's registry chaincode (the LR chaincode reads it on the same peer): endorsed in the endorsement threads with lr. */
+const GOVERNANCE_MODULE = '@metroledger/governance';
+
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
   dataDir: string;
@@ -277,9 +280,11 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     // validated ledger of this process (each block is validated and committed once).
     const peerNodes = appOrgs.flatMap((org) => org.peers.map((node) => ({ org, node })));
     const peerNames = peerNodes.map((p) => p.node.fqdn);
-    // Endorsement threads (endorsement/pool.ts) serve the registry-governed chaincodes loaded at
-    // start (lr, governance: the LR workload), each thread hosting every peer's. Every other
-    // chaincode (not governed, deployed at run time, private data) is endorsed on the event loop.
+    // Endorsement threads (endorsement/pool.ts) serve the LR workload's chaincodes loaded at start:
+    // the registry-governed ones (lr) and the notified body's registry they call (governance), each
+    // thread hosting every peer's. Every other chaincode (deployed at run time, any other chaincode
+    // of the configuration, private data) is endorsed on the event loop.
+    const threadedChaincode = (cc: ChaincodeConfig): boolean => enforcement.isGoverned(cc.name) || cc.module === GOVERNANCE_MODULE;
     let endorsementThreads: EndorsementThreads | undefined;
     let threadedPeers: ThreadedPeer[] | undefined;
     if (threads.endorseThreads > 0) {
@@ -289,7 +294,9 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
         address: `${node.fqdn}:7051`,
         certPem: node.sign.certPem,
         keyPem: node.sign.keyPem,
-        chaincodes: chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId)).flatMap((cc) => enforcement.spec(cc, org, node, chaincodeModulePath) ?? []),
+        chaincodes: chaincodes
+          .filter((cc) => cc.installedOn.includes(org.spec.mspId) && threadedChaincode(cc))
+          .map((cc) => enforcement.spec(cc, org, node, chaincodeModulePath) ?? { name: cc.name, version: cc.version, dir: chaincodeModulePath(cc.module), statedVersion: false }),
       }));
       if (specs.some((spec) => spec.chaincodes.length > 0)) {
         const pool = new EndorsementThreads({

@@ -10,6 +10,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { hostChaincodeModule } from '@metroledger/chaincode-host';
 import { configPolicyGroup, parseEndorsementPolicy, type ConfigPolicyGroup, type Policy } from '@metroledger/policy';
 import { blockEnvelopes, parseEnvelope } from '@metroledger/protocol';
+import { describeError } from '@metroledger/errors';
 import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig } from './network.js';
 
@@ -168,6 +169,6 @@ export function endorsementPolicyOf(cc: Pick<ChaincodeConfig, 'name' | 'endorsem
   try {
     return parseEndorsementPolicy(cc.endorsementPolicy, channel);
   } catch (err) {
-    throw new DevnetError('BAD_CONFIG', `endorsement policy of ${cc.name}: ${(err as Error).message}`, { chaincode: cc.name }, { cause: err });
+    throw new DevnetError('BAD_CONFIG', `endorsement policy of ${cc.name}: ${describeError(err)}`, { chaincode: cc.name }, { cause: err });
   }
 }

@@ -3,6 +3,7 @@
 // their chaincodes, the ordering service, the committer, and the Fabric Gateway gRPC server.
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
+import { describeError } from '@metroledger/errors';
 import { startGatewayServer, type GatewayServer } from '@metroledger/gateway';
 import { IdentityDeserializer, MspRegistry, nodePaths, type OrgMaterial } from '@metroledger/identity';
 import { Ledger, type BlockFileSystem } from '@metroledger/ledger';
@@ -360,7 +361,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       try {
         await deployChaincode(cc);
       } catch (err) {
-        deployErrors.push({ name: cc.name, message: (err as Error).message });
+        deployErrors.push({ name: cc.name, message: describeError(err) });
         log.error({ event: 'deploy_failed', chaincode: cc.name, code: (err as { code?: unknown }).code }, `recorded chaincode ${cc.name} left out: ${(err as Error).message}`);
       }
     }

@@ -30,6 +30,7 @@ import {
   type StartDevnetOptions,
 } from '@metroledger/devnet';
 import type { Dashboard } from '@metroledger/dashboard';
+import { describeError } from '@metroledger/errors';
 import { logger } from '../logging';
 import { command } from './hints';
 
@@ -83,7 +84,7 @@ async function reloadDeployed(devnet: Devnet, dataDir: string, info: () => RunIn
     await write({ ...info(), chaincodes: devnet.chaincodes(), chaincodesRevision: revision });
   } catch (err) {
     logger().error({ event: 'deploy_failed', revision, code: (err as { code?: unknown }).code }, `deploy failed: ${(err as Error).message}`);
-    await write({ ...info(), chaincodes: devnet.chaincodes(), deployError: { revision, message: (err as Error).message } });
+    await write({ ...info(), chaincodes: devnet.chaincodes(), deployError: { revision, message: describeError(err) } });
   }
 }
 

@@ -153,7 +153,9 @@ export async function up(opts: UpOptions): Promise<NetworkState> {
     for (const peer of peersAt(portBase)) {
       const env = await peerEnv(dir, profile, peer);
       const p = await startNode(state, peer.fqdn, 'peer', join(fabric.binDir, 'peer'), ['node', 'start'], env);
-      await waitUntil(p, () => healthy(HOST, peer.operationsPort));
+      // sampleconfig's core.yaml names a Docker endpoint (an empty CORE_VM_ENDPOINT does not clear it), so
+      // the peer registers a docker health check that fails here; chaincode runs as a service instead
+      await waitUntil(p, () => healthy(HOST, peer.operationsPort, ['docker']));
     }
     for (const peer of peersAt(portBase)) {
       await retry(() => run(join(fabric.binDir, 'peer'), ['channel', 'join', '-b', genesisBlockFile(dir)], { env: peerAdminEnv(state, peer) }), 5);

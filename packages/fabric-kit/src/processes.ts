@@ -91,16 +91,31 @@ export async function waitUntil(p: NodeProcess, ready: () => Promise<boolean>, t
 }
 
 /** GET http://host:port/healthz (Fabric's operations service) answers 200. */
-export function healthy(host: string, port: number): Promise<boolean> {
+export function healthy(host: string, port: number, ignoredChecks: readonly string[] = []): Promise<boolean> {
   return new Promise((resolveHealth) => {
     const req = request({ host, port, path: '/healthz', timeout: 2000 }, (res) => {
-      res.resume();
-      resolveHealth(res.statusCode === 200);
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        if (res.statusCode === 200) return resolveHealth(true);
+        resolveHealth(res.statusCode === 503 && ignoredChecks.length > 0 && onlyIgnoredChecksFail(Buffer.concat(chunks).toString('utf8'), ignoredChecks));
+      });
+      res.on('error', () => resolveHealth(false));
     });
     req.on('error', () => resolveHealth(false));
     req.on('timeout', () => { req.destroy(); resolveHealth(false); });
     req.end();
   });
+}
+
+/** Fabric's /healthz body lists failed_checks by component; true when each one is ignored. */
+export function onlyIgnoredChecksFail(body: string, ignoredChecks: readonly string[]): boolean {
+  try {
+    const failed = (JSON.parse(body) as { failed_checks?: { component?: unknown }[] }).failed_checks ?? [];
+    return failed.length > 0 && failed.every((c) => typeof c.component === 'string' && ignoredChecks.includes(c.component));
+  } catch {
+    return false;
+  }
 }
 
 /** Something accepts TCP connections on host:port. */

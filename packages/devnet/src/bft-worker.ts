@@ -68,6 +68,14 @@ if (parentPort !== null) {
       m.envelopes.forEach((envelope, i) => settle(m.ids[i]!, () => orderer.broadcast(envelope)));
       return;
     }
+    // Control calls wait for this turn's check phase: the request forwarding that each broadcast
+    // schedules there (BftOrderer.broadcast) runs first, so a replica stopped right after it took
+    // an envelope has forwarded it (and its acknowledgement is kept), as in-process where the
+    // caller's stopReplica comes from a later turn.
+    setImmediate(() => control(m));
+  });
+
+  const control = (m: Extract<BftThreadRequest, { t: 'call' }>): void => {
     const [a = 0, b = 0] = m.args;
     switch (m.op) {
       case 'start':
@@ -90,5 +98,5 @@ if (parentPort !== null) {
       case 'replicaBlock':
         return settle(m.id, () => orderer.replicaBlock(a, b));
     }
-  });
+  };
 }

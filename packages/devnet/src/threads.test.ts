@@ -15,8 +15,9 @@ import { threadPlan, threadsFromEnv } from './threads.js';
 
 test('thread counts follow the cores, and each can be overridden', () => {
   assert.deepEqual(threadPlan({ cores: 1 }), { cores: 1, verifyThreads: 1, endorseThreads: 0, orderingThread: false, orderingVerifyThreads: 0 });
-  assert.deepEqual(threadPlan({ cores: 2 }), { cores: 2, verifyThreads: 1, endorseThreads: 1, orderingThread: true, orderingVerifyThreads: 0 });
-  assert.deepEqual(threadPlan({ cores: 16 }), { cores: 16, verifyThreads: 4, endorseThreads: 4, orderingThread: true, orderingVerifyThreads: 4 });
+  assert.deepEqual(threadPlan({ cores: 2 }), { cores: 2, verifyThreads: 1, endorseThreads: 1, orderingThread: false, orderingVerifyThreads: 0 });
+  assert.deepEqual(threadPlan({ cores: 16 }), { cores: 16, verifyThreads: 4, endorseThreads: 4, orderingThread: false, orderingVerifyThreads: 4 });
+  assert.deepEqual(threadPlan({ cores: 16, orderingThread: true }), { cores: 16, verifyThreads: 4, endorseThreads: 4, orderingThread: true, orderingVerifyThreads: 4 });
   assert.deepEqual(threadPlan({ cores: 16, endorseThreads: 0, orderingThread: false }), { cores: 16, verifyThreads: 4, endorseThreads: 0, orderingThread: false, orderingVerifyThreads: 4 });
   assert.deepEqual(threadsFromEnv('cores=8, endorse=3,ordering=off'), { cores: 8, endorseThreads: 3, orderingThread: false });
   assert.deepEqual(threadsFromEnv(''), {});

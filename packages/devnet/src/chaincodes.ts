@@ -3,6 +3,7 @@
 // the chaincodes deployed on it (`<data>/chaincodes.json`, so that they stay deployed across
 // restarts, as a chaincode definition stays on a channel), and the channel configuration's
 // policies that Fabric's default endorsement policy refers to.
+import { describeError } from '@metroledger/errors';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -168,6 +169,6 @@ export function endorsementPolicyOf(cc: Pick<ChaincodeConfig, 'name' | 'endorsem
   try {
     return parseEndorsementPolicy(cc.endorsementPolicy, channel);
   } catch (err) {
-    throw new DevnetError('BAD_CONFIG', `endorsement policy of ${cc.name}: ${(err as Error).message}`, { chaincode: cc.name }, { cause: err });
+    throw new DevnetError('BAD_CONFIG', `endorsement policy of ${cc.name}: ${describeError(err)}`, { chaincode: cc.name }, { cause: err });
   }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Assembles the embedded network in one process: crypto material, ledger, endorsing peers with
 // their chaincodes, the ordering service, the committer, and the Fabric Gateway gRPC server.
+import { describeError } from '@metroledger/errors';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
 import { startGatewayServer, type GatewayServer } from '@metroledger/gateway';
@@ -303,7 +304,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       try {
         await deployChaincode(cc);
       } catch (err) {
-        deployErrors.push({ name: cc.name, message: (err as Error).message });
+        deployErrors.push({ name: cc.name, message: describeError(err) });
         log.error({ event: 'deploy_failed', chaincode: cc.name, code: (err as { code?: unknown }).code }, `recorded chaincode ${cc.name} left out: ${(err as Error).message}`);
       }
     }

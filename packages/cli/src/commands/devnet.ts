@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { describeError } from '@metroledger/errors';
 import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -83,7 +84,7 @@ async function reloadDeployed(devnet: Devnet, dataDir: string, info: () => RunIn
     await write({ ...info(), chaincodes: devnet.chaincodes(), chaincodesRevision: revision });
   } catch (err) {
     logger().error({ event: 'deploy_failed', revision, code: (err as { code?: unknown }).code }, `deploy failed: ${(err as Error).message}`);
-    await write({ ...info(), chaincodes: devnet.chaincodes(), deployError: { revision, message: (err as Error).message } });
+    await write({ ...info(), chaincodes: devnet.chaincodes(), deployError: { revision, message: describeError(err) } });
   }
 }
 

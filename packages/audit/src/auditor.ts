@@ -3,6 +3,7 @@
 // threads, then judged here in ledger order against the channel configuration from the genesis
 // block, the endorsement policy in force, and the meter registry rebuilt from the ledger itself.
 // The stored validation codes are not trusted: every VALID transaction is re-validated.
+import { describeError } from '@metroledger/errors';
 import { X509Certificate } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { common } from '@hyperledger/fabric-protos';
@@ -202,7 +203,7 @@ function parsePolicies(map: Readonly<Record<string, string>> | undefined): Map<s
     try {
       out.set(cc, parsePolicy(text));
     } catch (err) {
-      throw new AuditError('BAD_OPTION', `endorsement policy of ${cc}: ${(err as Error).message}`, { chaincode: cc }, { cause: err });
+      throw new AuditError('BAD_OPTION', `endorsement policy of ${cc}: ${describeError(err)}`, { chaincode: cc }, { cause: err });
     }
   }
   return out;

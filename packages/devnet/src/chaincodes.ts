@@ -3,6 +3,7 @@
 // the chaincodes deployed on it (`<data>/chaincodes.json`, so that they stay deployed across
 // restarts, as a chaincode definition stays on a channel), and the channel configuration's
 // policies that Fabric's default endorsement policy refers to.
+import { describeError } from '@metroledger/errors';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Assembles the embedded network in one process: crypto material, ledger, endorsing peers with
 // their chaincodes, the ordering service, the committer, and the Fabric Gateway gRPC server.
+import { describeError } from '@metroledger/errors';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
 import { describeError } from '@metroledger/errors';

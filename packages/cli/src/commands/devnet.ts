@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { describeError } from '@metroledger/errors';
 import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';

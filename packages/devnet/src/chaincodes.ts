@@ -11,7 +11,6 @@ import { common } from '@hyperledger/fabric-protos';
 import { hostChaincodeModule } from '@metroledger/chaincode-host';
 import { configPolicyGroup, parseEndorsementPolicy, type ConfigPolicyGroup, type Policy } from '@metroledger/policy';
 import { blockEnvelopes, parseEnvelope } from '@metroledger/protocol';
-import { describeError } from '@metroledger/errors';
 import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig } from './network.js';
 

@@ -4,7 +4,6 @@
 import { describeError } from '@metroledger/errors';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
-import { describeError } from '@metroledger/errors';
 import { startGatewayServer, type GatewayServer } from '@metroledger/gateway';
 import { IdentityDeserializer, MspRegistry, nodePaths, type OrgMaterial } from '@metroledger/identity';
 import { Ledger, type BlockFileSystem } from '@metroledger/ledger';

@@ -31,7 +31,6 @@ import {
   type StartDevnetOptions,
 } from '@metroledger/devnet';
 import type { Dashboard } from '@metroledger/dashboard';
-import { describeError } from '@metroledger/errors';
 import { logger } from '../logging';
 import { command } from './hints';
 

@@ -42,10 +42,11 @@ async function main(): Promise<void> {
     let down: number | undefined;
     let catchingUp: number | undefined;
     let nextAt = devnet.height() + rng.int(1, 4);
-    const tick = () => {
+    // the replicas may run in the ordering thread: their controls answer asynchronously, one tick at a time
+    const tick = async (): Promise<void> => {
       const height = devnet.height();
       if (catchingUp !== undefined) {
-        const heights = bft.replicaHeights();
+        const heights = await bft.replicaHeights();
         const top = Math.max(...heights.map((h) => h ?? 0));
         if ((heights[catchingUp] ?? -1) < top) return;
         catchingUp = undefined;
@@ -54,17 +55,28 @@ async function main(): Promise<void> {
       if (height < nextAt) return;
       if (down === undefined) {
         down = rng.int(0, bft.replicas - 1);
-        bft.stopReplica(down);
+        await bft.stopReplica(down);
         process.stderr.write(`chaos node: replica ${down} crashed at height ${height}\n`);
       } else {
-        bft.startReplica(down);
+        await bft.startReplica(down);
         process.stderr.write(`chaos node: replica ${down} restarted at height ${height}\n`);
         catchingUp = down;
         down = undefined;
       }
       nextAt = height + rng.int(1, 4);
     };
-    setInterval(tick, 20).unref();
+    let ticking = false;
+    setInterval(() => {
+      if (ticking) return;
+      ticking = true;
+      tick().then(
+        () => (ticking = false),
+        (err: unknown) => {
+          process.stderr.write(`chaos node: replica chaos failed: ${err instanceof Error ? err.message : String(err)}\n`);
+          process.exit(1);
+        },
+      );
+    }, 20).unref();
   }
   process.stdout.write(`READY ${JSON.stringify({ endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, tlsServerName: devnet.tlsServerName })}\n`);
 }

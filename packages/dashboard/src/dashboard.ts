@@ -36,7 +36,7 @@ export interface DashboardOptions {
   /** Health of the nodes (Fabric operations /healthz, or a devnet's health()). */
   readonly health?: readonly HealthProbe[];
   /** What only some sources can tell (the devnet): peers' packages, BFT replicas' heights and views. */
-  readonly extras?: () => NetworkExtras;
+  readonly extras?: () => NetworkExtras | Promise<NetworkExtras>;
   /** The JSON report of `metroledger audit --json`, read again when it changes. */
   readonly auditReportPath?: string;
   /** The registry is read again this often, and soon after each registry transaction. Default 30 s. */
@@ -142,6 +142,13 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     timers.push(setInterval(fn, ms));
   };
 
+  // the devnet's BFT replicas may answer from another thread (asynchronously)
+  const refreshExtras = (): void => {
+    if (opts.extras === undefined) return;
+    void Promise.resolve()
+      .then(opts.extras)
+      .then((extras) => model.setExtras(extras), () => undefined);
+  };
   const follow = (): void => {
     if (follower.started || stopped) return;
     follower.start();
@@ -154,7 +161,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     every(1_000, () => {
       // the charts move on with the clock even when no block arrives
       model.tick();
-      if (opts.extras !== undefined) model.setExtras(opts.extras());
+      refreshExtras();
       // Statistics over up to limits.surveilReadings readings: never more than a few % of the time.
       if (model.statsDirty && Date.now() - statsAtMs >= statsMinIntervalMs) {
         const ms = model.recomputeStats(Date.now());
@@ -163,7 +170,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       }
     });
   };
-  if (opts.extras !== undefined) model.setExtras(opts.extras());
+  refreshExtras();
   void readAudit();
 
   // ---- drill-down

@@ -33,15 +33,18 @@ export async function startDevnetDashboard(devnet: DevnetView, opts: DevnetDashb
   const clientTls = devnet.tlsClientAuth ? { clientCertPem: await readFile(user.tlsCertPath), clientKeyPem: await readFile(user.tlsKeyPath) } : {};
   const connection = newGrpcConnection(devnet.endpoint, tlsCa, { serverName: devnet.tlsServerName, ...clientTls });
   const client = new MetroledgerClient({ connection, mspId, certificatePem: cert, privateKeyPem: key, channel: devnet.channelId, commitNotification: 'commitStatus', retry: { maxAttempts: 2 }, callTimeoutMs: 15_000 });
-  const extras = (): NetworkExtras => {
+  const extras = async (): Promise<NetworkExtras> => {
     const bft = devnet.bft;
     if (bft === undefined) return { peers: devnet.installedPackages };
-    const heights = bft.replicaHeights();
-    const views = bft.replicaViews();
+    const [heights, views, running] = await Promise.all([
+      bft.replicaHeights(),
+      bft.replicaViews(),
+      Promise.all(Array.from({ length: bft.replicas }, (_, i) => bft.isReplicaRunning(i))),
+    ]);
     return {
       peers: devnet.installedPackages,
       replicas: Array.from({ length: bft.replicas }, (_, i) => ({
-        running: bft.isReplicaRunning(i),
+        running: running[i]!,
         ...(heights[i] !== undefined && { height: heights[i] }),
         ...(views[i] !== undefined && { view: views[i] }),
       })),

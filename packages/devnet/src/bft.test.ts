@@ -43,9 +43,9 @@ after(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Waits for a condition; the limit is a hang guard, not a speed target (a loaded machine is slow). */
-async function until(what: string, cond: () => boolean, ms = 300_000): Promise<void> {
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 300_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
@@ -92,12 +92,12 @@ test('commits continue while one of four consenters is down; restarted, it catch
   const workers = Array.from({ length: 8 }, (_, w) => worker(w));
   try {
     await until('commits before the crash', () => committed >= 60);
-    const leader = bft.replicaViews()[0]! % 4;
-    bft.stopReplica(leader); // the leader: the others must change view
+    const leader = (await bft.replicaViews())[0]! % 4;
+    await bft.stopReplica(leader); // the leader: the others must change view
     const atCrash = committed;
     await until('commits with a replica down', () => committed >= atCrash + 120);
-    assert.ok(bft.replicaViews().every((v, i) => i === leader || (v !== undefined && v > 0)), 'the surviving replicas installed a new view');
-    bft.startReplica(leader);
+    assert.ok((await bft.replicaViews()).every((v, i) => i === leader || (v !== undefined && v > 0)), 'the surviving replicas installed a new view');
+    await bft.startReplica(leader);
     const atRestart = committed;
     await until('commits after the restart', () => committed >= atRestart + 60);
   } finally {
@@ -107,14 +107,14 @@ test('commits continue while one of four consenters is down; restarted, it catch
   assert.deepEqual(failures, [], 'no transaction failed');
 
   const height = devnet.height() - 1; // last block number
-  await until('every replica at the ledger height', () => bft.replicaHeights().every((h) => h === height));
+  await until('every replica at the ledger height', async () => (await bft.replicaHeights()).every((h) => h === height));
   const consenters = consentersOf((await blocksFromDeliver(0, 0))[0]!);
   assert.deepEqual(consenters.map((c) => c.mspId), ['Orderer1MSP', 'Orderer2MSP', 'Orderer3MSP', 'Orderer4MSP']);
   const keys = new Map(consenters.map((c) => [c.id, new X509Certificate(c.identityPem).publicKey]));
 
   // the restarted replica's log (WAL) holds the same blocks as the others', each certified by 2f+1
   for (let seq = 1; seq <= height; seq++) {
-    const payloads = [0, 1, 2, 3].map((r) => Buffer.from(decisionOfBlock(bft.replicaBlock(r, seq)).payload).toString('base64'));
+    const payloads = await Promise.all([0, 1, 2, 3].map(async (r) => Buffer.from(decisionOfBlock(await bft.replicaBlock(r, seq)).payload).toString('base64')));
     assert.equal(new Set(payloads).size, 1, `replicas agree on block ${seq}`);
   }
   // the peer's ledger: every block carries at least 2f+1 = 3 valid consenter signatures

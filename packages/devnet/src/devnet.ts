@@ -12,7 +12,7 @@ import { Committer, Endorser, SignatureVerifierPool } from '@metroledger/peer';
 import { formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
 import { decodeBlock, newGenesisBlock, type BatchConfig } from '@metroledger/protocol';
 import { chaincodeConfigOf, channelPoliciesOf, endorsementPolicyOf, readDeployedChaincodes } from './chaincodes.js';
-import { DevnetPeer } from './peers.js';
+import { DevnetPeer, type ThreadedPeer } from './peers.js';
 import { logBlock, logHalt, SILENT_LOGGER, type DevnetLogger } from './log.js';
 import { DevnetMetrics } from './metrics.js';
 import { summarizeBlock } from './observe.js';
@@ -27,8 +27,14 @@ import { blockVerifierFor, checkLedgerOrdering, consensusConfig, feedCommitter, 
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
 import { FaultInjector, type DevnetFaults } from './faults.js';
+import { threadPlan, threadsFromEnv, type ThreadOptions, type ThreadPlan } from './threads.js';
+import { EndorsementThreads } from './endorsement/pool.js';
+import type { PeerSpec } from './endorsement/messages.js';
 import type { RunningChaincode } from './runfile.js';
 import { openPrivateData } from './privatedata.js';
+
+/** The notified body's registry chaincode (the LR chaincode reads it on the same peer): endorsed in the endorsement threads with lr. */
+const GOVERNANCE_MODULE = '@metroledger/governance';
 
 export interface StartDevnetOptions {
   /** Crypto material goes to `<dataDir>/organizations`, the ledger to `<dataDir>/ledger`. */
@@ -61,7 +67,14 @@ export interface StartDevnetOptions {
   addChaincodes?: readonly ChaincodeConfig[];
   /** Overrides the network's batch configuration. */
   batch?: Partial<BatchConfig>;
-  /** Signature verification threads (0: verify on the event-loop thread). Default: cores − 1, 1 to 4. */
+  /**
+   * Cores the worker threads are sized for (default os.availableParallelism()), and overrides of
+   * each count (threads.ts): `verifyThreads` (0: commit-time signature checks on the event loop),
+   * `endorseThreads` (0: endorsers on the event loop), `orderingThread` (BFT replicas in a thread of
+   * their own), `orderingVerifyThreads`.
+   */
+  threads?: ThreadOptions;
+  /** Signature verification threads (0: verify on the event-loop thread); same as `threads.verifyThreads`. */
   verifyThreads?: number;
   /**
    * Peers of these organizations install a tampered copy of every registry-governed package (one
@@ -123,6 +136,8 @@ export interface Devnet {
   readonly bft?: DevnetBft;
   /** Fault injection (tests, demos): lagging endorsers, lost orderer answers. */
   readonly faults: DevnetFaults;
+  /** The worker threads the devnet runs beside its event loop. */
+  readonly threads: ThreadPlan;
   /** What each peer runs for each registry-governed chaincode (the package ids the notified body must approve). */
   readonly installedPackages: readonly PeerPackage[];
   /** The chaincodes deployed now (the network's, the recorded ones, those deployed since start), with their policies as resolved. */
@@ -213,10 +228,11 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   };
   for (const cc of chaincodes) checkInstalledOn(cc);
 
+  const threads = threadPlan({ ...threadsFromEnv(), ...options.threads, ...(options.verifyThreads !== undefined && { verifyThreads: options.verifyThreads }) });
   const ledger = await Ledger.open(join(dataDir, 'ledger'), { ...(options.ledgerFileSystem !== undefined && { fileSystem: options.ledgerFileSystem }) });
   const closers: (() => Promise<void> | void)[] = [() => ledger.close()];
   // Endorsers', orderer's and committer's signature checks, off the event-loop thread.
-  const verifierPool = options.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ threads: options.verifyThreads });
+  const verifierPool = threads.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ threads: threads.verifyThreads });
   const verify = verifierPool === undefined ? undefined : verifierPool.verify.bind(verifierPool);
   if (verifierPool !== undefined) closers.push(() => verifierPool.close());
   const fail = async (err: unknown): Promise<never> => {
@@ -263,21 +279,62 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
 
     // Every peer has its own identity, installed chaincodes and endorsements; they share the one
     // validated ledger of this process (each block is validated and committed once).
-    const peers: { org: OrgMaterial; node: OrgMaterial['peers'][number]; peer: DevnetPeer }[] = [];
-    const faults = new FaultInjector(ledger.state, appOrgs.flatMap((o) => o.peers.map((p) => p.fqdn)));
-    for (const org of appOrgs) {
-      const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId));
-      for (const node of org.peers) {
-        const peer: DevnetPeer = new DevnetPeer({
-          mspId: org.spec.mspId,
-          address: `${node.fqdn}:7051`,
-          newEndorser: (hosted) =>
-            new Endorser({ identity: org.signingIdentity(node.name), address: `${node.fqdn}:7051`, channelId: network.channelId, msps: proposers, deserializer, ledger, chaincodes: hosted, verify, simulationState: faults.simulationState(node.fqdn), privateData: privateData.endorser(node.fqdn) }),
+    const peerNodes = appOrgs.flatMap((org) => org.peers.map((node) => ({ org, node })));
+    const peerNames = peerNodes.map((p) => p.node.fqdn);
+    // Endorsement threads (endorsement/pool.ts) serve the LR workload's chaincodes loaded at start:
+    // the registry-governed ones (lr) and the notified body's registry they call (governance), each
+    // thread hosting every peer's. Every other chaincode (deployed at run time, any other chaincode
+    // of the configuration, private data) is endorsed on the event loop.
+    const threadedChaincode = (cc: ChaincodeConfig): boolean => enforcement.isGoverned(cc.name) || cc.module === GOVERNANCE_MODULE;
+    let endorsementThreads: EndorsementThreads | undefined;
+    let threadedPeers: ThreadedPeer[] | undefined;
+    if (threads.endorseThreads > 0) {
+      const specs: PeerSpec[] = peerNodes.map(({ org, node }) => ({
+        mspId: org.spec.mspId,
+        fqdn: node.fqdn,
+        address: `${node.fqdn}:7051`,
+        certPem: node.sign.certPem,
+        keyPem: node.sign.keyPem,
+        chaincodes: chaincodes
+          .filter((cc) => cc.installedOn.includes(org.spec.mspId) && threadedChaincode(cc))
+          .map((cc) => enforcement.spec(cc, org, node, chaincodeModulePath) ?? { name: cc.name, version: cc.version, dir: chaincodeModulePath(cc.module), statedVersion: false }),
+      }));
+      if (specs.some((spec) => spec.chaincodes.length > 0)) {
+        const pool = new EndorsementThreads({
+          threads: threads.endorseThreads,
+          channelId: network.channelId,
+          msps: appOrgs.map((o) => o.mspConfig()),
+          peers: specs,
+          approvals: enforcement.registry.approvals,
+          ledger: { state: ledger.state, getTx: (txId) => ledger.getTx(txId), onApplied: (l) => ledger.onApplied(l) },
+          onIncident: (spec, incident) => {
+            const { org, node } = peerNodes[specs.indexOf(spec)]!;
+            enforcement.reporter.report(enforcement.reporterIdentity(org, node), incident);
+          },
         });
-        // chaincodes on one peer call each other (stub.invokeChaincode) and nothing else
-        peer.install(installed.map((cc) => enforcement.host(cc, org, node, peer.resolve, chaincodeModulePath) ?? loadChaincode(cc, peer.resolve, org.spec.mspId)));
-        peers.push({ org, node, peer });
+        endorsementThreads = pool;
+        closers.push(() => pool.close());
+        for (const l of await pool.start()) enforcement.recordPackage(l.peer.fqdn, l.peer.mspId, l.name, l.version);
+        enforcement.registry.onChange((approvals) => pool.setApprovals(approvals));
+        threadedPeers = specs.map((spec, i) => ({ chaincodes: new Set(spec.chaincodes.map((c) => c.name)), peer: pool.peer(i) }));
       }
+    }
+    const pool = endorsementThreads;
+    const faults = new FaultInjector(ledger.state, peerNames, pool && ((peer, proposals) => pool.lag(peerNames.indexOf(peer), proposals)));
+    const peers: { org: OrgMaterial; node: OrgMaterial['peers'][number]; peer: DevnetPeer }[] = [];
+    for (const [i, { org, node }] of peerNodes.entries()) {
+      const threaded = threadedPeers?.[i];
+      const installed = chaincodes.filter((cc) => cc.installedOn.includes(org.spec.mspId) && threaded?.chaincodes.has(cc.name) !== true);
+      const peer: DevnetPeer = new DevnetPeer({
+        mspId: org.spec.mspId,
+        address: `${node.fqdn}:7051`,
+        newEndorser: (hosted) =>
+          new Endorser({ identity: org.signingIdentity(node.name), address: `${node.fqdn}:7051`, channelId: network.channelId, msps: proposers, deserializer, ledger, chaincodes: hosted, verify, simulationState: faults.simulationState(node.fqdn), privateData: privateData.endorser(node.fqdn) }),
+        ...(threaded !== undefined && { threaded }),
+      });
+      // chaincodes on one peer call each other (stub.invokeChaincode) and nothing else
+      peer.install(installed.map((cc) => enforcement.host(cc, org, node, peer.resolve, chaincodeModulePath) ?? loadChaincode(cc, peer.resolve, org.spec.mspId)));
+      peers.push({ org, node, peer });
     }
     const endorsers = peers.map((p) => p.peer);
     const deployed = [...chaincodes];
@@ -313,7 +370,13 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     restoreFabricProtosGlobals();
 
     const ordererNode = ordererOrg.orderers[0]!;
-    const bft = choice.type === 'bft' ? await newBftOrdering({ choice, dataDir, channelId: network.channelId, batch, ordererOrgs, ledger, deserializer, msps, ...(verifierPool !== undefined && { verifier: verifierPool.verifier }) }) : undefined;
+    const bft = choice.type === 'bft'
+      ? await newBftOrdering({
+        choice, dataDir, channelId: network.channelId, batch, ordererOrgs, ledger, deserializer, msps,
+        ...(verifierPool !== undefined && { verifier: verifierPool.verifier }),
+        ...(threads.orderingThread && { thread: { verifyThreads: threads.orderingVerifyThreads } }),
+      })
+      : undefined;
     const orderer = bft?.orderer ?? new SoloOrderer({
       channelId: network.channelId,
       signer: ordererOrg.signingIdentity(ordererNode.name),
@@ -338,10 +401,18 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       const block = summarizeBlock(notice, lrChaincodes);
       metrics?.onBlock(block);
       logBlock(log, block);
-      const views = bft?.control.replicaViews().filter((v): v is number => v !== undefined) ?? [];
-      if (views.length > 0 && Math.max(...views) !== view) {
-        view = Math.max(...views);
-        log.warn({ event: 'view_change', view, leader: (view % bft!.control.replicas) + 1 }, `BFT view ${view}: consenter ${(view % bft!.control.replicas) + 1} leads`);
+      // the replicas may run in the ordering thread: their views come back asynchronously
+      if (bft !== undefined) {
+        void bft.control.replicaViews().then(
+          (all) => {
+            const views = all.filter((v): v is number => v !== undefined);
+            if (views.length > 0 && Math.max(...views) !== view) {
+              view = Math.max(...views);
+              log.warn({ event: 'view_change', view, leader: (view % bft.control.replicas) + 1 }, `BFT view ${view}: consenter ${(view % bft.control.replicas) + 1} leads`);
+            }
+          },
+          () => undefined, // stopping: the ordering thread is gone
+        );
       }
     });
 
@@ -427,6 +498,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       },
       ...(bft !== undefined && { bft: bft.control }),
       faults,
+      threads: { ...threads, endorseThreads: endorsementThreads?.threads ?? 0 },
       installedPackages: enforcement.packages,
       deployErrors,
       chaincodes: () =>
@@ -463,6 +535,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             });
           }
           committer.close();
+          await endorsementThreads?.close();
           await verifierPool?.close();
           await operations.stop();
           await privateData.close();

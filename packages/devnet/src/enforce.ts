@@ -12,6 +12,7 @@ import { DevnetError } from './errors.js';
 import { GovernedRegistry, IncidentReporter, statedVersion, withVersion } from './governed.js';
 import { installChaincodePackage, installedPackage, prepareInstalledPackage, tamperedPackage } from './lifecycle.js';
 import type { ChaincodeConfig } from './network.js';
+import type { ChaincodeSpec } from './endorsement/messages.js';
 
 /** A provider that replaced a chaincode on its own peers and removed the fingerprint check (paper attacks 3 and 4). */
 export interface SubvertedPeerConfig {
@@ -106,6 +107,32 @@ export class Enforcement {
 
   #subverted(mspId: string, chaincode: string): SubvertedPeerConfig | undefined {
     return this.#o.subvertedPeers?.find((s) => s.mspId === mspId && s.chaincode === chaincode);
+  }
+
+  /**
+   * What an endorsement thread loads for a governed chaincode on a peer (see {@link host}); the
+   * version it states is recorded with {@link recordPackage} once loaded. undefined when `cc` is not governed.
+   */
+  spec(cc: ChaincodeConfig, org: OrgMaterial, node: OrgMaterial['peers'][number], moduleOf: (module: string) => string): ChaincodeSpec | undefined {
+    if (!this.#governed.has(cc.name)) return undefined;
+    const subverted = this.#subverted(org.spec.mspId, cc.name);
+    if (subverted !== undefined) return { name: cc.name, version: cc.version, dir: moduleOf(subverted.module), statedVersion: false };
+    const prepared = this.#modules.get(`${node.fqdn}\u0000${cc.name}`);
+    if (prepared === undefined) throw new DevnetError('CHAINCODE_LOAD', `${cc.name} is not installed on ${node.fqdn}`);
+    return { name: cc.name, version: cc.version, dir: prepared.moduleDir, statedVersion: true, guard: { installedPackageId: prepared.packageId } };
+  }
+
+  /** Records what a peer runs for a governed chaincode loaded from {@link spec} (with the version its package states). */
+  recordPackage(peer: string, mspId: string, chaincodeName: string, version: string): void {
+    const prepared = this.#modules.get(`${peer}\u0000${chaincodeName}`);
+    if (prepared === undefined || !this.#governed.has(chaincodeName) || this.#subverted(mspId, chaincodeName) !== undefined) return;
+    this.#packages.push({ peer, mspId, chaincodeName, version, packageId: prepared.packageId });
+  }
+
+  /** The identity files a peer signs its incident reports with. */
+  reporterIdentity(org: OrgMaterial, node: OrgMaterial['peers'][number]): { mspId: string; certPath: string; keyPath: string } {
+    const paths = nodePaths(this.#o.dataDir, org.spec, node);
+    return { mspId: org.spec.mspId, certPath: paths.signcert, keyPath: paths.keystoreKey };
   }
 
   /**

@@ -30,14 +30,19 @@ export class FaultInjector implements DevnetFaults {
   readonly #lagging = new Map<string, LaggingState>();
   #lostAnswers = 0;
 
-  constructor(state: StateReader, peerNames: readonly string[]) {
+  readonly #lagElsewhere: ((peer: string, proposals: number) => void) | undefined;
+
+  /** `lagElsewhere`: told of lags too, for the endorsers in other threads (they keep their stale views there). */
+  constructor(state: StateReader, peerNames: readonly string[], lagElsewhere?: (peer: string, proposals: number) => void) {
     this.#state = state;
     this.#peers = peerNames;
+    this.#lagElsewhere = lagElsewhere;
   }
 
   lagPeer(peer: string, proposals: number): void {
     if (!this.#peers.includes(peer)) throw new DevnetError('BAD_CONFIG', `${peer} is not a peer of the network (${this.#peers.join(', ')})`);
     if (!Number.isInteger(proposals) || proposals < 0) throw new DevnetError('BAD_CONFIG', `lagging peer ${peer}: proposals must be a non-negative integer`);
+    this.#lagElsewhere?.(peer, proposals);
     this.#lagging.set(peer, new LaggingState(this.#state, { proposals }));
   }
 

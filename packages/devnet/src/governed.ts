@@ -48,7 +48,9 @@ export class GovernedRegistry {
   readonly #names: readonly string[];
   readonly #policies: Map<string, Policy>;
   #approvals = new Map<string, ApprovalInForce>();
+  #digest = '';
   readonly #parsed = new Map<string, Policy>();
+  readonly #listeners = new Set<(approvals: readonly ApprovalInForce[]) => void>();
 
   constructor(governedChaincodes: readonly string[], policies: Map<string, Policy>) {
     this.#names = governedChaincodes;
@@ -62,6 +64,17 @@ export class GovernedRegistry {
   /** The approval of `chaincodeName` at `version` (APPROVED or WITHDRAWN), if the registry has one. */
   approval(chaincodeName: string, version: string): ApprovalInForce | undefined {
     return this.#approvals.get(`${chaincodeName}\u0000${version}`);
+  }
+
+  /** Every approval of the governed chaincodes (APPROVED or WITHDRAWN). */
+  get approvals(): readonly ApprovalInForce[] {
+    return [...this.#approvals.values()];
+  }
+
+  /** Called after a refresh that changed the approvals. Returns a function that removes the listener. */
+  onChange(listener: (approvals: readonly ApprovalInForce[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
   }
 
   /** The approval whose endorsement policy is in force for `chaincodeName`, if any. */
@@ -99,6 +112,12 @@ export class GovernedRegistry {
       }
     }
     this.#approvals = approvals;
+    const digest = JSON.stringify([...approvals.values()]);
+    if (digest !== this.#digest) {
+      this.#digest = digest;
+      const list = [...approvals.values()];
+      for (const l of this.#listeners) l(list);
+    }
     for (const name of this.#names) {
       const current = this.inForce(name);
       const policy = current === undefined ? undefined : this.#policy(current.endorsementPolicy);

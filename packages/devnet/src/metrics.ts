@@ -82,19 +82,19 @@ export class DevnetMetrics {
       const consenters = Array.from({ length: bft.replicas }, (_, i) => String(i + 1));
       new Gauge({
         name: 'consensus_smartbft_view_number', help: 'The View number value.', labelNames: ['channel', 'consenter'], registers,
-        collect() { bft.replicaViews().forEach((v, i) => v !== undefined ? this.set({ channel, consenter: consenters[i]! }, v) : this.remove({ channel, consenter: consenters[i]! })); },
+        async collect() { (await bft.replicaViews()).forEach((v, i) => v !== undefined ? this.set({ channel, consenter: consenters[i]! }, v) : this.remove({ channel, consenter: consenters[i]! })); },
       });
       new Gauge({
         name: 'consensus_smartbft_view_leader_id', help: 'The leader id.', labelNames: ['channel', 'consenter'], registers,
-        collect() { bft.replicaViews().forEach((v, i) => v !== undefined ? this.set({ channel, consenter: consenters[i]! }, (v % bft.replicas) + 1) : this.remove({ channel, consenter: consenters[i]! })); },
+        async collect() { (await bft.replicaViews()).forEach((v, i) => v !== undefined ? this.set({ channel, consenter: consenters[i]! }, (v % bft.replicas) + 1) : this.remove({ channel, consenter: consenters[i]! })); },
       });
       new Gauge({
         name: 'metroledger_bft_replica_height', help: "A BFT replica's decided height (blocks); absent while the replica is stopped.", labelNames: ['channel', 'consenter'], registers,
-        collect() { bft.replicaHeights().forEach((h, i) => h !== undefined ? this.set({ channel, consenter: consenters[i]! }, h) : this.remove({ channel, consenter: consenters[i]! })); },
+        async collect() { (await bft.replicaHeights()).forEach((h, i) => h !== undefined ? this.set({ channel, consenter: consenters[i]! }, h) : this.remove({ channel, consenter: consenters[i]! })); },
       });
       new Gauge({
         name: 'metroledger_bft_replica_up', help: 'Whether a BFT replica runs (1) or is stopped (0).', labelNames: ['channel', 'consenter'], registers,
-        collect() { consenters.forEach((c, i) => this.set({ channel, consenter: c }, bft.isReplicaRunning(i) ? 1 : 0)); },
+        async collect() { const up = await Promise.all(consenters.map((_, i) => bft.isReplicaRunning(i))); consenters.forEach((c, i) => this.set({ channel, consenter: c }, up[i] ? 1 : 0)); },
       });
       new Gauge({ name: 'metroledger_bft_fault_tolerance', help: 'f: the faulty consenters the BFT ordering service tolerates (n = 3f+1).', labelNames: ['channel'], registers, collect() { this.set({ channel }, bft.f); } });
     }

@@ -144,16 +144,17 @@ test('BFT: each consenter\'s view, leader and height', { timeout: 120_000 }, asy
     } finally {
       conn.close();
     }
-    devnet.bft!.stopReplica(3);
+    await devnet.bft!.stopReplica(3);
     const text = await (await fetch(`${devnet.operationsEndpoint}/metrics`)).text();
-    const views = devnet.bft!.replicaViews();
-    assert.ok(devnet.bft!.replicaHeights()[0]! >= 1);
+    const views = await devnet.bft!.replicaViews();
+    const heights = await devnet.bft!.replicaHeights();
+    assert.ok(heights[0]! >= 1);
     for (const consenter of ['1', '2', '3']) {
       // view 0 (leader 1) unless a loaded machine made the replicas change views
       const view = views[Number(consenter) - 1]!;
       assert.equal(sample(text, 'consensus_smartbft_view_number', { channel: 'metrology', consenter }), view);
       assert.equal(sample(text, 'consensus_smartbft_view_leader_id', { channel: 'metrology', consenter }), (view % 4) + 1);
-      assert.equal(sample(text, 'metroledger_bft_replica_height', { channel: 'metrology', consenter }), devnet.bft!.replicaHeights()[Number(consenter) - 1]);
+      assert.equal(sample(text, 'metroledger_bft_replica_height', { channel: 'metrology', consenter }), heights[Number(consenter) - 1]);
       assert.equal(sample(text, 'metroledger_bft_replica_up', { channel: 'metrology', consenter }), 1);
     }
     assert.equal(sample(text, 'consensus_smartbft_view_number', { channel: 'metrology', consenter: '4' }), undefined, 'a stopped replica has no view');

@@ -6,9 +6,10 @@ import type { IdentityDeserializer, MspRegistry, OrgMaterial } from '@metroledge
 import type { Ledger } from '@metroledger/ledger';
 import type { common } from '@hyperledger/fabric-protos';
 import { BFT_REPLICAS_MIN, bftFaultTolerance } from '@metroledger/bft';
-import { BftOrderer, OrderingError, type BftTimings } from '@metroledger/ordering';
+import { BftOrderer, OrderingError, type BftTimings, type OrderingService } from '@metroledger/ordering';
 import { quorumBlockVerifier, soloBlockVerifier, type BlockVerifier } from '@metroledger/peer';
 import { blockHeaderHash, decodeBlock, parseChannelConfig, type BatchConfig, type ConsensusConfig, type ConsenterConfig, type SignatureVerifier } from '@metroledger/protocol';
+import { ThreadedBftOrderer } from './bft-thread.js';
 import { BFT_BATCH_TIMEOUT_MS, bftOrdererOrganizations, DEFAULT_BFT_REPLICAS } from './config/bft-orderers.js';
 import { DevnetError } from './errors.js';
 import type { NetworkConfig } from './network.js';
@@ -85,25 +86,30 @@ export async function checkLedgerOrdering(ledger: Ledger, choice: OrderingChoice
 export interface DevnetBft {
   readonly replicas: number;
   readonly f: number;
+  /** Whether the replicas run in a thread of their own (else on the devnet's event loop). */
+  readonly threaded: boolean;
   /** Crashes replica i (0-based; consenter id i+1): it stops, loses its memory, keeps its WAL. */
-  stopReplica(i: number): void;
+  stopReplica(i: number): Promise<void>;
   /** Restarts replica i from its WAL; it catches up by state transfer. */
-  startReplica(i: number): void;
-  isReplicaRunning(i: number): boolean;
+  startReplica(i: number): Promise<void>;
+  isReplicaRunning(i: number): Promise<boolean>;
   /** Decided height of each replica (undefined while stopped). */
-  replicaHeights(): (number | undefined)[];
+  replicaHeights(): Promise<(number | undefined)[]>;
   /** Installed view of each running replica. */
-  replicaViews(): (number | undefined)[];
+  replicaViews(): Promise<(number | undefined)[]>;
   /** Block `seq` as replica i stored it in its WAL (committed form, with its certificate). */
-  replicaBlock(i: number, seq: number): Uint8Array;
+  replicaBlock(i: number, seq: number): Promise<Uint8Array>;
 }
 
 export interface BftOrderingSetup {
-  readonly orderer: BftOrderer;
+  readonly orderer: OrderingService & { readonly height: number };
   readonly control: DevnetBft;
 }
 
-/** The BFT ordering service: WALs under `<dataDir>/orderers/<consenter host>/`. Not started. */
+/**
+ * The BFT ordering service: WALs under `<dataDir>/orderers/<consenter host>/`. Not started. With
+ * `thread`, the replicas run in a thread of their own (bft-thread.ts); else on this event loop.
+ */
 export async function newBftOrdering(o: {
   choice: OrderingChoice;
   dataDir: string;
@@ -116,15 +122,47 @@ export async function newBftOrdering(o: {
   timings?: BftTimings;
   /** Worker-thread signature checks for the replicas (inline when absent). */
   verifier?: SignatureVerifier;
+  /** Run the replicas in their own thread, with this many verification threads of theirs (0: inline). */
+  thread?: { readonly verifyThreads: number };
 }): Promise<BftOrderingSetup> {
   const genesis = decodeBlock(await o.ledger.getBlock(0));
   const cs = consenters(o.ordererOrgs);
+  const genesisHeaderHash = blockHeaderHash(genesis.getHeader()!);
+  if (o.thread !== undefined) {
+    const orderer = new ThreadedBftOrderer({
+      channelId: o.channelId,
+      batch: o.batch,
+      consenters: cs.map((config, i) => {
+        const node = o.ordererOrgs[i]!.orderers[0]!;
+        return { config, mspId: o.ordererOrgs[i]!.spec.mspId, certPem: node.sign.certPem, keyPem: node.sign.keyPem };
+      }),
+      dataDir: join(o.dataDir, 'orderers'),
+      genesisHeaderHash,
+      deliverFrom: o.ledger.height,
+      msps: o.msps.mspIds.map((id) => o.msps.getConfig(id)!),
+      replicasDown: o.choice.replicasDown,
+      ...(o.timings !== undefined && { timings: o.timings }),
+      verifyThreads: o.thread.verifyThreads,
+    });
+    const control: DevnetBft = {
+      replicas: orderer.n,
+      f: orderer.f,
+      threaded: true,
+      stopReplica: (i) => orderer.stopReplica(i),
+      startReplica: (i) => orderer.startReplica(i),
+      isReplicaRunning: (i) => orderer.isReplicaRunning(i),
+      replicaHeights: () => orderer.replicaHeights(),
+      replicaViews: () => orderer.replicaViews(),
+      replicaBlock: (i, seq) => orderer.replicaBlock(i, seq),
+    };
+    return { orderer, control };
+  }
   const orderer = new BftOrderer({
     channelId: o.channelId,
     batch: o.batch,
     consenters: cs.map((config, i) => ({ config, signer: o.ordererOrgs[i]!.signingIdentity(o.ordererOrgs[i]!.orderers[0]!.name) })),
     dataDir: join(o.dataDir, 'orderers'),
-    genesisHeaderHash: blockHeaderHash(genesis.getHeader()!),
+    genesisHeaderHash,
     deliverFrom: o.ledger.height,
     deserializer: o.deserializer,
     msps: o.msps,
@@ -135,12 +173,13 @@ export async function newBftOrdering(o: {
   const control: DevnetBft = {
     replicas: orderer.n,
     f: orderer.f,
-    stopReplica: (i) => orderer.stopReplica(i),
-    startReplica: (i) => orderer.startReplica(i),
-    isReplicaRunning: (i) => orderer.isReplicaRunning(i),
-    replicaHeights: () => orderer.replicaHeights(),
-    replicaViews: () => orderer.replicaViews(),
-    replicaBlock: (i, seq) => orderer.replicaBlock(i, seq),
+    threaded: false,
+    stopReplica: async (i) => orderer.stopReplica(i),
+    startReplica: async (i) => orderer.startReplica(i),
+    isReplicaRunning: async (i) => orderer.isReplicaRunning(i),
+    replicaHeights: async () => orderer.replicaHeights(),
+    replicaViews: async () => orderer.replicaViews(),
+    replicaBlock: async (i, seq) => orderer.replicaBlock(i, seq),
   };
   return { orderer, control };
 }

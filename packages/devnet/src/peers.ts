@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The devnet's endorsing peers as the gateway sees them: each one's installed chaincodes, which
 // `deployChaincode` extends while the devnet runs, and the observer that counts its proposals.
+// With endorsement threads, proposals for the chaincodes those threads serve (the governed ones
+// loaded at start) go there; every other one is endorsed here, on the event loop.
 import type { HostedChaincode } from '@metroledger/chaincode-host';
 import type { EndorsingPeer } from '@metroledger/gateway';
 import type { Endorser } from '@metroledger/peer';
@@ -16,6 +18,12 @@ export type ProposalOutcome =
 /** Told of every proposal a peer processes; returns the function told how it ended. */
 export type ProposalObserver = (peer: { mspId: string; address: string }, chaincode: string) => (outcome: ProposalOutcome) => void;
 
+/** The same peer in the endorsement threads, and the chaincodes it serves there. */
+export interface ThreadedPeer {
+  readonly chaincodes: ReadonlySet<string>;
+  readonly peer: EndorsingPeer;
+}
+
 /** One endorsing peer: its installed chaincodes and the Endorser over them. */
 export class DevnetPeer implements EndorsingPeer {
   readonly mspId: string;
@@ -23,12 +31,14 @@ export class DevnetPeer implements EndorsingPeer {
   readonly #installed = new Map<string, HostedChaincode>();
   readonly #newEndorser: (chaincodes: readonly HostedChaincode[]) => Endorser;
   #endorser: Endorser;
+  readonly #threaded: ThreadedPeer | undefined;
   #observe: ProposalObserver | undefined;
 
-  constructor(o: { mspId: string; address: string; newEndorser: (chaincodes: readonly HostedChaincode[]) => Endorser }) {
+  constructor(o: { mspId: string; address: string; newEndorser: (chaincodes: readonly HostedChaincode[]) => Endorser; threaded?: ThreadedPeer }) {
     this.mspId = o.mspId;
     this.address = o.address;
     this.#newEndorser = o.newEndorser;
+    this.#threaded = o.threaded;
     this.#endorser = o.newEndorser([]);
   }
 
@@ -46,15 +56,21 @@ export class DevnetPeer implements EndorsingPeer {
   }
 
   hasChaincode(name: string): boolean {
-    return this.#installed.has(name);
+    return this.#installed.has(name) || (this.#threaded?.chaincodes.has(name) ?? false);
+  }
+
+  #endorse(proposal: ParsedProposal): Promise<ProposalResponseParts> {
+    const threaded = this.#threaded;
+    if (threaded !== undefined && threaded.chaincodes.has(proposal.chaincodeName)) return threaded.peer.processProposal(proposal);
+    return this.#endorser.processProposal(proposal);
   }
 
   async processProposal(proposal: ParsedProposal): Promise<ProposalResponseParts> {
     const done = this.#observe?.(this, proposal.chaincodeName);
-    if (done === undefined) return this.#endorser.processProposal(proposal);
+    if (done === undefined) return this.#endorse(proposal);
     let r: ProposalResponseParts;
     try {
-      r = await this.#endorser.processProposal(proposal);
+      r = await this.#endorse(proposal);
     } catch (err) {
       done('refused');
       throw err;

@@ -114,3 +114,37 @@ test('iterate yields a block only once its writes are in the state, and ends on 
   assert.deepEqual(seen, [0, 1, 2, 3, 4].map((i) => ({ n: i, value: i + 1 })));
   await ledger.close();
 }));
+
+test('onApplied hears each commit’s writes once they are readable, before the commit resolves or a stream yields the block', () => withTempDir(async (dir) => {
+  const ledger = await Ledger.open(dir);
+  const events: string[] = [];
+  const off = ledger.onApplied((blockNum, updates) => {
+    events.push(`applied ${blockNum}: ${updates.map((u) => `${u.key}=${u.isDelete ? 'deleted' : u.value?.[0]}@${u.version.blockNum}.${u.version.txNum}`).join(' ')}`);
+    // another thread's cache is fed from here: the writes must already be readable
+    assert.equal(ledger.state.getNow('lr', updates[0]!.key)?.value[0], updates[0]!.value?.[0]);
+  });
+  const ac = new AbortController();
+  const reader = (async () => {
+    for await (const _block of ledger.iterate(0, { signal: ac.signal })) events.push('yielded');
+  })();
+  let prev: Uint8Array = new Uint8Array(0);
+  for (let i = 0; i < 3; i++) {
+    const b = newTestBlock(i, prev, [newTestEnvelope(testTxId(`ap${i}`), [{ ns: 'lr', key: `k${i}`, value: Uint8Array.of(i + 1) }])]);
+    await ledger.commit(b).then(() => events.push(`resolved ${i}`));
+    prev = headerHashOf(b);
+  }
+  off();
+  const b3 = newTestBlock(3, prev, [newTestEnvelope(testTxId('ap3'), [{ ns: 'lr', key: 'k0', value: Uint8Array.of(9) }])]);
+  await ledger.commit(b3);
+  while (events.filter((e) => e === 'yielded').length < 4) await new Promise((r) => setTimeout(r, 5));
+  ac.abort();
+  await reader;
+  for (let i = 0; i < 3; i++) {
+    const at = events.indexOf(`applied ${i}: k${i}=${i + 1}@${i}.0`);
+    assert.ok(at >= 0, events.join(' | '));
+    assert.ok(at < events.indexOf(`resolved ${i}`), `block ${i} resolved before it was applied: ${events.join(' | ')}`);
+    assert.equal(events.slice(0, at).filter((e) => e === 'yielded').length, i, `a stream yielded block ${i} before onApplied: ${events.join(' | ')}`);
+  }
+  assert.ok(!events.some((e) => e.startsWith('applied 3')), 'a removed listener hears nothing');
+  await ledger.close();
+}));

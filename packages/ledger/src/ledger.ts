@@ -37,6 +37,7 @@ export class Ledger {
   #failure: LedgerError | undefined = undefined;
   /** Woken after each commit, once the block's writes are in the state. */
   #applied: (() => void)[] = [];
+  readonly #appliedListeners = new Set<(blockNum: number, updates: readonly StateUpdate[]) => void>();
 
   private constructor(blockStore: BlockStore, state: StateDb, recovery: LedgerRecovery, stateDir: string) {
     this.#stateDir = stateDir;
@@ -108,8 +109,20 @@ export class Ledger {
       this.#wakeApplied();
       throw this.#failure;
     }
+    for (const listener of this.#appliedListeners) listener(block.number, updates);
     this.#wakeApplied();
     return { blockNum: block.number, txIndex, updates };
+  }
+
+  /**
+   * Called with each committed block's state writes once they are readable, before anyone learns of
+   * the commit (before `commit` resolves and `iterate` yields the block): a cache of the state kept
+   * elsewhere (another thread's) is updated before a client can act on the commit. Listeners must
+   * not throw. Returns a function that removes the listener.
+   */
+  onApplied(listener: (blockNum: number, updates: readonly StateUpdate[]) => void): () => void {
+    this.#appliedListeners.add(listener);
+    return () => void this.#appliedListeners.delete(listener);
   }
 
   /** Resolves true once block `n`'s writes are in the state, false if `signal` aborts first. */

@@ -154,6 +154,8 @@ async function up(opts: UpOptions): Promise<void> {
   } else {
     console.log('ordering:         solo');
   }
+  const t = devnet.threads;
+  console.log(`threads:          sized for ${t.cores} cores (METROLEDGER_THREADS overrides): endorsement ${t.endorseThreads}, ordering ${devnet.bft === undefined ? 'solo on the event loop' : t.orderingThread ? `1${t.orderingVerifyThreads > 0 ? ` + ${t.orderingVerifyThreads} verification` : ''}` : 'on the event loop'}, commit verification ${t.verifyThreads}`);
   console.log(`gateway endpoint: ${devnet.endpoint}`);
   console.log(`TLS CA:           ${devnet.tlsCaCertPath}`);
   console.log(`operations:       ${devnet.operationsEndpoint}/healthz and /metrics (Prometheus)`);

@@ -129,6 +129,7 @@ export class BftOrderer implements OrderingService {
   readonly #nodes: Node[];
   readonly #keys: KeyObject[];
   readonly #listeners = new Set<(block: common.Block) => void>();
+  readonly #byteListeners = new Set<(block: Uint8Array, blockNum: number) => void>();
   readonly #checks: EnvelopeChecks;
   #next: number;
   #running = false;
@@ -196,6 +197,15 @@ export class BftOrderer implements OrderingService {
   onBlock(listener: (block: common.Block) => void): () => void {
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
+  }
+
+  /**
+   * As {@link onBlock}, with the committed block's encoding (shared with the WAL: do not modify or
+   * transfer it), for a host that passes blocks on as bytes (another thread) and need not decode them.
+   */
+  onBlockBytes(listener: (block: Uint8Array, blockNum: number) => void): () => void {
+    this.#byteListeners.add(listener);
+    return () => void this.#byteListeners.delete(listener);
   }
 
   async broadcast(envelope: Uint8Array): Promise<void> {
@@ -502,8 +512,17 @@ export class BftOrderer implements OrderingService {
   }
 
   #emit(d: Decision): void {
-    const block = common.Block.deserializeBinary(committedBlockBytes(d, this.#o.lastConfigIndex ?? 0));
+    const bytes = committedBlockBytes(d, this.#o.lastConfigIndex ?? 0);
     this.#next = d.seq + 1;
-    deliverBlock(this.#listeners, block);
+    for (const listener of this.#byteListeners) {
+      try {
+        listener(bytes, d.seq);
+      } catch (err) {
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+    }
+    if (this.#listeners.size > 0) deliverBlock(this.#listeners, common.Block.deserializeBinary(bytes));
   }
 }

@@ -45,6 +45,14 @@ export interface EndorserOptions {
   privateData?: EndorserPrivateData;
 }
 
+/** What the caller knows of one proposal's context (an endorser in another thread than its ledger). */
+export interface ProposalContext {
+  /** The state to simulate against; default the `simulationState` hook's, or the ledger's. */
+  readonly state?: StateReader;
+  /** Whether the tx id is already on the ledger, looked up by the caller just before; default: ask the ledger. */
+  readonly txCommitted?: boolean;
+}
+
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -103,10 +111,11 @@ export class Endorser {
    * Processes a SignedProposal (bytes, or already parsed by {@link parseSignedProposal}).
    * @throws {@link PeerError} MALFORMED_PROPOSAL | CHANNEL_NOT_FOUND | ACCESS_DENIED | DUPLICATE_TXID
    */
-  async processProposal(signedProposal: Uint8Array | ParsedProposal): Promise<ProposalResponseParts> {
+  async processProposal(signedProposal: Uint8Array | ParsedProposal, context: ProposalContext = {}): Promise<ProposalResponseParts> {
     const p = signedProposal instanceof Uint8Array ? parse(signedProposal) : signedProposal;
     const creator = await this.#checkCreator(p);
-    if ((await this.#ledger.getTx(p.txId)) !== undefined) {
+    const committed = context.txCommitted ?? (await this.#ledger.getTx(p.txId)) !== undefined;
+    if (committed) {
       throw new PeerError('DUPLICATE_TXID', `duplicate transaction found [${p.txId}]. Creator [${Buffer.from(p.creator).toString('hex')}]`, { txId: p.txId });
     }
 
@@ -125,7 +134,7 @@ export class Endorser {
           creator: { mspId: creator.mspId, idBytes: certBytes(creator) },
           timestamp: p.timestamp,
         },
-        this.#simulationState?.() ?? this.#ledger.state,
+        context.state ?? this.#simulationState?.() ?? this.#ledger.state,
         this.#invokeOptions,
       );
     } catch (err) {

@@ -44,6 +44,8 @@ export interface FingerprintGuardOptions {
    * expected or found changes); e.g. to submit `reportIntegrityIncident` signed by this peer.
    */
   onIncident?(incident: FingerprintIncident): void;
+  /** Told when a refusal episode ends (the check passes again), for a host that keeps episodes across threads. */
+  onEpisodeEnd?(): void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -90,7 +92,10 @@ export function guardChaincode(chaincode: HostedChaincode, opts: FingerprintGuar
     async invoke(inv, state, options) {
       const verdict = checkFingerprint(opts.installedPackageId, await opts.approval(chaincode.name, chaincode.version, state));
       if (!verdict.ok) return refuse(verdict.code, verdict.expected);
-      episode = undefined;
+      if (episode !== undefined) {
+        episode = undefined;
+        opts.onEpisodeEnd?.();
+      }
       return chaincode.invoke(inv, state, options);
     },
   };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The load: the notified body registers providers, LR software and meters once; then meters submit
+// The load: the notified body bootstraps the registry (scenario's bootstrapRegistry) and registers the meters once; then meters submit
 // signed readings through @hyperledger/fabric-gateway (via MetroledgerClient) until told to stop,
 // and every reading a client saw committed is recorded with the block it was told.
 import { readFile } from 'node:fs/promises';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadMspIdentity, MetroledgerClient, NotifiedBodyClient, newGrpcConnection } from '@metroledger/client';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { encodeSignedReading } from '@metroledger/lr';
+import { bootstrapRegistry } from '@metroledger/scenario';
 import { generateEvent, Meter, type Rng } from '@metroledger/meter';
 import type { ChaosNode } from './process';
 
@@ -27,13 +28,16 @@ export async function setUpGovernance(node: ChaosNode, dataDir: string, meters: 
   const admin = new MetroledgerClient({ connection, ...adminId, callTimeoutMs: 120_000 });
   const inmetro = new MetroledgerClient({ connection, mspId: 'InmetroMSP', ...(await loadMspIdentity(userMsp(dataDir, 'inmetro.example.com'))), callTimeoutMs: 120_000 });
   try {
-    const nb = new NotifiedBodyClient(admin, adminId);
-    await nb.registerOrganization('LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']);
-    await nb.registerOrganization('PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']);
-    await nb.registerOrganization('CETSPMSP', 'CET-SP', ['METER_OWNER']);
     const lr = await packageLrChaincode();
-    await nb.approveLrSoftware({ chaincodeName: 'lr', version: '1.0', packageId: lr.packageId, sourceSha256: lr.codeDigest, endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" });
-    await nb.approveMeterModel({ model: 'DL-2', manufacturer: 'chaos', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'chaos' });
+    await bootstrapRegistry(admin, new NotifiedBodyClient(admin, adminId), {
+      organizations: [
+        { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
+        { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
+        { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
+      ],
+      lrSoftware: { chaincodeName: 'lr', version: '1.0', packageId: lr.packageId, sourceSha256: lr.codeDigest, endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" },
+      meterModel: { model: 'DL-2', manufacturer: 'chaos', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'chaos' },
+    });
     for (const m of meters) {
       await inmetro.registerMeter({
         meterId: m.meterId, ownerMspId: 'CETSPMSP', publicKeyPem: m.publicKeyPem, geometry: m.geometry,

@@ -17,21 +17,11 @@ import { packageLrChaincode } from '@metroledger/lifecycle';
 import { Ledger, verifyLedgerFiles } from '@metroledger/ledger';
 import { DEVNET_HALT_EXIT_CODE, prepareDataDir, readRunFile, startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
 import { verifyLedger } from '@metroledger/ledger/testing/verify';
+import { mountTmpfs } from '@metroledger/ledger/testing/tmpfs';
 
 const MAIN = join(__dirname, 'main.js');
 const METERS = 8;
 const TMPFS_SIZE = '1m';
-
-/** Mounts a tmpfs of `size` on `dir`; the reason it cannot, otherwise. */
-function mountTmpfs(dir: string, size: string): string | undefined {
-  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root (CAP_SYS_ADMIN)';
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return undefined;
-  } catch (err) {
-    return `mount -t tmpfs failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
-  }
-}
 
 test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path and ENOSPC; after freeing space a restart has every acknowledged reading', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'metroledger-tmpfs-'));

@@ -63,9 +63,9 @@ test('a devnet killed with SIGKILL under load keeps every acknowledged transacti
       const deadline = Date.now() + ROUND_LIMIT_MS;
       while (acknowledged.size < target) {
         assert.ok(Date.now() < deadline, `round ${round}: ${acknowledged.size} of ${target} readings acknowledged after ${ROUND_LIMIT_MS / 1000} s:\n${devnet.stderr()}`);
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 5)); // the devnet is a real process: poll the clients' acknowledgements
       }
-      await new Promise((r) => setTimeout(r, Math.floor(rng.next() * 50)));
+      await new Promise((r) => setTimeout(r, Math.floor(rng.next() * 50))); // a seeded real delay: the kill lands mid-transaction in the devnet process
       await devnet.kill();
       stop = true;
       await Promise.all(workers);

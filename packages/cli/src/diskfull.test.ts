@@ -57,7 +57,7 @@ test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path
             acknowledged.set(out.transactionId, Number(out.blockNumber));
           } catch {
             failures++;
-            await new Promise((r) => setTimeout(r, 20));
+            await new Promise((r) => setTimeout(r, 20)); // the load's own backoff against a real, failing devnet process
           }
         }
       }),

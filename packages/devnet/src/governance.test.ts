@@ -79,6 +79,7 @@ async function incidents(net: Net): Promise<Incident[]> {
   return (JSON.parse(utf8.decode(await net.gov.evaluateTransaction('listIntegrityIncidents', '100', ''))) as { records: Incident[] }).records;
 }
 
+/** Polls a query until `ok` (real gRPC calls and commits); the limit is a hang guard. */
 async function eventually<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 120_000 /* a hang guard, not a speed target */): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {

@@ -69,7 +69,7 @@ function meterd(args: string[], killWhen?: (e: Event, seen: Event[]) => number |
         const delay = killing ? undefined : killWhen?.(e, events);
         if (delay !== undefined) {
           killing = true;
-          setTimeout(() => child.kill('SIGKILL'), delay);
+          setTimeout(() => child.kill('SIGKILL'), delay); // real time: the kill must land inside the real process's send
         }
       }
     });

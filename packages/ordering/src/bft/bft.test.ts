@@ -201,7 +201,7 @@ async function cluster(mode: Mode = MODES[1]!, n = 4): Promise<Cluster> {
   };
 }
 
-/** Waits for a condition; the limit is a hang guard, not a speed target (a loaded machine is slow). */
+/** Waits for a condition (the replicas run on real timers); the limit is a hang guard, not a speed target (a loaded machine is slow). */
 const until = async (what: string, cond: () => boolean, ms = 300_000): Promise<void> => {
   const deadline = Date.now() + ms;
   while (!cond()) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadMspIdentity, MetroledgerClient, NotifiedBodyClient, newGrpcConnection } from '@metroledger/client';
 import type { MeterGeometry } from '@metroledger/meter';
 import { bootstrapRegistry } from './bootstrap';
-import { gatewayTls, mainJobRegistry, METER_MODEL, type NetworkAccess } from './saopaulo';
+import { CASE_STUDY_ORGANIZATIONS, gatewayTls, mainJobRegistry, METER_MODEL, type NetworkAccess } from './saopaulo';
 
 /** Where a devnet listens and keeps its data (a DevnetProcess, or the run file's fields). */
 export interface DevnetLocation {
@@ -39,11 +39,7 @@ export async function devnetAccess(devnet: DevnetLocation, lrPackage: LrPackage)
     notifiedBody: { mspId: 'InmetroMSP', ...(await identity('inmetro.example.com', 'User1')) },
     notifiedBodyAdmin: { mspId: 'InmetroMSP', ...(await identity('inmetro.example.com', 'Admin')) },
     meterOwner: { mspId: 'CETSPMSP', ...(await identity('cetsp.example.com', 'User1')) },
-    organizations: [
-      { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
-      { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
-      { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
-    ],
+    organizations: CASE_STUDY_ORGANIZATIONS,
     lrSoftware: {
       chaincodeName: 'lr', version: '1.0', packageId: lrPackage.packageId, sourceSha256: lrPackage.codeDigest,
       endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",

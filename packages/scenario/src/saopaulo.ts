@@ -47,6 +47,13 @@ export interface ScenarioOptions extends ScenarioPlanOptions {
   readonly retry?: Partial<RetryPolicy>;
 }
 
+/** The organizations the notified body admits for the case study: two computing providers and the meter owner. */
+export const CASE_STUDY_ORGANIZATIONS: readonly OrganizationToAdmit[] = Object.freeze([
+  { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
+  { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
+  { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
+]);
+
 /** The type-approved meter model every simulated meter is an instance of. */
 export const METER_MODEL = 'metroledger dual-loop DL-2';
 

@@ -4,13 +4,9 @@
 // only when the ledger does not show it done, as `metroledger start` does), then registers the
 // bench's meters.
 import { generateKeyPairSync } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { loadMspIdentity, MetroledgerClient, newGrpcConnection, NotifiedBodyClient } from '@metroledger/client';
-import type { DevnetProcess } from '@metroledger/devnet';
-import { packageLrChaincode } from '@metroledger/lifecycle';
-import { bootstrapRegistry, gatewayTls, METER_MODEL, planMeters, type NetworkAccess } from '@metroledger/scenario';
+import { MetroledgerClient, newGrpcConnection, NotifiedBodyClient } from '@metroledger/client';
+import { bootstrapRegistry, gatewayTls, mainJobRegistry, METER_MODEL, planMeters, type NetworkAccess } from '@metroledger/scenario';
 import { BenchError } from './errors';
 import type { BenchMeter } from './readings';
 
@@ -51,14 +47,7 @@ export async function prepareNetwork(access: NetworkAccess, meters: readonly Ben
   });
   let firstBlock = Number.MAX_SAFE_INTEGER;
   try {
-    await bootstrapRegistry(admin, new NotifiedBodyClient(admin, access.notifiedBodyAdmin), {
-      organizations: access.organizations,
-      lrSoftware: access.lrSoftware,
-      meterModel: {
-        model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: access.lrSoftware.chaincodeName,
-        approvedLrVersions: [access.lrSoftware.version], certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
-      },
-    });
+    await bootstrapRegistry(admin, new NotifiedBodyClient(admin, access.notifiedBodyAdmin), mainJobRegistry(access));
     let next = 0;
     const register = async () => {
       for (let i = next++; i < meters.length; i = next++) {
@@ -80,29 +69,4 @@ export async function prepareNetwork(access: NetworkAccess, meters: readonly Ben
     admin.close();
   }
   return { connection, owner, firstBlock: firstBlock === Number.MAX_SAFE_INTEGER ? 0 : firstBlock, close: () => { owner.close(); connection.close(); } };
-}
-
-/** The devnet process's gateway and the default network's identities (its cryptogen layout). */
-export async function devnetAccess(devnet: Pick<DevnetProcess, 'dataDir' | 'endpoint' | 'tlsCaCertPath' | 'tlsServerName'>): Promise<NetworkAccess> {
-  const identity = (domain: string, user: 'User1' | 'Admin') =>
-    loadMspIdentity(join(devnet.dataDir, 'organizations', 'peerOrganizations', domain, 'users', `${user}@${domain}`, 'msp'));
-  const inmetroAdmin = { mspId: 'InmetroMSP', ...(await identity('inmetro.example.com', 'Admin')) };
-  const lrPackage = await packageLrChaincode();
-  return {
-    endpoint: devnet.endpoint,
-    tlsRootCertPem: await readFile(devnet.tlsCaCertPath),
-    serverNameOverride: devnet.tlsServerName,
-    notifiedBody: { mspId: 'InmetroMSP', ...(await identity('inmetro.example.com', 'User1')) },
-    notifiedBodyAdmin: inmetroAdmin,
-    meterOwner: { mspId: 'CETSPMSP', ...(await identity('cetsp.example.com', 'User1')) },
-    organizations: [
-      { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
-      { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
-      { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
-    ],
-    lrSoftware: {
-      chaincodeName: 'lr', version: '1.0', packageId: lrPackage.packageId, sourceSha256: lrPackage.codeDigest,
-      endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
-    },
-  };
 }

@@ -16,10 +16,11 @@ import { DevnetError, startDevnetProcess } from '@metroledger/devnet';
 import { ledgerDirectorySource } from '@metroledger/audit';
 import { generateEvent, newRng } from '@metroledger/meter';
 import { clientLedgerSink, FieldMeter, Forwarder, OutboxStore, type Alarm, type ForwarderEvent } from '@metroledger/outbox';
-import { drawVehicle, percentile } from '@metroledger/scenario';
+import { devnetAccess, drawVehicle, percentile } from '@metroledger/scenario';
+import { packageLrChaincode } from '@metroledger/lifecycle';
 import { collectReadings } from './outage-ledger';
 import { BenchError } from './errors';
-import { benchMeters, devnetAccess, prepareNetwork } from './network';
+import { benchMeters, prepareNetwork } from './network';
 import { machineInfo } from './output';
 import type { Ordering } from './load';
 
@@ -83,7 +84,7 @@ async function oneRun(opts: OutageOptions, maxBatch: number, runDir: string): Pr
   try {
     const meters = benchMeters(opts.meters, opts.seed);
     const t0 = performance.now();
-    const network = await prepareNetwork(await devnetAccess(devnet), meters);
+    const network = await prepareNetwork(await devnetAccess(devnet, await packageLrChaincode()), meters);
     opts.log(`  type approval and ${opts.meters} meters registered in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     try {
       for (let i = 0; i < opts.outboxes; i++) stores.push(await OutboxStore.open(join(runDir, 'outboxes', String(i)), { onAlarm, writeBufferBytes: 256 * 1024 }));

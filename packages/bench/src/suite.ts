@@ -4,11 +4,12 @@
 // written after every point.
 import { join } from 'node:path';
 import { DevnetError, startDevnetProcess } from '@metroledger/devnet';
-import type { NetworkAccess } from '@metroledger/scenario';
+import { devnetAccess, type NetworkAccess } from '@metroledger/scenario';
+import { packageLrChaincode } from '@metroledger/lifecycle';
 import type { NetworkUnderLoad, Ordering } from './load';
 import { BenchError } from './errors';
 import { aggregatePoint, buildBatches, closedLoopPoint, openLoopPoint, openLoopSchedule, readingsPerMeter, type PointContext, type PointResult } from './load';
-import { benchMeters, devnetAccess, prepareNetwork } from './network';
+import { benchMeters, prepareNetwork } from './network';
 import { ReadingPool } from './readings';
 import { devnetBlocks, LedgerChecker, networkBlocks } from './verify';
 import { formatPoint, writeResults } from './output';
@@ -84,7 +85,7 @@ async function onNetworks(opts: CommonOptions, meterCount: number, kind: string,
       throw err instanceof DevnetError ? new BenchError('DEVNET_FAILED', err.message, { cause: err }) : err;
     });
     try {
-      await onNetwork(opts, ordering, await devnetAccess(devnet), devnet, dataDir, meterCount, points, meta, plans(ordering));
+      await onNetwork(opts, ordering, await devnetAccess(devnet, await packageLrChaincode()), devnet, dataDir, meterCount, points, meta, plans(ordering));
     } finally {
       await devnet.stop();
     }

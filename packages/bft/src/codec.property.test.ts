@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { nearby } from '@metroledger/proptest';
 import { decodeDecision, decodeMessage, decodePersistedState, encodeDecision, encodeMessage, encodePersistedState } from './codec';
 import { BftError } from './errors';
 import type { Decision, Message, PersistedState, PrepareMsg, SignedMessage, ViewChangeMsg } from './types';
@@ -45,17 +46,6 @@ const persisted: fc.Arbitrary<PersistedState> = fc.record({
   prepared,
   newViewProof: signed(fc.record({ type: fc.constant('newview' as const), view: uint, viewChanges: fc.array(signed(viewChange), { maxLength: 2 }) })),
 }, { requiredKeys: ['view', 'targetView'] });
-
-/** Byte strings near a valid encoding: a byte changed, cut short, extended, a span deleted or repeated, the rest random. */
-const nearby = (valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> =>
-  valid.chain((v) => fc.oneof(
-    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([i, x]) => { const m = Uint8Array.from(v); if (m.length > 0) m[i % m.length]! ^= x; return m; }),
-    fc.nat().map((n) => v.slice(0, n % (v.length + 1))),
-    fc.uint8Array({ minLength: 1, maxLength: 8 }).map((tail) => Uint8Array.from([...v, ...tail])),
-    fc.tuple(fc.nat(), fc.nat({ max: 16 })).map(([i, n]) => { const at = i % (v.length + 1); return Uint8Array.from([...v.subarray(0, at), ...v.subarray(at + n)]); }),
-    fc.tuple(fc.nat(), fc.nat({ max: 16 })).map(([i, n]) => { const at = i % (v.length + 1); return Uint8Array.from([...v.subarray(0, at + n), ...v.subarray(at)]); }),
-    fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 32 })).map(([i, tail]) => Uint8Array.from([...v.subarray(0, i % (v.length + 1)), ...tail])),
-  ));
 
 /** The decoder's contract on any bytes: a value whose encoding is exactly these bytes, or MALFORMED_MESSAGE. */
 function canonicalOrMalformed<T>(input: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array): void {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVNET_HALT_EXIT_CODE, prepareDataDir } from '@metroledger/devnet';
 import { listBlockFiles, readBlockRecords, type BlockRecord } from '@metroledger/ledger';
+import { mountTmpfs } from '@metroledger/ledger/testing/tmpfs';
 import { newRng, type Rng } from '@metroledger/meter';
 import { auditLedger, checkLedger, scanLedger, type AuditOutcome } from './check';
 import { deliverAll } from './deliver';
@@ -153,17 +154,6 @@ async function diskFullCase(o: CaseOptions): Promise<Omit<CaseResult, 'name' | '
     await finish(dir, acknowledged, counts, problems, audits, o.log);
     return { ...counts, audits, problems };
   });
-}
-
-/** Mounts a tmpfs of `size` on `dir`; the reason it cannot, otherwise. */
-function mountTmpfs(dir: string, size: string): string | undefined {
-  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root (CAP_SYS_ADMIN)';
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return undefined;
-  } catch (err) {
-    return `mount -t tmpfs failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
-  }
 }
 
 /**

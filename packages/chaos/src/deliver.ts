@@ -5,7 +5,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { connect, hash, signers } from '@hyperledger/fabric-gateway';
 import { loadMspIdentity, newGrpcConnection } from '@metroledger/client';
-import { userMsp } from './load';
+import { devnetUserMsp } from '@metroledger/scenario';
 import type { ChaosNode } from './process';
 
 export interface DeliverOutcome {
@@ -20,7 +20,7 @@ export interface DeliverOutcome {
 /** Reads blocks 0..original.length-1 and counts those served with other bytes than `original`. */
 export async function deliverAll(node: ChaosNode, dataDir: string, original: readonly Uint8Array[]): Promise<DeliverOutcome> {
   const connection = newGrpcConnection(node.endpoint, await readFile(node.tlsCaCertPath), node.tlsServerName);
-  const id = await loadMspIdentity(userMsp(dataDir, 'cetsp.example.com'));
+  const id = await loadMspIdentity(devnetUserMsp(dataDir, 'cetsp.example.com'));
   const gateway = connect({
     client: connection, identity: { mspId: 'CETSPMSP', credentials: id.certificatePem }, signer: signers.newPrivateKeySigner(createPrivateKey(id.privateKeyPem)), hash: hash.sha256,
     blockEventsOptions: () => ({ deadline: Date.now() + 300_000 }), // a hang guard

@@ -1,54 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-// The load: the notified body bootstraps the registry (scenario's bootstrapRegistry) and registers the meters once; then meters submit
+// The load: the notified body sets up the registry and the meters once (scenario's setUpSuiteRegistry); then meters submit
 // signed readings through @hyperledger/fabric-gateway (via MetroledgerClient) until told to stop,
 // and every reading a client saw committed is recorded with the block it was told.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadMspIdentity, MetroledgerClient, NotifiedBodyClient, newGrpcConnection } from '@metroledger/client';
+import { loadMspIdentity, MetroledgerClient, newGrpcConnection } from '@metroledger/client';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { encodeSignedReading } from '@metroledger/lr';
-import { bootstrapRegistry } from '@metroledger/scenario';
+import { devnetAccess, devnetUserMsp, setUpSuiteRegistry } from '@metroledger/scenario';
 import { generateEvent, Meter, type Rng } from '@metroledger/meter';
 import type { ChaosNode } from './process';
 
 /** txId → the block number the client was told its reading committed in. */
 export type Acknowledged = Map<string, number>;
 
-export const userMsp = (dataDir: string, domain: string, name = 'User1') =>
-  join(dataDir, 'organizations', 'peerOrganizations', domain, 'users', `${name}@${domain}`, 'msp');
-
 export function newMeters(prefix: string, count: number): Meter[] {
   return Array.from({ length: count }, (_, i) => Meter.create({ meterId: `${prefix}-${i}`, geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 } }));
 }
 
-/** What the notified body does before any reading can be accepted. */
+/** What the notified body does before any reading can be accepted (scenario's suite set-up). */
 export async function setUpGovernance(node: ChaosNode, dataDir: string, meters: readonly Meter[]): Promise<void> {
-  const connection = newGrpcConnection(node.endpoint, await readFile(node.tlsCaCertPath), node.tlsServerName);
-  const adminId = { mspId: 'InmetroMSP', ...(await loadMspIdentity(userMsp(dataDir, 'inmetro.example.com', 'Admin'))) };
-  const admin = new MetroledgerClient({ connection, ...adminId, callTimeoutMs: 120_000 });
-  const inmetro = new MetroledgerClient({ connection, mspId: 'InmetroMSP', ...(await loadMspIdentity(userMsp(dataDir, 'inmetro.example.com'))), callTimeoutMs: 120_000 });
-  try {
-    const lr = await packageLrChaincode();
-    await bootstrapRegistry(admin, new NotifiedBodyClient(admin, adminId), {
-      organizations: [
-        { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
-        { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
-        { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
-      ],
-      lrSoftware: { chaincodeName: 'lr', version: '1.0', packageId: lr.packageId, sourceSha256: lr.codeDigest, endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" },
-      meterModel: { model: 'DL-2', manufacturer: 'chaos', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'chaos' },
-    });
-    for (const m of meters) {
-      await inmetro.registerMeter({
-        meterId: m.meterId, ownerMspId: 'CETSPMSP', publicKeyPem: m.publicKeyPem, geometry: m.geometry,
-        location: { text: 'chaos', lat: -23.5, lon: -46.6 }, speedLimitKmh: 60, model: 'DL-2',
-      });
-    }
-  } finally {
-    admin.close();
-    inmetro.close();
-    connection.close();
-  }
+  const access = await devnetAccess({ endpoint: node.endpoint, tlsCaCertPath: node.tlsCaCertPath, tlsServerName: node.tlsServerName, dataDir }, await packageLrChaincode());
+  await setUpSuiteRegistry(access, meters, { callTimeoutMs: 120_000 });
 }
 
 export interface LoadRun {
@@ -61,7 +33,7 @@ export interface LoadRun {
 /** Meters submit readings to `node` until stop(); acknowledgements go into `acknowledged`. */
 export async function startLoad(node: ChaosNode, dataDir: string, meters: readonly Meter[], rng: Rng, acknowledged: Acknowledged): Promise<LoadRun> {
   const connection = newGrpcConnection(node.endpoint, await readFile(node.tlsCaCertPath), node.tlsServerName);
-  const owner = { mspId: 'CETSPMSP', ...(await loadMspIdentity(userMsp(dataDir, 'cetsp.example.com'))) };
+  const owner = { mspId: 'CETSPMSP', ...(await loadMspIdentity(devnetUserMsp(dataDir, 'cetsp.example.com'))) };
   // Few retries: once the node is gone a meter must notice and stop.
   const client = new MetroledgerClient({ connection, ...owner, retry: { maxAttempts: 2, initialDelayMs: 10 }, callTimeoutMs: 120_000 });
   let stopping = false;

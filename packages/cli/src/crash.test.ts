@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
-import { loadMspIdentity, MetroledgerClient, NotifiedBodyClient, newGrpcConnection } from '@metroledger/client';
+import { MetroledgerClient, newGrpcConnection } from '@metroledger/client';
+import { devnetAccess, setUpSuiteRegistry } from '@metroledger/scenario';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { Ledger } from '@metroledger/ledger';
 import { startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
@@ -29,7 +30,6 @@ const startDevnet = (dataDir: string): Promise<DevnetProcess> => startDevnetProc
 test('a devnet killed with SIGKILL under load keeps every acknowledged transaction and a consistent ledger', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'metroledger-crash-'));
   const rng = newRng('crash-test');
-  const user = (domain: string, name = 'User1') => join(dataDir, 'organizations', 'peerOrganizations', domain, 'users', `${name}@${domain}`, 'msp');
   const acknowledged = new Map<string, number>(); // txId → block number the client was told
   const plans = Array.from({ length: METERS }, (_, i) => ({
     meter: Meter.create({ meterId: `CRASH-${i}`, geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 } }),
@@ -37,28 +37,10 @@ test('a devnet killed with SIGKILL under load keeps every acknowledged transacti
   let devnet = await startDevnet(dataDir);
   try {
     // Governance and meters, once.
-    {
-      const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
-      const adminId = { mspId: 'InmetroMSP', ...(await loadMspIdentity(user('inmetro.example.com', 'Admin'))) };
-      const admin = new MetroledgerClient({ connection, ...adminId });
-      const inmetro = new MetroledgerClient({ connection, mspId: 'InmetroMSP', ...(await loadMspIdentity(user('inmetro.example.com'))) });
-      const nb = new NotifiedBodyClient(admin, adminId);
-      await nb.registerOrganization('LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']);
-      await nb.registerOrganization('PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']);
-      await nb.registerOrganization('CETSPMSP', 'CET-SP', ['METER_OWNER']);
-      const lr = await packageLrChaincode();
-      await nb.approveLrSoftware({ chaincodeName: 'lr', version: '1.0', packageId: lr.packageId, sourceSha256: lr.codeDigest, endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" });
-      await nb.approveMeterModel({ model: 'DL-2', manufacturer: 'test', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'test' });
-      for (const p of plans) {
-        await inmetro.registerMeter({
-          meterId: p.meter.meterId, ownerMspId: 'CETSPMSP', publicKeyPem: p.meter.publicKeyPem, geometry: p.meter.geometry,
-          location: { text: 'test', lat: -23.5, lon: -46.6 }, speedLimitKmh: 60, model: 'DL-2',
-        });
-      }
-      admin.close(); inmetro.close(); connection.close();
-    }
+    const access = await devnetAccess(devnet, await packageLrChaincode());
+    await setUpSuiteRegistry(access, plans.map((p) => p.meter));
 
-    const owner = { mspId: 'CETSPMSP', ...(await loadMspIdentity(user('cetsp.example.com'))) };
+    const owner = access.meterOwner;
     for (let round = 0; round < ROUNDS; round++) {
       const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
       // Few retries: once the process is killed, a worker must notice and stop.
@@ -81,9 +63,9 @@ test('a devnet killed with SIGKILL under load keeps every acknowledged transacti
       const deadline = Date.now() + ROUND_LIMIT_MS;
       while (acknowledged.size < target) {
         assert.ok(Date.now() < deadline, `round ${round}: ${acknowledged.size} of ${target} readings acknowledged after ${ROUND_LIMIT_MS / 1000} s:\n${devnet.stderr()}`);
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 5)); // the devnet is a real process: poll the clients' acknowledgements
       }
-      await new Promise((r) => setTimeout(r, Math.floor(rng.next() * 50)));
+      await new Promise((r) => setTimeout(r, Math.floor(rng.next() * 50))); // a seeded real delay: the kill lands mid-transaction in the devnet process
       await devnet.kill();
       stop = true;
       await Promise.all(workers);

@@ -11,26 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
-import { loadMspIdentity, MetroledgerClient, NotifiedBodyClient, newGrpcConnection } from '@metroledger/client';
+import { MetroledgerClient, newGrpcConnection } from '@metroledger/client';
+import { devnetAccess, setUpSuiteRegistry } from '@metroledger/scenario';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { Ledger, verifyLedgerFiles } from '@metroledger/ledger';
 import { DEVNET_HALT_EXIT_CODE, prepareDataDir, readRunFile, startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
 import { verifyLedger } from '@metroledger/ledger/testing/verify';
+import { mountTmpfs } from '@metroledger/ledger/testing/tmpfs';
 
 const MAIN = join(__dirname, 'main.js');
 const METERS = 8;
 const TMPFS_SIZE = '1m';
-
-/** Mounts a tmpfs of `size` on `dir`; the reason it cannot, otherwise. */
-function mountTmpfs(dir: string, size: string): string | undefined {
-  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root (CAP_SYS_ADMIN)';
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return undefined;
-  } catch (err) {
-    return `mount -t tmpfs failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
-  }
-}
 
 test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path and ENOSPC; after freeing space a restart has every acknowledged reading', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'metroledger-tmpfs-'));
@@ -47,27 +38,13 @@ test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path
   const acknowledged = new Map<string, number>();
   try {
     devnet = await startDevnetProcess({ cliMain: MAIN, dataDir, startTimeoutMs: 300_000 /* a hang guard, not a speed target */ });
-    const user = (domain: string, name = 'User1') => join(dataDir, 'organizations', 'peerOrganizations', domain, 'users', `${name}@${domain}`, 'msp');
-    const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
-    const adminId = { mspId: 'InmetroMSP', ...(await loadMspIdentity(user('inmetro.example.com', 'Admin'))) };
-    const admin = new MetroledgerClient({ connection, ...adminId });
-    const inmetro = new MetroledgerClient({ connection, mspId: 'InmetroMSP', ...(await loadMspIdentity(user('inmetro.example.com'))) });
-    const nb = new NotifiedBodyClient(admin, adminId);
-    await nb.registerOrganization('LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']);
-    await nb.registerOrganization('PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']);
-    await nb.registerOrganization('CETSPMSP', 'CET-SP', ['METER_OWNER']);
-    const lr = await packageLrChaincode();
-    await nb.approveLrSoftware({ chaincodeName: 'lr', version: '1.0', packageId: lr.packageId, sourceSha256: lr.codeDigest, endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" });
-    await nb.approveMeterModel({ model: 'DL-2', manufacturer: 'test', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'test' });
+    const access = await devnetAccess(devnet, await packageLrChaincode());
     const meters = Array.from({ length: METERS }, (_, i) => Meter.create({ meterId: `FULL-${i}`, geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 } }));
-    for (const m of meters) {
-      await inmetro.registerMeter({ meterId: m.meterId, ownerMspId: 'CETSPMSP', publicKeyPem: m.publicKeyPem, geometry: m.geometry, location: { text: 'test', lat: -23.5, lon: -46.6 }, speedLimitKmh: 60, model: 'DL-2' });
-    }
-    admin.close();
-    inmetro.close();
+    await setUpSuiteRegistry(access, meters);
+    const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
 
     // Meters submit until the disk is full and the devnet is gone.
-    const owner = new MetroledgerClient({ connection, mspId: 'CETSPMSP', ...(await loadMspIdentity(user('cetsp.example.com'))), retry: { maxAttempts: 1, initialDelayMs: 10 }, callTimeoutMs: 120_000 });
+    const owner = new MetroledgerClient({ connection, ...access.meterOwner, retry: { maxAttempts: 1, initialDelayMs: 10 }, callTimeoutMs: 120_000 });
     const rng = newRng('tmpfs');
     const running = devnet;
     let failures = 0;
@@ -80,7 +57,7 @@ test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path
             acknowledged.set(out.transactionId, Number(out.blockNumber));
           } catch {
             failures++;
-            await new Promise((r) => setTimeout(r, 20));
+            await new Promise((r) => setTimeout(r, 20)); // the load's own backoff against a real, failing devnet process
           }
         }
       }),
@@ -104,7 +81,7 @@ test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path
     execFileSync('mount', ['-o', 'remount,size=64m', ledgerDir]);
     devnet = await startDevnetProcess({ cliMain: MAIN, dataDir, startTimeoutMs: 300_000 /* a hang guard, not a speed target */ });
     const again = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
-    const owner2 = new MetroledgerClient({ connection: again, mspId: 'CETSPMSP', ...(await loadMspIdentity(user('cetsp.example.com'))) });
+    const owner2 = new MetroledgerClient({ connection: again, ...access.meterOwner });
     const e = generateEvent(rng, { geometry: meters[0]!.geometry, vehicleClass: 'car', speedKmh: 50, invalidShare: 0 });
     const after = await owner2.submitReading(encodeSignedReading(meters[0]!.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: Date.now() })));
     acknowledged.set(after.transactionId, Number(after.blockNumber));

@@ -15,7 +15,8 @@ import { ClientError } from './errors';
 import { verdictOf } from './failures';
 import { describeGatewayError } from './gatewayerrors';
 import { settleBatchReplay, settleReadingReplay, type LedgerReading } from './replay';
-import { DEFAULT_RETRY_POLICY, withRetry, RetryGiveUp, type Clock, type RetryPolicy, type Verdict } from './retry';
+import { DEFAULT_RETRY_POLICY, withRetry, RetryGiveUp, type RetryPolicy, type Verdict } from './retry';
+import type { Clock } from './clock';
 import { newClientStats, Submitter, type ClientStats, type Committed } from './submit';
 
 export interface MetroledgerClientOptions {

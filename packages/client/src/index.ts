@@ -7,8 +7,9 @@ export { newGrpcConnection, connectGateway, checkGatewayConnection, splitEndpoin
 export type { GatewayTlsOptions, GatewayEndpointOptions } from './connection';
 export { ClientError, abandonReason } from './errors';
 export type { ClientErrorCode } from './errors';
-export { DEFAULT_RETRY_POLICY, backoffDelayMs, systemClock, withRetry, RetryGiveUp } from './retry';
-export type { RetryPolicy, RetryCause, Clock, Verdict, GiveUp, RetryOptions } from './retry';
+export { DEFAULT_RETRY_POLICY, backoffDelayMs, withRetry, RetryGiveUp } from './retry';
+export type { RetryPolicy, RetryCause, Verdict, GiveUp, RetryOptions } from './retry';
+export { systemClock, VirtualClock, type Clock } from './clock';
 export { retryCauseOf, isEndorsementMismatch } from './failures';
 export { readingIdentity } from './replay';
 export type { ReadingIdentity } from './replay';

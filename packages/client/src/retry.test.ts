@@ -1,22 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The retry policy on a manual clock (no real sleep) with seeded randomness.
+// The retry policy on a virtual clock (no real sleep) with seeded randomness.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newRng } from '@metroledger/meter';
-import { backoffDelayMs, DEFAULT_RETRY_POLICY, RetryGiveUp, withRetry, type Clock, type RetryCause, type RetryPolicy, type Verdict } from './retry';
-
-/** Virtual time: sleeping advances it at once and is recorded. */
-class ManualClock implements Clock {
-  t = 0;
-  readonly sleeps: number[] = [];
-  now(): number {
-    return this.t;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.t += ms;
-  }
-}
+import { backoffDelayMs, DEFAULT_RETRY_POLICY, RetryGiveUp, withRetry, type RetryCause, type RetryPolicy, type Verdict } from './retry';
+import { VirtualClock } from './clock';
 
 class Retryable extends Error {
   constructor(readonly why: RetryCause) {
@@ -45,7 +33,7 @@ test('backoff ceilings double per attempt up to the maximum; delays fall in the 
 
 test('a retryable failure is retried after jittered delays, reproducibly from the seed, until the attempt succeeds', async () => {
   const run = async (seed: string) => {
-    const clock = new ManualClock();
+    const clock = new VirtualClock();
     const rng = newRng(seed);
     const seen: [RetryCause, number, number][] = [];
     let calls = 0;
@@ -71,14 +59,14 @@ test('a retryable failure is retried after jittered delays, reproducibly from th
 });
 
 test('a final failure is rethrown at once, without waiting', async () => {
-  const clock = new ManualClock();
+  const clock = new VirtualClock();
   const refusal = new Error('BAD_SIGNATURE: not signed by the meter');
   await assert.rejects(withRetry(async () => { throw refusal; }, classify, { policy: policy(), clock }), (e) => e === refusal);
   assert.deepEqual(clock.sleeps, []);
 });
 
 test('retries stop at maxAttempts with the cause of the last failure', async () => {
-  const clock = new ManualClock();
+  const clock = new VirtualClock();
   let calls = 0;
   await assert.rejects(
     withRetry(async () => { calls++; throw new Retryable('UNAVAILABLE'); }, classify, { policy: policy({ maxAttempts: 6 }), clock, random: () => 0.5 }),
@@ -89,11 +77,11 @@ test('retries stop at maxAttempts with the cause of the last failure', async () 
 });
 
 test('refusals that may come from a lagging peer are retried for a limited time from their first occurrence', async () => {
-  const clock = new ManualClock();
+  const clock = new VirtualClock();
   const causes: RetryCause[] = ['ENDORSEMENT_MISMATCH', 'ENDORSEMENT_MISMATCH', 'LAGGING_PEER', 'ENDORSEMENT_MISMATCH'];
   const startedAt: number[] = [];
   await assert.rejects(
-    withRetry(async (n) => { startedAt.push(clock.t); throw new Retryable(causes[n - 1] ?? 'LAGGING_PEER'); }, classify, {
+    withRetry(async (n) => { startedAt.push(clock.now()); throw new Retryable(causes[n - 1] ?? 'LAGGING_PEER'); }, classify, {
       policy: policy({ maxAttempts: 100, laggingPeerMs: 200, initialDelayMs: 40, maxDelayMs: 40 }), clock, random: () => 0,
     }),
     (e) => e instanceof RetryGiveUp && e.why === 'LAGGING_PEER_TIME' && e.retryCause === 'LAGGING_PEER',
@@ -104,17 +92,17 @@ test('refusals that may come from a lagging peer are retried for a limited time 
 });
 
 test('no retry starts past the time budget, counting the time attempts take', async () => {
-  const clock = new ManualClock();
+  const clock = new VirtualClock();
   let calls = 0;
   await assert.rejects(
     withRetry(async () => {
       calls++;
-      clock.t += 1000; // each attempt waits a second for the network
+      clock.advance(1000); // each attempt waits a second for the network
       throw new Retryable('DEADLINE_EXCEEDED');
     }, classify, { policy: policy({ maxElapsedMs: 4500, initialDelayMs: 100, maxDelayMs: 100 }), clock, random: () => 0 }),
     (e) => e instanceof RetryGiveUp && e.why === 'ELAPSED' && e.attempts === 5,
   );
   // attempts start at 0, 1050, 2100, 3150 and 4200 ms; a sixth would start past 4500 ms
   assert.equal(calls, 5);
-  assert.equal(clock.t, 5200);
+  assert.equal(clock.now(), 5200);
 });

@@ -3,6 +3,7 @@
 // different heights disagree (ProposalResponsePayloads do not match), reads go stale before commit
 // (MVCC), services are overloaded or briefly unreachable. Time and randomness are injected, so the
 // policy is tested with a manual clock and a seeded generator.
+import { systemClock, type Clock } from './clock';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. Default 10. */
@@ -44,17 +45,6 @@ export type RetryCause =
   | 'RESOURCE_EXHAUSTED'
   /** The transaction's fate could not be learnt (submit or status kept failing): endorse anew; the ledger decides. */
   | 'COMMIT_UNKNOWN';
-
-/** A monotonic clock and a way to wait on it. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const systemClock: Clock = Object.freeze({
-  now: () => performance.now(),
-  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-});
 
 /**
  * The delay before attempt `attempt + 1` (attempt counts from 1): the ceiling doubles from

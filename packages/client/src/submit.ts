@@ -15,7 +15,8 @@ import { gateway as gatewayProtos, msp } from '@hyperledger/fabric-protos';
 import type { CommitListener, ObservedCommit } from './commits';
 import { ClientError } from './errors';
 import { grpcStatusOf, verdictOf } from './failures';
-import { RetryGiveUp, withRetry, type Clock, type RetryCause, type RetryOptions, type RetryPolicy, type Verdict } from './retry';
+import { RetryGiveUp, withRetry, type RetryCause, type RetryOptions, type RetryPolicy, type Verdict } from './retry';
+import type { Clock } from './clock';
 
 /** A committed transaction: its id, block and the chaincode's result. */
 export interface Committed {

@@ -23,12 +23,17 @@ export class PerSecondSeries {
   readonly #seconds = new Map<number, Second>();
   readonly #windowSec: number;
   readonly #samplesMax: number;
+  readonly #random: () => number;
   #newestSec = 0;
 
-  /** Keeps the last `windowSec` seconds; each second keeps at most `samplesMax` latency samples (reservoir). */
-  constructor(windowSec: number, samplesMax: number) {
+  /**
+   * Keeps the last `windowSec` seconds; each second keeps at most `samplesMax` latency samples (reservoir).
+   * @param random uniform in [0, 1), for the reservoir's choices (tests give a seeded one)
+   */
+  constructor(windowSec: number, samplesMax: number, random: () => number = Math.random) {
     this.#windowSec = windowSec;
     this.#samplesMax = samplesMax;
+    this.#random = random;
   }
 
   #at(timeMs: number): Second | undefined {
@@ -62,7 +67,7 @@ export class PerSecondSeries {
     if (s.latencies.length < this.#samplesMax) s.latencies.push(latencyMs);
     else {
       // reservoir sampling keeps the percentile unbiased under any load
-      const j = Math.floor(Math.random() * s.latencySeen);
+      const j = Math.floor(this.#random() * s.latencySeen);
       if (j < this.#samplesMax) s.latencies[j] = latencyMs;
     }
   }

@@ -41,6 +41,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+// Real time: the replicas, the gateway and the clients' calls run on real timers and sockets.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Waits for a condition; the limit is a hang guard, not a speed target (a loaded machine is slow). */
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 300_000): Promise<void> {

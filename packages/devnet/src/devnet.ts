@@ -132,6 +132,11 @@ export interface Devnet {
    * Called at once if it has already halted. Returns a function that removes the listener.
    */
   onHalt(listener: (halt: DevnetHalt) => void): () => void;
+  /**
+   * Resolves once the integrity incident reports under way (a peer refused to run unapproved LR
+   * software) are on the ledger: a refusal is answered before its report commits.
+   */
+  incidentReportsSettled(): Promise<void>;
   /** BFT ordering only: replica control (stop, restart, heights, stored blocks). */
   readonly bft?: DevnetBft;
   /** Fault injection (tests, demos): lagging endorsers, lost orderer answers. */
@@ -496,6 +501,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
         haltListeners.add(listener);
         return () => void haltListeners.delete(listener);
       },
+      incidentReportsSettled: () => enforcement.reporter.settled(),
       ...(bft !== undefined && { bft: bft.control }),
       faults,
       threads: { ...threads, endorseThreads: endorsementThreads?.threads ?? 0 },

@@ -64,7 +64,7 @@ test('disk full under load: the devnet halts and says why, clients are answered 
         }
       }
     });
-    while (outcomes.acknowledged < 40) await new Promise((r) => setTimeout(r, 10));
+    while (outcomes.acknowledged < 40) await new Promise((r) => setTimeout(r, 10)); // real gRPC calls: poll their count
     fs.fail('writev', 'ENOSPC');
     const haltedAt = Date.now();
     const halt = await halted;

@@ -79,6 +79,7 @@ async function incidents(net: Net): Promise<Incident[]> {
   return (JSON.parse(utf8.decode(await net.gov.evaluateTransaction('listIntegrityIncidents', '100', ''))) as { records: Incident[] }).records;
 }
 
+/** Polls a query until `ok` (real gRPC calls and commits); the limit is a hang guard. */
 async function eventually<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 120_000 /* a hang guard, not a speed target */): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -208,10 +209,11 @@ describe('attack 2: a tampered LR package on one provider', () => {
         return true;
       });
     }
-    const reported = await eventually(() => incidents(net), (r) => r.length > 0);
-    await new Promise((r) => setTimeout(r, 200)); // a second report would have had time to commit
-    const all = await incidents(net);
-    assert.equal(all.length, 1, JSON.stringify(all));
+    // Every refusal above was answered after its peer's report was under way: once those reports
+    // have committed, a second report of the same episode would be on the ledger (no sleep needed).
+    await net.devnet.incidentReportsSettled();
+    const reported = await incidents(net);
+    assert.equal(reported.length, 1, JSON.stringify(reported));
     assert.deepEqual(
       [reported[0]!.kind, reported[0]!.organization, reported[0]!.peer, reported[0]!.chaincodeName, reported[0]!.expectedPackageId, reported[0]!.foundPackageId],
       ['FINGERPRINT_MISMATCH', 'PUCPRMSP', 'peer0.pucpr.example.com', 'lr', approved, tampered.packageId],

@@ -221,6 +221,11 @@ export class IncidentReporter {
     await (await conn).submit(json);
   }
 
+  /** Resolves once every report under way has been submitted and committed (or failed, with a warning). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+
   /** Waits for the reports under way, then closes the connections. */
   async close(): Promise<void> {
     this.#closed = true;

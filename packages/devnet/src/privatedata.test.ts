@@ -13,7 +13,7 @@ import { Ledger, PrivateStore } from '@metroledger/ledger';
 import { blockEnvelopes, decodeBlock, parseEnvelope } from '@metroledger/protocol';
 import { startDevnet, type ChaincodeConfig, type Devnet } from './index.js';
 import { openPrivateData } from './privatedata.js';
-import { connectClient, type ClientConnection } from './testing/client.js';
+import { connectClient, refusal, type ClientConnection } from './testing/client.js';
 
 const LASIGE = '_implicit_org_LaSIGEMSP';
 const SECRET = 'plate ABC1D23, image s3://evidence/2026/12/04/000123.jpg';
@@ -46,17 +46,6 @@ function put(key: string, value: string): Promise<Uint8Array> {
 
 async function evaluateOn(org: string, fn: string, ...args: string[]): Promise<string> {
   return utf8.decode(await pdc.evaluate(fn, { arguments: args, endorsingOrganizations: [org] }));
-}
-
-/** The gateway error's details (each peer's message), or its message. */
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { message: string; details?: { message: string }[] };
-    return [e.message, ...(e.details ?? []).map((d) => d.message)].join(' | ');
-  }
-  assert.fail('expected a refusal');
 }
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');

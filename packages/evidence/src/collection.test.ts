@@ -11,6 +11,7 @@ import { connect, hash, signers, type Contract, type Gateway } from '@hyperledge
 import * as grpc from '@grpc/grpc-js';
 import { createPrivateKey } from 'node:crypto';
 import { DEFAULT_NETWORK, startDevnet, type Devnet, type NetworkConfig } from '@metroledger/devnet';
+import { refusal } from '@metroledger/devnet/testing/client';
 import { EVIDENCE_CHAINCODE_MODULE, sha256 } from './index';
 
 /** The default network with a peer for the traffic authority, which alone endorses the evidence chaincode. */
@@ -31,16 +32,6 @@ async function contractAs(mspId: string): Promise<Contract> {
   const gateway = connect({ client, identity: { mspId, credentials: cert }, signer: signers.newPrivateKeySigner(createPrivateKey(key)), hash: hash.sha256 });
   gateways.push({ gateway, client });
   return gateway.getNetwork(devnet.channelId).getContract('evidence');
-}
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { message: string; details?: { message: string }[] };
-    return [e.message, ...(e.details ?? []).map((d) => d.message)].join(' | ');
-  }
-  assert.fail('expected a refusal');
 }
 
 async function filesUnder(d: string): Promise<string[]> {

@@ -11,7 +11,7 @@ import { ClientError, MetroledgerClient, NotifiedBodyClient, abandonReason, load
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, Meter, newRng, type Rng } from '@metroledger/meter';
-import { bootstrapRegistry, drawVehicle, METER_MODEL, planMeters, type PlannedMeter } from '@metroledger/scenario';
+import { bootstrapRegistry, CASE_STUDY_ORGANIZATIONS, drawVehicle, mainJobRegistry, METER_MODEL, planMeters, type PlannedMeter } from '@metroledger/scenario';
 import { processCpuSeconds, selfCpuSeconds } from './cpu.js';
 import { formatSummary, readProfiles, summarizeProfiles, type CpuProfile } from './profile.js';
 import { tlsCaFile, userFiles } from './crypto.js';
@@ -132,18 +132,10 @@ export async function runLeanBench(state: NetworkState, opts: LeanOptions): Prom
   let generationCpu = 0;
   try {
     const lrPackage = await packageLrChaincode();
-    await bootstrapRegistry(admin, new NotifiedBodyClient(admin, adminId), {
-      organizations: [
-        { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
-        { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
-        { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
-      ],
+    await bootstrapRegistry(admin, new NotifiedBodyClient(admin, adminId), mainJobRegistry({
+      organizations: CASE_STUDY_ORGANIZATIONS,
       lrSoftware: { chaincodeName: 'lr', version: '1.0', packageId: lrPackage.packageId, sourceSha256: lrPackage.codeDigest, endorsementPolicy: ENDORSEMENT_POLICY.lr },
-      meterModel: {
-        model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: 'lr', approvedLrVersions: ['1.0'],
-        certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
-      },
-    });
+    }));
     const run = Date.now().toString(36);
     const batchSize = opts.batch ?? 1;
     const plan = planMeters({ meters: opts.concurrency * batchSize, seed: `lean-${run}`, meterIdPrefix: `LEAN${run}` });

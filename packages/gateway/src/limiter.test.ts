@@ -7,14 +7,25 @@ test('no more than the limit run at once, and waiters start in arrival order', a
   const limiter = new ConcurrencyLimiter(3);
   let running = 0, peak = 0;
   const started: number[] = [];
-  await Promise.all(Array.from({ length: 20 }, (_, i) => limiter.run(async () => {
+  // Each task holds its slot until the test releases it: no timing, the order is the test's.
+  const release: (() => void)[] = [];
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+  const all = Promise.all(Array.from({ length: 20 }, (_, i) => limiter.run(async () => {
     started.push(i);
     peak = Math.max(peak, ++running);
-    await new Promise((r) => setTimeout(r, 2));
+    await new Promise<void>((r) => { release[i] = r; });
     running--;
   })));
+  await turn();
+  assert.deepEqual(started, [0, 1, 2], 'three start, the rest wait');
+  assert.equal(limiter.queued, 17);
+  for (let i = 0; i < 20; i++) {
+    release[i]!();
+    await turn();
+    assert.deepEqual(started, Array.from({ length: Math.min(20, i + 4) }, (_, k) => k), `after task ${i} ends, the next waiter starts`);
+  }
+  await all;
   assert.equal(peak, 3);
-  assert.deepEqual(started, Array.from({ length: 20 }, (_, i) => i));
   assert.equal(limiter.active, 0);
   assert.equal(limiter.queued, 0);
 });

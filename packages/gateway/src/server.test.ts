@@ -258,7 +258,10 @@ async function commitStatusRequestAs(org: OrgMaterial, name: string): Promise<Bu
  */
 const STALLED_SUBSCRIBER_MAX_BLOCKS = 24;
 
-/** Waits until `ledger.read` stops growing (the producer is blocked or done). */
+/**
+ * Waits until `ledger.read` stops growing (the producer is blocked or done). A real wait: the
+ * gateway is held by real HTTP/2 flow control over a socket, which no clock of ours drives.
+ */
 async function settled(ledger: GeneratedLedger): Promise<number> {
   let last = -1;
   while (ledger.read !== last) {

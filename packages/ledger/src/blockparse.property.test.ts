@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { nearby } from '@metroledger/proptest';
 import { blockContents, decodeBlock } from './blockparse';
 import { LedgerError } from './errors';
 import { bytesField, firstBytesField, WireError, WireReader } from './protowire';
@@ -39,17 +40,6 @@ function encodeFields(fields: readonly Field[]): Uint8Array {
   }
   return Uint8Array.from(out);
 }
-
-/** Byte strings near a valid encoding: a byte changed, cut short, extended, a span deleted or repeated, the rest random. */
-const nearby = (valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> =>
-  valid.chain((v) => fc.oneof(
-    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([i, x]) => { const m = Uint8Array.from(v); if (m.length > 0) m[i % m.length]! ^= x; return m; }),
-    fc.nat().map((n) => v.slice(0, n % (v.length + 1))),
-    fc.uint8Array({ minLength: 1, maxLength: 8 }).map((tail) => Uint8Array.from([...v, ...tail])),
-    fc.tuple(fc.nat(), fc.nat({ max: 16 })).map(([i, n]) => { const at = i % (v.length + 1); return Uint8Array.from([...v.subarray(0, at), ...v.subarray(at + n)]); }),
-    fc.tuple(fc.nat(), fc.nat({ max: 16 })).map(([i, n]) => { const at = i % (v.length + 1); return Uint8Array.from([...v.subarray(0, at + n), ...v.subarray(at)]); }),
-    fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 32 })).map(([i, tail]) => Uint8Array.from([...v.subarray(0, i % (v.length + 1)), ...tail])),
-  ));
 
 test('the wire reader returns every field as written; bytesField takes the last occurrence, firstBytesField the first', () => {
   const show = (f: Field) => `${f.no}/${f.wire}/${f.wire === 0 ? f.value : Buffer.from(f.value).toString('hex')}`;

@@ -139,31 +139,35 @@ test('iterate delivers existing blocks, then waits for new ones; abort and close
   const chain = chainOf();
   await store.append(chain.nextBlock());
   await store.append(chain.nextBlock());
+  // No sleeps: the iterator is stepped by hand. Past the head it has no I/O left to do, so one
+  // event-loop turn brings it to its wait; a `next()` still pending then is one that waits.
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+  const pendingAfterTurn = async <T>(p: Promise<T>): Promise<boolean> => {
+    let settled = false;
+    void p.then(() => { settled = true; }, () => { settled = true; });
+    await turn();
+    return !settled;
+  };
   const ac = new AbortController();
-  const seen: number[] = [];
-  const reader = (async () => {
-    for await (const b of store.iterate(1, { signal: ac.signal })) {
-      seen.push(numberOf(b));
-      if (seen.length === 3) ac.abort();
-    }
-  })();
-  await new Promise((r) => setTimeout(r, 20));
-  assert.deepEqual(seen, [1], 'waits at the head');
+  const it = store.iterate(1, { signal: ac.signal });
+  assert.equal(numberOf((await it.next()).value as Uint8Array), 1);
+  const third = it.next();
+  assert.ok(await pendingAfterTurn(third), 'waits at the head');
   await store.append(chain.nextBlock());
+  assert.equal(numberOf((await third).value as Uint8Array), 2, 'an append wakes it');
   await store.append(chain.nextBlock());
-  await reader;
-  assert.deepEqual(seen, [1, 2, 3]);
+  assert.equal(numberOf((await it.next()).value as Uint8Array), 3);
 
-  const ac2 = new AbortController();
-  const aborted = collect(store.iterate(4, { signal: ac2.signal }));
-  await new Promise((r) => setTimeout(r, 20));
-  ac2.abort();
-  assert.deepEqual(await aborted, [], 'abort ends an iterator waiting at the head');
+  const waitingForAbort = it.next();
+  assert.ok(await pendingAfterTurn(waitingForAbort), 'waits at the head again');
+  ac.abort();
+  assert.deepEqual(await waitingForAbort, { done: true, value: undefined }, 'abort ends an iterator waiting at the head');
 
-  const waiting = collect(store.iterate(4));
-  await new Promise((r) => setTimeout(r, 20));
+  const waiting = store.iterate(4);
+  const waitingForClose = waiting.next();
+  assert.ok(await pendingAfterTurn(waitingForClose), 'a fresh iterator at the head waits');
   await store.close();
-  assert.deepEqual(await waiting, [], 'close ends a waiting iterator');
+  assert.deepEqual(await waitingForClose, { done: true, value: undefined }, 'close ends a waiting iterator');
 }));
 
 test('block files roll over at the size limit and every block stays readable', () => withTempDir(async (dir) => {

@@ -36,9 +36,9 @@ test('SIGKILL at random moments: every acknowledged block survives, chain and tx
     const deadline = Date.now() + ROUND_LIMIT_MS;
     while (out.split('\n').length - 2 < target && child.exitCode === null) {
       assert.ok(Date.now() < deadline, `round ${round}: the writer acknowledged ${Math.max(0, out.split('\n').length - 2)} of ${target} blocks in ${ROUND_LIMIT_MS / 1000} s: ${err}`);
-      await new Promise((r) => setTimeout(r, 2));
+      await new Promise((r) => setTimeout(r, 2)); // a real child process: poll its output
     }
-    await new Promise((r) => setTimeout(r, Math.floor(rng() * 20)));
+    await new Promise((r) => setTimeout(r, Math.floor(rng() * 20))); // a seeded real delay: the kill lands mid-commit in the child
     child.kill('SIGKILL');
     const [code, signal] = await exited;
     assert.equal(signal, 'SIGKILL', `writer died on its own (code ${code}): ${err}`);

@@ -14,6 +14,7 @@ import { TestChain } from './testing/blocks';
 import { FaultyFileSystem } from './testing/faults';
 import { withTempDir } from './testing/tmp';
 import { verifyLedger } from './testing/verify';
+import { mountTmpfs } from './testing/tmpfs';
 
 const chainOf = () => new TestChain(7, { txPerBlock: 4, writesPerTx: 2, valueBytes: 200, keySpace: 20, invalidEvery: 5 });
 
@@ -120,13 +121,3 @@ test('a real full disk (a small tmpfs) under the block files and the world state
   });
 });
 
-/** Mounts a tmpfs of `size` on `dir`; the reason it cannot, otherwise. */
-function mountTmpfs(dir: string, size: string): string | undefined {
-  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root (CAP_SYS_ADMIN)';
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return undefined;
-  } catch (err) {
-    return `mount -t tmpfs failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
-  }
-}

@@ -100,6 +100,7 @@ test('iterate yields a block only once its writes are in the state, and ends on 
       const v = await ledger.state.get('lr', `k${n}`);
       seen.push({ n, value: v?.value[0] });
       n++;
+      if (seen.length === 5) ac.abort();
     }
   })();
   let prev: Uint8Array = new Uint8Array(0);
@@ -108,9 +109,7 @@ test('iterate yields a block only once its writes are in the state, and ends on 
     await ledger.commit(b);
     prev = headerHashOf(b);
   }
-  while (seen.length < 5) await new Promise((r) => setTimeout(r, 5));
-  ac.abort();
-  await reader;
+  await reader; // it stops itself after the fifth block
   assert.deepEqual(seen, [0, 1, 2, 3, 4].map((i) => ({ n: i, value: i + 1 })));
   await ledger.close();
 }));
@@ -125,7 +124,10 @@ test('onApplied hears each commit’s writes once they are readable, before the 
   });
   const ac = new AbortController();
   const reader = (async () => {
-    for await (const _block of ledger.iterate(0, { signal: ac.signal })) events.push('yielded');
+    for await (const _block of ledger.iterate(0, { signal: ac.signal })) {
+      events.push('yielded');
+      if (events.filter((e) => e === 'yielded').length === 4) ac.abort();
+    }
   })();
   let prev: Uint8Array = new Uint8Array(0);
   for (let i = 0; i < 3; i++) {
@@ -136,9 +138,7 @@ test('onApplied hears each commit’s writes once they are readable, before the 
   off();
   const b3 = newTestBlock(3, prev, [newTestEnvelope(testTxId('ap3'), [{ ns: 'lr', key: 'k0', value: Uint8Array.of(9) }])]);
   await ledger.commit(b3);
-  while (events.filter((e) => e === 'yielded').length < 4) await new Promise((r) => setTimeout(r, 5));
-  ac.abort();
-  await reader;
+  await reader; // it stops itself after the fourth block
   for (let i = 0; i < 3; i++) {
     const at = events.indexOf(`applied ${i}: k${i}=${i + 1}@${i}.0`);
     assert.ok(at >= 0, events.join(' | '));

@@ -5,23 +5,21 @@
 //
 // Key:   'p' | namespace | 0x00 | collection | 0x00 | key (UTF-8) -> u64 BE blockNum | u32 BE txNum | value
 //        'b' | u64 BE blockNum | u32 BE txNum -> TxPvtReadWriteSet bytes (this peer's collections only)
-// Meta:  'm' 'savepoint' -> u64 BE last block whose private data was stored (-1: none).
+// Meta:  the savepoint record (leveldb.ts): the last block whose private data was stored.
 // A block's private data is one atomic batch, written before the block is appended (as Fabric's
 // ledger commits pvt data before the block): a crash in between leaves the savepoint one ahead of
 // the blocks, and the re-delivered block finds its private data already there.
-import { ClassicLevel } from 'classic-level';
 import { decodeTxPvtReadWriteSet, encodeTxPvtReadWriteSet, type NsPvtRwSet, type VersionedValue } from '@metroledger/protocol';
-import { readU64, writeU64 } from './bytes';
+import { writeU64 } from './bytes';
 import { LedgerError } from './errors';
-import { ioFailure } from './files';
+import { openSavepointDb, writeBlockBatch, type LevelDb } from './leveldb';
 import { decodeValue, encodeValue } from './statedb';
 
 const K_PRIVATE = 0x70; // 'p'
 const K_BLOCK = 0x62; // 'b'
-const K_SAVEPOINT = Buffer.from('msavepoint');
 const NO_BYTES = new Uint8Array(0);
 
-type Db = ClassicLevel<Buffer, Buffer>;
+type Db = LevelDb;
 
 /** The private writes of one valid transaction of a block that this peer keeps. */
 export interface PrivateTxData {
@@ -61,14 +59,8 @@ export class PrivateStore {
   }
 
   static async open(dir: string): Promise<PrivateStore> {
-    const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    try {
-      await db.open();
-    } catch (e) {
-      throw ioFailure('opening the private data store', dir, e);
-    }
-    const sp = await db.get(K_SAVEPOINT);
-    return new PrivateStore(db, dir, sp === undefined ? -1 : readU64(sp, 0));
+    const { db, savepoint } = await openSavepointDb(dir, 'opening the private data store');
+    return new PrivateStore(db, dir, savepoint);
   }
 
   /** The last block whose private data is stored (-1: none). */
@@ -107,8 +99,8 @@ export class PrivateStore {
   async #commitNow(blockNum: number, txs: readonly PrivateTxData[]): Promise<void> {
     if (this.#db.status !== 'open') throw new LedgerError('CLOSED', 'private data store is closed');
     if (blockNum <= this.#savepoint) return;
-    const batch = this.#db.batch();
-    try {
+    // Synced: the block that refers to this data is appended after it, and is not replayed into it.
+    await writeBlockBatch(this.#db, blockNum, (batch) => {
       for (const tx of txs) {
         const version = { blockNum, txNum: tx.txNum };
         batch.put(blockKey(blockNum, tx.txNum), Buffer.from(encodeTxPvtReadWriteSet(tx.rwset)));
@@ -122,18 +114,7 @@ export class PrivateStore {
           }
         }
       }
-    } catch (e) {
-      await batch.close();
-      throw e;
-    }
-    const sp = Buffer.allocUnsafe(8);
-    writeU64(sp, 0, blockNum);
-    batch.put(K_SAVEPOINT, sp);
-    try {
-      await batch.write({ sync: true });
-    } catch (e) {
-      throw ioFailure(`storing the private data of block ${blockNum}`, this.#dir, e, { blockNum });
-    }
+    }, { dir: this.#dir, action: `storing the private data of block ${blockNum}`, sync: true });
     this.#savepoint = blockNum;
   }
 

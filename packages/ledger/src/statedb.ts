@@ -4,16 +4,14 @@
 // Key:   'd' | namespace (UTF-8) | 0x00 | key (UTF-8). Byte order of the key part is UTF-8 byte order,
 //        which is Fabric's order (and differs from JS string order above the BMP).
 // Value: u64 BE blockNum | u32 BE txNum | value bytes.
-// Meta:  'm' 'savepoint' -> u64 BE last applied block number.
-import { ClassicLevel } from 'classic-level';
+// Meta:  the savepoint record (leveldb.ts): the last applied block number.
 import type { StateReader, Version, VersionedValue } from '@metroledger/protocol';
 import type { StateUpdate } from './blockparse';
 import { readU64, writeU64 } from './bytes';
 import { LedgerError } from './errors';
-import { ioFailure } from './files';
+import { openSavepointDb, writeBlockBatch, type LevelDb } from './leveldb';
 
 const K_DATA = 0x64; // 'd'
-const K_SAVEPOINT = Buffer.from('msavepoint');
 const VALUE_HEADER = 12;
 const RANGE_BATCH = 256;
 
@@ -22,7 +20,7 @@ export interface StateKey {
   readonly key: string;
 }
 
-type Db = ClassicLevel<Buffer, Buffer>;
+type Db = LevelDb;
 type Snapshot = ReturnType<Db['snapshot']>;
 
 function checkNamespace(ns: string): void {
@@ -119,10 +117,8 @@ export class StateDb implements StateReader {
   }
 
   static async open(dir: string): Promise<StateDb> {
-    const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    await db.open();
-    const sp = await db.get(K_SAVEPOINT);
-    return new StateDb(db, dir, sp === undefined ? -1 : readU64(sp, 0));
+    const { db, savepoint } = await openSavepointDb(dir);
+    return new StateDb(db, dir, savepoint);
   }
 
   /** Number of the last block whose writes are applied; -1 when none is. */
@@ -187,25 +183,14 @@ export class StateDb implements StateReader {
     if (blockNum !== this.#savepoint + 1) {
       throw new LedgerError('BLOCK_OUT_OF_ORDER', `state expects block ${this.#savepoint + 1}, got ${blockNum}`, { expected: this.#savepoint + 1, got: blockNum });
     }
-    const batch = this.#db.batch();
-    try {
+    // Not synced: a state that lags its synced blocks after a crash is replayed from them on open.
+    await writeBlockBatch(this.#db, blockNum, (batch) => {
       for (const u of updates) {
         const k = this.#prefixes.key(u.ns, u.key);
         if (u.isDelete) batch.del(k);
         else batch.put(k, encodeValue(u.version, u.value ?? new Uint8Array(0)));
       }
-    } catch (e) {
-      await batch.close();
-      throw e;
-    }
-    const sp = Buffer.allocUnsafe(8);
-    writeU64(sp, 0, blockNum);
-    batch.put(K_SAVEPOINT, sp);
-    try {
-      await batch.write();
-    } catch (e) {
-      throw ioFailure(`applying block ${blockNum} to the world state`, this.#dir, e, { blockNum });
-    }
+    }, { dir: this.#dir, action: `applying block ${blockNum} to the world state`, sync: false });
     this.#savepoint = blockNum;
   }
 

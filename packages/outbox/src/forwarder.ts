@@ -10,9 +10,8 @@
 // an alarm; none yet means a lagging peer, retried. Failures back off with jitter (seeded in
 // tests) on an injected clock. Nothing is dropped: a reading leaves the outbox only once the
 // ledger holds it, or goes to quarantine, kept for the operator.
-import { backoffDelayMs } from '@metroledger/client';
+import { backoffDelayMs, systemClock, type Clock } from '@metroledger/client';
 import { alarm, type Alarm, type AlarmListener } from './alarms';
-import { systemClock, type Clock } from './clock';
 import type { DeliveryVerdict, EvidenceSink, LedgerRecord, LedgerSink } from './sink';
 import { OutboxError } from './errors';
 import type { OutboxEntry, OutboxStore } from './store';

@@ -3,7 +3,6 @@
 // delivery by meter sequence; plate images handed to the evidence store.
 export { OutboxError, type OutboxErrorCode } from './errors';
 export { alarm, ALARM_LEVELS, type Alarm, type AlarmCode, type AlarmLevel, type AlarmListener } from './alarms';
-export { systemClock, VirtualClock, type Clock } from './clock';
 export {
   OutboxStore, DEFAULT_OUTBOX_LIMITS,
   type OutboxLimits, type OutboxEntry, type OutboxStats, type MeterBacklog, type EntryStage, type StoredImage, type DeliveredSummary, type AppendInput, type OpenOutboxOptions,

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRng } from '@metroledger/meter';
 import { verifyPlateImageSignature } from '@metroledger/evidence';
-import { FieldMeter, Forwarder, OutboxError, OutboxStore, VirtualClock, type Alarm, type EvidenceSink, type OutboxLimits } from './index';
+import { VirtualClock } from '@metroledger/client';
+import { FieldMeter, Forwarder, OutboxError, OutboxStore, type Alarm, type EvidenceSink, type OutboxLimits } from './index';
 import { ScriptedLedger } from './testing/ledger';
 
 const GEOMETRY = { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 };

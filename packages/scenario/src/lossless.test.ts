@@ -6,15 +6,16 @@
 // real one, over gRPC and TLS.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
-import { abandonReason, ClientError, MetroledgerClient, newGrpcConnection, NotifiedBodyClient, type MetroledgerClientOptions } from '@metroledger/client';
+import { abandonReason, ClientError, MetroledgerClient, newGrpcConnection, type MetroledgerClientOptions } from '@metroledger/client';
 import { defaultLrPackage, startDevnet, type Devnet } from '@metroledger/devnet';
-import { bootstrapRegistry } from './bootstrap';
-import { gatewayTls, METER_MODEL, runSaoPaulo, type NetworkAccess, type OrgCredentials } from './saopaulo';
+import { devnetAccess, setUpSuiteRegistry } from './devnet';
+import { gatewayTls, runSaoPaulo, type NetworkAccess } from './saopaulo';
+import { ledgerSequences } from './testing/ledger';
 
 const LASIGE = 'peer0.lasige.example.com';
 const PUCPR = 'peer0.pucpr.example.com';
@@ -24,44 +25,17 @@ let dir: string;
 let devnet: Devnet;
 let access: NetworkAccess;
 
-async function credentials(mspId: string, user: 'User1' | 'Admin'): Promise<OrgCredentials> {
-  const u = devnet.users[mspId]!.find((x) => x.name.startsWith(`${user}@`))!;
-  return { mspId, certificatePem: await readFile(u.certPath), privateKeyPem: await readFile(u.keyPath) };
-}
-
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'metroledger-lossless-'));
   devnet = await startDevnet({ dataDir: dir, port: 0, ordering: 'solo', batch: { batchTimeoutMs: 20 } });
-  const pkg = await defaultLrPackage();
-  const admin = await credentials('InmetroMSP', 'Admin');
-  access = {
-    endpoint: devnet.endpoint, tlsRootCertPem: await readFile(devnet.tlsCaCertPath), serverNameOverride: devnet.tlsServerName,
-    notifiedBody: admin, notifiedBodyAdmin: admin, meterOwner: await credentials('CETSPMSP', 'User1'),
-    organizations: [
-      { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
-      { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
-      { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
-    ],
-    lrSoftware: { chaincodeName: 'lr', version: '1.0', packageId: pkg.packageId, sourceSha256: pkg.codeDigest, endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" },
-  };
+  access = await devnetAccess(devnet, await defaultLrPackage());
+
 });
 
 after(async () => {
   await devnet?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Every measurement record of `meterId` on the ledger, by sequence. */
-async function ledgerSequences(client: MetroledgerClient, meterId: string): Promise<number[]> {
-  const out: number[] = [];
-  let bookmark = '';
-  do {
-    const page = await client.queryMeasurements(meterId, 0, Number.MAX_SAFE_INTEGER, 100, bookmark);
-    out.push(...page.records.map((r) => r.sequence));
-    bookmark = page.records.length === 0 ? '' : page.bookmark;
-  } while (bookmark !== '');
-  return out.sort((a, b) => a - b);
-}
 
 test('the main job commits every reading exactly once while endorsers lag: mismatches and MVCC conflicts are retried', async () => {
   const report = await runSaoPaulo(access, { meters: 8, seconds: 6, vehiclesPerSecond: 0.76, seed: 'lossless', meterIdPrefix: 'LAG', speedup: 3, faultShare: 0.05, registrationConcurrency: 8 }, {
@@ -101,7 +75,6 @@ test('the main job commits every reading exactly once while endorsers lag: misma
 test('an orderer answer lost after the transaction was accepted: the reading is committed once and reported committed', async () => {
   const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
   const client = (options: Partial<MetroledgerClientOptions> = {}) => new MetroledgerClient({ connection, ...access.meterOwner, ...options });
-  const admin = new MetroledgerClient({ connection, ...access.notifiedBodyAdmin });
   const rng = newRng('lost-answers');
   const meter = Meter.create({ meterId: 'LOST-1', geometry: GEOMETRY });
   const reading = (m: Meter) => {
@@ -111,11 +84,7 @@ test('an orderer answer lost after the transaction was accepted: the reading is 
   const resendOnly = client();
   const endorseAnew = client({ retry: { resubmitAttempts: 1 } });
   try {
-    await bootstrapRegistry(admin, new NotifiedBodyClient(admin, access.notifiedBodyAdmin), {
-      organizations: access.organizations, lrSoftware: access.lrSoftware,
-      meterModel: { model: METER_MODEL, manufacturer: 'test', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'test' },
-    });
-    await admin.registerMeter({ meterId: meter.meterId, ownerMspId: 'CETSPMSP', publicKeyPem: meter.publicKeyPem, geometry: GEOMETRY, location: { text: 'test', lat: -23.5, lon: -46.6 }, speedLimitKmh: 60, model: METER_MODEL });
+    await setUpSuiteRegistry(access, [meter]);
 
     // The Submit is answered UNAVAILABLE although the orderer has it; the client endorses anew,
     // meets REPLAYED_SEQUENCE (or first MVCC), and the ledger shows its reading: success.
@@ -160,7 +129,6 @@ test('an orderer answer lost after the transaction was accepted: the reading is 
   } finally {
     resendOnly.close();
     endorseAnew.close();
-    admin.close();
     connection.close();
   }
 });

@@ -47,8 +47,30 @@ export interface ScenarioOptions extends ScenarioPlanOptions {
   readonly retry?: Partial<RetryPolicy>;
 }
 
+/** The organizations the notified body admits for the case study: two computing providers and the meter owner. */
+export const CASE_STUDY_ORGANIZATIONS: readonly OrganizationToAdmit[] = Object.freeze([
+  { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
+  { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
+  { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
+]);
+
 /** The type-approved meter model every simulated meter is an instance of. */
 export const METER_MODEL = 'metroledger dual-loop DL-2';
+
+/**
+ * What the registry of `access`'s network must hold before its meters are registered: its
+ * organizations admitted, its LR software approved, and {@link METER_MODEL} type-approved for it.
+ */
+export function mainJobRegistry(access: Pick<NetworkAccess, 'organizations' | 'lrSoftware'>): Parameters<typeof bootstrapRegistry>[2] {
+  return {
+    organizations: access.organizations,
+    lrSoftware: access.lrSoftware,
+    meterModel: {
+      model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: access.lrSoftware.chaincodeName,
+      approvedLrVersions: [access.lrSoftware.version], certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
+    },
+  };
+}
 
 export const DEFAULT_SCENARIO: ScenarioOptions = Object.freeze({
   meters: 1000, seconds: 60, vehiclesPerSecond: 0.76, seed: 'sao-paulo', meterIdPrefix: 'SP', speedup: 1, faultShare: 0.01, registrationConcurrency: 100,
@@ -112,14 +134,7 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
     // network where this is done already, the ledger's records are verified and kept.
     hooks.onPhase?.('approve', access.organizations.length + 2);
     let approvals = 0;
-    const bootstrap = await bootstrapRegistry(admin, new NotifiedBodyClient(admin, access.notifiedBodyAdmin), {
-      organizations: access.organizations,
-      lrSoftware: access.lrSoftware,
-      meterModel: {
-        model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: access.lrSoftware.chaincodeName,
-        approvedLrVersions: [access.lrSoftware.version], certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
-      },
-    }, () => hooks.onProgress?.(++approvals, undefined));
+    const bootstrap = await bootstrapRegistry(admin, new NotifiedBodyClient(admin, access.notifiedBodyAdmin), mainJobRegistry(access), () => hooks.onProgress?.(++approvals, undefined));
     const { outcome: _, ...approvedLrSoftware } = bootstrap.lrSoftware;
 
     const plan = planMeters(options);

@@ -4,55 +4,31 @@
 // of every reading. A real devnet in this process, the real client over gRPC and TLS.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetroledgerClient, newGrpcConnection } from '@metroledger/client';
 import { defaultLrPackage, startDevnet, type Devnet } from '@metroledger/devnet';
 import type { TrafficProgress } from './progress';
-import { gatewayTls, runSaoPaulo, type NetworkAccess, type OrgCredentials } from './saopaulo';
+import { devnetAccess } from './devnet';
+import { gatewayTls, runSaoPaulo, type NetworkAccess } from './saopaulo';
+import { ledgerSequences } from './testing/ledger';
 
 let dir: string;
 let devnet: Devnet;
 let access: NetworkAccess;
 
-async function credentials(mspId: string, user: 'User1' | 'Admin'): Promise<OrgCredentials> {
-  const u = devnet.users[mspId]!.find((x) => x.name.startsWith(`${user}@`))!;
-  return { mspId, certificatePem: await readFile(u.certPath), privateKeyPem: await readFile(u.keyPath) };
-}
-
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'metroledger-traffic-'));
   devnet = await startDevnet({ dataDir: dir, port: 0, ordering: 'solo', batch: { batchTimeoutMs: 20 } });
-  const pkg = await defaultLrPackage();
-  const admin = await credentials('InmetroMSP', 'Admin');
-  access = {
-    endpoint: devnet.endpoint, tlsRootCertPem: await readFile(devnet.tlsCaCertPath), serverNameOverride: devnet.tlsServerName,
-    notifiedBody: admin, notifiedBodyAdmin: admin, meterOwner: await credentials('CETSPMSP', 'User1'),
-    organizations: [
-      { mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER'] },
-      { mspId: 'PUCPRMSP', name: 'PUCPR', roles: ['COMPUTING_PROVIDER'] },
-      { mspId: 'CETSPMSP', name: 'CET-SP', roles: ['METER_OWNER'] },
-    ],
-    lrSoftware: { chaincodeName: 'lr', version: '1.0', packageId: pkg.packageId, sourceSha256: pkg.codeDigest, endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" },
-  };
+  access = await devnetAccess(devnet, await defaultLrPackage());
+
 });
 
 after(async () => {
   await devnet?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function ledgerSequences(client: MetroledgerClient, meterId: string): Promise<number[]> {
-  const out: number[] = [];
-  let bookmark = '';
-  do {
-    const page = await client.queryMeasurements(meterId, 0, Number.MAX_SAFE_INTEGER, 100, bookmark);
-    out.push(...page.records.map((r) => r.sequence));
-    bookmark = page.records.length === 0 ? '' : page.bookmark;
-  } while (bookmark !== '');
-  return out.sort((a, b) => a - b);
-}
 
 test('behind its schedule, the generator still lets the answers in: readings commit and progress is told while the rest are captured; stopped, every reading has a stated fate', { timeout: 180_000 }, async () => {
   const stop = new AbortController();

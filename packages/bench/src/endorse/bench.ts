@@ -11,9 +11,10 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { startDevnet } from '@metroledger/devnet';
 import type { Endorser } from '@metroledger/peer';
-import { LatencyRecorder, type LatencySummary } from '@metroledger/scenario';
+import { devnetAccess, LatencyRecorder, type LatencySummary } from '@metroledger/scenario';
+import { packageLrChaincode } from '@metroledger/lifecycle';
 import { BenchError } from '../errors';
-import { benchMeters, devnetAccess, prepareNetwork } from '../network';
+import { benchMeters, prepareNetwork } from '../network';
 import { machineInfo, type MachineInfo } from '../output';
 import { ReadingPool } from '../readings';
 import { ENDORSING_ORG, ENDORSING_PEER, openBenchEndorser } from './peer';
@@ -73,7 +74,7 @@ async function bootstrap(opts: EndorseBenchOptions, log: (line: string) => void)
   log(`${existsSync(join(opts.dataDir, 'ledger')) ? 'reusing' : 'creating'} the devnet in ${opts.dataDir}: type approval (if not done) and ${meters.length} meters`);
   const devnet = await startDevnet({ dataDir: opts.dataDir, port: 0, ordering: 'solo', batch: { batchTimeoutMs: 20 } });
   try {
-    const network = await prepareNetwork(await devnetAccess({ ...devnet, dataDir: opts.dataDir }), meters);
+    const network = await prepareNetwork(await devnetAccess({ ...devnet, dataDir: opts.dataDir }, await packageLrChaincode()), meters);
     network.close();
   } finally {
     await devnet.stop();

@@ -33,7 +33,7 @@ async function snapshot(url: string): Promise<Sections> {
   return (await res.json()) as Sections;
 }
 
-/** Polls the dashboard until `ok` holds of its sections (it reads the channel config after it starts following). */
+/** Polls the dashboard until `ok` holds of its sections (it reads the channel config after it starts following); it is a real process. */
 async function until(url: string, ok: (s: Sections) => boolean, what: string): Promise<Sections> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
@@ -47,7 +47,7 @@ async function until(url: string, ok: (s: Sections) => boolean, what: string): P
 const CHANNEL_ORGS = ['CETSPMSP', 'InmetroMSP', 'LaSIGEMSP', 'OrdererMSP', 'PUCPRMSP'];
 const orgsOf = (s: Sections): string[] => s.network.orgs.map((o) => o.mspId).sort();
 
-/** The dashboard's URL from the run file (written again once the dashboard listens, after the devnet is ready). */
+/** The dashboard's URL from the run file (written again once the dashboard listens, after the devnet is ready); polled: the devnet is a real process. */
 async function dashboardUrl(): Promise<string> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {

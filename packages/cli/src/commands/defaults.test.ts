@@ -62,7 +62,7 @@ test("a devnet's hints and run file carry its --data and --port, and devnet stat
   const dataDir = join(root, 'my net');
   const devnet = await startDevnetProcess({ cliMain: MAIN, dataDir });
   try {
-    // the last line comes after the dashboard has started, once the run file is written
+    // the last line comes after the dashboard has started, once the run file is written (a real process: poll its log)
     let log = '';
     for (let i = 0; i < 100 && !(log = readFileSync(join(dataDir, 'devnet.log'), 'utf8')).includes('stop with'); i++) await new Promise((r) => setTimeout(r, 100));
     assert.match(log, new RegExp(`stop with Ctrl-C or \`metroledger devnet down --data '${dataDir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'\``));

@@ -6,11 +6,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadMspIdentity, MetroledgerClient, NotifiedBodyClient, newGrpcConnection } from '@metroledger/client';
+import { MetroledgerClient, newGrpcConnection } from '@metroledger/client';
+import { devnetAccess, gatewayTls, setUpSuiteRegistry } from '@metroledger/scenario';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
 import { ledgerDirectorySource } from '@metroledger/audit';
@@ -21,20 +22,32 @@ const execCli = promisify(execFile);
 
 let root: string;
 let devnet: DevnetProcess;
-let inmetro: MetroledgerClient;
-let owner: MetroledgerClient;
+let owner: MetroledgerClient | undefined;
+let ownerConnection: ReturnType<typeof newGrpcConnection> | undefined;
 
 type Event = Record<string, unknown> & { event: string };
 
+/** Registers a meter with a fresh key (scenario's suite set-up, which also bootstraps the registry once); returns the key file. */
 async function registerMeter(meterId: string): Promise<string> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const keyFile = join(root, `${meterId}.key`);
   await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-  await inmetro.registerMeter({
-    meterId, ownerMspId: 'CETSPMSP', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 }, location: { text: 'test', lat: -23.5, lon: -46.6 }, speedLimitKmh: 60, model: 'DL-2',
-  });
+  const meter = { meterId, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 } };
+  await setUpSuiteRegistry(await devnetAccess(devnet, await packageLrChaincode()), [meter]);
   return keyFile;
+}
+
+/** Connects `owner`, the meter owner's client, to the devnet running now (closing the last one). */
+async function connectOwner(): Promise<void> {
+  closeOwner();
+  const access = await devnetAccess(devnet, await packageLrChaincode());
+  ownerConnection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
+  owner = new MetroledgerClient({ connection: ownerConnection, ...access.meterOwner });
+}
+
+function closeOwner(): void {
+  owner?.close();
+  ownerConnection?.close();
 }
 
 /** Runs `meterd run` until `killWhen` says so (then SIGKILL) or it exits; returns its events. */
@@ -56,7 +69,7 @@ function meterd(args: string[], killWhen?: (e: Event, seen: Event[]) => number |
         const delay = killing ? undefined : killWhen?.(e, events);
         if (delay !== undefined) {
           killing = true;
-          setTimeout(() => child.kill('SIGKILL'), delay);
+          setTimeout(() => child.kill('SIGKILL'), delay); // real time: the kill must land inside the real process's send
         }
       }
     });
@@ -67,25 +80,11 @@ function meterd(args: string[], killWhen?: (e: Event, seen: Event[]) => number |
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'metroledger-meterd-'));
   devnet = await startDevnetProcess({ cliMain: MAIN, dataDir: join(root, 'devnet'), upArgs: ['--ordering', 'solo'] });
-  const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
-  const user = (domain: string, name = 'User1') => loadMspIdentity(join(devnet.dataDir, 'organizations', 'peerOrganizations', domain, 'users', `${name}@${domain}`, 'msp'));
-  const adminId = { mspId: 'InmetroMSP', ...(await user('inmetro.example.com', 'Admin')) };
-  const admin = new MetroledgerClient({ connection, ...adminId });
-  inmetro = new MetroledgerClient({ connection, mspId: 'InmetroMSP', ...(await user('inmetro.example.com')) });
-  owner = new MetroledgerClient({ connection, mspId: 'CETSPMSP', ...(await user('cetsp.example.com')) });
-  const nb = new NotifiedBodyClient(admin, adminId);
-  await nb.registerOrganization('LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']);
-  await nb.registerOrganization('PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']);
-  await nb.registerOrganization('CETSPMSP', 'CET-SP', ['METER_OWNER']);
-  const lr = await packageLrChaincode();
-  await nb.approveLrSoftware({ chaincodeName: 'lr', version: '1.0', packageId: lr.packageId, sourceSha256: lr.codeDigest, endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')" });
-  await nb.approveMeterModel({ model: 'DL-2', manufacturer: 'test', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'test' });
-  admin.close();
+  await connectOwner();
 });
 
 after(async () => {
-  inmetro?.close();
-  owner?.close();
+  closeOwner();
   await devnet?.kill();
   await rm(root, { recursive: true, force: true });
 });
@@ -122,22 +121,17 @@ test('a meter process killed with SIGKILL while it sends loses and duplicates no
 
   // On the ledger: sequences 1..last, each once, each the reading the meter signed.
   for (let s = 1; s <= lastSequence; s++) {
-    const record = await owner.getMeasurement('FIELD-1', s);
+    const record = await owner!.getMeasurement('FIELD-1', s);
     if (captured.has(s)) assert.equal(record['readingSha256'], captured.get(s), `#${s} on the ledger is the reading the meter captured`);
   }
-  await assert.rejects(owner.getMeasurement('FIELD-1', lastSequence + 1), /MEASUREMENT_NOT_FOUND/);
+  await assert.rejects(owner!.getMeasurement('FIELD-1', lastSequence + 1), /MEASUREMENT_NOT_FOUND/);
   await devnet.stop();
   const collected = await collectMeasurements(ledgerDirectorySource(join(devnet.dataDir, 'ledger')));
   const seqs = collected.readings.filter((r) => r.meterId === 'FIELD-1').map((r) => r.sequence).sort((a, b) => a - b);
   assert.deepEqual(seqs, Array.from({ length: lastSequence }, (_, i) => i + 1), 'every sequence in exactly one valid transaction, no gap');
   t.diagnostic(`${lastSequence} readings over ${delays.length} kills: all committed once; ${settled} found on the ledger after a kill (answer lost), not sent twice`);
   devnet = await startDevnetProcess({ cliMain: MAIN, dataDir: devnet.dataDir, upArgs: ['--ordering', 'solo'] });
-  const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
-  inmetro.close();
-  owner.close();
-  const user = (domain: string) => loadMspIdentity(join(devnet.dataDir, 'organizations', 'peerOrganizations', domain, 'users', `User1@${domain}`, 'msp'));
-  inmetro = new MetroledgerClient({ connection, mspId: 'InmetroMSP', ...(await user('inmetro.example.com')) });
-  owner = new MetroledgerClient({ connection, mspId: 'CETSPMSP', ...(await user('cetsp.example.com')) });
+  await connectOwner();
 });
 
 test('plate images of violations reach the evidence store, and evidence verify proves them against the ledger', async () => {
@@ -157,7 +151,7 @@ test('plate images of violations reach the evidence store, and evidence verify p
     const all = r.events.filter((e) => e.event === 'captured').map((e) => Number(e['sequence']));
     assert.ok(stored.length > 0 && stored.length < all.length, `some, not all, passages are violations (${stored.length} of ${all.length})`);
     for (const s of all) {
-      const record = await owner.getMeasurement('FIELD-2', s);
+      const record = await owner!.getMeasurement('FIELD-2', s);
       assert.equal(stored.includes(s), record['status'] === 'MEASURED' && record['speedLimitExceeded'] === true, `#${s}: an image is handed over exactly for a violation`);
     }
     const cli = (args: string[]) => execCli(process.execPath, [MAIN, 'evidence', ...args, '--devnet', devnet.dataDir, '--evidence', store]).then(

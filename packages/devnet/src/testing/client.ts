@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A Fabric client built only on @hyperledger/fabric-gateway and the cryptogen files on disk, as an
 // application would connect to the devnet (test helper).
+import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
@@ -51,4 +52,15 @@ export async function connectClient(opts: ClientConnectOptions): Promise<ClientC
       client.close();
     },
   };
+}
+
+/** What a gateway call that must be refused says: the error's message and each peer's, joined by ' | '. */
+export async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { message: string; details?: { message: string }[] };
+    return [e.message, ...(e.details ?? []).map((d) => d.message)].join(' | ');
+  }
+  assert.fail('expected a refusal');
 }

@@ -150,8 +150,14 @@ interface Mode {
   readonly name: string;
   readonly options: { verifier?: SignatureVerifier; deferSync: boolean };
 }
-const outOfOrderVerifier: SignatureVerifier = (checks) =>
-  new Promise((resolve) => setTimeout(() => resolve(checks.map((c) => verifySignature(c.publicKey, c.message, c.signature))), Math.floor(Math.random() * 4)));
+/** Answers after 3, 0, 2, 1, 3, ... ms: a fixed schedule that returns answers out of order, the same on every run. */
+const VERIFIER_DELAYS_MS = [3, 0, 2, 1];
+let verifications = 0;
+const outOfOrderVerifier: SignatureVerifier = (checks) => {
+  const delay = VERIFIER_DELAYS_MS[verifications++ % VERIFIER_DELAYS_MS.length]!;
+  // a real timer: the answers must interleave with the replicas' own timers and I/O, as a worker pool's do
+  return new Promise((resolve) => setTimeout(() => resolve(checks.map((c) => verifySignature(c.publicKey, c.message, c.signature))), delay));
+};
 const MODES: readonly Mode[] = [
   { name: 'inline checks, synced writes', options: { deferSync: false } },
   { name: 'checks ahead of the turn, deferred syncs', options: { verifier: outOfOrderVerifier, deferSync: true } },
@@ -195,7 +201,7 @@ async function cluster(mode: Mode = MODES[1]!, n = 4): Promise<Cluster> {
   };
 }
 
-/** Waits for a condition; the limit is a hang guard, not a speed target (a loaded machine is slow). */
+/** Waits for a condition (the replicas run on real timers); the limit is a hang guard, not a speed target (a loaded machine is slow). */
 const until = async (what: string, cond: () => boolean, ms = 300_000): Promise<void> => {
   const deadline = Date.now() + ms;
   while (!cond()) {
@@ -232,8 +238,12 @@ for (const mode of MODES) test(`four consenters of four organizations order each
     await orderer.broadcast(txs[0]!.envelope); // a duplicate while it is pending
     await until('all transactions ordered', () => txIdsOf(blocks).length >= 45);
     await orderer.broadcast(txs[1]!.envelope); // a duplicate after it was ordered
-    await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(txIdsOf(blocks).sort(), txs.map((t) => t.txId).sort(), 'every transaction exactly once');
+    // A barrier instead of a sleep: a fresh envelope broadcast after the duplicate is ordered no
+    // earlier than the duplicate would have been, so once it is in a block the duplicate had its chance.
+    const marker = buildTransaction({ client, endorsers: [], rwsets: [] });
+    await orderer.broadcast(marker.envelope);
+    await until('the marker ordered', () => txIdsOf(blocks).includes(marker.txId));
+    assert.deepEqual(txIdsOf(blocks).sort(), [...txs, marker].map((t) => t.txId).sort(), 'every transaction exactly once');
     assert.ok(blocks.every((b) => b.getData()!.getDataList().length <= BATCH.maxMessageCount));
 
     let prev = blockHeaderHash(c.genesis.getHeader()!);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Time for the forwarder's backoff: the system clock in the field, a virtual one in tests (no real
-// sleeps: a test's waits advance virtual time at once).
+// Time for retry backoff (the client's retries, the outbox forwarder's): the system clock in the
+// field, a virtual one in tests (no real sleeps: a test's waits advance virtual time at once).
 
+/** A monotonic clock and a way to wait on it. */
 export interface Clock {
   /** Milliseconds, monotonic. */
   now(): number;
@@ -34,6 +35,7 @@ export class VirtualClock implements Clock {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
+  /** Moves time forward without a sleep (work that takes time, such as a network call). */
   advance(ms: number): void {
     this.#now += ms;
   }

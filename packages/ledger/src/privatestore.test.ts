@@ -43,3 +43,48 @@ test('a private store keeps values with the version that wrote them, per block, 
     }
   });
 });
+
+test('blockToLive: a value written in block b lives through block b+BTL and is purged, with its record, when block b+BTL+1 commits; across a reopen', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'pvt');
+    const btl = (_ns: string, collection: string): number => (collection === C ? 2 : 0);
+    let store = await PrivateStore.open(path, { blockToLive: btl });
+    await store.commitBlock(3, [tx(0, { a: 'one', b: 'two' })]);
+    await store.commitBlock(4, [tx(1, { b: 'rewritten' })]); // b's expiry moves with its new version
+    await store.commitBlock(5, []);
+    assert.equal(text(await store.get('evidence', C, 'a')), 'one', 'readable at block 3+2');
+    await store.close();
+    store = await PrivateStore.open(path, { blockToLive: btl });
+    try {
+      await store.commitBlock(6, []); // 3 + 2 + 1
+      assert.equal(await store.get('evidence', C, 'a'), undefined, 'purged at block 6');
+      assert.equal(text(await store.get('evidence', C, 'b')), 'rewritten', 'a later write is not purged with the earlier one');
+      assert.deepEqual(await store.blockData(3), [], "the transaction's private record is purged too");
+      assert.equal(store.savepoint, 6);
+      await store.commitBlock(7, []);
+      assert.equal(await store.get('evidence', C, 'b'), undefined, 'purged at block 4 + 2 + 1');
+      assert.deepEqual(await store.blockData(4), []);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('blockToLive 0 keeps data forever; a private range scan gives this store\'s values in key order', async () => {
+  await withTempDir(async (dir) => {
+    const store = await PrivateStore.open(join(dir, 'pvt'));
+    try {
+      await store.commitBlock(1, [tx(0, { k1: 'a', k3: 'c', k2: 'b', other: 'x' })]);
+      for (let b = 2; b < 10; b++) await store.commitBlock(b, []);
+      assert.equal(text(await store.get('evidence', C, 'k1')), 'a');
+      const all = [];
+      for await (const e of store.range('evidence', C, 'k', 'k3')) all.push(e.key);
+      assert.deepEqual(all, ['k1', 'k2']);
+      const open = [];
+      for await (const e of store.range('evidence', C, '', '')) open.push(e.key);
+      assert.deepEqual(open, ['k1', 'k2', 'k3', 'other']);
+    } finally {
+      await store.close();
+    }
+  });
+});

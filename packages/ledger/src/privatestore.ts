@@ -5,14 +5,18 @@
 //
 // Key:   'p' | namespace | 0x00 | collection | 0x00 | key (UTF-8) -> u64 BE blockNum | u32 BE txNum | value
 //        'b' | u64 BE blockNum | u32 BE txNum -> TxPvtReadWriteSet bytes (this peer's collections only)
+//        'x' ...  the blockToLive schedule (expiry.ts)
 // Meta:  'm' 'savepoint' -> u64 BE last block whose private data was stored (-1: none).
 // A block's private data is one atomic batch, written before the block is appended (as Fabric's
 // ledger commits pvt data before the block): a crash in between leaves the savepoint one ahead of
-// the blocks, and the re-delivered block finds its private data already there.
+// the blocks, and the re-delivered block finds its private data already there. The same batch
+// purges what expires at that block (blockToLive): the value, if no later write replaced it, and
+// the collection's part of the transaction's record under 'b'.
 import { ClassicLevel } from 'classic-level';
 import { decodeTxPvtReadWriteSet, encodeTxPvtReadWriteSet, type NsPvtRwSet, type VersionedValue } from '@metroledger/protocol';
 import { readU64, writeU64 } from './bytes';
 import { LedgerError } from './errors';
+import { dueExpiries, expiringBlock, expiryKey, expiryValue, nextExpiry, type BlockToLive } from './expiry';
 import { ioFailure } from './files';
 import { decodeValue, encodeValue } from './statedb';
 
@@ -48,19 +52,36 @@ function blockKey(blockNum: number, txNum: number): Buffer {
   return k;
 }
 
+export interface PrivateStoreOptions {
+  /** Each collection's blockToLive (0 or absent: kept forever); fixed per collection, as Fabric's lifecycle keeps it. */
+  readonly blockToLive?: BlockToLive;
+}
+
+/** The namespace and collection of a schedule entry's data key (privateKey(ns, collection, '') | blockKey). */
+function scheduledCollection(k: Buffer): { ns: string; collection: string } {
+  const first = k.indexOf(0, 1);
+  const second = k.indexOf(0, first + 1);
+  return { ns: k.toString('utf8', 1, first), collection: k.toString('utf8', first + 1, second) };
+}
+
 export class PrivateStore {
   readonly #db: Db;
   readonly #dir: string;
+  readonly #blockToLive: BlockToLive;
   #savepoint: number;
+  /** The earliest block with a scheduled purge. */
+  #nextExpiry: number | undefined;
   #tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(db: Db, dir: string, savepoint: number) {
+  private constructor(db: Db, dir: string, savepoint: number, blockToLive: BlockToLive, next: number | undefined) {
     this.#db = db;
     this.#dir = dir;
     this.#savepoint = savepoint;
+    this.#blockToLive = blockToLive;
+    this.#nextExpiry = next;
   }
 
-  static async open(dir: string): Promise<PrivateStore> {
+  static async open(dir: string, options: PrivateStoreOptions = {}): Promise<PrivateStore> {
     const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       await db.open();
@@ -68,7 +89,7 @@ export class PrivateStore {
       throw ioFailure('opening the private data store', dir, e);
     }
     const sp = await db.get(K_SAVEPOINT);
-    return new PrivateStore(db, dir, sp === undefined ? -1 : readU64(sp, 0));
+    return new PrivateStore(db, dir, sp === undefined ? -1 : readU64(sp, 0), options.blockToLive ?? (() => 0), await nextExpiry(db));
   }
 
   /** The last block whose private data is stored (-1: none). */
@@ -80,6 +101,15 @@ export class PrivateStore {
   async get(namespace: string, collection: string, key: string): Promise<VersionedValue | undefined> {
     const v = this.#db.getSync(privateKey(namespace, collection, key));
     return v === undefined ? undefined : decodeValue(v);
+  }
+
+  /** This peer's current values of a collection in [startKey, endKey) ('' = to the end), in key (UTF-8 byte) order. */
+  async *range(namespace: string, collection: string, startKey: string, endKey: string): AsyncGenerator<{ readonly key: string } & VersionedValue, void, undefined> {
+    const prefix = privateKey(namespace, collection, '');
+    const lt = endKey === '' ? Buffer.concat([prefix.subarray(0, prefix.length - 1), Buffer.from([1])]) : privateKey(namespace, collection, endKey);
+    for await (const [k, v] of this.#db.iterator({ gte: privateKey(namespace, collection, startKey), lt })) {
+      yield { key: k.toString('utf8', prefix.length), ...decodeValue(v) };
+    }
   }
 
   /** What this peer stored of block `blockNum`'s transactions, in tx order. */
@@ -95,7 +125,8 @@ export class PrivateStore {
    * Stores the private writes of block `blockNum`'s valid transactions (in tx order; a later write of
    * a key wins, version (blockNum, txNum)) and moves the savepoint, in one atomic, synced batch. A
    * block at or below the savepoint is already stored: nothing is written (a block re-delivered
-   * after a crash). Blocks without private data for this peer need not be given.
+   * after a crash). Every block should be given, with no transactions where it has none for this
+   * peer, so that what expires at it (blockToLive) is purged; it costs a write only then.
    * @throws {LedgerError} BAD_KEY (nothing written); IO (with path and errno); CLOSED
    */
   commitBlock(blockNum: number, txs: readonly PrivateTxData[]): Promise<void> {
@@ -107,21 +138,35 @@ export class PrivateStore {
   async #commitNow(blockNum: number, txs: readonly PrivateTxData[]): Promise<void> {
     if (this.#db.status !== 'open') throw new LedgerError('CLOSED', 'private data store is closed');
     if (blockNum <= this.#savepoint) return;
+    const purging = this.#nextExpiry !== undefined && this.#nextExpiry <= blockNum;
+    if (txs.length === 0 && !purging) return;
     const batch = this.#db.batch();
+    let scheduled = false;
     try {
+      const written = new Set<string>();
       for (const tx of txs) {
         const version = { blockNum, txNum: tx.txNum };
         batch.put(blockKey(blockNum, tx.txNum), Buffer.from(encodeTxPvtReadWriteSet(tx.rwset)));
         for (const ns of tx.rwset) {
           for (const c of ns.collections) {
+            const expiring = expiringBlock(blockNum, this.#blockToLive(ns.namespace, c.collection));
             for (const w of c.writes) {
               const k = privateKey(ns.namespace, c.collection, w.key);
+              written.add(k.toString('latin1'));
               if (w.isDelete) batch.del(k);
               else batch.put(k, encodeValue(version, w.value ?? NO_BYTES));
+            }
+            if (expiring !== undefined) {
+              // one entry per collection of the transaction: it purges the keys and the record
+              if (c.writes.length > 0) {
+                batch.put(expiryKey(expiring, Buffer.concat([privateKey(ns.namespace, c.collection, ''), blockKey(blockNum, tx.txNum)])), expiryValue(version));
+                scheduled = true;
+              }
             }
           }
         }
       }
+      if (purging) await this.#purge(blockNum, batch, written);
     } catch (e) {
       await batch.close();
       throw e;
@@ -135,6 +180,46 @@ export class PrivateStore {
       throw ioFailure(`storing the private data of block ${blockNum}`, this.#dir, e, { blockNum });
     }
     this.#savepoint = blockNum;
+    if (purging || scheduled) this.#nextExpiry = await nextExpiry(this.#db);
+  }
+
+  /**
+   * Adds to `batch` the purge of what expires at block `blockNum`: for each (transaction,
+   * collection) due, its keys still at that version, and its part of the transaction's record.
+   */
+  async #purge(blockNum: number, batch: ReturnType<Db['batch']>, written: ReadonlySet<string>): Promise<void> {
+    const records = new Map<string, NsPvtRwSet[]>();
+    for (const due of await dueExpiries(this.#db, blockNum)) {
+      batch.del(due.entry);
+      const { ns, collection } = scheduledCollection(due.dataKey);
+      const rk = blockKey(due.version.blockNum, due.version.txNum);
+      const id = rk.toString('latin1');
+      let record = records.get(id);
+      if (record === undefined) {
+        const bytes = this.#db.getSync(rk);
+        record = bytes === undefined ? [] : decodeTxPvtReadWriteSet(bytes);
+        records.set(id, record);
+      }
+      const nsSet = record.find((n) => n.namespace === ns);
+      const pvt = nsSet?.collections.find((c) => c.collection === collection);
+      if (nsSet === undefined || pvt === undefined) continue;
+      for (const w of pvt.writes) {
+        const k = privateKey(ns, collection, w.key);
+        if (written.has(k.toString('latin1'))) continue; // this block writes it again
+        const current = this.#db.getSync(k);
+        if (current === undefined) continue;
+        const v = decodeValue(current).version;
+        if (v.blockNum === due.version.blockNum && v.txNum === due.version.txNum) batch.del(k);
+      }
+      const rest = nsSet.collections.filter((c) => c !== pvt);
+      const next = rest.length === 0 ? record.filter((n) => n !== nsSet) : record.map((n) => (n === nsSet ? { namespace: ns, collections: rest } : n));
+      records.set(id, next);
+    }
+    for (const [id, record] of records) {
+      const rk = Buffer.from(id, 'latin1');
+      if (record.length === 0) batch.del(rk);
+      else batch.put(rk, Buffer.from(encodeTxPvtReadWriteSet(record)));
+    }
   }
 
   async close(): Promise<void> {

@@ -259,6 +259,14 @@ export class TxSimulation {
 
   /** The collection's records, after Fabric's checks (the peer supports private data, the chaincode has the collection). */
   #collection(collection: string): { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite> } {
+    this.#checkCollection(collection);
+    let c = this.#collections.get(collection);
+    if (c === undefined) this.#collections.set(collection, (c = { reads: new Map(), writes: new Map() }));
+    return c;
+  }
+
+  /** Fabric's checks that the peer supports private data and the chaincode has the collection; records nothing. */
+  #checkCollection(collection: string): void {
     this.#checkOpen();
     if (this.#privateData === undefined) {
       throw new ChaincodeHostError('PRIVATE_DATA_UNSUPPORTED', `private data collection ${JSON.stringify(collection)}: this peer was given no private data store`, { collection });
@@ -267,9 +275,6 @@ export class TxSimulation {
       // Fabric's InvalidCollNameError
       throw new ChaincodeHostError('NO_SUCH_COLLECTION', `collection [${collection}] not defined in the collection config for chaincode [${this.#namespace}]`, { namespace: this.#namespace, collection });
     }
-    let c = this.#collections.get(collection);
-    if (c === undefined) this.#collections.set(collection, (c = { reads: new Map(), writes: new Map() }));
-    return c;
   }
 
   /**
@@ -303,7 +308,7 @@ export class TxSimulation {
    * value: it answers PRIVATE_DATA_NOT_AVAILABLE (Fabric's ErrPvtdataNotAvailable), never a wrong one.
    */
   async #getPrivateData(collection: string, key: string): Promise<Buffer> {
-    this.#collection(collection);
+    this.#checkCollection(collection);
     this.#checkAccess(collection, 'read');
     const hashed = await this.#readHash(collection, key);
     const own = await this.#privateData!.get(this.#namespace, collection, key);
@@ -357,9 +362,9 @@ export class TxSimulation {
   /** Where a write of `collection` goes, after the creator's write permission ('' is the public namespace). */
   #writesOf(collection: string): Map<string, KVWrite> {
     if (collection === '') return this.#writes;
-    const c = this.#collection(collection);
+    this.#checkCollection(collection);
     this.#checkAccess(collection, 'write');
-    return c.writes;
+    return this.#collection(collection).writes;
   }
 
   async handlePutState(collection: string, key: string, value: Uint8Array | undefined): Promise<void> {
@@ -420,7 +425,7 @@ export class TxSimulation {
    * none for private range queries), pagination metadata ignored.
    */
   async #privateRange(collection: string, startKey: string, endKey: string): Promise<{ iterator: StateQueryIterator }> {
-    this.#collection(collection);
+    this.#checkCollection(collection);
     this.#checkAccess(collection, 'read');
     if (this.#privateData?.range === undefined) {
       throw new ChaincodeHostError('PRIVATE_DATA_UNSUPPORTED', `private data range queries on ${JSON.stringify(collection)}: this peer's private store cannot be scanned`, { collection });

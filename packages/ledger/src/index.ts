@@ -6,6 +6,7 @@ export { BlockStore, readBlockIndex, type BlockLocation, type BlockStoreOptions,
 export { StateDb, type StateKey, type StateSnapshot } from './statedb';
 export { Ledger, type CommitResult, type LedgerOptions, type LedgerRecovery } from './ledger';
 export { PrivateStore, type PrivateStoreOptions, type PrivateTxData } from './privatestore';
+export { TransientStore, DEFAULT_TRANSIENT_RETENTION, type TransientStoreOptions } from './transientstore';
 export { expiringBlock, type BlockToLive } from './expiry';
 export { readBlockRecords, listBlockFiles, peekBlockNumber, type BlockFileEntry, type BlockRecord, type DamagedRecord, type ReadBlockRecordsOptions, type RecordDamageCode, type RecordPosition } from './records';
 export { resolveChainsDir, verifyLedgerFiles, type LedgerFinding, type LedgerFindingCode, type LedgerVerification, type VerifyLedgerOptions } from './verify';

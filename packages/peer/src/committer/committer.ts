@@ -275,7 +275,8 @@ export class Committer {
     setTransactionFilter(block, mvcc.codes);
     const missing = this.#o.privateData === undefined ? [] : await this.#storePrivateData(blockNum, mvcc.codes, txs, this.#o.privateData);
     await this.#ledgerCommit(block);
-    this.#o.privateData?.committed?.(txs.flatMap((t) => (t === undefined ? [] : [t.txId])), blockNum + 1);
+    // a transient copy left behind is purged by retention later; it never changes what was committed
+    await Promise.resolve(this.#o.privateData?.committed?.(txs.flatMap((t) => (t === undefined ? [] : [t.txId])), blockNum + 1)).catch(() => undefined);
 
     const events: CommittedEvent[] = [];
     const out: CommittedTx[] = mvcc.codes.map((code, i) => {
@@ -327,7 +328,7 @@ export class Committer {
       });
     }
     try {
-      await Promise.all(pd.peers.map((peer, i) => (perPeer[i]!.length === 0 ? undefined : peer.store.commitBlock(blockNum, perPeer[i]!))));
+      await Promise.all(pd.peers.map((peer, i) => peer.store.commitBlock(blockNum, perPeer[i]!)));
     } catch (err) {
       throw new LedgerCommitFailure(err instanceof Error ? err : new Error(String(err)));
     }

@@ -91,6 +91,30 @@ export function deployedChaincode(
 }
 
 /**
+ * Gives chaincodes the collections of the CLI's `--collections-config` values: `NAME=FILE` for
+ * chaincode NAME, or `FILE` alone when there is one chaincode (as Fabric's
+ * `approveformyorg --collections-config FILE` for the one chaincode it approves).
+ * @throws {@link DevnetError} BAD_CONFIG
+ */
+export function withCollectionsConfig(chaincodes: readonly DeployedChaincode[], values: readonly string[], network: NetworkConfig, cwd = process.cwd()): DeployedChaincode[] {
+  const files = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const named = eq > 0 && chaincodes.some((c) => c.name === v.slice(0, eq));
+    if (!named && chaincodes.length !== 1) {
+      throw new DevnetError('BAD_CONFIG', `--collections-config ${JSON.stringify(v)}: name the chaincode (NAME=FILE) among ${chaincodes.map((c) => c.name).join(', ') || 'none'}`);
+    }
+    const name = named ? v.slice(0, eq) : chaincodes[0]!.name;
+    if (files.has(name)) throw new DevnetError('BAD_CONFIG', `--collections-config given twice for chaincode ${name}`, { chaincode: name });
+    files.set(name, resolve(cwd, named ? v.slice(eq + 1) : v));
+  }
+  return chaincodes.map((c) => {
+    const file = files.get(c.name);
+    return file === undefined ? c : { ...c, collections: readCollectionsConfig(file, network) };
+  });
+}
+
+/**
  * Reads a collections configuration file, Fabric's collections_config.json (what
  * `peer lifecycle chaincode approveformyorg --collections-config` takes), checked against the
  * network's organizations.

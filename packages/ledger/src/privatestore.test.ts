@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError } from './errors';
 import { PrivateStore, type PrivateTxData } from './privatestore';
@@ -83,6 +84,27 @@ test('blockToLive 0 keeps data forever; a private range scan gives this store\'s
       const open = [];
       for await (const e of store.range('evidence', C, '', '')) open.push(e.key);
       assert.deepEqual(open, ['k1', 'k2', 'k3', 'other']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('a purged value is gone from the store’s files, not only unreadable (the purge compacts)', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'pvt');
+    const value = 'plate QWE4R56 evidence that must not outlive its blockToLive';
+    const store = await PrivateStore.open(path, { blockToLive: () => 1 });
+    try {
+      await store.commitBlock(1, [tx(0, { k: value })]);
+      const holds = async (): Promise<boolean> => {
+        for (const f of await readdir(path)) if ((await readFile(join(path, f))).includes(Buffer.from(value))) return true;
+        return false;
+      };
+      assert.ok(await holds(), 'the value is on disk while it lives');
+      await store.commitBlock(3, []);
+      assert.equal(await store.get('evidence', C, 'k'), undefined);
+      assert.equal(await holds(), false);
     } finally {
       await store.close();
     }

@@ -181,6 +181,15 @@ export class PrivateStore {
     }
     this.#savepoint = blockNum;
     if (purging || scheduled) this.#nextExpiry = await nextExpiry(this.#db);
+    if (purging) {
+      // A LevelDB delete leaves the value in the write-ahead log and the table files until a
+      // compaction: force it, so that a purged value is gone from the disk, not just unreadable.
+      try {
+        await this.#db.compactRange(Buffer.from([0]), Buffer.from([0xff]));
+      } catch (e) {
+        throw ioFailure(`compacting the private data store after the purges of block ${blockNum}`, this.#dir, e, { blockNum });
+      }
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { encodeTxReadWriteSet, hashedStateKey, implicitCollectionOrg, type VersionedValue } from '@metroledger/protocol';
+import { decodeTxReadWriteSet, encodeTxReadWriteSet, hashedStateKey, implicitCollectionOrg, type VersionedValue } from '@metroledger/protocol';
 import { hostContracts, MemoryState, type ChaincodeInvocation, type HostedChaincode, type PrivateDataAccess } from './index';
 import { selfSignedCertPem } from './testing/certs';
 import { PrivateContract } from './testing/privatecontract';
@@ -145,5 +145,17 @@ describe('private data in the chaincode host', () => {
       privateData: { ...scanning, range: (ns, c, start, end) => { assert.ok(start.startsWith('\u0000plate\u0000SP\u0000') && end === start + '\u{10ffff}'); return scanning.range!(ns, c, start, end); } },
     });
     assert.equal(byPrefix.response.status, 200, byPrefix.response.message);
+  });
+
+  it('purgePrivateData records a delete whose hashed write is marked is_purge (Fabric 2.5), and needs write permission', async () => {
+    const state = new MemoryState();
+    const purged = await cc.invoke(invocation(['purge', ORG1, 'k']), state, { privateData: peerStore() });
+    assert.equal(purged.response.status, 200, purged.response.message);
+    assert.deepEqual(purged.rwset.collections![0]!.writes.map((w) => [w.isDelete, w.isPurge, Buffer.from(w.keyHash).toString('hex')]), [[true, true, sha256hex('k')]]);
+    assert.deepEqual(purged.privateData![0]!.collections[0]!.writes.map((w) => [w.key, w.isDelete]), [['k', true]]);
+    const roundTrip = decodeTxReadWriteSet(encodeTxReadWriteSet(purged.rwsets));
+    assert.equal(roundTrip[0]!.collections![0]!.writes[0]!.isPurge, true, 'is_purge survives the block encoding');
+    const denied = await cc.invoke(invocation(['purge', ORG1, 'k']), state, { privateData: { ...peerStore(), permission: () => ({ read: true, write: false }) } });
+    assert.match(denied.response.message, /does not have write access/);
   });
 });

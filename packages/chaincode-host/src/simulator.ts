@@ -223,7 +223,7 @@ export class TxSimulation {
   readonly #readOnly: boolean;
   readonly #privateData: PrivateDataAccess | undefined;
   /** Per collection: hashed reads and plain private writes, by key. */
-  readonly #collections = new Map<string, { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite> }>();
+  readonly #collections = new Map<string, { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite>; purges: Set<string> }>();
   readonly #creator: ProposalCreator | undefined;
   /** Private range scans: served from this peer's private store and never recorded (as Fabric's pvtdataResultsItr). */
   readonly #privateScans: RangeScan[] = [];
@@ -258,10 +258,10 @@ export class TxSimulation {
   }
 
   /** The collection's records, after Fabric's checks (the peer supports private data, the chaincode has the collection). */
-  #collection(collection: string): { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite> } {
+  #collection(collection: string): { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite>; purges: Set<string> } {
     this.#checkCollection(collection);
     let c = this.#collections.get(collection);
-    if (c === undefined) this.#collections.set(collection, (c = { reads: new Map(), writes: new Map() }));
+    if (c === undefined) this.#collections.set(collection, (c = { reads: new Map(), writes: new Map(), purges: new Set() }));
     return c;
   }
 
@@ -374,12 +374,14 @@ export class TxSimulation {
     if (!(bytes instanceof Uint8Array)) throw new Error('value must be a Buffer, Uint8Array or string');
     // Fabric records an empty value as a delete (rwsetutil.newKVWrite: IsDelete = len(value) == 0).
     writes.set(key, { key, isDelete: bytes.length === 0, value: bytes.length === 0 ? NO_BYTES : new Uint8Array(bytes) });
+    if (collection !== '') this.#collections.get(collection)!.purges.delete(key);
   }
 
   async handleDeleteState(collection: string, key: string): Promise<void> {
     const writes = this.#writesOf(collection);
     this.#checkWrite(key);
     writes.set(key, { key, isDelete: true, value: NO_BYTES });
+    if (collection !== '') this.#collections.get(collection)!.purges.delete(key);
   }
 
   async handleGetStateByRange(
@@ -470,8 +472,17 @@ export class TxSimulation {
     return unsupported('State-based endorsement (setStateValidationParameter)');
   }
 
-  handlePurgeState(): Promise<never> {
-    return unsupported('purgePrivateData (Fabric 2.5)');
+  /**
+   * stub.purgePrivateData (Fabric 2.5): as txSimulator.PurgePrivateData, a delete of the key that
+   * the block marks is_purge; at commit the member peers delete it and its earlier private values.
+   * Needs write permission, as a write does.
+   */
+  async handlePurgeState(collection: string, key: string): Promise<void> {
+    if (collection === '') throw new Error('collection must not be an empty string');
+    const writes = this.#writesOf(collection);
+    this.#checkWrite(key);
+    writes.set(key, { key, isDelete: true, value: NO_BYTES });
+    this.#collections.get(collection)!.purges.add(key);
   }
 
   /** Ends the simulation: closes any scans the contract left open. */
@@ -505,7 +516,7 @@ export class TxSimulation {
     return [...this.#collections.keys()].sort(compareKeys).map((collection) => {
       const c = this.#collections.get(collection)!;
       const readKeys = [...c.reads.keys()].sort(compareKeys);
-      const { writes, pvtRwSetHash } = hashCollectionWrites(this.#pvtCollection(collection));
+      const { writes, pvtRwSetHash } = hashCollectionWrites(this.#pvtCollection(collection), c.purges);
       return { collection, reads: readKeys.map((k) => c.reads.get(k)!), writes, pvtRwSetHash };
     });
   }

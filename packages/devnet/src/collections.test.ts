@@ -195,6 +195,16 @@ describe('explicit private data collections on the devnet', () => {
     await start();
   });
 
+  test('purgePrivateData (Fabric 2.5): value and hash go from every peer; a non-member client may not purge', async () => {
+    await submit(asCet, 'putPrivate', ['cases', 'to-purge'], 'first version');
+    await submit(asCet, 'putPrivate', ['cases', 'to-purge'], 'second version');
+    assert.match(await refusal(asInmetro.submit('purgePrivate', { arguments: ['cases', 'to-purge'] })), /does not have write access/);
+    assert.equal((await submit(asCet, 'purgePrivate', ['cases', 'to-purge'])).code, StatusCode.VALID);
+    assert.equal(await evaluateOn(asCet, 'LaSIGEMSP', 'getPrivate', 'cases', 'to-purge'), '');
+    assert.equal(await evaluateOn(asCet, 'PUCPRMSP', 'getPrivateHash', 'cases', 'to-purge'), '');
+    assert.equal(await evaluateOn(asCet, 'LaSIGEMSP', 'getPrivate', 'cases', 'case-1'), SECRET, 'other keys stay');
+  });
+
   test('an upgrade that drops a collection or changes its blockToLive is refused (Fabric’s lifecycle)', async () => {
     const pdc = chaincodes[0]!;
     const changed = parseCollectionsConfig(pdc.collections!.map((c) => (c.name === 'short' ? { ...c, blockToLive: 5 } : c)));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError } from './errors';
@@ -105,6 +106,37 @@ test('a purged value is gone from the store’s files, not only unreadable (the 
       await store.commitBlock(3, []);
       assert.equal(await store.get('evidence', C, 'k'), undefined);
       assert.equal(await holds(), false);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('purgePrivateData: the purged key leaves the current values and every earlier record, by its hash, even without the values; other keys stay', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'pvt');
+    const store = await PrivateStore.open(path);
+    try {
+      await store.commitBlock(1, [tx(0, { k: 'first value of k', other: 'stays' })]);
+      await store.commitBlock(2, [tx(0, { k: 'second value of k' })]);
+      // block 3: tx 0 writes k again, tx 1 purges it (its own write is the delete), tx 2 writes it anew
+      const purge = { namespace: 'evidence', collection: C, keyHash: createHash('sha256').update('k').digest() };
+      await store.commitBlock(3, [tx(0, { k: 'third value of k' }), { ...tx(1, { k: null }), purges: [purge] }, tx(2, { fresh: 'x' })]);
+      assert.equal(await store.get('evidence', C, 'k'), undefined);
+      assert.equal(text(await store.get('evidence', C, 'other')), 'stays');
+      const keysOf = async (b: number): Promise<string[][]> => (await store.blockData(b)).map((t) => t.rwset.flatMap((ns) => ns.collections.flatMap((c) => c.writes.map((w) => w.key))));
+      assert.deepEqual(await keysOf(1), [['other']]);
+      assert.deepEqual(await keysOf(2), []);
+      assert.deepEqual(await keysOf(3), [['k'], ['fresh']], 'the purge’s own delete is its record; the earlier write of the block is gone');
+      for (const f of await readdir(path)) {
+        const bytes = await readFile(join(path, f));
+        for (const v of ['first value of k', 'second value of k', 'third value of k']) assert.equal(bytes.includes(Buffer.from(v)), false, `${f} still holds ${v}`);
+      }
+      // a member peer that never received the values still purges what it has, by hash
+      await store.commitBlock(4, [tx(0, { k: 'fourth' })]);
+      await store.commitBlock(5, [{ txNum: 0, rwset: [], purges: [purge] }]);
+      assert.equal(await store.get('evidence', C, 'k'), undefined);
+      assert.deepEqual(await keysOf(4), []);
     } finally {
       await store.close();
     }

@@ -13,7 +13,7 @@
 // purges what expires at that block (blockToLive): the value, if no later write replaced it, and
 // the collection's part of the transaction's record under 'b'.
 import { ClassicLevel } from 'classic-level';
-import { decodeTxPvtReadWriteSet, encodeTxPvtReadWriteSet, type NsPvtRwSet, type VersionedValue } from '@metroledger/protocol';
+import { decodeTxPvtReadWriteSet, encodeTxPvtReadWriteSet, privateDataHash, type NsPvtRwSet, type VersionedValue } from '@metroledger/protocol';
 import { readU64, writeU64 } from './bytes';
 import { LedgerError } from './errors';
 import { dueExpiries, expiringBlock, expiryKey, expiryValue, nextExpiry, type BlockToLive } from './expiry';
@@ -27,10 +27,20 @@ const NO_BYTES = new Uint8Array(0);
 
 type Db = ClassicLevel<Buffer, Buffer>;
 
+/** A key a transaction purged (purgePrivateData, Fabric 2.5), named by its hash as the block names it. */
+export interface PrivatePurge {
+  readonly namespace: string;
+  readonly collection: string;
+  /** SHA-256 of the key's UTF-8 bytes. */
+  readonly keyHash: Uint8Array;
+}
+
 /** The private writes of one valid transaction of a block that this peer keeps. */
 export interface PrivateTxData {
   readonly txNum: number;
   readonly rwset: readonly NsPvtRwSet[];
+  /** Keys it purged: their earlier values go, from the current state and from every earlier transaction's record. */
+  readonly purges?: readonly PrivatePurge[];
 }
 
 function wellFormed(s: string): boolean {
@@ -62,6 +72,21 @@ function scheduledCollection(k: Buffer): { ns: string; collection: string } {
   const first = k.indexOf(0, 1);
   const second = k.indexOf(0, first + 1);
   return { ns: k.toString('utf8', 1, first), collection: k.toString('utf8', first + 1, second) };
+}
+
+/** The block's transactions, each without its writes of keys a later transaction of the block purges (their records must not keep them). */
+function withSameBlockPurges(txs: readonly PrivateTxData[]): readonly PrivateTxData[] {
+  if (!txs.some((tx) => (tx.purges?.length ?? 0) > 0)) return txs;
+  return txs.map((tx) => {
+    const later = txs.filter((o) => o.txNum > tx.txNum).flatMap((o) => o.purges ?? []);
+    if (later.length === 0) return tx;
+    const hit = (ns: string, collection: string, key: string): boolean => {
+      const h = Buffer.from(privateDataHash(key));
+      return later.some((p) => p.namespace === ns && p.collection === collection && h.equals(Buffer.from(p.keyHash)));
+    };
+    const rwset = tx.rwset.map((ns) => ({ namespace: ns.namespace, collections: ns.collections.map((c) => ({ collection: c.collection, writes: c.writes.filter((w) => !hit(ns.namespace, c.collection, w.key)) })).filter((c) => c.writes.length > 0) })).filter((ns) => ns.collections.length > 0);
+    return { ...tx, rwset };
+  });
 }
 
 export class PrivateStore {
@@ -144,9 +169,9 @@ export class PrivateStore {
     let scheduled = false;
     try {
       const written = new Set<string>();
-      for (const tx of txs) {
+      for (const tx of withSameBlockPurges(txs)) {
         const version = { blockNum, txNum: tx.txNum };
-        batch.put(blockKey(blockNum, tx.txNum), Buffer.from(encodeTxPvtReadWriteSet(tx.rwset)));
+        if (tx.rwset.length > 0) batch.put(blockKey(blockNum, tx.txNum), Buffer.from(encodeTxPvtReadWriteSet(tx.rwset)));
         for (const ns of tx.rwset) {
           for (const c of ns.collections) {
             const expiring = expiringBlock(blockNum, this.#blockToLive(ns.namespace, c.collection));
@@ -167,6 +192,7 @@ export class PrivateStore {
         }
       }
       if (purging) await this.#purge(blockNum, batch, written);
+      for (const tx of txs) if (tx.purges !== undefined && tx.purges.length > 0) await this.#purgeKeys(blockNum, tx, txs, batch);
     } catch (e) {
       await batch.close();
       throw e;
@@ -174,21 +200,27 @@ export class PrivateStore {
     const sp = Buffer.allocUnsafe(8);
     writeU64(sp, 0, blockNum);
     batch.put(K_SAVEPOINT, sp);
+    const erasing = purging || txs.some((tx) => (tx.purges?.length ?? 0) > 0);
     try {
+      // LevelDB drops a shadowed value only when a compaction merges it with the newer entry, never
+      // in a flush of the memtable holding both: flush what is to be purged into tables first.
+      if (erasing) await this.#compact();
       await batch.write({ sync: true });
     } catch (e) {
       throw ioFailure(`storing the private data of block ${blockNum}`, this.#dir, e, { blockNum });
     }
     this.#savepoint = blockNum;
     if (purging || scheduled) this.#nextExpiry = await nextExpiry(this.#db);
-    if (purging) {
-      // A LevelDB delete leaves the value in the write-ahead log and the table files until a
-      // compaction: force it, so that a purged value is gone from the disk, not just unreadable.
-      try {
-        await this.#db.compactRange(Buffer.from([0]), Buffer.from([0xff]));
-      } catch (e) {
-        throw ioFailure(`compacting the private data store after the purges of block ${blockNum}`, this.#dir, e, { blockNum });
-      }
+    // A LevelDB delete leaves the value in the write-ahead log and the table files until a
+    // compaction merges them: force it, so that a purged value is gone from the disk, not just unreadable.
+    if (erasing) await this.#compact();
+  }
+
+  async #compact(): Promise<void> {
+    try {
+      await this.#db.compactRange(Buffer.from([0]), Buffer.from([0xff]));
+    } catch (e) {
+      throw ioFailure('compacting the private data store for a purge', this.#dir, e);
     }
   }
 
@@ -228,6 +260,55 @@ export class PrivateStore {
       const rk = Buffer.from(id, 'latin1');
       if (record.length === 0) batch.del(rk);
       else batch.put(rk, Buffer.from(encodeTxPvtReadWriteSet(record)));
+    }
+  }
+
+  /**
+   * Adds to `batch` a transaction's purgePrivateData: each purged key (found by its hash) leaves the
+   * current values unless a later transaction of this block wrote it, and every record of an
+   * earlier transaction. Scans the collection's keys and all records: a purge is rare, and exact.
+   */
+  async #purgeKeys(blockNum: number, tx: PrivateTxData, block: readonly PrivateTxData[], batch: ReturnType<Db['batch']>): Promise<void> {
+    const targets = tx.purges!;
+    const byCollection = new Map<string, Set<string>>();
+    for (const p of targets) {
+      const id = `${p.namespace}\0${p.collection}`;
+      let hashes = byCollection.get(id);
+      if (hashes === undefined) byCollection.set(id, (hashes = new Set()));
+      hashes.add(Buffer.from(p.keyHash).toString('hex'));
+    }
+    const isPurged = (ns: string, collection: string, key: string): boolean => byCollection.get(`${ns}\0${collection}`)?.has(Buffer.from(privateDataHash(key)).toString('hex')) === true;
+    const laterWrites = new Set<string>();
+    for (const other of block) {
+      if (other.txNum <= tx.txNum) continue;
+      for (const ns of other.rwset) for (const c of ns.collections) for (const w of c.writes) laterWrites.add(`${ns.namespace}\0${c.collection}\0${w.key}`);
+    }
+    for (const p of targets) {
+      const prefix = privateKey(p.namespace, p.collection, '');
+      const end = Buffer.concat([prefix.subarray(0, prefix.length - 1), Buffer.from([1])]);
+      for await (const [k] of this.#db.iterator({ gte: prefix, lt: end })) {
+        const key = k.toString('utf8', prefix.length);
+        if (isPurged(p.namespace, p.collection, key) && !laterWrites.has(`${p.namespace}\0${p.collection}\0${key}`)) batch.del(k);
+      }
+    }
+    for await (const [k, v] of this.#db.iterator({ gte: blockKey(0, 0), lt: blockKey(blockNum, 0) })) {
+      const record = decodeTxPvtReadWriteSet(v);
+      let changed = false;
+      const next = record
+        .map((ns) => ({
+          namespace: ns.namespace,
+          collections: ns.collections
+            .map((c) => {
+              const writes = c.writes.filter((w) => !isPurged(ns.namespace, c.collection, w.key));
+              if (writes.length !== c.writes.length) changed = true;
+              return { collection: c.collection, writes };
+            })
+            .filter((c) => c.writes.length > 0),
+        }))
+        .filter((ns) => ns.collections.length > 0);
+      if (!changed) continue;
+      if (next.length === 0) batch.del(k);
+      else batch.put(k, Buffer.from(encodeTxPvtReadWriteSet(next)));
     }
   }
 

@@ -17,6 +17,11 @@ export class PrivateContract extends Contract {
     await ctx.stub.deletePrivateData(collection, key);
   }
 
+  @Transaction()
+  async purge(ctx: Context, collection: string, key: string): Promise<void> {
+    await ctx.stub.purgePrivateData(collection, key);
+  }
+
   @Transaction(false)
   async get(ctx: Context, collection: string, key: string): Promise<string> {
     try {

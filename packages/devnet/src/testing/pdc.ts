@@ -42,6 +42,11 @@ export class PdcContract extends Contract {
     return Buffer.from(await ctx.stub.getPrivateDataHash(collection, key)).toString('hex');
   }
 
+  @Transaction()
+  async purgePrivate(ctx: Context, collection: string, key: string): Promise<void> {
+    await ctx.stub.purgePrivateData(collection, key);
+  }
+
   /** The keys of a private range, as this peer holds them (JSON array). */
   @Transaction(false)
   async rangePrivate(ctx: Context, collection: string, startKey: string, endKey: string): Promise<string> {

@@ -25,7 +25,7 @@ import {
   type StateReader,
   type ValidationContext,
 } from '@metroledger/protocol';
-import type { PrivateTxData } from '@metroledger/ledger';
+import type { PrivatePurge, PrivateTxData } from '@metroledger/ledger';
 import type { CommitterPrivateData, MissingPrivateData } from '../privatedata/types.js';
 import { committerError } from './errors.js';
 import type { BlockVerifier } from './verifier.js';
@@ -309,6 +309,16 @@ export class Committer {
       if (written.length === 0) continue;
       const pvt = await pd.fetch(tx.txId);
       const mine: NsPvtRwSet[][] = pd.peers.map(() => []);
+      // purgePrivateData: by key hash, on every member peer, whether or not the values came
+      const purges: PrivatePurge[][] = pd.peers.map(() => []);
+      for (const { namespace, hashed } of written) {
+        for (const w of hashed.writes) {
+          if (w.isPurge !== true) continue;
+          pd.peers.forEach((peer, i) => {
+            if (peer.isMember(namespace, hashed.collection)) purges[i]!.push({ namespace, collection: hashed.collection, keyHash: w.keyHash });
+          });
+        }
+      }
       for (const { namespace, hashed } of written) {
         const values = pvt?.find((ns) => ns.namespace === namespace)?.collections.find((c) => c.collection === hashed.collection);
         if (values === undefined || !privateWritesMatch(hashed, values)) {
@@ -324,7 +334,8 @@ export class Committer {
         });
       }
       mine.forEach((rwset, i) => {
-        if (rwset.length > 0) perPeer[i]!.push({ txNum, rwset });
+        const purged = purges[i]!;
+        if (rwset.length > 0 || purged.length > 0) perPeer[i]!.push({ txNum, rwset, ...(purged.length > 0 && { purges: purged }) });
       });
     }
     try {

@@ -43,6 +43,7 @@ export class ChannelCollections {
   readonly #orgs: ReadonlySet<string>;
   readonly #explicit = new Map<string, ReadonlyMap<string, Collection>>();
   readonly #satisfies: (identity: Identity, principal: Principal) => boolean;
+  readonly #implicitPolicies = new Map<string, Policy>();
   #channel: ConfigPolicyGroup | undefined;
 
   constructor(appOrgs: readonly string[], satisfiesPrincipal: (identity: Identity, principal: Principal) => boolean) {
@@ -111,7 +112,12 @@ export class ChannelCollections {
   collectionPolicy(chaincode: string, collection: string): Policy | undefined {
     const c = this.#get(chaincode, collection);
     if (c === undefined) return NO_SUCH_COLLECTION;
-    if (c.config === undefined) return parsePolicy(`OR('${[...c.members][0]!}.peer')`);
+    if (c.config === undefined) {
+      const org = [...c.members][0]!;
+      let p = this.#implicitPolicies.get(org);
+      if (p === undefined) this.#implicitPolicies.set(org, (p = parsePolicy(`OR('${org}.peer')`)));
+      return p;
+    }
     const ep = c.config.endorsementPolicy;
     if (ep === undefined) return undefined;
     if ('signaturePolicy' in ep) return parsePolicy(ep.signaturePolicy);

@@ -83,13 +83,6 @@ export class TransientStore {
     return v === undefined ? undefined : decodeTxPvtReadWriteSet(v.subarray(8));
   }
 
-  /** How many endorsements it keeps. */
-  async count(): Promise<number> {
-    let n = 0;
-    for await (const _ of this.#db.keys({ gte: Buffer.from([K_TX]), lt: Buffer.from([K_TX + 1]) })) n++;
-    return n;
-  }
-
   /** After a block commits at ledger `height`: its transactions' copies go, and so do endorsements older than the retention. */
   async purge(committedTxIds: Iterable<string>, height: number): Promise<void> {
     const batch = this.#db.batch();

@@ -205,6 +205,16 @@ describe('explicit private data collections on the devnet', () => {
     assert.equal(await evaluateOn(asCet, 'LaSIGEMSP', 'getPrivate', 'cases', 'case-1'), SECRET, 'other keys stay');
   });
 
+  test('a devnet restarted between the endorsement and the commit still commits the private data (the transient stores are on disk)', async () => {
+    const endorsed = await asCet.newProposal('putPrivate', { arguments: ['cases', 'across-restart'], transientData: { value: 'endorsed before the restart' } }).endorse();
+    const bytes = endorsed.getBytes();
+    await stop();
+    await start();
+    const commit = await cet.gateway.newTransaction(bytes).submit();
+    assert.equal((await commit.getStatus()).code, StatusCode.VALID);
+    assert.equal(await evaluateOn(asCet, 'LaSIGEMSP', 'getPrivate', 'cases', 'across-restart'), 'endorsed before the restart');
+  });
+
   test('an upgrade that drops a collection or changes its blockToLive is refused (Fabric’s lifecycle)', async () => {
     const pdc = chaincodes[0]!;
     const changed = parseCollectionsConfig(pdc.collections!.map((c) => (c.name === 'short' ? { ...c, blockToLive: 5 } : c)));

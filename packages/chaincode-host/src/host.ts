@@ -163,7 +163,7 @@ class TxScope {
       sim = new TxSimulation(namespace, this.state, this.inv.txId, {
         readOnly,
         invokeChaincode: (name, args) => this.call(name, args),
-        ...(this.privateAccess !== undefined && { privateData: this.privateAccess }),
+        ...(this.privateAccess !== undefined && { privateData: this.privateAccess, creator: this.inv.creator }),
       });
       this.sims.set(namespace, sim);
     }

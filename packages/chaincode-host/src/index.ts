@@ -12,7 +12,7 @@ export type {
   HostChaincodeModuleOptions,
 } from './host';
 export { hostContracts, hostChaincodeModule } from './host';
-export type { PrivateDataAccess } from './simulator';
+export type { PrivateDataAccess, ProposalCreator } from './simulator';
 export { MemoryState } from './memorystate';
 export { compareKeys } from './keys';
 export { ChaincodeHostError, type ChaincodeHostErrorCode } from './errors';

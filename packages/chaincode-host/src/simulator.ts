@@ -178,6 +178,19 @@ export interface PrivateDataAccess {
   hasCollection(namespace: string, collection: string): boolean;
   /** This peer's value of the key and the version that wrote it; undefined when the peer holds none. */
   get(namespace: string, collection: string, key: string): Promise<VersionedValue | undefined>;
+  /**
+   * Fabric's memberOnlyRead / memberOnlyWrite: whether the proposal's creator may read and write
+   * the collection (a member of its organizations, where the flag is set). Absent: both.
+   */
+  permission?(namespace: string, collection: string, creator: ProposalCreator): { readonly read: boolean; readonly write: boolean };
+  /** This peer's private values of the collection in [startKey, endKey) ('' = no end), in key order; absent: private range queries are refused. */
+  range?(namespace: string, collection: string, startKey: string, endKey: string): AsyncIterable<{ readonly key: string } & VersionedValue>;
+}
+
+/** Who signed the proposal: its MSP id and its certificate (PEM), as in msp.SerializedIdentity. */
+export interface ProposalCreator {
+  readonly mspId: string;
+  readonly idBytes: Uint8Array;
 }
 
 export interface TxSimulationOptions {
@@ -187,6 +200,8 @@ export interface TxSimulationOptions {
   readonly invokeChaincode?: InvokeChaincodeFn;
   /** A called chaincode: its writes are refused (and remembered in `writeRefused`). */
   readonly readOnly?: boolean;
+  /** The proposal's creator, whose collection permissions apply (PrivateDataAccess.permission). */
+  readonly creator?: ProposalCreator;
 }
 
 function unsupported(what: string): Promise<never> {
@@ -208,9 +223,13 @@ export class TxSimulation {
   readonly #readOnly: boolean;
   readonly #privateData: PrivateDataAccess | undefined;
   /** Per collection: hashed reads and plain private writes, by key. */
-  readonly #collections = new Map<string, { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite> }>();
+  readonly #collections = new Map<string, { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite>; purges: Set<string> }>();
+  readonly #creator: ProposalCreator | undefined;
+  /** Private range scans: served from this peer's private store and never recorded (as Fabric's pvtdataResultsItr). */
+  readonly #privateScans: RangeScan[] = [];
   #writePerformed = false;
   #paginatedQueryPerformed = false;
+  #privateQueryPerformed = false;
   #done = false;
   /** Set when a read-only (called) chaincode tried to write: the host then fails the transaction. */
   writeRefused: string | undefined;
@@ -222,6 +241,7 @@ export class TxSimulation {
     this.#invoke = opts.invokeChaincode;
     this.#readOnly = opts.readOnly === true;
     this.#privateData = opts.privateData;
+    this.#creator = opts.creator;
   }
 
   get namespace(): string {
@@ -237,12 +257,16 @@ export class TxSimulation {
     if (this.#done) throw new Error('this instance should not be used after calling Done()');
   }
 
-  #checkPublic(collection: string): void {
-    if (collection !== '') throw new Error('private data range queries are not supported by the in-process chaincode host');
+  /** The collection's records, after Fabric's checks (the peer supports private data, the chaincode has the collection). */
+  #collection(collection: string): { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite>; purges: Set<string> } {
+    this.#checkCollection(collection);
+    let c = this.#collections.get(collection);
+    if (c === undefined) this.#collections.set(collection, (c = { reads: new Map(), writes: new Map(), purges: new Set() }));
+    return c;
   }
 
-  /** The collection's records, after Fabric's checks (the peer supports private data, the chaincode has the collection). */
-  #collection(collection: string): { reads: Map<string, KVReadHash>; writes: Map<string, KVWrite> } {
+  /** Fabric's checks that the peer supports private data and the chaincode has the collection; records nothing. */
+  #checkCollection(collection: string): void {
     this.#checkOpen();
     if (this.#privateData === undefined) {
       throw new ChaincodeHostError('PRIVATE_DATA_UNSUPPORTED', `private data collection ${JSON.stringify(collection)}: this peer was given no private data store`, { collection });
@@ -251,9 +275,21 @@ export class TxSimulation {
       // Fabric's InvalidCollNameError
       throw new ChaincodeHostError('NO_SUCH_COLLECTION', `collection [${collection}] not defined in the collection config for chaincode [${this.#namespace}]`, { namespace: this.#namespace, collection });
     }
-    let c = this.#collections.get(collection);
-    if (c === undefined) this.#collections.set(collection, (c = { reads: new Map(), writes: new Map() }));
-    return c;
+  }
+
+  /**
+   * Fabric's errorIfCreatorHasNoReadAccess / errorIfCreatorHasNoWriteAccess (core/chaincode/handler.go):
+   * a collection with memberOnlyRead (memberOnlyWrite) admits only clients of its member organizations.
+   */
+  #checkAccess(collection: string, access: 'read' | 'write'): void {
+    const creator = this.#creator;
+    const permission = creator === undefined ? undefined : this.#privateData?.permission?.(this.#namespace, collection, creator);
+    if (permission === undefined || permission[access]) return;
+    throw new ChaincodeHostError(
+      'PRIVATE_DATA_ACCESS_DENIED',
+      `tx creator does not have ${access} access permission on privatedata in chaincodeName:${this.#namespace} collectionName: ${collection}`,
+      { namespace: this.#namespace, collection, access, mspId: creator!.mspId },
+    );
   }
 
   /** The key hash's committed version and value hash, from the hashed state every peer keeps; recorded as a hashed read. */
@@ -272,6 +308,8 @@ export class TxSimulation {
    * value: it answers PRIVATE_DATA_NOT_AVAILABLE (Fabric's ErrPvtdataNotAvailable), never a wrong one.
    */
   async #getPrivateData(collection: string, key: string): Promise<Buffer> {
+    this.#checkCollection(collection);
+    this.#checkAccess(collection, 'read');
     const hashed = await this.#readHash(collection, key);
     const own = await this.#privateData!.get(this.#namespace, collection, key);
     const same = hashed === undefined ? own === undefined : own !== undefined && own.version.blockNum === hashed.version.blockNum && own.version.txNum === hashed.version.txNum;
@@ -303,6 +341,9 @@ export class TxSimulation {
     if (this.#paginatedQueryPerformed) {
       throw new Error(`txid [${this.#txId}]: unsuppored transaction. Transaction has already performed a paginated query. Writes are not allowed`);
     }
+    if (this.#privateQueryPerformed) {
+      throw new Error(`txid [${this.#txId}]: unsuppored transaction. Transaction has already performed queries on pvt data. Writes are not allowed`);
+    }
     if (typeof key !== 'string' || key === '') throw new Error('key must not be an empty string');
     if (!isWellFormed(key)) throw new Error(`invalid key [${JSON.stringify(key)}]: not a valid UTF-8 string`);
     this.#writePerformed = true;
@@ -318,19 +359,29 @@ export class TxSimulation {
     return Buffer.from(vv.value.buffer, vv.value.byteOffset, vv.value.byteLength);
   }
 
+  /** Where a write of `collection` goes, after the creator's write permission ('' is the public namespace). */
+  #writesOf(collection: string): Map<string, KVWrite> {
+    if (collection === '') return this.#writes;
+    this.#checkCollection(collection);
+    this.#checkAccess(collection, 'write');
+    return this.#collection(collection).writes;
+  }
+
   async handlePutState(collection: string, key: string, value: Uint8Array | undefined): Promise<void> {
-    const writes = collection === '' ? this.#writes : this.#collection(collection).writes;
+    const writes = this.#writesOf(collection);
     this.#checkWrite(key);
     const bytes = value === undefined || value === null ? NO_BYTES : value;
     if (!(bytes instanceof Uint8Array)) throw new Error('value must be a Buffer, Uint8Array or string');
     // Fabric records an empty value as a delete (rwsetutil.newKVWrite: IsDelete = len(value) == 0).
     writes.set(key, { key, isDelete: bytes.length === 0, value: bytes.length === 0 ? NO_BYTES : new Uint8Array(bytes) });
+    if (collection !== '') this.#collections.get(collection)!.purges.delete(key);
   }
 
   async handleDeleteState(collection: string, key: string): Promise<void> {
-    const writes = collection === '' ? this.#writes : this.#collection(collection).writes;
+    const writes = this.#writesOf(collection);
     this.#checkWrite(key);
     writes.set(key, { key, isDelete: true, value: NO_BYTES });
+    if (collection !== '') this.#collections.get(collection)!.purges.delete(key);
   }
 
   async handleGetStateByRange(
@@ -341,7 +392,7 @@ export class TxSimulation {
     _txId: string,
     metadataBytes?: Uint8Array,
   ): Promise<{ iterator: StateQueryIterator; metadata?: { bookmark: string; fetchedRecordsCount: number } }> {
-    this.#checkPublic(collection);
+    if (collection !== '') return this.#privateRange(collection, startKey, endKey);
     this.#checkOpen();
     let pageSize = 0;
     let bookmark = '';
@@ -367,6 +418,27 @@ export class TxSimulation {
     // results reaches a Node chaincode without a bookmark.
     if (!paginated || first.hasMore) return { iterator };
     return { iterator, metadata: { bookmark: scan.bookmark, fetchedRecordsCount: scan.returned } };
+  }
+
+  /**
+   * stub.getPrivateDataByRange (and ByPartialCompositeKey, which the shim turns into a range): as
+   * Fabric's txSimulator.GetPrivateDataRangeScanIterator, this peer's own private values, in a
+   * read-only transaction only, recorded nowhere (no phantom-read check at validation: Fabric does
+   * none for private range queries), pagination metadata ignored.
+   */
+  async #privateRange(collection: string, startKey: string, endKey: string): Promise<{ iterator: StateQueryIterator }> {
+    this.#checkCollection(collection);
+    this.#checkAccess(collection, 'read');
+    if (this.#privateData?.range === undefined) {
+      throw new ChaincodeHostError('PRIVATE_DATA_UNSUPPORTED', `private data range queries on ${JSON.stringify(collection)}: this peer's private store cannot be scanned`, { collection });
+    }
+    if (this.#writePerformed) {
+      throw new Error(`txid [${this.#txId}]: unsuppored transaction. Queries on pvt data is supported only in a read-only transaction`);
+    }
+    this.#privateQueryPerformed = true;
+    const scan = new RangeScan(this.#privateData.range(this.#namespace, collection, startKey, endKey), startKey, endKey, 0, false);
+    this.#privateScans.push(scan);
+    return { iterator: new StateQueryIterator(scan, await scan.fetchBatch()) };
   }
 
   async handleQueryStateClose(): Promise<void> {
@@ -400,15 +472,24 @@ export class TxSimulation {
     return unsupported('State-based endorsement (setStateValidationParameter)');
   }
 
-  handlePurgeState(): Promise<never> {
-    return unsupported('purgePrivateData (Fabric 2.5)');
+  /**
+   * stub.purgePrivateData (Fabric 2.5): as txSimulator.PurgePrivateData, a delete of the key that
+   * the block marks is_purge; at commit the member peers delete it and its earlier private values.
+   * Needs write permission, as a write does.
+   */
+  async handlePurgeState(collection: string, key: string): Promise<void> {
+    if (collection === '') throw new Error('collection must not be an empty string');
+    const writes = this.#writesOf(collection);
+    this.#checkWrite(key);
+    writes.set(key, { key, isDelete: true, value: NO_BYTES });
+    this.#collections.get(collection)!.purges.add(key);
   }
 
   /** Ends the simulation: closes any scans the contract left open. */
   async done(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    for (const scan of this.#scans) await scan.close();
+    for (const scan of [...this.#scans, ...this.#privateScans]) await scan.close();
   }
 
   /** The namespace's read/write set: reads and writes sorted by key (byte order), range queries in order. */
@@ -435,7 +516,7 @@ export class TxSimulation {
     return [...this.#collections.keys()].sort(compareKeys).map((collection) => {
       const c = this.#collections.get(collection)!;
       const readKeys = [...c.reads.keys()].sort(compareKeys);
-      const { writes, pvtRwSetHash } = hashCollectionWrites(this.#pvtCollection(collection));
+      const { writes, pvtRwSetHash } = hashCollectionWrites(this.#pvtCollection(collection), c.purges);
       return { collection, reads: readKeys.map((k) => c.reads.get(k)!), writes, pvtRwSetHash };
     });
   }

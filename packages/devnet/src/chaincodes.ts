@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
 import { hostChaincodeModule } from '@metroledger/chaincode-host';
 import { configPolicyGroup, parseEndorsementPolicy, type ConfigPolicyGroup, type Policy } from '@metroledger/policy';
-import { blockEnvelopes, parseEnvelope } from '@metroledger/protocol';
+import { blockEnvelopes, parseCollectionsConfig, parseEnvelope, type CollectionConfig } from '@metroledger/protocol';
 import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig } from './network.js';
 
@@ -31,6 +31,8 @@ export interface DeployedChaincode {
   readonly endorsementPolicy: string;
   /** MSP ids of the peer organizations that install it (default: every organization with peers). */
   readonly installedOn: readonly string[];
+  /** Its explicit private data collections (Fabric's collections_config.json form); absent: none. */
+  readonly collections?: readonly CollectionConfig[];
 }
 
 interface DeployedFile {
@@ -72,7 +74,7 @@ export function parseChaincodeSpec(spec: string, network: NetworkConfig, cwd = p
  * @throws {@link DevnetError} BAD_CONFIG
  */
 export function deployedChaincode(
-  o: { name: string; dir: string; endorsementPolicy?: string; version?: string; installedOn?: readonly string[] },
+  o: { name: string; dir: string; endorsementPolicy?: string; version?: string; installedOn?: readonly string[]; collectionsConfig?: string },
   network: NetworkConfig,
   cwd = process.cwd(),
 ): DeployedChaincode {
@@ -84,7 +86,52 @@ export function deployedChaincode(
   const installedOn = o.installedOn ?? withPeers;
   const unknown = installedOn.filter((m) => !withPeers.includes(m));
   if (unknown.length > 0 || installedOn.length === 0) throw new DevnetError('BAD_CONFIG', `chaincode ${o.name}: install it on organizations with peers (${withPeers.join(', ')}), not ${unknown.join(', ') || 'none'}`);
-  return { name: o.name, version: o.version ?? versionOf(path), path, endorsementPolicy: o.endorsementPolicy ?? DEFAULT_ENDORSEMENT_POLICY, installedOn };
+  const collections = o.collectionsConfig === undefined ? undefined : readCollectionsConfig(resolve(cwd, o.collectionsConfig), network);
+  return { name: o.name, version: o.version ?? versionOf(path), path, endorsementPolicy: o.endorsementPolicy ?? DEFAULT_ENDORSEMENT_POLICY, installedOn, ...(collections !== undefined && { collections }) };
+}
+
+/**
+ * Gives chaincodes the collections of the CLI's `--collections-config` values: `NAME=FILE` for
+ * chaincode NAME, or `FILE` alone when there is one chaincode (as Fabric's
+ * `approveformyorg --collections-config FILE` for the one chaincode it approves).
+ * @throws {@link DevnetError} BAD_CONFIG
+ */
+export function withCollectionsConfig(chaincodes: readonly DeployedChaincode[], values: readonly string[], network: NetworkConfig, cwd = process.cwd()): DeployedChaincode[] {
+  const files = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const named = eq > 0 && chaincodes.some((c) => c.name === v.slice(0, eq));
+    if (!named && chaincodes.length !== 1) {
+      throw new DevnetError('BAD_CONFIG', `--collections-config ${JSON.stringify(v)}: name the chaincode (NAME=FILE) among ${chaincodes.map((c) => c.name).join(', ') || 'none'}`);
+    }
+    const name = named ? v.slice(0, eq) : chaincodes[0]!.name;
+    if (files.has(name)) throw new DevnetError('BAD_CONFIG', `--collections-config given twice for chaincode ${name}`, { chaincode: name });
+    files.set(name, resolve(cwd, named ? v.slice(eq + 1) : v));
+  }
+  return chaincodes.map((c) => {
+    const file = files.get(c.name);
+    return file === undefined ? c : { ...c, collections: readCollectionsConfig(file, network) };
+  });
+}
+
+/**
+ * Reads a collections configuration file, Fabric's collections_config.json (what
+ * `peer lifecycle chaincode approveformyorg --collections-config` takes), checked against the
+ * network's organizations.
+ * @throws {@link DevnetError} BAD_CONFIG (unreadable file; BAD_COLLECTION_CONFIG's reason in the message and `details.code`)
+ */
+export function readCollectionsConfig(file: string, network: NetworkConfig): CollectionConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DevnetError('BAD_CONFIG', `collections config ${file} cannot be read: ${describeError(err)}`, { path: file }, { cause: err });
+  }
+  try {
+    return parseCollectionsConfig(text, network.organizations.filter((org) => org.kind === 'peer').map((org) => org.mspId));
+  } catch (err) {
+    throw new DevnetError('BAD_CONFIG', `collections config ${file}: ${describeError(err)}`, { path: file, code: (err as { code?: unknown }).code }, { cause: err });
+  }
 }
 
 /**
@@ -101,7 +148,7 @@ export function checkChaincodeLoads(d: DeployedChaincode): void {
 
 /** A deployed chaincode as the network configuration's chaincode entry. */
 export function chaincodeConfigOf(d: DeployedChaincode): ChaincodeConfig {
-  return { name: d.name, version: d.version, module: d.path, endorsementPolicy: d.endorsementPolicy, installedOn: d.installedOn };
+  return { name: d.name, version: d.version, module: d.path, endorsementPolicy: d.endorsementPolicy, installedOn: d.installedOn, ...(d.collections !== undefined && { collections: d.collections }) };
 }
 
 /** The chaincodes recorded as deployed on the devnet of `dataDir` (none when there is no record). */

@@ -31,7 +31,7 @@ import { threadPlan, threadsFromEnv, type ThreadOptions, type ThreadPlan } from 
 import { EndorsementThreads } from './endorsement/pool.js';
 import type { PeerSpec } from './endorsement/messages.js';
 import type { RunningChaincode } from './runfile.js';
-import { openPrivateData } from './privatedata.js';
+import { ChannelCollections, openPrivateData } from './privatedata.js';
 
 /** The notified body's registry chaincode (the LR chaincode reads it on the same peer): endorsed in the endorsement threads with lr. */
 const GOVERNANCE_MODULE = '@metroledger/governance';
@@ -234,7 +234,18 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   for (const cc of chaincodes) checkInstalledOn(cc);
 
   const threads = threadPlan({ ...threadsFromEnv(), ...options.threads, ...(options.verifyThreads !== undefined && { verifyThreads: options.verifyThreads }) });
-  const ledger = await Ledger.open(join(dataDir, 'ledger'), { ...(options.ledgerFileSystem !== undefined && { fileSystem: options.ledgerFileSystem }) });
+  // Collections before the ledger: a replay at open purges by their blockToLive. A recorded
+  // chaincode whose collections no longer pass is left out later, by deployChaincode.
+  const collections = new ChannelCollections(appOrgs.map((o) => o.spec.mspId), (id, p) => msps.satisfiesPrincipal(id, p));
+  for (const cc of chaincodes) if (cc.collections !== undefined) collections.define(cc.name, cc.collections);
+  for (const cc of recorded) {
+    try {
+      if (cc.collections !== undefined) collections.define(cc.name, cc.collections);
+    } catch {
+      // reported when it is deployed
+    }
+  }
+  const ledger = await Ledger.open(join(dataDir, 'ledger'), { ...(options.ledgerFileSystem !== undefined && { fileSystem: options.ledgerFileSystem }), blockToLive: collections.blockToLive });
   const closers: (() => Promise<void> | void)[] = [() => ledger.close()];
   // Endorsers', orderer's and committer's signature checks, off the event-loop thread.
   const verifierPool = threads.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ threads: threads.verifyThreads });
@@ -247,7 +258,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
 
   try {
     await checkLedgerOrdering(ledger, choice);
-    const privateData = await openPrivateData(join(dataDir, 'ledger'), appOrgs, () => ledger.height);
+    const privateData = await openPrivateData(join(dataDir, 'ledger'), appOrgs, () => ledger.height, collections);
     closers.push(() => privateData.close());
     const committer = new Committer({
       channelId: network.channelId,
@@ -258,7 +269,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       endorsementPolicy: (name) => policies.get(name),
       ...(verifierPool !== undefined && { signatureVerifier: verifierPool.verifier }),
       privateData: privateData.committer,
-      collectionPolicy: (cc, collection) => privateData.collectionPolicy(cc, collection),
+      collectionPolicy: (cc, collection) => collections.collectionPolicy(cc, collection),
     });
     closers.push(() => committer.close());
     if (ledger.height === 0) {
@@ -276,6 +287,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     // Policies of chaincodes the registry does not govern (a governed one's comes from the ledger,
     // governed.ts): Fabric's forms, channel-config references and ImplicitMeta rules included.
     const channelPolicies = channelPoliciesOf(decodeBlock(await ledger.getBlock(0)));
+    collections.setChannelPolicies(channelPolicies);
     for (const cc of chaincodes) if (!enforcement.isGoverned(cc.name)) policies.set(cc.name, endorsementPolicyOf(cc, channelPolicies));
 
     await enforcement.registry.refresh(ledger.state);
@@ -353,6 +365,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       const targets = peers.filter((p) => cc.installedOn.includes(p.org.spec.mspId));
       const hosted = targets.map((p) => loadChaincode(cc, p.peer.resolve, p.org.spec.mspId));
       restoreFabricProtosGlobals();
+      // Fabric's lifecycle: collections checked, and an upgrade keeps each one with its blockToLive
+      collections.define(cc.name, cc.collections ?? []);
       targets.forEach((p, i) => p.peer.install([hosted[i]!]));
       // the policy last: the gateway plans endorsements for a chaincode once its policy is there
       policies.set(cc.name, policy);
@@ -510,7 +524,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       chaincodes: () =>
         deployed.map((cc) => {
           const policy = enforcement.isGoverned(cc.name) ? undefined : policies.get(cc.name);
-          return { name: cc.name, version: cc.version, module: cc.module, endorsementPolicy: cc.endorsementPolicy, ...(policy !== undefined && { resolvedPolicy: formatPolicy(policy) }), installedOn: cc.installedOn };
+          return { name: cc.name, version: cc.version, module: cc.module, endorsementPolicy: cc.endorsementPolicy, ...(policy !== undefined && { resolvedPolicy: formatPolicy(policy) }), installedOn: cc.installedOn, ...(cc.collections !== undefined && cc.collections.length > 0 && { collections: cc.collections }) };
         }),
       deployChaincode,
       stop: () =>

@@ -4,6 +4,7 @@ export { startDevnet, type Devnet, type StartDevnetOptions, type UserIdentityPat
 export type { DevnetFaults } from './faults.js';
 export { DEFAULT_NETWORK } from './config/default-network.js';
 export type { ChaincodeConfig, NetworkConfig, OrgConfig, OrgRole } from './network.js';
+export { ChannelCollections } from './privatedata.js';
 export { DevnetError, type DevnetErrorCode } from './errors.js';
 export { bftOrdererOrganizations, DEFAULT_BFT_REPLICAS } from './config/bft-orderers.js';
 export type { DevnetBft, OrderingType } from './ordering.js';
@@ -22,6 +23,8 @@ export {
   parseChaincodeSpec,
   readDeployedChaincodes,
   recordDeployedChaincodes,
+  readCollectionsConfig,
+  withCollectionsConfig,
   type DeployedChaincode,
 } from './chaincodes.js';
 // chaincode modules load fabric-shim, whose older protobuf classes shadow ours: what loads one outside a devnet restores them

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import type { BatchConfig } from '@metroledger/protocol';
+import type { BatchConfig, CollectionConfig } from '@metroledger/protocol';
 
 /** What an organization is in the metrology network. */
 export type OrgRole = 'notified-body' | 'computing-provider' | 'meter-owner' | 'orderer';
@@ -38,6 +38,12 @@ export interface ChaincodeConfig {
   readonly governance?: 'config' | 'registry';
   /** For a registry-governed chaincode: the package file peers install on first start (default: the LR chaincode's deterministic package). */
   readonly packageFile?: string;
+  /**
+   * Explicit private data collections of the chaincode definition, as Fabric's
+   * collections_config.json writes them (protocol's parseCollectionsConfig reads the file). The
+   * implicit `_implicit_org_<MSP>` collections need none.
+   */
+  readonly collections?: readonly CollectionConfig[];
 }
 
 export interface NetworkConfig {

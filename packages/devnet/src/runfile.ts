@@ -4,6 +4,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DevnetHalt } from './health.js';
+import type { CollectionConfig } from '@metroledger/protocol';
 
 /** The run file `devnet up` writes in its data directory once the gateway listens. */
 export const RUN_FILE = 'devnet.json';
@@ -42,6 +43,8 @@ export interface RunningChaincode {
   /** The policy in signature syntax, as the channel resolves it (undefined for a registry-governed chaincode). */
   readonly resolvedPolicy?: string;
   readonly installedOn: readonly string[];
+  /** Its explicit private data collections, when it has any. */
+  readonly collections?: readonly CollectionConfig[];
 }
 
 /** The run file of `dataDir`, or undefined while it is absent (or unreadable). */

@@ -12,8 +12,16 @@ import { blockContents, decodeBlock, type StateUpdate, type TxIndexEntry } from 
 import { LedgerError } from './errors';
 import { ioFailure } from './files';
 import { StateDb } from './statedb';
+import type { BlockToLive } from './expiry';
 
-export interface LedgerOptions extends BlockStoreOptions {}
+export interface LedgerOptions extends BlockStoreOptions {
+  /**
+   * Each private data collection's blockToLive (0: forever): its hashed state is purged from the
+   * world state when it expires, as Fabric does. It must not change for a collection that has data
+   * (Fabric's lifecycle refuses that), since a replay after a crash must purge alike.
+   */
+  readonly blockToLive?: BlockToLive;
+}
 
 export interface LedgerRecovery extends BlockStoreRecovery {
   /** Blocks whose writes were replayed into state because its savepoint lagged behind the blocks. */
@@ -24,7 +32,7 @@ export interface CommitResult {
   readonly blockNum: number;
   /** Tx id and validation code per transaction, in block order. */
   readonly txIndex: readonly TxIndexEntry[];
-  /** Writes applied to the state (valid transactions only). */
+  /** Writes applied to the state (valid transactions only), then the hashed private data purged at this block (blockToLive). */
   readonly updates: readonly StateUpdate[];
 }
 
@@ -51,7 +59,7 @@ export class Ledger {
     const blockStore = await BlockStore.open(join(dir, 'chains'), opts);
     let state: StateDb | undefined;
     try {
-      state = await StateDb.open(join(dir, 'state'));
+      state = await StateDb.open(join(dir, 'state'), opts.blockToLive === undefined ? {} : { blockToLive: opts.blockToLive });
       const height = blockStore.height;
       if (state.savepoint > height - 1) {
         throw new LedgerError('STATE_AHEAD', `state savepoint ${state.savepoint} is past the last block ${height - 1}`, { savepoint: state.savepoint, height });
@@ -101,17 +109,19 @@ export class Ledger {
       if (e instanceof LedgerError && e.code === 'IO') this.#failure = e;
       throw e;
     }
+    let applied: readonly StateUpdate[] = updates;
     try {
-      await this.state.applyBlock(block.number, updates);
+      const purged = await this.state.applyBlock(block.number, updates);
+      if (purged.length > 0) applied = [...updates, ...purged];
     } catch (e) {
       // the block is durable: reopening replays it into the state
       this.#failure = e instanceof LedgerError && e.code === 'IO' ? e : ioFailure(`applying block ${block.number} to the world state`, this.#stateDir, e, { blockNum: block.number });
       this.#wakeApplied();
       throw this.#failure;
     }
-    for (const listener of this.#appliedListeners) listener(block.number, updates);
+    for (const listener of this.#appliedListeners) listener(block.number, applied);
     this.#wakeApplied();
-    return { blockNum: block.number, txIndex, updates };
+    return { blockNum: block.number, txIndex, updates: applied };
   }
 
   /**

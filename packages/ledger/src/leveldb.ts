@@ -36,18 +36,19 @@ export async function openSavepointDb(dir: string, openFailure?: string): Promis
 
 /**
  * Writes block `blockNum`'s records (`fill` adds them to the batch; if it throws, nothing is written)
- * and moves the savepoint to the block, in one atomic batch.
+ * and moves the savepoint to the block, in one atomic batch. `beforeWrite` runs just before the
+ * write (a failure there is reported like the write's).
  * @throws {LedgerError} IO (naming `action`, `dir` and the errno) when the write fails
  */
 export async function writeBlockBatch(
   db: LevelDb,
   blockNum: number,
-  fill: (batch: LevelBatch) => void,
-  o: { readonly dir: string; readonly action: string; readonly sync: boolean },
+  fill: (batch: LevelBatch) => void | Promise<void>,
+  o: { readonly dir: string; readonly action: string; readonly sync: boolean; readonly beforeWrite?: () => Promise<void> },
 ): Promise<void> {
   const batch = db.batch();
   try {
-    fill(batch);
+    await fill(batch);
   } catch (e) {
     await batch.close();
     throw e;
@@ -56,6 +57,7 @@ export async function writeBlockBatch(
   writeU64(sp, 0, blockNum);
   batch.put(K_SAVEPOINT, sp);
   try {
+    await o.beforeWrite?.();
     await batch.write({ sync: o.sync });
   } catch (e) {
     throw ioFailure(o.action, o.dir, e, { blockNum });

@@ -96,3 +96,22 @@ test('a snapshot does not see later blocks', () => withTempDir(async (dir) => {
   await snap.close();
   await db.close();
 }));
+
+test('blockToLive purges the hashed state of an expired private write at block b+BTL+1, not a rewritten one, not another namespace, across a reopen', () => withTempDir(async (dir) => {
+  const H = 'evidence$$hshort';
+  const btl = (ns: string, collection: string): number => (ns === 'evidence' && collection === 'short' ? 1 : 0);
+  let db = await StateDb.open(dir, { blockToLive: btl });
+  assert.deepEqual(await db.applyBlock(0, [put(H, 'aa', 'h1', 0, 0), put(H, 'bb', 'h2', 0, 1), put('evidence$$hforever', 'aa', 'h3', 0, 2), put('evidence', 'pub', 'p', 0, 3)]), []);
+  assert.deepEqual(await db.applyBlock(1, [put(H, 'bb', 'h4', 1, 0)]), []);
+  await db.close();
+  db = await StateDb.open(dir, { blockToLive: btl });
+  assert.equal(Buffer.from((await db.get(H, 'aa'))!.value).toString(), 'h1', 'readable at block 0 + 1');
+  const purged = await db.applyBlock(2, []);
+  assert.deepEqual(purged.map((u) => [u.ns, u.key, u.isDelete]), [[H, 'aa', true]]);
+  assert.equal(await db.get(H, 'aa'), undefined);
+  assert.equal(Buffer.from((await db.get(H, 'bb'))!.value).toString(), 'h4', 'rewritten at block 1: lives to block 2');
+  assert.ok(await db.get('evidence$$hforever', 'aa'));
+  assert.ok(await db.get('evidence', 'pub'));
+  assert.deepEqual((await db.applyBlock(3, [])).map((u) => u.key), ['bb']);
+  await db.close();
+}));

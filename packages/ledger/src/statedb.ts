@@ -4,12 +4,15 @@
 // Key:   'd' | namespace (UTF-8) | 0x00 | key (UTF-8). Byte order of the key part is UTF-8 byte order,
 //        which is Fabric's order (and differs from JS string order above the BMP).
 // Value: u64 BE blockNum | u32 BE txNum | value bytes.
-// Meta:  the savepoint record (leveldb.ts): the last applied block number.
-import type { StateReader, Version, VersionedValue } from '@metroledger/protocol';
+// Meta:  'm' 'savepoint' -> u64 BE last applied block number.
+//        'x' ...  the blockToLive schedule of the hashed state (`<chaincode>$$h<collection>`, expiry.ts):
+//        Fabric purges a private write's key and value hashes from every peer's state when it expires.
+import { parseHashedNamespace, type StateReader, type Version, type VersionedValue } from '@metroledger/protocol';
 import type { StateUpdate } from './blockparse';
 import { readU64, writeU64 } from './bytes';
 import { LedgerError } from './errors';
 import { openSavepointDb, writeBlockBatch, type LevelDb } from './leveldb';
+import { dueExpiries, expiringBlock, expiryKey, expiryValue, nextExpiry, type BlockToLive } from './expiry';
 
 const K_DATA = 0x64; // 'd'
 const VALUE_HEADER = 12;
@@ -107,18 +110,23 @@ export class StateDb implements StateReader {
   readonly #db: Db;
   readonly #dir: string;
   readonly #prefixes = new Prefixes();
+  readonly #blockToLive: BlockToLive | undefined;
   #savepoint: number;
+  #nextExpiry: number | undefined;
   #tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(db: Db, dir: string, savepoint: number) {
+  private constructor(db: Db, dir: string, savepoint: number, blockToLive: BlockToLive | undefined, next: number | undefined) {
     this.#db = db;
     this.#dir = dir;
     this.#savepoint = savepoint;
+    this.#blockToLive = blockToLive;
+    this.#nextExpiry = next;
   }
 
-  static async open(dir: string): Promise<StateDb> {
+  /** @param options.blockToLive each private data collection's blockToLive (0: forever), for the hashed state's purges */
+  static async open(dir: string, options: { readonly blockToLive?: BlockToLive } = {}): Promise<StateDb> {
     const { db, savepoint } = await openSavepointDb(dir);
-    return new StateDb(db, dir, savepoint);
+    return new StateDb(db, dir, savepoint, options.blockToLive, await nextExpiry(db));
   }
 
   /** Number of the last block whose writes are applied; -1 when none is. */
@@ -169,29 +177,56 @@ export class StateDb implements StateReader {
 
   /**
    * Apply the valid writes of block `blockNum` (in order; a later write of a key wins) and move the
-   * savepoint to it, in one atomic LevelDB batch. Blocks must come in order.
+   * savepoint to it, in one atomic LevelDB batch. Blocks must come in order. The same batch purges
+   * the hashed private data that expires at this block (blockToLive); returns those deletes.
    * @throws {LedgerError} BLOCK_OUT_OF_ORDER, BAD_KEY (nothing written); IO (with path and errno); CLOSED
    */
-  applyBlock(blockNum: number, updates: readonly StateUpdate[]): Promise<void> {
+  applyBlock(blockNum: number, updates: readonly StateUpdate[]): Promise<StateUpdate[]> {
     const run = this.#tail.then(() => this.#applyNow(blockNum, updates));
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  async #applyNow(blockNum: number, updates: readonly StateUpdate[]): Promise<void> {
+  async #applyNow(blockNum: number, updates: readonly StateUpdate[]): Promise<StateUpdate[]> {
     if (this.#db.status !== 'open') throw new LedgerError('CLOSED', 'state database is closed');
     if (blockNum !== this.#savepoint + 1) {
       throw new LedgerError('BLOCK_OUT_OF_ORDER', `state expects block ${this.#savepoint + 1}, got ${blockNum}`, { expected: this.#savepoint + 1, got: blockNum });
     }
+    const purged: StateUpdate[] = [];
+    const purging = this.#nextExpiry !== undefined && this.#nextExpiry <= blockNum;
+    let scheduled = false;
     // Not synced: a state that lags its synced blocks after a crash is replayed from them on open.
-    await writeBlockBatch(this.#db, blockNum, (batch) => {
+    await writeBlockBatch(this.#db, blockNum, async (batch) => {
+      const written = purging ? new Set<string>() : undefined;
       for (const u of updates) {
         const k = this.#prefixes.key(u.ns, u.key);
+        written?.add(k.toString('latin1'));
         if (u.isDelete) batch.del(k);
         else batch.put(k, encodeValue(u.version, u.value ?? new Uint8Array(0)));
+        const hashed = u.isDelete || this.#blockToLive === undefined ? undefined : parseHashedNamespace(u.ns);
+        const expiring = hashed === undefined ? undefined : expiringBlock(blockNum, this.#blockToLive!(hashed.namespace, hashed.collection));
+        if (expiring !== undefined) {
+          batch.put(expiryKey(expiring, k), expiryValue(u.version));
+          scheduled = true;
+        }
+      }
+      if (purging) {
+        for (const due of await dueExpiries(this.#db, blockNum)) {
+          batch.del(due.entry);
+          if (written!.has(due.dataKey.toString('latin1'))) continue; // written again by this block
+          const current = this.#db.getSync(due.dataKey);
+          if (current === undefined) continue;
+          const v = decodeValue(current).version;
+          if (v.blockNum !== due.version.blockNum || v.txNum !== due.version.txNum) continue;
+          batch.del(due.dataKey);
+          const sep = due.dataKey.indexOf(0, 1);
+          purged.push({ ns: due.dataKey.toString('utf8', 1, sep), key: due.dataKey.toString('utf8', sep + 1), isDelete: true, version: { blockNum, txNum: 0 } });
+        }
       }
     }, { dir: this.#dir, action: `applying block ${blockNum} to the world state`, sync: false });
     this.#savepoint = blockNum;
+    if (purging || scheduled) this.#nextExpiry = await nextExpiry(this.#db);
+    return purged;
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,11 @@ export class PrivateContract extends Contract {
     await ctx.stub.deletePrivateData(collection, key);
   }
 
+  @Transaction()
+  async purge(ctx: Context, collection: string, key: string): Promise<void> {
+    await ctx.stub.purgePrivateData(collection, key);
+  }
+
   @Transaction(false)
   async get(ctx: Context, collection: string, key: string): Promise<string> {
     try {
@@ -36,6 +41,25 @@ export class PrivateContract extends Contract {
   async range(ctx: Context, collection: string): Promise<number> {
     let n = 0;
     for await (const _ of ctx.stub.getPrivateDataByRange(collection, '', '')) n++;
+    return n;
+  }
+
+  @Transaction()
+  async putThenRange(ctx: Context, collection: string, key: string): Promise<void> {
+    await ctx.stub.putPrivateData(collection, key, ctx.stub.getTransient().get('value')!);
+    for await (const _ of ctx.stub.getPrivateDataByRange(collection, '', '')) break;
+  }
+
+  @Transaction()
+  async rangeThenPut(ctx: Context, collection: string, key: string): Promise<void> {
+    for await (const _ of ctx.stub.getPrivateDataByRange(collection, '', '')) break;
+    await ctx.stub.putPrivateData(collection, key, ctx.stub.getTransient().get('value')!);
+  }
+
+  @Transaction(false)
+  async byPartialKey(ctx: Context, collection: string, objectType: string, first: string): Promise<number> {
+    let n = 0;
+    for await (const _ of ctx.stub.getPrivateDataByPartialCompositeKey(collection, objectType, [first])) n++;
     return n;
   }
 }

@@ -12,6 +12,7 @@ import {
   DevnetError,
   forgetDeployedChaincodes,
   parseChaincodeSpec,
+  withCollectionsConfig,
   readDeployedChaincodes,
   recordDeployedChaincodes,
   describeHalt,
@@ -42,6 +43,7 @@ interface UpOptions {
   bftDown?: string;
   tlsClientAuth?: boolean;
   chaincode: string[];
+  collectionsConfig: string[];
   dashboard: boolean;
   dashboardPort: string;
 }
@@ -61,8 +63,8 @@ function upArgsOf(opts: UpOptions): string[] {
 }
 
 /** Checks each `name=DIR[:policy]`, loads it once here, and records it as deployed on the devnet. */
-async function recordChaincodes(dataDir: string, specs: readonly string[]): Promise<{ revision: number; chaincodes: DeployedChaincode[] }> {
-  const chaincodes = specs.map((spec) => parseChaincodeSpec(spec, DEFAULT_NETWORK));
+async function recordChaincodes(dataDir: string, specs: readonly string[], collectionsConfig: readonly string[]): Promise<{ revision: number; chaincodes: DeployedChaincode[] }> {
+  const chaincodes = withCollectionsConfig(specs.map((spec) => parseChaincodeSpec(spec, DEFAULT_NETWORK)), collectionsConfig, DEFAULT_NETWORK);
   for (const cc of chaincodes) checkChaincodeLoads(cc);
   return { revision: await recordDeployedChaincodes(dataDir, chaincodes), chaincodes };
 }
@@ -117,7 +119,7 @@ async function up(opts: UpOptions): Promise<void> {
   const other = await runningDevnet(dataDir);
   if (other !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
   // --chaincode: checked and loaded here first, deployed with the network, recorded once the devnet runs
-  const added = opts.chaincode.map((spec) => parseChaincodeSpec(spec, DEFAULT_NETWORK));
+  const added = withCollectionsConfig(opts.chaincode.map((spec) => parseChaincodeSpec(spec, DEFAULT_NETWORK)), opts.collectionsConfig, DEFAULT_NETWORK);
   for (const cc of added) checkChaincodeLoads(cc);
 
   const devnet = await startDevnet({ dataDir, port, ...ordering, tlsClientAuth: opts.tlsClientAuth === true, logger: logger(), addChaincodes: added.map(chaincodeConfigOf) }).catch((err: unknown) => {
@@ -239,11 +241,11 @@ async function reset(opts: { data: string }): Promise<void> {
 }
 
 /** `devnet deploy`: records the chaincodes, and has a running devnet load them (SIGHUP), waiting for its answer. */
-async function deploy(specs: string[], opts: { data: string }): Promise<void> {
+async function deploy(specs: string[], opts: { data: string; collectionsConfig: string[] }): Promise<void> {
   const dataDir = resolve(opts.data);
   await prepareDataDir(dataDir);
   const before = (await readDeployedChaincodes(dataDir)).chaincodes;
-  const { revision, chaincodes } = await recordChaincodes(dataDir, specs);
+  const { revision, chaincodes } = await recordChaincodes(dataDir, specs, opts.collectionsConfig);
   const running = await runningDevnet(dataDir);
   if (running === undefined) {
     console.log(`recorded ${chaincodes.map((c) => `${c.name} ${c.version}`).join(', ')}: deployed when the devnet starts (\`${command(['devnet', 'up'], opts.data)}\`)`);
@@ -313,6 +315,7 @@ export function registerDevnetCommands(program: Command): void {
     .option('--port <n>', 'gateway port', '7051')
     .option('--tls-client-auth', "mutual TLS: clients must present a TLS certificate from a channel MSP's TLS CA (as Fabric's peer.tls.clientAuthRequired)")
     .option('--chaincode <name=DIR[:policy]>', "deploy any Fabric chaincode (node, fabric-contract-api) from its folder, besides the network's; the policy in any Fabric form (default /Channel/Application/Endorsement, i.e. MAJORITY Endorsement); repeatable, and it stays deployed", collect, [])
+    .option('--collections-config <[name=]file>', "a chaincode's private data collections, Fabric's collections_config.json (as `peer lifecycle chaincode approveformyorg --collections-config`); name= picks the --chaincode; repeatable", collect, [])
     .option('--dashboard-port <n>', 'port of the live dashboard on 127.0.0.1 (0: any free port; the URL is printed)', '0')
     .option('--no-dashboard', 'serve no dashboard')
     .action(up);
@@ -321,6 +324,7 @@ export function registerDevnetCommands(program: Command): void {
     .description("deploy (or upgrade) Fabric chaincodes from their folders, on every peer organization: at once on a running devnet, else when it starts; they stay deployed")
     .argument('<name=DIR[:policy]...>', "e.g. basic=../fabric-samples/asset-transfer-basic/chaincode-javascript, or basic=DIR:AND('LaSIGEMSP.peer','PUCPRMSP.peer')")
     .option('--data <dir>', 'data directory', DEFAULT_DATA_DIR)
+    .option('--collections-config <[name=]file>', "a chaincode's private data collections, Fabric's collections_config.json (as `peer lifecycle chaincode approveformyorg --collections-config`); name= picks the chaincode; repeatable. An upgrade keeps every collection and its blockToLive", collect, [])
     .action(deploy);
   devnet
     .command('down')

@@ -41,6 +41,19 @@ export class PdcContract extends Contract {
   async getPrivateHash(ctx: Context, collection: string, key: string): Promise<string> {
     return Buffer.from(await ctx.stub.getPrivateDataHash(collection, key)).toString('hex');
   }
+
+  @Transaction()
+  async purgePrivate(ctx: Context, collection: string, key: string): Promise<void> {
+    await ctx.stub.purgePrivateData(collection, key);
+  }
+
+  /** The keys of a private range, as this peer holds them (JSON array). */
+  @Transaction(false)
+  async rangePrivate(ctx: Context, collection: string, startKey: string, endKey: string): Promise<string> {
+    const keys: string[] = [];
+    for await (const kv of ctx.stub.getPrivateDataByRange(collection, startKey, endKey)) keys.push(kv.key);
+    return JSON.stringify(keys);
+  }
 }
 
 export const contracts = [PdcContract];

@@ -330,7 +330,9 @@ test('private data: hashes for everyone, values checked against them and stored 
         { isMember: (_ns, c) => c === ORG1, store: org1Store },
         { isMember: (_ns, c) => c === '_implicit_org_Org2MSP', store: org2Store },
       ],
-      committed: (ids) => purged.push(...ids),
+      committed: (ids) => {
+        purged.push(...ids);
+      },
     },
   });
   const privateTx = (writes: Record<string, string>, read?: { key: string; version?: { blockNum: number; txNum: number } }) => {

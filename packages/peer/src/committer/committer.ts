@@ -25,7 +25,7 @@ import {
   type StateReader,
   type ValidationContext,
 } from '@metroledger/protocol';
-import type { PrivateTxData } from '@metroledger/ledger';
+import type { PrivatePurge, PrivateTxData } from '@metroledger/ledger';
 import type { CommitterPrivateData, MissingPrivateData } from '../privatedata/types.js';
 import { committerError } from './errors.js';
 import type { BlockVerifier } from './verifier.js';
@@ -275,7 +275,8 @@ export class Committer {
     setTransactionFilter(block, mvcc.codes);
     const missing = this.#o.privateData === undefined ? [] : await this.#storePrivateData(blockNum, mvcc.codes, txs, this.#o.privateData);
     await this.#ledgerCommit(block);
-    this.#o.privateData?.committed?.(txs.flatMap((t) => (t === undefined ? [] : [t.txId])), blockNum + 1);
+    // a transient copy left behind is purged by retention later; it never changes what was committed
+    await Promise.resolve(this.#o.privateData?.committed?.(txs.flatMap((t) => (t === undefined ? [] : [t.txId])), blockNum + 1)).catch(() => undefined);
 
     const events: CommittedEvent[] = [];
     const out: CommittedTx[] = mvcc.codes.map((code, i) => {
@@ -308,6 +309,16 @@ export class Committer {
       if (written.length === 0) continue;
       const pvt = await pd.fetch(tx.txId);
       const mine: NsPvtRwSet[][] = pd.peers.map(() => []);
+      // purgePrivateData: by key hash, on every member peer, whether or not the values came
+      const purges: PrivatePurge[][] = pd.peers.map(() => []);
+      for (const { namespace, hashed } of written) {
+        for (const w of hashed.writes) {
+          if (w.isPurge !== true) continue;
+          pd.peers.forEach((peer, i) => {
+            if (peer.isMember(namespace, hashed.collection)) purges[i]!.push({ namespace, collection: hashed.collection, keyHash: w.keyHash });
+          });
+        }
+      }
       for (const { namespace, hashed } of written) {
         const values = pvt?.find((ns) => ns.namespace === namespace)?.collections.find((c) => c.collection === hashed.collection);
         if (values === undefined || !privateWritesMatch(hashed, values)) {
@@ -323,11 +334,12 @@ export class Committer {
         });
       }
       mine.forEach((rwset, i) => {
-        if (rwset.length > 0) perPeer[i]!.push({ txNum, rwset });
+        const purged = purges[i]!;
+        if (rwset.length > 0 || purged.length > 0) perPeer[i]!.push({ txNum, rwset, ...(purged.length > 0 && { purges: purged }) });
       });
     }
     try {
-      await Promise.all(pd.peers.map((peer, i) => (perPeer[i]!.length === 0 ? undefined : peer.store.commitBlock(blockNum, perPeer[i]!))));
+      await Promise.all(pd.peers.map((peer, i) => peer.store.commitBlock(blockNum, perPeer[i]!)));
     } catch (err) {
       throw new LedgerCommitFailure(err instanceof Error ? err : new Error(String(err)));
     }

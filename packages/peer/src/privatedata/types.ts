@@ -17,6 +17,7 @@ export interface EndorserPrivateData {
 
 /** One peer's private data store, as the committer writes it (@metroledger/ledger's PrivateStore fits). */
 export interface PrivateDataStore {
+  /** Called for every block (with no transactions where none is for this peer), so that blockToLive purges run. */
   commitBlock(blockNum: number, txs: readonly PrivateTxData[]): Promise<void>;
 }
 
@@ -25,8 +26,8 @@ export interface CommitterPrivateData {
   fetch(txId: string): readonly NsPvtRwSet[] | undefined | Promise<readonly NsPvtRwSet[] | undefined>;
   /** The peers' private stores, each with the collections its organization is a member of. */
   readonly peers: readonly { readonly isMember: (namespace: string, collection: string) => boolean; readonly store: PrivateDataStore }[];
-  /** After the block is committed: its transactions' transient copies can go. */
-  committed?(txIds: readonly string[], height: number): void;
+  /** After the block is committed: its transactions' transient copies can go (a failure here is the transient store's, not the commit's). */
+  committed?(txIds: readonly string[], height: number): void | Promise<void>;
 }
 
 /** A valid transaction's private writes that no member peer could store: not found, or not matching the block's hashes. */

@@ -32,6 +32,12 @@ export function hashedStateKey(namespace: string, collection: string, keyHash: U
   return { ns: `${namespace}$$h${collection}`, key: Buffer.from(keyHash.buffer, keyHash.byteOffset, keyHash.byteLength).toString('hex') };
 }
 
+/** The chaincode and collection of a hashed-state namespace (`<chaincode>$$h<collection>`), or undefined for any other namespace. */
+export function parseHashedNamespace(ns: string): { readonly namespace: string; readonly collection: string } | undefined {
+  const at = ns.indexOf('$$h');
+  return at <= 0 ? undefined : { namespace: ns.slice(0, at), collection: ns.slice(at + 3) };
+}
+
 /** Byte equality of two hashes. */
 export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;

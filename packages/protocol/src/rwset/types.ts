@@ -46,6 +46,8 @@ export interface KVWriteHash {
   readonly isDelete: boolean;
   /** SHA-256 of the value; empty for a delete. */
   readonly valueHash: Uint8Array;
+  /** Fabric 2.5's purgePrivateData: a delete that also purges the key's earlier private values from the member peers. */
+  readonly isPurge?: boolean;
 }
 
 /**

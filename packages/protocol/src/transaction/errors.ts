@@ -25,7 +25,9 @@ export type ProtocolErrorCode =
   | 'UNSUPPORTED_HEADER_TYPE' // a channel header type other than ENDORSER_TRANSACTION
   | 'BAD_TXID' // tx_id is not hex(sha256(nonce ‖ creator))
   | 'MALFORMED_PROPOSAL_RESPONSE' // a ProposalResponse that does not parse, failed, or carries no endorsement
-  | 'PAYLOAD_MISMATCH'; // endorsers returned different ProposalResponsePayloads
+  | 'PAYLOAD_MISMATCH' // endorsers returned different ProposalResponsePayloads
+  // collections module
+  | 'BAD_COLLECTION_CONFIG'; // a collections configuration (JSON or CollectionConfigPackage) Fabric would refuse
 
 /** The one error class of @metroledger/protocol; branch on `code`, never on the message. */
 export class ProtocolError extends MetroledgerError<ProtocolErrorCode> {}

@@ -178,6 +178,7 @@ function encodeCollectionHashed(c: CollectionHashedRwSet): InstanceType<typeof C
       pw.setKeyHash(w.keyHash);
       pw.setIsDelete(w.isDelete);
       if (!w.isDelete && w.valueHash.length > 0) pw.setValueHash(w.valueHash);
+      if (w.isPurge === true) pw.setIsPurge(true);
       return pw;
     }),
   );
@@ -200,7 +201,7 @@ function decodeCollection(namespace: string, c: InstanceType<typeof ledger.rwset
     const v = r.getVersion();
     return v === undefined ? { keyHash: r.getKeyHash_asU8() } : { keyHash: r.getKeyHash_asU8(), version: { blockNum: v.getBlockNum(), txNum: v.getTxNum() } };
   });
-  const writes: KVWriteHash[] = hashed.getHashedWritesList().map((w) => ({ keyHash: w.getKeyHash_asU8(), isDelete: w.getIsDelete(), valueHash: w.getIsDelete() ? EMPTY : w.getValueHash_asU8() }));
+  const writes: KVWriteHash[] = hashed.getHashedWritesList().map((w) => ({ keyHash: w.getKeyHash_asU8(), isDelete: w.getIsDelete(), valueHash: w.getIsDelete() ? EMPTY : w.getValueHash_asU8(), ...(w.getIsPurge() && { isPurge: true }) }));
   return { collection, reads, writes, pvtRwSetHash: c.getPvtRwsetHash_asU8() };
 }
 
@@ -211,10 +212,16 @@ export function encodeCollectionPvtRwSet(c: CollectionPvtRwSet): Uint8Array {
 
 /**
  * The hashed form of a collection's private writes, as it goes in the block: key and value hashes
- * (SHA-256) in key order, and the hash of the private KVRWSet bytes.
+ * (SHA-256) in key order, and the hash of the private KVRWSet bytes. `purged`: keys whose delete
+ * is a purgePrivateData (is_purge).
  */
-export function hashCollectionWrites(c: CollectionPvtRwSet): { readonly writes: KVWriteHash[]; readonly pvtRwSetHash: Uint8Array } {
-  const writes = sortedByKey(c.writes).map((w) => ({ keyHash: privateDataHash(w.key), isDelete: w.isDelete, valueHash: w.isDelete ? EMPTY : privateDataHash(w.value) }));
+export function hashCollectionWrites(c: CollectionPvtRwSet, purged?: ReadonlySet<string>): { readonly writes: KVWriteHash[]; readonly pvtRwSetHash: Uint8Array } {
+  const writes = sortedByKey(c.writes).map((w) => ({
+    keyHash: privateDataHash(w.key),
+    isDelete: w.isDelete,
+    valueHash: w.isDelete ? EMPTY : privateDataHash(w.value),
+    ...(w.isDelete && purged?.has(w.key) === true && { isPurge: true }),
+  }));
   return { writes, pvtRwSetHash: writes.length === 0 ? EMPTY : privateDataHash(encodeCollectionPvtRwSet(c)) };
 }
 

@@ -1021,7 +1021,7 @@ class Auditor {
         this.#report('RECORD_MISSING', at, `${where}: the transaction does not write the measurement record of meter ${meterId} reading ${seq}`);
         break;
       case 'unknown-version':
-        this.#report('UNKNOWN_LR_VERSION', at, `${where}: LR software version ${JSON.stringify(r.lrVersion)} is not available to re-execute`, { version: r.lrVersion });
+        this.#report('UNKNOWN_LR_VERSION', at, `${where}: LR software version ${JSON.stringify(r.lrVersion)} is not available to re-execute (give the approved LR package of that version: --lr-package)`, { version: r.lrVersion });
         break;
       default:
         break;

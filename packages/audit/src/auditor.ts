@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { common } from '@hyperledger/fabric-protos';
 import { bftQuorum } from '@metroledger/bft';
 import { IdentityDeserializer, MspRegistry, verifySignature, type Identity } from '@metroledger/identity';
+import type { ChaincodePackage } from '@metroledger/lifecycle';
 import { formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
 import {
   blockEnvelopes,
@@ -25,14 +26,13 @@ import {
   type TxDecisionInput,
   type ValidationContext,
 } from '@metroledger/protocol';
-import { analyzeBlock, reanalyzeReading, writesOf, type AnalyzeContext, type BlockAnalysis, type ReadingFacts, type TxFacts, type WriteFact } from './analyze';
+import { analyzeBlock, reanalyzeReading, writesOf, type AnalyzeContext, type BlockAnalysis, type LrImplementation, type ReadingFacts, type TxFacts, type WriteFact } from './analyze';
 import { ChannelPolicies } from './channel';
 import { checkConfigUpdate } from './configtx';
 import { LIFECYCLE_NAMESPACE, LifecycleDefinitions, type LifecycleSnapshot } from './lifecycle';
 import { AuditError } from './errors';
 import { finding, type Finding, type FindingCode, type FindingLocation } from './findings';
 import { bundledLrModule, loadLrImplementations, loadPackagedLr, readLrPackage } from './lrsoftware';
-import type { ChaincodePackage } from '@metroledger/lifecycle';
 import type { AuditPlugin, SoftwareApprovalView, ValidTxView } from './plugins';
 import { WorkerPool } from './pool';
 import type { WorkerChannel } from './worker';
@@ -312,7 +312,7 @@ class Auditor {
   readonly #lrNamespace: string;
   readonly #lrModules: string[];
   /** The implementation of each LR version in force on this thread (the inline context shares it). */
-  #lrImpls: Map<string, import('./analyze').LrImplementation> | undefined;
+  #lrImpls: Map<string, LrImplementation> | undefined;
   /** Every implementation the audit had, by origin, with its readings. */
   readonly #lrUses = new Map<string, LrSoftwareUse>();
   /** LR packages given, until their approval is found on the ledger. */
@@ -428,7 +428,7 @@ class Auditor {
     return this.#inlineCtx;
   }
 
-  #lrImplementations(): Map<string, import('./analyze').LrImplementation> {
+  #lrImplementations(): Map<string, LrImplementation> {
     if (this.#lrImpls === undefined) {
       this.#lrImpls = loadLrImplementations(this.#lrModules);
       for (const impl of this.#lrImpls.values()) {
@@ -511,8 +511,8 @@ class Auditor {
     const queue: { sb: SourcedBlock; analysis: Promise<BlockAnalysis> | BlockAnalysis }[] = [];
     const maxInFlight = 3;
     try {
-      // What exists is asked before reading, so that blocks committed meanwhile raise no alarm.
       this.#readPackages();
+      // What exists is asked before reading, so that blocks committed meanwhile raise no alarm.
       const said = await this.#source.declaredHeight?.();
       if (said?.declared !== undefined) this.#declared.push(said.declared);
       if (said?.note !== undefined) this.#heightNotes.push(said.note);
@@ -539,7 +539,7 @@ class Auditor {
         const list = this.#pendingPackages.map(({ file, pkg }) => `${file} (package id ${pkg.packageId}, code digest ${pkg.codeDigest})`);
         throw new AuditError(
           'LR_PACKAGE_NOT_APPROVED',
-          `the notified body approved neither the package id nor the code digest of ${list.join('; ')} for ${this.#lrNamespace} in the audited blocks ${this.#fromBlock}..${this.#toBlock}: it was not used`,
+          `the notified body approved neither the package id nor the code digest of ${list.join('; ')} for ${this.#lrNamespace} on the audited ledger (through block ${this.#toBlock}): it was not used`,
           { packages: this.#pendingPackages.map(({ file, pkg }) => ({ file, packageId: pkg.packageId, codeDigest: pkg.codeDigest })) },
         );
       }
@@ -981,7 +981,8 @@ class Auditor {
       return;
     }
     if (r.meterRev !== entry.rev || this.#reexecutedByOther(r)) {
-      // The worker analyzed this block before a registry change earlier in the ledger reached it.
+      // The worker analyzed this block before a registry change earlier in the ledger reached it,
+      // or before the approval of an LR package of the reading's version was judged.
       const envelope = blockEnvelopes(decodeBlock(sb.bytes))[tx.txNum]!;
       const parsed = parseEnvelope(envelope);
       r = reanalyzeReading(parsed, writesOf(parsed, this.#analyzeContext()), this.#analyzeContext(), facts.batchIndex);

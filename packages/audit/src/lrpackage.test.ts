@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildChaincodePackage, buildCcaasPackage, readChaincodePackage } from '@metroledger/lifecycle';
+import { buildChaincodePackage, buildCcaasPackage, packageWorkspaceChaincode, readChaincodePackage } from '@metroledger/lifecycle';
 import { AuditError, governancePlugin, ledgerDirectorySource, runAudit, type AuditErrorCode, type AuditOptions, type AuditReport } from './index';
 import { LR_1_1_0_PACKAGE, UPGRADE_FIXTURES, unpackUpgradeFixture } from './testing/fabric';
 
@@ -89,13 +89,15 @@ for (const version of UPGRADE_FIXTURES) {
   });
 }
 
-test('an unreadable, corrupt, missing or ccaas package is LR_PACKAGE_INVALID before anything is audited', async () => {
+test('an unreadable, corrupt, missing, ccaas or non-LR package is LR_PACKAGE_INVALID before anything is audited', async () => {
   const bytes = await readFile(LR_1_1_0_PACKAGE);
   const cut = join(root, 'cut.tgz');
   await writeFile(cut, bytes.subarray(0, bytes.length - 100));
   const ccaas = join(root, 'ccaas.tgz');
   await writeFile(ccaas, buildCcaasPackage({ nodePackage: readChaincodePackage(bytes), chaincodeName: 'lr', connection: { address: 'lr.example.com:9999', dialTimeout: '10s', tlsRequired: false } }).bytes);
-  for (const file of [cut, ccaas, join(root, 'absent.tgz'), otherVersion]) {
+  const governance = join(root, 'governance.tgz');
+  await writeFile(governance, (await packageWorkspaceChaincode('governance')).bytes);
+  for (const file of [cut, ccaas, governance, join(root, 'absent.tgz'), otherVersion]) {
     await assert.rejects(audit('3.0.0', { lrPackages: [file] }), isAuditError('LR_PACKAGE_INVALID'), file);
   }
   await assert.rejects(audit('3.0.0', { lrPackages: [bytes], plugins: [] }), isAuditError('LR_PACKAGE_NOT_APPROVED'));

@@ -6,7 +6,7 @@
 // its fingerprint is found on the audited ledger. Keeping every approved package is what lets old
 // measurements be re-run years later.
 import { readFileSync } from 'node:fs';
-import { LifecycleError, packageForm, readChaincodePackage, requirePackagedModule, type ChaincodePackage } from '@metroledger/lifecycle';
+import { LifecycleError, packageForm, readChaincodePackage, requirePackagedModule, vendoredModules, type ChaincodePackage } from '@metroledger/lifecycle';
 import { describeError } from '@metroledger/errors';
 import { AuditError } from './errors';
 import type { LrImplementation } from './analyze';
@@ -78,6 +78,13 @@ export function readLrPackage(source: string | Uint8Array): ChaincodePackage {
   if (form !== 'node') {
     throw new AuditError('LR_PACKAGE_INVALID', `${what} (${pkg.packageId}) is a ${form} package: only a node package holds the code to re-execute (\`metroledger chaincode package lr --form node\`)`, { file: what, packageId: pkg.packageId, form });
   }
+  let vendored: boolean;
+  try {
+    vendored = vendoredModules(pkg).has(LR_MODULE);
+  } catch {
+    vendored = false;
+  }
+  if (!vendored) throw new AuditError('LR_PACKAGE_INVALID', `${what} (${pkg.packageId}) vendors no ${LR_MODULE}: it is not a package of the LR chaincode`, { file: what, packageId: pkg.packageId });
   return pkg;
 }
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION } from '@metroledger/lr';
-import { buildChaincodePackage, LifecycleError, packageLrChaincode, requirePackagedModule, type LifecycleErrorCode } from './index';
+import { buildChaincodePackage, LifecycleError, packageLrChaincode, requirePackagedModule, vendoredModules, type LifecycleErrorCode } from './index';
 
 const isCode = (code: LifecycleErrorCode) => (e: unknown) => e instanceof LifecycleError && e.code === code;
 const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
@@ -29,6 +29,7 @@ test('a vendored module loads from the package bytes, with its relative files, o
 });
 
 test('the LR chaincode package yields the LR software it vendors', async () => {
+  assert.deepEqual([...vendoredModules(await packageLrChaincode())], [['@metroledger/errors', 'src/lib/@metroledger/errors'], ['@metroledger/lr', 'src/lib/@metroledger/lr']]);
   const lr = requirePackagedModule(await packageLrChaincode(), '@metroledger/lr') as { LR_SOFTWARE_NAME: string; LR_SOFTWARE_VERSION: string; measurementRecord: unknown };
   assert.deepEqual([lr.LR_SOFTWARE_NAME, lr.LR_SOFTWARE_VERSION, typeof lr.measurementRecord], [LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION, 'function']);
   // a copy of its own, not the module this process loaded from node_modules

@@ -29,9 +29,11 @@ function jsonOf(pkg: ChaincodePackage, path: string): Record<string, unknown> {
 
 /**
  * The modules vendored in a node package: each `file:` dependency of src/package.json (as a peer's
- * `npm install` lays them out, flat under src/node_modules) and the directory it names.
+ * `npm install` lays them out, flat under src/node_modules) and the directory in the package it
+ * names. Reads only; runs nothing.
+ * @throws {@link LifecycleError} MODULE_NOT_LOADABLE when src/package.json is missing or not JSON.
  */
-function vendoredModules(pkg: ChaincodePackage): Map<string, string> {
+export function vendoredModules(pkg: ChaincodePackage): Map<string, string> {
   const deps = jsonOf(pkg, 'src/package.json')['dependencies'] ?? {};
   const out = new Map<string, string>();
   if (typeof deps !== 'object' || deps === null) return out;

@@ -35,6 +35,8 @@ export interface LrImplementation {
   readonly name: string;
   readonly version: string;
   measurementRecord(reading: RawReading, meter: RecordMeter, context: RecordContext): object;
+  /** Where it came from: 'bundled', 'module:<specifier>' or 'package:<package id>' (the report names it). */
+  readonly origin?: string;
 }
 
 /** The parts of the LR chaincode's stored meter document the audit uses. */
@@ -110,6 +112,8 @@ export interface ReadingFacts {
   readonly meterRev: number;
   readonly signatureOk?: boolean;
   readonly lrVersion?: string;
+  /** LrImplementation.origin of the implementation that re-executed it. */
+  readonly lrOrigin?: string;
   /** 'unknown-version': no implementation of the recorded LR version; 'no-record': no record written. */
   readonly reexec?: 'match' | 'mismatch' | 'unknown-version' | 'no-record';
   readonly mismatches?: readonly FieldMismatch[];
@@ -316,13 +320,14 @@ function analyzeSignedReading(envelope: Uint8Array, tx: ParsedTransaction, write
   }
   const expected = expectedRecord(reading, readingBytes, meter, impl, { txId: tx.txId, timestampMs: tx.timestamp.seconds * 1000 + tx.timestamp.nanos / 1e6, readingSha256: located.readingSha256 }, stored);
   const mismatches = compareRecords(stored, expected);
+  const lrOrigin = impl.origin === undefined ? {} : { lrOrigin: impl.origin };
   // The chaincode also advances the meter's last sequence in the same transaction.
   const stateWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === compositeKey(LrKeyTypes.METER_STATE, [reading.meterId]));
   const lastSequence = stateWrite === undefined || stateWrite.isDelete ? undefined : safeJson(stateWrite.value)?.lastSequence;
   if (checkLastSequence && lastSequence !== reading.sequence) mismatches.push({ field: 'meterstate.lastSequence', stored: lastSequence, expected: reading.sequence });
   return mismatches.length === 0
-    ? { ...located, meterRev: entry.rev, signatureOk, lrVersion, reexec: 'match', status: expected['status'] as 'MEASURED' | 'REFUSED' }
-    : { ...located, meterRev: entry.rev, signatureOk, lrVersion, reexec: 'mismatch', mismatches, ...(storedStatus ? { status: storedStatus } : {}) };
+    ? { ...located, meterRev: entry.rev, signatureOk, lrVersion, ...lrOrigin, reexec: 'match', status: expected['status'] as 'MEASURED' | 'REFUSED' }
+    : { ...located, meterRev: entry.rev, signatureOk, lrVersion, ...lrOrigin, reexec: 'mismatch', mismatches, ...(storedStatus ? { status: storedStatus } : {}) };
 }
 
 function safeJson(bytes: Uint8Array): { lastSequence?: unknown } | undefined {

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { common } from '@hyperledger/fabric-protos';
 import { bftQuorum } from '@metroledger/bft';
 import { IdentityDeserializer, MspRegistry, verifySignature, type Identity } from '@metroledger/identity';
+import type { ChaincodePackage } from '@metroledger/lifecycle';
 import { formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
 import {
   blockEnvelopes,
@@ -25,14 +26,14 @@ import {
   type TxDecisionInput,
   type ValidationContext,
 } from '@metroledger/protocol';
-import { analyzeBlock, reanalyzeReading, writesOf, type AnalyzeContext, type BlockAnalysis, type ReadingFacts, type TxFacts, type WriteFact } from './analyze';
+import { analyzeBlock, reanalyzeReading, writesOf, type AnalyzeContext, type BlockAnalysis, type LrImplementation, type ReadingFacts, type TxFacts, type WriteFact } from './analyze';
 import { ChannelPolicies } from './channel';
 import { checkConfigUpdate } from './configtx';
 import { LIFECYCLE_NAMESPACE, LifecycleDefinitions, type LifecycleSnapshot } from './lifecycle';
 import { AuditError } from './errors';
 import { finding, type Finding, type FindingCode, type FindingLocation } from './findings';
-import { bundledLrModule, loadLrImplementations } from './lrsoftware';
-import type { AuditPlugin, ValidTxView } from './plugins';
+import { bundledLrModule, loadLrImplementations, loadPackagedLr, readLrPackage } from './lrsoftware';
+import type { AuditPlugin, SoftwareApprovalView, ValidTxView } from './plugins';
 import { WorkerPool } from './pool';
 import type { WorkerChannel } from './worker';
 import { MeterRegistry, type RegistrySnapshot } from './registry';
@@ -100,6 +101,8 @@ export interface AuditReport {
   /** Channel configuration updates verified and applied in this run. */
   readonly configUpdates: ConfigUpdateRecord[];
   readonly lrVersions: string[];
+  /** Each LR software implementation the audit had, where it came from, and how many readings it re-executed. */
+  readonly lrSoftware: LrSoftwareUse[];
   readonly errors: number;
   readonly warnings: number;
   readonly findingCounts: Partial<Record<FindingCode, number>>;
@@ -140,6 +143,27 @@ export interface ConfigUpdateRecord {
   readonly signers: string[];
 }
 
+/** An LR software implementation the audit re-executed with (or could have). */
+export interface LrSoftwareUse {
+  readonly name: string;
+  readonly version: string;
+  /** 'bundled': this auditor's own; 'module': given by path, not verified against any approval; 'package': an LR package whose approval was found on the ledger. */
+  readonly from: 'bundled' | 'module' | 'package';
+  /** True only for a package whose package id or code digest the ledger's approval names. */
+  readonly verified: boolean;
+  /** bundled and module: the module's path. */
+  readonly module?: string;
+  /** package: the file, its fingerprint and the approval on the ledger that names it. */
+  readonly package?: {
+    readonly file: string;
+    readonly packageId: string;
+    readonly codeDigest: string;
+    readonly approval: SoftwareApprovalView & { readonly matchedBy: 'packageId' | 'codeDigest' };
+  };
+  /** Readings re-executed with it in this run (matching or not). */
+  readings: number;
+}
+
 export interface PolicyUse {
   readonly policy: string;
   /** 'ledger': the `_lifecycle` definition or a plugin's registry; 'config': a fallback such as the devnet's configuration; 'option': given by the caller. */
@@ -155,8 +179,19 @@ export interface AuditOptions {
   readonly policyOverrides?: Readonly<Record<string, string>>;
   /** LR chaincode name. Default 'lr'. */
   readonly lrNamespace?: string;
-  /** LR software modules to re-execute with (one per version). Default: the bundled @metroledger/lr. */
+  /**
+   * LR software modules to re-execute with (one per version), unverified: the report says so.
+   * Default: the bundled @metroledger/lr.
+   */
   readonly lrModules?: readonly string[];
+  /**
+   * LR chaincode packages (`node` form, files or bytes) whose LR software re-executes the readings
+   * recorded with its version, over the bundled or given module of that version. A package is used
+   * only once the ledger shows the notified body's approval of its package id or code digest (a
+   * governance plugin reads them); one never approved in the audited blocks makes the audit fail
+   * with AuditError LR_PACKAGE_NOT_APPROVED, its code never loaded.
+   */
+  readonly lrPackages?: readonly (string | Uint8Array)[];
   /** Worker threads; 0 = analyze on the calling thread. Default: available cores (at most 4). */
   readonly workers?: number;
   /** State of a previous run: only blocks after it are read. */
@@ -276,6 +311,14 @@ class Auditor {
   readonly #deserializer = new IdentityDeserializer();
   readonly #lrNamespace: string;
   readonly #lrModules: string[];
+  /** The implementation of each LR version in force on this thread (the inline context shares it). */
+  #lrImpls: Map<string, LrImplementation> | undefined;
+  /** Every implementation the audit had, by origin, with its readings. */
+  readonly #lrUses = new Map<string, LrSoftwareUse>();
+  /** LR packages given, until their approval is found on the ledger. */
+  #pendingPackages: { file: string; pkg: ChaincodePackage }[] = [];
+  /** LR packages in use (their approval found), for workers started later. */
+  readonly #activePackages: ChaincodePackage[] = [];
   readonly #plugins: readonly AuditPlugin[];
   readonly #fallbackPolicies: Map<string, Policy>;
   readonly #overridePolicies: Map<string, Policy>;
@@ -372,7 +415,7 @@ class Auditor {
       const channel = this.#workerChannel();
       this.#inlineCtx = {
         lrNamespace: this.#lrNamespace,
-        lrImplementations: loadLrImplementations(this.#lrModules),
+        lrImplementations: this.#lrImplementations(),
         consenters: new Map(channel.consenters),
         trackedNamespaces: new Set(this.#trackedNamespaces()),
         meters: this.#registry.entries,
@@ -385,11 +428,68 @@ class Auditor {
     return this.#inlineCtx;
   }
 
+  #lrImplementations(): Map<string, LrImplementation> {
+    if (this.#lrImpls === undefined) {
+      this.#lrImpls = loadLrImplementations(this.#lrModules);
+      for (const impl of this.#lrImpls.values()) {
+        const bundled = impl.origin === 'bundled';
+        this.#lrUses.set(impl.origin!, { name: impl.name, version: impl.version, from: bundled ? 'bundled' : 'module', verified: false, module: bundled ? bundledLrModule() : impl.origin!.slice('module:'.length), readings: 0 });
+      }
+    }
+    return this.#lrImpls;
+  }
+
+  /** Reads the LR packages given (fingerprints only: nothing in them runs before its approval is found). */
+  #readPackages(): void {
+    const given = this.#opts.lrPackages ?? [];
+    if (given.length === 0) return;
+    if (!this.#plugins.some((p) => p.softwareApprovals !== undefined)) {
+      throw new AuditError('LR_PACKAGE_NOT_APPROVED', 'an LR package was given, but no plugin reads the notified body\'s approvals from the ledger (add governancePlugin())');
+    }
+    this.#pendingPackages = given.map((g, i) => ({ file: typeof g === 'string' ? g : `lrPackages[${i}]`, pkg: readLrPackage(g) }));
+    this.#usePackagesApproved();
+  }
+
+  /**
+   * The given LR packages whose package id or code digest an approval on the ledger names (so far)
+   * are loaded from their own bytes and re-execute their LR version from now on; readings analyzed
+   * before with another implementation are re-analyzed when judged.
+   */
+  #usePackagesApproved(): void {
+    if (this.#pendingPackages.length === 0) return;
+    const approvals = this.#plugins.flatMap((p) => p.softwareApprovals?.(this.#lrNamespace) ?? []);
+    this.#pendingPackages = this.#pendingPackages.filter(({ file, pkg }) => {
+      const byId = approvals.find((a) => a.packageId === pkg.packageId);
+      const byDigest = approvals.find((a) => a.codeDigest === pkg.codeDigest);
+      const approval = byId ?? byDigest;
+      if (approval === undefined) return true;
+      const impl = loadPackagedLr(pkg);
+      const impls = this.#lrImplementations();
+      const other = impls.get(impl.version);
+      if (other?.origin?.startsWith('package:') === true) {
+        throw new AuditError('BAD_OPTION', `two approved LR packages carry ${impl.name} ${impl.version}: ${other.origin.slice('package:'.length)} and ${pkg.packageId}; give one`, { version: impl.version });
+      }
+      impls.set(impl.version, impl);
+      this.#lrUses.set(impl.origin!, {
+        name: impl.name,
+        version: impl.version,
+        from: 'package',
+        verified: true,
+        package: { file, packageId: pkg.packageId, codeDigest: pkg.codeDigest, approval: { ...approval, matchedBy: byId !== undefined ? 'packageId' : 'codeDigest' } },
+        readings: 0,
+      });
+      this.#activePackages.push(pkg);
+      this.#pool?.addLrPackage(pkg.bytes);
+      return false;
+    });
+  }
+
   #startPool(): void {
     const wanted = this.#opts.workers ?? Math.min(4, availableParallelism());
     if (wanted <= 0 || this.#pool !== undefined) return;
     this.#pool = new WorkerPool(wanted, {
       lrModules: this.#lrModules,
+      lrPackages: this.#activePackages.map((p) => p.bytes),
       lrNamespace: this.#lrNamespace,
       trackedNamespaces: this.#trackedNamespaces(),
       channel: this.#workerChannel(),
@@ -411,6 +511,7 @@ class Auditor {
     const queue: { sb: SourcedBlock; analysis: Promise<BlockAnalysis> | BlockAnalysis }[] = [];
     const maxInFlight = 3;
     try {
+      this.#readPackages();
       // What exists is asked before reading, so that blocks committed meanwhile raise no alarm.
       const said = await this.#source.declaredHeight?.();
       if (said?.declared !== undefined) this.#declared.push(said.declared);
@@ -434,6 +535,14 @@ class Auditor {
       }
       while (queue.length > 0) await this.#judgeNext(queue);
       this.#checkHeight();
+      if (this.#pendingPackages.length > 0 && this.#config !== undefined) {
+        const list = this.#pendingPackages.map(({ file, pkg }) => `${file} (package id ${pkg.packageId}, code digest ${pkg.codeDigest})`);
+        throw new AuditError(
+          'LR_PACKAGE_NOT_APPROVED',
+          `the notified body approved neither the package id nor the code digest of ${list.join('; ')} for ${this.#lrNamespace} on the audited ledger (through block ${this.#toBlock}): it was not used`,
+          { packages: this.#pendingPackages.map(({ file, pkg }) => ({ file, packageId: pkg.packageId, codeDigest: pkg.codeDigest })) },
+        );
+      }
     } finally {
       // Settle what is still in flight before the workers go away.
       await Promise.allSettled(queue.map((q) => q.analysis));
@@ -794,7 +903,10 @@ class Auditor {
       if (change !== undefined) this.#pool?.updateMeter(change.meterId, change.rev, change.json);
     }
     if (tx.chaincodeName === LIFECYCLE_NAMESPACE) this.#applyLifecycle(a, tx);
-    if (this.#plugins.length > 0) this.#notifyPlugins(a, tx, d);
+    if (this.#plugins.length > 0) {
+      this.#notifyPlugins(a, tx, d);
+      this.#usePackagesApproved();
+    }
   }
 
   /** A valid `_lifecycle` transaction: the chaincode definitions it commits take effect for later transactions. */
@@ -845,6 +957,13 @@ class Auditor {
     }
   }
 
+  /** Whether the reading was re-executed (or not) with another implementation than the one now in force for its version (an LR package approved since). */
+  #reexecutedByOther(r: ReadingFacts): boolean {
+    if (this.#activePackages.length === 0 || r.lrVersion === undefined) return false;
+    const now = this.#lrImplementations().get(r.lrVersion);
+    return now !== undefined && now.origin !== r.lrOrigin && (r.reexec === 'unknown-version' || r.reexec === 'match' || r.reexec === 'mismatch');
+  }
+
   #judgeReading(sb: SourcedBlock, a: BlockAnalysis, tx: TxFacts, facts: ReadingFacts, creator: Identity): void {
     const blockNum = a.number;
     let r = facts;
@@ -861,8 +980,9 @@ class Auditor {
       this.#report('METER_NOT_REGISTERED', at, `${where}: meter ${meterId} is not registered at this point of the ledger`);
       return;
     }
-    if (r.meterRev !== entry.rev) {
-      // The worker analyzed this block before a registry change earlier in the ledger reached it.
+    if (r.meterRev !== entry.rev || this.#reexecutedByOther(r)) {
+      // The worker analyzed this block before a registry change earlier in the ledger reached it,
+      // or before the approval of an LR package of the reading's version was judged.
       const envelope = blockEnvelopes(decodeBlock(sb.bytes))[tx.txNum]!;
       const parsed = parseEnvelope(envelope);
       r = reanalyzeReading(parsed, writesOf(parsed, this.#analyzeContext()), this.#analyzeContext(), facts.batchIndex);
@@ -887,6 +1007,10 @@ class Auditor {
     }
     if (r.status === 'MEASURED') this.counts.measurements++;
     else if (r.status === 'REFUSED') this.counts.refusals++;
+    if ((r.reexec === 'match' || r.reexec === 'mismatch') && r.lrOrigin !== undefined) {
+      const use = this.#lrUses.get(r.lrOrigin);
+      if (use !== undefined) use.readings++;
+    }
     switch (r.reexec) {
       case 'match':
         this.counts.reexecuted++;
@@ -898,7 +1022,7 @@ class Auditor {
         this.#report('RECORD_MISSING', at, `${where}: the transaction does not write the measurement record of meter ${meterId} reading ${seq}`);
         break;
       case 'unknown-version':
-        this.#report('UNKNOWN_LR_VERSION', at, `${where}: LR software version ${JSON.stringify(r.lrVersion)} is not available to re-execute`, { version: r.lrVersion });
+        this.#report('UNKNOWN_LR_VERSION', at, `${where}: LR software version ${JSON.stringify(r.lrVersion)} is not available to re-execute (give the approved LR package of that version: --lr-package)`, { version: r.lrVersion });
         break;
       default:
         break;
@@ -929,7 +1053,8 @@ class Auditor {
         txId: d.txId,
       })),
       configUpdates: [...this.#configUpdates],
-      lrVersions: [...this.#analyzeContextVersions()],
+      lrVersions: [...new Set([...this.#lrUses.values()].map((u) => `${u.name} ${u.version}`))],
+      lrSoftware: [...this.#lrUses.values()].map((u) => ({ ...u })),
       errors: this.#errors,
       warnings: this.#warnings,
       findingCounts: { ...this.#findingCounts },
@@ -944,10 +1069,6 @@ class Auditor {
     };
     const totals = this.#totals();
     return totals === undefined ? report : { ...report, totals };
-  }
-
-  #analyzeContextVersions(): string[] {
-    return [...this.#analyzeContext().lrImplementations.values()].map((i) => `${i.name} ${i.version}`);
   }
 
   #totals(): AuditCheckpoint['totals'] | undefined {

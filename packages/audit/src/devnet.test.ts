@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Devnet } from '@metroledger/devnet';
 import { blockEnvelopes, decodeBlock, parseEnvelope } from '@metroledger/protocol';
-import { decodeReading, decodeSignedReading } from '@metroledger/lr';
+import { decodeReading, decodeSignedReading, LR_SOFTWARE_VERSION } from '@metroledger/lr';
+import { packageLrChaincode } from '@metroledger/lifecycle';
 import { deliverSource, governancePlugin, ledgerDirectorySource, runAudit, type AuditOptions, type AuditReport } from './index';
 import { devnetPolicies, devnetWithWorkload, userPaths } from './testing/workload';
 
@@ -80,6 +81,25 @@ describe('audit of a devnet ledger', () => {
     assert.ok(checkpoint !== undefined && checkpoint.nextBlock === report.toBlock + 1);
     assert.equal(report.policies['lr']?.from, 'ledger', 'the LR policy comes from the governance registry');
     assert.deepEqual(report.declaredHeights.map((d) => d.height), [report.toBlock + 1], 'the index was read and agrees');
+  });
+
+  test('--lr-package: the LR package the devnet approved re-executes every reading, also after a checkpoint; the bundled module none', async () => {
+    // The package of the code the devnet's notified body approved (its bootstrap approves this repository's LR package).
+    const pkg = await packageLrChaincode();
+    const file = join(root, 'lr-node.tgz');
+    await writeFile(file, pkg.bytes);
+    const { report } = await runAudit(ledgerDirectorySource(dataDir), options({ lrPackages: [file] }));
+    assertClean(report);
+    const used = report.lrSoftware.find((u) => u.from === 'package');
+    assert.deepEqual([used?.version, used?.verified, used?.readings, used?.package?.packageId, used?.package?.approval.matchedBy], [LR_SOFTWARE_VERSION, true, submitted, pkg.packageId, 'packageId']);
+    assert.equal(report.lrSoftware.find((u) => u.from === 'bundled')?.readings, 0);
+    // Resumed from a checkpoint taken after the approval: the approval comes from the checkpoint's registry.
+    const full = report.toBlock;
+    const first = await runAudit(ledgerDirectorySource(dataDir), options({ toBlock: Math.floor(full / 2) }));
+    const second = (await runAudit(ledgerDirectorySource(dataDir), options({ checkpoint: JSON.parse(JSON.stringify(first.checkpoint)), lrPackages: [file], workers: 2 }))).report;
+    assert.deepEqual(second.findings, []);
+    assert.ok(second.counts.readings > 0);
+    assert.equal(second.lrSoftware.find((u) => u.from === 'package')?.readings, second.counts.readings);
   });
 
   test('incremental: a second run from the checkpoint reads only the new blocks and keeps the totals', async () => {

@@ -11,11 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blockEnvelopes, decodeBlock, getTransactionFilter, parseEnvelope, setTransactionFilter, TxValidationCode } from '@metroledger/protocol';
 import { governancePlugin, ledgerDirectorySource, memorySource, parseCheckpoint, resolveLedger, runAudit, type AuditReport } from './index';
-import { FABRIC_FIXTURES, deliveredBlockDigests, unpackFabricFixture, type FabricFixture } from './testing/fabric';
+import { FABRIC_FIXTURES, deliveredBlockDigests, extractLr110Module, unpackFabricFixture, type FabricFixture } from './testing/fabric';
 
 let root: string;
+/**
+ * LR 1.1.0, which ran these recordings, from the committed package (these ledgers approve a
+ * placeholder code digest, so it is given as an unverified module): the tests hold whatever LR
+ * version the auditor bundles.
+ */
+let lr110: string;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'metroledger-audit-fabric-'));
+  lr110 = await extractLr110Module(join(root, 'lr-1.1.0'));
 });
 after(async () => {
   await rm(root, { recursive: true, force: true });
@@ -24,7 +31,7 @@ after(async () => {
 const text = new TextDecoder();
 let unpacked = 0;
 const unpack = async (name: FabricFixture): Promise<string> => unpackFabricFixture(name, join(root, `${name}-${unpacked++}`));
-const audit = async (source: Parameters<typeof runAudit>[0], workers = 0): Promise<AuditReport> => (await runAudit(source, { plugins: [governancePlugin()], workers })).report;
+const audit = async (source: Parameters<typeof runAudit>[0], workers = 0): Promise<AuditReport> => (await runAudit(source, { plugins: [governancePlugin()], workers, lrModules: [lr110] })).report;
 
 /** The blocks of a recorded ledger as common.Block bytes, read from the peer's block file. */
 async function blocksOf(name: FabricFixture): Promise<Uint8Array[]> {
@@ -84,6 +91,7 @@ for (const name of FABRIC_FIXTURES) {
       // block 0 genesis; 6 approvals and 2 commits; 5 governance, 2 meters, 5 readings; one refused; a config update; one reading
       assert.deepEqual([report.counts.blocks, report.counts.transactions, report.counts.validTransactions, report.counts.invalidTransactions], [24, 24, 23, 1]);
       assert.deepEqual([report.counts.readings, report.counts.measurements, report.counts.refusals, report.counts.reexecuted], [6, 5, 1, 6]);
+      assert.deepEqual(report.lrSoftware.map((u) => [u.from, u.version, u.verified, u.readings]), [['module', '1.1.0', false, 6]]);
       assert.equal(report.meters, 2);
       assert.deepEqual(report.declaredHeights.map((d) => d.height), [24]);
       assert.deepEqual(
@@ -106,10 +114,10 @@ for (const name of FABRIC_FIXTURES) {
 
     test('a daily run from the checkpoint finds nothing new and keeps the chaincode definitions and the configuration', async () => {
       const dir = await unpack(name);
-      const first = await runAudit(ledgerDirectorySource(dir), { plugins: [governancePlugin()], workers: 0, toBlock: 20 });
+      const first = await runAudit(ledgerDirectorySource(dir), { plugins: [governancePlugin()], workers: 0, toBlock: 20, lrModules: [lr110] });
       assert.deepEqual(first.report.findings, []);
       const checkpoint = parseCheckpoint(JSON.parse(JSON.stringify(first.checkpoint)));
-      const { report } = await runAudit(ledgerDirectorySource(dir), { plugins: [governancePlugin()], workers: 0, checkpoint });
+      const { report } = await runAudit(ledgerDirectorySource(dir), { plugins: [governancePlugin()], workers: 0, checkpoint, lrModules: [lr110] });
       assert.deepEqual(report.findings, []);
       assert.deepEqual([report.fromBlock, report.toBlock, report.configUpdates.length, report.chaincodeDefinitions.length], [21, 23, 1, 2]);
     });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { formatPolicy, parsePolicy } from '@metroledger/policy';
 import { governancePlugin, ledgerDirectorySource, runAudit } from './index';
+import { LR_1_1_0_PACKAGE } from './testing/fabric';
 
 interface Expected {
   readonly height: number;
@@ -33,8 +34,11 @@ for (const version of ['3.0.0', '2.5.12']) {
       const chains = join(root, version, 'ledgersData', 'chains', 'chains', 'metrology');
       await mkdir(chains, { recursive: true });
       await writeFile(join(chains, 'blockfile_000000'), gunzipSync(await readFile(join(fixture, 'chains', 'metrology', 'blockfile_000000.gz'))));
-      const { report } = await runAudit(ledgerDirectorySource(join(root, version)), { plugins: [governancePlugin()], workers: 0 });
+      // The 1.1.0 readings re-execute through the approved 1.1.0 package, whatever LR version is bundled.
+      const { report } = await runAudit(ledgerDirectorySource(join(root, version)), { plugins: [governancePlugin()], workers: 0, lrPackages: [LR_1_1_0_PACKAGE] });
       assert.deepEqual(report.findings, []);
+      assert.equal(report.counts.reexecuted, report.counts.readings);
+      assert.equal(report.lrSoftware.find((u) => u.from === 'package' && u.version === '1.1.0')?.readings, report.counts.readings);
       assert.equal(report.verdict, 'PASS');
       assert.equal(report.toBlock, expected.height - 1);
       const last = new Map(report.chaincodeDefinitions.map((d) => [d.name, d]));

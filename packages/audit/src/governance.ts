@@ -5,12 +5,16 @@
 import { GovernanceKeyTypes } from '@metroledger/governance/api';
 import { parsePolicy, type Policy } from '@metroledger/policy';
 import { compositeKey, splitCompositeKey } from '@metroledger/protocol';
-import type { AuditPlugin, PluginReport, ValidTxView } from './plugins';
+import type { AuditPlugin, PluginReport, SoftwareApprovalView, ValidTxView } from './plugins';
 
 interface SoftwareEntry {
   readonly status: string;
   readonly endorsementPolicy: string;
   readonly packageId: string;
+  /** The approved code digest (sourceSha256); absent in snapshots written before it was kept. */
+  readonly codeDigest?: string;
+  readonly blockNum?: number;
+  readonly txId?: string;
 }
 
 interface GovernanceSnapshot {
@@ -68,8 +72,18 @@ export function governancePlugin(opts: { namespace?: string } = {}): AuditPlugin
         if (w.key.startsWith(SW_PREFIX)) {
           const [cc, version] = splitCompositeKey(w.key)?.attributes ?? [];
           try {
-            const r = JSON.parse(text.decode(w.value)) as { status?: string; endorsementPolicy?: string; packageId?: string };
-            learn(id(cc ?? '', version ?? ''), { status: String(r.status ?? ''), endorsementPolicy: String(r.endorsementPolicy ?? ''), packageId: String(r.packageId ?? '') });
+            const r = JSON.parse(text.decode(w.value)) as { status?: string; endorsementPolicy?: string; packageId?: string; sourceSha256?: string };
+            const k = id(cc ?? '', version ?? '');
+            // A withdrawal rewrites the record: where it was approved stays that of the approval.
+            const approvedAt = software.get(k)?.packageId === String(r.packageId ?? '') ? software.get(k) : undefined;
+            learn(k, {
+              status: String(r.status ?? ''),
+              endorsementPolicy: String(r.endorsementPolicy ?? ''),
+              packageId: String(r.packageId ?? ''),
+              ...(typeof r.sourceSha256 === 'string' ? { codeDigest: r.sourceSha256 } : {}),
+              blockNum: approvedAt?.blockNum ?? tx.blockNum,
+              txId: approvedAt?.txId ?? tx.txId,
+            });
           } catch {
             // Not a record the governance chaincode writes; nothing to learn.
           }
@@ -83,6 +97,15 @@ export function governancePlugin(opts: { namespace?: string } = {}): AuditPlugin
           report('INTEGRITY_INCIDENT', `${String(r['organization'] ?? '?')} peer ${String(r['peer'] ?? '?')} reported ${String(r['kind'] ?? 'an integrity incident')} for ${String(r['chaincodeName'] ?? '?')}: expected package ${JSON.stringify(r['expectedPackageId'] ?? '')}, found ${JSON.stringify(r['foundPackageId'] ?? '')}`, { details: r });
         }
       }
+    },
+    softwareApprovals(chaincodeName: string): SoftwareApprovalView[] {
+      const out: SoftwareApprovalView[] = [];
+      for (const [k, e] of software) {
+        const [cc, version] = k.split('\u0000') as [string, string];
+        if (cc !== chaincodeName || e.packageId === '') continue;
+        out.push({ chaincodeName: cc, chaincodeVersion: version, packageId: e.packageId, ...(e.codeDigest === undefined ? {} : { codeDigest: e.codeDigest }), ...(e.blockNum === undefined ? {} : { blockNum: e.blockNum }), ...(e.txId === undefined ? {} : { txId: e.txId }) });
+      }
+      return out;
     },
     snapshot(): GovernanceSnapshot {
       return { software: Object.fromEntries(software) };

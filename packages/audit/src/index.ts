@@ -14,13 +14,14 @@ export {
   type AuditCheckpoint,
   type AuditCounts,
   type AuditProgress,
+  type LrSoftwareUse,
   type Verdict,
 } from './auditor';
-export type { AuditPlugin, ValidTxView, PluginReport } from './plugins';
+export type { AuditPlugin, ValidTxView, PluginReport, SoftwareApprovalView } from './plugins';
 export { governancePlugin } from './governance';
 export type { WriteFact, LrImplementation, FieldMismatch, MeterDoc, StoredRecord } from './analyze';
 export { expectedRecord } from './analyze';
-export { bundledLrModule, loadLrImplementation } from './lrsoftware';
+export { bundledLrModule, loadLrImplementation, readLrPackage, loadPackagedLr } from './lrsoftware';
 export { ledgerDirectorySource, deliverSource, memorySource, resolveLedger, peekBlockNumber, type BlockSource, type SourcedBlock, type BlockFilePosition, type BlockFileFormat, type DamagedBytes, type DeclaredHeight, type DeliverSourceOptions, type LedgerLocation } from './sources';
 export { formatAuditText, formatAuditHtml } from './report';
 export { escapeHtml, htmlDocument, svgBarChart } from './html';

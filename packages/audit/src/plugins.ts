@@ -24,6 +24,20 @@ export interface ValidTxView {
 
 export type PluginReport = (code: FindingCode, message: string, extra?: { meterId?: string; details?: Record<string, unknown> }) => void;
 
+/** An approval of chaincode software recorded on the ledger (the notified body's, in a governance registry). */
+export interface SoftwareApprovalView {
+  readonly chaincodeName: string;
+  /** The chaincode version approved. */
+  readonly chaincodeVersion: string;
+  /** The approved node package id. */
+  readonly packageId: string;
+  /** The approved code digest (@metroledger/lifecycle's sourceDigest of the package's files); absent in checkpoints written before it was kept. */
+  readonly codeDigest?: string;
+  /** Where the approval was recorded. */
+  readonly blockNum?: number;
+  readonly txId?: string;
+}
+
 export interface AuditPlugin {
   readonly name: string;
   /** Chaincode namespaces whose writes the plugin follows. */
@@ -35,6 +49,11 @@ export interface AuditPlugin {
   onValidTransaction?(tx: ValidTxView, report: PluginReport): void;
   /** The endorsement policy in force now for a chaincode version, when the ledger defines it. */
   endorsementPolicy?(chaincodeName: string, chaincodeVersion: string): Policy | undefined;
+  /**
+   * Every approval of `chaincodeName`'s software recorded so far (withdrawn ones included: a
+   * withdrawal does not change what code the earlier readings ran).
+   */
+  softwareApprovals?(chaincodeName: string): readonly SoftwareApprovalView[];
   /** State to keep in the checkpoint (JSON-serializable), and to restore from it. */
   snapshot?(): unknown;
   restore?(state: unknown): void;

@@ -63,6 +63,11 @@ export class WorkerPool {
     for (const w of this.#workers) w.postMessage({ kind: 'channel', channel } satisfies WorkerRequest);
   }
 
+  /** Make every worker re-execute with this (approved) LR package's software for blocks sent from now on. */
+  addLrPackage(bytes: Uint8Array): void {
+    for (const w of this.#workers) w.postMessage({ kind: 'lr-package', bytes } satisfies WorkerRequest);
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.#workers.map((w) => w.terminate()));
   }

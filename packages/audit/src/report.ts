@@ -22,6 +22,18 @@ function definitions(r: AuditReport): string {
   return r.chaincodeDefinitions.map((d) => `${d.name} sequence ${d.sequence} (version ${d.version}) ${d.policy} at block ${d.blockNum}`).join('; ');
 }
 
+/** Which implementation re-executed each LR version, and whether an approval on the ledger vouches for it. */
+function lrSoftwareLines(r: AuditReport): string[] {
+  return r.lrSoftware.map((u) => {
+    const what = `${u.name} ${u.version}: ${u.readings} reading(s) re-executed by`;
+    if (u.package !== undefined) {
+      const a = u.package.approval;
+      return `${what} package ${u.package.packageId} (${u.package.file}, code digest ${u.package.codeDigest}), verified: the ${a.matchedBy === 'packageId' ? 'package id' : 'code digest'} is approved on the ledger for ${a.chaincodeName} ${a.chaincodeVersion}${a.blockNum === undefined ? '' : ` (block ${a.blockNum}${a.txId === undefined ? '' : `, tx ${a.txId.slice(0, 16)}…`})`}`;
+    }
+    return u.from === 'bundled' ? `${what} this auditor's bundled module (not checked against an approval)` : `${what} module ${u.module ?? '?'} (given by path: NOT verified against an approval)`;
+  });
+}
+
 function updates(r: AuditReport): string {
   return r.configUpdates.map((u) => `block ${u.blockNum} (sequence ${u.sequence}, signed by ${u.signers.join(', ')}): ${u.changed.join(', ')}`).join('; ');
 }
@@ -39,6 +51,7 @@ export function formatAuditText(r: AuditReport, opts: { limit?: number } = {}): 
     `endorsement policies: ${Object.entries(r.policies).map(([cc, p]) => `${cc}=${p.policy} (${p.by})`).join(', ') || 'none used'}; LR software: ${r.lrVersions.join(', ')}`,
     `${(r.elapsedMs / 1000).toFixed(2)} s, ${r.readingsPerSecond} readings/s, ${r.workers} worker(s)`,
   ];
+  for (const l of lrSoftwareLines(r)) lines.push(`LR software ${l}`);
   if (r.chaincodeDefinitions.length > 0) lines.push(`chaincode definitions (_lifecycle): ${definitions(r)}`);
   if (r.configUpdates.length > 0) lines.push(`configuration updates: ${updates(r)}`);
   if (r.totals !== undefined) lines.push(`all runs so far: ${r.totals.blocks} blocks, ${r.totals.readings} readings, ${r.totals.errors} errors, ${r.totals.warnings} warnings`);
@@ -85,7 +98,7 @@ ${kv([
   ['blocks audited', `${r.fromBlock} … ${r.toBlock}${r.resumed ? ' (resumed from checkpoint)' : ''}`],
   ['chain height', escapeHtml(heightLine(r))],
   ['endorsement policies', escapeHtml(Object.entries(r.policies).map(([cc, p]) => `${cc}: ${p.policy} (${p.by})`).join('; ') || 'none used')],
-  ['LR software re-executed', escapeHtml(r.lrVersions.join(', '))],
+  ['LR software re-executed', lrSoftwareLines(r).map(escapeHtml).join('<br>')],
   ...(r.chaincodeDefinitions.length > 0 ? [['chaincode definitions (_lifecycle)', escapeHtml(definitions(r))] as [string, string]] : []),
   ...(r.configUpdates.length > 0 ? [['configuration updates', escapeHtml(updates(r))] as [string, string]] : []),
   ['meters registered', String(r.meters)],

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { IdentityDeserializer, MspRegistry, type MspConfig } from '@metroledger/identity';
 import { analyzeBlock, type AnalyzeContext, type MeterDoc, type MeterEntry } from './analyze';
-import { loadLrImplementations } from './lrsoftware';
+import { loadLrImplementations, loadPackagedLr, readLrPackage } from './lrsoftware';
 
 /** What a worker needs of the channel configuration; sent again when a config block changes it. */
 export interface WorkerChannel {
@@ -16,6 +16,8 @@ export interface WorkerChannel {
 
 export interface WorkerInit {
   readonly lrModules: readonly string[];
+  /** LR packages whose approval the auditor found on the ledger: each serves its version, over the modules. */
+  readonly lrPackages: readonly Uint8Array[];
   readonly lrNamespace: string;
   readonly trackedNamespaces: readonly string[];
   readonly channel: WorkerChannel;
@@ -25,6 +27,7 @@ export interface WorkerInit {
 export type WorkerRequest =
   | { readonly kind: 'meter'; readonly meterId: string; readonly rev: number; readonly json: string | null }
   | { readonly kind: 'channel'; readonly channel: WorkerChannel }
+  | { readonly kind: 'lr-package'; readonly bytes: Uint8Array }
   | { readonly kind: 'block'; readonly id: number; readonly bytes: Uint8Array };
 
 export type WorkerResponse = { readonly id: number; readonly analysis: ReturnType<typeof analyzeBlock> } | { readonly id: number; readonly error: string };
@@ -43,9 +46,15 @@ if (parentPort !== null && workerData !== undefined && (workerData as { auditWor
     channelVersion: c.version,
     consenters: new Map(c.consenters),
   });
+  const lrImplementations = loadLrImplementations(init.lrModules);
+  const usePackage = (bytes: Uint8Array): void => {
+    const impl = loadPackagedLr(readLrPackage(bytes));
+    lrImplementations.set(impl.version, impl);
+  };
+  for (const bytes of init.lrPackages) usePackage(bytes);
   let ctx: AnalyzeContext = {
     lrNamespace: init.lrNamespace,
-    lrImplementations: loadLrImplementations(init.lrModules),
+    lrImplementations,
     trackedNamespaces: new Set(init.trackedNamespaces),
     meters,
     deserializer,
@@ -54,6 +63,15 @@ if (parentPort !== null && workerData !== undefined && (workerData as { auditWor
   port.on('message', (msg: WorkerRequest) => {
     if (msg.kind === 'channel') {
       ctx = { ...ctx, ...withChannel(msg.channel) };
+      return;
+    }
+    if (msg.kind === 'lr-package') {
+      // Loaded on the main thread first, so it loads here too; a failure still answers every block.
+      try {
+        usePackage(msg.bytes);
+      } catch {
+        // the readings of its version stay 'unknown-version' here and are re-executed by the main thread
+      }
       return;
     }
     if (msg.kind === 'meter') {

@@ -21,6 +21,7 @@ export type LifecycleErrorCode =
   | 'FORM_NOT_APPROVED'      // the approval does not admit this package form (e.g. a v1 approval and a ccaas package)
   | 'UNAPPROVED_PACKAGE'     // no approval to compare with
   | 'WITHDRAWN_PACKAGE'      // the approval was withdrawn
-  | 'SERVER_FAILED';         // the chaincode server could not load the code or listen
+  | 'SERVER_FAILED'          // the chaincode server could not load the code or listen
+  | 'MODULE_NOT_LOADABLE';   // a module vendored in a package cannot be loaded from it (missing, or requires what the package lacks)
 
 export class LifecycleError extends MetroledgerError<LifecycleErrorCode> {}

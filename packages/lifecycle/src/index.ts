@@ -22,5 +22,6 @@ export {
   type CcaasConnection, type CodeDeclaration, type CcaasPackage,
 } from './ccaas';
 export { extractChaincodePackage, type ExtractOptions, type ExtractedChaincode } from './extract';
+export { requirePackagedModule, vendoredModules } from './load';
 export { serveChaincode, type ServeChaincodeOptions, type ChaincodeServer } from './serve';
 export { checkPackageApproval, packageForm, type ApprovedPackage, type PackageForm, type SoftwareApproval } from './approval';

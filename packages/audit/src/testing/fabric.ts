@@ -17,6 +17,38 @@ export type FabricFixture = (typeof FABRIC_FIXTURES)[number];
 const fixtureDir = (name: FabricFixture): string => join(__dirname, '..', '..', 'testdata', 'fabric', name);
 
 /**
+ * The LR 1.1.0 chaincode package (node form) whose package id and code digest the recorded ledgers
+ * under testdata/fabric-<version>/ approve (testdata/README.md): their 1.1.0 readings re-execute
+ * through it (`lrPackages`), whatever LR version this auditor bundles.
+ */
+export const LR_1_1_0_PACKAGE = join(__dirname, '..', '..', 'testdata', 'lr-1.1.0-node.tgz');
+
+/** The recorded Fabric ledgers with a chaincode definition upgrade, which approve {@link LR_1_1_0_PACKAGE}. */
+export const UPGRADE_FIXTURES = ['3.0.0', '2.5.12'] as const;
+
+/**
+ * Lays testdata/fabric-<version>/ out under `root` as a peer's file system holds it
+ * (root/ledgersData/chains/chains/metrology/blockfile_000000, no index); returns `root`.
+ */
+export async function unpackUpgradeFixture(version: (typeof UPGRADE_FIXTURES)[number], root: string): Promise<string> {
+  const chains = join(root, 'ledgersData', 'chains', 'chains', 'metrology');
+  await mkdir(chains, { recursive: true });
+  await writeFile(join(chains, 'blockfile_000000'), gunzipSync(await readFile(join(__dirname, '..', '..', 'testdata', `fabric-${version}`, 'chains', 'metrology', 'blockfile_000000.gz'))));
+  return root;
+}
+
+/**
+ * The LR software of {@link LR_1_1_0_PACKAGE}, extracted under `dir` (absent or empty), as a module
+ * path for `lrModules`: for the older recordings under testdata/fabric/, whose approval names a
+ * placeholder code digest, so the package itself cannot be verified against them.
+ */
+export async function extractLr110Module(dir: string): Promise<string> {
+  const { extractChaincodePackage } = await import('@metroledger/lifecycle');
+  const extracted = await extractChaincodePackage(await readFile(LR_1_1_0_PACKAGE), dir);
+  return join(extracted.moduleDir, 'lib', '@metroledger', 'lr', 'dist', 'index.js');
+}
+
+/**
  * Lays a recorded ledger out under `root` as a peer's file system holds it
  * (root/ledgersData/chains/{chains/metrology/blockfile_000000, index/}); returns `root`.
  */

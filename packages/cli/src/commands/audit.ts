@@ -45,6 +45,7 @@ interface AuditCliOptions extends SourceCliOptions {
   policy: string[];
   policies?: string;
   lrModule: string[];
+  lrPackage: string[];
   genesisHash?: string;
   workers?: string;
   json?: boolean;
@@ -151,6 +152,7 @@ async function audit(opts: AuditCliOptions): Promise<void> {
     ...(expectedHeight === undefined ? {} : { expectedHeight }),
     plugins: [governancePlugin()],
     ...(opts.lrModule.length > 0 ? { lrModules: opts.lrModule } : {}),
+    ...(opts.lrPackage.length > 0 ? { lrPackages: opts.lrPackage.map((f) => resolve(f)) } : {}),
     ...(checkpoint === undefined ? {} : { checkpoint }),
     ...(opts.genesisHash === undefined ? {} : { genesisHash: opts.genesisHash }),
     ...(opts.workers === undefined ? {} : { workers: Number(opts.workers) }),
@@ -220,7 +222,8 @@ export function registerAuditCommands(program: Command): void {
     .option('--policy <cc=policy>', 'audit a chaincode against this endorsement policy instead of the one on the ledger (repeatable; never needed)', collect, [])
     .option('--policies <file>', 'JSON file {"<chaincode>": "<policy>"}, as --policy')
     .option('--height <n>', 'the channel height a peer reports (e.g. peer channel getinfo): every block below it must be found')
-    .option('--lr-module <module>', 'an LR software version to re-execute with (repeatable; default: the bundled one)', collect, [])
+    .option('--lr-package <file>', 'an LR chaincode package (node form) whose LR software re-executes the readings of its version, used only if the ledger shows the notified body\'s approval of its package id or code digest (repeatable)', collect, [])
+    .option('--lr-module <module>', 'an LR software module to re-execute with, NOT verified against any approval (repeatable, a developer\'s escape hatch; default: the bundled one)', collect, [])
     .option('--genesis-hash <hex>', 'expected header hash of the genesis block')
     .option('--workers <n>', 'verification worker threads (0 = none)')
     .option('--json', 'print the report as JSON')

@@ -47,3 +47,12 @@ test('the daily run from a checkpoint, with no new block, passes again and again
   assert.equal(fresh.status, 3);
   assert.equal(fresh.report.verdict, 'FAIL');
 });
+
+test('`bench audit` times the audit of an existing ledger per worker count, without building one', async () => {
+  const dir = await unpackFabricFixture('fabric-3.0-bft', join(root, 'bench'));
+  const r = spawnSync(process.execPath, [MAIN, 'bench', 'audit', '--ledger', dir, '--workers', '0,2'], { encoding: 'utf8', env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } });
+  assert.equal(r.status, 0, r.stderr);
+  const runs = [...r.stdout.matchAll(/^workers (\d+): (\d+) readings in [\d.]+ s = \d+ readings\/s \((\d+) signatures verified\), verdict (\w+)$/gm)];
+  assert.deepEqual(runs.map((m) => [m[1], m[4]]), [['0', 'PASS'], ['2', 'PASS']]);
+  assert.ok(Number(runs[0]![2]) > 0 && runs[0]![2] === runs[1]![2], r.stdout);
+});

@@ -90,10 +90,6 @@ async function policiesOf(opts: AuditCliOptions, fromDevnet: boolean): Promise<{
 
 /** The block source the options name: a ledger directory (the devnet's, or a copy of a Fabric peer's), or a peer's Deliver service. */
 export function sourceOf(opts: SourceCliOptions): { source: BlockSource; fromDevnet: boolean } {
-  // This process has loaded fabric-shim (through other commands), whose older fabric-protos replace
-  // the generated classes in google-protobuf's global namespace: blocks decoded here (inline, without
-  // workers) would lose their signatures' headers. Put the current classes back first.
-  (require('@metroledger/devnet/protoglobals') as { restoreFabricProtosGlobals(): void }).restoreFabricProtosGlobals();
   if (opts.peer === undefined) {
     const location = resolveLedger(resolve(opts.data), opts.channel);
     return { source: ledgerDirectorySource(resolve(opts.data), { channelId: opts.channel }), fromDevnet: location.format === 'metroledger' };

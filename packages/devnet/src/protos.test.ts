@@ -4,12 +4,13 @@
 // keeps the 0.3.x classes and a block's metadata still decodes Fabric 3's BFT signature fields.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import { common } from '@hyperledger/fabric-protos';
 
 test('fabric-shim resolves the project\'s fabric-protos, not a copy of its own', () => {
-  const shim = dirname(require.resolve('fabric-shim/package.json', { paths: [dirname(require.resolve('@metroledger/chaincode-host'))] }));
-  assert.equal(require.resolve('@hyperledger/fabric-protos', { paths: [shim] }), require.resolve('@hyperledger/fabric-protos'));
+  // fabric-shim as the chaincode host finds it, and fabric-protos as that fabric-shim finds it
+  const shim = createRequire(createRequire(require.resolve('@metroledger/chaincode-host')).resolve('fabric-shim'));
+  assert.equal(shim.resolve('@hyperledger/fabric-protos'), require.resolve('@hyperledger/fabric-protos'));
 });
 
 test('after a chaincode loads fabric-shim, block metadata still decodes into classes with identifier headers', () => {

@@ -13,8 +13,8 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
 const require = createRequire(import.meta.url);
-const { startDevnet } = require('../packages/devnet/dist/index.js');
-const { connectAs } = require('../packages/devnet/dist/testing/governance.js');
+const { startDevnet } = require('@metroledger/devnet');
+const { connectAs } = require('@metroledger/devnet/testing/governance');
 const pino = require('pino');
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, txs: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '16' } } });

@@ -16,7 +16,7 @@ import {
   type RawReading,
 } from '@metroledger/lr';
 // Types only: the LR package carries no governance code; it talks to that chaincode through the peer.
-import type { CallerOrganization, LrApprovalCheck, OrganizationRecord } from '@metroledger/governance';
+import type { CallerOrganization, LrApprovalCheck, OrganizationRecord } from '@metroledger/governance/api';
 import { callerOf } from './caller';
 import { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX_RECORDED_REJECTIONS, NOTIFIED_BODY_MSP_ID } from './config';
 import { ChaincodeError, type ChaincodeErrorCode } from './errors';

@@ -2,7 +2,7 @@
 // What each case ends with: every acknowledged reading on the ledger (VALID, in the block the
 // client was told), no reading recorded twice, the scan of the block files and the audit.
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { blockContents, decodeBlock, Ledger, readBlockRecords, verifyLedgerFiles, type LedgerFinding } from '@metroledger/ledger';
 import type { Acknowledged } from './load';
 
@@ -62,7 +62,7 @@ export interface AuditOutcome {
 
 /** `metroledger audit --data DIR`, as an auditor runs it on a copy of the ledger. */
 export function auditLedger(dataDir: string): AuditOutcome {
-  const cli = join(dirname(require.resolve('@metroledger/cli/package.json')), 'dist', 'main.js');
+  const cli = require.resolve('@metroledger/cli/main');
   const r = spawnSync(process.execPath, [cli, 'audit', '--data', dataDir, '--json', '--quiet', '--workers', '0'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   let report: { verdict: string; findings: { code: string }[] };
   try {

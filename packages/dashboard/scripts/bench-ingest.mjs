@@ -8,14 +8,15 @@ import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
-const require = createRequire(join(process.cwd(), 'packages', 'dashboard', 'package.json'));
+const require = createRequire(import.meta.url);
 const { ledgerDirectorySource, memorySource } = require('@metroledger/audit');
 const { ForgedLedger } = require('@metroledger/audit/testing/forge');
 const { IdentityDeserializer } = require('@metroledger/identity');
 const { collectMeasurements } = require('@metroledger/surveil');
-const { decodeDashboardBlock } = require('@metroledger/dashboard/dist/decode.js');
-const { DashboardModel } = require('@metroledger/dashboard/dist/model.js');
-const { dashboardLimits } = require('@metroledger/dashboard/dist/limits.js');
+// this package's own internals (the decoder and the model are not its public surface), as built
+const { decodeDashboardBlock } = require('../dist/decode.js');
+const { DashboardModel } = require('../dist/model.js');
+const { dashboardLimits } = require('../dist/limits.js');
 
 const [readings = 3000, meterCount = 100, perBlock = 250] = process.argv.slice(2).map(Number);
 const root = await mkdtemp(join(tmpdir(), 'metroledger-dashboard-bench-'));

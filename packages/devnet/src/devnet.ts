@@ -22,7 +22,6 @@ import { prepareDataDir } from './datadir.js';
 import { devnetHalt, startOperationsServer, type DevnetHalt, type DevnetHealth } from './health.js';
 import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig, OrgConfig } from './network.js';
-import { restoreFabricProtosGlobals } from './protoglobals.js';
 import { blockVerifierFor, checkLedgerOrdering, consensusConfig, feedCommitter, newBftOrdering, orderingChoice, withOrdering, type DevnetBft, type OrderingType } from './ordering.js';
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
@@ -189,7 +188,6 @@ function usersOf(dataDir: string, org: OrgMaterial): UserIdentityPaths[] {
 
 /** Starts a devnet on `dataDir`, creating it on first use and resuming its ledger afterwards. */
 export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> {
-  restoreFabricProtosGlobals();
   const choice = orderingChoice(options.network ?? DEFAULT_NETWORK, options);
   const network = withOrdering(options.network ?? DEFAULT_NETWORK, choice);
   const dataDir = resolve(options.dataDir);
@@ -364,7 +362,6 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       for (const key of Object.keys(require.cache)) if ((key === dir || key.startsWith(dir + sep)) && !key.slice(dir.length).includes(`${sep}node_modules${sep}`)) delete require.cache[key];
       const targets = peers.filter((p) => cc.installedOn.includes(p.org.spec.mspId));
       const hosted = targets.map((p) => loadChaincode(cc, p.peer.resolve, p.org.spec.mspId));
-      restoreFabricProtosGlobals();
       // Fabric's lifecycle: collections checked, and an upgrade keeps each one with its blockToLive
       collections.define(cc.name, cc.collections ?? []);
       targets.forEach((p, i) => p.peer.install([hosted[i]!]));
@@ -384,9 +381,6 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
         log.error({ event: 'deploy_failed', chaincode: cc.name, code: (err as { code?: unknown }).code }, `recorded chaincode ${cc.name} left out: ${(err as Error).message}`);
       }
     }
-
-    // chaincode modules load fabric-shim, whose older protobuf classes shadow ours in google-protobuf's namespace
-    restoreFabricProtosGlobals();
 
     const ordererNode = ordererOrg.orderers[0]!;
     const bft = choice.type === 'bft'

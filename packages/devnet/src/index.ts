@@ -27,8 +27,6 @@ export {
   withCollectionsConfig,
   type DeployedChaincode,
 } from './chaincodes.js';
-// chaincode modules load fabric-shim, whose older protobuf classes shadow ours: what loads one outside a devnet restores them
-export { restoreFabricProtosGlobals } from './protoglobals.js';
 // the notified body's approvals as the devnet's peers read them from the world state (a peer assembled outside a devnet reads them the same way)
 export { GovernedRegistry, type ApprovalInForce } from './governed.js';
 export { DEVNET_HALT_EXIT_CODE, describeHalt, fetchHealth, type DevnetHalt, type DevnetHealth, type DevnetStatus } from './health.js';

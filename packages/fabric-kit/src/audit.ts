@@ -34,7 +34,7 @@ export function auditArgs(state: NetworkState, source: AuditSource = 'deliver'):
 }
 
 export async function auditNetwork(state: NetworkState, log: Log, source: AuditSource = 'deliver'): Promise<AuditOutcome> {
-  const cli = require.resolve('@metroledger/cli/dist/main.js');
+  const cli = require.resolve('@metroledger/cli/main');
   const args = [cli, ...auditArgs(state, source), '--json', '--quiet'];
   log(`audit: metroledger ${auditArgs(state, source).join(' ')}`);
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolveRun) => {

@@ -35,7 +35,7 @@ export type ServerLauncher = (cc: ChaincodeName, address: string, packageId: str
 
 /** The `metroledger` command (@metroledger/cli), as an operator runs it. */
 export function metroledgerCli(): string {
-  return require.resolve('@metroledger/cli/dist/main.js');
+  return require.resolve('@metroledger/cli/main');
 }
 
 /**

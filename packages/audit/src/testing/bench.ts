@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// Audit throughput: builds a ledger of signed, endorsed readings with the forge (real chaincode,
-// real signatures; or takes an existing ledger directory) and audits it with 0..N workers.
+// Audit throughput on a synthetic ledger: builds signed, endorsed readings with the forge (real
+// chaincode, real signatures; or takes an existing ledger directory) and measures it with
+// measureAuditThroughput (`metroledger bench audit` measures a ledger that exists).
 //   node packages/audit/dist/testing/bench.js [--readings 5000] [--meters 20] [--ledger DIR] [--workers 0,2]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { governancePlugin, ledgerDirectorySource, runAudit, type AuditReport } from '../index';
+import { governancePlugin, ledgerDirectorySource, measureAuditThroughput, type AuditThroughputRun } from '../index';
 import { ForgedLedger, GOVERNANCE_POLICY, LR_POLICY } from './forge';
 
 export interface BenchAuditResult {
   readonly ledgerDir: string;
   readonly built?: { readonly readings: number; readonly seconds: number };
-  readonly runs: { readonly workers: number; readonly readings: number; readonly seconds: number; readonly readingsPerSecond: number; readonly verdict: string; readonly signatures: number }[];
+  readonly runs: AuditThroughputRun[];
 }
 
 /** Builds `readings` readings over `meters` meters into `dir` (blocks of `perBlock`). */
@@ -40,22 +41,16 @@ export async function benchAudit(opts: { ledgerDir?: string; readings?: number; 
     await buildBenchLedger(dir, readings, opts.meters ?? 20);
     built = { readings, seconds: (performance.now() - t0) / 1000 };
   }
+  const ledgerDir = dir;
   try {
-    const runs: BenchAuditResult['runs'][number][] = [];
-    for (const workers of opts.workers ?? [0, 2]) {
-      const t0 = performance.now();
-      const { report } = await runAudit(ledgerDirectorySource(dir), { policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY }, plugins: [governancePlugin()], workers });
-      const seconds = (performance.now() - t0) / 1000;
-      runs.push(summary(report, workers, seconds));
-    }
-    return { ledgerDir: dir, ...(built === undefined ? {} : { built }), runs };
+    const runs = await measureAuditThroughput(() => ledgerDirectorySource(ledgerDir), opts.workers ?? [0, 2], {
+      policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY },
+      plugins: [governancePlugin()],
+    });
+    return { ledgerDir, ...(built === undefined ? {} : { built }), runs };
   } finally {
     if (temp !== undefined) await rm(temp, { recursive: true, force: true });
   }
-}
-
-function summary(r: AuditReport, workers: number, seconds: number): BenchAuditResult['runs'][number] {
-  return { workers, readings: r.counts.readings, seconds, readingsPerSecond: Math.round(r.counts.readings / seconds), verdict: r.verdict, signatures: r.counts.signaturesVerified };
 }
 
 if (require.main === module) {

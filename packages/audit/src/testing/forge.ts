@@ -19,11 +19,6 @@ import { generateEvent, Meter, newRng, type Rng } from '@metroledger/meter';
 import { compositeKey, newBlock, newGenesisBlock, newProposalResponse, newTransactionEnvelope, parseSignedProposal, setTransactionFilter, signBlock } from '@metroledger/protocol';
 // Deep import of protocol's test helper (it builds proposals exactly as fabric-gateway does).
 import { newTestSignedProposal } from '@metroledger/protocol/testing/proposal';
-// fabric-shim (loaded with the chaincodes) replaces google-protobuf's global fabric classes with its
-// older copies; the devnet's helper puts the 0.3.x ones back (same problem, same process).
-import { restoreFabricProtosGlobals } from '@metroledger/devnet/protoglobals';
-
-restoreFabricProtosGlobals();
 
 export const CHANNEL = 'metrology';
 export const LR_POLICY = "AND('LaSIGEMSP.peer','PUCPRMSP.peer')";

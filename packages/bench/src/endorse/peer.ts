@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
-import { DEFAULT_NETWORK, GovernedRegistry, installedPackage, restoreFabricProtosGlobals } from '@metroledger/devnet';
+import { DEFAULT_NETWORK, GovernedRegistry, installedPackage } from '@metroledger/devnet';
 import { GOVERNANCE_CHAINCODE_NAME } from '@metroledger/governance';
 import { IdentityDeserializer, loadOrganization, MspRegistry, type OrgMaterial, type OrgSpec, type SigningIdentity } from '@metroledger/identity';
 import { Ledger } from '@metroledger/ledger';
@@ -78,9 +78,6 @@ export async function openBenchEndorser(dataDir: string, opts: { verifyThreads?:
       approval: () => ({ packageId: approval.packageId, status: approval.status }),
     });
     onPeer.set(lrConfig.name, lr);
-    // chaincode modules load fabric-shim, whose older protobuf classes shadow ours (as in devnet.ts)
-    restoreFabricProtosGlobals();
-
     const pool = opts.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ ...(opts.verifyThreads !== undefined && { threads: opts.verifyThreads }) });
     if (pool !== undefined) closers.push(() => pool.close());
     const deserializer = new IdentityDeserializer();

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeAssetTransferChaincode } from '@metroledger/chaincode-host/dist/testing/foreign.js';
+import { writeAssetTransferChaincode } from '@metroledger/chaincode-host/testing/foreign';
 import { DEFAULT_NETWORK, deployedChaincode, readDeployedChaincodes, readRunFile, recordDeployedChaincodes, startDevnetProcess, type DevnetProcess } from '@metroledger/devnet';
 import { connectClient, type ClientConnection } from '@metroledger/devnet/testing/client';
 

@@ -82,3 +82,12 @@ test('--lr-package: the package the ledger approves re-executes its version and 
   const unverified = run('--data', dir, '--lr-module', lr110).stdout;
   assert.match(unverified, /LR software metroledger-speed 1\.1\.0: 30 reading\(s\) re-executed by module .* \(given by path: NOT verified against an approval\)/);
 });
+
+test('`bench audit` times the audit of an existing ledger per worker count, without building one', async () => {
+  const dir = await unpackFabricFixture('fabric-3.0-bft', join(root, 'bench'));
+  const r = spawnSync(process.execPath, [MAIN, 'bench', 'audit', '--ledger', dir, '--workers', '0,2'], { encoding: 'utf8', env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } });
+  assert.equal(r.status, 0, r.stderr);
+  const runs = [...r.stdout.matchAll(/^workers (\d+): (\d+) readings in [\d.]+ s = \d+ readings\/s \((\d+) signatures verified\), verdict (\w+)$/gm)];
+  assert.deepEqual(runs.map((m) => [m[1], m[4]]), [['0', 'PASS'], ['2', 'PASS']]);
+  assert.ok(Number(runs[0]![2]) > 0 && runs[0]![2] === runs[1]![2], r.stdout);
+});

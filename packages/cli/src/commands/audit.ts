@@ -13,6 +13,7 @@ import {
   formatAuditText,
   governancePlugin,
   ledgerDirectorySource,
+  measureAuditThroughput,
   resolveLedger,
   parseCheckpoint,
   runAudit,
@@ -90,10 +91,6 @@ async function policiesOf(opts: AuditCliOptions, fromDevnet: boolean): Promise<{
 
 /** The block source the options name: a ledger directory (the devnet's, or a copy of a Fabric peer's), or a peer's Deliver service. */
 export function sourceOf(opts: SourceCliOptions): { source: BlockSource; fromDevnet: boolean } {
-  // This process has loaded fabric-shim (through other commands), whose older fabric-protos replace
-  // the generated classes in google-protobuf's global namespace: blocks decoded here (inline, without
-  // workers) would lose their signatures' headers. Put the current classes back first.
-  (require('@metroledger/devnet/protoglobals') as { restoreFabricProtosGlobals(): void }).restoreFabricProtosGlobals();
   if (opts.peer === undefined) {
     const location = resolveLedger(resolve(opts.data), opts.channel);
     return { source: ledgerDirectorySource(resolve(opts.data), { channelId: opts.channel }), fromDevnet: location.format === 'metroledger' };
@@ -170,28 +167,28 @@ async function audit(opts: AuditCliOptions): Promise<void> {
   if (report.verdict === 'FAIL') process.exitCode = 3;
 }
 
-/** Adds `metroledger bench audit` under an existing `bench` command (or creates it). */
+/**
+ * Adds `metroledger bench audit` under an existing `bench` command (or creates it): the audit of a
+ * ledger that exists (the devnet's by default), timed per worker count. A synthetic ledger of any
+ * size comes from the audit package's benchmark, `node packages/audit/dist/testing/bench.js`.
+ */
 function registerBenchAudit(program: Command): void {
   const bench = program.commands.find((c) => c.name() === 'bench') ?? program.command('bench').description('measure performance on this machine');
   bench
     .command('audit')
-    .description('audit throughput (readings re-executed and verified per second) on a built or given ledger')
-    .option('--ledger <dir>', 'audit this ledger (or devnet data) directory instead of building one')
-    .option('--readings <n>', 'readings in the built ledger', '5000')
-    .option('--meters <n>', 'meters in the built ledger', '20')
+    .description('audit throughput (readings re-executed and verified per second) on a ledger (devnet data or ledger directory, or a copy of a Fabric peer\'s)')
+    .option('--ledger <dir>', 'the ledger to audit', DEFAULT_DATA_DIR)
+    .option('--channel <id>', 'channel (of a Fabric peer\'s ledger)', 'metrology')
     .option('--workers <list>', 'worker counts to compare', '0,2')
-    .action(async (opts: { ledger?: string; readings: string; meters: string; workers: string }) => {
-      // The ledger builder runs the real chaincodes in-process: it lives in the audit package's test kit.
-          const { benchAudit } = require('@metroledger/audit/testing/bench') as typeof import('@metroledger/audit/testing/bench');
-      const r = await benchAudit({
-        ...(opts.ledger === undefined ? {} : { ledgerDir: resolve(opts.ledger) }),
-        readings: Number(opts.readings),
-        meters: Number(opts.meters),
-        workers: opts.workers.split(',').map(Number),
+    .action(async (opts: { ledger: string; channel: string; workers: string }) => {
+      const dir = resolve(opts.ledger);
+      const fromDevnet = resolveLedger(dir, opts.channel).format === 'metroledger';
+      const runs = await measureAuditThroughput(() => ledgerDirectorySource(dir, { channelId: opts.channel }), opts.workers.split(',').map(Number), {
+        policies: fromDevnet ? devnetPolicies() : {},
+        plugins: [governancePlugin()],
       });
-      console.log(`Node ${process.version}, ${availableParallelism()} cores`);
-      if (r.built !== undefined) console.log(`built a ledger of ${r.built.readings} readings in ${r.built.seconds.toFixed(1)} s`);
-      for (const run of r.runs) {
+      console.log(`Node ${process.version}, ${availableParallelism()} cores, ledger ${dir}`);
+      for (const run of runs) {
         console.log(`workers ${run.workers}: ${run.readings} readings in ${run.seconds.toFixed(2)} s = ${run.readingsPerSecond} readings/s (${run.signatures} signatures verified), verdict ${run.verdict}`);
       }
     });

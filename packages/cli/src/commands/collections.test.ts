@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeAssetTransferChaincode } from '@metroledger/chaincode-host/dist/testing/foreign.js';
+import { writeAssetTransferChaincode } from '@metroledger/chaincode-host/testing/foreign';
 import { readDeployedChaincodes } from '@metroledger/devnet';
 
 const MAIN = join(__dirname, '..', 'main.js');

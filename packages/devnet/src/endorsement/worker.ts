@@ -10,7 +10,6 @@ import { IdentityDeserializer, MspRegistry, SigningIdentity } from '@metroledger
 import { Endorser, guardChaincode, LaggingState } from '@metroledger/peer';
 import { parseProposal, type StateReader } from '@metroledger/protocol';
 import { statedVersion, withVersion } from '../governed.js';
-import { restoreFabricProtosGlobals } from '../protoglobals.js';
 import { CachedState } from './cached-state.js';
 import { wireError, type ApprovalEntry, type EndorseRequest, type EndorseResult, type EndorseWorkerData, type FromEndorseWorker, type ToEndorseWorker } from './messages.js';
 import { pack } from './wire.js';
@@ -70,8 +69,6 @@ if (parentPort !== null) {
         chaincodes: [...onPeer.values()],
       });
     });
-    // chaincode modules load fabric-shim, whose older protobuf classes shadow ours in google-protobuf's namespace
-    restoreFabricProtosGlobals();
   } catch (err) {
     post({ t: 'loadFailed', error: wireError(err) });
     endorsers = [];

@@ -6,6 +6,6 @@
 // SIGTERM or SIGINT with process.exit, so that a server run with `node --cpu-prof` writes its profile.
 'use strict';
 
-require('@metroledger/chaincode-host/dist/fabric.js');
+require('@metroledger/chaincode-host/fabric');
 for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => process.exit(0));
 require('fabric-shim/cli.js');

@@ -221,11 +221,16 @@ function analyseLoop(raw: Int16Array, fs: number, name: string): LoopEdges | { v
     clean = new Float64Array(n);
     for (let i = settle; i < n; i++) clean[i] = yc[i]! - (pre.mean + slope * (i - preCentre));
   }
+  // How far the baseline-free signal strays from zero where no vehicle is (noise peaks, drift the
+  // straight baseline does not follow): the baseline is known no better than that.
+  let wander = 0;
+  for (let i = settle; i < nBase; i++) wander = Math.max(wander, Math.abs(clean[i]!));
+  for (let i = n - nBase; i < n; i++) wander = Math.max(wander, Math.abs(clean[i]!));
   let first = n, last = -1;
   for (let i = settle; i < n; i++) {
     if (clean[i]! > ACTIVE_SD * noise) { if (first === n) first = i; last = i; }
   }
-  return { vehicle: true, peak, noise, detect, lead, trail, clean, settle, active: [first, last] };
+  return { vehicle: true, peak, noise, detect, wander, lead, trail, clean, settle, active: [first, last] };
 }
 
 const ratioWithin = (a: number, b: number, limit: number): boolean => a / b <= limit && b / a <= limit;

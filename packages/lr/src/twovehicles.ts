@@ -31,6 +31,8 @@ export interface LoopSignal {
   readonly noise: number;
   /** Counts above which a vehicle is present (the detection threshold). */
   readonly detect: number;
+  /** Largest |count| in the quiet start and end of the window (noise peaks and drift the baseline line leaves): the baseline's own error. */
+  readonly wander: number;
   /** First and last sample where `clean` exceeds ACTIVE_SD noise sd: outside them no level above that is crossed. */
   readonly active: readonly [number, number];
 }
@@ -72,13 +74,18 @@ const FAINT_HYSTERESIS_OF_LEVEL = 0.25;
 const FAINT_MIN_SNR = 8;
 const FAINT_MIN_COUNTS = 20;
 /**
- * A faint crossing's timing error is the level's error (3 noise sd, 2 counts of rounding and slow
- * drift, and 0.5 % of the peak for the loops' slightly different shapes) over the signal's slope
- * there; the pair's tolerance grows by both crossings' errors relative to the transit time (a
- * slow, shallow tail is timed loosely).
+ * A faint crossing's timing error is the level's error over the signal's slope there; the pair's
+ * tolerance grows by both crossings' errors relative to the transit time (a slow, shallow tail is
+ * timed loosely). The level's error: the baseline's own (3 noise sd, or the wander of the quiet
+ * ends when larger: drift the baseline line does not follow), 2 counts of rounding, and the two
+ * loops' different normalised shapes. That last term scales with the signal present at the
+ * crossing, not with the peak (1.1.0 took 0.5 % of the peak, ten times the level's share at 1 %
+ * and so blind to a weak vehicle's own edges): each loop is normalised to its own peak, so what
+ * differs at a faint level is the shape (fringe fields up to 6 % apart, loop lengths ±2 cm, the
+ * detectors' compression near the peak), a few percent of the level (engineering choice: 5 %).
  */
 const FAINT_LEVEL_ERROR_COUNTS = 2;
-const FAINT_LEVEL_ERROR_OF_PEAK = 0.005;
+const FAINT_LEVEL_ERROR_OF_LEVEL = 0.05;
 /**
  * Largest distance of a faint edge pair's speed from the motion, beyond the pair's own timing
  * error: another vehicle 12 % faster or slower gives ≥ 10 %; single vehicles stay inside 5 % plus
@@ -250,14 +257,14 @@ class MotionCheck {
 /** Check 2: the first rise and last fall at faint levels. */
 function faintEdges(a: LoopSignal, b: LoopSignal, check: MotionCheck, span: number): string | undefined {
   const usable = (e: LoopSignal, level: number): boolean => level * e.peak >= Math.max(FAINT_MIN_SNR * e.noise, FAINT_MIN_COUNTS);
-  const timingError = (e: LoopSignal, c: Crossing): number => (HYSTERESIS_SD * e.noise + FAINT_LEVEL_ERROR_COUNTS + FAINT_LEVEL_ERROR_OF_PEAK * e.peak) / c.slope;
+  const timingError = (e: LoopSignal, c: Crossing, level: number): number => (Math.max(HYSTERESIS_SD * e.noise, e.wander) + FAINT_LEVEL_ERROR_COUNTS + FAINT_LEVEL_ERROR_OF_LEVEL * level * e.peak) / c.slope;
   for (const level of FAINT_LEVELS) {
     if (!usable(a, level) || !usable(b, level)) continue;
     const ca = outerCrossings(a, level * a.peak, Math.max(HYSTERESIS_SD * a.noise, FAINT_HYSTERESIS_OF_LEVEL * level * a.peak), span);
     const cb = outerCrossings(b, level * b.peak, Math.max(HYSTERESIS_SD * b.noise, FAINT_HYSTERESIS_OF_LEVEL * level * b.peak), span);
     if (!ca || !cb) continue;
     for (const [x, y, which] of [[ca[0], cb[0], 'first rise'], [ca[1], cb[1], 'last fall']] as const) {
-      const tolerance = MAX_FAINT_EDGE_RESIDUAL + (timingError(a, x) + timingError(b, y)) / Math.abs(y.t - x.t) + check.extrapolation(x.t, y.t);
+      const tolerance = MAX_FAINT_EDGE_RESIDUAL + (timingError(a, x, level) + timingError(b, y, level)) / Math.abs(y.t - x.t) + check.extrapolation(x.t, y.t);
       if (check.residual(x.t, y.t) > tolerance) return check.describe(`the ${which} at ${Math.round(level * 100)} % of the peak`, x.t, y.t);
     }
   }

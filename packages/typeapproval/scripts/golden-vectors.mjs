@@ -58,6 +58,19 @@ add('meter reports 2000 Hz, registered at 1000 Hz', car, car.geometry, 2000);
 add('registered geometry with loops longer than their spacing', car, { loopSpacingM: 1, loopLengthM: 1.8, sampleRateHz: 1000 });
 add('car at 262 km/h (above the measuring range)', generateEvent(rng, { geometry: fast(4000), vehicleClass: 'car', speedKmh: 262, scenario: 'valid' }));
 
+// Two vehicles where the second gives a weak signal (LR 1.2.0), taken from the two-vehicle study's
+// streams (two-vehicles-study.mjs) by their index there: events 1.1.0 measured and 1.2.0 refuses,
+// and one of each generator that 1.2.0 still measures (a known limit, frozen so that it shows).
+const studyEvents = (name, make, wanted) => {
+  const r = newRng(name), out = new Map();
+  for (let i = 0; i <= Math.max(...wanted); i++) { const e = make(r); if (wanted.includes(i)) out.set(i, e); }
+  return out;
+};
+const weakShare = (e) => { const [v1, v2] = e.truth.vehicles; return Math.min(v1.peakCounts, v2.peakCounts) / Math.max(v1.peakCounts, v2.peakCounts); };
+const weakTitle = (what, i, e) => { const [v1, v2] = e.truth.vehicles; return `invalid: two vehicles, weak second (${what} #${i}): ${v1.vehicleClass} at ${v1.speedKmh.toFixed(1)} km/h then ${v2.vehicleClass} at ${v2.speedKmh.toFixed(1)} km/h, weaker peak ${(100 * weakShare(e)).toFixed(1)} % of the stronger`; };
+for (const [i, e] of studyEvents('two-vehicles-study:reference', (r) => generateTwoVehicleEvent(r), [42, 2640, 2745, 3608])) add(weakTitle('project generator, study event', i, e), e);
+for (const [i, e] of studyEvents('two-vehicles-study:independent', (r) => generateIndependentEvent(r, { twoVehicles: true }), [211, 817, 936, 993])) add(weakTitle('independent generator, study event', i, e), e);
+
 const dir = goldenDir();
 const inputsText = inputs.map((i) => JSON.stringify(i)).join('\n') + '\n';
 const outcomes = Object.fromEntries(inputs.map((i) => [i.id, runGolden(i)]));

@@ -164,7 +164,9 @@ pre.cmd{background:#f4f4f4;border:1px solid #ddd;padding:.5em .7em;white-space:p
 .verdict{font-size:1.2em;padding:.4em .8em;display:inline-block;border:2px solid}.verdict.pass{color:#0a6b2b;border-color:#0a6b2b}.verdict.fail{color:#a00;border-color:#a00}
 .note{color:#555;font-size:.92em}
 svg{max-width:100%;font:11px Helvetica,Arial,sans-serif}svg .mpe{fill:#fde2e1}svg .two{fill:#fff1c9}svg .one{fill:#dff0d8}svg .axis{stroke:#666}svg .dots rect{fill:#234}
-@media print{body{max-width:none;margin:0}h2{page-break-before:always}h2:first-of-type{page-break-before:avoid}.src{font-size:9px}}
+@media print{body{max-width:none;margin:0;font-size:12px;font-variant-ligatures:none}h2{break-before:page}h2:first-of-type{break-before:avoid}h2,h3{break-after:avoid}
+tr,svg,pre.cmd,.verdict{break-inside:avoid}table{font-size:10px}
+.src{font-size:8px;overflow:visible;border:none}.src div{white-space:pre-wrap;word-break:break-all;padding-left:4em;text-indent:-4em;break-inside:avoid}.src span{width:3.2em;text-indent:0}}
 `;
 
 /** The dossier as one self-contained HTML document. */

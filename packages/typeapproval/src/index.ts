@@ -15,3 +15,4 @@ export {
   renderDossier, referenceSetEvidence, refusalSites,
   type DossierInput, type ReferenceSetEvidence, type IdentificationRow, type SourceFile,
 } from './dossier';
+export { renderPdf } from './pdf';

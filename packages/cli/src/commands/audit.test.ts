@@ -84,8 +84,9 @@ test('--lr-package: the package the ledger approves re-executes its version and 
 });
 
 test('`bench audit` times the audit of an existing ledger per worker count, without building one', async () => {
-  const dir = await unpackFabricFixture('fabric-3.0-bft', join(root, 'bench'));
-  const r = spawnSync(process.execPath, [MAIN, 'bench', 'audit', '--ledger', dir, '--workers', '0,2'], { encoding: 'utf8', env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } });
+  // a ledger recorded with LR 1.1.0, whose approved package re-executes it
+  const dir = await unpackUpgradeFixture('3.0.0', join(root, 'bench'));
+  const r = spawnSync(process.execPath, [MAIN, 'bench', 'audit', '--ledger', dir, '--workers', '0,2', '--lr-package', LR_1_1_0_PACKAGE], { encoding: 'utf8', env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } });
   assert.equal(r.status, 0, r.stderr);
   const runs = [...r.stdout.matchAll(/^workers (\d+): (\d+) readings in [\d.]+ s = \d+ readings\/s \((\d+) signatures verified\), verdict (\w+)$/gm)];
   assert.deepEqual(runs.map((m) => [m[1], m[4]]), [['0', 'PASS'], ['2', 'PASS']]);

@@ -180,12 +180,14 @@ function registerBenchAudit(program: Command): void {
     .option('--ledger <dir>', 'the ledger to audit', DEFAULT_DATA_DIR)
     .option('--channel <id>', 'channel (of a Fabric peer\'s ledger)', 'metrology')
     .option('--workers <list>', 'worker counts to compare', '0,2')
-    .action(async (opts: { ledger: string; channel: string; workers: string }) => {
+    .option('--lr-package <file>', 'an approved LR chaincode package (node form) for readings of an earlier LR version, as `audit --lr-package` (repeatable)', collect, [])
+    .action(async (opts: { ledger: string; channel: string; workers: string; lrPackage: string[] }) => {
       const dir = resolve(opts.ledger);
       const fromDevnet = resolveLedger(dir, opts.channel).format === 'metroledger';
       const runs = await measureAuditThroughput(() => ledgerDirectorySource(dir, { channelId: opts.channel }), opts.workers.split(',').map(Number), {
         policies: fromDevnet ? devnetPolicies() : {},
         plugins: [governancePlugin()],
+        ...(opts.lrPackage.length > 0 ? { lrPackages: opts.lrPackage.map((f) => resolve(f)) } : {}),
       });
       console.log(`Node ${process.version}, ${availableParallelism()} cores, ledger ${dir}`);
       for (const run of runs) {

@@ -65,3 +65,36 @@ test('lr dossier files the current version: package id, golden verdict, and the 
   assert.ok(html.includes(`<td>${s.overall.p95.toFixed(2)}</td><td>${s.overall.p99.toFixed(2)}</td><td>${s.overall.max.toFixed(2)}</td>`));
   assert.match(html, /packages\/lr\/src\/twovehicles\.ts/);
 });
+
+test('lr dossier --pdf prints the same page to a real PDF: every section, the numbered source, page numbers', async () => {
+  const html = join(dir, 'small.html');
+  const pdf = join(dir, 'small.pdf');
+  const d = run('lr', 'dossier', '--count', '200', '--seeds', 'dossier-pdf-test', '--out', html, '--pdf', pdf);
+  const verdict = /id="dossier-data">.*?"verdict":"(PASS|FAIL)"/s.exec(readFileSync(html, 'utf8'))![1];
+  assert.equal(d.code, verdict === 'PASS' ? 0 : 1, d.stdout + d.stderr);
+  assert.match(d.stdout, new RegExp(`wrote ${pdf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the same dossier as PDF`));
+  const bytes = new Uint8Array(readFileSync(pdf));
+  assert.equal(Buffer.from(bytes.subarray(0, 5)).toString('latin1'), '%PDF-');
+
+  // Read it back with a PDF parser: the text a reader of the PDF sees (and can search: no ligatures), page by page.
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const doc = await pdfjs.getDocument({ data: bytes, isEvalSupported: false, useSystemFonts: false }).promise;
+  const pages: string[] = [];
+  for (let p = 1; p <= doc.numPages; p++) {
+    const content = await (await doc.getPage(p)).getTextContent();
+    pages.push(content.items.map((i) => ('str' in i ? i.str : '')).join(' ').replace(/\s+/g, ' '));
+  }
+  await doc.destroy();
+  const all = pages.join('\n');
+  assert.ok(pages.length > 5, `${pages.length} pages`);
+  assert.match(pages[0]!, new RegExp(`Type-approval dossier: metroledger-speed ${LR_SOFTWARE_VERSION.replace(/\./g, '\\.')}`));
+  assert.match(pages[0]!, /1\. Software identification/);
+  for (const [k, page] of pages.entries()) assert.match(page, new RegExp(`page ${k + 1} of ${pages.length}`), `footer of page ${k + 1}`);
+  for (const section of ['2. Summary of the evaluation', '4. Accuracy against the MPE', '7. Golden vectors', '8. Source of the LR decision', '9. Reproducing every figure']) {
+    assert.ok(all.includes(section), section);
+  }
+  // a section starts a page (print CSS), and the source keeps its line numbers
+  assert.ok(pages.some((p) => p.startsWith('8. Source of the LR decision')));
+  assert.match(all, /\d+ export function decideSpeed\(reading: DecisionReading, meter: DecisionMeter\): SpeedResult \{/);
+  assert.ok(all.includes('all valid events'));
+});

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION } from '@metroledger/lr';
 import { LR_CHAINCODE_LABEL, packageLrChaincode, type ChaincodePackage } from '@metroledger/lifecycle';
 import {
-  referenceSetEvidence, renderDossier, verifyGoldenVectors,
+  referenceSetEvidence, renderDossier, renderPdf, verifyGoldenVectors,
   type GoldenVerdict, type IdentificationRow, type SourceFile,
 } from '@metroledger/typeapproval';
 
@@ -74,7 +74,8 @@ export function registerDossierCommands(lr: Command): void {
     .option('--out <file>', 'output HTML file', `${LR_CHAINCODE_LABEL}-dossier.html`)
     .option('--count <n>', 'cases per reference set', positiveInt, 10_000)
     .option('--seeds <list>', 'reference set seeds, comma-separated', '1,2')
-    .action(async (opts: { out: string; count: number; seeds: string }) => {
+    .option('--pdf <file>', 'also print the same page to this PDF file (A4, page numbers; needs the optional packages puppeteer-core and @sparticuz/chromium)')
+    .action(async (opts: { out: string; count: number; seeds: string; pdf?: string }) => {
       const seeds = opts.seeds.split(',').map((s) => s.trim()).filter((s) => s !== '');
       if (seeds.length === 0) throw new Error('--seeds needs at least one seed');
       const pkg = await packageLrChaincode();
@@ -100,10 +101,14 @@ export function registerDossierCommands(lr: Command): void {
             command: `npx metroledger lr generate --count ${s.count} --seed ${s.seed} --out set-${s.seed}.jsonl\nsha256sum set-${s.seed}.jsonl   # ${s.sha256}\nnpx metroledger lr verify set-${s.seed}.jsonl`,
           })),
           { what: 'Re-run the golden vectors (section 7).', command: 'npx metroledger lr golden' },
-          { what: 'This dossier.', command: `npx metroledger lr dossier --count ${opts.count} --seeds ${seeds.join(',')} --out ${opts.out}` },
+          { what: 'This dossier.', command: `npx metroledger lr dossier --count ${opts.count} --seeds ${seeds.join(',')} --out ${opts.out}${opts.pdf !== undefined ? ` --pdf ${opts.pdf}` : ''}` },
         ],
       });
       await writeFile(opts.out, html);
+      if (opts.pdf !== undefined) {
+        await writeFile(opts.pdf, await renderPdf(html, `Type-approval dossier: ${LR_SOFTWARE_NAME} ${LR_SOFTWARE_VERSION}`));
+        console.log(`wrote ${opts.pdf}: the same dossier as PDF`);
+      }
       const ok = sets.every((s) => s.summary.verdict === 'PASS') && golden.verdict === 'PASS';
       console.log(`wrote ${opts.out}: ${LR_SOFTWARE_NAME} ${LR_SOFTWARE_VERSION}, package id ${pkg.packageId}, ${sets.length} reference sets ${sets.map((s) => `${s.seed}: ${s.summary.verdict}`).join(', ')}, golden vectors ${golden.verdict}`);
       if (!ok) process.exitCode = 1;

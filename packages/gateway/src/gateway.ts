@@ -7,7 +7,7 @@ import type { IdentityDeserializer, MspRegistry } from '@metroledger/identity';
 import type { Policy } from '@metroledger/policy';
 import { newTransactionEnvelope, parseEnvelope, parseProposal, txValidationCodeName, type ParsedProposal, type ProposalResponseParts } from '@metroledger/protocol';
 import { Authenticator, envelopeHeader } from './access.js';
-import { ConcurrencyLimiter } from './limiter.js';
+import { AdmissionRefused, ConcurrencyLimiter } from './limiter.js';
 import { PacedWriter } from './paced.js';
 import { minimalEndorsingOrgs } from './plan.js';
 import { decoderMessage, RejectedRequest } from './requests.js';
@@ -69,6 +69,12 @@ export interface GatewayOptions {
   readers: Policy;
   /** Endorse requests simulated at once; the rest wait in order. Default 64. */
   maxConcurrentEndorsements?: number;
+  /**
+   * Endorse requests that may wait for a slot; one more is refused with RESOURCE_EXHAUSTED, as a
+   * Fabric peer refuses calls beyond peer.limits.concurrency.gatewayService (default 500 in all,
+   * running and waiting). Default 436 (with the 64 running: 500).
+   */
+  maxQueuedEndorsements?: number;
 }
 
 type RpcError = ReturnType<typeof rpcError>;
@@ -89,12 +95,13 @@ export class GatewayService {
   constructor(options: GatewayOptions) {
     this.#o = options;
     this.#auth = new Authenticator(options.msps, options.deserializer, options.readers);
-    this.#admission = new ConcurrencyLimiter(options.maxConcurrentEndorsements ?? 64);
+    const running = options.maxConcurrentEndorsements ?? 64;
+    this.#admission = new ConcurrencyLimiter(running, options.maxQueuedEndorsements ?? Math.max(0, 500 - running));
   }
 
   handlers(): UntypedServiceImplementation {
     return {
-      endorse: unary((req: gateway.EndorseRequest) => this.endorse(req)),
+      endorse: unary((req: gateway.EndorseRequest, signal: AbortSignal) => this.endorse(req, signal)),
       submit: unary((req: gateway.SubmitRequest) => this.submit(req)),
       evaluate: unary((req: gateway.EvaluateRequest) => this.evaluate(req)),
       commitStatus: (call: ServerUnaryCall<gateway.SignedCommitStatusRequest | RejectedRequest, gateway.CommitStatusResponse>, callback: sendUnaryData<gateway.CommitStatusResponse>) => {
@@ -126,8 +133,17 @@ export class GatewayService {
     };
   }
 
-  async endorse(request: gateway.EndorseRequest): Promise<gateway.EndorseResponse> {
-    return this.#admission.run(() => this.#endorse(request));
+  /** `signal`: the caller went away (cancelled, deadline passed); a request still waiting for a slot is then dropped. */
+  async endorse(request: gateway.EndorseRequest, signal?: AbortSignal): Promise<gateway.EndorseResponse> {
+    try {
+      return await this.#admission.run(() => this.#endorse(request), signal);
+    } catch (err) {
+      if (!(err instanceof AdmissionRefused)) throw err;
+      // Fabric's throttle answers with this status and wording (core/peer: "too many requests for ...").
+      if (err.reason === 'FULL') throw rpcError(Status.RESOURCE_EXHAUSTED, `too many requests for /gateway.Gateway/Endorse, exceeding concurrency limit: ${err.message}`);
+      if (signal?.reason === CALLER_DEADLINE) throw rpcError(Status.DEADLINE_EXCEEDED, 'the request reached its deadline waiting for an endorsement slot');
+      throw rpcError(Status.CANCELLED, err.message);
+    }
   }
 
   async #endorse(request: gateway.EndorseRequest): Promise<gateway.EndorseResponse> {
@@ -375,14 +391,51 @@ function tryParseEnvelope(bytes: Uint8Array): ReturnType<typeof parseEnvelope> |
   }
 }
 
-function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
+function unary<Req, Res>(fn: (req: Req, signal: AbortSignal) => Promise<Res>) {
   return (call: ServerUnaryCall<Req | RejectedRequest, Res>, callback: sendUnaryData<Res>): void => {
     const request = call.request;
     if (request instanceof RejectedRequest) return callback(rpcError(request.code, request.message));
-    fn(request).then(
-      (r) => callback(null, r),
-      (err: unknown) => callback(toServiceError(err)),
+    const caller = callerGone(call);
+    fn(request, caller.signal).then(
+      (r) => {
+        caller.settled();
+        callback(null, r);
+      },
+      (err: unknown) => {
+        caller.settled();
+        callback(toServiceError(err));
+      },
     );
+  };
+}
+
+/**
+ * A request still waiting this close to its caller's deadline is dropped: its answer could not
+ * travel back in time (and the caller's own timer then fires after the gateway's, not before).
+ */
+const DEADLINE_GUARD_MS = 50;
+/** The abort reason when the caller's deadline, not the caller, ended a request. */
+const CALLER_DEADLINE = 'deadline';
+
+/**
+ * A signal that aborts when the caller cancels or its deadline is near (grpc-js answers
+ * DEADLINE_EXCEEDED by itself at the deadline, without telling the handler, so the deadline gets
+ * its own timer), and `settled` to call when the handler is done.
+ */
+function callerGone(call: ServerUnaryCall<unknown, unknown>): { signal: AbortSignal; settled: () => void } {
+  const abort = new AbortController();
+  const onCancel = (): void => abort.abort('cancelled');
+  call.once('cancelled', onCancel);
+  const deadline = call.getDeadline();
+  const ms = (deadline instanceof Date ? deadline.getTime() : Number(deadline)) - Date.now();
+  const timer = Number.isFinite(ms) ? setTimeout(() => abort.abort(CALLER_DEADLINE), Math.max(0, ms - DEADLINE_GUARD_MS)) : undefined;
+  timer?.unref();
+  return {
+    signal: abort.signal,
+    settled: () => {
+      clearTimeout(timer);
+      call.off('cancelled', onCancel);
+    },
   };
 }
 

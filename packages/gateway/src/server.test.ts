@@ -62,6 +62,8 @@ interface ServerOptions {
   port?: number;
   peers?: EndorsingPeer[];
   policies?: Map<string, string>;
+  maxConcurrentEndorsements?: number;
+  maxQueuedEndorsements?: number;
 }
 
 async function startServer(net: TestNetwork, ledger: LedgerPort, opts: ServerOptions = {}): Promise<GatewayServer> {
@@ -79,6 +81,8 @@ async function startServer(net: TestNetwork, ledger: LedgerPort, opts: ServerOpt
     readers: parsePolicy("OR('Org1MSP.member', 'Org2MSP.member')"),
     batch: { absoluteMaxBytes: ABSOLUTE_MAX_BYTES, preferredMaxBytes: ABSOLUTE_MAX_BYTES / 2 },
     port: opts.port ?? 0,
+    ...(opts.maxConcurrentEndorsements !== undefined && { maxConcurrentEndorsements: opts.maxConcurrentEndorsements }),
+    ...(opts.maxQueuedEndorsements !== undefined && { maxQueuedEndorsements: opts.maxQueuedEndorsements }),
     tls: { certPem: peerNode.tls.certPem, keyPem: peerNode.tls.keyPem, clientAuthRequired: opts.clientAuth === true },
   });
 }
@@ -383,6 +387,91 @@ test("the first endorser's failure is the answer, as Fabric's gateway gives it, 
       assert.deepEqual(err.details.map((d) => [d.mspId, d.address, d.message]), [['Org1MSP', 'peer0.org1.example.com:7051', 'chaincode response 500, METER_EXISTS: meter SP-1 is already registered']]);
       return true;
     });
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});
+
+/** A peer that holds each proposal until released, and records the functions it was asked to run. */
+function heldPeer(): { peer: EndorsingPeer; seen: string[]; entered: () => Promise<void>; releaseAll: () => void } {
+  const seen: string[] = [];
+  const held: (() => void)[] = [];
+  let onEnter: (() => void) | undefined;
+  let released = false;
+  return {
+    seen,
+    entered: () => new Promise<void>((resolve) => (onEnter = resolve)),
+    releaseAll: () => {
+      released = true;
+      held.splice(0).forEach((r) => r());
+    },
+    peer: {
+      mspId: 'Org1MSP',
+      address: 'peer0.org1.example.com:7051',
+      hasChaincode: () => true,
+      processProposal: async (p) => {
+        seen.push(Buffer.from(p.args[0]!).toString());
+        onEnter?.();
+        if (!released) await new Promise<void>((r) => held.push(r));
+        return { status: 500, message: 'REFUSED: held', payload: new Uint8Array(0), prpBytes: Buffer.from('refused') };
+      },
+    },
+  };
+}
+
+test('endorsements beyond the concurrency limit are refused at once with RESOURCE_EXHAUSTED, as a Fabric peer throttles', async () => {
+  const net = await testNetwork();
+  const held = heldPeer();
+  const server = await startServer(net, new GeneratedLedger(net, 1, 16), {
+    peers: [held.peer], policies: new Map([['lr', "OR('Org1MSP.peer')"]]), maxConcurrentEndorsements: 1, maxQueuedEndorsements: 0,
+  });
+  const client = grpcClient(server, net);
+  try {
+    const contract = gatewayAs(client, net.org1, 'User1').getNetwork(CHANNEL).getContract('lr');
+    const entered = held.entered();
+    const first = contract.newProposal('first').endorse().catch((err: unknown) => err);
+    await entered;
+    await assert.rejects(contract.newProposal('second').endorse(), (err: unknown) => {
+      assert.ok(err instanceof EndorseError);
+      assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.match(err.details.length === 0 ? err.message : '', /too many requests/);
+      return true;
+    });
+    held.releaseAll();
+    assert.ok((await first) instanceof EndorseError); // ran, and the peer's refusal came back
+    assert.deepEqual(held.seen, ['first']);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});
+
+test('an endorsement whose caller gave up while it waited is never run: the peers work only for callers still there', async () => {
+  const net = await testNetwork();
+  const held = heldPeer();
+  const server = await startServer(net, new GeneratedLedger(net, 1, 16), {
+    peers: [held.peer], policies: new Map([['lr', "OR('Org1MSP.peer')"]]), maxConcurrentEndorsements: 1, maxQueuedEndorsements: 1,
+  });
+  const client = grpcClient(server, net);
+  try {
+    const contract = gatewayAs(client, net.org1, 'User1').getNetwork(CHANNEL).getContract('lr');
+    const entered = held.entered();
+    const first = contract.newProposal('first').endorse().catch((err: unknown) => err);
+    await entered;
+    // waits behind `first` until its deadline passes: the client sees DEADLINE_EXCEEDED
+    await assert.rejects(contract.newProposal('abandoned').endorse({ deadline: Date.now() + 300 }), (err: unknown) => {
+      assert.ok(err instanceof EndorseError);
+      assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
+      return true;
+    });
+    // the abandoned request left the queue: there is room for this one (the bound is 1)
+    const kept = contract.newProposal('kept').endorse().catch((err: unknown) => err);
+    held.releaseAll();
+    const keptOutcome = await kept;
+    assert.ok(keptOutcome instanceof EndorseError && keptOutcome.code === grpc.status.ABORTED, `kept ran: ${String(keptOutcome)}`);
+    await first;
+    assert.deepEqual(held.seen, ['first', 'kept']);
   } finally {
     client.close();
     await server.stop();

@@ -17,13 +17,31 @@ const { startDevnet } = require('@metroledger/devnet');
 const { connectAs } = require('@metroledger/devnet/testing/governance');
 const pino = require('pino');
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, txs: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '16' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    txs: { type: 'string', default: '400' },
+    concurrency: { type: 'string', default: '16' },
+  },
+});
 const rounds = Number(values.rounds);
 const txs = Number(values.txs);
 const concurrency = Number(values.concurrency);
-const KV = [{ name: 'kv', version: '1.0', module: join(process.cwd(), 'packages/devnet/dist/testing/kv.js'), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')", installedOn: ['LaSIGEMSP', 'PUCPRMSP'] }];
+const KV = [
+  {
+    name: 'kv',
+    version: '1.0',
+    module: join(process.cwd(), 'packages/devnet/dist/testing/kv.js'),
+    endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
+    installedOn: ['LaSIGEMSP', 'PUCPRMSP'],
+  },
+];
 
-const ARMS = { neither: { metrics: false, log: false }, metrics: { metrics: true, log: false }, 'metrics + log': { metrics: true, log: true } };
+const ARMS = {
+  neither: { metrics: false, log: false },
+  metrics: { metrics: true, log: false },
+  'metrics + log': { metrics: true, log: true },
+};
 
 async function once(arm) {
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-opsbench-'));
@@ -35,12 +53,14 @@ async function once(arm) {
     let next = 0;
     const start = performance.now();
     const cpu = process.cpuUsage();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < txs) {
-        const i = next++;
-        await kv.submitTransaction('put', `k${i}`, 'v'.repeat(200));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < txs) {
+          const i = next++;
+          await kv.submitTransaction('put', `k${i}`, 'v'.repeat(200));
+        }
+      }),
+    );
     const seconds = (performance.now() - start) / 1000;
     const used = process.cpuUsage(cpu);
     if (arm.metrics) await fetch(`${devnet.operationsEndpoint}/metrics`).then((r) => r.text());
@@ -72,8 +92,14 @@ const median = (xs) => {
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 for (const name of names.slice(1)) {
   const ratios = rates[name].map((x, i) => x / rates.neither[i]);
-  console.log(`${name} / neither, throughput: per round ${ratios.map((x) => x.toFixed(2)).join(' ')}; median ${median(ratios).toFixed(3)}, mean ${mean(ratios).toFixed(3)}`);
+  console.log(
+    `${name} / neither, throughput: per round ${ratios.map((x) => x.toFixed(2)).join(' ')}; median ${median(ratios).toFixed(3)}, mean ${mean(ratios).toFixed(3)}`,
+  );
   const cpuRatios = cpus[name].map((x, i) => x / cpus.neither[i]);
-  console.log(`${name} / neither, CPU per transaction: per round ${cpuRatios.map((x) => x.toFixed(2)).join(' ')}; median ${median(cpuRatios).toFixed(3)}, mean ${mean(cpuRatios).toFixed(3)}`);
+  console.log(
+    `${name} / neither, CPU per transaction: per round ${cpuRatios.map((x) => x.toFixed(2)).join(' ')}; median ${median(cpuRatios).toFixed(3)}, mean ${mean(cpuRatios).toFixed(3)}`,
+  );
 }
-console.log(`means: ${names.map((n) => `${n} ${mean(rates[n]).toFixed(1)} tx/s, ${(mean(cpus[n]) / 1000).toFixed(2)} ms CPU/tx`).join('; ')} (${txs} transactions, ${concurrency} in flight, ${rounds} rounds, Node ${process.version})`);
+console.log(
+  `means: ${names.map((n) => `${n} ${mean(rates[n]).toFixed(1)} tx/s, ${(mean(cpus[n]) / 1000).toFixed(2)} ms CPU/tx`).join('; ')} (${txs} transactions, ${concurrency} in flight, ${rounds} rounds, Node ${process.version})`,
+);

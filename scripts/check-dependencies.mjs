@@ -27,7 +27,7 @@ const UNIMPORTED = {
   },
   '@metroledger/lifecycle': {
     '@metroledger/governance': 'packages the governance chaincode: resolves its built tree by module name',
-    '@metroledger/policy': 'vendors it into the governance chaincode\'s package (resolved by module name)',
+    '@metroledger/policy': "vendors it into the governance chaincode's package (resolved by module name)",
   },
   '@metroledger/devnet': {
     '@metroledger/chaincode': 'the default network hosts the LR chaincode by module name',
@@ -37,7 +37,8 @@ const UNIMPORTED = {
 /** Test kits that a package's production code may load, with the reason. */
 const TEST_KITS_ALLOWED = {
   '@metroledger/chaos': {
-    '@metroledger/ledger/testing/tmpfs': 'the reliability suite is a test harness shipped as a command: it fills a real tmpfs to make the disk full',
+    '@metroledger/ledger/testing/tmpfs':
+      'the reliability suite is a test harness shipped as a command: it fills a real tmpfs to make the disk full',
   },
 };
 
@@ -86,16 +87,23 @@ function specifiers(path) {
   return found;
 }
 
-const packageName = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const packageName = (spec) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 const isBuiltin = (spec) => spec.startsWith('node:') || BUILTINS.has(packageName(spec));
-const isTestFile = (rel) => /\.test\.[cm]?[jt]s$/.test(rel) || /(^|\/)(testing|scripts|__tests__)\//.test(rel) || /(^|\/)(testing|testkit)\.ts$/.test(rel);
+const isTestFile = (rel) =>
+  /\.test\.[cm]?[jt]s$/.test(rel) || /(^|\/)(testing|scripts|__tests__)\//.test(rel) || /(^|\/)(testing|testkit)\.ts$/.test(rel);
 const typesPackage = (name) => `@types/${name.startsWith('@') ? name.slice(1).replace('/', '__') : name}`;
 
 const problems = [];
 const report = (where, what) => problems.push(`${where}: ${what}`);
 
 const packagesDir = join(ROOT, 'packages');
-const dirs = readdirSync(packagesDir).filter((d) => existsSync(join(packagesDir, d, 'package.json'))).sort();
+const dirs = readdirSync(packagesDir)
+  .filter((d) => existsSync(join(packagesDir, d, 'package.json')))
+  .sort();
 for (const d of dirs) {
   const dir = join(packagesDir, d);
   const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -110,27 +118,45 @@ for (const d of dirs) {
     const test = isTestFile(rel);
     for (const spec of specifiers(file)) {
       if (spec.startsWith('.')) {
-        if (!test && /(^|\/)testing(\/|\.js$)|(^|\/)testkit\.js$/.test(spec)) report(`${pj.name} ${rel}`, `production code imports the test kit ${spec}`);
-        if (/(^|\/)packages\/[^/]+\/dist\//.test(spec) || /^(\.\.\/)+[a-z-]+\/dist\//.test(spec)) report(`${pj.name} ${rel}`, `reaches another package's dist/ files (${spec}): import its index or an exports entry`);
+        if (!test && /(^|\/)testing(\/|\.js$)|(^|\/)testkit\.js$/.test(spec))
+          report(`${pj.name} ${rel}`, `production code imports the test kit ${spec}`);
+        if (/(^|\/)packages\/[^/]+\/dist\//.test(spec) || /^(\.\.\/)+[a-z-]+\/dist\//.test(spec))
+          report(`${pj.name} ${rel}`, `reaches another package's dist/ files (${spec}): import its index or an exports entry`);
         continue;
       }
       if (isBuiltin(spec)) continue;
       const name = packageName(spec);
       if (name === pj.name) continue;
-      if (name.startsWith('@metroledger/') && /^@metroledger\/[^/]+\/dist(\/|$)/.test(spec)) report(`${pj.name} ${rel}`, `imports ${spec}: import the package's index or an exports entry, not its dist/ files`);
-      if (!test && /^@metroledger\/[^/]+\/testing(\/|$)/.test(spec) && TEST_KITS_ALLOWED[pj.name]?.[spec] === undefined) report(`${pj.name} ${rel}`, `production code imports the test kit ${spec}`);
+      if (name.startsWith('@metroledger/') && /^@metroledger\/[^/]+\/dist(\/|$)/.test(spec))
+        report(`${pj.name} ${rel}`, `imports ${spec}: import the package's index or an exports entry, not its dist/ files`);
+      if (!test && /^@metroledger\/[^/]+\/testing(\/|$)/.test(spec) && TEST_KITS_ALLOWED[pj.name]?.[spec] === undefined)
+        report(`${pj.name} ${rel}`, `production code imports the test kit ${spec}`);
       (test ? usedByTests : usedByProd).add(name);
       if (/\.[cm]?ts$/.test(rel)) usedByTs.add(name);
-      if (!test && !prod.has(name)) report(`${pj.name} ${rel}`, `imports ${name}, which dependencies does not declare${dev.has(name) ? ' (it is a devDependency)' : ''}`);
-      if (test && !prod.has(name) && !dev.has(name)) report(`${pj.name} ${rel}`, `imports ${name}, which neither dependencies nor devDependencies declare`);
+      if (!test && !prod.has(name))
+        report(
+          `${pj.name} ${rel}`,
+          `imports ${name}, which dependencies does not declare${dev.has(name) ? ' (it is a devDependency)' : ''}`,
+        );
+      if (test && !prod.has(name) && !dev.has(name))
+        report(`${pj.name} ${rel}`, `imports ${name}, which neither dependencies nor devDependencies declare`);
     }
   }
   // tsc -b builds in the order of the project references: one per workspace package declared.
   const tsconfig = JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8'));
-  const referenced = new Set((tsconfig.references ?? []).map((r) => r.path).filter((p) => /^\.\.\/[a-z-]+$/.test(p)).map((p) => `@metroledger/${p.slice(3)}`));
+  const referenced = new Set(
+    (tsconfig.references ?? [])
+      .map((r) => r.path)
+      .filter((p) => /^\.\.\/[a-z-]+$/.test(p))
+      .map((p) => `@metroledger/${p.slice(3)}`),
+  );
   const workspaceDeclared = [...prod, ...dev].filter((n) => n.startsWith('@metroledger/'));
-  for (const name of usedByTs) if (name.startsWith('@metroledger/') && !referenced.has(name)) report(pj.name, `its TypeScript imports ${name} but tsconfig.json has no reference to ../${name.slice(13)}`);
-  for (const name of referenced) if (!workspaceDeclared.includes(name)) report(pj.name, `tsconfig.json references ../${name.slice(13)}, which package.json does not declare`);
+  for (const name of usedByTs)
+    if (name.startsWith('@metroledger/') && !referenced.has(name))
+      report(pj.name, `its TypeScript imports ${name} but tsconfig.json has no reference to ../${name.slice(13)}`);
+  for (const name of referenced)
+    if (!workspaceDeclared.includes(name))
+      report(pj.name, `tsconfig.json references ../${name.slice(13)}, which package.json does not declare`);
 
   const exempt = UNIMPORTED[pj.name] ?? {};
   for (const name of Object.keys(exempt)) {

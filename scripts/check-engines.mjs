@@ -55,14 +55,18 @@ for (const pkg of [...workspaces, ...trees.flatMap((t) => [...installedPackages(
   if (range === null) {
     problems.push(`${pkg.manifest.name}@${pkg.manifest.version} (${pkg.path}): unreadable engines.node ${JSON.stringify(wants)}`);
   } else if (!semver.subset(declared, range)) {
-    problems.push(`${pkg.manifest.name}@${pkg.manifest.version} (${pkg.path}) wants node ${wants}, narrower than the repository's ${declared}`);
+    problems.push(
+      `${pkg.manifest.name}@${pkg.manifest.version} (${pkg.path}) wants node ${wants}, narrower than the repository's ${declared}`,
+    );
   }
 }
-if (!semver.satisfies(process.version, declared)) problems.push(`this Node ${process.version} is outside the repository's engines.node ${declared}`);
+if (!semver.satisfies(process.version, declared))
+  problems.push(`this Node ${process.version} is outside the repository's engines.node ${declared}`);
 
 if (problems.length > 0) {
   console.error(`check-engines: ${problems.length} package(s) do not accept every Node the repository declares (${declared}):`);
   for (const p of problems) console.error(`  ${p}`);
   process.exit(1);
 }
-if (!process.argv.includes('--quiet')) console.log(`check-engines: ${checked} installed packages with engines.node all accept node ${declared} (running ${process.version})`);
+if (!process.argv.includes('--quiet'))
+  console.log(`check-engines: ${checked} installed packages with engines.node all accept node ${declared} (running ${process.version})`);

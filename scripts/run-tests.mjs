@@ -37,10 +37,17 @@ function walk(dir) {
 }
 for (const pkg of readdirSync('packages')) {
   const dist = join('packages', pkg, 'dist');
-  try { walk(dist); } catch { /* package not built or no dist */ }
+  try {
+    walk(dist);
+  } catch {
+    /* package not built or no dist */
+  }
 }
 const selected = files.filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
-if (selected.length === 0) { console.error('no test files found'); process.exit(1); }
+if (selected.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
 
 const cpuHook = join(dirname(fileURLToPath(import.meta.url)), 'test-cpu.cjs');
 const cpuDir = mkdtempSync(join(tmpdir(), 'metroledger-test-cpu-'));
@@ -59,19 +66,31 @@ function runFile(file, index) {
     });
     running.add(child);
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }, fileTimeoutS * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       running.delete(child);
       const wallS = (Date.now() - started) / 1000;
       let cpuS;
-      try { cpuS = JSON.parse(readFileSync(cpuFile, 'utf8')).cpuS; } catch { cpuS = undefined; }
+      try {
+        cpuS = JSON.parse(readFileSync(cpuFile, 'utf8')).cpuS;
+      } catch {
+        cpuS = undefined;
+      }
       const ok = code === 0 && !timedOut;
       const status = timedOut ? `TIMED OUT after ${fileTimeoutS} s` : ok ? 'ok' : `FAILED (${signal ?? `exit ${code}`})`;
       const cpu = cpuS === undefined ? '' : `, ${cpuS.toFixed(1)} s CPU`;
@@ -84,23 +103,32 @@ function runFile(file, index) {
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    for (const child of running) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const child of running)
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     process.exit(130);
   });
 }
 
 const started = Date.now();
 const queue = selected.map((file, index) => ({ file, index }));
-await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () => {
-  for (let next = queue.shift(); next !== undefined; next = queue.shift()) await runFile(next.file, next.index);
-}));
+await Promise.all(
+  Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) await runFile(next.file, next.index);
+  }),
+);
 rmSync(cpuDir, { recursive: true, force: true });
 
 const failed = results.filter((r) => !r.ok);
 const wallS = (Date.now() - started) / 1000;
 const cpuS = results.reduce((a, r) => a + (r.cpuS ?? 0), 0);
 const slowest = [...results].sort((a, b) => (b.cpuS ?? 0) - (a.cpuS ?? 0)).slice(0, 10);
-console.log(`\n=== ${results.length} test files, ${jobs} at a time: ${results.length - failed.length} passed, ${failed.length} failed; ${wallS.toFixed(0)} s wall, ${cpuS.toFixed(0)} s CPU`);
+console.log(
+  `\n=== ${results.length} test files, ${jobs} at a time: ${results.length - failed.length} passed, ${failed.length} failed; ${wallS.toFixed(0)} s wall, ${cpuS.toFixed(0)} s CPU`,
+);
 console.log('most CPU:');
 for (const r of slowest) console.log(`  ${(r.cpuS ?? 0).toFixed(1).padStart(7)} s CPU ${r.wallS.toFixed(1).padStart(7)} s wall  ${r.file}`);
 for (const r of failed) console.log(`FAILED: ${r.file}${r.timedOut ? ' (timed out)' : ''}`);

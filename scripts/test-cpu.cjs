@@ -11,12 +11,18 @@ if (out !== undefined && process.env.NODE_TEST_CONTEXT === undefined) {
     let cpuS;
     try {
       // /proc/self/stat fields 14-17: utime, stime, cutime, cstime in clock ticks (100 per second on Linux).
-      const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+      const fields = readFileSync('/proc/self/stat', 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ');
       cpuS = [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i]), 0) / 100;
     } catch {
       const u = process.cpuUsage();
       cpuS = (u.user + u.system) / 1e6; // not Linux: this process only
     }
-    try { writeFileSync(out, JSON.stringify({ cpuS })); } catch { /* best effort */ }
+    try {
+      writeFileSync(out, JSON.stringify({ cpuS }));
+    } catch {
+      /* best effort */
+    }
   });
 }

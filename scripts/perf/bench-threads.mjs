@@ -75,13 +75,16 @@ for (let round = 0; round < rounds; round++) {
 console.log('\nsummary (mean over rounds)');
 console.log('| threads | point | tx/s | readings/s | p50 ms | p99 ms | devnet cores | load generator cores | ledger check |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---|');
-const pointKey = (p) => `${p.mode} ${p.ordering} clients ${p.clients}${p.offered_rate ? ` @ ${p.offered_rate}/s` : ''}${p.batch_size ? ` batch ${p.batch_size}` : ''}`;
+const pointKey = (p) =>
+  `${p.mode} ${p.ordering} clients ${p.clients}${p.offered_rate ? ` @ ${p.offered_rate}/s` : ''}${p.batch_size ? ` batch ${p.batch_size}` : ''}`;
 const mean = (xs, f) => xs.reduce((a, x) => a + Number(x[f]), 0) / xs.length;
 for (const threads of variants) {
   for (const key of [...new Set(all.map(pointKey))]) {
     const g = all.filter((p) => p.threads === threads && pointKey(p) === key);
     if (g.length === 0) continue;
-    console.log(`| ${threads} | ${key} | ${mean(g, 'throughput_tps').toFixed(0)} | ${mean(g, 'readings_per_s').toFixed(0)} | ${mean(g, 'latency_p50_ms').toFixed(0)} | ${mean(g, 'latency_p99_ms').toFixed(0)} | ${mean(g, 'devnet_cpu_cores').toFixed(2)} | ${mean(g, 'loadgen_cpu_cores').toFixed(2)} | ${g.every((p) => p.ledger_ok === 'yes') ? 'ok' : 'FAILED'} |`);
+    console.log(
+      `| ${threads} | ${key} | ${mean(g, 'throughput_tps').toFixed(0)} | ${mean(g, 'readings_per_s').toFixed(0)} | ${mean(g, 'latency_p50_ms').toFixed(0)} | ${mean(g, 'latency_p99_ms').toFixed(0)} | ${mean(g, 'devnet_cpu_cores').toFixed(2)} | ${mean(g, 'loadgen_cpu_cores').toFixed(2)} | ${g.every((p) => p.ledger_ok === 'yes') ? 'ok' : 'FAILED'} |`,
+    );
   }
 }
 if (args.json) writeFileSync(args.json, JSON.stringify(all, null, 2) + '\n');

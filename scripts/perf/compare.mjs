@@ -23,7 +23,12 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]?.startsWith('--') === false ? all[i + 1] : 'true']] : acc), []),
+  process.argv
+    .slice(2)
+    .reduce(
+      (acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]?.startsWith('--') === false ? all[i + 1] : 'true']] : acc),
+      [],
+    ),
 );
 const given = args.variants?.split(';').map((v) => {
   const at = v.lastIndexOf('@');
@@ -41,7 +46,8 @@ const extra = args.extra ? args.extra.split(' ').filter(Boolean) : [];
 const TICK_MS = 10; // /proc/<pid>/stat CPU times are in clock ticks of 10 ms (USER_HZ 100)
 
 for (const t of trees) {
-  if (!existsSync(join(t, 'packages/cli/dist/main.js'))) throw new Error(`${t} is not built (packages/cli/dist/main.js missing): npm install && npm run build there`);
+  if (!existsSync(join(t, 'packages/cli/dist/main.js')))
+    throw new Error(`${t} is not built (packages/cli/dist/main.js missing): npm install && npm run build there`);
 }
 
 function headOf(tree) {
@@ -52,7 +58,10 @@ function headOf(tree) {
 function cpuMs(pid, tid) {
   try {
     const s = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).trim().split(/\s+/);
+    const f = s
+      .slice(s.lastIndexOf(')') + 2)
+      .trim()
+      .split(/\s+/);
     return (Number(f[11]) + Number(f[12])) * TICK_MS;
   } catch {
     return undefined;
@@ -62,7 +71,21 @@ function cpuMs(pid, tid) {
 async function runOnce(tree, cpuSet, threads) {
   const data = mkdtempSync(join(tmpdir(), 'ml-compare-'));
   const dir = join(data, 'run');
-  const startArgs = [join(tree, 'packages/cli/dist/main.js'), 'start', '--meters', meters, '--seconds', seconds, '--rate', rate, '--ordering', ordering, '--data', dir, ...extra];
+  const startArgs = [
+    join(tree, 'packages/cli/dist/main.js'),
+    'start',
+    '--meters',
+    meters,
+    '--seconds',
+    seconds,
+    '--rate',
+    rate,
+    '--ordering',
+    ordering,
+    '--data',
+    dir,
+    ...extra,
+  ];
   const [cmd, argv] = cpuSet === 'all' ? [process.execPath, startArgs] : ['taskset', ['-c', cpuSet, process.execPath, ...startArgs]];
   const load0 = loadavg()[0];
   const t0 = performance.now();
@@ -119,20 +142,41 @@ async function runOnce(tree, cpuSet, threads) {
   // The busiest thread bounds the devnet: with enough cores, it saturates first.
   const busiest = Math.max(0, ...threadCpu.values());
   return {
-    tree, commit: headOf(tree), cpus: cpuSet, threads, code, wallS,
-    tps: t.committedPerSecond, committed, planned: t.planned, abandoned,
-    trafficS: t.wallSeconds, p50: t.serviceLatency.p50Ms, p99: t.serviceLatency.p99Ms, captureP50: t.latency.p50Ms,
-    devnetCpuS: devnetCpu / 1000, devnetMainCpuS: devnetMainCpu / 1000, clientCpuS: clientCpu / 1000,
-    devnetMainMsPerTx: devnetMainCpu / txs, devnetMsPerTx: devnetCpu / txs, clientMsPerTx: clientCpu / txs,
-    busiestThreadMsPerTx: busiest / txs, coresAtSaturation: busiest > 0 ? devnetCpu / busiest : 0,
+    tree,
+    commit: headOf(tree),
+    cpus: cpuSet,
+    threads,
+    code,
+    wallS,
+    tps: t.committedPerSecond,
+    committed,
+    planned: t.planned,
+    abandoned,
+    trafficS: t.wallSeconds,
+    p50: t.serviceLatency.p50Ms,
+    p99: t.serviceLatency.p99Ms,
+    captureP50: t.latency.p50Ms,
+    devnetCpuS: devnetCpu / 1000,
+    devnetMainCpuS: devnetMainCpu / 1000,
+    clientCpuS: clientCpu / 1000,
+    devnetMainMsPerTx: devnetMainCpu / txs,
+    devnetMsPerTx: devnetCpu / txs,
+    clientMsPerTx: clientCpu / txs,
+    busiestThreadMsPerTx: busiest / txs,
+    coresAtSaturation: busiest > 0 ? devnetCpu / busiest : 0,
     threadsMs: [...threadCpu.values()].sort((a, b) => b - a).slice(0, 6),
-    devnetCores: devnetCpu / 1000 / wallS, clientCores: clientCpu / 1000 / wallS,
-    cpuMsPerTx: (devnetCpu + clientCpu) / txs, load0, loadMax,
+    devnetCores: devnetCpu / 1000 / wallS,
+    clientCores: clientCpu / 1000 / wallS,
+    cpuMsPerTx: (devnetCpu + clientCpu) / txs,
+    load0,
+    loadMax,
   };
 }
 
 const variants = given ?? trees.flatMap((tree) => cpuSets.flatMap((cpuSet) => threadSets.map((threads) => ({ tree, cpuSet, threads }))));
-console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model}), node ${process.version}; ${rounds} round(s) of ${variants.length} variant(s), interleaved`);
+console.log(
+  `machine: ${cpus().length} cpus (${cpus()[0]?.model}), node ${process.version}; ${rounds} round(s) of ${variants.length} variant(s), interleaved`,
+);
 console.log(`main job: --meters ${meters} --seconds ${seconds} --rate ${rate} --ordering ${ordering} ${extra.join(' ')}`);
 const runs = [];
 const fmt = (r) =>
@@ -149,10 +193,14 @@ const key = (r) => `${r.tree}|${r.cpus}|${r.threads}`;
 const groups = variants.map((v) => runs.filter((r) => key(r) === `${v.tree}|${v.cpuSet}|${v.threads}`));
 const mean = (xs, f) => xs.reduce((a, x) => a + f(x), 0) / xs.length;
 const first = mean(groups[0], (r) => r.tps);
-console.log('| build | cpus | threads | tx/s | ratio | endorse→commit p99 | devnet cores | client cores | devnet CPU ms/tx | of which event loop | busiest thread ms/tx | devnet cores when it saturates | client CPU ms/tx |');
+console.log(
+  '| build | cpus | threads | tx/s | ratio | endorse→commit p99 | devnet cores | client cores | devnet CPU ms/tx | of which event loop | busiest thread ms/tx | devnet cores when it saturates | client CPU ms/tx |',
+);
 console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const g of groups) {
   const tps = mean(g, (r) => r.tps);
-  console.log(`| ${g[0].commit} (${g[0].tree}) | ${g[0].cpus} | ${g[0].threads} | ${tps.toFixed(0)} | ${(tps / first).toFixed(2)} | ${(mean(g, (r) => r.p99) / 1000).toFixed(2)} s | ${mean(g, (r) => r.devnetCores).toFixed(2)} | ${mean(g, (r) => r.clientCores).toFixed(2)} | ${mean(g, (r) => r.devnetMsPerTx).toFixed(2)} | ${mean(g, (r) => r.devnetMainMsPerTx).toFixed(2)} | ${mean(g, (r) => r.busiestThreadMsPerTx).toFixed(2)} | ${mean(g, (r) => r.coresAtSaturation).toFixed(2)} | ${mean(g, (r) => r.clientMsPerTx).toFixed(2)} |`);
+  console.log(
+    `| ${g[0].commit} (${g[0].tree}) | ${g[0].cpus} | ${g[0].threads} | ${tps.toFixed(0)} | ${(tps / first).toFixed(2)} | ${(mean(g, (r) => r.p99) / 1000).toFixed(2)} s | ${mean(g, (r) => r.devnetCores).toFixed(2)} | ${mean(g, (r) => r.clientCores).toFixed(2)} | ${mean(g, (r) => r.devnetMsPerTx).toFixed(2)} | ${mean(g, (r) => r.devnetMainMsPerTx).toFixed(2)} | ${mean(g, (r) => r.busiestThreadMsPerTx).toFixed(2)} | ${mean(g, (r) => r.coresAtSaturation).toFixed(2)} | ${mean(g, (r) => r.clientMsPerTx).toFixed(2)} |`,
+  );
 }
 if (args.json) writeFileSync(args.json, JSON.stringify(runs, null, 2) + '\n');

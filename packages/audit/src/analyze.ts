@@ -7,7 +7,16 @@ import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { LrKeyTypes, pad16 } from '@metroledger/chaincode/api';
 import { IdentityDeserializer, verifySignature } from '@metroledger/identity';
-import { decodeReading, decodeReadingBatch, decodeSignedReading, verifyReadingSignature, type LoopGeometry, type RawReading, type RecordContext, type RecordMeter } from '@metroledger/lr';
+import {
+  decodeReading,
+  decodeReadingBatch,
+  decodeSignedReading,
+  verifyReadingSignature,
+  type LoopGeometry,
+  type RawReading,
+  type RecordContext,
+  type RecordMeter,
+} from '@metroledger/lr';
 import {
   blockDataHash,
   blockEnvelopes,
@@ -211,7 +220,14 @@ function verifyBy(ctx: AnalyzeContext, serialized: Uint8Array, message: Uint8Arr
  * record function. Fields that newer chaincode versions add (the key index, the chaincode's own
  * name and version) are expected when the stored record or the meter document carries them.
  */
-export function expectedRecord(reading: RawReading, readingBytes: Uint8Array, meter: MeterDoc, impl: LrImplementation, tx: { txId: string; timestampMs: number; readingSha256?: string }, stored?: StoredRecord): StoredRecord {
+export function expectedRecord(
+  reading: RawReading,
+  readingBytes: Uint8Array,
+  meter: MeterDoc,
+  impl: LrImplementation,
+  tx: { txId: string; timestampMs: number; readingSha256?: string },
+  stored?: StoredRecord,
+): StoredRecord {
   const storedSw = (stored?.['lrSoftware'] ?? {}) as Record<string, unknown>;
   // Which chaincode ran the LR software is checked against the governance registry, not here.
   const record = impl.measurementRecord(reading, meter, {
@@ -274,12 +290,23 @@ export function analyzeReadingBatch(tx: ParsedTransaction, writes: readonly Writ
 }
 
 /** Reading `index` of the transaction again (submitReading when index is undefined), e.g. with a newer meter table. */
-export function reanalyzeReading(tx: ParsedTransaction, writes: readonly WriteFact[], ctx: AnalyzeContext, index: number | undefined): ReadingFacts {
+export function reanalyzeReading(
+  tx: ParsedTransaction,
+  writes: readonly WriteFact[],
+  ctx: AnalyzeContext,
+  index: number | undefined,
+): ReadingFacts {
   if (index === undefined) return analyzeReading(tx, writes, ctx);
   return analyzeReadingBatch(tx, writes, ctx)[index] ?? { malformed: `no reading ${index} in the batch`, meterRev: -1, batchIndex: index };
 }
 
-function analyzeSignedReading(envelope: Uint8Array, tx: ParsedTransaction, writes: readonly WriteFact[], ctx: AnalyzeContext, checkLastSequence: boolean): ReadingFacts {
+function analyzeSignedReading(
+  envelope: Uint8Array,
+  tx: ParsedTransaction,
+  writes: readonly WriteFact[],
+  ctx: AnalyzeContext,
+  checkLastSequence: boolean,
+): ReadingFacts {
   let readingBytes: Uint8Array;
   let signature: Uint8Array;
   let reading: RawReading;
@@ -289,7 +316,12 @@ function analyzeSignedReading(envelope: Uint8Array, tx: ParsedTransaction, write
   } catch (err) {
     return { malformed: (err as Error).message, meterRev: -1 };
   }
-  const located = { meterId: reading.meterId, sequence: reading.sequence, captureTimeMs: reading.captureTimeMs, readingSha256: createHash('sha256').update(readingBytes).digest('hex') };
+  const located = {
+    meterId: reading.meterId,
+    sequence: reading.sequence,
+    captureTimeMs: reading.captureTimeMs,
+    readingSha256: createHash('sha256').update(readingBytes).digest('hex'),
+  };
   const entry = ctx.meters.get(reading.meterId);
   if (entry === undefined) return { ...located, meterRev: -1 };
   const meter = entry.meter;
@@ -301,7 +333,8 @@ function analyzeSignedReading(envelope: Uint8Array, tx: ParsedTransaction, write
   }
   // Chaincode versions with key rotation record an authentic reading of a revoked meter as a rejection.
   const rejectionKey = compositeKey(LrKeyTypes.REJECTION, [reading.meterId, pad16(reading.sequence)]);
-  if (writes.some((w) => w.ns === ctx.lrNamespace && w.key === rejectionKey && !w.isDelete)) return { ...located, meterRev: entry.rev, signatureOk, rejected: true };
+  if (writes.some((w) => w.ns === ctx.lrNamespace && w.key === rejectionKey && !w.isDelete))
+    return { ...located, meterRev: entry.rev, signatureOk, rejected: true };
   const recordKey = compositeKey(LrKeyTypes.MEASUREMENT, [reading.meterId, pad16(reading.captureTimeMs), pad16(reading.sequence)]);
   const recordWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === recordKey && !w.isDelete);
   if (recordWrite === undefined) return { ...located, meterRev: entry.rev, signatureOk, reexec: 'no-record' };
@@ -309,25 +342,63 @@ function analyzeSignedReading(envelope: Uint8Array, tx: ParsedTransaction, write
   try {
     stored = JSON.parse(text.decode(recordWrite.value)) as StoredRecord;
   } catch {
-    return { ...located, meterRev: entry.rev, signatureOk, reexec: 'mismatch', mismatches: [{ field: '(record)', stored: text.decode(recordWrite.value).slice(0, 200), expected: 'JSON MeasurementRecord' }] };
+    return {
+      ...located,
+      meterRev: entry.rev,
+      signatureOk,
+      reexec: 'mismatch',
+      mismatches: [{ field: '(record)', stored: text.decode(recordWrite.value).slice(0, 200), expected: 'JSON MeasurementRecord' }],
+    };
   }
   const sw = (stored['lrSoftware'] ?? {}) as { name?: unknown; version?: unknown };
   const lrVersion = String(sw.version ?? '');
   const storedStatus = stored['status'] === 'MEASURED' || stored['status'] === 'REFUSED' ? stored['status'] : undefined;
   const impl = ctx.lrImplementations.get(lrVersion);
   if (impl === undefined || impl.name !== sw.name) {
-    return { ...located, meterRev: entry.rev, signatureOk, lrVersion, reexec: 'unknown-version', ...(storedStatus ? { status: storedStatus } : {}) };
+    return {
+      ...located,
+      meterRev: entry.rev,
+      signatureOk,
+      lrVersion,
+      reexec: 'unknown-version',
+      ...(storedStatus ? { status: storedStatus } : {}),
+    };
   }
-  const expected = expectedRecord(reading, readingBytes, meter, impl, { txId: tx.txId, timestampMs: tx.timestamp.seconds * 1000 + tx.timestamp.nanos / 1e6, readingSha256: located.readingSha256 }, stored);
+  const expected = expectedRecord(
+    reading,
+    readingBytes,
+    meter,
+    impl,
+    { txId: tx.txId, timestampMs: tx.timestamp.seconds * 1000 + tx.timestamp.nanos / 1e6, readingSha256: located.readingSha256 },
+    stored,
+  );
   const mismatches = compareRecords(stored, expected);
   const lrOrigin = impl.origin === undefined ? {} : { lrOrigin: impl.origin };
   // The chaincode also advances the meter's last sequence in the same transaction.
   const stateWrite = writes.find((w) => w.ns === ctx.lrNamespace && w.key === compositeKey(LrKeyTypes.METER_STATE, [reading.meterId]));
   const lastSequence = stateWrite === undefined || stateWrite.isDelete ? undefined : safeJson(stateWrite.value)?.lastSequence;
-  if (checkLastSequence && lastSequence !== reading.sequence) mismatches.push({ field: 'meterstate.lastSequence', stored: lastSequence, expected: reading.sequence });
+  if (checkLastSequence && lastSequence !== reading.sequence)
+    mismatches.push({ field: 'meterstate.lastSequence', stored: lastSequence, expected: reading.sequence });
   return mismatches.length === 0
-    ? { ...located, meterRev: entry.rev, signatureOk, lrVersion, ...lrOrigin, reexec: 'match', status: expected['status'] as 'MEASURED' | 'REFUSED' }
-    : { ...located, meterRev: entry.rev, signatureOk, lrVersion, ...lrOrigin, reexec: 'mismatch', mismatches, ...(storedStatus ? { status: storedStatus } : {}) };
+    ? {
+        ...located,
+        meterRev: entry.rev,
+        signatureOk,
+        lrVersion,
+        ...lrOrigin,
+        reexec: 'match',
+        status: expected['status'] as 'MEASURED' | 'REFUSED',
+      }
+    : {
+        ...located,
+        meterRev: entry.rev,
+        signatureOk,
+        lrVersion,
+        ...lrOrigin,
+        reexec: 'mismatch',
+        mismatches,
+        ...(storedStatus ? { status: storedStatus } : {}),
+      };
 }
 
 function safeJson(bytes: Uint8Array): { lastSequence?: unknown } | undefined {
@@ -350,7 +421,14 @@ export function writesOf(tx: ParsedTransaction, ctx: Pick<AnalyzeContext, 'track
   return writes;
 }
 
-function txFactsOf(tx: ParsedTransaction, txNum: number, storedCode: number | undefined, ids: IdentityTable, ctx: AnalyzeContext, counter: { sigs: number }): TxFacts {
+function txFactsOf(
+  tx: ParsedTransaction,
+  txNum: number,
+  storedCode: number | undefined,
+  ids: IdentityTable,
+  ctx: AnalyzeContext,
+  counter: { sigs: number },
+): TxFacts {
   const fn = tx.args[0] === undefined ? '' : text.decode(tx.args[0]);
   const timestampMs = tx.timestamp.seconds * 1000 + Math.floor(tx.timestamp.nanos / 1e6);
   const creator = ids.add(tx.creator);
@@ -364,7 +442,20 @@ function txFactsOf(tx: ParsedTransaction, txNum: number, storedCode: number | un
     endorsers: plan.endorsers.map((e) => ids.add(e.serialized)),
     writes: plan.writes,
   };
-  const base = { txNum, txId: tx.txId, storedCode, type: tx.type, channelId: tx.channelId, chaincodeName: tx.chaincodeName, chaincodeVersion: tx.chaincodeVersion, fn, timestampMs, creator, plan: planFacts, verified };
+  const base = {
+    txNum,
+    txId: tx.txId,
+    storedCode,
+    type: tx.type,
+    channelId: tx.channelId,
+    chaincodeName: tx.chaincodeName,
+    chaincodeVersion: tx.chaincodeVersion,
+    fn,
+    timestampMs,
+    creator,
+    plan: planFacts,
+    verified,
+  };
   if (tx.type === CONFIG) return { ...base, writes: [] };
   // The main thread follows only the registry writes of the LR namespace (and plugins' namespaces);
   // measurement records stay here, where they are compared.
@@ -392,7 +483,20 @@ export function analyzeBlock(bytes: Uint8Array, ctx: AnalyzeContext): BlockAnaly
     const h = block.getHeader()!;
     header = { number: h.getNumber(), previousHash: h.getPreviousHash_asU8(), dataHash: h.getDataHash_asU8() };
   } catch (err) {
-    return { malformed: (err as Error).message, number: -1, channelVersion: ctx.channelVersion, previousHash: EMPTY, headerHash: EMPTY, dataHashOk: false, isConfig: false, txFilter: undefined, signatures: [], identities: [], txs: [], signaturesVerified: 0 };
+    return {
+      malformed: (err as Error).message,
+      number: -1,
+      channelVersion: ctx.channelVersion,
+      previousHash: EMPTY,
+      headerHash: EMPTY,
+      dataHashOk: false,
+      isConfig: false,
+      txFilter: undefined,
+      signatures: [],
+      identities: [],
+      txs: [],
+      signaturesVerified: 0,
+    };
   }
   const envelopes = blockEnvelopes(block);
   const dataHashOk = Buffer.compare(blockDataHash(envelopes), header.dataHash) === 0;
@@ -436,7 +540,23 @@ export function analyzeBlock(bytes: Uint8Array, ctx: AnalyzeContext): BlockAnaly
       const loc = bestEffortLocation(envelopes[txNum]!, ctx.lrNamespace);
       const decided = err instanceof ProtocolError ? validationCodeOf(err) : peer.TxValidationCode.INVALID_OTHER_REASON;
       const plan: TxPlanFacts = { decided, ifCreatorValid: decided, endorsers: [], writes: { public: false, collections: [] } };
-      txs.push({ txNum, txId: loc.txId, ...(loc.reading === undefined ? {} : { reading: loc.reading }), storedCode, parseError: err instanceof ProtocolError ? err.code : String(err), type: 0, channelId: '', chaincodeName: '', chaincodeVersion: '', fn: '', timestampMs: 0, creator: -1, plan, verified: [], writes: [] });
+      txs.push({
+        txNum,
+        txId: loc.txId,
+        ...(loc.reading === undefined ? {} : { reading: loc.reading }),
+        storedCode,
+        parseError: err instanceof ProtocolError ? err.code : String(err),
+        type: 0,
+        channelId: '',
+        chaincodeName: '',
+        chaincodeVersion: '',
+        fn: '',
+        timestampMs: 0,
+        creator: -1,
+        plan,
+        verified: [],
+        writes: [],
+      });
       continue;
     }
     if (tx.type === CONFIG) isConfig = true;
@@ -480,10 +600,18 @@ function bestEffortLocation(envelope: Uint8Array, lrNamespace: string): { txId: 
     txId = common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? EMPTY).getTxId();
     const action = peer.Transaction.deserializeBinary(payload.getData_asU8()).getActionsList()[0];
     if (action === undefined) return { txId };
-    const cpp = peer.ChaincodeProposalPayload.deserializeBinary(peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getChaincodeProposalPayload_asU8());
+    const cpp = peer.ChaincodeProposalPayload.deserializeBinary(
+      peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getChaincodeProposalPayload_asU8(),
+    );
     const spec = peer.ChaincodeInvocationSpec.deserializeBinary(cpp.getInput_asU8()).getChaincodeSpec();
     const args = spec?.getInput()?.getArgsList_asU8() ?? [];
-    if (spec?.getChaincodeId()?.getName() !== lrNamespace || args[0] === undefined || text.decode(args[0]) !== 'submitReading' || args[1] === undefined) return { txId };
+    if (
+      spec?.getChaincodeId()?.getName() !== lrNamespace ||
+      args[0] === undefined ||
+      text.decode(args[0]) !== 'submitReading' ||
+      args[1] === undefined
+    )
+      return { txId };
     const { reading } = decodeSignedReading(Buffer.from(text.decode(args[1]), 'base64'));
     // The meter id and sequence sit in the header of the reading, before the samples.
     const r = decodeReading(reading);

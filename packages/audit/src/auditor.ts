@@ -26,7 +26,17 @@ import {
   type TxDecisionInput,
   type ValidationContext,
 } from '@metroledger/protocol';
-import { analyzeBlock, reanalyzeReading, writesOf, type AnalyzeContext, type BlockAnalysis, type LrImplementation, type ReadingFacts, type TxFacts, type WriteFact } from './analyze';
+import {
+  analyzeBlock,
+  reanalyzeReading,
+  writesOf,
+  type AnalyzeContext,
+  type BlockAnalysis,
+  type LrImplementation,
+  type ReadingFacts,
+  type TxFacts,
+  type WriteFact,
+} from './analyze';
 import { ChannelPolicies } from './channel';
 import { checkConfigUpdate } from './configtx';
 import { LIFECYCLE_NAMESPACE, LifecycleDefinitions, type LifecycleSnapshot } from './lifecycle';
@@ -37,7 +47,14 @@ import type { AuditPlugin, SoftwareApprovalView, ValidTxView } from './plugins';
 import { WorkerPool } from './pool';
 import type { WorkerChannel } from './worker';
 import { MeterRegistry, type RegistrySnapshot } from './registry';
-import { peekBlockNumber, type BlockFilePosition, type BlockSource, type DamagedBytes, type DeclaredHeight, type SourcedBlock } from './sources';
+import {
+  peekBlockNumber,
+  type BlockFilePosition,
+  type BlockSource,
+  type DamagedBytes,
+  type DeclaredHeight,
+  type SourcedBlock,
+} from './sources';
 
 export const CHECKPOINT_FORMAT = 'metroledger-audit-checkpoint/1';
 
@@ -219,7 +236,18 @@ export interface AuditResult {
 const V = TxValidationCode;
 const MVCC_CODES = new Set<number>([V.MVCC_READ_CONFLICT, V.PHANTOM_READ_CONFLICT]);
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-const zeroCounts = (): AuditCounts => ({ blocks: 0, transactions: 0, validTransactions: 0, invalidTransactions: 0, readings: 0, measurements: 0, refusals: 0, rejected: 0, reexecuted: 0, signaturesVerified: 0 });
+const zeroCounts = (): AuditCounts => ({
+  blocks: 0,
+  transactions: 0,
+  validTransactions: 0,
+  invalidTransactions: 0,
+  readings: 0,
+  measurements: 0,
+  refusals: 0,
+  rejected: 0,
+  reexecuted: 0,
+  signaturesVerified: 0,
+});
 
 interface Decision {
   readonly valid: boolean;
@@ -293,9 +321,11 @@ function mayChangeRegistry(bytes: Uint8Array): boolean {
 export function parseCheckpoint(value: unknown): AuditCheckpoint {
   const c = value as Partial<AuditCheckpoint> | null;
   if (c === null || typeof c !== 'object' || c.format !== CHECKPOINT_FORMAT) throw checkpointError(`not a ${CHECKPOINT_FORMAT} checkpoint`);
-  if (typeof c.channelId !== 'string' || typeof c.genesisHash !== 'string' || typeof c.lastHeaderHash !== 'string') throw checkpointError('checkpoint lacks channel id or hashes');
+  if (typeof c.channelId !== 'string' || typeof c.genesisHash !== 'string' || typeof c.lastHeaderHash !== 'string')
+    throw checkpointError('checkpoint lacks channel id or hashes');
   if (!Number.isSafeInteger(c.nextBlock) || (c.nextBlock ?? 0) < 1) throw checkpointError('checkpoint has no valid nextBlock');
-  if (c.config === undefined || c.registry === undefined || c.lastSequences === undefined || c.totals === undefined) throw checkpointError('checkpoint lacks config, registry, sequences or totals');
+  if (c.config === undefined || c.registry === undefined || c.lastSequences === undefined || c.totals === undefined)
+    throw checkpointError('checkpoint lacks config, registry, sequences or totals');
   return c as AuditCheckpoint;
 }
 
@@ -371,9 +401,15 @@ class Auditor {
       this.#position = cp.position;
       this.#genesisHash = cp.genesisHash;
       if (opts.genesisHash !== undefined && opts.genesisHash.toLowerCase() !== cp.genesisHash) {
-        throw new AuditError('BAD_CHECKPOINT', `the checkpoint belongs to the chain with genesis ${cp.genesisHash}, not ${opts.genesisHash}`);
+        throw new AuditError(
+          'BAD_CHECKPOINT',
+          `the checkpoint belongs to the chain with genesis ${cp.genesisHash}, not ${opts.genesisHash}`,
+        );
       }
-      this.#useConfig(cp.config, cp.channelConfig === undefined ? undefined : common.Config.deserializeBinary(Buffer.from(cp.channelConfig, 'base64')));
+      this.#useConfig(
+        cp.config,
+        cp.channelConfig === undefined ? undefined : common.Config.deserializeBinary(Buffer.from(cp.channelConfig, 'base64')),
+      );
       if (cp.lifecycle !== undefined) this.#lifecycle = LifecycleDefinitions.restore(cp.lifecycle);
       for (const p of this.#plugins) if (cp.plugins[p.name] !== undefined) p.restore?.(cp.plugins[p.name]);
     } else {
@@ -393,7 +429,13 @@ class Auditor {
     this.#pool?.updateChannel(this.#workerChannel());
     this.#ordererMsps = new Set(config.ordererOrgs.map((o) => o.mspId));
     this.#consenters =
-      config.consensus.type === 'BFT' ? config.consensus.consenters.map((c) => ({ id: c.id, mspId: c.mspId, fingerprint: new X509Certificate(c.identityPem).fingerprint256 })) : [];
+      config.consensus.type === 'BFT'
+        ? config.consensus.consenters.map((c) => ({
+            id: c.id,
+            mspId: c.mspId,
+            fingerprint: new X509Certificate(c.identityPem).fingerprint256,
+          }))
+        : [];
   }
 
   #trackedNamespaces(): string[] {
@@ -421,7 +463,12 @@ class Auditor {
         meters: this.#registry.entries,
         deserializer: this.#deserializer,
         // Private data is Fabric's own (approvals of chaincode definitions): validated, never read.
-        channel: { channelId: channel.channelId, deserializer: this.#deserializer, msps: this.#msps ?? new MspRegistry([]), privateData: true },
+        channel: {
+          channelId: channel.channelId,
+          deserializer: this.#deserializer,
+          msps: this.#msps ?? new MspRegistry([]),
+          privateData: true,
+        },
         channelVersion: this.#channelVersion,
       };
     }
@@ -433,7 +480,14 @@ class Auditor {
       this.#lrImpls = loadLrImplementations(this.#lrModules);
       for (const impl of this.#lrImpls.values()) {
         const bundled = impl.origin === 'bundled';
-        this.#lrUses.set(impl.origin!, { name: impl.name, version: impl.version, from: bundled ? 'bundled' : 'module', verified: false, module: bundled ? bundledLrModule() : impl.origin!.slice('module:'.length), readings: 0 });
+        this.#lrUses.set(impl.origin!, {
+          name: impl.name,
+          version: impl.version,
+          from: bundled ? 'bundled' : 'module',
+          verified: false,
+          module: bundled ? bundledLrModule() : impl.origin!.slice('module:'.length),
+          readings: 0,
+        });
       }
     }
     return this.#lrImpls;
@@ -444,7 +498,10 @@ class Auditor {
     const given = this.#opts.lrPackages ?? [];
     if (given.length === 0) return;
     if (!this.#plugins.some((p) => p.softwareApprovals !== undefined)) {
-      throw new AuditError('LR_PACKAGE_NOT_APPROVED', 'an LR package was given, but no plugin reads the notified body\'s approvals from the ledger (add governancePlugin())');
+      throw new AuditError(
+        'LR_PACKAGE_NOT_APPROVED',
+        "an LR package was given, but no plugin reads the notified body's approvals from the ledger (add governancePlugin())",
+      );
     }
     this.#pendingPackages = given.map((g, i) => ({ file: typeof g === 'string' ? g : `lrPackages[${i}]`, pkg: readLrPackage(g) }));
     this.#usePackagesApproved();
@@ -467,7 +524,11 @@ class Auditor {
       const impls = this.#lrImplementations();
       const other = impls.get(impl.version);
       if (other?.origin?.startsWith('package:') === true) {
-        throw new AuditError('BAD_OPTION', `two approved LR packages carry ${impl.name} ${impl.version}: ${other.origin.slice('package:'.length)} and ${pkg.packageId}; give one`, { version: impl.version });
+        throw new AuditError(
+          'BAD_OPTION',
+          `two approved LR packages carry ${impl.name} ${impl.version}: ${other.origin.slice('package:'.length)} and ${pkg.packageId}; give one`,
+          { version: impl.version },
+        );
       }
       impls.set(impl.version, impl);
       this.#lrUses.set(impl.origin!, {
@@ -475,7 +536,12 @@ class Auditor {
         version: impl.version,
         from: 'package',
         verified: true,
-        package: { file, packageId: pkg.packageId, codeDigest: pkg.codeDigest, approval: { ...approval, matchedBy: byId !== undefined ? 'packageId' : 'codeDigest' } },
+        package: {
+          file,
+          packageId: pkg.packageId,
+          codeDigest: pkg.codeDigest,
+          approval: { ...approval, matchedBy: byId !== undefined ? 'packageId' : 'codeDigest' },
+        },
         readings: 0,
       });
       this.#activePackages.push(pkg);
@@ -526,7 +592,10 @@ class Auditor {
           this.#judge(sb, sb.damaged !== undefined ? undefined : analyzeBlock(sb.bytes, this.#analyzeContext()));
         } else {
           this.#startPool();
-          queue.push({ sb, analysis: this.#pool !== undefined ? this.#pool.analyze(sb.bytes) : analyzeBlock(sb.bytes, this.#analyzeContext()) });
+          queue.push({
+            sb,
+            analysis: this.#pool !== undefined ? this.#pool.analyze(sb.bytes) : analyzeBlock(sb.bytes, this.#analyzeContext()),
+          });
           // Blocks after a registry change must be analyzed with the new meter table: let it be judged first.
           const limit = this.#pool === undefined || mayChangeRegistry(sb.bytes) ? 0 : maxInFlight * this.#pool.size;
           while (queue.length > limit) await this.#judgeNext(queue);
@@ -559,7 +628,8 @@ class Auditor {
     let a = await head.analysis;
     // Analyzed with a meter table older than the registry now (rare, see mayChangeRegistry), or with
     // the channel configuration before a config block: redo it in a worker.
-    if (this.#pool !== undefined && (a.channelVersion !== this.#channelVersion || this.#stale(a))) a = await this.#pool.analyze(head.sb.bytes);
+    if (this.#pool !== undefined && (a.channelVersion !== this.#channelVersion || this.#stale(a)))
+      a = await this.#pool.analyze(head.sb.bytes);
     this.#judge(head.sb, a);
   }
 
@@ -578,7 +648,14 @@ class Auditor {
     const now = Date.now();
     if (this.#opts.onProgress === undefined || (!final && now - this.#lastProgress < (this.#opts.progressIntervalMs ?? 1000))) return;
     this.#lastProgress = now;
-    this.#opts.onProgress({ blockNum: this.#nextBlock - 1, blocks: this.counts.blocks, transactions: this.counts.transactions, readings: this.counts.readings, findings: this.#errors + this.#warnings, elapsedMs: now - this.#started });
+    this.#opts.onProgress({
+      blockNum: this.#nextBlock - 1,
+      blocks: this.counts.blocks,
+      transactions: this.counts.transactions,
+      readings: this.counts.readings,
+      findings: this.#errors + this.#warnings,
+      elapsedMs: now - this.#started,
+    });
   }
 
   #judge(sb: SourcedBlock, a: BlockAnalysis | undefined): void {
@@ -586,28 +663,59 @@ class Auditor {
     if (sb.damaged !== undefined || a === undefined) {
       const d = sb.damaged ?? { file: '?', offset: 0, reason: 'no data' };
       if (d.atEnd === true) this.#tornTail = d;
-      else if (d.lost !== undefined) this.#report('BLOCK_MISSING', { blockNum: d.lost.from }, d.reason, { missingFrom: d.lost.from, missingTo: d.lost.to });
+      else if (d.lost !== undefined)
+        this.#report('BLOCK_MISSING', { blockNum: d.lost.from }, d.reason, { missingFrom: d.lost.from, missingTo: d.lost.to });
       else this.#report('BLOCK_FILE_DAMAGED', { blockNum: d.blockNum ?? expected }, `${d.reason}`, { ...d });
       return;
     }
     if (a.malformed !== undefined) {
-      if (sb.checksumMismatch === true) this.#report('BLOCK_FILE_CHECKSUM', { blockNum: expected }, `the block record after block ${expected - 1} fails its checksum`, { ...sb.position });
-      this.#report('MALFORMED_BLOCK', { blockNum: expected }, `the block after block ${expected - 1} does not parse: ${a.malformed}`, { ...sb.position });
+      if (sb.checksumMismatch === true)
+        this.#report('BLOCK_FILE_CHECKSUM', { blockNum: expected }, `the block record after block ${expected - 1} fails its checksum`, {
+          ...sb.position,
+        });
+      this.#report('MALFORMED_BLOCK', { blockNum: expected }, `the block after block ${expected - 1} does not parse: ${a.malformed}`, {
+        ...sb.position,
+      });
       return;
     }
     const n = a.number;
-    if (sb.checksumMismatch === true) this.#report('BLOCK_FILE_CHECKSUM', { blockNum: n }, `block ${n}: its record in the block file fails its checksum (the bytes changed after they were written)`, { ...sb.position });
+    if (sb.checksumMismatch === true)
+      this.#report(
+        'BLOCK_FILE_CHECKSUM',
+        { blockNum: n },
+        `block ${n}: its record in the block file fails its checksum (the bytes changed after they were written)`,
+        { ...sb.position },
+      );
     if (n < expected) {
-      this.#report('BLOCK_OUT_OF_ORDER', { blockNum: n }, `block ${n} appears after block ${expected - 1}`, { after: expected - 1, ...sb.position });
+      this.#report('BLOCK_OUT_OF_ORDER', { blockNum: n }, `block ${n} appears after block ${expected - 1}`, {
+        after: expected - 1,
+        ...sb.position,
+      });
       return;
     }
     if (this.#fromBlock < 0) this.#fromBlock = n;
     if (n > expected) {
-      this.#report('BLOCK_MISSING', { blockNum: expected }, n - expected === 1 ? `block ${expected} is missing (block ${n} follows block ${expected - 1})` : `blocks ${expected}..${n - 1} are missing`, { missingFrom: expected, missingTo: n - 1, next: n });
+      this.#report(
+        'BLOCK_MISSING',
+        { blockNum: expected },
+        n - expected === 1
+          ? `block ${expected} is missing (block ${n} follows block ${expected - 1})`
+          : `blocks ${expected}..${n - 1} are missing`,
+        { missingFrom: expected, missingTo: n - 1, next: n },
+      );
     } else if (this.#lastHeaderHash !== undefined && n > 0 && Buffer.compare(a.previousHash, this.#lastHeaderHash) !== 0) {
-      this.#report('PREVIOUS_HASH_MISMATCH', { blockNum: n }, `block ${n}: previous_hash ${hex(a.previousHash).slice(0, 16)}… is not the header hash of block ${n - 1} (${hex(this.#lastHeaderHash).slice(0, 16)}…)`);
+      this.#report(
+        'PREVIOUS_HASH_MISMATCH',
+        { blockNum: n },
+        `block ${n}: previous_hash ${hex(a.previousHash).slice(0, 16)}… is not the header hash of block ${n - 1} (${hex(this.#lastHeaderHash).slice(0, 16)}…)`,
+      );
     }
-    if (!a.dataHashOk) this.#report('DATA_HASH_MISMATCH', { blockNum: n }, `block ${n}: data_hash does not match its ${a.txs.length} transactions (a transaction was altered, added or removed)`);
+    if (!a.dataHashOk)
+      this.#report(
+        'DATA_HASH_MISMATCH',
+        { blockNum: n },
+        `block ${n}: data_hash does not match its ${a.txs.length} transactions (a transaction was altered, added or removed)`,
+      );
 
     if (n === 0 && this.#config === undefined) {
       this.#genesis(sb, a);
@@ -615,7 +723,12 @@ class Auditor {
       throw new AuditError('NO_GENESIS', `the audit must start at the genesis block (got block ${n}); pass a checkpoint to resume`);
     } else {
       this.#checkOrdererSignatures(a);
-      if (n > 0 && a.txs.length > 0 && a.txFilter === undefined) this.#report('TX_FILTER_MISSING', { blockNum: n }, `block ${n} has no transaction validation codes; its transactions count as invalid`);
+      if (n > 0 && a.txs.length > 0 && a.txFilter === undefined)
+        this.#report(
+          'TX_FILTER_MISSING',
+          { blockNum: n },
+          `block ${n} has no transaction validation codes; its transactions count as invalid`,
+        );
       for (const tx of a.txs) this.#judgeTx(sb, a, tx);
     }
     this.counts.blocks++;
@@ -640,17 +753,37 @@ class Auditor {
     if (tail !== undefined) {
       const at = tail.blockNum ?? verified;
       if (strongest !== undefined && at < strongest.height) {
-        this.#report('BLOCK_FILE_DAMAGED', { blockNum: at }, `${tail.reason}; ${strongest.by} says the chain has ${strongest.height} blocks, so block ${at} was written there and is lost`, { ...tail, declaredHeight: strongest.height, by: strongest.by });
+        this.#report(
+          'BLOCK_FILE_DAMAGED',
+          { blockNum: at },
+          `${tail.reason}; ${strongest.by} says the chain has ${strongest.height} blocks, so block ${at} was written there and is lost`,
+          { ...tail, declaredHeight: strongest.height, by: strongest.by },
+        );
       } else if (strongest !== undefined) {
-        this.#report('BLOCK_BEING_WRITTEN', { blockNum: at }, `${tail.reason}; past the ${strongest.height} blocks ${strongest.by} records: a block being appended, or an append a crash cut short (never acknowledged)`, { ...tail });
+        this.#report(
+          'BLOCK_BEING_WRITTEN',
+          { blockNum: at },
+          `${tail.reason}; past the ${strongest.height} blocks ${strongest.by} records: a block being appended, or an append a crash cut short (never acknowledged)`,
+          { ...tail },
+        );
       } else {
-        this.#report('BLOCK_FILE_INCOMPLETE', { blockNum: at }, `${tail.reason}; nothing says whether block ${at} was committed (no readable block index), so it may be lost`, { ...tail });
+        this.#report(
+          'BLOCK_FILE_INCOMPLETE',
+          { blockNum: at },
+          `${tail.reason}; nothing says whether block ${at} was committed (no readable block index), so it may be lost`,
+          { ...tail },
+        );
       }
     }
     if (strongest !== undefined && verified < strongest.height) {
       const over = claims.filter((d) => d.height > verified);
       const by = over.map((d) => `${d.by} (${d.height})`).join(', ');
-      this.#report('BLOCK_MISSING', { blockNum: verified }, `blocks ${verified}..${strongest.height - 1} were not found: ${by} say${over.length > 1 ? '' : 's'} the chain has ${strongest.height} blocks, the source ended at block ${verified - 1}`, { missingFrom: verified, missingTo: strongest.height - 1, declared: claims });
+      this.#report(
+        'BLOCK_MISSING',
+        { blockNum: verified },
+        `blocks ${verified}..${strongest.height - 1} were not found: ${by} say${over.length > 1 ? '' : 's'} the chain has ${strongest.height} blocks, the source ended at block ${verified - 1}`,
+        { missingFrom: verified, missingTo: strongest.height - 1, declared: claims },
+      );
     }
   }
 
@@ -662,12 +795,17 @@ class Auditor {
       config = parseChannelConfig(block);
       raw = common.ConfigEnvelope.deserializeBinary(parseEnvelope(blockEnvelopes(block)[0]!).configEnvelope!).getConfig();
     } catch (err) {
-      throw new AuditError('NO_GENESIS', `block 0 is not a readable genesis config block: ${(err as Error).message}`, undefined, { cause: err });
+      throw new AuditError('NO_GENESIS', `block 0 is not a readable genesis config block: ${(err as Error).message}`, undefined, {
+        cause: err,
+      });
     }
     this.#genesisHash = hex(a.headerHash);
     const pinned = this.#opts.genesisHash?.toLowerCase();
     if (pinned !== undefined && pinned !== this.#genesisHash) {
-      this.#report('GENESIS_MISMATCH', { blockNum: 0 }, `genesis block hash ${this.#genesisHash} is not the expected ${pinned}`, { expected: pinned, actual: this.#genesisHash });
+      this.#report('GENESIS_MISMATCH', { blockNum: 0 }, `genesis block hash ${this.#genesisHash} is not the expected ${pinned}`, {
+        expected: pinned,
+        actual: this.#genesisHash,
+      });
     }
     this.#useConfig(config, raw);
     this.counts.transactions += a.txs.length;
@@ -698,7 +836,13 @@ class Auditor {
         const id = this.#identity(a, s.creator);
         return id !== undefined && this.#ordererMsps.has(id.mspId) && msps.isValid(id);
       });
-      if (!ok) this.#report('ORDERER_SIGNATURE', { blockNum: n }, `block ${n} carries no valid signature of an orderer of ${[...this.#ordererMsps].join(', ')} (${a.signatures.length} signature(s) present)`, { signatures: a.signatures.length });
+      if (!ok)
+        this.#report(
+          'ORDERER_SIGNATURE',
+          { blockNum: n },
+          `block ${n} carries no valid signature of an orderer of ${[...this.#ordererMsps].join(', ')} (${a.signatures.length} signature(s) present)`,
+          { signatures: a.signatures.length },
+        );
       return;
     }
     const total = this.#consenters.length;
@@ -716,7 +860,12 @@ class Auditor {
       if (c !== undefined) signed.add(c.id);
     }
     if (signed.size < quorum) {
-      this.#report('ORDERER_SIGNATURE', { blockNum: n }, `block ${n} has valid signatures of ${signed.size} consenter(s); a quorum is ${quorum} of ${total}`, { signed: [...signed], quorum, consenters: total });
+      this.#report(
+        'ORDERER_SIGNATURE',
+        { blockNum: n },
+        `block ${n} has valid signatures of ${signed.size} consenter(s); a quorum is ${quorum} of ${total}`,
+        { signed: [...signed], quorum, consenters: total },
+      );
     }
   }
 
@@ -745,7 +894,12 @@ class Auditor {
     const def = this.#lifecycle.get(chaincode);
     if (def !== undefined && channel !== undefined) {
       const p = channel.applicationPolicy(Buffer.from(def.validationParameter, 'base64'));
-      return this.#usePolicy(chaincode, p.policy, 'ledger', `its _lifecycle definition, sequence ${def.sequence} (block ${def.blockNum})${p.text === '' ? '' : `: ${p.text}`}`);
+      return this.#usePolicy(
+        chaincode,
+        p.policy,
+        'ledger',
+        `its _lifecycle definition, sequence ${def.sequence} (block ${def.blockNum})${p.text === '' ? '' : `: ${p.text}`}`,
+      );
     }
     if (this.#lifecycle.history.length > 0) return undefined;
     for (const plugin of this.#plugins) {
@@ -753,7 +907,9 @@ class Auditor {
       if (policy !== undefined) return this.#usePolicy(chaincode, policy, 'ledger', `the ${plugin.name} registry (version ${version})`);
     }
     const fallback = this.#fallbackPolicies.get(chaincode);
-    return fallback === undefined ? undefined : this.#usePolicy(chaincode, fallback, 'config', 'the network configuration (not on the ledger)');
+    return fallback === undefined
+      ? undefined
+      : this.#usePolicy(chaincode, fallback, 'config', 'the network configuration (not on the ledger)');
   }
 
   /** Fabric's implicit per-organization collections are endorsed by that organization; other collections by the chaincode's policy. */
@@ -806,7 +962,9 @@ class Auditor {
       case V.TARGET_CHAIN_NOT_FOUND:
         return { ...base, message: `is for channel ${tx.channelId}` };
       case V.BAD_CREATOR_SIGNATURE:
-        return tx.plan.decided !== undefined ? { ...base, message: `its creator ${who(creator)} is not a valid channel member` } : { ...base, message: `the creator's (${who(creator)}) signature does not verify` };
+        return tx.plan.decided !== undefined
+          ? { ...base, message: `its creator ${who(creator)} is not a valid channel member` }
+          : { ...base, message: `the creator's (${who(creator)}) signature does not verify` };
       case V.BAD_PROPOSAL_TXID:
         return { ...base, message: 'its tx id is not sha256(nonce ‖ creator)' };
       case V.DUPLICATE_TXID:
@@ -817,7 +975,11 @@ class Auditor {
         return { ...base, message: `no endorsement policy is known for chaincode ${tx.chaincodeName}` };
       case V.ENDORSEMENT_POLICY_FAILURE: {
         const policies = requiredPolicies(plan, ctx) ?? [];
-        return { ...base, message: `valid endorsements (${signers.map(who).join(', ') || 'none'}) do not satisfy ${policies.map(formatPolicy).join(' and ')}`, endorsers: signers };
+        return {
+          ...base,
+          message: `valid endorsements (${signers.map(who).join(', ') || 'none'}) do not satisfy ${policies.map(formatPolicy).join(' and ')}`,
+          endorsers: signers,
+        };
       }
       default:
         return { ...base, message: `is refused by validation (${txValidationCodeName(code)})` };
@@ -830,7 +992,12 @@ class Auditor {
    */
   #decideConfig(sb: SourcedBlock, a: BlockAnalysis, tx: TxFacts): Decision {
     const previous = this.#rawConfig;
-    if (previous === undefined) return { valid: false, code: 'CONFIG_UPDATE_UNAUTHORIZED', message: 'a configuration update, but the configuration before it is unknown (a checkpoint that lacks it)' };
+    if (previous === undefined)
+      return {
+        valid: false,
+        code: 'CONFIG_UPDATE_UNAUTHORIZED',
+        message: 'a configuration update, but the configuration before it is unknown (a checkpoint that lacks it)',
+      };
     const problems: string[] = [];
     if (a.txs.length !== 1) problems.push(`its block holds ${a.txs.length} transactions; a config block holds one`);
     const parsed = parseEnvelope(blockEnvelopes(decodeBlock(sb.bytes))[tx.txNum]!);
@@ -838,7 +1005,8 @@ class Auditor {
     const msps = this.#msps!;
     this.counts.signaturesVerified++;
     if (creator === undefined || !msps.isValid(creator)) problems.push('its creator is not a valid channel member');
-    else if (!verifySignature(creator.publicKey, parsed.payloadBytes, parsed.signature)) problems.push(`the creator's (${creator.mspId}/${creator.commonName}) signature does not verify`);
+    else if (!verifySignature(creator.publicKey, parsed.payloadBytes, parsed.signature))
+      problems.push(`the creator's (${creator.mspId}/${creator.commonName}) signature does not verify`);
     const check = checkConfigUpdate(previous, parsed.configEnvelope ?? new Uint8Array(0), {
       channelId: this.#config!.channelId,
       deserialize: (b) => {
@@ -854,7 +1022,13 @@ class Auditor {
     });
     this.counts.signaturesVerified += check.signaturesVerified;
     problems.push(...check.problems);
-    if (problems.length > 0) return { valid: false, code: 'CONFIG_UPDATE_UNAUTHORIZED', message: `a configuration update (sequence ${check.sequence}) that is not authorized: ${problems.join('; ')}`, ...(creator && { creator }) };
+    if (problems.length > 0)
+      return {
+        valid: false,
+        code: 'CONFIG_UPDATE_UNAUTHORIZED',
+        message: `a configuration update (sequence ${check.sequence}) that is not authorized: ${problems.join('; ')}`,
+        ...(creator && { creator }),
+      };
     this.#pendingConfig = { sequence: check.sequence, changed: check.changed, signers: check.signers, raw: check.config! };
     return { valid: true, ...(creator && { creator }) };
   }
@@ -869,23 +1043,36 @@ class Auditor {
     const d = this.#decide(sb, a, tx);
     const storedValid = stored === V.VALID;
     if (storedValid && !d.valid) {
-      this.#report(d.code!, at, `block ${blockNum} tx ${tx.txNum} is marked VALID but ${d.message}`, { chaincode: tx.chaincodeName, function: tx.fn });
+      this.#report(d.code!, at, `block ${blockNum} tx ${tx.txNum} is marked VALID but ${d.message}`, {
+        chaincode: tx.chaincodeName,
+        function: tx.fn,
+      });
     } else if (!storedValid && d.valid && stored !== undefined && !MVCC_CODES.has(stored)) {
-      this.#report('VALID_TX_MARKED_INVALID', at, `block ${blockNum} tx ${tx.txNum} is marked ${stored} but passes every check the audit can make`, { storedCode: stored });
+      this.#report(
+        'VALID_TX_MARKED_INVALID',
+        at,
+        `block ${blockNum} tx ${tx.txNum} is marked ${stored} but passes every check the audit can make`,
+        { storedCode: stored },
+      );
     }
     if (storedValid) {
       // Endorsements of channel members whose signature does not verify: reported even when the policy holds without them.
       tx.plan.endorsers.forEach((index, i) => {
         if (tx.verified[i + 1] === false) {
           const id = this.#identity(a, index);
-          this.#report('BAD_ENDORSEMENT_SIGNATURE', at, `block ${blockNum} tx ${tx.txNum}: the endorsement of ${id === undefined ? 'an unreadable identity' : `${id.mspId}/${id.commonName}`} does not verify`);
+          this.#report(
+            'BAD_ENDORSEMENT_SIGNATURE',
+            at,
+            `block ${blockNum} tx ${tx.txNum}: the endorsement of ${id === undefined ? 'an unreadable identity' : `${id.mspId}/${id.commonName}`} does not verify`,
+          );
         }
       });
     }
     // The ledger's state includes every transaction marked VALID: its reading is checked too.
     if (storedValid && tx.reading !== undefined && d.creator !== undefined) this.#judgeReading(sb, a, tx, tx.reading, d.creator);
     // A batch: each reading is judged as if it had its own transaction.
-    if (storedValid && tx.readings !== undefined && d.creator !== undefined) for (const r of tx.readings) this.#judgeReading(sb, a, tx, r, d.creator);
+    if (storedValid && tx.readings !== undefined && d.creator !== undefined)
+      for (const r of tx.readings) this.#judgeReading(sb, a, tx, r, d.creator);
     if (!storedValid || !d.valid) {
       this.counts.invalidTransactions++;
       return;
@@ -919,10 +1106,21 @@ class Auditor {
       for (const plugin of this.#plugins) {
         const approved = plugin.endorsementPolicy?.(def.name, def.version);
         if (approved === undefined || defined === undefined || formatPolicy(approved) === formatPolicy(defined.policy)) continue;
-        this.#report('POLICY_NOT_APPROVED', at, `chaincode ${def.name} is defined (sequence ${def.sequence}, version ${def.version}) with endorsement policy ${formatPolicy(defined.policy)}, but the ${plugin.name} registry approved version ${def.version} with ${formatPolicy(approved)}`, { chaincode: def.name, sequence: def.sequence, version: def.version });
+        this.#report(
+          'POLICY_NOT_APPROVED',
+          at,
+          `chaincode ${def.name} is defined (sequence ${def.sequence}, version ${def.version}) with endorsement policy ${formatPolicy(defined.policy)}, but the ${plugin.name} registry approved version ${def.version} with ${formatPolicy(approved)}`,
+          { chaincode: def.name, sequence: def.sequence, version: def.version },
+        );
       }
     }
-    for (const name of unreadable) this.#report('MALFORMED_TRANSACTION', at, `block ${a.number} tx ${tx.txNum} writes _lifecycle fields of ${name} that do not form a chaincode definition`, { chaincode: name });
+    for (const name of unreadable)
+      this.#report(
+        'MALFORMED_TRANSACTION',
+        at,
+        `block ${a.number} tx ${tx.txNum} writes _lifecycle fields of ${name} that do not form a chaincode definition`,
+        { chaincode: name },
+      );
   }
 
   /** A valid configuration update: the channel's MSPs, policies and consenters change from the next block on. */
@@ -932,7 +1130,13 @@ class Auditor {
     this.#pendingConfig = undefined;
     const config = parseChannelConfig(decodeBlock(sb.bytes));
     this.#useConfig(config, common.Config.deserializeBinary(update.raw));
-    this.#configUpdates.push({ blockNum: a.number, txId: tx.txId, sequence: update.sequence, changed: [...update.changed], signers: [...update.signers] });
+    this.#configUpdates.push({
+      blockNum: a.number,
+      txId: tx.txId,
+      sequence: update.sequence,
+      changed: [...update.changed],
+      signers: [...update.signers],
+    });
   }
 
   #notifyPlugins(a: BlockAnalysis, tx: TxFacts, d: Decision): void {
@@ -961,7 +1165,9 @@ class Auditor {
   #reexecutedByOther(r: ReadingFacts): boolean {
     if (this.#activePackages.length === 0 || r.lrVersion === undefined) return false;
     const now = this.#lrImplementations().get(r.lrVersion);
-    return now !== undefined && now.origin !== r.lrOrigin && (r.reexec === 'unknown-version' || r.reexec === 'match' || r.reexec === 'mismatch');
+    return (
+      now !== undefined && now.origin !== r.lrOrigin && (r.reexec === 'unknown-version' || r.reexec === 'match' || r.reexec === 'mismatch')
+    );
   }
 
   #judgeReading(sb: SourcedBlock, a: BlockAnalysis, tx: TxFacts, facts: ReadingFacts, creator: Identity): void {
@@ -991,18 +1197,45 @@ class Auditor {
     const meter = entry.meter;
     if (r.rejected === true) {
       // A revoked meter's authentic reading, recorded as rejected: legitimate only if the meter was revoked.
-      if (meter.status === 'ACTIVE') this.#report('REEXECUTION_MISMATCH', at, `${where}: reading ${seq} of active meter ${meterId} was recorded as rejected instead of measured`);
+      if (meter.status === 'ACTIVE')
+        this.#report(
+          'REEXECUTION_MISMATCH',
+          at,
+          `${where}: reading ${seq} of active meter ${meterId} was recorded as rejected instead of measured`,
+        );
       this.counts.rejected++;
     } else if (meter.status !== 'ACTIVE') {
-      this.#report('METER_REVOKED', at, `${where}: meter ${meterId} was revoked (${meter.revocation?.reason ?? 'no reason'}) before this reading, yet it was measured`);
+      this.#report(
+        'METER_REVOKED',
+        at,
+        `${where}: meter ${meterId} was revoked (${meter.revocation?.reason ?? 'no reason'}) before this reading, yet it was measured`,
+      );
     }
-    if (creator.mspId !== meter.ownerMspId) this.#report('UNAUTHORIZED_SUBMITTER', at, `${where}: reading of meter ${meterId} submitted by ${creator.mspId}, the meter belongs to ${meter.ownerMspId}`);
-    if (r.signatureOk !== true) this.#report('BAD_METER_SIGNATURE', at, `${where}: reading ${seq} is not signed by the key registered for meter ${meterId} at this point`);
+    if (creator.mspId !== meter.ownerMspId)
+      this.#report(
+        'UNAUTHORIZED_SUBMITTER',
+        at,
+        `${where}: reading of meter ${meterId} submitted by ${creator.mspId}, the meter belongs to ${meter.ownerMspId}`,
+      );
+    if (r.signatureOk !== true)
+      this.#report(
+        'BAD_METER_SIGNATURE',
+        at,
+        `${where}: reading ${seq} is not signed by the key registered for meter ${meterId} at this point`,
+      );
     const last = this.#lastSequences.get(meterId);
     if (last !== undefined && seq <= last) {
-      this.#report('REPLAYED_READING', at, `${where}: meter ${meterId} sequence ${seq} repeats (last accepted ${last})`, { lastSequence: last });
+      this.#report('REPLAYED_READING', at, `${where}: meter ${meterId} sequence ${seq} repeats (last accepted ${last})`, {
+        lastSequence: last,
+      });
     } else {
-      if (last !== undefined && seq > last + 1) this.#report('SEQUENCE_GAP', at, `${where}: meter ${meterId} jumps from sequence ${last} to ${seq}: ${seq - last - 1} reading(s) lost`, { from: last, to: seq, lost: seq - last - 1 });
+      if (last !== undefined && seq > last + 1)
+        this.#report(
+          'SEQUENCE_GAP',
+          at,
+          `${where}: meter ${meterId} jumps from sequence ${last} to ${seq}: ${seq - last - 1} reading(s) lost`,
+          { from: last, to: seq, lost: seq - last - 1 },
+        );
       this.#lastSequences.set(meterId, seq);
     }
     if (r.status === 'MEASURED') this.counts.measurements++;
@@ -1016,13 +1249,27 @@ class Auditor {
         this.counts.reexecuted++;
         break;
       case 'mismatch':
-        this.#report('REEXECUTION_MISMATCH', at, `${where}: re-running ${r.lrVersion ?? 'the LR software'} on meter ${meterId} reading ${seq} does not reproduce the stored record (${r.mismatches!.map((m) => `${m.field}: stored ${JSON.stringify(m.stored)}, re-executed ${JSON.stringify(m.expected)}`).join('; ')})`, { mismatches: r.mismatches });
+        this.#report(
+          'REEXECUTION_MISMATCH',
+          at,
+          `${where}: re-running ${r.lrVersion ?? 'the LR software'} on meter ${meterId} reading ${seq} does not reproduce the stored record (${r.mismatches!.map((m) => `${m.field}: stored ${JSON.stringify(m.stored)}, re-executed ${JSON.stringify(m.expected)}`).join('; ')})`,
+          { mismatches: r.mismatches },
+        );
         break;
       case 'no-record':
-        this.#report('RECORD_MISSING', at, `${where}: the transaction does not write the measurement record of meter ${meterId} reading ${seq}`);
+        this.#report(
+          'RECORD_MISSING',
+          at,
+          `${where}: the transaction does not write the measurement record of meter ${meterId} reading ${seq}`,
+        );
         break;
       case 'unknown-version':
-        this.#report('UNKNOWN_LR_VERSION', at, `${where}: LR software version ${JSON.stringify(r.lrVersion)} is not available to re-execute (give the approved LR package of that version: --lr-package)`, { version: r.lrVersion });
+        this.#report(
+          'UNKNOWN_LR_VERSION',
+          at,
+          `${where}: LR software version ${JSON.stringify(r.lrVersion)} is not available to re-execute (give the approved LR package of that version: --lr-package)`,
+          { version: r.lrVersion },
+        );
         break;
       default:
         break;
@@ -1037,7 +1284,12 @@ class Auditor {
       source: this.#source.description,
       channelId: config?.channelId ?? '',
       genesisHash: this.#genesisHash,
-      consensus: config === undefined ? '' : config.consensus.type === 'BFT' ? `BFT (${config.consensus.consenters.length} consenters)` : config.consensus.type,
+      consensus:
+        config === undefined
+          ? ''
+          : config.consensus.type === 'BFT'
+            ? `BFT (${config.consensus.consenters.length} consenters)`
+            : config.consensus.type,
       fromBlock: this.#fromBlock,
       toBlock: this.#toBlock,
       resumed: this.#opts.checkpoint !== undefined,
@@ -1048,7 +1300,10 @@ class Auditor {
         name: d.name,
         sequence: d.sequence,
         version: d.version,
-        policy: this.#channelPolicies === undefined ? '' : formatPolicy(this.#channelPolicies.applicationPolicy(Buffer.from(d.validationParameter, 'base64')).policy),
+        policy:
+          this.#channelPolicies === undefined
+            ? ''
+            : formatPolicy(this.#channelPolicies.applicationPolicy(Buffer.from(d.validationParameter, 'base64')).policy),
         blockNum: d.blockNum,
         txId: d.txId,
       })),

@@ -22,7 +22,13 @@ after(async () => {
 });
 
 async function audit(dir: string, workers = 0): Promise<AuditReport> {
-  return (await runAudit(ledgerDirectorySource(dir), { policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY }, workers, plugins: [governancePlugin()] })).report;
+  return (
+    await runAudit(ledgerDirectorySource(dir), {
+      policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY },
+      workers,
+      plugins: [governancePlugin()],
+    })
+  ).report;
 }
 
 /** "MLB1" | u16 count | count × (u32 length | signed reading), written here from the format. */
@@ -40,7 +46,10 @@ function batch(signedBase64: readonly string[]): string {
 }
 
 /** Two meters, single readings, then batches interleaving both meters (several readings of each). */
-async function ledgerWithBatches(name: string, tamper?: (r: ChaincodeResult) => ChaincodeResult): Promise<{ f: ForgedLedger; tamperedTx?: string; tamperedBlock?: number }> {
+async function ledgerWithBatches(
+  name: string,
+  tamper?: (r: ChaincodeResult) => ChaincodeResult,
+): Promise<{ f: ForgedLedger; tamperedTx?: string; tamperedBlock?: number }> {
   const f = await ForgedLedger.create(join(root, name));
   const a = f.newMeter('SP-0001');
   const b = f.newMeter('SP-0002');
@@ -92,7 +101,11 @@ describe('audit of batch transactions', () => {
     const { f, tamperedTx, tamperedBlock } = await ledgerWithBatches('tampered', lower);
     const r = await audit(f.dir);
     const errors = r.findings.filter((x) => x.severity !== 'info');
-    assert.deepEqual(errors.map((x) => [x.code, x.blockNum, x.txId, x.meterId, x.sequence]), [['REEXECUTION_MISMATCH', tamperedBlock, tamperedTx, 'SP-0001', 4]], JSON.stringify(r.findings, null, 1));
+    assert.deepEqual(
+      errors.map((x) => [x.code, x.blockNum, x.txId, x.meterId, x.sequence]),
+      [['REEXECUTION_MISMATCH', tamperedBlock, tamperedTx, 'SP-0001', 4]],
+      JSON.stringify(r.findings, null, 1),
+    );
     assert.match(errors[0]!.message, /reading 1 of the batch/);
     assert.equal(r.counts.readings, 10);
     assert.equal(r.verdict, 'FAIL');

@@ -110,7 +110,10 @@ export class ChannelPolicies {
     const p = this.resolve('/Channel/Application/LifecycleEndorsement');
     if (p !== undefined) return p;
     const orgs = this.applicationOrgs().map((o) => o.mspId);
-    return { policy: membersOf(orgs, Math.floor(orgs.length / 2) + 1), text: 'a majority of the organizations (no LifecycleEndorsement policy)' };
+    return {
+      policy: membersOf(orgs, Math.floor(orgs.length / 2) + 1),
+      text: 'a majority of the organizations (no LifecycleEndorsement policy)',
+    };
   }
 
   /**
@@ -120,7 +123,12 @@ export class ChannelPolicies {
   implicitCollectionPolicy(mspId: string): ResolvedPolicy | undefined {
     const org = this.applicationOrgs().find((o) => o.mspId === mspId);
     if (org === undefined) return undefined;
-    return this.policyIn(['Channel', 'Application', org.group], 'Endorsement') ?? { policy: membersOf([mspId], 1), text: `any member of ${mspId}` };
+    return (
+      this.policyIn(['Channel', 'Application', org.group], 'Endorsement') ?? {
+        policy: membersOf([mspId], 1),
+        text: `any member of ${mspId}`,
+      }
+    );
   }
 
   /** A chaincode definition's endorsement policy (peer.ApplicationPolicy bytes). */

@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { governancePlugin, ledgerDirectorySource, parseCheckpoint, peekBlockNumber, runAudit, type AuditCheckpoint, type AuditOptions } from './index';
+import {
+  governancePlugin,
+  ledgerDirectorySource,
+  parseCheckpoint,
+  peekBlockNumber,
+  runAudit,
+  type AuditCheckpoint,
+  type AuditOptions,
+} from './index';
 import { ForgedLedger, GOVERNANCE_POLICY, LR_POLICY } from './testing/forge';
 import { blockHash } from './auditor';
 

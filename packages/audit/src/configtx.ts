@@ -42,7 +42,8 @@ interface Element {
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const keyOf = (kind: Element['kind'], path: readonly string[], name?: string): string => `[${kind}] /${[...path, ...(name === undefined ? [] : [name])].join('/')}`;
+const keyOf = (kind: Element['kind'], path: readonly string[], name?: string): string =>
+  `[${kind}] /${[...path, ...(name === undefined ? [] : [name])].join('/')}`;
 
 function sortedKeys(map: { keys(): unknown }): string[] {
   return [...(map.keys() as unknown as Iterable<string>)].sort();
@@ -53,15 +54,37 @@ function flatten(group: common.ConfigGroup, path: readonly string[], out: Map<st
   const groups = group.getGroupsMap();
   const values = group.getValuesMap();
   const policies = group.getPoliciesMap();
-  const children = [...sortedKeys(groups).map((k) => `g:${k}`), ...sortedKeys(values).map((k) => `v:${k}`), ...sortedKeys(policies).map((k) => `p:${k}`)];
-  out.set(keyOf('Group', path), { kind: 'Group', path, version: group.getVersion(), modPolicy: group.getModPolicy(), content: children.join(',') });
+  const children = [
+    ...sortedKeys(groups).map((k) => `g:${k}`),
+    ...sortedKeys(values).map((k) => `v:${k}`),
+    ...sortedKeys(policies).map((k) => `p:${k}`),
+  ];
+  out.set(keyOf('Group', path), {
+    kind: 'Group',
+    path,
+    version: group.getVersion(),
+    modPolicy: group.getModPolicy(),
+    content: children.join(','),
+  });
   for (const k of sortedKeys(values)) {
     const v = values.get(k)!;
-    out.set(keyOf('Value', path, k), { kind: 'Value', path, version: v.getVersion(), modPolicy: v.getModPolicy(), content: hex(v.getValue_asU8()) });
+    out.set(keyOf('Value', path, k), {
+      kind: 'Value',
+      path,
+      version: v.getVersion(),
+      modPolicy: v.getModPolicy(),
+      content: hex(v.getValue_asU8()),
+    });
   }
   for (const k of sortedKeys(policies)) {
     const p = policies.get(k)!;
-    out.set(keyOf('Policy', path, k), { kind: 'Policy', path, version: p.getVersion(), modPolicy: p.getModPolicy(), content: `${p.getPolicy()?.getType() ?? -1}:${hex(p.getPolicy()?.getValue_asU8() ?? new Uint8Array(0))}` });
+    out.set(keyOf('Policy', path, k), {
+      kind: 'Policy',
+      path,
+      version: p.getVersion(),
+      modPolicy: p.getModPolicy(),
+      content: `${p.getPolicy()?.getType() ?? -1}:${hex(p.getPolicy()?.getValue_asU8() ?? new Uint8Array(0))}`,
+    });
   }
   for (const k of sortedKeys(groups)) flatten(groups.get(k)!, [...path, k], out);
 }
@@ -88,11 +111,19 @@ export function checkConfigUpdate(previous: common.Config, configEnvelope: Uint8
   try {
     env = common.ConfigEnvelope.deserializeBinary(configEnvelope);
   } catch (err) {
-    return { sequence: -1, changed: [], signers: [], problems: [`the ConfigEnvelope does not parse: ${(err as Error).message}`], signaturesVerified: 0 };
+    return {
+      sequence: -1,
+      changed: [],
+      signers: [],
+      problems: [`the ConfigEnvelope does not parse: ${(err as Error).message}`],
+      signaturesVerified: 0,
+    };
   }
   const next = env.getConfig();
-  if (next === undefined) return { sequence: -1, changed: [], signers: [], problems: ['the ConfigEnvelope holds no config'], signaturesVerified: 0 };
-  if (next.getSequence() !== previous.getSequence() + 1) problems.push(`config sequence ${next.getSequence()} does not follow ${previous.getSequence()}`);
+  if (next === undefined)
+    return { sequence: -1, changed: [], signers: [], problems: ['the ConfigEnvelope holds no config'], signaturesVerified: 0 };
+  if (next.getSequence() !== previous.getSequence() + 1)
+    problems.push(`config sequence ${next.getSequence()} does not follow ${previous.getSequence()}`);
 
   // The update the orderer applied, and who signed it.
   const signers: Identity[] = [];
@@ -106,7 +137,8 @@ export function checkConfigUpdate(previous: common.Config, configEnvelope: Uint8
     const cue = common.ConfigUpdateEnvelope.deserializeBinary(payload.getData_asU8());
     const updateBytes = cue.getConfigUpdate_asU8();
     const update = common.ConfigUpdate.deserializeBinary(updateBytes);
-    if (update.getChannelId() !== deps.channelId || ch.getChannelId() !== deps.channelId) problems.push(`the update is for channel ${update.getChannelId()}`);
+    if (update.getChannelId() !== deps.channelId || ch.getChannelId() !== deps.channelId)
+      problems.push(`the update is for channel ${update.getChannelId()}`);
     for (const s of cue.getSignaturesList()) {
       const sh = s.getSignatureHeader_asU8();
       const id = deps.deserialize(common.SignatureHeader.deserializeBinary(sh).getCreator_asU8());
@@ -143,7 +175,10 @@ export function checkConfigUpdate(previous: common.Config, configEnvelope: Uint8
     if (o === undefined || !after.has(key)) {
       // Added or removed: its group must be modified (and so authorized) too.
       const parent = parentKey((o ?? after.get(key))!);
-      if (parent !== undefined && !(before.has(parent) && after.has(parent) && after.get(parent)!.version === before.get(parent)!.version + 1)) {
+      if (
+        parent !== undefined &&
+        !(before.has(parent) && after.has(parent) && after.get(parent)!.version === before.get(parent)!.version + 1)
+      ) {
         problems.push(`${key} is ${o === undefined ? 'added' : 'removed'} without a new version of ${parent}`);
       }
       continue;
@@ -159,7 +194,9 @@ export function checkConfigUpdate(previous: common.Config, configEnvelope: Uint8
       continue;
     }
     if (!evaluatePolicy(resolved.policy, signers, deps.satisfiesPrincipal)) {
-      problems.push(`${key} changed, but the update's signatures (${signers.map((s) => `${s.mspId}/${s.commonName}`).join(', ') || 'none valid'}) do not satisfy its mod_policy ${mod} (${resolved.text})`);
+      problems.push(
+        `${key} changed, but the update's signatures (${signers.map((s) => `${s.mspId}/${s.commonName}`).join(', ') || 'none valid'}) do not satisfy its mod_policy ${mod} (${resolved.text})`,
+      );
     }
   }
   if (changedKeys.size === 0) problems.push('the new configuration changes nothing');

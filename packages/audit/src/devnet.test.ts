@@ -19,7 +19,11 @@ let dataDir: string;
 let devnet: Devnet | undefined;
 let submitted = 0;
 
-const options = (extra: Partial<AuditOptions> = {}): AuditOptions => ({ policies: devnetPolicies(), plugins: [governancePlugin()], ...extra });
+const options = (extra: Partial<AuditOptions> = {}): AuditOptions => ({
+  policies: devnetPolicies(),
+  plugins: [governancePlugin()],
+  ...extra,
+});
 const text = new TextDecoder();
 
 before(async () => {
@@ -49,7 +53,7 @@ async function records(dir: string): Promise<{ path: string; bytes: Buffer; list
   const path = join(dir, 'ledger', 'chains', 'blockfile_000000');
   const bytes = await readFile(path);
   const list: { offset: number; length: number }[] = [];
-  for (let o = 0; o < bytes.length; ) {
+  for (let o = 0; o < bytes.length;) {
     const length = bytes.readUInt32BE(o);
     list.push({ offset: o, length });
     o += 12 + length;
@@ -66,7 +70,14 @@ async function copyLedger(name: string): Promise<string> {
 describe('audit of a devnet ledger', () => {
   test('blocks streamed from the running peer through Deliver, with a user identity, pass with zero findings', async () => {
     const d = devnet!;
-    const source = deliverSource({ endpoint: d.endpoint, channelId: d.channelId, mspId: 'CETSPMSP', ...userPaths(d, 'CETSPMSP'), tlsCaCertPath: d.tlsCaCertPath, idleMs: 1500 });
+    const source = deliverSource({
+      endpoint: d.endpoint,
+      channelId: d.channelId,
+      mspId: 'CETSPMSP',
+      ...userPaths(d, 'CETSPMSP'),
+      tlsCaCertPath: d.tlsCaCertPath,
+      idleMs: 1500,
+    });
     const { report } = await runAudit(source, options());
     assertClean(report);
     assert.equal(report.toBlock, d.height() - 1);
@@ -80,7 +91,11 @@ describe('audit of a devnet ledger', () => {
     assert.equal(report.fromBlock, 0);
     assert.ok(checkpoint !== undefined && checkpoint.nextBlock === report.toBlock + 1);
     assert.equal(report.policies['lr']?.from, 'ledger', 'the LR policy comes from the governance registry');
-    assert.deepEqual(report.declaredHeights.map((d) => d.height), [report.toBlock + 1], 'the index was read and agrees');
+    assert.deepEqual(
+      report.declaredHeights.map((d) => d.height),
+      [report.toBlock + 1],
+      'the index was read and agrees',
+    );
   });
 
   test('--lr-package: the LR package the devnet approved re-executes every reading, also after a checkpoint; the bundled module none', async () => {
@@ -91,12 +106,20 @@ describe('audit of a devnet ledger', () => {
     const { report } = await runAudit(ledgerDirectorySource(dataDir), options({ lrPackages: [file] }));
     assertClean(report);
     const used = report.lrSoftware.find((u) => u.from === 'package');
-    assert.deepEqual([used?.version, used?.verified, used?.readings, used?.package?.packageId, used?.package?.approval.matchedBy], [LR_SOFTWARE_VERSION, true, submitted, pkg.packageId, 'packageId']);
+    assert.deepEqual(
+      [used?.version, used?.verified, used?.readings, used?.package?.packageId, used?.package?.approval.matchedBy],
+      [LR_SOFTWARE_VERSION, true, submitted, pkg.packageId, 'packageId'],
+    );
     assert.equal(report.lrSoftware.find((u) => u.from === 'bundled')?.readings, 0);
     // Resumed from a checkpoint taken after the approval: the approval comes from the checkpoint's registry.
     const full = report.toBlock;
     const first = await runAudit(ledgerDirectorySource(dataDir), options({ toBlock: Math.floor(full / 2) }));
-    const second = (await runAudit(ledgerDirectorySource(dataDir), options({ checkpoint: JSON.parse(JSON.stringify(first.checkpoint)), lrPackages: [file], workers: 2 }))).report;
+    const second = (
+      await runAudit(
+        ledgerDirectorySource(dataDir),
+        options({ checkpoint: JSON.parse(JSON.stringify(first.checkpoint)), lrPackages: [file], workers: 2 }),
+      )
+    ).report;
     assert.deepEqual(second.findings, []);
     assert.ok(second.counts.readings > 0);
     assert.equal(second.lrSoftware.find((u) => u.from === 'package')?.readings, second.counts.readings);
@@ -162,12 +185,18 @@ describe('audit of a devnet ledger', () => {
     const rec = (i: number) => source.bytes.subarray(source.list[i]!.offset, source.list[i]!.offset + 12 + source.list[i]!.length);
 
     const removed = await copyLedger('removed');
-    await writeFile(join(removed, 'ledger', 'chains', 'blockfile_000000'), Buffer.concat(source.list.map((_, i) => (i === k ? Buffer.alloc(0) : rec(i)))));
+    await writeFile(
+      join(removed, 'ledger', 'chains', 'blockfile_000000'),
+      Buffer.concat(source.list.map((_, i) => (i === k ? Buffer.alloc(0) : rec(i)))),
+    );
     const r1 = (await runAudit(ledgerDirectorySource(removed), options())).report;
     const missing = r1.findings.find((f) => f.code === 'BLOCK_MISSING');
     assert.equal(missing?.blockNum, k);
     assert.equal(r1.verdict, 'FAIL');
-    assert.ok(r1.findings.every((f) => f.blockNum >= k), JSON.stringify(r1.findings));
+    assert.ok(
+      r1.findings.every((f) => f.blockNum >= k),
+      JSON.stringify(r1.findings),
+    );
 
     const swapped = await copyLedger('swapped');
     const order = source.list.map((_, i) => (i === k ? k + 1 : i === k + 1 ? k : i));
@@ -183,17 +212,29 @@ describe('audit of a devnet ledger', () => {
     const { path, bytes, list } = await records(dir);
     const last = list[list.length - 1]!;
     // The next record's header and the first half of its payload, as a reader may catch a write.
-    const partial = Buffer.concat([bytes.subarray(last.offset, last.offset + 12), bytes.subarray(last.offset + 12, last.offset + 12 + Math.floor(last.length / 2))]);
+    const partial = Buffer.concat([
+      bytes.subarray(last.offset, last.offset + 12),
+      bytes.subarray(last.offset + 12, last.offset + 12 + Math.floor(last.length / 2)),
+    ]);
     await writeFile(path, Buffer.concat([bytes, partial]));
     const { report, checkpoint } = await runAudit(ledgerDirectorySource(dir), options());
-    assert.deepEqual(report.findings.map((f) => [f.code, f.severity, f.blockNum]), [['BLOCK_BEING_WRITTEN', 'info', list.length]]);
+    assert.deepEqual(
+      report.findings.map((f) => [f.code, f.severity, f.blockNum]),
+      [['BLOCK_BEING_WRITTEN', 'info', list.length]],
+    );
     assert.equal(report.verdict, 'PASS');
     assert.equal(checkpoint!.nextBlock, list.length);
     assert.equal(checkpoint!.position!.offset, bytes.length);
   });
 
   test('a pinned genesis hash that differs is a finding; the checksum of the files is not needed to read them', async () => {
-    const { report } = await runAudit(ledgerDirectorySource(dataDir), options({ genesisHash: createHash('sha256').update('another chain').digest('hex') }));
-    assert.deepEqual(report.findings.map((f) => [f.code, f.blockNum]), [['GENESIS_MISMATCH', 0]]);
+    const { report } = await runAudit(
+      ledgerDirectorySource(dataDir),
+      options({ genesisHash: createHash('sha256').update('another chain').digest('hex') }),
+    );
+    assert.deepEqual(
+      report.findings.map((f) => [f.code, f.blockNum]),
+      [['GENESIS_MISMATCH', 0]],
+    );
   });
 });

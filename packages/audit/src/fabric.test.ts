@@ -9,7 +9,14 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blockEnvelopes, decodeBlock, getTransactionFilter, parseEnvelope, setTransactionFilter, TxValidationCode } from '@metroledger/protocol';
+import {
+  blockEnvelopes,
+  decodeBlock,
+  getTransactionFilter,
+  parseEnvelope,
+  setTransactionFilter,
+  TxValidationCode,
+} from '@metroledger/protocol';
 import { governancePlugin, ledgerDirectorySource, memorySource, parseCheckpoint, resolveLedger, runAudit, type AuditReport } from './index';
 import { FABRIC_FIXTURES, deliveredBlockDigests, extractLr110Module, unpackFabricFixture, type FabricFixture } from './testing/fabric';
 
@@ -31,7 +38,8 @@ after(async () => {
 const text = new TextDecoder();
 let unpacked = 0;
 const unpack = async (name: FabricFixture): Promise<string> => unpackFabricFixture(name, join(root, `${name}-${unpacked++}`));
-const audit = async (source: Parameters<typeof runAudit>[0], workers = 0): Promise<AuditReport> => (await runAudit(source, { plugins: [governancePlugin()], workers, lrModules: [lr110] })).report;
+const audit = async (source: Parameters<typeof runAudit>[0], workers = 0): Promise<AuditReport> =>
+  (await runAudit(source, { plugins: [governancePlugin()], workers, lrModules: [lr110] })).report;
 
 /** The blocks of a recorded ledger as common.Block bytes, read from the peer's block file. */
 async function blocksOf(name: FabricFixture): Promise<Uint8Array[]> {
@@ -48,7 +56,8 @@ function findTx(blocks: readonly Uint8Array[], chaincode: string, fn: string, nt
     for (let t = 0; t < envs.length; t++) {
       try {
         const tx = parseEnvelope(envs[t]!);
-        if (tx.chaincodeName === chaincode && tx.args[0] !== undefined && text.decode(tx.args[0]) === fn && seen++ === nth) return { block: b, tx: t };
+        if (tx.chaincodeName === chaincode && tx.args[0] !== undefined && text.decode(tx.args[0]) === fn && seen++ === nth)
+          return { block: b, tx: t };
       } catch {
         // a config transaction
       }
@@ -81,7 +90,7 @@ const codes = (r: AuditReport): [string, number][] => r.findings.map((f) => [f.c
 
 for (const name of FABRIC_FIXTURES) {
   describe(`real Fabric ledger: ${name}`, () => {
-    test('passes with zero findings, read offline from the peer\'s block files; policies come from _lifecycle', async () => {
+    test("passes with zero findings, read offline from the peer's block files; policies come from _lifecycle", async () => {
       const dir = await unpack(name);
       assert.equal(resolveLedger(dir).format, 'fabric');
       const report = await audit(ledgerDirectorySource(dir));
@@ -89,11 +98,23 @@ for (const name of FABRIC_FIXTURES) {
       assert.equal(report.verdict, 'PASS');
       assert.equal(report.consensus, name.endsWith('bft') ? 'BFT (4 consenters)' : 'etcdraft');
       // block 0 genesis; 6 approvals and 2 commits; 5 governance, 2 meters, 5 readings; one refused; a config update; one reading
-      assert.deepEqual([report.counts.blocks, report.counts.transactions, report.counts.validTransactions, report.counts.invalidTransactions], [24, 24, 23, 1]);
-      assert.deepEqual([report.counts.readings, report.counts.measurements, report.counts.refusals, report.counts.reexecuted], [6, 5, 1, 6]);
-      assert.deepEqual(report.lrSoftware.map((u) => [u.from, u.version, u.verified, u.readings]), [['module', '1.1.0', false, 6]]);
+      assert.deepEqual(
+        [report.counts.blocks, report.counts.transactions, report.counts.validTransactions, report.counts.invalidTransactions],
+        [24, 24, 23, 1],
+      );
+      assert.deepEqual(
+        [report.counts.readings, report.counts.measurements, report.counts.refusals, report.counts.reexecuted],
+        [6, 5, 1, 6],
+      );
+      assert.deepEqual(
+        report.lrSoftware.map((u) => [u.from, u.version, u.verified, u.readings]),
+        [['module', '1.1.0', false, 6]],
+      );
       assert.equal(report.meters, 2);
-      assert.deepEqual(report.declaredHeights.map((d) => d.height), [24]);
+      assert.deepEqual(
+        report.declaredHeights.map((d) => d.height),
+        [24],
+      );
       assert.deepEqual(
         report.chaincodeDefinitions.map((d) => [d.name, d.sequence, d.version, d.policy]),
         [
@@ -104,20 +125,33 @@ for (const name of FABRIC_FIXTURES) {
       for (const cc of ['_lifecycle', 'governance', 'lr']) assert.equal(report.policies[cc]?.from, 'ledger', cc);
       assert.match(report.policies['lr']!.by, /_lifecycle definition, sequence 1/);
       assert.match(report.policies['_lifecycle']!.by, /LifecycleEndorsement/);
-      assert.deepEqual(report.configUpdates.map((u) => [u.sequence, u.changed, u.signers]), [[1, ['[Value] /Channel/Orderer/BatchTimeout'], ['OrdererMSP/Admin@orderer.example.com']]]);
+      assert.deepEqual(
+        report.configUpdates.map((u) => [u.sequence, u.changed, u.signers]),
+        [[1, ['[Value] /Channel/Orderer/BatchTimeout'], ['OrdererMSP/Admin@orderer.example.com']]],
+      );
     });
 
-    test('the block file reads as exactly the blocks the peer\'s Deliver served', async () => {
+    test("the block file reads as exactly the blocks the peer's Deliver served", async () => {
       const digests = (await blocksOf(name)).map((b) => createHash('sha256').update(b).digest('hex'));
       assert.deepEqual(digests, await deliveredBlockDigests(name));
     });
 
     test('a daily run from the checkpoint finds nothing new and keeps the chaincode definitions and the configuration', async () => {
       const dir = await unpack(name);
-      const first = await runAudit(ledgerDirectorySource(dir), { plugins: [governancePlugin()], workers: 0, toBlock: 20, lrModules: [lr110] });
+      const first = await runAudit(ledgerDirectorySource(dir), {
+        plugins: [governancePlugin()],
+        workers: 0,
+        toBlock: 20,
+        lrModules: [lr110],
+      });
       assert.deepEqual(first.report.findings, []);
       const checkpoint = parseCheckpoint(JSON.parse(JSON.stringify(first.checkpoint)));
-      const { report } = await runAudit(ledgerDirectorySource(dir), { plugins: [governancePlugin()], workers: 0, checkpoint, lrModules: [lr110] });
+      const { report } = await runAudit(ledgerDirectorySource(dir), {
+        plugins: [governancePlugin()],
+        workers: 0,
+        checkpoint,
+        lrModules: [lr110],
+      });
       assert.deepEqual(report.findings, []);
       assert.deepEqual([report.fromBlock, report.toBlock, report.configUpdates.length, report.chaincodeDefinitions.length], [21, 23, 1, 2]);
     });
@@ -160,27 +194,37 @@ describe('real Fabric ledger, tampered (fabric-3.0-bft)', () => {
     const forged = blocks.map((b, i) => (i === block ? replaceOnce(b, hash, altered) : b));
     const report = await audit(memorySource(forged));
     // The hash is in the payload the organization's admin signed, and in what its peer endorsed.
-    assert.deepEqual(codes(report), [['DATA_HASH_MISMATCH', block], ['BAD_CREATOR_SIGNATURE', block], ['BAD_ENDORSEMENT_SIGNATURE', block]]);
+    assert.deepEqual(codes(report), [
+      ['DATA_HASH_MISMATCH', block],
+      ['BAD_CREATOR_SIGNATURE', block],
+      ['BAD_ENDORSEMENT_SIGNATURE', block],
+    ]);
   });
 
   test('a configuration update altered after it was ordered is not authorized', async () => {
     const config = blocks.findIndex((b, i) => i > 0 && Buffer.from(b).includes('50ms'));
     const forged = blocks.map((b, i) => (i === config ? replaceOnce(b, '50ms', '90ms') : b));
     const report = await audit(memorySource(forged));
-    assert.ok(codes(report).some(([c, n]) => c === 'CONFIG_UPDATE_UNAUTHORIZED' && n === config), JSON.stringify(codes(report)));
+    assert.ok(
+      codes(report).some(([c, n]) => c === 'CONFIG_UPDATE_UNAUTHORIZED' && n === config),
+      JSON.stringify(codes(report)),
+    );
     assert.equal(report.configUpdates.length, 0);
   });
 
-  test('a peer ledger whose block file lost its tail fails against the peer\'s own index', async () => {
+  test("a peer ledger whose block file lost its tail fails against the peer's own index", async () => {
     const dir = await unpack(name);
     const file = join(dir, 'ledgersData', 'chains', 'chains', 'metrology', 'blockfile_000000');
     const size = (await readFile(file)).length;
     await truncate(file, size - 100);
     const report = await audit(ledgerDirectorySource(dir));
-    assert.deepEqual(codes(report), [['BLOCK_FILE_DAMAGED', 23], ['BLOCK_MISSING', 23]]);
+    assert.deepEqual(codes(report), [
+      ['BLOCK_FILE_DAMAGED', 23],
+      ['BLOCK_MISSING', 23],
+    ]);
   });
 
-  test('a damaged record in the middle of a peer\'s block file is reported and the blocks after it are audited', async () => {
+  test("a damaged record in the middle of a peer's block file is reported and the blocks after it are audited", async () => {
     const dir = await unpack(name);
     const file = join(dir, 'ledgersData', 'chains', 'chains', 'metrology', 'blockfile_000000');
     const bytes = Buffer.from(await readFile(file));
@@ -202,7 +246,10 @@ describe('real Fabric ledger, tampered (fabric-3.0-bft)', () => {
     await writeFile(file, bytes);
     const report = await audit(ledgerDirectorySource(dir));
     assert.equal(report.verdict, 'FAIL');
-    assert.deepEqual(codes(report).slice(0, 2), [['BLOCK_FILE_DAMAGED', 10], ['BLOCK_MISSING', 10]]);
+    assert.deepEqual(codes(report).slice(0, 2), [
+      ['BLOCK_FILE_DAMAGED', 10],
+      ['BLOCK_MISSING', 10],
+    ]);
     assert.equal(report.toBlock, 23);
     assert.equal(report.counts.blocks, 23);
   });

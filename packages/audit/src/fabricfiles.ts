@@ -120,7 +120,14 @@ export interface FabricRecordPosition {
 }
 
 export type FabricFileEntry =
-  | { readonly kind: 'block'; readonly file: number; readonly path: string; readonly offset: number; readonly block: FabricStoredBlock; readonly next: FabricRecordPosition }
+  | {
+      readonly kind: 'block';
+      readonly file: number;
+      readonly path: string;
+      readonly offset: number;
+      readonly block: FabricStoredBlock;
+      readonly next: FabricRecordPosition;
+    }
   | {
       readonly kind: 'damaged';
       /** TORN_TAIL: unreadable bytes at the end of the newest file with nothing readable after them. */
@@ -144,7 +151,8 @@ function recordAt(buf: Uint8Array, offset: number): { block: FabricStoredBlock; 
   } catch (err) {
     return { error: `the record length does not decode (${(err as Error).message})` };
   }
-  if (length === 0 || length > buf.length - c.pos) return { error: `record length ${length} runs past the end of the file (${buf.length} bytes)` };
+  if (length === 0 || length > buf.length - c.pos)
+    return { error: `record length ${length} runs past the end of the file (${buf.length} bytes)` };
   try {
     return { block: decodeFabricStoredBlock(buf.subarray(c.pos, c.pos + length)), end: c.pos + length };
   } catch (err) {

@@ -33,9 +33,16 @@ for (const version of ['3.0.0', '2.5.12']) {
       const expected = JSON.parse(await readFile(join(fixture, 'expected.json'), 'utf8')) as Expected;
       const chains = join(root, version, 'ledgersData', 'chains', 'chains', 'metrology');
       await mkdir(chains, { recursive: true });
-      await writeFile(join(chains, 'blockfile_000000'), gunzipSync(await readFile(join(fixture, 'chains', 'metrology', 'blockfile_000000.gz'))));
+      await writeFile(
+        join(chains, 'blockfile_000000'),
+        gunzipSync(await readFile(join(fixture, 'chains', 'metrology', 'blockfile_000000.gz'))),
+      );
       // The 1.1.0 readings re-execute through the approved 1.1.0 package, whatever LR version is bundled.
-      const { report } = await runAudit(ledgerDirectorySource(join(root, version)), { plugins: [governancePlugin()], workers: 0, lrPackages: [LR_1_1_0_PACKAGE] });
+      const { report } = await runAudit(ledgerDirectorySource(join(root, version)), {
+        plugins: [governancePlugin()],
+        workers: 0,
+        lrPackages: [LR_1_1_0_PACKAGE],
+      });
       assert.deepEqual(report.findings, []);
       assert.equal(report.counts.reexecuted, report.counts.readings);
       assert.equal(report.lrSoftware.find((u) => u.from === 'package' && u.version === '1.1.0')?.readings, report.counts.readings);

@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import type { ChaincodeResult } from '@metroledger/chaincode-host';
 import { Meter } from '@metroledger/meter';
 import { TxValidationCode } from '@metroledger/protocol';
-import { formatAuditHtml, formatAuditText, governancePlugin, ledgerDirectorySource, runAudit, type AuditReport, type Finding } from './index';
+import {
+  formatAuditHtml,
+  formatAuditText,
+  governancePlugin,
+  ledgerDirectorySource,
+  runAudit,
+  type AuditReport,
+  type Finding,
+} from './index';
 import { ForgedLedger, GEOMETRY, GOVERNANCE_POLICY, LR_POLICY, meterKey, meterStateKey } from './testing/forge';
 
 const utf8 = new TextEncoder();
@@ -26,11 +34,20 @@ after(async () => {
 });
 
 async function audit(dir: string, workers = 0): Promise<AuditReport> {
-  return (await runAudit(ledgerDirectorySource(dir), { policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY }, workers, plugins: [governancePlugin()] })).report;
+  return (
+    await runAudit(ledgerDirectorySource(dir), {
+      policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY },
+      workers,
+      plugins: [governancePlugin()],
+    })
+  ).report;
 }
 
 /** A ledger with two meters and a few honest readings, then `attack`, then more honest readings. */
-async function scenario(name: string, attack: (f: ForgedLedger, m: Meter) => Promise<string>): Promise<{ report: AuditReport; txId: string; block: number }> {
+async function scenario(
+  name: string,
+  attack: (f: ForgedLedger, m: Meter) => Promise<string>,
+): Promise<{ report: AuditReport; txId: string; block: number }> {
   const f = await ForgedLedger.create(join(root, name));
   const m1 = f.newMeter('SP-0001');
   const m2 = f.newMeter('SP-0002');
@@ -52,7 +69,11 @@ async function scenario(name: string, attack: (f: ForgedLedger, m: Meter) => Pro
 
 function only(report: AuditReport, code: string): Finding {
   const errors = report.findings.filter((x) => x.severity !== 'info');
-  assert.deepEqual(errors.map((x) => x.code), [code], JSON.stringify(report.findings, null, 1));
+  assert.deepEqual(
+    errors.map((x) => x.code),
+    [code],
+    JSON.stringify(report.findings, null, 1),
+  );
   return errors[0]!;
 }
 
@@ -66,7 +87,13 @@ function alterRecord(change: (record: Record<string, unknown>) => void): (r: Cha
       return { ...w, value: utf8.encode(JSON.stringify(record)) };
     });
     const record = writes.find((w) => w.key.startsWith('\u0000measurement\u0000'))!.value;
-    return { ...r, rwset: { ...r.rwset, writes }, rwsets: [{ ...r.rwset, writes }], response: { ...r.response, payload: record }, event: { name: 'Measurement', payload: record } };
+    return {
+      ...r,
+      rwset: { ...r.rwset, writes },
+      rwsets: [{ ...r.rwset, writes }],
+      response: { ...r.response, payload: record },
+      event: { name: 'Measurement', payload: record },
+    };
   };
 }
 
@@ -105,14 +132,17 @@ describe('forged ledgers (colluding endorsers)', () => {
     assert.deepEqual(fields, ['speedKmh', 'speedLimitExceeded']);
     assert.equal(report.verdict, 'FAIL');
     // The renderings name the same place.
-    assert.match(formatAuditText(report), new RegExp(`REEXECUTION_MISMATCH at block ${block}, tx 0, txid ${txId.slice(0, 16)}…, meter SP-0001 seq 4`));
+    assert.match(
+      formatAuditText(report),
+      new RegExp(`REEXECUTION_MISMATCH at block ${block}, tx 0, txid ${txId.slice(0, 16)}…, meter SP-0001 seq 4`),
+    );
     assert.match(formatAuditText(report), /verdict: FAIL \(1 error\(s\), 0 warning\(s\)\)/);
     const html = formatAuditHtml(report);
     assert.ok(html.includes(txId) && html.includes('<svg '));
     assert.doesNotMatch(html, /<script|<link|src="http/);
   });
 
-  test('a reading signed with another key than the meter\'s registered one', async () => {
+  test("a reading signed with another key than the meter's registered one", async () => {
     const { report, txId, block } = await scenario('wrongkey', async (f, m) => {
       // A clone of the meter with its own key, continuing its sequence; the endorsers simulate
       // against a registry that shows the clone's key.
@@ -152,7 +182,11 @@ describe('forged ledgers (colluding endorsers)', () => {
 
   test('a transaction the peers rightly invalidated is not a finding', async () => {
     const { report } = await scenario('invalid-ok', async (f, m) => {
-      const { txId } = await f.submit(f.reading(m), { endorsers: ['LaSIGEMSP'], code: TxValidationCode.ENDORSEMENT_POLICY_FAILURE, applyWrites: false });
+      const { txId } = await f.submit(f.reading(m), {
+        endorsers: ['LaSIGEMSP'],
+        code: TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
+        applyWrites: false,
+      });
       return txId;
     });
     assert.equal(report.verdict, 'PASS', JSON.stringify(report.findings));
@@ -188,23 +222,36 @@ describe('forged ledgers (colluding endorsers)', () => {
     }
     // The old key, after the rotation, with endorsers simulating against the old registry entry.
     const before = JSON.parse(text.decode((await f.state.get('lr', meterKey(m.meterId)))!.value)) as Record<string, unknown>;
-    const old = new Map([[meterKey(m.meterId), utf8.encode(JSON.stringify({ ...before, publicKeyPem: m.publicKeyPem, keyHistory: (before['keyHistory'] as unknown[]).slice(0, 1) }))]]);
+    const old = new Map([
+      [
+        meterKey(m.meterId),
+        utf8.encode(
+          JSON.stringify({ ...before, publicKeyPem: m.publicKeyPem, keyHistory: (before['keyHistory'] as unknown[]).slice(0, 1) }),
+        ),
+      ],
+    ]);
     const stale = Meter.create({ meterId: m.meterId, geometry: GEOMETRY, privateKeyPem: oldKey, lastSequence: successor.sequence });
     const { txId } = await f.submit(f.reading(stale), { override: old });
     const block = await f.cut();
     await f.close();
     const r = await audit(f.dir, 2);
     // Only the stale-key reading is found: its signature, and the key index its record claims.
-    assert.deepEqual(r.findings.map((x) => [x.code, x.blockNum, x.txId, x.meterId]), [
-      ['BAD_METER_SIGNATURE', block, txId, 'SP-0007'],
-      ['REEXECUTION_MISMATCH', block, txId, 'SP-0007'],
-    ]);
-    assert.deepEqual((r.findings[1]!.details!['mismatches'] as { field: string }[]).map((x) => x.field), ['meterKeyIndex']);
+    assert.deepEqual(
+      r.findings.map((x) => [x.code, x.blockNum, x.txId, x.meterId]),
+      [
+        ['BAD_METER_SIGNATURE', block, txId, 'SP-0007'],
+        ['REEXECUTION_MISMATCH', block, txId, 'SP-0007'],
+      ],
+    );
+    assert.deepEqual(
+      (r.findings[1]!.details!['mismatches'] as { field: string }[]).map((x) => x.field),
+      ['meterKeyIndex'],
+    );
     assert.equal(r.counts.readings, 3 + 24 + 1);
     assert.equal(r.counts.reexecuted, 3 + 24);
   });
 
-  test('a revoked meter\'s reading recorded as rejected is not a finding; a measured one is', async () => {
+  test("a revoked meter's reading recorded as rejected is not a finding; a measured one is", async () => {
     const f = await ForgedLedger.create(join(root, 'revoked'));
     const m = f.newMeter('SP-0008');
     await f.registerMeter(m);
@@ -216,7 +263,9 @@ describe('forged ledgers (colluding endorsers)', () => {
     await f.cut();
     // Colluding endorsers measure a revoked meter's reading anyway (simulating against the active entry).
     const active = JSON.parse(text.decode((await f.state.get('lr', meterKey(m.meterId)))!.value)) as Record<string, unknown>;
-    const { txId } = await f.submit(f.reading(m), { override: new Map([[meterKey(m.meterId), utf8.encode(JSON.stringify({ ...active, status: 'ACTIVE' }))]]) });
+    const { txId } = await f.submit(f.reading(m), {
+      override: new Map([[meterKey(m.meterId), utf8.encode(JSON.stringify({ ...active, status: 'ACTIVE' }))]]),
+    });
     const block = await f.cut();
     await f.close();
     const r = await audit(f.dir);
@@ -227,8 +276,18 @@ describe('forged ledgers (colluding endorsers)', () => {
 
   test('an integrity incident recorded by an endorser is reported where it was recorded', async () => {
     const f = await ForgedLedger.create(join(root, 'incident'));
-    const incident = { kind: 'FINGERPRINT_MISMATCH', chaincodeName: 'lr', expectedPackageId: `lr_1.0:${'ab'.repeat(32)}`, foundPackageId: `lr_1.0:${'ef'.repeat(32)}`, peer: 'peer0.pucpr.example.com', organization: 'PUCPRMSP' };
-    const { txId } = await f.invoke('PUCPRMSP', ['reportIntegrityIncident', JSON.stringify(incident)], { chaincode: 'governance', user: 'peer0' });
+    const incident = {
+      kind: 'FINGERPRINT_MISMATCH',
+      chaincodeName: 'lr',
+      expectedPackageId: `lr_1.0:${'ab'.repeat(32)}`,
+      foundPackageId: `lr_1.0:${'ef'.repeat(32)}`,
+      peer: 'peer0.pucpr.example.com',
+      organization: 'PUCPRMSP',
+    };
+    const { txId } = await f.invoke('PUCPRMSP', ['reportIntegrityIncident', JSON.stringify(incident)], {
+      chaincode: 'governance',
+      user: 'peer0',
+    });
     const block = await f.cut();
     await f.close();
     const r = await audit(f.dir);

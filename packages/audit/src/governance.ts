@@ -64,7 +64,11 @@ export function governancePlugin(opts: { namespace?: string } = {}): AuditPlugin
       if (governed.has(tx.chaincodeName)) {
         const e = software.get(id(tx.chaincodeName, tx.chaincodeVersion));
         if (e === undefined || e.status !== 'APPROVED') {
-          report('UNAPPROVED_LR_VERSION', `${tx.chaincodeName} version ${JSON.stringify(tx.chaincodeVersion)} ran this transaction but is ${e === undefined ? 'not approved' : `${e.status.toLowerCase()}`} in the governance registry at this point`, { details: { chaincode: tx.chaincodeName, version: tx.chaincodeVersion } });
+          report(
+            'UNAPPROVED_LR_VERSION',
+            `${tx.chaincodeName} version ${JSON.stringify(tx.chaincodeVersion)} ran this transaction but is ${e === undefined ? 'not approved' : `${e.status.toLowerCase()}`} in the governance registry at this point`,
+            { details: { chaincode: tx.chaincodeName, version: tx.chaincodeVersion } },
+          );
         }
       }
       for (const w of tx.writes) {
@@ -72,7 +76,12 @@ export function governancePlugin(opts: { namespace?: string } = {}): AuditPlugin
         if (w.key.startsWith(SW_PREFIX)) {
           const [cc, version] = splitCompositeKey(w.key)?.attributes ?? [];
           try {
-            const r = JSON.parse(text.decode(w.value)) as { status?: string; endorsementPolicy?: string; packageId?: string; sourceSha256?: string };
+            const r = JSON.parse(text.decode(w.value)) as {
+              status?: string;
+              endorsementPolicy?: string;
+              packageId?: string;
+              sourceSha256?: string;
+            };
             const k = id(cc ?? '', version ?? '');
             // A withdrawal rewrites the record: where it was approved stays that of the approval.
             const approvedAt = software.get(k)?.packageId === String(r.packageId ?? '') ? software.get(k) : undefined;
@@ -94,7 +103,11 @@ export function governancePlugin(opts: { namespace?: string } = {}): AuditPlugin
           } catch {
             // reported with what the key says
           }
-          report('INTEGRITY_INCIDENT', `${String(r['organization'] ?? '?')} peer ${String(r['peer'] ?? '?')} reported ${String(r['kind'] ?? 'an integrity incident')} for ${String(r['chaincodeName'] ?? '?')}: expected package ${JSON.stringify(r['expectedPackageId'] ?? '')}, found ${JSON.stringify(r['foundPackageId'] ?? '')}`, { details: r });
+          report(
+            'INTEGRITY_INCIDENT',
+            `${String(r['organization'] ?? '?')} peer ${String(r['peer'] ?? '?')} reported ${String(r['kind'] ?? 'an integrity incident')} for ${String(r['chaincodeName'] ?? '?')}: expected package ${JSON.stringify(r['expectedPackageId'] ?? '')}, found ${JSON.stringify(r['foundPackageId'] ?? '')}`,
+            { details: r },
+          );
         }
       }
     },
@@ -103,7 +116,14 @@ export function governancePlugin(opts: { namespace?: string } = {}): AuditPlugin
       for (const [k, e] of software) {
         const [cc, version] = k.split('\u0000') as [string, string];
         if (cc !== chaincodeName || e.packageId === '') continue;
-        out.push({ chaincodeName: cc, chaincodeVersion: version, packageId: e.packageId, ...(e.codeDigest === undefined ? {} : { codeDigest: e.codeDigest }), ...(e.blockNum === undefined ? {} : { blockNum: e.blockNum }), ...(e.txId === undefined ? {} : { txId: e.txId }) });
+        out.push({
+          chaincodeName: cc,
+          chaincodeVersion: version,
+          packageId: e.packageId,
+          ...(e.codeDigest === undefined ? {} : { codeDigest: e.codeDigest }),
+          ...(e.blockNum === undefined ? {} : { blockNum: e.blockNum }),
+          ...(e.txId === undefined ? {} : { txId: e.txId }),
+        });
       }
       return out;
     },

@@ -24,7 +24,10 @@ export function htmlDocument(title: string, body: string): string {
 }
 
 /** A horizontal bar chart as inline SVG. */
-export function svgBarChart(items: readonly { label: string; value: number; color?: string }[], opts: { width?: number; barHeight?: number; title?: string } = {}): string {
+export function svgBarChart(
+  items: readonly { label: string; value: number; color?: string }[],
+  opts: { width?: number; barHeight?: number; title?: string } = {},
+): string {
   const width = opts.width ?? 640;
   const bh = opts.barHeight ?? 18;
   const labelW = Math.min(260, 8 + 7 * Math.max(4, ...items.map((i) => i.label.length)));

@@ -22,7 +22,21 @@ export { governancePlugin } from './governance';
 export type { WriteFact, LrImplementation, FieldMismatch, MeterDoc, StoredRecord } from './analyze';
 export { expectedRecord } from './analyze';
 export { bundledLrModule, loadLrImplementation, readLrPackage, loadPackagedLr } from './lrsoftware';
-export { ledgerDirectorySource, deliverSource, memorySource, resolveLedger, peekBlockNumber, type BlockSource, type SourcedBlock, type BlockFilePosition, type BlockFileFormat, type DamagedBytes, type DeclaredHeight, type DeliverSourceOptions, type LedgerLocation } from './sources';
+export {
+  ledgerDirectorySource,
+  deliverSource,
+  memorySource,
+  resolveLedger,
+  peekBlockNumber,
+  type BlockSource,
+  type SourcedBlock,
+  type BlockFilePosition,
+  type BlockFileFormat,
+  type DamagedBytes,
+  type DeclaredHeight,
+  type DeliverSourceOptions,
+  type LedgerLocation,
+} from './sources';
 export { formatAuditText, formatAuditHtml } from './report';
 export { measureAuditThroughput, type AuditThroughputRun } from './throughput';
 export { escapeHtml, htmlDocument, svgBarChart } from './html';

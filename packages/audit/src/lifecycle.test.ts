@@ -24,14 +24,27 @@ after(async () => {
 
 // The forged ledgers start as the devnet's do (governance's policy in the network configuration);
 // once _lifecycle defines chaincodes, as on Fabric, only its definitions count.
-const audit = async (dir: string): Promise<AuditReport> => (await runAudit(ledgerDirectorySource(dir), { policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY }, plugins: [governancePlugin()], workers: 0 })).report;
+const audit = async (dir: string): Promise<AuditReport> =>
+  (
+    await runAudit(ledgerDirectorySource(dir), {
+      policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY },
+      plugins: [governancePlugin()],
+      workers: 0,
+    })
+  ).report;
 const codes = (r: AuditReport): [string, number][] => r.findings.map((f) => [f.code, f.blockNum]);
 const PROVIDERS = ['LaSIGEMSP', 'PUCPRMSP'];
 const PEERS = ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'];
 
 /** CommitChaincodeDefinition of `lr` as the notified body's admin submits it, endorsed by `endorsers`' peers. */
 async function define(f: ForgedLedger, sequence: number, policy: string, endorsers = PEERS, code = 0): Promise<number> {
-  await f.invoke('InmetroMSP', ['CommitChaincodeDefinition', `lr ${sequence}`], { chaincode: '_lifecycle', user: 'Admin', result: lifecycleCommitResult('lr', sequence, '1.0', policy), endorsers, code });
+  await f.invoke('InmetroMSP', ['CommitChaincodeDefinition', `lr ${sequence}`], {
+    chaincode: '_lifecycle',
+    user: 'Admin',
+    result: lifecycleCommitResult('lr', sequence, '1.0', policy),
+    endorsers,
+    code,
+  });
   return f.cut();
 }
 
@@ -65,10 +78,13 @@ describe('chaincode definitions from _lifecycle', () => {
       ['ENDORSEMENT_POLICY_FAILURE', afterForged],
     ]);
     assert.ok(ok > d1);
-    assert.deepEqual(report.chaincodeDefinitions.map((d) => [d.sequence, d.policy, d.blockNum]), [
-      [1, formatPolicy(parsePolicy("OR('LaSIGEMSP.peer')")), d1],
-      [2, formatPolicy(parsePolicy("AND('LaSIGEMSP.peer', 'PUCPRMSP.peer')")), d2],
-    ]);
+    assert.deepEqual(
+      report.chaincodeDefinitions.map((d) => [d.sequence, d.policy, d.blockNum]),
+      [
+        [1, formatPolicy(parsePolicy("OR('LaSIGEMSP.peer')")), d1],
+        [2, formatPolicy(parsePolicy("AND('LaSIGEMSP.peer', 'PUCPRMSP.peer')")), d2],
+      ],
+    );
     assert.match(report.findings[2]!.message, /InmetroMSP.*do not satisfy/);
     assert.equal(report.policies['lr']?.from, 'ledger');
   });
@@ -101,14 +117,22 @@ describe('channel configuration updates', () => {
       return bt.serializeBinary();
     };
     const update = async (t: string, signers: Parameters<typeof configTransaction>[3], bump = true): Promise<number> => {
-      const env = configTransaction('metrology', config, (next) => setConfigValue(next, ['Orderer'], 'BatchTimeout', timeout(t), bump), signers, orderer0);
+      const env = configTransaction(
+        'metrology',
+        config,
+        (next) => setConfigValue(next, ['Orderer'], 'BatchTimeout', timeout(t), bump),
+        signers,
+        orderer0,
+      );
       f.enqueue(env);
       const n = await f.cut({ lastConfigIndex: f.ledger.height });
       return n;
     };
     // /Channel/Orderer/BatchTimeout: mod_policy Admins of the Orderer group = MAJORITY Admins of the orderer organizations.
     const good = await update('250ms', [f.orgs.get('OrdererMSP')!.admin()]);
-    config = common.ConfigEnvelope.deserializeBinary(parseEnvelope(blockEnvelopes(decodeBlock(await f.ledger.getBlock(good)))[0]!).configEnvelope!).getConfig()!;
+    config = common.ConfigEnvelope.deserializeBinary(
+      parseEnvelope(blockEnvelopes(decodeBlock(await f.ledger.getBlock(good)))[0]!).configEnvelope!,
+    ).getConfig()!;
     const byClient = await update('1s', [f.orgs.get('CETSPMSP')!.signingIdentity('User1'), f.orgs.get('InmetroMSP')!.admin()]);
     const noVersion = await update('2s', [f.orgs.get('OrdererMSP')!.admin()], false);
     // Blocks go on under the configuration in force.
@@ -118,9 +142,18 @@ describe('channel configuration updates', () => {
     await f.close();
 
     const report = await audit(f.dir);
-    assert.deepEqual(codes(report), [['CONFIG_UPDATE_UNAUTHORIZED', byClient], ['CONFIG_UPDATE_UNAUTHORIZED', noVersion]]);
-    assert.match(report.findings[0]!.message, /BatchTimeout changed, but the update's signatures \(CETSPMSP\/User1@cetsp.example.com, InmetroMSP\/Admin@inmetro.example.com\) do not satisfy its mod_policy Admins/);
+    assert.deepEqual(codes(report), [
+      ['CONFIG_UPDATE_UNAUTHORIZED', byClient],
+      ['CONFIG_UPDATE_UNAUTHORIZED', noVersion],
+    ]);
+    assert.match(
+      report.findings[0]!.message,
+      /BatchTimeout changed, but the update's signatures \(CETSPMSP\/User1@cetsp.example.com, InmetroMSP\/Admin@inmetro.example.com\) do not satisfy its mod_policy Admins/,
+    );
     assert.match(report.findings[1]!.message, /BatchTimeout changed without a new version/);
-    assert.deepEqual(report.configUpdates.map((u) => [u.blockNum, u.sequence, u.changed]), [[good, 1, ['[Value] /Channel/Orderer/BatchTimeout']]]);
+    assert.deepEqual(
+      report.configUpdates.map((u) => [u.blockNum, u.sequence, u.changed]),
+      [[good, 1, ['[Value] /Channel/Orderer/BatchTimeout']]],
+    );
   });
 });

@@ -74,7 +74,10 @@ export class LifecycleDefinitions {
    * Applies the `_lifecycle` writes of one valid transaction. Returns the definitions it committed,
    * and the names whose fields it wrote but which do not form a readable definition.
    */
-  apply(writes: readonly WriteFact[], at: { blockNum: number; txNum: number; txId: string }): { committed: ChaincodeDefinition[]; unreadable: string[] } {
+  apply(
+    writes: readonly WriteFact[],
+    at: { blockNum: number; txNum: number; txId: string },
+  ): { committed: ChaincodeDefinition[]; unreadable: string[] } {
     const fields = new Map<string, Map<string, Uint8Array>>();
     for (const w of writes) {
       if (w.ns !== LIFECYCLE_NAMESPACE || w.isDelete) continue;
@@ -111,7 +114,12 @@ export class LifecycleDefinitions {
  * its value differs from the state's, so an upgrade that keeps the version or the policy writes only
  * the new Sequence: the other fields are the previous definition's.
  */
-function definitionOf(name: string, f: ReadonlyMap<string, Uint8Array>, previous: ChaincodeDefinition | undefined, at: { blockNum: number; txNum: number; txId: string }): ChaincodeDefinition | undefined {
+function definitionOf(
+  name: string,
+  f: ReadonlyMap<string, Uint8Array>,
+  previous: ChaincodeDefinition | undefined,
+  at: { blockNum: number; txNum: number; txId: string },
+): ChaincodeDefinition | undefined {
   const seq = f.get('Sequence');
   const endorsement = f.get('EndorsementInfo');
   const validation = f.get('ValidationInfo');
@@ -120,15 +128,22 @@ function definitionOf(name: string, f: ReadonlyMap<string, Uint8Array>, previous
   try {
     const sequence = stateData(seq)?.getInt64();
     if (sequence === undefined || sequence <= 0) return undefined;
-    const e = endorsement === undefined ? undefined : lb.ChaincodeEndorsementInfo.deserializeBinary(stateData(endorsement)?.getBytes_asU8() ?? new Uint8Array(0));
-    const v = validation === undefined ? undefined : lb.ChaincodeValidationInfo.deserializeBinary(stateData(validation)?.getBytes_asU8() ?? new Uint8Array(0));
+    const e =
+      endorsement === undefined
+        ? undefined
+        : lb.ChaincodeEndorsementInfo.deserializeBinary(stateData(endorsement)?.getBytes_asU8() ?? new Uint8Array(0));
+    const v =
+      validation === undefined
+        ? undefined
+        : lb.ChaincodeValidationInfo.deserializeBinary(stateData(validation)?.getBytes_asU8() ?? new Uint8Array(0));
     return {
       name,
       sequence,
       version: e?.getVersion() ?? previous!.version,
       endorsementPlugin: e?.getEndorsementPlugin() ?? previous!.endorsementPlugin,
       validationPlugin: v?.getValidationPlugin() ?? previous!.validationPlugin,
-      validationParameter: v === undefined ? previous!.validationParameter : Buffer.from(v.getValidationParameter_asU8()).toString('base64'),
+      validationParameter:
+        v === undefined ? previous!.validationParameter : Buffer.from(v.getValidationParameter_asU8()).toString('base64'),
       initRequired: e?.getInitRequired() ?? previous!.initRequired,
       ...at,
     };

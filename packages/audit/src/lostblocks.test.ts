@@ -16,7 +16,12 @@ let source: string;
 let readings = 0;
 const READINGS_PER_BLOCK = 4;
 
-const options = (extra: Partial<AuditOptions> = {}): AuditOptions => ({ policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY }, plugins: [governancePlugin()], workers: 0, ...extra });
+const options = (extra: Partial<AuditOptions> = {}): AuditOptions => ({
+  policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY },
+  plugins: [governancePlugin()],
+  workers: 0,
+  ...extra,
+});
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'metroledger-audit-lost-'));
@@ -69,7 +74,10 @@ describe('a ledger that lost blocks', () => {
     const { report } = await runAudit(ledgerDirectorySource(dir), options());
     assert.equal(report.verdict, 'FAIL', JSON.stringify(report.findings));
     const n = list.length - 1;
-    assert.deepEqual(codes(report), [['BLOCK_FILE_DAMAGED', 'error', n], ['BLOCK_MISSING', 'error', n]]);
+    assert.deepEqual(codes(report), [
+      ['BLOCK_FILE_DAMAGED', 'error', n],
+      ['BLOCK_MISSING', 'error', n],
+    ]);
     assert.equal(report.counts.readings, readings - READINGS_PER_BLOCK);
     assert.match(report.findings[1]!.message, /block index/);
   });
@@ -96,12 +104,22 @@ describe('a ledger that lost blocks', () => {
     const { report } = await runAudit(ledgerDirectorySource(dir), options());
     assert.equal(report.verdict, 'FAIL');
     const found = codes(report);
-    assert.deepEqual(found.slice(0, 2), [['BLOCK_FILE_DAMAGED', 'error', k], ['BLOCK_MISSING', 'error', k]], JSON.stringify(report.findings, null, 1));
+    assert.deepEqual(
+      found.slice(0, 2),
+      [
+        ['BLOCK_FILE_DAMAGED', 'error', k],
+        ['BLOCK_MISSING', 'error', k],
+      ],
+      JSON.stringify(report.findings, null, 1),
+    );
     // The blocks after the damaged one were read and checked: the readings of all other blocks count.
     assert.equal(report.toBlock, list.length - 1);
     assert.equal(report.counts.readings, readings - READINGS_PER_BLOCK);
     // The block after the gap does not link to the last one verified: reported as the gap, nothing else.
-    assert.ok(found.every(([, , b]) => b === k), JSON.stringify(found));
+    assert.ok(
+      found.every(([, , b]) => b === k),
+      JSON.stringify(found),
+    );
   });
 
   test('a record whose checksum fails is still audited, located by its block', async () => {
@@ -125,7 +143,11 @@ describe('a ledger that lost blocks', () => {
     damaged[list[0]!.offset + 12 + 4 + 10] ^= 0x01;
     await writeFile(path, damaged);
     const { report } = await runAudit(ledgerDirectorySource(dir), options());
-    assert.deepEqual(codes(report), [['BLOCK_FILE_CHECKSUM', 'error', 0], ['DATA_HASH_MISMATCH', 'error', 0], ['PREVIOUS_HASH_MISMATCH', 'error', 1]]);
+    assert.deepEqual(codes(report), [
+      ['BLOCK_FILE_CHECKSUM', 'error', 0],
+      ['DATA_HASH_MISMATCH', 'error', 0],
+      ['PREVIOUS_HASH_MISMATCH', 'error', 1],
+    ]);
     assert.equal(report.counts.readings, readings);
   });
 
@@ -145,7 +167,10 @@ describe('a ledger that lost blocks', () => {
     const dir = await copy('peer');
     await rm(join(dir, 'ledger', 'chains', 'index'), { recursive: true });
     const { list } = await records(dir);
-    const { report } = await runAudit(ledgerDirectorySource(dir), options({ expectedHeight: { height: list.length + 5, by: 'peer0.lasige.example.com (peer channel getinfo)' } }));
+    const { report } = await runAudit(
+      ledgerDirectorySource(dir),
+      options({ expectedHeight: { height: list.length + 5, by: 'peer0.lasige.example.com (peer channel getinfo)' } }),
+    );
     assert.deepEqual(codes(report), [['BLOCK_MISSING', 'error', list.length]]);
     assert.match(report.findings[0]!.message, /peer0\.lasige/);
   });

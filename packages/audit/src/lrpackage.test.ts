@@ -8,7 +8,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildChaincodePackage, buildCcaasPackage, packageWorkspaceChaincode, readChaincodePackage } from '@metroledger/lifecycle';
-import { AuditError, governancePlugin, ledgerDirectorySource, runAudit, type AuditErrorCode, type AuditOptions, type AuditReport } from './index';
+import {
+  AuditError,
+  governancePlugin,
+  ledgerDirectorySource,
+  runAudit,
+  type AuditErrorCode,
+  type AuditOptions,
+  type AuditReport,
+} from './index';
 import { LR_1_1_0_PACKAGE, UPGRADE_FIXTURES, unpackUpgradeFixture } from './testing/fabric';
 
 let root: string;
@@ -24,7 +32,10 @@ const MARKER = '__metroledgerModifiedLrLoaded';
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'metroledger-audit-lrpkg-'));
   otherVersion = join(root, 'lr-9.9.9.js');
-  await writeFile(otherVersion, "exports.LR_SOFTWARE_NAME = 'metroledger-speed'; exports.LR_SOFTWARE_VERSION = '9.9.9'; exports.measurementRecord = () => { throw new Error('not this version'); };\n");
+  await writeFile(
+    otherVersion,
+    "exports.LR_SOFTWARE_NAME = 'metroledger-speed'; exports.LR_SOFTWARE_VERSION = '9.9.9'; exports.measurementRecord = () => { throw new Error('not this version'); };\n",
+  );
   const approved = readChaincodePackage(await readFile(LR_1_1_0_PACKAGE));
   // A modified copy of the approved code: one constant of the speed computation changed, repacked under the same label.
   const files = new Map(approved.files);
@@ -48,7 +59,14 @@ after(async () => {
 });
 
 const audit = async (version: string, extra: Partial<AuditOptions>): Promise<AuditReport> =>
-  (await runAudit(ledgerDirectorySource(ledgers.get(version)!), { plugins: [governancePlugin()], workers: 0, lrModules: [otherVersion], ...extra })).report;
+  (
+    await runAudit(ledgerDirectorySource(ledgers.get(version)!), {
+      plugins: [governancePlugin()],
+      workers: 0,
+      lrModules: [otherVersion],
+      ...extra,
+    })
+  ).report;
 
 for (const version of UPGRADE_FIXTURES) {
   describe(`recorded Fabric ${version} ledger (LR 1.1.0 readings), the auditor's own LR at 9.9.9`, () => {
@@ -69,10 +87,16 @@ for (const version of UPGRADE_FIXTURES) {
         assert.ok(used?.package !== undefined);
         const approved = readChaincodePackage(await readFile(LR_1_1_0_PACKAGE));
         assert.deepEqual([used.name, used.version, used.verified, used.readings], ['metroledger-speed', '1.1.0', true, 30]);
-        assert.deepEqual([used.package.packageId, used.package.codeDigest, used.package.approval.matchedBy, used.package.approval.chaincodeName], [approved.packageId, approved.codeDigest, 'packageId', 'lr']);
+        assert.deepEqual(
+          [used.package.packageId, used.package.codeDigest, used.package.approval.matchedBy, used.package.approval.chaincodeName],
+          [approved.packageId, approved.codeDigest, 'packageId', 'lr'],
+        );
         assert.equal(used.package.approval.codeDigest, approved.codeDigest);
         // the unverified module is listed as such and re-executed nothing
-        assert.deepEqual(withPackage.lrSoftware.filter((u) => u.from === 'module').map((u) => [u.version, u.verified, u.readings]), [['9.9.9', false, 0]]);
+        assert.deepEqual(
+          withPackage.lrSoftware.filter((u) => u.from === 'module').map((u) => [u.version, u.verified, u.readings]),
+          [['9.9.9', false, 0]],
+        );
       }
     });
 
@@ -83,7 +107,10 @@ for (const version of UPGRADE_FIXTURES) {
     });
 
     test('a modified copy of the approved code is refused with LR_PACKAGE_NOT_APPROVED and never loaded', async () => {
-      await assert.rejects(audit(version, { lrPackages: [modified], workers: 2 }), (e: unknown) => isAuditError('LR_PACKAGE_NOT_APPROVED')(e) && (e as Error).message.includes('lr-modified.tgz'));
+      await assert.rejects(
+        audit(version, { lrPackages: [modified], workers: 2 }),
+        (e: unknown) => isAuditError('LR_PACKAGE_NOT_APPROVED')(e) && (e as Error).message.includes('lr-modified.tgz'),
+      );
       assert.equal((globalThis as Record<string, unknown>)[MARKER], undefined);
     });
   });
@@ -94,7 +121,14 @@ test('an unreadable, corrupt, missing, ccaas or non-LR package is LR_PACKAGE_INV
   const cut = join(root, 'cut.tgz');
   await writeFile(cut, bytes.subarray(0, bytes.length - 100));
   const ccaas = join(root, 'ccaas.tgz');
-  await writeFile(ccaas, buildCcaasPackage({ nodePackage: readChaincodePackage(bytes), chaincodeName: 'lr', connection: { address: 'lr.example.com:9999', dialTimeout: '10s', tlsRequired: false } }).bytes);
+  await writeFile(
+    ccaas,
+    buildCcaasPackage({
+      nodePackage: readChaincodePackage(bytes),
+      chaincodeName: 'lr',
+      connection: { address: 'lr.example.com:9999', dialTimeout: '10s', tlsRequired: false },
+    }).bytes,
+  );
   const governance = join(root, 'governance.tgz');
   await writeFile(governance, (await packageWorkspaceChaincode('governance')).bytes);
   for (const file of [cut, ccaas, governance, join(root, 'absent.tgz'), otherVersion]) {

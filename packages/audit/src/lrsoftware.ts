@@ -6,7 +6,14 @@
 // its fingerprint is found on the audited ledger. Keeping every approved package is what lets old
 // measurements be re-run years later.
 import { readFileSync } from 'node:fs';
-import { LifecycleError, packageForm, readChaincodePackage, requirePackagedModule, vendoredModules, type ChaincodePackage } from '@metroledger/lifecycle';
+import {
+  LifecycleError,
+  packageForm,
+  readChaincodePackage,
+  requirePackagedModule,
+  vendoredModules,
+  type ChaincodePackage,
+} from '@metroledger/lifecycle';
 import { describeError } from '@metroledger/errors';
 import { AuditError } from './errors';
 import type { LrImplementation } from './analyze';
@@ -21,11 +28,26 @@ export function bundledLrModule(): string {
 
 type LrExports = { LR_SOFTWARE_NAME?: unknown; LR_SOFTWARE_VERSION?: unknown; measurementRecord?: unknown };
 
-function implementationOf(mod: LrExports, what: string, origin: string, code: 'BAD_OPTION' | 'LR_PACKAGE_INVALID', details: Record<string, unknown>): LrImplementation {
-  if (typeof mod.LR_SOFTWARE_NAME !== 'string' || typeof mod.LR_SOFTWARE_VERSION !== 'string' || typeof mod.measurementRecord !== 'function') {
+function implementationOf(
+  mod: LrExports,
+  what: string,
+  origin: string,
+  code: 'BAD_OPTION' | 'LR_PACKAGE_INVALID',
+  details: Record<string, unknown>,
+): LrImplementation {
+  if (
+    typeof mod.LR_SOFTWARE_NAME !== 'string' ||
+    typeof mod.LR_SOFTWARE_VERSION !== 'string' ||
+    typeof mod.measurementRecord !== 'function'
+  ) {
     throw new AuditError(code, `${what} does not export LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION and measurementRecord`, details);
   }
-  return { name: mod.LR_SOFTWARE_NAME, version: mod.LR_SOFTWARE_VERSION, measurementRecord: mod.measurementRecord as LrImplementation['measurementRecord'], origin };
+  return {
+    name: mod.LR_SOFTWARE_NAME,
+    version: mod.LR_SOFTWARE_VERSION,
+    measurementRecord: mod.measurementRecord as LrImplementation['measurementRecord'],
+    origin,
+  };
 }
 
 /** The origin the report names for a module given by specifier. */
@@ -39,7 +61,12 @@ export function loadLrImplementation(specifier: string): LrImplementation {
   try {
     mod = require(specifier) as LrExports;
   } catch (err) {
-    throw new AuditError('BAD_OPTION', `LR software module ${specifier} cannot be loaded: ${(err as Error).message}`, { specifier }, { cause: err });
+    throw new AuditError(
+      'BAD_OPTION',
+      `LR software module ${specifier} cannot be loaded: ${(err as Error).message}`,
+      { specifier },
+      { cause: err },
+    );
   }
   return implementationOf(mod, specifier, moduleOrigin(specifier), 'BAD_OPTION', { specifier });
 }
@@ -67,7 +94,12 @@ export function readLrPackage(source: string | Uint8Array): ChaincodePackage {
     pkg = readChaincodePackage(typeof source === 'string' ? readFileSync(source) : source);
   } catch (err) {
     const code = err instanceof LifecycleError ? ` (${err.code})` : '';
-    throw new AuditError('LR_PACKAGE_INVALID', `${what} is not a readable chaincode package${code}: ${describeError(err)}`, { file: what }, { cause: err });
+    throw new AuditError(
+      'LR_PACKAGE_INVALID',
+      `${what} is not a readable chaincode package${code}: ${describeError(err)}`,
+      { file: what },
+      { cause: err },
+    );
   }
   let form: string;
   try {
@@ -76,7 +108,11 @@ export function readLrPackage(source: string | Uint8Array): ChaincodePackage {
     form = pkg.metadata.type;
   }
   if (form !== 'node') {
-    throw new AuditError('LR_PACKAGE_INVALID', `${what} (${pkg.packageId}) is a ${form} package: only a node package holds the code to re-execute (\`metroledger chaincode package lr --form node\`)`, { file: what, packageId: pkg.packageId, form });
+    throw new AuditError(
+      'LR_PACKAGE_INVALID',
+      `${what} (${pkg.packageId}) is a ${form} package: only a node package holds the code to re-execute (\`metroledger chaincode package lr --form node\`)`,
+      { file: what, packageId: pkg.packageId, form },
+    );
   }
   let vendored: boolean;
   try {
@@ -84,7 +120,12 @@ export function readLrPackage(source: string | Uint8Array): ChaincodePackage {
   } catch {
     vendored = false;
   }
-  if (!vendored) throw new AuditError('LR_PACKAGE_INVALID', `${what} (${pkg.packageId}) vendors no ${LR_MODULE}: it is not a package of the LR chaincode`, { file: what, packageId: pkg.packageId });
+  if (!vendored)
+    throw new AuditError(
+      'LR_PACKAGE_INVALID',
+      `${what} (${pkg.packageId}) vendors no ${LR_MODULE}: it is not a package of the LR chaincode`,
+      { file: what, packageId: pkg.packageId },
+    );
   return pkg;
 }
 
@@ -100,13 +141,28 @@ export function loadPackagedLr(pkg: ChaincodePackage): LrImplementation {
   try {
     mod = requirePackagedModule(pkg, LR_MODULE) as LrExports;
   } catch (err) {
-    throw new AuditError('LR_PACKAGE_INVALID', `package ${pkg.packageId}: its LR software cannot be loaded: ${describeError(err)}`, details, { cause: err });
+    throw new AuditError(
+      'LR_PACKAGE_INVALID',
+      `package ${pkg.packageId}: its LR software cannot be loaded: ${describeError(err)}`,
+      details,
+      { cause: err },
+    );
   }
-  const impl = implementationOf(mod, `the ${LR_MODULE} module of package ${pkg.packageId}`, `package:${pkg.packageId}`, 'LR_PACKAGE_INVALID', details);
+  const impl = implementationOf(
+    mod,
+    `the ${LR_MODULE} module of package ${pkg.packageId}`,
+    `package:${pkg.packageId}`,
+    'LR_PACKAGE_INVALID',
+    details,
+  );
   // The chaincode's own label is `<LR name>_<LR version>`: a label of that name must state the module's version.
   const prefix = `${impl.name}_`;
   if (pkg.label.startsWith(prefix) && pkg.label.slice(prefix.length) !== impl.version) {
-    throw new AuditError('LR_PACKAGE_INVALID', `package ${pkg.packageId} is labelled for ${impl.name} ${pkg.label.slice(prefix.length)}, but its LR software reports version ${impl.version}`, { ...details, reported: `${impl.name} ${impl.version}` });
+    throw new AuditError(
+      'LR_PACKAGE_INVALID',
+      `package ${pkg.packageId} is labelled for ${impl.name} ${pkg.label.slice(prefix.length)}, but its LR software reports version ${impl.version}`,
+      { ...details, reported: `${impl.name} ${impl.version}` },
+    );
   }
   return impl;
 }

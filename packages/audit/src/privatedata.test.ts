@@ -17,7 +17,15 @@ const POLICY = "AND('CETSPMSP.peer')";
 const NETWORK: NetworkConfig = {
   ...DEFAULT_NETWORK,
   organizations: DEFAULT_NETWORK.organizations.map((o) => (o.mspId === 'CETSPMSP' ? { ...o, peers: ['peer0'] } : o)),
-  chaincodes: [{ name: 'evidence', version: '1.0', module: EVIDENCE_CHAINCODE_MODULE, endorsementPolicy: POLICY, installedOn: ['CETSPMSP', 'LaSIGEMSP'] }],
+  chaincodes: [
+    {
+      name: 'evidence',
+      version: '1.0',
+      module: EVIDENCE_CHAINCODE_MODULE,
+      endorsementPolicy: POLICY,
+      installedOn: ['CETSPMSP', 'LaSIGEMSP'],
+    },
+  ],
 };
 
 let dir: string;
@@ -33,8 +41,15 @@ test('a ledger with private writes (hashes only) passes the audit', async () => 
   try {
     const u = devnet.users['CETSPMSP']![0]!;
     const [tlsCa, cert, key] = await Promise.all([readFile(devnet.tlsCaCertPath), readFile(u.certPath), readFile(u.keyPath)]);
-    const client = new grpc.Client(devnet.endpoint, grpc.credentials.createSsl(tlsCa), { 'grpc.ssl_target_name_override': devnet.tlsServerName });
-    const gateway = connect({ client, identity: { mspId: 'CETSPMSP', credentials: cert }, signer: signers.newPrivateKeySigner(createPrivateKey(key)), hash: hash.sha256 });
+    const client = new grpc.Client(devnet.endpoint, grpc.credentials.createSsl(tlsCa), {
+      'grpc.ssl_target_name_override': devnet.tlsServerName,
+    });
+    const gateway = connect({
+      client,
+      identity: { mspId: 'CETSPMSP', credentials: cert },
+      signer: signers.newPrivateKeySigner(createPrivateKey(key)),
+      hash: hash.sha256,
+    });
     try {
       const evidence = gateway.getNetwork(devnet.channelId).getContract('evidence');
       for (let i = 0; i < 3; i++) await evidence.submit('storeImage', { transientData: { image: randomBytes(256) } });

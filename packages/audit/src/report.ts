@@ -19,7 +19,9 @@ function heightLine(r: AuditReport): string {
 }
 
 function definitions(r: AuditReport): string {
-  return r.chaincodeDefinitions.map((d) => `${d.name} sequence ${d.sequence} (version ${d.version}) ${d.policy} at block ${d.blockNum}`).join('; ');
+  return r.chaincodeDefinitions
+    .map((d) => `${d.name} sequence ${d.sequence} (version ${d.version}) ${d.policy} at block ${d.blockNum}`)
+    .join('; ');
 }
 
 /** Which implementation re-executed each LR version, and whether an approval on the ledger vouches for it. */
@@ -30,12 +32,16 @@ function lrSoftwareLines(r: AuditReport): string[] {
       const a = u.package.approval;
       return `${what} package ${u.package.packageId} (${u.package.file}, code digest ${u.package.codeDigest}), verified: the ${a.matchedBy === 'packageId' ? 'package id' : 'code digest'} is approved on the ledger for ${a.chaincodeName} ${a.chaincodeVersion}${a.blockNum === undefined ? '' : ` (block ${a.blockNum}${a.txId === undefined ? '' : `, tx ${a.txId.slice(0, 16)}…`})`}`;
     }
-    return u.from === 'bundled' ? `${what} this auditor's bundled module (not checked against an approval)` : `${what} module ${u.module ?? '?'} (given by path: NOT verified against an approval)`;
+    return u.from === 'bundled'
+      ? `${what} this auditor's bundled module (not checked against an approval)`
+      : `${what} module ${u.module ?? '?'} (given by path: NOT verified against an approval)`;
   });
 }
 
 function updates(r: AuditReport): string {
-  return r.configUpdates.map((u) => `block ${u.blockNum} (sequence ${u.sequence}, signed by ${u.signers.join(', ')}): ${u.changed.join(', ')}`).join('; ');
+  return r.configUpdates
+    .map((u) => `block ${u.blockNum} (sequence ${u.sequence}, signed by ${u.signers.join(', ')}): ${u.changed.join(', ')}`)
+    .join('; ');
 }
 
 /** Plain-text summary: verdict, counts and the findings (at most `limit`, default 50). */
@@ -48,13 +54,20 @@ export function formatAuditText(r: AuditReport, opts: { limit?: number } = {}): 
     `blocks ${r.fromBlock}..${r.toBlock}${r.resumed ? ' (resumed from checkpoint)' : ''}: ${c.blocks} blocks, ${c.transactions} transactions (${c.validTransactions} valid, ${c.invalidTransactions} invalid)`,
     `chain height: ${heightLine(r)}`,
     `readings ${c.readings} (${c.measurements} measured, ${c.refusals} refused), re-executed exactly ${c.reexecuted}, signatures verified ${c.signaturesVerified}, meters registered ${r.meters}`,
-    `endorsement policies: ${Object.entries(r.policies).map(([cc, p]) => `${cc}=${p.policy} (${p.by})`).join(', ') || 'none used'}; LR software: ${r.lrVersions.join(', ')}`,
+    `endorsement policies: ${
+      Object.entries(r.policies)
+        .map(([cc, p]) => `${cc}=${p.policy} (${p.by})`)
+        .join(', ') || 'none used'
+    }; LR software: ${r.lrVersions.join(', ')}`,
     `${(r.elapsedMs / 1000).toFixed(2)} s, ${r.readingsPerSecond} readings/s, ${r.workers} worker(s)`,
   ];
   for (const l of lrSoftwareLines(r)) lines.push(`LR software ${l}`);
   if (r.chaincodeDefinitions.length > 0) lines.push(`chaincode definitions (_lifecycle): ${definitions(r)}`);
   if (r.configUpdates.length > 0) lines.push(`configuration updates: ${updates(r)}`);
-  if (r.totals !== undefined) lines.push(`all runs so far: ${r.totals.blocks} blocks, ${r.totals.readings} readings, ${r.totals.errors} errors, ${r.totals.warnings} warnings`);
+  if (r.totals !== undefined)
+    lines.push(
+      `all runs so far: ${r.totals.blocks} blocks, ${r.totals.readings} readings, ${r.totals.errors} errors, ${r.totals.warnings} warnings`,
+    );
   const codes = Object.entries(r.findingCounts);
   if (codes.length > 0) lines.push(`findings: ${codes.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   for (const f of r.findings.slice(0, limit)) lines.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.code} at ${locate(f)}: ${f.message}`);
@@ -67,7 +80,8 @@ export function formatAuditText(r: AuditReport, opts: { limit?: number } = {}): 
 /** A self-contained HTML report (inline CSS and SVG). */
 export function formatAuditHtml(r: AuditReport): string {
   const c = r.counts;
-  const kv = (rows: [string, string][]): string => `<div class="kv">${rows.map(([k, v]) => `<div>${escapeHtml(k)}</div><div>${v}</div>`).join('')}</div>`;
+  const kv = (rows: [string, string][]): string =>
+    `<div class="kv">${rows.map(([k, v]) => `<div>${escapeHtml(k)}</div><div>${v}</div>`).join('')}</div>`;
   const counts = svgBarChart(
     [
       { label: 'blocks', value: c.blocks },
@@ -80,7 +94,13 @@ export function formatAuditHtml(r: AuditReport): string {
     { title: 'counts' },
   );
   const byCode = Object.entries(r.findingCounts).sort((a, b) => b[1] - a[1]);
-  const findingChart = byCode.length === 0 ? '<p>No findings.</p>' : svgBarChart(byCode.map(([label, value]) => ({ label, value, color: '#c62828' })), { title: 'findings by code' });
+  const findingChart =
+    byCode.length === 0
+      ? '<p>No findings.</p>'
+      : svgBarChart(
+          byCode.map(([label, value]) => ({ label, value, color: '#c62828' })),
+          { title: 'findings by code' },
+        );
   const rows = r.findings
     .map(
       (f) =>
@@ -97,7 +117,14 @@ ${kv([
   ['genesis block hash', `<code>${escapeHtml(r.genesisHash)}</code>`],
   ['blocks audited', `${r.fromBlock} … ${r.toBlock}${r.resumed ? ' (resumed from checkpoint)' : ''}`],
   ['chain height', escapeHtml(heightLine(r))],
-  ['endorsement policies', escapeHtml(Object.entries(r.policies).map(([cc, p]) => `${cc}: ${p.policy} (${p.by})`).join('; ') || 'none used')],
+  [
+    'endorsement policies',
+    escapeHtml(
+      Object.entries(r.policies)
+        .map(([cc, p]) => `${cc}: ${p.policy} (${p.by})`)
+        .join('; ') || 'none used',
+    ),
+  ],
   ['LR software re-executed', lrSoftwareLines(r).map(escapeHtml).join('<br>')],
   ...(r.chaincodeDefinitions.length > 0 ? [['chaincode definitions (_lifecycle)', escapeHtml(definitions(r))] as [string, string]] : []),
   ...(r.configUpdates.length > 0 ? [['configuration updates', escapeHtml(updates(r))] as [string, string]] : []),

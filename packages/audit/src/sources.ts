@@ -11,7 +11,14 @@ import { dirname, join, sep } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
 import { listBlockFiles, peekBlockNumber as ledgerPeekBlockNumber, readBlockIndex, readBlockRecords } from '@metroledger/ledger';
 import { AuditError } from './errors';
-import { fabricBlockFileName, listFabricBlockFiles, looksLikeFabricBlockFile, readFabricBlockFiles, readFabricIndexHeight, toCommonBlock } from './fabricfiles';
+import {
+  fabricBlockFileName,
+  listFabricBlockFiles,
+  looksLikeFabricBlockFile,
+  readFabricBlockFiles,
+  readFabricIndexHeight,
+  toCommonBlock,
+} from './fabricfiles';
 
 /** Bytes of a block file that cannot be read as a block record. */
 export interface DamagedBytes {
@@ -99,17 +106,31 @@ export interface LedgerLocation {
 export function resolveLedger(dir: string, channelId = 'metrology'): LedgerLocation {
   const first = (d: string): string => join(d, 'blockfile_000000');
   const devnet = [join(dir, 'ledger', 'chains'), join(dir, 'chains')];
-  const fabric = [join(dir, 'ledgersData', 'chains', 'chains', channelId), join(dir, 'chains', 'chains', channelId), join(dir, 'chains', channelId), join(dir, channelId)];
+  const fabric = [
+    join(dir, 'ledgersData', 'chains', 'chains', channelId),
+    join(dir, 'chains', 'chains', channelId),
+    join(dir, 'chains', channelId),
+    join(dir, channelId),
+  ];
   const tried: string[] = [];
   for (const candidate of [...devnet, ...fabric, dir]) {
     tried.push(candidate);
     if (!existsSync(first(candidate))) continue;
     const head = readHead(first(candidate));
     if (looksLikeMetroledgerRecord(head)) return { chainsDir: candidate, format: 'metroledger', indexDir: join(candidate, 'index') };
-    if (looksLikeFabricBlockFile(head)) return { chainsDir: candidate, format: 'fabric', indexDir: join(dirname(dirname(candidate)), 'index') };
-    throw new AuditError('NO_LEDGER', `${first(candidate)} is neither a metroledger nor a Fabric block file (its first record does not decode as block 0)`, { path: first(candidate) });
+    if (looksLikeFabricBlockFile(head))
+      return { chainsDir: candidate, format: 'fabric', indexDir: join(dirname(dirname(candidate)), 'index') };
+    throw new AuditError(
+      'NO_LEDGER',
+      `${first(candidate)} is neither a metroledger nor a Fabric block file (its first record does not decode as block 0)`,
+      { path: first(candidate) },
+    );
   }
-  throw new AuditError('NO_LEDGER', `no block files (blockfile_000000) for channel ${channelId} under ${dir}; looked in ${tried.join(', ')}`, { dir });
+  throw new AuditError(
+    'NO_LEDGER',
+    `no block files (blockfile_000000) for channel ${channelId} under ${dir}; looked in ${tried.join(', ')}`,
+    { dir },
+  );
 }
 
 /** The first bytes of a file: enough for block 0 of either format (a genesis block is tens of KB). */
@@ -152,7 +173,9 @@ async function indexHeight(loc: LedgerLocation, channelId: string): Promise<{ de
         await rm(copy, { recursive: true, force: true });
       }
     }
-    return height === undefined ? { note: `the block index at ${loc.indexDir} has no entry for this chain` } : { declared: { height, by: `the ledger's block index (${loc.indexDir})` } };
+    return height === undefined
+      ? { note: `the block index at ${loc.indexDir} has no entry for this chain` }
+      : { declared: { height, by: `the ledger's block index (${loc.indexDir})` } };
   } catch (err) {
     return { note: `the block index at ${loc.indexDir} cannot be read: ${(err as Error).message}` };
   }
@@ -174,14 +197,29 @@ export function ledgerDirectorySource(dir: string, opts: { channelId?: string } 
   };
 }
 
-type Entry = { kind: 'block'; number: number; bytes: () => Uint8Array; position: BlockFilePosition; next: BlockFilePosition } | { kind: 'damaged'; damaged: DamagedBytes; position: BlockFilePosition; next: BlockFilePosition; stored?: Uint8Array; claimed?: number };
+type Entry =
+  | { kind: 'block'; number: number; bytes: () => Uint8Array; position: BlockFilePosition; next: BlockFilePosition }
+  | { kind: 'damaged'; damaged: DamagedBytes; position: BlockFilePosition; next: BlockFilePosition; stored?: Uint8Array; claimed?: number };
 
 async function* entries(loc: LedgerLocation, start?: BlockFilePosition): AsyncGenerator<Entry> {
   if (loc.format === 'fabric') {
     for await (const e of readFabricBlockFiles(loc.chainsDir, start)) {
       const position = { file: e.file, offset: e.offset };
       if (e.kind === 'block') yield { kind: 'block', number: e.block.number, bytes: () => toCommonBlock(e.block), position, next: e.next };
-      else yield { kind: 'damaged', position, next: e.next, damaged: { file: e.path, offset: e.offset, length: e.length, reason: e.message, atEnd: e.code === 'TORN_TAIL', ...(e.expectedBlockNumber !== undefined && { blockNum: e.expectedBlockNumber }) } };
+      else
+        yield {
+          kind: 'damaged',
+          position,
+          next: e.next,
+          damaged: {
+            file: e.path,
+            offset: e.offset,
+            length: e.length,
+            reason: e.message,
+            atEnd: e.code === 'TORN_TAIL',
+            ...(e.expectedBlockNumber !== undefined && { blockNum: e.expectedBlockNumber }),
+          },
+        };
     }
     return;
   }
@@ -195,7 +233,14 @@ async function* entries(loc: LedgerLocation, start?: BlockFilePosition): AsyncGe
         kind: 'damaged',
         position,
         next: e.next,
-        damaged: { file: e.path, offset: e.offset, length: e.length, reason: e.message, atEnd: e.code === 'TORN_TAIL', ...(blockNum !== undefined && { blockNum }) },
+        damaged: {
+          file: e.path,
+          offset: e.offset,
+          length: e.length,
+          reason: e.message,
+          atEnd: e.code === 'TORN_TAIL',
+          ...(blockNum !== undefined && { blockNum }),
+        },
         ...(e.storedBytes !== undefined && { stored: e.storedBytes }),
         ...(e.claimedBlockNumber !== undefined && { claimed: e.claimedBlockNumber }),
       };
@@ -309,7 +354,12 @@ export function deliverSource(opts: DeliverSourceOptions): BlockSource {
       }
       const channelOptions = opts.serverNameOverride === undefined ? {} : { 'grpc.ssl_target_name_override': opts.serverNameOverride };
       const client = new grpc.Client(opts.endpoint, grpc.credentials.createSsl(tlsCa), channelOptions);
-      const gateway = connect({ client, identity: { mspId: opts.mspId, credentials: cert }, signer: signers.newPrivateKeySigner(createPrivateKey(key)), hash: hash.sha256 });
+      const gateway = connect({
+        client,
+        identity: { mspId: opts.mspId, credentials: cert },
+        signer: signers.newPrivateKeySigner(createPrivateKey(key)),
+        hash: hash.sha256,
+      });
       return {
         gateway,
         close: () => {
@@ -325,7 +375,9 @@ export function deliverSource(opts: DeliverSourceOptions): BlockSource {
       // Fabric's query system chaincode; a peer without it (the devnet) simply declares nothing.
       try {
         const { gateway } = await connectOnce();
-        const info = common.BlockchainInfo.deserializeBinary(await gateway.getNetwork(opts.channelId).getContract('qscc').evaluateTransaction('GetChainInfo', opts.channelId));
+        const info = common.BlockchainInfo.deserializeBinary(
+          await gateway.getNetwork(opts.channelId).getContract('qscc').evaluateTransaction('GetChainInfo', opts.channelId),
+        );
         return { declared: { height: info.getHeight(), by: `qscc GetChainInfo of ${opts.endpoint}` } };
       } catch (err) {
         return { note: `${opts.endpoint} did not answer qscc GetChainInfo (${(err as Error).message.split('\n')[0]})` };
@@ -347,7 +399,12 @@ export function deliverSource(opts: DeliverSourceOptions): BlockSource {
           try {
             next = await Promise.race([it.next(), idle]);
           } catch (err) {
-            throw new AuditError('SOURCE', `Deliver stream from ${opts.endpoint} failed: ${(err as Error).message}`, { endpoint: opts.endpoint }, { cause: err });
+            throw new AuditError(
+              'SOURCE',
+              `Deliver stream from ${opts.endpoint} failed: ${(err as Error).message}`,
+              { endpoint: opts.endpoint },
+              { cause: err },
+            );
           } finally {
             clearTimeout(timer);
           }

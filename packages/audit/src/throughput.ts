@@ -31,5 +31,12 @@ export async function measureAuditThroughput(
 }
 
 function summary(r: AuditReport, workers: number, seconds: number): AuditThroughputRun {
-  return { workers, readings: r.counts.readings, seconds, readingsPerSecond: Math.round(r.counts.readings / seconds), verdict: r.verdict, signatures: r.counts.signaturesVerified };
+  return {
+    workers,
+    readings: r.counts.readings,
+    seconds,
+    readingsPerSecond: Math.round(r.counts.readings / seconds),
+    verdict: r.verdict,
+    signatures: r.counts.signaturesVerified,
+  };
 }

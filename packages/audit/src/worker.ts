@@ -30,7 +30,8 @@ export type WorkerRequest =
   | { readonly kind: 'lr-package'; readonly bytes: Uint8Array }
   | { readonly kind: 'block'; readonly id: number; readonly bytes: Uint8Array };
 
-export type WorkerResponse = { readonly id: number; readonly analysis: ReturnType<typeof analyzeBlock> } | { readonly id: number; readonly error: string };
+export type WorkerResponse =
+  { readonly id: number; readonly analysis: ReturnType<typeof analyzeBlock> } | { readonly id: number; readonly error: string };
 
 export function meterTable(entries: readonly [string, number, string][]): Map<string, MeterEntry> {
   return new Map(entries.map(([id, rev, json]) => [id, { rev, meter: JSON.parse(json) as MeterDoc }]));

@@ -76,12 +76,22 @@ async function abuse(target) {
   const t0 = performance.now();
   const outcomes = await Promise.all(
     Array.from({ length: ABUSERS }, () => {
-      const client = new grpc.Client(endpoint, grpc.credentials.createSsl(tlsCa), { 'grpc.ssl_target_name_override': tlsServerName, 'grpc.max_send_message_length': -1 });
+      const client = new grpc.Client(endpoint, grpc.credentials.createSsl(tlsCa), {
+        'grpc.ssl_target_name_override': tlsServerName,
+        'grpc.max_send_message_length': -1,
+      });
       return new Promise((done) => {
-        client.makeUnaryRequest('/gateway.Gateway/Endorse', (b) => b, (b) => b, payload, { deadline: Date.now() + 120_000 }, (err) => {
-          client.close();
-          done({ code: err ? grpc.status[err.code] : 'OK', ms: Math.round(performance.now() - t0) });
-        });
+        client.makeUnaryRequest(
+          '/gateway.Gateway/Endorse',
+          (b) => b,
+          (b) => b,
+          payload,
+          { deadline: Date.now() + 120_000 },
+          (err) => {
+            client.close();
+            done({ code: err ? grpc.status[err.code] : 'OK', ms: Math.round(performance.now() - t0) });
+          },
+        );
       });
     }),
   );
@@ -93,7 +103,9 @@ async function runOnce(build) {
   const devnet = await startDevnetProcess({ cliMain: build.cliMain, dataDir, upArgs: ['--ordering', 'solo'] });
   const tlsCa = await readFile(devnet.tlsCaCertPath);
   const connection = newGrpcConnection(devnet.endpoint, tlsCa, devnet.tlsServerName);
-  const id = await loadMspIdentity(join(dataDir, 'organizations', 'peerOrganizations', 'inmetro.example.com', 'users', 'User1@inmetro.example.com', 'msp'));
+  const id = await loadMspIdentity(
+    join(dataDir, 'organizations', 'peerOrganizations', 'inmetro.example.com', 'users', 'User1@inmetro.example.com', 'msp'),
+  );
   const member = new MetroledgerClient({ connection, mspId: 'InmetroMSP', ...id, retry: { maxAttempts: 1 }, callTimeoutMs: 60_000 });
   const phases = { warmup: [], before: [], during: [], after: [] };
   // the first calls after start pay for compilation and first connections: not counted
@@ -113,7 +125,10 @@ async function runOnce(build) {
   })();
   const memory = { warmup: [], before: [], during: [], after: [] };
   const sampler = setInterval(() => {
-    memoryMiB(devnet.pid).then((m) => memory[phase].push(m), () => undefined);
+    memoryMiB(devnet.pid).then(
+      (m) => memory[phase].push(m),
+      () => undefined,
+    );
   }, 100);
   try {
     await new Promise((r) => setTimeout(r, 2000));
@@ -121,7 +136,14 @@ async function runOnce(build) {
     await new Promise((r) => setTimeout(r, PHASE_MS));
     phase = 'during';
     const target = JSON.stringify({ endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, tlsServerName: devnet.tlsServerName });
-    const child = fork(new URL(import.meta.url).pathname, ['--abusers', String(ABUSERS), '--mb', String(values.mb), '--abuse-target', target]);
+    const child = fork(new URL(import.meta.url).pathname, [
+      '--abusers',
+      String(ABUSERS),
+      '--mb',
+      String(values.mb),
+      '--abuse-target',
+      target,
+    ]);
     const [outcomes] = await once(child, 'message');
     await once(child, 'exit');
     await new Promise((r) => setTimeout(r, 1000));

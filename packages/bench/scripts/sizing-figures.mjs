@@ -13,16 +13,41 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench-results/sizing' }, clients: { type: 'string', default: '16' }, duration: { type: 'string', default: '30' } } });
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'bench-results/sizing' },
+    clients: { type: 'string', default: '16' },
+    duration: { type: 'string', default: '30' },
+  },
+});
 const out = resolve(values.out);
 mkdirSync(out, { recursive: true });
 const cli = join(import.meta.dirname, '..', '..', 'cli', 'dist', 'main.js');
-const run = (...args) => execFileSync(process.execPath, [cli, ...args], { stdio: 'inherit', env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } });
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const run = (...args) =>
+  execFileSync(process.execPath, [cli, ...args], { stdio: 'inherit', env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } });
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 const before = load();
 run('bench', 'endorse', '--out', join(out, 'endorse.json'), '--duration', values.duration === '30' ? '10' : values.duration);
-run('bench', 'sweep', '--ordering', 'solo,bft', '--clients', values.clients, '--warmup', '5', '--duration', values.duration, '--expected-tps', '100', '--out', join(out, 'sweep'));
+run(
+  'bench',
+  'sweep',
+  '--ordering',
+  'solo,bft',
+  '--clients',
+  values.clients,
+  '--warmup',
+  '5',
+  '--duration',
+  values.duration,
+  '--expected-tps',
+  '100',
+  '--out',
+  join(out, 'sweep'),
+);
 const endorse = JSON.parse(readFileSync(join(out, 'endorse.json'), 'utf8'));
 const sweep = JSON.parse(readFileSync(join(out, 'sweep', 'results.json'), 'utf8'));
 const per = (ordering, key) => {
@@ -36,6 +61,11 @@ const m = {
   clientMs: +((per('solo', 'loadCpu') + per('bft', 'loadCpu')) / 2).toFixed(2),
 };
 console.log(`\nload average before: ${before}; after: ${load()}`);
-console.log(`endorse: ${endorse.best.throughputPerS.toFixed(0)} endorsements/s at ${endorse.best.concurrency} in flight, p50 ${endorse.best.latency.p50Ms.toFixed(2)} ms, p99 ${endorse.best.latency.p99Ms.toFixed(2)} ms`);
-for (const p of sweep.points) console.log(`sweep ${p.ordering}: ${p.throughputTps.toFixed(1)} tx/s, ${p.committed} committed, devnet ${p.devnetCpu.cores.toFixed(2)} cores`);
+console.log(
+  `endorse: ${endorse.best.throughputPerS.toFixed(0)} endorsements/s at ${endorse.best.concurrency} in flight, p50 ${endorse.best.latency.p50Ms.toFixed(2)} ms, p99 ${endorse.best.latency.p99Ms.toFixed(2)} ms`,
+);
+for (const p of sweep.points)
+  console.log(
+    `sweep ${p.ordering}: ${p.throughputTps.toFixed(1)} tx/s, ${p.committed} committed, devnet ${p.devnetCpu.cores.toFixed(2)} cores`,
+  );
 console.log(`DEVNET_MEASURED: ${JSON.stringify(m)}`);

@@ -125,7 +125,11 @@ class PointRecorder {
     for (const k of readingKeys) this.failedReadings.add(k);
   }
 
-  async finish(ctx: PointContext, base: Pick<PointResult, 'mode' | 'clients' | 'meters' | 'offeredRate' | 'batchSize'>, drainSeconds: number): Promise<PointResult> {
+  async finish(
+    ctx: PointContext,
+    base: Pick<PointResult, 'mode' | 'clients' | 'meters' | 'offeredRate' | 'batchSize'>,
+    drainSeconds: number,
+  ): Promise<PointResult> {
     if (this.#startCpu === undefined || this.#endCpu === undefined) throw new BenchError('DEVNET_FAILED', 'the timed window never ran');
     if (!ctx.devnet.alive()) throw new BenchError('DEVNET_FAILED', 'the devnet process died during the point');
     const retriesByCause: Record<string, number> = {};
@@ -135,13 +139,26 @@ class PointRecorder {
     }
     const ledger = await ctx.checker.check(this.acked, this.failedReadings, this.lastBlock);
     return {
-      ...base, ordering: ctx.ordering, warmupS: ctx.warmupS, durationS: ctx.durationS,
-      committed: this.committed, throughputTps: this.committed / ctx.durationS, readingsPerS: this.readingsInWindow / ctx.durationS,
-      latency: this.latency.summary(), lrRefused: this.lrRefused, failed: { ...this.failed }, failedCount: this.failedCount, alreadyCommitted: this.alreadyCommitted,
-      retries: this.#client.stats.retries - this.#retriesBefore, retriesByCause,
+      ...base,
+      ordering: ctx.ordering,
+      warmupS: ctx.warmupS,
+      durationS: ctx.durationS,
+      committed: this.committed,
+      throughputTps: this.committed / ctx.durationS,
+      readingsPerS: this.readingsInWindow / ctx.durationS,
+      latency: this.latency.summary(),
+      lrRefused: this.lrRefused,
+      failed: { ...this.failed },
+      failedCount: this.failedCount,
+      alreadyCommitted: this.alreadyCommitted,
+      retries: this.#client.stats.retries - this.#retriesBefore,
+      retriesByCause,
       overloadRefusals: OVERLOAD_CAUSES.reduce((a, c) => a + (retriesByCause[c] ?? 0), 0),
-      devnetCpu: cpuBetween(this.#startCpu[0], this.#endCpu[0]), loadCpu: cpuBetween(this.#startCpu[1], this.#endCpu[1]),
-      generatedOnDemand: this.#pool.generatedOnDemand - this.#startedGenerating, ledger, drainSeconds,
+      devnetCpu: cpuBetween(this.#startCpu[0], this.#endCpu[0]),
+      loadCpu: cpuBetween(this.#startCpu[1], this.#endCpu[1]),
+      generatedOnDemand: this.#pool.generatedOnDemand - this.#startedGenerating,
+      ledger,
+      drainSeconds,
     };
   }
 }
@@ -162,14 +179,14 @@ function windowTimers(rec: PointRecorder, t0: number, warmupS: number, durationS
   })();
 }
 
-
 /**
  * One closed-loop point: `clients` meters, each submitting its next reading when the previous one
  * committed (or finally failed), for warm-up + duration; then every reading in flight is awaited.
  * The pool must hold enough readings for meters 0..clients-1 (more are made on demand, counted).
  */
 export async function closedLoopPoint(ctx: PointContext, clients: number): Promise<PointResult> {
-  if (clients > ctx.pool.meterCount) throw new BenchError('BAD_OPTION', `${clients} clients need as many meters; the bench has ${ctx.pool.meterCount}`);
+  if (clients > ctx.pool.meterCount)
+    throw new BenchError('BAD_OPTION', `${clients} clients need as many meters; the bench has ${ctx.pool.meterCount}`);
   const rec = new PointRecorder(ctx);
   const t0 = performance.now();
   const windowStart = t0 + ctx.warmupS * 1000;
@@ -194,7 +211,14 @@ export async function closedLoopPoint(ctx: PointContext, clients: number): Promi
  * Submits meter `m`'s next reading and counts the outcome (commits inside the timed window, LR
  * refusals, failures); returns the commit time, or undefined when the submission failed.
  */
-async function submitNext(ctx: PointContext, rec: PointRecorder, m: number, meterIds: Map<number, string>, windowStart: number, windowEnd: number): Promise<number | undefined> {
+async function submitNext(
+  ctx: PointContext,
+  rec: PointRecorder,
+  m: number,
+  meterIds: Map<number, string>,
+  windowStart: number,
+  windowEnd: number,
+): Promise<number | undefined> {
   const reading = ctx.pool.next(m);
   try {
     const out = await ctx.client.submitReading(Buffer.from(reading.base64, 'base64'), reading.base64);
@@ -243,7 +267,12 @@ export function readingsPerMeter(schedule: { meter: Int32Array }, meters: number
  * Latency runs from the scheduled arrival, so time spent queued in the meter or behind a slow
  * generator counts (no coordinated omission).
  */
-export async function openLoopPoint(ctx: PointContext, rate: number, meters: number, schedule: { timeMs: Float64Array; meter: Int32Array }): Promise<PointResult> {
+export async function openLoopPoint(
+  ctx: PointContext,
+  rate: number,
+  meters: number,
+  schedule: { timeMs: Float64Array; meter: Int32Array },
+): Promise<PointResult> {
   const rec = new PointRecorder(ctx);
   const t0 = performance.now();
   const windowStart = t0 + ctx.warmupS * 1000;
@@ -254,7 +283,9 @@ export async function openLoopPoint(ctx: PointContext, rate: number, meters: num
   const meterIds = new Map<number, string>();
   let outstanding = 0;
   let allDone: () => void = () => {};
-  const drained = new Promise<void>((r) => { allDone = r; });
+  const drained = new Promise<void>((r) => {
+    allDone = r;
+  });
   let scheduledAll = false;
 
   const drain = async (m: number) => {
@@ -271,7 +302,7 @@ export async function openLoopPoint(ctx: PointContext, rate: number, meters: num
   };
 
   const n = schedule.timeMs.length;
-  for (let k = 0; k < n; ) {
+  for (let k = 0; k < n;) {
     const now = performance.now() - t0;
     for (; k < n && schedule.timeMs[k]! <= now; k++) {
       const m = schedule.meter[k]!;
@@ -318,7 +349,12 @@ function batchOf(pool: ReadingPool, c: number, batchSize: number): string {
  * One aggregated point: `concentrators` concurrent submitters, each sending its next batch when the
  * previous one committed. Throughput is counted in readings.
  */
-export async function aggregatePoint(ctx: PointContext, concentrators: number, batchSize: number, batches: string[][]): Promise<PointResult> {
+export async function aggregatePoint(
+  ctx: PointContext,
+  concentrators: number,
+  batchSize: number,
+  batches: string[][],
+): Promise<PointResult> {
   const rec = new PointRecorder(ctx);
   const t0 = performance.now();
   const windowStart = t0 + ctx.warmupS * 1000;
@@ -350,5 +386,9 @@ export async function aggregatePoint(ctx: PointContext, concentrators: number, b
   await timers;
   const drainStart = performance.now();
   await done;
-  return rec.finish(ctx, { mode: 'aggregate', clients: concentrators, meters: concentrators * batchSize, batchSize }, (performance.now() - drainStart) / 1000);
+  return rec.finish(
+    ctx,
+    { mode: 'aggregate', clients: concentrators, meters: concentrators * batchSize, batchSize },
+    (performance.now() - drainStart) / 1000,
+  );
 }

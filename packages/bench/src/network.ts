@@ -35,13 +35,18 @@ export function benchMeters(count: number, seed: string, meterIdPrefix = 'SP'): 
  * Type approval and meter registration, then a meter-owner client for the load. `retry` is the
  * owner's retry policy (overload refusals, lagging peers and lost answers are retried with backoff).
  */
-export async function prepareNetwork(access: NetworkAccess, meters: readonly BenchMeter[], opts: { callTimeoutMs?: number; maxAttempts?: number } = {}): Promise<BenchNetwork> {
+export async function prepareNetwork(
+  access: NetworkAccess,
+  meters: readonly BenchMeter[],
+  opts: { callTimeoutMs?: number; maxAttempts?: number } = {},
+): Promise<BenchNetwork> {
   const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
   const common = { connection, channel: access.channel, chaincode: access.chaincode };
   const inmetro = new MetroledgerClient({ ...common, ...access.notifiedBody });
   const admin = new MetroledgerClient({ ...common, ...access.notifiedBodyAdmin });
   const owner = new MetroledgerClient({
-    ...common, ...access.meterOwner,
+    ...common,
+    ...access.meterOwner,
     callTimeoutMs: opts.callTimeoutMs ?? 120_000,
     retry: { maxAttempts: opts.maxAttempts ?? 20, initialDelayMs: 50, maxDelayMs: 3000 },
   });
@@ -52,10 +57,17 @@ export async function prepareNetwork(access: NetworkAccess, meters: readonly Ben
     const register = async () => {
       for (let i = next++; i < meters.length; i = next++) {
         const m = meters[i]!;
-        const out = await inmetro.submit('registerMeter', [JSON.stringify({
-          meterId: m.plan.meterId, ownerMspId: access.meterOwner.mspId, publicKeyPem: m.publicKeyPem, geometry: m.plan.geometry,
-          location: m.plan.location, speedLimitKmh: m.plan.speedLimitKmh, model: METER_MODEL,
-        })]);
+        const out = await inmetro.submit('registerMeter', [
+          JSON.stringify({
+            meterId: m.plan.meterId,
+            ownerMspId: access.meterOwner.mspId,
+            publicKeyPem: m.publicKeyPem,
+            geometry: m.plan.geometry,
+            location: m.plan.location,
+            speedLimitKmh: m.plan.speedLimitKmh,
+            model: METER_MODEL,
+          }),
+        ]);
         if (out.blockNumber >= 0n) firstBlock = Math.min(firstBlock, Number(out.blockNumber));
       }
     };
@@ -68,5 +80,13 @@ export async function prepareNetwork(access: NetworkAccess, meters: readonly Ben
     inmetro.close();
     admin.close();
   }
-  return { connection, owner, firstBlock: firstBlock === Number.MAX_SAFE_INTEGER ? 0 : firstBlock, close: () => { owner.close(); connection.close(); } };
+  return {
+    connection,
+    owner,
+    firstBlock: firstBlock === Number.MAX_SAFE_INTEGER ? 0 : firstBlock,
+    close: () => {
+      owner.close();
+      connection.close();
+    },
+  };
 }

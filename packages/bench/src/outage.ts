@@ -64,7 +64,14 @@ export interface OutageResult {
   readonly settled: number;
   readonly quarantined: number;
   readonly alarms: Record<string, number>;
-  readonly ledger: { readonly ok: boolean; readonly readings: number; readonly duplicates: number; readonly gaps: number; readonly missing: number; readonly detail: string[] };
+  readonly ledger: {
+    readonly ok: boolean;
+    readonly readings: number;
+    readonly duplicates: number;
+    readonly gaps: number;
+    readonly missing: number;
+    readonly detail: string[];
+  };
 }
 
 const summary = (xs: number[]) => {
@@ -75,9 +82,11 @@ const summary = (xs: number[]) => {
 async function oneRun(opts: OutageOptions, maxBatch: number, runDir: string): Promise<OutageResult> {
   const dataDir = join(runDir, 'devnet');
   opts.log(`max batch ${maxBatch}: starting a devnet process (${opts.ordering}) in ${dataDir}`);
-  const devnet = await startDevnetProcess({ cliMain: opts.cliMain, dataDir, upArgs: ['--ordering', opts.ordering] }).catch((err: unknown) => {
-    throw err instanceof DevnetError ? new BenchError('DEVNET_FAILED', err.message, { cause: err }) : err;
-  });
+  const devnet = await startDevnetProcess({ cliMain: opts.cliMain, dataDir, upArgs: ['--ordering', opts.ordering] }).catch(
+    (err: unknown) => {
+      throw err instanceof DevnetError ? new BenchError('DEVNET_FAILED', err.message, { cause: err }) : err;
+    },
+  );
   const stores: OutboxStore[] = [];
   const alarms: Record<string, number> = {};
   const onAlarm = (a: Alarm): void => void (alarms[a.code] = (alarms[a.code] ?? 0) + 1);
@@ -87,7 +96,8 @@ async function oneRun(opts: OutageOptions, maxBatch: number, runDir: string): Pr
     const network = await prepareNetwork(await devnetAccess(devnet, await packageLrChaincode()), meters);
     opts.log(`  type approval and ${opts.meters} meters registered in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     try {
-      for (let i = 0; i < opts.outboxes; i++) stores.push(await OutboxStore.open(join(runDir, 'outboxes', String(i)), { onAlarm, writeBufferBytes: 256 * 1024 }));
+      for (let i = 0; i < opts.outboxes; i++)
+        stores.push(await OutboxStore.open(join(runDir, 'outboxes', String(i)), { onAlarm, writeBufferBytes: 256 * 1024 }));
       // Offline: each meter captures its passages of the last offlineS seconds into its outbox.
       const reconnectAtMs = Date.now();
       const offlineStartMs = reconnectAtMs - opts.offlineS * 1000;
@@ -101,9 +111,19 @@ async function oneRun(opts: OutageOptions, maxBatch: number, runDir: string): Pr
           const rng = newRng(`${opts.seed}/${bm.plan.meterId}/outage`);
           const passages = Array.from({ length: 16 }, () => {
             const v = drawVehicle(rng, bm.plan.speedLimitKmh);
-            return generateEvent(rng, { geometry: bm.plan.geometry, vehicleClass: v.vehicleClass, speedKmh: v.speedKmh, invalidShare: 0.01 });
+            return generateEvent(rng, {
+              geometry: bm.plan.geometry,
+              vehicleClass: v.vehicleClass,
+              speedKmh: v.speedKmh,
+              invalidShare: 0.01,
+            });
           });
-          const meter = new FieldMeter({ store: stores[m % stores.length]!, meterId: bm.plan.meterId, geometry: bm.plan.geometry, privateKeyPem: bm.privateKeyPem });
+          const meter = new FieldMeter({
+            store: stores[m % stores.length]!,
+            meterId: bm.plan.meterId,
+            geometry: bm.plan.geometry,
+            privateKeyPem: bm.privateKeyPem,
+          });
           let t = 0;
           let k = 0;
           for (;;) {
@@ -119,7 +139,9 @@ async function oneRun(opts: OutageOptions, maxBatch: number, runDir: string): Pr
       await Promise.all(Array.from({ length: Math.min(64, meters.length) }, captureMeter));
       const captureS = (performance.now() - captureStart) / 1000;
       const outboxBytes = stores.reduce((a, s) => a + s.stats().bytes, 0);
-      opts.log(`  offline ${opts.offlineS} s simulated: ${readings} readings stored in ${stores.length} outboxes (${(outboxBytes / 2 ** 20).toFixed(1)} MiB) in ${captureS.toFixed(1)} s`);
+      opts.log(
+        `  offline ${opts.offlineS} s simulated: ${readings} readings stored in ${stores.length} outboxes (${(outboxBytes / 2 ** 20).toFixed(1)} MiB) in ${captureS.toFixed(1)} s`,
+      );
 
       // Reconnect: every forwarder starts at once.
       const txLatency: number[] = [];
@@ -151,18 +173,35 @@ async function oneRun(opts: OutageOptions, maxBatch: number, runDir: string): Pr
       const sum = (k: 'delivered' | 'settled' | 'transactions' | 'retries' | 'quarantined'): number => stats.reduce((a, s) => a + s[k], 0);
       const retriesByCause: Record<string, number> = {};
       for (const s of stats) for (const [c, n] of Object.entries(s.retriesByCause)) retriesByCause[c] = (retriesByCause[c] ?? 0) + n;
-      for (const [c, n] of Object.entries(network.owner.stats.retriesByCause)) retriesByCause[`client/${c}`] = (retriesByCause[`client/${c}`] ?? 0) + n;
-      opts.log(`  drained in ${drainS.toFixed(1)} s: ${(readings / drainS).toFixed(0)} readings/s in ${sum('transactions')} transactions; checking the ledger`);
+      for (const [c, n] of Object.entries(network.owner.stats.retriesByCause))
+        retriesByCause[`client/${c}`] = (retriesByCause[`client/${c}`] ?? 0) + n;
+      opts.log(
+        `  drained in ${drainS.toFixed(1)} s: ${(readings / drainS).toFixed(0)} readings/s in ${sum('transactions')} transactions; checking the ledger`,
+      );
       network.close();
       await devnet.stop();
       const ledger = await collectReadings(ledgerDirectorySource(join(dataDir, 'ledger')), perMeter);
       const d = summary(delivery);
       return {
-        maxBatch, meters: opts.meters, outboxes: stores.length, offlineS: opts.offlineS, readings, outboxBytes, captureS,
-        drainS, readingsPerS: readings / drainS, transactions: sum('transactions'),
-        txLatencyMs: summary(txLatency), deliveryMs: { p50: d.p50, p99: d.p99, max: d.max },
+        maxBatch,
+        meters: opts.meters,
+        outboxes: stores.length,
+        offlineS: opts.offlineS,
+        readings,
+        outboxBytes,
+        captureS,
+        drainS,
+        readingsPerS: readings / drainS,
+        transactions: sum('transactions'),
+        txLatencyMs: summary(txLatency),
+        deliveryMs: { p50: d.p50, p99: d.p99, max: d.max },
         captureToCommitMaxS: captureToCommitMaxMs / 1000,
-        retries: sum('retries'), retriesByCause, settled: sum('settled'), quarantined: sum('quarantined'), alarms, ledger,
+        retries: sum('retries'),
+        retriesByCause,
+        settled: sum('settled'),
+        quarantined: sum('quarantined'),
+        alarms,
+        ledger,
       };
     } finally {
       network.close();
@@ -187,8 +226,18 @@ export function formatOutage(r: OutageResult): string {
 
 /** Runs the outage benchmark once per max batch size, each on a fresh devnet; writes outage.json. */
 export async function runOutage(opts: OutageOptions): Promise<{ results: OutageResult[]; file: string }> {
-  if (!(opts.meters > 0 && opts.offlineS > 0 && opts.vehiclesPerS > 0 && opts.outboxes > 0 && opts.outboxes <= opts.meters && opts.maxBatches.length > 0)) {
-    throw new BenchError('BAD_OPTION', 'meters, offline seconds, vehicles/s and outboxes must be positive (outboxes at most meters), with at least one max batch');
+  if (!(
+    opts.meters > 0 &&
+    opts.offlineS > 0 &&
+    opts.vehiclesPerS > 0 &&
+    opts.outboxes > 0 &&
+    opts.outboxes <= opts.meters &&
+    opts.maxBatches.length > 0
+  )) {
+    throw new BenchError(
+      'BAD_OPTION',
+      'meters, offline seconds, vehicles/s and outboxes must be positive (outboxes at most meters), with at least one max batch',
+    );
   }
   const results: OutageResult[] = [];
   await mkdir(opts.outDir, { recursive: true });

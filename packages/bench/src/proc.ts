@@ -22,7 +22,10 @@ export function parseProcStat(text: string): { utimeTicks: number; stimeTicks: n
   const close = text.lastIndexOf(')');
   if (close < 0) throw new Error('not a /proc/<pid>/stat line');
   // After ") " come fields 3.. (state is field 3); utime is 14, stime 15, rss 24.
-  const f = text.slice(close + 2).trim().split(/\s+/);
+  const f = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const at = (field: number) => Number(f[field - 3]);
   return { utimeTicks: at(14), stimeTicks: at(15), rssPages: at(24) };
 }

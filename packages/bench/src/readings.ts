@@ -56,9 +56,16 @@ export class ReadingPool {
       if (count <= 0) return;
       const meter = this.#meters[m]!;
       jobs.push({
-        index: m, meterId: meter.plan.meterId, geometry: meter.plan.geometry, speedLimitKmh: meter.plan.speedLimitKmh,
-        privateKeyPem: meter.privateKeyPem, firstSequence: this.#nextSequence[m]!, count, captureBaseMs,
-        faultShare: this.#faultShare, seed: this.#seed,
+        index: m,
+        meterId: meter.plan.meterId,
+        geometry: meter.plan.geometry,
+        speedLimitKmh: meter.plan.speedLimitKmh,
+        privateKeyPem: meter.privateKeyPem,
+        firstSequence: this.#nextSequence[m]!,
+        count,
+        captureBaseMs,
+        faultShare: this.#faultShare,
+        seed: this.#seed,
       });
     });
     this.#queues = this.#meters.map(() => []);
@@ -84,18 +91,29 @@ export class ReadingPool {
     }
     this.generatedOnDemand++;
     const meter = this.#meters[m]!;
-    const [reading] = generateBase64Readings([{
-      index: m, meterId: meter.plan.meterId, geometry: meter.plan.geometry, speedLimitKmh: meter.plan.speedLimitKmh,
-      privateKeyPem: meter.privateKeyPem, firstSequence: sequence, count: 1, captureBaseMs: Date.now(),
-      faultShare: this.#faultShare, seed: this.#seed,
-    }]).get(m)!;
+    const [reading] = generateBase64Readings([
+      {
+        index: m,
+        meterId: meter.plan.meterId,
+        geometry: meter.plan.geometry,
+        speedLimitKmh: meter.plan.speedLimitKmh,
+        privateKeyPem: meter.privateKeyPem,
+        firstSequence: sequence,
+        count: 1,
+        captureBaseMs: Date.now(),
+        faultShare: this.#faultShare,
+        seed: this.#seed,
+      },
+    ]).get(m)!;
     return { base64: reading!, sequence };
   }
 
   /** Readings still unused in the pool. */
   remaining(): number {
     let n = 0;
-    this.#queues.forEach((q, m) => { n += q.length - this.#heads[m]!; });
+    this.#queues.forEach((q, m) => {
+      n += q.length - this.#heads[m]!;
+    });
     return n;
   }
 
@@ -111,6 +129,8 @@ function runWorker(jobs: GenerationJob[]): Promise<Map<number, string[]>> {
     const worker = new Worker(require.resolve('./synthesis'), { workerData: { benchSynthesis: true, jobs } });
     worker.once('message', (m: [number, string[]][]) => resolve(new Map(m)));
     worker.once('error', reject);
-    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`reading synthesis worker exited with ${code}`)); });
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`reading synthesis worker exited with ${code}`));
+    });
   });
 }

@@ -8,7 +8,16 @@ import { devnetAccess, type NetworkAccess } from '@metroledger/scenario';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import type { NetworkUnderLoad, Ordering } from './load';
 import { BenchError } from './errors';
-import { aggregatePoint, buildBatches, closedLoopPoint, openLoopPoint, openLoopSchedule, readingsPerMeter, type PointContext, type PointResult } from './load';
+import {
+  aggregatePoint,
+  buildBatches,
+  closedLoopPoint,
+  openLoopPoint,
+  openLoopSchedule,
+  readingsPerMeter,
+  type PointContext,
+  type PointResult,
+} from './load';
 import { benchMeters, prepareNetwork } from './network';
 import { ReadingPool } from './readings';
 import { devnetBlocks, LedgerChecker, networkBlocks } from './verify';
@@ -71,37 +80,88 @@ export interface BenchRun {
 type PointPlan = (ctx: PointContext, pool: ReadingPool) => Promise<PointResult | 'stop'>;
 
 /** Runs `plans` on each network the options name: a fresh devnet process per ordering, or the external one. */
-async function onNetworks(opts: CommonOptions, meterCount: number, kind: string, points: PointResult[], meta: Record<string, unknown>, plans: (ordering: Ordering) => PointPlan[]): Promise<void> {
+async function onNetworks(
+  opts: CommonOptions,
+  meterCount: number,
+  kind: string,
+  points: PointResult[],
+  meta: Record<string, unknown>,
+  plans: (ordering: Ordering) => PointPlan[],
+): Promise<void> {
   if (opts.network !== undefined) {
     opts.log(`external network at ${opts.network.endpoint}`);
-    await onNetwork(opts, 'external', opts.network, { pid: undefined, alive: () => true }, undefined, meterCount, points, meta, plans('external'));
+    await onNetwork(
+      opts,
+      'external',
+      opts.network,
+      { pid: undefined, alive: () => true },
+      undefined,
+      meterCount,
+      points,
+      meta,
+      plans('external'),
+    );
     return;
   }
   for (const ordering of opts.orderings) {
     const dataDir = join(opts.outDir, `devnet-${kind}-${ordering}`);
     opts.log(`${ordering}: starting a devnet process in ${dataDir}`);
-    const upArgs = ['--ordering', ordering, ...(ordering === 'bft' && opts.bftReplicas !== undefined ? ['--bft-replicas', String(opts.bftReplicas)] : [])];
+    const upArgs = [
+      '--ordering',
+      ordering,
+      ...(ordering === 'bft' && opts.bftReplicas !== undefined ? ['--bft-replicas', String(opts.bftReplicas)] : []),
+    ];
     const devnet = await startDevnetProcess({ cliMain: opts.cliMain, dataDir, upArgs }).catch((err: unknown) => {
       throw err instanceof DevnetError ? new BenchError('DEVNET_FAILED', err.message, { cause: err }) : err;
     });
     try {
-      await onNetwork(opts, ordering, await devnetAccess(devnet, await packageLrChaincode()), devnet, dataDir, meterCount, points, meta, plans(ordering));
+      await onNetwork(
+        opts,
+        ordering,
+        await devnetAccess(devnet, await packageLrChaincode()),
+        devnet,
+        dataDir,
+        meterCount,
+        points,
+        meta,
+        plans(ordering),
+      );
     } finally {
       await devnet.stop();
     }
   }
 }
 
-async function onNetwork(opts: CommonOptions, ordering: Ordering, access: NetworkAccess, process: NetworkUnderLoad, devnetDir: string | undefined, meterCount: number, points: PointResult[], meta: Record<string, unknown>, plans: PointPlan[]): Promise<void> {
+async function onNetwork(
+  opts: CommonOptions,
+  ordering: Ordering,
+  access: NetworkAccess,
+  process: NetworkUnderLoad,
+  devnetDir: string | undefined,
+  meterCount: number,
+  points: PointResult[],
+  meta: Record<string, unknown>,
+  plans: PointPlan[],
+): Promise<void> {
   const setupStart = performance.now();
   const meters = benchMeters(meterCount, opts.seed, opts.meterIdPrefix);
   const network = await prepareNetwork(access, meters);
   opts.log(`${ordering}: type approval and ${meterCount} meters registered in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
   try {
-    const checker = new LedgerChecker(devnetDir !== undefined ? devnetBlocks(devnetDir) : networkBlocks(network.owner.network, network.firstBlock));
+    const checker = new LedgerChecker(
+      devnetDir !== undefined ? devnetBlocks(devnetDir) : networkBlocks(network.owner.network, network.firstBlock),
+    );
     await checker.check(new Set()); // setup blocks
     const pool = new ReadingPool(meters, { faultShare: opts.faultShare, seed: opts.seed });
-    const ctx: PointContext = { client: network.owner, pool, devnet: process, checker, ordering, warmupS: opts.warmupS, durationS: opts.durationS };
+    const ctx: PointContext = {
+      client: network.owner,
+      pool,
+      devnet: process,
+      checker,
+      ordering,
+      warmupS: opts.warmupS,
+      durationS: opts.durationS,
+    };
     for (const plan of plans) {
       const result = await plan(ctx, pool);
       pool.discard();
@@ -132,7 +192,9 @@ export async function runSweep(opts: SweepOptions): Promise<BenchRun> {
       const each = perMeter(expected, opts.warmupS + opts.durationS, clients);
       const t = performance.now();
       await pool.refill(Array.from({ length: pool.meterCount }, (_, m) => (m < clients ? each : 0)));
-      opts.log(`${ordering}: ${clients} clients — ${each * clients} readings made in ${((performance.now() - t) / 1000).toFixed(1)} s; running ${opts.warmupS} s warm-up + ${opts.durationS} s`);
+      opts.log(
+        `${ordering}: ${clients} clients — ${each * clients} readings made in ${((performance.now() - t) / 1000).toFixed(1)} s; running ${opts.warmupS} s warm-up + ${opts.durationS} s`,
+      );
       const r = await closedLoopPoint(ctx, clients);
       expected = Math.max(expected, r.throughputTps);
       return r;
@@ -153,7 +215,9 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<BenchRun> {
       const schedule = openLoopSchedule(rate, opts.warmupS + opts.durationS, opts.meters, opts.seed);
       const t = performance.now();
       await pool.refill(readingsPerMeter(schedule, opts.meters));
-      opts.log(`${ordering}: ${rate} readings/s offered — ${schedule.timeMs.length} readings made in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      opts.log(
+        `${ordering}: ${rate} readings/s offered — ${schedule.timeMs.length} readings made in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
       const r = await openLoopPoint(ctx, rate, opts.meters, schedule);
       if (r.throughputTps < opts.saturationShare * rate) {
         saturated = true;
@@ -178,9 +242,12 @@ export async function runAggregate(opts: AggregateOptions): Promise<BenchRun> {
       const t = performance.now();
       await pool.refill(Array.from({ length: pool.meterCount }, (_, m) => (m < opts.concentrators * batchSize ? batchesEach : 0)));
       const batches = buildBatches(pool, opts.concentrators, batchSize, batchesEach);
-      opts.log(`${ordering}: ${opts.concentrators} concentrators × ${batchSize}-reading batches — ${batchesEach * opts.concentrators * batchSize} readings made in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      opts.log(
+        `${ordering}: ${opts.concentrators} concentrators × ${batchSize}-reading batches — ${batchesEach * opts.concentrators * batchSize} readings made in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
       return aggregatePoint(ctx, opts.concentrators, batchSize, batches);
-    }));
+    }),
+  );
   const files = await writeResults(opts.outDir, points, meta);
   return { points, files, ledgerOk: points.every((p) => p.ledger.ok) };
 }

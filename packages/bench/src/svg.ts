@@ -21,7 +21,12 @@ export interface ChartSpec {
   readonly xTicks: readonly number[];
 }
 
-const W = 720, H = 420, L = 70, R = 70, T = 48, B = 70;
+const W = 720,
+  H = 420,
+  L = 70,
+  R = 70,
+  T = 48,
+  B = 70;
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -41,17 +46,22 @@ function fmt(v: number): string {
 }
 
 export function lineChart(spec: ChartSpec): string {
-  const pw = W - L - R, ph = H - T - B;
+  const pw = W - L - R,
+    ph = H - T - B;
   const xi = (x: number) => {
     const i = spec.xTicks.indexOf(x);
     const n = spec.xTicks.length;
     return L + (n === 1 ? pw / 2 : (i * pw) / (n - 1));
   };
-  const scale = (axis: 'left' | 'right') => niceScale(Math.max(0, ...spec.series.filter((s) => s.axis === axis).flatMap((s) => s.points.map((p) => p[1]))));
-  const left = scale('left'), right = scale('right');
+  const scale = (axis: 'left' | 'right') =>
+    niceScale(Math.max(0, ...spec.series.filter((s) => s.axis === axis).flatMap((s) => s.points.map((p) => p[1]))));
+  const left = scale('left'),
+    right = scale('right');
   const y = (v: number, axis: 'left' | 'right') => T + ph - (v / (axis === 'left' ? left.top : right.top)) * ph;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${esc(spec.title)}</text>`);
   for (let v = 0; v <= left.top + 1e-9; v += left.step) {
@@ -68,17 +78,27 @@ export function lineChart(spec: ChartSpec): string {
   out.push(`<text x="${L + pw / 2}" y="${H - 36}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
   out.push(`<text transform="translate(18 ${T + ph / 2}) rotate(-90)" text-anchor="middle">${esc(spec.leftLabel)}</text>`);
   const legendWidth = 12 + 30 + 7 * Math.max(0, ...spec.series.map((s) => s.label.length));
-  out.push(`<rect x="${L + 4}" y="${T + 4}" width="${legendWidth}" height="${spec.series.length * 17 + 6}" fill="white" fill-opacity="0.85" stroke="#bbb"/>`);
+  out.push(
+    `<rect x="${L + 4}" y="${T + 4}" width="${legendWidth}" height="${spec.series.length * 17 + 6}" fill="white" fill-opacity="0.85" stroke="#bbb"/>`,
+  );
   spec.series.forEach((s, i) => {
     const pts = s.points.filter((p) => spec.xTicks.includes(p[0]) && Number.isFinite(p[1]));
     const path = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${xi(p[0]).toFixed(1)},${y(p[1], s.axis).toFixed(1)}`).join(' ');
     out.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     for (const p of pts) {
-      const cx = xi(p[0]).toFixed(1), cy = y(p[1], s.axis).toFixed(1);
-      out.push(s.axis === 'left' ? `<circle cx="${cx}" cy="${cy}" r="4" fill="${s.color}"/>` : `<rect x="${Number(cx) - 4}" y="${Number(cy) - 4}" width="8" height="8" fill="${s.color}"/>`);
+      const cx = xi(p[0]).toFixed(1),
+        cy = y(p[1], s.axis).toFixed(1);
+      out.push(
+        s.axis === 'left'
+          ? `<circle cx="${cx}" cy="${cy}" r="4" fill="${s.color}"/>`
+          : `<rect x="${Number(cx) - 4}" y="${Number(cy) - 4}" width="8" height="8" fill="${s.color}"/>`,
+      );
     }
-    const lx = L + 12, ly = T + 18 + i * 17;
-    out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    const lx = L + 12,
+      ly = T + 18 + i * 17;
+    out.push(
+      `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     out.push(`<text x="${lx + 30}" y="${ly}">${esc(s.label)}</text>`);
   });
   out.push('</svg>');

@@ -25,13 +25,23 @@ export interface GenerationJob {
 export function generateBase64Readings(jobs: readonly GenerationJob[]): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const job of jobs) {
-    const meter = Meter.create({ meterId: job.meterId, geometry: job.geometry, privateKeyPem: job.privateKeyPem, lastSequence: job.firstSequence - 1 });
+    const meter = Meter.create({
+      meterId: job.meterId,
+      geometry: job.geometry,
+      privateKeyPem: job.privateKeyPem,
+      lastSequence: job.firstSequence - 1,
+    });
     // Seeded by meter and first sequence: a rerun makes the same passages, and no two jobs share a stream.
     const rng = newRng(`${job.seed}/${job.meterId}/${job.firstSequence}`);
     const readings: string[] = [];
     for (let i = 0; i < job.count; i++) {
       const vehicle = drawVehicle(rng, job.speedLimitKmh);
-      const event = generateEvent(rng, { geometry: job.geometry, vehicleClass: vehicle.vehicleClass, speedKmh: vehicle.speedKmh, invalidShare: job.faultShare });
+      const event = generateEvent(rng, {
+        geometry: job.geometry,
+        vehicleClass: vehicle.vehicleClass,
+        speedKmh: vehicle.speedKmh,
+        invalidShare: job.faultShare,
+      });
       const signed = meter.capture({ loopA: event.loopA, loopB: event.loopB, captureTimeMs: job.captureBaseMs + i });
       readings.push(Buffer.from(encodeSignedReading(signed)).toString('base64'));
     }

@@ -68,7 +68,9 @@ export function networkBlocks(network: Network, startBlock: number, idleMs = 10_
       try {
         for (;;) {
           let timer: NodeJS.Timeout | undefined;
-          const idle = new Promise<'idle'>((r) => { timer = setTimeout(() => r('idle'), idleMs); });
+          const idle = new Promise<'idle'>((r) => {
+            timer = setTimeout(() => r('idle'), idleMs);
+          });
           const next = await Promise.race([it.next(), idle]).finally(() => clearTimeout(timer));
           if (next === 'idle' || next.done === true) return;
           yield next.value.serializeBinary();
@@ -101,7 +103,10 @@ export class LedgerChecker {
    */
   async check(acknowledged: ReadonlySet<string>, failedReadings: ReadonlySet<string> = new Set(), untilBlock = -1n): Promise<LedgerCheck> {
     const validCount = new Map<string, number>();
-    let readingsCommitted = 0, readingsCommittedTwice = 0, committedUnacknowledged = 0, blocksScanned = 0;
+    let readingsCommitted = 0,
+      readingsCommittedTwice = 0,
+      committedUnacknowledged = 0,
+      blocksScanned = 0;
     for await (const bytes of this.#blocks.read(this.#nextBlock, untilBlock)) {
       const block = decodeBlock(bytes);
       const number = Number(block.getHeader()!.getNumber());
@@ -125,7 +130,9 @@ export class LedgerChecker {
       }
     }
     const missing: string[] = [];
-    let validOnce = 0, validTwice = 0, missingCount = 0;
+    let validOnce = 0,
+      validTwice = 0,
+      missingCount = 0;
     for (const txId of acknowledged) {
       const n = validCount.get(txId) ?? 0;
       if (n === 1) validOnce++;
@@ -136,8 +143,15 @@ export class LedgerChecker {
     }
     for (const n of validCount.values()) if (n > 1) validTwice++;
     return {
-      acknowledged: acknowledged.size, validOnce, missing, missingCount, validTwice, readingsCommittedTwice, readingsCommitted,
-      committedUnacknowledged, blocksScanned,
+      acknowledged: acknowledged.size,
+      validOnce,
+      missing,
+      missingCount,
+      validTwice,
+      readingsCommittedTwice,
+      readingsCommitted,
+      committedUnacknowledged,
+      blocksScanned,
       ok: validOnce === acknowledged.size && validTwice === 0 && readingsCommittedTwice === 0,
     };
   }

@@ -2,17 +2,45 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bftSigningBytes, decodeDecision, decodeMessage, decodePersistedState, encodeDecision, encodeMessage, encodePersistedState,
+  bftSigningBytes,
+  decodeDecision,
+  decodeMessage,
+  decodePersistedState,
+  encodeDecision,
+  encodeMessage,
+  encodePersistedState,
 } from './codec';
 import { BftError } from './errors';
 import type { Decision, Message, SignedMessage, PrepareMsg, ViewChangeMsg } from './types';
 
 const b = (...xs: number[]) => new Uint8Array(xs);
-const decision: Decision = { seq: 7, payload: b(1, 2, 3), certificate: { seq: 7, view: 2, digest: b(9, 9), signatures: [{ replica: 0, signature: b(5) }, { replica: 3, signature: b(6, 6) }] } };
+const decision: Decision = {
+  seq: 7,
+  payload: b(1, 2, 3),
+  certificate: {
+    seq: 7,
+    view: 2,
+    digest: b(9, 9),
+    signatures: [
+      { replica: 0, signature: b(5) },
+      { replica: 3, signature: b(6, 6) },
+    ],
+  },
+};
 const prepare: SignedMessage<PrepareMsg> = { from: 1, body: { type: 'prepare', view: 2, seq: 8, digest: b(4, 4) }, signature: b(7) };
-const vc: SignedMessage<ViewChangeMsg> = { from: 2, body: { type: 'viewchange', newView: 3, height: 7, decision, prepared: { view: 2, seq: 8, payload: b(8), prepares: [prepare] } }, signature: b(1) };
+const vc: SignedMessage<ViewChangeMsg> = {
+  from: 2,
+  body: { type: 'viewchange', newView: 3, height: 7, decision, prepared: { view: 2, seq: 8, payload: b(8), prepares: [prepare] } },
+  signature: b(1),
+};
 const bodies: Message[] = [
-  { type: 'requests', requests: [{ id: 'tx-é1', data: b(1) }, { id: 'tx2', data: b() }] },
+  {
+    type: 'requests',
+    requests: [
+      { id: 'tx-é1', data: b(1) },
+      { id: 'tx2', data: b() },
+    ],
+  },
   { type: 'preprepare', view: 1, seq: 2 ** 40, payload: b(1, 2) },
   prepare.body,
   { type: 'commit', view: 1, seq: 3, digest: b(1), certSignature: b(2, 3) },
@@ -46,14 +74,26 @@ test('signing bytes kept from the wire equal the canonical encoding', () => {
 test('malformed or oversized bytes throw MALFORMED_MESSAGE', () => {
   const good = encodeMessage({ from: 0, body: bodies[1]!, signature: b(1) });
   for (const bad of [good.subarray(0, good.length - 1), new Uint8Array([0, 0, 0, 0, 99]), new Uint8Array([...good, 0])]) {
-    assert.throws(() => decodeMessage(bad), (e: unknown) => e instanceof BftError && e.code === 'MALFORMED_MESSAGE');
+    assert.throws(
+      () => decodeMessage(bad),
+      (e: unknown) => e instanceof BftError && e.code === 'MALFORMED_MESSAGE',
+    );
   }
-  assert.throws(() => decodeMessage(good, 4), (e: unknown) => e instanceof BftError && e.code === 'MALFORMED_MESSAGE');
+  assert.throws(
+    () => decodeMessage(good, 4),
+    (e: unknown) => e instanceof BftError && e.code === 'MALFORMED_MESSAGE',
+  );
 });
 
 test('decisions and persisted state round-trip', () => {
   assert.deepEqual(normalize(decodeDecision(encodeDecision(decision))), normalize(decision));
-  const st = { view: 3, targetView: 4, vote: { view: 3, seq: 8, digest: b(1, 2), committed: true }, prepared: vc.body.prepared!, newViewProof: { from: 3, body: { type: 'newview' as const, view: 3, viewChanges: [vc] }, signature: b(2) } };
+  const st = {
+    view: 3,
+    targetView: 4,
+    vote: { view: 3, seq: 8, digest: b(1, 2), committed: true },
+    prepared: vc.body.prepared!,
+    newViewProof: { from: 3, body: { type: 'newview' as const, view: 3, viewChanges: [vc] }, signature: b(2) },
+  };
   assert.deepEqual(normalize(decodePersistedState(encodePersistedState(st))), normalize(st));
   assert.deepEqual(decodePersistedState(encodePersistedState({ view: 0, targetView: 0 })), { view: 0, targetView: 0 });
 });

@@ -3,10 +3,35 @@
 export { BftError } from './errors';
 export type { BftErrorCode } from './errors';
 export type {
-  ReplicaId, Request, CommitSignature, Certificate, Decision, PreparedCertificate,
-  Message, MessageType, SignedMessage, RequestsMsg, PrePrepareMsg, PrepareMsg, CommitMsg, ComplainMsg,
-  ViewChangeMsg, NewViewMsg, HeartbeatMsg, FetchMsg, DecisionsMsg, SyncViewMsg,
-  Network, Clock, Crypto, Storage, PersistedState, Application, TraceSink, ReplicaStats, SubmitResult,
+  ReplicaId,
+  Request,
+  CommitSignature,
+  Certificate,
+  Decision,
+  PreparedCertificate,
+  Message,
+  MessageType,
+  SignedMessage,
+  RequestsMsg,
+  PrePrepareMsg,
+  PrepareMsg,
+  CommitMsg,
+  ComplainMsg,
+  ViewChangeMsg,
+  NewViewMsg,
+  HeartbeatMsg,
+  FetchMsg,
+  DecisionsMsg,
+  SyncViewMsg,
+  Network,
+  Clock,
+  Crypto,
+  Storage,
+  PersistedState,
+  Application,
+  TraceSink,
+  ReplicaStats,
+  SubmitResult,
 } from './types';
 export { Replica } from './replica';
 export type { ReplicaOptions } from './replica';
@@ -14,8 +39,15 @@ export { BFT_REPLICAS_MAX, BFT_REPLICAS_MIN, bftFaultTolerance, bftQuorum } from
 export { bftLeaderOf, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
 export type { VerifyOptions } from './verify';
 export {
-  bftProposalDigest, bftCommitSigningBytes, bftSigningBytes, encodeMessage, decodeMessage,
-  encodeDecision, decodeDecision, encodePersistedState, decodePersistedState,
+  bftProposalDigest,
+  bftCommitSigningBytes,
+  bftSigningBytes,
+  encodeMessage,
+  decodeMessage,
+  encodeDecision,
+  decodeDecision,
+  encodePersistedState,
+  decodePersistedState,
 } from './codec';
 export { createMemoryStorage } from './sim/storage';
 export { createHmacCrypto } from './sim/crypto';

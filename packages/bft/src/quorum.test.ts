@@ -16,6 +16,6 @@ test('any two quorums share a correct replica, and the correct replicas alone fo
   }
 });
 
-test('the quorum is SmartBFT/BFT-SMaRt\'s ceil((n+f+1)/2): 2f+1 when n = 3f+1, more otherwise', () => {
+test("the quorum is SmartBFT/BFT-SMaRt's ceil((n+f+1)/2): 2f+1 when n = 3f+1, more otherwise", () => {
   assert.deepEqual([4, 5, 6, 7, 8, 9, 10, 13].map(bftQuorum), [3, 4, 4, 5, 6, 6, 7, 9]);
 });

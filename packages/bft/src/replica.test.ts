@@ -21,12 +21,28 @@ function cluster(n = 4, extra: Extra = {}) {
   const storages = [...Array(n)].map(() => createMemoryStorage());
   const trace: string[] = [];
   const down = new Set<number>();
-  const make = (i: number) => new Replica({
-    id: i, n, network: { send: (to, m) => { queue.push({ from: i, to, m }); sent.push({ from: i, to, m }); } },
-    clock: { nowMs: () => now }, crypto: createHmacCrypto(i, n), storage: storages[i]!,
-    app: createSimApp(i, (r, d) => decided[r]!.push(d)), trace: (l) => trace.push(l),
-    requestTimeoutMs: 1_000, leaderTimeoutMs: 800, viewChangeTimeoutMs: 800, batchTimeoutMs: 10, heartbeatMs: 100, ...extra,
-  });
+  const make = (i: number) =>
+    new Replica({
+      id: i,
+      n,
+      network: {
+        send: (to, m) => {
+          queue.push({ from: i, to, m });
+          sent.push({ from: i, to, m });
+        },
+      },
+      clock: { nowMs: () => now },
+      crypto: createHmacCrypto(i, n),
+      storage: storages[i]!,
+      app: createSimApp(i, (r, d) => decided[r]!.push(d)),
+      trace: (l) => trace.push(l),
+      requestTimeoutMs: 1_000,
+      leaderTimeoutMs: 800,
+      viewChangeTimeoutMs: 800,
+      batchTimeoutMs: 10,
+      heartbeatMs: 100,
+      ...extra,
+    });
   const replicas = [...Array(n).keys()].map(make);
   const deliver = () => {
     for (let guard = 0; queue.length > 0 && guard < 1_000_000; guard++) {
@@ -35,14 +51,28 @@ function cluster(n = 4, extra: Extra = {}) {
     }
   };
   return {
-    replicas, decided, storages, trace, down, sent,
-    get now() { return now; },
+    replicas,
+    decided,
+    storages,
+    trace,
+    down,
+    sent,
+    get now() {
+      return now;
+    },
     run(ms: number) {
       const end = now + ms;
       deliver();
-      while (now < end) { now += 10; for (const r of replicas) if (!down.has(r.id)) r.onTick(now); deliver(); }
+      while (now < end) {
+        now += 10;
+        for (const r of replicas) if (!down.has(r.id)) r.onTick(now);
+        deliver();
+      }
     },
-    restart(i: number) { down.delete(i); replicas[i] = make(i); },
+    restart(i: number) {
+      down.delete(i);
+      replicas[i] = make(i);
+    },
     deliver,
   };
 }
@@ -60,9 +90,17 @@ test('a request is ordered at every replica with a certificate an outside party 
   assert.equal(verifyDecision(d, verifier), true);
   assert.ok(d.certificate.signatures.length >= 3);
   assert.equal(verifyDecision({ ...d, payload: encodeSimPayload(1, [req('forged')]) }, verifier), false, 'payload swapped');
-  assert.equal(verifyDecision({ ...d, certificate: { ...d.certificate, signatures: d.certificate.signatures.slice(0, 2) } }, verifier), false, 'only f+1 signatures');
+  assert.equal(
+    verifyDecision({ ...d, certificate: { ...d.certificate, signatures: d.certificate.signatures.slice(0, 2) } }, verifier),
+    false,
+    'only f+1 signatures',
+  );
   const dup = d.certificate.signatures[0]!;
-  assert.equal(verifyDecision({ ...d, certificate: { ...d.certificate, signatures: [dup, dup, dup] } }, verifier), false, 'one signer counted thrice');
+  assert.equal(
+    verifyDecision({ ...d, certificate: { ...d.certificate, signatures: [dup, dup, dup] } }, verifier),
+    false,
+    'one signer counted thrice',
+  );
 });
 
 test('duplicate submissions are ordered once and later reported as decided', () => {
@@ -81,7 +119,10 @@ test('duplicate submissions are ordered once and later reported as decided', () 
 test('a full pool refuses with a retryable POOL_FULL error, and accepts again once drained', () => {
   const c = cluster(4, { poolSizeMax: 3 });
   for (let i = 0; i < 3; i++) c.replicas[1]!.submit(req(`p${i}`));
-  assert.throws(() => c.replicas[1]!.submit(req('p3')), (e: unknown) => e instanceof BftError && e.code === 'POOL_FULL' && e.retryable);
+  assert.throws(
+    () => c.replicas[1]!.submit(req('p3')),
+    (e: unknown) => e instanceof BftError && e.code === 'POOL_FULL' && e.retryable,
+  );
   assert.equal(c.replicas[1]!.stats.poolRefusals, 1);
   c.run(300);
   assert.equal(c.replicas[1]!.getPoolSize(), 0);
@@ -94,10 +135,18 @@ test('invalid requests and options are refused with typed errors', () => {
   assert.throws(() => c.replicas[0]!.submit({ id: 'big', data: new Uint8Array(17) }), { name: 'BftError', code: 'REQUEST_INVALID' });
   // the wire cannot carry a lone surrogate: refused here rather than failing when the replica forwards it
   assert.throws(() => c.replicas[0]!.submit({ id: 'tx\ud800', data: new Uint8Array(1) }), { name: 'BftError', code: 'REQUEST_INVALID' });
-  const base = { network: { send() {} }, clock: { nowMs: () => 0 }, crypto: createHmacCrypto(0, 4), storage: createMemoryStorage(), app: createSimApp(0, () => undefined) };
+  const base = {
+    network: { send() {} },
+    clock: { nowMs: () => 0 },
+    crypto: createHmacCrypto(0, 4),
+    storage: createMemoryStorage(),
+    app: createSimApp(0, () => undefined),
+  };
   assert.throws(() => new Replica({ ...base, id: 0, n: 3 }), { code: 'BAD_CONFIG' });
   assert.throws(() => new Replica({ ...base, id: 4, n: 4 }), { code: 'BAD_CONFIG' });
-  assert.throws(() => new Replica({ ...base, id: 0, n: 4, viewChangeTimeoutMs: 5_000, viewChangeTimeoutMaxMs: 1_000 }), { code: 'BAD_CONFIG' });
+  assert.throws(() => new Replica({ ...base, id: 0, n: 4, viewChangeTimeoutMs: 5_000, viewChangeTimeoutMaxMs: 1_000 }), {
+    code: 'BAD_CONFIG',
+  });
 });
 
 test('a message with a bad signature is dropped and counted', () => {
@@ -125,7 +174,10 @@ test('a silent leader is replaced by a view change and the pending request is st
 test('a restarted replica catches up by state transfer and never votes against its persisted vote', () => {
   const c = cluster();
   c.down.add(3);
-  for (let i = 0; i < 20; i++) { c.replicas[1]!.submit(req(`t${i}`)); c.run(30); }
+  for (let i = 0; i < 20; i++) {
+    c.replicas[1]!.submit(req(`t${i}`));
+    c.run(30);
+  }
   c.run(300);
   assert.equal(c.storages[3]!.height(), 0);
   c.restart(3);
@@ -144,7 +196,9 @@ test('a restarted replica catches up by state transfer and never votes against i
   };
   const p = encodeSimPayload(seq, [req('P')]);
   const q = encodeSimPayload(seq, [req('Q')]);
-  c.down.add(0); c.down.add(1); c.down.add(3); // keep the slot open: nobody else takes part
+  c.down.add(0);
+  c.down.add(1);
+  c.down.add(3); // keep the slot open: nobody else takes part
   c.replicas[2]!.onMessage(0, pp(p));
   c.restart(2);
   c.sent.length = 0;
@@ -156,7 +210,11 @@ test('a restarted replica catches up by state transfer and never votes against i
 });
 
 test('a NEW-VIEW is installed only when all its view changes verify, including one claiming to be ours', () => {
-  const signed = (from: number, body: Message): SignedMessage => ({ from, body, signature: createHmacCrypto(from, 4).sign(bftSigningBytes(from, body)) });
+  const signed = (from: number, body: Message): SignedMessage => ({
+    from,
+    body,
+    signature: createHmacCrypto(from, 4).sign(bftSigningBytes(from, body)),
+  });
   const vc = (from: number) => signed(from, { type: 'viewchange', newView: 1, height: 0 });
   const forgedOwn = { ...vc(2), signature: new Uint8Array(32) };
   const newView = (vcs: SignedMessage[]) => signed(1, { type: 'newview', view: 1, viewChanges: vcs as never });

@@ -6,9 +6,32 @@
 import { bftProposalDigest, bftSigningBytes, bytesEqual, hex } from './codec';
 import { BftError, assert } from './errors';
 import type {
-  Application, Clock, CommitMsg, ComplainMsg, Crypto, Decision, DecisionsMsg, FetchMsg, HeartbeatMsg, Message,
-  Network, NewViewMsg, PersistedState, PreparedCertificate, PrepareMsg, PrePrepareMsg, ReplicaId, ReplicaStats,
-  Request, RequestsMsg, SignedMessage, Storage, SubmitResult, SyncViewMsg, TraceSink, ViewChangeMsg,
+  Application,
+  Clock,
+  CommitMsg,
+  ComplainMsg,
+  Crypto,
+  Decision,
+  DecisionsMsg,
+  FetchMsg,
+  HeartbeatMsg,
+  Message,
+  Network,
+  NewViewMsg,
+  PersistedState,
+  PreparedCertificate,
+  PrepareMsg,
+  PrePrepareMsg,
+  ReplicaId,
+  ReplicaStats,
+  Request,
+  RequestsMsg,
+  SignedMessage,
+  Storage,
+  SubmitResult,
+  SyncViewMsg,
+  TraceSink,
+  ViewChangeMsg,
 } from './types';
 import { BFT_REPLICAS_MAX, BFT_REPLICAS_MIN, bftFaultTolerance, bftQuorum } from './quorum';
 import { bftLeaderOf, commitBytesFor, verifyDecision, verifyPreparedCertificate, verifySignedMessage } from './verify';
@@ -83,7 +106,10 @@ interface Slot {
   acceptedAtMs: number;
 }
 
-interface PoolEntry { readonly request: Request; firstSeenMs: number }
+interface PoolEntry {
+  readonly request: Request;
+  firstSeenMs: number;
+}
 
 const ID_BYTES_MAX = 256;
 /** The wire codec cannot carry a lone surrogate (UTF-8 has none), so such an id is refused at submit. */
@@ -94,7 +120,15 @@ export class Replica {
   readonly n: number;
   readonly f: number;
   readonly quorum: number;
-  readonly stats: ReplicaStats = { badSignatures: 0, droppedMessages: 0, decided: 0, viewChanges: 0, complaints: 0, fetchedDecisions: 0, poolRefusals: 0 };
+  readonly stats: ReplicaStats = {
+    badSignatures: 0,
+    droppedMessages: 0,
+    decided: 0,
+    viewChanges: 0,
+    complaints: 0,
+    fetchedDecisions: 0,
+    poolRefusals: 0,
+  };
 
   private readonly net: Network;
   private readonly clock: Clock;
@@ -102,7 +136,9 @@ export class Replica {
   private readonly storage: Storage;
   private readonly app: Application;
   private readonly traceSink: TraceSink | undefined;
-  private readonly cfg: Required<Omit<ReplicaOptions, 'id' | 'n' | 'network' | 'clock' | 'crypto' | 'storage' | 'app' | 'trace' | 'unsafeQuorumForTesting'>>;
+  private readonly cfg: Required<
+    Omit<ReplicaOptions, 'id' | 'n' | 'network' | 'clock' | 'crypto' | 'storage' | 'app' | 'trace' | 'unsafeQuorumForTesting'>
+  >;
 
   // --- persisted (mirrors of PersistedState) ---
   private view = 0;
@@ -137,12 +173,19 @@ export class Replica {
 
   constructor(opts: ReplicaOptions) {
     const n = opts.n;
-    if (!Number.isInteger(n) || n < BFT_REPLICAS_MIN || n > BFT_REPLICAS_MAX) throw new BftError('BAD_CONFIG', `n must be an integer in ${BFT_REPLICAS_MIN}..${BFT_REPLICAS_MAX}, got ${n}`);
+    if (!Number.isInteger(n) || n < BFT_REPLICAS_MIN || n > BFT_REPLICAS_MAX)
+      throw new BftError('BAD_CONFIG', `n must be an integer in ${BFT_REPLICAS_MIN}..${BFT_REPLICAS_MAX}, got ${n}`);
     if (!Number.isInteger(opts.id) || opts.id < 0 || opts.id >= n) throw new BftError('BAD_CONFIG', `id must be in 0..${n - 1}`);
-    this.id = opts.id; this.n = n; this.f = bftFaultTolerance(n);
+    this.id = opts.id;
+    this.n = n;
+    this.f = bftFaultTolerance(n);
     this.quorum = opts.unsafeQuorumForTesting ?? bftQuorum(n);
     if (!Number.isInteger(this.quorum) || this.quorum < 1 || this.quorum > n) throw new BftError('BAD_CONFIG', 'quorum out of range');
-    this.net = opts.network; this.clock = opts.clock; this.crypto = opts.crypto; this.storage = opts.storage; this.app = opts.app;
+    this.net = opts.network;
+    this.clock = opts.clock;
+    this.crypto = opts.crypto;
+    this.storage = opts.storage;
+    this.app = opts.app;
     this.traceSink = opts.trace;
     this.cfg = {
       batchSizeMax: opts.batchSizeMax ?? 100,
@@ -164,7 +207,8 @@ export class Replica {
     for (const [k, v] of Object.entries(this.cfg)) {
       if (!Number.isFinite(v) || v <= 0) throw new BftError('BAD_CONFIG', `${k} must be a positive number`);
     }
-    if (this.cfg.viewChangeTimeoutMaxMs < this.cfg.viewChangeTimeoutMs) throw new BftError('BAD_CONFIG', 'viewChangeTimeoutMaxMs < viewChangeTimeoutMs');
+    if (this.cfg.viewChangeTimeoutMaxMs < this.cfg.viewChangeTimeoutMs)
+      throw new BftError('BAD_CONFIG', 'viewChangeTimeoutMaxMs < viewChangeTimeoutMs');
 
     // Recovery: decided log first (dedup set), then the vote log.
     this.height = this.storage.height();
@@ -174,11 +218,14 @@ export class Replica {
       for (const id of this.app.requestIds(d.payload)) this.decidedIds.add(id);
     }
     const now = this.clock.nowMs();
-    this.lastLeaderContactMs = now; this.lastRetransmitMs = now;
+    this.lastLeaderContactMs = now;
+    this.lastRetransmitMs = now;
     const st = this.storage.readState();
     if (st) {
       if (st.targetView < st.view) throw new BftError('STORAGE_CORRUPT', 'targetView below view');
-      this.view = st.view; this.targetView = st.targetView; this.vote = st.vote;
+      this.view = st.view;
+      this.targetView = st.targetView;
+      this.vote = st.vote;
       this.prepared = st.prepared && st.prepared.seq > this.height ? st.prepared : undefined;
       if (st.newViewProof && st.newViewProof.body.view === st.view) this.adoptNewView(st.newViewProof, false);
       this.targetView = st.targetView; // adoptNewView resets it; a promised view change survives the restart
@@ -197,17 +244,31 @@ export class Replica {
   // ---- public surface -----------------------------------------------------------------------
 
   /** Current view (installed). */
-  getView(): number { return this.view; }
+  getView(): number {
+    return this.view;
+  }
   /** True while a view change is in progress. */
-  inViewChange(): boolean { return this.targetView > this.view; }
+  inViewChange(): boolean {
+    return this.targetView > this.view;
+  }
   /** Number of decided proposals (seq 1..height). */
-  getHeight(): number { return this.height; }
+  getHeight(): number {
+    return this.height;
+  }
   /** Requests waiting to be ordered at this replica. */
-  getPoolSize(): number { return this.pool.size; }
-  leaderOf(view: number): ReplicaId { return bftLeaderOf(view, this.n); }
-  isLeader(): boolean { return !this.inViewChange() && this.leaderOf(this.view) === this.id; }
+  getPoolSize(): number {
+    return this.pool.size;
+  }
+  leaderOf(view: number): ReplicaId {
+    return bftLeaderOf(view, this.n);
+  }
+  isLeader(): boolean {
+    return !this.inViewChange() && this.leaderOf(this.view) === this.id;
+  }
   /** Whether a request id is in the decided log. */
-  isDecided(requestId: string): boolean { return this.decidedIds.has(requestId); }
+  isDecided(requestId: string): boolean {
+    return this.decidedIds.has(requestId);
+  }
 
   /**
    * Accepts a client request and forwards it to every replica.
@@ -217,7 +278,10 @@ export class Replica {
   submit(request: Request): SubmitResult {
     this.checkRequest(request, true);
     if (this.decidedIds.has(request.id)) return 'decided';
-    if (this.pool.has(request.id)) { this.queueForward(request); return 'pending'; }
+    if (this.pool.has(request.id)) {
+      this.queueForward(request);
+      return 'pending';
+    }
     if (this.pool.size >= this.cfg.poolSizeMax) {
       this.stats.poolRefusals++;
       throw new BftError('POOL_FULL', `request pool is full (${this.cfg.poolSizeMax})`, { poolSizeMax: this.cfg.poolSizeMax });
@@ -237,17 +301,28 @@ export class Replica {
     }
     const b = msg.body;
     switch (b.type) {
-      case 'requests': return this.onRequests(b);
-      case 'preprepare': return this.onPrePrepare(msg as SignedMessage<PrePrepareMsg>);
-      case 'prepare': return this.onPrepare(msg as SignedMessage<PrepareMsg>);
-      case 'commit': return this.onCommit(msg as SignedMessage<CommitMsg>);
-      case 'complain': return this.onComplain(from, b);
-      case 'viewchange': return this.onViewChange(msg as SignedMessage<ViewChangeMsg>);
-      case 'newview': return this.onNewView(msg as SignedMessage<NewViewMsg>);
-      case 'heartbeat': return this.onHeartbeat(from, b);
-      case 'fetch': return this.onFetch(from, b);
-      case 'decisions': return this.onDecisions(from, b);
-      case 'syncview': return this.onSyncView(from, b);
+      case 'requests':
+        return this.onRequests(b);
+      case 'preprepare':
+        return this.onPrePrepare(msg as SignedMessage<PrePrepareMsg>);
+      case 'prepare':
+        return this.onPrepare(msg as SignedMessage<PrepareMsg>);
+      case 'commit':
+        return this.onCommit(msg as SignedMessage<CommitMsg>);
+      case 'complain':
+        return this.onComplain(from, b);
+      case 'viewchange':
+        return this.onViewChange(msg as SignedMessage<ViewChangeMsg>);
+      case 'newview':
+        return this.onNewView(msg as SignedMessage<NewViewMsg>);
+      case 'heartbeat':
+        return this.onHeartbeat(from, b);
+      case 'fetch':
+        return this.onFetch(from, b);
+      case 'decisions':
+        return this.onDecisions(from, b);
+      case 'syncview':
+        return this.onSyncView(from, b);
     }
   }
 
@@ -289,7 +364,10 @@ export class Replica {
         // SmartBFT: first hand stale requests to the leader directly, complain only if that fails too.
         this.reforwardedInView = this.view;
         const batch: Request[] = [];
-        for (const e of this.pool.values()) { if (batch.length >= this.cfg.forwardBatchMax) break; batch.push(e.request); }
+        for (const e of this.pool.values()) {
+          if (batch.length >= this.cfg.forwardBatchMax) break;
+          batch.push(e.request);
+        }
         this.net.send(this.leaderOf(this.view), this.sign({ type: 'requests', requests: batch }));
       }
     }
@@ -304,9 +382,18 @@ export class Replica {
   // ---- requests -----------------------------------------------------------------------------
 
   private checkRequest(r: Request, throwing: boolean): boolean {
-    const ok = typeof r.id === 'string' && r.id.length > 0 && r.id.length <= ID_BYTES_MAX && !LONE_SURROGATE.test(r.id)
-      && r.data instanceof Uint8Array && r.data.length <= this.cfg.requestBytesMax;
-    if (!ok && throwing) throw new BftError('REQUEST_INVALID', 'request id must be 1..256 characters of well-formed UTF-16 and data at most requestBytesMax bytes');
+    const ok =
+      typeof r.id === 'string' &&
+      r.id.length > 0 &&
+      r.id.length <= ID_BYTES_MAX &&
+      !LONE_SURROGATE.test(r.id) &&
+      r.data instanceof Uint8Array &&
+      r.data.length <= this.cfg.requestBytesMax;
+    if (!ok && throwing)
+      throw new BftError(
+        'REQUEST_INVALID',
+        'request id must be 1..256 characters of well-formed UTF-16 and data at most requestBytesMax bytes',
+      );
     return ok;
   }
 
@@ -317,17 +404,27 @@ export class Replica {
 
   private flushForward(): void {
     if (this.forwardBuffer.length === 0) return;
-    const requests = this.forwardBuffer; this.forwardBuffer = [];
+    const requests = this.forwardBuffer;
+    this.forwardBuffer = [];
     this.broadcast(this.sign({ type: 'requests', requests }));
   }
 
   private onRequests(m: RequestsMsg): void {
-    if (m.requests.length > this.cfg.forwardBatchMax) { this.stats.droppedMessages++; return; }
+    if (m.requests.length > this.cfg.forwardBatchMax) {
+      this.stats.droppedMessages++;
+      return;
+    }
     const now = this.clock.nowMs();
     for (const r of m.requests) {
-      if (!this.checkRequest(r, false)) { this.stats.droppedMessages++; continue; }
+      if (!this.checkRequest(r, false)) {
+        this.stats.droppedMessages++;
+        continue;
+      }
       if (this.decidedIds.has(r.id) || this.pool.has(r.id)) continue;
-      if (this.pool.size >= this.cfg.poolSizeMax) { this.stats.poolRefusals++; continue; }
+      if (this.pool.size >= this.cfg.poolSizeMax) {
+        this.stats.poolRefusals++;
+        continue;
+      }
       this.pool.set(r.id, { request: r, firstSeenMs: now });
     }
     if (this.isLeader()) this.tryPropose();
@@ -349,7 +446,8 @@ export class Replica {
     for (const e of this.pool.values()) {
       if (batch.length >= this.cfg.batchSizeMax) break;
       if (batch.length > 0 && bytes + e.request.data.length > this.cfg.batchBytesMax) break;
-      batch.push(e.request); bytes += e.request.data.length;
+      batch.push(e.request);
+      bytes += e.request.data.length;
     }
     const payload = this.app.buildProposal(seq, batch);
     const pp = this.sign({ type: 'preprepare', view: this.view, seq, payload });
@@ -363,21 +461,34 @@ export class Replica {
 
   private onPrePrepare(m: SignedMessage<PrePrepareMsg>): void {
     const b = m.body;
-    if (b.view > this.targetView) { this.requestViewSync(m.from); return; }
+    if (b.view > this.targetView) {
+      this.requestViewSync(m.from);
+      return;
+    }
     if (b.view !== this.view || this.inViewChange() || m.from !== this.leaderOf(b.view)) return;
     this.lastLeaderContactMs = this.clock.nowMs();
     this.noteHeight(m.from, b.seq - 1);
     this.helpLaggard(m.from, b.seq - 1);
     if (b.seq <= this.height || b.seq <= this.viewStartSeq || b.seq > this.height + LOOKAHEAD) return;
-    if (b.payload.length > this.cfg.proposalBytesMax) { this.stats.droppedMessages++; this.complain('proposal-too-large'); return; }
+    if (b.payload.length > this.cfg.proposalBytesMax) {
+      this.stats.droppedMessages++;
+      this.complain('proposal-too-large');
+      return;
+    }
     const slot = this.slotFor(b.seq);
     const digest = bftProposalDigest(b.seq, b.payload);
     const known = slot.proposal?.digest ?? (slot.early && bftProposalDigest(b.seq, slot.early.body.payload));
     if (known) {
-      if (!bytesEqual(known, digest)) { this.trace('equivocation', `d=${hex(digest)} vs ${hex(known)}`); this.complain('leader-equivocated'); }
+      if (!bytesEqual(known, digest)) {
+        this.trace('equivocation', `d=${hex(digest)} vs ${hex(known)}`);
+        this.complain('leader-equivocated');
+      }
       return;
     }
-    if (b.seq > this.height + 1) { slot.early = m; return; }
+    if (b.seq > this.height + 1) {
+      slot.early = m;
+      return;
+    }
     this.considerPrePrepare(slot, m);
   }
 
@@ -417,13 +528,20 @@ export class Replica {
     assert(p && slot.seq === this.height + 1 && !this.inViewChange(), 'accepting a proposal out of order');
     const v = this.vote;
     if (v && v.view === this.view && v.seq === slot.seq) {
-      if (!bytesEqual(v.digest, p.digest)) { this.trace('refuse-conflicting-vote', `d=${hex(p.digest)}`); slot.proposal = undefined; return; }
+      if (!bytesEqual(v.digest, p.digest)) {
+        this.trace('refuse-conflicting-vote', `d=${hex(p.digest)}`);
+        slot.proposal = undefined;
+        return;
+      }
     } else {
       this.vote = { view: this.view, seq: slot.seq, digest: p.digest, committed: false };
       this.persist(); // before any vote leaves this replica
     }
     slot.acceptedAtMs = this.clock.nowMs();
-    if (prePrepare) { slot.sent.push(prePrepare); this.broadcast(prePrepare); }
+    if (prePrepare) {
+      slot.sent.push(prePrepare);
+      this.broadcast(prePrepare);
+    }
     const prepare = this.sign({ type: 'prepare', view: this.view, seq: slot.seq, digest: p.digest });
     slot.sent.push(prepare);
     this.trace('prepare', `d=${hex(p.digest)}${p.mandated ? ' mandated' : ''}`);
@@ -433,7 +551,10 @@ export class Replica {
 
   private onPrepare(m: SignedMessage<PrepareMsg>): void {
     const b = m.body;
-    if (b.view > this.targetView) { this.requestViewSync(m.from); return; }
+    if (b.view > this.targetView) {
+      this.requestViewSync(m.from);
+      return;
+    }
     this.noteHeight(m.from, b.seq - 1);
     this.helpLaggard(m.from, b.seq - 1);
     if (b.view !== this.view || this.inViewChange() || b.seq <= this.height || b.seq > this.height + LOOKAHEAD) return;
@@ -445,7 +566,10 @@ export class Replica {
     slot.prepared.add(m.from);
     const key = hex(m.body.digest, 64);
     let votes = slot.prepares.get(key);
-    if (!votes) { votes = new Map(); slot.prepares.set(key, votes); }
+    if (!votes) {
+      votes = new Map();
+      slot.prepares.set(key, votes);
+    }
     votes.set(m.from, m);
     this.checkPrepared(slot);
   }
@@ -472,7 +596,10 @@ export class Replica {
 
   private onCommit(m: SignedMessage<CommitMsg>): void {
     const b = m.body;
-    if (b.view > this.targetView) { this.requestViewSync(m.from); return; }
+    if (b.view > this.targetView) {
+      this.requestViewSync(m.from);
+      return;
+    }
     this.noteHeight(m.from, b.seq - 1);
     this.helpLaggard(m.from, b.seq - 1);
     // Commits of the installed view still count during a view change: a certificate is a proof.
@@ -485,7 +612,10 @@ export class Replica {
     slot.committed.add(m.from);
     const key = hex(m.body.digest, 64);
     let votes = slot.commits.get(key);
-    if (!votes) { votes = new Map(); slot.commits.set(key, votes); }
+    if (!votes) {
+      votes = new Map();
+      slot.commits.set(key, votes);
+    }
     votes.set(m.from, m);
     if (votes.size >= this.quorum) this.checkCommitted(slot, key);
   }
@@ -507,7 +637,11 @@ export class Replica {
     for (const [r, c] of votes) {
       const bytes = commitBytesFor(this.app, slot.seq, view, digest, payload, r);
       if (this.crypto.verify(r, bytes, c.body.certSignature)) signatures.push({ replica: r, signature: c.body.certSignature });
-      else { this.stats.badSignatures++; votes.delete(r); this.trace('drop-badcertsig', `from=${r}`); }
+      else {
+        this.stats.badSignatures++;
+        votes.delete(r);
+        this.trace('drop-badcertsig', `from=${r}`);
+      }
     }
     // A quorum of commits is the certificate: any other quorum (a NEW-VIEW's view changes) shares a
     // correct replica that committed, hence prepared, this digest, so later views re-propose it.
@@ -520,7 +654,10 @@ export class Replica {
     assert(d.seq === this.height + 1, 'decision out of order');
     this.storage.appendDecision(d);
     this.height = d.seq;
-    for (const id of this.app.requestIds(d.payload)) { this.decidedIds.add(id); this.pool.delete(id); }
+    for (const id of this.app.requestIds(d.payload)) {
+      this.decidedIds.add(id);
+      this.pool.delete(id);
+    }
     if (this.prepared && this.prepared.seq <= this.height) this.prepared = undefined;
     this.slots.delete(d.seq);
     this.stats.decided++;
@@ -538,8 +675,15 @@ export class Replica {
     if (slot && !this.inViewChange()) {
       slot.acceptedAtMs = this.clock.nowMs();
       if (slot.proposal?.mandated) this.acceptProposal(slot, undefined);
-      else if (slot.early) { const e = slot.early; slot.early = undefined; this.considerPrePrepare(slot, e); }
-      for (const key of slot.commits.keys()) { if (this.height + 1 !== seq) break; this.checkCommitted(slot, key); }
+      else if (slot.early) {
+        const e = slot.early;
+        slot.early = undefined;
+        this.considerPrePrepare(slot, e);
+      }
+      for (const key of slot.commits.keys()) {
+        if (this.height + 1 !== seq) break;
+        this.checkCommitted(slot, key);
+      }
     }
     if (this.height + 1 === seq) this.maybeFetch();
     if (this.isLeader()) this.tryPropose();
@@ -548,7 +692,16 @@ export class Replica {
   private slotFor(seq: number): Slot {
     let slot = this.slots.get(seq);
     if (!slot) {
-      slot = { seq, payloads: new Map(), prepares: new Map(), commits: new Map(), prepared: new Set(), committed: new Set(), sent: [], acceptedAtMs: this.clock.nowMs() };
+      slot = {
+        seq,
+        payloads: new Map(),
+        prepares: new Map(),
+        commits: new Map(),
+        prepared: new Set(),
+        committed: new Set(),
+        sent: [],
+        acceptedAtMs: this.clock.nowMs(),
+      };
       this.slots.set(seq, slot);
     }
     return slot;
@@ -584,7 +737,8 @@ export class Replica {
     this.targetView = newView;
     this.persist(); // the promise not to vote below newView survives a crash
     this.stats.viewChanges++;
-    this.complaints.clear(); this.ownComplaint = undefined;
+    this.complaints.clear();
+    this.ownComplaint = undefined;
     this.viewChangeTimerStartMs = undefined;
     this.trace('viewchange', `to=${newView}`);
     this.ownViewChange = this.makeViewChange(newView);
@@ -598,13 +752,18 @@ export class Replica {
     const vopts = { n: this.n, crypto: this.crypto, app: this.app, quorum: this.quorum };
     if (b.height > 0 && (!b.decision || b.decision.seq !== b.height || !verifyDecision(b.decision, vopts))) return false;
     if (b.height === 0 && b.decision) return false;
-    if (b.prepared && (b.prepared.seq !== b.height + 1 || b.prepared.view >= b.newView || !verifyPreparedCertificate(b.prepared, vopts))) return false;
+    if (b.prepared && (b.prepared.seq !== b.height + 1 || b.prepared.view >= b.newView || !verifyPreparedCertificate(b.prepared, vopts)))
+      return false;
     return true;
   }
 
   private onViewChange(m: SignedMessage<ViewChangeMsg>): void {
     const b = m.body;
-    if (!this.validViewChange(m)) { this.stats.droppedMessages++; this.trace('drop-badvc', `from=${m.from}`); return; }
+    if (!this.validViewChange(m)) {
+      this.stats.droppedMessages++;
+      this.trace('drop-badvc', `from=${m.from}`);
+      return;
+    }
     this.noteDecision(m.from, b.height, b.decision);
     this.helpLaggard(m.from, b.height);
     if (b.newView <= this.view) {
@@ -617,7 +776,10 @@ export class Replica {
     this.viewChanges.set(m.from, m);
     // PBFT join rule: when f+1 replicas want views above ours, move to the highest view f+1 of them want
     // (at least one of those f+1 is correct, so Byzantine replicas alone cannot drag a replica ahead).
-    const above = [...this.viewChanges.values()].map((x) => x.body.newView).filter((v) => v > this.targetView).sort((x, y) => y - x);
+    const above = [...this.viewChanges.values()]
+      .map((x) => x.body.newView)
+      .filter((v) => v > this.targetView)
+      .sort((x, y) => y - x);
     if (above.length >= this.f + 1) this.startViewChange(above[this.f]!);
     else this.afterViewChangeRecorded();
   }
@@ -633,7 +795,13 @@ export class Replica {
     if (this.leaderOf(t) === this.id && forTarget.length >= this.quorum) {
       forTarget.sort((x, y) => x.from - y.from);
       const nv = this.sign({ type: 'newview', view: t, viewChanges: forTarget.slice(0, this.quorum) });
-      this.trace('newview-send', `vcs=${forTarget.slice(0, this.quorum).map((x) => x.from).join(',')}`);
+      this.trace(
+        'newview-send',
+        `vcs=${forTarget
+          .slice(0, this.quorum)
+          .map((x) => x.from)
+          .join(',')}`,
+      );
       this.broadcast(nv);
       this.onNewView(nv);
     }
@@ -644,16 +812,24 @@ export class Replica {
     if (m.from !== this.leaderOf(b.view) || b.view < this.targetView || (b.view === this.view && !this.inViewChange())) return;
     const seen = new Set<ReplicaId>();
     for (const vc of b.viewChanges) {
-      if (vc.body.newView !== b.view || seen.has(vc.from)) { this.stats.droppedMessages++; return; }
+      if (vc.body.newView !== b.view || seen.has(vc.from)) {
+        this.stats.droppedMessages++;
+        return;
+      }
       // Own view changes are checked too: a Byzantine leader could forge one "from" this replica.
       if (!verifySignedMessage(this.crypto, this.n, vc) || !this.validViewChange(vc)) {
-        this.stats.droppedMessages++; this.trace('drop-badnewview', `from=${m.from}`); return;
+        this.stats.droppedMessages++;
+        this.trace('drop-badnewview', `from=${m.from}`);
+        return;
       }
       seen.add(vc.from);
     }
     // A quorum of view changes: it shares a correct replica with the quorum behind any decision, so
     // the highest decided height or the prepared proposal above it is among them (PBFT).
-    if (seen.size < this.quorum) { this.stats.droppedMessages++; return; }
+    if (seen.size < this.quorum) {
+      this.stats.droppedMessages++;
+      return;
+    }
     this.adoptNewView(m, true);
   }
 
@@ -671,10 +847,15 @@ export class Replica {
       const p = vc.body.prepared;
       if (p && p.seq === maxHeight + 1 && (!mandated || p.view > mandated.view)) mandated = p;
     }
-    this.view = b.view; this.targetView = b.view; this.newViewProof = m;
+    this.view = b.view;
+    this.targetView = b.view;
+    this.newViewProof = m;
     this.viewStartSeq = maxHeight + (mandated ? 1 : 0);
-    this.slots = new Map(); this.complaints.clear(); this.ownComplaint = undefined;
-    this.ownViewChange = undefined; this.viewChangeTimerStartMs = undefined;
+    this.slots = new Map();
+    this.complaints.clear();
+    this.ownComplaint = undefined;
+    this.ownViewChange = undefined;
+    this.viewChangeTimerStartMs = undefined;
     for (const [r, vc] of this.viewChanges) if (vc.body.newView <= b.view) this.viewChanges.delete(r);
     const now = this.clock.nowMs();
     this.lastLeaderContactMs = now;
@@ -710,7 +891,10 @@ export class Replica {
   }
 
   private onHeartbeat(from: ReplicaId, m: HeartbeatMsg): void {
-    if (m.view > this.targetView) { this.requestViewSync(from); return; }
+    if (m.view > this.targetView) {
+      this.requestViewSync(from);
+      return;
+    }
     if (m.view === this.view && from === this.leaderOf(m.view)) this.lastLeaderContactMs = this.clock.nowMs();
     this.noteHeight(from, m.height);
     this.helpLaggard(from, m.height);
@@ -726,14 +910,18 @@ export class Replica {
   }
 
   private noteDecision(from: ReplicaId, h: number, d: Decision | undefined): void {
-    if (d && h === this.height + 1) this.decide(d, 'viewchange'); // already verified by the caller
+    if (d && h === this.height + 1)
+      this.decide(d, 'viewchange'); // already verified by the caller
     else this.noteHeight(from, h);
   }
 
   private maybeFetch(): void {
     if (this.fetchOutstanding) return;
     for (const [r, h] of this.peerHeights) if (h <= this.height) this.peerHeights.delete(r);
-    const ahead = [...this.peerHeights].filter(([r, h]) => h > this.height && r !== this.id).map(([r]) => r).sort((a, b) => a - b);
+    const ahead = [...this.peerHeights]
+      .filter(([r, h]) => h > this.height && r !== this.id)
+      .map(([r]) => r)
+      .sort((a, b) => a - b);
     if (ahead.length === 0) return;
     // Votes may still be in flight for the very next seq; fetch only when clearly behind or stuck.
     const best = Math.max(...ahead.map((r) => this.peerHeights.get(r)!));
@@ -767,19 +955,28 @@ export class Replica {
     for (let s = m.fromSeq; s <= last && bytes < this.cfg.proposalBytesMax; s++) {
       const d = this.storage.readDecision(s);
       if (!d) break;
-      decisions.push(d); bytes += d.payload.length;
+      decisions.push(d);
+      bytes += d.payload.length;
     }
     this.net.send(from, this.sign({ type: 'decisions', decisions }));
   }
 
   private onDecisions(from: ReplicaId, m: DecisionsMsg): void {
     if (this.fetchOutstanding?.to === from) this.fetchOutstanding = undefined;
-    if (m.decisions.length > this.cfg.fetchBatchMax) { this.stats.droppedMessages++; return; }
+    if (m.decisions.length > this.cfg.fetchBatchMax) {
+      this.stats.droppedMessages++;
+      return;
+    }
     const vopts = { n: this.n, crypto: this.crypto, app: this.app, quorum: this.quorum };
     for (const d of m.decisions) {
       if (d.seq <= this.height) continue;
       if (d.seq !== this.height + 1) break;
-      if (!verifyDecision(d, vopts)) { this.stats.droppedMessages++; this.trace('drop-badcert', `from=${from} s=${d.seq}`); this.peerHeights.delete(from); break; }
+      if (!verifyDecision(d, vopts)) {
+        this.stats.droppedMessages++;
+        this.trace('drop-badcert', `from=${from} s=${d.seq}`);
+        this.peerHeights.delete(from);
+        break;
+      }
       this.decide(d, 'fetched');
     }
     this.maybeFetch();
@@ -797,7 +994,8 @@ export class Replica {
 
   private persist(): void {
     this.storage.writeState({
-      view: this.view, targetView: this.targetView,
+      view: this.view,
+      targetView: this.targetView,
       ...(this.vote && { vote: this.vote }),
       ...(this.prepared && { prepared: this.prepared }),
       ...(this.newViewProof && { newViewProof: this.newViewProof }),

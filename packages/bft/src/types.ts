@@ -36,15 +36,37 @@ export interface Decision {
 // ---- messages -------------------------------------------------------------------------------
 
 /** Requests forwarded to every replica (batched to amortise signatures). */
-export interface RequestsMsg { readonly type: 'requests'; readonly requests: readonly Request[] }
+export interface RequestsMsg {
+  readonly type: 'requests';
+  readonly requests: readonly Request[];
+}
 /** Phase 1: the leader of `view` proposes `payload` at `seq`. */
-export interface PrePrepareMsg { readonly type: 'preprepare'; readonly view: number; readonly seq: number; readonly payload: Uint8Array }
+export interface PrePrepareMsg {
+  readonly type: 'preprepare';
+  readonly view: number;
+  readonly seq: number;
+  readonly payload: Uint8Array;
+}
 /** Phase 2: the sender accepted the pre-prepare with `digest`. */
-export interface PrepareMsg { readonly type: 'prepare'; readonly view: number; readonly seq: number; readonly digest: Uint8Array }
+export interface PrepareMsg {
+  readonly type: 'prepare';
+  readonly view: number;
+  readonly seq: number;
+  readonly digest: Uint8Array;
+}
 /** Phase 3: the sender saw a quorum of prepares; `certSignature` goes into the commit certificate. */
-export interface CommitMsg { readonly type: 'commit'; readonly view: number; readonly seq: number; readonly digest: Uint8Array; readonly certSignature: Uint8Array }
+export interface CommitMsg {
+  readonly type: 'commit';
+  readonly view: number;
+  readonly seq: number;
+  readonly digest: Uint8Array;
+  readonly certSignature: Uint8Array;
+}
 /** The sender wants to leave `view` (leader silent, request not ordered in time, equivocation). */
-export interface ComplainMsg { readonly type: 'complain'; readonly view: number }
+export interface ComplainMsg {
+  readonly type: 'complain';
+  readonly view: number;
+}
 /** PBFT view change: the sender's decided height (with proof) and its latest prepared certificate above it. */
 export interface ViewChangeMsg {
   readonly type: 'viewchange';
@@ -56,19 +78,46 @@ export interface ViewChangeMsg {
   readonly prepared?: PreparedCertificate;
 }
 /** Leader of `view` installs it with a quorum of signed view changes; receivers recompute what must be re-proposed. */
-export interface NewViewMsg { readonly type: 'newview'; readonly view: number; readonly viewChanges: readonly SignedMessage<ViewChangeMsg>[] }
+export interface NewViewMsg {
+  readonly type: 'newview';
+  readonly view: number;
+  readonly viewChanges: readonly SignedMessage<ViewChangeMsg>[];
+}
 /** Leader liveness beacon; also tells lagging replicas how far the log goes. */
-export interface HeartbeatMsg { readonly type: 'heartbeat'; readonly view: number; readonly height: number }
+export interface HeartbeatMsg {
+  readonly type: 'heartbeat';
+  readonly view: number;
+  readonly height: number;
+}
 /** State transfer request: decisions from `fromSeq`, at most `count`. */
-export interface FetchMsg { readonly type: 'fetch'; readonly fromSeq: number; readonly count: number }
+export interface FetchMsg {
+  readonly type: 'fetch';
+  readonly fromSeq: number;
+  readonly count: number;
+}
 /** State transfer reply; each decision is checked against its certificate. */
-export interface DecisionsMsg { readonly type: 'decisions'; readonly decisions: readonly Decision[] }
+export interface DecisionsMsg {
+  readonly type: 'decisions';
+  readonly decisions: readonly Decision[];
+}
 /** "I am in `view`; send me your NEW-VIEW proof if you are further." */
-export interface SyncViewMsg { readonly type: 'syncview'; readonly view: number }
+export interface SyncViewMsg {
+  readonly type: 'syncview';
+  readonly view: number;
+}
 
 export type Message =
-  | RequestsMsg | PrePrepareMsg | PrepareMsg | CommitMsg | ComplainMsg | ViewChangeMsg
-  | NewViewMsg | HeartbeatMsg | FetchMsg | DecisionsMsg | SyncViewMsg;
+  | RequestsMsg
+  | PrePrepareMsg
+  | PrepareMsg
+  | CommitMsg
+  | ComplainMsg
+  | ViewChangeMsg
+  | NewViewMsg
+  | HeartbeatMsg
+  | FetchMsg
+  | DecisionsMsg
+  | SyncViewMsg;
 export type MessageType = Message['type'];
 
 /** Every message travels signed by its sender over `bftSigningBytes(from, body)`. */

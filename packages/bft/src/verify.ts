@@ -26,8 +26,14 @@ export function verifySignedMessage(crypto: Pick<Crypto, 'verify'>, n: number, m
 }
 
 /** The bytes `signer` signs for the commit certificate of (seq, view, payload). */
-export function commitBytesFor(app: Pick<Application, 'commitSigningBytes'> | undefined, seq: number, view: number,
-  digest: Uint8Array, payload: Uint8Array, signer: number): Uint8Array {
+export function commitBytesFor(
+  app: Pick<Application, 'commitSigningBytes'> | undefined,
+  seq: number,
+  view: number,
+  digest: Uint8Array,
+  payload: Uint8Array,
+  signer: number,
+): Uint8Array {
   return app?.commitSigningBytes ? app.commitSigningBytes(seq, view, digest, payload, signer) : bftCommitSigningBytes(seq, view, digest);
 }
 

@@ -91,7 +91,14 @@ function newCachingClientIdentity(Original: ClientIdentityClass): ClientIdentity
 }
 
 const VERBOSE_LEVELS = ['warn', 'info', 'http', 'verbose', 'debug', 'silly'];
-const SHIM_LOGGERS = ['contracts-spi/chaincodefromcontract.js', 'contracts-spi/datamarshall.js', 'lib/chaincode.js', 'lib/stub.js', 'lib/iterators.js', 'lib/handler.js'];
+const SHIM_LOGGERS = [
+  'contracts-spi/chaincodefromcontract.js',
+  'contracts-spi/datamarshall.js',
+  'lib/chaincode.js',
+  'lib/stub.js',
+  'lib/iterators.js',
+  'lib/handler.js',
+];
 const CONTRACT_API_LOGGERS = [
   './lib/contract.js',
   './lib/jsontransactionserializer.js',
@@ -253,14 +260,17 @@ function streamlineMarshall(marshall: DataMarshallLike): void {
   const serializer = marshall.serializer;
   const toBuffer = serializer.toBuffer.bind(serializer);
   serializer.toBuffer = (result, schema = {}, loggerPrefix) => {
-    if (typeof result === 'object' && result !== null && schema.type !== 'string' && schema.type !== 'number' && isPlainJson(result)) return Buffer.from(JSON.stringify(result));
+    if (typeof result === 'object' && result !== null && schema.type !== 'string' && schema.type !== 'number' && isPlainJson(result))
+      return Buffer.from(JSON.stringify(result));
     return toBuffer(result, schema, loggerPrefix);
   };
 }
 
 /** Makes a dispatch built by ChaincodeFromContract cheaper per call, with the same answers (see above). */
 export function streamlineDispatch(dispatch: ChaincodeFromContract): void {
-  const impls = (dispatch as unknown as { contractImplementations?: Record<string, { dataMarshall?: DataMarshallLike }> }).contractImplementations ?? {};
+  const impls =
+    (dispatch as unknown as { contractImplementations?: Record<string, { dataMarshall?: DataMarshallLike }> }).contractImplementations ??
+    {};
   for (const impl of Object.values(impls)) if (impl.dataMarshall !== undefined) streamlineMarshall(impl.dataMarshall);
 }
 export const ChaincodeStub = ChaincodeStubCtor;

@@ -5,7 +5,15 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ChaincodeHostError, hostChaincodeModule, hostContracts, MemoryState, type ChaincodeInvocation, type ChaincodeResult, type HostedChaincode } from './index';
+import {
+  ChaincodeHostError,
+  hostChaincodeModule,
+  hostContracts,
+  MemoryState,
+  type ChaincodeInvocation,
+  type ChaincodeResult,
+  type HostedChaincode,
+} from './index';
 import { identityCaching, isPlainJson } from './fabric';
 import { selfSignedCertPem } from './testing/certs';
 import { KvContract } from './testing/kvcontract';
@@ -72,7 +80,10 @@ describe('hosting a fabric-contract-api chaincode', () => {
 
   it('lets a host process still crash with a non-zero exit on an uncaught error', () => {
     const script = `require(${JSON.stringify(join(__dirname, 'index'))}); setImmediate(() => { throw new Error('boom'); });`;
-    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'info' } });
+    const child = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'info' },
+    });
     assert.notEqual(child.status, 0);
     assert.match(child.stderr, /boom/);
   });
@@ -81,7 +92,12 @@ describe('hosting a fabric-contract-api chaincode', () => {
     const state = new MemoryState();
     const r = ok(await call(state, 'put', 'a', 'hello'));
     assert.equal(r.response.payload.length, 0);
-    assert.deepEqual(r.rwset, { namespace: NS, reads: [], rangeQueries: [], writes: [{ key: 'a', isDelete: false, value: new Uint8Array(Buffer.from('hello')) }] });
+    assert.deepEqual(r.rwset, {
+      namespace: NS,
+      reads: [],
+      rangeQueries: [],
+      writes: [{ key: 'a', isDelete: false, value: new Uint8Array(Buffer.from('hello')) }],
+    });
     assert.equal(r.event, undefined);
     commit(state, r);
     assert.equal(text(ok(await call(state, 'get', 'a')).response.payload), 'hello');
@@ -123,9 +139,15 @@ describe('hosting a fabric-contract-api chaincode', () => {
     const rwsets = [];
     for (const k of keys) rwsets.push(ok(await call(state, 'put', k, k)));
     for (const r of rwsets) commit(state, r);
-    assert.deepEqual(state.entries(NS).map((e) => e.key), ['a', 'b', '\uFF01', '\u{1F600}']);
+    assert.deepEqual(
+      state.entries(NS).map((e) => e.key),
+      ['a', 'b', '\uFF01', '\u{1F600}'],
+    );
     const r = ok(await call(state, 'range', '', ''));
-    assert.deepEqual(JSON.parse(text(r.response.payload)).map((s: string) => s.split('=')[0]), ['a', 'b', '\uFF01', '\u{1F600}']);
+    assert.deepEqual(
+      JSON.parse(text(r.response.payload)).map((s: string) => s.split('=')[0]),
+      ['a', 'b', '\uFF01', '\u{1F600}'],
+    );
   });
 
   it('records a range query with the keys and versions it returned', async () => {
@@ -134,7 +156,17 @@ describe('hosting a fabric-contract-api chaincode', () => {
     const v = Object.fromEntries(state.entries(NS).map((e) => [e.key, e.version]));
     const r = ok(await call(state, 'range', 'b', 'd'));
     assert.deepEqual(JSON.parse(text(r.response.payload)), ['b=2', 'c=3']);
-    assert.deepEqual(r.rwset.rangeQueries, [{ startKey: 'b', endKey: 'd', itrExhausted: true, reads: [{ key: 'b', version: v.b }, { key: 'c', version: v.c }] }]);
+    assert.deepEqual(r.rwset.rangeQueries, [
+      {
+        startKey: 'b',
+        endKey: 'd',
+        itrExhausted: true,
+        reads: [
+          { key: 'b', version: v.b },
+          { key: 'c', version: v.c },
+        ],
+      },
+    ]);
     assert.deepEqual(r.rwset.reads, [], 'range results are not point reads');
     // An empty start key is sent by the shim as \x01 (so composite keys are excluded).
     const all = ok(await call(state, 'range', '', ''));
@@ -169,7 +201,10 @@ describe('hosting a fabric-contract-api chaincode', () => {
     commit(state, await call(state, 'put', 'plain', 'v4'));
     const red = ok(await call(state, 'partial', 'car', 'red'));
     assert.deepEqual(JSON.parse(text(red.response.payload)), ['\u0000car\u0000red\u0000x1\u0000=v1']);
-    assert.deepEqual(red.rwset.rangeQueries.map((q) => [q.startKey, q.endKey]), [['\u0000car\u0000red\u0000', '\u0000car\u0000red\u0000\u{10ffff}']]);
+    assert.deepEqual(
+      red.rwset.rangeQueries.map((q) => [q.startKey, q.endKey]),
+      [['\u0000car\u0000red\u0000', '\u0000car\u0000red\u0000\u{10ffff}']],
+    );
     const cars = ok(await call(state, 'partial', 'car', ''));
     assert.equal(JSON.parse(text(cars.response.payload)).length, 2, 'type "cart" is not part of type "car"');
     const plain = ok(await call(state, 'range', '', ''));
@@ -182,18 +217,29 @@ describe('hosting a fabric-contract-api chaincode', () => {
     const page1 = ok(await call(state, 'page', 'a', 'z', '2', ''));
     assert.deepEqual(JSON.parse(text(page1.response.payload)), { keys: ['a', 'b'], bookmark: 'c', count: 2 });
     // A full page stops before the end: not exhausted, end key = last key returned; the bookmark peek is not recorded.
-    assert.deepEqual(page1.rwset.rangeQueries.map((q) => [q.startKey, q.endKey, q.itrExhausted, q.reads.length]), [['a', 'b', false, 2]]);
+    assert.deepEqual(
+      page1.rwset.rangeQueries.map((q) => [q.startKey, q.endKey, q.itrExhausted, q.reads.length]),
+      [['a', 'b', false, 2]],
+    );
     const page2 = ok(await call(state, 'page', 'a', 'z', '2', 'c'));
     assert.deepEqual(JSON.parse(text(page2.response.payload)), { keys: ['c', 'd'], bookmark: 'e', count: 2 });
     assert.equal(page2.rwset.rangeQueries[0]!.startKey, 'c', 'the bookmark replaces the start key');
     const page3 = ok(await call(state, 'page', 'a', 'z', '2', 'e'));
     assert.deepEqual(JSON.parse(text(page3.response.payload)), { keys: ['e'], bookmark: '', count: 1 });
-    assert.deepEqual(page3.rwset.rangeQueries.map((q) => [q.endKey, q.itrExhausted]), [['z', true]]);
+    assert.deepEqual(
+      page3.rwset.rangeQueries.map((q) => [q.endKey, q.itrExhausted]),
+      [['z', true]],
+    );
   });
 
   it('paginates partial composite key queries', async () => {
     const state = new MemoryState();
-    for (const [a, b] of [['1', 'x'], ['2', 'y'], ['3', 'z']]) commit(state, await call(state, 'putComposite', 'm', a!, b!, 'v'));
+    for (const [a, b] of [
+      ['1', 'x'],
+      ['2', 'y'],
+      ['3', 'z'],
+    ])
+      commit(state, await call(state, 'putComposite', 'm', a!, b!, 'v'));
     const p1 = JSON.parse(text(ok(await call(state, 'partialPage', 'm', '2', '')).response.payload));
     assert.deepEqual(p1, { keys: ['1/x', '2/y'], bookmark: '\u0000m\u00003\u0000z\u0000', count: 2 });
     const p2 = JSON.parse(text(ok(await call(state, 'partialPage', 'm', '2', p1.bookmark)).response.payload));
@@ -217,7 +263,10 @@ describe('hosting a fabric-contract-api chaincode', () => {
     const r = await call(new MemoryState(), 'failAfterWrite', 'k', 'METER_NOT_FOUND: m-1');
     assert.equal(r.response.status, 500);
     assert.equal(r.response.message, 'METER_NOT_FOUND: m-1');
-    assert.deepEqual(r.rwset.writes.map((w) => w.key), ['k']);
+    assert.deepEqual(
+      r.rwset.writes.map((w) => w.key),
+      ['k'],
+    );
   });
 
   it('rejects unknown functions, wrong argument counts, bad keys and unsupported stub calls with 500', async () => {
@@ -251,7 +300,9 @@ describe('hosting a fabric-contract-api chaincode', () => {
     const bob = Buffer.from(await selfSignedCertPem('bob', 'Org2'));
     const state = new MemoryState();
     const a = JSON.parse(text(ok(await call(state, 'whoAmI')).response.payload));
-    const b = JSON.parse(text(ok(await kv.invoke(invocation(['whoAmI'], { creator: { mspId: 'Org2MSP', idBytes: bob } }), state)).response.payload));
+    const b = JSON.parse(
+      text(ok(await kv.invoke(invocation(['whoAmI'], { creator: { mspId: 'Org2MSP', idBytes: bob } }), state)).response.payload),
+    );
     assert.equal(a.id, 'x509::/CN=alice/O=Org1::/CN=alice/O=Org1');
     assert.equal(b.id, 'x509::/CN=bob/O=Org2::/CN=bob/O=Org2');
     assert.equal(b.mspId, 'Org2MSP');
@@ -286,7 +337,9 @@ describe('hosting a fabric-contract-api chaincode', () => {
     signed.setProposalBytes(proposal.serializeBinary());
     signed.setSignature(Buffer.from('sig'));
     const r = ok(await kv.invoke(invocation(['proposal'], { signedProposal: signed.serializeBinary() }), new MemoryState()));
-    const binding = createHash('sha256').update(Buffer.concat([nonce, creatorBytes, Buffer.alloc(8)])).digest('hex');
+    const binding = createHash('sha256')
+      .update(Buffer.concat([nonce, creatorBytes, Buffer.alloc(8)]))
+      .digest('hex');
     assert.deepEqual(JSON.parse(text(r.response.payload)), { hasProposal: true, binding });
     const none = ok(await call(new MemoryState(), 'proposal'));
     assert.deepEqual(JSON.parse(text(none.response.payload)), { hasProposal: false, binding: null });
@@ -386,10 +439,21 @@ describe('chaincode-to-chaincode calls (stub.invokeChaincode)', () => {
     seedCallee(state, { x: 'from-callee' });
     const r = ok(await caller.invoke(invocation(['putAndCall', 'k', 'callee', '', JSON.stringify(['get', 'x'])]), state));
     assert.deepEqual(JSON.parse(text(r.response.payload)), { status: 200, message: '', payload: 'from-callee' });
-    assert.deepEqual(r.rwsets.map((rw) => rw.namespace), ['caller', 'callee']);
+    assert.deepEqual(
+      r.rwsets.map((rw) => rw.namespace),
+      ['caller', 'callee'],
+    );
     assert.equal(r.rwset, r.rwsets[0]);
-    assert.deepEqual(r.rwsets[0]!.writes.map((w) => w.key), ['k']);
-    assert.deepEqual(r.rwsets[1], { namespace: 'callee', reads: [{ key: 'x', version: { blockNum: 7, txNum: 0 } }], rangeQueries: [], writes: [] });
+    assert.deepEqual(
+      r.rwsets[0]!.writes.map((w) => w.key),
+      ['k'],
+    );
+    assert.deepEqual(r.rwsets[1], {
+      namespace: 'callee',
+      reads: [{ key: 'x', version: { blockNum: 7, txNum: 0 } }],
+      rangeQueries: [],
+      writes: [],
+    });
     // The same call with the channel named explicitly is the same call.
     const named = ok(await caller.invoke(invocation(['putAndCall', 'k', 'callee', 'mychannel', JSON.stringify(['get', 'x'])]), state));
     assert.deepEqual(named.rwsets, r.rwsets);
@@ -400,7 +464,13 @@ describe('chaincode-to-chaincode calls (stub.invokeChaincode)', () => {
     seedCallee(state, { x: '1' });
     const r = ok(await caller.invoke(invocation(['callTwice', 'callee', JSON.stringify(['get', 'x'])]), state));
     assert.deepEqual(JSON.parse(text(r.response.payload)), ['1', '1']);
-    assert.deepEqual(r.rwsets.map((rw) => [rw.namespace, rw.reads.length]), [['caller', 0], ['callee', 1]]);
+    assert.deepEqual(
+      r.rwsets.map((rw) => [rw.namespace, rw.reads.length]),
+      [
+        ['caller', 0],
+        ['callee', 1],
+      ],
+    );
   });
 
   it('records range queries of the callee, and returns a callee error as its response', async () => {
@@ -419,8 +489,15 @@ describe('chaincode-to-chaincode calls (stub.invokeChaincode)', () => {
     const state = new MemoryState();
     const r = await caller.invoke(invocation(['putAndCall', 'k', 'callee', '', JSON.stringify(['put', 'y', 'v'])]), state);
     assert.equal(r.response.status, 500);
-    assert.match(r.response.message, /chaincode callee was invoked by another chaincode and tried to write key "y": the in-process host runs chaincode-to-chaincode calls read-only/);
-    assert.deepEqual(r.rwsets.map((rw) => rw.namespace), ['caller'], 'the refused write is not recorded');
+    assert.match(
+      r.response.message,
+      /chaincode callee was invoked by another chaincode and tried to write key "y": the in-process host runs chaincode-to-chaincode calls read-only/,
+    );
+    assert.deepEqual(
+      r.rwsets.map((rw) => rw.namespace),
+      ['caller'],
+      'the refused write is not recorded',
+    );
   });
 
   it('refuses unknown chaincodes, other channels and calls back into a running chaincode, as exceptions in the caller', async () => {
@@ -431,9 +508,14 @@ describe('chaincode-to-chaincode calls (stub.invokeChaincode)', () => {
     };
     assert.match(await error('ghost', '', ['get', 'x']), /chaincode ghost is not installed on this peer for channel mychannel/);
     assert.match(await error('callee', 'otherchannel', ['get', 'x']), /calls to another channel are not supported/);
-    assert.match(await error('caller', '', ['get', 'x']), /chaincode caller is already executing in this transaction \(calls caller -> caller\)/);
+    assert.match(
+      await error('caller', '', ['get', 'x']),
+      /chaincode caller is already executing in this transaction \(calls caller -> caller\)/,
+    );
     // The callee calling back into the caller: a cycle, raised in the callee, which fails.
-    const r = ok(await caller.invoke(invocation(['putAndCall', 'k', 'callee', '', JSON.stringify(['callTwice', 'caller', '["get","x"]'])]), state));
+    const r = ok(
+      await caller.invoke(invocation(['putAndCall', 'k', 'callee', '', JSON.stringify(['callTwice', 'caller', '["get","x"]'])]), state),
+    );
     const res = JSON.parse(text(r.response.payload));
     assert.equal(res.status, 500);
     assert.match(res.message, /chaincode caller is already executing in this transaction \(calls caller -> callee -> caller\)/);
@@ -447,8 +529,13 @@ describe('chaincode-to-chaincode calls (stub.invokeChaincode)', () => {
   it('takes a resolver per invocation, and commits every namespace with applyAll', async () => {
     const state = new MemoryState();
     seedCallee(state, { x: 'v' });
-    const r = ok(await kv.invoke(invocation(['putAndCall', 'k', 'callee', '', '["get","x"]']), state, { resolveChaincode: (n) => hosted.get(n) }));
-    assert.deepEqual(r.rwsets.map((rw) => rw.namespace), [NS, 'callee']);
+    const r = ok(
+      await kv.invoke(invocation(['putAndCall', 'k', 'callee', '', '["get","x"]']), state, { resolveChaincode: (n) => hosted.get(n) }),
+    );
+    assert.deepEqual(
+      r.rwsets.map((rw) => rw.namespace),
+      [NS, 'callee'],
+    );
     state.applyAll(r.rwsets, { blockNum: 9, txNum: 0 });
     assert.equal(text(state.entries(NS)[0]!.value), 'caller');
   });
@@ -470,7 +557,13 @@ describe('a chaincode built in its own folder (its own node_modules, its own fab
     const state = new MemoryState();
     const run = (args: string[]) => basic.invoke(invocation(args), state);
     const created = ok(await run(['CreateAsset', 'asset9', 'blue', '5', 'Tomoko', '300']));
-    assert.deepEqual(JSON.parse(text(created.response.payload)), { ID: 'asset9', Color: 'blue', Size: 5, Owner: 'Tomoko', AppraisedValue: 300 });
+    assert.deepEqual(JSON.parse(text(created.response.payload)), {
+      ID: 'asset9',
+      Color: 'blue',
+      Size: 5,
+      Owner: 'Tomoko',
+      AppraisedValue: 300,
+    });
     assert.equal(created.event?.name, 'CreateAsset');
     state.apply('basic', created.rwset, { blockNum: 1, txNum: 0 });
     assert.equal(JSON.parse(text(ok(await run(['ReadAsset', 'asset9'])).response.payload)).Owner, 'Tomoko');

@@ -131,7 +131,9 @@ function contractName(cls: Function): string {
   try {
     instance = new (cls as new () => unknown)();
   } catch (err) {
-    throw new ChaincodeHostError('INVALID_CHAINCODE', `cannot construct contract class ${cls.name}: ${(err as Error).message}`, undefined, { cause: err });
+    throw new ChaincodeHostError('INVALID_CHAINCODE', `cannot construct contract class ${cls.name}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
   // As fabric-shim's own check: a chaincode built in its own folder extends its own copy of
   // Contract, which marks its instances (`__isContract`) for exactly this test.
@@ -177,19 +179,29 @@ class TxScope {
     const channel = slash < 0 ? '' : target.slice(slash + 1);
     const name = (slash < 0 ? target : target.slice(0, slash)).split(':')[0]!;
     if (channel !== '' && channel !== this.inv.channelId) {
-      throw new Error(`invokeChaincode: chaincode ${name} on channel ${channel}: calls to another channel are not supported by the in-process chaincode host`);
+      throw new Error(
+        `invokeChaincode: chaincode ${name} on channel ${channel}: calls to another channel are not supported by the in-process chaincode host`,
+      );
     }
     if (this.stack.includes(name)) {
-      throw new Error(`invokeChaincode: chaincode ${name} is already executing in this transaction (calls ${[...this.stack, name].join(' -> ')})`);
+      throw new Error(
+        `invokeChaincode: chaincode ${name} is already executing in this transaction (calls ${[...this.stack, name].join(' -> ')})`,
+      );
     }
     if (this.stack.length >= MAX_CALL_DEPTH) throw new Error(`invokeChaincode: call depth exceeds ${MAX_CALL_DEPTH}`);
-    if (this.resolve === undefined) throw new Error(`invokeChaincode: no chaincode resolver configured in the in-process host: cannot call ${name}`);
+    if (this.resolve === undefined)
+      throw new Error(`invokeChaincode: no chaincode resolver configured in the in-process host: cannot call ${name}`);
     const callee = this.resolve(name);
-    if (callee === undefined) throw new Error(`invokeChaincode: chaincode ${name} is not installed on this peer for channel ${this.inv.channelId}`);
+    if (callee === undefined)
+      throw new Error(`invokeChaincode: chaincode ${name} is not installed on this peer for channel ${this.inv.channelId}`);
     if (!(callee instanceof HostedChaincodeImpl)) throw new Error(`invokeChaincode: chaincode ${name} is not hosted in-process`);
     if (!Array.isArray(args) || args.length === 0) throw new Error('invokeChaincode: args must name the function to call');
     const res = await callee.run({ ...this.inv, args: args.map((a) => (typeof a === 'string' ? Buffer.from(a) : a)) }, this, true);
-    return { status: res.status, message: res.message, payload: Buffer.from(res.payload.buffer, res.payload.byteOffset, res.payload.byteLength) };
+    return {
+      status: res.status,
+      message: res.message,
+      payload: Buffer.from(res.payload.buffer, res.payload.byteOffset, res.payload.byteLength),
+    };
   }
 
   /** The namespaces' read/write sets: the invoked chaincode's first, then called ones that recorded anything. */
@@ -228,7 +240,13 @@ class HostedChaincodeImpl implements HostedChaincode {
   readonly #resolve: ChaincodeResolver | undefined;
   readonly #mspId: string | undefined;
 
-  constructor(name: string, version: string, dispatch: ChaincodeFromContract, resolve: ChaincodeResolver | undefined, mspId: string | undefined) {
+  constructor(
+    name: string,
+    version: string,
+    dispatch: ChaincodeFromContract,
+    resolve: ChaincodeResolver | undefined,
+    mspId: string | undefined,
+  ) {
     this.name = name;
     this.version = version;
     this.#dispatch = dispatch;
@@ -320,7 +338,13 @@ function newStub(sim: TxSimulation, inv: ChaincodeInvocation, mspId: string | un
   return stub;
 }
 
-function newDispatch(name: string, version: string, contracts: readonly Function[], defaultName: string | undefined, streamline = true): ChaincodeFromContract {
+function newDispatch(
+  name: string,
+  version: string,
+  contracts: readonly Function[],
+  defaultName: string | undefined,
+  streamline = true,
+): ChaincodeFromContract {
   if (!Array.isArray(contracts) || contracts.length === 0) {
     throw new ChaincodeHostError('INVALID_CHAINCODE', `chaincode ${name} has no contracts`);
   }
@@ -357,7 +381,13 @@ export function hostContracts(opts: HostContractsOptions): HostedChaincode {
   const declared = moduleDefaults.has(opts.contracts)
     ? moduleDefaults.get(opts.contracts)
     : (Reflect.getMetadata('fabric:default', global) as string | undefined);
-  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, opts.contracts, declared, opts.streamline), opts.resolveChaincode, opts.mspId);
+  return new HostedChaincodeImpl(
+    opts.name,
+    opts.version,
+    newDispatch(opts.name, opts.version, opts.contracts, declared, opts.streamline),
+    opts.resolveChaincode,
+    opts.mspId,
+  );
 }
 
 /**
@@ -381,7 +411,12 @@ export function hostChaincodeModule(opts: HostChaincodeModuleOptions): HostedCha
     exported = require(path) as { contracts?: unknown };
     declared = Reflect.getMetadata('fabric:default', global) as string | undefined;
   } catch (err) {
-    throw new ChaincodeHostError('INVALID_CHAINCODE', `cannot load chaincode module ${path}: ${(err as Error).message}`, { dir: path }, { cause: err });
+    throw new ChaincodeHostError(
+      'INVALID_CHAINCODE',
+      `cannot load chaincode module ${path}: ${(err as Error).message}`,
+      { dir: path },
+      { cause: err },
+    );
   } finally {
     Reflect.defineMetadata('fabric:default', saved, global);
     undoFabricProcessHooks();
@@ -395,5 +430,11 @@ export function hostChaincodeModule(opts: HostChaincodeModuleOptions): HostedCha
   if (moduleDefaults.has(contracts)) declared = moduleDefaults.get(contracts);
   else if (alreadyLoaded) declared = saved;
   else moduleDefaults.set(contracts, declared);
-  return new HostedChaincodeImpl(opts.name, opts.version, newDispatch(opts.name, opts.version, contracts, declared), opts.resolveChaincode, opts.mspId);
+  return new HostedChaincodeImpl(
+    opts.name,
+    opts.version,
+    newDispatch(opts.name, opts.version, contracts, declared),
+    opts.resolveChaincode,
+    opts.mspId,
+  );
 }

@@ -24,9 +24,25 @@ describe('MemoryState', () => {
 
   it('applies writes and deletes at the given version', async () => {
     const s = new MemoryState();
-    s.apply('ns', { namespace: 'ns', reads: [], rangeQueries: [], writes: [{ key: 'a', isDelete: false, value: Buffer.from('1') }, { key: 'b', isDelete: false, value: Buffer.from('2') }] }, { blockNum: 3, txNum: 1 });
+    s.apply(
+      'ns',
+      {
+        namespace: 'ns',
+        reads: [],
+        rangeQueries: [],
+        writes: [
+          { key: 'a', isDelete: false, value: Buffer.from('1') },
+          { key: 'b', isDelete: false, value: Buffer.from('2') },
+        ],
+      },
+      { blockNum: 3, txNum: 1 },
+    );
     assert.deepEqual(await s.get('ns', 'a'), { value: Buffer.from('1'), version: { blockNum: 3, txNum: 1 } });
-    s.apply('ns', { namespace: 'ns', reads: [], rangeQueries: [], writes: [{ key: 'a', isDelete: true, value: new Uint8Array(0) }] }, { blockNum: 4, txNum: 0 });
+    s.apply(
+      'ns',
+      { namespace: 'ns', reads: [], rangeQueries: [], writes: [{ key: 'a', isDelete: true, value: new Uint8Array(0) }] },
+      { blockNum: 4, txNum: 0 },
+    );
     assert.equal(await s.get('ns', 'a'), undefined);
     assert.deepEqual(await keys(s, 'ns', '', ''), ['b']);
   });
@@ -34,7 +50,24 @@ describe('MemoryState', () => {
 
 describe('compareKeys', () => {
   it('agrees with comparing UTF-8 bytes', () => {
-    const samples = ['', 'a', 'ab', 'b', '\u007f', '\u0080', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '\u{1F600}', '\u{10ffff}', 'a\u{1F600}', 'a\uffff'];
+    const samples = [
+      '',
+      'a',
+      'ab',
+      'b',
+      '\u007f',
+      '\u0080',
+      '\u07ff',
+      '\u0800',
+      '\ud7ff',
+      '\ue000',
+      '\uffff',
+      '\u{10000}',
+      '\u{1F600}',
+      '\u{10ffff}',
+      'a\u{1F600}',
+      'a\uffff',
+    ];
     for (const x of samples) {
       for (const y of samples) {
         const bytes = Math.sign(Buffer.compare(Buffer.from(x), Buffer.from(y)));

@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { decodeTxReadWriteSet, encodeTxReadWriteSet, hashedStateKey, implicitCollectionOrg, type VersionedValue } from '@metroledger/protocol';
+import {
+  decodeTxReadWriteSet,
+  encodeTxReadWriteSet,
+  hashedStateKey,
+  implicitCollectionOrg,
+  type VersionedValue,
+} from '@metroledger/protocol';
 import { hostContracts, MemoryState, type ChaincodeInvocation, type HostedChaincode, type PrivateDataAccess } from './index';
 import { selfSignedCertPem } from './testing/certs';
 import { PrivateContract } from './testing/privatecontract';
@@ -52,9 +58,13 @@ describe('private data in the chaincode host', () => {
     assert.equal(Buffer.from(c.writes[0]!.keyHash).toString('hex'), sha256hex('plate-1'));
     assert.equal(Buffer.from(c.writes[0]!.valueHash).toString('hex'), sha256hex('the image'));
     assert.equal(Buffer.from(encodeTxReadWriteSet(put.rwsets)).indexOf(Buffer.from('the image')), -1);
-    assert.deepEqual(put.privateData!.map((ns) => [ns.namespace, ns.collections.map((x) => [x.collection, x.writes.map((w) => [w.key, Buffer.from(w.value).toString()])])]), [
-      [NS, [[ORG1, [['plate-1', 'the image']]]]],
-    ]);
+    assert.deepEqual(
+      put.privateData!.map((ns) => [
+        ns.namespace,
+        ns.collections.map((x) => [x.collection, x.writes.map((w) => [w.key, Buffer.from(w.value).toString()])]),
+      ]),
+      [[NS, [[ORG1, [['plate-1', 'the image']]]]]],
+    );
 
     // commit: the hash for everyone, the value for the member
     const version = { blockNum: 5, txNum: 2 };
@@ -68,19 +78,28 @@ describe('private data in the chaincode host', () => {
 
     const refused = await cc.invoke(invocation(['get', ORG1, 'plate-1']), state, { privateData: other });
     assert.equal(refused.response.status, 500);
-    assert.match(refused.response.message, /^PRIVATE_DATA_NOT_AVAILABLE: private data matching public hash version is not available\. Public hash version = 5:2, Private data version = <nil>/);
+    assert.match(
+      refused.response.message,
+      /^PRIVATE_DATA_NOT_AVAILABLE: private data matching public hash version is not available\. Public hash version = 5:2, Private data version = <nil>/,
+    );
     const hash = await cc.invoke(invocation(['hash', ORG1, 'plate-1']), state, { privateData: other });
     assert.equal(Buffer.from(hash.response.payload).toString(), sha256hex('the image'));
     assert.deepEqual(hash.rwset.collections![0]!.reads, [{ keyHash: c.writes[0]!.keyHash, version }]);
 
     const del = await cc.invoke(invocation(['del', ORG1, 'plate-1']), state, { privateData: other });
-    assert.deepEqual(del.rwset.collections![0]!.writes.map((w) => [w.isDelete, w.valueHash.length]), [[true, 0]]);
+    assert.deepEqual(
+      del.rwset.collections![0]!.writes.map((w) => [w.isDelete, w.valueHash.length]),
+      [[true, 0]],
+    );
   });
 
   it('refuses an unknown collection, a host without private data, and private range queries; a write needs a value', async () => {
     const state = new MemoryState();
     const unknown = await cc.invoke(invocation(['get', 'images', 'k']), state, { privateData: peerStore() });
-    assert.match(unknown.response.message, /^NO_SUCH_COLLECTION: collection \[images\] not defined in the collection config for chaincode \[pv\]/);
+    assert.match(
+      unknown.response.message,
+      /^NO_SUCH_COLLECTION: collection \[images\] not defined in the collection config for chaincode \[pv\]/,
+    );
     const none = await cc.invoke(invocation(['get', ORG1, 'k']), state);
     assert.match(none.response.message, /^PRIVATE_DATA_UNSUPPORTED/);
     const range = await cc.invoke(invocation(['range', ORG1]), state, { privateData: peerStore() });
@@ -102,7 +121,10 @@ describe('private data in the chaincode host', () => {
     });
     const noWrite = await cc.invoke(invocation(['put', ORG1, 'k'], { value: 'v' }), state, { privateData: access(true, false) });
     assert.equal(noWrite.response.status, 500);
-    assert.match(noWrite.response.message, /tx creator does not have write access permission on privatedata in chaincodeName:pv collectionName: _implicit_org_Org1MSP/);
+    assert.match(
+      noWrite.response.message,
+      /tx creator does not have write access permission on privatedata in chaincodeName:pv collectionName: _implicit_org_Org1MSP/,
+    );
     assert.equal(noWrite.privateData, undefined, 'nothing to disseminate');
     const noDelete = await cc.invoke(invocation(['del', ORG1, 'k']), state, { privateData: access(true, false) });
     assert.match(noDelete.response.message, /does not have write access/);
@@ -115,7 +137,10 @@ describe('private data in the chaincode host', () => {
     assert.equal(hash.response.status, 200, hash.response.message);
     const allowed = await cc.invoke(invocation(['put', ORG1, 'k'], { value: 'v' }), state, { privateData: access(false, true) });
     assert.equal(allowed.response.status, 200, allowed.response.message);
-    assert.ok(seen.every((x) => x.startsWith(`${ORG1}:Org1MSP:-----BEGIN CERTIFICATE-----`)), 'the proposal creator is what the peer judges');
+    assert.ok(
+      seen.every((x) => x.startsWith(`${ORG1}:Org1MSP:-----BEGIN CERTIFICATE-----`)),
+      'the proposal creator is what the peer judges',
+    );
   });
 
   it("a private range query gives this peer's values, is recorded nowhere, and only in a read-only transaction (as Fabric)", async () => {
@@ -142,7 +167,13 @@ describe('private data in the chaincode host', () => {
     const after = await cc.invoke(invocation(['rangeThenPut', ORG1, 'd'], { value: 'v' }), state, { privateData: scanning });
     assert.match(after.response.message, /Transaction has already performed queries on pvt data\. Writes are not allowed/);
     const byPrefix = await cc.invoke(invocation(['byPartialKey', ORG1, 'plate', 'SP']), state, {
-      privateData: { ...scanning, range: (ns, c, start, end) => { assert.ok(start.startsWith('\u0000plate\u0000SP\u0000') && end === start + '\u{10ffff}'); return scanning.range!(ns, c, start, end); } },
+      privateData: {
+        ...scanning,
+        range: (ns, c, start, end) => {
+          assert.ok(start.startsWith('\u0000plate\u0000SP\u0000') && end === start + '\u{10ffff}');
+          return scanning.range!(ns, c, start, end);
+        },
+      },
     });
     assert.equal(byPrefix.response.status, 200, byPrefix.response.message);
   });
@@ -151,11 +182,19 @@ describe('private data in the chaincode host', () => {
     const state = new MemoryState();
     const purged = await cc.invoke(invocation(['purge', ORG1, 'k']), state, { privateData: peerStore() });
     assert.equal(purged.response.status, 200, purged.response.message);
-    assert.deepEqual(purged.rwset.collections![0]!.writes.map((w) => [w.isDelete, w.isPurge, Buffer.from(w.keyHash).toString('hex')]), [[true, true, sha256hex('k')]]);
-    assert.deepEqual(purged.privateData![0]!.collections[0]!.writes.map((w) => [w.key, w.isDelete]), [['k', true]]);
+    assert.deepEqual(
+      purged.rwset.collections![0]!.writes.map((w) => [w.isDelete, w.isPurge, Buffer.from(w.keyHash).toString('hex')]),
+      [[true, true, sha256hex('k')]],
+    );
+    assert.deepEqual(
+      purged.privateData![0]!.collections[0]!.writes.map((w) => [w.key, w.isDelete]),
+      [['k', true]],
+    );
     const roundTrip = decodeTxReadWriteSet(encodeTxReadWriteSet(purged.rwsets));
     assert.equal(roundTrip[0]!.collections![0]!.writes[0]!.isPurge, true, 'is_purge survives the block encoding');
-    const denied = await cc.invoke(invocation(['purge', ORG1, 'k']), state, { privateData: { ...peerStore(), permission: () => ({ read: true, write: false }) } });
+    const denied = await cc.invoke(invocation(['purge', ORG1, 'k']), state, {
+      privateData: { ...peerStore(), permission: () => ({ read: true, write: false }) },
+    });
     assert.match(denied.response.message, /does not have write access/);
   });
 });

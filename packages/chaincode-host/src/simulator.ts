@@ -166,7 +166,10 @@ class StateQueryIterator {
 }
 
 /** Runs a called chaincode for the stub's invokeChaincode (see host.ts). */
-export type InvokeChaincodeFn = (chaincodeName: string, args: readonly Uint8Array[]) => Promise<{ status: number; message: string; payload: Buffer }>;
+export type InvokeChaincodeFn = (
+  chaincodeName: string,
+  args: readonly Uint8Array[],
+) => Promise<{ status: number; message: string; payload: Buffer }>;
 
 /**
  * What a peer gives the simulation for private data: which collections a chaincode has, and the
@@ -269,11 +272,19 @@ export class TxSimulation {
   #checkCollection(collection: string): void {
     this.#checkOpen();
     if (this.#privateData === undefined) {
-      throw new ChaincodeHostError('PRIVATE_DATA_UNSUPPORTED', `private data collection ${JSON.stringify(collection)}: this peer was given no private data store`, { collection });
+      throw new ChaincodeHostError(
+        'PRIVATE_DATA_UNSUPPORTED',
+        `private data collection ${JSON.stringify(collection)}: this peer was given no private data store`,
+        { collection },
+      );
     }
     if (!this.#privateData.hasCollection(this.#namespace, collection)) {
       // Fabric's InvalidCollNameError
-      throw new ChaincodeHostError('NO_SUCH_COLLECTION', `collection [${collection}] not defined in the collection config for chaincode [${this.#namespace}]`, { namespace: this.#namespace, collection });
+      throw new ChaincodeHostError(
+        'NO_SUCH_COLLECTION',
+        `collection [${collection}] not defined in the collection config for chaincode [${this.#namespace}]`,
+        { namespace: this.#namespace, collection },
+      );
     }
   }
 
@@ -312,7 +323,10 @@ export class TxSimulation {
     this.#checkAccess(collection, 'read');
     const hashed = await this.#readHash(collection, key);
     const own = await this.#privateData!.get(this.#namespace, collection, key);
-    const same = hashed === undefined ? own === undefined : own !== undefined && own.version.blockNum === hashed.version.blockNum && own.version.txNum === hashed.version.txNum;
+    const same =
+      hashed === undefined
+        ? own === undefined
+        : own !== undefined && own.version.blockNum === hashed.version.blockNum && own.version.txNum === hashed.version.txNum;
     if (!same) {
       const v = (x: VersionedValue | undefined): string => (x === undefined ? '<nil>' : `${x.version.blockNum}:${x.version.txNum}`);
       throw new ChaincodeHostError(
@@ -339,10 +353,14 @@ export class TxSimulation {
       throw new Error(this.writeRefused);
     }
     if (this.#paginatedQueryPerformed) {
-      throw new Error(`txid [${this.#txId}]: unsuppored transaction. Transaction has already performed a paginated query. Writes are not allowed`);
+      throw new Error(
+        `txid [${this.#txId}]: unsuppored transaction. Transaction has already performed a paginated query. Writes are not allowed`,
+      );
     }
     if (this.#privateQueryPerformed) {
-      throw new Error(`txid [${this.#txId}]: unsuppored transaction. Transaction has already performed queries on pvt data. Writes are not allowed`);
+      throw new Error(
+        `txid [${this.#txId}]: unsuppored transaction. Transaction has already performed queries on pvt data. Writes are not allowed`,
+      );
     }
     if (typeof key !== 'string' || key === '') throw new Error('key must not be an empty string');
     if (!isWellFormed(key)) throw new Error(`invalid key [${JSON.stringify(key)}]: not a valid UTF-8 string`);
@@ -430,7 +448,11 @@ export class TxSimulation {
     this.#checkCollection(collection);
     this.#checkAccess(collection, 'read');
     if (this.#privateData?.range === undefined) {
-      throw new ChaincodeHostError('PRIVATE_DATA_UNSUPPORTED', `private data range queries on ${JSON.stringify(collection)}: this peer's private store cannot be scanned`, { collection });
+      throw new ChaincodeHostError(
+        'PRIVATE_DATA_UNSUPPORTED',
+        `private data range queries on ${JSON.stringify(collection)}: this peer's private store cannot be scanned`,
+        { collection },
+      );
     }
     if (this.#writePerformed) {
       throw new Error(`txid [${this.#txId}]: unsuppored transaction. Queries on pvt data is supported only in a read-only transaction`);
@@ -458,7 +480,10 @@ export class TxSimulation {
    * by the host's resolver with the callee's response; a failure around the call (unknown
    * chaincode, other channel, a cycle) rejects, which the shim raises as an exception, as on a peer.
    */
-  async handleInvokeChaincode(chaincodeName: string, args: readonly Uint8Array[]): Promise<{ status: number; message: string; payload: Buffer }> {
+  async handleInvokeChaincode(
+    chaincodeName: string,
+    args: readonly Uint8Array[],
+  ): Promise<{ status: number; message: string; payload: Buffer }> {
     this.#checkOpen();
     if (this.#invoke === undefined) return unsupported('invokeChaincode (no chaincode resolver configured)');
     return this.#invoke(chaincodeName, args);

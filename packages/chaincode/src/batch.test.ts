@@ -7,7 +7,14 @@ import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { RawReading } from '@metroledger/lr';
 import { payload, testOrgs, TestNetwork, type TestCaller, type TestOrgs } from '@metroledger/governance/testing/network';
-import { LR_CHAINCODE_VERSION, MAX_BATCH_READINGS, type MeasurementRecord, type MeterRegistration, type ReadingBatchResult, type ReadingRejection } from './index';
+import {
+  LR_CHAINCODE_VERSION,
+  MAX_BATCH_READINGS,
+  type MeasurementRecord,
+  type MeterRegistration,
+  type ReadingBatchResult,
+  type ReadingRejection,
+} from './index';
 import { TestMeter } from './testing/meterkeys';
 import { quietLoops, vehiclePass } from './testing/signals';
 
@@ -34,8 +41,13 @@ async function network(): Promise<TestNetwork> {
   await net.bootstrap(t, { versions: [LR_CHAINCODE_VERSION], model: MODEL });
   for (const id of ['A', 'B'] as const) {
     const reg: MeterRegistration = {
-      meterId: `SP-${id}`, ownerMspId: 'CETSPMSP', publicKeyPem: meters[id].publicKeyPem, geometry: GEOMETRY,
-      location: { text: 'Marginal Tietê km 12', lat: -23.5, lon: -46.6 }, speedLimitKmh: 60, model: MODEL,
+      meterId: `SP-${id}`,
+      ownerMspId: 'CETSPMSP',
+      publicKeyPem: meters[id].publicKeyPem,
+      geometry: GEOMETRY,
+      location: { text: 'Marginal Tietê km 12', lat: -23.5, lon: -46.6 },
+      speedLimitKmh: 60,
+      model: MODEL,
     };
     await net.submit('lr', t.callers.inmetroClient, 'registerMeter', JSON.stringify(reg));
   }
@@ -44,8 +56,12 @@ async function network(): Promise<TestNetwork> {
 
 function reading(id: 'A' | 'B', sequence: number, overrides: Partial<RawReading> = {}): string {
   return meters[id].signedBase64({
-    meterId: `SP-${id}`, sequence, captureTimeMs: 1_750_000_000_000 + sequence * 1000, sampleRateHz: 1000,
-    ...vehiclePass(50 + 10 * sequence, 4.5, GEOMETRY), ...overrides,
+    meterId: `SP-${id}`,
+    sequence,
+    captureTimeMs: 1_750_000_000_000 + sequence * 1000,
+    sampleRateHz: 1000,
+    ...vehiclePass(50 + 10 * sequence, 4.5, GEOMETRY),
+    ...overrides,
   });
 }
 
@@ -75,14 +91,24 @@ function content(r: MeasurementRecord): Omit<MeasurementRecord, 'txId' | 'txTime
 
 describe('LR chaincode: submitReadingBatch', () => {
   it('stores each reading of a batch as the record submitReading would store, in batch order, with one batch event', async () => {
-    const order: ['A' | 'B', number, Partial<RawReading>][] = [['A', 1, {}], ['B', 1, {}], ['A', 2, {}], ['B', 2, quietLoops(1000)], ['A', 3, {}], ['B', 3, {}]];
+    const order: ['A' | 'B', number, Partial<RawReading>][] = [
+      ['A', 1, {}],
+      ['B', 1, {}],
+      ['A', 2, {}],
+      ['B', 2, quietLoops(1000)],
+      ['A', 3, {}],
+      ['B', 3, {}],
+    ];
     const signed = order.map(([id, seq, o]) => reading(id, seq, o));
     const batched = await network();
     const r = await batched.submit('lr', owner, 'submitReadingBatch', batch(signed));
     const batchTxId = batched.lastTxId;
     const result = payload<ReadingBatchResult>(r);
     assert.equal(result.count, 6);
-    assert.deepEqual(result.outcomes.map((o) => [o.meterId, o.sequence, o.status]), order.map(([id, seq], i) => [`SP-${id}`, seq, i === 3 ? 'REFUSED' : 'MEASURED']));
+    assert.deepEqual(
+      result.outcomes.map((o) => [o.meterId, o.sequence, o.status]),
+      order.map(([id, seq], i) => [`SP-${id}`, seq, i === 3 ? 'REFUSED' : 'MEASURED']),
+    );
     assert.equal(result.outcomes[3]!.refusalCode, 'NO_VEHICLE');
     assert.equal(r.event?.name, 'MeasurementBatch');
     assert.deepEqual(JSON.parse(Buffer.from(r.event!.payload).toString()), result);
@@ -101,15 +127,30 @@ describe('LR chaincode: submitReadingBatch', () => {
     await batched.assertRejected('lr', 'REPLAYED_SEQUENCE', owner, 'submitReadingBatch', batch([reading('A', 5), reading('B', 4)]));
   });
 
-  it('refuses the whole batch when one reading is forged, replayed, out of order or not the caller\'s, naming its index', async () => {
+  it("refuses the whole batch when one reading is forged, replayed, out of order or not the caller's, naming its index", async () => {
     const net = await network();
-    const forged = new TestMeter().signedBase64({ meterId: 'SP-B', sequence: 1, captureTimeMs: 1_750_000_000_000, sampleRateHz: 1000, ...vehiclePass(60, 4.5, GEOMETRY) });
+    const forged = new TestMeter().signedBase64({
+      meterId: 'SP-B',
+      sequence: 1,
+      captureTimeMs: 1_750_000_000_000,
+      sampleRateHz: 1000,
+      ...vehiclePass(60, 4.5, GEOMETRY),
+    });
     let r = await net.assertRejected('lr', 'BAD_SIGNATURE', owner, 'submitReadingBatch', batch([reading('A', 1), reading('A', 2), forged]));
     assert.match(r.response.message, /^BAD_SIGNATURE: reading 2 of the batch: /);
     r = await net.assertRejected('lr', 'REPLAYED_SEQUENCE', owner, 'submitReadingBatch', batch([reading('A', 1), reading('A', 1)]));
     assert.match(r.response.message, /reading 1 of the batch/);
     await net.assertRejected('lr', 'REPLAYED_SEQUENCE', owner, 'submitReadingBatch', batch([reading('A', 2), reading('A', 1)]));
-    await net.assertRejected('lr', 'METER_NOT_FOUND', owner, 'submitReadingBatch', batch([reading('A', 1), meters.A.signedBase64({ meterId: 'SP-X', sequence: 1, captureTimeMs: 1, sampleRateHz: 1000, ...quietLoops(1000) })]));
+    await net.assertRejected(
+      'lr',
+      'METER_NOT_FOUND',
+      owner,
+      'submitReadingBatch',
+      batch([
+        reading('A', 1),
+        meters.A.signedBase64({ meterId: 'SP-X', sequence: 1, captureTimeMs: 1, sampleRateHz: 1000, ...quietLoops(1000) }),
+      ]),
+    );
     await net.assertRejected('lr', 'ACCESS_DENIED', t.callers.lasigeClient, 'submitReadingBatch', batch([reading('A', 1)]));
     // Nothing was written: the same readings go through afterwards.
     await net.submit('lr', owner, 'submitReadingBatch', batch([reading('A', 1), reading('A', 2)]));
@@ -121,18 +162,32 @@ describe('LR chaincode: submitReadingBatch', () => {
     await net.assertRejected('lr', 'MALFORMED_BATCH', owner, 'submitReadingBatch', batch([one], { trailing: 3 }));
     await net.assertRejected('lr', 'MALFORMED_BATCH', owner, 'submitReadingBatch', batch([one], { count: 2 }));
     await net.assertRejected('lr', 'MALFORMED_BATCH', owner, 'submitReadingBatch', batch([], { count: 0 }));
-    await net.assertRejected('lr', 'MALFORMED_BATCH', owner, 'submitReadingBatch', batch(Array.from({ length: MAX_BATCH_READINGS + 1 }, () => one)));
+    await net.assertRejected(
+      'lr',
+      'MALFORMED_BATCH',
+      owner,
+      'submitReadingBatch',
+      batch(Array.from({ length: MAX_BATCH_READINGS + 1 }, () => one)),
+    );
     await net.assertRejected('lr', 'MALFORMED_BATCH', owner, 'submitReadingBatch', Buffer.from('MLB2\u0000\u0001').toString('base64'));
     await net.assertRejected('lr', 'MALFORMED_READING', owner, 'submitReadingBatch', 'not base64!');
     await net.assertRejected('lr', 'MALFORMED_READING', owner, 'submitReadingBatch', batch([Buffer.from('garbage').toString('base64')]));
   });
 
-  it('records a revoked meter\'s readings in a batch as rejections, like submitReading', async () => {
+  it("records a revoked meter's readings in a batch as rejections, like submitReading", async () => {
     const net = await network();
     await net.submit('lr', t.callers.inmetroClient, 'revokeMeter', 'SP-B', 'seal broken');
-    const result = payload<ReadingBatchResult>(await net.submit('lr', owner, 'submitReadingBatch', batch([reading('A', 1), reading('B', 1), reading('B', 2)])));
-    assert.deepEqual(result.outcomes.map((o) => o.status), ['MEASURED', 'REJECTED', 'REJECTED']);
+    const result = payload<ReadingBatchResult>(
+      await net.submit('lr', owner, 'submitReadingBatch', batch([reading('A', 1), reading('B', 1), reading('B', 2)])),
+    );
+    assert.deepEqual(
+      result.outcomes.map((o) => o.status),
+      ['MEASURED', 'REJECTED', 'REJECTED'],
+    );
     const page = await net.query<{ records: ReadingRejection[] }>('lr', t.callers.lasigeClient, 'listReadingRejections', 'SP-B', '10', '');
-    assert.deepEqual(page.records.map((x) => x.sequence), [1, 2]);
+    assert.deepEqual(
+      page.records.map((x) => x.sequence),
+      [1, 2],
+    );
   });
 });

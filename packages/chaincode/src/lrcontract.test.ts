@@ -7,7 +7,16 @@ import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { decodeSignedReading, LR_SOFTWARE_VERSION, verifyReadingSignature, type RawReading } from '@metroledger/lr';
 import { GOVERNANCE_CHAINCODE_NAME as GOVERNANCE_NAME, NOTIFIED_BODY_MSP_ID as GOVERNANCE_NB } from '@metroledger/governance';
-import { modelApproval, payload, TABLE_COLUMNS, testOrgs, TestNetwork, type TableColumn, type TestCaller, type TestOrgs } from '@metroledger/governance/testing/network';
+import {
+  modelApproval,
+  payload,
+  TABLE_COLUMNS,
+  testOrgs,
+  TestNetwork,
+  type TableColumn,
+  type TestCaller,
+  type TestOrgs,
+} from '@metroledger/governance/testing/network';
 import {
   ChaincodeErrorCodes,
   GOVERNANCE_CHAINCODE_NAME,
@@ -66,7 +75,14 @@ function registration(overrides: Partial<MeterRegistration> = {}, m: TestMeter =
 }
 
 function reading(sequence: number, overrides: Partial<RawReading> = {}): RawReading {
-  return { meterId: 'SP-0001', sequence, captureTimeMs: 1_750_000_000_000 + sequence * 1000, sampleRateHz: 1000, ...vehiclePass(80, 4.5, GEOMETRY), ...overrides };
+  return {
+    meterId: 'SP-0001',
+    sequence,
+    captureTimeMs: 1_750_000_000_000 + sequence * 1000,
+    sampleRateHz: 1000,
+    ...vehiclePass(80, 4.5, GEOMETRY),
+    ...overrides,
+  };
 }
 
 async function registeredNetwork(): Promise<TestNetwork> {
@@ -83,12 +99,29 @@ describe('LR chaincode: meter registry', () => {
     assert.equal(stored.status, 'ACTIVE');
     assert.equal(stored.registeredTxId, net.lastTxId);
     assert.equal(stored.registeredAt, TestNetwork.txTime(net.txCount));
-    assert.deepEqual(stored.keyHistory, [{ publicKeyPem: meter.publicKeyPem, validFromSequence: 0, validFromTxId: net.lastTxId, validFrom: stored.registeredAt, reason: 'registration' }]);
+    assert.deepEqual(stored.keyHistory, [
+      {
+        publicKeyPem: meter.publicKeyPem,
+        validFromSequence: 0,
+        validFromTxId: net.lastTxId,
+        validFrom: stored.registeredAt,
+        reason: 'registration',
+      },
+    ]);
     assert.equal(r.event?.name, 'MeterRegistered');
-    assert.deepEqual(r.rwset.writes.map((w) => w.key), ['\u0000meter\u0000SP-0001\u0000']);
+    assert.deepEqual(
+      r.rwset.writes.map((w) => w.key),
+      ['\u0000meter\u0000SP-0001\u0000'],
+    );
     // The governance reads (owner organization, model, LR version) are part of the transaction.
-    assert.deepEqual(r.rwsets.map((rw) => rw.namespace), ['lr', 'governance']);
-    assert.deepEqual(r.rwsets[1]!.reads.map((rd) => rd.key), ['\u0000lrsw\u0000lr\u00001.0\u0000', '\u0000model\u0000ML-2L v1\u0000', '\u0000org\u0000CETSPMSP\u0000']);
+    assert.deepEqual(
+      r.rwsets.map((rw) => rw.namespace),
+      ['lr', 'governance'],
+    );
+    assert.deepEqual(
+      r.rwsets[1]!.reads.map((rd) => rd.key),
+      ['\u0000lrsw\u0000lr\u00001.0\u0000', '\u0000model\u0000ML-2L v1\u0000', '\u0000org\u0000CETSPMSP\u0000'],
+    );
     assert.deepEqual(r.rwsets[1]!.writes, []);
     assert.deepEqual(await net.query<Meter>('lr', owner, 'getMeter', 'SP-0001'), stored);
   });
@@ -100,7 +133,13 @@ describe('LR chaincode: meter registry', () => {
     await net.assertRejected('lr', 'MODEL_NOT_APPROVED', inmetro, 'registerMeter', JSON.stringify(registration({ model: 'Unapproved X' })));
     // A model approved with no LR version (suspended), or only with another version.
     await net.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('Suspended', [])));
-    await net.assertRejected('lr', 'LR_VERSION_NOT_APPROVED', inmetro, 'registerMeter', JSON.stringify(registration({ model: 'Suspended' })));
+    await net.assertRejected(
+      'lr',
+      'LR_VERSION_NOT_APPROVED',
+      inmetro,
+      'registerMeter',
+      JSON.stringify(registration({ model: 'Suspended' })),
+    );
     const other = await network({ model: false });
     await other.submit('governance', t.callers.inmetroAdmin, 'withdrawLrSoftware', 'lr', LR_CHAINCODE_VERSION, 'defect');
     await other.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval(MODEL, [])));
@@ -111,7 +150,9 @@ describe('LR chaincode: meter registry', () => {
     const net = await registeredNetwork();
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const privatePem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const privatePem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     const bad: unknown[] = [
       'not json',
       { ...registration({ meterId: 'SP-2' }), extra: 1 },
@@ -179,11 +220,24 @@ describe('LR chaincode: meter key rotation', () => {
     assert.equal((await send(meter, 1)).meterKeyIndex, 0);
     await send(meter, 2);
     const replacement = new TestMeter();
-    const r = await net.submit('lr', t.callers.inmetroAdmin, 'rotateMeterKey', 'SP-0001', replacement.publicKeyPem, 'signing chip replaced');
+    const r = await net.submit(
+      'lr',
+      t.callers.inmetroAdmin,
+      'rotateMeterKey',
+      'SP-0001',
+      replacement.publicKeyPem,
+      'signing chip replaced',
+    );
     const rotated = payload<Meter>(r);
     assert.equal(r.event?.name, 'MeterKeyRotated');
     assert.equal(rotated.publicKeyPem, replacement.publicKeyPem);
-    assert.deepEqual(rotated.keyHistory.map((k) => [k.validFromSequence, k.reason]), [[0, 'registration'], [3, 'signing chip replaced']]);
+    assert.deepEqual(
+      rotated.keyHistory.map((k) => [k.validFromSequence, k.reason]),
+      [
+        [0, 'registration'],
+        [3, 'signing chip replaced'],
+      ],
+    );
     assert.equal(rotated.keyHistory[1]!.validFromTxId, net.lastTxId);
     assert.equal(rotated.keyHistory[1]!.validFrom, TestNetwork.txTime(net.txCount));
     // The old key no longer signs new readings.
@@ -246,14 +300,24 @@ describe('LR chaincode: readings', () => {
     // Few keys per reading: the meter's last sequence, the record, the sequence index.
     assert.deepEqual(
       r.rwset.writes.map((w) => w.key),
-      ['\u0000measurement\u0000SP-0001\u00000001750000001000\u00000000000000000001\u0000', '\u0000meterstate\u0000SP-0001\u0000', '\u0000mseq\u0000SP-0001\u00000000000000000001\u0000'],
+      [
+        '\u0000measurement\u0000SP-0001\u00000001750000001000\u00000000000000000001\u0000',
+        '\u0000meterstate\u0000SP-0001\u0000',
+        '\u0000mseq\u0000SP-0001\u00000000000000000001\u0000',
+      ],
     );
-    assert.deepEqual(r.rwset.reads.map((rd) => rd.key), ['\u0000meter\u0000SP-0001\u0000', '\u0000meterstate\u0000SP-0001\u0000']);
+    assert.deepEqual(
+      r.rwset.reads.map((rd) => rd.key),
+      ['\u0000meter\u0000SP-0001\u0000', '\u0000meterstate\u0000SP-0001\u0000'],
+    );
     // The approval it ran under is read from the governance chaincode, with versions (MVCC-checked at commit).
     const gov = r.rwsets[1]!;
     assert.equal(gov.namespace, 'governance');
     const modelEntry = net.state.entries('governance').find((e) => e.key === '\u0000model\u0000ML-2L v1\u0000')!;
-    assert.deepEqual(gov.reads.find((rd) => rd.key === modelEntry.key), { key: modelEntry.key, version: modelEntry.version });
+    assert.deepEqual(
+      gov.reads.find((rd) => rd.key === modelEntry.key),
+      { key: modelEntry.key, version: modelEntry.version },
+    );
     assert.deepEqual(await net.query<MeasurementRecord>('lr', owner, 'getMeasurement', 'SP-0001', '1'), rec);
   });
 
@@ -266,16 +330,30 @@ describe('LR chaincode: readings', () => {
     assert.equal(rec.speedKmh, undefined);
     assert.equal(r.event?.name, 'Measurement');
     await net.assertRejected('lr', 'REPLAYED_SEQUENCE', owner, 'submitReading', meter.signedBase64(reading(5)));
-    const mismatch = payload<MeasurementRecord>(await net.submit('lr', owner, 'submitReading', meter.signedBase64(reading(6, { sampleRateHz: 2000 }))));
+    const mismatch = payload<MeasurementRecord>(
+      await net.submit('lr', owner, 'submitReading', meter.signedBase64(reading(6, { sampleRateHz: 2000 }))),
+    );
     assert.equal(mismatch.status, 'REFUSED');
     assert.equal(mismatch.refusalCode, 'SAMPLE_RATE_MISMATCH');
-    assert.equal(payload<MeasurementRecord>(await net.submit('lr', owner, 'submitReading', meter.signedBase64(reading(7)))).status, 'MEASURED');
+    assert.equal(
+      payload<MeasurementRecord>(await net.submit('lr', owner, 'submitReading', meter.signedBase64(reading(7)))).status,
+      'MEASURED',
+    );
   });
 
   it('rejects malformed encodings', async () => {
     const net = await registeredNetwork();
     const good = meter.signedBase64(reading(1));
-    for (const bad of ['', '!!!!', good.slice(0, -4), good + 'AAAA', Buffer.from('hello world!').toString('base64'), good.slice(1), 'QR==', good.replace(/[+/]/, '-')]) {
+    for (const bad of [
+      '',
+      '!!!!',
+      good.slice(0, -4),
+      good + 'AAAA',
+      Buffer.from('hello world!').toString('base64'),
+      good.slice(1),
+      'QR==',
+      good.replace(/[+/]/, '-'),
+    ]) {
       await net.assertRejected('lr', 'MALFORMED_READING', owner, 'submitReading', bad);
     }
   });
@@ -315,7 +393,13 @@ describe('LR chaincode: readings', () => {
       { name: 'lr', version: LR_CHAINCODE_VERSION, dir: LR_DIR },
     ]);
     for (const ns of ['governance', 'lr']) for (const e of a.state.entries(ns)) b.state.put(ns, e.key, e.value, e.version);
-    const inv = { channelId: 'metrology', txId: 'same-tx', args: ['submitReading', meter.signedBase64(reading(3))].map((x) => Buffer.from(x)), creator: { mspId: owner.mspId, idBytes: owner.idBytes }, timestamp: { seconds: TestNetwork.txSeconds(100), nanos: 42 } };
+    const inv = {
+      channelId: 'metrology',
+      txId: 'same-tx',
+      args: ['submitReading', meter.signedBase64(reading(3))].map((x) => Buffer.from(x)),
+      creator: { mspId: owner.mspId, idBytes: owner.idBytes },
+      timestamp: { seconds: TestNetwork.txSeconds(100), nanos: 42 },
+    };
     const ra = await a.chaincodes.get('lr')!.invoke(inv, a.state);
     assert.equal(ra.response.status, 200, ra.response.message);
     assert.deepEqual(ra, await b.chaincodes.get('lr')!.invoke(inv, b.state));
@@ -336,13 +420,18 @@ describe('LR chaincode: revoked meters and withdrawn approvals', () => {
       meterId: 'SP-0001',
       sequence: 2,
       captureTimeMs: 1_750_000_002_000,
-      readingSha256: createHash('sha256').update(decodeSignedReading(Buffer.from(signed, 'base64')).reading).digest('hex'),
+      readingSha256: createHash('sha256')
+        .update(decodeSignedReading(Buffer.from(signed, 'base64')).reading)
+        .digest('hex'),
       meterKeyIndex: 0,
       txId: net.lastTxId,
       txTimestamp: TestNetwork.txTime(net.txCount),
     });
     assert.equal(r.event?.name, 'ReadingRejected');
-    assert.deepEqual(r.rwset.writes.map((w) => w.key), ['\u0000meterstate\u0000SP-0001\u0000', '\u0000rejection\u0000SP-0001\u00000000000000000002\u0000']);
+    assert.deepEqual(
+      r.rwset.writes.map((w) => w.key),
+      ['\u0000meterstate\u0000SP-0001\u0000', '\u0000rejection\u0000SP-0001\u00000000000000000002\u0000'],
+    );
     // Not a measurement, and not measured.
     await net.assertRejected('lr', 'MEASUREMENT_NOT_FOUND', owner, 'getMeasurement', 'SP-0001', '2');
     // A replay of the recorded reading, and a forgery, cannot add entries.
@@ -351,7 +440,10 @@ describe('LR chaincode: revoked meters and withdrawn approvals', () => {
     await net.assertRejected('lr', 'ACCESS_DENIED', t.callers.lasigeClient, 'submitReading', meter.signedBase64(reading(3)));
     await net.submit('lr', owner, 'submitReading', meter.signedBase64(reading(3)));
     const page = await net.query<Page<ReadingRejection>>('lr', t.callers.pucprClient, 'listReadingRejections', 'SP-0001', '10', '');
-    assert.deepEqual(page.records.map((x) => x.sequence), [2, 3]);
+    assert.deepEqual(
+      page.records.map((x) => x.sequence),
+      [2, 3],
+    );
     assert.equal(page.bookmark, '');
   });
 
@@ -359,7 +451,12 @@ describe('LR chaincode: revoked meters and withdrawn approvals', () => {
     const net = await registeredNetwork();
     await net.submit('lr', inmetro, 'revokeMeter', 'SP-0001', 'key compromised');
     // As if MAX_RECORDED_REJECTIONS readings had been recorded already.
-    net.state.put('lr', '\u0000meterstate\u0000SP-0001\u0000', Buffer.from(JSON.stringify({ lastSequence: 5000, rejected: MAX_RECORDED_REJECTIONS })), { blockNum: 9999, txNum: 0 });
+    net.state.put(
+      'lr',
+      '\u0000meterstate\u0000SP-0001\u0000',
+      Buffer.from(JSON.stringify({ lastSequence: 5000, rejected: MAX_RECORDED_REJECTIONS })),
+      { blockNum: 9999, txNum: 0 },
+    );
     await net.assertRejected('lr', 'METER_REVOKED', owner, 'submitReading', meter.signedBase64(reading(5001)));
   });
 
@@ -369,7 +466,12 @@ describe('LR chaincode: revoked meters and withdrawn approvals', () => {
     // The notified body suspends the model (re-approval with no LR version).
     await net.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval(MODEL, [])));
     await net.assertRejected('lr', 'LR_VERSION_NOT_APPROVED', owner, 'submitReading', meter.signedBase64(reading(2)));
-    await net.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval(MODEL, [LR_CHAINCODE_VERSION])));
+    await net.submit(
+      'governance',
+      t.callers.inmetroAdmin,
+      'approveMeterModel',
+      JSON.stringify(modelApproval(MODEL, [LR_CHAINCODE_VERSION])),
+    );
     await net.submit('lr', owner, 'submitReading', meter.signedBase64(reading(2)));
     // Withdrawing the LR version stops readings too; earlier records stay, attributed to it.
     await net.submit('governance', t.callers.inmetroAdmin, 'withdrawLrSoftware', 'lr', LR_CHAINCODE_VERSION, 'defect found');
@@ -403,7 +505,10 @@ describe('LR chaincode: queries', () => {
     assert.deepEqual(seen, [2000, 3000, 4000, 5000], '[fromMs, toMs): 6000 excluded');
     assert.equal(pages, 2, 'the last page ends at toMs with an empty bookmark');
     const all = await net.query<Page<MeasurementRecord>>('lr', owner, 'queryMeasurements', 'SP-0001', '0', '9007199254740991', '100', '');
-    assert.deepEqual(all.records.map((m) => m.sequence), [2, 4, 3, 5, 1, 6, 7]);
+    assert.deepEqual(
+      all.records.map((m) => m.sequence),
+      [2, 4, 3, 5, 1, 6, 7],
+    );
     assert.equal(all.bookmark, '');
     const none = await net.query<Page<MeasurementRecord>>('lr', owner, 'queryMeasurements', 'SP-0404', '0', '9999', '10', '');
     assert.deepEqual(none, { records: [], bookmark: '' });
@@ -441,7 +546,11 @@ describe('LR chaincode: access control per function and role', () => {
           assert.equal(r.response.status, 200, `${fn} by ${who.label}: ${r.response.message}`);
         } else {
           assert.equal(r.response.status, 500, `${fn} by ${who.label} should be denied`);
-          assert.equal(parseChaincodeErrorMessage(r.response.message)?.code, 'ACCESS_DENIED', `${fn} by ${who.label}: ${r.response.message}`);
+          assert.equal(
+            parseChaincodeErrorMessage(r.response.message)?.code,
+            'ACCESS_DENIED',
+            `${fn} by ${who.label}: ${r.response.message}`,
+          );
         }
       }
     }
@@ -457,7 +566,10 @@ describe('LR chaincode configuration', () => {
 
 describe('LR chaincode errors', () => {
   it('parses codes back out of response messages', () => {
-    assert.deepEqual(parseChaincodeErrorMessage('METER_NOT_FOUND: meter X is not registered'), { code: 'METER_NOT_FOUND', detail: 'meter X is not registered' });
+    assert.deepEqual(parseChaincodeErrorMessage('METER_NOT_FOUND: meter X is not registered'), {
+      code: 'METER_NOT_FOUND',
+      detail: 'meter X is not registered',
+    });
     assert.deepEqual(parseChaincodeErrorMessage('chaincode response 500, BAD_SIGNATURE: nope'), { code: 'BAD_SIGNATURE', detail: 'nope' });
     assert.deepEqual(parseChaincodeErrorMessage('LR_VERSION_NOT_APPROVED: x'), { code: 'LR_VERSION_NOT_APPROVED', detail: 'x' });
     assert.equal(parseChaincodeErrorMessage('SOMETHING_ELSE: x'), undefined);

@@ -7,18 +7,17 @@
 // an approval invalidates it (MVCC), as in Fabric.
 import { createHash } from 'node:crypto';
 import { Context, Contract, Transaction } from 'fabric-contract-api';
-import {
-  decodeReading,
-  decodeSignedReading,
-  LrError,
-  measurementRecord,
-  verifyReadingSignature,
-  type RawReading,
-} from '@metroledger/lr';
+import { decodeReading, decodeSignedReading, LrError, measurementRecord, verifyReadingSignature, type RawReading } from '@metroledger/lr';
 // Types only: the LR package carries no governance code; it talks to that chaincode through the peer.
 import type { CallerOrganization, LrApprovalCheck, OrganizationRecord } from '@metroledger/governance/api';
 import { callerOf } from './caller';
-import { GOVERNANCE_CHAINCODE_NAME, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION, MAX_RECORDED_REJECTIONS, NOTIFIED_BODY_MSP_ID } from './config';
+import {
+  GOVERNANCE_CHAINCODE_NAME,
+  LR_CHAINCODE_NAME,
+  LR_CHAINCODE_VERSION,
+  MAX_RECORDED_REJECTIONS,
+  NOTIFIED_BODY_MSP_ID,
+} from './config';
 import { ChaincodeError, type ChaincodeErrorCode } from './errors';
 import { LrKeyTypes, pad16 } from './keys';
 import type { MeasurementRecord, Meter, MeterKey, Page, ReadingRejection } from './types';
@@ -103,7 +102,8 @@ async function requireLrApproval(ctx: Context, model: string): Promise<void> {
   const answer = await queryGovernance<LrApprovalCheck>(ctx, 'checkLrApproval', model, LR_CHAINCODE_NAME, LR_CHAINCODE_VERSION);
   if (!answer.ok) throw governanceRefusal(answer.message, 'checkLrApproval');
   const check = answer.value;
-  if (!check.approved) throw new ChaincodeError(check.code as ChaincodeErrorCode, check.detail, { model, chaincodeVersion: LR_CHAINCODE_VERSION });
+  if (!check.approved)
+    throw new ChaincodeError(check.code as ChaincodeErrorCode, check.detail, { model, chaincodeVersion: LR_CHAINCODE_VERSION });
   requireApprovedCode(check.codeDigest);
 }
 
@@ -134,7 +134,10 @@ export class LrContract extends Contract {
   #requireNotifiedBody(ctx: Context, action: string): void {
     const caller = callerOf(ctx);
     if (caller.mspId !== NOTIFIED_BODY_MSP_ID || (caller.role !== 'admin' && caller.role !== 'client')) {
-      throw new ChaincodeError('ACCESS_DENIED', `only an admin or client of ${NOTIFIED_BODY_MSP_ID} may ${action}; caller is ${caller.mspId} ${caller.role ?? 'member'}`);
+      throw new ChaincodeError(
+        'ACCESS_DENIED',
+        `only an admin or client of ${NOTIFIED_BODY_MSP_ID} may ${action}; caller is ${caller.mspId} ${caller.role ?? 'member'}`,
+      );
     }
   }
 
@@ -174,7 +177,9 @@ export class LrContract extends Contract {
     const meter: Meter = {
       ...registration,
       status: 'ACTIVE',
-      keyHistory: [{ publicKeyPem: registration.publicKeyPem, validFromSequence: 0, validFromTxId: txId, validFrom: at, reason: 'registration' }],
+      keyHistory: [
+        { publicKeyPem: registration.publicKeyPem, validFromSequence: 0, validFromTxId: txId, validFrom: at, reason: 'registration' },
+      ],
       registeredTxId: txId,
       registeredAt: at,
     };
@@ -206,7 +211,13 @@ export class LrContract extends Contract {
       throw new ChaincodeError('INVALID_ARGUMENT', `the key was already used by meter ${meterId}; a rotation needs a new key`);
     }
     const { state } = await this.#meterState(ctx, meterId);
-    const key: MeterKey = { publicKeyPem, validFromSequence: state.lastSequence + 1, validFromTxId: ctx.stub.getTxID(), validFrom: txTime(ctx), reason };
+    const key: MeterKey = {
+      publicKeyPem,
+      validFromSequence: state.lastSequence + 1,
+      validFromTxId: ctx.stub.getTxID(),
+      validFrom: txTime(ctx),
+      reason,
+    };
     const rotated: Meter = { ...meter, publicKeyPem, keyHistory: [...meter.keyHistory, key] };
     const bytes = json(rotated);
     await ctx.stub.putState(ctx.stub.createCompositeKey(METER, [meterId]), bytes);
@@ -285,7 +296,11 @@ export class LrContract extends Contract {
       try {
         r = await this.#processReading(ctx, signedReadings[i]!, view);
       } catch (err) {
-        if (err instanceof ChaincodeError) throw new ChaincodeError(err.code, `reading ${i} of the batch: ${err.message.slice(err.code.length + 2)}`, { ...err.details, index: i });
+        if (err instanceof ChaincodeError)
+          throw new ChaincodeError(err.code, `reading ${i} of the batch: ${err.message.slice(err.code.length + 2)}`, {
+            ...err.details,
+            index: i,
+          });
         throw err;
       }
       outcomes.push(batchOutcome(r));
@@ -303,7 +318,10 @@ export class LrContract extends Contract {
    */
   async #processReading(ctx: Context, envelope: Uint8Array, batch: BatchView | undefined): Promise<MeasurementRecord | ReadingRejection> {
     // A batch writes only once every reading has passed, so a refused batch leaves no write behind.
-    const put = batch === undefined ? (key: string, value: Uint8Array) => ctx.stub.putState(key, value) : async (key: string, value: Uint8Array) => void batch.writes.push([key, value]);
+    const put =
+      batch === undefined
+        ? (key: string, value: Uint8Array) => ctx.stub.putState(key, value)
+        : async (key: string, value: Uint8Array) => void batch.writes.push([key, value]);
     let readingBytes: Uint8Array;
     let signature: Uint8Array;
     let reading: RawReading;
@@ -322,7 +340,10 @@ export class LrContract extends Contract {
     }
     const caller = callerOf(ctx);
     if (caller.mspId !== meter.ownerMspId || caller.role !== 'client') {
-      throw new ChaincodeError('ACCESS_DENIED', `readings of meter ${meterId} are submitted by clients of ${meter.ownerMspId}, not ${caller.mspId} ${caller.role ?? 'member'}`);
+      throw new ChaincodeError(
+        'ACCESS_DENIED',
+        `readings of meter ${meterId} are submitted by clients of ${meter.ownerMspId}, not ${caller.mspId} ${caller.role ?? 'member'}`,
+      );
     }
     // Only the current key: after a rotation, readings signed with an earlier key are refused.
     // Keys are parsed once per PEM and cached by the LR software.
@@ -331,14 +352,19 @@ export class LrContract extends Contract {
     }
     const { key: stateKey, state } = batch?.states.get(meterId) ?? (await this.#meterState(ctx, meterId));
     if (reading.sequence <= state.lastSequence) {
-      throw new ChaincodeError('REPLAYED_SEQUENCE', `sequence ${reading.sequence} of meter ${meterId} is not above the last accepted ${state.lastSequence}`);
+      throw new ChaincodeError(
+        'REPLAYED_SEQUENCE',
+        `sequence ${reading.sequence} of meter ${meterId} is not above the last accepted ${state.lastSequence}`,
+      );
     }
     const readingSha256 = createHash('sha256').update(readingBytes).digest('hex');
     const meterKeyIndex = meter.keyHistory.length - 1;
     if (meter.status !== 'ACTIVE') {
       const rejected = state.rejected ?? 0;
       if (rejected >= MAX_RECORDED_REJECTIONS) {
-        throw new ChaincodeError('METER_REVOKED', `meter ${meterId} was revoked; ${rejected} later readings are recorded already`, { meterId });
+        throw new ChaincodeError('METER_REVOKED', `meter ${meterId} was revoked; ${rejected} later readings are recorded already`, {
+          meterId,
+        });
       }
       const rejection: ReadingRejection = {
         status: 'REJECTED',
@@ -370,7 +396,10 @@ export class LrContract extends Contract {
     await put(stateKey, json(next));
     batch?.states.set(meterId, { key: stateKey, state: next });
     await put(ctx.stub.createCompositeKey(MEASUREMENT, [meterId, pad16(reading.captureTimeMs), pad16(reading.sequence)]), recordBytes);
-    await put(ctx.stub.createCompositeKey(MEASUREMENT_BY_SEQUENCE, [meterId, pad16(reading.sequence)]), Buffer.from(pad16(reading.captureTimeMs)));
+    await put(
+      ctx.stub.createCompositeKey(MEASUREMENT_BY_SEQUENCE, [meterId, pad16(reading.sequence)]),
+      Buffer.from(pad16(reading.captureTimeMs)),
+    );
     if (batch === undefined) ctx.stub.setEvent(MEASUREMENT_EVENT, recordBytes);
     return record;
   }
@@ -393,8 +422,11 @@ export class LrContract extends Contract {
     await this.#requireMember(ctx);
     checkMeterId(meterId);
     const seq = parseUint(sequence, 'sequence');
-    const time = Buffer.from(await ctx.stub.getState(ctx.stub.createCompositeKey(MEASUREMENT_BY_SEQUENCE, [meterId, pad16(seq)]))).toString('utf8');
-    const bytes = time === '' ? new Uint8Array(0) : await ctx.stub.getState(ctx.stub.createCompositeKey(MEASUREMENT, [meterId, time, pad16(seq)]));
+    const time = Buffer.from(await ctx.stub.getState(ctx.stub.createCompositeKey(MEASUREMENT_BY_SEQUENCE, [meterId, pad16(seq)]))).toString(
+      'utf8',
+    );
+    const bytes =
+      time === '' ? new Uint8Array(0) : await ctx.stub.getState(ctx.stub.createCompositeKey(MEASUREMENT, [meterId, time, pad16(seq)]));
     if (bytes.length === 0) throw new ChaincodeError('MEASUREMENT_NOT_FOUND', `meter ${meterId} has no measurement ${seq}`);
     return JSON.parse(Buffer.from(bytes).toString('utf8')) as MeasurementRecord;
   }
@@ -404,7 +436,14 @@ export class LrContract extends Contract {
    * pageSize 1..100; bookmark '' for the first page, then the returned one until it is ''.
    */
   @Transaction(false)
-  async queryMeasurements(ctx: Context, meterId: string, fromMs: string, toMs: string, pageSize: string, bookmark: string): Promise<Page<MeasurementRecord>> {
+  async queryMeasurements(
+    ctx: Context,
+    meterId: string,
+    fromMs: string,
+    toMs: string,
+    pageSize: string,
+    bookmark: string,
+  ): Promise<Page<MeasurementRecord>> {
     await this.#requireMember(ctx);
     checkMeterId(meterId);
     const from = parseUint(fromMs, 'fromMs');

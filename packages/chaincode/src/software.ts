@@ -57,5 +57,9 @@ export const RUNNING_SOFTWARE: LrSoftwareIdentity = (() => {
 export function requireApprovedCode(approvedCodeDigest: string | undefined): void {
   const running = RUNNING_SOFTWARE.codeDigest;
   if (running === undefined || approvedCodeDigest === undefined || running === approvedCodeDigest) return;
-  throw new ChaincodeError('CODE_NOT_APPROVED', `this chaincode runs code ${running}, but the notified body approved code ${approvedCodeDigest} for ${LR_CHAINCODE_NAME} ${LR_CHAINCODE_VERSION}`, { running, approved: approvedCodeDigest });
+  throw new ChaincodeError(
+    'CODE_NOT_APPROVED',
+    `this chaincode runs code ${running}, but the notified body approved code ${approvedCodeDigest} for ${LR_CHAINCODE_NAME} ${LR_CHAINCODE_VERSION}`,
+    { running, approved: approvedCodeDigest },
+  );
 }

@@ -36,7 +36,8 @@ function exactKeys(obj: unknown, what: string, keys: readonly string[]): Record<
 }
 
 function text(v: unknown, what: string, max: number): string {
-  if (typeof v !== 'string' || v.trim().length === 0 || v.length > max) throw invalidMeter(`${what} must be a non-blank string of at most ${max} characters`);
+  if (typeof v !== 'string' || v.trim().length === 0 || v.length > max)
+    throw invalidMeter(`${what} must be a non-blank string of at most ${max} characters`);
   return v;
 }
 
@@ -90,7 +91,11 @@ export function parseMeterRegistration(json: string): MeterRegistration {
     ownerMspId,
     publicKeyPem: p256PublicKeyPem(m.publicKeyPem),
     geometry,
-    location: { text: text(l.text, 'location.text', 256), lat: number(l.lat, 'location.lat', -90, 90), lon: number(l.lon, 'location.lon', -180, 180) },
+    location: {
+      text: text(l.text, 'location.text', 256),
+      lat: number(l.lat, 'location.lat', -90, 90),
+      lon: number(l.lon, 'location.lon', -180, 180),
+    },
     speedLimitKmh: number(m.speedLimitKmh, 'speedLimitKmh', 1, MAX_SPEED_KMH), // a limit above the measuring range could never be enforced
     model: text(m.model, 'model', 128),
   };

@@ -53,7 +53,17 @@ export interface CaseResult {
 type Counts = { -readonly [K in keyof Omit<CaseResult, 'name' | 'wallS' | 'audits' | 'problems' | 'skipped'>]: CaseResult[K] };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const zero = (): Counts => ({ kills: 0, replicaCrashes: 0, diskFullHalts: 0, acknowledged: 0, lost: 0, duplicates: 0, corruptionsInjected: 0, corruptionsDetected: 0, corruptServed: 0 });
+const zero = (): Counts => ({
+  kills: 0,
+  replicaCrashes: 0,
+  diskFullHalts: 0,
+  acknowledged: 0,
+  lost: 0,
+  duplicates: 0,
+  corruptionsInjected: 0,
+  corruptionsDetected: 0,
+  corruptServed: 0,
+});
 
 async function withDataDir<T>(name: string, run: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), `metroledger-chaos-${name}-`));
@@ -65,7 +75,14 @@ async function withDataDir<T>(name: string, run: (dir: string) => Promise<T>): P
 }
 
 /** Ends a case on an intact ledger: every acknowledged reading there once, a clean scan, an audit that passes. */
-async function finish(dir: string, acknowledged: Acknowledged, counts: Counts, problems: string[], audits: AuditOutcome[], log: (l: string) => void): Promise<void> {
+async function finish(
+  dir: string,
+  acknowledged: Acknowledged,
+  counts: Counts,
+  problems: string[],
+  audits: AuditOutcome[],
+  log: (l: string) => void,
+): Promise<void> {
   const check = await checkLedger(dir, acknowledged);
   counts.acknowledged = acknowledged.size;
   counts.lost = check.lost.length;
@@ -73,11 +90,15 @@ async function finish(dir: string, acknowledged: Acknowledged, counts: Counts, p
   if (check.lost.length > 0) problems.push(`${check.lost.length} acknowledged readings lost (e.g. ${check.lost.slice(0, 3).join(', ')})`);
   if (check.duplicates > 0) problems.push(`${check.duplicates} readings recorded twice`);
   const findings = await scanLedger(dir);
-  if (findings.length > 0) problems.push(`the block file scan found ${findings.map((f) => `${f.code} at block ${f.blockNumber}`).join(', ')}`);
+  if (findings.length > 0)
+    problems.push(`the block file scan found ${findings.map((f) => `${f.code} at block ${f.blockNumber}`).join(', ')}`);
   const audit = auditLedger(dir);
   audits.push(audit);
-  if (audit.verdict !== 'PASS' && audit.verdict !== 'PASS_WITH_WARNINGS') problems.push(`audit ${audit.verdict} (${JSON.stringify(audit.findingCodes)})`);
-  log(`  ledger height ${check.height}; ${acknowledged.size} acknowledged, ${check.lost.length} lost, ${check.duplicates} duplicates; scan ${findings.length} findings; audit ${audit.verdict}`);
+  if (audit.verdict !== 'PASS' && audit.verdict !== 'PASS_WITH_WARNINGS')
+    problems.push(`audit ${audit.verdict} (${JSON.stringify(audit.findingCodes)})`);
+  log(
+    `  ledger height ${check.height}; ${acknowledged.size} acknowledged, ${check.lost.length} lost, ${check.duplicates} duplicates; scan ${findings.length} findings; audit ${audit.verdict}`,
+  );
 }
 
 /** Kill -9 of the whole devnet under load, `rounds` times; for BFT also replicas crashed and restarted inside it. */
@@ -91,7 +112,10 @@ async function killCase(name: 'kill-solo' | 'kill-bft', o: CaseOptions): Promise
     const meters = newMeters(name.toUpperCase(), o.meters);
     const acknowledged: Acknowledged = new Map();
     // BFT: replicas also crash and restart inside the devnet while it runs (one at a time).
-    const roundOpts = (round: number): ChaosNodeOptions => ({ ...nodeOpts, ...(name === 'kill-bft' && { replicaChaos: `${o.seed}/${name}/${round}` }) });
+    const roundOpts = (round: number): ChaosNodeOptions => ({
+      ...nodeOpts,
+      ...(name === 'kill-bft' && { replicaChaos: `${o.seed}/${name}/${round}` }),
+    });
     let node = await startChaosNode(roundOpts(0));
     try {
       await setUpGovernance(node, dir, meters);
@@ -139,8 +163,13 @@ async function diskFullCase(o: CaseOptions): Promise<Omit<CaseResult, 'name' | '
         const exit = await node.exit;
         await load.stop();
         if (exit.code === DEVNET_HALT_EXIT_CODE && /ENOSPC/.test(node.stderr())) counts.diskFullHalts++;
-        else problems.push(`round ${round + 1}: the node ended with ${exit.code ?? exit.signal}, not the halt (${DEVNET_HALT_EXIT_CODE}, ENOSPC): ${node.stderr().slice(-500)}`);
-        o.log(`  round ${round + 1}: disk full after ${quotaBytes} bytes, exit ${exit.code ?? exit.signal}, ${acknowledged.size} acknowledged so far`);
+        else
+          problems.push(
+            `round ${round + 1}: the node ended with ${exit.code ?? exit.signal}, not the halt (${DEVNET_HALT_EXIT_CODE}, ENOSPC): ${node.stderr().slice(-500)}`,
+          );
+        o.log(
+          `  round ${round + 1}: disk full after ${quotaBytes} bytes, exit ${exit.code ?? exit.signal}, ${acknowledged.size} acknowledged so far`,
+        );
       }
       // Room again: the node recovers by itself and takes readings.
       node = await startChaosNode({ dataDir: dir, ordering: 'solo' });
@@ -183,7 +212,10 @@ async function diskFullTmpfsCase(o: CaseOptions): Promise<Omit<CaseResult, 'name
         const exit = await node.exit;
         await load.stop();
         if (exit.code === DEVNET_HALT_EXIT_CODE && /ENOSPC/.test(node.stderr())) counts.diskFullHalts++;
-        else problems.push(`the node ended with ${exit.code ?? exit.signal}, not the halt (${DEVNET_HALT_EXIT_CODE}, ENOSPC): ${node.stderr().slice(-500)}`);
+        else
+          problems.push(
+            `the node ended with ${exit.code ?? exit.signal}, not the halt (${DEVNET_HALT_EXIT_CODE}, ENOSPC): ${node.stderr().slice(-500)}`,
+          );
         o.log(`  a ${size} tmpfs filled after ${acknowledged.size} acknowledged readings, exit ${exit.code ?? exit.signal}`);
         execFileSync('mount', ['-o', 'remount,size=64m', ledgerDir]);
         node = await startChaosNode({ dataDir: dir, ordering: 'solo' });
@@ -261,14 +293,20 @@ async function corruptCase(o: CaseOptions): Promise<Omit<CaseResult, 'name' | 'w
         audits.push(audit);
         const scanned = findings.some((f) => f.blockNumber === victim.blockNumber);
         if (scanned && audit.verdict === 'FAIL') counts.corruptionsDetected++;
-        else problems.push(`a byte flipped in block ${victim.blockNumber}: scan ${scanned ? 'named it' : 'missed it'}, audit ${audit.verdict}`);
+        else
+          problems.push(
+            `a byte flipped in block ${victim.blockNumber}: scan ${scanned ? 'named it' : 'missed it'}, audit ${audit.verdict}`,
+          );
         node = await startChaosNode({ dataDir: dir, ordering: 'solo' });
         const served = await deliverAll(node, dir, original);
         await node.kill();
         counts.corruptServed += served.corruptServed.length;
         if (served.corruptServed.length > 0) problems.push(`Deliver served damaged block(s) ${served.corruptServed.join(', ')}`);
-        if (served.intactServed !== victim.blockNumber) problems.push(`Deliver served ${served.intactServed} intact blocks before the damaged block ${victim.blockNumber}`);
-        o.log(`  flip in block ${victim.blockNumber}: scan ${findings.map((f) => f.code).join(',')}, audit ${audit.verdict}; Deliver served ${served.intactServed} intact then ${served.refusal ?? 'no refusal'}`);
+        if (served.intactServed !== victim.blockNumber)
+          problems.push(`Deliver served ${served.intactServed} intact blocks before the damaged block ${victim.blockNumber}`);
+        o.log(
+          `  flip in block ${victim.blockNumber}: scan ${findings.map((f) => f.code).join(',')}, audit ${audit.verdict}; Deliver served ${served.intactServed} intact then ${served.refusal ?? 'no refusal'}`,
+        );
         for (const [path, bytes] of pristine) await writeFile(path, bytes);
       }
       // Cut a seeded 1..600 bytes off the newest file, then a whole seeded share of the blocks.
@@ -285,7 +323,9 @@ async function corruptCase(o: CaseOptions): Promise<Omit<CaseResult, 'name' | 'w
         audits.push(audit);
         if (findings.length > 0 && audit.verdict === 'FAIL') counts.corruptionsDetected++;
         else problems.push(`${cut} bytes cut off the newest block file: scan ${findings.length} findings, audit ${audit.verdict}`);
-        o.log(`  ${cut} bytes cut off the end: scan ${findings.map((f) => f.code).join(',') || 'nothing'}, audit ${audit.verdict} ${JSON.stringify(audit.findingCodes)}`);
+        o.log(
+          `  ${cut} bytes cut off the end: scan ${findings.map((f) => f.code).join(',') || 'nothing'}, audit ${audit.verdict} ${JSON.stringify(audit.findingCodes)}`,
+        );
         await writeFile(newest, pristine.get(newest)!);
       }
     } finally {
@@ -298,6 +338,13 @@ async function corruptCase(o: CaseOptions): Promise<Omit<CaseResult, 'name' | 'w
 export async function runCase(name: CaseName, o: CaseOptions): Promise<CaseResult> {
   const started = Date.now();
   o.log(`case ${name} (seed ${o.seed})`);
-  const r = name === 'disk-full' ? await diskFullCase(o) : name === 'disk-full-tmpfs' ? await diskFullTmpfsCase(o) : name === 'corrupt' ? await corruptCase(o) : await killCase(name, o);
+  const r =
+    name === 'disk-full'
+      ? await diskFullCase(o)
+      : name === 'disk-full-tmpfs'
+        ? await diskFullTmpfsCase(o)
+        : name === 'corrupt'
+          ? await corruptCase(o)
+          : await killCase(name, o);
   return { name, wallS: (Date.now() - started) / 1000, ...r };
 }

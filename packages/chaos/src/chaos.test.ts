@@ -8,7 +8,12 @@ import assert from 'node:assert/strict';
 import { formatVerdict, runChaos } from './index';
 
 test('chaos slice (seed npm-test): no acknowledged reading lost or doubled, every corruption detected, none served', async (t) => {
-  const report = await runChaos(['kill-bft', 'disk-full', 'corrupt'], { seed: 'npm-test', rounds: 1, meters: 4, log: (l) => t.diagnostic(l) });
+  const report = await runChaos(['kill-bft', 'disk-full', 'corrupt'], {
+    seed: 'npm-test',
+    rounds: 1,
+    meters: 4,
+    log: (l) => t.diagnostic(l),
+  });
   t.diagnostic(formatVerdict(report));
   const totals = report.totals;
   // The faults did happen: a verdict over nothing would pass vacuously.
@@ -17,7 +22,10 @@ test('chaos slice (seed npm-test): no acknowledged reading lost or doubled, ever
   assert.equal(totals.diskFullHalts, 1);
   assert.equal(totals.corruptionsInjected, 3); // one byte flipped, two cuts
   assert.ok(totals.acknowledged >= 30, `too few readings acknowledged to mean anything (${totals.acknowledged})`);
-  assert.deepEqual(report.cases.flatMap((c) => c.problems), []);
+  assert.deepEqual(
+    report.cases.flatMap((c) => c.problems),
+    [],
+  );
   assert.equal(totals.lost, 0);
   assert.equal(totals.duplicates, 0);
   assert.equal(totals.corruptServed, 0);

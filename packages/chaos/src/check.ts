@@ -63,7 +63,10 @@ export interface AuditOutcome {
 /** `metroledger audit --data DIR`, as an auditor runs it on a copy of the ledger. */
 export function auditLedger(dataDir: string): AuditOutcome {
   const cli = require.resolve('@metroledger/cli/main');
-  const r = spawnSync(process.execPath, [cli, 'audit', '--data', dataDir, '--json', '--quiet', '--workers', '0'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [cli, 'audit', '--data', dataDir, '--json', '--quiet', '--workers', '0'], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   let report: { verdict: string; findings: { code: string }[] };
   try {
     report = JSON.parse(r.stdout) as typeof report;

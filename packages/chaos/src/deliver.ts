@@ -22,7 +22,10 @@ export async function deliverAll(node: ChaosNode, dataDir: string, original: rea
   const connection = newGrpcConnection(node.endpoint, await readFile(node.tlsCaCertPath), node.tlsServerName);
   const id = await loadMspIdentity(devnetUserMsp(dataDir, 'cetsp.example.com'));
   const gateway = connect({
-    client: connection, identity: { mspId: 'CETSPMSP', credentials: id.certificatePem }, signer: signers.newPrivateKeySigner(createPrivateKey(id.privateKeyPem)), hash: hash.sha256,
+    client: connection,
+    identity: { mspId: 'CETSPMSP', credentials: id.certificatePem },
+    signer: signers.newPrivateKeySigner(createPrivateKey(id.privateKeyPem)),
+    hash: hash.sha256,
     blockEventsOptions: () => ({ deadline: Date.now() + 300_000 }), // a hang guard
   });
   const corruptServed: number[] = [];

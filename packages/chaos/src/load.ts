@@ -14,12 +14,17 @@ import type { ChaosNode } from './process';
 export type Acknowledged = Map<string, number>;
 
 export function newMeters(prefix: string, count: number): Meter[] {
-  return Array.from({ length: count }, (_, i) => Meter.create({ meterId: `${prefix}-${i}`, geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 } }));
+  return Array.from({ length: count }, (_, i) =>
+    Meter.create({ meterId: `${prefix}-${i}`, geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 } }),
+  );
 }
 
 /** What the notified body does before any reading can be accepted (scenario's suite set-up). */
 export async function setUpGovernance(node: ChaosNode, dataDir: string, meters: readonly Meter[]): Promise<void> {
-  const access = await devnetAccess({ endpoint: node.endpoint, tlsCaCertPath: node.tlsCaCertPath, tlsServerName: node.tlsServerName, dataDir }, await packageLrChaincode());
+  const access = await devnetAccess(
+    { endpoint: node.endpoint, tlsCaCertPath: node.tlsCaCertPath, tlsServerName: node.tlsServerName, dataDir },
+    await packageLrChaincode(),
+  );
   await setUpSuiteRegistry(access, meters, { callTimeoutMs: 120_000 });
 }
 
@@ -31,7 +36,13 @@ export interface LoadRun {
 }
 
 /** Meters submit readings to `node` until stop(); acknowledgements go into `acknowledged`. */
-export async function startLoad(node: ChaosNode, dataDir: string, meters: readonly Meter[], rng: Rng, acknowledged: Acknowledged): Promise<LoadRun> {
+export async function startLoad(
+  node: ChaosNode,
+  dataDir: string,
+  meters: readonly Meter[],
+  rng: Rng,
+  acknowledged: Acknowledged,
+): Promise<LoadRun> {
   const connection = newGrpcConnection(node.endpoint, await readFile(node.tlsCaCertPath), node.tlsServerName);
   const owner = { mspId: 'CETSPMSP', ...(await loadMspIdentity(devnetUserMsp(dataDir, 'cetsp.example.com'))) };
   // Few retries: once the node is gone a meter must notice and stop.
@@ -69,8 +80,14 @@ export async function untilAcknowledged(node: ChaosNode, acknowledged: Acknowled
   let progressAt = Date.now();
   while (acknowledged.size < count) {
     if (!node.alive()) throw new Error(`the node exited with ${acknowledged.size} of ${count} readings acknowledged:\n${node.stderr()}`);
-    if (acknowledged.size > seen) { seen = acknowledged.size; progressAt = Date.now(); }
-    if (Date.now() - progressAt > STALL_LIMIT_MS) throw new Error(`no reading acknowledged for ${STALL_LIMIT_MS / 1000} s (${acknowledged.size} of ${count}):\n${node.stderr().slice(-2000)}`);
+    if (acknowledged.size > seen) {
+      seen = acknowledged.size;
+      progressAt = Date.now();
+    }
+    if (Date.now() - progressAt > STALL_LIMIT_MS)
+      throw new Error(
+        `no reading acknowledged for ${STALL_LIMIT_MS / 1000} s (${acknowledged.size} of ${count}):\n${node.stderr().slice(-2000)}`,
+      );
     await new Promise((r) => setTimeout(r, 5));
   }
 }

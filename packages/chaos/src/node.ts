@@ -31,7 +31,14 @@ async function main(): Promise<void> {
     process.stderr.write(`chaos node HALTED: ${describeHalt(halt, o.dataDir)}\n`);
     process.exit(DEVNET_HALT_EXIT_CODE);
   });
-  process.once('SIGTERM', () => void devnet.stop().then(() => process.exit(0), () => process.exit(1)));
+  process.once(
+    'SIGTERM',
+    () =>
+      void devnet.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      ),
+  );
   const bft = devnet.bft;
   if (o.replicaChaos !== undefined && bft !== undefined) {
     // One replica at a time: crash it after a seeded 1..4 more blocks, restart it after 1..4 more
@@ -78,10 +85,12 @@ async function main(): Promise<void> {
       );
     }, 20).unref();
   }
-  process.stdout.write(`READY ${JSON.stringify({ endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, tlsServerName: devnet.tlsServerName })}\n`);
+  process.stdout.write(
+    `READY ${JSON.stringify({ endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, tlsServerName: devnet.tlsServerName })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`chaos node failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`chaos node failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -36,7 +36,9 @@ export async function startChaosNode(o: ChaosNodeOptions): Promise<ChaosNode> {
     stderr = (stderr + d.toString()).slice(-20_000);
     if (!log.writableEnded) log.write(d);
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   const alive = () => child.exitCode === null && child.signalCode === null;
   const end = async (signal: NodeJS.Signals) => {
     if (alive()) child.kill(signal);
@@ -47,13 +49,22 @@ export async function startChaosNode(o: ChaosNodeOptions): Promise<ChaosNode> {
   };
   const ready = await new Promise<{ endpoint: string; tlsCaCertPath: string; tlsServerName: string }>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`chaos node did not start within ${START_LIMIT_MS / 1000} s:\n${stderr}`)); }, START_LIMIT_MS);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`chaos node did not start within ${START_LIMIT_MS / 1000} s:\n${stderr}`));
+    }, START_LIMIT_MS);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^READY (.*)$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(JSON.parse(m[1]!)); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(JSON.parse(m[1]!));
+      }
     });
-    void exit.then((e) => { clearTimeout(timer); reject(new Error(`chaos node exited (${e.code ?? e.signal}) before it was ready:\n${stderr}`)); });
+    void exit.then((e) => {
+      clearTimeout(timer);
+      reject(new Error(`chaos node exited (${e.code ?? e.signal}) before it was ready:\n${stderr}`));
+    });
   });
   return { pid: child.pid!, ...ready, alive, exit, stderr: () => stderr, kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
 }

@@ -27,7 +27,12 @@ export class QuotaFileSystem implements BlockFileSystem {
         const fits = this.#left;
         this.#left = 0;
         if (fits > 0) await fh.write(all, 0, fits, position);
-        throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', errno: -28, syscall: 'write', path });
+        throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), {
+          code: 'ENOSPC',
+          errno: -28,
+          syscall: 'write',
+          path,
+        });
       },
       datasync: () => fh.datasync(),
       sync: () => fh.sync(),

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const MAIN = join(__dirname, 'main.js');
-const run = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, METROLEDGER_CONFIG: '' } });
+const run = (cwd: string, ...args: string[]) =>
+  spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, METROLEDGER_CONFIG: '' } });
 
 function project(yaml: string, file = 'metroledger.yaml'): string {
   const dir = mkdtempSync(join(tmpdir(), 'metroledger-config-'));
@@ -48,7 +49,10 @@ test("devnet up takes its options from the file's devnet section, flags first", 
     assert.match(r.stderr, /BAD_CONFIG: --ordering must be solo or bft, not raft/);
     r = run(dir, 'devnet', 'up', '--data', 'net', '--ordering', 'solo');
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`BAD_CONFIG: chaincode basic: ${join(dir, 'no-such-chaincode').replace(/[/.]/g, '\\$&')} is not a directory`));
+    assert.match(
+      r.stderr,
+      new RegExp(`BAD_CONFIG: chaincode basic: ${join(dir, 'no-such-chaincode').replace(/[/.]/g, '\\$&')} is not a directory`),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -15,10 +15,28 @@ export const CONFIG_ENV = 'METROLEDGER_CONFIG';
 type Kind = 'string' | 'path' | 'number' | 'boolean';
 
 /** The keys of each section: the option (commander attribute) each sets, and its kind. */
-const DEVNET_KEYS: Record<string, Kind> = { ordering: 'string', port: 'number', bftReplicas: 'number', bftDown: 'string', tlsClientAuth: 'boolean' };
+const DEVNET_KEYS: Record<string, Kind> = {
+  ordering: 'string',
+  port: 'number',
+  bftReplicas: 'number',
+  bftDown: 'string',
+  tlsClientAuth: 'boolean',
+};
 const NETWORK_KEYS: Record<string, Kind> = {
-  endpoint: 'string', gateway: 'string', tlsCa: 'path', mspId: 'string', cert: 'path', key: 'path', serverName: 'string', tlsCert: 'path', tlsKey: 'path',
-  profile: 'path', gatewayPeer: 'string', channel: 'string', devnet: 'path', user: 'string',
+  endpoint: 'string',
+  gateway: 'string',
+  tlsCa: 'path',
+  mspId: 'string',
+  cert: 'path',
+  key: 'path',
+  serverName: 'string',
+  tlsCert: 'path',
+  tlsKey: 'path',
+  profile: 'path',
+  gatewayPeer: 'string',
+  channel: 'string',
+  devnet: 'path',
+  user: 'string',
 };
 const TOP_KEYS = new Set(['data', 'logLevel', 'devnet', 'network']);
 
@@ -43,11 +61,18 @@ function value(path: string, where: string, kind: Kind, v: unknown): string | bo
     if (typeof v !== 'boolean') throw bad(path, `${where} must be true or false`);
     return v;
   }
-  if (kind === 'number' ? typeof v !== 'number' && typeof v !== 'string' : typeof v !== 'string') throw bad(path, `${where} must be a ${kind === 'number' ? 'number' : 'string'}`);
+  if (kind === 'number' ? typeof v !== 'number' && typeof v !== 'string' : typeof v !== 'string')
+    throw bad(path, `${where} must be a ${kind === 'number' ? 'number' : 'string'}`);
   return kind === 'path' ? resolve(dirname(path), String(v)) : String(v);
 }
 
-function section(path: string, name: string, raw: unknown, keys: Record<string, Kind>, extra: readonly string[] = []): Record<string, string | boolean> {
+function section(
+  path: string,
+  name: string,
+  raw: unknown,
+  keys: Record<string, Kind>,
+  extra: readonly string[] = [],
+): Record<string, string | boolean> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw bad(path, `${name} must be a mapping`);
   const out: Record<string, string | boolean> = {};
@@ -71,7 +96,13 @@ function chaincodeSpec(path: string, entry: unknown, i: number): string {
     return `${entry.slice(0, eq)}=${resolve(dirname(path), dir)}${colon < 0 ? '' : rest.slice(colon)}`;
   }
   const e = entry as { name?: unknown; path?: unknown; policy?: unknown } | null;
-  if (e === null || typeof e !== 'object' || typeof e.name !== 'string' || typeof e.path !== 'string' || (e.policy !== undefined && typeof e.policy !== 'string')) {
+  if (
+    e === null ||
+    typeof e !== 'object' ||
+    typeof e.name !== 'string' ||
+    typeof e.path !== 'string' ||
+    (e.policy !== undefined && typeof e.policy !== 'string')
+  ) {
     throw bad(path, `devnet.chaincodes[${i}] must be name=DIR[:policy] or {name, path, policy}`);
   }
   return `${e.name}=${resolve(dirname(path), e.path)}${e.policy === undefined ? '' : `:${e.policy}`}`;
@@ -104,7 +135,10 @@ export function loadConfigFile(explicit: string | undefined): ConfigFile | undef
     path,
     ...(top['data'] !== undefined && { data: value(path, 'data', 'path', top['data']) as string }),
     ...(top['logLevel'] !== undefined && { logLevel: value(path, 'logLevel', 'string', top['logLevel']) as string }),
-    devnet: { options: section(path, 'devnet', devnetRaw, DEVNET_KEYS, ['chaincodes']), ...(chaincodes !== undefined && { chaincodes: chaincodes.map((c: unknown, i: number) => chaincodeSpec(path, c, i)) }) },
+    devnet: {
+      options: section(path, 'devnet', devnetRaw, DEVNET_KEYS, ['chaincodes']),
+      ...(chaincodes !== undefined && { chaincodes: chaincodes.map((c: unknown, i: number) => chaincodeSpec(path, c, i)) }),
+    },
     network: section(path, 'network', top['network'], NETWORK_KEYS) as Record<string, string>,
   };
 }

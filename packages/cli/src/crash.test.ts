@@ -25,7 +25,8 @@ const ROUNDS = 4;
 const START_LIMIT_MS = 300_000;
 const ROUND_LIMIT_MS = 300_000;
 
-const startDevnet = (dataDir: string): Promise<DevnetProcess> => startDevnetProcess({ cliMain: MAIN, dataDir, startTimeoutMs: START_LIMIT_MS });
+const startDevnet = (dataDir: string): Promise<DevnetProcess> =>
+  startDevnetProcess({ cliMain: MAIN, dataDir, startTimeoutMs: START_LIMIT_MS });
 
 test('a devnet killed with SIGKILL under load keeps every acknowledged transaction and a consistent ledger', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'metroledger-crash-'));
@@ -38,7 +39,10 @@ test('a devnet killed with SIGKILL under load keeps every acknowledged transacti
   try {
     // Governance and meters, once.
     const access = await devnetAccess(devnet, await packageLrChaincode());
-    await setUpSuiteRegistry(access, plans.map((p) => p.meter));
+    await setUpSuiteRegistry(
+      access,
+      plans.map((p) => p.meter),
+    );
 
     const owner = access.meterOwner;
     for (let round = 0; round < ROUNDS; round++) {
@@ -62,7 +66,10 @@ test('a devnet killed with SIGKILL under load keeps every acknowledged transacti
       const target = acknowledged.size + 5 + Math.floor(rng.next() * 20);
       const deadline = Date.now() + ROUND_LIMIT_MS;
       while (acknowledged.size < target) {
-        assert.ok(Date.now() < deadline, `round ${round}: ${acknowledged.size} of ${target} readings acknowledged after ${ROUND_LIMIT_MS / 1000} s:\n${devnet.stderr()}`);
+        assert.ok(
+          Date.now() < deadline,
+          `round ${round}: ${acknowledged.size} of ${target} readings acknowledged after ${ROUND_LIMIT_MS / 1000} s:\n${devnet.stderr()}`,
+        );
         await new Promise((r) => setTimeout(r, 5)); // the devnet is a real process: poll the clients' acknowledgements
       }
       await new Promise((r) => setTimeout(r, Math.floor(rng.next() * 50))); // a seeded real delay: the kill lands mid-transaction in the devnet process
@@ -76,7 +83,9 @@ test('a devnet killed with SIGKILL under load keeps every acknowledged transacti
     await devnet.stop();
 
     const ledger = await Ledger.open(join(dataDir, 'ledger'));
-    t.diagnostic(`${acknowledged.size} acknowledged transactions over ${ROUNDS} kills; ledger height ${ledger.height}; recovery ${JSON.stringify(ledger.recovery)}`);
+    t.diagnostic(
+      `${acknowledged.size} acknowledged transactions over ${ROUNDS} kills; ledger height ${ledger.height}; recovery ${JSON.stringify(ledger.recovery)}`,
+    );
     try {
       for (const [txId, blockNum] of acknowledged) {
         const tx = await ledger.getTx(txId);

@@ -39,12 +39,19 @@ test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path
   try {
     devnet = await startDevnetProcess({ cliMain: MAIN, dataDir, startTimeoutMs: 300_000 /* a hang guard, not a speed target */ });
     const access = await devnetAccess(devnet, await packageLrChaincode());
-    const meters = Array.from({ length: METERS }, (_, i) => Meter.create({ meterId: `FULL-${i}`, geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 } }));
+    const meters = Array.from({ length: METERS }, (_, i) =>
+      Meter.create({ meterId: `FULL-${i}`, geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 } }),
+    );
     await setUpSuiteRegistry(access, meters);
     const connection = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
 
     // Meters submit until the disk is full and the devnet is gone.
-    const owner = new MetroledgerClient({ connection, ...access.meterOwner, retry: { maxAttempts: 1, initialDelayMs: 10 }, callTimeoutMs: 120_000 });
+    const owner = new MetroledgerClient({
+      connection,
+      ...access.meterOwner,
+      retry: { maxAttempts: 1, initialDelayMs: 10 },
+      callTimeoutMs: 120_000,
+    });
     const rng = newRng('tmpfs');
     const running = devnet;
     let failures = 0;
@@ -53,7 +60,9 @@ test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path
         while (running.alive()) {
           const e = generateEvent(rng, { geometry: m.geometry, vehicleClass: 'car', speedKmh: rng.uniform(30, 90), invalidShare: 0 });
           try {
-            const out = await owner.submitReading(encodeSignedReading(m.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: Date.now() })));
+            const out = await owner.submitReading(
+              encodeSignedReading(m.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: Date.now() })),
+            );
             acknowledged.set(out.transactionId, Number(out.blockNumber));
           } catch {
             failures++;
@@ -66,7 +75,9 @@ test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path
     connection.close();
     const exit = await devnet.exit;
     const stderr = devnet.stderr();
-    t.diagnostic(`${acknowledged.size} readings acknowledged before the disk filled; ${failures} refused calls while it went down; exit ${JSON.stringify(exit)}`);
+    t.diagnostic(
+      `${acknowledged.size} readings acknowledged before the disk filled; ${failures} refused calls while it went down; exit ${JSON.stringify(exit)}`,
+    );
     assert.equal(exit.code, DEVNET_HALT_EXIT_CODE, stderr);
     assert.match(stderr, /devnet HALTED: the ledger could not commit block \d+ \(ENOSPC\)/);
     assert.ok(stderr.includes(ledgerDir), `the message names the path under ${ledgerDir}: ${stderr}`);
@@ -83,7 +94,9 @@ test('a real full disk (a small tmpfs): devnet up halts with exit 74 naming path
     const again = newGrpcConnection(devnet.endpoint, await readFile(devnet.tlsCaCertPath), devnet.tlsServerName);
     const owner2 = new MetroledgerClient({ connection: again, ...access.meterOwner });
     const e = generateEvent(rng, { geometry: meters[0]!.geometry, vehicleClass: 'car', speedKmh: 50, invalidShare: 0 });
-    const after = await owner2.submitReading(encodeSignedReading(meters[0]!.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: Date.now() })));
+    const after = await owner2.submitReading(
+      encodeSignedReading(meters[0]!.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: Date.now() })),
+    );
     acknowledged.set(after.transactionId, Number(after.blockNumber));
     owner2.close();
     again.close();

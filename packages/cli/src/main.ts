@@ -35,7 +35,11 @@ process.stdout.on('error', (err) => {
 });
 
 const logLevelOption = () => new Option('--log-level <level>', 'structured log level (JSON lines on stderr)').choices(LOG_LEVELS);
-const configOption = () => new Option('--config <file>', `configuration file (YAML; default ./${CONFIG_FILE} when present): values for the flags, which override it`);
+const configOption = () =>
+  new Option(
+    '--config <file>',
+    `configuration file (YAML; default ./${CONFIG_FILE} when present): values for the flags, which override it`,
+  );
 
 const program = new Command();
 program
@@ -53,7 +57,8 @@ program
     const config = loadConfigFile(local.config ?? root.opts<{ config?: string }>().config);
     if (config !== undefined) applyConfigFile(root, action, config);
     const level = local.logLevel ?? root.opts<{ logLevel: string }>().logLevel;
-    if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new CliError('BAD_CONFIG_FILE', `${config?.path ?? ''}: logLevel must be one of ${LOG_LEVELS.join(', ')}, not ${level}`);
+    if (!(LOG_LEVELS as readonly string[]).includes(level))
+      throw new CliError('BAD_CONFIG_FILE', `${config?.path ?? ''}: logLevel must be one of ${LOG_LEVELS.join(', ')}, not ${level}`);
     configureLogging(level as LogLevel);
   });
 

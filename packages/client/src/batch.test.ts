@@ -7,11 +7,17 @@ import { ClientError } from './errors';
 test('a reading batch decodes to the same readings, in order', () => {
   const readings = [Uint8Array.of(1, 2, 3), new Uint8Array(1000).fill(7), Uint8Array.of(9)];
   const back = decodeReadingBatch(encodeReadingBatch(readings));
-  assert.deepEqual(back.map((r) => Buffer.from(r)), readings.map((r) => Buffer.from(r)));
+  assert.deepEqual(
+    back.map((r) => Buffer.from(r)),
+    readings.map((r) => Buffer.from(r)),
+  );
 });
 
 test('batches out of bounds or damaged are refused with BAD_REQUEST', () => {
-  assert.throws(() => encodeReadingBatch([]), (e: unknown) => e instanceof ClientError && e.code === 'BAD_REQUEST');
+  assert.throws(
+    () => encodeReadingBatch([]),
+    (e: unknown) => e instanceof ClientError && e.code === 'BAD_REQUEST',
+  );
   assert.throws(() => encodeReadingBatch(Array.from({ length: MAX_BATCH_READINGS + 1 }, () => Uint8Array.of(1))), ClientError);
   const good = encodeReadingBatch([Uint8Array.of(1, 2), Uint8Array.of(3)]);
   assert.throws(() => decodeReadingBatch(good.subarray(0, good.length - 1)), /runs past the end/);

@@ -7,8 +7,14 @@ import { createPrivateKey } from 'node:crypto';
 import type { MeasurementRecord as StoredMeasurement, ReadingRejection } from '@metroledger/chaincode/api';
 import { signLowS } from '@metroledger/identity';
 import {
-  connect, hash, EndorseError, CommitStatusError, GatewayError,
-  type Contract, type Gateway, type Network,
+  connect,
+  hash,
+  EndorseError,
+  CommitStatusError,
+  GatewayError,
+  type Contract,
+  type Gateway,
+  type Network,
 } from '@hyperledger/fabric-gateway';
 import { CommitListener } from './commits';
 import { ClientError } from './errors';
@@ -62,7 +68,9 @@ export interface SubmittedReading {
 /** A query runs on one peer: only the call itself is retried (a lagging peer answers, it does not refuse). */
 function evaluateVerdict(err: unknown): Verdict {
   const v = verdictOf(err);
-  return 'retry' in v && (v.retry === 'UNAVAILABLE' || v.retry === 'RESOURCE_EXHAUSTED' || v.retry === 'DEADLINE_EXCEEDED') ? v : { fail: true };
+  return 'retry' in v && (v.retry === 'UNAVAILABLE' || v.retry === 'RESOURCE_EXHAUSTED' || v.retry === 'DEADLINE_EXCEEDED')
+    ? v
+    : { fail: true };
 }
 
 export class MetroledgerClient {
@@ -90,7 +98,10 @@ export class MetroledgerClient {
       // and signs with node:crypto; signLowS gives the low-S DER signature Fabric requires.
       hash: hash.none,
       signer: async (message) => signLowS(privateKey, message),
-      endorseOptions: deadline, submitOptions: deadline, commitStatusOptions: deadline, evaluateOptions: deadline,
+      endorseOptions: deadline,
+      submitOptions: deadline,
+      commitStatusOptions: deadline,
+      evaluateOptions: deadline,
     });
     this.network = this.gateway.getNetwork(options.channel ?? 'metrology');
     this.contract = this.network.getContract(options.chaincode ?? 'lr');
@@ -100,8 +111,15 @@ export class MetroledgerClient {
     this.#random = options.random;
     this.#commits = options.commitNotification === 'commitStatus' ? undefined : new CommitListener(this.network, timeout);
     this.#submitter = new Submitter({
-      gateway: this.gateway, channel: options.channel ?? 'metrology', mspId: options.mspId, certificatePem: Buffer.from(options.certificatePem),
-      policy: this.#retry, clock: options.clock, random: options.random, commits: this.#commits, stats: this.stats,
+      gateway: this.gateway,
+      channel: options.channel ?? 'metrology',
+      mspId: options.mspId,
+      certificatePem: Buffer.from(options.certificatePem),
+      policy: this.#retry,
+      clock: options.clock,
+      random: options.random,
+      commits: this.#commits,
+      stats: this.stats,
       toError: toClientError,
     });
   }
@@ -137,7 +155,10 @@ export class MetroledgerClient {
     }
     let bookmark = '';
     do {
-      const page = parseJson<{ records: LedgerReading[]; bookmark: string }>(await this.evaluate('listReadingRejections', [meterId, '100', bookmark]), 'listReadingRejections');
+      const page = parseJson<{ records: LedgerReading[]; bookmark: string }>(
+        await this.evaluate('listReadingRejections', [meterId, '100', bookmark]),
+        'listReadingRejections',
+      );
       const found = page.records.find((r) => r['sequence'] === sequence);
       if (found !== undefined) return found;
       bookmark = page.records.length === 0 ? '' : page.bookmark;
@@ -162,8 +183,17 @@ export class MetroledgerClient {
     return parseJson(await this.evaluate('getMeasurement', [meterId, String(sequence)]), 'getMeasurement');
   }
 
-  async queryMeasurements(meterId: string, fromMs: number, toMs: number, pageSize = 100, bookmark = ''): Promise<{ records: MeasurementRecord[]; bookmark: string }> {
-    return parseJson(await this.evaluate('queryMeasurements', [meterId, String(fromMs), String(toMs), String(pageSize), bookmark]), 'queryMeasurements');
+  async queryMeasurements(
+    meterId: string,
+    fromMs: number,
+    toMs: number,
+    pageSize = 100,
+    bookmark = '',
+  ): Promise<{ records: MeasurementRecord[]; bookmark: string }> {
+    return parseJson(
+      await this.evaluate('queryMeasurements', [meterId, String(fromMs), String(toMs), String(pageSize), bookmark]),
+      'queryMeasurements',
+    );
   }
 
   /** Evaluates a query on one peer; no ordering, nothing written. */
@@ -173,16 +203,26 @@ export class MetroledgerClient {
       this.stats.retriesByCause[cause] = (this.stats.retriesByCause[cause] ?? 0) + 1;
     };
     try {
-      return (await withRetry(async () => {
-        try {
-          return await contract.evaluateTransaction(fn, ...args);
-        } catch (err) {
-          throw toClientError(err, fn);
-        }
-      }, evaluateVerdict, { policy: this.#retry, clock: this.#clock, random: this.#random, onRetry })).value;
+      return (
+        await withRetry(
+          async () => {
+            try {
+              return await contract.evaluateTransaction(fn, ...args);
+            } catch (err) {
+              throw toClientError(err, fn);
+            }
+          },
+          evaluateVerdict,
+          { policy: this.#retry, clock: this.#clock, random: this.#random, onRetry },
+        )
+      ).value;
     } catch (err) {
       if (!(err instanceof RetryGiveUp)) throw err;
-      throw new ClientError('RETRIES_EXHAUSTED', `${fn}: ${err.message}: ${(err.cause as Error).message}`, { cause: err.cause, attempts: err.attempts, retryCause: err.retryCause });
+      throw new ClientError('RETRIES_EXHAUSTED', `${fn}: ${err.message}: ${(err.cause as Error).message}`, {
+        cause: err.cause,
+        attempts: err.attempts,
+        retryCause: err.retryCause,
+      });
     }
   }
 
@@ -193,7 +233,11 @@ export class MetroledgerClient {
    * Re-endorsing is safe for transactions the chaincode refuses to apply twice; for readings use
    * {@link submitReading}, which also settles a replay refusal from the ledger.
    */
-  async submit(fn: string, args: string[], contract: Contract = this.contract): Promise<{ transactionId: string; blockNumber: bigint; result: Uint8Array; attempts: number }> {
+  async submit(
+    fn: string,
+    args: string[],
+    contract: Contract = this.contract,
+  ): Promise<{ transactionId: string; blockNumber: bigint; result: Uint8Array; attempts: number }> {
     return this.#submitter.submit(contract, fn, args);
   }
 
@@ -208,10 +252,16 @@ function toClientError(err: unknown, fn: string, transactionId?: string): Client
     const { text: described, chaincodeCode, tlsFailure } = describeGatewayError(err);
     const text = `${fn}: ${described}`;
     if (tlsFailure) return new ClientError('TLS_FAILED', text, { cause: err, transactionId });
-    if (err instanceof EndorseError) return new ClientError('ENDORSEMENT_FAILED', text, { cause: err, chaincodeCode, transactionId: err.transactionId });
+    if (err instanceof EndorseError)
+      return new ClientError('ENDORSEMENT_FAILED', text, { cause: err, chaincodeCode, transactionId: err.transactionId });
     // SubmitError is exported as a type only, so it is recognised by name.
-    if (err.name === 'SubmitError') return new ClientError('SUBMIT_FAILED', text, { cause: err, transactionId: (err as GatewayError & { transactionId?: string }).transactionId });
-    if (err instanceof CommitStatusError) return new ClientError('CONNECTION_FAILED', text, { cause: err, transactionId: err.transactionId });
+    if (err.name === 'SubmitError')
+      return new ClientError('SUBMIT_FAILED', text, {
+        cause: err,
+        transactionId: (err as GatewayError & { transactionId?: string }).transactionId,
+      });
+    if (err instanceof CommitStatusError)
+      return new ClientError('CONNECTION_FAILED', text, { cause: err, transactionId: err.transactionId });
     const code = err.code === grpc.status.UNAVAILABLE ? 'CONNECTION_FAILED' : 'ENDORSEMENT_FAILED';
     return new ClientError(code, text, { cause: err, chaincodeCode, transactionId });
   }

@@ -4,8 +4,14 @@ import assert from 'node:assert/strict';
 import type { Network } from '@hyperledger/fabric-gateway';
 import { CommitListener } from './commits';
 
-interface FakeTx { getTxid(): string; getTxValidationCode(): number }
-interface FakeBlock { getNumber(): number; getFilteredTransactionsList(): FakeTx[] }
+interface FakeTx {
+  getTxid(): string;
+  getTxValidationCode(): number;
+}
+interface FakeBlock {
+  getNumber(): number;
+  getFilteredTransactionsList(): FakeTx[];
+}
 
 /** A filtered-block stream the test feeds by hand (the network side of CommitListener). */
 function fakeNetwork() {
@@ -17,10 +23,17 @@ function fakeNetwork() {
       starts.push(opts.startBlock);
       let closed = false;
       return {
-        close: () => { closed = true; push?.(null); },
+        close: () => {
+          closed = true;
+          push?.(null);
+        },
         async *[Symbol.asyncIterator]() {
           while (!closed) {
-            const next = queue.shift() ?? (await new Promise<FakeBlock | Error | null>((r) => { push = r; }));
+            const next =
+              queue.shift() ??
+              (await new Promise<FakeBlock | Error | null>((r) => {
+                push = r;
+              }));
             push = undefined;
             if (next === null) return;
             if (next instanceof Error) throw next;
@@ -48,8 +61,18 @@ test('waits resolve from the stream with the first occurrence of a tx id; the st
   assert.equal(l.listening, true);
   const a = l.wait('a');
   const b = l.wait('b');
-  send(block(8, [['a', 0], ['x', 0]]));
-  send(block(9, [['b', 11], ['a', 30]]));
+  send(
+    block(8, [
+      ['a', 0],
+      ['x', 0],
+    ]),
+  );
+  send(
+    block(9, [
+      ['b', 11],
+      ['a', 30],
+    ]),
+  );
   assert.deepEqual(await a, { code: 0, blockNumber: 8n });
   assert.deepEqual(await b, { code: 11, blockNumber: 9n });
   assert.deepEqual(starts, [7n]);

@@ -18,8 +18,14 @@ let mutual: { server: grpc.Server; endpoint: string };
 async function tlsServer(clientAuth: boolean): Promise<{ server: grpc.Server; endpoint: string }> {
   const server = new grpc.Server();
   const peer = org.node('peer0');
-  const credentials = grpc.ServerCredentials.createSsl(clientAuth ? Buffer.from(org.tlsCa.certPem) : null, [{ cert_chain: Buffer.from(peer.tls.certPem), private_key: Buffer.from(peer.tls.keyPem) }], clientAuth);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))));
+  const credentials = grpc.ServerCredentials.createSsl(
+    clientAuth ? Buffer.from(org.tlsCa.certPem) : null,
+    [{ cert_chain: Buffer.from(peer.tls.certPem), private_key: Buffer.from(peer.tls.keyPem) }],
+    clientAuth,
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))),
+  );
   return { server, endpoint: `127.0.0.1:${port}` };
 }
 
@@ -56,11 +62,21 @@ test("an endpoint given by IP address is reached with the certificate's host nam
   const onWarning = (w: Error & { code?: string }) => warnings.push(`${w.code ?? ''} ${w.message}`);
   process.on('warning', onWarning);
   try {
-    assert.deepEqual(await checkGatewayConnection({ endpoint: plain.endpoint, tlsRootCertPem: org.tlsCa.certPem }), { serverName: 'peer0.org1.example.com' });
+    assert.deepEqual(await checkGatewayConnection({ endpoint: plain.endpoint, tlsRootCertPem: org.tlsCa.certPem }), {
+      serverName: 'peer0.org1.example.com',
+    });
     const client = await connectGateway({ endpoint: plain.endpoint, tlsRootCertPem: org.tlsCa.certPem });
     try {
       // the server has no services: the call gets as far as an answer over TLS
-      const err = await new Promise<grpc.ServiceError | null>((resolve) => client.makeUnaryRequest('/x.Y/Z', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (e) => resolve(e)));
+      const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+        client.makeUnaryRequest(
+          '/x.Y/Z',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.alloc(0),
+          (e) => resolve(e),
+        ),
+      );
       assert.equal(err?.code, grpc.status.UNIMPLEMENTED);
     } finally {
       client.close();
@@ -73,8 +89,14 @@ test("an endpoint given by IP address is reached with the certificate's host nam
 });
 
 test('nothing listening, a CA that did not issue the certificate, and a name it does not carry are three different failures', async () => {
-  await assert.rejects(checkGatewayConnection({ endpoint: `127.0.0.1:${await closedPort()}`, tlsRootCertPem: org.tlsCa.certPem }), rejectsWith('CONNECTION_REFUSED', /nothing listens at 127\.0\.0\.1:\d+ \(connection refused\)/));
-  await assert.rejects(checkGatewayConnection({ endpoint: plain.endpoint, tlsRootCertPem: other.tlsCa.certPem }), rejectsWith('TLS_FAILED', /is not issued by the given TLS CA/));
+  await assert.rejects(
+    checkGatewayConnection({ endpoint: `127.0.0.1:${await closedPort()}`, tlsRootCertPem: org.tlsCa.certPem }),
+    rejectsWith('CONNECTION_REFUSED', /nothing listens at 127\.0\.0\.1:\d+ \(connection refused\)/),
+  );
+  await assert.rejects(
+    checkGatewayConnection({ endpoint: plain.endpoint, tlsRootCertPem: other.tlsCa.certPem }),
+    rejectsWith('TLS_FAILED', /is not issued by the given TLS CA/),
+  );
   await assert.rejects(
     checkGatewayConnection({ endpoint: plain.endpoint, tlsRootCertPem: org.tlsCa.certPem, serverName: 'peer0.org2.example.com' }),
     rejectsWith('TLS_FAILED', /is for peer0\.org1\.example\.com, peer0, localhost, 127\.0\.0\.1, not peer0\.org2\.example\.com/),
@@ -84,19 +106,35 @@ test('nothing listening, a CA that did not issue the certificate, and a name it 
 test('a gateway requiring mutual TLS: no client certificate, and one from a foreign CA, are told apart from success', async () => {
   const user = org.node('User1');
   const stranger = other.node('User1');
-  await assert.rejects(checkGatewayConnection({ endpoint: mutual.endpoint, tlsRootCertPem: org.tlsCa.certPem }), rejectsWith('TLS_FAILED', /requires a client TLS certificate \(mutual TLS\)/));
   await assert.rejects(
-    checkGatewayConnection({ endpoint: mutual.endpoint, tlsRootCertPem: org.tlsCa.certPem, clientCertPem: stranger.tls.certPem, clientKeyPem: stranger.tls.keyPem }),
+    checkGatewayConnection({ endpoint: mutual.endpoint, tlsRootCertPem: org.tlsCa.certPem }),
+    rejectsWith('TLS_FAILED', /requires a client TLS certificate \(mutual TLS\)/),
+  );
+  await assert.rejects(
+    checkGatewayConnection({
+      endpoint: mutual.endpoint,
+      tlsRootCertPem: org.tlsCa.certPem,
+      clientCertPem: stranger.tls.certPem,
+      clientKeyPem: stranger.tls.keyPem,
+    }),
     rejectsWith('TLS_FAILED', /refused the client TLS certificate/),
   );
   assert.deepEqual(
-    await checkGatewayConnection({ endpoint: mutual.endpoint, tlsRootCertPem: org.tlsCa.certPem, clientCertPem: user.tls.certPem, clientKeyPem: user.tls.keyPem }),
+    await checkGatewayConnection({
+      endpoint: mutual.endpoint,
+      tlsRootCertPem: org.tlsCa.certPem,
+      clientCertPem: user.tls.certPem,
+      clientKeyPem: user.tls.keyPem,
+    }),
     { serverName: 'peer0.org1.example.com' },
   );
 });
 
 test('a connection to an IP address without a server name is refused up front', () => {
-  assert.throws(() => newGrpcConnection('127.0.0.1:7051', org.tlsCa.certPem), rejectsWith('BAD_REQUEST', /127\.0\.0\.1:7051 is an IP address: give the TLS server name/));
+  assert.throws(
+    () => newGrpcConnection('127.0.0.1:7051', org.tlsCa.certPem),
+    rejectsWith('BAD_REQUEST', /127\.0\.0\.1:7051 is an IP address: give the TLS server name/),
+  );
   newGrpcConnection('localhost:7051', org.tlsCa.certPem).close();
   newGrpcConnection('127.0.0.1:7051', org.tlsCa.certPem, 'peer0.org1.example.com').close();
 });
@@ -125,17 +163,38 @@ test("an endorsement failure reads as the chaincode's code and message, once", (
     code: grpc.status.ABORTED,
     message: '10 ABORTED: failed to endorse transaction, see attached details for more info',
     cause: serviceError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info'),
-    details: [{ address: 'peer0.lasige.example.com:7051', mspId: 'LaSIGEMSP', message: 'access denied: channel [metrology] creator org [Orderer1MSP]' }],
+    details: [
+      {
+        address: 'peer0.lasige.example.com:7051',
+        mspId: 'LaSIGEMSP',
+        message: 'access denied: channel [metrology] creator org [Orderer1MSP]',
+      },
+    ],
   });
-  assert.equal(describeGatewayError(denied).text, 'ABORTED: failed to endorse transaction: LaSIGEMSP@peer0.lasige.example.com:7051: access denied: channel [metrology] creator org [Orderer1MSP]');
+  assert.equal(
+    describeGatewayError(denied).text,
+    'ABORTED: failed to endorse transaction: LaSIGEMSP@peer0.lasige.example.com:7051: access denied: channel [metrology] creator org [Orderer1MSP]',
+  );
 });
 
 test('a client whose TLS CA did not issue the gateway certificate fails TLS_FAILED at once, not after its retries', async () => {
   const user = org.node('User1');
   const connection = newGrpcConnection(plain.endpoint, other.tlsCa.certPem, 'peer0.org1.example.com');
-  const client = new MetroledgerClient({ connection, mspId: 'Org1MSP', certificatePem: user.sign.certPem, privateKeyPem: user.sign.keyPem, retry: { maxAttempts: 5, initialDelayMs: 200 } });
+  const client = new MetroledgerClient({
+    connection,
+    mspId: 'Org1MSP',
+    certificatePem: user.sign.certPem,
+    privateKeyPem: user.sign.keyPem,
+    retry: { maxAttempts: 5, initialDelayMs: 200 },
+  });
   try {
-    await assert.rejects(client.evaluate('getMeter', ['SP-1']), rejectsWith('TLS_FAILED', /^getMeter: the TLS handshake with the gateway failed \(No connection established\. Last error: Error: unable to verify the first certificate/));
+    await assert.rejects(
+      client.evaluate('getMeter', ['SP-1']),
+      rejectsWith(
+        'TLS_FAILED',
+        /^getMeter: the TLS handshake with the gateway failed \(No connection established\. Last error: Error: unable to verify the first certificate/,
+      ),
+    );
     assert.equal(client.stats.retries, 0);
   } finally {
     client.close();

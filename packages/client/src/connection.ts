@@ -48,7 +48,10 @@ export function newGrpcConnection(endpoint: string, tlsRootCertPem: string | Uin
   const { host } = splitEndpoint(endpoint);
   const serverName = opts.serverName || (isIP(host) === 0 ? host : undefined);
   if (serverName === undefined) {
-    throw new ClientError('BAD_REQUEST', `${endpoint} is an IP address: give the TLS server name, a host name the gateway's certificate names (e.g. --server-name)`);
+    throw new ClientError(
+      'BAD_REQUEST',
+      `${endpoint} is an IP address: give the TLS server name, a host name the gateway's certificate names (e.g. --server-name)`,
+    );
   }
   const options: grpc.ChannelOptions = {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
@@ -111,7 +114,10 @@ export async function checkGatewayConnection(opts: GatewayEndpointOptions): Prom
       if (err !== undefined) reject(err);
       else resolve({ serverName: serverName! });
     };
-    const timer = setTimeout(() => finish(new ClientError('CONNECTION_FAILED', `no TLS answer from ${where} within ${timeoutMs / 1000} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new ClientError('CONNECTION_FAILED', `no TLS answer from ${where} within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
     try {
       socket = tlsConnect({
         host,
@@ -155,19 +161,34 @@ export async function checkGatewayConnection(opts: GatewayEndpointOptions): Prom
     socket.once('error', (err: NodeJS.ErrnoException) => finish(connectionError(err, where, clientCert)));
     socket.once('close', () => {
       // a server that verifies client certificates itself (Node's) hangs up after the handshake
-      if (handshaken && clientCert) finish(new ClientError('TLS_FAILED', `${where} refused the client TLS certificate (it closed the connection after the handshake)`));
-      else finish(new ClientError('CONNECTION_FAILED', `${where} closed the connection ${handshaken ? 'after' : 'during'} the TLS handshake`));
+      if (handshaken && clientCert)
+        finish(new ClientError('TLS_FAILED', `${where} refused the client TLS certificate (it closed the connection after the handshake)`));
+      else
+        finish(new ClientError('CONNECTION_FAILED', `${where} closed the connection ${handshaken ? 'after' : 'during'} the TLS handshake`));
     });
   });
 }
 
 function connectionError(err: NodeJS.ErrnoException, where: string, clientCert: boolean): ClientError {
   const code = err.code ?? '';
-  if (code === 'ECONNREFUSED') return new ClientError('CONNECTION_REFUSED', `nothing listens at ${where} (connection refused): is the gateway up, and is this its port?`, { cause: err });
+  if (code === 'ECONNREFUSED')
+    return new ClientError(
+      'CONNECTION_REFUSED',
+      `nothing listens at ${where} (connection refused): is the gateway up, and is this its port?`,
+      { cause: err },
+    );
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ClientError('CONNECTION_FAILED', `unknown host in ${where}`, { cause: err });
-  if (/CERTIFICATE_REQUIRED/.test(code)) return new ClientError('TLS_FAILED', `${where} requires a client TLS certificate (mutual TLS): give one with its key (--tls-cert, --tls-key)`, { cause: err });
+  if (/CERTIFICATE_REQUIRED/.test(code))
+    return new ClientError(
+      'TLS_FAILED',
+      `${where} requires a client TLS certificate (mutual TLS): give one with its key (--tls-cert, --tls-key)`,
+      { cause: err },
+    );
   if (/^ERR_SSL_|^ERR_TLS_/.test(code)) {
-    const what = clientCert && /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|DECRYPT_ERROR)/.test(code) ? 'refused the client TLS certificate' : 'ended the TLS handshake';
+    const what =
+      clientCert && /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|DECRYPT_ERROR)/.test(code)
+        ? 'refused the client TLS certificate'
+        : 'ended the TLS handshake';
     return new ClientError('TLS_FAILED', `${where} ${what} (${err.message})`, { cause: err });
   }
   return new ClientError('CONNECTION_FAILED', `cannot connect to ${where}: ${err.message}`, { cause: err });

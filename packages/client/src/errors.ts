@@ -3,17 +3,17 @@ import { MetroledgerError } from '@metroledger/errors';
 import type { RetryCause } from './retry';
 
 export type ClientErrorCode =
-  | 'CONNECTION_FAILED'     // the gateway could not be reached (unknown host, no answer, connection lost)
-  | 'CONNECTION_REFUSED'    // nothing listens at the endpoint (wrong port, gateway down)
-  | 'TLS_FAILED'            // the TLS handshake failed: certificate not from the given CA or not for this name, client certificate missing or refused
-  | 'ENDORSEMENT_FAILED'    // a peer refused to endorse (the chaincode's error code is in `chaincodeCode`)
-  | 'SUBMIT_FAILED'         // the ordering service refused the transaction
-  | 'COMMIT_FAILED'         // the transaction was ordered but is invalid (`validationCode`)
-  | 'RETRIES_EXHAUSTED'     // a retryable failure persisted through every attempt (`retryCause`)
-  | 'COMMIT_UNKNOWN'        // the transaction's fate could not be learnt yet; retried by endorsing anew (`retryCause`)
-  | 'BAD_RESPONSE'          // the chaincode answered something this client cannot read
-  | 'BAD_REQUEST'           // the request cannot be sent as given (e.g. a reading batch out of bounds)
-  | 'BAD_CONFIG';           // connection options or the connection profile are missing or malformed
+  | 'CONNECTION_FAILED' // the gateway could not be reached (unknown host, no answer, connection lost)
+  | 'CONNECTION_REFUSED' // nothing listens at the endpoint (wrong port, gateway down)
+  | 'TLS_FAILED' // the TLS handshake failed: certificate not from the given CA or not for this name, client certificate missing or refused
+  | 'ENDORSEMENT_FAILED' // a peer refused to endorse (the chaincode's error code is in `chaincodeCode`)
+  | 'SUBMIT_FAILED' // the ordering service refused the transaction
+  | 'COMMIT_FAILED' // the transaction was ordered but is invalid (`validationCode`)
+  | 'RETRIES_EXHAUSTED' // a retryable failure persisted through every attempt (`retryCause`)
+  | 'COMMIT_UNKNOWN' // the transaction's fate could not be learnt yet; retried by endorsing anew (`retryCause`)
+  | 'BAD_RESPONSE' // the chaincode answered something this client cannot read
+  | 'BAD_REQUEST' // the request cannot be sent as given (e.g. a reading batch out of bounds)
+  | 'BAD_CONFIG'; // connection options or the connection profile are missing or malformed
 
 /** A failure of a metroledger client call, with the phase it failed in and Fabric's own codes. */
 export class ClientError extends MetroledgerError<ClientErrorCode> {
@@ -26,7 +26,18 @@ export class ClientError extends MetroledgerError<ClientErrorCode> {
   /** For RETRIES_EXHAUSTED and COMMIT_UNKNOWN: what kept failing. */
   readonly retryCause?: RetryCause;
 
-  constructor(code: ClientErrorCode, message: string, extra: { cause?: unknown; chaincodeCode?: string; validationCode?: string; transactionId?: string; attempts?: number; retryCause?: RetryCause } = {}) {
+  constructor(
+    code: ClientErrorCode,
+    message: string,
+    extra: {
+      cause?: unknown;
+      chaincodeCode?: string;
+      validationCode?: string;
+      transactionId?: string;
+      attempts?: number;
+      retryCause?: RetryCause;
+    } = {},
+  ) {
     super(code, message, undefined, { cause: extra.cause });
     this.chaincodeCode = extra.chaincodeCode;
     this.validationCode = extra.validationCode;

@@ -18,7 +18,12 @@ const PEER_DOWN = /code = (Unavailable|DeadlineExceeded)\b|connection refused|en
  * (RetryPolicy.laggingPeerAttempts), since they may also be final.
  */
 const STATE_NOT_YET_THERE = new Set([
-  'METER_NOT_FOUND', 'MODEL_NOT_APPROVED', 'LR_VERSION_NOT_APPROVED', 'METER_MODEL_NOT_FOUND', 'LR_SOFTWARE_NOT_FOUND', 'ORGANIZATION_NOT_FOUND',
+  'METER_NOT_FOUND',
+  'MODEL_NOT_APPROVED',
+  'LR_VERSION_NOT_APPROVED',
+  'METER_MODEL_NOT_FOUND',
+  'LR_SOFTWARE_NOT_FOUND',
+  'ORGANIZATION_NOT_FOUND',
 ]);
 
 const RETRYABLE_GRPC: ReadonlyMap<number, RetryCause> = new Map([

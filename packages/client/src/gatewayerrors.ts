@@ -29,9 +29,11 @@ export function chaincodeCodeOf(messages: readonly string[]): string | undefined
 
 export function describeGatewayError(err: GatewayError): DescribedGatewayError {
   const statusName = GrpcStatus[err.code] ?? String(err.code);
-  const rpcMessage = ((err.cause as { details?: unknown } | undefined)?.details as string | undefined) ?? err.message.replace(/^\d+ [A-Z_]+: /, '');
+  const rpcMessage =
+    ((err.cause as { details?: unknown } | undefined)?.details as string | undefined) ?? err.message.replace(/^\d+ [A-Z_]+: /, '');
   if (err.code === GrpcStatus.UNAVAILABLE && err.details.length === 0) {
-    if (/ECONNREFUSED/.test(rpcMessage)) return { text: `UNAVAILABLE: nothing listens at the gateway's address (${rpcMessage})`, tlsFailure: false };
+    if (/ECONNREFUSED/.test(rpcMessage))
+      return { text: `UNAVAILABLE: nothing listens at the gateway's address (${rpcMessage})`, tlsFailure: false };
     if (TLS_FAILURE.test(rpcMessage)) return { text: `the TLS handshake with the gateway failed (${rpcMessage})`, tlsFailure: true };
   }
   const chaincodeReplies = err.details
@@ -40,11 +42,20 @@ export function describeGatewayError(err: GatewayError): DescribedGatewayError {
   const chaincodeCode = chaincodeCodeOf([...err.details.map((d) => d.message), rpcMessage]);
   if (chaincodeReplies.length > 0) {
     const { d, reply } = chaincodeReplies[0]!;
-    const others = new Set(chaincodeReplies.slice(1).map((r) => r.reply).filter((r) => r !== reply));
+    const others = new Set(
+      chaincodeReplies
+        .slice(1)
+        .map((r) => r.reply)
+        .filter((r) => r !== reply),
+    );
     const also = others.size > 0 ? `; other endorsers: ${[...others].join('; ')}` : '';
     return { text: `${reply} [${d.mspId}@${d.address}]${also}`, chaincodeCode, tlsFailure: false };
   }
   const summary = rpcMessage.replace(/, see attached details for more info$/, '');
   const details = [...new Set(err.details.map((d) => `${d.mspId}@${d.address}: ${d.message}`))];
-  return { text: `${statusName}: ${summary}${details.length > 0 ? `: ${details.join('; ')}` : ''}`, ...(chaincodeCode !== undefined && { chaincodeCode }), tlsFailure: false };
+  return {
+    text: `${statusName}: ${summary}${details.length > 0 ? `: ${details.join('; ')}` : ''}`,
+    ...(chaincodeCode !== undefined && { chaincodeCode }),
+    tlsFailure: false,
+  };
 }

@@ -3,14 +3,23 @@
 // software by fingerprint (with its detached signature), type-approve meter models.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 // The chaincode's API without its Fabric runtime: the index would load fabric-contract-api into the client.
-import { signLrSoftwareApproval, type IntegrityIncidentRecord, type LrSoftwareApprovalFields, type LrSoftwareRecord, type MeterModelApproval, type OrganizationRole } from '@metroledger/governance/api';
+import {
+  signLrSoftwareApproval,
+  type IntegrityIncidentRecord,
+  type LrSoftwareApprovalFields,
+  type LrSoftwareRecord,
+  type MeterModelApproval,
+  type OrganizationRole,
+} from '@metroledger/governance/api';
 import { signLowS } from '@metroledger/identity';
 import type { MetroledgerClient } from './client';
 
 export type { LrSoftwareRecord, OrganizationRole };
 
 export type LrSoftwareToApprove = Readonly<LrSoftwareApprovalFields>;
-export type MeterModelToApprove = Readonly<Omit<MeterModelApproval, 'approvedLrVersions'>> & { readonly approvedLrVersions: readonly string[] };
+export type MeterModelToApprove = Readonly<Omit<MeterModelApproval, 'approvedLrVersions'>> & {
+  readonly approvedLrVersions: readonly string[];
+};
 
 /** Calls the notified body (an admin of its MSP) makes. */
 export class NotifiedBodyClient {
@@ -19,7 +28,10 @@ export class NotifiedBodyClient {
   readonly #certificatePem: string;
   readonly #key: KeyObject;
 
-  constructor(client: MetroledgerClient, identity: { mspId: string; certificatePem: string | Uint8Array; privateKeyPem: string | Uint8Array }) {
+  constructor(
+    client: MetroledgerClient,
+    identity: { mspId: string; certificatePem: string | Uint8Array; privateKeyPem: string | Uint8Array },
+  ) {
     this.#client = client;
     this.#mspId = identity.mspId;
     this.#certificatePem = Buffer.from(identity.certificatePem).toString('utf8');
@@ -32,7 +44,11 @@ export class NotifiedBodyClient {
 
   /** Signs the approval record (detached, verifiable off-ledger) and records it on the ledger. */
   async approveLrSoftware(software: LrSoftwareToApprove): Promise<void> {
-    const record = signLrSoftwareApproval(software, { mspId: this.#mspId, certificatePem: this.#certificatePem, sign: (m) => signLowS(this.#key, m) });
+    const record = signLrSoftwareApproval(software, {
+      mspId: this.#mspId,
+      certificatePem: this.#certificatePem,
+      sign: (m) => signLowS(this.#key, m),
+    });
     await this.#client.submit('approveLrSoftware', [JSON.stringify(record)], this.#client.governance);
   }
 

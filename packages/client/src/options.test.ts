@@ -62,8 +62,22 @@ certificateAuthorities:
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'metroledger-profile-'));
   [cetsp, inmetro] = await Promise.all([
-    generateOrganization({ name: 'CETSP', mspId: 'CETSPMSP', domain: 'cetsp.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
-    generateOrganization({ name: 'Inmetro', mspId: 'InmetroMSP', domain: 'inmetro.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
+    generateOrganization({
+      name: 'CETSP',
+      mspId: 'CETSPMSP',
+      domain: 'cetsp.example.com',
+      kind: 'peer',
+      peers: ['peer0'],
+      users: ['User1'],
+    }),
+    generateOrganization({
+      name: 'Inmetro',
+      mspId: 'InmetroMSP',
+      domain: 'inmetro.example.com',
+      kind: 'peer',
+      peers: ['peer0'],
+      users: ['User1'],
+    }),
   ]);
   await writeCryptogenLayout(dir, cetsp);
   await writeCryptogenLayout(dir, inmetro);
@@ -76,7 +90,7 @@ const user = (org: OrgMaterial, name: string) => org.users.find((u) => u.name ==
 test('a YAML profile gives the gateway peer, its TLS CA and server name, and identities from cryptoPath and the admin entries', async () => {
   const profile = join(dir, 'connection.yaml');
   const target = await resolveGatewayTarget({ profile });
-  assert.equal(target.endpoint, 'localhost:9051', 'the client organization\'s first peer');
+  assert.equal(target.endpoint, 'localhost:9051', "the client organization's first peer");
   assert.equal(target.serverNameOverride, 'peer0.cetsp.example.com');
   assert.equal(Buffer.from(target.tlsRootCertPem).toString(), cetsp.tlsCa.certPem);
 
@@ -106,10 +120,23 @@ test('the same profile as JSON parses the same; flags win over it piece by piece
   assert.deepEqual(fromJson, yaml);
 
   const tlsCa = nodePaths(dir, inmetro.spec, inmetro.peers[0]!).tlsCa;
-  const target = await resolveGatewayTarget({ profile: join(dir, 'connection.json'), endpoint: 'gw.example.com:443', tlsCaPath: tlsCa, serverName: 'gw' });
-  assert.deepEqual({ ...target, tlsRootCertPem: undefined }, { endpoint: 'gw.example.com:443', tlsRootCertPem: undefined, serverNameOverride: 'gw' });
+  const target = await resolveGatewayTarget({
+    profile: join(dir, 'connection.json'),
+    endpoint: 'gw.example.com:443',
+    tlsCaPath: tlsCa,
+    serverName: 'gw',
+  });
+  assert.deepEqual(
+    { ...target, tlsRootCertPem: undefined },
+    { endpoint: 'gw.example.com:443', tlsRootCertPem: undefined, serverNameOverride: 'gw' },
+  );
   const paths = nodePaths(dir, inmetro.spec, user(inmetro, 'User1'));
-  const id = await resolveIdentity({ profile: join(dir, 'connection.json'), mspId: 'InmetroMSP', certPath: paths.signcert, keyPath: paths.keystoreKey });
+  const id = await resolveIdentity({
+    profile: join(dir, 'connection.json'),
+    mspId: 'InmetroMSP',
+    certPath: paths.signcert,
+    keyPath: paths.keystoreKey,
+  });
   assert.equal(Buffer.from(id.certificatePem).toString(), user(inmetro, 'User1').sign.certPem);
 });
 
@@ -124,15 +151,23 @@ test('flags alone work without a profile', async () => {
 });
 
 test('missing or malformed options are refused with BAD_CONFIG naming what is wrong', async () => {
-  const refused = async (p: Promise<unknown>, re: RegExp) => assert.rejects(p, (e: unknown) => e instanceof ClientError && e.code === 'BAD_CONFIG' && re.test(e.message));
+  const refused = async (p: Promise<unknown>, re: RegExp) =>
+    assert.rejects(p, (e: unknown) => e instanceof ClientError && e.code === 'BAD_CONFIG' && re.test(e.message));
   await refused(resolveGatewayTarget({ endpoint: 'h:1' }), /missing --tls-ca/);
   await refused(resolveGatewayTarget({}), /missing --endpoint and --tls-ca \(or give --profile\)/);
   await refused(resolveIdentity({ certPath: 'c.pem', keyPath: 'k.pem' }), /missing --msp-id/);
   await refused(resolveIdentity({ profile: join(dir, 'connection.yaml'), mspId: 'NobodyMSP' }), /no organization with mspid NobodyMSP/);
-  await refused(resolveIdentity({ profile: join(dir, 'connection.yaml'), mspId: 'InmetroMSP', user: 'User1' }), /gives no identity for User1/);
+  await refused(
+    resolveIdentity({ profile: join(dir, 'connection.yaml'), mspId: 'InmetroMSP', user: 'User1' }),
+    /gives no identity for User1/,
+  );
   await refused(resolveGatewayTarget({ profile: join(dir, 'connection.yaml'), peer: 'peer9' }), /no peer peer9/);
   await refused(resolveGatewayTarget({ profile: join(dir, 'absent.yaml') }), /connection profile .*absent\.yaml/);
-  const parseRefused = (text: string, re: RegExp) => assert.throws(() => parseConnectionProfile(text, dir), (e: unknown) => e instanceof ClientError && e.code === 'BAD_CONFIG' && re.test(e.message));
+  const parseRefused = (text: string, re: RegExp) =>
+    assert.throws(
+      () => parseConnectionProfile(text, dir),
+      (e: unknown) => e instanceof ClientError && e.code === 'BAD_CONFIG' && re.test(e.message),
+    );
   parseRefused('peers: [unclosed', /not JSON or YAML/);
   parseRefused('peers:\n  p0:\n    url: grpc://h:7051\n', /plain-text gRPC is not supported/);
   parseRefused('peers:\n  p0:\n    url: h\n', /is not grpcs:\/\/host:port/);

@@ -66,7 +66,8 @@ export async function loadConnectionProfile(path: string): Promise<ConnectionPro
 
 /** A profile's organization by MSP id (default: the client organization). */
 export function profileOrganization(profile: ConnectionProfile, mspId?: string): ProfileOrganization | undefined {
-  if (mspId === undefined) return profile.clientOrganization === undefined ? undefined : profile.organizations.get(profile.clientOrganization);
+  if (mspId === undefined)
+    return profile.clientOrganization === undefined ? undefined : profile.organizations.get(profile.clientOrganization);
   return [...profile.organizations.values()].find((o) => o.mspId === mspId);
 }
 
@@ -81,8 +82,10 @@ export async function resolveGatewayTarget(input: ConnectionInput, profile?: Con
   let tlsRootCertPem = input.tlsCaPath === undefined ? undefined : await readFlagFile(input.tlsCaPath, '--tls-ca');
   let serverNameOverride = input.serverName;
   if (profile !== undefined && (endpoint === undefined || tlsRootCertPem === undefined)) {
-    const peerName = input.peer ?? profileOrganization(profile)?.peers[0] ?? (profile.peers.size === 1 ? [...profile.peers.keys()][0] : undefined);
-    if (peerName === undefined) throw bad(`connection profile: name the gateway peer (--gateway-peer), one of ${[...profile.peers.keys()].join(', ') || '(none)'}`);
+    const peerName =
+      input.peer ?? profileOrganization(profile)?.peers[0] ?? (profile.peers.size === 1 ? [...profile.peers.keys()][0] : undefined);
+    if (peerName === undefined)
+      throw bad(`connection profile: name the gateway peer (--gateway-peer), one of ${[...profile.peers.keys()].join(', ') || '(none)'}`);
     const peer = profile.peers.get(peerName);
     if (peer === undefined) throw bad(`connection profile has no peer ${peerName}`);
     endpoint ??= peer.endpoint;
@@ -94,7 +97,12 @@ export async function resolveGatewayTarget(input: ConnectionInput, profile?: Con
   } else if (input.peer !== undefined && profile === undefined) {
     throw bad('--gateway-peer names a peer of a connection profile: give --profile');
   }
-  const missing = [['--endpoint', endpoint], ['--tls-ca', tlsRootCertPem]].filter(([, v]) => v === undefined).map(([n]) => n);
+  const missing = [
+    ['--endpoint', endpoint],
+    ['--tls-ca', tlsRootCertPem],
+  ]
+    .filter(([, v]) => v === undefined)
+    .map(([n]) => n);
   if (missing.length > 0) throw bad(`missing ${missing.join(' and ')} (or give --profile)`);
   return { endpoint: endpoint!, tlsRootCertPem: tlsRootCertPem!, ...(serverNameOverride !== undefined && { serverNameOverride }) };
 }
@@ -110,15 +118,27 @@ export async function resolveIdentity(input: ConnectionInput, profile?: Connecti
   const org = profile === undefined ? undefined : profileOrganization(profile, input.mspId);
   const mspId = input.mspId ?? org?.mspId;
   if (input.certPath !== undefined || input.keyPath !== undefined) {
-    const missing = [['--msp-id', mspId], ['--cert', input.certPath], ['--key', input.keyPath]].filter(([, v]) => v === undefined).map(([n]) => n);
+    const missing = [
+      ['--msp-id', mspId],
+      ['--cert', input.certPath],
+      ['--key', input.keyPath],
+    ]
+      .filter(([, v]) => v === undefined)
+      .map(([n]) => n);
     if (missing.length > 0) throw bad(`missing ${missing.join(', ')}`);
-    return { mspId: mspId!, certificatePem: await readFlagFile(input.certPath!, '--cert'), privateKeyPem: await readFlagFile(input.keyPath!, '--key') };
+    return {
+      mspId: mspId!,
+      certificatePem: await readFlagFile(input.certPath!, '--cert'),
+      privateKeyPem: await readFlagFile(input.keyPath!, '--key'),
+    };
   }
   if (profile === undefined) throw bad(`missing ${mspId === undefined ? '--msp-id, ' : ''}--cert and --key (or give --profile)`);
   if (org === undefined) {
-    throw bad(input.mspId === undefined
-      ? 'connection profile has no client.organization: give --msp-id'
-      : `connection profile has no organization with mspid ${input.mspId}`);
+    throw bad(
+      input.mspId === undefined
+        ? 'connection profile has no client.organization: give --msp-id'
+        : `connection profile has no organization with mspid ${input.mspId}`,
+    );
   }
   const user = input.user ?? 'User1';
   if (user === 'Admin' && org.admin !== undefined) {
@@ -129,7 +149,9 @@ export async function resolveIdentity(input: ConnectionInput, profile?: Connecti
     };
   }
   if (org.cryptoPath === undefined) {
-    throw bad(`connection profile: organization ${org.name} gives no identity for ${user} (cryptoPath${user === 'Admin' ? ', or signedCert and adminPrivateKey' : ''}); give --cert and --key`);
+    throw bad(
+      `connection profile: organization ${org.name} gives no identity for ${user} (cryptoPath${user === 'Admin' ? ', or signedCert and adminPrivateKey' : ''}); give --cert and --key`,
+    );
   }
   const dir = org.cryptoPath.replaceAll('{username}', user).replaceAll('{userName}', user);
   try {

@@ -85,7 +85,8 @@ export function parseConnectionProfile(text: string, baseDir: string): Connectio
   const client = doc['client'];
   if (client !== undefined && client !== null && !isObj(client)) throw bad('client must be a mapping');
   const clientOrganization = isObj(client) ? str(client, 'organization', 'client') : undefined;
-  const cryptoConfig = isObj(client) && isObj(client['cryptoconfig']) ? str(client['cryptoconfig'], 'path', 'client.cryptoconfig') : undefined;
+  const cryptoConfig =
+    isObj(client) && isObj(client['cryptoconfig']) ? str(client['cryptoconfig'], 'path', 'client.cryptoconfig') : undefined;
   const cryptoBase = cryptoConfig === undefined ? baseDir : resolve(baseDir, cryptoConfig);
 
   const peers = new Map<string, ProfilePeer>();
@@ -98,9 +99,17 @@ export function parseConnectionProfile(text: string, baseDir: string): Connectio
     if (url === undefined) throw bad(`${where} has no url`);
     const grpcOptions = p['grpcOptions'];
     if (grpcOptions !== undefined && !isObj(grpcOptions)) throw bad(`${where}.grpcOptions must be a mapping`);
-    const override = isObj(grpcOptions) ? (str(grpcOptions, 'ssl-target-name-override', `${where}.grpcOptions`) ?? str(grpcOptions, 'hostnameOverride', `${where}.grpcOptions`)) : undefined;
+    const override = isObj(grpcOptions)
+      ? (str(grpcOptions, 'ssl-target-name-override', `${where}.grpcOptions`) ??
+        str(grpcOptions, 'hostnameOverride', `${where}.grpcOptions`))
+      : undefined;
     const tlsCaCert = pemSource(p['tlsCACerts'], `${where}.tlsCACerts`, baseDir);
-    peers.set(peerName, { name: peerName, endpoint: endpointOf(url, where), ...(tlsCaCert && { tlsCaCert }), ...(override && { serverNameOverride: override }) });
+    peers.set(peerName, {
+      name: peerName,
+      endpoint: endpointOf(url, where),
+      ...(tlsCaCert && { tlsCaCert }),
+      ...(override && { serverNameOverride: override }),
+    });
   }
 
   const organizations = new Map<string, ProfileOrganization>();
@@ -113,17 +122,21 @@ export function parseConnectionProfile(text: string, baseDir: string): Connectio
     if (mspId === undefined) throw bad(`${where} has no mspid`);
     const orgPeers = o['peers'] ?? [];
     if (!Array.isArray(orgPeers) || orgPeers.some((x) => typeof x !== 'string')) throw bad(`${where}.peers must be a list of peer names`);
-    for (const peerName of orgPeers as string[]) if (!peers.has(peerName)) throw bad(`${where} lists peer ${peerName}, which peers does not define`);
+    for (const peerName of orgPeers as string[])
+      if (!peers.has(peerName)) throw bad(`${where} lists peer ${peerName}, which peers does not define`);
     const certificate = pemSource(o['signedCert'], `${where}.signedCert`, baseDir);
     const privateKey = pemSource(o['adminPrivateKey'], `${where}.adminPrivateKey`, baseDir);
     if ((certificate === undefined) !== (privateKey === undefined)) throw bad(`${where}: signedCert and adminPrivateKey go together`);
     const cryptoPath = str(o, 'cryptoPath', where);
     organizations.set(orgName, {
-      name: orgName, mspId, peers: orgPeers as string[],
+      name: orgName,
+      mspId,
+      peers: orgPeers as string[],
       ...(certificate && privateKey && { admin: { certificate, privateKey } }),
       ...(cryptoPath !== undefined && { cryptoPath: isAbsolute(cryptoPath) ? cryptoPath : resolve(cryptoBase, cryptoPath) }),
     });
   }
-  if (clientOrganization !== undefined && !organizations.has(clientOrganization)) throw bad(`client.organization ${clientOrganization} is not among the organizations`);
+  if (clientOrganization !== undefined && !organizations.has(clientOrganization))
+    throw bad(`client.organization ${clientOrganization} is not among the organizations`);
   return { ...(name !== undefined && { name }), ...(clientOrganization !== undefined && { clientOrganization }), organizations, peers };
 }

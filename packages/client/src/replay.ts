@@ -45,14 +45,26 @@ async function recordsOf(lookup: ReadingLookup, readings: readonly ReadingIdenti
     if (found === undefined) {
       // The endorser saw the sequence taken, the peer queried has no record of it: one of them is
       // behind the other. Endorse again later; the retry policy bounds how often.
-      throw new ClientError('COMMIT_UNKNOWN', `${refusal.message}; the ledger queried has no record of meter ${r.meterId} sequence ${r.sequence} yet`, {
-        cause: refusal, chaincodeCode: 'REPLAYED_SEQUENCE', retryCause: 'LAGGING_PEER',
-      });
+      throw new ClientError(
+        'COMMIT_UNKNOWN',
+        `${refusal.message}; the ledger queried has no record of meter ${r.meterId} sequence ${r.sequence} yet`,
+        {
+          cause: refusal,
+          chaincodeCode: 'REPLAYED_SEQUENCE',
+          retryCause: 'LAGGING_PEER',
+        },
+      );
     }
     if (found.readingSha256 !== r.readingSha256) {
-      throw new ClientError('ENDORSEMENT_FAILED', `${refusal.message}; the ledger holds another reading under meter ${r.meterId} sequence ${r.sequence} (sha256 ${found.readingSha256}, not ${r.readingSha256})`, {
-        cause: refusal, chaincodeCode: 'REPLAYED_SEQUENCE', transactionId: found.txId,
-      });
+      throw new ClientError(
+        'ENDORSEMENT_FAILED',
+        `${refusal.message}; the ledger holds another reading under meter ${r.meterId} sequence ${r.sequence} (sha256 ${found.readingSha256}, not ${r.readingSha256})`,
+        {
+          cause: refusal,
+          chaincodeCode: 'REPLAYED_SEQUENCE',
+          transactionId: found.txId,
+        },
+      );
     }
     records.push(found);
   }
@@ -88,11 +100,19 @@ export function settleBatchReplay(batch: Uint8Array, lookup: ReadingLookup): Rep
     const records = await recordsOf(lookup, readings, refusal);
     const txIds = new Set(records.map((r) => r.txId));
     if (txIds.size !== 1) {
-      throw new ClientError('ENDORSEMENT_FAILED', `${refusal.message}; the batch's readings are on the ledger from ${txIds.size} transactions, not as this batch`, { cause: refusal, chaincodeCode: 'REPLAYED_SEQUENCE' });
+      throw new ClientError(
+        'ENDORSEMENT_FAILED',
+        `${refusal.message}; the batch's readings are on the ledger from ${txIds.size} transactions, not as this batch`,
+        { cause: refusal, chaincodeCode: 'REPLAYED_SEQUENCE' },
+      );
     }
     const txId = records[0]!.txId;
     const outcomes = records.map(outcomeOf);
-    return { transactionId: txId, blockNumber: await blockOf(txId, context), result: Buffer.from(JSON.stringify({ count: outcomes.length, outcomes })) };
+    return {
+      transactionId: txId,
+      blockNumber: await blockOf(txId, context),
+      result: Buffer.from(JSON.stringify({ count: outcomes.length, outcomes })),
+    };
   };
 }
 
@@ -100,6 +120,7 @@ export function settleBatchReplay(batch: Uint8Array, lookup: ReadingLookup): Rep
 function outcomeOf(r: LedgerReading): Record<string, unknown> {
   const base = { meterId: r['meterId'], sequence: r['sequence'] };
   if (r['status'] === 'REJECTED') return { ...base, status: 'REJECTED', refusalCode: r['reason'] };
-  if (r['status'] === 'REFUSED') return { ...base, status: 'REFUSED', ...(r['refusalCode'] !== undefined ? { refusalCode: r['refusalCode'] } : {}) };
+  if (r['status'] === 'REFUSED')
+    return { ...base, status: 'REFUSED', ...(r['refusalCode'] !== undefined ? { refusalCode: r['refusalCode'] } : {}) };
   return { ...base, status: 'MEASURED', speedKmh: r['speedKmh'], speedLimitExceeded: r['speedLimitExceeded'] };
 }

@@ -37,21 +37,35 @@ test('a retryable failure is retried after jittered delays, reproducibly from th
     const rng = newRng(seed);
     const seen: [RetryCause, number, number][] = [];
     let calls = 0;
-    const out = await withRetry(async (n) => {
-      calls++;
-      assert.equal(n, calls, 'the attempt number is passed');
-      if (n < 5) throw new Retryable(n % 2 ? 'ENDORSEMENT_MISMATCH' : 'MVCC_READ_CONFLICT');
-      return 'committed';
-    }, classify, { policy: policy(), clock, random: () => rng.next(), onRetry: (c, n, d) => seen.push([c, n, d]) });
+    const out = await withRetry(
+      async (n) => {
+        calls++;
+        assert.equal(n, calls, 'the attempt number is passed');
+        if (n < 5) throw new Retryable(n % 2 ? 'ENDORSEMENT_MISMATCH' : 'MVCC_READ_CONFLICT');
+        return 'committed';
+      },
+      classify,
+      { policy: policy(), clock, random: () => rng.next(), onRetry: (c, n, d) => seen.push([c, n, d]) },
+    );
     return { out, clock, seen };
   };
   const a = await run('seed-1');
   assert.deepEqual(a.out, { value: 'committed', attempts: 5 });
   assert.equal(a.clock.sleeps.length, 4);
-  assert.deepEqual(a.seen.map(([c]) => c), ['ENDORSEMENT_MISMATCH', 'MVCC_READ_CONFLICT', 'ENDORSEMENT_MISMATCH', 'MVCC_READ_CONFLICT']);
-  assert.deepEqual(a.seen.map(([, , d]) => d), a.clock.sleeps, 'onRetry sees the delay slept');
+  assert.deepEqual(
+    a.seen.map(([c]) => c),
+    ['ENDORSEMENT_MISMATCH', 'MVCC_READ_CONFLICT', 'ENDORSEMENT_MISMATCH', 'MVCC_READ_CONFLICT'],
+  );
+  assert.deepEqual(
+    a.seen.map(([, , d]) => d),
+    a.clock.sleeps,
+    'onRetry sees the delay slept',
+  );
   const expected = newRng('seed-1');
-  assert.deepEqual(a.clock.sleeps, [1, 2, 3, 4].map((n) => backoffDelayMs(DEFAULT_RETRY_POLICY, n, () => expected.next())));
+  assert.deepEqual(
+    a.clock.sleeps,
+    [1, 2, 3, 4].map((n) => backoffDelayMs(DEFAULT_RETRY_POLICY, n, () => expected.next())),
+  );
   const again = await run('seed-1');
   assert.deepEqual(again.clock.sleeps, a.clock.sleeps, 'same seed, same delays');
   const other = await run('seed-2');
@@ -61,7 +75,16 @@ test('a retryable failure is retried after jittered delays, reproducibly from th
 test('a final failure is rethrown at once, without waiting', async () => {
   const clock = new VirtualClock();
   const refusal = new Error('BAD_SIGNATURE: not signed by the meter');
-  await assert.rejects(withRetry(async () => { throw refusal; }, classify, { policy: policy(), clock }), (e) => e === refusal);
+  await assert.rejects(
+    withRetry(
+      async () => {
+        throw refusal;
+      },
+      classify,
+      { policy: policy(), clock },
+    ),
+    (e) => e === refusal,
+  );
   assert.deepEqual(clock.sleeps, []);
 });
 
@@ -69,8 +92,20 @@ test('retries stop at maxAttempts with the cause of the last failure', async () 
   const clock = new VirtualClock();
   let calls = 0;
   await assert.rejects(
-    withRetry(async () => { calls++; throw new Retryable('UNAVAILABLE'); }, classify, { policy: policy({ maxAttempts: 6 }), clock, random: () => 0.5 }),
-    (e) => e instanceof RetryGiveUp && e.attempts === 6 && e.why === 'ATTEMPTS' && e.retryCause === 'UNAVAILABLE' && (e.cause as Retryable).why === 'UNAVAILABLE',
+    withRetry(
+      async () => {
+        calls++;
+        throw new Retryable('UNAVAILABLE');
+      },
+      classify,
+      { policy: policy({ maxAttempts: 6 }), clock, random: () => 0.5 },
+    ),
+    (e) =>
+      e instanceof RetryGiveUp &&
+      e.attempts === 6 &&
+      e.why === 'ATTEMPTS' &&
+      e.retryCause === 'UNAVAILABLE' &&
+      (e.cause as Retryable).why === 'UNAVAILABLE',
   );
   assert.equal(calls, 6);
   assert.equal(clock.sleeps.length, 5);
@@ -81,25 +116,41 @@ test('refusals that may come from a lagging peer are retried for a limited time 
   const causes: RetryCause[] = ['ENDORSEMENT_MISMATCH', 'ENDORSEMENT_MISMATCH', 'LAGGING_PEER', 'ENDORSEMENT_MISMATCH'];
   const startedAt: number[] = [];
   await assert.rejects(
-    withRetry(async (n) => { startedAt.push(clock.now()); throw new Retryable(causes[n - 1] ?? 'LAGGING_PEER'); }, classify, {
-      policy: policy({ maxAttempts: 100, laggingPeerMs: 200, initialDelayMs: 40, maxDelayMs: 40 }), clock, random: () => 0,
-    }),
+    withRetry(
+      async (n) => {
+        startedAt.push(clock.now());
+        throw new Retryable(causes[n - 1] ?? 'LAGGING_PEER');
+      },
+      classify,
+      {
+        policy: policy({ maxAttempts: 100, laggingPeerMs: 200, initialDelayMs: 40, maxDelayMs: 40 }),
+        clock,
+        random: () => 0,
+      },
+    ),
     (e) => e instanceof RetryGiveUp && e.why === 'LAGGING_PEER_TIME' && e.retryCause === 'LAGGING_PEER',
   );
   // 20 ms between attempts; the first LAGGING_PEER failure is attempt 3's, at 40 ms (a mismatch in
   // between does not reset it): no retry is to start past 40 + 200 ms
-  assert.deepEqual(startedAt, Array.from({ length: 13 }, (_, i) => i * 20));
+  assert.deepEqual(
+    startedAt,
+    Array.from({ length: 13 }, (_, i) => i * 20),
+  );
 });
 
 test('no retry starts past the time budget, counting the time attempts take', async () => {
   const clock = new VirtualClock();
   let calls = 0;
   await assert.rejects(
-    withRetry(async () => {
-      calls++;
-      clock.advance(1000); // each attempt waits a second for the network
-      throw new Retryable('DEADLINE_EXCEEDED');
-    }, classify, { policy: policy({ maxElapsedMs: 4500, initialDelayMs: 100, maxDelayMs: 100 }), clock, random: () => 0 }),
+    withRetry(
+      async () => {
+        calls++;
+        clock.advance(1000); // each attempt waits a second for the network
+        throw new Retryable('DEADLINE_EXCEEDED');
+      },
+      classify,
+      { policy: policy({ maxElapsedMs: 4500, initialDelayMs: 100, maxDelayMs: 100 }), clock, random: () => 0 },
+    ),
     (e) => e instanceof RetryGiveUp && e.why === 'ELAPSED' && e.attempts === 5,
   );
   // attempts start at 0, 1050, 2100, 3150 and 4200 ms; a sixth would start past 4500 ms

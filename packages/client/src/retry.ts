@@ -25,7 +25,12 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
-  maxAttempts: 10, initialDelayMs: 20, maxDelayMs: 2000, maxElapsedMs: 300_000, resubmitAttempts: 3, laggingPeerMs: 5000,
+  maxAttempts: 10,
+  initialDelayMs: 20,
+  maxDelayMs: 2000,
+  maxElapsedMs: 300_000,
+  resubmitAttempts: 3,
+  laggingPeerMs: 5000,
 });
 
 /** Why an attempt is retried (the keys of the clients' and reports' retry counts). */
@@ -51,7 +56,11 @@ export type RetryCause =
  * `initialDelayMs` up to `maxDelayMs`, and the delay is drawn uniformly from its upper half, so
  * clients that failed together spread out and the delays still grow.
  */
-export function backoffDelayMs(policy: Pick<RetryPolicy, 'initialDelayMs' | 'maxDelayMs'>, attempt: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  policy: Pick<RetryPolicy, 'initialDelayMs' | 'maxDelayMs'>,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(attempt - 1, 52));
   return Math.floor(ceiling / 2 + (random() * ceiling) / 2);
 }
@@ -92,7 +101,11 @@ export class RetryGiveUp extends Error {
  * Runs `attempt` (given its number, from 1) until it returns, `classify` says a failure is final
  * (rethrown as is), or a retryable failure outlasts the policy: then {@link RetryGiveUp}.
  */
-export async function withRetry<T>(attempt: (n: number) => Promise<T>, classify: (err: unknown) => Verdict, options: RetryOptions): Promise<{ value: T; attempts: number }> {
+export async function withRetry<T>(
+  attempt: (n: number) => Promise<T>,
+  classify: (err: unknown) => Verdict,
+  options: RetryOptions,
+): Promise<{ value: T; attempts: number }> {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const { policy } = options;

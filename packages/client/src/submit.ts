@@ -50,7 +50,10 @@ export function newClientStats(): ClientStats {
  * the query reached does not show it yet. `ours` are the transaction ids this submission sent;
  * `statusOf` gives their commit status.
  */
-export type ReplaySettler = (refusal: ClientError, context: { readonly ours: ReadonlySet<string>; statusOf(txId: string): Promise<Status> }) => Promise<Committed>;
+export type ReplaySettler = (
+  refusal: ClientError,
+  context: { readonly ours: ReadonlySet<string>; statusOf(txId: string): Promise<Status> },
+) => Promise<Committed>;
 
 export interface SubmitterOptions {
   readonly gateway: Gateway;
@@ -71,7 +74,9 @@ const VALIDATION_NAMES: Record<number, string> = Object.fromEntries(Object.entri
 /** A Submit call is repeated in place (the same envelope) when the service was overloaded, unreachable or slow. */
 function submitVerdict(err: unknown): Verdict {
   const v = verdictOf(err);
-  return 'retry' in v && (v.retry === 'UNAVAILABLE' || v.retry === 'RESOURCE_EXHAUSTED' || v.retry === 'DEADLINE_EXCEEDED') ? v : { fail: true };
+  return 'retry' in v && (v.retry === 'UNAVAILABLE' || v.retry === 'RESOURCE_EXHAUSTED' || v.retry === 'DEADLINE_EXCEEDED')
+    ? v
+    : { fail: true };
 }
 
 /** A CommitStatus call too, but not after its deadline: it waited that long already; the ledger decides instead. */
@@ -104,15 +109,24 @@ export class Submitter {
    * Endorses, submits and waits for the commit of `fn(args)`, retrying as the module comment says.
    * @throws {@link ClientError}: the final failure, or RETRIES_EXHAUSTED (with `retryCause`).
    */
-  async submit(contract: Contract, fn: string, args: readonly string[], settleReplay?: ReplaySettler): Promise<Committed & { attempts: number }> {
+  async submit(
+    contract: Contract,
+    fn: string,
+    args: readonly string[],
+    settleReplay?: ReplaySettler,
+  ): Promise<Committed & { attempts: number }> {
     this.#o.stats.submitted++;
     const ours = new Set<string>();
     let attempts = 0;
     try {
-      const out = await withRetry((n) => {
-        attempts = n;
-        return this.#attempt(contract, fn, args, ours, settleReplay);
-      }, verdictOf, this.#retry);
+      const out = await withRetry(
+        (n) => {
+          attempts = n;
+          return this.#attempt(contract, fn, args, ours, settleReplay);
+        },
+        verdictOf,
+        this.#retry,
+      );
       return { ...out.value, attempts: out.attempts };
     } catch (err) {
       // Before giving up on a request some attempt may have committed, the ledger has the last word.
@@ -138,23 +152,39 @@ export class Submitter {
     signed.setRequest(request.serializeBinary());
     const commit = this.#o.gateway.newCommit(signed.serializeBinary());
     try {
-      return (await withRetry(async () => {
-        try {
-          return await commit.getStatus();
-        } catch (err) {
-          throw this.#o.toError(err, fn, txId);
-        }
-      }, statusVerdict, this.#callRetry)).value;
+      return (
+        await withRetry(
+          async () => {
+            try {
+              return await commit.getStatus();
+            } catch (err) {
+              throw this.#o.toError(err, fn, txId);
+            }
+          },
+          statusVerdict,
+          this.#callRetry,
+        )
+      ).value;
     } catch (err) {
       if (err instanceof RetryGiveUp || grpcStatusOf(err) === grpc.status.DEADLINE_EXCEEDED) {
         const why = err instanceof RetryGiveUp ? err.retryCause : 'DEADLINE_EXCEEDED';
-        throw new ClientError('COMMIT_UNKNOWN', `${fn}: the status of transaction ${txId} could not be learnt (${why})`, { cause: err instanceof RetryGiveUp ? err.cause : err, transactionId: txId, retryCause: 'COMMIT_UNKNOWN' });
+        throw new ClientError('COMMIT_UNKNOWN', `${fn}: the status of transaction ${txId} could not be learnt (${why})`, {
+          cause: err instanceof RetryGiveUp ? err.cause : err,
+          transactionId: txId,
+          retryCause: 'COMMIT_UNKNOWN',
+        });
       }
       throw err;
     }
   }
 
-  async #attempt(contract: Contract, fn: string, args: readonly string[], ours: Set<string>, settleReplay: ReplaySettler | undefined): Promise<Committed> {
+  async #attempt(
+    contract: Contract,
+    fn: string,
+    args: readonly string[],
+    ours: Set<string>,
+    settleReplay: ReplaySettler | undefined,
+  ): Promise<Committed> {
     let transaction;
     try {
       transaction = await contract.newProposal(fn, { arguments: [...args] }).endorse();
@@ -172,32 +202,47 @@ export class Submitter {
     // registered before the submission, so the commit cannot slip past
     const observed = commits?.listening === true ? commits.wait(txId) : undefined;
     try {
-      await withRetry(async () => {
-        ours.add(txId); // from the first Submit call on, the orderer may have it
-        try {
-          await transaction.submit();
-        } catch (err) {
-          const e = this.#o.toError(err, fn, txId);
-          // the gateway knows it committed already (the devnet's gateway answers so for a resubmission)
-          if (grpcStatusOf(e) !== grpc.status.ALREADY_EXISTS) throw e;
-        }
-      }, submitVerdict, this.#callRetry);
+      await withRetry(
+        async () => {
+          ours.add(txId); // from the first Submit call on, the orderer may have it
+          try {
+            await transaction.submit();
+          } catch (err) {
+            const e = this.#o.toError(err, fn, txId);
+            // the gateway knows it committed already (the devnet's gateway answers so for a resubmission)
+            if (grpcStatusOf(e) !== grpc.status.ALREADY_EXISTS) throw e;
+          }
+        },
+        submitVerdict,
+        this.#callRetry,
+      );
     } catch (err) {
       commits?.forget(txId);
       if (err instanceof RetryGiveUp) {
-        throw new ClientError('COMMIT_UNKNOWN', `${fn}: transaction ${txId} could not be submitted (${err.retryCause}); it may have been ordered`, { cause: err.cause, transactionId: txId, retryCause: 'COMMIT_UNKNOWN' });
+        throw new ClientError(
+          'COMMIT_UNKNOWN',
+          `${fn}: transaction ${txId} could not be submitted (${err.retryCause}); it may have been ordered`,
+          { cause: err.cause, transactionId: txId, retryCause: 'COMMIT_UNKNOWN' },
+        );
       }
       throw err;
     }
     const status = await this.#outcome(txId, fn, observed);
     if (!status.successful) {
       const name = VALIDATION_NAMES[status.code] ?? String(status.code);
-      throw new ClientError('COMMIT_FAILED', `${fn}: transaction ${txId} committed as invalid: ${name}`, { validationCode: name, transactionId: txId });
+      throw new ClientError('COMMIT_FAILED', `${fn}: transaction ${txId} committed as invalid: ${name}`, {
+        validationCode: name,
+        transactionId: txId,
+      });
     }
     return { transactionId: txId, blockNumber: status.blockNumber, result: transaction.getResult() };
   }
 
-  async #outcome(txId: string, fn: string, observed: Promise<ObservedCommit | undefined> | undefined): Promise<{ code: number; blockNumber: bigint; successful: boolean }> {
+  async #outcome(
+    txId: string,
+    fn: string,
+    observed: Promise<ObservedCommit | undefined> | undefined,
+  ): Promise<{ code: number; blockNumber: bigint; successful: boolean }> {
     const seen = await observed;
     if (seen !== undefined) return { code: seen.code, blockNumber: seen.blockNumber, successful: seen.code === StatusCode.VALID };
     const status = await this.statusOf(txId, fn);
@@ -214,11 +259,17 @@ function abandoned(fn: string, err: unknown): unknown {
   if (last instanceof ClientError && last.chaincodeCode !== undefined) {
     // a refusal that did not go away (not a lagging peer after all): report the chaincode's reason
     return new ClientError(last.code === 'COMMIT_UNKNOWN' ? 'ENDORSEMENT_FAILED' : last.code, last.message, {
-      cause: last.cause, chaincodeCode: last.chaincodeCode, transactionId: last.transactionId, attempts: err.attempts,
+      cause: last.cause,
+      chaincodeCode: last.chaincodeCode,
+      transactionId: last.transactionId,
+      attempts: err.attempts,
     });
   }
   const detail = last instanceof Error ? `: ${last.message}` : '';
   return new ClientError('RETRIES_EXHAUSTED', `${fn}: ${err.message}${detail}`, {
-    cause: last, attempts: err.attempts, retryCause: err.retryCause, transactionId: last instanceof ClientError ? last.transactionId : undefined,
+    cause: last,
+    attempts: err.attempts,
+    retryCause: err.retryCause,
+    transactionId: last instanceof ClientError ? last.transactionId : undefined,
   });
 }

@@ -35,7 +35,9 @@ try {
   const blocks = [];
   for await (const b of ledgerDirectorySource(root).blocks(0)) blocks.push(b.bytes);
   const txs = blocks.reduce((n, b) => n + decodeDashboardBlock(b, new IdentityDeserializer()).txs.length, 0);
-  console.log(`Node ${process.version}, ${availableParallelism()} cores; ${blocks.length} blocks, ${txs} transactions (${readings} readings of ${meterCount} meters) forged in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `Node ${process.version}, ${availableParallelism()} cores; ${blocks.length} blocks, ${txs} transactions (${readings} readings of ${meterCount} meters) forged in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   // CPU time of this process (µs), not wall time: on a shared machine the wall clock measures the neighbours.
   const cpu = () => {
@@ -66,9 +68,15 @@ try {
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const perTx = median(rounds.ingest) + median(rounds.collect);
-  console.log(`decode + model update:       ${median(rounds.ingest).toFixed(1)} µs CPU per transaction (median of 5 rounds: ${rounds.ingest.map((x) => x.toFixed(1)).join(', ')})`);
-  console.log(`surveil collection:          ${median(rounds.collect).toFixed(1)} µs CPU per transaction (${rounds.collect.map((x) => x.toFixed(1)).join(', ')})`);
-  console.log(`statistics over ${readings} readings: ${median(rounds.stats).toFixed(0)} ms CPU per recompute (${rounds.stats.map((x) => x.toFixed(0)).join(', ')}); at most once per max(2 s, 20 x its duration)`);
+  console.log(
+    `decode + model update:       ${median(rounds.ingest).toFixed(1)} µs CPU per transaction (median of 5 rounds: ${rounds.ingest.map((x) => x.toFixed(1)).join(', ')})`,
+  );
+  console.log(
+    `surveil collection:          ${median(rounds.collect).toFixed(1)} µs CPU per transaction (${rounds.collect.map((x) => x.toFixed(1)).join(', ')})`,
+  );
+  console.log(
+    `statistics over ${readings} readings: ${median(rounds.stats).toFixed(0)} ms CPU per recompute (${rounds.stats.map((x) => x.toFixed(0)).join(', ')}); at most once per max(2 s, 20 x its duration)`,
+  );
   console.log(`following 255 tx/s (the main job's rate) costs ${((perTx * 255) / 1e4).toFixed(1)} % of one core, plus the statistics`);
 } finally {
   await rm(root, { recursive: true, force: true });

@@ -23,7 +23,13 @@ export interface StatusSection {
   readonly channel: string;
   /** Where the blocks and queries go, e.g. 'gateway 127.0.0.1:7051 as InmetroMSP'. */
   readonly source: string;
-  readonly follow: { readonly state: FollowState; readonly error?: string; readonly nextBlock: number; readonly liveFromBlock?: number; readonly sinceMs: number };
+  readonly follow: {
+    readonly state: FollowState;
+    readonly error?: string;
+    readonly nextBlock: number;
+    readonly liveFromBlock?: number;
+    readonly sinceMs: number;
+  };
   /** Blocks committed (the next block's number), as far as the dashboard has seen. */
   readonly height: number;
   readonly blocksSeen: number;
@@ -157,7 +163,13 @@ export interface MeasurementsSection {
   readonly violations: readonly MeasurementRow[];
   readonly refusals: readonly CodeCount[];
   readonly invalidTransactions: readonly InvalidTxCount[];
-  readonly counts: { readonly measured: number; readonly refused: number; readonly rejected: number; readonly violations: number; readonly invalidTransactions: number };
+  readonly counts: {
+    readonly measured: number;
+    readonly refused: number;
+    readonly rejected: number;
+    readonly violations: number;
+    readonly invalidTransactions: number;
+  };
 }
 
 export interface MeterRow {
@@ -253,7 +265,12 @@ export interface ReadingDetail {
     readonly vehicleLengthM?: number;
     readonly refusalCode?: string;
     readonly refusalDetail?: string;
-    readonly lrSoftware?: { readonly name: string; readonly version: string; readonly chaincodeName: string; readonly chaincodeVersion: string };
+    readonly lrSoftware?: {
+      readonly name: string;
+      readonly version: string;
+      readonly chaincodeName: string;
+      readonly chaincodeVersion: string;
+    };
   };
 }
 
@@ -273,5 +290,13 @@ export interface TxDetail {
 
 export interface BlockDetail {
   readonly number: number;
-  readonly transactions: readonly { readonly txId: string; readonly txNumber: number; readonly validation: string; readonly chaincode: string; readonly function: string; readonly timestampMs: number; readonly readings: number }[];
+  readonly transactions: readonly {
+    readonly txId: string;
+    readonly txNumber: number;
+    readonly validation: string;
+    readonly chaincode: string;
+    readonly function: string;
+    readonly timestampMs: number;
+    readonly readings: number;
+  }[];
 }

@@ -47,8 +47,20 @@ export function parseAuditSection(textOrError: string | Error, path: string, fil
   } catch (err) {
     return { state: 'unreadable', path, fileTimeMs, message: `not JSON: ${(err as Error).message}` };
   }
-  if (r === null || typeof r !== 'object' || !VERDICTS.includes(r.verdict as Verdict) || typeof r.counts !== 'object' || r.counts === null || !Array.isArray(r.findings)) {
-    return { state: 'unreadable', path, fileTimeMs, message: 'not an audit report (`metroledger audit --json`): it lacks verdict, counts or findings' };
+  if (
+    r === null ||
+    typeof r !== 'object' ||
+    !VERDICTS.includes(r.verdict as Verdict) ||
+    typeof r.counts !== 'object' ||
+    r.counts === null ||
+    !Array.isArray(r.findings)
+  ) {
+    return {
+      state: 'unreadable',
+      path,
+      fileTimeMs,
+      message: 'not an audit report (`metroledger audit --json`): it lacks verdict, counts or findings',
+    };
   }
   return {
     state: 'ok',

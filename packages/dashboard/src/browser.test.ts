@@ -49,13 +49,19 @@ interface Answer {
 async function submit(meter: Meter, scenario: EventScenario, speedKmh?: number): Promise<Answer> {
   const ev = generateEvent(rng, { geometry: GEOMETRY, scenario, ...(speedKmh !== undefined && { speedKmh }) });
   const signed = meter.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: Date.now() });
-  return JSON.parse(utf8.decode(await lr.submitTransaction('submitReading', Buffer.from(encodeSignedReading(signed)).toString('base64')))) as Answer;
+  return JSON.parse(
+    utf8.decode(await lr.submitTransaction('submitReading', Buffer.from(encodeSignedReading(signed)).toString('base64'))),
+  ) as Answer;
 }
 
 /** The page down to the end of its content. */
 async function shot(name: string): Promise<void> {
   const height = await page.evaluate(() => Math.ceil(document.body.getBoundingClientRect().height));
-  await page.screenshot({ path: join(shots, `${name}.png`), clip: { x: 0, y: 0, width: 1360, height: Math.max(200, height) }, captureBeyondViewport: true });
+  await page.screenshot({
+    path: join(shots, `${name}.png`),
+    clip: { x: 0, y: 0, width: 1360, height: Math.max(200, height) },
+    captureBeyondViewport: true,
+  });
 }
 
 async function open(view: string): Promise<void> {
@@ -82,21 +88,43 @@ before(async () => {
     for (const [i, place] of ['Av. Paulista 1000', 'Av. Rebouças 250', 'Rua da Consolação 90'].entries()) {
       const meter = Meter.create({ meterId: `SP-${String(i + 1).padStart(4, '0')}`, geometry: GEOMETRY });
       meters.push(meter);
-      await registry.gateway.getNetwork(devnet.channelId).getContract('lr').submitTransaction('registerMeter', JSON.stringify({
-        meterId: meter.meterId, ownerMspId: 'CETSPMSP', publicKeyPem: meter.publicKeyPem, geometry: GEOMETRY,
-        location: { text: place, lat: -23.56 + i * 0.004, lon: -46.65 + i * 0.004 }, speedLimitKmh: LIMIT_KMH, model: TEST_MODEL,
-      }));
+      await registry.gateway
+        .getNetwork(devnet.channelId)
+        .getContract('lr')
+        .submitTransaction(
+          'registerMeter',
+          JSON.stringify({
+            meterId: meter.meterId,
+            ownerMspId: 'CETSPMSP',
+            publicKeyPem: meter.publicKeyPem,
+            geometry: GEOMETRY,
+            location: { text: place, lat: -23.56 + i * 0.004, lon: -46.65 + i * 0.004 },
+            speedLimitKmh: LIMIT_KMH,
+            model: TEST_MODEL,
+          }),
+        );
     }
   } finally {
     registry.close();
   }
   for (let k = 0; k < 4; k++) for (const m of meters) await submit(m, 'valid', 35 + ((k * 7 + meters.indexOf(m) * 11) % 40));
   // The last audit, as `metroledger audit --json > <data>/audit-report.json` leaves it.
-  const { report } = await runAudit(ledgerDirectorySource(devnet.dataDir), { plugins: [governancePlugin()], policies: { governance: "AND('InmetroMSP.peer')" }, workers: 0 });
+  const { report } = await runAudit(ledgerDirectorySource(devnet.dataDir), {
+    plugins: [governancePlugin()],
+    policies: { governance: "AND('InmetroMSP.peer')" },
+    workers: 0,
+  });
   await writeFile(join(devnet.dataDir, 'audit-report.json'), JSON.stringify(report));
   dashboard = await startDevnetDashboard(devnet, { backfillBlocks: 100 });
   // --lang: under LANG=C Chromium reports the locale en-US@posix, which Intl (and so uPlot) refuses.
-  browser = await puppeteer.launch({ timeout: WAIT_MS, protocolTimeout: WAIT_MS * 2, executablePath: await executablePath, args: [...chromium.args, '--lang=en-US'], headless: true, defaultViewport: { width: 1360, height: 900 } });
+  browser = await puppeteer.launch({
+    timeout: WAIT_MS,
+    protocolTimeout: WAIT_MS * 2,
+    executablePath: await executablePath,
+    args: [...chromium.args, '--lang=en-US'],
+    headless: true,
+    defaultViewport: { width: 1360, height: 900 },
+  });
   page = await browser.newPage();
   page.setDefaultTimeout(WAIT_MS);
   page.on('pageerror', (err) => assert.fail(`the page threw: ${String(err)}`));
@@ -116,24 +144,36 @@ describe('the dashboard of a devnet, in a browser', () => {
   test('the network panel lists the channel organizations, the peers and the ordering service', async () => {
     await open('#/network');
     await page.waitForSelector('#net-orgs tr[data-msp="OrdererMSP"]', { timeout: WAIT_MS });
-    await page.waitForFunction(() => document.querySelector('#net-orgs tr[data-msp="LaSIGEMSP"]')?.textContent?.includes('computing provider'), { timeout: WAIT_MS });
+    await page.waitForFunction(
+      () => document.querySelector('#net-orgs tr[data-msp="LaSIGEMSP"]')?.textContent?.includes('computing provider'),
+      { timeout: WAIT_MS },
+    );
     const orgs = await textOf('#net-orgs');
     for (const msp of ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP', 'CETSPMSP', 'OrdererMSP']) assert.ok(orgs.includes(msp), `${msp} in ${orgs}`);
     assert.match(orgs, /CETSP.*meter owner/);
     const peers = await textOf('#net-peers');
-    for (const p of ['peer0.lasige.example.com', 'peer0.pucpr.example.com', 'peer0.inmetro.example.com']) assert.ok(peers.includes(p), peers);
+    for (const p of ['peer0.lasige.example.com', 'peer0.pucpr.example.com', 'peer0.inmetro.example.com'])
+      assert.ok(peers.includes(p), peers);
     assert.match(await textOf('#net-ordering'), /solo/);
     assert.match(await textOf('#net-health'), /OK/);
     await shot('network');
   });
 
   test('the height in the header grows when a reading commits, and the reading shows in the live feed', async () => {
-    await page.waitForFunction((h) => Number(document.querySelector('[data-testid="height"]')?.textContent?.replace(/,/g, '')) >= h, { timeout: WAIT_MS }, devnet.height());
+    await page.waitForFunction(
+      (h) => Number(document.querySelector('[data-testid="height"]')?.textContent?.replace(/,/g, '')) >= h,
+      { timeout: WAIT_MS },
+      devnet.height(),
+    );
     const before = Number((await textOf('[data-testid="height"]')).replace(/,/g, ''));
     assert.equal(before, devnet.height());
     const answer = await submit(meters[0]!, 'valid', 88);
     assert.equal(answer.status, 'MEASURED');
-    await page.waitForFunction((h) => Number(document.querySelector('[data-testid="height"]')?.textContent?.replace(/,/g, '')) > h, { timeout: WAIT_MS }, before);
+    await page.waitForFunction(
+      (h) => Number(document.querySelector('[data-testid="height"]')?.textContent?.replace(/,/g, '')) > h,
+      { timeout: WAIT_MS },
+      before,
+    );
     await open('#/measurements');
     const row = `#m-feed tr[data-meter="SP-0001"][data-sequence="${meters[0]!.sequence}"]`;
     await page.waitForSelector(row, { timeout: WAIT_MS });
@@ -169,7 +209,10 @@ describe('the dashboard of a devnet, in a browser', () => {
       return { blue, red };
     });
     assert.ok(painted.blue > 200 && painted.red > 200, `loop A and B strokes drawn: ${JSON.stringify(painted)}`);
-    assert.equal(await page.$eval('[data-testid="signal-chart"]', (el) => el.getAttribute('aria-label')), 'time since the capture window opened (ms) against loop signal (ADC counts)');
+    assert.equal(
+      await page.$eval('[data-testid="signal-chart"]', (el) => el.getAttribute('aria-label')),
+      'time since the capture window opened (ms) against loop signal (ADC counts)',
+    );
     await shot('measurement');
   });
 
@@ -188,11 +231,19 @@ describe('the dashboard of a devnet, in a browser', () => {
     await open('#/activity');
     await page.waitForSelector('[data-testid="throughput-chart"] canvas');
     assert.match(await textOf('[data-testid="throughput-chart"]'), /transactions committed.*readings recorded.*invalid transactions/);
-    assert.equal(await page.$eval('[data-testid="latency-chart"]', (el) => el.getAttribute('aria-label')), 'local time against commit latency (ms)');
+    assert.equal(
+      await page.$eval('[data-testid="latency-chart"]', (el) => el.getAttribute('aria-label')),
+      'local time against commit latency (ms)',
+    );
     await shot('activity');
     await open('#/meters');
-    await page.waitForFunction(() => document.querySelector('#mt-table tr[data-meter="SP-0001"]')?.textContent?.includes('Av. Paulista'), { timeout: WAIT_MS });
-    await page.waitForFunction(() => /\d+\.\d km\/h/.test(document.querySelector('#mt-table tr[data-meter="SP-0001"]')?.textContent ?? ''), { timeout: WAIT_MS });
+    await page.waitForFunction(() => document.querySelector('#mt-table tr[data-meter="SP-0001"]')?.textContent?.includes('Av. Paulista'), {
+      timeout: WAIT_MS,
+    });
+    await page.waitForFunction(
+      () => /\d+\.\d km\/h/.test(document.querySelector('#mt-table tr[data-meter="SP-0001"]')?.textContent ?? ''),
+      { timeout: WAIT_MS },
+    );
     await shot('meters');
     await open('#/governance');
     await page.waitForFunction(() => document.querySelector('[data-testid="audit"]')?.textContent?.includes('PASS'), { timeout: WAIT_MS });

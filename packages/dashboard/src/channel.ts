@@ -36,7 +36,9 @@ export function channelOfClient(client: MetroledgerClient, opts: ClientChannelOp
   const network = client.network;
   return {
     channelId: network.getName(),
-    description: `gateway ${opts.endpoint ?? ''}${opts.mspId !== undefined ? ` as ${opts.mspId}` : ''}`.replace('gateway  as', 'gateway as').trim(),
+    description: `gateway ${opts.endpoint ?? ''}${opts.mspId !== undefined ? ` as ${opts.mspId}` : ''}`
+      .replace('gateway  as', 'gateway as')
+      .trim(),
     async blocks(start: number): Promise<BlockStream> {
       const events = await network.getBlockEvents({ startBlock: BigInt(start) });
       return {

@@ -56,7 +56,14 @@ export interface Dashboard {
 }
 
 /** How long a section's JSON is reused before it is built again (the bigger ones less often). */
-const SECTION_MIN_INTERVAL_MS: Record<SectionName, number> = { status: 500, network: 1_000, activity: 1_000, measurements: 500, meters: 3_000, governance: 1_000 };
+const SECTION_MIN_INTERVAL_MS: Record<SectionName, number> = {
+  status: 500,
+  network: 1_000,
+  activity: 1_000,
+  measurements: 500,
+  meters: 3_000,
+  governance: 1_000,
+};
 const REGISTRY_FUNCTIONS_OF_LR = new Set(['registerMeter', 'revokeMeter', 'rotateMeterKey']);
 const DRILL_DOWN_QUERIES_MAX = 20;
 const text = new TextDecoder();
@@ -67,7 +74,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const lr = opts.lrChaincode ?? 'lr';
   const gov = opts.governanceChaincode ?? 'governance';
   const backfill = opts.backfillBlocks ?? 50;
-  if (!Number.isSafeInteger(backfill) || backfill < 0) throw new DashboardError('BAD_OPTION', `backfillBlocks must be a non-negative integer, not ${backfill}`);
+  if (!Number.isSafeInteger(backfill) || backfill < 0)
+    throw new DashboardError('BAD_OPTION', `backfillBlocks must be a non-negative integer, not ${backfill}`);
   const port = opts.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new DashboardError('BAD_OPTION', `port must be 0..65535, not ${port}`);
   const title = opts.title ?? `metroledger — ${channel.channelId}`;
@@ -86,7 +94,11 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       registryAgain = true;
       return;
     }
-    registryRunning = readRegistry(channel, { lrChaincode: lr, governanceChaincode: gov, recordsMax: limits.registryRecords, metersMax: limits.meters }, Date.now)
+    registryRunning = readRegistry(
+      channel,
+      { lrChaincode: lr, governanceChaincode: gov, recordsMax: limits.registryRecords, metersMax: limits.meters },
+      Date.now,
+    )
       .then((snapshot) => {
         if (!stopped) model.setRegistry(snapshot);
       })
@@ -110,7 +122,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       void fetchConfig(block);
     }
     model.addSurveilData(await collectMeasurements(memorySource([bytes]), { lrNamespace: lr }));
-    if (block.txs.some((t) => t.code === 0 && (t.chaincodeName === gov || (t.chaincodeName === lr && REGISTRY_FUNCTIONS_OF_LR.has(t.fn))))) refreshRegistry();
+    if (block.txs.some((t) => t.code === 0 && (t.chaincodeName === gov || (t.chaincodeName === lr && REGISTRY_FUNCTIONS_OF_LR.has(t.fn)))))
+      refreshRegistry();
   };
   const fetchConfig = async (block: DecodedBlock): Promise<void> => {
     try {
@@ -129,7 +142,13 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
 
   const health = opts.health ?? [];
   const probeHealth = async (): Promise<void> => {
-    const entries: HealthEntry[] = await Promise.all(health.map(async (p) => ({ name: p.name, ...(await p.probe().catch((err: Error) => ({ status: 'UNREACHABLE' as const, detail: err.message }))), checkedAtMs: Date.now() })));
+    const entries: HealthEntry[] = await Promise.all(
+      health.map(async (p) => ({
+        name: p.name,
+        ...(await p.probe().catch((err: Error) => ({ status: 'UNREACHABLE' as const, detail: err.message }))),
+        checkedAtMs: Date.now(),
+      })),
+    );
     if (!stopped) model.setHealth(entries);
   };
   const readAudit = async (): Promise<void> => {
@@ -147,7 +166,10 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     if (opts.extras === undefined) return;
     void Promise.resolve()
       .then(opts.extras)
-      .then((extras) => model.setExtras(extras), () => undefined);
+      .then(
+        (extras) => model.setExtras(extras),
+        () => undefined,
+      );
   };
   const follow = (): void => {
     if (follower.started || stopped) return;
@@ -177,17 +199,42 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const blockBytes = async (n: number): Promise<Uint8Array> => model.blockBytes(n) ?? follower.fetchBlock(n);
   const transaction = async (txId: string): Promise<TxDetail> => {
     const n = model.blockOfTx(txId);
-    if (n === undefined) throw new DashboardError('NOT_FOUND', `transaction ${txId} is not among the last ${limits.txIndex} transactions this dashboard has seen`, { txId });
+    if (n === undefined)
+      throw new DashboardError(
+        'NOT_FOUND',
+        `transaction ${txId} is not among the last ${limits.txIndex} transactions this dashboard has seen`,
+        { txId },
+      );
     const detail = transactionDetail(await blockBytes(n), txId, ids);
     if (detail === undefined) throw new DashboardError('NOT_FOUND', `block ${n} has no transaction ${txId}`, { txId, block: n });
     // A batch's answer names outcomes only: the full records (LR version, vehicle length) are the chaincode's to tell.
     let queries = 0;
     const readings = await Promise.all(
       detail.readings.map(async (r) => {
-        if (r.outcome === undefined || r.outcome.status === 'REJECTED' || r.outcome.lrSoftware !== undefined || queries++ >= DRILL_DOWN_QUERIES_MAX) return r;
+        if (
+          r.outcome === undefined ||
+          r.outcome.status === 'REJECTED' ||
+          r.outcome.lrSoftware !== undefined ||
+          queries++ >= DRILL_DOWN_QUERIES_MAX
+        )
+          return r;
         try {
-          const rec = JSON.parse(text.decode(await channel.evaluate(lr, 'getMeasurement', [r.meterId, String(r.sequence)]))) as { lrSoftware?: NonNullable<typeof r.outcome>['lrSoftware']; vehicleLengthM?: number; refusalDetail?: string; speedLimitKmh?: number };
-          return { ...r, outcome: { ...r.outcome, ...(rec.lrSoftware !== undefined && { lrSoftware: rec.lrSoftware }), ...(rec.vehicleLengthM !== undefined && { vehicleLengthM: rec.vehicleLengthM }), ...(rec.refusalDetail !== undefined && { refusalDetail: rec.refusalDetail }), ...(rec.speedLimitKmh !== undefined && { speedLimitKmh: rec.speedLimitKmh }) } };
+          const rec = JSON.parse(text.decode(await channel.evaluate(lr, 'getMeasurement', [r.meterId, String(r.sequence)]))) as {
+            lrSoftware?: NonNullable<typeof r.outcome>['lrSoftware'];
+            vehicleLengthM?: number;
+            refusalDetail?: string;
+            speedLimitKmh?: number;
+          };
+          return {
+            ...r,
+            outcome: {
+              ...r.outcome,
+              ...(rec.lrSoftware !== undefined && { lrSoftware: rec.lrSoftware }),
+              ...(rec.vehicleLengthM !== undefined && { vehicleLengthM: rec.vehicleLengthM }),
+              ...(rec.refusalDetail !== undefined && { refusalDetail: rec.refusalDetail }),
+              ...(rec.speedLimitKmh !== undefined && { speedLimitKmh: rec.speedLimitKmh }),
+            },
+          };
         } catch {
           return r;
         }
@@ -196,9 +243,21 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     return { ...detail, readings };
   };
   const block = async (n: number): Promise<BlockDetail> => {
-    if (n >= model.height && follower.started) throw new DashboardError('NOT_FOUND', `block ${n} is not committed yet (height ${model.height})`, { block: n });
+    if (n >= model.height && follower.started)
+      throw new DashboardError('NOT_FOUND', `block ${n} is not committed yet (height ${model.height})`, { block: n });
     const d = decodeDashboardBlock(await blockBytes(n), ids, { lrChaincode: lr });
-    return { number: d.number, transactions: d.txs.map((t) => ({ txId: t.txId, txNumber: t.txNumber, validation: t.validation, chaincode: t.chaincodeName, function: t.fn, timestampMs: t.timestampMs, readings: t.readings.length })) };
+    return {
+      number: d.number,
+      transactions: d.txs.map((t) => ({
+        txId: t.txId,
+        txNumber: t.txNumber,
+        validation: t.validation,
+        chaincode: t.chaincodeName,
+        function: t.fn,
+        timestampMs: t.timestampMs,
+        readings: t.readings.length,
+      })),
+    };
   };
 
   // ---- HTTP

@@ -89,20 +89,32 @@ function readingsOf(tx: ParsedTransaction, fn: string, blockNumber: number, txTi
   if (fn === 'submitReading') {
     const r = answer as Partial<MeasurementRecord> | Partial<ReadingRejection>;
     if (typeof r.meterId !== 'string' || typeof r.sequence !== 'number' || typeof r.captureTimeMs !== 'number') return [];
-    if (r.status === 'REJECTED') return [{ ...base, meterId: r.meterId, sequence: r.sequence, captureTimeMs: r.captureTimeMs, status: 'REJECTED', refusalCode: (r as ReadingRejection).reason }];
+    if (r.status === 'REJECTED')
+      return [
+        {
+          ...base,
+          meterId: r.meterId,
+          sequence: r.sequence,
+          captureTimeMs: r.captureTimeMs,
+          status: 'REJECTED',
+          refusalCode: (r as ReadingRejection).reason,
+        },
+      ];
     const m = r as Partial<MeasurementRecord>;
     if (m.status !== 'MEASURED' && m.status !== 'REFUSED') return [];
-    return [{
-      ...base,
-      meterId: r.meterId,
-      sequence: r.sequence,
-      captureTimeMs: r.captureTimeMs,
-      status: m.status,
-      ...(typeof m.speedKmh === 'number' && { speedKmh: m.speedKmh }),
-      ...(typeof m.speedLimitKmh === 'number' && { speedLimitKmh: m.speedLimitKmh }),
-      ...(typeof m.speedLimitExceeded === 'boolean' && { exceeded: m.speedLimitExceeded }),
-      ...(typeof m.refusalCode === 'string' && { refusalCode: m.refusalCode }),
-    }];
+    return [
+      {
+        ...base,
+        meterId: r.meterId,
+        sequence: r.sequence,
+        captureTimeMs: r.captureTimeMs,
+        status: m.status,
+        ...(typeof m.speedKmh === 'number' && { speedKmh: m.speedKmh }),
+        ...(typeof m.speedLimitKmh === 'number' && { speedLimitKmh: m.speedLimitKmh }),
+        ...(typeof m.speedLimitExceeded === 'boolean' && { exceeded: m.speedLimitExceeded }),
+        ...(typeof m.refusalCode === 'string' && { refusalCode: m.refusalCode }),
+      },
+    ];
   }
   if (fn === 'submitReadingBatch') {
     const outcomes = (answer as Partial<ReadingBatchResult>).outcomes;
@@ -111,23 +123,30 @@ function readingsOf(tx: ParsedTransaction, fn: string, blockNumber: number, txTi
     let captured: number[] = [];
     try {
       const arg = argText(tx, 1);
-      captured = arg === undefined ? [] : decodeReadingBatch(Buffer.from(arg, 'base64')).map((s) => decodeReading(decodeSignedReading(s).reading).captureTimeMs);
+      captured =
+        arg === undefined
+          ? []
+          : decodeReadingBatch(Buffer.from(arg, 'base64')).map((s) => decodeReading(decodeSignedReading(s).reading).captureTimeMs);
     } catch {
       captured = [];
     }
     return outcomes.flatMap((o, i) =>
-      typeof o.meterId === 'string' && typeof o.sequence === 'number' && (o.status === 'MEASURED' || o.status === 'REFUSED' || o.status === 'REJECTED')
-        ? [{
-            ...base,
-            meterId: o.meterId,
-            sequence: o.sequence,
-            captureTimeMs: captured[i] ?? txTimeMs,
-            status: o.status,
-            batchIndex: i,
-            ...(typeof o.speedKmh === 'number' && { speedKmh: o.speedKmh }),
-            ...(typeof o.speedLimitExceeded === 'boolean' && { exceeded: o.speedLimitExceeded }),
-            ...(typeof o.refusalCode === 'string' && { refusalCode: o.refusalCode }),
-          }]
+      typeof o.meterId === 'string' &&
+      typeof o.sequence === 'number' &&
+      (o.status === 'MEASURED' || o.status === 'REFUSED' || o.status === 'REJECTED')
+        ? [
+            {
+              ...base,
+              meterId: o.meterId,
+              sequence: o.sequence,
+              captureTimeMs: captured[i] ?? txTimeMs,
+              status: o.status,
+              batchIndex: i,
+              ...(typeof o.speedKmh === 'number' && { speedKmh: o.speedKmh }),
+              ...(typeof o.speedLimitExceeded === 'boolean' && { exceeded: o.speedLimitExceeded }),
+              ...(typeof o.refusalCode === 'string' && { refusalCode: o.refusalCode }),
+            },
+          ]
         : [],
     );
   }
@@ -154,7 +173,19 @@ export function decodeDashboardBlock(bytes: Uint8Array, ids: IdentityDeserialize
     try {
       tx = parseEnvelope(envelopes[i]!);
     } catch (err) {
-      txs.push({ txNumber: i, txId: '', code, validation: txValidationCodeName(code), chaincodeName: '', chaincodeVersion: '', fn: '', timestampMs: 0, endorsers: [], readings: [], parseError: (err as Error).message });
+      txs.push({
+        txNumber: i,
+        txId: '',
+        code,
+        validation: txValidationCodeName(code),
+        chaincodeName: '',
+        chaincodeVersion: '',
+        fn: '',
+        timestampMs: 0,
+        endorsers: [],
+        readings: [],
+        parseError: (err as Error).message,
+      });
       continue;
     }
     if (tx.type === CONFIG_TX) {
@@ -196,7 +227,15 @@ export function decodeDashboardBlock(bytes: Uint8Array, ids: IdentityDeserialize
       // another orderer's consenter metadata (e.g. Fabric's own SmartBFT): the view is not known
     }
   }
-  return { number, bytes: bytes.length, txs, lastConfigIndex, signers, ...(config !== undefined && { config }), ...(view !== undefined && { view }) };
+  return {
+    number,
+    bytes: bytes.length,
+    txs,
+    lastConfigIndex,
+    signers,
+    ...(config !== undefined && { config }),
+    ...(view !== undefined && { view }),
+  };
 }
 
 /**
@@ -282,4 +321,3 @@ export function transactionDetail(bytes: Uint8Array, txId: string, ids: Identity
   }
   return undefined;
 }
-

@@ -13,7 +13,19 @@ import { functionProbe } from './health.js';
 import type { NetworkExtras } from './model.js';
 
 /** The parts of a running devnet the dashboard uses. */
-export type DevnetView = Pick<Devnet, 'endpoint' | 'tlsCaCertPath' | 'tlsServerName' | 'tlsClientAuth' | 'channelId' | 'dataDir' | 'users' | 'health' | 'bft' | 'installedPackages'>;
+export type DevnetView = Pick<
+  Devnet,
+  | 'endpoint'
+  | 'tlsCaCertPath'
+  | 'tlsServerName'
+  | 'tlsClientAuth'
+  | 'channelId'
+  | 'dataDir'
+  | 'users'
+  | 'health'
+  | 'bft'
+  | 'installedPackages'
+>;
 
 export interface DevnetDashboardOptions extends Pick<DashboardOptions, 'host' | 'port' | 'limits' | 'follow' | 'backfillBlocks' | 'title'> {
   /** Default `<dataDir>/audit-report.json`. */
@@ -30,9 +42,20 @@ export async function startDevnetDashboard(devnet: DevnetView, opts: DevnetDashb
   const user = devnet.users[mspId]?.find((u) => u.name.startsWith('User1@')) ?? devnet.users[mspId]?.[0];
   if (user === undefined) throw new DashboardError('BAD_OPTION', `the devnet has no user of ${mspId}`);
   const [tlsCa, cert, key] = await Promise.all([readFile(devnet.tlsCaCertPath), readFile(user.certPath), readFile(user.keyPath)]);
-  const clientTls = devnet.tlsClientAuth ? { clientCertPem: await readFile(user.tlsCertPath), clientKeyPem: await readFile(user.tlsKeyPath) } : {};
+  const clientTls = devnet.tlsClientAuth
+    ? { clientCertPem: await readFile(user.tlsCertPath), clientKeyPem: await readFile(user.tlsKeyPath) }
+    : {};
   const connection = newGrpcConnection(devnet.endpoint, tlsCa, { serverName: devnet.tlsServerName, ...clientTls });
-  const client = new MetroledgerClient({ connection, mspId, certificatePem: cert, privateKeyPem: key, channel: devnet.channelId, commitNotification: 'commitStatus', retry: { maxAttempts: 2 }, callTimeoutMs: 15_000 });
+  const client = new MetroledgerClient({
+    connection,
+    mspId,
+    certificatePem: cert,
+    privateKeyPem: key,
+    channel: devnet.channelId,
+    commitNotification: 'commitStatus',
+    retry: { maxAttempts: 2 },
+    callTimeoutMs: 15_000,
+  });
   const extras = async (): Promise<NetworkExtras> => {
     const bft = devnet.bft;
     if (bft === undefined) return { peers: devnet.installedPackages };

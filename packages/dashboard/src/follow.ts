@@ -98,7 +98,10 @@ export class BlockFollower {
         if (!this.#stopped) throw new DashboardError('SOURCE', 'the block stream ended');
       } catch (err) {
         if (this.#stopped) break;
-        this.#opts.onState('retrying', next ?? 0, { error: (err as Error).message, ...(liveFrom !== undefined && { liveFromBlock: liveFrom }) });
+        this.#opts.onState('retrying', next ?? 0, {
+          error: (err as Error).message,
+          ...(liveFrom !== undefined && { liveFromBlock: liveFrom }),
+        });
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, retry);
           this.#wake = () => {

@@ -20,7 +20,11 @@ export function healthzProbe(name: string, operationsUrl: string, timeoutMs = 3_
       } catch (err) {
         return { status: 'UNREACHABLE', detail: `${url}: ${(err as Error).message}` };
       }
-      let body: { status?: string; failed_checks?: { component?: string; reason?: string }[]; devnet?: { status?: string; halt?: { message?: string } } } = {};
+      let body: {
+        status?: string;
+        failed_checks?: { component?: string; reason?: string }[];
+        devnet?: { status?: string; halt?: { message?: string } };
+      } = {};
       try {
         body = (await res.json()) as typeof body;
       } catch {

@@ -57,7 +57,8 @@ export const DEFAULT_LIMITS: DashboardLimits = Object.freeze({
 export function dashboardLimits(overrides: Partial<DashboardLimits> = {}): DashboardLimits {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new DashboardError('BAD_OPTION', `limit ${name} must be a positive integer, not ${String(value)}`, { limit: name });
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new DashboardError('BAD_OPTION', `limit ${name} must be a positive integer, not ${String(value)}`, { limit: name });
   }
   return Object.freeze(limits);
 }

@@ -31,7 +31,8 @@ before(async () => {
   const meters = [f.newMeter('SP-0001'), f.newMeter('SP-0002')];
   for (const m of meters) await f.registerMeter(m, { speedLimitKmh: 60 });
   await f.cut();
-  const record = (r: { txId: string; result: { response: { payload: Uint8Array } } }) => submitted.push({ txId: r.txId, ...(JSON.parse(text.decode(r.result.response.payload)) as { status: string }) });
+  const record = (r: { txId: string; result: { response: { payload: Uint8Array } } }) =>
+    submitted.push({ txId: r.txId, ...(JSON.parse(text.decode(r.result.response.payload)) as { status: string }) });
   for (let k = 0; k < 12; k++) {
     for (const m of meters) record(await f.submit(f.reading(m, { speedKmh: 40 + k * 3 })));
     if (k % 3 === 2) await f.cut();
@@ -39,7 +40,13 @@ before(async () => {
   // Two readings the LR software refuses, with different codes.
   for (const scenario of ['noise-only', 'dead-loop'] as const) {
     const ev = generateEvent(f.rng, { geometry: meters[0]!.geometry, scenario });
-    record(await f.submit(Buffer.from(encodeSignedReading(meters[0]!.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: Date.now() }))).toString('base64')));
+    record(
+      await f.submit(
+        Buffer.from(encodeSignedReading(meters[0]!.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: Date.now() }))).toString(
+          'base64',
+        ),
+      ),
+    );
   }
   // A transaction the peers marked invalid: its record does not count.
   invalidTxId = (await f.submit(f.reading(meters[1]!), { code: 11 })).txId;
@@ -53,7 +60,13 @@ after(async () => {
 });
 
 function load(limits: Parameters<typeof dashboardLimits>[0] = {}): DashboardModel {
-  const model = new DashboardModel({ limits: dashboardLimits(limits), title: 't', source: 'test', channel: 'metrology', nowMs: Date.now() });
+  const model = new DashboardModel({
+    limits: dashboardLimits(limits),
+    title: 't',
+    source: 'test',
+    channel: 'metrology',
+    nowMs: Date.now(),
+  });
   const ids = new IdentityDeserializer();
   for (const bytes of blocks) model.ingest(decodeDashboardBlock(bytes, ids), bytes, { live: true, arrivedMs: Date.now() });
   return model;
@@ -70,7 +83,10 @@ describe('the dashboard model over real blocks', () => {
     assert.ok(m.counts.violations > 0 && m.counts.violations < measured.length);
     assert.equal(m.counts.refused, 2);
     assert.deepEqual(m.refusals.map((c) => [c.code, c.count]).sort(), refused.map((r) => [r.refusalCode, 1]).sort());
-    assert.deepEqual(m.invalidTransactions.map((c) => [c.code, c.count, c.lastTxId]), [['MVCC_READ_CONFLICT', 1, invalidTxId]]);
+    assert.deepEqual(
+      m.invalidTransactions.map((c) => [c.code, c.count, c.lastTxId]),
+      [['MVCC_READ_CONFLICT', 1, invalidTxId]],
+    );
     assert.equal(m.counts.invalidTransactions, 1);
   });
 
@@ -87,10 +103,19 @@ describe('the dashboard model over real blocks', () => {
     const m = model.section('measurements', Date.now());
     assert.equal(m.feed.length, 5);
     const valid = submitted.filter((s) => s.txId !== invalidTxId);
-    assert.deepEqual(m.feed.map((r) => r.txId), valid.slice(-5).reverse().map((s) => s.txId));
+    assert.deepEqual(
+      m.feed.map((r) => r.txId),
+      valid
+        .slice(-5)
+        .reverse()
+        .map((s) => s.txId),
+    );
     assert.equal(m.violations.length, 2);
     // one code counted by name, the next under OTHER
-    assert.deepEqual(m.refusals.map((c) => c.count), [1, 1]);
+    assert.deepEqual(
+      m.refusals.map((c) => c.count),
+      [1, 1],
+    );
     assert.equal(m.refusals.filter((c) => c.code === 'OTHER').length, 1);
     assert.equal(model.section('activity', Date.now()).blocks.length, 3);
     const last = blocks.length - 1;
@@ -101,7 +126,10 @@ describe('the dashboard model over real blocks', () => {
     // bytes bound: a cache smaller than two blocks keeps one
     const small = load({ blockCacheBytes: blocks[last]!.length });
     assert.ok(small.blockBytes(last) !== undefined && small.blockBytes(last - 1) === undefined);
-    assert.throws(() => dashboardLimits({ feed: 0 }), (err: unknown) => err instanceof DashboardError && err.code === 'BAD_OPTION');
+    assert.throws(
+      () => dashboardLimits({ feed: 0 }),
+      (err: unknown) => err instanceof DashboardError && err.code === 'BAD_OPTION',
+    );
   });
 
   test('per-meter statistics and flags come from packages/surveil over the readings held', async () => {
@@ -124,7 +152,10 @@ describe('the dashboard model over real blocks', () => {
     const model = load();
     const detail = transactionDetail(model.blockBytes(model.blockOfTx(target.txId)!)!, target.txId, ids)!;
     assert.equal(detail.validation, 'VALID');
-    assert.deepEqual(detail.endorsers.map((e) => e.mspId), ['LaSIGEMSP', 'PUCPRMSP']);
+    assert.deepEqual(
+      detail.endorsers.map((e) => e.mspId),
+      ['LaSIGEMSP', 'PUCPRMSP'],
+    );
     const r = detail.readings[0]!;
     assert.equal(r.outcome?.speedKmh, target.speedKmh);
     assert.equal(r.outcome?.lrSoftware?.name, 'metroledger-speed');
@@ -134,7 +165,17 @@ describe('the dashboard model over real blocks', () => {
   });
 
   test('an audit report file: a report is summarized, anything else is unreadable with the reason', () => {
-    const ok = parseAuditSection(JSON.stringify({ verdict: 'FAIL', counts: { readings: 3 }, findings: Array.from({ length: 30 }, (_, i) => ({ code: 'SEQUENCE_GAP', blockNum: i, message: 'x' })), errors: 1, warnings: 29 }), '/r.json', 1);
+    const ok = parseAuditSection(
+      JSON.stringify({
+        verdict: 'FAIL',
+        counts: { readings: 3 },
+        findings: Array.from({ length: 30 }, (_, i) => ({ code: 'SEQUENCE_GAP', blockNum: i, message: 'x' })),
+        errors: 1,
+        warnings: 29,
+      }),
+      '/r.json',
+      1,
+    );
     assert.equal(ok.state, 'ok');
     assert.equal(ok.report?.verdict, 'FAIL');
     assert.equal(ok.report?.findings.length, 20);

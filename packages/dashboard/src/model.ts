@@ -46,7 +46,13 @@ export interface RegistrySnapshot {
 
 /** What only some sources can tell (the devnet): every peer with its packages, each BFT replica's state. */
 export interface NetworkExtras {
-  readonly peers?: readonly { readonly peer: string; readonly mspId: string; readonly chaincodeName: string; readonly version: string; readonly packageId: string }[];
+  readonly peers?: readonly {
+    readonly peer: string;
+    readonly mspId: string;
+    readonly chaincodeName: string;
+    readonly version: string;
+    readonly packageId: string;
+  }[];
   /** BFT replicas in consenter order (replica i is the i-th consenter of the channel config). */
   readonly replicas?: readonly { readonly running: boolean; readonly height?: number; readonly view?: number }[];
 }
@@ -140,7 +146,13 @@ export class DashboardModel {
   }
 
   setFollow(state: FollowState, nextBlock: number, nowMs: number, extra: { error?: string; liveFromBlock?: number } = {}): void {
-    this.#follow = { state, nextBlock, sinceMs: nowMs, ...(extra.error !== undefined && { error: extra.error }), ...(extra.liveFromBlock !== undefined && { liveFromBlock: extra.liveFromBlock }) };
+    this.#follow = {
+      state,
+      nextBlock,
+      sinceMs: nowMs,
+      ...(extra.error !== undefined && { error: extra.error }),
+      ...(extra.liveFromBlock !== undefined && { liveFromBlock: extra.liveFromBlock }),
+    };
     this.#bump('status');
   }
 
@@ -262,9 +274,17 @@ export class DashboardModel {
     const t0 = clock();
     const meters = new Map<string, MeterInfo>();
     for (const m of this.#registry?.meters ?? []) {
-      meters.set(m.meterId, { meterId: m.meterId, status: m.status, lat: m.location.lat, lon: m.location.lon, location: m.location.text, speedLimitKmh: m.speedLimitKmh });
+      meters.set(m.meterId, {
+        meterId: m.meterId,
+        status: m.status,
+        lat: m.location.lat,
+        lon: m.location.lon,
+        location: m.location.text,
+        speedLimitKmh: m.speedLimitKmh,
+      });
     }
-    for (const [id, m] of [...this.#surveilMeters.keys()].map((k) => [k, this.#surveilMeters.get(k)!] as const)) if (!meters.has(id)) meters.set(id, m);
+    for (const [id, m] of [...this.#surveilMeters.keys()].map((k) => [k, this.#surveilMeters.get(k)!] as const))
+      if (!meters.has(id)) meters.set(id, m);
     const readings = [...this.#surveilReadings.toArray()];
     this.#report = surveil({ readings, meters, blocks: this.#blocksSeen, transactions: this.#txSeen }, this.#source);
     this.#reportAtMs = nowMs;
@@ -280,7 +300,9 @@ export class DashboardModel {
   }
 
   setHealth(entries: readonly HealthEntry[]): void {
-    const changed = JSON.stringify(entries.map((e) => [e.name, e.status, e.detail])) !== JSON.stringify(this.#health.map((e) => [e.name, e.status, e.detail]));
+    const changed =
+      JSON.stringify(entries.map((e) => [e.name, e.status, e.detail])) !==
+      JSON.stringify(this.#health.map((e) => [e.name, e.status, e.detail]));
     this.#health = entries;
     if (changed) this.#bump('network');
   }
@@ -354,12 +376,19 @@ export class DashboardModel {
       const known = [...peers.values()].find((p) => p.mspId === pkg.mspId && (p.name === pkg.peer || p.name.startsWith(`${pkg.peer}.`)));
       const key = known === undefined ? `${pkg.mspId}/${pkg.peer}` : `${known.mspId}/${known.name}`;
       const entry = peers.get(key) ?? { name: pkg.peer, mspId: pkg.mspId, endorsements: 0 };
-      peers.set(key, { ...entry, packages: [...(entry.packages ?? []), { chaincodeName: pkg.chaincodeName, version: pkg.version, packageId: pkg.packageId }] });
+      peers.set(key, {
+        ...entry,
+        packages: [...(entry.packages ?? []), { chaincodeName: pkg.chaincodeName, version: pkg.version, packageId: pkg.packageId }],
+      });
     }
     const consensus = cfg?.consensus;
     let ordering: NetworkSection['ordering'] = { type: 'unknown', consenters: [] };
     if (consensus !== undefined && cfg !== undefined) {
-      const batch = { maxMessageCount: cfg.batch.maxMessageCount, preferredMaxBytes: cfg.batch.preferredMaxBytes, batchTimeoutMs: cfg.batch.batchTimeoutMs };
+      const batch = {
+        maxMessageCount: cfg.batch.maxMessageCount,
+        preferredMaxBytes: cfg.batch.preferredMaxBytes,
+        batchTimeoutMs: cfg.batch.batchTimeoutMs,
+      };
       if (consensus.type === 'BFT') {
         const n = consensus.consenters.length;
         const consenters: ConsenterEntry[] = consensus.consenters.map((c, i) => {
@@ -403,7 +432,9 @@ export class DashboardModel {
   }
 
   #measurementsSection(): MeasurementsSection {
-    const refusals: CodeCount[] = [...this.#refusals.entries()].map(([code, e]) => ({ code, count: e.count, recent: e.recent.newest() })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+    const refusals: CodeCount[] = [...this.#refusals.entries()]
+      .map(([code, e]) => ({ code, count: e.count, recent: e.recent.newest() }))
+      .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
     return {
       feed: this.#feed.newest(FEED_SENT),
       violations: this.#violations.newest(50),
@@ -427,7 +458,13 @@ export class DashboardModel {
       const s = stats.get(id);
       return {
         meterId: id,
-        ...(m !== undefined && { location: m.location.text, model: m.model, ownerMspId: m.ownerMspId, speedLimitKmh: m.speedLimitKmh, status: m.status }),
+        ...(m !== undefined && {
+          location: m.location.text,
+          model: m.model,
+          ownerMspId: m.ownerMspId,
+          speedLimitKmh: m.speedLimitKmh,
+          status: m.status,
+        }),
         ...(last !== undefined && { lastReading: last }),
         ...(s !== undefined && { stats: s }),
         flags: flagsPerMeter.get(id) ?? 0,

@@ -50,9 +50,18 @@ export async function readRegistry(channel: ChannelPort, opts: RegistryReadOptio
   };
   const gov = opts.governanceChaincode;
   const organizations = (await read<OrganizationRecord[]>('listOrganizations', gov, 'listOrganizations', [], [])).slice(0, opts.recordsMax);
-  const lrSoftware = (await read<LrSoftwareRecord[]>('listLrSoftware', gov, 'listLrSoftware', [opts.lrChaincode], [])).slice(0, opts.recordsMax);
+  const lrSoftware = (await read<LrSoftwareRecord[]>('listLrSoftware', gov, 'listLrSoftware', [opts.lrChaincode], [])).slice(
+    0,
+    opts.recordsMax,
+  );
   const meterModels = (await read<MeterModelRecord[]>('listMeterModels', gov, 'listMeterModels', [], [])).slice(0, opts.recordsMax);
-  const incidents = await paged<IntegrityIncident>('listIntegrityIncidents', gov, 'listIntegrityIncidents', (b) => [String(PAGE), b], opts.recordsMax);
+  const incidents = await paged<IntegrityIncident>(
+    'listIntegrityIncidents',
+    gov,
+    'listIntegrityIncidents',
+    (b) => [String(PAGE), b],
+    opts.recordsMax,
+  );
   const meters = await paged<Meter>('listMeters', opts.lrChaincode, 'listMeters', (b) => [String(PAGE), b], opts.metersMax);
   return { organizations, lrSoftware, meterModels, incidents, meters, errors, refreshedAtMs: nowMs() };
 }

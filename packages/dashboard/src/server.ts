@@ -83,8 +83,10 @@ export async function startHttpServer(app: DashboardApp, opts: HttpServerOptions
 
   const assets = async (res: ServerResponse, path: string): Promise<void> => {
     if (path === '/app/style.css') return send(res, 200, 'text/css; charset=utf-8', STYLE_CSS);
-    if (path === '/vendor/uPlot.esm.js') return send(res, 200, 'text/javascript; charset=utf-8', await readFile(join(UPLOT_DIR, 'uPlot.esm.js')));
-    if (path === '/vendor/uPlot.min.css') return send(res, 200, 'text/css; charset=utf-8', await readFile(join(UPLOT_DIR, 'uPlot.min.css')));
+    if (path === '/vendor/uPlot.esm.js')
+      return send(res, 200, 'text/javascript; charset=utf-8', await readFile(join(UPLOT_DIR, 'uPlot.esm.js')));
+    if (path === '/vendor/uPlot.min.css')
+      return send(res, 200, 'text/css; charset=utf-8', await readFile(join(UPLOT_DIR, 'uPlot.min.css')));
     // The compiled browser modules: names from a fixed alphabet, so no path leaves the folder.
     const m = /^\/app\/([a-z0-9_-]+(?:\/[a-z0-9_-]+)*\.js)$/.exec(path);
     if (m === null) return sendJson(res, 404, { error: `not found: ${path}` });
@@ -98,13 +100,19 @@ export async function startHttpServer(app: DashboardApp, opts: HttpServerOptions
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    if (loopbackOnly && !LOOPBACK.has(host)) return sendJson(res, 421, { error: `this dashboard answers as 127.0.0.1 or localhost, not ${host}` });
+    if (loopbackOnly && !LOOPBACK.has(host))
+      return sendJson(res, 421, { error: `this dashboard answers as 127.0.0.1 or localhost, not ${host}` });
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'read-only: GET only' });
     const path = url.pathname;
     if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', pageHtml(app.title));
     if (path === '/api/events') {
       if (viewers.size >= opts.maxViewers) return sendJson(res, 503, { error: `at most ${opts.maxViewers} viewers at once` });
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        ...SECURITY_HEADERS,
+      });
       res.write('retry: 2000\n\n');
       const v: Viewer = { res, sent: new Map() };
       viewers.add(v);
@@ -161,7 +169,12 @@ export async function startHttpServer(app: DashboardApp, opts: HttpServerOptions
   } catch (err) {
     clearInterval(timer);
     clearInterval(keepAlive);
-    throw new DashboardError('LISTEN', `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`, { host: opts.host, port: opts.port }, { cause: err });
+    throw new DashboardError(
+      'LISTEN',
+      `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`,
+      { host: opts.host, port: opts.port },
+      { cause: err },
+    );
   }
   const address = server.address();
   port = typeof address === 'object' && address !== null ? address.port : opts.port;

@@ -44,7 +44,8 @@ export type BftThreadRequest =
   | { readonly t: 'call'; readonly id: number; readonly op: BftThreadOp; readonly args: readonly number[] }
   | { readonly t: 'broadcast'; readonly ids: readonly number[]; readonly envelopes: readonly Uint8Array[] };
 
-export type BftThreadOp = 'start' | 'stop' | 'stopReplica' | 'startReplica' | 'isReplicaRunning' | 'replicaHeights' | 'replicaViews' | 'replicaBlock';
+export type BftThreadOp =
+  'start' | 'stop' | 'stopReplica' | 'startReplica' | 'isReplicaRunning' | 'replicaHeights' | 'replicaViews' | 'replicaBlock';
 
 /** An error as it crosses the thread boundary. */
 export interface ThreadError {
@@ -69,7 +70,11 @@ const ORDERING_CODES = new Set<string>(['BAD_REQUEST', 'SERVICE_UNAVAILABLE', 'B
 export function errorFromThread(e: ThreadError): Error {
   if (e.code !== undefined && ORDERING_CODES.has(e.code)) {
     const prefix = `${e.code}: `;
-    return new OrderingError(e.code as OrderingErrorCode, e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message, e.details);
+    return new OrderingError(
+      e.code as OrderingErrorCode,
+      e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message,
+      e.details,
+    );
   }
   return new Error(e.message);
 }
@@ -97,7 +102,9 @@ export class ThreadedBftOrderer implements OrderingService {
     this.#height = options.deliverFrom;
     this.#worker = new Worker(join(__dirname, 'bft-worker.js'), { workerData: options });
     this.#worker.on('message', (m: BftThreadEvent) => this.#onMessage(m));
-    this.#worker.on('error', (err) => this.#fail(new OrderingError('SERVICE_UNAVAILABLE', `the ordering thread failed: ${err.message}`, undefined, { cause: err })));
+    this.#worker.on('error', (err) =>
+      this.#fail(new OrderingError('SERVICE_UNAVAILABLE', `the ordering thread failed: ${err.message}`, undefined, { cause: err })),
+    );
     this.#worker.on('exit', (code) => {
       this.#exited = true;
       this.#fail(new OrderingError('SERVICE_UNAVAILABLE', `the ordering thread exited (code ${code})`));

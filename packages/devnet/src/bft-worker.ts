@@ -24,7 +24,10 @@ if (parentPort !== null) {
   const orderer = new BftOrderer({
     channelId: o.channelId,
     batch: o.batch,
-    consenters: o.consenters.map((c) => ({ config: c.config, signer: new SigningIdentity(c.mspId, c.certPem, createPrivateKey(c.keyPem)) })),
+    consenters: o.consenters.map((c) => ({
+      config: c.config,
+      signer: new SigningIdentity(c.mspId, c.certPem, createPrivateKey(c.keyPem)),
+    })),
     dataDir: o.dataDir,
     genesisHeaderHash: o.genesisHeaderHash,
     deliverFrom: o.deliverFrom,

@@ -30,9 +30,21 @@ const KV = {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'metroledger-bft-'));
-  devnet = await startDevnet({ dataDir: dir, port: 0, ordering: 'bft', chaincodes: [KV], batch: { batchTimeoutMs: 10, maxMessageCount: 50 } });
+  devnet = await startDevnet({
+    dataDir: dir,
+    port: 0,
+    ordering: 'bft',
+    chaincodes: [KV],
+    batch: { batchTimeoutMs: 10, maxMessageCount: 50 },
+  });
   const u = devnet.users['CETSPMSP']![0]!;
-  client = await connectClient({ endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, mspId: 'CETSPMSP', certPath: u.certPath, keyPath: u.keyPath });
+  client = await connectClient({
+    endpoint: devnet.endpoint,
+    tlsCaCertPath: devnet.tlsCaCertPath,
+    mspId: 'CETSPMSP',
+    certPath: u.certPath,
+    keyPath: u.keyPath,
+  });
 });
 
 after(async () => {
@@ -97,7 +109,10 @@ test('commits continue while one of four consenters is down; restarted, it catch
     await bft.stopReplica(leader); // the leader: the others must change view
     const atCrash = committed;
     await until('commits with a replica down', () => committed >= atCrash + 120);
-    assert.ok((await bft.replicaViews()).every((v, i) => i === leader || (v !== undefined && v > 0)), 'the surviving replicas installed a new view');
+    assert.ok(
+      (await bft.replicaViews()).every((v, i) => i === leader || (v !== undefined && v > 0)),
+      'the surviving replicas installed a new view',
+    );
     await bft.startReplica(leader);
     const atRestart = committed;
     await until('commits after the restart', () => committed >= atRestart + 60);
@@ -110,19 +125,28 @@ test('commits continue while one of four consenters is down; restarted, it catch
   const height = devnet.height() - 1; // last block number
   await until('every replica at the ledger height', async () => (await bft.replicaHeights()).every((h) => h === height));
   const consenters = consentersOf((await blocksFromDeliver(0, 0))[0]!);
-  assert.deepEqual(consenters.map((c) => c.mspId), ['Orderer1MSP', 'Orderer2MSP', 'Orderer3MSP', 'Orderer4MSP']);
+  assert.deepEqual(
+    consenters.map((c) => c.mspId),
+    ['Orderer1MSP', 'Orderer2MSP', 'Orderer3MSP', 'Orderer4MSP'],
+  );
   const keys = new Map(consenters.map((c) => [c.id, new X509Certificate(c.identityPem).publicKey]));
 
   // the restarted replica's log (WAL) holds the same blocks as the others', each certified by 2f+1
   for (let seq = 1; seq <= height; seq++) {
-    const payloads = await Promise.all([0, 1, 2, 3].map(async (r) => Buffer.from(decisionOfBlock(await bft.replicaBlock(r, seq)).payload).toString('base64')));
+    const payloads = await Promise.all(
+      [0, 1, 2, 3].map(async (r) => Buffer.from(decisionOfBlock(await bft.replicaBlock(r, seq)).payload).toString('base64')),
+    );
     assert.equal(new Set(payloads).size, 1, `replicas agree on block ${seq}`);
   }
   // the peer's ledger: every block carries at least 2f+1 = 3 valid consenter signatures
   const blocks = await blocksFromDeliver(1, height);
   assert.equal(blocks.length, height);
   for (const b of blocks) {
-    const valid = new Set(blockSignatures(b).filter((e) => e.consenterId !== undefined && verifySignature(keys.get(e.consenterId)!, e.message, e.signature)).map((e) => e.consenterId));
+    const valid = new Set(
+      blockSignatures(b)
+        .filter((e) => e.consenterId !== undefined && verifySignature(keys.get(e.consenterId)!, e.message, e.signature))
+        .map((e) => e.consenterId),
+    );
     assert.ok(valid.size >= 3, `block ${b.getHeader()!.getNumber()} has ${valid.size} valid consenter signatures`);
   }
 });
@@ -163,8 +187,14 @@ test('a ledger keeps the ordering of its genesis block', async () => {
   try {
     const solo = await startDevnet({ dataDir: soloDir, port: 0, ordering: 'solo', chaincodes: [KV] });
     await solo.stop();
-    await assert.rejects(startDevnet({ dataDir: soloDir, port: 0, ordering: 'bft', chaincodes: [KV] }), /created with solo ordering, not bft with 4 replicas/);
-    await assert.rejects(startDevnet({ dataDir: soloDir, port: 0, ordering: 'bft', bftReplicas: 5, bftReplicasDown: [1, 2], chaincodes: [KV] }), /at most f = 1/);
+    await assert.rejects(
+      startDevnet({ dataDir: soloDir, port: 0, ordering: 'bft', chaincodes: [KV] }),
+      /created with solo ordering, not bft with 4 replicas/,
+    );
+    await assert.rejects(
+      startDevnet({ dataDir: soloDir, port: 0, ordering: 'bft', bftReplicas: 5, bftReplicasDown: [1, 2], chaincodes: [KV] }),
+      /at most f = 1/,
+    );
   } finally {
     await rm(soloDir, { recursive: true, force: true });
   }

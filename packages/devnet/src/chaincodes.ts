@@ -59,7 +59,11 @@ function versionOf(dir: string): string {
  */
 export function parseChaincodeSpec(spec: string, network: NetworkConfig, cwd = process.cwd()): DeployedChaincode {
   const eq = spec.indexOf('=');
-  if (eq <= 0) throw new DevnetError('BAD_CONFIG', `--chaincode ${JSON.stringify(spec)}: expected name=DIR[:policy], e.g. basic=../asset-transfer-basic/chaincode-javascript`);
+  if (eq <= 0)
+    throw new DevnetError(
+      'BAD_CONFIG',
+      `--chaincode ${JSON.stringify(spec)}: expected name=DIR[:policy], e.g. basic=../asset-transfer-basic/chaincode-javascript`,
+    );
   const name = spec.slice(0, eq);
   const rest = spec.slice(eq + 1);
   const colon = rest.indexOf(':');
@@ -74,20 +78,44 @@ export function parseChaincodeSpec(spec: string, network: NetworkConfig, cwd = p
  * @throws {@link DevnetError} BAD_CONFIG
  */
 export function deployedChaincode(
-  o: { name: string; dir: string; endorsementPolicy?: string; version?: string; installedOn?: readonly string[]; collectionsConfig?: string },
+  o: {
+    name: string;
+    dir: string;
+    endorsementPolicy?: string;
+    version?: string;
+    installedOn?: readonly string[];
+    collectionsConfig?: string;
+  },
   network: NetworkConfig,
   cwd = process.cwd(),
 ): DeployedChaincode {
-  if (!NAME.test(o.name)) throw new DevnetError('BAD_CONFIG', `chaincode name ${JSON.stringify(o.name)}: letters, digits, '-' and '_' only, starting and ending with a letter or digit`);
-  if (network.chaincodes.some((c) => c.name === o.name)) throw new DevnetError('BAD_CONFIG', `chaincode name ${o.name} is taken by the network's own chaincode`, { chaincode: o.name });
+  if (!NAME.test(o.name))
+    throw new DevnetError(
+      'BAD_CONFIG',
+      `chaincode name ${JSON.stringify(o.name)}: letters, digits, '-' and '_' only, starting and ending with a letter or digit`,
+    );
+  if (network.chaincodes.some((c) => c.name === o.name))
+    throw new DevnetError('BAD_CONFIG', `chaincode name ${o.name} is taken by the network's own chaincode`, { chaincode: o.name });
   const path = resolve(cwd, o.dir);
-  if (!existsSync(path) || !statSync(path).isDirectory()) throw new DevnetError('BAD_CONFIG', `chaincode ${o.name}: ${path} is not a directory`, { chaincode: o.name, path });
+  if (!existsSync(path) || !statSync(path).isDirectory())
+    throw new DevnetError('BAD_CONFIG', `chaincode ${o.name}: ${path} is not a directory`, { chaincode: o.name, path });
   const withPeers = network.organizations.filter((org) => org.kind === 'peer' && (org.peers ?? []).length > 0).map((org) => org.mspId);
   const installedOn = o.installedOn ?? withPeers;
   const unknown = installedOn.filter((m) => !withPeers.includes(m));
-  if (unknown.length > 0 || installedOn.length === 0) throw new DevnetError('BAD_CONFIG', `chaincode ${o.name}: install it on organizations with peers (${withPeers.join(', ')}), not ${unknown.join(', ') || 'none'}`);
+  if (unknown.length > 0 || installedOn.length === 0)
+    throw new DevnetError(
+      'BAD_CONFIG',
+      `chaincode ${o.name}: install it on organizations with peers (${withPeers.join(', ')}), not ${unknown.join(', ') || 'none'}`,
+    );
   const collections = o.collectionsConfig === undefined ? undefined : readCollectionsConfig(resolve(cwd, o.collectionsConfig), network);
-  return { name: o.name, version: o.version ?? versionOf(path), path, endorsementPolicy: o.endorsementPolicy ?? DEFAULT_ENDORSEMENT_POLICY, installedOn, ...(collections !== undefined && { collections }) };
+  return {
+    name: o.name,
+    version: o.version ?? versionOf(path),
+    path,
+    endorsementPolicy: o.endorsementPolicy ?? DEFAULT_ENDORSEMENT_POLICY,
+    installedOn,
+    ...(collections !== undefined && { collections }),
+  };
 }
 
 /**
@@ -96,13 +124,21 @@ export function deployedChaincode(
  * `approveformyorg --collections-config FILE` for the one chaincode it approves).
  * @throws {@link DevnetError} BAD_CONFIG
  */
-export function withCollectionsConfig(chaincodes: readonly DeployedChaincode[], values: readonly string[], network: NetworkConfig, cwd = process.cwd()): DeployedChaincode[] {
+export function withCollectionsConfig(
+  chaincodes: readonly DeployedChaincode[],
+  values: readonly string[],
+  network: NetworkConfig,
+  cwd = process.cwd(),
+): DeployedChaincode[] {
   const files = new Map<string, string>();
   for (const v of values) {
     const eq = v.indexOf('=');
     const named = eq > 0 && chaincodes.some((c) => c.name === v.slice(0, eq));
     if (!named && chaincodes.length !== 1) {
-      throw new DevnetError('BAD_CONFIG', `--collections-config ${JSON.stringify(v)}: name the chaincode (NAME=FILE) among ${chaincodes.map((c) => c.name).join(', ') || 'none'}`);
+      throw new DevnetError(
+        'BAD_CONFIG',
+        `--collections-config ${JSON.stringify(v)}: name the chaincode (NAME=FILE) among ${chaincodes.map((c) => c.name).join(', ') || 'none'}`,
+      );
     }
     const name = named ? v.slice(0, eq) : chaincodes[0]!.name;
     if (files.has(name)) throw new DevnetError('BAD_CONFIG', `--collections-config given twice for chaincode ${name}`, { chaincode: name });
@@ -128,9 +164,17 @@ export function readCollectionsConfig(file: string, network: NetworkConfig): Col
     throw new DevnetError('BAD_CONFIG', `collections config ${file} cannot be read: ${describeError(err)}`, { path: file }, { cause: err });
   }
   try {
-    return parseCollectionsConfig(text, network.organizations.filter((org) => org.kind === 'peer').map((org) => org.mspId));
+    return parseCollectionsConfig(
+      text,
+      network.organizations.filter((org) => org.kind === 'peer').map((org) => org.mspId),
+    );
   } catch (err) {
-    throw new DevnetError('BAD_CONFIG', `collections config ${file}: ${describeError(err)}`, { path: file, code: (err as { code?: unknown }).code }, { cause: err });
+    throw new DevnetError(
+      'BAD_CONFIG',
+      `collections config ${file}: ${describeError(err)}`,
+      { path: file, code: (err as { code?: unknown }).code },
+      { cause: err },
+    );
   }
 }
 
@@ -142,13 +186,25 @@ export function checkChaincodeLoads(d: DeployedChaincode): void {
   try {
     hostChaincodeModule({ name: d.name, version: d.version, dir: d.path });
   } catch (err) {
-    throw new DevnetError('CHAINCODE_LOAD', `chaincode ${d.name} (${d.path}) cannot be loaded: ${(err as Error).message}`, { chaincode: d.name }, { cause: err });
+    throw new DevnetError(
+      'CHAINCODE_LOAD',
+      `chaincode ${d.name} (${d.path}) cannot be loaded: ${(err as Error).message}`,
+      { chaincode: d.name },
+      { cause: err },
+    );
   }
 }
 
 /** A deployed chaincode as the network configuration's chaincode entry. */
 export function chaincodeConfigOf(d: DeployedChaincode): ChaincodeConfig {
-  return { name: d.name, version: d.version, module: d.path, endorsementPolicy: d.endorsementPolicy, installedOn: d.installedOn, ...(d.collections !== undefined && { collections: d.collections }) };
+  return {
+    name: d.name,
+    version: d.version,
+    module: d.path,
+    endorsementPolicy: d.endorsementPolicy,
+    installedOn: d.installedOn,
+    ...(d.collections !== undefined && { collections: d.collections }),
+  };
 }
 
 /** The chaincodes recorded as deployed on the devnet of `dataDir` (none when there is no record). */
@@ -165,7 +221,9 @@ export async function readDeployedChaincodes(dataDir: string): Promise<{ revisio
     if (!Array.isArray(parsed.chaincodes)) throw new Error('no chaincodes list');
     return { revision: Number(parsed.revision) || 0, chaincodes: [...parsed.chaincodes] };
   } catch (err) {
-    throw new DevnetError('BAD_CONFIG', `${join(dataDir, DEPLOYED_CHAINCODES_FILE)} does not parse: ${(err as Error).message}`, undefined, { cause: err });
+    throw new DevnetError('BAD_CONFIG', `${join(dataDir, DEPLOYED_CHAINCODES_FILE)} does not parse: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
 }
 
@@ -176,7 +234,10 @@ export async function readDeployedChaincodes(dataDir: string): Promise<{ revisio
 export async function recordDeployedChaincodes(dataDir: string, add: readonly DeployedChaincode[]): Promise<number> {
   const current = await readDeployedChaincodes(dataDir);
   const names = new Set(add.map((c) => c.name));
-  const next: DeployedFile = { revision: current.revision + 1, chaincodes: [...current.chaincodes.filter((c) => !names.has(c.name)), ...add] };
+  const next: DeployedFile = {
+    revision: current.revision + 1,
+    chaincodes: [...current.chaincodes.filter((c) => !names.has(c.name)), ...add],
+  };
   await writeRecord(dataDir, next);
   return next.revision;
 }
@@ -203,7 +264,8 @@ async function writeRecord(dataDir: string, record: DeployedFile): Promise<void>
 export function channelPoliciesOf(configBlock: common.Block): ConfigPolicyGroup {
   const envelopes = blockEnvelopes(configBlock);
   const configEnvelope = envelopes.length === 1 ? parseEnvelope(envelopes[0]!).configEnvelope : undefined;
-  const group = configEnvelope === undefined ? undefined : common.ConfigEnvelope.deserializeBinary(configEnvelope).getConfig()?.getChannelGroup();
+  const group =
+    configEnvelope === undefined ? undefined : common.ConfigEnvelope.deserializeBinary(configEnvelope).getConfig()?.getChannelGroup();
   if (group === undefined) throw new DevnetError('BAD_CONFIG', 'the channel configuration block holds no channel group');
   return configPolicyGroup(group);
 }

@@ -11,7 +11,15 @@ import { readBlockRecords, verifyLedgerFiles, type BlockRecord } from '@metroled
 import { startDevnet } from './index.js';
 import { connectClient } from './testing/client.js';
 
-const KV = [{ name: 'kv', version: '1.0', module: join(__dirname, 'testing', 'kv.js'), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')", installedOn: ['LaSIGEMSP', 'PUCPRMSP'] }];
+const KV = [
+  {
+    name: 'kv',
+    version: '1.0',
+    module: join(__dirname, 'testing', 'kv.js'),
+    endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
+    installedOn: ['LaSIGEMSP', 'PUCPRMSP'],
+  },
+];
 
 test('Deliver ends with DATA_LOSS at a damaged block instead of serving it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-corrupt-'));
@@ -19,7 +27,13 @@ test('Deliver ends with DATA_LOSS at a damaged block instead of serving it', asy
     let devnet = await startDevnet({ dataDir: dir, chaincodes: KV, batch: { batchTimeoutMs: 5 } });
     const user = () => {
       const u = devnet.users['CETSPMSP']![0]!;
-      return { endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, mspId: 'CETSPMSP', certPath: u.certPath, keyPath: u.keyPath };
+      return {
+        endpoint: devnet.endpoint,
+        tlsCaCertPath: devnet.tlsCaCertPath,
+        mspId: 'CETSPMSP',
+        certPath: u.certPath,
+        keyPath: u.keyPath,
+      };
     };
     let conn = await connectClient(user());
     for (let i = 0; i < 4; i++) await conn.gateway.getNetwork('metrology').getContract('kv').submitTransaction('put', `k${i}`, `v${i}`);
@@ -36,7 +50,10 @@ test('Deliver ends with DATA_LOSS at a damaged block instead of serving it', asy
     await writeFile(target.path, file);
 
     const scan = await verifyLedgerFiles(join(dir, 'ledger'));
-    assert.deepEqual(scan.findings.map((f) => [f.code, f.blockNumber, f.offset]), [['BAD_CHECKSUM', 2, target.offset]]);
+    assert.deepEqual(
+      scan.findings.map((f) => [f.code, f.blockNumber, f.offset]),
+      [['BAD_CHECKSUM', 2, target.offset]],
+    );
 
     devnet = await startDevnet({ dataDir: dir, chaincodes: KV, batch: { batchTimeoutMs: 5 } });
     assert.equal(devnet.height(), height);

@@ -2,7 +2,14 @@
 // Crypto material of the devnet: generated once in Fabric's cryptogen layout, then reused.
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateOrganization, loadOrganization, orgDirectory, writeCryptogenLayout, type OrgMaterial, type OrgSpec } from '@metroledger/identity';
+import {
+  generateOrganization,
+  loadOrganization,
+  orgDirectory,
+  writeCryptogenLayout,
+  type OrgMaterial,
+  type OrgSpec,
+} from '@metroledger/identity';
 import type { OrgConfig } from './network.js';
 
 // Written after every organization is on disk: without it a half-written tree is regenerated.
@@ -30,7 +37,10 @@ async function exists(path: string): Promise<boolean> {
  * completed writing it, generated and written otherwise (also an organization added since, e.g. the
  * orderer organizations of BFT ordering). Returns it by MSP id, plus whether any was generated.
  */
-export async function ensureOrganizations(dataDir: string, orgs: readonly OrgConfig[]): Promise<{ orgs: Map<string, OrgMaterial>; generated: boolean }> {
+export async function ensureOrganizations(
+  dataDir: string,
+  orgs: readonly OrgConfig[],
+): Promise<{ orgs: Map<string, OrgMaterial>; generated: boolean }> {
   const marker = join(dataDir, 'organizations', COMPLETE_MARKER);
   const complete = await exists(marker);
   let generated = !complete;

@@ -18,7 +18,19 @@ export const DATA_DIR_MARKER = '.metroledger-devnet';
 // What a devnet of an earlier version (before the marker) created: recognised by its crypto
 // material's completion marker, and only when nothing else is there.
 const LEGACY_SIGNATURE = join('organizations', '.complete');
-const DEVNET_ENTRIES = new Set([DATA_DIR_MARKER, 'organizations', 'ledger', 'orderers', 'peers', RUN_FILE, `${RUN_FILE}.tmp`, 'devnet.log', 'report.json', 'chaincodes.json', 'chaincodes.json.tmp']);
+const DEVNET_ENTRIES = new Set([
+  DATA_DIR_MARKER,
+  'organizations',
+  'ledger',
+  'orderers',
+  'peers',
+  RUN_FILE,
+  `${RUN_FILE}.tmp`,
+  'devnet.log',
+  'report.json',
+  'chaincodes.json',
+  'chaincodes.json.tmp',
+]);
 
 type Kind = { kind: 'missing' } | { kind: 'file' } | { kind: 'devnet' } | { kind: 'empty' } | { kind: 'other'; entries: string[] };
 
@@ -33,14 +45,21 @@ async function inspect(dataDir: string): Promise<Kind> {
   const entries = await readdir(dataDir);
   if (entries.length === 0) return { kind: 'empty' };
   if (entries.includes(DATA_DIR_MARKER)) return { kind: 'devnet' };
-  const legacy = await stat(join(dataDir, LEGACY_SIGNATURE)).then(() => true, () => false);
+  const legacy = await stat(join(dataDir, LEGACY_SIGNATURE)).then(
+    () => true,
+    () => false,
+  );
   const foreign = entries.filter((e) => !DEVNET_ENTRIES.has(e));
   if (legacy && foreign.length === 0) return { kind: 'devnet' };
   return { kind: 'other', entries: foreign.length > 0 ? foreign : entries };
 }
 
 function notADirectory(dataDir: string): DevnetError {
-  return new DevnetError('BAD_DATA_DIR', `the data directory ${dataDir} is a file (or lies under one), not a directory: pass a directory to --data`, { dataDir });
+  return new DevnetError(
+    'BAD_DATA_DIR',
+    `the data directory ${dataDir} is a file (or lies under one), not a directory: pass a directory to --data`,
+    { dataDir },
+  );
 }
 
 function describe(entries: readonly string[]): string {
@@ -57,7 +76,11 @@ export async function prepareDataDir(dataDir: string): Promise<void> {
   const found = await inspect(dir);
   if (found.kind === 'file') throw notADirectory(dir);
   if (found.kind === 'other') {
-    throw new DevnetError('NOT_A_DEVNET_DIR', `${dir} is not empty and is not a devnet data directory (it has no ${DATA_DIR_MARKER} and holds ${describe(found.entries)}): choose a new or empty directory for --data`, { dataDir: dir });
+    throw new DevnetError(
+      'NOT_A_DEVNET_DIR',
+      `${dir} is not empty and is not a devnet data directory (it has no ${DATA_DIR_MARKER} and holds ${describe(found.entries)}): choose a new or empty directory for --data`,
+      { dataDir: dir },
+    );
   }
   if (found.kind === 'devnet') {
     await writeFile(join(dir, DATA_DIR_MARKER), markerText(), { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
@@ -93,10 +116,19 @@ export async function resetDevnetData(dataDir: string): Promise<void> {
       throw notADirectory(dir);
     case 'empty':
     case 'other':
-      throw new DevnetError('NOT_A_DEVNET_DIR', `${dir} is not a devnet data directory (no ${DATA_DIR_MARKER}${found.kind === 'other' ? `; it holds ${describe(found.entries)}` : '; it is empty'}): refusing to delete it`, { dataDir: dir });
+      throw new DevnetError(
+        'NOT_A_DEVNET_DIR',
+        `${dir} is not a devnet data directory (no ${DATA_DIR_MARKER}${found.kind === 'other' ? `; it holds ${describe(found.entries)}` : '; it is empty'}): refusing to delete it`,
+        { dataDir: dir },
+      );
     case 'devnet': {
       const info = await runningDevnet(dir);
-      if (info !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${info.pid}) runs on ${dir}: stop it first (metroledger devnet down --data ${dir})`, { dataDir: dir, pid: info.pid });
+      if (info !== undefined)
+        throw new DevnetError(
+          'ALREADY_RUNNING',
+          `a devnet (pid ${info.pid}) runs on ${dir}: stop it first (metroledger devnet down --data ${dir})`,
+          { dataDir: dir, pid: info.pid },
+        );
       await rm(dir, { recursive: true, force: true });
     }
   }

@@ -48,7 +48,11 @@ async function registerMeter(meterId: string): Promise<Meter> {
 
 function signedReading(meter: Meter): string {
   const event = generateEvent(rng, { scenario: 'valid', geometry: GEOMETRY } as never);
-  return Buffer.from(encodeSignedReading(meter.capture({ loopA: event.loopA, loopB: event.loopB, captureTimeMs: 1_700_000_000_000 + rng.int(0, 1e6) } as never))).toString('base64');
+  return Buffer.from(
+    encodeSignedReading(
+      meter.capture({ loopA: event.loopA, loopB: event.loopB, captureTimeMs: 1_700_000_000_000 + rng.int(0, 1e6) } as never),
+    ),
+  ).toString('base64');
 }
 
 before(async () => {
@@ -74,7 +78,6 @@ before(async () => {
   await bootstrapGovernance(devnet);
 });
 
-
 after(async () => {
   cetsp?.close();
   inmetro?.close();
@@ -86,11 +89,24 @@ describe('a metrology network on the devnet', () => {
   test('the notified body registers a meter, the owner submits signed readings, anyone queries them', async () => {
     const meter = await registerMeter('SP-0001');
     const records = [];
-    for (let i = 0; i < 3; i++) records.push(JSON.parse(utf8.decode(await lr.submitTransaction('submitReading', signedReading(meter)))) as { meterId: string; sequence: number });
-    assert.deepEqual(records.map((r) => [r.meterId, r.sequence]), [['SP-0001', 1], ['SP-0001', 2], ['SP-0001', 3]]);
+    for (let i = 0; i < 3; i++)
+      records.push(
+        JSON.parse(utf8.decode(await lr.submitTransaction('submitReading', signedReading(meter)))) as { meterId: string; sequence: number },
+      );
+    assert.deepEqual(
+      records.map((r) => [r.meterId, r.sequence]),
+      [
+        ['SP-0001', 1],
+        ['SP-0001', 2],
+        ['SP-0001', 3],
+      ],
+    );
     const stored = JSON.parse(utf8.decode(await lr.evaluateTransaction('getMeasurement', 'SP-0001', '2'))) as { sequence: number };
     assert.equal(stored.sequence, 2);
-    const registered = JSON.parse(utf8.decode(await lr.evaluateTransaction('getMeter', 'SP-0001'))) as { status: string; ownerMspId: string };
+    const registered = JSON.parse(utf8.decode(await lr.evaluateTransaction('getMeter', 'SP-0001'))) as {
+      status: string;
+      ownerMspId: string;
+    };
     assert.deepEqual([registered.status, registered.ownerMspId], ['ACTIVE', 'CETSPMSP']);
   });
 
@@ -141,17 +157,22 @@ describe('a metrology network on the devnet', () => {
 describe('refusals leave the ledger intact', () => {
   test('a transaction endorsed by one computing provider only fails commit with ENDORSEMENT_POLICY_FAILURE', async () => {
     const meter = await registerMeter('SP-0100');
-    const tx = await lr.newProposal('submitReading', { arguments: [signedReading(meter)], endorsingOrganizations: ['LaSIGEMSP'] }).endorse();
+    const tx = await lr
+      .newProposal('submitReading', { arguments: [signedReading(meter)], endorsingOrganizations: ['LaSIGEMSP'] })
+      .endorse();
     const status = await (await tx.submit()).getStatus();
     assert.equal(status.code, StatusCode.ENDORSEMENT_POLICY_FAILURE);
     await assert.rejects(lr.evaluateTransaction('getMeasurement', 'SP-0100', '1'), /MEASUREMENT_NOT_FOUND|not found/i);
     // submitting in one call surfaces the same outcome as a CommitError
     const meter2 = await registerMeter('SP-0101');
-    await assert.rejects(lr.submit('submitReading', { arguments: [signedReading(meter2)], endorsingOrganizations: ['PUCPRMSP'] }), (err: unknown) => {
-      assert.ok(err instanceof CommitError, String(err));
-      assert.equal(err.code, StatusCode.ENDORSEMENT_POLICY_FAILURE);
-      return true;
-    });
+    await assert.rejects(
+      lr.submit('submitReading', { arguments: [signedReading(meter2)], endorsingOrganizations: ['PUCPRMSP'] }),
+      (err: unknown) => {
+        assert.ok(err instanceof CommitError, String(err));
+        assert.equal(err.code, StatusCode.ENDORSEMENT_POLICY_FAILURE);
+        return true;
+      },
+    );
   });
 
   test('endorsers that compute different results are refused: ProposalResponsePayloads do not match', async () => {
@@ -160,7 +181,10 @@ describe('refusals leave the ledger intact', () => {
     await assert.rejects(nondet.submitTransaction('roll', 'dice'), (err: unknown) => {
       assert.ok(err instanceof EndorseError, String(err));
       assert.equal(err.code, grpc.status.ABORTED);
-      assert.ok(err.details.some((d) => d.message === 'ProposalResponsePayloads do not match'), JSON.stringify(err.details));
+      assert.ok(
+        err.details.some((d) => d.message === 'ProposalResponsePayloads do not match'),
+        JSON.stringify(err.details),
+      );
       return true;
     });
     assert.equal(devnet.height(), height);
@@ -170,7 +194,10 @@ describe('refusals leave the ledger intact', () => {
     const meter = await registerMeter('SP-0200');
     const a = signedReading(meter);
     const b = signedReading(meter);
-    const [ta, tb] = await Promise.all([lr.newProposal('submitReading', { arguments: [a] }).endorse(), lr.newProposal('submitReading', { arguments: [b] }).endorse()]);
+    const [ta, tb] = await Promise.all([
+      lr.newProposal('submitReading', { arguments: [a] }).endorse(),
+      lr.newProposal('submitReading', { arguments: [b] }).endorse(),
+    ]);
     const [ca, cb] = await Promise.all([ta.submit(), tb.submit()]);
     const codes = (await Promise.all([ca.getStatus(), cb.getStatus()])).map((s) => s.code).sort();
     assert.deepEqual(codes, [StatusCode.VALID, StatusCode.MVCC_READ_CONFLICT].sort());
@@ -201,18 +228,36 @@ describe('refusals leave the ledger intact', () => {
   });
 
   test('a proposal signed by an identity from a CA outside the channel is denied', async () => {
-    const mallory = await generateOrganization({ name: 'Mallory', mspId: 'CETSPMSP', domain: 'mallory.example.com', kind: 'peer', users: ['User1'] });
+    const mallory = await generateOrganization({
+      name: 'Mallory',
+      mspId: 'CETSPMSP',
+      domain: 'mallory.example.com',
+      kind: 'peer',
+      users: ['User1'],
+    });
     const base = join(dir, 'outsider');
     await writeCryptogenLayout(base, mallory);
     const paths = nodePaths(base, mallory.spec, mallory.node('User1'));
-    const conn = await connectClient({ endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, mspId: 'CETSPMSP', certPath: paths.signcert, keyPath: paths.keystoreKey });
+    const conn = await connectClient({
+      endpoint: devnet.endpoint,
+      tlsCaCertPath: devnet.tlsCaCertPath,
+      mspId: 'CETSPMSP',
+      certPath: paths.signcert,
+      keyPath: paths.keystoreKey,
+    });
     const height = devnet.height();
     try {
-      await assert.rejects(conn.gateway.getNetwork('metrology').getContract('lr').submitTransaction('getMeter', 'SP-0001'), (err: unknown) => {
-        assert.ok(err instanceof EndorseError, String(err));
-        assert.ok(err.details.every((d) => d.message.startsWith('access denied')), JSON.stringify(err.details));
-        return true;
-      });
+      await assert.rejects(
+        conn.gateway.getNetwork('metrology').getContract('lr').submitTransaction('getMeter', 'SP-0001'),
+        (err: unknown) => {
+          assert.ok(err instanceof EndorseError, String(err));
+          assert.ok(
+            err.details.every((d) => d.message.startsWith('access denied')),
+            JSON.stringify(err.details),
+          );
+          return true;
+        },
+      );
     } finally {
       conn.close();
     }
@@ -223,7 +268,13 @@ describe('refusals leave the ledger intact', () => {
     const height = devnet.height();
     const call = (method: string, bytes: Uint8Array) =>
       new Promise<grpc.ServiceError>((resolve, reject) =>
-        cetsp.client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(bytes), (err) => (err ? resolve(err) : reject(new Error('accepted')))),
+        cetsp.client.makeUnaryRequest(
+          method,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.from(bytes),
+          (err) => (err ? resolve(err) : reject(new Error('accepted'))),
+        ),
       );
     const garbage = Buffer.from('this is not protobuf \xff\xff\xff');
     assert.ok([grpc.status.INTERNAL, grpc.status.INVALID_ARGUMENT].includes((await call('/gateway.Gateway/Endorse', garbage)).code));
@@ -248,7 +299,9 @@ describe('refusals leave the ledger intact', () => {
     // a well-formed endorsed transaction whose signature is not the creator's: the orderer refuses it
     const meter = await registerMeter('SP-0400');
     const heightBefore = devnet.height();
-    const prepared = gwpb.PreparedTransaction.deserializeBinary((await lr.newProposal('submitReading', { arguments: [signedReading(meter)] }).endorse()).getBytes());
+    const prepared = gwpb.PreparedTransaction.deserializeBinary(
+      (await lr.newProposal('submitReading', { arguments: [signedReading(meter)] }).endorse()).getBytes(),
+    );
     const forged = prepared.getEnvelope()!;
     forged.setSignature(Buffer.from('3006020101020101', 'hex'));
     const forgedSubmit = new gwpb.SubmitRequest();
@@ -265,7 +318,15 @@ describe('refusals leave the ledger intact', () => {
 describe('restart', () => {
   test('data survives a restart and new commits continue the chain', async () => {
     const restartDir = await mkdtemp(join(tmpdir(), 'metroledger-restart-'));
-    const kv = [{ name: 'kv', version: '1.0', module: join(__dirname, 'testing', 'kv.js'), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')", installedOn: ['LaSIGEMSP', 'PUCPRMSP'] }];
+    const kv = [
+      {
+        name: 'kv',
+        version: '1.0',
+        module: join(__dirname, 'testing', 'kv.js'),
+        endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
+        installedOn: ['LaSIGEMSP', 'PUCPRMSP'],
+      },
+    ];
     try {
       let d = await startDevnet({ dataDir: restartDir, chaincodes: kv, batch: { batchTimeoutMs: 5 } });
       assert.equal(d.generatedCrypto, true);

@@ -22,7 +22,17 @@ import { prepareDataDir } from './datadir.js';
 import { devnetHalt, startOperationsServer, type DevnetHalt, type DevnetHealth } from './health.js';
 import { DevnetError } from './errors.js';
 import type { ChaincodeConfig, NetworkConfig, OrgConfig } from './network.js';
-import { blockVerifierFor, checkLedgerOrdering, consensusConfig, feedCommitter, newBftOrdering, orderingChoice, withOrdering, type DevnetBft, type OrderingType } from './ordering.js';
+import {
+  blockVerifierFor,
+  checkLedgerOrdering,
+  consensusConfig,
+  feedCommitter,
+  newBftOrdering,
+  orderingChoice,
+  withOrdering,
+  type DevnetBft,
+  type OrderingType,
+} from './ordering.js';
 import { Enforcement, type PeerPackage, type SubvertedPeerConfig } from './enforce.js';
 import { governedLedger } from './governed.js';
 import { FaultInjector, type DevnetFaults } from './faults.js';
@@ -169,12 +179,21 @@ function chaincodeModulePath(module: string): string {
   }
 }
 
-function loadChaincode(cc: ChaincodeConfig, resolveChaincode: (name: string) => HostedChaincode | undefined, mspId: string): HostedChaincode {
+function loadChaincode(
+  cc: ChaincodeConfig,
+  resolveChaincode: (name: string) => HostedChaincode | undefined,
+  mspId: string,
+): HostedChaincode {
   try {
     return hostChaincodeModule({ name: cc.name, version: cc.version, dir: chaincodeModulePath(cc.module), resolveChaincode, mspId });
   } catch (err) {
     if (err instanceof DevnetError) throw err;
-    throw new DevnetError('CHAINCODE_LOAD', `chaincode ${cc.name} (${cc.module}) cannot be loaded: ${(err as Error).message}`, { chaincode: cc.name }, { cause: err });
+    throw new DevnetError(
+      'CHAINCODE_LOAD',
+      `chaincode ${cc.name} (${cc.module}) cannot be loaded: ${(err as Error).message}`,
+      { chaincode: cc.name },
+      { cause: err },
+    );
   }
 }
 
@@ -182,7 +201,14 @@ function usersOf(dataDir: string, org: OrgMaterial): UserIdentityPaths[] {
   const users = [...org.users].sort((a, b) => Number(a.name === 'Admin') - Number(b.name === 'Admin'));
   return users.map((u) => {
     const p = nodePaths(dataDir, org.spec, u);
-    return { mspId: org.spec.mspId, name: u.fqdn, certPath: p.signcert, keyPath: p.keystoreKey, tlsCertPath: p.tlsCert, tlsKeyPath: p.tlsKey };
+    return {
+      mspId: org.spec.mspId,
+      name: u.fqdn,
+      certPath: p.signcert,
+      keyPath: p.keystoreKey,
+      tlsCertPath: p.tlsCert,
+      tlsKeyPath: p.tlsKey,
+    };
   });
 }
 
@@ -196,10 +222,14 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   await prepareDataDir(dataDir);
   const added = options.addChaincodes ?? [];
   // recorded chaincodes deploy after the network's, each on its own: one that no longer loads is left out, not fatal
-  const recorded = options.chaincodes === undefined ? (await readDeployedChaincodes(dataDir)).chaincodes.map(chaincodeConfigOf).filter((r) => !added.some((a) => a.name === r.name)) : [];
+  const recorded =
+    options.chaincodes === undefined
+      ? (await readDeployedChaincodes(dataDir)).chaincodes.map(chaincodeConfigOf).filter((r) => !added.some((a) => a.name === r.name))
+      : [];
   const chaincodes = [...(options.chaincodes ?? network.chaincodes), ...added];
   const duplicate = chaincodes.find((cc, i) => chaincodes.findIndex((o) => o.name === cc.name) !== i);
-  if (duplicate !== undefined) throw new DevnetError('BAD_CONFIG', `two chaincodes are named ${duplicate.name}`, { chaincode: duplicate.name });
+  if (duplicate !== undefined)
+    throw new DevnetError('BAD_CONFIG', `two chaincodes are named ${duplicate.name}`, { chaincode: duplicate.name });
 
   const { orgs, generated } = await ensureOrganizations(dataDir, network.organizations);
   const orgConfigs = new Map<string, OrgConfig>(network.organizations.map((o) => [o.mspId, o]));
@@ -226,15 +256,23 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   });
   const checkInstalledOn = (cc: ChaincodeConfig): void => {
     for (const mspId of cc.installedOn) {
-      if (orgConfigs.get(mspId)?.kind !== 'peer') throw new DevnetError('BAD_CONFIG', `chaincode ${cc.name} is installed on ${mspId}, which is not a peer organization`);
+      if (orgConfigs.get(mspId)?.kind !== 'peer')
+        throw new DevnetError('BAD_CONFIG', `chaincode ${cc.name} is installed on ${mspId}, which is not a peer organization`);
     }
   };
   for (const cc of chaincodes) checkInstalledOn(cc);
 
-  const threads = threadPlan({ ...threadsFromEnv(), ...options.threads, ...(options.verifyThreads !== undefined && { verifyThreads: options.verifyThreads }) });
+  const threads = threadPlan({
+    ...threadsFromEnv(),
+    ...options.threads,
+    ...(options.verifyThreads !== undefined && { verifyThreads: options.verifyThreads }),
+  });
   // Collections before the ledger: a replay at open purges by their blockToLive. A recorded
   // chaincode whose collections no longer pass is left out later, by deployChaincode.
-  const collections = new ChannelCollections(appOrgs.map((o) => o.spec.mspId), (id, p) => msps.satisfiesPrincipal(id, p));
+  const collections = new ChannelCollections(
+    appOrgs.map((o) => o.spec.mspId),
+    (id, p) => msps.satisfiesPrincipal(id, p),
+  );
   for (const cc of chaincodes) if (cc.collections !== undefined) collections.define(cc.name, cc.collections);
   for (const cc of recorded) {
     try {
@@ -243,7 +281,10 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       // reported when it is deployed
     }
   }
-  const ledger = await Ledger.open(join(dataDir, 'ledger'), { ...(options.ledgerFileSystem !== undefined && { fileSystem: options.ledgerFileSystem }), blockToLive: collections.blockToLive });
+  const ledger = await Ledger.open(join(dataDir, 'ledger'), {
+    ...(options.ledgerFileSystem !== undefined && { fileSystem: options.ledgerFileSystem }),
+    blockToLive: collections.blockToLive,
+  });
   const closers: (() => Promise<void> | void)[] = [() => ledger.close()];
   // Endorsers', orderer's and committer's signature checks, off the event-loop thread.
   const verifierPool = threads.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ threads: threads.verifyThreads });
@@ -312,7 +353,15 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
         keyPem: node.sign.keyPem,
         chaincodes: chaincodes
           .filter((cc) => cc.installedOn.includes(org.spec.mspId) && threadedChaincode(cc))
-          .map((cc) => enforcement.spec(cc, org, node, chaincodeModulePath) ?? { name: cc.name, version: cc.version, dir: chaincodeModulePath(cc.module), statedVersion: false }),
+          .map(
+            (cc) =>
+              enforcement.spec(cc, org, node, chaincodeModulePath) ?? {
+                name: cc.name,
+                version: cc.version,
+                dir: chaincodeModulePath(cc.module),
+                statedVersion: false,
+              },
+          ),
       }));
       if (specs.some((spec) => spec.chaincodes.length > 0)) {
         const pool = new EndorsementThreads({
@@ -344,22 +393,44 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
         mspId: org.spec.mspId,
         address: `${node.fqdn}:7051`,
         newEndorser: (hosted) =>
-          new Endorser({ identity: org.signingIdentity(node.name), address: `${node.fqdn}:7051`, channelId: network.channelId, msps: proposers, deserializer, ledger, chaincodes: hosted, verify, simulationState: faults.simulationState(node.fqdn), privateData: privateData.endorser(node.fqdn) }),
+          new Endorser({
+            identity: org.signingIdentity(node.name),
+            address: `${node.fqdn}:7051`,
+            channelId: network.channelId,
+            msps: proposers,
+            deserializer,
+            ledger,
+            chaincodes: hosted,
+            verify,
+            simulationState: faults.simulationState(node.fqdn),
+            privateData: privateData.endorser(node.fqdn),
+          }),
         ...(threaded !== undefined && { threaded }),
       });
       // chaincodes on one peer call each other (stub.invokeChaincode) and nothing else
-      peer.install(installed.map((cc) => enforcement.host(cc, org, node, peer.resolve, chaincodeModulePath) ?? loadChaincode(cc, peer.resolve, org.spec.mspId)));
+      peer.install(
+        installed.map(
+          (cc) => enforcement.host(cc, org, node, peer.resolve, chaincodeModulePath) ?? loadChaincode(cc, peer.resolve, org.spec.mspId),
+        ),
+      );
       peers.push({ org, node, peer });
     }
     const endorsers = peers.map((p) => p.peer);
     const deployed = [...chaincodes];
     const deployChaincode = async (cc: ChaincodeConfig): Promise<void> => {
-      if (enforcement.isGoverned(cc.name)) throw new DevnetError('BAD_CONFIG', `${cc.name} is governed by the notified body's registry: install its approved package instead (metroledger lr install)`, { chaincode: cc.name });
+      if (enforcement.isGoverned(cc.name))
+        throw new DevnetError(
+          'BAD_CONFIG',
+          `${cc.name} is governed by the notified body's registry: install its approved package instead (metroledger lr install)`,
+          { chaincode: cc.name },
+        );
       checkInstalledOn(cc);
       const policy = endorsementPolicyOf(cc, channelPolicies);
       // an upgrade from the same directory must load the new code, not the module cache's
       const dir = chaincodeModulePath(cc.module);
-      for (const key of Object.keys(require.cache)) if ((key === dir || key.startsWith(dir + sep)) && !key.slice(dir.length).includes(`${sep}node_modules${sep}`)) delete require.cache[key];
+      for (const key of Object.keys(require.cache))
+        if ((key === dir || key.startsWith(dir + sep)) && !key.slice(dir.length).includes(`${sep}node_modules${sep}`))
+          delete require.cache[key];
       const targets = peers.filter((p) => cc.installedOn.includes(p.org.spec.mspId));
       const hosted = targets.map((p) => loadChaincode(cc, p.peer.resolve, p.org.spec.mspId));
       // Fabric's lifecycle: collections checked, and an upgrade keeps each one with its blockToLive
@@ -367,7 +438,18 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       targets.forEach((p, i) => p.peer.install([hosted[i]!]));
       // the policy last: the gateway plans endorsements for a chaincode once its policy is there
       policies.set(cc.name, policy);
-      log.info({ event: 'deploy', chaincode: cc.name, version: cc.version, module: cc.module, policy: cc.endorsementPolicy, resolvedPolicy: formatPolicy(policy), installedOn: cc.installedOn }, `deployed chaincode ${cc.name} ${cc.version}`);
+      log.info(
+        {
+          event: 'deploy',
+          chaincode: cc.name,
+          version: cc.version,
+          module: cc.module,
+          policy: cc.endorsementPolicy,
+          resolvedPolicy: formatPolicy(policy),
+          installedOn: cc.installedOn,
+        },
+        `deployed chaincode ${cc.name} ${cc.version}`,
+      );
       const at = deployed.findIndex((d) => d.name === cc.name);
       if (at >= 0) deployed.splice(at, 1, cc);
       else deployed.push(cc);
@@ -378,35 +460,56 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
         await deployChaincode(cc);
       } catch (err) {
         deployErrors.push({ name: cc.name, message: describeError(err) });
-        log.error({ event: 'deploy_failed', chaincode: cc.name, code: (err as { code?: unknown }).code }, `recorded chaincode ${cc.name} left out: ${(err as Error).message}`);
+        log.error(
+          { event: 'deploy_failed', chaincode: cc.name, code: (err as { code?: unknown }).code },
+          `recorded chaincode ${cc.name} left out: ${(err as Error).message}`,
+        );
       }
     }
 
     const ordererNode = ordererOrg.orderers[0]!;
-    const bft = choice.type === 'bft'
-      ? await newBftOrdering({
-        choice, dataDir, channelId: network.channelId, batch, ordererOrgs, ledger, deserializer, msps,
-        ...(verifierPool !== undefined && { verifier: verifierPool.verifier }),
-        ...(threads.orderingThread && { thread: { verifyThreads: threads.orderingVerifyThreads } }),
-      })
-      : undefined;
-    const orderer = bft?.orderer ?? new SoloOrderer({
-      channelId: network.channelId,
-      signer: ordererOrg.signingIdentity(ordererNode.name),
-      batch,
-      height: ledger.height,
-      lastHeaderHash: ledger.lastHeaderHash,
-      deserializer,
-      msps,
-      verify,
-    });
+    const bft =
+      choice.type === 'bft'
+        ? await newBftOrdering({
+            choice,
+            dataDir,
+            channelId: network.channelId,
+            batch,
+            ordererOrgs,
+            ledger,
+            deserializer,
+            msps,
+            ...(verifierPool !== undefined && { verifier: verifierPool.verifier }),
+            ...(threads.orderingThread && { thread: { verifyThreads: threads.orderingVerifyThreads } }),
+          })
+        : undefined;
+    const orderer =
+      bft?.orderer ??
+      new SoloOrderer({
+        channelId: network.channelId,
+        signer: ordererOrg.signingIdentity(ordererNode.name),
+        batch,
+        height: ledger.height,
+        lastHeaderHash: ledger.lastHeaderHash,
+        deserializer,
+        msps,
+        verify,
+      });
     const feed = feedCommitter(orderer, committer);
     await orderer.start();
     closers.push(() => orderer.stop());
 
     // Operations: a log line and metrics per committed block, endorser and broadcast metrics, gRPC request metrics.
     let halt: DevnetHalt | undefined;
-    const metrics = options.metrics === false ? undefined : new DevnetMetrics({ channelId: network.channelId, height: () => ledger.height, halted: () => halt !== undefined, ...(bft !== undefined && { bft: bft.control }) });
+    const metrics =
+      options.metrics === false
+        ? undefined
+        : new DevnetMetrics({
+            channelId: network.channelId,
+            height: () => ledger.height,
+            halted: () => halt !== undefined,
+            ...(bft !== undefined && { bft: bft.control }),
+          });
     for (const e of endorsers) e.observe(metrics?.proposals);
     const lrChaincodes = new Set(chaincodes.filter((cc) => enforcement.isGoverned(cc.name)).map((cc) => cc.name));
     let view = 0;
@@ -421,7 +524,10 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
             const views = all.filter((v): v is number => v !== undefined);
             if (views.length > 0 && Math.max(...views) !== view) {
               view = Math.max(...views);
-              log.warn({ event: 'view_change', view, leader: (view % bft.control.replicas) + 1 }, `BFT view ${view}: consenter ${(view % bft.control.replicas) + 1} leads`);
+              log.warn(
+                { event: 'view_change', view, leader: (view % bft.control.replicas) + 1 },
+                `BFT view ${view}: consenter ${(view % bft.control.replicas) + 1} leads`,
+              );
             }
           },
           () => undefined, // stopping: the ordering thread is gone
@@ -431,7 +537,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
 
     const gwOrg = orgs.get(network.gatewayPeer.mspId);
     const gwNode = gwOrg?.peers.find((p) => p.name === network.gatewayPeer.peer);
-    if (gwOrg === undefined || gwNode === undefined) throw new DevnetError('BAD_CONFIG', `gateway peer ${network.gatewayPeer.peer} of ${network.gatewayPeer.mspId} does not exist`);
+    if (gwOrg === undefined || gwNode === undefined)
+      throw new DevnetError('BAD_CONFIG', `gateway peer ${network.gatewayPeer.peer} of ${network.gatewayPeer.mspId} does not exist`);
     const server: GatewayServer = await startGatewayServer({
       channelId: network.channelId,
       mspId: gwOrg.spec.mspId,
@@ -454,7 +561,11 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
 
     let stopped: Promise<void> | undefined;
     const haltListeners = new Set<(h: DevnetHalt) => void>();
-    const health = (): DevnetHealth => ({ status: halt !== undefined ? 'HALTED' : stopped !== undefined ? 'STOPPED' : 'SERVING', height: ledger.height, ...(halt !== undefined && { halt }) });
+    const health = (): DevnetHealth => ({
+      status: halt !== undefined ? 'HALTED' : stopped !== undefined ? 'STOPPED' : 'SERVING',
+      height: ledger.height,
+      ...(halt !== undefined && { halt }),
+    });
     const operations = await startOperationsServer({
       host: options.host ?? '127.0.0.1',
       port: options.operationsPort ?? 0,
@@ -518,7 +629,15 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       chaincodes: () =>
         deployed.map((cc) => {
           const policy = enforcement.isGoverned(cc.name) ? undefined : policies.get(cc.name);
-          return { name: cc.name, version: cc.version, module: cc.module, endorsementPolicy: cc.endorsementPolicy, ...(policy !== undefined && { resolvedPolicy: formatPolicy(policy) }), installedOn: cc.installedOn, ...(cc.collections !== undefined && cc.collections.length > 0 && { collections: cc.collections }) };
+          return {
+            name: cc.name,
+            version: cc.version,
+            module: cc.module,
+            endorsementPolicy: cc.endorsementPolicy,
+            ...(policy !== undefined && { resolvedPolicy: formatPolicy(policy) }),
+            installedOn: cc.installedOn,
+            ...(cc.collections !== undefined && cc.collections.length > 0 && { collections: cc.collections }),
+          };
         }),
       deployChaincode,
       stop: () =>

@@ -13,7 +13,15 @@ import { FaultyFileSystem } from '@metroledger/ledger/testing/faults';
 import { startDevnet, type Devnet, type DevnetHalt } from './index.js';
 import { connectClient } from './testing/client.js';
 
-const KV = [{ name: 'kv', version: '1.0', module: join(__dirname, 'testing', 'kv.js'), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')", installedOn: ['LaSIGEMSP', 'PUCPRMSP'] }];
+const KV = [
+  {
+    name: 'kv',
+    version: '1.0',
+    module: join(__dirname, 'testing', 'kv.js'),
+    endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
+    installedOn: ['LaSIGEMSP', 'PUCPRMSP'],
+  },
+];
 const WORKERS = 8;
 /** gRPC DEADLINE_EXCEEDED: what a client left waiting (the defect this guards against) gets at its deadline. */
 const DEADLINE_EXCEEDED = 4;
@@ -93,7 +101,9 @@ test('disk full under load: the devnet halts and says why, clients are answered 
     await assert.rejects(kv.submitTransaction('put', 'after-halt', 'v'), (err: unknown) => err instanceof GatewayError && err.code === 14);
     const refusedMs = Date.now() - before;
     conn.close();
-    t.diagnostic(`${outcomes.acknowledged} acknowledged, ${outcomes.unavailable} UNAVAILABLE, others ${JSON.stringify([...outcomes.otherErrors])}; last client answered ${slowest} ms after the halt; a new Submit refused in ${refusedMs} ms`);
+    t.diagnostic(
+      `${outcomes.acknowledged} acknowledged, ${outcomes.unavailable} UNAVAILABLE, others ${JSON.stringify([...outcomes.otherErrors])}; last client answered ${slowest} ms after the halt; a new Submit refused in ${refusedMs} ms`,
+    );
     await devnet.stop();
     assert.equal(devnet.health().status, 'HALTED', 'a halted devnet stays reported as halted');
 
@@ -101,7 +111,12 @@ test('disk full under load: the devnet halts and says why, clients are answered 
     devnet = await startDevnet({ dataDir: dir, chaincodes: KV, batch: { batchTimeoutMs: 5 } });
     assert.equal(devnet.health().status, 'SERVING');
     const again = await connectClient(userOf(devnet));
-    const status = await (await again.gateway.getNetwork('metrology').getContract('kv').submitAsync('put', { arguments: ['after-restart', 'v'] })).getStatus();
+    const status = await (
+      await again.gateway
+        .getNetwork('metrology')
+        .getContract('kv')
+        .submitAsync('put', { arguments: ['after-restart', 'v'] })
+    ).getStatus();
     assert.equal(status.code, StatusCode.VALID);
     again.close();
     await devnet.stop();

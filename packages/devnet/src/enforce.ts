@@ -71,7 +71,8 @@ export class Enforcement {
     this.#governed = new Map(opts.chaincodes.filter((c) => c.governance === 'registry').map((c) => [c.name, c]));
     this.registry = new GovernedRegistry([...this.#governed.keys()], opts.policies);
     for (const s of opts.subvertedPeers ?? []) {
-      if (!this.#governed.has(s.chaincode)) throw new DevnetError('BAD_CONFIG', `subverted peer of ${s.mspId}: ${s.chaincode} is not a registry-governed chaincode`);
+      if (!this.#governed.has(s.chaincode))
+        throw new DevnetError('BAD_CONFIG', `subverted peer of ${s.mspId}: ${s.chaincode} is not a registry-governed chaincode`);
     }
   }
 
@@ -113,13 +114,24 @@ export class Enforcement {
    * What an endorsement thread loads for a governed chaincode on a peer (see {@link host}); the
    * version it states is recorded with {@link recordPackage} once loaded. undefined when `cc` is not governed.
    */
-  spec(cc: ChaincodeConfig, org: OrgMaterial, node: OrgMaterial['peers'][number], moduleOf: (module: string) => string): ChaincodeSpec | undefined {
+  spec(
+    cc: ChaincodeConfig,
+    org: OrgMaterial,
+    node: OrgMaterial['peers'][number],
+    moduleOf: (module: string) => string,
+  ): ChaincodeSpec | undefined {
     if (!this.#governed.has(cc.name)) return undefined;
     const subverted = this.#subverted(org.spec.mspId, cc.name);
     if (subverted !== undefined) return { name: cc.name, version: cc.version, dir: moduleOf(subverted.module), statedVersion: false };
     const prepared = this.#modules.get(`${node.fqdn}\u0000${cc.name}`);
     if (prepared === undefined) throw new DevnetError('CHAINCODE_LOAD', `${cc.name} is not installed on ${node.fqdn}`);
-    return { name: cc.name, version: cc.version, dir: prepared.moduleDir, statedVersion: true, guard: { installedPackageId: prepared.packageId } };
+    return {
+      name: cc.name,
+      version: cc.version,
+      dir: prepared.moduleDir,
+      statedVersion: true,
+      guard: { installedPackageId: prepared.packageId },
+    };
   }
 
   /** Records what a peer runs for a governed chaincode loaded from {@link spec} (with the version its package states). */
@@ -139,18 +151,42 @@ export class Enforcement {
    * Hosts a governed chaincode on a peer: its installed package behind the fingerprint guard (or,
    * on a subverted peer, the replacement module without a guard). undefined when `cc` is not governed.
    */
-  host(cc: ChaincodeConfig, org: OrgMaterial, node: OrgMaterial['peers'][number], resolve: ChaincodeResolver, moduleOf: (module: string) => string): HostedChaincode | undefined {
+  host(
+    cc: ChaincodeConfig,
+    org: OrgMaterial,
+    node: OrgMaterial['peers'][number],
+    resolve: ChaincodeResolver,
+    moduleOf: (module: string) => string,
+  ): HostedChaincode | undefined {
     if (!this.#governed.has(cc.name)) return undefined;
     const subverted = this.#subverted(org.spec.mspId, cc.name);
-    if (subverted !== undefined) return hostChaincodeModule({ name: cc.name, version: cc.version, dir: moduleOf(subverted.module), resolveChaincode: resolve, mspId: org.spec.mspId });
+    if (subverted !== undefined)
+      return hostChaincodeModule({
+        name: cc.name,
+        version: cc.version,
+        dir: moduleOf(subverted.module),
+        resolveChaincode: resolve,
+        mspId: org.spec.mspId,
+      });
     const prepared = this.#modules.get(`${node.fqdn}\u0000${cc.name}`);
     if (prepared === undefined) throw new DevnetError('CHAINCODE_LOAD', `${cc.name} is not installed on ${node.fqdn}`);
     const { moduleDir, packageId } = prepared;
     let hosted: HostedChaincode;
     try {
-      hosted = hostChaincodeModule({ name: cc.name, version: cc.version, dir: moduleDir, resolveChaincode: resolve, mspId: org.spec.mspId });
+      hosted = hostChaincodeModule({
+        name: cc.name,
+        version: cc.version,
+        dir: moduleDir,
+        resolveChaincode: resolve,
+        mspId: org.spec.mspId,
+      });
     } catch (err) {
-      throw new DevnetError('CHAINCODE_LOAD', `${node.fqdn}: installed package of ${cc.name} cannot be loaded: ${(err as Error).message}`, { chaincode: cc.name }, { cause: err });
+      throw new DevnetError(
+        'CHAINCODE_LOAD',
+        `${node.fqdn}: installed package of ${cc.name} cannot be loaded: ${(err as Error).message}`,
+        { chaincode: cc.name },
+        { cause: err },
+      );
     }
     hosted = withVersion(hosted, statedVersion(moduleDir, cc.version));
     this.#packages.push({ peer: node.fqdn, mspId: org.spec.mspId, chaincodeName: cc.name, version: hosted.version, packageId });

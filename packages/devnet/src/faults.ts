@@ -40,14 +40,17 @@ export class FaultInjector implements DevnetFaults {
   }
 
   lagPeer(peer: string, proposals: number): void {
-    if (!this.#peers.includes(peer)) throw new DevnetError('BAD_CONFIG', `${peer} is not a peer of the network (${this.#peers.join(', ')})`);
-    if (!Number.isInteger(proposals) || proposals < 0) throw new DevnetError('BAD_CONFIG', `lagging peer ${peer}: proposals must be a non-negative integer`);
+    if (!this.#peers.includes(peer))
+      throw new DevnetError('BAD_CONFIG', `${peer} is not a peer of the network (${this.#peers.join(', ')})`);
+    if (!Number.isInteger(proposals) || proposals < 0)
+      throw new DevnetError('BAD_CONFIG', `lagging peer ${peer}: proposals must be a non-negative integer`);
     this.#lagElsewhere?.(peer, proposals);
     this.#lagging.set(peer, new LaggingState(this.#state, { proposals }));
   }
 
   loseSubmitAnswers(count: number): void {
-    if (!Number.isInteger(count) || count < 0) throw new DevnetError('BAD_CONFIG', 'lost submit answers: count must be a non-negative integer');
+    if (!Number.isInteger(count) || count < 0)
+      throw new DevnetError('BAD_CONFIG', 'lost submit answers: count must be a non-negative integer');
     this.#lostAnswers = count;
   }
 
@@ -68,7 +71,9 @@ export class FaultInjector implements DevnetFaults {
         await orderer.broadcast(envelope);
         if (this.#lostAnswers > 0) {
           this.#lostAnswers--;
-          throw Object.assign(new Error('injected fault: the orderer accepted the transaction, its answer was lost'), { code: 'SERVICE_UNAVAILABLE' });
+          throw Object.assign(new Error('injected fault: the orderer accepted the transaction, its answer was lost'), {
+            code: 'SERVICE_UNAVAILABLE',
+          });
         }
       },
     };

@@ -18,7 +18,12 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { HostedChaincode } from '@metroledger/chaincode-host';
-import { GOVERNANCE_CHAINCODE_NAME, GovernanceKeyTypes, type IntegrityIncidentReport, type LrSoftwareRecord } from '@metroledger/governance/api';
+import {
+  GOVERNANCE_CHAINCODE_NAME,
+  GovernanceKeyTypes,
+  type IntegrityIncidentReport,
+  type LrSoftwareRecord,
+} from '@metroledger/governance/api';
 import type { CommitterLedger, FingerprintIncident, PackageApproval } from '@metroledger/peer';
 import { parsePolicy, type Policy } from '@metroledger/policy';
 import { compositeKey, type StateReader } from '@metroledger/protocol';
@@ -230,18 +235,28 @@ export class IncidentReporter {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#pending]);
-    for (const c of this.#connections.values()) await c.then((x) => x.close(), () => undefined);
+    for (const c of this.#connections.values())
+      await c.then(
+        (x) => x.close(),
+        () => undefined,
+      );
     this.#connections.clear();
   }
 }
 
-async function openConnection(target: ReportTarget, identity: PeerIdentityFiles): Promise<{ submit(json: string): Promise<void>; close(): void }> {
+async function openConnection(
+  target: ReportTarget,
+  identity: PeerIdentityFiles,
+): Promise<{ submit(json: string): Promise<void>; close(): void }> {
   // loaded on first use: most devnet runs never report an incident
   const grpc = await import('@grpc/grpc-js');
   const { connect, hash, signers } = await import('@hyperledger/fabric-gateway');
   const [tlsCa, cert, key] = await Promise.all([readFile(target.tlsCaCertPath), readFile(identity.certPath), readFile(identity.keyPath)]);
   const tlsClient = target.tlsClient;
-  const credentials = tlsClient === undefined ? grpc.credentials.createSsl(tlsCa) : grpc.credentials.createSsl(tlsCa, Buffer.from(tlsClient.keyPem), Buffer.from(tlsClient.certPem));
+  const credentials =
+    tlsClient === undefined
+      ? grpc.credentials.createSsl(tlsCa)
+      : grpc.credentials.createSsl(tlsCa, Buffer.from(tlsClient.keyPem), Buffer.from(tlsClient.certPem));
   const client = new grpc.Client(target.endpoint, credentials, { 'grpc.ssl_target_name_override': target.tlsServerName });
   const gateway = connect({
     client,

@@ -66,7 +66,10 @@ export function healthzBody(health: DevnetHealth): { statusCode: number; body: R
   const devnet = { status: health.status, height: health.height, ...(health.halt !== undefined && { halt: health.halt }) };
   if (health.status === 'SERVING') return { statusCode: 200, body: { status: 'OK', time, devnet } };
   const reason = health.halt !== undefined ? health.halt.message : `the devnet is ${health.status.toLowerCase()}`;
-  return { statusCode: 503, body: { status: 'Service Unavailable', time, failed_checks: [{ component: health.halt?.component ?? 'devnet', reason }], devnet } };
+  return {
+    statusCode: 503,
+    body: { status: 'Service Unavailable', time, failed_checks: [{ component: health.halt?.component ?? 'devnet', reason }], devnet },
+  };
 }
 
 export interface OperationsServer {
@@ -85,7 +88,12 @@ export interface MetricsSource {
  * The operations service on host:port (port 0: the OS chooses), as a Fabric peer's: GET /healthz
  * answering from `health()`, and GET /metrics (Prometheus text format) when `metrics` is given.
  */
-export async function startOperationsServer(opts: { host: string; port: number; health: () => DevnetHealth; metrics?: MetricsSource }): Promise<OperationsServer> {
+export async function startOperationsServer(opts: {
+  host: string;
+  port: number;
+  health: () => DevnetHealth;
+  metrics?: MetricsSource;
+}): Promise<OperationsServer> {
   const server: Server = createServer((req, res) => {
     const path = req.url?.split('?')[0];
     if (req.method === 'GET' && path === '/metrics' && opts.metrics !== undefined) {
@@ -97,7 +105,9 @@ export async function startOperationsServer(opts: { host: string; port: number; 
       return;
     }
     if (req.method !== 'GET' || path !== '/healthz') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `not found: GET /healthz${opts.metrics !== undefined ? ' or /metrics' : ''}` }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: `not found: GET /healthz${opts.metrics !== undefined ? ' or /metrics' : ''}` }));
       return;
     }
     const { statusCode, body } = healthzBody(opts.health());
@@ -120,7 +130,10 @@ export async function startOperationsServer(opts: { host: string; port: number; 
 }
 
 /** GET `<endpoint>/healthz`: the devnet part of the answer, or undefined when nothing answers. */
-export async function fetchHealth(operationsEndpoint: string, timeoutMs = 3_000): Promise<{ httpStatus: number; health: DevnetHealth } | undefined> {
+export async function fetchHealth(
+  operationsEndpoint: string,
+  timeoutMs = 3_000,
+): Promise<{ httpStatus: number; health: DevnetHealth } | undefined> {
   try {
     const res = await fetch(`${operationsEndpoint}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
     const body = (await res.json()) as { devnet?: DevnetHealth };

@@ -46,7 +46,12 @@ async function readInstalled(dir: string): Promise<Record<string, string>> {
  * refused with its LifecycleError); the fingerprint is *not* checked here: the peer checks it
  * against the ledger before every endorsement, and `metroledger lr install` checks it first.
  */
-export async function installChaincodePackage(dataDir: string, peer: string, chaincodeName: string, bytes: Uint8Array): Promise<InstalledPackage> {
+export async function installChaincodePackage(
+  dataDir: string,
+  peer: string,
+  chaincodeName: string,
+  bytes: Uint8Array,
+): Promise<InstalledPackage> {
   const pkg = readChaincodePackage(bytes);
   const dir = peerChaincodeDir(dataDir, peer);
   await mkdir(dir, { recursive: true });
@@ -72,12 +77,21 @@ export async function installedPackage(dataDir: string, peer: string, chaincodeN
  * Reads the installed package file, recomputes its id, and extracts it afresh into
  * `<chaincodes>/<label>.<sha256>/`. Returns the module directory to host.
  */
-export async function prepareInstalledPackage(dataDir: string, peer: string, installed: InstalledPackage): Promise<{ packageId: string; moduleDir: string }> {
+export async function prepareInstalledPackage(
+  dataDir: string,
+  peer: string,
+  installed: InstalledPackage,
+): Promise<{ packageId: string; moduleDir: string }> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(installed.file);
   } catch (err) {
-    throw new DevnetError('CHAINCODE_LOAD', `${peer}: installed package ${installed.packageId} is missing (${installed.file})`, { peer }, { cause: err });
+    throw new DevnetError(
+      'CHAINCODE_LOAD',
+      `${peer}: installed package ${installed.packageId} is missing (${installed.file})`,
+      { peer },
+      { cause: err },
+    );
   }
   const pkg = readChaincodePackage(bytes);
   const dir = join(peerChaincodeDir(dataDir, peer), fileName(pkg.packageId));

@@ -29,13 +29,28 @@ export function logBlock(log: DevnetLogger, block: BlockSummary): void {
     `committed block ${block.blockNum} with ${block.txs.length} transaction(s)`,
   );
   for (const r of block.readings) {
-    if (r.status === 'REFUSED') log.info({ event: 'refusal', block: block.blockNum, code: r.refusalCode, meterId: r.meterId, sequence: r.sequence, txId: r.txId }, `LR software refused reading ${r.sequence} of meter ${r.meterId}: ${r.refusalCode ?? 'no code'}`);
-    else if (r.status === 'REJECTED') log.warn({ event: 'rejection', block: block.blockNum, meterId: r.meterId, sequence: r.sequence, txId: r.txId }, `reading ${r.sequence} of revoked meter ${r.meterId} recorded as rejected`);
+    if (r.status === 'REFUSED')
+      log.info(
+        { event: 'refusal', block: block.blockNum, code: r.refusalCode, meterId: r.meterId, sequence: r.sequence, txId: r.txId },
+        `LR software refused reading ${r.sequence} of meter ${r.meterId}: ${r.refusalCode ?? 'no code'}`,
+      );
+    else if (r.status === 'REJECTED')
+      log.warn(
+        { event: 'rejection', block: block.blockNum, meterId: r.meterId, sequence: r.sequence, txId: r.txId },
+        `reading ${r.sequence} of revoked meter ${r.meterId} recorded as rejected`,
+      );
   }
-  for (const t of invalid) log.warn({ event: 'invalid_tx', block: block.blockNum, txId: t.txId, code: t.validationCode, chaincode: t.chaincode }, `transaction ${t.txId} invalid: ${t.validationCode}`);
+  for (const t of invalid)
+    log.warn(
+      { event: 'invalid_tx', block: block.blockNum, txId: t.txId, code: t.validationCode, chaincode: t.chaincode },
+      `transaction ${t.txId} invalid: ${t.validationCode}`,
+    );
 }
 
 /** Logs the halt (fatal): the devnet stops taking transactions. */
 export function logHalt(log: DevnetLogger, halt: DevnetHalt): void {
-  log.fatal({ event: 'halt', block: halt.blockNum, code: halt.code, errno: halt.errno, path: halt.path }, `devnet halted: the ledger could not commit block ${halt.blockNum}: ${halt.message}`);
+  log.fatal(
+    { event: 'halt', block: halt.blockNum, code: halt.code, errno: halt.errno, path: halt.path },
+    `devnet halted: the ledger could not commit block ${halt.blockNum}: ${halt.message}`,
+  );
 }

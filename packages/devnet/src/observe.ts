@@ -66,7 +66,11 @@ type Outcome = Omit<ReadingOutcome, 'txId'>;
 /** The transactions of a committed block, and the reading outcomes the chaincodes named `lrChaincodes` emitted. */
 export function summarizeBlock(notice: CommitNotice, lrChaincodes: ReadonlySet<string>): BlockSummary {
   const envelopes = notice.block.getData()?.getDataList_asU8() ?? [];
-  const txs = notice.txs.map((tx, i) => ({ txId: tx.txId, validationCode: txValidationCodeName(tx.code), ...txHeader(envelopes[i] ?? new Uint8Array()) }));
+  const txs = notice.txs.map((tx, i) => ({
+    txId: tx.txId,
+    validationCode: txValidationCodeName(tx.code),
+    ...txHeader(envelopes[i] ?? new Uint8Array()),
+  }));
   const readings: ReadingOutcome[] = [];
   for (const ev of notice.events) {
     if (!lrChaincodes.has(ev.chaincodeId)) continue;

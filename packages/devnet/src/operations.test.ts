@@ -14,7 +14,15 @@ import { startDevnet, type DevnetLogger, type DevnetHalt } from './index.js';
 import { connectAs, bootstrapGovernance, TEST_MODEL } from './testing/governance.js';
 
 const GEOMETRY = { loopSpacingM: 3, loopLengthM: 1.5, sampleRateHz: 10_000 };
-const KV = [{ name: 'kv', version: '1.0', module: join(__dirname, 'testing', 'kv.js'), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')", installedOn: ['LaSIGEMSP', 'PUCPRMSP'] }];
+const KV = [
+  {
+    name: 'kv',
+    version: '1.0',
+    module: join(__dirname, 'testing', 'kv.js'),
+    endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
+    installedOn: ['LaSIGEMSP', 'PUCPRMSP'],
+  },
+];
 const dirs: string[] = [];
 after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
@@ -44,63 +52,109 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
-test('GET /metrics: ledger, endorser, broadcast and gRPC metrics under Fabric names, readings and LR refusals by code; a log line per block and per refusal', { timeout: 180_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'metroledger-ops-'));
-  dirs.push(dir);
-  const { logger, lines } = capture();
-  const devnet = await startDevnet({ dataDir: dir, batch: { batchTimeoutMs: 5 }, logger });
-  try {
-    await bootstrapGovernance(devnet);
-    const inmetro = await connectAs(devnet, 'InmetroMSP');
-    const cetsp = await connectAs(devnet, 'CETSPMSP');
+test(
+  'GET /metrics: ledger, endorser, broadcast and gRPC metrics under Fabric names, readings and LR refusals by code; a log line per block and per refusal',
+  { timeout: 180_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'metroledger-ops-'));
+    dirs.push(dir);
+    const { logger, lines } = capture();
+    const devnet = await startDevnet({ dataDir: dir, batch: { batchTimeoutMs: 5 }, logger });
     try {
-      const meter = Meter.create({ meterId: 'SP-0001', geometry: GEOMETRY });
-      await inmetro.gateway.getNetwork('metrology').getContract('lr').submitTransaction('registerMeter', JSON.stringify({ meterId: 'SP-0001', ownerMspId: 'CETSPMSP', publicKeyPem: meter.publicKeyPem, geometry: GEOMETRY, location: { text: 'Av. Paulista', lat: -23.56, lon: -46.65 }, speedLimitKmh: 60, model: TEST_MODEL }));
-      const lr = cetsp.gateway.getNetwork('metrology').getContract('lr');
-      const rng = newRng('operations-test');
-      let t = 1_700_000_000_000;
-      for (const scenario of ['valid', 'valid', 'noise-only', 'valid'] as const) {
-        const ev = generateEvent(rng, { scenario, geometry: GEOMETRY } as never);
-        await lr.submitTransaction('submitReading', Buffer.from(encodeSignedReading(meter.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: (t += 1000) } as never))).toString('base64'));
+      await bootstrapGovernance(devnet);
+      const inmetro = await connectAs(devnet, 'InmetroMSP');
+      const cetsp = await connectAs(devnet, 'CETSPMSP');
+      try {
+        const meter = Meter.create({ meterId: 'SP-0001', geometry: GEOMETRY });
+        await inmetro.gateway
+          .getNetwork('metrology')
+          .getContract('lr')
+          .submitTransaction(
+            'registerMeter',
+            JSON.stringify({
+              meterId: 'SP-0001',
+              ownerMspId: 'CETSPMSP',
+              publicKeyPem: meter.publicKeyPem,
+              geometry: GEOMETRY,
+              location: { text: 'Av. Paulista', lat: -23.56, lon: -46.65 },
+              speedLimitKmh: 60,
+              model: TEST_MODEL,
+            }),
+          );
+        const lr = cetsp.gateway.getNetwork('metrology').getContract('lr');
+        const rng = newRng('operations-test');
+        let t = 1_700_000_000_000;
+        for (const scenario of ['valid', 'valid', 'noise-only', 'valid'] as const) {
+          const ev = generateEvent(rng, { scenario, geometry: GEOMETRY } as never);
+          await lr.submitTransaction(
+            'submitReading',
+            Buffer.from(
+              encodeSignedReading(meter.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: (t += 1000) } as never)),
+            ).toString('base64'),
+          );
+        }
+      } finally {
+        inmetro.close();
+        cetsp.close();
       }
+
+      const res = await fetch(`${devnet.operationsEndpoint}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      assert.equal(sample(text, 'ledger_blockchain_height', { channel: 'metrology' }), devnet.height());
+      assert.ok(
+        sample(text, 'ledger_transaction_count', {
+          channel: 'metrology',
+          transaction_type: 'ENDORSER_TRANSACTION',
+          chaincode: 'lr',
+          validation_code: 'VALID',
+        })! >= 5,
+      );
+      assert.ok(sample(text, 'ledger_transaction_count', { chaincode: 'governance', validation_code: 'VALID' })! >= 5);
+      assert.ok(sample(text, 'endorser_proposals_received', { peer: 'peer0.lasige.example.com' })! >= 5);
+      assert.ok(sample(text, 'endorser_successful_proposals', { peer: 'peer0.pucpr.example.com' })! >= 5);
+      assert.ok(
+        sample(text, 'endorser_proposal_duration_count', {
+          channel: 'metrology',
+          chaincode: 'lr',
+          success: 'true',
+          peer: 'peer0.lasige.example.com',
+        })! >= 5,
+      );
+      assert.ok(
+        sample(text, 'broadcast_processed_count', { channel: 'metrology', type: 'ENDORSER_TRANSACTION', status: 'SUCCESS' })! >= 10,
+      );
+      assert.ok(sample(text, 'grpc_server_unary_requests_received', { service: 'gateway.Gateway', method: 'Endorse' })! >= 10);
+      assert.ok(sample(text, 'grpc_server_unary_requests_completed', { service: 'gateway.Gateway', method: 'Submit', code: 'OK' })! >= 10);
+      assert.ok(
+        sample(text, 'grpc_server_unary_request_duration_bucket', {
+          service: 'gateway.Gateway',
+          method: 'CommitStatus',
+          code: 'OK',
+          le: '+Inf',
+        })! >= 10,
+      );
+      assert.equal(sample(text, 'metroledger_readings_total', { status: 'MEASURED' }), 3);
+      assert.equal(sample(text, 'metroledger_readings_total', { status: 'REFUSED' }), 1);
+      const refusalCodes = [...text.matchAll(/^metroledger_lr_refusals_total\{code="([A-Z_]+)"\} 1$/gm)].map((m) => m[1]);
+      assert.equal(refusalCodes.length, 1, 'the one refusal, under its code');
+      assert.ok(sample(text, 'metroledger_readings_per_second')! > 0);
+      assert.equal(sample(text, 'metroledger_devnet_halted'), 0);
+      assert.ok(sample(text, 'process_cpu_seconds_total') !== undefined, "Node's process metrics too");
+
+      const blocks = lines.filter((l) => l.fields['event'] === 'block');
+      assert.equal(blocks.length, devnet.height() - 1, 'one line per block after the genesis block');
+      assert.match(blocks.at(-1)!.message, new RegExp(`^committed block ${devnet.height() - 1} with 1 transaction\\(s\\)$`));
+      const refusals = lines.filter((l) => l.fields['event'] === 'refusal');
+      assert.equal(refusals.length, 1);
+      assert.equal(refusals[0]!.fields['code'], refusalCodes[0]);
+      assert.equal(refusals[0]!.fields['meterId'], 'SP-0001');
     } finally {
-      inmetro.close();
-      cetsp.close();
+      await devnet.stop();
     }
-
-    const res = await fetch(`${devnet.operationsEndpoint}/metrics`);
-    assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-    const text = await res.text();
-    assert.equal(sample(text, 'ledger_blockchain_height', { channel: 'metrology' }), devnet.height());
-    assert.ok(sample(text, 'ledger_transaction_count', { channel: 'metrology', transaction_type: 'ENDORSER_TRANSACTION', chaincode: 'lr', validation_code: 'VALID' })! >= 5);
-    assert.ok(sample(text, 'ledger_transaction_count', { chaincode: 'governance', validation_code: 'VALID' })! >= 5);
-    assert.ok(sample(text, 'endorser_proposals_received', { peer: 'peer0.lasige.example.com' })! >= 5);
-    assert.ok(sample(text, 'endorser_successful_proposals', { peer: 'peer0.pucpr.example.com' })! >= 5);
-    assert.ok(sample(text, 'endorser_proposal_duration_count', { channel: 'metrology', chaincode: 'lr', success: 'true', peer: 'peer0.lasige.example.com' })! >= 5);
-    assert.ok(sample(text, 'broadcast_processed_count', { channel: 'metrology', type: 'ENDORSER_TRANSACTION', status: 'SUCCESS' })! >= 10);
-    assert.ok(sample(text, 'grpc_server_unary_requests_received', { service: 'gateway.Gateway', method: 'Endorse' })! >= 10);
-    assert.ok(sample(text, 'grpc_server_unary_requests_completed', { service: 'gateway.Gateway', method: 'Submit', code: 'OK' })! >= 10);
-    assert.ok(sample(text, 'grpc_server_unary_request_duration_bucket', { service: 'gateway.Gateway', method: 'CommitStatus', code: 'OK', le: '+Inf' })! >= 10);
-    assert.equal(sample(text, 'metroledger_readings_total', { status: 'MEASURED' }), 3);
-    assert.equal(sample(text, 'metroledger_readings_total', { status: 'REFUSED' }), 1);
-    const refusalCodes = [...text.matchAll(/^metroledger_lr_refusals_total\{code="([A-Z_]+)"\} 1$/gm)].map((m) => m[1]);
-    assert.equal(refusalCodes.length, 1, 'the one refusal, under its code');
-    assert.ok(sample(text, 'metroledger_readings_per_second')! > 0);
-    assert.equal(sample(text, 'metroledger_devnet_halted'), 0);
-    assert.ok(sample(text, 'process_cpu_seconds_total') !== undefined, "Node's process metrics too");
-
-    const blocks = lines.filter((l) => l.fields['event'] === 'block');
-    assert.equal(blocks.length, devnet.height() - 1, 'one line per block after the genesis block');
-    assert.match(blocks.at(-1)!.message, new RegExp(`^committed block ${devnet.height() - 1} with 1 transaction\\(s\\)$`));
-    const refusals = lines.filter((l) => l.fields['event'] === 'refusal');
-    assert.equal(refusals.length, 1);
-    assert.equal(refusals[0]!.fields['code'], refusalCodes[0]);
-    assert.equal(refusals[0]!.fields['meterId'], 'SP-0001');
-  } finally {
-    await devnet.stop();
-  }
-});
+  },
+);
 
 test('a halt is logged (fatal) and shown by /metrics, which still answers', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-ops-halt-'));
@@ -133,7 +187,7 @@ test('a halt is logged (fatal) and shown by /metrics, which still answers', { ti
   }
 });
 
-test('BFT: each consenter\'s view, leader and height', { timeout: 120_000 }, async () => {
+test("BFT: each consenter's view, leader and height", { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-ops-bft-'));
   dirs.push(dir);
   const devnet = await startDevnet({ dataDir: dir, chaincodes: KV, ordering: 'bft', batch: { batchTimeoutMs: 5 } });
@@ -157,7 +211,11 @@ test('BFT: each consenter\'s view, leader and height', { timeout: 120_000 }, asy
       assert.equal(sample(text, 'metroledger_bft_replica_height', { channel: 'metrology', consenter }), heights[Number(consenter) - 1]);
       assert.equal(sample(text, 'metroledger_bft_replica_up', { channel: 'metrology', consenter }), 1);
     }
-    assert.equal(sample(text, 'consensus_smartbft_view_number', { channel: 'metrology', consenter: '4' }), undefined, 'a stopped replica has no view');
+    assert.equal(
+      sample(text, 'consensus_smartbft_view_number', { channel: 'metrology', consenter: '4' }),
+      undefined,
+      'a stopped replica has no view',
+    );
     assert.equal(sample(text, 'metroledger_bft_replica_up', { channel: 'metrology', consenter: '4' }), 0);
     assert.equal(sample(text, 'metroledger_bft_fault_tolerance', { channel: 'metrology' }), 1);
   } finally {

@@ -8,7 +8,15 @@ import type { common } from '@hyperledger/fabric-protos';
 import { BFT_REPLICAS_MIN, bftFaultTolerance } from '@metroledger/bft';
 import { BftOrderer, OrderingError, type BftTimings, type OrderingService } from '@metroledger/ordering';
 import { quorumBlockVerifier, soloBlockVerifier, type BlockVerifier } from '@metroledger/peer';
-import { blockHeaderHash, decodeBlock, parseChannelConfig, type BatchConfig, type ConsensusConfig, type ConsenterConfig, type SignatureVerifier } from '@metroledger/protocol';
+import {
+  blockHeaderHash,
+  decodeBlock,
+  parseChannelConfig,
+  type BatchConfig,
+  type ConsensusConfig,
+  type ConsenterConfig,
+  type SignatureVerifier,
+} from '@metroledger/protocol';
 import { ThreadedBftOrderer } from './bft-thread.js';
 import { BFT_BATCH_TIMEOUT_MS, bftOrdererOrganizations, DEFAULT_BFT_REPLICAS } from './config/bft-orderers.js';
 import { DevnetError } from './errors.js';
@@ -28,19 +36,27 @@ export interface OrderingChoice {
 }
 
 /** Checks the options and the network's default. @throws DevnetError BAD_CONFIG */
-export function orderingChoice(network: NetworkConfig, o: { ordering?: string; bftReplicas?: number; bftReplicasDown?: readonly number[] }): OrderingChoice {
+export function orderingChoice(
+  network: NetworkConfig,
+  o: { ordering?: string; bftReplicas?: number; bftReplicasDown?: readonly number[] },
+): OrderingChoice {
   const type = o.ordering ?? network.ordering;
   if (type !== 'solo' && type !== 'bft') throw new DevnetError('BAD_CONFIG', `ordering ${String(type)} is not available (solo or bft)`);
   const replicas = o.bftReplicas ?? DEFAULT_BFT_REPLICAS;
   // Fewer than 4 replicas tolerate no Byzantine one; above 31 the one devnet process is the limit, not safety.
   if (!Number.isInteger(replicas) || replicas < BFT_REPLICAS_MIN || replicas > DEVNET_BFT_REPLICAS_MAX) {
-    throw new DevnetError('BAD_CONFIG', `BFT needs ${BFT_REPLICAS_MIN}..${DEVNET_BFT_REPLICAS_MAX} replicas on the devnet, not ${replicas}`);
+    throw new DevnetError(
+      'BAD_CONFIG',
+      `BFT needs ${BFT_REPLICAS_MIN}..${DEVNET_BFT_REPLICAS_MAX} replicas on the devnet, not ${replicas}`,
+    );
   }
   const down = [...new Set(o.bftReplicasDown ?? [])];
   const f = bftFaultTolerance(replicas);
-  if (down.some((r) => !Number.isInteger(r) || r < 0 || r >= replicas)) throw new DevnetError('BAD_CONFIG', `replicas to leave down must be in 0..${replicas - 1}`);
+  if (down.some((r) => !Number.isInteger(r) || r < 0 || r >= replicas))
+    throw new DevnetError('BAD_CONFIG', `replicas to leave down must be in 0..${replicas - 1}`);
   if (down.length > f) throw new DevnetError('BAD_CONFIG', `at most f = ${f} of ${replicas} replicas may be down`);
-  if (type === 'solo' && (o.bftReplicas !== undefined || down.length > 0)) throw new DevnetError('BAD_CONFIG', 'BFT replica options need BFT ordering');
+  if (type === 'solo' && (o.bftReplicas !== undefined || down.length > 0))
+    throw new DevnetError('BAD_CONFIG', 'BFT replica options need BFT ordering');
   return { type, replicas, replicasDown: down };
 }
 
@@ -57,7 +73,14 @@ export function withOrdering(network: NetworkConfig, choice: OrderingChoice): Ne
 function consenters(ordererOrgs: readonly OrgMaterial[]): ConsenterConfig[] {
   return ordererOrgs.map((org, i) => {
     const node = org.orderers[0]!;
-    return { id: i + 1, mspId: org.spec.mspId, host: node.fqdn, port: 7050, identityPem: node.sign.certPem, serverTlsCertPem: node.tls.certPem };
+    return {
+      id: i + 1,
+      mspId: org.spec.mspId,
+      host: node.fqdn,
+      port: 7050,
+      identityPem: node.sign.certPem,
+      serverTlsCertPem: node.tls.certPem,
+    };
   });
 }
 
@@ -67,7 +90,10 @@ export function consensusConfig(choice: OrderingChoice, ordererOrgs: readonly Or
 }
 
 /** How the committing peer checks orderer signatures: one orderer, or a quorum of consenters. */
-export function blockVerifierFor(choice: OrderingChoice, m: { deserializer: IdentityDeserializer; msps: MspRegistry; ordererOrgs: readonly OrgMaterial[] }): BlockVerifier {
+export function blockVerifierFor(
+  choice: OrderingChoice,
+  m: { deserializer: IdentityDeserializer; msps: MspRegistry; ordererOrgs: readonly OrgMaterial[] },
+): BlockVerifier {
   return choice.type === 'bft'
     ? quorumBlockVerifier({ deserializer: m.deserializer, msps: m.msps, consenters: consenters(m.ordererOrgs) })
     : soloBlockVerifier({ deserializer: m.deserializer, msps: m.msps, ordererMspIds: m.ordererOrgs.map((o) => o.spec.mspId) });
@@ -79,7 +105,11 @@ export async function checkLedgerOrdering(ledger: Ledger, choice: OrderingChoice
   const consensus = parseChannelConfig(decodeBlock(await ledger.getBlock(0))).consensus;
   const has = consensus.type === 'BFT' ? `bft with ${consensus.consenters.length} replicas` : 'solo';
   const wants = choice.type === 'bft' ? `bft with ${choice.replicas} replicas` : 'solo';
-  if (has !== wants) throw new DevnetError('BAD_CONFIG', `this ledger was created with ${has} ordering, not ${wants}: start it that way, or reset the devnet`);
+  if (has !== wants)
+    throw new DevnetError(
+      'BAD_CONFIG',
+      `this ledger was created with ${has} ordering, not ${wants}: start it that way, or reset the devnet`,
+    );
 }
 
 /** Replica control of a BFT devnet (fault injection for tests, demos and measurements). */
@@ -205,7 +235,10 @@ export interface CommitFeed {
  */
 export function feedCommitter(
   orderer: { onBlock(listener: (block: common.Block) => void): unknown },
-  committer: { deliver(block: common.Block): Promise<unknown>; readonly halt?: { readonly blockNum: number; readonly error: Error } | undefined },
+  committer: {
+    deliver(block: common.Block): Promise<unknown>;
+    readonly halt?: { readonly blockNum: number; readonly error: Error } | undefined;
+  },
 ): CommitFeed {
   const waiting: common.Block[] = [];
   let inFlight = 0;
@@ -245,10 +278,15 @@ export function feedCommitter(
       return {
         broadcast: (envelope) =>
           committer.halt !== undefined
-            ? Promise.reject(new OrderingError('SERVICE_UNAVAILABLE', `the peer halted: its ledger could not commit block ${committer.halt.blockNum} (${committer.halt.error.message}); no transaction is accepted until it is restarted`))
+            ? Promise.reject(
+                new OrderingError(
+                  'SERVICE_UNAVAILABLE',
+                  `the peer halted: its ledger could not commit block ${committer.halt.blockNum} (${committer.halt.error.message}); no transaction is accepted until it is restarted`,
+                ),
+              )
             : waiting.length > COMMIT_BACKLOG_MAX
-            ? Promise.reject(new OrderingError('BUSY', `the committing peer is ${waiting.length} blocks behind ordering: retry later`))
-            : o.broadcast(envelope),
+              ? Promise.reject(new OrderingError('BUSY', `the committing peer is ${waiting.length} blocks behind ordering: retry later`))
+              : o.broadcast(envelope),
       };
     },
   };

@@ -34,7 +34,12 @@ export class DevnetPeer implements EndorsingPeer {
   readonly #threaded: ThreadedPeer | undefined;
   #observe: ProposalObserver | undefined;
 
-  constructor(o: { mspId: string; address: string; newEndorser: (chaincodes: readonly HostedChaincode[]) => Endorser; threaded?: ThreadedPeer }) {
+  constructor(o: {
+    mspId: string;
+    address: string;
+    newEndorser: (chaincodes: readonly HostedChaincode[]) => Endorser;
+    threaded?: ThreadedPeer;
+  }) {
     this.mspId = o.mspId;
     this.address = o.address;
     this.#newEndorser = o.newEndorser;

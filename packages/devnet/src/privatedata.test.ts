@@ -19,7 +19,13 @@ const LASIGE = '_implicit_org_LaSIGEMSP';
 const SECRET = 'plate ABC1D23, image s3://evidence/2026/12/04/000123.jpg';
 const utf8 = new TextDecoder();
 const PDC: ChaincodeConfig[] = [
-  { name: 'pdc', version: '1.0', module: join(__dirname, 'testing', 'pdc.js'), endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')", installedOn: ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'] },
+  {
+    name: 'pdc',
+    version: '1.0',
+    module: join(__dirname, 'testing', 'pdc.js'),
+    endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
+    installedOn: ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'],
+  },
 ];
 
 let dir: string;
@@ -30,7 +36,13 @@ let pdc: Contract;
 async function start(): Promise<void> {
   devnet = await startDevnet({ dataDir: dir, port: 0, chaincodes: PDC, batch: { batchTimeoutMs: 200 } });
   const u = devnet.users['CETSPMSP']![0]!;
-  conn = await connectClient({ endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, mspId: 'CETSPMSP', certPath: u.certPath, keyPath: u.keyPath });
+  conn = await connectClient({
+    endpoint: devnet.endpoint,
+    tlsCaCertPath: devnet.tlsCaCertPath,
+    mspId: 'CETSPMSP',
+    certPath: u.certPath,
+    keyPath: u.keyPath,
+  });
   pdc = conn.gateway.getNetwork(devnet.channelId).getContract('pdc');
 }
 
@@ -75,7 +87,10 @@ describe('private data collections on the devnet', () => {
     await put('plate-1', SECRET);
     assert.equal(await evaluateOn('LaSIGEMSP', 'getPrivate', LASIGE, 'plate-1'), SECRET);
     for (const org of ['PUCPRMSP', 'InmetroMSP']) {
-      assert.match(await refusal(evaluateOn(org, 'getPrivate', LASIGE, 'plate-1')), /private data matching public hash version is not available/);
+      assert.match(
+        await refusal(evaluateOn(org, 'getPrivate', LASIGE, 'plate-1')),
+        /private data matching public hash version is not available/,
+      );
       assert.equal(await evaluateOn(org, 'getPrivateHash', LASIGE, 'plate-1'), sha256(SECRET));
     }
     // an absent key: no value, no hash, anywhere
@@ -84,15 +99,24 @@ describe('private data collections on the devnet', () => {
   });
 
   test('a write to an implicit collection only is held to its organization’s Endorsement policy, not the chaincode’s (Fabric’s CollectionValidationInfo)', async () => {
-    const byOwner = await pdc.submitAsync('putPrivate', { arguments: [LASIGE, 'owner-only'], transientData: { value: 'x' }, endorsingOrganizations: ['LaSIGEMSP'] });
+    const byOwner = await pdc.submitAsync('putPrivate', {
+      arguments: [LASIGE, 'owner-only'],
+      transientData: { value: 'x' },
+      endorsingOrganizations: ['LaSIGEMSP'],
+    });
     assert.equal((await byOwner.getStatus()).code, StatusCode.VALID);
-    const byOther = await pdc.submitAsync('putPrivate', { arguments: [LASIGE, 'other-only'], transientData: { value: 'y' }, endorsingOrganizations: ['PUCPRMSP'] });
+    const byOther = await pdc.submitAsync('putPrivate', {
+      arguments: [LASIGE, 'other-only'],
+      transientData: { value: 'y' },
+      endorsingOrganizations: ['PUCPRMSP'],
+    });
     assert.equal((await byOther.getStatus()).code, StatusCode.ENDORSEMENT_POLICY_FAILURE);
   });
 
   test('a write to a collection the chaincode does not have can never be valid, whoever endorsed it', async () => {
     const collections = new ChannelCollections(['LaSIGEMSP'], () => false);
-    for (const collection of ['images', '_implicit_org_NoSuchMSP']) assert.deepEqual(collections.collectionPolicy('pdc', collection), { kind: 'outOf', n: 1, rules: [] });
+    for (const collection of ['images', '_implicit_org_NoSuchMSP'])
+      assert.deepEqual(collections.collectionPolicy('pdc', collection), { kind: 'outOf', n: 1, rules: [] });
   });
 
   test('a collection the chaincode does not have is refused', async () => {
@@ -103,7 +127,10 @@ describe('private data collections on the devnet', () => {
   test('a second write of the same key hash in one block is an MVCC conflict; a delete removes value and hash', async () => {
     await put('counter', 'v1');
     const first = await pdc.submitAsync('replacePrivate', { arguments: [LASIGE, 'counter', sha256('v1')], transientData: { value: 'v2' } });
-    const second = await pdc.submitAsync('replacePrivate', { arguments: [LASIGE, 'counter', sha256('v1')], transientData: { value: 'v3' } });
+    const second = await pdc.submitAsync('replacePrivate', {
+      arguments: [LASIGE, 'counter', sha256('v1')],
+      transientData: { value: 'v3' },
+    });
     const codes = [(await first.getStatus()).code, (await second.getStatus()).code];
     assert.deepEqual(codes, [StatusCode.VALID, StatusCode.MVCC_READ_CONFLICT]);
     assert.equal(await evaluateOn('LaSIGEMSP', 'getPrivate', LASIGE, 'counter'), 'v2');
@@ -148,7 +175,11 @@ describe('private data collections on the devnet', () => {
       await ledger.close();
     }
     assert.equal(found, 1);
-    for (const [peer, expected] of [['peer0.lasige.example.com', SECRET], ['peer0.pucpr.example.com', undefined], ['peer0.inmetro.example.com', undefined]] as const) {
+    for (const [peer, expected] of [
+      ['peer0.lasige.example.com', SECRET],
+      ['peer0.pucpr.example.com', undefined],
+      ['peer0.inmetro.example.com', undefined],
+    ] as const) {
       const store = await PrivateStore.open(join(dir, 'ledger', 'pvtdata', peer));
       try {
         const v = await store.get('pdc', LASIGE, 'plate-1');

@@ -15,8 +15,23 @@ import { describeError } from '@metroledger/errors';
 import { identityFromCertificate, type Identity, type OrgMaterial } from '@metroledger/identity';
 import { PrivateStore, TransientStore, type BlockToLive } from '@metroledger/ledger';
 import type { CommitterPrivateData, EndorserPrivateData } from '@metroledger/peer';
-import { evaluatePolicy, parseEndorsementPolicy, parsePolicy, type ConfigPolicyGroup, type Policy, type Principal } from '@metroledger/policy';
-import { checkCollectionsUpgrade, implicitCollectionOrg, memberOrgsOf, parseCollectionsConfig, type CollectionConfig, type CollectionPvtRwSet, type NsPvtRwSet } from '@metroledger/protocol';
+import {
+  evaluatePolicy,
+  parseEndorsementPolicy,
+  parsePolicy,
+  type ConfigPolicyGroup,
+  type Policy,
+  type Principal,
+} from '@metroledger/policy';
+import {
+  checkCollectionsUpgrade,
+  implicitCollectionOrg,
+  memberOrgsOf,
+  parseCollectionsConfig,
+  type CollectionConfig,
+  type CollectionPvtRwSet,
+  type NsPvtRwSet,
+} from '@metroledger/protocol';
 import { DevnetError } from './errors.js';
 
 /** Satisfied by no set of signatures. */
@@ -66,16 +81,27 @@ export class ChannelCollections {
     try {
       parsed = parseCollectionsConfig(configs, [...this.#orgs]);
       const existing = this.#explicit.get(chaincode);
-      if (existing !== undefined) checkCollectionsUpgrade([...existing.values()].map((c) => c.config!), parsed);
+      if (existing !== undefined)
+        checkCollectionsUpgrade(
+          [...existing.values()].map((c) => c.config!),
+          parsed,
+        );
     } catch (err) {
-      throw new DevnetError('BAD_CONFIG', `collections of chaincode ${chaincode}: ${describeError(err)}`, { chaincode, code: (err as { code?: unknown }).code }, { cause: err });
+      throw new DevnetError(
+        'BAD_CONFIG',
+        `collections of chaincode ${chaincode}: ${describeError(err)}`,
+        { chaincode, code: (err as { code?: unknown }).code },
+        { cause: err },
+      );
     }
     this.#explicit.set(
       chaincode,
-      new Map(parsed.map((config) => {
-        const memberPolicy = parsePolicy(config.policy);
-        return [config.name, { config, members: new Set(memberOrgsOf(memberPolicy)), memberPolicy }];
-      })),
+      new Map(
+        parsed.map((config) => {
+          const memberPolicy = parsePolicy(config.policy);
+          return [config.name, { config, members: new Set(memberOrgsOf(memberPolicy)), memberPolicy }];
+        }),
+      ),
     );
   }
 
@@ -169,7 +195,9 @@ interface PeerPrivate {
 
 /** Only the collections of `data` that `keep` admits (undefined when none is). */
 function onlyCollections(data: readonly NsPvtRwSet[], keep: (ns: string, collection: string) => boolean): NsPvtRwSet[] | undefined {
-  const out = data.map((ns) => ({ namespace: ns.namespace, collections: ns.collections.filter((c) => keep(ns.namespace, c.collection)) })).filter((ns) => ns.collections.length > 0);
+  const out = data
+    .map((ns) => ({ namespace: ns.namespace, collections: ns.collections.filter((c) => keep(ns.namespace, c.collection)) }))
+    .filter((ns) => ns.collections.length > 0);
   return out.length === 0 ? undefined : out;
 }
 
@@ -187,7 +215,10 @@ export async function openPrivateData(
       for (const node of org.peers) {
         const store = await PrivateStore.open(join(ledgerDir, 'pvtdata', node.fqdn), { blockToLive: collections.blockToLive });
         opened.push(store);
-        const transient = await TransientStore.open(join(ledgerDir, 'transient', node.fqdn), options.transientRetention === undefined ? {} : { retention: options.transientRetention });
+        const transient = await TransientStore.open(
+          join(ledgerDir, 'transient', node.fqdn),
+          options.transientRetention === undefined ? {} : { retention: options.transientRetention },
+        );
         opened.push(transient);
         peers.set(node.fqdn, { fqdn: node.fqdn, mspId: org.spec.mspId, store, transient });
       }
@@ -210,7 +241,9 @@ export async function openPrivateData(
         const eligible = all.filter((p) => p !== self && collections.isMemberOrg(ns.namespace, c.collection, p.mspId));
         const { requiredPeerCount, maxPeerCount } = collections.dissemination(ns.namespace, c.collection);
         if (eligible.length < requiredPeerCount) {
-          throw new Error(`collection ${c.collection}: required to disseminate to at least ${requiredPeerCount} peers, but know of only ${eligible.length} eligible peers`);
+          throw new Error(
+            `collection ${c.collection}: required to disseminate to at least ${requiredPeerCount} peers, but know of only ${eligible.length} eligible peers`,
+          );
         }
         for (const p of eligible.slice(0, maxPeerCount)) {
           let set = pushTo.get(p);
@@ -256,7 +289,10 @@ export async function openPrivateData(
         if (merged.size === 0) return undefined;
         return [...merged].map(([namespace, m]) => ({ namespace, collections: [...m.values()] }));
       },
-      peers: all.map((p) => ({ isMember: (ns: string, collection: string) => collections.isMemberOrg(ns, collection, p.mspId), store: p.store })),
+      peers: all.map((p) => ({
+        isMember: (ns: string, collection: string) => collections.isMemberOrg(ns, collection, p.mspId),
+        store: p.store,
+      })),
       async committed(txIds, h) {
         await Promise.all(all.map((p) => p.transient.purge(txIds, h)));
       },

@@ -57,7 +57,9 @@ export async function startDevnetProcess(opts: DevnetProcessOptions): Promise<De
     stderr = (stderr + d.toString()).slice(-20_000);
     if (!log.writableEnded) log.write(d);
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   const exited = exit.then(() => undefined);
   const alive = () => child.exitCode === null && child.signalCode === null;
   const end = async (signal: NodeJS.Signals): Promise<void> => {
@@ -74,14 +76,25 @@ export async function startDevnetProcess(opts: DevnetProcessOptions): Promise<De
     if (info !== undefined && info.pid === child.pid) {
       return {
         // devnet certificates also name localhost, for run files written before tlsServerName existed
-        pid: child.pid, dataDir: opts.dataDir, endpoint: info.endpoint, tlsCaCertPath: info.tlsCaCertPath, tlsServerName: info.tlsServerName ?? 'localhost',
-        alive, exit, stderr: () => stderr, stop: () => end('SIGTERM'), kill: () => end('SIGKILL'),
+        pid: child.pid,
+        dataDir: opts.dataDir,
+        endpoint: info.endpoint,
+        tlsCaCertPath: info.tlsCaCertPath,
+        tlsServerName: info.tlsServerName ?? 'localhost',
+        alive,
+        exit,
+        stderr: () => stderr,
+        stop: () => end('SIGTERM'),
+        kill: () => end('SIGKILL'),
       };
     }
     if (!alive()) throw new DevnetError('START_FAILED', `the devnet exited before it was ready:\n${stderr.trim()}`);
     if (Date.now() > deadline) {
       await end('SIGKILL');
-      throw new DevnetError('START_FAILED', `the devnet did not start within ${(opts.startTimeoutMs ?? 90_000) / 1000} s:\n${stderr.trim()}`);
+      throw new DevnetError(
+        'START_FAILED',
+        `the devnet did not start within ${(opts.startTimeoutMs ?? 90_000) / 1000} s:\n${stderr.trim()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { common } from '@hyperledger/fabric-protos';
 
-test('fabric-shim resolves the project\'s fabric-protos, not a copy of its own', () => {
+test("fabric-shim resolves the project's fabric-protos, not a copy of its own", () => {
   // fabric-shim as the chaincode host finds it, and fabric-protos as that fabric-shim finds it
   const shim = createRequire(createRequire(require.resolve('@metroledger/chaincode-host')).resolve('fabric-shim'));
   assert.equal(shim.resolve('@hyperledger/fabric-protos'), require.resolve('@hyperledger/fabric-protos'));

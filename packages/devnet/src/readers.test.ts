@@ -22,7 +22,14 @@ before(async () => {
   devnet = await startDevnet({ dataDir: dir, port: 0, ordering: 'solo' });
   member = await connectAs(devnet, 'InmetroMSP');
   const admin = nodePaths(dir, { kind: 'orderer', domain: 'orderer.example.com' }, { fqdn: 'Admin@orderer.example.com', role: 'admin' });
-  orderer = await connectClient({ endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, tlsServerName: devnet.tlsServerName, mspId: 'OrdererMSP', certPath: admin.signcert, keyPath: admin.keystoreKey });
+  orderer = await connectClient({
+    endpoint: devnet.endpoint,
+    tlsCaCertPath: devnet.tlsCaCertPath,
+    tlsServerName: devnet.tlsServerName,
+    mspId: 'OrdererMSP',
+    certPath: admin.signcert,
+    keyPath: admin.keystoreKey,
+  });
 });
 
 after(async () => {
@@ -40,7 +47,9 @@ test('a member of an application organization reads blocks and evaluates', async
   } finally {
     blocks.close();
   }
-  const orgs = JSON.parse(Buffer.from(await network.getContract('governance').evaluateTransaction('listOrganizations')).toString()) as unknown[];
+  const orgs = JSON.parse(
+    Buffer.from(await network.getContract('governance').evaluateTransaction('listOrganizations')).toString(),
+  ) as unknown[];
   assert.deepEqual(orgs, []);
 });
 
@@ -54,8 +63,14 @@ test("an orderer organization's identity reads no block (FORBIDDEN) and may not 
   }
   await assert.rejects(network.getContract('governance').evaluateTransaction('listOrganizations'), (err: unknown) => {
     assert.ok(err instanceof GatewayError, String(err));
-    assert.ok(err.details.length === 1 && err.details[0]!.message.startsWith('access denied: channel [metrology] creator org [OrdererMSP]'), JSON.stringify(err.details));
+    assert.ok(
+      err.details.length === 1 && err.details[0]!.message.startsWith('access denied: channel [metrology] creator org [OrdererMSP]'),
+      JSON.stringify(err.details),
+    );
     return true;
   });
-  await assert.rejects(network.getContract('governance').submitTransaction('listOrganizations'), (err: unknown) => err instanceof EndorseError && /access denied/.test(err.details[0]?.message ?? ''));
+  await assert.rejects(
+    network.getContract('governance').submitTransaction('listOrganizations'),
+    (err: unknown) => err instanceof EndorseError && /access denied/.test(err.details[0]?.message ?? ''),
+  );
 });

@@ -14,16 +14,55 @@ import { bootstrapGovernance, connectAs, TEST_MODEL } from './testing/governance
 import { threadPlan, threadsFromEnv } from './threads.js';
 
 test('thread counts follow the cores, and each can be overridden', () => {
-  assert.deepEqual(threadPlan({ cores: 1 }), { cores: 1, verifyThreads: 1, endorseThreads: 0, orderingThread: false, orderingVerifyThreads: 0 });
-  assert.deepEqual(threadPlan({ cores: 2 }), { cores: 2, verifyThreads: 1, endorseThreads: 1, orderingThread: false, orderingVerifyThreads: 0 });
-  assert.deepEqual(threadPlan({ cores: 16 }), { cores: 16, verifyThreads: 4, endorseThreads: 4, orderingThread: false, orderingVerifyThreads: 4 });
-  assert.deepEqual(threadPlan({ cores: 16, orderingThread: true }), { cores: 16, verifyThreads: 4, endorseThreads: 4, orderingThread: true, orderingVerifyThreads: 4 });
-  assert.deepEqual(threadPlan({ cores: 16, endorseThreads: 0, orderingThread: false }), { cores: 16, verifyThreads: 4, endorseThreads: 0, orderingThread: false, orderingVerifyThreads: 4 });
+  assert.deepEqual(threadPlan({ cores: 1 }), {
+    cores: 1,
+    verifyThreads: 1,
+    endorseThreads: 0,
+    orderingThread: false,
+    orderingVerifyThreads: 0,
+  });
+  assert.deepEqual(threadPlan({ cores: 2 }), {
+    cores: 2,
+    verifyThreads: 1,
+    endorseThreads: 1,
+    orderingThread: false,
+    orderingVerifyThreads: 0,
+  });
+  assert.deepEqual(threadPlan({ cores: 16 }), {
+    cores: 16,
+    verifyThreads: 4,
+    endorseThreads: 4,
+    orderingThread: false,
+    orderingVerifyThreads: 4,
+  });
+  assert.deepEqual(threadPlan({ cores: 16, orderingThread: true }), {
+    cores: 16,
+    verifyThreads: 4,
+    endorseThreads: 4,
+    orderingThread: true,
+    orderingVerifyThreads: 4,
+  });
+  assert.deepEqual(threadPlan({ cores: 16, endorseThreads: 0, orderingThread: false }), {
+    cores: 16,
+    verifyThreads: 4,
+    endorseThreads: 0,
+    orderingThread: false,
+    orderingVerifyThreads: 4,
+  });
   assert.deepEqual(threadsFromEnv('cores=8, endorse=3,ordering=off'), { cores: 8, endorseThreads: 3, orderingThread: false });
   assert.deepEqual(threadsFromEnv(''), {});
-  assert.throws(() => threadsFromEnv('threads=3'), (e: unknown) => e instanceof DevnetError && e.code === 'BAD_CONFIG');
-  assert.throws(() => threadsFromEnv('endorse=two'), (e: unknown) => e instanceof DevnetError && e.code === 'BAD_CONFIG');
-  assert.throws(() => threadPlan({ endorseThreads: -1 }), (e: unknown) => e instanceof DevnetError && e.code === 'BAD_CONFIG');
+  assert.throws(
+    () => threadsFromEnv('threads=3'),
+    (e: unknown) => e instanceof DevnetError && e.code === 'BAD_CONFIG',
+  );
+  assert.throws(
+    () => threadsFromEnv('endorse=two'),
+    (e: unknown) => e instanceof DevnetError && e.code === 'BAD_CONFIG',
+  );
+  assert.throws(
+    () => threadPlan({ endorseThreads: -1 }),
+    (e: unknown) => e instanceof DevnetError && e.code === 'BAD_CONFIG',
+  );
 });
 
 /**
@@ -38,15 +77,28 @@ async function submitInSequence(devnet: Devnet, meterId: string, count: number):
   const inmetro = await connectAs(devnet, 'InmetroMSP');
   const cetsp = await connectAs(devnet, 'CETSPMSP');
   try {
-    await inmetro.gateway.getNetwork('metrology').getContract('lr').submitTransaction('registerMeter', JSON.stringify({
-      meterId, ownerMspId: 'CETSPMSP', publicKeyPem: meter.publicKeyPem, geometry,
-      location: { text: 'Av. Paulista', lat: -23.56, lon: -46.65 }, speedLimitKmh: 60, model: TEST_MODEL,
-    }));
+    await inmetro.gateway
+      .getNetwork('metrology')
+      .getContract('lr')
+      .submitTransaction(
+        'registerMeter',
+        JSON.stringify({
+          meterId,
+          ownerMspId: 'CETSPMSP',
+          publicKeyPem: meter.publicKeyPem,
+          geometry,
+          location: { text: 'Av. Paulista', lat: -23.56, lon: -46.65 },
+          speedLimitKmh: 60,
+          model: TEST_MODEL,
+        }),
+      );
     const lr = cetsp.gateway.getNetwork('metrology').getContract('lr');
     const rng = newRng(`threads-test-${meterId}`);
     for (let i = 1; i <= count; i++) {
       const event = generateEvent(rng, { geometry, vehicleClass: 'car', speedKmh: 50 + i, scenario: 'valid' });
-      const reading = Buffer.from(encodeSignedReading(meter.capture({ loopA: event.loopA, loopB: event.loopB, captureTimeMs: 1_750_000_000_000 + i }))).toString('base64');
+      const reading = Buffer.from(
+        encodeSignedReading(meter.capture({ loopA: event.loopA, loopB: event.loopB, captureTimeMs: 1_750_000_000_000 + i })),
+      ).toString('base64');
       const record = JSON.parse(Buffer.from(await lr.submitTransaction('submitReading', reading)).toString()) as { sequence: number };
       assert.equal(record.sequence, i);
     }

@@ -36,17 +36,29 @@ export interface ThreadPlan {
 export function threadsFromEnv(text = process.env['METROLEDGER_THREADS']): ThreadOptions {
   if (text === undefined || text.trim() === '') return {};
   const out: Record<string, number | boolean> = {};
-  const names: Record<string, keyof ThreadOptions> = { cores: 'cores', verify: 'verifyThreads', endorse: 'endorseThreads', ordering: 'orderingThread', orderingVerify: 'orderingVerifyThreads' };
+  const names: Record<string, keyof ThreadOptions> = {
+    cores: 'cores',
+    verify: 'verifyThreads',
+    endorse: 'endorseThreads',
+    ordering: 'orderingThread',
+    orderingVerify: 'orderingVerifyThreads',
+  };
   for (const part of text.split(',')) {
     const [key = '', value = ''] = part.split('=').map((x) => x.trim());
     const name = names[key];
-    if (name === undefined) throw new DevnetError('BAD_CONFIG', `METROLEDGER_THREADS: unknown ${JSON.stringify(key)} (cores, verify, endorse, ordering, orderingVerify)`);
+    if (name === undefined)
+      throw new DevnetError(
+        'BAD_CONFIG',
+        `METROLEDGER_THREADS: unknown ${JSON.stringify(key)} (cores, verify, endorse, ordering, orderingVerify)`,
+      );
     if (name === 'orderingThread') {
-      if (!['on', 'off', '1', '0', 'true', 'false'].includes(value)) throw new DevnetError('BAD_CONFIG', `METROLEDGER_THREADS: ordering=${value} (on or off)`);
+      if (!['on', 'off', '1', '0', 'true', 'false'].includes(value))
+        throw new DevnetError('BAD_CONFIG', `METROLEDGER_THREADS: ordering=${value} (on or off)`);
       out[name] = ['on', '1', 'true'].includes(value);
     } else {
       const n = Number(value);
-      if (value === '' || !Number.isInteger(n)) throw new DevnetError('BAD_CONFIG', `METROLEDGER_THREADS: ${key}=${value} is not an integer`);
+      if (value === '' || !Number.isInteger(n))
+        throw new DevnetError('BAD_CONFIG', `METROLEDGER_THREADS: ${key}=${value} is not an integer`);
       out[name] = n;
     }
   }

@@ -16,7 +16,13 @@ test('a coded error keeps code, details and cause apart from its message, and sa
   assert.equal(err.message, 'the disk is full');
   assert.equal(err.cause, cause);
   assert.ok(err instanceof MetroledgerError && err instanceof Error);
-  assert.deepEqual(JSON.parse(JSON.stringify(err)), { name: 'DiskError', code: 'FULL', message: 'the disk is full', retryable: true, details: { path: '/x' } });
+  assert.deepEqual(JSON.parse(JSON.stringify(err)), {
+    name: 'DiskError',
+    code: 'FULL',
+    message: 'the disk is full',
+    retryable: true,
+    details: { path: '/x' },
+  });
   assert.equal(new DiskError('GONE', 'gone').retryable, false);
   assert.equal('details' in new DiskError('GONE', 'gone').toJSON(), false);
 });

@@ -34,7 +34,13 @@ export class MetroledgerError<Code extends string = string> extends Error {
   }
 
   toJSON(): MetroledgerErrorJson {
-    return { name: this.name, code: this.code, message: this.message, retryable: this.retryable, ...(this.details !== undefined && { details: this.details }) };
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      ...(this.details !== undefined && { details: this.details }),
+    };
   }
 }
 

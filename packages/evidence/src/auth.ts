@@ -8,8 +8,14 @@
 // the access log.
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import {
-  IdentityError, parseSerializedIdentity, serializeIdentity, signLowS, verifySignature,
-  type Identity, type MspRegistry, type SigningIdentity,
+  IdentityError,
+  parseSerializedIdentity,
+  serializeIdentity,
+  signLowS,
+  verifySignature,
+  type Identity,
+  type MspRegistry,
+  type SigningIdentity,
 } from '@metroledger/identity';
 import { EvidenceError } from './errors';
 
@@ -32,7 +38,13 @@ export function bodyDigest(body: Uint8Array): string {
 }
 
 /** The authentication headers of a request, signed by `identity`. */
-export function signRequest(identity: Pick<SigningIdentity, 'mspId' | 'certPem' | 'privateKey'>, method: string, path: string, body: Uint8Array, nowMs: number = Date.now()): Record<string, string> {
+export function signRequest(
+  identity: Pick<SigningIdentity, 'mspId' | 'certPem' | 'privateKey'>,
+  method: string,
+  path: string,
+  body: Uint8Array,
+  nowMs: number = Date.now(),
+): Record<string, string> {
   const nonce = randomBytes(16).toString('hex');
   const signature = signLowS(identity.privateKey, requestSigningBytes(method, path, nowMs, nonce, bodyDigest(body)));
   return {
@@ -142,13 +154,21 @@ export class RequestAuthenticator {
     }
     const timeMs = Number(time);
     const skew = Math.abs(this.#now() - timeMs);
-    if (skew > this.#maxSkewMs) throw new EvidenceError('STALE_REQUEST', `the request is timed ${Math.round(skew / 1000)} s from the store's clock (at most ${this.#maxSkewMs / 1000} s)`);
+    if (skew > this.#maxSkewMs)
+      throw new EvidenceError(
+        'STALE_REQUEST',
+        `the request is timed ${Math.round(skew / 1000)} s from the store's clock (at most ${this.#maxSkewMs / 1000} s)`,
+      );
     const role = this.#msps.roleOf(identity);
     const caller = callerOf(identity, role);
     const orgs = action === 'put' ? this.#policy.writers : action === 'get' ? this.#policy.readers : this.#policy.auditors;
     const roles = this.#policy.roles ?? ['client', 'admin'];
     if (!orgs.includes(identity.mspId) || role === undefined || !(roles as readonly string[]).includes(role)) {
-      throw new EvidenceError('FORBIDDEN', `${identity.mspId} ${role ?? 'member'} ${identity.commonName} may not ${action === 'put' ? 'hand in evidence' : action === 'get' ? 'retrieve evidence' : 'read the access log'}`, { caller });
+      throw new EvidenceError(
+        'FORBIDDEN',
+        `${identity.mspId} ${role ?? 'member'} ${identity.commonName} may not ${action === 'put' ? 'hand in evidence' : action === 'get' ? 'retrieve evidence' : 'read the access log'}`,
+        { caller },
+      );
     }
     return { identity, caller, timeMs, nonce, signature: Buffer.from(signature, 'base64') };
   }
@@ -160,14 +180,19 @@ export class RequestAuthenticator {
   verify(pending: PendingRequest, method: string, path: string, body: Uint8Array): void {
     const bytes = requestSigningBytes(method, path, pending.timeMs, pending.nonce, bodyDigest(body));
     if (!verifySignature(pending.identity.publicKey, bytes, pending.signature)) {
-      throw new EvidenceError('UNAUTHENTICATED', `the request signature does not verify with ${pending.identity.commonName}'s certificate`, { caller: pending.caller });
+      throw new EvidenceError(
+        'UNAUTHENTICATED',
+        `the request signature does not verify with ${pending.identity.commonName}'s certificate`,
+        { caller: pending.caller },
+      );
     }
     const now = this.#now();
     for (const [n, t] of this.#nonces) {
       if (now - t <= this.#maxSkewMs) break; // insertion order is close to time order
       this.#nonces.delete(n);
     }
-    if (this.#nonces.has(pending.nonce)) throw new EvidenceError('REPLAYED_REQUEST', 'this signed request was already received', { caller: pending.caller });
+    if (this.#nonces.has(pending.nonce))
+      throw new EvidenceError('REPLAYED_REQUEST', 'this signed request was already received', { caller: pending.caller });
     this.#nonces.set(pending.nonce, pending.timeMs);
   }
 }

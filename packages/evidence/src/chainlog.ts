@@ -23,7 +23,9 @@ export type ChainEntry<T> = T & { readonly n: number; readonly prev: string; rea
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value as object).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+  const keys = Object.keys(value as object)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
@@ -71,10 +73,15 @@ export function verifyChainText(text: string, checkpoint?: ChainHead): ChainVeri
     prev = typeof hash === 'string' ? hash : prev;
     if (checkpoint !== undefined && n === checkpoint.n) {
       checkpointSeen = true;
-      if (hash !== checkpoint.hash) findings.push({ line: i + 1, problem: `entry ${n} is not the one of the checkpoint (${checkpoint.hash})` });
+      if (hash !== checkpoint.hash)
+        findings.push({ line: i + 1, problem: `entry ${n} is not the one of the checkpoint (${checkpoint.hash})` });
     }
   }
-  if (!checkpointSeen) findings.push({ line: lines.length, problem: `the log ends at entry ${n}, before the checkpoint's entry ${checkpoint!.n}: entries were removed` });
+  if (!checkpointSeen)
+    findings.push({
+      line: lines.length,
+      problem: `the log ends at entry ${n}, before the checkpoint's entry ${checkpoint!.n}: entries were removed`,
+    });
   return { entries: n, head: { n, hash: prev }, findings, tornTailBytes };
 }
 
@@ -112,16 +119,27 @@ export class ChainLog<T extends object> {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new EvidenceError('IO', `cannot read ${path}: ${(err as Error).message}`, { path }, { cause: err });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new EvidenceError('IO', `cannot read ${path}: ${(err as Error).message}`, { path }, { cause: err });
     }
     const check = verifyChainText(text);
     if (check.findings.length > 0) {
-      throw new EvidenceError('LOG_TAMPERED', `${path}: ${check.findings.slice(0, 3).map((f) => `line ${f.line} ${f.problem}`).join('; ')}${check.findings.length > 3 ? ` (and ${check.findings.length - 3} more)` : ''}`, { path, findings: check.findings });
+      throw new EvidenceError(
+        'LOG_TAMPERED',
+        `${path}: ${check.findings
+          .slice(0, 3)
+          .map((f) => `line ${f.line} ${f.problem}`)
+          .join('; ')}${check.findings.length > 3 ? ` (and ${check.findings.length - 3} more)` : ''}`,
+        { path, findings: check.findings },
+      );
     }
     try {
       if (check.tornTailBytes > 0) await truncate(path, Buffer.byteLength(text) - check.tornTailBytes);
       const fh = await open(path, 'a');
-      const entries = text.split('\n').slice(0, check.entries).map((l) => JSON.parse(l) as ChainEntry<T>);
+      const entries = text
+        .split('\n')
+        .slice(0, check.entries)
+        .map((l) => JSON.parse(l) as ChainEntry<T>);
       return { log: new ChainLog<T>(path, fh, check.head), entries };
     } catch (err) {
       throw new EvidenceError('IO', `cannot open ${path}: ${(err as Error).message}`, { path }, { cause: err });
@@ -135,7 +153,8 @@ export class ChainLog<T extends object> {
   /** Appends an entry and resolves once it is on disk (fdatasync). */
   append(entry: T): Promise<ChainEntry<T>> {
     const next = this.#tail.then(async () => {
-      if (this.#failed !== undefined) throw new EvidenceError('IO', `${this.path} stopped after a failed write: ${this.#failed.message}`, { path: this.path });
+      if (this.#failed !== undefined)
+        throw new EvidenceError('IO', `${this.path} stopped after a failed write: ${this.#failed.message}`, { path: this.path });
       const body = { ...entry, n: this.#head.n + 1, prev: this.#head.hash };
       const hash = entryHash(body.prev, body);
       const line = JSON.stringify({ ...body, hash }) + '\n';

@@ -18,7 +18,15 @@ import { EVIDENCE_CHAINCODE_MODULE, sha256 } from './index';
 const NETWORK: NetworkConfig = {
   ...DEFAULT_NETWORK,
   organizations: DEFAULT_NETWORK.organizations.map((o) => (o.mspId === 'CETSPMSP' ? { ...o, peers: ['peer0'] } : o)),
-  chaincodes: [{ name: 'evidence', version: '1.0', module: EVIDENCE_CHAINCODE_MODULE, endorsementPolicy: "AND('CETSPMSP.peer')", installedOn: ['CETSPMSP', 'InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'] }],
+  chaincodes: [
+    {
+      name: 'evidence',
+      version: '1.0',
+      module: EVIDENCE_CHAINCODE_MODULE,
+      endorsementPolicy: "AND('CETSPMSP.peer')",
+      installedOn: ['CETSPMSP', 'InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'],
+    },
+  ],
 };
 
 let dir: string;
@@ -28,15 +36,23 @@ const gateways: { gateway: Gateway; client: grpc.Client }[] = [];
 async function contractAs(mspId: string): Promise<Contract> {
   const u = devnet.users[mspId]![0]!;
   const [tlsCa, cert, key] = await Promise.all([readFile(devnet.tlsCaCertPath), readFile(u.certPath), readFile(u.keyPath)]);
-  const client = new grpc.Client(devnet.endpoint, grpc.credentials.createSsl(tlsCa), { 'grpc.ssl_target_name_override': devnet.tlsServerName });
-  const gateway = connect({ client, identity: { mspId, credentials: cert }, signer: signers.newPrivateKeySigner(createPrivateKey(key)), hash: hash.sha256 });
+  const client = new grpc.Client(devnet.endpoint, grpc.credentials.createSsl(tlsCa), {
+    'grpc.ssl_target_name_override': devnet.tlsServerName,
+  });
+  const gateway = connect({
+    client,
+    identity: { mspId, credentials: cert },
+    signer: signers.newPrivateKeySigner(createPrivateKey(key)),
+    hash: hash.sha256,
+  });
   gateways.push({ gateway, client });
   return gateway.getNetwork(devnet.channelId).getContract('evidence');
 }
 
 async function filesUnder(d: string): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await readdir(d, { withFileTypes: true })) out.push(...(e.isDirectory() ? await filesUnder(join(d, e.name)) : [join(d, e.name)]));
+  for (const e of await readdir(d, { withFileTypes: true }))
+    out.push(...(e.isDirectory() ? await filesUnder(join(d, e.name)) : [join(d, e.name)]));
   return out;
 }
 
@@ -62,19 +78,36 @@ describe('plate images in the traffic authority’s implicit collection', () => 
     const digest = sha256(image).toString('hex');
 
     assert.equal(Buffer.from(await cetsp.submit('storeImage', { transientData: { image } })).toString(), digest);
-    assert.deepEqual(Buffer.from(Buffer.from(await cetsp.evaluate('getImage', { arguments: ['CETSPMSP', digest], endorsingOrganizations: ['CETSPMSP'] })).toString(), 'base64'), image);
+    assert.deepEqual(
+      Buffer.from(
+        Buffer.from(await cetsp.evaluate('getImage', { arguments: ['CETSPMSP', digest], endorsingOrganizations: ['CETSPMSP'] })).toString(),
+        'base64',
+      ),
+      image,
+    );
     // every peer answers the hash: the plate-image digest the meter signed into its reading
     for (const org of ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP', 'CETSPMSP']) {
-      assert.equal(Buffer.from(await lasige.evaluate('imageHash', { arguments: ['CETSPMSP', digest], endorsingOrganizations: [org] })).toString(), digest, org);
+      assert.equal(
+        Buffer.from(await lasige.evaluate('imageHash', { arguments: ['CETSPMSP', digest], endorsingOrganizations: [org] })).toString(),
+        digest,
+        org,
+      );
     }
     // another organization's client is refused by the chaincode; the traffic authority's client on another organization's peer finds no image there
-    assert.match(await refusal(lasige.evaluate('getImage', { arguments: ['CETSPMSP', digest], endorsingOrganizations: ['LaSIGEMSP'] })), /FORBIDDEN/);
-    assert.match(await refusal(cetsp.evaluate('getImage', { arguments: ['CETSPMSP', digest], endorsingOrganizations: ['LaSIGEMSP'] })), /private data matching public hash version is not available/);
+    assert.match(
+      await refusal(lasige.evaluate('getImage', { arguments: ['CETSPMSP', digest], endorsingOrganizations: ['LaSIGEMSP'] })),
+      /FORBIDDEN/,
+    );
+    assert.match(
+      await refusal(cetsp.evaluate('getImage', { arguments: ['CETSPMSP', digest], endorsingOrganizations: ['LaSIGEMSP'] })),
+      /private data matching public hash version is not available/,
+    );
     assert.match(await refusal(cetsp.submit('storeImage')), /MISSING_IMAGE/);
     // storing it again writes nothing new
     assert.equal(Buffer.from(await cetsp.submit('storeImage', { transientData: { image } })).toString(), digest);
 
     const tail = image.subarray(image.length - 64);
-    for (const file of await filesUnder(join(dir, 'ledger', 'chains'))) assert.equal((await readFile(file)).indexOf(tail), -1, `${file} holds image bytes`);
+    for (const file of await filesUnder(join(dir, 'ledger', 'chains')))
+      assert.equal((await readFile(file)).indexOf(tail), -1, `${file} holds image bytes`);
   });
 });

@@ -4,26 +4,26 @@
 import { MetroledgerError } from '@metroledger/errors';
 
 export type EvidenceErrorCode =
-  | 'UNAUTHENTICATED'      // no, malformed or wrong request signature; an identity no channel MSP validates
-  | 'STALE_REQUEST'        // the signed request's time is too far from the store's clock
-  | 'REPLAYED_REQUEST'     // the signed request (its nonce) was already seen
-  | 'FORBIDDEN'            // a valid identity whose organization or role may not do this
-  | 'MALFORMED_REQUEST'    // the body is not an evidence submission, a path is not one of the store's
-  | 'MALFORMED_READING'    // the submitted signed reading does not decode
-  | 'NO_PLATE_DIGEST'      // the reading carries no plate-image digest: it has no evidence to attach
-  | 'WRONG_DIGEST'         // the image's SHA-256 is not the digest the reading carries
-  | 'METER_UNKNOWN'        // the ledger has no such meter (or no key for the reading's sequence)
-  | 'BAD_READING_SIGNATURE'// the reading is not signed by the meter's registered key
-  | 'BAD_IMAGE_SIGNATURE'  // the image signature is not the meter's over this meter, sequence and image
-  | 'REPLAYED_IMAGE'       // the image is already stored as evidence of another reading
-  | 'EVIDENCE_EXISTS'      // another image is already stored for this reading
-  | 'IMAGE_TOO_LARGE'      // the image (or the request) is over the store's size limit
-  | 'STORE_FULL'           // the store's capacity would be exceeded
-  | 'NOT_FOUND'            // no evidence for that reading
-  | 'LOG_TAMPERED'         // a hash-chained log does not verify
-  | 'BAD_CONFIG'           // the store or server options are unusable
-  | 'UNAVAILABLE'          // the store cannot be reached
-  | 'IO';                  // a disk operation failed (the store refuses writes until reopened)
+  | 'UNAUTHENTICATED' // no, malformed or wrong request signature; an identity no channel MSP validates
+  | 'STALE_REQUEST' // the signed request's time is too far from the store's clock
+  | 'REPLAYED_REQUEST' // the signed request (its nonce) was already seen
+  | 'FORBIDDEN' // a valid identity whose organization or role may not do this
+  | 'MALFORMED_REQUEST' // the body is not an evidence submission, a path is not one of the store's
+  | 'MALFORMED_READING' // the submitted signed reading does not decode
+  | 'NO_PLATE_DIGEST' // the reading carries no plate-image digest: it has no evidence to attach
+  | 'WRONG_DIGEST' // the image's SHA-256 is not the digest the reading carries
+  | 'METER_UNKNOWN' // the ledger has no such meter (or no key for the reading's sequence)
+  | 'BAD_READING_SIGNATURE' // the reading is not signed by the meter's registered key
+  | 'BAD_IMAGE_SIGNATURE' // the image signature is not the meter's over this meter, sequence and image
+  | 'REPLAYED_IMAGE' // the image is already stored as evidence of another reading
+  | 'EVIDENCE_EXISTS' // another image is already stored for this reading
+  | 'IMAGE_TOO_LARGE' // the image (or the request) is over the store's size limit
+  | 'STORE_FULL' // the store's capacity would be exceeded
+  | 'NOT_FOUND' // no evidence for that reading
+  | 'LOG_TAMPERED' // a hash-chained log does not verify
+  | 'BAD_CONFIG' // the store or server options are unusable
+  | 'UNAVAILABLE' // the store cannot be reached
+  | 'IO'; // a disk operation failed (the store refuses writes until reopened)
 
 const HTTP_STATUS: Record<EvidenceErrorCode, number> = {
   UNAUTHENTICATED: 401,

@@ -12,8 +12,16 @@ import { generateOrganization, issueTlsCertificate, MspRegistry, type OrgMateria
 import { encodeSignedReading } from '@metroledger/lr';
 import { Meter } from '@metroledger/meter';
 import {
-  EvidenceClient, EvidenceError, EvidenceStore, proveEvidence, signPlateImage, startEvidenceServer, staticMeterKeys,
-  verifyChainFile, type EvidenceErrorCode, type EvidenceServer,
+  EvidenceClient,
+  EvidenceError,
+  EvidenceStore,
+  proveEvidence,
+  signPlateImage,
+  startEvidenceServer,
+  staticMeterKeys,
+  verifyChainFile,
+  type EvidenceErrorCode,
+  type EvidenceServer,
 } from './index';
 import { signRequest } from './auth';
 
@@ -31,13 +39,22 @@ let meter: Meter;
 
 function clientOf(org: OrgMaterial, user = 'User1'): EvidenceClient {
   const n = org.node(user);
-  return new EvidenceClient({ url: server.url, tlsCaPem, serverName: 'evidence.cetsp.example.com', mspId: org.spec.mspId, certificatePem: n.sign.certPem, privateKeyPem: n.sign.keyPem });
+  return new EvidenceClient({
+    url: server.url,
+    tlsCaPem,
+    serverName: 'evidence.cetsp.example.com',
+    mspId: org.spec.mspId,
+    certificatePem: n.sign.certPem,
+    privateKeyPem: n.sign.keyPem,
+  });
 }
 
 /** A reading of `meter` with a plate image, as a meter hands it over. */
 function capture(m: Meter, image: Uint8Array | undefined, key = meterKeyPem) {
   const signed = m.capture({
-    loopA: Int16Array.from([0, 40, 80, 40, 0]), loopB: Int16Array.from([0, 0, 40, 80, 40]), captureTimeMs: 1_700_000_000_000 + m.sequence,
+    loopA: Int16Array.from([0, 40, 80, 40, 0]),
+    loopB: Int16Array.from([0, 0, 40, 80, 40]),
+    captureTimeMs: 1_700_000_000_000 + m.sequence,
     ...(image !== undefined && { plateImageSha256: createHash('sha256').update(image).digest() }),
   });
   const sequence = m.sequence;
@@ -63,8 +80,22 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'metroledger-evidence-'));
   const [cetsp, inmetro, lasige, outsider] = await Promise.all([
     generateOrganization({ name: 'CETSP', mspId: 'CETSPMSP', domain: 'cetsp.example.com', kind: 'peer', users: ['User1'] }),
-    generateOrganization({ name: 'Inmetro', mspId: 'InmetroMSP', domain: 'inmetro.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
-    generateOrganization({ name: 'LaSIGE', mspId: 'LaSIGEMSP', domain: 'lasige.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
+    generateOrganization({
+      name: 'Inmetro',
+      mspId: 'InmetroMSP',
+      domain: 'inmetro.example.com',
+      kind: 'peer',
+      peers: ['peer0'],
+      users: ['User1'],
+    }),
+    generateOrganization({
+      name: 'LaSIGE',
+      mspId: 'LaSIGEMSP',
+      domain: 'lasige.example.com',
+      kind: 'peer',
+      peers: ['peer0'],
+      users: ['User1'],
+    }),
     // same MSP id as the traffic authority, another CA: not on the channel
     generateOrganization({ name: 'Impostor', mspId: 'CETSPMSP', domain: 'cetsp.example.com', kind: 'peer', users: ['User1'] }),
   ]);
@@ -104,15 +135,25 @@ describe('the evidence path', () => {
     const reading = Buffer.from(got.record.signedReading, 'base64');
     const readingBytes = reading.subarray(9, 9 + reading.readUInt32BE(5));
     const proof = proveEvidence(got, {
-      meterId: 'SP-0001', sequence: first.sequence,
+      meterId: 'SP-0001',
+      sequence: first.sequence,
       readingSha256: createHash('sha256').update(readingBytes).digest('hex'),
       plateImageSha256: createHash('sha256').update(image(1)).digest('hex'),
       meterPublicKeyPem: meter.publicKeyPem,
     });
     assert.ok(proof.ok, JSON.stringify(proof.checks));
     // the same proof against another on-chain digest fails on that check only
-    const wrong = proveEvidence(got, { meterId: 'SP-0001', sequence: first.sequence, readingSha256: 'a'.repeat(64), plateImageSha256: 'b'.repeat(64), meterPublicKeyPem: meter.publicKeyPem });
-    assert.deepEqual(wrong.checks.filter((c) => !c.ok).map((c) => c.name), ['image matches the on-chain digest', 'reading is the one on the ledger']);
+    const wrong = proveEvidence(got, {
+      meterId: 'SP-0001',
+      sequence: first.sequence,
+      readingSha256: 'a'.repeat(64),
+      plateImageSha256: 'b'.repeat(64),
+      meterPublicKeyPem: meter.publicKeyPem,
+    });
+    assert.deepEqual(
+      wrong.checks.filter((c) => !c.ok).map((c) => c.name),
+      ['image matches the on-chain digest', 'reading is the one on the ledger'],
+    );
   });
 
   test('retrieval only by authorized organizations in client or admin roles', async () => {
@@ -125,27 +166,46 @@ describe('the evidence path', () => {
   });
 
   test('unsigned, altered, replayed and stale requests are refused', async () => {
-    const raw = (path: string, headers: Record<string, string>, body = ''): Promise<{ status: number; code: string }> => new Promise((resolve, reject) => {
-      const req = request(new URL(path, server.url), { method: body === '' ? 'GET' : 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, ca: tlsCaPem, servername: 'evidence.cetsp.example.com' }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, code: (JSON.parse(text) as { code: string }).code }));
+    const raw = (path: string, headers: Record<string, string>, body = ''): Promise<{ status: number; code: string }> =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          new URL(path, server.url),
+          {
+            method: body === '' ? 'GET' : 'POST',
+            headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+            ca: tlsCaPem,
+            servername: 'evidence.cetsp.example.com',
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode!, code: (JSON.parse(text) as { code: string }).code }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
       });
-      req.on('error', reject);
-      req.end(body);
-    });
     const path = `/v1/evidence/SP-0001/${first.sequence}`;
     const user = orgs.inmetro.signingIdentity('User1');
     assert.deepEqual(await raw(path, {}), { status: 401, code: 'UNAUTHENTICATED' });
     const headers = signRequest(user, 'GET', path, Buffer.alloc(0));
     assert.equal((await raw(path, headers)).status, 200);
     assert.deepEqual(await raw(path, headers), { status: 401, code: 'REPLAYED_REQUEST' });
-    assert.deepEqual(await raw(path, signRequest(user, 'GET', path, Buffer.alloc(0), Date.now() - 3_600_000)), { status: 401, code: 'STALE_REQUEST' });
+    assert.deepEqual(await raw(path, signRequest(user, 'GET', path, Buffer.alloc(0), Date.now() - 3_600_000)), {
+      status: 401,
+      code: 'STALE_REQUEST',
+    });
     // signed for one reading, sent for another
-    assert.deepEqual(await raw(`/v1/evidence/SP-0001/${first.sequence + 1}`, signRequest(user, 'GET', path, Buffer.alloc(0))), { status: 401, code: 'UNAUTHENTICATED' });
+    assert.deepEqual(await raw(`/v1/evidence/SP-0001/${first.sequence + 1}`, signRequest(user, 'GET', path, Buffer.alloc(0))), {
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
     const cetsp = orgs.cetsp.signingIdentity('User1');
     const body = JSON.stringify({ signedReading: '', image: '', imageSignature: '' });
-    assert.deepEqual(await raw('/v1/evidence', signRequest(cetsp, 'POST', '/v1/evidence', Buffer.from(body)), body.replace('""', '"AAAA"')), { status: 401, code: 'UNAUTHENTICATED' });
+    assert.deepEqual(
+      await raw('/v1/evidence', signRequest(cetsp, 'POST', '/v1/evidence', Buffer.from(body)), body.replace('""', '"AAAA"')),
+      { status: 401, code: 'UNAUTHENTICATED' },
+    );
   });
 
   test('wrong digest, unknown meter, foreign signatures and a reading without a plate are refused', async () => {
@@ -155,9 +215,14 @@ describe('the evidence path', () => {
     // an image signature the meter made for another reading
     const other = capture(meter, image(5));
     await refused(c.put({ ...r, imageSignature: other.imageSignature }), 'BAD_IMAGE_SIGNATURE');
-    await refused(c.put({ ...other, imageSignature: signPlateImage(createPrivateKey(meterKeyPem), 'SP-0001', r.sequence, image(5)) }), 'BAD_IMAGE_SIGNATURE');
+    await refused(
+      c.put({ ...other, imageSignature: signPlateImage(createPrivateKey(meterKeyPem), 'SP-0001', r.sequence, image(5)) }),
+      'BAD_IMAGE_SIGNATURE',
+    );
     // a reading signed by another key under the meter's id
-    const forgerKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const forgerKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     const forger = Meter.create({ meterId: 'SP-0001', geometry: GEOMETRY, privateKeyPem: forgerKey, lastSequence: 500 });
     await refused(c.put(capture(forger, image(6), forgerKey)), 'BAD_READING_SIGNATURE');
     const unknown = Meter.create({ meterId: 'SP-9999', geometry: GEOMETRY, privateKeyPem: meterKeyPem });
@@ -197,7 +262,19 @@ describe('the evidence path', () => {
     await refused(clientOf(orgs.cetsp).accessLog(), 'FORBIDDEN');
     const { entries, head } = await clientOf(orgs.inmetro).accessLog(1, 1000);
     const outcomes = new Set(entries.map((e) => e.outcome));
-    for (const code of ['OK', 'FORBIDDEN', 'UNAUTHENTICATED', 'REPLAYED_REQUEST', 'STALE_REQUEST', 'WRONG_DIGEST', 'REPLAYED_IMAGE', 'BAD_IMAGE_SIGNATURE', 'IMAGE_TOO_LARGE', 'STORE_FULL', 'NOT_FOUND']) {
+    for (const code of [
+      'OK',
+      'FORBIDDEN',
+      'UNAUTHENTICATED',
+      'REPLAYED_REQUEST',
+      'STALE_REQUEST',
+      'WRONG_DIGEST',
+      'REPLAYED_IMAGE',
+      'BAD_IMAGE_SIGNATURE',
+      'IMAGE_TOO_LARGE',
+      'STORE_FULL',
+      'NOT_FOUND',
+    ]) {
       assert.ok(outcomes.has(code), `no ${code} in the access log`);
     }
     const retrieval = entries.find((e) => e.action === 'get' && e.outcome === 'OK' && e.caller?.mspId === 'InmetroMSP');
@@ -214,7 +291,10 @@ describe('the evidence path', () => {
     const copy = join(dir, 'access-copy.log');
     await writeFile(copy, edited);
     const tampered = await verifyChainFile(copy);
-    assert.ok(tampered.findings.some((f) => f.line === 4), JSON.stringify(tampered.findings));
+    assert.ok(
+      tampered.findings.some((f) => f.line === 4),
+      JSON.stringify(tampered.findings),
+    );
     await writeFile(copy, lines.slice(0, 5).join('\n') + '\n');
     const cut = await verifyChainFile(copy, { n: head.n, hash: head.hash });
     assert.ok(cut.findings.some((f) => /removed/.test(f.problem)));
@@ -228,7 +308,19 @@ describe('the store on disk', () => {
       let s = await EvidenceStore.open({ dir: d });
       const by = { mspId: 'CETSPMSP', subject: 'User1@cetsp.example.com', certSha256: '0'.repeat(64) };
       const sha = createHash('sha256').update(image(1)).digest('hex');
-      await s.put({ meterId: 'M', sequence: 1, imageSha256: sha, imageBytes: 4096, readingSha256: 'r', signedReading: '', imageSignature: '', submittedBy: by }, image(1));
+      await s.put(
+        {
+          meterId: 'M',
+          sequence: 1,
+          imageSha256: sha,
+          imageBytes: 4096,
+          readingSha256: 'r',
+          signedReading: '',
+          imageSignature: '',
+          submittedBy: by,
+        },
+        image(1),
+      );
       await s.logAccess({ action: 'get', outcome: 'OK' });
       await s.close();
       // an image written, its record not (a crash between the two)

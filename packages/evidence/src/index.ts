@@ -3,8 +3,27 @@
 import { join } from 'node:path';
 export { EvidenceError, EVIDENCE_ERROR_CODES, isEvidenceErrorCode, type EvidenceErrorCode } from './errors';
 export { plateImageStatement, signPlateImage, verifyPlateImageSignature, sha256 } from './statement';
-export { AUTH_HEADERS, RequestAuthenticator, signRequest, requestSigningBytes, type Caller, type EvidenceAccessPolicy, type EvidenceAction, type AdmittedRole } from './auth';
-export { ChainLog, canonicalJson, verifyChainFile, verifyChainText, GENESIS_HASH, type ChainEntry, type ChainHead, type ChainFinding, type ChainVerification } from './chainlog';
+export {
+  AUTH_HEADERS,
+  RequestAuthenticator,
+  signRequest,
+  requestSigningBytes,
+  type Caller,
+  type EvidenceAccessPolicy,
+  type EvidenceAction,
+  type AdmittedRole,
+} from './auth';
+export {
+  ChainLog,
+  canonicalJson,
+  verifyChainFile,
+  verifyChainText,
+  GENESIS_HASH,
+  type ChainEntry,
+  type ChainHead,
+  type ChainFinding,
+  type ChainVerification,
+} from './chainlog';
 export { EvidenceStore, type EvidenceStoreOptions, type EvidenceRecord, type AccessEntry } from './store';
 export { EvidenceService, ledgerMeterKeys, staticMeterKeys, readSignedReading, type MeterKeys, type EvidenceSubmission } from './service';
 export { startEvidenceServer, type EvidenceServer, type EvidenceServerOptions } from './server';

@@ -47,18 +47,39 @@ export function proveEvidence(retrieved: { record: EvidenceRecord; image: Uint8A
   } catch (err) {
     check('reading decodes', false, (err as Error).message);
   }
-  check('image matches the on-chain digest', chain.plateImageSha256 !== undefined && imageSha256 === chain.plateImageSha256,
-    chain.plateImageSha256 === undefined ? 'the ledger record carries no plate-image digest' : `sha256(image) ${imageSha256}, on chain ${chain.plateImageSha256}`);
+  check(
+    'image matches the on-chain digest',
+    chain.plateImageSha256 !== undefined && imageSha256 === chain.plateImageSha256,
+    chain.plateImageSha256 === undefined
+      ? 'the ledger record carries no plate-image digest'
+      : `sha256(image) ${imageSha256}, on chain ${chain.plateImageSha256}`,
+  );
   if (decoded !== undefined) {
     const { reading, readingBytes, signature } = decoded;
     const readingSha256 = createHash('sha256').update(readingBytes).digest('hex');
-    check('reading is the one on the ledger', readingSha256 === chain.readingSha256 && reading.meterId === chain.meterId && reading.sequence === chain.sequence,
-      `stored reading ${reading.meterId} #${reading.sequence} sha256 ${readingSha256}; ledger ${chain.meterId} #${chain.sequence} sha256 ${chain.readingSha256}${chain.txId !== undefined ? ` (transaction ${chain.txId})` : ''}`);
+    check(
+      'reading is the one on the ledger',
+      readingSha256 === chain.readingSha256 && reading.meterId === chain.meterId && reading.sequence === chain.sequence,
+      `stored reading ${reading.meterId} #${reading.sequence} sha256 ${readingSha256}; ledger ${chain.meterId} #${chain.sequence} sha256 ${chain.readingSha256}${chain.txId !== undefined ? ` (transaction ${chain.txId})` : ''}`,
+    );
     const plate = reading.plateImageSha256 === undefined ? undefined : Buffer.from(reading.plateImageSha256).toString('hex');
     check('reading carries the image digest', plate === imageSha256, `reading's digest ${plate ?? 'none'}`);
-    check("meter's signature over the reading", verifyReadingSignature(readingBytes, signature, chain.meterPublicKeyPem), `verified with meter ${chain.meterId}'s registered key for sequence ${chain.sequence}`);
-    check("meter's signature over the image", verifyPlateImageSignature(chain.meterPublicKeyPem, chain.meterId, chain.sequence, Buffer.from(imageSha256, 'hex'), Buffer.from(retrieved.record.imageSignature, 'base64')),
-      `statement (meter ${chain.meterId}, sequence ${chain.sequence}, image ${imageSha256.slice(0, 16)}…)`);
+    check(
+      "meter's signature over the reading",
+      verifyReadingSignature(readingBytes, signature, chain.meterPublicKeyPem),
+      `verified with meter ${chain.meterId}'s registered key for sequence ${chain.sequence}`,
+    );
+    check(
+      "meter's signature over the image",
+      verifyPlateImageSignature(
+        chain.meterPublicKeyPem,
+        chain.meterId,
+        chain.sequence,
+        Buffer.from(imageSha256, 'hex'),
+        Buffer.from(retrieved.record.imageSignature, 'base64'),
+      ),
+      `statement (meter ${chain.meterId}, sequence ${chain.sequence}, image ${imageSha256.slice(0, 16)}…)`,
+    );
   }
   return { meterId: chain.meterId, sequence: chain.sequence, ok: checks.every((c) => c.ok), imageSha256, checks };
 }

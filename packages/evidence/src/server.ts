@@ -75,12 +75,24 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (over) reject(new EvidenceError('IMAGE_TOO_LARGE', `the request has ${Number.isFinite(declared) ? declared : size} bytes; at most ${limit}`, { bytes: Number.isFinite(declared) ? declared : size, limit }));
+      if (over)
+        reject(
+          new EvidenceError('IMAGE_TOO_LARGE', `the request has ${Number.isFinite(declared) ? declared : size} bytes; at most ${limit}`, {
+            bytes: Number.isFinite(declared) ? declared : size,
+            limit,
+          }),
+        );
       else resolve(Buffer.concat(chunks));
     });
     req.on('error', (err) => reject(new EvidenceError('MALFORMED_REQUEST', `the request broke off: ${err.message}`)));
     req.on('close', () => {
-      if (!req.complete) reject(new EvidenceError(over ? 'IMAGE_TOO_LARGE' : 'MALFORMED_REQUEST', over ? `the request is over ${limit} bytes` : 'the request broke off'));
+      if (!req.complete)
+        reject(
+          new EvidenceError(
+            over ? 'IMAGE_TOO_LARGE' : 'MALFORMED_REQUEST',
+            over ? `the request is over ${limit} bytes` : 'the request broke off',
+          ),
+        );
     });
   });
 }
@@ -102,7 +114,8 @@ function drain(req: IncomingMessage, cap: number): Promise<void> {
 
 function base64Field(body: Record<string, unknown>, name: string): Buffer {
   const v = body[name];
-  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new EvidenceError('MALFORMED_REQUEST', `field ${name} must be base64`);
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
+    throw new EvidenceError('MALFORMED_REQUEST', `field ${name} must be base64`);
   return Buffer.from(v, 'base64');
 }
 
@@ -137,7 +150,11 @@ function route(method: string, url: URL): Route | undefined {
  */
 export async function startEvidenceServer(options: EvidenceServerOptions): Promise<EvidenceServer> {
   const service = new EvidenceService(options.store, options.meterKeys);
-  const auth = new RequestAuthenticator(options.msps, options.policy, options.maxSkewMs === undefined ? {} : { maxSkewMs: options.maxSkewMs });
+  const auth = new RequestAuthenticator(
+    options.msps,
+    options.policy,
+    options.maxSkewMs === undefined ? {} : { maxSkewMs: options.maxSkewMs },
+  );
   const store = options.store;
   const maxBody = Math.ceil((store.maxImageBytes * 4) / 3) + JSON_OVERHEAD;
   const tlsRoots = options.msps.mspIds.flatMap((id) => options.msps.getConfig(id)?.tlsRootCertsPem ?? []);
@@ -171,9 +188,18 @@ export async function startEvidenceServer(options: EvidenceServerOptions): Promi
         } catch {
           throw new EvidenceError('MALFORMED_REQUEST', 'the body is not JSON');
         }
-        const submission = { signedReading: base64Field(parsed, 'signedReading'), image: base64Field(parsed, 'image'), imageSignature: base64Field(parsed, 'imageSignature') };
+        const submission = {
+          signedReading: base64Field(parsed, 'signedReading'),
+          image: base64Field(parsed, 'image'),
+          imageSignature: base64Field(parsed, 'imageSignature'),
+        };
         const { record, alreadyStored } = await service.put(submission, pending.caller);
-        await log('OK', { meterId: record.meterId, sequence: record.sequence, imageSha256: record.imageSha256, ...(alreadyStored && { detail: 'already stored' }) });
+        await log('OK', {
+          meterId: record.meterId,
+          sequence: record.sequence,
+          imageSha256: record.imageSha256,
+          ...(alreadyStored && { detail: 'already stored' }),
+        });
         send(res, alreadyStored ? 200 : 201, { alreadyStored, record: { ...record, signedReading: undefined, imageSignature: undefined } });
       } else if (r.name === 'get') {
         const { record, image } = await service.get(r.meterId!, r.sequence!);
@@ -187,7 +213,13 @@ export async function startEvidenceServer(options: EvidenceServerOptions): Promi
         send(res, 200, { entries: await store.accessLog(from, limit), head: store.heads.access });
       } else {
         await log('OK');
-        send(res, 200, { images: store.count, bytesUsed: store.bytesUsed, maxStoreBytes: store.maxStoreBytes, maxImageBytes: store.maxImageBytes, heads: store.heads });
+        send(res, 200, {
+          images: store.count,
+          bytesUsed: store.bytesUsed,
+          maxStoreBytes: store.maxStoreBytes,
+          maxImageBytes: store.maxImageBytes,
+          heads: store.heads,
+        });
       }
     } catch (err) {
       const e = err instanceof EvidenceError ? err : new EvidenceError('IO', (err as Error).message, undefined, { cause: err });
@@ -207,19 +239,28 @@ export async function startEvidenceServer(options: EvidenceServerOptions): Promi
 
   let server: Server;
   try {
-    server = createServer({
-      cert: options.tls.certPem,
-      key: options.tls.keyPem,
-      minVersion: 'TLSv1.2',
-      ...(options.tlsClientAuth === true && { requestCert: true, rejectUnauthorized: true, ca: tlsRoots }),
-    }, (req, res) => void handle(req, res));
+    server = createServer(
+      {
+        cert: options.tls.certPem,
+        key: options.tls.keyPem,
+        minVersion: 'TLSv1.2',
+        ...(options.tlsClientAuth === true && { requestCert: true, rejectUnauthorized: true, ca: tlsRoots }),
+      },
+      (req, res) => void handle(req, res),
+    );
   } catch (err) {
     throw new EvidenceError('BAD_CONFIG', `the TLS certificate or key is unusable: ${(err as Error).message}`, undefined, { cause: err });
   }
   server.headersTimeout = 20_000;
   server.requestTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new EvidenceError('BAD_CONFIG', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${err.message}`, undefined, { cause: err })));
+    server.once('error', (err) =>
+      reject(
+        new EvidenceError('BAD_CONFIG', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${err.message}`, undefined, {
+          cause: err,
+        }),
+      ),
+    );
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -227,9 +268,10 @@ export async function startEvidenceServer(options: EvidenceServerOptions): Promi
     url: `https://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     service,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

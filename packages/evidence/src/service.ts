@@ -19,7 +19,10 @@ export interface MeterKeys {
 }
 
 /** Meter keys read from the ledger's registry through a channel member's client, cached for `ttlMs` (default 60 s). */
-export function ledgerMeterKeys(client: Pick<MetroledgerClient, 'getMeter'>, options: { ttlMs?: number; now?: () => number } = {}): MeterKeys {
+export function ledgerMeterKeys(
+  client: Pick<MetroledgerClient, 'getMeter'>,
+  options: { ttlMs?: number; now?: () => number } = {},
+): MeterKeys {
   const ttl = options.ttlMs ?? 60_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, { meter: Meter; at: number }>();
@@ -30,7 +33,9 @@ export function ledgerMeterKeys(client: Pick<MetroledgerClient, 'getMeter'>, opt
       return meter;
     } catch (err) {
       if (err instanceof ClientError && err.chaincodeCode === 'METER_NOT_FOUND') return undefined;
-      throw new EvidenceError('UNAVAILABLE', `cannot read meter ${meterId} from the ledger: ${(err as Error).message}`, undefined, { cause: err });
+      throw new EvidenceError('UNAVAILABLE', `cannot read meter ${meterId} from the ledger: ${(err as Error).message}`, undefined, {
+        cause: err,
+      });
     }
   };
   return {
@@ -84,37 +89,57 @@ export class EvidenceService {
   async put(submission: EvidenceSubmission, by: Caller): Promise<{ record: EvidenceRecord; alreadyStored: boolean }> {
     const { image } = submission;
     if (image.length > this.store.maxImageBytes) {
-      throw new EvidenceError('IMAGE_TOO_LARGE', `the image has ${image.length} bytes; at most ${this.store.maxImageBytes}`, { bytes: image.length, maxImageBytes: this.store.maxImageBytes });
+      throw new EvidenceError('IMAGE_TOO_LARGE', `the image has ${image.length} bytes; at most ${this.store.maxImageBytes}`, {
+        bytes: image.length,
+        maxImageBytes: this.store.maxImageBytes,
+      });
     }
     const { reading, readingBytes, signature } = readSignedReading(submission.signedReading);
     const at = { meterId: reading.meterId, sequence: reading.sequence };
-    if (reading.plateImageSha256 === undefined) throw new EvidenceError('NO_PLATE_DIGEST', `reading ${reading.meterId} #${reading.sequence} carries no plate-image digest`, at);
+    if (reading.plateImageSha256 === undefined)
+      throw new EvidenceError('NO_PLATE_DIGEST', `reading ${reading.meterId} #${reading.sequence} carries no plate-image digest`, at);
     const digest = createHash('sha256').update(image).digest();
     if (!digest.equals(reading.plateImageSha256)) {
-      throw new EvidenceError('WRONG_DIGEST', `the image's SHA-256 ${digest.toString('hex')} is not the digest reading ${reading.meterId} #${reading.sequence} carries (${Buffer.from(reading.plateImageSha256).toString('hex')})`, at);
+      throw new EvidenceError(
+        'WRONG_DIGEST',
+        `the image's SHA-256 ${digest.toString('hex')} is not the digest reading ${reading.meterId} #${reading.sequence} carries (${Buffer.from(reading.plateImageSha256).toString('hex')})`,
+        at,
+      );
     }
     let keyPem = await this.#keys.keyFor(reading.meterId, reading.sequence);
     if (keyPem === undefined || !verifyReadingSignature(readingBytes, signature, keyPem)) {
       // the meter may be new or its key rotated since the key was cached: ask the ledger once more
       keyPem = await this.#keys.keyFor(reading.meterId, reading.sequence, true);
     }
-    if (keyPem === undefined) throw new EvidenceError('METER_UNKNOWN', `the ledger has no key of meter ${reading.meterId} for sequence ${reading.sequence}`, at);
+    if (keyPem === undefined)
+      throw new EvidenceError('METER_UNKNOWN', `the ledger has no key of meter ${reading.meterId} for sequence ${reading.sequence}`, at);
     if (!verifyReadingSignature(readingBytes, signature, keyPem)) {
-      throw new EvidenceError('BAD_READING_SIGNATURE', `reading ${reading.meterId} #${reading.sequence} is not signed by the meter's registered key`, at);
+      throw new EvidenceError(
+        'BAD_READING_SIGNATURE',
+        `reading ${reading.meterId} #${reading.sequence} is not signed by the meter's registered key`,
+        at,
+      );
     }
     if (!verifyPlateImageSignature(keyPem, reading.meterId, reading.sequence, digest, submission.imageSignature)) {
-      throw new EvidenceError('BAD_IMAGE_SIGNATURE', `the image signature is not meter ${reading.meterId}'s over this image of its reading #${reading.sequence}`, at);
+      throw new EvidenceError(
+        'BAD_IMAGE_SIGNATURE',
+        `the image signature is not meter ${reading.meterId}'s over this image of its reading #${reading.sequence}`,
+        at,
+      );
     }
-    return this.store.put({
-      meterId: reading.meterId,
-      sequence: reading.sequence,
-      imageSha256: digest.toString('hex'),
-      imageBytes: image.length,
-      readingSha256: createHash('sha256').update(readingBytes).digest('hex'),
-      signedReading: Buffer.from(submission.signedReading).toString('base64'),
-      imageSignature: Buffer.from(submission.imageSignature).toString('base64'),
-      submittedBy: by,
-    }, image);
+    return this.store.put(
+      {
+        meterId: reading.meterId,
+        sequence: reading.sequence,
+        imageSha256: digest.toString('hex'),
+        imageBytes: image.length,
+        readingSha256: createHash('sha256').update(readingBytes).digest('hex'),
+        signedReading: Buffer.from(submission.signedReading).toString('base64'),
+        imageSignature: Buffer.from(submission.imageSignature).toString('base64'),
+        submittedBy: by,
+      },
+      image,
+    );
   }
 
   /** A reading's evidence: its record and the image (checked against its digest). @throws NOT_FOUND | IO */

@@ -36,7 +36,13 @@ export function signPlateImage(meterKey: KeyObject, meterId: string, sequence: n
 }
 
 /** Whether `signature` is the meter's (public key PEM) over the image `imageSha256` of reading `sequence`. */
-export function verifyPlateImageSignature(publicKeyPem: string, meterId: string, sequence: number, imageSha256: Uint8Array, signature: Uint8Array): boolean {
+export function verifyPlateImageSignature(
+  publicKeyPem: string,
+  meterId: string,
+  sequence: number,
+  imageSha256: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   let key: KeyObject;
   try {
     key = createPublicKey(publicKeyPem);

@@ -82,7 +82,8 @@ export class EvidenceStore {
    * @throws {@link EvidenceError} LOG_TAMPERED | IO | BAD_CONFIG
    */
   static async open(opts: EvidenceStoreOptions): Promise<EvidenceStore> {
-    if ((opts.maxImageBytes ?? 1) <= 0 || (opts.maxStoreBytes ?? 1) <= 0) throw new EvidenceError('BAD_CONFIG', 'maxImageBytes and maxStoreBytes must be positive');
+    if ((opts.maxImageBytes ?? 1) <= 0 || (opts.maxStoreBytes ?? 1) <= 0)
+      throw new EvidenceError('BAD_CONFIG', 'maxImageBytes and maxStoreBytes must be positive');
     try {
       await mkdir(join(opts.dir, 'objects'), { recursive: true });
     } catch (err) {
@@ -112,7 +113,12 @@ export class EvidenceStore {
       try {
         await stat(this.#objectPath(r.imageSha256));
       } catch (err) {
-        throw new EvidenceError('IO', `the image ${r.imageSha256} of ${r.meterId} #${r.sequence} is recorded but missing from ${root}`, { meterId: r.meterId, sequence: r.sequence }, { cause: err });
+        throw new EvidenceError(
+          'IO',
+          `the image ${r.imageSha256} of ${r.meterId} #${r.sequence} is recorded but missing from ${root}`,
+          { meterId: r.meterId, sequence: r.sequence },
+          { cause: err },
+        );
       }
     }
     for (const sub of await readdir(root)) {
@@ -154,20 +160,38 @@ export class EvidenceStore {
   }
 
   async #put(record: Omit<EvidenceRecord, 'storedAt'>, image: Uint8Array): Promise<{ record: EvidenceRecord; alreadyStored: boolean }> {
-    if (image.length > this.maxImageBytes) throw new EvidenceError('IMAGE_TOO_LARGE', `the image has ${image.length} bytes; at most ${this.maxImageBytes}`, { bytes: image.length, maxImageBytes: this.maxImageBytes });
+    if (image.length > this.maxImageBytes)
+      throw new EvidenceError('IMAGE_TOO_LARGE', `the image has ${image.length} bytes; at most ${this.maxImageBytes}`, {
+        bytes: image.length,
+        maxImageBytes: this.maxImageBytes,
+      });
     const existing = this.byReading(record.meterId, record.sequence);
     if (existing !== undefined) {
-      if (existing.imageSha256 === record.imageSha256 && existing.readingSha256 === record.readingSha256) return { record: existing, alreadyStored: true };
-      throw new EvidenceError('EVIDENCE_EXISTS', `reading ${record.meterId} #${record.sequence} already has its evidence (image ${existing.imageSha256})`, { meterId: record.meterId, sequence: record.sequence });
+      if (existing.imageSha256 === record.imageSha256 && existing.readingSha256 === record.readingSha256)
+        return { record: existing, alreadyStored: true };
+      throw new EvidenceError(
+        'EVIDENCE_EXISTS',
+        `reading ${record.meterId} #${record.sequence} already has its evidence (image ${existing.imageSha256})`,
+        { meterId: record.meterId, sequence: record.sequence },
+      );
     }
     const sameImage = this.byImage(record.imageSha256);
     if (sameImage !== undefined) {
-      throw new EvidenceError('REPLAYED_IMAGE', `the image ${record.imageSha256} is already the evidence of ${sameImage.meterId} #${sameImage.sequence}; one image is the evidence of one reading`, {
-        imageSha256: record.imageSha256, storedFor: { meterId: sameImage.meterId, sequence: sameImage.sequence },
-      });
+      throw new EvidenceError(
+        'REPLAYED_IMAGE',
+        `the image ${record.imageSha256} is already the evidence of ${sameImage.meterId} #${sameImage.sequence}; one image is the evidence of one reading`,
+        {
+          imageSha256: record.imageSha256,
+          storedFor: { meterId: sameImage.meterId, sequence: sameImage.sequence },
+        },
+      );
     }
     if (this.#bytes + image.length > this.maxStoreBytes) {
-      throw new EvidenceError('STORE_FULL', `the store holds ${this.#bytes} bytes of at most ${this.maxStoreBytes}; ${image.length} more do not fit`, { bytesUsed: this.#bytes, maxStoreBytes: this.maxStoreBytes });
+      throw new EvidenceError(
+        'STORE_FULL',
+        `the store holds ${this.#bytes} bytes of at most ${this.maxStoreBytes}; ${image.length} more do not fit`,
+        { bytesUsed: this.#bytes, maxStoreBytes: this.maxStoreBytes },
+      );
     }
     await this.#writeObject(record.imageSha256, image);
     const stored = await this.#records.append({ ...record, storedAt: new Date().toISOString() } as EvidenceRecord);
@@ -197,7 +221,12 @@ export class EvidenceStore {
       }
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
-      throw new EvidenceError('IO', `cannot store the image ${sha256Hex}: ${(err as Error).message}`, { code: (err as NodeJS.ErrnoException).code }, { cause: err });
+      throw new EvidenceError(
+        'IO',
+        `cannot store the image ${sha256Hex}: ${(err as Error).message}`,
+        { code: (err as NodeJS.ErrnoException).code },
+        { cause: err },
+      );
     }
   }
 
@@ -213,7 +242,11 @@ export class EvidenceStore {
       throw new EvidenceError('IO', `cannot read the image ${record.imageSha256}: ${(err as Error).message}`, undefined, { cause: err });
     }
     if (createHash('sha256').update(bytes).digest('hex') !== record.imageSha256) {
-      throw new EvidenceError('IO', `the stored image ${record.imageSha256} of ${record.meterId} #${record.sequence} is damaged (its SHA-256 no longer matches)`, { meterId: record.meterId, sequence: record.sequence });
+      throw new EvidenceError(
+        'IO',
+        `the stored image ${record.imageSha256} of ${record.meterId} #${record.sequence} is damaged (its SHA-256 no longer matches)`,
+        { meterId: record.meterId, sequence: record.sequence },
+      );
     }
     return bytes;
   }

@@ -11,7 +11,8 @@ import { CHANNEL, HOST, peersAt } from './topology.js';
 export interface AuditOutcome {
   readonly exitCode: number;
   /** The audit's JSON report (`--json`). */
-  readonly report: { verdict?: 'PASS' | 'FAIL'; errors?: number; warnings?: number; findings?: { code: string }[]; [k: string]: unknown } | undefined;
+  readonly report:
+    { verdict?: 'PASS' | 'FAIL'; errors?: number; warnings?: number; findings?: { code: string }[]; [k: string]: unknown } | undefined;
   readonly text: string;
 }
 
@@ -28,8 +29,19 @@ export function auditArgs(state: NetworkState, source: AuditSource = 'deliver'):
   if (source === 'files') return ['audit', '--data', join(state.dir, 'nodes', peer.fqdn, 'data', 'ledgersData'), '--channel', CHANNEL];
   const user = userFiles(state.dir, state.profile, peer.mspId, 'User1');
   return [
-    'audit', '--peer', `${HOST}:${peer.port}`, '--channel', CHANNEL, '--msp', peer.mspId,
-    '--cert', user.signcert, '--key', user.keystoreKey, '--tls-ca', tlsCaFile(state.dir, state.profile, peer.mspId),
+    'audit',
+    '--peer',
+    `${HOST}:${peer.port}`,
+    '--channel',
+    CHANNEL,
+    '--msp',
+    peer.mspId,
+    '--cert',
+    user.signcert,
+    '--key',
+    user.keystoreKey,
+    '--tls-ca',
+    tlsCaFile(state.dir, state.profile, peer.mspId),
   ];
 }
 
@@ -41,8 +53,12 @@ export async function auditNetwork(state: NetworkState, log: Log, source: AuditS
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('close', (c) => resolveRun({ code: c ?? 1, stdout: out, stderr: err }));
   });
   let report: AuditOutcome['report'];

@@ -48,7 +48,10 @@ test('a ccaas package is detected, built and released: the peer finds connection
     assert.equal(builder('detect', source, metadata).status, 0);
     assert.equal(builder('build', source, metadata, out).status, 0);
     assert.equal(builder('release', out, release).status, 0);
-    const connection = JSON.parse(await readFile(join(release, 'chaincode', 'server', 'connection.json'), 'utf8')) as Record<string, unknown>;
+    const connection = JSON.parse(await readFile(join(release, 'chaincode', 'server', 'connection.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(connection, { address: '127.0.0.1:21201', dial_timeout: '10s', tls_required: false });
     assert.equal(JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')).type, 'ccaas');
   });
@@ -62,9 +65,17 @@ test("metroledger's own ccaas package of the LR chaincode goes through the build
     assert.equal(builder('detect', source, metadata).status, 0);
     assert.equal(builder('build', source, metadata, join(dir, 'out')).status, 0);
     assert.equal(builder('release', join(dir, 'out'), join(dir, 'rel')).status, 0);
-    const connection = JSON.parse(await readFile(join(dir, 'rel', 'chaincode', 'server', 'connection.json'), 'utf8')) as { address: string };
+    const connection = JSON.parse(await readFile(join(dir, 'rel', 'chaincode', 'server', 'connection.json'), 'utf8')) as {
+      address: string;
+    };
     assert.equal(connection.address, '127.0.0.1:21201');
-    assert.equal(await stat(join(dir, 'rel', 'statedb')).then(() => true, () => false), false);
+    assert.equal(
+      await stat(join(dir, 'rel', 'statedb')).then(
+        () => true,
+        () => false,
+      ),
+      false,
+    );
   });
 });
 
@@ -90,7 +101,13 @@ test('build refuses a ccaas package without connection.json or without an addres
     r = builder('build', source, metadata, join(dir, 'out2'));
     assert.equal(r.status, 1);
     assert.match(r.stderr, /no address/);
-    assert.equal(await stat(join(dir, 'out2')).then(() => true, () => false), false);
+    assert.equal(
+      await stat(join(dir, 'out2')).then(
+        () => true,
+        () => false,
+      ),
+      false,
+    );
     assert.equal(builder('release', join(dir, 'out2'), join(dir, 'rel')).status, 1);
   });
 });
@@ -107,6 +124,9 @@ test('CouchDB indexes in META-INF travel from the package to the release statedb
     assert.equal(builder('detect', join(dir, 'source'), metadata).status, 0, 'the type is matched case-insensitively, as Fabric does');
     assert.equal(builder('build', join(dir, 'source'), metadata, join(dir, 'out')).status, 0);
     assert.equal(builder('release', join(dir, 'out'), join(dir, 'rel')).status, 0);
-    assert.equal(await readFile(join(dir, 'rel', 'statedb', 'couchdb', 'indexes', 'byMeter.json'), 'utf8'), '{"index":{"fields":["meterId"]}}');
+    assert.equal(
+      await readFile(join(dir, 'rel', 'statedb', 'couchdb', 'indexes', 'byMeter.json'), 'utf8'),
+      '{"index":{"fields":["meterId"]}}',
+    );
   });
 });

@@ -13,7 +13,16 @@ import { ordererFlags, peerAdminEnv, retry, type Log } from './network.js';
 import { KIT_DIR } from './overlay.js';
 import { listening, startProcess, stopProcesses, waitUntil, type NodeProcess } from './processes.js';
 import { writeState, type DeployedChaincode, type NetworkState } from './state.js';
-import { CHANNEL, chaincodeServerPort, ENDORSEMENT_POLICY, HOST, PEER_ORGS, peersAt, type ChaincodeName, type PeerNode } from './topology.js';
+import {
+  CHANNEL,
+  chaincodeServerPort,
+  ENDORSEMENT_POLICY,
+  HOST,
+  PEER_ORGS,
+  peersAt,
+  type ChaincodeName,
+  type PeerNode,
+} from './topology.js';
 
 /** A package file and the id `peer lifecycle chaincode install` gives it. */
 export interface PackagedChaincode {
@@ -47,11 +56,27 @@ export const ccaasPackager: Packager = async (cc, version, address, outFile) => 
   await mkdir(dirname(outFile), { recursive: true });
   if (cc === 'basic') {
     const connection = { address, dial_timeout: '10s', tls_required: false };
-    const pkg = buildChaincodePackage({ label: `basic_${version}`, type: 'ccaas', files: new Map([['connection.json', Buffer.from(JSON.stringify(connection))]]) });
+    const pkg = buildChaincodePackage({
+      label: `basic_${version}`,
+      type: 'ccaas',
+      files: new Map([['connection.json', Buffer.from(JSON.stringify(connection))]]),
+    });
     await writeFile(outFile, pkg.bytes);
     return { file: outFile, packageId: pkg.packageId };
   }
-  const out = await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', cc, '--form', 'ccaas', '--address', address, '--out', outFile, '--json']);
+  const out = await run(process.execPath, [
+    metroledgerCli(),
+    'chaincode',
+    'package',
+    cc,
+    '--form',
+    'ccaas',
+    '--address',
+    address,
+    '--out',
+    outFile,
+    '--json',
+  ]);
   const report = JSON.parse(out.slice(out.indexOf('{'))) as { file: string; packageId: string };
   return { file: outFile, packageId: report.packageId };
 };
@@ -70,11 +95,26 @@ export const ccaasLauncher: ServerLauncher = (cc, address, packageId, nodeArgs =
   const env = { CORE_CHAINCODE_LOGGING_LEVEL: 'ERROR' };
   if (cc === 'basic') {
     return {
-      file: process.execPath, env,
-      args: [...nodeArgs, join(BASIC_CHAINCODE_DIR, 'server.js'), 'server', '--chaincode-address', address, '--chaincode-id', packageId, '--module-path', BASIC_CHAINCODE_DIR],
+      file: process.execPath,
+      env,
+      args: [
+        ...nodeArgs,
+        join(BASIC_CHAINCODE_DIR, 'server.js'),
+        'server',
+        '--chaincode-address',
+        address,
+        '--chaincode-id',
+        packageId,
+        '--module-path',
+        BASIC_CHAINCODE_DIR,
+      ],
     };
   }
-  return { file: process.execPath, env, args: [...nodeArgs, metroledgerCli(), 'chaincode', 'serve', cc, '--address', address, '--package-id', packageId] };
+  return {
+    file: process.execPath,
+    env,
+    args: [...nodeArgs, metroledgerCli(), 'chaincode', 'serve', cc, '--address', address, '--package-id', packageId],
+  };
 };
 
 export interface DeployOptions {
@@ -118,22 +158,62 @@ async function deployOne(state: NetworkState, cc: ChaincodeName, opts: DeployOpt
     await installPackage(state, peer, pkg);
     packageIds[peer.fqdn] = pkg.packageId;
     await startChaincodeServer(state, cc, peer, address, pkg.packageId, launcher);
-    await run(peerBin(state), [
-      'lifecycle', 'chaincode', 'approveformyorg', ...ordererFlags(state), '--channelID', CHANNEL, '--name', cc,
-      '--version', opts.version, '--sequence', String(sequence), '--package-id', pkg.packageId, '--signature-policy', policy,
-      '--waitForEvent',
-    ], { env: peerAdminEnv(state, peer) });
+    await run(
+      peerBin(state),
+      [
+        'lifecycle',
+        'chaincode',
+        'approveformyorg',
+        ...ordererFlags(state),
+        '--channelID',
+        CHANNEL,
+        '--name',
+        cc,
+        '--version',
+        opts.version,
+        '--sequence',
+        String(sequence),
+        '--package-id',
+        pkg.packageId,
+        '--signature-policy',
+        policy,
+        '--waitForEvent',
+      ],
+      { env: peerAdminEnv(state, peer) },
+    );
     opts.log(`${cc} ${opts.version}: ${peer.mspId} installed ${pkg.packageId}, serves it on ${address}, approved sequence ${sequence}`);
   }
-  await run(peerBin(state), [
-    'lifecycle', 'chaincode', 'commit', ...ordererFlags(state), '--channelID', CHANNEL, '--name', cc,
-    '--version', opts.version, '--sequence', String(sequence), '--signature-policy', policy, '--waitForEvent',
-    ...peers.flatMap((p) => ['--peerAddresses', `${HOST}:${p.port}`, '--tlsRootCertFiles', tlsCaFile(state.dir, state.profile, p.mspId)]),
-  ], { env: peerAdminEnv(state, peers[0]!) });
+  await run(
+    peerBin(state),
+    [
+      'lifecycle',
+      'chaincode',
+      'commit',
+      ...ordererFlags(state),
+      '--channelID',
+      CHANNEL,
+      '--name',
+      cc,
+      '--version',
+      opts.version,
+      '--sequence',
+      String(sequence),
+      '--signature-policy',
+      policy,
+      '--waitForEvent',
+      ...peers.flatMap((p) => ['--peerAddresses', `${HOST}:${p.port}`, '--tlsRootCertFiles', tlsCaFile(state.dir, state.profile, p.mspId)]),
+    ],
+    { env: peerAdminEnv(state, peers[0]!) },
+  );
   for (const peer of peers) {
-    await retry(async () => {
-      if ((await committedSequence(state, peer, cc)) !== sequence) throw new Error(`${peer.fqdn} has not committed ${cc} sequence ${sequence}`);
-    }, 10, 500);
+    await retry(
+      async () => {
+        if ((await committedSequence(state, peer, cc)) !== sequence)
+          throw new Error(`${peer.fqdn} has not committed ${cc} sequence ${sequence}`);
+      },
+      10,
+      500,
+    );
   }
   opts.log(`${cc} ${opts.version}: definition sequence ${sequence} committed, endorsement policy ${policy}`);
   const record: DeployedChaincode = { name: cc, version: opts.version, sequence, endorsementPolicy: policy, packageIds };
@@ -154,14 +234,21 @@ async function installPackage(state: NetworkState, peer: PeerNode, pkg: Packaged
   await run(peerBin(state), ['lifecycle', 'chaincode', 'install', pkg.file], { env, timeoutMs: 300_000 });
   const after = await run(peerBin(state), ['lifecycle', 'chaincode', 'queryinstalled', '--output', 'json'], { env });
   if (!after.includes(pkg.packageId)) {
-    throw new FabricKitError('COMMAND_FAILED', `${peer.fqdn} did not list ${pkg.packageId} after installing ${pkg.file}: ${after.trim().slice(-300)}`);
+    throw new FabricKitError(
+      'COMMAND_FAILED',
+      `${peer.fqdn} did not list ${pkg.packageId} after installing ${pkg.file}: ${after.trim().slice(-300)}`,
+    );
   }
 }
 
 /** The committed definition's sequence on a peer, 0 when the chaincode has none. */
 export async function committedSequence(state: NetworkState, peer: PeerNode, cc: string): Promise<number> {
   try {
-    const out = await run(peerBin(state), ['lifecycle', 'chaincode', 'querycommitted', '--channelID', CHANNEL, '--name', cc, '--output', 'json'], { env: peerAdminEnv(state, peer) });
+    const out = await run(
+      peerBin(state),
+      ['lifecycle', 'chaincode', 'querycommitted', '--channelID', CHANNEL, '--name', cc, '--output', 'json'],
+      { env: peerAdminEnv(state, peer) },
+    );
     const parsed = JSON.parse(out.slice(out.indexOf('{'))) as { sequence?: number };
     return parsed.sequence ?? 0;
   } catch (err) {
@@ -171,7 +258,13 @@ export async function committedSequence(state: NetworkState, peer: PeerNode, cc:
 }
 
 async function startChaincodeServer(
-  state: NetworkState, cc: ChaincodeName, peer: PeerNode, address: string, packageId: string, launcher: ServerLauncher, nodeArgs: readonly string[] = [],
+  state: NetworkState,
+  cc: ChaincodeName,
+  peer: PeerNode,
+  address: string,
+  packageId: string,
+  launcher: ServerLauncher,
+  nodeArgs: readonly string[] = [],
 ): Promise<NodeProcess> {
   const name = `${cc}@${peer.fqdn}`;
   const previous = state.processes.filter((p) => p.name === name);
@@ -183,7 +276,15 @@ async function startChaincodeServer(
   const home = join(state.dir, 'chaincode', cc);
   await mkdir(home, { recursive: true });
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...cmd.env };
-  const p = startProcess({ name, kind: 'chaincode', file: cmd.file, args: cmd.args, env, cwd: home, log: join(state.dir, 'logs', `${name}.log`) });
+  const p = startProcess({
+    name,
+    kind: 'chaincode',
+    file: cmd.file,
+    args: cmd.args,
+    env,
+    cwd: home,
+    log: join(state.dir, 'logs', `${name}.log`),
+  });
   // recorded by the script it runs, not by `node`: /proc/<pid>/cmdline identifies it
   const tracked: NodeProcess = { ...p, command: cmd.args.find((a) => a.endsWith('.js')) ?? cmd.file };
   state.processes.push(tracked);
@@ -198,7 +299,11 @@ async function startChaincodeServer(
  * options `nodeArgs(chaincode, peer)` gives node (e.g. ['--cpu-prof', '--cpu-prof-dir=…']; [] to
  * run them plainly again).
  */
-export async function restartChaincodeServers(state: NetworkState, nodeArgs: (cc: ChaincodeName, peer: PeerNode) => readonly string[], log: Log): Promise<void> {
+export async function restartChaincodeServers(
+  state: NetworkState,
+  nodeArgs: (cc: ChaincodeName, peer: PeerNode) => readonly string[],
+  log: Log,
+): Promise<void> {
   for (const deployed of state.chaincodes) {
     for (const peer of peersAt(state.portBase)) {
       const packageId = deployed.packageIds[peer.fqdn];
@@ -207,13 +312,26 @@ export async function restartChaincodeServers(state: NetworkState, nodeArgs: (cc
       await startChaincodeServer(state, deployed.name, peer, address, packageId, ccaasLauncher, nodeArgs(deployed.name, peer));
     }
   }
-  log(`restarted ${state.chaincodes.length * peersAt(state.portBase).length} chaincode servers${nodeArgs('lr', peersAt(state.portBase)[0]!).length ? ` with ${nodeArgs('lr', peersAt(state.portBase)[0]!).join(' ')}` : ''}`);
+  log(
+    `restarted ${state.chaincodes.length * peersAt(state.portBase).length} chaincode servers${nodeArgs('lr', peersAt(state.portBase)[0]!).length ? ` with ${nodeArgs('lr', peersAt(state.portBase)[0]!).join(' ')}` : ''}`,
+  );
 }
 
 /** Runs `metroledger <args>` as an organization's admin through its connection profile. */
 async function metroledger(state: NetworkState, mspId: string, args: readonly string[]): Promise<string> {
   const org = PEER_ORGS.find((o) => o.spec.mspId === mspId)!.spec;
-  return run(process.execPath, [metroledgerCli(), ...args, '--profile', join(state.dir, `connection-${org.name.toLowerCase()}.json`), '--msp-id', mspId, '--user', 'Admin', '--channel', CHANNEL]);
+  return run(process.execPath, [
+    metroledgerCli(),
+    ...args,
+    '--profile',
+    join(state.dir, `connection-${org.name.toLowerCase()}.json`),
+    '--msp-id',
+    mspId,
+    '--user',
+    'Admin',
+    '--channel',
+    CHANNEL,
+  ]);
 }
 
 /**
@@ -223,15 +341,35 @@ async function metroledger(state: NetworkState, mspId: string, args: readonly st
  * does not state (LR_CHAINCODE_VERSION) cannot be approved with it: a release is new code.
  */
 async function ensureLrApproval(state: NetworkState, version: string, log: Log): Promise<void> {
-  const listed = JSON.parse(await metroledger(state, 'InmetroMSP', ['lr', 'list', '--json']).then((t) => t.slice(t.search(/[[{]/)))) as unknown;
-  const records = (Array.isArray(listed) ? listed : ((listed as { records?: unknown[] }).records ?? [])) as { chaincodeName?: string; version?: string }[];
+  const listed = JSON.parse(
+    await metroledger(state, 'InmetroMSP', ['lr', 'list', '--json']).then((t) => t.slice(t.search(/[[{]/))),
+  ) as unknown;
+  const records = (Array.isArray(listed) ? listed : ((listed as { records?: unknown[] }).records ?? [])) as {
+    chaincodeName?: string;
+    version?: string;
+  }[];
   if (records.some((r) => r.chaincodeName === 'lr' && r.version === version)) return;
-  for (const [mspId, name, roles] of [['LaSIGEMSP', 'LaSIGE', 'COMPUTING_PROVIDER'], ['PUCPRMSP', 'PUCPR', 'COMPUTING_PROVIDER'], ['CETSPMSP', 'CET-SP', 'METER_OWNER']] as const) {
+  for (const [mspId, name, roles] of [
+    ['LaSIGEMSP', 'LaSIGE', 'COMPUTING_PROVIDER'],
+    ['PUCPRMSP', 'PUCPR', 'COMPUTING_PROVIDER'],
+    ['CETSPMSP', 'CET-SP', 'METER_OWNER'],
+  ] as const) {
     await metroledger(state, 'InmetroMSP', ['org', 'register', mspId, '--name', name, '--roles', roles]);
   }
   const nodePackage = join(state.dir, 'chaincode', 'lr', `lr_${version}.node.tar.gz`);
   await mkdir(dirname(nodePackage), { recursive: true });
   await run(process.execPath, [metroledgerCli(), 'chaincode', 'package', 'lr', '--form', 'node', '--out', nodePackage]);
-  await metroledger(state, 'InmetroMSP', ['lr', 'approve', '--version', version, '--package', nodePackage, '--forms', 'node,ccaas', '--policy', ENDORSEMENT_POLICY.lr]);
+  await metroledger(state, 'InmetroMSP', [
+    'lr',
+    'approve',
+    '--version',
+    version,
+    '--package',
+    nodePackage,
+    '--forms',
+    'node,ccaas',
+    '--policy',
+    ENDORSEMENT_POLICY.lr,
+  ]);
   log(`governance: the notified body admitted LaSIGE, PUCPR, CET-SP and approved lr ${version} (${nodePackage}, node and ccaas forms)`);
 }

@@ -11,7 +11,17 @@ import { writeNetworkCrypto } from './crypto.js';
 import { FabricKitError } from './errors.js';
 import { checkProfile, configtxFor, defaultProfile, ordererEnv, peerEnv } from './network.js';
 import { CONFIG_DIR, renderOverlay } from './overlay.js';
-import { allPorts, CONFIGTX_PROFILE, DEFAULT_PORT_BASE, HOST, ORDERING_PROFILES, orderersOf, PEER_ORGS, peersAt, type OrderingProfile } from './topology.js';
+import {
+  allPorts,
+  CONFIGTX_PROFILE,
+  DEFAULT_PORT_BASE,
+  HOST,
+  ORDERING_PROFILES,
+  orderersOf,
+  PEER_ORGS,
+  peersAt,
+  type OrderingProfile,
+} from './topology.js';
 
 const PEERS = peersAt(DEFAULT_PORT_BASE);
 
@@ -21,7 +31,11 @@ async function configtx(): Promise<Yaml> {
   return parse(await readFile(join(CONFIG_DIR, 'configtx.yaml'), 'utf8'), { merge: true }) as Yaml;
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 test('every port of every profile is distinct and within base+1..base+999, so two networks fit in 20000-21999', () => {
   for (const profile of ORDERING_PROFILES) {
@@ -37,9 +51,18 @@ test('another port base moves every port of configtx.yaml, and only ports', asyn
   const text = await readFile(join(CONFIG_DIR, 'configtx.yaml'), 'utf8');
   const moved = parse(configtxFor({ major: 3 }, text, 21_000), { merge: true }) as Yaml;
   const bft = moved.Profiles.MetrologyBFT;
-  assert.deepEqual((bft.Orderer.ConsenterMapping as Yaml[]).map((c) => `${c.Host}:${c.Port}`), orderersOf('bft', 21_000).map((o) => `${HOST}:${o.port}`));
-  assert.deepEqual((bft.Orderer.Organizations as Yaml[]).flatMap((o) => o.OrdererEndpoints), orderersOf('bft', 21_000).map((o) => `${HOST}:${o.port}`));
-  assert.deepEqual((bft.Application.Organizations as Yaml[]).flatMap((o) => (o.AnchorPeers ?? []).map((a: Yaml) => a.Port)), peersAt(21_000).map((p) => p.port));
+  assert.deepEqual(
+    (bft.Orderer.ConsenterMapping as Yaml[]).map((c) => `${c.Host}:${c.Port}`),
+    orderersOf('bft', 21_000).map((o) => `${HOST}:${o.port}`),
+  );
+  assert.deepEqual(
+    (bft.Orderer.Organizations as Yaml[]).flatMap((o) => o.OrdererEndpoints),
+    orderersOf('bft', 21_000).map((o) => `${HOST}:${o.port}`),
+  );
+  assert.deepEqual(
+    (bft.Application.Organizations as Yaml[]).flatMap((o) => (o.AnchorPeers ?? []).map((a: Yaml) => a.Port)),
+    peersAt(21_000).map((p) => p.port),
+  );
   assert.equal(bft.Application.Policies.LifecycleEndorsement.Rule, "AND('InmetroMSP.peer', OutOf(2, 'LaSIGEMSP.peer', 'PUCPRMSP.peer'))");
 });
 
@@ -49,16 +72,27 @@ test('configtx.yaml: anchor peers, orderer endpoints and consenters are the topo
     const p = doc.Profiles[CONFIGTX_PROFILE[profile]];
     assert.ok(p, `profile ${CONFIGTX_PROFILE[profile]}`);
     const apps = p.Application.Organizations as Yaml[];
-    assert.deepEqual(apps.map((o) => o.ID), PEER_ORGS.map((o) => o.spec.mspId));
+    assert.deepEqual(
+      apps.map((o) => o.ID),
+      PEER_ORGS.map((o) => o.spec.mspId),
+    );
     for (const peer of PEERS) {
       const org = apps.find((o) => o.ID === peer.mspId)!;
       assert.deepEqual(org.AnchorPeers, [{ Host: HOST, Port: peer.port }], peer.fqdn);
     }
     const orderers = orderersOf(profile, DEFAULT_PORT_BASE);
     const endpoints = (p.Orderer.Organizations as Yaml[]).flatMap((o) => (o.OrdererEndpoints as string[]).map((e) => `${o.ID} ${e}`));
-    assert.deepEqual(endpoints, orderers.map((o) => `${o.mspId} ${HOST}:${o.port}`), profile);
+    assert.deepEqual(
+      endpoints,
+      orderers.map((o) => `${o.mspId} ${HOST}:${o.port}`),
+      profile,
+    );
     const consenters: Yaml[] = profile === 'bft' ? p.Orderer.ConsenterMapping : p.Orderer.EtcdRaft.Consenters;
-    assert.deepEqual(consenters.map((c) => `${c.Host}:${c.Port}`), orderers.map((o) => `${HOST}:${o.port}`), profile);
+    assert.deepEqual(
+      consenters.map((c) => `${c.Host}:${c.Port}`),
+      orderers.map((o) => `${HOST}:${o.port}`),
+      profile,
+    );
   }
 });
 
@@ -68,9 +102,15 @@ test('configtx.yaml: SmartBFT has 4 consenters of 4 orderer organizations, chann
   assert.equal(bft.Orderer.OrdererType, 'BFT');
   assert.deepEqual(bft.Capabilities, { V3_0: true });
   const mapping = bft.Orderer.ConsenterMapping as Yaml[];
-  assert.deepEqual(mapping.map((c) => c.ID), [1, 2, 3, 4]);
+  assert.deepEqual(
+    mapping.map((c) => c.ID),
+    [1, 2, 3, 4],
+  );
   assert.equal(new Set(mapping.map((c) => c.MSPID)).size, 4);
-  assert.deepEqual(mapping.map((c) => c.MSPID), (bft.Orderer.Organizations as Yaml[]).map((o) => o.ID));
+  assert.deepEqual(
+    mapping.map((c) => c.MSPID),
+    (bft.Orderer.Organizations as Yaml[]).map((o) => o.ID),
+  );
   assert.ok(bft.Orderer.SmartBFT.RequestBatchMaxBytes >= 1024 * 1024, 'a batch must hold São Paulo readings (about 16 KB each)');
   for (const profile of ['MetrologyRaft', 'MetrologyRaft3']) {
     assert.equal(doc.Profiles[profile].Orderer.OrdererType, 'etcdraft');
@@ -81,7 +121,9 @@ test('configtx.yaml: SmartBFT has 4 consenters of 4 orderer organizations, chann
 
 test("configtx.yaml: the governance policies are the devnet's (LifecycleEndorsement needs the notified body)", async () => {
   const doc = await configtx();
-  const devnet = parse(await readFile(join(require.resolve('@metroledger/devnet/package.json'), '..', 'fabric', 'configtx.yaml'), 'utf8'), { merge: true }) as Yaml;
+  const devnet = parse(await readFile(join(require.resolve('@metroledger/devnet/package.json'), '..', 'fabric', 'configtx.yaml'), 'utf8'), {
+    merge: true,
+  }) as Yaml;
   for (const profile of Object.values(CONFIGTX_PROFILE)) {
     assert.deepEqual(doc.Profiles[profile].Application.Policies, devnet.Profiles.MetrologyChannel.Application.Policies, profile);
     const apps = doc.Profiles[profile].Application.Organizations as Yaml[];
@@ -108,7 +150,8 @@ test('configtx.yaml names only files the kit writes (MSP directories, TLS certif
         assert.ok(!isAbsolute(path), path);
         assert.ok(await exists(join(net, path)), `${profile}: ${path}`);
       }
-      for (const o of p.Application.Organizations as Yaml[]) assert.match(await readFile(join(net, o.MSPDir, 'config.yaml'), 'utf8'), /NodeOUs:\n {2}Enable: true/);
+      for (const o of p.Application.Organizations as Yaml[])
+        assert.match(await readFile(join(net, o.MSPDir, 'config.yaml'), 'utf8'), /NodeOUs:\n {2}Enable: true/);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -130,7 +173,8 @@ test('the overlays render for every peer and orderer, and every file they name e
           assert.match(key, /^(CORE|ORDERER)_[A-Z0-9_]+$/);
           assert.doesNotMatch(value, /\$\{/);
           for (const file of value.replace(/^\[|\]$/g, '').split(',')) {
-            if (/(FILE|CERTIFICATE|PRIVATEKEY|ROOTCAS|MSPCONFIGPATH|MSPDIR)$/.test(key)) assert.ok(await exists(file.trim()), `${key}=${file}`);
+            if (/(FILE|CERTIFICATE|PRIVATEKEY|ROOTCAS|MSPCONFIGPATH|MSPDIR)$/.test(key))
+              assert.ok(await exists(file.trim()), `${key}=${file}`);
           }
         }
       }
@@ -165,6 +209,9 @@ test('renderOverlay refuses undefined placeholders, repeated keys and lines that
 test('SmartBFT is refused on Fabric 2.5 with a clear error; the default ordering follows the version', () => {
   assert.equal(defaultProfile({ major: 3 }), 'bft');
   assert.equal(defaultProfile({ major: 2 }), 'raft');
-  assert.throws(() => checkProfile({ major: 2, version: '2.5.12' }, 'bft'), (e: unknown) => e instanceof FabricKitError && e.code === 'UNSUPPORTED_PROFILE');
+  assert.throws(
+    () => checkProfile({ major: 2, version: '2.5.12' }, 'bft'),
+    (e: unknown) => e instanceof FabricKitError && e.code === 'UNSUPPORTED_PROFILE',
+  );
   checkProfile({ major: 2, version: '2.5.12' }, 'raft3');
 });

@@ -73,7 +73,11 @@ async function checkProfiles(fabric: FabricInstall): Promise<string> {
       const dir = join(tmp, profile);
       await writeNetworkCrypto(dir, profile);
       await writeFile(join(dir, 'configtx.yaml'), configtxFor(fabric, await readFile(join(CONFIG_DIR, 'configtx.yaml'), 'utf8')));
-      await run(join(fabric.binDir, 'configtxgen'), ['-configPath', dir, '-profile', CONFIGTX_PROFILE[profile], '-channelID', 'metrology', '-outputBlock', join(dir, 'genesis.block')], { env: { PATH: process.env.PATH } });
+      await run(
+        join(fabric.binDir, 'configtxgen'),
+        ['-configPath', dir, '-profile', CONFIGTX_PROFILE[profile], '-channelID', 'metrology', '-outputBlock', join(dir, 'genesis.block')],
+        { env: { PATH: process.env.PATH } },
+      );
       checked.push(CONFIGTX_PROFILE[profile]);
     }
     return checked.join(', ');
@@ -112,10 +116,13 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
       }
     };
     let fabric: FabricInstall | undefined;
-    if (!(await check('Fabric binaries and configuration', async () => {
-      fabric = await locateFabric(target.bin, target.config, target.version);
-      return `${fabric.version} in ${fabric.binDir}, config ${fabric.configDir}`;
-    }))) continue;
+    if (
+      !(await check('Fabric binaries and configuration', async () => {
+        fabric = await locateFabric(target.bin, target.config, target.version);
+        return `${fabric.version} in ${fabric.binDir}, config ${fabric.configDir}`;
+      }))
+    )
+      continue;
     const f = fabric!;
     label = `Fabric ${f.version}`;
     const profile = opts.profile ?? defaultProfile(f);
@@ -123,11 +130,21 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
     await clean(dir, () => undefined).catch(() => undefined);
     await check('configtx profiles accepted by configtxgen', () => checkProfiles(f));
     try {
-      if (!(await check(`network up (${profile}), channel joined`, async () => `${(await up({ dir, fabric: f, profile, log: opts.log, ...(opts.portBase !== undefined ? { portBase: opts.portBase } : {}) })).processes.length} nodes`))) continue;
-      if (!(await check('governance, lr and basic deployed as a service (full lifecycle)', async () => {
-        const deployed = await deploy(await readState(dir), { chaincodes: CHAINCODES, version: '1.0', log: opts.log });
-        return deployed.map((c) => `${c.name} seq ${c.sequence}`).join(', ');
-      }))) continue;
+      if (
+        !(await check(
+          `network up (${profile}), channel joined`,
+          async () =>
+            `${(await up({ dir, fabric: f, profile, log: opts.log, ...(opts.portBase !== undefined ? { portBase: opts.portBase } : {}) })).processes.length} nodes`,
+        ))
+      )
+        continue;
+      if (
+        !(await check('governance, lr and basic deployed as a service (full lifecycle)', async () => {
+          const deployed = await deploy(await readState(dir), { chaincodes: CHAINCODES, version: '1.0', log: opts.log });
+          return deployed.map((c) => `${c.name} seq ${c.sequence}`).join(', ');
+        }))
+      )
+        continue;
       await check(`main job (${opts.meters} meters × ${opts.seconds} s): governance bootstrap, no reading lost`, async () => {
         const r = await runMainJob(await readState(dir), { meters: opts.meters, seconds: opts.seconds }, opts.log);
         const t = r.report?.traffic;
@@ -139,14 +156,18 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
         return summary;
       });
       await check("audit through the notified body's peer (Deliver): PASS with zero findings", () => audited(dir, 'deliver', opts.log));
-      await check("LR definition upgraded (sequence 2 of the approved version, checked again by every provider); readings continue, none lost", async () => {
-        const [lr] = await deploy(await readState(dir), { chaincodes: ['lr'], version: '1.0', log: opts.log });
-        const r = await runMainJob(await readState(dir), { meters: Math.min(opts.meters, 20), seconds: 5, meterPrefix: 'UPG' }, opts.log);
-        const t = r.report?.traffic;
-        if (t === undefined || t.committed !== t.planned || r.exitCode !== 0) throw new Error(`after the upgrade: ${t?.committed}/${t?.planned} readings committed (exit ${r.exitCode})`);
-        return `lr ${lr!.version} sequence ${lr!.sequence}; ${t.committed} of ${t.planned} readings committed after it`;
-      });
-      await check("audit after the upgrade: PASS with zero findings", () => audited(dir, 'deliver', opts.log));
+      await check(
+        'LR definition upgraded (sequence 2 of the approved version, checked again by every provider); readings continue, none lost',
+        async () => {
+          const [lr] = await deploy(await readState(dir), { chaincodes: ['lr'], version: '1.0', log: opts.log });
+          const r = await runMainJob(await readState(dir), { meters: Math.min(opts.meters, 20), seconds: 5, meterPrefix: 'UPG' }, opts.log);
+          const t = r.report?.traffic;
+          if (t === undefined || t.committed !== t.planned || r.exitCode !== 0)
+            throw new Error(`after the upgrade: ${t?.committed}/${t?.planned} readings committed (exit ${r.exitCode})`);
+          return `lr ${lr!.version} sequence ${lr!.sequence}; ${t.committed} of ${t.planned} readings committed after it`;
+        },
+      );
+      await check('audit after the upgrade: PASS with zero findings', () => audited(dir, 'deliver', opts.log));
       if (opts.recordDir !== undefined) {
         await check('ledger recorded', async () => {
           const out = join(resolve(opts.recordDir!), `fabric-${f.version.replace(/[^0-9a-z.]+/gi, '-')}`);
@@ -162,7 +183,8 @@ export async function runE2e(opts: E2eOptions): Promise<CheckResult[]> {
         if (alive.length > 0) throw new Error(`still running: ${alive.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
         return `${state.processes.length} processes stopped`;
       });
-      if (stopped) await check("audit of the stopped peer's own block files: PASS with zero findings", () => audited(dir, 'files', opts.log));
+      if (stopped)
+        await check("audit of the stopped peer's own block files: PASS with zero findings", () => audited(dir, 'files', opts.log));
       if (!opts.keep) await clean(dir, () => undefined).catch(() => undefined);
     }
   }

@@ -20,7 +20,10 @@ export interface FabricInstall {
 }
 
 async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 async function hasFabricConfig(dir: string): Promise<boolean> {
@@ -50,24 +53,37 @@ async function fabricVersion(bin: string, versionHint: string | undefined): Prom
  */
 export async function locateFabric(binDir: string | undefined, configDir?: string, versionHint?: string): Promise<FabricInstall> {
   if (binDir === undefined || binDir === '') {
-    throw new FabricKitError('FABRIC_BIN_MISSING', 'FABRIC_BIN is unset: point it at the directory holding peer, orderer, configtxgen and osnadmin');
+    throw new FabricKitError(
+      'FABRIC_BIN_MISSING',
+      'FABRIC_BIN is unset: point it at the directory holding peer, orderer, configtxgen and osnadmin',
+    );
   }
   const bin = resolve(binDir);
   for (const name of FABRIC_BINARIES) {
     const path = join(bin, name);
-    const ok = await access(path, constants.X_OK).then(() => true, () => false);
+    const ok = await access(path, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
     if (!ok) throw new FabricKitError('FABRIC_BIN_MISSING', `${path} is missing or not executable`, { binDir: bin, binary: name });
   }
   const { version, major, minor } = await fabricVersion(bin, versionHint);
-  const candidates = configDir !== undefined && configDir !== ''
-    ? [resolve(configDir)]
-    : [join(bin, '..', 'config'), join(bin, '..', 'sampleconfig'), join(bin, '..', basename(bin).replace(/^bin-/, 'src-'), 'sampleconfig')];
+  const candidates =
+    configDir !== undefined && configDir !== ''
+      ? [resolve(configDir)]
+      : [
+          join(bin, '..', 'config'),
+          join(bin, '..', 'sampleconfig'),
+          join(bin, '..', basename(bin).replace(/^bin-/, 'src-'), 'sampleconfig'),
+        ];
   for (const dir of candidates) {
     if (await hasFabricConfig(dir)) return { binDir: bin, configDir: resolve(dir), version, major, minor };
   }
-  throw new FabricKitError('FABRIC_CONFIG_MISSING',
+  throw new FabricKitError(
+    'FABRIC_CONFIG_MISSING',
     `no core.yaml and orderer.yaml in ${candidates.join(', ')}: set FABRIC_CFG to Fabric ${version}'s config directory (sampleconfig/ in its source)`,
-    { candidates });
+    { candidates },
+  );
 }
 
 export interface RunOptions {
@@ -82,12 +98,23 @@ export interface RunOptions {
  */
 export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    execFile(file, args, { env: opts.env ?? process.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const output = `${stdout}${stderr}`;
-      if (err) {
-        reject(new FabricKitError('COMMAND_FAILED', `${file.split('/').pop()} ${args.join(' ')} failed: ${output.trim().split('\n').slice(-8).join('\n') || err.message}`,
-          { file, args: [...args], output }, { cause: err }));
-      } else resolvePromise(output);
-    });
+    execFile(
+      file,
+      args,
+      { env: opts.env ?? process.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const output = `${stdout}${stderr}`;
+        if (err) {
+          reject(
+            new FabricKitError(
+              'COMMAND_FAILED',
+              `${file.split('/').pop()} ${args.join(' ')} failed: ${output.trim().split('\n').slice(-8).join('\n') || err.message}`,
+              { file, args: [...args], output },
+              { cause: err },
+            ),
+          );
+        } else resolvePromise(output);
+      },
+    );
   });
 }

@@ -7,11 +7,28 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
-import { ClientError, MetroledgerClient, NotifiedBodyClient, abandonReason, loadMspIdentity, newGrpcConnection, submitReadingBatch, type ClientStats } from '@metroledger/client';
+import {
+  ClientError,
+  MetroledgerClient,
+  NotifiedBodyClient,
+  abandonReason,
+  loadMspIdentity,
+  newGrpcConnection,
+  submitReadingBatch,
+  type ClientStats,
+} from '@metroledger/client';
 import { packageLrChaincode } from '@metroledger/lifecycle';
 import { encodeSignedReading } from '@metroledger/lr';
 import { generateEvent, Meter, newRng, type Rng } from '@metroledger/meter';
-import { bootstrapRegistry, CASE_STUDY_ORGANIZATIONS, drawVehicle, mainJobRegistry, METER_MODEL, planMeters, type PlannedMeter } from '@metroledger/scenario';
+import {
+  bootstrapRegistry,
+  CASE_STUDY_ORGANIZATIONS,
+  drawVehicle,
+  mainJobRegistry,
+  METER_MODEL,
+  planMeters,
+  type PlannedMeter,
+} from '@metroledger/scenario';
 import { processCpuSeconds, selfCpuSeconds } from './cpu.js';
 import { formatSummary, readProfiles, summarizeProfiles, type CpuProfile } from './profile.js';
 import { tlsCaFile, userFiles } from './crypto.js';
@@ -70,7 +87,10 @@ export interface LeanReport {
   readonly phaseSeconds: number;
   readonly phases: PhaseResult[];
   /** Sums over the rounds, per workload. */
-  readonly totals: Record<Workload, { committed: number; seconds: number; perSecond: number; cpu: CpuByGroup; cpuMsPerTx: number; abandoned: number }>;
+  readonly totals: Record<
+    Workload,
+    { committed: number; seconds: number; perSecond: number; cpu: CpuByGroup; cpuMsPerTx: number; abandoned: number }
+  >;
   /** LR ÷ basic: CPU per committed transaction (target ≤ 2) and throughput (target ≥ 0.5). */
   readonly ratios: { cpuPerTx: number; throughput: number };
   /** Client CPU spent making the meters' signed readings (excluded from `client`). */
@@ -107,12 +127,21 @@ function countsDelta(after: Readonly<Record<string, number>>, before: Readonly<R
 }
 
 /** A simulated meter of the bench: its plan, its signing model and its traffic. */
-interface BenchMeter { readonly plan: PlannedMeter; readonly meter: Meter; readonly rng: Rng }
+interface BenchMeter {
+  readonly plan: PlannedMeter;
+  readonly meter: Meter;
+  readonly rng: Rng;
+}
 
 /** One signed reading of the meter, made now (its CPU is the meter's, not the client's: measured apart). */
 function nextReading(m: BenchMeter): Uint8Array {
   const vehicle = drawVehicle(m.rng, m.plan.speedLimitKmh);
-  const event = generateEvent(m.rng, { geometry: m.plan.geometry, vehicleClass: vehicle.vehicleClass, speedKmh: vehicle.speedKmh, invalidShare: 0.01 });
+  const event = generateEvent(m.rng, {
+    geometry: m.plan.geometry,
+    vehicleClass: vehicle.vehicleClass,
+    speedKmh: vehicle.speedKmh,
+    invalidShare: 0.01,
+  });
   return encodeSignedReading(m.meter.capture({ loopA: event.loopA, loopB: event.loopB, captureTimeMs: Date.now() }));
 }
 
@@ -120,37 +149,65 @@ export async function runLeanBench(state: NetworkState, opts: LeanOptions): Prom
   const { log } = opts;
   const gateway = peersAt(state.portBase).find((p) => p.fqdn === GATEWAY_PEER)!;
   const connection = newGrpcConnection(`${HOST}:${gateway.port}`, await readFile(tlsCaFile(state.dir, state.profile, gateway.mspId)));
-  const identity = async (mspId: string, user: string) => ({ mspId, ...(await loadMspIdentity(userFiles(state.dir, state.profile, mspId, user).mspDir)) });
+  const identity = async (mspId: string, user: string) => ({
+    mspId,
+    ...(await loadMspIdentity(userFiles(state.dir, state.profile, mspId, user).mspDir)),
+  });
   const adminId = await identity('InmetroMSP', 'Admin');
   const common = { connection, channel: CHANNEL };
   const admin = new MetroledgerClient({ ...common, ...adminId });
   const inmetro = new MetroledgerClient({ ...common, ...(await identity('InmetroMSP', 'User1')) });
   // the main job's meter-owner retry policy
-  const owner = new MetroledgerClient({ ...common, ...(await identity('CETSPMSP', 'User1')), retry: { maxAttempts: 20, maxDelayMs: 3000 } });
+  const owner = new MetroledgerClient({
+    ...common,
+    ...(await identity('CETSPMSP', 'User1')),
+    retry: { maxAttempts: 20, maxDelayMs: 3000 },
+  });
   const basic = owner.network.getContract('basic');
   const procs = state.processes.filter(isRunning);
   let generationCpu = 0;
   try {
     const lrPackage = await packageLrChaincode();
-    await bootstrapRegistry(admin, new NotifiedBodyClient(admin, adminId), mainJobRegistry({
-      organizations: CASE_STUDY_ORGANIZATIONS,
-      lrSoftware: { chaincodeName: 'lr', version: '1.0', packageId: lrPackage.packageId, sourceSha256: lrPackage.codeDigest, endorsementPolicy: ENDORSEMENT_POLICY.lr },
-    }));
+    await bootstrapRegistry(
+      admin,
+      new NotifiedBodyClient(admin, adminId),
+      mainJobRegistry({
+        organizations: CASE_STUDY_ORGANIZATIONS,
+        lrSoftware: {
+          chaincodeName: 'lr',
+          version: '1.0',
+          packageId: lrPackage.packageId,
+          sourceSha256: lrPackage.codeDigest,
+          endorsementPolicy: ENDORSEMENT_POLICY.lr,
+        },
+      }),
+    );
     const run = Date.now().toString(36);
     const batchSize = opts.batch ?? 1;
     const plan = planMeters({ meters: opts.concurrency * batchSize, seed: `lean-${run}`, meterIdPrefix: `LEAN${run}` });
-    const meters: BenchMeter[] = plan.map((p) => ({ plan: p, meter: Meter.create({ meterId: p.meterId, geometry: p.geometry }), rng: newRng(`lean-${run}/${p.meterId}`) }));
+    const meters: BenchMeter[] = plan.map((p) => ({
+      plan: p,
+      meter: Meter.create({ meterId: p.meterId, geometry: p.geometry }),
+      rng: newRng(`lean-${run}/${p.meterId}`),
+    }));
     log(`lean: registering ${meters.length} meters ${plan[0]!.meterId}…`);
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(50, meters.length) }, async () => {
-      for (let i = next++; i < meters.length; i = next++) {
-        const m = meters[i]!;
-        await inmetro.registerMeter({
-          meterId: m.plan.meterId, ownerMspId: 'CETSPMSP', publicKeyPem: m.meter.publicKeyPem, geometry: m.plan.geometry,
-          location: m.plan.location, speedLimitKmh: m.plan.speedLimitKmh, model: METER_MODEL,
-        });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(50, meters.length) }, async () => {
+        for (let i = next++; i < meters.length; i = next++) {
+          const m = meters[i]!;
+          await inmetro.registerMeter({
+            meterId: m.plan.meterId,
+            ownerMspId: 'CETSPMSP',
+            publicKeyPem: m.meter.publicKeyPem,
+            geometry: m.plan.geometry,
+            location: m.plan.location,
+            speedLimitKmh: m.plan.speedLimitKmh,
+            model: METER_MODEL,
+          });
+        }
+      }),
+    );
 
     const session = opts.profileDir !== undefined ? new Session() : undefined;
     if (session !== undefined) {
@@ -172,46 +229,56 @@ export async function runLeanBench(state: NetworkState, opts: LeanOptions): Prom
         const startUs = monotonicUs();
         const t0 = performance.now();
         const deadline = t0 + opts.phaseSeconds * 1000;
-        await Promise.all(Array.from({ length: opts.concurrency }, async (_, w) => {
-          while (performance.now() < deadline) {
-            try {
-              if (workload === 'lr' && batchSize === 1) {
-                const g0 = selfCpuSeconds();
-                const reading = nextReading(meters[w]!);
-                phaseGenerationCpu += selfCpuSeconds() - g0;
-                await owner.submitReading(reading);
-                committed++;
-              } else if (workload === 'lr') {
-                const g0 = selfCpuSeconds();
-                const readings = meters.slice(w * batchSize, (w + 1) * batchSize).map(nextReading);
-                phaseGenerationCpu += selfCpuSeconds() - g0;
-                // not `committed += await …`: that reads `committed` before waiting, losing the other workers' counts
-                const { outcomes } = await submitReadingBatch(owner, readings);
-                committed += outcomes.length;
-              } else {
-                await owner.submit('CreateAsset', [`asset-${run}-${++assetSeq}`, 'blue', '5', 'CET-SP', '300'], basic);
-                committed++;
+        await Promise.all(
+          Array.from({ length: opts.concurrency }, async (_, w) => {
+            while (performance.now() < deadline) {
+              try {
+                if (workload === 'lr' && batchSize === 1) {
+                  const g0 = selfCpuSeconds();
+                  const reading = nextReading(meters[w]!);
+                  phaseGenerationCpu += selfCpuSeconds() - g0;
+                  await owner.submitReading(reading);
+                  committed++;
+                } else if (workload === 'lr') {
+                  const g0 = selfCpuSeconds();
+                  const readings = meters.slice(w * batchSize, (w + 1) * batchSize).map(nextReading);
+                  phaseGenerationCpu += selfCpuSeconds() - g0;
+                  // not `committed += await …`: that reads `committed` before waiting, losing the other workers' counts
+                  const { outcomes } = await submitReadingBatch(owner, readings);
+                  committed += outcomes.length;
+                } else {
+                  await owner.submit('CreateAsset', [`asset-${run}-${++assetSeq}`, 'blue', '5', 'CET-SP', '300'], basic);
+                  committed++;
+                }
+                transactions++;
+              } catch (err) {
+                if (!(err instanceof ClientError)) throw err;
+                const reason = abandonReason(err);
+                abandoned[reason] = (abandoned[reason] ?? 0) + 1;
               }
-              transactions++;
-            } catch (err) {
-              if (!(err instanceof ClientError)) throw err;
-              const reason = abandonReason(err);
-              abandoned[reason] = (abandoned[reason] ?? 0) + 1;
             }
-          }
-        }));
+          }),
+        );
         const seconds = (performance.now() - t0) / 1000;
         const cpu = diff(cpuSnapshot(procs), cpuBefore);
         cpu['client'] = cpu['client']! - phaseGenerationCpu;
         generationCpu += phaseGenerationCpu;
         if (session !== undefined) {
-          const { profile } = await post(session, 'Profiler.stop') as { profile: unknown };
+          const { profile } = (await post(session, 'Profiler.stop')) as { profile: unknown };
           await writeFile(join(opts.profileDir!, `client-${workload}-${round}.cpuprofile`), JSON.stringify(profile));
         }
         const after = snapshotStats(owner.stats);
         const result: PhaseResult = {
-          workload, round, committed, transactions, abandoned, retries: countsDelta(after.retriesByCause, statsBefore.retriesByCause), seconds,
-          perSecond: committed / seconds, cpu, cpuMsPerTx: committed > 0 ? (total(cpu) * 1000) / committed : NaN,
+          workload,
+          round,
+          committed,
+          transactions,
+          abandoned,
+          retries: countsDelta(after.retriesByCause, statsBefore.retriesByCause),
+          seconds,
+          perSecond: committed / seconds,
+          cpu,
+          cpuMsPerTx: committed > 0 ? (total(cpu) * 1000) / committed : NaN,
           monotonicUs: [startUs, monotonicUs()],
         };
         phases.push(result);
@@ -227,12 +294,22 @@ export async function runLeanBench(state: NetworkState, opts: LeanOptions): Prom
       const committed = ps.reduce((a, p) => a + p.committed, 0);
       const seconds = ps.reduce((a, p) => a + p.seconds, 0);
       totals[workload] = {
-        committed, seconds, perSecond: committed / seconds, cpu, cpuMsPerTx: (total(cpu) * 1000) / committed,
+        committed,
+        seconds,
+        perSecond: committed / seconds,
+        cpu,
+        cpuMsPerTx: (total(cpu) * 1000) / committed,
         abandoned: ps.reduce((a, p) => a + Object.values(p.abandoned).reduce((x, y) => x + y, 0), 0),
       };
     }
     return {
-      fabricVersion: state.fabric.version, profile: state.profile, concurrency: opts.concurrency, batch: batchSize, phaseSeconds: opts.phaseSeconds, phases, totals,
+      fabricVersion: state.fabric.version,
+      profile: state.profile,
+      concurrency: opts.concurrency,
+      batch: batchSize,
+      phaseSeconds: opts.phaseSeconds,
+      phases,
+      totals,
       ratios: { cpuPerTx: totals.lr.cpuMsPerTx / totals.basic.cpuMsPerTx, throughput: totals.lr.perSecond / totals.basic.perSecond },
       readingGenerationCpuSeconds: generationCpu,
     };
@@ -258,20 +335,32 @@ const GROUP_ORDER = ['peers', 'orderers', 'cc:lr', 'cc:governance', 'cc:basic', 
 
 export function formatPhase(p: PhaseResult): string {
   const lost = Object.values(p.abandoned).reduce((a, b) => a + b, 0);
-  const groups = GROUP_ORDER.filter((g) => (p.cpu[g] ?? 0) > 0.005).map((g) => `${g} ${((p.cpu[g]! * 1000) / Math.max(1, p.committed)).toFixed(1)}`).join(', ');
+  const groups = GROUP_ORDER.filter((g) => (p.cpu[g] ?? 0) > 0.005)
+    .map((g) => `${g} ${((p.cpu[g]! * 1000) / Math.max(1, p.committed)).toFixed(1)}`)
+    .join(', ');
   const txs = p.transactions !== p.committed ? ` (${p.transactions} transactions)` : '';
-  return `  ${p.workload.padEnd(5)} round ${p.round}: ${p.committed}${txs} committed in ${p.seconds.toFixed(1)} s = ${p.perSecond.toFixed(1)} tx/s, ` +
-    `CPU ${p.cpuMsPerTx.toFixed(1)} ms/tx (${groups}), ${lost} abandoned${lost ? ` ${JSON.stringify(p.abandoned)}` : ''}, retries ${JSON.stringify(p.retries)}`;
+  return (
+    `  ${p.workload.padEnd(5)} round ${p.round}: ${p.committed}${txs} committed in ${p.seconds.toFixed(1)} s = ${p.perSecond.toFixed(1)} tx/s, ` +
+    `CPU ${p.cpuMsPerTx.toFixed(1)} ms/tx (${groups}), ${lost} abandoned${lost ? ` ${JSON.stringify(p.abandoned)}` : ''}, retries ${JSON.stringify(p.retries)}`
+  );
 }
 
 export function formatLeanReport(r: LeanReport): string {
-  const lines = [`Lean on Fabric ${r.fabricVersion} (${r.profile}), ${r.concurrency} concurrent${r.batch > 1 ? ` LR batches of ${r.batch} readings (${r.concurrency * r.batch} meters)` : ' meters'}, ${r.phaseSeconds} s phases, interleaved LR/basic × ${r.phases.length / 2}`];
+  const lines = [
+    `Lean on Fabric ${r.fabricVersion} (${r.profile}), ${r.concurrency} concurrent${r.batch > 1 ? ` LR batches of ${r.batch} readings (${r.concurrency * r.batch} meters)` : ' meters'}, ${r.phaseSeconds} s phases, interleaved LR/basic × ${r.phases.length / 2}`,
+  ];
   for (const w of ['lr', 'basic'] as const) {
     const t = r.totals[w];
-    const groups = GROUP_ORDER.filter((g) => (t.cpu[g] ?? 0) > 0.005).map((g) => `${g} ${((t.cpu[g]! * 1000) / t.committed).toFixed(1)}`).join(', ');
-    lines.push(`  ${w.padEnd(5)} ${t.committed} committed, ${t.perSecond.toFixed(1)} tx/s, ${t.cpuMsPerTx.toFixed(1)} ms CPU/tx (${groups}), ${t.abandoned} abandoned`);
+    const groups = GROUP_ORDER.filter((g) => (t.cpu[g] ?? 0) > 0.005)
+      .map((g) => `${g} ${((t.cpu[g]! * 1000) / t.committed).toFixed(1)}`)
+      .join(', ');
+    lines.push(
+      `  ${w.padEnd(5)} ${t.committed} committed, ${t.perSecond.toFixed(1)} tx/s, ${t.cpuMsPerTx.toFixed(1)} ms CPU/tx (${groups}), ${t.abandoned} abandoned`,
+    );
   }
-  lines.push(`  LR ÷ basic: CPU per committed reading ÷ per CreateAsset ${r.ratios.cpuPerTx.toFixed(2)} (target ≤ 2), throughput ${r.ratios.throughput.toFixed(2)} (target ≥ 0.5)`);
+  lines.push(
+    `  LR ÷ basic: CPU per committed reading ÷ per CreateAsset ${r.ratios.cpuPerTx.toFixed(2)} (target ≤ 2), throughput ${r.ratios.throughput.toFixed(2)} (target ≥ 0.5)`,
+  );
   lines.push(`  (client CPU excludes ${r.readingGenerationCpuSeconds.toFixed(1)} s spent making the meters' signed readings)`);
   return lines.join('\n');
 }
@@ -286,7 +375,10 @@ export async function hotSpots(profileDir: string, report: Pick<LeanReport, 'pha
   for (const cc of ['lr', 'governance', 'basic']) {
     const profiles = await readProfiles(join(profileDir, 'servers', cc)).catch(() => []);
     const w = cc === 'basic' ? 'basic' : 'lr';
-    if (profiles.length > 0) parts.push(formatSummary(`chaincode servers ${cc} (${profiles.length} processes), ${w} phases`, summarizeProfiles(profiles, 20, windows(w))));
+    if (profiles.length > 0)
+      parts.push(
+        formatSummary(`chaincode servers ${cc} (${profiles.length} processes), ${w} phases`, summarizeProfiles(profiles, 20, windows(w))),
+      );
   }
   const client = join(profileDir, 'client');
   for (const workload of ['lr', 'basic'] as const) {

@@ -27,9 +27,19 @@ export interface MainJobOptions {
 /** The `metroledger start` arguments for the network (what an operator types). */
 export function mainJobArgs(state: Pick<NetworkState, 'dir'>, opts: MainJobOptions, dataDir: string): string[] {
   return [
-    'start', '--profile', connectionProfile(state), '--gateway-peer', GATEWAY_PEER, '--data', dataDir,
-    '--meters', String(opts.meters), '--seconds', String(opts.seconds),
-    ...(opts.rate !== undefined ? ['--rate', String(opts.rate)] : []), ...(opts.seed !== undefined ? ['--seed', opts.seed] : []),
+    'start',
+    '--profile',
+    connectionProfile(state),
+    '--gateway-peer',
+    GATEWAY_PEER,
+    '--data',
+    dataDir,
+    '--meters',
+    String(opts.meters),
+    '--seconds',
+    String(opts.seconds),
+    ...(opts.rate !== undefined ? ['--rate', String(opts.rate)] : []),
+    ...(opts.seed !== undefined ? ['--seed', opts.seed] : []),
     ...(opts.meterPrefix !== undefined ? ['--meter-prefix', opts.meterPrefix] : []),
   ];
 }
@@ -39,7 +49,11 @@ export function mainJobArgs(state: Pick<NetworkState, 'dir'>, opts: MainJobOptio
  * (organizations, LR approval, meter model), meters registered, readings through the gateway.
  * @returns the exit code and the report `metroledger start` wrote
  */
-export async function runMainJob(state: NetworkState, opts: MainJobOptions, log: Log): Promise<{ exitCode: number; report: ScenarioReport | undefined; dataDir: string }> {
+export async function runMainJob(
+  state: NetworkState,
+  opts: MainJobOptions,
+  log: Log,
+): Promise<{ exitCode: number; report: ScenarioReport | undefined; dataDir: string }> {
   const dataDir = join(state.dir, 'runs', new Date().toISOString().replace(/[:.]/g, '-'));
   const args = mainJobArgs(state, opts, dataDir);
   log(`main job: metroledger ${args.join(' ')}`);
@@ -52,6 +66,9 @@ export async function runMainJob(state: NetworkState, opts: MainJobOptions, log:
     child.stderr.on('data', forward);
     child.on('close', (code) => resolveRun(code ?? 1));
   });
-  const report = await readFile(join(dataDir, 'report.json'), 'utf8').then((t) => JSON.parse(t) as ScenarioReport, () => undefined);
+  const report = await readFile(join(dataDir, 'report.json'), 'utf8').then(
+    (t) => JSON.parse(t) as ScenarioReport,
+    () => undefined,
+  );
   return { exitCode, report, dataDir };
 }

@@ -11,7 +11,19 @@ import { run, type FabricInstall } from './fabric.js';
 import { BUILDER_DIR, CONFIG_DIR, formatEnvFile, readOverlay, renderOverlay } from './overlay.js';
 import { healthy, isRunning, portFree, startProcess, stopProcesses, waitUntil, type NodeProcess } from './processes.js';
 import { readState, STATE_FILE, writeState, type NetworkState } from './state.js';
-import { allPorts, CHANNEL, CONFIGTX_PROFILE, DEFAULT_PORT_BASE, HOST, orderersOf, PEER_ORGS, peersAt, type OrderingProfile, type OrdererNode, type PeerNode } from './topology.js';
+import {
+  allPorts,
+  CHANNEL,
+  CONFIGTX_PROFILE,
+  DEFAULT_PORT_BASE,
+  HOST,
+  orderersOf,
+  PEER_ORGS,
+  peersAt,
+  type OrderingProfile,
+  type OrdererNode,
+  type PeerNode,
+} from './topology.js';
 
 export type Log = (line: string) => void;
 
@@ -41,7 +53,10 @@ export function defaultProfile(fabric: Pick<FabricInstall, 'major'>): OrderingPr
 
 export function checkProfile(fabric: Pick<FabricInstall, 'major' | 'version'>, profile: OrderingProfile): void {
   if (profile === 'bft' && fabric.major < 3) {
-    throw new FabricKitError('UNSUPPORTED_PROFILE', `SmartBFT ordering needs Fabric 3.x; ${fabric.version} has Raft only (use --profile raft or raft3)`);
+    throw new FabricKitError(
+      'UNSUPPORTED_PROFILE',
+      `SmartBFT ordering needs Fabric 3.x; ${fabric.version} has Raft only (use --profile raft or raft3)`,
+    );
   }
 }
 
@@ -56,18 +71,38 @@ function nodeDir(dir: string, fqdn: string): string {
 /** Environment of one peer: its rendered overlay on top of FABRIC_CFG_PATH. */
 export async function peerEnv(dir: string, profile: OrderingProfile, peer: PeerNode): Promise<Record<string, string>> {
   const files = nodeFiles(dir, profile, peer.mspId, peer.fqdn);
-  return renderOverlay(await readOverlay('peer'), {
-    HOST, PEER_NAME: peer.fqdn, MSP_ID: peer.mspId, NODE_DIR: files.dir, DATA_DIR: join(nodeDir(dir, peer.fqdn), 'data'),
-    PEER_PORT: peer.port, PEER_CHAINCODE_PORT: peer.chaincodePort, PEER_OPERATIONS_PORT: peer.operationsPort, BUILDER_DIR,
-  }, 'config/peer.env');
+  return renderOverlay(
+    await readOverlay('peer'),
+    {
+      HOST,
+      PEER_NAME: peer.fqdn,
+      MSP_ID: peer.mspId,
+      NODE_DIR: files.dir,
+      DATA_DIR: join(nodeDir(dir, peer.fqdn), 'data'),
+      PEER_PORT: peer.port,
+      PEER_CHAINCODE_PORT: peer.chaincodePort,
+      PEER_OPERATIONS_PORT: peer.operationsPort,
+      BUILDER_DIR,
+    },
+    'config/peer.env',
+  );
 }
 
 export async function ordererEnv(dir: string, profile: OrderingProfile, o: OrdererNode): Promise<Record<string, string>> {
   const files = nodeFiles(dir, profile, o.mspId, o.fqdn);
-  return renderOverlay(await readOverlay('orderer'), {
-    HOST, MSP_ID: o.mspId, NODE_DIR: files.dir, DATA_DIR: join(nodeDir(dir, o.fqdn), 'data'),
-    ORDERER_PORT: o.port, ORDERER_ADMIN_PORT: o.adminPort, ORDERER_OPERATIONS_PORT: o.operationsPort,
-  }, 'config/orderer.env');
+  return renderOverlay(
+    await readOverlay('orderer'),
+    {
+      HOST,
+      MSP_ID: o.mspId,
+      NODE_DIR: files.dir,
+      DATA_DIR: join(nodeDir(dir, o.fqdn), 'data'),
+      ORDERER_PORT: o.port,
+      ORDERER_ADMIN_PORT: o.adminPort,
+      ORDERER_OPERATIONS_PORT: o.operationsPort,
+    },
+    'config/orderer.env',
+  );
 }
 
 /** Environment for `peer` CLI commands acting as an organization's admin against one of its peers. */
@@ -116,24 +151,52 @@ export async function up(opts: UpOptions): Promise<NetworkState> {
   const { fabric, profile, log } = opts;
   const portBase = opts.portBase ?? DEFAULT_PORT_BASE;
   checkProfile(fabric, profile);
-  if (!Number.isInteger(portBase) || portBase < 1024 || portBase + 1000 > 65_536) throw new FabricKitError('BAD_OPTION', `port base ${portBase}: ports run from base+101 to base+632`);
-  if (await stat(join(dir, STATE_FILE)).then(() => true, () => false)) {
-    throw new FabricKitError('NETWORK_EXISTS', `${dir} already holds a network: \`npm run fabric:down\` (keeps its data) or \`npm run fabric:clean\` first`, { dir });
+  if (!Number.isInteger(portBase) || portBase < 1024 || portBase + 1000 > 65_536)
+    throw new FabricKitError('BAD_OPTION', `port base ${portBase}: ports run from base+101 to base+632`);
+  if (
+    await stat(join(dir, STATE_FILE)).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    throw new FabricKitError(
+      'NETWORK_EXISTS',
+      `${dir} already holds a network: \`npm run fabric:down\` (keeps its data) or \`npm run fabric:clean\` first`,
+      { dir },
+    );
   }
   const taken: number[] = [];
   for (const port of allPorts(profile, portBase)) if (!(await portFree(HOST, port))) taken.push(port);
-  if (taken.length > 0) throw new FabricKitError('PORT_IN_USE', `ports ${taken.join(', ')} on ${HOST} are in use (another network still up? \`npm run fabric:down\`)`, { ports: taken });
+  if (taken.length > 0)
+    throw new FabricKitError(
+      'PORT_IN_USE',
+      `ports ${taken.join(', ')} on ${HOST} are in use (another network still up? \`npm run fabric:down\`)`,
+      { ports: taken },
+    );
 
   await mkdir(join(dir, 'logs'), { recursive: true });
   await mkdir(join(dir, 'channel'), { recursive: true });
-  const state: NetworkState = { format: 1, dir, fabric, profile, portBase, createdAt: new Date().toISOString(), processes: [], chaincodes: [] };
+  const state: NetworkState = {
+    format: 1,
+    dir,
+    fabric,
+    profile,
+    portBase,
+    createdAt: new Date().toISOString(),
+    processes: [],
+    chaincodes: [],
+  };
   await writeState(state);
 
   log(`crypto material (cryptogen layout, NodeOUs) in ${join(dir, 'organizations')}`);
   await writeNetworkCrypto(dir, profile);
   await writeFile(join(dir, 'configtx.yaml'), configtxFor(fabric, await readFile(join(CONFIG_DIR, 'configtx.yaml'), 'utf8'), portBase));
   log(`genesis block of channel ${CHANNEL}, profile ${CONFIGTX_PROFILE[profile]}`);
-  await run(join(fabric.binDir, 'configtxgen'), ['-configPath', dir, '-profile', CONFIGTX_PROFILE[profile], '-channelID', CHANNEL, '-outputBlock', genesisBlockFile(dir)], { env: { ...baseEnv() } });
+  await run(
+    join(fabric.binDir, 'configtxgen'),
+    ['-configPath', dir, '-profile', CONFIGTX_PROFILE[profile], '-channelID', CHANNEL, '-outputBlock', genesisBlockFile(dir)],
+    { env: { ...baseEnv() } },
+  );
 
   try {
     const orderers = orderersOf(profile, portBase);
@@ -144,10 +207,26 @@ export async function up(opts: UpOptions): Promise<NetworkState> {
     }
     for (const o of orderers) {
       const admin = userFiles(dir, profile, o.mspId, 'Admin');
-      await run(join(fabric.binDir, 'osnadmin'), [
-        'channel', 'join', '--channelID', CHANNEL, '--config-block', genesisBlockFile(dir), '-o', `${HOST}:${o.adminPort}`,
-        '--ca-file', tlsCaFile(dir, profile, o.mspId), '--client-cert', admin.tlsCert, '--client-key', admin.tlsKey,
-      ], { env: baseEnv() });
+      await run(
+        join(fabric.binDir, 'osnadmin'),
+        [
+          'channel',
+          'join',
+          '--channelID',
+          CHANNEL,
+          '--config-block',
+          genesisBlockFile(dir),
+          '-o',
+          `${HOST}:${o.adminPort}`,
+          '--ca-file',
+          tlsCaFile(dir, profile, o.mspId),
+          '--client-cert',
+          admin.tlsCert,
+          '--client-key',
+          admin.tlsKey,
+        ],
+        { env: baseEnv() },
+      );
       log(`orderer ${o.fqdn} (${o.mspId}) joined ${CHANNEL} on ${HOST}:${o.port}`);
     }
     for (const peer of peersAt(portBase)) {
@@ -158,7 +237,10 @@ export async function up(opts: UpOptions): Promise<NetworkState> {
       await waitUntil(p, () => healthy(HOST, peer.operationsPort, ['docker']));
     }
     for (const peer of peersAt(portBase)) {
-      await retry(() => run(join(fabric.binDir, 'peer'), ['channel', 'join', '-b', genesisBlockFile(dir)], { env: peerAdminEnv(state, peer) }), 5);
+      await retry(
+        () => run(join(fabric.binDir, 'peer'), ['channel', 'join', '-b', genesisBlockFile(dir)], { env: peerAdminEnv(state, peer) }),
+        5,
+      );
       log(`peer ${peer.fqdn} (${peer.mspId}) joined ${CHANNEL} on ${HOST}:${peer.port}`);
     }
     await writeConnectionProfiles(state);
@@ -171,11 +253,29 @@ export async function up(opts: UpOptions): Promise<NetworkState> {
 }
 
 /** Starts a node with its overlay (also written to nodes/<fqdn>/<kind>.env for the operator). */
-async function startNode(state: NetworkState, fqdn: string, kind: 'peer' | 'orderer', file: string, args: string[], overlay: Record<string, string>): Promise<NodeProcess> {
+async function startNode(
+  state: NetworkState,
+  fqdn: string,
+  kind: 'peer' | 'orderer',
+  file: string,
+  args: string[],
+  overlay: Record<string, string>,
+): Promise<NodeProcess> {
   const home = nodeDir(state.dir, fqdn);
   await mkdir(join(home, 'data'), { recursive: true });
-  await writeFile(join(home, `${kind}.env`), formatEnvFile(overlay, `${fqdn}: overrides of Fabric's ${kind === 'peer' ? 'core' : 'orderer'}.yaml (FABRIC_CFG_PATH=${state.fabric.configDir})`));
-  const env = { ...baseEnv(), FABRIC_CFG_PATH: state.fabric.configDir, FABRIC_LOGGING_SPEC: process.env.FABRIC_LOGGING_SPEC ?? 'grpc=warning:info', ...overlay };
+  await writeFile(
+    join(home, `${kind}.env`),
+    formatEnvFile(
+      overlay,
+      `${fqdn}: overrides of Fabric's ${kind === 'peer' ? 'core' : 'orderer'}.yaml (FABRIC_CFG_PATH=${state.fabric.configDir})`,
+    ),
+  );
+  const env = {
+    ...baseEnv(),
+    FABRIC_CFG_PATH: state.fabric.configDir,
+    FABRIC_LOGGING_SPEC: process.env.FABRIC_LOGGING_SPEC ?? 'grpc=warning:info',
+    ...overlay,
+  };
   const p = startProcess({ name: fqdn, kind, file, args, env, cwd: home, log: join(state.dir, 'logs', `${fqdn}.log`) });
   state.processes.push(p);
   await writeState(state);
@@ -209,16 +309,24 @@ async function writeConnectionProfiles(state: NetworkState): Promise<void> {
   }
   const orgs = PEER_ORGS.map((o) => o.spec);
   // cryptoPath (Fabric Go SDK style): each user's MSP folder, {username} standing for Admin or User1
-  const organizations = Object.fromEntries(orgs.map((o) => [o.name, {
-    mspid: o.mspId, peers: peerNodes.filter((p) => p.mspId === o.mspId).map((p) => p.fqdn),
-    cryptoPath: `organizations/peerOrganizations/${o.domain}/users/{username}@${o.domain}/msp`,
-  }]));
+  const organizations = Object.fromEntries(
+    orgs.map((o) => [
+      o.name,
+      {
+        mspid: o.mspId,
+        peers: peerNodes.filter((p) => p.mspId === o.mspId).map((p) => p.fqdn),
+        cryptoPath: `organizations/peerOrganizations/${o.domain}/users/{username}@${o.domain}/msp`,
+      },
+    ]),
+  );
   for (const org of orgs) {
     const profile = {
-      name: `metroledger-${org.name.toLowerCase()}`, version: '1.0.0',
+      name: `metroledger-${org.name.toLowerCase()}`,
+      version: '1.0.0',
       client: { organization: org.name },
       channels: { [CHANNEL]: { peers: Object.fromEntries(peerNodes.map((p) => [p.fqdn, {}])) } },
-      organizations, peers,
+      organizations,
+      peers,
     };
     await writeFile(join(state.dir, `connection-${org.name.toLowerCase()}.json`), JSON.stringify(profile, null, 2) + '\n');
   }
@@ -240,9 +348,17 @@ export async function down(dir: string, log: Log): Promise<void> {
 /** Stops the network and removes its directory. */
 export async function clean(dir: string, log: Log): Promise<void> {
   const abs = resolve(dir);
-  const exists = await stat(join(abs, STATE_FILE)).then(() => true, () => false);
+  const exists = await stat(join(abs, STATE_FILE)).then(
+    () => true,
+    () => false,
+  );
   if (exists) await down(abs, log);
-  else if (await stat(abs).then(() => true, () => false)) {
+  else if (
+    await stat(abs).then(
+      () => true,
+      () => false,
+    )
+  ) {
     throw new FabricKitError('NETWORK_NOT_FOUND', `${abs} holds no kit network (${STATE_FILE} missing): not removing it`, { dir: abs });
   }
   await rm(abs, { recursive: true, force: true });

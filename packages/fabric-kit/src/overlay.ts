@@ -30,7 +30,8 @@ export function renderOverlay(template: string, vars: Readonly<Record<string, st
     if (key in env) throw new FabricKitError('BAD_OVERLAY', `${what}:${i + 1}: ${key} is set twice`);
     env[key] = m[2]!.replace(PLACEHOLDER, (_, name: string) => {
       const v = vars[name];
-      if (v === undefined) throw new FabricKitError('BAD_OVERLAY', `${what}:${i + 1}: \${${name}} is not defined for this node`, { key, placeholder: name });
+      if (v === undefined)
+        throw new FabricKitError('BAD_OVERLAY', `${what}:${i + 1}: \${${name}} is not defined for this node`, { key, placeholder: name });
       return String(v);
     });
   });
@@ -39,7 +40,13 @@ export function renderOverlay(template: string, vars: Readonly<Record<string, st
 
 /** KEY=VALUE lines, for a file an operator can source or give systemd as EnvironmentFile. */
 export function formatEnvFile(env: Readonly<Record<string, string>>, header: string): string {
-  return `# ${header}\n` + Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  return (
+    `# ${header}\n` +
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') +
+    '\n'
+  );
 }
 
 export async function readOverlay(name: 'peer' | 'orderer'): Promise<string> {

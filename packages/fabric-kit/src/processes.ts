@@ -83,9 +83,15 @@ export function logTail(path: string, lines = 15): string {
 export async function waitUntil(p: NodeProcess, ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!isRunning(p)) throw new FabricKitError('NODE_FAILED', `${p.name} exited; its log (${p.log}) ends with:\n${logTail(p.log)}`, { name: p.name });
+    if (!isRunning(p))
+      throw new FabricKitError('NODE_FAILED', `${p.name} exited; its log (${p.log}) ends with:\n${logTail(p.log)}`, { name: p.name });
     if (await ready()) return;
-    if (Date.now() > deadline) throw new FabricKitError('NODE_FAILED', `${p.name} not ready after ${timeoutMs / 1000} s; its log (${p.log}) ends with:\n${logTail(p.log)}`, { name: p.name });
+    if (Date.now() > deadline)
+      throw new FabricKitError(
+        'NODE_FAILED',
+        `${p.name} not ready after ${timeoutMs / 1000} s; its log (${p.log}) ends with:\n${logTail(p.log)}`,
+        { name: p.name },
+      );
     await sleep(200);
   }
 }
@@ -98,12 +104,19 @@ export function healthy(host: string, port: number, ignoredChecks: readonly stri
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         if (res.statusCode === 200) return resolveHealth(true);
-        resolveHealth(res.statusCode === 503 && ignoredChecks.length > 0 && onlyIgnoredChecksFail(Buffer.concat(chunks).toString('utf8'), ignoredChecks));
+        resolveHealth(
+          res.statusCode === 503 &&
+            ignoredChecks.length > 0 &&
+            onlyIgnoredChecksFail(Buffer.concat(chunks).toString('utf8'), ignoredChecks),
+        );
       });
       res.on('error', () => resolveHealth(false));
     });
     req.on('error', () => resolveHealth(false));
-    req.on('timeout', () => { req.destroy(); resolveHealth(false); });
+    req.on('timeout', () => {
+      req.destroy();
+      resolveHealth(false);
+    });
     req.end();
   });
 }
@@ -123,9 +136,15 @@ export function listening(host: string, port: number): Promise<boolean> {
   return new Promise((resolveListening) => {
     const socket = createConnection({ host, port });
     socket.setTimeout(2000);
-    socket.once('connect', () => { socket.destroy(); resolveListening(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveListening(true);
+    });
     socket.once('error', () => resolveListening(false));
-    socket.once('timeout', () => { socket.destroy(); resolveListening(false); });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolveListening(false);
+    });
   });
 }
 

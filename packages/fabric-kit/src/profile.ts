@@ -4,12 +4,30 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
 /** The .cpuprofile format (Chrome DevTools protocol Profiler.Profile). */
-export interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
-export interface HotSpot { readonly name: string; readonly ms: number; readonly share: number }
+export interface HotSpot {
+  readonly name: string;
+  readonly ms: number;
+  readonly share: number;
+}
 export interface ProfileSummary {
   /** Busy milliseconds: every sample but (idle). */
   readonly busyMs: number;
@@ -53,7 +71,11 @@ function packageOf(url: string): string {
  * taken inside one of these [start, end] intervals, in microseconds of the monotonic clock V8
  * stamps profiles with (process.hrtime's, shared by every process of the machine).
  */
-export function summarizeProfiles(profiles: readonly CpuProfile[], top = 20, windows?: readonly (readonly [number, number])[]): ProfileSummary {
+export function summarizeProfiles(
+  profiles: readonly CpuProfile[],
+  top = 20,
+  windows?: readonly (readonly [number, number])[],
+): ProfileSummary {
   const byFunction = new Map<string, number>();
   const byPackage = new Map<string, number>();
   const inclusive = new Map<string, number>();
@@ -86,8 +108,11 @@ export function summarizeProfiles(profiles: readonly CpuProfile[], top = 20, win
       }
     });
   }
-  const rank = (m: Map<string, number>): HotSpot[] => [...m].sort((a, b) => b[1] - a[1]).slice(0, top)
-    .map(([name, us]) => ({ name, ms: us / 1000, share: busy > 0 ? us / busy : 0 }));
+  const rank = (m: Map<string, number>): HotSpot[] =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => ({ name, ms: us / 1000, share: busy > 0 ? us / busy : 0 }));
   return { busyMs: busy / 1000, functions: rank(byFunction), packages: rank(byPackage), application: rank(inclusive) };
 }
 
@@ -110,6 +135,11 @@ export function formatSummary(title: string, s: ProfileSummary, top = 12): strin
     ...s.packages.slice(0, 8).map((h) => `    ${pct(h.share)}  ${h.name}`),
     '  by function (self time):',
     ...s.functions.slice(0, top).map((h) => `    ${pct(h.share)}  ${h.name}`),
-    ...(s.application.length > 0 ? ['  metroledger functions (total time, callees included):', ...s.application.slice(0, top).map((h) => `    ${pct(h.share)}  ${h.name}`)] : []),
+    ...(s.application.length > 0
+      ? [
+          '  metroledger functions (total time, callees included):',
+          ...s.application.slice(0, top).map((h) => `    ${pct(h.share)}  ${h.name}`),
+        ]
+      : []),
   ].join('\n');
 }

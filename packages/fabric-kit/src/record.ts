@@ -13,13 +13,34 @@ import { CHANNEL, peersAt } from './topology.js';
 
 /** Fabric's TxValidationCode names (peer/transaction.proto) for the codes a ledger usually holds. */
 const VALIDATION_CODES: Readonly<Record<number, string>> = {
-  0: 'VALID', 1: 'NIL_ENVELOPE', 2: 'BAD_PAYLOAD', 3: 'BAD_COMMON_HEADER', 4: 'BAD_CREATOR_SIGNATURE',
-  5: 'INVALID_ENDORSER_TRANSACTION', 6: 'INVALID_CONFIG_TRANSACTION', 7: 'UNSUPPORTED_TX_PAYLOAD',
-  8: 'BAD_PROPOSAL_TXID', 9: 'DUPLICATE_TXID', 10: 'ENDORSEMENT_POLICY_FAILURE', 11: 'MVCC_READ_CONFLICT',
-  12: 'PHANTOM_READ_CONFLICT', 13: 'UNKNOWN_TX_TYPE', 14: 'TARGET_CHAIN_NOT_FOUND', 15: 'MARSHAL_TX_ERROR',
-  16: 'NIL_TXACTION', 17: 'EXPIRED_CHAINCODE', 18: 'CHAINCODE_VERSION_CONFLICT', 19: 'BAD_HEADER_EXTENSION',
-  20: 'BAD_CHANNEL_HEADER', 21: 'BAD_RESPONSE_PAYLOAD', 22: 'BAD_RWSET', 23: 'ILLEGAL_WRITESET',
-  24: 'INVALID_WRITESET', 25: 'INVALID_CHAINCODE', 254: 'NOT_VALIDATED', 255: 'INVALID_OTHER_REASON',
+  0: 'VALID',
+  1: 'NIL_ENVELOPE',
+  2: 'BAD_PAYLOAD',
+  3: 'BAD_COMMON_HEADER',
+  4: 'BAD_CREATOR_SIGNATURE',
+  5: 'INVALID_ENDORSER_TRANSACTION',
+  6: 'INVALID_CONFIG_TRANSACTION',
+  7: 'UNSUPPORTED_TX_PAYLOAD',
+  8: 'BAD_PROPOSAL_TXID',
+  9: 'DUPLICATE_TXID',
+  10: 'ENDORSEMENT_POLICY_FAILURE',
+  11: 'MVCC_READ_CONFLICT',
+  12: 'PHANTOM_READ_CONFLICT',
+  13: 'UNKNOWN_TX_TYPE',
+  14: 'TARGET_CHAIN_NOT_FOUND',
+  15: 'MARSHAL_TX_ERROR',
+  16: 'NIL_TXACTION',
+  17: 'EXPIRED_CHAINCODE',
+  18: 'CHAINCODE_VERSION_CONFLICT',
+  19: 'BAD_HEADER_EXTENSION',
+  20: 'BAD_CHANNEL_HEADER',
+  21: 'BAD_RESPONSE_PAYLOAD',
+  22: 'BAD_RWSET',
+  23: 'ILLEGAL_WRITESET',
+  24: 'INVALID_WRITESET',
+  25: 'INVALID_CHAINCODE',
+  254: 'NOT_VALIDATED',
+  255: 'INVALID_OTHER_REASON',
 };
 const HEADER_TYPES: Readonly<Record<number, string>> = { 1: 'CONFIG', 3: 'ENDORSER_TRANSACTION' };
 
@@ -88,11 +109,15 @@ export function metadataSigners(metadata: Json | undefined): (string | number)[]
 /** Summary of one block as configtxlator decodes it (`signatures`: its decoded SIGNATURES metadata). */
 export function summarizeBlock(block: Json, signatures: Json | undefined): RecordedBlock {
   const filter = Buffer.from((block.metadata?.metadata?.[2] as string | undefined) ?? '', 'base64');
-  const txs = (block.data?.data as Json[] | undefined ?? []).map((env, i): RecordedTransaction => {
+  const txs = ((block.data?.data as Json[] | undefined) ?? []).map((env, i): RecordedTransaction => {
     const ch = env.payload?.header?.channel_header as Json;
     const type = HEADER_TYPES[ch.type as number] ?? String(ch.type);
     const code = filter.length > i ? filter[i]! : 254;
-    const tx: { -readonly [K in keyof RecordedTransaction]: RecordedTransaction[K] } = { txId: ch.tx_id as string, type, validationCode: VALIDATION_CODES[code] ?? String(code) };
+    const tx: { -readonly [K in keyof RecordedTransaction]: RecordedTransaction[K] } = {
+      txId: ch.tx_id as string,
+      type,
+      validationCode: VALIDATION_CODES[code] ?? String(code),
+    };
     if (type === 'ENDORSER_TRANSACTION') {
       const spec = env.payload?.data?.actions?.[0]?.payload?.chaincode_proposal_payload?.input?.chaincode_spec as Json | undefined;
       tx.chaincode = (ch.extension?.chaincode_id?.name ?? spec?.chaincode_id?.name) as string;
@@ -102,8 +127,11 @@ export function summarizeBlock(block: Json, signatures: Json | undefined): Recor
     return tx;
   });
   return {
-    number: Number(block.header.number), previousHash: hex(block.header.previous_hash), dataHash: hex(block.header.data_hash),
-    ordererSigners: metadataSigners(signatures), transactions: txs,
+    number: Number(block.header.number),
+    previousHash: hex(block.header.previous_hash),
+    dataHash: hex(block.header.data_hash),
+    ordererSigners: metadataSigners(signatures),
+    transactions: txs,
   };
 }
 
@@ -128,7 +156,9 @@ export async function recordLedger(state: NetworkState, out: string, log: Log): 
       await run(configtxlator, ['proto_decode', '--type', 'common.Block', '--input', file, '--output', `${file}.json`], { env });
       const block = JSON.parse(await readFile(`${file}.json`, 'utf8')) as Json;
       await writeFile(`${file}.sig`, Buffer.from((block.metadata?.metadata?.[0] as string | undefined) ?? '', 'base64'));
-      await run(configtxlator, ['proto_decode', '--type', 'common.Metadata', '--input', `${file}.sig`, '--output', `${file}.sig.json`], { env });
+      await run(configtxlator, ['proto_decode', '--type', 'common.Metadata', '--input', `${file}.sig`, '--output', `${file}.sig.json`], {
+        env,
+      });
       blocks.push(summarizeBlock(block, JSON.parse(await readFile(`${file}.sig.json`, 'utf8')) as Json));
     }
   } finally {
@@ -145,9 +175,19 @@ export async function recordLedger(state: NetworkState, out: string, log: Log): 
   if (bytes === 0) throw new FabricKitError('COMMAND_FAILED', `no block file in ${chains}`);
   const ordering = state.profile === 'bft' ? 'BFT' : 'etcdraft';
   const expected = {
-    fabricVersion: state.fabric.version, ordering, consenters: state.profile === 'bft' ? 4 : state.profile === 'raft3' ? 3 : 1,
-    channel: CHANNEL, peer: peer.fqdn, height: info.height, currentBlockHash: hex(info.currentBlockHash),
-    chaincodes: state.chaincodes.map((c) => ({ name: c.name, version: c.version, sequence: c.sequence, endorsementPolicy: c.endorsementPolicy })),
+    fabricVersion: state.fabric.version,
+    ordering,
+    consenters: state.profile === 'bft' ? 4 : state.profile === 'raft3' ? 3 : 1,
+    channel: CHANNEL,
+    peer: peer.fqdn,
+    height: info.height,
+    currentBlockHash: hex(info.currentBlockHash),
+    chaincodes: state.chaincodes.map((c) => ({
+      name: c.name,
+      version: c.version,
+      sequence: c.sequence,
+      endorsementPolicy: c.endorsementPolicy,
+    })),
     blocks,
   };
   await writeFile(join(out, 'expected.json'), JSON.stringify(expected, null, 1) + '\n');

@@ -36,7 +36,12 @@ export async function readState(dir: string): Promise<NetworkState> {
   try {
     text = await readFile(join(dir, STATE_FILE), 'utf8');
   } catch (err) {
-    throw new FabricKitError('NETWORK_NOT_FOUND', `no network in ${dir} (${STATE_FILE} missing): run \`npm run fabric:up\` first`, { dir }, { cause: err });
+    throw new FabricKitError(
+      'NETWORK_NOT_FOUND',
+      `no network in ${dir} (${STATE_FILE} missing): run \`npm run fabric:up\` first`,
+      { dir },
+      { cause: err },
+    );
   }
   return JSON.parse(text) as NetworkState;
 }

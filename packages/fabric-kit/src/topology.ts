@@ -47,10 +47,22 @@ export interface OrdererNode {
 
 /** The channel's application organizations (the devnet's, docs/ARCHITECTURE.md). */
 export const PEER_ORGS: readonly PeerOrg[] = [
-  { role: 'notified-body', spec: { name: 'Inmetro', mspId: 'InmetroMSP', domain: 'inmetro.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] } },
-  { role: 'computing-provider', spec: { name: 'LaSIGE', mspId: 'LaSIGEMSP', domain: 'lasige.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] } },
-  { role: 'computing-provider', spec: { name: 'PUCPR', mspId: 'PUCPRMSP', domain: 'pucpr.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] } },
-  { role: 'meter-owner', spec: { name: 'CETSP', mspId: 'CETSPMSP', domain: 'cetsp.example.com', kind: 'peer', peers: [], users: ['User1'] } },
+  {
+    role: 'notified-body',
+    spec: { name: 'Inmetro', mspId: 'InmetroMSP', domain: 'inmetro.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] },
+  },
+  {
+    role: 'computing-provider',
+    spec: { name: 'LaSIGE', mspId: 'LaSIGEMSP', domain: 'lasige.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] },
+  },
+  {
+    role: 'computing-provider',
+    spec: { name: 'PUCPR', mspId: 'PUCPRMSP', domain: 'pucpr.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] },
+  },
+  {
+    role: 'meter-owner',
+    spec: { name: 'CETSP', mspId: 'CETSPMSP', domain: 'cetsp.example.com', kind: 'peer', peers: [], users: ['User1'] },
+  },
 ];
 
 /** The port base of config/configtx.yaml as written; `--port-base` moves every port by the difference. */
@@ -61,8 +73,13 @@ export function peersAt(portBase: number): PeerNode[] {
   return PEER_ORGS.filter((o) => (o.spec.peers ?? []).length > 0).map((o, i) => {
     const base = portBase + 100 * (i + 1);
     return {
-      mspId: o.spec.mspId, domain: o.spec.domain, name: 'peer0', fqdn: `peer0.${o.spec.domain}`,
-      port: base + 1, chaincodePort: base + 2, operationsPort: base + 3,
+      mspId: o.spec.mspId,
+      domain: o.spec.domain,
+      name: 'peer0',
+      fqdn: `peer0.${o.spec.domain}`,
+      port: base + 1,
+      chaincodePort: base + 2,
+      operationsPort: base + 3,
     };
   });
 }
@@ -74,9 +91,19 @@ function orderer(mspId: string, domain: string, name: string, base: number): Ord
   return { mspId, domain, name, fqdn: `${name}.${domain}`, port: base + 1, adminPort: base + 2, operationsPort: base + 3 };
 }
 
-const RAFT_ORG: OrgSpec = { name: 'Orderer', mspId: 'OrdererMSP', domain: 'orderer.example.com', kind: 'orderer', orderers: ['orderer0', 'orderer1', 'orderer2'] };
+const RAFT_ORG: OrgSpec = {
+  name: 'Orderer',
+  mspId: 'OrdererMSP',
+  domain: 'orderer.example.com',
+  kind: 'orderer',
+  orderers: ['orderer0', 'orderer1', 'orderer2'],
+};
 const BFT_ORGS: readonly OrgSpec[] = [1, 2, 3, 4].map((i) => ({
-  name: `Orderer${i}`, mspId: `Orderer${i}MSP`, domain: `orderer${i}.example.com`, kind: 'orderer' as const, orderers: ['orderer0'],
+  name: `Orderer${i}`,
+  mspId: `Orderer${i}MSP`,
+  domain: `orderer${i}.example.com`,
+  kind: 'orderer' as const,
+  orderers: ['orderer0'],
 }));
 
 /** The orderer organizations of a profile (their crypto material is generated with the network). */
@@ -119,7 +146,8 @@ export function chaincodeServerPort(peer: PeerNode, chaincode: ChaincodeName, po
 /** Every port the network uses, for the check that they are free before `up`. */
 export function allPorts(profile: OrderingProfile, portBase: number): number[] {
   const ports: number[] = [];
-  for (const p of peersAt(portBase)) ports.push(p.port, p.chaincodePort, p.operationsPort, ...CHAINCODES.map((c) => chaincodeServerPort(p, c, portBase)));
+  for (const p of peersAt(portBase))
+    ports.push(p.port, p.chaincodePort, p.operationsPort, ...CHAINCODES.map((c) => chaincodeServerPort(p, c, portBase)));
   for (const o of orderersOf(profile, portBase)) ports.push(o.port, o.adminPort, o.operationsPort);
   return ports;
 }

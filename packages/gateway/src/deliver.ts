@@ -54,10 +54,12 @@ export class DeliverService {
         call.emit('error', rpcError(envelope.code, envelope.message));
         return;
       }
-      queue = queue.then(() => this.#seek(writer, kind, envelope, abort.signal)).catch((err: unknown) => {
-        if (!abort.signal.aborted) call.emit('error', deliverError(err));
-        abort.abort();
-      });
+      queue = queue
+        .then(() => this.#seek(writer, kind, envelope, abort.signal))
+        .catch((err: unknown) => {
+          if (!abort.signal.aborted) call.emit('error', deliverError(err));
+          abort.abort();
+        });
     });
     call.on('end', () => {
       void queue.then(() => call.end());
@@ -73,7 +75,8 @@ export class DeliverService {
     const header = envelopeHeader(envelope);
     if (header === undefined || header.type !== common.HeaderType.DELIVER_SEEK_INFO) return sendStatus(Status.BAD_REQUEST);
     if (header.channelId !== this.#o.channelId) return sendStatus(Status.NOT_FOUND);
-    if (typeof this.#o.authenticator.checkReader(RESOURCE[kind], header.creator, header.payloadBytes, header.signature) === 'string') return sendStatus(Status.FORBIDDEN);
+    if (typeof this.#o.authenticator.checkReader(RESOURCE[kind], header.creator, header.payloadBytes, header.signature) === 'string')
+      return sendStatus(Status.FORBIDDEN);
     let seek: orderer.SeekInfo;
     try {
       seek = orderer.SeekInfo.deserializeBinary(header.data);
@@ -112,7 +115,8 @@ export class DeliverService {
  * client waiting: DATA_LOSS for a damaged block (never served), UNAVAILABLE otherwise.
  */
 function deliverError(err: unknown): ReturnType<typeof rpcError> {
-  if ((err as { code?: unknown }).code === 'CORRUPT_BLOCK_FILE') return rpcError(GrpcStatus.DATA_LOSS, `the peer's ledger holds a damaged block and will not serve it: ${describeError(err)}`);
+  if ((err as { code?: unknown }).code === 'CORRUPT_BLOCK_FILE')
+    return rpcError(GrpcStatus.DATA_LOSS, `the peer's ledger holds a damaged block and will not serve it: ${describeError(err)}`);
   return rpcError(GrpcStatus.UNAVAILABLE, `the peer cannot read its ledger: ${describeError(err)}`);
 }
 

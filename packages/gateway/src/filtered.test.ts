@@ -13,37 +13,41 @@ function referenceFilteredBlock(block: common.Block, channelId: string): peer.Fi
   fb.setChannelId(channelId);
   fb.setNumber(block.getHeader()?.getNumber() ?? 0);
   const filter = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
-  fb.setFilteredTransactionsList((block.getData()?.getDataList_asU8() ?? []).map((envelope, i) => {
-    const ft = new peer.FilteredTransaction();
-    ft.setTxValidationCode((filter?.[i] ?? peer.TxValidationCode.NOT_VALIDATED) as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
-    try {
-      const tx = parseEnvelope(envelope);
-      ft.setTxid(tx.txId);
-      ft.setType(tx.type as common.HeaderTypeMap[keyof common.HeaderTypeMap]);
-      if (tx.event !== undefined) {
-        const ev = new peer.ChaincodeEvent();
-        ev.setChaincodeId(tx.event.chaincodeId);
-        ev.setTxId(tx.event.txId);
-        ev.setEventName(tx.event.eventName);
-        const action = new peer.FilteredChaincodeAction();
-        action.setChaincodeEvent(ev);
-        const actions = new peer.FilteredTransactionActions();
-        actions.addChaincodeActions(action);
-        ft.setTransactionActions(actions);
-      }
-    } catch {
+  fb.setFilteredTransactionsList(
+    (block.getData()?.getDataList_asU8() ?? []).map((envelope, i) => {
+      const ft = new peer.FilteredTransaction();
+      ft.setTxValidationCode(
+        (filter?.[i] ?? peer.TxValidationCode.NOT_VALIDATED) as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap],
+      );
       try {
-        const h = envelopeHeader(common.Envelope.deserializeBinary(envelope));
-        if (h !== undefined) {
-          ft.setTxid(h.txId);
-          ft.setType(h.type as common.HeaderTypeMap[keyof common.HeaderTypeMap]);
+        const tx = parseEnvelope(envelope);
+        ft.setTxid(tx.txId);
+        ft.setType(tx.type as common.HeaderTypeMap[keyof common.HeaderTypeMap]);
+        if (tx.event !== undefined) {
+          const ev = new peer.ChaincodeEvent();
+          ev.setChaincodeId(tx.event.chaincodeId);
+          ev.setTxId(tx.event.txId);
+          ev.setEventName(tx.event.eventName);
+          const action = new peer.FilteredChaincodeAction();
+          action.setChaincodeEvent(ev);
+          const actions = new peer.FilteredTransactionActions();
+          actions.addChaincodeActions(action);
+          ft.setTransactionActions(actions);
         }
       } catch {
-        // nothing readable
+        try {
+          const h = envelopeHeader(common.Envelope.deserializeBinary(envelope));
+          if (h !== undefined) {
+            ft.setTxid(h.txId);
+            ft.setType(h.type as common.HeaderTypeMap[keyof common.HeaderTypeMap]);
+          }
+        } catch {
+          // nothing readable
+        }
       }
-    }
-    return ft;
-  }));
+      return ft;
+    }),
+  );
   return fb;
 }
 
@@ -51,7 +55,12 @@ test('filtered blocks from bytes equal the fully decoded ones: tx ids, types, co
   const net = await testNetwork();
   const client = net.org1.signingIdentity('User1');
   const endorsers = [net.org1.signingIdentity('peer0'), net.org2.signingIdentity('peer0')];
-  const withEvent = buildTransaction({ client, endorsers, rwsets: [rw('lr', { a: null }, { a: 'x' })], event: { name: 'Measurement', payload: Buffer.from('{"speed":51}') } });
+  const withEvent = buildTransaction({
+    client,
+    endorsers,
+    rwsets: [rw('lr', { a: null }, { a: 'x' })],
+    event: { name: 'Measurement', payload: Buffer.from('{"speed":51}') },
+  });
   const plain = buildTransaction({ client, endorsers, rwsets: [rw('lr', {}, { b: 'y' })] });
   const garbage = Uint8Array.of(0x0a, 0x05, 1, 2);
   const headerOnly = common.Envelope.deserializeBinary(plain.envelope);
@@ -69,9 +78,15 @@ test('filtered blocks from bytes equal the fully decoded ones: tx ids, types, co
   assert.equal(first.getTxid(), withEvent.txId);
   assert.equal(first.getTransactionActions()?.getChaincodeActionsList()[0]?.getChaincodeEvent()?.getEventName(), 'Measurement');
   assert.equal(first.getTransactionActions()?.getChaincodeActionsList()[0]?.getChaincodeEvent()?.getPayload_asU8().length, 0);
-  assert.deepEqual(fast.getFilteredTransactionsList().map((t) => t.getTxValidationCode()), [0, 11, 1, 2, 9]);
+  assert.deepEqual(
+    fast.getFilteredTransactionsList().map((t) => t.getTxValidationCode()),
+    [0, 11, 1, 2, 9],
+  );
 
   // a block without a TRANSACTIONS_FILTER reports NOT_VALIDATED
   const unfiltered = newBlock(8, new Uint8Array(32), [plain.envelope]);
-  assert.deepEqual(filteredBlockFromBytes(unfiltered.serializeBinary(), 'mychannel').toObject(), referenceFilteredBlock(unfiltered, 'mychannel').toObject());
+  assert.deepEqual(
+    filteredBlockFromBytes(unfiltered.serializeBinary(), 'mychannel').toObject(),
+    referenceFilteredBlock(unfiltered, 'mychannel').toObject(),
+  );
 });

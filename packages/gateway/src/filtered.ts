@@ -122,7 +122,9 @@ export function filteredBlockFromBytes(blockBytes: Uint8Array, channelId: string
   fb.setFilteredTransactionsList(
     envelopes.map((envelope, i) => {
       const ft = new peer.FilteredTransaction();
-      ft.setTxValidationCode((filter?.[i] ?? peer.TxValidationCode.NOT_VALIDATED) as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
+      ft.setTxValidationCode(
+        (filter?.[i] ?? peer.TxValidationCode.NOT_VALIDATED) as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap],
+      );
       let h: TxHeader;
       try {
         h = txHeader(envelope);

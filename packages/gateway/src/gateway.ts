@@ -5,7 +5,14 @@ import type { ServerUnaryCall, ServerWritableStream, sendUnaryData, UntypedServi
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
 import type { IdentityDeserializer, MspRegistry } from '@metroledger/identity';
 import type { Policy } from '@metroledger/policy';
-import { newTransactionEnvelope, parseEnvelope, parseProposal, txValidationCodeName, type ParsedProposal, type ProposalResponseParts } from '@metroledger/protocol';
+import {
+  newTransactionEnvelope,
+  parseEnvelope,
+  parseProposal,
+  txValidationCodeName,
+  type ParsedProposal,
+  type ProposalResponseParts,
+} from '@metroledger/protocol';
 import { Authenticator, envelopeHeader } from './access.js';
 import { AdmissionRefused, ConcurrencyLimiter } from './limiter.js';
 import { PacedWriter } from './paced.js';
@@ -104,14 +111,22 @@ export class GatewayService {
       endorse: unary((req: gateway.EndorseRequest, signal: AbortSignal) => this.endorse(req, signal)),
       submit: unary((req: gateway.SubmitRequest) => this.submit(req)),
       evaluate: unary((req: gateway.EvaluateRequest) => this.evaluate(req)),
-      commitStatus: (call: ServerUnaryCall<gateway.SignedCommitStatusRequest | RejectedRequest, gateway.CommitStatusResponse>, callback: sendUnaryData<gateway.CommitStatusResponse>) => {
+      commitStatus: (
+        call: ServerUnaryCall<gateway.SignedCommitStatusRequest | RejectedRequest, gateway.CommitStatusResponse>,
+        callback: sendUnaryData<gateway.CommitStatusResponse>,
+      ) => {
         const request = call.request;
         if (request instanceof RejectedRequest) return callback(rpcError(request.code, request.message));
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
-        this.commitStatus(request, abort.signal).then((r) => callback(null, r), (err: unknown) => callback(toServiceError(err)));
+        this.commitStatus(request, abort.signal).then(
+          (r) => callback(null, r),
+          (err: unknown) => callback(toServiceError(err)),
+        );
       },
-      chaincodeEvents: (call: ServerWritableStream<gateway.SignedChaincodeEventsRequest | RejectedRequest, gateway.ChaincodeEventsResponse>) => {
+      chaincodeEvents: (
+        call: ServerWritableStream<gateway.SignedChaincodeEventsRequest | RejectedRequest, gateway.ChaincodeEventsResponse>,
+      ) => {
         const request = call.request;
         if (request instanceof RejectedRequest) {
           call.emit('error', rpcError(request.code, request.message));
@@ -140,8 +155,13 @@ export class GatewayService {
     } catch (err) {
       if (!(err instanceof AdmissionRefused)) throw err;
       // Fabric's throttle answers with this status and wording (core/peer: "too many requests for ...").
-      if (err.reason === 'FULL') throw rpcError(Status.RESOURCE_EXHAUSTED, `too many requests for /gateway.Gateway/Endorse, exceeding concurrency limit: ${err.message}`);
-      if (signal?.reason === CALLER_DEADLINE) throw rpcError(Status.DEADLINE_EXCEEDED, 'the request reached its deadline waiting for an endorsement slot');
+      if (err.reason === 'FULL')
+        throw rpcError(
+          Status.RESOURCE_EXHAUSTED,
+          `too many requests for /gateway.Gateway/Endorse, exceeding concurrency limit: ${err.message}`,
+        );
+      if (signal?.reason === CALLER_DEADLINE)
+        throw rpcError(Status.DEADLINE_EXCEEDED, 'the request reached its deadline waiting for an endorsement slot');
       throw rpcError(Status.CANCELLED, err.message);
     }
   }
@@ -157,15 +177,18 @@ export class GatewayService {
     const outcomes = await Promise.all(peers.map((e) => this.#endorseOn(e, p)));
     const detail = (i: number, message: string): ErrorDetail => ({ address: peers[i]!.address, mspId: peers[i]!.mspId, message });
     const first = outcomes[0];
-    if (typeof first === 'string') throw rpcError(Status.ABORTED, 'failed to endorse transaction, see attached details for more info', [detail(0, first)]);
+    if (typeof first === 'string')
+      throw rpcError(Status.ABORTED, 'failed to endorse transaction, see attached details for more info', [detail(0, first)]);
     const details: ErrorDetail[] = [];
     const good: ProposalResponseParts[] = [];
     outcomes.forEach((o, i) => {
       if (typeof o === 'string') details.push(detail(i, o));
-      else if (good.length > 0 && Buffer.compare(good[0]!.prpBytes, o.prpBytes) !== 0) details.push(detail(i, 'ProposalResponsePayloads do not match'));
+      else if (good.length > 0 && Buffer.compare(good[0]!.prpBytes, o.prpBytes) !== 0)
+        details.push(detail(i, 'ProposalResponsePayloads do not match'));
       else good.push(o);
     });
-    if (details.length > 0) throw rpcError(Status.ABORTED, 'failed to collect enough transaction endorsements, see attached details for more info', details);
+    if (details.length > 0)
+      throw rpcError(Status.ABORTED, 'failed to collect enough transaction endorsements, see attached details for more info', details);
     let envelopeBytes: Uint8Array;
     try {
       envelopeBytes = newTransactionEnvelope(p, good);
@@ -178,7 +201,11 @@ export class GatewayService {
   }
 
   async evaluate(request: gateway.EvaluateRequest): Promise<gateway.EvaluateResponse> {
-    const p = this.#parse(request.getProposedTransaction(), 'failed to unpack transaction proposal: a signed proposal is required', 'failed to unpack transaction proposal: ');
+    const p = this.#parse(
+      request.getProposedTransaction(),
+      'failed to unpack transaction proposal: a signed proposal is required',
+      'failed to unpack transaction proposal: ',
+    );
     const targets = request.getTargetOrganizationsList();
     const candidates = this.#o.peers.filter((e) => e.hasChaincode(p.chaincodeName) && (targets.length === 0 || targets.includes(e.mspId)));
     if (candidates.length === 0) {
@@ -192,7 +219,10 @@ export class GatewayService {
         r = await e.processProposal(p);
       } catch (err) {
         const message = (err as Error).message;
-        throw rpcError(Status.FAILED_PRECONDITION, `evaluate call to endorser returned error: ${message}`, [...details, { address: e.address, mspId: e.mspId, message }]);
+        throw rpcError(Status.FAILED_PRECONDITION, `evaluate call to endorser returned error: ${message}`, [
+          ...details,
+          { address: e.address, mspId: e.mspId, message },
+        ]);
       }
       if (r.status >= 200 && r.status < 400) {
         const result = new peer.Response();
@@ -206,7 +236,10 @@ export class GatewayService {
       if (r.prpBytes.length > 0 || r.status !== 500) {
         // an error from the chaincode itself: retrying elsewhere would give the same answer
         const message = `chaincode response ${r.status}, ${r.message}`;
-        throw rpcError(Status.UNKNOWN, `evaluate call to endorser returned error: ${message}`, [...details, { address: e.address, mspId: e.mspId, message }]);
+        throw rpcError(Status.UNKNOWN, `evaluate call to endorser returned error: ${message}`, [
+          ...details,
+          { address: e.address, mspId: e.mspId, message },
+        ]);
       }
       details.push({ address: e.address, mspId: e.mspId, message: r.message });
     }
@@ -217,9 +250,11 @@ export class GatewayService {
     const envelope = request.getPreparedTransaction();
     if (envelope === undefined) throw rpcError(Status.INVALID_ARGUMENT, 'a prepared transaction is required');
     if (envelope.getSignature_asU8().length === 0) throw rpcError(Status.INVALID_ARGUMENT, 'prepared transaction must be signed');
-    if (request.getChannelId() !== this.#o.channelId) throw rpcError(Status.FAILED_PRECONDITION, `channel '${request.getChannelId()}' not found`);
+    if (request.getChannelId() !== this.#o.channelId)
+      throw rpcError(Status.FAILED_PRECONDITION, `channel '${request.getChannelId()}' not found`);
     const header = envelopeHeader(envelope);
-    if (header === undefined || header.channelId !== this.#o.channelId) throw rpcError(Status.INVALID_ARGUMENT, 'prepared transaction does not parse as an envelope for this channel');
+    if (header === undefined || header.channelId !== this.#o.channelId)
+      throw rpcError(Status.INVALID_ARGUMENT, 'prepared transaction does not parse as an envelope for this channel');
 
     const orderer = this.#o.ordererEndpoint ?? { address: 'orderer', mspId: 'OrdererMSP' };
     // The creator's signature and channel membership are checked once, by the orderer's broadcast
@@ -227,14 +262,19 @@ export class GatewayService {
     // A replayed envelope would be ordered and then marked DUPLICATE_TXID; refusing it early is clearer.
     const committed = header.txId === '' ? undefined : await this.#o.ledger.getTx(header.txId);
     if (committed !== undefined) {
-      throw rpcError(Status.ALREADY_EXISTS, `transaction ${header.txId} was already committed in block ${committed.blockNum} with status ${txValidationCodeName(committed.code)}`);
+      throw rpcError(
+        Status.ALREADY_EXISTS,
+        `transaction ${header.txId} was already committed in block ${committed.blockNum} with status ${txValidationCodeName(committed.code)}`,
+      );
     }
     try {
       await this.#o.orderer.broadcast(envelope.serializeBinary());
     } catch (err) {
       const info = describeError(err);
       if ((err as { code?: unknown }).code === 'BAD_REQUEST') {
-        throw rpcError(Status.ABORTED, `received unsuccessful response from orderer: status=BAD_REQUEST, info=${info}`, [{ ...orderer, message: info }]);
+        throw rpcError(Status.ABORTED, `received unsuccessful response from orderer: status=BAD_REQUEST, info=${info}`, [
+          { ...orderer, message: info },
+        ]);
       }
       const message = `received unsuccessful response from orderer: status=SERVICE_UNAVAILABLE, info=${info}`;
       throw rpcError(Status.UNAVAILABLE, 'no orderers could successfully process transaction', [{ ...orderer, message }]);
@@ -254,7 +294,8 @@ export class GatewayService {
     if (request.getTransactionId() === '') throw rpcError(Status.INVALID_ARGUMENT, 'transaction ID should not be empty');
     const signer = this.#auth.checkReader('gateway/CommitStatus', request.getIdentity_asU8(), requestBytes, signed.getSignature_asU8());
     if (typeof signer === 'string') throw rpcError(Status.PERMISSION_DENIED, signer);
-    if (request.getChannelId() !== this.#o.channelId) throw rpcError(Status.FAILED_PRECONDITION, `channel '${request.getChannelId()}' not found`);
+    if (request.getChannelId() !== this.#o.channelId)
+      throw rpcError(Status.FAILED_PRECONDITION, `channel '${request.getChannelId()}' not found`);
 
     try {
       // the committer answers at once for a transaction already in the ledger
@@ -271,7 +312,11 @@ export class GatewayService {
   }
 
   /** Streams the chaincode's events block by block; `send` resolves false when the call has ended. */
-  async chaincodeEvents(signed: gateway.SignedChaincodeEventsRequest, send: (r: gateway.ChaincodeEventsResponse) => Promise<boolean>, signal: AbortSignal): Promise<void> {
+  async chaincodeEvents(
+    signed: gateway.SignedChaincodeEventsRequest,
+    send: (r: gateway.ChaincodeEventsResponse) => Promise<boolean>,
+    signal: AbortSignal,
+  ): Promise<void> {
     const requestBytes = signed.getRequest_asU8();
     if (requestBytes.length === 0) throw rpcError(Status.INVALID_ARGUMENT, 'a chaincode events request is required');
     let request: gateway.ChaincodeEventsRequest;
@@ -295,23 +340,26 @@ export class GatewayService {
       const number = block.getHeader()?.getNumber() ?? 0;
       const filter = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
       const events: peer.ChaincodeEvent[] = [];
-      block.getData()?.getDataList_asU8().forEach((envelope, i) => {
-        if (filter === undefined || filter[i] !== peer.TxValidationCode.VALID) return;
-        const tx = tryParseEnvelope(envelope);
-        if (tx === undefined) return;
-        if (!passedAfter) {
-          passedAfter = tx.txId === after;
-          return;
-        }
-        const ev = tx.event;
-        if (ev === undefined || ev.chaincodeId !== chaincodeId) return;
-        const out = new peer.ChaincodeEvent();
-        out.setChaincodeId(ev.chaincodeId);
-        out.setTxId(ev.txId);
-        out.setEventName(ev.eventName);
-        out.setPayload(ev.payload);
-        events.push(out);
-      });
+      block
+        .getData()
+        ?.getDataList_asU8()
+        .forEach((envelope, i) => {
+          if (filter === undefined || filter[i] !== peer.TxValidationCode.VALID) return;
+          const tx = tryParseEnvelope(envelope);
+          if (tx === undefined) return;
+          if (!passedAfter) {
+            passedAfter = tx.txId === after;
+            return;
+          }
+          const ev = tx.event;
+          if (ev === undefined || ev.chaincodeId !== chaincodeId) return;
+          const out = new peer.ChaincodeEvent();
+          out.setChaincodeId(ev.chaincodeId);
+          out.setTxId(ev.txId);
+          out.setEventName(ev.eventName);
+          out.setPayload(ev.payload);
+          events.push(out);
+        });
       if (events.length === 0) continue;
       const response = new gateway.ChaincodeEventsResponse();
       response.setEventsList(events);
@@ -344,7 +392,10 @@ export class GatewayService {
     }
     const plan = cached.peers;
     if (plan === undefined) {
-      throw rpcError(Status.FAILED_PRECONDITION, `no combination of peers can be derived which satisfy the endorsement policy of chaincode ${chaincode} in channel ${this.#o.channelId}`);
+      throw rpcError(
+        Status.FAILED_PRECONDITION,
+        `no combination of peers can be derived which satisfy the endorsement policy of chaincode ${chaincode} in channel ${this.#o.channelId}`,
+      );
     }
     return plan;
   }

@@ -14,5 +14,8 @@ test('an OR or OutOf policy is satisfied by the fewest organizations, preferring
   assert.deepEqual(minimalEndorsingOrgs(parsePolicy("OR('LaSIGEMSP.peer','PUCPRMSP.peer')"), ['PUCPRMSP', 'LaSIGEMSP']), ['PUCPRMSP']);
   const twoOfThree = parsePolicy("OutOf(2, 'AMSP.peer', 'BMSP.peer', 'CMSP.peer')");
   assert.deepEqual(minimalEndorsingOrgs(twoOfThree, ['CMSP', 'BMSP', 'AMSP']), ['CMSP', 'BMSP']);
-  assert.deepEqual(minimalEndorsingOrgs(parsePolicy("AND('AMSP.member', OR('BMSP.peer','CMSP.peer'))"), ['CMSP', 'AMSP']), ['CMSP', 'AMSP']);
+  assert.deepEqual(minimalEndorsingOrgs(parsePolicy("AND('AMSP.member', OR('BMSP.peer','CMSP.peer'))"), ['CMSP', 'AMSP']), [
+    'CMSP',
+    'AMSP',
+  ]);
 });

@@ -10,7 +10,12 @@ export function minimalEndorsingOrgs(policy: Policy, candidates: readonly string
   const n = candidates.length;
   // Channels have a handful of organizations: enumerating subsets by size is cheap and exact.
   for (let size = 1; size <= n; size++) {
-    const found = firstSubset(n, size, (idx) => evaluatePolicy(policy, idx.map((i) => ({ mspId: candidates[i]!, ous: ['peer'] }))));
+    const found = firstSubset(n, size, (idx) =>
+      evaluatePolicy(
+        policy,
+        idx.map((i) => ({ mspId: candidates[i]!, ous: ['peer'] })),
+      ),
+    );
     if (found !== undefined) return found.map((i) => candidates[i]!);
   }
   return undefined;

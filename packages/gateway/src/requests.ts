@@ -49,12 +49,18 @@ export function guardedService(definition: ServiceDefinition, shapes: Readonly<R
       ...def,
       requestDeserialize: (bytes: Buffer): unknown => {
         if (bytes.length > shape.maxBytes) {
-          return new RejectedRequest(Status.RESOURCE_EXHAUSTED, `${def.path}: a request of ${bytes.length} bytes exceeds the ${shape.maxBytes}-byte bound for ${shape.typeName}`);
+          return new RejectedRequest(
+            Status.RESOURCE_EXHAUSTED,
+            `${def.path}: a request of ${bytes.length} bytes exceeds the ${shape.maxBytes}-byte bound for ${shape.typeName}`,
+          );
         }
         try {
           return decode(bytes);
         } catch (err) {
-          return new RejectedRequest(Status.INVALID_ARGUMENT, `${def.path}: the request does not parse as ${shape.typeName}: ${decoderMessage(err)}`);
+          return new RejectedRequest(
+            Status.INVALID_ARGUMENT,
+            `${def.path}: the request does not parse as ${shape.typeName}: ${decoderMessage(err)}`,
+          );
         }
       },
     };

@@ -25,7 +25,11 @@ class GeneratedLedger implements LedgerPort {
   readonly #net: TestNetwork;
   readonly #eventBytes: number;
 
-  constructor(net: TestNetwork, readonly height: number, eventBytes: number) {
+  constructor(
+    net: TestNetwork,
+    readonly height: number,
+    eventBytes: number,
+  ) {
     this.#net = net;
     this.#eventBytes = eventBytes;
   }
@@ -74,7 +78,10 @@ async function startServer(net: TestNetwork, ledger: LedgerPort, opts: ServerOpt
     peers: opts.peers ?? [],
     endorsementPolicies: new Map([...(opts.policies ?? new Map<string, string>())].map(([cc, p]) => [cc, parsePolicy(p)])),
     orderer: { broadcast: async () => undefined },
-    commits: { waitForTransaction: (_txId, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))) },
+    commits: {
+      waitForTransaction: (_txId, signal) =>
+        new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+    },
     ledger,
     msps: new MspRegistry([net.org1.mspConfig(), net.org2.mspConfig(), net.ordererOrg.mspConfig()]),
     deserializer: new IdentityDeserializer(),
@@ -89,7 +96,10 @@ async function startServer(net: TestNetwork, ledger: LedgerPort, opts: ServerOpt
 
 function grpcClient(server: GatewayServer, net: TestNetwork, tlsClient?: NodeMaterial): grpc.Client {
   const ca = Buffer.from(net.org1.tlsCa.certPem);
-  const credentials = tlsClient === undefined ? grpc.credentials.createSsl(ca) : grpc.credentials.createSsl(ca, Buffer.from(tlsClient.tls.keyPem), Buffer.from(tlsClient.tls.certPem));
+  const credentials =
+    tlsClient === undefined
+      ? grpc.credentials.createSsl(ca)
+      : grpc.credentials.createSsl(ca, Buffer.from(tlsClient.tls.keyPem), Buffer.from(tlsClient.tls.certPem));
   return new grpc.Client(server.endpoint, credentials, { 'grpc.ssl_target_name_override': SERVER_NAME });
 }
 
@@ -108,14 +118,18 @@ const identity = (b: Buffer): Buffer => b;
 /** A unary call with raw request bytes; resolves with the error or the response bytes. */
 function rawUnary(client: grpc.Client, path: string, request: Buffer): Promise<grpc.ServiceError | Buffer> {
   return new Promise((resolve) => {
-    client.makeUnaryRequest(path, identity, identity, request, { deadline: Date.now() + 120_000 /* a hang guard */ }, (err, value) => resolve(err ?? value!));
+    client.makeUnaryRequest(path, identity, identity, request, { deadline: Date.now() + 120_000 /* a hang guard */ }, (err, value) =>
+      resolve(err ?? value!),
+    );
   });
 }
 
 /** One raw message on a Deliver stream; resolves with the stream's error, or undefined if it ended without one. */
 function rawDeliver(client: grpc.Client, message: Buffer): Promise<grpc.ServiceError | undefined> {
   return new Promise((resolve) => {
-    const call = client.makeBidiStreamRequest('/protos.Deliver/Deliver', identity, identity, { deadline: Date.now() + 120_000 /* a hang guard */ });
+    const call = client.makeBidiStreamRequest('/protos.Deliver/Deliver', identity, identity, {
+      deadline: Date.now() + 120_000 /* a hang guard */,
+    });
     call.on('data', () => undefined);
     call.on('error', (err: grpc.ServiceError) => resolve(err));
     call.on('end', () => resolve(undefined));
@@ -166,7 +180,12 @@ test('an undecodable request is INVALID_ARGUMENT naming the message type, not IN
   const server = await startServer(net, new GeneratedLedger(net, 1, 16));
   const client = grpcClient(server, net);
   try {
-    for (const [path, type] of [['/gateway.Gateway/Endorse', 'gateway.EndorseRequest'], ['/gateway.Gateway/Evaluate', 'gateway.EvaluateRequest'], ['/gateway.Gateway/Submit', 'gateway.SubmitRequest'], ['/gateway.Gateway/CommitStatus', 'gateway.SignedCommitStatusRequest']] as const) {
+    for (const [path, type] of [
+      ['/gateway.Gateway/Endorse', 'gateway.EndorseRequest'],
+      ['/gateway.Gateway/Evaluate', 'gateway.EvaluateRequest'],
+      ['/gateway.Gateway/Submit', 'gateway.SubmitRequest'],
+      ['/gateway.Gateway/CommitStatus', 'gateway.SignedCommitStatusRequest'],
+    ] as const) {
       const err = await rawUnary(client, path, NOT_PROTOBUF);
       assert.ok(isServiceError(err), path);
       assert.equal(err.code, grpc.status.INVALID_ARGUMENT, path);
@@ -372,7 +391,12 @@ test("the first endorser's failure is the answer, as Fabric's gateway gives it, 
     mspId,
     address: `${host}:7051`,
     hasChaincode: () => true,
-    processProposal: async () => ({ status: 500, message: 'METER_EXISTS: meter SP-1 is already registered', payload: new Uint8Array(0), prpBytes: Buffer.from('refused') }),
+    processProposal: async () => ({
+      status: 500,
+      message: 'METER_EXISTS: meter SP-1 is already registered',
+      payload: new Uint8Array(0),
+      prpBytes: Buffer.from('refused'),
+    }),
   });
   const server = await startServer(net, new GeneratedLedger(net, 1, 16), {
     peers: [refusing('Org1MSP', 'peer0.org1.example.com'), refusing('Org2MSP', 'peer0.org2.example.com')],
@@ -384,7 +408,10 @@ test("the first endorser's failure is the answer, as Fabric's gateway gives it, 
     await assert.rejects(contract.submitTransaction('registerMeter', '{}'), (err: unknown) => {
       assert.ok(err instanceof EndorseError);
       assert.equal(err.code, grpc.status.ABORTED);
-      assert.deepEqual(err.details.map((d) => [d.mspId, d.address, d.message]), [['Org1MSP', 'peer0.org1.example.com:7051', 'chaincode response 500, METER_EXISTS: meter SP-1 is already registered']]);
+      assert.deepEqual(
+        err.details.map((d) => [d.mspId, d.address, d.message]),
+        [['Org1MSP', 'peer0.org1.example.com:7051', 'chaincode response 500, METER_EXISTS: meter SP-1 is already registered']],
+      );
       return true;
     });
   } finally {
@@ -424,13 +451,19 @@ test('endorsements beyond the concurrency limit are refused at once with RESOURC
   const net = await testNetwork();
   const held = heldPeer();
   const server = await startServer(net, new GeneratedLedger(net, 1, 16), {
-    peers: [held.peer], policies: new Map([['lr', "OR('Org1MSP.peer')"]]), maxConcurrentEndorsements: 1, maxQueuedEndorsements: 0,
+    peers: [held.peer],
+    policies: new Map([['lr', "OR('Org1MSP.peer')"]]),
+    maxConcurrentEndorsements: 1,
+    maxQueuedEndorsements: 0,
   });
   const client = grpcClient(server, net);
   try {
     const contract = gatewayAs(client, net.org1, 'User1').getNetwork(CHANNEL).getContract('lr');
     const entered = held.entered();
-    const first = contract.newProposal('first').endorse().catch((err: unknown) => err);
+    const first = contract
+      .newProposal('first')
+      .endorse()
+      .catch((err: unknown) => err);
     await entered;
     await assert.rejects(contract.newProposal('second').endorse(), (err: unknown) => {
       assert.ok(err instanceof EndorseError);
@@ -451,13 +484,19 @@ test('an endorsement whose caller gave up while it waited is never run: the peer
   const net = await testNetwork();
   const held = heldPeer();
   const server = await startServer(net, new GeneratedLedger(net, 1, 16), {
-    peers: [held.peer], policies: new Map([['lr', "OR('Org1MSP.peer')"]]), maxConcurrentEndorsements: 1, maxQueuedEndorsements: 1,
+    peers: [held.peer],
+    policies: new Map([['lr', "OR('Org1MSP.peer')"]]),
+    maxConcurrentEndorsements: 1,
+    maxQueuedEndorsements: 1,
   });
   const client = grpcClient(server, net);
   try {
     const contract = gatewayAs(client, net.org1, 'User1').getNetwork(CHANNEL).getContract('lr');
     const entered = held.entered();
-    const first = contract.newProposal('first').endorse().catch((err: unknown) => err);
+    const first = contract
+      .newProposal('first')
+      .endorse()
+      .catch((err: unknown) => err);
     await entered;
     // waits behind `first` until its deadline passes: the client sees DEADLINE_EXCEEDED
     await assert.rejects(contract.newProposal('abandoned').endorse({ deadline: Date.now() + 300 }), (err: unknown) => {
@@ -466,7 +505,10 @@ test('an endorsement whose caller gave up while it waited is never run: the peer
       return true;
     });
     // the abandoned request left the queue: there is room for this one (the bound is 1)
-    const kept = contract.newProposal('kept').endorse().catch((err: unknown) => err);
+    const kept = contract
+      .newProposal('kept')
+      .endorse()
+      .catch((err: unknown) => err);
     held.releaseAll();
     const keptOutcome = await kept;
     assert.ok(keptOutcome instanceof EndorseError && keptOutcome.code === grpc.status.ABORTED, `kept ran: ${String(keptOutcome)}`);

@@ -80,20 +80,30 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     authenticator: new Authenticator(options.msps, options.deserializer, options.readers),
   });
   const seek = { typeName: 'common.Envelope', maxBytes: control };
-  server.addService(guardedService(DeliverServiceDefinition, { deliver: seek, deliverFiltered: seek, deliverWithPrivateData: seek }), deliver.handlers());
+  server.addService(
+    guardedService(DeliverServiceDefinition, { deliver: seek, deliverFiltered: seek, deliverWithPrivateData: seek }),
+    deliver.handlers(),
+  );
 
   const clientAuthRequired = options.tls.clientAuthRequired === true;
   let roots: Buffer | null = null;
   if (clientAuthRequired) {
     const pems = channelTlsRoots(options);
-    if (pems.length === 0) throw new GatewayServerError('BAD_CONFIG', 'mutual TLS needs the TLS root CA certificates of the channel MSPs, and none has any');
+    if (pems.length === 0)
+      throw new GatewayServerError('BAD_CONFIG', 'mutual TLS needs the TLS root CA certificates of the channel MSPs, and none has any');
     roots = Buffer.from(pems.join('\n'));
   }
   // grpc-js logs a failed bind on stderr as a raw line before reporting it: find a taken port first
   if (options.port !== 0) await checkPortFree(host, options.port);
-  const credentials = ServerCredentials.createSsl(roots, [{ cert_chain: Buffer.from(options.tls.certPem), private_key: Buffer.from(options.tls.keyPem) }], clientAuthRequired);
+  const credentials = ServerCredentials.createSsl(
+    roots,
+    [{ cert_chain: Buffer.from(options.tls.certPem), private_key: Buffer.from(options.tls.keyPem) }],
+    clientAuthRequired,
+  );
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${options.port}`, credentials, (err, bound) => (err ? reject(bindError(err, host, options.port)) : resolve(bound)));
+    server.bindAsync(`${host}:${options.port}`, credentials, (err, bound) =>
+      err ? reject(bindError(err, host, options.port)) : resolve(bound),
+    );
   });
   return {
     host,
@@ -127,7 +137,12 @@ function checkPortFree(host: string, port: number): Promise<void> {
 function bindError(err: Error, host: string, port: number): GatewayServerError {
   const details = { host, port };
   if (/EADDRINUSE/.test(err.message)) {
-    return new GatewayServerError('PORT_IN_USE', `port ${port} on ${host} is already in use (another devnet or peer listens there)`, details, { cause: err });
+    return new GatewayServerError(
+      'PORT_IN_USE',
+      `port ${port} on ${host} is already in use (another devnet or peer listens there)`,
+      details,
+      { cause: err },
+    );
   }
   const reason = /listen (E[A-Z]+[^\]]*)/.exec(err.message)?.[1] ?? err.message;
   return new GatewayServerError('BIND_FAILED', `cannot listen on ${host}:${port}: ${reason}`, details, { cause: err });

@@ -6,8 +6,14 @@ export { GOVERNANCE_CHAINCODE_NAME, NOTIFIED_BODY_MSP_ID } from './config';
 export { GovernanceError, GovernanceErrorCodes, parseGovernanceErrorMessage, type GovernanceErrorCode } from './errors';
 export { GovernanceKeyTypes } from './keys';
 export {
-  LR_SOFTWARE_APPROVAL_TYPE, LR_SOFTWARE_APPROVAL_TYPE_V2, approvedPackageForms, canonicalForms, certificateSha256,
-  lrSoftwareApprovalMessage, signLrSoftwareApproval, verifyLrSoftwareApproval,
+  LR_SOFTWARE_APPROVAL_TYPE,
+  LR_SOFTWARE_APPROVAL_TYPE_V2,
+  approvedPackageForms,
+  canonicalForms,
+  certificateSha256,
+  lrSoftwareApprovalMessage,
+  signLrSoftwareApproval,
+  verifyLrSoftwareApproval,
 } from './approval';
 export { MAX_PAGE_SIZE } from './validation';
 export type * from './types';

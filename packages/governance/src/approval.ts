@@ -29,7 +29,10 @@ export function certificateSha256(certificatePem: string): string {
  * a v2 record: the forms joined with ',' (node before ccaas) are signed too, under the v2 type; a
  * record without is signed exactly as v1 was, so v1 records keep verifying.
  */
-export function lrSoftwareApprovalMessage(fields: LrSoftwareApprovalFields, notifiedBody: { mspId: string; certificatePem: string }): Uint8Array {
+export function lrSoftwareApprovalMessage(
+  fields: LrSoftwareApprovalFields,
+  notifiedBody: { mspId: string; certificatePem: string },
+): Uint8Array {
   const obj: Record<string, string> = {
     chaincodeName: fields.chaincodeName,
     endorsementPolicy: fields.endorsementPolicy,
@@ -50,7 +53,12 @@ const FORM_ORDER: readonly PackageForm[] = ['node', 'ccaas'];
 
 /** The forms in canonical order (node, ccaas); throws on an unknown or repeated form or an empty list. */
 export function canonicalForms(forms: readonly string[]): PackageForm[] {
-  if (!Array.isArray(forms) || forms.length === 0 || new Set(forms).size !== forms.length || forms.some((f) => !FORM_ORDER.includes(f as PackageForm))) {
+  if (
+    !Array.isArray(forms) ||
+    forms.length === 0 ||
+    new Set(forms).size !== forms.length ||
+    forms.some((f) => !FORM_ORDER.includes(f as PackageForm))
+  ) {
     throw new TypeError(`packageForms must be a non-empty list of distinct ${FORM_ORDER.join(' | ')}`);
   }
   return FORM_ORDER.filter((f) => forms.includes(f));

@@ -29,7 +29,8 @@ function subjectField(subject: string, field: string): string[] {
 
 /** Parses a PEM certificate's NodeOU role and common name. Throws on a malformed certificate. */
 export function certificateRole(certPem: Uint8Array | string): Omit<Caller, 'mspId'> {
-  const key = typeof certPem === 'string' ? certPem : Buffer.from(certPem.buffer, certPem.byteOffset, certPem.byteLength).toString('latin1');
+  const key =
+    typeof certPem === 'string' ? certPem : Buffer.from(certPem.buffer, certPem.byteOffset, certPem.byteLength).toString('latin1');
   let parsed = cache.get(key);
   if (parsed === undefined) {
     const cert = new X509Certificate(typeof certPem === 'string' ? certPem : Buffer.from(certPem));

@@ -31,7 +31,14 @@ import {
   parsePageSize,
 } from './validation';
 
-const { ORGANIZATION: ORG, LR_SOFTWARE, LR_PACKAGE, METER_MODEL: MODEL, METER_MODEL_REVISION: MODEL_REVISION, INCIDENT } = GovernanceKeyTypes;
+const {
+  ORGANIZATION: ORG,
+  LR_SOFTWARE,
+  LR_PACKAGE,
+  METER_MODEL: MODEL,
+  METER_MODEL_REVISION: MODEL_REVISION,
+  INCIDENT,
+} = GovernanceKeyTypes;
 
 export const LR_SOFTWARE_APPROVED_EVENT = 'LrSoftwareApproved';
 export const LR_SOFTWARE_WITHDRAWN_EVENT = 'LrSoftwareWithdrawn';
@@ -67,7 +74,8 @@ function encodeBookmark(key: string | undefined): string {
 function decodeBookmark(bookmark: string, prefix: string): string {
   if (bookmark === '') return '';
   const key = /^[A-Za-z0-9_-]+$/.test(bookmark) ? Buffer.from(bookmark, 'base64url').toString('utf8') : '';
-  if (!key.startsWith(prefix) || key.length === prefix.length) throw new GovernanceError('INVALID_ARGUMENT', 'bookmark does not belong to this query');
+  if (!key.startsWith(prefix) || key.length === prefix.length)
+    throw new GovernanceError('INVALID_ARGUMENT', 'bookmark does not belong to this query');
   return key;
 }
 
@@ -87,7 +95,10 @@ export class GovernanceContract extends Contract {
   #requireNotifiedBodyAdmin(ctx: Context, action: string): Caller {
     const caller = callerOf(ctx);
     if (caller.mspId !== NOTIFIED_BODY_MSP_ID || caller.role !== 'admin') {
-      throw new GovernanceError('ACCESS_DENIED', `only an admin of ${NOTIFIED_BODY_MSP_ID} may ${action}; caller is ${describeCaller(caller)}`);
+      throw new GovernanceError(
+        'ACCESS_DENIED',
+        `only an admin of ${NOTIFIED_BODY_MSP_ID} may ${action}; caller is ${describeCaller(caller)}`,
+      );
     }
     return caller;
   }
@@ -109,7 +120,8 @@ export class GovernanceContract extends Contract {
   async registerOrganization(ctx: Context, organizationJson: string): Promise<OrganizationRecord> {
     this.#requireNotifiedBodyAdmin(ctx, 'register organizations');
     const reg = parseOrganization(organizationJson);
-    if (reg.mspId === NOTIFIED_BODY_MSP_ID) throw new GovernanceError('INVALID_RECORD', `${NOTIFIED_BODY_MSP_ID} is the notified body by configuration`);
+    if (reg.mspId === NOTIFIED_BODY_MSP_ID)
+      throw new GovernanceError('INVALID_RECORD', `${NOTIFIED_BODY_MSP_ID} is the notified body by configuration`);
     const record: OrganizationRecord = { ...reg, registeredTxId: ctx.stub.getTxID(), registeredAt: txTime(ctx) };
     const bytes = json(record);
     await ctx.stub.putState(ctx.stub.createCompositeKey(ORG, [reg.mspId]), bytes);
@@ -160,24 +172,36 @@ export class GovernanceContract extends Contract {
     // The peer validated the submitter's certificate against the notified body's MSP: binding the
     // signer to the submitter makes the carried certificate one the channel trusts.
     if (!cert.raw.equals(caller.certDer)) {
-      throw new GovernanceError('INVALID_RECORD', 'the approval must be signed by the submitting notified-body identity (notifiedBody.certificatePem is another certificate)');
+      throw new GovernanceError(
+        'INVALID_RECORD',
+        'the approval must be signed by the submitting notified-body identity (notifiedBody.certificatePem is another certificate)',
+      );
     }
     const now = ctx.stub.getDateTimestamp().getTime();
     if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) {
       throw new GovernanceError('INVALID_RECORD', 'the notified-body certificate is not valid at the transaction time');
     }
     if (!verifyLrSoftwareApproval(approval)) {
-      throw new GovernanceError('BAD_SIGNATURE', `the signature over ${approval.chaincodeName} ${approval.version} does not verify with the notified-body certificate`);
+      throw new GovernanceError(
+        'BAD_SIGNATURE',
+        `the signature over ${approval.chaincodeName} ${approval.version} does not verify with the notified-body certificate`,
+      );
     }
     const key = ctx.stub.createCompositeKey(LR_SOFTWARE, [approval.chaincodeName, approval.version]);
     if ((await ctx.stub.getState(key)).length !== 0) {
-      throw new GovernanceError('LR_SOFTWARE_EXISTS', `${approval.chaincodeName} version ${approval.version} is already in the registry; a new approval needs a new version`);
+      throw new GovernanceError(
+        'LR_SOFTWARE_EXISTS',
+        `${approval.chaincodeName} version ${approval.version} is already in the registry; a new approval needs a new version`,
+      );
     }
     const pkgKey = ctx.stub.createCompositeKey(LR_PACKAGE, [approval.packageId]);
     const pkg = await ctx.stub.getState(pkgKey);
     if (pkg.length !== 0) {
       const other = parse<{ chaincodeName: string; version: string }>(pkg);
-      throw new GovernanceError('PACKAGE_ID_IN_USE', `package ${approval.packageId} is already approved as ${other.chaincodeName} ${other.version}`);
+      throw new GovernanceError(
+        'PACKAGE_ID_IN_USE',
+        `package ${approval.packageId} is already approved as ${other.chaincodeName} ${other.version}`,
+      );
     }
     const record: LrSoftwareRecord = { ...approval, status: 'APPROVED', approvedTxId: ctx.stub.getTxID(), approvedAt: txTime(ctx) };
     const bytes = json(record);
@@ -196,8 +220,13 @@ export class GovernanceContract extends Contract {
     checkText(reason, 'reason', 512);
     const key = ctx.stub.createCompositeKey(LR_SOFTWARE, [chaincodeName, version]);
     const record = await this.#lrSoftware(ctx, key, chaincodeName, version);
-    if (record.status === 'WITHDRAWN') throw new GovernanceError('LR_SOFTWARE_WITHDRAWN', `${chaincodeName} version ${version} is already withdrawn`);
-    const withdrawn: LrSoftwareRecord = { ...record, status: 'WITHDRAWN', withdrawal: { reason, txId: ctx.stub.getTxID(), at: txTime(ctx) } };
+    if (record.status === 'WITHDRAWN')
+      throw new GovernanceError('LR_SOFTWARE_WITHDRAWN', `${chaincodeName} version ${version} is already withdrawn`);
+    const withdrawn: LrSoftwareRecord = {
+      ...record,
+      status: 'WITHDRAWN',
+      withdrawal: { reason, txId: ctx.stub.getTxID(), at: txTime(ctx) },
+    };
     const bytes = json(withdrawn);
     await ctx.stub.putState(key, bytes);
     ctx.stub.setEvent(LR_SOFTWARE_WITHDRAWN_EVENT, bytes);
@@ -206,7 +235,8 @@ export class GovernanceContract extends Contract {
 
   async #lrSoftware(ctx: Context, key: string, chaincodeName: string, version: string): Promise<LrSoftwareRecord> {
     const bytes = await ctx.stub.getState(key);
-    if (bytes.length === 0) throw new GovernanceError('LR_SOFTWARE_NOT_FOUND', `${chaincodeName} version ${version} is not in the registry`);
+    if (bytes.length === 0)
+      throw new GovernanceError('LR_SOFTWARE_NOT_FOUND', `${chaincodeName} version ${version} is not in the registry`);
     return parse<LrSoftwareRecord>(bytes);
   }
 
@@ -222,7 +252,8 @@ export class GovernanceContract extends Contract {
   @Transaction(false)
   async getLrSoftwareByPackageId(ctx: Context, packageId: string): Promise<LrSoftwareRecord> {
     await this.#requireMember(ctx);
-    if (typeof packageId !== 'string' || !PACKAGE_ID.test(packageId)) throw new GovernanceError('INVALID_ARGUMENT', 'packageId must be label:sha256hex');
+    if (typeof packageId !== 'string' || !PACKAGE_ID.test(packageId))
+      throw new GovernanceError('INVALID_ARGUMENT', 'packageId must be label:sha256hex');
     const pkg = await ctx.stub.getState(ctx.stub.createCompositeKey(LR_PACKAGE, [packageId]));
     if (pkg.length === 0) throw new GovernanceError('LR_SOFTWARE_NOT_FOUND', `package ${packageId} is not in the registry`);
     const { chaincodeName, version } = parse<{ chaincodeName: string; version: string }>(pkg);
@@ -242,7 +273,9 @@ export class GovernanceContract extends Contract {
   async getActiveLrSoftware(ctx: Context, chaincodeName: string): Promise<LrSoftwareRecord[]> {
     await this.#requireMember(ctx);
     checkChaincodeName(chaincodeName);
-    return (await collect<LrSoftwareRecord>(ctx.stub.getStateByPartialCompositeKey(LR_SOFTWARE, [chaincodeName]))).filter((r) => r.status === 'APPROVED');
+    return (await collect<LrSoftwareRecord>(ctx.stub.getStateByPartialCompositeKey(LR_SOFTWARE, [chaincodeName]))).filter(
+      (r) => r.status === 'APPROVED',
+    );
   }
 
   // ---- meter models (type approval) -----------------------------------------------------------
@@ -257,8 +290,14 @@ export class GovernanceContract extends Contract {
     const approval = parseMeterModelApproval(modelJson);
     checkModelName(approval.model);
     for (const version of approval.approvedLrVersions) {
-      const sw = await this.#lrSoftware(ctx, ctx.stub.createCompositeKey(LR_SOFTWARE, [approval.chaincodeName, version]), approval.chaincodeName, version);
-      if (sw.status !== 'APPROVED') throw new GovernanceError('LR_SOFTWARE_WITHDRAWN', `${approval.chaincodeName} version ${version} was withdrawn`);
+      const sw = await this.#lrSoftware(
+        ctx,
+        ctx.stub.createCompositeKey(LR_SOFTWARE, [approval.chaincodeName, version]),
+        approval.chaincodeName,
+        version,
+      );
+      if (sw.status !== 'APPROVED')
+        throw new GovernanceError('LR_SOFTWARE_WITHDRAWN', `${approval.chaincodeName} version ${version} was withdrawn`);
     }
     const key = ctx.stub.createCompositeKey(MODEL, [approval.model]);
     const current = await ctx.stub.getState(key);
@@ -307,14 +346,30 @@ export class GovernanceContract extends Contract {
     if (bytes.length === 0) return { approved: false, code: 'MODEL_NOT_APPROVED', detail: `meter model ${model} is not type-approved` };
     const m = parse<MeterModelRecord>(bytes);
     if (m.chaincodeName !== chaincodeName || !m.approvedLrVersions.includes(version)) {
-      return { approved: false, code: 'LR_VERSION_NOT_APPROVED', detail: `meter model ${model} (revision ${m.revision}) is not approved with ${chaincodeName} version ${version}` };
+      return {
+        approved: false,
+        code: 'LR_VERSION_NOT_APPROVED',
+        detail: `meter model ${model} (revision ${m.revision}) is not approved with ${chaincodeName} version ${version}`,
+      };
     }
     const sw = await ctx.stub.getState(ctx.stub.createCompositeKey(LR_SOFTWARE, [chaincodeName, version]));
     const record = sw.length === 0 ? undefined : parse<LrSoftwareRecord>(sw);
     if (record === undefined || record.status !== 'APPROVED') {
-      return { approved: false, code: 'LR_VERSION_NOT_APPROVED', detail: `${chaincodeName} version ${version} is ${record === undefined ? 'not in the registry' : 'withdrawn'}` };
+      return {
+        approved: false,
+        code: 'LR_VERSION_NOT_APPROVED',
+        detail: `${chaincodeName} version ${version} is ${record === undefined ? 'not in the registry' : 'withdrawn'}`,
+      };
     }
-    return { approved: true, model, modelRevision: m.revision, chaincodeName, version, packageId: record.packageId, codeDigest: record.sourceSha256 };
+    return {
+      approved: true,
+      model,
+      modelRevision: m.revision,
+      chaincodeName,
+      version,
+      packageId: record.packageId,
+      codeDigest: record.sourceSha256,
+    };
   }
 
   // ---- integrity incidents (paper, attack 2) ---------------------------------------------------
@@ -327,7 +382,8 @@ export class GovernanceContract extends Contract {
   @Transaction()
   async reportIntegrityIncident(ctx: Context, incidentJson: string): Promise<IntegrityIncidentRecord> {
     const { caller } = await this.#requireMember(ctx);
-    if (caller.role !== 'peer') throw new GovernanceError('ACCESS_DENIED', `only peers report integrity incidents; caller is ${describeCaller(caller)}`);
+    if (caller.role !== 'peer')
+      throw new GovernanceError('ACCESS_DENIED', `only peers report integrity incidents; caller is ${describeCaller(caller)}`);
     const report = parseIncidentReport(incidentJson);
     if (report.organization !== caller.mspId) {
       throw new GovernanceError('ACCESS_DENIED', `a peer of ${caller.mspId} cannot report for ${report.organization}`);

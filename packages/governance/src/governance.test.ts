@@ -23,7 +23,19 @@ import {
   type OrganizationRecord,
   type Page,
 } from './index';
-import { lrFields, modelApproval, payload, signerOf, TABLE_COLUMNS, testOrgs, TestNetwork, testPackageId, type TableColumn, type TestCaller, type TestOrgs } from './testing/network';
+import {
+  lrFields,
+  modelApproval,
+  payload,
+  signerOf,
+  TABLE_COLUMNS,
+  testOrgs,
+  TestNetwork,
+  testPackageId,
+  type TableColumn,
+  type TestCaller,
+  type TestOrgs,
+} from './testing/network';
 
 const DIR = join(__dirname, '..');
 let t: TestOrgs;
@@ -69,19 +81,45 @@ describe('governance: organizations', () => {
     const org = await net.query<OrganizationRecord>('governance', t.callers.cetspClient, 'getOrganization', 'LaSIGEMSP');
     assert.deepEqual([org.mspId, org.name, org.roles], ['LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']]);
     const all = await net.query<OrganizationRecord[]>('governance', t.callers.pucprClient, 'listOrganizations');
-    assert.deepEqual(all.map((o) => o.mspId), ['CETSPMSP', 'LaSIGEMSP', 'PUCPRMSP']);
-    assert.deepEqual(await net.query<CallerOrganization>('governance', t.callers.inmetroClient, 'getCallerOrganization'), { mspId: 'InmetroMSP', notifiedBody: true, roles: [] });
-    assert.deepEqual(await net.query<CallerOrganization>('governance', t.callers.cetspClient, 'getCallerOrganization'), { mspId: 'CETSPMSP', notifiedBody: false, roles: ['METER_OWNER'] });
+    assert.deepEqual(
+      all.map((o) => o.mspId),
+      ['CETSPMSP', 'LaSIGEMSP', 'PUCPRMSP'],
+    );
+    assert.deepEqual(await net.query<CallerOrganization>('governance', t.callers.inmetroClient, 'getCallerOrganization'), {
+      mspId: 'InmetroMSP',
+      notifiedBody: true,
+      roles: [],
+    });
+    assert.deepEqual(await net.query<CallerOrganization>('governance', t.callers.cetspClient, 'getCallerOrganization'), {
+      mspId: 'CETSPMSP',
+      notifiedBody: false,
+      roles: ['METER_OWNER'],
+    });
     await net.assertRejected('governance', 'ACCESS_DENIED', t.callers.unknownClient, 'getCallerOrganization');
     await net.assertRejected('governance', 'ORGANIZATION_NOT_FOUND', t.callers.lasigeClient, 'getOrganization', 'RogueMSP');
     // Re-registration replaces roles.
-    await net.submit('governance', t.callers.inmetroAdmin, 'registerOrganization', JSON.stringify({ mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER', 'AUDITOR'] }));
-    assert.deepEqual((await net.query<OrganizationRecord>('governance', t.callers.lasigeClient, 'getOrganization', 'LaSIGEMSP')).roles, ['COMPUTING_PROVIDER', 'AUDITOR']);
+    await net.submit(
+      'governance',
+      t.callers.inmetroAdmin,
+      'registerOrganization',
+      JSON.stringify({ mspId: 'LaSIGEMSP', name: 'LaSIGE', roles: ['COMPUTING_PROVIDER', 'AUDITOR'] }),
+    );
+    assert.deepEqual((await net.query<OrganizationRecord>('governance', t.callers.lasigeClient, 'getOrganization', 'LaSIGEMSP')).roles, [
+      'COMPUTING_PROVIDER',
+      'AUDITOR',
+    ]);
   });
 
   it('validates organization records', async () => {
     const net = network();
-    for (const bad of ['{', JSON.stringify({ mspId: 'X MSP', name: 'x', roles: ['AUDITOR'] }), JSON.stringify({ mspId: 'XMSP', name: 'x', roles: [] }), JSON.stringify({ mspId: 'XMSP', name: 'x', roles: ['KING'] }), JSON.stringify({ mspId: 'XMSP', name: 'x', roles: ['AUDITOR'], extra: 1 }), JSON.stringify({ mspId: 'InmetroMSP', name: 'x', roles: ['AUDITOR'] })]) {
+    for (const bad of [
+      '{',
+      JSON.stringify({ mspId: 'X MSP', name: 'x', roles: ['AUDITOR'] }),
+      JSON.stringify({ mspId: 'XMSP', name: 'x', roles: [] }),
+      JSON.stringify({ mspId: 'XMSP', name: 'x', roles: ['KING'] }),
+      JSON.stringify({ mspId: 'XMSP', name: 'x', roles: ['AUDITOR'], extra: 1 }),
+      JSON.stringify({ mspId: 'InmetroMSP', name: 'x', roles: ['AUDITOR'] }),
+    ]) {
       await net.assertRejected('governance', 'INVALID_RECORD', t.callers.inmetroAdmin, 'registerOrganization', bad);
     }
   });
@@ -105,9 +143,18 @@ describe('governance: LR software registry', () => {
     assert.equal(verifyLrSoftwareApproval({ ...stored, packageId: testPackageId('lr_1.0', 'other') }), false);
     assert.equal(verifyLrSoftwareApproval({ ...stored, endorsementPolicy: "OR('LaSIGEMSP.peer','PUCPRMSP.peer')" }), false);
     assert.deepEqual(await net.query<LrSoftwareRecord>('governance', t.callers.lasigePeer, 'getLrSoftwareByPackageId', rec.packageId), rec);
-    assert.deepEqual((await net.query<LrSoftwareRecord[]>('governance', t.callers.cetspClient, 'listLrSoftware', 'lr')).map((x) => x.version), ['1.0']);
+    assert.deepEqual(
+      (await net.query<LrSoftwareRecord[]>('governance', t.callers.cetspClient, 'listLrSoftware', 'lr')).map((x) => x.version),
+      ['1.0'],
+    );
     await net.assertRejected('governance', 'LR_SOFTWARE_NOT_FOUND', t.callers.cetspClient, 'getLrSoftware', 'lr', '9.9');
-    await net.assertRejected('governance', 'LR_SOFTWARE_NOT_FOUND', t.callers.cetspClient, 'getLrSoftwareByPackageId', testPackageId('lr_9', 'x'));
+    await net.assertRejected(
+      'governance',
+      'LR_SOFTWARE_NOT_FOUND',
+      t.callers.cetspClient,
+      'getLrSoftwareByPackageId',
+      testPackageId('lr_9', 'x'),
+    );
   });
 
   it('refuses approvals that are tampered with, signed by someone else, malformed or duplicated', async () => {
@@ -115,7 +162,13 @@ describe('governance: LR software registry', () => {
     await net.bootstrap(t);
     const good = signLrSoftwareApproval(lrFields('1.0'), signerOf(t.inmetroAdmin));
     // A field changed after signing: the signature no longer verifies.
-    await net.assertRejected('governance', 'BAD_SIGNATURE', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify({ ...good, endorsementPolicy: "OR('LaSIGEMSP.peer','PUCPRMSP.peer')" }));
+    await net.assertRejected(
+      'governance',
+      'BAD_SIGNATURE',
+      t.callers.inmetroAdmin,
+      'approveLrSoftware',
+      JSON.stringify({ ...good, endorsementPolicy: "OR('LaSIGEMSP.peer','PUCPRMSP.peer')" }),
+    );
     // The same signature made high-S (Fabric rejects high-S).
     const key = createPrivateKey(t.orgs.inmetro.node('Admin').sign.keyPem);
     const p1363 = nodeSign('sha256', lrSoftwareApprovalMessage(good, good.notifiedBody), { key, dsaEncoding: 'ieee-p1363' });
@@ -130,14 +183,26 @@ describe('governance: LR software registry', () => {
     };
     const body = Buffer.concat([der(p1363.subarray(0, 32)), der(Buffer.from(s.toString(16).padStart(64, '0'), 'hex'))]);
     const highS = Buffer.concat([Buffer.of(0x30, body.length), body]).toString('base64');
-    await net.assertRejected('governance', 'BAD_SIGNATURE', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify({ ...good, signature: highS }));
+    await net.assertRejected(
+      'governance',
+      'BAD_SIGNATURE',
+      t.callers.inmetroAdmin,
+      'approveLrSoftware',
+      JSON.stringify({ ...good, signature: highS }),
+    );
     // Signed by another notified-body identity than the submitter.
     const byClient = signLrSoftwareApproval(lrFields('1.0'), signerOf(t.orgs.inmetro.signingIdentity('User1')));
     await net.assertRejected('governance', 'INVALID_RECORD', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify(byClient));
     // Signed by an outsider claiming to be the notified body.
     const rogue = signLrSoftwareApproval(lrFields('1.0'), { ...signerOf(t.orgs.unknown.admin()), mspId: 'InmetroMSP' });
     await net.assertRejected('governance', 'INVALID_RECORD', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify(rogue));
-    await net.assertRejected('governance', 'INVALID_RECORD', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify({ ...good, notifiedBody: { ...good.notifiedBody, mspId: 'LaSIGEMSP' } }));
+    await net.assertRejected(
+      'governance',
+      'INVALID_RECORD',
+      t.callers.inmetroAdmin,
+      'approveLrSoftware',
+      JSON.stringify({ ...good, notifiedBody: { ...good.notifiedBody, mspId: 'LaSIGEMSP' } }),
+    );
     for (const fields of [
       { endorsementPolicy: "AND('LaSIGEMSP.peer',)" },
       { endorsementPolicy: 'LaSIGEMSP.king' },
@@ -149,11 +214,23 @@ describe('governance: LR software registry', () => {
     ]) {
       await net.assertRejected('governance', 'INVALID_RECORD', t.callers.inmetroAdmin, 'approveLrSoftware', approval('1.0', fields));
     }
-    await net.assertRejected('governance', 'INVALID_RECORD', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify({ ...good, extra: true }));
+    await net.assertRejected(
+      'governance',
+      'INVALID_RECORD',
+      t.callers.inmetroAdmin,
+      'approveLrSoftware',
+      JSON.stringify({ ...good, extra: true }),
+    );
     await net.assertRejected('governance', 'INVALID_RECORD', t.callers.inmetroAdmin, 'approveLrSoftware', 'not json');
     await net.submit('governance', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify(good));
     await net.assertRejected('governance', 'LR_SOFTWARE_EXISTS', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify(good));
-    await net.assertRejected('governance', 'PACKAGE_ID_IN_USE', t.callers.inmetroAdmin, 'approveLrSoftware', approval('1.1', { packageId: good.packageId }));
+    await net.assertRejected(
+      'governance',
+      'PACKAGE_ID_IN_USE',
+      t.callers.inmetroAdmin,
+      'approveLrSoftware',
+      approval('1.1', { packageId: good.packageId }),
+    );
   });
 
   it('a v2 approval signs the package forms it admits; v1 records keep verifying and admit node only', async () => {
@@ -162,7 +239,8 @@ describe('governance: LR software registry', () => {
     const v1 = signLrSoftwareApproval(lrFields('1.0'), signerOf(t.inmetroAdmin));
     const v2 = signLrSoftwareApproval(lrFields('1.1', { packageForms: ['ccaas', 'node'] }), signerOf(t.inmetroAdmin));
     assert.deepEqual(v2.packageForms, ['node', 'ccaas'], 'stored in canonical order');
-    const message = (r: typeof v1): Record<string, string> => JSON.parse(Buffer.from(lrSoftwareApprovalMessage(r, r.notifiedBody)).toString('utf8')) as Record<string, string>;
+    const message = (r: typeof v1): Record<string, string> =>
+      JSON.parse(Buffer.from(lrSoftwareApprovalMessage(r, r.notifiedBody)).toString('utf8')) as Record<string, string>;
     assert.equal(message(v1)['type'], LR_SOFTWARE_APPROVAL_TYPE);
     assert.equal('packageForms' in message(v1), false, 'a v1 message is unchanged');
     assert.equal(message(v2)['type'], LR_SOFTWARE_APPROVAL_TYPE_V2);
@@ -174,9 +252,21 @@ describe('governance: LR software registry', () => {
     assert.equal(verifyLrSoftwareApproval({ ...v2, packageForms: ['node'] }), false);
     const { packageForms: _dropped, ...v2AsV1 } = v2;
     assert.equal(verifyLrSoftwareApproval(v2AsV1), false);
-    await net.assertRejected('governance', 'BAD_SIGNATURE', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify({ ...v1, packageForms: ['node', 'ccaas'] }));
+    await net.assertRejected(
+      'governance',
+      'BAD_SIGNATURE',
+      t.callers.inmetroAdmin,
+      'approveLrSoftware',
+      JSON.stringify({ ...v1, packageForms: ['node', 'ccaas'] }),
+    );
     for (const packageForms of [[], ['docker'], ['node', 'node'], ['ccaas', 'node'], 'node']) {
-      await net.assertRejected('governance', 'INVALID_RECORD', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify({ ...v2, packageForms }));
+      await net.assertRejected(
+        'governance',
+        'INVALID_RECORD',
+        t.callers.inmetroAdmin,
+        'approveLrSoftware',
+        JSON.stringify({ ...v2, packageForms }),
+      );
     }
     await net.submit('governance', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify(v1));
     await net.submit('governance', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify(v2));
@@ -190,21 +280,45 @@ describe('governance: LR software registry', () => {
   it('upgrade and withdrawal: each version has its own approval; a withdrawn version stays listed', async () => {
     const net = network();
     await net.bootstrap(t, { versions: ['1.0', '1.1'] });
-    const active = async (): Promise<string[]> => (await net.query<LrSoftwareRecord[]>('governance', t.callers.lasigeClient, 'getActiveLrSoftware', 'lr')).map((r) => r.version);
+    const active = async (): Promise<string[]> =>
+      (await net.query<LrSoftwareRecord[]>('governance', t.callers.lasigeClient, 'getActiveLrSoftware', 'lr')).map((r) => r.version);
     assert.deepEqual(await active(), ['1.0', '1.1']);
-    const r = await net.submit('governance', t.callers.inmetroAdmin, 'withdrawLrSoftware', 'lr', '1.0', 'superseded by 1.1 (edge detection fix)');
+    const r = await net.submit(
+      'governance',
+      t.callers.inmetroAdmin,
+      'withdrawLrSoftware',
+      'lr',
+      '1.0',
+      'superseded by 1.1 (edge detection fix)',
+    );
     const withdrawn = payload<LrSoftwareRecord>(r);
     assert.equal(withdrawn.status, 'WITHDRAWN');
-    assert.deepEqual(withdrawn.withdrawal, { reason: 'superseded by 1.1 (edge detection fix)', txId: net.lastTxId, at: TestNetwork.txTime(net.txCount) });
+    assert.deepEqual(withdrawn.withdrawal, {
+      reason: 'superseded by 1.1 (edge detection fix)',
+      txId: net.lastTxId,
+      at: TestNetwork.txTime(net.txCount),
+    });
     assert.equal(r.event?.name, 'LrSoftwareWithdrawn');
     assert.equal(verifyLrSoftwareApproval(withdrawn), true, 'the original approval still verifies');
     assert.deepEqual(await active(), ['1.1']);
-    assert.deepEqual((await net.query<LrSoftwareRecord[]>('governance', t.callers.lasigeClient, 'listLrSoftware', 'lr')).map((x) => [x.version, x.status]), [['1.0', 'WITHDRAWN'], ['1.1', 'APPROVED']]);
+    assert.deepEqual(
+      (await net.query<LrSoftwareRecord[]>('governance', t.callers.lasigeClient, 'listLrSoftware', 'lr')).map((x) => [x.version, x.status]),
+      [
+        ['1.0', 'WITHDRAWN'],
+        ['1.1', 'APPROVED'],
+      ],
+    );
     await net.assertRejected('governance', 'LR_SOFTWARE_WITHDRAWN', t.callers.inmetroAdmin, 'withdrawLrSoftware', 'lr', '1.0', 'again');
     await net.assertRejected('governance', 'LR_SOFTWARE_NOT_FOUND', t.callers.inmetroAdmin, 'withdrawLrSoftware', 'lr', '7.0', 'unknown');
     await net.assertRejected('governance', 'INVALID_ARGUMENT', t.callers.inmetroAdmin, 'withdrawLrSoftware', 'lr', '1.1', ' ');
     // A withdrawn version cannot be approved again: a fix is a new version.
-    await net.assertRejected('governance', 'LR_SOFTWARE_EXISTS', t.callers.inmetroAdmin, 'approveLrSoftware', approval('1.0', { packageId: testPackageId('lr_1.0', 'rebuilt') }));
+    await net.assertRejected(
+      'governance',
+      'LR_SOFTWARE_EXISTS',
+      t.callers.inmetroAdmin,
+      'approveLrSoftware',
+      approval('1.0', { packageId: testPackageId('lr_1.0', 'rebuilt') }),
+    );
   });
 });
 
@@ -212,18 +326,43 @@ describe('governance: meter models', () => {
   it('type-approves a model with approved LR versions, keeps every revision, and answers checkLrApproval', async () => {
     const net = network();
     await net.bootstrap(t, { versions: ['1.0', '1.1'] });
-    const first = payload<MeterModelRecord>(await net.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('ML-2L', ['1.0']))));
+    const first = payload<MeterModelRecord>(
+      await net.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('ML-2L', ['1.0']))),
+    );
     assert.equal(first.revision, 1);
-    const check = (model: string, version: string): Promise<LrApprovalCheck> => net.query<LrApprovalCheck>('governance', t.callers.cetspClient, 'checkLrApproval', model, 'lr', version);
-    assert.deepEqual(await check('ML-2L', '1.0'), { approved: true, model: 'ML-2L', modelRevision: 1, chaincodeName: 'lr', version: '1.0', packageId: lrFields('1.0').packageId, codeDigest: lrFields('1.0').sourceSha256 });
+    const check = (model: string, version: string): Promise<LrApprovalCheck> =>
+      net.query<LrApprovalCheck>('governance', t.callers.cetspClient, 'checkLrApproval', model, 'lr', version);
+    assert.deepEqual(await check('ML-2L', '1.0'), {
+      approved: true,
+      model: 'ML-2L',
+      modelRevision: 1,
+      chaincodeName: 'lr',
+      version: '1.0',
+      packageId: lrFields('1.0').packageId,
+      codeDigest: lrFields('1.0').sourceSha256,
+    });
     assert.equal((await check('ML-2L', '1.1')).approved, false);
-    assert.deepEqual(await check('ML-9', '1.0'), { approved: false, code: 'MODEL_NOT_APPROVED', detail: 'meter model ML-9 is not type-approved' });
-    const second = payload<MeterModelRecord>(await net.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('ML-2L', ['1.0', '1.1']))));
+    assert.deepEqual(await check('ML-9', '1.0'), {
+      approved: false,
+      code: 'MODEL_NOT_APPROVED',
+      detail: 'meter model ML-9 is not type-approved',
+    });
+    const second = payload<MeterModelRecord>(
+      await net.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('ML-2L', ['1.0', '1.1']))),
+    );
     assert.equal(second.revision, 2);
     assert.equal((await check('ML-2L', '1.1')).approved, true);
     assert.deepEqual(await net.query<MeterModelRecord>('governance', t.callers.lasigeClient, 'getMeterModel', 'ML-2L'), second);
-    assert.deepEqual((await net.query<MeterModelRecord[]>('governance', t.callers.lasigeClient, 'getMeterModelHistory', 'ML-2L')).map((m) => m.approvedLrVersions), [['1.0'], ['1.0', '1.1']]);
-    assert.deepEqual((await net.query<MeterModelRecord[]>('governance', t.callers.lasigeClient, 'listMeterModels')).map((m) => m.model), ['ML-2L']);
+    assert.deepEqual(
+      (await net.query<MeterModelRecord[]>('governance', t.callers.lasigeClient, 'getMeterModelHistory', 'ML-2L')).map(
+        (m) => m.approvedLrVersions,
+      ),
+      [['1.0'], ['1.0', '1.1']],
+    );
+    assert.deepEqual(
+      (await net.query<MeterModelRecord[]>('governance', t.callers.lasigeClient, 'listMeterModels')).map((m) => m.model),
+      ['ML-2L'],
+    );
     // Withdrawing an LR version un-approves it for every model.
     await net.submit('governance', t.callers.inmetroAdmin, 'withdrawLrSoftware', 'lr', '1.0', 'defect found');
     const withdrawn = await check('ML-2L', '1.0');
@@ -235,13 +374,42 @@ describe('governance: meter models', () => {
     const net = network();
     await net.bootstrap(t, { versions: ['1.0', '1.1'] });
     await net.submit('governance', t.callers.inmetroAdmin, 'withdrawLrSoftware', 'lr', '1.1', 'defect');
-    await net.assertRejected('governance', 'LR_SOFTWARE_NOT_FOUND', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('M', ['2.0'])));
-    await net.assertRejected('governance', 'LR_SOFTWARE_NOT_FOUND', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('M', ['1.0'], { chaincodeName: 'other' })));
-    await net.assertRejected('governance', 'LR_SOFTWARE_WITHDRAWN', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('M', ['1.0', '1.1'])));
-    for (const bad of [modelApproval('M', ['1.0', '1.0']), modelApproval('', ['1.0']), { ...modelApproval('M', ['1.0']), approvedLrVersions: '1.0' }, { ...modelApproval('M', ['1.0']), approvedAt: 'x' }]) {
+    await net.assertRejected(
+      'governance',
+      'LR_SOFTWARE_NOT_FOUND',
+      t.callers.inmetroAdmin,
+      'approveMeterModel',
+      JSON.stringify(modelApproval('M', ['2.0'])),
+    );
+    await net.assertRejected(
+      'governance',
+      'LR_SOFTWARE_NOT_FOUND',
+      t.callers.inmetroAdmin,
+      'approveMeterModel',
+      JSON.stringify(modelApproval('M', ['1.0'], { chaincodeName: 'other' })),
+    );
+    await net.assertRejected(
+      'governance',
+      'LR_SOFTWARE_WITHDRAWN',
+      t.callers.inmetroAdmin,
+      'approveMeterModel',
+      JSON.stringify(modelApproval('M', ['1.0', '1.1'])),
+    );
+    for (const bad of [
+      modelApproval('M', ['1.0', '1.0']),
+      modelApproval('', ['1.0']),
+      { ...modelApproval('M', ['1.0']), approvedLrVersions: '1.0' },
+      { ...modelApproval('M', ['1.0']), approvedAt: 'x' },
+    ]) {
       await net.assertRejected('governance', 'INVALID_RECORD', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(bad));
     }
-    await net.assertRejected('governance', 'INVALID_ARGUMENT', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('M\u0000x', ['1.0'])));
+    await net.assertRejected(
+      'governance',
+      'INVALID_ARGUMENT',
+      t.callers.inmetroAdmin,
+      'approveMeterModel',
+      JSON.stringify(modelApproval('M\u0000x', ['1.0'])),
+    );
   });
 });
 
@@ -249,20 +417,41 @@ describe('governance: integrity incidents', () => {
   it('records a peer’s report with the transaction time; auditors page through them', async () => {
     const net = network();
     await net.bootstrap(t);
-    const r = await net.submit('governance', t.callers.lasigePeer, 'reportIntegrityIncident', incident(t.callers.lasigePeer, { detail: 'installed package differs' }));
+    const r = await net.submit(
+      'governance',
+      t.callers.lasigePeer,
+      'reportIntegrityIncident',
+      incident(t.callers.lasigePeer, { detail: 'installed package differs' }),
+    );
     const rec = payload<IntegrityIncidentRecord>(r);
     assert.equal(rec.detectedAt, TestNetwork.txTime(net.txCount));
     assert.equal(rec.txId, net.lastTxId);
     assert.equal(rec.peer, 'peer0.lasige.example.com');
     assert.equal(rec.organization, 'LaSIGEMSP');
     assert.equal(r.event?.name, 'IntegrityIncident');
-    await net.submit('governance', t.callers.pucprPeer, 'reportIntegrityIncident', incident(t.callers.pucprPeer, { kind: 'UNAPPROVED_PACKAGE', expectedPackageId: '' }));
-    await net.submit('governance', t.callers.inmetroPeer, 'reportIntegrityIncident', incident(t.callers.inmetroPeer, { kind: 'WITHDRAWN_PACKAGE' }));
+    await net.submit(
+      'governance',
+      t.callers.pucprPeer,
+      'reportIntegrityIncident',
+      incident(t.callers.pucprPeer, { kind: 'UNAPPROVED_PACKAGE', expectedPackageId: '' }),
+    );
+    await net.submit(
+      'governance',
+      t.callers.inmetroPeer,
+      'reportIntegrityIncident',
+      incident(t.callers.inmetroPeer, { kind: 'WITHDRAWN_PACKAGE' }),
+    );
     const seen: string[] = [];
     let bookmark = '';
     let pages = 0;
     do {
-      const page = await net.query<Page<IntegrityIncidentRecord>>('governance', t.callers.cetspClient, 'listIntegrityIncidents', '2', bookmark);
+      const page = await net.query<Page<IntegrityIncidentRecord>>(
+        'governance',
+        t.callers.cetspClient,
+        'listIntegrityIncidents',
+        '2',
+        bookmark,
+      );
       seen.push(...page.records.map((x) => `${x.organization}:${x.kind}`));
       bookmark = page.bookmark;
       pages++;
@@ -276,10 +465,22 @@ describe('governance: integrity incidents', () => {
     await net.bootstrap(t);
     const { lasigePeer, pucprPeer, lasigeClient, unknownPeer } = t.callers;
     await net.assertRejected('governance', 'ACCESS_DENIED', lasigePeer, 'reportIntegrityIncident', incident(pucprPeer));
-    await net.assertRejected('governance', 'ACCESS_DENIED', lasigePeer, 'reportIntegrityIncident', incident(lasigePeer, { peer: 'peer1.lasige.example.com' }));
+    await net.assertRejected(
+      'governance',
+      'ACCESS_DENIED',
+      lasigePeer,
+      'reportIntegrityIncident',
+      incident(lasigePeer, { peer: 'peer1.lasige.example.com' }),
+    );
     await net.assertRejected('governance', 'ACCESS_DENIED', lasigeClient, 'reportIntegrityIncident', incident(lasigeClient));
     await net.assertRejected('governance', 'ACCESS_DENIED', unknownPeer, 'reportIntegrityIncident', incident(unknownPeer));
-    for (const o of [{ kind: 'BAD_KIND' }, { foundPackageId: 'nope' }, { expectedPackageId: '' }, { foundPackageId: lrFields('1.0').packageId }, { detail: '' }] as Partial<IntegrityIncidentReport>[]) {
+    for (const o of [
+      { kind: 'BAD_KIND' },
+      { foundPackageId: 'nope' },
+      { expectedPackageId: '' },
+      { foundPackageId: lrFields('1.0').packageId },
+      { detail: '' },
+    ] as Partial<IntegrityIncidentReport>[]) {
       await net.assertRejected('governance', 'INVALID_RECORD', lasigePeer, 'reportIntegrityIncident', incident(lasigePeer, o));
     }
     await net.assertRejected('governance', 'INVALID_ARGUMENT', lasigeClient, 'listIntegrityIncidents', '0', '');
@@ -326,7 +527,11 @@ describe('governance: access control per function and role', () => {
           assert.equal(r.response.status, 200, `${fn} by ${who.label}: ${r.response.message}`);
         } else {
           assert.equal(r.response.status, 500, `${fn} by ${who.label} should be denied`);
-          assert.equal(parseGovernanceErrorMessage(r.response.message)?.code, 'ACCESS_DENIED', `${fn} by ${who.label}: ${r.response.message}`);
+          assert.equal(
+            parseGovernanceErrorMessage(r.response.message)?.code,
+            'ACCESS_DENIED',
+            `${fn} by ${who.label}: ${r.response.message}`,
+          );
         }
         cells.push(r.response.status === 200 ? 'yes' : 'no');
       }

@@ -117,7 +117,12 @@ export interface IntegrityIncidentRecord extends IntegrityIncidentReport {
 /** What `checkLrApproval` answers (for the LR chaincode's registerMeter and submitReading). */
 export type LrApprovalCheck =
   | {
-      approved: true; model: string; modelRevision: number; chaincodeName: string; version: string; packageId: string;
+      approved: true;
+      model: string;
+      modelRevision: number;
+      chaincodeName: string;
+      version: string;
+      packageId: string;
       /** The approved code digest (the record's sourceSha256): the LR chaincode compares it with the code it runs from. */
       codeDigest: string;
     }

@@ -43,13 +43,15 @@ function parseJson(json: string, what: string): unknown {
 function fields(obj: unknown, what: string, required: readonly string[], optional: readonly string[] = []): Record<string, unknown> {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw invalid(`${what} must be an object`);
   const record = obj as Record<string, unknown>;
-  for (const k of Object.keys(record)) if (!required.includes(k) && !optional.includes(k)) throw invalid(`${what} has an unknown field "${k}"`);
+  for (const k of Object.keys(record))
+    if (!required.includes(k) && !optional.includes(k)) throw invalid(`${what} has an unknown field "${k}"`);
   for (const k of required) if (!(k in record)) throw invalid(`${what} lacks the field "${k}"`);
   return record;
 }
 
 function text(v: unknown, what: string, max: number): string {
-  if (typeof v !== 'string' || v.trim().length === 0 || v.length > max) throw invalid(`${what} must be a non-blank string of at most ${max} characters`);
+  if (typeof v !== 'string' || v.trim().length === 0 || v.length > max)
+    throw invalid(`${what} must be a non-blank string of at most ${max} characters`);
   return v;
 }
 
@@ -60,13 +62,17 @@ function matching(v: unknown, what: string, re: RegExp, shape: string): string {
 
 export function checkChaincodeName(v: unknown): string {
   if (typeof v !== 'string' || !CHAINCODE_NAME.test(v) || v.length > 128) {
-    throw new GovernanceError('INVALID_ARGUMENT', 'chaincodeName must be a Fabric chaincode name (alphanumerics separated by single - or _)');
+    throw new GovernanceError(
+      'INVALID_ARGUMENT',
+      'chaincodeName must be a Fabric chaincode name (alphanumerics separated by single - or _)',
+    );
   }
   return v;
 }
 
 export function checkVersion(v: unknown): string {
-  if (typeof v !== 'string' || !CHAINCODE_VERSION.test(v)) throw new GovernanceError('INVALID_ARGUMENT', 'version must be 1..64 of A-Z a-z 0-9 _ . + -');
+  if (typeof v !== 'string' || !CHAINCODE_VERSION.test(v))
+    throw new GovernanceError('INVALID_ARGUMENT', 'version must be 1..64 of A-Z a-z 0-9 _ . + -');
   return v;
 }
 
@@ -78,13 +84,19 @@ export function checkText(v: unknown, what: string, max: number): string {
 }
 
 export function checkMspId(v: unknown): string {
-  if (typeof v !== 'string' || !MSP_ID.test(v)) throw new GovernanceError('INVALID_ARGUMENT', 'mspId must be an MSP id (letters, digits, ".", "_", "-"; at most 128)');
+  if (typeof v !== 'string' || !MSP_ID.test(v))
+    throw new GovernanceError('INVALID_ARGUMENT', 'mspId must be an MSP id (letters, digits, ".", "_", "-"; at most 128)');
   return v;
 }
 
 /** Parses approveLrSoftware's argument: shape and syntax only (the signature is checked by the contract). */
 export function parseLrSoftwareApproval(json: string): LrSoftwareApproval {
-  const r = fields(parseJson(json, 'approval'), 'approval', ['chaincodeName', 'version', 'packageId', 'sourceSha256', 'endorsementPolicy', 'notifiedBody', 'signature'], ['packageForms']);
+  const r = fields(
+    parseJson(json, 'approval'),
+    'approval',
+    ['chaincodeName', 'version', 'packageId', 'sourceSha256', 'endorsementPolicy', 'notifiedBody', 'signature'],
+    ['packageForms'],
+  );
   let packageForms: PackageForm[] | undefined;
   if (r.packageForms !== undefined) {
     try {
@@ -116,7 +128,13 @@ export function parseLrSoftwareApproval(json: string): LrSoftwareApproval {
 }
 
 export function parseMeterModelApproval(json: string): MeterModelApproval {
-  const r = fields(parseJson(json, 'meter model'), 'meter model', ['model', 'manufacturer', 'chaincodeName', 'approvedLrVersions', 'certificateRef']);
+  const r = fields(parseJson(json, 'meter model'), 'meter model', [
+    'model',
+    'manufacturer',
+    'chaincodeName',
+    'approvedLrVersions',
+    'certificateRef',
+  ]);
   const versions = r.approvedLrVersions;
   if (!Array.isArray(versions) || versions.length > 64) throw invalid('approvedLrVersions must be an array of at most 64 versions');
   const approvedLrVersions = versions.map((v, i) => matching(v, `approvedLrVersions[${i}]`, CHAINCODE_VERSION, 'a chaincode version'));
@@ -133,21 +151,34 @@ export function parseMeterModelApproval(json: string): MeterModelApproval {
 export function parseOrganization(json: string): OrganizationRegistration {
   const r = fields(parseJson(json, 'organization'), 'organization', ['mspId', 'name', 'roles']);
   const roles = r.roles;
-  if (!Array.isArray(roles) || roles.length === 0 || roles.some((x) => !ORG_ROLES.includes(x as OrganizationRole)) || new Set(roles).size !== roles.length) {
+  if (
+    !Array.isArray(roles) ||
+    roles.length === 0 ||
+    roles.some((x) => !ORG_ROLES.includes(x as OrganizationRole)) ||
+    new Set(roles).size !== roles.length
+  ) {
     throw invalid(`roles must be a non-empty list of distinct ${ORG_ROLES.join(' | ')}`);
   }
   return { mspId: matching(r.mspId, 'mspId', MSP_ID, 'an MSP id'), name: text(r.name, 'name', 256), roles: roles as OrganizationRole[] };
 }
 
 export function parseIncidentReport(json: string): IntegrityIncidentReport {
-  const r = fields(parseJson(json, 'incident'), 'incident', ['kind', 'chaincodeName', 'expectedPackageId', 'foundPackageId', 'peer', 'organization'], ['detail']);
+  const r = fields(
+    parseJson(json, 'incident'),
+    'incident',
+    ['kind', 'chaincodeName', 'expectedPackageId', 'foundPackageId', 'peer', 'organization'],
+    ['detail'],
+  );
   if (!INCIDENT_KINDS.includes(r.kind as IntegrityIncidentKind)) throw invalid(`kind must be one of ${INCIDENT_KINDS.join(' | ')}`);
   const kind = r.kind as IntegrityIncidentKind;
   const expected = r.expectedPackageId;
   const expectedPackageId =
-    expected === '' && kind === 'UNAPPROVED_PACKAGE' ? '' : matching(expected, 'expectedPackageId', PACKAGE_ID, "a package id ('' only for UNAPPROVED_PACKAGE)");
+    expected === '' && kind === 'UNAPPROVED_PACKAGE'
+      ? ''
+      : matching(expected, 'expectedPackageId', PACKAGE_ID, "a package id ('' only for UNAPPROVED_PACKAGE)");
   const foundPackageId = matching(r.foundPackageId, 'foundPackageId', PACKAGE_ID, 'a package id');
-  if (kind === 'FINGERPRINT_MISMATCH' && expectedPackageId === foundPackageId) throw invalid('a FINGERPRINT_MISMATCH needs different expected and found package ids');
+  if (kind === 'FINGERPRINT_MISMATCH' && expectedPackageId === foundPackageId)
+    throw invalid('a FINGERPRINT_MISMATCH needs different expected and found package ids');
   const report: IntegrityIncidentReport = {
     kind,
     chaincodeName: matching(r.chaincodeName, 'chaincodeName', CHAINCODE_NAME, 'a Fabric chaincode name'),

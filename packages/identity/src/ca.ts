@@ -141,7 +141,10 @@ async function newAuthority(commonName: string, domain: string): Promise<Authori
     keys,
     extensions: [
       new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        x509.KeyUsageFlags.digitalSignature |
+          x509.KeyUsageFlags.keyEncipherment |
+          x509.KeyUsageFlags.keyCertSign |
+          x509.KeyUsageFlags.cRLSign,
         true,
       ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]),
@@ -184,7 +187,11 @@ async function issueLeaf(ca: Authority, opts: LeafOptions): Promise<CertKeyPem> 
   if (opts.tls) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]));
   if (caSki !== null) extensions.push(new x509.AuthorityKeyIdentifierExtension(caSki.keyId));
   if (opts.sans !== undefined && opts.sans.length > 0) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(opts.sans.map((v) => (IPV4.test(v) || v.includes(':') ? { type: 'ip', value: v } : { type: 'dns', value: v }))));
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension(
+        opts.sans.map((v) => (IPV4.test(v) || v.includes(':') ? { type: 'ip', value: v } : { type: 'dns', value: v })),
+      ),
+    );
   }
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
@@ -253,7 +260,8 @@ export function newOrgMaterial(
   const identities = new Map<string, SigningIdentity>();
   const node = (name: string): NodeMaterial => {
     const found = all.find((n) => n.name === name || n.fqdn === name);
-    if (found === undefined) throw new IdentityError('INVALID_SPEC', `${spec.name} has no node or user ${JSON.stringify(name)}`, { mspId: spec.mspId });
+    if (found === undefined)
+      throw new IdentityError('INVALID_SPEC', `${spec.name} has no node or user ${JSON.stringify(name)}`, { mspId: spec.mspId });
     return found;
   };
   const signingIdentity = (name: string): SigningIdentity => {
@@ -275,7 +283,12 @@ export function newOrgMaterial(
     node,
     signingIdentity,
     admin: () => signingIdentity('Admin'),
-    mspConfig: (): MspConfig => ({ mspId: spec.mspId, rootCertsPem: [ca.certPem], tlsRootCertsPem: [tlsCa.certPem], nodeOUs: { enable: true } }),
+    mspConfig: (): MspConfig => ({
+      mspId: spec.mspId,
+      rootCertsPem: [ca.certPem],
+      tlsRootCertsPem: [tlsCa.certPem],
+      nodeOUs: { enable: true },
+    }),
   });
 }
 
@@ -297,9 +310,17 @@ export async function issueIdentity(org: OrgMaterial, opts: IssueOptions): Promi
  * for another service of that organization, e.g. the traffic authority's evidence store. `sans`
  * are DNS names or IP addresses; the common name is always among them.
  */
-export async function issueTlsCertificate(org: OrgMaterial, opts: { commonName: string; sans?: readonly string[]; notBefore?: Date; notAfter?: Date }): Promise<CertKeyPem> {
+export async function issueTlsCertificate(
+  org: OrgMaterial,
+  opts: { commonName: string; sans?: readonly string[]; notBefore?: Date; notAfter?: Date },
+): Promise<CertKeyPem> {
   const ca = await authorityFromPem(org.tlsCa);
-  const leaf: LeafOptions = { commonName: opts.commonName, ous: [], tls: true, sans: [...new Set([opts.commonName, ...(opts.sans ?? [])])] };
+  const leaf: LeafOptions = {
+    commonName: opts.commonName,
+    ous: [],
+    tls: true,
+    sans: [...new Set([opts.commonName, ...(opts.sans ?? [])])],
+  };
   if (opts.notBefore !== undefined) leaf.notBefore = opts.notBefore;
   if (opts.notAfter !== undefined) leaf.notAfter = opts.notAfter;
   return issueLeaf(ca, leaf);

@@ -1,14 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // X.509 ECDSA P-256 identities: low-S signing, verification, MSPs, certificate generation in Fabric cryptogen layout.
 export { IdentityError, type IdentityErrorCode } from './errors.js';
-export {
-  SigningIdentity,
-  signLowS,
-  verifySignature,
-  serializeIdentity,
-  parsePrivateKey,
-  newSigningIdentityFromFiles,
-} from './signing.js';
+export { SigningIdentity, signLowS, verifySignature, serializeIdentity, parsePrivateKey, newSigningIdentityFromFiles } from './signing.js';
 export {
   IdentityDeserializer,
   identityFromCertificate,

@@ -76,7 +76,10 @@ test('writeCryptogenLayout writes exactly the cryptogen / test-network files of 
     const config = await readFile(join(root, 'msp', 'config.yaml'), 'utf8');
     assert.match(config, /NodeOUs:\n {2}Enable: true\n/);
     for (const ou of ['client', 'peer', 'admin', 'orderer']) {
-      assert.match(config, new RegExp(`Certificate: cacerts/ca\\.${d.replace(/\./g, '\\.')}-cert\\.pem\\n {4}OrganizationalUnitIdentifier: ${ou}\\n`));
+      assert.match(
+        config,
+        new RegExp(`Certificate: cacerts/ca\\.${d.replace(/\./g, '\\.')}-cert\\.pem\\n {4}OrganizationalUnitIdentifier: ${ou}\\n`),
+      );
     }
     const keyStat = await stat(join(root, 'users', `User1@${d}`, 'msp', 'keystore', 'priv_sk'));
     assert.equal(keyStat.mode & 0o777, 0o600);
@@ -146,9 +149,14 @@ test('a Fabric Gateway application configured on the layout signs with an identi
     const signature = await signer(createHash('sha256').update(message).digest());
 
     const registry = new MspRegistry([
-      { mspId: 'InmetroMSP', rootCertsPem: [await readFile(join(orgDirectory(dir, INMETRO), 'msp', 'cacerts', 'ca.inmetro.example.com-cert.pem'), 'utf8')] },
+      {
+        mspId: 'InmetroMSP',
+        rootCertsPem: [await readFile(join(orgDirectory(dir, INMETRO), 'msp', 'cacerts', 'ca.inmetro.example.com-cert.pem'), 'utf8')],
+      },
     ]);
-    const id = new IdentityDeserializer().deserialize(serializeIdentity(identity.mspId, Buffer.from(identity.credentials).toString('utf8')));
+    const id = new IdentityDeserializer().deserialize(
+      serializeIdentity(identity.mspId, Buffer.from(identity.credentials).toString('utf8')),
+    );
     registry.validate(id);
     assert.equal(registry.roleOf(id), 'client');
     assert.ok(verifySignature(id.publicKey, message, signature));
@@ -164,9 +172,12 @@ test('TLS pairs from the layout complete a mutual TLS handshake for the peer hos
     const [caCrt, serverCrt, serverKey, clientCrt, clientKey] = await Promise.all(
       [peer.tlsCa, peer.tlsCert, peer.tlsKey, user.tlsCert, user.tlsKey].map((p) => readFile(p)),
     );
-    const server = createTlsServer({ cert: serverCrt, key: serverKey, ca: caCrt, requestCert: true, rejectUnauthorized: true }, (socket) => {
-      socket.end(`hello ${(socket.getPeerCertificate().subject as { CN?: string }).CN}`);
-    });
+    const server = createTlsServer(
+      { cert: serverCrt, key: serverKey, ca: caCrt, requestCert: true, rejectUnauthorized: true },
+      (socket) => {
+        socket.end(`hello ${(socket.getPeerCertificate().subject as { CN?: string }).CN}`);
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     try {

@@ -185,9 +185,18 @@ export async function loadMspConfig(mspId: string, mspDir: string): Promise<MspC
   } catch {
     // no config.yaml: NodeOUs disabled, as in Fabric
   }
-  const ou = (key: string): string | undefined => new RegExp(`${key}:\\s*\\n(?:\\s+\\w+:.*\\n)*?\\s+OrganizationalUnitIdentifier:\\s*(\\S+)`).exec(configYaml)?.[1];
+  const ou = (key: string): string | undefined =>
+    new RegExp(`${key}:\\s*\\n(?:\\s+\\w+:.*\\n)*?\\s+OrganizationalUnitIdentifier:\\s*(\\S+)`).exec(configYaml)?.[1];
   const enable = /NodeOUs:\s*\n\s+Enable:\s*true/i.test(configYaml);
-  const nodeOUs = { enable, ...(enable && { clientOU: ou('ClientOUIdentifier') ?? 'client', peerOU: ou('PeerOUIdentifier') ?? 'peer', adminOU: ou('AdminOUIdentifier') ?? 'admin', ordererOU: ou('OrdererOUIdentifier') ?? 'orderer' }) };
+  const nodeOUs = {
+    enable,
+    ...(enable && {
+      clientOU: ou('ClientOUIdentifier') ?? 'client',
+      peerOU: ou('PeerOUIdentifier') ?? 'peer',
+      adminOU: ou('AdminOUIdentifier') ?? 'admin',
+      ordererOU: ou('OrdererOUIdentifier') ?? 'orderer',
+    }),
+  };
   return {
     mspId,
     rootCertsPem: rootCertsPem!,

@@ -78,7 +78,9 @@ test('MspRegistry accepts identities issued by their MSP CA and rejects each fai
 
   // the CA certificate itself is no identity; neither is a TLS certificate from the TLS CA
   assert.throws(() => registry.validate(identityFromCertificate('LaSIGEMSP', lasige.ca.certPem)), { code: 'UNTRUSTED_CERTIFICATE' });
-  assert.throws(() => registry.validate(identityFromCertificate('LaSIGEMSP', lasige.node('peer0').tls.certPem)), { code: 'UNTRUSTED_CERTIFICATE' });
+  assert.throws(() => registry.validate(identityFromCertificate('LaSIGEMSP', lasige.node('peer0').tls.certPem)), {
+    code: 'UNTRUSTED_CERTIFICATE',
+  });
 });
 
 test('MspRegistry rejects expired and not-yet-valid certificates at the given time', async () => {
@@ -102,7 +104,11 @@ test('MspRegistry rejects expired and not-yet-valid certificates at the given ti
   assert.equal(registry.isValid(id), true);
   assert.equal(registry.satisfiesRole(id, 'client'), true);
 
-  const shortLived = await issueIdentity(lasige, { commonName: 'Temp@lasige.example.com', role: 'client', notAfter: new Date(now + 3_600_000) });
+  const shortLived = await issueIdentity(lasige, {
+    commonName: 'Temp@lasige.example.com',
+    role: 'client',
+    notAfter: new Date(now + 3_600_000),
+  });
   const temp = identityFromCertificate('LaSIGEMSP', shortLived.certPem);
   registry.validateAt(temp, now);
   assert.throws(() => registry.validateAt(temp, now + 2 * 3_600_000), { code: 'EXPIRED_CERTIFICATE' });
@@ -162,7 +168,12 @@ test('roles follow NodeOUs: member is any valid identity, peer/client/admin/orde
 test('without NodeOUs only member and admincerts-listed admins can be told apart', async () => {
   const { lasige } = await testOrgs();
   const registry = new MspRegistry([
-    { mspId: 'LaSIGEMSP', rootCertsPem: [lasige.ca.certPem], nodeOUs: { enable: false }, adminCertsPem: [lasige.node('Admin').sign.certPem] },
+    {
+      mspId: 'LaSIGEMSP',
+      rootCertsPem: [lasige.ca.certPem],
+      nodeOUs: { enable: false },
+      adminCertsPem: [lasige.node('Admin').sign.certPem],
+    },
   ]);
   const admin = identityFromCertificate('LaSIGEMSP', lasige.node('Admin').sign.certPem);
   const peer = identityFromCertificate('LaSIGEMSP', lasige.node('peer0').sign.certPem);

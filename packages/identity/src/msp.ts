@@ -57,7 +57,8 @@ function parseCa(mspId: string, pem: string, what: string): X509Certificate {
   } catch (err) {
     throw new IdentityError('INVALID_MSP_CONFIG', `${mspId}: ${what} certificate does not parse`, { mspId }, { cause: err });
   }
-  if (!cert.ca) throw new IdentityError('INVALID_MSP_CONFIG', `${mspId}: ${what} certificate is not a CA (basicConstraints CA:false)`, { mspId });
+  if (!cert.ca)
+    throw new IdentityError('INVALID_MSP_CONFIG', `${mspId}: ${what} certificate is not a CA (basicConstraints CA:false)`, { mspId });
   return cert;
 }
 
@@ -74,8 +75,10 @@ export class MspRegistry {
   /** @throws {@link IdentityError} INVALID_MSP_CONFIG on a duplicate MSP id or a bad CA certificate. */
   constructor(msps: readonly MspConfig[]) {
     for (const config of msps) {
-      if (this.#msps.has(config.mspId)) throw new IdentityError('INVALID_MSP_CONFIG', `duplicate MSP id ${config.mspId}`, { mspId: config.mspId });
-      if (config.rootCertsPem.length === 0) throw new IdentityError('INVALID_MSP_CONFIG', `${config.mspId}: no root CA certificate`, { mspId: config.mspId });
+      if (this.#msps.has(config.mspId))
+        throw new IdentityError('INVALID_MSP_CONFIG', `duplicate MSP id ${config.mspId}`, { mspId: config.mspId });
+      if (config.rootCertsPem.length === 0)
+        throw new IdentityError('INVALID_MSP_CONFIG', `${config.mspId}: no root CA certificate`, { mspId: config.mspId });
       const nodeOUs = config.nodeOUs ?? { enable: true };
       const ouRoles = new Map<string, NodeRole>();
       if (nodeOUs.enable) {
@@ -93,7 +96,12 @@ export class MspRegistry {
           try {
             return new X509Certificate(p).raw;
           } catch (err) {
-            throw new IdentityError('INVALID_MSP_CONFIG', `${config.mspId}: admin certificate does not parse`, { mspId: config.mspId }, { cause: err });
+            throw new IdentityError(
+              'INVALID_MSP_CONFIG',
+              `${config.mspId}: admin certificate does not parse`,
+              { mspId: config.mspId },
+              { cause: err },
+            );
           }
         }),
       });
@@ -239,7 +247,10 @@ function computeChain(identity: Identity, msp: Msp): ChainResult {
       }
     }
     if (count !== 1) {
-      return fail('INVALID_NODE_OU', `with NodeOUs enabled an identity must carry exactly one of the node OUs; ${identity.commonName} has ${count}`);
+      return fail(
+        'INVALID_NODE_OU',
+        `with NodeOUs enabled an identity must carry exactly one of the node OUs; ${identity.commonName} has ${count}`,
+      );
     }
   }
   return role === undefined ? { notBeforeMs, notAfterMs } : { role, notBeforeMs, notAfterMs };

@@ -109,8 +109,14 @@ test('newSigningIdentityFromFiles loads PEM files and refuses a key that does no
     const id = await newSigningIdentityFromFiles('LaSIGEMSP', join(dir, 'cert.pem'), join(dir, 'priv_sk'));
     assert.equal(id.mspId, 'LaSIGEMSP');
     assert.ok(verifySignature(new X509Certificate(user.sign.certPem).publicKey, message, id.sign(message)));
-    await assert.rejects(newSigningIdentityFromFiles('LaSIGEMSP', join(dir, 'cert.pem'), join(dir, 'other_sk')), { name: 'IdentityError', code: 'MALFORMED_KEY' });
-    await assert.rejects(newSigningIdentityFromFiles('LaSIGEMSP', join(dir, 'cert.pem'), join(dir, 'missing')), (e: unknown) => e instanceof IdentityError && e.code === 'IO');
+    await assert.rejects(newSigningIdentityFromFiles('LaSIGEMSP', join(dir, 'cert.pem'), join(dir, 'other_sk')), {
+      name: 'IdentityError',
+      code: 'MALFORMED_KEY',
+    });
+    await assert.rejects(
+      newSigningIdentityFromFiles('LaSIGEMSP', join(dir, 'cert.pem'), join(dir, 'missing')),
+      (e: unknown) => e instanceof IdentityError && e.code === 'IO',
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { msp } from '@hyperledger/fabric-protos';
 import { IdentityError } from './errors.js';
 
-interface CurveInfo { readonly order: bigint; readonly halfOrder: Uint8Array; readonly scalarBytes: number }
+interface CurveInfo {
+  readonly order: bigint;
+  readonly halfOrder: Uint8Array;
+  readonly scalarBytes: number;
+}
 
 function curveInfo(orderHex: string): CurveInfo {
   const order = BigInt('0x' + orderHex);

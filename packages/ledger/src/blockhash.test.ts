@@ -18,22 +18,36 @@ function referenceHash(number: number, previousHash: Uint8Array, dataHash: Uint8
       new asn1js.OctetString({ valueHex: dataHash }),
     ],
   });
-  return createHash('sha256').update(Buffer.from(seq.toBER(false))).digest();
+  return createHash('sha256')
+    .update(Buffer.from(seq.toBER(false)))
+    .digest();
 }
 
 test('header hash is SHA-256 of the DER SEQUENCE{number, previous_hash, data_hash}', () => {
   const enc = new TextEncoder();
   // Hand-encoded: 30 0d | 02 01 01 | 04 03 'foo' | 04 03 'bar'
   const der = Buffer.from('300d020101040366 6f6f0403626172'.replace(/ /g, ''), 'hex');
-  assert.deepEqual(Buffer.from(blockHeaderHash({ number: 1, previousHash: enc.encode('foo'), dataHash: enc.encode('bar') })), createHash('sha256').update(der).digest());
+  assert.deepEqual(
+    Buffer.from(blockHeaderHash({ number: 1, previousHash: enc.encode('foo'), dataHash: enc.encode('bar') })),
+    createHash('sha256').update(der).digest(),
+  );
 });
 
 test('header hash matches an independent DER encoder for edge-case numbers and lengths', () => {
   const h32 = createHash('sha256').update('x').digest();
   const long = new Uint8Array(200).fill(7); // long-form DER length
   for (const n of [0, 1, 127, 128, 255, 256, 65535, 2 ** 31, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER]) {
-    for (const [prev, data] of [[new Uint8Array(0), h32], [h32, h32], [long, h32], [long, long]] as const) {
-      assert.deepEqual(Buffer.from(blockHeaderHash({ number: n, previousHash: prev, dataHash: data })), referenceHash(n, prev, data), `number ${n}, prev ${prev.length}, data ${data.length}`);
+    for (const [prev, data] of [
+      [new Uint8Array(0), h32],
+      [h32, h32],
+      [long, h32],
+      [long, long],
+    ] as const) {
+      assert.deepEqual(
+        Buffer.from(blockHeaderHash({ number: n, previousHash: prev, dataHash: data })),
+        referenceHash(n, prev, data),
+        `number ${n}, prev ${prev.length}, data ${data.length}`,
+      );
     }
   }
 });
@@ -41,5 +55,10 @@ test('header hash matches an independent DER encoder for edge-case numbers and l
 test('data hash is SHA-256 over the concatenated envelopes', () => {
   const a = Uint8Array.of(1, 2, 3);
   const b = Uint8Array.of(4, 5);
-  assert.deepEqual(Buffer.from(blockDataHash([a, b])), createHash('sha256').update(Uint8Array.of(1, 2, 3, 4, 5)).digest());
+  assert.deepEqual(
+    Buffer.from(blockDataHash([a, b])),
+    createHash('sha256')
+      .update(Uint8Array.of(1, 2, 3, 4, 5))
+      .digest(),
+  );
 });

@@ -72,12 +72,20 @@ export function requireTxFilter(block: DecodedBlock): Uint8Array {
   // Protobuf does not write an empty bytes field: a block without transactions has no filter to carry.
   const f = block.txFilter ?? (block.envelopes.length === 0 ? EMPTY : undefined);
   if (f === undefined || f.length !== block.envelopes.length) {
-    throw new LedgerError('MISSING_TX_FILTER', `block ${block.number}: TRANSACTIONS_FILTER has ${f?.length ?? 0} codes for ${block.envelopes.length} transactions`, { blockNum: block.number });
+    throw new LedgerError(
+      'MISSING_TX_FILTER',
+      `block ${block.number}: TRANSACTIONS_FILTER has ${f?.length ?? 0} codes for ${block.envelopes.length} transactions`,
+      { blockNum: block.number },
+    );
   }
   return f;
 }
 
-interface ParsedEnvelope { txId: string; type: number; data: Uint8Array }
+interface ParsedEnvelope {
+  txId: string;
+  type: number;
+  data: Uint8Array;
+}
 
 /** Envelope.payload → Payload{header.channel_header → ChannelHeader{type, tx_id}, data}. */
 function parseEnvelopeHeader(envelope: Uint8Array): ParsedEnvelope | undefined {
@@ -121,7 +129,10 @@ function endorserWrites(blockNum: number, txNum: number, data: Uint8Array, out: 
   const version: Version = { blockNum, txNum };
   const tx = new WireReader(results);
   while (tx.next()) {
-    if (tx.field !== 2) { tx.skip(); continue; }
+    if (tx.field !== 2) {
+      tx.skip();
+      continue;
+    }
     const nsr = new WireReader(tx.bytes());
     let ns = '';
     let rwset: Uint8Array | undefined;
@@ -134,7 +145,10 @@ function endorserWrites(blockNum: number, txNum: number, data: Uint8Array, out: 
     }
     const kv = new WireReader(rwset);
     while (kv.next()) {
-      if (kv.field !== 3) { kv.skip(); continue; }
+      if (kv.field !== 3) {
+        kv.skip();
+        continue;
+      }
       const w = new WireReader(kv.bytes());
       let key = '';
       let isDelete = false;
@@ -162,7 +176,10 @@ function hashedWrites(ns: string, collectionRwset: Uint8Array, version: Version,
   }
   const h = new WireReader(hashed);
   while (h.next()) {
-    if (h.field !== 2) { h.skip(); continue; }
+    if (h.field !== 2) {
+      h.skip();
+      continue;
+    }
     const w = new WireReader(h.bytes());
     let keyHash: Uint8Array = EMPTY;
     let isDelete = false;
@@ -191,21 +208,30 @@ export interface BlockContents {
  * its transactions get code NOT_VALIDATED.
  */
 export function blockContents(block: DecodedBlock, withUpdates = true): BlockContents {
-  const filter = withUpdates || block.txFilter !== undefined ? requireTxFilter(block) : new Uint8Array(block.envelopes.length).fill(NOT_VALIDATED);
+  const filter =
+    withUpdates || block.txFilter !== undefined ? requireTxFilter(block) : new Uint8Array(block.envelopes.length).fill(NOT_VALIDATED);
   const txIndex: TxIndexEntry[] = new Array(block.envelopes.length);
   const updates: StateUpdate[] = [];
   for (let txNum = 0; txNum < block.envelopes.length; txNum++) {
     const code = filter[txNum]!;
     const parsed = parseEnvelopeHeader(block.envelopes[txNum]!);
     if (parsed === undefined && code === VALID) {
-      throw new LedgerError('MALFORMED_BLOCK', `block ${block.number} tx ${txNum} is marked VALID but does not parse`, { blockNum: block.number, txNum });
+      throw new LedgerError('MALFORMED_BLOCK', `block ${block.number} tx ${txNum} is marked VALID but does not parse`, {
+        blockNum: block.number,
+        txNum,
+      });
     }
     txIndex[txNum] = { txId: parsed?.txId ?? '', code };
     if (withUpdates && code === VALID && parsed!.type === ENDORSER_TRANSACTION) {
       try {
         endorserWrites(block.number, txNum, parsed!.data, updates);
       } catch (e) {
-        throw new LedgerError('MALFORMED_BLOCK', `block ${block.number} tx ${txNum}: no readable rwset in a VALID transaction`, { blockNum: block.number, txNum }, { cause: e });
+        throw new LedgerError(
+          'MALFORMED_BLOCK',
+          `block ${block.number} tx ${txNum}: no readable rwset in a VALID transaction`,
+          { blockNum: block.number, txNum },
+          { cause: e },
+        );
       }
     }
   }

@@ -15,7 +15,16 @@ import { blockContents, decodeBlock, requireTxFilter, type DecodedBlock, type Tx
 import { equalBytes, hex, readU64, writeU64 } from './bytes';
 import { LedgerError } from './errors';
 import { ioFailure, nodeFileSystem, type BlockFileHandle, type BlockFileSystem } from './files';
-import { blockFileName as fileName, encodeRecordHeader, FileRecords, listBlockFiles, peekBlockNumber, RECORD_HEADER_BYTES as RECORD_HEADER, recordChecksumMatches, recordLength } from './records';
+import {
+  blockFileName as fileName,
+  encodeRecordHeader,
+  FileRecords,
+  listBlockFiles,
+  peekBlockNumber,
+  RECORD_HEADER_BYTES as RECORD_HEADER,
+  recordChecksumMatches,
+  recordLength,
+} from './records';
 
 export interface BlockStoreOptions {
   /** Roll over to a new block file once a file would exceed this size. Default 64 MiB (Fabric's default). */
@@ -66,9 +75,18 @@ const INDEX_FORMAT = 2;
 const K_CHECKPOINT = Buffer.from('c'); // u32 file | u64 end offset | u64 height | last header hash
 
 /** Where the index places a block's record: file number, record offset, payload length. */
-export interface BlockLocation { readonly file: number; readonly offset: number; readonly length: number }
+export interface BlockLocation {
+  readonly file: number;
+  readonly offset: number;
+  readonly length: number;
+}
 type Location = BlockLocation;
-interface Checkpoint { file: number; offset: number; height: number; lastHash: Uint8Array }
+interface Checkpoint {
+  file: number;
+  offset: number;
+  height: number;
+  lastHash: Uint8Array;
+}
 
 function blockKey(n: number): Buffer {
   const k = Buffer.allocUnsafe(9);
@@ -114,7 +132,16 @@ type Batch = ReturnType<ClassicLevel<Buffer, Buffer>['batch']>;
  * only at its first occurrence: `indexed` says whether an earlier one is in the index or in
  * `pending` (tx ids put in this batch, not yet written), which collects this block's ids.
  */
-function putBlockIndex(batch: Batch, num: number, hash: Uint8Array, loc: Location, txIndex: readonly TxIndexEntry[], cp: Checkpoint, indexed: (key: Buffer) => boolean, pending: Set<string>): void {
+function putBlockIndex(
+  batch: Batch,
+  num: number,
+  hash: Uint8Array,
+  loc: Location,
+  txIndex: readonly TxIndexEntry[],
+  cp: Checkpoint,
+  indexed: (key: Buffer) => boolean,
+  pending: Set<string>,
+): void {
   const locValue = Buffer.allocUnsafe(16);
   locValue.writeUInt32BE(loc.file, 0);
   writeU64(locValue, 4, loc.offset);
@@ -157,7 +184,14 @@ export class BlockStore {
   #closed = false;
   readonly recovery: BlockStoreRecovery;
 
-  private constructor(dir: string, db: ClassicLevel<Buffer, Buffer>, opts: BlockStoreOptions, writer: BlockFileHandle, cp: Checkpoint, recovery: BlockStoreRecovery) {
+  private constructor(
+    dir: string,
+    db: ClassicLevel<Buffer, Buffer>,
+    opts: BlockStoreOptions,
+    writer: BlockFileHandle,
+    cp: Checkpoint,
+    recovery: BlockStoreRecovery,
+  ) {
     this.#dir = dir;
     this.#fs = opts.fileSystem ?? nodeFileSystem;
     this.#db = db;
@@ -198,10 +232,14 @@ export class BlockStore {
   }
 
   /** Number of blocks stored (= number of the next block to append). */
-  get height(): number { return this.#height; }
+  get height(): number {
+    return this.#height;
+  }
 
   /** Header hash of the last block (empty before the first block). */
-  get lastHeaderHash(): Uint8Array { return Uint8Array.from(this.#lastHash); }
+  get lastHeaderHash(): Uint8Array {
+    return Uint8Array.from(this.#lastHash);
+  }
 
   /**
    * Append the next block and resolve once it is fdatasync'd in its block file and indexed.
@@ -231,12 +269,25 @@ export class BlockStore {
 
   async #appendNow(block: DecodedBlock, txIndexIn: readonly TxIndexEntry[] | undefined): Promise<void> {
     if (this.#closed) throw new LedgerError('CLOSED', 'block store is closed');
-    if (this.#failure !== undefined) throw new LedgerError('IO', `the block store failed earlier (${this.#failure.message}); reopen it to recover`, this.#failure.details, { cause: this.#failure });
+    if (this.#failure !== undefined)
+      throw new LedgerError(
+        'IO',
+        `the block store failed earlier (${this.#failure.message}); reopen it to recover`,
+        this.#failure.details,
+        { cause: this.#failure },
+      );
     if (block.number !== this.#height) {
-      throw new LedgerError('BLOCK_OUT_OF_ORDER', `expected block ${this.#height}, got ${block.number}`, { expected: this.#height, got: block.number });
+      throw new LedgerError('BLOCK_OUT_OF_ORDER', `expected block ${this.#height}, got ${block.number}`, {
+        expected: this.#height,
+        got: block.number,
+      });
     }
     if (this.#height > 0 && !equalBytes(block.previousHash, this.#lastHash)) {
-      throw new LedgerError('BAD_PREVIOUS_HASH', `block ${block.number} previous_hash ${hex(block.previousHash)} != ${hex(this.#lastHash)}`, { blockNum: block.number });
+      throw new LedgerError(
+        'BAD_PREVIOUS_HASH',
+        `block ${block.number} previous_hash ${hex(block.previousHash)} != ${hex(this.#lastHash)}`,
+        { blockNum: block.number },
+      );
     }
     if (this.#verifyDataHash && !equalBytes(block.dataHash, blockDataHash(block.envelopes))) {
       throw new LedgerError('BAD_DATA_HASH', `block ${block.number} data_hash does not match its envelopes`, { blockNum: block.number });
@@ -247,7 +298,9 @@ export class BlockStore {
     } else {
       const filter = requireTxFilter(block);
       if (txIndexIn.length !== filter.length || txIndexIn.some((e, i) => e.code !== filter[i])) {
-        throw new LedgerError('TX_INDEX_MISMATCH', `block ${block.number}: tx index codes differ from TRANSACTIONS_FILTER`, { blockNum: block.number });
+        throw new LedgerError('TX_INDEX_MISMATCH', `block ${block.number}: tx index codes differ from TRANSACTIONS_FILTER`, {
+          blockNum: block.number,
+        });
       }
       txIndex = txIndexIn;
     }
@@ -257,25 +310,44 @@ export class BlockStore {
       try {
         await this.#rollover();
       } catch (e) {
-        throw (this.#failure = ioFailure(`starting block file ${fileName(this.#writeFile + 1)} for block ${block.number}`, join(this.#dir, fileName(this.#writeFile + 1)), e, { blockNum: block.number }));
+        throw (this.#failure = ioFailure(
+          `starting block file ${fileName(this.#writeFile + 1)} for block ${block.number}`,
+          join(this.#dir, fileName(this.#writeFile + 1)),
+          e,
+          { blockNum: block.number },
+        ));
       }
     }
 
     const offset = this.#writeOffset;
     try {
       const { bytesWritten } = await this.#writer.writev([encodeRecordHeader(block.bytes), block.bytes], offset);
-      if (bytesWritten !== RECORD_HEADER + length) throw Object.assign(new Error(`short write: ${bytesWritten} of ${RECORD_HEADER + length} bytes`), { code: 'ENOSPC' });
+      if (bytesWritten !== RECORD_HEADER + length)
+        throw Object.assign(new Error(`short write: ${bytesWritten} of ${RECORD_HEADER + length} bytes`), { code: 'ENOSPC' });
       await this.#writer.datasync();
     } catch (e) {
       // Leave no partial record behind; if even that fails, reopening will truncate it. A failed
       // fsync is not retried: the kernel may already have dropped the dirty pages.
       await this.#writer.truncate(offset).catch(() => undefined);
-      throw (this.#failure = ioFailure(`writing block ${block.number}`, join(this.#dir, fileName(this.#writeFile)), e, { blockNum: block.number, file: this.#writeFile, offset }));
+      throw (this.#failure = ioFailure(`writing block ${block.number}`, join(this.#dir, fileName(this.#writeFile)), e, {
+        blockNum: block.number,
+        file: this.#writeFile,
+        offset,
+      }));
     }
     const loc = { file: this.#writeFile, offset, length };
     const end = offset + RECORD_HEADER + length;
     const batch = this.#db.batch();
-    putBlockIndex(batch, block.number, hash, loc, txIndex, { file: this.#writeFile, offset: end, height: block.number + 1, lastHash: hash }, (k) => this.#db.getSync(k) !== undefined, new Set());
+    putBlockIndex(
+      batch,
+      block.number,
+      hash,
+      loc,
+      txIndex,
+      { file: this.#writeFile, offset: end, height: block.number + 1, lastHash: hash },
+      (k) => this.#db.getSync(k) !== undefined,
+      new Set(),
+    );
     try {
       await batch.write();
     } catch (e) {
@@ -318,7 +390,8 @@ export class BlockStore {
     this.#assertOpen();
     const cached = this.#cache.get(n);
     if (cached !== undefined) return cached;
-    if (!Number.isSafeInteger(n) || n < 0 || n >= this.#height) throw new LedgerError('BLOCK_NOT_FOUND', `no block ${n} (height ${this.#height})`, { blockNum: n });
+    if (!Number.isSafeInteger(n) || n < 0 || n >= this.#height)
+      throw new LedgerError('BLOCK_NOT_FOUND', `no block ${n} (height ${this.#height})`, { blockNum: n });
     const v = await this.#db.get(blockKey(n));
     if (v === undefined) throw new LedgerError('BLOCK_NOT_FOUND', `block ${n} is not indexed`, { blockNum: n });
     return this.#read(n, { file: v.readUInt32BE(0), offset: readU64(v, 4), length: v.readUInt32BE(12) });
@@ -341,7 +414,12 @@ export class BlockStore {
     else if (!recordChecksumMatches(header, payload)) damage = 'the record does not match its checksum';
     else if (peekBlockNumber(payload) !== n) damage = `the record holds block ${String(peekBlockNumber(payload))}`;
     if (damage !== undefined) {
-      throw new LedgerError('CORRUPT_BLOCK_FILE', `block ${n} in ${path} at offset ${loc.offset} is damaged: ${damage}`, { path, file: loc.file, offset: loc.offset, blockNum: n });
+      throw new LedgerError('CORRUPT_BLOCK_FILE', `block ${n} in ${path} at offset ${loc.offset} is damaged: ${damage}`, {
+        path,
+        file: loc.file,
+        offset: loc.offset,
+        blockNum: n,
+      });
     }
     return payload;
   }
@@ -458,7 +536,10 @@ export async function readBlockIndex(chainsDir: string): Promise<{ height: numbe
 async function migrateIndex(db: ClassicLevel<Buffer, Buffer>): Promise<void> {
   const format = await db.get(K_FORMAT);
   if (format !== undefined) {
-    if (format[0] !== INDEX_FORMAT) throw new LedgerError('CORRUPT_BLOCK_FILE', `block index format ${format[0]} is not supported (expected ${INDEX_FORMAT})`, { format: format[0] });
+    if (format[0] !== INDEX_FORMAT)
+      throw new LedgerError('CORRUPT_BLOCK_FILE', `block index format ${format[0]} is not supported (expected ${INDEX_FORMAT})`, {
+        format: format[0],
+      });
     return;
   }
   let batch = db.batch();
@@ -484,7 +565,10 @@ async function ensureDirectory(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
-    const kind = await stat(dir).then((s) => (s.isDirectory() ? 'directory' : 'file'), () => 'missing');
+    const kind = await stat(dir).then(
+      (s) => (s.isDirectory() ? 'directory' : 'file'),
+      () => 'missing',
+    );
     if (kind === 'file' || (e as NodeJS.ErrnoException).code === 'ENOTDIR' || (e as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new LedgerError('NOT_A_DIRECTORY', `${dir} (or a directory above it) is a file, not a directory`, { path: dir }, { cause: e });
     }
@@ -505,13 +589,20 @@ async function syncDir(fs: BlockFileSystem, dir: string): Promise<void> {
  * Scan block files from the index checkpoint: index blocks the index missed, truncate a torn tail
  * (the unacknowledged end of an append a crash cut short), and refuse any other damage.
  */
-async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>, fs: BlockFileSystem): Promise<{ writer: BlockFileHandle; cp: Checkpoint; recovery: BlockStoreRecovery }> {
+async function recover(
+  dir: string,
+  db: ClassicLevel<Buffer, Buffer>,
+  fs: BlockFileSystem,
+): Promise<{ writer: BlockFileHandle; cp: Checkpoint; recovery: BlockStoreRecovery }> {
   const stored = await db.get(K_CHECKPOINT);
   let cp: Checkpoint = stored === undefined ? { file: 0, offset: 0, height: 0, lastHash: new Uint8Array(0) } : decodeCheckpoint(stored);
   const files = await listBlockFiles(dir);
   const lastFile = files.length === 0 ? 0 : files[files.length - 1]!;
   if (cp.height > 0 && !files.includes(cp.file)) {
-    throw new LedgerError('CORRUPT_BLOCK_FILE', `index expects ${fileName(cp.file)} in ${dir} but it is missing`, { path: join(dir, fileName(cp.file)), file: cp.file });
+    throw new LedgerError('CORRUPT_BLOCK_FILE', `index expects ${fileName(cp.file)} in ${dir} but it is missing`, {
+      path: join(dir, fileName(cp.file)),
+      file: cp.file,
+    });
   }
   const sizes = new Map<number, number>();
   for (const f of files) sizes.set(f, (await stat(join(dir, fileName(f)))).size);
@@ -522,7 +613,12 @@ async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>, fs: BlockF
     const size = sizes.get(f) ?? 0;
     let offset = f === cp.file ? cp.offset : 0;
     if (size < offset) {
-      throw new LedgerError('CORRUPT_BLOCK_FILE', `${path} has ${size} bytes but the index has blocks up to offset ${offset}`, { path, file: f, size, offset });
+      throw new LedgerError('CORRUPT_BLOCK_FILE', `${path} has ${size} bytes but the index has blocks up to offset ${offset}`, {
+        path,
+        file: f,
+        size,
+        offset,
+      });
     }
     if (size === offset && f === cp.file) continue;
     const fh = await fs.open(path, 'r+');
@@ -541,9 +637,17 @@ async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>, fs: BlockF
         const entry = await records.at(offset, cp.height);
         if (entry.kind === 'damaged') {
           if (entry.code !== 'TORN_TAIL') {
-            throw new LedgerError('CORRUPT_BLOCK_FILE', `${entry.message} (block ${cp.height} expected): the ledger will not truncate readable blocks away; restore the block files from a copy`, {
-              path, file: f, offset, blockNum: cp.height, damage: entry.code,
-            });
+            throw new LedgerError(
+              'CORRUPT_BLOCK_FILE',
+              `${entry.message} (block ${cp.height} expected): the ledger will not truncate readable blocks away; restore the block files from a copy`,
+              {
+                path,
+                file: f,
+                offset,
+                blockNum: cp.height,
+                damage: entry.code,
+              },
+            );
           }
           // Records are written and synced one at a time, so only the last one can be partial:
           // what follows the last readable record was never acknowledged.
@@ -552,11 +656,24 @@ async function recover(dir: string, db: ClassicLevel<Buffer, Buffer>, fs: BlockF
         }
         const block = decodeBlock(entry.bytes);
         if (block.number !== cp.height || (cp.height > 0 && !equalBytes(block.previousHash, cp.lastHash))) {
-          throw new LedgerError('CORRUPT_BLOCK_FILE', `${path} at offset ${offset}: block ${block.number} does not continue the chain at height ${cp.height}`, { path, file: f, offset, blockNum: cp.height });
+          throw new LedgerError(
+            'CORRUPT_BLOCK_FILE',
+            `${path} at offset ${offset}: block ${block.number} does not continue the chain at height ${cp.height}`,
+            { path, file: f, offset, blockNum: cp.height },
+          );
         }
         const hash = blockHeaderHash(block);
         const next: Checkpoint = { file: f, offset: entry.next.offset, height: block.number + 1, lastHash: hash };
-        putBlockIndex(batch, block.number, hash, { file: f, offset, length: entry.length }, blockContents(block, false).txIndex, next, indexed, pendingTxIds);
+        putBlockIndex(
+          batch,
+          block.number,
+          hash,
+          { file: f, offset, length: entry.length },
+          blockContents(block, false).txIndex,
+          next,
+          indexed,
+          pendingTxIds,
+        );
         cp = next;
         offset = entry.next.offset;
         reindexedBlocks++;

@@ -46,6 +46,11 @@ export function errnoOf(err: unknown): string | undefined {
 /** A LedgerError IO for a failed write or sync, naming what was done, where, and the errno. */
 export function ioFailure(action: string, path: string, err: unknown, details: Record<string, unknown> = {}): LedgerError {
   const errno = errnoOf(err);
-  const why = errno ?? ((err as { message?: string }).message ?? String(err));
-  return new LedgerError('IO', `${action} at ${path} failed: ${why}`, { ...details, path, ...(errno !== undefined && { errno }) }, { cause: err });
+  const why = errno ?? (err as { message?: string }).message ?? String(err);
+  return new LedgerError(
+    'IO',
+    `${action} at ${path} failed: ${why}`,
+    { ...details, path, ...(errno !== undefined && { errno }) },
+    { cause: err },
+  );
 }

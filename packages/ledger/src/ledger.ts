@@ -62,7 +62,10 @@ export class Ledger {
       state = await StateDb.open(join(dir, 'state'), opts.blockToLive === undefined ? {} : { blockToLive: opts.blockToLive });
       const height = blockStore.height;
       if (state.savepoint > height - 1) {
-        throw new LedgerError('STATE_AHEAD', `state savepoint ${state.savepoint} is past the last block ${height - 1}`, { savepoint: state.savepoint, height });
+        throw new LedgerError('STATE_AHEAD', `state savepoint ${state.savepoint} is past the last block ${height - 1}`, {
+          savepoint: state.savepoint,
+          height,
+        });
       }
       let replayedBlocks = 0;
       for (let n = state.savepoint + 1; n < height; n++) {
@@ -77,10 +80,16 @@ export class Ledger {
     }
   }
 
-  get height(): number { return this.blockStore.height; }
+  get height(): number {
+    return this.blockStore.height;
+  }
   /** The write failure that stopped this ledger (LedgerError IO, with path and errno), if any. */
-  get failure(): LedgerError | undefined { return this.#failure; }
-  get lastHeaderHash(): Uint8Array { return this.blockStore.lastHeaderHash; }
+  get failure(): LedgerError | undefined {
+    return this.#failure;
+  }
+  get lastHeaderHash(): Uint8Array {
+    return this.blockStore.lastHeaderHash;
+  }
 
   /**
    * Commit the next block: it must carry its final TRANSACTIONS_FILTER (metadata slot 2). Its tx index
@@ -98,7 +107,13 @@ export class Ledger {
   }
 
   async #commitNow(input: common.Block | Uint8Array): Promise<CommitResult> {
-    if (this.#failure !== undefined) throw new LedgerError('IO', `an earlier commit failed (${this.#failure.message}); reopen the ledger to recover`, this.#failure.details, { cause: this.#failure });
+    if (this.#failure !== undefined)
+      throw new LedgerError(
+        'IO',
+        `an earlier commit failed (${this.#failure.message}); reopen the ledger to recover`,
+        this.#failure.details,
+        { cause: this.#failure },
+      );
     const block = decodeBlock(input);
     // Everything that can refuse the block runs before the block is written.
     const { txIndex, updates } = blockContents(block);
@@ -115,7 +130,10 @@ export class Ledger {
       if (purged.length > 0) applied = [...updates, ...purged];
     } catch (e) {
       // the block is durable: reopening replays it into the state
-      this.#failure = e instanceof LedgerError && e.code === 'IO' ? e : ioFailure(`applying block ${block.number} to the world state`, this.#stateDir, e, { blockNum: block.number });
+      this.#failure =
+        e instanceof LedgerError && e.code === 'IO'
+          ? e
+          : ioFailure(`applying block ${block.number} to the world state`, this.#stateDir, e, { blockNum: block.number });
       this.#wakeApplied();
       throw this.#failure;
     }
@@ -160,10 +178,18 @@ export class Ledger {
     for (const wake of applied) wake();
   }
 
-  getBlock(n: number): Promise<Uint8Array> { return this.blockStore.getBlock(n); }
-  getBlockByHash(hash: Uint8Array): Promise<Uint8Array | undefined> { return this.blockStore.getBlockByHash(hash); }
-  getTx(txId: string): Promise<TxLocation | undefined> { return this.blockStore.getTx(txId); }
-  blocks(from?: number, to?: number): AsyncGenerator<Uint8Array, void, undefined> { return this.blockStore.blocks(from, to); }
+  getBlock(n: number): Promise<Uint8Array> {
+    return this.blockStore.getBlock(n);
+  }
+  getBlockByHash(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.blockStore.getBlockByHash(hash);
+  }
+  getTx(txId: string): Promise<TxLocation | undefined> {
+    return this.blockStore.getTx(txId);
+  }
+  blocks(from?: number, to?: number): AsyncGenerator<Uint8Array, void, undefined> {
+    return this.blockStore.blocks(from, to);
+  }
   /**
    * Blocks from `from` on, waiting for new ones (see BlockStore.iterate). A block is yielded once it
    * is committed, its writes included: whoever learns of a commit from this stream (a Deliver

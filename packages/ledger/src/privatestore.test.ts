@@ -11,7 +11,14 @@ import { withTempDir } from './testing/tmp';
 const C = '_implicit_org_CETSPMSP';
 const tx = (txNum: number, writes: Record<string, string | null>): PrivateTxData => ({
   txNum,
-  rwset: [{ namespace: 'evidence', collections: [{ collection: C, writes: Object.entries(writes).map(([key, v]) => ({ key, isDelete: v === null, value: Buffer.from(v ?? '') })) }] }],
+  rwset: [
+    {
+      namespace: 'evidence',
+      collections: [
+        { collection: C, writes: Object.entries(writes).map(([key, v]) => ({ key, isDelete: v === null, value: Buffer.from(v ?? '') })) },
+      ],
+    },
+  ],
 });
 const text = (v: { value: Uint8Array } | undefined): string | undefined => (v === undefined ? undefined : Buffer.from(v.value).toString());
 
@@ -36,9 +43,28 @@ test('a private store keeps values with the version that wrote them, per block, 
       assert.equal(store.savepoint, 5);
       assert.equal(await store.get('evidence', C, 'b'), undefined);
       assert.equal(text(await store.get('evidence', C, 'a')), 'three');
-      assert.deepEqual((await store.blockData(3)).map((t) => [t.txNum, t.rwset[0]!.collections[0]!.writes.map((w) => w.key)]), [[0, ['a', 'b']], [2, ['a']]]);
+      assert.deepEqual(
+        (await store.blockData(3)).map((t) => [t.txNum, t.rwset[0]!.collections[0]!.writes.map((w) => w.key)]),
+        [
+          [0, ['a', 'b']],
+          [2, ['a']],
+        ],
+      );
       assert.deepEqual(await store.blockData(4), []);
-      await assert.rejects(store.commitBlock(6, [{ txNum: 0, rwset: [{ namespace: 'evidence', collections: [{ collection: C, writes: [{ key: '\ud800', isDelete: false, value: Buffer.from('x') }] }] }] }]), (e: unknown) => e instanceof LedgerError && e.code === 'BAD_KEY');
+      await assert.rejects(
+        store.commitBlock(6, [
+          {
+            txNum: 0,
+            rwset: [
+              {
+                namespace: 'evidence',
+                collections: [{ collection: C, writes: [{ key: '\ud800', isDelete: false, value: Buffer.from('x') }] }],
+              },
+            ],
+          },
+        ]),
+        (e: unknown) => e instanceof LedgerError && e.code === 'BAD_KEY',
+      );
       assert.equal(store.savepoint, 5, 'nothing of a refused block is written');
     } finally {
       await store.close();
@@ -72,7 +98,7 @@ test('blockToLive: a value written in block b lives through block b+BTL and is p
   });
 });
 
-test('blockToLive 0 keeps data forever; a private range scan gives this store\'s values in key order', async () => {
+test("blockToLive 0 keeps data forever; a private range scan gives this store's values in key order", async () => {
   await withTempDir(async (dir) => {
     const store = await PrivateStore.open(join(dir, 'pvt'));
     try {
@@ -124,13 +150,15 @@ test('purgePrivateData: the purged key leaves the current values and every earli
       await store.commitBlock(3, [tx(0, { k: 'third value of k' }), { ...tx(1, { k: null }), purges: [purge] }, tx(2, { fresh: 'x' })]);
       assert.equal(await store.get('evidence', C, 'k'), undefined);
       assert.equal(text(await store.get('evidence', C, 'other')), 'stays');
-      const keysOf = async (b: number): Promise<string[][]> => (await store.blockData(b)).map((t) => t.rwset.flatMap((ns) => ns.collections.flatMap((c) => c.writes.map((w) => w.key))));
+      const keysOf = async (b: number): Promise<string[][]> =>
+        (await store.blockData(b)).map((t) => t.rwset.flatMap((ns) => ns.collections.flatMap((c) => c.writes.map((w) => w.key))));
       assert.deepEqual(await keysOf(1), [['other']]);
       assert.deepEqual(await keysOf(2), []);
       assert.deepEqual(await keysOf(3), [['k'], ['fresh']], 'the purge’s own delete is its record; the earlier write of the block is gone');
       for (const f of await readdir(path)) {
         const bytes = await readFile(join(path, f));
-        for (const v of ['first value of k', 'second value of k', 'third value of k']) assert.equal(bytes.includes(Buffer.from(v)), false, `${f} still holds ${v}`);
+        for (const v of ['first value of k', 'second value of k', 'third value of k'])
+          assert.equal(bytes.includes(Buffer.from(v)), false, `${f} still holds ${v}`);
       }
       // a member peer that never received the values still purges what it has, by hash
       await store.commitBlock(4, [tx(0, { k: 'fourth' })]);

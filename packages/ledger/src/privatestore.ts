@@ -12,7 +12,13 @@
 // the blocks, and the re-delivered block finds its private data already there. The same batch
 // purges what expires at that block (blockToLive): the value, if no later write replaced it, and
 // the collection's part of the transaction's record under 'b'.
-import { decodeTxPvtReadWriteSet, encodeTxPvtReadWriteSet, privateDataHash, type NsPvtRwSet, type VersionedValue } from '@metroledger/protocol';
+import {
+  decodeTxPvtReadWriteSet,
+  encodeTxPvtReadWriteSet,
+  privateDataHash,
+  type NsPvtRwSet,
+  type VersionedValue,
+} from '@metroledger/protocol';
 import { writeU64 } from './bytes';
 import { LedgerError } from './errors';
 import { dueExpiries, expiringBlock, expiryKey, expiryValue, nextExpiry, type BlockToLive } from './expiry';
@@ -47,8 +53,20 @@ function wellFormed(s: string): boolean {
 }
 
 function privateKey(ns: string, collection: string, key: string): Buffer {
-  if (ns === '' || ns.includes('\0') || collection === '' || collection.includes('\0') || !wellFormed(ns) || !wellFormed(collection) || !wellFormed(key)) {
-    throw new LedgerError('BAD_KEY', `private key ${JSON.stringify(key)} of collection ${JSON.stringify(collection)} in ${JSON.stringify(ns)} cannot be stored`, { ns, collection, key });
+  if (
+    ns === '' ||
+    ns.includes('\0') ||
+    collection === '' ||
+    collection.includes('\0') ||
+    !wellFormed(ns) ||
+    !wellFormed(collection) ||
+    !wellFormed(key)
+  ) {
+    throw new LedgerError(
+      'BAD_KEY',
+      `private key ${JSON.stringify(key)} of collection ${JSON.stringify(collection)} in ${JSON.stringify(ns)} cannot be stored`,
+      { ns, collection, key },
+    );
   }
   return Buffer.concat([Buffer.from([K_PRIVATE]), Buffer.from(`${ns}\0${collection}\0${key}`, 'utf8')]);
 }
@@ -83,7 +101,14 @@ function withSameBlockPurges(txs: readonly PrivateTxData[]): readonly PrivateTxD
       const h = Buffer.from(privateDataHash(key));
       return later.some((p) => p.namespace === ns && p.collection === collection && h.equals(Buffer.from(p.keyHash)));
     };
-    const rwset = tx.rwset.map((ns) => ({ namespace: ns.namespace, collections: ns.collections.map((c) => ({ collection: c.collection, writes: c.writes.filter((w) => !hit(ns.namespace, c.collection, w.key)) })).filter((c) => c.writes.length > 0) })).filter((ns) => ns.collections.length > 0);
+    const rwset = tx.rwset
+      .map((ns) => ({
+        namespace: ns.namespace,
+        collections: ns.collections
+          .map((c) => ({ collection: c.collection, writes: c.writes.filter((w) => !hit(ns.namespace, c.collection, w.key)) }))
+          .filter((c) => c.writes.length > 0),
+      }))
+      .filter((ns) => ns.collections.length > 0);
     return { ...tx, rwset };
   });
 }
@@ -122,9 +147,15 @@ export class PrivateStore {
   }
 
   /** This peer's current values of a collection in [startKey, endKey) ('' = to the end), in key (UTF-8 byte) order. */
-  async *range(namespace: string, collection: string, startKey: string, endKey: string): AsyncGenerator<{ readonly key: string } & VersionedValue, void, undefined> {
+  async *range(
+    namespace: string,
+    collection: string,
+    startKey: string,
+    endKey: string,
+  ): AsyncGenerator<{ readonly key: string } & VersionedValue, void, undefined> {
     const prefix = privateKey(namespace, collection, '');
-    const lt = endKey === '' ? Buffer.concat([prefix.subarray(0, prefix.length - 1), Buffer.from([1])]) : privateKey(namespace, collection, endKey);
+    const lt =
+      endKey === '' ? Buffer.concat([prefix.subarray(0, prefix.length - 1), Buffer.from([1])]) : privateKey(namespace, collection, endKey);
     for await (const [k, v] of this.#db.iterator({ gte: privateKey(namespace, collection, startKey), lt })) {
       yield { key: k.toString('utf8', prefix.length), ...decodeValue(v) };
     }
@@ -160,40 +191,48 @@ export class PrivateStore {
     if (txs.length === 0 && !purging) return;
     let scheduled = false;
     const erasing = purging || txs.some((tx) => (tx.purges?.length ?? 0) > 0);
-    await writeBlockBatch(this.#db, blockNum, async (batch) => {
-      const written = new Set<string>();
-      for (const tx of withSameBlockPurges(txs)) {
-        const version = { blockNum, txNum: tx.txNum };
-        if (tx.rwset.length > 0) batch.put(blockKey(blockNum, tx.txNum), Buffer.from(encodeTxPvtReadWriteSet(tx.rwset)));
-        for (const ns of tx.rwset) {
-          for (const c of ns.collections) {
-            const expiring = expiringBlock(blockNum, this.#blockToLive(ns.namespace, c.collection));
-            for (const w of c.writes) {
-              const k = privateKey(ns.namespace, c.collection, w.key);
-              written.add(k.toString('latin1'));
-              if (w.isDelete) batch.del(k);
-              else batch.put(k, encodeValue(version, w.value ?? NO_BYTES));
-            }
-            if (expiring !== undefined) {
-              // one entry per collection of the transaction: it purges the keys and the record
-              if (c.writes.length > 0) {
-                batch.put(expiryKey(expiring, Buffer.concat([privateKey(ns.namespace, c.collection, ''), blockKey(blockNum, tx.txNum)])), expiryValue(version));
-                scheduled = true;
+    await writeBlockBatch(
+      this.#db,
+      blockNum,
+      async (batch) => {
+        const written = new Set<string>();
+        for (const tx of withSameBlockPurges(txs)) {
+          const version = { blockNum, txNum: tx.txNum };
+          if (tx.rwset.length > 0) batch.put(blockKey(blockNum, tx.txNum), Buffer.from(encodeTxPvtReadWriteSet(tx.rwset)));
+          for (const ns of tx.rwset) {
+            for (const c of ns.collections) {
+              const expiring = expiringBlock(blockNum, this.#blockToLive(ns.namespace, c.collection));
+              for (const w of c.writes) {
+                const k = privateKey(ns.namespace, c.collection, w.key);
+                written.add(k.toString('latin1'));
+                if (w.isDelete) batch.del(k);
+                else batch.put(k, encodeValue(version, w.value ?? NO_BYTES));
+              }
+              if (expiring !== undefined) {
+                // one entry per collection of the transaction: it purges the keys and the record
+                if (c.writes.length > 0) {
+                  batch.put(
+                    expiryKey(expiring, Buffer.concat([privateKey(ns.namespace, c.collection, ''), blockKey(blockNum, tx.txNum)])),
+                    expiryValue(version),
+                  );
+                  scheduled = true;
+                }
               }
             }
           }
         }
-      }
-      if (purging) await this.#purge(blockNum, batch, written);
-      for (const tx of txs) if (tx.purges !== undefined && tx.purges.length > 0) await this.#purgeKeys(blockNum, tx, txs, batch);
-    }, {
-      dir: this.#dir,
-      action: `storing the private data of block ${blockNum}`,
-      sync: true,
-      // LevelDB drops a shadowed value only when a compaction merges it with the newer entry, never
-      // in a flush of the memtable holding both: flush what is to be purged into tables first.
-      ...(erasing && { beforeWrite: () => this.#compact() }),
-    });
+        if (purging) await this.#purge(blockNum, batch, written);
+        for (const tx of txs) if (tx.purges !== undefined && tx.purges.length > 0) await this.#purgeKeys(blockNum, tx, txs, batch);
+      },
+      {
+        dir: this.#dir,
+        action: `storing the private data of block ${blockNum}`,
+        sync: true,
+        // LevelDB drops a shadowed value only when a compaction merges it with the newer entry, never
+        // in a flush of the memtable holding both: flush what is to be purged into tables first.
+        ...(erasing && { beforeWrite: () => this.#compact() }),
+      },
+    );
     this.#savepoint = blockNum;
     if (purging || scheduled) this.#nextExpiry = await nextExpiry(this.#db);
     // A LevelDB delete leaves the value in the write-ahead log and the table files until a
@@ -238,7 +277,8 @@ export class PrivateStore {
         if (v.blockNum === due.version.blockNum && v.txNum === due.version.txNum) batch.del(k);
       }
       const rest = nsSet.collections.filter((c) => c !== pvt);
-      const next = rest.length === 0 ? record.filter((n) => n !== nsSet) : record.map((n) => (n === nsSet ? { namespace: ns, collections: rest } : n));
+      const next =
+        rest.length === 0 ? record.filter((n) => n !== nsSet) : record.map((n) => (n === nsSet ? { namespace: ns, collections: rest } : n));
       records.set(id, next);
     }
     for (const [id, record] of records) {
@@ -262,11 +302,13 @@ export class PrivateStore {
       if (hashes === undefined) byCollection.set(id, (hashes = new Set()));
       hashes.add(Buffer.from(p.keyHash).toString('hex'));
     }
-    const isPurged = (ns: string, collection: string, key: string): boolean => byCollection.get(`${ns}\0${collection}`)?.has(Buffer.from(privateDataHash(key)).toString('hex')) === true;
+    const isPurged = (ns: string, collection: string, key: string): boolean =>
+      byCollection.get(`${ns}\0${collection}`)?.has(Buffer.from(privateDataHash(key)).toString('hex')) === true;
     const laterWrites = new Set<string>();
     for (const other of block) {
       if (other.txNum <= tx.txNum) continue;
-      for (const ns of other.rwset) for (const c of ns.collections) for (const w of c.writes) laterWrites.add(`${ns.namespace}\0${c.collection}\0${w.key}`);
+      for (const ns of other.rwset)
+        for (const c of ns.collections) for (const w of c.writes) laterWrites.add(`${ns.namespace}\0${c.collection}\0${w.key}`);
     }
     for (const p of targets) {
       const prefix = privateKey(p.namespace, p.collection, '');

@@ -66,11 +66,20 @@ export class WireReader {
 
   skip(): void {
     switch (this.wire) {
-      case 0: this.varint(); return;
-      case 1: this.#advance(8); return;
-      case 2: this.bytes(); return;
-      case 5: this.#advance(4); return;
-      default: throw new WireError(`unsupported wire type ${this.wire}`);
+      case 0:
+        this.varint();
+        return;
+      case 1:
+        this.#advance(8);
+        return;
+      case 2:
+        this.bytes();
+        return;
+      case 5:
+        this.#advance(4);
+        return;
+      default:
+        throw new WireError(`unsupported wire type ${this.wire}`);
     }
   }
 

@@ -142,7 +142,10 @@ export interface ReadBlockRecordsOptions {
  *
  * Sizes are taken when each file is reached: a record being appended meanwhile shows as TORN_TAIL.
  */
-export async function* readBlockRecords(chainsDir: string, opts: ReadBlockRecordsOptions = {}): AsyncGenerator<BlockFileEntry, void, undefined> {
+export async function* readBlockRecords(
+  chainsDir: string,
+  opts: ReadBlockRecordsOptions = {},
+): AsyncGenerator<BlockFileEntry, void, undefined> {
   const files = await listBlockFiles(chainsDir);
   const from = opts.from;
   let expected: number | undefined;
@@ -178,7 +181,11 @@ export async function* readBlockRecords(chainsDir: string, opts: ReadBlockRecord
   }
 }
 
-async function readAt(fh: { read(b: Buffer, o: number, l: number, p: number): Promise<{ bytesRead: number }> }, position: number, length: number): Promise<Buffer> {
+async function readAt(
+  fh: { read(b: Buffer, o: number, l: number, p: number): Promise<{ bytesRead: number }> },
+  position: number,
+  length: number,
+): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
@@ -226,7 +233,8 @@ export class FileRecords {
         const blockNumber = peekBlockNumber(payload);
         const next = { file: this.#file, offset: offset + RECORD_HEADER_BYTES + length };
         if (recordChecksumMatches(header, payload)) {
-          if (blockNumber !== undefined) return { kind: 'block', file: this.#file, path: this.#path, offset, length, blockNumber, bytes: payload, next };
+          if (blockNumber !== undefined)
+            return { kind: 'block', file: this.#file, path: this.#path, offset, length, blockNumber, bytes: payload, next };
           code = 'NOT_A_BLOCK';
           reason = 'the record matches its checksum but holds no block header';
         } else {

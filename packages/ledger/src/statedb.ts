@@ -77,7 +77,14 @@ export function encodeValue(version: Version, value: Uint8Array): Buffer {
   return v;
 }
 
-async function* rangeOf(db: Db, prefixes: Prefixes, ns: string, startKey: string, endKey: string, snapshot: Snapshot | undefined): AsyncGenerator<{ key: string } & VersionedValue, void, undefined> {
+async function* rangeOf(
+  db: Db,
+  prefixes: Prefixes,
+  ns: string,
+  startKey: string,
+  endKey: string,
+  snapshot: Snapshot | undefined,
+): AsyncGenerator<{ key: string } & VersionedValue, void, undefined> {
   const prefix = prefixes.get(ns);
   const gte = prefixes.key(ns, startKey);
   let lt: Buffer;
@@ -130,7 +137,9 @@ export class StateDb implements StateReader {
   }
 
   /** Number of the last block whose writes are applied; -1 when none is. */
-  get savepoint(): number { return this.#savepoint; }
+  get savepoint(): number {
+    return this.#savepoint;
+  }
 
   /** @throws {LedgerError} BAD_KEY if this namespace/key cannot be stored (empty or NUL namespace, lone surrogate). */
   checkStorable(namespace: string, key: string): void {
@@ -190,40 +199,54 @@ export class StateDb implements StateReader {
   async #applyNow(blockNum: number, updates: readonly StateUpdate[]): Promise<StateUpdate[]> {
     if (this.#db.status !== 'open') throw new LedgerError('CLOSED', 'state database is closed');
     if (blockNum !== this.#savepoint + 1) {
-      throw new LedgerError('BLOCK_OUT_OF_ORDER', `state expects block ${this.#savepoint + 1}, got ${blockNum}`, { expected: this.#savepoint + 1, got: blockNum });
+      throw new LedgerError('BLOCK_OUT_OF_ORDER', `state expects block ${this.#savepoint + 1}, got ${blockNum}`, {
+        expected: this.#savepoint + 1,
+        got: blockNum,
+      });
     }
     const purged: StateUpdate[] = [];
     const purging = this.#nextExpiry !== undefined && this.#nextExpiry <= blockNum;
     let scheduled = false;
     // Not synced: a state that lags its synced blocks after a crash is replayed from them on open.
-    await writeBlockBatch(this.#db, blockNum, async (batch) => {
-      const written = purging ? new Set<string>() : undefined;
-      for (const u of updates) {
-        const k = this.#prefixes.key(u.ns, u.key);
-        written?.add(k.toString('latin1'));
-        if (u.isDelete) batch.del(k);
-        else batch.put(k, encodeValue(u.version, u.value ?? new Uint8Array(0)));
-        const hashed = u.isDelete || this.#blockToLive === undefined ? undefined : parseHashedNamespace(u.ns);
-        const expiring = hashed === undefined ? undefined : expiringBlock(blockNum, this.#blockToLive!(hashed.namespace, hashed.collection));
-        if (expiring !== undefined) {
-          batch.put(expiryKey(expiring, k), expiryValue(u.version));
-          scheduled = true;
+    await writeBlockBatch(
+      this.#db,
+      blockNum,
+      async (batch) => {
+        const written = purging ? new Set<string>() : undefined;
+        for (const u of updates) {
+          const k = this.#prefixes.key(u.ns, u.key);
+          written?.add(k.toString('latin1'));
+          if (u.isDelete) batch.del(k);
+          else batch.put(k, encodeValue(u.version, u.value ?? new Uint8Array(0)));
+          const hashed = u.isDelete || this.#blockToLive === undefined ? undefined : parseHashedNamespace(u.ns);
+          const expiring =
+            hashed === undefined ? undefined : expiringBlock(blockNum, this.#blockToLive!(hashed.namespace, hashed.collection));
+          if (expiring !== undefined) {
+            batch.put(expiryKey(expiring, k), expiryValue(u.version));
+            scheduled = true;
+          }
         }
-      }
-      if (purging) {
-        for (const due of await dueExpiries(this.#db, blockNum)) {
-          batch.del(due.entry);
-          if (written!.has(due.dataKey.toString('latin1'))) continue; // written again by this block
-          const current = this.#db.getSync(due.dataKey);
-          if (current === undefined) continue;
-          const v = decodeValue(current).version;
-          if (v.blockNum !== due.version.blockNum || v.txNum !== due.version.txNum) continue;
-          batch.del(due.dataKey);
-          const sep = due.dataKey.indexOf(0, 1);
-          purged.push({ ns: due.dataKey.toString('utf8', 1, sep), key: due.dataKey.toString('utf8', sep + 1), isDelete: true, version: { blockNum, txNum: 0 } });
+        if (purging) {
+          for (const due of await dueExpiries(this.#db, blockNum)) {
+            batch.del(due.entry);
+            if (written!.has(due.dataKey.toString('latin1'))) continue; // written again by this block
+            const current = this.#db.getSync(due.dataKey);
+            if (current === undefined) continue;
+            const v = decodeValue(current).version;
+            if (v.blockNum !== due.version.blockNum || v.txNum !== due.version.txNum) continue;
+            batch.del(due.dataKey);
+            const sep = due.dataKey.indexOf(0, 1);
+            purged.push({
+              ns: due.dataKey.toString('utf8', 1, sep),
+              key: due.dataKey.toString('utf8', sep + 1),
+              isDelete: true,
+              version: { blockNum, txNum: 0 },
+            });
+          }
         }
-      }
-    }, { dir: this.#dir, action: `applying block ${blockNum} to the world state`, sync: false });
+      },
+      { dir: this.#dir, action: `applying block ${blockNum} to the world state`, sync: false },
+    );
     this.#savepoint = blockNum;
     if (purging || scheduled) this.#nextExpiry = await nextExpiry(this.#db);
     return purged;

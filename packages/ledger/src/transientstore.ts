@@ -52,7 +52,8 @@ export class TransientStore {
 
   static async open(dir: string, options: TransientStoreOptions = {}): Promise<TransientStore> {
     const retention = options.retention ?? DEFAULT_TRANSIENT_RETENTION;
-    if (!Number.isInteger(retention) || retention < 0) throw new RangeError(`transient store retention must be a whole number of blocks, not ${retention}`);
+    if (!Number.isInteger(retention) || retention < 0)
+      throw new RangeError(`transient store retention must be a whole number of blocks, not ${retention}`);
     const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       await db.open();

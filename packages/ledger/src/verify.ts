@@ -58,7 +58,11 @@ export function resolveChainsDir(dir: string): string {
   for (const candidate of [join(dir, 'chains'), dir]) {
     if (existsSync(join(candidate, blockFileName(0))) || existsSync(join(candidate, 'index'))) return candidate;
   }
-  throw new LedgerError('NO_LEDGER', `no ledger under ${dir}: neither ${join(dir, 'chains')} nor ${dir} holds ${blockFileName(0)} or a block index`, { path: dir });
+  throw new LedgerError(
+    'NO_LEDGER',
+    `no ledger under ${dir}: neither ${join(dir, 'chains')} nor ${dir} holds ${blockFileName(0)} or a block index`,
+    { path: dir },
+  );
 }
 
 /**
@@ -86,7 +90,8 @@ export async function verifyLedgerFiles(dir: string, opts: VerifyLedgerOptions =
     if (entry.kind === 'damaged') {
       bytes += entry.length;
       damaged.push({ file: entry.file, start: entry.offset, end: entry.offset + entry.length });
-      lastDamage = findings.push({ code: entry.code, message: entry.message, ...where, blockNumber: entry.expectedBlockNumber ?? expected }) - 1;
+      lastDamage =
+        findings.push({ code: entry.code, message: entry.message, ...where, blockNumber: entry.expectedBlockNumber ?? expected }) - 1;
       lastHash = undefined; // the next block's link cannot be checked against a damaged one
       continue;
     }
@@ -96,7 +101,12 @@ export async function verifyLedgerFiles(dir: string, opts: VerifyLedgerOptions =
     try {
       block = decodeBlock(entry.bytes);
     } catch (e) {
-      findings.push({ code: 'MALFORMED_BLOCK', message: `${blockFileName(entry.file)} at offset ${entry.offset}: ${(e as Error).message}`, ...where, blockNumber: entry.blockNumber });
+      findings.push({
+        code: 'MALFORMED_BLOCK',
+        message: `${blockFileName(entry.file)} at offset ${entry.offset}: ${(e as Error).message}`,
+        ...where,
+        blockNumber: entry.blockNumber,
+      });
       lastHash = undefined;
       continue;
     }
@@ -110,12 +120,22 @@ export async function verifyLedgerFiles(dir: string, opts: VerifyLedgerOptions =
       const damage = findings[lastDamage]!;
       findings[lastDamage] = { ...damage, message: `${damage.message}; blocks ${expected}..${n - 1} are unreadable` };
     } else if (n > expected) {
-      findings.push({ code: 'MISSING_BLOCKS', message: `blocks ${expected}..${n - 1} are not in the files (next readable: ${at})`, ...where, blockNumber: expected });
+      findings.push({
+        code: 'MISSING_BLOCKS',
+        message: `blocks ${expected}..${n - 1} are not in the files (next readable: ${at})`,
+        ...where,
+        blockNumber: expected,
+      });
       lastHash = undefined;
     }
     lastDamage = undefined;
     if (lastHash !== undefined && !equalBytes(block.previousHash, lastHash)) {
-      findings.push({ code: 'BAD_PREVIOUS_HASH', message: `${at}: previous_hash is not the hash of block ${n - 1}`, ...where, blockNumber: n });
+      findings.push({
+        code: 'BAD_PREVIOUS_HASH',
+        message: `${at}: previous_hash is not the hash of block ${n - 1}`,
+        ...where,
+        blockNumber: n,
+      });
     }
     if (!equalBytes(block.dataHash, blockDataHash(block.envelopes))) {
       findings.push({ code: 'BAD_DATA_HASH', message: `${at}: data_hash does not match its envelopes`, ...where, blockNumber: n });
@@ -125,11 +145,20 @@ export async function verifyLedgerFiles(dir: string, opts: VerifyLedgerOptions =
     lastBlockNumber = Math.max(lastBlockNumber, n);
     expected = n + 1;
   }
-  const index = opts.index === false ? { checked: false as const, reason: 'not asked for' } : await checkIndex(chainsDir, found, damaged, lastBlockNumber, findings);
+  const index =
+    opts.index === false
+      ? { checked: false as const, reason: 'not asked for' }
+      : await checkIndex(chainsDir, found, damaged, lastBlockNumber, findings);
   return { chainsDir, files: files.size, blocks, lastBlockNumber, bytes, index, findings };
 }
 
-async function checkIndex(chainsDir: string, found: ReadonlyMap<number, BlockLocation>, damaged: readonly { file: number; start: number; end: number }[], lastBlockNumber: number, findings: LedgerFinding[]): Promise<LedgerVerification['index']> {
+async function checkIndex(
+  chainsDir: string,
+  found: ReadonlyMap<number, BlockLocation>,
+  damaged: readonly { file: number; start: number; end: number }[],
+  lastBlockNumber: number,
+  findings: LedgerFinding[],
+): Promise<LedgerVerification['index']> {
   let index: { height: number; locations: Map<number, BlockLocation> };
   try {
     const read = await readBlockIndex(chainsDir);
@@ -141,7 +170,11 @@ async function checkIndex(chainsDir: string, found: ReadonlyMap<number, BlockLoc
   }
   const { height, locations } = index;
   if (height > lastBlockNumber + 1) {
-    findings.push({ code: 'MISSING_BLOCKS', message: `the index records ${height} blocks (0..${height - 1}) but the files hold readable blocks only up to ${lastBlockNumber}: blocks ${lastBlockNumber + 1}..${height - 1} are gone or damaged`, blockNumber: lastBlockNumber + 1 });
+    findings.push({
+      code: 'MISSING_BLOCKS',
+      message: `the index records ${height} blocks (0..${height - 1}) but the files hold readable blocks only up to ${lastBlockNumber}: blocks ${lastBlockNumber + 1}..${height - 1} are gone or damaged`,
+      blockNumber: lastBlockNumber + 1,
+    });
   }
   for (const [n, indexed] of [...locations].sort(([a], [b]) => a - b)) {
     const at = found.get(n);
@@ -149,9 +182,24 @@ async function checkIndex(chainsDir: string, found: ReadonlyMap<number, BlockLoc
     if (at === undefined) {
       // damage already reported where the index places the block
       if (damaged.some((d) => d.file === indexed.file && indexed.offset >= d.start && indexed.offset < d.end)) continue;
-      if (n <= lastBlockNumber) findings.push({ code: 'MISSING_BLOCKS', message: `the index has block ${n} at ${blockFileName(indexed.file)} offset ${indexed.offset}, but no readable record holds it`, path, file: indexed.file, offset: indexed.offset, blockNumber: n });
+      if (n <= lastBlockNumber)
+        findings.push({
+          code: 'MISSING_BLOCKS',
+          message: `the index has block ${n} at ${blockFileName(indexed.file)} offset ${indexed.offset}, but no readable record holds it`,
+          path,
+          file: indexed.file,
+          offset: indexed.offset,
+          blockNumber: n,
+        });
     } else if (at.file !== indexed.file || at.offset !== indexed.offset || at.length !== indexed.length) {
-      findings.push({ code: 'INDEX_MISMATCH', message: `the index has block ${n} at ${blockFileName(indexed.file)} offset ${indexed.offset}, the files hold it at ${blockFileName(at.file)} offset ${at.offset}`, path: join(chainsDir, blockFileName(at.file)), file: at.file, offset: at.offset, blockNumber: n });
+      findings.push({
+        code: 'INDEX_MISMATCH',
+        message: `the index has block ${n} at ${blockFileName(indexed.file)} offset ${indexed.offset}, the files hold it at ${blockFileName(at.file)} offset ${at.offset}`,
+        path: join(chainsDir, blockFileName(at.file)),
+        file: at.file,
+        offset: at.offset,
+        blockNumber: n,
+      });
     }
   }
   return { checked: true, height };

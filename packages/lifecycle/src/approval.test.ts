@@ -11,8 +11,16 @@ import { signLrSoftwareApproval } from '@metroledger/governance/api';
 import { TestMeter } from '@metroledger/chaincode/testing/meterkeys';
 import { vehiclePass } from '@metroledger/chaincode/testing/signals';
 import {
-  buildCcaasPackage, buildChaincodePackage, checkPackageApproval, extractChaincodePackage, LifecycleError, packageWorkspaceChaincode,
-  statedChaincode, type ChaincodePackage, type LifecycleErrorCode, type SoftwareApproval,
+  buildCcaasPackage,
+  buildChaincodePackage,
+  checkPackageApproval,
+  extractChaincodePackage,
+  LifecycleError,
+  packageWorkspaceChaincode,
+  statedChaincode,
+  type ChaincodePackage,
+  type LifecycleErrorCode,
+  type SoftwareApproval,
 } from './index';
 
 function isCode(code: LifecycleErrorCode) {
@@ -29,7 +37,13 @@ let v2: SoftwareApproval;
 before(async () => {
   lr = await packageWorkspaceChaincode('lr');
   ccaas = buildCcaasPackage({ nodePackage: lr, ...statedChaincode('lr'), connection: CONNECTION });
-  v1 = { chaincodeName: 'lr', version: statedChaincode('lr').chaincodeVersion!, packageId: lr.packageId, sourceSha256: lr.codeDigest, status: 'APPROVED' };
+  v1 = {
+    chaincodeName: 'lr',
+    version: statedChaincode('lr').chaincodeVersion!,
+    packageId: lr.packageId,
+    sourceSha256: lr.codeDigest,
+    status: 'APPROVED',
+  };
   v2 = { ...v1, packageForms: ['node', 'ccaas'] };
 });
 
@@ -38,11 +52,22 @@ describe('install check against the approval', () => {
     assert.deepEqual(checkPackageApproval(lr, v1), { form: 'node', packageId: lr.packageId, codeDigest: lr.codeDigest });
     assert.equal(checkPackageApproval(lr, v2).form, 'node');
     const ok = checkPackageApproval(ccaas, v2);
-    assert.deepEqual([ok.form, ok.packageId, ok.codeDigest, ok.declaration?.nodePackageId], ['ccaas', ccaas.packageId, lr.codeDigest, lr.packageId]);
-    assert.throws(() => checkPackageApproval(ccaas, v1), isCode('FORM_NOT_APPROVED'), 'a v1 approval never admitted running the code as a service');
+    assert.deepEqual(
+      [ok.form, ok.packageId, ok.codeDigest, ok.declaration?.nodePackageId],
+      ['ccaas', ccaas.packageId, lr.codeDigest, lr.packageId],
+    );
+    assert.throws(
+      () => checkPackageApproval(ccaas, v1),
+      isCode('FORM_NOT_APPROVED'),
+      'a v1 approval never admitted running the code as a service',
+    );
     assert.throws(() => checkPackageApproval(lr, { ...v2, packageForms: ['ccaas'] }), isCode('FORM_NOT_APPROVED'));
     // another deployment's connection: same code, another id, still admitted
-    const elsewhere = buildCcaasPackage({ nodePackage: lr, ...statedChaincode('lr'), connection: { ...CONNECTION, address: 'lr.pucpr.example:7052' } });
+    const elsewhere = buildCcaasPackage({
+      nodePackage: lr,
+      ...statedChaincode('lr'),
+      connection: { ...CONNECTION, address: 'lr.pucpr.example:7052' },
+    });
     assert.notEqual(elsewhere.packageId, ccaas.packageId);
     assert.equal(checkPackageApproval(elsewhere, v2).codeDigest, lr.codeDigest);
   });
@@ -53,19 +78,36 @@ describe('install check against the approval', () => {
     files.set(path, Buffer.concat([Buffer.from(files.get(path)!), Buffer.from('// patched\n')]));
     const modified = buildChaincodePackage({ label: lr.label, files });
     const modifiedCcaas = buildCcaasPackage({ nodePackage: modified, ...statedChaincode('lr'), connection: CONNECTION });
-    assert.throws(() => checkPackageApproval(modified, v2), (e: unknown) => isCode('FINGERPRINT_MISMATCH')(e) && (e as LifecycleError).details?.['found'] === modified.packageId);
-    assert.throws(() => checkPackageApproval(modifiedCcaas, v2), (e: unknown) => isCode('CODE_DIGEST_MISMATCH')(e) && (e as LifecycleError).details?.['expected'] === lr.codeDigest);
+    assert.throws(
+      () => checkPackageApproval(modified, v2),
+      (e: unknown) => isCode('FINGERPRINT_MISMATCH')(e) && (e as LifecycleError).details?.['found'] === modified.packageId,
+    );
+    assert.throws(
+      () => checkPackageApproval(modifiedCcaas, v2),
+      (e: unknown) => isCode('CODE_DIGEST_MISMATCH')(e) && (e as LifecycleError).details?.['expected'] === lr.codeDigest,
+    );
     assert.throws(() => checkPackageApproval(lr, { ...v2, sourceSha256: modified.codeDigest }), isCode('CODE_DIGEST_MISMATCH'));
     // the approved code, but declaring another node package (e.g. relabelled): not what was approved
-    const relabelled = buildCcaasPackage({ nodePackage: { ...lr, packageId: `other_1.0:${'0'.repeat(64)}` }, ...statedChaincode('lr'), connection: CONNECTION });
+    const relabelled = buildCcaasPackage({
+      nodePackage: { ...lr, packageId: `other_1.0:${'0'.repeat(64)}` },
+      ...statedChaincode('lr'),
+      connection: CONNECTION,
+    });
     assert.throws(() => checkPackageApproval(relabelled, v2), isCode('FINGERPRINT_MISMATCH'));
     assert.throws(() => checkPackageApproval(ccaas, { ...v2, version: '9.9' }), isCode('FINGERPRINT_MISMATCH'));
-    const undeclared = buildChaincodePackage({ label: 'lr_1.0', type: 'ccaas', files: new Map([['connection.json', Buffer.from(JSON.stringify({ address: 'x:1', dial_timeout: '10s', tls_required: false }))]]) });
+    const undeclared = buildChaincodePackage({
+      label: 'lr_1.0',
+      type: 'ccaas',
+      files: new Map([['connection.json', Buffer.from(JSON.stringify({ address: 'x:1', dial_timeout: '10s', tls_required: false }))]]),
+    });
     assert.throws(() => checkPackageApproval(undeclared, v2), isCode('CODE_NOT_DECLARED'));
     assert.throws(() => checkPackageApproval(ccaas, undefined), isCode('UNAPPROVED_PACKAGE'));
     assert.throws(() => checkPackageApproval(lr, { ...v1, status: 'WITHDRAWN' }), isCode('WITHDRAWN_PACKAGE'));
     assert.throws(() => checkPackageApproval(ccaas, { ...v2, status: 'WITHDRAWN' }), isCode('WITHDRAWN_PACKAGE'));
-    assert.throws(() => checkPackageApproval(buildChaincodePackage({ label: 'x_1', type: 'golang', files: lr.files }), v2), isCode('UNSUPPORTED_PACKAGE_TYPE'));
+    assert.throws(
+      () => checkPackageApproval(buildChaincodePackage({ label: 'x_1', type: 'golang', files: lr.files }), v2),
+      isCode('UNSUPPORTED_PACKAGE_TYPE'),
+    );
   });
 });
 
@@ -89,17 +131,30 @@ describe('the LR chaincode run from its installed package', () => {
 
   /** Governance and the installed LR package on one state; the LR version approved as naming `codeDigest`, and a model running it. */
   async function network(codeDigest: string): Promise<TestNetwork> {
-    const net = new TestNetwork([{ name: 'governance', version: '1.0', dir: GOVERNANCE_DIR }, { name: 'lr', version: v1.version, dir: moduleDir }]);
+    const net = new TestNetwork([
+      { name: 'governance', version: '1.0', dir: GOVERNANCE_DIR },
+      { name: 'lr', version: v1.version, dir: moduleDir },
+    ]);
     await net.bootstrap(t);
     const fields = { ...lrFields(v1.version), packageId: lr.packageId, sourceSha256: codeDigest };
-    await net.submit('governance', t.callers.inmetroAdmin, 'approveLrSoftware', JSON.stringify(signLrSoftwareApproval(fields, signerOf(t.inmetroAdmin))));
+    await net.submit(
+      'governance',
+      t.callers.inmetroAdmin,
+      'approveLrSoftware',
+      JSON.stringify(signLrSoftwareApproval(fields, signerOf(t.inmetroAdmin))),
+    );
     await net.submit('governance', t.callers.inmetroAdmin, 'approveMeterModel', JSON.stringify(modelApproval('ML-A', [v1.version])));
     return net;
   }
 
   const registration = JSON.stringify({
-    meterId: 'SP-0001', ownerMspId: 'CETSPMSP', publicKeyPem: meter.publicKeyPem, geometry: GEOMETRY,
-    location: { text: 'Av. Paulista 1000', lat: -23.5653, lon: -46.6527 }, speedLimitKmh: 60, model: 'ML-A',
+    meterId: 'SP-0001',
+    ownerMspId: 'CETSPMSP',
+    publicKeyPem: meter.publicKeyPem,
+    geometry: GEOMETRY,
+    location: { text: 'Av. Paulista 1000', lat: -23.5653, lon: -46.6527 },
+    speedLimitKmh: 60,
+    model: 'ML-A',
   });
 
   it('reports the digest of the code it was loaded from, and records it in each measurement', async () => {
@@ -107,8 +162,16 @@ describe('the LR chaincode run from its installed package', () => {
     const sw = await net.query<{ codeDigest?: string; chaincodeVersion: string }>('lr', t.callers.cetspClient, 'getRunningSoftware');
     assert.deepEqual([sw.chaincodeVersion, sw.codeDigest], [v1.version, lr.codeDigest]);
     await net.submit('lr', t.callers.inmetroClient, 'registerMeter', registration);
-    const reading = meter.signedBase64({ meterId: 'SP-0001', sequence: 1, captureTimeMs: 1_750_000_000_000, sampleRateHz: 1000, ...vehiclePass(80, 4.5, GEOMETRY) });
-    const record = payload<{ status: string; lrSoftware: { codeDigest?: string; chaincodeVersion: string } }>(await net.submit('lr', t.callers.cetspClient, 'submitReading', reading));
+    const reading = meter.signedBase64({
+      meterId: 'SP-0001',
+      sequence: 1,
+      captureTimeMs: 1_750_000_000_000,
+      sampleRateHz: 1000,
+      ...vehiclePass(80, 4.5, GEOMETRY),
+    });
+    const record = payload<{ status: string; lrSoftware: { codeDigest?: string; chaincodeVersion: string } }>(
+      await net.submit('lr', t.callers.cetspClient, 'submitReading', reading),
+    );
     assert.equal(record.status, 'MEASURED');
     assert.deepEqual([record.lrSoftware.chaincodeVersion, record.lrSoftware.codeDigest], [v1.version, lr.codeDigest]);
   });

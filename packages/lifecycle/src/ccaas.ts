@@ -46,7 +46,8 @@ const PEM = /^-----BEGIN [A-Z0-9 ]+-----\r?\n[A-Za-z0-9+/=\r\n]+-----END [A-Z0-9
 
 /** The label of the ccaas package of the code labelled `nodeLabel` with digest `codeDigest`. */
 export function ccaasLabel(nodeLabel: string, codeDigest: string): string {
-  if (!SHA256_HEX.test(codeDigest)) throw new LifecycleError('CODE_NOT_DECLARED', `code digest must be 64 lowercase hex digits, got ${JSON.stringify(codeDigest)}`);
+  if (!SHA256_HEX.test(codeDigest))
+    throw new LifecycleError('CODE_NOT_DECLARED', `code digest must be 64 lowercase hex digits, got ${JSON.stringify(codeDigest)}`);
   return checkLabel(`${checkLabel(nodeLabel)}_ccaas_${codeDigest}`);
 }
 
@@ -60,7 +61,8 @@ export function declaredCodeDigest(labelOrPackageId: string): string | undefined
 export function parseAddress(address: string): { host: string; port: number } {
   const m = typeof address === 'string' ? /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):([0-9]{1,5})$/.exec(address) : null;
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new LifecycleError('BAD_ADDRESS', `invalid address ${JSON.stringify(address)}: expected HOST:PORT`, { address });
+  if (!m || port > 65535)
+    throw new LifecycleError('BAD_ADDRESS', `invalid address ${JSON.stringify(address)}: expected HOST:PORT`, { address });
   return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
@@ -72,18 +74,27 @@ function badConnection(message: string): LifecycleError {
 export function checkConnection(c: CcaasConnection): CcaasConnection {
   // Fabric's ccaas builder expands templates in the address; only a literal address is checked.
   if (typeof c.address !== 'string' || (!c.address.includes('{{') && !/^\S+:[0-9]{1,5}$/.test(c.address))) {
-    throw new LifecycleError('BAD_ADDRESS', `invalid chaincode server address ${JSON.stringify(c.address)}: expected HOST:PORT`, { address: c.address });
+    throw new LifecycleError('BAD_ADDRESS', `invalid chaincode server address ${JSON.stringify(c.address)}: expected HOST:PORT`, {
+      address: c.address,
+    });
   }
   if (!c.address.includes('{{')) parseAddress(c.address);
-  if (typeof c.dialTimeout !== 'string' || !GO_DURATION.test(c.dialTimeout)) throw badConnection(`dial timeout ${JSON.stringify(c.dialTimeout)} is not a Go duration (e.g. 10s)`);
-  for (const [name, pem] of [['root certificate', c.rootCert], ['client certificate', c.clientCert], ['client key', c.clientKey]] as const) {
+  if (typeof c.dialTimeout !== 'string' || !GO_DURATION.test(c.dialTimeout))
+    throw badConnection(`dial timeout ${JSON.stringify(c.dialTimeout)} is not a Go duration (e.g. 10s)`);
+  for (const [name, pem] of [
+    ['root certificate', c.rootCert],
+    ['client certificate', c.clientCert],
+    ['client key', c.clientKey],
+  ] as const) {
     if (pem !== undefined && (typeof pem !== 'string' || !PEM.test(pem))) throw badConnection(`${name} is not PEM`);
   }
   if (!c.tlsRequired && (c.rootCert !== undefined || c.clientAuthRequired || c.clientCert !== undefined || c.clientKey !== undefined)) {
     throw badConnection('TLS material given without tls_required');
   }
-  if (c.tlsRequired && c.rootCert === undefined) throw badConnection('tls_required needs the root certificate of the chaincode server (Fabric: "chaincode tls root cert not provided")');
-  if (c.clientAuthRequired && (c.clientCert === undefined || c.clientKey === undefined)) throw badConnection('client_auth_required needs the client certificate and key');
+  if (c.tlsRequired && c.rootCert === undefined)
+    throw badConnection('tls_required needs the root certificate of the chaincode server (Fabric: "chaincode tls root cert not provided")');
+  if (c.clientAuthRequired && (c.clientCert === undefined || c.clientKey === undefined))
+    throw badConnection('client_auth_required needs the client certificate and key');
   return c;
 }
 
@@ -138,11 +149,13 @@ export function buildCcaasPackage(opts: {
 }
 
 function checkDeclaration(d: CodeDeclaration): CodeDeclaration {
-  if (typeof d.chaincodeName !== 'string' || !/^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$/.test(d.chaincodeName)) throw new LifecycleError('CODE_NOT_DECLARED', `bad declared chaincode name ${JSON.stringify(d.chaincodeName)}`);
+  if (typeof d.chaincodeName !== 'string' || !/^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$/.test(d.chaincodeName))
+    throw new LifecycleError('CODE_NOT_DECLARED', `bad declared chaincode name ${JSON.stringify(d.chaincodeName)}`);
   if (d.chaincodeVersion !== undefined && (typeof d.chaincodeVersion !== 'string' || !/^[A-Za-z0-9_.+-]{1,64}$/.test(d.chaincodeVersion))) {
     throw new LifecycleError('CODE_NOT_DECLARED', `bad declared chaincode version ${JSON.stringify(d.chaincodeVersion)}`);
   }
-  if (typeof d.codeDigest !== 'string' || !SHA256_HEX.test(d.codeDigest)) throw new LifecycleError('CODE_NOT_DECLARED', 'the declared code digest is not 64 lowercase hex digits');
+  if (typeof d.codeDigest !== 'string' || !SHA256_HEX.test(d.codeDigest))
+    throw new LifecycleError('CODE_NOT_DECLARED', 'the declared code digest is not 64 lowercase hex digits');
   parsePackageId(d.nodePackageId);
   return d;
 }
@@ -162,7 +175,8 @@ function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknow
   } catch (err) {
     throw new LifecycleError('MALFORMED_PACKAGE', `${what} is not JSON`, undefined, { cause: err });
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LifecycleError('MALFORMED_PACKAGE', `${what} is not a JSON object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new LifecycleError('MALFORMED_PACKAGE', `${what} is not a JSON object`);
   return v as Record<string, unknown>;
 }
 
@@ -174,15 +188,26 @@ function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknow
  */
 export function readCcaasPackage(pkg: ChaincodePackage): CcaasPackage {
   if (pkg.metadata.type.toLowerCase() !== 'ccaas') {
-    throw new LifecycleError('UNSUPPORTED_PACKAGE_TYPE', `${pkg.packageId} is a ${pkg.metadata.type} package, not ccaas`, { type: pkg.metadata.type });
+    throw new LifecycleError('UNSUPPORTED_PACKAGE_TYPE', `${pkg.packageId} is a ${pkg.metadata.type} package, not ccaas`, {
+      type: pkg.metadata.type,
+    });
   }
   const other = [...pkg.files.keys()].filter((p) => p !== CONNECTION_FILE && !p.startsWith('META-INF/'));
-  if (other.length > 0) throw new LifecycleError('MALFORMED_PACKAGE', `a ccaas code archive holds connection.json and META-INF/ only; found ${other.join(', ')}`, { files: other });
+  if (other.length > 0)
+    throw new LifecycleError(
+      'MALFORMED_PACKAGE',
+      `a ccaas code archive holds connection.json and META-INF/ only; found ${other.join(', ')}`,
+      { files: other },
+    );
   const conn = pkg.files.get(CONNECTION_FILE);
   if (conn === undefined) throw new LifecycleError('MALFORMED_PACKAGE', `ccaas package ${pkg.packageId} has no ${CONNECTION_FILE}`);
   const c = parseJsonObject(conn, CONNECTION_FILE);
   const str = (k: string): string | undefined => (typeof c[k] === 'string' && c[k] !== '' ? (c[k] as string) : undefined);
-  const connection: CcaasConnection = { address: String(c['address'] ?? ''), dialTimeout: typeof c['dial_timeout'] === 'string' ? c['dial_timeout'] : '3s', tlsRequired: c['tls_required'] === true };
+  const connection: CcaasConnection = {
+    address: String(c['address'] ?? ''),
+    dialTimeout: typeof c['dial_timeout'] === 'string' ? c['dial_timeout'] : '3s',
+    tlsRequired: c['tls_required'] === true,
+  };
   if (connection.tlsRequired) {
     connection.clientAuthRequired = c['client_auth_required'] === true;
     const rootCert = str('root_cert');
@@ -197,11 +222,16 @@ export function readCcaasPackage(pkg: ChaincodePackage): CcaasPackage {
   const labelDigest = declaredCodeDigest(pkg.label);
   const decl = pkg.files.get(CODE_DECLARATION_FILE);
   if (decl === undefined) {
-    if (labelDigest !== undefined) throw new LifecycleError('CODE_NOT_DECLARED', `${pkg.packageId}: the label names code ${labelDigest} but ${CODE_DECLARATION_FILE} is missing`);
+    if (labelDigest !== undefined)
+      throw new LifecycleError(
+        'CODE_NOT_DECLARED',
+        `${pkg.packageId}: the label names code ${labelDigest} but ${CODE_DECLARATION_FILE} is missing`,
+      );
     return { package: pkg, connection, declaration: undefined };
   }
   const d = parseJsonObject(decl, CODE_DECLARATION_FILE);
-  if (d['type'] !== CODE_DECLARATION_TYPE) throw new LifecycleError('CODE_NOT_DECLARED', `${CODE_DECLARATION_FILE} is not a ${CODE_DECLARATION_TYPE} declaration`);
+  if (d['type'] !== CODE_DECLARATION_TYPE)
+    throw new LifecycleError('CODE_NOT_DECLARED', `${CODE_DECLARATION_FILE} is not a ${CODE_DECLARATION_TYPE} declaration`);
   const declaration = checkDeclaration({
     chaincodeName: d['chaincodeName'] as string,
     ...(d['chaincodeVersion'] !== undefined ? { chaincodeVersion: d['chaincodeVersion'] as string } : {}),
@@ -209,7 +239,11 @@ export function readCcaasPackage(pkg: ChaincodePackage): CcaasPackage {
     nodePackageId: d['nodePackageId'] as string,
   });
   if (labelDigest !== declaration.codeDigest) {
-    throw new LifecycleError('CODE_DIGEST_MISMATCH', `${pkg.packageId}: the label declares code ${String(labelDigest)} but ${CODE_DECLARATION_FILE} declares ${declaration.codeDigest}`, { label: labelDigest, declared: declaration.codeDigest });
+    throw new LifecycleError(
+      'CODE_DIGEST_MISMATCH',
+      `${pkg.packageId}: the label declares code ${String(labelDigest)} but ${CODE_DECLARATION_FILE} declares ${declaration.codeDigest}`,
+      { label: labelDigest, declared: declaration.codeDigest },
+    );
   }
   return { package: pkg, connection, declaration };
 }

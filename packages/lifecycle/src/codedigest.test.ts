@@ -15,7 +15,12 @@ test('installedCodeDigest is the package codeDigest of an installed tree, ignori
     const pkg = buildChaincodePackage({
       label: 'demo_1',
       files: new Map([
-        ['src/package.json', Buffer.from(JSON.stringify({ name: 'demo', version: '1.0.0', main: 'dist/index.js', dependencies: { '@demo/lib': 'file:lib/@demo/lib' } }))],
+        [
+          'src/package.json',
+          Buffer.from(
+            JSON.stringify({ name: 'demo', version: '1.0.0', main: 'dist/index.js', dependencies: { '@demo/lib': 'file:lib/@demo/lib' } }),
+          ),
+        ],
         ['src/dist/index.js', Buffer.from("exports.who = require('@demo/lib').who;")],
         ['src/lib/@demo/lib/package.json', Buffer.from('{"name":"@demo/lib","version":"1.0.0","main":"dist/index.js"}')],
         ['src/lib/@demo/lib/dist/index.js', Buffer.from("exports.who = 'vendored';")],
@@ -34,7 +39,7 @@ test('installedCodeDigest is the package codeDigest of an installed tree, ignori
     assert.notEqual(installedCodeDigest(moduleDir), pkg.codeDigest);
     await unlink(join(moduleDir, 'dist', 'extra.js'));
     await writeFile(join(moduleDir, 'dist', 'package-lock.json'), '{}');
-    assert.notEqual(installedCodeDigest(moduleDir), pkg.codeDigest, 'only the top-level lockfile is npm\'s');
+    assert.notEqual(installedCodeDigest(moduleDir), pkg.codeDigest, "only the top-level lockfile is npm's");
     await unlink(join(moduleDir, 'dist', 'package-lock.json'));
     assert.equal(installedCodeDigest(moduleDir), pkg.codeDigest);
     // a link outside node_modules: not an installed package

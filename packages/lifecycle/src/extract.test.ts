@@ -6,7 +6,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { buildChaincodePackage, extractChaincodePackage, LifecycleError, packageLrChaincode, packageWorkspaceChaincode, verifyInstalledPackage, type LifecycleErrorCode } from './index';
+import {
+  buildChaincodePackage,
+  extractChaincodePackage,
+  LifecycleError,
+  packageLrChaincode,
+  packageWorkspaceChaincode,
+  verifyInstalledPackage,
+  type LifecycleErrorCode,
+} from './index';
 
 function isCode(code: LifecycleErrorCode) {
   return (e: unknown) => e instanceof LifecycleError && e.code === code;
@@ -18,7 +26,10 @@ async function tempDir(): Promise<string> {
 
 /** Runs `script` in a fresh node process (fabric-contract-api hooks process-wide state on load). */
 function runNode(script: string): string {
-  return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } }).trim();
+  return execFileSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' },
+  }).trim();
 }
 
 test('an extracted package runs its vendored module, not a same-named module around it', async () => {
@@ -30,7 +41,12 @@ test('an extracted package runs its vendored module, not a same-named module aro
     const pkg = buildChaincodePackage({
       label: 'demo_1',
       files: new Map([
-        ['src/package.json', Buffer.from(JSON.stringify({ name: 'demo', version: '1.0.0', main: 'dist/index.js', dependencies: { '@demo/lib': 'file:lib/@demo/lib' } }))],
+        [
+          'src/package.json',
+          Buffer.from(
+            JSON.stringify({ name: 'demo', version: '1.0.0', main: 'dist/index.js', dependencies: { '@demo/lib': 'file:lib/@demo/lib' } }),
+          ),
+        ],
         ['src/dist/index.js', Buffer.from("exports.who = require('@demo/lib').who;")],
         ['src/lib/@demo/lib/package.json', Buffer.from('{"name":"@demo/lib","version":"1.0.0","main":"dist/index.js"}')],
         ['src/lib/@demo/lib/dist/index.js', Buffer.from("exports.who = 'vendored';")],
@@ -53,12 +69,17 @@ test('extraction refuses a package whose pinned registry dependency differs from
     const pkg = buildChaincodePackage({
       label: 'demo_1',
       files: new Map([
-        ['src/package.json', Buffer.from(JSON.stringify({ name: 'demo', version: '1.0.0', main: 'i.js', dependencies: { 'fabric-shim': '9.9.9' } }))],
+        [
+          'src/package.json',
+          Buffer.from(JSON.stringify({ name: 'demo', version: '1.0.0', main: 'i.js', dependencies: { 'fabric-shim': '9.9.9' } })),
+        ],
         ['src/i.js', Buffer.from('')],
       ]),
     });
-    await assert.rejects(extractChaincodePackage(pkg.bytes, join(root, 'cc')), (e: unknown) =>
-      isCode('DEPENDENCY_MISMATCH')(e) && (e as LifecycleError).details?.['pinned'] === '9.9.9');
+    await assert.rejects(
+      extractChaincodePackage(pkg.bytes, join(root, 'cc')),
+      (e: unknown) => isCode('DEPENDENCY_MISMATCH')(e) && (e as LifecycleError).details?.['pinned'] === '9.9.9',
+    );
     const escaping = buildChaincodePackage({
       label: 'demo_1',
       files: new Map([['src/package.json', Buffer.from(JSON.stringify({ dependencies: { x: 'file:../../outside' } }))]]),
@@ -71,58 +92,77 @@ test('extraction refuses a package whose pinned registry dependency differs from
 
 const chaincodeBuilt = (() => {
   try {
-    return existsSync(join(dirname(require.resolve('@metroledger/chaincode/package.json')), 'dist', 'index.js'))
-      && existsSync(join(dirname(require.resolve('@metroledger/lr/package.json')), 'dist', 'index.js'));
+    return (
+      existsSync(join(dirname(require.resolve('@metroledger/chaincode/package.json')), 'dist', 'index.js')) &&
+      existsSync(join(dirname(require.resolve('@metroledger/lr/package.json')), 'dist', 'index.js'))
+    );
   } catch {
     return false;
   }
 })();
 const notBuilt = !chaincodeBuilt && 'packages/chaincode or packages/lr is not built (npx tsc -b packages/chaincode)';
 
-test('the LR chaincode package builds from the repository, reproducibly, with the LR code vendored verbatim', { skip: notBuilt }, async () => {
-  const a = await packageLrChaincode();
-  const b = await packageLrChaincode();
-  assert.deepEqual(a.bytes, b.bytes);
-  assert.match(a.packageId, /^metroledger-speed_\d+\.\d+\.\d+:[0-9a-f]{64}$/);
-  const pj = JSON.parse(Buffer.from(a.files.get('src/package.json')!).toString()) as { main: string; scripts: { start: string }; dependencies: Record<string, string> };
-  assert.equal(pj.main, 'dist/index.js');
-  assert.equal(pj.scripts.start, 'fabric-chaincode-node start');
-  assert.deepEqual(Object.keys(pj.dependencies), ['@metroledger/errors', '@metroledger/lr', 'fabric-contract-api', 'fabric-shim']);
-  // a Docker peer's npm install must resolve what the repository tested (class-transformer 0.4.1 breaks fabric-contract-api)
-  const workspace = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { overrides: Record<string, string> };
-  assert.deepEqual((pj as { overrides?: unknown }).overrides, workspace.overrides);
-  assert.equal(workspace.overrides['class-transformer'], '0.4.0');
-  assert.match(pj.dependencies['fabric-shim']!, /^\d+\.\d+\.\d+$/);
-  const lrDist = join(dirname(require.resolve('@metroledger/lr/package.json')), 'dist');
-  for (const [path, content] of a.files) {
-    assert.ok(!/\.(map|d\.ts|tsbuildinfo)$|\.test\.js$|\/testing\//.test(path), `no build or test artefacts: ${path}`);
-    const m = /^src\/lib\/@metroledger\/lr\/dist\/(.+)$/.exec(path);
-    if (m) assert.deepEqual(content, readFileSync(join(lrDist, m[1]!)), `vendored ${m[1]} is the built LR file`);
-  }
-  assert.ok(a.files.has('src/lib/@metroledger/lr/dist/index.js'));
-
-  // Another checkout: the built trees copied elsewhere (fresh mtimes, other absolute paths).
-  const root = await tempDir();
-  try {
-    const chaincodeRoot = dirname(require.resolve('@metroledger/chaincode/package.json'));
-    for (const [from, to] of [[chaincodeRoot, 'cc'], [dirname(lrDist), 'lr']] as const) {
-      await cp(join(from, 'dist'), join(root, to, 'dist'), { recursive: true });
-      await cp(join(from, 'package.json'), join(root, to, 'package.json'));
+test(
+  'the LR chaincode package builds from the repository, reproducibly, with the LR code vendored verbatim',
+  { skip: notBuilt },
+  async () => {
+    const a = await packageLrChaincode();
+    const b = await packageLrChaincode();
+    assert.deepEqual(a.bytes, b.bytes);
+    assert.match(a.packageId, /^metroledger-speed_\d+\.\d+\.\d+:[0-9a-f]{64}$/);
+    const pj = JSON.parse(Buffer.from(a.files.get('src/package.json')!).toString()) as {
+      main: string;
+      scripts: { start: string };
+      dependencies: Record<string, string>;
+    };
+    assert.equal(pj.main, 'dist/index.js');
+    assert.equal(pj.scripts.start, 'fabric-chaincode-node start');
+    assert.deepEqual(Object.keys(pj.dependencies), ['@metroledger/errors', '@metroledger/lr', 'fabric-contract-api', 'fabric-shim']);
+    // a Docker peer's npm install must resolve what the repository tested (class-transformer 0.4.1 breaks fabric-contract-api)
+    const workspace = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+      overrides: Record<string, string>;
+    };
+    assert.deepEqual((pj as { overrides?: unknown }).overrides, workspace.overrides);
+    assert.equal(workspace.overrides['class-transformer'], '0.4.0');
+    assert.match(pj.dependencies['fabric-shim']!, /^\d+\.\d+\.\d+$/);
+    const lrDist = join(dirname(require.resolve('@metroledger/lr/package.json')), 'dist');
+    for (const [path, content] of a.files) {
+      assert.ok(!/\.(map|d\.ts|tsbuildinfo)$|\.test\.js$|\/testing\//.test(path), `no build or test artefacts: ${path}`);
+      const m = /^src\/lib\/@metroledger\/lr\/dist\/(.+)$/.exec(path);
+      if (m) assert.deepEqual(content, readFileSync(join(lrDist, m[1]!)), `vendored ${m[1]} is the built LR file`);
     }
-    const elsewhere = await packageLrChaincode({ chaincodeRoot: join(root, 'cc'), lrRoot: join(root, 'lr') });
-    assert.equal(elsewhere.packageId, a.packageId);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-  assert.equal(verifyInstalledPackage(a.bytes, a.packageId).packageId, a.packageId);
-});
+    assert.ok(a.files.has('src/lib/@metroledger/lr/dist/index.js'));
 
-test('the extracted LR chaincode loads its contracts with the vendored LR and the repository fabric-contract-api', { skip: notBuilt }, async () => {
-  const root = await tempDir();
-  try {
-    const pkg = await packageLrChaincode();
-    const out = await extractChaincodePackage(pkg.bytes, join(root, 'cc'));
-    const report = JSON.parse(runNode(`
+    // Another checkout: the built trees copied elsewhere (fresh mtimes, other absolute paths).
+    const root = await tempDir();
+    try {
+      const chaincodeRoot = dirname(require.resolve('@metroledger/chaincode/package.json'));
+      for (const [from, to] of [
+        [chaincodeRoot, 'cc'],
+        [dirname(lrDist), 'lr'],
+      ] as const) {
+        await cp(join(from, 'dist'), join(root, to, 'dist'), { recursive: true });
+        await cp(join(from, 'package.json'), join(root, to, 'package.json'));
+      }
+      const elsewhere = await packageLrChaincode({ chaincodeRoot: join(root, 'cc'), lrRoot: join(root, 'lr') });
+      assert.equal(elsewhere.packageId, a.packageId);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+    assert.equal(verifyInstalledPackage(a.bytes, a.packageId).packageId, a.packageId);
+  },
+);
+
+test(
+  'the extracted LR chaincode loads its contracts with the vendored LR and the repository fabric-contract-api',
+  { skip: notBuilt },
+  async () => {
+    const root = await tempDir();
+    try {
+      const pkg = await packageLrChaincode();
+      const out = await extractChaincodePackage(pkg.bytes, join(root, 'cc'));
+      const report = JSON.parse(
+        runNode(`
       const dir = ${JSON.stringify(out.moduleDir)};
       const m = require(dir);
       const fs = require('node:fs');
@@ -131,33 +171,40 @@ test('the extracted LR chaincode loads its contracts with the vendored LR and th
         contracts: Array.isArray(m.contracts) ? m.contracts.length : -1,
         lr: fs.realpathSync(require.resolve('@metroledger/lr', { paths: [from] })),
         fca: fs.realpathSync(require.resolve('fabric-contract-api', { paths: [from] })),
-      }));`)) as { contracts: number; lr: string; fca: string };
-    assert.ok(report.contracts >= 1);
-    assert.equal(report.lr, join(await realpath(out.moduleDir), 'lib', '@metroledger', 'lr', 'dist', 'index.js'));
-    assert.equal(report.fca, await realpath(require.resolve('fabric-contract-api')));
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-});
+      }));`),
+      ) as { contracts: number; lr: string; fca: string };
+      assert.ok(report.contracts >= 1);
+      assert.equal(report.lr, join(await realpath(out.moduleDir), 'lib', '@metroledger', 'lr', 'dist', 'index.js'));
+      assert.equal(report.fca, await realpath(require.resolve('fabric-contract-api')));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  },
+);
 
-test('the governance chaincode package builds reproducibly with @metroledger/policy vendored, and its extracted code loads its contract', { skip: notBuilt }, async () => {
-  const a = await packageWorkspaceChaincode('governance');
-  assert.deepEqual((await packageWorkspaceChaincode('governance')).bytes, a.bytes);
-  assert.match(a.packageId, /^metroledger-governance_\d+\.\d+\.\d+:[0-9a-f]{64}$/);
-  const pj = JSON.parse(Buffer.from(a.files.get('src/package.json')!).toString()) as { dependencies: Record<string, string> };
-  assert.deepEqual(pj.dependencies, {
-    '@hyperledger/fabric-protos': require('@metroledger/policy/package.json').dependencies['@hyperledger/fabric-protos'],
-    '@metroledger/errors': 'file:lib/@metroledger/errors',
-    '@metroledger/policy': 'file:lib/@metroledger/policy',
-    'fabric-contract-api': require('@metroledger/governance/package.json').dependencies['fabric-contract-api'],
-    'fabric-shim': require('@metroledger/governance/package.json').dependencies['fabric-shim'],
-  });
-  for (const path of a.files.keys()) assert.ok(!/\/testing\/|\.test\.js$|\.map$|\.d\.ts$/.test(path), `no test or build artefacts: ${path}`);
-  assert.ok(a.files.has('src/lib/@metroledger/policy/dist/index.js'));
-  const root = await tempDir();
-  try {
-    const out = await extractChaincodePackage(a.bytes, join(root, 'gov'));
-    const report = JSON.parse(runNode(`
+test(
+  'the governance chaincode package builds reproducibly with @metroledger/policy vendored, and its extracted code loads its contract',
+  { skip: notBuilt },
+  async () => {
+    const a = await packageWorkspaceChaincode('governance');
+    assert.deepEqual((await packageWorkspaceChaincode('governance')).bytes, a.bytes);
+    assert.match(a.packageId, /^metroledger-governance_\d+\.\d+\.\d+:[0-9a-f]{64}$/);
+    const pj = JSON.parse(Buffer.from(a.files.get('src/package.json')!).toString()) as { dependencies: Record<string, string> };
+    assert.deepEqual(pj.dependencies, {
+      '@hyperledger/fabric-protos': require('@metroledger/policy/package.json').dependencies['@hyperledger/fabric-protos'],
+      '@metroledger/errors': 'file:lib/@metroledger/errors',
+      '@metroledger/policy': 'file:lib/@metroledger/policy',
+      'fabric-contract-api': require('@metroledger/governance/package.json').dependencies['fabric-contract-api'],
+      'fabric-shim': require('@metroledger/governance/package.json').dependencies['fabric-shim'],
+    });
+    for (const path of a.files.keys())
+      assert.ok(!/\/testing\/|\.test\.js$|\.map$|\.d\.ts$/.test(path), `no test or build artefacts: ${path}`);
+    assert.ok(a.files.has('src/lib/@metroledger/policy/dist/index.js'));
+    const root = await tempDir();
+    try {
+      const out = await extractChaincodePackage(a.bytes, join(root, 'gov'));
+      const report = JSON.parse(
+        runNode(`
       const dir = ${JSON.stringify(out.moduleDir)};
       const m = require(dir);
       const { installedCodeDigest } = require('@metroledger/chaincode/api');
@@ -165,11 +212,13 @@ test('the governance chaincode package builds reproducibly with @metroledger/pol
         contracts: m.contracts.map((c) => new c().getName()),
         policy: require('node:fs').realpathSync(require.resolve('@metroledger/policy', { paths: [require('node:path').join(dir, 'dist')] })),
         digest: installedCodeDigest(dir),
-      }));`)) as { contracts: string[]; policy: string; digest: string };
-    assert.deepEqual(report.contracts, ['governance']);
-    assert.equal(report.policy, join(await realpath(out.moduleDir), 'lib', '@metroledger', 'policy', 'dist', 'index.js'));
-    assert.equal(report.digest, a.codeDigest, 'the installed tree has the package\'s code digest');
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-});
+      }));`),
+      ) as { contracts: string[]; policy: string; digest: string };
+      assert.deepEqual(report.contracts, ['governance']);
+      assert.equal(report.policy, join(await realpath(out.moduleDir), 'lib', '@metroledger', 'policy', 'dist', 'index.js'));
+      assert.equal(report.digest, a.codeDigest, "the installed tree has the package's code digest");
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  },
+);

@@ -57,7 +57,8 @@ export async function extractChaincodePackage(bytes: Uint8Array, dir: string, op
   try {
     const pj = JSON.parse(Buffer.from(pjBytes).toString('utf8')) as { dependencies?: Record<string, unknown> };
     dependencies = pj.dependencies ?? {};
-    if (typeof dependencies !== 'object' || dependencies === null || Array.isArray(dependencies)) throw new Error('dependencies is not an object');
+    if (typeof dependencies !== 'object' || dependencies === null || Array.isArray(dependencies))
+      throw new Error('dependencies is not an object');
   } catch (err) {
     throw new LifecycleError('MALFORMED_PACKAGE', `src/package.json: ${(err as Error).message}`, undefined, { cause: err });
   }
@@ -81,18 +82,30 @@ export async function extractChaincodePackage(bytes: Uint8Array, dir: string, op
     if (spec.startsWith('file:')) {
       targetDir = resolve(moduleDir, spec.slice('file:'.length));
       if (!inside(moduleDir, targetDir) || ![...pkg.files.keys()].some((p) => resolve(root, p).startsWith(targetDir + sep))) {
-        throw new LifecycleError('MALFORMED_PACKAGE', `dependency ${name} (${spec}) is not a directory inside the package`, { dependency: name, spec });
+        throw new LifecycleError('MALFORMED_PACKAGE', `dependency ${name} (${spec}) is not a directory inside the package`, {
+          dependency: name,
+          spec,
+        });
       }
     } else {
       let installedRoot: string;
       try {
         installedRoot = dirname(require.resolve(`${name}/package.json`, { paths: [resolveFrom] }));
       } catch (err) {
-        throw new LifecycleError('DEPENDENCY_MISMATCH', `dependency ${name}@${spec} is not installed near ${resolveFrom}`, { dependency: name, spec }, { cause: err });
+        throw new LifecycleError(
+          'DEPENDENCY_MISMATCH',
+          `dependency ${name}@${spec} is not installed near ${resolveFrom}`,
+          { dependency: name, spec },
+          { cause: err },
+        );
       }
       const installed = (JSON.parse(await readFile(join(installedRoot, 'package.json'), 'utf8')) as { version?: string }).version;
       if (installed !== spec) {
-        throw new LifecycleError('DEPENDENCY_MISMATCH', `the package pins ${name}@${spec} but ${name}@${String(installed)} is installed`, { dependency: name, pinned: spec, installed });
+        throw new LifecycleError('DEPENDENCY_MISMATCH', `the package pins ${name}@${spec} but ${name}@${String(installed)} is installed`, {
+          dependency: name,
+          pinned: spec,
+          installed,
+        });
       }
       targetDir = await realpath(installedRoot);
     }

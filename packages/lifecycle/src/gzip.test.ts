@@ -30,8 +30,17 @@ test('crc32 agrees with zlib', () => {
 
 test('gunzipBounded refuses gzip bombs and non-gzip data', () => {
   const bomb = zlib.gzipSync(Buffer.alloc(4 * 1024 * 1024));
-  assert.throws(() => gunzipBounded(bomb, 1024 * 1024, 'x'), (e: unknown) => e instanceof LifecycleError && e.code === 'PACKAGE_TOO_LARGE');
-  assert.throws(() => gunzipBounded(randomBytes(100), 1024, 'x'), (e: unknown) => e instanceof LifecycleError && e.code === 'MALFORMED_PACKAGE');
+  assert.throws(
+    () => gunzipBounded(bomb, 1024 * 1024, 'x'),
+    (e: unknown) => e instanceof LifecycleError && e.code === 'PACKAGE_TOO_LARGE',
+  );
+  assert.throws(
+    () => gunzipBounded(randomBytes(100), 1024, 'x'),
+    (e: unknown) => e instanceof LifecycleError && e.code === 'MALFORMED_PACKAGE',
+  );
   const truncated = gzipStored(randomBytes(1000)).subarray(0, 500);
-  assert.throws(() => gunzipBounded(truncated, 1 << 20, 'x'), (e: unknown) => e instanceof LifecycleError && e.code === 'MALFORMED_PACKAGE');
+  assert.throws(
+    () => gunzipBounded(truncated, 1 << 20, 'x'),
+    (e: unknown) => e instanceof LifecycleError && e.code === 'MALFORMED_PACKAGE',
+  );
 });

@@ -96,19 +96,28 @@ export function requirePackagedModule(pkg: ChaincodePackage, name: string): unkn
         const n = spec.startsWith('@') ? 2 : 1;
         target = entryOf(parts.slice(0, n).join('/'), parts.slice(n).join('/'));
       }
-      if (target === undefined) throw notLoadable(`${pkg.packageId}: ${path} requires ${spec}, which is neither a file of the package, a module vendored in it nor a Node built-in`, { path, module: spec });
+      if (target === undefined)
+        throw notLoadable(
+          `${pkg.packageId}: ${path} requires ${spec}, which is neither a file of the package, a module vendored in it nor a Node built-in`,
+          { path, module: spec },
+        );
       return load(target);
     };
     // The CommonJS wrapper Node itself uses; the file name names the package for stack traces.
     const filename = `${pkg.packageId}/${path}`;
     const wrapper = runInThisContext(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename }) as (
-      exports: unknown, require: (spec: string) => unknown, module: { exports: unknown }, __filename: string, __dirname: string,
+      exports: unknown,
+      require: (spec: string) => unknown,
+      module: { exports: unknown },
+      __filename: string,
+      __dirname: string,
     ) => void;
     wrapper.call(module.exports, module.exports, requireFrom, module, filename, posix.dirname(filename));
     return module.exports;
   };
 
-  if (!vendored.has(name)) throw notLoadable(`${pkg.packageId} vendors no module ${name} (no file: dependency in src/package.json)`, { module: name });
+  if (!vendored.has(name))
+    throw notLoadable(`${pkg.packageId} vendors no module ${name} (no file: dependency in src/package.json)`, { module: name });
   const entry = entryOf(name, '');
   if (entry === undefined) throw notLoadable(`${pkg.packageId}: the entry file of ${name} is missing`, { module: name });
   try {

@@ -9,8 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import {
-  buildChaincodePackage, computePackageId, LifecycleError, packageChaincode, readChaincodePackage,
-  sourceDigest, verifyInstalledPackage, type ChaincodePackageJson, type LifecycleErrorCode,
+  buildChaincodePackage,
+  computePackageId,
+  LifecycleError,
+  packageChaincode,
+  readChaincodePackage,
+  sourceDigest,
+  verifyInstalledPackage,
+  type ChaincodePackageJson,
+  type LifecycleErrorCode,
 } from './index';
 import { gzipStored } from './gzip';
 import { writeTar } from './tar';
@@ -22,7 +29,9 @@ function isCode(code: LifecycleErrorCode) {
 }
 
 const PACKAGE_JSON: ChaincodePackageJson = {
-  name: 'demo-cc', version: '1.0.0', main: 'dist/index.js',
+  name: 'demo-cc',
+  version: '1.0.0',
+  main: 'dist/index.js',
   scripts: { start: 'fabric-chaincode-node start' },
   dependencies: { 'fabric-contract-api': '2.5.8' },
 };
@@ -34,7 +43,10 @@ async function withSourceTree<T>(fn: (dirs: { root: string; src: string; vendor:
     const vendor = join(root, 'lib-dist');
     await mkdir(join(src, 'sub'), { recursive: true });
     await mkdir(vendor, { recursive: true });
-    await writeFile(join(src, 'index.js'), "'use strict';\nconst lib = require(\"@demo/lib\");\nconst sub = require(\"./sub/helper\");\nrequire(\"node:crypto\");\nexports.contracts = [];\n");
+    await writeFile(
+      join(src, 'index.js'),
+      '\'use strict\';\nconst lib = require("@demo/lib");\nconst sub = require("./sub/helper");\nrequire("node:crypto");\nexports.contracts = [];\n',
+    );
     await writeFile(join(src, 'sub', 'helper.js'), "exports.x = require('fabric-contract-api') && 1;\n");
     await writeFile(join(src, 'index.js.map'), '{}');
     await writeFile(join(src, 'index.d.ts'), 'export {};');
@@ -48,7 +60,12 @@ async function withSourceTree<T>(fn: (dirs: { root: string; src: string; vendor:
 }
 
 function packageFrom(dirs: { src: string; vendor: string }, label = 'demo_1.0') {
-  return packageChaincode({ label, sourceDir: dirs.src, packageJson: PACKAGE_JSON, vendor: [{ name: '@demo/lib', dir: dirs.vendor, version: '2.0.0' }] });
+  return packageChaincode({
+    label,
+    sourceDir: dirs.src,
+    packageJson: PACKAGE_JSON,
+    vendor: [{ name: '@demo/lib', dir: dirs.vendor, version: '2.0.0' }],
+  });
 }
 
 test('the same sources give the same bytes and package id, whatever the mtimes and modes', async () => {
@@ -62,9 +79,16 @@ test('the same sources give the same bytes and package id, whatever the mtimes a
     assert.equal(second.packageId, first.packageId);
     assert.match(first.packageId, /^demo_1\.0:[0-9a-f]{64}$/);
     assert.equal(first.packageId, `demo_1.0:${createHash('sha256').update(first.bytes).digest('hex')}`);
-    assert.deepEqual([...first.files.keys()], [
-      'src/dist/index.js', 'src/dist/sub/helper.js', 'src/lib/@demo/lib/dist/index.js', 'src/lib/@demo/lib/package.json', 'src/package.json',
-    ]);
+    assert.deepEqual(
+      [...first.files.keys()],
+      [
+        'src/dist/index.js',
+        'src/dist/sub/helper.js',
+        'src/lib/@demo/lib/dist/index.js',
+        'src/lib/@demo/lib/package.json',
+        'src/package.json',
+      ],
+    );
     const pj = JSON.parse(Buffer.from(first.files.get('src/package.json')!).toString()) as ChaincodePackageJson;
     assert.deepEqual(pj.dependencies, { '@demo/lib': 'file:lib/@demo/lib', 'fabric-contract-api': '2.5.8' });
   });
@@ -81,27 +105,36 @@ test('changing one byte of one source file changes the package id and the code d
   });
 });
 
-test('the system tar lists the package and its code archive with pinned owners, modes and times', { skip: !hasTar && 'no tar on PATH' }, async () => {
-  await withSourceTree(async (dirs) => {
-    const pkg = await packageFrom(dirs);
-    const file = join(dirs.root, 'demo.tar.gz');
-    await writeFile(file, pkg.bytes);
-    const outer = execFileSync('tar', ['-tzvf', file], { encoding: 'utf8' }).trim().split('\n');
-    assert.equal(outer.length, 2);
-    for (const line of outer) assert.match(line, /^-rw-r--r-- 0\/0 .*1970-01-01 00:00 (code\.tar\.gz|metadata\.json)$/);
-    const x = join(dirs.root, 'x');
-    await mkdir(x);
-    execFileSync('tar', ['-xzf', file, '-C', x]);
-    const inner = execFileSync('tar', ['-tzf', join(x, 'code.tar.gz')], { encoding: 'utf8' }).trim().split('\n');
-    assert.deepEqual(inner, [...pkg.files.keys()]);
-    assert.equal(execFileSync('cat', [join(x, 'metadata.json')], { encoding: 'utf8' }), '{"path":"","type":"node","label":"demo_1.0"}');
-    // and node's zlib agrees on both layers
-    assert.ok(zlib.gunzipSync(pkg.bytes).length > 0);
-  });
-});
+test(
+  'the system tar lists the package and its code archive with pinned owners, modes and times',
+  { skip: !hasTar && 'no tar on PATH' },
+  async () => {
+    await withSourceTree(async (dirs) => {
+      const pkg = await packageFrom(dirs);
+      const file = join(dirs.root, 'demo.tar.gz');
+      await writeFile(file, pkg.bytes);
+      const outer = execFileSync('tar', ['-tzvf', file], { encoding: 'utf8' }).trim().split('\n');
+      assert.equal(outer.length, 2);
+      for (const line of outer) assert.match(line, /^-rw-r--r-- 0\/0 .*1970-01-01 00:00 (code\.tar\.gz|metadata\.json)$/);
+      const x = join(dirs.root, 'x');
+      await mkdir(x);
+      execFileSync('tar', ['-xzf', file, '-C', x]);
+      const inner = execFileSync('tar', ['-tzf', join(x, 'code.tar.gz')], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+      assert.deepEqual(inner, [...pkg.files.keys()]);
+      assert.equal(execFileSync('cat', [join(x, 'metadata.json')], { encoding: 'utf8' }), '{"path":"","type":"node","label":"demo_1.0"}');
+      // and node's zlib agrees on both layers
+      assert.ok(zlib.gunzipSync(pkg.bytes).length > 0);
+    });
+  },
+);
 
 test('readChaincodePackage gives back the files, metadata, id and digest that were packaged', () => {
-  const files = new Map([['src/package.json', Buffer.from('{}')], ['src/a.js', Buffer.from('a')]]);
+  const files = new Map([
+    ['src/package.json', Buffer.from('{}')],
+    ['src/a.js', Buffer.from('a')],
+  ]);
   const built = buildChaincodePackage({ label: 'x.y-z+1_2', files });
   const read = readChaincodePackage(built.bytes);
   assert.equal(read.packageId, built.packageId);
@@ -111,23 +144,27 @@ test('readChaincodePackage gives back the files, metadata, id and digest that we
   assert.deepEqual(Buffer.from(read.files.get('src/a.js')!), Buffer.from('a'));
 });
 
-test('a package made by the system tar and real deflate (like the peer CLI makes) is read too', { skip: !hasTar && 'no tar on PATH' }, async () => {
-  const root = await mkdtemp(join(tmpdir(), 'ml-lifecycle-'));
-  try {
-    await mkdir(join(root, 'code', 'src', 'dist'), { recursive: true });
-    await writeFile(join(root, 'code', 'src', 'package.json'), '{"name":"x"}');
-    await writeFile(join(root, 'code', 'src', 'dist', 'index.js'), 'exports.contracts = [];');
-    execFileSync('tar', ['-czf', join(root, 'code.tar.gz'), '-C', join(root, 'code'), 'src']);
-    await writeFile(join(root, 'metadata.json'), '{"path":"/home/someone/cc","type":"node","label":"fromtar_1"}');
-    execFileSync('tar', ['-czf', join(root, 'pkg.tar.gz'), '-C', root, 'metadata.json', 'code.tar.gz']);
-    const pkg = readChaincodePackage(readFileSync(join(root, 'pkg.tar.gz')));
-    assert.equal(pkg.label, 'fromtar_1');
-    assert.equal(pkg.metadata.path, '/home/someone/cc');
-    assert.deepEqual([...pkg.files.keys()], ['src/dist/index.js', 'src/package.json']); // directory entries skipped
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-});
+test(
+  'a package made by the system tar and real deflate (like the peer CLI makes) is read too',
+  { skip: !hasTar && 'no tar on PATH' },
+  async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ml-lifecycle-'));
+    try {
+      await mkdir(join(root, 'code', 'src', 'dist'), { recursive: true });
+      await writeFile(join(root, 'code', 'src', 'package.json'), '{"name":"x"}');
+      await writeFile(join(root, 'code', 'src', 'dist', 'index.js'), 'exports.contracts = [];');
+      execFileSync('tar', ['-czf', join(root, 'code.tar.gz'), '-C', join(root, 'code'), 'src']);
+      await writeFile(join(root, 'metadata.json'), '{"path":"/home/someone/cc","type":"node","label":"fromtar_1"}');
+      execFileSync('tar', ['-czf', join(root, 'pkg.tar.gz'), '-C', root, 'metadata.json', 'code.tar.gz']);
+      const pkg = readChaincodePackage(readFileSync(join(root, 'pkg.tar.gz')));
+      assert.equal(pkg.label, 'fromtar_1');
+      assert.equal(pkg.metadata.path, '/home/someone/cc');
+      assert.deepEqual([...pkg.files.keys()], ['src/dist/index.js', 'src/package.json']); // directory entries skipped
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  },
+);
 
 /** A raw ustar entry with any name and type, to build hostile archives the writer refuses to make. */
 function rawEntry(name: string, content: Uint8Array, type = '0', linkname = ''): Uint8Array {
@@ -184,9 +221,15 @@ test('readChaincodePackage refuses garbage, missing parts, extra files, bad labe
     [gzipStored(rawTar(rawEntry('code.tar.gz', code))), 'MALFORMED_PACKAGE'],
     [gzipStored(rawTar(rawEntry('metadata.json', META))), 'MALFORMED_PACKAGE'],
     [gzipStored(rawTar(rawEntry('metadata.json', META), rawEntry('code.tar.gz', code), rawEntry('extra', META))), 'MALFORMED_PACKAGE'],
-    [gzipStored(rawTar(rawEntry('metadata.json', Buffer.from('{"type":"node","label":"bad label"}')), rawEntry('code.tar.gz', code))), 'BAD_LABEL'],
+    [
+      gzipStored(rawTar(rawEntry('metadata.json', Buffer.from('{"type":"node","label":"bad label"}')), rawEntry('code.tar.gz', code))),
+      'BAD_LABEL',
+    ],
     [gzipStored(rawTar(rawEntry('metadata.json', Buffer.from('[1]')), rawEntry('code.tar.gz', code))), 'MALFORMED_PACKAGE'],
-    [gzipStored(rawTar(rawEntry('metadata.json', META), rawEntry('code.tar.gz', Buffer.from('not gzip, long enough')))), 'MALFORMED_PACKAGE'],
+    [
+      gzipStored(rawTar(rawEntry('metadata.json', META), rawEntry('code.tar.gz', Buffer.from('not gzip, long enough')))),
+      'MALFORMED_PACKAGE',
+    ],
   ];
   for (const [bytes, expected] of cases) assert.throws(() => readChaincodePackage(bytes), isCode(expected));
   const good = rawTar(rawEntry('metadata.json', META), rawEntry('code.tar.gz', code));
@@ -211,7 +254,10 @@ test('paths longer than 100 bytes go into the ustar prefix and read back', () =>
   const long = `src/${'d'.repeat(90)}/${'f'.repeat(90)}.js`;
   const pkg = buildChaincodePackage({ label: 'long', files: new Map([[long, Buffer.from('1')]]) });
   assert.deepEqual([...readChaincodePackage(pkg.bytes).files.keys()], [long]);
-  assert.throws(() => buildChaincodePackage({ label: 'long', files: new Map([[`src/${'x'.repeat(300)}`, Buffer.from('1')]]) }), isCode('UNSAFE_PATH'));
+  assert.throws(
+    () => buildChaincodePackage({ label: 'long', files: new Map([[`src/${'x'.repeat(300)}`, Buffer.from('1')]]) }),
+    isCode('UNSAFE_PATH'),
+  );
   assert.throws(() => writeTar([{ path: 'src/../x', content: Buffer.from('') }]), isCode('UNSAFE_PATH'));
 });
 
@@ -223,11 +269,14 @@ test('verifyInstalledPackage accepts the approved package and catches a tampered
     // A meter owner edits the LR code and repackages it under the approved label.
     await writeFile(join(dirs.vendor, 'index.js'), "exports.version = 'vendored'; exports.speedBonus = 10;\n");
     const tampered = await packageFrom(dirs);
-    assert.throws(() => verifyInstalledPackage(tampered.bytes, approved.packageId), (e: unknown) => {
-      assert.ok(e instanceof LifecycleError && e.code === 'FINGERPRINT_MISMATCH');
-      assert.deepEqual(e.details, { expected: approved.packageId, found: tampered.packageId });
-      return true;
-    });
+    assert.throws(
+      () => verifyInstalledPackage(tampered.bytes, approved.packageId),
+      (e: unknown) => {
+        assert.ok(e instanceof LifecycleError && e.code === 'FINGERPRINT_MISMATCH');
+        assert.deepEqual(e.details, { expected: approved.packageId, found: tampered.packageId });
+        return true;
+      },
+    );
 
     // A corrupted download: one flipped byte is enough.
     const corrupt = Buffer.from(approved.bytes);
@@ -253,9 +302,24 @@ test('labels follow Fabric syntax', () => {
 });
 
 test('sourceDigest depends on paths and contents, not on order, and keeps file boundaries', () => {
-  const a = sourceDigest([['src/a', Buffer.from('1')], ['src/b', Buffer.from('2')]]);
-  assert.equal(sourceDigest([['src/b', Buffer.from('2')], ['src/a', Buffer.from('1')]]), a);
-  assert.notEqual(sourceDigest([['src/a', Buffer.from('2')], ['src/b', Buffer.from('1')]]), a);
+  const a = sourceDigest([
+    ['src/a', Buffer.from('1')],
+    ['src/b', Buffer.from('2')],
+  ]);
+  assert.equal(
+    sourceDigest([
+      ['src/b', Buffer.from('2')],
+      ['src/a', Buffer.from('1')],
+    ]),
+    a,
+  );
+  assert.notEqual(
+    sourceDigest([
+      ['src/a', Buffer.from('2')],
+      ['src/b', Buffer.from('1')],
+    ]),
+    a,
+  );
   assert.notEqual(sourceDigest([['ab', Buffer.from('c')]]), sourceDigest([['a', Buffer.from('bc')]]));
   assert.match(a, /^[0-9a-f]{64}$/);
 });
@@ -263,15 +327,24 @@ test('sourceDigest depends on paths and contents, not on order, and keeps file b
 test('packaging refuses undeclared requires, missing files, links and unbuilt sources', async () => {
   await withSourceTree(async (dirs) => {
     await writeFile(join(dirs.src, 'extra.js'), "require('left-pad');\n");
-    await assert.rejects(packageFrom(dirs), (e: unknown) => isCode('UNDECLARED_DEPENDENCY')(e) && (e as LifecycleError).details?.['module'] === 'left-pad');
+    await assert.rejects(
+      packageFrom(dirs),
+      (e: unknown) => isCode('UNDECLARED_DEPENDENCY')(e) && (e as LifecycleError).details?.['module'] === 'left-pad',
+    );
     await writeFile(join(dirs.src, 'extra.js'), "require('./missing');\n");
     await assert.rejects(packageFrom(dirs), isCode('UNDECLARED_DEPENDENCY'));
     await rm(join(dirs.src, 'extra.js'));
     await symlink('/etc/hostname', join(dirs.src, 'link.js'));
     await assert.rejects(packageFrom(dirs), isCode('BAD_SOURCE'));
     await rm(join(dirs.src, 'link.js'));
-    await assert.rejects(packageChaincode({ label: 'x', sourceDir: join(dirs.root, 'nope'), packageJson: PACKAGE_JSON }), isCode('SOURCE_NOT_FOUND'));
-    await assert.rejects(packageChaincode({ label: 'x', sourceDir: dirs.src, packageJson: { ...PACKAGE_JSON, main: 'dist/absent.js' } }), isCode('BAD_SOURCE'));
+    await assert.rejects(
+      packageChaincode({ label: 'x', sourceDir: join(dirs.root, 'nope'), packageJson: PACKAGE_JSON }),
+      isCode('SOURCE_NOT_FOUND'),
+    );
+    await assert.rejects(
+      packageChaincode({ label: 'x', sourceDir: dirs.src, packageJson: { ...PACKAGE_JSON, main: 'dist/absent.js' } }),
+      isCode('BAD_SOURCE'),
+    );
     await assert.rejects(packageFrom(dirs, 'bad label'), isCode('BAD_LABEL'));
   });
 });

@@ -20,7 +20,11 @@ export const LABEL_PATTERN = /^[a-zA-Z0-9]+([.+\-_][a-zA-Z0-9]+)*$/;
 const PACKAGE_ID_PATTERN = /^([^:]+):([0-9a-f]{64})$/;
 
 /** The contents of metadata.json, as Fabric's ChaincodePackageMetadata. */
-export interface PackageMetadata { type: string; label: string; path: string }
+export interface PackageMetadata {
+  type: string;
+  label: string;
+  path: string;
+}
 
 export interface PackageLimits {
   /** Largest package file accepted (compressed). Default 64 MiB. */
@@ -65,7 +69,9 @@ export function computePackageId(label: string, bytes: Uint8Array): string {
 export function parsePackageId(packageId: string): { label: string; sha256: string } {
   const m = typeof packageId === 'string' ? PACKAGE_ID_PATTERN.exec(packageId) : null;
   if (!m || !LABEL_PATTERN.test(m[1]!)) {
-    throw new LifecycleError('BAD_PACKAGE_ID', `invalid package id ${JSON.stringify(packageId)}: expected label:<64 lowercase hex>`, { packageId });
+    throw new LifecycleError('BAD_PACKAGE_ID', `invalid package id ${JSON.stringify(packageId)}: expected label:<64 lowercase hex>`, {
+      packageId,
+    });
   }
   return { label: m[1]!, sha256: m[2]! };
 }
@@ -100,10 +106,12 @@ export function buildChaincodePackage(opts: { label: string; type?: string; file
   // metadata.json is `{"type":"ccaas","label":…}`, as Fabric's samples and ccaas builder write it.
   const metadata: PackageMetadata = { path: '', type, label };
   const metadataBytes = Buffer.from(type === 'ccaas' ? JSON.stringify({ type, label }) : JSON.stringify(metadata), 'utf8');
-  const bytes = gzipStored(writeTar([
-    { path: METADATA_FILE, content: metadataBytes },
-    { path: CODE_PACKAGE_FILE, content: code },
-  ]));
+  const bytes = gzipStored(
+    writeTar([
+      { path: METADATA_FILE, content: metadataBytes },
+      { path: CODE_PACKAGE_FILE, content: code },
+    ]),
+  );
   return { bytes, packageId: computePackageId(label, bytes), label, metadata, files: sorted, codeDigest: sourceDigest(sorted) };
 }
 
@@ -115,8 +123,14 @@ function parseMetadata(content: Uint8Array): PackageMetadata {
     throw new LifecycleError('MALFORMED_PACKAGE', `${METADATA_FILE} is not JSON`, undefined, { cause: err });
   }
   const m = parsed as Partial<Record<keyof PackageMetadata, unknown>> | null;
-  if (typeof m !== 'object' || m === null || Array.isArray(m) || typeof m.type !== 'string' || typeof m.label !== 'string'
-    || (m.path !== undefined && typeof m.path !== 'string')) {
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    Array.isArray(m) ||
+    typeof m.type !== 'string' ||
+    typeof m.label !== 'string' ||
+    (m.path !== undefined && typeof m.path !== 'string')
+  ) {
     throw new LifecycleError('MALFORMED_PACKAGE', `${METADATA_FILE} must be an object with string type and label`);
   }
   return { path: (m.path as string | undefined) ?? '', type: m.type, label: checkLabel(m.label) };
@@ -133,19 +147,27 @@ export function readChaincodePackage(bytes: Uint8Array, limits: PackageLimits = 
   const maxFiles = limits.maxFiles ?? 10_000;
   if (!(bytes instanceof Uint8Array)) throw new LifecycleError('MALFORMED_PACKAGE', 'package must be bytes');
   if (bytes.length > maxPackageBytes) {
-    throw new LifecycleError('PACKAGE_TOO_LARGE', `package is ${bytes.length} bytes, limit ${maxPackageBytes}`, { size: bytes.length, limit: maxPackageBytes });
+    throw new LifecycleError('PACKAGE_TOO_LARGE', `package is ${bytes.length} bytes, limit ${maxPackageBytes}`, {
+      size: bytes.length,
+      limit: maxPackageBytes,
+    });
   }
   // tar pads to 512-byte blocks: a budget of maxUnpacked + headers is what a valid archive can need.
   const outer = readTar(gunzipBounded(bytes, maxUnpacked + 4096, 'package'), { maxFiles: 16, maxTotalBytes: maxUnpacked }, 'package');
   const byName = new Map(outer.map((f) => [f.path, f.content]));
   const unexpected = outer.map((f) => f.path).filter((p) => p !== METADATA_FILE && p !== CODE_PACKAGE_FILE);
-  if (unexpected.length > 0) throw new LifecycleError('MALFORMED_PACKAGE', `unexpected file in package: ${unexpected.join(', ')}`, { files: unexpected });
+  if (unexpected.length > 0)
+    throw new LifecycleError('MALFORMED_PACKAGE', `unexpected file in package: ${unexpected.join(', ')}`, { files: unexpected });
   const metadataBytes = byName.get(METADATA_FILE);
   const code = byName.get(CODE_PACKAGE_FILE);
   if (!metadataBytes) throw new LifecycleError('MALFORMED_PACKAGE', `package has no ${METADATA_FILE}`);
   if (!code) throw new LifecycleError('MALFORMED_PACKAGE', `package has no ${CODE_PACKAGE_FILE}`);
   const metadata = parseMetadata(metadataBytes);
-  const codeFiles: TarFile[] = readTar(gunzipBounded(code, maxUnpacked + 512 * (maxFiles + 2), CODE_PACKAGE_FILE), { maxFiles, maxTotalBytes: maxUnpacked }, CODE_PACKAGE_FILE);
+  const codeFiles: TarFile[] = readTar(
+    gunzipBounded(code, maxUnpacked + 512 * (maxFiles + 2), CODE_PACKAGE_FILE),
+    { maxFiles, maxTotalBytes: maxUnpacked },
+    CODE_PACKAGE_FILE,
+  );
   const files = new Map(codeFiles.sort((a, b) => comparePaths(a.path, b.path)).map((f) => [f.path, f.content]));
   return {
     bytes,
@@ -174,11 +196,17 @@ export function verifyInstalledPackage(bytes: Uint8Array, approvedPackageId: str
     } catch {
       // not even a package: report the bare digest
     }
-    throw new LifecycleError('FINGERPRINT_MISMATCH', `chaincode package ${found} is not the approved ${approvedPackageId}`, { expected: approvedPackageId, found });
+    throw new LifecycleError('FINGERPRINT_MISMATCH', `chaincode package ${found} is not the approved ${approvedPackageId}`, {
+      expected: approvedPackageId,
+      found,
+    });
   }
   const pkg = readChaincodePackage(bytes, limits);
   if (pkg.packageId !== approvedPackageId) {
-    throw new LifecycleError('FINGERPRINT_MISMATCH', `chaincode package ${pkg.packageId} is not the approved ${approvedPackageId}`, { expected: approvedPackageId, found: pkg.packageId });
+    throw new LifecycleError('FINGERPRINT_MISMATCH', `chaincode package ${pkg.packageId} is not the approved ${approvedPackageId}`, {
+      expected: approvedPackageId,
+      found: pkg.packageId,
+    });
   }
   return pkg;
 }

@@ -57,7 +57,10 @@ interface ShimBootstrap {
 }
 
 type ProcessEvents = 'uncaughtException' | 'unhandledRejection';
-const proc = process as unknown as { listeners(e: ProcessEvents): ((...a: unknown[]) => void)[]; removeListener(e: ProcessEvents, l: (...a: unknown[]) => void): void };
+const proc = process as unknown as {
+  listeners(e: ProcessEvents): ((...a: unknown[]) => void)[];
+  removeListener(e: ProcessEvents, l: (...a: unknown[]) => void): void;
+};
 const HOOKED: readonly ProcessEvents[] = ['uncaughtException', 'unhandledRejection'];
 
 /**
@@ -75,12 +78,21 @@ export async function serveChaincode(opts: ServeChaincodeOptions): Promise<Chain
   parsePackageId(opts.packageId);
   const declared = declaredCodeDigest(opts.packageId);
   if (declared === undefined) {
-    throw new LifecycleError('CODE_NOT_DECLARED', `package id ${opts.packageId} declares no code digest (a metroledger ccaas package id is <label>_ccaas_<code digest>:<sha256>)`, { packageId: opts.packageId });
+    throw new LifecycleError(
+      'CODE_NOT_DECLARED',
+      `package id ${opts.packageId} declares no code digest (a metroledger ccaas package id is <label>_ccaas_<code digest>:<sha256>)`,
+      { packageId: opts.packageId },
+    );
   }
   const pkg = opts.code instanceof Uint8Array ? readChaincodePackage(opts.code) : opts.code;
-  if (pkg.metadata.type !== 'node') throw new LifecycleError('UNSUPPORTED_PACKAGE_TYPE', `the code to serve must be a node package, not ${pkg.metadata.type}`);
+  if (pkg.metadata.type !== 'node')
+    throw new LifecycleError('UNSUPPORTED_PACKAGE_TYPE', `the code to serve must be a node package, not ${pkg.metadata.type}`);
   if (pkg.codeDigest !== declared) {
-    throw new LifecycleError('CODE_DIGEST_MISMATCH', `this code is ${pkg.codeDigest} (${pkg.packageId}), but package ${opts.packageId} declares code ${declared}: refusing to serve it`, { declared, found: pkg.codeDigest });
+    throw new LifecycleError(
+      'CODE_DIGEST_MISMATCH',
+      `this code is ${pkg.codeDigest} (${pkg.packageId}), but package ${opts.packageId} declares code ${declared}: refusing to serve it`,
+      { declared, found: pkg.codeDigest },
+    );
   }
 
   const temporary = opts.workDir === undefined;
@@ -92,9 +104,17 @@ export async function serveChaincode(opts: ServeChaincodeOptions): Promise<Chain
     const extracted = await extractChaincodePackage(pkg.bytes, workDir);
     const running = installedCodeDigest(extracted.moduleDir);
     if (running !== declared) {
-      throw new LifecycleError('CODE_DIGEST_MISMATCH', `the extracted code in ${extracted.moduleDir} is ${String(running)}, not the declared ${declared}`, { declared, found: running });
+      throw new LifecycleError(
+        'CODE_DIGEST_MISMATCH',
+        `the extracted code in ${extracted.moduleDir} is ${String(running)}, not the declared ${declared}`,
+        { declared, found: running },
+      );
     }
-    const server = await startShimServer(extracted.moduleDir, { ccid: opts.packageId, address: `${host.includes(':') ? `[${host}]` : host}:${port}`, tls: opts.tls });
+    const server = await startShimServer(extracted.moduleDir, {
+      ccid: opts.packageId,
+      address: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+      tls: opts.tls,
+    });
     let closed = false;
     return {
       host,
@@ -124,7 +144,10 @@ export async function serveChaincode(opts: ServeChaincodeOptions): Promise<Chain
   }
 }
 
-interface GrpcMethod { responseSerialize(m: unknown): Buffer; requestSerialize(m: unknown): Buffer }
+interface GrpcMethod {
+  responseSerialize(m: unknown): Buffer;
+  requestSerialize(m: unknown): Buffer;
+}
 
 /**
  * fabric-shim 2.5.8 builds its messages with the `peer.ChaincodeMessage` of its own
@@ -136,7 +159,9 @@ interface GrpcMethod { responseSerialize(m: unknown): Buffer; requestSerialize(m
  * format, so the service is told to serialize any such message.
  */
 function serializeAnyChaincodeMessage(shimRequire: NodeRequire): void {
-  const index = shimRequire('@hyperledger/fabric-protos') as { peer: { ChaincodeMessage: unknown; ChaincodeService: { connect: GrpcMethod } } };
+  const index = shimRequire('@hyperledger/fabric-protos') as {
+    peer: { ChaincodeMessage: unknown; ChaincodeService: { connect: GrpcMethod } };
+  };
   const file = shimRequire('@hyperledger/fabric-protos/lib/peer/chaincode_shim_pb.js') as { ChaincodeMessage: unknown };
   if (index.peer.ChaincodeMessage === file.ChaincodeMessage) return;
   const serialize = (m: unknown): Buffer => Buffer.from((m as { serializeBinary(): Uint8Array }).serializeBinary());
@@ -144,7 +169,10 @@ function serializeAnyChaincodeMessage(shimRequire: NodeRequire): void {
   index.peer.ChaincodeService.connect.requestSerialize = serialize;
 }
 
-async function startShimServer(moduleDir: string, o: { ccid: string; address: string; tls: ServeChaincodeOptions['tls'] }): Promise<{ shim: ShimServer; port: number }> {
+async function startShimServer(
+  moduleDir: string,
+  o: { ccid: string; address: string; tls: ServeChaincodeOptions['tls'] },
+): Promise<{ shim: ShimServer; port: number }> {
   // fabric's loggers read the level once, on first load; at INFO every transaction is logged.
   process.env['CORE_CHAINCODE_LOGGING_LEVEL'] ??= 'error';
   const before = new Set(HOOKED.flatMap((e) => proc.listeners(e)));
@@ -161,10 +189,22 @@ async function startShimServer(moduleDir: string, o: { ccid: string; address: st
     const info = Bootstrap.getInfoFromContract(moduleDir);
     const fileMetadata = await Bootstrap.getMetadata(moduleDir);
     const chaincode = new ChaincodeFromContract(info.contracts, info.serializers, fileMetadata, info.title, info.version);
-    const tlsProps = o.tls === undefined ? undefined : { cert: Buffer.from(o.tls.cert), key: Buffer.from(o.tls.key), ...(o.tls.clientCa !== undefined ? { clientCACerts: Buffer.from(o.tls.clientCa) } : {}) };
+    const tlsProps =
+      o.tls === undefined
+        ? undefined
+        : {
+            cert: Buffer.from(o.tls.cert),
+            key: Buffer.from(o.tls.key),
+            ...(o.tls.clientCa !== undefined ? { clientCACerts: Buffer.from(o.tls.clientCa) } : {}),
+          };
     shim = shimApi.server(chaincode, { ccid: o.ccid, address: o.address, ...(tlsProps !== undefined ? { tlsProps } : {}) });
   } catch (err) {
-    throw new LifecycleError('SERVER_FAILED', `cannot load the chaincode in ${moduleDir}: ${(err as Error).message}`, { moduleDir }, { cause: err });
+    throw new LifecycleError(
+      'SERVER_FAILED',
+      `cannot load the chaincode in ${moduleDir}: ${(err as Error).message}`,
+      { moduleDir },
+      { cause: err },
+    );
   } finally {
     // fabric-contract-api's logger turns any later crash into a log line and exit code 0: undo that.
     for (const e of HOOKED) for (const l of proc.listeners(e)) if (!before.has(l)) proc.removeListener(e, l);
@@ -172,14 +212,20 @@ async function startShimServer(moduleDir: string, o: { ccid: string; address: st
   // fabric-shim's start() drops the bound port; listen for it so that port 0 can be used.
   let port = -1;
   const bindAsync = shim._server.bindAsync.bind(shim._server);
-  shim._server.bindAsync = (address, creds, cb) => bindAsync(address, creds, (err, bound) => {
-    port = bound;
-    cb(err, bound);
-  });
+  shim._server.bindAsync = (address, creds, cb) =>
+    bindAsync(address, creds, (err, bound) => {
+      port = bound;
+      cb(err, bound);
+    });
   try {
     await shim.start();
   } catch (err) {
-    throw new LifecycleError('SERVER_FAILED', `cannot listen on ${o.address}: ${(err as Error).message}`, { address: o.address }, { cause: err });
+    throw new LifecycleError(
+      'SERVER_FAILED',
+      `cannot listen on ${o.address}: ${(err as Error).message}`,
+      { address: o.address },
+      { cause: err },
+    );
   }
   return { shim, port };
 }

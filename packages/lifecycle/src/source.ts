@@ -46,13 +46,20 @@ export interface PackageChaincodeOptions {
 const INCLUDED_EXTENSIONS = ['.js', '.cjs', '.json'];
 function excludedByDefault(relativePath: string): boolean {
   const base = posix.basename(relativePath);
-  return base.startsWith('.')
-    || !INCLUDED_EXTENSIONS.some((ext) => base.endsWith(ext))
-    || /\.test\.[cm]?js$/.test(base)
-    || relativePath.split('/').includes('__tests__');
+  return (
+    base.startsWith('.') ||
+    !INCLUDED_EXTENSIONS.some((ext) => base.endsWith(ext)) ||
+    /\.test\.[cm]?js$/.test(base) ||
+    relativePath.split('/').includes('__tests__')
+  );
 }
 
-async function collect(dir: string, exclude: ((p: string) => boolean) | undefined, into: Map<string, Uint8Array>, prefix: string): Promise<void> {
+async function collect(
+  dir: string,
+  exclude: ((p: string) => boolean) | undefined,
+  into: Map<string, Uint8Array>,
+  prefix: string,
+): Promise<void> {
   let rootStat;
   try {
     rootStat = await lstat(dir);
@@ -101,18 +108,23 @@ const BUILTINS = new Set(builtinModules);
  * would run here (where the repo's node_modules hide the gap) and fail on a Fabric peer.
  */
 function checkRequires(files: Map<string, Uint8Array>, dependencies: Record<string, string>): void {
-  const exists = (p: string): boolean =>
-    files.has(p) || files.has(`${p}.js`) || files.has(`${p}.json`) || files.has(`${p}/index.js`);
+  const exists = (p: string): boolean => files.has(p) || files.has(`${p}.js`) || files.has(`${p}.json`) || files.has(`${p}/index.js`);
   for (const [path, content] of files) {
     if (!/\.c?js$/.test(path)) continue;
     for (const spec of requiredModules(Buffer.from(content).toString('utf8'))) {
       if (spec.startsWith('./') || spec.startsWith('../')) {
         const target = posix.normalize(posix.join(posix.dirname(path), spec));
         if (!target.startsWith('src/') || !exists(target)) {
-          throw new LifecycleError('UNDECLARED_DEPENDENCY', `${path} requires ${spec}, which is not in the package`, { path, module: spec });
+          throw new LifecycleError('UNDECLARED_DEPENDENCY', `${path} requires ${spec}, which is not in the package`, {
+            path,
+            module: spec,
+          });
         }
       } else if (!spec.startsWith('node:') && !BUILTINS.has(spec) && dependencies[packageNameOf(spec)] === undefined) {
-        throw new LifecycleError('UNDECLARED_DEPENDENCY', `${path} requires ${spec}, which src/package.json does not declare`, { path, module: spec });
+        throw new LifecycleError('UNDECLARED_DEPENDENCY', `${path} requires ${spec}, which src/package.json does not declare`, {
+          path,
+          module: spec,
+        });
       }
     }
   }
@@ -136,11 +148,13 @@ export async function collectChaincodeFiles(opts: Omit<PackageChaincodeOptions, 
   await collect(opts.sourceDir, opts.exclude, files, `src/${dest}`);
   const dependencies: Record<string, string> = { ...opts.packageJson.dependencies };
   for (const v of opts.vendor ?? []) {
-    if (!/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test(v.name)) throw new LifecycleError('BAD_SOURCE', `bad vendored module name ${JSON.stringify(v.name)}`);
+    if (!/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test(v.name))
+      throw new LifecycleError('BAD_SOURCE', `bad vendored module name ${JSON.stringify(v.name)}`);
     const root = `src/lib/${v.name}`;
     const before = files.size;
     await collect(v.dir, opts.exclude, files, `${root}/dist`);
-    if (!files.has(`${root}/dist/index.js`)) throw new LifecycleError('SOURCE_NOT_FOUND', `vendored ${v.name} has no index.js in ${v.dir}`, { dir: v.dir });
+    if (!files.has(`${root}/dist/index.js`))
+      throw new LifecycleError('SOURCE_NOT_FOUND', `vendored ${v.name} has no index.js in ${v.dir}`, { dir: v.dir });
     if (files.size === before) throw new LifecycleError('SOURCE_NOT_FOUND', `vendored ${v.name}: no files in ${v.dir}`);
     files.set(`${root}/package.json`, jsonBytes({ name: v.name, version: v.version, private: true, main: 'dist/index.js' }));
     // npm installs a file: dependency as a link to the directory, so the peer's
@@ -148,11 +162,17 @@ export async function collectChaincodeFiles(opts: Omit<PackageChaincodeOptions, 
     dependencies[v.name] = `file:lib/${v.name}`;
   }
   const pj = opts.packageJson;
-  if (typeof pj.main !== 'string' || typeof pj.scripts?.start !== 'string' || typeof pj.name !== 'string' || typeof pj.version !== 'string') {
+  if (
+    typeof pj.main !== 'string' ||
+    typeof pj.scripts?.start !== 'string' ||
+    typeof pj.name !== 'string' ||
+    typeof pj.version !== 'string'
+  ) {
     throw new LifecycleError('BAD_SOURCE', 'package.json needs name, version, main and scripts.start');
   }
   const main = posix.normalize(pj.main);
-  if (!files.has(`src/${main}`)) throw new LifecycleError('BAD_SOURCE', `package.json main ${pj.main} is not in the package`, { main: pj.main });
+  if (!files.has(`src/${main}`))
+    throw new LifecycleError('BAD_SOURCE', `package.json main ${pj.main} is not in the package`, { main: pj.main });
   files.set('src/package.json', jsonBytes({ ...pj, dependencies: sortedObject(dependencies) }));
   checkRequires(files, dependencies);
   return files;

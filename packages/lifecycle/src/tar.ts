@@ -8,7 +8,10 @@ const MAX_OCTAL_SIZE = 0o77777777777; // 11 octal digits: 8 GiB - 1
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export interface TarFile { path: string; content: Uint8Array }
+export interface TarFile {
+  path: string;
+  content: Uint8Array;
+}
 
 /**
  * Checks a relative package path: forward slashes, no empty, '.' or '..' segments, no leading '/',
@@ -144,7 +147,10 @@ function parsePax(data: Uint8Array): Map<string, string> {
   return records;
 }
 
-export interface ReadTarLimits { maxFiles: number; maxTotalBytes: number }
+export interface ReadTarLimits {
+  maxFiles: number;
+  maxTotalBytes: number;
+}
 
 /**
  * Reads a tar archive into its regular files. Directory entries are checked and skipped; links,
@@ -168,7 +174,8 @@ export function readTar(data: Uint8Array, limits: ReadTarLimits, what: string): 
     }
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
-    if (readOctal(block, 148, 8, 'checksum') !== sum) throw new LifecycleError('MALFORMED_PACKAGE', `${what}: tar header checksum mismatch`);
+    if (readOctal(block, 148, 8, 'checksum') !== sum)
+      throw new LifecycleError('MALFORMED_PACKAGE', `${what}: tar header checksum mismatch`);
     const magic = readString(block, 257, 6);
     if (magic !== 'ustar' && magic !== 'ustar ') throw new LifecycleError('MALFORMED_PACKAGE', `${what}: not a ustar archive`);
     const type = String.fromCharCode(block[156]!);
@@ -182,7 +189,10 @@ export function readTar(data: Uint8Array, limits: ReadTarLimits, what: string): 
     const end = start + size;
     if (end > data.length) throw new LifecycleError('MALFORMED_PACKAGE', `${what}: truncated tar entry ${headerPath}`);
     total += size;
-    if (total > limits.maxTotalBytes) throw new LifecycleError('PACKAGE_TOO_LARGE', `${what}: more than ${limits.maxTotalBytes} bytes of files`, { limit: limits.maxTotalBytes });
+    if (total > limits.maxTotalBytes)
+      throw new LifecycleError('PACKAGE_TOO_LARGE', `${what}: more than ${limits.maxTotalBytes} bytes of files`, {
+        limit: limits.maxTotalBytes,
+      });
     const content = data.subarray(start, end);
     o = start + Math.ceil(size / BLOCK) * BLOCK;
 
@@ -212,7 +222,8 @@ export function readTar(data: Uint8Array, limits: ReadTarLimits, what: string): 
     checkEntryPath(path);
     if (seen.has(path)) throw new LifecycleError('MALFORMED_PACKAGE', `${what}: duplicate entry ${path}`, { path });
     seen.add(path);
-    if (files.length >= limits.maxFiles) throw new LifecycleError('PACKAGE_TOO_LARGE', `${what}: more than ${limits.maxFiles} files`, { limit: limits.maxFiles });
+    if (files.length >= limits.maxFiles)
+      throw new LifecycleError('PACKAGE_TOO_LARGE', `${what}: more than ${limits.maxFiles} files`, { limit: limits.maxFiles });
     files.push({ path, content });
   }
   return files;

@@ -18,7 +18,13 @@ export const WORKSPACE_CHAINCODES: readonly WorkspaceChaincode[] = ['lr', 'gover
 
 const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
-interface NpmPackageJson { name: string; version: string; description?: string; license?: string; dependencies?: Record<string, string> }
+interface NpmPackageJson {
+  name: string;
+  version: string;
+  description?: string;
+  license?: string;
+  dependencies?: Record<string, string>;
+}
 
 interface ChaincodeSpec {
   /** The workspace module whose dist/ is the chaincode. */
@@ -73,7 +79,11 @@ function workspaceOverrides(): Record<string, string> {
       pj = undefined;
     }
     if (pj?.workspaces !== undefined) return pj.overrides ?? {};
-    if (dirname(dir) === dir) throw new LifecycleError('SOURCE_NOT_FOUND', `no workspace root package.json above ${__dirname} (its overrides pin the chaincodes' transitive dependencies)`);
+    if (dirname(dir) === dir)
+      throw new LifecycleError(
+        'SOURCE_NOT_FOUND',
+        `no workspace root package.json above ${__dirname} (its overrides pin the chaincodes' transitive dependencies)`,
+      );
   }
 }
 
@@ -89,7 +99,10 @@ export interface PackageWorkspaceChaincodeOptions {
 }
 
 /** The chaincode name (and version, when the code states one) the compiled chaincode states in its dist/config.js. */
-export function statedChaincode(chaincode: WorkspaceChaincode, chaincodeRoot?: string): { chaincodeName: string; chaincodeVersion?: string } {
+export function statedChaincode(
+  chaincode: WorkspaceChaincode,
+  chaincodeRoot?: string,
+): { chaincodeName: string; chaincodeVersion?: string } {
   const spec = SPECS[chaincode];
   const root = chaincodeRoot ?? packageRoot(spec.module);
   let config: Record<string, unknown>;
@@ -97,7 +110,12 @@ export function statedChaincode(chaincode: WorkspaceChaincode, chaincodeRoot?: s
     // config.js holds constants only: loading it does not load fabric-contract-api
     config = require(join(root, 'dist', 'config.js')) as Record<string, unknown>;
   } catch (err) {
-    throw new LifecycleError('SOURCE_NOT_FOUND', `${join(root, 'dist', 'config.js')} cannot be loaded (is it built?)`, { dir: root }, { cause: err });
+    throw new LifecycleError(
+      'SOURCE_NOT_FOUND',
+      `${join(root, 'dist', 'config.js')} cannot be loaded (is it built?)`,
+      { dir: root },
+      { cause: err },
+    );
   }
   const name = config[chaincode === 'lr' ? 'LR_CHAINCODE_NAME' : 'GOVERNANCE_CHAINCODE_NAME'];
   const version = chaincode === 'lr' ? config['LR_CHAINCODE_VERSION'] : undefined;
@@ -119,9 +137,13 @@ export function defaultChaincodeLabel(chaincode: WorkspaceChaincode, chaincodeRo
  * @throws {@link LifecycleError} SOURCE_NOT_FOUND when a package is not built; BAD_SOURCE when a
  *   registry dependency is not pinned exactly.
  */
-export async function packageWorkspaceChaincode(chaincode: WorkspaceChaincode, opts: PackageWorkspaceChaincodeOptions = {}): Promise<ChaincodePackage> {
+export async function packageWorkspaceChaincode(
+  chaincode: WorkspaceChaincode,
+  opts: PackageWorkspaceChaincodeOptions = {},
+): Promise<ChaincodePackage> {
   const spec = SPECS[chaincode];
-  if (spec === undefined) throw new LifecycleError('BAD_SOURCE', `unknown chaincode ${JSON.stringify(chaincode)}: one of ${WORKSPACE_CHAINCODES.join(', ')}`);
+  if (spec === undefined)
+    throw new LifecycleError('BAD_SOURCE', `unknown chaincode ${JSON.stringify(chaincode)}: one of ${WORKSPACE_CHAINCODES.join(', ')}`);
   const chaincodeRoot = opts.chaincodeRoot ?? packageRoot(spec.module);
   const pj = readPackageJson(chaincodeRoot);
   const vendored = spec.vendored.map((name) => {
@@ -133,7 +155,10 @@ export async function packageWorkspaceChaincode(chaincode: WorkspaceChaincode, o
     const owner = [pj, ...vendored.map((v) => v.pj)].find((p) => p.dependencies?.[dep] !== undefined);
     const version = owner?.dependencies?.[dep];
     if (version === undefined || !EXACT_VERSION.test(version)) {
-      throw new LifecycleError('BAD_SOURCE', `${owner?.name ?? pj.name} must pin ${dep} to an exact version (found ${String(version)})`, { dependency: dep, version });
+      throw new LifecycleError('BAD_SOURCE', `${owner?.name ?? pj.name} must pin ${dep} to an exact version (found ${String(version)})`, {
+        dependency: dep,
+        version,
+      });
     }
     dependencies[dep] = version;
   }
@@ -149,7 +174,8 @@ export async function packageWorkspaceChaincode(chaincode: WorkspaceChaincode, o
     dependencies,
   };
   const overrides = opts.overrides ?? workspaceOverrides();
-  if (Object.keys(overrides).length > 0) packageJson['overrides'] = Object.fromEntries(Object.entries(overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  if (Object.keys(overrides).length > 0)
+    packageJson['overrides'] = Object.fromEntries(Object.entries(overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return packageChaincode({
     label: opts.label ?? spec.label(pj),
     sourceDir: join(chaincodeRoot, 'dist'),

@@ -10,7 +10,10 @@ test('a batch decodes to the same signed readings, in order, as views into it', 
   const batch = encodeReadingBatch(readings);
   assert.equal(Buffer.from(batch.subarray(0, 4)).toString('latin1'), 'MLB1');
   const back = decodeReadingBatch(batch);
-  assert.deepEqual(back.map((r) => [...r]), readings.map((r) => [...r]));
+  assert.deepEqual(
+    back.map((r) => [...r]),
+    readings.map((r) => [...r]),
+  );
   assert.equal(back[0]!.buffer, batch.buffer);
 });
 

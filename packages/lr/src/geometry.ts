@@ -43,9 +43,15 @@ export function geometryProblem(g: Readonly<Record<keyof LoopGeometry, unknown>>
   if (!finite(g.loopLengthM) || g.loopLengthM <= 0 || g.loopLengthM > L.maxLoopLengthM) {
     return { field: 'loopLengthM', rule: `must be a number in (0, ${L.maxLoopLengthM}]` };
   }
-  if (!finite(g.sampleRateHz) || !Number.isInteger(g.sampleRateHz) || g.sampleRateHz < L.minSampleRateHz || g.sampleRateHz > L.maxSampleRateHz) {
+  if (
+    !finite(g.sampleRateHz) ||
+    !Number.isInteger(g.sampleRateHz) ||
+    g.sampleRateHz < L.minSampleRateHz ||
+    g.sampleRateHz > L.maxSampleRateHz
+  ) {
     return { field: 'sampleRateHz', rule: `must be an integer in [${L.minSampleRateHz}, ${L.maxSampleRateHz}]` };
   }
-  if ((g.loopLengthM as number) > (g.loopSpacingM as number)) return { field: 'loopLengthM', rule: 'must not exceed loopSpacingM (loops would overlap)' };
+  if ((g.loopLengthM as number) > (g.loopSpacingM as number))
+    return { field: 'loopLengthM', rule: 'must not exceed loopSpacingM (loops would overlap)' };
   return undefined;
 }

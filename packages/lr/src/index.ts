@@ -4,8 +4,14 @@
 export { LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION } from './version';
 export { LrError, type LrErrorCode } from './errors';
 export {
-  encodeReading, decodeReading, encodeSignedReading, decodeSignedReading, MAX_SAMPLES_PER_LOOP, MAX_SAMPLE_RATE_HZ,
-  type RawReading, type SignedReading,
+  encodeReading,
+  decodeReading,
+  encodeSignedReading,
+  decodeSignedReading,
+  MAX_SAMPLES_PER_LOOP,
+  MAX_SAMPLE_RATE_HZ,
+  type RawReading,
+  type SignedReading,
 } from './reading';
 export { encodeReadingBatch, decodeReadingBatch, READING_BATCH_MAGIC, MAX_BATCH_READINGS, MAX_BATCH_BYTES } from './batch';
 export { verifyReadingSignature } from './signature';

@@ -3,14 +3,26 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import {
-  decodeReading, decodeSignedReading, encodeReading, encodeSignedReading, LrError, verifyReadingSignature,
+  decodeReading,
+  decodeSignedReading,
+  encodeReading,
+  encodeSignedReading,
+  LrError,
+  verifyReadingSignature,
   type RawReading,
 } from './index';
 
 function sampleReading(plate = true): RawReading {
   const loopA = new Int16Array(300).map((_, i) => Math.round(1000 * Math.sin(i / 7)) - 500);
-  const loopB = new Int16Array(280).map((_, i) => (i * 977) % 65536 - 32768);
-  const r: RawReading = { meterId: 'SP-0042 Av. Paulista', sequence: 2 ** 40 + 7, captureTimeMs: 1_700_000_000_123, sampleRateHz: 2000, loopA, loopB };
+  const loopB = new Int16Array(280).map((_, i) => ((i * 977) % 65536) - 32768);
+  const r: RawReading = {
+    meterId: 'SP-0042 Av. Paulista',
+    sequence: 2 ** 40 + 7,
+    captureTimeMs: 1_700_000_000_123,
+    sampleRateHz: 2000,
+    loopA,
+    loopB,
+  };
   if (plate) r.plateImageSha256 = new Uint8Array(32).map((_, i) => i * 7);
   return r;
 }
@@ -67,7 +79,11 @@ test('every truncation and any trailing byte is rejected as MALFORMED_READING', 
 
 test('bad magic, version, flags, lengths and identifiers are rejected', () => {
   const bytes = encodeReading(sampleReading());
-  const patched = (offset: number, value: number): Uint8Array => { const c = bytes.slice(); c[offset] = value; return c; };
+  const patched = (offset: number, value: number): Uint8Array => {
+    const c = bytes.slice();
+    c[offset] = value;
+    return c;
+  };
   assertMalformed(() => decodeReading(patched(0, 0x58)));
   assertMalformed(() => decodeReading(patched(4, 3)));
   assertMalformed(() => decodeReading(patched(5, 0x82)));
@@ -95,15 +111,27 @@ function encodeFixedSamples(r: RawReading): Uint8Array {
   out[4] = 1;
   const view = new DataView(out.buffer);
   let o = headerLen;
-  for (const loop of [r.loopA, r.loopB]) for (const x of loop) { view.setInt16(o, x); o += 2; }
+  for (const loop of [r.loopA, r.loopB])
+    for (const x of loop) {
+      view.setInt16(o, x);
+      o += 2;
+    }
   out.set(plate, o);
   return out;
 }
 
 test('samples are stored as minimal varint differences: extremes round-trip, smooth signals take about a byte a sample', () => {
-  const extremes: RawReading = { ...sampleReading(false), loopA: Int16Array.from([32767, -32768, 32767, 0, -1, 1, -64, 63, 64, -65]), loopB: Int16Array.from([-32768]) };
+  const extremes: RawReading = {
+    ...sampleReading(false),
+    loopA: Int16Array.from([32767, -32768, 32767, 0, -1, 1, -64, 63, 64, -65]),
+    loopB: Int16Array.from([-32768]),
+  };
   assert.deepEqual(decodeReading(encodeReading(extremes)), extremes);
-  const smooth: RawReading = { ...sampleReading(false), loopA: new Int16Array(4000).map((_, i) => Math.round(3000 * Math.exp(-(((i - 2000) / 400) ** 2)))), loopB: new Int16Array(4000) };
+  const smooth: RawReading = {
+    ...sampleReading(false),
+    loopA: new Int16Array(4000).map((_, i) => Math.round(3000 * Math.exp(-(((i - 2000) / 400) ** 2)))),
+    loopB: new Int16Array(4000),
+  };
   const bytes = encodeReading(smooth);
   assert.ok(bytes.length < 1.1 * 8000 + 64, `${bytes.length} bytes for 8000 samples`);
   assert.deepEqual(decodeReading(bytes), smooth);
@@ -149,12 +177,14 @@ test('the meter signature verifies, and any changed byte of reading or signature
   const signature = signLowS(privateKey, reading);
   assert.equal(verifyReadingSignature(reading, signature, publicKeyPem), true);
   for (let i = 0; i < reading.length; i++) {
-    const t = reading.slice(); t[i] ^= 0x01;
+    const t = reading.slice();
+    t[i] ^= 0x01;
     assert.equal(verifyReadingSignature(t, signature, publicKeyPem), false, `reading byte ${i}`);
   }
   for (let i = 0; i < signature.length; i++) {
     for (const mask of [0x01, 0x80]) {
-      const t = signature.slice(); t[i] ^= mask;
+      const t = signature.slice();
+      t[i] ^= mask;
       assert.equal(verifyReadingSignature(reading, t, publicKeyPem), false, `signature byte ${i}`);
     }
   }
@@ -171,6 +201,8 @@ test('a signature by another key is rejected; an unparsable key is INVALID_PUBLI
   const reading = encodeReading(sampleReading());
   const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   assert.equal(verifyReadingSignature(reading, signLowS(other.privateKey, reading), publicKeyPem), false);
-  assert.throws(() => verifyReadingSignature(reading, signLowS(privateKey, reading), 'not a key'),
-    (e: unknown) => e instanceof LrError && e.code === 'INVALID_PUBLIC_KEY');
+  assert.throws(
+    () => verifyReadingSignature(reading, signLowS(privateKey, reading), 'not a key'),
+    (e: unknown) => e instanceof LrError && e.code === 'INVALID_PUBLIC_KEY',
+  );
 });

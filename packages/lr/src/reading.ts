@@ -78,7 +78,10 @@ export function encodeReading(r: RawReading): Uint8Array {
   if (!Number.isInteger(r.sampleRateHz) || r.sampleRateHz < 1 || r.sampleRateHz > MAX_SAMPLE_RATE_HZ) {
     throw malformed(`sampleRateHz must be an integer in 1..${MAX_SAMPLE_RATE_HZ}`);
   }
-  for (const [name, loop] of [['loopA', r.loopA], ['loopB', r.loopB]] as const) {
+  for (const [name, loop] of [
+    ['loopA', r.loopA],
+    ['loopB', r.loopB],
+  ] as const) {
     if (!(loop instanceof Int16Array) || loop.length < 1 || loop.length > MAX_SAMPLES_PER_LOOP) {
       throw malformed(`${name} must be an Int16Array of 1..${MAX_SAMPLES_PER_LOOP} samples`);
     }
@@ -92,19 +95,28 @@ export function encodeReading(r: RawReading): Uint8Array {
   const out = new Uint8Array(headerLen + 3 * (r.loopA.length + r.loopB.length) + (plate ? 32 : 0));
   const view = new DataView(out.buffer);
   let o = 0;
-  view.setUint32(o, READING_MAGIC); o += 4;
+  view.setUint32(o, READING_MAGIC);
+  o += 4;
   view.setUint8(o++, DELTA_SAMPLES_VERSION);
   view.setUint8(o++, plate ? FLAG_PLATE : 0);
   view.setUint8(o++, idLen);
   for (let i = 0; i < idLen; i++) out[o++] = r.meterId.charCodeAt(i);
-  writeUint64(view, o, r.sequence); o += 8;
-  writeUint64(view, o, r.captureTimeMs); o += 8;
-  view.setUint32(o, r.sampleRateHz); o += 4;
-  view.setUint32(o, r.loopA.length); o += 4;
-  view.setUint32(o, r.loopB.length); o += 4;
+  writeUint64(view, o, r.sequence);
+  o += 8;
+  writeUint64(view, o, r.captureTimeMs);
+  o += 8;
+  view.setUint32(o, r.sampleRateHz);
+  o += 4;
+  view.setUint32(o, r.loopA.length);
+  o += 4;
+  view.setUint32(o, r.loopB.length);
+  o += 4;
   o = writeDeltas(out, o, r.loopA);
   o = writeDeltas(out, o, r.loopB);
-  if (plate) { out.set(plate, o); o += 32; }
+  if (plate) {
+    out.set(plate, o);
+    o += 32;
+  }
   return out.slice(0, o);
 }
 
@@ -114,7 +126,10 @@ function writeDeltas(out: Uint8Array, o: number, loop: Int16Array): number {
     const d = loop[i]! - prev;
     prev = loop[i]!;
     let z = (d << 1) ^ (d >> 31); // zigzag: 0, -1, 1, -2, ... -> 0, 1, 2, 3, ...
-    while (z >= 0x80) { out[o++] = (z & 0x7f) | 0x80; z >>>= 7; }
+    while (z >= 0x80) {
+      out[o++] = (z & 0x7f) | 0x80;
+      z >>>= 7;
+    }
     out[o++] = z;
   }
   return o;
@@ -176,13 +191,22 @@ export function decodeReading(bytes: Uint8Array): RawReading {
   }
   o += idLen;
   need(o, 28, 'fixed fields');
-  const sequence = readUint53(view, o, 'sequence'); o += 8;
-  const captureTimeMs = readUint53(view, o, 'captureTimeMs'); o += 8;
-  const sampleRateHz = view.getUint32(o); o += 4;
-  if (sampleRateHz < 1 || sampleRateHz > MAX_SAMPLE_RATE_HZ) throw malformed(`sampleRateHz ${sampleRateHz} out of 1..${MAX_SAMPLE_RATE_HZ}`);
-  const nA = view.getUint32(o); o += 4;
-  const nB = view.getUint32(o); o += 4;
-  for (const [name, n] of [['loopA', nA], ['loopB', nB]] as const) {
+  const sequence = readUint53(view, o, 'sequence');
+  o += 8;
+  const captureTimeMs = readUint53(view, o, 'captureTimeMs');
+  o += 8;
+  const sampleRateHz = view.getUint32(o);
+  o += 4;
+  if (sampleRateHz < 1 || sampleRateHz > MAX_SAMPLE_RATE_HZ)
+    throw malformed(`sampleRateHz ${sampleRateHz} out of 1..${MAX_SAMPLE_RATE_HZ}`);
+  const nA = view.getUint32(o);
+  o += 4;
+  const nB = view.getUint32(o);
+  o += 4;
+  for (const [name, n] of [
+    ['loopA', nA],
+    ['loopB', nB],
+  ] as const) {
     if (n < 1 || n > MAX_SAMPLES_PER_LOOP) throw malformed(`${name} has ${n} samples, allowed 1..${MAX_SAMPLES_PER_LOOP}`);
   }
   const hasPlate = (flags & FLAG_PLATE) !== 0;
@@ -197,7 +221,8 @@ export function decodeReading(bytes: Uint8Array): RawReading {
     for (let i = 0; i < nB; i++, o += 2) loopB[i] = view.getInt16(o);
   } else {
     const samplesEnd = bytes.length - plateBytes;
-    if (samplesEnd < o + nA + nB) throw malformed(`truncated: ${bytes.length} bytes cannot hold ${nA + nB} samples${hasPlate ? ' and the plate hash' : ''}`);
+    if (samplesEnd < o + nA + nB)
+      throw malformed(`truncated: ${bytes.length} bytes cannot hold ${nA + nB} samples${hasPlate ? ' and the plate hash' : ''}`);
     for (const loop of [loopA, loopB]) {
       const next = readDeltas(bytes, o, loop, samplesEnd);
       if (typeof next === 'string') throw malformed(`${loop === loopA ? 'loopA' : 'loopB'}: ${next}`);
@@ -233,7 +258,8 @@ export function decodeSignedReading(bytes: Uint8Array): SignedReading {
   if (view.getUint32(0) !== SIGNED_MAGIC) throw malformed('bad signed-reading magic');
   if (view.getUint8(4) !== SIGNED_FORMAT_VERSION) throw malformed(`unsupported signed-reading version ${view.getUint8(4)}`);
   const readingLen = view.getUint32(5);
-  if (readingLen < 1 || 9 + readingLen + 1 > bytes.length) throw malformed(`signed reading truncated in reading (declared ${readingLen} bytes)`);
+  if (readingLen < 1 || 9 + readingLen + 1 > bytes.length)
+    throw malformed(`signed reading truncated in reading (declared ${readingLen} bytes)`);
   const reading = bytes.subarray(9, 9 + readingLen);
   const sigLen = view.getUint8(9 + readingLen);
   const sigStart = 10 + readingLen;

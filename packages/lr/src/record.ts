@@ -96,5 +96,12 @@ export function measurementRecord(reading: RawReading, meter: RecordMeter, conte
       ...tail,
     };
   }
-  return { ...base, status: 'REFUSED', speedLimitKmh: meter.speedLimitKmh, refusalCode: result.code, refusalDetail: result.detail, ...tail };
+  return {
+    ...base,
+    status: 'REFUSED',
+    speedLimitKmh: meter.speedLimitKmh,
+    refusalCode: result.code,
+    refusalDetail: result.detail,
+    ...tail,
+  };
 }

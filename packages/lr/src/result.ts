@@ -20,9 +20,11 @@ export const REFUSAL_CODES: Readonly<Record<RefusalCode, string>> = Object.freez
   LOOP_FAULT: 'a loop is dead, stuck, saturated, or saw no vehicle while the other did, or the loop gains differ too much',
   INCOMPLETE_EVENT: 'the capture window does not hold the whole passage (vehicle present at its start or end, or loop B never fired)',
   NO_VEHICLE: 'no vehicle on either loop (a false trigger)',
-  TWO_VEHICLES: 'two vehicles in the detection zone at once: a loop returns to its baseline between two occupancies, or edges move at another speed than the measured vehicle (OIML R 91, 2.2)',
-  INCONSISTENT_EDGES: 'the loops\' edges do not describe one vehicle in one plausible motion (wrong direction, implausible acceleration, or loops showing different vehicles)',
-  OUT_OF_RANGE: 'the speed is outside the meter type\'s measuring range',
+  TWO_VEHICLES:
+    'two vehicles in the detection zone at once: a loop returns to its baseline between two occupancies, or edges move at another speed than the measured vehicle (OIML R 91, 2.2)',
+  INCONSISTENT_EDGES:
+    "the loops' edges do not describe one vehicle in one plausible motion (wrong direction, implausible acceleration, or loops showing different vehicles)",
+  OUT_OF_RANGE: "the speed is outside the meter type's measuring range",
 });
 
 export interface SpeedMeasurement {

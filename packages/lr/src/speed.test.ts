@@ -11,7 +11,15 @@ function computeSpeed(loopA: Int16Array, loopB: Int16Array, g: LoopGeometry): Sp
 const geometry: LoopGeometry = { loopSpacingM: 3, loopLengthM: 2, sampleRateHz: 2000 };
 
 /** A box-shaped vehicle over box-shaped loops (the overlap length), at constant speed, plus noise and hum. */
-function passage(opts: { speedKmh: number; lengthM?: number; preS?: number; windowS?: number; amplitude?: number; noise?: number; seed?: number }): { a: Int16Array; b: Int16Array } {
+function passage(opts: {
+  speedKmh: number;
+  lengthM?: number;
+  preS?: number;
+  windowS?: number;
+  amplitude?: number;
+  noise?: number;
+  seed?: number;
+}): { a: Int16Array; b: Int16Array } {
   const v = opts.speedKmh / 3.6;
   const len = opts.lengthM ?? 4.5;
   const pre = opts.preS ?? 0.2;
@@ -19,14 +27,19 @@ function passage(opts: { speedKmh: number; lengthM?: number; preS?: number; wind
   const duration = opts.windowS ?? pre + (geometry.loopSpacingM + geometry.loopLengthM + len) / v + 0.2;
   const n = Math.ceil(duration * fs);
   let state = opts.seed ?? 1;
-  const rand = (): number => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const rand = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5;
   const overlap = (s: number, edge: number): number => Math.max(0, Math.min(s, edge + geometry.loopLengthM) - Math.max(s - len, edge));
-  const loop = (edge: number): Int16Array => Int16Array.from({ length: n }, (_, i) => {
-    const t = i / fs;
-    const s = v * (t - pre); // front at loop A's leading edge at t = pre
-    const x = 500 + (opts.amplitude ?? 3000) * (overlap(s, edge) / geometry.loopLengthM) + 20 * Math.sin(2 * Math.PI * 50 * t) + (opts.noise ?? 10) * rand();
-    return Math.round(x);
-  });
+  const loop = (edge: number): Int16Array =>
+    Int16Array.from({ length: n }, (_, i) => {
+      const t = i / fs;
+      const s = v * (t - pre); // front at loop A's leading edge at t = pre
+      const x =
+        500 +
+        (opts.amplitude ?? 3000) * (overlap(s, edge) / geometry.loopLengthM) +
+        20 * Math.sin(2 * Math.PI * 50 * t) +
+        (opts.noise ?? 10) * rand();
+      return Math.round(x);
+    });
   return { a: loop(0), b: loop(geometry.loopSpacingM) };
 }
 
@@ -103,7 +116,12 @@ test('speeds outside 5..250 km/h are refused as OUT_OF_RANGE', () => {
 
 test('an unusable registered geometry is refused as INVALID_GEOMETRY', () => {
   const { a, b } = passage({ speedKmh: 50 });
-  for (const g of [{ ...geometry, loopSpacingM: 0 }, { ...geometry, sampleRateHz: 1.5 }, { ...geometry, loopLengthM: NaN }, { ...geometry, loopLengthM: 3.5 }]) {
+  for (const g of [
+    { ...geometry, loopSpacingM: 0 },
+    { ...geometry, sampleRateHz: 1.5 },
+    { ...geometry, loopLengthM: NaN },
+    { ...geometry, loopLengthM: 3.5 },
+  ]) {
     const r = decideSpeed({ sampleRateHz: geometry.sampleRateHz, loopA: a, loopB: b }, { geometry: g });
     assert.equal(refusal(r), 'INVALID_GEOMETRY', JSON.stringify(g));
   }
@@ -131,7 +149,11 @@ test('the MPE is ±7 km/h up to 100 km/h and ±7 % above', () => {
  */
 const pair = (p: { a: Int16Array; b: Int16Array }): [Int16Array, Int16Array] => [p.a, p.b];
 
-function vehicles(list: { speedKmh: number; lengthM: number; amplitude: number; accel?: number }[], gapM: number, noise = 6): { a: Int16Array; b: Int16Array } {
+function vehicles(
+  list: { speedKmh: number; lengthM: number; amplitude: number; accel?: number }[],
+  gapM: number,
+  noise = 6,
+): { a: Int16Array; b: Int16Array } {
   const fs = geometry.sampleRateHz;
   const pre = 0.3;
   const first = list[0]!;
@@ -139,43 +161,86 @@ function vehicles(list: { speedKmh: number; lengthM: number; amplitude: number; 
   const pos = (v: number, acc: number, t: number): number => (t < 0 ? v * t : v * t + 0.5 * acc * t * t);
   // the second front reaches loop A when the first rear is gapM past it
   const starts = [pre, pre + (gapM + first.lengthM) / v1];
-  const end = Math.max(...list.map((veh, k) => starts[k]! + (geometry.loopSpacingM + geometry.loopLengthM + veh.lengthM) / (veh.speedKmh / 3.6) * 1.6)) + 0.3;
+  const end =
+    Math.max(
+      ...list.map((veh, k) => starts[k]! + ((geometry.loopSpacingM + geometry.loopLengthM + veh.lengthM) / (veh.speedKmh / 3.6)) * 1.6),
+    ) + 0.3;
   const n = Math.ceil(end * fs);
   let state = 7;
-  const rand = (): number => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
-  const loop = (edge: number): Int16Array => Int16Array.from({ length: n }, (_, i) => {
-    const t = i / fs;
-    let x = 300 + 15 * Math.sin(2 * Math.PI * 60 * t) + noise * rand();
-    list.forEach((veh, k) => {
-      const s = pos(veh.speedKmh / 3.6, veh.accel ?? 0, t - starts[k]!);
-      const overlap = Math.max(0, Math.min(s, edge + geometry.loopLengthM) - Math.max(s - veh.lengthM, edge));
-      x += veh.amplitude * (overlap / geometry.loopLengthM);
+  const rand = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5;
+  const loop = (edge: number): Int16Array =>
+    Int16Array.from({ length: n }, (_, i) => {
+      const t = i / fs;
+      let x = 300 + 15 * Math.sin(2 * Math.PI * 60 * t) + noise * rand();
+      list.forEach((veh, k) => {
+        const s = pos(veh.speedKmh / 3.6, veh.accel ?? 0, t - starts[k]!);
+        const overlap = Math.max(0, Math.min(s, edge + geometry.loopLengthM) - Math.max(s - veh.lengthM, edge));
+        x += veh.amplitude * (overlap / geometry.loopLengthM);
+      });
+      return Math.round(x);
     });
-    return Math.round(x);
-  });
   return { a: loop(0), b: loop(geometry.loopSpacingM) };
 }
 
 test('two vehicles in the zone at different speeds are refused as TWO_VEHICLES (OIML R 91, 2.2)', () => {
   // apart on the loops: loop A falls back to its baseline between them
-  const apart = vehicles([{ speedKmh: 60, lengthM: 4.5, amplitude: 3000 }, { speedKmh: 48, lengthM: 4.2, amplitude: 2600 }], 2.6);
+  const apart = vehicles(
+    [
+      { speedKmh: 60, lengthM: 4.5, amplitude: 3000 },
+      { speedKmh: 48, lengthM: 4.2, amplitude: 2600 },
+    ],
+    2.6,
+  );
   const r1 = computeSpeed(apart.a, apart.b, geometry);
   assert.equal(refusal(r1), 'TWO_VEHICLES');
   assert.match((r1 as { detail: string }).detail, /returns to its baseline/);
   // close behind and slower: both over loop A at once, the signal never returns to the baseline
-  const close = vehicles([{ speedKmh: 60, lengthM: 4.5, amplitude: 3000 }, { speedKmh: 51, lengthM: 4.2, amplitude: 1800 }], 0.8);
+  const close = vehicles(
+    [
+      { speedKmh: 60, lengthM: 4.5, amplitude: 3000 },
+      { speedKmh: 51, lengthM: 4.2, amplitude: 1800 },
+    ],
+    0.8,
+  );
   const r2 = computeSpeed(close.a, close.b, geometry);
   assert.equal(refusal(r2), 'TWO_VEHICLES');
   assert.match((r2 as { detail: string }).detail, /two speeds/);
   // slower still, a little further back
-  assert.equal(refusal(computeSpeed(...pair(vehicles([{ speedKmh: 60, lengthM: 4.5, amplitude: 3000 }, { speedKmh: 40, lengthM: 4.2, amplitude: 2000 }], 1)), geometry)), 'TWO_VEHICLES');
+  assert.equal(
+    refusal(
+      computeSpeed(
+        ...pair(
+          vehicles(
+            [
+              { speedKmh: 60, lengthM: 4.5, amplitude: 3000 },
+              { speedKmh: 40, lengthM: 4.2, amplitude: 2000 },
+            ],
+            1,
+          ),
+        ),
+        geometry,
+      ),
+    ),
+    'TWO_VEHICLES',
+  );
   // a weak vehicle (a tenth of the signal) just behind a strong one
-  const weak = vehicles([{ speedKmh: 90, lengthM: 12, amplitude: 6000 }, { speedKmh: 75, lengthM: 2, amplitude: 600 }], 0.8);
+  const weak = vehicles(
+    [
+      { speedKmh: 90, lengthM: 12, amplitude: 6000 },
+      { speedKmh: 75, lengthM: 2, amplitude: 600 },
+    ],
+    0.8,
+  );
   assert.equal(refusal(computeSpeed(weak.a, weak.b, geometry)), 'TWO_VEHICLES');
 });
 
 test('a single vehicle braking or accelerating hard is measured, not taken for two vehicles', () => {
-  for (const [kmh, accel] of [[60, -8], [100, -9], [30, 4], [120, 3]] as const) {
+  for (const [kmh, accel] of [
+    [60, -8],
+    [100, -9],
+    [30, 4],
+    [120, 3],
+  ] as const) {
     const one = vehicles([{ speedKmh: kmh, lengthM: 4.6, amplitude: 3000, accel }], 0);
     const r = computeSpeed(one.a, one.b, geometry);
     assert.equal(r.kind, 'measurement', `${kmh} km/h at ${accel} m/s²: ${refusal(r)}`);

@@ -84,14 +84,24 @@ function runningMean(x: ArrayLike<number>, w: number): Float64Array {
 
 /** Standard deviation after dropping samples beyond 4 sd (at least 1 count): ignores isolated spikes. */
 function robustSpread(raw: Int16Array, from: number, to: number): number {
-  let sum = 0, sq = 0;
-  for (let i = from; i < to; i++) { sum += raw[i]!; sq += raw[i]! * raw[i]!; }
+  let sum = 0,
+    sq = 0;
+  for (let i = from; i < to; i++) {
+    sum += raw[i]!;
+    sq += raw[i]! * raw[i]!;
+  }
   const mean = sum / (to - from);
   const limit = 4 * Math.sqrt(Math.max(0, sq / (to - from) - mean * mean));
-  let n = 0; sum = 0; sq = 0;
+  let n = 0;
+  sum = 0;
+  sq = 0;
   for (let i = from; i < to; i++) {
     const d = raw[i]! - mean;
-    if (Math.abs(d) <= limit) { n++; sum += d; sq += d * d; }
+    if (Math.abs(d) <= limit) {
+      n++;
+      sum += d;
+      sq += d * d;
+    }
   }
   return Math.max(1, Math.sqrt(Math.max(0, sq / n - (sum / n) ** 2)));
 }
@@ -113,13 +123,32 @@ interface LoopEdges extends LoopSignal {
 
 /** Median of the 5 samples around i (2 ≤ i < n − 2), by a fixed comparison network (no allocation, no sort). */
 function median5At(x: Int16Array, i: number): number {
-  let a = x[i - 2]!, b = x[i - 1]!, d = x[i + 1]!, e = x[i + 2]!, t: number;
+  let a = x[i - 2]!,
+    b = x[i - 1]!,
+    d = x[i + 1]!,
+    e = x[i + 2]!,
+    t: number;
   const c = x[i]!;
-  if (a > b) { t = a; a = b; b = t; }
-  if (d > e) { t = d; d = e; e = t; }
-  if (a > d) { t = a; a = d; d = t; t = b; b = e; e = t; }
-  if (c > b) return b < d ? (c < d ? c : d) : (b < e ? b : e);
-  return c > d ? (c < e ? c : e) : (b < d ? b : d);
+  if (a > b) {
+    t = a;
+    a = b;
+    b = t;
+  }
+  if (d > e) {
+    t = d;
+    d = e;
+    e = t;
+  }
+  if (a > d) {
+    t = a;
+    a = d;
+    d = t;
+    t = b;
+    b = e;
+    e = t;
+  }
+  if (c > b) return b < d ? (c < d ? c : d) : b < e ? b : e;
+  return c > d ? (c < e ? c : e) : b < d ? b : d;
 }
 
 /**
@@ -130,8 +159,13 @@ function median5At(x: Int16Array, i: number): number {
  */
 function despiked(raw: Int16Array, nBase: number): Float64Array | undefined {
   const n = raw.length;
-  let sq = 0, count = 0;
-  for (let i = 2; i < nBase; i++) { const r = raw[i]! - median5At(raw, i); sq += r * r; count++; }
+  let sq = 0,
+    count = 0;
+  for (let i = 2; i < nBase; i++) {
+    const r = raw[i]! - median5At(raw, i);
+    sq += r * r;
+    count++;
+  }
   const limit = SPIKE_SD * Math.max(1, Math.sqrt(sq / Math.max(1, count)));
   let out: Float64Array | undefined;
   for (let i = 2; i < n - 2; i++) {
@@ -226,9 +260,13 @@ function analyseLoop(raw: Int16Array, fs: number, name: string): LoopEdges | { v
   let wander = 0;
   for (let i = settle; i < nBase; i++) wander = Math.max(wander, Math.abs(clean[i]!));
   for (let i = n - nBase; i < n; i++) wander = Math.max(wander, Math.abs(clean[i]!));
-  let first = n, last = -1;
+  let first = n,
+    last = -1;
   for (let i = settle; i < n; i++) {
-    if (clean[i]! > ACTIVE_SD * noise) { if (first === n) first = i; last = i; }
+    if (clean[i]! > ACTIVE_SD * noise) {
+      if (first === n) first = i;
+      last = i;
+    }
   }
   return { vehicle: true, peak, noise, detect, wander, lead, trail, clean, settle, active: [first, last] };
 }
@@ -262,7 +300,10 @@ export function computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: Loo
   const times: number[] = [];
   const speeds: number[] = [];
   for (let k = 0; k < EDGE_LEVELS.length; k++) {
-    for (const [ta, tb] of [[a.lead[k]!, b.lead[k]!], [a.trail[k]!, b.trail[k]!]] as const) {
+    for (const [ta, tb] of [
+      [a.lead[k]!, b.lead[k]!],
+      [a.trail[k]!, b.trail[k]!],
+    ] as const) {
       if (!(tb > ta)) return refuse('INCONSISTENT_EDGES', 'loop B fired before loop A');
       times.push((ta + tb) / 2 / fs);
       speeds.push((spacing * fs) / (tb - ta));
@@ -327,10 +368,18 @@ export function computeSpeed(loopA: Int16Array, loopB: Int16Array, geometry: Loo
 
 function fitLine(x: number[], y: number[]): { slope: number; at(t: number): number; mx: number; my: number } {
   const n = x.length;
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) { mx += x[i]! / n; my += y[i]! / n; }
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < n; i++) { sxy += (x[i]! - mx) * (y[i]! - my); sxx += (x[i]! - mx) ** 2; }
+  let mx = 0,
+    my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i]! / n;
+    my += y[i]! / n;
+  }
+  let sxy = 0,
+    sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+  }
   const slope = sxx > 0 ? sxy / sxx : 0;
   return { slope, at: (t) => my + slope * (t - mx), mx, my };
 }

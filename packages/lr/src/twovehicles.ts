@@ -137,7 +137,8 @@ function crossings(e: LoopSignal, level: number, h: number, slopeSpan: number): 
   const g = e.clean;
   const out: Crossing[] = [];
   let high = false;
-  const slopeAt = (j: number): number => Math.abs(g[Math.min(j + slopeSpan, g.length - 1)]! - g[Math.max(j - slopeSpan, e.settle)]!) / (2 * slopeSpan);
+  const slopeAt = (j: number): number =>
+    Math.abs(g[Math.min(j + slopeSpan, g.length - 1)]! - g[Math.max(j - slopeSpan, e.settle)]!) / (2 * slopeSpan);
   // Outside the active span the signal stays below ACTIVE_SD noise sd: no crossing of a level above it.
   const inSpan = level - h > ACTIVE_SD * e.noise;
   const from = inSpan ? Math.max(e.settle + 1, e.active[0]) : e.settle + 1;
@@ -164,7 +165,8 @@ function crossings(e: LoopSignal, level: number, h: number, slopeSpan: number): 
  */
 function outerCrossings(e: LoopSignal, level: number, h: number, slopeSpan: number): [Crossing, Crossing] | undefined {
   const g = e.clean;
-  const slopeAt = (j: number): number => Math.abs(g[Math.min(j + slopeSpan, g.length - 1)]! - g[Math.max(j - slopeSpan, e.settle)]!) / (2 * slopeSpan);
+  const slopeAt = (j: number): number =>
+    Math.abs(g[Math.min(j + slopeSpan, g.length - 1)]! - g[Math.max(j - slopeSpan, e.settle)]!) / (2 * slopeSpan);
   let i = e.settle + 1;
   while (i < g.length && g[i]! < level + h) i++;
   if (i >= g.length) return undefined;
@@ -185,7 +187,10 @@ function outerCrossings(e: LoopSignal, level: number, h: number, slopeSpan: numb
 /** Check 1: a loop that returns to its baseline between two occupancies. Needs no motion. */
 export function separateOccupancies(a: LoopSignal, b: LoopSignal, fs: number): string | undefined {
   const span = slopeSpan(fs);
-  for (const [name, e] of [['A', a], ['B', b]] as const) {
+  for (const [name, e] of [
+    ['A', a],
+    ['B', b],
+  ] as const) {
     const h = Math.max(HYSTERESIS_SD * e.noise, OCCUPANCY_HYSTERESIS * e.detect);
     const c = crossings(e, e.detect, h, span);
     let occupancies = 0;
@@ -257,14 +262,21 @@ class MotionCheck {
 /** Check 2: the first rise and last fall at faint levels. */
 function faintEdges(a: LoopSignal, b: LoopSignal, check: MotionCheck, span: number): string | undefined {
   const usable = (e: LoopSignal, level: number): boolean => level * e.peak >= Math.max(FAINT_MIN_SNR * e.noise, FAINT_MIN_COUNTS);
-  const timingError = (e: LoopSignal, c: Crossing, level: number): number => (Math.max(HYSTERESIS_SD * e.noise, e.wander) + FAINT_LEVEL_ERROR_COUNTS + FAINT_LEVEL_ERROR_OF_LEVEL * level * e.peak) / c.slope;
+  const timingError = (e: LoopSignal, c: Crossing, level: number): number =>
+    (Math.max(HYSTERESIS_SD * e.noise, e.wander) + FAINT_LEVEL_ERROR_COUNTS + FAINT_LEVEL_ERROR_OF_LEVEL * level * e.peak) / c.slope;
   for (const level of FAINT_LEVELS) {
     if (!usable(a, level) || !usable(b, level)) continue;
     const ca = outerCrossings(a, level * a.peak, Math.max(HYSTERESIS_SD * a.noise, FAINT_HYSTERESIS_OF_LEVEL * level * a.peak), span);
     const cb = outerCrossings(b, level * b.peak, Math.max(HYSTERESIS_SD * b.noise, FAINT_HYSTERESIS_OF_LEVEL * level * b.peak), span);
     if (!ca || !cb) continue;
-    for (const [x, y, which] of [[ca[0], cb[0], 'first rise'], [ca[1], cb[1], 'last fall']] as const) {
-      const tolerance = MAX_FAINT_EDGE_RESIDUAL + (timingError(a, x, level) + timingError(b, y, level)) / Math.abs(y.t - x.t) + check.extrapolation(x.t, y.t);
+    for (const [x, y, which] of [
+      [ca[0], cb[0], 'first rise'],
+      [ca[1], cb[1], 'last fall'],
+    ] as const) {
+      const tolerance =
+        MAX_FAINT_EDGE_RESIDUAL +
+        (timingError(a, x, level) + timingError(b, y, level)) / Math.abs(y.t - x.t) +
+        check.extrapolation(x.t, y.t);
       if (check.residual(x.t, y.t) > tolerance) return check.describe(`the ${which} at ${Math.round(level * 100)} % of the peak`, x.t, y.t);
     }
   }
@@ -286,12 +298,15 @@ function innerEdges(a: LoopSignal, b: LoopSignal, check: MotionCheck, span: numb
       const predicted = check.arrivalAtB(x.t);
       if (!Number.isFinite(predicted)) continue;
       const offset = Math.abs(y.t - predicted);
-      if (offset >= INNER_SEARCH * (predicted - x.t) || cb.some((c) => c !== y && c.up === x.up && Math.abs(c.t - predicted) < offset)) continue;
+      if (offset >= INNER_SEARCH * (predicted - x.t) || cb.some((c) => c !== y && c.up === x.up && Math.abs(c.t - predicted) < offset))
+        continue;
       // The same edge has about the same steepness on both loops (relative to each peak).
-      const steepA = x.slope / a.peak, steepB = y.slope / b.peak;
+      const steepA = x.slope / a.peak,
+        steepB = y.slope / b.peak;
       if (steepA > INNER_MAX_STEEPNESS_RATIO * steepB || steepB > INNER_MAX_STEEPNESS_RATIO * steepA) continue;
       const tolerance = MAX_INNER_EDGE_RESIDUAL + (timingError(a, x) + timingError(b, y)) / (y.t - x.t);
-      if (check.residual(x.t, y.t) > tolerance) return check.describe(`an inner ${x.up ? 'rise' : 'fall'} at ${Math.round(level * 100)} % of the peak`, x.t, y.t);
+      if (check.residual(x.t, y.t) > tolerance)
+        return check.describe(`an inner ${x.up ? 'rise' : 'fall'} at ${Math.round(level * 100)} % of the peak`, x.t, y.t);
     }
   }
   return undefined;

@@ -32,8 +32,17 @@ export interface IndependentEventOptions {
   twoVehicles: boolean;
 }
 
-interface Plate { from: number; to: number; height: number; strength: number }
-interface Vehicle { cls: VehicleClass; length: number; plates: Plate[] }
+interface Plate {
+  from: number;
+  to: number;
+  height: number;
+  strength: number;
+}
+interface Vehicle {
+  cls: VehicleClass;
+  length: number;
+  plates: Plate[];
+}
 
 const MAX_SAMPLES = 65_536;
 const RATES = [1000, 1200, 1500, 2000, 2400, 3000, 4000];
@@ -81,7 +90,8 @@ function plates(rng: Rng, cls: VehicleClass): Vehicle {
       p.push({ from: tractor - 2.2, to: tractor - 0.6, height: 0.5, strength: u(0.6, 0.9) }); // drive axles
       p.push({ from: tractor - 1.5, to: length, height: u(1.0, 1.3), strength: u(0.3, 0.5) }); // trailer floor
       const axles = rng.int(1, 3);
-      for (let k = 0; k < axles; k++) p.push({ from: length - 1.6 - 1.3 * k, to: length - 1.0 - 1.3 * k, height: 0.5, strength: u(0.6, 0.9) });
+      for (let k = 0; k < axles; k++)
+        p.push({ from: length - 1.6 - 1.3 * k, to: length - 1.0 - 1.3 * k, height: 0.5, strength: u(0.6, 0.9) });
       break;
     }
   }
@@ -127,7 +137,8 @@ class JerkMotion {
     this.dt = dt;
     const n = Math.ceil(durationS / dt) + 2;
     this.pos = new Float64Array(n);
-    let v = v0, x = 0;
+    let v = v0,
+      x = 0;
     for (let i = 1; i < n; i++) {
       const t = i * dt;
       const a = t < switchS ? a0 : t < switchS + rampS ? a0 + ((a1 - a0) * (t - switchS)) / rampS : a1;
@@ -147,11 +158,13 @@ class JerkMotion {
   }
   /** First time the front reaches `s` (m), by bisection. */
   timeAt(s: number): number {
-    let lo = 0, hi = this.pos.length - 1;
+    let lo = 0,
+      hi = this.pos.length - 1;
     if (this.pos[hi]! < s) return Infinity;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if (this.pos[mid]! < s) lo = mid; else hi = mid;
+      if (this.pos[mid]! < s) lo = mid;
+      else hi = mid;
     }
     return (lo + (s - this.pos[lo]!) / (this.pos[hi]! - this.pos[lo]!)) * this.dt;
   }
@@ -162,7 +175,13 @@ function randomClass(rng: Rng): VehicleClass {
   return u < 0.15 ? 'motorcycle' : u < 0.6 ? 'car' : u < 0.75 ? 'van' : u < 0.85 ? 'bus' : 'truck';
 }
 
-interface Passage { vehicle: Vehicle; motion: JerkMotion; startS: number; strength: number; truthKmh: number }
+interface Passage {
+  vehicle: Vehicle;
+  motion: JerkMotion;
+  startS: number;
+  strength: number;
+  truthKmh: number;
+}
 
 /** A passage; its motion starts APPROACH_M before loop A's leading wire. */
 function passage(rng: Rng, cls: VehicleClass, kmh: number, kind: IndependentMotion, spacing: number, fs: number): Passage | undefined {
@@ -185,7 +204,13 @@ function passage(rng: Rng, cls: VehicleClass, kmh: number, kind: IndependentMoti
   if (!Number.isFinite(tClear) || (motion.at(tClear + 0.01) - motion.at(tClear)) / 0.01 < 0.4 * v) return undefined;
   const truthKmh = Math.round(((3.6 * spacing) / (tB - tA)) * 1000) / 1000;
   if (truthKmh < 5 || truthKmh > 250) return undefined;
-  const peaks: Record<VehicleClass, [number, number]> = { motorcycle: [150, 900], car: [1200, 9000], van: [1500, 10000], bus: [2000, 12000], truck: [2500, 13000] };
+  const peaks: Record<VehicleClass, [number, number]> = {
+    motorcycle: [150, 900],
+    car: [1200, 9000],
+    van: [1500, 10000],
+    bus: [2000, 12000],
+    truck: [2500, 13000],
+  };
   return { vehicle, motion, startS: -tA, strength: rng.uniform(...peaks[cls]), truthKmh };
 }
 
@@ -237,7 +262,8 @@ function tryIndependent(rng: Rng, opts: Partial<IndependentEventOptions>): Gener
   }
   // Window: from before the first front comes within 3 m of loop A to after the last rear is 3 m past loop B.
   const start = first.startS + first.motion.timeAt(APPROACH_M - 3) - rng.uniform(0.12, 0.4);
-  const end = Math.max(...all.map((p) => p.startS + p.motion.timeAt(APPROACH_M + s + lenB + p.vehicle.length + 3))) + rng.uniform(0.12, 0.4);
+  const end =
+    Math.max(...all.map((p) => p.startS + p.motion.timeAt(APPROACH_M + s + lenB + p.vehicle.length + 3))) + rng.uniform(0.12, 0.4);
   if (!Number.isFinite(end)) return undefined;
   const clock = 1 + rng.uniform(-1e-4, 1e-4);
   const n = Math.ceil((end - start) * fs);
@@ -252,24 +278,39 @@ function tryIndependent(rng: Rng, opts: Partial<IndependentEventOptions>): Gener
   const white = Math.max(1, Math.min(45, weakest.strength / snr));
   const saturation = 8 * strongest;
   const gains = [1, 1 + rng.uniform(-0.15, 0.15)];
-  const hum = { hz: (rng.chance(0.7) ? 60 : 50) + rng.uniform(-0.1, 0.1), amp: rng.uniform(0, 80), h3: rng.uniform(0, 0.3), h5: rng.uniform(0, 0.1), phase: rng.uniform(0, 2 * Math.PI) };
+  const hum = {
+    hz: (rng.chance(0.7) ? 60 : 50) + rng.uniform(-0.1, 0.1),
+    amp: rng.uniform(0, 80),
+    h3: rng.uniform(0, 0.3),
+    h5: rng.uniform(0, 0.1),
+    phase: rng.uniform(0, 2 * Math.PI),
+  };
   const loops = [0, 1].map((which) => {
     const out = new Int16Array(n);
     const offset = rng.uniform(-1500, 1500);
     const walk = rng.uniform(0.5, 3) / Math.sqrt(fs);
     const sigma = white * (which === 0 ? 1 : rng.uniform(0.8, 1.25));
-    let drift = 0, coloured = 0;
+    let drift = 0,
+      coloured = 0;
     const edge = which === 0 ? APPROACH_M : APPROACH_M + s;
     for (let i = 0; i < n; i++) {
       const t = start + i / (fs * clock);
       let r = 0;
-      all.forEach((p, k) => { r += scale[k]! * lookup(tables[k]![which]!, p.motion.at(t - p.startS) - edge); });
+      all.forEach((p, k) => {
+        r += scale[k]! * lookup(tables[k]![which]!, p.motion.at(t - p.startS) - edge);
+      });
       const g = gains[which]! * r;
       const y = g / (1 + g / saturation);
       drift += walk * rng.normal();
       coloured = 0.95 * coloured + 0.3 * sigma * rng.normal();
       const w = 2 * Math.PI * hum.hz * t + hum.phase;
-      const x = offset + drift + y + hum.amp * (Math.sin(w) + hum.h3 * Math.sin(3 * w) + hum.h5 * Math.sin(5 * w)) + sigma * rng.normal() + coloured;
+      const x =
+        offset +
+        drift +
+        y +
+        hum.amp * (Math.sin(w) + hum.h3 * Math.sin(3 * w) + hum.h5 * Math.sin(5 * w)) +
+        sigma * rng.normal() +
+        coloured;
       const q = Math.round(x);
       out[i] = q < -32768 ? -32768 : q > 32767 ? 32767 : q;
     }
@@ -282,15 +323,25 @@ function tryIndependent(rng: Rng, opts: Partial<IndependentEventOptions>): Gener
     }
     return out;
   });
-  const truthOf = (p: Passage): VehicleTruth => ({ vehicleClass: p.vehicle.cls, speedKmh: p.truthKmh, vehicleLengthM: p.vehicle.length, peakCounts: Math.round(p.strength) });
+  const truthOf = (p: Passage): VehicleTruth => ({
+    vehicleClass: p.vehicle.cls,
+    speedKmh: p.truthKmh,
+    vehicleLengthM: p.vehicle.length,
+    peakCounts: Math.round(p.strength),
+  });
   if (all.length === 1) {
     return { geometry, loopA: loops[0]!, loopB: loops[1]!, truth: { valid: true, ...truthOf(first) } };
   }
   const [v1, v2] = all.map(truthOf) as [VehicleTruth, VehicleTruth];
   return {
-    geometry, loopA: loops[0]!, loopB: loops[1]!,
+    geometry,
+    loopA: loops[0]!,
+    loopB: loops[1]!,
     truth: {
-      valid: false, scenario: TWO_VEHICLES_SCENARIO, vehicles: [v1, v2], gapM: Math.round(gapM! * 100) / 100,
+      valid: false,
+      scenario: TWO_VEHICLES_SCENARIO,
+      vehicles: [v1, v2],
+      gapM: Math.round(gapM! * 100) / 100,
       reason: `two vehicles in the zone (independent model): ${v1.vehicleClass} at ${v1.speedKmh.toFixed(1)} km/h, then ${v2.vehicleClass} at ${v2.speedKmh.toFixed(1)} km/h`,
     },
   };

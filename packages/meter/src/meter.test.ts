@@ -2,16 +2,33 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideSpeed, decodeReading, decodeSignedReading, encodeSignedReading, verifyReadingSignature } from '@metroledger/lr';
-import { generateEvent, generateIndependentEvent, generateReferenceCases, generateTwoVehicleEvent, INVALID_SCENARIOS, Meter, newRng, VEHICLE_CLASSES } from './index';
+import {
+  generateEvent,
+  generateIndependentEvent,
+  generateReferenceCases,
+  generateTwoVehicleEvent,
+  INVALID_SCENARIOS,
+  Meter,
+  newRng,
+  VEHICLE_CLASSES,
+} from './index';
 
 test('the rng is deterministic per seed and different across seeds', () => {
-  const draw = (seed: number | string): number[] => { const r = newRng(seed); return Array.from({ length: 5 }, () => r.next()); };
+  const draw = (seed: number | string): number[] => {
+    const r = newRng(seed);
+    return Array.from({ length: 5 }, () => r.next());
+  };
   assert.deepEqual(draw(1), draw(1));
   assert.deepEqual(draw('1'), draw(1));
   assert.notDeepEqual(draw(1), draw(2));
   const r = newRng('n');
-  let sum = 0, sq = 0;
-  for (let i = 0; i < 20_000; i++) { const x = r.normal(); sum += x; sq += x * x; }
+  let sum = 0,
+    sq = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const x = r.normal();
+    sum += x;
+    sq += x * x;
+  }
   assert.ok(Math.abs(sum / 20_000) < 0.03 && Math.abs(sq / 20_000 - 1) < 0.05);
 });
 
@@ -19,7 +36,10 @@ test('reference cases are reproducible from their seed', () => {
   const a = [...generateReferenceCases(20, 'x')];
   const b = [...generateReferenceCases(20, 'x')];
   assert.deepEqual(a, b);
-  assert.notDeepEqual(a.map((c) => c.loopA), [...generateReferenceCases(20, 'y')].map((c) => c.loopA));
+  assert.notDeepEqual(
+    a.map((c) => c.loopA),
+    [...generateReferenceCases(20, 'y')].map((c) => c.loopA),
+  );
   assert.equal(a[0]!.id, 'x-01');
 });
 
@@ -28,10 +48,16 @@ test('every vehicle class at low, urban and motorway speeds is measured within �
   for (const vehicleClass of VEHICLE_CLASSES) {
     for (const speedKmh of [12, 55, 180]) {
       const e = generateEvent(rng, { vehicleClass, speedKmh, scenario: 'valid' });
-      assert.deepEqual(e.truth, { valid: true, speedKmh, vehicleClass, vehicleLengthM: (e.truth as { vehicleLengthM: number }).vehicleLengthM });
+      assert.deepEqual(e.truth, {
+        valid: true,
+        speedKmh,
+        vehicleClass,
+        vehicleLengthM: (e.truth as { vehicleLengthM: number }).vehicleLengthM,
+      });
       const r = decideSpeed({ sampleRateHz: e.geometry.sampleRateHz, loopA: e.loopA, loopB: e.loopB }, { geometry: e.geometry });
       assert.equal(r.kind, 'measurement', `${vehicleClass} at ${speedKmh}: ${JSON.stringify(r)}`);
-      if (r.kind === 'measurement') assert.ok(Math.abs(r.speedKmh - speedKmh) <= Math.max(1, 0.01 * speedKmh), `${vehicleClass}: ${speedKmh} measured ${r.speedKmh}`);
+      if (r.kind === 'measurement')
+        assert.ok(Math.abs(r.speedKmh - speedKmh) <= Math.max(1, 0.01 * speedKmh), `${vehicleClass}: ${speedKmh} measured ${r.speedKmh}`);
     }
   }
 });
@@ -90,8 +116,11 @@ test('meter signatures are always low-S', () => {
   }
 });
 
-const decide = (e: { geometry: { loopSpacingM: number; loopLengthM: number; sampleRateHz: number }; loopA: Int16Array; loopB: Int16Array }) =>
-  decideSpeed({ sampleRateHz: e.geometry.sampleRateHz, loopA: e.loopA, loopB: e.loopB }, { geometry: e.geometry });
+const decide = (e: {
+  geometry: { loopSpacingM: number; loopLengthM: number; sampleRateHz: number };
+  loopA: Int16Array;
+  loopB: Int16Array;
+}) => decideSpeed({ sampleRateHz: e.geometry.sampleRateHz, loopA: e.loopA, loopB: e.loopB }, { geometry: e.geometry });
 
 test('two-vehicle events: the second front reaches loop A before the first rear leaves loop B, at a speed 12 % to 2x different', () => {
   const rng = newRng('two-shape');
@@ -107,7 +136,7 @@ test('two-vehicle events: the second front reaches loop A before the first rear 
   }
 });
 
-test('the LR software refuses every two-vehicle event whose weaker vehicle gives a tenth of the other one\'s signal, nearly always as TWO_VEHICLES', () => {
+test("the LR software refuses every two-vehicle event whose weaker vehicle gives a tenth of the other one's signal, nearly always as TWO_VEHICLES", () => {
   const rng = newRng('two-refused');
   const codes: Record<string, number> = {};
   for (let i = 0; i < 200; i++) {
@@ -127,7 +156,8 @@ test('single vehicles braking at up to 8 m/s² or accelerating at up to 4 m/s² 
         const e = generateEvent(rng, { vehicleClass, speedKmh, accelerationMs2, scenario: 'valid' });
         const r = decide(e);
         assert.notEqual(r.kind === 'refusal' && r.code, 'TWO_VEHICLES', `${vehicleClass} ${speedKmh} km/h at ${accelerationMs2} m/s²`);
-        if (r.kind === 'measurement') assert.ok(Math.abs(r.speedKmh - speedKmh) <= Math.max(2, 0.02 * speedKmh), `${vehicleClass} ${speedKmh} measured ${r.speedKmh}`);
+        if (r.kind === 'measurement')
+          assert.ok(Math.abs(r.speedKmh - speedKmh) <= Math.max(2, 0.02 * speedKmh), `${vehicleClass} ${speedKmh} measured ${r.speedKmh}`);
       }
     }
   }
@@ -140,7 +170,10 @@ test('the independent generator (other physics) gives valid passages with their 
     const e = generateIndependentEvent(rng, { speedKmh: 40 + 10 * i, motion: 'steady' });
     assert.equal(e.truth.valid, true);
     const r = decide(e);
-    if (r.kind === 'measurement' && e.truth.valid) { measured++; assert.ok(Math.abs(r.speedKmh - e.truth.speedKmh) <= 0.03 * e.truth.speedKmh + 1, `${r.speedKmh} vs ${e.truth.speedKmh}`); }
+    if (r.kind === 'measurement' && e.truth.valid) {
+      measured++;
+      assert.ok(Math.abs(r.speedKmh - e.truth.speedKmh) <= 0.03 * e.truth.speedKmh + 1, `${r.speedKmh} vs ${e.truth.speedKmh}`);
+    }
   }
   assert.ok(measured >= 10);
   const two = generateIndependentEvent(rng, { twoVehicles: true });

@@ -6,7 +6,6 @@ import { encodeReading, type LoopGeometry, type SignedReading } from '@metroledg
 // The signing chip: ECDSA P-256 / SHA-256, DER, low-S as Fabric expects.
 import { signLowS } from '@metroledger/identity';
 
-
 export interface MeterOptions {
   meterId: string;
   geometry: LoopGeometry;

@@ -35,9 +35,10 @@ export function* generateReferenceCases(count: number, seed: number | string, op
   const share = opts.twoVehicleShare ?? REFERENCE_TWO_VEHICLE_SHARE;
   const width = String(Math.max(count, 1)).length;
   for (let i = 0; i < count; i++) {
-    const e = share > 0 && twoRng.chance(share)
-      ? generateTwoVehicleEvent(twoRng, { minPeakShare: REFERENCE_TWO_VEHICLE_MIN_PEAK_SHARE })
-      : generateEvent(rng);
+    const e =
+      share > 0 && twoRng.chance(share)
+        ? generateTwoVehicleEvent(twoRng, { minPeakShare: REFERENCE_TWO_VEHICLE_MIN_PEAK_SHARE })
+        : generateEvent(rng);
     yield {
       id: `${seed}-${String(i + 1).padStart(width, '0')}`,
       sampleRateHz: e.geometry.sampleRateHz,

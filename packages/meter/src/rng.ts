@@ -16,7 +16,10 @@ export interface Rng {
 
 function hashSeed(seed: string): [number, number, number, number] {
   // cyrb128: spreads any string over four 32-bit words.
-  let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
+  let h1 = 1779033703,
+    h2 = 3144134277,
+    h3 = 1013904242,
+    h4 = 2773480762;
   for (let i = 0; i < seed.length; i++) {
     const k = seed.charCodeAt(i);
     h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
@@ -35,7 +38,10 @@ export function newRng(seed: number | string): Rng {
   let [a, b, c, d] = hashSeed(String(seed));
   const next = (): number => {
     // sfc32
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
     let t = (a + b) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
@@ -52,7 +58,11 @@ export function newRng(seed: number | string): Rng {
     uniform: (min, max) => min + (max - min) * next(),
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),
     normal: () => {
-      if (spare !== undefined) { const s = spare; spare = undefined; return s; }
+      if (spare !== undefined) {
+        const s = spare;
+        spare = undefined;
+        return s;
+      }
       let u = next();
       while (u === 0) u = next();
       const r = Math.sqrt(-2 * Math.log(u));

@@ -17,33 +17,37 @@ export type VehicleClass = 'motorcycle' | 'car' | 'van' | 'bus' | 'truck';
 export const VEHICLE_CLASSES: readonly VehicleClass[] = ['motorcycle', 'car', 'van', 'bus', 'truck'];
 
 export type EventScenario =
-  | 'valid'
-  | 'noise-only'
-  | 'window-closed-before-loop-b'
-  | 'window-closed-over-loop-b'
-  | 'dead-loop'
-  | 'wrong-direction';
+  'valid' | 'noise-only' | 'window-closed-before-loop-b' | 'window-closed-over-loop-b' | 'dead-loop' | 'wrong-direction';
 /** The invalid scenarios of a single passage ({@link generateEvent}); the order is part of each seed's stream. */
 export const INVALID_SCENARIOS: readonly EventScenario[] = [
-  'noise-only', 'window-closed-before-loop-b', 'window-closed-over-loop-b', 'dead-loop', 'wrong-direction',
+  'noise-only',
+  'window-closed-before-loop-b',
+  'window-closed-over-loop-b',
+  'dead-loop',
+  'wrong-direction',
 ];
 /** A second vehicle enters loop A before the first has left loop B ({@link generateTwoVehicleEvent}). */
 export const TWO_VEHICLES_SCENARIO = 'two-vehicles';
 export type InvalidScenario = Exclude<EventScenario, 'valid'> | typeof TWO_VEHICLES_SCENARIO;
 
 /** One vehicle of a two-vehicle event: its class, its true speed between the loops, its length, and its signal's peak on loop A alone (counts). */
-export interface VehicleTruth { vehicleClass: VehicleClass; speedKmh: number; vehicleLengthM: number; peakCounts?: number }
+export interface VehicleTruth {
+  vehicleClass: VehicleClass;
+  speedKmh: number;
+  vehicleLengthM: number;
+  peakCounts?: number;
+}
 
 export type EventTruth =
   | { valid: true; speedKmh: number; vehicleClass: VehicleClass; vehicleLengthM: number }
   | {
-    valid: false;
-    reason: string;
-    scenario?: InvalidScenario;
-    /** Two-vehicle events: both vehicles, and the gap between the first one's rear and the second one's front when that front reached loop A. */
-    vehicles?: VehicleTruth[];
-    gapM?: number;
-  };
+      valid: false;
+      reason: string;
+      scenario?: InvalidScenario;
+      /** Two-vehicle events: both vehicles, and the gap between the first one's rear and the second one's front when that front reached loop A. */
+      vehicles?: VehicleTruth[];
+      gapM?: number;
+    };
 
 export interface GeneratedEvent {
   geometry: LoopGeometry;
@@ -68,8 +72,16 @@ export interface GenerateEventOptions {
 const MAX_SAMPLES = 65_536;
 const SAMPLE_RATES = [1000, 1200, 1500, 2000, 2400, 3000, 4000];
 
-interface Bump { c: number; sigma: number; h: number }
-interface Vehicle { cls: VehicleClass; length: number; bumps: Bump[] }
+interface Bump {
+  c: number;
+  sigma: number;
+  h: number;
+}
+interface Vehicle {
+  cls: VehicleClass;
+  length: number;
+  bumps: Bump[];
+}
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
@@ -126,7 +138,9 @@ function phiExact(z: number): number {
 // generator evaluates it millions of times per second of traffic.
 const PHI_STEPS_PER_UNIT = 1024;
 const PHI_LIMIT = 8;
-const PHI_TABLE = Float64Array.from({ length: 2 * PHI_LIMIT * PHI_STEPS_PER_UNIT + 2 }, (_, i) => phiExact(i / PHI_STEPS_PER_UNIT - PHI_LIMIT));
+const PHI_TABLE = Float64Array.from({ length: 2 * PHI_LIMIT * PHI_STEPS_PER_UNIT + 2 }, (_, i) =>
+  phiExact(i / PHI_STEPS_PER_UNIT - PHI_LIMIT),
+);
 
 function phi(z: number): number {
   if (z <= -PHI_LIMIT) return 0;
@@ -137,11 +151,16 @@ function phi(z: number): number {
   return PHI_TABLE[i]! + (PHI_TABLE[i + 1]! - PHI_TABLE[i]!) * f;
 }
 
-interface Loop { edge: number; length: number; fringe: number }
+interface Loop {
+  edge: number;
+  length: number;
+  fringe: number;
+}
 
 /** Front positions (m) over which this loop sees the vehicle at all. */
 function activeRange(v: Vehicle, loop: Loop): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (const b of v.bumps) {
     const w = 5 * Math.hypot(loop.fringe, b.sigma);
     lo = Math.min(lo, loop.edge + b.c - w);
@@ -168,13 +187,20 @@ function peakResponse(v: Vehicle, loop: Loop): number {
 
 /** Front position and time under constant acceleration, with t = 0 at the leading edge of loop A. */
 class Motion {
-  constructor(readonly v0: number, readonly a: number) {}
-  position(t: number): number { return this.v0 * t + 0.5 * this.a * t * t; }
+  constructor(
+    readonly v0: number,
+    readonly a: number,
+  ) {}
+  position(t: number): number {
+    return this.v0 * t + 0.5 * this.a * t * t;
+  }
   timeAt(s: number): number {
     const disc = this.v0 * this.v0 + 2 * this.a * s;
     return (2 * s) / (this.v0 + Math.sqrt(Math.max(disc, 0)));
   }
-  speedAt(t: number): number { return this.v0 + this.a * t; }
+  speedAt(t: number): number {
+    return this.v0 + this.a * t;
+  }
 }
 
 function randomGeometry(rng: Rng): LoopGeometry {
@@ -205,7 +231,17 @@ function randomAcceleration(rng: Rng, v: number, spacing: number, distance: numb
   return a;
 }
 
-interface Adc { offset: number; driftPerS: number; driftCurve: number; hum: number; humHz: number; humPhase: number; harmonic: number; noise: number; gain: number }
+interface Adc {
+  offset: number;
+  driftPerS: number;
+  driftCurve: number;
+  hum: number;
+  humHz: number;
+  humPhase: number;
+  harmonic: number;
+  noise: number;
+  gain: number;
+}
 
 function newAdc(rng: Rng, humHz: number, noise: number, gain: number): Adc {
   return {
@@ -223,7 +259,10 @@ function newAdc(rng: Rng, humHz: number, noise: number, gain: number): Adc {
 
 /** The loop response tabulated every GRID_M metres of front position (it is smooth on that scale). */
 const GRID_M = 0.01;
-interface ResponseTable { from: number; values: Float64Array }
+interface ResponseTable {
+  from: number;
+  values: Float64Array;
+}
 
 // A table per (vehicle, loop) pair: the peak search and the sampling both need it.
 const tables = new WeakMap<Vehicle, Map<Loop, ResponseTable>>();
@@ -263,7 +302,13 @@ function lookup(table: ResponseTable, s: number): number {
  * A vehicle over one loop: its front reaches loop A's leading edge at `startS` (window time base)
  * and moves by `motion` from there; `scale` multiplies its response (a vehicle's magnetic strength).
  */
-interface LoopPassage { v: Vehicle; loop: Loop; motion: Motion; startS?: number; scale?: number }
+interface LoopPassage {
+  v: Vehicle;
+  loop: Loop;
+  motion: Motion;
+  startS?: number;
+  scale?: number;
+}
 
 /** Samples one loop: vehicles' responses (if any) plus the ADC's offset, drift, hum, noise, spikes; int16 with clipping. */
 function sampleLoop(rng: Rng, fs: number, n: number, t0: number, adc: Adc, ...passages: LoopPassage[]): Int16Array {
@@ -280,9 +325,14 @@ function sampleLoop(rng: Rng, fs: number, n: number, t0: number, adc: Adc, ...pa
   const out = new Int16Array(n);
   // Hum by rotating phasors (fundamental and third harmonic) instead of calling sin per sample.
   const w = (2 * Math.PI * adc.humHz) / fs;
-  let c1 = Math.cos(adc.humPhase), s1 = Math.sin(adc.humPhase);
-  let c3 = Math.cos(2 * adc.humPhase), s3 = Math.sin(2 * adc.humPhase);
-  const dc1 = Math.cos(w), ds1 = Math.sin(w), dc3 = Math.cos(3 * w), ds3 = Math.sin(3 * w);
+  let c1 = Math.cos(adc.humPhase),
+    s1 = Math.sin(adc.humPhase);
+  let c3 = Math.cos(2 * adc.humPhase),
+    s3 = Math.sin(2 * adc.humPhase);
+  const dc1 = Math.cos(w),
+    ds1 = Math.sin(w),
+    dc3 = Math.cos(3 * w),
+    ds3 = Math.sin(3 * w);
   for (let i = 0; i < n; i++) {
     const t = i / fs;
     let x = adc.offset + adc.driftPerS * t + adc.driftCurve * t * t + signal[i]!;
@@ -306,10 +356,18 @@ function sampleLoop(rng: Rng, fs: number, n: number, t0: number, adc: Adc, ...pa
 }
 
 const PEAK_COUNTS: Record<VehicleClass, [number, number]> = {
-  motorcycle: [150, 800], car: [1500, 9000], van: [2000, 10000], bus: [2500, 12000], truck: [3000, 14000],
+  motorcycle: [150, 800],
+  car: [1500, 9000],
+  van: [2000, 10000],
+  bus: [2500, 12000],
+  truck: [3000, 14000],
 };
 const RAW_SNR: Record<VehicleClass, [number, number]> = {
-  motorcycle: [25, 150], car: [80, 1000], van: [80, 1000], bus: [80, 1000], truck: [80, 1000],
+  motorcycle: [25, 150],
+  car: [80, 1000],
+  van: [80, 1000],
+  bus: [80, 1000],
+  truck: [80, 1000],
 };
 
 /**
@@ -345,7 +403,8 @@ function tryGenerate(rng: Rng, scenario: EventScenario, opts: Partial<GenerateEv
   const T = geometry.loopSpacingM / v;
   const motion = new Motion(v - 0.5 * a * T, a);
   // A given acceleration must leave the vehicle moving until it has cleared loop B.
-  if (opts.accelerationMs2 !== undefined && !(motion.v0 > 0 && motion.v0 ** 2 + 2 * a * (clearB + 0.5) > 0.25 * motion.v0 ** 2)) return undefined;
+  if (opts.accelerationMs2 !== undefined && !(motion.v0 > 0 && motion.v0 ** 2 + 2 * a * (clearB + 0.5) > 0.25 * motion.v0 ** 2))
+    return undefined;
   const tStart = motion.timeAt(enterA) - rng.uniform(0.12, 0.35);
   let tEnd = motion.timeAt(clearB) + rng.uniform(0.12, 0.35);
 
@@ -388,18 +447,23 @@ function tryGenerate(rng: Rng, scenario: EventScenario, opts: Partial<GenerateEv
   if (scenario === 'dead-loop') {
     const which = rng.chance(0.5) ? 'A' : 'B';
     const mode = rng.pick(['stuck', 'open', 'broken'] as const);
-    const dead = mode === 'stuck' ? new Int16Array(n).fill(Math.round(adcA.offset))
-      : mode === 'open' ? new Int16Array(n).fill(rng.chance(0.5) ? 32767 : -32768)
-      : sampleLoop(rng, fs, n, tStart, which === 'A' ? adcA : adcB);
-    if (which === 'A') samplesA = dead; else samplesB = dead;
+    const dead =
+      mode === 'stuck'
+        ? new Int16Array(n).fill(Math.round(adcA.offset))
+        : mode === 'open'
+          ? new Int16Array(n).fill(rng.chance(0.5) ? 32767 : -32768)
+          : sampleLoop(rng, fs, n, tStart, which === 'A' ? adcA : adcB);
+    if (which === 'A') samplesA = dead;
+    else samplesB = dead;
     reason = `loop ${which} dead (${mode})`;
   } else if (scenario === 'wrong-direction') {
     [samplesA, samplesB] = [samplesB, samplesA];
     reason = 'vehicle travelling against the direction of measurement';
   }
-  const truth: EventTruth = scenario === 'valid'
-    ? { valid: true, speedKmh, vehicleClass: cls, vehicleLengthM: vehicle.length }
-    : { valid: false, reason: reason!, scenario };
+  const truth: EventTruth =
+    scenario === 'valid'
+      ? { valid: true, speedKmh, vehicleClass: cls, vehicleLengthM: vehicle.length }
+      : { valid: false, reason: reason!, scenario };
   return { geometry, loopA: samplesA, loopB: samplesB, truth };
 }
 
@@ -465,7 +529,11 @@ function tryTwoVehicles(rng: Rng, opts: Partial<TwoVehicleOptions>): GeneratedEv
   const second = newVehicle(rng, classes[1]);
   const fringe = rng.uniform(0.08, 0.2);
   const loopA: Loop = { edge: 0, length: geometry.loopLengthM + rng.uniform(-0.02, 0.02), fringe };
-  const loopB: Loop = { edge: geometry.loopSpacingM, length: geometry.loopLengthM + rng.uniform(-0.02, 0.02), fringe: fringe * (1 + rng.uniform(-0.06, 0.06)) };
+  const loopB: Loop = {
+    edge: geometry.loopSpacingM,
+    length: geometry.loopLengthM + rng.uniform(-0.02, 0.02),
+    fringe: fringe * (1 + rng.uniform(-0.06, 0.06)),
+  };
   const maxGap = geometry.loopSpacingM + loopB.length;
   const gap = opts.gapM ?? rng.uniform(MIN_GAP_M, maxGap);
   if (!(gap >= MIN_GAP_M && gap < maxGap)) throw new Error(`generateTwoVehicleEvent: gapM must be in [${MIN_GAP_M}, ${maxGap.toFixed(2)})`);

@@ -14,7 +14,9 @@ export interface OrderedResult {
 export function checkBatchConfig(cfg: BatchConfig): void {
   const ints = [cfg.maxMessageCount, cfg.preferredMaxBytes, cfg.absoluteMaxBytes, cfg.batchTimeoutMs];
   if (!ints.every((n) => Number.isSafeInteger(n) && n > 0) || cfg.preferredMaxBytes > cfg.absoluteMaxBytes) {
-    throw new OrderingError('BAD_CONFIG', 'batch sizes and timeout must be positive integers, preferredMaxBytes <= absoluteMaxBytes', { ...cfg });
+    throw new OrderingError('BAD_CONFIG', 'batch sizes and timeout must be positive integers, preferredMaxBytes <= absoluteMaxBytes', {
+      ...cfg,
+    });
   }
 }
 

@@ -6,6 +6,16 @@ export { BlockCutter, checkBatchConfig, type OrderedResult } from './blockcutter
 export { ManualClock, systemClock, type Clock, type Timer } from './clock.js';
 export { SoloOrderer, type OrderingService, type SoloOrdererOptions } from './solo.js';
 export {
-  BftOrderer, AppendLog, checkEnvelope, openReplicaStorage, decisionOfBlock, committedBlockBytes, encodeProposal,
-  type BftConsenter, type BftOrdererOptions, type BftTimings, type EnvelopeChecks, type ReplicaStorage,
+  BftOrderer,
+  AppendLog,
+  checkEnvelope,
+  openReplicaStorage,
+  decisionOfBlock,
+  committedBlockBytes,
+  encodeProposal,
+  type BftConsenter,
+  type BftOrdererOptions,
+  type BftTimings,
+  type EnvelopeChecks,
+  type ReplicaStorage,
 } from './bft/index.js';

@@ -29,7 +29,10 @@ test('a message that would overflow preferredMaxBytes cuts the pending batch fir
   const r = c.ordered(msg(50));
   assert.deepEqual(sizes(r.batches), [[60]]);
   assert.equal(r.pending, true);
-  assert.deepEqual(c.cut().map((m) => m.length), [50]);
+  assert.deepEqual(
+    c.cut().map((m) => m.length),
+    [50],
+  );
 });
 
 test('a message larger than preferredMaxBytes goes alone, after the pending batch', () => {
@@ -38,11 +41,19 @@ test('a message larger than preferredMaxBytes goes alone, after the pending batc
   const r = c.ordered(msg(500));
   assert.deepEqual(sizes(r.batches), [[10], [500]]);
   assert.equal(r.pending, false);
-  assert.deepEqual(sizes(new BlockCutter({ maxMessageCount: 10, preferredMaxBytes: 100, absoluteMaxBytes: 1000, batchTimeoutMs: 1 }).ordered(msg(101)).batches), [[101]]);
+  assert.deepEqual(
+    sizes(
+      new BlockCutter({ maxMessageCount: 10, preferredMaxBytes: 100, absoluteMaxBytes: 1000, batchTimeoutMs: 1 }).ordered(msg(101)).batches,
+    ),
+    [[101]],
+  );
 });
 
 test('inconsistent batch sizes are refused', () => {
-  assert.throws(() => new BlockCutter({ maxMessageCount: 10, preferredMaxBytes: 1000, absoluteMaxBytes: 100, batchTimeoutMs: 1 }), (e: unknown) => e instanceof OrderingError && e.code === 'BAD_CONFIG');
+  assert.throws(
+    () => new BlockCutter({ maxMessageCount: 10, preferredMaxBytes: 1000, absoluteMaxBytes: 100, batchTimeoutMs: 1 }),
+    (e: unknown) => e instanceof OrderingError && e.code === 'BAD_CONFIG',
+  );
 });
 
 const BATCH: BatchConfig = { maxMessageCount: 3, preferredMaxBytes: 512 * 1024, absoluteMaxBytes: 1024 * 1024, batchTimeoutMs: 200 };
@@ -92,7 +103,10 @@ test('the solo orderer chains signed blocks and cuts a partial batch on the batc
 
   assert.deepEqual(blocks[0]!.getHeader()!.getPreviousHash_asU8(), blockHeaderHash(genesis.getHeader()!));
   assert.deepEqual(blocks[1]!.getHeader()!.getPreviousHash_asU8(), blockHeaderHash(blocks[0]!.getHeader()!));
-  assert.deepEqual(blocks.map((b) => b.getHeader()!.getNumber()), [1, 2]);
+  assert.deepEqual(
+    blocks.map((b) => b.getHeader()!.getNumber()),
+    [1, 2],
+  );
   const ordererKey = new X509Certificate(net.ordererOrg.signingIdentity('orderer0').certPem).publicKey;
   for (const b of blocks) {
     const [sig] = blockSignatures(b);
@@ -120,7 +134,10 @@ test('the timer is not restarted by later envelopes of the same batch', async ()
 
 test('broadcast refuses oversized, foreign-channel, unknown-creator and badly signed envelopes; BUSY when the queue is full', async () => {
   const net = await testNetwork();
-  const { orderer } = newOrderer(net, { batch: { ...BATCH, absoluteMaxBytes: 8 * 1024, preferredMaxBytes: 4 * 1024 }, maxQueuedEnvelopes: 2 });
+  const { orderer } = newOrderer(net, {
+    batch: { ...BATCH, absoluteMaxBytes: 8 * 1024, preferredMaxBytes: 4 * 1024 },
+    maxQueuedEnvelopes: 2,
+  });
   const client = net.org1.signingIdentity('User1');
   const rejects = (p: Promise<void>, code: string) => assert.rejects(p, (e: unknown) => e instanceof OrderingError && e.code === code);
   await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [] }).envelope), 'SERVICE_UNAVAILABLE');
@@ -128,13 +145,27 @@ test('broadcast refuses oversized, foreign-channel, unknown-creator and badly si
   await rejects(orderer.broadcast(Buffer.from('not an envelope')), 'BAD_REQUEST');
   await rejects(orderer.broadcast(new Uint8Array(9000)), 'BAD_REQUEST');
   await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], channelId: 'other' }).envelope), 'BAD_REQUEST');
-  await rejects(orderer.broadcast(buildTransaction({ client: net.outsider.signingIdentity('User1'), endorsers: [], rwsets: [] }).envelope), 'BAD_REQUEST');
-  await rejects(orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], envelopeSigner: net.org2.signingIdentity('User1') }).envelope), 'BAD_REQUEST');
+  await rejects(
+    orderer.broadcast(buildTransaction({ client: net.outsider.signingIdentity('User1'), endorsers: [], rwsets: [] }).envelope),
+    'BAD_REQUEST',
+  );
+  await rejects(
+    orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [], envelopeSigner: net.org2.signingIdentity('User1') }).envelope),
+    'BAD_REQUEST',
+  );
   // an expired certificate is refused at broadcast (Fabric's ExpirationRejectRule)
-  await rejects(orderer.broadcast(buildTransaction({ client: await expiredIdentity(net.org1, 'Gone@org1.example.com', 'client'), endorsers: [], rwsets: [] }).envelope), 'BAD_REQUEST');
+  await rejects(
+    orderer.broadcast(
+      buildTransaction({ client: await expiredIdentity(net.org1, 'Gone@org1.example.com', 'client'), endorsers: [], rwsets: [] }).envelope,
+    ),
+    'BAD_REQUEST',
+  );
   const ok = () => orderer.broadcast(buildTransaction({ client, endorsers: [], rwsets: [] }).envelope);
   const results = await Promise.allSettled([ok(), ok(), ok()]);
-  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'fulfilled', 'rejected'],
+  );
   const busy = (results[2] as PromiseRejectedResult).reason as OrderingError;
   assert.equal(busy.code, 'BUSY');
   assert.equal(busy.retryable, true);

@@ -59,7 +59,8 @@ export class SoloOrderer implements OrderingService {
   #running = false;
 
   constructor(opts: SoloOrdererOptions) {
-    if (!Number.isSafeInteger(opts.height) || opts.height < 1) throw new OrderingError('BAD_CONFIG', 'height must be at least 1 (the genesis block)', { height: opts.height });
+    if (!Number.isSafeInteger(opts.height) || opts.height < 1)
+      throw new OrderingError('BAD_CONFIG', 'height must be at least 1 (the genesis block)', { height: opts.height });
     this.#opts = opts;
     this.#cutter = new BlockCutter(opts.batch);
     this.#clock = opts.clock ?? systemClock;
@@ -98,7 +99,8 @@ export class SoloOrderer implements OrderingService {
     if (!this.#running) throw new OrderingError('SERVICE_UNAVAILABLE', 'orderer is not running');
     const { creator, payloadBytes, signature } = this.#check(envelope);
     const verify = this.#opts.verify ?? verifySignature;
-    if (!(await verify(creator.publicKey, payloadBytes, signature))) throw new OrderingError('BAD_REQUEST', 'envelope signature does not verify against its creator');
+    if (!(await verify(creator.publicKey, payloadBytes, signature)))
+      throw new OrderingError('BAD_REQUEST', 'envelope signature does not verify against its creator');
     if (!this.#running) throw new OrderingError('SERVICE_UNAVAILABLE', 'orderer is not running');
     if (this.#queue.length >= this.#maxQueued) throw new OrderingError('BUSY', `ordering queue is full (${this.#maxQueued} envelopes)`);
     this.#queue.push(envelope);
@@ -112,7 +114,8 @@ export class SoloOrderer implements OrderingService {
   /** Everything but the signature; returns what the signature check needs. */
   #check(envelope: Uint8Array): { creator: Identity; payloadBytes: Uint8Array; signature: Uint8Array } {
     const { absoluteMaxBytes } = this.#opts.batch;
-    if (envelope.length > absoluteMaxBytes) throw new OrderingError('BAD_REQUEST', `envelope of ${envelope.length} bytes exceeds absoluteMaxBytes ${absoluteMaxBytes}`);
+    if (envelope.length > absoluteMaxBytes)
+      throw new OrderingError('BAD_REQUEST', `envelope of ${envelope.length} bytes exceeds absoluteMaxBytes ${absoluteMaxBytes}`);
     let ch: common.ChannelHeader;
     let sh: common.SignatureHeader;
     let payloadBytes: Uint8Array;
@@ -128,15 +131,22 @@ export class SoloOrderer implements OrderingService {
     } catch (err) {
       throw new OrderingError('BAD_REQUEST', 'envelope does not parse', undefined, { cause: err });
     }
-    if (ch.getChannelId() !== this.#opts.channelId) throw new OrderingError('BAD_REQUEST', `envelope is for channel ${JSON.stringify(ch.getChannelId())}`, { channelId: ch.getChannelId() });
-    if (ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION) throw new OrderingError('BAD_REQUEST', `header type ${ch.getType()} is not accepted (config updates are not supported)`);
+    if (ch.getChannelId() !== this.#opts.channelId)
+      throw new OrderingError('BAD_REQUEST', `envelope is for channel ${JSON.stringify(ch.getChannelId())}`, {
+        channelId: ch.getChannelId(),
+      });
+    if (ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION)
+      throw new OrderingError('BAD_REQUEST', `header type ${ch.getType()} is not accepted (config updates are not supported)`);
     let creator: Identity;
     try {
       creator = this.#opts.deserializer.deserialize(sh.getCreator_asU8());
     } catch (err) {
       throw new OrderingError('BAD_REQUEST', 'creator is not a valid identity', undefined, { cause: err });
     }
-    if (!this.#opts.msps.isValidAt(creator, (this.#opts.wallClock ?? Date.now)())) throw new OrderingError('BAD_REQUEST', `creator is not a valid member of ${JSON.stringify(creator.mspId)} on this channel`, { mspId: creator.mspId });
+    if (!this.#opts.msps.isValidAt(creator, (this.#opts.wallClock ?? Date.now)()))
+      throw new OrderingError('BAD_REQUEST', `creator is not a valid member of ${JSON.stringify(creator.mspId)} on this channel`, {
+        mspId: creator.mspId,
+      });
     return { creator, payloadBytes, signature };
   }
 

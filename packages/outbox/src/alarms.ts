@@ -3,15 +3,15 @@
 // drop data, so anything that stops or endangers delivery is an alarm, not a log line.
 
 export type AlarmCode =
-  | 'OUTBOX_NEAR_FULL'     // fill share reached nearFullShare: the meter will stop capturing soon
-  | 'OUTBOX_FULL'          // a capture was refused: the meter is out of service until readings drain
-  | 'OUTBOX_CLEARED'       // the fill share fell below clearShare: capturing normally again
-  | 'OUTBOX_FAILED'        // a write failed: the outbox is fail-stopped until restarted
-  | 'DELIVERY_STALLED'     // delivery of a meter's readings keeps failing (network, overload)
-  | 'DELIVERY_BLOCKED'     // the ledger refuses the meter's readings for a reason an operator must fix (not registered, revoked, model not approved)
-  | 'DELIVERY_RESUMED'     // a stalled or blocked meter delivers again
-  | 'READING_QUARANTINED'  // the ledger will never accept this reading (bad signature, its sequence holds another reading): kept aside, not dropped
-  | 'EVIDENCE_QUARANTINED';// the evidence store refused a plate image for good: kept aside, not dropped
+  | 'OUTBOX_NEAR_FULL' // fill share reached nearFullShare: the meter will stop capturing soon
+  | 'OUTBOX_FULL' // a capture was refused: the meter is out of service until readings drain
+  | 'OUTBOX_CLEARED' // the fill share fell below clearShare: capturing normally again
+  | 'OUTBOX_FAILED' // a write failed: the outbox is fail-stopped until restarted
+  | 'DELIVERY_STALLED' // delivery of a meter's readings keeps failing (network, overload)
+  | 'DELIVERY_BLOCKED' // the ledger refuses the meter's readings for a reason an operator must fix (not registered, revoked, model not approved)
+  | 'DELIVERY_RESUMED' // a stalled or blocked meter delivers again
+  | 'READING_QUARANTINED' // the ledger will never accept this reading (bad signature, its sequence holds another reading): kept aside, not dropped
+  | 'EVIDENCE_QUARANTINED'; // the evidence store refused a plate image for good: kept aside, not dropped
 
 export type AlarmLevel = 'info' | 'warning' | 'critical';
 
@@ -40,6 +40,10 @@ export const ALARM_LEVELS: Record<AlarmCode, AlarmLevel> = {
   EVIDENCE_QUARANTINED: 'critical',
 };
 
-export function alarm(code: AlarmCode, message: string, extra: { meterId?: string; sequence?: number; details?: Record<string, unknown> } = {}): Alarm {
+export function alarm(
+  code: AlarmCode,
+  message: string,
+  extra: { meterId?: string; sequence?: number; details?: Record<string, unknown> } = {},
+): Alarm {
   return { code, level: ALARM_LEVELS[code], atMs: Date.now(), message, ...extra };
 }

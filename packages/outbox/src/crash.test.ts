@@ -33,7 +33,9 @@ function runUntilKilled(args: string[], acknowledgedAtLeast: number): Promise<{ 
         child.kill('SIGKILL');
       }
     });
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve({ acknowledged, resumedAfter }) : reject(new Error(`the meter process exited ${code}`))));
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL' ? resolve({ acknowledged, resumedAfter }) : reject(new Error(`the meter process exited ${code}`)),
+    );
   });
 }
 
@@ -44,20 +46,29 @@ test('a meter process killed with SIGKILL while capturing loses no stored readin
   let lastAcknowledged = 0;
   for (let round = 0; round < 3; round++) {
     const { acknowledged, resumedAfter } = await runUntilKilled([dir, 'CRASH-1', Buffer.from(key).toString('base64')], 40 + round * 17);
-    assert.ok(resumedAfter >= lastAcknowledged, `round ${round}: the meter resumed after ${resumedAfter}, below ${lastAcknowledged} it had acknowledged`);
+    assert.ok(
+      resumedAfter >= lastAcknowledged,
+      `round ${round}: the meter resumed after ${resumedAfter}, below ${lastAcknowledged} it had acknowledged`,
+    );
     assert.equal(acknowledged[0], resumedAfter + 1, `round ${round}: the first new reading follows the last stored one`);
     lastAcknowledged = Math.max(lastAcknowledged, ...acknowledged);
     const store = await OutboxStore.open(dir);
     try {
       const entries = await store.nextForLedger('CRASH-1', 1_000_000);
       const seqs = entries.map((e) => e.sequence);
-      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), `round ${round}: sequences 1..n without a gap`);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: seqs.length }, (_, i) => i + 1),
+        `round ${round}: sequences 1..n without a gap`,
+      );
       assert.ok(seqs.length >= lastAcknowledged, `round ${round}: ${lastAcknowledged} acknowledged, ${seqs.length} stored`);
       assert.equal(store.lastSequence('CRASH-1'), seqs.length);
       for (const e of entries.filter((x) => x.image !== undefined)) {
         assert.equal((await store.image('CRASH-1', e.sequence))?.length, e.image!.bytes, `image of #${e.sequence} stored whole`);
       }
-      t.diagnostic(`round ${round}: killed after ${acknowledged.length} acknowledged captures; ${seqs.length} stored, last acknowledged ${lastAcknowledged}`);
+      t.diagnostic(
+        `round ${round}: killed after ${acknowledged.length} acknowledged captures; ${seqs.length} stored, last acknowledged ${lastAcknowledged}`,
+      );
     } finally {
       await store.close();
     }

@@ -43,7 +43,12 @@ export class FieldMeter {
 
   #resume(): Meter {
     const o = this.#options;
-    return Meter.create({ meterId: o.meterId, geometry: o.geometry, privateKeyPem: o.privateKeyPem, lastSequence: this.#store.lastSequence(o.meterId) });
+    return Meter.create({
+      meterId: o.meterId,
+      geometry: o.geometry,
+      privateKeyPem: o.privateKeyPem,
+      lastSequence: this.#store.lastSequence(o.meterId),
+    });
   }
 
   get publicKeyPem(): string {
@@ -71,14 +76,22 @@ export class FieldMeter {
     const { plateImage, ...capture } = input;
     const signed = this.#meter.capture({ ...capture, ...(plateImage !== undefined && { plateImageSha256: sha256(plateImage) }) });
     const signedReading = encodeSignedReading(signed);
-    const image = plateImage === undefined ? undefined : { bytes: plateImage, signature: signPlateImage(this.#key, this.meterId, this.#meter.sequence, plateImage) };
+    const image =
+      plateImage === undefined
+        ? undefined
+        : { bytes: plateImage, signature: signPlateImage(this.#key, this.meterId, this.#meter.sequence, plateImage) };
     try {
       return await this.#store.append({ signedReading, ...(image !== undefined && { image }) });
     } catch (err) {
       // the sequence was not stored: the next capture takes it again
       this.#meter = this.#resume();
       if (err instanceof OutboxError) throw err;
-      throw new OutboxError('OUTBOX_FAILED', `storing reading ${this.meterId} #${this.#meter.sequence + 1} failed: ${(err as Error).message}`, undefined, { cause: err });
+      throw new OutboxError(
+        'OUTBOX_FAILED',
+        `storing reading ${this.meterId} #${this.#meter.sequence + 1} failed: ${(err as Error).message}`,
+        undefined,
+        { cause: err },
+      );
     }
   }
 }

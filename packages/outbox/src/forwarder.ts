@@ -30,9 +30,7 @@ export const DEFAULT_BACKOFF: BackoffPolicy = Object.freeze({ initialDelayMs: 25
 /** Which delivered readings' plate images go to the evidence store; the others' are deleted with the reading. */
 export type EvidencePolicy =
   /** Only measurements over the speed limit: an image of a lawful passage never leaves the meter (data minimisation). */
-  | 'violations'
-  | 'all'
-  | 'none';
+  'violations' | 'all' | 'none';
 
 export interface ForwarderOptions {
   readonly store: OutboxStore;
@@ -50,8 +48,22 @@ export interface ForwarderOptions {
 
 export type ForwarderEvent =
   | { readonly type: 'sending'; readonly meterId: string; readonly sequences: readonly number[] }
-  | { readonly type: 'delivered'; readonly meterId: string; readonly sequences: readonly number[]; readonly txId?: string; readonly submitMs: number; readonly atMs: number; readonly settled: boolean }
-  | { readonly type: 'retry'; readonly meterId: string; readonly kind: DeliveryVerdict['kind']; readonly cause: string; readonly delayMs: number }
+  | {
+      readonly type: 'delivered';
+      readonly meterId: string;
+      readonly sequences: readonly number[];
+      readonly txId?: string;
+      readonly submitMs: number;
+      readonly atMs: number;
+      readonly settled: boolean;
+    }
+  | {
+      readonly type: 'retry';
+      readonly meterId: string;
+      readonly kind: DeliveryVerdict['kind'];
+      readonly cause: string;
+      readonly delayMs: number;
+    }
   | { readonly type: 'quarantined'; readonly meterId: string; readonly sequence: number; readonly code: string }
   | { readonly type: 'evidence'; readonly meterId: string; readonly sequence: number; readonly outcome: string };
 
@@ -76,7 +88,15 @@ interface MeterLoop {
 }
 
 export class Forwarder {
-  readonly stats: ForwarderStats = { delivered: 0, settled: 0, transactions: 0, retries: 0, retriesByCause: {}, quarantined: 0, evidenceStored: 0 };
+  readonly stats: ForwarderStats = {
+    delivered: 0,
+    settled: 0,
+    transactions: 0,
+    retries: 0,
+    retriesByCause: {},
+    quarantined: 0,
+    evidenceStored: 0,
+  };
   readonly #store: OutboxStore;
   readonly #ledger: LedgerSink;
   readonly #evidence: EvidenceSink | undefined;
@@ -258,7 +278,13 @@ export class Forwarder {
     if (err instanceof OutboxError && (err.code === 'CLOSED' || err.code === 'OUTBOX_FAILED')) return true;
     if (loop.alarmed === undefined) {
       loop.alarmed = 'STALLED';
-      this.#raise(alarm('DELIVERY_STALLED', `delivering meter ${meterId}'s readings failed unexpectedly: ${(err as Error)?.message ?? String(err)}; still retrying`, { meterId, details: { cause: 'UNEXPECTED' } }));
+      this.#raise(
+        alarm(
+          'DELIVERY_STALLED',
+          `delivering meter ${meterId}'s readings failed unexpectedly: ${(err as Error)?.message ?? String(err)}; still retrying`,
+          { meterId, details: { cause: 'UNEXPECTED' } },
+        ),
+      );
     }
     await this.#retry(meterId, loop, { kind: 'transient', cause: 'UNEXPECTED' });
     return false;
@@ -270,12 +296,28 @@ export class Forwarder {
     this.stats.retriesByCause[verdict.cause] = (this.stats.retriesByCause[verdict.cause] ?? 0) + 1;
     if (verdict.kind === 'blocked' && loop.alarmed !== 'BLOCKED') {
       loop.alarmed = 'BLOCKED';
-      this.#raise(alarm('DELIVERY_BLOCKED', `the ledger refuses meter ${meterId}'s readings (${verdict.cause}); they stay in the outbox until an operator acts`, { meterId, details: { cause: verdict.cause } }));
+      this.#raise(
+        alarm(
+          'DELIVERY_BLOCKED',
+          `the ledger refuses meter ${meterId}'s readings (${verdict.cause}); they stay in the outbox until an operator acts`,
+          { meterId, details: { cause: verdict.cause } },
+        ),
+      );
     } else if (verdict.kind === 'transient' && loop.alarmed === undefined && loop.failures >= this.#backoff.stalledAfter) {
       loop.alarmed = 'STALLED';
-      this.#raise(alarm('DELIVERY_STALLED', `meter ${meterId}'s readings failed to deliver ${loop.failures} times in a row (${verdict.cause}); still retrying`, { meterId, details: { cause: verdict.cause } }));
+      this.#raise(
+        alarm(
+          'DELIVERY_STALLED',
+          `meter ${meterId}'s readings failed to deliver ${loop.failures} times in a row (${verdict.cause}); still retrying`,
+          { meterId, details: { cause: verdict.cause } },
+        ),
+      );
     }
-    const policy = { maxAttempts: Number.MAX_SAFE_INTEGER, initialDelayMs: this.#backoff.initialDelayMs, maxDelayMs: this.#backoff.maxDelayMs };
+    const policy = {
+      maxAttempts: Number.MAX_SAFE_INTEGER,
+      initialDelayMs: this.#backoff.initialDelayMs,
+      maxDelayMs: this.#backoff.maxDelayMs,
+    };
     // blocked: wait the longest, it needs a person
     const delayMs = backoffDelayMs(policy, verdict.kind === 'blocked' ? 64 : loop.failures, this.#random);
     this.#event({ type: 'retry', meterId, kind: verdict.kind, cause: verdict.cause, delayMs });
@@ -294,21 +336,42 @@ export class Forwarder {
     return this.#evidencePolicy === 'violations' && record.status === 'MEASURED' && record.speedLimitExceeded === true;
   }
 
-  async #delivered(meterId: string, batch: readonly OutboxEntry[], records: readonly LedgerRecord[], started: number, settled: boolean): Promise<void> {
-    await this.#store.markDelivered(meterId, batch.map((entry, i) => {
-      const record = records[i]!;
-      return {
-        entry,
-        keepImage: this.#keepImage(entry, record),
-        summary: { status: record.status, ...(record.txId !== undefined && { txId: record.txId }), ...(record.speedLimitExceeded !== undefined && { speedLimitExceeded: record.speedLimitExceeded }) },
-      };
-    }));
+  async #delivered(
+    meterId: string,
+    batch: readonly OutboxEntry[],
+    records: readonly LedgerRecord[],
+    started: number,
+    settled: boolean,
+  ): Promise<void> {
+    await this.#store.markDelivered(
+      meterId,
+      batch.map((entry, i) => {
+        const record = records[i]!;
+        return {
+          entry,
+          keepImage: this.#keepImage(entry, record),
+          summary: {
+            status: record.status,
+            ...(record.txId !== undefined && { txId: record.txId }),
+            ...(record.speedLimitExceeded !== undefined && { speedLimitExceeded: record.speedLimitExceeded }),
+          },
+        };
+      }),
+    );
     this.stats.delivered += batch.length;
     if (settled) this.stats.settled += batch.length;
     if (batch.some((e) => e.image !== undefined) && this.#evidenceLoop !== undefined) this.#evidenceLoop.wake?.();
     const now = this.#clock.now();
     const txId = records[0]?.txId;
-    this.#event({ type: 'delivered', meterId, sequences: batch.map((e) => e.sequence), ...(txId !== undefined && { txId }), submitMs: now - started, atMs: now, settled });
+    this.#event({
+      type: 'delivered',
+      meterId,
+      sequences: batch.map((e) => e.sequence),
+      ...(txId !== undefined && { txId }),
+      submitMs: now - started,
+      atMs: now,
+      settled,
+    });
   }
 
   /**
@@ -329,7 +392,11 @@ export class Forwarder {
       if (record.readingSha256 === entry.readingSha256) {
         await this.#delivered(meterId, [entry], [record], started, true);
       } else {
-        await this.#quarantine(entry, 'SEQUENCE_CONFLICT', `the ledger holds another reading under ${meterId} #${entry.sequence} (sha256 ${record.readingSha256 ?? 'unknown'}, transaction ${record.txId ?? 'unknown'})`);
+        await this.#quarantine(
+          entry,
+          'SEQUENCE_CONFLICT',
+          `the ledger holds another reading under ${meterId} #${entry.sequence} (sha256 ${record.readingSha256 ?? 'unknown'}, transaction ${record.txId ?? 'unknown'})`,
+        );
       }
       moved = true;
     }
@@ -340,9 +407,17 @@ export class Forwarder {
     await this.#store.quarantine(entry, { code, message });
     this.stats.quarantined++;
     const evidence = entry.stage === 'evidence';
-    this.#raise(alarm(evidence ? 'EVIDENCE_QUARANTINED' : 'READING_QUARANTINED', `${evidence ? 'the plate image of ' : ''}reading ${entry.meterId} #${entry.sequence} set aside (${code}): ${message}`, {
-      meterId: entry.meterId, sequence: entry.sequence, details: { code },
-    }));
+    this.#raise(
+      alarm(
+        evidence ? 'EVIDENCE_QUARANTINED' : 'READING_QUARANTINED',
+        `${evidence ? 'the plate image of ' : ''}reading ${entry.meterId} #${entry.sequence} set aside (${code}): ${message}`,
+        {
+          meterId: entry.meterId,
+          sequence: entry.sequence,
+          details: { code },
+        },
+      ),
+    );
     this.#event({ type: 'quarantined', meterId: entry.meterId, sequence: entry.sequence, code });
   }
 
@@ -356,7 +431,13 @@ export class Forwarder {
         entries = await this.#store.nextForEvidence(16);
       } catch (err) {
         if (err instanceof OutboxError && (err.code === 'CLOSED' || err.code === 'OUTBOX_FAILED')) return;
-        this.#raise(alarm('DELIVERY_STALLED', `reading the outbox for the evidence store failed: ${(err as Error)?.message ?? String(err)}; still retrying`, { details: { cause: 'UNEXPECTED' } }));
+        this.#raise(
+          alarm(
+            'DELIVERY_STALLED',
+            `reading the outbox for the evidence store failed: ${(err as Error)?.message ?? String(err)}; still retrying`,
+            { details: { cause: 'UNEXPECTED' } },
+          ),
+        );
         await this.#sleep(this.#backoff.maxDelayMs);
         continue;
       }
@@ -386,7 +467,11 @@ export class Forwarder {
             const cause = verdict.kind === 'replayed' ? 'REPLAYED' : verdict.cause;
             this.stats.retries++;
             this.stats.retriesByCause[`evidence/${cause}`] = (this.stats.retriesByCause[`evidence/${cause}`] ?? 0) + 1;
-            const delayMs = backoffDelayMs({ initialDelayMs: this.#backoff.initialDelayMs, maxDelayMs: this.#backoff.maxDelayMs }, verdict.kind === 'blocked' ? 64 : failures, this.#random);
+            const delayMs = backoffDelayMs(
+              { initialDelayMs: this.#backoff.initialDelayMs, maxDelayMs: this.#backoff.maxDelayMs },
+              verdict.kind === 'blocked' ? 64 : failures,
+              this.#random,
+            );
             this.#event({ type: 'retry', meterId: entry.meterId, kind: verdict.kind, cause: `evidence/${cause}`, delayMs });
             await this.#sleep(delayMs);
             break;
@@ -398,7 +483,13 @@ export class Forwarder {
         }
       } catch (err) {
         if (err instanceof OutboxError && (err.code === 'CLOSED' || err.code === 'OUTBOX_FAILED')) return;
-        this.#raise(alarm('DELIVERY_STALLED', `handing images to the evidence store failed unexpectedly: ${(err as Error)?.message ?? String(err)}; still retrying`, { details: { cause: 'UNEXPECTED' } }));
+        this.#raise(
+          alarm(
+            'DELIVERY_STALLED',
+            `handing images to the evidence store failed unexpectedly: ${(err as Error)?.message ?? String(err)}; still retrying`,
+            { details: { cause: 'UNEXPECTED' } },
+          ),
+        );
         await this.#sleep(this.#backoff.maxDelayMs);
       }
     }

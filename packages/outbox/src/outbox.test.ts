@@ -17,7 +17,10 @@ const GEOMETRY = { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 };
 
 function meterKey(): { privateKeyPem: string; publicKeyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  return { privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
 }
 
 async function withOutbox(t: { after(fn: () => Promise<void>): void }, limits: Partial<OutboxLimits> = {}) {
@@ -29,8 +32,11 @@ async function withOutbox(t: { after(fn: () => Promise<void>): void }, limits: P
     await rm(dir, { recursive: true, force: true });
   });
   return {
-    dir, alarms,
-    get store() { return store; },
+    dir,
+    alarms,
+    get store() {
+      return store;
+    },
     async reopen() {
       await store.close();
       store = await OutboxStore.open(dir, { limits, onAlarm: (a) => alarms.push(a) });
@@ -40,7 +46,12 @@ async function withOutbox(t: { after(fn: () => Promise<void>): void }, limits: P
 }
 
 const capture = (m: FieldMeter, k: number, plateImage?: Uint8Array) =>
-  m.capture({ loopA: Int16Array.from([0, 40, 80, 40, 0]), loopB: Int16Array.from([0, 0, 40, 80, 40]), captureTimeMs: 1_700_000_000_000 + k * 1000, ...(plateImage !== undefined && { plateImage }) });
+  m.capture({
+    loopA: Int16Array.from([0, 40, 80, 40, 0]),
+    loopB: Int16Array.from([0, 0, 40, 80, 40]),
+    captureTimeMs: 1_700_000_000_000 + k * 1000,
+    ...(plateImage !== undefined && { plateImage }),
+  });
 
 test('a restarted meter continues after its last stored reading, and its backlog survives', async (t) => {
   const o = await withOutbox(t);
@@ -55,17 +66,27 @@ test('a restarted meter continues after its last stored reading, and its backlog
   meter = new FieldMeter({ store: o.store, meterId: 'M-1', geometry: GEOMETRY, ...key });
   const sixth = await capture(meter, 5);
   assert.equal(sixth.sequence, 6);
-  assert.deepEqual((await o.store.nextForLedger('M-1', 10)).map((e) => e.sequence), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    (await o.store.nextForLedger('M-1', 10)).map((e) => e.sequence),
+    [1, 2, 3, 4, 5, 6],
+  );
 });
 
 test('a full outbox refuses the capture with OUTBOX_FULL, alarms, and uses no sequence', async (t) => {
   const o = await withOutbox(t, { maxReadings: 4, nearFullShare: 0.75, clearShare: 0.5 });
   const meter = new FieldMeter({ store: o.store, meterId: 'M-2', geometry: GEOMETRY, ...meterKey() });
   for (let k = 0; k < 4; k++) await capture(meter, k);
-  assert.deepEqual(o.alarms.map((a) => a.code), ['OUTBOX_NEAR_FULL']);
+  assert.deepEqual(
+    o.alarms.map((a) => a.code),
+    ['OUTBOX_NEAR_FULL'],
+  );
   await assert.rejects(capture(meter, 4), (err: unknown) => err instanceof OutboxError && err.code === 'OUTBOX_FULL');
   await assert.rejects(capture(meter, 5), (err: unknown) => err instanceof OutboxError && err.code === 'OUTBOX_FULL');
-  assert.deepEqual(o.alarms.map((a) => a.code), ['OUTBOX_NEAR_FULL', 'OUTBOX_FULL'], 'one alarm per episode, not one per refused capture');
+  assert.deepEqual(
+    o.alarms.map((a) => a.code),
+    ['OUTBOX_NEAR_FULL', 'OUTBOX_FULL'],
+    'one alarm per episode, not one per refused capture',
+  );
   assert.equal(o.alarms[1]!.level, 'critical');
   // the ledger takes three: the outbox drains below the clear share and the meter captures again, at sequence 5
   const ledger = new ScriptedLedger();
@@ -86,13 +107,23 @@ test('exactly once: answers lost after commit and unreachable gateways neither l
   // every fifth submission commits but its answer is lost; every seventh finds the gateway unreachable
   ledger.fault = (i) => (i % 5 === 1 ? 'answer-lost' : i % 7 === 3 ? 'unavailable' : 'none');
   const clock = new VirtualClock();
-  const f = new Forwarder({ store: o.store, ledger, clock, random: newRng('jitter').next, backoff: { initialDelayMs: 100, maxDelayMs: 5000 } });
+  const f = new Forwarder({
+    store: o.store,
+    ledger,
+    clock,
+    random: newRng('jitter').next,
+    backoff: { initialDelayMs: 100, maxDelayMs: 5000 },
+  });
   f.start();
   await f.drained();
   await f.stop();
   for (const m of meters) {
     const seqs = ledger.committed.get(m.meterId)!.map((r) => r.sequence);
-    assert.deepEqual(seqs, Array.from({ length: 40 }, (_, i) => i + 1), `${m.meterId}: every reading once, in order`);
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 40 }, (_, i) => i + 1),
+      `${m.meterId}: every reading once, in order`,
+    );
   }
   assert.equal(o.store.stats().readings, 0, 'the outbox is empty');
   assert.equal(f.stats.delivered, 120);
@@ -130,13 +161,25 @@ test('another reading under a sequence is quarantined with an alarm, and deliver
   for (let k = 0; k < 4; k++) await capture(m, k);
   const ledger = new ScriptedLedger();
   ledger.plant('M-Q', 1, 'f'.repeat(64)); // e.g. a meter restored from an old backup had sent another #1
-  const f = new Forwarder({ store: o.store, ledger, clock: new VirtualClock(), random: newRng('q').next, onAlarm: (a) => o.alarms.push(a) });
+  const f = new Forwarder({
+    store: o.store,
+    ledger,
+    clock: new VirtualClock(),
+    random: newRng('q').next,
+    onAlarm: (a) => o.alarms.push(a),
+  });
   f.start();
   await f.drained();
   await f.stop();
-  assert.deepEqual(ledger.committed.get('M-Q')!.map((r) => r.sequence), [1, 2, 3, 4]);
+  assert.deepEqual(
+    ledger.committed.get('M-Q')!.map((r) => r.sequence),
+    [1, 2, 3, 4],
+  );
   const q = await o.store.quarantined();
-  assert.deepEqual(q.map((e) => [e.sequence, e.quarantine?.code]), [[1, 'SEQUENCE_CONFLICT']]);
+  assert.deepEqual(
+    q.map((e) => [e.sequence, e.quarantine?.code]),
+    [[1, 'SEQUENCE_CONFLICT']],
+  );
   assert.ok(o.alarms.some((a) => a.code === 'READING_QUARANTINED' && a.sequence === 1 && a.level === 'critical'));
   await o.reopen();
   assert.equal((await o.store.quarantined()).length, 1, 'the quarantined reading is kept across restarts');
@@ -153,8 +196,14 @@ test('a refused reading inside a batch is found and quarantined; the others are 
   f.start();
   await f.drained();
   await f.stop();
-  assert.deepEqual(ledger.committed.get('M-R')!.map((r) => r.sequence), [1, 2, 4, 5, 6]);
-  assert.deepEqual((await o.store.quarantined()).map((e) => [e.sequence, e.quarantine?.code]), [[3, 'BAD_SIGNATURE']]);
+  assert.deepEqual(
+    ledger.committed.get('M-R')!.map((r) => r.sequence),
+    [1, 2, 4, 5, 6],
+  );
+  assert.deepEqual(
+    (await o.store.quarantined()).map((e) => [e.sequence, e.quarantine?.code]),
+    [[3, 'BAD_SIGNATURE']],
+  );
   assert.deepEqual(ledger.submissions[0], [1, 2, 3, 4, 5, 6]);
 });
 
@@ -166,15 +215,28 @@ test('a meter the ledger refuses (not registered) raises DELIVERY_BLOCKED, keeps
   ledger.fault = (i) => (i < 5 ? 'blocked' : 'none');
   const alarms: Alarm[] = [];
   const clock = new VirtualClock();
-  const f = new Forwarder({ store: o.store, ledger, clock, random: newRng('b').next, onAlarm: (a) => alarms.push(a), backoff: { maxDelayMs: 60_000 } });
+  const f = new Forwarder({
+    store: o.store,
+    ledger,
+    clock,
+    random: newRng('b').next,
+    onAlarm: (a) => alarms.push(a),
+    backoff: { maxDelayMs: 60_000 },
+  });
   f.start();
   await f.drained();
   await f.stop();
-  assert.deepEqual(alarms.map((a) => a.code), ['DELIVERY_BLOCKED', 'DELIVERY_RESUMED']);
+  assert.deepEqual(
+    alarms.map((a) => a.code),
+    ['DELIVERY_BLOCKED', 'DELIVERY_RESUMED'],
+  );
   // a blocked meter waits at the longest ceiling between attempts (drawn below it with jitter)
   assert.equal(clock.sleeps.length, 5);
   assert.ok(clock.sleeps.every((ms) => ms <= 60_000) && clock.sleeps.reduce((a, b) => a + b, 0) / 5 > 15_000);
-  assert.deepEqual(ledger.committed.get('M-B')!.map((r) => r.sequence), [1, 2, 3]);
+  assert.deepEqual(
+    ledger.committed.get('M-B')!.map((r) => r.sequence),
+    [1, 2, 3],
+  );
 });
 
 test('an unusable answer is no reason to stop: the meter alarms, retries, and the ledger decides', async (t) => {
@@ -188,8 +250,14 @@ test('an unusable answer is no reason to stop: the meter alarms, retries, and th
   f.start();
   await f.drained();
   await f.stop();
-  assert.deepEqual(alarms.map((a) => a.code), ['DELIVERY_STALLED', 'DELIVERY_RESUMED']);
-  assert.deepEqual(ledger.committed.get('M-U')!.map((r) => r.sequence), [1, 2, 3, 4]);
+  assert.deepEqual(
+    alarms.map((a) => a.code),
+    ['DELIVERY_STALLED', 'DELIVERY_RESUMED'],
+  );
+  assert.deepEqual(
+    ledger.committed.get('M-U')!.map((r) => r.sequence),
+    [1, 2, 3, 4],
+  );
   assert.equal(f.stats.settled, 2, 'the garbled batch was found committed, not sent twice');
 });
 
@@ -199,8 +267,13 @@ test('plate images: only violations go to the evidence store, signed by the mete
   const m = new FieldMeter({ store: o.store, meterId: 'M-E', geometry: GEOMETRY, ...key });
   const images = Array.from({ length: 6 }, (_, k) => Buffer.from(`jpeg of passage ${k}`));
   for (let k = 0; k < 6; k++) await capture(m, k, images[k]);
-  await assert.rejects(o.store.append({ signedReading: (await o.store.nextForLedger('M-E', 1))[0]!.signedReading, image: { bytes: Buffer.from('another picture'), signature: new Uint8Array(8) } }),
-    (err: unknown) => err instanceof OutboxError && (err.code === 'BAD_READING' || err.code === 'SEQUENCE_CONFLICT'));
+  await assert.rejects(
+    o.store.append({
+      signedReading: (await o.store.nextForLedger('M-E', 1))[0]!.signedReading,
+      image: { bytes: Buffer.from('another picture'), signature: new Uint8Array(8) },
+    }),
+    (err: unknown) => err instanceof OutboxError && (err.code === 'BAD_READING' || err.code === 'SEQUENCE_CONFLICT'),
+  );
   const ledger = new ScriptedLedger(3);
   ledger.violation = (seq) => seq % 2 === 0;
   const handed: { seq: number; ok: boolean }[] = [];
@@ -224,7 +297,10 @@ test('plate images: only violations go to the evidence store, signed by the mete
   await f.drained();
   await f.stop();
   assert.deepEqual(handed.map((h) => h.seq).sort(), [2, 4, 6]);
-  assert.ok(handed.every((h) => h.ok), "each image carries the meter's signature over it");
+  assert.ok(
+    handed.every((h) => h.ok),
+    "each image carries the meter's signature over it",
+  );
   assert.equal(o.store.stats().readings, 0);
-  assert.equal(await o.store.image('M-E', 1), undefined, 'a lawful passage\'s image is deleted with its reading');
+  assert.equal(await o.store.image('M-E', 1), undefined, "a lawful passage's image is deleted with its reading");
 });

@@ -2,10 +2,7 @@
 // Where the forwarder delivers: the ledger (through @metroledger/client) and the evidence store
 // (through @metroledger/evidence). The forwarder sees only these interfaces, so its exactly-once
 // logic is tested against scripted sinks as well as the real devnet.
-import {
-  ClientError, MAX_BATCH_BYTES, MAX_BATCH_READINGS, submitReadingBatch,
-  type MetroledgerClient,
-} from '@metroledger/client';
+import { ClientError, MAX_BATCH_BYTES, MAX_BATCH_READINGS, submitReadingBatch, type MetroledgerClient } from '@metroledger/client';
 import { EvidenceError, type EvidenceClient } from '@metroledger/evidence';
 
 /** What the ledger records for a reading: a measurement, an LR refusal, or a revoked meter's rejection. */
@@ -50,7 +47,14 @@ export interface EvidenceSink {
 
 // The LR chaincode's refusals (packages/chaincode/src/errors.ts), by what a meter can do about them.
 const REFUSED_FOR_GOOD = new Set(['MALFORMED_READING', 'BAD_SIGNATURE', 'MALFORMED_BATCH']);
-const NEEDS_OPERATOR = new Set(['METER_NOT_FOUND', 'METER_REVOKED', 'ACCESS_DENIED', 'MODEL_NOT_APPROVED', 'LR_VERSION_NOT_APPROVED', 'INVALID_ARGUMENT']);
+const NEEDS_OPERATOR = new Set([
+  'METER_NOT_FOUND',
+  'METER_REVOKED',
+  'ACCESS_DENIED',
+  'MODEL_NOT_APPROVED',
+  'LR_VERSION_NOT_APPROVED',
+  'INVALID_ARGUMENT',
+]);
 // Client errors that retrying cannot mend: the connection settings are wrong.
 const CLIENT_CONFIG = new Set(['TLS_FAILED', 'BAD_CONFIG']);
 
@@ -107,7 +111,9 @@ export function clientLedgerSink(client: MetroledgerClient, options: { maxBatch?
       // a revoked meter's readings are recorded as rejections, under their own key
       let bookmark = '';
       do {
-        const page = JSON.parse(Buffer.from(await client.evaluate('listReadingRejections', [meterId, '100', bookmark])).toString('utf8')) as { records: Record<string, unknown>[]; bookmark: string };
+        const page = JSON.parse(
+          Buffer.from(await client.evaluate('listReadingRejections', [meterId, '100', bookmark])).toString('utf8'),
+        ) as { records: Record<string, unknown>[]; bookmark: string };
         const found = page.records.find((r) => r['sequence'] === sequence);
         if (found !== undefined) return recordOf(found);
         bookmark = page.records.length === 0 ? '' : page.bookmark;
@@ -118,7 +124,17 @@ export function clientLedgerSink(client: MetroledgerClient, options: { maxBatch?
   };
 }
 
-const EVIDENCE_REFUSED_FOR_GOOD = new Set(['MALFORMED_READING', 'NO_PLATE_DIGEST', 'WRONG_DIGEST', 'BAD_READING_SIGNATURE', 'BAD_IMAGE_SIGNATURE', 'REPLAYED_IMAGE', 'EVIDENCE_EXISTS', 'IMAGE_TOO_LARGE', 'MALFORMED_REQUEST']);
+const EVIDENCE_REFUSED_FOR_GOOD = new Set([
+  'MALFORMED_READING',
+  'NO_PLATE_DIGEST',
+  'WRONG_DIGEST',
+  'BAD_READING_SIGNATURE',
+  'BAD_IMAGE_SIGNATURE',
+  'REPLAYED_IMAGE',
+  'EVIDENCE_EXISTS',
+  'IMAGE_TOO_LARGE',
+  'MALFORMED_REQUEST',
+]);
 const EVIDENCE_NEEDS_OPERATOR = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'STORE_FULL', 'METER_UNKNOWN', 'BAD_CONFIG']);
 
 /** The verdict on an evidence store failure. */
@@ -144,19 +160,24 @@ export function evidenceStoreSink(client: EvidenceClient): EvidenceSink {
  * A ledger sink that connects on first use and again after `connect` failed: a meter starts and
  * captures while the network is unreachable, and delivers once it can connect.
  */
-export function connectingLedgerSink(connect: () => Promise<MetroledgerClient>, options: { maxBatch?: number } = {}): LedgerSink & { close(): void } {
+export function connectingLedgerSink(
+  connect: () => Promise<MetroledgerClient>,
+  options: { maxBatch?: number } = {},
+): LedgerSink & { close(): void } {
   let sink: LedgerSink | undefined;
   let client: MetroledgerClient | undefined;
   let connecting: Promise<LedgerSink> | undefined;
   const ready = async (): Promise<LedgerSink> => {
     if (sink !== undefined) return sink;
-    connecting ??= connect().then((c) => {
-      client = c;
-      sink = clientLedgerSink(c, options);
-      return sink;
-    }).finally(() => {
-      connecting = undefined;
-    });
+    connecting ??= connect()
+      .then((c) => {
+        client = c;
+        sink = clientLedgerSink(c, options);
+        return sink;
+      })
+      .finally(() => {
+        connecting = undefined;
+      });
     return connecting;
   };
   return {

@@ -32,7 +32,12 @@ export interface OutboxLimits {
   readonly clearShare: number;
 }
 
-export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = Object.freeze({ maxReadings: 500_000, maxBytes: 4 * 1024 ** 3, nearFullShare: 0.8, clearShare: 0.6 });
+export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = Object.freeze({
+  maxReadings: 500_000,
+  maxBytes: 4 * 1024 ** 3,
+  nearFullShare: 0.8,
+  clearShare: 0.6,
+});
 
 export type EntryStage = 'ledger' | 'evidence' | 'quarantined';
 
@@ -160,7 +165,12 @@ function decodeEntry(key: string, value: Buffer): { meterId: string; sequence: n
     if (typeof header.h !== 'string' || !(header.st in STAGE)) throw new Error('header fields missing');
     return { meterId, sequence, header, signedReading: value.subarray(4 + len) };
   } catch (err) {
-    throw new OutboxError('OUTBOX_CORRUPT', `entry ${meterId} #${sequence} does not decode: ${(err as Error).message}`, { meterId, sequence }, { cause: err });
+    throw new OutboxError(
+      'OUTBOX_CORRUPT',
+      `entry ${meterId} #${sequence} does not decode: ${(err as Error).message}`,
+      { meterId, sequence },
+      { cause: err },
+    );
   }
 }
 
@@ -192,9 +202,18 @@ function headerOf(e: OutboxEntry): Header {
 }
 
 function checkLimits(l: OutboxLimits): void {
-  const ok = Number.isSafeInteger(l.maxReadings) && l.maxReadings > 0 && Number.isSafeInteger(l.maxBytes) && l.maxBytes > 0 &&
-    l.clearShare > 0 && l.clearShare < l.nearFullShare && l.nearFullShare <= 1;
-  if (!ok) throw new OutboxError('BAD_OPTION', 'limits: maxReadings and maxBytes must be positive integers, 0 < clearShare < nearFullShare <= 1', { ...l });
+  const ok =
+    Number.isSafeInteger(l.maxReadings) &&
+    l.maxReadings > 0 &&
+    Number.isSafeInteger(l.maxBytes) &&
+    l.maxBytes > 0 &&
+    l.clearShare > 0 &&
+    l.clearShare < l.nearFullShare &&
+    l.nearFullShare <= 1;
+  if (!ok)
+    throw new OutboxError('BAD_OPTION', 'limits: maxReadings and maxBytes must be positive integers, 0 < clearShare < nearFullShare <= 1', {
+      ...l,
+    });
 }
 
 export class OutboxStore {
@@ -226,12 +245,17 @@ export class OutboxStore {
   static async open(dir: string, options: OpenOutboxOptions = {}): Promise<OutboxStore> {
     const limits = { ...DEFAULT_OUTBOX_LIMITS, ...options.limits };
     checkLimits(limits);
-    const db = new ClassicLevel<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer', writeBufferSize: options.writeBufferBytes ?? 1024 * 1024 });
+    const db = new ClassicLevel<string, Buffer>(dir, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'buffer',
+      writeBufferSize: options.writeBufferBytes ?? 1024 * 1024,
+    });
     try {
       await db.open();
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause;
-      if (cause?.code === 'LEVEL_LOCKED') throw new OutboxError('OUTBOX_LOCKED', `the outbox ${dir} is open in another process`, { dir }, { cause: err });
+      if (cause?.code === 'LEVEL_LOCKED')
+        throw new OutboxError('OUTBOX_LOCKED', `the outbox ${dir} is open in another process`, { dir }, { cause: err });
       throw new OutboxError('OUTBOX_FAILED', `cannot open the outbox ${dir}: ${(err as Error).message}`, { dir }, { cause: err });
     }
     const store = new OutboxStore(dir, db, limits, options.onAlarm);
@@ -274,7 +298,13 @@ export class OutboxStore {
 
   #usable(): void {
     if (this.#closed) throw new OutboxError('CLOSED', `the outbox ${this.dir} is closed`);
-    if (this.#failed !== undefined) throw new OutboxError('OUTBOX_FAILED', `the outbox ${this.dir} stopped after a failed write (${this.#failed.message}); restart the meter`, { dir: this.dir }, { cause: this.#failed });
+    if (this.#failed !== undefined)
+      throw new OutboxError(
+        'OUTBOX_FAILED',
+        `the outbox ${this.dir} stopped after a failed write (${this.#failed.message}); restart the meter`,
+        { dir: this.dir },
+        { cause: this.#failed },
+      );
   }
 
   #fillShare(extraReadings = 0, extraBytes = 0): number {
@@ -296,7 +326,11 @@ export class OutboxStore {
       this.#raise(alarm('OUTBOX_CLEARED', `outbox at ${(share * 100).toFixed(1)} %: capturing normally`, { details: this.#fillDetails() }));
     } else if (this.#state === 'OK' && share >= this.limits.nearFullShare) {
       this.#state = 'NEAR_FULL';
-      this.#raise(alarm('OUTBOX_NEAR_FULL', `outbox at ${(share * 100).toFixed(1)} % of its capacity: the meter stops capturing when it is full`, { details: this.#fillDetails() }));
+      this.#raise(
+        alarm('OUTBOX_NEAR_FULL', `outbox at ${(share * 100).toFixed(1)} % of its capacity: the meter stops capturing when it is full`, {
+          details: this.#fillDetails(),
+        }),
+      );
     }
   }
 
@@ -344,27 +378,49 @@ export class OutboxStore {
     if (input.image !== undefined) {
       const digest = createHash('sha256').update(input.image.bytes).digest();
       if (plate === undefined || !digest.equals(plate)) {
-        throw new OutboxError('BAD_READING', `the image is not the one reading ${meterId} #${sequence} carries the digest of`, { meterId, sequence });
+        throw new OutboxError('BAD_READING', `the image is not the one reading ${meterId} #${sequence} carries the digest of`, {
+          meterId,
+          sequence,
+        });
       }
       image = { sha256: digest.toString('hex'), bytes: input.image.bytes.length, signature: input.image.signature };
     }
     const known = this.#meters.get(meterId);
     if (known !== undefined && sequence !== known.lastSequence + 1) {
-      throw new OutboxError('SEQUENCE_CONFLICT', `reading ${meterId} #${sequence} does not follow the meter's last stored sequence ${known.lastSequence}`, { meterId, sequence, lastSequence: known.lastSequence });
+      throw new OutboxError(
+        'SEQUENCE_CONFLICT',
+        `reading ${meterId} #${sequence} does not follow the meter's last stored sequence ${known.lastSequence}`,
+        { meterId, sequence, lastSequence: known.lastSequence },
+      );
     }
     const entry: OutboxEntry = {
-      meterId, sequence, captureTimeMs, storedAtMs: nowMs,
+      meterId,
+      sequence,
+      captureTimeMs,
+      storedAtMs: nowMs,
       readingSha256: createHash('sha256').update(readingBytes).digest('hex'),
-      signedReading: input.signedReading, stage: 'ledger', ...(image !== undefined && { image }),
+      signedReading: input.signedReading,
+      stage: 'ledger',
+      ...(image !== undefined && { image }),
     };
     const value = encodeEntry(headerOf(entry), entry.signedReading);
     const size = value.length + (image?.bytes ?? 0);
     if (this.#readings + 1 > this.limits.maxReadings || this.#bytes + size > this.limits.maxBytes) {
       if (this.#state !== 'FULL') {
         this.#state = 'FULL';
-        this.#raise(alarm('OUTBOX_FULL', `outbox full (${this.#readings} readings, ${this.#bytes} bytes): the meter stops capturing until readings drain`, { meterId, details: this.#fillDetails() }));
+        this.#raise(
+          alarm(
+            'OUTBOX_FULL',
+            `outbox full (${this.#readings} readings, ${this.#bytes} bytes): the meter stops capturing until readings drain`,
+            { meterId, details: this.#fillDetails() },
+          ),
+        );
       }
-      throw new OutboxError('OUTBOX_FULL', `the outbox holds ${this.#readings} readings (${this.#bytes} bytes) of at most ${this.limits.maxReadings} (${this.limits.maxBytes} bytes): reading ${meterId} #${sequence} is not stored`, { meterId, sequence, ...this.#fillDetails() });
+      throw new OutboxError(
+        'OUTBOX_FULL',
+        `the outbox holds ${this.#readings} readings (${this.#bytes} bytes) of at most ${this.limits.maxReadings} (${this.limits.maxBytes} bytes): reading ${meterId} #${sequence} is not stored`,
+        { meterId, sequence, ...this.#fillDetails() },
+      );
     }
     // Reserved at once, so that concurrent appends see each other; the write failing fail-stops the outbox.
     const m = this.#meter(meterId);
@@ -372,8 +428,16 @@ export class OutboxStore {
     m.sizes.set(sequence, size);
     this.#readings++;
     this.#bytes += size;
-    const ops: Op[] = [{ type: 'put', key: entryKey(meterId, sequence), value }, { type: 'put', key: sequenceKey(meterId), value: Buffer.from(String(sequence)) }];
-    if (input.image !== undefined) ops.push({ type: 'put', key: imageKey(meterId, sequence), value: Buffer.from(input.image.bytes.buffer, input.image.bytes.byteOffset, input.image.bytes.byteLength) });
+    const ops: Op[] = [
+      { type: 'put', key: entryKey(meterId, sequence), value },
+      { type: 'put', key: sequenceKey(meterId), value: Buffer.from(String(sequence)) },
+    ];
+    if (input.image !== undefined)
+      ops.push({
+        type: 'put',
+        key: imageKey(meterId, sequence),
+        value: Buffer.from(input.image.bytes.buffer, input.image.bytes.byteOffset, input.image.bytes.byteLength),
+      });
     await this.#write(ops, true);
     m.ledger.push(sequence);
     this.#updateFill();
@@ -407,7 +471,12 @@ export class OutboxStore {
     this.#usable();
     const out: OutboxEntry[] = [];
     for (const [meterId, m] of [...this.#meters].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      out.push(...(await this.#read(meterId, [...m.quarantined].sort((a, b) => a - b))));
+      out.push(
+        ...(await this.#read(
+          meterId,
+          [...m.quarantined].sort((a, b) => a - b),
+        )),
+      );
     }
     return out;
   }
@@ -422,7 +491,8 @@ export class OutboxStore {
     if (seqs.length === 0) return [];
     const values = await this.#db.getMany(seqs.map((s) => entryKey(meterId, s)));
     return values.map((v, i) => {
-      if (v === undefined) throw new OutboxError('OUTBOX_CORRUPT', `entry ${meterId} #${seqs[i]} is indexed but not stored`, { meterId, sequence: seqs[i] });
+      if (v === undefined)
+        throw new OutboxError('OUTBOX_CORRUPT', `entry ${meterId} #${seqs[i]} is indexed but not stored`, { meterId, sequence: seqs[i] });
       const d = decodeEntry(entryKey(meterId, seqs[i]!), v);
       return toEntry(meterId, seqs[i]!, d.header, d.signedReading);
     });
@@ -432,13 +502,19 @@ export class OutboxStore {
    * The ledger holds these readings (the meter's next pending ones, in order). Each leaves the
    * outbox, or stays until its image is handed over when `keepImage` says so.
    */
-  async markDelivered(meterId: string, delivered: readonly { entry: OutboxEntry; summary: DeliveredSummary; keepImage: boolean }[]): Promise<void> {
+  async markDelivered(
+    meterId: string,
+    delivered: readonly { entry: OutboxEntry; summary: DeliveredSummary; keepImage: boolean }[],
+  ): Promise<void> {
     this.#usable();
     const m = this.#meters.get(meterId);
     if (m === undefined || delivered.length === 0) return;
     for (const [i, d] of delivered.entries()) {
       if (m.ledger[m.head + i] !== d.entry.sequence) {
-        throw new OutboxError('SEQUENCE_CONFLICT', `${meterId} #${d.entry.sequence} is not the meter's next pending reading`, { meterId, sequence: d.entry.sequence });
+        throw new OutboxError('SEQUENCE_CONFLICT', `${meterId} #${d.entry.sequence} is not the meter's next pending reading`, {
+          meterId,
+          sequence: d.entry.sequence,
+        });
       }
     }
     const ops: Op[] = [];
@@ -451,7 +527,10 @@ export class OutboxStore {
         m.evidence.add(seq);
         this.#resize(m, seq, value.length + d.entry.image.bytes);
       } else {
-        ops.push({ type: 'del', key: entryKey(meterId, seq) }, ...(d.entry.image !== undefined ? [{ type: 'del' as const, key: imageKey(meterId, seq) }] : []));
+        ops.push(
+          { type: 'del', key: entryKey(meterId, seq) },
+          ...(d.entry.image !== undefined ? [{ type: 'del' as const, key: imageKey(meterId, seq) }] : []),
+        );
         this.#forget(m, seq);
       }
     }
@@ -467,7 +546,13 @@ export class OutboxStore {
     const m = this.#meters.get(meterId);
     if (m === undefined || !m.evidence.delete(sequence)) return;
     this.#forget(m, sequence);
-    await this.#write([{ type: 'del', key: entryKey(meterId, sequence) }, { type: 'del', key: imageKey(meterId, sequence) }], false);
+    await this.#write(
+      [
+        { type: 'del', key: entryKey(meterId, sequence) },
+        { type: 'del', key: imageKey(meterId, sequence) },
+      ],
+      false,
+    );
     this.#updateFill();
   }
 
@@ -482,7 +567,10 @@ export class OutboxStore {
     if (m === undefined) return;
     if (entry.stage === 'ledger') {
       if (m.ledger[m.head] !== entry.sequence) {
-        throw new OutboxError('SEQUENCE_CONFLICT', `${entry.meterId} #${entry.sequence} is not the meter's next pending reading`, { meterId: entry.meterId, sequence: entry.sequence });
+        throw new OutboxError('SEQUENCE_CONFLICT', `${entry.meterId} #${entry.sequence} is not the meter's next pending reading`, {
+          meterId: entry.meterId,
+          sequence: entry.sequence,
+        });
       }
       m.head++;
       this.#compactDeque(m);
@@ -491,7 +579,10 @@ export class OutboxStore {
     }
     m.quarantined.add(entry.sequence);
     const kept: OutboxEntry = { ...entry, stage: 'quarantined', quarantine: { ...reason, atMs: nowMs } };
-    await this.#write([{ type: 'put', key: entryKey(entry.meterId, entry.sequence), value: encodeEntry(headerOf(kept), kept.signedReading) }], true);
+    await this.#write(
+      [{ type: 'put', key: entryKey(entry.meterId, entry.sequence), value: encodeEntry(headerOf(kept), kept.signedReading) }],
+      true,
+    );
   }
 
   /** Removes a quarantined reading once the operator has exported it. Returns whether there was one. */
@@ -500,7 +591,13 @@ export class OutboxStore {
     const m = this.#meters.get(meterId);
     if (m === undefined || !m.quarantined.delete(sequence)) return false;
     this.#forget(m, sequence);
-    await this.#write([{ type: 'del', key: entryKey(meterId, sequence) }, { type: 'del', key: imageKey(meterId, sequence) }], true);
+    await this.#write(
+      [
+        { type: 'del', key: entryKey(meterId, sequence) },
+        { type: 'del', key: imageKey(meterId, sequence) },
+      ],
+      true,
+    );
     this.#updateFill();
     return true;
   }
@@ -530,14 +627,16 @@ export class OutboxStore {
   }
 
   stats(): OutboxStats {
-    const meters = [...this.#meters].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([meterId, m]): MeterBacklog => ({
-      meterId,
-      lastSequence: m.lastSequence,
-      pending: m.ledger.length - m.head,
-      evidence: m.evidence.size,
-      quarantined: m.quarantined.size,
-      ...(m.head < m.ledger.length && { nextSequence: m.ledger[m.head]! }),
-    }));
+    const meters = [...this.#meters]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([meterId, m]): MeterBacklog => ({
+        meterId,
+        lastSequence: m.lastSequence,
+        pending: m.ledger.length - m.head,
+        evidence: m.evidence.size,
+        quarantined: m.quarantined.size,
+        ...(m.head < m.ledger.length && { nextSequence: m.ledger[m.head]! }),
+      }));
     const sum = (f: (b: MeterBacklog) => number): number => meters.reduce((a, b) => a + f(b), 0);
     return {
       readings: this.#readings,
@@ -564,16 +663,31 @@ export class OutboxStore {
       const writes = this.#queue;
       this.#queue = [];
       if (this.#failed !== undefined) {
-        for (const w of writes) w.reject(new OutboxError('OUTBOX_FAILED', `the outbox ${this.dir} stopped after a failed write`, undefined, { cause: this.#failed }));
+        for (const w of writes)
+          w.reject(
+            new OutboxError('OUTBOX_FAILED', `the outbox ${this.dir} stopped after a failed write`, undefined, { cause: this.#failed }),
+          );
         continue;
       }
       try {
-        await this.#db.batch(writes.flatMap((w) => w.ops), { sync: writes.some((w) => w.sync) });
+        await this.#db.batch(
+          writes.flatMap((w) => w.ops),
+          { sync: writes.some((w) => w.sync) },
+        );
         for (const w of writes) w.resolve();
       } catch (err) {
         this.#failed = err as Error;
-        this.#raise(alarm('OUTBOX_FAILED', `a write to the outbox failed: ${(err as Error).message}; the meter stops until restarted`, { details: { dir: this.dir } }));
-        const failure = new OutboxError('OUTBOX_FAILED', `writing the outbox ${this.dir} failed: ${(err as Error).message}`, { dir: this.dir }, { cause: err });
+        this.#raise(
+          alarm('OUTBOX_FAILED', `a write to the outbox failed: ${(err as Error).message}; the meter stops until restarted`, {
+            details: { dir: this.dir },
+          }),
+        );
+        const failure = new OutboxError(
+          'OUTBOX_FAILED',
+          `writing the outbox ${this.dir} failed: ${(err as Error).message}`,
+          { dir: this.dir },
+          { cause: err },
+        );
         for (const w of writes) w.reject(failure);
       }
     }

@@ -103,13 +103,34 @@ test('references and rules that cannot be resolved are typed errors', () => {
     }
     return 'NO_ERROR';
   };
-  assert.equal(code(() => parseEndorsementPolicy('/Channel/Application/Endorsement')), 'UNKNOWN_REFERENCE'); // no channel given
-  assert.equal(code(() => parseEndorsementPolicy('/Channel/Application/Nope', channel)), 'UNKNOWN_REFERENCE');
-  assert.equal(code(() => parseEndorsementPolicy('/Channel/Orderer/BlockValidation', channel)), 'UNKNOWN_REFERENCE');
-  assert.equal(code(() => parseEndorsementPolicy('Channel/Application/Endorsement', channel)), 'SYNTAX');
-  assert.equal(code(() => parseEndorsementPolicy('MAJORITY', channel)), 'SYNTAX');
-  assert.equal(code(() => parseImplicitMeta('MOST Endorsement')), 'SYNTAX');
-  assert.equal(code(() => parseImplicitMeta('MAJORITY  Endorsement')), 'SYNTAX');
+  assert.equal(
+    code(() => parseEndorsementPolicy('/Channel/Application/Endorsement')),
+    'UNKNOWN_REFERENCE',
+  ); // no channel given
+  assert.equal(
+    code(() => parseEndorsementPolicy('/Channel/Application/Nope', channel)),
+    'UNKNOWN_REFERENCE',
+  );
+  assert.equal(
+    code(() => parseEndorsementPolicy('/Channel/Orderer/BlockValidation', channel)),
+    'UNKNOWN_REFERENCE',
+  );
+  assert.equal(
+    code(() => parseEndorsementPolicy('Channel/Application/Endorsement', channel)),
+    'SYNTAX',
+  );
+  assert.equal(
+    code(() => parseEndorsementPolicy('MAJORITY', channel)),
+    'SYNTAX',
+  );
+  assert.equal(
+    code(() => parseImplicitMeta('MOST Endorsement')),
+    'SYNTAX',
+  );
+  assert.equal(
+    code(() => parseImplicitMeta('MAJORITY  Endorsement')),
+    'SYNTAX',
+  );
   // a rule over a sub-policy no organization has can never be satisfied
   const none = parseEndorsementPolicy('MAJORITY Nothing', channel);
   assert.equal(evaluatePolicy(none, [peer('Org1MSP'), peer('Org2MSP')]), false);

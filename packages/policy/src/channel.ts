@@ -35,9 +35,15 @@ const RULES: readonly ImplicitMetaRule[] = ['ANY', 'ALL', 'MAJORITY'];
  */
 export function parseImplicitMeta(text: string): ImplicitMetaPolicy {
   const args = text.split(' ');
-  if (args.length !== 2 || args[1] === '') throw new PolicyError('SYNTAX', `an ImplicitMeta rule is two space-separated tokens (e.g. 'MAJORITY Endorsement'), not ${JSON.stringify(text)}`, { position: 0 });
+  if (args.length !== 2 || args[1] === '')
+    throw new PolicyError(
+      'SYNTAX',
+      `an ImplicitMeta rule is two space-separated tokens (e.g. 'MAJORITY Endorsement'), not ${JSON.stringify(text)}`,
+      { position: 0 },
+    );
   const rule = args[0] as ImplicitMetaRule;
-  if (!RULES.includes(rule)) throw new PolicyError('SYNTAX', `unknown ImplicitMeta rule '${args[0]}', expected ALL, ANY, or MAJORITY`, { position: 0 });
+  if (!RULES.includes(rule))
+    throw new PolicyError('SYNTAX', `unknown ImplicitMeta rule '${args[0]}', expected ALL, ANY, or MAJORITY`, { position: 0 });
   return { kind: 'implicitMeta', rule, subPolicy: args[1]! };
 }
 
@@ -72,7 +78,8 @@ export function configPolicyGroup(group: common.ConfigGroup): ConfigPolicyGroup 
     }
   }
   const groups = new Map<string, ConfigPolicyGroup>();
-  for (const [name, g] of group.getGroupsMap().entries() as unknown as Iterable<[string, common.ConfigGroup]>) groups.set(name, configPolicyGroup(g));
+  for (const [name, g] of group.getGroupsMap().entries() as unknown as Iterable<[string, common.ConfigGroup]>)
+    groups.set(name, configPolicyGroup(g));
   return { policies, groups };
 }
 
@@ -93,7 +100,9 @@ function toSignaturePolicy(group: ConfigPolicyGroup, name: string, path: string,
   if (p.kind !== 'implicitMeta') return p;
   if (depth > 8) throw unknownReference(path, 'ImplicitMeta policies nested too deeply');
   const names = [...group.groups.keys()].sort();
-  const rules = names.filter((g) => group.groups.get(g)!.policies.has(p.subPolicy)).map((g) => toSignaturePolicy(group.groups.get(g)!, p.subPolicy, `${path}/${g}`, depth + 1));
+  const rules = names
+    .filter((g) => group.groups.get(g)!.policies.has(p.subPolicy))
+    .map((g) => toSignaturePolicy(group.groups.get(g)!, p.subPolicy, `${path}/${g}`, depth + 1));
   const n = names.length === 0 ? 0 : p.rule === 'ANY' ? 1 : p.rule === 'ALL' ? names.length : Math.floor(names.length / 2) + 1;
   return { kind: 'outOf', n, rules };
 }

@@ -6,7 +6,10 @@ import { fromSignaturePolicyEnvelope, toSignaturePolicyEnvelope } from './envelo
 import { evaluatePolicy, type PolicySigner } from './evaluate.js';
 import { formatPolicy, parsePolicy, type Policy } from './policy.js';
 
-const sb = (mspId: string, role: 'member' | 'admin' | 'client' | 'peer' | 'orderer' = 'member'): Policy => ({ kind: 'signedBy', principal: { mspId, role } });
+const sb = (mspId: string, role: 'member' | 'admin' | 'client' | 'peer' | 'orderer' = 'member'): Policy => ({
+  kind: 'signedBy',
+  principal: { mspId, role },
+});
 
 test('parsePolicy accepts Fabric syntax: gates in three casings, quotes, whitespace, nesting', () => {
   const cases: [string, Policy][] = [
@@ -18,7 +21,10 @@ test('parsePolicy accepts Fabric syntax: gates in three casings, quotes, whitesp
       " \n Or( 'A.member' ,\tAnd('B.member', 'C.orderer') ) ",
       { kind: 'outOf', n: 1, rules: [sb('A'), { kind: 'outOf', n: 2, rules: [sb('B'), sb('C', 'orderer')] }] },
     ],
-    ["OR('MSP.WITH.DOTS.member', 'MSP-WITH-DASHES.peer')", { kind: 'outOf', n: 1, rules: [sb('MSP.WITH.DOTS'), sb('MSP-WITH-DASHES', 'peer')] }],
+    [
+      "OR('MSP.WITH.DOTS.member', 'MSP-WITH-DASHES.peer')",
+      { kind: 'outOf', n: 1, rules: [sb('MSP.WITH.DOTS'), sb('MSP-WITH-DASHES', 'peer')] },
+    ],
     ["OutOf(0, 'A.member')", { kind: 'outOf', n: 0, rules: [sb('A')] }],
     ["OutOf(3, 'A.member', 'B.member')", { kind: 'outOf', n: 3, rules: [sb('A'), sb('B')] }], // n = count + 1: never satisfied
     ["'LaSIGEMSP.peer'", sb('LaSIGEMSP', 'peer')],
@@ -45,14 +51,17 @@ test('parsePolicy reports syntax errors with their position', () => {
     ["AND('A.member'; 'B.member')", 14],
   ];
   for (const [text, position] of cases) {
-    assert.throws(() => parsePolicy(text), (e: unknown) => {
-      const err = e as { name: string; code: string; details?: { position?: number }; message: string };
-      assert.equal(err.name, 'PolicyError', text);
-      assert.equal(err.code, 'SYNTAX', `${text}: ${err.message}`);
-      assert.equal(err.details?.position, position, `${text}: ${err.message}`);
-      assert.match(err.message, /at position \d+/);
-      return true;
-    });
+    assert.throws(
+      () => parsePolicy(text),
+      (e: unknown) => {
+        const err = e as { name: string; code: string; details?: { position?: number }; message: string };
+        assert.equal(err.name, 'PolicyError', text);
+        assert.equal(err.code, 'SYNTAX', `${text}: ${err.message}`);
+        assert.equal(err.details?.position, position, `${text}: ${err.message}`);
+        assert.match(err.message, /at position \d+/);
+        return true;
+      },
+    );
   }
 });
 
@@ -168,7 +177,13 @@ test('toSignaturePolicyEnvelope numbers principals as Fabric policydsl does (gol
     // TestComplex2
     [
       "OR(AND('A.member', 'B.member'), OR('C.admin', 'D.member'))",
-      { n: 1, rules: [{ n: 2, rules: [0, 1] }, { n: 1, rules: [2, 3] }] },
+      {
+        n: 1,
+        rules: [
+          { n: 2, rules: [0, 1] },
+          { n: 1, rules: [2, 3] },
+        ],
+      },
       ['A.member', 'B.member', 'C.admin', 'D.member'],
     ],
     // no deduplication of repeated principals

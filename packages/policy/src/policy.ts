@@ -13,9 +13,15 @@ export const ROLES: readonly Role[] = ['member', 'admin', 'client', 'peer', 'ord
 const PRINCIPAL_RE = /^([A-Za-z0-9.-]+)\.(admin|member|client|peer|orderer)$/;
 // govaluate function names registered by policydsl.FromString: exact, lower and upper case only
 const GATES: Record<string, 'and' | 'or' | 'outof'> = {
-  And: 'and', and: 'and', AND: 'and',
-  Or: 'or', or: 'or', OR: 'or',
-  OutOf: 'outof', outof: 'outof', OUTOF: 'outof',
+  And: 'and',
+  and: 'and',
+  AND: 'and',
+  Or: 'or',
+  or: 'or',
+  OR: 'or',
+  OutOf: 'outof',
+  outof: 'outof',
+  OUTOF: 'outof',
 };
 
 type Token =
@@ -147,7 +153,11 @@ export function parsePolicy(text: string): Policy {
     if (gate === 'and') n = rules.length;
     else if (gate === 'or') n = 1;
     else if (n < 0 || n > rules.length + 1) {
-      throw new PolicyError('INVALID', `invalid t-out-of-n predicate, t ${n}, n ${rules.length}`, { position: nPos, n, count: rules.length });
+      throw new PolicyError('INVALID', `invalid t-out-of-n predicate, t ${n}, n ${rules.length}`, {
+        position: nPos,
+        n,
+        count: rules.length,
+      });
     }
     return { kind: 'outOf', n, rules };
   };

@@ -14,8 +14,24 @@ export type {
   NsPvtRwSet,
   StateReader,
 } from './rwset/types';
-export { IMPLICIT_COLLECTION_PREFIX, implicitCollectionName, implicitCollectionOrg, privateDataHash, hashedStateKey, parseHashedNamespace, sameHash } from './rwset/private';
-export { parseCollectionsConfig, checkCollectionsUpgrade, encodeCollectionConfigPackage, decodeCollectionConfigPackage, memberOrgsOf, type CollectionConfig, type CollectionEndorsementPolicy } from './collections/config';
+export {
+  IMPLICIT_COLLECTION_PREFIX,
+  implicitCollectionName,
+  implicitCollectionOrg,
+  privateDataHash,
+  hashedStateKey,
+  parseHashedNamespace,
+  sameHash,
+} from './rwset/private';
+export {
+  parseCollectionsConfig,
+  checkCollectionsUpgrade,
+  encodeCollectionConfigPackage,
+  decodeCollectionConfigPackage,
+  memberOrgsOf,
+  type CollectionConfig,
+  type CollectionEndorsementPolicy,
+} from './collections/config';
 export { compositeKey, splitCompositeKey } from './rwset/compositekey';
 export * from './proposal';
 export * from './transaction';

@@ -2,7 +2,15 @@
 // The notified body's bootstrap of a network's registry, each step done only when the ledger does
 // not show it done already (a network bootstrapped by its operators, a second run): organizations
 // admitted, the LR software approved by fingerprint, the meter model type-approved for it.
-import { ClientError, NotifiedBodyClient, RegistryReader, type LrSoftwareToApprove, type MeterModelToApprove, type MetroledgerClient, type OrganizationRole } from '@metroledger/client';
+import {
+  ClientError,
+  NotifiedBodyClient,
+  RegistryReader,
+  type LrSoftwareToApprove,
+  type MeterModelToApprove,
+  type MetroledgerClient,
+  type OrganizationRole,
+} from '@metroledger/client';
 import { ScenarioError } from './errors';
 
 /** `done`: this run did it; `already`: the ledger showed it done and it was left as it was. */
@@ -21,7 +29,8 @@ export interface BootstrapReport {
   readonly meterModel: StepOutcome;
 }
 
-const sameRoles = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((r, i) => r === [...b].sort()[i]);
+const sameRoles = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().every((r, i) => r === [...b].sort()[i]);
 
 async function orNotFound<T>(read: () => Promise<T>, notFound: string): Promise<T | undefined> {
   try {
@@ -39,11 +48,19 @@ async function orNotFound<T>(read: () => Promise<T>, notFound: string): Promise<
 export async function bootstrapRegistry(
   admin: MetroledgerClient,
   notifiedBody: NotifiedBodyClient,
-  want: { readonly organizations: readonly OrganizationToAdmit[]; readonly lrSoftware: LrSoftwareToApprove; readonly meterModel: MeterModelToApprove },
+  want: {
+    readonly organizations: readonly OrganizationToAdmit[];
+    readonly lrSoftware: LrSoftwareToApprove;
+    readonly meterModel: MeterModelToApprove;
+  },
   onStep?: () => void,
 ): Promise<BootstrapReport> {
   const reader = new RegistryReader(admin);
-  const listed = JSON.parse(Buffer.from(await admin.evaluate('listOrganizations', [], admin.governance)).toString('utf8')) as { mspId: string; name: string; roles: string[] }[];
+  const listed = JSON.parse(Buffer.from(await admin.evaluate('listOrganizations', [], admin.governance)).toString('utf8')) as {
+    mspId: string;
+    name: string;
+    roles: string[];
+  }[];
   const organizations: Record<string, StepOutcome> = {};
   for (const org of want.organizations) {
     const have = listed.find((o) => o.mspId === org.mspId);
@@ -62,7 +79,10 @@ export async function bootstrapRegistry(
     await notifiedBody.approveLrSoftware(sw);
     lrSoftware = { ...sw, outcome: 'done' };
   } else if (existing.status !== 'APPROVED') {
-    throw new ScenarioError('SETUP_REFUSED', `${sw.chaincodeName} ${sw.version} was withdrawn on this network (${existing.withdrawal?.reason ?? 'no reason given'}): meters may not run it`);
+    throw new ScenarioError(
+      'SETUP_REFUSED',
+      `${sw.chaincodeName} ${sw.version} was withdrawn on this network (${existing.withdrawal?.reason ?? 'no reason given'}): meters may not run it`,
+    );
   } else {
     const { chaincodeName, version, packageId, sourceSha256, endorsementPolicy } = existing;
     lrSoftware = { chaincodeName, version, packageId, sourceSha256, endorsementPolicy, outcome: 'already' };
@@ -71,7 +91,10 @@ export async function bootstrapRegistry(
 
   const model = want.meterModel;
   const current = await orNotFound(
-    async () => JSON.parse(Buffer.from(await admin.evaluate('getMeterModel', [model.model], admin.governance)).toString('utf8')) as MeterModelToApprove,
+    async () =>
+      JSON.parse(
+        Buffer.from(await admin.evaluate('getMeterModel', [model.model], admin.governance)).toString('utf8'),
+      ) as MeterModelToApprove,
     'METER_MODEL_NOT_FOUND',
   );
   let meterModel: StepOutcome = 'already';

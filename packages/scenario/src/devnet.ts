@@ -41,7 +41,10 @@ export async function devnetAccess(devnet: DevnetLocation, lrPackage: LrPackage)
     meterOwner: { mspId: 'CETSPMSP', ...(await identity('cetsp.example.com', 'User1')) },
     organizations: CASE_STUDY_ORGANIZATIONS,
     lrSoftware: {
-      chaincodeName: 'lr', version: '1.0', packageId: lrPackage.packageId, sourceSha256: lrPackage.codeDigest,
+      chaincodeName: 'lr',
+      version: '1.0',
+      packageId: lrPackage.packageId,
+      sourceSha256: lrPackage.codeDigest,
       endorsementPolicy: "AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
     },
   };
@@ -62,17 +65,30 @@ export const SUITE_METER_SITE = Object.freeze({ location: { text: 'test site', l
  * what is in place) and registers `meters` ({@link METER_MODEL}, owned by the meter owner, at
  * {@link SUITE_METER_SITE}).
  */
-export async function setUpSuiteRegistry(access: NetworkAccess, meters: readonly SuiteMeter[], opts: { readonly callTimeoutMs?: number } = {}): Promise<void> {
+export async function setUpSuiteRegistry(
+  access: NetworkAccess,
+  meters: readonly SuiteMeter[],
+  opts: { readonly callTimeoutMs?: number } = {},
+): Promise<void> {
   const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
-  const common = { connection, channel: access.channel, chaincode: access.chaincode, ...(opts.callTimeoutMs !== undefined && { callTimeoutMs: opts.callTimeoutMs }) };
+  const common = {
+    connection,
+    channel: access.channel,
+    chaincode: access.chaincode,
+    ...(opts.callTimeoutMs !== undefined && { callTimeoutMs: opts.callTimeoutMs }),
+  };
   const admin = new MetroledgerClient({ ...common, ...access.notifiedBodyAdmin });
   const inmetro = new MetroledgerClient({ ...common, ...access.notifiedBody });
   try {
     await bootstrapRegistry(admin, new NotifiedBodyClient(admin, access.notifiedBodyAdmin), mainJobRegistry(access));
     for (const m of meters) {
       await inmetro.registerMeter({
-        meterId: m.meterId, ownerMspId: access.meterOwner.mspId, publicKeyPem: m.publicKeyPem, geometry: m.geometry,
-        ...SUITE_METER_SITE, model: METER_MODEL,
+        meterId: m.meterId,
+        ownerMspId: access.meterOwner.mspId,
+        publicKeyPem: m.publicKeyPem,
+        geometry: m.geometry,
+        ...SUITE_METER_SITE,
+        model: METER_MODEL,
       });
     }
   } finally {

@@ -1,8 +1,32 @@
 // SPDX-License-Identifier: Apache-2.0
 // The São Paulo rush-hour scenario (the main job).
-export { runSaoPaulo, gatewayTls, formatReport, mainJobRegistry, CASE_STUDY_ORGANIZATIONS, DEFAULT_SCENARIO, METER_MODEL } from './saopaulo';
-export { devnetAccess, devnetUserMsp, setUpSuiteRegistry, SUITE_METER_SITE, type DevnetLocation, type LrPackage, type SuiteMeter } from './devnet';
-export type { NetworkAccess, OrgCredentials, ScenarioOptions, ScenarioHooks, ScenarioReport, ScenarioPhase, InFlightOnLedger } from './saopaulo';
+export {
+  runSaoPaulo,
+  gatewayTls,
+  formatReport,
+  mainJobRegistry,
+  CASE_STUDY_ORGANIZATIONS,
+  DEFAULT_SCENARIO,
+  METER_MODEL,
+} from './saopaulo';
+export {
+  devnetAccess,
+  devnetUserMsp,
+  setUpSuiteRegistry,
+  SUITE_METER_SITE,
+  type DevnetLocation,
+  type LrPackage,
+  type SuiteMeter,
+} from './devnet';
+export type {
+  NetworkAccess,
+  OrgCredentials,
+  ScenarioOptions,
+  ScenarioHooks,
+  ScenarioReport,
+  ScenarioPhase,
+  InFlightOnLedger,
+} from './saopaulo';
 export { planMeters, planArrivals, drawVehicle } from './plan';
 export type { PlannedMeter, ArrivalSchedule, ScenarioPlanOptions } from './plan';
 export { runTraffic } from './traffic';

@@ -29,7 +29,6 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'metroledger-lossless-'));
   devnet = await startDevnet({ dataDir: dir, port: 0, ordering: 'solo', batch: { batchTimeoutMs: 20 } });
   access = await devnetAccess(devnet, await defaultLrPackage());
-
 });
 
 after(async () => {
@@ -38,15 +37,28 @@ after(async () => {
 });
 
 test('the main job commits every reading exactly once while endorsers lag: mismatches and MVCC conflicts are retried', async () => {
-  const report = await runSaoPaulo(access, { meters: 8, seconds: 6, vehiclesPerSecond: 0.76, seed: 'lossless', meterIdPrefix: 'LAG', speedup: 3, faultShare: 0.05, registrationConcurrency: 8 }, {
-    onPhase: (phase) => {
-      if (phase !== 'traffic') return;
-      // Both endorsers stale at first (they agree; the transaction commits as MVCC_READ_CONFLICT),
-      // then PUCPR's alone (ProposalResponsePayloads do not match), then both caught up.
-      devnet.faults.lagPeer(LASIGE, 15);
-      devnet.faults.lagPeer(PUCPR, 45);
+  const report = await runSaoPaulo(
+    access,
+    {
+      meters: 8,
+      seconds: 6,
+      vehiclesPerSecond: 0.76,
+      seed: 'lossless',
+      meterIdPrefix: 'LAG',
+      speedup: 3,
+      faultShare: 0.05,
+      registrationConcurrency: 8,
     },
-  });
+    {
+      onPhase: (phase) => {
+        if (phase !== 'traffic') return;
+        // Both endorsers stale at first (they agree; the transaction commits as MVCC_READ_CONFLICT),
+        // then PUCPR's alone (ProposalResponsePayloads do not match), then both caught up.
+        devnet.faults.lagPeer(LASIGE, 15);
+        devnet.faults.lagPeer(PUCPR, 45);
+      },
+    },
+  );
   const t = report.traffic;
   assert.ok(t.planned >= 20, `${t.planned} readings`);
   assert.deepEqual(t.abandoned, {}, 'no reading abandoned');
@@ -62,7 +74,11 @@ test('the main job commits every reading exactly once while endorsers lag: misma
     let onLedger = 0;
     for (let m = 1; m <= 8; m++) {
       const seqs = await ledgerSequences(owner, `LAG-${String(m).padStart(4, '0')}`);
-      assert.deepEqual(seqs, seqs.map((_, i) => i + 1), `meter ${m}: ${seqs.join(',')}`);
+      assert.deepEqual(
+        seqs,
+        seqs.map((_, i) => i + 1),
+        `meter ${m}: ${seqs.join(',')}`,
+      );
       onLedger += seqs.length;
     }
     assert.equal(onLedger, t.planned);
@@ -74,7 +90,8 @@ test('the main job commits every reading exactly once while endorsers lag: misma
 
 test('an orderer answer lost after the transaction was accepted: the reading is committed once and reported committed', async () => {
   const connection = newGrpcConnection(access.endpoint, access.tlsRootCertPem, gatewayTls(access));
-  const client = (options: Partial<MetroledgerClientOptions> = {}) => new MetroledgerClient({ connection, ...access.meterOwner, ...options });
+  const client = (options: Partial<MetroledgerClientOptions> = {}) =>
+    new MetroledgerClient({ connection, ...access.meterOwner, ...options });
   const rng = newRng('lost-answers');
   const meter = Meter.create({ meterId: 'LOST-1', geometry: GEOMETRY });
   const reading = (m: Meter) => {
@@ -95,7 +112,7 @@ test('an orderer answer lost after the transaction was accepted: the reading is 
     assert.ok(a.attempts >= 2);
     assert.equal(a.record.sequence, 1);
     assert.equal((await endorseAnew.getMeasurement('LOST-1', 1)).txId, a.transactionId);
-    assert.ok(a.blockNumber >= 0n, 'the committing transaction was this submission\'s: its block is known');
+    assert.ok(a.blockNumber >= 0n, "the committing transaction was this submission's: its block is known");
     assert.equal(endorseAnew.stats.alreadyCommitted, 1);
     assert.ok((endorseAnew.stats.retriesByCause['COMMIT_UNKNOWN'] ?? 0) >= 1, JSON.stringify(endorseAnew.stats.retriesByCause));
 
@@ -113,7 +130,10 @@ test('an orderer answer lost after the transaction was accepted: the reading is 
 
     // Another reading under a taken sequence is abandoned, with its reason.
     const impostor = Meter.create({ meterId: 'LOST-1', geometry: GEOMETRY, privateKeyPem: meter.exportPrivateKeyPem(), lastSequence: 0 });
-    const taken = await resendOnly.submitReading(reading(impostor)).then(() => undefined, (e: unknown) => e);
+    const taken = await resendOnly.submitReading(reading(impostor)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(taken instanceof ClientError, String(taken));
     assert.equal(abandonReason(taken), 'ENDORSEMENT_FAILED/REPLAYED_SEQUENCE');
     assert.match(taken.message, /the ledger holds another reading under meter LOST-1 sequence 1/);
@@ -121,7 +141,13 @@ test('an orderer answer lost after the transaction was accepted: the reading is 
     // A meter the ledger does not know: retried for a while (a peer may lag), then abandoned with the chaincode's reason.
     const stranger = Meter.create({ meterId: 'LOST-404', geometry: GEOMETRY });
     const patient = client({ retry: { laggingPeerMs: 300 } });
-    const unknown = await patient.submitReading(reading(stranger)).then(() => undefined, (e: unknown) => e).finally(() => patient.close());
+    const unknown = await patient
+      .submitReading(reading(stranger))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      .finally(() => patient.close());
     assert.ok(unknown instanceof ClientError);
     assert.equal(abandonReason(unknown), 'ENDORSEMENT_FAILED/METER_NOT_FOUND');
     assert.ok(unknown.attempts !== undefined && unknown.attempts > 1, `attempts ${unknown.attempts}`);

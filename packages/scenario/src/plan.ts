@@ -29,7 +29,16 @@ export interface ArrivalSchedule {
   readonly meter: Int32Array;
 }
 
-const ROADS = ['Av. Paulista', 'Marginal Tietê', 'Marginal Pinheiros', 'Av. 23 de Maio', 'Radial Leste', 'Av. Rebouças', 'Av. Brasil', 'Av. do Estado'];
+const ROADS = [
+  'Av. Paulista',
+  'Marginal Tietê',
+  'Marginal Pinheiros',
+  'Av. 23 de Maio',
+  'Radial Leste',
+  'Av. Rebouças',
+  'Av. Brasil',
+  'Av. do Estado',
+];
 const SPEED_LIMITS = [40, 50, 50, 60, 60, 70, 90];
 const SAMPLE_RATES = [1000, 2000, 4000];
 
@@ -66,7 +75,10 @@ export function planArrivals(opts: ScenarioPlanOptions): ArrivalSchedule {
   events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const timeMs = new Float64Array(events.length);
   const meter = new Int32Array(events.length);
-  events.forEach(([t, m], i) => { timeMs[i] = t; meter[i] = m; });
+  events.forEach(([t, m], i) => {
+    timeMs[i] = t;
+    meter[i] = m;
+  });
   return { timeMs, meter };
 }
 

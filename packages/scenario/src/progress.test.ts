@@ -11,8 +11,16 @@ function simulate(opts: { planned: number; offered: number; settles: number; sch
     const due = Math.min(opts.planned, Math.floor(opts.offered * Math.min(seconds, opts.scheduleS)));
     const settled = Math.min(due, Math.floor(opts.settles * seconds));
     return {
-      planned: opts.planned, due, captured: due, submitted: settled + Math.min(50, due - settled), committed: settled, abandoned: 0,
-      inFlight: Math.min(50, due - settled), queued: due - settled - Math.min(50, due - settled), elapsedMs: seconds * 1000, scheduleMs: opts.scheduleS * 1000,
+      planned: opts.planned,
+      due,
+      captured: due,
+      submitted: settled + Math.min(50, due - settled),
+      committed: settled,
+      abandoned: 0,
+      inFlight: Math.min(50, due - settled),
+      queued: due - settled - Math.min(50, due - settled),
+      elapsedMs: seconds * 1000,
+      scheduleMs: opts.scheduleS * 1000,
     };
   };
   return {
@@ -84,13 +92,25 @@ test('after the last vehicle the backlog drains: no new warning, the ETA is the 
 test('a network that catches up and falls behind again is warned again', () => {
   let now = 0;
   const monitor = new TrafficMonitor({ windowMs: 10_000, clock: () => now });
-  let due = 0, settled = 0;
+  let due = 0,
+    settled = 0;
   const step = (offered: number, settles: number, seconds: number) => {
     for (let i = 0; i < seconds * 2; i++) {
       now += 500;
       due += offered / 2;
       settled = Math.min(due, settled + settles / 2);
-      monitor.update({ planned: 1e6, due, captured: due, submitted: settled, committed: settled, abandoned: 0, inFlight: 0, queued: due - settled, elapsedMs: now, scheduleMs: 1e6 });
+      monitor.update({
+        planned: 1e6,
+        due,
+        captured: due,
+        submitted: settled,
+        committed: settled,
+        abandoned: 0,
+        inFlight: 0,
+        queued: due - settled,
+        elapsedMs: now,
+        scheduleMs: 1e6,
+      });
     }
   };
   step(500, 200, 12);

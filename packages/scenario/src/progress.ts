@@ -52,7 +52,11 @@ export interface TrafficMonitorOptions {
   readonly clock?: () => number;
 }
 
-interface Sample { readonly atMs: number; readonly settled: number; readonly due: number }
+interface Sample {
+  readonly atMs: number;
+  readonly settled: number;
+  readonly due: number;
+}
 
 /**
  * Follows the traffic's snapshots. `update` takes each snapshot as it comes; `status` and
@@ -83,7 +87,8 @@ export class TrafficMonitor {
 
   status(): RunStatus {
     const last = this.#last;
-    if (last === undefined) return { planned: 0, settled: 0, commitRatePerS: undefined, offeredRatePerS: undefined, backlog: 0, etaMs: undefined, behind: false };
+    if (last === undefined)
+      return { planned: 0, settled: 0, commitRatePerS: undefined, offeredRatePerS: undefined, backlog: 0, etaMs: undefined, behind: false };
     const p = last.progress;
     const settled = p.committed + p.abandoned;
     const base = this.#samples[0]!;
@@ -102,8 +107,13 @@ export class TrafficMonitor {
     // Behind: the window is full, vehicles still pass, the network settles clearly less than they
     // offer, and more than a second of readings is waiting (a passing blip is not a warning).
     const windowFull = spanS * 1000 >= this.#windowMs * 0.9;
-    const behind = windowFull && offeredRatePerS !== undefined && commitRatePerS !== undefined && offeredRatePerS > 0
-      && commitRatePerS < (1 - this.#tolerance) * offeredRatePerS && backlog > Math.max(1, commitRatePerS);
+    const behind =
+      windowFull &&
+      offeredRatePerS !== undefined &&
+      commitRatePerS !== undefined &&
+      offeredRatePerS > 0 &&
+      commitRatePerS < (1 - this.#tolerance) * offeredRatePerS &&
+      backlog > Math.max(1, commitRatePerS);
     return { planned: p.planned, settled, commitRatePerS, offeredRatePerS, backlog, etaMs, behind };
   }
 
@@ -121,11 +131,14 @@ export class TrafficMonitor {
     this.#warned = true;
     const last = this.#last!;
     const scheduleLeftMs = Math.max(0, last.progress.scheduleMs - last.progress.elapsedMs - (this.#clock() - last.atMs));
-    return `the network is slower than the city: it settles ${Math.round(s.commitRatePerS!)} readings/s ` +
+    return (
+      `the network is slower than the city: it settles ${Math.round(s.commitRatePerS!)} readings/s ` +
       `(last ${formatDuration(this.#windowMs)}) while the meters offer ${Math.round(s.offeredRatePerS!)}/s. ` +
       `${s.backlog} readings wait in their meters' queues or in flight (signed, none lost); ` +
       `at this rate the run ends in about ${s.etaMs === undefined ? 'an unknown time' : formatDuration(s.etaMs)}` +
-      (scheduleLeftMs > 0 ? ` (the last vehicle passes in ${formatDuration(scheduleLeftMs)})` : '') + '.';
+      (scheduleLeftMs > 0 ? ` (the last vehicle passes in ${formatDuration(scheduleLeftMs)})` : '') +
+      '.'
+    );
   }
 }
 

@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // The main job: São Paulo at rush hour (paper, section VII-A). 1,000 meters × 0.76 vehicles/s.
 import { Meter } from '@metroledger/meter';
-import { ClientError, MetroledgerClient, NotifiedBodyClient, newGrpcConnection, type GatewayTlsOptions, type LrSoftwareToApprove, type RetryPolicy } from '@metroledger/client';
+import {
+  ClientError,
+  MetroledgerClient,
+  NotifiedBodyClient,
+  newGrpcConnection,
+  type GatewayTlsOptions,
+  type LrSoftwareToApprove,
+  type RetryPolicy,
+} from '@metroledger/client';
 import { bootstrapRegistry, type BootstrapReport, type OrganizationToAdmit } from './bootstrap';
 import { ScenarioError } from './errors';
 import { planArrivals, planMeters, type PlannedMeter, type ScenarioPlanOptions } from './plan';
@@ -66,14 +74,24 @@ export function mainJobRegistry(access: Pick<NetworkAccess, 'organizations' | 'l
     organizations: access.organizations,
     lrSoftware: access.lrSoftware,
     meterModel: {
-      model: METER_MODEL, manufacturer: 'metroledger reference design', chaincodeName: access.lrSoftware.chaincodeName,
-      approvedLrVersions: [access.lrSoftware.version], certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
+      model: METER_MODEL,
+      manufacturer: 'metroledger reference design',
+      chaincodeName: access.lrSoftware.chaincodeName,
+      approvedLrVersions: [access.lrSoftware.version],
+      certificateRef: 'Inmetro type-approval certificate (simulated) DL-2',
     },
   };
 }
 
 export const DEFAULT_SCENARIO: ScenarioOptions = Object.freeze({
-  meters: 1000, seconds: 60, vehiclesPerSecond: 0.76, seed: 'sao-paulo', meterIdPrefix: 'SP', speedup: 1, faultShare: 0.01, registrationConcurrency: 100,
+  meters: 1000,
+  seconds: 60,
+  vehiclesPerSecond: 0.76,
+  seed: 'sao-paulo',
+  meterIdPrefix: 'SP',
+  speedup: 1,
+  faultShare: 0.01,
+  registrationConcurrency: 100,
 });
 
 /**
@@ -134,7 +152,9 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
     // network where this is done already, the ledger's records are verified and kept.
     hooks.onPhase?.('approve', access.organizations.length + 2);
     let approvals = 0;
-    const bootstrap = await bootstrapRegistry(admin, new NotifiedBodyClient(admin, access.notifiedBodyAdmin), mainJobRegistry(access), () => hooks.onProgress?.(++approvals, undefined));
+    const bootstrap = await bootstrapRegistry(admin, new NotifiedBodyClient(admin, access.notifiedBodyAdmin), mainJobRegistry(access), () =>
+      hooks.onProgress?.(++approvals, undefined),
+    );
     const { outcome: _, ...approvedLrSoftware } = bootstrap.lrSoftware;
 
     const plan = planMeters(options);
@@ -145,14 +165,21 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
     const approvalInterrupted = interruptedIn('approve');
     if (approvalInterrupted.interruptedIn === undefined) hooks.onPhase?.('register', plan.length);
     const registrationStart = performance.now();
-    let next = 0, registered = 0, reused = 0;
+    let next = 0,
+      registered = 0,
+      reused = 0;
     const registerWorker = async () => {
       for (let i = next++; i < plan.length && !stopped(); i = next++) {
         const p = plan[i]!;
         try {
           await inmetro.registerMeter({
-            meterId: p.meterId, ownerMspId: access.meterOwner.mspId, publicKeyPem: meters[i]!.publicKeyPem,
-            geometry: p.geometry, location: p.location, speedLimitKmh: p.speedLimitKmh, model: METER_MODEL,
+            meterId: p.meterId,
+            ownerMspId: access.meterOwner.mspId,
+            publicKeyPem: meters[i]!.publicKeyPem,
+            geometry: p.geometry,
+            location: p.location,
+            speedLimitKmh: p.speedLimitKmh,
+            model: METER_MODEL,
           });
         } catch (err) {
           if (!(err instanceof ClientError) || err.chaincodeCode !== 'METER_EXISTS') throw err;
@@ -172,7 +199,13 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
     if (before.interruptedIn === undefined) hooks.onPhase?.('traffic', schedule.timeMs.length);
     // stopped before the traffic: runTraffic captures nothing and reports every reading not captured
     const traffic = await runTraffic({
-      client: owner, plan, meters, schedule, speedup: options.speedup, faultShare: options.faultShare, seed: options.seed,
+      client: owner,
+      plan,
+      meters,
+      schedule,
+      speedup: options.speedup,
+      faultShare: options.faultShare,
+      seed: options.seed,
       clockStartMs: Date.now(),
       onProgress: (p) => hooks.onProgress?.(p.committed + p.abandoned, p),
       ...(hooks.signal !== undefined && { signal: hooks.signal }),
@@ -180,7 +213,17 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
       ...(hooks.inFlightGraceMs !== undefined && { inFlightGraceMs: hooks.inFlightGraceMs }),
     });
     const interrupted = before.interruptedIn !== undefined ? before : traffic.interrupted ? { interruptedIn: 'traffic' as const } : {};
-    return { options, approvedLrSoftware, meterModel: METER_MODEL, bootstrap, registeredMeters: registered, reusedMeters: reused, registrationSeconds, traffic, ...interrupted };
+    return {
+      options,
+      approvedLrSoftware,
+      meterModel: METER_MODEL,
+      bootstrap,
+      registeredMeters: registered,
+      reusedMeters: reused,
+      registrationSeconds,
+      traffic,
+      ...interrupted,
+    };
   } finally {
     admin.close();
     inmetro.close();
@@ -196,16 +239,35 @@ export async function runSaoPaulo(access: NetworkAccess, options: ScenarioOption
  * registration on the ledger is its own.
  */
 async function reuseMeter(inmetro: MetroledgerClient, p: PlannedMeter, meter: Meter, ownerMspId: string): Promise<Meter> {
-  const onLedger = await inmetro.getMeter(p.meterId) as { ownerMspId?: string; status?: string; model?: string; publicKeyPem?: string; geometry?: Record<string, number> };
+  const onLedger = (await inmetro.getMeter(p.meterId)) as {
+    ownerMspId?: string;
+    status?: string;
+    model?: string;
+    publicKeyPem?: string;
+    geometry?: Record<string, number>;
+  };
   // this run's own registration, whose answer was lost before a retry
   if (onLedger.publicKeyPem === meter.publicKeyPem) return meter;
   const g = onLedger.geometry ?? {};
-  const same = onLedger.ownerMspId === ownerMspId && onLedger.status === 'ACTIVE' && onLedger.model === METER_MODEL
-    && g['loopSpacingM'] === p.geometry.loopSpacingM && g['loopLengthM'] === p.geometry.loopLengthM && g['sampleRateHz'] === p.geometry.sampleRateHz;
+  const same =
+    onLedger.ownerMspId === ownerMspId &&
+    onLedger.status === 'ACTIVE' &&
+    onLedger.model === METER_MODEL &&
+    g['loopSpacingM'] === p.geometry.loopSpacingM &&
+    g['loopLengthM'] === p.geometry.loopLengthM &&
+    g['sampleRateHz'] === p.geometry.sampleRateHz;
   if (!same) {
-    throw new ScenarioError('METER_CONFLICT', `meter ${p.meterId} is registered on this network as another meter (owner, geometry, model or status differ): choose another meter id prefix`);
+    throw new ScenarioError(
+      'METER_CONFLICT',
+      `meter ${p.meterId} is registered on this network as another meter (owner, geometry, model or status differ): choose another meter id prefix`,
+    );
   }
-  const rotated = JSON.parse(Buffer.from((await inmetro.submit('rotateMeterKey', [p.meterId, meter.publicKeyPem, 'metroledger start: a new run of the simulated meter'])).result).toString('utf8')) as { keyHistory: { validFromSequence: number }[] };
+  const rotated = JSON.parse(
+    Buffer.from(
+      (await inmetro.submit('rotateMeterKey', [p.meterId, meter.publicKeyPem, 'metroledger start: a new run of the simulated meter']))
+        .result,
+    ).toString('utf8'),
+  ) as { keyHistory: { validFromSequence: number }[] };
   const lastSequence = rotated.keyHistory.at(-1)!.validFromSequence - 1;
   return Meter.create({ meterId: p.meterId, geometry: p.geometry, privateKeyPem: meter.exportPrivateKeyPem(), lastSequence });
 }
@@ -223,15 +285,26 @@ export function formatReport(r: ScenarioReport, inFlightOnLedger?: InFlightOnLed
   const refused = Object.values(t.refused).reduce((a, b) => a + b, 0);
   const abandoned = Object.values(t.abandoned).reduce((a, b) => a + b, 0);
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  const breakdown = (rec: Readonly<Record<string, number>>) => Object.entries(rec).map(([k, v]) => `${k} ${v}`).join(', ');
+  const breakdown = (rec: Readonly<Record<string, number>>) =>
+    Object.entries(rec)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
   const lines = [
     `São Paulo at rush hour: ${r.options.meters} meters × ${r.options.vehiclesPerSecond} vehicles/s × ${r.options.seconds} s` +
       (r.options.speedup !== 1 ? ` (time ×${r.options.speedup})` : ''),
   ];
   if (r.interruptedIn !== undefined) {
-    const when = r.interruptedIn === 'traffic' ? `during the traffic, ${t.wallSeconds.toFixed(1)} s in` : r.interruptedIn === 'register' ? 'during meter registration' : 'during type approval';
+    const when =
+      r.interruptedIn === 'traffic'
+        ? `during the traffic, ${t.wallSeconds.toFixed(1)} s in`
+        : r.interruptedIn === 'register'
+          ? 'during meter registration'
+          : 'during type approval';
     const f = t.fates;
-    const settled = inFlightOnLedger === undefined ? '' : `; on the ledger after the network stopped: ${inFlightOnLedger.committed} committed, ${inFlightOnLedger.notOnLedger} not on the ledger`;
+    const settled =
+      inFlightOnLedger === undefined
+        ? ''
+        : `; on the ledger after the network stopped: ${inFlightOnLedger.committed} committed, ${inFlightOnLedger.notOnLedger} not on the ledger`;
     lines.push(
       `  INTERRUPTED ${when}: the partial report. What became of each of the ${t.planned} planned readings:`,
       `    committed              ${f.committed}  (on the ledger, measured or refused by the LR software)`,

@@ -91,7 +91,11 @@ export interface TrafficResult {
   readonly inFlightReadings: readonly ReadingRef[];
 }
 
-interface Queued { readonly reading: Uint8Array; readonly sequence: number; readonly capturedAt: number }
+interface Queued {
+  readonly reading: Uint8Array;
+  readonly sequence: number;
+  readonly capturedAt: number;
+}
 
 /**
  * Longest stretch of synchronous reading synthesis (about 0.5 ms a reading) before the generator
@@ -105,7 +109,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 /** Readings due by `elapsedMs` of wall time: schedule times are ascending. */
 function dueBy(timeMs: Float64Array, simulatedMs: number): number {
-  let lo = 0, hi = timeMs.length;
+  let lo = 0,
+    hi = timeMs.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (timeMs[mid]! <= simulatedMs) lo = mid + 1;
@@ -127,20 +132,38 @@ export async function runTraffic(opts: TrafficOptions): Promise<TrafficResult> {
   const serviceLatency = new LatencyRecorder();
   const refused: Record<string, number> = {};
   const abandoned: Record<string, number> = {};
-  let captured = 0, submitted = 0, inFlight = 0, measured = 0, refusedCount = 0, abandonedCount = 0, alreadyCommitted = 0, violations = 0, lastBlock = -1;
+  let captured = 0,
+    submitted = 0,
+    inFlight = 0,
+    measured = 0,
+    refusedCount = 0,
+    abandonedCount = 0,
+    alreadyCommitted = 0,
+    violations = 0,
+    lastBlock = -1;
   const retriesBefore = opts.client.stats.retries;
   const causesBefore = { ...opts.client.stats.retriesByCause };
   const stopped = () => opts.signal?.aborted === true;
   let settle: () => void = () => {};
-  const allDone = new Promise<void>((resolve) => { settle = resolve; });
+  const allDone = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
   const t0 = performance.now();
   let finished = false;
   const progress = () => {
     if (finished) return; // readings still settling after an interrupted run's result
     const elapsedMs = performance.now() - t0;
     opts.onProgress?.({
-      planned, due: dueBy(schedule.timeMs, elapsedMs * opts.speedup), captured, submitted, committed: measured + refusedCount, abandoned: abandonedCount,
-      inFlight, queued: captured - submitted, elapsedMs, scheduleMs,
+      planned,
+      due: dueBy(schedule.timeMs, elapsedMs * opts.speedup),
+      captured,
+      submitted,
+      committed: measured + refusedCount,
+      abandoned: abandonedCount,
+      inFlight,
+      queued: captured - submitted,
+      elapsedMs,
+      scheduleMs,
     });
   };
   const ticker = setInterval(progress, opts.progressIntervalMs ?? 500);
@@ -182,7 +205,9 @@ export async function runTraffic(opts: TrafficOptions): Promise<TrafficResult> {
     busy[m] = 0;
   };
 
-  const onStop = () => { if (inFlight === 0) settle(); };
+  const onStop = () => {
+    if (inFlight === 0) settle();
+  };
   opts.signal?.addEventListener('abort', onStop, { once: true });
   if (stopped()) onStop();
   if (planned === 0) settle();
@@ -203,10 +228,15 @@ export async function runTraffic(opts: TrafficOptions): Promise<TrafficResult> {
     const meterPlan = plan[m]!;
     const vehicle = drawVehicle(rng, meterPlan.speedLimitKmh);
     const event = generateEvent(rng, {
-      geometry: meterPlan.geometry, vehicleClass: vehicle.vehicleClass, speedKmh: vehicle.speedKmh, invalidShare: opts.faultShare,
+      geometry: meterPlan.geometry,
+      vehicleClass: vehicle.vehicleClass,
+      speedKmh: vehicle.speedKmh,
+      invalidShare: opts.faultShare,
     });
     const reading = meters[m]!.capture({
-      loopA: event.loopA, loopB: event.loopB, captureTimeMs: Math.round(opts.clockStartMs + schedule.timeMs[i]!),
+      loopA: event.loopA,
+      loopB: event.loopB,
+      captureTimeMs: Math.round(opts.clockStartMs + schedule.timeMs[i]!),
     });
     captured++;
     queues[m]!.push({ reading: encodeSignedReading(reading), sequence: meters[m]!.sequence, capturedAt: performance.now() });
@@ -229,15 +259,34 @@ export async function runTraffic(opts: TrafficOptions): Promise<TrafficResult> {
     if (delta > 0) retriesByCause[cause] = delta;
   }
   const inFlightReadings: ReadingRef[] = [];
-  flying.forEach((item, m) => { if (item !== undefined) inFlightReadings.push({ meterId: meters[m]!.meterId, sequence: item.sequence }); });
+  flying.forEach((item, m) => {
+    if (item !== undefined) inFlightReadings.push({ meterId: meters[m]!.meterId, sequence: item.sequence });
+  });
   const committed = measured + refusedCount;
   return {
-    planned, submitted, committed, measured, refused: { ...refused }, abandoned: { ...abandoned }, alreadyCommitted, speedLimitViolations: violations,
-    latency: latency.summary(), serviceLatency: serviceLatency.summary(),
-    wallSeconds, committedPerSecond: committed / wallSeconds, lastBlockNumber: lastBlock,
-    retries: opts.client.stats.retries - retriesBefore, retriesByCause,
+    planned,
+    submitted,
+    committed,
+    measured,
+    refused: { ...refused },
+    abandoned: { ...abandoned },
+    alreadyCommitted,
+    speedLimitViolations: violations,
+    latency: latency.summary(),
+    serviceLatency: serviceLatency.summary(),
+    wallSeconds,
+    committedPerSecond: committed / wallSeconds,
+    lastBlockNumber: lastBlock,
+    retries: opts.client.stats.retries - retriesBefore,
+    retriesByCause,
     interrupted: committed + abandonedCount < planned,
-    fates: { committed, abandoned: abandonedCount, inFlight: inFlightReadings.length, queued: captured - submitted, notCaptured: planned - captured },
+    fates: {
+      committed,
+      abandoned: abandonedCount,
+      inFlight: inFlightReadings.length,
+      queued: captured - submitted,
+      notCaptured: planned - captured,
+    },
     inFlightReadings,
   };
 }

@@ -20,14 +20,20 @@ test('readings of batch transactions are collected, each under its own meter and
   await f.cut();
   await f.submit(f.reading(meters[0]!));
   // sequences 2-3 of each meter in one batch, then 4 of the first one alone
-  const batch = [f.reading(meters[0]!), f.reading(meters[1]!), f.reading(meters[0]!), f.reading(meters[1]!)].map((b64) => Buffer.from(b64, 'base64'));
+  const batch = [f.reading(meters[0]!), f.reading(meters[1]!), f.reading(meters[0]!), f.reading(meters[1]!)].map((b64) =>
+    Buffer.from(b64, 'base64'),
+  );
   const { result } = await f.invoke('CETSPMSP', ['submitReadingBatch', Buffer.from(encodeReadingBatch(batch)).toString('base64')]);
   assert.equal(result.response.status, 200, result.response.message);
   await f.submit(f.reading(meters[0]!));
   await f.cut();
   await f.close();
   const collected = await collectMeasurements(ledgerDirectorySource(root));
-  const seqs = (id: string) => collected.readings.filter((r) => r.meterId === id).map((r) => r.sequence).sort((a, b) => a - b);
+  const seqs = (id: string) =>
+    collected.readings
+      .filter((r) => r.meterId === id)
+      .map((r) => r.sequence)
+      .sort((a, b) => a - b);
   assert.deepEqual(seqs('SP-0101'), [1, 2, 3, 4]);
   assert.deepEqual(seqs('SP-0102'), [1, 2]);
   assert.ok(collected.readings.every((r) => r.status === 'MEASURED' && r.speedKmh !== undefined));

@@ -54,12 +54,17 @@ export function columnChart(o: ColumnChartOptions): string {
   const parts: string[] = [];
   for (let i = 0; i <= 4; i++) {
     const v = (max * i) / 4;
-    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e6ee"/>`, `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" ${FONT}>${fmt(v)}</text>`);
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e6ee"/>`,
+      `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" ${FONT}>${fmt(v)}</text>`,
+    );
   }
   for (const s of o.series) {
     s.values.forEach((v, i) => {
       const x = left + i * slot + (slot - bar) / 2;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${s.color}"><title>${escapeHtml(o.labels[i]!)}: ${fmt(v)} ${escapeHtml(s.name)}</title></rect>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${s.color}"><title>${escapeHtml(o.labels[i]!)}: ${fmt(v)} ${escapeHtml(s.name)}</title></rect>`,
+      );
     });
   }
   // x ticks: every k-th column, k chosen so that the longest tick keeps a gap; never the same text twice
@@ -73,14 +78,19 @@ export function columnChart(o: ColumnChartOptions): string {
     if (text === last) continue;
     last = text;
     previous = i;
-    parts.push(`<text x="${(left + i * slot + slot / 2).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle" ${FONT}>${escapeHtml(text)}</text>`);
+    parts.push(
+      `<text x="${(left + i * slot + slot / 2).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle" ${FONT}>${escapeHtml(text)}</text>`,
+    );
   }
   parts.push(`<line x1="${left}" x2="${width - right}" y1="${top + plotH}" y2="${top + plotH}" stroke="#99a"/>`);
   parts.push(`<text x="${left + plotW / 2}" y="${height - 6}" text-anchor="middle" ${FONT}>${escapeHtml(o.xUnit)}</text>`);
   parts.push(`<text transform="translate(14 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" ${FONT}>${escapeHtml(o.yUnit)}</text>`);
   let lx = left;
   for (const s of o.series) {
-    parts.push(`<rect x="${lx}" y="10" width="12" height="12" fill="${s.color}"/>`, `<text x="${lx + 16}" y="20" ${FONT}>${escapeHtml(s.name)}</text>`);
+    parts.push(
+      `<rect x="${lx}" y="10" width="12" height="12" fill="${s.color}"/>`,
+      `<text x="${lx + 16}" y="20" ${FONT}>${escapeHtml(s.name)}</text>`,
+    );
     lx += 16 + s.name.length * CHAR_PX + 18;
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(o.title)}">${parts.join('')}</svg>`;

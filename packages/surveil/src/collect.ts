@@ -135,12 +135,25 @@ export async function collectMeasurements(source: BlockSource, opts: { lrNamespa
           } catch {
             continue;
           }
-          const base = { meterId: reading.meterId, sequence: reading.sequence, captureTimeMs: reading.captureTimeMs, txTimeMs, blockNum, txId: tx.txId, rawDigest: rawDigest(reading.loopA, reading.loopB) };
+          const base = {
+            meterId: reading.meterId,
+            sequence: reading.sequence,
+            captureTimeMs: reading.captureTimeMs,
+            txTimeMs,
+            blockNum,
+            txId: tx.txId,
+            rawDigest: rawDigest(reading.loopA, reading.loopB),
+          };
           const record = stored.get(`${reading.meterId}\u0000${reading.sequence}`);
           if (record === 'REJECTED') readings.push({ ...base, status: 'REJECTED' });
           else if (record !== undefined) {
             try {
-              const r = JSON.parse(text.decode(record)) as { status?: string; speedKmh?: number; speedLimitKmh?: number; speedLimitExceeded?: boolean };
+              const r = JSON.parse(text.decode(record)) as {
+                status?: string;
+                speedKmh?: number;
+                speedLimitKmh?: number;
+                speedLimitExceeded?: boolean;
+              };
               readings.push({
                 ...base,
                 status: r.status === 'MEASURED' ? 'MEASURED' : 'REFUSED',

@@ -15,12 +15,31 @@ function collected(): Collected {
   const base = Date.parse('2025-06-30T23:00:00Z');
   for (let i = 1; i <= 7; i++) {
     const meterId = `SP-000${i}`;
-    meters.set(meterId, { meterId, lat: -23.56 + i * 0.002, lon: -46.65 + i * 0.002, location: `Av. Paulista ${i}00`, speedLimitKmh: 60, status: 'ACTIVE' });
+    meters.set(meterId, {
+      meterId,
+      lat: -23.56 + i * 0.002,
+      lon: -46.65 + i * 0.002,
+      location: `Av. Paulista ${i}00`,
+      speedLimitKmh: 60,
+      status: 'ACTIVE',
+    });
     for (let s = 1; s <= 60; s++) {
       if (i === 3 && (s === 10 || s === 11)) continue; // lost readings: a SEQUENCE_GAP flag
       const speedKmh = (i === 7 ? 95 : 55) + 6 * rng.normal();
       const t = base + s * 90_000;
-      readings.push({ meterId, sequence: s, captureTimeMs: t, txTimeMs: t + 500, blockNum: s, txId: `tx-${meterId}-${s}`, status: 'MEASURED', speedKmh, speedLimitKmh: 60, exceeded: speedKmh > 60, rawDigest: createHash('sha256').update(`${meterId}/${s}`).digest('hex') });
+      readings.push({
+        meterId,
+        sequence: s,
+        captureTimeMs: t,
+        txTimeMs: t + 500,
+        blockNum: s,
+        txId: `tx-${meterId}-${s}`,
+        status: 'MEASURED',
+        speedKmh,
+        speedLimitKmh: 60,
+        exceeded: speedKmh > 60,
+        rawDigest: createHash('sha256').update(`${meterId}/${s}`).digest('hex'),
+      });
     }
   }
   // the same raw data under two meters: a DIGEST_COLLISION naming both
@@ -37,7 +56,11 @@ test('a public report names meters only by pseudonyms and leaves out places and 
   for (let i = 1; i <= 7; i++) assert.doesNotMatch(json, new RegExp(`SP-000${i}`), `meter SP-000${i} named in the public report`);
   assert.doesNotMatch(json, /Paulista|"lat"|"lon"|"txId"|"blockNum"|tx-/);
   assert.doesNotMatch(formatSurveilText(pub), /SP-000/);
-  assert.ok(report.flags.some((f) => f.code === 'SEQUENCE_GAP') && report.flags.some((f) => f.code === 'DIGEST_COLLISION') && report.flags.some((f) => f.code === 'NEIGHBOUR_OUTLIER'));
+  assert.ok(
+    report.flags.some((f) => f.code === 'SEQUENCE_GAP') &&
+      report.flags.some((f) => f.code === 'DIGEST_COLLISION') &&
+      report.flags.some((f) => f.code === 'NEIGHBOUR_OUTLIER'),
+  );
   assert.deepEqual(pub.flags.map((f) => f.code).sort(), report.flags.map((f) => f.code).sort(), 'the same flags');
   // the same statistics, meter by meter, under the publisher's mapping
   for (const m of report.meters) {
@@ -45,7 +68,10 @@ test('a public report names meters only by pseudonyms and leaves out places and 
     const { location: _l, lat: _a, lon: _o, ...expected } = m;
     assert.deepEqual({ ...p, meterId: m.meterId }, expected);
   }
-  assert.deepEqual([pub.readings, pub.measured, pub.violations, pub.histogram], [report.readings, report.measured, report.violations, report.histogram]);
+  assert.deepEqual(
+    [pub.readings, pub.measured, pub.violations, pub.histogram],
+    [report.readings, report.measured, report.violations, report.histogram],
+  );
   const outlier = pub.flags.find((f) => f.code === 'NEIGHBOUR_OUTLIER')!;
   assert.equal(outlier.meterId, meterPseudonym(secret, '2025-07', 'SP-0007'));
   assert.ok((outlier.details!['neighbours'] as string[]).every((n) => n.startsWith('P-')));
@@ -60,7 +86,10 @@ test('pseudonyms are stable within a period, unlinkable across periods and secre
   assert.notEqual(meterPseudonym(randomBytes(32), '2025-06', 'SP-0001'), a);
   assert.notEqual(meterPseudonym(secret, '2025-06', 'SP-0002'), a);
   const report = surveil(collected(), 'x');
-  assert.deepEqual(pseudonymizeReport(report, { secret, period: '2025-06' }).meters.map((m) => m.meterId), pseudonymizeReport(report, { secret, period: '2025-06' }).meters.map((m) => m.meterId));
+  assert.deepEqual(
+    pseudonymizeReport(report, { secret, period: '2025-06' }).meters.map((m) => m.meterId),
+    pseudonymizeReport(report, { secret, period: '2025-06' }).meters.map((m) => m.meterId),
+  );
   assert.throws(() => meterPseudonym(randomBytes(16), '2025-06', 'SP-0001'), SurveilError);
 });
 

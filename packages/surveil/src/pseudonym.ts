@@ -84,22 +84,34 @@ export function pseudonymizeReport(report: SurveilReport, options: PseudonymOpti
   const rotation = options.rotation ?? 'month';
   const lastHour = report.hourly.reduce((a, h) => (h.hour > a ? h.hour : a), '');
   const period = options.period ?? pseudonymPeriod(lastHour === '' ? Date.parse(report.generatedAt) : Date.parse(lastHour), rotation);
-  const ids = new Set<string>([...report.meters.map((m) => m.meterId), ...report.hourly.map((h) => h.meterId), ...report.flags.map((f) => f.meterId)]);
+  const ids = new Set<string>([
+    ...report.meters.map((m) => m.meterId),
+    ...report.hourly.map((h) => h.meterId),
+    ...report.flags.map((f) => f.meterId),
+  ]);
   const names = new Map([...ids].map((id) => [id, meterPseudonym(options.secret, period, id)]));
   const name = (id: string): string => names.get(id) ?? meterPseudonym(options.secret, period, id);
   // meter ids inside messages and details, longest first so that no id is replaced inside a longer one
   const escaped = [...ids].sort((a, b) => b.length - a.length).map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   const pattern = escaped.length === 0 ? undefined : new RegExp(`(?<![\\w-])(${escaped.join('|')})(?![\\w-])`, 'g');
-  const scrub = (text: string): string => (pattern === undefined ? text : text.replace(pattern, (id) => name(id)).replace(/\b(block|blocks) \d+( and \d+)?/g, '$1 …'));
+  const scrub = (text: string): string =>
+    pattern === undefined ? text : text.replace(pattern, (id) => name(id)).replace(/\b(block|blocks) \d+( and \d+)?/g, '$1 …');
   const scrubValue = (v: unknown): unknown => {
     if (typeof v === 'string') return ids.has(v) ? name(v) : scrub(v);
     if (Array.isArray(v)) return v.map(scrubValue);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([k]) => !HIDDEN.has(k)).map(([k, x]) => [k, scrubValue(x)]));
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([k]) => !HIDDEN.has(k))
+          .map(([k, x]) => [k, scrubValue(x)]),
+      );
     return v;
   };
   return {
     ...report,
-    meters: report.meters.map(({ location: _l, lat: _a, lon: _o, ...m }) => ({ ...m, meterId: name(m.meterId) })).sort((a, b) => (a.meterId < b.meterId ? -1 : 1)),
+    meters: report.meters
+      .map(({ location: _l, lat: _a, lon: _o, ...m }) => ({ ...m, meterId: name(m.meterId) }))
+      .sort((a, b) => (a.meterId < b.meterId ? -1 : 1)),
     hourly: report.hourly.map((h) => ({ ...h, meterId: name(h.meterId) })),
     flags: report.flags.map(({ txId: _t, blockNum: _b, ...f }) => ({
       ...f,

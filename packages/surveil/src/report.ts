@@ -21,7 +21,9 @@ const pct = (x: number, digits = 1): string => `${(x * 100).toFixed(digits)} %`;
 /** Present when the report was pseudonymized for publication. */
 function pseudonymLine(r: SurveilReport): string | undefined {
   const p = (r as { pseudonyms?: { scheme: string; rotation: string; period: string } }).pseudonyms;
-  return p === undefined ? undefined : `meters under pseudonyms (${p.scheme}, ${p.rotation === 'day' ? 'daily' : `${p.rotation}ly`} rotation, period ${p.period}); locations and ledger references left out`;
+  return p === undefined
+    ? undefined
+    : `meters under pseudonyms (${p.scheme}, ${p.rotation === 'day' ? 'daily' : `${p.rotation}ly`} rotation, period ${p.period}); locations and ledger references left out`;
 }
 
 function flagsByMeter(r: SurveilReport): Map<string, number> {
@@ -33,7 +35,9 @@ function flagsByMeter(r: SurveilReport): Map<string, number> {
 /** Meters with the highest violation rates first (then the most readings); every meter by id with `all`. */
 function metersToList(r: SurveilReport, o: SurveilRenderOptions): MeterStats[] {
   if (o.all === true) return r.meters;
-  return [...r.meters].sort((a, b) => b.violationRate - a.violationRate || b.readings - a.readings || (a.meterId < b.meterId ? -1 : 1)).slice(0, o.top ?? 10);
+  return [...r.meters]
+    .sort((a, b) => b.violationRate - a.violationRate || b.readings - a.readings || (a.meterId < b.meterId ? -1 : 1))
+    .slice(0, o.top ?? 10);
 }
 
 function meanSpeed(r: SurveilReport): number {
@@ -75,14 +79,21 @@ export function formatSurveilText(r: SurveilReport, o: SurveilRenderOptions = {}
   if (r.flags.length > 0) {
     const limit = o.all === true ? r.flags.length : (o.flags ?? 20);
     const codeW = Math.max(...r.flags.map((f) => f.code.length));
-    lines.push('', limit >= r.flags.length ? `flags (${n(r.flags.length)}):` : `flags (the first ${limit} of ${n(r.flags.length)}; --all lists every flag, --json gives their details):`);
+    lines.push(
+      '',
+      limit >= r.flags.length
+        ? `flags (${n(r.flags.length)}):`
+        : `flags (the first ${limit} of ${n(r.flags.length)}; --all lists every flag, --json gives their details):`,
+    );
     for (const f of r.flags.slice(0, limit)) lines.push(`  ${f.code.padEnd(codeW)}  ${f.meterId.padEnd(idW)}  ${flagWhere(f)}${f.message}`);
   }
   return lines.join('\n') + '\n';
 }
 
 function flagWhere(f: Flag): string {
-  const at = [f.sequence === undefined ? '' : `seq ${f.sequence}`, f.blockNum === undefined ? '' : `block ${f.blockNum}`].filter((s) => s !== '').join(', ');
+  const at = [f.sequence === undefined ? '' : `seq ${f.sequence}`, f.blockNum === undefined ? '' : `block ${f.blockNum}`]
+    .filter((s) => s !== '')
+    .join(', ');
   return at === '' ? '' : `(${at}) `;
 }
 
@@ -104,7 +115,8 @@ function hourlyChart(r: SurveilReport): string {
     title: 'readings per hour',
     labels: hours.map(([h]) => `${h.slice(0, 10)} ${h.slice(11, 13)}:00 UTC`),
     // one day: the hour alone; several: the date on the first tick of each day
-    tick: (i, previous) => (days.size === 1 || (previous !== undefined && dayOf(previous) === dayOf(i)) ? hourOf(i) : `${dayOf(i).slice(5)} ${hourOf(i)}`),
+    tick: (i, previous) =>
+      days.size === 1 || (previous !== undefined && dayOf(previous) === dayOf(i)) ? hourOf(i) : `${dayOf(i).slice(5)} ${hourOf(i)}`,
     series: [
       { name: 'readings', color: '#3f6fb5', values: hours.map(([, e]) => e.readings) },
       { name: 'over the speed limit', color: '#c62828', values: hours.map(([, e]) => e.violations) },
@@ -118,7 +130,9 @@ function speedChart(r: SurveilReport): string {
   const last = r.histogram.length - 1;
   return columnChart({
     title: 'speed distribution',
-    labels: r.histogram.map((_, i) => (i === last ? `≥ ${i * HISTOGRAM_BIN_KMH}` : `${i * HISTOGRAM_BIN_KMH}–${(i + 1) * HISTOGRAM_BIN_KMH}`)),
+    labels: r.histogram.map((_, i) =>
+      i === last ? `≥ ${i * HISTOGRAM_BIN_KMH}` : `${i * HISTOGRAM_BIN_KMH}–${(i + 1) * HISTOGRAM_BIN_KMH}`,
+    ),
     series: [{ name: 'measurements', color: '#3f6fb5', values: r.histogram }],
     yUnit: 'measurements',
     xUnit: 'speed (km/h)',
@@ -139,7 +153,7 @@ function violationSpreadChart(r: SurveilReport): string {
     labels: counts.map((_, i) => `${i * width}–${(i + 1) * width}`),
     series: [{ name: 'meters', color: '#3f6fb5', values: counts }],
     yUnit: 'meters',
-    xUnit: 'share of a meter\'s measurements over its speed limit (%)',
+    xUnit: "share of a meter's measurements over its speed limit (%)",
     height: 220,
   });
 }
@@ -151,19 +165,32 @@ export function formatSurveilHtml(r: SurveilReport, o: SurveilRenderOptions = {}
   const meters = metersToList(r, o);
   const top = meters.slice(0, Math.min(meters.length, o.all === true ? 20 : (o.top ?? 10)));
   const topChart = barChart(
-    top.map((m) => ({ label: m.meterId, value: Math.round(m.violationRate * 1000) / 10, ...(flagged.has(m.meterId) && { color: '#c62828' }) })),
+    top.map((m) => ({
+      label: m.meterId,
+      value: Math.round(m.violationRate * 1000) / 10,
+      ...(flagged.has(m.meterId) && { color: '#c62828' }),
+    })),
     { title: 'highest violation rates', unit: '%' },
   );
   const meterRows = meters
-    .map((m) => `<tr><td ${CODE}>${escapeHtml(m.meterId)}</td><td>${escapeHtml(m.location ?? '')}</td><td class="num">${m.speedLimitKmh ?? ''}</td><td class="num">${n(m.readings)}</td><td class="num">${n(m.measured)}</td><td class="num">${n(m.refused)}</td><td class="num">${m.meanKmh.toFixed(1)}</td><td class="num">${m.p85Kmh.toFixed(0)}</td><td class="num">${m.p95Kmh.toFixed(0)}</td><td class="num">${pct(m.violationRate)}</td><td class="num">${flagged.get(m.meterId) ?? ''}</td></tr>`)
+    .map(
+      (m) =>
+        `<tr><td ${CODE}>${escapeHtml(m.meterId)}</td><td>${escapeHtml(m.location ?? '')}</td><td class="num">${m.speedLimitKmh ?? ''}</td><td class="num">${n(m.readings)}</td><td class="num">${n(m.measured)}</td><td class="num">${n(m.refused)}</td><td class="num">${m.meanKmh.toFixed(1)}</td><td class="num">${m.p85Kmh.toFixed(0)}</td><td class="num">${m.p95Kmh.toFixed(0)}</td><td class="num">${pct(m.violationRate)}</td><td class="num">${flagged.get(m.meterId) ?? ''}</td></tr>`,
+    )
     .join('\n');
   const flagLimit = o.all === true ? r.flags.length : (o.flags ?? 100);
   const flagRows = r.flags
     .slice(0, flagLimit)
-    .map((f) => `<tr><td ${CODE}><code ${CODE}>${f.code}</code></td><td ${CODE}>${escapeHtml(f.meterId)}</td><td class="num">${f.sequence ?? ''}</td><td class="num">${f.blockNum ?? ''}</td><td><code>${escapeHtml(f.txId ?? '')}</code></td><td>${escapeHtml(f.message)}</td></tr>`)
+    .map(
+      (f) =>
+        `<tr><td ${CODE}><code ${CODE}>${f.code}</code></td><td ${CODE}>${escapeHtml(f.meterId)}</td><td class="num">${f.sequence ?? ''}</td><td class="num">${f.blockNum ?? ''}</td><td><code>${escapeHtml(f.txId ?? '')}</code></td><td>${escapeHtml(f.message)}</td></tr>`,
+    )
     .join('\n');
   const refused = r.meters.reduce((a, m) => a + m.refused, 0);
-  const metersTitle = o.all === true || meters.length === r.meters.length ? `Meters (${n(r.meters.length)})` : `The ${meters.length} meters with the highest violation rate (of ${n(r.meters.length)}; <code>--all</code> lists every one)`;
+  const metersTitle =
+    o.all === true || meters.length === r.meters.length
+      ? `Meters (${n(r.meters.length)})`
+      : `The ${meters.length} meters with the highest violation rate (of ${n(r.meters.length)}; <code>--all</code> lists every one)`;
   const body = `<h1>metroledger surveil</h1>
 <p class="muted">${escapeHtml(r.source)} — generated ${escapeHtml(r.generatedAt)}${pseudonymLine(r) === undefined ? '' : ` — ${escapeHtml(pseudonymLine(r)!)}`}</p>
 <div class="kv">

@@ -27,7 +27,10 @@ export function stddev(xs: readonly number[]): number {
 }
 
 export function median(xs: readonly number[]): number {
-  return quantile([...xs].sort((a, b) => a - b), 0.5);
+  return quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /** Kolmogorov distribution tail Q_KS(λ) = 2 Σ (-1)^(k-1) exp(-2 k² λ²). */

@@ -24,7 +24,8 @@ before(async () => {
   // Two meters on a parallel 90 km/h road: faster in km/h, but the same share of their limit, so
   // they are no outliers (and their neighbours do not become outliers because of them).
   const expressway = [f.newMeter('SP-0007'), f.newMeter('SP-0008')];
-  for (const [i, m] of expressway.entries()) await f.registerMeter(m, { lat: -23.555 + i * 0.002, lon: -46.651 + i * 0.002, speedLimitKmh: 90 });
+  for (const [i, m] of expressway.entries())
+    await f.registerMeter(m, { lat: -23.555 + i * 0.002, lon: -46.651 + i * 0.002, speedLimitKmh: 90 });
   await f.cut();
   const speed = (mu: number, sigma: number): number => Math.min(140, Math.max(20, mu + sigma * f.rng.normal()));
   // SP-0001: 90 ordinary readings, then 30 much faster ones (a shift in its own history).
@@ -41,7 +42,9 @@ before(async () => {
   // The same raw loop signals captured (signed) by SP-0002 and SP-0003.
   const ev = generateEvent(f.rng, { geometry: meters[1]!.geometry, scenario: 'valid', speedKmh: 50 });
   for (const m of [meters[1]!, meters[2]!]) {
-    await f.submit(Buffer.from(encodeSignedReading(m.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: f.clockMs + 500 }))).toString('base64'));
+    await f.submit(
+      Buffer.from(encodeSignedReading(m.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: f.clockMs + 500 }))).toString('base64'),
+    );
   }
   // SP-0004 loses two readings, then sends one stamped 20 s before its previous one.
   f.reading(meters[3]!);
@@ -70,8 +73,14 @@ describe('surveillance of a ledger', () => {
     assert.ok(m6.meanKmh > 85 && m6.violationRate > 0.95, JSON.stringify(m6));
     const m2 = report.meters.find((m) => m.meterId === 'SP-0002')!;
     assert.ok(m2.meanKmh > 48 && m2.meanKmh < 62 && m2.violationRate < 0.5, JSON.stringify(m2));
-    assert.equal(m2.histogram.reduce((a, b) => a + b, 0), m2.measured);
-    assert.equal(report.hourly.filter((h) => h.meterId === 'SP-0002').reduce((a, h) => a + h.readings, 0), m2.readings);
+    assert.equal(
+      m2.histogram.reduce((a, b) => a + b, 0),
+      m2.measured,
+    );
+    assert.equal(
+      report.hourly.filter((h) => h.meterId === 'SP-0002').reduce((a, h) => a + h.readings, 0),
+      m2.readings,
+    );
   });
 
   test('a meter whose recent speeds depart from its own history is flagged (KS)', () => {

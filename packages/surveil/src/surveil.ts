@@ -137,7 +137,10 @@ function hourly(meterId: string, rs: readonly SurveilReading[]): HourlyStats[] {
   return [...byHour.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([h, list]) => {
-      const speeds = list.filter((r) => r.status === 'MEASURED' && r.speedKmh !== undefined).map((r) => r.speedKmh!).sort((a, b) => a - b);
+      const speeds = list
+        .filter((r) => r.status === 'MEASURED' && r.speedKmh !== undefined)
+        .map((r) => r.speedKmh!)
+        .sort((a, b) => a - b);
       return {
         meterId,
         hour: new Date(h * 3_600_000).toISOString(),
@@ -186,27 +189,66 @@ export function surveil(collected: Collected, source: string, options: SurveilOp
       const prev = bySeq[i - 1]!;
       const cur = bySeq[i]!;
       const at = { blockNum: cur.blockNum, txId: cur.txId, sequence: cur.sequence };
-      if (cur.sequence === prev.sequence) flags.push({ code: 'SEQUENCE_REPEAT', meterId, ...at, message: `sequence ${cur.sequence} is stored twice (blocks ${prev.blockNum} and ${cur.blockNum})` });
-      else if (cur.sequence > prev.sequence + 1) flags.push({ code: 'SEQUENCE_GAP', meterId, ...at, message: `sequence jumps from ${prev.sequence} to ${cur.sequence}: ${cur.sequence - prev.sequence - 1} reading(s) missing`, details: { from: prev.sequence, to: cur.sequence, missing: cur.sequence - prev.sequence - 1 } });
+      if (cur.sequence === prev.sequence)
+        flags.push({
+          code: 'SEQUENCE_REPEAT',
+          meterId,
+          ...at,
+          message: `sequence ${cur.sequence} is stored twice (blocks ${prev.blockNum} and ${cur.blockNum})`,
+        });
+      else if (cur.sequence > prev.sequence + 1)
+        flags.push({
+          code: 'SEQUENCE_GAP',
+          meterId,
+          ...at,
+          message: `sequence jumps from ${prev.sequence} to ${cur.sequence}: ${cur.sequence - prev.sequence - 1} reading(s) missing`,
+          details: { from: prev.sequence, to: cur.sequence, missing: cur.sequence - prev.sequence - 1 },
+        });
       if (cur.sequence > prev.sequence && cur.captureTimeMs < prev.captureTimeMs) {
-        flags.push({ code: 'CAPTURE_TIME_ORDER', meterId, ...at, message: `sequence ${cur.sequence} was captured ${((prev.captureTimeMs - cur.captureTimeMs) / 1000).toFixed(1)} s before sequence ${prev.sequence}` });
+        flags.push({
+          code: 'CAPTURE_TIME_ORDER',
+          meterId,
+          ...at,
+          message: `sequence ${cur.sequence} was captured ${((prev.captureTimeMs - cur.captureTimeMs) / 1000).toFixed(1)} s before sequence ${prev.sequence}`,
+        });
       }
     }
     for (const r of rs) {
       const skew = r.txTimeMs - r.captureTimeMs;
       if (Math.abs(skew) > opts.maxSkewMs) {
-        flags.push({ code: 'CAPTURE_TIME_SKEW', meterId, blockNum: r.blockNum, txId: r.txId, sequence: r.sequence, message: `captured ${(Math.abs(skew) / 1000).toFixed(0)} s ${skew > 0 ? 'before' : 'after'} its transaction time`, details: { skewMs: skew } });
+        flags.push({
+          code: 'CAPTURE_TIME_SKEW',
+          meterId,
+          blockNum: r.blockNum,
+          txId: r.txId,
+          sequence: r.sequence,
+          message: `captured ${(Math.abs(skew) / 1000).toFixed(0)} s ${skew > 0 ? 'before' : 'after'} its transaction time`,
+          details: { skewMs: skew },
+        });
       }
     }
     // Own history: the most recent share of measurements against the earlier ones.
-    const measured = rs.filter((r) => r.status === 'MEASURED' && r.speedKmh !== undefined).sort((a, b) => a.captureTimeMs - b.captureTimeMs);
+    const measured = rs
+      .filter((r) => r.status === 'MEASURED' && r.speedKmh !== undefined)
+      .sort((a, b) => a.captureTimeMs - b.captureTimeMs);
     const cut = Math.floor(measured.length * (1 - opts.recentShare));
     const history = measured.slice(0, cut).map((r) => r.speedKmh!);
     const recent = measured.slice(cut).map((r) => r.speedKmh!);
     if (history.length >= opts.minSample && recent.length >= opts.minSample) {
       const ks = ksTwoSample(history, recent);
       if (ks.p < opts.alpha) {
-        flags.push({ code: 'HISTORY_SHIFT', meterId, message: `the last ${recent.length} speeds (mean ${round(mean(recent))} km/h) differ from the ${history.length} before (mean ${round(mean(history))} km/h): KS D=${round(ks.d, 3)}, p=${ks.p.toExponential(2)}`, details: { d: ks.d, p: ks.p, recentMean: mean(recent), historyMean: mean(history), since: new Date(measured[cut]!.captureTimeMs).toISOString() } });
+        flags.push({
+          code: 'HISTORY_SHIFT',
+          meterId,
+          message: `the last ${recent.length} speeds (mean ${round(mean(recent))} km/h) differ from the ${history.length} before (mean ${round(mean(history))} km/h): KS D=${round(ks.d, 3)}, p=${ks.p.toExponential(2)}`,
+          details: {
+            d: ks.d,
+            p: ks.p,
+            recentMean: mean(recent),
+            historyMean: mean(history),
+            since: new Date(measured[cut]!.captureTimeMs).toISOString(),
+          },
+        });
       }
     }
   }
@@ -229,8 +271,16 @@ export function surveil(collected: Collected, source: string, options: SurveilOp
     const relative = m.speedLimitKmh !== undefined && near.every((n) => n.o.speedLimitKmh !== undefined);
     const speedOf = (o: typeof m): number => (relative ? o.meanKmh / o.speedLimitKmh! : o.meanKmh);
     const speedScaleFloor = relative ? Math.max(0.03, (2 * seMean) / m.speedLimitKmh!) : Math.max(2, 2 * seMean);
-    const zMean = robustZ(speedOf(m), near.map((n) => speedOf(n.o)), speedScaleFloor);
-    const zRate = robustZ(m.violationRate, near.map((n) => n.o.violationRate), Math.max(0.02, 2 * seRate));
+    const zMean = robustZ(
+      speedOf(m),
+      near.map((n) => speedOf(n.o)),
+      speedScaleFloor,
+    );
+    const zRate = robustZ(
+      m.violationRate,
+      near.map((n) => n.o.violationRate),
+      Math.max(0.02, 2 * seRate),
+    );
     if (Math.abs(zMean) > opts.zThreshold || Math.abs(zRate) > opts.zThreshold) {
       flags.push({
         code: 'NEIGHBOUR_OUTLIER',
@@ -252,7 +302,15 @@ export function surveil(collected: Collected, source: string, options: SurveilOp
     if (list.length < 2) continue;
     const first = list[0]!;
     for (const r of list.slice(1)) {
-      flags.push({ code: 'DIGEST_COLLISION', meterId: r.meterId, blockNum: r.blockNum, txId: r.txId, sequence: r.sequence, message: `raw sensor data identical to meter ${first.meterId} sequence ${first.sequence} (block ${first.blockNum})`, details: { digest, first: { meterId: first.meterId, sequence: first.sequence, txId: first.txId } } });
+      flags.push({
+        code: 'DIGEST_COLLISION',
+        meterId: r.meterId,
+        blockNum: r.blockNum,
+        txId: r.txId,
+        sequence: r.sequence,
+        message: `raw sensor data identical to meter ${first.meterId} sequence ${first.sequence} (block ${first.blockNum})`,
+        details: { digest, first: { meterId: first.meterId, sequence: first.sequence, txId: first.txId } },
+      });
     }
   }
 

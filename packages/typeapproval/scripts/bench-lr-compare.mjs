@@ -8,9 +8,15 @@ import { createRequire } from 'node:module';
 import * as lr from '@metroledger/lr';
 import { generateEvent, newRng } from '@metroledger/meter';
 
-const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i < 0 ? dflt : process.argv[i + 1]; };
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? dflt : process.argv[i + 1];
+};
 const oldDir = arg('--old');
-if (!oldDir) { console.error('--old <dir of an earlier @metroledger/lr dist> is required'); process.exit(2); }
+if (!oldDir) {
+  console.error('--old <dir of an earlier @metroledger/lr dist> is required');
+  process.exit(2);
+}
 const old = createRequire(import.meta.url)(oldDir);
 const rounds = Number(arg('--rounds', 8));
 const seconds = Number(arg('--seconds', 1));
@@ -24,19 +30,34 @@ const decideOld = old.decideSpeed
 const decideNew = (e) => lr.decideSpeed({ sampleRateHz: geometry.sampleRateHz, loopA: e.loopA, loopB: e.loopB }, { geometry });
 
 function rate(fn) {
-  let n = 0, sink = 0;
-  const start = performance.now(), deadline = start + seconds * 1000;
-  while (performance.now() < deadline) for (let k = 0; k < 8; k++) { const r = fn(events[n++ % events.length]); if (r.kind === 'measurement') sink += r.speedKmh; }
+  let n = 0,
+    sink = 0;
+  const start = performance.now(),
+    deadline = start + seconds * 1000;
+  while (performance.now() < deadline)
+    for (let k = 0; k < 8; k++) {
+      const r = fn(events[n++ % events.length]);
+      if (r.kind === 'measurement') sink += r.speedKmh;
+    }
   if (sink < 0) throw new Error('unreachable');
   return n / ((performance.now() - start) / 1000);
 }
-rate(decideOld); rate(decideNew); // warm up
-const a = [], b = [];
+rate(decideOld);
+rate(decideNew); // warm up
+const a = [],
+  b = [];
 for (let i = 0; i < rounds; i++) {
   a.push(rate(decideOld));
   b.push(rate(decideNew));
   console.log(`round ${i + 1}: old ${a[i].toFixed(0)}/s   new ${b[i].toFixed(0)}/s`);
 }
-const median = (x) => { const s = [...x].sort((p, q) => p - q); return s[s.length >> 1]; };
-console.log(`median: old ${median(a).toFixed(0)}/s (${old.LR_SOFTWARE_NAME} ${old.LR_SOFTWARE_VERSION}), new ${median(b).toFixed(0)}/s (${lr.LR_SOFTWARE_NAME} ${lr.LR_SOFTWARE_VERSION}); new/old = ${(median(b) / median(a)).toFixed(2)}`);
-console.log(`readings: ${events.length} car-to-truck passages, 20-140 km/h, ${geometry.sampleRateHz} Hz, ${Math.round(events.reduce((n, e) => n + e.loopA.length, 0) / events.length)} samples per loop on average`);
+const median = (x) => {
+  const s = [...x].sort((p, q) => p - q);
+  return s[s.length >> 1];
+};
+console.log(
+  `median: old ${median(a).toFixed(0)}/s (${old.LR_SOFTWARE_NAME} ${old.LR_SOFTWARE_VERSION}), new ${median(b).toFixed(0)}/s (${lr.LR_SOFTWARE_NAME} ${lr.LR_SOFTWARE_VERSION}); new/old = ${(median(b) / median(a)).toFixed(2)}`,
+);
+console.log(
+  `readings: ${events.length} car-to-truck passages, 20-140 km/h, ${geometry.sampleRateHz} Hz, ${Math.round(events.reduce((n, e) => n + e.loopA.length, 0) / events.length)} samples per loop on average`,
+);

@@ -13,7 +13,11 @@ import { generateEvent, newRng } from '@metroledger/meter';
 import { DEFAULT_SCENARIO, drawVehicle, planArrivals, planMeters } from '@metroledger/scenario';
 
 function digest(loopA, loopB) {
-  return createHash('sha256').update(new Uint8Array(loopA.buffer, loopA.byteOffset, loopA.byteLength)).update(new Uint8Array(loopB.buffer, loopB.byteOffset, loopB.byteLength)).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(new Uint8Array(loopA.buffer, loopA.byteOffset, loopA.byteLength))
+    .update(new Uint8Array(loopB.buffer, loopB.byteOffset, loopB.byteLength))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** The LR decision through whatever this build exports: decideSpeed (reading + meter) or computeSpeed. */
@@ -49,28 +53,57 @@ function* mainJob() {
   for (let i = 0; i < schedule.timeMs.length; i++) {
     const p = plan[schedule.meter[i]];
     const vehicle = drawVehicle(rng, p.speedLimitKmh);
-    const e = generateEvent(rng, { geometry: p.geometry, vehicleClass: vehicle.vehicleClass, speedKmh: vehicle.speedKmh, invalidShare: o.faultShare });
+    const e = generateEvent(rng, {
+      geometry: p.geometry,
+      vehicleClass: vehicle.vehicleClass,
+      speedKmh: vehicle.speedKmh,
+      invalidShare: o.faultShare,
+    });
     yield line('main-job', i + 1, e.loopA, e.loopB, p.geometry);
   }
 }
 
 function compare(beforeFile, afterFile) {
-  const read = (f) => new Map(readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => { const o = JSON.parse(l); return [`${o.set}/${o.id}`, o]; }));
-  const before = read(beforeFile), after = read(afterFile);
+  const read = (f) =>
+    new Map(
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const o = JSON.parse(l);
+          return [`${o.set}/${o.id}`, o];
+        }),
+    );
+  const before = read(beforeFile),
+    after = read(afterFile);
   const sets = {};
   let differences = 0;
   for (const [k, b] of before) {
     const a = after.get(k);
     const s = (sets[b.set] ??= { cases: 0, sameInput: 0, sameResult: 0, sameDetail: 0 });
     s.cases++;
-    if (!a) { differences++; console.log(`missing after: ${k}`); continue; }
-    if (a.input !== b.input) { differences++; console.log(`input differs: ${k}`); continue; }
+    if (!a) {
+      differences++;
+      console.log(`missing after: ${k}`);
+      continue;
+    }
+    if (a.input !== b.input) {
+      differences++;
+      console.log(`input differs: ${k}`);
+      continue;
+    }
     s.sameInput++;
     if (a.speedKmh === b.speedKmh && a.vehicleLengthM === b.vehicleLengthM && a.code === b.code) s.sameResult++;
-    else { differences++; console.log(`result differs: ${k}: ${JSON.stringify(b)} -> ${JSON.stringify(a)}`); }
+    else {
+      differences++;
+      console.log(`result differs: ${k}: ${JSON.stringify(b)} -> ${JSON.stringify(a)}`);
+    }
     if (a.detail === b.detail) s.sameDetail++;
   }
-  for (const [set, s] of Object.entries(sets)) console.log(`${set}: ${s.cases} cases, ${s.sameInput} identical inputs, ${s.sameResult} identical results (speed, length, refusal code), ${s.sameDetail} identical refusal details`);
+  for (const [set, s] of Object.entries(sets))
+    console.log(
+      `${set}: ${s.cases} cases, ${s.sameInput} identical inputs, ${s.sameResult} identical results (speed, length, refusal code), ${s.sameDetail} identical refusal details`,
+    );
   console.log(differences === 0 ? 'IDENTICAL' : `${differences} DIFFERENCES`);
   process.exitCode = differences === 0 ? 0 : 1;
 }

@@ -3,7 +3,12 @@
 import { decideSpeed, decodeSignedReading, encodeSignedReading, verifyReadingSignature } from '@metroledger/lr';
 import { generateEvent, Meter, newRng } from '@metroledger/meter';
 
-export interface LrBenchResult { computationsPerS: number; verificationsPerS: number; readingBytes: number; samplesPerLoop: number }
+export interface LrBenchResult {
+  computationsPerS: number;
+  verificationsPerS: number;
+  readingBytes: number;
+  samplesPerLoop: number;
+}
 
 function rate(seconds: number, fn: (i: number) => void): number {
   const deadline = performance.now() + seconds * 1000;
@@ -21,7 +26,9 @@ export function benchLr(seconds = 2): LrBenchResult {
   const geometry = { loopSpacingM: 3, loopLengthM: 2, sampleRateHz: 2000 };
   const meter = Meter.create({ meterId: 'BENCH-1', geometry });
   const events = Array.from({ length: 64 }, () => generateEvent(rng, { geometry, scenario: 'valid', speedKmh: rng.uniform(20, 140) }));
-  const signed = events.map((e, i) => encodeSignedReading(meter.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: 1_700_000_000_000 + i })));
+  const signed = events.map((e, i) =>
+    encodeSignedReading(meter.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: 1_700_000_000_000 + i })),
+  );
   let sink = 0;
   const computationsPerS = rate(seconds, (i) => {
     const e = events[i % events.length]!;

@@ -60,9 +60,17 @@ export function referenceSetEvidence(count: number, seed: string, opts: Referenc
     hash.update(formatCaseLine(c) + '\n');
     const outcome = runCase(c);
     v.add(c, outcome);
-    if (c.truth.valid && 'speedKmh' in outcome) errors.push({ truthKmh: c.truth.speedKmh, errorKmh: Math.round((outcome.speedKmh - c.truth.speedKmh) * 1000) / 1000 });
+    if (c.truth.valid && 'speedKmh' in outcome)
+      errors.push({ truthKmh: c.truth.speedKmh, errorKmh: Math.round((outcome.speedKmh - c.truth.speedKmh) * 1000) / 1000 });
   }
-  return { seed, count, ...(opts.twoVehicleShare === undefined ? {} : { twoVehicleShare: opts.twoVehicleShare }), sha256: hash.digest('hex'), summary: v.summary(), errors };
+  return {
+    seed,
+    count,
+    ...(opts.twoVehicleShare === undefined ? {} : { twoVehicleShare: opts.twoVehicleShare }),
+    sha256: hash.digest('hex'),
+    summary: v.summary(),
+    errors,
+  };
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -84,16 +92,28 @@ export function refusalSites(sources: SourceFile[]): Record<RefusalCode, string[
 }
 
 function bucketRows(rows: [string, BucketSummary][]): string {
-  return rows.map(([k, b]) => `<tr><th>${esc(k)}</th><td>${int(b.valid)}</td><td>${pct(b.acceptedShare)}</td><td>${pct(b.withinOneShare)}</td><td>${int(b.beyondTwo)}</td><td>${int(b.outsideMpe)}</td><td>${num(b.p50)}</td><td>${num(b.p95)}</td><td>${num(b.p99)}</td><td>${num(b.max)}</td></tr>`).join('\n');
+  return rows
+    .map(
+      ([k, b]) =>
+        `<tr><th>${esc(k)}</th><td>${int(b.valid)}</td><td>${pct(b.acceptedShare)}</td><td>${pct(b.withinOneShare)}</td><td>${int(b.beyondTwo)}</td><td>${int(b.outsideMpe)}</td><td>${num(b.p50)}</td><td>${num(b.p95)}</td><td>${num(b.p99)}</td><td>${num(b.max)}</td></tr>`,
+    )
+    .join('\n');
 }
 
 const CLASS_ORDER = ['motorcycle', 'car', 'van', 'bus', 'truck'];
-const BUCKET_HEAD = '<tr><th></th><th>valid events</th><th>accepted</th><th>within ±1 km/h | 1 %</th><th>beyond ±2 km/h | 2 %</th><th>outside the MPE</th><th>|error| p50</th><th>p95</th><th>p99</th><th>max (km/h)</th></tr>';
+const BUCKET_HEAD =
+  '<tr><th></th><th>valid events</th><th>accepted</th><th>within ±1 km/h | 1 %</th><th>beyond ±2 km/h | 2 %</th><th>outside the MPE</th><th>|error| p50</th><th>p95</th><th>p99</th><th>max (km/h)</th></tr>';
 
 /** Measured − true against true speed, with the MPE and the ±1 / ±2 bands: an inline SVG. */
 function errorFigure(set: ReferenceSetEvidence): string {
-  const W = 720, H = 300, L = 50, R = 10, T = 10, B = 36;
-  const vMax = 260, eMax = 8;
+  const W = 720,
+    H = 300,
+    L = 50,
+    R = 10,
+    T = 10,
+    B = 36;
+  const vMax = 260,
+    eMax = 8;
   const x = (v: number): number => L + ((W - L - R) * v) / vMax;
   const y = (e: number): number => T + ((H - T - B) * (eMax - e)) / (2 * eMax);
   const band = (f: (v: number) => number, cls: string): string => {
@@ -109,12 +129,15 @@ function errorFigure(set: ReferenceSetEvidence): string {
     const key = `${Math.round(p.truthKmh)}|${Math.round(Math.max(-eMax, Math.min(eMax, p.errorKmh)) / 0.05)}`;
     cells.set(key, (cells.get(key) ?? 0) + 1);
   }
-  const dots = [...cells.keys()].map((k) => {
-    const [v, e] = k.split('|').map(Number) as [number, number];
-    return `<rect x="${(x(v) - 1).toFixed(1)}" y="${(y(e * 0.05) - 1).toFixed(1)}" width="2" height="2"/>`;
-  }).join('');
-  const ticks = [0, 50, 100, 150, 200, 250].map((v) => `<text x="${x(v)}" y="${H - 18}" text-anchor="middle">${v}</text>`).join('')
-    + [-8, -4, 0, 4, 8].map((e) => `<text x="${L - 6}" y="${y(e) + 4}" text-anchor="end">${e > 0 ? '+' : ''}${e}</text>`).join('');
+  const dots = [...cells.keys()]
+    .map((k) => {
+      const [v, e] = k.split('|').map(Number) as [number, number];
+      return `<rect x="${(x(v) - 1).toFixed(1)}" y="${(y(e * 0.05) - 1).toFixed(1)}" width="2" height="2"/>`;
+    })
+    .join('');
+  const ticks =
+    [0, 50, 100, 150, 200, 250].map((v) => `<text x="${x(v)}" y="${H - 18}" text-anchor="middle">${v}</text>`).join('') +
+    [-8, -4, 0, 4, 8].map((e) => `<text x="${L - 6}" y="${y(e) + 4}" text-anchor="end">${e > 0 ? '+' : ''}${e}</text>`).join('');
   return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="error against true speed, reference set ${esc(set.seed)}">
 ${band(mpe, 'mpe')}${band((v) => (v <= 100 ? 2 : 0.02 * v), 'two')}${band((v) => (v <= 100 ? 1 : 0.01 * v), 'one')}
 <line class="axis" x1="${L}" y1="${y(0)}" x2="${W - R}" y2="${y(0)}"/><g class="dots">${dots}</g>
@@ -129,11 +152,31 @@ function outcomeText(o: GoldenOutcome | undefined): string {
 
 function targetsTable(s: VerificationSummary): string {
   const rows: [string, string, boolean][] = [
-    ['accepted results outside the MPE', `${s.overall.outsideMpe} (at most ${TARGETS.maxOutsideMpe})`, s.overall.outsideMpe <= TARGETS.maxOutsideMpe],
-    ['valid events accepted', `${pct(s.overall.acceptedShare)} (at least ${pct(TARGETS.minAcceptedShare)})`, s.overall.acceptedShare >= TARGETS.minAcceptedShare],
-    ['accepted within ±1 km/h (≤ 100 km/h) | ±1 % (above)', `${pct(s.overall.withinOneShare)} (at least ${pct(TARGETS.minWithinOnePercentShare)})`, s.overall.withinOneShare >= TARGETS.minWithinOnePercentShare],
-    ['accepted beyond ±2 km/h | ±2 %', `${s.overall.beyondTwo} (at most ${TARGETS.maxBeyondTwoPercent})`, s.overall.beyondTwo <= TARGETS.maxBeyondTwoPercent],
-    ['invalid events accepted', `${s.invalidAccepted} of ${int(s.invalid)} (at most ${TARGETS.maxInvalidAccepted})`, s.invalidAccepted <= TARGETS.maxInvalidAccepted],
+    [
+      'accepted results outside the MPE',
+      `${s.overall.outsideMpe} (at most ${TARGETS.maxOutsideMpe})`,
+      s.overall.outsideMpe <= TARGETS.maxOutsideMpe,
+    ],
+    [
+      'valid events accepted',
+      `${pct(s.overall.acceptedShare)} (at least ${pct(TARGETS.minAcceptedShare)})`,
+      s.overall.acceptedShare >= TARGETS.minAcceptedShare,
+    ],
+    [
+      'accepted within ±1 km/h (≤ 100 km/h) | ±1 % (above)',
+      `${pct(s.overall.withinOneShare)} (at least ${pct(TARGETS.minWithinOnePercentShare)})`,
+      s.overall.withinOneShare >= TARGETS.minWithinOnePercentShare,
+    ],
+    [
+      'accepted beyond ±2 km/h | ±2 %',
+      `${s.overall.beyondTwo} (at most ${TARGETS.maxBeyondTwoPercent})`,
+      s.overall.beyondTwo <= TARGETS.maxBeyondTwoPercent,
+    ],
+    [
+      'invalid events accepted',
+      `${s.invalidAccepted} of ${int(s.invalid)} (at most ${TARGETS.maxInvalidAccepted})`,
+      s.invalidAccepted <= TARGETS.maxInvalidAccepted,
+    ],
   ];
   return `<table class="targets"><tr><th>target</th><th>measured</th><th></th></tr>${rows.map(([k, v, ok]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td><td class="${ok ? 'pass' : 'fail'}">${ok ? 'met' : 'NOT MET'}</td></tr>`).join('')}</table>`;
 }
@@ -143,9 +186,14 @@ function refusalTables(s: VerificationSummary): string {
   const scen = Object.entries(s.invalidByScenario);
   const used = codes.filter((c) => scen.some(([, v]) => v.refusedBy[c]) || s.validRefusedBy[c]);
   const head = `<tr><th>events</th><th>cases</th><th>accepted</th>${used.map((c) => `<th>${c}</th>`).join('')}</tr>`;
-  const rows = scen.map(([k, v]) => `<tr><th>invalid: ${esc(k)}</th><td>${int(v.cases)}</td><td class="${v.accepted ? 'fail' : ''}">${v.accepted}</td>${used.map((c) => `<td>${v.refusedBy[c] ?? ''}</td>`).join('')}</tr>`);
+  const rows = scen.map(
+    ([k, v]) =>
+      `<tr><th>invalid: ${esc(k)}</th><td>${int(v.cases)}</td><td class="${v.accepted ? 'fail' : ''}">${v.accepted}</td>${used.map((c) => `<td>${v.refusedBy[c] ?? ''}</td>`).join('')}</tr>`,
+  );
   const validRefused = Object.values(s.validRefusedBy).reduce((a, b) => a + b, 0);
-  rows.push(`<tr><th>valid events</th><td>${int(s.overall.valid)}</td><td>${int(s.overall.accepted)}</td>${used.map((c) => `<td>${s.validRefusedBy[c] ?? ''}</td>`).join('')}</tr>`);
+  rows.push(
+    `<tr><th>valid events</th><td>${int(s.overall.valid)}</td><td>${int(s.overall.accepted)}</td>${used.map((c) => `<td>${s.validRefusedBy[c] ?? ''}</td>`).join('')}</tr>`,
+  );
   return `<table>${head}${rows.join('\n')}</table><p class="note">${validRefused} valid events refused (${pct(validRefused / Math.max(1, s.overall.valid))}): a refusal of a valid event costs a measurement, never a wrong result.</p>`;
 }
 
@@ -175,7 +223,9 @@ export function renderDossier(d: DossierInput): string {
   const ok = d.sets.every((s) => s.summary.verdict === 'PASS') && d.golden.verdict === 'PASS';
   const title = `Type-approval dossier: ${d.lrSoftware.name} ${d.lrSoftware.version}`;
   const data = {
-    lrSoftware: d.lrSoftware, generatedAt: d.generatedAt, identification: d.identification,
+    lrSoftware: d.lrSoftware,
+    generatedAt: d.generatedAt,
+    identification: d.identification,
     sets: d.sets.map((s) => ({ seed: s.seed, count: s.count, twoVehicleShare: s.twoVehicleShare, sha256: s.sha256, summary: s.summary })),
     golden: { verdict: d.golden.verdict, passed: d.golden.passed, failed: d.golden.failed, inputsSha256: d.golden.inputsSha256 },
     sources: d.sources.map((f) => ({ path: f.path, sha256: sha(f.text) })),
@@ -218,11 +268,15 @@ motion, or edges moving at two distinct speeds.</p>`);
 <p>Ground truth is the average speed of the vehicle's front between the leading edges of the two loops. Errors
 are measured − true, in km/h, for every accepted valid event. "Within ±1 km/h | 1 %" means within 1 km/h up to
 100 km/h and within 1 % above; likewise for 2.</p>
-${d.sets.map((s) => `<h3>Reference set seed ${esc(s.seed)}</h3>
+${d.sets
+  .map(
+    (s) => `<h3>Reference set seed ${esc(s.seed)}</h3>
 <table>${BUCKET_HEAD}${bucketRows(CLASS_ORDER.filter((c) => s.summary.byClass[c]).map((c) => [c, s.summary.byClass[c]!] as [string, BucketSummary]))}<tr><td colspan="10"></td></tr>${bucketRows(Object.entries(s.summary.bySpeedBand).map(([k, b]) => [`${k} km/h`, b] as [string, BucketSummary]))}<tr><td colspan="10"></td></tr>${bucketRows([['all valid events', s.summary.overall]])}</table>
 <p>Error of every accepted valid event against its true speed. Shaded: within ±1 (green), ±2 (yellow) and the MPE (red).</p>
 ${errorFigure(s)}
-<p class="note">Largest errors: ${s.summary.worst.map((w) => `case ${esc(w.id)}: true ${w.truthKmh.toFixed(3)}, measured ${w.measuredKmh.toFixed(1)} km/h`).join('; ') || '–'}.</p>`).join('\n')}`);
+<p class="note">Largest errors: ${s.summary.worst.map((w) => `case ${esc(w.id)}: true ${w.truthKmh.toFixed(3)}, measured ${w.measuredKmh.toFixed(1)} km/h`).join('; ') || '–'}.</p>`,
+  )
+  .join('\n')}`);
 
   sections.push(`<h2>5. Refusals</h2>
 <p>Each reference set mixes valid passages with invalid events that must all be refused: noise only (a false
@@ -249,10 +303,15 @@ expected results made by ${esc(d.golden.lrSoftware.name)} ${esc(d.golden.lrSoftw
   sections.push(`<h2>8. Source of the LR decision</h2>
 <p>The files that decide a speed or a refusal, as compiled into the package of section 1. Highlighted lines make
 a refusal. Each file's SHA-256 is given so that the inspected text can be matched to the repository.</p>
-${d.sources.map((f) => {
+${d.sources
+  .map((f) => {
     const hl = highlight(f);
-    return `<h3><code>${esc(f.path)}</code></h3><p class="note">SHA-256 ${sha(f.text)}, ${f.text.split('\n').length} lines</p><div class="src">${f.text.split('\n').map((l, i) => `<div${hl.has(i + 1) ? ' class="hl"' : ''} id="${esc(f.path)}:${i + 1}"><span>${i + 1}</span>${esc(l)}</div>`).join('')}</div>`;
-  }).join('\n')}`);
+    return `<h3><code>${esc(f.path)}</code></h3><p class="note">SHA-256 ${sha(f.text)}, ${f.text.split('\n').length} lines</p><div class="src">${f.text
+      .split('\n')
+      .map((l, i) => `<div${hl.has(i + 1) ? ' class="hl"' : ''} id="${esc(f.path)}:${i + 1}"><span>${i + 1}</span>${esc(l)}</div>`)
+      .join('')}</div>`;
+  })
+  .join('\n')}`);
 
   sections.push(`<h2>9. Reproducing every figure</h2>
 <p>From a clone of the repository at the source revision above, with Node.js 20 (no network needed beyond

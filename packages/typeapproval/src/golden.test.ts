@@ -10,7 +10,11 @@ import { goldenDir, verifyGoldenVectors, type GoldenExpected } from './index';
 test('every golden vector gives exactly its frozen speed, length or refusal (any LR change shows in golden/expected.json)', () => {
   const v = verifyGoldenVectors();
   assert.equal(v.inputsMatch, true, 'golden/inputs.jsonl is the file expected.json was made from');
-  assert.equal(v.versionMatch, true, `expected.json was made by ${v.lrSoftware.name} ${v.lrSoftware.version}; regenerate it on purpose (scripts/golden-vectors.mjs --write)`);
+  assert.equal(
+    v.versionMatch,
+    true,
+    `expected.json was made by ${v.lrSoftware.name} ${v.lrSoftware.version}; regenerate it on purpose (scripts/golden-vectors.mjs --write)`,
+  );
   for (const c of v.cases) assert.deepEqual(c.actual, c.expected, `${c.id} (${c.description})`);
   assert.equal(v.verdict, 'PASS');
   assert.ok(v.cases.length >= 50);
@@ -20,7 +24,11 @@ test('the golden vectors cover every refusal code and every vehicle class', () =
   const v = verifyGoldenVectors();
   const codes = new Set(v.cases.map((c) => ('refusal' in c.actual ? c.actual.refusal : 'MEASURED')));
   for (const code of [...Object.keys(REFUSAL_CODES), 'MEASURED']) assert.ok(codes.has(code), code);
-  for (const cls of ['motorcycle', 'car', 'van', 'bus', 'truck']) assert.ok(v.cases.some((c) => c.description.startsWith(cls)), cls);
+  for (const cls of ['motorcycle', 'car', 'van', 'bus', 'truck'])
+    assert.ok(
+      v.cases.some((c) => c.description.startsWith(cls)),
+      cls,
+    );
 });
 
 test('a changed outcome or a changed input fails the golden verdict', () => {
@@ -33,8 +41,14 @@ test('a changed outcome or a changed input fails the golden verdict', () => {
     writeFileSync(join(dir, 'expected.json'), JSON.stringify(expected));
     const v = verifyGoldenVectors(dir);
     assert.equal(v.verdict, 'FAIL');
-    assert.deepEqual(v.cases.filter((c) => !c.pass).map((c) => c.id), [id]);
-    writeFileSync(join(dir, 'inputs.jsonl'), readFileSync(join(goldenDir(), 'inputs.jsonl'), 'utf8').replace('"description":"', '"description":"edited: '));
+    assert.deepEqual(
+      v.cases.filter((c) => !c.pass).map((c) => c.id),
+      [id],
+    );
+    writeFileSync(
+      join(dir, 'inputs.jsonl'),
+      readFileSync(join(goldenDir(), 'inputs.jsonl'), 'utf8').replace('"description":"', '"description":"edited: '),
+    );
     assert.equal(verifyGoldenVectors(dir).inputsMatch, false);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -11,9 +11,7 @@ import { decideSpeed, decodeReading, LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION, type
 import { TypeApprovalError } from './errors';
 
 /** The frozen outcome of one vector: a speed and length, or a refusal code and detail. */
-export type GoldenOutcome =
-  | { speedKmh: number; vehicleLengthM: number }
-  | { refusal: string; detail: string };
+export type GoldenOutcome = { speedKmh: number; vehicleLengthM: number } | { refusal: string; detail: string };
 
 /** One input: what it shows, the registered geometry, and the canonical reading (base64). */
 export interface GoldenInput {
@@ -69,13 +67,16 @@ export function runGolden(input: GoldenInput): GoldenOutcome {
 }
 
 export function parseGoldenInputs(text: string): GoldenInput[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((line, i) => {
-    try {
-      return JSON.parse(line) as GoldenInput;
-    } catch (err) {
-      throw new TypeApprovalError('MALFORMED_CASE', `golden inputs line ${i + 1}: ${(err as Error).message}`);
-    }
-  });
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line, i) => {
+      try {
+        return JSON.parse(line) as GoldenInput;
+      } catch (err) {
+        throw new TypeApprovalError('MALFORMED_CASE', `golden inputs line ${i + 1}: ${(err as Error).message}`);
+      }
+    });
 }
 
 const sameOutcome = (a: GoldenOutcome | undefined, b: GoldenOutcome): boolean => JSON.stringify(a) === JSON.stringify(b);

@@ -3,16 +3,37 @@
 export { TypeApprovalError, type TypeApprovalErrorCode } from './errors';
 export { formatCaseLine, parseCaseLine, type ParsedCase, type CaseTruth } from './cases';
 export {
-  runCase, Verification, formatSummary, withinOnePercent, withinTwoPercent, TARGETS,
-  type CaseOutcome, type VerificationSummary, type BucketSummary, type ScenarioSummary,
+  runCase,
+  Verification,
+  formatSummary,
+  withinOnePercent,
+  withinTwoPercent,
+  TARGETS,
+  type CaseOutcome,
+  type VerificationSummary,
+  type BucketSummary,
+  type ScenarioSummary,
 } from './verify';
 export { benchLr, type LrBenchResult } from './bench';
 export {
-  verifyGoldenVectors, runGolden, outcomeOf, goldenDir, parseGoldenInputs,
-  type GoldenInput, type GoldenOutcome, type GoldenExpected, type GoldenVerdict, type GoldenCaseResult,
+  verifyGoldenVectors,
+  runGolden,
+  outcomeOf,
+  goldenDir,
+  parseGoldenInputs,
+  type GoldenInput,
+  type GoldenOutcome,
+  type GoldenExpected,
+  type GoldenVerdict,
+  type GoldenCaseResult,
 } from './golden';
 export {
-  renderDossier, referenceSetEvidence, refusalSites,
-  type DossierInput, type ReferenceSetEvidence, type IdentificationRow, type SourceFile,
+  renderDossier,
+  referenceSetEvidence,
+  refusalSites,
+  type DossierInput,
+  type ReferenceSetEvidence,
+  type IdentificationRow,
+  type SourceFile,
 } from './dossier';
 export { renderPdf } from './pdf';

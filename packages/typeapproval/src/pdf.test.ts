@@ -10,7 +10,10 @@ test('renderPdf without puppeteer-core installed fails with PDF_RENDERER_MISSING
   const hooks = `export async function resolve(s, c, next) { if (s === 'puppeteer-core') { const e = new Error("Cannot find package 'puppeteer-core'"); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return next(s, c); }`;
   const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));`;
   const script = `require('@metroledger/typeapproval').renderPdf('<p>x</p>', 'x').then(() => console.log('printed'), (e) => console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })));`;
-  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '-e', script], { encoding: 'utf8', cwd: __dirname });
+  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '-e', script], {
+    encoding: 'utf8',
+    cwd: __dirname,
+  });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim()) as { name: string; code: string; message: string };
   assert.equal(out.name, 'TypeApprovalError');

@@ -18,13 +18,23 @@ function footer(title: string): string {
 /** Prints `html` (a self-contained page: no network is reached) to an A4 PDF. */
 export async function renderPdf(html: string, title: string): Promise<Uint8Array> {
   const printer = await Promise.all([import('puppeteer-core'), import('@sparticuz/chromium')]).catch((err: unknown) => {
-    throw new TypeApprovalError('PDF_RENDERER_MISSING', 'printing the dossier as PDF needs the optional packages puppeteer-core and @sparticuz/chromium (run npm install without --omit=optional); the HTML dossier needs neither', undefined, { cause: err });
+    throw new TypeApprovalError(
+      'PDF_RENDERER_MISSING',
+      'printing the dossier as PDF needs the optional packages puppeteer-core and @sparticuz/chromium (run npm install without --omit=optional); the HTML dossier needs neither',
+      undefined,
+      { cause: err },
+    );
   });
   const [puppeteer, { default: chromium }] = printer;
   // Print only: no WebGL, so SwiftShader is not unpacked.
   chromium.setGraphicsMode = false;
   // --lang: under LANG=C Chromium reports the locale en-US@posix, which some Intl calls refuse.
-  const browser = await puppeteer.launch({ executablePath: await chromium.executablePath(), args: [...chromium.args, '--lang=en-US'], headless: true, protocolTimeout: PRINT_TIMEOUT_MS });
+  const browser = await puppeteer.launch({
+    executablePath: await chromium.executablePath(),
+    args: [...chromium.args, '--lang=en-US'],
+    headless: true,
+    protocolTimeout: PRINT_TIMEOUT_MS,
+  });
   try {
     const page = await browser.newPage();
     // A dossier is self-contained: refuse any request it might still make, so printing never depends on the network.
@@ -32,9 +42,15 @@ export async function renderPdf(html: string, title: string): Promise<Uint8Array
     page.on('request', (r) => void (r.url().startsWith('data:') ? r.continue() : r.abort()));
     await page.setContent(html, { waitUntil: 'load', timeout: PRINT_TIMEOUT_MS });
     return await page.pdf({
-      format: 'A4', printBackground: true, outline: true, tagged: true, timeout: PRINT_TIMEOUT_MS,
+      format: 'A4',
+      printBackground: true,
+      outline: true,
+      tagged: true,
+      timeout: PRINT_TIMEOUT_MS,
       margin: { top: '14mm', bottom: '16mm', left: '12mm', right: '12mm' },
-      displayHeaderFooter: true, headerTemplate: '<span></span>', footerTemplate: footer(title),
+      displayHeaderFooter: true,
+      headerTemplate: '<span></span>',
+      footerTemplate: footer(title),
     });
   } finally {
     await browser.close();

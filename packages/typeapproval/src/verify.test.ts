@@ -59,8 +59,18 @@ test('a case line round-trips, truth is optional, and malformed lines give MALFO
   const v = new Verification();
   v.add(noTruth, runCase(noTruth));
   assert.equal(v.summary().verdict, undefined);
-  for (const line of ['{', '[]', '{"id":"x"}', JSON.stringify({ ...bare, loopA: [1, 2, 40000] }), JSON.stringify({ ...bare, sampleRateHz: -1 })]) {
-    assert.throws(() => parseCaseLine(line), (e: unknown) => e instanceof TypeApprovalError && e.code === 'MALFORMED_CASE', line);
+  for (const line of [
+    '{',
+    '[]',
+    '{"id":"x"}',
+    JSON.stringify({ ...bare, loopA: [1, 2, 40000] }),
+    JSON.stringify({ ...bare, sampleRateHz: -1 }),
+  ]) {
+    assert.throws(
+      () => parseCaseLine(line),
+      (e: unknown) => e instanceof TypeApprovalError && e.code === 'MALFORMED_CASE',
+      line,
+    );
   }
 });
 

@@ -29,7 +29,9 @@ export async function buildBenchLedger(dir: string, readings: number, meters: nu
   await f.close();
 }
 
-export async function benchAudit(opts: { ledgerDir?: string; readings?: number; meters?: number; workers?: readonly number[] } = {}): Promise<BenchAuditResult> {
+export async function benchAudit(
+  opts: { ledgerDir?: string; readings?: number; meters?: number; workers?: readonly number[] } = {},
+): Promise<BenchAuditResult> {
   let dir = opts.ledgerDir;
   let built: BenchAuditResult['built'];
   let temp: string | undefined;

@@ -33,7 +33,10 @@ export const UPGRADE_FIXTURES = ['3.0.0', '2.5.12'] as const;
 export async function unpackUpgradeFixture(version: (typeof UPGRADE_FIXTURES)[number], root: string): Promise<string> {
   const chains = join(root, 'ledgersData', 'chains', 'chains', 'metrology');
   await mkdir(chains, { recursive: true });
-  await writeFile(join(chains, 'blockfile_000000'), gunzipSync(await readFile(join(__dirname, '..', '..', 'testdata', `fabric-${version}`, 'chains', 'metrology', 'blockfile_000000.gz'))));
+  await writeFile(
+    join(chains, 'blockfile_000000'),
+    gunzipSync(await readFile(join(__dirname, '..', '..', 'testdata', `fabric-${version}`, 'chains', 'metrology', 'blockfile_000000.gz'))),
+  );
   return root;
 }
 
@@ -56,8 +59,12 @@ export async function unpackFabricFixture(name: FabricFixture, root: string): Pr
   const chains = join(root, 'ledgersData', 'chains');
   await mkdir(join(chains, 'chains', 'metrology'), { recursive: true });
   await mkdir(join(chains, 'index'), { recursive: true });
-  await writeFile(join(chains, 'chains', 'metrology', 'blockfile_000000'), gunzipSync(await readFile(join(fixtureDir(name), 'blockfile_000000.gz'))));
-  for (const f of await readdir(join(fixtureDir(name), 'index'))) await copyFile(join(fixtureDir(name), 'index', f), join(chains, 'index', f));
+  await writeFile(
+    join(chains, 'chains', 'metrology', 'blockfile_000000'),
+    gunzipSync(await readFile(join(fixtureDir(name), 'blockfile_000000.gz'))),
+  );
+  for (const f of await readdir(join(fixtureDir(name), 'index')))
+    await copyFile(join(fixtureDir(name), 'index', f), join(chains, 'index', f));
   return root;
 }
 

@@ -16,7 +16,16 @@ import { generateOrganization, type OrgMaterial } from '@metroledger/identity';
 import { Ledger } from '@metroledger/ledger';
 import { encodeSignedReading, type LoopGeometry } from '@metroledger/lr';
 import { generateEvent, Meter, newRng, type Rng } from '@metroledger/meter';
-import { compositeKey, newBlock, newGenesisBlock, newProposalResponse, newTransactionEnvelope, parseSignedProposal, setTransactionFilter, signBlock } from '@metroledger/protocol';
+import {
+  compositeKey,
+  newBlock,
+  newGenesisBlock,
+  newProposalResponse,
+  newTransactionEnvelope,
+  parseSignedProposal,
+  setTransactionFilter,
+  signBlock,
+} from '@metroledger/protocol';
 // Deep import of protocol's test helper (it builds proposals exactly as fabric-gateway does).
 import { newTestSignedProposal } from '@metroledger/protocol/testing/proposal';
 
@@ -98,7 +107,10 @@ export class ForgedLedger {
     this.ledger = ledger;
     const resolveChaincode = (n: string): HostedChaincode | undefined => this.#chaincodes.get(n);
     this.#chaincodes.set('lr', hostContracts({ name: 'lr', version: '1.0', contracts: [...contracts], resolveChaincode }));
-    this.#chaincodes.set('governance', hostContracts({ name: 'governance', version: '1.0', contracts: [...governanceContracts], resolveChaincode }));
+    this.#chaincodes.set(
+      'governance',
+      hostContracts({ name: 'governance', version: '1.0', contracts: [...governanceContracts], resolveChaincode }),
+    );
     this.rng = newRng('forge');
   }
 
@@ -129,16 +141,39 @@ export class ForgedLedger {
   /** The notified body's registry: organizations, LR 1.0 approved under LR_POLICY, model ML-1 approved with it. */
   async #bootstrapGovernance(): Promise<void> {
     const gov = { chaincode: 'governance', user: 'Admin' } as const;
-    for (const [mspId, name, roles] of [['LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']], ['PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']], ['CETSPMSP', 'CETSP', ['METER_OWNER']]] as const) {
+    for (const [mspId, name, roles] of [
+      ['LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']],
+      ['PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']],
+      ['CETSPMSP', 'CETSP', ['METER_OWNER']],
+    ] as const) {
       await this.invoke('InmetroMSP', ['registerOrganization', JSON.stringify({ mspId, name, roles })], gov);
     }
     const admin = this.orgs.get('InmetroMSP')!.admin();
     const approval = signLrSoftwareApproval(
-      { chaincodeName: 'lr', version: '1.0', packageId: `lr_1.0:${'ab'.repeat(32)}`, sourceSha256: 'cd'.repeat(32), endorsementPolicy: LR_POLICY },
+      {
+        chaincodeName: 'lr',
+        version: '1.0',
+        packageId: `lr_1.0:${'ab'.repeat(32)}`,
+        sourceSha256: 'cd'.repeat(32),
+        endorsementPolicy: LR_POLICY,
+      },
       { mspId: 'InmetroMSP', certificatePem: admin.certPem, sign: (m) => admin.sign(m) },
     );
     await this.invoke('InmetroMSP', ['approveLrSoftware', JSON.stringify(approval)], gov);
-    await this.invoke('InmetroMSP', ['approveMeterModel', JSON.stringify({ model: MODEL, manufacturer: 'Metro Sensors Ltda.', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'Portaria Inmetro ML-1' })], gov);
+    await this.invoke(
+      'InmetroMSP',
+      [
+        'approveMeterModel',
+        JSON.stringify({
+          model: MODEL,
+          manufacturer: 'Metro Sensors Ltda.',
+          chaincodeName: 'lr',
+          approvedLrVersions: ['1.0'],
+          certificateRef: 'Portaria Inmetro ML-1',
+        }),
+      ],
+      gov,
+    );
     await this.cut();
   }
 
@@ -147,14 +182,32 @@ export class ForgedLedger {
     const cc = opts.chaincode ?? 'lr';
     const user = this.orgs.get(userMsp)!.signingIdentity(opts.user ?? 'User1');
     this.#clockMs += 1000;
-    const { bytes } = newTestSignedProposal(user, { channelId: CHANNEL, chaincodeName: cc, args: [...args], timestamp: { seconds: Math.floor(this.#clockMs / 1000), nanos: 0 } });
+    const { bytes } = newTestSignedProposal(user, {
+      channelId: CHANNEL,
+      chaincodeName: cc,
+      args: [...args],
+      timestamp: { seconds: Math.floor(this.#clockMs / 1000), nanos: 0 },
+    });
     const p = parseSignedProposal(bytes);
     const state = opts.override === undefined ? this.state : new OverrideState(this.state, 'lr', opts.override);
-    let result = opts.result ?? (await this.#chaincodes.get(cc)!.invoke({ channelId: CHANNEL, txId: p.txId, args: p.args, creator: { mspId: userMsp, idBytes: Buffer.from(user.certPem) }, timestamp: p.timestamp }, state));
+    let result =
+      opts.result ??
+      (await this.#chaincodes.get(cc)!.invoke(
+        {
+          channelId: CHANNEL,
+          txId: p.txId,
+          args: p.args,
+          creator: { mspId: userMsp, idBytes: Buffer.from(user.certPem) },
+          timestamp: p.timestamp,
+        },
+        state,
+      ));
     if (result.response.status !== 200) throw new Error(`simulation failed: ${result.response.message}`);
     if (opts.mutate !== undefined) result = opts.mutate(result);
     const endorsers = opts.endorsers ?? (cc === 'lr' ? ['LaSIGEMSP', 'PUCPRMSP'] : ['InmetroMSP']);
-    const responses = endorsers.map((m) => newProposalResponse(p, result, { name: cc, version: '1.0' }, this.orgs.get(m)!.signingIdentity('peer0')));
+    const responses = endorsers.map((m) =>
+      newProposalResponse(p, result, { name: cc, version: '1.0' }, this.orgs.get(m)!.signingIdentity('peer0')),
+    );
     const env = common.Envelope.deserializeBinary(newTransactionEnvelope(p, responses));
     env.setSignature(user.sign(env.getPayload_asU8()));
     const code = opts.code ?? 0;
@@ -173,8 +226,15 @@ export class ForgedLedger {
   /** Orders the queued transactions into the next block, signed by the orderer, and commits it. */
   async cut(opts: { lastConfigIndex?: number } = {}): Promise<number> {
     const num = this.ledger.height;
-    const block = newBlock(num, this.ledger.lastHeaderHash, this.#pending.map((t) => t.envelope));
-    setTransactionFilter(block, this.#pending.map((t) => t.code));
+    const block = newBlock(
+      num,
+      this.ledger.lastHeaderHash,
+      this.#pending.map((t) => t.envelope),
+    );
+    setTransactionFilter(
+      block,
+      this.#pending.map((t) => t.code),
+    );
     signBlock(block, this.orgs.get('OrdererMSP')!.signingIdentity('orderer0'), { lastConfigIndex: opts.lastConfigIndex ?? 0 });
     this.#pending = [];
     await this.ledger.commit(block);
@@ -200,7 +260,11 @@ export class ForgedLedger {
 
   /** A signed reading of a passing vehicle, base64 as submitReading takes it. */
   reading(meter: Meter, opts: { speedKmh?: number; captureTimeMs?: number } = {}): string {
-    const ev = generateEvent(this.rng, { geometry: meter.geometry, scenario: 'valid', ...(opts.speedKmh === undefined ? {} : { speedKmh: opts.speedKmh }) });
+    const ev = generateEvent(this.rng, {
+      geometry: meter.geometry,
+      scenario: 'valid',
+      ...(opts.speedKmh === undefined ? {} : { speedKmh: opts.speedKmh }),
+    });
     const signed = meter.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: opts.captureTimeMs ?? this.#clockMs + 500 });
     return Buffer.from(encodeSignedReading(signed)).toString('base64');
   }

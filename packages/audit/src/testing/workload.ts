@@ -23,8 +23,19 @@ export async function connectAs(d: Devnet, mspId: string, user: 'User1' | 'Admin
   const u = d.users[mspId]!.find((x) => x.name.startsWith(`${user}@`))!;
   const [tlsCa, cert, key] = await Promise.all([readFile(d.tlsCaCertPath), readFile(u.certPath), readFile(u.keyPath)]);
   const client = new grpc.Client(d.endpoint, grpc.credentials.createSsl(tlsCa));
-  const gateway = connect({ client, identity: { mspId, credentials: cert }, signer: signers.newPrivateKeySigner(createPrivateKey(key)), hash: hash.sha256 });
-  return { gateway, close: () => { gateway.close(); client.close(); } };
+  const gateway = connect({
+    client,
+    identity: { mspId, credentials: cert },
+    signer: signers.newPrivateKeySigner(createPrivateKey(key)),
+    hash: hash.sha256,
+  });
+  return {
+    gateway,
+    close: () => {
+      gateway.close();
+      client.close();
+    },
+  };
 }
 
 export function userPaths(d: Devnet, mspId: string): { certPath: string; keyPath: string } {
@@ -57,27 +68,42 @@ export async function devnetWithWorkload(dir: string, w: Workload): Promise<{ de
       for (let i = 0; i < w.meters; i++) {
         const meter = Meter.create({ meterId: `SP-${String(i + 1).padStart(4, '0')}`, geometry: WORKLOAD_GEOMETRY });
         meters.push(meter);
-        await registry.submitTransaction('registerMeter', JSON.stringify({
-          meterId: meter.meterId, ownerMspId: 'CETSPMSP', publicKeyPem: meter.publicKeyPem, geometry: WORKLOAD_GEOMETRY,
-          location: { text: `Av. Paulista ${100 * (i + 1)}`, lat: -23.56 + i * 0.001, lon: -46.65 + i * 0.001 }, speedLimitKmh: 60, model: 'ML-1',
-        }));
+        await registry.submitTransaction(
+          'registerMeter',
+          JSON.stringify({
+            meterId: meter.meterId,
+            ownerMspId: 'CETSPMSP',
+            publicKeyPem: meter.publicKeyPem,
+            geometry: WORKLOAD_GEOMETRY,
+            location: { text: `Av. Paulista ${100 * (i + 1)}`, lat: -23.56 + i * 0.001, lon: -46.65 + i * 0.001 },
+            speedLimitKmh: 60,
+            model: 'ML-1',
+          }),
+        );
       }
       let readings = 0;
       const t0 = Date.now();
       // Each meter submits in order (its sequence must rise); meters run concurrently.
-      await Promise.all(meters.map(async (meter, i) => {
-        for (let k = 0; k < w.readingsPerMeter; k++) {
-          const ev = generateEvent(rng, { geometry: WORKLOAD_GEOMETRY, ...(k % 10 === 9 ? {} : { scenario: 'valid' as const }) });
-          const signed = meter.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: t0 + k * 1000 + i });
-          await lr.submitTransaction('submitReading', Buffer.from(encodeSignedReading(signed)).toString('base64'));
-          readings++;
-        }
-      }));
+      await Promise.all(
+        meters.map(async (meter, i) => {
+          for (let k = 0; k < w.readingsPerMeter; k++) {
+            const ev = generateEvent(rng, { geometry: WORKLOAD_GEOMETRY, ...(k % 10 === 9 ? {} : { scenario: 'valid' as const }) });
+            const signed = meter.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: t0 + k * 1000 + i });
+            await lr.submitTransaction('submitReading', Buffer.from(encodeSignedReading(signed)).toString('base64'));
+            readings++;
+          }
+        }),
+      );
       // One transaction the peers must refuse: endorsed by one computing provider only.
       const meter = meters[0]!;
       const ev = generateEvent(rng, { geometry: WORKLOAD_GEOMETRY, scenario: 'valid' });
       const signed = meter.capture({ loopA: ev.loopA, loopB: ev.loopB, captureTimeMs: Date.now() });
-      const tx = await lr.newProposal('submitReading', { arguments: [Buffer.from(encodeSignedReading(signed)).toString('base64')], endorsingOrganizations: ['LaSIGEMSP'] }).endorse();
+      const tx = await lr
+        .newProposal('submitReading', {
+          arguments: [Buffer.from(encodeSignedReading(signed)).toString('base64')],
+          endorsingOrganizations: ['LaSIGEMSP'],
+        })
+        .endorse();
       const commit = await tx.submit();
       await commit.getStatus();
       return { devnet, readings, refusedTxId: commit.getTransactionId() };

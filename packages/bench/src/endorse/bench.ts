@@ -71,7 +71,9 @@ export interface EndorseBenchResult {
 /** Starts a devnet on `dataDir` (creating it if needed), bootstraps the registry, registers the meters, stops it. */
 async function bootstrap(opts: EndorseBenchOptions, log: (line: string) => void): Promise<ReturnType<typeof benchMeters>> {
   const meters = benchMeters(opts.meters, opts.seed, `E${Date.now().toString(36).toUpperCase()}`);
-  log(`${existsSync(join(opts.dataDir, 'ledger')) ? 'reusing' : 'creating'} the devnet in ${opts.dataDir}: type approval (if not done) and ${meters.length} meters`);
+  log(
+    `${existsSync(join(opts.dataDir, 'ledger')) ? 'reusing' : 'creating'} the devnet in ${opts.dataDir}: type approval (if not done) and ${meters.length} meters`,
+  );
   const devnet = await startDevnet({ dataDir: opts.dataDir, port: 0, ordering: 'solo', batch: { batchTimeoutMs: 20 } });
   try {
     const network = await prepareNetwork(await devnetAccess({ ...devnet, dataDir: opts.dataDir }, await packageLrChaincode()), meters);
@@ -82,7 +84,13 @@ async function bootstrap(opts: EndorseBenchOptions, log: (line: string) => void)
   return meters;
 }
 
-async function runPoint(endorser: Endorser, ring: readonly Uint8Array[], concurrency: number, verification: EndorsePoint['verification'], opts: EndorseBenchOptions): Promise<EndorsePoint> {
+async function runPoint(
+  endorser: Endorser,
+  ring: readonly Uint8Array[],
+  concurrency: number,
+  verification: EndorsePoint['verification'],
+  opts: EndorseBenchOptions,
+): Promise<EndorsePoint> {
   const latency = new LatencyRecorder();
   let next = 0;
   let measuring = false;
@@ -126,7 +134,11 @@ async function runPoint(endorser: Endorser, ring: readonly Uint8Array[], concurr
   await Promise.all(clients);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   return {
-    concurrency, verification, durationS: wallS, endorsed, failed,
+    concurrency,
+    verification,
+    durationS: wallS,
+    endorsed,
+    failed,
     throughputPerS: endorsed / wallS,
     latency: latency.summary(),
     cpuMsPerEndorsement: endorsed > 0 ? cpuMs / endorsed : Number.NaN,
@@ -137,9 +149,12 @@ async function runPoint(endorser: Endorser, ring: readonly Uint8Array[], concurr
 /** Bootstraps `dataDir`, then measures LaSIGE's peer0 endorsing `submitReading` proposals at each concurrency. */
 export async function runEndorseBench(opts: EndorseBenchOptions): Promise<EndorseBenchResult> {
   const log = opts.log ?? (() => undefined);
-  if (opts.concurrency.length === 0 || opts.concurrency.some((c) => !Number.isInteger(c) || c < 1)) throw new BenchError('BAD_OPTION', 'concurrency: positive integers');
-  if (!(opts.durationS > 0) || !(opts.warmupS >= 0)) throw new BenchError('BAD_OPTION', 'duration must be positive and warm-up not negative');
-  if (!Number.isInteger(opts.meters) || opts.meters < 1 || !Number.isInteger(opts.proposals) || opts.proposals < 1) throw new BenchError('BAD_OPTION', 'meters and proposals: positive integers');
+  if (opts.concurrency.length === 0 || opts.concurrency.some((c) => !Number.isInteger(c) || c < 1))
+    throw new BenchError('BAD_OPTION', 'concurrency: positive integers');
+  if (!(opts.durationS > 0) || !(opts.warmupS >= 0))
+    throw new BenchError('BAD_OPTION', 'duration must be positive and warm-up not negative');
+  if (!Number.isInteger(opts.meters) || opts.meters < 1 || !Number.isInteger(opts.proposals) || opts.proposals < 1)
+    throw new BenchError('BAD_OPTION', 'meters and proposals: positive integers');
 
   const meters = await bootstrap(opts, log);
   const peer = await openBenchEndorser(opts.dataDir, { ...(opts.verifyThreads !== undefined && { verifyThreads: opts.verifyThreads }) });
@@ -158,21 +173,33 @@ export async function runEndorseBench(opts: EndorseBenchOptions): Promise<Endors
     // every proposal must be endorsed before anything is timed: a refusal would flatter the figures
     for (const p of ring) {
       const r = await peer.endorser.processProposal(p);
-      if (r.status !== 200 || r.endorsement === undefined) throw new BenchError('SETUP_FAILED', `${ENDORSING_PEER} of ${ENDORSING_ORG} did not endorse a bench proposal: ${r.status} ${r.message} ${Buffer.from(r.payload).toString('utf8').slice(0, 200)}`);
+      if (r.status !== 200 || r.endorsement === undefined)
+        throw new BenchError(
+          'SETUP_FAILED',
+          `${ENDORSING_PEER} of ${ENDORSING_ORG} did not endorse a bench proposal: ${r.status} ${r.message} ${Buffer.from(r.payload).toString('utf8').slice(0, 200)}`,
+        );
     }
 
     const points: EndorsePoint[] = [];
     const report = (p: EndorsePoint) => {
       points.push(p);
-      log(`${p.verification.padEnd(6)} ${String(p.concurrency).padStart(4)} in flight: ${p.throughputPerS.toFixed(0).padStart(5)} endorsements/s, p50 ${p.latency.p50Ms.toFixed(2)} ms, p99 ${p.latency.p99Ms.toFixed(2)} ms, ${p.cpuMsPerEndorsement.toFixed(3)} ms CPU each, ${p.cores.toFixed(2)} cores${p.failed > 0 ? `, ${p.failed} FAILED` : ''}`);
+      log(
+        `${p.verification.padEnd(6)} ${String(p.concurrency).padStart(4)} in flight: ${p.throughputPerS.toFixed(0).padStart(5)} endorsements/s, p50 ${p.latency.p50Ms.toFixed(2)} ms, p99 ${p.latency.p99Ms.toFixed(2)} ms, ${p.cpuMsPerEndorsement.toFixed(3)} ms CPU each, ${p.cores.toFixed(2)} cores${p.failed > 0 ? `, ${p.failed} FAILED` : ''}`,
+      );
     };
     report(await runPoint(peer.inlineEndorser, ring, 1, 'inline', opts));
     for (const c of opts.concurrency) report(await runPoint(peer.endorser, ring, c, 'pool', opts));
     const poolPoints = points.filter((p) => p.verification === 'pool');
     const best = poolPoints.reduce((a, b) => (b.throughputPerS > a.throughputPerS ? b : a));
     return {
-      machine: { ...machineInfo(), loadGenerator: 'the same process: proposals signed before the timed windows, sent round-robin' }, peer: peer.peerAddress, chaincode: { name: peer.lr.name, version: peer.lr.version },
-      verifyThreads: peer.verifyThreads, readingBytes: Math.round(readingBytes / ring.length), points, best, singleThread: points[0]!,
+      machine: { ...machineInfo(), loadGenerator: 'the same process: proposals signed before the timed windows, sent round-robin' },
+      peer: peer.peerAddress,
+      chaincode: { name: peer.lr.name, version: peer.lr.version },
+      verifyThreads: peer.verifyThreads,
+      readingBytes: Math.round(readingBytes / ring.length),
+      points,
+      best,
+      singleThread: points[0]!,
     };
   } finally {
     maker.close();

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { hostChaincodeModule, type HostedChaincode } from '@metroledger/chaincode-host';
 import { DEFAULT_NETWORK, GovernedRegistry, installedPackage } from '@metroledger/devnet';
 import { GOVERNANCE_CHAINCODE_NAME } from '@metroledger/governance';
-import { IdentityDeserializer, loadOrganization, MspRegistry, type OrgMaterial, type OrgSpec, type SigningIdentity } from '@metroledger/identity';
+import {
+  IdentityDeserializer,
+  loadOrganization,
+  MspRegistry,
+  type OrgMaterial,
+  type OrgSpec,
+  type SigningIdentity,
+} from '@metroledger/identity';
 import { Ledger } from '@metroledger/ledger';
 import { extractChaincodePackage, readChaincodePackage } from '@metroledger/lifecycle';
 import { Endorser, guardChaincode, SignatureVerifierPool } from '@metroledger/peer';
@@ -39,7 +46,14 @@ export interface BenchEndorser {
 function specOf(mspId: string): OrgSpec {
   const org = DEFAULT_NETWORK.organizations.find((o) => o.mspId === mspId);
   if (org === undefined) throw new BenchError('SETUP_FAILED', `${mspId} is not an organization of the devnet's network`);
-  return { name: org.name, mspId: org.mspId, domain: org.domain, kind: org.kind, ...(org.peers && { peers: [...org.peers] }), ...(org.users && { users: [...org.users] }) };
+  return {
+    name: org.name,
+    mspId: org.mspId,
+    domain: org.domain,
+    kind: org.kind,
+    ...(org.peers && { peers: [...org.peers] }),
+    ...(org.users && { users: [...org.users] }),
+  };
 }
 
 /**
@@ -48,7 +62,8 @@ function specOf(mspId: string): OrgSpec {
  */
 export async function openBenchEndorser(dataDir: string, opts: { verifyThreads?: number } = {}): Promise<BenchEndorser> {
   const appOrgs: OrgMaterial[] = [];
-  for (const org of DEFAULT_NETWORK.organizations.filter((o) => o.kind === 'peer')) appOrgs.push(await loadOrganization(dataDir, specOf(org.mspId)));
+  for (const org of DEFAULT_NETWORK.organizations.filter((o) => o.kind === 'peer'))
+    appOrgs.push(await loadOrganization(dataDir, specOf(org.mspId)));
   const own = appOrgs.find((o) => o.spec.mspId === ENDORSING_ORG)!;
   const node = own.peers.find((p) => p.name === ENDORSING_PEER)!;
   const lrConfig = DEFAULT_NETWORK.chaincodes.find((c) => c.name === 'lr')!;
@@ -65,20 +80,35 @@ export async function openBenchEndorser(dataDir: string, opts: { verifyThreads?:
     const registry = new GovernedRegistry([lrConfig.name], new Map());
     await registry.refresh(ledger.state);
     const approval = registry.approval(lrConfig.name, lrConfig.version);
-    if (approval === undefined) throw new BenchError('SETUP_FAILED', `the ledger in ${dataDir} holds no approval of ${lrConfig.name} ${lrConfig.version}`);
+    if (approval === undefined)
+      throw new BenchError('SETUP_FAILED', `the ledger in ${dataDir} holds no approval of ${lrConfig.name} ${lrConfig.version}`);
 
     const onPeer = new Map<string, HostedChaincode>();
     const resolveOnPeer = (name: string) => onPeer.get(name);
-    onPeer.set(govConfig.name, hostChaincodeModule({ name: govConfig.name, version: govConfig.version, dir: require.resolve(govConfig.module), resolveChaincode: resolveOnPeer }));
-    const lr = guardChaincode(hostChaincodeModule({ name: lrConfig.name, version: lrConfig.version, dir: extracted.moduleDir, resolveChaincode: resolveOnPeer }), {
-      peer: node.fqdn,
-      organization: ENDORSING_ORG,
-      installedPackageId: pkg.packageId,
-      // the devnet keeps the registry's approvals in memory (refreshed on commit): a lookup, as here
-      approval: () => ({ packageId: approval.packageId, status: approval.status }),
-    });
+    onPeer.set(
+      govConfig.name,
+      hostChaincodeModule({
+        name: govConfig.name,
+        version: govConfig.version,
+        dir: require.resolve(govConfig.module),
+        resolveChaincode: resolveOnPeer,
+      }),
+    );
+    const lr = guardChaincode(
+      hostChaincodeModule({ name: lrConfig.name, version: lrConfig.version, dir: extracted.moduleDir, resolveChaincode: resolveOnPeer }),
+      {
+        peer: node.fqdn,
+        organization: ENDORSING_ORG,
+        installedPackageId: pkg.packageId,
+        // the devnet keeps the registry's approvals in memory (refreshed on commit): a lookup, as here
+        approval: () => ({ packageId: approval.packageId, status: approval.status }),
+      },
+    );
     onPeer.set(lrConfig.name, lr);
-    const pool = opts.verifyThreads === 0 ? undefined : new SignatureVerifierPool({ ...(opts.verifyThreads !== undefined && { threads: opts.verifyThreads }) });
+    const pool =
+      opts.verifyThreads === 0
+        ? undefined
+        : new SignatureVerifierPool({ ...(opts.verifyThreads !== undefined && { threads: opts.verifyThreads }) });
     if (pool !== undefined) closers.push(() => pool.close());
     const deserializer = new IdentityDeserializer();
     const common = {

@@ -38,7 +38,17 @@ export interface FigureSet {
 // Three peers (LaSIGE, PUCPR endorse; Inmetro commits only); the peers' CPU is split evenly over
 // the three and counted as commit work (it cannot be split further from those figures); each
 // provider's chaincode servers (lr + governance) take half of theirs.
-function fromProduction(row: { version: string; ordering: string; orderers: number; readingsPerTx: number; peers: number; orderersMs: number; lr: number; governance: number; client: number }): FigureSet {
+function fromProduction(row: {
+  version: string;
+  ordering: string;
+  orderers: number;
+  readingsPerTx: number;
+  peers: number;
+  orderersMs: number;
+  lr: number;
+  governance: number;
+  client: number;
+}): FigureSet {
   return {
     id: `fabric-${row.version}${row.readingsPerTx > 1 ? `-batch${row.readingsPerTx}` : ''}`,
     kind: 'fabric',
@@ -48,15 +58,60 @@ function fromProduction(row: { version: string; ordering: string; orderers: numb
     commitOnlyPeers: 1,
     orderers: row.orderers,
     readingsPerTx: row.readingsPerTx,
-    cpu: { endorseMs: (row.lr + row.governance) / 2, commitMs: row.peers / 3, orderMs: row.orderersMs / row.orderers, clientMs: row.client },
+    cpu: {
+      endorseMs: (row.lr + row.governance) / 2,
+      commitMs: row.peers / 3,
+      orderMs: row.orderersMs / row.orderers,
+      clientMs: row.client,
+    },
   };
 }
 
 export const FABRIC_FIGURES: readonly FigureSet[] = [
-  fromProduction({ version: '3.0', ordering: 'SmartBFT ×4', orderers: 4, readingsPerTx: 1, peers: 32.0, orderersMs: 19.9, lr: 21.1, governance: 10.5, client: 5.5 }),
-  fromProduction({ version: '3.0', ordering: 'SmartBFT ×4', orderers: 4, readingsPerTx: 10, peers: 15.6, orderersMs: 6.6, lr: 12.7, governance: 1.7, client: 1.4 }),
-  fromProduction({ version: '2.5', ordering: 'Raft ×1', orderers: 1, readingsPerTx: 1, peers: 26.3, orderersMs: 3.0, lr: 16.7, governance: 7.4, client: 4.8 }),
-  fromProduction({ version: '2.5', ordering: 'Raft ×1', orderers: 1, readingsPerTx: 10, peers: 12.0, orderersMs: 1.2, lr: 8.6, governance: 1.7, client: 1.2 }),
+  fromProduction({
+    version: '3.0',
+    ordering: 'SmartBFT ×4',
+    orderers: 4,
+    readingsPerTx: 1,
+    peers: 32.0,
+    orderersMs: 19.9,
+    lr: 21.1,
+    governance: 10.5,
+    client: 5.5,
+  }),
+  fromProduction({
+    version: '3.0',
+    ordering: 'SmartBFT ×4',
+    orderers: 4,
+    readingsPerTx: 10,
+    peers: 15.6,
+    orderersMs: 6.6,
+    lr: 12.7,
+    governance: 1.7,
+    client: 1.4,
+  }),
+  fromProduction({
+    version: '2.5',
+    ordering: 'Raft ×1',
+    orderers: 1,
+    readingsPerTx: 1,
+    peers: 26.3,
+    orderersMs: 3.0,
+    lr: 16.7,
+    governance: 7.4,
+    client: 4.8,
+  }),
+  fromProduction({
+    version: '2.5',
+    ordering: 'Raft ×1',
+    orderers: 1,
+    readingsPerTx: 10,
+    peers: 12.0,
+    orderersMs: 1.2,
+    lr: 8.6,
+    governance: 1.7,
+    client: 1.2,
+  }),
 ];
 
 /** What the devnet's figures are made of: three measurements on one machine. */

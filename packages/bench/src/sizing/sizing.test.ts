@@ -8,7 +8,15 @@ import { FABRIC_FIGURES, type FigureSet } from './figures';
 import { formatSizing, sizeDeployment } from './sizing';
 
 const fabric = (cpu: FigureSet['cpu'], orderers = 4): FigureSet => ({
-  id: 't', kind: 'fabric', description: 'test network', source: 'test', endorsingOrgs: 2, commitOnlyPeers: 1, orderers, readingsPerTx: 1, cpu,
+  id: 't',
+  kind: 'fabric',
+  description: 'test network',
+  source: 'test',
+  endorsingOrgs: 2,
+  commitOnlyPeers: 1,
+  orderers,
+  readingsPerTx: 1,
+  cpu,
 });
 
 test('São Paulo on a Fabric network: endorsers scale out, every peer carries the whole commit load', () => {
@@ -53,8 +61,14 @@ test('the devnet is one process with every role: one commit, both endorsements, 
 });
 
 test('the Fabric figures come from docs/PRODUCTION.md: batches of ten need fewer cores than single readings', () => {
-  const one = sizeDeployment(FABRIC_FIGURES.find((f) => f.id === 'fabric-3.0')!, { meters: 1000, vehiclesPerS: 0.76 });
-  const ten = sizeDeployment(FABRIC_FIGURES.find((f) => f.id === 'fabric-3.0-batch10')!, { meters: 1000, vehiclesPerS: 0.76 });
+  const one = sizeDeployment(
+    FABRIC_FIGURES.find((f) => f.id === 'fabric-3.0')!,
+    { meters: 1000, vehiclesPerS: 0.76 },
+  );
+  const ten = sizeDeployment(
+    FABRIC_FIGURES.find((f) => f.id === 'fabric-3.0-batch10')!,
+    { meters: 1000, vehiclesPerS: 0.76 },
+  );
   assert.ok(ten.networkCores < one.networkCores, `${ten.networkCores} < ${one.networkCores}`);
   assert.equal(ten.transactionsPerS, 76);
   for (const f of FABRIC_FIGURES) assert.match(f.source, /docs\/PRODUCTION\.md/);
@@ -62,10 +76,23 @@ test('the Fabric figures come from docs/PRODUCTION.md: batches of ten need fewer
 
 test('nonsense demand is refused with BAD_OPTION', () => {
   const f = fabric({ endorseMs: 1, commitMs: 1, orderMs: 1, clientMs: 1 });
-  for (const bad of [{ meters: 0, vehiclesPerS: 1 }, { meters: 1.5, vehiclesPerS: 1 }, { meters: 10, vehiclesPerS: -1 }, { meters: 10, vehiclesPerS: 1, utilization: 1.5 }, { meters: 10, vehiclesPerS: Number.NaN }]) {
-    assert.throws(() => sizeDeployment(f, bad), (e: unknown) => e instanceof BenchError && e.code === 'BAD_OPTION', JSON.stringify(bad));
+  for (const bad of [
+    { meters: 0, vehiclesPerS: 1 },
+    { meters: 1.5, vehiclesPerS: 1 },
+    { meters: 10, vehiclesPerS: -1 },
+    { meters: 10, vehiclesPerS: 1, utilization: 1.5 },
+    { meters: 10, vehiclesPerS: Number.NaN },
+  ]) {
+    assert.throws(
+      () => sizeDeployment(f, bad),
+      (e: unknown) => e instanceof BenchError && e.code === 'BAD_OPTION',
+      JSON.stringify(bad),
+    );
   }
-  assert.throws(() => sizeDeployment(fabric({ endorseMs: -1, commitMs: 1, orderMs: 1, clientMs: 1 }), { meters: 1, vehiclesPerS: 1 }), /endorseMs must be a non-negative/);
+  assert.throws(
+    () => sizeDeployment(fabric({ endorseMs: -1, commitMs: 1, orderMs: 1, clientMs: 1 }), { meters: 1, vehiclesPerS: 1 }),
+    /endorseMs must be a non-negative/,
+  );
 });
 
 test('the Fabric figures are those of docs/PRODUCTION.md\'s "Where the CPU goes" table, split as docs/SIZING.md says', () => {

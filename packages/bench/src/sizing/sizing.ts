@@ -74,17 +74,39 @@ export function sizeDeployment(figures: FigureSet, demand: SizingDemand): Sizing
 
   const readingsPerS = demand.meters * demand.vehiclesPerS;
   const usable = coresPerNode * utilization;
-  const node = (count: number, busyEach: number): NodeSizing => ({ count, busyCoresEach: busyEach, coresEach: Math.max(1, Math.ceil(busyEach / utilization - 1e-9)) });
+  const node = (count: number, busyEach: number): NodeSizing => ({
+    count,
+    busyCoresEach: busyEach,
+    coresEach: Math.max(1, Math.ceil(busyEach / utilization - 1e-9)),
+  });
   const warnings: string[] = [];
   const client = node(1, busy(readingsPerS, cpu.clientMs));
-  const base = { figures, meters: demand.meters, vehiclesPerS: demand.vehiclesPerS, readingsPerS, transactionsPerS: readingsPerS / figures.readingsPerTx, utilization, coresPerNode, client };
+  const base = {
+    figures,
+    meters: demand.meters,
+    vehiclesPerS: demand.vehiclesPerS,
+    readingsPerS,
+    transactionsPerS: readingsPerS / figures.readingsPerTx,
+    utilization,
+    coresPerNode,
+    client,
+  };
 
   if (figures.kind === 'devnet') {
     const msPerReading = figures.endorsingOrgs * cpu.endorseMs + cpu.commitMs + figures.orderers * cpu.orderMs;
     const process = node(1, busy(readingsPerS, msPerReading));
     const ceiling = (usable * 1000) / msPerReading;
-    if (ceiling < readingsPerS) warnings.push(`one ${coresPerNode}-core machine runs the devnet up to about ${fmt(ceiling)} readings/s: below the demand of ${fmt(readingsPerS)}`);
-    return { ...base, devnetProcess: process, networkCores: process.coresEach, ceiling: { readingsPerS: ceiling, limitedBy: 'devnet process' }, warnings };
+    if (ceiling < readingsPerS)
+      warnings.push(
+        `one ${coresPerNode}-core machine runs the devnet up to about ${fmt(ceiling)} readings/s: below the demand of ${fmt(readingsPerS)}`,
+      );
+    return {
+      ...base,
+      devnetProcess: process,
+      networkCores: process.coresEach,
+      ceiling: { readingsPerS: ceiling, limitedBy: 'devnet process' },
+      warnings,
+    };
   }
 
   // Each endorsing peer commits everything and endorses 1/P of its organization's readings.
@@ -97,20 +119,29 @@ export function sizeDeployment(figures: FigureSet, demand: SizingDemand): Sizing
   } else {
     // no number of endorsing peers helps: each peer's commit alone exceeds a server; one peer per org, bigger
     peers = node(1, endorseBusy + commitBusy);
-    warnings.push(`validating and committing alone takes ${fmt(commitBusy)} cores on every peer, more than ${fmt(usable)} of a ${coresPerNode}-core server: peers need bigger servers (adding endorsing peers does not help)`);
+    warnings.push(
+      `validating and committing alone takes ${fmt(commitBusy)} cores on every peer, more than ${fmt(usable)} of a ${coresPerNode}-core server: peers need bigger servers (adding endorsing peers does not help)`,
+    );
   }
   const orderers = node(figures.orderers, busy(readingsPerS, cpu.orderMs));
-  if (orderers.coresEach > coresPerNode) warnings.push(`each ordering node needs ${orderers.coresEach} cores, more than a ${coresPerNode}-core server (more replicas do not help)`);
+  if (orderers.coresEach > coresPerNode)
+    warnings.push(
+      `each ordering node needs ${orderers.coresEach} cores, more than a ${coresPerNode}-core server (more replicas do not help)`,
+    );
   const commitOnly = node(figures.commitOnlyPeers, commitBusy);
   const commitCeiling = cpu.commitMs > 0 ? (usable * 1000) / cpu.commitMs : Infinity;
   const orderCeiling = cpu.orderMs > 0 ? (usable * 1000) / cpu.orderMs : Infinity;
-  const ceiling = commitCeiling <= orderCeiling ? { readingsPerS: commitCeiling, limitedBy: 'commit' as const } : { readingsPerS: orderCeiling, limitedBy: 'ordering' as const };
+  const ceiling =
+    commitCeiling <= orderCeiling
+      ? { readingsPerS: commitCeiling, limitedBy: 'commit' as const }
+      : { readingsPerS: orderCeiling, limitedBy: 'ordering' as const };
   return {
     ...base,
     endorsingPeersPerOrg: peers,
     commitOnlyPeers: commitOnly,
     orderers,
-    networkCores: figures.endorsingOrgs * peers.count * peers.coresEach + commitOnly.count * commitOnly.coresEach + orderers.count * orderers.coresEach,
+    networkCores:
+      figures.endorsingOrgs * peers.count * peers.coresEach + commitOnly.count * commitOnly.coresEach + orderers.count * orderers.coresEach,
     ceiling,
     warnings,
   };
@@ -124,7 +155,8 @@ function fmt(n: number): string {
 export function formatSizing(s: Sizing): string[] {
   const f = s.figures;
   const c = f.cpu;
-  const nodes = (n: NodeSizing, what: string) => `${n.count} ${what}${n.count === 1 ? '' : 's'} × ${n.coresEach} core${n.coresEach === 1 ? '' : 's'} (${fmt(n.busyCoresEach)} busy each)`;
+  const nodes = (n: NodeSizing, what: string) =>
+    `${n.count} ${what}${n.count === 1 ? '' : 's'} × ${n.coresEach} core${n.coresEach === 1 ? '' : 's'} (${fmt(n.busyCoresEach)} busy each)`;
   const lines = [
     `${s.meters} meters × ${s.vehiclesPerS} vehicles/s = ${fmt(s.readingsPerS)} readings/s${f.readingsPerTx > 1 ? ` in ${fmt(s.transactionsPerS)} transactions/s` : ''}`,
     `network: ${f.description}`,
@@ -133,13 +165,17 @@ export function formatSizing(s: Sizing): string[] {
     `nodes kept at ${Math.round(s.utilization * 100)} % of their cores; servers of ${s.coresPerNode} cores`,
   ];
   if (s.devnetProcess !== undefined) {
-    lines.push(`devnet: one process, ${s.devnetProcess.coresEach} cores (${fmt(s.devnetProcess.busyCoresEach)} busy): ${f.endorsingOrgs} endorsements, ${f.orderers} ordering node${f.orderers === 1 ? '' : 's'} and one commit per reading`);
+    lines.push(
+      `devnet: one process, ${s.devnetProcess.coresEach} cores (${fmt(s.devnetProcess.busyCoresEach)} busy): ${f.endorsingOrgs} endorsements, ${f.orderers} ordering node${f.orderers === 1 ? '' : 's'} and one commit per reading`,
+    );
   } else {
     lines.push(`endorsing peers: ${nodes(s.endorsingPeersPerOrg!, 'peer')} for each of the ${f.endorsingOrgs} endorsing organizations`);
     if (s.commitOnlyPeers!.count > 0) lines.push(`committing peers (notified body): ${nodes(s.commitOnlyPeers!, 'peer')}`);
     lines.push(`ordering: ${nodes(s.orderers!, 'node')}`);
   }
-  lines.push(`meter owner's client: ${s.client.coresEach} core${s.client.coresEach === 1 ? '' : 's'} (${fmt(s.client.busyCoresEach)} busy)`);
+  lines.push(
+    `meter owner's client: ${s.client.coresEach} core${s.client.coresEach === 1 ? '' : 's'} (${fmt(s.client.busyCoresEach)} busy)`,
+  );
   lines.push(`network total: ${s.networkCores} cores`);
   lines.push(`ceiling on ${s.coresPerNode}-core servers: about ${fmt(s.ceiling.readingsPerS)} readings/s (${s.ceiling.limitedBy})`);
   for (const w of s.warnings) lines.push(`WARNING: ${w}`);

@@ -16,7 +16,8 @@ export function clientTag(id: string): Uint8Array {
 /** Builds a client-authenticated request: data = tag(8) ‖ body. */
 export function makeClientRequest(id: string, body: Uint8Array): Request {
   const data = new Uint8Array(8 + body.length);
-  data.set(clientTag(id)); data.set(body, 8);
+  data.set(clientTag(id));
+  data.set(body, 8);
   return { id, data };
 }
 
@@ -33,11 +34,16 @@ export function encodeSimPayload(seq: number, requests: readonly Request[]): Uin
   for (let i = 0; i < requests.length; i++) len += 8 + ids[i]!.length + requests[i]!.data.length;
   const out = new Uint8Array(len);
   const dv = new DataView(out.buffer);
-  dv.setUint32(0, seq); dv.setUint32(4, requests.length);
+  dv.setUint32(0, seq);
+  dv.setUint32(4, requests.length);
   let p = 8;
   for (let i = 0; i < requests.length; i++) {
-    dv.setUint32(p, ids[i]!.length); out.set(ids[i]!, p + 4); p += 4 + ids[i]!.length;
-    dv.setUint32(p, requests[i]!.data.length); out.set(requests[i]!.data, p + 4); p += 4 + requests[i]!.data.length;
+    dv.setUint32(p, ids[i]!.length);
+    out.set(ids[i]!, p + 4);
+    p += 4 + ids[i]!.length;
+    dv.setUint32(p, requests[i]!.data.length);
+    out.set(requests[i]!.data, p + 4);
+    p += 4 + requests[i]!.data.length;
   }
   return out;
 }
@@ -49,16 +55,24 @@ export function decodeSimPayload(payload: Uint8Array): { seq: number; requests: 
   let result: { seq: number; requests: Request[] } | null = null;
   try {
     const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-    const seq = dv.getUint32(0); const count = dv.getUint32(4);
-    let p = 8; const requests: Request[] = [];
+    const seq = dv.getUint32(0);
+    const count = dv.getUint32(4);
+    let p = 8;
+    const requests: Request[] = [];
     for (let i = 0; i < count; i++) {
-      const il = dv.getUint32(p); const id = dec.decode(payload.subarray(p + 4, p + 4 + il)); p += 4 + il;
-      const dl = dv.getUint32(p); if (p + 4 + dl > payload.length) throw new RangeError('short');
-      const data = Uint8Array.prototype.slice.call(payload, p + 4, p + 4 + dl); p += 4 + dl;
+      const il = dv.getUint32(p);
+      const id = dec.decode(payload.subarray(p + 4, p + 4 + il));
+      p += 4 + il;
+      const dl = dv.getUint32(p);
+      if (p + 4 + dl > payload.length) throw new RangeError('short');
+      const data = Uint8Array.prototype.slice.call(payload, p + 4, p + 4 + dl);
+      p += 4 + dl;
       requests.push({ id, data });
     }
     if (p === payload.length) result = { seq, requests };
-  } catch { result = null; }
+  } catch {
+    result = null;
+  }
   decoded.set(payload, result);
   return result;
 }
@@ -78,7 +92,10 @@ export function createSimApp(replica: ReplicaId, sink: (replica: ReplicaId, d: D
       const out = new Uint8Array(4 + 16 + digest.length);
       out.set(enc.encode('simb'));
       const dv = new DataView(out.buffer);
-      dv.setUint32(4, seq); dv.setUint32(8, view); dv.setUint32(12, signer); dv.setUint32(16, 0x5eed);
+      dv.setUint32(4, seq);
+      dv.setUint32(8, view);
+      dv.setUint32(12, signer);
+      dv.setUint32(16, 0x5eed);
       out.set(digest, 20);
       return out;
     },

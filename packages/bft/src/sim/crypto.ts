@@ -36,10 +36,15 @@ export function createFastSimCrypto(self: ReplicaId, n: number): Crypto {
       h1 = Math.imul(h1 ^ b, 0x01000193);
       h2 = Math.imul(h2 ^ b ^ (h2 >>> 13), 0x5bd1e995);
     }
-    h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b); h1 = Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35); h1 ^= h1 >>> 16;
-    h2 = Math.imul(h2 ^ (h2 >>> 16), 0x85ebca6b); h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35); h2 ^= h2 >>> 16;
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
+    h1 = Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
+    h1 ^= h1 >>> 16;
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 0x85ebca6b);
+    h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
+    h2 ^= h2 >>> 16;
     const out = Buffer.allocUnsafe(8);
-    out.writeUInt32BE(h1 >>> 0, 0); out.writeUInt32BE(h2 >>> 0, 4);
+    out.writeUInt32BE(h1 >>> 0, 0);
+    out.writeUInt32BE(h2 >>> 0, 4);
     return out;
   };
   return {

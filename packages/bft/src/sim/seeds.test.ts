@@ -13,7 +13,8 @@ for (const mix of ['none', 'crash', 'network', 'partition', 'byzantine', 'all'] 
     let decided = 0;
     for (let seed = 1; seed <= SEEDS_PER_MIX; seed++) {
       const r = runSimulation({ seed, faults: mix });
-      if (!r.ok) assert.fail(`seed ${r.seed} (mix ${r.mix}, n ${r.n}) failed:\n${r.violations.join('\n')}\n${r.traceTail.slice(-30).join('\n')}`);
+      if (!r.ok)
+        assert.fail(`seed ${r.seed} (mix ${r.mix}, n ${r.n}) failed:\n${r.violations.join('\n')}\n${r.traceTail.slice(-30).join('\n')}`);
       decided += r.requestsDecided;
     }
     // Seeded, so exact: 3,058 (all) to 5,640 (none) requests decided per mix.

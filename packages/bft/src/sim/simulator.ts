@@ -21,8 +21,20 @@ export interface ScheduledFault {
   /** For 'partition': groups of replicas that can talk among themselves. */
   readonly groups?: readonly (readonly ReplicaId[])[];
 }
-type TimeoutOptions = Pick<ReplicaOptions, 'batchSizeMax' | 'batchTimeoutMs' | 'poolSizeMax' | 'requestTimeoutMs' | 'leaderTimeoutMs'
-  | 'heartbeatMs' | 'viewChangeTimeoutMs' | 'viewChangeTimeoutMaxMs' | 'retransmitMs' | 'fetchBatchMax' | 'fetchTimeoutMs'>;
+type TimeoutOptions = Pick<
+  ReplicaOptions,
+  | 'batchSizeMax'
+  | 'batchTimeoutMs'
+  | 'poolSizeMax'
+  | 'requestTimeoutMs'
+  | 'leaderTimeoutMs'
+  | 'heartbeatMs'
+  | 'viewChangeTimeoutMs'
+  | 'viewChangeTimeoutMaxMs'
+  | 'retransmitMs'
+  | 'fetchBatchMax'
+  | 'fetchTimeoutMs'
+>;
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -61,9 +73,19 @@ export interface SimulationOptions {
 }
 
 export interface FaultCounts {
-  crashes: number; restarts: number; partitions: number; heals: number; slowPeriods: number;
-  messagesDropped: number; messagesDuplicated: number; messagesDelayed: number;
-  byzantineReplicas: number; equivocations: number; wrongVotes: number; corruptedSignatures: number; silencedMessages: number;
+  crashes: number;
+  restarts: number;
+  partitions: number;
+  heals: number;
+  slowPeriods: number;
+  messagesDropped: number;
+  messagesDuplicated: number;
+  messagesDelayed: number;
+  byzantineReplicas: number;
+  equivocations: number;
+  wrongVotes: number;
+  corruptedSignatures: number;
+  silencedMessages: number;
 }
 
 export interface SimulationResult {
@@ -97,41 +119,63 @@ const BYZ_MODES: readonly ByzantineMode[] = ['equivocate', 'wrongvote', 'badsig'
 const TICK_MS = 25;
 
 const SIM_REPLICA_DEFAULTS: Required<TimeoutOptions> = {
-  batchSizeMax: 16, batchTimeoutMs: 20, poolSizeMax: 2_000, requestTimeoutMs: 1_500, leaderTimeoutMs: 1_000,
-  heartbeatMs: 200, viewChangeTimeoutMs: 1_000, viewChangeTimeoutMaxMs: 8_000, retransmitMs: 300,
-  fetchBatchMax: 16, fetchTimeoutMs: 500,
+  batchSizeMax: 16,
+  batchTimeoutMs: 20,
+  poolSizeMax: 2_000,
+  requestTimeoutMs: 1_500,
+  leaderTimeoutMs: 1_000,
+  heartbeatMs: 200,
+  viewChangeTimeoutMs: 1_000,
+  viewChangeTimeoutMaxMs: 8_000,
+  retransmitMs: 300,
+  fetchBatchMax: 16,
+  fetchTimeoutMs: 500,
 };
 
 class EventQueue {
   private heap: { t: number; o: number; run: () => void }[] = [];
   private order = 0;
-  get size(): number { return this.heap.length; }
+  get size(): number {
+    return this.heap.length;
+  }
   push(t: number, run: () => void): void {
-    const h = this.heap; h.push({ t, o: this.order++, run });
+    const h = this.heap;
+    h.push({ t, o: this.order++, run });
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (this.less(h[p]!, h[i]!)) break;
-      [h[p], h[i]] = [h[i]!, h[p]!]; i = p;
+      [h[p], h[i]] = [h[i]!, h[p]!];
+      i = p;
     }
   }
   pop(): { t: number; run: () => void } | undefined {
-    const h = this.heap; if (h.length === 0) return undefined;
-    const top = h[0]!; const last = h.pop()!;
+    const h = this.heap;
+    if (h.length === 0) return undefined;
+    const top = h[0]!;
+    const last = h.pop()!;
     if (h.length > 0) {
-      h[0] = last; let i = 0;
+      h[0] = last;
+      let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1; let m = i;
+        const l = 2 * i + 1,
+          r = l + 1;
+        let m = i;
         if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
         if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
         if (m === i) break;
-        [h[m], h[i]] = [h[i]!, h[m]!]; i = m;
+        [h[m], h[i]] = [h[i]!, h[m]!];
+        i = m;
       }
     }
     return top;
   }
-  peekTime(): number { return this.heap.length ? this.heap[0]!.t : Infinity; }
-  private less(a: { t: number; o: number }, b: { t: number; o: number }): boolean { return a.t < b.t || (a.t === b.t && a.o < b.o); }
+  peekTime(): number {
+    return this.heap.length ? this.heap[0]!.t : Infinity;
+  }
+  private less(a: { t: number; o: number }, b: { t: number; o: number }): boolean {
+    return a.t < b.t || (a.t === b.t && a.o < b.o);
+  }
 }
 
 interface Node {
@@ -145,7 +189,11 @@ interface Node {
   readonly decidedIds: Set<string>;
 }
 
-interface Outstanding { readonly request: Request; lastTryMs: number; tries: number }
+interface Outstanding {
+  readonly request: Request;
+  lastTryMs: number;
+  tries: number;
+}
 
 /** Runs one seed. Never throws for protocol failures: they come back as `violations`. */
 export function runSimulation(options: SimulationOptions): SimulationResult {
@@ -163,10 +211,25 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
 
   const queue = new EventQueue();
   let now = 0;
-  const faults: FaultCounts = { crashes: 0, restarts: 0, partitions: 0, heals: 0, slowPeriods: 0, messagesDropped: 0, messagesDuplicated: 0,
-    messagesDelayed: 0, byzantineReplicas: 0, equivocations: 0, wrongVotes: 0, corruptedSignatures: 0, silencedMessages: 0 };
+  const faults: FaultCounts = {
+    crashes: 0,
+    restarts: 0,
+    partitions: 0,
+    heals: 0,
+    slowPeriods: 0,
+    messagesDropped: 0,
+    messagesDuplicated: 0,
+    messagesDelayed: 0,
+    byzantineReplicas: 0,
+    equivocations: 0,
+    wrongVotes: 0,
+    corruptedSignatures: 0,
+    silencedMessages: 0,
+  };
   const violations: string[] = [];
-  const violate = (what: string) => { if (violations.length < 20) violations.push(`t=${now} ${what}`); };
+  const violate = (what: string) => {
+    if (violations.length < 20) violations.push(`t=${now} ${what}`);
+  };
 
   // Trace: a ring buffer for failure reports plus a digest of everything for replay checks.
   const tail: string[] = [];
@@ -174,7 +237,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const trace = (line: string) => {
     for (let i = 0; i < line.length; i++) fnv = Math.imul(fnv ^ line.charCodeAt(i), 0x01000193);
     fnv = Math.imul(fnv ^ 10, 0x01000193);
-    tail.push(line); if (tail.length > tailMax * 2) tail.splice(0, tail.length - tailMax);
+    tail.push(line);
+    if (tail.length > tailMax * 2) tail.splice(0, tail.length - tailMax);
     options.traceSink?.(line);
   };
   const simEvent = (what: string) => trace(`${now} sim ${what}`);
@@ -205,39 +269,56 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const onDecided = (r: ReplicaId, d: Decision) => {
     const node = nodes[r]!;
     if (!isCorrect(node)) return;
-    if (!verifyDecision(d, { n, crypto: crypto0, app: verifyApp })) violate(`certificate: r${r} seq ${d.seq} lacks a valid quorum certificate`);
+    if (!verifyDecision(d, { n, crypto: crypto0, app: verifyApp }))
+      violate(`certificate: r${r} seq ${d.seq} lacks a valid quorum certificate`);
     const known = canonical.get(d.seq);
     if (!known) canonical.set(d.seq, d.certificate.digest);
-    else if (!bytesEqual(known, d.certificate.digest)) violate(`safety: r${r} decided ${hex(d.certificate.digest)} at seq ${d.seq}, another correct replica decided ${hex(known)}`);
+    else if (!bytesEqual(known, d.certificate.digest))
+      violate(`safety: r${r} decided ${hex(d.certificate.digest)} at seq ${d.seq}, another correct replica decided ${hex(known)}`);
     const p = decodeSimPayload(d.payload);
-    if (!p) { violate(`validity: r${r} seq ${d.seq} payload does not decode`); return; }
+    if (!p) {
+      violate(`validity: r${r} seq ${d.seq} payload does not decode`);
+      return;
+    }
     for (const q of p.requests) {
       const orig = submitted.get(q.id);
       if (!orig || !bytesEqual(orig.data, q.data)) violate(`validity: r${r} decided request ${q.id} that no client submitted`);
       if (node.decidedIds.has(q.id)) violate(`validity: r${r} decided request ${q.id} twice (seq ${d.seq})`);
       node.decidedIds.add(q.id);
-      let by = decidedBy.get(q.id); if (!by) { by = new Set(); decidedBy.set(q.id, by); } by.add(r);
+      let by = decidedBy.get(q.id);
+      if (!by) {
+        by = new Set();
+        decidedBy.set(q.id, by);
+      }
+      by.add(r);
     }
   };
 
   // ---- Byzantine behaviour: honest code, outgoing messages rewritten ----
   const equivocations = new Map<string, { alt: Uint8Array; altDigest: Uint8Array; half: Set<ReplicaId> } | null>();
-  const resign = <M extends Message>(from: ReplicaId, body: M): SignedMessage<M> =>
-    ({ from, body, signature: byzCryptos.get(from)!.sign(bftSigningBytes(from, body)) });
+  const resign = <M extends Message>(from: ReplicaId, body: M): SignedMessage<M> => ({
+    from,
+    body,
+    signature: byzCryptos.get(from)!.sign(bftSigningBytes(from, body)),
+  });
   const byzantineRewrite = (node: Node, to: ReplicaId, m: SignedMessage): SignedMessage | undefined => {
     const b = m.body;
     switch (node.byzantine) {
-      case 'silent': faults.silencedMessages++; return undefined;
+      case 'silent':
+        faults.silencedMessages++;
+        return undefined;
       case 'badsig': {
         if (!rng.chance(0.5)) return m;
-        const sig = Uint8Array.from(m.signature); sig[rng.int(0, sig.length - 1)] ^= 0xff;
+        const sig = Uint8Array.from(m.signature);
+        sig[rng.int(0, sig.length - 1)] ^= 0xff;
         faults.corruptedSignatures++;
         return { ...m, signature: sig };
       }
       case 'wrongvote': {
         if ((b.type !== 'prepare' && b.type !== 'commit') || !rng.chance(0.7)) return m;
         faults.wrongVotes++;
-        const digest = new Uint8Array(32); for (let i = 0; i < 32; i++) digest[i] = rng.int(0, 255);
+        const digest = new Uint8Array(32);
+        for (let i = 0; i < 32; i++) digest[i] = rng.int(0, 255);
         return resign(node.id, { ...b, digest } as PrepareMsg | CommitMsg);
       }
       case 'equivocate': {
@@ -262,7 +343,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
         const certSignature = byzCryptos.get(node.id)!.sign(commitBytesFor(verifyApp, b.seq, b.view, e.altDigest, e.alt, node.id));
         return resign(node.id, { ...(b as CommitMsg), digest: e.altDigest, certSignature });
       }
-      default: return m;
+      default:
+        return m;
     }
   };
 
@@ -272,7 +354,10 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     queue.push(t, () => {
       const dst = nodes[to]!;
       if (!dst.replica) return; // crashed: lost
-      if (partition && partition[from] !== partition[to]) { faults.messagesDropped++; return; }
+      if (partition && partition[from] !== partition[to]) {
+        faults.messagesDropped++;
+        return;
+      }
       delivered++;
       dst.replica.onMessage(from, bytes ? decodeMessage(bytes) : m);
     });
@@ -290,13 +375,25 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     }
     const m = src.byzantine ? byzantineRewrite(src, to, original) : original;
     if (!m) return;
-    if (partition && partition[from] !== partition[to]) { faults.messagesDropped++; return; }
-    if (lossP > 0 && now < faultEndMs && rng.chance(lossP)) { faults.messagesDropped++; return; }
+    if (partition && partition[from] !== partition[to]) {
+      faults.messagesDropped++;
+      return;
+    }
+    if (lossP > 0 && now < faultEndMs && rng.chance(lossP)) {
+      faults.messagesDropped++;
+      return;
+    }
     let delay = 1 + rng.int(0, 4) + rng.int(0, jitterMs);
     if (src.slow || nodes[to]!.slow) delay += rng.int(100, 400);
-    if (spikeP > 0 && now < faultEndMs && rng.chance(spikeP)) { delay += rng.int(300, 1500); faults.messagesDelayed++; }
+    if (spikeP > 0 && now < faultEndMs && rng.chance(spikeP)) {
+      delay += rng.int(300, 1500);
+      faults.messagesDelayed++;
+    }
     deliverAt(from, to, m, now + delay);
-    if (dupP > 0 && now < faultEndMs && rng.chance(dupP)) { faults.messagesDuplicated++; deliverAt(from, to, m, now + delay + rng.int(0, 200)); }
+    if (dupP > 0 && now < faultEndMs && rng.chance(dupP)) {
+      faults.messagesDuplicated++;
+      deliverAt(from, to, m, now + delay + rng.int(0, 200));
+    }
   };
 
   // ---- replicas ----
@@ -305,10 +402,14 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     const inc = node.incarnation;
     const crypto = newCrypto(node.id, n);
     node.replica = new Replica({
-      id: node.id, n, ...replicaCfg,
+      id: node.id,
+      n,
+      ...replicaCfg,
       network: { send: (to, m) => send(node.id, to, m) },
       clock: { nowMs: () => now },
-      crypto, storage: node.storage, app: createSimApp(node.id, onDecided),
+      crypto,
+      storage: node.storage,
+      app: createSimApp(node.id, onDecided),
       trace,
       ...(options.unsafeQuorumForTesting !== undefined && { unsafeQuorumForTesting: options.unsafeQuorumForTesting }),
     });
@@ -320,7 +421,15 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     queue.push(now + rng.int(1, TICK_MS), tick);
   };
   for (let i = 0; i < n; i++) {
-    nodes.push({ id: i, storage: createMemoryStorage(), replica: undefined, incarnation: 0, byzantine: undefined, slow: false, decidedIds: new Set() });
+    nodes.push({
+      id: i,
+      storage: createMemoryStorage(),
+      replica: undefined,
+      incarnation: 0,
+      byzantine: undefined,
+      slow: false,
+      decidedIds: new Set(),
+    });
   }
   for (const b of options.byzantine ?? []) {
     if (b.replica >= 0 && b.replica < n && nodes.filter((x) => x.byzantine).length < f) nodes[b.replica]!.byzantine = b.mode;
@@ -334,19 +443,33 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     }
   }
   for (const node of nodes) {
-    if (node.byzantine) { faults.byzantineReplicas++; byzCryptos.set(node.id, newCrypto(node.id, n)); simEvent(`byzantine r${node.id} ${node.byzantine}`); }
+    if (node.byzantine) {
+      faults.byzantineReplicas++;
+      byzCryptos.set(node.id, newCrypto(node.id, n));
+      simEvent(`byzantine r${node.id} ${node.byzantine}`);
+    }
     start(node);
   }
 
   const crash = (node: Node) => {
     if (!node.replica) return;
-    node.replica = undefined; faults.crashes++; simEvent(`crash r${node.id}`);
+    node.replica = undefined;
+    faults.crashes++;
+    simEvent(`crash r${node.id}`);
   };
   const restart = (node: Node) => {
     if (node.replica) return;
-    faults.restarts++; simEvent(`restart r${node.id}`); start(node);
+    faults.restarts++;
+    simEvent(`restart r${node.id}`);
+    start(node);
   };
-  const heal = () => { if (partition) { partition = undefined; faults.heals++; simEvent('heal'); } };
+  const heal = () => {
+    if (partition) {
+      partition = undefined;
+      faults.heals++;
+      simEvent('heal');
+    }
+  };
 
   // ---- random faults ----
   if (mix === 'crash' || mix === 'all') {
@@ -367,9 +490,12 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       if (now >= faultEndMs) return;
       if (!partition) {
         const groups = new Array<number>(n).fill(0);
-        if (rng.chance(0.5)) groups[rng.int(0, n - 1)] = 1; // isolate one
+        if (rng.chance(0.5))
+          groups[rng.int(0, n - 1)] = 1; // isolate one
         else for (let r = 0; r < n; r++) groups[r] = rng.int(0, 1); // arbitrary split: may leave no quorum
-        partition = groups; faults.partitions++; simEvent(`partition ${groups.join('')}`);
+        partition = groups;
+        faults.partitions++;
+        simEvent(`partition ${groups.join('')}`);
         queue.push(now + rng.int(200, 2_000), heal);
       }
       queue.push(now + rng.int(500, 2_500), partitionLoop);
@@ -381,8 +507,13 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       if (now >= faultEndMs) return;
       const node = rng.pick(nodes);
       if (!node.slow) {
-        node.slow = true; faults.slowPeriods++; simEvent(`slow r${node.id}`);
-        queue.push(Math.min(faultEndMs, now + rng.int(500, 3_000)), () => { node.slow = false; simEvent(`unslow r${node.id}`); });
+        node.slow = true;
+        faults.slowPeriods++;
+        simEvent(`slow r${node.id}`);
+        queue.push(Math.min(faultEndMs, now + rng.int(500, 3_000)), () => {
+          node.slow = false;
+          simEvent(`unslow r${node.id}`);
+        });
       }
       queue.push(now + rng.int(1_000, 4_000), slowLoop);
     };
@@ -392,17 +523,36 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     queue.push(s.atMs, () => {
       const node = s.replica !== undefined ? nodes[s.replica] : undefined;
       switch (s.kind) {
-        case 'crash': if (node) crash(node); return;
-        case 'restart': if (node) restart(node); return;
+        case 'crash':
+          if (node) crash(node);
+          return;
+        case 'restart':
+          if (node) restart(node);
+          return;
         case 'partition': {
           const groups = new Array<number>(n).fill(-1);
-          (s.groups ?? []).forEach((g, i) => g.forEach((r) => { groups[r] = i; }));
-          partition = groups.map((g, r) => (g === -1 ? 1000 + r : g)); faults.partitions++; simEvent(`partition ${partition.join(',')}`);
+          (s.groups ?? []).forEach((g, i) =>
+            g.forEach((r) => {
+              groups[r] = i;
+            }),
+          );
+          partition = groups.map((g, r) => (g === -1 ? 1000 + r : g));
+          faults.partitions++;
+          simEvent(`partition ${partition.join(',')}`);
           return;
         }
-        case 'heal': heal(); return;
-        case 'slow': if (node) { node.slow = true; faults.slowPeriods++; } return;
-        case 'unslow': if (node) node.slow = false; return;
+        case 'heal':
+          heal();
+          return;
+        case 'slow':
+          if (node) {
+            node.slow = true;
+            faults.slowPeriods++;
+          }
+          return;
+        case 'unslow':
+          if (node) node.slow = false;
+          return;
       }
     });
   }
@@ -410,7 +560,10 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   queue.push(Math.max(faultEndMs, ...(options.schedule ?? []).map((s) => s.atMs + 1)), () => {
     simEvent('faults-end');
     heal();
-    for (const node of nodes) { node.slow = false; if (!node.replica) restart(node); }
+    for (const node of nodes) {
+      node.slow = false;
+      if (!node.replica) restart(node);
+    }
   });
 
   // ---- clients: submit throughout, retry elsewhere as a real client would ----
@@ -421,11 +574,14 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   let resubmissions = 0;
   let requestCounter = 0;
   const trySubmit = (o: Outstanding) => {
-    o.lastTryMs = now; o.tries++;
+    o.lastTryMs = now;
+    o.tries++;
     if (o.tries > 1) resubmissions++;
     const target = nodes[rng.int(0, n - 1)]!;
     if (!target.replica) return; // connection refused; retry later
-    try { target.replica.submit(o.request); } catch (e) {
+    try {
+      target.replica.submit(o.request);
+    } catch (e) {
       if ((e as { code?: string }).code === 'POOL_FULL') poolFullRefusals++;
       else violate(`client: unexpected submit error ${(e as Error).message}`);
     }
@@ -439,7 +595,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       }
       if (now < loadEndMs && outstanding.size < outstandingMax) {
         const id = `c${c}-${requestCounter++}`;
-        const body = new Uint8Array(rng.int(8, 64)); for (let i = 0; i < body.length; i++) body[i] = rng.int(0, 255);
+        const body = new Uint8Array(rng.int(8, 64));
+        for (let i = 0; i < body.length; i++) body[i] = rng.int(0, 255);
         const request = makeClientRequest(id, body);
         submitted.set(id, request);
         const o = { request, lastTryMs: now, tries: 0 };
@@ -462,7 +619,10 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   };
   let stop = false;
   const convergenceCheck = () => {
-    if (now >= Math.max(faultEndMs, loadEndMs) && converged()) { stop = true; return; }
+    if (now >= Math.max(faultEndMs, loadEndMs) && converged()) {
+      stop = true;
+      return;
+    }
     queue.push(now + 250, convergenceCheck);
   };
   queue.push(Math.max(faultEndMs, loadEndMs), convergenceCheck);
@@ -471,7 +631,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   while (!stop && queue.size > 0 && queue.peekTime() <= endMs && events++ < eventsMax) {
     const e = queue.pop()!;
     now = e.t;
-    try { e.run(); } catch (err) {
+    try {
+      e.run();
+    } catch (err) {
       violate(`crash: ${(err as Error).stack?.split('\n').slice(0, 3).join(' | ')}`);
       break;
     }
@@ -482,27 +644,47 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const ref = good.reduce((a, b) => (b.storage.height() > a.storage.height() ? b : a));
   for (const node of good) {
     for (let s = 1; s <= node.storage.height(); s++) {
-      const a = node.storage.readDecision(s)!; const b = ref.storage.readDecision(s)!;
-      if (!bytesEqual(a.payload, b.payload)) { violate(`safety: r${node.id} and r${ref.id} logs differ at seq ${s}`); break; }
+      const a = node.storage.readDecision(s)!;
+      const b = ref.storage.readDecision(s)!;
+      if (!bytesEqual(a.payload, b.payload)) {
+        violate(`safety: r${node.id} and r${ref.id} logs differ at seq ${s}`);
+        break;
+      }
     }
   }
   if (!stop) {
     const hs = good.map((x) => `r${x.id}=${x.storage.height()}`).join(' ');
     const missing = [...submitted.keys()].filter((id) => good.some((x) => !x.decidedIds.has(id)));
-    violate(`liveness: not converged ${endMs - faultEndMs} ms after faults stopped (heights ${hs}; ${missing.length} of ${submitted.size} requests not decided everywhere${missing.length ? `, e.g. ${missing[0]}` : ''})`);
+    violate(
+      `liveness: not converged ${endMs - faultEndMs} ms after faults stopped (heights ${hs}; ${missing.length} of ${submitted.size} requests not decided everywhere${missing.length ? `, e.g. ${missing[0]}` : ''})`,
+    );
   }
-  let maxView = 0, viewChanges = 0, fetched = 0;
+  let maxView = 0,
+    viewChanges = 0,
+    fetched = 0;
   for (const node of nodes) {
     if (!node.replica) continue;
     maxView = Math.max(maxView, node.replica.getView());
-    viewChanges += node.replica.stats.viewChanges; fetched += node.replica.stats.fetchedDecisions;
+    viewChanges += node.replica.stats.viewChanges;
+    fetched += node.replica.stats.fetchedDecisions;
   }
   return {
-    seed, ok: violations.length === 0, violations, faults, mix, n,
+    seed,
+    ok: violations.length === 0,
+    violations,
+    faults,
+    mix,
+    n,
     heights: nodes.map((x) => x.storage.height()),
     requestsSubmitted: submitted.size,
     requestsDecided: [...submitted.keys()].filter((id) => good.every((x) => x.decidedIds.has(id))).length,
-    poolFullRefusals, clientResubmissions: resubmissions, maxView, viewChanges, fetchedDecisions: fetched, messagesDelivered: delivered, simulatedMs: now,
+    poolFullRefusals,
+    clientResubmissions: resubmissions,
+    maxView,
+    viewChanges,
+    fetchedDecisions: fetched,
+    messagesDelivered: delivered,
+    simulatedMs: now,
     traceDigest: (fnv >>> 0).toString(16).padStart(8, '0'),
     traceTail: tail.slice(-tailMax),
   };
@@ -532,18 +714,33 @@ export function runSoak(opts: SoakOptions): SoakResult {
   const log = opts.log ?? ((l: string) => console.log(l));
   const from = opts.from ?? 1;
   const started = Date.now();
-  const total: FaultCounts = { crashes: 0, restarts: 0, partitions: 0, heals: 0, slowPeriods: 0, messagesDropped: 0, messagesDuplicated: 0,
-    messagesDelayed: 0, byzantineReplicas: 0, equivocations: 0, wrongVotes: 0, corruptedSignatures: 0, silencedMessages: 0 };
+  const total: FaultCounts = {
+    crashes: 0,
+    restarts: 0,
+    partitions: 0,
+    heals: 0,
+    slowPeriods: 0,
+    messagesDropped: 0,
+    messagesDuplicated: 0,
+    messagesDelayed: 0,
+    byzantineReplicas: 0,
+    equivocations: 0,
+    wrongVotes: 0,
+    corruptedSignatures: 0,
+    silencedMessages: 0,
+  };
   const failed: { seed: number; violations: readonly string[] }[] = [];
   const byMix: Record<string, number> = {};
-  let decided = 0, viewChanges = 0;
+  let decided = 0,
+    viewChanges = 0;
   const { seeds: _s, from: _f, log: _l, ...simOpts } = opts;
   for (let i = 0; i < opts.seeds; i++) {
     const seed = from + i;
     const r = runSimulation({ ...simOpts, seed });
     for (const k of Object.keys(total) as (keyof FaultCounts)[]) total[k] += r.faults[k];
     byMix[`${r.mix}/n${r.n}`] = (byMix[`${r.mix}/n${r.n}`] ?? 0) + 1;
-    decided += r.requestsDecided; viewChanges += r.viewChanges;
+    decided += r.requestsDecided;
+    viewChanges += r.viewChanges;
     if (!r.ok) {
       failed.push({ seed, violations: r.violations });
       log(`FAIL seed=${seed} mix=${r.mix} n=${r.n} options=${JSON.stringify(simOpts)}`);
@@ -554,8 +751,18 @@ export function runSoak(opts: SoakOptions): SoakResult {
     if ((i + 1) % 500 === 0) log(`... ${i + 1}/${opts.seeds} seeds, ${failed.length} failed`);
   }
   const wallMs = Date.now() - started;
-  log(`ran ${opts.seeds} seeds (${from}..${from + opts.seeds - 1}) in ${(wallMs / 1000).toFixed(1)} s: ${failed.length} failed${failed.length ? ` (seeds ${failed.map((x) => x.seed).join(', ')})` : ''}`);
-  log(`faults injected: ${Object.entries(total).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-  log(`mixes: ${Object.entries(byMix).map(([k, v]) => `${k}=${v}`).join(' ')}; requests decided everywhere: ${decided}; view changes: ${viewChanges}`);
+  log(
+    `ran ${opts.seeds} seeds (${from}..${from + opts.seeds - 1}) in ${(wallMs / 1000).toFixed(1)} s: ${failed.length} failed${failed.length ? ` (seeds ${failed.map((x) => x.seed).join(', ')})` : ''}`,
+  );
+  log(
+    `faults injected: ${Object.entries(total)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
+  log(
+    `mixes: ${Object.entries(byMix)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}; requests decided everywhere: ${decided}; view changes: ${viewChanges}`,
+  );
   return { ran: opts.seeds, failed, faults: total, byMix, decided, viewChanges, wallMs };
 }

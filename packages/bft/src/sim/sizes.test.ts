@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { runSimulation, type SimulationResult } from './simulator';
 
 function expectOk(r: SimulationResult, opts: object): void {
-  if (!r.ok) assert.fail(`seed ${r.seed} (mix ${r.mix}, n ${r.n}, options ${JSON.stringify(opts)}) failed:\n${r.violations.join('\n')}\n${r.traceTail.slice(-30).join('\n')}`);
+  if (!r.ok)
+    assert.fail(
+      `seed ${r.seed} (mix ${r.mix}, n ${r.n}, options ${JSON.stringify(opts)}) failed:\n${r.violations.join('\n')}\n${r.traceTail.slice(-30).join('\n')}`,
+    );
 }
 
 test('clusters whose quorum is not 2f+1 (n = 5, 6, 8) never fork under an equivocating leader or random faults', () => {
@@ -18,8 +21,15 @@ test('clusters whose quorum is not 2f+1 (n = 5, 6, 8) never fork under an equivo
     }
   }
   // Seeds that forked with 2f+1 (`metroledger sim --n 6 --seeds 300` and `--n 5`).
-  for (const [n, seed] of [[6, 38], [6, 47], [6, 65], [6, 104], [6, 296], [5, 270], [5, 275]] as const) {
+  for (const [n, seed] of [
+    [6, 38],
+    [6, 47],
+    [6, 65],
+    [6, 104],
+    [6, 296],
+    [5, 270],
+    [5, 275],
+  ] as const) {
     expectOk(runSimulation({ seed, n, faults: 'random' }), { n, faults: 'random' });
   }
 });
-

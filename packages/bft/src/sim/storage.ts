@@ -12,14 +12,20 @@ export function createMemoryStorage(): Storage & { readonly writes: number } {
   const log: Decision[] = [];
   let writes = 0;
   return {
-    get writes() { return writes; },
+    get writes() {
+      return writes;
+    },
     readState: () => (state ? decodePersistedState(state) : undefined),
-    writeState: (s: PersistedState) => { state = encodePersistedState(s); writes++; },
+    writeState: (s: PersistedState) => {
+      state = encodePersistedState(s);
+      writes++;
+    },
     height: () => log.length,
     readDecision: (seq: number) => log[seq - 1],
     appendDecision: (d: Decision) => {
       if (d.seq !== log.length + 1) throw new BftError('STORAGE_CORRUPT', `append of seq ${d.seq} at height ${log.length}`);
-      log.push(d); writes++;
+      log.push(d);
+      writes++;
     },
   };
 }

@@ -32,8 +32,12 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const rate = Math.round(n / seconds);
-  console.log(`chaincode-host: ${rate} invocations/s wall, ${Math.round(n / cpuSeconds)} per CPU second (put, one write, real stub + contract dispatch; ${n} invocations)`);
-  console.log(`  target > ${TARGET_PER_S}/s: ${rate > TARGET_PER_S ? 'met' : 'NOT met on this run (a loaded machine lowers the wall-clock rate; see the per CPU second figure)'}`);
+  console.log(
+    `chaincode-host: ${rate} invocations/s wall, ${Math.round(n / cpuSeconds)} per CPU second (put, one write, real stub + contract dispatch; ${n} invocations)`,
+  );
+  console.log(
+    `  target > ${TARGET_PER_S}/s: ${rate > TARGET_PER_S ? 'met' : 'NOT met on this run (a loaded machine lowers the wall-clock rate; see the per CPU second figure)'}`,
+  );
 }
 
 main().catch((e: unknown) => {

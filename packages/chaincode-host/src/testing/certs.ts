@@ -17,7 +17,7 @@ export async function selfSignedCertPem(cn: string, org: string): Promise<string
     notBefore: new Date('2024-01-01T00:00:00Z'),
     notAfter: new Date('2034-01-01T00:00:00Z'),
     signingAlgorithm: ALG,
-    keys: keys as unknown as x509.X509CertificateCreateSelfSignedParams["keys"],
+    keys: keys as unknown as x509.X509CertificateCreateSelfSignedParams['keys'],
   });
   return cert.toString('pem');
 }

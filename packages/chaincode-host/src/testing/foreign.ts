@@ -50,7 +50,10 @@ export function writeAssetTransferChaincode(dir: string): string {
   for (const manifest of dependencyClosure('fabric-contract-api', __dirname)) {
     const packageDir = dirname(manifest);
     // nested node_modules are copied as packages of the closure, where they belong
-    cpSync(packageDir, join(dir, 'node_modules', treePath(packageDir)), { recursive: true, filter: (src) => src === packageDir || !src.slice(packageDir.length).includes(`${sep}node_modules`) });
+    cpSync(packageDir, join(dir, 'node_modules', treePath(packageDir)), {
+      recursive: true,
+      filter: (src) => src === packageDir || !src.slice(packageDir.length).includes(`${sep}node_modules`),
+    });
   }
   return dir;
 }

@@ -79,7 +79,8 @@ export class KvContract extends Contract {
   async partialPage(ctx: Context, type: string, pageSize: number, bookmark: string): Promise<object> {
     const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(type, [], pageSize, bookmark);
     const keys: string[] = [];
-    for (let r = await iterator.next(); !r.done; r = await iterator.next()) keys.push(ctx.stub.splitCompositeKey(r.value.key).attributes.join('/'));
+    for (let r = await iterator.next(); !r.done; r = await iterator.next())
+      keys.push(ctx.stub.splitCompositeKey(r.value.key).attributes.join('/'));
     await iterator.close();
     return { keys, bookmark: metadata.bookmark, count: metadata.fetchedRecordsCount };
   }

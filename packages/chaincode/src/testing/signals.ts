@@ -18,7 +18,8 @@ export function vehiclePass(speedKmh: number, vehicleLengthM: number, g: LoopGeo
     const front = v * (i / g.sampleRateHz - quietS);
     const noise = ((i * 7919) % 5) - 2;
     loopA[i] = 100 + noise + Math.round((2000 * overlap(front - vehicleLengthM, front, 0, g.loopLengthM)) / full);
-    loopB[i] = 100 - noise + Math.round((2000 * overlap(front - vehicleLengthM, front, g.loopSpacingM, g.loopSpacingM + g.loopLengthM)) / full);
+    loopB[i] =
+      100 - noise + Math.round((2000 * overlap(front - vehicleLengthM, front, g.loopSpacingM, g.loopSpacingM + g.loopLengthM)) / full);
   }
   return { loopA, loopB };
 }

@@ -21,17 +21,24 @@ export interface NetworkAccessOptions extends ConnectionOptions {
 /** The connection options (the command's own identity is the meter owner's) and the governance options. */
 export function withNetworkAccessOptions(cmd: Command): Command {
   cmd
-    .option('--notified-body-cert <file>', 'a given network: certificate (PEM) of an admin of InmetroMSP, for approvals and meter registration (default: from --profile or --devnet)')
+    .option(
+      '--notified-body-cert <file>',
+      'a given network: certificate (PEM) of an admin of InmetroMSP, for approvals and meter registration (default: from --profile or --devnet)',
+    )
     .option('--notified-body-key <file>', 'its private key (PEM)')
     .option('--providers <msps>', 'computing providers the notified body admits (comma-separated MSP ids)', 'LaSIGEMSP,PUCPRMSP')
     .option('--lr-version <v>', 'the LR software version approved (kept when the network has it approved)', '1.0')
     .option('--lr-policy <policy>', 'its endorsement policy', "AND('LaSIGEMSP.peer','PUCPRMSP.peer')")
-    .option('--lr-package <file>', "the package whose fingerprint is approved when the network has none yet (default: this repository's deterministic LR package)");
+    .option(
+      '--lr-package <file>',
+      "the package whose fingerprint is approved when the network has none yet (default: this repository's deterministic LR package)",
+    );
   return withConnectionOptions(cmd, { mspId: 'CETSPMSP', user: 'User1' });
 }
 
 export function checkNetworkAccessOptions(opts: NetworkAccessOptions): void {
-  if ((opts.notifiedBodyCert === undefined) !== (opts.notifiedBodyKey === undefined)) throw new Error('--notified-body-cert and --notified-body-key go together');
+  if ((opts.notifiedBodyCert === undefined) !== (opts.notifiedBodyKey === undefined))
+    throw new Error('--notified-body-cert and --notified-body-key go together');
 }
 
 /**
@@ -42,17 +49,22 @@ export function checkNetworkAccessOptions(opts: NetworkAccessOptions): void {
 export async function networkAccess(network: NetworkOptions, opts: NetworkAccessOptions): Promise<NetworkAccess> {
   const target = await network.checkedTarget();
   const meterOwner = await network.identity('CETSPMSP');
-  const notifiedBodyAdmin: ClientIdentity = opts.notifiedBodyCert !== undefined && opts.notifiedBodyKey !== undefined
-    ? { mspId: 'InmetroMSP', certificatePem: await readFile(opts.notifiedBodyCert), privateKeyPem: await readFile(opts.notifiedBodyKey) }
-    : await network.organizationIdentity('InmetroMSP', 'Admin');
+  const notifiedBodyAdmin: ClientIdentity =
+    opts.notifiedBodyCert !== undefined && opts.notifiedBodyKey !== undefined
+      ? { mspId: 'InmetroMSP', certificatePem: await readFile(opts.notifiedBodyCert), privateKeyPem: await readFile(opts.notifiedBodyKey) }
+      : await network.organizationIdentity('InmetroMSP', 'Admin');
   // The fingerprint the notified body approves, unless the network has the version approved already.
   const lrPackage = opts.lrPackage === undefined ? await packageLrChaincode() : readChaincodePackage(await readFile(opts.lrPackage));
-  const providers = opts.providers.split(',').map((m) => m.trim()).filter((m) => m !== '');
+  const providers = opts.providers
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
   return {
     endpoint: target.endpoint,
     tlsRootCertPem: target.tlsRootCertPem,
     serverNameOverride: target.serverName,
-    ...(target.clientCertPem !== undefined && target.clientKeyPem !== undefined && { clientTls: { certPem: target.clientCertPem, keyPem: target.clientKeyPem } }),
+    ...(target.clientCertPem !== undefined &&
+      target.clientKeyPem !== undefined && { clientTls: { certPem: target.clientCertPem, keyPem: target.clientKeyPem } }),
     channel: network.channel,
     notifiedBody: notifiedBodyAdmin,
     notifiedBodyAdmin,
@@ -61,7 +73,10 @@ export async function networkAccess(network: NetworkOptions, opts: NetworkAccess
       { mspId: meterOwner.mspId, name: orgName(meterOwner.mspId), roles: ['METER_OWNER'] },
     ],
     lrSoftware: {
-      chaincodeName: 'lr', version: opts.lrVersion, packageId: lrPackage.packageId, sourceSha256: lrPackage.codeDigest,
+      chaincodeName: 'lr',
+      version: opts.lrVersion,
+      packageId: lrPackage.packageId,
+      sourceSha256: lrPackage.codeDigest,
       endorsementPolicy: opts.lrPolicy,
     },
     meterOwner,
@@ -74,7 +89,7 @@ function orgName(mspId: string): string {
 }
 
 export function meterPrefix(v: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$/.test(v)) throw new Error(`--meter-prefix must be 1..41 letters, digits, '.', '_' or '-', not ${v}`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$/.test(v))
+    throw new Error(`--meter-prefix must be 1..41 letters, digits, '.', '_' or '-', not ${v}`);
   return v;
 }
-

@@ -22,15 +22,50 @@ test('bench sweep measures a given network, checks its ledger through Deliver an
     const owner = user('CETSPMSP', 'User1');
     const nb = user('InmetroMSP', 'Admin');
     devnet.faults.lagPeer('peer0.pucpr.example.com', 16);
-    const { stdout } = await run(process.execPath, [
-      MAIN, 'bench', 'sweep', '--clients', '4', '--warmup', '0.5', '--duration', '3', '--expected-tps', '50', '--out', join(dir, 'out'),
-      '--gateway', devnet.endpoint, '--tls-ca', devnet.tlsCaCertPath, '--msp-id', 'CETSPMSP', '--cert', owner.certPath, '--key', owner.keyPath,
-      '--notified-body-cert', nb.certPath, '--notified-body-key', nb.keyPath,
-    ], { timeout: 600_000 /* a hang guard, not a speed target */, env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        MAIN,
+        'bench',
+        'sweep',
+        '--clients',
+        '4',
+        '--warmup',
+        '0.5',
+        '--duration',
+        '3',
+        '--expected-tps',
+        '50',
+        '--out',
+        join(dir, 'out'),
+        '--gateway',
+        devnet.endpoint,
+        '--tls-ca',
+        devnet.tlsCaCertPath,
+        '--msp-id',
+        'CETSPMSP',
+        '--cert',
+        owner.certPath,
+        '--key',
+        owner.keyPath,
+        '--notified-body-cert',
+        nb.certPath,
+        '--notified-body-key',
+        nb.keyPath,
+      ],
+      { timeout: 600_000 /* a hang guard, not a speed target */, env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } },
+    );
     assert.match(stdout, /external network at /);
     assert.match(stdout, /ledger check: every acknowledged transaction is VALID on the ledger exactly once/);
     const results = JSON.parse(await readFile(join(dir, 'out', 'results.json'), 'utf8')) as {
-      points: { ordering: string; committed: number; failedCount: number; retriesByCause: Record<string, number>; ledger: { ok: boolean; blocksScanned: number; acknowledged: number }; devnetCpu: { cores: number | null } }[];
+      points: {
+        ordering: string;
+        committed: number;
+        failedCount: number;
+        retriesByCause: Record<string, number>;
+        ledger: { ok: boolean; blocksScanned: number; acknowledged: number };
+        devnetCpu: { cores: number | null };
+      }[];
     };
     const [p] = results.points;
     assert.ok(p !== undefined);
@@ -41,7 +76,7 @@ test('bench sweep measures a given network, checks its ledger through Deliver an
     // their readings' last sequences (ENDORSEMENT_MISMATCH): retried either way.
     const lagRetries = (p.retriesByCause['LAGGING_PEER'] ?? 0) + (p.retriesByCause['ENDORSEMENT_MISMATCH'] ?? 0);
     assert.ok(lagRetries > 0, JSON.stringify(p.retriesByCause));
-    assert.equal(p.devnetCpu.cores, null, 'an external network\'s CPU is not measured (NaN in JSON)');
+    assert.equal(p.devnetCpu.cores, null, "an external network's CPU is not measured (NaN in JSON)");
   } finally {
     await devnet.stop();
     await rm(dir, { recursive: true, force: true });

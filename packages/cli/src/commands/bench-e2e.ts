@@ -23,7 +23,8 @@ const DEFAULT_CLIENTS = '50,100,200,400,600,800,1200';
 
 function list(v: string, flag: string): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x <= 0)) throw new Error(`${flag} takes positive integers separated by commas, not ${v}`);
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x <= 0))
+    throw new Error(`${flag} takes positive integers separated by commas, not ${v}`);
   return xs;
 }
 
@@ -88,7 +89,9 @@ function report(run: BenchRun, out: string): void {
 
 async function sweep(opts: CommonFlags & { clients: string; expectedTps: string }): Promise<void> {
   const c = await common(opts);
-  console.log(`closed-loop sweep: clients ${opts.clients} on ${c.network !== undefined ? c.network.endpoint : c.orderings.join(' and ')}; ${c.warmupS} s warm-up + ${c.durationS} s per point`);
+  console.log(
+    `closed-loop sweep: clients ${opts.clients} on ${c.network !== undefined ? c.network.endpoint : c.orderings.join(' and ')}; ${c.warmupS} s warm-up + ${c.durationS} s per point`,
+  );
   const run = await runSweep({ ...c, clients: list(opts.clients, '--clients'), expectedTps: positive(opts.expectedTps, '--expected-tps') });
   report(run, c.outDir);
 }
@@ -96,31 +99,40 @@ async function sweep(opts: CommonFlags & { clients: string; expectedTps: string 
 export function registerBenchE2eCommands(bench: Command): void {
   // `metroledger bench` alone (and `npm run bench`) runs the sweep with these defaults: a few minutes.
   withCommonOptions(bench.command('sweep', { isDefault: true }), { ordering: 'solo,bft', warmup: '2', duration: '8' })
-    .description('closed loop: N clients each submit a signed reading and wait for its commit, then the next (the paper\'s Figures 4 and 5)')
+    .description("closed loop: N clients each submit a signed reading and wait for its commit, then the next (the paper's Figures 4 and 5)")
     .option('--clients <list>', 'concurrent clients per point (each one a meter)', DEFAULT_CLIENTS)
     .option('--expected-tps <n>', 'tx/s expected, to size the pre-generated readings of the first point', '600')
     .action((opts: CommonFlags & { clients: string; expectedTps: string }) => sweep(opts));
 
   withCommonOptions(bench.command('open-loop'), { ordering: 'solo', warmup: '3', duration: '10' })
-    .description('open loop: readings arrive at fixed rates; latency from the scheduled arrival (no coordinated omission), up to saturation')
+    .description(
+      'open loop: readings arrive at fixed rates; latency from the scheduled arrival (no coordinated omission), up to saturation',
+    )
     .option('--rates <list>', 'offered readings per second, ascending', '200,400,600,800,1000,1200,1600,2000')
     .option('--meters <n>', 'meters the arrivals are spread over', '1000')
     .option('--saturation <share>', 'stop after a point committing less than this share of the offered rate', '0.9')
     .action(async (opts: CommonFlags & { rates: string; meters: string; saturation: string }) => {
       const c = await common(opts);
-      const run = await runOpenLoop({ ...c, rates: list(opts.rates, '--rates'), meters: positive(opts.meters, '--meters'), saturationShare: positive(opts.saturation, '--saturation') });
+      const run = await runOpenLoop({
+        ...c,
+        rates: list(opts.rates, '--rates'),
+        meters: positive(opts.meters, '--meters'),
+        saturationShare: positive(opts.saturation, '--saturation'),
+      });
       report(run, c.outDir);
     });
 
   withCommonOptions(bench.command('aggregate'), { ordering: 'solo', warmup: '3', duration: '10' })
-    .description('aggregated submissions: concentrators send batches of many meters\' signed readings (submitReadingBatch); readings/s')
+    .description("aggregated submissions: concentrators send batches of many meters' signed readings (submitReadingBatch); readings/s")
     .option('--concentrators <n>', 'concurrent concentrators, each with its own meters', '8')
     .option('--batch-sizes <list>', 'readings per batch transaction', '100')
     .option('--expected-rps <n>', 'readings/s expected, to size the pre-generated batches', '6000')
     .action(async (opts: CommonFlags & { concentrators: string; batchSizes: string; expectedRps: string }) => {
       const c = await common(opts);
       const run = await runAggregate({
-        ...c, concentrators: positive(opts.concentrators, '--concentrators'), batchSizes: list(opts.batchSizes, '--batch-sizes'),
+        ...c,
+        concentrators: positive(opts.concentrators, '--concentrators'),
+        batchSizes: list(opts.batchSizes, '--batch-sizes'),
         expectedReadingsPerS: positive(opts.expectedRps, '--expected-rps'),
       });
       report(run, c.outDir);

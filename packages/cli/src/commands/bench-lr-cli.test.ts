@@ -41,7 +41,10 @@ test('lr verify prints a summary with a PASS verdict on a generated set', () => 
 
 test('lr verify reports a malformed line by number, goes on, accepts cases without truth, and exits non-zero', () => {
   const lines = run('lr', 'generate', '--count', '4', '--seed', '5').stdout.trimEnd().split('\n');
-  const bare = lines.map((l) => { const { truth: _t, ...rest } = JSON.parse(l); return JSON.stringify(rest); });
+  const bare = lines.map((l) => {
+    const { truth: _t, ...rest } = JSON.parse(l);
+    return JSON.stringify(rest);
+  });
   const file = join(dir, 'mixed.jsonl');
   writeFileSync(file, [bare[0], bare[1], '{"id": "broken", "loopA": [', bare[2], bare[3]].join('\n') + '\n');
   const v = run('lr', 'verify', file);
@@ -51,10 +54,16 @@ test('lr verify reports a malformed line by number, goes on, accepts cases witho
   assert.match(v.stdout, /no accuracy verdict/);
   const j = run('lr', 'verify', '--json', file);
   assert.equal(j.code, 1);
-  const out = j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const out = j.stdout
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const results = out.slice(0, -1) as unknown as { id: string; speedKmh?: number; refused?: string }[];
   assert.equal(results.length, 4);
-  assert.deepEqual(results.map((r) => r.id), bare.map((l) => JSON.parse(l!).id));
+  assert.deepEqual(
+    results.map((r) => r.id),
+    bare.map((l) => JSON.parse(l!).id),
+  );
   for (const r of results) assert.ok(typeof r.speedKmh === 'number' || typeof r.refused === 'string');
   // the last line sums up: no ground truth, so no verdict, and the malformed line counted
   const last = out.at(-1) as unknown as { summary: { cases: number; malformed: number }; verdict: string };
@@ -66,7 +75,10 @@ test('lr verify --json ends with the summary and the verdict', () => {
   assert.equal(run('lr', 'generate', '--count', '30', '--seed', '6', '--out', file).code, 0);
   const j = run('lr', 'verify', '--json', file);
   assert.equal(j.code, 0, j.stderr);
-  const lines = j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = j.stdout
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(lines.length, 31);
   const last = lines.at(-1) as unknown as { summary: { cases: number; accepted: number; failures: string[] }; verdict: string };
   assert.equal(last.verdict, 'PASS');

@@ -6,7 +6,8 @@ import { registerBenchE2eCommands } from './bench-e2e';
 import { registerBenchEndorseCommand } from './bench-endorse';
 
 function registerBenchLr(bench: Command): void {
-  bench.command('lr')
+  bench
+    .command('lr')
     .description('LR computations/s and meter-signature verifications/s on this machine (single thread)')
     .option('--seconds <s>', 'measuring time per figure', '3')
     .action((opts: { seconds: string }) => {

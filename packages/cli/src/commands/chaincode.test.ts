@@ -25,7 +25,14 @@ let inmetro: OrgMaterial;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'metroledger-cli-cc-'));
-  inmetro = await generateOrganization({ name: 'Inmetro', mspId: 'InmetroMSP', domain: 'inmetro.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] });
+  inmetro = await generateOrganization({
+    name: 'Inmetro',
+    mspId: 'InmetroMSP',
+    domain: 'inmetro.example.com',
+    kind: 'peer',
+    peers: ['peer0'],
+    users: ['User1'],
+  });
 });
 
 after(async () => {
@@ -42,7 +49,14 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-interface Report { file: string; packageId: string; label: string; codeDigest: string; form: string; nodePackageId?: string }
+interface Report {
+  file: string;
+  packageId: string;
+  label: string;
+  codeDigest: string;
+  form: string;
+  nodePackageId?: string;
+}
 
 async function packageJson(...args: string[]): Promise<Report> {
   const r = await cli('chaincode', 'package', ...args, '--json');
@@ -54,7 +68,10 @@ async function packageJson(...args: string[]): Promise<Report> {
 function tarList(bytes: Uint8Array): string[] {
   const r = spawnSync('tar', ['-tzvf', '-', '--numeric-owner'], { input: bytes, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim().split('\n').map((l) => l.replace(/\s+/g, ' '));
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.replace(/\s+/g, ' '));
 }
 
 // Each CLI run loads the whole command (seconds on a busy 2-core machine): these tests spawn it
@@ -73,11 +90,15 @@ describe('metroledger chaincode package', () => {
     }
   });
 
-  it('writes ccaas packages laid out as Fabric\'s ccaas builder expects, declaring the code of the node package', async () => {
+  it("writes ccaas packages laid out as Fabric's ccaas builder expects, declaring the code of the node package", async () => {
     const node = await packageWorkspaceChaincode('governance');
     const a = await packageJson('governance', '--form', 'ccaas', '--address', 'gov.provider.example:7052', '--out', 'gov-ccaas.tar.gz');
     const bytes = await readFile(join(dir, a.file));
-    const expected = buildCcaasPackage({ nodePackage: node, ...statedChaincode('governance'), connection: { address: 'gov.provider.example:7052', dialTimeout: '10s', tlsRequired: false } });
+    const expected = buildCcaasPackage({
+      nodePackage: node,
+      ...statedChaincode('governance'),
+      connection: { address: 'gov.provider.example:7052', dialTimeout: '10s', tlsRequired: false },
+    });
     assert.deepEqual(bytes, Buffer.from(expected.bytes), 'same inputs, same bytes');
     assert.equal(a.packageId, `${a.label}:${createHash('sha256').update(bytes).digest('hex')}`);
     assert.deepEqual([a.form, a.codeDigest, a.nodePackageId], ['ccaas', node.codeDigest, node.packageId]);
@@ -86,28 +107,65 @@ describe('metroledger chaincode package', () => {
     const pkg = readChaincodePackage(bytes);
     assert.equal(pkg.metadata.type, 'ccaas');
     assert.deepEqual([...pkg.files.keys()], ['META-INF/metroledger/code.json', 'connection.json']);
-    assert.deepEqual(JSON.parse(Buffer.from(pkg.files.get('connection.json')!).toString()), { address: 'gov.provider.example:7052', dial_timeout: '10s', tls_required: false });
+    assert.deepEqual(JSON.parse(Buffer.from(pkg.files.get('connection.json')!).toString()), {
+      address: 'gov.provider.example:7052',
+      dial_timeout: '10s',
+      tls_required: false,
+    });
     assert.deepEqual(JSON.parse(Buffer.from(pkg.files.get('META-INF/metroledger/code.json')!).toString()), {
-      type: 'metroledger/ccaas-code/v1', chaincodeName: 'governance', codeDigest: node.codeDigest, nodePackageId: node.packageId,
+      type: 'metroledger/ccaas-code/v1',
+      chaincodeName: 'governance',
+      codeDigest: node.codeDigest,
+      nodePackageId: node.packageId,
     });
     if (hasTar) {
       // what the peer stores and its external builder unpacks: exactly these entries, as root-owned regular files
       const outer = tarList(bytes);
-      assert.deepEqual(outer.map((l) => l.split(' ').at(-1)), ['code.tar.gz', 'metadata.json']);
-      assert.ok(outer.every((l) => l.startsWith('-rw-r--r-- 0/0 ')), outer.join('\n'));
+      assert.deepEqual(
+        outer.map((l) => l.split(' ').at(-1)),
+        ['code.tar.gz', 'metadata.json'],
+      );
+      assert.ok(
+        outer.every((l) => l.startsWith('-rw-r--r-- 0/0 ')),
+        outer.join('\n'),
+      );
       const metadata = spawnSync('tar', ['-xzOf', '-', 'metadata.json'], { input: bytes }).stdout;
       assert.equal(metadata.toString(), JSON.stringify({ type: 'ccaas', label: a.label }));
       const code = spawnSync('tar', ['-xzOf', '-', 'code.tar.gz'], { input: bytes }).stdout;
-      assert.deepEqual(tarList(code).map((l) => l.split(' ').at(-1)), ['META-INF/metroledger/code.json', 'connection.json']);
+      assert.deepEqual(
+        tarList(code).map((l) => l.split(' ').at(-1)),
+        ['META-INF/metroledger/code.json', 'connection.json'],
+      );
       assert.equal(zlib.gunzipSync(code).length % 512, 0);
     }
   });
 
   it('puts TLS material in connection.json as Fabric reads it, and refuses TLS without the root certificate', async () => {
     await writeFile(join(dir, 'ca.pem'), inmetro.tlsCa.certPem);
-    const tls = await packageJson('lr', '--form', 'ccaas', '--address', 'lr.provider.example:7052', '--tls-required', '--root-cert', 'ca.pem', '--dial-timeout', '30s', '--out', 'lr-tls.tar.gz');
-    const conn = JSON.parse(Buffer.from(readChaincodePackage(await readFile(join(dir, tls.file))).files.get('connection.json')!).toString()) as Record<string, unknown>;
-    assert.deepEqual(conn, { address: 'lr.provider.example:7052', dial_timeout: '30s', tls_required: true, client_auth_required: false, root_cert: inmetro.tlsCa.certPem });
+    const tls = await packageJson(
+      'lr',
+      '--form',
+      'ccaas',
+      '--address',
+      'lr.provider.example:7052',
+      '--tls-required',
+      '--root-cert',
+      'ca.pem',
+      '--dial-timeout',
+      '30s',
+      '--out',
+      'lr-tls.tar.gz',
+    );
+    const conn = JSON.parse(
+      Buffer.from(readChaincodePackage(await readFile(join(dir, tls.file))).files.get('connection.json')!).toString(),
+    ) as Record<string, unknown>;
+    assert.deepEqual(conn, {
+      address: 'lr.provider.example:7052',
+      dial_timeout: '30s',
+      tls_required: true,
+      client_auth_required: false,
+      root_cert: inmetro.tlsCa.certPem,
+    });
     const r = await cli('chaincode', 'package', 'lr', '--form', 'ccaas', '--address', 'x.example:1', '--tls-required');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^metroledger: BAD_CONNECTION: tls_required needs the root certificate/);
@@ -157,7 +215,11 @@ describe('metroledger chaincode serve', () => {
   });
 
   it('exits 1 with a typed error for code other than the package id declares, or a bad address (more cases: lifecycle serve.test)', async () => {
-    const gov = buildCcaasPackage({ nodePackage: await packageWorkspaceChaincode('governance'), ...statedChaincode('governance'), connection });
+    const gov = buildCcaasPackage({
+      nodePackage: await packageWorkspaceChaincode('governance'),
+      ...statedChaincode('governance'),
+      connection,
+    });
     for (const [args, code] of [
       [['lr', '--address', '127.0.0.1:0', '--package-id', gov.packageId], 'CODE_DIGEST_MISMATCH'],
       [['governance', '--address', 'localhost', '--package-id', gov.packageId], 'BAD_ADDRESS'],

@@ -11,7 +11,9 @@ import { getLastConfigIndex, parseChannelConfig, type ChannelConfig } from '@met
 
 // google-protobuf ships no typings; fabric-protos' declarations type the class for us.
 type TimestampType = NonNullable<Parameters<common.ChannelHeader['setTimestamp']>[0]>;
-const { Timestamp } = require('google-protobuf/google/protobuf/timestamp_pb.js') as { Timestamp: new () => TimestampType & { fromDate(d: Date): void } };
+const { Timestamp } = require('google-protobuf/google/protobuf/timestamp_pb.js') as {
+  Timestamp: new () => TimestampType & { fromDate(d: Date): void };
+};
 
 export interface DeliverIdentity {
   readonly mspId: string;
@@ -58,7 +60,12 @@ function seekEnvelope(channelId: string, identity: DeliverIdentity, block: 'newe
 }
 
 /** One block from the peer's Deliver service. @throws {@link ClientError} CONNECTION_FAILED */
-function deliverOne(connection: grpc.Client, channelId: string, identity: DeliverIdentity, block: 'newest' | number): Promise<common.Block> {
+function deliverOne(
+  connection: grpc.Client,
+  channelId: string,
+  identity: DeliverIdentity,
+  block: 'newest' | number,
+): Promise<common.Block> {
   return new Promise((resolve, reject) => {
     const call = connection.makeBidiStreamRequest(
       '/protos.Deliver/Deliver',
@@ -78,9 +85,14 @@ function deliverOne(connection: grpc.Client, channelId: string, identity: Delive
     call.on('data', (r: peer.DeliverResponse) => {
       const b = r.getBlock();
       if (b !== undefined) finish(undefined, b);
-      else finish(new ClientError('CONNECTION_FAILED', `Deliver answered status ${r.getStatus()} for block ${block} of channel ${channelId}`));
+      else
+        finish(new ClientError('CONNECTION_FAILED', `Deliver answered status ${r.getStatus()} for block ${block} of channel ${channelId}`));
     });
-    call.on('error', (err: Error) => finish(new ClientError('CONNECTION_FAILED', `Deliver for block ${block} of channel ${channelId} failed: ${err.message}`, { cause: err })));
+    call.on('error', (err: Error) =>
+      finish(
+        new ClientError('CONNECTION_FAILED', `Deliver for block ${block} of channel ${channelId} failed: ${err.message}`, { cause: err }),
+      ),
+    );
     call.on('end', () => finish(new ClientError('CONNECTION_FAILED', `Deliver ended without block ${block} of channel ${channelId}`)));
     call.write(seekEnvelope(channelId, identity, block));
     call.end();

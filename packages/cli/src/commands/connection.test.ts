@@ -33,8 +33,12 @@ async function startRecorded(dataDir: string, tlsClientAuth = false): Promise<De
   const devnet = await startDevnet({ dataDir, port: 0, batch: { batchTimeoutMs: 5 }, tlsClientAuth });
   // what `metroledger devnet up` records for other commands
   await writeRunFile(dataDir, {
-    pid: process.pid, endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, tlsServerName: devnet.tlsServerName,
-    tlsClientAuth: devnet.tlsClientAuth, startedAt: new Date().toISOString(),
+    pid: process.pid,
+    endpoint: devnet.endpoint,
+    tlsCaCertPath: devnet.tlsCaCertPath,
+    tlsServerName: devnet.tlsServerName,
+    tlsClientAuth: devnet.tlsClientAuth,
+    startedAt: new Date().toISOString(),
   });
   return devnet;
 }
@@ -62,12 +66,22 @@ describe('network commands against a devnet', () => {
     dir = await mkdtemp(join(tmpdir(), 'metroledger-cli-conn-'));
     devnet = await startRecorded(join(dir, 'net'));
     await bootstrapGovernance(devnet);
-    const publicKeyPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const publicKeyPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
     registration = join(dir, 'meter.json');
-    await writeFile(registration, JSON.stringify({
-      meterId: 'SP-CONN-1', ownerMspId: 'CETSPMSP', publicKeyPem, model: TEST_MODEL, speedLimitKmh: 60,
-      geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 }, location: { text: 'Av. Paulista', lat: -23.56, lon: -46.65 },
-    }));
+    await writeFile(
+      registration,
+      JSON.stringify({
+        meterId: 'SP-CONN-1',
+        ownerMspId: 'CETSPMSP',
+        publicKeyPem,
+        model: TEST_MODEL,
+        speedLimitKmh: 60,
+        geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 },
+        location: { text: 'Av. Paulista', lat: -23.56, lon: -46.65 },
+      }),
+    );
   });
 
   after(async () => {
@@ -88,14 +102,46 @@ describe('network commands against a devnet', () => {
 
   test("an endpoint given by IP address connects with the certificate's host name, without a warning, in every kind of gateway command", async () => {
     const u = user(devnet, 'InmetroMSP', 'User1');
-    const flags = ['--endpoint', devnet.endpoint, '--tls-ca', devnet.tlsCaCertPath, '--msp-id', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath];
+    const flags = [
+      '--endpoint',
+      devnet.endpoint,
+      '--tls-ca',
+      devnet.tlsCaCertPath,
+      '--msp-id',
+      'InmetroMSP',
+      '--cert',
+      u.certPath,
+      '--key',
+      u.keyPath,
+    ];
     // evaluations of both chaincodes, a listing with --json, and surveil reading blocks through Deliver
-    for (const args of [['meter', 'list'], ['org', 'list', '--json'], ['lr', 'list'], ['lr', 'incidents'], ['meter', 'show', 'SP-NONE']]) {
+    for (const args of [
+      ['meter', 'list'],
+      ['org', 'list', '--json'],
+      ['lr', 'list'],
+      ['lr', 'incidents'],
+      ['meter', 'show', 'SP-NONE'],
+    ]) {
       const r = await cli(...args, ...flags);
       assert.doesNotMatch(r.stderr, /DEP0123|Warning/, args.join(' '));
       if (args[1] !== 'show') assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     }
-    const surveil = await cli('surveil', '--peer', devnet.endpoint, '--msp', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath, '--tls-ca', devnet.tlsCaCertPath, '--idle-ms', '2000', '--json');
+    const surveil = await cli(
+      'surveil',
+      '--peer',
+      devnet.endpoint,
+      '--msp',
+      'InmetroMSP',
+      '--cert',
+      u.certPath,
+      '--key',
+      u.keyPath,
+      '--tls-ca',
+      devnet.tlsCaCertPath,
+      '--idle-ms',
+      '2000',
+      '--json',
+    );
     assert.doesNotMatch(surveil.stderr, /DEP0123|Warning|metroledger:/);
     assert.equal(surveil.code, 0, surveil.stderr);
   });
@@ -116,11 +162,27 @@ describe('network commands against a devnet', () => {
   test('a wrong port and a wrong TLS CA are told apart, and neither is retried', async () => {
     const u = user(devnet, 'InmetroMSP', 'User1');
     const identity = ['--msp-id', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath];
-    const wrongPort = await cli('meter', 'list', '--endpoint', `127.0.0.1:${await freePort()}`, '--tls-ca', devnet.tlsCaCertPath, ...identity);
+    const wrongPort = await cli(
+      'meter',
+      'list',
+      '--endpoint',
+      `127.0.0.1:${await freePort()}`,
+      '--tls-ca',
+      devnet.tlsCaCertPath,
+      ...identity,
+    );
     assert.equal(wrongPort.code, 1);
     assert.match(wrongPort.stderr, /^metroledger: CONNECTION_REFUSED: nothing listens at 127\.0\.0\.1:\d+/);
     // the TLS CA of another organization did not issue the gateway's certificate
-    const otherCa = join(dir, 'net', 'organizations', 'peerOrganizations', 'pucpr.example.com', 'tlsca', 'tlsca.pucpr.example.com-cert.pem');
+    const otherCa = join(
+      dir,
+      'net',
+      'organizations',
+      'peerOrganizations',
+      'pucpr.example.com',
+      'tlsca',
+      'tlsca.pucpr.example.com-cert.pem',
+    );
     const wrongCa = await cli('meter', 'list', '--endpoint', devnet.endpoint, '--tls-ca', otherCa, ...identity);
     assert.equal(wrongCa.code, 1);
     assert.match(wrongCa.stderr, /^metroledger: TLS_FAILED: the TLS certificate of 127\.0\.0\.1:\d+ is not issued by the given TLS CA/);
@@ -149,11 +211,24 @@ describe('a devnet with mutual TLS', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test("serves a client presenting its TLS certificate, and tells one without it that it needs one", async () => {
+  test('serves a client presenting its TLS certificate, and tells one without it that it needs one', async () => {
     const withDevnet = await cli('org', 'list', '--devnet', join(dir, 'net'));
     assert.equal(withDevnet.code, 0, withDevnet.stderr);
     const u = user(devnet, 'InmetroMSP', 'User1');
-    const base = ['org', 'list', '--endpoint', devnet.endpoint, '--tls-ca', devnet.tlsCaCertPath, '--msp-id', 'InmetroMSP', '--cert', u.certPath, '--key', u.keyPath];
+    const base = [
+      'org',
+      'list',
+      '--endpoint',
+      devnet.endpoint,
+      '--tls-ca',
+      devnet.tlsCaCertPath,
+      '--msp-id',
+      'InmetroMSP',
+      '--cert',
+      u.certPath,
+      '--key',
+      u.keyPath,
+    ];
     const withCert = await cli(...base, '--tls-cert', u.tlsCertPath, '--tls-key', u.tlsKeyPath);
     assert.equal(withCert.code, 0, withCert.stderr);
     const without = await cli(...base);

@@ -12,8 +12,17 @@ import { join, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import {
-  checkGatewayConnection, ClientError, loadConnectionProfile, MetroledgerClient, newGrpcConnection, resolveGatewayTarget, resolveIdentity,
-  type ClientIdentity, type ConnectionInput, type ConnectionProfile, type MetroledgerClientOptions,
+  checkGatewayConnection,
+  ClientError,
+  loadConnectionProfile,
+  MetroledgerClient,
+  newGrpcConnection,
+  resolveGatewayTarget,
+  resolveIdentity,
+  type ClientIdentity,
+  type ConnectionInput,
+  type ConnectionProfile,
+  type MetroledgerClientOptions,
 } from '@metroledger/client';
 import { DEFAULT_DATA_DIR, DEFAULT_NETWORK, readRunFile, type RunInfo } from '@metroledger/devnet';
 import { command } from './hints';
@@ -41,8 +50,14 @@ export function withConnectionOptions(cmd: Command, defaults: { mspId: string; u
     .option('--endpoint <host:port>', 'gateway peer endpoint')
     .option('--gateway <host:port>', 'the same as --endpoint')
     .option('--tls-ca <file>', "PEM of the CA that issued the gateway's TLS certificate")
-    .option('--server-name <name>', "TLS server name: a host name in the gateway's certificate (default: the endpoint's host, or for an IP the certificate's first host name)")
-    .option('--tls-cert <file>', 'client TLS certificate (PEM), for a gateway that requires mutual TLS (with --devnet: the user\'s tls/client.crt)')
+    .option(
+      '--server-name <name>',
+      "TLS server name: a host name in the gateway's certificate (default: the endpoint's host, or for an IP the certificate's first host name)",
+    )
+    .option(
+      '--tls-cert <file>',
+      "client TLS certificate (PEM), for a gateway that requires mutual TLS (with --devnet: the user's tls/client.crt)",
+    )
     .option('--tls-key <file>', 'client TLS private key (PEM), with --tls-cert')
     .option('--profile <file>', "Fabric connection profile (JSON or YAML): the gateway peer, its TLS CA and the organizations' identities")
     .option('--gateway-peer <name>', "with --profile: the profile's peer to use as gateway (default: the client organization's first)")
@@ -50,7 +65,10 @@ export function withConnectionOptions(cmd: Command, defaults: { mspId: string; u
     .option('--cert <file>', 'X.509 certificate (PEM) of the identity')
     .option('--key <file>', 'private key (PEM) of the identity')
     .option('--channel <name>', 'channel', 'metrology')
-    .option('--devnet <dir>', `take endpoint, TLS CA and identity from a running devnet's data directory (default without --endpoint or --profile: ${DEFAULT_DATA_DIR})`)
+    .option(
+      '--devnet <dir>',
+      `take endpoint, TLS CA and identity from a running devnet's data directory (default without --endpoint or --profile: ${DEFAULT_DATA_DIR})`,
+    )
     .option('--user <name>', `the identity's user with --devnet or --profile: Admin or User1 (default ${defaults.user})`, defaults.user);
 }
 
@@ -59,7 +77,9 @@ export function withConnectionOptions(cmd: Command, defaults: { mspId: string; u
  * no option names another network; undefined when they do.
  */
 export function devnetDirOf(opts: Pick<ConnectionOptions, 'devnet' | 'endpoint' | 'gateway' | 'profile'>): string | undefined {
-  return opts.devnet ?? (opts.endpoint === undefined && opts.gateway === undefined && opts.profile === undefined ? DEFAULT_DATA_DIR : undefined);
+  return (
+    opts.devnet ?? (opts.endpoint === undefined && opts.gateway === undefined && opts.profile === undefined ? DEFAULT_DATA_DIR : undefined)
+  );
 }
 
 /** Where the gateway is and how to reach it over TLS. */
@@ -82,7 +102,12 @@ function devnetUser(dir: string, mspId: string, user: string): { mspDir: string;
   if (org === undefined) throw new ClientError('BAD_REQUEST', `--msp-id ${mspId} is not an organization of the devnet`);
   const home = join(dir, 'organizations', 'peerOrganizations', org.domain, 'users', `${user}@${org.domain}`);
   const mspDir = join(home, 'msp');
-  return { mspDir, tlsDir: join(home, 'tls'), certPath: join(mspDir, 'signcerts', `${user}@${org.domain}-cert.pem`), keyPath: join(mspDir, 'keystore', 'priv_sk') };
+  return {
+    mspDir,
+    tlsDir: join(home, 'tls'),
+    certPath: join(mspDir, 'signcerts', `${user}@${org.domain}-cert.pem`),
+    keyPath: join(mspDir, 'keystore', 'priv_sk'),
+  };
 }
 
 /** Where the network is (a devnet, a profile, flags) and who acts on it. Each piece resolved once. */
@@ -95,7 +120,8 @@ export class NetworkOptions {
   constructor(opts: ConnectionOptions) {
     this.#opts = opts;
     this.#devnetDir = devnetDirOf(opts);
-    if (opts.endpoint !== undefined && opts.gateway !== undefined && opts.endpoint !== opts.gateway) throw new ClientError('BAD_REQUEST', '--endpoint and --gateway name different endpoints');
+    if (opts.endpoint !== undefined && opts.gateway !== undefined && opts.endpoint !== opts.gateway)
+      throw new ClientError('BAD_REQUEST', '--endpoint and --gateway name different endpoints');
   }
 
   /** Whether any option names a network (a command may otherwise start a devnet of its own, instead of reading the default one). */
@@ -121,8 +147,14 @@ export class NetworkOptions {
   #devnetRun(dir: string): Promise<RunInfo> {
     return (this.#run ??= readRunFile(resolve(dir)).then((info) => {
       if (info !== undefined) return info;
-      const which = this.#opts.devnet === undefined ? `${resolve(dir)} (the default; --devnet DIR names another, --endpoint or --profile any Fabric network)` : resolve(dir);
-      throw new ClientError('CONNECTION_FAILED', `no running devnet recorded in ${which}: start it with \`${command(['devnet', 'up'], dir)}\``);
+      const which =
+        this.#opts.devnet === undefined
+          ? `${resolve(dir)} (the default; --devnet DIR names another, --endpoint or --profile any Fabric network)`
+          : resolve(dir);
+      throw new ClientError(
+        'CONNECTION_FAILED',
+        `no running devnet recorded in ${which}: start it with \`${command(['devnet', 'up'], dir)}\``,
+      );
     }));
   }
 
@@ -131,7 +163,11 @@ export class NetworkOptions {
     const o = this.#opts;
     const run = this.#devnetDir === undefined ? undefined : await this.#devnetRun(this.#devnetDir);
     const input: ConnectionInput = {
-      ...(run !== undefined && { endpoint: run.endpoint, tlsCaPath: run.tlsCaCertPath, ...(run.tlsServerName !== undefined && { serverName: run.tlsServerName }) }),
+      ...(run !== undefined && {
+        endpoint: run.endpoint,
+        tlsCaPath: run.tlsCaCertPath,
+        ...(run.tlsServerName !== undefined && { serverName: run.tlsServerName }),
+      }),
       ...((o.endpoint ?? o.gateway) !== undefined && { endpoint: o.endpoint ?? o.gateway }),
       ...(o.tlsCa !== undefined && { tlsCaPath: o.tlsCa }),
       ...(o.serverName !== undefined && { serverName: o.serverName }),
@@ -150,7 +186,10 @@ export class NetworkOptions {
       endpoint: t.endpoint,
       tlsRootCertPem: t.tlsRootCertPem,
       ...(t.serverNameOverride !== undefined && { serverName: t.serverNameOverride }),
-      ...(tlsCert !== undefined && { clientCertPem: await readOption(tlsCert, '--tls-cert'), clientKeyPem: await readOption(tlsKey!, '--tls-key') }),
+      ...(tlsCert !== undefined && {
+        clientCertPem: await readOption(tlsCert, '--tls-cert'),
+        clientKeyPem: await readOption(tlsKey!, '--tls-key'),
+      }),
     };
   }
 
@@ -163,7 +202,10 @@ export class NetworkOptions {
   /** A gRPC connection to the checked gateway. */
   async connect(): Promise<grpc.Client> {
     const t = await this.checkedTarget();
-    return newGrpcConnection(t.endpoint, t.tlsRootCertPem, { serverName: t.serverName, ...(t.clientCertPem !== undefined && { clientCertPem: t.clientCertPem, clientKeyPem: t.clientKeyPem }) });
+    return newGrpcConnection(t.endpoint, t.tlsRootCertPem, {
+      serverName: t.serverName,
+      ...(t.clientCertPem !== undefined && { clientCertPem: t.clientCertPem, clientKeyPem: t.clientKeyPem }),
+    });
   }
 
   /**
@@ -174,9 +216,20 @@ export class NetworkOptions {
     const o = this.#opts;
     if (o.cert !== undefined || o.key !== undefined) {
       const mspId = o.mspId ?? (o.profile === undefined ? defaultMspId : undefined);
-      return resolveIdentity({ ...(mspId !== undefined && { mspId }), ...(o.cert !== undefined && { certPath: o.cert }), ...(o.key !== undefined && { keyPath: o.key }) }, await this.#loadProfile());
+      return resolveIdentity(
+        {
+          ...(mspId !== undefined && { mspId }),
+          ...(o.cert !== undefined && { certPath: o.cert }),
+          ...(o.key !== undefined && { keyPath: o.key }),
+        },
+        await this.#loadProfile(),
+      );
     }
-    if (this.#devnetDir === undefined && o.profile === undefined) throw new ClientError('BAD_REQUEST', `missing ${o.endpoint ?? o.gateway ? '' : '--endpoint, '}${o.tlsCa ? '' : '--tls-ca, '}--msp-id, --cert, --key (or use --devnet DIR or --profile FILE)`);
+    if (this.#devnetDir === undefined && o.profile === undefined)
+      throw new ClientError(
+        'BAD_REQUEST',
+        `missing ${(o.endpoint ?? o.gateway) ? '' : '--endpoint, '}${o.tlsCa ? '' : '--tls-ca, '}--msp-id, --cert, --key (or use --devnet DIR or --profile FILE)`,
+      );
     return this.organizationIdentity(o.mspId ?? defaultMspId, o.user ?? 'User1');
   }
 
@@ -190,7 +243,8 @@ export class NetworkOptions {
         throw new ClientError('BAD_REQUEST', `the devnet has no user ${user} in ${mspId}`);
       });
     }
-    if (o.profile === undefined) throw new ClientError('BAD_REQUEST', `the identity of ${user} of ${mspId} comes from --devnet DIR or --profile FILE`);
+    if (o.profile === undefined)
+      throw new ClientError('BAD_REQUEST', `the identity of ${user} of ${mspId} comes from --devnet DIR or --profile FILE`);
     return resolveIdentity({ mspId, user }, await this.#loadProfile());
   }
 }
@@ -215,7 +269,11 @@ export async function checkTarget(target: GatewayTarget): Promise<string> {
  */
 export async function withPeerServerName<T extends { peer?: string; tlsCa?: string; serverName?: string }>(opts: T): Promise<T> {
   if (opts.peer === undefined || opts.tlsCa === undefined) return opts;
-  const serverName = await checkTarget({ endpoint: opts.peer, tlsRootCertPem: await readOption(opts.tlsCa, '--tls-ca'), ...(opts.serverName !== undefined && { serverName: opts.serverName }) });
+  const serverName = await checkTarget({
+    endpoint: opts.peer,
+    tlsRootCertPem: await readOption(opts.tlsCa, '--tls-ca'),
+    ...(opts.serverName !== undefined && { serverName: opts.serverName }),
+  });
   return { ...opts, serverName };
 }
 
@@ -227,11 +285,22 @@ export interface OpenNetwork {
 }
 
 /** Opens a client (and its own gRPC connection) from the options, after checking that the gateway can be reached; `client.close()` closes both. */
-export async function openNetwork(opts: ConnectionOptions, defaultMspId: string, clientOptions: Partial<MetroledgerClientOptions> = {}): Promise<OpenNetwork> {
+export async function openNetwork(
+  opts: ConnectionOptions,
+  defaultMspId: string,
+  clientOptions: Partial<MetroledgerClientOptions> = {},
+): Promise<OpenNetwork> {
   const network = new NetworkOptions(opts);
   const identity = await network.identity(defaultMspId);
   const connection = await network.connect();
-  const client = new MetroledgerClient({ connection, ...identity, channel: opts.channel, retry: { maxAttempts: 3 }, callTimeoutMs: 30_000, ...clientOptions });
+  const client = new MetroledgerClient({
+    connection,
+    ...identity,
+    channel: opts.channel,
+    retry: { maxAttempts: 3 },
+    callTimeoutMs: 30_000,
+    ...clientOptions,
+  });
   const close = client.close.bind(client);
   client.close = () => {
     close();
@@ -241,7 +310,11 @@ export async function openNetwork(opts: ConnectionOptions, defaultMspId: string,
 }
 
 /** Opens a MetroledgerClient (and its own gRPC connection, closed with it) from the options, after checking that the gateway can be reached. */
-export async function openClient(opts: ConnectionOptions, defaultMspId: string, clientOptions: Partial<MetroledgerClientOptions> = {}): Promise<MetroledgerClient> {
+export async function openClient(
+  opts: ConnectionOptions,
+  defaultMspId: string,
+  clientOptions: Partial<MetroledgerClientOptions> = {},
+): Promise<MetroledgerClient> {
   return (await openNetwork(opts, defaultMspId, clientOptions)).client;
 }
 

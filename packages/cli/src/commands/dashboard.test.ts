@@ -62,7 +62,7 @@ test('devnet up serves the dashboard: its URL is printed and in the run file, an
   const url = await dashboardUrl();
   assert.match(url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const printed = new RegExp(`dashboard: +${url.replace(/[.:/]/g, '\\$&')}`);
-  for (const deadline = Date.now() + WAIT_MS; !printed.test(await readFile(join(devnet.dataDir, 'devnet.log'), 'utf8')); ) {
+  for (const deadline = Date.now() + WAIT_MS; !printed.test(await readFile(join(devnet.dataDir, 'devnet.log'), 'utf8'));) {
     if (Date.now() > deadline) assert.fail(`devnet up did not print the dashboard URL ${url}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -102,7 +102,9 @@ test('it answers only as 127.0.0.1 or localhost (no DNS rebinding), and only GET
 });
 
 test('metroledger dashboard --devnet DIR: the same view through the gateway and Deliver, stopped by SIGTERM', async () => {
-  const child = spawn(process.execPath, [MAIN, 'dashboard', '--devnet', devnet.dataDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'dashboard', '--devnet', devnet.dataDir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -116,7 +118,11 @@ test('metroledger dashboard --devnet DIR: the same view through the gateway and 
     }
     const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)![1]!;
     assert.match(out, /as InmetroMSP/);
-    const s = await until(url, (x) => orgsOf(x).length === 5 && x.network.health.some((h) => h.name === 'devnet' && h.status === 'OK'), 'the channel organizations and the devnet health');
+    const s = await until(
+      url,
+      (x) => orgsOf(x).length === 5 && x.network.health.some((h) => h.name === 'devnet' && h.status === 'OK'),
+      'the channel organizations and the devnet health',
+    );
     assert.deepEqual(orgsOf(s), CHANNEL_ORGS);
     assert.equal(s.governance.audit.state, 'none');
     assert.match(s.governance.audit.message ?? '', /metroledger audit --json > .*audit-report\.json/);

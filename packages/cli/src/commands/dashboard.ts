@@ -20,7 +20,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 async function run(opts: DashboardCliOptions): Promise<void> {
   // Loaded here, not with the CLI: every other command (devnet up included) starts without it.
-  const { channelOfClient, DEVNET_AUDIT_REPORT, healthzProbe, startDashboard } = require('@metroledger/dashboard') as typeof import('@metroledger/dashboard');
+  const { channelOfClient, DEVNET_AUDIT_REPORT, healthzProbe, startDashboard } =
+    require('@metroledger/dashboard') as typeof import('@metroledger/dashboard');
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0..65535, not ${opts.port}`);
   const backfill = Number(opts.backfill);
@@ -60,7 +61,8 @@ async function run(opts: DashboardCliOptions): Promise<void> {
   }
   console.log(`dashboard: ${dashboard.url}  (channel ${opts.channel} through ${endpoint ?? 'the gateway'} as ${mspId})`);
   if (!LOOPBACK.has(opts.host)) console.log(`warning: listening on ${opts.host}: anyone who can reach it sees the dashboard (read-only)`);
-  if (auditReportPath !== undefined) console.log(`last audit: ${auditReportPath} (write it with \`metroledger audit --json > ${auditReportPath}\`)`);
+  if (auditReportPath !== undefined)
+    console.log(`last audit: ${auditReportPath} (write it with \`metroledger audit --json > ${auditReportPath}\`)`);
   console.log('stop with Ctrl-C');
   await new Promise<void>((done) => {
     const stop = (): void => {
@@ -80,11 +82,16 @@ export function registerDashboardCommand(program: Command): void {
   withConnectionOptions(
     program
       .command('dashboard')
-      .description('serve a live web view of a channel: network, throughput and latency, blocks and measurements down to the raw signals, meters and their statistics, the registry, the last audit')
+      .description(
+        'serve a live web view of a channel: network, throughput and latency, blocks and measurements down to the raw signals, meters and their statistics, the registry, the last audit',
+      )
       .option('--host <address>', 'address to listen on (127.0.0.1: this machine only)', '127.0.0.1')
       .option('--port <n>', 'port to listen on (0: any free port; the URL is printed)', '0')
       .option('--operations <url>', "a node's operations service (http://host:port) whose /healthz to show (repeatable)", collect, [])
-      .option('--audit-report <file>', "JSON report of `metroledger audit --json` to show as the last audit (default with --devnet: <dir>/audit-report.json)")
+      .option(
+        '--audit-report <file>',
+        'JSON report of `metroledger audit --json` to show as the last audit (default with --devnet: <dir>/audit-report.json)',
+      )
       .option('--backfill <blocks>', 'blocks read back from before the start', '50'),
     { mspId: 'InmetroMSP', user: 'User1' },
   ).action((opts: DashboardCliOptions) => run(opts));

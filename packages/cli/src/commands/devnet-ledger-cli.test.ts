@@ -44,7 +44,10 @@ test('devnet reset deletes only a devnet data directory; a missing or foreign on
 test('--data pointing at a file: a typed error, not EEXIST from mkdir', () => {
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');
-  for (const args of [['devnet', 'up', '--data', file, '--port', '0'], ['devnet', 'reset', '--data', file]]) {
+  for (const args of [
+    ['devnet', 'up', '--data', file, '--port', '0'],
+    ['devnet', 'reset', '--data', file],
+  ]) {
     const r = run(...args);
     assert.equal(r.code, 1, args.join(' '));
     assert.match(r.stderr, /BAD_DATA_DIR: the data directory .* is a file/);
@@ -80,10 +83,13 @@ test('ledger verify: exit 0 on a sound ledger; exit 3 listing file, offset and b
   r = run('ledger', 'verify', '--data', ledgerDir, '--json');
   assert.equal(r.code, 3, r.stdout + r.stderr);
   const report = JSON.parse(r.stdout) as { findings: { code: string; path: string; offset: number; blockNumber: number }[] };
-  assert.deepEqual(report.findings.map((f) => [f.code, f.path, f.offset, f.blockNumber]), [
-    ['BAD_CHECKSUM', records[1]!.path, records[1]!.offset, 1],
-    ['BAD_CHECKSUM', records[4]!.path, records[4]!.offset, 4],
-  ]);
+  assert.deepEqual(
+    report.findings.map((f) => [f.code, f.path, f.offset, f.blockNumber]),
+    [
+      ['BAD_CHECKSUM', records[1]!.path, records[1]!.offset, 1],
+      ['BAD_CHECKSUM', records[4]!.path, records[4]!.offset, 4],
+    ],
+  );
   r = run('ledger', 'verify', '--data', ledgerDir);
   assert.equal(r.code, 3);
   assert.match(r.stdout, /2 finding\(s\)/);

@@ -63,8 +63,16 @@ function upArgsOf(opts: UpOptions): string[] {
 }
 
 /** Checks each `name=DIR[:policy]`, loads it once here, and records it as deployed on the devnet. */
-async function recordChaincodes(dataDir: string, specs: readonly string[], collectionsConfig: readonly string[]): Promise<{ revision: number; chaincodes: DeployedChaincode[] }> {
-  const chaincodes = withCollectionsConfig(specs.map((spec) => parseChaincodeSpec(spec, DEFAULT_NETWORK)), collectionsConfig, DEFAULT_NETWORK);
+async function recordChaincodes(
+  dataDir: string,
+  specs: readonly string[],
+  collectionsConfig: readonly string[],
+): Promise<{ revision: number; chaincodes: DeployedChaincode[] }> {
+  const chaincodes = withCollectionsConfig(
+    specs.map((spec) => parseChaincodeSpec(spec, DEFAULT_NETWORK)),
+    collectionsConfig,
+    DEFAULT_NETWORK,
+  );
   for (const cc of chaincodes) checkChaincodeLoads(cc);
   return { revision: await recordDeployedChaincodes(dataDir, chaincodes), chaincodes };
 }
@@ -73,27 +81,44 @@ async function recordChaincodes(dataDir: string, specs: readonly string[], colle
  * SIGHUP (sent by `devnet deploy`): deploys what the record holds and the devnet does not run yet
  * (new chaincodes, other versions, directories or policies), then reports in the run file.
  */
-async function reloadDeployed(devnet: Devnet, dataDir: string, info: () => RunInfo, write: (next: RunInfo) => Promise<void>): Promise<void> {
-  const { revision, chaincodes } = await readDeployedChaincodes(dataDir).catch((err: unknown) => ({ revision: -1, chaincodes: [], error: err }));
+async function reloadDeployed(
+  devnet: Devnet,
+  dataDir: string,
+  info: () => RunInfo,
+  write: (next: RunInfo) => Promise<void>,
+): Promise<void> {
+  const { revision, chaincodes } = await readDeployedChaincodes(dataDir).catch((err: unknown) => ({
+    revision: -1,
+    chaincodes: [],
+    error: err,
+  }));
   if (revision < 0) return;
   const running = new Map(devnet.chaincodes().map((c) => [c.name, c]));
   try {
     for (const d of chaincodes) {
       const now = running.get(d.name);
-      if (now !== undefined && now.version === d.version && now.endorsementPolicy === d.endorsementPolicy && now.module === d.path) continue;
+      if (now !== undefined && now.version === d.version && now.endorsementPolicy === d.endorsementPolicy && now.module === d.path)
+        continue;
       await devnet.deployChaincode(chaincodeConfigOf(d));
     }
     await write({ ...info(), chaincodes: devnet.chaincodes(), chaincodesRevision: revision });
   } catch (err) {
-    logger().error({ event: 'deploy_failed', revision, code: (err as { code?: unknown }).code }, `deploy failed: ${(err as Error).message}`);
+    logger().error(
+      { event: 'deploy_failed', revision, code: (err as { code?: unknown }).code },
+      `deploy failed: ${(err as Error).message}`,
+    );
     await write({ ...info(), chaincodes: devnet.chaincodes(), deployError: { revision, message: describeError(err) } });
   }
 }
 
-
 /** `--ordering`, `--bft-replicas`, `--bft-down` as startDevnet options (shared with `metroledger start`). */
-export function orderingOptions(opts: { ordering: string; bftReplicas?: string; bftDown?: string }): Pick<StartDevnetOptions, 'ordering' | 'bftReplicas' | 'bftReplicasDown'> {
-  if (opts.ordering !== 'solo' && opts.ordering !== 'bft') throw new DevnetError('BAD_CONFIG', `--ordering must be solo or bft, not ${opts.ordering}`);
+export function orderingOptions(opts: {
+  ordering: string;
+  bftReplicas?: string;
+  bftDown?: string;
+}): Pick<StartDevnetOptions, 'ordering' | 'bftReplicas' | 'bftReplicasDown'> {
+  if (opts.ordering !== 'solo' && opts.ordering !== 'bft')
+    throw new DevnetError('BAD_CONFIG', `--ordering must be solo or bft, not ${opts.ordering}`);
   const out: { ordering: 'solo' | 'bft'; bftReplicas?: number; bftReplicasDown?: number[] } = { ordering: opts.ordering };
   if (opts.bftReplicas !== undefined) {
     const n = Number(opts.bftReplicas);
@@ -102,7 +127,8 @@ export function orderingOptions(opts: { ordering: string; bftReplicas?: string; 
   }
   if (opts.bftDown !== undefined && opts.bftDown !== '') {
     const ids = opts.bftDown.split(',').map((x) => Number(x.trim()));
-    if (ids.some((i) => !Number.isInteger(i) || i < 0)) throw new DevnetError('BAD_CONFIG', `--bft-down takes replica indexes like 3 or 0,1, not ${opts.bftDown}`);
+    if (ids.some((i) => !Number.isInteger(i) || i < 0))
+      throw new DevnetError('BAD_CONFIG', `--bft-down takes replica indexes like 3 or 0,1, not ${opts.bftDown}`);
     out.bftReplicasDown = ids;
   }
   return out;
@@ -114,16 +140,30 @@ async function up(opts: UpOptions): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0..65535, not ${opts.port}`);
   const ordering = orderingOptions(opts);
   const dashboardPort = Number(opts.dashboardPort);
-  if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535) throw new Error(`--dashboard-port must be an integer 0..65535, not ${opts.dashboardPort}`);
+  if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535)
+    throw new Error(`--dashboard-port must be an integer 0..65535, not ${opts.dashboardPort}`);
   await prepareDataDir(dataDir); // before reading a run file: --data may be a file, or someone else's directory
   const other = await runningDevnet(dataDir);
-  if (other !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
+  if (other !== undefined)
+    throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${other.pid}) already runs on ${dataDir} at ${other.endpoint}`);
   // --chaincode: checked and loaded here first, deployed with the network, recorded once the devnet runs
-  const added = withCollectionsConfig(opts.chaincode.map((spec) => parseChaincodeSpec(spec, DEFAULT_NETWORK)), opts.collectionsConfig, DEFAULT_NETWORK);
+  const added = withCollectionsConfig(
+    opts.chaincode.map((spec) => parseChaincodeSpec(spec, DEFAULT_NETWORK)),
+    opts.collectionsConfig,
+    DEFAULT_NETWORK,
+  );
   for (const cc of added) checkChaincodeLoads(cc);
 
-  const devnet = await startDevnet({ dataDir, port, ...ordering, tlsClientAuth: opts.tlsClientAuth === true, logger: logger(), addChaincodes: added.map(chaincodeConfigOf) }).catch((err: unknown) => {
-    if ((err as { code?: unknown }).code === 'PORT_IN_USE') (err as Error).message += ': choose another with --port N (0 lets the system pick)';
+  const devnet = await startDevnet({
+    dataDir,
+    port,
+    ...ordering,
+    tlsClientAuth: opts.tlsClientAuth === true,
+    logger: logger(),
+    addChaincodes: added.map(chaincodeConfigOf),
+  }).catch((err: unknown) => {
+    if ((err as { code?: unknown }).code === 'PORT_IN_USE')
+      (err as Error).message += ': choose another with --port N (0 lets the system pick)';
     throw err;
   });
   const revision = added.length > 0 ? await recordDeployedChaincodes(dataDir, added) : (await readDeployedChaincodes(dataDir)).revision;
@@ -144,27 +184,47 @@ async function up(opts: UpOptions): Promise<void> {
   // `devnet deploy` signals a running devnet to load what it recorded (installed before the run file exists)
   let reloading = Promise.resolve();
   const onHangup = (): void => {
-    reloading = reloading.then(() => reloadDeployed(devnet, dataDir, () => info, async (next) => writeRunFile(dataDir, (info = next))));
+    reloading = reloading.then(() =>
+      reloadDeployed(
+        devnet,
+        dataDir,
+        () => info,
+        async (next) => writeRunFile(dataDir, (info = next)),
+      ),
+    );
   };
   process.on('SIGHUP', onHangup);
   await writeRunFile(dataDir, info);
 
-  console.log(`devnet up: channel ${devnet.channelId}, ledger height ${devnet.height()}${devnet.generatedCrypto ? ', new crypto material' : ''}`);
+  console.log(
+    `devnet up: channel ${devnet.channelId}, ledger height ${devnet.height()}${devnet.generatedCrypto ? ', new crypto material' : ''}`,
+  );
   if (devnet.bft !== undefined) {
     const down = ordering.bftReplicasDown ?? [];
-    console.log(`ordering:         BFT, ${devnet.bft.replicas} consenters (Orderer1MSP..Orderer${devnet.bft.replicas}MSP), f = ${devnet.bft.f}${down.length > 0 ? `, replica(s) ${down.join(',')} down` : ''}`);
+    console.log(
+      `ordering:         BFT, ${devnet.bft.replicas} consenters (Orderer1MSP..Orderer${devnet.bft.replicas}MSP), f = ${devnet.bft.f}${down.length > 0 ? `, replica(s) ${down.join(',')} down` : ''}`,
+    );
   } else {
     console.log('ordering:         solo');
   }
   const t = devnet.threads;
-  console.log(`threads:          sized for ${t.cores} cores (METROLEDGER_THREADS overrides): endorsement ${t.endorseThreads}, ordering ${devnet.bft === undefined ? 'solo on the event loop' : t.orderingThread ? `1${t.orderingVerifyThreads > 0 ? ` + ${t.orderingVerifyThreads} verification` : ''}` : 'on the event loop'}, commit verification ${t.verifyThreads}`);
+  console.log(
+    `threads:          sized for ${t.cores} cores (METROLEDGER_THREADS overrides): endorsement ${t.endorseThreads}, ordering ${devnet.bft === undefined ? 'solo on the event loop' : t.orderingThread ? `1${t.orderingVerifyThreads > 0 ? ` + ${t.orderingVerifyThreads} verification` : ''}` : 'on the event loop'}, commit verification ${t.verifyThreads}`,
+  );
   console.log(`gateway endpoint: ${devnet.endpoint}`);
   console.log(`TLS CA:           ${devnet.tlsCaCertPath}`);
   console.log(`operations:       ${devnet.operationsEndpoint}/healthz and /metrics (Prometheus)`);
-  console.log(`chaincodes:       ${devnet.chaincodes().map((c) => `${c.name} ${c.version}`).join(', ')}  (add one: ${command(['devnet', 'deploy'], dataDir, ['NAME=DIR'])})`);
+  console.log(
+    `chaincodes:       ${devnet
+      .chaincodes()
+      .map((c) => `${c.name} ${c.version}`)
+      .join(', ')}  (add one: ${command(['devnet', 'deploy'], dataDir, ['NAME=DIR'])})`,
+  );
   if (leftOut !== '') console.log(`left out:         ${leftOut} (redeploy with ${command(['devnet', 'deploy'], dataDir, ['NAME=DIR'])})`);
   console.log(`TLS server name:  ${devnet.tlsServerName}`);
-  console.log(`client TLS:       ${devnet.tlsClientAuth ? "required (mutual TLS): each user's tls/client.crt and client.key" : 'not required (--tls-client-auth requires it)'}`);
+  console.log(
+    `client TLS:       ${devnet.tlsClientAuth ? "required (mutual TLS): each user's tls/client.crt and client.key" : 'not required (--tls-client-auth requires it)'}`,
+  );
   for (const [mspId, users] of Object.entries(devnet.users)) {
     for (const u of users) {
       const tls = devnet.tlsClientAuth ? `\n            tls  ${u.tlsCertPath}\n                 ${u.tlsKeyPath}` : '';
@@ -176,7 +236,9 @@ async function up(opts: UpOptions): Promise<void> {
   let dashboard: Dashboard | undefined;
   if (opts.dashboard) {
     const { startDevnetDashboard } = require('@metroledger/dashboard') as typeof import('@metroledger/dashboard');
-    dashboard = await startDevnetDashboard(devnet, { port: dashboardPort }).catch((err: Error) => (console.error(`metroledger: dashboard not started: ${err.message}`), undefined));
+    dashboard = await startDevnetDashboard(devnet, { port: dashboardPort }).catch(
+      (err: Error) => (console.error(`metroledger: dashboard not started: ${err.message}`), undefined),
+    );
     if (dashboard !== undefined) {
       console.log(`dashboard:        ${dashboard.url}`);
       info = { ...info, dashboardUrl: dashboard.url };
@@ -224,7 +286,8 @@ async function haltAndExit(devnet: { stop(): Promise<void> }, dataDir: string, i
 async function down(opts: { data: string }): Promise<void> {
   const dataDir = resolve(opts.data);
   const info = await runningDevnet(dataDir);
-  if (info === undefined) throw new DevnetError('NOT_RUNNING', `no devnet runs on ${dataDir} (\`${command(['devnet', 'status'], opts.data)}\` says more)`);
+  if (info === undefined)
+    throw new DevnetError('NOT_RUNNING', `no devnet runs on ${dataDir} (\`${command(['devnet', 'status'], opts.data)}\` says more)`);
   process.kill(info.pid, 'SIGTERM');
   const deadline = Date.now() + 15_000;
   while (isProcessAlive(info.pid)) {
@@ -248,7 +311,9 @@ async function deploy(specs: string[], opts: { data: string; collectionsConfig: 
   const { revision, chaincodes } = await recordChaincodes(dataDir, specs, opts.collectionsConfig);
   const running = await runningDevnet(dataDir);
   if (running === undefined) {
-    console.log(`recorded ${chaincodes.map((c) => `${c.name} ${c.version}`).join(', ')}: deployed when the devnet starts (\`${command(['devnet', 'up'], opts.data)}\`)`);
+    console.log(
+      `recorded ${chaincodes.map((c) => `${c.name} ${c.version}`).join(', ')}: deployed when the devnet starts (\`${command(['devnet', 'up'], opts.data)}\`)`,
+    );
     return;
   }
   process.kill(running.pid, 'SIGHUP');
@@ -257,7 +322,10 @@ async function deploy(specs: string[], opts: { data: string; collectionsConfig: 
     const info = await readRunFile(dataDir);
     if (info?.deployError !== undefined && info.deployError.revision >= revision) {
       // what the devnet refused is not kept (a restart would refuse it again): the record goes back to what it held
-      const runs = (c: DeployedChaincode): boolean => info.chaincodes?.some((r) => r.name === c.name && r.version === c.version && r.module === c.path && r.endorsementPolicy === c.endorsementPolicy) === true;
+      const runs = (c: DeployedChaincode): boolean =>
+        info.chaincodes?.some(
+          (r) => r.name === c.name && r.version === c.version && r.module === c.path && r.endorsementPolicy === c.endorsementPolicy,
+        ) === true;
       const refused = chaincodes.filter((c) => !runs(c)).map((c) => c.name);
       await forgetDeployedChaincodes(dataDir, refused);
       const previous = before.filter((c) => refused.includes(c.name));
@@ -268,13 +336,22 @@ async function deploy(specs: string[], opts: { data: string; collectionsConfig: 
       for (const c of chaincodes) {
         const now = info.chaincodes?.find((r) => r.name === c.name);
         console.log(`deployed ${c.name} ${c.version} on ${c.installedOn.join(', ')} (pid ${info.pid}, gateway ${info.endpoint})`);
-        console.log(`  endorsement policy ${c.endorsementPolicy}${now?.resolvedPolicy !== undefined && now.resolvedPolicy !== c.endorsementPolicy ? ` = ${now.resolvedPolicy}` : ''}`);
+        console.log(
+          `  endorsement policy ${c.endorsementPolicy}${now?.resolvedPolicy !== undefined && now.resolvedPolicy !== c.endorsementPolicy ? ` = ${now.resolvedPolicy}` : ''}`,
+        );
       }
-      console.log(`call it with any Fabric client: channel metrology, chaincode ${chaincodes[0]!.name} (\`${command(['devnet', 'status'], opts.data)}\` lists the gateway and identities)`);
+      console.log(
+        `call it with any Fabric client: channel metrology, chaincode ${chaincodes[0]!.name} (\`${command(['devnet', 'status'], opts.data)}\` lists the gateway and identities)`,
+      );
       return;
     }
-    if (!isProcessAlive(running.pid)) throw new DevnetError('NOT_RUNNING', `the devnet (pid ${running.pid}) stopped before it deployed; the record stays, so \`${command(['devnet', 'up'], opts.data, [...(running.upArgs ?? [])])}\` deploys it`);
-    if (Date.now() > deadline) throw new DevnetError('CHAINCODE_LOAD', `the devnet (pid ${running.pid}) did not confirm the deployment within 60 s`);
+    if (!isProcessAlive(running.pid))
+      throw new DevnetError(
+        'NOT_RUNNING',
+        `the devnet (pid ${running.pid}) stopped before it deployed; the record stays, so \`${command(['devnet', 'up'], opts.data, [...(running.upArgs ?? [])])}\` deploys it`,
+      );
+    if (Date.now() > deadline)
+      throw new DevnetError('CHAINCODE_LOAD', `the devnet (pid ${running.pid}) did not confirm the deployment within 60 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -290,14 +367,26 @@ async function status(opts: { data: string; json?: boolean }): Promise<void> {
   const report = {
     dataDir,
     status: state,
-    ...(info !== undefined && alive && { pid: info.pid, endpoint: info.endpoint, startedAt: info.startedAt, ...(info.dashboardUrl !== undefined && { dashboardUrl: info.dashboardUrl }) }),
+    ...(info !== undefined &&
+      alive && {
+        pid: info.pid,
+        endpoint: info.endpoint,
+        startedAt: info.startedAt,
+        ...(info.dashboardUrl !== undefined && { dashboardUrl: info.dashboardUrl }),
+      }),
     ...(answer !== undefined && { height: answer.health.height }),
     ...(halt !== undefined && { halt }),
   };
   if (opts.json === true) console.log(JSON.stringify(report, null, 2));
   else if (halt !== undefined) console.log(describeHalt(halt, dataDir));
-  else if (state === 'SERVING') console.log(`devnet SERVING on ${dataDir}: pid ${info!.pid}, gateway ${info!.endpoint}, ledger height ${answer!.health.height}, operations ${info!.operationsEndpoint ?? '?'} (/healthz, /metrics)${info!.dashboardUrl !== undefined ? `, dashboard ${info!.dashboardUrl}` : ''}`);
-  else if (state === 'NOT_RUNNING') console.log(`no devnet runs on ${dataDir}${info !== undefined ? ` (pid ${info.pid} of its run file is gone: it crashed or was killed; \`${command(['devnet', 'up'], opts.data, [...(info.upArgs ?? [])])}\` recovers the ledger)` : ''}`);
+  else if (state === 'SERVING')
+    console.log(
+      `devnet SERVING on ${dataDir}: pid ${info!.pid}, gateway ${info!.endpoint}, ledger height ${answer!.health.height}, operations ${info!.operationsEndpoint ?? '?'} (/healthz, /metrics)${info!.dashboardUrl !== undefined ? `, dashboard ${info!.dashboardUrl}` : ''}`,
+    );
+  else if (state === 'NOT_RUNNING')
+    console.log(
+      `no devnet runs on ${dataDir}${info !== undefined ? ` (pid ${info.pid} of its run file is gone: it crashed or was killed; \`${command(['devnet', 'up'], opts.data, [...(info.upArgs ?? [])])}\` recovers the ledger)` : ''}`,
+    );
   else console.log(`devnet pid ${info!.pid} runs on ${dataDir} but its health service does not answer`);
   process.exitCode = state === 'SERVING' ? 0 : state === 'NOT_RUNNING' ? 1 : 3;
 }
@@ -313,18 +402,41 @@ export function registerDevnetCommands(program: Command): void {
     .option('--bft-replicas <n>', 'BFT consenters, 4..31; n tolerates f = floor((n-1)/3) faulty (default 4)')
     .option('--bft-down <ids>', 'BFT replicas (0-based, comma-separated, at most f) left stopped, to measure a degraded service')
     .option('--port <n>', 'gateway port', '7051')
-    .option('--tls-client-auth', "mutual TLS: clients must present a TLS certificate from a channel MSP's TLS CA (as Fabric's peer.tls.clientAuthRequired)")
-    .option('--chaincode <name=DIR[:policy]>', "deploy any Fabric chaincode (node, fabric-contract-api) from its folder, besides the network's; the policy in any Fabric form (default /Channel/Application/Endorsement, i.e. MAJORITY Endorsement); repeatable, and it stays deployed", collect, [])
-    .option('--collections-config <[name=]file>', "a chaincode's private data collections, Fabric's collections_config.json (as `peer lifecycle chaincode approveformyorg --collections-config`); name= picks the --chaincode; repeatable", collect, [])
+    .option(
+      '--tls-client-auth',
+      "mutual TLS: clients must present a TLS certificate from a channel MSP's TLS CA (as Fabric's peer.tls.clientAuthRequired)",
+    )
+    .option(
+      '--chaincode <name=DIR[:policy]>',
+      "deploy any Fabric chaincode (node, fabric-contract-api) from its folder, besides the network's; the policy in any Fabric form (default /Channel/Application/Endorsement, i.e. MAJORITY Endorsement); repeatable, and it stays deployed",
+      collect,
+      [],
+    )
+    .option(
+      '--collections-config <[name=]file>',
+      "a chaincode's private data collections, Fabric's collections_config.json (as `peer lifecycle chaincode approveformyorg --collections-config`); name= picks the --chaincode; repeatable",
+      collect,
+      [],
+    )
     .option('--dashboard-port <n>', 'port of the live dashboard on 127.0.0.1 (0: any free port; the URL is printed)', '0')
     .option('--no-dashboard', 'serve no dashboard')
     .action(up);
   devnet
     .command('deploy')
-    .description("deploy (or upgrade) Fabric chaincodes from their folders, on every peer organization: at once on a running devnet, else when it starts; they stay deployed")
-    .argument('<name=DIR[:policy]...>', "e.g. basic=../fabric-samples/asset-transfer-basic/chaincode-javascript, or basic=DIR:AND('LaSIGEMSP.peer','PUCPRMSP.peer')")
+    .description(
+      'deploy (or upgrade) Fabric chaincodes from their folders, on every peer organization: at once on a running devnet, else when it starts; they stay deployed',
+    )
+    .argument(
+      '<name=DIR[:policy]...>',
+      "e.g. basic=../fabric-samples/asset-transfer-basic/chaincode-javascript, or basic=DIR:AND('LaSIGEMSP.peer','PUCPRMSP.peer')",
+    )
     .option('--data <dir>', 'data directory', DEFAULT_DATA_DIR)
-    .option('--collections-config <[name=]file>', "a chaincode's private data collections, Fabric's collections_config.json (as `peer lifecycle chaincode approveformyorg --collections-config`); name= picks the chaincode; repeatable. An upgrade keeps every collection and its blockToLive", collect, [])
+    .option(
+      '--collections-config <[name=]file>',
+      "a chaincode's private data collections, Fabric's collections_config.json (as `peer lifecycle chaincode approveformyorg --collections-config`); name= picks the chaincode; repeatable. An upgrade keeps every collection and its blockToLive",
+      collect,
+      [],
+    )
     .action(deploy);
   devnet
     .command('down')

@@ -26,8 +26,20 @@ test('lr dossier files the current version: package id, golden verdict, and the 
   // self-contained: no external resources
   assert.doesNotMatch(html, /<link |<script src=|<img |https?:\/\/[^"'\s<]*\.(css|js|png|svg)/);
   const data = JSON.parse(/<script type="application\/json" id="dossier-data">(.*?)<\/script>/s.exec(html)![1]!) as {
-    lrSoftware: { version: string }; identification: { label: string; value: string }[];
-    sets: { seed: string; sha256: string; summary: { cases: number; accepted: number; invalid: number; invalidAccepted: number; overall: { p50: number; p95: number; p99: number; max: number; withinOneShare: number; outsideMpe: number }; verdict: string } }[];
+    lrSoftware: { version: string };
+    identification: { label: string; value: string }[];
+    sets: {
+      seed: string;
+      sha256: string;
+      summary: {
+        cases: number;
+        accepted: number;
+        invalid: number;
+        invalidAccepted: number;
+        overall: { p50: number; p95: number; p99: number; max: number; withinOneShare: number; outsideMpe: number };
+        verdict: string;
+      };
+    }[];
     golden: { verdict: string; passed: number };
   };
   assert.equal(data.lrSoftware.version, LR_SOFTWARE_VERSION);
@@ -56,7 +68,10 @@ test('lr dossier files the current version: package id, golden verdict, and the 
   const s = set.summary;
   assert.match(v.stdout, new RegExp(`cases: ${s.cases} +accepted: ${s.accepted} `));
   assert.match(v.stdout, new RegExp(`invalid events: ${s.invalid} +invalid events wrongly accepted: ${s.invalidAccepted}`));
-  assert.match(v.stdout, new RegExp(`abs error km/h: p50 ${s.overall.p50} +p95 ${s.overall.p95} +p99 ${s.overall.p99} +max ${s.overall.max}`));
+  assert.match(
+    v.stdout,
+    new RegExp(`abs error km/h: p50 ${s.overall.p50} +p95 ${s.overall.p95} +p99 ${s.overall.p99} +max ${s.overall.max}`),
+  );
   assert.match(v.stdout, new RegExp(`verdict: ${s.verdict}`));
   // and the page's tables show them
   assert.match(html, /<h2>4\. Accuracy against the MPE<\/h2>/);
@@ -82,7 +97,12 @@ test('lr dossier --pdf prints the same page to a real PDF: every section, the nu
   const pages: string[] = [];
   for (let p = 1; p <= doc.numPages; p++) {
     const content = await (await doc.getPage(p)).getTextContent();
-    pages.push(content.items.map((i) => ('str' in i ? i.str : '')).join(' ').replace(/\s+/g, ' '));
+    pages.push(
+      content.items
+        .map((i) => ('str' in i ? i.str : ''))
+        .join(' ')
+        .replace(/\s+/g, ' '),
+    );
   }
   await doc.destroy();
   const all = pages.join('\n');
@@ -90,7 +110,13 @@ test('lr dossier --pdf prints the same page to a real PDF: every section, the nu
   assert.match(pages[0]!, new RegExp(`Type-approval dossier: metroledger-speed ${LR_SOFTWARE_VERSION.replace(/\./g, '\\.')}`));
   assert.match(pages[0]!, /1\. Software identification/);
   for (const [k, page] of pages.entries()) assert.match(page, new RegExp(`page ${k + 1} of ${pages.length}`), `footer of page ${k + 1}`);
-  for (const section of ['2. Summary of the evaluation', '4. Accuracy against the MPE', '7. Golden vectors', '8. Source of the LR decision', '9. Reproducing every figure']) {
+  for (const section of [
+    '2. Summary of the evaluation',
+    '4. Accuracy against the MPE',
+    '7. Golden vectors',
+    '8. Source of the LR decision',
+    '9. Reproducing every figure',
+  ]) {
     assert.ok(all.includes(section), section);
   }
   // a section starts a page (print CSS), and the source keeps its line numbers

@@ -33,7 +33,10 @@ test('init bootstraps governance in order on a fresh devnet; keygen, register, s
 
     const foreign = await run('org', 'register', 'AcmeMSP', '--name', 'Acme', '--roles', 'AUDITOR', '--devnet', data);
     assert.equal(foreign.code, 1);
-    assert.match(foreign.stderr, /NOT_A_CHANNEL_MEMBER: AcmeMSP is not an application organization of channel metrology \(its configuration holds CETSPMSP, InmetroMSP, LaSIGEMSP, PUCPRMSP\)/);
+    assert.match(
+      foreign.stderr,
+      /NOT_A_CHANNEL_MEMBER: AcmeMSP is not an application organization of channel metrology \(its configuration holds CETSPMSP, InmetroMSP, LaSIGEMSP, PUCPRMSP\)/,
+    );
 
     const init = await run('init', '--devnet', data);
     assert.equal(init.code, 0, init.stderr);
@@ -51,20 +54,52 @@ test('init bootstraps governance in order on a fresh devnet; keygen, register, s
     const twice = await run('meter', 'keygen', '--out', root, '--name', 'SP-0001');
     assert.match(twice.stderr, /FILE_EXISTS/);
 
-    const register = await run('meter', 'register', '--devnet', data, '--id', 'SP-0001', '--public-key', join(root, 'SP-0001.pub.pem'), '--owner', 'CETSPMSP', '--model', 'ML-1', '--geometry', '3,1.5,10000', '--limit', '60', '--location', 'Av. Paulista', '--lat', '-23.56', '--lon', '-46.65');
+    const register = await run(
+      'meter',
+      'register',
+      '--devnet',
+      data,
+      '--id',
+      'SP-0001',
+      '--public-key',
+      join(root, 'SP-0001.pub.pem'),
+      '--owner',
+      'CETSPMSP',
+      '--model',
+      'ML-1',
+      '--geometry',
+      '3,1.5,10000',
+      '--limit',
+      '60',
+      '--location',
+      'Av. Paulista',
+      '--lat',
+      '-23.56',
+      '--lon',
+      '-46.65',
+    );
     assert.equal(register.code, 0, register.stderr);
     const show = await run('meter', 'show', 'SP-0001', '--devnet', data);
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, /^meter {10}SP-0001\nstatus {9}ACTIVE\n/);
     assert.match(show.stdout, /speed limit {4}60 km\/h/);
     assert.match(show.stdout, / {2}current [0-9a-f]{32} {2}from sequence 0/);
-    assert.equal((JSON.parse((await run('meter', 'show', 'SP-0001', '--json', '--devnet', data)).stdout) as { meterId: string }).meterId, 'SP-0001');
+    assert.equal(
+      (JSON.parse((await run('meter', 'show', 'SP-0001', '--json', '--devnet', data)).stdout) as { meterId: string }).meterId,
+      'SP-0001',
+    );
 
     // the devnet logs a JSON line per block on stderr (pino), stdout keeps the human banner
-    const logged = devnet.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: string; event?: string; block?: number; msg: string });
+    const logged = devnet
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: string; event?: string; block?: number; msg: string });
     const blockLines = logged.filter((l) => l.event === 'block');
     assert.ok(blockLines.length >= 5, devnet.stderr());
-    assert.ok(blockLines.every((l) => l.level === 'info' && new RegExp(`^committed block ${l.block} with \\d+ transaction\\(s\\)$`).test(l.msg)));
+    assert.ok(
+      blockLines.every((l) => l.level === 'info' && new RegExp(`^committed block ${l.block} with \\d+ transaction\\(s\\)$`).test(l.msg)),
+    );
 
     const orgs = JSON.parse((await run('org', 'list', '--json', '--devnet', data)).stdout) as { mspId: string }[];
     assert.deepEqual(orgs.map((o) => o.mspId).sort(), ['CETSPMSP', 'LaSIGEMSP', 'PUCPRMSP']);

@@ -50,7 +50,9 @@ export function registerLedgerCommands(program: Command): void {
   const ledger = program.command('ledger').description("a peer's ledger on disk (block files and their index)");
   ledger
     .command('verify')
-    .description(`check every block record's checksum, the hash chain, data hashes and the index's block count; lists each damaged record (file, offset, block); exit ${LEDGER_FINDINGS_EXIT_CODE} on any finding`)
+    .description(
+      `check every block record's checksum, the hash chain, data hashes and the index's block count; lists each damaged record (file, offset, block); exit ${LEDGER_FINDINGS_EXIT_CODE} on any finding`,
+    )
     .option('--data <dir>', 'a devnet data directory, a ledger directory, or its chains directory', DEFAULT_DATA_DIR)
     .option('--json', 'machine-readable output')
     .option('--no-index', 'do not compare with the block index (it cannot be opened while a devnet runs)')

@@ -55,19 +55,28 @@ async function verify(file: string, opts: { json?: boolean }): Promise<void> {
       continue;
     }
     if (opts.json) {
-      await writeLine(process.stdout, JSON.stringify('speedKmh' in outcome ? { id: outcome.id, speedKmh: outcome.speedKmh } : { id: outcome.id, refused: outcome.refused }));
+      await writeLine(
+        process.stdout,
+        JSON.stringify(
+          'speedKmh' in outcome ? { id: outcome.id, speedKmh: outcome.speedKmh } : { id: outcome.id, refused: outcome.refused },
+        ),
+      );
     }
   }
   const summary = verification.summary();
   if (summary.cases === 0) {
-    const what = malformed > 0 ? `no readable reference case (${malformed} malformed line${malformed === 1 ? '' : 's'})` : 'no reference case';
+    const what =
+      malformed > 0 ? `no readable reference case (${malformed} malformed line${malformed === 1 ? '' : 's'})` : 'no reference case';
     throw new TypeApprovalError('EMPTY_SET', `${file} holds ${what}: there is nothing to judge`, { file, malformed });
   }
   // no ground truth: results only, and no verdict to give
   const verdict = summary.verdict ?? 'NO_VERDICT';
   if (opts.json) {
     const { verdict: _, ...figures } = summary;
-    await writeLine(process.stdout, JSON.stringify({ summary: { software: `${LR_SOFTWARE_NAME} ${LR_SOFTWARE_VERSION}`, file, ...figures, malformed }, verdict }));
+    await writeLine(
+      process.stdout,
+      JSON.stringify({ summary: { software: `${LR_SOFTWARE_NAME} ${LR_SOFTWARE_VERSION}`, file, ...figures, malformed }, verdict }),
+    );
   } else {
     console.log(`${LR_SOFTWARE_NAME} ${LR_SOFTWARE_VERSION} on ${file}`);
     console.log(formatSummary(summary));

@@ -30,7 +30,15 @@ function number(v: string | undefined, flag: string): number {
 
 async function registration(opts: RegisterOptions): Promise<Record<string, unknown>> {
   if (opts.file !== undefined) return JSON.parse(await readFile(opts.file, 'utf8')) as Record<string, unknown>;
-  const missing = [['--id', opts.id], ['--owner', opts.owner], ['--model', opts.model], ['--public-key', opts.publicKey], ['--geometry', opts.geometry], ['--limit', opts.limit], ['--location', opts.location]]
+  const missing = [
+    ['--id', opts.id],
+    ['--owner', opts.owner],
+    ['--model', opts.model],
+    ['--public-key', opts.publicKey],
+    ['--geometry', opts.geometry],
+    ['--limit', opts.limit],
+    ['--location', opts.location],
+  ]
     .filter(([, v]) => v === undefined)
     .map(([n]) => n);
   if (missing.length > 0) throw new Error(`missing ${missing.join(', ')} (or give --file with the registration JSON)`);
@@ -56,7 +64,10 @@ function describeMeter(m: Record<string, unknown>): string {
 /** A public key's fingerprint: SHA-256 of its DER SubjectPublicKeyInfo, the first 16 bytes in hex. */
 function keyFingerprint(pem: string): string {
   try {
-    return createHash('sha256').update(createPublicKey(pem).export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 32);
+    return createHash('sha256')
+      .update(createPublicKey(pem).export({ type: 'spki', format: 'der' }))
+      .digest('hex')
+      .slice(0, 32);
   } catch {
     return '(unreadable key)';
   }
@@ -66,7 +77,9 @@ function keyFingerprint(pem: string): string {
 function describeMeterInFull(m: Record<string, unknown>): string {
   const g = m['geometry'] as { loopSpacingM?: number; loopLengthM?: number; sampleRateHz?: number } | undefined;
   const loc = m['location'] as { text?: string; lat?: number; lon?: number } | undefined;
-  const keys = (m['keyHistory'] as { publicKeyPem: string; validFromSequence: number; validFrom: string; reason: string; validFromTxId: string }[] | undefined) ?? [];
+  const keys =
+    (m['keyHistory'] as
+      { publicKeyPem: string; validFromSequence: number; validFrom: string; reason: string; validFromTxId: string }[] | undefined) ?? [];
   const rev = m['revocation'] as { reason: string; at: string; txId: string } | undefined;
   const lines = [
     `meter          ${String(m['meterId'])}`,
@@ -78,7 +91,10 @@ function describeMeterInFull(m: Record<string, unknown>): string {
     `loops          ${g?.loopSpacingM ?? '?'} m apart, ${g?.loopLengthM ?? '?'} m long, sampled at ${g?.sampleRateHz ?? '?'} Hz`,
     `registered     ${String(m['registeredAt'])} (tx ${String(m['registeredTxId'])})`,
     `keys           ${keys.length} (fingerprint: SHA-256 of the public key, first 16 bytes)`,
-    ...keys.map((k, i) => `  ${i === keys.length - 1 ? 'current' : `#${i}     `} ${keyFingerprint(k.publicKeyPem)}  from sequence ${k.validFromSequence}, ${k.validFrom}: ${k.reason}`),
+    ...keys.map(
+      (k, i) =>
+        `  ${i === keys.length - 1 ? 'current' : `#${i}     `} ${keyFingerprint(k.publicKeyPem)}  from sequence ${k.validFromSequence}, ${k.validFrom}: ${k.reason}`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -100,7 +116,8 @@ export function registerMeterCommands(program: Command): void {
   registerModelCommand(meter);
 
   withConnectionOptions(
-    meter.command('register')
+    meter
+      .command('register')
       .description('register a meter of a type-approved model (notified body)')
       .option('--file <json>', 'registration JSON (meterId, ownerMspId, publicKeyPem, geometry, location, speedLimitKmh, model)')
       .option('--id <meterId>', 'meter id')
@@ -122,7 +139,11 @@ export function registerMeterCommands(program: Command): void {
   });
 
   withConnectionOptions(
-    meter.command('revoke').description('revoke a meter: its later readings are recorded as rejected (notified body)').argument('<meterId>').requiredOption('--reason <text>', 'why'),
+    meter
+      .command('revoke')
+      .description('revoke a meter: its later readings are recorded as rejected (notified body)')
+      .argument('<meterId>')
+      .requiredOption('--reason <text>', 'why'),
     defaults,
   ).action(async (meterId: string, opts: ConnectionOptions & { reason: string }) => {
     await withClient(opts, async (c) => {
@@ -132,7 +153,8 @@ export function registerMeterCommands(program: Command): void {
   });
 
   withConnectionOptions(
-    meter.command('rotate-key')
+    meter
+      .command('rotate-key')
       .description("replace a meter's key from its next sequence on (notified body)")
       .argument('<meterId>')
       .requiredOption('--public-key <file>', 'the new public key (PEM)')
@@ -146,7 +168,14 @@ export function registerMeterCommands(program: Command): void {
     });
   });
 
-  withConnectionOptions(meter.command('show').description('one meter, with its key history').argument('<meterId>').option('--json', 'print JSON (with the public keys)'), defaults).action(async (meterId: string, opts: ConnectionOptions & { json?: boolean }) => {
+  withConnectionOptions(
+    meter
+      .command('show')
+      .description('one meter, with its key history')
+      .argument('<meterId>')
+      .option('--json', 'print JSON (with the public keys)'),
+    defaults,
+  ).action(async (meterId: string, opts: ConnectionOptions & { json?: boolean }) => {
     await withClient(opts, async (c) => {
       const m = JSON.parse(utf8.decode(await c.evaluate('getMeter', [meterId]))) as Record<string, unknown>;
       console.log(opts.json === true ? JSON.stringify(m, null, 2) : describeMeterInFull(m));
@@ -155,17 +184,21 @@ export function registerMeterCommands(program: Command): void {
 
   meter
     .command('keygen')
-    .description("make a meter's signing key pair (ECDSA P-256): the private key stays in the meter's signing chip, the public key is registered with `meter register --public-key`")
+    .description(
+      "make a meter's signing key pair (ECDSA P-256): the private key stays in the meter's signing chip, the public key is registered with `meter register --public-key`",
+    )
     .option('--out <dir>', 'directory to write <name>.key and <name>.pub.pem to', '.')
     .option('--name <name>', 'file name stem, e.g. the meter id', 'meter')
     .action(async (opts: { out: string; name: string }) => {
-      if (!/^[A-Za-z0-9._-]+$/.test(opts.name)) throw new CliError('BAD_OPTION', `--name ${JSON.stringify(opts.name)}: letters, digits, '.', '_' and '-' only`);
+      if (!/^[A-Za-z0-9._-]+$/.test(opts.name))
+        throw new CliError('BAD_OPTION', `--name ${JSON.stringify(opts.name)}: letters, digits, '.', '_' and '-' only`);
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const keyFile = join(opts.out, `${opts.name}.key`);
       const pubFile = join(opts.out, `${opts.name}.pub.pem`);
       const write = (file: string, text: string, mode: number): Promise<void> =>
         writeFile(file, text, { flag: 'wx', mode }).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'EEXIST') throw new CliError('FILE_EXISTS', `${file} exists: a key is never overwritten (choose another --name or --out)`);
+          if (err.code === 'EEXIST')
+            throw new CliError('FILE_EXISTS', `${file} exists: a key is never overwritten (choose another --name or --out)`);
           throw err;
         });
       await write(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600);
@@ -173,20 +206,27 @@ export function registerMeterCommands(program: Command): void {
       await write(pubFile, pem, 0o644);
       console.log(`private key  ${keyFile} (PKCS#8 PEM, mode 600: it belongs in the meter's signing chip)`);
       console.log(`public key   ${pubFile} (fingerprint ${keyFingerprint(pem)})`);
-      console.log(`register it: metroledger meter register --id ${opts.name} --public-key ${pubFile} --owner CETSPMSP --model ML-1 --geometry 3,1.5,10000 --limit 60 --location '…'`);
+      console.log(
+        `register it: metroledger meter register --id ${opts.name} --public-key ${pubFile} --owner CETSPMSP --model ML-1 --geometry 3,1.5,10000 --limit 60 --location '…'`,
+      );
     });
 
-  withConnectionOptions(meter.command('list').description('every registered meter').option('--json', 'print JSON'), defaults).action(async (opts: ConnectionOptions & { json?: boolean }) => {
-    await withClient(opts, async (c) => {
-      const meters: Record<string, unknown>[] = [];
-      let bookmark = '';
-      do {
-        const page = JSON.parse(utf8.decode(await c.evaluate('listMeters', ['100', bookmark]))) as { records: Record<string, unknown>[]; bookmark: string };
-        meters.push(...page.records);
-        bookmark = page.records.length === 0 ? '' : page.bookmark;
-      } while (bookmark !== '');
-      if (opts.json) console.log(JSON.stringify(meters, null, 2));
-      else console.log(meters.length === 0 ? 'no meter registered' : meters.map(describeMeter).join('\n'));
-    });
-  });
+  withConnectionOptions(meter.command('list').description('every registered meter').option('--json', 'print JSON'), defaults).action(
+    async (opts: ConnectionOptions & { json?: boolean }) => {
+      await withClient(opts, async (c) => {
+        const meters: Record<string, unknown>[] = [];
+        let bookmark = '';
+        do {
+          const page = JSON.parse(utf8.decode(await c.evaluate('listMeters', ['100', bookmark]))) as {
+            records: Record<string, unknown>[];
+            bookmark: string;
+          };
+          meters.push(...page.records);
+          bookmark = page.records.length === 0 ? '' : page.bookmark;
+        } while (bookmark !== '');
+        if (opts.json) console.log(JSON.stringify(meters, null, 2));
+        else console.log(meters.length === 0 ? 'no meter registered' : meters.map(describeMeter).join('\n'));
+      });
+    },
+  );
 }

@@ -32,7 +32,11 @@ async function registerMeter(meterId: string): Promise<string> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const keyFile = join(root, `${meterId}.key`);
   await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-  const meter = { meterId, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 } };
+  const meter = {
+    meterId,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    geometry: { loopSpacingM: 3, loopLengthM: 1.8, sampleRateHz: 1000 },
+  };
   await setUpSuiteRegistry(await devnetAccess(devnet, await packageLrChaincode()), [meter]);
   return keyFile;
 }
@@ -51,9 +55,14 @@ function closeOwner(): void {
 }
 
 /** Runs `meterd run` until `killWhen` says so (then SIGKILL) or it exits; returns its events. */
-function meterd(args: string[], killWhen?: (e: Event, seen: Event[]) => number | undefined): Promise<{ events: Event[]; code: number | null; signal: string | null; stderr: string }> {
+function meterd(
+  args: string[],
+  killWhen?: (e: Event, seen: Event[]) => number | undefined,
+): Promise<{ events: Event[]; code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'meterd', 'run', '--devnet', devnet.dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'meterd', 'run', '--devnet', devnet.dataDir, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const events: Event[] = [];
     let buffered = '';
     let stderr = '';
@@ -99,10 +108,15 @@ test('a meter process killed with SIGKILL while it sends loses and duplicates no
   const delays = [0, 60, 120, 180];
   for (const [round, delay] of delays.entries()) {
     let sends = 0;
-    const r = await meterd([...common, '--count', String(round === 0 ? 30 : 8), '--seed', `round-${round}`], (e) => (e.event === 'sending' && ++sends === 3 + round ? delay : undefined));
+    const r = await meterd([...common, '--count', String(round === 0 ? 30 : 8), '--seed', `round-${round}`], (e) =>
+      e.event === 'sending' && ++sends === 3 + round ? delay : undefined,
+    );
     assert.equal(r.signal, 'SIGKILL', `round ${round}: the meter process ended on its own (${r.code}): ${r.stderr}`);
     const started = r.events.find((e) => e.event === 'started')!;
-    assert.ok(Number(started['lastSequence']) >= Math.max(0, ...captured.keys()), `round ${round}: the restarted meter continues after every reading it reported stored`);
+    assert.ok(
+      Number(started['lastSequence']) >= Math.max(0, ...captured.keys()),
+      `round ${round}: the restarted meter continues after every reading it reported stored`,
+    );
     for (const e of r.events) {
       if (e.event === 'captured') captured.set(Number(e['sequence']), String(e['readingSha256']));
       if (e.event === 'delivered' && e['settled'] === true) settled++;
@@ -127,9 +141,18 @@ test('a meter process killed with SIGKILL while it sends loses and duplicates no
   await assert.rejects(owner!.getMeasurement('FIELD-1', lastSequence + 1), /MEASUREMENT_NOT_FOUND/);
   await devnet.stop();
   const collected = await collectMeasurements(ledgerDirectorySource(join(devnet.dataDir, 'ledger')));
-  const seqs = collected.readings.filter((r) => r.meterId === 'FIELD-1').map((r) => r.sequence).sort((a, b) => a - b);
-  assert.deepEqual(seqs, Array.from({ length: lastSequence }, (_, i) => i + 1), 'every sequence in exactly one valid transaction, no gap');
-  t.diagnostic(`${lastSequence} readings over ${delays.length} kills: all committed once; ${settled} found on the ledger after a kill (answer lost), not sent twice`);
+  const seqs = collected.readings
+    .filter((r) => r.meterId === 'FIELD-1')
+    .map((r) => r.sequence)
+    .sort((a, b) => a - b);
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: lastSequence }, (_, i) => i + 1),
+    'every sequence in exactly one valid transaction, no gap',
+  );
+  t.diagnostic(
+    `${lastSequence} readings over ${delays.length} kills: all committed once; ${settled} found on the ledger after a kill (answer lost), not sent twice`,
+  );
   devnet = await startDevnetProcess({ cliMain: MAIN, dataDir: devnet.dataDir, upArgs: ['--ordering', 'solo'] });
   await connectOwner();
 });
@@ -137,7 +160,9 @@ test('a meter process killed with SIGKILL while it sends loses and duplicates no
 test('plate images of violations reach the evidence store, and evidence verify proves them against the ledger', async () => {
   const keyFile = await registerMeter('FIELD-2');
   const store = join(root, 'evidence');
-  const server = spawn(process.execPath, [MAIN, 'evidence', 'serve', '--devnet', devnet.dataDir, '--data', store], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(process.execPath, [MAIN, 'evidence', 'serve', '--devnet', devnet.dataDir, '--data', store], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let serverErr = '';
   server.stderr.on('data', (d: Buffer) => (serverErr += d.toString()));
   try {
@@ -145,19 +170,47 @@ test('plate images of violations reach the evidence store, and evidence verify p
       server.stdout.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
       server.on('exit', (code) => reject(new Error(`evidence serve exited ${code}: ${serverErr}`)));
     });
-    const r = await meterd(['--outbox', join(root, 'outbox-2'), '--meter-id', 'FIELD-2', '--meter-key', keyFile, '--rate', '0', '--count', '12', '--plates', '1', '--image-bytes', '30000', '--max-batch', '4', '--evidence', store, '--exit-when-drained']);
+    const r = await meterd([
+      '--outbox',
+      join(root, 'outbox-2'),
+      '--meter-id',
+      'FIELD-2',
+      '--meter-key',
+      keyFile,
+      '--rate',
+      '0',
+      '--count',
+      '12',
+      '--plates',
+      '1',
+      '--image-bytes',
+      '30000',
+      '--max-batch',
+      '4',
+      '--evidence',
+      store,
+      '--exit-when-drained',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const stored = r.events.filter((e) => e.event === 'evidence').map((e) => Number(e['sequence']));
     const all = r.events.filter((e) => e.event === 'captured').map((e) => Number(e['sequence']));
-    assert.ok(stored.length > 0 && stored.length < all.length, `some, not all, passages are violations (${stored.length} of ${all.length})`);
+    assert.ok(
+      stored.length > 0 && stored.length < all.length,
+      `some, not all, passages are violations (${stored.length} of ${all.length})`,
+    );
     for (const s of all) {
       const record = await owner!.getMeasurement('FIELD-2', s);
-      assert.equal(stored.includes(s), record['status'] === 'MEASURED' && record['speedLimitExceeded'] === true, `#${s}: an image is handed over exactly for a violation`);
+      assert.equal(
+        stored.includes(s),
+        record['status'] === 'MEASURED' && record['speedLimitExceeded'] === true,
+        `#${s}: an image is handed over exactly for a violation`,
+      );
     }
-    const cli = (args: string[]) => execCli(process.execPath, [MAIN, 'evidence', ...args, '--devnet', devnet.dataDir, '--evidence', store]).then(
-      (out) => ({ code: 0, stdout: out.stdout, stderr: out.stderr }),
-      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
-    );
+    const cli = (args: string[]) =>
+      execCli(process.execPath, [MAIN, 'evidence', ...args, '--devnet', devnet.dataDir, '--evidence', store]).then(
+        (out) => ({ code: 0, stdout: out.stdout, stderr: out.stderr }),
+        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+      );
     const proved = await cli(['verify', '--meter', 'FIELD-2', '--sequence', String(stored[0])]);
     assert.equal(proved.code, 0, proved.stdout + proved.stderr);
     assert.match(proved.stdout, /VERIFIED/);

@@ -12,8 +12,16 @@ import { generateEvent, newRng } from '@metroledger/meter';
 import { runOutage } from '@metroledger/bench';
 import { EvidenceClient } from '@metroledger/evidence';
 import {
-  connectingLedgerSink, evidenceStoreSink, FieldMeter, Forwarder, OutboxError, OutboxStore,
-  type Alarm, type EvidencePolicy, type ForwarderEvent, type OutboxLimits,
+  connectingLedgerSink,
+  evidenceStoreSink,
+  FieldMeter,
+  Forwarder,
+  OutboxError,
+  OutboxStore,
+  type Alarm,
+  type EvidencePolicy,
+  type ForwarderEvent,
+  type OutboxLimits,
 } from '@metroledger/outbox';
 import { identityOf, openClient, withConnectionOptions, type ConnectionOptions } from './connection';
 import { evidenceTarget, withEvidenceOptions, type EvidenceTargetOptions } from './evidence';
@@ -72,16 +80,27 @@ async function run(opts: RunOptions): Promise<void> {
   const store = await OutboxStore.open(resolve(opts.outbox), { limits, onAlarm });
   const meter = new FieldMeter({ store, meterId: opts.meterId, geometry, privateKeyPem: await readFile(opts.meterKey, 'utf8') });
   const backlog = store.stats();
-  emit({ event: 'started', meterId: opts.meterId, lastSequence: meter.sequence, pending: backlog.pending, evidence: backlog.evidence, quarantined: backlog.quarantined, pid: process.pid });
+  emit({
+    event: 'started',
+    meterId: opts.meterId,
+    lastSequence: meter.sequence,
+    pending: backlog.pending,
+    evidence: backlog.evidence,
+    quarantined: backlog.quarantined,
+    pid: process.pid,
+  });
 
   let forwarder: Forwarder | undefined;
   let ledger: ReturnType<typeof connectingLedgerSink> | undefined;
   if (opts.offline !== true) {
     ledger = connectingLedgerSink(() => openClient(opts, 'CETSPMSP'), { maxBatch: positiveInteger(opts.maxBatch, '--max-batch') });
     const target = await evidenceTarget(opts);
-    const evidence = target === undefined ? undefined : evidenceStoreSink(new EvidenceClient({ ...target, ...(await identityOf(opts, 'CETSPMSP')) }));
+    const evidence =
+      target === undefined ? undefined : evidenceStoreSink(new EvidenceClient({ ...target, ...(await identityOf(opts, 'CETSPMSP')) }));
     forwarder = new Forwarder({
-      store, ledger, ...(evidence !== undefined && { evidence, evidencePolicy: opts.evidencePolicy as EvidencePolicy }),
+      store,
+      ledger,
+      ...(evidence !== undefined && { evidence, evidencePolicy: opts.evidencePolicy as EvidencePolicy }),
       onAlarm,
       onEvent: (e: ForwarderEvent) => {
         if (!quiet || e.type === 'quarantined') emit({ event: e.type, ...e, type: undefined });
@@ -114,8 +133,20 @@ async function run(opts: RunOptions): Promise<void> {
     const e = generateEvent(rng, { geometry, speedKmh: rng.uniform(30, 100), invalidShare: 0.01 });
     const plateImage = rng.chance(plates) ? randomBytes(imageBytes) : undefined;
     try {
-      const entry = await meter.capture({ loopA: e.loopA, loopB: e.loopB, captureTimeMs: Date.now(), ...(plateImage !== undefined && { plateImage }) });
-      if (!quiet) emit({ event: 'captured', meterId: entry.meterId, sequence: entry.sequence, readingSha256: entry.readingSha256, ...(entry.image !== undefined && { imageSha256: entry.image.sha256 }) });
+      const entry = await meter.capture({
+        loopA: e.loopA,
+        loopB: e.loopB,
+        captureTimeMs: Date.now(),
+        ...(plateImage !== undefined && { plateImage }),
+      });
+      if (!quiet)
+        emit({
+          event: 'captured',
+          meterId: entry.meterId,
+          sequence: entry.sequence,
+          readingSha256: entry.readingSha256,
+          ...(entry.image !== undefined && { imageSha256: entry.image.sha256 }),
+        });
     } catch (err) {
       if (!(err instanceof OutboxError && err.code === 'OUTBOX_FULL')) throw err;
       notCaptured++; // out of service: the passage is not measured, and no sequence is used
@@ -134,11 +165,33 @@ async function status(opts: { outbox: string; json?: boolean; quarantine?: boole
     const s = store.stats();
     const quarantined = opts.quarantine === true ? await store.quarantined() : [];
     if (opts.json === true) {
-      process.stdout.write(JSON.stringify({ ...s, ...(opts.quarantine === true && { quarantinedReadings: quarantined.map((e) => ({ meterId: e.meterId, sequence: e.sequence, readingSha256: e.readingSha256, quarantine: e.quarantine, signedReading: Buffer.from(e.signedReading).toString('base64') })) }) }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify(
+          {
+            ...s,
+            ...(opts.quarantine === true && {
+              quarantinedReadings: quarantined.map((e) => ({
+                meterId: e.meterId,
+                sequence: e.sequence,
+                readingSha256: e.readingSha256,
+                quarantine: e.quarantine,
+                signedReading: Buffer.from(e.signedReading).toString('base64'),
+              })),
+            }),
+          },
+          null,
+          2,
+        ) + '\n',
+      );
       return;
     }
-    console.log(`outbox ${resolve(opts.outbox)}: ${s.state}, ${s.readings} readings (${(s.fillShare * 100).toFixed(1)} % full), ${s.pending} waiting for the ledger, ${s.evidence} images waiting for the evidence store, ${s.quarantined} quarantined`);
-    for (const m of s.meters) console.log(`  ${m.meterId}: last sequence ${m.lastSequence}, pending ${m.pending}${m.nextSequence !== undefined ? ` from #${m.nextSequence}` : ''}, evidence ${m.evidence}, quarantined ${m.quarantined}`);
+    console.log(
+      `outbox ${resolve(opts.outbox)}: ${s.state}, ${s.readings} readings (${(s.fillShare * 100).toFixed(1)} % full), ${s.pending} waiting for the ledger, ${s.evidence} images waiting for the evidence store, ${s.quarantined} quarantined`,
+    );
+    for (const m of s.meters)
+      console.log(
+        `  ${m.meterId}: last sequence ${m.lastSequence}, pending ${m.pending}${m.nextSequence !== undefined ? ` from #${m.nextSequence}` : ''}, evidence ${m.evidence}, quarantined ${m.quarantined}`,
+      );
     for (const e of quarantined) console.log(`  quarantined ${e.meterId} #${e.sequence}: ${e.quarantine?.code} ${e.quarantine?.message}`);
   } finally {
     await store.close();
@@ -148,8 +201,15 @@ async function status(opts: { outbox: string; json?: boolean; quarantine?: boole
 export function registerMeterdCommands(program: Command): void {
   const bench = program.commands.find((c) => c.name() === 'bench');
   if (bench !== undefined) registerOutageBench(bench);
-  const meterd = program.command('meterd').description("a meter in the field: persistent outbox, exactly-once delivery, plate images to the evidence store");
-  withEvidenceOptions(withConnectionOptions(meterd.command('run').description('capture (simulated passages) into the outbox and deliver it; survives restarts and outages'), { mspId: 'CETSPMSP', user: 'User1' }))
+  const meterd = program
+    .command('meterd')
+    .description('a meter in the field: persistent outbox, exactly-once delivery, plate images to the evidence store');
+  withEvidenceOptions(
+    withConnectionOptions(
+      meterd.command('run').description('capture (simulated passages) into the outbox and deliver it; survives restarts and outages'),
+      { mspId: 'CETSPMSP', user: 'User1' },
+    ),
+  )
     .requiredOption('--outbox <dir>', "the meter's outbox directory (created; one process at a time)")
     .requiredOption('--meter-id <id>', 'the meter id, as registered')
     .requiredOption('--meter-key <file>', "the meter's private key (PKCS#8 PEM), whose public key is registered")
@@ -167,7 +227,8 @@ export function registerMeterdCommands(program: Command): void {
     .option('--seed <s>', 'seed of the simulated passages', 'meterd')
     .option('--quiet', 'print alarms, quarantines and the summary only')
     .action((opts: RunOptions) => run(opts));
-  meterd.command('status')
+  meterd
+    .command('status')
     .description("what an outbox holds (the meter must be stopped: an outbox is one process's)")
     .requiredOption('--outbox <dir>', 'outbox directory')
     .option('--quarantine', 'list the quarantined readings, with why')
@@ -188,8 +249,11 @@ interface OutageFlags {
 
 /** `metroledger bench outage`: registered beside the other benchmarks. */
 export function registerOutageBench(bench: Command): void {
-  bench.command('outage')
-    .description('meters offline (simulated), then reconnecting together: drain time, latency, and every reading on the ledger exactly once')
+  bench
+    .command('outage')
+    .description(
+      'meters offline (simulated), then reconnecting together: drain time, latency, and every reading on the ledger exactly once',
+    )
     .option('--meters <n>', 'meters (São Paulo: 1000)', '1000')
     .option('--offline-s <s>', 'simulated seconds offline', '600')
     .option('--vehicles-per-s <x>', 'passages per second per meter', '0.76')

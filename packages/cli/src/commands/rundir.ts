@@ -23,9 +23,19 @@ export async function freshRunDir(given: string | undefined): Promise<{ dataDir:
     await mkdir(dataDir, { recursive: true });
     return { dataDir };
   }
-  if (!entries.includes(DATA_DIR_MARKER)) throw new DevnetError('NOT_A_DEVNET_DIR', `${dataDir} holds something else than a devnet: the main job runs on a new directory, or moves a previous devnet aside`, { dataDir });
+  if (!entries.includes(DATA_DIR_MARKER))
+    throw new DevnetError(
+      'NOT_A_DEVNET_DIR',
+      `${dataDir} holds something else than a devnet: the main job runs on a new directory, or moves a previous devnet aside`,
+      { dataDir },
+    );
   const running = await runningDevnet(dataDir);
-  if (running !== undefined) throw new DevnetError('ALREADY_RUNNING', `a devnet (pid ${running.pid}) runs on ${dataDir}: stop it (\`${command(['devnet', 'down'], dataDir)}\`) or run on another directory with --data DIR`, { dataDir });
+  if (running !== undefined)
+    throw new DevnetError(
+      'ALREADY_RUNNING',
+      `a devnet (pid ${running.pid}) runs on ${dataDir}: stop it (\`${command(['devnet', 'down'], dataDir)}\`) or run on another directory with --data DIR`,
+      { dataDir },
+    );
   const since = (await readRunFile(dataDir))?.startedAt ?? (await stat(join(dataDir, DATA_DIR_MARKER))).mtime.toISOString();
   const archived = join(dirname(dataDir), 'runs', since.replace(/[:.]/g, '-'));
   await mkdir(dirname(archived), { recursive: true });

@@ -33,7 +33,9 @@ test('lr package-id --id-only prints the bare package id, --json the fields', ()
 });
 
 test('output piped into head ends quietly (no EPIPE error, exit 0)', () => {
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${MAIN}" lr generate --count 20000 --seed 1 | head -n 1`], { encoding: 'utf8' });
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${MAIN}" lr generate --count 20000 --seed 1 | head -n 1`], {
+    encoding: 'utf8',
+  });
   assert.equal(r.stderr, '');
   assert.equal(r.status, 0);
   assert.equal(r.stdout.split('\n').filter((l) => l !== '').length, 1);
@@ -42,7 +44,10 @@ test('output piped into head ends quietly (no EPIPE error, exit 0)', () => {
 test('--log-level takes pino levels only', () => {
   const r = run('--log-level', 'loud', 'lr', 'generate', '--count', '1', '--seed', '1');
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /option '--log-level <level>' argument 'loud' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent/);
+  assert.match(
+    r.stderr,
+    /option '--log-level <level>' argument 'loud' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent/,
+  );
 });
 
 test("a subcommand's own --version is its own; --log-level and --config also follow the subcommand", () => {

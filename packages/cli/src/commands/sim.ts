@@ -25,7 +25,11 @@ export function registerSimCommand(program: Command): void {
       if (!(MIXES as readonly string[]).includes(opts.faults)) throw new Error(`--faults must be one of ${MIXES.join(', ')}`);
       const common = { faults: opts.faults as FaultMix, ...(opts.n !== undefined && { n: count(opts.n, '--n') }) };
       if (opts.seed !== undefined) {
-        const r = runSimulation({ seed: count(opts.seed, '--seed'), ...common, ...(opts.trace && { traceSink: (l: string) => console.log(l) }) });
+        const r = runSimulation({
+          seed: count(opts.seed, '--seed'),
+          ...common,
+          ...(opts.trace && { traceSink: (l: string) => console.log(l) }),
+        });
         const { traceTail, ...summary } = r;
         if (!opts.trace && !r.ok) for (const l of traceTail) console.log(l);
         console.log(JSON.stringify(summary, null, 2));

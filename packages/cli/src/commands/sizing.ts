@@ -3,7 +3,15 @@
 // devnet or on a Fabric deployment, from measured CPU per reading (docs/SIZING.md).
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { devnetFigures, FABRIC_FIGURES, formatSizing, sizeDeployment, type EndorseBenchResult, type FigureSet, type PerReadingCpu } from '@metroledger/bench';
+import {
+  devnetFigures,
+  FABRIC_FIGURES,
+  formatSizing,
+  sizeDeployment,
+  type EndorseBenchResult,
+  type FigureSet,
+  type PerReadingCpu,
+} from '@metroledger/bench';
 
 interface SizingFlags {
   meters: string;
@@ -31,13 +39,16 @@ function baseFigures(opts: SizingFlags): FigureSet {
   const perTx = number(opts.readingsPerTx, '--readings-per-tx');
   if (opts.fabric === undefined) {
     if (opts.ordering !== 'solo' && opts.ordering !== 'bft') throw new Error(`--ordering takes solo or bft, not ${opts.ordering}`);
-    if (perTx !== 1) throw new Error('--readings-per-tx: the devnet\'s figures are for one reading per transaction (use --fabric for batches)');
+    if (perTx !== 1)
+      throw new Error("--readings-per-tx: the devnet's figures are for one reading per transaction (use --fabric for batches)");
     return devnetFigures(opts.ordering);
   }
   const version = opts.fabric === true ? '3.0' : opts.fabric;
   const found = FABRIC_FIGURES.find((f) => f.id === `fabric-${version}${perTx > 1 ? `-batch${perTx}` : ''}`);
   if (found === undefined) {
-    throw new Error(`no Fabric figures for version ${version} with ${perTx} reading(s) per transaction; known: ${FABRIC_FIGURES.map((f) => `${f.id.replace(/^fabric-/, '').replace(/-batch(\d+)$/, ' (--readings-per-tx $1)')}`).join(', ')}`);
+    throw new Error(
+      `no Fabric figures for version ${version} with ${perTx} reading(s) per transaction; known: ${FABRIC_FIGURES.map((f) => `${f.id.replace(/^fabric-/, '').replace(/-batch(\d+)$/, ' (--readings-per-tx $1)')}`).join(', ')}`,
+    );
   }
   return found;
 }
@@ -58,7 +69,12 @@ async function figures(opts: SizingFlags): Promise<FigureSet> {
     cpu.endorseMs = ms;
     changed.push(`endorse ${ms.toFixed(3)} ms from ${opts.endorseResults} (${r.peer}, ${r.machine.cpus} CPUs)`);
   }
-  for (const [flag, key, v] of [['--endorse-ms', 'endorseMs', opts.endorseMs], ['--commit-ms', 'commitMs', opts.commitMs], ['--order-ms', 'orderMs', opts.orderMs], ['--client-ms', 'clientMs', opts.clientMs]] as const) {
+  for (const [flag, key, v] of [
+    ['--endorse-ms', 'endorseMs', opts.endorseMs],
+    ['--commit-ms', 'commitMs', opts.commitMs],
+    ['--order-ms', 'orderMs', opts.orderMs],
+    ['--client-ms', 'clientMs', opts.clientMs],
+  ] as const) {
     if (v === undefined) continue;
     cpu[key] = number(v, flag);
     changed.push(`${flag} ${v}`);
@@ -67,20 +83,26 @@ async function figures(opts: SizingFlags): Promise<FigureSet> {
 }
 
 export function registerSizingCommand(program: Command): void {
-  program.command('sizing')
-    .description('endorsing peers, orderers and cores for N meters at r vehicles/s (the paper\'s section VII, aspect 1), on the devnet or on Fabric, from measured CPU per reading (docs/SIZING.md)')
+  program
+    .command('sizing')
+    .description(
+      "endorsing peers, orderers and cores for N meters at r vehicles/s (the paper's section VII, aspect 1), on the devnet or on Fabric, from measured CPU per reading (docs/SIZING.md)",
+    )
     .option('--meters <n>', 'speed meters', '1000')
     .option('--rate <vehicles/s>', 'vehicles per second at each meter (one reading each)', '0.76')
-    .option('--fabric [version]', 'a Fabric deployment (3.0: SmartBFT ×4, 2.5: Raft ×1) with the figures of docs/PRODUCTION.md; default: the devnet')
-    .option('--readings-per-tx <n>', 'with --fabric: 1 (submitReading) or 10 (a concentrator\'s submitReadingBatch)', '1')
-    .option('--ordering <solo|bft>', 'the devnet\'s ordering', 'bft')
+    .option(
+      '--fabric [version]',
+      'a Fabric deployment (3.0: SmartBFT ×4, 2.5: Raft ×1) with the figures of docs/PRODUCTION.md; default: the devnet',
+    )
+    .option('--readings-per-tx <n>', "with --fabric: 1 (submitReading) or 10 (a concentrator's submitReadingBatch)", '1')
+    .option('--ordering <solo|bft>', "the devnet's ordering", 'bft')
     .option('--endorse-results <file>', 'the JSON of `metroledger bench endorse --out`: its CPU per endorsement replaces the default')
-    .option('--endorse-ms <ms>', 'CPU per endorsement (one provider\'s peer and chaincode), ms')
+    .option('--endorse-ms <ms>', "CPU per endorsement (one provider's peer and chaincode), ms")
     .option('--commit-ms <ms>', 'CPU of validating and committing one reading on one peer, ms')
     .option('--order-ms <ms>', 'CPU of one ordering node per reading, ms')
     .option('--client-ms <ms>', 'CPU of the submitting application per reading, ms')
-    .option('--utilization <share>', 'share of each node\'s cores the load may use', '0.7')
-    .option('--cores-per-node <n>', 'cores of one server (8: the paper\'s Dell R410 nodes)', '8')
+    .option('--utilization <share>', "share of each node's cores the load may use", '0.7')
+    .option('--cores-per-node <n>', "cores of one server (8: the paper's Dell R410 nodes)", '8')
     .option('--json', 'print the sizing as JSON')
     .action(async (opts: SizingFlags) => {
       const s = sizeDeployment(await figures(opts), {

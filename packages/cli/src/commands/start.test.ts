@@ -18,10 +18,19 @@ test('the main job registers its meters, commits every reading as measured or re
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-start-'));
   const data = join(dir, 'run');
   try {
-    const { stdout } = await run(process.execPath, [MAIN, 'start', '--meters', '12', '--seconds', '3', '--data', data], { timeout: CHILD_LIMIT_MS });
+    const { stdout } = await run(process.execPath, [MAIN, 'start', '--meters', '12', '--seconds', '3', '--data', data], {
+      timeout: CHILD_LIMIT_MS,
+    });
     const report = JSON.parse(await readFile(join(data, 'report.json'), 'utf8')) as {
       registeredMeters: number;
-      traffic: { planned: number; submitted: number; committed: number; measured: number; refused: Record<string, number>; abandoned: Record<string, number> };
+      traffic: {
+        planned: number;
+        submitted: number;
+        committed: number;
+        measured: number;
+        refused: Record<string, number>;
+        abandoned: Record<string, number>;
+      };
     };
     assert.equal(report.registeredMeters, 12);
     const t = report.traffic;
@@ -46,9 +55,16 @@ test('the main job registers its meters, commits every reading as measured or re
 test('the main job refuses bad options before it creates anything', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'metroledger-start-'));
   try {
-    for (const args of [['--meters', '0'], ['--seconds', 'soon'], ['--ordering', 'raft']]) {
+    for (const args of [
+      ['--meters', '0'],
+      ['--seconds', 'soon'],
+      ['--ordering', 'raft'],
+    ]) {
       const data = join(dir, args.join('_'));
-      const err = await run(process.execPath, [MAIN, 'start', ...args, '--data', data]).then(() => undefined, (e: unknown) => e as { code: number; stderr: string });
+      const err = await run(process.execPath, [MAIN, 'start', ...args, '--data', data]).then(
+        () => undefined,
+        (e: unknown) => e as { code: number; stderr: string },
+      );
       assert.ok(err !== undefined && err.code !== 0, `start ${args.join(' ')} must fail`);
       assert.match(err.stderr, args[0] === '--ordering' ? /ordering/ : new RegExp(args[0]!));
       await assert.rejects(stat(data), 'no data directory is created');
@@ -66,11 +82,31 @@ test('the main job drives a network it is given, by flags and by connection prof
     const owner = userPaths('CETSPMSP', 'User1');
     const nb = userPaths('InmetroMSP', 'Admin');
     const scale = ['--meters', '6', '--seconds', '3', '--speedup', '2', '--meter-prefix', 'NET'];
-    const first = await run(process.execPath, [
-      MAIN, 'start', ...scale, '--data', join(dir, 'run1'),
-      '--gateway', devnet.endpoint, '--tls-ca', devnet.tlsCaCertPath, '--msp-id', 'CETSPMSP', '--cert', owner.certPath, '--key', owner.keyPath,
-      '--notified-body-cert', nb.certPath, '--notified-body-key', nb.keyPath,
-    ], { timeout: CHILD_LIMIT_MS });
+    const first = await run(
+      process.execPath,
+      [
+        MAIN,
+        'start',
+        ...scale,
+        '--data',
+        join(dir, 'run1'),
+        '--gateway',
+        devnet.endpoint,
+        '--tls-ca',
+        devnet.tlsCaCertPath,
+        '--msp-id',
+        'CETSPMSP',
+        '--cert',
+        owner.certPath,
+        '--key',
+        owner.keyPath,
+        '--notified-body-cert',
+        nb.certPath,
+        '--notified-body-key',
+        nb.keyPath,
+      ],
+      { timeout: CHILD_LIMIT_MS },
+    );
     assert.match(first.stdout, /running on the network given/);
     const r1 = JSON.parse(await readFile(join(dir, 'run1', 'report.json'), 'utf8')) as Report;
     assert.deepEqual(r1.bootstrap.organizations, { LaSIGEMSP: 'done', PUCPRMSP: 'done', CETSPMSP: 'done' });
@@ -83,27 +119,33 @@ test('the main job drives a network it is given, by flags and by connection prof
     await assert.rejects(stat(join(dir, 'run1', 'ledger')), 'no devnet of its own');
 
     // The same plan again, now through a connection profile: nothing to bootstrap, the meters get new keys and continue their sequences.
-    const cryptoPath = (domain: string) => join(devnet.dataDir, 'organizations', 'peerOrganizations', domain, 'users', `{username}@${domain}`, 'msp');
-    await writeFile(join(dir, 'connection.yaml'), [
-      'name: metrology-devnet',
-      'client:',
-      '  organization: CETSP',
-      'organizations:',
-      '  CETSP:',
-      '    mspid: CETSPMSP',
-      '    peers: [gateway]',
-      `    cryptoPath: ${cryptoPath('cetsp.example.com')}`,
-      '  Inmetro:',
-      '    mspid: InmetroMSP',
-      `    cryptoPath: ${cryptoPath('inmetro.example.com')}`,
-      'peers:',
-      '  gateway:',
-      `    url: grpcs://${devnet.endpoint}`,
-      '    tlsCACerts:',
-      `      path: ${devnet.tlsCaCertPath}`,
-      '',
-    ].join('\n'));
-    await run(process.execPath, [MAIN, 'start', ...scale, '--data', join(dir, 'run2'), '--profile', join(dir, 'connection.yaml')], { timeout: CHILD_LIMIT_MS });
+    const cryptoPath = (domain: string) =>
+      join(devnet.dataDir, 'organizations', 'peerOrganizations', domain, 'users', `{username}@${domain}`, 'msp');
+    await writeFile(
+      join(dir, 'connection.yaml'),
+      [
+        'name: metrology-devnet',
+        'client:',
+        '  organization: CETSP',
+        'organizations:',
+        '  CETSP:',
+        '    mspid: CETSPMSP',
+        '    peers: [gateway]',
+        `    cryptoPath: ${cryptoPath('cetsp.example.com')}`,
+        '  Inmetro:',
+        '    mspid: InmetroMSP',
+        `    cryptoPath: ${cryptoPath('inmetro.example.com')}`,
+        'peers:',
+        '  gateway:',
+        `    url: grpcs://${devnet.endpoint}`,
+        '    tlsCACerts:',
+        `      path: ${devnet.tlsCaCertPath}`,
+        '',
+      ].join('\n'),
+    );
+    await run(process.execPath, [MAIN, 'start', ...scale, '--data', join(dir, 'run2'), '--profile', join(dir, 'connection.yaml')], {
+      timeout: CHILD_LIMIT_MS,
+    });
     const r2 = JSON.parse(await readFile(join(dir, 'run2', 'report.json'), 'utf8')) as Report;
     assert.deepEqual(r2.bootstrap.organizations, { LaSIGEMSP: 'already', PUCPRMSP: 'already', CETSPMSP: 'already' });
     assert.equal(r2.bootstrap.lrSoftware.outcome, 'already');
@@ -124,47 +166,65 @@ interface Report {
   traffic: { planned: number; committed: number; abandoned: Record<string, number> };
 }
 
-test('Ctrl-C (SIGINT) stops the main job with the partial report: each reading\'s fate, the run directory\'s size, exit 130', { timeout: 180_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'metroledger-start-int-'));
-  const data = join(dir, 'run');
-  try {
-    // 40 meters × 120 s: far from done when the signal comes
-    const child = spawn(process.execPath, [MAIN, 'start', '--meters', '40', '--seconds', '120', '--ordering', 'solo', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    // Stop once the progress shows readings done (not after a fixed time, which a loaded machine may
-    // not fill): the progress bars go to stderr, a line every few seconds when it is not a terminal.
-    const readingsDone = () => Math.max(0, ...[...stderr.matchAll(/rush-hour readings +\[[^\]]*\] (\d+)\//g)].map((m) => Number(m[1])));
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (readingsDone() > 0) resolve();
+test(
+  "Ctrl-C (SIGINT) stops the main job with the partial report: each reading's fate, the run directory's size, exit 130",
+  { timeout: 180_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'metroledger-start-int-'));
+    const data = join(dir, 'run');
+    try {
+      // 40 meters × 120 s: far from done when the signal comes
+      const child = spawn(process.execPath, [MAIN, 'start', '--meters', '40', '--seconds', '120', '--ordering', 'solo', '--data', data], {
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      void exited.then(() => reject(new Error(`start exited before readings were done:\n${stdout}\n${stderr}`)));
-    });
-    child.kill('SIGINT');
-    const code = await exited;
-    assert.equal(code, 130, `exit code\n${stdout}\n${stderr}`);
-    assert.match(stdout, /stopping \(Ctrl-C\)/);
-    assert.match(stdout, /INTERRUPTED during the traffic, [\d.]+ s in: the partial report/);
-    const report = JSON.parse(await readFile(join(data, 'report.json'), 'utf8')) as {
-      interruptedIn: string;
-      traffic: { planned: number; committed: number; fates: { committed: number; abandoned: number; inFlight: number; queued: number; notCaptured: number } };
-    };
-    assert.equal(report.interruptedIn, 'traffic');
-    const f = report.traffic.fates;
-    assert.equal(f.committed + f.abandoned + f.inFlight + f.queued + f.notCaptured, report.traffic.planned);
-    assert.ok(f.committed > 0, 'readings committed before the stop');
-    assert.ok(f.notCaptured > 0, 'vehicles still to come');
-    for (const [label, n] of [['committed', f.committed], ['abandoned', f.abandoned], ['in flight', f.inFlight], ['queued in meters', f.queued], ['not captured', f.notCaptured]] as const) {
-      assert.match(stdout, new RegExp(`\\n    ${label}\\s+${n}\\b`), label);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      // Stop once the progress shows readings done (not after a fixed time, which a loaded machine may
+      // not fill): the progress bars go to stderr, a line every few seconds when it is not a terminal.
+      const readingsDone = () => Math.max(0, ...[...stderr.matchAll(/rush-hour readings +\[[^\]]*\] (\d+)\//g)].map((m) => Number(m[1])));
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (readingsDone() > 0) resolve();
+        });
+        void exited.then(() => reject(new Error(`start exited before readings were done:\n${stdout}\n${stderr}`)));
+      });
+      child.kill('SIGINT');
+      const code = await exited;
+      assert.equal(code, 130, `exit code\n${stdout}\n${stderr}`);
+      assert.match(stdout, /stopping \(Ctrl-C\)/);
+      assert.match(stdout, /INTERRUPTED during the traffic, [\d.]+ s in: the partial report/);
+      const report = JSON.parse(await readFile(join(data, 'report.json'), 'utf8')) as {
+        interruptedIn: string;
+        traffic: {
+          planned: number;
+          committed: number;
+          fates: { committed: number; abandoned: number; inFlight: number; queued: number; notCaptured: number };
+        };
+      };
+      assert.equal(report.interruptedIn, 'traffic');
+      const f = report.traffic.fates;
+      assert.equal(f.committed + f.abandoned + f.inFlight + f.queued + f.notCaptured, report.traffic.planned);
+      assert.ok(f.committed > 0, 'readings committed before the stop');
+      assert.ok(f.notCaptured > 0, 'vehicles still to come');
+      for (const [label, n] of [
+        ['committed', f.committed],
+        ['abandoned', f.abandoned],
+        ['in flight', f.inFlight],
+        ['queued in meters', f.queued],
+        ['not captured', f.notCaptured],
+      ] as const) {
+        assert.match(stdout, new RegExp(`\\n    ${label}\\s+${n}\\b`), label);
+      }
+      assert.match(stdout, new RegExp(`readings committed\\s+${report.traffic.committed}\\b`));
+      const size = /data\s+(\S+) \(([\d.]+) (KiB|MiB|GiB)\)/.exec(stdout);
+      assert.ok(size !== null && size[1] === data, 'the run directory and its size');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    assert.match(stdout, new RegExp(`readings committed\\s+${report.traffic.committed}\\b`));
-    const size = /data\s+(\S+) \(([\d.]+) (KiB|MiB|GiB)\)/.exec(stdout);
-    assert.ok(size !== null && size[1] === data, 'the run directory and its size');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -16,7 +16,17 @@ import type { Command } from 'commander';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { devnetBlocks, LedgerChecker, readingKey } from '@metroledger/bench';
 import { startDevnetProcess } from '@metroledger/devnet';
-import { DEFAULT_SCENARIO, formatDuration, formatReport, runSaoPaulo, TrafficMonitor, type InFlightOnLedger, type ScenarioHooks, type ScenarioOptions, type ScenarioReport } from '@metroledger/scenario';
+import {
+  DEFAULT_SCENARIO,
+  formatDuration,
+  formatReport,
+  runSaoPaulo,
+  TrafficMonitor,
+  type InFlightOnLedger,
+  type ScenarioHooks,
+  type ScenarioOptions,
+  type ScenarioReport,
+} from '@metroledger/scenario';
 import { NetworkOptions } from './connection';
 import { checkNetworkAccessOptions, meterPrefix, networkAccess, withNetworkAccessOptions, type NetworkAccessOptions } from './access';
 import { orderingOptions } from './devnet';
@@ -42,7 +52,9 @@ interface StartOptions extends NetworkAccessOptions {
 export function registerStartCommand(program: Command): void {
   const cmd = program
     .command('start')
-    .description('the main job: São Paulo at rush hour, on a fresh embedded devnet or on the network given (--gateway, --profile, --devnet)')
+    .description(
+      'the main job: São Paulo at rush hour, on a fresh embedded devnet or on the network given (--gateway, --profile, --devnet)',
+    )
     .option('--meters <n>', 'speed meters', String(DEFAULT_SCENARIO.meters))
     .option('--seconds <s>', 'seconds of traffic', String(DEFAULT_SCENARIO.seconds))
     .option('--rate <v>', 'vehicles per second per meter', String(DEFAULT_SCENARIO.vehiclesPerSecond))
@@ -52,8 +64,15 @@ export function registerStartCommand(program: Command): void {
     .option('--speedup <x>', 'simulated seconds per wall-clock second', String(DEFAULT_SCENARIO.speedup))
     .option('--seed <seed>', 'seed of the meters, traffic and vehicles', String(DEFAULT_SCENARIO.seed))
     .option('--fault-share <p>', 'share of passages that are sensor faults or incomplete events', String(DEFAULT_SCENARIO.faultShare))
-    .option('--meter-prefix <p>', 'meter ids are <p>-0001…; meters found registered by an earlier run with the same plan get new keys', 'SP')
-    .option('--data <dir>', "data directory: the devnet and report.json (default: own devnet: .metroledger/devnet, every command's default, a previous devnet there moved to .metroledger/runs/; a network given: a new one under .metroledger/runs)");
+    .option(
+      '--meter-prefix <p>',
+      'meter ids are <p>-0001…; meters found registered by an earlier run with the same plan get new keys',
+      'SP',
+    )
+    .option(
+      '--data <dir>',
+      "data directory: the devnet and report.json (default: own devnet: .metroledger/devnet, every command's default, a previous devnet there moved to .metroledger/runs/; a network given: a new one under .metroledger/runs)",
+    );
   withNetworkAccessOptions(cmd);
   cmd.action(async (opts: StartOptions) => {
     const options: ScenarioOptions = {
@@ -84,7 +103,9 @@ export function registerStartCommand(program: Command): void {
     const display = new RunDisplay();
     const onSigint = () => {
       if (!stopRun.signal.aborted) {
-        display.stopping('stopping (Ctrl-C): no new reading is captured or submitted; waiting up to 10 s for the readings in flight (Ctrl-C again to stop waiting)');
+        display.stopping(
+          'stopping (Ctrl-C): no new reading is captured or submitted; waiting up to 10 s for the readings in flight (Ctrl-C again to stop waiting)',
+        );
         stopRun.abort();
       } else stopWaiting.abort();
     };
@@ -94,12 +115,17 @@ export function registerStartCommand(program: Command): void {
     let stop = async () => {};
     try {
       if (given.given) {
-        console.log(`running on the network given (${opts.profile !== undefined ? `profile ${opts.profile}` : opts.devnet !== undefined ? `devnet ${opts.devnet}` : opts.endpoint ?? opts.gateway})`);
+        console.log(
+          `running on the network given (${opts.profile !== undefined ? `profile ${opts.profile}` : opts.devnet !== undefined ? `devnet ${opts.devnet}` : (opts.endpoint ?? opts.gateway)})`,
+        );
       } else {
         const ordering = ['--ordering', opts.ordering];
         if (opts.bftReplicas !== undefined) ordering.push('--bft-replicas', opts.bftReplicas);
         if (opts.bftDown !== undefined) ordering.push('--bft-down', opts.bftDown);
-        const described = opts.ordering === 'bft' ? `BFT ordering, ${opts.bftReplicas ?? 4} consenters${opts.bftDown ? `, replica(s) ${opts.bftDown} down` : ''}` : `${opts.ordering} ordering`;
+        const described =
+          opts.ordering === 'bft'
+            ? `BFT ordering, ${opts.bftReplicas ?? 4} consenters${opts.bftDown ? `, replica(s) ${opts.bftDown} down` : ''}`
+            : `${opts.ordering} ordering`;
         console.log(`starting the embedded devnet (${described}) in ${dataDir}`);
         const devnet = await startDevnetProcess({ cliMain: require.resolve('../main'), dataDir, upArgs: ordering });
         upArgs = ordering;
@@ -113,12 +139,17 @@ export function registerStartCommand(program: Command): void {
       // what became of the readings whose answer the run did not wait for.
       await stop();
       stop = async () => {};
-      const inFlightOnLedger = report.interruptedIn !== undefined && !given.given && report.traffic.inFlightReadings.length > 0
-        ? await inFlightFromLedger(dataDir, report) : undefined;
+      const inFlightOnLedger =
+        report.interruptedIn !== undefined && !given.given && report.traffic.inFlightReadings.length > 0
+          ? await inFlightFromLedger(dataDir, report)
+          : undefined;
       console.log(`\n${formatReport(report, inFlightOnLedger)}`);
       console.log(`  data                     ${dataDir} (${formatBytes(await directoryBytes(dataDir))})`);
       if (!given.given) console.log(`  devnet log               ${join(dataDir, 'devnet.log')}`);
-      await writeFile(join(dataDir, 'report.json'), JSON.stringify({ ...report, ...(inFlightOnLedger !== undefined && { inFlightOnLedger }) }, null, 2) + '\n');
+      await writeFile(
+        join(dataDir, 'report.json'),
+        JSON.stringify({ ...report, ...(inFlightOnLedger !== undefined && { inFlightOnLedger }) }, null, 2) + '\n',
+      );
       console.log(`  report                   ${join(dataDir, 'report.json')}`);
       if (!given.given && report.interruptedIn === undefined) for (const line of nextSteps(dataDir, upArgs)) console.log(line);
       if (report.interruptedIn !== undefined) {
@@ -159,7 +190,10 @@ function formatBytes(n: number): string {
 }
 
 async function mustBeFresh(dir: string): Promise<void> {
-  const exists = await stat(dir).then(() => true, () => false);
+  const exists = await stat(dir).then(
+    () => true,
+    () => false,
+  );
   if (exists) throw new Error(`${dir} already exists: the main job runs on a fresh data directory`);
   await mkdir(dir, { recursive: true });
 }
@@ -184,7 +218,10 @@ class RunDisplay {
           format: traffic
             ? `${label} [{bar}] {value}/{total} | {rate}/s | waiting {backlog} | ETA {remaining} | {duration_formatted}`
             : `${label} [{bar}] {value}/{total} | {rate}/s | {duration_formatted}`,
-          noTTYOutput: true, notTTYSchedule: 5000, hideCursor: this.#interactive, etaBuffer: 200,
+          noTTYOutput: true,
+          notTTYSchedule: 5000,
+          hideCursor: this.#interactive,
+          etaBuffer: 200,
         });
         this.#bar = this.#bars.create(total, 0, { rate: 0, backlog: 0, remaining: '…' });
         this.#phaseStart = performance.now();
@@ -193,7 +230,11 @@ class RunDisplay {
         if (this.#bar === undefined) return;
         if (detail !== undefined && this.#monitor !== undefined) {
           const s = this.#monitor.update(detail);
-          this.#bar.update(done, { rate: s.commitRatePerS === undefined ? '…' : Math.round(s.commitRatePerS), backlog: s.backlog, remaining: s.etaMs === undefined ? '…' : formatDuration(s.etaMs) });
+          this.#bar.update(done, {
+            rate: s.commitRatePerS === undefined ? '…' : Math.round(s.commitRatePerS),
+            backlog: s.backlog,
+            remaining: s.etaMs === undefined ? '…' : formatDuration(s.etaMs),
+          });
           const warning = this.#monitor.warning();
           if (warning !== undefined && !this.#stopping) this.log(`WARNING: ${warning}`);
         } else {

@@ -4,7 +4,11 @@
 type Child = Node | string | number | null | undefined | false | readonly Child[];
 
 /** An element with attributes (strings; `on<event>` functions become listeners) and children (text is escaped by the DOM). */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | number | boolean | undefined | ((e: Event) => void)> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number | boolean | undefined | ((e: Event) => void)> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
@@ -24,7 +28,11 @@ function append(el: Node, children: readonly Child[]): void {
 }
 
 /** A table with a header row; `rows` already built. */
-export function table(headers: readonly (string | { label: string; num?: boolean })[], rows: readonly HTMLTableRowElement[], empty = 'nothing yet'): HTMLElement {
+export function table(
+  headers: readonly (string | { label: string; num?: boolean })[],
+  rows: readonly HTMLTableRowElement[],
+  empty = 'nothing yet',
+): HTMLElement {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
   return h(
     'div',
@@ -32,7 +40,15 @@ export function table(headers: readonly (string | { label: string; num?: boolean
     h(
       'table',
       {},
-      h('thead', {}, h('tr', {}, headers.map((x) => (typeof x === 'string' ? h('th', {}, x) : h('th', { class: x.num === true ? 'num' : undefined }, x.label))))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((x) => (typeof x === 'string' ? h('th', {}, x) : h('th', { class: x.num === true ? 'num' : undefined }, x.label))),
+        ),
+      ),
       h('tbody', {}, rows),
     ),
   );

@@ -4,7 +4,17 @@
 // #/block/N, #/tx/ID).
 import type { SectionName, Sections } from '../api.js';
 import { badge, count, h } from './dom.js';
-import { activityView, blockView, governanceView, measurementsView, metersView, networkView, txView, type State, type View } from './views.js';
+import {
+  activityView,
+  blockView,
+  governanceView,
+  measurementsView,
+  metersView,
+  networkView,
+  txView,
+  type State,
+  type View,
+} from './views.js';
 
 const state: State = {};
 let current: { key: string; view: View } | undefined;
@@ -16,7 +26,13 @@ function route(): { key: string; view: View; tab: string } {
   if (tx !== null) return { key: hash, view: txView(tx[1]!), tab: 'measurements' };
   const block = /^block\/(\d+)$/.exec(hash);
   if (block !== null) return { key: hash, view: blockView(Number(block[1])), tab: 'activity' };
-  const views: Record<string, View> = { network: networkView, activity: activityView, measurements: measurementsView, meters: metersView, governance: governanceView };
+  const views: Record<string, View> = {
+    network: networkView,
+    activity: activityView,
+    measurements: measurementsView,
+    meters: metersView,
+    governance: governanceView,
+  };
   const name = views[hash] !== undefined ? hash : 'network';
   return { key: name, view: views[name]!, tab: name };
 }
@@ -39,12 +55,21 @@ function header(): void {
   const followKind = follow.state === 'live' ? 'ok' : follow.state === 'retrying' || follow.state === 'stopped' ? 'bad' : 'info';
   const health = state.network?.health ?? [];
   const bad = health.filter((e) => e.status !== 'OK');
-  const fact = (k: string, v: Node | string, testid?: string) => h('div', { class: 'fact' }, h('span', { class: 'k' }, k), h('span', { class: 'v', 'data-testid': testid }, v));
+  const fact = (k: string, v: Node | string, testid?: string) =>
+    h('div', { class: 'fact' }, h('span', { class: 'k' }, k), h('span', { class: 'v', 'data-testid': testid }, v));
   facts.replaceChildren(
     fact('channel', s.channel),
     fact('height', count(s.height), 'height'),
     fact('blocks', follow.state === 'live' ? badge('live', followKind) : badge(follow.state.replace('-', ' '), followKind)),
-    fact('health', health.length === 0 ? badge('not probed', 'info') : bad.length === 0 ? badge('OK', 'ok') : badge(`${bad[0]!.name} ${bad[0]!.status}`, 'bad'), 'health'),
+    fact(
+      'health',
+      health.length === 0
+        ? badge('not probed', 'info')
+        : bad.length === 0
+          ? badge('OK', 'ok')
+          : badge(`${bad[0]!.name} ${bad[0]!.status}`, 'bad'),
+      'health',
+    ),
     fact('source', s.source),
   );
   if (follow.error !== undefined) facts.title = follow.error;
@@ -69,7 +94,14 @@ events.addEventListener('section', (e) => {
 events.addEventListener('error', () => {
   const facts = document.getElementById('facts');
   if (facts !== null && events.readyState !== EventSource.OPEN && document.getElementById('server-lost') === null) {
-    facts.prepend(h('div', { class: 'fact', id: 'server-lost' }, h('span', { class: 'k' }, 'server'), h('span', { class: 'v' }, badge('reconnecting', 'bad'))));
+    facts.prepend(
+      h(
+        'div',
+        { class: 'fact', id: 'server-lost' },
+        h('span', { class: 'k' }, 'server'),
+        h('span', { class: 'v' }, badge('reconnecting', 'bad')),
+      ),
+    );
   }
 });
 window.addEventListener('hashchange', show);

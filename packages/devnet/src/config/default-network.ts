@@ -7,10 +7,34 @@ export const DEFAULT_NETWORK: NetworkConfig = {
   organizations: [
     // The notified body: approves the LR software and registers meters; its peer keeps the ledger
     // and can re-execute (audit) but is not needed to endorse measurements.
-    { name: 'Inmetro', mspId: 'InmetroMSP', domain: 'inmetro.example.com', kind: 'peer', role: 'notified-body', peers: ['peer0'], users: ['User1'] },
+    {
+      name: 'Inmetro',
+      mspId: 'InmetroMSP',
+      domain: 'inmetro.example.com',
+      kind: 'peer',
+      role: 'notified-body',
+      peers: ['peer0'],
+      users: ['User1'],
+    },
     // Independent computing providers: their peers run the LR chaincode and endorse.
-    { name: 'LaSIGE', mspId: 'LaSIGEMSP', domain: 'lasige.example.com', kind: 'peer', role: 'computing-provider', peers: ['peer0'], users: ['User1'] },
-    { name: 'PUCPR', mspId: 'PUCPRMSP', domain: 'pucpr.example.com', kind: 'peer', role: 'computing-provider', peers: ['peer0'], users: ['User1'] },
+    {
+      name: 'LaSIGE',
+      mspId: 'LaSIGEMSP',
+      domain: 'lasige.example.com',
+      kind: 'peer',
+      role: 'computing-provider',
+      peers: ['peer0'],
+      users: ['User1'],
+    },
+    {
+      name: 'PUCPR',
+      mspId: 'PUCPRMSP',
+      domain: 'pucpr.example.com',
+      kind: 'peer',
+      role: 'computing-provider',
+      peers: ['peer0'],
+      users: ['User1'],
+    },
     // The meter owner: clients only (its meters submit readings through the gateway).
     { name: 'CETSP', mspId: 'CETSPMSP', domain: 'cetsp.example.com', kind: 'peer', role: 'meter-owner', peers: [], users: ['User1'] },
     { name: 'Orderer', mspId: 'OrdererMSP', domain: 'orderer.example.com', kind: 'orderer', role: 'orderer', orderers: ['orderer0'] },

@@ -26,7 +26,10 @@ export class CachedState implements StateReader {
   #asked: (readonly [string, string])[] = [];
   #nextRange = 0;
 
-  constructor(o: { askKeys: (keys: (readonly [string, string])[]) => void; askRange: (id: number, ns: string, start: string, end: string, limit: number) => void }) {
+  constructor(o: {
+    askKeys: (keys: (readonly [string, string])[]) => void;
+    askRange: (id: number, ns: string, start: string, end: string, limit: number) => void;
+  }) {
     this.#askKeys = o.askKeys;
     this.#askRange = o.askRange;
   }

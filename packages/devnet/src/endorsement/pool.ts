@@ -20,7 +20,16 @@ import type { StateUpdate } from '@metroledger/ledger';
 import { PeerError, type FingerprintIncident, type PeerErrorCode } from '@metroledger/peer';
 import type { ParsedProposal, ProposalResponseParts, VersionedValue } from '@metroledger/protocol';
 import { DevnetError } from '../errors.js';
-import type { ApprovalEntry, EndorseRequest, EndorseResult, EndorseWorkerData, FromEndorseWorker, PeerSpec, ToEndorseWorker, WireError } from './messages.js';
+import type {
+  ApprovalEntry,
+  EndorseRequest,
+  EndorseResult,
+  EndorseWorkerData,
+  FromEndorseWorker,
+  PeerSpec,
+  ToEndorseWorker,
+  WireError,
+} from './messages.js';
 import { encodeEntries, unpack, type StateEntry } from './wire.js';
 
 /** What the pool reads of the ledger. */
@@ -68,7 +77,8 @@ interface Pending {
 const PEER_CODES = new Set<string>(['MALFORMED_PROPOSAL', 'CHANNEL_NOT_FOUND', 'ACCESS_DENIED', 'DUPLICATE_TXID']);
 
 function errorOf(e: WireError): Error {
-  if (e.name === 'PeerError' && e.code !== undefined && PEER_CODES.has(e.code)) return new PeerError(e.code as PeerErrorCode, e.message, e.details);
+  if (e.name === 'PeerError' && e.code !== undefined && PEER_CODES.has(e.code))
+    return new PeerError(e.code as PeerErrorCode, e.message, e.details);
   return Object.assign(new Error(e.message), e.code !== undefined ? { code: e.code } : {});
 }
 
@@ -88,7 +98,8 @@ export class EndorsementThreads {
   #closed = false;
 
   constructor(o: EndorsementThreadsOptions) {
-    if (!Number.isInteger(o.threads) || o.threads < 1) throw new DevnetError('BAD_CONFIG', `endorsement threads must be at least 1, not ${o.threads}`);
+    if (!Number.isInteger(o.threads) || o.threads < 1)
+      throw new DevnetError('BAD_CONFIG', `endorsement threads must be at least 1, not ${o.threads}`);
     this.#o = o;
     const data: EndorseWorkerData = { channelId: o.channelId, msps: o.msps, peers: o.peers, approvals: o.approvals };
     this.#slots = Array.from({ length: o.threads }, () => {
@@ -157,7 +168,14 @@ export class EndorsementThreads {
     bytes.set(p.proposalBytes, 0);
     bytes.set(p.signature, p.proposalBytes.length);
     const id = this.#nextId++;
-    const request: EndorseRequest = { id, peer, bytes, proposalLength: p.proposalBytes.length, txCommitted, ...(lag !== undefined && { lag }) };
+    const request: EndorseRequest = {
+      id,
+      peer,
+      bytes,
+      proposalLength: p.proposalBytes.length,
+      txCommitted,
+      ...(lag !== undefined && { lag }),
+    };
     return new Promise<ProposalResponseParts>((resolve, reject) => {
       this.#pending.set(id, { slot, resolve, reject });
       slot.inFlight++;
@@ -255,7 +273,13 @@ export class EndorsementThreads {
         entries.push({ ns, key: kv.key, value: kv.value, blockNum: kv.version.blockNum, txNum: kv.version.txNum });
       }
     } catch (err) {
-      slot.worker.postMessage({ t: 'range', id, entries: encodeEntries([]), done: true, error: (err as Error).message } satisfies ToEndorseWorker);
+      slot.worker.postMessage({
+        t: 'range',
+        id,
+        entries: encodeEntries([]),
+        done: true,
+        error: (err as Error).message,
+      } satisfies ToEndorseWorker);
       return;
     }
     const bytes = encodeEntries(entries);
@@ -267,7 +291,13 @@ export class EndorsementThreads {
     const entries: StateEntry[] = [];
     for (const u of updates) {
       if (!this.#read.has(`${u.ns}\u0000${u.key}`)) continue;
-      entries.push({ ns: u.ns, key: u.key, value: u.isDelete ? undefined : (u.value ?? new Uint8Array(0)), blockNum: u.version.blockNum, txNum: u.version.txNum });
+      entries.push({
+        ns: u.ns,
+        key: u.key,
+        value: u.isDelete ? undefined : (u.value ?? new Uint8Array(0)),
+        blockNum: u.version.blockNum,
+        txNum: u.version.txNum,
+      });
     }
     if (entries.length > 0) this.#broadcast({ t: 'state', entries: encodeEntries(entries) });
   }

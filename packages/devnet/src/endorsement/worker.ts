@@ -11,7 +11,15 @@ import { Endorser, guardChaincode, LaggingState } from '@metroledger/peer';
 import { parseProposal, type StateReader } from '@metroledger/protocol';
 import { statedVersion, withVersion } from '../governed.js';
 import { CachedState } from './cached-state.js';
-import { wireError, type ApprovalEntry, type EndorseRequest, type EndorseResult, type EndorseWorkerData, type FromEndorseWorker, type ToEndorseWorker } from './messages.js';
+import {
+  wireError,
+  type ApprovalEntry,
+  type EndorseRequest,
+  type EndorseResult,
+  type EndorseWorkerData,
+  type FromEndorseWorker,
+  type ToEndorseWorker,
+} from './messages.js';
 import { pack } from './wire.js';
 
 if (parentPort !== null) {
@@ -41,7 +49,10 @@ if (parentPort !== null) {
         try {
           hosted = hostChaincodeModule({ name: cc.name, version: cc.version, dir: cc.dir, resolveChaincode: resolve, mspId: p.mspId });
         } catch (err) {
-          throw Object.assign(new Error(`${p.fqdn}: chaincode ${cc.name} (${cc.dir}) cannot be loaded: ${(err as Error).message}`), { code: 'CHAINCODE_LOAD', details: { chaincode: cc.name } });
+          throw Object.assign(new Error(`${p.fqdn}: chaincode ${cc.name} (${cc.dir}) cannot be loaded: ${(err as Error).message}`), {
+            code: 'CHAINCODE_LOAD',
+            details: { chaincode: cc.name },
+          });
         }
         if (cc.statedVersion) hosted = withVersion(hosted, statedVersion(cc.dir, cc.version));
         loaded.push({ peer: peerIndex, name: cc.name, version: hosted.version });
@@ -78,7 +89,8 @@ if (parentPort !== null) {
   const stale = new Map<number, { lag: number; view: LaggingState }>();
   const staleState = (peer: number, lag: number): StateReader => {
     let s = stale.get(peer);
-    if (s === undefined || s.lag !== lag) stale.set(peer, (s = { lag, view: new LaggingState(state, { proposals: Number.MAX_SAFE_INTEGER }) }));
+    if (s === undefined || s.lag !== lag)
+      stale.set(peer, (s = { lag, view: new LaggingState(state, { proposals: Number.MAX_SAFE_INTEGER }) }));
     return s.view.next();
   };
 
@@ -103,8 +115,12 @@ if (parentPort !== null) {
       const endorser = endorsers[req.peer];
       if (endorser === undefined) throw new Error(`no peer ${req.peer} in this endorsement thread`);
       const p = parseProposal(req.bytes.subarray(0, req.proposalLength), req.bytes.subarray(req.proposalLength));
-      const r = await endorser.processProposal(p, { txCommitted: req.txCommitted, ...(req.lag !== undefined && { state: staleState(req.peer, req.lag) }) });
-      const parts = r.endorsement === undefined ? [r.payload, r.prpBytes] : [r.payload, r.prpBytes, r.endorsement.endorser, r.endorsement.signature];
+      const r = await endorser.processProposal(p, {
+        txCommitted: req.txCommitted,
+        ...(req.lag !== undefined && { state: staleState(req.peer, req.lag) }),
+      });
+      const parts =
+        r.endorsement === undefined ? [r.payload, r.prpBytes] : [r.payload, r.prpBytes, r.endorsement.endorser, r.endorsement.signature];
       answer({ id: req.id, ok: { status: r.status, message: r.message, packed: pack(parts) } });
     } catch (err) {
       answer({ id: req.id, error: wireError(err) });

@@ -41,7 +41,10 @@ export async function approveLr(d: Devnet, fields: LrApprovalFields): Promise<vo
   const admin = d.users['InmetroMSP']!.find((u) => u.name.startsWith('Admin@'))!;
   const [certificatePem, keyPem] = await Promise.all([readFile(admin.certPath, 'utf8'), readFile(admin.keyPath, 'utf8')]);
   const key = createPrivateKey(keyPem);
-  const approval = signLrSoftwareApproval({ chaincodeName: 'lr', ...fields }, { mspId: 'InmetroMSP', certificatePem, sign: (m) => signLowS(key, m) });
+  const approval = signLrSoftwareApproval(
+    { chaincodeName: 'lr', ...fields },
+    { mspId: 'InmetroMSP', certificatePem, sign: (m) => signLowS(key, m) },
+  );
   const conn = await connectAs(d, 'InmetroMSP', 'Admin');
   try {
     await conn.gateway.getNetwork(d.channelId).getContract('governance').submitTransaction('approveLrSoftware', JSON.stringify(approval));
@@ -54,7 +57,10 @@ export async function approveLr(d: Devnet, fields: LrApprovalFields): Promise<vo
 export async function asNotifiedBody(d: Devnet, fn: string, ...args: string[]): Promise<Uint8Array> {
   const conn = await connectAs(d, 'InmetroMSP', 'Admin');
   try {
-    return await conn.gateway.getNetwork(d.channelId).getContract('governance').submitTransaction(fn, ...args);
+    return await conn.gateway
+      .getNetwork(d.channelId)
+      .getContract('governance')
+      .submitTransaction(fn, ...args);
   } finally {
     conn.close();
   }
@@ -67,11 +73,30 @@ export async function asNotifiedBody(d: Devnet, fn: string, ...args: string[]): 
  * Returns the approved package id.
  */
 export async function bootstrapGovernance(d: Devnet, opts: { endorsementPolicy?: string } = {}): Promise<string> {
-  for (const [mspId, name, roles] of [['LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']], ['PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']], ['CETSPMSP', 'CETSP', ['METER_OWNER']]] as const) {
+  for (const [mspId, name, roles] of [
+    ['LaSIGEMSP', 'LaSIGE', ['COMPUTING_PROVIDER']],
+    ['PUCPRMSP', 'PUCPR', ['COMPUTING_PROVIDER']],
+    ['CETSPMSP', 'CETSP', ['METER_OWNER']],
+  ] as const) {
     await asNotifiedBody(d, 'registerOrganization', JSON.stringify({ mspId, name, roles }));
   }
   const pkg = await defaultLrPackage();
-  await approveLr(d, { version: '1.0', packageId: pkg.packageId, sourceSha256: pkg.codeDigest, endorsementPolicy: opts.endorsementPolicy ?? DEFAULT_LR_POLICY });
-  await asNotifiedBody(d, 'approveMeterModel', JSON.stringify({ model: TEST_MODEL, manufacturer: 'Metro Sensors Ltda.', chaincodeName: 'lr', approvedLrVersions: ['1.0'], certificateRef: 'Portaria Inmetro ML-1' }));
+  await approveLr(d, {
+    version: '1.0',
+    packageId: pkg.packageId,
+    sourceSha256: pkg.codeDigest,
+    endorsementPolicy: opts.endorsementPolicy ?? DEFAULT_LR_POLICY,
+  });
+  await asNotifiedBody(
+    d,
+    'approveMeterModel',
+    JSON.stringify({
+      model: TEST_MODEL,
+      manufacturer: 'Metro Sensors Ltda.',
+      chaincodeName: 'lr',
+      approvedLrVersions: ['1.0'],
+      certificateRef: 'Portaria Inmetro ML-1',
+    }),
+  );
   return pkg.packageId;
 }

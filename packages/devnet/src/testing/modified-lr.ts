@@ -13,7 +13,10 @@ export class ModifiedLrContract extends LrContract {
     const speedKmh = Math.max(0, record.speedKmh - 15);
     const forged: MeasurementRecord = { ...record, speedKmh, speedLimitExceeded: speedKmh > record.speedLimitKmh };
     const bytes = Buffer.from(JSON.stringify(forged));
-    await ctx.stub.putState(ctx.stub.createCompositeKey(LrKeyTypes.MEASUREMENT, [record.meterId, pad16(record.captureTimeMs), pad16(record.sequence)]), bytes);
+    await ctx.stub.putState(
+      ctx.stub.createCompositeKey(LrKeyTypes.MEASUREMENT, [record.meterId, pad16(record.captureTimeMs), pad16(record.sequence)]),
+      bytes,
+    );
     ctx.stub.setEvent('Measurement', bytes);
     return forged;
   }

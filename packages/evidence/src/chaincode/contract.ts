@@ -42,7 +42,8 @@ export class EvidenceCollectionContract extends Contract {
   async storeImage(ctx: Context): Promise<string> {
     const image = ctx.stub.getTransient().get('image');
     if (image === undefined || image.length === 0) throw new Error('MISSING_IMAGE: the transient map has no "image"');
-    if (image.length > MAX_COLLECTION_IMAGE_BYTES) throw new Error(`IMAGE_TOO_LARGE: ${image.length} bytes, at most ${MAX_COLLECTION_IMAGE_BYTES}`);
+    if (image.length > MAX_COLLECTION_IMAGE_BYTES)
+      throw new Error(`IMAGE_TOO_LARGE: ${image.length} bytes, at most ${MAX_COLLECTION_IMAGE_BYTES}`);
     const digest = sha256(image).toString('hex');
     const collection = implicitCollection(ctx.clientIdentity.getMSPID());
     const key = evidenceImageKey(digest);
@@ -55,7 +56,8 @@ export class EvidenceCollectionContract extends Contract {
   @Transaction(false)
   async getImage(ctx: Context, ownerMspId: string, digestHex: string): Promise<string> {
     checkDigest(digestHex);
-    if (ctx.clientIdentity.getMSPID() !== ownerMspId) throw new Error(`FORBIDDEN: images of ${ownerMspId} are retrieved by its own clients`);
+    if (ctx.clientIdentity.getMSPID() !== ownerMspId)
+      throw new Error(`FORBIDDEN: images of ${ownerMspId} are retrieved by its own clients`);
     const image = await ctx.stub.getPrivateData(implicitCollection(ownerMspId), evidenceImageKey(digestHex));
     if (image.length === 0) throw new Error(`NOT_FOUND: no image ${digestHex} in ${implicitCollection(ownerMspId)}`);
     return Buffer.from(image).toString('base64');

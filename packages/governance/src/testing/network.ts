@@ -30,7 +30,17 @@ export interface TestCallers {
   unknownClient: TestCaller;
 }
 
-export const TABLE_COLUMNS = ['inmetroAdmin', 'inmetroClient', 'lasigePeer', 'lasigeClient', 'pucprPeer', 'pucprClient', 'cetspClient', 'unknownPeer', 'unknownClient'] as const;
+export const TABLE_COLUMNS = [
+  'inmetroAdmin',
+  'inmetroClient',
+  'lasigePeer',
+  'lasigeClient',
+  'pucprPeer',
+  'pucprClient',
+  'cetspClient',
+  'unknownPeer',
+  'unknownClient',
+] as const;
 export type TableColumn = (typeof TABLE_COLUMNS)[number];
 
 export interface TestOrgs {
@@ -50,11 +60,39 @@ function caller(label: string, org: OrgMaterial, node: string): TestCaller {
 export function testOrgs(): Promise<TestOrgs> {
   orgsPromise ??= (async () => {
     const [inmetro, lasige, pucpr, cetsp, unknown] = await Promise.all([
-      generateOrganization({ name: 'Inmetro', mspId: 'InmetroMSP', domain: 'inmetro.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
-      generateOrganization({ name: 'LaSIGE', mspId: 'LaSIGEMSP', domain: 'lasige.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
-      generateOrganization({ name: 'PUCPR', mspId: 'PUCPRMSP', domain: 'pucpr.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
+      generateOrganization({
+        name: 'Inmetro',
+        mspId: 'InmetroMSP',
+        domain: 'inmetro.example.com',
+        kind: 'peer',
+        peers: ['peer0'],
+        users: ['User1'],
+      }),
+      generateOrganization({
+        name: 'LaSIGE',
+        mspId: 'LaSIGEMSP',
+        domain: 'lasige.example.com',
+        kind: 'peer',
+        peers: ['peer0'],
+        users: ['User1'],
+      }),
+      generateOrganization({
+        name: 'PUCPR',
+        mspId: 'PUCPRMSP',
+        domain: 'pucpr.example.com',
+        kind: 'peer',
+        peers: ['peer0'],
+        users: ['User1'],
+      }),
       generateOrganization({ name: 'CETSP', mspId: 'CETSPMSP', domain: 'cetsp.example.com', kind: 'peer', peers: [], users: ['User1'] }),
-      generateOrganization({ name: 'Rogue', mspId: 'RogueMSP', domain: 'rogue.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
+      generateOrganization({
+        name: 'Rogue',
+        mspId: 'RogueMSP',
+        domain: 'rogue.example.com',
+        kind: 'peer',
+        peers: ['peer0'],
+        users: ['User1'],
+      }),
     ]);
     return {
       orgs: { inmetro, lasige, pucpr, cetsp, unknown },
@@ -96,7 +134,14 @@ export function lrFields(version: string, overrides: Partial<LrSoftwareApprovalF
 }
 
 export function modelApproval(model: string, versions: string[], overrides: Partial<MeterModelApproval> = {}): MeterModelApproval {
-  return { model, manufacturer: 'Metro Sensors Ltda.', chaincodeName: 'lr', approvedLrVersions: versions, certificateRef: `Portaria Inmetro ${model}`, ...overrides };
+  return {
+    model,
+    manufacturer: 'Metro Sensors Ltda.',
+    chaincodeName: 'lr',
+    approvedLrVersions: versions,
+    certificateRef: `Portaria Inmetro ${model}`,
+    ...overrides,
+  };
 }
 
 /** Transaction n is timestamped BASE_SECONDS + n: after the test certificates' notBefore (now − 5 min). */
@@ -137,7 +182,13 @@ export class TestNetwork {
     const chaincode = this.chaincodes.get(cc);
     if (chaincode === undefined) throw new Error(`no chaincode ${cc}`);
     return chaincode.invoke(
-      { channelId: 'metrology', txId: `tx${n}`, args: [fn, ...args].map((a) => Buffer.from(a)), creator: { mspId: who.mspId, idBytes: who.idBytes }, timestamp: { seconds: BASE_SECONDS + n, nanos: 0 } },
+      {
+        channelId: 'metrology',
+        txId: `tx${n}`,
+        args: [fn, ...args].map((a) => Buffer.from(a)),
+        creator: { mspId: who.mspId, idBytes: who.idBytes },
+        timestamp: { seconds: BASE_SECONDS + n, nanos: 0 },
+      },
       this.state,
     );
   }
@@ -183,9 +234,15 @@ export class TestNetwork {
     }
     const versions = opts.versions ?? [];
     for (const v of versions) {
-      await this.submit('governance', admin, 'approveLrSoftware', JSON.stringify(signLrSoftwareApproval(lrFields(v), signerOf(orgs.inmetroAdmin))));
+      await this.submit(
+        'governance',
+        admin,
+        'approveLrSoftware',
+        JSON.stringify(signLrSoftwareApproval(lrFields(v), signerOf(orgs.inmetroAdmin))),
+      );
     }
-    if (opts.model !== undefined) await this.submit('governance', admin, 'approveMeterModel', JSON.stringify(modelApproval(opts.model, versions)));
+    if (opts.model !== undefined)
+      await this.submit('governance', admin, 'approveMeterModel', JSON.stringify(modelApproval(opts.model, versions)));
   }
 }
 

@@ -32,36 +32,51 @@ async function main(): Promise<void> {
     }
     const secs = (performance.now() - t) / 1000;
     lat.sort((a, b) => a - b);
-    console.log(`commit: ${blocks} blocks x ${txPerBlock} tx (${avgTx.toFixed(0)} B/tx, ${(encoded[0]!.length / 1024).toFixed(0)} KiB/block), fdatasync on`);
-    console.log(`  ${(blocks / secs).toFixed(0)} blocks/s, ${((blocks * txPerBlock) / secs).toFixed(0)} tx/s; per block p50 ${lat[Math.floor(blocks / 2)]!.toFixed(2)} ms, p99 ${lat[Math.floor(blocks * 0.99)]!.toFixed(2)} ms; of which rwset derivation ${deriveMs.toFixed(2)} ms`);
+    console.log(
+      `commit: ${blocks} blocks x ${txPerBlock} tx (${avgTx.toFixed(0)} B/tx, ${(encoded[0]!.length / 1024).toFixed(0)} KiB/block), fdatasync on`,
+    );
+    console.log(
+      `  ${(blocks / secs).toFixed(0)} blocks/s, ${((blocks * txPerBlock) / secs).toFixed(0)} tx/s; per block p50 ${lat[Math.floor(blocks / 2)]!.toFixed(2)} ms, p99 ${lat[Math.floor(blocks * 0.99)]!.toFixed(2)} ms; of which rwset derivation ${deriveMs.toFixed(2)} ms`,
+    );
 
     const keys: { ns: string; key: string }[] = [];
     for (const u of blockContents(decodeBlock(encoded[blocks - 1]!)).updates) keys.push({ ns: u.ns, key: u.key });
     const N = 20_000;
     t = performance.now();
-    for (let i = 0; i < N; i++) { const k = keys[i % keys.length]!; await ledger.state.get(k.ns, k.key); }
+    for (let i = 0; i < N; i++) {
+      const k = keys[i % keys.length]!;
+      await ledger.state.get(k.ns, k.key);
+    }
     const getUs = ((performance.now() - t) * 1000) / N;
     t = performance.now();
     for (let i = 0; i < N; i++) await ledger.state.get('lr', `absent-${i}`);
     const missUs = ((performance.now() - t) * 1000) / N;
     const snap = ledger.state.snapshot();
     t = performance.now();
-    for (let i = 0; i < N / 4; i++) { const k = keys[i % keys.length]!; await snap.get(k.ns, k.key); }
+    for (let i = 0; i < N / 4; i++) {
+      const k = keys[i % keys.length]!;
+      await snap.get(k.ns, k.key);
+    }
     const snapUs = ((performance.now() - t) * 1000) / (N / 4);
     await snap.close();
     t = performance.now();
     for (let i = 0; i < 50; i++) await ledger.state.getMany(keys);
     const manyUs = ((performance.now() - t) * 1000) / (50 * keys.length);
-    console.log(`state get: ${getUs.toFixed(1)} µs (hit), ${missUs.toFixed(1)} µs (miss); snapshot get ${snapUs.toFixed(1)} µs; getMany ${manyUs.toFixed(1)} µs/key (${keys.length} keys per call)`);
+    console.log(
+      `state get: ${getUs.toFixed(1)} µs (hit), ${missUs.toFixed(1)} µs (miss); snapshot get ${snapUs.toFixed(1)} µs; getMany ${manyUs.toFixed(1)} µs/key (${keys.length} keys per call)`,
+    );
     let n = 0;
     t = performance.now();
     for await (const _ of ledger.state.range('lr', '', '')) n++;
-    console.log(`state range: ${n} keys in ${(performance.now() - t).toFixed(0)} ms (${(((performance.now() - t) * 1000) / n).toFixed(1)} µs/key)`);
+    console.log(
+      `state range: ${n} keys in ${(performance.now() - t).toFixed(0)} ms (${(((performance.now() - t) * 1000) / n).toFixed(1)} µs/key)`,
+    );
     // Read-back through getBlock (index lookup; length, checksum and number checked) against plain
     // preads of the same records with and without the checksum, interleaved A B C A B C so that the
     // machine's load hits all alike.
     const locations: { path: string; offset: number; length: number }[] = [];
-    for await (const e of readBlockRecords(join(dir, 'chains'))) if (e.kind === 'block') locations.push({ path: e.path, offset: e.offset, length: e.length });
+    for await (const e of readBlockRecords(join(dir, 'chains')))
+      if (e.kind === 'block') locations.push({ path: e.path, offset: e.offset, length: e.length });
     const handles = new Map<string, Awaited<ReturnType<typeof open>>>();
     for (const { path } of locations) if (!handles.has(path)) handles.set(path, await open(path, 'r'));
     const checked: number[] = [];
@@ -86,10 +101,17 @@ async function main(): Promise<void> {
     for (const fh of handles.values()) await fh.close();
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const rate = (ms: number[]) => (blocks / (median(ms) / 1000)).toFixed(0);
-    console.log(`block read-back (medians of 6 interleaved rounds, ${(read / 6 / 1048576).toFixed(0)} MiB each): getBlock ${rate(checked)} blocks/s; pread + checksum ${rate(summed)} blocks/s; pread alone ${rate(plain)} blocks/s`);
-    console.log(`  the checksum costs ${(((median(summed) - median(plain)) * 1000) / blocks).toFixed(0)} µs per ${(encoded[0]!.length / 1024).toFixed(0)} KiB block`);
+    console.log(
+      `block read-back (medians of 6 interleaved rounds, ${(read / 6 / 1048576).toFixed(0)} MiB each): getBlock ${rate(checked)} blocks/s; pread + checksum ${rate(summed)} blocks/s; pread alone ${rate(plain)} blocks/s`,
+    );
+    console.log(
+      `  the checksum costs ${(((median(summed) - median(plain)) * 1000) / blocks).toFixed(0)} µs per ${(encoded[0]!.length / 1024).toFixed(0)} KiB block`,
+    );
     await ledger.close();
   });
 }
 
-main().catch((e: unknown) => { console.error(e); process.exit(1); });
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

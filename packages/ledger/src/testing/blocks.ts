@@ -4,7 +4,12 @@ import { createHash } from 'node:crypto';
 import { common, ledger, peer, msp } from '@hyperledger/fabric-protos';
 import { blockDataHash, blockHeaderHash } from '@metroledger/protocol';
 
-export interface TestWrite { ns: string; key: string; value?: Uint8Array; isDelete?: boolean }
+export interface TestWrite {
+  ns: string;
+  key: string;
+  value?: Uint8Array;
+  isDelete?: boolean;
+}
 
 /** A small deterministic PRNG (mulberry32) so crash rounds and fixtures are reproducible. */
 export function newRng(seed: number): () => number {
@@ -35,7 +40,11 @@ function serializedIdentity(mspId: string): Uint8Array {
  * An ENDORSER_TRANSACTION envelope whose ChaincodeAction.results carry `writes` (grouped by
  * namespace, in order). Signatures are filler bytes: the ledger does not verify them.
  */
-export function newTestEnvelope(txId: string, writes: readonly TestWrite[], opts: { channelId?: string; chaincode?: string; endorsers?: number } = {}): Uint8Array {
+export function newTestEnvelope(
+  txId: string,
+  writes: readonly TestWrite[],
+  opts: { channelId?: string; chaincode?: string; endorsers?: number } = {},
+): Uint8Array {
   const channelId = opts.channelId ?? 'devnet';
   const ch = new common.ChannelHeader();
   ch.setType(common.HeaderType.ENDORSER_TRANSACTION);
@@ -43,7 +52,12 @@ export function newTestEnvelope(txId: string, writes: readonly TestWrite[], opts
   ch.setTxId(txId);
   const sh = new common.SignatureHeader();
   sh.setCreator(serializedIdentity('Org1MSP'));
-  sh.setNonce(createHash('sha256').update('nonce' + txId).digest().subarray(0, 24));
+  sh.setNonce(
+    createHash('sha256')
+      .update('nonce' + txId)
+      .digest()
+      .subarray(0, 24),
+  );
   const header = new common.Header();
   header.setChannelHeader(ch.serializeBinary());
   header.setSignatureHeader(sh.serializeBinary());
@@ -107,7 +121,12 @@ export function newTestEnvelope(txId: string, writes: readonly TestWrite[], opts
   payload.setData(tx.serializeBinary());
   const env = new common.Envelope();
   env.setPayload(payload.serializeBinary());
-  env.setSignature(createHash('sha512').update('envsig' + txId).digest().subarray(0, 71));
+  env.setSignature(
+    createHash('sha512')
+      .update('envsig' + txId)
+      .digest()
+      .subarray(0, 71),
+  );
   return env.serializeBinary();
 }
 
@@ -120,7 +139,13 @@ export function newTestBlock(number: number, previousHash: Uint8Array, envelopes
   const data = new common.BlockData();
   data.setDataList(envelopes);
   const md = new common.BlockMetadata();
-  md.setMetadataList([new Uint8Array(0), new Uint8Array(0), Uint8Array.from(codes ?? envelopes.map(() => 0)), new Uint8Array(0), new Uint8Array(0)]);
+  md.setMetadataList([
+    new Uint8Array(0),
+    new Uint8Array(0),
+    Uint8Array.from(codes ?? envelopes.map(() => 0)),
+    new Uint8Array(0),
+    new Uint8Array(0),
+  ]);
   const block = new common.Block();
   block.setHeader(header);
   block.setData(data);
@@ -142,12 +167,28 @@ export class TestChain {
   #rng: () => number;
   #prev: Uint8Array = new Uint8Array(0);
   #next = 0;
-  constructor(seed: number, readonly opts: { txPerBlock: number; /** If set, each block has 1..txPerBlockMax transactions. */ txPerBlockMax?: number; writesPerTx: number; valueBytes: number; keySpace: number; invalidEvery?: number; deleteEvery?: number }) {
+  constructor(
+    seed: number,
+    readonly opts: {
+      txPerBlock: number;
+      /** If set, each block has 1..txPerBlockMax transactions. */ txPerBlockMax?: number;
+      writesPerTx: number;
+      valueBytes: number;
+      keySpace: number;
+      invalidEvery?: number;
+      deleteEvery?: number;
+    },
+  ) {
     this.#rng = newRng(seed);
   }
-  get nextNumber(): number { return this.#next; }
+  get nextNumber(): number {
+    return this.#next;
+  }
   /** Continue after an existing chain (e.g. a reopened ledger). */
-  resume(height: number, lastHash: Uint8Array): void { this.#next = height; this.#prev = lastHash; }
+  resume(height: number, lastHash: Uint8Array): void {
+    this.#next = height;
+    this.#prev = lastHash;
+  }
   nextBlock(): common.Block {
     const n = this.#next;
     const envs: Uint8Array[] = [];
@@ -161,10 +202,14 @@ export class TestChain {
         const del = this.opts.deleteEvery !== undefined && Math.floor(this.#rng() * this.opts.deleteEvery) === 0;
         const value = new Uint8Array(this.opts.valueBytes);
         for (let i = 0; i < value.length; i += 64) value[i] = Math.floor(this.#rng() * 256);
-        writes.push(del ? { ns: w % 2 === 0 ? 'lr' : '_meta', key: k, isDelete: true } : { ns: w % 2 === 0 ? 'lr' : '_meta', key: k, value });
+        writes.push(
+          del ? { ns: w % 2 === 0 ? 'lr' : '_meta', key: k, isDelete: true } : { ns: w % 2 === 0 ? 'lr' : '_meta', key: k, value },
+        );
       }
       envs.push(newTestEnvelope(testTxId(`tx-${n}-${t}-${this.#rng()}`), writes));
-      codes.push(this.opts.invalidEvery !== undefined && Math.floor(this.#rng() * this.opts.invalidEvery) === 0 ? 11 /* MVCC_READ_CONFLICT */ : 0);
+      codes.push(
+        this.opts.invalidEvery !== undefined && Math.floor(this.#rng() * this.opts.invalidEvery) === 0 ? 11 /* MVCC_READ_CONFLICT */ : 0,
+      );
     }
     const block = newTestBlock(n, this.#prev, envs, codes);
     this.#prev = headerHashOf(block);

@@ -8,7 +8,15 @@ async function main(): Promise<void> {
   const [dir, seed, maxFileSize] = process.argv.slice(2);
   if (dir === undefined || seed === undefined) throw new Error('usage: crash-writer <dir> <seed> [maxFileSize]');
   const ledger = await Ledger.open(dir, { maxFileSize: Number(maxFileSize ?? 64 * 1024 * 1024) });
-  const chain = new TestChain(Number(seed) * 1_000_003 + ledger.height, { txPerBlock: 1, txPerBlockMax: 40, writesPerTx: 2, valueBytes: 400, keySpace: 50, invalidEvery: 7, deleteEvery: 9 });
+  const chain = new TestChain(Number(seed) * 1_000_003 + ledger.height, {
+    txPerBlock: 1,
+    txPerBlockMax: 40,
+    writesPerTx: 2,
+    valueBytes: 400,
+    keySpace: 50,
+    invalidEvery: 7,
+    deleteEvery: 9,
+  });
   chain.resume(ledger.height, ledger.lastHeaderHash);
   process.stdout.write(`open ${ledger.height}\n`);
   for (;;) {

@@ -36,7 +36,16 @@ async function round(store: Store, txs: number, tag: string): Promise<number> {
     for (let i = 0; i < 100; i++) {
       const id = `${tag}-${b}-${i}`;
       ids.push(id);
-      await store.put(id, [{ namespace: 'evidence', collections: [{ collection: '_implicit_org_CETSPMSP', writes: [{ key: `image/${id}`, isDelete: false, value }] }] }], b);
+      await store.put(
+        id,
+        [
+          {
+            namespace: 'evidence',
+            collections: [{ collection: '_implicit_org_CETSPMSP', writes: [{ key: `image/${id}`, isDelete: false, value }] }],
+          },
+        ],
+        b,
+      );
     }
     for (const id of ids) store.get(id);
     await store.purge(ids, b + 1);
@@ -62,7 +71,9 @@ async function main(): Promise<void> {
     }
     const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
     console.log(`transient store, ${txs} transactions x ${rounds} rounds (alternated), per transaction (put + get + purge):`);
-    console.log(`  LevelDB: median ${median(d).toFixed(1)} µs   memory map: median ${median(m).toFixed(1)} µs   ratio ${(median(d) / median(m)).toFixed(1)}`);
+    console.log(
+      `  LevelDB: median ${median(d).toFixed(1)} µs   memory map: median ${median(m).toFixed(1)} µs   ratio ${(median(d) / median(m)).toFixed(1)}`,
+    );
   });
 }
 

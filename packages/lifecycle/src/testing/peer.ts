@@ -10,7 +10,9 @@ import { common, msp, peer } from '@hyperledger/fabric-protos';
 // google-protobuf ships no typings; fabric-protos' declarations type the class for us.
 type Timestamp = NonNullable<Parameters<common.ChannelHeader['setTimestamp']>[0]>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Timestamp } = require('google-protobuf/google/protobuf/timestamp_pb.js') as { Timestamp: new () => Timestamp & { fromDate(d: Date): void } };
+const { Timestamp } = require('google-protobuf/google/protobuf/timestamp_pb.js') as {
+  Timestamp: new () => Timestamp & { fromDate(d: Date): void };
+};
 
 const T = peer.ChaincodeMessage.Type;
 
@@ -42,7 +44,11 @@ export class ChaincodePeerStandIn {
   readonly #stream: grpc.ClientDuplexStream<peer.ChaincodeMessage, peer.ChaincodeMessage>;
   readonly #pending = new Map<string, { resolve(r: StandInResponse): void; reject(e: Error): void; writes: Map<string, Buffer | null> }>();
 
-  private constructor(client: grpc.Client, stream: grpc.ClientDuplexStream<peer.ChaincodeMessage, peer.ChaincodeMessage>, registeredId: string) {
+  private constructor(
+    client: grpc.Client,
+    stream: grpc.ClientDuplexStream<peer.ChaincodeMessage, peer.ChaincodeMessage>,
+    registeredId: string,
+  ) {
     this.#client = client;
     this.#stream = stream;
     this.registeredId = registeredId;
@@ -54,10 +60,19 @@ export class ChaincodePeerStandIn {
   /** Connects, waits for REGISTER, and completes the handshake (REGISTERED, READY). */
   static async connect(address: string, opts: { tls?: StandInTls; timeoutMs?: number } = {}): Promise<ChaincodePeerStandIn> {
     const tls = opts.tls;
-    const credentials = tls === undefined
-      ? grpc.credentials.createInsecure()
-      : grpc.credentials.createSsl(Buffer.from(tls.rootCert), tls.clientKey === undefined ? null : Buffer.from(tls.clientKey), tls.clientCert === undefined ? null : Buffer.from(tls.clientCert));
-    const client = new peer.ChaincodeClient(address, credentials, tls?.serverName === undefined ? {} : { 'grpc.ssl_target_name_override': tls.serverName });
+    const credentials =
+      tls === undefined
+        ? grpc.credentials.createInsecure()
+        : grpc.credentials.createSsl(
+            Buffer.from(tls.rootCert),
+            tls.clientKey === undefined ? null : Buffer.from(tls.clientKey),
+            tls.clientCert === undefined ? null : Buffer.from(tls.clientCert),
+          );
+    const client = new peer.ChaincodeClient(
+      address,
+      credentials,
+      tls?.serverName === undefined ? {} : { 'grpc.ssl_target_name_override': tls.serverName },
+    );
     const stream = (client as unknown as { connect(): grpc.ClientDuplexStream<peer.ChaincodeMessage, peer.ChaincodeMessage> }).connect();
     const register = await new Promise<peer.ChaincodeMessage>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no REGISTER from ${address}`)), opts.timeoutMs ?? 10_000);
@@ -174,7 +189,9 @@ export class ChaincodePeerStandIn {
           message: r.getMessage(),
           payload: Buffer.from(r.getPayload_asU8()),
           writes: pending.writes,
-          ...(ev !== undefined && ev.getEventName() !== '' ? { event: { name: ev.getEventName(), payload: Buffer.from(ev.getPayload_asU8()) } } : {}),
+          ...(ev !== undefined && ev.getEventName() !== ''
+            ? { event: { name: ev.getEventName(), payload: Buffer.from(ev.getPayload_asU8()) } }
+            : {}),
         });
         break;
       }

@@ -24,7 +24,12 @@ export interface EnvelopeChecks {
 
 const TX_ID_MAX = 256;
 
-function headersOf(envelope: Uint8Array): { ch: common.ChannelHeader; sh: common.SignatureHeader; payload: Uint8Array; signature: Uint8Array } {
+function headersOf(envelope: Uint8Array): {
+  ch: common.ChannelHeader;
+  sh: common.SignatureHeader;
+  payload: Uint8Array;
+  signature: Uint8Array;
+} {
   const env = common.Envelope.deserializeBinary(envelope);
   const payload = env.getPayload_asU8();
   const header = common.Payload.deserializeBinary(payload).getHeader();
@@ -52,24 +57,33 @@ export interface InspectedEnvelope {
  * @throws OrderingError BAD_REQUEST
  */
 export function inspectEnvelope(envelope: Uint8Array, c: EnvelopeChecks): InspectedEnvelope {
-  if (envelope.length > c.absoluteMaxBytes) throw new OrderingError('BAD_REQUEST', `envelope of ${envelope.length} bytes exceeds absoluteMaxBytes ${c.absoluteMaxBytes}`);
+  if (envelope.length > c.absoluteMaxBytes)
+    throw new OrderingError('BAD_REQUEST', `envelope of ${envelope.length} bytes exceeds absoluteMaxBytes ${c.absoluteMaxBytes}`);
   let h: ReturnType<typeof headersOf>;
   try {
     h = headersOf(envelope);
   } catch (err) {
     throw new OrderingError('BAD_REQUEST', 'envelope does not parse', undefined, { cause: err });
   }
-  if (h.ch.getChannelId() !== c.channelId) throw new OrderingError('BAD_REQUEST', `envelope is for channel ${JSON.stringify(h.ch.getChannelId())}`, { channelId: h.ch.getChannelId() });
-  if (h.ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION) throw new OrderingError('BAD_REQUEST', `header type ${h.ch.getType()} is not accepted (config updates are not supported)`);
+  if (h.ch.getChannelId() !== c.channelId)
+    throw new OrderingError('BAD_REQUEST', `envelope is for channel ${JSON.stringify(h.ch.getChannelId())}`, {
+      channelId: h.ch.getChannelId(),
+    });
+  if (h.ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION)
+    throw new OrderingError('BAD_REQUEST', `header type ${h.ch.getType()} is not accepted (config updates are not supported)`);
   const txId = h.ch.getTxId();
-  if (txId.length === 0 || txId.length > TX_ID_MAX) throw new OrderingError('BAD_REQUEST', 'envelope has no transaction id (or one longer than 256 characters)');
+  if (txId.length === 0 || txId.length > TX_ID_MAX)
+    throw new OrderingError('BAD_REQUEST', 'envelope has no transaction id (or one longer than 256 characters)');
   let creator: Identity;
   try {
     creator = c.deserializer.deserialize(h.sh.getCreator_asU8());
   } catch (err) {
     throw new OrderingError('BAD_REQUEST', 'creator is not a valid identity', undefined, { cause: err });
   }
-  if (!c.msps.isValidAt(creator, c.clock())) throw new OrderingError('BAD_REQUEST', `creator is not a valid member of ${JSON.stringify(creator.mspId)} on this channel`, { mspId: creator.mspId });
+  if (!c.msps.isValidAt(creator, c.clock()))
+    throw new OrderingError('BAD_REQUEST', `creator is not a valid member of ${JSON.stringify(creator.mspId)} on this channel`, {
+      mspId: creator.mspId,
+    });
   return { txId, creator, payload: h.payload, signature: h.signature };
 }
 
@@ -154,8 +168,15 @@ export class FabricBftApp implements Application {
   }
 
   buildProposal(seq: number, requests: readonly Request[]): Uint8Array {
-    const payload = encodeProposal(seq, this.#lastHash, requests.map((r) => r.data));
-    this.#ids.set(payload, requests.map((r) => r.id));
+    const payload = encodeProposal(
+      seq,
+      this.#lastHash,
+      requests.map((r) => r.data),
+    );
+    this.#ids.set(
+      payload,
+      requests.map((r) => r.id),
+    );
     return payload;
   }
 

@@ -89,7 +89,10 @@ function topFields(bytes: Uint8Array): TopFields {
 /** A proposal for block `number`: the canonical payload replicas agree on. */
 export function encodeProposal(number: number, previousHash: Uint8Array, envelopes: readonly Uint8Array[]): Uint8Array {
   const block = newBlock(number, previousHash, envelopes);
-  const prefix = Buffer.concat([lenField(FIELD_HEADER, block.getHeader()!.serializeBinary()), lenField(FIELD_DATA, block.getData()!.serializeBinary())]);
+  const prefix = Buffer.concat([
+    lenField(FIELD_HEADER, block.getHeader()!.serializeBinary()),
+    lenField(FIELD_DATA, block.getData()!.serializeBinary()),
+  ]);
   return Buffer.concat([prefix, PROPOSAL_METADATA_FIELD]);
 }
 
@@ -156,7 +159,12 @@ export const consenterIdOf = (replica: number): number => replica + 1;
 
 /** The nonce of a replica's identifier header: derived, so anyone can rebuild the signed bytes from the certificate. */
 function nonceOf(digest: Uint8Array, replica: number): Uint8Array {
-  return createHash('sha256').update('mlbft/nonce/1').update(digest).update(Uint8Array.of(replica >>> 24, replica >>> 16, replica >>> 8, replica)).digest().subarray(0, 24);
+  return createHash('sha256')
+    .update('mlbft/nonce/1')
+    .update(digest)
+    .update(Uint8Array.of(replica >>> 24, replica >>> 16, replica >>> 8, replica))
+    .digest()
+    .subarray(0, 24);
 }
 
 function identifierHeader(digest: Uint8Array, replica: number): Uint8Array {
@@ -167,7 +175,14 @@ function identifierHeader(digest: Uint8Array, replica: number): Uint8Array {
 }
 
 /** `Application.commitSigningBytes`: the Fabric block-signature message of `signer` for this block. */
-export function blockCommitSigningBytes(seq: number, view: number, digest: Uint8Array, payload: Uint8Array, signer: number, lastConfigIndex: number): Uint8Array {
+export function blockCommitSigningBytes(
+  seq: number,
+  view: number,
+  digest: Uint8Array,
+  payload: Uint8Array,
+  signer: number,
+  lastConfigIndex: number,
+): Uint8Array {
   return Buffer.concat([signaturesValue(view, seq, lastConfigIndex), identifierHeader(digest, signer), proposalHeaderBytes(payload)]);
 }
 

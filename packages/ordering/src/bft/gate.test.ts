@@ -48,7 +48,9 @@ test('a release that throws stops the releases after it, which stay held', () =>
   const gate = new OutputGate();
   const out: string[] = [];
   gate.wrote();
-  gate.output(() => { throw new Error('listener failed'); });
+  gate.output(() => {
+    throw new Error('listener failed');
+  });
   gate.output(() => out.push('after'));
   assert.throws(() => gate.synced(1), /listener failed/);
   assert.deepEqual(out, []);

@@ -14,7 +14,22 @@
 //   blocks are held until the writes made before them are durable (output commit, gate.ts).
 import { join } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
-import { BFT_REPLICAS_MAX, BFT_REPLICAS_MIN, BftError, Replica, bftFaultTolerance, bftQuorum, bftSigningBytes, type Decision, type ReplicaOptions, type Request, type RequestsMsg, type SignedMessage, type Storage, type TraceSink } from '@metroledger/bft';
+import {
+  BFT_REPLICAS_MAX,
+  BFT_REPLICAS_MIN,
+  BftError,
+  Replica,
+  bftFaultTolerance,
+  bftQuorum,
+  bftSigningBytes,
+  type Decision,
+  type ReplicaOptions,
+  type Request,
+  type RequestsMsg,
+  type SignedMessage,
+  type Storage,
+  type TraceSink,
+} from '@metroledger/bft';
 import { verifySignature, type Identity } from '@metroledger/identity';
 import type { BatchConfig, BlockSigner, ConsenterConfig, SignatureCheck, SignatureVerifier } from '@metroledger/protocol';
 import { X509Certificate, type KeyObject } from 'node:crypto';
@@ -137,11 +152,16 @@ export class BftOrderer implements OrderingService {
   constructor(o: BftOrdererOptions) {
     checkBatchConfig(o.batch);
     const n = o.consenters.length;
-    if (n < BFT_REPLICAS_MIN || n > BFT_REPLICAS_MAX) throw new OrderingError('BAD_CONFIG', `BFT ordering needs ${BFT_REPLICAS_MIN}..${BFT_REPLICAS_MAX} consenters (fewer than 4 tolerate no Byzantine one), got ${n}`);
+    if (n < BFT_REPLICAS_MIN || n > BFT_REPLICAS_MAX)
+      throw new OrderingError(
+        'BAD_CONFIG',
+        `BFT ordering needs ${BFT_REPLICAS_MIN}..${BFT_REPLICAS_MAX} consenters (fewer than 4 tolerate no Byzantine one), got ${n}`,
+      );
     o.consenters.forEach((c, i) => {
       if (c.config.id !== i + 1) throw new OrderingError('BAD_CONFIG', `consenter ${i} must have id ${i + 1}, has ${c.config.id}`);
     });
-    if (!Number.isSafeInteger(o.deliverFrom) || o.deliverFrom < 1) throw new OrderingError('BAD_CONFIG', 'deliverFrom must be at least 1 (after the genesis block)');
+    if (!Number.isSafeInteger(o.deliverFrom) || o.deliverFrom < 1)
+      throw new OrderingError('BAD_CONFIG', 'deliverFrom must be at least 1 (after the genesis block)');
     const entry = o.entryReplica ?? 0;
     if (!Number.isInteger(entry) || entry < 0 || entry >= n) throw new OrderingError('BAD_CONFIG', `entryReplica must be in 0..${n - 1}`);
     this.#o = o;
@@ -151,9 +171,21 @@ export class BftOrderer implements OrderingService {
     this.#net = new InProcessNetwork(n);
     this.#net.setReceiver((to, from, msg) => this.#deliver(to, from, msg));
     this.#nodes = o.consenters.map((c, i) => ({
-      index: i, dir: join(o.dataDir, c.config.host), epoch: 0, inbox: [], preverified: new WeakMap(), gate: new OutputGate(), syncing: false,
+      index: i,
+      dir: join(o.dataDir, c.config.host),
+      epoch: 0,
+      inbox: [],
+      preverified: new WeakMap(),
+      gate: new OutputGate(),
+      syncing: false,
     }));
-    this.#checks = { channelId: o.channelId, absoluteMaxBytes: o.batch.absoluteMaxBytes, deserializer: o.deserializer, msps: o.msps, clock: o.clock ?? Date.now };
+    this.#checks = {
+      channelId: o.channelId,
+      absoluteMaxBytes: o.batch.absoluteMaxBytes,
+      deserializer: o.deserializer,
+      msps: o.msps,
+      clock: o.clock ?? Date.now,
+    };
     this.#next = o.deliverFrom;
   }
 
@@ -178,7 +210,10 @@ export class BftOrderer implements OrderingService {
     const top = best.storage!.height();
     if (top < this.#next - 1) {
       await this.stop();
-      throw new OrderingError('BAD_CONFIG', `the orderers' logs end at block ${top} but the ledger already holds block ${this.#next - 1}`, { ordererHeight: top, ledgerHeight: this.#next });
+      throw new OrderingError('BAD_CONFIG', `the orderers' logs end at block ${top} but the ledger already holds block ${this.#next - 1}`, {
+        ordererHeight: top,
+        ledgerHeight: this.#next,
+      });
     }
     while (this.#next <= top) this.#emit(best.storage!.readDecision(this.#next)!);
   }
@@ -187,7 +222,10 @@ export class BftOrderer implements OrderingService {
   async stop(): Promise<void> {
     if (!this.#running) return;
     const deadline = Date.now() + DRAIN_MS;
-    while (Date.now() < deadline && this.#nodes.some((nd) => nd.replica !== undefined && (nd.replica.getPoolSize() > 0 || nd.gate.held > 0))) {
+    while (
+      Date.now() < deadline &&
+      this.#nodes.some((nd) => nd.replica !== undefined && (nd.replica.getPoolSize() > 0 || nd.gate.held > 0))
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     this.#running = false;
@@ -237,9 +275,15 @@ export class BftOrderer implements OrderingService {
       }
     } catch (err) {
       if (err instanceof BftError && err.code === 'POOL_FULL') {
-        throw new OrderingError('BUSY', `request pool of replica ${entry.index} is full: retry later`, { replica: entry.index }, { cause: err });
+        throw new OrderingError(
+          'BUSY',
+          `request pool of replica ${entry.index} is full: retry later`,
+          { replica: entry.index },
+          { cause: err },
+        );
       }
-      if (err instanceof BftError && err.code === 'REQUEST_INVALID') throw new OrderingError('BAD_REQUEST', err.message, undefined, { cause: err });
+      if (err instanceof BftError && err.code === 'REQUEST_INVALID')
+        throw new OrderingError('BAD_REQUEST', err.message, undefined, { cause: err });
       throw err;
     }
   }
@@ -324,10 +368,16 @@ export class BftOrderer implements OrderingService {
       // Every write counts; output produced after it waits until it is durable.
       const durable: Storage = {
         readState: () => storage.readState(),
-        writeState: (st) => { storage.writeState(st); this.#wrote(node); },
+        writeState: (st) => {
+          storage.writeState(st);
+          this.#wrote(node);
+        },
         height: () => storage.height(),
         readDecision: (seq) => storage.readDecision(seq),
-        appendDecision: (d) => { storage.appendDecision(d); this.#wrote(node); },
+        appendDecision: (d) => {
+          storage.appendDecision(d);
+          this.#wrote(node);
+        },
       };
       const options: ReplicaOptions = {
         id: i,
@@ -368,7 +418,9 @@ export class BftOrderer implements OrderingService {
     } catch (err) {
       this.#net.setUp(i, false);
       storage.close();
-      throw err instanceof BftError ? new OrderingError('STORAGE', `replica ${i} cannot recover: ${err.message}`, { replica: i }, { cause: err }) : err;
+      throw err instanceof BftError
+        ? new OrderingError('STORAGE', `replica ${i} cannot recover: ${err.message}`, { replica: i }, { cause: err })
+        : err;
     }
   }
 
@@ -410,7 +462,10 @@ export class BftOrderer implements OrderingService {
         if (node.app!.knows(r)) continue;
         try {
           const h = inspectEnvelope(r.data, this.#checks);
-          if (h.txId !== r.id) { item.ok = false; break; }
+          if (h.txId !== r.id) {
+            item.ok = false;
+            break;
+          }
           checks.push({ publicKey: h.creator.publicKey, message: h.payload, signature: h.signature });
           item.envelopes.push(r);
         } catch {

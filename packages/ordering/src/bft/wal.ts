@@ -73,7 +73,8 @@ export class AppendLog {
     } else {
       const magic = Buffer.alloc(MAGIC.length);
       readSync(fd, magic, 0, MAGIC.length, 0);
-      if (!magic.equals(MAGIC)) throw new OrderingError('STORAGE', `${path} is not a metroledger WAL (or an older format): reset the devnet`, { path });
+      if (!magic.equals(MAGIC))
+        throw new OrderingError('STORAGE', `${path} is not a metroledger WAL (or an older format): reset the devnet`, { path });
     }
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     let body = Buffer.allocUnsafe(64 * 1024);
@@ -145,7 +146,8 @@ export class AppendLog {
   append(record: Uint8Array, deferSync = false): void {
     if (this.#fd < 0) throw new OrderingError('STORAGE', `log ${this.path} is closed`);
     if (this.#writeError !== undefined) throw this.#writeError;
-    if (record.length > RECORD_BYTES_MAX) throw new OrderingError('STORAGE', `record of ${record.length} bytes exceeds ${RECORD_BYTES_MAX}`);
+    if (record.length > RECORD_BYTES_MAX)
+      throw new OrderingError('STORAGE', `record of ${record.length} bytes exceeds ${RECORD_BYTES_MAX}`);
     const header = headerOf(record);
     const at = this.#size;
     const end = at + HEADER_BYTES + record.length;
@@ -164,7 +166,8 @@ export class AppendLog {
       });
     } else {
       // written in place at once: it must not land before deferred records still on their way
-      if (this.#unwritten.size > 0) throw new OrderingError('STORAGE', `log ${this.path}: a synchronous append while deferred appends are being written`);
+      if (this.#unwritten.size > 0)
+        throw new OrderingError('STORAGE', `log ${this.path}: a synchronous append while deferred appends are being written`);
       try {
         if (grow > 0) {
           writeFully(this.#fd, Buffer.alloc(grow), growAt);
@@ -236,7 +239,9 @@ export class AppendLog {
     try {
       await this.#writes;
       if (this.#writeError !== undefined) throw this.#writeError;
-      await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(ioError('cannot sync', this.path, err)) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        fdatasync(fd, (err) => (err ? reject(ioError('cannot sync', this.path, err)) : resolve())),
+      );
     } finally {
       this.#idle(fd);
     }
@@ -276,6 +281,8 @@ function writeFully(fd: number, buf: Uint8Array, position: number): void {
 async function writeFullyAsync(fd: number, buf: Uint8Array, position: number): Promise<void> {
   let off = 0;
   while (off < buf.length) {
-    off += await new Promise<number>((resolve, reject) => write(fd, buf, off, buf.length - off, position + off, (err, n) => (err ? reject(err) : resolve(n))));
+    off += await new Promise<number>((resolve, reject) =>
+      write(fd, buf, off, buf.length - off, position + off, (err, n) => (err ? reject(err) : resolve(n))),
+    );
   }
 }

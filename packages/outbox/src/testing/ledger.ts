@@ -7,7 +7,10 @@ import { decodeReading, decodeSignedReading } from '@metroledger/lr';
 import type { DeliveryVerdict, LedgerRecord, LedgerSink } from '../sink';
 
 export class ScriptedFailure extends Error {
-  constructor(readonly verdict: DeliveryVerdict, message: string) {
+  constructor(
+    readonly verdict: DeliveryVerdict,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -52,7 +55,10 @@ export class ScriptedLedger implements LedgerSink {
     });
     const index = this.submissions.length;
     this.submissions.push(readings.map((r) => r.sequence));
-    const fault = this.fault(index, readings.map((r) => r.sequence));
+    const fault = this.fault(
+      index,
+      readings.map((r) => r.sequence),
+    );
     if (fault === 'unavailable') throw new ScriptedFailure({ kind: 'transient', cause: 'UNAVAILABLE' }, 'gateway unreachable');
     if (fault === 'blocked') throw new ScriptedFailure({ kind: 'blocked', cause: 'METER_NOT_FOUND' }, 'METER_NOT_FOUND: not registered');
     // all or nothing, as a batch transaction
@@ -62,13 +68,22 @@ export class ScriptedLedger implements LedgerSink {
       const list = this.#list(r.meterId);
       const lastSeq = last.get(r.meterId) ?? list.at(-1)?.sequence ?? 0;
       if (r.sequence <= lastSeq) throw new ScriptedFailure({ kind: 'replayed' }, `REPLAYED_SEQUENCE: ${r.meterId} #${r.sequence}`);
-      if (this.refuse.has(`${r.meterId}#${r.sequence}`)) throw new ScriptedFailure({ kind: 'refused', cause: 'BAD_SIGNATURE' }, `BAD_SIGNATURE: ${r.meterId} #${r.sequence}`);
+      if (this.refuse.has(`${r.meterId}#${r.sequence}`))
+        throw new ScriptedFailure({ kind: 'refused', cause: 'BAD_SIGNATURE' }, `BAD_SIGNATURE: ${r.meterId} #${r.sequence}`);
       last.set(r.meterId, r.sequence);
-      records.push({ meterId: r.meterId, sequence: r.sequence, status: 'MEASURED', readingSha256: r.sha, txId: `tx-${index}`, speedLimitExceeded: this.violation(r.sequence) });
+      records.push({
+        meterId: r.meterId,
+        sequence: r.sequence,
+        status: 'MEASURED',
+        readingSha256: r.sha,
+        txId: `tx-${index}`,
+        speedLimitExceeded: this.violation(r.sequence),
+      });
     }
     for (const rec of records) this.#list(rec.meterId).push(rec);
     if (fault === 'garbled') return []; // committed, and an answer the forwarder cannot use
-    if (fault === 'answer-lost') throw new ScriptedFailure({ kind: 'transient', cause: 'DEADLINE_EXCEEDED' }, 'committed, but the answer was lost');
+    if (fault === 'answer-lost')
+      throw new ScriptedFailure({ kind: 'transient', cause: 'DEADLINE_EXCEEDED' }, 'committed, but the answer was lost');
     return records;
   }
 

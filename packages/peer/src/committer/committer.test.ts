@@ -95,7 +95,12 @@ async function setup(opts: { fileSystem?: BlockFileSystem; privateData?: Committ
 
 test('a valid block commits: state, tx index, filter, events, and waits answered before and after', async () => {
   const f = await setup();
-  const tx = buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', { m1: null }, { m1: 'reading' })], event: { name: 'Measurement', payload: Buffer.from('{"v":1}') } });
+  const tx = buildTransaction({
+    client: f.client,
+    endorsers: f.endorsers,
+    rwsets: [rw('lr', { m1: null }, { m1: 'reading' })],
+    event: { name: 'Measurement', payload: Buffer.from('{"v":1}') },
+  });
   const waiting = f.committer.waitForTransaction(tx.txId, 5000);
   const notices: CommitNotice[] = [];
   f.committer.onCommit((n) => notices.push(n));
@@ -111,7 +116,10 @@ test('a valid block commits: state, tx index, filter, events, and waits answered
   assert.equal(Buffer.from(v!.value).toString(), 'reading');
   assert.deepEqual(v!.version, { blockNum: 1, txNum: 0 });
   assert.deepEqual([...getTransactionFilter(notice.block)], [V.VALID]);
-  await assert.rejects(f.committer.waitForTransaction('00'.repeat(32), 20), (e: unknown) => e instanceof PeerError && (e.code as string) === 'TIMEOUT');
+  await assert.rejects(
+    f.committer.waitForTransaction('00'.repeat(32), 20),
+    (e: unknown) => e instanceof PeerError && (e.code as string) === 'TIMEOUT',
+  );
   await f.ledger.close();
 });
 
@@ -149,7 +157,17 @@ test('each invalid transaction gets its Fabric code while the block commits and 
   const notice = await f.committer.deliver(f.block(envelopes));
   assert.deepEqual(
     notice.txs.map((t) => t.code),
-    [V.VALID, V.MVCC_READ_CONFLICT, V.ENDORSEMENT_POLICY_FAILURE, V.BAD_CREATOR_SIGNATURE, V.BAD_PROPOSAL_TXID, V.ILLEGAL_WRITESET, V.BAD_CREATOR_SIGNATURE, V.DUPLICATE_TXID, V.DUPLICATE_TXID],
+    [
+      V.VALID,
+      V.MVCC_READ_CONFLICT,
+      V.ENDORSEMENT_POLICY_FAILURE,
+      V.BAD_CREATOR_SIGNATURE,
+      V.BAD_PROPOSAL_TXID,
+      V.ILLEGAL_WRITESET,
+      V.BAD_CREATOR_SIGNATURE,
+      V.DUPLICATE_TXID,
+      V.DUPLICATE_TXID,
+    ],
   );
   assert.equal(f.ledger.height, 3);
   assert.equal(Buffer.from((await f.ledger.state.get('lr', 'shared'))!.value).toString(), 's1');
@@ -198,13 +216,18 @@ test('blocks arriving ahead wait for the missing one; old or duplicate blocks ar
 /** `p`, or a rejection if it has not settled within `ms` (a hang is what the halt prevents). */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 test('a block the ledger cannot write (disk full) halts the committer: queued blocks and waits fail at once, nothing resumes silently', async () => {
   const fs = new FaultyFileSystem();
   const f = await setup({ fileSystem: fs });
-  const [t1, t2, t3, t4] = ['1', '2', '3', '4'].map((v) => buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', {}, { [`k${v}`]: v })] }));
+  const [t1, t2, t3, t4] = ['1', '2', '3', '4'].map((v) =>
+    buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', {}, { [`k${v}`]: v })] }),
+  );
   await f.committer.deliver(f.block([t1!.envelope]));
   const halts: unknown[] = [];
   f.committer.onHalt((h) => halts.push(h));
@@ -231,7 +254,11 @@ test('a block the ledger cannot write (disk full) halts the committer: queued bl
   fs.heal(); // space freed: the peer stays halted until restarted (a failed fsync is not retried)
   await assert.rejects(within(f.committer.deliver(f.block([t4!.envelope], { number: 2 })), 5_000, 'a later delivery'), isHalted(2));
   await assert.rejects(within(f.committer.waitForTransaction(t3!.txId, 60_000), 5_000, 'a wait after the halt'), isHalted(2));
-  assert.deepEqual(await f.committer.waitForTransaction(t1!.txId, 1_000), { code: V.VALID, blockNum: 1, blockNumber: 1 }, 'what was committed is still answered');
+  assert.deepEqual(
+    await f.committer.waitForTransaction(t1!.txId, 1_000),
+    { code: V.VALID, blockNum: 1, blockNumber: 1 },
+    'what was committed is still answered',
+  );
   let late: unknown;
   f.committer.onHalt((h) => (late = h));
   assert.equal(late, f.committer.halt, 'a listener added after the halt hears of it at once');
@@ -266,15 +293,25 @@ test('the quorum verifier needs 3 of 4 distinct consenters, by signature header 
   };
   verifier.verify(signedBy([0, 1, 2]));
   verifier.verify(signedBy([1, 2, 3], true));
-  assert.throws(() => verifier.verify(signedBy([0, 1])), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE');
-  assert.throws(() => verifier.verify(signedBy([0, 1], false, true)), (e: unknown) => e instanceof PeerError);
+  assert.throws(
+    () => verifier.verify(signedBy([0, 1])),
+    (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE',
+  );
+  assert.throws(
+    () => verifier.verify(signedBy([0, 1], false, true)),
+    (e: unknown) => e instanceof PeerError,
+  );
 });
 
 test('with 6 consenters (f = 1) a block needs 4 signatures, not 2f+1 = 3: two sets of 3 could be disjoint', async () => {
   const net = await testNetwork();
-  const extra = await Promise.all(['orderer4', 'orderer5'].map((commonName) => issueIdentity(net.ordererOrg, { commonName, role: 'orderer' })));
-  const ids = [...['orderer0', 'orderer1', 'orderer2', 'orderer3'].map((n) => net.ordererOrg.signingIdentity(n)),
-    ...extra.map((e) => new SigningIdentity('OrdererMSP', e.certPem, createPrivateKey(e.keyPem)))];
+  const extra = await Promise.all(
+    ['orderer4', 'orderer5'].map((commonName) => issueIdentity(net.ordererOrg, { commonName, role: 'orderer' })),
+  );
+  const ids = [
+    ...['orderer0', 'orderer1', 'orderer2', 'orderer3'].map((n) => net.ordererOrg.signingIdentity(n)),
+    ...extra.map((e) => new SigningIdentity('OrdererMSP', e.certPem, createPrivateKey(e.keyPem))),
+  ];
   const verifier = quorumBlockVerifier({
     deserializer: new IdentityDeserializer(),
     msps: new MspRegistry([net.ordererOrg.mspConfig()]),
@@ -283,11 +320,21 @@ test('with 6 consenters (f = 1) a block needs 4 signatures, not 2f+1 = 3: two se
   const signedBy = (which: number[]) => {
     const b = newBlock(3, Buffer.alloc(32), []);
     const value = ordererBlockMetadata(0);
-    setBlockSignatures(b, value, which.map((i) => newBlockSignature(b.getHeader()!, value, ids[i]!, { consenterId: i + 1 })));
+    setBlockSignatures(
+      b,
+      value,
+      which.map((i) => newBlockSignature(b.getHeader()!, value, ids[i]!, { consenterId: i + 1 })),
+    );
     return b;
   };
-  assert.throws(() => verifier.verify(signedBy([0, 1, 2])), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE' && /needs 4 of 6/.test(e.message));
-  assert.throws(() => verifier.verify(signedBy([3, 4, 5])), (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE');
+  assert.throws(
+    () => verifier.verify(signedBy([0, 1, 2])),
+    (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE' && /needs 4 of 6/.test(e.message),
+  );
+  assert.throws(
+    () => verifier.verify(signedBy([3, 4, 5])),
+    (e: unknown) => e instanceof PeerError && (e.code as string) === 'BAD_BLOCK_SIGNATURE',
+  );
   verifier.verify(signedBy([0, 2, 4, 5]));
 });
 
@@ -299,7 +346,15 @@ test('500-transaction blocks validate and commit every transaction VALID', async
   const built: common.Block[] = [];
   let prev: Uint8Array | undefined;
   for (let b = 0; b < blocks; b++) {
-    const envs = Array.from({ length: N }, (_, i) => buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [rw('lr', { [`m${b}-${i}`]: null }, { [`m${b}-${i}`]: 'x'.repeat(300) })] }).envelope);
+    const envs = Array.from(
+      { length: N },
+      (_, i) =>
+        buildTransaction({
+          client: f.client,
+          endorsers: f.endorsers,
+          rwsets: [rw('lr', { [`m${b}-${i}`]: null }, { [`m${b}-${i}`]: 'x'.repeat(300) })],
+        }).envelope,
+    );
     const block: common.Block = f.block(envs, { number: b + 1, ...(prev !== undefined ? { prev } : {}) });
     prev = blockHeaderHash(block.getHeader()!);
     built.push(block);
@@ -336,16 +391,27 @@ test('private data: hashes for everyone, values checked against them and stored 
     },
   });
   const privateTx = (writes: Record<string, string>, read?: { key: string; version?: { blockNum: number; txNum: number } }) => {
-    const pvt: CollectionPvtRwSet = { collection: ORG1, writes: Object.entries(writes).map(([key, v]) => ({ key, isDelete: false, value: Buffer.from(v) })) };
-    const reads = read === undefined ? [] : [{ keyHash: privateDataHash(read.key), ...(read.version !== undefined && { version: read.version }) }];
-    const tx = buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [{ ...rw('lr', {}, {}), collections: [{ collection: ORG1, reads, ...hashCollectionWrites(pvt) }] }] });
+    const pvt: CollectionPvtRwSet = {
+      collection: ORG1,
+      writes: Object.entries(writes).map(([key, v]) => ({ key, isDelete: false, value: Buffer.from(v) })),
+    };
+    const reads =
+      read === undefined ? [] : [{ keyHash: privateDataHash(read.key), ...(read.version !== undefined && { version: read.version }) }];
+    const tx = buildTransaction({
+      client: f.client,
+      endorsers: f.endorsers,
+      rwsets: [{ ...rw('lr', {}, {}), collections: [{ collection: ORG1, reads, ...hashCollectionWrites(pvt) }] }],
+    });
     return { tx, pvt: [{ namespace: 'lr', collections: [pvt] }] };
   };
 
   const a = privateTx({ plate: 'image-1' }, { key: 'plate' });
   transient.set(a.tx.txId, a.pvt);
   const n1 = await f.committer.deliver(f.block([a.tx.envelope]));
-  assert.deepEqual(n1.txs.map((t) => t.code), [V.VALID]);
+  assert.deepEqual(
+    n1.txs.map((t) => t.code),
+    [V.VALID],
+  );
   assert.equal(n1.missingPrivateData, undefined);
   assert.deepEqual(purged, [a.tx.txId]);
   const at = hashedStateKey('lr', ORG1, privateDataHash('plate'));
@@ -361,9 +427,14 @@ test('private data: hashes for everyone, values checked against them and stored 
   const e = privateTx({ more: 'image-5' });
   transient.set(b.tx.txId, b.pvt);
   transient.set(c.tx.txId, c.pvt);
-  transient.set(d.tx.txId, [{ namespace: 'lr', collections: [{ collection: ORG1, writes: [{ key: 'other', isDelete: false, value: Buffer.from('forged') }] }] }]);
+  transient.set(d.tx.txId, [
+    { namespace: 'lr', collections: [{ collection: ORG1, writes: [{ key: 'other', isDelete: false, value: Buffer.from('forged') }] }] },
+  ]);
   const n2 = await f.committer.deliver(f.block([b.tx.envelope, c.tx.envelope, d.tx.envelope, e.tx.envelope]));
-  assert.deepEqual(n2.txs.map((t) => t.code), [V.VALID, V.MVCC_READ_CONFLICT, V.VALID, V.VALID]);
+  assert.deepEqual(
+    n2.txs.map((t) => t.code),
+    [V.VALID, V.MVCC_READ_CONFLICT, V.VALID, V.VALID],
+  );
   assert.deepEqual(n2.missingPrivateData, [
     { txId: d.tx.txId, namespace: 'lr', collection: ORG1, reason: 'HASH_MISMATCH' },
     { txId: e.tx.txId, namespace: 'lr', collection: ORG1, reason: 'NOT_FOUND' },
@@ -379,8 +450,15 @@ test('private data: hashes for everyone, values checked against them and stored 
 test('without private data support, a transaction with private data is BAD_RWSET', async () => {
   const f = await setup();
   const pvt: CollectionPvtRwSet = { collection: '_implicit_org_Org1MSP', writes: [{ key: 'k', isDelete: false, value: Buffer.from('v') }] };
-  const tx = buildTransaction({ client: f.client, endorsers: f.endorsers, rwsets: [{ ...rw('lr', {}, {}), collections: [{ collection: pvt.collection, reads: [], ...hashCollectionWrites(pvt) }] }] });
+  const tx = buildTransaction({
+    client: f.client,
+    endorsers: f.endorsers,
+    rwsets: [{ ...rw('lr', {}, {}), collections: [{ collection: pvt.collection, reads: [], ...hashCollectionWrites(pvt) }] }],
+  });
   const n = await f.committer.deliver(f.block([tx.envelope]));
-  assert.deepEqual(n.txs.map((t) => t.code), [V.BAD_RWSET]);
+  assert.deepEqual(
+    n.txs.map((t) => t.code),
+    [V.BAD_RWSET],
+  );
   await f.ledger.close();
 });

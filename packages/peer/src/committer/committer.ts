@@ -193,9 +193,20 @@ export class Committer {
       const height = this.#o.ledger.height;
       const max = this.#o.maxQueuedBlocks ?? 64;
       if (num < height || num >= height + max || this.#queue.has(num)) {
-        return fail(num, committerError('BLOCK_OUT_OF_ORDER', `block ${num} refused: ledger height ${height}${this.#queue.has(num) ? ', block already queued' : ''}`, { blockNum: num, height }));
+        return fail(
+          num,
+          committerError(
+            'BLOCK_OUT_OF_ORDER',
+            `block ${num} refused: ledger height ${height}${this.#queue.has(num) ? ', block already queued' : ''}`,
+            { blockNum: num, height },
+          ),
+        );
       }
-      this.#queue.set(num, { block: withOwnMetadata(block), resolve, reject: (e) => fail(num, e instanceof Error ? e : new Error(String(e))) });
+      this.#queue.set(num, {
+        block: withOwnMetadata(block),
+        resolve,
+        reject: (e) => fail(num, e instanceof Error ? e : new Error(String(e))),
+      });
       void this.#run();
     });
   }
@@ -235,7 +246,10 @@ export class Committer {
     if (blockNum === 0) {
       // The genesis block is the channel's trust anchor: it is taken as given, as a peer joining a channel does.
       const txs = envelopes.map((e) => ({ txId: txIdOf(e), code: V.VALID as number }));
-      setTransactionFilter(block, txs.map((t) => t.code));
+      setTransactionFilter(
+        block,
+        txs.map((t) => t.code),
+      );
       await this.#ledgerCommit(block);
       return { blockNum, txs, events: [], block };
     }
@@ -276,13 +290,23 @@ export class Committer {
     const missing = this.#o.privateData === undefined ? [] : await this.#storePrivateData(blockNum, mvcc.codes, txs, this.#o.privateData);
     await this.#ledgerCommit(block);
     // a transient copy left behind is purged by retention later; it never changes what was committed
-    await Promise.resolve(this.#o.privateData?.committed?.(txs.flatMap((t) => (t === undefined ? [] : [t.txId])), blockNum + 1)).catch(() => undefined);
+    await Promise.resolve(
+      this.#o.privateData?.committed?.(
+        txs.flatMap((t) => (t === undefined ? [] : [t.txId])),
+        blockNum + 1,
+      ),
+    ).catch(() => undefined);
 
     const events: CommittedEvent[] = [];
     const out: CommittedTx[] = mvcc.codes.map((code, i) => {
       const tx = txs[i];
       if (code === V.VALID && tx?.event !== undefined) {
-        events.push({ txId: tx.txId, chaincodeId: tx.event.chaincodeId || tx.chaincodeName, eventName: tx.event.eventName, payload: tx.event.payload });
+        events.push({
+          txId: tx.txId,
+          chaincodeId: tx.event.chaincodeId || tx.chaincodeName,
+          eventName: tx.event.eventName,
+          payload: tx.event.payload,
+        });
       }
       return { txId: tx?.txId ?? txIdOf(envelopes[i]!), code };
     });
@@ -305,7 +329,9 @@ export class Committer {
     for (let txNum = 0; txNum < codes.length; txNum++) {
       const tx = txs[txNum];
       if (codes[txNum] !== V.VALID || tx === undefined || !tx.rwsets.some((rw) => rw.collections !== undefined)) continue;
-      const written = tx.rwsets.flatMap((rw) => (rw.collections ?? []).filter((c) => c.writes.length > 0).map((c) => ({ namespace: rw.namespace, hashed: c })));
+      const written = tx.rwsets.flatMap((rw) =>
+        (rw.collections ?? []).filter((c) => c.writes.length > 0).map((c) => ({ namespace: rw.namespace, hashed: c })),
+      );
       if (written.length === 0) continue;
       const pvt = await pd.fetch(tx.txId);
       const mine: NsPvtRwSet[][] = pd.peers.map(() => []);
@@ -315,14 +341,20 @@ export class Committer {
         for (const w of hashed.writes) {
           if (w.isPurge !== true) continue;
           pd.peers.forEach((peer, i) => {
-            if (peer.isMember(namespace, hashed.collection)) purges[i]!.push({ namespace, collection: hashed.collection, keyHash: w.keyHash });
+            if (peer.isMember(namespace, hashed.collection))
+              purges[i]!.push({ namespace, collection: hashed.collection, keyHash: w.keyHash });
           });
         }
       }
       for (const { namespace, hashed } of written) {
         const values = pvt?.find((ns) => ns.namespace === namespace)?.collections.find((c) => c.collection === hashed.collection);
         if (values === undefined || !privateWritesMatch(hashed, values)) {
-          missing.push({ txId: tx.txId, namespace, collection: hashed.collection, reason: values === undefined ? 'NOT_FOUND' : 'HASH_MISMATCH' });
+          missing.push({
+            txId: tx.txId,
+            namespace,
+            collection: hashed.collection,
+            reason: values === undefined ? 'NOT_FOUND' : 'HASH_MISMATCH',
+          });
           continue;
         }
         pd.peers.forEach((peer, i) => {
@@ -371,7 +403,12 @@ export class Committer {
 
   #haltedError(): Error {
     const h = this.#halt!;
-    return committerError('HALTED', `the ledger failed to commit block ${h.blockNum}: ${h.error.message}`, { blockNum: h.blockNum }, h.error);
+    return committerError(
+      'HALTED',
+      `the ledger failed to commit block ${h.blockNum}: ${h.error.message}`,
+      { blockNum: h.blockNum },
+      h.error,
+    );
   }
 
   /** Fails every queued block and every wait: nothing more will be committed. */
@@ -442,7 +479,11 @@ export class Committer {
       let ws = this.#waiters.get(txId);
       if (ws === undefined) this.#waiters.set(txId, (ws = new Set()));
       ws.add(waiter);
-      if (typeof until === 'number') timer = setTimeout(() => waiter.reject(committerError('TIMEOUT', `transaction ${txId} not committed within ${until} ms`, { txId })), until);
+      if (typeof until === 'number')
+        timer = setTimeout(
+          () => waiter.reject(committerError('TIMEOUT', `transaction ${txId} not committed within ${until} ms`, { txId })),
+          until,
+        );
       else until.addEventListener('abort', onAbort, { once: true });
       this.#o.ledger.getTx(txId).then(
         (loc) => {

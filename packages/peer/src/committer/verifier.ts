@@ -22,7 +22,8 @@ function entriesOf(block: common.Block): BlockSignatureEntry[] {
   try {
     return blockSignatures(block);
   } catch (err) {
-    if (err instanceof ProtocolError) throw committerError('MALFORMED_BLOCK', err.message, { blockNum: block.getHeader()?.getNumber() }, err);
+    if (err instanceof ProtocolError)
+      throw committerError('MALFORMED_BLOCK', err.message, { blockNum: block.getHeader()?.getNumber() }, err);
     throw err;
   }
 }
@@ -45,7 +46,9 @@ export function soloBlockVerifier(opts: MembershipOptions & { readonly ordererMs
         }
         if (orderers.has(id.mspId) && opts.msps.isValid(id) && verifySignature(id.publicKey, e.message, e.signature)) return;
       }
-      throw committerError('BAD_BLOCK_SIGNATURE', `block ${block.getHeader()?.getNumber()} carries no valid orderer signature`, { blockNum: block.getHeader()?.getNumber() });
+      throw committerError('BAD_BLOCK_SIGNATURE', `block ${block.getHeader()?.getNumber()} carries no valid orderer signature`, {
+        blockNum: block.getHeader()?.getNumber(),
+      });
     },
   };
 }
@@ -83,7 +86,11 @@ export function quorumBlockVerifier(opts: MembershipOptions & { readonly consent
         if (verifySignature(c.publicKey, e.message, e.signature)) signed.add(c.id);
       }
       if (signed.size < quorum) {
-        throw committerError('BAD_BLOCK_SIGNATURE', `block ${block.getHeader()?.getNumber()} has ${signed.size} valid consenter signatures, needs ${quorum} of ${n}`, { blockNum: block.getHeader()?.getNumber(), signed: signed.size, quorum });
+        throw committerError(
+          'BAD_BLOCK_SIGNATURE',
+          `block ${block.getHeader()?.getNumber()} has ${signed.size} valid consenter signatures, needs ${quorum} of ${n}`,
+          { blockNum: block.getHeader()?.getNumber(), signed: signed.size, quorum },
+        );
       }
     },
   };

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { Context, Contract, Transaction } from 'fabric-contract-api';
 import { hostContracts, MemoryState } from '@metroledger/chaincode-host';
-import { generateOrganization, issueIdentity, MspRegistry, SigningIdentity, verifySignature, type OrgMaterial } from '@metroledger/identity';
+import {
+  generateOrganization,
+  issueIdentity,
+  MspRegistry,
+  SigningIdentity,
+  verifySignature,
+  type OrgMaterial,
+} from '@metroledger/identity';
 import { newTransactionEnvelope, parseEnvelope, parseSignedProposal } from '@metroledger/protocol';
 import { newTestSignedProposal } from '@metroledger/protocol/testing/proposal';
 import { Endorser } from './endorser.js';
@@ -54,7 +61,11 @@ before(async () => {
 });
 
 test('a valid proposal is simulated against the state and endorsed with the peer signature', async () => {
-  state.apply('counter', { namespace: 'counter', reads: [], rangeQueries: [], writes: [{ key: 'k', isDelete: false, value: Buffer.from('41') }] }, { blockNum: 3, txNum: 1 });
+  state.apply(
+    'counter',
+    { namespace: 'counter', reads: [], rangeQueries: [], writes: [{ key: 'k', isDelete: false, value: Buffer.from('41') }] },
+    { blockNum: 3, txNum: 1 },
+  );
   const user = cetsp.signingIdentity('User1');
   const { bytes } = newTestSignedProposal(user, { chaincodeName: 'counter', args: ['increment', 'k'] });
   const r = await endorser.processProposal(bytes);
@@ -62,7 +73,9 @@ test('a valid proposal is simulated against the state and endorsed with the peer
   assert.equal(Buffer.from(r.payload).toString(), '42');
   const peerId = lasige.signingIdentity('peer0');
   assert.deepEqual(Buffer.from(r.endorsement!.endorser), Buffer.from(peerId.serialize()));
-  assert.ok(verifySignature(createPublicKey(peerId.privateKey), Buffer.concat([r.prpBytes, r.endorsement!.endorser]), r.endorsement!.signature));
+  assert.ok(
+    verifySignature(createPublicKey(peerId.privateKey), Buffer.concat([r.prpBytes, r.endorsement!.endorser]), r.endorsement!.signature),
+  );
   const envelope = newTransactionEnvelope(parseSignedProposal(bytes), [r]);
   const tx = parseEnvelope(envelope);
   assert.deepEqual(tx.rwsets[0]!.reads, [{ key: 'k', version: { blockNum: 3, txNum: 1 } }]);
@@ -89,16 +102,28 @@ test('a chaincode that is not installed on this peer is refused with status 500'
 
 test('a creator certificate from a CA outside the channel is denied', async () => {
   const { bytes } = newTestSignedProposal(outsider.signingIdentity('User1'), { chaincodeName: 'counter', args: ['increment', 'k'] });
-  await assert.rejects(endorser.processProposal(bytes), { name: 'PeerError', code: 'ACCESS_DENIED', message: 'access denied: channel [metrology] creator org [CETSPMSP]' });
+  await assert.rejects(endorser.processProposal(bytes), {
+    name: 'PeerError',
+    code: 'ACCESS_DENIED',
+    message: 'access denied: channel [metrology] creator org [CETSPMSP]',
+  });
 });
 
-test('a proposal from an expired certificate is denied at endorsement time (Fabric\'s ExpirationCheck)', async () => {
+test("a proposal from an expired certificate is denied at endorsement time (Fabric's ExpirationCheck)", async () => {
   const now = Date.now();
   // the test CA exists since 5 minutes ago; this client certificate lived from 4 to 1 minutes ago
-  const pem = await issueIdentity(cetsp, { commonName: 'Gone@cetsp.example.com', role: 'client', notBefore: new Date(now - 4 * 60_000), notAfter: new Date(now - 60_000) });
+  const pem = await issueIdentity(cetsp, {
+    commonName: 'Gone@cetsp.example.com',
+    role: 'client',
+    notBefore: new Date(now - 4 * 60_000),
+    notAfter: new Date(now - 60_000),
+  });
   const gone = new SigningIdentity('CETSPMSP', pem.certPem, createPrivateKey(pem.keyPem));
   const { bytes } = newTestSignedProposal(gone, { chaincodeName: 'counter', args: ['increment', 'k'] });
-  await assert.rejects(endorser.processProposal(bytes), (e: unknown) => e instanceof PeerError && e.code === 'ACCESS_DENIED' && /valid only from/.test(String(e.details?.['reason'])));
+  await assert.rejects(
+    endorser.processProposal(bytes),
+    (e: unknown) => e instanceof PeerError && e.code === 'ACCESS_DENIED' && /valid only from/.test(String(e.details?.['reason'])),
+  );
 });
 
 test('a proposal whose signature does not match the creator is denied', async () => {
@@ -112,12 +137,19 @@ test('a proposal whose signature does not match the creator is denied', async ()
 test('a proposal whose tx ID is already committed is refused as a duplicate', async () => {
   const { bytes, txId } = newTestSignedProposal(cetsp.signingIdentity('User1'), { chaincodeName: 'counter', args: ['increment', 'k'] });
   committed.add(txId);
-  await assert.rejects(endorser.processProposal(bytes), { code: 'DUPLICATE_TXID', message: new RegExp(`duplicate transaction found \\[${txId}\\]`) });
+  await assert.rejects(endorser.processProposal(bytes), {
+    code: 'DUPLICATE_TXID',
+    message: new RegExp(`duplicate transaction found \\[${txId}\\]`),
+  });
 });
 
 test('garbage bytes, a wrong channel and a bad tx ID are refused with typed errors', async () => {
   await assert.rejects(endorser.processProposal(Buffer.from('garbage')), { code: 'MALFORMED_PROPOSAL' });
   const user = cetsp.signingIdentity('User1');
-  await assert.rejects(endorser.processProposal(newTestSignedProposal(user, { channelId: 'other', chaincodeName: 'counter' }).bytes), { code: 'CHANNEL_NOT_FOUND' });
-  await assert.rejects(endorser.processProposal(newTestSignedProposal(user, { txId: 'ab'.repeat(32), chaincodeName: 'counter' }).bytes), { code: 'MALFORMED_PROPOSAL' });
+  await assert.rejects(endorser.processProposal(newTestSignedProposal(user, { channelId: 'other', chaincodeName: 'counter' }).bytes), {
+    code: 'CHANNEL_NOT_FOUND',
+  });
+  await assert.rejects(endorser.processProposal(newTestSignedProposal(user, { txId: 'ab'.repeat(32), chaincodeName: 'counter' }).bytes), {
+    code: 'MALFORMED_PROPOSAL',
+  });
 });

@@ -116,12 +116,19 @@ export class Endorser {
     const creator = await this.#checkCreator(p);
     const committed = context.txCommitted ?? (await this.#ledger.getTx(p.txId)) !== undefined;
     if (committed) {
-      throw new PeerError('DUPLICATE_TXID', `duplicate transaction found [${p.txId}]. Creator [${Buffer.from(p.creator).toString('hex')}]`, { txId: p.txId });
+      throw new PeerError(
+        'DUPLICATE_TXID',
+        `duplicate transaction found [${p.txId}]. Creator [${Buffer.from(p.creator).toString('hex')}]`,
+        { txId: p.txId },
+      );
     }
 
     const chaincode = this.#chaincodes.get(p.chaincodeName);
     if (chaincode === undefined) {
-      return failed(500, `make sure the chaincode ${p.chaincodeName} has been successfully defined on channel ${p.channelId} and try again: chaincode ${p.chaincodeName} is not installed on ${this.address}`);
+      return failed(
+        500,
+        `make sure the chaincode ${p.chaincodeName} has been successfully defined on channel ${p.channelId} and try again: chaincode ${p.chaincodeName} is not installed on ${this.address}`,
+      );
     }
     let result;
     try {
@@ -165,10 +172,15 @@ export class Endorser {
     try {
       creator = this.#deserializer.deserialize(p.creator);
     } catch (err) {
-      throw new PeerError('ACCESS_DENIED', `access denied: channel [${p.channelId}] creator org unknown, creator is malformed`, undefined, { cause: err });
+      throw new PeerError('ACCESS_DENIED', `access denied: channel [${p.channelId}] creator org unknown, creator is malformed`, undefined, {
+        cause: err,
+      });
     }
     const denied = (why: string): PeerError =>
-      new PeerError('ACCESS_DENIED', `access denied: channel [${p.channelId}] creator org [${creator.mspId}]`, { mspId: creator.mspId, reason: why });
+      new PeerError('ACCESS_DENIED', `access denied: channel [${p.channelId}] creator org [${creator.mspId}]`, {
+        mspId: creator.mspId,
+        reason: why,
+      });
     // Expiry is checked here, at proposal time, never at commit (validation must not depend on when it runs).
     const now = this.#clock();
     if (!this.#msps.isValidAt(creator, now)) {
@@ -180,7 +192,8 @@ export class Endorser {
       }
       throw denied(why);
     }
-    if (!(await this.#verify(creator.publicKey, p.proposalBytes, p.signature))) throw denied("creator's signature over the proposal is not valid");
+    if (!(await this.#verify(creator.publicKey, p.proposalBytes, p.signature)))
+      throw denied("creator's signature over the proposal is not valid");
     return creator;
   }
 }

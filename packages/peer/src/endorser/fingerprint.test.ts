@@ -97,5 +97,8 @@ test('a withdrawn version is refused with WITHDRAWN_PACKAGE and reported', async
   const r = await propose();
   assert.equal(r.status, 500);
   assert.match(r.message, /^WITHDRAWN_PACKAGE: .*withdrew this version/);
-  assert.deepEqual(incidents.map((i) => i.kind), ['WITHDRAWN_PACKAGE']);
+  assert.deepEqual(
+    incidents.map((i) => i.kind),
+    ['WITHDRAWN_PACKAGE'],
+  );
 });

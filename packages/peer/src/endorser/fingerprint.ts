@@ -81,7 +81,16 @@ export function guardChaincode(chaincode: HostedChaincode, opts: FingerprintGuar
     const key = `${code}\n${expected}\n${found}`;
     if (code !== 'UNAPPROVED_PACKAGE' && episode !== key) {
       episode = key;
-      opts.onIncident?.({ kind: code, chaincodeName: chaincode.name, version: chaincode.version, expectedPackageId: expected, foundPackageId: found, peer: opts.peer, organization: opts.organization, detail });
+      opts.onIncident?.({
+        kind: code,
+        chaincodeName: chaincode.name,
+        version: chaincode.version,
+        expectedPackageId: expected,
+        foundPackageId: found,
+        peer: opts.peer,
+        organization: opts.organization,
+        detail,
+      });
     }
     const rwset = { namespace: chaincode.name, reads: [], rangeQueries: [], writes: [] };
     return { response: { status: 500, message: `${code}: ${detail}`, payload: EMPTY }, rwsets: [rwset], rwset };

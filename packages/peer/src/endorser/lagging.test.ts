@@ -34,10 +34,16 @@ test('a lagging endorser reads what it first read until it has simulated its sta
   const state = new MemoryState();
   const msps = new MspRegistry([peers.mspConfig(), clients.mspConfig()]);
   const ledger = { state, getTx: async () => undefined };
-  const endorser = (name: string, simulationState?: () => StateReader) => new Endorser({
-    identity: peers.signingIdentity(name), address: `${name}.lasige.example.com:7051`, channelId: 'metrology', msps, ledger,
-    chaincodes: [hostContracts({ name: 'seq', version: '1.0', contracts: [SequenceContract] })], ...(simulationState && { simulationState }),
-  });
+  const endorser = (name: string, simulationState?: () => StateReader) =>
+    new Endorser({
+      identity: peers.signingIdentity(name),
+      address: `${name}.lasige.example.com:7051`,
+      channelId: 'metrology',
+      msps,
+      ledger,
+      chaincodes: [hostContracts({ name: 'seq', version: '1.0', contracts: [SequenceContract] })],
+      ...(simulationState && { simulationState }),
+    });
   const lag = new LaggingState(state, { proposals: 2 });
   const upToDate = endorser('peer0');
   const behind = endorser('peer1', () => lag.next());
@@ -48,7 +54,8 @@ test('a lagging endorser reads what it first read until it has simulated its sta
     const [a, b] = [await upToDate.processProposal(bytes), await behind.processProposal(bytes)];
     return { a, b, bytes };
   };
-  const commit = (bytes: Uint8Array, r: Awaited<ReturnType<Endorser['processProposal']>>) => state.applyAll(parseEnvelope(newTransactionEnvelope(parseSignedProposal(bytes), [r])).rwsets, { blockNum: block++, txNum: 0 });
+  const commit = (bytes: Uint8Array, r: Awaited<ReturnType<Endorser['processProposal']>>) =>
+    state.applyAll(parseEnvelope(newTransactionEnvelope(parseSignedProposal(bytes), [r])).rwsets, { blockNum: block++, txNum: 0 });
 
   const first = await both(1);
   assert.deepEqual(Buffer.from(first.a.prpBytes), Buffer.from(first.b.prpBytes), 'both read the same state: they agree');

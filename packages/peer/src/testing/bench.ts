@@ -50,7 +50,12 @@ async function main(): Promise<void> {
     const built: common.Block[] = [];
     let prev = blockHeaderHash(genesis.getHeader()!);
     for (let b = 1; b <= blocks; b++) {
-      const envs = Array.from({ length: txPerBlock }, (_, i) => buildTransaction({ client, endorsers, rwsets: [rw('lr', { [`m${b}-${i}`]: null }, { [`m${b}-${i}`]: 'x'.repeat(300) })] }).envelope);
+      const envs = Array.from(
+        { length: txPerBlock },
+        (_, i) =>
+          buildTransaction({ client, endorsers, rwsets: [rw('lr', { [`m${b}-${i}`]: null }, { [`m${b}-${i}`]: 'x'.repeat(300) })] })
+            .envelope,
+      );
       const block = newBlock(b, prev, envs);
       signBlock(block, net.ordererOrg.signingIdentity('orderer0'), { lastConfigIndex: 0 });
       prev = blockHeaderHash(block.getHeader()!);
@@ -66,8 +71,12 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const txs = blocks * txPerBlock;
     const rate = Math.round(txs / seconds);
-    console.log(`committer: ${txs} transactions in ${blocks} blocks of ${txPerBlock} (3 signatures each, inline checks): ${rate} tx/s wall, ${Math.round(txs / ((cpu.user + cpu.system) / 1e6))} per CPU second`);
-    console.log(`  target > ${TARGET_TX_PER_S} tx/s: ${rate > TARGET_TX_PER_S ? 'met' : 'NOT met on this run (a loaded machine lowers the wall-clock rate; see the per CPU second figure)'}`);
+    console.log(
+      `committer: ${txs} transactions in ${blocks} blocks of ${txPerBlock} (3 signatures each, inline checks): ${rate} tx/s wall, ${Math.round(txs / ((cpu.user + cpu.system) / 1e6))} per CPU second`,
+    );
+    console.log(
+      `  target > ${TARGET_TX_PER_S} tx/s: ${rate > TARGET_TX_PER_S ? 'met' : 'NOT met on this run (a loaded machine lowers the wall-clock rate; see the per CPU second figure)'}`,
+    );
     committer.close();
   } finally {
     await ledger.close();

@@ -54,5 +54,8 @@ test('a closed pool refuses with CLOSED', async () => {
   const pool = new SignatureVerifierPool({ threads: 1 });
   await pool.close();
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  await assert.rejects(pool.verify(ec.publicKey, Uint8Array.of(1), Uint8Array.of(2)), (e: unknown) => e instanceof PeerError && (e.code as string) === 'CLOSED');
+  await assert.rejects(
+    pool.verify(ec.publicKey, Uint8Array.of(1), Uint8Array.of(2)),
+    (e: unknown) => e instanceof PeerError && (e.code as string) === 'CLOSED',
+  );
 });

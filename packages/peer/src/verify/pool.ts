@@ -61,7 +61,9 @@ export class SignatureVerifierPool {
     this.#slots = Array.from({ length: threads }, () => {
       const worker = new Worker(join(__dirname, 'worker.js'));
       worker.on('message', (msg: VerifyResponse) => this.#answer(msg));
-      worker.on('error', (err) => this.#fail(committerError('VERIFIER_FAILED', `signature verification worker failed: ${err.message}`, undefined, err)));
+      worker.on('error', (err) =>
+        this.#fail(committerError('VERIFIER_FAILED', `signature verification worker failed: ${err.message}`, undefined, err)),
+      );
       worker.on('exit', (code) => {
         if (!this.#closed) this.#fail(committerError('VERIFIER_FAILED', `signature verification worker exited with code ${code}`));
       });

@@ -13,8 +13,17 @@ import { verifySignature } from '@metroledger/identity';
 import { ProtocolError } from '../transaction/errors.js';
 import { testNetwork } from '../validation/testkit.js';
 import {
-  blockEnvelopes, blockHeaderFields, blockSignatures, decodeBlock, getLastConfigIndex, getTransactionFilter, newBlock,
-  newBlockSignature, ordererBlockMetadata, setBlockSignatures, setTransactionFilter,
+  blockEnvelopes,
+  blockHeaderFields,
+  blockSignatures,
+  decodeBlock,
+  getLastConfigIndex,
+  getTransactionFilter,
+  newBlock,
+  newBlockSignature,
+  ordererBlockMetadata,
+  setBlockSignatures,
+  setTransactionFilter,
 } from './block.js';
 import { newGenesisBlock, parseChannelConfig } from './config.js';
 
@@ -47,43 +56,74 @@ test('a block decodes to its header, envelopes and filter, and its orderer signa
   const net = await testNetwork();
   const orderers = [0, 1, 2, 3].map((i) => net.ordererOrg.signingIdentity(`orderer${i}`));
   const keys = orderers.map((o) => new X509Certificate(o.certPem).publicKey);
-  fc.assert(fc.property(spec, fc.array(fc.nat({ max: 255 }), { maxLength: 5 }), (s, codes) => {
-    const block = newBlock(s.number, s.previousHash, s.envelopes);
-    setTransactionFilter(block, s.envelopes.map((_, i) => codes[i] ?? 0));
-    const value = ordererBlockMetadata(s.lastConfig, s.consenterMetadata);
-    setBlockSignatures(block, value, s.signers.map((i) => newBlockSignature(block.getHeader()!, value, orderers[i]!, s.byId ? { consenterId: i + 1 } : {})));
-    const back = decodeBlock(block.serializeBinary());
-    const h = blockHeaderFields(back);
-    assert.equal(h.number, s.number);
-    assert.deepEqual([...h.previousHash], [...s.previousHash]);
-    assert.deepEqual(blockEnvelopes(back).map((e) => [...e]), s.envelopes.map((e) => [...e]));
-    assert.deepEqual([...getTransactionFilter(back)], s.envelopes.map((_, i) => codes[i] ?? 0));
-    assert.equal(getLastConfigIndex(back), s.lastConfig);
-    const sigs = blockSignatures(back);
-    assert.equal(sigs.length, s.signers.length);
-    sigs.forEach((sig, k) => {
-      const signer = s.signers[k]!;
-      if (s.byId) assert.equal(sig.consenterId, signer + 1);
-      else assert.deepEqual([...sig.creator!], [...orderers[signer]!.serialize()]);
-      assert.ok(verifySignature(keys[signer]!, sig.message, sig.signature));
-    });
-  }), { seed: 0xb10c_0001, numRuns: 50 });
+  fc.assert(
+    fc.property(spec, fc.array(fc.nat({ max: 255 }), { maxLength: 5 }), (s, codes) => {
+      const block = newBlock(s.number, s.previousHash, s.envelopes);
+      setTransactionFilter(
+        block,
+        s.envelopes.map((_, i) => codes[i] ?? 0),
+      );
+      const value = ordererBlockMetadata(s.lastConfig, s.consenterMetadata);
+      setBlockSignatures(
+        block,
+        value,
+        s.signers.map((i) => newBlockSignature(block.getHeader()!, value, orderers[i]!, s.byId ? { consenterId: i + 1 } : {})),
+      );
+      const back = decodeBlock(block.serializeBinary());
+      const h = blockHeaderFields(back);
+      assert.equal(h.number, s.number);
+      assert.deepEqual([...h.previousHash], [...s.previousHash]);
+      assert.deepEqual(
+        blockEnvelopes(back).map((e) => [...e]),
+        s.envelopes.map((e) => [...e]),
+      );
+      assert.deepEqual(
+        [...getTransactionFilter(back)],
+        s.envelopes.map((_, i) => codes[i] ?? 0),
+      );
+      assert.equal(getLastConfigIndex(back), s.lastConfig);
+      const sigs = blockSignatures(back);
+      assert.equal(sigs.length, s.signers.length);
+      sigs.forEach((sig, k) => {
+        const signer = s.signers[k]!;
+        if (s.byId) assert.equal(sig.consenterId, signer + 1);
+        else assert.deepEqual([...sig.creator!], [...orderers[signer]!.serialize()]);
+        assert.ok(verifySignature(keys[signer]!, sig.message, sig.signature));
+      });
+    }),
+    { seed: 0xb10c_0001, numRuns: 50 },
+  );
 });
 
 test('damaged blocks and config blocks give ProtocolError or a block, never another exception', async () => {
   const net = await testNetwork();
   const orderer = net.ordererOrg.signingIdentity('orderer0');
-  const genesis = newGenesisBlock({
-    channelId: 'metrology',
-    applicationOrgs: [net.org1.mspConfig(), net.org2.mspConfig()],
-    ordererOrgs: [net.ordererOrg.mspConfig()],
-    batch: { maxMessageCount: 10, preferredMaxBytes: 1 << 20, absoluteMaxBytes: 1 << 21, batchTimeoutMs: 100 },
-    consensus: { type: 'BFT', consenters: [0, 1, 2, 3].map((i) => ({ id: i + 1, mspId: 'OrdererMSP', host: `orderer${i}.example.com`, port: 7050, identityPem: net.ordererOrg.signingIdentity(`orderer${i}`).certPem })) },
-  }, { timestampMs: 1_700_000_000_000 });
+  const genesis = newGenesisBlock(
+    {
+      channelId: 'metrology',
+      applicationOrgs: [net.org1.mspConfig(), net.org2.mspConfig()],
+      ordererOrgs: [net.ordererOrg.mspConfig()],
+      batch: { maxMessageCount: 10, preferredMaxBytes: 1 << 20, absoluteMaxBytes: 1 << 21, batchTimeoutMs: 100 },
+      consensus: {
+        type: 'BFT',
+        consenters: [0, 1, 2, 3].map((i) => ({
+          id: i + 1,
+          mspId: 'OrdererMSP',
+          host: `orderer${i}.example.com`,
+          port: 7050,
+          identityPem: net.ordererOrg.signingIdentity(`orderer${i}`).certPem,
+        })),
+      },
+    },
+    { timestampMs: 1_700_000_000_000 },
+  );
   // Signing is the slow part: damage 20 blocks (drawn once, by seed), and the genesis block, in many ways.
   const blocks = fc.sample(spec, { seed: 0xb10c_0002, numRuns: 20 }).map((s) => {
     const block = newBlock(s.number, s.previousHash, s.envelopes);
-    setTransactionFilter(block, s.envelopes.map(() => 0));
+    setTransactionFilter(
+      block,
+      s.envelopes.map(() => 0),
+    );
     const value = ordererBlockMetadata(s.lastConfig, s.consenterMetadata);
     setBlockSignatures(block, value, [newBlockSignature(block.getHeader()!, value, orderer, s.byId ? { consenterId: 1 } : {})]);
     return block.serializeBinary();

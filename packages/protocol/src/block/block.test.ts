@@ -29,7 +29,10 @@ test('header bytes are the DER SEQUENCE{INTEGER, OCTET STRING, OCTET STRING} Fab
   assert.deepEqual(der, expected);
   const genesis = Buffer.from(blockHeaderBytes({ number: 0, previousHash: new Uint8Array(0), dataHash: data }));
   assert.deepEqual(genesis.subarray(0, 7), Buffer.from([0x30, 0x27, 0x02, 0x01, 0x00, 0x04, 0x00]));
-  assert.deepEqual(Buffer.from(blockHeaderHash({ number: 128, previousHash: prev, dataHash: data })), createHash('sha256').update(expected).digest());
+  assert.deepEqual(
+    Buffer.from(blockHeaderHash({ number: 128, previousHash: prev, dataHash: data })),
+    createHash('sha256').update(expected).digest(),
+  );
 });
 
 test('newBlock computes the data hash, chains by header hash and has five metadata slots', () => {
@@ -66,9 +69,16 @@ test('BFT signatures may name the consenter by id (IdentifierHeader) and still v
   const block = newBlock(9, Buffer.alloc(32, 2), []);
   const value = ordererBlockMetadata(0, Buffer.from('view 3'));
   const signers = ['orderer0', 'orderer1', 'orderer2'].map((n) => net.ordererOrg.signingIdentity(n));
-  setBlockSignatures(block, value, signers.map((s, i) => newBlockSignature(block.getHeader()!, value, s, i === 0 ? {} : { consenterId: i + 1 })));
+  setBlockSignatures(
+    block,
+    value,
+    signers.map((s, i) => newBlockSignature(block.getHeader()!, value, s, i === 0 ? {} : { consenterId: i + 1 })),
+  );
   const sigs = blockSignatures(block);
-  assert.deepEqual(sigs.map((s) => s.consenterId), [undefined, 2, 3]);
+  assert.deepEqual(
+    sigs.map((s) => s.consenterId),
+    [undefined, 2, 3],
+  );
   sigs.forEach((s, i) => assert.ok(verifySignature(new X509Certificate(signers[i]!.certPem).publicKey, s.message, s.signature)));
 });
 
@@ -79,7 +89,12 @@ test('the genesis block carries the channel configuration, readable back from th
   const o = net.ordererOrg.signingIdentity('orderer0');
   const cfg: ChannelConfig = {
     channelId: 'mychannel',
-    applicationOrgs: [net.org1.mspConfig(), net.org2.mspConfig()].map((m) => ({ mspId: m.mspId, rootCertsPem: m.rootCertsPem, tlsRootCertsPem: m.tlsRootCertsPem ?? [], nodeOUs: NODE_OUS })),
+    applicationOrgs: [net.org1.mspConfig(), net.org2.mspConfig()].map((m) => ({
+      mspId: m.mspId,
+      rootCertsPem: m.rootCertsPem,
+      tlsRootCertsPem: m.tlsRootCertsPem ?? [],
+      nodeOUs: NODE_OUS,
+    })),
     ordererOrgs: [{ mspId: 'OrdererMSP', rootCertsPem: net.ordererOrg.mspConfig().rootCertsPem, nodeOUs: { enable: false } }],
     batch: { maxMessageCount: 500, preferredMaxBytes: 2 * 1024 * 1024, absoluteMaxBytes: 10 * 1024 * 1024, batchTimeoutMs: 250 },
     consensus: { type: 'BFT', consenters: [{ id: 1, mspId: 'OrdererMSP', host: '127.0.0.1', port: 7050, identityPem: o.certPem }] },

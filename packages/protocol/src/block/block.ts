@@ -42,7 +42,12 @@ export function blockHeaderBytes(header: HeaderFields | common.BlockHeader): Uin
   const prevHdr = [0x04, ...derLength(previousHash.length)];
   const dataHdr = [0x04, ...derLength(dataHash.length)];
   const contentLen = intTlv.length + prevHdr.length + previousHash.length + dataHdr.length + dataHash.length;
-  return Buffer.concat([Uint8Array.from([0x30, ...derLength(contentLen), ...intTlv, ...prevHdr]), previousHash, Uint8Array.from(dataHdr), dataHash]);
+  return Buffer.concat([
+    Uint8Array.from([0x30, ...derLength(contentLen), ...intTlv, ...prevHdr]),
+    previousHash,
+    Uint8Array.from(dataHdr),
+    dataHash,
+  ]);
 }
 
 /** SHA-256 of {@link blockHeaderBytes}: the hash the next block's previous_hash must carry. */
@@ -89,7 +94,8 @@ export function decodeBlock(bytes: Uint8Array): common.Block {
   if (!block.hasMetadata()) block.setMetadata(new common.BlockMetadata());
   const md = block.getMetadata()!;
   const list = md.getMetadataList_asU8();
-  if (list.length < METADATA_SLOTS) md.setMetadataList([...list, ...Array.from({ length: METADATA_SLOTS - list.length }, () => new Uint8Array(0))]);
+  if (list.length < METADATA_SLOTS)
+    md.setMetadataList([...list, ...Array.from({ length: METADATA_SLOTS - list.length }, () => new Uint8Array(0))]);
   return block;
 }
 
@@ -160,7 +166,12 @@ export interface SignatureOptions {
  * One orderer signature over `value ‖ signature_header ‖ BlockHeaderBytes(header)` (protoutil's
  * BlockSignatureVerifier), with a SignatureHeader{creator, nonce} or, for BFT, an IdentifierHeader.
  */
-export function newBlockSignature(header: HeaderFields | common.BlockHeader, value: Uint8Array, signer: BlockSigner, opts: SignatureOptions = {}): common.MetadataSignature {
+export function newBlockSignature(
+  header: HeaderFields | common.BlockHeader,
+  value: Uint8Array,
+  signer: BlockSigner,
+  opts: SignatureOptions = {},
+): common.MetadataSignature {
   const nonce = opts.nonce ?? randomBytes(24);
   const sig = new common.MetadataSignature();
   let hdrBytes: Uint8Array;
@@ -190,7 +201,11 @@ export function setBlockSignatures(block: common.Block, value: Uint8Array, signa
 }
 
 /** Signs a block as a single (solo/Raft) orderer does: one signature, OrdererBlockMetadata{last_config} as value. */
-export function signBlock(block: common.Block, signer: BlockSigner, opts: { lastConfigIndex: number; consenterMetadata?: Uint8Array; nonce?: Uint8Array }): void {
+export function signBlock(
+  block: common.Block,
+  signer: BlockSigner,
+  opts: { lastConfigIndex: number; consenterMetadata?: Uint8Array; nonce?: Uint8Array },
+): void {
   const value = ordererBlockMetadata(opts.lastConfigIndex, opts.consenterMetadata);
   const sigOpts: SignatureOptions = opts.nonce === undefined ? {} : { nonce: opts.nonce };
   setBlockSignatures(block, value, [newBlockSignature(block.getHeader()!, value, signer, sigOpts)]);

@@ -30,7 +30,8 @@ export interface ConsenterConfig {
 }
 
 /** The orderer type the channel configuration names: the devnet writes solo or BFT; real Fabric networks also use etcdraft (Raft). */
-export type ConsensusConfig = { readonly type: 'solo' } | { readonly type: 'etcdraft' } | { readonly type: 'BFT'; readonly consenters: readonly ConsenterConfig[] };
+export type ConsensusConfig =
+  { readonly type: 'solo' } | { readonly type: 'etcdraft' } | { readonly type: 'BFT'; readonly consenters: readonly ConsenterConfig[] };
 
 export interface ChannelConfig {
   readonly channelId: string;
@@ -115,7 +116,8 @@ function ouIdentifier(ou: string | undefined, fallback: string): msp.FabricOUIde
 }
 
 function orgGroup(org: OrgMspConfig, memberRole: 'peer' | 'orderer'): common.ConfigGroup {
-  if (org.mspId === '' || org.rootCertsPem.length === 0) throw new ProtocolError('MALFORMED_CONFIG', `organization ${JSON.stringify(org.mspId)} needs an MSP id and root certificates`);
+  if (org.mspId === '' || org.rootCertsPem.length === 0)
+    throw new ProtocolError('MALFORMED_CONFIG', `organization ${JSON.stringify(org.mspId)} needs an MSP id and root certificates`);
   const fmc = new msp.FabricMSPConfig();
   fmc.setName(org.mspId);
   fmc.setRootCertsList(org.rootCertsPem.map(utf8));
@@ -160,7 +162,11 @@ function standardPolicies(g: common.ConfigGroup): void {
 function checkBatch(b: BatchConfig): void {
   const ints = [b.maxMessageCount, b.preferredMaxBytes, b.absoluteMaxBytes, b.batchTimeoutMs];
   if (!ints.every((n) => Number.isSafeInteger(n) && n > 0) || b.preferredMaxBytes > b.absoluteMaxBytes) {
-    throw new ProtocolError('MALFORMED_CONFIG', 'batch sizes and timeout must be positive integers with preferredMaxBytes <= absoluteMaxBytes', { ...b });
+    throw new ProtocolError(
+      'MALFORMED_CONFIG',
+      'batch sizes and timeout must be positive integers with preferredMaxBytes <= absoluteMaxBytes',
+      { ...b },
+    );
   }
 }
 
@@ -278,7 +284,8 @@ function orgsOf(group: common.ConfigGroup | undefined): OrgMspConfig[] {
   for (const [name, g] of group.getGroupsMap().entries() as unknown as Iterable<[string, common.ConfigGroup]>) {
     const mc = valueOf(g, 'MSP', (b) => msp.MSPConfig.deserializeBinary(b));
     if (mc === undefined) throw new ProtocolError('MALFORMED_CONFIG', `organization group ${name} has no MSP value`, { org: name });
-    if (mc.getType() !== 0) throw new ProtocolError('MALFORMED_CONFIG', `organization ${name} uses an unsupported MSP type ${mc.getType()}`, { org: name });
+    if (mc.getType() !== 0)
+      throw new ProtocolError('MALFORMED_CONFIG', `organization ${name} uses an unsupported MSP type ${mc.getType()}`, { org: name });
     let fmc: msp.FabricMSPConfig;
     try {
       fmc = msp.FabricMSPConfig.deserializeBinary(mc.getConfig_asU8());
@@ -312,7 +319,7 @@ function orgsOf(group: common.ConfigGroup | undefined): OrgMspConfig[] {
   return orgs.sort((a, b) => (a.mspId < b.mspId ? -1 : a.mspId > b.mspId ? 1 : 0));
 }
 
-const DURATION_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, 'µs': 1e-3, ns: 1e-6 };
+const DURATION_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
 
 /** Parses a Go duration string ('2s', '250ms', '1m30s') into milliseconds. */
 export function parseGoDurationMs(s: string): number {
@@ -352,7 +359,8 @@ export function parseChannelConfig(block: common.Block): ChannelConfig {
   const bs = valueOf(ord, 'BatchSize', (b) => orderer.BatchSize.deserializeBinary(b));
   const bt = valueOf(ord, 'BatchTimeout', (b) => orderer.BatchTimeout.deserializeBinary(b));
   const ct = valueOf(ord, 'ConsensusType', (b) => orderer.ConsensusType.deserializeBinary(b));
-  if (bs === undefined || bt === undefined || ct === undefined) throw new ProtocolError('MALFORMED_CONFIG', 'Orderer group lacks BatchSize, BatchTimeout or ConsensusType');
+  if (bs === undefined || bt === undefined || ct === undefined)
+    throw new ProtocolError('MALFORMED_CONFIG', 'Orderer group lacks BatchSize, BatchTimeout or ConsensusType');
   const batch: BatchConfig = {
     maxMessageCount: bs.getMaxMessageCount(),
     preferredMaxBytes: bs.getPreferredMaxBytes(),

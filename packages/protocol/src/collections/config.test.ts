@@ -1,15 +1,38 @@
 // SPDX-License-Identifier: Apache-2.0
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCollectionsUpgrade, decodeCollectionConfigPackage, encodeCollectionConfigPackage, memberOrgsOf, parseCollectionsConfig } from './config.js';
+import {
+  checkCollectionsUpgrade,
+  decodeCollectionConfigPackage,
+  encodeCollectionConfigPackage,
+  memberOrgsOf,
+  parseCollectionsConfig,
+} from './config.js';
 import { parsePolicy } from '@metroledger/policy';
 
 const ORGS = ['CETSPMSP', 'InmetroMSP', 'LaSIGEMSP'];
 
 // The shape of Fabric's samples (asset-transfer-private-data/chaincode-go/collections_config.json).
 const SAMPLE = JSON.stringify([
-  { name: 'images', policy: "OR('CETSPMSP.member', 'InmetroMSP.member')", requiredPeerCount: 0, maxPeerCount: 3, blockToLive: 1000000, memberOnlyRead: true, memberOnlyWrite: true },
-  { name: 'cetOnly', policy: "OR('CETSPMSP.member')", requiredPeerCount: 0, maxPeerCount: 1, blockToLive: 3, memberOnlyRead: true, memberOnlyWrite: false, endorsementPolicy: { signaturePolicy: "OR('CETSPMSP.peer')" } },
+  {
+    name: 'images',
+    policy: "OR('CETSPMSP.member', 'InmetroMSP.member')",
+    requiredPeerCount: 0,
+    maxPeerCount: 3,
+    blockToLive: 1000000,
+    memberOnlyRead: true,
+    memberOnlyWrite: true,
+  },
+  {
+    name: 'cetOnly',
+    policy: "OR('CETSPMSP.member')",
+    requiredPeerCount: 0,
+    maxPeerCount: 1,
+    blockToLive: 3,
+    memberOnlyRead: true,
+    memberOnlyWrite: false,
+    endorsementPolicy: { signaturePolicy: "OR('CETSPMSP.peer')" },
+  },
 ]);
 
 test('a Fabric collections_config.json parses, with its member organizations and defaults', () => {
@@ -20,19 +43,28 @@ test('a Fabric collections_config.json parses, with its member organizations and
   assert.equal(images!.endorsementPolicy, undefined);
   assert.deepEqual(cet!.endorsementPolicy, { signaturePolicy: "AND('CETSPMSP.peer')" }); // as formatPolicy writes a 1-of-1
   const [d] = parseCollectionsConfig([{ name: 'd', policy: "OR('CETSPMSP.member')" }]);
-  assert.deepEqual({ r: d!.requiredPeerCount, m: d!.maxPeerCount, btl: d!.blockToLive, mor: d!.memberOnlyRead, mow: d!.memberOnlyWrite }, { r: 0, m: 1, btl: 0, mor: false, mow: false });
+  assert.deepEqual(
+    { r: d!.requiredPeerCount, m: d!.maxPeerCount, btl: d!.blockToLive, mor: d!.memberOnlyRead, mow: d!.memberOnlyWrite },
+    { r: 0, m: 1, btl: 0, mor: false, mow: false },
+  );
 });
 
 test('the CollectionConfigPackage round-trips through Fabric protobuf', () => {
   const configs = parseCollectionsConfig(SAMPLE, ORGS);
   assert.deepEqual(decodeCollectionConfigPackage(encodeCollectionConfigPackage(configs)), configs);
-  const ref = parseCollectionsConfig([{ name: 'r', policy: "OR('CETSPMSP.member')", endorsementPolicy: { channelConfigPolicy: '/Channel/Application/Endorsement' } }]);
+  const ref = parseCollectionsConfig([
+    { name: 'r', policy: "OR('CETSPMSP.member')", endorsementPolicy: { channelConfigPolicy: '/Channel/Application/Endorsement' } },
+  ]);
   assert.deepEqual(decodeCollectionConfigPackage(encodeCollectionConfigPackage(ref)), ref);
 });
 
 test('every configuration Fabric refuses is BAD_COLLECTION_CONFIG, with the reason', () => {
   const refused = (input: unknown, pattern: RegExp): void =>
-    assert.throws(() => parseCollectionsConfig(typeof input === 'string' ? input : JSON.stringify(input), ORGS), (e: { code?: string; message: string }) => e.code === 'BAD_COLLECTION_CONFIG' && pattern.test(e.message), String(pattern));
+    assert.throws(
+      () => parseCollectionsConfig(typeof input === 'string' ? input : JSON.stringify(input), ORGS),
+      (e: { code?: string; message: string }) => e.code === 'BAD_COLLECTION_CONFIG' && pattern.test(e.message),
+      String(pattern),
+    );
   const ok = { name: 'c', policy: "OR('CETSPMSP.member')" };
   refused('[{"name": ', /could not parse/);
   refused({ name: 'c' }, /JSON array/);
@@ -47,7 +79,10 @@ test('every configuration Fabric refuses is BAD_COLLECTION_CONFIG, with the reas
   refused([{ ...ok, blockToLive: -3 }], /blockToLive must be an unsigned integer/);
   refused([{ ...ok, blockToLive: '3' }], /blockToLive must be an unsigned integer/);
   refused([{ ...ok, memberOnlyRead: 'yes' }], /memberOnlyRead must be true or false/);
-  refused([{ ...ok, endorsementPolicy: { signaturePolicy: "OR('CETSPMSP.peer')", channelConfigPolicy: '/Channel/Application/Endorsement' } }], /cannot specify both/);
+  refused(
+    [{ ...ok, endorsementPolicy: { signaturePolicy: "OR('CETSPMSP.peer')", channelConfigPolicy: '/Channel/Application/Endorsement' } }],
+    /cannot specify both/,
+  );
   refused([{ ...ok, endorsementPolicy: { signaturePolicy: 'OR(' } }], /invalid endorsement policy/);
 });
 

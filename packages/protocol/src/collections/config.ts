@@ -5,7 +5,14 @@
 // peer.CollectionConfigPackage it becomes.
 import { common, peer } from '@hyperledger/fabric-protos';
 import { describeError } from '@metroledger/errors';
-import { formatPolicy, fromSignaturePolicyEnvelope, parsePolicy, toSignaturePolicyEnvelope, type Policy, type Principal } from '@metroledger/policy';
+import {
+  formatPolicy,
+  fromSignaturePolicyEnvelope,
+  parsePolicy,
+  toSignaturePolicyEnvelope,
+  type Policy,
+  type Principal,
+} from '@metroledger/policy';
 import { ProtocolError } from '../transaction/errors';
 
 /** A collection's own endorsement policy: signature syntax, or a reference to a channel-config policy. */
@@ -35,7 +42,8 @@ function bad(message: string, details?: Record<string, unknown>, cause?: unknown
 
 function int32(v: unknown, field: string, name: string, dflt: number): number {
   if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw bad(`collection ${name}: ${field} must be a 32-bit integer, not ${JSON.stringify(v)}`, { collection: name, field });
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+    throw bad(`collection ${name}: ${field} must be a 32-bit integer, not ${JSON.stringify(v)}`, { collection: name, field });
   return v;
 }
 
@@ -78,31 +86,48 @@ export function parseCollectionsConfig(input: string | unknown, channelOrgs?: re
     const o = c as Record<string, unknown>;
     const name = o['name'];
     if (typeof name !== 'string' || name === '') throw bad(`collection #${i + 1}: empty collection name not allowed`);
-    if (!COLLECTION_NAME.test(name)) throw bad(`collection name '${name}' not allowed, must match ${COLLECTION_NAME.source}`, { collection: name });
+    if (!COLLECTION_NAME.test(name))
+      throw bad(`collection name '${name}' not allowed, must match ${COLLECTION_NAME.source}`, { collection: name });
     if (seen.has(name)) throw bad(`collection-name: ${name} -- found duplicate in collection configuration`, { collection: name });
     seen.add(name);
-    if (typeof o['policy'] !== 'string') throw bad(`collection ${name}: policy (the member organizations' signature policy) is required`, { collection: name });
+    if (typeof o['policy'] !== 'string')
+      throw bad(`collection ${name}: policy (the member organizations' signature policy) is required`, { collection: name });
     let member: Policy;
     try {
       member = parsePolicy(o['policy']);
     } catch (err) {
       throw bad(`collection ${name}: invalid policy ${o['policy']}: ${describeError(err)}`, { collection: name }, err);
     }
-    if (!orConcatenation(member)) throw bad(`collection-name: ${name} -- error in member org policy: signature policy is not an OR concatenation`, { collection: name });
+    if (!orConcatenation(member))
+      throw bad(`collection-name: ${name} -- error in member org policy: signature policy is not an OR concatenation`, {
+        collection: name,
+      });
     if (channelOrgs !== undefined) {
       for (const org of memberOrgsOf(member)) {
-        if (!channelOrgs.includes(org)) throw bad(`collection-name: ${name} -- collection member '${org}' is not part of the channel`, { collection: name, mspId: org });
+        if (!channelOrgs.includes(org))
+          throw bad(`collection-name: ${name} -- collection member '${org}' is not part of the channel`, { collection: name, mspId: org });
       }
     }
     const requiredPeerCount = int32(o['requiredPeerCount'], 'requiredPeerCount', name, 0);
     const maxPeerCount = int32(o['maxPeerCount'], 'maxPeerCount', name, 1);
-    if (maxPeerCount < requiredPeerCount) throw bad(`collection-name: ${name} -- maximum peer count (${maxPeerCount}) cannot be less than the required peer count (${requiredPeerCount})`, { collection: name });
-    if (requiredPeerCount < 0) throw bad(`collection-name: ${name} -- requiredPeerCount (${requiredPeerCount}) cannot be less than zero`, { collection: name });
+    if (maxPeerCount < requiredPeerCount)
+      throw bad(
+        `collection-name: ${name} -- maximum peer count (${maxPeerCount}) cannot be less than the required peer count (${requiredPeerCount})`,
+        { collection: name },
+      );
+    if (requiredPeerCount < 0)
+      throw bad(`collection-name: ${name} -- requiredPeerCount (${requiredPeerCount}) cannot be less than zero`, { collection: name });
     const btl = o['blockToLive'] ?? 0;
-    if (typeof btl !== 'number' || !Number.isInteger(btl) || btl < 0 || BigInt(btl) > MAX_UINT64) throw bad(`collection ${name}: blockToLive must be an unsigned integer, not ${JSON.stringify(btl)}`, { collection: name });
-    if (!Number.isSafeInteger(btl)) throw bad(`collection ${name}: blockToLive ${btl} is beyond what this implementation counts exactly (2^53-1); use 0 to keep the data forever`, { collection: name });
+    if (typeof btl !== 'number' || !Number.isInteger(btl) || btl < 0 || BigInt(btl) > MAX_UINT64)
+      throw bad(`collection ${name}: blockToLive must be an unsigned integer, not ${JSON.stringify(btl)}`, { collection: name });
+    if (!Number.isSafeInteger(btl))
+      throw bad(
+        `collection ${name}: blockToLive ${btl} is beyond what this implementation counts exactly (2^53-1); use 0 to keep the data forever`,
+        { collection: name },
+      );
     for (const flag of ['memberOnlyRead', 'memberOnlyWrite'] as const) {
-      if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw bad(`collection ${name}: ${flag} must be true or false`, { collection: name });
+      if (o[flag] !== undefined && typeof o[flag] !== 'boolean')
+        throw bad(`collection ${name}: ${flag} must be true or false`, { collection: name });
     }
     let endorsementPolicy: CollectionEndorsementPolicy | undefined;
     const ep = o['endorsementPolicy'];
@@ -110,7 +135,10 @@ export function parseCollectionsConfig(input: string | unknown, channelOrgs?: re
       const e = ep as Record<string, unknown>;
       const sig = typeof e['signaturePolicy'] === 'string' && e['signaturePolicy'] !== '' ? e['signaturePolicy'] : undefined;
       const ref = typeof e['channelConfigPolicy'] === 'string' && e['channelConfigPolicy'] !== '' ? e['channelConfigPolicy'] : undefined;
-      if (sig !== undefined && ref !== undefined) throw bad(`collection ${name}: endorsementPolicy: cannot specify both signaturePolicy and channelConfigPolicy`, { collection: name });
+      if (sig !== undefined && ref !== undefined)
+        throw bad(`collection ${name}: endorsementPolicy: cannot specify both signaturePolicy and channelConfigPolicy`, {
+          collection: name,
+        });
       if (sig !== undefined) {
         try {
           endorsementPolicy = { signaturePolicy: formatPolicy(parsePolicy(sig)) };
@@ -144,8 +172,12 @@ export function parseCollectionsConfig(input: string | unknown, channelOrgs?: re
 export function checkCollectionsUpgrade(existing: readonly CollectionConfig[], proposed: readonly CollectionConfig[]): void {
   for (const old of existing) {
     const next = proposed.find((c) => c.name === old.name);
-    if (next === undefined) throw bad(`existing collection [${old.name}] missing in the proposed collection configuration`, { collection: old.name });
-    if (next.blockToLive !== old.blockToLive) throw bad(`the BlockToLive in an existing collection [${old.name}] modified. Existing value [${old.blockToLive}]`, { collection: old.name });
+    if (next === undefined)
+      throw bad(`existing collection [${old.name}] missing in the proposed collection configuration`, { collection: old.name });
+    if (next.blockToLive !== old.blockToLive)
+      throw bad(`the BlockToLive in an existing collection [${old.name}] modified. Existing value [${old.blockToLive}]`, {
+        collection: old.name,
+      });
   }
 }
 
@@ -166,7 +198,10 @@ export function encodeCollectionConfigPackage(configs: readonly CollectionConfig
       s.setMemberOnlyWrite(c.memberOnlyWrite);
       if (c.endorsementPolicy !== undefined) {
         const ap = new peer.ApplicationPolicy();
-        if ('signaturePolicy' in c.endorsementPolicy) ap.setSignaturePolicy(common.SignaturePolicyEnvelope.deserializeBinary(toSignaturePolicyEnvelope(parsePolicy(c.endorsementPolicy.signaturePolicy))));
+        if ('signaturePolicy' in c.endorsementPolicy)
+          ap.setSignaturePolicy(
+            common.SignaturePolicyEnvelope.deserializeBinary(toSignaturePolicyEnvelope(parsePolicy(c.endorsementPolicy.signaturePolicy))),
+          );
         else ap.setChannelConfigPolicyReference(c.endorsementPolicy.channelConfigPolicy);
         s.setEndorsementPolicy(ap);
       }
@@ -195,9 +230,12 @@ export function decodeCollectionConfigPackage(bytes: Uint8Array): CollectionConf
     const member = s.getMemberOrgsPolicy()?.getSignaturePolicy();
     if (member === undefined) throw bad(`collection ${s.getName()}: collection member policy is not set`, { collection: s.getName() });
     const ap = s.getEndorsementPolicy();
-    const ep = ap === undefined ? undefined
-      : ap.hasSignaturePolicy() ? { signaturePolicy: formatPolicy(fromSignaturePolicyEnvelope(ap.getSignaturePolicy()!.serializeBinary())) }
-      : { channelConfigPolicy: ap.getChannelConfigPolicyReference() };
+    const ep =
+      ap === undefined
+        ? undefined
+        : ap.hasSignaturePolicy()
+          ? { signaturePolicy: formatPolicy(fromSignaturePolicyEnvelope(ap.getSignaturePolicy()!.serializeBinary())) }
+          : { channelConfigPolicy: ap.getChannelConfigPolicyReference() };
     return {
       name: s.getName(),
       policy: formatPolicy(fromSignaturePolicyEnvelope(member.serializeBinary())),

@@ -71,7 +71,9 @@ export function parseProposal(proposalBytes: Uint8Array, signature: Uint8Array):
 
   const type = channelHeader.getType();
   if (type !== ENDORSER_TRANSACTION) {
-    throw proposalError('UNSUPPORTED_HEADER_TYPE', `invalid header type ${type}: only ENDORSER_TRANSACTION proposals are supported`, { type });
+    throw proposalError('UNSUPPORTED_HEADER_TYPE', `invalid header type ${type}: only ENDORSER_TRANSACTION proposals are supported`, {
+      type,
+    });
   }
   const channelId = channelHeader.getChannelId();
   if (channelId === '') throw malformed('no channel id provided');
@@ -86,7 +88,9 @@ export function parseProposal(proposalBytes: Uint8Array, signature: Uint8Array):
     throw proposalError('BAD_TXID', `incorrectly computed txid '${txId}' -- expected '${expected}'`, { txId, expected });
   }
 
-  const extension = decode('ChaincodeHeaderExtension', () => peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8()));
+  const extension = decode('ChaincodeHeaderExtension', () =>
+    peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8()),
+  );
   const payload = decode('ChaincodeProposalPayload', () => peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8()));
   const inputBytes = payload.getInput_asU8();
   const spec = decode('ChaincodeInvocationSpec', () => peer.ChaincodeInvocationSpec.deserializeBinary(inputBytes)).getChaincodeSpec();

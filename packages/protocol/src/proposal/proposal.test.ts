@@ -7,7 +7,13 @@ import { serializeIdentity, signLowS, verifySignature } from '@metroledger/ident
 import { parseEnvelope } from '../transaction/parse.js';
 import { decodeTxReadWriteSet } from '../transaction/rwset.js';
 import { parseSignedProposal } from './parse.js';
-import { decodeProposalResponse, newFailedProposalResponse, newProposalResponse, newTransactionEnvelope, type ChaincodeResult } from './response.js';
+import {
+  decodeProposalResponse,
+  newFailedProposalResponse,
+  newProposalResponse,
+  newTransactionEnvelope,
+  type ChaincodeResult,
+} from './response.js';
 import { newTestSignedProposal } from './testing.js';
 
 // The creator's certificate is never parsed here, so any PEM-looking text serves.
@@ -24,7 +30,12 @@ const pucpr = newSigner('PUCPRMSP', 'peer0.pucpr');
 function result(payload = 'ok', value = 'v1'): ChaincodeResult {
   return {
     response: { status: 200, message: '', payload: Buffer.from(payload) },
-    rwset: { namespace: 'lr', reads: [{ key: 'a', version: { blockNum: 1, txNum: 0 } }, { key: 'b' }], rangeQueries: [], writes: [{ key: 'a', isDelete: false, value: Buffer.from(value) }] },
+    rwset: {
+      namespace: 'lr',
+      reads: [{ key: 'a', version: { blockNum: 1, txNum: 0 } }, { key: 'b' }],
+      rangeQueries: [],
+      writes: [{ key: 'a', isDelete: false, value: Buffer.from(value) }],
+    },
     event: { name: 'Measurement', payload: Buffer.from('{}') },
   };
 }
@@ -35,20 +46,29 @@ test('a client proposal parses into channel, chaincode, args, creator and a prop
   assert.equal(p.channelId, 'metrology');
   assert.equal(p.chaincodeName, 'lr');
   assert.equal(p.txId, txId);
-  assert.deepEqual(p.args.map((a) => Buffer.from(a).toString()), ['submitReading', 'abc']);
+  assert.deepEqual(
+    p.args.map((a) => Buffer.from(a).toString()),
+    ['submitReading', 'abc'],
+  );
   assert.deepEqual(p.timestamp, { seconds: 1700000000, nanos: 5 });
   assert.deepEqual(Buffer.from(p.creator), Buffer.from(client.serialize()));
   assert.ok(verifySignature(client.publicKey, p.proposalBytes, p.signature));
   const header = common.Header.deserializeBinary(p.headerBytes);
   const proposal = peer.Proposal.deserializeBinary(p.proposalBytes);
-  const expected = createHash('sha256').update(header.getChannelHeader_asU8()).update(header.getSignatureHeader_asU8()).update(proposal.getPayload_asU8()).digest();
+  const expected = createHash('sha256')
+    .update(header.getChannelHeader_asU8())
+    .update(header.getSignatureHeader_asU8())
+    .update(proposal.getPayload_asU8())
+    .digest();
   assert.deepEqual(Buffer.from(p.proposalHash), expected);
 });
 
 test('transient data is available to the chaincode but left out of the proposal hash and the transaction', () => {
   const nonce = Buffer.alloc(24, 7);
   const plain = parseSignedProposal(newTestSignedProposal(client, { nonce, timestamp: { seconds: 1, nanos: 0 } }).bytes);
-  const secret = parseSignedProposal(newTestSignedProposal(client, { nonce, timestamp: { seconds: 1, nanos: 0 }, transient: { key: Buffer.from('secret') } }).bytes);
+  const secret = parseSignedProposal(
+    newTestSignedProposal(client, { nonce, timestamp: { seconds: 1, nanos: 0 }, transient: { key: Buffer.from('secret') } }).bytes,
+  );
   assert.equal(Buffer.from(secret.transient.get('key')!).toString(), 'secret');
   assert.deepEqual(secret.proposalHash, plain.proposalHash);
   assert.ok(!Buffer.from(secret.payloadForTx).includes('secret'));
@@ -87,7 +107,10 @@ test('an endorsement signs the proposal response payload followed by the endorse
   assert.equal(action.getResponse()?.getStatus(), 200);
   const [rw] = decodeTxReadWriteSet(action.getResults_asU8());
   assert.equal(rw!.namespace, 'lr');
-  assert.deepEqual(rw!.writes.map((w) => w.key), ['a']);
+  assert.deepEqual(
+    rw!.writes.map((w) => w.key),
+    ['a'],
+  );
   const ev = peer.ChaincodeEvent.deserializeBinary(action.getEvents_asU8());
   assert.deepEqual([ev.getChaincodeId(), ev.getTxId(), ev.getEventName()], ['lr', p.txId, 'Measurement']);
 });
@@ -105,7 +128,10 @@ test('two matching endorsements make an envelope that keeps the client header an
   assert.equal(tx.txId, txId);
   assert.equal(tx.chaincodeName, 'lr');
   assert.equal(tx.endorsements.length, 2, 'duplicate endorsements are dropped');
-  assert.deepEqual(tx.args.map((a) => Buffer.from(a).toString()), ['submitReading', 'x']);
+  assert.deepEqual(
+    tx.args.map((a) => Buffer.from(a).toString()),
+    ['submitReading', 'x'],
+  );
   assert.deepEqual(Buffer.from(tx.response.payload).toString(), 'ok');
 });
 

@@ -47,7 +47,11 @@ function pbResponse(status: number, message: string, payload: Uint8Array): peer.
  * ChaincodeAction{results, events, response, chaincode_id}. Deterministic: endorsers that simulated
  * the same way produce the same bytes.
  */
-export function newProposalResponsePayload(p: ParsedProposal, result: ChaincodeResult, chaincode: { name: string; version: string }): Uint8Array {
+export function newProposalResponsePayload(
+  p: ParsedProposal,
+  result: ChaincodeResult,
+  chaincode: { name: string; version: string },
+): Uint8Array {
   const action = new peer.ChaincodeAction();
   action.setResults(encodeTxReadWriteSet(result.rwsets ?? [result.rwset]));
   if (result.event !== undefined) {
@@ -75,7 +79,12 @@ export function newProposalResponsePayload(p: ParsedProposal, result: ChaincodeR
  * Endorses a successful simulation (status < 400): the ProposalResponsePayload and the endorser's
  * signature over `payload ‖ endorser`, as decoded ProposalResponse parts (for in-process use).
  */
-export function newEndorsement(p: ParsedProposal, result: ChaincodeResult, chaincode: { name: string; version: string }, endorser: Endorsing): ProposalResponseParts {
+export function newEndorsement(
+  p: ParsedProposal,
+  result: ChaincodeResult,
+  chaincode: { name: string; version: string },
+  endorser: Endorsing,
+): ProposalResponseParts {
   const prpBytes = newProposalResponsePayload(p, result, chaincode);
   const endorserBytes = endorser.serialize();
   const signed = Buffer.allocUnsafe(prpBytes.length + endorserBytes.length);
@@ -105,7 +114,12 @@ export function encodeProposalResponse(parts: ProposalResponseParts): Uint8Array
  * being the endorser's signature over `payload ‖ endorser`. Only for successful simulations
  * (status < 400); a failed one is answered with {@link newFailedProposalResponse}.
  */
-export function newProposalResponse(p: ParsedProposal, result: ChaincodeResult, chaincode: { name: string; version: string }, endorser: Endorsing): Uint8Array {
+export function newProposalResponse(
+  p: ParsedProposal,
+  result: ChaincodeResult,
+  chaincode: { name: string; version: string },
+  endorser: Endorsing,
+): Uint8Array {
   return encodeProposalResponse(newEndorsement(p, result, chaincode, endorser));
 }
 
@@ -149,7 +163,9 @@ export function newTransactionEnvelope(p: ParsedProposal, proposalResponses: rea
   const seen = new Set<string>();
   for (const r of parts) {
     if (r.status < 200 || r.status >= 400) {
-      throw proposalError('MALFORMED_PROPOSAL_RESPONSE', `proposal response was not successful, error code ${r.status}, msg ${r.message}`, { status: r.status });
+      throw proposalError('MALFORMED_PROPOSAL_RESPONSE', `proposal response was not successful, error code ${r.status}, msg ${r.message}`, {
+        status: r.status,
+      });
     }
     if (r.endorsement === undefined) throw proposalError('MALFORMED_PROPOSAL_RESPONSE', 'proposal response has no endorsement');
     if (Buffer.compare(r.prpBytes, first.prpBytes) !== 0) throw proposalError('PAYLOAD_MISMATCH', 'ProposalResponsePayloads do not match');

@@ -80,6 +80,8 @@ export function newTestSignedProposal(signer: ProposalSigner, opts: TestProposal
 function newTimestamp(): NonNullable<ReturnType<common.ChannelHeader['getTimestamp']>> {
   // google-protobuf's Timestamp, reached through the module fabric-protos itself loads
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Timestamp } = require('google-protobuf/google/protobuf/timestamp_pb') as { Timestamp: new () => NonNullable<ReturnType<common.ChannelHeader['getTimestamp']>> };
+  const { Timestamp } = require('google-protobuf/google/protobuf/timestamp_pb') as {
+    Timestamp: new () => NonNullable<ReturnType<common.ChannelHeader['getTimestamp']>>;
+  };
   return new Timestamp();
 }

@@ -20,7 +20,11 @@ export function implicitCollectionOrg(collection: string): string | undefined {
 
 /** SHA-256, as Fabric hashes private keys (their UTF-8 bytes) and values. */
 export function privateDataHash(data: Uint8Array | string): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).digest());
+  return new Uint8Array(
+    createHash('sha256')
+      .update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
+      .digest(),
+  );
 }
 
 /**
@@ -40,5 +44,8 @@ export function parseHashedNamespace(ns: string): { readonly namespace: string; 
 
 /** Byte equality of two hashes. */
 export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  return (
+    a.length === b.length &&
+    Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0
+  );
 }

@@ -112,7 +112,17 @@ export function parseEnvelope(bytes: Uint8Array): ParsedTransaction {
 
   // configtxgen writes the genesis config envelope unsigned, with an empty signature header.
   if (type === common.HeaderType.CONFIG) {
-    return { ...base, chaincodeName: '', chaincodeVersion: '', args: [], prpBytes: EMPTY, rwsets: [], endorsements: [], response: NO_RESPONSE, configEnvelope: payload.getData_asU8() };
+    return {
+      ...base,
+      chaincodeName: '',
+      chaincodeVersion: '',
+      args: [],
+      prpBytes: EMPTY,
+      rwsets: [],
+      endorsements: [],
+      response: NO_RESPONSE,
+      configEnvelope: payload.getData_asU8(),
+    };
   }
   if (type !== common.HeaderType.ENDORSER_TRANSACTION) throw new ProtocolError('UNKNOWN_TX_TYPE', `header type ${type}`, { type });
   if (creator.length === 0 || nonce.length === 0) throw new ProtocolError('BAD_COMMON_HEADER', 'signature header lacks creator or nonce');
@@ -130,12 +140,16 @@ export function parseEnvelope(bytes: Uint8Array): ParsedTransaction {
   if (!bytesEqual(actionHeader.getCreator_asU8(), creator) || !bytesEqual(actionHeader.getNonce_asU8(), nonce)) {
     throw new ProtocolError('INVALID_ENDORSER_TRANSACTION', 'action header differs from the payload signature header');
   }
-  const cap = decode('NIL_TXACTION', 'chaincode action payload', () => peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()));
+  const cap = decode('NIL_TXACTION', 'chaincode action payload', () =>
+    peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()),
+  );
   const endorsed = cap.getAction();
   if (endorsed === undefined) throw new ProtocolError('NIL_TXACTION', 'action payload has no endorsed action');
   const cppBytes = cap.getChaincodeProposalPayload_asU8();
   const cpp = decode('NIL_TXACTION', 'chaincode proposal payload', () => peer.ChaincodeProposalPayload.deserializeBinary(cppBytes));
-  const cis = decode('NIL_TXACTION', 'chaincode invocation spec', () => peer.ChaincodeInvocationSpec.deserializeBinary(cpp.getInput_asU8()));
+  const cis = decode('NIL_TXACTION', 'chaincode invocation spec', () =>
+    peer.ChaincodeInvocationSpec.deserializeBinary(cpp.getInput_asU8()),
+  );
   const args = cis.getChaincodeSpec()?.getInput()?.getArgsList_asU8() ?? [];
 
   const prpBytes = endorsed.getProposalResponsePayload_asU8();
@@ -145,7 +159,9 @@ export function parseEnvelope(bytes: Uint8Array): ParsedTransaction {
   if (!bytesEqual(proposalHash, prp.getProposalHash_asU8())) {
     throw new ProtocolError('INVALID_ENDORSER_TRANSACTION', 'proposal hash in the response does not match the transaction');
   }
-  const ccAction = decode('BAD_RESPONSE_PAYLOAD', 'chaincode action', () => peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8()));
+  const ccAction = decode('BAD_RESPONSE_PAYLOAD', 'chaincode action', () =>
+    peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8()),
+  );
   const resp = ccAction.getResponse();
   if (resp === undefined) throw new ProtocolError('BAD_RESPONSE_PAYLOAD', 'chaincode action has no response');
   const rwsets = decodeTxReadWriteSet(ccAction.getResults_asU8());
@@ -154,7 +170,8 @@ export function parseEnvelope(bytes: Uint8Array): ParsedTransaction {
   const evBytes = ccAction.getEvents_asU8();
   if (evBytes.length > 0) {
     const ev = decode('BAD_RESPONSE_PAYLOAD', 'chaincode event', () => peer.ChaincodeEvent.deserializeBinary(evBytes));
-    if (ev.getEventName() !== '') event = { chaincodeId: ev.getChaincodeId(), txId: ev.getTxId(), eventName: ev.getEventName(), payload: ev.getPayload_asU8() };
+    if (ev.getEventName() !== '')
+      event = { chaincodeId: ev.getChaincodeId(), txId: ev.getTxId(), eventName: ev.getEventName(), payload: ev.getPayload_asU8() };
   }
 
   const parsed: ParsedTransaction = {

@@ -1,11 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 // ledger.rwset.TxReadWriteSet (KV data model) <-> our NsReadWriteSet records.
 import { ledger } from '../protos.js';
-import type { CollectionHashedRwSet, CollectionPvtRwSet, KVRead, KVReadHash, KVWrite, KVWriteHash, NsPvtRwSet, NsReadWriteSet, RangeQueryInfo, Version } from '../rwset/types.js';
+import type {
+  CollectionHashedRwSet,
+  CollectionPvtRwSet,
+  KVRead,
+  KVReadHash,
+  KVWrite,
+  KVWriteHash,
+  NsPvtRwSet,
+  NsReadWriteSet,
+  RangeQueryInfo,
+  Version,
+} from '../rwset/types.js';
 import { privateDataHash, sameHash } from '../rwset/private.js';
 import { ProtocolError } from './errors.js';
 
-const { TxReadWriteSet, NsReadWriteSet: PbNsReadWriteSet, CollectionHashedReadWriteSet, TxPvtReadWriteSet, NsPvtReadWriteSet, CollectionPvtReadWriteSet } = ledger.rwset;
+const {
+  TxReadWriteSet,
+  NsReadWriteSet: PbNsReadWriteSet,
+  CollectionHashedReadWriteSet,
+  TxPvtReadWriteSet,
+  NsPvtReadWriteSet,
+  CollectionPvtReadWriteSet,
+} = ledger.rwset;
 const kv = ledger.rwset.kvrwset;
 
 /**
@@ -117,7 +135,9 @@ export function decodeKVRWSet(namespace: string, bytes: Uint8Array): NsReadWrite
   const rangeQueries: RangeQueryInfo[] = set.getRangeQueriesInfoList().map((q) => {
     if (!q.hasRawReads()) {
       // Fabric summarises very long range queries as Merkle hashes; our endorsers never do.
-      throw new ProtocolError('BAD_RWSET', `range query in ${JSON.stringify(namespace)} carries Merkle hashes instead of raw reads`, { namespace });
+      throw new ProtocolError('BAD_RWSET', `range query in ${JSON.stringify(namespace)} carries Merkle hashes instead of raw reads`, {
+        namespace,
+      });
     }
     return {
       startKey: q.getStartKey(),
@@ -126,7 +146,9 @@ export function decodeKVRWSet(namespace: string, bytes: Uint8Array): NsReadWrite
       reads: q.getRawReads()!.getKvReadsList().map(readOf),
     };
   });
-  const writes: KVWrite[] = set.getWritesList().map((w) => ({ key: w.getKey(), isDelete: w.getIsDelete(), value: w.getIsDelete() ? EMPTY : w.getValue_asU8() }));
+  const writes: KVWrite[] = set
+    .getWritesList()
+    .map((w) => ({ key: w.getKey(), isDelete: w.getIsDelete(), value: w.getIsDelete() ? EMPTY : w.getValue_asU8() }));
   return { namespace, reads: set.getReadsList().map(readOf), rangeQueries, writes };
 }
 
@@ -139,7 +161,8 @@ export function decodeTxReadWriteSet(bytes: Uint8Array): NsReadWriteSet[] {
   } catch (err) {
     throw new ProtocolError('BAD_RWSET', 'results are not a TxReadWriteSet', undefined, { cause: err });
   }
-  if (tx.getDataModel() !== TxReadWriteSet.DataModel.KV) throw new ProtocolError('BAD_RWSET', `unsupported data model ${tx.getDataModel()}`);
+  if (tx.getDataModel() !== TxReadWriteSet.DataModel.KV)
+    throw new ProtocolError('BAD_RWSET', `unsupported data model ${tx.getDataModel()}`);
   const seen = new Set<string>();
   return tx.getNsRwsetList().map((ns) => {
     const name = ns.getNamespace();
@@ -195,13 +218,25 @@ function decodeCollection(namespace: string, c: InstanceType<typeof ledger.rwset
   try {
     hashed = kv.HashedRWSet.deserializeBinary(c.getHashedRwset_asU8());
   } catch (err) {
-    throw new ProtocolError('BAD_RWSET', `hashed read/write set of collection ${JSON.stringify(collection)} in ${JSON.stringify(namespace)} does not parse`, { namespace, collection }, { cause: err });
+    throw new ProtocolError(
+      'BAD_RWSET',
+      `hashed read/write set of collection ${JSON.stringify(collection)} in ${JSON.stringify(namespace)} does not parse`,
+      { namespace, collection },
+      { cause: err },
+    );
   }
   const reads: KVReadHash[] = hashed.getHashedReadsList().map((r) => {
     const v = r.getVersion();
-    return v === undefined ? { keyHash: r.getKeyHash_asU8() } : { keyHash: r.getKeyHash_asU8(), version: { blockNum: v.getBlockNum(), txNum: v.getTxNum() } };
+    return v === undefined
+      ? { keyHash: r.getKeyHash_asU8() }
+      : { keyHash: r.getKeyHash_asU8(), version: { blockNum: v.getBlockNum(), txNum: v.getTxNum() } };
   });
-  const writes: KVWriteHash[] = hashed.getHashedWritesList().map((w) => ({ keyHash: w.getKeyHash_asU8(), isDelete: w.getIsDelete(), valueHash: w.getIsDelete() ? EMPTY : w.getValueHash_asU8(), ...(w.getIsPurge() && { isPurge: true }) }));
+  const writes: KVWriteHash[] = hashed.getHashedWritesList().map((w) => ({
+    keyHash: w.getKeyHash_asU8(),
+    isDelete: w.getIsDelete(),
+    valueHash: w.getIsDelete() ? EMPTY : w.getValueHash_asU8(),
+    ...(w.getIsPurge() && { isPurge: true }),
+  }));
   return { collection, reads, writes, pvtRwSetHash: c.getPvtRwsetHash_asU8() };
 }
 
@@ -215,7 +250,10 @@ export function encodeCollectionPvtRwSet(c: CollectionPvtRwSet): Uint8Array {
  * (SHA-256) in key order, and the hash of the private KVRWSet bytes. `purged`: keys whose delete
  * is a purgePrivateData (is_purge).
  */
-export function hashCollectionWrites(c: CollectionPvtRwSet, purged?: ReadonlySet<string>): { readonly writes: KVWriteHash[]; readonly pvtRwSetHash: Uint8Array } {
+export function hashCollectionWrites(
+  c: CollectionPvtRwSet,
+  purged?: ReadonlySet<string>,
+): { readonly writes: KVWriteHash[]; readonly pvtRwSetHash: Uint8Array } {
   const writes = sortedByKey(c.writes).map((w) => ({
     keyHash: privateDataHash(w.key),
     isDelete: w.isDelete,
@@ -271,12 +309,15 @@ export function decodeTxPvtReadWriteSet(bytes: Uint8Array): NsPvtRwSet[] {
   } catch (err) {
     throw new ProtocolError('BAD_RWSET', 'bytes are not a TxPvtReadWriteSet', undefined, { cause: err });
   }
-  if (tx.getDataModel() !== TxReadWriteSet.DataModel.KV) throw new ProtocolError('BAD_RWSET', `unsupported data model ${tx.getDataModel()}`);
+  if (tx.getDataModel() !== TxReadWriteSet.DataModel.KV)
+    throw new ProtocolError('BAD_RWSET', `unsupported data model ${tx.getDataModel()}`);
   return tx.getNsPvtRwsetList().map((ns) => {
     const namespace = ns.getNamespace();
     return {
       namespace,
-      collections: ns.getCollectionPvtRwsetList().map((c) => ({ collection: c.getCollectionName(), writes: decodeKVRWSet(namespace, c.getRwset_asU8()).writes })),
+      collections: ns
+        .getCollectionPvtRwsetList()
+        .map((c) => ({ collection: c.getCollectionName(), writes: decodeKVRWSet(namespace, c.getRwset_asU8()).writes })),
     };
   });
 }

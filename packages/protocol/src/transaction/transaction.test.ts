@@ -18,7 +18,10 @@ test('rwset round-trips with namespaces and keys in UTF-8 byte order, absent rea
     },
   ]);
   const back = decodeTxReadWriteSet(bytes);
-  assert.deepEqual(back.map((n) => n.namespace), ['alpha', 'zeta']);
+  assert.deepEqual(
+    back.map((n) => n.namespace),
+    ['alpha', 'zeta'],
+  );
   // U+FFFD is EF BF BD in UTF-8, U+1F600 is F0 9F 98 80: byte order puts U+FFFD first (JS order would not).
   assert.deepEqual(back[0]!.reads, [{ key: '\uFFFD', version: { blockNum: 3, txNum: 1 } }, { key: '\u{1F600}' }]);
   assert.deepEqual(back[0]!.rangeQueries[0]!.reads, [{ key: 'a1', version: { blockNum: 0, txNum: 0 } }]);
@@ -34,7 +37,10 @@ test('identical simulations encode to identical bytes whatever the input order',
 });
 
 test('a namespace twice in one rwset is refused', () => {
-  assert.throws(() => encodeTxReadWriteSet([rw('cc', {}, {}), rw('cc', {}, {})]), (e: unknown) => e instanceof ProtocolError && e.code === 'BAD_ARGUMENT');
+  assert.throws(
+    () => encodeTxReadWriteSet([rw('cc', {}, {}), rw('cc', {}, {})]),
+    (e: unknown) => e instanceof ProtocolError && e.code === 'BAD_ARGUMENT',
+  );
 });
 
 test('parseEnvelope reads header, creator, args, rwset, event and endorsements of an endorsed transaction', async () => {
@@ -54,7 +60,10 @@ test('parseEnvelope reads header, creator, args, rwset, event and endorsements o
   assert.equal(tx.chaincodeName, 'lr');
   assert.equal(tx.chaincodeVersion, '1.0');
   assert.deepEqual(tx.creator, client.serialize());
-  assert.deepEqual(tx.args.map((a) => Buffer.from(a).toString()), ['submitReading', 'abc']);
+  assert.deepEqual(
+    tx.args.map((a) => Buffer.from(a).toString()),
+    ['submitReading', 'abc'],
+  );
   assert.equal(tx.rwsets[0]!.writes[0]!.key, 'm1');
   assert.equal(tx.event?.eventName, 'Measurement');
   assert.equal(tx.endorsements.length, 2);

@@ -43,15 +43,26 @@ type Pending = { readonly isDelete: boolean; readonly value?: Uint8Array; readon
 
 /** A namespace's point reads, its private key-hash reads included (at their place in the hashed state). */
 function pointReads(rw: NsReadWriteSet): { ns: string; key: string; version?: Version }[] {
-  const out: { ns: string; key: string; version?: Version }[] = rw.reads.map((r) => ({ ns: rw.namespace, key: r.key, ...(r.version !== undefined && { version: r.version }) }));
+  const out: { ns: string; key: string; version?: Version }[] = rw.reads.map((r) => ({
+    ns: rw.namespace,
+    key: r.key,
+    ...(r.version !== undefined && { version: r.version }),
+  }));
   for (const c of rw.collections ?? []) {
-    for (const r of c.reads) out.push({ ...hashedStateKey(rw.namespace, c.collection, r.keyHash), ...(r.version !== undefined && { version: r.version }) });
+    for (const r of c.reads)
+      out.push({ ...hashedStateKey(rw.namespace, c.collection, r.keyHash), ...(r.version !== undefined && { version: r.version }) });
   }
   return out;
 }
 
 /** Range re-execution over committed state overlaid with the block's earlier valid writes. */
-async function rangeNow(state: StateReader, written: Map<string, Pending>, ns: string, start: string, end: string): Promise<{ key: string; version: Version }[]> {
+async function rangeNow(
+  state: StateReader,
+  written: Map<string, Pending>,
+  ns: string,
+  start: string,
+  end: string,
+): Promise<{ key: string; version: Version }[]> {
   const inBlock = new Map<string, Pending>();
   const prefix = ns + SEP;
   for (const [k, p] of written) {
@@ -70,7 +81,11 @@ async function rangeNow(state: StateReader, written: Map<string, Pending>, ns: s
 
 function rangeMatches(now: readonly { key: string; version: Version }[], reads: readonly KVRead[], exhausted: boolean): boolean {
   // A range that stopped early is only checked up to (and including) its last key, as Fabric does.
-  const limit = exhausted ? now.length : reads.length === 0 ? 0 : now.findIndex((r) => compareUtf8(r.key, reads[reads.length - 1]!.key) > 0);
+  const limit = exhausted
+    ? now.length
+    : reads.length === 0
+      ? 0
+      : now.findIndex((r) => compareUtf8(r.key, reads[reads.length - 1]!.key) > 0);
   const upto = limit === -1 ? now.length : limit;
   if (upto !== reads.length) return false;
   for (let i = 0; i < upto; i++) {

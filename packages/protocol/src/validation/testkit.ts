@@ -3,7 +3,14 @@
 // built field by field, so tests can also build the malformed ones.
 import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
-import { generateOrganization, IdentityDeserializer, issueIdentity, MspRegistry, SigningIdentity, type OrgMaterial } from '@metroledger/identity';
+import {
+  generateOrganization,
+  IdentityDeserializer,
+  issueIdentity,
+  MspRegistry,
+  SigningIdentity,
+  type OrgMaterial,
+} from '@metroledger/identity';
 import { parsePolicy } from '@metroledger/policy';
 import type { NsReadWriteSet } from '../rwset/types.js';
 import { encodeTxReadWriteSet } from '../transaction/rwset.js';
@@ -26,10 +33,37 @@ let cached: Promise<TestNetwork> | undefined;
 export function testNetwork(): Promise<TestNetwork> {
   cached ??= (async () => {
     const [org1, org2, ordererOrg, outsider] = await Promise.all([
-      generateOrganization({ name: 'Org1', mspId: 'Org1MSP', domain: 'org1.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
-      generateOrganization({ name: 'Org2', mspId: 'Org2MSP', domain: 'org2.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
-      generateOrganization({ name: 'Orderer', mspId: 'OrdererMSP', domain: 'example.com', kind: 'orderer', orderers: ['orderer0', 'orderer1', 'orderer2', 'orderer3'] }),
-      generateOrganization({ name: 'Evil', mspId: 'EvilMSP', domain: 'evil.example.com', kind: 'peer', peers: ['peer0'], users: ['User1'] }),
+      generateOrganization({
+        name: 'Org1',
+        mspId: 'Org1MSP',
+        domain: 'org1.example.com',
+        kind: 'peer',
+        peers: ['peer0'],
+        users: ['User1'],
+      }),
+      generateOrganization({
+        name: 'Org2',
+        mspId: 'Org2MSP',
+        domain: 'org2.example.com',
+        kind: 'peer',
+        peers: ['peer0'],
+        users: ['User1'],
+      }),
+      generateOrganization({
+        name: 'Orderer',
+        mspId: 'OrdererMSP',
+        domain: 'example.com',
+        kind: 'orderer',
+        orderers: ['orderer0', 'orderer1', 'orderer2', 'orderer3'],
+      }),
+      generateOrganization({
+        name: 'Evil',
+        mspId: 'EvilMSP',
+        domain: 'evil.example.com',
+        kind: 'peer',
+        peers: ['peer0'],
+        users: ['User1'],
+      }),
     ]);
     return { org1, org2, ordererOrg, outsider };
   })();
@@ -177,12 +211,18 @@ export function buildTransaction(spec: TxSpec): BuiltTx {
 }
 
 /** An rwset in namespace `ns` that reads `reads` (key -> version or absent) and writes `writes`. */
-export function rw(ns: string, reads: Record<string, { blockNum: number; txNum: number } | null>, writes: Record<string, string | null>): NsReadWriteSet {
+export function rw(
+  ns: string,
+  reads: Record<string, { blockNum: number; txNum: number } | null>,
+  writes: Record<string, string | null>,
+): NsReadWriteSet {
   return {
     namespace: ns,
     reads: Object.entries(reads).map(([key, v]) => (v === null ? { key } : { key, version: v })),
     rangeQueries: [],
-    writes: Object.entries(writes).map(([key, v]) => (v === null ? { key, isDelete: true, value: new Uint8Array(0) } : { key, isDelete: false, value: Buffer.from(v) })),
+    writes: Object.entries(writes).map(([key, v]) =>
+      v === null ? { key, isDelete: true, value: new Uint8Array(0) } : { key, isDelete: false, value: Buffer.from(v) },
+    ),
   };
 }
 

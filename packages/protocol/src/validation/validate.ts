@@ -87,7 +87,16 @@ export interface TxPlan extends TxDecisionInput {
 const NO_WRITES = Object.freeze({ public: false, collections: Object.freeze([]) as readonly string[] });
 
 function decided(tx: ParsedTransaction | undefined, code: TxValidationCode): TxPlan {
-  return { tx, decided: code, checks: [], endorsers: [], ifCreatorValid: code, txId: tx?.txId ?? '', chaincodeName: tx?.chaincodeName ?? '', writes: NO_WRITES };
+  return {
+    tx,
+    decided: code,
+    checks: [],
+    endorsers: [],
+    ifCreatorValid: code,
+    txId: tx?.txId ?? '',
+    chaincodeName: tx?.chaincodeName ?? '',
+    writes: NO_WRITES,
+  };
 }
 
 function tryDeserialize(ctx: PlanContext, bytes: Uint8Array): Identity | undefined {
@@ -126,7 +135,8 @@ export function planTransaction(input: Uint8Array | ParsedTransaction, ctx: Plan
 
   // The creator's signature decides first; the codes below apply only if it holds.
   let ifCreatorValid: TxValidationCode = V.VALID;
-  const writesElsewhere = (rw: ParsedTransaction['rwsets'][number]): boolean => rw.namespace !== tx.chaincodeName && (rw.writes.length > 0 || (rw.collections ?? []).some((c) => c.writes.length > 0));
+  const writesElsewhere = (rw: ParsedTransaction['rwsets'][number]): boolean =>
+    rw.namespace !== tx.chaincodeName && (rw.writes.length > 0 || (rw.collections ?? []).some((c) => c.writes.length > 0));
   if (tx.txId !== computeTxId(tx.nonce, tx.creator)) ifCreatorValid = V.BAD_PROPOSAL_TXID;
   else if (ctx.isCommittedTxId?.(tx.txId) === true) ifCreatorValid = V.DUPLICATE_TXID;
   else if (tx.rwsets.some(writesElsewhere)) ifCreatorValid = V.ILLEGAL_WRITESET;
@@ -155,7 +165,10 @@ export function planTransaction(input: Uint8Array | ParsedTransaction, ctx: Plan
  * chaincode's policy when it writes public keys or no collection policy applied. Undefined when
  * the chaincode is not defined on the channel (INVALID_CHAINCODE).
  */
-export function requiredPolicies(input: Pick<TxDecisionInput, 'chaincodeName' | 'writes'>, ctx: Pick<ValidationContext, 'endorsementPolicy' | 'collectionPolicy'>): Policy[] | undefined {
+export function requiredPolicies(
+  input: Pick<TxDecisionInput, 'chaincodeName' | 'writes'>,
+  ctx: Pick<ValidationContext, 'endorsementPolicy' | 'collectionPolicy'>,
+): Policy[] | undefined {
   const chaincodePolicy = ctx.endorsementPolicy(input.chaincodeName);
   if (chaincodePolicy === undefined) return undefined;
   const policies: Policy[] = [];
@@ -173,7 +186,11 @@ export function requiredPolicies(input: Pick<TxDecisionInput, 'chaincodeName' | 
  * Phase 3: the validation code, given the results of the plan's checks in order (creator first),
  * against the ledger state: duplicate tx ids, the chaincode's definition and endorsement policies.
  */
-export function decideTransaction(plan: TxDecisionInput, results: readonly boolean[], ctx: Pick<ValidationContext, 'msps' | 'endorsementPolicy' | 'collectionPolicy' | 'isCommittedTxId'>): TxValidationCode {
+export function decideTransaction(
+  plan: TxDecisionInput,
+  results: readonly boolean[],
+  ctx: Pick<ValidationContext, 'msps' | 'endorsementPolicy' | 'collectionPolicy' | 'isCommittedTxId'>,
+): TxValidationCode {
   if (plan.decided !== undefined) return plan.decided;
   if (results[0] !== true) return V.BAD_CREATOR_SIGNATURE;
   if (plan.ifCreatorValid === V.BAD_PROPOSAL_TXID || plan.ifCreatorValid === V.DUPLICATE_TXID) return plan.ifCreatorValid;
@@ -191,7 +208,11 @@ export function decideTransaction(plan: TxDecisionInput, results: readonly boole
  * Validates one transaction (everything but MVCC and in-block duplicates) with a synchronous verifier.
  * Pure apart from the injected context.
  */
-export function validateTransaction(input: Uint8Array | ParsedTransaction, ctx: ValidationContext, verify: (checks: readonly SignatureCheck[]) => readonly boolean[] = verifyInline as (c: readonly SignatureCheck[]) => readonly boolean[]): TxValidationCode {
+export function validateTransaction(
+  input: Uint8Array | ParsedTransaction,
+  ctx: ValidationContext,
+  verify: (checks: readonly SignatureCheck[]) => readonly boolean[] = verifyInline as (c: readonly SignatureCheck[]) => readonly boolean[],
+): TxValidationCode {
   const plan = planTransaction(input, ctx);
   return decideTransaction(plan, plan.checks.length > 0 ? verify(plan.checks) : [], ctx);
 }
@@ -208,12 +229,17 @@ export interface BlockValidation {
  * call to `verifier`, decides, then marks repeated tx ids within the block as DUPLICATE_TXID (the
  * first otherwise-valid occurrence keeps the id).
  */
-export async function validateBlockTransactions(envelopes: readonly (Uint8Array | ParsedTransaction)[], ctx: ValidationContext, verifier: SignatureVerifier = verifyInline): Promise<BlockValidation> {
+export async function validateBlockTransactions(
+  envelopes: readonly (Uint8Array | ParsedTransaction)[],
+  ctx: ValidationContext,
+  verifier: SignatureVerifier = verifyInline,
+): Promise<BlockValidation> {
   const plans = envelopes.map((e) => planTransaction(e, ctx));
   const all: SignatureCheck[] = [];
   for (const p of plans) for (const c of p.checks) all.push(c);
   const results = all.length > 0 ? await verifier(all) : [];
-  if (results.length !== all.length) throw new ProtocolError('BAD_ARGUMENT', `verifier returned ${results.length} results for ${all.length} checks`);
+  if (results.length !== all.length)
+    throw new ProtocolError('BAD_ARGUMENT', `verifier returned ${results.length} results for ${all.length} checks`);
   const codes: TxValidationCode[] = [];
   const seen = new Set<string>();
   let at = 0;

@@ -14,16 +14,37 @@ test('a transaction endorsed by both orgs is VALID; one endorsement fails AND(Or
   const ctx = testContext(net);
   const client = net.org1.signingIdentity('User1');
   const both = [net.org1.signingIdentity('peer0'), net.org2.signingIdentity('peer0')];
-  assert.equal(validateTransaction(buildTransaction({ client, endorsers: both, rwsets: [rw('lr', {}, { k: 'v' })] }).envelope, ctx), V.VALID);
-  assert.equal(validateTransaction(buildTransaction({ client, endorsers: both.slice(0, 1), rwsets: [rw('lr', {}, { k: 'v' })] }).envelope, ctx), V.ENDORSEMENT_POLICY_FAILURE);
+  assert.equal(
+    validateTransaction(buildTransaction({ client, endorsers: both, rwsets: [rw('lr', {}, { k: 'v' })] }).envelope, ctx),
+    V.VALID,
+  );
+  assert.equal(
+    validateTransaction(buildTransaction({ client, endorsers: both.slice(0, 1), rwsets: [rw('lr', {}, { k: 'v' })] }).envelope, ctx),
+    V.ENDORSEMENT_POLICY_FAILURE,
+  );
   // the same peer twice counts once
-  assert.equal(validateTransaction(buildTransaction({ client, endorsers: [both[0]!, both[0]!], rwsets: [] }).envelope, ctx), V.ENDORSEMENT_POLICY_FAILURE);
+  assert.equal(
+    validateTransaction(buildTransaction({ client, endorsers: [both[0]!, both[0]!], rwsets: [] }).envelope, ctx),
+    V.ENDORSEMENT_POLICY_FAILURE,
+  );
   // a client certificate is not a peer
-  assert.equal(validateTransaction(buildTransaction({ client, endorsers: [both[0]!, net.org2.signingIdentity('User1')], rwsets: [] }).envelope, ctx), V.ENDORSEMENT_POLICY_FAILURE);
+  assert.equal(
+    validateTransaction(buildTransaction({ client, endorsers: [both[0]!, net.org2.signingIdentity('User1')], rwsets: [] }).envelope, ctx),
+    V.ENDORSEMENT_POLICY_FAILURE,
+  );
   // a forged endorsement signature does not count
-  assert.equal(validateTransaction(buildTransaction({ client, endorsers: both, rwsets: [], badEndorsement: 1 }).envelope, ctx), V.ENDORSEMENT_POLICY_FAILURE);
+  assert.equal(
+    validateTransaction(buildTransaction({ client, endorsers: both, rwsets: [], badEndorsement: 1 }).envelope, ctx),
+    V.ENDORSEMENT_POLICY_FAILURE,
+  );
   // an endorser from an MSP the channel does not know does not count
-  assert.equal(validateTransaction(buildTransaction({ client, endorsers: [both[0]!, net.outsider.signingIdentity('peer0')], rwsets: [] }).envelope, ctx), V.ENDORSEMENT_POLICY_FAILURE);
+  assert.equal(
+    validateTransaction(
+      buildTransaction({ client, endorsers: [both[0]!, net.outsider.signingIdentity('peer0')], rwsets: [] }).envelope,
+      ctx,
+    ),
+    V.ENDORSEMENT_POLICY_FAILURE,
+  );
 });
 
 test('creator, tx id, channel, chaincode and write-set checks give Fabric codes', async () => {
@@ -31,7 +52,8 @@ test('creator, tx id, channel, chaincode and write-set checks give Fabric codes'
   const ctx = testContext(net);
   const client = net.org1.signingIdentity('User1');
   const endorsers = [net.org1.signingIdentity('peer0'), net.org2.signingIdentity('peer0')];
-  const code = (spec: Partial<Parameters<typeof buildTransaction>[0]>) => validateTransaction(buildTransaction({ client, endorsers, rwsets: [rw('lr', {}, { k: 'v' })], ...spec }).envelope, ctx);
+  const code = (spec: Partial<Parameters<typeof buildTransaction>[0]>) =>
+    validateTransaction(buildTransaction({ client, endorsers, rwsets: [rw('lr', {}, { k: 'v' })], ...spec }).envelope, ctx);
   assert.equal(code({ envelopeSigner: net.org2.signingIdentity('User1') }), V.BAD_CREATOR_SIGNATURE);
   assert.equal(code({ client: net.outsider.signingIdentity('User1') }), V.BAD_CREATOR_SIGNATURE);
   assert.equal(code({ txId: 'ab'.repeat(32) }), V.BAD_PROPOSAL_TXID);
@@ -79,9 +101,18 @@ test('commit-time validation depends on the block alone: a transaction keeps its
   assert.deepEqual((await validateBlockTransactions([tx.envelope], ctx)).codes, [V.VALID]);
   // membership still decides: an expired endorser of the wrong role, or an unknown creator, fails as always
   const client2 = await expiredIdentity(net.org2, 'Gone@org2.example.com', 'client');
-  assert.equal(validateTransaction(buildTransaction({ client, endorsers: [net.org1.signingIdentity('peer0'), client2], rwsets: [] }).envelope, ctx), V.ENDORSEMENT_POLICY_FAILURE);
+  assert.equal(
+    validateTransaction(buildTransaction({ client, endorsers: [net.org1.signingIdentity('peer0'), client2], rwsets: [] }).envelope, ctx),
+    V.ENDORSEMENT_POLICY_FAILURE,
+  );
   const stranger = await expiredIdentity(net.outsider, 'Gone@evil.example.com', 'client');
-  assert.equal(validateTransaction(buildTransaction({ client: stranger, endorsers: [net.org1.signingIdentity('peer0'), endorser], rwsets: [] }).envelope, ctx), V.BAD_CREATOR_SIGNATURE);
+  assert.equal(
+    validateTransaction(
+      buildTransaction({ client: stranger, endorsers: [net.org1.signingIdentity('peer0'), endorser], rwsets: [] }).envelope,
+      ctx,
+    ),
+    V.BAD_CREATOR_SIGNATURE,
+  );
 });
 
 class MapState implements StateReader {
@@ -93,7 +124,10 @@ class MapState implements StateReader {
     return this.data.get(`${ns}\0${key}`);
   }
   async *range(ns: string, start: string, end: string) {
-    const keys = [...this.data.keys()].filter((k) => k.startsWith(ns + '\0')).map((k) => k.slice(ns.length + 1)).sort();
+    const keys = [...this.data.keys()]
+      .filter((k) => k.startsWith(ns + '\0'))
+      .map((k) => k.slice(ns.length + 1))
+      .sort();
     for (const key of keys) if (key >= start && (end === '' || key < end)) yield { key, ...this.data.get(`${ns}\0${key}`)! };
   }
 }
@@ -111,10 +145,21 @@ test('MVCC: stale reads and reads of keys written earlier in the block conflict;
     { code: V.VALID, rwsets: [rw('lr', { c: null }, {})] }, // c was written by tx 3
   ];
   const res = await checkMvcc(2, txs, state);
-  assert.deepEqual(res.codes, [V.VALID, V.MVCC_READ_CONFLICT, V.MVCC_READ_CONFLICT, V.VALID, V.ENDORSEMENT_POLICY_FAILURE, V.MVCC_READ_CONFLICT]);
+  assert.deepEqual(res.codes, [
+    V.VALID,
+    V.MVCC_READ_CONFLICT,
+    V.MVCC_READ_CONFLICT,
+    V.VALID,
+    V.ENDORSEMENT_POLICY_FAILURE,
+    V.MVCC_READ_CONFLICT,
+  ]);
   assert.deepEqual(
     res.updates.map((u) => [u.key, u.isDelete, u.version.txNum]),
-    [['a', false, 0], ['c', false, 3], ['b', true, 3]],
+    [
+      ['a', false, 0],
+      ['c', false, 3],
+      ['b', true, 3],
+    ],
   );
 });
 
@@ -124,7 +169,16 @@ test('MVCC: a range query whose results changed is a phantom read', async () => 
   state.put('lr', 'm2', 1, 0);
   const rangeTx = (reads: string[], exhausted = true) => ({
     code: V.VALID,
-    rwsets: [{ namespace: 'lr', reads: [], writes: [], rangeQueries: [{ startKey: 'm', endKey: 'n', itrExhausted: exhausted, reads: reads.map((key) => ({ key, version: { blockNum: 1, txNum: 0 } })) }] }],
+    rwsets: [
+      {
+        namespace: 'lr',
+        reads: [],
+        writes: [],
+        rangeQueries: [
+          { startKey: 'm', endKey: 'n', itrExhausted: exhausted, reads: reads.map((key) => ({ key, version: { blockNum: 1, txNum: 0 } })) },
+        ],
+      },
+    ],
   });
   let res = await checkMvcc(2, [rangeTx(['m1', 'm2']), rangeTx(['m1']), rangeTx(['m1'], false)], state);
   assert.deepEqual(res.codes, [V.VALID, V.PHANTOM_READ_CONFLICT, V.VALID]);

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import {
   LifecycleError,
+  lrChaincodeLabelVersion,
   packageForm,
   readChaincodePackage,
   requirePackagedModule,
@@ -155,12 +156,12 @@ export function loadPackagedLr(pkg: ChaincodePackage): LrImplementation {
     'LR_PACKAGE_INVALID',
     details,
   );
-  // The chaincode's own label is `<LR name>_<LR version>`: a label of that name must state the module's version.
-  const prefix = `${impl.name}_`;
-  if (pkg.label.startsWith(prefix) && pkg.label.slice(prefix.length) !== impl.version) {
+  // The chaincode's own label (lifecycle's lrChaincodeLabel): a label of that name must state the module's version.
+  const labelled = lrChaincodeLabelVersion(pkg.label, impl.name);
+  if (labelled !== undefined && labelled !== impl.version) {
     throw new AuditError(
       'LR_PACKAGE_INVALID',
-      `package ${pkg.packageId} is labelled for ${impl.name} ${pkg.label.slice(prefix.length)}, but its LR software reports version ${impl.version}`,
+      `package ${pkg.packageId} is labelled for ${impl.name} ${labelled}, but its LR software reports version ${impl.version}`,
       { ...details, reported: `${impl.name} ${impl.version}` },
     );
   }

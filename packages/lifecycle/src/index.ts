@@ -31,6 +31,7 @@ export {
   defaultChaincodeLabel,
   statedChaincode,
   LR_CHAINCODE_LABEL,
+  lrChaincodeLabelVersion,
   WORKSPACE_CHAINCODES,
   type PackageLrChaincodeOptions,
   type PackageWorkspaceChaincodeOptions,

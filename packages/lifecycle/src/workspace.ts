@@ -9,8 +9,19 @@ import { LifecycleError } from './errors';
 import type { ChaincodePackage } from './package';
 import { packageChaincode, type ChaincodePackageJson } from './source';
 
-/** `metroledger-speed_<LR version>`: the label the notified body approves. */
-export const LR_CHAINCODE_LABEL = `${LR_SOFTWARE_NAME}_${LR_SOFTWARE_VERSION}`;
+/** The LR chaincode's package label, `<LR software name>_<LR version>`: the label the notified body approves. */
+export function lrChaincodeLabel(name: string, version: string): string {
+  return `${name}_${version}`;
+}
+
+/** The LR version a package label states for LR software `name`, or undefined when the label is not of that form. */
+export function lrChaincodeLabelVersion(label: string, name: string): string | undefined {
+  const prefix = lrChaincodeLabel(name, '');
+  return label.startsWith(prefix) ? label.slice(prefix.length) : undefined;
+}
+
+/** The bundled LR version's label (`metroledger-speed_<LR version>`). */
+export const LR_CHAINCODE_LABEL = lrChaincodeLabel(LR_SOFTWARE_NAME, LR_SOFTWARE_VERSION);
 
 /** The repository's chaincodes that can be packaged and served. */
 export type WorkspaceChaincode = 'lr' | 'governance';

@@ -15,6 +15,7 @@ import { blockContents, decodeBlock, requireTxFilter, type DecodedBlock, type Tx
 import { equalBytes, hex, readU64, writeU64 } from './bytes';
 import { LedgerError } from './errors';
 import { ioFailure, nodeFileSystem, type BlockFileHandle, type BlockFileSystem } from './files';
+import { openLevelDb } from './leveldb';
 import {
   blockFileName as fileName,
   encodeRecordHeader,
@@ -214,8 +215,7 @@ export class BlockStore {
    */
   static async open(dir: string, opts: BlockStoreOptions = {}): Promise<BlockStore> {
     await ensureDirectory(dir);
-    const db = new ClassicLevel<Buffer, Buffer>(join(dir, INDEX_DIR), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    await db.open();
+    const db = await openLevelDb(join(dir, INDEX_DIR));
     let store: BlockStore | undefined;
     try {
       await migrateIndex(db);

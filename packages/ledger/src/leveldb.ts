@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The LevelDB stores kept beside the block files (the world state, a peer's private data) share one
-// shape: buffer keys and values, and a savepoint record written in the same atomic batch as a block's
-// writes, so that after a crash a store says which block it holds and the ledger knows what to replay.
+// The LevelDB stores kept beside the block files share one opener (buffer keys and values: the block
+// index, the world state, a peer's private data and transient stores). The state and the private data
+// also share a savepoint record written in the same atomic batch as a block's writes, so that after a
+// crash a store says which block it holds and the ledger knows what to replay.
 //
 // Meta:  'm' 'savepoint' -> u64 BE number of the last block the store holds (absent: none).
 import { ClassicLevel } from 'classic-level';
@@ -20,16 +21,25 @@ export interface SavepointDb {
 }
 
 /**
- * Opens (or creates) the LevelDB in `dir` and reads its savepoint.
+ * Opens (or creates) the LevelDB in `dir`, with buffer keys and values.
  * @param openFailure when given, a failure to open becomes LedgerError IO naming this action and the path.
  */
-export async function openSavepointDb(dir: string, openFailure?: string): Promise<SavepointDb> {
+export async function openLevelDb(dir: string, openFailure?: string): Promise<LevelDb> {
   const db: LevelDb = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   try {
     await db.open();
   } catch (e) {
     throw openFailure === undefined ? e : ioFailure(openFailure, dir, e);
   }
+  return db;
+}
+
+/**
+ * Opens (or creates) the LevelDB in `dir` and reads its savepoint.
+ * @param openFailure when given, a failure to open becomes LedgerError IO naming this action and the path.
+ */
+export async function openSavepointDb(dir: string, openFailure?: string): Promise<SavepointDb> {
+  const db = await openLevelDb(dir, openFailure);
   const sp = await db.get(K_SAVEPOINT);
   return { db, savepoint: sp === undefined ? -1 : readU64(sp, 0) };
 }

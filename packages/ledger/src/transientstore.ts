@@ -9,10 +9,10 @@
 //        'h' | u64 BE height | txId (UTF-8) -> empty (what retention purges, oldest first)
 // Writes are not fsync'd (as Fabric's): a killed process loses nothing the OS has; a lost copy
 // only makes the transaction's private data missing at commit, never wrong.
-import { ClassicLevel } from 'classic-level';
 import { decodeTxPvtReadWriteSet, encodeTxPvtReadWriteSet, type NsPvtRwSet } from '@metroledger/protocol';
 import { readU64, writeU64 } from './bytes';
 import { ioFailure } from './files';
+import { openLevelDb, type LevelDb } from './leveldb';
 
 /** Fabric's default transientstoreMaxBlockRetention. */
 export const DEFAULT_TRANSIENT_RETENTION = 1000;
@@ -20,7 +20,7 @@ export const DEFAULT_TRANSIENT_RETENTION = 1000;
 const K_TX = 0x74; // 't'
 const K_HEIGHT = 0x68; // 'h'
 
-type Db = ClassicLevel<Buffer, Buffer>;
+type Db = LevelDb;
 
 function txKey(txId: string): Buffer {
   return Buffer.concat([Buffer.from([K_TX]), Buffer.from(txId, 'utf8')]);
@@ -54,13 +54,7 @@ export class TransientStore {
     const retention = options.retention ?? DEFAULT_TRANSIENT_RETENTION;
     if (!Number.isInteger(retention) || retention < 0)
       throw new RangeError(`transient store retention must be a whole number of blocks, not ${retention}`);
-    const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    try {
-      await db.open();
-    } catch (e) {
-      throw ioFailure('opening the transient store', dir, e);
-    }
-    return new TransientStore(db, dir, retention);
+    return new TransientStore(await openLevelDb(dir, 'opening the transient store'), dir, retention);
   }
 
   /** Keeps the private writes of an endorsement of `txId`, simulated at ledger `height` (a later endorsement of the same id replaces it). */

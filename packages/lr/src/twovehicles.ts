@@ -16,9 +16,13 @@
 // 4. When the main edges fit no one plausible motion, but split into two groups that each move
 //    at one speed, those speeds ≥ 10 % apart, two vehicles made them (each level's edge belongs
 //    to whichever vehicle dominates it).
+// 5. A part of the signal set apart by a deep valley (the loop nearly empties between a weaker
+//    vehicle and the measured one) is timed at half its own height, where its edges are steep even
+//    when it is a few percent of the peak: it must move with the measured motion too. The faint
+//    levels of check 2 time such a part only loosely, and check 3's levels may miss it.
 //
-// A single rigid vehicle passes all four, whatever its acceleration, because every part of it
-// moves with one motion. Checks 2 and 3 compare each edge pair with the motion fitted to the main
+// A single rigid vehicle passes all five, whatever its acceleration, because every part of it
+// moves with one motion. Checks 2, 3 and 5 compare edge pairs with the motion fitted to the main
 // edges; both loops' edges come from the despiked signal, so an isolated spike moves no edge.
 
 /** One loop's despiked, filtered, baseline-free signal and its scale. */
@@ -116,6 +120,20 @@ const INNER_MAX_STEEPNESS_RATIO = 2;
  * ends and another 12 % faster or slower begins, edges are ≥ 4 % off (engineering choice).
  */
 const MAX_INNER_EDGE_RESIDUAL = 0.01;
+
+/**
+ * Check 5: a valley splits the signal into two parts when it falls below half the lower part's
+ * height (engineering choice: the floor, axles and engine of one vehicle stay above a third of its
+ * height on the reference sets, and such parts pass anyway, since they move with the vehicle).
+ */
+const VALLEY_OF_PART = 0.5;
+/** Loops see the same part at about the same share of their own peak (within 1.5×, engineering choice); else the valleys are not the same gap. */
+const MAX_PART_SHARE_RATIO = 1.5;
+/**
+ * A part's half-height crossing is off by its level's error over the slope there: 3 noise sd, 2
+ * counts of rounding, and 5 % of the part's height for the loops' different shapes (as for faint edges).
+ */
+const PART_LEVEL_ERROR_OF_HEIGHT = 0.05;
 
 /** Check 4: edge pairs of one group agree within 2 % of their mean (as edges of one motion must, MAX_EDGE_RESIDUAL). */
 const SPEED_GROUP_TOLERANCE = 0.02;
@@ -243,19 +261,29 @@ class MotionCheck {
   }
 
   /**
-   * Outside the span the motion was measured on, constant acceleration is only an assumption (a
-   * driver may start or stop braking): the speed change the measured acceleration gives over the
-   * time beyond that span, relative to the speed.
+   * Whether a pair's average speed lies off the motion by more than `tolerance` of the speed, beyond
+   * what the motion allows outside the span it was measured on. There constant acceleration is only
+   * an assumption (a driver may start or stop braking): the acceleration may lie anywhere between
+   * none and twice the measured one, so the speed within the measured acceleration times the time
+   * outside of the extended motion's. Where the extended motion has stopped or reversed (a vehicle
+   * accelerating hard from low speed, extended backwards), only the upper bound of that holds.
    */
-  extrapolation(ta: number, tb: number): number {
+  isOff(ta: number, tb: number, tolerance: number): boolean {
+    if (!(tb > ta)) return true;
     const t = (ta + tb) / 2 / this.#fs;
     const outside = t < this.#m.from ? this.#m.from - t : t > this.#m.to ? t - this.#m.to : 0;
-    return (Math.abs(this.#m.slope) * outside) / this.speedAt(t);
+    const allowance = Math.abs(this.#m.slope) * outside;
+    const fitted = this.speedAt(t);
+    const speed = (this.#spacingM * this.#fs) / (tb - ta);
+    if (fitted > 0) return Math.abs(speed - fitted) > tolerance * fitted + allowance;
+    return speed - (fitted + allowance) > tolerance * speed;
   }
 
   describe(what: string, ta: number, tb: number): string {
     const kmh = (3.6 * this.#spacingM * this.#fs) / (tb - ta);
-    return `${what} moves at ${Number.isFinite(kmh) && kmh > 0 ? `${kmh.toFixed(1)} km/h` : 'no speed (loop B first)'}, ${(this.residual(ta, tb) * 100).toFixed(1)} % off the measured motion`;
+    const moves = `${what} moves at ${Number.isFinite(kmh) && kmh > 0 ? `${kmh.toFixed(1)} km/h` : 'no speed (loop B first)'}`;
+    if (!(this.speedAt((ta + tb) / 2 / this.#fs) > 0)) return `${moves}, where the measured motion extended to that time has stopped`;
+    return `${moves}, ${(this.residual(ta, tb) * 100).toFixed(1)} % off the measured motion`;
   }
 }
 
@@ -273,11 +301,8 @@ function faintEdges(a: LoopSignal, b: LoopSignal, check: MotionCheck, span: numb
       [ca[0], cb[0], 'first rise'],
       [ca[1], cb[1], 'last fall'],
     ] as const) {
-      const tolerance =
-        MAX_FAINT_EDGE_RESIDUAL +
-        (timingError(a, x, level) + timingError(b, y, level)) / Math.abs(y.t - x.t) +
-        check.extrapolation(x.t, y.t);
-      if (check.residual(x.t, y.t) > tolerance) return check.describe(`the ${which} at ${Math.round(level * 100)} % of the peak`, x.t, y.t);
+      const tolerance = MAX_FAINT_EDGE_RESIDUAL + (timingError(a, x, level) + timingError(b, y, level)) / Math.abs(y.t - x.t);
+      if (check.isOff(x.t, y.t, tolerance)) return check.describe(`the ${which} at ${Math.round(level * 100)} % of the peak`, x.t, y.t);
     }
   }
   return undefined;
@@ -312,14 +337,105 @@ function innerEdges(a: LoopSignal, b: LoopSignal, check: MotionCheck, span: numb
   return undefined;
 }
 
+/** The deepest valley of a loop's signal between two parts (check 5). */
+interface Valley {
+  /** Sample of the valley's floor. */
+  at: number;
+  /** Signal at the floor, and the lower part's highest point, counts. */
+  floor: number;
+  height: number;
+  /** Whether the lower part comes first (a weaker vehicle ahead) or last (behind). */
+  lowerFirst: boolean;
+}
+
 /**
- * Checks 2 and 3: edges that do not move with the motion fitted to the main edges. Returns why,
+ * The point where the signal falls furthest below the lower of the highest points before and after
+ * it, if below VALLEY_OF_PART of it. The lower part must reach the detection threshold and stand
+ * out from the floor by FAINT_MIN_SNR noise sd and FAINT_MIN_COUNTS: else its edges are noise.
+ */
+function deepestValley(e: LoopSignal): Valley | undefined {
+  const g = e.clean;
+  const [first, last] = e.active;
+  if (last <= first) return undefined;
+  const after = new Float64Array(last - first + 1);
+  let top = -Infinity;
+  for (let i = last; i >= first; i--) after[i - first] = top = Math.max(top, g[i]!);
+  const minHeight = Math.max(e.detect, FAINT_MIN_SNR * e.noise, FAINT_MIN_COUNTS);
+  let before = -Infinity;
+  let best: Valley | undefined;
+  let bestRatio = VALLEY_OF_PART;
+  for (let i = first; i <= last; i++) {
+    before = Math.max(before, g[i]!);
+    const height = Math.min(before, after[i - first]!);
+    if (height < minHeight || height - g[i]! < minHeight) continue;
+    const ratio = g[i]! / height;
+    if (ratio < bestRatio) {
+      bestRatio = ratio;
+      best = { at: i, floor: g[i]!, height, lowerFirst: before < after[i - first]! };
+    }
+  }
+  return best;
+}
+
+/** The lower part's outer and inner crossings of half its height above the valley floor. */
+function partEdges(e: LoopSignal, v: Valley, span: number): { outer: Crossing; inner: Crossing; level: number } | undefined {
+  const g = e.clean;
+  const level = v.floor + 0.5 * (v.height - v.floor);
+  const slopeAt = (j: number): number => Math.abs(g[Math.min(j + span, g.length - 1)]! - g[Math.max(j - span, e.settle)]!) / (2 * span);
+  // Where the signal first reaches the level walking from `from` in steps of `step`, interpolated.
+  const reach = (from: number, to: number, step: 1 | -1): Crossing | undefined => {
+    for (let j = from + step; j !== to; j += step) {
+      if (g[j]! >= level) {
+        const p = j - step;
+        return { t: p + (step * (level - g[p]!)) / (g[j]! - g[p]!), up: step === 1, slope: slopeAt(j) };
+      }
+    }
+    return undefined;
+  };
+  const outer = v.lowerFirst ? reach(e.settle, v.at, 1) : reach(g.length - 1, v.at, -1);
+  const inner = v.lowerFirst ? reach(v.at, e.settle, -1) : reach(v.at, g.length - 1, 1);
+  return outer && inner ? { outer, inner, level } : undefined;
+}
+
+/** Check 5: the part beyond the deepest valley, timed at half its height on both loops. */
+function separatedPart(a: LoopSignal, b: LoopSignal, check: MotionCheck, span: number): string | undefined {
+  const va = deepestValley(a);
+  const vb = deepestValley(b);
+  if (!va || !vb || va.lowerFirst !== vb.lowerFirst) return undefined;
+  const shareA = va.height / a.peak,
+    shareB = vb.height / b.peak;
+  if (shareA > MAX_PART_SHARE_RATIO * shareB || shareB > MAX_PART_SHARE_RATIO * shareA) return undefined;
+  const pa = partEdges(a, va, span);
+  const pb = partEdges(b, vb, span);
+  if (!pa || !pb) return undefined;
+  const timingError = (e: LoopSignal, v: Valley, c: Crossing): number =>
+    (HYSTERESIS_SD * e.noise + FAINT_LEVEL_ERROR_COUNTS + PART_LEVEL_ERROR_OF_HEIGHT * (v.height - v.floor)) / c.slope;
+  for (const [x, y, which] of [
+    [pa.outer, pb.outer, va.lowerFirst ? 'rise' : 'fall'],
+    [pa.inner, pb.inner, va.lowerFirst ? 'fall' : 'rise'],
+  ] as const) {
+    // B first means these are not one feature's crossings.
+    if (!(y.t > x.t)) continue;
+    const tolerance = MAX_INNER_EDGE_RESIDUAL + (timingError(a, va, x) + timingError(b, vb, y)) / (y.t - x.t);
+    if (check.isOff(x.t, y.t, tolerance)) {
+      return check.describe(
+        `the ${va.lowerFirst ? 'part ahead of' : 'part behind'} a valley (${Math.round(shareA * 100)} % of the peak), its ${which} at half its height,`,
+        x.t,
+        y.t,
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks 2, 3 and 5: edges that do not move with the motion fitted to the main edges. Returns why,
  * or undefined when every checked edge pair fits.
  */
 export function edgesOffTheMotion(a: LoopSignal, b: LoopSignal, motion: FittedMotion, fs: number, spacingM: number): string | undefined {
   const check = new MotionCheck(motion, fs, spacingM);
   const span = slopeSpan(fs);
-  return faintEdges(a, b, check, span) ?? innerEdges(a, b, check, span);
+  return faintEdges(a, b, check, span) ?? innerEdges(a, b, check, span) ?? separatedPart(a, b, check, span);
 }
 
 /**

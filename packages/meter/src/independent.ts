@@ -18,7 +18,7 @@
 // edges of the loops.
 import type { LoopGeometry } from '@metroledger/lr';
 import type { Rng } from './rng';
-import { TWO_VEHICLES_SCENARIO, type GeneratedEvent, type VehicleClass, type VehicleTruth } from './signal';
+import { TWO_VEHICLE_MIN_SPEED_RATIO, TWO_VEHICLES_SCENARIO, type GeneratedEvent, type VehicleClass, type VehicleTruth } from './signal';
 
 export type IndependentMotion = 'steady' | 'hard-braking' | 'hard-acceleration';
 
@@ -156,6 +156,10 @@ class JerkMotion {
     if (i >= this.pos.length - 1) return this.pos[this.pos.length - 1]!;
     return this.pos[i]! + (this.pos[i + 1]! - this.pos[i]!) * (x - i);
   }
+  /** Speed at time t (m/s), from the integrated positions either side. */
+  speedAt(t: number): number {
+    return (this.at(t + this.dt) - this.at(t - this.dt)) / (2 * this.dt);
+  }
   /** First time the front reaches `s` (m), by bisection. */
   timeAt(s: number): number {
     let lo = 0,
@@ -242,16 +246,23 @@ function tryIndependent(rng: Rng, opts: Partial<IndependentEventOptions>): Gener
   const lenB = geometry.loopLengthM + rng.uniform(-0.03, 0.03);
   const all: Passage[] = [first];
   let gapM: number | undefined;
+  let entrySpeedsKmh: [number, number] | undefined;
   if (opts.twoVehicles) {
     const r = Math.exp(rng.uniform(Math.log(1.12), Math.log(2)));
     const second = passage(rng, randomClass(rng), kmh * (rng.chance(0.5) ? r : 1 / r), rng.chance(0.8) ? 'steady' : kind, s, fs);
     if (!second) return undefined;
     const ratio = second.truthKmh / first.truthKmh;
-    if (ratio < 1.12 && ratio > 1 / 1.12) return undefined;
+    if (ratio < TWO_VEHICLE_MIN_SPEED_RATIO && ratio > 1 / TWO_VEHICLE_MIN_SPEED_RATIO) return undefined;
     // The second front reaches loop A when the first rear is `gap` ahead of it; the first rear has not left loop B.
     gapM = rng.uniform(0.5, s + lenB);
     const tSecondAtA = first.motion.timeAt(APPROACH_M + gapM + first.vehicle.length) + first.startS;
     second.startS = tSecondAtA - second.motion.timeAt(APPROACH_M);
+    // The speeds differ while both are in the zone, not only on average (as the project's generator
+    // requires): a first vehicle braking or speeding up over a slow passage may match the second's speed by then.
+    const v1Then = first.motion.speedAt(tSecondAtA - first.startS);
+    const v2Then = second.motion.speedAt(tSecondAtA - second.startS);
+    if (Math.max(v1Then, v2Then) < TWO_VEHICLE_MIN_SPEED_RATIO * Math.min(v1Then, v2Then)) return undefined;
+    entrySpeedsKmh = [Math.round(v1Then * 3600) / 1000, Math.round(v2Then * 3600) / 1000];
     for (let t = tSecondAtA; t < tSecondAtA + 10; t += 0.01) {
       const rear1 = first.motion.at(t - first.startS) - first.vehicle.length;
       const front2 = second.motion.at(t - second.startS);
@@ -342,6 +353,7 @@ function tryIndependent(rng: Rng, opts: Partial<IndependentEventOptions>): Gener
       scenario: TWO_VEHICLES_SCENARIO,
       vehicles: [v1, v2],
       gapM: Math.round(gapM! * 100) / 100,
+      entrySpeedsKmh,
       reason: `two vehicles in the zone (independent model): ${v1.vehicleClass} at ${v1.speedKmh.toFixed(1)} km/h, then ${v2.vehicleClass} at ${v2.speedKmh.toFixed(1)} km/h`,
     },
   };

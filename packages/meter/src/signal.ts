@@ -47,6 +47,12 @@ export type EventTruth =
       /** Two-vehicle events: both vehicles, and the gap between the first one's rear and the second one's front when that front reached loop A. */
       vehicles?: VehicleTruth[];
       gapM?: number;
+      /**
+       * Both vehicles' speeds, km/h, when the second front reached loop A: ≥ 12 % apart (both
+       * generators require it; the independent one, whose vehicles change speed most within a
+       * passage, reports them).
+       */
+      entrySpeedsKmh?: [number, number];
     };
 
 export interface GeneratedEvent {

@@ -125,9 +125,15 @@ add(
   generateEvent(rng, { geometry: fast(4000), vehicleClass: 'car', speedKmh: 262, scenario: 'valid' }),
 );
 
-// Two vehicles where the second gives a weak signal (LR 1.2.0), taken from the two-vehicle study's
-// streams (two-vehicles-study.mjs) by their index there: events 1.1.0 measured and 1.2.0 refuses,
-// and one of each generator that 1.2.0 still measures (a known limit, frozen so that it shows).
+// Two vehicles where the second gives a weak signal (LR 1.2.0 and 1.3.0), taken from the two-vehicle
+// study's streams (two-vehicles-study.mjs) by their index there. Project generator: events 1.1.0
+// measured and 1.2.0 refuses (2640, 2745, 3608), one 1.2.0 measured and 1.3.0 refuses (42: the
+// weaker vehicle behind a valley, check 5), and the one 1.3.0 still measures (2349: a known limit,
+// frozen so that any change shows). Independent generator (its stream re-drawn in 1.3.0, when it
+// began to require the speeds to differ while both vehicles are in the zone): a weak vehicle
+// refused by its faint edges (2), one by check 5 (868), one 1.2.0 measured and 1.3.0 refuses (251:
+// the measured motion, extended back to the weak vehicle's edges, has stopped), and the one 1.3.0
+// still measures (436).
 const studyEvents = (name, make, wanted) => {
   const r = newRng(name),
     out = new Map();
@@ -145,12 +151,12 @@ const weakTitle = (what, i, e) => {
   const [v1, v2] = e.truth.vehicles;
   return `invalid: two vehicles, weak second (${what} #${i}): ${v1.vehicleClass} at ${v1.speedKmh.toFixed(1)} km/h then ${v2.vehicleClass} at ${v2.speedKmh.toFixed(1)} km/h, weaker peak ${(100 * weakShare(e)).toFixed(1)} % of the stronger`;
 };
-for (const [i, e] of studyEvents('two-vehicles-study:reference', (r) => generateTwoVehicleEvent(r), [42, 2640, 2745, 3608]))
+for (const [i, e] of studyEvents('two-vehicles-study:reference', (r) => generateTwoVehicleEvent(r), [42, 2349, 2640, 2745, 3608]))
   add(weakTitle('project generator, study event', i, e), e);
 for (const [i, e] of studyEvents(
   'two-vehicles-study:independent',
   (r) => generateIndependentEvent(r, { twoVehicles: true }),
-  [211, 817, 936, 993],
+  [2, 251, 436, 868],
 ))
   add(weakTitle('independent generator, study event', i, e), e);
 

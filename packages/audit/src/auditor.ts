@@ -41,7 +41,7 @@ import {
 } from './analyze';
 import { ChannelPolicies } from './channel';
 import { checkConfigUpdate } from './configtx';
-import { collectionEndorsement, LIFECYCLE_NAMESPACE, LifecycleDefinitions, type CollectionsOf, type LifecycleSnapshot } from './lifecycle';
+import { collectionEndorsement, ownCollectionPolicies, LIFECYCLE_NAMESPACE, LifecycleDefinitions, type CollectionsOf, type LifecycleSnapshot } from './lifecycle';
 import { AuditError } from './errors';
 import { finding, type Finding, type FindingCode, type FindingLocation } from './findings';
 import { bundledLrModule, loadLrImplementations, loadPackagedLr, readLrPackage } from './lrsoftware';
@@ -116,7 +116,16 @@ export interface AuditReport {
   /** The endorsement policy each chaincode was held to (the last one, when it changed), and who says so. */
   readonly policies: Record<string, PolicyUse>;
   /** Fabric chaincode definitions committed on the ledger (`_lifecycle`), oldest first, earlier runs included: each chaincode's policy history. */
-  readonly chaincodeDefinitions: { name: string; sequence: number; version: string; policy: string; blockNum: number; txId: string }[];
+  readonly chaincodeDefinitions: {
+    name: string;
+    sequence: number;
+    version: string;
+    policy: string;
+    /** Its private data collections that have an endorsement policy of their own, and that policy (writes to them are held to it). */
+    collectionPolicies?: Record<string, string>;
+    blockNum: number;
+    txId: string;
+  }[];
   /** Channel configuration updates verified and applied in this run. */
   readonly configUpdates: ConfigUpdateRecord[];
   readonly lrVersions: string[];
@@ -1351,17 +1360,21 @@ class Auditor {
       counts: { ...this.counts },
       meters: this.#registry.entries.size,
       policies: Object.fromEntries(this.#policiesUsed),
-      chaincodeDefinitions: this.#lifecycle.history.map((d) => ({
-        name: d.name,
-        sequence: d.sequence,
-        version: d.version,
-        policy:
-          this.#channelPolicies === undefined
-            ? ''
-            : formatPolicy(this.#channelPolicies.applicationPolicy(Buffer.from(d.validationParameter, 'base64')).policy),
-        blockNum: d.blockNum,
-        txId: d.txId,
-      })),
+      chaincodeDefinitions: this.#lifecycle.history.map((d) => {
+        const channel = this.#channelPolicies;
+        const own = channel === undefined || d.collections === undefined ? [] : ownCollectionPolicies(d as CollectionsOf);
+        return {
+          name: d.name,
+          sequence: d.sequence,
+          version: d.version,
+          policy: channel === undefined ? '' : formatPolicy(channel.applicationPolicy(Buffer.from(d.validationParameter, 'base64')).policy),
+          ...(own.length > 0 && {
+            collectionPolicies: Object.fromEntries(own.map(([name, p]) => [name, formatPolicy(channel!.applicationPolicy(p).policy)])),
+          }),
+          blockNum: d.blockNum,
+          txId: d.txId,
+        };
+      }),
       configUpdates: [...this.#configUpdates],
       lrVersions: [...new Set([...this.#lrUses.values()].map((u) => `${u.name} ${u.version}`))],
       lrSoftware: [...this.#lrUses.values()].map((u) => ({ ...u })),

@@ -13,7 +13,7 @@ import { common, orderer } from '@hyperledger/fabric-protos';
 import { formatPolicy, parsePolicy } from '@metroledger/policy';
 import type { ChaincodeResult } from '@metroledger/chaincode-host';
 import { blockEnvelopes, decodeBlock, parseCollectionsConfig, parseEnvelope, TxValidationCode } from '@metroledger/protocol';
-import { governancePlugin, ledgerDirectorySource, parseCheckpoint, runAudit, type AuditCheckpoint, type AuditReport } from './index';
+import { formatAuditText, governancePlugin, ledgerDirectorySource, parseCheckpoint, runAudit, type AuditCheckpoint, type AuditReport } from './index';
 import { ForgedLedger, GOVERNANCE_POLICY, LR_POLICY } from './testing/forge';
 import { configTransaction, lifecycleCommitResult, setConfigValue, type DefinitionField } from './testing/fabric';
 
@@ -247,6 +247,16 @@ describe('private data collections of a chaincode definition', () => {
     assert.ok(report.findings[0]!.message.endsWith(`do not satisfy ${inmetro}`), report.findings[0]!.message);
     assert.ok(report.findings[3]!.message.endsWith(`do not satisfy ${inmetro} and ${formatPolicy(parsePolicy(PDC_POLICY))}`));
     assert.match(report.findings[4]!.message, /writes private data collection images, which chaincode pdc's definition does not have/);
+    // The report names each collection's own policy, for every definition (the upgrade kept them).
+    assert.deepEqual(
+      report.chaincodeDefinitions.filter((d) => d.name === 'pdc').map((d) => [d.sequence, Object.keys(d.collectionPolicies ?? {})]),
+      [
+        [1, ['notarized', 'channelwide']],
+        [2, ['notarized', 'channelwide']],
+      ],
+    );
+    assert.equal(report.chaincodeDefinitions[0]!.collectionPolicies!['notarized'], inmetro);
+    assert.match(formatAuditText(report), /pdc sequence 1 \(version 1\.0\) .*, collection notarized .*, collection channelwide .* at block/);
   });
 
   test('a checkpoint keeps the collections; one written before the audit read them restores, its collections unknown (the chaincode policy, as then)', async () => {

@@ -69,6 +69,15 @@ const collectionsRead = new WeakMap<CollectionsOf, Map<string, CollectionEndorse
  * none; a collection the definition lacks is "no such collection".
  */
 export function collectionEndorsement(def: CollectionsOf, collection: string): CollectionEndorsement {
+  return collectionsOf(def).get(collection) ?? { defined: false };
+}
+
+/** The collections of a definition that have an endorsement policy of their own: name and peer.ApplicationPolicy bytes. */
+export function ownCollectionPolicies(def: CollectionsOf): [string, Uint8Array][] {
+  return [...collectionsOf(def)].flatMap(([name, e]) => (e.defined && e.policy !== undefined ? [[name, e.policy] as [string, Uint8Array]] : []));
+}
+
+function collectionsOf(def: CollectionsOf): ReadonlyMap<string, CollectionEndorsement> {
   let byName = collectionsRead.get(def);
   if (byName === undefined) {
     byName = new Map();
@@ -87,7 +96,7 @@ export function collectionEndorsement(def: CollectionsOf, collection: string): C
     }
     collectionsRead.set(def, byName);
   }
-  return byName.get(collection) ?? { defined: false };
+  return byName;
 }
 
 export class LifecycleDefinitions {

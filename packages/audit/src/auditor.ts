@@ -41,7 +41,14 @@ import {
 } from './analyze';
 import { ChannelPolicies } from './channel';
 import { checkConfigUpdate } from './configtx';
-import { collectionEndorsement, ownCollectionPolicies, LIFECYCLE_NAMESPACE, LifecycleDefinitions, type CollectionsOf, type LifecycleSnapshot } from './lifecycle';
+import {
+  collectionEndorsement,
+  ownCollectionPolicies,
+  LIFECYCLE_NAMESPACE,
+  LifecycleDefinitions,
+  type CollectionsOf,
+  type LifecycleSnapshot,
+} from './lifecycle';
 import { AuditError } from './errors';
 import { finding, type Finding, type FindingCode, type FindingLocation } from './findings';
 import { bundledLrModule, loadLrImplementations, loadPackagedLr, readLrPackage } from './lrsoftware';
@@ -957,7 +964,8 @@ class Auditor {
    */
   #collectionPolicy(chaincode: string, collection: string): Policy | undefined {
     const channel = this.#channelPolicies;
-    if (collection.startsWith(IMPLICIT_COLLECTION)) return channel?.implicitCollectionPolicy(collection.slice(IMPLICIT_COLLECTION.length))?.policy;
+    if (collection.startsWith(IMPLICIT_COLLECTION))
+      return channel?.implicitCollectionPolicy(collection.slice(IMPLICIT_COLLECTION.length))?.policy;
     const def = this.#collectionsOf(chaincode);
     if (def === undefined || channel === undefined) return undefined;
     const e = collectionEndorsement(def, collection);

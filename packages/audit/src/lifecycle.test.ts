@@ -13,7 +13,15 @@ import { common, orderer } from '@hyperledger/fabric-protos';
 import { formatPolicy, parsePolicy } from '@metroledger/policy';
 import type { ChaincodeResult } from '@metroledger/chaincode-host';
 import { blockEnvelopes, decodeBlock, parseCollectionsConfig, parseEnvelope, TxValidationCode } from '@metroledger/protocol';
-import { formatAuditText, governancePlugin, ledgerDirectorySource, parseCheckpoint, runAudit, type AuditCheckpoint, type AuditReport } from './index';
+import {
+  formatAuditText,
+  governancePlugin,
+  ledgerDirectorySource,
+  parseCheckpoint,
+  runAudit,
+  type AuditCheckpoint,
+  type AuditReport,
+} from './index';
 import { ForgedLedger, GOVERNANCE_POLICY, LR_POLICY } from './testing/forge';
 import { configTransaction, lifecycleCommitResult, setConfigValue, type DefinitionField } from './testing/fabric';
 
@@ -197,8 +205,19 @@ describe('private data collections of a chaincode definition', () => {
   }
 
   /** A transaction of `pdc` in a block of its own, endorsed by `endorsers`' peers and marked `code` by the peers. */
-  async function put(f: ForgedLedger, collections: readonly string[], endorsers: readonly string[], code = 0, publicKey?: string): Promise<number> {
-    await f.invoke('CETSPMSP', ['putPrivate', collections.join(',')], { chaincode: 'pdc', result: pdcResult(collections, publicKey), endorsers, code });
+  async function put(
+    f: ForgedLedger,
+    collections: readonly string[],
+    endorsers: readonly string[],
+    code = 0,
+    publicKey?: string,
+  ): Promise<number> {
+    await f.invoke('CETSPMSP', ['putPrivate', collections.join(',')], {
+      chaincode: 'pdc',
+      result: pdcResult(collections, publicKey),
+      endorsers,
+      code,
+    });
     return f.cut();
   }
 
@@ -206,7 +225,10 @@ describe('private data collections of a chaincode definition', () => {
     await f.invoke('InmetroMSP', ['CommitChaincodeDefinition', `pdc ${sequence}`], {
       chaincode: '_lifecycle',
       user: 'Admin',
-      result: lifecycleCommitResult('pdc', sequence, '1.0', PDC_POLICY, { collections: COLLECTIONS, ...(fields !== undefined && { fields }) }),
+      result: lifecycleCommitResult('pdc', sequence, '1.0', PDC_POLICY, {
+        collections: COLLECTIONS,
+        ...(fields !== undefined && { fields }),
+      }),
       endorsers: PEERS,
     });
     return f.cut();
@@ -256,7 +278,10 @@ describe('private data collections of a chaincode definition', () => {
       ],
     );
     assert.equal(report.chaincodeDefinitions[0]!.collectionPolicies!['notarized'], inmetro);
-    assert.match(formatAuditText(report), /pdc sequence 1 \(version 1\.0\) .*, collection notarized .*, collection channelwide .* at block/);
+    assert.match(
+      formatAuditText(report),
+      /pdc sequence 1 \(version 1\.0\) .*, collection notarized .*, collection channelwide .* at block/,
+    );
   });
 
   test('a checkpoint keeps the collections; one written before the audit read them restores, its collections unknown (the chaincode policy, as then)', async () => {

@@ -74,7 +74,9 @@ export function collectionEndorsement(def: CollectionsOf, collection: string): C
 
 /** The collections of a definition that have an endorsement policy of their own: name and peer.ApplicationPolicy bytes. */
 export function ownCollectionPolicies(def: CollectionsOf): [string, Uint8Array][] {
-  return [...collectionsOf(def)].flatMap(([name, e]) => (e.defined && e.policy !== undefined ? [[name, e.policy] as [string, Uint8Array]] : []));
+  return [...collectionsOf(def)].flatMap(([name, e]) =>
+    e.defined && e.policy !== undefined ? [[name, e.policy] as [string, Uint8Array]] : [],
+  );
 }
 
 function collectionsOf(def: CollectionsOf): ReadonlyMap<string, CollectionEndorsement> {

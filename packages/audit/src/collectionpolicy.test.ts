@@ -82,12 +82,14 @@ test("writes to a collection with its own endorsement policy: the peers' verdict
   assert.deepEqual(codes, [StatusCode.VALID, F, StatusCode.VALID, F], 'the devnet validates as Fabric does');
 
   // The devnet's ledger carries no `_lifecycle` definitions: its configuration gives the chaincode's policy and collections.
-  const { report } = await runAudit(ledgerDirectorySource(dir), {
-    policies: { pdc: CHAINCODE_POLICY },
-    collections: { pdc: COLLECTIONS },
-    workers: 0,
-  });
-  assert.deepEqual(report.findings, [], JSON.stringify(report.findings, null, 1));
-  assert.equal(report.verdict, 'PASS');
-  assert.equal(report.counts.invalidTransactions, 2);
+  for (const workers of [0, 2]) {
+    const { report } = await runAudit(ledgerDirectorySource(dir), {
+      policies: { pdc: CHAINCODE_POLICY },
+      collections: { pdc: COLLECTIONS },
+      workers,
+    });
+    assert.deepEqual(report.findings, [], JSON.stringify(report.findings, null, 1));
+    assert.equal(report.verdict, 'PASS');
+    assert.equal(report.counts.invalidTransactions, 2);
+  }
 });

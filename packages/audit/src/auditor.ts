@@ -14,6 +14,7 @@ import { formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
 import {
   blockEnvelopes,
   blockHeaderHash,
+  encodeCollectionConfigPackage,
   blockHeaderFields,
   decodeBlock,
   decideTransaction,
@@ -23,6 +24,7 @@ import {
   txValidationCodeName,
   TxValidationCode,
   type ChannelConfig,
+  type CollectionConfig,
   type TxDecisionInput,
   type ValidationContext,
 } from '@metroledger/protocol';
@@ -39,7 +41,14 @@ import {
 } from './analyze';
 import { ChannelPolicies } from './channel';
 import { checkConfigUpdate } from './configtx';
-import { LIFECYCLE_NAMESPACE, LifecycleDefinitions, type LifecycleSnapshot } from './lifecycle';
+import {
+  collectionEndorsement,
+  ownCollectionPolicies,
+  LIFECYCLE_NAMESPACE,
+  LifecycleDefinitions,
+  type CollectionsOf,
+  type LifecycleSnapshot,
+} from './lifecycle';
 import { AuditError } from './errors';
 import { finding, type Finding, type FindingCode, type FindingLocation } from './findings';
 import { bundledLrModule, loadLrImplementations, loadPackagedLr, readLrPackage } from './lrsoftware';
@@ -114,7 +123,16 @@ export interface AuditReport {
   /** The endorsement policy each chaincode was held to (the last one, when it changed), and who says so. */
   readonly policies: Record<string, PolicyUse>;
   /** Fabric chaincode definitions committed on the ledger (`_lifecycle`), oldest first, earlier runs included: each chaincode's policy history. */
-  readonly chaincodeDefinitions: { name: string; sequence: number; version: string; policy: string; blockNum: number; txId: string }[];
+  readonly chaincodeDefinitions: {
+    name: string;
+    sequence: number;
+    version: string;
+    policy: string;
+    /** Its private data collections that have an endorsement policy of their own, and that policy (writes to them are held to it). */
+    collectionPolicies?: Record<string, string>;
+    blockNum: number;
+    txId: string;
+  }[];
   /** Channel configuration updates verified and applied in this run. */
   readonly configUpdates: ConfigUpdateRecord[];
   readonly lrVersions: string[];
@@ -194,6 +212,13 @@ export interface AuditOptions {
   readonly policies?: Readonly<Record<string, string>>;
   /** Endorsement policy per chaincode (Fabric syntax) that replaces whatever the ledger says (an auditor's "what if"). */
   readonly policyOverrides?: Readonly<Record<string, string>>;
+  /**
+   * Explicit private data collections per chaincode (Fabric's collections_config.json as
+   * @metroledger/protocol's parseCollectionsConfig reads it), for chaincodes the ledger does not
+   * define in `_lifecycle` (the devnet's configuration): a write to one of them is held to the
+   * collection's own endorsement policy, as Fabric holds it.
+   */
+  readonly collections?: Readonly<Record<string, readonly CollectionConfig[]>>;
   /** LR chaincode name. Default 'lr'. */
   readonly lrNamespace?: string;
   /**
@@ -259,6 +284,20 @@ interface Decision {
 
 const { CONFIG } = common.HeaderType;
 const IMPLICIT_COLLECTION = '_implicit_org_';
+/** Satisfied by no set of signatures: Fabric's validation refuses a write to a collection the chaincode does not have. */
+const NO_SUCH_COLLECTION: Policy = { kind: 'outOf', n: 1, rules: [] };
+
+function encodeCollections(map: AuditOptions['collections']): Map<string, CollectionsOf> {
+  const out = new Map<string, CollectionsOf>();
+  for (const [cc, configs] of Object.entries(map ?? {})) {
+    try {
+      out.set(cc, { collections: Buffer.from(encodeCollectionConfigPackage(configs)).toString('base64') });
+    } catch (err) {
+      throw new AuditError('BAD_OPTION', `collections of ${cc}: ${describeError(err)}`, { chaincode: cc }, { cause: err });
+    }
+  }
+  return out;
+}
 
 function parsePolicies(map: Readonly<Record<string, string>> | undefined): Map<string, Policy> {
   const out = new Map<string, Policy>();
@@ -352,6 +391,7 @@ class Auditor {
   readonly #plugins: readonly AuditPlugin[];
   readonly #fallbackPolicies: Map<string, Policy>;
   readonly #overridePolicies: Map<string, Policy>;
+  readonly #fallbackCollections: Map<string, CollectionsOf>;
   readonly #policiesUsed = new Map<string, PolicyUse>();
   #lifecycle = new LifecycleDefinitions();
   /** The channel configuration in force as Fabric wrote it (policies; the base of the next update). */
@@ -392,6 +432,7 @@ class Auditor {
     this.#plugins = opts.plugins ?? [];
     this.#fallbackPolicies = parsePolicies(opts.policies);
     this.#overridePolicies = parsePolicies(opts.policyOverrides);
+    this.#fallbackCollections = encodeCollections(opts.collections);
     const cp = opts.checkpoint;
     if (cp !== undefined) {
       this.#registry = MeterRegistry.restore(cp.registry);
@@ -912,17 +953,41 @@ class Auditor {
       : this.#usePolicy(chaincode, fallback, 'config', 'the network configuration (not on the ledger)');
   }
 
-  /** Fabric's implicit per-organization collections are endorsed by that organization; other collections by the chaincode's policy. */
-  #collectionPolicy(collection: string): Policy | undefined {
-    if (!collection.startsWith(IMPLICIT_COLLECTION)) return undefined;
-    return this.#channelPolicies?.implicitCollectionPolicy(collection.slice(IMPLICIT_COLLECTION.length))?.policy;
+  /**
+   * The endorsement policy of a write to a private data collection, as Fabric's validation takes it
+   * (lifecycle's CollectionValidationInfo): for an implicit collection `_implicit_org_<MSP>`, that
+   * organization's Endorsement policy; for an explicit one, its own endorsement policy in the
+   * chaincode's definition in force (`_lifecycle`, else the collections the caller gave), resolved
+   * against the channel configuration, or undefined (the chaincode's) when it has none; a collection
+   * the definition lacks is satisfied by nobody. Undefined too when nothing says what the
+   * chaincode's collections are.
+   */
+  #collectionPolicy(chaincode: string, collection: string): Policy | undefined {
+    const channel = this.#channelPolicies;
+    if (collection.startsWith(IMPLICIT_COLLECTION))
+      return channel?.implicitCollectionPolicy(collection.slice(IMPLICIT_COLLECTION.length))?.policy;
+    const def = this.#collectionsOf(chaincode);
+    if (def === undefined || channel === undefined) return undefined;
+    const e = collectionEndorsement(def, collection);
+    if (!e.defined) return NO_SUCH_COLLECTION;
+    return e.policy === undefined ? undefined : channel.applicationPolicy(e.policy).policy;
+  }
+
+  /**
+   * A chaincode's explicit collections, where known: its `_lifecycle` definition in force (not known
+   * when it was restored from a checkpoint of an audit that did not read them), or the caller's.
+   */
+  #collectionsOf(chaincode: string): CollectionsOf | undefined {
+    const def = this.#lifecycle.get(chaincode);
+    if (def !== undefined) return def.collections === undefined ? undefined : (def as CollectionsOf); // the same object: its collections are read once
+    return this.#lifecycle.history.length > 0 ? undefined : this.#fallbackCollections.get(chaincode);
   }
 
   #validationContext(version: string): Pick<ValidationContext, 'msps' | 'endorsementPolicy' | 'collectionPolicy' | 'isCommittedTxId'> {
     return {
       msps: this.#msps!,
       endorsementPolicy: (cc) => this.#policyFor(cc, version),
-      collectionPolicy: (_cc, collection) => this.#collectionPolicy(collection),
+      collectionPolicy: (cc, collection) => this.#collectionPolicy(cc, collection),
       isCommittedTxId: (txId) => this.#seenTxIds.has(txId),
     };
   }
@@ -975,9 +1040,16 @@ class Auditor {
         return { ...base, message: `no endorsement policy is known for chaincode ${tx.chaincodeName}` };
       case V.ENDORSEMENT_POLICY_FAILURE: {
         const policies = requiredPolicies(plan, ctx) ?? [];
+        const collections = this.#collectionsOf(tx.chaincodeName);
+        const undefinedCollections = plan.writes.collections.filter(
+          (c) => !c.startsWith(IMPLICIT_COLLECTION) && collections !== undefined && !collectionEndorsement(collections, c).defined,
+        );
         return {
           ...base,
-          message: `valid endorsements (${signers.map(who).join(', ') || 'none'}) do not satisfy ${policies.map(formatPolicy).join(' and ')}`,
+          message:
+            undefinedCollections.length > 0
+              ? `it writes private data collection ${undefinedCollections.join(', ')}, which chaincode ${tx.chaincodeName}'s definition does not have`
+              : `valid endorsements (${signers.map(who).join(', ') || 'none'}) do not satisfy ${policies.map(formatPolicy).join(' and ')}`,
           endorsers: signers,
         };
       }
@@ -1296,17 +1368,21 @@ class Auditor {
       counts: { ...this.counts },
       meters: this.#registry.entries.size,
       policies: Object.fromEntries(this.#policiesUsed),
-      chaincodeDefinitions: this.#lifecycle.history.map((d) => ({
-        name: d.name,
-        sequence: d.sequence,
-        version: d.version,
-        policy:
-          this.#channelPolicies === undefined
-            ? ''
-            : formatPolicy(this.#channelPolicies.applicationPolicy(Buffer.from(d.validationParameter, 'base64')).policy),
-        blockNum: d.blockNum,
-        txId: d.txId,
-      })),
+      chaincodeDefinitions: this.#lifecycle.history.map((d) => {
+        const channel = this.#channelPolicies;
+        const own = channel === undefined || d.collections === undefined ? [] : ownCollectionPolicies(d as CollectionsOf);
+        return {
+          name: d.name,
+          sequence: d.sequence,
+          version: d.version,
+          policy: channel === undefined ? '' : formatPolicy(channel.applicationPolicy(Buffer.from(d.validationParameter, 'base64')).policy),
+          ...(own.length > 0 && {
+            collectionPolicies: Object.fromEntries(own.map(([name, p]) => [name, formatPolicy(channel!.applicationPolicy(p).policy)])),
+          }),
+          blockNum: d.blockNum,
+          txId: d.txId,
+        };
+      }),
       configUpdates: [...this.#configUpdates],
       lrVersions: [...new Set([...this.#lrUses.values()].map((u) => `${u.name} ${u.version}`))],
       lrSoftware: [...this.#lrUses.values()].map((u) => ({ ...u })),

@@ -1,18 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 // Each chaincode's endorsement policy, and its history, come from the ledger: the `_lifecycle`
 // definitions a Fabric channel commits (each one under the channel's LifecycleEndorsement), and the
-// channel configuration, whose updates must be authorized by the policies they change.
+// channel configuration, whose updates must be authorized by the policies they change; and the
+// private data collections of a definition, each write to one held to the collection's own policy.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { formatPolicy, parsePolicy } from '@metroledger/policy';
-import { blockEnvelopes, decodeBlock, parseEnvelope, TxValidationCode } from '@metroledger/protocol';
-import { governancePlugin, ledgerDirectorySource, runAudit, type AuditReport } from './index';
+import type { ChaincodeResult } from '@metroledger/chaincode-host';
+import { blockEnvelopes, decodeBlock, parseCollectionsConfig, parseEnvelope, TxValidationCode } from '@metroledger/protocol';
+import {
+  formatAuditText,
+  governancePlugin,
+  ledgerDirectorySource,
+  parseCheckpoint,
+  runAudit,
+  type AuditCheckpoint,
+  type AuditReport,
+} from './index';
 import { ForgedLedger, GOVERNANCE_POLICY, LR_POLICY } from './testing/forge';
-import { configTransaction, lifecycleCommitResult, setConfigValue } from './testing/fabric';
+import { configTransaction, lifecycleCommitResult, setConfigValue, type DefinitionField } from './testing/fabric';
 
 let root: string;
 before(async () => {
@@ -24,14 +35,14 @@ after(async () => {
 
 // The forged ledgers start as the devnet's do (governance's policy in the network configuration);
 // once _lifecycle defines chaincodes, as on Fabric, only its definitions count.
-const audit = async (dir: string): Promise<AuditReport> =>
-  (
-    await runAudit(ledgerDirectorySource(dir), {
-      policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY },
-      plugins: [governancePlugin()],
-      workers: 0,
-    })
-  ).report;
+const auditRun = (dir: string, more: { toBlock?: number; checkpoint?: AuditCheckpoint } = {}): ReturnType<typeof runAudit> =>
+  runAudit(ledgerDirectorySource(dir), {
+    policies: { lr: LR_POLICY, governance: GOVERNANCE_POLICY },
+    plugins: [governancePlugin()],
+    workers: 0,
+    ...more,
+  });
+const audit = async (dir: string): Promise<AuditReport> => (await auditRun(dir)).report;
 const codes = (r: AuditReport): [string, number][] => r.findings.map((f) => [f.code, f.blockNum]);
 const PROVIDERS = ['LaSIGEMSP', 'PUCPRMSP'];
 const PEERS = ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'];
@@ -155,5 +166,143 @@ describe('channel configuration updates', () => {
       report.configUpdates.map((u) => [u.blockNum, u.sequence, u.changed]),
       [[good, 1, ['[Value] /Channel/Orderer/BatchTimeout']]],
     );
+  });
+});
+
+describe('private data collections of a chaincode definition', () => {
+  const PDC_POLICY = "AND('LaSIGEMSP.peer', 'PUCPRMSP.peer')";
+  // Fabric's collections_config.json: own policies by signature and by channel-config reference, and none.
+  const COLLECTIONS = parseCollectionsConfig([
+    {
+      name: 'notarized',
+      policy: "OR('InmetroMSP.member', 'LaSIGEMSP.member', 'PUCPRMSP.member')",
+      endorsementPolicy: { signaturePolicy: "OR('InmetroMSP.peer')" },
+    },
+    {
+      name: 'channelwide',
+      policy: "OR('InmetroMSP.member', 'LaSIGEMSP.member', 'PUCPRMSP.member')",
+      endorsementPolicy: { channelConfigPolicy: '/Channel/Application/Endorsement' }, // MAJORITY Endorsement: 3 of the 4 organizations
+    },
+    { name: 'plain', policy: "OR('LaSIGEMSP.member', 'PUCPRMSP.member')" },
+  ]);
+  const sha256 = (s: string): Uint8Array => createHash('sha256').update(s).digest();
+
+  /** What a chaincode `pdc` simulation writes: each key in its collection (hashes only, as the block holds them), and `publicKey` in its namespace. */
+  function pdcResult(collections: readonly string[], publicKey?: string): ChaincodeResult {
+    const rwset = {
+      namespace: 'pdc',
+      reads: [],
+      rangeQueries: [],
+      writes: publicKey === undefined ? [] : [{ key: publicKey, isDelete: false, value: new Uint8Array([1]) }],
+      collections: collections.map((collection) => ({
+        collection,
+        reads: [],
+        writes: [{ keyHash: sha256(`${collection}-key`), isDelete: false, valueHash: sha256('value') }],
+        pvtRwSetHash: sha256(`${collection}-rwset`),
+      })),
+    };
+    return { response: { status: 200, message: '', payload: new Uint8Array(0) }, rwset, rwsets: [rwset] };
+  }
+
+  /** A transaction of `pdc` in a block of its own, endorsed by `endorsers`' peers and marked `code` by the peers. */
+  async function put(
+    f: ForgedLedger,
+    collections: readonly string[],
+    endorsers: readonly string[],
+    code = 0,
+    publicKey?: string,
+  ): Promise<number> {
+    await f.invoke('CETSPMSP', ['putPrivate', collections.join(',')], {
+      chaincode: 'pdc',
+      result: pdcResult(collections, publicKey),
+      endorsers,
+      code,
+    });
+    return f.cut();
+  }
+
+  async function definePdc(f: ForgedLedger, sequence: number, fields?: readonly DefinitionField[]): Promise<number> {
+    await f.invoke('InmetroMSP', ['CommitChaincodeDefinition', `pdc ${sequence}`], {
+      chaincode: '_lifecycle',
+      user: 'Admin',
+      result: lifecycleCommitResult('pdc', sequence, '1.0', PDC_POLICY, {
+        collections: COLLECTIONS,
+        ...(fields !== undefined && { fields }),
+      }),
+      endorsers: PEERS,
+    });
+    return f.cut();
+  }
+
+  const F = TxValidationCode.ENDORSEMENT_POLICY_FAILURE;
+
+  test("a write to a collection with its own policy is held to it instead of the chaincode's; the chaincode's holds for the others and for public writes", async () => {
+    const f = await ForgedLedger.create(join(root, 'collections'));
+    await definePdc(f, 1);
+    const valid = [
+      await put(f, ['notarized'], ['InmetroMSP']), // the collection's policy alone: valid on Fabric
+      await put(f, ['notarized'], PROVIDERS, F),
+      await put(f, ['channelwide'], PEERS),
+      await put(f, ['plain'], PROVIDERS),
+      await put(f, ['notarized', 'plain'], ['InmetroMSP', ...PROVIDERS]),
+    ];
+    const notarizedByChaincodePolicy = await put(f, ['notarized'], PROVIDERS); // marked VALID: the collection's policy does not hold
+    const channelwideByTwo = await put(f, ['channelwide'], PROVIDERS); // 2 of 4 organizations
+    const plainByInmetro = await put(f, ['plain'], ['InmetroMSP']);
+    const withPublic = await put(f, ['notarized'], ['InmetroMSP'], 0, 'public-key'); // a public write needs the chaincode's policy too
+    const noSuchCollection = await put(f, ['images'], PROVIDERS);
+    // An upgrade that changes only the sequence (Fabric's serializer writes no unchanged field) keeps the collections.
+    await definePdc(f, 2, ['Sequence']);
+    valid.push(await put(f, ['notarized'], ['InmetroMSP']));
+    await f.close();
+
+    const report = await audit(f.dir);
+    assert.deepEqual(codes(report), [
+      ['ENDORSEMENT_POLICY_FAILURE', notarizedByChaincodePolicy],
+      ['ENDORSEMENT_POLICY_FAILURE', channelwideByTwo],
+      ['ENDORSEMENT_POLICY_FAILURE', plainByInmetro],
+      ['ENDORSEMENT_POLICY_FAILURE', withPublic],
+      ['ENDORSEMENT_POLICY_FAILURE', noSuchCollection],
+    ]);
+    assert.ok(valid.every((b) => !report.findings.some((x) => x.blockNum === b)));
+    const inmetro = formatPolicy(parsePolicy("OR('InmetroMSP.peer')"));
+    assert.ok(report.findings[0]!.message.endsWith(`do not satisfy ${inmetro}`), report.findings[0]!.message);
+    assert.ok(report.findings[3]!.message.endsWith(`do not satisfy ${inmetro} and ${formatPolicy(parsePolicy(PDC_POLICY))}`));
+    assert.match(report.findings[4]!.message, /writes private data collection images, which chaincode pdc's definition does not have/);
+    // The report names each collection's own policy, for every definition (the upgrade kept them).
+    assert.deepEqual(
+      report.chaincodeDefinitions.filter((d) => d.name === 'pdc').map((d) => [d.sequence, Object.keys(d.collectionPolicies ?? {})]),
+      [
+        [1, ['notarized', 'channelwide']],
+        [2, ['notarized', 'channelwide']],
+      ],
+    );
+    assert.equal(report.chaincodeDefinitions[0]!.collectionPolicies!['notarized'], inmetro);
+    assert.match(
+      formatAuditText(report),
+      /pdc sequence 1 \(version 1\.0\) .*, collection notarized .*, collection channelwide .* at block/,
+    );
+  });
+
+  test('a checkpoint keeps the collections; one written before the audit read them restores, its collections unknown (the chaincode policy, as then)', async () => {
+    const f = await ForgedLedger.create(join(root, 'collections-checkpoint'));
+    const defined = await definePdc(f, 1);
+    // The ledger stays open, as a running peer's would: the audit reads its files beside it.
+    const first = await auditRun(f.dir, { toBlock: defined });
+    assert.equal(first.report.verdict, 'PASS', JSON.stringify(first.report.findings));
+    const stored = JSON.parse(JSON.stringify(first.checkpoint)) as AuditCheckpoint;
+    assert.ok(stored.lifecycle!.definitions.every((d) => typeof d.collections === 'string'));
+    // An older audit's checkpoint: definitions without the field.
+    const old = JSON.parse(JSON.stringify(stored), (k, v: unknown) => (k === 'collections' ? undefined : v)) as AuditCheckpoint;
+
+    const byInmetro = await put(f, ['notarized'], ['InmetroMSP']);
+    const noSuchCollection = await put(f, ['images'], PROVIDERS);
+    await f.close();
+
+    const resumed = await auditRun(f.dir, { checkpoint: parseCheckpoint(stored) });
+    assert.deepEqual(codes(resumed.report), [['ENDORSEMENT_POLICY_FAILURE', noSuchCollection]]);
+    const fromOld = await auditRun(f.dir, { checkpoint: parseCheckpoint(old) });
+    assert.deepEqual(codes(fromOld.report), [['ENDORSEMENT_POLICY_FAILURE', byInmetro]]);
+    assert.ok(fromOld.report.findings[0]!.message.endsWith(`do not satisfy ${formatPolicy(parsePolicy(PDC_POLICY))}`));
   });
 });

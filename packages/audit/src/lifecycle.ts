@@ -4,7 +4,9 @@
 // layout of the Serializer: `namespaces/metadata/<name>` -> lb.StateMetadata and
 // `namespaces/fields/<name>/<Field>` -> lb.StateData, with Sequence (int64), EndorsementInfo
 // (peer.lifecycle.ChaincodeEndorsementInfo), ValidationInfo (peer.lifecycle.ChaincodeValidationInfo,
-// whose validation_parameter is the endorsement policy as a peer.ApplicationPolicy) and Collections).
+// whose validation_parameter is the endorsement policy as a peer.ApplicationPolicy) and Collections
+// (a peer.CollectionConfigPackage: the explicit private data collections, each with its own
+// endorsement policy or none).
 // Approvals (approveformyorg) go to each organization's implicit private collection: the ledger holds
 // only their hashes, so they are validated (endorsed by the organization) but not read here.
 import { peer } from '@hyperledger/fabric-protos';
@@ -24,6 +26,12 @@ export interface ChaincodeDefinition {
   /** The endorsement policy, peer.ApplicationPolicy bytes as base64. */
   readonly validationParameter: string;
   readonly initRequired: boolean;
+  /**
+   * Its explicit private data collections, peer.CollectionConfigPackage bytes as base64 ('' for
+   * none); absent when not known: in snapshots of audits that did not read the field, and in a
+   * definition without it (Fabric writes it with every new definition).
+   */
+  readonly collections?: string;
   /** Where it was committed. */
   readonly blockNum: number;
   readonly txNum: number;
@@ -44,6 +52,53 @@ function stateData(value: Uint8Array): InstanceType<typeof lb.StateData> | undef
   } catch {
     return undefined;
   }
+}
+
+/** What a chaincode definition says of a collection's endorsement: no such collection, its own policy (peer.ApplicationPolicy bytes), or none (the chaincode's). */
+export type CollectionEndorsement = { readonly defined: false } | { readonly defined: true; readonly policy?: Uint8Array };
+
+/** Anything that carries a CollectionConfigPackage as a definition does (a definition; the caller's collections). */
+export type CollectionsOf = { readonly collections: string };
+
+const collectionsRead = new WeakMap<CollectionsOf, Map<string, CollectionEndorsement>>();
+
+/**
+ * The endorsement policy a definition gives a collection, as Fabric's lifecycle hands it to
+ * validation (ValidatorCommitter.CollectionValidationInfo): the StaticCollectionConfig's
+ * endorsement_policy when set (an ApplicationPolicy that marshals to nothing counts as unset), else
+ * none; a collection the definition lacks is "no such collection".
+ */
+export function collectionEndorsement(def: CollectionsOf, collection: string): CollectionEndorsement {
+  return collectionsOf(def).get(collection) ?? { defined: false };
+}
+
+/** The collections of a definition that have an endorsement policy of their own: name and peer.ApplicationPolicy bytes. */
+export function ownCollectionPolicies(def: CollectionsOf): [string, Uint8Array][] {
+  return [...collectionsOf(def)].flatMap(([name, e]) =>
+    e.defined && e.policy !== undefined ? [[name, e.policy] as [string, Uint8Array]] : [],
+  );
+}
+
+function collectionsOf(def: CollectionsOf): ReadonlyMap<string, CollectionEndorsement> {
+  let byName = collectionsRead.get(def);
+  if (byName === undefined) {
+    byName = new Map();
+    const bytes = Buffer.from(def.collections, 'base64');
+    let configs: peer.CollectionConfig[] = [];
+    try {
+      configs = peer.CollectionConfigPackage.deserializeBinary(bytes).getConfigList();
+    } catch {
+      // read when the definition was committed; only a damaged checkpoint gets here: no collections
+    }
+    for (const c of configs) {
+      const s = c.getStaticCollectionConfig();
+      if (s === undefined || byName.has(s.getName())) continue;
+      const policy = s.getEndorsementPolicy()?.serializeBinary();
+      byName.set(s.getName(), policy === undefined || policy.length === 0 ? { defined: true } : { defined: true, policy });
+    }
+    collectionsRead.set(def, byName);
+  }
+  return byName;
 }
 
 export class LifecycleDefinitions {
@@ -123,6 +178,7 @@ function definitionOf(
   const seq = f.get('Sequence');
   const endorsement = f.get('EndorsementInfo');
   const validation = f.get('ValidationInfo');
+  const collections = f.get('Collections');
   if (seq === undefined) return undefined;
   if (previous === undefined && (endorsement === undefined || validation === undefined)) return undefined;
   try {
@@ -136,6 +192,14 @@ function definitionOf(
       validation === undefined
         ? undefined
         : lb.ChaincodeValidationInfo.deserializeBinary(stateData(validation)?.getBytes_asU8() ?? new Uint8Array(0));
+    let packageBytes: string | undefined = previous?.collections;
+    if (collections !== undefined) {
+      const c = stateData(collections);
+      if (c === undefined) return undefined;
+      const bytes = c.getBytes_asU8();
+      peer.CollectionConfigPackage.deserializeBinary(bytes); // unreadable: no definition
+      packageBytes = Buffer.from(bytes).toString('base64');
+    }
     return {
       name,
       sequence,
@@ -145,6 +209,7 @@ function definitionOf(
       validationParameter:
         v === undefined ? previous!.validationParameter : Buffer.from(v.getValidationParameter_asU8()).toString('base64'),
       initRequired: e?.getInitRequired() ?? previous!.initRequired,
+      ...(packageBytes !== undefined && { collections: packageBytes }),
       ...at,
     };
   } catch {

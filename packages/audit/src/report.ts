@@ -20,7 +20,12 @@ function heightLine(r: AuditReport): string {
 
 function definitions(r: AuditReport): string {
   return r.chaincodeDefinitions
-    .map((d) => `${d.name} sequence ${d.sequence} (version ${d.version}) ${d.policy} at block ${d.blockNum}`)
+    .map(
+      (d) =>
+        `${d.name} sequence ${d.sequence} (version ${d.version}) ${d.policy}${Object.entries(d.collectionPolicies ?? {})
+          .map(([name, p]) => `, collection ${name} ${p}`)
+          .join('')} at block ${d.blockNum}`,
+    )
     .join('; ');
 }
 

@@ -8,7 +8,7 @@ import { common, peer } from '@hyperledger/fabric-protos';
 import type { ChaincodeResult } from '@metroledger/chaincode-host';
 import type { SigningIdentity } from '@metroledger/identity';
 import { parsePolicy, toSignaturePolicyEnvelope } from '@metroledger/policy';
-import type { KVWrite } from '@metroledger/protocol';
+import { encodeCollectionConfigPackage, type CollectionConfig, type KVWrite } from '@metroledger/protocol';
 
 /** The recorded ledgers: one Fabric peer's files each (testdata/fabric/README.md). */
 export const FABRIC_FIXTURES = ['fabric-2.5-raft', 'fabric-3.0-raft', 'fabric-3.0-bft'] as const;
@@ -76,11 +76,21 @@ export async function deliveredBlockDigests(name: FabricFixture): Promise<string
 
 const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 
+/** The fields of a chaincode definition in `_lifecycle`'s state. */
+export type DefinitionField = 'Collections' | 'EndorsementInfo' | 'Sequence' | 'ValidationInfo';
+
 /**
  * The simulation result of Fabric's `_lifecycle` CommitChaincodeDefinition: the definition's fields
- * as its Serializer writes them (namespaces/metadata/<name>, namespaces/fields/<name>/<Field>).
+ * as its Serializer writes them (namespaces/metadata/<name>, namespaces/fields/<name>/<Field>):
+ * every field for a new definition; only those that changed (`fields`) for an upgrade.
  */
-export function lifecycleCommitResult(name: string, sequence: number, version: string, policy: string): ChaincodeResult {
+export function lifecycleCommitResult(
+  name: string,
+  sequence: number,
+  version: string,
+  policy: string,
+  opts: { collections?: readonly CollectionConfig[]; fields?: readonly DefinitionField[] } = {},
+): ChaincodeResult {
   const lb = peer.lifecycle;
   const data = (set: (d: InstanceType<typeof lb.StateData>) => void): Uint8Array => {
     const d = new lb.StateData();
@@ -98,13 +108,15 @@ export function lifecycleCommitResult(name: string, sequence: number, version: s
   const metadata = new lb.StateMetadata();
   metadata.setDatatype('ChaincodeDefinition');
   metadata.setFieldsList(['Sequence', 'EndorsementInfo', 'ValidationInfo', 'Collections']);
+  const collections = opts.collections === undefined ? new Uint8Array(0) : encodeCollectionConfigPackage(opts.collections);
+  const fields = opts.fields ?? ['Collections', 'EndorsementInfo', 'Sequence', 'ValidationInfo'];
   const writes: KVWrite[] = [
-    { key: `namespaces/fields/${name}/Collections`, isDelete: false, value: data((d) => d.setBytes(new Uint8Array(0))) },
+    { key: `namespaces/fields/${name}/Collections`, isDelete: false, value: data((d) => d.setBytes(collections)) },
     { key: `namespaces/fields/${name}/EndorsementInfo`, isDelete: false, value: data((d) => d.setBytes(endorsement.serializeBinary())) },
     { key: `namespaces/fields/${name}/Sequence`, isDelete: false, value: data((d) => d.setInt64(sequence)) },
     { key: `namespaces/fields/${name}/ValidationInfo`, isDelete: false, value: data((d) => d.setBytes(validation.serializeBinary())) },
     { key: `namespaces/metadata/${name}`, isDelete: false, value: metadata.serializeBinary() },
-  ];
+  ].filter((w) => !w.key.startsWith('namespaces/fields/') || fields.includes(w.key.slice(w.key.lastIndexOf('/') + 1) as DefinitionField));
   const rwset = { namespace: '_lifecycle', reads: [{ key: `namespaces/fields/${name}/Sequence` }], rangeQueries: [], writes };
   return { response: { status: 200, message: '', payload: new Uint8Array(0) }, rwset, rwsets: [rwset] };
 }

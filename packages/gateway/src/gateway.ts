@@ -17,7 +17,7 @@ import {
 import { Authenticator, envelopeHeader } from './access.js';
 import { AdmissionRefused, ConcurrencyLimiter } from './limiter.js';
 import { PacedWriter } from './paced.js';
-import { chaincodeInterest, type ChaincodeInterest } from './interest.js';
+import { chaincodeInterest, touchesCollections, type ChaincodeInterest } from './interest.js';
 import { endorsedBy, minimalEndorsingOrgs } from './plan.js';
 import { decoderMessage, RejectedRequest } from './requests.js';
 import { rpcError, Status, type ErrorDetail } from './rpcerror.js';
@@ -238,13 +238,13 @@ export class GatewayService {
    * requiredPolicies: a written collection's own policy instead of the chaincode's, the chaincode's
    * too for public writes or collections without one); otherwise the peers of a smallest set of
    * organizations that does, reusing those that endorsed. Only member organizations of a collection
-   * read are added. A transaction that writes no collection needs the chaincode's policy alone, which
-   * the chaincode's plan satisfies.
+   * read are added. A transaction that touches no collection needs the chaincode's policy alone,
+   * which the chaincode's plan satisfies: its read/write set is then only scanned, not decoded.
    */
   #planForInterest(p: ParsedProposal, endorsed: readonly Endorsed[]): EndorsingPeer[] | undefined {
     const collections = this.#o.collections;
     const first = endorsed[0]!.response;
-    if (collections === undefined) return undefined;
+    if (collections === undefined || !touchesCollections(first.prpBytes, p.chaincodeName)) return undefined;
     let interest: ChaincodeInterest;
     try {
       interest = chaincodeInterest(first.prpBytes, p.chaincodeName);

@@ -6,7 +6,6 @@
 // @hyperledger/fabric-gateway client over gRPC and TLS.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +29,7 @@ const COLLECTIONS_JSON = JSON.stringify([
     endorsementPolicy: { signaturePolicy: "OR('InmetroMSP.peer')" },
   },
   {
-    // Inmetro could endorse by the policy but holds none of the data: a transaction that reads the
-    // collection goes to PUCPR, a member.
+    // Inmetro could endorse by the policy but is no member: private values go to PUCPR.
     name: 'held',
     policy: "OR('LaSIGEMSP.member', 'PUCPRMSP.member')",
     requiredPeerCount: 0,
@@ -59,8 +57,6 @@ const COLLECTIONS_JSON = JSON.stringify([
     endorsementPolicy: { signaturePolicy: "OR('CETSPMSP.peer')" },
   },
 ]);
-
-const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 let base: string;
 let devnet: Devnet;
@@ -140,23 +136,32 @@ describe('the gateway plans endorsements for the policies a transaction needs', 
     assert.deepEqual(await endorseAndCommit('putPrivate', ['notes', 'n-1'], 'v'), { endorsers: ['LaSIGEMSP'], code: StatusCode.VALID });
   });
 
-  test('a transaction that reads a collection is endorsed by its member organizations only', async () => {
+  test('private values in the transient map and a collection read go to member organizations only', async () => {
+    // Inmetro satisfies the collection's policy and comes first, but is no member
     assert.deepEqual(await endorseAndCommit('putPrivate', ['held', 'from'], 'only members hold this'), {
-      endorsers: ['InmetroMSP'],
-      code: StatusCode.VALID,
-    });
-    // Inmetro satisfies the collection's policy and comes first, but cannot read the value
-    assert.deepEqual(await endorseAndCommit('copyPrivate', ['held', 'from', 'to']), { endorsers: ['PUCPRMSP'], code: StatusCode.VALID });
-  });
-
-  test('a read of a hash needs no membership: without a member to complete the plan, a non-member endorses; one asked for a value refuses, with its reason', async () => {
-    assert.deepEqual(await endorseAndCommit('putPrivate', ['foreign', 'f'], 'v1'), { endorsers: ['PUCPRMSP'], code: StatusCode.VALID });
-    assert.deepEqual(await endorseAndCommit('replacePrivate', ['foreign', 'f', sha256('v1')], 'v2'), {
       endorsers: ['PUCPRMSP'],
       code: StatusCode.VALID,
     });
+    assert.deepEqual(await endorseAndCommit('copyPrivate', ['held', 'from', 'to']), { endorsers: ['PUCPRMSP'], code: StatusCode.VALID });
+  });
+
+  test('transient data that only a non-member could endorse is refused with Fabric’s reason, instead of reaching a non-member', async () => {
     assert.match(
-      await refusal(pdc.submit('copyPrivate', { arguments: ['foreign', 'f', 'g'] })),
+      await refusal(pdc.submit('putPrivate', { arguments: ['foreign', 'f'], transientData: { value: 'v1' } })),
+      /requires endorsement from organisation\(s\) that are not in the distribution policy of the private data collection\(s\): \[foreign\]; retry specifying trusted endorsing organizations to protect transient data/,
+    );
+  });
+
+  test('a read of a hash needs no membership: without a member to complete the plan, a non-member endorses; one asked for a value refuses, with its reason', async () => {
+    const named = await pdc.submitAsync('putPrivate', {
+      arguments: ['foreign', 'f'],
+      transientData: { value: 'v1' },
+      endorsingOrganizations: ['PUCPRMSP'],
+    });
+    assert.equal((await named.getStatus()).code, StatusCode.VALID);
+    assert.deepEqual(await endorseAndCommit('copyHash', ['foreign', 'f', 'g']), { endorsers: ['PUCPRMSP'], code: StatusCode.VALID });
+    assert.match(
+      await refusal(pdc.submit('copyPrivate', { arguments: ['foreign', 'f', 'h'] })),
       /failed to collect enough transaction endorsements.*private data matching public hash version is not available/,
     );
   });

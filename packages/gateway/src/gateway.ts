@@ -237,8 +237,9 @@ export class GatewayService {
    * at hand already satisfy every policy the simulated transaction needs (validation's
    * requiredPolicies: a written collection's own policy instead of the chaincode's, the chaincode's
    * too for public writes or collections without one); otherwise the peers of a smallest set of
-   * organizations that does, reusing those that endorsed. Only member organizations of a collection
-   * read are added. A transaction that touches no collection needs the chaincode's policy alone,
+   * organizations that does, reusing those that endorsed. The organizations added are members of
+   * each collection read and, when the proposal carries transient data, of each collection written,
+   * as Fabric's discovery filters them. A transaction that touches no collection needs the chaincode's policy alone,
    * which the chaincode's plan satisfies: its read/write set is then only scanned, not decoded.
    */
   #planForInterest(p: ParsedProposal, endorsed: readonly Endorsed[]): EndorsingPeer[] | undefined {
@@ -263,13 +264,24 @@ export class GatewayService {
     if (required === undefined || endorsedBy(required, endorsedOrgs)) return undefined;
     const byOrg = this.#byOrg(p.chaincodeName);
     const others = [...byOrg.keys()].filter((org) => !endorsedOrgs.includes(org));
-    const members = others.filter((org) => interest.privateReads.every((c) => collections.isMemberOrg(p.chaincodeName, c, org)));
-    // A read of a value's hash needs no membership, and the read/write set does not tell it from a
-    // read of the value: without a plan among members, any organization may try (a non-member
-    // asked for a value then refuses, with its reason in the error details).
-    const orgs =
-      minimalEndorsingOrgs(required, [...endorsedOrgs, ...members]) ??
-      (members.length < others.length ? minimalEndorsingOrgs(required, [...endorsedOrgs, ...others]) : undefined);
+    // Private values in the proposal's transient map go to member organizations only of every
+    // collection the transaction writes (Fabric's gateway: "protect transient data").
+    const protectedCollections = p.transient.size > 0 ? interest.writes.collections.filter((c) => !interest.privateReads.includes(c)) : [];
+    const guarded = [...interest.privateReads, ...protectedCollections];
+    const members = others.filter((org) => guarded.every((c) => collections.isMemberOrg(p.chaincodeName, c, org)));
+    let orgs = minimalEndorsingOrgs(required, [...endorsedOrgs, ...members]);
+    if (orgs === undefined && members.length < others.length) {
+      const anyOrgs = minimalEndorsingOrgs(required, [...endorsedOrgs, ...others]);
+      if (anyOrgs !== undefined && p.transient.size > 0)
+        throw rpcError(
+          Status.FAILED_PRECONDITION,
+          `requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [${guarded.join(' ')}]; retry specifying trusted endorsing organizations to protect transient data`,
+        );
+      // A read of a value's hash needs no membership, and the read/write set does not tell it from
+      // a read of the value: without a plan among members, any organization may try (a non-member
+      // asked for a value then refuses, with its reason in the error details).
+      orgs = anyOrgs;
+    }
     if (orgs === undefined) {
       throw rpcError(
         Status.FAILED_PRECONDITION,

@@ -41,6 +41,13 @@ export class PdcContract extends Contract {
     await ctx.stub.putPrivateData(collection, toKey, value);
   }
 
+  /** Reads a private value's hash (no membership needed) and writes it, hex, under another key: no transient data. */
+  @Transaction()
+  async copyHash(ctx: Context, collection: string, fromKey: string, toKey: string): Promise<void> {
+    const hash = await ctx.stub.getPrivateDataHash(collection, fromKey);
+    await ctx.stub.putPrivateData(collection, toKey, Buffer.from(Buffer.from(hash).toString('hex')));
+  }
+
   /** Writes the key only if its hash is still the one given (hex, '' for absent): a read of the key hash, then a write. */
   @Transaction()
   async replacePrivate(ctx: Context, collection: string, key: string, expectedHashHex: string): Promise<void> {

@@ -238,9 +238,10 @@ export class GatewayService {
    * requiredPolicies: a written collection's own policy instead of the chaincode's, the chaincode's
    * too for public writes or collections without one); otherwise the peers of a smallest set of
    * organizations that does, reusing those that endorsed. The organizations added are members of
-   * each collection read and, when the proposal carries transient data, of each collection written,
-   * as Fabric's discovery filters them. A transaction that touches no collection needs the chaincode's policy alone,
-   * which the chaincode's plan satisfies: its read/write set is then only scanned, not decoded.
+   * each collection read (preferably: see below) and, when the proposal carries transient data, of
+   * each collection written, as Fabric's discovery filters them. A transaction that touches no
+   * collection needs the chaincode's policy alone, which the chaincode's plan satisfies: its
+   * read/write set is then only scanned, not decoded.
    */
   #planForInterest(p: ParsedProposal, endorsed: readonly Endorsed[]): EndorsingPeer[] | undefined {
     const collections = this.#o.collections;
@@ -272,15 +273,17 @@ export class GatewayService {
     let orgs = minimalEndorsingOrgs(required, [...endorsedOrgs, ...members]);
     if (orgs === undefined && members.length < others.length) {
       const anyOrgs = minimalEndorsingOrgs(required, [...endorsedOrgs, ...others]);
-      if (anyOrgs !== undefined && p.transient.size > 0)
+      if (p.transient.size === 0) {
+        // A read of a value's hash needs no membership, and the read/write set does not tell it
+        // from a read of the value: without a plan among members, any organization may try (a
+        // non-member asked for a value then refuses, with its reason in the error details).
+        orgs = anyOrgs;
+      } else if (anyOrgs !== undefined && protectedCollections.length > 0) {
         throw rpcError(
           Status.FAILED_PRECONDITION,
-          `requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [${guarded.join(' ')}]; retry specifying trusted endorsing organizations to protect transient data`,
+          `requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [${protectedCollections.join(' ')}]; retry specifying trusted endorsing organizations to protect transient data`,
         );
-      // A read of a value's hash needs no membership, and the read/write set does not tell it from
-      // a read of the value: without a plan among members, any organization may try (a non-member
-      // asked for a value then refuses, with its reason in the error details).
-      orgs = anyOrgs;
+      }
     }
     if (orgs === undefined) {
       throw rpcError(

@@ -544,6 +544,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
       mspId: gwOrg.spec.mspId,
       peers: endorsers,
       endorsementPolicies: policies,
+      collections,
       orderer: metrics?.broadcasts(faults.orderer(feed.gate(orderer))) ?? faults.orderer(feed.gate(orderer)),
       ordererEndpoint: { address: `${ordererNode.fqdn}:7050`, mspId: ordererOrg.spec.mspId },
       commits: committer,

@@ -9,6 +9,7 @@ import {
   newTransactionEnvelope,
   parseEnvelope,
   parseProposal,
+  requiredPolicies,
   txValidationCodeName,
   type ParsedProposal,
   type ProposalResponseParts,
@@ -16,7 +17,8 @@ import {
 import { Authenticator, envelopeHeader } from './access.js';
 import { AdmissionRefused, ConcurrencyLimiter } from './limiter.js';
 import { PacedWriter } from './paced.js';
-import { minimalEndorsingOrgs } from './plan.js';
+import { chaincodeInterest, touchesCollections, type ChaincodeInterest } from './interest.js';
+import { endorsedBy, minimalEndorsingOrgs } from './plan.js';
 import { decoderMessage, RejectedRequest } from './requests.js';
 import { rpcError, Status, type ErrorDetail } from './rpcerror.js';
 import { describeError } from '@metroledger/errors';
@@ -28,6 +30,19 @@ export interface EndorsingPeer {
   hasChaincode(name: string): boolean;
   /** Resolves with the peer's ProposalResponse; rejects when the peer refuses the proposal. */
   processProposal(proposal: ParsedProposal): Promise<ProposalResponseParts>;
+}
+
+/** What the gateway's plan needs to know of private data collections (the devnet's ChannelCollections fits). */
+export interface CollectionRules {
+  /** A written collection's own endorsement policy (validation's collectionPolicy), or undefined for the chaincode's. */
+  collectionPolicy(chaincode: string, collection: string): Policy | undefined;
+  isMemberOrg(chaincode: string, collection: string, mspId: string): boolean;
+}
+
+/** An endorsement and the peer that gave it. */
+interface Endorsed {
+  readonly peer: EndorsingPeer;
+  readonly response: ProposalResponseParts;
 }
 
 /** The ordering service, as the gateway submits to it. */
@@ -61,6 +76,11 @@ export interface GatewayOptions {
   peers: readonly EndorsingPeer[];
   /** Endorsement policy per chaincode name. */
   endorsementPolicies: ReadonlyMap<string, Policy>;
+  /**
+   * The channel's private data collections: without them, endorsements are planned from the
+   * chaincode's policy alone.
+   */
+  collections?: CollectionRules;
   orderer: OrdererPort;
   /** Address and MSP reported in Submit error details. */
   ordererEndpoint?: { address: string; mspId: string };
@@ -169,35 +189,109 @@ export class GatewayService {
   async #endorse(request: gateway.EndorseRequest): Promise<gateway.EndorseResponse> {
     const p = this.#parse(request.getProposedTransaction(), 'the proposed transaction must contain a signed proposal');
     const orgs = request.getEndorsingOrganizationsList();
-    const peers = orgs.length > 0 ? this.#peersForOrgs(p.chaincodeName, orgs) : this.#plan(p.chaincodeName);
+    // The client that names the endorsers takes responsibility for the policies, as on Fabric.
+    if (orgs.length > 0) return prepared(p, await this.#collect(p, this.#peersForOrgs(p.chaincodeName, orgs)));
 
-    // Fabric's gateway endorses on its first peer, then on the rest of the plan. The peers here are
-    // asked in parallel, but the answer is Fabric's: if the first peer fails, its failure alone
-    // (the others would have told the same story); otherwise each of the rest that failed or disagreed.
+    const endorsed = await this.#collect(p, this.#plan(p.chaincodeName));
+    const plan = this.#planForInterest(p, endorsed);
+    if (plan === undefined) return prepared(p, endorsed);
+    // The simulation needs more than the chaincode's policy (a collection's own): endorse on the
+    // rest of that plan; the envelope carries the plan's endorsements, as Fabric's completed layout.
+    const more = plan.filter((e) => !endorsed.some((d) => d.peer.mspId === e.mspId));
+    const added = await this.#collect(p, more, endorsed[0]!.response);
+    const all = [...endorsed, ...added];
+    return prepared(
+      p,
+      plan.map((e) => all.find((d) => d.peer.mspId === e.mspId)!),
+    );
+  }
+
+  /**
+   * Endorses on `peers` in parallel. Fabric's gateway endorses on its first peer, then on the rest of
+   * the plan; the answer here is Fabric's: if the first peer fails, its failure alone (the others
+   * would have told the same story); otherwise each of the rest that failed or disagreed. With a
+   * `reference` (the plan's first response), every peer is one of the rest.
+   */
+  async #collect(p: ParsedProposal, peers: readonly EndorsingPeer[], reference?: ProposalResponseParts): Promise<Endorsed[]> {
     const outcomes = await Promise.all(peers.map((e) => this.#endorseOn(e, p)));
     const detail = (i: number, message: string): ErrorDetail => ({ address: peers[i]!.address, mspId: peers[i]!.mspId, message });
     const first = outcomes[0];
-    if (typeof first === 'string')
+    if (reference === undefined && typeof first === 'string')
       throw rpcError(Status.ABORTED, 'failed to endorse transaction, see attached details for more info', [detail(0, first)]);
     const details: ErrorDetail[] = [];
-    const good: ProposalResponseParts[] = [];
+    const good: Endorsed[] = [];
     outcomes.forEach((o, i) => {
+      const agreed = reference ?? good[0]?.response;
       if (typeof o === 'string') details.push(detail(i, o));
-      else if (good.length > 0 && Buffer.compare(good[0]!.prpBytes, o.prpBytes) !== 0)
+      else if (agreed !== undefined && Buffer.compare(agreed.prpBytes, o.prpBytes) !== 0)
         details.push(detail(i, 'ProposalResponsePayloads do not match'));
-      else good.push(o);
+      else good.push({ peer: peers[i]!, response: o });
     });
     if (details.length > 0)
       throw rpcError(Status.ABORTED, 'failed to collect enough transaction endorsements, see attached details for more info', details);
-    let envelopeBytes: Uint8Array;
+    return good;
+  }
+
+  /**
+   * Fabric's plan from the first endorsement's chaincode interest: undefined when the endorsements
+   * at hand already satisfy every policy the simulated transaction needs (validation's
+   * requiredPolicies: a written collection's own policy instead of the chaincode's, the chaincode's
+   * too for public writes or collections without one); otherwise the peers of a smallest set of
+   * organizations that does, reusing those that endorsed. The organizations added are members of
+   * each collection read (preferably: see below) and, when the proposal carries transient data, of
+   * each collection written, as Fabric's discovery filters them. A transaction that touches no
+   * collection needs the chaincode's policy alone, which the chaincode's plan satisfies: its
+   * read/write set is then only scanned, not decoded.
+   */
+  #planForInterest(p: ParsedProposal, endorsed: readonly Endorsed[]): EndorsingPeer[] | undefined {
+    const collections = this.#o.collections;
+    const first = endorsed[0]!.response;
+    if (collections === undefined || !touchesCollections(first.prpBytes, p.chaincodeName)) return undefined;
+    let interest: ChaincodeInterest;
     try {
-      envelopeBytes = newTransactionEnvelope(p, good);
+      interest = chaincodeInterest(first.prpBytes, p.chaincodeName);
     } catch (err) {
-      throw rpcError(Status.ABORTED, `failed to assemble transaction: ${(err as Error).message}`);
+      throw rpcError(Status.ABORTED, `failed to read the endorsed read/write set: ${describeError(err)}`);
     }
-    const response = new gateway.EndorseResponse();
-    response.setPreparedTransaction(common.Envelope.deserializeBinary(envelopeBytes));
-    return response;
+    if (interest.writes.collections.length === 0) return undefined;
+    const required = requiredPolicies(
+      { chaincodeName: p.chaincodeName, writes: interest.writes },
+      {
+        endorsementPolicy: (cc) => this.#o.endorsementPolicies.get(cc),
+        collectionPolicy: (cc, collection) => collections.collectionPolicy(cc, collection),
+      },
+    );
+    const endorsedOrgs = endorsed.map((d) => d.peer.mspId);
+    if (required === undefined || endorsedBy(required, endorsedOrgs)) return undefined;
+    const byOrg = this.#byOrg(p.chaincodeName);
+    const others = [...byOrg.keys()].filter((org) => !endorsedOrgs.includes(org));
+    // Private values in the proposal's transient map go to member organizations only of every
+    // collection the transaction writes (Fabric's gateway: "protect transient data").
+    const protectedCollections = p.transient.size > 0 ? interest.writes.collections.filter((c) => !interest.privateReads.includes(c)) : [];
+    const guarded = [...interest.privateReads, ...protectedCollections];
+    const members = others.filter((org) => guarded.every((c) => collections.isMemberOrg(p.chaincodeName, c, org)));
+    let orgs = minimalEndorsingOrgs(required, [...endorsedOrgs, ...members]);
+    if (orgs === undefined && members.length < others.length) {
+      const anyOrgs = minimalEndorsingOrgs(required, [...endorsedOrgs, ...others]);
+      if (p.transient.size === 0) {
+        // A read of a value's hash needs no membership, and the read/write set does not tell it
+        // from a read of the value: without a plan among members, any organization may try (a
+        // non-member asked for a value then refuses, with its reason in the error details).
+        orgs = anyOrgs;
+      } else if (anyOrgs !== undefined && protectedCollections.length > 0) {
+        throw rpcError(
+          Status.FAILED_PRECONDITION,
+          `requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [${protectedCollections.join(' ')}]; retry specifying trusted endorsing organizations to protect transient data`,
+        );
+      }
+    }
+    if (orgs === undefined) {
+      throw rpcError(
+        Status.FAILED_PRECONDITION,
+        `no combination of peers can be derived which satisfy the endorsement policies of chaincode ${p.chaincodeName} and of its collection(s) ${interest.writes.collections.join(', ')} in channel ${this.#o.channelId}`,
+      );
+    }
+    return orgs.map((o) => endorsed.find((d) => d.peer.mspId === o)?.peer ?? byOrg.get(o)!);
   }
 
   async evaluate(request: gateway.EvaluateRequest): Promise<gateway.EvaluateResponse> {
@@ -427,6 +521,22 @@ export class GatewayService {
     if (r.prpBytes.length === 0 && r.status === 500) return r.message;
     return `chaincode response ${r.status}, ${r.message}`;
   }
+}
+
+/** The EndorseResponse: the transaction envelope the client signs, carrying `endorsed`. */
+function prepared(p: ParsedProposal, endorsed: readonly Endorsed[]): gateway.EndorseResponse {
+  let envelopeBytes: Uint8Array;
+  try {
+    envelopeBytes = newTransactionEnvelope(
+      p,
+      endorsed.map((d) => d.response),
+    );
+  } catch (err) {
+    throw rpcError(Status.ABORTED, `failed to assemble transaction: ${(err as Error).message}`);
+  }
+  const response = new gateway.EndorseResponse();
+  response.setPreparedTransaction(common.Envelope.deserializeBinary(envelopeBytes));
+  return response;
 }
 
 function startBlock(position: ReturnType<gateway.ChaincodeEventsRequest['getStartPosition']>, height: number): number {

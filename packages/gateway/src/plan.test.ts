@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePolicy } from '@metroledger/policy';
-import { minimalEndorsingOrgs } from './plan.js';
+import { endorsedBy, minimalEndorsingOrgs } from './plan.js';
 
 test('an AND policy needs a peer of every named organization', () => {
   const policy = parsePolicy("AND('LaSIGEMSP.peer','PUCPRMSP.peer')");
@@ -18,4 +18,14 @@ test('an OR or OutOf policy is satisfied by the fewest organizations, preferring
     'CMSP',
     'AMSP',
   ]);
+});
+
+test('several policies must each hold: the fewest organizations that satisfy all, reusing those that satisfy more than one', () => {
+  const chaincode = parsePolicy("OR('LaSIGEMSP.peer','PUCPRMSP.peer')");
+  const collection = parsePolicy("OR('InmetroMSP.peer','PUCPRMSP.peer')");
+  assert.deepEqual(minimalEndorsingOrgs([chaincode, collection], ['LaSIGEMSP', 'InmetroMSP', 'PUCPRMSP']), ['PUCPRMSP']);
+  assert.deepEqual(minimalEndorsingOrgs([chaincode, collection], ['LaSIGEMSP', 'InmetroMSP']), ['LaSIGEMSP', 'InmetroMSP']);
+  assert.equal(minimalEndorsingOrgs([chaincode, parsePolicy("OR('CETSPMSP.peer')")], ['LaSIGEMSP', 'InmetroMSP', 'PUCPRMSP']), undefined);
+  assert.equal(endorsedBy([chaincode, collection], ['LaSIGEMSP']), false);
+  assert.equal(endorsedBy([chaincode, collection], ['LaSIGEMSP', 'InmetroMSP']), true);
 });

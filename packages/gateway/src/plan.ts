@@ -2,23 +2,36 @@
 import { evaluatePolicy, type Policy } from '@metroledger/policy';
 
 /**
- * The smallest set of organizations whose peers can together satisfy `policy` (each
- * organization's peer signing as `<msp>.peer`), trying `candidates` in the given order so that
- * earlier (preferred) organizations win ties. Undefined when no combination satisfies it.
+ * Whether one peer of each organization in `orgs` (signing as `<msp>.peer`) satisfies every one of
+ * `policies`, each judged on its own, as validation judges a transaction's required policies.
  */
-export function minimalEndorsingOrgs(policy: Policy, candidates: readonly string[]): string[] | undefined {
+export function endorsedBy(policies: Policy | readonly Policy[], orgs: readonly string[]): boolean {
+  const signers = orgs.map((mspId) => ({ mspId, ous: ['peer'] }));
+  return (isPolicyList(policies) ? policies : [policies]).every((policy) => evaluatePolicy(policy, signers));
+}
+
+/**
+ * The smallest set of organizations whose peers can together satisfy `policies` (one policy, or
+ * several that must all hold), trying `candidates` in the given order so that earlier (preferred)
+ * organizations win ties. Undefined when no combination satisfies them.
+ */
+export function minimalEndorsingOrgs(policies: Policy | readonly Policy[], candidates: readonly string[]): string[] | undefined {
   const n = candidates.length;
   // Channels have a handful of organizations: enumerating subsets by size is cheap and exact.
   for (let size = 1; size <= n; size++) {
     const found = firstSubset(n, size, (idx) =>
-      evaluatePolicy(
-        policy,
-        idx.map((i) => ({ mspId: candidates[i]!, ous: ['peer'] })),
+      endorsedBy(
+        policies,
+        idx.map((i) => candidates[i]!),
       ),
     );
     if (found !== undefined) return found.map((i) => candidates[i]!);
   }
   return undefined;
+}
+
+function isPolicyList(p: Policy | readonly Policy[]): p is readonly Policy[] {
+  return Array.isArray(p);
 }
 
 function firstSubset(n: number, size: number, accept: (idx: number[]) => boolean): number[] | undefined {

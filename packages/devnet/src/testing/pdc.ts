@@ -19,6 +19,35 @@ export class PdcContract extends Contract {
     await ctx.stub.putPrivateData(collection, key, transientValue(ctx));
   }
 
+  /** A public write only. */
+  @Transaction()
+  async putPublic(ctx: Context, key: string, value: string): Promise<void> {
+    await ctx.stub.putState(key, Buffer.from(value));
+  }
+
+  /** The transient value both as a public key and in a collection. */
+  @Transaction()
+  async putBoth(ctx: Context, collection: string, key: string): Promise<void> {
+    const value = transientValue(ctx);
+    await ctx.stub.putState(key, value);
+    await ctx.stub.putPrivateData(collection, key, value);
+  }
+
+  /** Reads a private value (only a member peer holds it) and writes it under another key. */
+  @Transaction()
+  async copyPrivate(ctx: Context, collection: string, fromKey: string, toKey: string): Promise<void> {
+    const value = await ctx.stub.getPrivateData(collection, fromKey);
+    if (value.length === 0) throw new Error(`no private value ${fromKey}`);
+    await ctx.stub.putPrivateData(collection, toKey, value);
+  }
+
+  /** Reads a private value's hash (no membership needed) and writes it, hex, under another key: no transient data. */
+  @Transaction()
+  async copyHash(ctx: Context, collection: string, fromKey: string, toKey: string): Promise<void> {
+    const hash = await ctx.stub.getPrivateDataHash(collection, fromKey);
+    await ctx.stub.putPrivateData(collection, toKey, Buffer.from(Buffer.from(hash).toString('hex')));
+  }
+
   /** Writes the key only if its hash is still the one given (hex, '' for absent): a read of the key hash, then a write. */
   @Transaction()
   async replacePrivate(ctx: Context, collection: string, key: string, expectedHashHex: string): Promise<void> {

@@ -3,6 +3,7 @@ export {
   planTransaction,
   decideTransaction,
   requiredPolicies,
+  chaincodeWrites,
   validateTransaction,
   validateBlockTransactions,
   verifyInline,

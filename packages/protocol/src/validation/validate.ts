@@ -10,6 +10,7 @@ import { common, peer } from '@hyperledger/fabric-protos';
 import { verifySignature, type Identity } from '@metroledger/identity';
 import { evaluatePolicy, type Policy, type Principal } from '@metroledger/policy';
 import { ProtocolError, validationCodeOf, type TxValidationCode } from '../transaction/errors.js';
+import type { NsReadWriteSet } from '../rwset/types.js';
 import { computeTxId, parseEnvelope, type ParsedTransaction } from '../transaction/parse.js';
 
 const V = peer.TxValidationCode;
@@ -151,12 +152,20 @@ export function planTransaction(input: Uint8Array | ParsedTransaction, ctx: Plan
       checks.push({ publicKey: id.publicKey, message: Buffer.concat([tx.prpBytes, e.endorser]), signature: e.signature });
     }
   }
-  const own = tx.rwsets.find((rw) => rw.namespace === tx.chaincodeName);
-  const writes = {
+  const writes = chaincodeWrites(tx.chaincodeName, tx.rwsets);
+  return { tx, checks, endorsers, ifCreatorValid, txId: tx.txId, chaincodeName: tx.chaincodeName, writes };
+}
+
+/**
+ * What a transaction writes in its chaincode's namespace, as {@link requiredPolicies} takes it:
+ * whether public keys, and which private data collections.
+ */
+export function chaincodeWrites(chaincodeName: string, rwsets: readonly NsReadWriteSet[]): TxDecisionInput['writes'] {
+  const own = rwsets.find((rw) => rw.namespace === chaincodeName);
+  return {
     public: (own?.writes.length ?? 0) > 0,
     collections: (own?.collections ?? []).filter((c) => c.writes.length > 0).map((c) => c.collection),
   };
-  return { tx, checks, endorsers, ifCreatorValid, txId: tx.txId, chaincodeName: tx.chaincodeName, writes };
 }
 
 /**

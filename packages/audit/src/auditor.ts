@@ -299,9 +299,17 @@ function encodeCollections(map: AuditOptions['collections']): Map<string, Collec
   return out;
 }
 
-function parsePolicies(map: Readonly<Record<string, string>> | undefined): Map<string, Policy> {
-  const out = new Map<string, Policy>();
+/** A policy the caller gave: parsed, or a channel-config reference resolved once the channel configuration is read. */
+type GivenPolicy = Policy | { readonly reference: string };
+
+function parsePolicies(map: Readonly<Record<string, string>> | undefined): Map<string, GivenPolicy> {
+  const out = new Map<string, GivenPolicy>();
   for (const [cc, text] of Object.entries(map ?? {})) {
+    // Fabric's default endorsement policy, `/Channel/Application/Endorsement`, and any other reference.
+    if (text.trim().startsWith('/')) {
+      out.set(cc, { reference: text.trim() });
+      continue;
+    }
     try {
       out.set(cc, parsePolicy(text));
     } catch (err) {
@@ -389,8 +397,8 @@ class Auditor {
   /** LR packages in use (their approval found), for workers started later. */
   readonly #activePackages: ChaincodePackage[] = [];
   readonly #plugins: readonly AuditPlugin[];
-  readonly #fallbackPolicies: Map<string, Policy>;
-  readonly #overridePolicies: Map<string, Policy>;
+  readonly #fallbackPolicies: Map<string, GivenPolicy>;
+  readonly #overridePolicies: Map<string, GivenPolicy>;
   readonly #fallbackCollections: Map<string, CollectionsOf>;
   readonly #policiesUsed = new Map<string, PolicyUse>();
   #lifecycle = new LifecycleDefinitions();
@@ -925,9 +933,10 @@ class Auditor {
    * An override given by the caller replaces them all.
    */
   #policyFor(chaincode: string, version: string): Policy | undefined {
-    const override = this.#overridePolicies.get(chaincode);
-    if (override !== undefined) return this.#usePolicy(chaincode, override, 'option', 'given by the auditor (override)');
     const channel = this.#channelPolicies;
+    const override = this.#given(this.#overridePolicies.get(chaincode));
+    if (override !== undefined)
+      return this.#usePolicy(chaincode, override.policy, 'option', `given by the auditor (override)${override.text}`);
     if (chaincode === LIFECYCLE_NAMESPACE && channel !== undefined) {
       const p = channel.lifecycleEndorsement();
       return this.#usePolicy(chaincode, p.policy, 'ledger', `the channel configuration (${p.text})`);
@@ -947,10 +956,18 @@ class Auditor {
       const policy = plugin.endorsementPolicy?.(chaincode, version);
       if (policy !== undefined) return this.#usePolicy(chaincode, policy, 'ledger', `the ${plugin.name} registry (version ${version})`);
     }
-    const fallback = this.#fallbackPolicies.get(chaincode);
+    const fallback = this.#given(this.#fallbackPolicies.get(chaincode));
     return fallback === undefined
       ? undefined
-      : this.#usePolicy(chaincode, fallback, 'config', 'the network configuration (not on the ledger)');
+      : this.#usePolicy(chaincode, fallback.policy, 'config', `the network configuration (not on the ledger)${fallback.text}`);
+  }
+
+  /** A policy the caller gave, a reference resolved against the channel configuration in force (none before it is read, or when it lacks that policy). */
+  #given(p: GivenPolicy | undefined): { policy: Policy; text: string } | undefined {
+    if (p === undefined) return undefined;
+    if (!('reference' in p)) return { policy: p, text: '' };
+    const resolved = this.#channelPolicies?.resolve(p.reference);
+    return resolved === undefined ? undefined : { policy: resolved.policy, text: `: ${p.reference}, ${resolved.text}` };
   }
 
   /**

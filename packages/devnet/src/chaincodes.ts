@@ -1,45 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
 // Any Fabric chaincode on the devnet: `name=DIR[:policy]` specifications, the devnet's record of
-// the chaincodes deployed on it (`<data>/chaincodes.json`, so that they stay deployed across
-// restarts, as a chaincode definition stays on a channel), and the channel configuration's
-// policies that Fabric's default endorsement policy refers to.
+// the chaincodes deployed on it (deployedrecord.ts, re-exported here), and the channel
+// configuration's policies that Fabric's default endorsement policy refers to.
 import { describeError } from '@metroledger/errors';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
 import { hostChaincodeModule } from '@metroledger/chaincode-host';
 import { configPolicyGroup, parseEndorsementPolicy, type ConfigPolicyGroup, type Policy } from '@metroledger/policy';
 import { blockEnvelopes, parseCollectionsConfig, parseEnvelope, type CollectionConfig } from '@metroledger/protocol';
 import { DevnetError } from './errors.js';
+import type { DeployedChaincode } from './deployedrecord.js';
 import type { ChaincodeConfig, NetworkConfig } from './network.js';
+
+export {
+  DEPLOYED_CHAINCODES_FILE,
+  forgetDeployedChaincodes,
+  readDeployedChaincodes,
+  recordDeployedChaincodes,
+  type DeployedChaincode,
+} from './deployedrecord.js';
 
 /** Fabric's endorsement policy when a chaincode definition names none (core/chaincode/lifecycle). */
 export const DEFAULT_ENDORSEMENT_POLICY = '/Channel/Application/Endorsement';
-
-/** The devnet's record of its deployed chaincodes, in its data directory. */
-export const DEPLOYED_CHAINCODES_FILE = 'chaincodes.json';
-
-/** A chaincode deployed on a devnet from a directory (its record in `chaincodes.json`). */
-export interface DeployedChaincode {
-  readonly name: string;
-  /** From the chaincode's package.json, else 1.0. */
-  readonly version: string;
-  /** Absolute directory of the chaincode (a module whose export has `contracts`). */
-  readonly path: string;
-  /** Fabric policy syntax, an ImplicitMeta rule or a channel-config reference (default: Fabric's, /Channel/Application/Endorsement). */
-  readonly endorsementPolicy: string;
-  /** MSP ids of the peer organizations that install it (default: every organization with peers). */
-  readonly installedOn: readonly string[];
-  /** Its explicit private data collections (Fabric's collections_config.json form); absent: none. */
-  readonly collections?: readonly CollectionConfig[];
-}
-
-interface DeployedFile {
-  /** Bumped by each `devnet deploy`; a running devnet reports the revision it has loaded. */
-  readonly revision: number;
-  readonly chaincodes: readonly DeployedChaincode[];
-}
 
 const NAME = /^[A-Za-z0-9]+([A-Za-z0-9_-]*[A-Za-z0-9])?$/; // Fabric's chaincode name rule (lifecycle's ChaincodeNameRegExp)
 
@@ -205,55 +188,6 @@ export function chaincodeConfigOf(d: DeployedChaincode): ChaincodeConfig {
     installedOn: d.installedOn,
     ...(d.collections !== undefined && { collections: d.collections }),
   };
-}
-
-/** The chaincodes recorded as deployed on the devnet of `dataDir` (none when there is no record). */
-export async function readDeployedChaincodes(dataDir: string): Promise<{ revision: number; chaincodes: DeployedChaincode[] }> {
-  let text: string;
-  try {
-    text = await readFile(join(dataDir, DEPLOYED_CHAINCODES_FILE), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { revision: 0, chaincodes: [] };
-    throw err;
-  }
-  try {
-    const parsed = JSON.parse(text) as DeployedFile;
-    if (!Array.isArray(parsed.chaincodes)) throw new Error('no chaincodes list');
-    return { revision: Number(parsed.revision) || 0, chaincodes: [...parsed.chaincodes] };
-  } catch (err) {
-    throw new DevnetError('BAD_CONFIG', `${join(dataDir, DEPLOYED_CHAINCODES_FILE)} does not parse: ${(err as Error).message}`, undefined, {
-      cause: err,
-    });
-  }
-}
-
-/**
- * Records chaincodes as deployed on the devnet of `dataDir` (a chaincode of the same name is
- * replaced: an upgrade) and returns the record's new revision.
- */
-export async function recordDeployedChaincodes(dataDir: string, add: readonly DeployedChaincode[]): Promise<number> {
-  const current = await readDeployedChaincodes(dataDir);
-  const names = new Set(add.map((c) => c.name));
-  const next: DeployedFile = {
-    revision: current.revision + 1,
-    chaincodes: [...current.chaincodes.filter((c) => !names.has(c.name)), ...add],
-  };
-  await writeRecord(dataDir, next);
-  return next.revision;
-}
-
-/** Removes chaincodes from the record (a deployment the running devnet refused); returns the record's new revision. */
-export async function forgetDeployedChaincodes(dataDir: string, names: readonly string[]): Promise<number> {
-  const current = await readDeployedChaincodes(dataDir);
-  const next: DeployedFile = { revision: current.revision + 1, chaincodes: current.chaincodes.filter((c) => !names.includes(c.name)) };
-  await writeRecord(dataDir, next);
-  return next.revision;
-}
-
-async function writeRecord(dataDir: string, record: DeployedFile): Promise<void> {
-  const tmp = join(dataDir, `${DEPLOYED_CHAINCODES_FILE}.tmp`);
-  await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-  await rename(tmp, join(dataDir, DEPLOYED_CHAINCODES_FILE));
 }
 
 /**

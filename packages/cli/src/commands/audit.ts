@@ -24,6 +24,8 @@ import {
 import { withPeerServerName } from './connection';
 // every command's default data directory (the module alone: the devnet's network code stays unloaded)
 import { DEFAULT_DATA_DIR } from '@metroledger/devnet/datadir';
+// the devnet's record of the chaincodes deployed on it (the record module alone, as above)
+import { readDeployedChaincodes, type DeployedChaincode } from '@metroledger/devnet/deployed';
 
 /** Where blocks come from: options shared by `audit` and `surveil`. */
 export interface SourceCliOptions {
@@ -64,13 +66,28 @@ function devnetPolicies(): Record<string, string> {
 }
 
 /**
+ * What a devnet data directory records of the chaincodes `devnet deploy` put on it, which its ledger
+ * does not carry (a devnet writes no `_lifecycle` definitions): their endorsement policies and their
+ * explicit private data collections.
+ */
+async function devnetDeployed(
+  dataDir: string,
+): Promise<{ policies: Record<string, string>; collections: Record<string, NonNullable<DeployedChaincode['collections']>> }> {
+  const { chaincodes } = await readDeployedChaincodes(dataDir);
+  return {
+    policies: Object.fromEntries(chaincodes.map((c) => [c.name, c.endorsementPolicy])),
+    collections: Object.fromEntries(chaincodes.flatMap((c) => (c.collections === undefined ? [] : [[c.name, c.collections]]))),
+  };
+}
+
+/**
  * Policies given on the command line replace what the ledger says (an auditor's "what if"); without
  * them, a devnet data directory's configuration fills in what its ledger does not record (the
  * governance chaincode's policy), while Fabric ledgers carry every policy in `_lifecycle`.
  */
 async function policiesOf(
   opts: AuditCliOptions,
-  fromDevnet: boolean,
+  deployed: Record<string, string> | undefined,
 ): Promise<{ overrides: Record<string, string>; fallback: Record<string, string>; note?: string }> {
   const policies: Record<string, string> = {};
   if (opts.policies !== undefined) {
@@ -96,7 +113,7 @@ async function policiesOf(
       fallback: {},
       note: `endorsement policies of ${Object.keys(policies).join(', ')} given on the command line replace the ledger's`,
     };
-  return { overrides: {}, fallback: fromDevnet ? devnetPolicies() : {} };
+  return { overrides: {}, fallback: deployed === undefined ? {} : { ...devnetPolicies(), ...deployed } };
 }
 
 /** The block source the options name: a ledger directory (the devnet's, or a copy of a Fabric peer's), or a peer's Deliver service. */
@@ -139,7 +156,8 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 
 async function audit(opts: AuditCliOptions): Promise<void> {
   const { source, fromDevnet } = sourceOf(await withPeerServerName(opts));
-  const { overrides, fallback, note } = await policiesOf(opts, fromDevnet);
+  const deployed = fromDevnet ? await devnetDeployed(resolve(opts.data)) : undefined;
+  const { overrides, fallback, note } = await policiesOf(opts, deployed?.policies);
   let checkpoint: AuditCheckpoint | undefined;
   if (opts.checkpoint !== undefined && existsSync(opts.checkpoint)) {
     try {
@@ -163,6 +181,7 @@ async function audit(opts: AuditCliOptions): Promise<void> {
   const auditOpts: AuditOptions = {
     policies: fallback,
     policyOverrides: overrides,
+    ...(deployed === undefined ? {} : { collections: deployed.collections }),
     ...(expectedHeight === undefined ? {} : { expectedHeight }),
     plugins: [governancePlugin()],
     ...(opts.lrModule.length > 0 ? { lrModules: opts.lrModule } : {}),

@@ -127,6 +127,20 @@ const MAX_INNER_EDGE_RESIDUAL = 0.01;
  * height on the reference sets, and such parts pass anyway, since they move with the vehicle).
  */
 const VALLEY_OF_PART = 0.5;
+/**
+ * Check 5 times a weaker vehicle: a part reaching above half the peak is the measured vehicle's own
+ * (a tractor and its trailer), timed by the main and inner edges, and its half height would lie
+ * high on its profile, where the loops' shapes differ most (a 14.6 m vehicle at 70 km/h with two such parts
+ * was refused in the São Paulo job before this bound).
+ */
+const MAX_PART_OF_PEAK = 0.5;
+/**
+ * ... and a part below 3 % of the peak is left to the faint levels of check 2: its half height lies
+ * within the baseline's wander and the smeared noise bursts of a long slow passage, and parts that
+ * low pair with unrelated bumps on the other loop (engineering choice: an independent-generator bus
+ * at 8 km/h was refused on such a pair).
+ */
+const MIN_PART_OF_PEAK = 0.03;
 /** Loops see the same part at about the same share of their own peak (within 1.5×, engineering choice); else the valleys are not the same gap. */
 const MAX_PART_SHARE_RATIO = 1.5;
 /**
@@ -350,7 +364,8 @@ interface Valley {
 
 /**
  * The point where the signal falls furthest below the lower of the highest points before and after
- * it, if below VALLEY_OF_PART of it. The lower part must reach the detection threshold and stand
+ * it, if below VALLEY_OF_PART of it and that lower part lies between MIN_PART_OF_PEAK and MAX_PART_OF_PEAK of the peak.
+ * The lower part must reach the detection threshold and stand
  * out from the floor by FAINT_MIN_SNR noise sd and FAINT_MIN_COUNTS: else its edges are noise.
  */
 function deepestValley(e: LoopSignal): Valley | undefined {
@@ -367,7 +382,8 @@ function deepestValley(e: LoopSignal): Valley | undefined {
   for (let i = first; i <= last; i++) {
     before = Math.max(before, g[i]!);
     const height = Math.min(before, after[i - first]!);
-    if (height < minHeight || height - g[i]! < minHeight) continue;
+    if (height < minHeight || height < MIN_PART_OF_PEAK * e.peak || height > MAX_PART_OF_PEAK * e.peak || height - g[i]! < minHeight)
+      continue;
     const ratio = g[i]! / height;
     if (ratio < bestRatio) {
       bestRatio = ratio;
@@ -409,7 +425,7 @@ function separatedPart(a: LoopSignal, b: LoopSignal, check: MotionCheck, span: n
   const pb = partEdges(b, vb, span);
   if (!pa || !pb) return undefined;
   const timingError = (e: LoopSignal, v: Valley, c: Crossing): number =>
-    (HYSTERESIS_SD * e.noise + FAINT_LEVEL_ERROR_COUNTS + PART_LEVEL_ERROR_OF_HEIGHT * (v.height - v.floor)) / c.slope;
+    (Math.max(HYSTERESIS_SD * e.noise, e.wander) + FAINT_LEVEL_ERROR_COUNTS + PART_LEVEL_ERROR_OF_HEIGHT * (v.height - v.floor)) / c.slope;
   for (const [x, y, which] of [
     [pa.outer, pb.outer, va.lowerFirst ? 'rise' : 'fall'],
     [pa.inner, pb.inner, va.lowerFirst ? 'fall' : 'rise'],

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StatusCode } from '@hyperledger/fabric-gateway';
 import { DEFAULT_NETWORK, startDevnet, type ChaincodeConfig } from '@metroledger/devnet';
-import { connectClient } from '@metroledger/devnet/testing/client';
+import { connectDevnetUser } from '@metroledger/devnet/testing/client';
 import { parseCollectionsConfig } from '@metroledger/protocol';
 import { ledgerDirectorySource, runAudit } from './index';
 
@@ -50,14 +50,7 @@ test("writes to a collection with its own endorsement policy: the peers' verdict
   const devnet = await startDevnet({ dataDir: dir, port: 0, chaincodes: [PDC], batch: { batchTimeoutMs: 50 } });
   const codes: number[] = [];
   try {
-    const u = devnet.users['CETSPMSP']![0]!;
-    const client = await connectClient({
-      endpoint: devnet.endpoint,
-      tlsCaCertPath: devnet.tlsCaCertPath,
-      mspId: 'CETSPMSP',
-      certPath: u.certPath,
-      keyPath: u.keyPath,
-    });
+    const client = await connectDevnetUser(devnet, 'CETSPMSP');
     try {
       const pdc = client.gateway.getNetwork(devnet.channelId).getContract('pdc');
       const put = async (collection: string, key: string, endorsingOrganizations: string[]): Promise<void> => {

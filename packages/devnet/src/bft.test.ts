@@ -14,7 +14,7 @@ import { decisionOfBlock } from '@metroledger/ordering';
 import { Committer, PeerError, quorumBlockVerifier } from '@metroledger/peer';
 import { blockSignatures, decodeBlock, parseChannelConfig, setBlockSignatures, type ConsenterConfig } from '@metroledger/protocol';
 import { startDevnet, type Devnet } from './index.js';
-import { connectClient, type ClientConnection } from './testing/client.js';
+import { connectDevnetUser, type ClientConnection } from './testing/client.js';
 
 let dir: string;
 let devnet: Devnet;
@@ -37,14 +37,7 @@ before(async () => {
     chaincodes: [KV],
     batch: { batchTimeoutMs: 10, maxMessageCount: 50 },
   });
-  const u = devnet.users['CETSPMSP']![0]!;
-  client = await connectClient({
-    endpoint: devnet.endpoint,
-    tlsCaCertPath: devnet.tlsCaCertPath,
-    mspId: 'CETSPMSP',
-    certPath: u.certPath,
-    keyPath: u.keyPath,
-  });
+  client = await connectDevnetUser(devnet, 'CETSPMSP');
 });
 
 after(async () => {

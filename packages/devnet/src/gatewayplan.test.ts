@@ -14,7 +14,7 @@ import { gateway, msp } from '@hyperledger/fabric-protos';
 import { parseEnvelope } from '@metroledger/protocol';
 import { DEFAULT_NETWORK, startDevnet, type Devnet } from './index.js';
 import { readCollectionsConfig } from './chaincodes.js';
-import { connectClient, refusal, type ClientConnection } from './testing/client.js';
+import { connectDevnetUser, refusal, type ClientConnection } from './testing/client.js';
 
 // The chaincode's policy is met by the gateway's own organization (LaSIGE) alone; each collection
 // below needs an organization that plan would not pick.
@@ -92,14 +92,7 @@ before(async () => {
       },
     ],
   });
-  const u = devnet.users['CETSPMSP']![0]!;
-  conn = await connectClient({
-    endpoint: devnet.endpoint,
-    tlsCaCertPath: devnet.tlsCaCertPath,
-    mspId: 'CETSPMSP',
-    certPath: u.certPath,
-    keyPath: u.keyPath,
-  });
+  conn = await connectDevnetUser(devnet, 'CETSPMSP');
   pdc = conn.gateway.getNetwork(devnet.channelId).getContract('pdc');
 });
 

@@ -13,7 +13,7 @@ import { Ledger, PrivateStore } from '@metroledger/ledger';
 import { blockEnvelopes, decodeBlock, parseEnvelope } from '@metroledger/protocol';
 import { startDevnet, type ChaincodeConfig, type Devnet } from './index.js';
 import { ChannelCollections } from './privatedata.js';
-import { connectClient, refusal, type ClientConnection } from './testing/client.js';
+import { connectDevnetUser, refusal, type ClientConnection } from './testing/client.js';
 
 const LASIGE = '_implicit_org_LaSIGEMSP';
 const SECRET = 'plate ABC1D23, image s3://evidence/2026/12/04/000123.jpg';
@@ -35,14 +35,7 @@ let pdc: Contract;
 
 async function start(): Promise<void> {
   devnet = await startDevnet({ dataDir: dir, port: 0, chaincodes: PDC, batch: { batchTimeoutMs: 200 } });
-  const u = devnet.users['CETSPMSP']![0]!;
-  conn = await connectClient({
-    endpoint: devnet.endpoint,
-    tlsCaCertPath: devnet.tlsCaCertPath,
-    mspId: 'CETSPMSP',
-    certPath: u.certPath,
-    keyPath: u.keyPath,
-  });
+  conn = await connectDevnetUser(devnet, 'CETSPMSP');
   pdc = conn.gateway.getNetwork(devnet.channelId).getContract('pdc');
 }
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_NETWORK, recordDeployedChaincodes, startDevnet, DEFAULT_ENDORSEMENT_POLICY } from '@metroledger/devnet';
 import { prepareDataDir } from '@metroledger/devnet/datadir';
-import { connectClient } from '@metroledger/devnet/testing/client';
+import { connectDevnetUser } from '@metroledger/devnet/testing/client';
 import { parseCollectionsConfig } from '@metroledger/protocol';
 
 const MAIN = join(__dirname, '..', 'main.js');
@@ -52,14 +52,7 @@ test(
       const devnet = await startDevnet({ dataDir, port: 0, batch: { batchTimeoutMs: 50 } });
       const verdicts: boolean[] = [];
       try {
-        const u = devnet.users['CETSPMSP']![0]!;
-        const client = await connectClient({
-          endpoint: devnet.endpoint,
-          tlsCaCertPath: devnet.tlsCaCertPath,
-          mspId: 'CETSPMSP',
-          certPath: u.certPath,
-          keyPath: u.keyPath,
-        });
+        const client = await connectDevnetUser(devnet, 'CETSPMSP');
         try {
           const pdc = client.gateway.getNetwork(devnet.channelId).getContract('pdc');
           for (const [key, endorsingOrganizations] of [

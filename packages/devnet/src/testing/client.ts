@@ -54,6 +54,20 @@ export async function connectClient(opts: ClientConnectOptions): Promise<ClientC
   };
 }
 
+/** Connects as the first user of organization `mspId` of a running devnet (its gateway, TLS CA and that user's cryptogen files). */
+export async function connectDevnetUser(
+  devnet: {
+    readonly endpoint: string;
+    readonly tlsCaCertPath: string;
+    readonly users: Readonly<Record<string, readonly { certPath: string; keyPath: string }[]>>;
+  },
+  mspId: string,
+): Promise<ClientConnection> {
+  const u = devnet.users[mspId]?.[0];
+  assert.ok(u !== undefined, `the devnet has no user of ${mspId}`);
+  return connectClient({ endpoint: devnet.endpoint, tlsCaCertPath: devnet.tlsCaCertPath, mspId, certPath: u.certPath, keyPath: u.keyPath });
+}
+
 /** What a gateway call that must be refused says: the error's message and each peer's, joined by ' | '. */
 export async function refusal(p: Promise<unknown>): Promise<string> {
   try {

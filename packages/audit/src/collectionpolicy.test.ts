@@ -8,34 +8,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StatusCode } from '@hyperledger/fabric-gateway';
-import { DEFAULT_NETWORK, startDevnet, type ChaincodeConfig } from '@metroledger/devnet';
+import { startDevnet, type ChaincodeConfig } from '@metroledger/devnet';
 import { connectDevnetUser } from '@metroledger/devnet/testing/client';
-import { parseCollectionsConfig } from '@metroledger/protocol';
+import { NOTARIZED_COLLECTIONS } from '@metroledger/devnet/testing/collections';
 import { ledgerDirectorySource, runAudit } from './index';
 
 const CHAINCODE_POLICY = "AND('LaSIGEMSP.peer','PUCPRMSP.peer')";
-// Fabric's collections_config.json: 'notarized' needs the notified body's peer alone, whatever the chaincode's policy.
-const COLLECTIONS = parseCollectionsConfig(
-  JSON.stringify([
-    {
-      name: 'notarized',
-      policy: "OR('InmetroMSP.member', 'LaSIGEMSP.member', 'PUCPRMSP.member')",
-      requiredPeerCount: 0,
-      maxPeerCount: 1,
-      blockToLive: 0,
-      endorsementPolicy: { signaturePolicy: "OR('InmetroMSP.peer')" },
-    },
-    { name: 'plain', policy: "OR('LaSIGEMSP.member', 'PUCPRMSP.member')", requiredPeerCount: 0, maxPeerCount: 1, blockToLive: 0 },
-  ]),
-  DEFAULT_NETWORK.organizations.filter((o) => o.kind === 'peer').map((o) => o.mspId),
-);
+
 const PDC: ChaincodeConfig = {
   name: 'pdc',
   version: '1.0',
   module: require.resolve('@metroledger/devnet/testing/pdc'),
   endorsementPolicy: CHAINCODE_POLICY,
   installedOn: ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'],
-  collections: COLLECTIONS,
+  collections: NOTARIZED_COLLECTIONS,
 };
 
 let dir: string;
@@ -78,7 +64,7 @@ test("writes to a collection with its own endorsement policy: the peers' verdict
   for (const workers of [0, 2]) {
     const { report } = await runAudit(ledgerDirectorySource(dir), {
       policies: { pdc: CHAINCODE_POLICY },
-      collections: { pdc: COLLECTIONS },
+      collections: { pdc: NOTARIZED_COLLECTIONS },
       workers,
     });
     assert.deepEqual(report.findings, [], JSON.stringify(report.findings, null, 1));

@@ -9,27 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_NETWORK, recordDeployedChaincodes, startDevnet, DEFAULT_ENDORSEMENT_POLICY } from '@metroledger/devnet';
+import { recordDeployedChaincodes, startDevnet, DEFAULT_ENDORSEMENT_POLICY } from '@metroledger/devnet';
 import { prepareDataDir } from '@metroledger/devnet/datadir';
 import { connectDevnetUser } from '@metroledger/devnet/testing/client';
-import { parseCollectionsConfig } from '@metroledger/protocol';
+import { NOTARIZED_COLLECTIONS } from '@metroledger/devnet/testing/collections';
 
 const MAIN = join(__dirname, '..', 'main.js');
-
-// 'notarized' needs the notified body's peer alone, whatever the chaincode's policy (a majority of the organizations).
-const COLLECTIONS = parseCollectionsConfig(
-  JSON.stringify([
-    {
-      name: 'notarized',
-      policy: "OR('InmetroMSP.member', 'LaSIGEMSP.member', 'PUCPRMSP.member')",
-      requiredPeerCount: 0,
-      maxPeerCount: 1,
-      blockToLive: 0,
-      endorsementPolicy: { signaturePolicy: "OR('InmetroMSP.peer')" },
-    },
-  ]),
-  DEFAULT_NETWORK.organizations.filter((o) => o.kind === 'peer').map((o) => o.mspId),
-);
 
 test(
   "audit --data of a devnet: a deployed chaincode's default policy and its collection's own policy come from the devnet's record, and the audit agrees with the peers",
@@ -46,7 +31,7 @@ test(
           path: require.resolve('@metroledger/devnet/testing/pdc'),
           endorsementPolicy: DEFAULT_ENDORSEMENT_POLICY,
           installedOn: ['InmetroMSP', 'LaSIGEMSP', 'PUCPRMSP'],
-          collections: COLLECTIONS,
+          collections: NOTARIZED_COLLECTIONS,
         },
       ]);
       const devnet = await startDevnet({ dataDir, port: 0, batch: { batchTimeoutMs: 50 } });

@@ -12,7 +12,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { msp } from '@hyperledger/fabric-protos';
-import { blockEnvelopes, decodeBlock, getTransactionFilter, parseEnvelope, setTransactionFilter, TxValidationCode } from '@metroledger/protocol';
+import {
+  blockEnvelopes,
+  decodeBlock,
+  getTransactionFilter,
+  parseEnvelope,
+  setTransactionFilter,
+  TxValidationCode,
+} from '@metroledger/protocol';
 import { ledgerDirectorySource, memorySource, resolveLedger, runAudit, type AuditReport } from './index';
 import { PDC_FABRIC_FIXTURES, deliveredBlockDigests, unpackFabricFixture } from './testing/fabric';
 
@@ -25,7 +32,8 @@ after(async () => {
 });
 
 const text = new TextDecoder();
-const audit = async (source: Parameters<typeof runAudit>[0]): Promise<AuditReport> => (await runAudit(source, { workers: 0 })).report;
+const audit = async (source: Parameters<typeof runAudit>[0], workers = 0): Promise<AuditReport> =>
+  (await runAudit(source, { workers })).report;
 const codes = (r: AuditReport): [string, number][] => r.findings.map((f) => [f.code, f.blockNum]);
 
 interface PdcTx {
@@ -103,6 +111,7 @@ for (const name of PDC_FABRIC_FIXTURES) {
       const report = await audit(ledgerDirectorySource(dir));
       assert.deepEqual(report.findings, []);
       assert.equal(report.verdict, 'PASS');
+      assert.deepEqual((await audit(ledgerDirectorySource(dir), 2)).findings, [], 'with worker threads');
       // genesis; 3 approvals and a commit; 6 pdc transactions, 3 of them refused by the peers
       assert.deepEqual(
         [report.counts.blocks, report.counts.transactions, report.counts.validTransactions, report.counts.invalidTransactions],

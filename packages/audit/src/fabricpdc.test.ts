@@ -32,8 +32,8 @@ after(async () => {
 });
 
 const text = new TextDecoder();
-const audit = async (source: Parameters<typeof runAudit>[0], workers = 0): Promise<AuditReport> =>
-  (await runAudit(source, { workers })).report;
+const audit = async (source: Parameters<typeof runAudit>[0], workers = 0, toBlock?: number): Promise<AuditReport> =>
+  (await runAudit(source, { workers, ...(toBlock === undefined ? {} : { toBlock }) })).report;
 const codes = (r: AuditReport): [string, number][] => r.findings.map((f) => [f.code, f.blockNum]);
 
 interface PdcTx {
@@ -101,40 +101,59 @@ for (const name of PDC_FABRIC_FIXTURES) {
           [7, 'putPrivate open reading-3', 'LaSIGEMSP,PUCPRMSP', VALID], // no policy of its own: the chaincode's
           [8, 'putPrivate open reading-4', 'InmetroMSP', ENDORSEMENT_POLICY_FAILURE],
           [9, 'putPrivate sealed reading-5', 'LaSIGEMSP', ENDORSEMENT_POLICY_FAILURE],
-          [10, 'putPublic public-1 shown', 'LaSIGEMSP,PUCPRMSP', VALID],
+          [10, 'putPrivate byconfig reading-6', 'InmetroMSP,LaSIGEMSP,PUCPRMSP', VALID], // /Channel/Application/LifecycleEndorsement
+          [11, 'putPrivate byconfig reading-7', 'LaSIGEMSP,PUCPRMSP', ENDORSEMENT_POLICY_FAILURE],
+          [12, 'putPublic public-1 shown', 'LaSIGEMSP,PUCPRMSP', VALID],
+          [13, 'putPrivate relative reading-8', 'LaSIGEMSP,PUCPRMSP', ENDORSEMENT_POLICY_FAILURE], // Application/InmetroMSP/Endorsement
+          [14, 'putPrivate relative reading-9', 'InmetroMSP', VALID],
         ],
       );
     });
 
-    test("passes with zero findings, and the report lists the collection's own policy read from _lifecycle", async () => {
+    test("passes with zero findings, and the report lists the collections' own policies read from _lifecycle", async () => {
       assert.equal(resolveLedger(dir).format, 'fabric');
-      const report = await audit(ledgerDirectorySource(dir));
+      // To block 12: the writes to `relative` (blocks 13 and 14) are the todo test's below.
+      const report = await audit(ledgerDirectorySource(dir), 0, 12);
       assert.deepEqual(report.findings, []);
       assert.equal(report.verdict, 'PASS');
-      assert.deepEqual((await audit(ledgerDirectorySource(dir), 2)).findings, [], 'with worker threads');
-      // genesis; 3 approvals and a commit; 6 pdc transactions, 3 of them refused by the peers
+      assert.deepEqual((await audit(ledgerDirectorySource(dir), 2, 12)).findings, [], 'with worker threads');
+      // genesis; 3 approvals and a commit; 8 pdc transactions, 4 of them refused by the peers
       assert.deepEqual(
         [report.counts.blocks, report.counts.transactions, report.counts.validTransactions, report.counts.invalidTransactions],
-        [11, 11, 8, 3],
+        [13, 13, 9, 4],
       );
       assert.deepEqual(
-        report.chaincodeDefinitions.map((d) => [d.name, d.sequence, d.version, d.policy, d.collectionPolicies]),
-        // OR of one principal and AND of one are the same policy (1 of 1), printed as AND
-        [['pdc', 1, '1.0', "AND('LaSIGEMSP.peer', 'PUCPRMSP.peer')", { sealed: "AND('InmetroMSP.peer')" }]],
+        report.chaincodeDefinitions.map((d) => [d.name, d.sequence, d.version, d.policy]),
+        [['pdc', 1, '1.0', "AND('LaSIGEMSP.peer', 'PUCPRMSP.peer')"]],
       );
+      const own = report.chaincodeDefinitions[0]!.collectionPolicies!;
+      // OR of one principal and AND of one are the same policy (1 of 1), printed as AND
+      assert.equal(own['sealed'], "AND('InmetroMSP.peer')");
+      assert.equal(own['byconfig'], "AND('InmetroMSP.peer', AND('LaSIGEMSP.peer', 'PUCPRMSP.peer'))");
+      assert.equal(own['open'], undefined);
       assert.equal(report.policies['pdc']?.from, 'ledger');
     });
 
+    test(
+      'passes with zero findings with a collection whose policy is a channel configuration policy by a path relative to /Channel',
+      { todo: "the audit resolves only absolute policy paths (channel.ts resolve); Fabric's policy manager resolves relative ones too" },
+      async () => {
+        const report = await audit(ledgerDirectorySource(dir));
+        assert.deepEqual(codes(report), []);
+        assert.equal(report.chaincodeDefinitions[0]!.collectionPolicies!['relative'], "AND('InmetroMSP.peer')");
+      },
+    );
+
     test("a write Fabric accepted under the collection's policy, marked refused, is one the audit finds valid", async () => {
       const forged = blocks.map((b, i) => (i === 5 ? withCode(b, ENDORSEMENT_POLICY_FAILURE) : b));
-      const report = await audit(memorySource(forged));
+      const report = await audit(memorySource(forged), 0, 12);
       assert.deepEqual(codes(report), [['VALID_TX_MARKED_INVALID', 5]]);
       assert.equal(report.verdict, 'PASS_WITH_WARNINGS');
     });
 
     test("a write endorsed under the chaincode's policy only, marked VALID, fails the collection's policy", async () => {
       const forged = blocks.map((b, i) => (i === 6 ? withCode(b, VALID) : b));
-      const report = await audit(memorySource(forged));
+      const report = await audit(memorySource(forged), 0, 12);
       assert.deepEqual(codes(report), [['ENDORSEMENT_POLICY_FAILURE', 6]]);
       assert.match(report.findings[0]!.message, /InmetroMSP/);
     });

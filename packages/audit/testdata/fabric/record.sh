@@ -248,8 +248,15 @@ if [ "$SCENARIO" = pdc ]; then
   private PROVIDERS open reading-3                # no policy of its own, the chaincode's: VALID
   private INMETRO open reading-4 || true          # ENDORSEMENT_POLICY_FAILURE
   private ONE sealed reading-5 || true            # neither: ENDORSEMENT_POLICY_FAILURE
+  # A collection whose own policy is a channel configuration policy (its absolute path).
+  private ALL_PEERS byconfig reading-6            # /Channel/Application/LifecycleEndorsement: VALID
+  private PROVIDERS byconfig reading-7 || true    # the chaincode's policy only: ENDORSEMENT_POLICY_FAILURE
   invoke PROVIDERS pdc putPublic public-1 shown   # a public write: the chaincode's policy, VALID
-  sleep 2
+  # Last, a channel configuration policy by a path relative to /Channel, which Fabric's policy manager
+  # resolves too. The last transaction is endorsed by Inmetro, so that the CLI waits for Inmetro's peer
+  # to commit it (a peer that misses a private write it is eligible for commits later).
+  private PROVIDERS relative reading-8 || true    # ENDORSEMENT_POLICY_FAILURE
+  private INMETRO relative reading-9              # Application/InmetroMSP/Endorsement: VALID
 else
 node "$HERE/inputs.js" "$WORK" "${PKGID[lr]}" inputs.json
 jq -e .governance inputs.json > /dev/null

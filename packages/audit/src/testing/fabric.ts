@@ -14,7 +14,11 @@ import { encodeCollectionConfigPackage, type CollectionConfig, type KVWrite } fr
 export const FABRIC_FIXTURES = ['fabric-2.5-raft', 'fabric-3.0-raft', 'fabric-3.0-bft'] as const;
 export type FabricFixture = (typeof FABRIC_FIXTURES)[number];
 
-const fixtureDir = (name: FabricFixture): string => join(__dirname, '..', '..', 'testdata', 'fabric', name);
+/** The recorded ledgers of record.sh's private data scenario: a collection with its own endorsement policy (testdata/fabric/README.md). */
+export const PDC_FABRIC_FIXTURES = ['fabric-3.0-raft-pdc', 'fabric-2.5-raft-pdc'] as const;
+export type RecordedFabricFixture = FabricFixture | (typeof PDC_FABRIC_FIXTURES)[number];
+
+const fixtureDir = (name: RecordedFabricFixture): string => join(__dirname, '..', '..', 'testdata', 'fabric', name);
 
 /**
  * The LR 1.1.0 chaincode package (node form) whose package id and code digest the recorded ledgers
@@ -55,7 +59,7 @@ export async function extractLr110Module(dir: string): Promise<string> {
  * Lays a recorded ledger out under `root` as a peer's file system holds it
  * (root/ledgersData/chains/{chains/metrology/blockfile_000000, index/}); returns `root`.
  */
-export async function unpackFabricFixture(name: FabricFixture, root: string): Promise<string> {
+export async function unpackFabricFixture(name: RecordedFabricFixture, root: string): Promise<string> {
   const chains = join(root, 'ledgersData', 'chains');
   await mkdir(join(chains, 'chains', 'metrology'), { recursive: true });
   await mkdir(join(chains, 'index'), { recursive: true });
@@ -69,7 +73,7 @@ export async function unpackFabricFixture(name: FabricFixture, root: string): Pr
 }
 
 /** SHA-256 (hex) of each block as the peer's Deliver served it when the ledger was recorded. */
-export async function deliveredBlockDigests(name: FabricFixture): Promise<string[]> {
+export async function deliveredBlockDigests(name: RecordedFabricFixture): Promise<string[]> {
   const lines = (await readFile(join(fixtureDir(name), 'deliver.sha256'), 'utf8')).trim().split('\n');
   return lines.map((l) => l.split(' ')[1]!);
 }

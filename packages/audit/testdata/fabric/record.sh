@@ -3,18 +3,21 @@
 # Records a small real Hyperledger Fabric ledger for the audit's tests (see README.md here).
 #
 #   FABRIC_BIN=/path/to/fabric/bin FABRIC_CFG=/path/to/fabric/sampleconfig \
-#     packages/audit/testdata/fabric/record.sh <work dir> <fixture dir> [raft|bft]
+#     packages/audit/testdata/fabric/record.sh <work dir> <fixture dir> [raft|bft] [lr|pdc]
 #
 # It stands up, on 127.0.0.1 ports 27000-27999, one orderer (etcdraft) or four (BFT, Fabric 3 only),
-# one peer for each of Inmetro, LaSIGE and PUCPR, with the project's configtx.yaml; runs the
-# governance and LR chaincodes as chaincode-as-a-service servers; and records:
+# one peer for each of Inmetro, LaSIGE and PUCPR, with the project's configtx.yaml. The `lr` scenario
+# (the default) runs the governance and LR chaincodes as chaincode-as-a-service servers and records:
 #   - the channel's genesis block,
 #   - _lifecycle transactions: approveformyorg by each peer organization and commit, for both chaincodes,
 #   - governance transactions (organizations, the LR software approval, a meter model),
 #   - LR transactions (a meter registered, signed readings, one reading refused by the LR software),
 #   - a channel configuration update (the orderer's batch timeout),
 #   - a transaction that the peers mark invalid (ENDORSEMENT_POLICY_FAILURE),
-# then stops everything and writes Inmetro's peer's block file (gzipped) and block index, and the
+# The `pdc` scenario runs instead a private data chaincode (@metroledger/devnet's testing/pdc), committed
+# with collections-pdc.json (a collection with an endorsement policy of its own, one without), and
+# records private writes that satisfy only the collection's policy or only the chaincode's.
+# Either way it then stops everything and writes Inmetro's peer's block file (gzipped) and block index, and the
 # SHA-256 of each block as the peer's Deliver serves it, into <fixture dir>.
 # Needs the repository built (npm run build).
 set -euo pipefail
@@ -24,6 +27,8 @@ set -euo pipefail
 WORK=$(realpath -m "${1:?work dir}")
 OUT=$(realpath -m "${2:?output dir}")
 CONSENSUS=${3:-raft}
+SCENARIO=${4:-lr}
+case $SCENARIO in lr) CHAINCODES=(governance lr);; pdc) CHAINCODES=(pdc);; *) echo "unknown scenario $SCENARIO" >&2; exit 2;; esac
 REPO=$(cd "$(dirname "$0")/../../../.." && pwd)
 HERE="$REPO/packages/audit/testdata/fabric"
 PATH="$FABRIC_BIN:$PATH"
@@ -126,8 +131,8 @@ cp "$1/connection.json" "$2/chaincode/server/"
 if [ -d "$1/META-INF" ]; then mkdir -p "$2/statedb" && cp -r "$1/META-INF/statedb/"* "$2/statedb/" 2>/dev/null || true; fi
 EOF
 chmod +x builder/bin/*
-ccport() { case $1 in governance) echo 27300;; lr) echo 27301;; esac; }
-for cc in governance lr; do
+ccport() { case $1 in governance) echo 27300;; lr) echo 27301;; pdc) echo 27302;; esac; }
+for cc in "${CHAINCODES[@]}"; do
   mkdir -p "pkg/$cc"
   printf '{"address":"127.0.0.1:%s","dial_timeout":"10s","tls_required":false}' "$(ccport $cc)" > "pkg/$cc/connection.json"
   printf '{"type":"ccaas","label":"%s_1.0"}' $cc > "pkg/$cc/metadata.json"
@@ -155,7 +160,7 @@ for p in "${PEERS[@]}"; do
     CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_CERT_FILE="$dir/tls/server.crt" CORE_PEER_TLS_KEY_FILE="$dir/tls/server.key" \
     CORE_PEER_TLS_ROOTCERT_FILE="$dir/tls/ca.crt" CORE_PEER_FILESYSTEMPATH="$WORK/nodes/peer0.$name" \
     CORE_OPERATIONS_LISTENADDRESS=127.0.0.1:$((port + 10)) CORE_METRICS_PROVIDER=disabled \
-    CORE_LEDGER_STATE_STATEDATABASE=goleveldb CORE_PEER_GATEWAY_ENABLED=true \
+    CORE_LEDGER_STATE_STATEDATABASE=goleveldb CORE_PEER_GATEWAY_ENABLED=true CORE_PEER_GOSSIP_PVTDATA_PULLRETRYTHRESHOLD=5s \
     peer node start > "$WORK/nodes/peer0.$name.log" 2>&1 &
   PIDS+=($!)
 done
@@ -194,34 +199,65 @@ done
 declare -A PKGID
 for name in inmetro lasige pucpr; do
   actas $name
-  for cc in governance lr; do peer lifecycle chaincode install "pkg/$cc.tgz" 2> /dev/null || true; done
+  for cc in "${CHAINCODES[@]}"; do peer lifecycle chaincode install "pkg/$cc.tgz" 2> /dev/null || true; done
 done
+# The private data chaincode's module: fabric-chaincode-node loads `contracts` from a folder's package.json main.
+mkdir -p pdc-module
+echo '{"name":"pdc","version":"1.0.0","main":"index.js"}' > pdc-module/package.json
+echo "module.exports.contracts = [require(require.resolve('@metroledger/devnet/testing/pdc', { paths: ['$REPO'] })).PdcContract];" > pdc-module/index.js
+module_of() { case $1 in governance) echo "$REPO/packages/governance";; lr) echo "$REPO/packages/chaincode";; pdc) echo "$WORK/pdc-module";; esac; }
 actas inmetro
-for cc in governance lr; do
+for cc in "${CHAINCODES[@]}"; do
   PKGID[$cc]=$(peer lifecycle chaincode calculatepackageid "pkg/$cc.tgz")
   env CORE_CHAINCODE_LOGGING_LEVEL=warn node "$REPO/node_modules/.bin/fabric-chaincode-node" server \
     --chaincode-address 127.0.0.1:$(ccport $cc) --chaincode-id "${PKGID[$cc]}" \
-    --module-path "$REPO/packages/$([ $cc = lr ] && echo chaincode || echo governance)" > "$WORK/nodes/cc-$cc.log" 2>&1 &
+    --module-path "$(module_of $cc)" > "$WORK/nodes/cc-$cc.log" 2>&1 &
   PIDS+=($!)
 done
-policy_of() { case $1 in governance) echo "AND('InmetroMSP.peer')";; lr) echo "AND('LaSIGEMSP.peer','PUCPRMSP.peer')";; esac; }
-for cc in governance lr; do
+policy_of() { case $1 in governance) echo "AND('InmetroMSP.peer')";; lr|pdc) echo "AND('LaSIGEMSP.peer','PUCPRMSP.peer')";; esac; }
+collections_of() { [ "$1" = pdc ] && echo --collections-config "$HERE/collections-pdc.json"; return 0; }
+for cc in "${CHAINCODES[@]}"; do
   for name in inmetro lasige pucpr; do
     actas $name
+    # shellcheck disable=SC2046 # collections_of gives zero or two words
     peer lifecycle chaincode approveformyorg "${ORD[@]}" -C $CHANNEL -n $cc -v 1.0 --sequence 1 \
-      --package-id "${PKGID[$cc]}" --signature-policy "$(policy_of $cc)" --waitForEvent 2> approve.log
+      --package-id "${PKGID[$cc]}" --signature-policy "$(policy_of $cc)" $(collections_of $cc) --waitForEvent 2> approve.log
   done
   actas inmetro
+  # shellcheck disable=SC2046
   peer lifecycle chaincode commit "${ORD[@]}" -C $CHANNEL -n $cc -v 1.0 --sequence 1 \
-    --signature-policy "$(policy_of $cc)" "${ALL_PEERS[@]}" --waitForEvent 2> commit.log
+    --signature-policy "$(policy_of $cc)" $(collections_of $cc) "${ALL_PEERS[@]}" --waitForEvent 2> commit.log
 done
 
 # ---- transactions ----------------------------------------------------------------------------------
 invoke() { # invoke <endorser set var> <chaincode> <json args...>
   local -n endorsers=$1; local cc=$2; shift 2
   local args; args=$(jq -cn '{Args: $ARGS.positional}' --args "$@")
-  peer chaincode invoke "${ORD[@]}" -C $CHANNEL -n "$cc" "${endorsers[@]}" -c "$args" --waitForEvent 2>> invoke.log
+  peer chaincode invoke "${ORD[@]}" -C $CHANNEL -n "$cc" "${endorsers[@]}" -c "$args" ${TRANSIENT:+--transient "$TRANSIENT"} --waitForEvent 2>> invoke.log
 }
+ONE=(--peerAddresses 127.0.0.1:27151 --tlsRootCertFiles "$(tlsca lasige)")
+
+if [ "$SCENARIO" = pdc ]; then
+  # Private writes (the value in the transient map, as Fabric contracts take it). `sealed` has its own
+  # endorsement policy, OR('InmetroMSP.peer'), which Fabric holds its writes to instead of the chaincode's
+  # AND('LaSIGEMSP.peer','PUCPRMSP.peer'); `open` has none, so the chaincode's holds.
+  actas cetsp user
+  private() { TRANSIENT=$(jq -cn --arg v "$(printf %s "$3" | base64 -w0)" '{value: $v}') invoke "$1" pdc putPrivate "$2" "$3"; }
+  private INMETRO sealed reading-1                # the collection's policy only: VALID
+  private PROVIDERS sealed reading-2 || true      # the chaincode's policy only: ENDORSEMENT_POLICY_FAILURE
+  private PROVIDERS open reading-3                # no policy of its own, the chaincode's: VALID
+  private INMETRO open reading-4 || true          # ENDORSEMENT_POLICY_FAILURE
+  private ONE sealed reading-5 || true            # neither: ENDORSEMENT_POLICY_FAILURE
+  # A collection whose own policy is a channel configuration policy (its absolute path).
+  private ALL_PEERS byconfig reading-6            # /Channel/Application/LifecycleEndorsement: VALID
+  private PROVIDERS byconfig reading-7 || true    # the chaincode's policy only: ENDORSEMENT_POLICY_FAILURE
+  invoke PROVIDERS pdc putPublic public-1 shown   # a public write: the chaincode's policy, VALID
+  # Last, a channel configuration policy by a path relative to /Channel, which Fabric's policy manager
+  # resolves too. The last transaction is endorsed by Inmetro, so that the CLI waits for Inmetro's peer
+  # to commit it (a peer that misses a private write it is eligible for commits later).
+  private PROVIDERS relative reading-8 || true    # ENDORSEMENT_POLICY_FAILURE
+  private INMETRO relative reading-9              # Application/InmetroMSP/Endorsement: VALID
+else
 node "$HERE/inputs.js" "$WORK" "${PKGID[lr]}" inputs.json
 jq -e .governance inputs.json > /dev/null
 actas inmetro
@@ -231,7 +267,6 @@ while IFS= read -r row; do mapfile -t a < <(jq -r '.[]' <<< "$row"); invoke PROV
 actas cetsp user
 while IFS= read -r row; do mapfile -t a < <(jq -r '.[]' <<< "$row"); invoke PROVIDERS lr "${a[@]}" < /dev/null; done < <(rows '.readings[]')
 # Endorsed by one computing provider only: ordered, and marked ENDORSEMENT_POLICY_FAILURE by the peers.
-ONE=(--peerAddresses 127.0.0.1:27151 --tlsRootCertFiles "$(tlsca lasige)")
 mapfile -t a < <(jq -r '.invalid[]' inputs.json); invoke ONE lr "${a[@]}" || true
 
 # ---- a channel configuration update: the orderer's batch timeout, signed by the orderer admin -----
@@ -252,6 +287,7 @@ peer channel update -f update.tx -c $CHANNEL "${ORD[@]}" 2> update.log
 actas cetsp user
 mapfile -t a < <(jq -r '.after[]' inputs.json); invoke PROVIDERS lr "${a[@]}"
 sleep 2
+fi
 
 # ---- output: the peer's own files (block file gzipped, block index), and the digest of each block as
 # ---- Deliver serves it (the audit's reading of the block file must give the same bytes)
@@ -266,5 +302,5 @@ for ((n = 0; n < HEIGHT; n++)); do echo "$n $(sha256sum < "$WORK/fetched/$n.bloc
 LEDGER=$WORK/nodes/peer0.inmetro/ledgersData/chains
 gzip -9 -n -c "$LEDGER/chains/$CHANNEL/blockfile_000000" > "$OUT/blockfile_000000.gz"
 for f in "$LEDGER"/index/*; do case $(basename "$f") in LOCK|LOG|LOG.old) ;; *) cp "$f" "$OUT/index/";; esac; done
-echo "Hyperledger Fabric ${FABRIC_VERSION:-(version not given)}, $CONSENSUS ordering, recorded $(date -u +%Y-%m-%d)" > "$OUT/VERSION"
-echo "height $HEIGHT; package ids: ${PKGID[governance]} ${PKGID[lr]}"
+echo "Hyperledger Fabric ${FABRIC_VERSION:-(version not given)}, $CONSENSUS ordering$([ "$SCENARIO" = pdc ] && echo ", private data scenario"), recorded $(date -u +%Y-%m-%d)" > "$OUT/VERSION"
+echo "height $HEIGHT; package ids: ${PKGID[*]}"

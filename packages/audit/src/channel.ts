@@ -79,11 +79,17 @@ export class ChannelPolicies {
     }
   }
 
-  /** A policy by absolute path (/Channel/Application/Endorsement). */
+  /**
+   * A policy by path: absolute (/Channel/Application/Endorsement), or relative to /Channel
+   * (Application/Endorsement), as Fabric's policy manager takes it (common/policies ManagerImpl.GetPolicy).
+   */
   resolve(path: string): ResolvedPolicy | undefined {
+    const absolute = path.startsWith('/');
     const parts = path.split('/').filter((s) => s !== '');
-    if (parts.length < 2 || parts[0] !== 'Channel') return undefined;
-    return this.policyIn(parts.slice(0, -1), parts[parts.length - 1]!);
+    if (absolute && parts[0] !== 'Channel') return undefined;
+    const inChannel = absolute ? parts : ['Channel', ...parts];
+    if (inChannel.length < 2) return undefined;
+    return this.policyIn(inChannel.slice(0, -1), inChannel[inChannel.length - 1]!);
   }
 
   /** Application organizations: config group name and MSP id. */

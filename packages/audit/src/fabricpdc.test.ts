@@ -112,7 +112,7 @@ for (const name of PDC_FABRIC_FIXTURES) {
 
     test("passes with zero findings, and the report lists the collections' own policies read from _lifecycle", async () => {
       assert.equal(resolveLedger(dir).format, 'fabric');
-      // To block 12: the writes to `relative` (blocks 13 and 14) are the todo test's below.
+      // To block 12: the writes to `relative` (blocks 13 and 14) are the next test's.
       const report = await audit(ledgerDirectorySource(dir), 0, 12);
       assert.deepEqual(report.findings, []);
       assert.equal(report.verdict, 'PASS');
@@ -134,15 +134,14 @@ for (const name of PDC_FABRIC_FIXTURES) {
       assert.equal(report.policies['pdc']?.from, 'ledger');
     });
 
-    test(
-      'passes with zero findings with a collection whose policy is a channel configuration policy by a path relative to /Channel',
-      { todo: "the audit resolves only absolute policy paths (channel.ts resolve); Fabric's policy manager resolves relative ones too" },
-      async () => {
-        const report = await audit(ledgerDirectorySource(dir));
-        assert.deepEqual(codes(report), []);
-        assert.equal(report.chaincodeDefinitions[0]!.collectionPolicies!['relative'], "AND('InmetroMSP.peer')");
-      },
-    );
+    test('passes with zero findings with a collection whose policy is a channel configuration policy by a path relative to /Channel', async () => {
+      // Application/InmetroMSP/Endorsement: Fabric's policy manager resolves it under /Channel (the audit did not before).
+      const report = await audit(ledgerDirectorySource(dir));
+      assert.deepEqual(codes(report), []);
+      assert.equal(report.verdict, 'PASS');
+      assert.equal(report.counts.blocks, 15);
+      assert.equal(report.chaincodeDefinitions[0]!.collectionPolicies!['relative'], "AND('InmetroMSP.peer')");
+    });
 
     test("a write Fabric accepted under the collection's policy, marked refused, is one the audit finds valid", async () => {
       const forged = blocks.map((b, i) => (i === 5 ? withCode(b, ENDORSEMENT_POLICY_FAILURE) : b));

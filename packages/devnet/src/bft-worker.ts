@@ -71,10 +71,10 @@ if (parentPort !== null) {
       m.envelopes.forEach((envelope, i) => settle(m.ids[i]!, () => orderer.broadcast(envelope)));
       return;
     }
-    // Control calls wait for this turn's check phase: the request forwarding that each broadcast
-    // schedules there (BftOrderer.broadcast) runs first, so a replica stopped right after it took
-    // an envelope has forwarded it (and its acknowledgement is kept), as in-process where the
-    // caller's stopReplica comes from a later turn.
+    // Control calls wait for this turn's check phase, after the request forwarding each broadcast
+    // scheduled there. Broadcasts run at once, so one may reach a replica that a control call of
+    // the same batch of messages stops: BftOrderer.broadcast acknowledges an envelope only once
+    // forwarded, and hands it to a running replica if the one that took it stopped first.
     setImmediate(() => control(m));
   });
 

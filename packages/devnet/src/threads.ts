@@ -84,7 +84,7 @@ export function threadPlan(o: ThreadOptions = {}): ThreadPlan {
     cores,
     verifyThreads: count(o.verifyThreads, 'verifyThreads', 64) ?? Math.min(4, Math.max(1, cores - 1)),
     endorseThreads: count(o.endorseThreads, 'endorseThreads', 64) ?? (cores < 2 ? 0 : Math.min(8, Math.max(1, quarter))),
-    // off unless asked (ordering=on): with it, bft.test lost acknowledged transactions around a leader crash in ~1 run of 5 (docs/PERFORMANCE.md)
+    // off unless asked (ordering=on): it lost acknowledged transactions around a leader crash until fixed on 5 December 2026 (docs/BFT.md)
     orderingThread: o.orderingThread ?? false,
     orderingVerifyThreads: count(o.orderingVerifyThreads, 'orderingVerifyThreads', 64) ?? (cores >= 8 ? Math.min(4, quarter) : 0),
   };

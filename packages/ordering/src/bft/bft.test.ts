@@ -391,6 +391,28 @@ for (const mode of MODES)
     }
   });
 
+for (const options of [{ deferSync: false }, { deferSync: true }])
+  test(`envelopes acknowledged in the turn their entry replica crashes are ordered, once each (deferSync ${options.deferSync})`, async () => {
+    const c = await cluster({ name: '', options });
+    const { orderer, blocks } = c.open(1);
+    try {
+      await orderer.start();
+      const client = c.net.org1.signingIdentity('User1');
+      // Replica 0 takes them (the entry replica, and the leader of view 0: it proposes at once) and
+      // crashes in the same turn, before its next tick.
+      const txs = Array.from({ length: 25 }, () => buildTransaction({ client, endorsers: [], rwsets: [] }));
+      const acks = txs.map((t) => orderer.broadcast(t.envelope));
+      orderer.stopReplica(0);
+      await Promise.all(acks);
+      await until('the acknowledged envelopes ordered', () => txs.every((t) => txIdsOf(blocks).includes(t.txId)), 60_000);
+      const ids = txIdsOf(blocks);
+      assert.equal(new Set(ids).size, ids.length, 'no envelope ordered twice');
+    } finally {
+      await orderer.stop();
+      rmSync(c.dataDir, { recursive: true, force: true });
+    }
+  });
+
 test('a restarted service resumes from the WALs (one with a torn tail) and re-emits blocks the ledger lacks', async () => {
   const c = await cluster();
   try {

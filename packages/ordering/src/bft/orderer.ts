@@ -116,7 +116,8 @@ interface Node {
   app?: FabricBftApp;
   storage?: ReplicaStorage;
   timer?: NodeJS.Timeout;
-  flushScheduled?: boolean;
+  /** This turn's requests of the replica go out to the others (true), or it stopped first (false). */
+  forwarding?: Promise<boolean>;
   /** Bumped when the replica stops: answers for an earlier incarnation are dropped. */
   epoch: number;
   inbox: Inbound[];
@@ -264,15 +265,6 @@ export class BftOrderer implements OrderingService {
     }
     try {
       entry.replica!.submit({ id: txId, data: envelope });
-      if (!entry.flushScheduled) {
-        // Forward this turn's requests to the other replicas now, not at the next tick: once
-        // forwarded, an acknowledged request survives a crash of the replica that took it.
-        entry.flushScheduled = true;
-        setImmediate(() => {
-          entry.flushScheduled = false;
-          this.#tick(entry);
-        });
-      }
     } catch (err) {
       if (err instanceof BftError && err.code === 'POOL_FULL') {
         throw new OrderingError(
@@ -286,6 +278,9 @@ export class BftOrderer implements OrderingService {
         throw new OrderingError('BAD_REQUEST', err.message, undefined, { cause: err });
       throw err;
     }
+    // Acknowledged once forwarded: then it survives a crash of the replica that took it. A replica
+    // that stopped before forwarding took it with it: a running one takes it (its id dedups it).
+    if (!(await this.#forwarded(entry))) return this.broadcast(envelope);
   }
 
   // ---- replicas (fault injection for tests and measurements) ----------------------------------
@@ -382,7 +377,11 @@ export class BftOrderer implements OrderingService {
       const options: ReplicaOptions = {
         id: i,
         n: this.n,
-        network: { send: (to, m) => this.#output(node, () => endpoint.send(to, m)) },
+        // Forwarded requests carry no state of the replica's: they need not wait for its WAL, and a
+        // request acknowledged once forwarded is not held back with the replica's votes.
+        network: {
+          send: (to, m) => (m.body.type === 'requests' ? endpoint.send(to, m) : this.#output(node, () => endpoint.send(to, m))),
+        },
         clock: { nowMs: () => performance.now() },
         crypto: {
           sign: (bytes) => signer.sign(bytes),
@@ -433,6 +432,19 @@ export class BftOrderer implements OrderingService {
     node.app = undefined;
     node.storage = undefined;
     node.timer = undefined;
+  }
+
+  /** Forwards this turn's requests of `node` to the other replicas now, not at its next tick. */
+  #forwarded(node: Node): Promise<boolean> {
+    const epoch = node.epoch;
+    node.forwarding ??= new Promise((resolve) =>
+      setImmediate(() => {
+        node.forwarding = undefined;
+        this.#tick(node);
+        resolve(node.epoch === epoch && node.replica !== undefined);
+      }),
+    );
+    return node.forwarding;
   }
 
   #tick(node: Node): void {

@@ -39,7 +39,7 @@ import {
   type TxFacts,
   type WriteFact,
 } from './analyze';
-import { ChannelPolicies } from './channel';
+import { ChannelPolicies, type ResolvedPolicy } from './channel';
 import { checkConfigUpdate } from './configtx';
 import {
   collectionEndorsement,
@@ -297,6 +297,12 @@ function encodeCollections(map: AuditOptions['collections']): Map<string, Collec
     }
   }
   return out;
+}
+
+/** A policy as the report prints it, with why when nobody can satisfy it (a reference the channel configuration lacks, an unsupported type). */
+function reportedPolicy(r: ResolvedPolicy): string {
+  const text = formatPolicy(r.policy);
+  return r.policy.kind === 'outOf' && r.policy.rules.length < r.policy.n ? `${text}: ${r.text}` : text;
 }
 
 /** A policy the caller gave: parsed, or a channel-config reference resolved once the channel configuration is read. */
@@ -1392,9 +1398,9 @@ class Auditor {
           name: d.name,
           sequence: d.sequence,
           version: d.version,
-          policy: channel === undefined ? '' : formatPolicy(channel.applicationPolicy(Buffer.from(d.validationParameter, 'base64')).policy),
+          policy: channel === undefined ? '' : reportedPolicy(channel.applicationPolicy(Buffer.from(d.validationParameter, 'base64'))),
           ...(own.length > 0 && {
-            collectionPolicies: Object.fromEntries(own.map(([name, p]) => [name, formatPolicy(channel!.applicationPolicy(p).policy)])),
+            collectionPolicies: Object.fromEntries(own.map(([name, p]) => [name, reportedPolicy(channel!.applicationPolicy(p))])),
           }),
           blockNum: d.blockNum,
           txId: d.txId,

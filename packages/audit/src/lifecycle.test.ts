@@ -184,6 +184,11 @@ describe('private data collections of a chaincode definition', () => {
       endorsementPolicy: { channelConfigPolicy: '/Channel/Application/Endorsement' }, // MAJORITY Endorsement: 3 of the 4 organizations
     },
     { name: 'plain', policy: "OR('LaSIGEMSP.member', 'PUCPRMSP.member')" },
+    {
+      name: 'unresolved',
+      policy: "OR('InmetroMSP.member')",
+      endorsementPolicy: { channelConfigPolicy: '/Channel/Application/NoSuchPolicy' }, // nobody can satisfy it
+    },
   ]);
   const sha256 = (s: string): Uint8Array => createHash('sha256').update(s).digest();
 
@@ -273,11 +278,13 @@ describe('private data collections of a chaincode definition', () => {
     assert.deepEqual(
       report.chaincodeDefinitions.filter((d) => d.name === 'pdc').map((d) => [d.sequence, Object.keys(d.collectionPolicies ?? {})]),
       [
-        [1, ['notarized', 'channelwide']],
-        [2, ['notarized', 'channelwide']],
+        [1, ['notarized', 'channelwide', 'unresolved']],
+        [2, ['notarized', 'channelwide', 'unresolved']],
       ],
     );
     assert.equal(report.chaincodeDefinitions[0]!.collectionPolicies!['notarized'], inmetro);
+    // A policy nobody can satisfy says why.
+    assert.match(report.chaincodeDefinitions[0]!.collectionPolicies!['unresolved']!, /NoSuchPolicy \(not in the channel configuration\)/);
     assert.match(
       formatAuditText(report),
       /pdc sequence 1 \(version 1\.0\) .*, collection notarized .*, collection channelwide .* at block/,

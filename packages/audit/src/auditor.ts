@@ -10,7 +10,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { bftQuorum } from '@metroledger/bft';
 import { IdentityDeserializer, MspRegistry, verifySignature, type Identity } from '@metroledger/identity';
 import type { ChaincodePackage } from '@metroledger/lifecycle';
-import { formatPolicy, parsePolicy, type Policy } from '@metroledger/policy';
+import { formatPolicy, parsePolicy, UNSATISFIABLE, type Policy } from '@metroledger/policy';
 import {
   blockEnvelopes,
   blockHeaderHash,
@@ -284,9 +284,6 @@ interface Decision {
 
 const { CONFIG } = common.HeaderType;
 const IMPLICIT_COLLECTION = '_implicit_org_';
-/** Satisfied by no set of signatures: Fabric's validation refuses a write to a collection the chaincode does not have. */
-const NO_SUCH_COLLECTION: Policy = { kind: 'outOf', n: 1, rules: [] };
-
 function encodeCollections(map: AuditOptions['collections']): Map<string, CollectionsOf> {
   const out = new Map<string, CollectionsOf>();
   for (const [cc, configs] of Object.entries(map ?? {})) {
@@ -992,7 +989,7 @@ class Auditor {
     const def = this.#collectionsOf(chaincode);
     if (def === undefined || channel === undefined) return undefined;
     const e = collectionEndorsement(def, collection);
-    if (!e.defined) return NO_SUCH_COLLECTION;
+    if (!e.defined) return UNSATISFIABLE; // Fabric's validation refuses a write to a collection the chaincode does not have
     return e.policy === undefined ? undefined : channel.applicationPolicy(e.policy).policy;
   }
 

@@ -9,7 +9,7 @@
 // evaluates each sub-policy on all signatures, the signature-policy OutOf uses each signer once:
 // the two agree when each organization's policies name only its own MSP, as configtxgen writes them.
 import { common, msp, peer } from '@hyperledger/fabric-protos';
-import { fromSignaturePolicyEnvelope, type Policy } from '@metroledger/policy';
+import { fromSignaturePolicyEnvelope, UNSATISFIABLE, type Policy } from '@metroledger/policy';
 
 export interface ResolvedPolicy {
   readonly policy: Policy;
@@ -17,7 +17,6 @@ export interface ResolvedPolicy {
   readonly text: string;
 }
 
-const NEVER: Policy = { kind: 'outOf', n: 1, rules: [] };
 const RULES = new Map<number, 'ANY' | 'ALL' | 'MAJORITY'>([
   [common.ImplicitMetaPolicy.Rule.ANY, 'ANY'],
   [common.ImplicitMetaPolicy.Rule.ALL, 'ALL'],
@@ -62,20 +61,20 @@ export class ChannelPolicies {
         try {
           return { policy: fromSignaturePolicyEnvelope(p.getValue_asU8()), text: at };
         } catch (err) {
-          return { policy: NEVER, text: `${at} (cannot be evaluated: ${(err as Error).message})` };
+          return { policy: UNSATISFIABLE, text: `${at} (cannot be evaluated: ${(err as Error).message})` };
         }
       case common.Policy.PolicyType.IMPLICIT_META: {
-        if (depth > 8) return { policy: NEVER, text: `${at} (nested too deeply)` };
+        if (depth > 8) return { policy: UNSATISFIABLE, text: `${at} (nested too deeply)` };
         const meta = common.ImplicitMetaPolicy.deserializeBinary(p.getValue_asU8());
         const rule = RULES.get(meta.getRule()) ?? 'ANY';
         const subgroups = entries<common.ConfigGroup>(this.#group(groupPath)?.getGroupsMap() ?? new Map());
-        const subs = subgroups.map(([g]) => this.policyIn([...groupPath, g], meta.getSubPolicy(), depth + 1)?.policy ?? NEVER);
+        const subs = subgroups.map(([g]) => this.policyIn([...groupPath, g], meta.getSubPolicy(), depth + 1)?.policy ?? UNSATISFIABLE);
         const n = subs.length;
         const threshold = n === 0 ? 0 : rule === 'ANY' ? 1 : rule === 'ALL' ? n : Math.floor(n / 2) + 1;
         return { policy: { kind: 'outOf', n: threshold, rules: subs }, text: `${rule} ${meta.getSubPolicy()} at /${groupPath.join('/')}` };
       }
       default:
-        return { policy: NEVER, text: `${at} (policy type ${p.getType()} is not supported)` };
+        return { policy: UNSATISFIABLE, text: `${at} (policy type ${p.getType()} is not supported)` };
     }
   }
 
@@ -143,18 +142,18 @@ export class ChannelPolicies {
     try {
       ap = peer.ApplicationPolicy.deserializeBinary(bytes);
     } catch (err) {
-      return { policy: NEVER, text: `an unreadable ApplicationPolicy (${(err as Error).message})` };
+      return { policy: UNSATISFIABLE, text: `an unreadable ApplicationPolicy (${(err as Error).message})` };
     }
     if (ap.hasChannelConfigPolicyReference()) {
       const ref = ap.getChannelConfigPolicyReference();
-      return this.resolve(ref) ?? { policy: NEVER, text: `${ref} (not in the channel configuration)` };
+      return this.resolve(ref) ?? { policy: UNSATISFIABLE, text: `${ref} (not in the channel configuration)` };
     }
     const env = ap.getSignaturePolicy();
-    if (env === undefined) return { policy: NEVER, text: 'an empty ApplicationPolicy' };
+    if (env === undefined) return { policy: UNSATISFIABLE, text: 'an empty ApplicationPolicy' };
     try {
       return { policy: fromSignaturePolicyEnvelope(env.serializeBinary()), text: '' };
     } catch (err) {
-      return { policy: NEVER, text: `a signature policy that cannot be evaluated (${(err as Error).message})` };
+      return { policy: UNSATISFIABLE, text: `a signature policy that cannot be evaluated (${(err as Error).message})` };
     }
   }
 }

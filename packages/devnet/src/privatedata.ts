@@ -19,6 +19,7 @@ import {
   evaluatePolicy,
   parseEndorsementPolicy,
   parsePolicy,
+  UNSATISFIABLE,
   type ConfigPolicyGroup,
   type Policy,
   type Principal,
@@ -33,9 +34,6 @@ import {
   type NsPvtRwSet,
 } from '@metroledger/protocol';
 import { DevnetError } from './errors.js';
-
-/** Satisfied by no set of signatures. */
-const NO_SUCH_COLLECTION: Policy = { kind: 'outOf', n: 1, rules: [] };
 
 /**
  * Fabric's dissemination of implicit collections (core.yaml
@@ -137,7 +135,7 @@ export class ChannelCollections {
    */
   collectionPolicy(chaincode: string, collection: string): Policy | undefined {
     const c = this.#get(chaincode, collection);
-    if (c === undefined) return NO_SUCH_COLLECTION;
+    if (c === undefined) return UNSATISFIABLE;
     if (c.config === undefined) {
       const org = [...c.members][0]!;
       let p = this.#implicitPolicies.get(org);
@@ -150,7 +148,7 @@ export class ChannelCollections {
     try {
       return parseEndorsementPolicy(ep.channelConfigPolicy, this.#channel);
     } catch {
-      return NO_SUCH_COLLECTION; // a reference the channel does not resolve can be satisfied by nobody
+      return UNSATISFIABLE; // a reference the channel does not resolve can be satisfied by nobody
     }
   }
 

@@ -2,7 +2,7 @@
 // Fabric endorsement policies: parsing the AND/OR/OutOf syntax, resolving ImplicitMeta rules and
 // channel-config policy references, and evaluating a policy against signers.
 export { PolicyError, type PolicyErrorCode } from './errors.js';
-export { parsePolicy, parsePrincipal, formatPolicy, ROLES, type Policy, type Principal, type Role } from './policy.js';
+export { parsePolicy, parsePrincipal, formatPolicy, ROLES, UNSATISFIABLE, type Policy, type Principal, type Role } from './policy.js';
 export { evaluatePolicy, nodeOUCheck, type PolicySigner, type PrincipalCheck } from './evaluate.js';
 export { toSignaturePolicyEnvelope, fromSignaturePolicyEnvelope } from './envelope.js';
 export {

@@ -7,6 +7,9 @@ export type Policy =
   | { readonly kind: 'signedBy'; readonly principal: Principal }
   | { readonly kind: 'outOf'; readonly n: number; readonly rules: readonly Policy[] };
 
+/** Satisfied by no set of signatures: a collection the chaincode lacks, a reference the channel configuration lacks. */
+export const UNSATISFIABLE: Policy = { kind: 'outOf', n: 1, rules: [] };
+
 export const ROLES: readonly Role[] = ['member', 'admin', 'client', 'peer', 'orderer'];
 
 // Fabric policydsl: ^([[:alnum:].-]+)([.])(admin|member|client|peer|orderer)$ (greedy MSP id)

@@ -164,13 +164,17 @@ interface Crossing {
   slope: number;
 }
 
+/** |Slope| of a loop's signal at sample `j`, counts per sample, measured `span` samples either side. */
+function slopeAt(e: LoopSignal, j: number, span: number): number {
+  const g = e.clean;
+  return Math.abs(g[Math.min(j + span, g.length - 1)]! - g[Math.max(j - span, e.settle)]!) / (2 * span);
+}
+
 /** Every crossing of `level` (counts), with hysteresis `h`: the signal starts and ends below it. */
 function crossings(e: LoopSignal, level: number, h: number, slopeSpan: number): Crossing[] {
   const g = e.clean;
   const out: Crossing[] = [];
   let high = false;
-  const slopeAt = (j: number): number =>
-    Math.abs(g[Math.min(j + slopeSpan, g.length - 1)]! - g[Math.max(j - slopeSpan, e.settle)]!) / (2 * slopeSpan);
   // Outside the active span the signal stays below ACTIVE_SD noise sd: no crossing of a level above it.
   const inSpan = level - h > ACTIVE_SD * e.noise;
   const from = inSpan ? Math.max(e.settle + 1, e.active[0]) : e.settle + 1;
@@ -179,12 +183,12 @@ function crossings(e: LoopSignal, level: number, h: number, slopeSpan: number): 
     if (!high && g[i]! >= level + h) {
       let j = i;
       while (j > e.settle + 1 && g[j - 1]! >= level) j--;
-      out.push({ t: j - 1 + (level - g[j - 1]!) / (g[j]! - g[j - 1]!), up: true, slope: slopeAt(j) });
+      out.push({ t: j - 1 + (level - g[j - 1]!) / (g[j]! - g[j - 1]!), up: true, slope: slopeAt(e, j, slopeSpan) });
       high = true;
     } else if (high && g[i]! <= level - h) {
       let j = i;
       while (j > e.settle + 1 && g[j - 1]! <= level) j--;
-      out.push({ t: j - 1 + (g[j - 1]! - level) / (g[j - 1]! - g[j]!), up: false, slope: slopeAt(j) });
+      out.push({ t: j - 1 + (g[j - 1]! - level) / (g[j - 1]! - g[j]!), up: false, slope: slopeAt(e, j, slopeSpan) });
       high = false;
     }
   }
@@ -197,14 +201,12 @@ function crossings(e: LoopSignal, level: number, h: number, slopeSpan: number): 
  */
 function outerCrossings(e: LoopSignal, level: number, h: number, slopeSpan: number): [Crossing, Crossing] | undefined {
   const g = e.clean;
-  const slopeAt = (j: number): number =>
-    Math.abs(g[Math.min(j + slopeSpan, g.length - 1)]! - g[Math.max(j - slopeSpan, e.settle)]!) / (2 * slopeSpan);
   let i = e.settle + 1;
   while (i < g.length && g[i]! < level + h) i++;
   if (i >= g.length) return undefined;
   let j = i;
   while (j > e.settle + 1 && g[j - 1]! >= level) j--;
-  const rise: Crossing = { t: j - 1 + (level - g[j - 1]!) / (g[j]! - g[j - 1]!), up: true, slope: slopeAt(j) };
+  const rise: Crossing = { t: j - 1 + (level - g[j - 1]!) / (g[j]! - g[j - 1]!), up: true, slope: slopeAt(e, j, slopeSpan) };
   let k = g.length - 1;
   while (k > i && g[k]! < level + h) k--;
   let trigger = k + 1;
@@ -212,7 +214,7 @@ function outerCrossings(e: LoopSignal, level: number, h: number, slopeSpan: numb
   if (trigger >= g.length) return undefined;
   j = trigger;
   while (j > e.settle + 1 && g[j - 1]! <= level) j--;
-  const fall: Crossing = { t: j - 1 + (g[j - 1]! - level) / (g[j - 1]! - g[j]!), up: false, slope: slopeAt(j) };
+  const fall: Crossing = { t: j - 1 + (g[j - 1]! - level) / (g[j - 1]! - g[j]!), up: false, slope: slopeAt(e, j, slopeSpan) };
   return [rise, fall];
 }
 
@@ -394,23 +396,22 @@ function deepestValley(e: LoopSignal): Valley | undefined {
 }
 
 /** The lower part's outer and inner crossings of half its height above the valley floor. */
-function partEdges(e: LoopSignal, v: Valley, span: number): { outer: Crossing; inner: Crossing; level: number } | undefined {
+function partEdges(e: LoopSignal, v: Valley, span: number): { outer: Crossing; inner: Crossing } | undefined {
   const g = e.clean;
   const level = v.floor + 0.5 * (v.height - v.floor);
-  const slopeAt = (j: number): number => Math.abs(g[Math.min(j + span, g.length - 1)]! - g[Math.max(j - span, e.settle)]!) / (2 * span);
   // Where the signal first reaches the level walking from `from` in steps of `step`, interpolated.
   const reach = (from: number, to: number, step: 1 | -1): Crossing | undefined => {
     for (let j = from + step; j !== to; j += step) {
       if (g[j]! >= level) {
         const p = j - step;
-        return { t: p + (step * (level - g[p]!)) / (g[j]! - g[p]!), up: step === 1, slope: slopeAt(j) };
+        return { t: p + (step * (level - g[p]!)) / (g[j]! - g[p]!), up: step === 1, slope: slopeAt(e, j, span) };
       }
     }
     return undefined;
   };
   const outer = v.lowerFirst ? reach(e.settle, v.at, 1) : reach(g.length - 1, v.at, -1);
   const inner = v.lowerFirst ? reach(v.at, e.settle, -1) : reach(v.at, g.length - 1, 1);
-  return outer && inner ? { outer, inner, level } : undefined;
+  return outer && inner ? { outer, inner } : undefined;
 }
 
 /** Check 5: the part beyond the deepest valley, timed at half its height on both loops. */
